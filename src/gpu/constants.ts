@@ -1,0 +1,15 @@
+/**
+ * WebGPU flag values from the specification. Using them instead of the GPUBufferUsage / GPUMapMode
+ * globals keeps the engine working where those globals are absent (Node with Dawn, a caller's device).
+ */
+export const BufferUsage = {
+  MAP_READ: 0x0001,
+  COPY_SRC: 0x0004,
+  COPY_DST: 0x0008,
+  UNIFORM: 0x0040,
+  STORAGE: 0x0080,
+} as const;
+
+export const MapMode = { READ: 0x0001 } as const;
+
+export const ShaderStage = { COMPUTE: 0x4 } as const;

@@ -1,0 +1,125 @@
+/**
+ * The one owner of a GPUDevice: every pipeline, bind group layout, bind group and buffer the engine
+ * uses is made here, so caching and counting live in one place. Nothing else calls device.create*.
+ *
+ * Cache keys: bind group layouts by `family/name`; pipelines by
+ * `family/entryPoint/<constants as sorted JSON>` (the shader text is fixed per family).
+ */
+import { BufferPool } from './buffer-pool.js';
+import { BufferUsage } from './constants.js';
+
+export interface GpuStats {
+  buffersCreated: number;
+  pipelinesCreated: number;
+  bindGroupLayoutsCreated: number;
+  bindGroupsCreated: number;
+}
+
+export interface PipelineSpec {
+  family: string;
+  code: string;
+  entryPoint: string;
+  constants: Record<string, number | boolean>;
+  layouts: GPUBindGroupLayout[];
+}
+
+export class GpuContext {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly pool: BufferPool;
+  private counts = { pipelines: 0, layouts: 0, bindGroups: 0 };
+
+  constructor(readonly device: GPUDevice) {
+    this.pool = new BufferPool(device);
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  stats(): GpuStats {
+    return {
+      buffersCreated: this.pool.created,
+      pipelinesCreated: this.counts.pipelines,
+      bindGroupLayoutsCreated: this.counts.layouts,
+      bindGroupsCreated: this.counts.bindGroups,
+    };
+  }
+
+  bindGroupLayout(key: string, entries: GPUBindGroupLayoutEntry[]): GPUBindGroupLayout {
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      layout = this.device.createBindGroupLayout({ label: key, entries });
+      this.layouts.set(key, layout);
+      this.counts.layouts++;
+    }
+    return layout;
+  }
+
+  computePipeline(spec: PipelineSpec): GPUComputePipeline {
+    const constants = Object.keys(spec.constants).sort().map((k) => [k, spec.constants[k]]);
+    const key = `${spec.family}/${spec.entryPoint}/${JSON.stringify(constants)}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      let module = this.modules.get(spec.family);
+      if (!module) {
+        module = this.device.createShaderModule({ label: spec.family, code: spec.code });
+        this.modules.set(spec.family, module);
+      }
+      pipeline = this.device.createComputePipeline({
+        label: key,
+        layout: this.device.createPipelineLayout({ label: key, bindGroupLayouts: spec.layouts }),
+        compute: {
+          module,
+          entryPoint: spec.entryPoint,
+          // Booleans go through as 0/1: GPUPipelineConstantValue is a double.
+          constants: Object.fromEntries(constants.map(([k, v]) => [k, Number(v)])),
+        },
+      });
+      this.pipelines.set(key, pipeline);
+      this.counts.pipelines++;
+    }
+    return pipeline;
+  }
+
+  bindGroup(label: string, layout: GPUBindGroupLayout, buffers: Array<GPUBuffer | GPUBufferBinding>): GPUBindGroup {
+    this.counts.bindGroups++;
+    return this.device.createBindGroup({
+      label,
+      layout,
+      entries: buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
+    });
+  }
+
+  /** A bind group whose entries use explicit binding numbers (for layouts with gaps). */
+  bindGroupAt(label: string, layout: GPUBindGroupLayout, entries: Array<[number, GPUBuffer | GPUBufferBinding]>): GPUBindGroup {
+    this.counts.bindGroups++;
+    return this.device.createBindGroup({
+      label,
+      layout,
+      entries: entries.map(([binding, b]) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
+    });
+  }
+
+  /** A pooled buffer of at least `bytes` (bind it with an exact size). */
+  buffer(label: string, bytes: number, usage: GPUBufferUsageFlags): GPUBuffer {
+    return this.pool.acquire(label, Math.max(4, bytes), usage);
+  }
+
+  /** A storage buffer filled from host data (weights). */
+  storageFrom(label: string, data: Float32Array | Uint32Array): GPUBuffer {
+    const buffer = this.buffer(label, data.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC);
+    if (data.byteLength > 0) this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  release(buffer: GPUBuffer): void {
+    this.pool.release(buffer);
+  }
+
+  /** Frees the pooled buffers (the device itself belongs to whoever requested it). */
+  trim(): void {
+    this.pool.destroy();
+  }
+}

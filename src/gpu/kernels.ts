@@ -1,0 +1,77 @@
+/**
+ * The kernel families: their WGSL, explicit bind group layouts, and pipelines specialised by
+ * override constants. Layouts mirror the `@group/@binding` declarations in each shader file.
+ */
+import type { RnnMode } from '../config.js';
+import prelude from '../../shaders/prelude.wgsl?raw';
+import matmulSource from '../../shaders/matmul.wgsl?raw';
+import stepSource from '../../shaders/recurrent-step.wgsl?raw';
+import { ShaderStage } from './constants.js';
+import type { GpuContext } from './context.js';
+
+const MATMUL_CODE = `${prelude}\n${matmulSource}`;
+const STEP_CODE = `${prelude}\n${stepSource}`;
+
+/** Output tile edge of the matmul kernel (TILE in matmul.wgsl). */
+export const MATMUL_TILE = 32;
+/** Invocations per workgroup of the step kernels. */
+export const STEP_WORKGROUP_SIZE = 64;
+
+const MODE_CODE: Record<RnnMode, number> = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 };
+
+type Kind = 'uniform' | 'read' | 'write' | 'dynamic-uniform';
+
+function entries(kinds: Array<[number, Kind]>): GPUBindGroupLayoutEntry[] {
+  return kinds.map(([binding, kind]) => ({
+    binding,
+    visibility: ShaderStage.COMPUTE,
+    buffer:
+      kind === 'uniform' ? { type: 'uniform' }
+      : kind === 'dynamic-uniform' ? { type: 'uniform', hasDynamicOffset: true }
+      : kind === 'read' ? { type: 'read-only-storage' }
+      : { type: 'storage' },
+  }));
+}
+
+export interface MatmulKernel {
+  pipeline: GPUComputePipeline;
+  /** dims, a, w, bias, c */
+  layout: GPUBindGroupLayout;
+}
+
+export function matmulKernel(ctx: GpuContext): MatmulKernel {
+  const layout = ctx.bindGroupLayout('matmul/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']]));
+  const pipeline = ctx.computePipeline({ family: 'matmul', code: MATMUL_CODE, entryPoint: 'matmul', constants: {}, layouts: [layout] });
+  return { pipeline, layout };
+}
+
+export interface StepKernels {
+  step: GPUComputePipeline;
+  /** dims, lengths, gx, w_hh, b_hh, out  (bindings 0–5) */
+  stepLayout: GPUBindGroupLayout;
+  /** Present when projecting: `project` entry with dims, lengths, out, w_hr, h_raw (bindings 0,1,5,6,7). */
+  project?: GPUComputePipeline;
+  projectLayout?: GPUBindGroupLayout;
+  /** state_prev, state_next */
+  stateLayout: GPUBindGroupLayout;
+  /** step index, dynamic offset */
+  indexLayout: GPUBindGroupLayout;
+}
+
+export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boolean): StepKernels {
+  const stepLayout = ctx.bindGroupLayout('step/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'read'], [5, 'write']]));
+  const stateLayout = ctx.bindGroupLayout('step/group1', entries([[0, 'read'], [1, 'write']]));
+  const indexLayout = ctx.bindGroupLayout('step/group2', entries([[0, 'dynamic-uniform']]));
+  const constants = { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: STEP_WORKGROUP_SIZE };
+  const step = ctx.computePipeline({
+    family: 'recurrent-step', code: STEP_CODE, entryPoint: 'step', constants,
+    layouts: [stepLayout, stateLayout, indexLayout],
+  });
+  if (!hasProjection) return { step, stepLayout, stateLayout, indexLayout };
+  const projectLayout = ctx.bindGroupLayout('project/group0', entries([[0, 'uniform'], [1, 'read'], [5, 'write'], [6, 'read'], [7, 'read']]));
+  const project = ctx.computePipeline({
+    family: 'recurrent-step', code: STEP_CODE, entryPoint: 'project', constants: { WORKGROUP_SIZE: STEP_WORKGROUP_SIZE },
+    layouts: [projectLayout, stateLayout, indexLayout],
+  });
+  return { step, stepLayout, project, projectLayout, stateLayout, indexLayout };
+}

@@ -1,0 +1,12 @@
+/**
+ * webgpu-rnn: PyTorch-compatible RNN / LSTM / GRU inference on WebGPU, with a float64 CPU reference.
+ */
+export { type Backend, type CreateRnnOptions, type Rnn, type RnnStream, type StreamOptions, type StreamState, createRnn } from './rnn.js';
+export { type RnnConfig, type RnnConfigInput, type RnnMode, RNN_MODES, gateCount, numDirections, outputSize, resolveConfig } from './config.js';
+export type { ForwardOptions, ForwardResult } from './inputs.js';
+export { type ParamKind, type ParamSpec, type Weights, checkWeights, paramName, parameterSpecs } from './params.js';
+export {
+  type SafetensorsDtype, type SafetensorsFile, type WriteSafetensorsOptions, isIntTensor, lengthsToInt32, readSafetensors, writeSafetensors,
+} from './safetensors.js';
+export { type IntTensor, type Tensor, type TensorData, tensor, zeros } from './tensor.js';
+export { requestDevice } from './gpu/device.js';

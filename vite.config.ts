@@ -1,0 +1,40 @@
+/**
+ * One config for three jobs:
+ *  - `vite build`: the library (ES modules, WGSL inlined via `?raw`) into dist/: index.js (browser + Node),
+ *    node.js (Dawn device helper) and cli.js (the `webgpu-rnn` command);
+ *  - `vite` (dev server): the demo page and the browser test page, served from http://127.0.0.1;
+ *  - `vitest`: the Node test suite.
+ */
+import { defineConfig } from 'vitest/config';
+import { resolve } from 'node:path';
+
+const here = import.meta.dirname;
+
+export default defineConfig({
+  server: { host: '127.0.0.1' },
+  build: {
+    target: 'es2022',
+    outDir: 'dist',
+    emptyOutDir: false,
+    minify: false,
+    sourcemap: true,
+    lib: {
+      entry: {
+        index: resolve(here, 'src/index.ts'),
+        node: resolve(here, 'src/node.ts'),
+        cli: resolve(here, 'src/cli.ts'),
+      },
+      formats: ['es'],
+    },
+    rolldownOptions: {
+      external: [/^node:/, 'webgpu'],
+    },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    // GPU work on a 2-core software adapter: run files one at a time so timings and memory stay sane.
+    fileParallelism: false,
+  },
+});
