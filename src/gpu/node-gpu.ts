@@ -3,12 +3,12 @@
  * `navigator.gpu`. The imports are hidden from bundlers (`@vite-ignore`) so browser builds never try
  * to include the native module.
  *
- * Software fallback: when the machine has no Vulkan driver manifest of its own and Debian's Chromium
- * ships SwiftShader, point the Vulkan loader at it (unless the caller already chose with
- * VK_ICD_FILENAMES / VK_DRIVER_FILES). A machine with a real GPU driver is left alone.
+ * Software fallback: where Debian's Chromium ships SwiftShader (a CPU Vulkan driver Dawn accepts),
+ * add it to the drivers the Vulkan loader offers (VK_ADD_DRIVER_FILES), unless the caller already
+ * chose drivers with VK_ICD_FILENAMES / VK_DRIVER_FILES / VK_ADD_DRIVER_FILES. Real GPU drivers stay
+ * visible, and a high-performance adapter request prefers them over the software one.
  */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const SYSTEM_ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
 
 interface DawnModule {
   create(options: string[]): GPU;
@@ -22,10 +22,8 @@ export async function nodeGpu(): Promise<GPU> {
   if (cached) return cached;
   const fs: typeof import('node:fs') = await import(/* @vite-ignore */ 'node:fs');
   const env = process.env;
-  if (!env.VK_ICD_FILENAMES && !env.VK_DRIVER_FILES && fs.existsSync(SWIFTSHADER_ICD)) {
-    const hasSystemDriver = SYSTEM_ICD_DIRS.some((dir) => fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.json')));
-    if (!hasSystemDriver) env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-  }
+  const chosen = env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_ADD_DRIVER_FILES;
+  if (!chosen && fs.existsSync(SWIFTSHADER_ICD)) env.VK_ADD_DRIVER_FILES = SWIFTSHADER_ICD;
   const specifier = 'webgpu';
   let dawn: DawnModule;
   try {
