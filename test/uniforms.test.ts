@@ -1,0 +1,58 @@
+// Host packers mirror the WGSL uniform structs field for field; the dispatch helper stays in limits.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { dispatchSize, tileCount } from '../src/gpu/dispatch.js';
+import { MATMUL_DIMS_FIELDS, STEP_DIMS_FIELDS, STEP_INDEX_FIELDS, packU32Struct } from '../src/gpu/uniforms.js';
+
+/** Field names of `struct Name { a: u32, ... }` in a WGSL file, with their types. */
+function wgslStruct(file: string, name: string): Array<[string, string]> {
+  const source = readFileSync(new URL(`../shaders/${file}`, import.meta.url), 'utf8');
+  const body = new RegExp(`struct\\s+${name}\\s*\\{([^}]*)\\}`).exec(source)?.[1];
+  if (!body) throw new Error(`struct ${name} not found in ${file}`);
+  return body
+    .split('\n')
+    .map((line) => line.replace(/\/\/.*/, '').trim())
+    .filter(Boolean)
+    .map((line) => {
+      const m = /^(\w+)\s*:\s*(\w+)\s*,?$/.exec(line);
+      if (!m) throw new Error(`unexpected line in struct ${name}: ${line}`);
+      return [m[1], m[2]] as [string, string];
+    });
+}
+
+describe('uniform layouts', () => {
+  it.each([
+    ['matmul.wgsl', 'MatmulDims', MATMUL_DIMS_FIELDS],
+    ['recurrent-step.wgsl', 'StepDims', STEP_DIMS_FIELDS],
+    ['recurrent-step.wgsl', 'StepIndex', STEP_INDEX_FIELDS],
+  ] as const)('%s %s matches its packer', (file, name, fields) => {
+    const wgsl = wgslStruct(file, name);
+    expect(wgsl.map(([n]) => n)).toEqual([...fields]);
+    expect(wgsl.every(([, type]) => type === 'u32')).toBe(true);
+  });
+
+  it('packs values in field order with zero padding, and rejects non-u32 values', () => {
+    const packed = packU32Struct(STEP_DIMS_FIELDS, { T: 7, B: 3, H: 5, H_out: 2, D: 2 });
+    expect([...packed]).toEqual([7, 3, 5, 2, 2, 0, 0, 0]);
+    expect(() => packU32Struct(STEP_DIMS_FIELDS, { T: -1, B: 3, H: 5, H_out: 2, D: 2 })).toThrow(/uniform field T: -1/);
+    expect(() => packU32Struct(STEP_DIMS_FIELDS, { T: 1.5, B: 3, H: 5, H_out: 2, D: 2 })).toThrow(/uniform field T/);
+  });
+});
+
+describe('dispatchSize', () => {
+  it('ceil-divides and stays 1-D within the limit', () => {
+    expect(dispatchSize(1, 64, 65535)).toEqual([1, 1]);
+    expect(dispatchSize(64, 64, 65535)).toEqual([1, 1]);
+    expect(dispatchSize(65, 64, 65535)).toEqual([2, 1]);
+  });
+  it('folds into 2-D past the limit, covering every invocation', () => {
+    const [x, y] = dispatchSize(1000 * 64 + 1, 64, 100);
+    expect(x).toBeLessThanOrEqual(100);
+    expect(y).toBeLessThanOrEqual(100);
+    expect(x * y * 64).toBeGreaterThanOrEqual(1000 * 64 + 1);
+  });
+  it('names the problem past the 2-D limit', () => {
+    expect(() => dispatchSize(100 * 100 * 64 + 1, 64, 100)).toThrow(/exceeds the device limit of 100²/);
+    expect(() => tileCount(33 * 101, 33, 100, 'input projection rows')).toThrow(/input projection rows: 3333 needs 101 workgroups/);
+  });
+});
