@@ -52,8 +52,12 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li
       let kk = k0 + e % TILE_K;
       let m = row0 + r;
       let n = col0 + r;
-      a_tile[e] = select(0.0, a[a_base + m * dims.K + kk], m < dims.M && kk < dims.K);
-      w_tile[e] = select(0.0, w[w_base + n * dims.K + kk], n < dims.N && kk < dims.K);
+      var a_value = 0.0;
+      if (m < dims.M && kk < dims.K) { a_value = a[a_base + m * dims.K + kk]; }
+      a_tile[e] = a_value;
+      var w_value = 0.0;
+      if (n < dims.N && kk < dims.K) { w_value = w[w_base + n * dims.K + kk]; }
+      w_tile[e] = w_value;
     }
     workgroupBarrier();
     for (var k = 0u; k < TILE_K; k++) {

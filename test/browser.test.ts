@@ -32,7 +32,7 @@ const PAGE_PATH = '/test/browser/index.html';
  */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
-
+  '--enable-unsafe-webgpu',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
@@ -140,7 +140,7 @@ afterAll(async () => {
 describe('WebGPU in headless Chromium agrees with PyTorch and the CPU reference', () => {
   it('runs on a real WebGPU adapter', () => {
     const r = suiteReport();
-    if (r.fatal) throw new Error(r.fatal);
+    if (r.fatal) throw new Error(`the page could not run the suite: ${r.fatal}`);
     console.info(`adapter: ${r.adapter} (fallback adapter: ${r.isFallbackAdapter})`);
     expect(r.adapter).not.toBe('');
   });

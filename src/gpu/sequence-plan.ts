@@ -249,12 +249,6 @@ export class SequencePlan {
     }
   }
 
-  /** Dispatches one run records: used by tests and the benchmark to count GPU work. */
-  get dispatchCount(): number {
-    const perStep = this.model.step.project ? 2 : 1;
-    return this.model.config.num_layers * (1 + perStep * this.sizes.T);
-  }
-
   /** Records copies of the last layer's output and every layer's final state into the staging buffers. */
   encodeReadback(encoder: GPUCommandEncoder, state: boolean): void {
     const s = this.sizes;
