@@ -48,20 +48,22 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(d / (n || 1));
 }
 
-/** Plots the first few features of sequence 0 over time. */
+/** Plots the first few features of sequence 0 over time, scaled to the largest magnitude shown. */
 function plot(output: Tensor, B: number): void {
   const canvas = $<HTMLCanvasElement>('plot');
   const g = canvas.getContext('2d')!;
   g.clearRect(0, 0, canvas.width, canvas.height);
   const [T, , F] = output.shape;
   const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+  let peak = 1e-6;
+  for (let t = 0; t < T; t++) for (let f = 0; f < Math.min(4, F); f++) peak = Math.max(peak, Math.abs(output.data[t * B * F + f]));
   for (let f = 0; f < Math.min(4, F); f++) {
     g.strokeStyle = colors[f];
     g.beginPath();
     for (let t = 0; t < T; t++) {
       const v = output.data[(t * B) * F + f];
       const x = (t / Math.max(1, T - 1)) * canvas.width;
-      const y = canvas.height / 2 - v * (canvas.height / 2.2);
+      const y = canvas.height / 2 - (v / peak) * (canvas.height / 2.2);
       if (t === 0) g.moveTo(x, y);
       else g.lineTo(x, y);
     }
