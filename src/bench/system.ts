@@ -1,0 +1,43 @@
+/**
+ * What every benchmarked system implements. A workload is one shape with fixed random weights (by
+ * PyTorch name, f32) and a random input; a system prepares once, then each `run` performs one
+ * forward over the whole sequence and reads the output back to the host, so every system is timed
+ * doing the same job.
+ */
+import type { RnnConfig } from '../config.js';
+import type { Weights } from '../params.js';
+import type { Tensor } from '../tensor.js';
+import type { BenchShape } from './shapes.js';
+
+export type SystemName = 'webgpu-rnn' | 'tfjs-webgpu' | 'ort-webgpu' | 'cpu-reference';
+
+export interface Workload {
+  readonly shape: BenchShape;
+  readonly config: RnnConfig;
+  /** PyTorch state_dict names and layouts, f32. */
+  readonly weights: Weights;
+  /** (T, B, I), time-major, f32. */
+  readonly input: Tensor;
+}
+
+export interface PreparedSystem {
+  /** One forward over the whole sequence; resolves with the output (T, B, D·H) time-major, on the host. */
+  run(): Promise<Float32Array>;
+  /** Anything a reader must know about what ran (e.g. which GRU variant). */
+  readonly note?: string;
+  /**
+   * False when the system computes different equations than PyTorch (its error vs the reference is
+   * then reported but not held against it).
+   */
+  readonly sameEquations?: boolean;
+  dispose(): Promise<void> | void;
+}
+
+export interface BenchSystem {
+  readonly name: SystemName;
+  /**
+   * Builds the system's model for the workload on `device` where the system can take a device, or on
+   * the host's WebGPU (navigator.gpu) otherwise. Throws with a clear reason when unavailable.
+   */
+  prepare(workload: Workload, device: GPUDevice): Promise<PreparedSystem>;
+}
