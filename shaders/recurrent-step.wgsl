@@ -1,9 +1,15 @@
 // One time step of one layer, all directions at once: the recurrent half of PyTorch's RNN / LSTM / GRU.
 //
-// Entry `step`: one invocation per hidden unit (d, b, j) of D·B·H. It adds the recurrent term
-// W_hh·h_{t−1} + b_hh to the precomputed input projection gx = W_ih·x_t + b_ih of the same gate rows,
-// applies the gate activations and updates the state. Gate order as PyTorch stacks the rows:
-// LSTM i, f, g, o; GRU r, z, n (r multiplies W_hn·h + b_hn); RNN a single row.
+// Entry `step`: adds the recurrent term W_hh·h_{t−1} + b_hh to the precomputed input projection
+// gx = W_ih·x_t + b_ih, applies the gate activations and updates the state. Gates are vec4 lanes
+// (gate-interleaved packing, see src/gpu/layer-weights.ts): LSTM i, f, g, o; GRU r, z, n (r multiplies
+// W_hn·h + b_hn, kept apart from gx); RNN lane 0.
+//   Work split: invocation (j, batch block, d) owns hidden unit j of direction d for BLOCK_B batch rows
+//   (workgroup_id.x·WORKGROUP_SIZE + local id = j, workgroup_id.y = d·blocks + block). For each k it
+//   loads one vec4 of W_hh — all gates of unit j, contiguous across the workgroup — reused for every
+//   row of the block, and BLOCK_B scalars of h_{t−1}, the same for the whole workgroup (broadcast).
+//   No workgroup memory or barriers: both cost dearly on software adapters, and the broadcast loads
+//   hit the cache on GPUs.
 // Entry `project` (LSTM with proj_size P only): one invocation per (d, b, p) of D·B·P, h = W_hr·h_raw.
 //
 // Time: the host dispatches step s = 0 … T−1 in order; direction 0 handles t = s, direction 1 (reverse)
@@ -13,7 +19,7 @@
 //
 // State: two buffers, read `state_prev`, write `state_next`, swapped by the host every step
 // (ping-pong bind groups). Each holds h (D, B, H_out) followed by c (D, B, H) for LSTM.
-// Specialised by override constants: MODE, HAS_PROJ, WORKGROUP_SIZE; sizes come from the uniform.
+// Specialised by override constants: MODE, HAS_PROJ, WORKGROUP_SIZE, BLOCK_B; sizes come from the uniform.
 
 const MODE_RNN_TANH = 0u;
 const MODE_RNN_RELU = 1u;
@@ -23,6 +29,7 @@ const MODE_GRU = 3u;
 override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;   // LSTM proj_size > 0: `step` writes h_raw to `out`, `project` does the rest
 override WORKGROUP_SIZE: u32 = 64u;
+override BLOCK_B: u32 = 1u;        // batch rows per invocation: 1, 2 or 4
 
 struct StepDims {
   T: u32,       // steps in this call
@@ -41,9 +48,9 @@ struct StepIndex {
 
 @group(0) @binding(0) var<uniform> dims: StepDims;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
-@group(0) @binding(2) var<storage, read> gx: array<f32>;            // (D, T, B, G·H)  W_ih·x + b_ih
-@group(0) @binding(3) var<storage, read> w_hh: array<f32>;          // (D, G·H, H_out)
-@group(0) @binding(4) var<storage, read> b_hh: array<f32>;          // (D, G·H)
+@group(0) @binding(2) var<storage, read> gx: array<vec4<f32>>;      // (D, T, B, H) gate lanes: W_ih·x + b_ih
+@group(0) @binding(3) var<storage, read> w_hh: array<vec4<f32>>;    // (D, H_out, H) gate-interleaved: W_hh[g·H + j, k] in lane g
+@group(0) @binding(4) var<storage, read> b_hh: array<vec4<f32>>;    // (D, H) gate-interleaved
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;     // (T, B, D·H_out), or h_raw (D, B, H) when HAS_PROJ
 @group(0) @binding(6) var<storage, read> w_hr: array<f32>;          // (D, P, H)
 @group(0) @binding(7) var<storage, read> h_raw: array<f32>;         // (D, B, H)
@@ -51,78 +58,95 @@ struct StepIndex {
 @group(1) @binding(1) var<storage, read_write> state_next: array<f32>;
 @group(2) @binding(0) var<uniform> step_index: StepIndex;
 
-fn gate_count() -> u32 {
-  switch MODE {
-    case MODE_LSTM: { return 4u; }
-    case MODE_GRU: { return 3u; }
-    default: { return 1u; }
-  }
-}
-
 // Time index direction d processes at this step.
 fn time_of(d: u32) -> u32 {
   return select(step_index.s, dims.T - 1u - step_index.s, d == 1u);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let unit = linear_index(gid, groups, WORKGROUP_SIZE);
+// Gates and state update of unit j, row b, direction d, given rec = W_hh·h_{t−1} + b_hh per gate lane.
+fn update_unit(d: u32, b: u32, j: u32, rec: vec4<f32>) {
   let H = dims.H;
   let B = dims.B;
-  if (unit >= dims.D * B * H) { return; }
-  let j = unit % H;
-  let b = (unit / H) % B;
-  let d = unit / (B * H);
-  let G = gate_count();
-  let GH = G * H;
   let t = time_of(d);
   let valid = t < lengths[b];
-
-  // Recurrent term for each gate row of unit j: acc[g] = b_hh[g·H + j] + Σ_k W_hh[g·H + j, k] · h_prev[k].
-  var acc: array<f32, 4>;
-  for (var g = 0u; g < G; g++) { acc[g] = b_hh[d * GH + g * H + j]; }
-  let h_base = (d * B + b) * dims.H_out;
-  for (var k = 0u; k < dims.H_out; k++) {
-    let hk = state_prev[h_base + k];
-    for (var g = 0u; g < G; g++) {
-      acc[g] = fma(w_hh[(d * GH + g * H + j) * dims.H_out + k], hk, acc[g]);
-    }
-  }
-  let x_base = ((d * dims.T + t) * B + b) * GH + j;  // gx row of (d, t, b), gate 0, unit j
+  let x = gx[((d * dims.T + t) * B + b) * H + j];  // gate lanes of unit j at (d, t, b)
+  let h_index = (d * B + b) * dims.H_out + j;
 
   var h_new: f32;
   switch MODE {
     case MODE_LSTM: {
       let c_index = dims.D * B * dims.H_out + (d * B + b) * H + j;
       let c_prev = state_prev[c_index];
-      let i = sigmoid(gx[x_base] + acc[0]);
-      let f = sigmoid(gx[x_base + H] + acc[1]);
-      let g = tanh_safe(gx[x_base + 2u * H] + acc[2]);
-      let o = sigmoid(gx[x_base + 3u * H] + acc[3]);
+      let pre = x + rec;
+      let i = sigmoid(pre.x);
+      let f = sigmoid(pre.y);
+      let g = tanh_safe(pre.z);
+      let o = sigmoid(pre.w);
       let c_new = fma(f, c_prev, i * g);
       state_next[c_index] = select(c_prev, c_new, valid);
       h_new = o * tanh_safe(c_new);
     }
     case MODE_GRU: {
-      let r = sigmoid(gx[x_base] + acc[0]);
-      let z = sigmoid(gx[x_base + H] + acc[1]);
-      let n = tanh_safe(fma(r, acc[2], gx[x_base + 2u * H]));
-      h_new = fma(z, state_prev[h_base + j] - n, n);  // (1 − z)·n + z·h
+      let r = sigmoid(x.x + rec.x);
+      let z = sigmoid(x.y + rec.y);
+      let n = tanh_safe(fma(r, rec.z, x.z));
+      h_new = fma(z, state_prev[h_index] - n, n);  // (1 − z)·n + z·h
     }
     case MODE_RNN_RELU: {
-      h_new = max(gx[x_base] + acc[0], 0.0);
+      h_new = max(x.x + rec.x, 0.0);
     }
     default: {  // MODE_RNN_TANH
-      h_new = tanh_safe(gx[x_base] + acc[0]);
+      h_new = tanh_safe(x.x + rec.x);
     }
   }
 
   if (HAS_PROJ) {
     out[(d * B + b) * H + j] = h_new;  // h_raw; `project` applies W_hr and the length mask
   } else {
-    state_next[h_base + j] = select(state_prev[h_base + j], h_new, valid);
+    state_next[h_index] = select(state_prev[h_index], h_new, valid);
     out[(t * B + b) * dims.D * H + d * H + j] = select(0.0, h_new, valid);
   }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let H = dims.H;
+  let B = dims.B;
+  let K = dims.H_out;
+  let j = gid.x;
+  let blocks = (B + BLOCK_B - 1u) / BLOCK_B;
+  let d = gid.y / blocks;
+  let b0 = (gid.y % blocks) * BLOCK_B;
+  if (j >= H || d >= dims.D) { return; }
+  let rows = min(BLOCK_B, B - b0);
+  // h_{t−1} row of each batch row of the block; rows past B re-read the last one (never stored).
+  let h0 = (d * B + b0) * K;
+  let h1 = (d * B + b0 + min(1u, rows - 1u)) * K;
+  let h2 = (d * B + b0 + min(2u, rows - 1u)) * K;
+  let h3 = (d * B + b0 + min(3u, rows - 1u)) * K;
+
+  // One accumulator per batch row, lanes are gates. Separate variables (not an array) stay in
+  // registers on every backend; BLOCK_B is a pipeline constant, so the unused ones compile away.
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  var w_index = d * K * H + j;
+  for (var k = 0u; k < K; k++) {
+    let w = w_hh[w_index];
+    w_index += H;
+    acc0 = fma(w, vec4<f32>(state_prev[h0 + k]), acc0);
+    if (BLOCK_B > 1u) { acc1 = fma(w, vec4<f32>(state_prev[h1 + k]), acc1); }
+    if (BLOCK_B > 2u) {
+      acc2 = fma(w, vec4<f32>(state_prev[h2 + k]), acc2);
+      acc3 = fma(w, vec4<f32>(state_prev[h3 + k]), acc3);
+    }
+  }
+  let bias = b_hh[d * H + j];
+  update_unit(d, b0, j, acc0 + bias);
+  if (rows > 1u) { update_unit(d, b0 + 1u, j, acc1 + bias); }
+  if (rows > 2u) { update_unit(d, b0 + 2u, j, acc2 + bias); }
+  if (rows > 3u) { update_unit(d, b0 + 3u, j, acc3 + bias); }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -8,7 +8,7 @@ import type { PreparedInputs } from '../inputs.js';
 import type { Weights } from '../params.js';
 import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
-import { matmulKernel, stepKernels } from './kernels.js';
+import { matmulKernel } from './kernels.js';
 import { type LayerWeights, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
 import { type ModelParts, PlanSizes, SequencePlan, splitState } from './sequence-plan.js';
 
@@ -47,7 +47,6 @@ export class GpuRnn {
       config,
       layers,
       matmul: matmulKernel(ctx),
-      step: stepKernels(ctx, config.mode, config.proj_size > 0),
     };
   }
 

@@ -12,10 +12,30 @@ import type { GpuContext } from './context.js';
 const MATMUL_CODE = `${prelude}\n${matmulSource}`;
 const STEP_CODE = `${prelude}\n${stepSource}`;
 
-/** Output tile edge of the matmul kernel (TILE in matmul.wgsl). */
-export const MATMUL_TILE = 32;
-/** Invocations per workgroup of the step kernels. */
-export const STEP_WORKGROUP_SIZE = 64;
+/** Rows of C per matmul invocation (ROWS in matmul.wgsl) and invocations per workgroup. */
+export const MATMUL_ROWS = 4;
+export const MATMUL_WORKGROUP_SIZE = 64;
+/** Invocations per workgroup of the `project` kernel. */
+export const PROJECT_WORKGROUP_SIZE = 64;
+
+/** How the `step` kernel is laid out for one call shape. */
+export interface StepLayout {
+  /** Consecutive hidden units per workgroup. */
+  workgroupSize: number;
+  /** Batch rows per invocation (1, 2 or 4): W_hh is loaded once per block. */
+  blockB: 1 | 2 | 4;
+}
+
+/**
+ * Chooses the step layout: batch blocks as wide as the batch allows (fewer W_hh loads), and
+ * workgroups small enough that a small H still spreads over several of them (a software adapter runs
+ * one workgroup per CPU core; a GPU one per multiprocessor).
+ */
+export function chooseStepLayout(H: number, B: number): StepLayout {
+  const blockB = B >= 4 ? 4 : B >= 2 ? 2 : 1;
+  const workgroupSize = H >= 128 ? 64 : 32;
+  return { workgroupSize, blockB };
+}
 
 const MODE_CODE: Record<RnnMode, number> = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 };
 
@@ -41,7 +61,7 @@ export interface MatmulKernel {
 
 export function matmulKernel(ctx: GpuContext): MatmulKernel {
   const layout = ctx.bindGroupLayout('matmul/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']]));
-  const pipeline = ctx.computePipeline({ family: 'matmul', code: MATMUL_CODE, entryPoint: 'matmul', constants: {}, layouts: [layout] });
+  const pipeline = ctx.computePipeline({ family: 'matmul', code: MATMUL_CODE, entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE }, layouts: [layout] });
   return { pipeline, layout };
 }
 
@@ -58,11 +78,11 @@ export interface StepKernels {
   indexLayout: GPUBindGroupLayout;
 }
 
-export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boolean): StepKernels {
+export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout): StepKernels {
   const stepLayout = ctx.bindGroupLayout('step/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'read'], [5, 'write']]));
   const stateLayout = ctx.bindGroupLayout('step/group1', entries([[0, 'read'], [1, 'write']]));
   const indexLayout = ctx.bindGroupLayout('step/group2', entries([[0, 'dynamic-uniform']]));
-  const constants = { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: STEP_WORKGROUP_SIZE };
+  const constants = { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB };
   const step = ctx.computePipeline({
     family: 'recurrent-step', code: STEP_CODE, entryPoint: 'step', constants,
     layouts: [stepLayout, stateLayout, indexLayout],
@@ -70,7 +90,7 @@ export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boole
   if (!hasProjection) return { step, stepLayout, stateLayout, indexLayout };
   const projectLayout = ctx.bindGroupLayout('project/group0', entries([[0, 'uniform'], [1, 'read'], [5, 'write'], [6, 'read'], [7, 'read']]));
   const project = ctx.computePipeline({
-    family: 'recurrent-step', code: STEP_CODE, entryPoint: 'project', constants: { WORKGROUP_SIZE: STEP_WORKGROUP_SIZE },
+    family: 'recurrent-step', code: STEP_CODE, entryPoint: 'project', constants: { WORKGROUP_SIZE: PROJECT_WORKGROUP_SIZE },
     layouts: [projectLayout, stateLayout, indexLayout],
   });
   return { step, stepLayout, project, projectLayout, stateLayout, indexLayout };

@@ -5,13 +5,15 @@
  * projection of all T steps, then T step dispatches (plus T projection dispatches for LSTM with
  * proj_size) — all layers in one compute pass, no read-back in between.
  */
-import { type RnnConfig, gateCount, numDirections, outputSize } from '../config.js';
+import { type RnnConfig, numDirections, outputSize } from '../config.js';
 import type { TensorData } from '../tensor.js';
 import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
 import { dispatchSize, tileCount } from './dispatch.js';
-import { MATMUL_TILE, type MatmulKernel, STEP_WORKGROUP_SIZE, type StepKernels } from './kernels.js';
-import type { LayerWeights } from './layer-weights.js';
+import {
+  MATMUL_ROWS, MATMUL_WORKGROUP_SIZE, type MatmulKernel, PROJECT_WORKGROUP_SIZE, type StepKernels, type StepLayout, chooseStepLayout, stepKernels,
+} from './kernels.js';
+import { GATE_LANES, type LayerWeights } from './layer-weights.js';
 import { MATMUL_DIMS_FIELDS, STEP_DIMS_FIELDS, packU32Struct } from './uniforms.js';
 
 const F32 = 4;
@@ -19,12 +21,11 @@ const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DS
 const UNIFORM = BufferUsage.UNIFORM | BufferUsage.COPY_DST;
 const STAGING = BufferUsage.MAP_READ | BufferUsage.COPY_DST;
 
-/** What a model hands a plan: its configuration, uploaded weights and kernels. */
+/** What a model hands a plan: its configuration, uploaded weights and the matmul kernel. */
 export interface ModelParts {
   readonly config: RnnConfig;
   readonly layers: readonly LayerWeights[];
   readonly matmul: MatmulKernel;
-  readonly step: StepKernels;
 }
 
 /** Sizes derived from the configuration and the call shape, in f32 elements unless named bytes. */
@@ -32,7 +33,6 @@ export class PlanSizes {
   readonly D: number;
   readonly H: number;
   readonly Hout: number;
-  readonly GH: number;
   /** Cell-state width per row: H for LSTM, 0 otherwise. */
   readonly Hc: number;
   /** h (D, B, H_out) then c (D, B, H_c): one layer's state. */
@@ -44,7 +44,6 @@ export class PlanSizes {
     this.D = numDirections(config);
     this.H = config.hidden_size;
     this.Hout = outputSize(config);
-    this.GH = gateCount(config.mode) * this.H;
     this.Hc = config.mode === 'LSTM' ? this.H : 0;
     this.layerState = this.D * B * (this.Hout + this.Hc);
     this.sequence = T * B * this.D * this.Hout;
@@ -83,12 +82,17 @@ export class SequencePlan {
   /** Per layer: [read slot 0 → write slot 1, read slot 1 → write slot 0]. */
   private readonly stateGroups: Array<[GPUBindGroup, GPUBindGroup]> = [];
   private readonly stepIndexGroup: GPUBindGroup;
+  /** Step kernels specialised for this shape (see chooseStepLayout). */
+  private readonly step: StepKernels;
+  private readonly stepLayout: StepLayout;
 
   constructor(private readonly ctx: GpuContext, private readonly model: ModelParts, T: number, B: number) {
     const s = (this.sizes = new PlanSizes(model.config, T, B));
     const { config } = model;
     const L = config.num_layers;
     const tag = `SequencePlan(T=${T},B=${B})`;
+    this.stepLayout = chooseStepLayout(s.H, B);
+    const step = (this.step = stepKernels(ctx, config.mode, config.proj_size > 0, this.stepLayout));
     const buf = (name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE) => {
       const b = ctx.buffer(`${tag}.${name}`, elements * F32, usage);
       this.owned.push(b);
@@ -98,7 +102,7 @@ export class SequencePlan {
 
     this.input = buf('input', T * B * config.input_size);
     this.lengths = buf('lengths', B);
-    const gxElements = s.D * T * B * s.GH;
+    const gxElements = s.D * T * B * s.H * GATE_LANES; // (D, T·B, H, 4)
     this.gx = buf('gx', gxElements);
     this.sequences = [buf('sequence0', s.sequence), buf('sequence1', s.sequence)];
     if (config.proj_size > 0) this.hRaw = buf('hRaw', s.D * B * s.H);
@@ -113,7 +117,7 @@ export class SequencePlan {
     const indices = new Uint32Array((T * this.stepIndexStride) / F32);
     for (let t = 0; t < T; t++) indices[(t * this.stepIndexStride) / F32] = t;
     ctx.device.queue.writeBuffer(stepIndex, 0, indices);
-    this.stepIndexGroup = ctx.bindGroup(`${tag}.stepIndex`, model.step.indexLayout, [{ buffer: stepIndex, offset: 0, size: 16 }]);
+    this.stepIndexGroup = ctx.bindGroup(`${tag}.stepIndex`, step.indexLayout, [{ buffer: stepIndex, offset: 0, size: 16 }]);
 
     const stepDims = ctx.buffer(`${tag}.stepDims`, STEP_DIMS_FIELDS.length * F32, UNIFORM);
     this.owned.push(stepDims);
@@ -128,25 +132,25 @@ export class SequencePlan {
       const matmulDims = ctx.buffer(`${tag}.layer${l}.matmulDims`, MATMUL_DIMS_FIELDS.length * F32, UNIFORM);
       this.owned.push(matmulDims);
       ctx.device.queue.writeBuffer(matmulDims, 0, packU32Struct(MATMUL_DIMS_FIELDS, {
-        M: T * B, N: s.GH, K: I, a_batch_stride: 0, w_batch_stride: s.GH * I, bias_batch_stride: s.GH, c_batch_stride: T * B * s.GH,
+        M: T * B, N: s.H, K: I, a_batch_stride: 0, w_batch_stride: I * s.H, bias_batch_stride: s.H, c_batch_stride: T * B * s.H,
       }));
       this.matmulGroups.push(ctx.bindGroup(`${tag}.layer${l}.matmul`, model.matmul.layout, [
         { buffer: matmulDims, offset: 0, size: MATMUL_DIMS_FIELDS.length * F32 },
         layerInput,
-        whole(w.wIh, s.D * s.GH * I),
-        whole(w.bIh, s.D * s.GH),
+        whole(w.wIh, s.D * I * s.H * GATE_LANES),
+        whole(w.bIh, s.D * s.H * GATE_LANES),
         whole(this.gx, gxElements),
       ]));
-      this.stepGroups.push(ctx.bindGroup(`${tag}.layer${l}.step`, model.step.stepLayout, [
+      this.stepGroups.push(ctx.bindGroup(`${tag}.layer${l}.step`, step.stepLayout, [
         stepDimsBinding,
         whole(this.lengths, B),
         whole(this.gx, gxElements),
-        whole(w.wHh, s.D * s.GH * s.Hout),
-        whole(w.bHh, s.D * s.GH),
+        whole(w.wHh, s.D * s.Hout * s.H * GATE_LANES),
+        whole(w.bHh, s.D * s.H * GATE_LANES),
         this.hRaw ? whole(this.hRaw, s.D * B * s.H) : layerOutput,
       ]));
-      if (this.hRaw && model.step.projectLayout && w.wHr) {
-        this.projectGroups.push(ctx.bindGroupAt(`${tag}.layer${l}.project`, model.step.projectLayout, [
+      if (this.hRaw && step.projectLayout && w.wHr) {
+        this.projectGroups.push(ctx.bindGroupAt(`${tag}.layer${l}.project`, step.projectLayout, [
           [0, stepDimsBinding],
           [1, whole(this.lengths, B)],
           [5, layerOutput],
@@ -156,8 +160,8 @@ export class SequencePlan {
       }
       const [a, b] = this.states[l].map((buffer) => whole(buffer, s.layerState));
       this.stateGroups.push([
-        ctx.bindGroup(`${tag}.layer${l}.state0to1`, model.step.stateLayout, [a, b]),
-        ctx.bindGroup(`${tag}.layer${l}.state1to0`, model.step.stateLayout, [b, a]),
+        ctx.bindGroup(`${tag}.layer${l}.state0to1`, step.stateLayout, [a, b]),
+        ctx.bindGroup(`${tag}.layer${l}.state1to0`, step.stateLayout, [b, a]),
       ]);
     }
   }
@@ -208,14 +212,19 @@ export class SequencePlan {
 
   /** Records the whole network over all T steps; leaves every layer's final state in slot 0. */
   encode(encoder: GPUCommandEncoder): void {
-    const { T, B, D, H, Hout, GH } = this.sizes;
-    const { config, matmul, step } = this.model;
+    const { T, B, D, H, Hout } = this.sizes;
+    const { config, matmul } = this.model;
+    const step = this.step;
     const maxGroups = this.ctx.limits.maxComputeWorkgroupsPerDimension;
-    const stepGrid = dispatchSize(D * B * H, STEP_WORKGROUP_SIZE, maxGroups);
-    const projectGrid = dispatchSize(D * B * Hout, STEP_WORKGROUP_SIZE, maxGroups);
+    const { workgroupSize, blockB } = this.stepLayout;
+    const stepGrid = [
+      tileCount(H, workgroupSize, maxGroups, 'recurrent step units (hidden_size)'),
+      D * tileCount(B, blockB, maxGroups / D, 'recurrent step rows (directions × batch blocks)'),
+    ] as const;
+    const projectGrid = dispatchSize(D * B * Hout, PROJECT_WORKGROUP_SIZE, maxGroups);
     const matmulGrid = [
-      tileCount(GH, MATMUL_TILE, maxGroups, 'input projection columns (gates × hidden_size)'),
-      tileCount(T * B, MATMUL_TILE, maxGroups, 'input projection rows (T × B)'),
+      tileCount(H, MATMUL_WORKGROUP_SIZE, maxGroups, 'input projection units (hidden_size)'),
+      tileCount(T * B, MATMUL_ROWS, maxGroups, 'input projection rows (T × B)'),
       D,
     ] as const;
 
