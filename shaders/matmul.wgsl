@@ -4,7 +4,8 @@
 //
 // Lane g of a vec4 is gate g of hidden unit j (LSTM i,f,g,o; GRU r,z,n; RNN one lane), so
 // A = layer input (T·B, I) shared by both directions (a_batch_stride = 0), W = W_ih packed
-// (D, I, H, 4), bias = b_ih packed (D, H, 4), C = gate pre-activations (D, T·B, H, 4).
+// (D, I, H, 4), bias = b_ih packed (D, H, 4), C = gate pre-activations (D, T·B, H, 4). W and bias
+// live in one buffer (`params`, a layer's packed weights) at the offsets the uniform gives.
 //
 // Work split: invocation (j, block of ROWS rows m, d) keeps ROWS vec4 accumulators in registers;
 // for each k it loads one vec4 of W — contiguous across the workgroup's consecutive j, and reused for
@@ -21,17 +22,20 @@ struct MatmulDims {
   N: u32,                 // vec4 columns of C (hidden units)
   K: u32,                 // columns of A (input features)
   a_batch_stride: u32,    // f32 elements between A[d] and A[d + 1] (0: A shared by all d)
+  w_offset: u32,          // vec4 index of W in `params`
   w_batch_stride: u32,    // vec4 elements between W[d] and W[d + 1]
+  bias_offset: u32,       // vec4 index of the bias in `params`
   bias_batch_stride: u32, // vec4 elements
   c_batch_stride: u32,    // vec4 elements
-  _pad: u32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> dims: MatmulDims;
 @group(0) @binding(1) var<storage, read> a: array<f32>;              // (·, M, K)
-@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;        // (D, K, N)
-@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;     // (D, N)
-@group(0) @binding(4) var<storage, read_write> c: array<vec4<f32>>;  // (D, M, N)
+@group(0) @binding(2) var<storage, read> params: array<vec4<f32>>;   // W (D, K, N) and bias (D, N) at their offsets
+@group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;  // (D, M, N)
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -51,9 +55,9 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
-  var w_index = d * dims.w_batch_stride + j;
+  var w_index = dims.w_offset + d * dims.w_batch_stride + j;
   for (var k = 0u; k < K; k++) {
-    let wk = w[w_index];
+    let wk = params[w_index];
     w_index += dims.N;
     acc0 = fma(wk, vec4<f32>(a[a0 + k]), acc0);
     acc1 = fma(wk, vec4<f32>(a[a1 + k]), acc1);
@@ -61,7 +65,7 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
     acc3 = fma(wk, vec4<f32>(a[a3 + k]), acc3);
   }
 
-  let b = bias[d * dims.bias_batch_stride + j];
+  let b = params[dims.bias_offset + d * dims.bias_batch_stride + j];
   let c0 = d * dims.c_batch_stride + m0 * dims.N + j;
   c[c0] = acc0 + b;
   if (rows > 1u) { c[c0 + dims.N] = acc1 + b; }

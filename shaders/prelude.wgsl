@@ -18,3 +18,35 @@ fn tanh_safe(v: f32) -> f32 {
 fn linear_index(gid: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
   return gid.x + gid.y * groups.x * workgroup_size;
 }
+
+// Modes, as the MODE override constant of the recurrent kernels names them.
+const MODE_RNN_TANH = 0u;
+const MODE_RNN_RELU = 1u;
+const MODE_LSTM = 2u;
+const MODE_GRU = 3u;
+
+// One cell update, PyTorch's equations, for one unit of one batch row. Lanes are gates (LSTM i, f, g,
+// o; GRU r, z, n; RNN lane 0): x = W_ih·x_t + b_ih and rec = W_hh·h_{t−1} + b_hh for this unit;
+// h_prev is this unit's own h_{t−1} (GRU), c_prev its cell state (LSTM). Returns (h_t, c_t); for LSTM
+// with projection h_t is o·tanh(c_t) before W_hr.
+fn cell_update(mode: u32, x: vec4<f32>, rec: vec4<f32>, h_prev: f32, c_prev: f32) -> vec2<f32> {
+  switch mode {
+    case MODE_LSTM: {
+      let pre = x + rec;
+      let c = fma(sigmoid(pre.y), c_prev, sigmoid(pre.x) * tanh_safe(pre.z));
+      return vec2<f32>(sigmoid(pre.w) * tanh_safe(c), c);
+    }
+    case MODE_GRU: {
+      let r = sigmoid(x.x + rec.x);
+      let z = sigmoid(x.y + rec.y);
+      let n = tanh_safe(fma(r, rec.z, x.z));
+      return vec2<f32>(fma(z, h_prev - n, n), 0.0);  // (1 − z)·n + z·h
+    }
+    case MODE_RNN_RELU: {
+      return vec2<f32>(max(x.x + rec.x, 0.0), 0.0);
+    }
+    default: {  // MODE_RNN_TANH
+      return vec2<f32>(tanh_safe(x.x + rec.x), 0.0);
+    }
+  }
+}

@@ -21,25 +21,20 @@
 // (ping-pong bind groups). Each holds h (D, B, H_out) followed by c (D, B, H) for LSTM.
 // Specialised by override constants: MODE, HAS_PROJ, WORKGROUP_SIZE, BLOCK_B; sizes come from the uniform.
 
-const MODE_RNN_TANH = 0u;
-const MODE_RNN_RELU = 1u;
-const MODE_LSTM = 2u;
-const MODE_GRU = 3u;
-
 override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;   // LSTM proj_size > 0: `step` writes h_raw to `out`, `project` does the rest
 override WORKGROUP_SIZE: u32 = 64u;
 override BLOCK_B: u32 = 1u;        // batch rows per invocation: 1, 2 or 4
 
 struct StepDims {
-  T: u32,       // steps in this call
-  B: u32,       // batch rows
-  H: u32,       // hidden_size
-  H_out: u32,   // proj_size if projecting, else hidden_size
-  D: u32,       // directions
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
+  T: u32,            // steps in this call
+  B: u32,            // batch rows
+  H: u32,            // hidden_size
+  H_out: u32,        // proj_size if projecting, else hidden_size
+  D: u32,            // directions
+  w_hh_offset: u32,  // vec4 index of W_hh in `params`
+  b_hh_offset: u32,  // vec4 index of b_hh in `params`
+  _pad: u32,
 }
 
 struct StepIndex {
@@ -49,11 +44,10 @@ struct StepIndex {
 @group(0) @binding(0) var<uniform> dims: StepDims;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 @group(0) @binding(2) var<storage, read> gx: array<vec4<f32>>;      // (D, T, B, H) gate lanes: W_ih·x + b_ih
-@group(0) @binding(3) var<storage, read> w_hh: array<vec4<f32>>;    // (D, H_out, H) gate-interleaved: W_hh[g·H + j, k] in lane g
-@group(0) @binding(4) var<storage, read> b_hh: array<vec4<f32>>;    // (D, H) gate-interleaved
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;     // (T, B, D·H_out), or h_raw (D, B, H) when HAS_PROJ
-@group(0) @binding(6) var<storage, read> w_hr: array<f32>;          // (D, P, H)
-@group(0) @binding(7) var<storage, read> h_raw: array<f32>;         // (D, B, H)
+@group(0) @binding(3) var<storage, read> params: array<vec4<f32>>;  // the layer's packed weights: W_hh (D, H_out, H), b_hh (D, H) at their offsets
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;     // (T, B, D·H_out), or h_raw (D, B, H) when HAS_PROJ
+@group(0) @binding(5) var<storage, read> w_hr: array<f32>;          // (D, P, H)
+@group(0) @binding(6) var<storage, read> h_raw: array<f32>;         // (D, B, H)
 @group(1) @binding(0) var<storage, read> state_prev: array<f32>;    // h (D, B, H_out) then c (D, B, H)
 @group(1) @binding(1) var<storage, read_write> state_next: array<f32>;
 @group(2) @binding(0) var<uniform> step_index: StepIndex;
@@ -71,40 +65,20 @@ fn update_unit(d: u32, b: u32, j: u32, rec: vec4<f32>) {
   let valid = t < lengths[b];
   let x = gx[((d * dims.T + t) * B + b) * H + j];  // gate lanes of unit j at (d, t, b)
   let h_index = (d * B + b) * dims.H_out + j;
-
-  var h_new: f32;
-  switch MODE {
-    case MODE_LSTM: {
-      let c_index = dims.D * B * dims.H_out + (d * B + b) * H + j;
-      let c_prev = state_prev[c_index];
-      let pre = x + rec;
-      let i = sigmoid(pre.x);
-      let f = sigmoid(pre.y);
-      let g = tanh_safe(pre.z);
-      let o = sigmoid(pre.w);
-      let c_new = fma(f, c_prev, i * g);
-      state_next[c_index] = select(c_prev, c_new, valid);
-      h_new = o * tanh_safe(c_new);
-    }
-    case MODE_GRU: {
-      let r = sigmoid(x.x + rec.x);
-      let z = sigmoid(x.y + rec.y);
-      let n = tanh_safe(fma(r, rec.z, x.z));
-      h_new = fma(z, state_prev[h_index] - n, n);  // (1 − z)·n + z·h
-    }
-    case MODE_RNN_RELU: {
-      h_new = max(x.x + rec.x, 0.0);
-    }
-    default: {  // MODE_RNN_TANH
-      h_new = tanh_safe(x.x + rec.x);
-    }
+  let c_index = dims.D * B * dims.H_out + (d * B + b) * H + j;
+  var h_prev = 0.0;  // own h_{t−1}: GRU only
+  if (MODE == MODE_GRU) { h_prev = state_prev[h_index]; }
+  var c_prev = 0.0;  // cell state: LSTM only (other modes have no c part in the state buffer)
+  if (MODE == MODE_LSTM) { c_prev = state_prev[c_index]; }
+  let hc = cell_update(MODE, x, rec, h_prev, c_prev);
+  if (MODE == MODE_LSTM) {
+    state_next[c_index] = select(c_prev, hc.y, valid);
   }
-
   if (HAS_PROJ) {
-    out[(d * B + b) * H + j] = h_new;  // h_raw; `project` applies W_hr and the length mask
+    out[(d * B + b) * H + j] = hc.x;  // h_raw; `project` applies W_hr and the length mask
   } else {
-    state_next[h_index] = select(state_prev[h_index], h_new, valid);
-    out[(t * B + b) * dims.D * H + d * H + j] = select(0.0, h_new, valid);
+    state_next[h_index] = select(state_prev[h_index], hc.x, valid);
+    out[(t * B + b) * dims.D * H + d * H + j] = select(0.0, hc.x, valid);
   }
 }
 
@@ -131,9 +105,9 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
-  var w_index = d * K * H + j;
+  var w_index = dims.w_hh_offset + d * K * H + j;
   for (var k = 0u; k < K; k++) {
-    let w = w_hh[w_index];
+    let w = params[w_index];
     w_index += H;
     acc0 = fma(w, vec4<f32>(state_prev[h0 + k]), acc0);
     if (BLOCK_B > 1u) { acc1 = fma(w, vec4<f32>(state_prev[h1 + k]), acc1); }
@@ -142,7 +116,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
       acc3 = fma(w, vec4<f32>(state_prev[h3 + k]), acc3);
     }
   }
-  let bias = b_hh[d * H + j];
+  let bias = params[dims.b_hh_offset + d * H + j];
   update_unit(d, b0, j, acc0 + bias);
   if (rows > 1u) { update_unit(d, b0 + 1u, j, acc1 + bias); }
   if (rows > 2u) { update_unit(d, b0 + 2u, j, acc2 + bias); }

@@ -7,6 +7,7 @@ import { WebGpuRnn } from './backends/webgpu.js';
 import { type RnnConfig, type RnnConfigInput, resolveConfig } from './config.js';
 import type { ForwardOptions, ForwardResult } from './inputs.js';
 import { type Weights, checkWeights, stripCommonPrefix } from './params.js';
+import type { StrategyChoice } from './gpu/strategy.js';
 import { type SafetensorsFile, isIntTensor, readSafetensors } from './safetensors.js';
 import type { IntTensor, Tensor } from './tensor.js';
 
@@ -21,6 +22,12 @@ export interface CreateRnnOptions {
   backend?: Backend | 'auto';
   /** Run on this device (embedding in an existing WebGPU app); the engine's own device otherwise. */
   device?: GPUDevice;
+  /**
+   * WebGPU recurrent strategy: 'auto' (default) picks by shape and device; 'per-step' (1 + T
+   * dispatches per layer, any shape) or 'persistent' (1 dispatch per layer, small states) force one —
+   * for tests and benchmarks. Forcing 'persistent' on a shape it cannot run is an error at forward().
+   */
+  strategy?: StrategyChoice;
 }
 
 /** Initial state of a stream: as h0 / c0 of a forward call. */
@@ -72,10 +79,10 @@ export async function createRnn(options: CreateRnnOptions): Promise<Rnn> {
   const weights = loadWeights(config, options.weights);
   const backend = options.backend ?? 'webgpu';
   if (backend === 'cpu') return new CpuRnn(config, weights);
-  if (backend === 'webgpu') return WebGpuRnn.create(config, weights, options.device);
+  if (backend === 'webgpu') return WebGpuRnn.create(config, weights, options.device, options.strategy);
   if (backend === 'auto') {
     try {
-      return await WebGpuRnn.create(config, weights, options.device);
+      return await WebGpuRnn.create(config, weights, options.device, options.strategy);
     } catch {
       return new CpuRnn(config, weights);
     }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dispatchSize, tileCount } from '../src/gpu/dispatch.js';
-import { MATMUL_DIMS_FIELDS, STEP_DIMS_FIELDS, STEP_INDEX_FIELDS, packU32Struct } from '../src/gpu/uniforms.js';
+import { MATMUL_DIMS_FIELDS, PERSISTENT_DIMS_FIELDS, STEP_DIMS_FIELDS, STEP_INDEX_FIELDS, packU32Struct } from '../src/gpu/uniforms.js';
 
 /** Field names of `struct Name { a: u32, ... }` in a WGSL file, with their types. */
 function wgslStruct(file: string, name: string): Array<[string, string]> {
@@ -25,6 +25,7 @@ describe('uniform layouts', () => {
     ['matmul.wgsl', 'MatmulDims', MATMUL_DIMS_FIELDS],
     ['recurrent-step.wgsl', 'StepDims', STEP_DIMS_FIELDS],
     ['recurrent-step.wgsl', 'StepIndex', STEP_INDEX_FIELDS],
+    ['recurrent-persistent.wgsl', 'PersistentDims', PERSISTENT_DIMS_FIELDS],
   ] as const)('%s %s matches its packer', (file, name, fields) => {
     const wgsl = wgslStruct(file, name);
     expect(wgsl.map(([n]) => n)).toEqual([...fields]);
@@ -32,10 +33,10 @@ describe('uniform layouts', () => {
   });
 
   it('packs values in field order with zero padding, and rejects non-u32 values', () => {
-    const packed = packU32Struct(STEP_DIMS_FIELDS, { T: 7, B: 3, H: 5, H_out: 2, D: 2 });
-    expect([...packed]).toEqual([7, 3, 5, 2, 2, 0, 0, 0]);
-    expect(() => packU32Struct(STEP_DIMS_FIELDS, { T: -1, B: 3, H: 5, H_out: 2, D: 2 })).toThrow(/uniform field T: -1/);
-    expect(() => packU32Struct(STEP_DIMS_FIELDS, { T: 1.5, B: 3, H: 5, H_out: 2, D: 2 })).toThrow(/uniform field T/);
+    const v = { T: 7, B: 3, H: 5, H_out: 2, D: 2, w_hh_offset: 11, b_hh_offset: 13 };
+    expect([...packU32Struct(STEP_DIMS_FIELDS, v)]).toEqual([7, 3, 5, 2, 2, 11, 13, 0]);
+    expect(() => packU32Struct(STEP_DIMS_FIELDS, { ...v, T: -1 })).toThrow(/uniform field T: -1/);
+    expect(() => packU32Struct(STEP_DIMS_FIELDS, { ...v, T: 1.5 })).toThrow(/uniform field T/);
   });
 });
 

@@ -5,6 +5,7 @@
 import type { RnnConfig } from '../config.js';
 import { contextFor } from '../gpu/device.js';
 import { GpuRnn } from '../gpu/gpu-rnn.js';
+import type { StrategyChoice } from '../gpu/strategy.js';
 import {
   type ForwardOptions, type ForwardResult, formatOutput, formatState, prepareChunk, prepareInputs, prepareStreamState,
 } from '../inputs.js';
@@ -23,9 +24,12 @@ export class WebGpuRnn implements Rnn {
   /** See DebugOptions. */
   debug: DebugOptions = {};
 
-  private constructor(readonly config: RnnConfig, readonly gpu: GpuRnn) {}
+  private constructor(readonly config: RnnConfig, readonly gpu: GpuRnn, readonly strategy: StrategyChoice) {}
 
-  static async create(config: RnnConfig, weights: Weights, device?: GPUDevice): Promise<WebGpuRnn> {
+  static async create(config: RnnConfig, weights: Weights, device?: GPUDevice, strategy: StrategyChoice = 'auto'): Promise<WebGpuRnn> {
+    if (!['auto', 'per-step', 'persistent'].includes(strategy)) {
+      throw new RangeError(`strategy: expected "auto", "per-step" or "persistent", got ${JSON.stringify(strategy)}`);
+    }
     const ctx = await contextFor(device);
     ctx.device.pushErrorScope('validation');
     const gpu = new GpuRnn(ctx, config, weights);
@@ -34,12 +38,12 @@ export class WebGpuRnn implements Rnn {
       gpu.destroy();
       throw new Error(`WebGPU validation error building the ${config.mode} model: ${error.message}`);
     }
-    return new WebGpuRnn(config, gpu);
+    return new WebGpuRnn(config, gpu, strategy);
   }
 
   async forward(input: Tensor, options: ForwardOptions = {}): Promise<ForwardResult> {
     const prepared = prepareInputs(this.config, input, options);
-    const r = await this.gpu.run(prepared, { readOutput: true, readState: true, poison: this.debug.poison });
+    const r = await this.gpu.run(prepared, { readOutput: true, readState: true, poison: this.debug.poison, strategy: this.strategy });
     return { output: formatOutput(this.config, prepared, r.output!), ...formatState(this.config, prepared, r.hN!, r.cN) };
   }
 
@@ -74,7 +78,7 @@ class WebGpuStream implements RnnStream {
     const prepared = prepareChunk(this.model.config, this.batch, chunk, options.lengths);
     const read = options.read !== false;
     const r = await this.model.gpu.run(prepared, {
-      stateBuffer: this.buffer(), readOutput: read, readState: false, poison: this.model.debug.poison,
+      stateBuffer: this.buffer(), readOutput: read, readState: false, poison: this.model.debug.poison, strategy: this.model.strategy,
     });
     return read ? formatOutput(this.model.config, prepared, r.output!) : undefined;
   }

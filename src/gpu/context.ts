@@ -30,8 +30,16 @@ export class GpuContext {
   private readonly pool: BufferPool;
   private counts = { pipelines: 0, layouts: 0, bindGroups: 0 };
 
+  /**
+   * True on a software (fallback) adapter such as SwiftShader, where one workgroup runs on one CPU
+   * core: strategy choices differ there. Read from the device's adapter info where the host has it.
+   */
+  readonly isSoftwareAdapter: boolean;
+
   constructor(readonly device: GPUDevice) {
     this.pool = new BufferPool(device);
+    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).adapterInfo;
+    this.isSoftwareAdapter = info?.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(`${info?.architecture} ${info?.description}`);
   }
 
   get limits(): GPUSupportedLimits {

@@ -11,8 +11,9 @@ import type { GpuContext } from './context.js';
 import { matmulKernel } from './kernels.js';
 import { type LayerWeights, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
 import { type ModelParts, PlanSizes, SequencePlan, splitState } from './sequence-plan.js';
+import { type Strategy, type StrategyChoice, chooseStrategy } from './strategy.js';
 
-/** Plans kept per model; the least recently used is released past this. Plan key: `${T}x${B}`. */
+/** Plans kept per model; the least recently used is released past this. Plan key: `${T}x${B}:${strategy}`. */
 const MAX_PLANS = 4;
 
 export interface GpuRunResult {
@@ -32,6 +33,8 @@ export interface GpuRunOptions {
   readState: boolean;
   /** Fill intermediate and output buffers with NaN first (tests: unwritten elements show). */
   poison?: boolean;
+  /** Recurrent strategy; 'auto' (default) picks by shape and device (see strategy.ts). */
+  strategy?: StrategyChoice;
 }
 
 export class GpuRnn {
@@ -50,8 +53,17 @@ export class GpuRnn {
     };
   }
 
-  /** Dispatches a forward of this shape records (per layer: 1 matmul + T steps, ×2 steps with projection). */
-  dispatchCount(T: number): number {
+  /** The strategy a call of batch B runs with `choice`. */
+  strategyFor(B: number, choice: StrategyChoice = 'auto'): Strategy {
+    return chooseStrategy(choice, this.config, B, this.ctx.limits, this.ctx.isSoftwareAdapter);
+  }
+
+  /**
+   * Dispatches one forward of T steps records: per layer 1 on the persistent path; 1 matmul + T
+   * steps on the per-step path (+T projections with proj_size).
+   */
+  dispatchCount(T: number, strategy: Strategy): number {
+    if (strategy === 'persistent') return this.config.num_layers;
     const perStep = this.config.proj_size > 0 ? 2 : 1;
     return this.config.num_layers * (1 + perStep * T);
   }
@@ -65,7 +77,7 @@ export class GpuRnn {
 
   private async runNow(inputs: PreparedInputs, options: GpuRunOptions): Promise<GpuRunResult> {
     if (this.destroyed) throw new Error('GpuRnn: used after destroy()');
-    const plan = this.plan(inputs.T, inputs.B);
+    const plan = this.plan(inputs.T, inputs.B, this.strategyFor(inputs.B, options.strategy));
     const device = this.ctx.device;
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
@@ -88,13 +100,13 @@ export class GpuRnn {
     return result;
   }
 
-  private plan(T: number, B: number): SequencePlan {
-    const key = `${T}x${B}`;
+  private plan(T: number, B: number, strategy: Strategy): SequencePlan {
+    const key = `${T}x${B}:${strategy}`;
     let plan = this.plans.get(key);
     if (plan) {
       this.plans.delete(key); // re-insert: Map order is our LRU order
     } else {
-      plan = new SequencePlan(this.ctx, this.parts, T, B);
+      plan = new SequencePlan(this.ctx, this.parts, T, B, strategy);
       if (this.plans.size >= MAX_PLANS) {
         const [oldestKey, oldest] = this.plans.entries().next().value!;
         this.plans.delete(oldestKey);

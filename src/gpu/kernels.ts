@@ -1,22 +1,63 @@
 /**
- * The kernel families: their WGSL, explicit bind group layouts, and pipelines specialised by
- * override constants. Layouts mirror the `@group/@binding` declarations in each shader file.
+ * The kernel families — their WGSL, explicit bind group layouts, pipelines specialised by override
+ * constants — and the choice between them for a call shape. Layouts mirror the `@group/@binding`
+ * declarations in each shader file.
+ *
+ *   matmul               input projection of all T steps (general path): 1 dispatch per layer
+ *   recurrent-step       one dispatch per time step (+1 per step for LSTM projection)
+ *   recurrent-persistent the whole time loop of a layer in one single-workgroup dispatch
  */
 import type { RnnMode } from '../config.js';
 import prelude from '../../shaders/prelude.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
+import persistentSource from '../../shaders/recurrent-persistent.wgsl?raw';
 import stepSource from '../../shaders/recurrent-step.wgsl?raw';
 import { ShaderStage } from './constants.js';
 import type { GpuContext } from './context.js';
 
 const MATMUL_CODE = `${prelude}\n${matmulSource}`;
 const STEP_CODE = `${prelude}\n${stepSource}`;
+const PERSISTENT_CODE = `${prelude}\n${persistentSource}`;
 
 /** Rows of C per matmul invocation (ROWS in matmul.wgsl) and invocations per workgroup. */
 export const MATMUL_ROWS = 4;
 export const MATMUL_WORKGROUP_SIZE = 64;
 /** Invocations per workgroup of the `project` kernel. */
 export const PROJECT_WORKGROUP_SIZE = 64;
+/** f32 elements of workgroup memory the persistent kernel has (SHARED_FLOATS in its WGSL). */
+export const PERSISTENT_SHARED_FLOATS = 4096;
+/** Units one persistent invocation may own; beyond that the shape is better served per step. */
+export const PERSISTENT_MAX_UNITS_PER_INVOCATION = 4;
+
+const MODE_CODE: Record<RnnMode, number> = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 };
+
+type Kind = 'uniform' | 'read' | 'write' | 'dynamic-uniform';
+
+function entries(kinds: Array<[number, Kind]>): GPUBindGroupLayoutEntry[] {
+  return kinds.map(([binding, kind]) => ({
+    binding,
+    visibility: ShaderStage.COMPUTE,
+    buffer:
+      kind === 'uniform' ? { type: 'uniform' }
+      : kind === 'dynamic-uniform' ? { type: 'uniform', hasDynamicOffset: true }
+      : kind === 'read' ? { type: 'read-only-storage' }
+      : { type: 'storage' },
+  }));
+}
+
+export interface MatmulKernel {
+  pipeline: GPUComputePipeline;
+  /** dims, a, params, c */
+  layout: GPUBindGroupLayout;
+}
+
+export function matmulKernel(ctx: GpuContext): MatmulKernel {
+  const layout = ctx.bindGroupLayout('matmul/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'write']]));
+  const pipeline = ctx.computePipeline({
+    family: 'matmul', code: MATMUL_CODE, entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE }, layouts: [layout],
+  });
+  return { pipeline, layout };
+}
 
 /** How the `step` kernel is laid out for one call shape. */
 export interface StepLayout {
@@ -37,39 +78,11 @@ export function chooseStepLayout(H: number, B: number): StepLayout {
   return { workgroupSize, blockB };
 }
 
-const MODE_CODE: Record<RnnMode, number> = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 };
-
-type Kind = 'uniform' | 'read' | 'write' | 'dynamic-uniform';
-
-function entries(kinds: Array<[number, Kind]>): GPUBindGroupLayoutEntry[] {
-  return kinds.map(([binding, kind]) => ({
-    binding,
-    visibility: ShaderStage.COMPUTE,
-    buffer:
-      kind === 'uniform' ? { type: 'uniform' }
-      : kind === 'dynamic-uniform' ? { type: 'uniform', hasDynamicOffset: true }
-      : kind === 'read' ? { type: 'read-only-storage' }
-      : { type: 'storage' },
-  }));
-}
-
-export interface MatmulKernel {
-  pipeline: GPUComputePipeline;
-  /** dims, a, w, bias, c */
-  layout: GPUBindGroupLayout;
-}
-
-export function matmulKernel(ctx: GpuContext): MatmulKernel {
-  const layout = ctx.bindGroupLayout('matmul/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']]));
-  const pipeline = ctx.computePipeline({ family: 'matmul', code: MATMUL_CODE, entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE }, layouts: [layout] });
-  return { pipeline, layout };
-}
-
 export interface StepKernels {
   step: GPUComputePipeline;
-  /** dims, lengths, gx, w_hh, b_hh, out  (bindings 0–5) */
+  /** dims, lengths, gx, params, out  (bindings 0–4) */
   stepLayout: GPUBindGroupLayout;
-  /** Present when projecting: `project` entry with dims, lengths, out, w_hr, h_raw (bindings 0,1,5,6,7). */
+  /** Present when projecting: `project` entry with dims, lengths, out, w_hr, h_raw (bindings 0, 1, 4, 5, 6). */
   project?: GPUComputePipeline;
   projectLayout?: GPUBindGroupLayout;
   /** state_prev, state_next */
@@ -79,7 +92,7 @@ export interface StepKernels {
 }
 
 export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout): StepKernels {
-  const stepLayout = ctx.bindGroupLayout('step/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'read'], [5, 'write']]));
+  const stepLayout = ctx.bindGroupLayout('step/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']]));
   const stateLayout = ctx.bindGroupLayout('step/group1', entries([[0, 'read'], [1, 'write']]));
   const indexLayout = ctx.bindGroupLayout('step/group2', entries([[0, 'dynamic-uniform']]));
   const constants = { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB };
@@ -88,10 +101,29 @@ export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boole
     layouts: [stepLayout, stateLayout, indexLayout],
   });
   if (!hasProjection) return { step, stepLayout, stateLayout, indexLayout };
-  const projectLayout = ctx.bindGroupLayout('project/group0', entries([[0, 'uniform'], [1, 'read'], [5, 'write'], [6, 'read'], [7, 'read']]));
+  const projectLayout = ctx.bindGroupLayout('project/group0', entries([[0, 'uniform'], [1, 'read'], [4, 'write'], [5, 'read'], [6, 'read']]));
   const project = ctx.computePipeline({
     family: 'recurrent-step', code: STEP_CODE, entryPoint: 'project', constants: { WORKGROUP_SIZE: PROJECT_WORKGROUP_SIZE },
     layouts: [projectLayout, stateLayout, indexLayout],
   });
   return { step, stepLayout, project, projectLayout, stateLayout, indexLayout };
+}
+
+export interface PersistentKernel {
+  pipeline: GPUComputePipeline;
+  /** dims, lengths, x, params, out, w_hr, state (bindings 0–6) */
+  layout: GPUBindGroupLayout;
+  workgroupSize: number;
+}
+
+export function persistentKernel(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, workgroupSize: number): PersistentKernel {
+  const layout = ctx.bindGroupLayout('persistent/group0', entries([
+    [0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read'], [6, 'write'],
+  ]));
+  const pipeline = ctx.computePipeline({
+    family: 'recurrent-persistent', code: PERSISTENT_CODE, entryPoint: 'persistent',
+    constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: workgroupSize },
+    layouts: [layout],
+  });
+  return { pipeline, layout, workgroupSize };
 }

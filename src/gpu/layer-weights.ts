@@ -1,25 +1,48 @@
 /**
- * Uploads one layer's parameters in the layout the kernels read: PyTorch's own row-major layout,
- * both directions stacked (forward first), f32. This is the only place weights change layout.
+ * Uploads one layer's parameters in the layout the kernels read. This is the only place weights
+ * change layout. Per layer, one buffer `params` of vec4 elements holds, in this order:
  *
- *   w_ih (D, I_l, H, 4)  b_ih (D, H, 4)     gate-interleaved: lane g of element (d, k, j) is
- *   w_hh (D, H_out, H, 4) b_hh (D, H, 4)    W[g·H + j, k] of PyTorch's (G·H, K) matrix; lanes past G
- *                                           are zero (GRU uses 3 lanes, RNN 1)
- *   w_hr (D, P, H) when proj_size > 0
- * Biases are zeros when bias=False.
+ *   w_ih (D, I_l, H)    b_ih (D, H)    w_hh (D, H_out, H)    b_hh (D, H)
+ *
+ * gate-interleaved: lane g of element (d, k, j) is W[g·H + j, k] of PyTorch's (G·H, K) matrix, so
+ * a kernel reads all gates of unit j for one k with one vec4 load, contiguous across consecutive j.
+ * Lanes past the gate count are zero (GRU uses 3 lanes, RNN 1). Biases are zeros when bias=False.
+ * With proj_size, w_hr (D, P, H) is a separate f32 buffer in PyTorch's layout.
  */
 import { type RnnConfig, gateCount, numDirections, outputSize } from '../config.js';
 import { type ParamKind, type Weights, layerInputSize, paramName } from '../params.js';
 import type { GpuContext } from './context.js';
 
+/** Lanes of a gate-interleaved element: every mode's gates fit one vec4. */
+export const GATE_LANES = 4;
+
+/** Where each part of `params` starts, in vec4 elements. */
+export interface ParamOffsets {
+  readonly wIh: number;
+  readonly bIh: number;
+  readonly wHh: number;
+  readonly bHh: number;
+  /** Total vec4 elements. */
+  readonly total: number;
+}
+
 export interface LayerWeights {
-  readonly wIh: GPUBuffer;
-  readonly wHh: GPUBuffer;
-  readonly bIh: GPUBuffer;
-  readonly bHh: GPUBuffer;
+  readonly params: GPUBuffer;
+  readonly offsets: ParamOffsets;
+  /** (D, P, H) f32, with proj_size only. */
   readonly wHr?: GPUBuffer;
   /** Input feature size of this layer. */
   readonly inputSize: number;
+}
+
+export function paramOffsets(config: RnnConfig, layer: number): ParamOffsets {
+  const D = numDirections(config);
+  const H = config.hidden_size;
+  const wIh = 0;
+  const bIh = wIh + D * layerInputSize(config, layer) * H;
+  const wHh = bIh + D * H;
+  const bHh = wHh + D * outputSize(config) * H;
+  return { wIh, bIh, wHh, bHh, total: bHh + D * H };
 }
 
 /** Stacks one parameter kind over directions into an f32 array; zeros where the model has no bias. */
@@ -31,45 +54,43 @@ function stacked(config: RnnConfig, weights: Weights, kind: ParamKind, layer: nu
   return out;
 }
 
-/** Lanes of a gate-interleaved element: every mode's gates fit one vec4. */
-export const GATE_LANES = 4;
-
 /**
- * (D, G·H, K) rows → (D, K, H, 4): for each direction, column k and unit j, the G gate rows' weights
- * side by side, so a kernel reads all gates of one unit with one vec4 load. Works for biases with K = 1.
+ * Writes (D, G·H, K) rows gate-interleaved into `out` at vec4 element `offset`: element (d, k, j)
+ * lane g = row g·H + j, column k. Biases are the case K = 1.
  */
-export function interleaveGates(rows: Float32Array, D: number, G: number, H: number, K: number): Float32Array {
-  const out = new Float32Array(D * K * H * GATE_LANES);
+export function interleaveGates(out: Float32Array, offset: number, rows: Float32Array, D: number, G: number, H: number, K: number): void {
   for (let d = 0; d < D; d++) {
     for (let g = 0; g < G; g++) {
       for (let j = 0; j < H; j++) {
         const src = ((d * G + g) * H + j) * K;
-        for (let k = 0; k < K; k++) out[((d * K + k) * H + j) * GATE_LANES + g] = rows[src + k];
+        for (let k = 0; k < K; k++) out[(offset + (d * K + k) * H + j) * GATE_LANES + g] = rows[src + k];
       }
     }
   }
-  return out;
 }
 
 export function uploadLayerWeights(ctx: GpuContext, config: RnnConfig, weights: Weights, layer: number): LayerWeights {
-  const GH = gateCount(config.mode) * config.hidden_size;
-  const I = layerInputSize(config, layer);
-  const Hout = outputSize(config);
-  const label = (kind: string) => `RnnLayer${layer}.${kind}`;
   const G = gateCount(config.mode);
   const D = numDirections(config);
   const H = config.hidden_size;
+  const I = layerInputSize(config, layer);
+  const Hout = outputSize(config);
   const rows = (kind: ParamKind, perDirection: number) => stacked(config, weights, kind, layer, perDirection);
+  const offsets = paramOffsets(config, layer);
+  const packed = new Float32Array(offsets.total * GATE_LANES);
+  interleaveGates(packed, offsets.wIh, rows('weight_ih', G * H * I), D, G, H, I);
+  interleaveGates(packed, offsets.bIh, rows('bias_ih', G * H), D, G, H, 1);
+  interleaveGates(packed, offsets.wHh, rows('weight_hh', G * H * Hout), D, G, H, Hout);
+  interleaveGates(packed, offsets.bHh, rows('bias_hh', G * H), D, G, H, 1);
   return {
-    wIh: ctx.storageFrom(label('weight_ih'), interleaveGates(rows('weight_ih', GH * I), D, G, H, I)),
-    wHh: ctx.storageFrom(label('weight_hh'), interleaveGates(rows('weight_hh', GH * Hout), D, G, H, Hout)),
-    bIh: ctx.storageFrom(label('bias_ih'), interleaveGates(rows('bias_ih', GH), D, G, H, 1)),
-    bHh: ctx.storageFrom(label('bias_hh'), interleaveGates(rows('bias_hh', GH), D, G, H, 1)),
-    wHr: config.proj_size > 0 ? ctx.storageFrom(label('weight_hr'), rows('weight_hr', config.proj_size * H)) : undefined,
+    params: ctx.storageFrom(`RnnLayer${layer}.params`, packed),
+    offsets,
+    wHr: config.proj_size > 0 ? ctx.storageFrom(`RnnLayer${layer}.weight_hr`, rows('weight_hr', config.proj_size * H)) : undefined,
     inputSize: I,
   };
 }
 
 export function releaseLayerWeights(ctx: GpuContext, w: LayerWeights): void {
-  for (const b of [w.wIh, w.wHh, w.bIh, w.bHh, w.wHr]) if (b) ctx.release(b);
+  ctx.release(w.params);
+  if (w.wHr) ctx.release(w.wHr);
 }

@@ -1,9 +1,11 @@
 /**
- * Everything one (T, B) shape needs on the GPU, made once and reused by every later call of that
- * shape: buffers from the pool, uniforms written, bind groups prebuilt (ping-pong state pairs and a
- * dynamic-offset step index). `encode` only records dispatches: per layer one matmul for the input
- * projection of all T steps, then T step dispatches (plus T projection dispatches for LSTM with
- * proj_size) — all layers in one compute pass, no read-back in between.
+ * Everything one call shape (T, B, strategy) needs on the GPU, made once and reused by every later
+ * call of that shape: buffers from the pool, uniforms written, bind groups prebuilt (ping-pong state
+ * pairs and a dynamic-offset step index). `encode` only records dispatches — all layers in one compute
+ * pass, no read-back in between:
+ *   per-step:   per layer one matmul (input projection of all T steps), then T step dispatches
+ *               (2·T with LSTM projection);
+ *   persistent: per layer one dispatch running the whole time loop.
  */
 import { type RnnConfig, numDirections, outputSize } from '../config.js';
 import type { TensorData } from '../tensor.js';
@@ -11,10 +13,12 @@ import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
 import { dispatchSize, tileCount } from './dispatch.js';
 import {
-  MATMUL_ROWS, MATMUL_WORKGROUP_SIZE, type MatmulKernel, PROJECT_WORKGROUP_SIZE, type StepKernels, type StepLayout, chooseStepLayout, stepKernels,
+  MATMUL_ROWS, MATMUL_WORKGROUP_SIZE, type MatmulKernel, PROJECT_WORKGROUP_SIZE, type PersistentKernel, type StepKernels,
+  type StepLayout, chooseStepLayout, persistentKernel, stepKernels,
 } from './kernels.js';
 import { GATE_LANES, type LayerWeights } from './layer-weights.js';
-import { MATMUL_DIMS_FIELDS, STEP_DIMS_FIELDS, packU32Struct } from './uniforms.js';
+import { type Strategy, persistentWorkgroupSize } from './strategy.js';
+import { MATMUL_DIMS_FIELDS, PERSISTENT_DIMS_FIELDS, STEP_DIMS_FIELDS, packU32Struct } from './uniforms.js';
 
 const F32 = 4;
 const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
@@ -63,107 +67,146 @@ export class PlanSizes {
   }
 }
 
+/** Prebuilt bind groups of one layer on the per-step path. */
+interface PerStepLayer {
+  matmul: GPUBindGroup;
+  step: GPUBindGroup;
+  project?: GPUBindGroup;
+  /** [read slot 0 → write slot 1, read slot 1 → write slot 0] */
+  state: [GPUBindGroup, GPUBindGroup];
+}
+
 export class SequencePlan {
   readonly sizes: PlanSizes;
   private readonly owned: GPUBuffer[] = [];
   private readonly input: GPUBuffer;
   private readonly lengths: GPUBuffer;
-  private readonly gx: GPUBuffer;
   private readonly sequences: [GPUBuffer, GPUBuffer];
-  private readonly hRaw?: GPUBuffer;
-  /** Per layer: [slot 0, slot 1]; a call starts and ends with the state in slot 0. */
-  private readonly states: Array<[GPUBuffer, GPUBuffer]> = [];
+  /** Per layer; a call starts and ends with the state in slot 0 (slot 1 only on the per-step path). */
+  private readonly states: GPUBuffer[][] = [];
+  private readonly scratch: GPUBuffer[] = [];
   private readonly outputStaging: GPUBuffer;
   private readonly stateStaging: GPUBuffer;
-  private readonly stepIndexStride: number;
-  private readonly matmulGroups: GPUBindGroup[] = [];
-  private readonly stepGroups: GPUBindGroup[] = [];
-  private readonly projectGroups: GPUBindGroup[] = [];
-  /** Per layer: [read slot 0 → write slot 1, read slot 1 → write slot 0]. */
-  private readonly stateGroups: Array<[GPUBindGroup, GPUBindGroup]> = [];
-  private readonly stepIndexGroup: GPUBindGroup;
-  /** Step kernels specialised for this shape (see chooseStepLayout). */
-  private readonly step: StepKernels;
-  private readonly stepLayout: StepLayout;
+  private readonly tag: string;
+  // per-step path
+  private perStep?: { kernels: StepKernels; layout: StepLayout; layers: PerStepLayer[]; indexGroup: GPUBindGroup; indexStride: number };
+  // persistent path
+  private persistent?: { kernel: PersistentKernel; groups: GPUBindGroup[] };
 
-  constructor(private readonly ctx: GpuContext, private readonly model: ModelParts, T: number, B: number) {
+  constructor(private readonly ctx: GpuContext, private readonly model: ModelParts, T: number, B: number, readonly strategy: Strategy) {
     const s = (this.sizes = new PlanSizes(model.config, T, B));
     const { config } = model;
-    const L = config.num_layers;
-    const tag = `SequencePlan(T=${T},B=${B})`;
-    this.stepLayout = chooseStepLayout(s.H, B);
-    const step = (this.step = stepKernels(ctx, config.mode, config.proj_size > 0, this.stepLayout));
-    const buf = (name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE) => {
-      const b = ctx.buffer(`${tag}.${name}`, elements * F32, usage);
-      this.owned.push(b);
-      return b;
-    };
-    const whole = (buffer: GPUBuffer, elements: number): GPUBufferBinding => ({ buffer, offset: 0, size: elements * F32 });
+    this.tag = `SequencePlan(T=${T},B=${B},${strategy})`;
+    this.input = this.storage('input', T * B * config.input_size);
+    this.lengths = this.storage('lengths', B);
+    this.sequences = [this.storage('sequence0', s.sequence), this.storage('sequence1', s.sequence)];
+    const slots = strategy === 'per-step' ? 2 : 1;
+    for (let l = 0; l < config.num_layers; l++) {
+      this.states.push(Array.from({ length: slots }, (_, k) => this.storage(`layer${l}.state${k}`, s.layerState)));
+    }
+    this.outputStaging = this.storage('outputStaging', s.sequence, STAGING);
+    this.stateStaging = this.storage('stateStaging', config.num_layers * s.layerState, STAGING);
+    if (strategy === 'per-step') this.buildPerStep();
+    else this.buildPersistent();
+  }
 
-    this.input = buf('input', T * B * config.input_size);
-    this.lengths = buf('lengths', B);
-    const gxElements = s.D * T * B * s.H * GATE_LANES; // (D, T·B, H, 4)
-    this.gx = buf('gx', gxElements);
-    this.sequences = [buf('sequence0', s.sequence), buf('sequence1', s.sequence)];
-    if (config.proj_size > 0) this.hRaw = buf('hRaw', s.D * B * s.H);
-    for (let l = 0; l < L; l++) this.states.push([buf(`layer${l}.state0`, s.layerState), buf(`layer${l}.state1`, s.layerState)]);
-    this.outputStaging = buf('outputStaging', s.sequence, STAGING);
-    this.stateStaging = buf('stateStaging', L * s.layerState, STAGING);
+  private storage(name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
+    const b = this.ctx.buffer(`${this.tag}.${name}`, elements * F32, usage);
+    this.owned.push(b);
+    return b;
+  }
+
+  private uniform(name: string, data: Uint32Array): GPUBufferBinding {
+    const buffer = this.storage(name, data.length, UNIFORM);
+    this.ctx.device.queue.writeBuffer(buffer, 0, data);
+    return { buffer, offset: 0, size: data.byteLength };
+  }
+
+  /** A binding of the first `elements` f32 of a (pooled, possibly larger) buffer. */
+  private static whole(buffer: GPUBuffer, elements: number): GPUBufferBinding {
+    return { buffer, offset: 0, size: elements * F32 };
+  }
+
+  private layerIO(l: number): { input: GPUBufferBinding; output: GPUBufferBinding } {
+    const s = this.sizes;
+    const I = this.model.layers[l].inputSize;
+    const whole = SequencePlan.whole;
+    return {
+      input: l === 0 ? whole(this.input, s.T * s.B * I) : whole(this.sequences[(l - 1) % 2], s.sequence),
+      output: whole(this.sequences[l % 2], s.sequence),
+    };
+  }
+
+  private buildPerStep(): void {
+    const { ctx, model, sizes: s } = this;
+    const { T, B, D, H, Hout } = s;
+    const whole = SequencePlan.whole;
+    const layout = chooseStepLayout(H, B);
+    const kernels = stepKernels(ctx, model.config.mode, model.config.proj_size > 0, layout);
+    const gxElements = D * T * B * H * GATE_LANES; // (D, T·B, H, 4)
+    const gx = this.storage('gx', gxElements);
+    const hRaw = model.config.proj_size > 0 ? this.storage('hRaw', D * B * H) : undefined;
+    if (hRaw) this.scratch.push(hRaw);
+    this.scratch.push(gx);
 
     // Step index: entry s at byte offset s·stride, bound 16 bytes at a time with a dynamic offset.
-    this.stepIndexStride = ctx.limits.minUniformBufferOffsetAlignment;
-    const stepIndex = ctx.buffer(`${tag}.stepIndex`, T * this.stepIndexStride, UNIFORM);
-    this.owned.push(stepIndex);
-    const indices = new Uint32Array((T * this.stepIndexStride) / F32);
-    for (let t = 0; t < T; t++) indices[(t * this.stepIndexStride) / F32] = t;
-    ctx.device.queue.writeBuffer(stepIndex, 0, indices);
-    this.stepIndexGroup = ctx.bindGroup(`${tag}.stepIndex`, step.indexLayout, [{ buffer: stepIndex, offset: 0, size: 16 }]);
+    const indexStride = ctx.limits.minUniformBufferOffsetAlignment;
+    const indices = new Uint32Array((T * indexStride) / F32);
+    for (let t = 0; t < T; t++) indices[(t * indexStride) / F32] = t;
+    const index = this.uniform('stepIndex', indices);
+    const indexGroup = ctx.bindGroup(`${this.tag}.stepIndex`, kernels.indexLayout, [{ ...index, size: 16 }]);
 
-    const stepDims = ctx.buffer(`${tag}.stepDims`, STEP_DIMS_FIELDS.length * F32, UNIFORM);
-    this.owned.push(stepDims);
-    ctx.device.queue.writeBuffer(stepDims, 0, packU32Struct(STEP_DIMS_FIELDS, { T, B, H: s.H, H_out: s.Hout, D: s.D }));
-    const stepDimsBinding = { buffer: stepDims, offset: 0, size: STEP_DIMS_FIELDS.length * F32 };
-
-    for (let l = 0; l < L; l++) {
-      const w = model.layers[l];
+    const layers = model.layers.map((w, l): PerStepLayer => {
       const I = w.inputSize;
-      const layerInput = l === 0 ? whole(this.input, T * B * I) : whole(this.sequences[(l - 1) % 2], s.sequence);
-      const layerOutput = whole(this.sequences[l % 2], s.sequence);
-      const matmulDims = ctx.buffer(`${tag}.layer${l}.matmulDims`, MATMUL_DIMS_FIELDS.length * F32, UNIFORM);
-      this.owned.push(matmulDims);
-      ctx.device.queue.writeBuffer(matmulDims, 0, packU32Struct(MATMUL_DIMS_FIELDS, {
-        M: T * B, N: s.H, K: I, a_batch_stride: 0, w_batch_stride: I * s.H, bias_batch_stride: s.H, c_batch_stride: T * B * s.H,
+      const { input, output } = this.layerIO(l);
+      const params = whole(w.params, w.offsets.total * GATE_LANES);
+      const matmulDims = this.uniform(`layer${l}.matmulDims`, packU32Struct(MATMUL_DIMS_FIELDS, {
+        M: T * B, N: H, K: I, a_batch_stride: 0, w_offset: w.offsets.wIh, w_batch_stride: I * H,
+        bias_offset: w.offsets.bIh, bias_batch_stride: H, c_batch_stride: T * B * H,
       }));
-      this.matmulGroups.push(ctx.bindGroup(`${tag}.layer${l}.matmul`, model.matmul.layout, [
-        { buffer: matmulDims, offset: 0, size: MATMUL_DIMS_FIELDS.length * F32 },
-        layerInput,
-        whole(w.wIh, s.D * I * s.H * GATE_LANES),
-        whole(w.bIh, s.D * s.H * GATE_LANES),
-        whole(this.gx, gxElements),
-      ]));
-      this.stepGroups.push(ctx.bindGroup(`${tag}.layer${l}.step`, step.stepLayout, [
-        stepDimsBinding,
-        whole(this.lengths, B),
-        whole(this.gx, gxElements),
-        whole(w.wHh, s.D * s.Hout * s.H * GATE_LANES),
-        whole(w.bHh, s.D * s.H * GATE_LANES),
-        this.hRaw ? whole(this.hRaw, s.D * B * s.H) : layerOutput,
-      ]));
-      if (this.hRaw && step.projectLayout && w.wHr) {
-        this.projectGroups.push(ctx.bindGroupAt(`${tag}.layer${l}.project`, step.projectLayout, [
-          [0, stepDimsBinding],
-          [1, whole(this.lengths, B)],
-          [5, layerOutput],
-          [6, whole(w.wHr, s.D * s.Hout * s.H)],
-          [7, whole(this.hRaw, s.D * B * s.H)],
-        ]));
-      }
+      const stepDims = this.uniform(`layer${l}.stepDims`, packU32Struct(STEP_DIMS_FIELDS, {
+        T, B, H, H_out: Hout, D, w_hh_offset: w.offsets.wHh, b_hh_offset: w.offsets.bHh,
+      }));
+      const tag = `${this.tag}.layer${l}`;
       const [a, b] = this.states[l].map((buffer) => whole(buffer, s.layerState));
-      this.stateGroups.push([
-        ctx.bindGroup(`${tag}.layer${l}.state0to1`, step.stateLayout, [a, b]),
-        ctx.bindGroup(`${tag}.layer${l}.state1to0`, step.stateLayout, [b, a]),
+      return {
+        matmul: ctx.bindGroup(`${tag}.matmul`, model.matmul.layout, [matmulDims, input, params, whole(gx, gxElements)]),
+        step: ctx.bindGroup(`${tag}.step`, kernels.stepLayout, [
+          stepDims, whole(this.lengths, B), whole(gx, gxElements), params, hRaw ? whole(hRaw, D * B * H) : output,
+        ]),
+        project: hRaw && kernels.projectLayout && w.wHr
+          ? ctx.bindGroupAt(`${tag}.project`, kernels.projectLayout, [
+            [0, stepDims], [1, whole(this.lengths, B)], [4, output], [5, whole(w.wHr, D * Hout * H)], [6, whole(hRaw, D * B * H)],
+          ])
+          : undefined,
+        state: [
+          ctx.bindGroup(`${tag}.state0to1`, kernels.stateLayout, [a, b]),
+          ctx.bindGroup(`${tag}.state1to0`, kernels.stateLayout, [b, a]),
+        ],
+      };
+    });
+    this.perStep = { kernels, layout, layers, indexGroup, indexStride };
+  }
+
+  private buildPersistent(): void {
+    const { ctx, model, sizes: s } = this;
+    const { T, B, D, H, Hout } = s;
+    const whole = SequencePlan.whole;
+    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, persistentWorkgroupSize(D * B * H, ctx.limits));
+    const groups = model.layers.map((w, l) => {
+      const { input, output } = this.layerIO(l);
+      const params = whole(w.params, w.offsets.total * GATE_LANES);
+      const dims = this.uniform(`layer${l}.persistentDims`, packU32Struct(PERSISTENT_DIMS_FIELDS, {
+        T, B, H, H_out: Hout, D, I: w.inputSize,
+        w_ih_offset: w.offsets.wIh, b_ih_offset: w.offsets.bIh, w_hh_offset: w.offsets.wHh, b_hh_offset: w.offsets.bHh,
+      }));
+      return ctx.bindGroup(`${this.tag}.layer${l}.persistent`, kernel.layout, [
+        dims, whole(this.lengths, B), input, params, output,
+        w.wHr ? whole(w.wHr, D * Hout * H) : params, // no projection: any read-only buffer fills the slot
+        whole(this.states[l][0], s.layerState),
       ]);
-    }
+    });
+    this.persistent = { kernel, groups };
   }
 
   /** Queues the call's input (T, B, I) and lengths (B); all lengths T when absent. */
@@ -183,14 +226,13 @@ export class SequencePlan {
     const queue = this.ctx.device.queue;
     const hPerLayer = s.hBytes / F32;
     const cPerLayer = s.cBytes / F32;
-    for (let l = 0; l < this.states.length; l++) {
-      const slot0 = this.states[l][0];
+    this.states.forEach(([slot0], l) => {
       if (h0) queue.writeBuffer(slot0, 0, Float32Array.from(h0.subarray(l * hPerLayer, (l + 1) * hPerLayer)));
       else encoder.clearBuffer(slot0, 0, s.hBytes);
-      if (cPerLayer === 0) continue;
+      if (cPerLayer === 0) return;
       if (c0) queue.writeBuffer(slot0, s.hBytes, Float32Array.from(c0.subarray(l * cPerLayer, (l + 1) * cPerLayer)));
       else encoder.clearBuffer(slot0, s.hBytes, s.cBytes);
-    }
+    });
   }
 
   /** Copies a stream's state buffer (all layers, `sizes.stateBytes`) into slot 0 of every layer. */
@@ -207,45 +249,48 @@ export class SequencePlan {
   /** Fills every buffer a run writes with NaN, so an element the kernels fail to write shows up. */
   poison(): void {
     const nan = (b: GPUBuffer) => this.ctx.device.queue.writeBuffer(b, 0, new Float32Array(b.size / F32).fill(Number.NaN));
-    [this.gx, ...this.sequences, ...(this.hRaw ? [this.hRaw] : []), ...this.states.map(([, slot1]) => slot1)].forEach(nan);
+    [...this.sequences, ...this.scratch, ...this.states.flatMap((slots) => slots.slice(1))].forEach(nan);
   }
 
   /** Records the whole network over all T steps; leaves every layer's final state in slot 0. */
   encode(encoder: GPUCommandEncoder): void {
+    const pass = encoder.beginComputePass({ label: this.tag });
+    if (this.persistent) {
+      pass.setPipeline(this.persistent.kernel.pipeline);
+      for (const group of this.persistent.groups) {
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(1);
+      }
+      pass.end();
+      return;
+    }
+    const { kernels, layout, layers, indexGroup, indexStride } = this.perStep!;
     const { T, B, D, H, Hout } = this.sizes;
-    const { config, matmul } = this.model;
-    const step = this.step;
     const maxGroups = this.ctx.limits.maxComputeWorkgroupsPerDimension;
-    const { workgroupSize, blockB } = this.stepLayout;
-    const stepGrid = [
-      tileCount(H, workgroupSize, maxGroups, 'recurrent step units (hidden_size)'),
-      D * tileCount(B, blockB, maxGroups / D, 'recurrent step rows (directions × batch blocks)'),
-    ] as const;
-    const projectGrid = dispatchSize(D * B * Hout, PROJECT_WORKGROUP_SIZE, maxGroups);
     const matmulGrid = [
       tileCount(H, MATMUL_WORKGROUP_SIZE, maxGroups, 'input projection units (hidden_size)'),
       tileCount(T * B, MATMUL_ROWS, maxGroups, 'input projection rows (T × B)'),
       D,
     ] as const;
-
-    const pass = encoder.beginComputePass({ label: `RnnForward(T=${T},B=${B})` });
-    for (let l = 0; l < config.num_layers; l++) {
-      pass.setPipeline(matmul.pipeline);
-      pass.setBindGroup(0, this.matmulGroups[l]);
+    const stepGrid = [
+      tileCount(H, layout.workgroupSize, maxGroups, 'recurrent step units (hidden_size)'),
+      D * tileCount(B, layout.blockB, maxGroups / D, 'recurrent step rows (directions × batch blocks)'),
+    ] as const;
+    const projectGrid = dispatchSize(D * B * Hout, PROJECT_WORKGROUP_SIZE, maxGroups);
+    for (const layer of layers) {
+      pass.setPipeline(this.model.matmul.pipeline);
+      pass.setBindGroup(0, layer.matmul);
       pass.dispatchWorkgroups(...matmulGrid);
       for (let t = 0; t < T; t++) {
-        const stateGroup = this.stateGroups[l][t % 2];
-        const indexOffset = [t * this.stepIndexStride];
-        pass.setPipeline(step.step);
-        pass.setBindGroup(0, this.stepGroups[l]);
-        pass.setBindGroup(1, stateGroup);
-        pass.setBindGroup(2, this.stepIndexGroup, indexOffset);
+        const indexOffset = [t * indexStride];
+        pass.setPipeline(kernels.step);
+        pass.setBindGroup(0, layer.step);
+        pass.setBindGroup(1, layer.state[t % 2]);
+        pass.setBindGroup(2, indexGroup, indexOffset);
         pass.dispatchWorkgroups(...stepGrid);
-        if (step.project) {
-          pass.setPipeline(step.project);
-          pass.setBindGroup(0, this.projectGroups[l]);
-          pass.setBindGroup(1, stateGroup);
-          pass.setBindGroup(2, this.stepIndexGroup, indexOffset);
+        if (kernels.project && layer.project) {
+          pass.setPipeline(kernels.project);
+          pass.setBindGroup(0, layer.project);
           pass.dispatchWorkgroups(...projectGrid);
         }
       }
@@ -266,7 +311,7 @@ export class SequencePlan {
     if (state) this.copyStateOut(encoder, this.stateStaging);
   }
 
-  /** Maps the staging buffers (after the submit) and returns the host copies. */
+  /** Maps the output staging buffer (after the submit) and returns a host copy (T, B, D·H_out). */
   async readOutput(): Promise<Float32Array> {
     return this.readStaging(this.outputStaging, this.sizes.sequence);
   }

@@ -6,11 +6,17 @@
 
 /** `struct MatmulDims` in shaders/matmul.wgsl */
 export const MATMUL_DIMS_FIELDS = [
-  'M', 'N', 'K', 'a_batch_stride', 'w_batch_stride', 'bias_batch_stride', 'c_batch_stride', '_pad',
+  'M', 'N', 'K', 'a_batch_stride', 'w_offset', 'w_batch_stride', 'bias_offset', 'bias_batch_stride', 'c_batch_stride',
+  '_pad0', '_pad1', '_pad2',
 ] as const;
 
 /** `struct StepDims` in shaders/recurrent-step.wgsl */
-export const STEP_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', '_pad0', '_pad1', '_pad2'] as const;
+export const STEP_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'w_hh_offset', 'b_hh_offset', '_pad'] as const;
+
+/** `struct PersistentDims` in shaders/recurrent-persistent.wgsl */
+export const PERSISTENT_DIMS_FIELDS = [
+  'T', 'B', 'H', 'H_out', 'D', 'I', 'w_ih_offset', 'b_ih_offset', 'w_hh_offset', 'b_hh_offset', '_pad0', '_pad1',
+] as const;
 
 /** `struct StepIndex` in shaders/recurrent-step.wgsl */
 export const STEP_INDEX_FIELDS = ['s'] as const;

@@ -6,7 +6,13 @@
  * Same device: the backend is a `WebGPUBackend` constructed on the benchmark's GPUDevice, registered
  * under its own name with a copy of the 'webgpu' kernels (`copyRegisteredKernels`, tfjs's way to
  * register a custom backend), so tfjs never requests an adapter of its own. Each prepared system owns
- * one such backend and removes it (freeing its buffer pool) on dispose.
+ * one such backend and removes it (freeing its buffer pool) on dispose, which leaves tfjs with no
+ * active backend. In Node, see withNavigatorGpu for the one global tfjs insists on.
+ *
+ * Timing contract: the input is transposed to tfjs's batch-major (B, T, I) and uploaded once in
+ * `prepare`, which also runs one untimed forward (tfjs compiles its pipelines on first use) and counts
+ * the GPU dispatches it records, for the note. `run` = `model.predict` + `await y.data()` + the host
+ * transpose back to time-major (T, B, D·H); every tensor it makes is disposed.
  *
  * Equations: tfjs defaults `recurrentActivation` to hard sigmoid; we ask for 'sigmoid', as PyTorch.
  *  - LSTM: Keras kernel (I, 4H) / recurrent_kernel (H, 4H), gates i,f,c,o = PyTorch i,f,g,o, so the
@@ -38,7 +44,7 @@ let backendsMade = 0;
 const LSTM_GATES = [0, 1, 2, 3] as const;
 const GRU_GATES = [1, 0, 2] as const;
 
-export const GRU_VARIANT_NOTE =
+const GRU_VARIANT_NOTE =
   'tfjs GRU is Keras reset_after=false (reset applied to h before the recurrent matmul, one bias per gate): ' +
   'n = tanh(W_in·x + b_in + b_hn + U_hn·(r⊙h)), not PyTorch\'s n = tanh(W_in·x + b_in + r⊙(W_hn·h + b_hn)); ' +
   'gates reordered r,z,n → z,r,h and b_hn folded into the candidate bias';
@@ -48,7 +54,10 @@ interface CountableBackend {
   recordAndSubmit?: (...args: unknown[]) => unknown;
 }
 
-/** TensorFlow.js's WebGPU backend on the benchmark's device. */
+/**
+ * TensorFlow.js's WebGPU backend on the benchmark's device. LSTM and GRU (no proj_size); GRU runs
+ * Keras's reset-before variant (`sameEquations: false`).
+ */
 export const tfjsWebGpu: BenchSystem = {
   name: 'tfjs-webgpu',
   async prepare(workload: Workload, device: GPUDevice): Promise<PreparedSystem> {
@@ -60,6 +69,9 @@ export const tfjsWebGpu: BenchSystem = {
     const gpu = await hostGpu();
     if (!gpu) throw new Error('tfjs-webgpu: this host has no WebGPU (no navigator.gpu and not Node)');
 
+    if (tf.getKernelsForBackend('webgpu').length === 0) {
+      throw new Error('tfjs-webgpu: @tensorflow/tfjs-backend-webgpu registered no kernels (a second copy of tfjs-core?)');
+    }
     const backendName = `${BACKEND_PREFIX}-${++backendsMade}`;
     tf.copyRegisteredKernels('webgpu', backendName);
     tf.registerBackend(backendName, () => withNavigatorGpu(gpu, () => new WebGPUBackend(device, device.adapterInfo)), BACKEND_PRIORITY);
@@ -80,8 +92,9 @@ export const tfjsWebGpu: BenchSystem = {
       const input = x;
       const built = model;
       const forward = async (): Promise<Float32Array> => {
-        if (tf.getBackend() !== backendName) {
-          throw new Error(`tfjs-webgpu: tfjs's active backend is ${tf.getBackend()}, not this system's ${backendName} (prepare one tfjs system at a time)`);
+        // Another tfjs system prepared since made its backend the active one: switch back (cheap).
+        if (tf.getBackend() !== backendName && !(await tf.setBackend(backendName))) {
+          throw new Error(`tfjs-webgpu: could not make ${backendName} tfjs's active backend again`);
         }
         const y = built.predict(input, { batchSize: B }) as TfNamespace.Tensor;
         try {
@@ -167,7 +180,7 @@ function buildModel(tf: Tf, config: RnnConfig, T: number): TfNamespace.Sequentia
  * Keras weights of every layer, in getWeights() order: per layer, per direction (forward, then
  * backward), kernel (I_l, G·H), recurrent_kernel (H, G·H), bias (G·H) when config.bias.
  */
-export function kerasWeights(config: RnnConfig, weights: Workload['weights']): { shape: number[]; data: Float32Array }[] {
+function kerasWeights(config: RnnConfig, weights: Workload['weights']): { shape: number[]; data: Float32Array }[] {
   const G = gateCount(config.mode);
   const H = config.hidden_size;
   const gates = config.mode === 'LSTM' ? LSTM_GATES : GRU_GATES;
