@@ -1,16 +1,21 @@
 /**
  * The GPU agreement suite, run unchanged in Node (Dawn) and in headless Chromium (puppeteer):
- *  - every PyTorch fixture on WebGPU, outputs poisoned with NaN first, ‖a−b‖/‖b‖ ≤ 1e-4;
+ *  - every PyTorch fixture on WebGPU with each recurrent strategy (per-step, and persistent where the
+ *    shape fits it), outputs poisoned with NaN first, ‖a−b‖/‖b‖ ≤ 1e-4;
  *  - seeded random problems vs the float64 CPU reference, sizes that are not multiples of the
  *    workgroup size or tile (1, 3, 17, 33, 65, 257), saturating inputs, lengths, h0/c0;
  *  - streaming: a sequence pushed in chunks equals one forward over it, state kept on the GPU;
- *  - steady state: a second forward of the same shape creates no GPU objects;
+ *  - steady state: a second forward of the same shape creates no GPU objects (both strategies);
+ *  - the strategy chooser's threshold: forcing each strategy on shapes at the edge;
  *  - a caller-provided GPUDevice.
  * Each case runs inside a validation error scope and destroys what it made.
  */
 import type { WebGpuRnn } from '../../src/backends/webgpu.js';
 import type { RnnConfigInput } from '../../src/config.js';
 import { requestDevice } from '../../src/gpu/device.js';
+import { PERSISTENT_MAX_UNITS_PER_INVOCATION } from '../../src/gpu/kernels.js';
+import { type Strategy, persistentUnfit } from '../../src/gpu/strategy.js';
+import { resolveConfig } from '../../src/config.js';
 import type { ForwardResult } from '../../src/inputs.js';
 import { type Rnn, createRnn } from '../../src/rnn.js';
 import type { Tensor } from '../../src/tensor.js';
@@ -51,25 +56,32 @@ function compareAll(actual: ForwardResult, expected: { output: Tensor; h_n: Tens
   return notes.join(', ');
 }
 
-async function gpuModel(config: RnnConfigInput, weights: RandomCase['weights'], device?: GPUDevice): Promise<WebGpuRnn> {
-  const rnn = gpuOf(await createRnn({ config, weights, backend: 'webgpu', device }));
+async function gpuModel(config: RnnConfigInput, weights: RandomCase['weights'], strategy: Strategy, device?: GPUDevice): Promise<WebGpuRnn> {
+  const rnn = gpuOf(await createRnn({ config, weights, backend: 'webgpu', device, strategy }));
   rnn.debug.poison = true;
   return rnn;
 }
 
+/** The strategies that can run a shape: per-step always, persistent where the state fits. */
+function strategiesFor(config: RnnConfigInput, B: number): Strategy[] {
+  // The limits every WebGPU device guarantees (the persistent kernel asks for no more).
+  const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384 } as GPUSupportedLimits;
+  return persistentUnfit(resolveConfig(config), B, limits) ? ['per-step'] : ['per-step', 'persistent'];
+}
+
 function fixtureCases(load: LoadBytes, manifest: Manifest, device: GPUDevice): GpuCase[] {
-  return manifest.cases.map((meta) => ({
-    name: `fixture ${meta.name}`,
+  return manifest.cases.flatMap((meta) => strategiesFor(meta.config, meta.B).map((strategy) => ({
+    name: `fixture ${meta.name} [${strategy}]`,
     run: () => withValidation(device, async () => {
       const f = await loadFixture(load, meta);
-      const rnn = await gpuModel(meta.config, f.weights);
+      const rnn = await gpuModel(meta.config, f.weights, strategy);
       try {
         return compareAll(await rnn.forward(f.input, f.options), f.expected);
       } finally {
         rnn.destroy();
       }
     }),
-  }));
+  })));
 }
 
 interface RandomSpec {
@@ -94,21 +106,65 @@ const RANDOM_SPECS: RandomSpec[] = [
 ];
 
 function randomCases(device: GPUDevice): GpuCase[] {
-  return RANDOM_SPECS.map((spec, i) => ({
-    name: `random ${spec.name}`,
+  return RANDOM_SPECS.flatMap((spec, i) => strategiesFor(spec.config, spec.B).map((strategy) => ({
+    name: `random ${spec.name} [${strategy}]`,
     run: () => withValidation(device, async () => {
       const c = randomCase(spec.config, 1000 + i, spec);
       const options = { h0: c.h0, c0: c.c0, lengths: c.lengths };
       const cpu = await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' });
       const expected = await cpu.forward(c.input, options);
-      const rnn = await gpuModel(c.config, c.weights);
+      const rnn = await gpuModel(c.config, c.weights, strategy);
       try {
         return compareAll(await rnn.forward(c.input, options), expected);
       } finally {
         rnn.destroy();
       }
     }),
-  }));
+  })));
+}
+
+/**
+ * The chooser's edge: D·B·H = 256·4 units is the most the persistent kernel takes (4 units per
+ * invocation of a 256-wide workgroup); one unit more and forcing it is a clear error, while 'auto'
+ * still runs (per-step).
+ */
+function thresholdCases(device: GPUDevice): GpuCase[] {
+  const atEdge: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 64 * PERSISTENT_MAX_UNITS_PER_INVOCATION };
+  const pastEdge: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 64 * PERSISTENT_MAX_UNITS_PER_INVOCATION + 1 };
+  const B = 4;
+  const agree = (config: RnnConfigInput, strategy: Strategy | 'auto', seed: number) => withValidation(device, async () => {
+    const c = randomCase(config, seed, { T: 3, B, h0: true });
+    const expected = await (await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' })).forward(c.input, { h0: c.h0 });
+    const rnn = gpuOf(await createRnn({ config: c.config, weights: c.weights, strategy }));
+    rnn.debug.poison = true;
+    try {
+      return compareAll(await rnn.forward(c.input, { h0: c.h0 }), expected);
+    } finally {
+      rnn.destroy();
+    }
+  });
+  return [
+    { name: 'threshold: persistent at the edge (D·B·H = 1024)', run: () => agree(atEdge, 'persistent', 4000) },
+    { name: 'threshold: per-step at the edge (D·B·H = 1024)', run: () => agree(atEdge, 'per-step', 4000) },
+    { name: 'threshold: auto past the edge (D·B·H = 1028)', run: () => agree(pastEdge, 'auto', 4001) },
+    {
+      name: 'threshold: forcing persistent past the edge is a clear error',
+      run: async () => {
+        const c = randomCase(pastEdge, 4002, { T: 2, B });
+        const rnn = await createRnn({ config: c.config, weights: c.weights, strategy: 'persistent' });
+        try {
+          await rnn.forward(c.input);
+        } catch (e) {
+          const message = (e as Error).message;
+          if (!/strategy "persistent" cannot run this shape: 1028 units/.test(message)) throw new Error(`unexpected error: ${message}`);
+          return `rejected: ${message}`;
+        } finally {
+          rnn.destroy();
+        }
+        throw new Error('forcing persistent past its limit did not fail');
+      },
+    },
+  ];
 }
 
 /** Slices time steps [t0, t1) of a time-major (T, B, F) tensor. */
@@ -136,11 +192,11 @@ const STREAM_SPECS: Array<{ name: string; config: RnnConfigInput }> = [
 function streamCases(device: GPUDevice): GpuCase[] {
   const chunks = [1, 4, 2, 7, 3]; // T = 17, uneven chunk sizes (odd and even: state parity)
   const T = chunks.reduce((a, b) => a + b, 0);
-  return STREAM_SPECS.map((spec, i) => ({
-    name: `stream ${spec.name}: chunks ${chunks.join('+')} equal one forward`,
+  return STREAM_SPECS.flatMap((spec, i) => strategiesFor(spec.config, 3).map((strategy) => ({
+    name: `stream ${spec.name} [${strategy}]: chunks ${chunks.join('+')} equal one forward`,
     run: () => withValidation(device, async () => {
       const c = randomCase(spec.config, 2000 + i, { T, B: 3, h0: true });
-      const rnn = await gpuModel(c.config, c.weights);
+      const rnn = await gpuModel(c.config, c.weights, strategy);
       try {
         const whole = await rnn.forward(c.input, { h0: c.h0, c0: c.c0 });
         const stream = rnn.stream({ batch: 3, h0: c.h0, c0: c.c0 });
@@ -167,16 +223,16 @@ function streamCases(device: GPUDevice): GpuCase[] {
         rnn.destroy();
       }
     }),
-  }));
+  })));
 }
 
 function resourceCases(device: GPUDevice): GpuCase[] {
   return [
-    {
-      name: 'steady state: a second forward of the same shape creates no GPU objects',
+    ...(['per-step', 'persistent'] as const).map((strategy) => ({
+      name: `steady state [${strategy}]: a second forward of the same shape creates no GPU objects`,
       run: () => withValidation(device, async () => {
         const c = randomCase({ mode: 'LSTM', input_size: 3, hidden_size: 5, num_layers: 2, proj_size: 2 }, 3000, { T: 6, B: 2 });
-        const rnn = await gpuModel(c.config, c.weights);
+        const rnn = await gpuModel(c.config, c.weights, strategy);
         rnn.debug.poison = false;
         try {
           await rnn.forward(c.input);
@@ -192,7 +248,7 @@ function resourceCases(device: GPUDevice): GpuCase[] {
           rnn.destroy();
         }
       }),
-    },
+    })),
     {
       name: 'a caller-provided GPUDevice is used and left usable',
       run: async () => {
@@ -200,7 +256,7 @@ function resourceCases(device: GPUDevice): GpuCase[] {
         own.pushErrorScope('validation');
         try {
           const c = randomCase({ mode: 'GRU', input_size: 3, hidden_size: 4 }, 3001, { T: 3, B: 2 });
-          const rnn = await gpuModel(c.config, c.weights, own);
+          const rnn = await gpuModel(c.config, c.weights, 'per-step', own);
           if (rnn.gpu.ctx.device !== own) throw new Error('the model did not run on the given device');
           const got = await rnn.forward(c.input);
           rnn.destroy();
@@ -221,7 +277,9 @@ function resourceCases(device: GPUDevice): GpuCase[] {
 
 /** Every case of the suite. `device` is the engine's default device (for error scopes). */
 export function gpuAgreementCases(load: LoadBytes, manifest: Manifest, device: GPUDevice): GpuCase[] {
-  return [...fixtureCases(load, manifest, device), ...randomCases(device), ...streamCases(device), ...resourceCases(device)];
+  return [
+    ...fixtureCases(load, manifest, device), ...randomCases(device), ...thresholdCases(device), ...streamCases(device), ...resourceCases(device),
+  ];
 }
 
 /** Case names without a device (the browser test lists them before the page runs). */
