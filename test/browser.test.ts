@@ -151,6 +151,6 @@ describe('WebGPU in headless Chromium agrees with PyTorch and the CPU reference'
     if (!result) throw new Error(`no result for this case${r.fatal ? `; the suite stopped: ${r.fatal}` : ''}`);
     expect(result.name, 'the page ran the same case list as Node').toBe(name);
     if (!result.ok) throw new Error(`failed in the browser:\n${result.error}`);
-    expect(result.note).toMatch(/e-/);
+    expect(result.note).not.toBe('');
   });
 });
