@@ -27,7 +27,8 @@ export default defineConfig({
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^node:/, 'webgpu'],
+      // Node built-ins, Dawn, and the benchmark's optional peers and Chromium runner stay imports.
+      external: [/^node:/, 'webgpu', /^@tensorflow\//, /^onnxruntime-web/, 'puppeteer', 'vite'],
     },
   },
   test: {

@@ -17,6 +17,7 @@ import type { IntTensor, Tensor } from './tensor.js';
 
 export const USAGE = `Usage:
   webgpu-rnn forward --config config.json --weights model.safetensors --inputs io.safetensors --out out.safetensors [--backend webgpu|cpu]
+  webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--systems ...] [--runtime node|chromium] [--json FILE]
 
   config.json   PyTorch constructor arguments, e.g. {"mode": "LSTM", "input_size": 16, "hidden_size": 32,
                 "num_layers": 2, "bias": true, "batch_first": false, "bidirectional": true, "proj_size": 0}
@@ -38,10 +39,11 @@ interface ForwardArgs {
 
 const INPUT_NAMES = new Set(['input', 'h0', 'c0', 'lengths']);
 
-export function parseArgs(argv: string[]): { command: 'help' } | { command: 'forward'; args: ForwardArgs } {
+export function parseArgs(argv: string[]): { command: 'help' } | { command: 'bench'; argv: string[] } | { command: 'forward'; args: ForwardArgs } {
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') return { command: 'help' };
   const [command, ...rest] = argv;
-  if (command !== 'forward') throw new UsageError(`unknown command ${JSON.stringify(command)} (expected "forward")`);
+  if (command === 'bench') return { command: 'bench', argv: rest };
+  if (command !== 'forward') throw new UsageError(`unknown command ${JSON.stringify(command)} (expected "forward" or "bench")`);
   const values: Record<string, string> = {};
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
@@ -106,6 +108,13 @@ export async function main(argv: string[]): Promise<number> {
     const parsed = parseArgs(argv);
     if (parsed.command === 'help') {
       console.log(USAGE);
+      return 0;
+    }
+    if (parsed.command === 'bench') {
+      const { benchMain } = await import('./bench/cli.js');
+      await benchMain(parsed.argv, (message) => {
+        throw new UsageError(message);
+      });
       return 0;
     }
     await runForward(parsed.args);

@@ -17,7 +17,10 @@ export async function hostGpu(): Promise<GPU | undefined> {
   return undefined;
 }
 
-/** Requests an adapter and a device with the adapter's buffer-size limits (larger models fit). */
+/**
+ * Requests an adapter and a device with the adapter's buffer-size and storage-buffer-count limits, so
+ * larger models fit and code sharing the device (e.g. another engine) is not held to the defaults.
+ */
 export async function requestDevice(gpu?: GPU): Promise<GPUDevice> {
   const host = gpu ?? (await hostGpu());
   if (!host) throw new Error('WebGPU is not available here (no navigator.gpu); use backend: "cpu" or pass a GPUDevice');
@@ -28,6 +31,7 @@ export async function requestDevice(gpu?: GPU): Promise<GPUDevice> {
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,
+      maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
     },
   });
 }

@@ -12,10 +12,11 @@
  * own, requested from the same host GPU with the same adapter preference as the engine's
  * (`powerPreference: 'high-performance'`), so both run on the same physical adapter.
  *
- * Node (Dawn): ORT needs `navigator.gpu`, which Node lacks, so `prepare` installs Dawn's GPU there
- * when absent. And ORT's WebAssembly memory is a SharedArrayBuffer (threaded build), whose views
- * Dawn's `GPUQueue.writeBuffer` rejects ("Invalid argument"); ORT's queue gets a wrapper that
- * copies such views first (see acceptSharedUploads). Browsers need neither.
+ * Node (Dawn): ORT checks `navigator.gpu` when it first sets up its WebGPU EP, and Node has no
+ * `navigator`, so Dawn's GPU is put there while the session is created, and taken away after. And
+ * ORT's WebAssembly memory is a SharedArrayBuffer (threaded build), whose views Dawn's
+ * `GPUQueue.writeBuffer` rejects ("Invalid argument"), so ORT's queue gets a wrapper that copies
+ * such views first (see acceptSharedUploads). Browsers need neither.
  */
 import { hostGpu } from '../../gpu/device.js';
 import { isNode } from '../../gpu/node-gpu.js';
@@ -39,7 +40,8 @@ export const ortWebGpu: BenchSystem = {
   name: 'ort-webgpu',
 
   async prepare(workload: Workload, device: GPUDevice): Promise<PreparedSystem> {
-    const gpu = await installNavigatorGpu();
+    const gpu = await hostGpu();
+    if (!gpu) throw new Error('ort-webgpu: this host has no WebGPU (no navigator.gpu, and no Dawn in Node)');
     const ort = await loadOrt();
     const { config, input, shape } = workload;
     const [T, B, I] = input.shape;
@@ -50,9 +52,8 @@ export const ortWebGpu: BenchSystem = {
     if (isNode()) acceptSharedUploads(ortDevice.queue);
 
     const model = buildOnnxRnnModel(config, workload.weights);
-    const session = await ort.InferenceSession.create(model, {
-      executionProviders: [{ name: 'webgpu', device: ortDevice }],
-    });
+    const session = await withNavigatorGpu(gpu, () =>
+      ort.InferenceSession.create(model, { executionProviders: [{ name: 'webgpu', device: ortDevice }] }));
     // (T, B, I), uploaded by ORT on every run, as every system uploads its input.
     const x = new ort.Tensor('float32', Float32Array.from(input.data), [T, B, I]);
 
@@ -90,17 +91,22 @@ function loadOrt(): Promise<Ort> {
   return ortModule;
 }
 
-/** The host's GPU, made visible as `navigator.gpu` (ORT checks there even when given a device). */
-async function installNavigatorGpu(): Promise<GPU> {
-  const gpu = await hostGpu();
-  if (!gpu) throw new Error('ort-webgpu: this host has no WebGPU (no navigator.gpu, and no Dawn in Node)');
+/**
+ * Runs `make` with `navigator.gpu` set (ORT refuses the WebGPU EP without it, even when handed a
+ * device); where the host has none (Node), Dawn's GPU is put there for the call only.
+ */
+async function withNavigatorGpu<T>(gpu: GPU, make: () => Promise<T>): Promise<T> {
   const g = globalThis as { navigator?: { gpu?: GPU } };
-  if (!g.navigator) {
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-  } else if (!g.navigator.gpu) {
-    Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+  if (g.navigator?.gpu) return make();
+  const hadNavigator = g.navigator !== undefined;
+  if (hadNavigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  try {
+    return await make();
+  } finally {
+    if (hadNavigator) delete g.navigator!.gpu;
+    else delete g.navigator;
   }
-  return gpu;
 }
 
 /** A device on the adapter the engine picks, with the adapter's limits (as ORT asks for its own). */
@@ -131,15 +137,16 @@ const patchedQueues = new WeakSet<GPUQueue>();
 
 /**
  * Node only: lets `queue.writeBuffer` take views of a SharedArrayBuffer by copying them into an
- * ordinary buffer first (Dawn's Node bindings reject shared memory). Patches this queue object,
- * not GPUQueue.prototype, so nothing else in the process changes.
+ * ordinary buffer first (Dawn's Node bindings reject shared memory). Only this queue object gets the
+ * wrapper, and it calls whatever GPUQueue.prototype.writeBuffer is at the time of the call, so a
+ * later patch of the prototype (counting uploads, say) still sees ORT's writes.
  */
 function acceptSharedUploads(queue: GPUQueue): void {
   if (patchedQueues.has(queue)) return;
   patchedQueues.add(queue);
-  const writeBuffer = queue.writeBuffer;
+  const proto = Object.getPrototypeOf(queue) as GPUQueue;
   const wrapped = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: AllowSharedBufferSource, dataOffset?: number, size?: number) {
-    return writeBuffer.call(this, buffer, offset, unshared(data), dataOffset, size);
+    return proto.writeBuffer.call(this, buffer, offset, unshared(data), dataOffset, size);
   };
   Object.defineProperty(queue, 'writeBuffer', { value: wrapped, configurable: true, writable: true });
 }

@@ -1,0 +1,102 @@
+/**
+ * `webgpu-rnn bench` (and `npm run bench`): runs the benchmark in Node (Dawn) or in headless Chromium
+ * (a page served by Vite, driven by puppeteer — both dev dependencies, so that runtime works from a
+ * checkout of this repository), prints the table and optionally writes the JSON rows.
+ *
+ *   webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
+ *                    [--systems webgpu-rnn,tfjs-webgpu,ort-webgpu,cpu-reference]
+ *                    [--runtime node|chromium] [--json FILE]
+ */
+import { writeFile } from 'node:fs/promises';
+import { type BenchReport, formatTable, runBench } from './run.js';
+import { ALL_SHAPES, BIG_SHAPES, type BenchShape, SHAPES, TINY_SHAPE } from './shapes.js';
+import type { SystemName } from './system.js';
+
+export const BENCH_USAGE = `Usage:
+  webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
+                   [--systems webgpu-rnn,tfjs-webgpu,ort-webgpu,cpu-reference]
+                   [--runtime node|chromium] [--json FILE]
+
+  shapes: ${ALL_SHAPES.map((s) => s.name).join(', ')}`;
+
+const SYSTEMS: readonly SystemName[] = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'];
+
+export interface BenchArgs {
+  shapes: BenchShape[];
+  systems: SystemName[];
+  runs: number;
+  warmup: number;
+  runtime: 'node' | 'chromium';
+  json?: string;
+  ceilingScale: number;
+}
+
+export function parseBenchArgs(argv: string[], fail: (message: string) => never): BenchArgs {
+  const args: BenchArgs = { shapes: [...SHAPES], systems: [...SYSTEMS], runs: 5, warmup: 1, runtime: 'node', ceilingScale: 1 };
+  const value = (i: number, flag: string) => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) fail(`${flag} needs a value`);
+    return v;
+  };
+  const count = (v: string, flag: string, min: number) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) fail(`${flag} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    switch (flag) {
+      case '--shapes':
+        args.shapes = value(i++, flag).split(',').map((name) => ALL_SHAPES.find((s) => s.name === name) ?? fail(`unknown shape ${JSON.stringify(name)} (known: ${ALL_SHAPES.map((s) => s.name).join(', ')})`));
+        break;
+      case '--big':
+        args.shapes = [...args.shapes, ...BIG_SHAPES.filter((s) => !args.shapes.includes(s))];
+        break;
+      case '--tiny':
+        args.shapes = [TINY_SHAPE];
+        args.ceilingScale = 0.125;
+        break;
+      case '--systems':
+        args.systems = value(i++, flag).split(',').map((name) => (SYSTEMS as readonly string[]).includes(name) ? (name as SystemName) : fail(`unknown system ${JSON.stringify(name)} (known: ${SYSTEMS.join(', ')})`));
+        break;
+      case '--runs':
+        args.runs = count(value(i++, flag), flag, 1);
+        break;
+      case '--warmup':
+        args.warmup = count(value(i++, flag), flag, 0);
+        break;
+      case '--runtime': {
+        const v = value(i++, flag);
+        if (v !== 'node' && v !== 'chromium') fail(`--runtime must be node or chromium, got ${JSON.stringify(v)}`);
+        args.runtime = v;
+        break;
+      }
+      case '--json':
+        args.json = value(i++, flag);
+        break;
+      default:
+        fail(`unknown option ${JSON.stringify(flag)}`);
+    }
+  }
+  return args;
+}
+
+async function runInNode(args: BenchArgs): Promise<BenchReport> {
+  return runBench({ ...args, runtime: `node ${process.version} (Dawn)`, log: (line) => console.log(line) });
+}
+
+/** Serves the repository with Vite, opens demo/bench.html in headless Chromium, returns its report. */
+async function runInChromium(args: BenchArgs): Promise<BenchReport> {
+  const { runBenchInChromium } = await import('./chromium.js');
+  return runBenchInChromium(args, (line) => console.log(line));
+}
+
+export async function benchMain(argv: string[], fail: (message: string) => never): Promise<void> {
+  const args = parseBenchArgs(argv, fail);
+  const report = args.runtime === 'node' ? await runInNode(args) : await runInChromium(args);
+  console.log(`\n${formatTable(report)}`);
+  if (args.json) {
+    await writeFile(args.json, `${JSON.stringify(report.rows, null, 2)}\n`);
+    console.log(`\nrows written to ${args.json}`);
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The benchmark: for each shape, builds one workload (fixed random weights and input), then for each
+ * system validates first (its output vs the float64 CPU reference) and times it after (median and min
+ * of `runs` forwards after warm-up, each one forward over the whole sequence ending with the output on
+ * the host). Dispatches and GPU bytes are counted by instrumenting WebGPU itself (instrument.ts).
+ * The adapter's own ceilings are measured in the same run (ceilings.ts).
+ */
+import { resolveConfig } from '../config.js';
+import { contextFor } from '../gpu/device.js';
+import { createRnn } from '../rnn.js';
+import type { Tensor } from '../tensor.js';
+import { type Ceilings, measureCeilings } from './ceilings.js';
+import { canCountGpuWork, countGpuWork } from './instrument.js';
+import { type BenchShape, countedGflop } from './shapes.js';
+import type { BenchSystem, PreparedSystem, SystemName, Workload } from './system.js';
+import { cpuReferenceSystem, webgpuRnnSystem } from './systems.js';
+
+/** One row of the JSON output (the issue's contract), plus what a reader needs to trust it. */
+export interface BenchRow {
+  shape: string;
+  system: SystemName;
+  median_ms: number | null;
+  min_ms: number | null;
+  gflop: number;
+  /** Achieved GFLOP/s at the median. */
+  gflops: number | null;
+  dispatches: number | null;
+  gpu_bytes: number | null;
+  max_rel_err: number | null;
+  note?: string;
+  /** Why the system has no figures for this shape. */
+  error?: string;
+}
+
+export interface BenchReport {
+  runtime: string;
+  adapter: string;
+  ceilings: Ceilings;
+  rows: BenchRow[];
+}
+
+export interface BenchOptions {
+  shapes: readonly BenchShape[];
+  systems: readonly SystemName[];
+  /** Timed runs per system and shape (≥ 5 for the issue's medians). */
+  runs: number;
+  warmup: number;
+  device?: GPUDevice;
+  runtime: string;
+  /** GEMM ceiling size factor (1 = full). */
+  ceilingScale?: number;
+  log?: (line: string) => void;
+}
+
+/** Loads a peer system; peers are optional dev dependencies, so a missing one becomes an error row. */
+async function loadSystem(name: SystemName): Promise<BenchSystem> {
+  switch (name) {
+    case 'webgpu-rnn':
+      return webgpuRnnSystem;
+    case 'cpu-reference':
+      return cpuReferenceSystem;
+    case 'tfjs-webgpu':
+      return (await import('./peers/tfjs.js')).tfjsWebGpu;
+    case 'ort-webgpu':
+      return (await import('./peers/ort.js')).ortWebGpu;
+  }
+}
+
+/** Deterministic pseudo-random numbers (weights and inputs are the same for every system and run). */
+function uniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function makeWorkload(shape: BenchShape, seed = 1): Promise<Workload> {
+  const config = resolveConfig(shape.config);
+  const next = uniform(seed);
+  const bound = 1 / Math.sqrt(config.hidden_size);
+  const { parameterSpecs } = await import('../params.js');
+  const weights: Record<string, Tensor> = {};
+  for (const spec of parameterSpecs(config)) {
+    const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < data.length; i++) data[i] = (2 * next() - 1) * bound;
+    weights[spec.name] = { shape: spec.shape, data };
+  }
+  const input = new Float32Array(shape.T * shape.B * config.input_size);
+  for (let i = 0; i < input.length; i++) input[i] = 2 * next() - 1;
+  return { shape, config, weights, input: { shape: [shape.T, shape.B, config.input_size], data: input } };
+}
+
+/** Reference output for validation; on shapes too big for the float64 CPU, a prefix of the sequence. */
+const REFERENCE_GFLOP_BUDGET = 2;
+
+function relativeError(a: ArrayLike<number>, b: ArrayLike<number>, count: number): number {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    if (!Number.isFinite(a[i])) return Number.NaN;
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return Math.sqrt(d / (n || 1));
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function referenceOutput(w: Workload): Promise<{ output: Float64Array; steps: number; note?: string }> {
+  const gflop = countedGflop(w.shape);
+  const steps = gflop > REFERENCE_GFLOP_BUDGET ? Math.max(1, Math.floor((w.shape.T * REFERENCE_GFLOP_BUDGET) / gflop)) : w.shape.T;
+  const cpu = await createRnn({ config: w.config, weights: w.weights, backend: 'cpu' });
+  const perStep = w.shape.B * w.config.input_size;
+  const input = steps === w.shape.T ? w.input : { shape: [steps, w.shape.B, w.config.input_size], data: w.input.data.slice(0, steps * perStep) };
+  const r = await cpu.forward(input);
+  // A prefix is exact for unidirectional models; the reverse direction depends on the whole sequence.
+  const note = steps < w.shape.T ? `validated on the first ${steps} of ${w.shape.T} steps` : undefined;
+  return { output: r.output.data as Float64Array, steps, note };
+}
+
+async function measure(system: BenchSystem, w: Workload, device: GPUDevice, reference: Awaited<ReturnType<typeof referenceOutput>>, opts: BenchOptions): Promise<BenchRow> {
+  const gflop = countedGflop(w.shape);
+  const row: BenchRow = {
+    shape: w.shape.name, system: system.name, median_ms: null, min_ms: null, gflop, gflops: null, dispatches: null, gpu_bytes: null, max_rel_err: null,
+  };
+  let prepared: PreparedSystem | undefined;
+  try {
+    const setup = await countGpuWork(async () => {
+      const p = await system.prepare(w, device);
+      prepared = p;
+      for (let i = 0; i < Math.max(1, opts.warmup); i++) await p.run();
+      return p;
+    });
+    const p = setup.result;
+    const counted = await countGpuWork(() => p.run());
+    const countable = canCountGpuWork() && system.name !== 'cpu-reference';
+    row.dispatches = countable ? counted.counts.dispatches : system.name === 'cpu-reference' ? 0 : null;
+    row.gpu_bytes = countable ? setup.counts.bufferBytes + counted.counts.bufferBytes : system.name === 'cpu-reference' ? 0 : null;
+    // Validate: full-length systems compared on the reference's prefix when it is one.
+    const D = w.config.bidirectional ? 2 : 1;
+    const compared = reference.steps * w.shape.B * D * (w.config.proj_size || w.config.hidden_size);
+    const comparable = reference.steps === w.shape.T || D === 1;
+    row.max_rel_err = comparable ? relativeError(counted.result, reference.output, compared) : null;
+    const times: number[] = [];
+    for (let r = 0; r < opts.runs; r++) {
+      const t0 = performance.now();
+      await p.run();
+      times.push(performance.now() - t0);
+    }
+    row.median_ms = median(times);
+    row.min_ms = Math.min(...times);
+    row.gflops = gflop / (row.median_ms / 1000);
+    const notes = [p.note, reference.note, p.sameEquations === false ? 'different equations: error not held against it' : undefined];
+    const note = notes.filter(Boolean).join('; ');
+    if (note) row.note = note;
+  } catch (e) {
+    row.error = (e as Error).message;
+  } finally {
+    await prepared?.dispose();
+  }
+  return row;
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const log = opts.log ?? (() => {});
+  const ctx = await contextFor(opts.device);
+  const device = ctx.device;
+  const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const adapter = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  log(`adapter: ${adapter}${ctx.isSoftwareAdapter ? ' (software)' : ''}; runtime: ${opts.runtime}`);
+  const ceilings = await measureCeilings(ctx, opts.ceilingScale ?? 1);
+  log(`ceilings: GEMM ${ceilings.gemm_gflops.toFixed(3)} GFLOP/s (${ceilings.gemm_shape}), empty dispatch ${ceilings.empty_dispatch_us.toFixed(1)} µs`);
+  const rows: BenchRow[] = [];
+  for (const shape of opts.shapes) {
+    const w = await makeWorkload(shape);
+    const reference = await referenceOutput(w);
+    for (const name of opts.systems) {
+      let row: BenchRow;
+      try {
+        row = await measure(await loadSystem(name), w, device, reference, opts);
+      } catch (e) {
+        row = { shape: shape.name, system: name, median_ms: null, min_ms: null, gflop: countedGflop(shape), gflops: null, dispatches: null, gpu_bytes: null, max_rel_err: null, error: (e as Error).message };
+      }
+      rows.push(row);
+      log(formatRow(row));
+    }
+  }
+  return { runtime: opts.runtime, adapter, ceilings, rows };
+}
+
+const fmt = (v: number | null, digits: number) => (v === null ? '—' : v.toFixed(digits));
+
+export function formatRow(r: BenchRow): string {
+  if (r.error) return `${r.shape.padEnd(14)} ${r.system.padEnd(14)} unavailable: ${r.error}`;
+  return [
+    r.shape.padEnd(14), r.system.padEnd(14),
+    `${fmt(r.median_ms, 1).padStart(9)} ms`, `min ${fmt(r.min_ms, 1).padStart(9)}`,
+    `${fmt(r.gflops, 3).padStart(8)} GFLOP/s`, `${String(r.dispatches ?? '—').padStart(6)} disp`,
+    `${r.gpu_bytes === null ? '—' : (r.gpu_bytes / 2 ** 20).toFixed(2)} MiB`.padStart(10),
+    `err ${r.max_rel_err === null ? '—' : r.max_rel_err.toExponential(1)}`,
+    r.note ? `(${r.note})` : '',
+  ].join('  ');
+}
+
+/** The summary table: per shape, our median and the speed-up over each peer. */
+export function formatTable(report: BenchReport): string {
+  const lines = [
+    `adapter: ${report.adapter}; runtime: ${report.runtime}`,
+    `ceilings: GEMM ${report.ceilings.gemm_gflops.toFixed(3)} GFLOP/s (${report.ceilings.gemm_shape}); empty dispatch ${report.ceilings.empty_dispatch_us.toFixed(1)} µs`,
+    '',
+    'shape          system         median ms   min ms     GFLOP/s  disp/seq  GPU MiB   max rel err  speed-up vs it',
+  ];
+  for (const r of report.rows) {
+    const ours = report.rows.find((o) => o.shape === r.shape && o.system === 'webgpu-rnn');
+    const ratio = r.system !== 'webgpu-rnn' && ours?.median_ms && r.median_ms ? `${(r.median_ms / ours.median_ms).toFixed(1)}×` : '';
+    if (r.error) {
+      lines.push(`${r.shape.padEnd(14)} ${r.system.padEnd(14)} unavailable: ${r.error}`);
+      continue;
+    }
+    lines.push([
+      r.shape.padEnd(14), r.system.padEnd(14), fmt(r.median_ms, 1).padStart(9), fmt(r.min_ms, 1).padStart(9),
+      fmt(r.gflops, 3).padStart(10), String(r.dispatches ?? '—').padStart(9),
+      (r.gpu_bytes === null ? '—' : (r.gpu_bytes / 2 ** 20).toFixed(2)).padStart(8),
+      (r.max_rel_err === null ? '—' : r.max_rel_err.toExponential(1)).padStart(13), ratio.padStart(14),
+      r.note ? `  ${r.note}` : '',
+    ].join(' '));
+  }
+  return lines.join('\n');
+}
