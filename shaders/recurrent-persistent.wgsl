@@ -19,6 +19,9 @@
 override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;
 override WORKGROUP_SIZE: u32 = 256u;
+// true: compute W_ih·x_t + b_ih inside the loop (1 dispatch per layer); false: read it from `gx`,
+// precomputed for all steps by the matmul kernel (2 dispatches per layer, less serial work).
+override INLINE_INPUT: bool = true;
 
 const SHARED_FLOATS = 4096u;  // 16 KiB: the minimum maxComputeWorkgroupStorageSize WebGPU guarantees
 
@@ -44,6 +47,7 @@ struct PersistentDims {
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;      // (T, B, D·H_out)
 @group(0) @binding(5) var<storage, read> w_hr: array<f32>;           // (D, P, H)
 @group(0) @binding(6) var<storage, read_write> state: array<f32>;    // h (D, B, H_out) then c (D, B, H)
+@group(0) @binding(7) var<storage, read> gx: array<vec4<f32>>;       // (D, T, B, H) W_ih·x + b_ih, when !INLINE_INPUT
 
 var<workgroup> shared_f: array<f32, SHARED_FLOATS>;
 
@@ -76,12 +80,17 @@ fn persistent(@builtin(local_invocation_index) lid: u32) {
       let t = time_at(d, s);
       let valid = t < lengths[b];
 
-      var xp = params[dims.b_ih_offset + d * H + j];
-      var wi = dims.w_ih_offset + d * I * H + j;
-      let x_row = (t * B + b) * I;
-      for (var k = 0u; k < I; k++) {
-        xp = fma(params[wi], vec4<f32>(x[x_row + k]), xp);
-        wi += H;
+      var xp: vec4<f32>;
+      if (INLINE_INPUT) {
+        xp = params[dims.b_ih_offset + d * H + j];
+        var wi = dims.w_ih_offset + d * I * H + j;
+        let x_row = (t * B + b) * I;
+        for (var k = 0u; k < I; k++) {
+          xp = fma(params[wi], vec4<f32>(x[x_row + k]), xp);
+          wi += H;
+        }
+      } else {
+        xp = gx[((d * T + t) * B + b) * H + j];
       }
       var rec = params[dims.b_hh_offset + d * H + j];
       var wh = dims.w_hh_offset + d * K * H + j;

@@ -24,8 +24,9 @@ export interface CreateRnnOptions {
   device?: GPUDevice;
   /**
    * WebGPU recurrent strategy: 'auto' (default) picks by shape and device; 'per-step' (1 + T
-   * dispatches per layer, any shape) or 'persistent' (1 dispatch per layer, small states) force one —
-   * for tests and benchmarks. Forcing 'persistent' on a shape it cannot run is an error at forward().
+   * dispatches per layer, any shape), 'persistent' (2 per layer: input matmul + whole time loop in one
+   * workgroup, small states) or 'fused' (1 per layer) force one — for tests and benchmarks. Forcing a
+   * persistent kind on a shape it cannot run is an error at forward().
    */
   strategy?: StrategyChoice;
 }

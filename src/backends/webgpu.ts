@@ -27,8 +27,8 @@ export class WebGpuRnn implements Rnn {
   private constructor(readonly config: RnnConfig, readonly gpu: GpuRnn, readonly strategy: StrategyChoice) {}
 
   static async create(config: RnnConfig, weights: Weights, device?: GPUDevice, strategy: StrategyChoice = 'auto'): Promise<WebGpuRnn> {
-    if (!['auto', 'per-step', 'persistent'].includes(strategy)) {
-      throw new RangeError(`strategy: expected "auto", "per-step" or "persistent", got ${JSON.stringify(strategy)}`);
+    if (!['auto', 'per-step', 'persistent', 'fused'].includes(strategy)) {
+      throw new RangeError(`strategy: expected "auto", "per-step", "persistent" or "fused", got ${JSON.stringify(strategy)}`);
     }
     const ctx = await contextFor(device);
     ctx.device.pushErrorScope('validation');

@@ -55,15 +55,16 @@ export class GpuRnn {
 
   /** The strategy a call of batch B runs with `choice`. */
   strategyFor(B: number, choice: StrategyChoice = 'auto'): Strategy {
-    return chooseStrategy(choice, this.config, B, this.ctx.limits, this.ctx.isSoftwareAdapter);
+    return chooseStrategy(choice, this.config, B, this.ctx.limits);
   }
 
   /**
-   * Dispatches one forward of T steps records: per layer 1 on the persistent path; 1 matmul + T
-   * steps on the per-step path (+T projections with proj_size).
+   * Dispatches one forward of T steps records, per layer: 1 fused; 1 matmul + 1 loop persistent;
+   * 1 matmul + T steps per-step (+T projections with proj_size).
    */
   dispatchCount(T: number, strategy: Strategy): number {
-    if (strategy === 'persistent') return this.config.num_layers;
+    if (strategy === 'fused') return this.config.num_layers;
+    if (strategy === 'persistent') return 2 * this.config.num_layers;
     const perStep = this.config.proj_size > 0 ? 2 : 1;
     return this.config.num_layers * (1 + perStep * T);
   }

@@ -111,19 +111,21 @@ export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boole
 
 export interface PersistentKernel {
   pipeline: GPUComputePipeline;
-  /** dims, lengths, x, params, out, w_hr, state (bindings 0–6) */
+  /** dims, lengths, x, params, out, w_hr, state, gx (bindings 0–7) */
   layout: GPUBindGroupLayout;
   workgroupSize: number;
+  /** Input projection inside the loop (else read from gx, made by the matmul). */
+  inlineInput: boolean;
 }
 
-export function persistentKernel(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, workgroupSize: number): PersistentKernel {
+export function persistentKernel(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, workgroupSize: number, inlineInput: boolean): PersistentKernel {
   const layout = ctx.bindGroupLayout('persistent/group0', entries([
-    [0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read'], [6, 'write'],
+    [0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read'], [6, 'write'], [7, 'read'],
   ]));
   const pipeline = ctx.computePipeline({
     family: 'recurrent-persistent', code: PERSISTENT_CODE, entryPoint: 'persistent',
-    constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: workgroupSize },
+    constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: workgroupSize, INLINE_INPUT: inlineInput },
     layouts: [layout],
   });
-  return { pipeline, layout, workgroupSize };
+  return { pipeline, layout, workgroupSize, inlineInput };
 }

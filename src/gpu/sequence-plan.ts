@@ -5,7 +5,8 @@
  * pass, no read-back in between:
  *   per-step:   per layer one matmul (input projection of all T steps), then T step dispatches
  *               (2·T with LSTM projection);
- *   persistent: per layer one dispatch running the whole time loop.
+ *   persistent: per layer one matmul, then one dispatch running the whole time loop;
+ *   fused:      per layer one dispatch running the whole time loop, input projection included.
  */
 import { type RnnConfig, numDirections, outputSize } from '../config.js';
 import type { TensorData } from '../tensor.js';
@@ -91,7 +92,7 @@ export class SequencePlan {
   // per-step path
   private perStep?: { kernels: StepKernels; layout: StepLayout; layers: PerStepLayer[]; indexGroup: GPUBindGroup; indexStride: number };
   // persistent path
-  private persistent?: { kernel: PersistentKernel; groups: GPUBindGroup[] };
+  private persistent?: { kernel: PersistentKernel; groups: GPUBindGroup[]; matmulGroups?: GPUBindGroup[] };
 
   constructor(private readonly ctx: GpuContext, private readonly model: ModelParts, T: number, B: number, readonly strategy: Strategy) {
     const s = (this.sizes = new PlanSizes(model.config, T, B));
@@ -192,10 +193,22 @@ export class SequencePlan {
     const { ctx, model, sizes: s } = this;
     const { T, B, D, H, Hout } = s;
     const whole = SequencePlan.whole;
-    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, persistentWorkgroupSize(D * B * H, ctx.limits));
+    const inlineInput = this.strategy === 'fused';
+    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, persistentWorkgroupSize(D * B * H, ctx.limits), inlineInput);
+    const gxElements = D * T * B * H * GATE_LANES;
+    const gx = inlineInput ? undefined : this.storage('gx', gxElements);
+    if (gx) this.scratch.push(gx);
+    const matmulGroups: GPUBindGroup[] = [];
     const groups = model.layers.map((w, l) => {
       const { input, output } = this.layerIO(l);
       const params = whole(w.params, w.offsets.total * GATE_LANES);
+      if (gx) {
+        const matmulDims = this.uniform(`layer${l}.matmulDims`, packU32Struct(MATMUL_DIMS_FIELDS, {
+          M: T * B, N: H, K: w.inputSize, a_batch_stride: 0, w_offset: w.offsets.wIh, w_batch_stride: w.inputSize * H,
+          bias_offset: w.offsets.bIh, bias_batch_stride: H, c_batch_stride: T * B * H,
+        }));
+        matmulGroups.push(ctx.bindGroup(`${this.tag}.layer${l}.matmul`, model.matmul.layout, [matmulDims, input, params, whole(gx, gxElements)]));
+      }
       const dims = this.uniform(`layer${l}.persistentDims`, packU32Struct(PERSISTENT_DIMS_FIELDS, {
         T, B, H, H_out: Hout, D, I: w.inputSize,
         w_ih_offset: w.offsets.wIh, b_ih_offset: w.offsets.bIh, w_hh_offset: w.offsets.wHh, b_hh_offset: w.offsets.bHh,
@@ -204,9 +217,10 @@ export class SequencePlan {
         dims, whole(this.lengths, B), input, params, output,
         w.wHr ? whole(w.wHr, D * Hout * H) : params, // no projection: any read-only buffer fills the slot
         whole(this.states[l][0], s.layerState),
+        gx ? whole(gx, gxElements) : params, // inline input projection: gx unused
       ]);
     });
-    this.persistent = { kernel, groups };
+    this.persistent = { kernel, groups, matmulGroups: gx ? matmulGroups : undefined };
   }
 
   /** Queues the call's input (T, B, I) and lengths (B); all lengths T when absent. */
@@ -255,16 +269,6 @@ export class SequencePlan {
   /** Records the whole network over all T steps; leaves every layer's final state in slot 0. */
   encode(encoder: GPUCommandEncoder): void {
     const pass = encoder.beginComputePass({ label: this.tag });
-    if (this.persistent) {
-      pass.setPipeline(this.persistent.kernel.pipeline);
-      for (const group of this.persistent.groups) {
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(1);
-      }
-      pass.end();
-      return;
-    }
-    const { kernels, layout, layers, indexGroup, indexStride } = this.perStep!;
     const { T, B, D, H, Hout } = this.sizes;
     const maxGroups = this.ctx.limits.maxComputeWorkgroupsPerDimension;
     const matmulGrid = [
@@ -272,6 +276,22 @@ export class SequencePlan {
       tileCount(T * B, MATMUL_ROWS, maxGroups, 'input projection rows (T × B)'),
       D,
     ] as const;
+    if (this.persistent) {
+      const { kernel, groups, matmulGroups } = this.persistent;
+      groups.forEach((group, l) => {
+        if (matmulGroups) {
+          pass.setPipeline(this.model.matmul.pipeline);
+          pass.setBindGroup(0, matmulGroups[l]);
+          pass.dispatchWorkgroups(...matmulGrid);
+        }
+        pass.setPipeline(kernel.pipeline);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(1);
+      });
+      pass.end();
+      return;
+    }
+    const { kernels, layout, layers, indexGroup, indexStride } = this.perStep!;
     const stepGrid = [
       tileCount(H, layout.workgroupSize, maxGroups, 'recurrent step units (hidden_size)'),
       D * tileCount(B, layout.blockB, maxGroups / D, 'recurrent step rows (directions × batch blocks)'),

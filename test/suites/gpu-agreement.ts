@@ -1,7 +1,7 @@
 /**
  * The GPU agreement suite, run unchanged in Node (Dawn) and in headless Chromium (puppeteer):
- *  - every PyTorch fixture on WebGPU with each recurrent strategy (per-step, and persistent where the
- *    shape fits it), outputs poisoned with NaN first, ‖a−b‖/‖b‖ ≤ 1e-4;
+ *  - every PyTorch fixture on WebGPU with each recurrent strategy (per-step, and persistent and fused
+ *    where the shape fits them), outputs poisoned with NaN first, ‖a−b‖/‖b‖ ≤ 1e-4;
  *  - seeded random problems vs the float64 CPU reference, sizes that are not multiples of the
  *    workgroup size or tile (1, 3, 17, 33, 65, 257), saturating inputs, lengths, h0/c0;
  *  - streaming: a sequence pushed in chunks equals one forward over it, state kept on the GPU;
@@ -62,11 +62,11 @@ async function gpuModel(config: RnnConfigInput, weights: RandomCase['weights'], 
   return rnn;
 }
 
-/** The strategies that can run a shape: per-step always, persistent where the state fits. */
+/** The strategies that can run a shape: per-step always, persistent and fused where the state fits. */
 function strategiesFor(config: RnnConfigInput, B: number): Strategy[] {
   // The limits every WebGPU device guarantees (the persistent kernel asks for no more).
   const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384 } as GPUSupportedLimits;
-  return persistentUnfit(resolveConfig(config), B, limits) ? ['per-step'] : ['per-step', 'persistent'];
+  return persistentUnfit(resolveConfig(config), B, limits) ? ['per-step'] : ['per-step', 'persistent', 'fused'];
 }
 
 function fixtureCases(load: LoadBytes, manifest: Manifest, device: GPUDevice): GpuCase[] {
@@ -145,6 +145,7 @@ function thresholdCases(device: GPUDevice): GpuCase[] {
   });
   return [
     { name: 'threshold: persistent at the edge (D·B·H = 1024)', run: () => agree(atEdge, 'persistent', 4000) },
+    { name: 'threshold: fused at the edge (D·B·H = 1024)', run: () => agree(atEdge, 'fused', 4000) },
     { name: 'threshold: per-step at the edge (D·B·H = 1024)', run: () => agree(atEdge, 'per-step', 4000) },
     { name: 'threshold: auto past the edge (D·B·H = 1028)', run: () => agree(pastEdge, 'auto', 4001) },
     {
@@ -228,7 +229,7 @@ function streamCases(device: GPUDevice): GpuCase[] {
 
 function resourceCases(device: GPUDevice): GpuCase[] {
   return [
-    ...(['per-step', 'persistent'] as const).map((strategy) => ({
+    ...(['per-step', 'persistent', 'fused'] as const).map((strategy) => ({
       name: `steady state [${strategy}]: a second forward of the same shape creates no GPU objects`,
       run: () => withValidation(device, async () => {
         const c = randomCase({ mode: 'LSTM', input_size: 3, hidden_size: 5, num_layers: 2, proj_size: 2 }, 3000, { T: 6, B: 2 });
