@@ -12,6 +12,9 @@ const here = import.meta.dirname;
 
 export default defineConfig({
   server: { host: '127.0.0.1' },
+  // The benchmark page imports these peers; pre-bundling them up front avoids a mid-run page reload
+  // (and a second copy of tfjs-core) when Vite would otherwise discover them on first import.
+  optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'] },
   build: {
     target: 'es2022',
     outDir: 'dist',

@@ -92,13 +92,26 @@ fn persistent(@builtin(local_invocation_index) lid: u32) {
       } else {
         xp = gx[((d * T + t) * B + b) * H + j];
       }
-      var rec = params[dims.b_hh_offset + d * H + j];
+      // W_hh·h_{t−1}, four k at a time into independent accumulators (shorter dependency chains).
       var wh = dims.w_hh_offset + d * K * H + j;
       let h_row = cur + (d * B + b) * K;
-      for (var k = 0u; k < K; k++) {
-        rec = fma(params[wh], vec4<f32>(shared_f[h_row + k]), rec);
+      var r0 = params[dims.b_hh_offset + d * H + j];
+      var r1 = vec4<f32>(0.0);
+      var r2 = vec4<f32>(0.0);
+      var r3 = vec4<f32>(0.0);
+      var k = 0u;
+      for (; k + 4u <= K; k += 4u) {
+        r0 = fma(params[wh], vec4<f32>(shared_f[h_row + k]), r0);
+        r1 = fma(params[wh + H], vec4<f32>(shared_f[h_row + k + 1u]), r1);
+        r2 = fma(params[wh + 2u * H], vec4<f32>(shared_f[h_row + k + 2u]), r2);
+        r3 = fma(params[wh + 3u * H], vec4<f32>(shared_f[h_row + k + 3u]), r3);
+        wh += 4u * H;
+      }
+      for (; k < K; k++) {
+        r0 = fma(params[wh], vec4<f32>(shared_f[h_row + k]), r0);
         wh += H;
       }
+      let rec = (r0 + r1) + (r2 + r3);
 
       let c_index = n_h + (d * B + b) * H + j;
       var c_prev = 0.0;

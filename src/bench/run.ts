@@ -6,6 +6,7 @@
  * The adapter's own ceilings are measured in the same run (ceilings.ts).
  */
 import { resolveConfig } from '../config.js';
+import { parameterSpecs } from '../params.js';
 import { contextFor } from '../gpu/device.js';
 import { createRnn } from '../rnn.js';
 import type { Tensor } from '../tensor.js';
@@ -81,7 +82,6 @@ export async function makeWorkload(shape: BenchShape, seed = 1): Promise<Workloa
   const config = resolveConfig(shape.config);
   const next = uniform(seed);
   const bound = 1 / Math.sqrt(config.hidden_size);
-  const { parameterSpecs } = await import('../params.js');
   const weights: Record<string, Tensor> = {};
   for (const spec of parameterSpecs(config)) {
     const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
@@ -141,7 +141,8 @@ async function measure(system: BenchSystem, w: Workload, device: GPUDevice, refe
     const counted = await countGpuWork(() => p.run());
     const countable = canCountGpuWork() && system.name !== 'cpu-reference';
     row.dispatches = countable ? counted.counts.dispatches : system.name === 'cpu-reference' ? 0 : null;
-    row.gpu_bytes = countable ? setup.counts.bufferBytes + counted.counts.bufferBytes : system.name === 'cpu-reference' ? 0 : null;
+    const createdBytes = setup.counts.bufferBytes + counted.counts.bufferBytes;
+    row.gpu_bytes = p.heldGpuBytes ? p.heldGpuBytes() : countable ? createdBytes : system.name === 'cpu-reference' ? 0 : null;
     // Validate: full-length systems compared on the reference's prefix when it is one.
     const D = w.config.bidirectional ? 2 : 1;
     const compared = reference.steps * w.shape.B * D * (w.config.proj_size || w.config.hidden_size);

@@ -30,6 +30,11 @@ export interface PreparedSystem {
    * then reported but not held against it).
    */
   readonly sameEquations?: boolean;
+  /**
+   * GPU bytes the system holds after its runs, where it can say (our engine reuses pooled buffers, so
+   * counting the buffers created during the measurement would under-report it); else counted.
+   */
+  heldGpuBytes?(): number;
   dispose(): Promise<void> | void;
 }
 

@@ -11,6 +11,7 @@ export const webgpuRnnSystem: BenchSystem = {
     return {
       note: `${strategy} strategy, ${rnn.gpu.dispatchCount(w.shape.T, strategy)} dispatches by construction`,
       run: async () => (await rnn.forward(w.input)).output.data as Float32Array,
+      heldGpuBytes: () => rnn.gpu.heldBytes(),
       dispose: () => rnn.destroy(),
     };
   },

@@ -158,6 +158,14 @@ export class GpuRnn {
     return read;
   }
 
+  /** GPU bytes this model holds: packed weights plus its cached plans' buffers (pooled sizes). */
+  heldBytes(): number {
+    let bytes = 0;
+    for (const layer of this.parts.layers) bytes += layer.params.size + (layer.wHr?.size ?? 0);
+    for (const plan of this.plans.values()) bytes += plan.bytes;
+    return bytes;
+  }
+
   /** Number of cached plans (tests check reuse and eviction). */
   get planCount(): number {
     return this.plans.size;

@@ -350,6 +350,11 @@ export class SequencePlan {
     }
   }
 
+  /** GPU bytes this plan holds. */
+  get bytes(): number {
+    return this.owned.reduce((n, b) => n + b.size, 0);
+  }
+
   release(): void {
     for (const b of this.owned) this.ctx.release(b);
     this.owned.length = 0;

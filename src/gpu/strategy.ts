@@ -17,10 +17,14 @@ import { PERSISTENT_MAX_UNITS_PER_INVOCATION, PERSISTENT_SHARED_FLOATS } from '.
 export type Strategy = 'per-step' | 'persistent' | 'fused';
 export type StrategyChoice = Strategy | 'auto';
 
+/** The widest persistent workgroup this device allows (256 is what WebGPU guarantees). */
+function maxPersistentWorkgroup(limits: GPUSupportedLimits): number {
+  return Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
+}
+
 /** Invocations of the persistent workgroup for a unit count: enough for one unit each, up to the limit. */
 export function persistentWorkgroupSize(units: number, limits: GPUSupportedLimits): number {
-  const max = Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
-  return Math.min(max, Math.max(32, Math.ceil(units / 32) * 32));
+  return Math.min(maxPersistentWorkgroup(limits), Math.max(32, Math.ceil(units / 32) * 32));
 }
 
 /** Why the persistent kernel cannot run this shape, or undefined when it can. */
@@ -36,7 +40,7 @@ export function persistentUnfit(config: RnnConfig, B: number, limits: GPUSupport
     return `device allows ${limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`;
   }
   const units = D * B * H;
-  const perInvocation = Math.ceil(units / persistentWorkgroupSize(units, limits));
+  const perInvocation = Math.ceil(units / maxPersistentWorkgroup(limits));
   if (perInvocation > PERSISTENT_MAX_UNITS_PER_INVOCATION) {
     return `${units} units (D·B·H) would give one invocation ${perInvocation} units, above ${PERSISTENT_MAX_UNITS_PER_INVOCATION}`;
   }
@@ -58,5 +62,5 @@ export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: num
   }
   if (choice === 'per-step' || unfit) return 'per-step';
   const units = numDirections(config) * B * config.hidden_size;
-  return units <= persistentWorkgroupSize(units, limits) ? 'persistent' : 'per-step';
+  return units <= maxPersistentWorkgroup(limits) ? 'persistent' : 'per-step';
 }

@@ -1,0 +1,57 @@
+// The benchmark end to end on its tiny CI shape, every system, in Node and (through the CLI) in
+// headless Chromium. No timing assertions: it must run, validate, and report complete rows.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type BenchRow, formatTable, runBench } from '../src/bench/run.js';
+import { TINY_SHAPE } from '../src/bench/shapes.js';
+
+const SYSTEMS = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'] as const;
+
+function checkRows(rows: BenchRow[]): void {
+  expect(rows.map((r) => r.system)).toEqual([...SYSTEMS]);
+  for (const r of rows) {
+    expect(r.error, `${r.system}: ${r.error}`).toBeUndefined();
+    expect(r.shape).toBe('tiny');
+    expect(r.median_ms).toBeGreaterThan(0);
+    expect(r.min_ms).toBeLessThanOrEqual(r.median_ms!);
+    expect(r.gflop).toBeCloseTo(2 * 4 * 8 * (4 + 8) * 2 * 5 / 1e9, 12);
+    expect(r.max_rel_err).toBeLessThan(1e-4); // tiny is an LSTM: every system runs PyTorch's equations
+    expect(r.dispatches).not.toBeNull();
+  }
+  const ours = rows.find((r) => r.system === 'webgpu-rnn')!;
+  expect(ours.dispatches).toBe(2); // persistent: input matmul + the time loop
+  expect(ours.gpu_bytes).toBeGreaterThan(0);
+}
+
+describe('benchmark (tiny shape)', () => {
+  it('runs every system in Node and reports validated rows', async () => {
+    const lines: string[] = [];
+    const report = await runBench({ shapes: [TINY_SHAPE], systems: SYSTEMS, runs: 2, warmup: 1, runtime: 'node (test)', ceilingScale: 0.125, log: (l) => lines.push(l) });
+    checkRows(report.rows);
+    expect(report.ceilings.gemm_gflops).toBeGreaterThan(0);
+    expect(report.ceilings.empty_dispatch_us).toBeGreaterThan(0);
+    expect(formatTable(report)).toMatch(/tiny\s+tfjs-webgpu/);
+  });
+
+  it('runs in headless Chromium through `webgpu-rnn bench --runtime chromium --json`', async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    if (!existsSync(join(root, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
+    const dir = await mkdtemp(join(tmpdir(), 'webgpu-rnn-bench-'));
+    try {
+      const json = join(dir, 'rows.json');
+      const output = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [join(root, 'bin/webgpu-rnn.js'), 'bench', '--tiny', '--runs', '2', '--runtime', 'chromium', '--json', json],
+          { timeout: 240_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)));
+      });
+      expect(output).toMatch(/runtime: chromium/);
+      checkRows(JSON.parse(await readFile(json, 'utf8')) as BenchRow[]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
