@@ -5,6 +5,7 @@
 import { type BenchReport, formatTable, runBench } from '../src/bench/run.js';
 import { ALL_SHAPES, SHAPES } from '../src/bench/shapes.js';
 import type { SystemName } from '../src/bench/system.js';
+import type { StrategyChoice } from '../src/gpu/strategy.js';
 
 declare global {
   interface Window {
@@ -23,7 +24,7 @@ const log = (line: string) => {
 
 runBench({
   shapes, systems, runs: Number(params.get('runs') ?? 5), warmup: Number(params.get('warmup') ?? 1),
-  ceilingScale: Number(params.get('ceilingScale') ?? 1), runtime: `chromium ${navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? ''}`, log,
+  ceilingScale: Number(params.get('ceilingScale') ?? 1), strategy: (params.get('strategy') ?? 'auto') as StrategyChoice, runtime: `chromium ${navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? ''}`, log,
 })
   .then((report) => {
     log(`\n${formatTable(report)}`);

@@ -41,7 +41,7 @@ export async function runBenchInChromium(args: BenchArgs, log: (line: string) =>
     page.on('pageerror', (e) => log(`[chromium] page error: ${(e as Error).message}`));
     const query = new URLSearchParams({
       shapes: args.shapes.map((s) => s.name).join(','), systems: args.systems.join(','),
-      runs: String(args.runs), warmup: String(args.warmup), ceilingScale: String(args.ceilingScale),
+      runs: String(args.runs), warmup: String(args.warmup), ceilingScale: String(args.ceilingScale), strategy: args.strategy,
     });
     await page.goto(`http://127.0.0.1:${address.port}/demo/bench.html?${query}`);
     for (;;) {

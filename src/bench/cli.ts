@@ -5,18 +5,20 @@
  *
  *   webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
  *                    [--systems webgpu-rnn,tfjs-webgpu,ort-webgpu,cpu-reference]
- *                    [--runtime node|chromium] [--json FILE]
+ *                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
  */
 import { writeFile } from 'node:fs/promises';
 import { type BenchReport, formatTable, runBench } from './run.js';
 import { ALL_SHAPES, BIG_SHAPES, type BenchShape, SHAPES, TINY_SHAPE } from './shapes.js';
+import type { StrategyChoice } from '../gpu/strategy.js';
 import type { SystemName } from './system.js';
 
 export const BENCH_USAGE = `Usage:
   webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
                    [--systems webgpu-rnn,tfjs-webgpu,ort-webgpu,cpu-reference]
-                   [--runtime node|chromium] [--json FILE]
+                   [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
 
+  --strategy forces webgpu-rnn's recurrent strategy (default auto)
   shapes: ${ALL_SHAPES.map((s) => s.name).join(', ')}`;
 
 const SYSTEMS: readonly SystemName[] = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'];
@@ -29,10 +31,11 @@ export interface BenchArgs {
   runtime: 'node' | 'chromium';
   json?: string;
   ceilingScale: number;
+  strategy: StrategyChoice;
 }
 
 export function parseBenchArgs(argv: string[], fail: (message: string) => never): BenchArgs {
-  const args: BenchArgs = { shapes: [...SHAPES], systems: [...SYSTEMS], runs: 5, warmup: 1, runtime: 'node', ceilingScale: 1 };
+  const args: BenchArgs = { shapes: [...SHAPES], systems: [...SYSTEMS], runs: 5, warmup: 1, runtime: 'node', ceilingScale: 1, strategy: 'auto' };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) fail(`${flag} needs a value`);
@@ -69,6 +72,12 @@ export function parseBenchArgs(argv: string[], fail: (message: string) => never)
         const v = value(i++, flag);
         if (v !== 'node' && v !== 'chromium') fail(`--runtime must be node or chromium, got ${JSON.stringify(v)}`);
         args.runtime = v;
+        break;
+      }
+      case '--strategy': {
+        const v = value(i++, flag);
+        if (!['auto', 'per-step', 'persistent', 'fused'].includes(v)) fail(`--strategy must be auto, per-step, persistent or fused, got ${JSON.stringify(v)}`);
+        args.strategy = v as StrategyChoice;
         break;
       }
       case '--json':

@@ -8,6 +8,7 @@
 import { resolveConfig } from '../config.js';
 import { parameterSpecs } from '../params.js';
 import { contextFor } from '../gpu/device.js';
+import type { StrategyChoice } from '../gpu/strategy.js';
 import { createRnn } from '../rnn.js';
 import type { Tensor } from '../tensor.js';
 import { type Ceilings, measureCeilings } from './ceilings.js';
@@ -50,14 +51,16 @@ export interface BenchOptions {
   runtime: string;
   /** GEMM ceiling size factor (1 = full). */
   ceilingScale?: number;
+  /** webgpu-rnn's recurrent strategy (default auto). */
+  strategy?: StrategyChoice;
   log?: (line: string) => void;
 }
 
 /** Loads a peer system; peers are optional dev dependencies, so a missing one becomes an error row. */
-async function loadSystem(name: SystemName): Promise<BenchSystem> {
+async function loadSystem(name: SystemName, strategy: StrategyChoice): Promise<BenchSystem> {
   switch (name) {
     case 'webgpu-rnn':
-      return webgpuRnnSystem;
+      return webgpuRnnSystem(strategy);
     case 'cpu-reference':
       return cpuReferenceSystem;
     case 'tfjs-webgpu':
@@ -184,7 +187,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     for (const name of opts.systems) {
       let row: BenchRow;
       try {
-        row = await measure(await loadSystem(name), w, device, reference, opts);
+        row = await measure(await loadSystem(name, opts.strategy ?? 'auto'), w, device, reference, opts);
       } catch (e) {
         row = { shape: shape.name, system: name, median_ms: null, min_ms: null, gflop: countedGflop(shape), gflops: null, dispatches: null, gpu_bytes: null, max_rel_err: null, error: (e as Error).message };
       }

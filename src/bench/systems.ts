@@ -1,21 +1,23 @@
 /** Our two systems as benchmark entries: the WebGPU engine and the float64 CPU reference. */
 import type { WebGpuRnn } from '../backends/webgpu.js';
+import type { StrategyChoice } from '../gpu/strategy.js';
 import { createRnn } from '../rnn.js';
 import type { BenchSystem, PreparedSystem } from './system.js';
 
-export const webgpuRnnSystem: BenchSystem = {
+/** Our engine with a recurrent strategy ('auto' unless the benchmark forces one). */
+export const webgpuRnnSystem = (strategy: StrategyChoice = 'auto'): BenchSystem => ({
   name: 'webgpu-rnn',
   async prepare(w, device): Promise<PreparedSystem> {
-    const rnn = (await createRnn({ config: w.config, weights: w.weights, device })) as WebGpuRnn;
-    const strategy = rnn.gpu.strategyFor(w.shape.B, rnn.strategy);
+    const rnn = (await createRnn({ config: w.config, weights: w.weights, device, strategy })) as WebGpuRnn;
+    const resolved = rnn.gpu.strategyFor(w.shape.B, rnn.strategy);
     return {
-      note: `${strategy} strategy, ${rnn.gpu.dispatchCount(w.shape.T, strategy)} dispatches by construction`,
+      note: `${resolved} strategy${strategy === 'auto' ? ' (auto)' : ''}, ${rnn.gpu.dispatchCount(w.shape.T, resolved)} dispatches by construction`,
       run: async () => (await rnn.forward(w.input)).output.data as Float32Array,
       heldGpuBytes: () => rnn.gpu.heldBytes(),
       dispose: () => rnn.destroy(),
     };
   },
-};
+});
 
 export const cpuReferenceSystem: BenchSystem = {
   name: 'cpu-reference',
