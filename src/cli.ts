@@ -17,7 +17,7 @@ import type { IntTensor, Tensor } from './tensor.js';
 
 export const USAGE = `Usage:
   webgpu-rnn forward --config config.json --weights model.safetensors --inputs io.safetensors --out out.safetensors [--backend webgpu|cpu]
-  webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--systems ...] [--runtime node|chromium] [--json FILE]
+  webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--systems ...] [--strategy S] [--runtime node|chromium] [--json FILE]
 
   config.json   PyTorch constructor arguments, e.g. {"mode": "LSTM", "input_size": 16, "hidden_size": 32,
                 "num_layers": 2, "bias": true, "batch_first": false, "bidirectional": true, "proj_size": 0}
@@ -114,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
       const { benchMain } = await import('./bench/cli.js');
       await benchMain(parsed.argv, (message) => {
         throw new UsageError(message);
-      });
+      }, [process.execPath, process.argv[1], 'bench']);
       return 0;
     }
     await runForward(parsed.args);

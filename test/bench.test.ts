@@ -12,8 +12,8 @@ import { TINY_SHAPE } from '../src/bench/shapes.js';
 
 const SYSTEMS = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'] as const;
 
-function checkRows(rows: BenchRow[]): void {
-  expect(rows.map((r) => r.system)).toEqual([...SYSTEMS]);
+function checkRows(rows: BenchRow[], systems: readonly string[] = SYSTEMS): void {
+  expect(rows.map((r) => r.system)).toEqual([...systems]);
   for (const r of rows) {
     expect(r.error, `${r.system}: ${r.error}`).toBeUndefined();
     expect(r.shape).toBe('tiny');
@@ -28,30 +28,44 @@ function checkRows(rows: BenchRow[]): void {
   expect(ours.gpu_bytes).toBeGreaterThan(0);
 }
 
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs the built `webgpu-rnn bench` with `args` plus --json; returns its stdout and rows. */
+async function cliBench(args: string[]): Promise<{ output: string; rows: BenchRow[] }> {
+  if (!existsSync(join(root, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  const dir = await mkdtemp(join(tmpdir(), 'webgpu-rnn-bench-'));
+  try {
+    const json = join(dir, 'rows.json');
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [join(root, 'bin/webgpu-rnn.js'), 'bench', ...args, '--json', json],
+        { timeout: 240_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)));
+    });
+    return { output, rows: JSON.parse(await readFile(json, 'utf8')) as BenchRow[] };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('benchmark (tiny shape)', () => {
   it('runs every system in Node and reports validated rows', async () => {
     const lines: string[] = [];
     const report = await runBench({ shapes: [TINY_SHAPE], systems: SYSTEMS, runs: 2, warmup: 1, runtime: 'node (test)', ceilingScale: 0.125, log: (l) => lines.push(l) });
     checkRows(report.rows);
-    expect(report.ceilings.gemm_gflops).toBeGreaterThan(0);
-    expect(report.ceilings.empty_dispatch_us).toBeGreaterThan(0);
+    expect(report.ceilings!.gemm_gflops).toBeGreaterThan(0);
+    expect(report.ceilings!.empty_dispatch_us).toBeGreaterThan(0);
     expect(formatTable(report)).toMatch(/tiny\s+tfjs-webgpu/);
   });
 
-  it('runs in headless Chromium through `webgpu-rnn bench --runtime chromium --json`', async () => {
-    const root = fileURLToPath(new URL('..', import.meta.url));
-    if (!existsSync(join(root, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
-    const dir = await mkdtemp(join(tmpdir(), 'webgpu-rnn-bench-'));
-    try {
-      const json = join(dir, 'rows.json');
-      const output = await new Promise<string>((resolve, reject) => {
-        execFile(process.execPath, [join(root, 'bin/webgpu-rnn.js'), 'bench', '--tiny', '--runs', '2', '--runtime', 'chromium', '--json', json],
-          { timeout: 240_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)));
-      });
-      expect(output).toMatch(/runtime: chromium/);
-      checkRows(JSON.parse(await readFile(json, 'utf8')) as BenchRow[]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  it('runs each system in a process of its own through `webgpu-rnn bench` (Node runtime)', async () => {
+    const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--systems', 'webgpu-rnn,cpu-reference']);
+    expect(output).toMatch(/one process per system/);
+    expect(output).toMatch(/ceilings: GEMM/);
+    checkRows(rows, ['webgpu-rnn', 'cpu-reference']);
+  });
+
+  it('runs in headless Chromium through `webgpu-rnn bench --runtime chromium`', async () => {
+    const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--runtime', 'chromium']);
+    expect(output).toMatch(/runtime: chromium/);
+    checkRows(rows);
   });
 });

@@ -7,8 +7,11 @@
  *                    [--systems webgpu-rnn,tfjs-webgpu,ort-webgpu,cpu-reference]
  *                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
  */
-import { writeFile } from 'node:fs/promises';
-import { type BenchReport, formatTable, runBench } from './run.js';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BenchReport, type BenchRow, formatTable, runBench } from './run.js';
 import { ALL_SHAPES, BIG_SHAPES, type BenchShape, SHAPES, TINY_SHAPE } from './shapes.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import type { SystemName } from './system.js';
@@ -19,6 +22,8 @@ export const BENCH_USAGE = `Usage:
                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
 
   --strategy forces webgpu-rnn's recurrent strategy (default auto)
+  --no-isolate runs every system in one Node process (by default each gets a process of its own, so
+               no system's leftovers — pools, pending promises, patched objects — slow the next)
   shapes: ${ALL_SHAPES.map((s) => s.name).join(', ')}`;
 
 const SYSTEMS: readonly SystemName[] = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'];
@@ -32,10 +37,14 @@ export interface BenchArgs {
   json?: string;
   ceilingScale: number;
   strategy: StrategyChoice;
+  /** Node runtime: one child process per system. */
+  isolate: boolean;
+  /** Internal (isolated children): skip the adapter ceilings, the parent measures them. */
+  skipCeilings: boolean;
 }
 
 export function parseBenchArgs(argv: string[], fail: (message: string) => never): BenchArgs {
-  const args: BenchArgs = { shapes: [...SHAPES], systems: [...SYSTEMS], runs: 5, warmup: 1, runtime: 'node', ceilingScale: 1, strategy: 'auto' };
+  const args: BenchArgs = { shapes: [...SHAPES], systems: [...SYSTEMS], runs: 5, warmup: 1, runtime: 'node', ceilingScale: 1, strategy: 'auto', isolate: true, skipCeilings: false };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) fail(`${flag} needs a value`);
@@ -83,6 +92,12 @@ export function parseBenchArgs(argv: string[], fail: (message: string) => never)
       case '--json':
         args.json = value(i++, flag);
         break;
+      case '--no-isolate':
+        args.isolate = false;
+        break;
+      case '--skip-ceilings':
+        args.skipCeilings = true;
+        break;
       default:
         fail(`unknown option ${JSON.stringify(flag)}`);
     }
@@ -91,7 +106,43 @@ export function parseBenchArgs(argv: string[], fail: (message: string) => never)
 }
 
 async function runInNode(args: BenchArgs): Promise<BenchReport> {
-  return runBench({ ...args, runtime: `node ${process.version} (Dawn)`, log: (line) => console.log(line) });
+  return runBench({ ...args, runtime: `node ${process.version} (Dawn)`, ceilings: !args.skipCeilings, log: (line) => console.log(line) });
+}
+
+/** argv with the options the parent sets for a child removed. */
+function childArgv(argv: string[], system: SystemName, json: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--systems' || argv[i] === '--json') i++;
+    else if (argv[i] !== '--no-isolate' && argv[i] !== '--skip-ceilings') out.push(argv[i]);
+  }
+  return [...out, '--systems', system, '--json', json, '--no-isolate', '--skip-ceilings'];
+}
+
+/**
+ * Node runtime, isolated: the parent measures the adapter's ceilings, then runs each system in a
+ * child process of its own (same command, one system), one after the other, and merges their rows.
+ */
+async function runIsolated(args: BenchArgs, argv: string[], self: readonly string[]): Promise<BenchReport> {
+  const head = await runBench({ ...args, systems: [], runtime: `node ${process.version} (Dawn), one process per system`, log: (l) => console.log(l) });
+  const dir = await mkdtemp(join(tmpdir(), 'webgpu-rnn-bench-'));
+  const rows: BenchRow[] = [];
+  try {
+    for (const system of args.systems) {
+      const json = join(dir, `${system}.json`);
+      const code = await new Promise<number>((resolve, reject) => {
+        const child = spawn(self[0], [...self.slice(1), ...childArgv(argv, system, json)], { stdio: ['ignore', 'inherit', 'inherit'] });
+        child.on('error', reject);
+        child.on('exit', (c) => resolve(c ?? 1));
+      });
+      if (code !== 0) throw new Error(`benchmark of ${system} exited with code ${code}`);
+      rows.push(...(JSON.parse(await readFile(json, 'utf8')) as BenchRow[]));
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const order = (r: BenchRow) => args.shapes.findIndex((s) => s.name === r.shape) * args.systems.length + args.systems.indexOf(r.system);
+  return { ...head, rows: rows.sort((a, b) => order(a) - order(b)) };
 }
 
 /** Serves the repository with Vite, opens demo/bench.html in headless Chromium, returns its report. */
@@ -100,9 +151,15 @@ async function runInChromium(args: BenchArgs): Promise<BenchReport> {
   return runBenchInChromium(args, (line) => console.log(line));
 }
 
-export async function benchMain(argv: string[], fail: (message: string) => never): Promise<void> {
+/**
+ * @param self how to start this command again (executable, script, leading arguments), for the
+ *   isolated Node runtime's child processes.
+ */
+export async function benchMain(argv: string[], fail: (message: string) => never, self: readonly string[]): Promise<void> {
   const args = parseBenchArgs(argv, fail);
-  const report = args.runtime === 'node' ? await runInNode(args) : await runInChromium(args);
+  const report = args.runtime === 'chromium' ? await runInChromium(args)
+    : args.isolate && args.systems.length > 1 ? await runIsolated(args, argv, self)
+    : await runInNode(args);
   console.log(`\n${formatTable(report)}`);
   if (args.json) {
     await writeFile(args.json, `${JSON.stringify(report.rows, null, 2)}\n`);

@@ -37,7 +37,8 @@ export interface BenchRow {
 export interface BenchReport {
   runtime: string;
   adapter: string;
-  ceilings: Ceilings;
+  /** Absent when skipped (isolated child processes). */
+  ceilings?: Ceilings;
   rows: BenchRow[];
 }
 
@@ -53,6 +54,8 @@ export interface BenchOptions {
   ceilingScale?: number;
   /** webgpu-rnn's recurrent strategy (default auto). */
   strategy?: StrategyChoice;
+  /** Measure the adapter's ceilings (default true). */
+  ceilings?: boolean;
   log?: (line: string) => void;
 }
 
@@ -178,8 +181,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   const adapter = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
   log(`adapter: ${adapter}${ctx.isSoftwareAdapter ? ' (software)' : ''}; runtime: ${opts.runtime}`);
-  const ceilings = await measureCeilings(ctx, opts.ceilingScale ?? 1);
-  log(`ceilings: GEMM ${ceilings.gemm_gflops.toFixed(3)} GFLOP/s (${ceilings.gemm_shape}), empty dispatch ${ceilings.empty_dispatch_us.toFixed(1)} µs`);
+  const ceilings = opts.ceilings === false ? undefined : await measureCeilings(ctx, opts.ceilingScale ?? 1);
+  if (ceilings) log(formatCeilings(ceilings));
   const rows: BenchRow[] = [];
   for (const shape of opts.shapes) {
     const w = await makeWorkload(shape);
@@ -200,6 +203,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
 
 const fmt = (v: number | null, digits: number) => (v === null ? '—' : v.toFixed(digits));
 
+function formatCeilings(c: Ceilings): string {
+  return `ceilings: GEMM ${c.gemm_gflops.toFixed(3)} GFLOP/s (${c.gemm_shape}); empty dispatch ${c.empty_dispatch_us.toFixed(1)} µs`;
+}
+
 export function formatRow(r: BenchRow): string {
   if (r.error) return `${r.shape.padEnd(14)} ${r.system.padEnd(14)} unavailable: ${r.error}`;
   return [
@@ -216,7 +223,7 @@ export function formatRow(r: BenchRow): string {
 export function formatTable(report: BenchReport): string {
   const lines = [
     `adapter: ${report.adapter}; runtime: ${report.runtime}`,
-    `ceilings: GEMM ${report.ceilings.gemm_gflops.toFixed(3)} GFLOP/s (${report.ceilings.gemm_shape}); empty dispatch ${report.ceilings.empty_dispatch_us.toFixed(1)} µs`,
+    report.ceilings ? formatCeilings(report.ceilings) : 'ceilings: not measured',
     '',
     'shape          system         median ms   min ms     GFLOP/s  disp/seq  GPU MiB   max rel err  speed-up vs it',
   ];
