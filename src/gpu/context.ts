@@ -31,8 +31,8 @@ export class GpuContext {
   private counts = { pipelines: 0, layouts: 0, bindGroups: 0 };
 
   /**
-   * True on a software (fallback) adapter such as SwiftShader (reported with benchmark figures, which
-   * mean something else there). Read from the device's adapter info where the host has it.
+   * True on a software (fallback) adapter such as SwiftShader, where a workgroup runs on a CPU core
+   * and kernel layouts favour fewer, fatter invocations. Read from the device's adapter info.
    */
   readonly isSoftwareAdapter: boolean;
 

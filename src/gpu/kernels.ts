@@ -67,15 +67,24 @@ export interface StepLayout {
   blockB: 1 | 2 | 4;
 }
 
+/** Invocations a GPU wants in flight per dispatch before wider batch blocks pay off (≈ 128 SMs × 128). */
+const GPU_TARGET_INVOCATIONS = 16384;
+
 /**
- * Chooses the step layout: batch blocks as wide as the batch allows (fewer W_hh loads), and
- * workgroups small enough that a small H still spreads over several of them (a software adapter runs
- * one workgroup per CPU core; a GPU one per multiprocessor).
+ * Chooses the step layout. On a software adapter: batch blocks as wide as the batch allows (each W_hh
+ * load serves up to 4 rows; a CPU core gains nothing from more invocations). On a GPU: the widest
+ * block that still leaves GPU_TARGET_INVOCATIONS invocations, since a small step dispatch is bound by
+ * parallelism, not by the (cached) W_hh reloads. Workgroups of 32 for small H, so that even a small
+ * layer spreads over several workgroups (cores or multiprocessors).
  */
-export function chooseStepLayout(H: number, B: number): StepLayout {
-  const blockB = B >= 4 ? 4 : B >= 2 ? 2 : 1;
+export function chooseStepLayout(H: number, D: number, B: number, softwareAdapter: boolean): StepLayout {
   const workgroupSize = H >= 128 ? 64 : 32;
-  return { workgroupSize, blockB };
+  const widest: 1 | 2 | 4 = B >= 4 ? 4 : B >= 2 ? 2 : 1;
+  if (softwareAdapter) return { workgroupSize, blockB: widest };
+  for (const blockB of [4, 2] as const) {
+    if (blockB <= widest && H * D * Math.ceil(B / blockB) >= GPU_TARGET_INVOCATIONS) return { workgroupSize, blockB };
+  }
+  return { workgroupSize, blockB: 1 };
 }
 
 export interface StepKernels {

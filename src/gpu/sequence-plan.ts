@@ -142,7 +142,7 @@ export class SequencePlan {
     const { ctx, model, sizes: s } = this;
     const { T, B, D, H, Hout } = s;
     const whole = SequencePlan.whole;
-    const layout = chooseStepLayout(H, B);
+    const layout = chooseStepLayout(H, D, B, ctx.isSoftwareAdapter);
     const kernels = stepKernels(ctx, model.config.mode, model.config.proj_size > 0, layout);
     const gxElements = D * T * B * H * GATE_LANES; // (D, T·B, H, 4)
     const gx = this.storage('gx', gxElements);
