@@ -99,6 +99,9 @@ export async function makeWorkload(shape: BenchShape, seed = 1): Promise<Workloa
   return { shape, config, weights, input: { shape: [shape.T, shape.B, config.input_size], data: input } };
 }
 
+/** Minimum warm-up time per system and shape. */
+const WARMUP_MS = 300;
+
 /** Reference output for validation; on shapes too big for the float64 CPU, a prefix of the sequence. */
 const REFERENCE_GFLOP_BUDGET = 2;
 
@@ -140,7 +143,10 @@ async function measure(system: BenchSystem, w: Workload, device: GPUDevice, refe
     const setup = await countGpuWork(async () => {
       const p = await system.prepare(w, device);
       prepared = p;
-      for (let i = 0; i < Math.max(1, opts.warmup); i++) await p.run();
+      // At least `warmup` runs and WARMUP_MS of them: a real GPU idles down between bursts (e.g.
+      // while the CPU reference runs) and needs sustained work to return to its clocks.
+      const start = performance.now();
+      for (let i = 0; i < Math.max(1, opts.warmup) || performance.now() - start < WARMUP_MS; i++) await p.run();
       return p;
     });
     const p = setup.result;
