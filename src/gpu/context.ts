@@ -32,9 +32,10 @@ export class GpuContext {
 
   /**
    * True on a software (fallback) adapter such as SwiftShader, where a workgroup runs on a CPU core
-   * and kernel layouts favour fewer, fatter invocations. Read from the device's adapter info.
+   * and kernel layouts favour fewer, fatter invocations. Read from the device's adapter info; tests
+   * flip it on a context of their own to run the other family of layouts on the same adapter.
    */
-  readonly isSoftwareAdapter: boolean;
+  isSoftwareAdapter: boolean;
 
   constructor(readonly device: GPUDevice) {
     this.pool = new BufferPool(device);

@@ -194,7 +194,7 @@ export class SequencePlan {
     const { T, B, D, H, Hout } = s;
     const whole = SequencePlan.whole;
     const inlineInput = this.strategy === 'fused';
-    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, persistentWorkgroupSize(D * B * H, ctx.limits), inlineInput);
+    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, persistentWorkgroupSize(D * B * H, ctx.limits, ctx.isSoftwareAdapter), inlineInput);
     const gxElements = D * T * B * H * GATE_LANES;
     const gx = inlineInput ? undefined : this.storage('gx', gxElements);
     if (gx) this.scratch.push(gx);

@@ -7,12 +7,13 @@
  *  - streaming: a sequence pushed in chunks equals one forward over it, state kept on the GPU;
  *  - steady state: a second forward of the same shape creates no GPU objects (both strategies);
  *  - the strategy chooser's threshold: forcing each strategy on shapes at the edge;
- *  - a caller-provided GPUDevice.
+ *  - a caller-provided GPUDevice, also running the kernel layouts meant for the other kind of adapter
+ *    (GPU layouts on a software adapter and vice versa), so both families are checked anywhere.
  * Each case runs inside a validation error scope and destroys what it made.
  */
 import type { WebGpuRnn } from '../../src/backends/webgpu.js';
 import type { RnnConfigInput } from '../../src/config.js';
-import { requestDevice } from '../../src/gpu/device.js';
+import { contextFor, requestDevice } from '../../src/gpu/device.js';
 import { PERSISTENT_MAX_UNITS_PER_INVOCATION } from '../../src/gpu/kernels.js';
 import { type Strategy, persistentUnfit } from '../../src/gpu/strategy.js';
 import { resolveConfig } from '../../src/config.js';
@@ -276,10 +277,50 @@ function resourceCases(device: GPUDevice): GpuCase[] {
   ];
 }
 
+/**
+ * Layouts are chosen per kind of adapter (software: narrow persistent workgroups, widest batch
+ * blocks; GPU: one unit per invocation, blocks that keep enough invocations). On a device of its own,
+ * this flips the choice and runs fixtures through every strategy, so the other family is tested too.
+ */
+function otherLayoutCases(load: LoadBytes, manifest: Manifest): GpuCase[] {
+  const picks = ['lstm_l2_bi_bf_proj3_h0_len', 'gru_l3_bi_bf_nobias_h0_len', 'rnn_relu_l3_uni_nobias_h0_len', 'gru_l1_uni_i3_h4_t1_b17', 'lstm_l2_uni_bf_len_i2_h3_t6_b17'];
+  const metas = picks.map((p) => manifest.cases.find((c) => c.name.startsWith(p))).filter((m) => m !== undefined);
+  return [{
+    name: `the other adapter kind's layouts: ${metas.length} fixtures × every strategy`,
+    run: async () => {
+      if (metas.length !== picks.length) throw new Error('a picked fixture is missing from the manifest');
+      const own = await requestDevice();
+      const ctx = await contextFor(own);
+      ctx.isSoftwareAdapter = !ctx.isSoftwareAdapter;
+      own.pushErrorScope('validation');
+      const notes: string[] = [];
+      try {
+        for (const meta of metas) {
+          const f = await loadFixture(load, meta);
+          for (const strategy of strategiesFor(meta.config, meta.B)) {
+            const rnn = await gpuModel(meta.config, f.weights, strategy, own);
+            try {
+              notes.push(`${meta.name} [${strategy}] ${compareAll(await rnn.forward(f.input, f.options), f.expected)}`);
+            } finally {
+              rnn.destroy();
+            }
+          }
+        }
+        return `${ctx.isSoftwareAdapter ? 'software' : 'GPU'} layouts: ${notes.join('; ')}`;
+      } finally {
+        const error = await own.popErrorScope();
+        own.destroy();
+        if (error) throw new Error(`WebGPU validation error: ${error.message}`);
+      }
+    },
+  }];
+}
+
 /** Every case of the suite. `device` is the engine's default device (for error scopes). */
 export function gpuAgreementCases(load: LoadBytes, manifest: Manifest, device: GPUDevice): GpuCase[] {
   return [
     ...fixtureCases(load, manifest, device), ...randomCases(device), ...thresholdCases(device), ...streamCases(device), ...resourceCases(device),
+    ...otherLayoutCases(load, manifest),
   ];
 }
 

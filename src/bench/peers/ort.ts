@@ -22,6 +22,7 @@ import { hostGpu } from '../../gpu/device.js';
 import { isNode } from '../../gpu/node-gpu.js';
 import type { BenchSystem, PreparedSystem, Workload } from '../system.js';
 import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, buildOnnxRnnModel } from './onnx-model.js';
+import { withNavigatorGpu } from './navigator-gpu.js';
 
 type Ort = typeof import('onnxruntime-web/webgpu');
 
@@ -89,24 +90,6 @@ function loadOrt(): Promise<Ort> {
   });
   ortModule.catch(() => (ortModule = undefined));
   return ortModule;
-}
-
-/**
- * Runs `make` with `navigator.gpu` set (ORT refuses the WebGPU EP without it, even when handed a
- * device); where the host has none (Node), Dawn's GPU is put there for the call only.
- */
-async function withNavigatorGpu<T>(gpu: GPU, make: () => Promise<T>): Promise<T> {
-  const g = globalThis as { navigator?: { gpu?: GPU } };
-  if (g.navigator?.gpu) return make();
-  const hadNavigator = g.navigator !== undefined;
-  if (hadNavigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-  try {
-    return await make();
-  } finally {
-    if (hadNavigator) delete g.navigator!.gpu;
-    else delete g.navigator;
-  }
 }
 
 /** A device on the adapter the engine picks, with the adapter's limits (as ORT asks for its own). */

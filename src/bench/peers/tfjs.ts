@@ -7,7 +7,7 @@
  * under its own name with a copy of the 'webgpu' kernels (`copyRegisteredKernels`, tfjs's way to
  * register a custom backend), so tfjs never requests an adapter of its own. Each prepared system owns
  * one such backend and removes it (freeing its buffer pool) on dispose, which leaves tfjs with no
- * active backend. In Node, see withNavigatorGpu for the one global tfjs insists on.
+ * active backend. In Node, see navigator-gpu.ts for the one global tfjs insists on.
  *
  * Timing contract: the input is transposed to tfjs's batch-major (B, T, I) and uploaded once in
  * `prepare`, which also runs one untimed forward (tfjs compiles its pipelines on first use) and counts
@@ -31,6 +31,7 @@ import { hostGpu } from '../../gpu/device.js';
 import { layerInputSize, paramName } from '../../params.js';
 import type { TensorData } from '../../tensor.js';
 import type { BenchSystem, PreparedSystem, Workload } from '../system.js';
+import { withNavigatorGpu } from './navigator-gpu.js';
 
 type Tf = typeof TfNamespace;
 
@@ -131,26 +132,6 @@ function checkSupported(config: RnnConfig): void {
     throw new Error(`tfjs-webgpu: only LSTM and GRU are benchmarked (got ${config.mode})`);
   }
   if (config.proj_size > 0) throw new Error('tfjs-webgpu: tf.layers.lstm has no projection (proj_size > 0)');
-}
-
-/**
- * `WebGPUBackend`'s constructor refuses to run unless `globalThis.navigator.gpu` is set (its
- * isWebGPUSupported() check); it never uses it, since it is handed a device. Node 20 has no
- * `navigator`, so for the duration of the constructor only we provide `{ gpu }` (Dawn's GPU object),
- * and take it away after.
- */
-function withNavigatorGpu<T>(gpu: GPU, make: () => T): T {
-  const g = globalThis as { navigator?: { gpu?: GPU } };
-  if (g.navigator?.gpu) return make();
-  const hadNavigator = g.navigator !== undefined;
-  if (hadNavigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-  try {
-    return make();
-  } finally {
-    if (hadNavigator) delete g.navigator!.gpu;
-    else delete g.navigator;
-  }
 }
 
 /** Sequential stack of num_layers recurrent layers, each (B, T, ·) → (B, T, D·H). */
