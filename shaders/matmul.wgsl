@@ -11,11 +11,14 @@
 // for each k it loads one vec4 of W — contiguous across the workgroup's consecutive j, and reused for
 // all ROWS rows — and ROWS scalars of A, the same for every invocation of the workgroup (broadcast).
 // No workgroup memory and no barriers: a software adapter runs this as straight-line code, and on a
-// GPU the A loads are uniform and the W loads coalesced. Guards make any M, N, K work.
+// GPU the A loads are uniform and the W loads coalesced. Guards make any M, N, K work. With A_VEC4
+// (the host sets it when K is a multiple of 4) A is read four columns per load through `a4`, a vec4
+// view of the same buffer: 8 loads per 16 FMAs instead of 20.
 
 const ROWS = 4u;  // rows of C per invocation
 
 override WORKGROUP_SIZE: u32 = 64u;
+override A_VEC4: bool = false;  // K % 4 == 0 and A rows start 16-byte aligned
 
 struct MatmulDims {
   M: u32,                 // rows of A and C (T·B)
@@ -36,6 +39,7 @@ struct MatmulDims {
 @group(0) @binding(1) var<storage, read> a: array<f32>;              // (·, M, K)
 @group(0) @binding(2) var<storage, read> params: array<vec4<f32>>;   // W (D, K, N) and bias (D, N) at their offsets
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;  // (D, M, N)
+@group(0) @binding(4) var<storage, read> a4: array<vec4<f32>>;       // A again, as vec4 (A_VEC4)
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -56,7 +60,26 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
   var w_index = dims.w_offset + d * dims.w_batch_stride + j;
-  for (var k = 0u; k < K; k++) {
+  var k = 0u;
+  if (A_VEC4) {
+    let N = dims.N;
+    for (; k < K; k += 4u) {
+      let w0 = params[w_index];
+      let w1 = params[w_index + N];
+      let w2 = params[w_index + 2u * N];
+      let w3 = params[w_index + 3u * N];
+      w_index += 4u * N;
+      let x0 = a4[(a0 + k) / 4u];
+      let x1 = a4[(a1 + k) / 4u];
+      let x2 = a4[(a2 + k) / 4u];
+      let x3 = a4[(a3 + k) / 4u];
+      acc0 = fma(w3, vec4<f32>(x0.w), fma(w2, vec4<f32>(x0.z), fma(w1, vec4<f32>(x0.y), fma(w0, vec4<f32>(x0.x), acc0))));
+      acc1 = fma(w3, vec4<f32>(x1.w), fma(w2, vec4<f32>(x1.z), fma(w1, vec4<f32>(x1.y), fma(w0, vec4<f32>(x1.x), acc1))));
+      acc2 = fma(w3, vec4<f32>(x2.w), fma(w2, vec4<f32>(x2.z), fma(w1, vec4<f32>(x2.y), fma(w0, vec4<f32>(x2.x), acc2))));
+      acc3 = fma(w3, vec4<f32>(x3.w), fma(w2, vec4<f32>(x3.z), fma(w1, vec4<f32>(x3.y), fma(w0, vec4<f32>(x3.x), acc3))));
+    }
+  }
+  for (; k < K; k++) {
     let wk = params[w_index];
     w_index += dims.N;
     acc0 = fma(wk, vec4<f32>(a[a0 + k]), acc0);

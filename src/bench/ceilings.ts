@@ -43,9 +43,9 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
   const device = ctx.device;
   // GEMM: M rows × K into N units of 4 gate lanes — the shape of a big input projection.
   const M = Math.max(8, Math.round(1024 * scale));
-  const K = Math.max(8, Math.round(512 * scale));
+  const K = Math.max(8, Math.round(512 * scale / 4) * 4);
   const N = Math.max(8, Math.round(256 * scale));
-  const matmul = matmulKernel(ctx);
+  const matmul = matmulKernel(ctx, K % 4 === 0);
   const params = ctx.buffer('bench.gemm.params', (K * N + N) * GATE_LANES * 4, STORAGE);
   const a = ctx.buffer('bench.gemm.a', M * K * 4, STORAGE);
   const c = ctx.buffer('bench.gemm.c', M * N * GATE_LANES * 4, STORAGE);
@@ -60,6 +60,7 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
     { buffer: a, size: M * K * 4 },
     { buffer: params, size: (K * N + N) * GATE_LANES * 4 },
     { buffer: c, size: M * N * GATE_LANES * 4 },
+    { buffer: a, size: M * K * 4 },
   ]);
   const gemm = (pass: GPUComputePassEncoder) => {
     pass.setPipeline(matmul.pipeline);

@@ -49,7 +49,7 @@ export class GpuRnn {
     this.parts = {
       config,
       layers,
-      matmul: matmulKernel(ctx),
+      matmul: layers.map((w) => matmulKernel(ctx, w.inputSize % 4 === 0)),
     };
   }
 

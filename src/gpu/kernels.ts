@@ -47,14 +47,15 @@ function entries(kinds: Array<[number, Kind]>): GPUBindGroupLayoutEntry[] {
 
 export interface MatmulKernel {
   pipeline: GPUComputePipeline;
-  /** dims, a, params, c */
+  /** dims, a, params, c, a (again, read as vec4) */
   layout: GPUBindGroupLayout;
 }
 
-export function matmulKernel(ctx: GpuContext): MatmulKernel {
-  const layout = ctx.bindGroupLayout('matmul/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'write']]));
+/** The input-projection GEMM; `vec4A` when K (the input width) is a multiple of 4. */
+export function matmulKernel(ctx: GpuContext, vec4A: boolean): MatmulKernel {
+  const layout = ctx.bindGroupLayout('matmul/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'write'], [4, 'read']]));
   const pipeline = ctx.computePipeline({
-    family: 'matmul', code: MATMUL_CODE, entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE }, layouts: [layout],
+    family: 'matmul', code: MATMUL_CODE, entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE, A_VEC4: vec4A }, layouts: [layout],
   });
   return { pipeline, layout };
 }

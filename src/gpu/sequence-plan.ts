@@ -26,11 +26,11 @@ const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DS
 const UNIFORM = BufferUsage.UNIFORM | BufferUsage.COPY_DST;
 const STAGING = BufferUsage.MAP_READ | BufferUsage.COPY_DST;
 
-/** What a model hands a plan: its configuration, uploaded weights and the matmul kernel. */
+/** What a model hands a plan: its configuration, uploaded weights and each layer's matmul kernel. */
 export interface ModelParts {
   readonly config: RnnConfig;
   readonly layers: readonly LayerWeights[];
-  readonly matmul: MatmulKernel;
+  readonly matmul: readonly MatmulKernel[];
 }
 
 /** Sizes derived from the configuration and the call shape, in f32 elements unless named bytes. */
@@ -128,6 +128,14 @@ export class SequencePlan {
     return { buffer, offset: 0, size: elements * F32 };
   }
 
+  /**
+   * The same range viewed as array<vec4<f32>> (the matmul's `a4`): sizes round up to whole vec4s,
+   * which pooled buffers (power-of-two sizes ≥ 256 bytes) always hold; the slack is never read.
+   */
+  private static asVec4(b: GPUBufferBinding): GPUBufferBinding {
+    return { ...b, size: Math.ceil((b.size ?? 0) / 16) * 16 };
+  }
+
   private layerIO(l: number): { input: GPUBufferBinding; output: GPUBufferBinding } {
     const s = this.sizes;
     const I = this.model.layers[l].inputSize;
@@ -171,7 +179,7 @@ export class SequencePlan {
       const tag = `${this.tag}.layer${l}`;
       const [a, b] = this.states[l].map((buffer) => whole(buffer, s.layerState));
       return {
-        matmul: ctx.bindGroup(`${tag}.matmul`, model.matmul.layout, [matmulDims, input, params, whole(gx, gxElements)]),
+        matmul: ctx.bindGroup(`${tag}.matmul`, model.matmul[l].layout, [matmulDims, input, params, whole(gx, gxElements), SequencePlan.asVec4(input)]),
         step: ctx.bindGroup(`${tag}.step`, kernels.stepLayout, [
           stepDims, whole(this.lengths, B), whole(gx, gxElements), params, hRaw ? whole(hRaw, D * B * H) : output,
         ]),
@@ -207,7 +215,7 @@ export class SequencePlan {
           M: T * B, N: H, K: w.inputSize, a_batch_stride: 0, w_offset: w.offsets.wIh, w_batch_stride: w.inputSize * H,
           bias_offset: w.offsets.bIh, bias_batch_stride: H, c_batch_stride: T * B * H,
         }));
-        matmulGroups.push(ctx.bindGroup(`${this.tag}.layer${l}.matmul`, model.matmul.layout, [matmulDims, input, params, whole(gx, gxElements)]));
+        matmulGroups.push(ctx.bindGroup(`${this.tag}.layer${l}.matmul`, model.matmul[l].layout, [matmulDims, input, params, whole(gx, gxElements), SequencePlan.asVec4(input)]));
       }
       const dims = this.uniform(`layer${l}.persistentDims`, packU32Struct(PERSISTENT_DIMS_FIELDS, {
         T, B, H, H_out: Hout, D, I: w.inputSize,
@@ -280,7 +288,7 @@ export class SequencePlan {
       const { kernel, groups, matmulGroups } = this.persistent;
       groups.forEach((group, l) => {
         if (matmulGroups) {
-          pass.setPipeline(this.model.matmul.pipeline);
+          pass.setPipeline(this.model.matmul[l].pipeline);
           pass.setBindGroup(0, matmulGroups[l]);
           pass.dispatchWorkgroups(...matmulGrid);
         }
@@ -297,8 +305,8 @@ export class SequencePlan {
       D * tileCount(B, layout.blockB, maxGroups / D, 'recurrent step rows (directions × batch blocks)'),
     ] as const;
     const projectGrid = dispatchSize(D * B * Hout, PROJECT_WORKGROUP_SIZE, maxGroups);
-    for (const layer of layers) {
-      pass.setPipeline(this.model.matmul.pipeline);
+    for (const [l, layer] of layers.entries()) {
+      pass.setPipeline(this.model.matmul[l].pipeline);
       pass.setBindGroup(0, layer.matmul);
       pass.dispatchWorkgroups(...matmulGrid);
       for (let t = 0; t < T; t++) {
