@@ -25,6 +25,7 @@ override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;   // LSTM proj_size > 0: `step` writes h_raw to `out`, `project` does the rest
 override WORKGROUP_SIZE: u32 = 64u;
 override BLOCK_B: u32 = 1u;        // batch rows per invocation: 1, 2 or 4
+override H_VEC4: bool = false;     // H_out % 4 == 0: read h_{t−1} four columns per load (`state_prev4`)
 
 struct StepDims {
   T: u32,            // steps in this call
@@ -50,6 +51,7 @@ struct StepIndex {
 @group(0) @binding(6) var<storage, read> h_raw: array<f32>;         // (D, B, H)
 @group(1) @binding(0) var<storage, read> state_prev: array<f32>;    // h (D, B, H_out) then c (D, B, H)
 @group(1) @binding(1) var<storage, read_write> state_next: array<f32>;
+@group(1) @binding(2) var<storage, read> state_prev4: array<vec4<f32>>;  // state_prev again, as vec4 (H_VEC4)
 @group(2) @binding(0) var<uniform> step_index: StepIndex;
 
 // Time index direction d processes at this step.
@@ -106,7 +108,30 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
   var w_index = dims.w_hh_offset + d * K * H + j;
-  for (var k = 0u; k < K; k++) {
+  var k = 0u;
+  if (H_VEC4) {
+    // Four k per pass: 4 W loads and BLOCK_B h loads for 4·BLOCK_B FMAs (rows start 16-byte aligned).
+    for (; k < K; k += 4u) {
+      let w0 = params[w_index];
+      let w1 = params[w_index + H];
+      let w2 = params[w_index + 2u * H];
+      let w3 = params[w_index + 3u * H];
+      w_index += 4u * H;
+      let x0 = state_prev4[(h0 + k) / 4u];
+      acc0 = fma(w3, vec4<f32>(x0.w), fma(w2, vec4<f32>(x0.z), fma(w1, vec4<f32>(x0.y), fma(w0, vec4<f32>(x0.x), acc0))));
+      if (BLOCK_B > 1u) {
+        let x1 = state_prev4[(h1 + k) / 4u];
+        acc1 = fma(w3, vec4<f32>(x1.w), fma(w2, vec4<f32>(x1.z), fma(w1, vec4<f32>(x1.y), fma(w0, vec4<f32>(x1.x), acc1))));
+      }
+      if (BLOCK_B > 2u) {
+        let x2 = state_prev4[(h2 + k) / 4u];
+        let x3 = state_prev4[(h3 + k) / 4u];
+        acc2 = fma(w3, vec4<f32>(x2.w), fma(w2, vec4<f32>(x2.z), fma(w1, vec4<f32>(x2.y), fma(w0, vec4<f32>(x2.x), acc2))));
+        acc3 = fma(w3, vec4<f32>(x3.w), fma(w2, vec4<f32>(x3.z), fma(w1, vec4<f32>(x3.y), fma(w0, vec4<f32>(x3.x), acc3))));
+      }
+    }
+  }
+  for (; k < K; k++) {
     let w = params[w_index];
     w_index += H;
     acc0 = fma(w, vec4<f32>(state_prev[h0 + k]), acc0);

@@ -66,6 +66,8 @@ export interface StepLayout {
   workgroupSize: number;
   /** Batch rows per invocation (1, 2 or 4): W_hh is loaded once per block. */
   blockB: 1 | 2 | 4;
+  /** H_out % 4 == 0: h_{t−1} read four columns per load. */
+  vec4H: boolean;
 }
 
 /** Invocations a GPU wants in flight per dispatch before wider batch blocks pay off (≈ 128 SMs × 128). */
@@ -78,14 +80,15 @@ const GPU_TARGET_INVOCATIONS = 16384;
  * parallelism, not by the (cached) W_hh reloads. Workgroups of 32 for small H, so that even a small
  * layer spreads over several workgroups (cores or multiprocessors).
  */
-export function chooseStepLayout(H: number, D: number, B: number, softwareAdapter: boolean): StepLayout {
+export function chooseStepLayout(H: number, Hout: number, D: number, B: number, softwareAdapter: boolean): StepLayout {
   const workgroupSize = H >= 128 ? 64 : 32;
+  const vec4H = Hout % 4 === 0;
   const widest: 1 | 2 | 4 = B >= 4 ? 4 : B >= 2 ? 2 : 1;
-  if (softwareAdapter) return { workgroupSize, blockB: widest };
+  if (softwareAdapter) return { workgroupSize, blockB: widest, vec4H };
   for (const blockB of [4, 2] as const) {
-    if (blockB <= widest && H * D * Math.ceil(B / blockB) >= GPU_TARGET_INVOCATIONS) return { workgroupSize, blockB };
+    if (blockB <= widest && H * D * Math.ceil(B / blockB) >= GPU_TARGET_INVOCATIONS) return { workgroupSize, blockB, vec4H };
   }
-  return { workgroupSize, blockB: 1 };
+  return { workgroupSize, blockB: 1, vec4H };
 }
 
 export interface StepKernels {
@@ -95,7 +98,7 @@ export interface StepKernels {
   /** Present when projecting: `project` entry with dims, lengths, out, w_hr, h_raw (bindings 0, 1, 4, 5, 6). */
   project?: GPUComputePipeline;
   projectLayout?: GPUBindGroupLayout;
-  /** state_prev, state_next */
+  /** state_prev, state_next, state_prev as vec4 */
   stateLayout: GPUBindGroupLayout;
   /** step index, dynamic offset */
   indexLayout: GPUBindGroupLayout;
@@ -103,9 +106,11 @@ export interface StepKernels {
 
 export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout): StepKernels {
   const stepLayout = ctx.bindGroupLayout('step/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']]));
-  const stateLayout = ctx.bindGroupLayout('step/group1', entries([[0, 'read'], [1, 'write']]));
+  const stateLayout = ctx.bindGroupLayout('step/group1', entries([[0, 'read'], [1, 'write'], [2, 'read']]));
   const indexLayout = ctx.bindGroupLayout('step/group2', entries([[0, 'dynamic-uniform']]));
-  const constants = { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB };
+  const constants = {
+    MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB, H_VEC4: layout.vec4H,
+  };
   const step = ctx.computePipeline({
     family: 'recurrent-step', code: STEP_CODE, entryPoint: 'step', constants,
     layouts: [stepLayout, stateLayout, indexLayout],

@@ -150,7 +150,7 @@ export class SequencePlan {
     const { ctx, model, sizes: s } = this;
     const { T, B, D, H, Hout } = s;
     const whole = SequencePlan.whole;
-    const layout = chooseStepLayout(H, D, B, ctx.isSoftwareAdapter);
+    const layout = chooseStepLayout(H, Hout, D, B, ctx.isSoftwareAdapter);
     const kernels = stepKernels(ctx, model.config.mode, model.config.proj_size > 0, layout);
     const gxElements = D * T * B * H * GATE_LANES; // (D, T·B, H, 4)
     const gx = this.storage('gx', gxElements);
@@ -189,8 +189,8 @@ export class SequencePlan {
           ])
           : undefined,
         state: [
-          ctx.bindGroup(`${tag}.state0to1`, kernels.stateLayout, [a, b]),
-          ctx.bindGroup(`${tag}.state1to0`, kernels.stateLayout, [b, a]),
+          ctx.bindGroup(`${tag}.state0to1`, kernels.stateLayout, [a, b, SequencePlan.asVec4(a)]),
+          ctx.bindGroup(`${tag}.state1to0`, kernels.stateLayout, [b, a, SequencePlan.asVec4(b)]),
         ],
       };
     });
