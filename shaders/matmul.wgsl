@@ -73,10 +73,10 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
       let x1 = a4[(a1 + k) / 4u];
       let x2 = a4[(a2 + k) / 4u];
       let x3 = a4[(a3 + k) / 4u];
-      acc0 = fma(w3, vec4<f32>(x0.w), fma(w2, vec4<f32>(x0.z), fma(w1, vec4<f32>(x0.y), fma(w0, vec4<f32>(x0.x), acc0))));
-      acc1 = fma(w3, vec4<f32>(x1.w), fma(w2, vec4<f32>(x1.z), fma(w1, vec4<f32>(x1.y), fma(w0, vec4<f32>(x1.x), acc1))));
-      acc2 = fma(w3, vec4<f32>(x2.w), fma(w2, vec4<f32>(x2.z), fma(w1, vec4<f32>(x2.y), fma(w0, vec4<f32>(x2.x), acc2))));
-      acc3 = fma(w3, vec4<f32>(x3.w), fma(w2, vec4<f32>(x3.z), fma(w1, vec4<f32>(x3.y), fma(w0, vec4<f32>(x3.x), acc3))));
+      acc0 = fma4(w0, w1, w2, w3, x0, acc0);
+      acc1 = fma4(w0, w1, w2, w3, x1, acc1);
+      acc2 = fma4(w0, w1, w2, w3, x2, acc2);
+      acc3 = fma4(w0, w1, w2, w3, x3, acc3);
     }
   }
   for (; k < K; k++) {

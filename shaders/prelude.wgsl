@@ -19,6 +19,11 @@ fn linear_index(gid: vec3<u32>, groups: vec3<u32>, workgroup_size: u32) -> u32 {
   return gid.x + gid.y * groups.x * workgroup_size;
 }
 
+// acc + Σ_i w_i·x[i]: four vec4 weights (gate lanes) scaled by the four lanes of x — four k at once.
+fn fma4(w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>, w3: vec4<f32>, x: vec4<f32>, acc: vec4<f32>) -> vec4<f32> {
+  return fma(w3, vec4<f32>(x.w), fma(w2, vec4<f32>(x.z), fma(w1, vec4<f32>(x.y), fma(w0, vec4<f32>(x.x), acc))));
+}
+
 // Modes, as the MODE override constant of the recurrent kernels names them.
 const MODE_RNN_TANH = 0u;
 const MODE_RNN_RELU = 1u;

@@ -118,16 +118,16 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
       let w3 = params[w_index + 3u * H];
       w_index += 4u * H;
       let x0 = state_prev4[(h0 + k) / 4u];
-      acc0 = fma(w3, vec4<f32>(x0.w), fma(w2, vec4<f32>(x0.z), fma(w1, vec4<f32>(x0.y), fma(w0, vec4<f32>(x0.x), acc0))));
+      acc0 = fma4(w0, w1, w2, w3, x0, acc0);
       if (BLOCK_B > 1u) {
         let x1 = state_prev4[(h1 + k) / 4u];
-        acc1 = fma(w3, vec4<f32>(x1.w), fma(w2, vec4<f32>(x1.z), fma(w1, vec4<f32>(x1.y), fma(w0, vec4<f32>(x1.x), acc1))));
+        acc1 = fma4(w0, w1, w2, w3, x1, acc1);
       }
       if (BLOCK_B > 2u) {
         let x2 = state_prev4[(h2 + k) / 4u];
         let x3 = state_prev4[(h3 + k) / 4u];
-        acc2 = fma(w3, vec4<f32>(x2.w), fma(w2, vec4<f32>(x2.z), fma(w1, vec4<f32>(x2.y), fma(w0, vec4<f32>(x2.x), acc2))));
-        acc3 = fma(w3, vec4<f32>(x3.w), fma(w2, vec4<f32>(x3.z), fma(w1, vec4<f32>(x3.y), fma(w0, vec4<f32>(x3.x), acc3))));
+        acc2 = fma4(w0, w1, w2, w3, x2, acc2);
+        acc3 = fma4(w0, w1, w2, w3, x3, acc3);
       }
     }
   }
