@@ -7,8 +7,8 @@
 //   Work split: invocation (j, batch block, d) owns hidden unit j of direction d for BLOCK_B batch rows
 //   (workgroup_id.x·WORKGROUP_SIZE + local id = j, workgroup_id.y = d·blocks + block). For each k it
 //   loads one vec4 of W_hh — all gates of unit j, contiguous across the workgroup — reused for every
-//   row of the block, and BLOCK_B scalars of h_{t−1}, the same for the whole workgroup (broadcast).
-//   No workgroup memory or barriers: both cost dearly on software adapters, and the broadcast loads
+//   row of the block, and h_{t−1} of the block's rows, the same for the whole workgroup (broadcast;
+//   four columns per load with H_VEC4). No workgroup memory or barriers: both cost dearly on software adapters, and the broadcast loads
 //   hit the cache on GPUs.
 // Entry `project` (LSTM with proj_size P only): one invocation per (d, b, p) of D·B·P, h = W_hr·h_raw.
 //
@@ -19,7 +19,8 @@
 //
 // State: two buffers, read `state_prev`, write `state_next`, swapped by the host every step
 // (ping-pong bind groups). Each holds h (D, B, H_out) followed by c (D, B, H) for LSTM.
-// Specialised by override constants: MODE, HAS_PROJ, WORKGROUP_SIZE, BLOCK_B; sizes come from the uniform.
+// Specialised by override constants: MODE, HAS_PROJ, WORKGROUP_SIZE, BLOCK_B, H_VEC4; sizes come from
+// the uniform, the layer's weight offsets too.
 
 override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;   // LSTM proj_size > 0: `step` writes h_raw to `out`, `project` does the rest
