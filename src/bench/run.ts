@@ -6,13 +6,12 @@
  * The adapter's own ceilings are measured in the same run (ceilings.ts).
  */
 import { resolveConfig } from '../config.js';
-import { parameterSpecs } from '../params.js';
 import { contextFor } from '../gpu/device.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import { createRnn } from '../rnn.js';
-import type { Tensor } from '../tensor.js';
 import { type Ceilings, measureCeilings } from './ceilings.js';
 import { canCountGpuWork, countGpuWork } from './instrument.js';
+import { randomWeights, seededUniform } from './random.js';
 import { type BenchShape, countedGflop } from './shapes.js';
 import type { BenchSystem, PreparedSystem, SystemName, Workload } from './system.js';
 import { cpuReferenceSystem, webgpuRnnSystem } from './systems.js';
@@ -73,27 +72,11 @@ async function loadSystem(name: SystemName, strategy: StrategyChoice): Promise<B
   }
 }
 
-/** Deterministic pseudo-random numbers (weights and inputs are the same for every system and run). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export async function makeWorkload(shape: BenchShape, seed = 1): Promise<Workload> {
+/** One shape's workload: PyTorch-style random weights and a random input, the same for every system. */
+export function makeWorkload(shape: BenchShape, seed = 1): Workload {
   const config = resolveConfig(shape.config);
-  const next = uniform(seed);
-  const bound = 1 / Math.sqrt(config.hidden_size);
-  const weights: Record<string, Tensor> = {};
-  for (const spec of parameterSpecs(config)) {
-    const data = new Float32Array(spec.shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < data.length; i++) data[i] = (2 * next() - 1) * bound;
-    weights[spec.name] = { shape: spec.shape, data };
-  }
+  const next = seededUniform(seed);
+  const weights = randomWeights(config, next);
   const input = new Float32Array(shape.T * shape.B * config.input_size);
   for (let i = 0; i < input.length; i++) input[i] = 2 * next() - 1;
   return { shape, config, weights, input: { shape: [shape.T, shape.B, config.input_size], data: input } };
@@ -191,7 +174,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   if (ceilings) log(formatCeilings(ceilings));
   const rows: BenchRow[] = [];
   for (const shape of opts.shapes) {
-    const w = await makeWorkload(shape);
+    const w = makeWorkload(shape);
     const reference = await referenceOutput(w);
     for (const name of opts.systems) {
       let row: BenchRow;

@@ -1,19 +1,12 @@
 /** Seeded random tensors and PyTorch-style random weights, so every "random" test is reproducible. */
+import { randomWeights, seededUniform } from '../../src/bench/random.js';
 import { type RnnConfig, resolveConfig, type RnnConfigInput } from '../../src/config.js';
-import { type Weights, parameterSpecs } from '../../src/params.js';
+import type { Weights } from '../../src/params.js';
 import { type Tensor, sizeOf } from '../../src/tensor.js';
 
-/** mulberry32: small, fast, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniforms in [0, 1) (mulberry32) and PyTorch-style random weights, shared with the benchmark. */
+export const rng = seededUniform;
+export { randomWeights };
 
 /** Standard normal samples (Box–Muller), times `scale`. */
 export function randn(next: () => number, shape: number[], scale = 1): Tensor {
@@ -23,18 +16,6 @@ export function randn(next: () => number, shape: number[], scale = 1): Tensor {
     data[i] = scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
   }
   return { shape, data };
-}
-
-/** Weights drawn like PyTorch's default init: U(−1/√H, 1/√H). */
-export function randomWeights(config: RnnConfig, next: () => number): Weights {
-  const bound = 1 / Math.sqrt(config.hidden_size);
-  const weights: Record<string, Tensor> = {};
-  for (const spec of parameterSpecs(config)) {
-    const data = new Float32Array(sizeOf(spec.shape));
-    for (let i = 0; i < data.length; i++) data[i] = (2 * next() - 1) * bound;
-    weights[spec.name] = { shape: spec.shape, data };
-  }
-  return weights;
 }
 
 export interface RandomCase {
