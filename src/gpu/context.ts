@@ -126,9 +126,4 @@ export class GpuContext {
   release(buffer: GPUBuffer): void {
     this.pool.release(buffer);
   }
-
-  /** Frees the pooled buffers (the device itself belongs to whoever requested it). */
-  trim(): void {
-    this.pool.destroy();
-  }
 }

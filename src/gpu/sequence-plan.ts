@@ -15,7 +15,7 @@ import type { GpuContext } from './context.js';
 import { dispatchSize, tileCount } from './dispatch.js';
 import {
   MATMUL_ROWS, MATMUL_WORKGROUP_SIZE, type MatmulKernel, PROJECT_WORKGROUP_SIZE, type PersistentKernel, type StepKernels,
-  type StepLayout, chooseStepLayout, persistentKernel, stepKernels,
+  chooseStepLayout, persistentKernel, stepKernels,
 } from './kernels.js';
 import { GATE_LANES, type LayerWeights } from './layer-weights.js';
 import { type Strategy, persistentWorkgroupSize } from './strategy.js';
@@ -68,6 +68,9 @@ export class PlanSizes {
   }
 }
 
+/** Workgroup counts of one dispatch. */
+type Grid = readonly [number, number, number];
+
 /** Prebuilt bind groups of one layer on the per-step path. */
 interface PerStepLayer {
   matmul: GPUBindGroup;
@@ -90,9 +93,12 @@ export class SequencePlan {
   private readonly stateStaging: GPUBuffer;
   private readonly tag: string;
   // per-step path
-  private perStep?: { kernels: StepKernels; layout: StepLayout; layers: PerStepLayer[]; indexGroup: GPUBindGroup; indexStride: number };
+  private perStep?: {
+    kernels: StepKernels; layers: PerStepLayer[]; indexGroup: GPUBindGroup; indexStride: number;
+    matmulGrid: Grid; stepGrid: Grid; projectGrid: Grid;
+  };
   // persistent path
-  private persistent?: { kernel: PersistentKernel; groups: GPUBindGroup[]; matmulGroups?: GPUBindGroup[] };
+  private persistent?: { kernel: PersistentKernel; groups: GPUBindGroup[]; matmulGroups?: GPUBindGroup[]; matmulGrid: Grid };
 
   constructor(private readonly ctx: GpuContext, private readonly model: ModelParts, T: number, B: number, readonly strategy: Strategy) {
     const s = (this.sizes = new PlanSizes(model.config, T, B));
@@ -107,8 +113,13 @@ export class SequencePlan {
     }
     this.outputStaging = this.storage('outputStaging', s.sequence, STAGING);
     this.stateStaging = this.storage('stateStaging', config.num_layers * s.layerState, STAGING);
-    if (strategy === 'per-step') this.buildPerStep();
-    else this.buildPersistent();
+    try {
+      if (strategy === 'per-step') this.buildPerStep();
+      else this.buildPersistent();
+    } catch (e) {
+      this.release(); // a shape past the device's limits: give the buffers already taken back
+      throw e;
+    }
   }
 
   private storage(name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
@@ -134,6 +145,20 @@ export class SequencePlan {
    */
   private static asVec4(b: GPUBufferBinding): GPUBufferBinding {
     return { ...b, size: Math.ceil((b.size ?? 0) / 16) * 16 };
+  }
+
+  /**
+   * Workgroups of the input-projection matmul. Computed when the plan is built, so a shape past the
+   * device's limits fails there with a clear error, before anything is recorded.
+   */
+  private matmulGrid(): Grid {
+    const { T, B, D, H } = this.sizes;
+    const maxGroups = this.ctx.limits.maxComputeWorkgroupsPerDimension;
+    return [
+      tileCount(H, MATMUL_WORKGROUP_SIZE, maxGroups, 'input projection units (hidden_size)'),
+      tileCount(T * B, MATMUL_ROWS, maxGroups, 'input projection rows (T × B)'),
+      D,
+    ];
   }
 
   private layerIO(l: number): { input: GPUBufferBinding; output: GPUBufferBinding } {
@@ -194,7 +219,14 @@ export class SequencePlan {
         ],
       };
     });
-    this.perStep = { kernels, layout, layers, indexGroup, indexStride };
+    const maxGroups = ctx.limits.maxComputeWorkgroupsPerDimension;
+    const stepGrid: Grid = [
+      tileCount(H, layout.workgroupSize, maxGroups, 'recurrent step units (hidden_size)'),
+      D * tileCount(B, layout.blockB, maxGroups / D, 'recurrent step rows (directions × batch blocks)'),
+      1,
+    ];
+    const projectGrid: Grid = [...dispatchSize(D * B * Hout, PROJECT_WORKGROUP_SIZE, maxGroups), 1];
+    this.perStep = { kernels, layers, indexGroup, indexStride, matmulGrid: this.matmulGrid(), stepGrid, projectGrid };
   }
 
   private buildPersistent(): void {
@@ -228,7 +260,7 @@ export class SequencePlan {
         gx ? whole(gx, gxElements) : params, // inline input projection: gx unused
       ]);
     });
-    this.persistent = { kernel, groups, matmulGroups: gx ? matmulGroups : undefined };
+    this.persistent = { kernel, groups, matmulGroups: gx ? matmulGroups : undefined, matmulGrid: this.matmulGrid() };
   }
 
   /** Queues the call's input (T, B, I) and lengths (B); all lengths T when absent. */
@@ -277,15 +309,8 @@ export class SequencePlan {
   /** Records the whole network over all T steps; leaves every layer's final state in slot 0. */
   encode(encoder: GPUCommandEncoder): void {
     const pass = encoder.beginComputePass({ label: this.tag });
-    const { T, B, D, H, Hout } = this.sizes;
-    const maxGroups = this.ctx.limits.maxComputeWorkgroupsPerDimension;
-    const matmulGrid = [
-      tileCount(H, MATMUL_WORKGROUP_SIZE, maxGroups, 'input projection units (hidden_size)'),
-      tileCount(T * B, MATMUL_ROWS, maxGroups, 'input projection rows (T × B)'),
-      D,
-    ] as const;
     if (this.persistent) {
-      const { kernel, groups, matmulGroups } = this.persistent;
+      const { kernel, groups, matmulGroups, matmulGrid } = this.persistent;
       groups.forEach((group, l) => {
         if (matmulGroups) {
           pass.setPipeline(this.model.matmul[l].pipeline);
@@ -299,12 +324,8 @@ export class SequencePlan {
       pass.end();
       return;
     }
-    const { kernels, layout, layers, indexGroup, indexStride } = this.perStep!;
-    const stepGrid = [
-      tileCount(H, layout.workgroupSize, maxGroups, 'recurrent step units (hidden_size)'),
-      D * tileCount(B, layout.blockB, maxGroups / D, 'recurrent step rows (directions × batch blocks)'),
-    ] as const;
-    const projectGrid = dispatchSize(D * B * Hout, PROJECT_WORKGROUP_SIZE, maxGroups);
+    const { kernels, layers, indexGroup, indexStride, matmulGrid, stepGrid, projectGrid } = this.perStep!;
+    const { T } = this.sizes;
     for (const [l, layer] of layers.entries()) {
       pass.setPipeline(this.model.matmul[l].pipeline);
       pass.setBindGroup(0, layer.matmul);
