@@ -16,6 +16,7 @@
  * its buffer with any alignment, on any host endianness, and the returned tensors own their memory
  * rather than aliasing the input.
  */
+import { float16ToNumber } from './float16.js';
 import type { IntTensor, Tensor, TensorData } from './tensor.js';
 import { formatShape } from './tensor.js';
 
@@ -78,16 +79,6 @@ function readInt64(view: DataView, count: number): BigInt64Array {
   const out = new BigInt64Array(count);
   for (let i = 0; i < count; i++) out[i] = view.getBigInt64(8 * i, true);
   return out;
-}
-
-/** IEEE 754 binary16 bits → its value (every binary16 value is exact in float32). */
-function float16ToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals: no implicit leading 1
-  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
-  return sign * (1024 + fraction) * 2 ** (exponent - 25);
 }
 
 const bfloat16Scratch = new DataView(new ArrayBuffer(4));
