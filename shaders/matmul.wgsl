@@ -37,9 +37,15 @@ struct MatmulDims {
 
 @group(0) @binding(0) var<uniform> dims: MatmulDims;
 @group(0) @binding(1) var<storage, read> a: array<f32>;              // (·, M, K)
-@group(0) @binding(2) var<storage, read> params: array<vec4<f32>>;   // W (D, K, N) and bias (D, N) at their offsets
+@group(0) @binding(2) var<storage, read> params: array<vec4<weight>>;   // W (D, K, N) and bias (D, N) at their offsets
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;  // (D, M, N)
 @group(0) @binding(4) var<storage, read> a4: array<vec4<f32>>;       // A again, as vec4 (A_VEC4)
+
+// One packed weight element, widened to f32 (a no-op when weights are stored as f32): all
+// arithmetic is f32 whatever the storage type.
+fn param4(i: u32) -> vec4<f32> {
+  return vec4<f32>(params[i]);
+}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -64,10 +70,10 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (A_VEC4) {
     let N = dims.N;
     for (; k < K; k += 4u) {
-      let w0 = params[w_index];
-      let w1 = params[w_index + N];
-      let w2 = params[w_index + 2u * N];
-      let w3 = params[w_index + 3u * N];
+      let w0 = param4(w_index);
+      let w1 = param4(w_index + N);
+      let w2 = param4(w_index + 2u * N);
+      let w3 = param4(w_index + 3u * N);
       w_index += 4u * N;
       let x0 = a4[(a0 + k) / 4u];
       let x1 = a4[(a1 + k) / 4u];
@@ -80,7 +86,7 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
   }
   for (; k < K; k++) {
-    let wk = params[w_index];
+    let wk = param4(w_index);
     w_index += dims.N;
     acc0 = fma(wk, vec4<f32>(a[a0 + k]), acc0);
     acc1 = fma(wk, vec4<f32>(a[a1 + k]), acc1);
@@ -88,7 +94,7 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
     acc3 = fma(wk, vec4<f32>(a[a3 + k]), acc3);
   }
 
-  let b = params[dims.bias_offset + d * dims.bias_batch_stride + j];
+  let b = param4(dims.bias_offset + d * dims.bias_batch_stride + j);
   let c0 = d * dims.c_batch_stride + m0 * dims.N + j;
   c[c0] = acc0 + b;
   if (rows > 1u) { c[c0 + dims.N] = acc1 + b; }

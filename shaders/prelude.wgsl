@@ -1,4 +1,6 @@
-// Shared prelude, prepended to every kernel family (the only text joining we do).
+// Shared prelude, prepended to every kernel family. The only text joining we do: kernels.ts puts
+// this prelude before each kernel file, and before both a one-line header naming the weight storage
+// type — `alias weight = f32;`, or `enable f16;` and `alias weight = f16;` for half-precision weights.
 // Activations written to stay finite and accurate in f32 for any input, including saturating ones.
 
 // Logistic sigmoid without overflow: exp() only ever sees a non-positive argument.

@@ -43,13 +43,19 @@ struct PersistentDims {
 @group(0) @binding(0) var<uniform> dims: PersistentDims;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;        // (B)
 @group(0) @binding(2) var<storage, read> x: array<f32>;              // (T, B, I) layer input
-@group(0) @binding(3) var<storage, read> params: array<vec4<f32>>;   // packed W_ih, b_ih, W_hh, b_hh
+@group(0) @binding(3) var<storage, read> params: array<vec4<weight>>;   // packed W_ih, b_ih, W_hh, b_hh
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;      // (T, B, D·H_out)
-@group(0) @binding(5) var<storage, read> w_hr: array<f32>;           // (D, P, H)
+@group(0) @binding(5) var<storage, read> w_hr: array<weight>;           // (D, P, H)
 @group(0) @binding(6) var<storage, read_write> state: array<f32>;    // h (D, B, H_out) then c (D, B, H)
 @group(0) @binding(7) var<storage, read> gx: array<vec4<f32>>;       // (D, T, B, H) W_ih·x + b_ih, when !INLINE_INPUT
 
 var<workgroup> shared_f: array<f32, SHARED_FLOATS>;
+
+// One packed weight element, widened to f32 (a no-op when weights are stored as f32): all
+// arithmetic is f32 whatever the storage type.
+fn param4(i: u32) -> vec4<f32> {
+  return vec4<f32>(params[i]);
+}
 
 fn time_at(d: u32, s: u32) -> u32 {
   return select(s, dims.T - 1u - s, d == 1u);
@@ -82,11 +88,11 @@ fn persistent(@builtin(local_invocation_index) lid: u32) {
 
       var xp: vec4<f32>;
       if (INLINE_INPUT) {
-        xp = params[dims.b_ih_offset + d * H + j];
+        xp = param4(dims.b_ih_offset + d * H + j);
         var wi = dims.w_ih_offset + d * I * H + j;
         let x_row = (t * B + b) * I;
         for (var k = 0u; k < I; k++) {
-          xp = fma(params[wi], vec4<f32>(x[x_row + k]), xp);
+          xp = fma(param4(wi), vec4<f32>(x[x_row + k]), xp);
           wi += H;
         }
       } else {
@@ -95,20 +101,20 @@ fn persistent(@builtin(local_invocation_index) lid: u32) {
       // W_hh·h_{t−1}, four k at a time into independent accumulators (shorter dependency chains).
       var wh = dims.w_hh_offset + d * K * H + j;
       let h_row = cur + (d * B + b) * K;
-      var r0 = params[dims.b_hh_offset + d * H + j];
+      var r0 = param4(dims.b_hh_offset + d * H + j);
       var r1 = vec4<f32>(0.0);
       var r2 = vec4<f32>(0.0);
       var r3 = vec4<f32>(0.0);
       var k = 0u;
       for (; k + 4u <= K; k += 4u) {
-        r0 = fma(params[wh], vec4<f32>(shared_f[h_row + k]), r0);
-        r1 = fma(params[wh + H], vec4<f32>(shared_f[h_row + k + 1u]), r1);
-        r2 = fma(params[wh + 2u * H], vec4<f32>(shared_f[h_row + k + 2u]), r2);
-        r3 = fma(params[wh + 3u * H], vec4<f32>(shared_f[h_row + k + 3u]), r3);
+        r0 = fma(param4(wh), vec4<f32>(shared_f[h_row + k]), r0);
+        r1 = fma(param4(wh + H), vec4<f32>(shared_f[h_row + k + 1u]), r1);
+        r2 = fma(param4(wh + 2u * H), vec4<f32>(shared_f[h_row + k + 2u]), r2);
+        r3 = fma(param4(wh + 3u * H), vec4<f32>(shared_f[h_row + k + 3u]), r3);
         wh += 4u * H;
       }
       for (; k < K; k++) {
-        r0 = fma(params[wh], vec4<f32>(shared_f[h_row + k]), r0);
+        r0 = fma(param4(wh), vec4<f32>(shared_f[h_row + k]), r0);
         wh += H;
       }
       let rec = (r0 + r1) + (r2 + r3);
@@ -138,7 +144,7 @@ fn persistent(@builtin(local_invocation_index) lid: u32) {
         var acc = 0.0;
         let w_row = (d * K + p) * H;
         let r_row = raw + (d * B + b) * H;
-        for (var k = 0u; k < H; k++) { acc = fma(w_hr[w_row + k], shared_f[r_row + k], acc); }
+        for (var k = 0u; k < H; k++) { acc = fma(f32(w_hr[w_row + k]), shared_f[r_row + k], acc); }
         shared_f[nxt + u] = select(shared_f[cur + u], acc, valid);
         out[(t * B + b) * D * K + d * K + p] = select(0.0, acc, valid);
       }

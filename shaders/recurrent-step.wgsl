@@ -46,14 +46,20 @@ struct StepIndex {
 @group(0) @binding(0) var<uniform> dims: StepDims;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 @group(0) @binding(2) var<storage, read> gx: array<vec4<f32>>;      // (D, T, B, H) gate lanes: W_ih·x + b_ih
-@group(0) @binding(3) var<storage, read> params: array<vec4<f32>>;  // the layer's packed weights: W_hh (D, H_out, H), b_hh (D, H) at their offsets
+@group(0) @binding(3) var<storage, read> params: array<vec4<weight>>;  // the layer's packed weights: W_hh (D, H_out, H), b_hh (D, H) at their offsets
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;     // (T, B, D·H_out), or h_raw (D, B, H) when HAS_PROJ
-@group(0) @binding(5) var<storage, read> w_hr: array<f32>;          // (D, P, H)
+@group(0) @binding(5) var<storage, read> w_hr: array<weight>;          // (D, P, H)
 @group(0) @binding(6) var<storage, read> h_raw: array<f32>;         // (D, B, H)
 @group(1) @binding(0) var<storage, read> state_prev: array<f32>;    // h (D, B, H_out) then c (D, B, H)
 @group(1) @binding(1) var<storage, read_write> state_next: array<f32>;
 @group(1) @binding(2) var<storage, read> state_prev4: array<vec4<f32>>;  // state_prev again, as vec4 (H_VEC4)
 @group(2) @binding(0) var<uniform> step_index: StepIndex;
+
+// One packed weight element, widened to f32 (a no-op when weights are stored as f32): all
+// arithmetic is f32 whatever the storage type.
+fn param4(i: u32) -> vec4<f32> {
+  return vec4<f32>(params[i]);
+}
 
 // Time index direction d processes at this step.
 fn time_of(d: u32) -> u32 {
@@ -113,10 +119,10 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (H_VEC4) {
     // Four k per pass: 4 W loads and BLOCK_B h loads for 4·BLOCK_B FMAs (rows start 16-byte aligned).
     for (; k < K; k += 4u) {
-      let w0 = params[w_index];
-      let w1 = params[w_index + H];
-      let w2 = params[w_index + 2u * H];
-      let w3 = params[w_index + 3u * H];
+      let w0 = param4(w_index);
+      let w1 = param4(w_index + H);
+      let w2 = param4(w_index + 2u * H);
+      let w3 = param4(w_index + 3u * H);
       w_index += 4u * H;
       let x0 = state_prev4[(h0 + k) / 4u];
       acc0 = fma4(w0, w1, w2, w3, x0, acc0);
@@ -133,7 +139,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
   }
   for (; k < K; k++) {
-    let w = params[w_index];
+    let w = param4(w_index);
     w_index += H;
     acc0 = fma(w, vec4<f32>(state_prev[h0 + k]), acc0);
     if (BLOCK_B > 1u) { acc1 = fma(w, vec4<f32>(state_prev[h1 + k]), acc1); }
@@ -142,7 +148,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
       acc3 = fma(w, vec4<f32>(state_prev[h3 + k]), acc3);
     }
   }
-  let bias = params[dims.b_hh_offset + d * H + j];
+  let bias = param4(dims.b_hh_offset + d * H + j);
   update_unit(d, b0, j, acc0 + bias);
   if (rows > 1u) { update_unit(d, b0 + 1u, j, acc1 + bias); }
   if (rows > 2u) { update_unit(d, b0 + 2u, j, acc2 + bias); }
@@ -166,7 +172,7 @@ fn project(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let raw_base = (d * B + b) * H;
   let w_base = (d * P + p) * H;
   for (var k = 0u; k < H; k++) {
-    acc = fma(w_hr[w_base + k], h_raw[raw_base + k], acc);
+    acc = fma(f32(w_hr[w_base + k]), h_raw[raw_base + k], acc);
   }
   let h_index = (d * B + b) * P + p;
   state_next[h_index] = select(state_prev[h_index], acc, valid);

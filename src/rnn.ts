@@ -7,6 +7,7 @@ import { WebGpuRnn } from './backends/webgpu.js';
 import { type RnnConfig, type RnnConfigInput, resolveConfig } from './config.js';
 import type { ForwardOptions, ForwardResult } from './inputs.js';
 import { type Weights, checkWeights, stripCommonPrefix } from './params.js';
+import type { Precision } from './gpu/kernels.js';
 import type { StrategyChoice } from './gpu/strategy.js';
 import { type SafetensorsFile, isIntTensor, readSafetensors } from './safetensors.js';
 import type { IntTensor, Tensor } from './tensor.js';
@@ -29,6 +30,12 @@ export interface CreateRnnOptions {
    * persistent kind on a shape it cannot run is an error at forward().
    */
   strategy?: StrategyChoice;
+  /**
+   * WebGPU weight storage: 'f32' (default) or 'f16' — half the weight memory and bandwidth, needs the
+   * adapter feature `shader-f16` (the engine's own device requests it where the adapter has it).
+   * Inputs, state, activations and every sum stay f32; only the weights are rounded to half.
+   */
+  precision?: Precision;
 }
 
 /** Initial state of a stream: as h0 / c0 of a forward call. */
@@ -80,10 +87,11 @@ export async function createRnn(options: CreateRnnOptions): Promise<Rnn> {
   const weights = loadWeights(config, options.weights);
   const backend = options.backend ?? 'webgpu';
   if (backend === 'cpu') return new CpuRnn(config, weights);
-  if (backend === 'webgpu') return WebGpuRnn.create(config, weights, options.device, options.strategy);
+  const gpu = () => WebGpuRnn.create(config, weights, options.device, options.strategy, options.precision);
+  if (backend === 'webgpu') return gpu();
   if (backend === 'auto') {
     try {
-      return await WebGpuRnn.create(config, weights, options.device, options.strategy);
+      return await gpu();
     } catch {
       return new CpuRnn(config, weights);
     }

@@ -5,6 +5,7 @@
 import type { RnnConfig } from '../config.js';
 import { contextFor } from '../gpu/device.js';
 import { GpuRnn } from '../gpu/gpu-rnn.js';
+import type { Precision } from '../gpu/kernels.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import {
   type ForwardOptions, type ForwardResult, formatOutput, formatState, prepareChunk, prepareInputs, prepareStreamState,
@@ -26,13 +27,19 @@ export class WebGpuRnn implements Rnn {
 
   private constructor(readonly config: RnnConfig, readonly gpu: GpuRnn, readonly strategy: StrategyChoice) {}
 
-  static async create(config: RnnConfig, weights: Weights, device?: GPUDevice, strategy: StrategyChoice = 'auto'): Promise<WebGpuRnn> {
+  static async create(
+    config: RnnConfig, weights: Weights, device?: GPUDevice, strategy: StrategyChoice = 'auto', precision: Precision = 'f32',
+  ): Promise<WebGpuRnn> {
     if (!['auto', 'per-step', 'persistent', 'fused'].includes(strategy)) {
       throw new RangeError(`strategy: expected "auto", "per-step", "persistent" or "fused", got ${JSON.stringify(strategy)}`);
     }
+    if (precision !== 'f32' && precision !== 'f16') throw new RangeError(`precision: expected "f32" or "f16", got ${JSON.stringify(precision)}`);
     const ctx = await contextFor(device);
+    if (precision === 'f16' && !ctx.device.features.has('shader-f16')) {
+      throw new Error('precision "f16" needs the WebGPU feature "shader-f16", which this device does not have (use "f32")');
+    }
     ctx.device.pushErrorScope('validation');
-    const gpu = new GpuRnn(ctx, config, weights);
+    const gpu = new GpuRnn(ctx, config, weights, precision);
     const error = await ctx.device.popErrorScope();
     if (error) {
       gpu.destroy();

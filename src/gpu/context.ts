@@ -117,7 +117,7 @@ export class GpuContext {
   }
 
   /** A storage buffer filled from host data (weights). */
-  storageFrom(label: string, data: Float32Array | Uint32Array): GPUBuffer {
+  storageFrom(label: string, data: Float32Array | Uint32Array | Uint16Array): GPUBuffer {
     const buffer = this.buffer(label, data.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC);
     if (data.byteLength > 0) this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;

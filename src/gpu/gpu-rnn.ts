@@ -8,7 +8,7 @@ import type { PreparedInputs } from '../inputs.js';
 import type { Weights } from '../params.js';
 import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
-import { matmulKernel } from './kernels.js';
+import { type Precision, matmulKernel } from './kernels.js';
 import { type LayerWeights, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
 import { type ModelParts, PlanSizes, SequencePlan, splitState } from './sequence-plan.js';
 import { type Strategy, type StrategyChoice, chooseStrategy } from './strategy.js';
@@ -43,13 +43,14 @@ export class GpuRnn {
   private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
 
-  constructor(readonly ctx: GpuContext, readonly config: RnnConfig, weights: Weights) {
+  constructor(readonly ctx: GpuContext, readonly config: RnnConfig, weights: Weights, readonly precision: Precision = 'f32') {
     const layers: LayerWeights[] = [];
-    for (let l = 0; l < config.num_layers; l++) layers.push(uploadLayerWeights(ctx, config, weights, l));
+    for (let l = 0; l < config.num_layers; l++) layers.push(uploadLayerWeights(ctx, config, weights, l, precision));
     this.parts = {
       config,
+      precision,
       layers,
-      matmul: layers.map((w) => matmulKernel(ctx, w.inputSize % 4 === 0)),
+      matmul: layers.map((w) => matmulKernel(ctx, w.inputSize % 4 === 0, precision)),
     };
   }
 

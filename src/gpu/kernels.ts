@@ -15,9 +15,22 @@ import stepSource from '../../shaders/recurrent-step.wgsl?raw';
 import { ShaderStage } from './constants.js';
 import type { GpuContext } from './context.js';
 
-const MATMUL_CODE = `${prelude}\n${matmulSource}`;
-const STEP_CODE = `${prelude}\n${stepSource}`;
-const PERSISTENT_CODE = `${prelude}\n${persistentSource}`;
+/**
+ * How weights are stored on the GPU: 'f32', or 'f16' (half the bytes; needs the adapter feature
+ * `shader-f16`). Activations, state and every sum stay f32 either way.
+ */
+export type Precision = 'f32' | 'f16';
+
+/** The one template step: the weight storage type, then the shared prelude, then the kernel file. */
+function shaderCode(source: string, precision: Precision): string {
+  const header = precision === 'f16' ? 'enable f16;\nalias weight = f16;' : 'alias weight = f32;';
+  return `${header}\n${prelude}\n${source}`;
+}
+
+/** A kernel family's name and WGSL for one precision (the context caches modules by family). */
+function family(name: string, source: string, precision: Precision): { family: string; code: string } {
+  return { family: precision === 'f32' ? name : `${name}.${precision}`, code: shaderCode(source, precision) };
+}
 
 /** Rows of C per matmul invocation (ROWS in matmul.wgsl) and invocations per workgroup. */
 export const MATMUL_ROWS = 4;
@@ -52,10 +65,10 @@ export interface MatmulKernel {
 }
 
 /** The input-projection GEMM; `vec4A` when K (the input width) is a multiple of 4. */
-export function matmulKernel(ctx: GpuContext, vec4A: boolean): MatmulKernel {
+export function matmulKernel(ctx: GpuContext, vec4A: boolean, precision: Precision = 'f32'): MatmulKernel {
   const layout = ctx.bindGroupLayout('matmul/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'write'], [4, 'read']]));
   const pipeline = ctx.computePipeline({
-    family: 'matmul', code: MATMUL_CODE, entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE, A_VEC4: vec4A }, layouts: [layout],
+    ...family('matmul', matmulSource, precision), entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE, A_VEC4: vec4A }, layouts: [layout],
   });
   return { pipeline, layout };
 }
@@ -104,7 +117,8 @@ export interface StepKernels {
   indexLayout: GPUBindGroupLayout;
 }
 
-export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout): StepKernels {
+export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout, precision: Precision): StepKernels {
+  const source = family('recurrent-step', stepSource, precision);
   const stepLayout = ctx.bindGroupLayout('step/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']]));
   const stateLayout = ctx.bindGroupLayout('step/group1', entries([[0, 'read'], [1, 'write'], [2, 'read']]));
   const indexLayout = ctx.bindGroupLayout('step/group2', entries([[0, 'dynamic-uniform']]));
@@ -112,13 +126,13 @@ export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boole
     MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB, H_VEC4: layout.vec4H,
   };
   const step = ctx.computePipeline({
-    family: 'recurrent-step', code: STEP_CODE, entryPoint: 'step', constants,
+    ...source, entryPoint: 'step', constants,
     layouts: [stepLayout, stateLayout, indexLayout],
   });
   if (!hasProjection) return { step, stepLayout, stateLayout, indexLayout };
   const projectLayout = ctx.bindGroupLayout('project/group0', entries([[0, 'uniform'], [1, 'read'], [4, 'write'], [5, 'read'], [6, 'read']]));
   const project = ctx.computePipeline({
-    family: 'recurrent-step', code: STEP_CODE, entryPoint: 'project', constants: { WORKGROUP_SIZE: PROJECT_WORKGROUP_SIZE },
+    ...source, entryPoint: 'project', constants: { WORKGROUP_SIZE: PROJECT_WORKGROUP_SIZE },
     layouts: [projectLayout, stateLayout, indexLayout],
   });
   return { step, stepLayout, project, projectLayout, stateLayout, indexLayout };
@@ -133,12 +147,14 @@ export interface PersistentKernel {
   inlineInput: boolean;
 }
 
-export function persistentKernel(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, workgroupSize: number, inlineInput: boolean): PersistentKernel {
+export function persistentKernel(
+  ctx: GpuContext, mode: RnnMode, hasProjection: boolean, workgroupSize: number, inlineInput: boolean, precision: Precision,
+): PersistentKernel {
   const layout = ctx.bindGroupLayout('persistent/group0', entries([
     [0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read'], [6, 'write'], [7, 'read'],
   ]));
   const pipeline = ctx.computePipeline({
-    family: 'recurrent-persistent', code: PERSISTENT_CODE, entryPoint: 'persistent',
+    ...family('recurrent-persistent', persistentSource, precision), entryPoint: 'persistent',
     constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: workgroupSize, INLINE_INPUT: inlineInput },
     layouts: [layout],
   });

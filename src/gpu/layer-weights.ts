@@ -7,11 +7,14 @@
  * gate-interleaved: lane g of element (d, k, j) is W[g·H + j, k] of PyTorch's (G·H, K) matrix, so
  * a kernel reads all gates of unit j for one k with one vec4 load, contiguous across consecutive j.
  * Lanes past the gate count are zero (GRU uses 3 lanes, RNN 1). Biases are zeros when bias=False.
- * With proj_size, w_hr (D, P, H) is a separate f32 buffer in PyTorch's layout.
+ * With proj_size, w_hr (D, P, H) is a separate buffer in PyTorch's layout. Elements are f32, or
+ * binary16 with precision 'f16' (rounded to nearest even here, once).
  */
 import { type RnnConfig, gateCount, numDirections, outputSize } from '../config.js';
 import { type ParamKind, type Weights, layerInputSize, paramName } from '../params.js';
+import { toFloat16Array } from '../float16.js';
 import type { GpuContext } from './context.js';
+import type { Precision } from './kernels.js';
 
 /** Lanes of a gate-interleaved element: every mode's gates fit one vec4. */
 export const GATE_LANES = 4;
@@ -27,10 +30,11 @@ export interface ParamOffsets {
 }
 
 export interface LayerWeights {
-  readonly params: GPUBuffer;
+  /** The packed parameters, bound with their exact size. */
+  readonly params: GPUBufferBinding & { size: number };
   readonly offsets: ParamOffsets;
-  /** (D, P, H) f32, with proj_size only. */
-  readonly wHr?: GPUBuffer;
+  /** (D, P, H), with proj_size only. */
+  readonly wHr?: GPUBufferBinding & { size: number };
   /** Input feature size of this layer. */
   readonly inputSize: number;
 }
@@ -69,7 +73,14 @@ export function interleaveGates(out: Float32Array, offset: number, rows: Float32
   }
 }
 
-export function uploadLayerWeights(ctx: GpuContext, config: RnnConfig, weights: Weights, layer: number): LayerWeights {
+/** A storage buffer holding `values` in the given precision, bound with its exact size. */
+function upload(ctx: GpuContext, label: string, values: Float32Array, precision: Precision): GPUBufferBinding & { size: number } {
+  // Binding sizes are multiples of 4 bytes: an odd count of halves gets one zero of padding.
+  const data = precision === 'f16' ? toFloat16Array(values.length % 2 ? [...values, 0] : values) : values;
+  return { buffer: ctx.storageFrom(label, data), offset: 0, size: data.byteLength };
+}
+
+export function uploadLayerWeights(ctx: GpuContext, config: RnnConfig, weights: Weights, layer: number, precision: Precision): LayerWeights {
   const G = gateCount(config.mode);
   const D = numDirections(config);
   const H = config.hidden_size;
@@ -83,14 +94,14 @@ export function uploadLayerWeights(ctx: GpuContext, config: RnnConfig, weights: 
   interleaveGates(packed, offsets.wHh, rows('weight_hh', G * H * Hout), D, G, H, Hout);
   interleaveGates(packed, offsets.bHh, rows('bias_hh', G * H), D, G, H, 1);
   return {
-    params: ctx.storageFrom(`RnnLayer${layer}.params`, packed),
+    params: upload(ctx, `RnnLayer${layer}.params`, packed, precision),
     offsets,
-    wHr: config.proj_size > 0 ? ctx.storageFrom(`RnnLayer${layer}.weight_hr`, rows('weight_hr', config.proj_size * H)) : undefined,
+    wHr: config.proj_size > 0 ? upload(ctx, `RnnLayer${layer}.weight_hr`, rows('weight_hr', config.proj_size * H), precision) : undefined,
     inputSize: I,
   };
 }
 
 export function releaseLayerWeights(ctx: GpuContext, w: LayerWeights): void {
-  ctx.release(w.params);
-  if (w.wHr) ctx.release(w.wHr);
+  ctx.release(w.params.buffer);
+  if (w.wHr) ctx.release(w.wHr.buffer);
 }

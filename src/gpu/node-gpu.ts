@@ -7,6 +7,10 @@
  * add it to the drivers the Vulkan loader offers (VK_ADD_DRIVER_FILES), unless the caller already
  * chose drivers with VK_ICD_FILENAMES / VK_DRIVER_FILES / VK_ADD_DRIVER_FILES. Real GPU drivers stay
  * visible, and a high-performance adapter request prefers them over the software one.
+ *
+ * WEBGPU_RNN_ADAPTER=<part of a name> picks one adapter by name (Dawn's `adapter=` option), e.g.
+ * `llvmpipe` for Mesa's lavapipe, the software driver with shader-f16. A name that matches none is
+ * an error listing the adapters there are.
  */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -35,7 +39,8 @@ export async function nodeGpu(): Promise<GPU> {
   for (const [name, value] of Object.entries(dawn.globals)) {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
   }
-  cached = dawn.create([]);
+  const adapter = env.WEBGPU_RNN_ADAPTER;
+  cached = dawn.create(adapter ? [`adapter=${adapter}`] : []);
   return cached;
 }
 

@@ -15,7 +15,7 @@ import type { GpuContext } from './context.js';
 import { dispatchSize, tileCount } from './dispatch.js';
 import {
   MATMUL_ROWS, MATMUL_WORKGROUP_SIZE, type MatmulKernel, PROJECT_WORKGROUP_SIZE, type PersistentKernel, type StepKernels,
-  chooseStepLayout, persistentKernel, stepKernels,
+  type Precision, chooseStepLayout, persistentKernel, stepKernels,
 } from './kernels.js';
 import { GATE_LANES, type LayerWeights } from './layer-weights.js';
 import { type Strategy, persistentWorkgroupSize } from './strategy.js';
@@ -29,6 +29,8 @@ const STAGING = BufferUsage.MAP_READ | BufferUsage.COPY_DST;
 /** What a model hands a plan: its configuration, uploaded weights and each layer's matmul kernel. */
 export interface ModelParts {
   readonly config: RnnConfig;
+  /** How the layers' weights are stored (the kernels read them in that type). */
+  readonly precision: Precision;
   readonly layers: readonly LayerWeights[];
   readonly matmul: readonly MatmulKernel[];
 }
@@ -176,7 +178,7 @@ export class SequencePlan {
     const { T, B, D, H, Hout } = s;
     const whole = SequencePlan.whole;
     const layout = chooseStepLayout(H, Hout, D, B, ctx.isSoftwareAdapter);
-    const kernels = stepKernels(ctx, model.config.mode, model.config.proj_size > 0, layout);
+    const kernels = stepKernels(ctx, model.config.mode, model.config.proj_size > 0, layout, model.precision);
     const gxElements = D * T * B * H * GATE_LANES; // (D, T·B, H, 4)
     const gx = this.storage('gx', gxElements);
     const hRaw = model.config.proj_size > 0 ? this.storage('hRaw', D * B * H) : undefined;
@@ -193,7 +195,7 @@ export class SequencePlan {
     const layers = model.layers.map((w, l): PerStepLayer => {
       const I = w.inputSize;
       const { input, output } = this.layerIO(l);
-      const params = whole(w.params, w.offsets.total * GATE_LANES);
+      const params = w.params;
       const matmulDims = this.uniform(`layer${l}.matmulDims`, packU32Struct(MATMUL_DIMS_FIELDS, {
         M: T * B, N: H, K: I, a_batch_stride: 0, w_offset: w.offsets.wIh, w_batch_stride: I * H,
         bias_offset: w.offsets.bIh, bias_batch_stride: H, c_batch_stride: T * B * H,
@@ -210,7 +212,7 @@ export class SequencePlan {
         ]),
         project: hRaw && kernels.projectLayout && w.wHr
           ? ctx.bindGroupAt(`${tag}.project`, kernels.projectLayout, [
-            [0, stepDims], [1, whole(this.lengths, B)], [4, output], [5, whole(w.wHr, D * Hout * H)], [6, whole(hRaw, D * B * H)],
+            [0, stepDims], [1, whole(this.lengths, B)], [4, output], [5, w.wHr], [6, whole(hRaw, D * B * H)],
           ])
           : undefined,
         state: [
@@ -234,14 +236,15 @@ export class SequencePlan {
     const { T, B, D, H, Hout } = s;
     const whole = SequencePlan.whole;
     const inlineInput = this.strategy === 'fused';
-    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, persistentWorkgroupSize(D * B * H, ctx.limits, ctx.isSoftwareAdapter), inlineInput);
+    const workgroupSize = persistentWorkgroupSize(D * B * H, ctx.limits, ctx.isSoftwareAdapter);
+    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, workgroupSize, inlineInput, model.precision);
     const gxElements = D * T * B * H * GATE_LANES;
     const gx = inlineInput ? undefined : this.storage('gx', gxElements);
     if (gx) this.scratch.push(gx);
     const matmulGroups: GPUBindGroup[] = [];
     const groups = model.layers.map((w, l) => {
       const { input, output } = this.layerIO(l);
-      const params = whole(w.params, w.offsets.total * GATE_LANES);
+      const params = w.params;
       if (gx) {
         const matmulDims = this.uniform(`layer${l}.matmulDims`, packU32Struct(MATMUL_DIMS_FIELDS, {
           M: T * B, N: H, K: w.inputSize, a_batch_stride: 0, w_offset: w.offsets.wIh, w_batch_stride: w.inputSize * H,
@@ -255,7 +258,7 @@ export class SequencePlan {
       }));
       return ctx.bindGroup(`${this.tag}.layer${l}.persistent`, kernel.layout, [
         dims, whole(this.lengths, B), input, params, output,
-        w.wHr ? whole(w.wHr, D * Hout * H) : params, // no projection: any read-only buffer fills the slot
+        w.wHr ?? params, // no projection: any read-only buffer fills the slot
         whole(this.states[l][0], s.layerState),
         gx ? whole(gx, gxElements) : params, // inline input projection: gx unused
       ]);

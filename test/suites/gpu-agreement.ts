@@ -10,17 +10,24 @@
  *  - a caller-provided GPUDevice, also running the kernel layouts meant for the other kind of adapter
  *    (GPU layouts on a software adapter and vice versa), so both families are checked anywhere.
  * Each case runs inside a validation error scope and destroys what it made.
+ *
+ * With precision 'f16' the same cases run with half-precision weights (needs shader-f16). The truth is
+ * then the float64 reference on the same weights rounded to half, so the bound stays the f32 one: the
+ * arithmetic is f32 either way, and only a wrong f16 path (lost bits, misplaced halves) shows. How far
+ * f16 weights move the result from the unrounded model is noted, and checked in its own case.
  */
 import type { WebGpuRnn } from '../../src/backends/webgpu.js';
 import type { RnnConfigInput } from '../../src/config.js';
-import { contextFor, requestDevice } from '../../src/gpu/device.js';
-import { PERSISTENT_MAX_UNITS_PER_INVOCATION } from '../../src/gpu/kernels.js';
+import { contextFor, hostGpu, requestDevice } from '../../src/gpu/device.js';
+import { PERSISTENT_MAX_UNITS_PER_INVOCATION, type Precision } from '../../src/gpu/kernels.js';
 import { type Strategy, persistentUnfit } from '../../src/gpu/strategy.js';
 import { resolveConfig } from '../../src/config.js';
-import type { ForwardResult } from '../../src/inputs.js';
+import { roundToFloat16 } from '../../src/float16.js';
+import type { ForwardOptions, ForwardResult } from '../../src/inputs.js';
+import type { Weights } from '../../src/params.js';
 import { type Rnn, createRnn } from '../../src/rnn.js';
 import type { Tensor } from '../../src/tensor.js';
-import { GPU_RTOL, expectClose } from '../support/compare.js';
+import { GPU_RTOL, expectClose, relativeError } from '../support/compare.js';
 import { type LoadBytes, type Manifest, loadFixture } from '../support/fixtures.js';
 import { type RandomCase, randomCase } from '../support/random.js';
 
@@ -57,10 +64,26 @@ function compareAll(actual: ForwardResult, expected: { output: Tensor; h_n: Tens
   return notes.join(', ');
 }
 
-async function gpuModel(config: RnnConfigInput, weights: RandomCase['weights'], strategy: Strategy, device?: GPUDevice): Promise<WebGpuRnn> {
-  const rnn = gpuOf(await createRnn({ config, weights, backend: 'webgpu', device, strategy }));
+/** The weights as the GPU holds them: each value rounded to half for 'f16'. */
+function storedWeights(weights: Weights, precision: Precision): Weights {
+  if (precision === 'f32') return weights;
+  return Object.fromEntries(Object.entries(weights).map(([name, t]) => [name, { shape: t.shape, data: Float64Array.from(t.data, roundToFloat16) }]));
+}
+
+/** What the GPU must reproduce: the float64 CPU reference on the weights as the GPU stores them. */
+async function reference(config: RnnConfigInput, weights: Weights, input: Tensor, options: ForwardOptions, precision: Precision): Promise<ForwardResult> {
+  return (await createRnn({ config, weights: storedWeights(weights, precision), backend: 'cpu' })).forward(input, options);
+}
+
+async function gpuModel(config: RnnConfigInput, weights: Weights, strategy: Strategy | 'auto', precision: Precision, device?: GPUDevice): Promise<WebGpuRnn> {
+  const rnn = gpuOf(await createRnn({ config, weights, backend: 'webgpu', device, strategy, precision }));
   rnn.debug.poison = true;
   return rnn;
+}
+
+/** Tags a case name with its precision (f32 names are unchanged). */
+function named(name: string, precision: Precision): string {
+  return precision === 'f32' ? name : `${name} [${precision}]`;
 }
 
 /** The strategies that can run a shape: per-step always, persistent and fused where the state fits. */
@@ -70,14 +93,17 @@ function strategiesFor(config: RnnConfigInput, B: number): Strategy[] {
   return persistentUnfit(resolveConfig(config), B, limits) ? ['per-step'] : ['per-step', 'persistent', 'fused'];
 }
 
-function fixtureCases(load: LoadBytes, manifest: Manifest, device: GPUDevice): GpuCase[] {
+function fixtureCases(load: LoadBytes, manifest: Manifest, device: GPUDevice, precision: Precision): GpuCase[] {
   return manifest.cases.flatMap((meta) => strategiesFor(meta.config, meta.B).map((strategy) => ({
-    name: `fixture ${meta.name} [${strategy}]`,
+    name: named(`fixture ${meta.name} [${strategy}]`, precision),
     run: () => withValidation(device, async () => {
       const f = await loadFixture(load, meta);
-      const rnn = await gpuModel(meta.config, f.weights, strategy);
+      const rnn = await gpuModel(meta.config, f.weights, strategy, precision);
       try {
-        return compareAll(await rnn.forward(f.input, f.options), f.expected);
+        const got = await rnn.forward(f.input, f.options);
+        if (precision === 'f32') return compareAll(got, f.expected);
+        const expected = await reference(meta.config, f.weights, f.input, f.options, precision);
+        return `${compareAll(got, expected)}; output vs PyTorch (unrounded weights) ${relativeError(got.output.data, f.expected.output.data).toExponential(1)}`;
       } finally {
         rnn.destroy();
       }
@@ -106,15 +132,14 @@ const RANDOM_SPECS: RandomSpec[] = [
   { name: 'RNN_TANH saturating T=257 B=1 H=1', config: { mode: 'RNN_TANH', input_size: 1, hidden_size: 1 }, T: 257, B: 1, scale: 10 },
 ];
 
-function randomCases(device: GPUDevice): GpuCase[] {
+function randomCases(device: GPUDevice, precision: Precision): GpuCase[] {
   return RANDOM_SPECS.flatMap((spec, i) => strategiesFor(spec.config, spec.B).map((strategy) => ({
-    name: `random ${spec.name} [${strategy}]`,
+    name: named(`random ${spec.name} [${strategy}]`, precision),
     run: () => withValidation(device, async () => {
       const c = randomCase(spec.config, 1000 + i, spec);
       const options = { h0: c.h0, c0: c.c0, lengths: c.lengths };
-      const cpu = await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' });
-      const expected = await cpu.forward(c.input, options);
-      const rnn = await gpuModel(c.config, c.weights, strategy);
+      const expected = await reference(c.config, c.weights, c.input, options, precision);
+      const rnn = await gpuModel(c.config, c.weights, strategy, precision);
       try {
         return compareAll(await rnn.forward(c.input, options), expected);
       } finally {
@@ -129,15 +154,14 @@ function randomCases(device: GPUDevice): GpuCase[] {
  * invocation of a 256-wide workgroup); one unit more and forcing it is a clear error, while 'auto'
  * still runs (per-step).
  */
-function thresholdCases(device: GPUDevice): GpuCase[] {
+function thresholdCases(device: GPUDevice, precision: Precision): GpuCase[] {
   const atEdge: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 64 * PERSISTENT_MAX_UNITS_PER_INVOCATION };
   const pastEdge: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 64 * PERSISTENT_MAX_UNITS_PER_INVOCATION + 1 };
   const B = 4;
   const agree = (config: RnnConfigInput, strategy: Strategy | 'auto', seed: number) => withValidation(device, async () => {
     const c = randomCase(config, seed, { T: 3, B, h0: true });
-    const expected = await (await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' })).forward(c.input, { h0: c.h0 });
-    const rnn = gpuOf(await createRnn({ config: c.config, weights: c.weights, strategy }));
-    rnn.debug.poison = true;
+    const expected = await reference(c.config, c.weights, c.input, { h0: c.h0 }, precision);
+    const rnn = await gpuModel(c.config, c.weights, strategy, precision);
     try {
       return compareAll(await rnn.forward(c.input, { h0: c.h0 }), expected);
     } finally {
@@ -145,15 +169,15 @@ function thresholdCases(device: GPUDevice): GpuCase[] {
     }
   });
   return [
-    { name: 'threshold: persistent at the edge (D·B·H = 1024)', run: () => agree(atEdge, 'persistent', 4000) },
-    { name: 'threshold: fused at the edge (D·B·H = 1024)', run: () => agree(atEdge, 'fused', 4000) },
-    { name: 'threshold: per-step at the edge (D·B·H = 1024)', run: () => agree(atEdge, 'per-step', 4000) },
-    { name: 'threshold: auto past the edge (D·B·H = 1028)', run: () => agree(pastEdge, 'auto', 4001) },
+    { name: named('threshold: persistent at the edge (D·B·H = 1024)', precision), run: () => agree(atEdge, 'persistent', 4000) },
+    { name: named('threshold: fused at the edge (D·B·H = 1024)', precision), run: () => agree(atEdge, 'fused', 4000) },
+    { name: named('threshold: per-step at the edge (D·B·H = 1024)', precision), run: () => agree(atEdge, 'per-step', 4000) },
+    { name: named('threshold: auto past the edge (D·B·H = 1028)', precision), run: () => agree(pastEdge, 'auto', 4001) },
     {
-      name: 'threshold: forcing persistent past the edge is a clear error',
+      name: named('threshold: forcing persistent past the edge is a clear error', precision),
       run: async () => {
         const c = randomCase(pastEdge, 4002, { T: 2, B });
-        const rnn = await createRnn({ config: c.config, weights: c.weights, strategy: 'persistent' });
+        const rnn = await createRnn({ config: c.config, weights: c.weights, strategy: 'persistent', precision });
         try {
           await rnn.forward(c.input);
         } catch (e) {
@@ -191,14 +215,14 @@ const STREAM_SPECS: Array<{ name: string; config: RnnConfigInput }> = [
   { name: 'RNN_TANH', config: { mode: 'RNN_TANH', input_size: 2, hidden_size: 3 } },
 ];
 
-function streamCases(device: GPUDevice): GpuCase[] {
+function streamCases(device: GPUDevice, precision: Precision): GpuCase[] {
   const chunks = [1, 4, 2, 7, 3]; // T = 17, uneven chunk sizes (odd and even: state parity)
   const T = chunks.reduce((a, b) => a + b, 0);
   return STREAM_SPECS.flatMap((spec, i) => strategiesFor(spec.config, 3).map((strategy) => ({
-    name: `stream ${spec.name} [${strategy}]: chunks ${chunks.join('+')} equal one forward`,
+    name: named(`stream ${spec.name} [${strategy}]: chunks ${chunks.join('+')} equal one forward`, precision),
     run: () => withValidation(device, async () => {
       const c = randomCase(spec.config, 2000 + i, { T, B: 3, h0: true });
-      const rnn = await gpuModel(c.config, c.weights, strategy);
+      const rnn = await gpuModel(c.config, c.weights, strategy, precision);
       try {
         const whole = await rnn.forward(c.input, { h0: c.h0, c0: c.c0 });
         const stream = rnn.stream({ batch: 3, h0: c.h0, c0: c.c0 });
@@ -219,7 +243,7 @@ function streamCases(device: GPUDevice): GpuCase[] {
         stream.close();
         // Compare against the whole-sequence GPU run, and both against the CPU reference.
         const streamed = { output: concatTime(outputs), ...state };
-        const cpu = await (await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' })).forward(c.input, { h0: c.h0, c0: c.c0 });
+        const cpu = await reference(c.config, c.weights, c.input, { h0: c.h0, c0: c.c0 }, precision);
         return `vs forward: ${compareAll(streamed, whole)}; vs cpu: ${compareAll(streamed, cpu)}`;
       } finally {
         rnn.destroy();
@@ -228,13 +252,13 @@ function streamCases(device: GPUDevice): GpuCase[] {
   })));
 }
 
-function resourceCases(device: GPUDevice): GpuCase[] {
+function resourceCases(device: GPUDevice, precision: Precision): GpuCase[] {
   return [
     ...(['per-step', 'persistent', 'fused'] as const).map((strategy) => ({
-      name: `steady state [${strategy}]: a second forward of the same shape creates no GPU objects`,
+      name: named(`steady state [${strategy}]: a second forward of the same shape creates no GPU objects`, precision),
       run: () => withValidation(device, async () => {
         const c = randomCase({ mode: 'LSTM', input_size: 3, hidden_size: 5, num_layers: 2, proj_size: 2 }, 3000, { T: 6, B: 2 });
-        const rnn = await gpuModel(c.config, c.weights, strategy);
+        const rnn = await gpuModel(c.config, c.weights, strategy, precision);
         rnn.debug.poison = false;
         try {
           await rnn.forward(c.input);
@@ -244,7 +268,7 @@ function resourceCases(device: GPUDevice): GpuCase[] {
           if (JSON.stringify(before) !== JSON.stringify(after)) {
             throw new Error(`GPU objects created on a repeated call: before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
           }
-          const cpu = await (await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' })).forward(c.input);
+          const cpu = await reference(c.config, c.weights, c.input, {}, precision);
           return `${JSON.stringify(after)}; ${compareAll(again, cpu)}`;
         } finally {
           rnn.destroy();
@@ -252,20 +276,20 @@ function resourceCases(device: GPUDevice): GpuCase[] {
       }),
     })),
     {
-      name: 'a caller-provided GPUDevice is used and left usable',
+      name: named('a caller-provided GPUDevice is used and left usable', precision),
       run: async () => {
         const own = await requestDevice();
         own.pushErrorScope('validation');
         try {
           const c = randomCase({ mode: 'GRU', input_size: 3, hidden_size: 4 }, 3001, { T: 3, B: 2 });
-          const rnn = await gpuModel(c.config, c.weights, 'per-step', own);
+          const rnn = await gpuModel(c.config, c.weights, 'per-step', precision, own);
           if (rnn.gpu.ctx.device !== own) throw new Error('the model did not run on the given device');
           const got = await rnn.forward(c.input);
           rnn.destroy();
           // The device still works after the model is gone (the engine never destroys a caller's device).
           const probe = own.createBuffer({ size: 16, usage: 0x0008 /* COPY_DST */ });
           probe.destroy();
-          const cpu = await (await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' })).forward(c.input);
+          const cpu = await reference(c.config, c.weights, c.input, {}, precision);
           return compareAll(got, cpu);
         } finally {
           const error = await own.popErrorScope();
@@ -282,11 +306,11 @@ function resourceCases(device: GPUDevice): GpuCase[] {
  * blocks; GPU: one unit per invocation, blocks that keep enough invocations). On a device of its own,
  * this flips the choice and runs fixtures through every strategy, so the other family is tested too.
  */
-function otherLayoutCases(load: LoadBytes, manifest: Manifest): GpuCase[] {
+function otherLayoutCases(load: LoadBytes, manifest: Manifest, precision: Precision): GpuCase[] {
   const picks = ['lstm_l2_bi_bf_proj3_h0_len', 'gru_l3_bi_bf_nobias_h0_len', 'rnn_relu_l3_uni_nobias_h0_len', 'gru_l1_uni_i3_h4_t1_b17', 'lstm_l2_uni_bf_len_i2_h3_t6_b17'];
   const metas = picks.map((p) => manifest.cases.find((c) => c.name.startsWith(p))).filter((m) => m !== undefined);
   return [{
-    name: `the other adapter kind's layouts: ${metas.length} fixtures × every strategy`,
+    name: named(`the other adapter kind's layouts: ${metas.length} fixtures × every strategy`, precision),
     run: async () => {
       if (metas.length !== picks.length) throw new Error('a picked fixture is missing from the manifest');
       const own = await requestDevice();
@@ -298,9 +322,10 @@ function otherLayoutCases(load: LoadBytes, manifest: Manifest): GpuCase[] {
         for (const meta of metas) {
           const f = await loadFixture(load, meta);
           for (const strategy of strategiesFor(meta.config, meta.B)) {
-            const rnn = await gpuModel(meta.config, f.weights, strategy, own);
+            const rnn = await gpuModel(meta.config, f.weights, strategy, precision, own);
             try {
-              notes.push(`${meta.name} [${strategy}] ${compareAll(await rnn.forward(f.input, f.options), f.expected)}`);
+              const expected = precision === 'f32' ? f.expected : await reference(meta.config, f.weights, f.input, f.options, precision);
+              notes.push(`${meta.name} [${strategy}] ${compareAll(await rnn.forward(f.input, f.options), expected)}`);
             } finally {
               rnn.destroy();
             }
@@ -316,11 +341,61 @@ function otherLayoutCases(load: LoadBytes, manifest: Manifest): GpuCase[] {
   }];
 }
 
+/**
+ * f32 suite: asking for f16 weights on a device without shader-f16 is a clear error. f16 suite: the
+ * weights really are stored as half — half the bytes, and outputs that move away from the unrounded
+ * model by about half's rounding (while matching the rounded one to f32 accuracy).
+ */
+function precisionCases(device: GPUDevice, precision: Precision): GpuCase[] {
+  const config: RnnConfigInput = { mode: 'LSTM', input_size: 17, hidden_size: 33, num_layers: 2 };
+  if (precision === 'f32') {
+    return [{
+      name: 'precision "f16" on a device without shader-f16 is a clear error',
+      run: async () => {
+        const adapter = await (await hostGpu())!.requestAdapter();
+        const plain = await adapter!.requestDevice(); // no features requested
+        try {
+          const c = randomCase(config, 5000, { T: 2, B: 1 });
+          const attempt = createRnn({ config, weights: c.weights, device: plain, precision: 'f16' });
+          const message = await attempt.then(() => '', (e: Error) => e.message);
+          if (!/precision "f16" needs the WebGPU feature "shader-f16"/.test(message)) throw new Error(`expected a shader-f16 error, got: ${message || 'no error'}`);
+          return message;
+        } finally {
+          plain.destroy();
+        }
+      },
+    }];
+  }
+  return [{
+    name: named('half-precision weights: half the bytes, and rounded as half', precision),
+    run: () => withValidation(device, async () => {
+      const c = randomCase(config, 5001, { T: 9, B: 3, h0: true });
+      const options = { h0: c.h0, c0: c.c0 };
+      const half = await gpuModel(config, c.weights, 'auto', precision);
+      const full = await gpuModel(config, c.weights, 'auto', 'f32');
+      try {
+        const [halfBytes, fullBytes] = [half.gpu.heldBytes(), full.gpu.heldBytes()];
+        if (halfBytes * 2 !== fullBytes) throw new Error(`weights take ${halfBytes} bytes as ${precision}, ${fullBytes} as f32: expected half`);
+        const got = await half.forward(c.input, options);
+        const rounded = compareAll(got, await reference(config, c.weights, c.input, options, precision));
+        const unrounded = relativeError(got.output.data, (await reference(config, c.weights, c.input, options, 'f32')).output.data);
+        // Half has 11 significant bits (relative rounding ≤ 2^-12 ≈ 2.4e-4 per weight).
+        if (!(unrounded > 1e-5 && unrounded < 1e-2)) throw new Error(`output vs unrounded weights ${unrounded}: not what half-precision weights give`);
+        return `${halfBytes} vs ${fullBytes} bytes; vs rounded weights: ${rounded}; output vs unrounded ${unrounded.toExponential(1)}`;
+      } finally {
+        half.destroy();
+        full.destroy();
+      }
+    }),
+  }];
+}
+
 /** Every case of the suite. `device` is the engine's default device (for error scopes). */
-export function gpuAgreementCases(load: LoadBytes, manifest: Manifest, device: GPUDevice): GpuCase[] {
+export function gpuAgreementCases(load: LoadBytes, manifest: Manifest, device: GPUDevice, precision: Precision = 'f32'): GpuCase[] {
   return [
-    ...fixtureCases(load, manifest, device), ...randomCases(device), ...thresholdCases(device), ...streamCases(device), ...resourceCases(device),
-    ...otherLayoutCases(load, manifest),
+    ...fixtureCases(load, manifest, device, precision), ...randomCases(device, precision), ...thresholdCases(device, precision),
+    ...streamCases(device, precision), ...resourceCases(device, precision), ...otherLayoutCases(load, manifest, precision),
+    ...precisionCases(device, precision),
   ];
 }
 
