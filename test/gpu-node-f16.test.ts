@@ -1,6 +1,8 @@
 // The GPU agreement suite with half-precision weights, in Node on Mesa's lavapipe: the software Vulkan
 // driver here that has shader-f16 (SwiftShader, the default, does not). scripts/setup.sh installs it.
 import { describe, expect, it } from 'vitest';
+import { runBench } from '../src/bench/run.js';
+import { TINY_SHAPE } from '../src/bench/shapes.js';
 import { getDefaultDevice } from '../src/gpu/device.js';
 import { loadManifest } from './support/fixtures.js';
 import { loadNodeBytes } from './support/node-fixtures.js';
@@ -18,5 +20,18 @@ describe('WebGPU in Node with f16 weights agrees with the CPU reference on the s
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const note = await c.run();
     expect(note).not.toBe('');
+  });
+});
+
+describe('benchmark with f16 weights (tiny shape)', () => {
+  it('validates and times webgpu-rnn-f16 beside webgpu-rnn, noting the error vs the f32 path', async () => {
+    const report = await runBench({ shapes: [TINY_SHAPE], systems: ['webgpu-rnn', 'webgpu-rnn-f16'], runs: 2, warmup: 1, runtime: 'node (test)', ceilings: false });
+    const [full, half] = report.rows;
+    for (const row of report.rows) expect(row.error, `${row.system}: ${row.error}`).toBeUndefined();
+    expect(half.system).toBe('webgpu-rnn-f16');
+    expect(half.median_ms).toBeGreaterThan(0);
+    expect(half.max_rel_err).toBeLessThan(1e-2); // vs the reference on unrounded weights: half's rounding
+    expect(half.max_rel_err).toBeGreaterThan(full.max_rel_err!);
+    expect(half.note).toMatch(/f16 weights: output vs the f32 path \d\.\de-\d/);
   });
 });

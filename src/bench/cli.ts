@@ -4,7 +4,7 @@
  * checkout of this repository), prints the table and optionally writes the JSON rows.
  *
  *   webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
- *                    [--systems webgpu-rnn,tfjs-webgpu,ort-webgpu,cpu-reference]
+ *                    [--systems webgpu-rnn,webgpu-rnn-f16,tfjs-webgpu,ort-webgpu,cpu-reference]
  *                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
  */
 import { spawn } from 'node:child_process';
@@ -21,12 +21,15 @@ export const BENCH_USAGE = `Usage:
                    [--systems webgpu-rnn,tfjs-webgpu,ort-webgpu,cpu-reference]
                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
 
+  --systems  default: all but webgpu-rnn-f16 (f16 weights; adapters with shader-f16), which runs when named
   --strategy forces webgpu-rnn's recurrent strategy (default auto)
   --no-isolate runs every system in one Node process (by default each gets a process of its own, so
                no system's leftovers — pools, pending promises, patched objects — slow the next)
   shapes: ${ALL_SHAPES.map((s) => s.name).join(', ')}`;
 
 const SYSTEMS: readonly SystemName[] = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'];
+/** Systems run only when named: webgpu-rnn-f16 needs an adapter with shader-f16. */
+const OPTIONAL_SYSTEMS: readonly SystemName[] = ['webgpu-rnn-f16'];
 
 export interface BenchArgs {
   shapes: BenchShape[];
@@ -69,7 +72,9 @@ export function parseBenchArgs(argv: string[], fail: (message: string) => never)
         args.ceilingScale = 0.125;
         break;
       case '--systems':
-        args.systems = value(i++, flag).split(',').map((name) => (SYSTEMS as readonly string[]).includes(name) ? (name as SystemName) : fail(`unknown system ${JSON.stringify(name)} (known: ${SYSTEMS.join(', ')})`));
+        args.systems = value(i++, flag).split(',').map((name) => [...SYSTEMS, ...OPTIONAL_SYSTEMS].includes(name as SystemName)
+          ? (name as SystemName)
+          : fail(`unknown system ${JSON.stringify(name)} (known: ${[...SYSTEMS, ...OPTIONAL_SYSTEMS].join(', ')})`));
         break;
       case '--runs':
         args.runs = count(value(i++, flag), flag, 1);

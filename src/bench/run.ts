@@ -63,6 +63,8 @@ async function loadSystem(name: SystemName, strategy: StrategyChoice): Promise<B
   switch (name) {
     case 'webgpu-rnn':
       return webgpuRnnSystem(strategy);
+    case 'webgpu-rnn-f16':
+      return webgpuRnnSystem(strategy, 'f16');
     case 'cpu-reference':
       return cpuReferenceSystem;
     case 'tfjs-webgpu':

@@ -9,7 +9,7 @@ import type { Weights } from '../params.js';
 import type { Tensor } from '../tensor.js';
 import type { BenchShape } from './shapes.js';
 
-export type SystemName = 'webgpu-rnn' | 'tfjs-webgpu' | 'ort-webgpu' | 'cpu-reference';
+export type SystemName = 'webgpu-rnn' | 'webgpu-rnn-f16' | 'tfjs-webgpu' | 'ort-webgpu' | 'cpu-reference';
 
 export interface Workload {
   readonly shape: BenchShape;

@@ -1,17 +1,24 @@
 /** Our two systems as benchmark entries: the WebGPU engine and the float64 CPU reference. */
 import type { WebGpuRnn } from '../backends/webgpu.js';
+import type { Precision } from '../gpu/kernels.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import { createRnn } from '../rnn.js';
-import type { BenchSystem, PreparedSystem } from './system.js';
+import type { BenchSystem, PreparedSystem, Workload } from './system.js';
 
-/** Our engine with a recurrent strategy ('auto' unless the benchmark forces one). */
-export const webgpuRnnSystem = (strategy: StrategyChoice = 'auto'): BenchSystem => ({
-  name: 'webgpu-rnn',
+/**
+ * Our engine with a recurrent strategy ('auto' unless the benchmark forces one), with f32 weights or,
+ * as `webgpu-rnn-f16`, half-precision ones (adapters with shader-f16). The f16 system's note gives its
+ * output's relative error vs the f32 path on the same workload.
+ */
+export const webgpuRnnSystem = (strategy: StrategyChoice = 'auto', precision: Precision = 'f32'): BenchSystem => ({
+  name: precision === 'f16' ? 'webgpu-rnn-f16' : 'webgpu-rnn',
   async prepare(w, device): Promise<PreparedSystem> {
-    const rnn = (await createRnn({ config: w.config, weights: w.weights, device, strategy })) as WebGpuRnn;
+    const rnn = (await createRnn({ config: w.config, weights: w.weights, device, strategy, precision })) as WebGpuRnn;
     const resolved = rnn.gpu.strategyFor(w.shape.B, rnn.strategy);
+    const notes = [`${resolved} strategy${strategy === 'auto' ? ' (auto)' : ''}, ${rnn.gpu.dispatchCount(w.shape.T, resolved)} dispatches by construction`];
+    if (precision === 'f16') notes.push(`f16 weights: output vs the f32 path ${(await errorVsF32(rnn, w, device, strategy)).toExponential(1)}`);
     return {
-      note: `${resolved} strategy${strategy === 'auto' ? ' (auto)' : ''}, ${rnn.gpu.dispatchCount(w.shape.T, resolved)} dispatches by construction`,
+      note: notes.join('; '),
       run: async () => (await rnn.forward(w.input)).output.data as Float32Array,
       heldGpuBytes: () => rnn.gpu.heldBytes(),
       dispose: () => rnn.destroy(),
@@ -30,3 +37,20 @@ export const cpuReferenceSystem: BenchSystem = {
     };
   },
 };
+
+/** ‖out_f16 − out_f32‖ / ‖out_f32‖ on the workload's input. */
+async function errorVsF32(half: WebGpuRnn, w: Workload, device: GPUDevice, strategy: StrategyChoice): Promise<number> {
+  const full = await createRnn({ config: w.config, weights: w.weights, device, strategy });
+  try {
+    const [a, b] = [(await half.forward(w.input)).output.data, (await full.forward(w.input)).output.data];
+    let diff = 0;
+    let norm = 0;
+    for (let i = 0; i < b.length; i++) {
+      diff += (a[i] - b[i]) ** 2;
+      norm += b[i] ** 2;
+    }
+    return Math.sqrt(diff / (norm || 1));
+  } finally {
+    full.destroy();
+  }
+}
