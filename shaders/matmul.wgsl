@@ -37,14 +37,13 @@ struct MatmulDims {
 
 @group(0) @binding(0) var<uniform> dims: MatmulDims;
 @group(0) @binding(1) var<storage, read> a: array<f32>;              // (·, M, K)
-@group(0) @binding(2) var<storage, read> params: array<vec4<weight>>;   // W (D, K, N) and bias (D, N) at their offsets
+@group(0) @binding(2) var<storage, read> params: array<weight4>;   // W (D, K, N) and bias (D, N) at their offsets
 @group(0) @binding(3) var<storage, read_write> c: array<vec4<f32>>;  // (D, M, N)
 @group(0) @binding(4) var<storage, read> a4: array<vec4<f32>>;       // A again, as vec4 (A_VEC4)
 
-// One packed weight element, widened to f32 (a no-op when weights are stored as f32): all
-// arithmetic is f32 whatever the storage type.
+// One packed weight element, widened to f32 (see the weights-*.wgsl headers).
 fn param4(i: u32) -> vec4<f32> {
-  return vec4<f32>(params[i]);
+  return widen4(params[i]);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

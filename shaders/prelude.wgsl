@@ -1,6 +1,5 @@
-// Shared prelude, prepended to every kernel family. The only text joining we do: kernels.ts puts
-// this prelude before each kernel file, and before both a one-line header naming the weight storage
-// type — `alias weight = f32;`, or `enable f16;` and `alias weight = f16;` for half-precision weights.
+// Shared prelude, prepended to every kernel family. The only text joining we do: kernels.ts puts a
+// weight storage header (shaders/weights-*.wgsl), then this prelude, then the kernel file.
 // Activations written to stay finite and accurate in f32 for any input, including saturating ones.
 
 // Logistic sigmoid without overflow: exp() only ever sees a non-positive argument.

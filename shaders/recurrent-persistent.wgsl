@@ -43,18 +43,23 @@ struct PersistentDims {
 @group(0) @binding(0) var<uniform> dims: PersistentDims;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;        // (B)
 @group(0) @binding(2) var<storage, read> x: array<f32>;              // (T, B, I) layer input
-@group(0) @binding(3) var<storage, read> params: array<vec4<weight>>;   // packed W_ih, b_ih, W_hh, b_hh
+@group(0) @binding(3) var<storage, read> params: array<weight4>;   // packed W_ih, b_ih, W_hh, b_hh
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;      // (T, B, D·H_out)
-@group(0) @binding(5) var<storage, read> w_hr: array<weight>;           // (D, P, H)
+@group(0) @binding(5) var<storage, read> w_hr: array<weight2>;           // (D, P, H)
 @group(0) @binding(6) var<storage, read_write> state: array<f32>;    // h (D, B, H_out) then c (D, B, H)
 @group(0) @binding(7) var<storage, read> gx: array<vec4<f32>>;       // (D, T, B, H) W_ih·x + b_ih, when !INLINE_INPUT
 
 var<workgroup> shared_f: array<f32, SHARED_FLOATS>;
 
-// One packed weight element, widened to f32 (a no-op when weights are stored as f32): all
-// arithmetic is f32 whatever the storage type.
+// One packed weight element, widened to f32 (see the weights-*.wgsl headers).
 fn param4(i: u32) -> vec4<f32> {
-  return vec4<f32>(params[i]);
+  return widen4(params[i]);
+}
+
+// Element i of W_hr (stored two to a weight2).
+fn w_hr_at(i: u32) -> f32 {
+  let pair = widen2(w_hr[i / 2u]);
+  return select(pair.x, pair.y, (i & 1u) == 1u);
 }
 
 fn time_at(d: u32, s: u32) -> u32 {
@@ -144,7 +149,7 @@ fn persistent(@builtin(local_invocation_index) lid: u32) {
         var acc = 0.0;
         let w_row = (d * K + p) * H;
         let r_row = raw + (d * B + b) * H;
-        for (var k = 0u; k < H; k++) { acc = fma(f32(w_hr[w_row + k]), shared_f[r_row + k], acc); }
+        for (var k = 0u; k < H; k++) { acc = fma(w_hr_at(w_row + k), shared_f[r_row + k], acc); }
         shared_f[nxt + u] = select(shared_f[cur + u], acc, valid);
         out[(t * B + b) * D * K + d * K + p] = select(0.0, acc, valid);
       }

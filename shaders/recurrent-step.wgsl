@@ -46,19 +46,24 @@ struct StepIndex {
 @group(0) @binding(0) var<uniform> dims: StepDims;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 @group(0) @binding(2) var<storage, read> gx: array<vec4<f32>>;      // (D, T, B, H) gate lanes: W_ih·x + b_ih
-@group(0) @binding(3) var<storage, read> params: array<vec4<weight>>;  // the layer's packed weights: W_hh (D, H_out, H), b_hh (D, H) at their offsets
+@group(0) @binding(3) var<storage, read> params: array<weight4>;  // the layer's packed weights: W_hh (D, H_out, H), b_hh (D, H) at their offsets
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;     // (T, B, D·H_out), or h_raw (D, B, H) when HAS_PROJ
-@group(0) @binding(5) var<storage, read> w_hr: array<weight>;          // (D, P, H)
+@group(0) @binding(5) var<storage, read> w_hr: array<weight2>;          // (D, P, H)
 @group(0) @binding(6) var<storage, read> h_raw: array<f32>;         // (D, B, H)
 @group(1) @binding(0) var<storage, read> state_prev: array<f32>;    // h (D, B, H_out) then c (D, B, H)
 @group(1) @binding(1) var<storage, read_write> state_next: array<f32>;
 @group(1) @binding(2) var<storage, read> state_prev4: array<vec4<f32>>;  // state_prev again, as vec4 (H_VEC4)
 @group(2) @binding(0) var<uniform> step_index: StepIndex;
 
-// One packed weight element, widened to f32 (a no-op when weights are stored as f32): all
-// arithmetic is f32 whatever the storage type.
+// One packed weight element, widened to f32 (see the weights-*.wgsl headers).
 fn param4(i: u32) -> vec4<f32> {
-  return vec4<f32>(params[i]);
+  return widen4(params[i]);
+}
+
+// Element i of W_hr (stored two to a weight2).
+fn w_hr_at(i: u32) -> f32 {
+  let pair = widen2(w_hr[i / 2u]);
+  return select(pair.x, pair.y, (i & 1u) == 1u);
 }
 
 // Time index direction d processes at this step.
@@ -172,7 +177,7 @@ fn project(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let raw_base = (d * B + b) * H;
   let w_base = (d * P + p) * H;
   for (var k = 0u; k < H; k++) {
-    acc = fma(f32(w_hr[w_base + k]), h_raw[raw_base + k], acc);
+    acc = fma(w_hr_at(w_base + k), h_raw[raw_base + k], acc);
   }
   let h_index = (d * B + b) * P + p;
   state_next[h_index] = select(state_prev[h_index], acc, valid);

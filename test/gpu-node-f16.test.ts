@@ -1,37 +1,6 @@
-// The GPU agreement suite with half-precision weights, in Node on Mesa's lavapipe: the software Vulkan
-// driver here that has shader-f16 (SwiftShader, the default, does not). scripts/setup.sh installs it.
-import { describe, expect, it } from 'vitest';
-import { runBench } from '../src/bench/run.js';
-import { TINY_SHAPE } from '../src/bench/shapes.js';
-import { getDefaultDevice } from '../src/gpu/device.js';
-import { loadManifest } from './support/fixtures.js';
-import { loadNodeBytes } from './support/node-fixtures.js';
-import { gpuAgreementCases } from './suites/gpu-agreement.js';
+// The GPU agreement suite with half-precision weights read as native f16, in Node on Mesa's lavapipe:
+// the software Vulkan driver here with shader-f16 (scripts/setup.sh installs it).
+import { f16Suite } from './support/f16-suite.js';
 
-process.env.WEBGPU_RNN_ADAPTER ??= 'llvmpipe'; // read when the first device is requested, below
-const manifest = await loadManifest(loadNodeBytes);
-const device = await getDefaultDevice();
-const cases = gpuAgreementCases(loadNodeBytes, manifest, device, 'f16');
-
-describe('WebGPU in Node with f16 weights agrees with the CPU reference on the same weights', () => {
-  it('runs on an adapter with shader-f16', () => {
-    expect(device.features.has('shader-f16')).toBe(true);
-  });
-  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const note = await c.run();
-    expect(note).not.toBe('');
-  });
-});
-
-describe('benchmark with f16 weights (tiny shape)', () => {
-  it('validates and times webgpu-rnn-f16 beside webgpu-rnn, noting the error vs the f32 path', async () => {
-    const report = await runBench({ shapes: [TINY_SHAPE], systems: ['webgpu-rnn', 'webgpu-rnn-f16'], runs: 2, warmup: 1, runtime: 'node (test)', ceilings: false });
-    const [full, half] = report.rows;
-    for (const row of report.rows) expect(row.error, `${row.system}: ${row.error}`).toBeUndefined();
-    expect(half.system).toBe('webgpu-rnn-f16');
-    expect(half.median_ms).toBeGreaterThan(0);
-    expect(half.max_rel_err).toBeLessThan(1e-2); // vs the reference on unrounded weights: half's rounding
-    expect(half.max_rel_err).toBeGreaterThan(full.max_rel_err!);
-    expect(half.note).toMatch(/f16 weights: output vs the f32 path \d\.\de-\d/);
-  });
-});
+process.env.WEBGPU_RNN_ADAPTER ??= 'llvmpipe'; // read when the first device is requested
+await f16Suite('f16');

@@ -35,9 +35,6 @@ export class WebGpuRnn implements Rnn {
     }
     if (precision !== 'f32' && precision !== 'f16') throw new RangeError(`precision: expected "f32" or "f16", got ${JSON.stringify(precision)}`);
     const ctx = await contextFor(device);
-    if (precision === 'f16' && !ctx.device.features.has('shader-f16')) {
-      throw new Error('precision "f16" needs the WebGPU feature "shader-f16", which this device does not have (use "f32")');
-    }
     ctx.device.pushErrorScope('validation');
     const gpu = new GpuRnn(ctx, config, weights, precision);
     const error = await ctx.device.popErrorScope();

@@ -8,7 +8,7 @@ import type { PreparedInputs } from '../inputs.js';
 import type { Weights } from '../params.js';
 import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
-import { type Precision, matmulKernel } from './kernels.js';
+import { type Precision, type WeightFormat, matmulKernel, weightFormat } from './kernels.js';
 import { type LayerWeights, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
 import { type ModelParts, PlanSizes, SequencePlan, splitState } from './sequence-plan.js';
 import { type Strategy, type StrategyChoice, chooseStrategy } from './strategy.js';
@@ -42,15 +42,19 @@ export class GpuRnn {
   private readonly plans = new Map<string, SequencePlan>();
   private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
+  /** How the kernels read this model's weights (f16 weights: native f16, or packed words). */
+  readonly weightFormat: WeightFormat;
 
   constructor(readonly ctx: GpuContext, readonly config: RnnConfig, weights: Weights, readonly precision: Precision = 'f32') {
     const layers: LayerWeights[] = [];
     for (let l = 0; l < config.num_layers; l++) layers.push(uploadLayerWeights(ctx, config, weights, l, precision));
+    const format = weightFormat(precision, ctx.device);
+    this.weightFormat = format;
     this.parts = {
       config,
-      precision,
+      weightFormat: format,
       layers,
-      matmul: layers.map((w) => matmulKernel(ctx, w.inputSize % 4 === 0, precision)),
+      matmul: layers.map((w) => matmulKernel(ctx, w.inputSize % 4 === 0, format)),
     };
   }
 

@@ -12,24 +12,38 @@ import prelude from '../../shaders/prelude.wgsl?raw';
 import matmulSource from '../../shaders/matmul.wgsl?raw';
 import persistentSource from '../../shaders/recurrent-persistent.wgsl?raw';
 import stepSource from '../../shaders/recurrent-step.wgsl?raw';
+import weightsF16 from '../../shaders/weights-f16.wgsl?raw';
+import weightsF16Packed from '../../shaders/weights-f16-packed.wgsl?raw';
+import weightsF32 from '../../shaders/weights-f32.wgsl?raw';
 import { ShaderStage } from './constants.js';
 import type { GpuContext } from './context.js';
 
 /**
- * How weights are stored on the GPU: 'f32', or 'f16' (half the bytes; needs the adapter feature
- * `shader-f16`). Activations, state and every sum stay f32 either way.
+ * How weights are stored on the GPU: 'f32', or 'f16' (half the bytes). Activations, state and every
+ * sum stay f32 either way.
  */
 export type Precision = 'f32' | 'f16';
 
-/** The one template step: the weight storage type, then the shared prelude, then the kernel file. */
-function shaderCode(source: string, precision: Precision): string {
-  const header = precision === 'f16' ? 'enable f16;\nalias weight = f16;' : 'alias weight = f32;';
-  return `${header}\n${prelude}\n${source}`;
+/**
+ * How a kernel reads the weights: f32; binary16 as f16 (adapters with shader-f16); or the same
+ * binary16 bytes as packed u32 words widened by unpack2x16float (any adapter).
+ */
+export type WeightFormat = 'f32' | 'f16' | 'f16-packed';
+
+const WEIGHT_HEADERS: Record<WeightFormat, string> = { 'f32': weightsF32, 'f16': weightsF16, 'f16-packed': weightsF16Packed };
+
+/** The format a device reads weights of `precision` in: native f16 where it has shader-f16. */
+export function weightFormat(precision: Precision, device: GPUDevice): WeightFormat {
+  if (precision === 'f32') return 'f32';
+  return device.features.has('shader-f16') ? 'f16' : 'f16-packed';
 }
 
-/** A kernel family's name and WGSL for one precision (the context caches modules by family). */
-function family(name: string, source: string, precision: Precision): { family: string; code: string } {
-  return { family: precision === 'f32' ? name : `${name}.${precision}`, code: shaderCode(source, precision) };
+/**
+ * The one template step: a kernel family's name and WGSL for one weight format — the format's header,
+ * the shared prelude, the kernel file (the context caches modules by family).
+ */
+function family(name: string, source: string, format: WeightFormat): { family: string; code: string } {
+  return { family: format === 'f32' ? name : `${name}.${format}`, code: `${WEIGHT_HEADERS[format]}\n${prelude}\n${source}` };
 }
 
 /** Rows of C per matmul invocation (ROWS in matmul.wgsl) and invocations per workgroup. */
@@ -65,10 +79,10 @@ export interface MatmulKernel {
 }
 
 /** The input-projection GEMM; `vec4A` when K (the input width) is a multiple of 4. */
-export function matmulKernel(ctx: GpuContext, vec4A: boolean, precision: Precision = 'f32'): MatmulKernel {
+export function matmulKernel(ctx: GpuContext, vec4A: boolean, format: WeightFormat = 'f32'): MatmulKernel {
   const layout = ctx.bindGroupLayout('matmul/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'write'], [4, 'read']]));
   const pipeline = ctx.computePipeline({
-    ...family('matmul', matmulSource, precision), entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE, A_VEC4: vec4A }, layouts: [layout],
+    ...family('matmul', matmulSource, format), entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE, A_VEC4: vec4A }, layouts: [layout],
   });
   return { pipeline, layout };
 }
@@ -117,8 +131,8 @@ export interface StepKernels {
   indexLayout: GPUBindGroupLayout;
 }
 
-export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout, precision: Precision): StepKernels {
-  const source = family('recurrent-step', stepSource, precision);
+export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout, format: WeightFormat): StepKernels {
+  const source = family('recurrent-step', stepSource, format);
   const stepLayout = ctx.bindGroupLayout('step/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']]));
   const stateLayout = ctx.bindGroupLayout('step/group1', entries([[0, 'read'], [1, 'write'], [2, 'read']]));
   const indexLayout = ctx.bindGroupLayout('step/group2', entries([[0, 'dynamic-uniform']]));
@@ -148,13 +162,13 @@ export interface PersistentKernel {
 }
 
 export function persistentKernel(
-  ctx: GpuContext, mode: RnnMode, hasProjection: boolean, workgroupSize: number, inlineInput: boolean, precision: Precision,
+  ctx: GpuContext, mode: RnnMode, hasProjection: boolean, workgroupSize: number, inlineInput: boolean, format: WeightFormat,
 ): PersistentKernel {
   const layout = ctx.bindGroupLayout('persistent/group0', entries([
     [0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read'], [6, 'write'], [7, 'read'],
   ]));
   const pipeline = ctx.computePipeline({
-    ...family('recurrent-persistent', persistentSource, precision), entryPoint: 'persistent',
+    ...family('recurrent-persistent', persistentSource, format), entryPoint: 'persistent',
     constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: workgroupSize, INLINE_INPUT: inlineInput },
     layouts: [layout],
   });

@@ -8,7 +8,8 @@
  * a kernel reads all gates of unit j for one k with one vec4 load, contiguous across consecutive j.
  * Lanes past the gate count are zero (GRU uses 3 lanes, RNN 1). Biases are zeros when bias=False.
  * With proj_size, w_hr (D, P, H) is a separate buffer in PyTorch's layout. Elements are f32, or
- * binary16 with precision 'f16' (rounded to nearest even here, once).
+ * binary16 with precision 'f16' (rounded to nearest even here, once; kernels read the same bytes
+ * as f16 or as packed u32 words, see shaders/weights-*.wgsl).
  */
 import { type RnnConfig, gateCount, numDirections, outputSize } from '../config.js';
 import { type ParamKind, type Weights, layerInputSize, paramName } from '../params.js';
@@ -75,8 +76,9 @@ export function interleaveGates(out: Float32Array, offset: number, rows: Float32
 
 /** A storage buffer holding `values` in the given precision, bound with its exact size. */
 function upload(ctx: GpuContext, label: string, values: Float32Array, precision: Precision): GPUBufferBinding & { size: number } {
-  // Binding sizes are multiples of 4 bytes: an odd count of halves gets one zero of padding.
-  const data = precision === 'f16' ? toFloat16Array(values.length % 2 ? [...values, 0] : values) : values;
+  // Kernels read W_hr two elements at a time (weight2): an odd count gets one zero of padding.
+  const even = values.length % 2 ? Float32Array.of(...values, 0) : values;
+  const data = precision === 'f16' ? toFloat16Array(even) : even;
   return { buffer: ctx.storageFrom(label, data), offset: 0, size: data.byteLength };
 }
 

@@ -15,7 +15,7 @@ import type { GpuContext } from './context.js';
 import { dispatchSize, tileCount } from './dispatch.js';
 import {
   MATMUL_ROWS, MATMUL_WORKGROUP_SIZE, type MatmulKernel, PROJECT_WORKGROUP_SIZE, type PersistentKernel, type StepKernels,
-  type Precision, chooseStepLayout, persistentKernel, stepKernels,
+  type WeightFormat, chooseStepLayout, persistentKernel, stepKernels,
 } from './kernels.js';
 import { GATE_LANES, type LayerWeights } from './layer-weights.js';
 import { type Strategy, persistentWorkgroupSize } from './strategy.js';
@@ -29,8 +29,8 @@ const STAGING = BufferUsage.MAP_READ | BufferUsage.COPY_DST;
 /** What a model hands a plan: its configuration, uploaded weights and each layer's matmul kernel. */
 export interface ModelParts {
   readonly config: RnnConfig;
-  /** How the layers' weights are stored (the kernels read them in that type). */
-  readonly precision: Precision;
+  /** How the kernels read the layers' weights. */
+  readonly weightFormat: WeightFormat;
   readonly layers: readonly LayerWeights[];
   readonly matmul: readonly MatmulKernel[];
 }
@@ -178,7 +178,7 @@ export class SequencePlan {
     const { T, B, D, H, Hout } = s;
     const whole = SequencePlan.whole;
     const layout = chooseStepLayout(H, Hout, D, B, ctx.isSoftwareAdapter);
-    const kernels = stepKernels(ctx, model.config.mode, model.config.proj_size > 0, layout, model.precision);
+    const kernels = stepKernels(ctx, model.config.mode, model.config.proj_size > 0, layout, model.weightFormat);
     const gxElements = D * T * B * H * GATE_LANES; // (D, T·B, H, 4)
     const gx = this.storage('gx', gxElements);
     const hRaw = model.config.proj_size > 0 ? this.storage('hRaw', D * B * H) : undefined;
@@ -237,7 +237,7 @@ export class SequencePlan {
     const whole = SequencePlan.whole;
     const inlineInput = this.strategy === 'fused';
     const workgroupSize = persistentWorkgroupSize(D * B * H, ctx.limits, ctx.isSoftwareAdapter);
-    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, workgroupSize, inlineInput, model.precision);
+    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, workgroupSize, inlineInput, model.weightFormat);
     const gxElements = D * T * B * H * GATE_LANES;
     const gx = inlineInput ? undefined : this.storage('gx', gxElements);
     if (gx) this.scratch.push(gx);
