@@ -4,31 +4,62 @@ import { describe, expect, it } from 'vitest';
 import type { WebGpuRnn } from '../src/backends/webgpu.js';
 import { countGpuWork } from '../src/bench/instrument.js';
 import { resolveConfig } from '../src/config.js';
-import { type Strategy, chooseStrategy, persistentUnfit } from '../src/gpu/strategy.js';
+import { type Strategy, chooseStrategy, persistentLayout, persistentUnfit } from '../src/gpu/strategy.js';
 import { createRnn } from '../src/rnn.js';
 import { randomCase } from './support/random.js';
 
-const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384 } as GPUSupportedLimits;
+const limits = {
+  maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535,
+} as GPUSupportedLimits;
 
 describe('chooseStrategy', () => {
   const lstm = (hidden_size: number, extra = {}) => resolveConfig({ mode: 'LSTM', input_size: 8, hidden_size, ...extra });
 
-  it('auto: persistent while every invocation owns at most one unit, else per-step', () => {
+  it('auto on a GPU: persistent while all sequences fit one workgroup\'s width (D·B·H ≤ 256), else per-step', () => {
     expect(chooseStrategy('auto', lstm(128), 1, limits)).toBe('persistent'); // voice-lstm: 128 units
     expect(chooseStrategy('auto', lstm(64, { bidirectional: true }), 2, limits)).toBe('persistent'); // 256 units
     expect(chooseStrategy('auto', lstm(64, { bidirectional: true }), 3, limits)).toBe('per-step'); // 384 units
     expect(chooseStrategy('auto', lstm(128, { num_layers: 2 }), 8, limits)).toBe('per-step'); // char-rnn: 1024
   });
 
+  it('auto on a software adapter: also persistent wherever it has a workgroup per core (D·B ≥ 2)', () => {
+    expect(chooseStrategy('auto', lstm(128), 1, limits, true)).toBe('persistent');
+    expect(chooseStrategy('auto', lstm(512), 1, limits, true)).toBe('per-step'); // one sequence, large H
+    expect(chooseStrategy('auto', lstm(128, { num_layers: 2 }), 8, limits, true)).toBe('persistent'); // char-rnn
+    expect(chooseStrategy('auto', lstm(256), 32, limits, true)).toBe('persistent'); // throughput
+    expect(chooseStrategy('auto', lstm(1025), 32, limits, true)).toBe('per-step'); // does not fit
+  });
+
   it('forcing works up to the limit and names why past it', () => {
-    expect(chooseStrategy('persistent', lstm(256), 4, limits)).toBe('persistent'); // 1024 units, 4 per invocation
-    expect(chooseStrategy('fused', lstm(256), 4, limits)).toBe('fused');
-    expect(() => chooseStrategy('fused', lstm(257), 4, limits)).toThrow(/strategy "fused" cannot run this shape: 1028 units/);
+    expect(chooseStrategy('persistent', lstm(1024), 64, limits)).toBe('persistent'); // 4 units per invocation, 64 workgroups
+    expect(chooseStrategy('fused', lstm(1024), 4, limits)).toBe('fused');
+    expect(() => chooseStrategy('fused', lstm(1025), 4, limits)).toThrow(/strategy "fused" cannot run this shape: hidden_size 1025 would give one invocation 5 units/);
+    expect(() => chooseStrategy('persistent', lstm(2049), 1, limits)).toThrow(/one batch row's state needs 4098 f32 of workgroup memory \(2·H_out\)/);
+    expect(() => chooseStrategy('persistent', lstm(8), 70000, limits)).toThrow(/70000 sequences \(D·B\) exceed 65535 workgroups/);
     expect(chooseStrategy('per-step', lstm(8), 1, limits)).toBe('per-step');
   });
 
   it('checks workgroup memory against the device', () => {
     expect(persistentUnfit(lstm(8), 1, { ...limits, maxComputeWorkgroupStorageSize: 8192 } as GPUSupportedLimits)).toMatch(/8192 bytes of workgroup memory/);
+  });
+});
+
+describe('persistentLayout', () => {
+  const gru = (hidden_size: number, extra = {}) => resolveConfig({ mode: 'GRU', input_size: 8, hidden_size, ...extra });
+
+  it('GPU: one batch row per workgroup, one unit per invocation up to 256', () => {
+    expect(persistentLayout(gru(64, { bidirectional: true }), 4, limits, false)).toEqual({ workgroupSize: 64, blockB: 1, workgroups: 8 });
+    expect(persistentLayout(gru(1000), 3, limits, false)).toEqual({ workgroupSize: 256, blockB: 1, workgroups: 3 });
+  });
+
+  it('software: narrow workgroups, batch blocks as wide as still give two workgroups and fit', () => {
+    expect(persistentLayout(gru(128), 1, limits, true)).toEqual({ workgroupSize: 8, blockB: 1, workgroups: 1 });
+    expect(persistentLayout(gru(128), 8, limits, true)).toEqual({ workgroupSize: 8, blockB: 4, workgroups: 2 });
+    expect(persistentLayout(gru(128), 4, limits, true)).toEqual({ workgroupSize: 8, blockB: 2, workgroups: 2 });
+    expect(persistentLayout(gru(64, { bidirectional: true }), 4, limits, true)).toEqual({ workgroupSize: 8, blockB: 4, workgroups: 2 });
+    expect(persistentLayout(gru(128), 2, limits, true)).toEqual({ workgroupSize: 8, blockB: 1, workgroups: 2 });
+    expect(persistentLayout(gru(128), 3, limits, true)).toEqual({ workgroupSize: 8, blockB: 2, workgroups: 2 });
+    expect(persistentLayout(gru(1024), 8, limits, true)).toEqual({ workgroupSize: 8, blockB: 2, workgroups: 4 }); // 4 rows: 8192 f32, too many
   });
 });
 

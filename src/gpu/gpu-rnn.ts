@@ -60,7 +60,7 @@ export class GpuRnn {
 
   /** The strategy a call of batch B runs with `choice`. */
   strategyFor(B: number, choice: StrategyChoice = 'auto'): Strategy {
-    return chooseStrategy(choice, this.config, B, this.ctx.limits);
+    return chooseStrategy(choice, this.config, B, this.ctx.limits, this.ctx.isSoftwareAdapter);
   }
 
   /**

@@ -17,6 +17,7 @@ import weightsF16Packed from '../../shaders/weights-f16-packed.wgsl?raw';
 import weightsF32 from '../../shaders/weights-f32.wgsl?raw';
 import { ShaderStage } from './constants.js';
 import type { GpuContext } from './context.js';
+import type { PersistentLayout } from './strategy.js';
 
 /**
  * How weights are stored on the GPU: 'f32', or 'f16' (half the bytes). Activations, state and every
@@ -156,21 +157,20 @@ export interface PersistentKernel {
   pipeline: GPUComputePipeline;
   /** dims, lengths, x, params, out, w_hr, state, gx (bindings 0–7) */
   layout: GPUBindGroupLayout;
-  workgroupSize: number;
   /** Input projection inside the loop (else read from gx, made by the matmul). */
   inlineInput: boolean;
 }
 
 export function persistentKernel(
-  ctx: GpuContext, mode: RnnMode, hasProjection: boolean, workgroupSize: number, inlineInput: boolean, format: WeightFormat,
+  ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: PersistentLayout, inlineInput: boolean, format: WeightFormat,
 ): PersistentKernel {
-  const layout = ctx.bindGroupLayout('persistent/group0', entries([
+  const bindings = ctx.bindGroupLayout('persistent/group0', entries([
     [0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read'], [6, 'write'], [7, 'read'],
   ]));
   const pipeline = ctx.computePipeline({
     ...family('recurrent-persistent', persistentSource, format), entryPoint: 'persistent',
-    constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: workgroupSize, INLINE_INPUT: inlineInput },
-    layouts: [layout],
+    constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB, INLINE_INPUT: inlineInput },
+    layouts: [bindings],
   });
-  return { pipeline, layout, workgroupSize, inlineInput };
+  return { pipeline, layout: bindings, inlineInput };
 }

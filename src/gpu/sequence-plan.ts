@@ -18,7 +18,7 @@ import {
   type WeightFormat, chooseStepLayout, persistentKernel, stepKernels,
 } from './kernels.js';
 import { GATE_LANES, type LayerWeights } from './layer-weights.js';
-import { type Strategy, persistentWorkgroupSize } from './strategy.js';
+import { type PersistentLayout, type Strategy, persistentLayout } from './strategy.js';
 import { MATMUL_DIMS_FIELDS, PERSISTENT_DIMS_FIELDS, STEP_DIMS_FIELDS, packU32Struct } from './uniforms.js';
 
 const F32 = 4;
@@ -100,7 +100,7 @@ export class SequencePlan {
     matmulGrid: Grid; stepGrid: Grid; projectGrid: Grid;
   };
   // persistent path
-  private persistent?: { kernel: PersistentKernel; groups: GPUBindGroup[]; matmulGroups?: GPUBindGroup[]; matmulGrid: Grid };
+  private persistent?: { kernel: PersistentKernel; layout: PersistentLayout; groups: GPUBindGroup[]; matmulGroups?: GPUBindGroup[]; matmulGrid: Grid };
 
   constructor(private readonly ctx: GpuContext, private readonly model: ModelParts, T: number, B: number, readonly strategy: Strategy) {
     const s = (this.sizes = new PlanSizes(model.config, T, B));
@@ -236,8 +236,8 @@ export class SequencePlan {
     const { T, B, D, H, Hout } = s;
     const whole = SequencePlan.whole;
     const inlineInput = this.strategy === 'fused';
-    const workgroupSize = persistentWorkgroupSize(D * B * H, ctx.limits, ctx.isSoftwareAdapter);
-    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, workgroupSize, inlineInput, model.weightFormat);
+    const layout = persistentLayout(model.config, B, ctx.limits, ctx.isSoftwareAdapter);
+    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, layout, inlineInput, model.weightFormat);
     const gxElements = D * T * B * H * GATE_LANES;
     const gx = inlineInput ? undefined : this.storage('gx', gxElements);
     if (gx) this.scratch.push(gx);
@@ -263,7 +263,7 @@ export class SequencePlan {
         gx ? whole(gx, gxElements) : params, // inline input projection: gx unused
       ]);
     });
-    this.persistent = { kernel, groups, matmulGroups: gx ? matmulGroups : undefined, matmulGrid: this.matmulGrid() };
+    this.persistent = { kernel, layout, groups, matmulGroups: gx ? matmulGroups : undefined, matmulGrid: this.matmulGrid() };
   }
 
   /** Queues the call's input (T, B, I) and lengths (B); all lengths T when absent. */
@@ -313,7 +313,7 @@ export class SequencePlan {
   encode(encoder: GPUCommandEncoder): void {
     const pass = encoder.beginComputePass({ label: this.tag });
     if (this.persistent) {
-      const { kernel, groups, matmulGroups, matmulGrid } = this.persistent;
+      const { kernel, layout, groups, matmulGroups, matmulGrid } = this.persistent;
       groups.forEach((group, l) => {
         if (matmulGroups) {
           pass.setPipeline(this.model.matmul[l].pipeline);
@@ -322,7 +322,7 @@ export class SequencePlan {
         }
         pass.setPipeline(kernel.pipeline);
         pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(1);
+        pass.dispatchWorkgroups(layout.workgroups);
       });
       pass.end();
       return;

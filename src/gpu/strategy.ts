@@ -3,9 +3,10 @@
  *  - 'per-step':   1 matmul + T step dispatches per layer; any shape; spreads each step over many
  *                  workgroups (all cores of a software adapter, all multiprocessors of a GPU).
  *  - 'persistent': 1 matmul (input projection of all steps, parallel) + 1 dispatch running the whole
- *                  time loop inside one workgroup, per layer; only when the state fits that
- *                  workgroup. It removes the per-step dispatch cost, which dominates small recurrent
- *                  shapes, but the loop runs on one multiprocessor (one CPU core in software).
+ *                  time loop, per layer: one workgroup per direction and block of batch rows (they are
+ *                  independent sequences), each keeping its rows' h in workgroup memory. It removes
+ *                  the per-step dispatch cost, which dominates small recurrent shapes; only when a
+ *                  batch row's state fits a workgroup.
  *  - 'fused':      as 'persistent', with the input projection inside the loop too: 1 dispatch per
  *                  layer, more serial work. Measured slower on SwiftShader (long-lstm 154 vs 98 ms),
  *                  kept for devices where the extra dispatch matters more.
@@ -22,55 +23,84 @@ function maxPersistentWorkgroup(limits: GPUSupportedLimits): number {
   return Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
 }
 
-/** Persistent workgroup width on a software adapter (see persistentWorkgroupSize). */
+/** Persistent workgroup width on a software adapter (see persistentLayout). */
 const SOFTWARE_PERSISTENT_WORKGROUP = 8;
 
+/** f32 of workgroup memory the persistent kernel needs for a block of `rows` batch rows. */
+function persistentSharedFloats(config: RnnConfig, rows: number): number {
+  return 2 * rows * outputSize(config) + (config.proj_size > 0 ? rows * config.hidden_size : 0);
+}
+
+/** How the persistent kernel is laid out for one call shape. */
+export interface PersistentLayout {
+  /** Invocations per workgroup. */
+  workgroupSize: number;
+  /** Batch rows per workgroup (1, 2 or 4); the dispatch has D·⌈B / blockB⌉ workgroups. */
+  blockB: 1 | 2 | 4;
+  /** Workgroups in the dispatch. */
+  workgroups: number;
+}
+
 /**
- * Invocations of the persistent workgroup. On a GPU: enough for one unit each, up to the limit. On a
- * software adapter the workgroup runs on one CPU core whatever its width, and every barrier switches
- * between all its SIMD groups, so a narrow workgroup looping over the units is faster: measured on
- * SwiftShader (median of 15, same process), width 8 vs 64: voice-lstm 35 vs 48 ms, voice-gru 18 vs
- * 28 ms, long-lstm 108 vs 123 ms.
+ * The persistent layout. Every workgroup loops over its units, so its width is free: on a GPU, one
+ * unit (hidden unit j, for the block's rows) per invocation up to the limit, and one batch row per
+ * workgroup (the most workgroups, so the most multiprocessors, each with the least serial work). On a
+ * software adapter a workgroup runs on one CPU core whatever its width, and every barrier switches
+ * between all its SIMD groups, so narrow workgroups are faster — measured on SwiftShader (median of 15,
+ * same process), width 8 vs 64: voice-lstm 35 vs 48 ms, voice-gru 18 vs 28 ms, long-lstm 108 vs 123 ms
+ * — and batch blocks as wide as still give two workgroups (cores): each W_hh load then serves up to 4
+ * rows.
  */
-export function persistentWorkgroupSize(units: number, limits: GPUSupportedLimits, softwareAdapter = false): number {
-  if (softwareAdapter) return SOFTWARE_PERSISTENT_WORKGROUP;
-  return Math.min(maxPersistentWorkgroup(limits), Math.max(32, Math.ceil(units / 32) * 32));
+export function persistentLayout(config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter: boolean): PersistentLayout {
+  const D = numDirections(config);
+  const H = config.hidden_size;
+  const fits = (rows: number) => persistentSharedFloats(config, rows) <= PERSISTENT_SHARED_FLOATS;
+  const minWorkgroups = Math.min(2, D * B); // both cores busy, where the shape has two sequences
+  let blockB: 1 | 2 | 4 = 1;
+  if (softwareAdapter) blockB = ([4, 2, 1] as const).find((rows) => rows <= B && fits(rows) && D * Math.ceil(B / rows) >= minWorkgroups) ?? 1;
+  const workgroupSize = softwareAdapter ? SOFTWARE_PERSISTENT_WORKGROUP : Math.min(maxPersistentWorkgroup(limits), Math.max(32, Math.ceil(H / 32) * 32));
+  return { workgroupSize, blockB, workgroups: D * Math.ceil(B / blockB) };
 }
 
 /** Why the persistent kernel cannot run this shape, or undefined when it can. */
 export function persistentUnfit(config: RnnConfig, B: number, limits: GPUSupportedLimits): string | undefined {
-  const D = numDirections(config);
-  const H = config.hidden_size;
-  const hFloats = D * B * outputSize(config);
-  const shared = 2 * hFloats + (config.proj_size > 0 ? D * B * H : 0);
+  const shared = persistentSharedFloats(config, 1);
   if (shared > PERSISTENT_SHARED_FLOATS) {
-    return `state needs ${shared} f32 of workgroup memory (2·D·B·H_out${config.proj_size > 0 ? ' + D·B·H' : ''}), above ${PERSISTENT_SHARED_FLOATS}`;
+    return `one batch row's state needs ${shared} f32 of workgroup memory (2·H_out${config.proj_size > 0 ? ' + H' : ''}), above ${PERSISTENT_SHARED_FLOATS}`;
   }
   if (PERSISTENT_SHARED_FLOATS * 4 > limits.maxComputeWorkgroupStorageSize) {
     return `device allows ${limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`;
   }
-  const units = D * B * H;
-  const perInvocation = Math.ceil(units / maxPersistentWorkgroup(limits));
+  const H = config.hidden_size;
+  const perInvocation = Math.ceil(H / maxPersistentWorkgroup(limits));
   if (perInvocation > PERSISTENT_MAX_UNITS_PER_INVOCATION) {
-    return `${units} units (D·B·H) would give one invocation ${perInvocation} units, above ${PERSISTENT_MAX_UNITS_PER_INVOCATION}`;
+    return `hidden_size ${H} would give one invocation ${perInvocation} units, above ${PERSISTENT_MAX_UNITS_PER_INVOCATION}`;
+  }
+  if (numDirections(config) * B > limits.maxComputeWorkgroupsPerDimension) {
+    return `${numDirections(config) * B} sequences (D·B) exceed ${limits.maxComputeWorkgroupsPerDimension} workgroups`;
   }
   return undefined;
 }
 
 /**
- * Resolves a strategy for a call. 'auto' takes 'persistent' where it fits and every invocation owns at
- * most one unit (so one workgroup is not the bottleneck), else 'per-step'. Measured on SwiftShader
- * (2 cores): persistent wins at D·B·H = 64 and 128 (long-lstm 98 vs 180 ms, voice-lstm 42 vs 63 ms),
- * ties at 512 (bigru), loses at 1024 (char-rnn 379 vs 257 ms). A forced strategy that cannot run the
- * shape is an error.
+ * Resolves a strategy for a call. 'auto' takes 'persistent' where it fits and
+ *  - the state of all sequences is at most one workgroup's width of units (D·B·H ≤ 256): measured on
+ *    SwiftShader (2 cores), long-lstm 98 vs 180 ms, voice-lstm 42 vs 63 ms; on an H100 voice-lstm runs
+ *    in 1.1 ms with 2 dispatches;
+ *  - or, on a software adapter, the layout has a workgroup per core (D·B ≥ 2): measured on SwiftShader,
+ *    persistent vs per-step medians, bigru 29.5 vs 47.7 ms, throughput 920 vs 1004 ms, char-rnn 217 vs
+ *    223 ms. (A single sequence with a large H keeps per-step there: it spreads each step over both
+ *    cores, the persistent loop runs on one.)
+ * else 'per-step'. A forced strategy that cannot run the shape is an error.
  */
-export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: number, limits: GPUSupportedLimits): Strategy {
+export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter = false): Strategy {
   const unfit = persistentUnfit(config, B, limits);
   if (choice === 'persistent' || choice === 'fused') {
     if (unfit) throw new RangeError(`strategy "${choice}" cannot run this shape: ${unfit}`);
     return choice;
   }
   if (choice === 'per-step' || unfit) return 'per-step';
-  const units = numDirections(config) * B * config.hidden_size;
-  return units <= maxPersistentWorkgroup(limits) ? 'persistent' : 'per-step';
+  const sequences = numDirections(config) * B;
+  if (sequences * config.hidden_size <= maxPersistentWorkgroup(limits)) return 'persistent';
+  return softwareAdapter && sequences >= 2 ? 'persistent' : 'per-step';
 }

@@ -89,7 +89,9 @@ function named(name: string, precision: Precision): string {
 /** The strategies that can run a shape: per-step always, persistent and fused where the state fits. */
 function strategiesFor(config: RnnConfigInput, B: number): Strategy[] {
   // The limits every WebGPU device guarantees (the persistent kernel asks for no more).
-  const limits = { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384 } as GPUSupportedLimits;
+  const limits = {
+    maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535,
+  } as GPUSupportedLimits;
   return persistentUnfit(resolveConfig(config), B, limits) ? ['per-step'] : ['per-step', 'persistent', 'fused'];
 }
 
@@ -150,13 +152,13 @@ function randomCases(device: GPUDevice, precision: Precision): GpuCase[] {
 }
 
 /**
- * The chooser's edge: D·B·H = 256·4 units is the most the persistent kernel takes (4 units per
- * invocation of a 256-wide workgroup); one unit more and forcing it is a clear error, while 'auto'
- * still runs (per-step).
+ * The persistent kernel's edge: hidden_size 256·4 = 1024 is the most it takes (4 units per invocation
+ * of a 256-wide workgroup, whatever the batch: rows go to their own workgroups); one unit more and
+ * forcing it is a clear error, while 'auto' still runs (per-step).
  */
 function thresholdCases(device: GPUDevice, precision: Precision): GpuCase[] {
-  const atEdge: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 64 * PERSISTENT_MAX_UNITS_PER_INVOCATION };
-  const pastEdge: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 64 * PERSISTENT_MAX_UNITS_PER_INVOCATION + 1 };
+  const atEdge: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 256 * PERSISTENT_MAX_UNITS_PER_INVOCATION };
+  const pastEdge: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 256 * PERSISTENT_MAX_UNITS_PER_INVOCATION + 1 };
   const B = 4;
   const agree = (config: RnnConfigInput, strategy: Strategy | 'auto', seed: number) => withValidation(device, async () => {
     const c = randomCase(config, seed, { T: 3, B, h0: true });
@@ -169,10 +171,10 @@ function thresholdCases(device: GPUDevice, precision: Precision): GpuCase[] {
     }
   });
   return [
-    { name: named('threshold: persistent at the edge (D·B·H = 1024)', precision), run: () => agree(atEdge, 'persistent', 4000) },
-    { name: named('threshold: fused at the edge (D·B·H = 1024)', precision), run: () => agree(atEdge, 'fused', 4000) },
-    { name: named('threshold: per-step at the edge (D·B·H = 1024)', precision), run: () => agree(atEdge, 'per-step', 4000) },
-    { name: named('threshold: auto past the edge (D·B·H = 1028)', precision), run: () => agree(pastEdge, 'auto', 4001) },
+    { name: named('threshold: persistent at the edge (H = 1024, B = 4)', precision), run: () => agree(atEdge, 'persistent', 4000) },
+    { name: named('threshold: fused at the edge (H = 1024, B = 4)', precision), run: () => agree(atEdge, 'fused', 4000) },
+    { name: named('threshold: per-step at the edge (H = 1024, B = 4)', precision), run: () => agree(atEdge, 'per-step', 4000) },
+    { name: named('threshold: auto past the edge (H = 1025, B = 4)', precision), run: () => agree(pastEdge, 'auto', 4001) },
     {
       name: named('threshold: forcing persistent past the edge is a clear error', precision),
       run: async () => {
@@ -182,7 +184,7 @@ function thresholdCases(device: GPUDevice, precision: Precision): GpuCase[] {
           await rnn.forward(c.input);
         } catch (e) {
           const message = (e as Error).message;
-          if (!/strategy "persistent" cannot run this shape: 1028 units/.test(message)) throw new Error(`unexpected error: ${message}`);
+          if (!/strategy "persistent" cannot run this shape: hidden_size 1025 would give one invocation 5 units/.test(message)) throw new Error(`unexpected error: ${message}`);
           return `rejected: ${message}`;
         } finally {
           rnn.destroy();
