@@ -31,9 +31,10 @@ export interface CreateRnnOptions {
    */
   strategy?: StrategyChoice;
   /**
-   * WebGPU weight storage: 'f32' (default) or 'f16' — half the weight memory and bandwidth, needs the
-   * adapter feature `shader-f16` (the engine's own device requests it where the adapter has it).
-   * Inputs, state, activations and every sum stay f32; only the weights are rounded to half.
+   * WebGPU weight storage: 'f32' (default) or 'f16' — half the weight memory and bandwidth, on any
+   * adapter (read as f16 where the device has `shader-f16`, as packed words elsewhere). Inputs, state,
+   * activations and every sum stay f32; only the weights are rounded to half. The CPU backend ignores
+   * it (it is the float64 reference of the weights as given).
    */
   precision?: Precision;
 }

@@ -21,7 +21,7 @@ export const BENCH_USAGE = `Usage:
                    [--systems webgpu-rnn,tfjs-webgpu,ort-webgpu,cpu-reference]
                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
 
-  --systems  default: all but webgpu-rnn-f16 (f16 weights; adapters with shader-f16), which runs when named
+  --systems  default: all but webgpu-rnn-f16 (our engine with half-precision weights), which runs when named
   --strategy forces webgpu-rnn's recurrent strategy (default auto)
   --no-isolate runs every system in one Node process (by default each gets a process of its own, so
                no system's leftovers — pools, pending promises, patched objects — slow the next)

@@ -45,11 +45,10 @@ export class GpuRnn {
   /** How the kernels read this model's weights (f16 weights: native f16, or packed words). */
   readonly weightFormat: WeightFormat;
 
-  constructor(readonly ctx: GpuContext, readonly config: RnnConfig, weights: Weights, readonly precision: Precision = 'f32') {
+  constructor(readonly ctx: GpuContext, readonly config: RnnConfig, weights: Weights, precision: Precision = 'f32') {
     const layers: LayerWeights[] = [];
     for (let l = 0; l < config.num_layers; l++) layers.push(uploadLayerWeights(ctx, config, weights, l, precision));
-    const format = weightFormat(precision, ctx.device);
-    this.weightFormat = format;
+    const format = (this.weightFormat = weightFormat(precision, ctx.device));
     this.parts = {
       config,
       weightFormat: format,
