@@ -113,6 +113,7 @@ fn update_unit(d: u32, t: u32, r: u32, b: u32, j: u32, rec: vec4<f32>, cur: u32,
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lane = subgroup_lane();
   let T = dims.T;
   let B = dims.B;
   let H = dims.H;
@@ -136,7 +137,10 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
     let h1 = cur + min(1u, rows - 1u) * K;
     let h2 = cur + min(2u, rows - 1u) * K;
     let h3 = cur + min(3u, rows - 1u) * K;
-    for (var j = lid; j < H; j += WORKGROUP_SIZE) {
+    // Units in passes of the workgroup's width, in uniform control flow (the subgroup broadcasts
+    // need it): an invocation past H computes on a clamped unit and stores nothing.
+    for (var j0 = 0u; j0 < H; j0 += WORKGROUP_SIZE) {
+      let j = min(j0 + lid, H - 1u);
       // W_hh·h_{t−1} for every row of the block: one W load serves them all. Separate accumulators
       // (not an array) stay in registers; BLOCK_B is a pipeline constant, unused ones compile away.
       let bias = param4(dims.b_hh_offset + d * H + j);
@@ -152,11 +156,22 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
         let w2 = param4(wh + 2u * H);
         let w3 = param4(wh + 3u * H);
         wh += 4u * H;
-        acc0 = fma4(w0, w1, w2, w3, shared4(h0 + k), acc0);
-        if (BLOCK_B > 1u) { acc1 = fma4(w0, w1, w2, w3, shared4(h1 + k), acc1); }
-        if (BLOCK_B > 2u) {
-          acc2 = fma4(w0, w1, w2, w3, shared4(h2 + k), acc2);
-          acc3 = fma4(w0, w1, w2, w3, shared4(h3 + k), acc3);
+        if (SUBGROUPS) {
+          // h_{t−1}[k + q] of each row, loaded by invocation q of the subgroup, broadcast to all.
+          let q = lane % 4u;
+          acc0 = fma4(w0, w1, w2, w3, lane_scalars(shared_f[h0 + k + q]), acc0);
+          if (BLOCK_B > 1u) { acc1 = fma4(w0, w1, w2, w3, lane_scalars(shared_f[h1 + k + q]), acc1); }
+          if (BLOCK_B > 2u) {
+            acc2 = fma4(w0, w1, w2, w3, lane_scalars(shared_f[h2 + k + q]), acc2);
+            acc3 = fma4(w0, w1, w2, w3, lane_scalars(shared_f[h3 + k + q]), acc3);
+          }
+        } else {
+          acc0 = fma4(w0, w1, w2, w3, shared4(h0 + k), acc0);
+          if (BLOCK_B > 1u) { acc1 = fma4(w0, w1, w2, w3, shared4(h1 + k), acc1); }
+          if (BLOCK_B > 2u) {
+            acc2 = fma4(w0, w1, w2, w3, shared4(h2 + k), acc2);
+            acc3 = fma4(w0, w1, w2, w3, shared4(h3 + k), acc3);
+          }
         }
       }
       for (; k < K; k++) {
@@ -169,10 +184,12 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
           acc3 = fma(w, vec4<f32>(shared_f[h3 + k]), acc3);
         }
       }
-      update_unit(d, t, 0u, b0, j, acc0, cur, nxt);
-      if (rows > 1u) { update_unit(d, t, 1u, b0 + 1u, j, acc1, cur, nxt); }
-      if (rows > 2u) { update_unit(d, t, 2u, b0 + 2u, j, acc2, cur, nxt); }
-      if (rows > 3u) { update_unit(d, t, 3u, b0 + 3u, j, acc3, cur, nxt); }
+      if (j0 + lid < H) {
+        update_unit(d, t, 0u, b0, j, acc0, cur, nxt);
+        if (rows > 1u) { update_unit(d, t, 1u, b0 + 1u, j, acc1, cur, nxt); }
+        if (rows > 2u) { update_unit(d, t, 2u, b0 + 2u, j, acc2, cur, nxt); }
+        if (rows > 3u) { update_unit(d, t, 3u, b0 + 3u, j, acc3, cur, nxt); }
+      }
     }
     if (HAS_PROJ) {
       workgroupBarrier();  // every h_raw of this step is written

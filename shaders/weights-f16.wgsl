@@ -1,5 +1,5 @@
-// Weight storage header, binary16 on adapters with shader-f16 (see weights-f32.wgsl).
-enable f16;
+// Weight storage header, binary16 on adapters with shader-f16 (see weights-f32.wgsl; kernels.ts adds
+// `enable f16;`).
 
 alias weight4 = vec4<f16>;
 alias weight2 = vec2<f16>;

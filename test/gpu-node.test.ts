@@ -10,8 +10,9 @@ const device = await getDefaultDevice();
 const cases = gpuAgreementCases(loadNodeBytes, manifest, device);
 
 describe('WebGPU in Node (Dawn) agrees with PyTorch and the CPU reference', () => {
-  it('runs on a real WebGPU adapter', () => {
+  it('runs on a real WebGPU adapter, with subgroups (so the suite runs the subgroup kernels)', () => {
     expect(device.limits.maxComputeWorkgroupsPerDimension).toBeGreaterThan(0);
+    expect(device.features.has('subgroups')).toBe(true);
   });
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const note = await c.run();

@@ -37,9 +37,16 @@ export class GpuContext {
    */
   isSoftwareAdapter: boolean;
 
+  /**
+   * Kernels share loads across a subgroup (shaders/lanes-subgroups.wgsl) when the device has the
+   * `subgroups` feature. Tests clear it on a context of their own to run the plain kernels.
+   */
+  subgroups: boolean;
+
   constructor(readonly device: GPUDevice) {
     this.pool = new BufferPool(device);
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).adapterInfo;
+    this.subgroups = device.features.has('subgroups');
     this.isSoftwareAdapter = info?.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(`${info?.architecture} ${info?.description}`);
   }
 

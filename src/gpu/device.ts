@@ -26,8 +26,9 @@ export async function requestDevice(gpu?: GPU): Promise<GPUDevice> {
   if (!host) throw new Error('WebGPU is not available here (no navigator.gpu); use backend: "cpu" or pass a GPUDevice');
   const adapter = await host.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('WebGPU: no adapter found (no GPU driver, and no software adapter such as SwiftShader)');
-  // shader-f16 where the adapter has it: models may then store weights as f16 (precision: 'f16').
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('shader-f16') ? ['shader-f16'] : [];
+  // Optional features the kernels use where the adapter has them: shader-f16 (f16 weights read
+  // natively) and subgroups (loads shared across a subgroup).
+  const requiredFeatures = (['shader-f16', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   return adapter.requestDevice({
     label: 'webgpu-rnn',
     requiredFeatures,

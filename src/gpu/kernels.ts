@@ -15,6 +15,8 @@ import stepSource from '../../shaders/recurrent-step.wgsl?raw';
 import weightsF16 from '../../shaders/weights-f16.wgsl?raw';
 import weightsF16Packed from '../../shaders/weights-f16-packed.wgsl?raw';
 import weightsF32 from '../../shaders/weights-f32.wgsl?raw';
+import lanesPlain from '../../shaders/lanes-plain.wgsl?raw';
+import lanesSubgroups from '../../shaders/lanes-subgroups.wgsl?raw';
 import { ShaderStage } from './constants.js';
 import type { GpuContext } from './context.js';
 import type { PersistentLayout } from './strategy.js';
@@ -40,15 +42,19 @@ export function weightFormat(precision: Precision, device: GPUDevice): WeightFor
 }
 
 /**
- * The one template step: a kernel family's name and WGSL for one weight format — the format's header,
- * the shared prelude, the kernel file (the context caches modules by family).
+ * The one template step: a kernel family's name and WGSL for one weight format, with or without
+ * subgroups — the `enable` directives those need, the weight header (shaders/weights-*.wgsl), the
+ * lane-sharing header (shaders/lanes-*.wgsl), the shared prelude, then the kernel file. The context
+ * caches shader modules by family name.
  */
-function family(name: string, source: string, format: WeightFormat): { family: string; code: string } {
-  return { family: format === 'f32' ? name : `${name}.${format}`, code: `${WEIGHT_HEADERS[format]}\n${prelude}\n${source}` };
+function family(ctx: GpuContext, name: string, source: string, format: WeightFormat): { family: string; code: string } {
+  const enables = [format === 'f16' ? 'enable f16;' : '', ctx.subgroups ? 'enable subgroups;' : ''].filter(Boolean);
+  const parts = [...enables, WEIGHT_HEADERS[format], ctx.subgroups ? lanesSubgroups : lanesPlain, prelude, source];
+  return { family: [name, format, ctx.subgroups ? 'subgroups' : 'plain'].join('.'), code: parts.join('\n') };
 }
 
 /** Rows of C per matmul invocation (ROWS in matmul.wgsl) and invocations per workgroup. */
-export const MATMUL_ROWS = 4;
+export const MATMUL_ROWS = 8;
 export const MATMUL_WORKGROUP_SIZE = 64;
 /** Invocations per workgroup of the `project` kernel. */
 export const PROJECT_WORKGROUP_SIZE = 64;
@@ -83,7 +89,7 @@ export interface MatmulKernel {
 export function matmulKernel(ctx: GpuContext, vec4A: boolean, format: WeightFormat = 'f32'): MatmulKernel {
   const layout = ctx.bindGroupLayout('matmul/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'write'], [4, 'read']]));
   const pipeline = ctx.computePipeline({
-    ...family('matmul', matmulSource, format), entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE, A_VEC4: vec4A }, layouts: [layout],
+    ...family(ctx, 'matmul', matmulSource, format), entryPoint: 'matmul', constants: { WORKGROUP_SIZE: MATMUL_WORKGROUP_SIZE, A_VEC4: vec4A }, layouts: [layout],
   });
   return { pipeline, layout };
 }
@@ -133,7 +139,7 @@ export interface StepKernels {
 }
 
 export function stepKernels(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout, format: WeightFormat): StepKernels {
-  const source = family('recurrent-step', stepSource, format);
+  const source = family(ctx, 'recurrent-step', stepSource, format);
   const stepLayout = ctx.bindGroupLayout('step/group0', entries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']]));
   const stateLayout = ctx.bindGroupLayout('step/group1', entries([[0, 'read'], [1, 'write'], [2, 'read']]));
   const indexLayout = ctx.bindGroupLayout('step/group2', entries([[0, 'dynamic-uniform']]));
@@ -168,7 +174,7 @@ export function persistentKernel(
     [0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read'], [6, 'write'], [7, 'read'],
   ]));
   const pipeline = ctx.computePipeline({
-    ...family('recurrent-persistent', persistentSource, format), entryPoint: 'persistent',
+    ...family(ctx, 'recurrent-persistent', persistentSource, format), entryPoint: 'persistent',
     constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB, INLINE_INPUT: inlineInput },
     layouts: [bindings],
   });

@@ -306,18 +306,20 @@ function resourceCases(device: GPUDevice, precision: Precision): GpuCase[] {
 /**
  * Layouts are chosen per kind of adapter (software: narrow persistent workgroups, widest batch
  * blocks; GPU: one unit per invocation, blocks that keep enough invocations). On a device of its own,
- * this flips the choice and runs fixtures through every strategy, so the other family is tested too.
+ * this flips the choice and runs fixtures through every strategy, so the other family is tested too —
+ * and without subgroups, so the kernels' plain load paths are as well.
  */
 function otherLayoutCases(load: LoadBytes, manifest: Manifest, precision: Precision): GpuCase[] {
   const picks = ['lstm_l2_bi_bf_proj3_h0_len', 'gru_l3_bi_bf_nobias_h0_len', 'rnn_relu_l3_uni_nobias_h0_len', 'gru_l1_uni_i3_h4_t1_b17', 'lstm_l2_uni_bf_len_i2_h3_t6_b17'];
   const metas = picks.map((p) => manifest.cases.find((c) => c.name.startsWith(p))).filter((m) => m !== undefined);
   return [{
-    name: named(`the other adapter kind's layouts: ${metas.length} fixtures × every strategy`, precision),
+    name: named(`the other adapter kind's layouts, without subgroups: ${metas.length} fixtures × every strategy`, precision),
     run: async () => {
       if (metas.length !== picks.length) throw new Error('a picked fixture is missing from the manifest');
       const own = await requestDevice();
       const ctx = await contextFor(own);
       ctx.isSoftwareAdapter = !ctx.isSoftwareAdapter;
+      ctx.subgroups = false; // and the plain kernels, which devices without subgroups run
       own.pushErrorScope('validation');
       const notes: string[] = [];
       try {

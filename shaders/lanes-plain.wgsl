@@ -1,0 +1,22 @@
+// Lane-sharing header without subgroups (see lanes-subgroups.wgsl): every invocation loads what it
+// needs itself; kernels take their `SUBGROUPS = false` branch, so these are never called.
+const SUBGROUPS = false;
+
+fn subgroup_lane() -> u32 {
+  return 0u;
+}
+
+struct Lanes4 {
+  l0: vec4<f32>,
+  l1: vec4<f32>,
+  l2: vec4<f32>,
+  l3: vec4<f32>,
+}
+
+fn lane_values(v: vec4<f32>) -> Lanes4 {
+  return Lanes4(v, v, v, v);
+}
+
+fn lane_scalars(v: f32) -> vec4<f32> {
+  return vec4<f32>(v);
+}

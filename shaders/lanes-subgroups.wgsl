@@ -1,0 +1,31 @@
+// Lane-sharing header, on devices with the `subgroups` feature (kernels.ts also adds `enable
+// subgroups;`). Values every invocation of a subgroup needs — the same rows of A in the matmul — are
+// loaded once per subgroup, one row per invocation, and passed around with subgroupBroadcast: on a
+// software adapter every load is a per-lane gather, so this saves most of them; on a GPU it saves
+// redundant loads of one address. WebGPU subgroups have at least 4 invocations.
+const SUBGROUPS = true;
+
+// This invocation's index in its subgroup. A scan, since the builtin can only be an entry-point
+// parameter (and those differ between this header and lanes-plain.wgsl); call it in uniform control
+// flow, with every invocation of the subgroup active.
+fn subgroup_lane() -> u32 {
+  return subgroupExclusiveAdd(1u);
+}
+
+// What invocations 0, 1, 2 and 3 of this subgroup hold in v (constant lanes: a broadcast, which
+// costs a software adapter far less than a shuffle by a variable lane).
+struct Lanes4 {
+  l0: vec4<f32>,
+  l1: vec4<f32>,
+  l2: vec4<f32>,
+  l3: vec4<f32>,
+}
+
+fn lane_values(v: vec4<f32>) -> Lanes4 {
+  return Lanes4(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
+}
+
+// The scalars invocations 0, 1, 2 and 3 hold in v, as one vector.
+fn lane_scalars(v: f32) -> vec4<f32> {
+  return vec4<f32>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
+}
