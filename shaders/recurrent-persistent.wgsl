@@ -71,8 +71,11 @@ fn time_at(d: u32, s: u32) -> u32 {
   return select(s, dims.T - 1u - s, d == 1u);
 }
 
-// Four consecutive f32 of workgroup memory (four k of one h row).
-fn shared4(i: u32) -> vec4<f32> {
+// h_{t−1}[i … i + 3] of one row, from workgroup memory. With subgroups, invocation q of each subgroup
+// loads element i + q and broadcasts it: one load per invocation instead of four (call it in uniform
+// control flow).
+fn h_quad(i: u32, lane: u32) -> vec4<f32> {
+  if (SUBGROUPS) { return lane_scalars(shared_f[i + lane % 4u]); }
   return vec4<f32>(shared_f[i], shared_f[i + 1u], shared_f[i + 2u], shared_f[i + 3u]);
 }
 
@@ -156,22 +159,11 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
         let w2 = param4(wh + 2u * H);
         let w3 = param4(wh + 3u * H);
         wh += 4u * H;
-        if (SUBGROUPS) {
-          // h_{t−1}[k + q] of each row, loaded by invocation q of the subgroup, broadcast to all.
-          let q = lane % 4u;
-          acc0 = fma4(w0, w1, w2, w3, lane_scalars(shared_f[h0 + k + q]), acc0);
-          if (BLOCK_B > 1u) { acc1 = fma4(w0, w1, w2, w3, lane_scalars(shared_f[h1 + k + q]), acc1); }
-          if (BLOCK_B > 2u) {
-            acc2 = fma4(w0, w1, w2, w3, lane_scalars(shared_f[h2 + k + q]), acc2);
-            acc3 = fma4(w0, w1, w2, w3, lane_scalars(shared_f[h3 + k + q]), acc3);
-          }
-        } else {
-          acc0 = fma4(w0, w1, w2, w3, shared4(h0 + k), acc0);
-          if (BLOCK_B > 1u) { acc1 = fma4(w0, w1, w2, w3, shared4(h1 + k), acc1); }
-          if (BLOCK_B > 2u) {
-            acc2 = fma4(w0, w1, w2, w3, shared4(h2 + k), acc2);
-            acc3 = fma4(w0, w1, w2, w3, shared4(h3 + k), acc3);
-          }
+        acc0 = fma4(w0, w1, w2, w3, h_quad(h0 + k, lane), acc0);
+        if (BLOCK_B > 1u) { acc1 = fma4(w0, w1, w2, w3, h_quad(h1 + k, lane), acc1); }
+        if (BLOCK_B > 2u) {
+          acc2 = fma4(w0, w1, w2, w3, h_quad(h2 + k, lane), acc2);
+          acc3 = fma4(w0, w1, w2, w3, h_quad(h3 + k, lane), acc3);
         }
       }
       for (; k < K; k++) {

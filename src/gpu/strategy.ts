@@ -49,7 +49,7 @@ export interface PersistentLayout {
  * between all its SIMD groups, so narrow workgroups are faster — measured on SwiftShader (median of 15,
  * same process), width 8 vs 64: voice-lstm 35 vs 48 ms, voice-gru 18 vs 28 ms, long-lstm 108 vs 123 ms
  * — and batch blocks as wide as still give two workgroups (cores): each W_hh load then serves up to 4
- * rows.
+ * rows (8 measured no better on the throughput shape, within noise).
  */
 export function persistentLayout(config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter: boolean): PersistentLayout {
   const D = numDirections(config);
