@@ -4,6 +4,7 @@
  * first sequence's output.
  */
 import { type Rnn, type RnnConfigInput, type Tensor, createRnn, parameterSpecs, readSafetensors, resolveConfig } from '../src/index.js';
+import { relativeError } from '../src/bench/relative-error.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const log = (text: string, bad = false) => {
@@ -36,16 +37,6 @@ async function modelSource(): Promise<{ config: RnnConfigInput; weights: Record<
   const bound = 1 / Math.sqrt(config.hidden_size); // PyTorch's default init range
   const weights = Object.fromEntries(parameterSpecs(config).map((s) => [s.name, randomTensor([...s.shape], bound)]));
   return { config, weights };
-}
-
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < b.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n += b[i] ** 2;
-  }
-  return Math.sqrt(d / (n || 1));
 }
 
 /** Plots the first few features of sequence 0 over time, scaled to the largest magnitude shown. */

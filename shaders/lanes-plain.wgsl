@@ -6,13 +6,6 @@ fn subgroup_lane() -> u32 {
   return 0u;
 }
 
-struct Lanes4 {
-  l0: vec4<f32>,
-  l1: vec4<f32>,
-  l2: vec4<f32>,
-  l3: vec4<f32>,
-}
-
 fn lane_values(v: vec4<f32>) -> Lanes4 {
   return Lanes4(v, v, v, v);
 }

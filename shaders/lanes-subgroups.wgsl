@@ -13,14 +13,7 @@ fn subgroup_lane() -> u32 {
 }
 
 // What invocations 0, 1, 2 and 3 of this subgroup hold in v (constant lanes: a broadcast, which
-// costs a software adapter far less than a shuffle by a variable lane).
-struct Lanes4 {
-  l0: vec4<f32>,
-  l1: vec4<f32>,
-  l2: vec4<f32>,
-  l3: vec4<f32>,
-}
-
+// costs a software adapter far less than a shuffle by a variable lane). Lanes4 is in the prelude.
 fn lane_values(v: vec4<f32>) -> Lanes4 {
   return Lanes4(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
 }

@@ -25,6 +25,14 @@ fn fma4(w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>, w3: vec4<f32>, x: vec4<f32>
   return fma(w3, vec4<f32>(x.w), fma(w2, vec4<f32>(x.z), fma(w1, vec4<f32>(x.y), fma(w0, vec4<f32>(x.x), acc))));
 }
 
+// Four vectors, one per invocation 0…3 of a subgroup (lane_values in the lanes-*.wgsl headers).
+struct Lanes4 {
+  l0: vec4<f32>,
+  l1: vec4<f32>,
+  l2: vec4<f32>,
+  l3: vec4<f32>,
+}
+
 // Modes, as the MODE override constant of the recurrent kernels names them.
 const MODE_RNN_TANH = 0u;
 const MODE_RNN_RELU = 1u;

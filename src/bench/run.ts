@@ -12,6 +12,7 @@ import { createRnn } from '../rnn.js';
 import { type Ceilings, measureCeilings } from './ceilings.js';
 import { canCountGpuWork, countGpuWork } from './instrument.js';
 import { randomWeights, seededUniform } from './random.js';
+import { relativeError } from './relative-error.js';
 import { type BenchShape, countedGflop } from './shapes.js';
 import type { BenchSystem, PreparedSystem, SystemName, Workload } from './system.js';
 import { cpuReferenceSystem, webgpuRnnSystem } from './systems.js';
@@ -89,17 +90,6 @@ const WARMUP_MS = 300;
 
 /** Reference output for validation; on shapes too big for the float64 CPU, a prefix of the sequence. */
 const REFERENCE_GFLOP_BUDGET = 2;
-
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>, count: number): number {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < count; i++) {
-    if (!Number.isFinite(a[i])) return Number.NaN;
-    d += (a[i] - b[i]) ** 2;
-    n += b[i] ** 2;
-  }
-  return Math.sqrt(d / (n || 1));
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -3,6 +3,7 @@ import type { WebGpuRnn } from '../backends/webgpu.js';
 import type { Precision } from '../gpu/kernels.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import { createRnn } from '../rnn.js';
+import { relativeError } from './relative-error.js';
 import type { BenchSystem, PreparedSystem, Workload } from './system.js';
 
 /**
@@ -42,14 +43,7 @@ export const cpuReferenceSystem: BenchSystem = {
 async function errorVsF32(half: WebGpuRnn, w: Workload, device: GPUDevice, strategy: StrategyChoice): Promise<number> {
   const full = await createRnn({ config: w.config, weights: w.weights, device, strategy });
   try {
-    const [a, b] = [(await half.forward(w.input)).output.data, (await full.forward(w.input)).output.data];
-    let diff = 0;
-    let norm = 0;
-    for (let i = 0; i < b.length; i++) {
-      diff += (a[i] - b[i]) ** 2;
-      norm += b[i] ** 2;
-    }
-    return Math.sqrt(diff / (norm || 1));
+    return relativeError((await half.forward(w.input)).output.data, (await full.forward(w.input)).output.data);
   } finally {
     full.destroy();
   }
