@@ -35,6 +35,7 @@ export class WebGpuRnn implements Rnn {
     }
     if (precision !== 'f32' && precision !== 'f16') throw new RangeError(`precision: expected "f32" or "f16", got ${JSON.stringify(precision)}`);
     const ctx = await contextFor(device);
+    ctx.checkAlive();
     ctx.device.pushErrorScope('validation');
     const gpu = new GpuRnn(ctx, config, weights, precision);
     const error = await ctx.device.popErrorScope();

@@ -43,11 +43,20 @@ export class GpuContext {
    */
   subgroups: boolean;
 
+  /** Why the device was lost, once it is (destroyed, driver reset, …); work then fails fast. */
+  lost?: string;
+
   constructor(readonly device: GPUDevice) {
     this.pool = new BufferPool(device);
+    device.lost.then((info) => (this.lost = info.message || info.reason || 'unknown reason'));
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).adapterInfo;
     this.subgroups = device.features.has('subgroups');
     this.isSoftwareAdapter = info?.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(`${info?.architecture} ${info?.description}`);
+  }
+
+  /** Throws a clear error once the device is lost, rather than leaving work to hang or fail vaguely. */
+  checkAlive(): void {
+    if (this.lost !== undefined) throw new Error(`WebGPU device lost (${this.lost}): create the model again`);
   }
 
   get limits(): GPUSupportedLimits {

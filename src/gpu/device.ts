@@ -43,8 +43,12 @@ export async function requestDevice(gpu?: GPU): Promise<GPUDevice> {
 /** The engine's device when the caller brings none: requested once, shared by all models. */
 export function getDefaultDevice(): Promise<GPUDevice> {
   if (!defaultDevice) {
-    defaultDevice = requestDevice();
-    defaultDevice.catch(() => (defaultDevice = undefined)); // let a later call retry
+    const request = (defaultDevice = requestDevice());
+    const forget = () => {
+      if (defaultDevice === request) defaultDevice = undefined;
+    };
+    // A failed request may be retried; a lost device is replaced by a new one on the next call.
+    request.then((device) => device.lost.then(forget), forget);
   }
   return defaultDevice;
 }

@@ -82,6 +82,7 @@ export class GpuRnn {
 
   private async runNow(inputs: PreparedInputs, options: GpuRunOptions): Promise<GpuRunResult> {
     if (this.destroyed) throw new Error('GpuRnn: used after destroy()');
+    this.ctx.checkAlive();
     const plan = this.plan(inputs.T, inputs.B, this.strategyFor(inputs.B, options.strategy));
     const device = this.ctx.device;
     device.pushErrorScope('validation');
@@ -144,6 +145,7 @@ export class GpuRnn {
   /** Reads a stream state buffer back as h_n / c_n. */
   readStateBuffer(buffer: GPUBuffer, B: number): Promise<{ hN: Float32Array; cN?: Float32Array }> {
     const read = this.queue.then(async () => {
+      this.ctx.checkAlive();
       const s = new PlanSizes(this.config, 1, B);
       const staging = this.ctx.buffer('RnnStream.stateStaging', s.stateBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
       try {

@@ -303,6 +303,31 @@ function resourceCases(device: GPUDevice, precision: Precision): GpuCase[] {
   ];
 }
 
+/** A model whose device is lost fails fast, with an error that says so, instead of hanging. */
+function deviceLostCases(precision: Precision): GpuCase[] {
+  return [{
+    name: named('a lost device gives a clear error on the next call, not a hang', precision),
+    run: async () => {
+      const own = await requestDevice();
+      const c = randomCase({ mode: 'GRU', input_size: 3, hidden_size: 5 }, 3002, { T: 4, B: 2 });
+      const rnn = await gpuModel(c.config, c.weights, 'auto', precision, own);
+      try {
+        await rnn.forward(c.input);
+        own.destroy();
+        const info = await own.lost;
+        const expected = /^WebGPU device lost \(.+\): create the model again$/;
+        const onForward = await rnn.forward(c.input).then(() => 'no error', (e: Error) => e.message);
+        if (!expected.test(onForward)) throw new Error(`forward on a lost device: ${onForward}`);
+        const onCreate = await createRnn({ config: c.config, weights: c.weights, device: own }).then(() => 'no error', (e: Error) => e.message);
+        if (!expected.test(onCreate)) throw new Error(`createRnn on a lost device: ${onCreate}`);
+        return `lost (${info.reason}): ${onForward}`;
+      } finally {
+        rnn.destroy();
+      }
+    },
+  }];
+}
+
 /**
  * Layouts are chosen per kind of adapter (software: narrow persistent workgroups, widest batch
  * blocks; GPU: one unit per invocation, blocks that keep enough invocations). On a device of its own,
@@ -405,7 +430,7 @@ export function gpuAgreementCases(load: LoadBytes, manifest: Manifest, device: G
   return [
     ...fixtureCases(load, manifest, device, precision), ...randomCases(device, precision), ...thresholdCases(device, precision),
     ...streamCases(device, precision), ...resourceCases(device, precision), ...otherLayoutCases(load, manifest, precision),
-    ...precisionCases(device, precision),
+    ...precisionCases(device, precision), ...deviceLostCases(precision),
   ];
 }
 
