@@ -8,7 +8,7 @@ import type { BenchSystem, PreparedSystem, Workload } from './system.js';
 
 /**
  * Our engine with a recurrent strategy ('auto' unless the benchmark forces one), with f32 weights or,
- * as `webgpu-rnn-f16`, half-precision ones (adapters with shader-f16). The f16 system's note gives its
+ * as `webgpu-rnn-f16`, half-precision ones (any adapter). The f16 system's note gives its
  * output's relative error vs the f32 path on the same workload.
  */
 export const webgpuRnnSystem = (strategy: StrategyChoice = 'auto', precision: Precision = 'f32'): BenchSystem => ({
