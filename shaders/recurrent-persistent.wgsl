@@ -23,7 +23,7 @@
 override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;
 override WORKGROUP_SIZE: u32 = 256u;
-override BLOCK_B: u32 = 1u;  // batch rows per workgroup: 1, 2 or 4
+override BLOCK_B: u32 = 1u;  // batch rows per workgroup: 1, 2, 4 or 8
 // true: compute W_ih·x_t + b_ih inside the loop (1 dispatch per layer); false: read it from `gx`,
 // precomputed for all steps by the matmul kernel (2 dispatches per layer, less serial work).
 override INLINE_INPUT: bool = true;
@@ -140,6 +140,10 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
     let h1 = cur + min(1u, rows - 1u) * K;
     let h2 = cur + min(2u, rows - 1u) * K;
     let h3 = cur + min(3u, rows - 1u) * K;
+    let h4 = cur + min(4u, rows - 1u) * K;
+    let h5 = cur + min(5u, rows - 1u) * K;
+    let h6 = cur + min(6u, rows - 1u) * K;
+    let h7 = cur + min(7u, rows - 1u) * K;
     // Units in passes of the workgroup's width, in uniform control flow (the subgroup broadcasts
     // need it): an invocation past H computes on a clamped unit and stores nothing.
     for (var j0 = 0u; j0 < H; j0 += WORKGROUP_SIZE) {
@@ -151,6 +155,10 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
       var acc1 = bias;
       var acc2 = bias;
       var acc3 = bias;
+      var acc4 = bias;
+      var acc5 = bias;
+      var acc6 = bias;
+      var acc7 = bias;
       var wh = dims.w_hh_offset + d * K * H + j;
       var k = 0u;
       for (; k + 4u <= K; k += 4u) {  // four k per pass: 4 W loads for 4·BLOCK_B vec4 FMAs
@@ -165,6 +173,12 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
           acc2 = fma4(w0, w1, w2, w3, h_quad(h2 + k, lane), acc2);
           acc3 = fma4(w0, w1, w2, w3, h_quad(h3 + k, lane), acc3);
         }
+        if (BLOCK_B > 4u) {
+          acc4 = fma4(w0, w1, w2, w3, h_quad(h4 + k, lane), acc4);
+          acc5 = fma4(w0, w1, w2, w3, h_quad(h5 + k, lane), acc5);
+          acc6 = fma4(w0, w1, w2, w3, h_quad(h6 + k, lane), acc6);
+          acc7 = fma4(w0, w1, w2, w3, h_quad(h7 + k, lane), acc7);
+        }
       }
       for (; k < K; k++) {
         let w = param4(wh);
@@ -175,12 +189,22 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
           acc2 = fma(w, vec4<f32>(shared_f[h2 + k]), acc2);
           acc3 = fma(w, vec4<f32>(shared_f[h3 + k]), acc3);
         }
+        if (BLOCK_B > 4u) {
+          acc4 = fma(w, vec4<f32>(shared_f[h4 + k]), acc4);
+          acc5 = fma(w, vec4<f32>(shared_f[h5 + k]), acc5);
+          acc6 = fma(w, vec4<f32>(shared_f[h6 + k]), acc6);
+          acc7 = fma(w, vec4<f32>(shared_f[h7 + k]), acc7);
+        }
       }
       if (j0 + lid < H) {
         update_unit(d, t, 0u, b0, j, acc0, cur, nxt);
         if (rows > 1u) { update_unit(d, t, 1u, b0 + 1u, j, acc1, cur, nxt); }
         if (rows > 2u) { update_unit(d, t, 2u, b0 + 2u, j, acc2, cur, nxt); }
         if (rows > 3u) { update_unit(d, t, 3u, b0 + 3u, j, acc3, cur, nxt); }
+        if (rows > 4u) { update_unit(d, t, 4u, b0 + 4u, j, acc4, cur, nxt); }
+        if (rows > 5u) { update_unit(d, t, 5u, b0 + 5u, j, acc5, cur, nxt); }
+        if (rows > 6u) { update_unit(d, t, 6u, b0 + 6u, j, acc6, cur, nxt); }
+        if (rows > 7u) { update_unit(d, t, 7u, b0 + 7u, j, acc7, cur, nxt); }
       }
     }
     if (HAS_PROJ) {

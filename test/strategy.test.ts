@@ -55,7 +55,10 @@ describe('persistentLayout', () => {
   it('software: narrow workgroups, batch blocks as wide as still give two workgroups and fit', () => {
     expect(persistentLayout(gru(128), 1, limits, true)).toEqual({ workgroupSize: 8, blockB: 1, workgroups: 1 });
     expect(persistentLayout(gru(128), 8, limits, true)).toEqual({ workgroupSize: 8, blockB: 4, workgroups: 2 });
-    expect(persistentLayout(gru(128), 17, limits, true)).toEqual({ workgroupSize: 8, blockB: 4, workgroups: 5 });
+    expect(persistentLayout(gru(128), 16, limits, true)).toEqual({ workgroupSize: 8, blockB: 8, workgroups: 2 });
+    expect(persistentLayout(gru(128), 17, limits, true)).toEqual({ workgroupSize: 8, blockB: 8, workgroups: 3 });
+    expect(persistentLayout(gru(256), 32, limits, true)).toEqual({ workgroupSize: 8, blockB: 8, workgroups: 4 }); // 8 rows: 4096 f32, just fits
+    expect(persistentLayout(gru(512), 32, limits, true)).toEqual({ workgroupSize: 8, blockB: 4, workgroups: 8 });
     expect(persistentLayout(gru(128), 4, limits, true)).toEqual({ workgroupSize: 8, blockB: 2, workgroups: 2 });
     expect(persistentLayout(gru(64, { bidirectional: true }), 4, limits, true)).toEqual({ workgroupSize: 8, blockB: 4, workgroups: 2 });
     expect(persistentLayout(gru(128), 2, limits, true)).toEqual({ workgroupSize: 8, blockB: 1, workgroups: 2 });

@@ -31,12 +31,16 @@ function persistentSharedFloats(config: RnnConfig, rows: number): number {
   return 2 * rows * outputSize(config) + (config.proj_size > 0 ? rows * config.hidden_size : 0);
 }
 
+/** Batch rows one persistent workgroup can own (the kernel's BLOCK_B; it keeps one accumulator per row). */
+export type PersistentBlock = 1 | 2 | 4 | 8;
+const PERSISTENT_BLOCKS: readonly PersistentBlock[] = [8, 4, 2, 1];
+
 /** How the persistent kernel is laid out for one call shape. */
 export interface PersistentLayout {
   /** Invocations per workgroup. */
   workgroupSize: number;
-  /** Batch rows per workgroup (1, 2 or 4); the dispatch has D·⌈B / blockB⌉ workgroups. */
-  blockB: 1 | 2 | 4;
+  /** Batch rows per workgroup (1, 2, 4 or 8); the dispatch has D·⌈B / blockB⌉ workgroups. */
+  blockB: PersistentBlock;
   /** Workgroups in the dispatch. */
   workgroups: number;
 }
@@ -48,16 +52,18 @@ export interface PersistentLayout {
  * software adapter a workgroup runs on one CPU core whatever its width, and every barrier switches
  * between all its SIMD groups, so narrow workgroups are faster — measured on SwiftShader (median of 15,
  * same process), width 8 vs 64: voice-lstm 35 vs 48 ms, voice-gru 18 vs 28 ms, long-lstm 108 vs 123 ms
- * — and batch blocks as wide as still give two workgroups (cores): each W_hh load then serves up to 4
- * rows (8 measured no better on the throughput shape, within noise).
+ * — and batch blocks as wide as still give two workgroups (cores): each W_hh load then serves up to 8
+ * rows. On a software adapter every load is a per-lane gather, so loads per FMA decide the speed:
+ * measured on SwiftShader, the throughput shape's recurrence (LSTM H=256, B=32, T=32, I=4) took
+ * 270 / 228 ms with blocks of 8 vs 363 / 297 ms with blocks of 4 (two interleaved rounds).
  */
 export function persistentLayout(config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter: boolean): PersistentLayout {
   const D = numDirections(config);
   const H = config.hidden_size;
   const fits = (rows: number) => persistentSharedFloats(config, rows) <= PERSISTENT_SHARED_FLOATS;
   const minWorkgroups = Math.min(2, D * B); // both cores busy, where the shape has two sequences
-  let blockB: 1 | 2 | 4 = 1;
-  if (softwareAdapter) blockB = ([4, 2, 1] as const).find((rows) => rows <= B && fits(rows) && D * Math.ceil(B / rows) >= minWorkgroups) ?? 1;
+  let blockB: PersistentBlock = 1;
+  if (softwareAdapter) blockB = PERSISTENT_BLOCKS.find((rows) => rows <= B && fits(rows) && D * Math.ceil(B / rows) >= minWorkgroups) ?? 1;
   const workgroupSize = softwareAdapter ? SOFTWARE_PERSISTENT_WORKGROUP : Math.min(maxPersistentWorkgroup(limits), Math.max(32, Math.ceil(H / 32) * 32));
   return { workgroupSize, blockB, workgroups: D * Math.ceil(B / blockB) };
 }

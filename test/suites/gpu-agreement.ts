@@ -127,6 +127,7 @@ const RANDOM_SPECS: RandomSpec[] = [
   { name: 'LSTM H=257 I=17 B=3', config: { mode: 'LSTM', input_size: 17, hidden_size: 257 }, T: 5, B: 3, h0: true },
   { name: 'LSTM bi proj 2 layers, lengths', config: { mode: 'LSTM', input_size: 3, hidden_size: 33, proj_size: 17, num_layers: 2, bidirectional: true }, T: 11, B: 5, h0: true, lengths: true },
   { name: 'LSTM saturating x·10, B=17', config: { mode: 'LSTM', input_size: 3, hidden_size: 17, batch_first: true }, T: 40, B: 17, scale: 10 },
+  { name: 'LSTM proj lengths B=13 (software: blocks of 8 and 5 rows)', config: { mode: 'LSTM', input_size: 5, hidden_size: 33, proj_size: 7 }, T: 9, B: 13, h0: true, lengths: true },
   { name: 'GRU bi lengths h0 B=17', config: { mode: 'GRU', input_size: 3, hidden_size: 17, bidirectional: true }, T: 33, B: 17, h0: true, lengths: true },
   { name: 'GRU H=65 3 layers no bias', config: { mode: 'GRU', input_size: 65, hidden_size: 65, num_layers: 3, bias: false }, T: 7, B: 1 },
   { name: 'RNN_RELU I=257 2 layers', config: { mode: 'RNN_RELU', input_size: 257, hidden_size: 3, num_layers: 2 }, T: 17, B: 1, h0: true },
