@@ -198,13 +198,13 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
       }
       if (j0 + lid < H) {
         update_unit(d, t, 0u, b0, j, acc0, cur, nxt);
-        if (rows > 1u) { update_unit(d, t, 1u, b0 + 1u, j, acc1, cur, nxt); }
-        if (rows > 2u) { update_unit(d, t, 2u, b0 + 2u, j, acc2, cur, nxt); }
-        if (rows > 3u) { update_unit(d, t, 3u, b0 + 3u, j, acc3, cur, nxt); }
-        if (rows > 4u) { update_unit(d, t, 4u, b0 + 4u, j, acc4, cur, nxt); }
-        if (rows > 5u) { update_unit(d, t, 5u, b0 + 5u, j, acc5, cur, nxt); }
-        if (rows > 6u) { update_unit(d, t, 6u, b0 + 6u, j, acc6, cur, nxt); }
-        if (rows > 7u) { update_unit(d, t, 7u, b0 + 7u, j, acc7, cur, nxt); }
+        if (BLOCK_B > 1u && rows > 1u) { update_unit(d, t, 1u, b0 + 1u, j, acc1, cur, nxt); }
+        if (BLOCK_B > 2u && rows > 2u) { update_unit(d, t, 2u, b0 + 2u, j, acc2, cur, nxt); }
+        if (BLOCK_B > 3u && rows > 3u) { update_unit(d, t, 3u, b0 + 3u, j, acc3, cur, nxt); }
+        if (BLOCK_B > 4u && rows > 4u) { update_unit(d, t, 4u, b0 + 4u, j, acc4, cur, nxt); }
+        if (BLOCK_B > 5u && rows > 5u) { update_unit(d, t, 5u, b0 + 5u, j, acc5, cur, nxt); }
+        if (BLOCK_B > 6u && rows > 6u) { update_unit(d, t, 6u, b0 + 6u, j, acc6, cur, nxt); }
+        if (BLOCK_B > 7u && rows > 7u) { update_unit(d, t, 7u, b0 + 7u, j, acc7, cur, nxt); }
       }
     }
     if (HAS_PROJ) {
