@@ -15,10 +15,16 @@
 // Workgroup memory `shared_f` (SHARED_FLOATS f32): the block's h double-buffered — (BLOCK_B, H_out)
 // at 0 and at BLOCK_B·H_out, read one, written the other, swapped every step so one barrier a step
 // suffices — then, with projection, h_raw (BLOCK_B, H) at 2·BLOCK_B·H_out. The host checks that this
-// fits. Cell state c stays in the `state` buffer: each (row, unit)'s c is read and written only by its
-// owner. `state` holds h (D, B, H_out) then c (D, B, H) (LSTM); it is read at the start and holds the
-// final state at the end. Weights are the layer's packed `params` (gate-interleaved, see
-// src/gpu/layer-weights.ts) at the offsets the uniform gives.
+// fits. Cell state c stays in the `state` buffer (with CACHE_K, in a private variable until the end):
+// each (row, unit)'s c is read and written only by its owner. `state` holds h (D, B, H_out) then
+// c (D, B, H) (LSTM); it is read at the start and holds the final state at the end. Weights are the
+// layer's packed `params` (gate-interleaved, see src/gpu/layer-weights.ts) at the offsets the uniform
+// gives.
+//
+// CACHE_K > 0 (software adapters, one batch row per workgroup, H_out ≤ CACHE_MAX_K): each invocation
+// owns one unit for the whole dispatch (the host makes WORKGROUP_SIZE ≥ H and BLOCK_B = 1), copies
+// its column of W_hh into private memory once, and every step reads it from there (cached_dot)
+// instead of reloading it from `params`: W_hh is read once per dispatch, not once per step.
 
 override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;
@@ -27,6 +33,8 @@ override BLOCK_B: u32 = 1u;  // batch rows per workgroup: 1, 2, 4 or 8
 // true: compute W_ih·x_t + b_ih inside the loop (1 dispatch per layer); false: read it from `gx`,
 // precomputed for all steps by the matmul kernel (2 dispatches per layer, less serial work).
 override INLINE_INPUT: bool = true;
+// H_out when W_hh is cached in private memory (see above), else 0. At most CACHE_MAX_K.
+override CACHE_K: u32 = 0u;
 
 const SHARED_FLOATS = 4096u;  // 16 KiB: the minimum maxComputeWorkgroupStorageSize WebGPU guarantees
 
@@ -56,6 +64,10 @@ struct PersistentDims {
 
 var<workgroup> shared_f: array<f32, SHARED_FLOATS>;
 
+const CACHE_MAX_K = 128u;
+var<private> w_cache: array<vec4<f32>, CACHE_MAX_K>;  // this invocation's W_hh column (CACHE_K > 0)
+var<private> c_cached: f32;  // CACHE_K > 0, LSTM: the cell state of this invocation's (row, unit)
+
 // One packed weight element, widened to f32 (see the weights-*.wgsl headers).
 fn param4(i: u32) -> vec4<f32> {
   return widen4(params[i]);
@@ -79,6 +91,50 @@ fn h_quad(i: u32, lane: u32) -> vec4<f32> {
   return vec4<f32>(shared_f[i], shared_f[i + 1u], shared_f[i + 2u], shared_f[i + 3u]);
 }
 
+// acc + W_hh·h_{t−1} for one row whose h_{t−1} is at `h` in workgroup memory, with this invocation's
+// W_hh column from w_cache (CACHE_K > 0). The quads are written out because on a software adapter a
+// constant index into private memory is a plain vector load, while a computed one is a per-lane
+// gather (measured on SwiftShader, per vec4 FMA: 0.8 ns with constant indices, 8–11 ns with a loop
+// index, 14 ns from a buffer). CACHE_K is a pipeline constant, so the quads past H_out compile away.
+// Uniform control flow.
+fn cached_dot(h: u32, lane: u32, acc: vec4<f32>) -> vec4<f32> {
+  var a = acc;
+  if (CACHE_K >= 4u) { a = fma4(w_cache[0], w_cache[1], w_cache[2], w_cache[3], h_quad(h, lane), a); }
+  if (CACHE_K >= 8u) { a = fma4(w_cache[4], w_cache[5], w_cache[6], w_cache[7], h_quad(h + 4u, lane), a); }
+  if (CACHE_K >= 12u) { a = fma4(w_cache[8], w_cache[9], w_cache[10], w_cache[11], h_quad(h + 8u, lane), a); }
+  if (CACHE_K >= 16u) { a = fma4(w_cache[12], w_cache[13], w_cache[14], w_cache[15], h_quad(h + 12u, lane), a); }
+  if (CACHE_K >= 20u) { a = fma4(w_cache[16], w_cache[17], w_cache[18], w_cache[19], h_quad(h + 16u, lane), a); }
+  if (CACHE_K >= 24u) { a = fma4(w_cache[20], w_cache[21], w_cache[22], w_cache[23], h_quad(h + 20u, lane), a); }
+  if (CACHE_K >= 28u) { a = fma4(w_cache[24], w_cache[25], w_cache[26], w_cache[27], h_quad(h + 24u, lane), a); }
+  if (CACHE_K >= 32u) { a = fma4(w_cache[28], w_cache[29], w_cache[30], w_cache[31], h_quad(h + 28u, lane), a); }
+  if (CACHE_K >= 36u) { a = fma4(w_cache[32], w_cache[33], w_cache[34], w_cache[35], h_quad(h + 32u, lane), a); }
+  if (CACHE_K >= 40u) { a = fma4(w_cache[36], w_cache[37], w_cache[38], w_cache[39], h_quad(h + 36u, lane), a); }
+  if (CACHE_K >= 44u) { a = fma4(w_cache[40], w_cache[41], w_cache[42], w_cache[43], h_quad(h + 40u, lane), a); }
+  if (CACHE_K >= 48u) { a = fma4(w_cache[44], w_cache[45], w_cache[46], w_cache[47], h_quad(h + 44u, lane), a); }
+  if (CACHE_K >= 52u) { a = fma4(w_cache[48], w_cache[49], w_cache[50], w_cache[51], h_quad(h + 48u, lane), a); }
+  if (CACHE_K >= 56u) { a = fma4(w_cache[52], w_cache[53], w_cache[54], w_cache[55], h_quad(h + 52u, lane), a); }
+  if (CACHE_K >= 60u) { a = fma4(w_cache[56], w_cache[57], w_cache[58], w_cache[59], h_quad(h + 56u, lane), a); }
+  if (CACHE_K >= 64u) { a = fma4(w_cache[60], w_cache[61], w_cache[62], w_cache[63], h_quad(h + 60u, lane), a); }
+  if (CACHE_K >= 68u) { a = fma4(w_cache[64], w_cache[65], w_cache[66], w_cache[67], h_quad(h + 64u, lane), a); }
+  if (CACHE_K >= 72u) { a = fma4(w_cache[68], w_cache[69], w_cache[70], w_cache[71], h_quad(h + 68u, lane), a); }
+  if (CACHE_K >= 76u) { a = fma4(w_cache[72], w_cache[73], w_cache[74], w_cache[75], h_quad(h + 72u, lane), a); }
+  if (CACHE_K >= 80u) { a = fma4(w_cache[76], w_cache[77], w_cache[78], w_cache[79], h_quad(h + 76u, lane), a); }
+  if (CACHE_K >= 84u) { a = fma4(w_cache[80], w_cache[81], w_cache[82], w_cache[83], h_quad(h + 80u, lane), a); }
+  if (CACHE_K >= 88u) { a = fma4(w_cache[84], w_cache[85], w_cache[86], w_cache[87], h_quad(h + 84u, lane), a); }
+  if (CACHE_K >= 92u) { a = fma4(w_cache[88], w_cache[89], w_cache[90], w_cache[91], h_quad(h + 88u, lane), a); }
+  if (CACHE_K >= 96u) { a = fma4(w_cache[92], w_cache[93], w_cache[94], w_cache[95], h_quad(h + 92u, lane), a); }
+  if (CACHE_K >= 100u) { a = fma4(w_cache[96], w_cache[97], w_cache[98], w_cache[99], h_quad(h + 96u, lane), a); }
+  if (CACHE_K >= 104u) { a = fma4(w_cache[100], w_cache[101], w_cache[102], w_cache[103], h_quad(h + 100u, lane), a); }
+  if (CACHE_K >= 108u) { a = fma4(w_cache[104], w_cache[105], w_cache[106], w_cache[107], h_quad(h + 104u, lane), a); }
+  if (CACHE_K >= 112u) { a = fma4(w_cache[108], w_cache[109], w_cache[110], w_cache[111], h_quad(h + 108u, lane), a); }
+  if (CACHE_K >= 116u) { a = fma4(w_cache[112], w_cache[113], w_cache[114], w_cache[115], h_quad(h + 112u, lane), a); }
+  if (CACHE_K >= 120u) { a = fma4(w_cache[116], w_cache[117], w_cache[118], w_cache[119], h_quad(h + 116u, lane), a); }
+  if (CACHE_K >= 124u) { a = fma4(w_cache[120], w_cache[121], w_cache[122], w_cache[123], h_quad(h + 120u, lane), a); }
+  if (CACHE_K >= 128u) { a = fma4(w_cache[124], w_cache[125], w_cache[126], w_cache[127], h_quad(h + 124u, lane), a); }
+  for (var k = CACHE_K & ~3u; k < CACHE_K; k++) { a = fma(w_cache[k], vec4<f32>(shared_f[h + k]), a); }
+  return a;
+}
+
 // W_ih·x_t + b_ih of unit j, direction d, batch row b (INLINE_INPUT), or its precomputed value.
 fn input_projection(d: u32, t: u32, b: u32, j: u32) -> vec4<f32> {
   let H = dims.H;
@@ -93,19 +149,27 @@ fn input_projection(d: u32, t: u32, b: u32, j: u32) -> vec4<f32> {
   return xp;
 }
 
+// Index in `state` of the cell state of unit j, direction d, batch row b.
+fn c_index(d: u32, b: u32, j: u32) -> u32 {
+  return dims.D * dims.B * dims.H_out + (d * dims.B + b) * dims.H + j;
+}
+
 // The cell update of unit j for row r (batch row b) of the block, given rec = W_hh·h_{t−1} + b_hh;
-// h_{t−1} of the block is at `cur` in workgroup memory, h_t goes to `nxt`.
-fn update_unit(d: u32, t: u32, r: u32, b: u32, j: u32, rec: vec4<f32>, cur: u32, nxt: u32) {
+// h_{t−1} of the block is at `cur` in workgroup memory, h_t goes to `nxt`; `valid`: t < lengths[b].
+fn update_unit(d: u32, t: u32, r: u32, b: u32, j: u32, rec: vec4<f32>, valid: bool, cur: u32, nxt: u32) {
   let H = dims.H;
   let K = dims.H_out;
-  let valid = t < lengths[b];
-  let c_index = dims.D * dims.B * K + (d * dims.B + b) * H + j;
   var c_prev = 0.0;
-  if (MODE == MODE_LSTM) { c_prev = state[c_index]; }
+  if (MODE == MODE_LSTM) {
+    if (CACHE_K > 0u) { c_prev = c_cached; } else { c_prev = state[c_index(d, b, j)]; }
+  }
   var h_prev = 0.0;
   if (!HAS_PROJ) { h_prev = shared_f[cur + r * K + j]; }  // K = H without projection
   let hc = cell_update(MODE, input_projection(d, t, b, j), rec, h_prev, c_prev);
-  if (MODE == MODE_LSTM) { state[c_index] = select(c_prev, hc.y, valid); }
+  if (MODE == MODE_LSTM) {
+    let c = select(c_prev, hc.y, valid);
+    if (CACHE_K > 0u) { c_cached = c; } else { state[c_index(d, b, j)] = c; }
+  }
   if (HAS_PROJ) {
     shared_f[2u * BLOCK_B * K + r * H + j] = hc.x;  // h_raw; the projection below applies W_hr
   } else {
@@ -130,6 +194,20 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
 
   for (var e = lid; e < rows * K; e += WORKGROUP_SIZE) { shared_f[e] = state[state_h + e]; }
   workgroupBarrier();
+  if (CACHE_K > 0u) {
+    let j = min(lid, H - 1u);
+    for (var k = 0u; k < CACHE_K; k++) { w_cache[k] = param4(dims.w_hh_offset + (d * K + k) * H + j); }
+    if (MODE == MODE_LSTM) { c_cached = state[c_index(d, b0, j)]; }
+  }
+  // Each row's length, read once: t < len_r says whether row r takes step t.
+  let len0 = lengths[b0];
+  let len1 = lengths[b0 + min(1u, rows - 1u)];
+  let len2 = lengths[b0 + min(2u, rows - 1u)];
+  let len3 = lengths[b0 + min(3u, rows - 1u)];
+  let len4 = lengths[b0 + min(4u, rows - 1u)];
+  let len5 = lengths[b0 + min(5u, rows - 1u)];
+  let len6 = lengths[b0 + min(6u, rows - 1u)];
+  let len7 = lengths[b0 + min(7u, rows - 1u)];
 
   for (var s = 0u; s < T; s++) {
     let t = time_at(d, s);
@@ -161,6 +239,10 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
       var acc7 = bias;
       var wh = dims.w_hh_offset + d * K * H + j;
       var k = 0u;
+      if (CACHE_K > 0u) {  // one row, one pass: W_hh from private memory, nothing left for the loops below
+        acc0 = cached_dot(h0, lane, acc0);
+        k = K;
+      }
       for (; k + 4u <= K; k += 4u) {  // four k per pass: 4 W loads for 4·BLOCK_B vec4 FMAs
         let w0 = param4(wh);
         let w1 = param4(wh + H);
@@ -199,14 +281,14 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
       // rows ≤ BLOCK_B already; testing the pipeline constant too lets the compiler drop the rows a
       // narrow block cannot have (measured: long-lstm, B = 1, was ~20% slower without it).
       if (j0 + lid < H) {
-        update_unit(d, t, 0u, b0, j, acc0, cur, nxt);
-        if (BLOCK_B > 1u && rows > 1u) { update_unit(d, t, 1u, b0 + 1u, j, acc1, cur, nxt); }
-        if (BLOCK_B > 2u && rows > 2u) { update_unit(d, t, 2u, b0 + 2u, j, acc2, cur, nxt); }
-        if (BLOCK_B > 3u && rows > 3u) { update_unit(d, t, 3u, b0 + 3u, j, acc3, cur, nxt); }
-        if (BLOCK_B > 4u && rows > 4u) { update_unit(d, t, 4u, b0 + 4u, j, acc4, cur, nxt); }
-        if (BLOCK_B > 5u && rows > 5u) { update_unit(d, t, 5u, b0 + 5u, j, acc5, cur, nxt); }
-        if (BLOCK_B > 6u && rows > 6u) { update_unit(d, t, 6u, b0 + 6u, j, acc6, cur, nxt); }
-        if (BLOCK_B > 7u && rows > 7u) { update_unit(d, t, 7u, b0 + 7u, j, acc7, cur, nxt); }
+        update_unit(d, t, 0u, b0, j, acc0, t < len0, cur, nxt);
+        if (BLOCK_B > 1u && rows > 1u) { update_unit(d, t, 1u, b0 + 1u, j, acc1, t < len1, cur, nxt); }
+        if (BLOCK_B > 2u && rows > 2u) { update_unit(d, t, 2u, b0 + 2u, j, acc2, t < len2, cur, nxt); }
+        if (BLOCK_B > 3u && rows > 3u) { update_unit(d, t, 3u, b0 + 3u, j, acc3, t < len3, cur, nxt); }
+        if (BLOCK_B > 4u && rows > 4u) { update_unit(d, t, 4u, b0 + 4u, j, acc4, t < len4, cur, nxt); }
+        if (BLOCK_B > 5u && rows > 5u) { update_unit(d, t, 5u, b0 + 5u, j, acc5, t < len5, cur, nxt); }
+        if (BLOCK_B > 6u && rows > 6u) { update_unit(d, t, 6u, b0 + 6u, j, acc6, t < len6, cur, nxt); }
+        if (BLOCK_B > 7u && rows > 7u) { update_unit(d, t, 7u, b0 + 7u, j, acc7, t < len7, cur, nxt); }
       }
     }
     if (HAS_PROJ) {
@@ -229,4 +311,5 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
 
   let last = (T % 2u) * block_h;
   for (var e = lid; e < rows * K; e += WORKGROUP_SIZE) { state[state_h + e] = shared_f[last + e]; }
+  if (CACHE_K > 0u && MODE == MODE_LSTM && lid < H) { state[c_index(d, b0, lid)] = c_cached; }
 }

@@ -60,6 +60,8 @@ export const MATMUL_WORKGROUP_SIZE = 64;
 export const PROJECT_WORKGROUP_SIZE = 64;
 /** f32 elements of workgroup memory the persistent kernel has (SHARED_FLOATS in its WGSL). */
 export const PERSISTENT_SHARED_FLOATS = 4096;
+/** Most H_out whose W_hh column a persistent invocation can keep in private memory (CACHE_MAX_K in its WGSL). */
+export const PERSISTENT_CACHE_MAX_K = 128;
 /** Units one persistent invocation may own; beyond that the shape is better served per step. */
 export const PERSISTENT_MAX_UNITS_PER_INVOCATION = 4;
 
@@ -175,7 +177,10 @@ export function persistentKernel(
   ]));
   const pipeline = ctx.computePipeline({
     ...family(ctx, 'recurrent-persistent', persistentSource, format), entryPoint: 'persistent',
-    constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB, INLINE_INPUT: inlineInput },
+    constants: {
+      MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB,
+      INLINE_INPUT: inlineInput, CACHE_K: layout.cacheK,
+    },
     layouts: [bindings],
   });
   return { pipeline, layout: bindings, inlineInput };

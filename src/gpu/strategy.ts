@@ -13,7 +13,7 @@
  */
 import type { RnnConfig } from '../config.js';
 import { numDirections, outputSize } from '../config.js';
-import { PERSISTENT_MAX_UNITS_PER_INVOCATION, PERSISTENT_SHARED_FLOATS } from './kernels.js';
+import { PERSISTENT_CACHE_MAX_K, PERSISTENT_MAX_UNITS_PER_INVOCATION, PERSISTENT_SHARED_FLOATS } from './kernels.js';
 
 export type Strategy = 'per-step' | 'persistent' | 'fused';
 export type StrategyChoice = Strategy | 'auto';
@@ -43,6 +43,11 @@ export interface PersistentLayout {
   blockB: PersistentBlock;
   /** Workgroups in the dispatch. */
   workgroups: number;
+  /**
+   * H_out when each invocation keeps its W_hh column in private memory (the kernel's CACHE_K), else 0.
+   * Then blockB is 1 and workgroupSize ≥ H: one unit per invocation for the whole dispatch.
+   */
+  cacheK: number;
 }
 
 /**
@@ -56,16 +61,35 @@ export interface PersistentLayout {
  * rows. On a software adapter every load is a per-lane gather, so loads per FMA decide the speed:
  * measured on SwiftShader, the throughput shape's recurrence (LSTM H=256, B=32, T=32, I=4) took
  * 270 / 228 ms with blocks of 8 vs 363 / 297 ms with blocks of 4 (two interleaved rounds).
+ *
+ * Where a workgroup has one batch row and H_out ≤ PERSISTENT_CACHE_MAX_K, a software adapter instead
+ * runs one unit per invocation and keeps each unit's W_hh column in private memory (cacheK): W_hh is
+ * then read from the buffer once per dispatch instead of once per step. Measured on SwiftShader in
+ * Node, cache on vs off in one process (alternating calls, medians): LSTM H=64 B=1 T=1000 74.8 vs
+ * 83.7 ms, LSTM H=128 B=1 T=100 25.2 vs 35.1 ms, GRU H=96 B=1 T=100 21.0 vs 26.4 ms. With blocks of
+ * several rows it did not help (char-rnn's layer, 4 rows: 72–94 vs 64–71 ms), nor did four units
+ * per invocation in a narrower workgroup. GPUs keep W_hh in the buffer: a column per thread would
+ * cost 4·H_out registers, unmeasured here.
  */
 export function persistentLayout(config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter: boolean): PersistentLayout {
   const D = numDirections(config);
   const H = config.hidden_size;
   const fits = (rows: number) => persistentSharedFloats(config, rows) <= PERSISTENT_SHARED_FLOATS;
   const minWorkgroups = Math.min(2, D * B); // both cores busy, where the shape has two sequences
-  let blockB: PersistentBlock = 1;
-  if (softwareAdapter) blockB = PERSISTENT_BLOCKS.find((rows) => rows <= B && fits(rows) && D * Math.ceil(B / rows) >= minWorkgroups) ?? 1;
-  const workgroupSize = softwareAdapter ? SOFTWARE_PERSISTENT_WORKGROUP : Math.min(maxPersistentWorkgroup(limits), Math.max(32, Math.ceil(H / 32) * 32));
-  return { workgroupSize, blockB, workgroups: D * Math.ceil(B / blockB) };
+  const workgroups = (blockB: number) => D * Math.ceil(B / blockB);
+  if (!softwareAdapter) {
+    const workgroupSize = Math.min(maxPersistentWorkgroup(limits), Math.max(32, Math.ceil(H / 32) * 32));
+    return { workgroupSize, blockB: 1, workgroups: workgroups(1), cacheK: 0 };
+  }
+  const blockB = PERSISTENT_BLOCKS.find((rows) => rows <= B && fits(rows) && workgroups(rows) >= minWorkgroups) ?? 1;
+  const K = outputSize(config);
+  // One row per workgroup and a W_hh column that fits the cache: one unit per invocation (whole
+  // subgroups of 4, the broadcasts read lanes 0–3), W_hh read once per dispatch.
+  const unitsWide = Math.ceil(H / 4) * 4;
+  if (blockB === 1 && K <= PERSISTENT_CACHE_MAX_K && unitsWide <= maxPersistentWorkgroup(limits)) {
+    return { workgroupSize: unitsWide, blockB, workgroups: workgroups(blockB), cacheK: K };
+  }
+  return { workgroupSize: SOFTWARE_PERSISTENT_WORKGROUP, blockB, workgroups: workgroups(blockB), cacheK: 0 };
 }
 
 /** Why the persistent kernel cannot run this shape, or undefined when it can. */

@@ -128,6 +128,8 @@ const RANDOM_SPECS: RandomSpec[] = [
   { name: 'LSTM bi proj 2 layers, lengths', config: { mode: 'LSTM', input_size: 3, hidden_size: 33, proj_size: 17, num_layers: 2, bidirectional: true }, T: 11, B: 5, h0: true, lengths: true },
   { name: 'LSTM saturating x·10, B=17', config: { mode: 'LSTM', input_size: 3, hidden_size: 17, batch_first: true }, T: 40, B: 17, scale: 10 },
   { name: 'LSTM proj lengths B=13 (software: blocks of 8 and 5 rows)', config: { mode: 'LSTM', input_size: 5, hidden_size: 33, proj_size: 7 }, T: 9, B: 13, h0: true, lengths: true },
+  { name: 'LSTM lengths h0 B=2 (software: W_hh cached, 8 quads and 1)', config: { mode: 'LSTM', input_size: 4, hidden_size: 33 }, T: 20, B: 2, h0: true, lengths: true },
+  { name: 'LSTM proj lengths B=2 (software: W_hh cached, 2 quads and 1)', config: { mode: 'LSTM', input_size: 4, hidden_size: 37, proj_size: 9 }, T: 12, B: 2, h0: true, lengths: true },
   { name: 'GRU bi lengths h0 B=17', config: { mode: 'GRU', input_size: 3, hidden_size: 17, bidirectional: true }, T: 33, B: 17, h0: true, lengths: true },
   { name: 'GRU H=65 3 layers no bias', config: { mode: 'GRU', input_size: 65, hidden_size: 65, num_layers: 3, bias: false }, T: 7, B: 1 },
   { name: 'RNN_RELU I=257 2 layers', config: { mode: 'RNN_RELU', input_size: 257, hidden_size: 3, num_layers: 2 }, T: 17, B: 1, h0: true },
