@@ -1,8 +1,9 @@
 /**
  * The benchmark: for each shape, builds one workload (fixed random weights and input), then for each
  * system validates first (its output vs the float64 CPU reference) and times it after (median and min
- * of `runs` forwards after warm-up, each one forward over the whole sequence ending with the output on
- * the host). Dispatches and GPU bytes are counted by instrumenting WebGPU itself (instrument.ts).
+ * of `runs` samples after warm-up, each one forward over the whole sequence ending with the output on
+ * the host, or a batch of them for forwards under MIN_SAMPLE_MS). Dispatches and GPU bytes are counted
+ * by instrumenting WebGPU itself (instrument.ts).
  * The adapter's own ceilings are measured in the same run (ceilings.ts).
  */
 import { resolveConfig } from '../config.js';
@@ -88,6 +89,22 @@ export function makeWorkload(shape: BenchShape, seed = 1): Workload {
 /** Minimum warm-up time per system and shape. */
 const WARMUP_MS = 300;
 
+/**
+ * Shortest timed sample. A forward faster than this is timed in batches and the batch time divided:
+ * a browser coarsens performance.now() (Chromium to 0.1 ms without cross-origin isolation), so a
+ * single fast forward — the CPU reference on a tiny shape — could read as 0 ms.
+ */
+const MIN_SAMPLE_MS = 5;
+
+/** Forwards per timed sample: doubled until one sample lasts MIN_SAMPLE_MS (at most 1024). */
+async function forwardsPerSample(run: () => Promise<unknown>): Promise<number> {
+  for (let n = 1; ; n *= 2) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await run();
+    if (performance.now() - t0 >= MIN_SAMPLE_MS || n >= 1024) return n;
+  }
+}
+
 /** Reference output for validation; on shapes too big for the float64 CPU, a prefix of the sequence. */
 const REFERENCE_GFLOP_BUDGET = 2;
 
@@ -135,16 +152,20 @@ async function measure(system: BenchSystem, w: Workload, device: GPUDevice, refe
     const compared = reference.steps * w.shape.B * D * (w.config.proj_size || w.config.hidden_size);
     const comparable = reference.steps === w.shape.T || D === 1;
     row.max_rel_err = comparable ? relativeError(counted.result, reference.output, compared) : null;
+    const perSample = await forwardsPerSample(() => p.run());
     const times: number[] = [];
     for (let r = 0; r < opts.runs; r++) {
       const t0 = performance.now();
-      await p.run();
-      times.push(performance.now() - t0);
+      for (let i = 0; i < perSample; i++) await p.run();
+      times.push((performance.now() - t0) / perSample);
     }
     row.median_ms = median(times);
     row.min_ms = Math.min(...times);
     row.gflops = gflop / (row.median_ms / 1000);
-    const notes = [p.note, reference.note, p.sameEquations === false ? 'different equations: error not held against it' : undefined];
+    const notes = [
+      p.note, reference.note, p.sameEquations === false ? 'different equations: error not held against it' : undefined,
+      perSample > 1 ? `timed in batches of ${perSample} forwards` : undefined,
+    ];
     const note = notes.filter(Boolean).join('; ');
     if (note) row.note = note;
   } catch (e) {
