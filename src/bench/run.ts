@@ -2,7 +2,8 @@
  * The benchmark: for each shape, builds one workload (fixed random weights and input), then for each
  * system validates first (its output vs the float64 CPU reference) and times it after (median and min
  * of `runs` samples after warm-up, each one forward over the whole sequence ending with the output on
- * the host, or a batch of them for forwards under MIN_SAMPLE_MS). Dispatches and GPU bytes are counted
+ * the host, or a batch of them for forwards under MIN_SAMPLE_MS). The samples of a shape's systems are
+ * taken in rounds, one of each system per round (timeInterleaved). Dispatches and GPU bytes are counted
  * by instrumenting WebGPU itself (instrument.ts).
  * The adapter's own ceilings are measured in the same run (ceilings.ts).
  */
@@ -125,11 +126,20 @@ async function referenceOutput(w: Workload): Promise<{ output: Float64Array; ste
   return { output: r.output.data as Float64Array, steps, note };
 }
 
-async function measure(system: BenchSystem, w: Workload, device: GPUDevice, reference: Awaited<ReturnType<typeof referenceOutput>>, opts: BenchOptions): Promise<BenchRow> {
-  const gflop = countedGflop(w.shape);
-  const row: BenchRow = {
-    shape: w.shape.name, system: system.name, median_ms: null, min_ms: null, gflop, gflops: null, dispatches: null, gpu_bytes: null, max_rel_err: null,
-  };
+/** A system built, warmed up and validated for one workload, ready to be timed. */
+interface Contender {
+  row: BenchRow;
+  prepared: PreparedSystem;
+  /** Forwards per timed sample (forwardsPerSample). */
+  perSample: number;
+  times: number[];
+}
+
+/**
+ * Builds, warms up and validates one system: fills the row's dispatches, GPU bytes and error vs the
+ * reference. Returns undefined, with `row.error` set, when the system cannot run.
+ */
+async function prepareContender(system: BenchSystem, w: Workload, device: GPUDevice, reference: Awaited<ReturnType<typeof referenceOutput>>, opts: BenchOptions, row: BenchRow): Promise<Contender | undefined> {
   let prepared: PreparedSystem | undefined;
   try {
     const setup = await countGpuWork(async () => {
@@ -152,28 +162,42 @@ async function measure(system: BenchSystem, w: Workload, device: GPUDevice, refe
     const compared = reference.steps * w.shape.B * D * (w.config.proj_size || w.config.hidden_size);
     const comparable = reference.steps === w.shape.T || D === 1;
     row.max_rel_err = comparable ? relativeError(counted.result, reference.output, compared) : null;
-    const perSample = await forwardsPerSample(() => p.run());
-    const times: number[] = [];
-    for (let r = 0; r < opts.runs; r++) {
-      const t0 = performance.now();
-      for (let i = 0; i < perSample; i++) await p.run();
-      times.push((performance.now() - t0) / perSample);
-    }
-    row.median_ms = median(times);
-    row.min_ms = Math.min(...times);
-    row.gflops = gflop / (row.median_ms / 1000);
-    const notes = [
-      p.note, reference.note, p.sameEquations === false ? 'different equations: error not held against it' : undefined,
-      perSample > 1 ? `timed in batches of ${perSample} forwards` : undefined,
-    ];
+    const notes = [p.note, reference.note, p.sameEquations === false ? 'different equations: error not held against it' : undefined];
     const note = notes.filter(Boolean).join('; ');
     if (note) row.note = note;
+    return { row, prepared: p, perSample: await forwardsPerSample(() => p.run()), times: [] };
   } catch (e) {
     row.error = (e as Error).message;
-  } finally {
     await prepared?.dispose();
+    return undefined;
   }
-  return row;
+}
+
+/**
+ * Times one shape's systems side by side: `runs` rounds, each taking one sample of every system in
+ * turn, so that a slow spell of the adapter (SwiftShader drifts by tens of percent within minutes)
+ * falls on all of them alike instead of on whichever happened to be running.
+ */
+async function timeInterleaved(contenders: Contender[], runs: number): Promise<void> {
+  for (let r = 0; r < runs; r++) {
+    for (const c of contenders) {
+      if (c.row.error) continue;
+      try {
+        const t0 = performance.now();
+        for (let i = 0; i < c.perSample; i++) await c.prepared.run();
+        c.times.push((performance.now() - t0) / c.perSample);
+      } catch (e) {
+        c.row.error = (e as Error).message;
+      }
+    }
+  }
+  for (const c of contenders) {
+    if (c.row.error) continue;
+    c.row.median_ms = median(c.times);
+    c.row.min_ms = Math.min(...c.times);
+    c.row.gflops = c.row.gflop / (c.row.median_ms / 1000);
+    if (c.perSample > 1) c.row.note = [c.row.note, `timed in batches of ${c.perSample} forwards`].filter(Boolean).join('; ');
+  }
 }
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
@@ -189,16 +213,27 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   for (const shape of opts.shapes) {
     const w = makeWorkload(shape);
     const reference = await referenceOutput(w);
-    for (const name of opts.systems) {
-      let row: BenchRow;
-      try {
-        row = await measure(await loadSystem(name, opts.strategy ?? 'auto'), w, device, reference, opts);
-      } catch (e) {
-        row = { shape: shape.name, system: name, median_ms: null, min_ms: null, gflop: countedGflop(shape), gflops: null, dispatches: null, gpu_bytes: null, max_rel_err: null, error: (e as Error).message };
+    const shapeRows: BenchRow[] = [];
+    const contenders: Contender[] = [];
+    try {
+      for (const name of opts.systems) {
+        const row: BenchRow = {
+          shape: shape.name, system: name, median_ms: null, min_ms: null, gflop: countedGflop(shape), gflops: null, dispatches: null, gpu_bytes: null, max_rel_err: null,
+        };
+        shapeRows.push(row);
+        try {
+          const c = await prepareContender(await loadSystem(name, opts.strategy ?? 'auto'), w, device, reference, opts, row);
+          if (c) contenders.push(c);
+        } catch (e) {
+          row.error = (e as Error).message;
+        }
       }
-      rows.push(row);
-      log(formatRow(row));
+      await timeInterleaved(contenders, opts.runs);
+    } finally {
+      for (const c of contenders) await c.prepared.dispose();
     }
+    for (const row of shapeRows) log(formatRow(row));
+    rows.push(...shapeRows);
   }
   return { runtime: opts.runtime, adapter, ceilings, rows };
 }
