@@ -1,4 +1,4 @@
-/** ‖a − b‖ / ‖b‖ over the first `count` elements (NaN if `a` has a non-finite one): the benchmark's and the demo's error measure. */
+/** ‖a − b‖ / ‖b‖ over the first `count` elements (NaN if `a` has a non-finite one): the error measure of the benchmark, the demo and the tests. */
 export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>, count = b.length): number {
   let d = 0;
   let n = 0;

@@ -3,26 +3,17 @@
  * ‖a − b‖ / ‖b‖ over the whole tensor, NaN / ±Inf anywhere fails, and a failure names the worst
  * element, its index and the first few pairs.
  */
+import { relativeError } from '../../src/bench/relative-error.js';
 import type { Tensor } from '../../src/tensor.js';
+
+// ‖a − b‖ / ‖b‖, NaN when `a` has a non-finite element (the absolute error for an all-zero truth):
+// the benchmark's measure, shared.
+export { relativeError };
 
 /** f32 GPU vs float64 truth (the issue's bound; f32 lands near 1e-6). */
 export const GPU_RTOL = 1e-4;
 /** float64 CPU reference vs float64 PyTorch. */
 export const CPU_RTOL = 1e-9;
-
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const b = expected[i];
-    if (!Number.isFinite(a)) return Number.NaN; // NaN or ±Inf never passes
-    diff += (a - b) ** 2;
-    norm += b * b;
-  }
-  if (norm === 0) return Math.sqrt(diff); // an all-zero truth: fall back to the absolute error
-  return Math.sqrt(diff / norm);
-}
 
 /** Throws with a readable report unless `actual` matches `expected` (shape and values) within rtol. */
 export function expectClose(name: string, actual: Tensor | undefined, expected: Tensor, rtol: number): number {
