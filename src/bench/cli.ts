@@ -23,8 +23,9 @@ export const BENCH_USAGE = `Usage:
 
   --systems  default: all but webgpu-rnn-f16 (our engine with half-precision weights), which runs when named
   --strategy forces webgpu-rnn's recurrent strategy (default auto)
-  --no-isolate runs every system in one Node process (by default each gets a process of its own, so
-               no system's leftovers — pools, pending promises, patched objects — slow the next)
+  --no-isolate runs every system in one Node process, their samples taken in rounds (by default each
+               gets a process of its own, so no system's leftovers — pools, pending promises, patched
+               objects — slow the next)
   shapes: ${ALL_SHAPES.map((s) => s.name).join(', ')}`;
 
 const SYSTEMS: readonly SystemName[] = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'];
