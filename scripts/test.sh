@@ -4,7 +4,7 @@
 # Ends with one summary line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }  # setup says what failed
 npm run build --silent >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 results=.vitest-results.json
