@@ -1,7 +1,9 @@
 /**
- * One config for three jobs:
+ * One config for four jobs:
  *  - `vite build`: the library (ES modules, WGSL inlined via `?raw`) into dist/: index.js (browser + Node),
- *    node.js (Dawn device helper) and cli.js (the `webgpu-rnn` command);
+ *    node.js (Dawn device helper) and cli.js (the `webgpu-rnn` command) — what the npm package ships;
+ *  - `vite build --mode bench`: the benchmark's command into dist-bench/bench.js (`npm run bench`), kept
+ *    out of the package: its peers are dev dependencies;
  *  - `vite` (dev server): the demo page and the browser test page, served from http://127.0.0.1;
  *  - `vitest`: the Node test suite.
  */
@@ -10,23 +12,21 @@ import { resolve } from 'node:path';
 
 const here = import.meta.dirname;
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   server: { host: '127.0.0.1' },
   // The benchmark page imports these peers; pre-bundling them up front avoids a mid-run page reload
   // (and a second copy of tfjs-core) when Vite would otherwise discover them on first import.
   optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'] },
   build: {
     target: 'es2022',
-    outDir: 'dist',
-    emptyOutDir: false,
+    outDir: mode === 'bench' ? 'dist-bench' : 'dist',
+    emptyOutDir: true,
     minify: false,
     sourcemap: true,
     lib: {
-      entry: {
-        index: resolve(here, 'src/index.ts'),
-        node: resolve(here, 'src/node.ts'),
-        cli: resolve(here, 'src/cli.ts'),
-      },
+      entry: (mode === 'bench'
+        ? { bench: resolve(here, 'src/bench/main.ts') }
+        : { index: resolve(here, 'src/index.ts'), node: resolve(here, 'src/node.ts'), cli: resolve(here, 'src/cli.ts') }) as Record<string, string>,
       formats: ['es'],
     },
     rolldownOptions: {
@@ -41,4 +41,4 @@ export default defineConfig({
     // GPU work on a 2-core software adapter: run files one at a time so timings and memory stay sane.
     fileParallelism: false,
   },
-});
+}));

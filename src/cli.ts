@@ -10,6 +10,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolveConfig } from './config.js';
+import { RnnError } from './errors.js';
 import type { ForwardOptions } from './inputs.js';
 import { type Backend, createRnn } from './rnn.js';
 import { isIntTensor, lengthsToInt32, readSafetensors, writeSafetensors } from './safetensors.js';
@@ -17,7 +18,6 @@ import type { IntTensor, Tensor } from './tensor.js';
 
 export const USAGE = `Usage:
   webgpu-rnn forward --config config.json --weights model.safetensors --inputs io.safetensors --out out.safetensors [--backend webgpu|cpu]
-  webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--systems ...] [--strategy S] [--runtime node|chromium] [--json FILE]
 
   config.json   PyTorch constructor arguments, e.g. {"mode": "LSTM", "input_size": 16, "hidden_size": 32,
                 "num_layers": 2, "bias": true, "batch_first": false, "bidirectional": true, "proj_size": 0}
@@ -39,11 +39,10 @@ interface ForwardArgs {
 
 const INPUT_NAMES = new Set(['input', 'h0', 'c0', 'lengths']);
 
-export function parseArgs(argv: string[]): { command: 'help' } | { command: 'bench'; argv: string[] } | { command: 'forward'; args: ForwardArgs } {
+export function parseArgs(argv: string[]): { command: 'help' } | { command: 'forward'; args: ForwardArgs } {
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') return { command: 'help' };
   const [command, ...rest] = argv;
-  if (command === 'bench') return { command: 'bench', argv: rest };
-  if (command !== 'forward') throw new UsageError(`unknown command ${JSON.stringify(command)} (expected "forward" or "bench")`);
+  if (command !== 'forward') throw new UsageError(`unknown command ${JSON.stringify(command)} (expected "forward")`);
   const values: Record<string, string> = {};
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
@@ -110,19 +109,12 @@ export async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    if (parsed.command === 'bench') {
-      const { benchMain } = await import('./bench/cli.js');
-      await benchMain(parsed.argv, (message) => {
-        throw new UsageError(message);
-      }, [process.execPath, process.argv[1], 'bench']);
-      return 0;
-    }
     await runForward(parsed.args);
     return 0;
   } catch (e) {
     const err = e as Error;
     // Input mistakes (bad config, shapes, missing tensors) are the user's to fix: message only.
-    const userFacing = err instanceof UsageError || err instanceof RangeError || err instanceof TypeError || /^safetensors: /.test(err.message);
+    const userFacing = err instanceof UsageError || err instanceof RnnError || err instanceof RangeError || err instanceof TypeError || /^safetensors: /.test(err.message);
     console.error(`webgpu-rnn: ${userFacing ? err.message : (err.stack ?? err.message)}`);
     if (err instanceof UsageError) console.error(`\n${USAGE}`);
     return err instanceof UsageError ? 2 : 1;

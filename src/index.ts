@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * webgpu-rnn: PyTorch-compatible RNN / LSTM / GRU inference on WebGPU, with a float64 CPU reference.
  */
@@ -13,3 +14,4 @@ export { requestDevice } from './gpu/device.js';
 export type { Precision } from './gpu/kernels.js';
 export type { StrategyChoice } from './gpu/strategy.js';
 export { roundToFloat16 } from './float16.js';
+export { RnnError, type RnnErrorCode } from './errors.js';

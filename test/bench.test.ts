@@ -30,14 +30,14 @@ function checkRows(rows: BenchRow[], systems: readonly string[] = SYSTEMS): void
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Runs the built `webgpu-rnn bench` with `args` plus --json; returns its stdout and rows. */
+/** Runs the built benchmark command (`npm run bench`'s dist-bench/bench.js) with `args` plus --json; returns its stdout and rows. */
 async function cliBench(args: string[]): Promise<{ output: string; rows: BenchRow[] }> {
-  if (!existsSync(join(root, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  if (!existsSync(join(root, 'dist-bench/bench.js'))) throw new Error('dist-bench/bench.js is missing: run `npm run build:bench` first');
   const dir = await mkdtemp(join(tmpdir(), 'webgpu-rnn-bench-'));
   try {
     const json = join(dir, 'rows.json');
     const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [join(root, 'bin/webgpu-rnn.js'), 'bench', ...args, '--json', json],
+      execFile(process.execPath, [join(root, 'dist-bench/bench.js'), ...args, '--json', json],
         { timeout: 240_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)));
     });
     return { output, rows: JSON.parse(await readFile(json, 'utf8')) as BenchRow[] };
@@ -56,14 +56,14 @@ describe('benchmark (tiny shape)', () => {
     expect(formatTable(report)).toMatch(/tiny\s+tfjs-webgpu/);
   });
 
-  it('runs each system in a process of its own through `webgpu-rnn bench` (Node runtime)', async () => {
+  it('runs each system in a process of its own through `npm run bench` (Node runtime)', async () => {
     const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--systems', 'webgpu-rnn,cpu-reference']);
     expect(output).toMatch(/one process per system/);
     expect(output).toMatch(/ceilings: GEMM/);
     checkRows(rows, ['webgpu-rnn', 'cpu-reference']);
   });
 
-  it('runs in headless Chromium through `webgpu-rnn bench --runtime chromium`', async () => {
+  it('runs in headless Chromium through `npm run bench -- --runtime chromium`', async () => {
     const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--runtime', 'chromium']);
     expect(output).toMatch(/runtime: chromium/);
     checkRows(rows);

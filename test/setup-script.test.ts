@@ -18,9 +18,9 @@ interface Machine {
   libvulkan?: boolean;
   uid?: number;
   /** Commands that do not exist at all. */
-  missing?: string[];
+  missing?: readonly string[];
   /** `<command> <first argument>` pairs that fail, e.g. 'apt-get update'. */
-  failing?: string[];
+  failing?: readonly string[];
   codename?: string;
   /** node_modules present and newer than package-lock.json. */
   npmDone?: boolean;

@@ -1,9 +1,9 @@
 /**
- * `webgpu-rnn bench` (and `npm run bench`): runs the benchmark in Node (Dawn) or in headless Chromium
+ * The benchmark's command line (`npm run bench`, src/bench/main.ts): runs it in Node (Dawn) or in headless Chromium
  * (a page served by Vite, driven by puppeteer — both dev dependencies, so that runtime works from a
  * checkout of this repository), prints the table and optionally writes the JSON rows.
  *
- *   webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
+ *   npm run bench -- [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
  *                    [--systems webgpu-rnn,webgpu-rnn-f16,tfjs-webgpu,ort-webgpu,cpu-reference]
  *                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
  */
@@ -17,7 +17,7 @@ import type { StrategyChoice } from '../gpu/strategy.js';
 import type { SystemName } from './system.js';
 
 export const BENCH_USAGE = `Usage:
-  webgpu-rnn bench [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
+  npm run bench -- [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
                    [--systems webgpu-rnn,tfjs-webgpu,ort-webgpu,cpu-reference]
                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
 

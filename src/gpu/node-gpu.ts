@@ -12,6 +12,8 @@
  * `llvmpipe` for Mesa's lavapipe, the software driver with shader-f16. A name that matches none is
  * an error listing the adapters there are.
  */
+import { RnnError } from '../errors.js';
+
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 interface DawnModule {
@@ -33,7 +35,8 @@ export async function nodeGpu(): Promise<GPU> {
   try {
     dawn = (await import(/* @vite-ignore */ specifier)) as DawnModule;
   } catch (cause) {
-    throw new Error('WebGPU in Node needs the `webgpu` package (Dawn): npm install webgpu', { cause });
+    // An optional peer dependency: browser-only users never install its ~130 MB of native binaries.
+    throw new RnnError('WEBGPU_PACKAGE_MISSING', 'WebGPU in Node needs the `webgpu` package (Dawn), which is not installed: npm install webgpu (or use backend: "cpu")', { cause });
   }
   // Dawn's GPU* classes and flag objects as globals, as a browser has them (harmless if already set).
   for (const [name, value] of Object.entries(dawn.globals)) {
