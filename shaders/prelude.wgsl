@@ -2,16 +2,29 @@
 // weight storage header (shaders/weights-*.wgsl), then this prelude, then the kernel file.
 // Activations written to stay finite and accurate in f32 for any input, including saturating ones.
 
-// Logistic sigmoid without overflow: exp() only ever sees a non-positive argument.
+// Logistic sigmoid without overflow: exp() only ever sees a non-positive argument. A NaN is passed
+// through (see is_nan below).
 fn sigmoid(v: f32) -> f32 {
   let e = exp(-abs(v));
-  return select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0);
+  return select(select(e / (1.0 + e), 1.0 / (1.0 + e), v >= 0.0), v, is_nan(v));
+}
+
+// NaN test on the bits: WGSL lets a compiler assume floats are never NaN, so `v != v` may fold to
+// false; integer arithmetic cannot be folded that way.
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
 // tanh(±10) is ±1 to within f32 rounding; clamping keeps backends whose tanh is exp-based from
-// producing inf/inf = NaN on large inputs, while the builtin keeps full accuracy near zero.
+// producing inf/inf = NaN on large inputs, while the builtin keeps full accuracy near zero. clamp()
+// of a NaN may give either bound, so a NaN is passed through as PyTorch's tanh passes it.
 fn tanh_safe(v: f32) -> f32 {
-  return tanh(clamp(v, -10.0, 10.0));
+  return select(tanh(clamp(v, -10.0, 10.0)), v, is_nan(v));
+}
+
+// ReLU that keeps a NaN a NaN (max(NaN, 0) may be 0), as PyTorch's relu does.
+fn relu(v: f32) -> f32 {
+  return select(max(v, 0.0), v, is_nan(v));
 }
 
 // Linear invocation index of a dispatch laid out as a 2-D grid of 1-D workgroups
@@ -57,7 +70,7 @@ fn cell_update(mode: u32, x: vec4<f32>, rec: vec4<f32>, h_prev: f32, c_prev: f32
       return vec2<f32>(fma(z, h_prev - n, n), 0.0);  // (1 − z)·n + z·h
     }
     case MODE_RNN_RELU: {
-      return vec2<f32>(max(x.x + rec.x, 0.0), 0.0);
+      return vec2<f32>(relu(x.x + rec.x), 0.0);
     }
     default: {  // MODE_RNN_TANH
       return vec2<f32>(tanh_safe(x.x + rec.x), 0.0);

@@ -3,6 +3,8 @@
  * `resolveConfig` fills PyTorch's defaults and rejects anything PyTorch would reject, plus unknown keys.
  */
 
+import { RnnError, describeValue } from './errors.js';
+
 export type RnnMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 export const RNN_MODES: readonly RnnMode[] = ['RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'];
 
@@ -57,27 +59,27 @@ export function outputSize(config: RnnConfig): number {
 }
 
 function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw new RangeError(`config.${name}: expected a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
+    throw new RnnError('CONFIG_INVALID', `config.${name}: expected a positive integer, got ${describeValue(v)}`);
   }
   return v;
 }
 
 function bool(name: string, v: unknown, dflt: boolean): boolean {
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new TypeError(`config.${name}: expected true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new RnnError('CONFIG_INVALID', `config.${name}: expected true or false, got ${describeValue(v)}`);
   return v;
 }
 
 /** Validates a user configuration and fills PyTorch's defaults. Throws naming the offending key. */
 export function resolveConfig(input: RnnConfigInput | Record<string, unknown>): RnnConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new TypeError('config: expected an object');
+    throw new RnnError('CONFIG_INVALID', `config: expected an object of PyTorch constructor arguments, got ${describeValue(input)}`);
   }
   const raw = input as Record<string, unknown>;
   const unknown = Object.keys(raw).filter((k) => !KNOWN_KEYS.has(k));
   if (unknown.length > 0) {
-    throw new RangeError(`config: unknown key(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known keys are ${[...KNOWN_KEYS].join(', ')}`);
+    throw new RnnError('CONFIG_INVALID', `config: unknown key(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known keys are ${[...KNOWN_KEYS].join(', ')}`);
   }
   const mode = resolveMode(raw.mode, raw.nonlinearity);
   const hidden_size = positiveInt('hidden_size', raw.hidden_size);
@@ -86,18 +88,18 @@ export function resolveConfig(input: RnnConfigInput | Record<string, unknown>): 
   if (raw.proj_size !== undefined) {
     const p = raw.proj_size;
     if (typeof p !== 'number' || !Number.isInteger(p) || p < 0) {
-      throw new RangeError(`config.proj_size: expected a non-negative integer, got ${JSON.stringify(p)}`);
+      throw new RnnError('CONFIG_INVALID', `config.proj_size: expected a non-negative integer, got ${describeValue(p)}`);
     }
     proj_size = p;
   }
-  if (proj_size > 0 && mode !== 'LSTM') throw new RangeError(`config.proj_size: only LSTM supports proj_size > 0 (mode is ${mode})`);
+  if (proj_size > 0 && mode !== 'LSTM') throw new RnnError('CONFIG_INVALID', `config.proj_size: only LSTM supports proj_size > 0 (mode is ${mode})`);
   if (proj_size >= hidden_size) {
-    throw new RangeError(`config.proj_size: must be smaller than hidden_size (${proj_size} >= ${hidden_size})`);
+    throw new RnnError('CONFIG_INVALID', `config.proj_size: must be smaller than hidden_size (${proj_size} >= ${hidden_size})`);
   }
   let dropout = 0;
   if (raw.dropout !== undefined) {
     const d = raw.dropout;
-    if (typeof d !== 'number' || !(d >= 0 && d <= 1)) throw new RangeError(`config.dropout: expected a number in [0, 1], got ${JSON.stringify(d)}`);
+    if (typeof d !== 'number' || !(d >= 0 && d <= 1)) throw new RnnError('CONFIG_INVALID', `config.dropout: expected a number in [0, 1], got ${describeValue(d)}`);
     dropout = d;
   }
   return {
@@ -115,17 +117,17 @@ export function resolveConfig(input: RnnConfigInput | Record<string, unknown>): 
 
 function resolveMode(mode: unknown, nonlinearity: unknown): RnnMode {
   if (nonlinearity !== undefined && nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
-    throw new RangeError(`config.nonlinearity: expected "tanh" or "relu", got ${JSON.stringify(nonlinearity)}`);
+    throw new RnnError('CONFIG_INVALID', `config.nonlinearity: expected "tanh" or "relu", got ${describeValue(nonlinearity)}`);
   }
   if (mode === 'RNN') return nonlinearity === 'relu' ? 'RNN_RELU' : 'RNN_TANH';
   if (typeof mode !== 'string' || !(RNN_MODES as readonly string[]).includes(mode)) {
-    throw new RangeError(`config.mode: expected one of ${RNN_MODES.join(', ')} (or "RNN" with nonlinearity), got ${JSON.stringify(mode)}`);
+    throw new RnnError('CONFIG_INVALID', `config.mode: expected one of ${RNN_MODES.join(', ')} (or "RNN" with nonlinearity), got ${describeValue(mode)}`);
   }
   const m = mode as RnnMode;
   if (nonlinearity !== undefined) {
     const implied = m === 'RNN_RELU' ? 'relu' : m === 'RNN_TANH' ? 'tanh' : undefined;
     if (implied !== nonlinearity) {
-      throw new RangeError(`config.nonlinearity: ${JSON.stringify(nonlinearity)} contradicts mode ${m}`);
+      throw new RnnError('CONFIG_INVALID', `config.nonlinearity: ${describeValue(nonlinearity)} contradicts mode ${m}`);
     }
   }
   return m;

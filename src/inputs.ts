@@ -4,7 +4,11 @@
  * layout the backends compute in; then shapes the results back (batch_first, unbatched input).
  */
 import { type RnnConfig, numDirections, outputSize } from './config.js';
-import { type IntTensor, type Tensor, type TensorData, expectShape, formatShape } from './tensor.js';
+import { RnnError, describeValue } from './errors.js';
+import {
+  type IntTensor, type Tensor, type TensorData, checkFloatData, checkFloatTensor, checkIntTensor, checkLength, checkTensorShape, expectShape,
+  firstNonFinite, formatShape,
+} from './tensor.js';
 
 /** Optional inputs of a forward call, as in PyTorch's `module(input, hx)` plus packed-sequence lengths. */
 export interface ForwardOptions {
@@ -48,60 +52,96 @@ export interface PreparedInputs {
 /** Upper bound on T·B·features for one call, so a bad shape cannot make us allocate without bound. */
 export const MAX_ELEMENTS = 1 << 28;
 
+/**
+ * Checks an options object: a plain object (or undefined) with only `known` keys. `what` names the call
+ * ("forward options"); the error lists the known keys, so a typo such as `hx` is caught, not ignored.
+ */
+export function checkOptions<T extends object>(what: string, options: unknown, known: readonly string[]): Partial<T> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options) || ArrayBuffer.isView(options)) {
+    throw new RnnError('OPTION_INVALID', `${what}: expected an object, got ${describeValue(options)}`);
+  }
+  const unknown = Object.keys(options).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    throw new RnnError('OPTION_INVALID', `${what}: unknown option(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known options are ${known.join(', ')}`);
+  }
+  return options as Partial<T>;
+}
+
+const FORWARD_OPTIONS = ['h0', 'c0', 'lengths'] as const;
+
+/** Rejects NaN / ±Inf in a caller's tensor (models created with `checkFinite: true`). */
+export function rejectNonFinite(name: string, data: ArrayLike<number> | undefined): void {
+  if (!data) return;
+  const i = firstNonFinite(data);
+  if (i >= 0) throw new RnnError('NON_FINITE', `${name}: element ${i} is ${data[i]} (checkFinite is on: inputs and weights must be finite)`);
+}
+
 /** Checks a forward call's tensors against the configuration and returns them time-major. */
-export function prepareInputs(config: RnnConfig, input: Tensor, options: ForwardOptions = {}): PreparedInputs {
+export function prepareInputs(config: RnnConfig, input: Tensor, options: ForwardOptions = {}, checkFinite = false): PreparedInputs {
+  const opts = checkOptions<ForwardOptions>('forward options', options, FORWARD_OPTIONS);
+  // Shape and type first, the element cap next (a bad shape must not make us allocate), data length last.
+  checkTensorShape('input', input);
+  const data = checkFloatData('input', input);
   const I = config.input_size;
   const rank = input.shape.length;
   if (rank !== 2 && rank !== 3) {
-    throw new RangeError(`input: expected a 3-D tensor ${config.batch_first ? '[B, T, input_size]' : '[T, B, input_size]'} or a 2-D unbatched [T, input_size], got shape ${formatShape(input.shape)}`);
+    throw new RnnError('TENSOR_INVALID', `input: expected a 3-D tensor ${config.batch_first ? '[B, T, input_size]' : '[T, B, input_size]'} or a 2-D unbatched [T, input_size], got shape ${formatShape(input.shape)}`);
   }
   const unbatched = rank === 2;
   const [T, B] = unbatched ? [input.shape[0], 1] : config.batch_first ? [input.shape[1], input.shape[0]] : [input.shape[0], input.shape[1]];
   const featureDim = input.shape[rank - 1];
   if (featureDim !== I) {
-    throw new RangeError(`input: last dimension must be input_size=${I}, got shape ${formatShape(input.shape)}`);
+    throw new RnnError('TENSOR_INVALID', `input: last dimension must be input_size=${I}, got shape ${formatShape(input.shape)}`);
   }
-  if (T < 1 || B < 1) throw new RangeError(`input: sequence length and batch must be at least 1, got shape ${formatShape(input.shape)}`);
-  if (input.data.length !== T * B * I) {
-    throw new RangeError(`input: data holds ${input.data.length} elements, shape ${formatShape(input.shape)} needs ${T * B * I}`);
-  }
+  if (T < 1 || B < 1) throw new RnnError('TENSOR_INVALID', `input: sequence length and batch must be at least 1, got shape ${formatShape(input.shape)}`);
   const widest = Math.max(I, numDirections(config) * outputSize(config), config.hidden_size * 4);
   if (T * B * widest > MAX_ELEMENTS) {
-    throw new RangeError(`input: shape ${formatShape(input.shape)} is too large (T·B·features above ${MAX_ELEMENTS})`);
+    throw new RnnError('LIMIT_EXCEEDED', `input: shape ${formatShape(input.shape)} is too large (T·B·features = ${T * B * widest}, above ${MAX_ELEMENTS}); split the batch or the sequence`);
   }
-  const x = config.batch_first && !unbatched ? swapLeadingAxes(input.data, B, T, I) : input.data;
+  checkLength('input', input.shape, data.length);
+  const x = config.batch_first && !unbatched ? swapLeadingAxes(data, B, T, I) : data;
   const LD = config.num_layers * numDirections(config);
   const stateShape = (width: number) => (unbatched ? [LD, width] : [LD, B, width]);
   let h0: TensorData | undefined;
   let c0: TensorData | undefined;
-  if (options.h0 !== undefined) {
-    expectShape('h0', options.h0.shape, stateShape(outputSize(config)));
-    h0 = options.h0.data;
+  if (opts.h0 !== undefined) {
+    checkFloatTensor('h0', opts.h0);
+    expectShape('h0', opts.h0.shape, stateShape(outputSize(config)));
+    h0 = opts.h0.data;
   }
-  if (options.c0 !== undefined) {
-    if (config.mode !== 'LSTM') throw new RangeError(`c0: only LSTM has a cell state (mode is ${config.mode})`);
-    expectShape('c0', options.c0.shape, stateShape(config.hidden_size));
-    c0 = options.c0.data;
+  if (opts.c0 !== undefined) {
+    if (config.mode !== 'LSTM') throw new RnnError('TENSOR_INVALID', `c0: only LSTM has a cell state (mode is ${config.mode})`);
+    checkFloatTensor('c0', opts.c0);
+    expectShape('c0', opts.c0.shape, stateShape(config.hidden_size));
+    c0 = opts.c0.data;
   }
-  const lengths = options.lengths === undefined ? undefined : checkLengths(options.lengths, T, B);
+  const lengths = opts.lengths === undefined ? undefined : checkLengths(opts.lengths, T, B);
+  if (checkFinite) {
+    rejectNonFinite('input', input.data);
+    rejectNonFinite('h0', h0);
+    rejectNonFinite('c0', c0);
+  }
   return { T, B, unbatched, x, h0, c0, lengths };
 }
 
-function checkLengths(raw: NonNullable<ForwardOptions['lengths']>, T: number, B: number): Int32Array {
+function checkLengths(raw: unknown, T: number, B: number): Int32Array {
   let values: ArrayLike<number | bigint>;
   if (raw instanceof Int32Array || Array.isArray(raw)) {
     values = raw as ArrayLike<number>;
-  } else {
-    const t = raw as IntTensor;
+  } else if (raw !== null && typeof raw === 'object' && !ArrayBuffer.isView(raw) && 'data' in raw) {
+    const t = checkIntTensor('lengths', raw);
     expectShape('lengths', t.shape, [B]);
     values = t.data;
+  } else {
+    throw new RnnError('TENSOR_INVALID', `lengths: expected an array of integers, an Int32Array or an integer tensor { shape: [B], data: Int32Array | BigInt64Array }, got ${describeValue(raw)}`);
   }
-  if (values.length !== B) throw new RangeError(`lengths: expected ${B} entries (one per batch row), got ${values.length}`);
+  if (values.length !== B) throw new RnnError('TENSOR_INVALID', `lengths: expected ${B} entries (one per batch row), got ${values.length}`);
   const out = new Int32Array(B);
   for (let b = 0; b < B; b++) {
-    const v = Number(values[b]);
+    const v = typeof values[b] === 'bigint' || typeof values[b] === 'number' ? Number(values[b]) : Number.NaN;
     if (!Number.isInteger(v) || v < 1 || v > T) {
-      throw new RangeError(`lengths[${b}] = ${String(values[b])}: each length must be an integer in [1, T=${T}]`);
+      throw new RnnError('TENSOR_INVALID', `lengths[${b}] = ${describeValue(values[b])}: each length must be an integer in [1, T=${T}]`);
     }
     out[b] = v;
   }
@@ -147,30 +187,56 @@ export function formatState(
   return result;
 }
 
-/** Checks a stream's batch and initial state; returns h0 / c0 data (undefined for zeros). */
-export function prepareStreamState(
-  config: RnnConfig,
-  batch: number,
-  state: { h0?: Tensor; c0?: Tensor } = {},
-): { h0?: TensorData; c0?: TensorData } {
+const STREAM_OPTIONS = ['batch', 'h0', 'c0'] as const;
+const STATE_OPTIONS = ['h0', 'c0'] as const;
+const PUSH_OPTIONS = ['lengths', 'read'] as const;
+
+/** Checks stream() options: the batch, and the initial state as in reset(). */
+export function prepareStreamOptions(config: RnnConfig, options: unknown, checkFinite = false): { batch: number; h0?: TensorData; c0?: TensorData } {
+  const opts = checkOptions<{ batch: number; h0: Tensor; c0: Tensor }>('stream options', options, STREAM_OPTIONS);
   if (config.bidirectional) {
-    throw new RangeError('stream: a bidirectional model needs the whole sequence (its reverse direction starts at the end); use forward()');
+    throw new RnnError('OPTION_INVALID', 'stream: a bidirectional model needs the whole sequence (its reverse direction starts at the end); use forward()');
   }
-  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`stream: batch must be a positive integer, got ${batch}`);
-  const L = config.num_layers;
-  if (state.h0) expectShape('h0', state.h0.shape, [L, batch, outputSize(config)]);
-  if (state.c0) {
-    if (config.mode !== 'LSTM') throw new RangeError(`c0: only LSTM has a cell state (mode is ${config.mode})`);
-    expectShape('c0', state.c0.shape, [L, batch, config.hidden_size]);
-  }
-  return { h0: state.h0?.data, c0: state.c0?.data };
+  const batch = opts.batch ?? 1;
+  if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('OPTION_INVALID', `stream options.batch: expected a positive integer, got ${describeValue(batch)}`);
+  return { batch, ...prepareStreamState(config, batch, { h0: opts.h0, c0: opts.c0 }, checkFinite) };
 }
 
-/** Checks a stream chunk and brings it to time-major layout. */
-export function prepareChunk(config: RnnConfig, batch: number, chunk: Tensor, lengths: ForwardOptions['lengths']): PreparedInputs {
-  const prepared = prepareInputs(config, chunk, { lengths });
-  if (prepared.B !== batch) {
-    throw new RangeError(`stream chunk: expected batch ${batch} (the stream's), got shape ${formatShape(chunk.shape)}`);
+/** Checks a stream's initial state (reset() or stream options); returns h0 / c0 data (undefined for zeros). */
+export function prepareStreamState(config: RnnConfig, batch: number, state: unknown, checkFinite = false): { h0?: TensorData; c0?: TensorData } {
+  const opts = checkOptions<{ h0: Tensor; c0: Tensor }>('stream state', state, STATE_OPTIONS);
+  const L = config.num_layers;
+  if (opts.h0 !== undefined) {
+    checkFloatTensor('h0', opts.h0);
+    expectShape('h0', opts.h0.shape, [L, batch, outputSize(config)]);
   }
-  return prepared;
+  if (opts.c0 !== undefined) {
+    if (config.mode !== 'LSTM') throw new RnnError('TENSOR_INVALID', `c0: only LSTM has a cell state (mode is ${config.mode})`);
+    checkFloatTensor('c0', opts.c0);
+    expectShape('c0', opts.c0.shape, [L, batch, config.hidden_size]);
+  }
+  if (checkFinite) {
+    rejectNonFinite('h0', opts.h0?.data);
+    rejectNonFinite('c0', opts.c0?.data);
+  }
+  return { h0: opts.h0?.data, c0: opts.c0?.data };
+}
+
+/** Options of a stream push. */
+export interface PushOptions {
+  lengths?: ForwardOptions['lengths'];
+  read?: boolean;
+}
+
+/** Checks a stream chunk and its options, and brings the chunk to time-major layout. */
+export function prepareChunk(config: RnnConfig, batch: number, chunk: Tensor, options: unknown, checkFinite = false): PreparedInputs & { read: boolean } {
+  const opts = checkOptions<PushOptions>('push options', options, PUSH_OPTIONS);
+  if (opts.read !== undefined && typeof opts.read !== 'boolean') {
+    throw new RnnError('OPTION_INVALID', `push options.read: expected true or false, got ${describeValue(opts.read)}`);
+  }
+  const prepared = prepareInputs(config, chunk, { lengths: opts.lengths }, checkFinite);
+  if (prepared.B !== batch) {
+    throw new RnnError('TENSOR_INVALID', `stream chunk: expected batch ${batch} (the stream's), got shape ${formatShape(chunk.shape)}`);
+  }
+  return { ...prepared, read: opts.read !== false };
 }

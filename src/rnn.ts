@@ -5,8 +5,9 @@
 import { CpuRnn } from './backends/cpu.js';
 import { WebGpuRnn } from './backends/webgpu.js';
 import { type RnnConfig, type RnnConfigInput, resolveConfig } from './config.js';
-import type { ForwardOptions, ForwardResult } from './inputs.js';
-import { type Weights, checkWeights, stripCommonPrefix } from './params.js';
+import { RnnError, describeValue } from './errors.js';
+import { type ForwardOptions, type ForwardResult, type PushOptions, checkOptions, rejectNonFinite } from './inputs.js';
+import { type Weights, checkWeights, selectPrefix, stripCommonPrefix } from './params.js';
 import type { Precision } from './gpu/kernels.js';
 import type { StrategyChoice } from './gpu/strategy.js';
 import { type SafetensorsFile, isIntTensor, readSafetensors } from './safetensors.js';
@@ -37,7 +38,21 @@ export interface CreateRnnOptions {
    * it (it is the float64 reference of the weights as given).
    */
   precision?: Precision;
+  /**
+   * Take only the weights whose names start with this prefix, stripped (`'encoder.rnn.'` for a parent
+   * module's state_dict that also holds other modules' tensors). A file whose names all share one
+   * prefix needs none: it is stripped on its own.
+   */
+  prefix?: string;
+  /**
+   * Reject NaN and ±Inf up front: in the weights when the model is created, in input / h0 / c0 at every
+   * call (error code NON_FINITE, naming the tensor and element). Off by default: like PyTorch, a NaN
+   * then propagates to the outputs it reaches.
+   */
+  checkFinite?: boolean;
 }
+
+const CREATE_OPTIONS = ['config', 'weights', 'backend', 'device', 'strategy', 'precision', 'prefix', 'checkFinite'] as const;
 
 /** Initial state of a stream: as h0 / c0 of a forward call. */
 export interface StreamState {
@@ -62,15 +77,23 @@ export interface RnnStream {
    * [T, I] when batch is 1). `lengths` marks rows whose sequence ends inside this chunk (their state
    * stops there). Resolves to the chunk's output, or undefined with `read: false`.
    */
-  push(chunk: Tensor, options?: { lengths?: ForwardOptions['lengths']; read?: boolean }): Promise<Tensor | undefined>;
-  /** Reads the current state: h_n [L, B, H_out] and c_n [L, B, H] (LSTM). */
+  push(chunk: Tensor, options?: PushOptions): Promise<Tensor | undefined>;
+  /** Reads the current state: h_n [L, B, H_out] and c_n [L, B, H] (LSTM), as the pushes before it left it. */
   state(): Promise<Pick<ForwardResult, 'h_n' | 'c_n'>>;
-  /** Starts over from h0 / c0 (zeros where absent). */
+  /**
+   * Starts over from h0 / c0 (zeros where absent). Checked at once; takes effect after the pushes already
+   * issued, so `push(a); reset(); push(b)` runs `a` from the old state and `b` from the new one.
+   */
   reset(state?: StreamState): void;
-  /** Frees the stream's state. */
+  /** Frees the stream's state once the pushes already issued are done; later calls fail with code DESTROYED. */
   close(): void;
 }
 
+/**
+ * A model. Calls on one model, and on one stream, run in the order they are made: each sees exactly the
+ * state the calls before it left, as if each were awaited before the next (a rejected call changes
+ * nothing). Bad arguments throw (or reject with) an RnnError naming the tensor or option.
+ */
 export interface Rnn {
   readonly config: RnnConfig;
   readonly backend: Backend;
@@ -78,36 +101,65 @@ export interface Rnn {
   forward(input: Tensor, options?: ForwardOptions): Promise<ForwardResult>;
   /** Opens a stream (chunked sequence with state kept between calls). */
   stream(options?: StreamOptions): RnnStream;
-  /** Frees the model's GPU memory. */
+  /**
+   * Frees the model's GPU memory once the calls already issued are done; later calls, and its streams',
+   * fail with code DESTROYED.
+   */
   destroy(): void;
 }
 
 /** Builds a model: checks the configuration and every weight tensor, then uploads (WebGPU) or keeps them. */
 export async function createRnn(options: CreateRnnOptions): Promise<Rnn> {
-  const config = resolveConfig(options.config as RnnConfigInput);
-  const weights = loadWeights(config, options.weights);
-  const backend = options.backend ?? 'webgpu';
-  if (backend === 'cpu') return new CpuRnn(config, weights);
-  const gpu = () => WebGpuRnn.create(config, weights, options.device, options.strategy, options.precision);
-  if (backend === 'webgpu') return gpu();
-  if (backend === 'auto') {
-    try {
-      return await gpu();
-    } catch {
-      return new CpuRnn(config, weights);
-    }
+  const opts = checkOptions<CreateRnnOptions>('createRnn options', options, CREATE_OPTIONS);
+  if (opts.config === undefined) throw new RnnError('OPTION_INVALID', 'createRnn options.config: missing (PyTorch constructor arguments, e.g. { mode: "LSTM", input_size: 16, hidden_size: 32 })');
+  if (opts.weights === undefined) throw new RnnError('OPTION_INVALID', 'createRnn options.weights: missing (a state_dict: tensors by name, a decoded safetensors file or its bytes)');
+  const config = resolveConfig(opts.config as RnnConfigInput);
+  const backend = opts.backend ?? 'webgpu';
+  if (backend !== 'webgpu' && backend !== 'cpu' && backend !== 'auto') {
+    throw new RnnError('OPTION_INVALID', `createRnn options.backend: expected "webgpu", "cpu" or "auto", got ${describeValue(backend)}`);
   }
-  throw new RangeError(`backend: expected "webgpu", "cpu" or "auto", got ${JSON.stringify(backend)}`);
+  if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') {
+    throw new RnnError('OPTION_INVALID', `createRnn options.checkFinite: expected true or false, got ${describeValue(opts.checkFinite)}`);
+  }
+  if (opts.device !== undefined && !looksLikeDevice(opts.device)) {
+    throw new RnnError('OPTION_INVALID', `createRnn options.device: expected a GPUDevice, got ${describeValue(opts.device)}`);
+  }
+  const checkFinite = opts.checkFinite ?? false;
+  const weights = loadWeights(config, opts.weights, opts.prefix);
+  if (checkFinite) for (const [name, t] of Object.entries(weights)) rejectNonFinite(`weights ${name}`, t.data);
+  const cpu = () => new CpuRnn(config, weights, checkFinite);
+  if (backend === 'cpu') return cpu();
+  const gpu = () => WebGpuRnn.create(config, weights, { device: opts.device, strategy: opts.strategy, precision: opts.precision, checkFinite });
+  if (backend === 'webgpu') return gpu();
+  try {
+    return await gpu();
+  } catch (e) {
+    // 'auto' falls back only where the host has no usable WebGPU; a caller's mistake is still an error.
+    if (e instanceof RnnError && !['WEBGPU_UNAVAILABLE', 'WEBGPU_PACKAGE_MISSING', 'DEVICE_LOST'].includes(e.code)) throw e;
+    return cpu();
+  }
 }
 
-function loadWeights(config: RnnConfig, source: CreateRnnOptions['weights']): Weights {
-  const file = source instanceof Uint8Array ? readSafetensors(source) : source;
-  const tensors: Record<string, Tensor | IntTensor> =
-    'tensors' in file && typeof file.tensors === 'object' && 'dtypes' in file ? (file as SafetensorsFile).tensors : (file as Weights);
-  for (const [name, t] of Object.entries(tensors)) {
-    if (isIntTensor(t)) throw new TypeError(`tensor ${name}: weights must be floating point, got an integer tensor`);
+function looksLikeDevice(value: unknown): value is GPUDevice {
+  return value !== null && typeof value === 'object' && typeof (value as GPUDevice).createBuffer === 'function' && typeof (value as GPUDevice).queue === 'object';
+}
+
+function loadWeights(config: RnnConfig, source: unknown, prefix: string | undefined): Weights {
+  if (source instanceof ArrayBuffer) {
+    throw new RnnError('WEIGHTS_INVALID', `weights: got an ArrayBuffer of ${source.byteLength} bytes; pass a safetensors file's bytes as a Uint8Array (new Uint8Array(buffer))`);
   }
-  const weights = stripCommonPrefix(config, tensors as Weights);
-  checkWeights(config, weights);
-  return weights;
+  if (source === null || typeof source !== 'object' || Array.isArray(source) || (ArrayBuffer.isView(source) && !(source instanceof Uint8Array))) {
+    throw new RnnError('WEIGHTS_INVALID', `weights: expected tensors by name, a decoded safetensors file or its bytes (Uint8Array), got ${describeValue(source)}`);
+  }
+  const file = source instanceof Uint8Array ? readSafetensors(source) : source;
+  const tensors: Record<string, unknown> =
+    'tensors' in file && typeof file.tensors === 'object' && file.tensors !== null && 'dtypes' in file ? (file as SafetensorsFile).tensors : (file as Record<string, unknown>);
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t !== null && typeof t === 'object' && isIntTensor(t as IntTensor)) {
+      throw new RnnError('WEIGHTS_INVALID', `tensor ${name}: weights must be floating point, got an integer tensor`);
+    }
+  }
+  const selected = prefix === undefined ? stripCommonPrefix(config, tensors as Weights) : selectPrefix(tensors as Weights, prefix);
+  checkWeights(config, selected);
+  return selected;
 }

@@ -1,12 +1,14 @@
 /**
  * The CPU backend: the float64 reference behind the public API. It is the test oracle, and a fallback
- * where WebGPU is missing. Streams keep their state as float64 arrays on the host.
+ * where WebGPU is missing. Streams keep their state as float64 arrays on the host. Every call runs to
+ * completion when it is made (the reference is synchronous), so calls are ordered by construction.
  */
 import type { RnnConfig } from '../config.js';
 import { numDirections, outputSize } from '../config.js';
+import { RnnError } from '../errors.js';
 import {
-  type ForwardOptions, type ForwardResult, type PreparedInputs, formatOutput, formatState,
-  prepareChunk, prepareInputs, prepareStreamState,
+  type ForwardOptions, type ForwardResult, type PreparedInputs, type PushOptions, formatOutput, formatState,
+  prepareChunk, prepareInputs, prepareStreamOptions, prepareStreamState,
 } from '../inputs.js';
 import type { Weights } from '../params.js';
 import { referenceForward } from '../reference/forward.js';
@@ -15,56 +17,82 @@ import type { Tensor, TensorData } from '../tensor.js';
 
 export class CpuRnn implements Rnn {
   readonly backend = 'cpu' as const;
+  private destroyed = false;
 
-  constructor(readonly config: RnnConfig, private readonly weights: Weights) {}
+  constructor(readonly config: RnnConfig, private readonly weights: Weights, readonly checkFinite = false) {}
 
   async forward(input: Tensor, options: ForwardOptions = {}): Promise<ForwardResult> {
-    const prepared = prepareInputs(this.config, input, options);
+    this.checkAlive();
+    const prepared = prepareInputs(this.config, input, options, this.checkFinite);
     const r = referenceForward(this.config, this.weights, prepared);
     return { output: formatOutput(this.config, prepared, r.output), ...formatState(this.config, prepared, r.hN, r.cN) };
   }
 
   /** Runs prepared inputs (used by streams, which supply their own state). */
   run(prepared: PreparedInputs) {
+    this.checkAlive();
     return referenceForward(this.config, this.weights, prepared);
   }
 
-  stream(options: StreamOptions = {}): RnnStream {
-    return new CpuStream(this, options.batch ?? 1, options);
+  checkAlive(): void {
+    if (this.destroyed) throw new RnnError('DESTROYED', 'model: used after destroy()');
   }
 
-  destroy(): void {}
+  stream(options: StreamOptions = {}): RnnStream {
+    this.checkAlive();
+    const { batch, h0, c0 } = prepareStreamOptions(this.config, options, this.checkFinite);
+    return new CpuStream(this, batch, h0, c0);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+  }
 }
 
 class CpuStream implements RnnStream {
   private h!: Float64Array; // (L, B, H_out)
   private c!: Float64Array; // (L, B, H)
+  private closed = false;
 
-  constructor(private readonly model: CpuRnn, readonly batch: number, state: StreamState) {
-    this.reset(state);
+  constructor(private readonly model: CpuRnn, readonly batch: number, h0: TensorData | undefined, c0: TensorData | undefined) {
+    this.setState(h0, c0);
   }
 
-  reset(state: StreamState = {}): void {
+  private checkOpen(): void {
+    if (this.closed) throw new RnnError('DESTROYED', 'stream: used after close()');
+    this.model.checkAlive();
+  }
+
+  private setState(h0: TensorData | undefined, c0: TensorData | undefined): void {
     const { config } = this.model;
-    const { h0, c0 } = prepareStreamState(config, this.batch, state);
     const L = config.num_layers * numDirections(config);
     this.h = h0 ? Float64Array.from(h0) : new Float64Array(L * this.batch * outputSize(config));
     this.c = c0 ? Float64Array.from(c0) : new Float64Array(L * this.batch * config.hidden_size);
   }
 
-  async push(chunk: Tensor, options: { lengths?: ForwardOptions['lengths']; read?: boolean } = {}): Promise<Tensor | undefined> {
+  reset(state: StreamState = {}): void {
+    this.checkOpen();
+    const { h0, c0 } = prepareStreamState(this.model.config, this.batch, state, this.model.checkFinite);
+    this.setState(h0, c0);
+  }
+
+  async push(chunk: Tensor, options: PushOptions = {}): Promise<Tensor | undefined> {
+    this.checkOpen();
     const { config } = this.model;
-    const prepared = prepareChunk(config, this.batch, chunk, options.lengths);
+    const prepared = prepareChunk(config, this.batch, chunk, options, this.model.checkFinite);
     const r = this.model.run({ ...prepared, h0: this.h, c0: this.c });
     this.h = r.hN;
     if (r.cN) this.c = r.cN;
-    return options.read === false ? undefined : formatOutput(config, prepared, r.output);
+    return prepared.read ? formatOutput(config, prepared, r.output) : undefined;
   }
 
   async state() {
+    this.checkOpen();
     const cN: TensorData | undefined = this.model.config.mode === 'LSTM' ? this.c.slice() : undefined;
     return formatState(this.model.config, { B: this.batch, unbatched: false }, this.h.slice(), cN);
   }
 
-  close(): void {}
+  close(): void {
+    this.closed = true;
+  }
 }

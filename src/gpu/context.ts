@@ -5,7 +5,9 @@
  * Cache keys: bind group layouts by `family/name`; pipelines by
  * `family/entryPoint/<constants as sorted JSON>` (the shader text is fixed per family).
  */
-import { BufferPool } from './buffer-pool.js';
+import { RnnError } from '../errors.js';
+
+import { type BufferCounts, BufferPool } from './buffer-pool.js';
 import { BufferUsage } from './constants.js';
 
 export interface GpuStats {
@@ -13,6 +15,18 @@ export interface GpuStats {
   pipelinesCreated: number;
   bindGroupLayoutsCreated: number;
   bindGroupsCreated: number;
+}
+
+/** What the engine holds on one device (see `diagnostics` in the public API). */
+export interface GpuDiagnostics {
+  /** Models (WebGPU backend) alive on this device: created and not destroyed. */
+  models: number;
+  buffers: BufferCounts;
+  pipelines: number;
+  bindGroupLayouts: number;
+  bindGroupsCreated: number;
+  /** Why the device was lost, if it was. */
+  lost?: string;
 }
 
 export interface PipelineSpec {
@@ -29,6 +43,14 @@ export class GpuContext {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pool: BufferPool;
   private counts = { pipelines: 0, layouts: 0, bindGroups: 0 };
+  private models = 0;
+  /** Resolves when the device is lost. */
+  private readonly lostPromise: Promise<unknown>;
+  /**
+   * Test-only: limits to use instead of some of the device's (e.g. a small maxStorageBufferBindingSize,
+   * so tests exercise the work splitting without allocating gigabytes).
+   */
+  limitOverrides: Partial<Record<keyof GPUSupportedLimits, number>> = {};
 
   /**
    * True on a software (fallback) adapter such as SwiftShader, where a workgroup runs on a CPU core
@@ -48,7 +70,7 @@ export class GpuContext {
 
   constructor(readonly device: GPUDevice) {
     this.pool = new BufferPool(device);
-    device.lost.then((info) => (this.lost = info.message || info.reason || 'unknown reason'));
+    this.lostPromise = device.lost.then((info) => (this.lost = info.message || info.reason || 'unknown reason'));
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).adapterInfo;
     this.subgroups = device.features.has('subgroups');
     this.isSoftwareAdapter = info?.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe/i.test(`${info?.architecture} ${info?.description}`);
@@ -56,11 +78,44 @@ export class GpuContext {
 
   /** Throws a clear error once the device is lost, rather than leaving work to hang or fail vaguely. */
   checkAlive(): void {
-    if (this.lost !== undefined) throw new Error(`WebGPU device lost (${this.lost}): create the model again`);
+    if (this.lost !== undefined) throw new RnnError('DEVICE_LOST', `WebGPU device lost (${this.lost}): create the model again`);
+  }
+
+  /**
+   * After a failed GPU operation: whether the failure is the device being lost. The loss is reported
+   * asynchronously (a map can fail before device.lost resolves), so this waits briefly for it.
+   */
+  async lostWithin(ms = 200): Promise<boolean> {
+    if (this.lost === undefined) await Promise.race([this.lostPromise, new Promise((resolve) => setTimeout(resolve, ms))]);
+    return this.lost !== undefined;
   }
 
   get limits(): GPUSupportedLimits {
-    return this.device.limits;
+    const overrides = this.limitOverrides;
+    if (Object.keys(overrides).length === 0) return this.device.limits;
+    return new Proxy(this.device.limits, { get: (target, key) => (overrides as Record<string | symbol, number>)[key] ?? (target as unknown as Record<string | symbol, number>)[key] });
+  }
+
+  /** A model starts using this context. */
+  attach(): void {
+    this.models++;
+  }
+
+  /** A model is done with this context; with the last one gone, pooled buffers are freed too. */
+  detach(): void {
+    this.models--;
+    if (this.models === 0) this.pool.trim();
+  }
+
+  diagnostics(): GpuDiagnostics {
+    return {
+      models: this.models,
+      buffers: this.pool.counts(),
+      pipelines: this.counts.pipelines,
+      bindGroupLayouts: this.counts.layouts,
+      bindGroupsCreated: this.counts.bindGroups,
+      ...(this.lost === undefined ? {} : { lost: this.lost }),
+    };
   }
 
   stats(): GpuStats {
@@ -141,5 +196,10 @@ export class GpuContext {
 
   release(buffer: GPUBuffer): void {
     this.pool.release(buffer);
+  }
+
+  /** Destroys a buffer rather than pooling it (after a failed submission it may be invalid). */
+  discard(buffer: GPUBuffer): void {
+    this.pool.discard(buffer);
   }
 }

@@ -3,6 +3,8 @@
  * WebGPU app), else `navigator.gpu` (browsers, Deno), else Dawn in Node. One GpuContext per device,
  * shared by every model on it, so pipelines and pooled buffers are shared too.
  */
+import { RnnError } from '../errors.js';
+
 import { GpuContext } from './context.js';
 import { isNode, nodeGpu } from './node-gpu.js';
 
@@ -23,9 +25,9 @@ export async function hostGpu(): Promise<GPU | undefined> {
  */
 export async function requestDevice(gpu?: GPU): Promise<GPUDevice> {
   const host = gpu ?? (await hostGpu());
-  if (!host) throw new Error('WebGPU is not available here (no navigator.gpu); use backend: "cpu" or pass a GPUDevice');
+  if (!host) throw new RnnError('WEBGPU_UNAVAILABLE', 'WebGPU is not available here (no navigator.gpu); use backend: "cpu" or pass a GPUDevice');
   const adapter = await host.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('WebGPU: no adapter found (no GPU driver, and no software adapter such as SwiftShader)');
+  if (!adapter) throw new RnnError('WEBGPU_UNAVAILABLE', 'WebGPU: no adapter found (no GPU driver, and no software adapter such as SwiftShader)');
   // Optional features the kernels use where the adapter has them: shader-f16 (f16 weights read
   // natively) and subgroups (loads shared across a subgroup).
   const requiredFeatures = (['shader-f16', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));

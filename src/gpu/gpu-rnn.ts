@@ -1,16 +1,21 @@
 /**
  * The WebGPU backend of one model: weights uploaded once, kernels specialised for its mode, and a
- * small cache of sequence plans keyed by shape. Calls run one at a time (a promise chain), so a
- * plan's buffers are never shared by two calls in flight.
+ * small cache of sequence plans keyed by shape. Every call — forwards, stream pushes, state writes
+ * and reads, closing a stream, destroy — runs one at a time, in the order made (a promise chain), so
+ * a plan's or a stream's buffers are never shared by two calls in flight and each call sees exactly
+ * the state the calls before it left. Buffers go back to the device's pool only from inside the
+ * chain, after the work that used them. A call that does not fit the device is split (chunking.ts).
  */
-import type { RnnConfig } from '../config.js';
+import { type RnnConfig, numDirections, outputSize } from '../config.js';
 import type { PreparedInputs } from '../inputs.js';
 import type { Weights } from '../params.js';
+import { RnnError } from '../errors.js';
+import { choosePiece, pieceLengths, scatterRows, sliceInputs, sliceSteps } from './chunking.js';
 import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
 import { type Precision, type WeightFormat, matmulKernel, weightFormat } from './kernels.js';
 import { type LayerWeights, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
-import { type ModelParts, PlanSizes, SequencePlan, splitState } from './sequence-plan.js';
+import { type ModelParts, PlanSizes, SequencePlan, planUnfit, splitState } from './sequence-plan.js';
 import { type Strategy, type StrategyChoice, chooseStrategy } from './strategy.js';
 
 /** Plans kept per model; the least recently used is released past this. Plan key: `${T}x${B}:${strategy}`. */
@@ -41,7 +46,10 @@ export class GpuRnn {
   private readonly parts: ModelParts;
   private readonly plans = new Map<string, SequencePlan>();
   private queue: Promise<unknown> = Promise.resolve();
-  private destroyed = false;
+  /** Set by destroy(): new calls are refused at once; the release itself waits its turn in the queue. */
+  private closing = false;
+  /** Stream state buffers not yet released (destroy releases what streams left open). */
+  private readonly streamStates = new Set<GPUBuffer>();
   /** How the kernels read this model's weights (f16 weights: native f16, or packed words). */
   readonly weightFormat: WeightFormat;
 
@@ -55,6 +63,12 @@ export class GpuRnn {
       layers,
       matmul: layers.map((w) => matmulKernel(ctx, w.inputSize % 4 === 0, format)),
     };
+    ctx.attach();
+  }
+
+  /** True once destroy() was called. */
+  get destroyed(): boolean {
+    return this.closing;
   }
 
   /** The strategy a call of batch B runs with `choice`. */
@@ -73,41 +87,140 @@ export class GpuRnn {
     return this.config.num_layers * (1 + perStep * T);
   }
 
-  /** Runs the network on prepared (time-major) inputs. */
-  run(inputs: PreparedInputs, options: GpuRunOptions): Promise<GpuRunResult> {
-    const result = this.queue.then(() => this.runNow(inputs, options));
+  /**
+   * Runs `work` after every call made before it; refuses at once (code DESTROYED) once destroy() was
+   * called. `what` names the call in that error.
+   */
+  enqueue<R>(what: string, work: () => Promise<R> | R): Promise<R> {
+    if (this.closing) return Promise.reject(new RnnError('DESTROYED', `${what}: the model was destroyed`));
+    return this.chain(work);
+  }
+
+  private chain<R>(work: () => Promise<R> | R): Promise<R> {
+    const result = this.queue.then(work);
     this.queue = result.catch(() => undefined);
     return result;
   }
 
+  /** Runs the network on prepared (time-major) inputs, split into pieces that fit the device if needed. */
+  run(inputs: PreparedInputs, options: GpuRunOptions): Promise<GpuRunResult> {
+    return this.enqueue(options.stateBuffer ? 'stream push' : 'forward', () => this.runSplit(inputs, options));
+  }
+
+  private async runSplit(inputs: PreparedInputs, options: GpuRunOptions): Promise<GpuRunResult> {
+    this.checkAlive();
+    const { T, B } = inputs;
+    const fits = (steps: number, rows: number) => planUnfit(this.ctx, this.config, steps, rows, this.strategyFor(rows, options.strategy)) === undefined;
+    if (fits(T, B)) return this.runNow(inputs, options);
+    // A stream's state covers all its rows, so a stream splits over time only.
+    const piece = choosePiece(T, options.stateBuffer ? 1 : B, !this.config.bidirectional, (steps, rows) => fits(steps, options.stateBuffer ? B : rows));
+    if (!piece) {
+      // The smallest piece there is: one step of every row (a stream), all steps of one row (bidirectional), or one of one.
+      const [steps, rows, how] = options.stateBuffer ? [1, B, 'over time (a stream keeps all its rows together)']
+        : this.config.bidirectional ? [T, 1, 'over the batch (a bidirectional model cannot split over time)'] : [1, 1, 'over time and batch'];
+      const why = planUnfit(this.ctx, this.config, steps, rows, this.strategyFor(rows, options.strategy));
+      throw new RnnError('LIMIT_EXCEEDED', `T=${T}, B=${B} does not fit this device even split ${how}: a piece of T=${steps}, B=${rows} still does not, ${why}`);
+    }
+    if (options.stateBuffer) return this.runOverTime(inputs, options, piece.steps, options.stateBuffer);
+    const s = new PlanSizes(this.config, 1, B);
+    const LD = this.config.num_layers * s.D;
+    const F = s.D * s.Hout;
+    const output = new Float32Array(T * B * F);
+    const hN = new Float32Array(LD * B * s.Hout);
+    const cN = s.Hc > 0 ? new Float32Array(LD * B * s.Hc) : undefined;
+    for (let b0 = 0; b0 < B; b0 += piece.rows) {
+      const rows = Math.min(piece.rows, B - b0);
+      const part = sliceInputs(inputs, this.config.input_size, s.Hout, s.Hc, LD, b0, rows);
+      const r = piece.steps === T ? await this.runNow(part, options) : await this.runOverTime(part, options, piece.steps);
+      if (r.output) scatterRows(output, r.output, T, B, F, b0, rows);
+      if (r.hN) scatterRows(hN, r.hN, LD, B, s.Hout, b0, rows);
+      if (r.cN && cN) scatterRows(cN, r.cN, LD, B, s.Hc, b0, rows);
+    }
+    return { output: options.readOutput ? output : undefined, ...(options.readState ? { hN, cN } : {}) };
+  }
+
+  /**
+   * A unidirectional run in pieces of `steps` steps, the state carried in a state buffer between them:
+   * the stream's own, or one made here from h0 / c0 and read back at the end.
+   */
+  private async runOverTime(inputs: PreparedInputs, options: GpuRunOptions, steps: number, streamState?: GPUBuffer): Promise<GpuRunResult> {
+    const { T, B } = inputs;
+    const state = streamState ?? this.createStateBuffer(B);
+    try {
+      if (!streamState) this.writeStateNow(state, B, inputs.h0, inputs.c0);
+      const F = numDirections(this.config) * outputSize(this.config);
+      const output = options.readOutput ? new Float32Array(T * B * F) : undefined;
+      for (let t0 = 0; t0 < T; t0 += steps) {
+        const n = Math.min(steps, T - t0);
+        const piece: PreparedInputs = {
+          T: n, B, unbatched: false, x: sliceSteps(inputs.x, B, this.config.input_size, t0, n), lengths: pieceLengths(inputs.lengths, T, B, t0, n),
+        };
+        const r = await this.runNow(piece, { ...options, stateBuffer: state, readState: false });
+        output?.set(r.output!, t0 * B * F);
+      }
+      return { output, ...(options.readState && !streamState ? await this.readStateNow(state, B) : {}) };
+    } finally {
+      if (!streamState) this.releaseStateBuffer(state);
+    }
+  }
+
   private async runNow(inputs: PreparedInputs, options: GpuRunOptions): Promise<GpuRunResult> {
-    if (this.destroyed) throw new Error('GpuRnn: used after destroy()');
-    this.ctx.checkAlive();
-    const plan = this.plan(inputs.T, inputs.B, this.strategyFor(inputs.B, options.strategy));
+    this.checkAlive();
+    const strategy = this.strategyFor(inputs.B, options.strategy);
+    const key = `${inputs.T}x${inputs.B}:${strategy}`;
+    const plan = this.plan(key, inputs.T, inputs.B, strategy);
     const device = this.ctx.device;
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
-    if (options.poison) plan.poison();
-    plan.writeInputs(inputs.x, inputs.lengths);
-    const encoder = device.createCommandEncoder({ label: 'RnnForward' });
-    if (options.stateBuffer) plan.copyStateIn(encoder, options.stateBuffer);
-    else plan.writeInitialState(encoder, inputs.h0, inputs.c0);
-    plan.encode(encoder);
-    if (options.stateBuffer) plan.copyStateOut(encoder, options.stateBuffer);
-    if (options.readOutput || options.readState) plan.encodeReadback(encoder, options.readState);
-    device.queue.submit([encoder.finish()]);
-    const oom = await device.popErrorScope();
-    const invalid = await device.popErrorScope();
-    if (oom) throw new Error(`WebGPU out of memory running T=${inputs.T}, B=${inputs.B}: ${oom.message}`);
-    if (invalid) throw new Error(`WebGPU validation error running T=${inputs.T}, B=${inputs.B}: ${invalid.message}`);
-    const result: GpuRunResult = {};
-    if (options.readOutput) result.output = await plan.readOutput();
-    if (options.readState) Object.assign(result, await plan.readState());
-    return result;
+    let recorded: unknown;
+    try {
+      if (options.poison) plan.poison();
+      plan.writeInputs(inputs.x, inputs.lengths);
+      const encoder = device.createCommandEncoder({ label: 'RnnForward' });
+      if (options.stateBuffer) plan.copyStateIn(encoder, options.stateBuffer);
+      else plan.writeInitialState(encoder, inputs.h0, inputs.c0);
+      plan.encode(encoder);
+      if (options.stateBuffer) plan.copyStateOut(encoder, options.stateBuffer);
+      if (options.readOutput || options.readState) plan.encodeReadback(encoder, options.readState);
+      device.queue.submit([encoder.finish()]);
+    } catch (e) {
+      recorded = e; // the scopes are popped below either way, so they never leak into the next call
+    }
+    // (On a lost device popping may fail; the loss is reported below instead.)
+    const oom = await device.popErrorScope().catch(() => null);
+    const invalid = await device.popErrorScope().catch(() => null);
+    try {
+      if (recorded !== undefined) throw recorded;
+      this.checkAlive();
+      if (oom) throw new RnnError('GPU_OUT_OF_MEMORY', `WebGPU out of memory in ${plan.tag}: ${oom.message}`);
+      if (invalid) throw new RnnError('GPU_VALIDATION', `WebGPU validation error in ${plan.tag}: ${invalid.message}`);
+      const result: GpuRunResult = {};
+      if (options.readOutput) result.output = await plan.readOutput();
+      if (options.readState) Object.assign(result, await plan.readState());
+      return result;
+    } catch (e) {
+      // The plan's buffers may hold anything now: drop it, destroying them rather than pooling them.
+      this.plans.delete(key);
+      plan.release(true);
+      throw await this.explain(e, plan.tag);
+    }
   }
 
-  private plan(T: number, B: number, strategy: Strategy): SequencePlan {
-    const key = `${T}x${B}:${strategy}`;
+  /** A failure of GPU work as the caller should see it: the device's loss if that is what it was. */
+  private async explain(e: unknown, what: string): Promise<unknown> {
+    if (e instanceof RnnError && e.code !== 'GPU_VALIDATION') return e;
+    if (await this.ctx.lostWithin()) return new RnnError('DEVICE_LOST', `WebGPU device lost (${this.ctx.lost}) during ${what}: create the model again`, { cause: e });
+    if (e instanceof RnnError) return e;
+    const err = e as Error;
+    // (Dawn rejects a map that another submission invalidated with an OperationError and no message.)
+    return new RnnError('GPU_VALIDATION', `WebGPU error in ${what}: ${err?.name ?? 'Error'}${err?.message ? `: ${err.message}` : ' (no message)'}`, { cause: e });
+  }
+
+  private checkAlive(): void {
+    this.ctx.checkAlive();
+  }
+
+  private plan(key: string, T: number, B: number, strategy: Strategy): SequencePlan {
     let plan = this.plans.get(key);
     if (plan) {
       this.plans.delete(key); // re-insert: Map order is our LRU order
@@ -123,14 +236,34 @@ export class GpuRnn {
     return plan;
   }
 
-  /** A GPU buffer holding every layer's state for batch B (a stream's state), set from h0/c0 or zeros. */
+  /** A GPU buffer holding every layer's state for batch B (a stream's state); set it with writeState. */
   createStateBuffer(B: number): GPUBuffer {
+    if (this.closing) throw new RnnError('DESTROYED', 'stream: the model was destroyed');
     const bytes = new PlanSizes(this.config, 1, B).stateBytes;
-    return this.ctx.buffer(`RnnStream(B=${B}).state`, bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
+    if (bytes > this.ctx.limits.maxStorageBufferBindingSize) {
+      throw new RnnError('LIMIT_EXCEEDED', `stream of batch ${B}: its state needs ${bytes} bytes, above maxStorageBufferBindingSize ${this.ctx.limits.maxStorageBufferBindingSize}`);
+    }
+    const buffer = this.ctx.buffer(`RnnStream(B=${B}).state`, bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
+    this.streamStates.add(buffer);
+    return buffer;
   }
 
-  /** Writes h0 (L·D, B, H_out) / c0 (L·D, B, H) into a stream state buffer; zeros where absent. */
-  writeState(buffer: GPUBuffer, B: number, h0?: ArrayLike<number>, c0?: ArrayLike<number>): void {
+  /** Releases a state buffer after the calls already issued (a stream's close). */
+  closeStateBuffer(buffer: GPUBuffer): void {
+    if (!this.closing) void this.chain(() => this.releaseStateBuffer(buffer));
+  }
+
+  private releaseStateBuffer(buffer: GPUBuffer): void {
+    if (this.streamStates.delete(buffer)) this.ctx.release(buffer);
+  }
+
+  /** Writes h0 (L·D, B, H_out) / c0 (L·D, B, H) into a state buffer, zeros where absent, after the calls already issued. */
+  writeState(buffer: GPUBuffer, B: number, h0?: ArrayLike<number>, c0?: ArrayLike<number>): Promise<void> {
+    return this.enqueue('stream reset', () => this.writeStateNow(buffer, B, h0, c0));
+  }
+
+  private writeStateNow(buffer: GPUBuffer, B: number, h0?: ArrayLike<number>, c0?: ArrayLike<number>): void {
+    this.checkAlive();
     const s = new PlanSizes(this.config, 1, B);
     const hPer = s.hBytes / 4;
     const cPer = s.cBytes / 4;
@@ -142,26 +275,31 @@ export class GpuRnn {
     this.ctx.device.queue.writeBuffer(buffer, 0, state);
   }
 
-  /** Reads a stream state buffer back as h_n / c_n. */
+  /** Reads a stream state buffer back as h_n / c_n, after the calls already issued. */
   readStateBuffer(buffer: GPUBuffer, B: number): Promise<{ hN: Float32Array; cN?: Float32Array }> {
-    const read = this.queue.then(async () => {
-      this.ctx.checkAlive();
-      const s = new PlanSizes(this.config, 1, B);
-      const staging = this.ctx.buffer('RnnStream.stateStaging', s.stateBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
-      try {
-        const encoder = this.ctx.device.createCommandEncoder({ label: 'RnnStream.readState' });
-        encoder.copyBufferToBuffer(buffer, 0, staging, 0, s.stateBytes);
-        this.ctx.device.queue.submit([encoder.finish()]);
-        await staging.mapAsync(1 /* GPUMapMode.READ */, 0, s.stateBytes);
-        const data = new Float32Array(staging.getMappedRange(0, s.stateBytes).slice(0));
-        staging.unmap();
-        return splitState(s, data);
-      } finally {
-        this.ctx.release(staging);
-      }
-    });
-    this.queue = read.catch(() => undefined);
-    return read;
+    return this.enqueue('stream state', () => this.readStateNow(buffer, B));
+  }
+
+  private async readStateNow(buffer: GPUBuffer, B: number): Promise<{ hN: Float32Array; cN?: Float32Array }> {
+    this.checkAlive();
+    const s = new PlanSizes(this.config, 1, B);
+    const staging = this.ctx.buffer('RnnStream.stateStaging', s.stateBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
+    let failed = false;
+    try {
+      const encoder = this.ctx.device.createCommandEncoder({ label: 'RnnStream.readState' });
+      encoder.copyBufferToBuffer(buffer, 0, staging, 0, s.stateBytes);
+      this.ctx.device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(1 /* GPUMapMode.READ */, 0, s.stateBytes);
+      const data = new Float32Array(staging.getMappedRange(0, s.stateBytes).slice(0));
+      staging.unmap();
+      return splitState(s, data);
+    } catch (e) {
+      failed = true;
+      throw await this.explain(e, 'reading a stream state');
+    } finally {
+      if (failed) this.ctx.discard(staging);
+      else this.ctx.release(staging);
+    }
   }
 
   /** GPU bytes this model holds: packed weights plus its cached plans' buffers (pooled sizes). */
@@ -177,11 +315,20 @@ export class GpuRnn {
     return this.plans.size;
   }
 
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    for (const plan of this.plans.values()) plan.release();
-    this.plans.clear();
-    for (const layer of this.parts.layers) releaseLayerWeights(this.ctx, layer);
+  /**
+   * Refuses new calls at once; frees every buffer (plans, weights, streams left open) once the calls
+   * already issued are done. Resolves when they are freed.
+   */
+  destroy(): Promise<void> {
+    if (this.closing) return this.queue.then(() => undefined);
+    this.closing = true;
+    return this.chain(() => {
+      for (const plan of this.plans.values()) plan.release();
+      this.plans.clear();
+      for (const buffer of this.streamStates) this.ctx.release(buffer);
+      this.streamStates.clear();
+      for (const layer of this.parts.layers) releaseLayerWeights(this.ctx, layer);
+      this.ctx.detach();
+    });
   }
 }

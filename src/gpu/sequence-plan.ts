@@ -10,6 +10,7 @@
  */
 import { type RnnConfig, numDirections, outputSize } from '../config.js';
 import type { TensorData } from '../tensor.js';
+import { RnnError } from '../errors.js';
 import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
 import { dispatchSize, tileCount } from './dispatch.js';
@@ -70,6 +71,39 @@ export class PlanSizes {
   }
 }
 
+/**
+ * Why a plan of this shape cannot run on the device, or undefined when it can: every buffer within
+ * maxBufferSize, every storage binding within maxStorageBufferBindingSize, every dispatch within
+ * maxComputeWorkgroupsPerDimension. Checked before a plan allocates anything; GpuRnn uses it to split
+ * work that does not fit into pieces that do.
+ */
+export function planUnfit(ctx: GpuContext, config: RnnConfig, T: number, B: number, strategy: Strategy): string | undefined {
+  const s = new PlanSizes(config, T, B);
+  const limits = ctx.limits;
+  const gx = strategy === 'fused' ? 0 : s.D * T * B * s.H * GATE_LANES * F32;
+  const storage: Array<[string, number]> = [
+    ['input', T * B * config.input_size * F32], ['layer output', s.sequence * F32], ['input projection (gx)', gx], ['layer state', s.layerState * F32],
+  ];
+  for (const [what, bytes] of storage) {
+    if (bytes > limits.maxStorageBufferBindingSize) return `its ${what} needs ${bytes} bytes, above maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}`;
+  }
+  const buffers: Array<[string, number]> = [['output staging', s.sequence * F32], ['state staging', config.num_layers * s.layerState * F32]];
+  if (strategy === 'per-step') buffers.push(['step index', T * limits.minUniformBufferOffsetAlignment]);
+  for (const [what, bytes] of [...storage, ...buffers]) {
+    if (bytes > limits.maxBufferSize) return `its ${what} needs ${bytes} bytes, above maxBufferSize ${limits.maxBufferSize}`;
+  }
+  const maxGroups = limits.maxComputeWorkgroupsPerDimension;
+  const fits = (extent: number, tile: number, max = maxGroups) => Math.ceil(extent / tile) <= max;
+  if (!fits(s.H, MATMUL_WORKGROUP_SIZE)) return `hidden_size ${s.H} needs more than ${maxGroups} workgroups of ${MATMUL_WORKGROUP_SIZE}`;
+  if (strategy !== 'fused' && !fits(T * B, MATMUL_ROWS)) return `T·B = ${T * B} rows need more than ${maxGroups} workgroups of ${MATMUL_ROWS} rows`;
+  if (strategy === 'per-step') {
+    const layout = chooseStepLayout(s.H, s.Hout, s.D, B, ctx.isSoftwareAdapter);
+    if (!fits(B, layout.blockB, Math.floor(maxGroups / s.D))) return `${s.D}·${B} batch rows need more than ${maxGroups} workgroups`;
+    if (!fits(Math.ceil((s.D * B * s.Hout) / PROJECT_WORKGROUP_SIZE), maxGroups)) return `the projection of ${s.D}·${B} rows needs more than ${maxGroups}² workgroups`;
+  }
+  return undefined;
+}
+
 /** Workgroup counts of one dispatch. */
 type Grid = readonly [number, number, number];
 
@@ -93,7 +127,7 @@ export class SequencePlan {
   private readonly scratch: GPUBuffer[] = [];
   private readonly outputStaging: GPUBuffer;
   private readonly stateStaging: GPUBuffer;
-  private readonly tag: string;
+  readonly tag: string;
   // per-step path
   private perStep?: {
     kernels: StepKernels; layers: PerStepLayer[]; indexGroup: GPUBindGroup; indexStride: number;
@@ -103,6 +137,8 @@ export class SequencePlan {
   private persistent?: { kernel: PersistentKernel; layout: PersistentLayout; groups: GPUBindGroup[]; matmulGroups?: GPUBindGroup[]; matmulGrid: Grid };
 
   constructor(private readonly ctx: GpuContext, private readonly model: ModelParts, T: number, B: number, readonly strategy: Strategy) {
+    const unfit = planUnfit(ctx, model.config, T, B, strategy);
+    if (unfit) throw new RnnError('LIMIT_EXCEEDED', `a ${strategy} run of T=${T}, B=${B} does not fit this device: ${unfit}`);
     const s = (this.sizes = new PlanSizes(model.config, T, B));
     const { config } = model;
     this.tag = `SequencePlan(T=${T},B=${B},${strategy})`;
@@ -387,8 +423,12 @@ export class SequencePlan {
     return this.owned.reduce((n, b) => n + b.size, 0);
   }
 
-  release(): void {
-    for (const b of this.owned) this.ctx.release(b);
+  /**
+   * Gives the plan's buffers back to the pool; with `discard`, destroys them instead (after a failed
+   * submission, which may have left them invalid).
+   */
+  release(discard = false): void {
+    for (const b of this.owned) (discard ? this.ctx.discard(b) : this.ctx.release(b));
     this.owned.length = 0;
   }
 }

@@ -13,6 +13,7 @@
  */
 import type { RnnConfig } from '../config.js';
 import { numDirections, outputSize } from '../config.js';
+import { RnnError } from '../errors.js';
 import { PERSISTENT_CACHE_MAX_K, PERSISTENT_MAX_UNITS_PER_INVOCATION, PERSISTENT_SHARED_FLOATS } from './kernels.js';
 
 export type Strategy = 'per-step' | 'persistent' | 'fused';
@@ -126,7 +127,7 @@ export function persistentUnfit(config: RnnConfig, B: number, limits: GPUSupport
 export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter = false): Strategy {
   const unfit = persistentUnfit(config, B, limits);
   if (choice === 'persistent' || choice === 'fused') {
-    if (unfit) throw new RangeError(`strategy "${choice}" cannot run this shape: ${unfit}`);
+    if (unfit) throw new RnnError('LIMIT_EXCEEDED', `strategy "${choice}" cannot run this shape: ${unfit}`);
     return choice;
   }
   if (choice === 'per-step' || unfit) return 'per-step';

@@ -3,6 +3,8 @@
  * lists below must name the WGSL struct members in order (test/uniforms.test.ts parses the shaders
  * and checks that they agree).
  */
+import { RnnError } from '../errors.js';
+
 
 /** `struct MatmulDims` in shaders/matmul.wgsl */
 export const MATMUL_DIMS_FIELDS = [
@@ -29,7 +31,7 @@ export function packU32Struct<F extends readonly string[]>(fields: F, values: Va
   fields.forEach((name, i) => {
     if (name.startsWith('_')) return;
     const v = (values as Record<string, number>)[name];
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`uniform field ${name}: ${v} is not a u32`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RnnError('LIMIT_EXCEEDED', `uniform field ${name}: ${v} is not a u32`);
     out[i] = v;
   });
   return out;

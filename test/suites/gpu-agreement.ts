@@ -30,6 +30,7 @@ import type { Tensor } from '../../src/tensor.js';
 import { GPU_RTOL, expectClose, relativeError } from '../support/compare.js';
 import { type LoadBytes, type Manifest, loadFixture } from '../support/fixtures.js';
 import { type RandomCase, randomCase } from '../support/random.js';
+import { hardeningCases } from './hardening.js';
 
 export interface GpuCase {
   name: string;
@@ -433,7 +434,7 @@ export function gpuAgreementCases(load: LoadBytes, manifest: Manifest, device: G
   return [
     ...fixtureCases(load, manifest, device, precision), ...randomCases(device, precision), ...thresholdCases(device, precision),
     ...streamCases(device, precision), ...resourceCases(device, precision), ...otherLayoutCases(load, manifest, precision),
-    ...precisionCases(device, precision), ...deviceLostCases(precision),
+    ...precisionCases(device, precision), ...deviceLostCases(precision), ...(precision === 'f32' ? hardeningCases() : []),
   ];
 }
 
