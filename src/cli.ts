@@ -7,13 +7,20 @@
  * config.json holds PyTorch's constructor arguments; the weights file a state_dict; the inputs file
  * `input` and optionally `h0`, `c0`, `lengths` (I32 or I64). Writes `output`, `h_n` (and `c_n` for
  * LSTM) as F32.
+ *
+ * Every mistake of the user's is an RnnError, printed as one line `webgpu-rnn: <message> [<CODE>]`:
+ * exit code 2 for the command line itself ('USAGE', followed by the usage text), 1 for the rest
+ * ('FILE' for a file that cannot be read or written, the library's codes for what the files hold).
+ * Anything else is a bug in this library and is printed with its stack.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { resolveConfig } from './config.js';
-import { RnnError } from './errors.js';
+import { access, constants, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parseArgs as parseArgv } from 'node:util';
+import { type RnnConfig, resolveConfig } from './config.js';
+import { RnnError, type RnnErrorCode } from './errors.js';
 import type { ForwardOptions } from './inputs.js';
 import { type Backend, createRnn } from './rnn.js';
-import { isIntTensor, lengthsToInt32, readSafetensors, writeSafetensors } from './safetensors.js';
+import { type SafetensorsFile, isIntTensor, lengthsToInt32, readSafetensors, writeSafetensors } from './safetensors.js';
 import type { IntTensor, Tensor } from './tensor.js';
 
 export const USAGE = `Usage:
@@ -24,10 +31,59 @@ export const USAGE = `Usage:
   --weights     the module's state_dict as safetensors (weight_ih_l0, weight_hh_l0, bias_ih_l0, ...)
   --inputs      safetensors with "input" and optionally "h0", "c0", "lengths" (I32 or I64)
   --out         written with "output", "h_n" and, for LSTM, "c_n" (F32)
-  --backend     webgpu (default) or cpu (float64 reference)`;
+  --backend     webgpu (default) or cpu (float64 reference)
+  Options take their value as --name value or --name=value.`;
 
-/** A user error: printed without a stack trace, exit code 2. */
-export class UsageError extends Error {}
+/** The options a command accepts: a string option takes a value, a boolean one takes none. */
+export type OptionSpecs = Record<string, { type: 'string' | 'boolean' }>;
+
+/** One option as given, in command-line order. */
+export interface GivenOption {
+  /** Its name without dashes (`config`). */
+  readonly name: string;
+  /** The value of a string option; undefined for a boolean one. */
+  readonly value: string | undefined;
+  /** The argv indices it occupies: one (`--json=x`, `--big`) or two (`--json x`). */
+  readonly indices: readonly number[];
+}
+
+/** A separate argument taken for a value that looks like an option instead (`--config --weights`); negative numbers pass. */
+const LOOKS_LIKE_OPTION = /^-[^\d]/;
+
+/**
+ * Parses a command line with util.parseArgs, then checks it in one pass of our own: an unknown
+ * option, a string option without a value (`--config` at the end, `--config=`, `--config --out x`),
+ * or a boolean option given a value (`--big=1`) throws RnnError 'USAGE' naming it. parseArgs' strict
+ * mode would reject the same, but in messages of several lines that speak of argument terminators,
+ * so its tokens are checked here instead. Both `--name value` and `--name=value` are accepted.
+ *
+ * Options come back in the order given (a later repeat wins for callers that keep the last), so
+ * callers whose options interact (the benchmark's --shapes / --big / --tiny) can fold them in order.
+ */
+export function parseCommandLine(argv: readonly string[], specs: OptionSpecs): { options: GivenOption[]; positionals: string[] } {
+  const { tokens } = parseArgv({ args: [...argv], options: specs, strict: false, allowPositionals: true, tokens: true });
+  const options: GivenOption[] = [];
+  const positionals: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    if (token.kind !== 'option') continue;
+    // A group of short options (-abc) is split into tokens sharing one index: name the argument as typed.
+    const shown = token.rawName.startsWith('--') ? token.rawName : argv[token.index];
+    const spec = Object.hasOwn(specs, token.name) ? specs[token.name] : undefined;
+    if (!spec) throw new RnnError('USAGE', `unknown option ${JSON.stringify(shown)}`);
+    if (spec.type === 'boolean') {
+      if (token.value !== undefined) throw new RnnError('USAGE', `${shown} takes no value, got ${JSON.stringify(token.value)}`);
+      options.push({ name: token.name, value: undefined, indices: [token.index] });
+      continue;
+    }
+    const value = token.value;
+    if (value === undefined || value === '' || (!token.inlineValue && LOOKS_LIKE_OPTION.test(value))) {
+      throw new RnnError('USAGE', `${shown} needs a value`);
+    }
+    options.push({ name: token.name, value, indices: token.inlineValue ? [token.index] : [token.index, token.index + 1] });
+  }
+  return { options, positionals };
+}
 
 interface ForwardArgs {
   config: string;
@@ -37,68 +93,158 @@ interface ForwardArgs {
   backend: Backend;
 }
 
+const FORWARD_OPTIONS: OptionSpecs = {
+  config: { type: 'string' },
+  weights: { type: 'string' },
+  inputs: { type: 'string' },
+  out: { type: 'string' },
+  backend: { type: 'string' },
+};
+const REQUIRED = ['config', 'weights', 'inputs', 'out'] as const;
 const INPUT_NAMES = new Set(['input', 'h0', 'c0', 'lengths']);
 
+/** Parses the command line; throws RnnError 'USAGE' naming the first mistake. */
 export function parseArgs(argv: string[]): { command: 'help' } | { command: 'forward'; args: ForwardArgs } {
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') return { command: 'help' };
-  const [command, ...rest] = argv;
-  if (command !== 'forward') throw new UsageError(`unknown command ${JSON.stringify(command)} (expected "forward")`);
+  const { options, positionals } = parseCommandLine(argv, FORWARD_OPTIONS);
+  const [command, ...extra] = positionals;
+  if (command === undefined) throw new RnnError('USAGE', 'missing command (expected "forward")');
+  if (command !== 'forward') throw new RnnError('USAGE', `unknown command ${JSON.stringify(command)} (expected "forward")`);
+  if (extra.length) throw new RnnError('USAGE', `unexpected argument ${JSON.stringify(extra[0])}`);
   const values: Record<string, string> = {};
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i];
-    const known = ['--config', '--weights', '--inputs', '--out', '--backend'];
-    const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
-    if (!known.includes(name)) throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
-    const value = inline ?? rest[++i];
-    if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
-    values[name.slice(2)] = value;
-  }
-  for (const required of ['config', 'weights', 'inputs', 'out']) {
-    if (!values[required]) throw new UsageError(`missing --${required}`);
+  for (const o of options) values[o.name] = o.value!;
+  for (const required of REQUIRED) {
+    if (values[required] === undefined) throw new RnnError('USAGE', `missing --${required}`);
   }
   const backend = values.backend ?? 'webgpu';
-  if (backend !== 'webgpu' && backend !== 'cpu') throw new UsageError(`--backend must be webgpu or cpu, got ${JSON.stringify(backend)}`);
+  if (backend !== 'webgpu' && backend !== 'cpu') throw new RnnError('USAGE', `--backend must be webgpu or cpu, got ${JSON.stringify(backend)}`);
   return { command: 'forward', args: { config: values.config, weights: values.weights, inputs: values.inputs, out: values.out, backend } };
 }
 
-async function readJson(path: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8');
+/** What went wrong with a file, in words, from Node's error code. */
+function fileProblem(e: NodeJS.ErrnoException, expected: string): string {
+  switch (e.code) {
+    case 'ENOENT': return 'no such file';
+    case 'EISDIR': return `is a directory, expected ${expected}`;
+    case 'EACCES':
+    case 'EPERM': return 'permission denied';
+    case 'ENOTDIR': return 'a folder on its path is a file';
+    default: return `cannot be read (${e.code ?? e.message})`;
+  }
+}
+
+/** Reads the file given to `option`; a file that cannot be read is RnnError 'FILE' naming option and path. */
+async function readInputFile(option: string, path: string, expected: string): Promise<Buffer> {
   try {
-    return JSON.parse(text);
+    return await readFile(path);
   } catch (e) {
-    throw new UsageError(`${path}: not valid JSON (${(e as Error).message})`);
+    if (!(e instanceof Error) || !('code' in e)) throw e;
+    throw new RnnError('FILE', `${option} ${path}: ${fileProblem(e as NodeJS.ErrnoException, expected)}`, { cause: e });
+  }
+}
+
+/**
+ * Checks, before any work, that `--out` can be written: its folder exists, is a folder and is
+ * writable, and the path itself is not a directory.
+ */
+async function checkOutput(path: string): Promise<void> {
+  const folder = dirname(path);
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new RnnError('FILE', `--out ${path}: ${problem}`, { cause });
+  };
+  const folderStat = await stat(folder).catch((e: NodeJS.ErrnoException) =>
+    fail(e.code === 'ENOENT' ? `folder ${folder} does not exist` : e.code === 'ENOTDIR' ? `a folder on its path is a file` : `folder ${folder} cannot be used (${e.code})`, e));
+  if (!folderStat.isDirectory()) fail(`${folder} is not a folder`);
+  const target = await stat(path).catch(() => undefined);
+  if (target?.isDirectory()) fail('is a directory, expected a file to write');
+  await access(folder, constants.W_OK).catch((e: NodeJS.ErrnoException) => fail(`folder ${folder} is not writable (${e.code})`, e));
+}
+
+/**
+ * Until the library throws RnnError everywhere (another change, under way), its older checks throw
+ * RangeError, TypeError or an Error whose message starts with "safetensors: "; those are the user's
+ * mistakes too, and become an RnnError with the code of the step that threw. This fallback goes once
+ * the library throws RnnError everywhere.
+ */
+function asUserError(e: unknown, code: RnnErrorCode): unknown {
+  if (e instanceof RnnError || !(e instanceof Error)) return e;
+  const legacy = e instanceof RangeError || e instanceof TypeError || /^safetensors: /.test(e.message);
+  return legacy ? new RnnError(code, e.message, { cause: e }) : e;
+}
+
+/** Runs one step of the command, giving a legacy user error thrown in it `code` (see asUserError). */
+async function step<T>(code: RnnErrorCode, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw asUserError(e, code);
+  }
+}
+
+/** Reads and checks the --config file: PyTorch's constructor arguments as JSON. */
+async function readConfig(path: string): Promise<RnnConfig> {
+  const text = (await readInputFile('--config', path, 'a JSON file')).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new RnnError('CONFIG_INVALID', `--config ${path}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+  return step('CONFIG_INVALID', () => resolveConfig(json as Record<string, unknown>));
+}
+
+/** Reads a safetensors file; a malformed one is an RnnError naming the option and path. */
+async function readTensors(option: string, path: string): Promise<SafetensorsFile> {
+  const bytes = new Uint8Array(await readInputFile(option, path, 'a safetensors file'));
+  try {
+    return readSafetensors(bytes);
+  } catch (e) {
+    const err = asUserError(e, 'SAFETENSORS_INVALID');
+    throw err instanceof RnnError ? new RnnError(err.code, `${option} ${path}: ${err.message}`, { cause: e }) : err;
   }
 }
 
 /** Splits an inputs file into the forward call's tensors, rejecting anything unexpected. */
 function forwardInputs(path: string, tensors: Record<string, Tensor | IntTensor>): { input: Tensor; options: ForwardOptions } {
+  const fail = (message: string): never => {
+    throw new RnnError('TENSOR_INVALID', `--inputs ${path}: ${message}`);
+  };
   const unexpected = Object.keys(tensors).filter((n) => !INPUT_NAMES.has(n));
-  if (unexpected.length) throw new UsageError(`${path}: unexpected tensor(s) ${unexpected.join(', ')} (expected input, h0, c0, lengths)`);
+  if (unexpected.length) fail(`unexpected tensor(s) ${unexpected.join(', ')} (expected input, h0, c0, lengths)`);
   const float = (name: string): Tensor | undefined => {
     const t = tensors[name];
-    if (t && isIntTensor(t)) throw new UsageError(`${path}: tensor ${name} must be floating point`);
+    if (t && isIntTensor(t)) fail(`tensor ${name} must be floating point`);
     return t as Tensor | undefined;
   };
-  const input = float('input');
-  if (!input) throw new UsageError(`${path}: missing tensor "input"`);
+  const input = float('input') ?? fail('missing tensor "input"');
   const lengths = tensors.lengths;
-  if (lengths && !isIntTensor(lengths)) throw new UsageError(`${path}: tensor lengths must be I32 or I64`);
-  return { input, options: { h0: float('h0'), c0: float('c0'), lengths: lengths ? lengthsToInt32(lengths) : undefined } };
+  if (lengths && !isIntTensor(lengths)) fail('tensor lengths must be I32 or I64');
+  return { input, options: { h0: float('h0'), c0: float('c0'), lengths: lengths ? lengthsToInt32(lengths as IntTensor) : undefined } };
 }
 
 export async function runForward(args: ForwardArgs): Promise<void> {
-  const config = resolveConfig((await readJson(args.config)) as Record<string, unknown>);
-  const weights = readSafetensors(new Uint8Array(await readFile(args.weights)));
-  const { input, options } = forwardInputs(args.inputs, readSafetensors(new Uint8Array(await readFile(args.inputs))).tensors);
-  const rnn = await createRnn({ config, weights, backend: args.backend });
+  const config = await readConfig(args.config);
+  const weights = await readTensors('--weights', args.weights);
+  const inputsFile = await readTensors('--inputs', args.inputs);
+  const { input, options } = await step('TENSOR_INVALID', () => forwardInputs(args.inputs, inputsFile.tensors));
+  await checkOutput(args.out); // before the model runs, not after
+  const rnn = await step('WEIGHTS_INVALID', () => createRnn({ config, weights, backend: args.backend }));
   try {
-    const result = await rnn.forward(input, options);
+    const result = await step('TENSOR_INVALID', () => rnn.forward(input, options));
     const out: Record<string, Tensor> = { output: result.output, h_n: result.h_n };
     if (result.c_n) out.c_n = result.c_n;
-    await writeFile(args.out, writeSafetensors(out, { floatDtype: 'F32', metadata: { backend: rnn.backend, mode: config.mode } }));
+    const bytes = writeSafetensors(out, { floatDtype: 'F32', metadata: { backend: rnn.backend, mode: config.mode } });
+    await writeFile(args.out, bytes).catch((e: NodeJS.ErrnoException) => {
+      throw new RnnError('FILE', `--out ${args.out}: cannot be written (${e.code ?? e.message})`, { cause: e });
+    });
   } finally {
     rnn.destroy();
   }
+}
+
+/** An error's message on one line: a list of problems (`...:\n  a\n  b`) becomes `...: a; b`. */
+function oneLine(message: string): string {
+  return message.split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
 }
 
 /** Runs the command line; returns the exit code. */
@@ -112,11 +258,14 @@ export async function main(argv: string[]): Promise<number> {
     await runForward(parsed.args);
     return 0;
   } catch (e) {
-    const err = e as Error;
-    // Input mistakes (bad config, shapes, missing tensors) are the user's to fix: message only.
-    const userFacing = err instanceof UsageError || err instanceof RnnError || err instanceof RangeError || err instanceof TypeError || /^safetensors: /.test(err.message);
-    console.error(`webgpu-rnn: ${userFacing ? err.message : (err.stack ?? err.message)}`);
-    if (err instanceof UsageError) console.error(`\n${USAGE}`);
-    return err instanceof UsageError ? 2 : 1;
+    if (!(e instanceof RnnError)) {
+      // A bug in this library, not the user's mistake: the stack is what a report needs.
+      console.error(`webgpu-rnn: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      return 1;
+    }
+    console.error(`webgpu-rnn: ${oneLine(e.message)} [${e.code}]`);
+    if (e.code !== 'USAGE') return 1;
+    console.error(`\n${USAGE}`);
+    return 2;
   }
 }
