@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { childArgv, parseBenchArgs } from '../src/bench/cli.js';
 import { type BenchRow, formatTable, runBench } from '../src/bench/run.js';
-import { TINY_SHAPE } from '../src/bench/shapes.js';
+import { BIG_SHAPES, SHAPES, TINY_SHAPE } from '../src/bench/shapes.js';
+import { RnnError } from '../src/errors.js';
 
 const SYSTEMS = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'] as const;
 
@@ -67,5 +69,69 @@ describe('benchmark (tiny shape)', () => {
     const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--runtime', 'chromium']);
     expect(output).toMatch(/runtime: chromium/);
     checkRows(rows);
+  });
+});
+
+describe('benchmark options (parseBenchArgs)', () => {
+  const names = (argv: string[]) => parseBenchArgs(argv).shapes.map((s) => s.name);
+
+  it('takes --name value and --name=value alike', () => {
+    const spaced = ['--shapes', 'bigru,tiny', '--big', '--runs', '3', '--warmup', '0', '--systems', 'webgpu-rnn,cpu-reference',
+      '--strategy', 'fused', '--runtime', 'chromium', '--json', 'rows.json', '--no-isolate', '--skip-ceilings'];
+    const inline = ['--shapes=bigru,tiny', '--big', '--runs=3', '--warmup=0', '--systems=webgpu-rnn,cpu-reference',
+      '--strategy=fused', '--runtime=chromium', '--json=rows.json', '--no-isolate', '--skip-ceilings'];
+    const args = parseBenchArgs(spaced);
+    expect(parseBenchArgs(inline)).toEqual(args);
+    expect(args).toMatchObject({ runs: 3, warmup: 0, systems: ['webgpu-rnn', 'cpu-reference'], strategy: 'fused', runtime: 'chromium', json: 'rows.json', isolate: false, skipCeilings: true, ceilingScale: 1 });
+    expect(args.shapes.map((s) => s.name)).toEqual(['bigru', 'tiny', ...BIG_SHAPES.map((s) => s.name)]);
+  });
+
+  it('defaults, and --shapes / --big / --tiny applied in the order given', () => {
+    expect(parseBenchArgs([])).toMatchObject({ shapes: SHAPES, runs: 5, warmup: 1, runtime: 'node', strategy: 'auto', isolate: true, skipCeilings: false, ceilingScale: 1 });
+    expect(parseBenchArgs([]).systems).toEqual(['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference']);
+    expect(names(['--big'])).toEqual([...SHAPES, ...BIG_SHAPES].map((s) => s.name));
+    expect(names(['--big', '--shapes', 'bigru'])).toEqual(['bigru']);
+    expect(names(['--shapes=bigru', '--tiny'])).toEqual(['tiny']);
+    expect(parseBenchArgs(['--tiny', '--shapes', 'bigru'])).toMatchObject({ shapes: [SHAPES.find((s) => s.name === 'bigru')], ceilingScale: 0.125 });
+    expect(parseBenchArgs(['--runs', '2', '--runs=4']).runs).toBe(4);
+  });
+
+  it.each([
+    [['--frob'], /^unknown option "--frob"$/],
+    [['--frob=1'], /^unknown option "--frob"$/],
+    [['-x'], /^unknown option "-x"$/],
+    [['--runs'], /^--runs needs a value$/],
+    [['--runs='], /^--runs needs a value$/],
+    [['--json', '--tiny'], /^--json needs a value$/],
+    [['--tiny=yes'], /^--tiny takes no value, got "yes"$/],
+    [['--runs', '0'], /^--runs must be an integer ≥ 1, got "0"$/],
+    [['--warmup', '-1'], /^--warmup must be an integer ≥ 0, got "-1"$/],
+    [['--runs=2.5'], /^--runs must be an integer ≥ 1, got "2.5"$/],
+    [['--shapes', 'bigru,nope'], /^unknown shape "nope" \(known: .*tiny\)$/],
+    [['--systems=webgpu-rnn,pytorch'], /^unknown system "pytorch" \(known: .*webgpu-rnn-f16\)$/],
+    [['--runtime', 'deno'], /^--runtime must be node or chromium, got "deno"$/],
+    [['--strategy=fast'], /^--strategy must be auto, per-step, persistent or fused, got "fast"$/],
+    [['--tiny', 'extra'], /^unexpected argument "extra"$/],
+  ])('rejects %j', (argv, message) => {
+    let error: unknown;
+    try {
+      parseBenchArgs(argv);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RnnError);
+    expect((error as RnnError).code).toBe('USAGE');
+    expect((error as RnnError).message).toMatch(message);
+  });
+
+  it("childArgv replaces the parent's options in either form and keeps the rest", () => {
+    for (const argv of [
+      ['--tiny', '--systems', 'webgpu-rnn,cpu-reference', '--runs', '2', '--json', 'rows.json', '--no-isolate'],
+      ['--tiny', '--systems=webgpu-rnn,cpu-reference', '--runs=2', '--json=rows.json', '--skip-ceilings'],
+    ]) {
+      const child = childArgv(argv, 'cpu-reference', '/tmp/child.json');
+      expect(child.filter((a) => /^--(systems|json|no-isolate|skip-ceilings)/.test(a))).toEqual(['--systems', '--json', '--no-isolate', '--skip-ceilings']);
+      expect(parseBenchArgs(child)).toEqual({ ...parseBenchArgs(argv), systems: ['cpu-reference'], json: '/tmp/child.json', isolate: false, skipCeilings: true });
+    }
   });
 });

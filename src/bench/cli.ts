@@ -11,6 +11,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type OptionSpecs, parseCommandLine } from '../cli.js';
+import { RnnError } from '../errors.js';
 import { type BenchReport, type BenchRow, formatTable, runBench } from './run.js';
 import { ALL_SHAPES, BIG_SHAPES, type BenchShape, SHAPES, TINY_SHAPE } from './shapes.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
@@ -47,65 +49,83 @@ export interface BenchArgs {
   skipCeilings: boolean;
 }
 
-export function parseBenchArgs(argv: string[], fail: (message: string) => never): BenchArgs {
+const BENCH_OPTIONS: OptionSpecs = {
+  shapes: { type: 'string' },
+  big: { type: 'boolean' },
+  tiny: { type: 'boolean' },
+  systems: { type: 'string' },
+  runs: { type: 'string' },
+  warmup: { type: 'string' },
+  runtime: { type: 'string' },
+  strategy: { type: 'string' },
+  json: { type: 'string' },
+  'no-isolate': { type: 'boolean' },
+  'skip-ceilings': { type: 'boolean' },
+};
+
+/** The options a parent sets for each isolated child itself (childArgv). */
+const PARENT_SET = new Set(['systems', 'json', 'no-isolate', 'skip-ceilings']);
+
+const usage = (message: string): never => {
+  throw new RnnError('USAGE', message);
+};
+
+/**
+ * Parses the benchmark's options (`--name value` or `--name=value`); throws RnnError 'USAGE' naming
+ * the first mistake. Options apply in the order given: `--shapes a --big` adds the big shapes to a,
+ * `--big --shapes a` is just a; `--tiny` replaces the shapes by the tiny one and scales the ceilings
+ * down, and a later `--shapes` or `--big` changes the shapes but keeps that scale.
+ */
+export function parseBenchArgs(argv: string[]): BenchArgs {
   const args: BenchArgs = { shapes: [...SHAPES], systems: [...SYSTEMS], runs: 5, warmup: 1, runtime: 'node', ceilingScale: 1, strategy: 'auto', isolate: true, skipCeilings: false };
-  const value = (i: number, flag: string) => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) fail(`${flag} needs a value`);
-    return v;
-  };
   const count = (v: string, flag: string, min: number) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) fail(`${flag} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(n) || n < min) usage(`${flag} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    switch (flag) {
-      case '--shapes':
-        args.shapes = value(i++, flag).split(',').map((name) => ALL_SHAPES.find((s) => s.name === name) ?? fail(`unknown shape ${JSON.stringify(name)} (known: ${ALL_SHAPES.map((s) => s.name).join(', ')})`));
+  const { options, positionals } = parseCommandLine(argv, BENCH_OPTIONS);
+  if (positionals.length) usage(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  for (const { name, value: v = '' } of options) {
+    const flag = `--${name}`;
+    switch (name) {
+      case 'shapes':
+        args.shapes = v.split(',').map((s) => ALL_SHAPES.find((shape) => shape.name === s) ?? usage(`unknown shape ${JSON.stringify(s)} (known: ${ALL_SHAPES.map((shape) => shape.name).join(', ')})`));
         break;
-      case '--big':
+      case 'big':
         args.shapes = [...args.shapes, ...BIG_SHAPES.filter((s) => !args.shapes.includes(s))];
         break;
-      case '--tiny':
+      case 'tiny':
         args.shapes = [TINY_SHAPE];
         args.ceilingScale = 0.125;
         break;
-      case '--systems':
-        args.systems = value(i++, flag).split(',').map((name) => [...SYSTEMS, ...OPTIONAL_SYSTEMS].includes(name as SystemName)
-          ? (name as SystemName)
-          : fail(`unknown system ${JSON.stringify(name)} (known: ${[...SYSTEMS, ...OPTIONAL_SYSTEMS].join(', ')})`));
+      case 'systems':
+        args.systems = v.split(',').map((s) => [...SYSTEMS, ...OPTIONAL_SYSTEMS].includes(s as SystemName)
+          ? (s as SystemName)
+          : usage(`unknown system ${JSON.stringify(s)} (known: ${[...SYSTEMS, ...OPTIONAL_SYSTEMS].join(', ')})`));
         break;
-      case '--runs':
-        args.runs = count(value(i++, flag), flag, 1);
+      case 'runs':
+        args.runs = count(v, flag, 1);
         break;
-      case '--warmup':
-        args.warmup = count(value(i++, flag), flag, 0);
+      case 'warmup':
+        args.warmup = count(v, flag, 0);
         break;
-      case '--runtime': {
-        const v = value(i++, flag);
-        if (v !== 'node' && v !== 'chromium') fail(`--runtime must be node or chromium, got ${JSON.stringify(v)}`);
-        args.runtime = v;
+      case 'runtime':
+        if (v !== 'node' && v !== 'chromium') usage(`--runtime must be node or chromium, got ${JSON.stringify(v)}`);
+        args.runtime = v as BenchArgs['runtime'];
         break;
-      }
-      case '--strategy': {
-        const v = value(i++, flag);
-        if (!['auto', 'per-step', 'persistent', 'fused'].includes(v)) fail(`--strategy must be auto, per-step, persistent or fused, got ${JSON.stringify(v)}`);
+      case 'strategy':
+        if (!['auto', 'per-step', 'persistent', 'fused'].includes(v)) usage(`--strategy must be auto, per-step, persistent or fused, got ${JSON.stringify(v)}`);
         args.strategy = v as StrategyChoice;
         break;
-      }
-      case '--json':
-        args.json = value(i++, flag);
+      case 'json':
+        args.json = v;
         break;
-      case '--no-isolate':
+      case 'no-isolate':
         args.isolate = false;
         break;
-      case '--skip-ceilings':
+      case 'skip-ceilings':
         args.skipCeilings = true;
         break;
-      default:
-        fail(`unknown option ${JSON.stringify(flag)}`);
     }
   }
   return args;
@@ -115,14 +135,13 @@ async function runInNode(args: BenchArgs): Promise<BenchReport> {
   return runBench({ ...args, runtime: `node ${process.version} (Dawn)`, ceilings: !args.skipCeilings, log: (line) => console.log(line) });
 }
 
-/** argv with the options the parent sets for a child removed. */
-function childArgv(argv: string[], system: SystemName, json: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--systems' || argv[i] === '--json') i++;
-    else if (argv[i] !== '--no-isolate' && argv[i] !== '--skip-ceilings') out.push(argv[i]);
-  }
-  return [...out, '--systems', system, '--json', json, '--no-isolate', '--skip-ceilings'];
+/**
+ * The command line of the child that benchmarks `system` alone: `argv` (already parsed, so valid)
+ * without the options the parent sets for it, in either form (`--json x`, `--json=x`), then those.
+ */
+export function childArgv(argv: string[], system: SystemName, json: string): string[] {
+  const drop = new Set(parseCommandLine(argv, BENCH_OPTIONS).options.filter((o) => PARENT_SET.has(o.name)).flatMap((o) => o.indices));
+  return [...argv.filter((_, i) => !drop.has(i)), '--systems', system, '--json', json, '--no-isolate', '--skip-ceilings'];
 }
 
 /**
@@ -158,11 +177,12 @@ async function runInChromium(args: BenchArgs): Promise<BenchReport> {
 }
 
 /**
+ * Throws RnnError 'USAGE' for a mistake in `argv`.
  * @param self how to start this command again (executable, script, leading arguments), for the
  *   isolated Node runtime's child processes.
  */
-export async function benchMain(argv: string[], fail: (message: string) => never, self: readonly string[]): Promise<void> {
-  const args = parseBenchArgs(argv, fail);
+export async function benchMain(argv: string[], self: readonly string[]): Promise<void> {
+  const args = parseBenchArgs(argv);
   const report = args.runtime === 'chromium' ? await runInChromium(args)
     : args.isolate && args.systems.length > 1 ? await runIsolated(args, argv, self)
     : await runInNode(args);

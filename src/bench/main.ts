@@ -3,9 +3,8 @@
  * builds and runs it). It lives beside the library, not in the published package: its peers
  * (TensorFlow.js, ONNX Runtime Web, puppeteer, Vite) are dev dependencies of this repository.
  */
+import { RnnError } from '../errors.js';
 import { BENCH_USAGE, benchMain } from './cli.js';
-
-class BenchUsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -13,12 +12,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await benchMain(argv, (message) => {
-      throw new BenchUsageError(message);
-    }, [process.execPath, process.argv[1]]);
+    await benchMain(argv, [process.execPath, process.argv[1]]);
     return 0;
   } catch (e) {
-    if (!(e instanceof BenchUsageError)) throw e;
+    // A mistake in the options: the message and the usage. Anything else keeps its stack.
+    if (!(e instanceof RnnError && e.code === 'USAGE')) throw e;
     console.error(`bench: ${e.message}\n\n${BENCH_USAGE}`);
     return 2;
   }
