@@ -24,7 +24,7 @@ import { type SafetensorsFile, isIntTensor, lengthsToInt32, readSafetensors, wri
 import type { IntTensor, Tensor } from './tensor.js';
 
 export const USAGE = `Usage:
-  webgpu-rnn forward --config config.json --weights model.safetensors --inputs io.safetensors --out out.safetensors [--backend webgpu|cpu]
+  webgpu-rnn forward --config config.json --weights model.safetensors --inputs io.safetensors --out out.safetensors [--backend webgpu|cpu] [--prefix P]
 
   config.json   PyTorch constructor arguments, e.g. {"mode": "LSTM", "input_size": 16, "hidden_size": 32,
                 "num_layers": 2, "bias": true, "batch_first": false, "bidirectional": true, "proj_size": 0}
@@ -32,6 +32,7 @@ export const USAGE = `Usage:
   --inputs      safetensors with "input" and optionally "h0", "c0", "lengths" (I32 or I64)
   --out         written with "output", "h_n" and, for LSTM, "c_n" (F32)
   --backend     webgpu (default) or cpu (float64 reference)
+  --prefix      take only the weights whose names start with P, e.g. encoder.rnn. (a parent module's state_dict)
   Options take their value as --name value or --name=value.`;
 
 /** The options a command accepts: a string option takes a value, a boolean one takes none. */
@@ -91,6 +92,7 @@ interface ForwardArgs {
   inputs: string;
   out: string;
   backend: Backend;
+  prefix?: string;
 }
 
 const FORWARD_OPTIONS: OptionSpecs = {
@@ -99,6 +101,7 @@ const FORWARD_OPTIONS: OptionSpecs = {
   inputs: { type: 'string' },
   out: { type: 'string' },
   backend: { type: 'string' },
+  prefix: { type: 'string' },
 };
 const REQUIRED = ['config', 'weights', 'inputs', 'out'] as const;
 const INPUT_NAMES = new Set(['input', 'h0', 'c0', 'lengths']);
@@ -118,7 +121,7 @@ export function parseArgs(argv: string[]): { command: 'help' } | { command: 'for
   }
   const backend = values.backend ?? 'webgpu';
   if (backend !== 'webgpu' && backend !== 'cpu') throw new RnnError('USAGE', `--backend must be webgpu or cpu, got ${JSON.stringify(backend)}`);
-  return { command: 'forward', args: { config: values.config, weights: values.weights, inputs: values.inputs, out: values.out, backend } };
+  return { command: 'forward', args: { config: values.config, weights: values.weights, inputs: values.inputs, out: values.out, backend, prefix: values.prefix } };
 }
 
 /** What went wrong with a file, in words, from Node's error code. */
@@ -228,7 +231,7 @@ export async function runForward(args: ForwardArgs): Promise<void> {
   const inputsFile = await readTensors('--inputs', args.inputs);
   const { input, options } = await step('TENSOR_INVALID', () => forwardInputs(args.inputs, inputsFile.tensors));
   await checkOutput(args.out); // before the model runs, not after
-  const rnn = await step('WEIGHTS_INVALID', () => createRnn({ config, weights, backend: args.backend }));
+  const rnn = await step('WEIGHTS_INVALID', () => createRnn({ config, weights, backend: args.backend, prefix: args.prefix }));
   try {
     const result = await step('TENSOR_INVALID', () => rnn.forward(input, options));
     const out: Record<string, Tensor> = { output: result.output, h_n: result.h_n };

@@ -74,7 +74,7 @@ describe('forward inputs', () => {
   it.each([
     ['a 1-D input', { input: { shape: [15], data: new Float32Array(15) } }, /input: expected a 3-D tensor \[T, B, input_size\]/],
     ['a wrong feature size', { input: { shape: [5, 2, 4], data: new Float32Array(40) } }, /input: last dimension must be input_size=3, got shape \[5, 2, 4\]/],
-    ['data shorter than the shape', { input: { shape: [5, 2, 3], data: new Float32Array(29) } }, /input: data holds 29 elements/],
+    ['data shorter than the shape', { input: { shape: [5, 2, 3], data: new Float32Array(29) } }, /input: shape \[5, 2, 3\] holds 30 elements, data has 29/],
     ['a mis-shaped h0', { h0: { shape: [2, 2, 3], data: new Float32Array(12) } }, /h0: expected shape \[2, 2, 4\], got \[2, 2, 3\]/],
     ['a mis-shaped c0', { c0: { shape: [1, 2, 4], data: new Float32Array(8) } }, /c0: expected shape \[2, 2, 4\], got \[1, 2, 4\]/],
     ['a zero length', { lengths: [0, 5] }, /lengths\[0\] = 0: each length must be an integer in \[1, T=5\]/],
@@ -92,10 +92,14 @@ describe('forward inputs', () => {
     await expect(rnn.forward(g.input, { c0: { shape: [1, 1, 4], data: new Float32Array(4) } })).rejects.toThrow(/c0: only LSTM has a cell state/);
   });
 
-  it('refuses a shape that would allocate without bound', async () => {
+  it('refuses a shape that would allocate without bound, before looking at its data', async () => {
     const rnn = await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' });
-    const huge = { shape: [1 << 20, 1 << 10, 3], data: new Float32Array(3) };
-    await expect(rnn.forward(huge)).rejects.toThrow(/too large|data holds/);
+    // T·B·16 (4·hidden_size, the widest row) is 2^28 + 16: one row past the cap. The data is short on
+    // purpose: the cap is checked first, so the data-length check cannot be what rejects it.
+    const huge = { shape: [(1 << 24) + 1, 1, 3], data: new Float32Array(3) };
+    await expect(rnn.forward(huge)).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringMatching(/too large \(T·B·features = 268435472, above 268435456\)/) });
+    const atCap = { shape: [1 << 24, 1, 3], data: new Float32Array(3) };
+    await expect(rnn.forward(atCap)).rejects.toMatchObject({ code: 'TENSOR_INVALID', message: expect.stringMatching(/holds 50331648 elements, data has 3/) });
   });
 
   it('takes unbatched [T, I] input like PyTorch (h_n without the batch axis)', async () => {
@@ -152,9 +156,9 @@ describe('WebGPU model robustness', () => {
     await stream.push(half(1), { read: false });
     expectClose('h_n', (await stream.state()).h_n, (await cpu.forward(c.input, { h0: c.h0 })).h_n, GPU_RTOL);
     stream.close();
-    await expect(stream.push(half(0))).rejects.toThrow(/used after close/);
+    await expect(stream.push(half(0))).rejects.toThrow(/the stream was closed/);
     gpu.destroy();
-    await expect(gpu.forward(c.input)).rejects.toThrow(/used after destroy/);
+    await expect(gpu.forward(c.input)).rejects.toThrow(/the model was destroyed/);
   });
 
   it('keeps a bounded number of plans and stays correct across many shapes and concurrent calls', async () => {

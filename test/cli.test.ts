@@ -77,6 +77,19 @@ describe('webgpu-rnn forward (CLI)', () => {
     },
   );
 
+  it("takes a parent module's state_dict with --prefix, and says so when it is missing", async () => {
+    const { f, paths } = await writeCase(cases[1], 'prefix');
+    const parent = { ...Object.fromEntries(Object.entries(f.weights).map(([k, v]) => [`encoder.rnn.${k}`, v])), 'head.weight': { shape: [2, 6], data: new Float64Array(12) } };
+    await writeFile(paths.weights, writeSafetensors(parent, { floatDtype: 'F64' }));
+    const without = await run([...argsOf(paths), '--backend', 'cpu']);
+    expect(without.code).toBe(1);
+    expect(without.stderr).toMatch(/hint: the tensors under "encoder\.rnn\." match this configuration .*\(CLI: --prefix encoder\.rnn\.\) to take only those \[WEIGHTS_INVALID\]$/m);
+    const r = await run([...argsOf(paths), '--backend', 'cpu', '--prefix', 'encoder.rnn.']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const out = readSafetensors(new Uint8Array(await readFile(paths.out)));
+    expectClose('output', out.tensors.output as Tensor, f.expected.output, 1e-6);
+  });
+
   it('prints usage with --help and exits 0', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);

@@ -35,7 +35,7 @@ export class CpuRnn implements Rnn {
   }
 
   checkAlive(): void {
-    if (this.destroyed) throw new RnnError('DESTROYED', 'model: used after destroy()');
+    if (this.destroyed) throw new RnnError('DESTROYED', 'the model was destroyed');
   }
 
   stream(options: StreamOptions = {}): RnnStream {
@@ -59,7 +59,7 @@ class CpuStream implements RnnStream {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new RnnError('DESTROYED', 'stream: used after close()');
+    if (this.closed) throw new RnnError('DESTROYED', 'stream: the stream was closed');
     this.model.checkAlive();
   }
 
