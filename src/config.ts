@@ -79,7 +79,7 @@ export function resolveConfig(input: RnnConfigInput | Record<string, unknown>): 
   const raw = input as Record<string, unknown>;
   const unknown = Object.keys(raw).filter((k) => !KNOWN_KEYS.has(k));
   if (unknown.length > 0) {
-    throw new RnnError('CONFIG_INVALID', `config: unknown key(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known keys are ${[...KNOWN_KEYS].join(', ')}`);
+    throw new RnnError('CONFIG_INVALID', `config: unknown key(s) ${unknown.slice(0, 10).map((k) => describeValue(k)).join(', ')}; known keys are ${[...KNOWN_KEYS].join(', ')}`);
   }
   const mode = resolveMode(raw.mode, raw.nonlinearity);
   const hidden_size = positiveInt('hidden_size', raw.hidden_size);

@@ -63,7 +63,7 @@ export function checkOptions<T extends object>(what: string, options: unknown, k
   }
   const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
-    throw new RnnError('OPTION_INVALID', `${what}: unknown option(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}; known options are ${known.join(', ')}`);
+    throw new RnnError('OPTION_INVALID', `${what}: unknown option(s) ${unknown.slice(0, 10).map((k) => describeValue(k)).join(', ')}; known options are ${known.join(', ')}`);
   }
   return options as Partial<T>;
 }

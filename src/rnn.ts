@@ -52,6 +52,7 @@ export interface CreateRnnOptions {
   checkFinite?: boolean;
 }
 
+const STRATEGIES: readonly StrategyChoice[] = ['auto', 'per-step', 'persistent', 'fused'];
 const CREATE_OPTIONS = ['config', 'weights', 'backend', 'device', 'strategy', 'precision', 'prefix', 'checkFinite'] as const;
 
 /** Initial state of a stream: as h0 / c0 of a forward call. */
@@ -117,6 +118,13 @@ export async function createRnn(options: CreateRnnOptions): Promise<Rnn> {
   const backend = opts.backend ?? 'webgpu';
   if (backend !== 'webgpu' && backend !== 'cpu' && backend !== 'auto') {
     throw new RnnError('OPTION_INVALID', `createRnn options.backend: expected "webgpu", "cpu" or "auto", got ${describeValue(backend)}`);
+  }
+  // Checked whatever the backend, so a typo fails on the CPU backend as it would on WebGPU.
+  if (opts.strategy !== undefined && !STRATEGIES.includes(opts.strategy)) {
+    throw new RnnError('OPTION_INVALID', `createRnn options.strategy: expected "auto", "per-step", "persistent" or "fused", got ${describeValue(opts.strategy)}`);
+  }
+  if (opts.precision !== undefined && opts.precision !== 'f32' && opts.precision !== 'f16') {
+    throw new RnnError('OPTION_INVALID', `createRnn options.precision: expected "f32" or "f16", got ${describeValue(opts.precision)}`);
   }
   if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') {
     throw new RnnError('OPTION_INVALID', `createRnn options.checkFinite: expected true or false, got ${describeValue(opts.checkFinite)}`);

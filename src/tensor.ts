@@ -27,7 +27,8 @@ export function sizeOf(shape: readonly number[]): number {
 }
 
 export function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+  // A caller's shape may hold anything (a string, an object without a prototype): describe, never coerce.
+  return `[${Array.from(shape, (d) => (typeof d === 'number' ? String(d) : describeValue(d))).join(', ')}]`;
 }
 
 export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
@@ -78,7 +79,7 @@ export function checkTensorShape(name: string, value: unknown, code: RnnErrorCod
   }
   const shape = (value as { shape?: unknown }).shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new RnnError(code, `${name}.shape: expected an array of non-negative integers, got ${Array.isArray(shape) ? JSON.stringify(shape) : describeValue(shape)}`);
+    throw new RnnError(code, `${name}.shape: expected an array of non-negative integers, got ${Array.isArray(shape) ? formatShape(shape) : describeValue(shape)}`);
   }
   return shape as number[];
 }

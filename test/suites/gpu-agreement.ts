@@ -27,7 +27,7 @@ import type { ForwardOptions, ForwardResult } from '../../src/inputs.js';
 import type { Weights } from '../../src/params.js';
 import { type Rnn, createRnn } from '../../src/rnn.js';
 import type { Tensor } from '../../src/tensor.js';
-import { GPU_RTOL, expectClose, relativeError } from '../support/compare.js';
+import { GPU_RTOL, checksMade, expectClose, expectThat, relativeError } from '../support/compare.js';
 import { type LoadBytes, type Manifest, loadFixture } from '../support/fixtures.js';
 import { type RandomCase, randomCase } from '../support/random.js';
 import { hardeningCases } from './hardening.js';
@@ -188,7 +188,7 @@ function thresholdCases(device: GPUDevice, precision: Precision): GpuCase[] {
           await rnn.forward(c.input);
         } catch (e) {
           const message = (e as Error).message;
-          if (!/strategy "persistent" cannot run this shape: hidden_size 1025 would give one invocation 5 units/.test(message)) throw new Error(`unexpected error: ${message}`);
+          expectThat(/strategy "persistent" cannot run this shape: hidden_size 1025 would give one invocation 5 units/.test(message), () => `unexpected error: ${message}`);
           return `rejected: ${message}`;
         } finally {
           rnn.destroy();
@@ -238,7 +238,7 @@ function streamCases(device: GPUDevice, precision: Precision): GpuCase[] {
           // The third chunk is pushed without reading back: its output stays on the GPU.
           const out = await stream.push(timeSlice(c.input, t, t + n), { read: k !== 2 });
           if (k === 2) {
-            if (out !== undefined) throw new Error('push with read: false returned an output');
+            expectThat(!(out !== undefined), () => 'push with read: false returned an output');
             outputs.push(timeSlice(whole.output, t, t + n));
           } else {
             outputs.push(out!);
@@ -289,7 +289,7 @@ function resourceCases(device: GPUDevice, precision: Precision): GpuCase[] {
         try {
           const c = randomCase({ mode: 'GRU', input_size: 3, hidden_size: 4 }, 3001, { T: 3, B: 2 });
           const rnn = await gpuModel(c.config, c.weights, 'per-step', precision, own);
-          if (rnn.gpu.ctx.device !== own) throw new Error('the model did not run on the given device');
+          expectThat(!(rnn.gpu.ctx.device !== own), () => 'the model did not run on the given device');
           const got = await rnn.forward(c.input);
           rnn.destroy();
           // The device still works after the model is gone (the engine never destroys a caller's device).
@@ -321,9 +321,9 @@ function deviceLostCases(precision: Precision): GpuCase[] {
         const info = await own.lost;
         const expected = /^WebGPU device lost \(.+\): create the model again$/;
         const onForward = await rnn.forward(c.input).then(() => 'no error', (e: Error) => e.message);
-        if (!expected.test(onForward)) throw new Error(`forward on a lost device: ${onForward}`);
+        expectThat(expected.test(onForward), () => `forward on a lost device: ${onForward}`);
         const onCreate = await createRnn({ config: c.config, weights: c.weights, device: own }).then(() => 'no error', (e: Error) => e.message);
-        if (!expected.test(onCreate)) throw new Error(`createRnn on a lost device: ${onCreate}`);
+        expectThat(expected.test(onCreate), () => `createRnn on a lost device: ${onCreate}`);
         return `lost (${info.reason}): ${onForward}`;
       } finally {
         rnn.destroy();
@@ -344,7 +344,7 @@ function otherLayoutCases(load: LoadBytes, manifest: Manifest, precision: Precis
   return [{
     name: named(`the other adapter kind's layouts, without subgroups: ${metas.length} fixtures × every strategy`, precision),
     run: async () => {
-      if (metas.length !== picks.length) throw new Error('a picked fixture is missing from the manifest');
+      expectThat(!(metas.length !== picks.length), () => 'a picked fixture is missing from the manifest');
       const own = await requestDevice();
       const ctx = await contextFor(own);
       ctx.isSoftwareAdapter = !ctx.isSoftwareAdapter;
@@ -392,7 +392,7 @@ function precisionCases(device: GPUDevice, precision: Precision): GpuCase[] {
           const c = randomCase(config, 5000, { T: 5, B: 2 });
           const rnn = await gpuModel(config, c.weights, 'auto', 'f16', plain);
           try {
-            if (rnn.gpu.weightFormat !== 'f16-packed') throw new Error(`weight format ${rnn.gpu.weightFormat}, expected f16-packed`);
+            expectThat(!(rnn.gpu.weightFormat !== 'f16-packed'), () => `weight format ${rnn.gpu.weightFormat}, expected f16-packed`);
             return compareAll(await rnn.forward(c.input), await reference(config, c.weights, c.input, {}, 'f16'));
           } finally {
             rnn.destroy();
@@ -414,12 +414,12 @@ function precisionCases(device: GPUDevice, precision: Precision): GpuCase[] {
       const full = await gpuModel(config, c.weights, 'auto', 'f32');
       try {
         const [halfBytes, fullBytes] = [half.gpu.heldBytes(), full.gpu.heldBytes()];
-        if (halfBytes * 2 !== fullBytes) throw new Error(`weights take ${halfBytes} bytes as ${precision}, ${fullBytes} as f32: expected half`);
+        expectThat(!(halfBytes * 2 !== fullBytes), () => `weights take ${halfBytes} bytes as ${precision}, ${fullBytes} as f32: expected half`);
         const got = await half.forward(c.input, options);
         const rounded = compareAll(got, await reference(config, c.weights, c.input, options, precision));
         const unrounded = relativeError(got.output.data, (await reference(config, c.weights, c.input, options, 'f32')).output.data);
         // Half has 11 significant bits (relative rounding ≤ 2^-12 ≈ 2.4e-4 per weight).
-        if (!(unrounded > 1e-5 && unrounded < 1e-2)) throw new Error(`output vs unrounded weights ${unrounded}: not what half-precision weights give`);
+        expectThat((unrounded > 1e-5 && unrounded < 1e-2), () => `output vs unrounded weights ${unrounded}: not what half-precision weights give`);
         return `${halfBytes} vs ${fullBytes} bytes; vs rounded weights: ${rounded}; output vs unrounded ${unrounded.toExponential(1)}`;
       } finally {
         half.destroy();
@@ -429,13 +429,33 @@ function precisionCases(device: GPUDevice, precision: Precision): GpuCase[] {
   }];
 }
 
+/**
+ * A case whose note ends with how many checks it made (`[N checks]`); one that made none fails, so a
+ * case that silently compares nothing cannot pass. Runners assert the count is there.
+ */
+function counted(c: GpuCase): GpuCase {
+  return {
+    name: c.name,
+    run: async () => {
+      const before = checksMade();
+      const note = await c.run();
+      const n = checksMade() - before;
+      if (n === 0) throw new Error(`the case made no check (note: ${note})`);
+      return `${note} [${n} checks]`;
+    },
+  };
+}
+
+/** What every runner asserts of a passed case's note. */
+export const CHECKED_NOTE = /\[[1-9]\d* checks\]$/;
+
 /** Every case of the suite. `device` is the engine's default device (for error scopes). */
 export function gpuAgreementCases(load: LoadBytes, manifest: Manifest, device: GPUDevice, precision: Precision = 'f32'): GpuCase[] {
   return [
     ...fixtureCases(load, manifest, device, precision), ...randomCases(device, precision), ...thresholdCases(device, precision),
     ...streamCases(device, precision), ...resourceCases(device, precision), ...otherLayoutCases(load, manifest, precision),
     ...precisionCases(device, precision), ...deviceLostCases(precision), ...(precision === 'f32' ? hardeningCases() : []),
-  ];
+  ].map(counted);
 }
 
 /** Case names without a device (the browser test lists them before the page runs). */

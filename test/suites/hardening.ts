@@ -19,7 +19,7 @@ import type { ForwardResult } from '../../src/inputs.js';
 import { type Rnn, type RnnStream, createRnn } from '../../src/rnn.js';
 import { writeSafetensors } from '../../src/safetensors.js';
 import type { Tensor } from '../../src/tensor.js';
-import { GPU_RTOL, expectClose } from '../support/compare.js';
+import { GPU_RTOL, expectClose, expectThat } from '../support/compare.js';
 import { randn, randomCase, rng } from '../support/random.js';
 import type { GpuCase } from './gpu-agreement.js';
 
@@ -169,7 +169,7 @@ function streamRaceCases(): GpuCase[] {
         expectClose('next stream\'s push', (await p2)!, fromZeros.output, GPU_RTOL);
         expectClose('push before reset', (await p3)!, fromState.output, GPU_RTOL);
         expectClose('push after reset', (await p4)!, fromZeros.output, GPU_RTOL);
-        if (afterClose !== 'DESTROYED') throw new Error(`push after close: ${afterClose}`);
+        expectThat(!(afterClose !== 'DESTROYED'), () => `push after close: ${afterClose}`);
         c2.close();
         c3.close();
         return 'close and reset took effect after the pushes issued before them';
@@ -206,7 +206,7 @@ function streamRaceCases(): GpuCase[] {
           expectClose(`round ${round}: destroyed model's forward`, (await pa).output, wantA.output, GPU_RTOL);
           expectClose(`round ${round}: other model`, (await pb).output, wantB.output, GPU_RTOL);
           expectClose(`round ${round}: other model again`, (await pb2).output, wantB.output, GPU_RTOL);
-          if (late !== 'DESTROYED') throw new Error(`forward after destroy: ${late}`);
+          expectThat(!(late !== 'DESTROYED'), () => `forward after destroy: ${late}`);
         }
         return '6 rounds';
       } finally {
@@ -239,12 +239,12 @@ function nanCases(): GpuCase[] {
         const weights = { ...c.weights, weight_hh_l0: { shape: c.weights.weight_hh_l0.shape, data: Float32Array.from(c.weights.weight_hh_l0.data) } };
         weights.weight_hh_l0.data[1] = Number.NaN;
         const want = nanPattern(await (await createRnn({ config: c.config, weights, backend: 'cpu' })).forward(c.input));
-        if (!want.includes('N') || !want.includes('.')) throw new Error(`${c.config.mode}: the reference pattern ${want} should have NaN and finite elements`);
+        expectThat(want.includes('N') && want.includes('.'), () => `${c.config.mode}: the reference pattern ${want} should have NaN and finite elements`);
         for (const strategy of ['per-step', 'persistent', 'fused'] as Strategy[]) {
           const rnn = await createRnn({ config: c.config, weights, strategy });
           try {
             const got = nanPattern(await rnn.forward(c.input));
-            if (got !== want) throw new Error(`${c.config.mode} [${strategy}]: NaN at ${got}, the reference at ${want}`);
+            expectThat(!(got !== want), () => `${c.config.mode} [${strategy}]: NaN at ${got}, the reference at ${want}`);
           } finally {
             rnn.destroy();
           }
@@ -260,12 +260,12 @@ function nanCases(): GpuCase[] {
       const rnn = await createRnn({ config, weights: file });
       try {
         const r = await rnn.forward(c.input);
-        if (!Array.from(r.output.data).every(Number.isNaN)) throw new Error('0xFF weights gave finite outputs');
+        expectThat(Array.from(r.output.data).every(Number.isNaN), () => '0xFF weights gave finite outputs');
       } finally {
         rnn.destroy();
       }
       const rejected = await createRnn({ config, weights: file, checkFinite: true }).then(() => 'created', codeOf);
-      if (rejected !== 'NON_FINITE') throw new Error(`checkFinite on NaN weights: ${rejected}`);
+      expectThat(!(rejected !== 'NON_FINITE'), () => `checkFinite on NaN weights: ${rejected}`);
       return notes.join(', ');
     },
   }];
@@ -331,7 +331,7 @@ function splitCases(): GpuCase[] {
           const big = await createRnn({ config: wide.config, weights: wide.weights, device });
           const tooBig = await big.forward(wide.input).then(() => 'resolved', codeOf);
           big.destroy();
-          if (tooBig !== 'LIMIT_EXCEEDED') throw new Error(`a bidirectional input wider than the limit: ${tooBig}`);
+          expectThat(!(tooBig !== 'LIMIT_EXCEEDED'), () => `a bidirectional input wider than the limit: ${tooBig}`);
           return `stream ${err.toExponential(1)}; unsplittable: LIMIT_EXCEEDED`;
         } finally {
           rnn.destroy();
@@ -355,9 +355,9 @@ function faultCases(): GpuCase[] {
         device.destroy();
         const timeout = new Promise<string[]>((resolve) => setTimeout(() => resolve(['timed out']), 20_000));
         const codes = await Promise.race([Promise.all(pending.map((p) => (p as Promise<unknown>).then(() => 'resolved', codeOf))), timeout]);
-        if (!codes.every((code) => code === 'DEVICE_LOST' || code === 'resolved') || !codes.includes('DEVICE_LOST')) throw new Error(`pending calls: ${codes.join(', ')}`);
+        expectThat(codes.every((code) => code === 'DEVICE_LOST' || code === 'resolved') && codes.includes('DEVICE_LOST'), () => `pending calls: ${codes.join(', ')}`);
         const later = await rnn.forward(c.input).then(() => 'resolved', codeOf);
-        if (later !== 'DEVICE_LOST') throw new Error(`a call after the loss: ${later}`);
+        expectThat(!(later !== 'DEVICE_LOST'), () => `a call after the loss: ${later}`);
         rnn.destroy();
         return `pending: ${codes.join(', ')}; after: ${later}`;
       },
@@ -379,8 +379,8 @@ function faultCases(): GpuCase[] {
           const long = { shape: [T, 1, 1], data: new Float32Array(T) };
           const error = await rnn.forward(long).then(() => undefined, (e: unknown) => e);
           ctx.limitOverrides = {};
-          if (!(error instanceof RnnError) || error.code !== 'GPU_VALIDATION') throw new Error(`expected GPU_VALIDATION, got ${codeOf(error)}`);
-          if (!error.message.includes(`SequencePlan(T=${T},B=1,persistent)`)) throw new Error(`the error does not name the plan: ${error.message}`);
+          expectThat(error instanceof RnnError && error.code === 'GPU_VALIDATION', () => `expected GPU_VALIDATION, got ${codeOf(error)}`);
+          expectThat(error.message.includes(`SequencePlan(T=${T},B=1,persistent)`), () => `the error does not name the plan: ${error.message}`);
           expectClose('after the error', (await rnn.forward(c.input)).output, want.output, GPU_RTOL);
           rnn.destroy();
           return error.message.slice(0, 160);
@@ -408,8 +408,8 @@ function faultCases(): GpuCase[] {
             if (i % 100 === 99) counts.push(ctx.diagnostics().buffers.live);
           }
           const d = ctx.diagnostics();
-          if (counts.some((n) => n !== 0)) throw new Error(`live buffers after destroy, every 100 cycles: ${counts.join(', ')}`);
-          if (d.models !== 0 || d.buffers.liveBytes !== 0) throw new Error(`left: ${JSON.stringify(d)}`);
+          expectThat(!(counts.some((n) => n !== 0)), () => `live buffers after destroy, every 100 cycles: ${counts.join(', ')}`);
+          expectThat(!(d.models !== 0 || d.buffers.liveBytes !== 0), () => `left: ${JSON.stringify(d)}`);
           return `live buffers after each destroy: 0 (peak ${peak} while a model lived); ${d.buffers.created} created in all, ${d.pipelines} pipelines`;
         } finally {
           device.destroy();
