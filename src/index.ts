@@ -4,8 +4,8 @@
  */
 export { type Backend, type CreateRnnOptions, type Rnn, type RnnStream, type StreamOptions, type StreamState, createRnn } from './rnn.js';
 export { type RnnConfig, type RnnConfigInput, type RnnMode, RNN_MODES, gateCount, numDirections, outputSize, resolveConfig } from './config.js';
-export type { ForwardOptions, ForwardResult } from './inputs.js';
-export { type ParamKind, type ParamSpec, type Weights, checkWeights, paramName, parameterSpecs } from './params.js';
+export type { ForwardOptions, ForwardResult, PushOptions } from './inputs.js';
+export { type ParamKind, type ParamSpec, type Weights, checkWeights, paramName, parameterSpecs, selectPrefix } from './params.js';
 export {
   type SafetensorsDtype, type SafetensorsFile, type WriteSafetensorsOptions, isIntTensor, lengthsToInt32, readSafetensors, writeSafetensors,
 } from './safetensors.js';
@@ -15,3 +15,4 @@ export type { Precision } from './gpu/kernels.js';
 export type { StrategyChoice } from './gpu/strategy.js';
 export { roundToFloat16 } from './float16.js';
 export { RnnError, type RnnErrorCode } from './errors.js';
+export { type BufferCounts, type GpuDiagnostics, type ModelDiagnostics, deviceDiagnostics, diagnostics } from './diagnostics.js';

@@ -103,10 +103,10 @@ export interface Rnn {
   /** Opens a stream (chunked sequence with state kept between calls). */
   stream(options?: StreamOptions): RnnStream;
   /**
-   * Frees the model's GPU memory once the calls already issued are done; later calls, and its streams',
-   * fail with code DESTROYED.
+   * Frees the model's GPU memory once the calls already issued are done (the promise resolves then;
+   * awaiting it is optional); later calls, and its streams', fail with code DESTROYED at once.
    */
-  destroy(): void;
+  destroy(): Promise<void>;
 }
 
 /** Builds a model: checks the configuration and every weight tensor, then uploads (WebGPU) or keeps them. */

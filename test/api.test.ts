@@ -1,7 +1,7 @@
 // The public API's contract: PyTorch-named configuration, weight checks, input checks with clear
 // errors, unbatched input, streams, and that a rejected call leaves a model (and its GPU state) intact.
 import { describe, expect, it } from 'vitest';
-import type { WebGpuRnn } from '../src/backends/webgpu.js';
+import { diagnostics } from '../src/diagnostics.js';
 import { resolveConfig } from '../src/config.js';
 import { checkWeights, parameterSpecs, stripCommonPrefix } from '../src/params.js';
 import { createRnn } from '../src/rnn.js';
@@ -163,11 +163,11 @@ describe('WebGPU model robustness', () => {
 
   it('keeps a bounded number of plans and stays correct across many shapes and concurrent calls', async () => {
     const c = randomCase({ mode: 'LSTM', input_size: 2, hidden_size: 3 }, 13, { T: 9, B: 2 });
-    const gpu = (await createRnn({ config: c.config, weights: c.weights })) as WebGpuRnn;
+    const gpu = await createRnn({ config: c.config, weights: c.weights });
     const cpu = await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' });
     const prefixes = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((T) => ({ shape: [T, 2, 2], data: c.input.data.slice(0, T * 4) }));
     const results = await Promise.all(prefixes.map((x) => gpu.forward(x)));
-    expect(gpu.gpu.planCount).toBeLessThanOrEqual(4);
+    expect(diagnostics(gpu).gpu!.plans).toBeLessThanOrEqual(4);
     for (const [i, x] of prefixes.entries()) expectClose(`output T=${i + 1}`, results[i].output, (await cpu.forward(x)).output, GPU_RTOL);
     gpu.destroy();
   });

@@ -1,7 +1,7 @@
 // The strategy chooser and the dispatch counts each strategy promises, checked against the dispatches
 // actually recorded (WebGPU instrumented, as the benchmark counts every system).
 import { describe, expect, it } from 'vitest';
-import type { WebGpuRnn } from '../src/backends/webgpu.js';
+import { diagnostics } from '../src/diagnostics.js';
 import { countGpuWork } from '../src/bench/instrument.js';
 import { resolveConfig } from '../src/config.js';
 import { type Strategy, chooseStrategy, persistentLayout, persistentUnfit } from '../src/gpu/strategy.js';
@@ -86,11 +86,11 @@ describe('dispatches per sequence', () => {
     ['fused', { mode: 'GRU', input_size: 3, hidden_size: 5, num_layers: 3, bidirectional: true }, 3],
   ] as const)('%s %j records exactly %i', async (strategy, config, expected) => {
     const c = randomCase(config, 7, { T: 7, B: 2 });
-    const rnn = (await createRnn({ config: c.config, weights: c.weights, strategy: strategy as Strategy })) as WebGpuRnn;
+    const rnn = await createRnn({ config: c.config, weights: c.weights, strategy: strategy as Strategy });
     await rnn.forward(c.input);
     const { counts } = await countGpuWork(() => rnn.forward(c.input));
     expect(counts.dispatches).toBe(expected);
-    expect(rnn.gpu.dispatchCount(7, strategy as Strategy)).toBe(expected);
+    expect(diagnostics(rnn).gpu!.plan(7, c.input.shape[1])).toEqual({ strategy, dispatches: expected });
     expect(counts.bufferBytes).toBe(0); // steady state: nothing allocated
     rnn.destroy();
   });

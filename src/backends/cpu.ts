@@ -44,7 +44,7 @@ export class CpuRnn implements Rnn {
     return new CpuStream(this, batch, h0, c0);
   }
 
-  destroy(): void {
+  async destroy(): Promise<void> {
     this.destroyed = true;
   }
 }

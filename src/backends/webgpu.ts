@@ -50,8 +50,16 @@ export class WebGpuRnn implements Rnn {
     const ctx = await contextFor(options.device);
     ctx.checkAlive();
     ctx.device.pushErrorScope('validation');
-    const gpu = new GpuRnn(ctx, config, weights, precision);
+    let built: { gpu: GpuRnn } | { thrown: unknown };
+    try {
+      built = { gpu: new GpuRnn(ctx, config, weights, precision) };
+    } catch (thrown) {
+      built = { thrown };
+    }
+    // Popped whether or not the model was built (e.g. LIMIT_EXCEEDED), so no scope is left behind.
     const error = await ctx.device.popErrorScope().catch(() => null);
+    if ('thrown' in built) throw built.thrown;
+    const { gpu } = built;
     if (error) {
       void gpu.destroy();
       throw new RnnError('GPU_VALIDATION', `WebGPU validation error building the ${config.mode} model: ${error.message}`);
@@ -71,8 +79,8 @@ export class WebGpuRnn implements Rnn {
   }
 
   /** Refuses new calls at once; frees the GPU memory when the calls already issued are done. */
-  destroy(): void {
-    void this.gpu.destroy();
+  destroy(): Promise<void> {
+    return this.gpu.destroy();
   }
 }
 

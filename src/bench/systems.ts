@@ -1,8 +1,8 @@
 /** Our two systems as benchmark entries: the WebGPU engine and the float64 CPU reference. */
-import type { WebGpuRnn } from '../backends/webgpu.js';
+import { diagnostics } from '../diagnostics.js';
 import type { Precision } from '../gpu/kernels.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
-import { createRnn } from '../rnn.js';
+import { type Rnn, createRnn } from '../rnn.js';
 import { relativeError } from './relative-error.js';
 import type { BenchSystem, PreparedSystem, Workload } from './system.js';
 
@@ -14,14 +14,14 @@ import type { BenchSystem, PreparedSystem, Workload } from './system.js';
 export const webgpuRnnSystem = (strategy: StrategyChoice = 'auto', precision: Precision = 'f32'): BenchSystem => ({
   name: precision === 'f16' ? 'webgpu-rnn-f16' : 'webgpu-rnn',
   async prepare(w, device): Promise<PreparedSystem> {
-    const rnn = (await createRnn({ config: w.config, weights: w.weights, device, strategy, precision })) as WebGpuRnn;
-    const resolved = rnn.gpu.strategyFor(w.shape.B, rnn.strategy);
-    const notes = [`${resolved} strategy${strategy === 'auto' ? ' (auto)' : ''}, ${rnn.gpu.dispatchCount(w.shape.T, resolved)} dispatches by construction`];
+    const rnn = await createRnn({ config: w.config, weights: w.weights, device, strategy, precision });
+    const plan = diagnostics(rnn).gpu!.plan(w.shape.T, w.shape.B);
+    const notes = [`${plan.strategy} strategy${strategy === 'auto' ? ' (auto)' : ''}, ${plan.dispatches} dispatches by construction`];
     if (precision === 'f16') notes.push(`f16 weights: output vs the f32 path ${(await errorVsF32(rnn, w, device, strategy)).toExponential(1)}`);
     return {
       note: notes.join('; '),
       run: async () => (await rnn.forward(w.input)).output.data as Float32Array,
-      heldGpuBytes: () => rnn.gpu.heldBytes(),
+      heldGpuBytes: () => diagnostics(rnn).gpu!.heldBytes,
       dispose: () => rnn.destroy(),
     };
   },
@@ -40,7 +40,7 @@ export const cpuReferenceSystem: BenchSystem = {
 };
 
 /** ‖out_f16 − out_f32‖ / ‖out_f32‖ on the workload's input. */
-async function errorVsF32(half: WebGpuRnn, w: Workload, device: GPUDevice, strategy: StrategyChoice): Promise<number> {
+async function errorVsF32(half: Rnn, w: Workload, device: GPUDevice, strategy: StrategyChoice): Promise<number> {
   const full = await createRnn({ config: w.config, weights: w.weights, device, strategy });
   try {
     return relativeError((await half.forward(w.input)).output.data, (await full.forward(w.input)).output.data);

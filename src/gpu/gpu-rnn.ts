@@ -14,7 +14,7 @@ import { choosePiece, pieceLengths, scatterRows, sliceInputs, sliceSteps } from 
 import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
 import { type Precision, type WeightFormat, matmulKernel, weightFormat } from './kernels.js';
-import { type LayerWeights, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
+import { type LayerWeights, layerWeightsUnfit, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
 import { type ModelParts, PlanSizes, SequencePlan, planUnfit, splitState } from './sequence-plan.js';
 import { type Strategy, type StrategyChoice, chooseStrategy } from './strategy.js';
 
@@ -54,6 +54,10 @@ export class GpuRnn {
   readonly weightFormat: WeightFormat;
 
   constructor(readonly ctx: GpuContext, readonly config: RnnConfig, weights: Weights, precision: Precision = 'f32') {
+    for (let l = 0; l < config.num_layers; l++) {
+      const unfit = layerWeightsUnfit(config, l, precision, ctx.limits);
+      if (unfit) throw new RnnError('LIMIT_EXCEEDED', `the ${config.mode} model does not fit this device: ${unfit}`);
+    }
     const layers: LayerWeights[] = [];
     for (let l = 0; l < config.num_layers; l++) layers.push(uploadLayerWeights(ctx, config, weights, l, precision));
     const format = (this.weightFormat = weightFormat(precision, ctx.device));
@@ -322,6 +326,7 @@ export class GpuRnn {
   destroy(): Promise<void> {
     if (this.closing) return this.queue.then(() => undefined);
     this.closing = true;
+    // Never rejects: callers may drop the promise (destroy() is often not awaited).
     return this.chain(() => {
       for (const plan of this.plans.values()) plan.release();
       this.plans.clear();
@@ -329,6 +334,6 @@ export class GpuRnn {
       this.streamStates.clear();
       for (const layer of this.parts.layers) releaseLayerWeights(this.ctx, layer);
       this.ctx.detach();
-    });
+    }).catch(() => undefined);
   }
 }

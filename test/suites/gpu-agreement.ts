@@ -18,6 +18,7 @@
  */
 import type { WebGpuRnn } from '../../src/backends/webgpu.js';
 import type { RnnConfigInput } from '../../src/config.js';
+import { diagnostics } from '../../src/diagnostics.js';
 import { contextFor, hostGpu, requestDevice } from '../../src/gpu/device.js';
 import { PERSISTENT_MAX_UNITS_PER_INVOCATION, type Precision } from '../../src/gpu/kernels.js';
 import { type Strategy, persistentUnfit } from '../../src/gpu/strategy.js';
@@ -238,7 +239,7 @@ function streamCases(device: GPUDevice, precision: Precision): GpuCase[] {
           // The third chunk is pushed without reading back: its output stays on the GPU.
           const out = await stream.push(timeSlice(c.input, t, t + n), { read: k !== 2 });
           if (k === 2) {
-            expectThat(!(out !== undefined), () => 'push with read: false returned an output');
+            expectThat(out === undefined, () => 'push with read: false returned an output');
             outputs.push(timeSlice(whole.output, t, t + n));
           } else {
             outputs.push(out!);
@@ -268,9 +269,9 @@ function resourceCases(device: GPUDevice, precision: Precision): GpuCase[] {
         rnn.debug.poison = false;
         try {
           await rnn.forward(c.input);
-          const before = rnn.gpu.ctx.stats();
+          const before = diagnostics(rnn).gpu!.context;
           const again = await rnn.forward(c.input);
-          const after = rnn.gpu.ctx.stats();
+          const after = diagnostics(rnn).gpu!.context;
           if (JSON.stringify(before) !== JSON.stringify(after)) {
             throw new Error(`GPU objects created on a repeated call: before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
           }
@@ -289,7 +290,7 @@ function resourceCases(device: GPUDevice, precision: Precision): GpuCase[] {
         try {
           const c = randomCase({ mode: 'GRU', input_size: 3, hidden_size: 4 }, 3001, { T: 3, B: 2 });
           const rnn = await gpuModel(c.config, c.weights, 'per-step', precision, own);
-          expectThat(!(rnn.gpu.ctx.device !== own), () => 'the model did not run on the given device');
+          expectThat(diagnostics(rnn).gpu!.device === own, () => 'the model did not run on the given device');
           const got = await rnn.forward(c.input);
           rnn.destroy();
           // The device still works after the model is gone (the engine never destroys a caller's device).
@@ -344,7 +345,7 @@ function otherLayoutCases(load: LoadBytes, manifest: Manifest, precision: Precis
   return [{
     name: named(`the other adapter kind's layouts, without subgroups: ${metas.length} fixtures × every strategy`, precision),
     run: async () => {
-      expectThat(!(metas.length !== picks.length), () => 'a picked fixture is missing from the manifest');
+      expectThat(metas.length === picks.length, () => 'a picked fixture is missing from the manifest');
       const own = await requestDevice();
       const ctx = await contextFor(own);
       ctx.isSoftwareAdapter = !ctx.isSoftwareAdapter;
@@ -392,7 +393,8 @@ function precisionCases(device: GPUDevice, precision: Precision): GpuCase[] {
           const c = randomCase(config, 5000, { T: 5, B: 2 });
           const rnn = await gpuModel(config, c.weights, 'auto', 'f16', plain);
           try {
-            expectThat(!(rnn.gpu.weightFormat !== 'f16-packed'), () => `weight format ${rnn.gpu.weightFormat}, expected f16-packed`);
+            const format = diagnostics(rnn).gpu!.weightFormat;
+            expectThat(format === 'f16-packed', () => `weight format ${format}, expected f16-packed`);
             return compareAll(await rnn.forward(c.input), await reference(config, c.weights, c.input, {}, 'f16'));
           } finally {
             rnn.destroy();
@@ -413,8 +415,8 @@ function precisionCases(device: GPUDevice, precision: Precision): GpuCase[] {
       const half = await gpuModel(config, c.weights, 'auto', precision);
       const full = await gpuModel(config, c.weights, 'auto', 'f32');
       try {
-        const [halfBytes, fullBytes] = [half.gpu.heldBytes(), full.gpu.heldBytes()];
-        expectThat(!(halfBytes * 2 !== fullBytes), () => `weights take ${halfBytes} bytes as ${precision}, ${fullBytes} as f32: expected half`);
+        const [halfBytes, fullBytes] = [diagnostics(half).gpu!.heldBytes, diagnostics(full).gpu!.heldBytes];
+        expectThat(halfBytes * 2 === fullBytes, () => `weights take ${halfBytes} bytes as ${precision}, ${fullBytes} as f32: expected half`);
         const got = await half.forward(c.input, options);
         const rounded = compareAll(got, await reference(config, c.weights, c.input, options, precision));
         const unrounded = relativeError(got.output.data, (await reference(config, c.weights, c.input, options, 'f32')).output.data);

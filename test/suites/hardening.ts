@@ -10,7 +10,6 @@
  *  - faults: the device destroyed mid-sequence, a forced validation error, 1,000 create / forward /
  *    destroy cycles with a flat live-buffer count.
  */
-import type { WebGpuRnn } from '../../src/backends/webgpu.js';
 import type { RnnConfigInput } from '../../src/config.js';
 import { RnnError } from '../../src/errors.js';
 import { contextFor, requestDevice } from '../../src/gpu/device.js';
@@ -169,7 +168,7 @@ function streamRaceCases(): GpuCase[] {
         expectClose('next stream\'s push', (await p2)!, fromZeros.output, GPU_RTOL);
         expectClose('push before reset', (await p3)!, fromState.output, GPU_RTOL);
         expectClose('push after reset', (await p4)!, fromZeros.output, GPU_RTOL);
-        expectThat(!(afterClose !== 'DESTROYED'), () => `push after close: ${afterClose}`);
+        expectThat(afterClose === 'DESTROYED', () => `push after close: ${afterClose}`);
         c2.close();
         c3.close();
         return 'close and reset took effect after the pushes issued before them';
@@ -206,7 +205,7 @@ function streamRaceCases(): GpuCase[] {
           expectClose(`round ${round}: destroyed model's forward`, (await pa).output, wantA.output, GPU_RTOL);
           expectClose(`round ${round}: other model`, (await pb).output, wantB.output, GPU_RTOL);
           expectClose(`round ${round}: other model again`, (await pb2).output, wantB.output, GPU_RTOL);
-          expectThat(!(late !== 'DESTROYED'), () => `forward after destroy: ${late}`);
+          expectThat(late === 'DESTROYED', () => `forward after destroy: ${late}`);
         }
         return '6 rounds';
       } finally {
@@ -244,7 +243,7 @@ function nanCases(): GpuCase[] {
           const rnn = await createRnn({ config: c.config, weights, strategy });
           try {
             const got = nanPattern(await rnn.forward(c.input));
-            expectThat(!(got !== want), () => `${c.config.mode} [${strategy}]: NaN at ${got}, the reference at ${want}`);
+            expectThat(got === want, () => `${c.config.mode} [${strategy}]: NaN at ${got}, the reference at ${want}`);
           } finally {
             rnn.destroy();
           }
@@ -265,7 +264,7 @@ function nanCases(): GpuCase[] {
         rnn.destroy();
       }
       const rejected = await createRnn({ config, weights: file, checkFinite: true }).then(() => 'created', codeOf);
-      expectThat(!(rejected !== 'NON_FINITE'), () => `checkFinite on NaN weights: ${rejected}`);
+      expectThat(rejected === 'NON_FINITE', () => `checkFinite on NaN weights: ${rejected}`);
       return notes.join(', ');
     },
   }];
@@ -316,7 +315,7 @@ function splitCases(): GpuCase[] {
       run: () => agree({ mode: 'GRU', input_size: 3, hidden_size: 7, bidirectional: true, num_layers: 2 }, 7972, { T: 12, B: 7 }, 4096),
     },
     {
-      name: 'limits: a stream push past the buffer limit splits over time; what cannot split is a clear error',
+      name: 'limits: a stream push past the buffer limit splits over time; what cannot split (a too-wide bidirectional input, too-large weights) is a clear error',
       run: () => withSmallLimit(2048, async (device) => {
         const config: RnnConfigInput = { mode: 'RNN_TANH', input_size: 4, hidden_size: 6, num_layers: 2 };
         const c = randomCase(config, 7973, { T: 60, B: 2, h0: true });
@@ -331,8 +330,11 @@ function splitCases(): GpuCase[] {
           const big = await createRnn({ config: wide.config, weights: wide.weights, device });
           const tooBig = await big.forward(wide.input).then(() => 'resolved', codeOf);
           big.destroy();
-          expectThat(!(tooBig !== 'LIMIT_EXCEEDED'), () => `a bidirectional input wider than the limit: ${tooBig}`);
-          return `stream ${err.toExponential(1)}; unsplittable: LIMIT_EXCEEDED`;
+          expectThat(tooBig === 'LIMIT_EXCEEDED', () => `a bidirectional input wider than the limit: ${tooBig}`);
+          const heavy = randomCase({ mode: 'LSTM', input_size: 4, hidden_size: 40 }, 7975, { T: 1, B: 1 });
+          const refused = await createRnn({ config: heavy.config, weights: heavy.weights, device }).then(() => 'created', codeOf);
+          expectThat(refused === 'LIMIT_EXCEEDED', () => `weights above the binding limit: ${refused}`);
+          return `stream ${err.toExponential(1)}; unsplittable input and weights: LIMIT_EXCEEDED`;
         } finally {
           rnn.destroy();
         }
@@ -357,7 +359,7 @@ function faultCases(): GpuCase[] {
         const codes = await Promise.race([Promise.all(pending.map((p) => (p as Promise<unknown>).then(() => 'resolved', codeOf))), timeout]);
         expectThat(codes.every((code) => code === 'DEVICE_LOST' || code === 'resolved') && codes.includes('DEVICE_LOST'), () => `pending calls: ${codes.join(', ')}`);
         const later = await rnn.forward(c.input).then(() => 'resolved', codeOf);
-        expectThat(!(later !== 'DEVICE_LOST'), () => `a call after the loss: ${later}`);
+        expectThat(later === 'DEVICE_LOST', () => `a call after the loss: ${later}`);
         rnn.destroy();
         return `pending: ${codes.join(', ')}; after: ${later}`;
       },
@@ -404,12 +406,12 @@ function faultCases(): GpuCase[] {
             await rnn.forward(c.input);
             if (stream && i % 2 === 0) await stream.push(c.input); // sometimes left open: destroy frees it
             peak = Math.max(peak, ctx.diagnostics().buffers.live);
-            await (rnn as WebGpuRnn).gpu.destroy();
+            await rnn.destroy();
             if (i % 100 === 99) counts.push(ctx.diagnostics().buffers.live);
           }
           const d = ctx.diagnostics();
-          expectThat(!(counts.some((n) => n !== 0)), () => `live buffers after destroy, every 100 cycles: ${counts.join(', ')}`);
-          expectThat(!(d.models !== 0 || d.buffers.liveBytes !== 0), () => `left: ${JSON.stringify(d)}`);
+          expectThat(counts.every((n) => n === 0), () => `live buffers after destroy, every 100 cycles: ${counts.join(', ')}`);
+          expectThat(d.models === 0 && d.buffers.liveBytes === 0, () => `left: ${JSON.stringify(d)}`);
           return `live buffers after each destroy: 0 (peak ${peak} while a model lived); ${d.buffers.created} created in all, ${d.pipelines} pipelines`;
         } finally {
           device.destroy();
