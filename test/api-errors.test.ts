@@ -240,7 +240,7 @@ describe.each(['cpu', 'webgpu'] as const)('bad calls on the %s backend', (backen
     const whole = { shape: [streamed, 2, 3], data: new Float32Array(pushes.flatMap((p) => Array.from(p.data))) };
     const want = await reference.forward(whole, { h0: lstm.h0, c0: lstm.c0 });
     const state = await ctx.stream.state();
-    expectClose('stream h_n', state.h_n, want.h_n, 1e-3);
-    expectClose('stream c_n', state.c_n, want.c_n!, 1e-3);
+    expectClose('stream h_n', state.h_n, want.h_n, GPU_RTOL);
+    expectClose('stream c_n', state.c_n, want.c_n!, GPU_RTOL);
   });
 });
