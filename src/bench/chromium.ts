@@ -17,7 +17,7 @@ const CHROMIUM_FLAGS = [
 
 /** The repository root, found from this module (src/bench/ or dist/). */
 function repoRoot(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
+  const here = fileURLToPath(new URL(/* @vite-ignore */ '.', import.meta.url));
   return here.includes(`${join('src', 'bench')}`) ? join(here, '..', '..') : join(here, '..');
 }
 
