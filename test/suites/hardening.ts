@@ -312,10 +312,10 @@ function splitCases(): GpuCase[] {
     },
     {
       name: 'limits: a bidirectional forward past the buffer limit splits over the batch',
-      run: () => agree({ mode: 'GRU', input_size: 3, hidden_size: 7, bidirectional: true, num_layers: 2 }, 7972, { T: 12, B: 7 }, 4096),
+      run: () => agree({ mode: 'GRU', input_size: 3, hidden_size: 7, bidirectional: true, num_layers: 2 }, 7972, { T: 12, B: 7 }, 8192),
     },
     {
-      name: 'limits: a stream push past the buffer limit splits over time; what cannot split (a too-wide bidirectional input, too-large weights) is a clear error',
+      name: 'limits: a stream push past the buffer limit splits over time; what cannot split (a too-long bidirectional sequence, too-large weights) is a clear error',
       run: () => withSmallLimit(2048, async (device) => {
         const config: RnnConfigInput = { mode: 'RNN_TANH', input_size: 4, hidden_size: 6, num_layers: 2 };
         const c = randomCase(config, 7973, { T: 60, B: 2, h0: true });
@@ -326,11 +326,12 @@ function splitCases(): GpuCase[] {
           const out = (await stream.push(c.input))!;
           const err = expectClose('streamed output', out, want.output, GPU_RTOL);
           expectClose('streamed state', (await stream.state()).h_n, want.h_n, GPU_RTOL);
-          const wide = randomCase({ mode: 'GRU', input_size: 300, hidden_size: 4, bidirectional: true }, 7974, { T: 2, B: 1 });
+          // A bidirectional sequence cannot split over time: 300 steps of one row need a 9600-byte gx.
+          const wide = randomCase({ mode: 'GRU', input_size: 1, hidden_size: 1, bidirectional: true }, 7974, { T: 300, B: 1 });
           const big = await createRnn({ config: wide.config, weights: wide.weights, device });
           const tooBig = await big.forward(wide.input).then(() => 'resolved', codeOf);
           big.destroy();
-          expectThat(tooBig === 'LIMIT_EXCEEDED', () => `a bidirectional input wider than the limit: ${tooBig}`);
+          expectThat(tooBig === 'LIMIT_EXCEEDED', () => `a bidirectional sequence longer than the limit: ${tooBig}`);
           const heavy = randomCase({ mode: 'LSTM', input_size: 4, hidden_size: 40 }, 7975, { T: 1, B: 1 });
           const refused = await createRnn({ config: heavy.config, weights: heavy.weights, device }).then(() => 'created', codeOf);
           expectThat(refused === 'LIMIT_EXCEEDED', () => `weights above the binding limit: ${refused}`);
