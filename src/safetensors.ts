@@ -15,7 +15,14 @@
  * BigInt64Array (I64). Every element goes through a DataView, so the input may sit at any byteOffset of
  * its buffer with any alignment, on any host endianness, and the returned tensors own their memory
  * rather than aliasing the input.
+ *
+ * Files are treated as hostile: every problem is an RnnError with code SAFETENSORS_INVALID, and nothing
+ * is allocated for a size the file claims before that size is checked against the file's real length.
+ * The header's nesting is checked before JSON.parse (so nothing recurses on it) and its keys after (a
+ * repeated key is an error, not silently dropped); the outputs hold at most 4 bytes per input byte
+ * (U8 / I8 widened to Int32Array is the largest widening).
  */
+import { RnnError, describeValue } from './errors.js';
 import { float16ToNumber } from './float16.js';
 import type { IntTensor, Tensor, TensorData } from './tensor.js';
 import { formatShape } from './tensor.js';
@@ -45,9 +52,19 @@ export interface WriteSafetensorsOptions {
 const HEADER_SIZE_BYTES = 8;
 /** The reference implementation's limit (MAX_HEADER_SIZE); also bounds what a hostile file makes us decode. */
 const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * The deepest a valid header nests: the header object → a tensor's entry → its shape or data_offsets. (An
+ * unknown field of an entry nesting deeper is rejected too; the reference ignores unknown fields, but no
+ * writer emits any.)
+ */
+const MAX_HEADER_DEPTH = 3;
 /** The header is padded so the data section starts 8-byte aligned, as the reference writer does. */
 const HEADER_ALIGNMENT = 8;
 const METADATA_KEY = '__metadata__';
+/** Names and values longer than this are cut short in error messages. */
+const MESSAGE_TEXT_CHARS = 60;
+/** Array elements shown in an error message before "…". */
+const MESSAGE_ARRAY_ITEMS = 8;
 
 type AnyData = TensorData | IntTensor['data'];
 
@@ -89,18 +106,70 @@ function bfloat16ToNumber(bits: number): number {
   return bfloat16Scratch.getFloat32(0);
 }
 
+/** Decodes `bytes` bytes of `dtype` elements at `byteOffset` of `buffer` into a new array. */
+function decode(dtype: SafetensorsDtype, buffer: ArrayBufferLike, byteOffset: number, bytes: number): AnyData {
+  const { size, read } = READERS[dtype];
+  return read(new DataView(buffer, byteOffset, bytes), bytes / size);
+}
+
 function fail(message: string): never {
-  throw new Error(`safetensors: ${message}`);
+  throw new RnnError('SAFETENSORS_INVALID', `safetensors: ${message}`);
 }
 
 function describeJson(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * A header value as the file spells it, for messages: long strings and arrays cut short, nested values
+ * not entered (a hostile header can nest or repeat without end; JSON.stringify would recurse or balloon).
+ */
+function showJson(value: unknown): string {
+  if (typeof value === 'string') return quote(value);
+  if (typeof value === 'number') return JSON.stringify(value);
+  if (value === null || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) {
+    const shown = value.slice(0, MESSAGE_ARRAY_ITEMS).map((v) => (Array.isArray(v) ? '[…]' : isRecord(v) ? '{…}' : showJson(v)));
+    return `[${shown.join(',')}${value.length > MESSAGE_ARRAY_ITEMS ? ',…' : ''}]`;
+  }
+  return isRecord(value) ? '{…}' : describeValue(value);
+}
+
+/** A checked shape for messages, `[2, 3]`, cut short after MESSAGE_ARRAY_ITEMS dimensions. */
+function showShape(shape: readonly number[]): string {
+  return shape.length > MESSAGE_ARRAY_ITEMS ? formatShape(shape.slice(0, MESSAGE_ARRAY_ITEMS)).replace(/]$/, ', …]') : formatShape(shape);
+}
+
+/** A name for messages: JSON-quoted (names may hold quotes or control characters) and cut short. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > MESSAGE_TEXT_CHARS ? `${text.slice(0, MESSAGE_TEXT_CHARS)}…` : text);
+}
+
+/** An object literal or JSON object: a string-keyed map, not an array, typed array, Map or class instance. */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Number of elements of a valid shape; exact up to 2^53, and never NaN (a zero dimension wins over Infinity). */
+function elementCount(shape: readonly number[]): number {
+  return shape.includes(0) ? 0 : shape.reduce((n, d) => n * d, 1);
+}
+
+/** The intrinsic check behind util.types.isUint8Array: true for Buffers, false for Proxies and look-alikes. */
+const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)!.get!;
+
+function checkFileArgument(bytes: unknown): asserts bytes is Uint8Array {
+  if (typedArrayName.call(bytes) === 'Uint8Array') return;
+  const hint = bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && bytes instanceof SharedArrayBuffer)
+    ? ' (wrap it: new Uint8Array(buffer))'
+    : ArrayBuffer.isView(bytes) ? ' (view its bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength))'
+    : bytes instanceof Uint8Array ? ' that is a Proxy or look-alike (pass the Uint8Array itself)' : '';
+  throw new RnnError('SAFETENSORS_INVALID',
+    `readSafetensors: expected the file's bytes as a Uint8Array, got ${describeValue(bytes)}${hint}`);
 }
 
 /** An entry of the header, checked against the data section. */
@@ -113,10 +182,12 @@ interface TensorEntry {
 }
 
 /**
- * Parses a safetensors file. Throws an Error naming the part of the file (or the tensor) that is
- * malformed; nothing is allocated beyond what the file's own bytes justify.
+ * Parses a safetensors file. Throws an RnnError with code SAFETENSORS_INVALID naming the part of the file
+ * (or the tensor) that is malformed, or when given anything but a Uint8Array; nothing is allocated beyond
+ * what the file's own bytes justify.
  */
 export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  checkFileArgument(bytes);
   if (bytes.byteLength < HEADER_SIZE_BYTES) {
     fail(`file is ${bytes.byteLength} bytes, shorter than the ${HEADER_SIZE_BYTES}-byte header-size prefix`);
   }
@@ -132,79 +203,159 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     fail(`header size ${headerBytes} runs past the end of the ${bytes.byteLength}-byte file`);
   }
 
-  const header = parseHeader(bytes.subarray(HEADER_SIZE_BYTES, dataStart));
+  const fields = parseHeader(bytes.subarray(HEADER_SIZE_BYTES, dataStart));
   const dataBytes = bytes.byteLength - dataStart;
-  const metadata = parseMetadata(header[METADATA_KEY]);
-  const entries = Object.entries(header)
+  const metadata = parseMetadata(fields.find(([name]) => name === METADATA_KEY)?.[1]);
+  const entries = fields
     .filter(([name]) => name !== METADATA_KEY)
     .map(([name, info]) => parseEntry(name, info, dataBytes));
   checkLayout(entries, dataBytes);
 
   // Object.fromEntries defines own properties, so even a tensor named "__proto__" stays an ordinary key.
+  const at = bytes.byteOffset + dataStart;
   const tensors = Object.fromEntries(entries.map((e) => {
-    const reader = READERS[e.dtype];
-    const view = new DataView(bytes.buffer, bytes.byteOffset + dataStart + e.begin, e.end - e.begin);
-    const data = reader.read(view, (e.end - e.begin) / reader.size);
+    const data = decode(e.dtype, bytes.buffer, at + e.begin, e.end - e.begin);
     return [e.name, { shape: e.shape, data } as Tensor | IntTensor];
   }));
   const dtypes = Object.fromEntries(entries.map((e) => [e.name, e.dtype]));
   return { tensors, dtypes, metadata };
 }
 
-function parseHeader(headerBytes: Uint8Array): Record<string, unknown> {
+/** The header's [key, value] pairs, in file order, once it is known to be a JSON object with no key repeated. */
+function parseHeader(headerBytes: Uint8Array): [string, unknown][] {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    // ignoreBOM keeps a leading U+FEFF in the text, so JSON.parse rejects it as the reference does.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     fail('header is not valid UTF-8');
   }
+  const { keys } = scanHeader(text, false);
   let header: unknown;
   try {
     header = JSON.parse(text);
   } catch (err) {
     fail(`header is not valid JSON (${(err as Error).message})`);
   }
-  if (!isPlainObject(header)) fail(`header must be a JSON object, got ${describeJson(header)}`);
-  return header;
+  if (!isRecord(header)) fail(`header must be a JSON object, got ${describeJson(header)}`);
+  const fields = Object.entries(header);
+  // JSON.parse keeps only the last of a repeated key; fewer keys parsed than written means one was.
+  if (fields.reduce((n, [, value]) => n + countKeys(value, 2), fields.length) !== keys) {
+    fail(`header repeats the key ${quote(scanHeader(text, true).repeated ?? '?')} within one object`);
+  }
+  return fields;
+}
+
+/** Character codes the header scan looks for. */
+const CHAR = {
+  quote: 0x22, backslash: 0x5c, colon: 0x3a, comma: 0x2c, openObject: 0x7b, closeObject: 0x7d, openArray: 0x5b, closeArray: 0x5d,
+};
+
+/**
+ * One pass over the header text, safe on any text (whether it is JSON is left to JSON.parse): rejects
+ * nesting deeper than a header has, before JSON.parse builds anything, so that nothing later recurses
+ * or holds more than flat arrays; counts the keys written (in JSON a colon outside strings follows each);
+ * and when asked (an error path: it costs a Set per object), finds the first key repeated within one object.
+ */
+function scanHeader(text: string, findRepeated: boolean): { keys: number; repeated?: string } {
+  const open: (Set<string> | null)[] = []; // per open container: its keys so far (object) or null (array)
+  let keys = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === CHAR.quote) {
+      const j = closingQuote(text, i);
+      const seen = open[open.length - 1];
+      if (findRepeated && expectKey && seen) {
+        const key = unescapeKey(text.slice(i + 1, j));
+        if (seen.has(key)) return { keys, repeated: key };
+        seen.add(key);
+      }
+      expectKey = false;
+      i = j;
+    } else if (c === CHAR.colon) {
+      keys++;
+    } else if (c === CHAR.openObject || c === CHAR.openArray) {
+      if (open.length === MAX_HEADER_DEPTH) {
+        fail(`header nests deeper than ${MAX_HEADER_DEPTH} levels (header → tensor entry → shape), which no valid header does`);
+      }
+      open.push(c === CHAR.openObject && findRepeated ? new Set() : null);
+      expectKey = c === CHAR.openObject;
+    } else if (c === CHAR.closeObject || c === CHAR.closeArray) {
+      open.pop();
+      expectKey = false;
+    } else if (c === CHAR.comma) {
+      expectKey = open[open.length - 1] != null;
+    }
+  }
+  return { keys };
+}
+
+/** Index of the quote that closes the string opening at `open` (text.length if none): one not escaped. */
+function closingQuote(text: string, open: number): number {
+  for (let j = text.indexOf('"', open + 1); j !== -1; j = text.indexOf('"', j + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(j - 1 - backslashes) === CHAR.backslash) backslashes++;
+    if (backslashes % 2 === 0) return j;
+  }
+  return text.length;
+}
+
+/** Keys of a parsed header value at `depth` and of every object within it (MAX_HEADER_DEPTH bounds the depth). */
+function countKeys(value: unknown, depth: number): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  if (depth === MAX_HEADER_DEPTH) return Array.isArray(value) ? 0 : Object.keys(value).length; // holds no containers
+  const children = Object.values(value);
+  return children.reduce((n: number, child) => n + countKeys(child, depth + 1), Array.isArray(value) ? 0 : children.length);
+}
+
+/** The string a JSON key's text (between its quotes) stands for; the raw text when its escapes are invalid. */
+function unescapeKey(raw: string): string {
+  if (!raw.includes('\\')) return raw;
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return raw; // the whole header then fails JSON.parse, which is reported first
+  }
 }
 
 function parseMetadata(value: unknown): Record<string, string> {
   if (value === undefined) return {};
-  if (!isPlainObject(value)) fail(`${METADATA_KEY} must be an object, got ${describeJson(value)}`);
+  if (!isRecord(value)) fail(`${METADATA_KEY} must be an object, got ${describeJson(value)}`);
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'string') fail(`${METADATA_KEY} must map strings to strings; "${key}" holds ${describeJson(v)}`);
+    if (typeof v !== 'string') fail(`${METADATA_KEY} must map strings to strings; ${quote(key)} holds ${describeJson(v)}`);
   }
   return { ...(value as Record<string, string>) };
 }
 
 function parseEntry(name: string, info: unknown, dataBytes: number): TensorEntry {
-  const where = `tensor "${name}"`;
-  if (!isPlainObject(info)) fail(`${where}: entry must be an object, got ${describeJson(info)}`);
+  const bad: (problem: string) => never = (problem) => fail(`tensor ${quote(name)}: ${problem}`);
+  if (!isRecord(info)) bad(`entry must be an object, got ${describeJson(info)}`);
   for (const field of ['dtype', 'shape', 'data_offsets']) {
-    if (!(field in info)) fail(`${where}: entry lacks "${field}"`);
+    if (!Object.hasOwn(info, field)) bad(`entry lacks "${field}"`);
   }
   const { dtype, shape, data_offsets: offsets } = info;
   if (typeof dtype !== 'string' || !Object.hasOwn(READERS, dtype)) {
-    fail(`${where}: unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(READERS).join(', ')})`);
+    bad(`unsupported dtype ${showJson(dtype)} (supported: ${Object.keys(READERS).join(', ')})`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(`${where}: shape ${JSON.stringify(shape)} must be an array of non-negative integers`);
+    bad(`shape ${showJson(shape)} must be an array of non-negative integers`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    fail(`${where}: data_offsets ${JSON.stringify(offsets)} must be two non-negative integers [begin, end]`);
+    bad(`data_offsets ${showJson(offsets)} must be two non-negative integers [begin, end]`);
   }
   const [begin, end] = offsets as [number, number];
-  if (end < begin) fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
-  if (end > dataBytes) fail(`${where}: data_offsets [${begin}, ${end}] run past the ${dataBytes}-byte data section`);
+  if (end < begin) bad(`data_offsets [${begin}, ${end}] end before they begin`);
+  if (end > dataBytes) bad(`data_offsets [${begin}, ${end}] run past the ${dataBytes}-byte data section`);
   // The span is bounded by the file, so comparing against it bounds every later allocation; a product of
-  // huge dimensions overflows to a large or infinite number and simply fails the comparison.
-  const size = READERS[dtype as SafetensorsDtype].size;
-  const needed = (shape as number[]).reduce((n, d) => n * d, size);
+  // huge dimensions is inexact or infinite, but always far above any span, so it fails the comparison.
+  const dims = (shape as number[]).map((d) => d + 0); // + 0 turns a JSON -0 into 0
+  const needed = elementCount(dims) * READERS[dtype as SafetensorsDtype].size;
   if (needed !== end - begin) {
-    fail(`${where}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but shape ` +
-      `${formatShape(shape as number[])} of ${dtype} needs ${needed}`);
+    bad(`data_offsets [${begin}, ${end}] span ${end - begin} bytes, but shape ` +
+      `${showShape(dims)} of ${dtype} needs ${needed}`);
   }
-  return { name, dtype: dtype as SafetensorsDtype, shape: [...(shape as number[])], begin, end };
+  return { name, dtype: dtype as SafetensorsDtype, shape: dims, begin, end };
 }
 
 /** The tensors must tile the data section exactly: no overlaps, no holes, no trailing bytes. */
@@ -214,7 +365,7 @@ function checkLayout(entries: TensorEntry[], dataBytes: number): void {
   let previous: TensorEntry | undefined;
   for (const e of ordered) {
     if (e.begin < covered && previous !== undefined) {
-      fail(`tensors "${previous.name}" [${previous.begin}, ${previous.end}] and "${e.name}" ` +
+      fail(`tensors ${quote(previous.name)} [${previous.begin}, ${previous.end}] and ${quote(e.name)} ` +
         `[${e.begin}, ${e.end}] overlap`);
     }
     if (e.begin > covered) fail(`bytes [${covered}, ${e.begin}) of the data section belong to no tensor`);
@@ -228,14 +379,18 @@ function checkLayout(entries: TensorEntry[], dataBytes: number): void {
 
 /**
  * Converts sequence lengths read from a file (I32, or I64 as PyTorch's int64 tensors are) to Int32Array.
- * Throws naming the tensor and element when a value does not fit in int32.
+ * Throws an RnnError (TENSOR_INVALID) naming the tensor, and the element when a value does not fit in int32.
  */
 export function lengthsToInt32(t: IntTensor, name = 'lengths'): Int32Array {
-  if (t.data instanceof Int32Array) return t.data.slice();
-  const out = new Int32Array(t.data.length);
-  for (let i = 0; i < t.data.length; i++) {
-    const v = t.data[i];
-    if (v < -0x8000_0000n || v > 0x7fff_ffffn) fail(`${name}[${i}] = ${v} does not fit in int32`);
+  const data: unknown = t?.data;
+  if (data instanceof Int32Array) return data.slice();
+  if (!(data instanceof BigInt64Array)) {
+    throw new RnnError('TENSOR_INVALID', `${name}.data: expected an Int32Array or BigInt64Array, got ${describeValue(data)}`);
+  }
+  const out = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < -0x8000_0000n || v > 0x7fff_ffffn) throw new RnnError('TENSOR_INVALID', `${name}[${i}] = ${v} does not fit in int32`);
     out[i] = Number(v);
   }
   return out;
@@ -269,11 +424,26 @@ function each(data: AnyData, put: (i: number, x: number | bigint) => void): void
   for (let i = 0; i < data.length; i++) put(i, data[i]);
 }
 
-function dtypeToWrite(name: string, t: Tensor | IntTensor, floatDtype: 'F32' | 'F64'): WrittenDtype {
-  if (t.data instanceof Float32Array || t.data instanceof Float64Array) return floatDtype;
-  if (t.data instanceof Int32Array) return 'I32';
-  if (t.data instanceof BigInt64Array) return 'I64';
-  return fail(`tensor "${name}": data must be a Float32Array, Float64Array, Int32Array or BigInt64Array`);
+/** Checks one tensor handed to the writer; returns its dtype in the file and its element count. */
+function checkWritable(name: string, t: unknown, floatDtype: 'F32' | 'F64'): { dtype: WrittenDtype; count: number } {
+  const bad: (problem: string) => never = (problem) => fail(`tensor ${quote(name)}: ${problem}`);
+  if (name === METADATA_KEY) fail(`"${METADATA_KEY}" is reserved and cannot name a tensor`);
+  if (typeof t !== 'object' || t === null || Array.isArray(t) || ArrayBuffer.isView(t)) {
+    bad(`expected a tensor { shape, data }, got ${describeValue(t)}`);
+  }
+  const { shape, data } = t as { shape?: unknown; data?: unknown };
+  const dtype: WrittenDtype | undefined = data instanceof Float32Array || data instanceof Float64Array ? floatDtype
+    : data instanceof Int32Array ? 'I32' : data instanceof BigInt64Array ? 'I64' : undefined;
+  if (dtype === undefined) {
+    bad(`data must be a Float32Array, Float64Array, Int32Array or BigInt64Array, got ${describeValue(data)}`);
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    bad(`shape ${showJson(shape)} must hold non-negative integers`);
+  }
+  const count = elementCount(shape);
+  const length = (data as AnyData).length;
+  if (count !== length) bad(`shape ${showShape(shape)} holds ${count} elements, data has ${length}`);
+  return { dtype, count };
 }
 
 /**
@@ -286,18 +456,17 @@ export function writeSafetensors(
   tensors: Record<string, Tensor | IntTensor>,
   options: WriteSafetensorsOptions = {},
 ): Uint8Array {
+  if (!isRecord(tensors)) {
+    throw new RnnError('SAFETENSORS_INVALID',
+      `writeSafetensors: expected tensors as an object { name: { shape, data } }, got ${describeValue(tensors)}`);
+  }
+  if (!isRecord(options)) {
+    throw new RnnError('SAFETENSORS_INVALID', `writeSafetensors: expected options as an object, got ${describeValue(options)}`);
+  }
   const floatDtype = options.floatDtype ?? 'F32';
-  if (floatDtype !== 'F32' && floatDtype !== 'F64') fail(`floatDtype must be 'F32' or 'F64', got ${JSON.stringify(floatDtype)}`);
+  if (floatDtype !== 'F32' && floatDtype !== 'F64') fail(`floatDtype must be 'F32' or 'F64', got ${describeValue(floatDtype)}`);
   const entries = Object.entries(tensors).map(([name, t]) => {
-    if (name === METADATA_KEY) fail(`"${METADATA_KEY}" is reserved and cannot name a tensor`);
-    const dtype = dtypeToWrite(name, t, floatDtype);
-    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`tensor "${name}": shape ${formatShape(t.shape)} must hold non-negative integers`);
-    }
-    const count = t.shape.reduce((n, d) => n * d, 1);
-    if (count !== t.data.length) {
-      fail(`tensor "${name}": shape ${formatShape(t.shape)} holds ${count} elements, data has ${t.data.length}`);
-    }
+    const { dtype, count } = checkWritable(name, t, floatDtype);
     return { name, t, dtype, bytes: count * WRITERS[dtype].size };
   });
   entries.sort((a, b) => WRITERS[a.dtype].order - WRITERS[b.dtype].order || compareNames(a.name, b.name));
@@ -306,9 +475,10 @@ export function writeSafetensors(
   // ("0", "1") to the front and so break the promised order.
   const fields: string[] = [];
   const metadata = options.metadata;
+  if (metadata !== undefined && !isRecord(metadata)) fail(`metadata must be an object of strings, got ${describeValue(metadata)}`);
   if (metadata !== undefined && Object.keys(metadata).length > 0) {
     for (const [key, value] of Object.entries(metadata)) {
-      if (typeof value !== 'string') fail(`metadata "${key}" must be a string, got ${describeJson(value)}`);
+      if (typeof value !== 'string') fail(`metadata ${quote(key)} must be a string, got ${describeJson(value)}`);
     }
     const sorted = Object.keys(metadata).sort(compareNames);
     fields.push(`"${METADATA_KEY}":{${sorted.map((k) => `${JSON.stringify(k)}:${JSON.stringify(metadata[k])}`).join(',')}}`);
@@ -321,8 +491,9 @@ export function writeSafetensors(
   }
   const headerText = new TextEncoder().encode(`{${fields.join(',')}}`);
   const headerBytes = Math.ceil(headerText.length / HEADER_ALIGNMENT) * HEADER_ALIGNMENT;
+  if (headerBytes > MAX_HEADER_BYTES) fail(`header of ${headerBytes} bytes exceeds the ${MAX_HEADER_BYTES}-byte limit readers enforce`);
 
-  const out = new Uint8Array(HEADER_SIZE_BYTES + headerBytes + offset);
+  const out = allocateFile(HEADER_SIZE_BYTES + headerBytes + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(headerBytes), true);
   out.set(headerText, HEADER_SIZE_BYTES);
@@ -333,6 +504,15 @@ export function writeSafetensors(
     at += e.bytes;
   }
   return out;
+}
+
+/** The output buffer; past what this engine can allocate, an RnnError rather than its RangeError. */
+function allocateFile(bytes: number): Uint8Array {
+  try {
+    return new Uint8Array(bytes);
+  } catch (cause) {
+    throw new RnnError('LIMIT_EXCEEDED', `safetensors: cannot allocate a ${bytes}-byte file`, { cause });
+  }
 }
 
 /** Code-unit order, not locale order, so the layout is the same on every machine. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
+import { RnnError, type RnnErrorCode } from '../src/errors.js';
 import { isIntTensor, lengthsToInt32, readSafetensors, writeSafetensors } from '../src/safetensors.js';
 import type { IntTensor, Tensor } from '../src/tensor.js';
 
@@ -13,6 +14,15 @@ function rawFile(header: string | object, data: ArrayLike<number> = [], declared
   out.set(text, 8);
   out.set(data, 8 + text.length);
   return out;
+}
+
+/** What toThrow expects of the library's errors: an RnnError with this code and message. */
+function invalid(message: RegExp | string, code: RnnErrorCode = 'SAFETENSORS_INVALID') {
+  return expect.objectContaining({
+    name: 'RnnError',
+    code,
+    message: typeof message === 'string' ? expect.stringContaining(message) : expect.stringMatching(message),
+  });
 }
 
 /** Little-endian bytes of 16-bit patterns. */
@@ -192,11 +202,27 @@ describe('writeSafetensors', () => {
 
   it('rejects tensors it cannot write, naming them', () => {
     const f = (t: Record<string, unknown>) => () => writeSafetensors(t as Record<string, Tensor>);
-    expect(f({ w: { shape: [2, 2], data: new Float32Array(3) } })).toThrow(/tensor "w": shape \[2, 2\] holds 4 elements, data has 3/);
-    expect(f({ w: { shape: [-1], data: new Float32Array(0) } })).toThrow(/tensor "w": shape \[-1\] must hold non-negative integers/);
-    expect(f({ w: { shape: [2], data: new Int16Array(2) } })).toThrow(/tensor "w": data must be a Float32Array/);
-    expect(f({ __metadata__: tensors.w32 })).toThrow(/"__metadata__" is reserved/);
-    expect(() => writeSafetensors({}, { metadata: { n: 1 as unknown as string } })).toThrow(/metadata "n" must be a string, got a number/);
+    expect(f({ w: { shape: [2, 2], data: new Float32Array(3) } })).toThrow(invalid(/tensor "w": shape \[2, 2\] holds 4 elements, data has 3/));
+    expect(f({ w: { shape: [-1], data: new Float32Array(0) } })).toThrow(invalid(/tensor "w": shape \[-1\] must hold non-negative integers/));
+    expect(f({ w: { shape: [2], data: new Int16Array(2) } })).toThrow(invalid(/tensor "w": data must be a Float32Array/));
+    expect(f({ __metadata__: tensors.w32 })).toThrow(invalid(/"__metadata__" is reserved/));
+    expect(() => writeSafetensors({}, { metadata: { n: 1 as unknown as string } })).toThrow(invalid(/metadata "n" must be a string, got a number/));
+  });
+
+  it('rejects arguments of the wrong kind with an RnnError saying what was given', () => {
+    const write = (tensors: unknown, options?: unknown) => () =>
+      writeSafetensors(tensors as Record<string, Tensor>, options as Record<string, never>);
+    expect(write(null)).toThrow(invalid(/writeSafetensors: expected tensors as an object \{ name: \{ shape, data \} \}, got null/));
+    expect(write([tensors.w32])).toThrow(invalid(/expected tensors as an object .*, got an array of 1/));
+    expect(write({ w: null })).toThrow(invalid(/tensor "w": expected a tensor \{ shape, data \}, got null/));
+    expect(write({ w: new Float32Array(2) })).toThrow(invalid(/tensor "w": expected a tensor .*, got a Float32Array of 2/));
+    expect(write({ w: { shape: '2', data: new Float32Array(2) } })).toThrow(invalid(/tensor "w": shape "2" must hold non-negative integers/));
+    expect(write({ w: { shape: [Symbol('d')], data: new Float32Array(1) } })).toThrow(invalid(/tensor "w": shape \[a Symbol\] must hold/));
+    expect(write({ w: { shape: [2], data: [1, 2] } })).toThrow(invalid(/tensor "w": data must be a Float32Array, .*, got an array of 2/));
+    expect(write({}, null)).toThrow(invalid(/writeSafetensors: expected options as an object, got null/));
+    expect(write({}, { floatDtype: 16n })).toThrow(invalid(/floatDtype must be 'F32' or 'F64', got 16/));
+    expect(write({}, { metadata: 'pt' })).toThrow(invalid(/metadata must be an object of strings, got "pt"/));
+    expect(write({}, { metadata: new Map([['a', 'b']]) })).toThrow(invalid(/metadata must be an object of strings, got a Map/));
   });
 });
 
@@ -205,77 +231,143 @@ describe('readSafetensors rejects malformed files with errors naming the problem
   const read = (bytes: Uint8Array) => () => readSafetensors(bytes);
 
   it('rejects a truncated prefix or a header size past the file or the limit', () => {
-    expect(read(new Uint8Array(5))).toThrow(/file is 5 bytes, shorter than the 8-byte header-size prefix/);
-    expect(read(rawFile('{}', [], 100n))).toThrow(/header size 100 runs past the end of the 10-byte file/);
-    expect(read(rawFile('{}', [], 2n ** 40n))).toThrow(/header size 1099511627776 exceeds the 100000000-byte limit/);
-    expect(read(rawFile('{}', [], 2n ** 64n - 1n))).toThrow(/exceeds the 100000000-byte limit/);
+    expect(read(new Uint8Array(5))).toThrow(invalid(/file is 5 bytes, shorter than the 8-byte header-size prefix/));
+    expect(read(rawFile('{}', [], 100n))).toThrow(invalid(/header size 100 runs past the end of the 10-byte file/));
+    expect(read(rawFile('{}', [], 2n ** 40n))).toThrow(invalid(/header size 1099511627776 exceeds the 100000000-byte limit/));
+    expect(read(rawFile('{}', [], 2n ** 64n - 1n))).toThrow(invalid(/exceeds the 100000000-byte limit/));
   });
 
   it('rejects a header that is not UTF-8, not JSON or not an object', () => {
     const badUtf8 = rawFile('{}');
     badUtf8[8] = 0xff;
-    expect(read(badUtf8)).toThrow(/header is not valid UTF-8/);
-    expect(read(rawFile('{"w": '))).toThrow(/header is not valid JSON/);
-    expect(read(rawFile('[]'))).toThrow(/header must be a JSON object, got an array/);
-    expect(read(rawFile('null'))).toThrow(/header must be a JSON object, got null/);
+    expect(read(badUtf8)).toThrow(invalid(/header is not valid UTF-8/));
+    expect(read(rawFile('{"w": '))).toThrow(invalid(/header is not valid JSON/));
+    expect(read(rawFile('[]'))).toThrow(invalid(/header must be a JSON object, got an array/));
+    expect(read(rawFile('null'))).toThrow(invalid(/header must be a JSON object, got null/));
   });
 
   it('rejects a bad __metadata__', () => {
-    expect(read(rawFile({ __metadata__: ['x'] }))).toThrow(/__metadata__ must be an object, got an array/);
-    expect(read(rawFile({ __metadata__: { epoch: 3 } }))).toThrow(/__metadata__ must map strings to strings; "epoch" holds a number/);
+    expect(read(rawFile({ __metadata__: ['x'] }))).toThrow(invalid(/__metadata__ must be an object, got an array/));
+    expect(read(rawFile({ __metadata__: { epoch: 3 } }))).toThrow(invalid(/__metadata__ must map strings to strings; "epoch" holds a number/));
   });
 
   it('rejects an entry that is not an object or lacks a field', () => {
-    expect(read(rawFile({ w: 'F32' }))).toThrow(/tensor "w": entry must be an object, got a string/);
+    expect(read(rawFile({ w: 'F32' }))).toThrow(invalid(/tensor "w": entry must be an object, got a string/));
     for (const field of ['dtype', 'shape', 'data_offsets']) {
       const entry: Record<string, unknown> = f32([1], [0, 4]);
       delete entry[field];
-      expect(read(rawFile({ w: entry }, [0, 0, 0, 0]))).toThrow(`safetensors: tensor "w": entry lacks "${field}"`);
+      expect(read(rawFile({ w: entry }, [0, 0, 0, 0]))).toThrow(invalid(`safetensors: tensor "w": entry lacks "${field}"`));
     }
   });
 
   it('rejects an unsupported dtype, naming tensor and dtype', () => {
     expect(read(rawFile({ w: { dtype: 'U32', shape: [1], data_offsets: [0, 4] } }, [0, 0, 0, 0])))
-      .toThrow(/tensor "w": unsupported dtype "U32" \(supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8\)/);
-    expect(read(rawFile({ w: { dtype: 7, shape: [1], data_offsets: [0, 4] } }))).toThrow(/tensor "w": unsupported dtype 7/);
+      .toThrow(invalid(/tensor "w": unsupported dtype "U32" \(supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8\)/));
+    expect(read(rawFile({ w: { dtype: 7, shape: [1], data_offsets: [0, 4] } }))).toThrow(invalid(/tensor "w": unsupported dtype 7/));
   });
 
   it('rejects negative, fractional or non-numeric dimensions', () => {
-    expect(read(rawFile({ w: f32([2, -1], [0, 0]) }))).toThrow(/tensor "w": shape \[2,-1\] must be an array of non-negative integers/);
-    expect(read(rawFile({ w: f32([1.5], [0, 0]) }))).toThrow(/tensor "w": shape \[1.5\] must be/);
-    expect(read(rawFile({ w: f32(['2'], [0, 0]) }))).toThrow(/tensor "w": shape \["2"\] must be/);
-    expect(read(rawFile({ w: f32(4, [0, 0]) }))).toThrow(/tensor "w": shape 4 must be/);
+    expect(read(rawFile({ w: f32([2, -1], [0, 0]) }))).toThrow(invalid(/tensor "w": shape \[2,-1\] must be an array of non-negative integers/));
+    expect(read(rawFile({ w: f32([1.5], [0, 0]) }))).toThrow(invalid(/tensor "w": shape \[1.5\] must be/));
+    expect(read(rawFile({ w: f32(['2'], [0, 0]) }))).toThrow(invalid(/tensor "w": shape \["2"\] must be/));
+    expect(read(rawFile({ w: f32(4, [0, 0]) }))).toThrow(invalid(/tensor "w": shape 4 must be/));
   });
 
   it('rejects malformed data_offsets', () => {
     const data = new Uint8Array(16);
-    expect(read(rawFile({ w: f32([4], [0]) }, data))).toThrow(/tensor "w": data_offsets \[0\] must be two non-negative integers/);
-    expect(read(rawFile({ w: f32([4], [-16, 0]) }, data))).toThrow(/tensor "w": data_offsets \[-16,0\] must be/);
-    expect(read(rawFile({ w: f32([4], [0, 15.5]) }, data))).toThrow(/tensor "w": data_offsets \[0,15.5\] must be/);
-    expect(read(rawFile({ w: f32([0], [16, 0]) }, data))).toThrow(/tensor "w": data_offsets \[16, 0\] end before they begin/);
+    expect(read(rawFile({ w: f32([4], [0]) }, data))).toThrow(invalid(/tensor "w": data_offsets \[0\] must be two non-negative integers/));
+    expect(read(rawFile({ w: f32([4], [-16, 0]) }, data))).toThrow(invalid(/tensor "w": data_offsets \[-16,0\] must be/));
+    expect(read(rawFile({ w: f32([4], [0, 15.5]) }, data))).toThrow(invalid(/tensor "w": data_offsets \[0,15.5\] must be/));
+    expect(read(rawFile({ w: f32([0], [16, 0]) }, data))).toThrow(invalid(/tensor "w": data_offsets \[16, 0\] end before they begin/));
   });
 
   it('rejects data_offsets that disagree with shape × dtype', () => {
     expect(read(rawFile({ w: f32([2, 2], [0, 12]) }, new Uint8Array(12))))
-      .toThrow(/tensor "w": data_offsets \[0, 12\] span 12 bytes, but shape \[2, 2\] of F32 needs 16/);
+      .toThrow(invalid(/tensor "w": data_offsets \[0, 12\] span 12 bytes, but shape \[2, 2\] of F32 needs 16/));
     // An astronomically large shape is caught by the same comparison, before any allocation.
     expect(read(rawFile({ w: f32([2 ** 40, 2 ** 40, 2 ** 40], [0, 16]) }, new Uint8Array(16))))
-      .toThrow(/tensor "w": data_offsets \[0, 16\] span 16 bytes, but shape .* of F32 needs 5\.3\d*e\+36/);
+      .toThrow(invalid(/tensor "w": data_offsets \[0, 16\] span 16 bytes, but shape .* of F32 needs 5\.3\d*e\+36/));
   });
 
   it('rejects offsets outside the data section without allocating for them', () => {
-    expect(read(rawFile({ w: f32([4], [0, 16]) }, new Uint8Array(8)))).toThrow(/tensor "w": data_offsets \[0, 16\] run past the 8-byte data section/);
-    expect(read(rawFile({ w: f32([2 ** 40], [0, 2 ** 42]) }, new Uint8Array(8)))).toThrow(/run past the 8-byte data section/);
+    expect(read(rawFile({ w: f32([4], [0, 16]) }, new Uint8Array(8)))).toThrow(invalid(/tensor "w": data_offsets \[0, 16\] run past the 8-byte data section/));
+    expect(read(rawFile({ w: f32([2 ** 40], [0, 2 ** 42]) }, new Uint8Array(8)))).toThrow(invalid(/run past the 8-byte data section/));
   });
 
   it('rejects overlapping tensors, holes and trailing bytes', () => {
     const data = new Uint8Array(24);
     expect(read(rawFile({ b: f32([4], [8, 24]), a: f32([4], [0, 16]) }, data)))
-      .toThrow(/tensors "a" \[0, 16\] and "b" \[8, 24\] overlap/);
+      .toThrow(invalid(/tensors "a" \[0, 16\] and "b" \[8, 24\] overlap/));
     expect(read(rawFile({ a: f32([2], [0, 8]), b: f32([2], [16, 24]) }, data)))
-      .toThrow(/bytes \[8, 16\) of the data section belong to no tensor/);
+      .toThrow(invalid(/bytes \[8, 16\) of the data section belong to no tensor/));
     expect(read(rawFile({ a: f32([4], [0, 16]) }, data)))
-      .toThrow(/bytes \[16, 24\) at the end of the data section belong to no tensor/);
+      .toThrow(invalid(/bytes \[16, 24\) at the end of the data section belong to no tensor/));
+  });
+
+  it('rejects a key repeated within one object, which JSON.parse would silently drop', () => {
+    const w = '"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
+    expect(read(rawFile(`{${w},${w}}`, [0, 0, 0, 0]))).toThrow(invalid(/header repeats the key "w" within one object/));
+    expect(read(rawFile(`{${w},"\\u0077":{}}`, [0, 0, 0, 0]))).toThrow(invalid(/header repeats the key "w"/)); // "\u0077" is "w"
+    expect(read(rawFile('{"w":{"dtype":"F32","dtype":"I32","shape":[1],"data_offsets":[0,4]}}', [0, 0, 0, 0])))
+      .toThrow(invalid(/header repeats the key "dtype" within one object/));
+    expect(read(rawFile('{"__metadata__":{"a":"1","a":"2"}}'))).toThrow(invalid(/header repeats the key "a"/));
+    // Invalid JSON is reported as such first, even when it repeats a key.
+    expect(read(rawFile(`{${w},${w}`, [0, 0, 0, 0]))).toThrow(invalid(/header is not valid JSON/));
+  });
+
+  it('rejects a byte-order mark before the header, as the reference implementation does', () => {
+    expect(read(rawFile('\ufeff{}'))).toThrow(invalid(/header is not valid JSON/));
+  });
+
+  it('rejects nesting deeper than a header has before parsing it (no stack overflow)', () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    expect(read(rawFile(`{"w":{"dtype":${deep},"shape":[],"data_offsets":[0,0]}}`)))
+      .toThrow(invalid(/header nests deeper than 3 levels \(header → tensor entry → shape\)/));
+    expect(read(rawFile('{"w":{"dtype":"F32","shape":[[1]],"data_offsets":[0,4]}}', [0, 0, 0, 0]))).toThrow(invalid(/nests deeper than 3/));
+    expect(read(rawFile('[[[[]]]]'))).toThrow(invalid(/nests deeper than 3/));
+    // Brackets inside strings are text, not nesting.
+    const file = readSafetensors(rawFile({ __metadata__: { note: '[[[[{{{{"' } }));
+    expect(file.metadata).toEqual({ note: '[[[[{{{{"' });
+  });
+
+  it('keeps messages short whatever the file holds', () => {
+    const long = 'n'.repeat(100_000);
+    const error = (bytes: Uint8Array) => {
+      try {
+        readSafetensors(bytes);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('expected an error');
+    };
+    expect(error(rawFile({ [long]: f32([1], [0, 4]) }))).toMatch(/^safetensors: tensor "n{60}…": data_offsets \[0, 4\] run past/);
+    expect(error(rawFile({ w: f32(new Array(100_000).fill(0.5), [0, 4]) })))
+      .toBe('safetensors: tensor "w": shape [0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,…] must be an array of non-negative integers');
+    expect(error(rawFile({ w: { dtype: long, shape: [], data_offsets: [0, 0] } })).length).toBeLessThan(200);
+  });
+
+  it('reads a JSON -0 dimension as 0, and a zero dimension beside huge ones as holding 0 elements', () => {
+    const file = readSafetensors(rawFile('{"w":{"dtype":"F32","shape":[-0,3],"data_offsets":[0,0]}}'));
+    expect(Object.is(file.tensors.w.shape[0], 0)).toBe(true);
+    const huge = 2 ** 53 - 1;
+    expect(read(rawFile({ w: f32([...new Array(20).fill(huge), 0], [0, 4]) }, [0, 0, 0, 0])))
+      .toThrow(invalid(/span 4 bytes, but shape \[9007199254740991, (9007199254740991, ){7}…\] of F32 needs 0$/)); // not NaN
+  });
+
+  it('rejects arguments that are not a Uint8Array, saying what to pass instead', () => {
+    const given = (value: unknown) => () => readSafetensors(value as Uint8Array);
+    const expected = "readSafetensors: expected the file's bytes as a Uint8Array, got";
+    expect(given(new ArrayBuffer(12))).toThrow(invalid(`${expected} an ArrayBuffer of 12 bytes (wrap it: new Uint8Array(buffer))`));
+    expect(given(new Float32Array(3))).toThrow(invalid(
+      `${expected} a Float32Array of 3 (view its bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength))`));
+    expect(given(new DataView(new ArrayBuffer(8)))).toThrow(invalid(`${expected} a DataView of 8 (view its bytes`));
+    expect(given(null)).toThrow(invalid(`${expected} null`));
+    expect(given(undefined)).toThrow(invalid(`${expected} undefined`));
+    expect(given('model.safetensors')).toThrow(invalid(`${expected} "model.safetensors"`));
+    expect(given([1, 2, 3])).toThrow(invalid(`${expected} an array of 3`));
+    expect(given(new Proxy(new Uint8Array(16), {}))).toThrow(invalid(`${expected} a Uint8Array that is a Proxy or look-alike`));
+    // A Node Buffer is a Uint8Array, typically at an offset into a shared pool.
+    expect(readSafetensors(Buffer.from(rawFile({}))).tensors).toEqual({});
   });
 
   it('accepts header padding and keeps a tensor named __proto__ as an ordinary key', () => {
@@ -298,8 +390,13 @@ describe('lengthsToInt32', () => {
 
   it('rejects I64 values outside int32, naming the element', () => {
     expect(() => lengthsToInt32({ shape: [2], data: new BigInt64Array([1n, 2n ** 31n]) }, 'seq_lens'))
-      .toThrow(/seq_lens\[1\] = 2147483648 does not fit in int32/);
+      .toThrow(invalid(/seq_lens\[1\] = 2147483648 does not fit in int32/, 'TENSOR_INVALID'));
     expect(() => lengthsToInt32({ shape: [1], data: new BigInt64Array([-(2n ** 31n) - 1n]) }))
-      .toThrow(/lengths\[0\] = -2147483649 does not fit in int32/);
+      .toThrow(invalid(/lengths\[0\] = -2147483649 does not fit in int32/, 'TENSOR_INVALID'));
+  });
+
+  it('rejects lengths that are not integers', () => {
+    expect(() => lengthsToInt32({ shape: [1], data: new Float32Array([2]) } as unknown as IntTensor))
+      .toThrow(invalid(/lengths.data: expected an Int32Array or BigInt64Array, got a Float32Array of 1/, 'TENSOR_INVALID'));
   });
 });
