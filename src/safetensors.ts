@@ -12,8 +12,10 @@
  *
  * Reading gives floats as Float32Array (F32, and F16 / BF16 widened exactly) or Float64Array (F64, kept
  * in float64 for the CPU reference), and integers as Int32Array (I32, and I16 / I8 / U8 widened) or
- * BigInt64Array (I64). Every element goes through a DataView, so the input may sit at any byteOffset of
- * its buffer with any alignment, on any host endianness, and the returned tensors own their memory
+ * BigInt64Array (I64). On a little-endian host (nearly all), a tensor whose bytes start at a multiple of
+ * its element size within the input's ArrayBuffer is copied (and widened) by one typed-array construction;
+ * otherwise (unaligned input, a big-endian host, F16 / BF16) every element goes through a DataView, so the
+ * input may sit at any byteOffset with any alignment. Either way the returned tensors own their memory
  * rather than aliasing the input.
  *
  * Files are treated as hostile: every problem is an RnnError with code SAFETENSORS_INVALID, and nothing
@@ -65,26 +67,62 @@ const METADATA_KEY = '__metadata__';
 const MESSAGE_TEXT_CHARS = 60;
 /** Array elements shown in an error message before "…". */
 const MESSAGE_ARRAY_ITEMS = 8;
+/** Detected once: safetensors is little-endian, so only such a host may copy elements without a DataView. */
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 type AnyData = TensorData | IntTensor['data'];
 
 interface DtypeReader {
   /** Bytes per element. */
   readonly size: number;
-  /** Decodes `count` elements starting at byte 0 of `view`. */
+  /** Decodes `count` elements from byte 0 of `view`, one DataView call each: any alignment, any host. */
   readonly read: (view: DataView, count: number) => AnyData;
+  /**
+   * The fast path, on a little-endian host for elements starting at a multiple of `size` in `buffer`: one
+   * native copy, widening where the output type is wider (`new Int32Array(int8View)`). Never a view of the
+   * input. Absent where elements need decoding (F16, BF16).
+   */
+  readonly copy?: (buffer: ArrayBufferLike, byteOffset: number, count: number) => AnyData;
 }
 
 const READERS: { readonly [D in SafetensorsDtype]: DtypeReader } = {
-  F64: { size: 8, read: (v, n) => fill(new Float64Array(n), (i) => v.getFloat64(8 * i, true)) },
-  F32: { size: 4, read: (v, n) => fill(new Float32Array(n), (i) => v.getFloat32(4 * i, true)) },
+  F64: {
+    size: 8,
+    read: (v, n) => fill(new Float64Array(n), (i) => v.getFloat64(8 * i, true)),
+    copy: (b, at, n) => new Float64Array(new Float64Array(b, at, n)),
+  },
+  F32: {
+    size: 4,
+    read: (v, n) => fill(new Float32Array(n), (i) => v.getFloat32(4 * i, true)),
+    copy: (b, at, n) => new Float32Array(new Float32Array(b, at, n)),
+  },
   F16: { size: 2, read: (v, n) => fill(new Float32Array(n), (i) => float16ToNumber(v.getUint16(2 * i, true))) },
   BF16: { size: 2, read: (v, n) => fill(new Float32Array(n), (i) => bfloat16ToNumber(v.getUint16(2 * i, true))) },
-  I64: { size: 8, read: readInt64 },
-  I32: { size: 4, read: (v, n) => fill(new Int32Array(n), (i) => v.getInt32(4 * i, true)) },
-  I16: { size: 2, read: (v, n) => fill(new Int32Array(n), (i) => v.getInt16(2 * i, true)) },
-  I8: { size: 1, read: (v, n) => fill(new Int32Array(n), (i) => v.getInt8(i)) },
-  U8: { size: 1, read: (v, n) => fill(new Int32Array(n), (i) => v.getUint8(i)) },
+  I64: {
+    size: 8,
+    read: readInt64,
+    copy: (b, at, n) => new BigInt64Array(new BigInt64Array(b, at, n)),
+  },
+  I32: {
+    size: 4,
+    read: (v, n) => fill(new Int32Array(n), (i) => v.getInt32(4 * i, true)),
+    copy: (b, at, n) => new Int32Array(new Int32Array(b, at, n)),
+  },
+  I16: {
+    size: 2,
+    read: (v, n) => fill(new Int32Array(n), (i) => v.getInt16(2 * i, true)),
+    copy: (b, at, n) => new Int32Array(new Int16Array(b, at, n)),
+  },
+  I8: {
+    size: 1,
+    read: (v, n) => fill(new Int32Array(n), (i) => v.getInt8(i)),
+    copy: (b, at, n) => new Int32Array(new Int8Array(b, at, n)),
+  },
+  U8: {
+    size: 1,
+    read: (v, n) => fill(new Int32Array(n), (i) => v.getUint8(i)),
+    copy: (b, at, n) => new Int32Array(new Uint8Array(b, at, n)),
+  },
 };
 
 function fill<A extends Float32Array | Float64Array | Int32Array>(out: A, element: (i: number) => number): A {
@@ -108,8 +146,10 @@ function bfloat16ToNumber(bits: number): number {
 
 /** Decodes `bytes` bytes of `dtype` elements at `byteOffset` of `buffer` into a new array. */
 function decode(dtype: SafetensorsDtype, buffer: ArrayBufferLike, byteOffset: number, bytes: number): AnyData {
-  const { size, read } = READERS[dtype];
-  return read(new DataView(buffer, byteOffset, bytes), bytes / size);
+  const { size, read, copy } = READERS[dtype];
+  const count = bytes / size;
+  if (copy !== undefined && HOST_IS_LITTLE_ENDIAN && byteOffset % size === 0) return copy(buffer, byteOffset, count);
+  return read(new DataView(buffer, byteOffset, bytes), count);
 }
 
 function fail(message: string): never {

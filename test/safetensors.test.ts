@@ -100,6 +100,72 @@ describe('readSafetensors on a file written by Python (make_tiny.py)', () => {
   });
 });
 
+describe('aligned (fast path) and unaligned (DataView) reading', () => {
+  // Every dtype, wide elements first so each tensor starts at a multiple of its element size when the
+  // file does; values at the edges of each type.
+  const layout: [name: string, dtype: string, size: number, put: (v: DataView, at: number, x: number) => void, values: number[]][] = [
+    ['f64', 'F64', 8, (v, at, x) => v.setFloat64(at, x, true), [Math.PI, -0, 5e-324, -Infinity, NaN]],
+    ['i64', 'I64', 8, (v, at, x) => v.setBigInt64(at, BigInt(x), true), [2 ** 53, -(2 ** 53), -1]],
+    ['f32', 'F32', 4, (v, at, x) => v.setFloat32(at, x, true), [1.5, -0, 2 ** -149, 3.4028234663852886e38, NaN, Infinity]],
+    ['i32', 'I32', 4, (v, at, x) => v.setInt32(at, x, true), [-(2 ** 31), 2 ** 31 - 1, -1]],
+    ['f16', 'F16', 2, (v, at, x) => v.setUint16(at, x, true), [0x3c00, 0x8000, 0x0001, 0x7c00, 0x7e00]],
+    ['bf16', 'BF16', 2, (v, at, x) => v.setUint16(at, x, true), [0x4049, 0x8000, 0x0001, 0xff80]],
+    ['i16', 'I16', 2, (v, at, x) => v.setInt16(at, x, true), [-32768, 32767, -1]],
+    ['i8', 'I8', 1, (v, at, x) => v.setInt8(at, x), [-128, 127, -1]],
+    ['u8', 'U8', 1, (v, at, x) => v.setUint8(at, x), [0, 255, 128]],
+  ];
+  const expected: Record<string, number[] | bigint[]> = {
+    f64: [Math.PI, -0, 5e-324, -Infinity, NaN],
+    i64: [2n ** 53n, -(2n ** 53n), -1n],
+    f32: [1.5, -0, 2 ** -149, 3.4028234663852886e38, NaN, Infinity],
+    i32: [-(2 ** 31), 2 ** 31 - 1, -1],
+    f16: [1, -0, 2 ** -24, Infinity, NaN],
+    bf16: [3.140625, -0, 2 ** -133, -Infinity],
+    i16: [-32768, 32767, -1],
+    i8: [-128, 127, -1],
+    u8: [0, 255, 128],
+  };
+
+  function everyDtypeFile(): Uint8Array {
+    const header: Record<string, object> = {};
+    let bytes = 0;
+    for (const [name, dtype, size, , values] of layout) {
+      header[name] = { dtype, shape: [values.length], data_offsets: [bytes, bytes + size * values.length] };
+      bytes += size * values.length;
+    }
+    const text = JSON.stringify(header);
+    const data = new DataView(new ArrayBuffer(bytes));
+    for (const [name, , size, put, values] of layout) {
+      const [begin] = (header[name] as { data_offsets: [number, number] }).data_offsets;
+      values.forEach((x, i) => put(data, begin + size * i, x));
+    }
+    return rawFile(text.padEnd(Math.ceil(text.length / 8) * 8), new Uint8Array(data.buffer));
+  }
+
+  it('decodes every dtype the same at byteOffset 0 and at byteOffsets 1 to 7 of a larger buffer', () => {
+    const bytes = everyDtypeFile();
+    const aligned = readSafetensors(bytes);
+    for (const [name] of layout) expect(Array.from(aligned.tensors[name].data as ArrayLike<unknown>)).toEqual(expected[name]);
+    for (let shift = 1; shift < 8; shift++) {
+      const backing = new Uint8Array(bytes.length + shift);
+      backing.set(bytes, shift);
+      expect(readSafetensors(backing.subarray(shift))).toEqual(aligned);
+    }
+  });
+
+  it('returns tensors that own their memory, on the fast path too', () => {
+    const bytes = everyDtypeFile();
+    const file = readSafetensors(bytes);
+    for (const { data } of Object.values(file.tensors)) {
+      expect(data.buffer).not.toBe(bytes.buffer);
+      expect(data.buffer.byteLength).toBe(data.byteLength);
+    }
+    bytes.fill(0);
+    expect(floats(file.tensors.f32)[0]).toBe(1.5);
+    expect(file.tensors.i64.data[0]).toBe(2n ** 53n);
+  });
+});
+
 describe('16-bit float decoding against hand-computed bit patterns', () => {
   it('F16: normals, extremes, subnormals, signed zero, infinities, NaN', () => {
     const got = decode16('F16', [0x3c00, 0xc100, 0x7bff, 0x0400, 0x03ff, 0x0001, 0x0000, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x7c01, 0xfe00]);
