@@ -17,7 +17,7 @@ import { access, constants, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs as parseArgv } from 'node:util';
 import { type RnnConfig, resolveConfig } from './config.js';
-import { RnnError, type RnnErrorCode } from './errors.js';
+import { RnnError } from './errors.js';
 import type { ForwardOptions } from './inputs.js';
 import { type Backend, createRnn } from './rnn.js';
 import { type SafetensorsFile, isIntTensor, lengthsToInt32, readSafetensors, writeSafetensors } from './safetensors.js';
@@ -163,27 +163,6 @@ async function checkOutput(path: string): Promise<void> {
   await access(folder, constants.W_OK).catch((e: NodeJS.ErrnoException) => fail(`folder ${folder} is not writable (${e.code})`, e));
 }
 
-/**
- * Until the library throws RnnError everywhere (another change, under way), its older checks throw
- * RangeError, TypeError or an Error whose message starts with "safetensors: "; those are the user's
- * mistakes too, and become an RnnError with the code of the step that threw. This fallback goes once
- * the library throws RnnError everywhere.
- */
-function asUserError(e: unknown, code: RnnErrorCode): unknown {
-  if (e instanceof RnnError || !(e instanceof Error)) return e;
-  const legacy = e instanceof RangeError || e instanceof TypeError || /^safetensors: /.test(e.message);
-  return legacy ? new RnnError(code, e.message, { cause: e }) : e;
-}
-
-/** Runs one step of the command, giving a legacy user error thrown in it `code` (see asUserError). */
-async function step<T>(code: RnnErrorCode, run: () => T | Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    throw asUserError(e, code);
-  }
-}
-
 /** Reads and checks the --config file: PyTorch's constructor arguments as JSON. */
 async function readConfig(path: string): Promise<RnnConfig> {
   const text = (await readInputFile('--config', path, 'a JSON file')).toString('utf8');
@@ -193,7 +172,7 @@ async function readConfig(path: string): Promise<RnnConfig> {
   } catch (e) {
     throw new RnnError('CONFIG_INVALID', `--config ${path}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
-  return step('CONFIG_INVALID', () => resolveConfig(json as Record<string, unknown>));
+  return resolveConfig(json as Record<string, unknown>);
 }
 
 /** Reads a safetensors file; a malformed one is an RnnError naming the option and path. */
@@ -202,8 +181,7 @@ async function readTensors(option: string, path: string): Promise<SafetensorsFil
   try {
     return readSafetensors(bytes);
   } catch (e) {
-    const err = asUserError(e, 'SAFETENSORS_INVALID');
-    throw err instanceof RnnError ? new RnnError(err.code, `${option} ${path}: ${err.message}`, { cause: e }) : err;
+    throw e instanceof RnnError ? new RnnError(e.code, `${option} ${path}: ${e.message}`, { cause: e }) : e;
   }
 }
 
@@ -229,11 +207,11 @@ export async function runForward(args: ForwardArgs): Promise<void> {
   const config = await readConfig(args.config);
   const weights = await readTensors('--weights', args.weights);
   const inputsFile = await readTensors('--inputs', args.inputs);
-  const { input, options } = await step('TENSOR_INVALID', () => forwardInputs(args.inputs, inputsFile.tensors));
+  const { input, options } = forwardInputs(args.inputs, inputsFile.tensors);
   await checkOutput(args.out); // before the model runs, not after
-  const rnn = await step('WEIGHTS_INVALID', () => createRnn({ config, weights, backend: args.backend, prefix: args.prefix }));
+  const rnn = await createRnn({ config, weights, backend: args.backend, prefix: args.prefix });
   try {
-    const result = await step('TENSOR_INVALID', () => rnn.forward(input, options));
+    const result = await rnn.forward(input, options);
     const out: Record<string, Tensor> = { output: result.output, h_n: result.h_n };
     if (result.c_n) out.c_n = result.c_n;
     const bytes = writeSafetensors(out, { floatDtype: 'F32', metadata: { backend: rnn.backend, mode: config.mode } });
