@@ -4,7 +4,7 @@
  * first sequence's output.
  */
 import { type Rnn, type RnnConfigInput, type Tensor, createRnn, parameterSpecs, readSafetensors, resolveConfig } from '../src/index.js';
-import { relativeError } from '../src/bench/relative-error.js';
+import { relativeError } from '../src/relative-error.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const log = (text: string, bad = false) => {

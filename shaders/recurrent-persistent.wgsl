@@ -25,6 +25,7 @@
 // owns one unit for the whole dispatch (the host makes WORKGROUP_SIZE ≥ H and BLOCK_B = 1), copies
 // its column of W_hh into private memory once, and every step reads it from there (cached_dot)
 // instead of reloading it from `params`: W_hh is read once per dispatch, not once per step.
+// Shared helpers (param4, w_hr_at, time_at, h_index, c_index, out_index) are in recurrent-common.wgsl.
 
 override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;
@@ -65,23 +66,10 @@ struct PersistentDims {
 var<workgroup> shared_f: array<f32, SHARED_FLOATS>;
 
 const CACHE_MAX_K = 128u;
-var<private> w_cache: array<vec4<f32>, CACHE_MAX_K>;  // this invocation's W_hh column (CACHE_K > 0)
+// This invocation's W_hh column (CACHE_K > 0), four k to a matrix: column c of w_quads[q] is the
+// gate vec4 of k = 4q + c, so w_quads[q] * h_{t−1}[4q … 4q + 3] is those four k's FMAs.
+var<private> w_quads: array<mat4x4<f32>, CACHE_MAX_K / 4u>;
 var<private> c_cached: f32;  // CACHE_K > 0, LSTM: the cell state of this invocation's (row, unit)
-
-// One packed weight element, widened to f32 (see the weights-*.wgsl headers).
-fn param4(i: u32) -> vec4<f32> {
-  return widen4(params[i]);
-}
-
-// Element i of W_hr (stored two to a weight2).
-fn w_hr_at(i: u32) -> f32 {
-  let pair = widen2(w_hr[i / 2u]);
-  return select(pair.x, pair.y, (i & 1u) == 1u);
-}
-
-fn time_at(d: u32, s: u32) -> u32 {
-  return select(s, dims.T - 1u - s, d == 1u);
-}
 
 // h_{t−1}[i … i + 3] of one row, from workgroup memory. With subgroups, invocation q of each subgroup
 // loads element i + q and broadcasts it: one load per invocation instead of four (call it in uniform
@@ -92,46 +80,47 @@ fn h_quad(i: u32, lane: u32) -> vec4<f32> {
 }
 
 // acc + W_hh·h_{t−1} for one row whose h_{t−1} is at `h` in workgroup memory, with this invocation's
-// W_hh column from w_cache (CACHE_K > 0). The quads are written out because on a software adapter a
+// W_hh column from w_quads (CACHE_K > 0). Line q is quad q: `if (CACHE_K >= 4(q+1)) { a += w_quads[q] *
+// h_quad(h + 4q, lane); }` (test/structure/unrolled.test.ts checks the pattern). They are written out because on a software adapter a
 // constant index into private memory is a plain vector load, while a computed one is a per-lane
 // gather (measured on SwiftShader, per vec4 FMA: 0.8 ns with constant indices, 8–11 ns with a loop
 // index, 14 ns from a buffer). CACHE_K is a pipeline constant, so the quads past H_out compile away.
 // Uniform control flow.
 fn cached_dot(h: u32, lane: u32, acc: vec4<f32>) -> vec4<f32> {
   var a = acc;
-  if (CACHE_K >= 4u) { a = fma4(w_cache[0], w_cache[1], w_cache[2], w_cache[3], h_quad(h, lane), a); }
-  if (CACHE_K >= 8u) { a = fma4(w_cache[4], w_cache[5], w_cache[6], w_cache[7], h_quad(h + 4u, lane), a); }
-  if (CACHE_K >= 12u) { a = fma4(w_cache[8], w_cache[9], w_cache[10], w_cache[11], h_quad(h + 8u, lane), a); }
-  if (CACHE_K >= 16u) { a = fma4(w_cache[12], w_cache[13], w_cache[14], w_cache[15], h_quad(h + 12u, lane), a); }
-  if (CACHE_K >= 20u) { a = fma4(w_cache[16], w_cache[17], w_cache[18], w_cache[19], h_quad(h + 16u, lane), a); }
-  if (CACHE_K >= 24u) { a = fma4(w_cache[20], w_cache[21], w_cache[22], w_cache[23], h_quad(h + 20u, lane), a); }
-  if (CACHE_K >= 28u) { a = fma4(w_cache[24], w_cache[25], w_cache[26], w_cache[27], h_quad(h + 24u, lane), a); }
-  if (CACHE_K >= 32u) { a = fma4(w_cache[28], w_cache[29], w_cache[30], w_cache[31], h_quad(h + 28u, lane), a); }
-  if (CACHE_K >= 36u) { a = fma4(w_cache[32], w_cache[33], w_cache[34], w_cache[35], h_quad(h + 32u, lane), a); }
-  if (CACHE_K >= 40u) { a = fma4(w_cache[36], w_cache[37], w_cache[38], w_cache[39], h_quad(h + 36u, lane), a); }
-  if (CACHE_K >= 44u) { a = fma4(w_cache[40], w_cache[41], w_cache[42], w_cache[43], h_quad(h + 40u, lane), a); }
-  if (CACHE_K >= 48u) { a = fma4(w_cache[44], w_cache[45], w_cache[46], w_cache[47], h_quad(h + 44u, lane), a); }
-  if (CACHE_K >= 52u) { a = fma4(w_cache[48], w_cache[49], w_cache[50], w_cache[51], h_quad(h + 48u, lane), a); }
-  if (CACHE_K >= 56u) { a = fma4(w_cache[52], w_cache[53], w_cache[54], w_cache[55], h_quad(h + 52u, lane), a); }
-  if (CACHE_K >= 60u) { a = fma4(w_cache[56], w_cache[57], w_cache[58], w_cache[59], h_quad(h + 56u, lane), a); }
-  if (CACHE_K >= 64u) { a = fma4(w_cache[60], w_cache[61], w_cache[62], w_cache[63], h_quad(h + 60u, lane), a); }
-  if (CACHE_K >= 68u) { a = fma4(w_cache[64], w_cache[65], w_cache[66], w_cache[67], h_quad(h + 64u, lane), a); }
-  if (CACHE_K >= 72u) { a = fma4(w_cache[68], w_cache[69], w_cache[70], w_cache[71], h_quad(h + 68u, lane), a); }
-  if (CACHE_K >= 76u) { a = fma4(w_cache[72], w_cache[73], w_cache[74], w_cache[75], h_quad(h + 72u, lane), a); }
-  if (CACHE_K >= 80u) { a = fma4(w_cache[76], w_cache[77], w_cache[78], w_cache[79], h_quad(h + 76u, lane), a); }
-  if (CACHE_K >= 84u) { a = fma4(w_cache[80], w_cache[81], w_cache[82], w_cache[83], h_quad(h + 80u, lane), a); }
-  if (CACHE_K >= 88u) { a = fma4(w_cache[84], w_cache[85], w_cache[86], w_cache[87], h_quad(h + 84u, lane), a); }
-  if (CACHE_K >= 92u) { a = fma4(w_cache[88], w_cache[89], w_cache[90], w_cache[91], h_quad(h + 88u, lane), a); }
-  if (CACHE_K >= 96u) { a = fma4(w_cache[92], w_cache[93], w_cache[94], w_cache[95], h_quad(h + 92u, lane), a); }
-  if (CACHE_K >= 100u) { a = fma4(w_cache[96], w_cache[97], w_cache[98], w_cache[99], h_quad(h + 96u, lane), a); }
-  if (CACHE_K >= 104u) { a = fma4(w_cache[100], w_cache[101], w_cache[102], w_cache[103], h_quad(h + 100u, lane), a); }
-  if (CACHE_K >= 108u) { a = fma4(w_cache[104], w_cache[105], w_cache[106], w_cache[107], h_quad(h + 104u, lane), a); }
-  if (CACHE_K >= 112u) { a = fma4(w_cache[108], w_cache[109], w_cache[110], w_cache[111], h_quad(h + 108u, lane), a); }
-  if (CACHE_K >= 116u) { a = fma4(w_cache[112], w_cache[113], w_cache[114], w_cache[115], h_quad(h + 112u, lane), a); }
-  if (CACHE_K >= 120u) { a = fma4(w_cache[116], w_cache[117], w_cache[118], w_cache[119], h_quad(h + 116u, lane), a); }
-  if (CACHE_K >= 124u) { a = fma4(w_cache[120], w_cache[121], w_cache[122], w_cache[123], h_quad(h + 120u, lane), a); }
-  if (CACHE_K >= 128u) { a = fma4(w_cache[124], w_cache[125], w_cache[126], w_cache[127], h_quad(h + 124u, lane), a); }
-  for (var k = CACHE_K & ~3u; k < CACHE_K; k++) { a = fma(w_cache[k], vec4<f32>(shared_f[h + k]), a); }
+  if (CACHE_K >= 4u) { a += w_quads[0] * h_quad(h, lane); }
+  if (CACHE_K >= 8u) { a += w_quads[1] * h_quad(h + 4u, lane); }
+  if (CACHE_K >= 12u) { a += w_quads[2] * h_quad(h + 8u, lane); }
+  if (CACHE_K >= 16u) { a += w_quads[3] * h_quad(h + 12u, lane); }
+  if (CACHE_K >= 20u) { a += w_quads[4] * h_quad(h + 16u, lane); }
+  if (CACHE_K >= 24u) { a += w_quads[5] * h_quad(h + 20u, lane); }
+  if (CACHE_K >= 28u) { a += w_quads[6] * h_quad(h + 24u, lane); }
+  if (CACHE_K >= 32u) { a += w_quads[7] * h_quad(h + 28u, lane); }
+  if (CACHE_K >= 36u) { a += w_quads[8] * h_quad(h + 32u, lane); }
+  if (CACHE_K >= 40u) { a += w_quads[9] * h_quad(h + 36u, lane); }
+  if (CACHE_K >= 44u) { a += w_quads[10] * h_quad(h + 40u, lane); }
+  if (CACHE_K >= 48u) { a += w_quads[11] * h_quad(h + 44u, lane); }
+  if (CACHE_K >= 52u) { a += w_quads[12] * h_quad(h + 48u, lane); }
+  if (CACHE_K >= 56u) { a += w_quads[13] * h_quad(h + 52u, lane); }
+  if (CACHE_K >= 60u) { a += w_quads[14] * h_quad(h + 56u, lane); }
+  if (CACHE_K >= 64u) { a += w_quads[15] * h_quad(h + 60u, lane); }
+  if (CACHE_K >= 68u) { a += w_quads[16] * h_quad(h + 64u, lane); }
+  if (CACHE_K >= 72u) { a += w_quads[17] * h_quad(h + 68u, lane); }
+  if (CACHE_K >= 76u) { a += w_quads[18] * h_quad(h + 72u, lane); }
+  if (CACHE_K >= 80u) { a += w_quads[19] * h_quad(h + 76u, lane); }
+  if (CACHE_K >= 84u) { a += w_quads[20] * h_quad(h + 80u, lane); }
+  if (CACHE_K >= 88u) { a += w_quads[21] * h_quad(h + 84u, lane); }
+  if (CACHE_K >= 92u) { a += w_quads[22] * h_quad(h + 88u, lane); }
+  if (CACHE_K >= 96u) { a += w_quads[23] * h_quad(h + 92u, lane); }
+  if (CACHE_K >= 100u) { a += w_quads[24] * h_quad(h + 96u, lane); }
+  if (CACHE_K >= 104u) { a += w_quads[25] * h_quad(h + 100u, lane); }
+  if (CACHE_K >= 108u) { a += w_quads[26] * h_quad(h + 104u, lane); }
+  if (CACHE_K >= 112u) { a += w_quads[27] * h_quad(h + 108u, lane); }
+  if (CACHE_K >= 116u) { a += w_quads[28] * h_quad(h + 112u, lane); }
+  if (CACHE_K >= 120u) { a += w_quads[29] * h_quad(h + 116u, lane); }
+  if (CACHE_K >= 124u) { a += w_quads[30] * h_quad(h + 120u, lane); }
+  if (CACHE_K >= 128u) { a += w_quads[31] * h_quad(h + 124u, lane); }
+  for (var k = CACHE_K & ~3u; k < CACHE_K; k++) { a = fma(w_quads[k / 4u][k % 4u], vec4<f32>(shared_f[h + k]), a); }
   return a;
 }
 
@@ -147,11 +136,6 @@ fn input_projection(d: u32, t: u32, b: u32, j: u32) -> vec4<f32> {
     wi += H;
   }
   return xp;
-}
-
-// Index in `state` of the cell state of unit j, direction d, batch row b.
-fn c_index(d: u32, b: u32, j: u32) -> u32 {
-  return dims.D * dims.B * dims.H_out + (d * dims.B + b) * dims.H + j;
 }
 
 // The cell update of unit j for row r (batch row b) of the block, given rec = W_hh·h_{t−1} + b_hh;
@@ -174,7 +158,7 @@ fn update_unit(d: u32, t: u32, r: u32, b: u32, j: u32, rec: vec4<f32>, valid: bo
     shared_f[2u * BLOCK_B * K + r * H + j] = hc.x;  // h_raw; the projection below applies W_hr
   } else {
     shared_f[nxt + r * K + j] = select(h_prev, hc.x, valid);
-    out[(t * dims.B + b) * dims.D * K + d * K + j] = select(0.0, hc.x, valid);
+    out[out_index(t, b, d, j)] = select(0.0, hc.x, valid);
   }
 }
 
@@ -190,13 +174,13 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
   let b0 = (wid.x % blocks) * BLOCK_B;
   let rows = min(BLOCK_B, B - b0);
   let block_h = BLOCK_B * K;         // one h buffer of the block (rows past B unused)
-  let state_h = (d * B + b0) * K;    // the block's h in `state`: rows × K, contiguous
+  let state_h = h_index(d, b0, 0u);  // the block's h in `state`: rows × K, contiguous
 
   for (var e = lid; e < rows * K; e += WORKGROUP_SIZE) { shared_f[e] = state[state_h + e]; }
   workgroupBarrier();
   if (CACHE_K > 0u) {
     let j = min(lid, H - 1u);
-    for (var k = 0u; k < CACHE_K; k++) { w_cache[k] = param4(dims.w_hh_offset + (d * K + k) * H + j); }
+    for (var k = 0u; k < CACHE_K; k++) { w_quads[k / 4u][k % 4u] = param4(dims.w_hh_offset + (d * K + k) * H + j); }
     if (MODE == MODE_LSTM) { c_cached = state[c_index(d, b0, j)]; }
   }
   // Each row's length, read once: t < len_r says whether row r takes step t.
@@ -293,6 +277,7 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
     }
     if (HAS_PROJ) {
       workgroupBarrier();  // every h_raw of this step is written
+      // h = W_hr·h_raw from workgroup memory (projection.wgsl does the same from a buffer).
       let raw = 2u * block_h;
       for (var u = lid; u < rows * K; u += WORKGROUP_SIZE) {
         let p = u % K;
@@ -303,7 +288,7 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
         let w_row = (d * K + p) * H;
         for (var k = 0u; k < H; k++) { acc = fma(w_hr_at(w_row + k), shared_f[raw + r * H + k], acc); }
         shared_f[nxt + u] = select(shared_f[cur + u], acc, valid);
-        out[(t * B + b) * dims.D * K + d * K + p] = select(0.0, acc, valid);
+        out[out_index(t, b, d, p)] = select(0.0, acc, valid);
       }
     }
     workgroupBarrier();  // h_t complete before anyone reads it as h_{t−1}

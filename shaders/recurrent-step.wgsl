@@ -10,7 +10,8 @@
 //   row of the block, and h_{t−1} of the block's rows, the same for the whole workgroup (broadcast;
 //   four columns per load with H_VEC4). No workgroup memory or barriers: both cost dearly on software adapters, and the broadcast loads
 //   hit the cache on GPUs.
-// Entry `project` (LSTM with proj_size P only): one invocation per (d, b, p) of D·B·P, h = W_hr·h_raw.
+// With LSTM projection (HAS_PROJ) `step` writes h_raw = o·tanh(c) to `out`, and shaders/projection.wgsl
+// applies W_hr and the length mask in a dispatch of its own.
 //
 // Time: the host dispatches step s = 0 … T−1 in order; direction 0 handles t = s, direction 1 (reverse)
 // t = T−1−s. A row b with t ≥ lengths[b] is past its sequence end: its state passes through unchanged
@@ -20,10 +21,11 @@
 // State: two buffers, read `state_prev`, write `state_next`, swapped by the host every step
 // (ping-pong bind groups). Each holds h (D, B, H_out) followed by c (D, B, H) for LSTM.
 // Specialised by override constants: MODE, HAS_PROJ, WORKGROUP_SIZE, BLOCK_B, H_VEC4; sizes come from
-// the uniform, the layer's weight offsets too.
+// the uniform, the layer's weight offsets too. Shared helpers (param4, time_at, h_index, c_index,
+// out_index) are in recurrent-common.wgsl.
 
 override MODE: u32 = MODE_LSTM;
-override HAS_PROJ: bool = false;   // LSTM proj_size > 0: `step` writes h_raw to `out`, `project` does the rest
+override HAS_PROJ: bool = false;   // LSTM proj_size > 0: `step` writes h_raw to `out`, projection.wgsl does the rest
 override WORKGROUP_SIZE: u32 = 64u;
 override BLOCK_B: u32 = 1u;        // batch rows per invocation: 1, 2 or 4
 override H_VEC4: bool = false;     // H_out % 4 == 0: read h_{t−1} four columns per load (`state_prev4`)
@@ -48,51 +50,34 @@ struct StepIndex {
 @group(0) @binding(2) var<storage, read> gx: array<vec4<f32>>;      // (D, T, B, H) gate lanes: W_ih·x + b_ih
 @group(0) @binding(3) var<storage, read> params: array<weight4>;  // the layer's packed weights: W_hh (D, H_out, H), b_hh (D, H) at their offsets
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;     // (T, B, D·H_out), or h_raw (D, B, H) when HAS_PROJ
-@group(0) @binding(5) var<storage, read> w_hr: array<weight2>;          // (D, P, H)
-@group(0) @binding(6) var<storage, read> h_raw: array<f32>;         // (D, B, H)
+@group(0) @binding(5) var<storage, read> w_hr: array<weight2>;      // not used here (recurrent-common.wgsl names it)
 @group(1) @binding(0) var<storage, read> state_prev: array<f32>;    // h (D, B, H_out) then c (D, B, H)
 @group(1) @binding(1) var<storage, read_write> state_next: array<f32>;
 @group(1) @binding(2) var<storage, read> state_prev4: array<vec4<f32>>;  // state_prev again, as vec4 (H_VEC4)
 @group(2) @binding(0) var<uniform> step_index: StepIndex;
 
-// One packed weight element, widened to f32 (see the weights-*.wgsl headers).
-fn param4(i: u32) -> vec4<f32> {
-  return widen4(params[i]);
-}
-
-// Element i of W_hr (stored two to a weight2).
-fn w_hr_at(i: u32) -> f32 {
-  let pair = widen2(w_hr[i / 2u]);
-  return select(pair.x, pair.y, (i & 1u) == 1u);
-}
-
-// Time index direction d processes at this step.
-fn time_of(d: u32) -> u32 {
-  return select(step_index.s, dims.T - 1u - step_index.s, d == 1u);
-}
-
 // Gates and state update of unit j, row b, direction d, given rec = W_hh·h_{t−1} + b_hh per gate lane.
 fn update_unit(d: u32, b: u32, j: u32, rec: vec4<f32>) {
   let H = dims.H;
   let B = dims.B;
-  let t = time_of(d);
+  let t = time_at(d, step_index.s);
   let valid = t < lengths[b];
   let x = gx[((d * dims.T + t) * B + b) * H + j];  // gate lanes of unit j at (d, t, b)
-  let h_index = (d * B + b) * dims.H_out + j;
-  let c_index = dims.D * B * dims.H_out + (d * B + b) * H + j;
+  let hi = h_index(d, b, j);
+  let ci = c_index(d, b, j);
   var h_prev = 0.0;  // own h_{t−1}: GRU only
-  if (MODE == MODE_GRU) { h_prev = state_prev[h_index]; }
+  if (MODE == MODE_GRU) { h_prev = state_prev[hi]; }
   var c_prev = 0.0;  // cell state: LSTM only (other modes have no c part in the state buffer)
-  if (MODE == MODE_LSTM) { c_prev = state_prev[c_index]; }
+  if (MODE == MODE_LSTM) { c_prev = state_prev[ci]; }
   let hc = cell_update(MODE, x, rec, h_prev, c_prev);
   if (MODE == MODE_LSTM) {
-    state_next[c_index] = select(c_prev, hc.y, valid);
+    state_next[ci] = select(c_prev, hc.y, valid);
   }
   if (HAS_PROJ) {
-    out[(d * B + b) * H + j] = hc.x;  // h_raw; `project` applies W_hr and the length mask
+    out[(d * B + b) * H + j] = hc.x;  // h_raw; projection.wgsl applies W_hr and the length mask
   } else {
-    state_next[h_index] = select(state_prev[h_index], hc.x, valid);
-    out[(t * B + b) * dims.D * H + d * H + j] = select(0.0, hc.x, valid);
+    state_next[hi] = select(state_prev[hi], hc.x, valid);
+    out[out_index(t, b, d, j)] = select(0.0, hc.x, valid);
   }
 }
 
@@ -158,28 +143,4 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (rows > 1u) { update_unit(d, b0 + 1u, j, acc1 + bias); }
   if (rows > 2u) { update_unit(d, b0 + 2u, j, acc2 + bias); }
   if (rows > 3u) { update_unit(d, b0 + 3u, j, acc3 + bias); }
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn project(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let unit = linear_index(gid, groups, WORKGROUP_SIZE);
-  let P = dims.H_out;
-  let B = dims.B;
-  let H = dims.H;
-  if (unit >= dims.D * B * P) { return; }
-  let p = unit % P;
-  let b = (unit / P) % B;
-  let d = unit / (B * P);
-  let t = time_of(d);
-  let valid = t < lengths[b];
-
-  var acc = 0.0;
-  let raw_base = (d * B + b) * H;
-  let w_base = (d * P + p) * H;
-  for (var k = 0u; k < H; k++) {
-    acc = fma(w_hr_at(w_base + k), h_raw[raw_base + k], acc);
-  }
-  let h_index = (d * B + b) * P + p;
-  state_next[h_index] = select(state_prev[h_index], acc, valid);
-  out[(t * B + b) * dims.D * P + d * P + p] = select(0.0, acc, valid);
 }

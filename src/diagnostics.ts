@@ -5,9 +5,9 @@
 import { WebGpuRnn } from './backends/webgpu.js';
 import type { GpuDiagnostics } from './gpu/context.js';
 import { contextFor } from './gpu/device.js';
-import type { WeightFormat } from './gpu/kernels.js';
+import type { WeightFormat } from './gpu/wgsl.js';
 import type { Strategy } from './gpu/strategy.js';
-import type { Backend, Rnn } from './rnn.js';
+import type { Backend, Rnn } from './api.js';
 
 export type { GpuDiagnostics } from './gpu/context.js';
 export type { BufferCounts } from './gpu/buffer-pool.js';

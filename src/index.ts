@@ -11,7 +11,7 @@ export {
 } from './safetensors.js';
 export { type IntTensor, type Tensor, type TensorData, tensor, zeros } from './tensor.js';
 export { requestDevice } from './gpu/device.js';
-export type { Precision } from './gpu/kernels.js';
+export type { Precision, WeightFormat } from './gpu/wgsl.js';
 export type { StrategyChoice } from './gpu/strategy.js';
 export { roundToFloat16 } from './float16.js';
 export { RnnError, type RnnErrorCode } from './errors.js';

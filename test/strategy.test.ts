@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { diagnostics } from '../src/diagnostics.js';
 import { countGpuWork } from '../src/bench/instrument.js';
 import { resolveConfig } from '../src/config.js';
-import { type Strategy, chooseStrategy, persistentLayout, persistentUnfit } from '../src/gpu/strategy.js';
+import { persistentLayout, persistentUnfit } from '../src/gpu/ops/persistent.js';
+import { type Strategy, chooseStrategy } from '../src/gpu/strategy.js';
 import { createRnn } from '../src/rnn.js';
 import { randomCase } from './support/random.js';
 

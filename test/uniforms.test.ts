@@ -1,8 +1,8 @@
 // Host packers mirror the WGSL uniform structs field for field; the dispatch helper stays in limits.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dispatchSize, tileCount } from '../src/gpu/dispatch.js';
-import { MATMUL_DIMS_FIELDS, PERSISTENT_DIMS_FIELDS, STEP_DIMS_FIELDS, STEP_INDEX_FIELDS, packU32Struct } from '../src/gpu/uniforms.js';
+import { dispatchSize, tileCount } from '../src/gpu/program.js';
+import { F32_FIELDS, GEMM_DIMS_FIELDS, PERSISTENT_DIMS_FIELDS, STEP_DIMS_FIELDS, STEP_INDEX_FIELDS, packU32Struct } from '../src/gpu/uniforms.js';
 
 /** Field names of `struct Name { a: u32, ... }` in a WGSL file, with their types. */
 function wgslStruct(file: string, name: string): Array<[string, string]> {
@@ -22,14 +22,14 @@ function wgslStruct(file: string, name: string): Array<[string, string]> {
 
 describe('uniform layouts', () => {
   it.each([
-    ['matmul.wgsl', 'MatmulDims', MATMUL_DIMS_FIELDS],
+    ['gemm.wgsl', 'GemmDims', GEMM_DIMS_FIELDS],
     ['recurrent-step.wgsl', 'StepDims', STEP_DIMS_FIELDS],
     ['recurrent-step.wgsl', 'StepIndex', STEP_INDEX_FIELDS],
     ['recurrent-persistent.wgsl', 'PersistentDims', PERSISTENT_DIMS_FIELDS],
   ] as const)('%s %s matches its packer', (file, name, fields) => {
     const wgsl = wgslStruct(file, name);
     expect(wgsl.map(([n]) => n)).toEqual([...fields]);
-    expect(wgsl.every(([, type]) => type === 'u32')).toBe(true);
+    expect(wgsl.map(([n, type]) => `${n}: ${type}`)).toEqual(wgsl.map(([n]) => `${n}: ${F32_FIELDS.has(n) ? 'f32' : 'u32'}`));
   });
 
   it('packs values in field order with zero padding, and rejects non-u32 values', () => {

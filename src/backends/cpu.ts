@@ -12,7 +12,7 @@ import {
 } from '../inputs.js';
 import type { Weights } from '../params.js';
 import { referenceForward } from '../reference/forward.js';
-import type { Rnn, RnnStream, StreamOptions, StreamState } from '../rnn.js';
+import type { Rnn, RnnStream, StreamOptions, StreamState } from '../api.js';
 import type { Tensor, TensorData } from '../tensor.js';
 
 export class CpuRnn implements Rnn {

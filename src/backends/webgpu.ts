@@ -7,14 +7,14 @@ import type { RnnConfig } from '../config.js';
 import { RnnError, describeValue } from '../errors.js';
 import { contextFor } from '../gpu/device.js';
 import { GpuRnn } from '../gpu/gpu-rnn.js';
-import type { Precision } from '../gpu/kernels.js';
+import type { Precision } from '../gpu/wgsl.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import {
   type ForwardOptions, type ForwardResult, type PushOptions, formatOutput, formatState, prepareChunk, prepareInputs,
   prepareStreamOptions, prepareStreamState,
 } from '../inputs.js';
 import type { Weights } from '../params.js';
-import type { Rnn, RnnStream, StreamOptions, StreamState } from '../rnn.js';
+import type { Rnn, RnnStream, StreamOptions, StreamState } from '../api.js';
 import type { Tensor } from '../tensor.js';
 
 /** Test-only knobs (not part of the documented API). */

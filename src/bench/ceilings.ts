@@ -1,15 +1,16 @@
 /**
- * The adapter's own ceilings, measured in the same run as the systems: GEMM throughput with our best
- * GEMM kernel (the input-projection matmul) on a large problem, and the cost of one empty dispatch
+ * The adapter's own ceilings, measured in the same run as the systems: GEMM throughput with our GEMM
+ * (ops/gemm.ts, as the input projection uses it: B a packed weight matrix, a bias) on a large problem, and the cost of one empty dispatch
  * inside a compute pass. Both are timed on the host around `onSubmittedWorkDone` (timestamp queries are
  * optional in WebGPU), with enough work per submit that the submit itself is noise.
  */
 import probeSource from '../../shaders/bench-probe.wgsl?raw';
 import { BufferUsage, ShaderStage } from '../gpu/constants.js';
 import type { GpuContext } from '../gpu/context.js';
-import { MATMUL_ROWS, MATMUL_WORKGROUP_SIZE, matmulKernel } from '../gpu/kernels.js';
+import { gpuTensor } from '../gpu/gpu-tensor.js';
 import { GATE_LANES } from '../gpu/layer-weights.js';
-import { MATMUL_DIMS_FIELDS, packU32Struct } from '../gpu/uniforms.js';
+import { recordGemm } from '../gpu/ops/gemm.js';
+import type { Recorder } from '../gpu/program.js';
 
 export interface Ceilings {
   /** GFLOP/s of our matmul kernel on `gemm_shape`. */
@@ -45,27 +46,32 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
   const M = Math.max(8, Math.round(1024 * scale));
   const K = Math.max(8, Math.round(512 * scale / 4) * 4);
   const N = Math.max(8, Math.round(256 * scale));
-  const matmul = matmulKernel(ctx, K % 4 === 0);
   const params = ctx.buffer('bench.gemm.params', (K * N + N) * GATE_LANES * 4, STORAGE);
   const a = ctx.buffer('bench.gemm.a', M * K * 4, STORAGE);
   const c = ctx.buffer('bench.gemm.c', M * N * GATE_LANES * 4, STORAGE);
-  const dims = ctx.buffer('bench.gemm.dims', MATMUL_DIMS_FIELDS.length * 4, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+  const uniforms: GPUBuffer[] = [];
+  const recorder: Recorder = {
+    ctx,
+    uniform: (label, data) => {
+      const buffer = ctx.buffer(label, data.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+      device.queue.writeBuffer(buffer, 0, data);
+      uniforms.push(buffer);
+      return { buffer, offset: 0, size: data.byteLength };
+    },
+  };
   device.queue.writeBuffer(params, 0, new Float32Array((K * N + N) * GATE_LANES).fill(0.01));
   device.queue.writeBuffer(a, 0, new Float32Array(M * K).fill(0.5));
-  device.queue.writeBuffer(dims, 0, packU32Struct(MATMUL_DIMS_FIELDS, {
-    M, N, K, a_batch_stride: 0, w_offset: 0, w_batch_stride: K * N, bias_offset: K * N, bias_batch_stride: N, c_batch_stride: M * N,
-  }));
-  const group = ctx.bindGroup('bench.gemm', matmul.layout, [
-    { buffer: dims, size: MATMUL_DIMS_FIELDS.length * 4 },
-    { buffer: a, size: M * K * 4 },
-    { buffer: params, size: (K * N + N) * GATE_LANES * 4 },
-    { buffer: c, size: M * N * GATE_LANES * 4 },
-    { buffer: a, size: M * K * 4 },
-  ]);
+  const command = recordGemm(recorder, {
+    label: 'bench.gemm', M, N: N * GATE_LANES, K, batch: 1,
+    a: gpuTensor(a, [M, K]), aBatchStride: 0,
+    b: gpuTensor(params, [K, N * GATE_LANES]), bBatchStride: 0,
+    bias: gpuTensor(params, [N * GATE_LANES], 'f32', K * N * GATE_LANES), biasBatchStride: 0,
+    c: gpuTensor(c, [M, N * GATE_LANES]), cBatchStride: 0, format: 'f32',
+  });
   const gemm = (pass: GPUComputePassEncoder) => {
-    pass.setPipeline(matmul.pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(Math.ceil(N / MATMUL_WORKGROUP_SIZE), Math.ceil(M / MATMUL_ROWS), 1);
+    pass.setPipeline(command.pipeline);
+    pass.setBindGroup(0, command.groups[0] as GPUBindGroup);
+    pass.dispatchWorkgroups(...command.grid);
   };
   await timeSubmit(device, gemm); // warm-up
   const gemmRuns: number[] = [];
@@ -91,7 +97,7 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
     manyMs.push(await timeSubmit(device, dispatches(many)));
     oneMs.push(await timeSubmit(device, dispatches(1)));
   }
-  for (const b of [params, a, c, dims, sink]) ctx.release(b);
+  for (const b of [params, a, c, sink, ...uniforms]) ctx.release(b);
   return {
     gemm_gflops: flop / (gemmMs * 1e6),
     gemm_shape: `${M}×${K}·${K}×${N * GATE_LANES}`,

@@ -1,9 +1,9 @@
 /** Our two systems as benchmark entries: the WebGPU engine and the float64 CPU reference. */
 import { diagnostics } from '../diagnostics.js';
-import type { Precision } from '../gpu/kernels.js';
+import type { Precision } from '../gpu/wgsl.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import { type Rnn, createRnn } from '../rnn.js';
-import { relativeError } from './relative-error.js';
+import { relativeError } from '../relative-error.js';
 import type { BenchSystem, PreparedSystem, Workload } from './system.js';
 
 /**

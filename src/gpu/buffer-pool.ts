@@ -53,6 +53,17 @@ export class BufferPool {
     return this.device.createBuffer({ label, size, usage });
   }
 
+  /**
+   * A buffer of exactly `bytes` (rounded up to 16) that never enters the pool: long-lived weights,
+   * which a power-of-two size class could nearly double. Free it with discard().
+   */
+  exact(label: string, bytes: number, usage: GPUBufferUsageFlags): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    this.created++;
+    this.liveBytes += size;
+    return this.device.createBuffer({ label, size, usage });
+  }
+
   release(buffer: GPUBuffer): void {
     if (this.freeBytes + buffer.size > this.maxFreeBytes) {
       this.discard(buffer);

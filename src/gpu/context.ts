@@ -187,9 +187,9 @@ export class GpuContext {
     return this.pool.acquire(label, Math.max(4, bytes), usage);
   }
 
-  /** A storage buffer filled from host data (weights). */
+  /** A storage buffer of the data's exact size (not pooled: weights live as long as their model). Free it with discard(). */
   storageFrom(label: string, data: Float32Array | Uint32Array | Uint16Array): GPUBuffer {
-    const buffer = this.buffer(label, data.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC);
+    const buffer = this.pool.exact(label, data.byteLength, BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC);
     if (data.byteLength > 0) this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return buffer;
   }

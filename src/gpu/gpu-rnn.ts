@@ -13,9 +13,12 @@ import { RnnError } from '../errors.js';
 import { choosePiece, pieceLengths, scatterRows, sliceInputs, sliceSteps } from './chunking.js';
 import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
-import { type Precision, type WeightFormat, matmulKernel, weightFormat } from './kernels.js';
-import { type LayerWeights, layerWeightsUnfit, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
-import { type ModelParts, PlanSizes, SequencePlan, planUnfit, splitState } from './sequence-plan.js';
+import { type LayerWeights, layerWeightBytes, layerWeightsUnfit, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
+import { type Command, replay } from './program.js';
+import { readBuffer } from './readback.js';
+import { type ModelParts, SequencePlan, planUnfit } from './sequence-plan.js';
+import { PlanSizes, packState, splitState } from './state.js';
+import { type Precision, type WeightFormat, weightFormat } from './wgsl.js';
 import { type Strategy, type StrategyChoice, chooseStrategy } from './strategy.js';
 
 /** Plans kept per model; the least recently used is released past this. Plan key: `${T}x${B}:${strategy}`. */
@@ -61,12 +64,7 @@ export class GpuRnn {
     const layers: LayerWeights[] = [];
     for (let l = 0; l < config.num_layers; l++) layers.push(uploadLayerWeights(ctx, config, weights, l, precision));
     const format = (this.weightFormat = weightFormat(precision, ctx.device));
-    this.parts = {
-      config,
-      weightFormat: format,
-      layers,
-      matmul: layers.map((w) => matmulKernel(ctx, w.inputSize % 4 === 0, format)),
-    };
+    this.parts = { config, weightFormat: format, layers };
     ctx.attach();
   }
 
@@ -180,12 +178,14 @@ export class GpuRnn {
     try {
       if (options.poison) plan.poison();
       plan.writeInputs(inputs.x, inputs.lengths);
-      const encoder = device.createCommandEncoder({ label: 'RnnForward' });
-      if (options.stateBuffer) plan.copyStateIn(encoder, options.stateBuffer);
-      else plan.writeInitialState(encoder, inputs.h0, inputs.c0);
-      plan.encode(encoder);
-      if (options.stateBuffer) plan.copyStateOut(encoder, options.stateBuffer);
-      if (options.readOutput || options.readState) plan.encodeReadback(encoder, options.readState);
+      const commands: Command[] = [
+        ...(options.stateBuffer ? plan.stateIn(options.stateBuffer) : plan.initialState(inputs.h0, inputs.c0)),
+        ...plan.forward,
+        ...(options.stateBuffer ? plan.stateOut(options.stateBuffer) : []),
+        ...(options.readOutput || options.readState ? plan.readback(options.readState) : []),
+      ];
+      const encoder = device.createCommandEncoder({ label: plan.tag });
+      replay(encoder, commands, plan.tag);
       device.queue.submit([encoder.finish()]);
     } catch (e) {
       recorded = e; // the scopes are popped below either way, so they never leak into the next call
@@ -268,15 +268,7 @@ export class GpuRnn {
 
   private writeStateNow(buffer: GPUBuffer, B: number, h0?: ArrayLike<number>, c0?: ArrayLike<number>): void {
     this.checkAlive();
-    const s = new PlanSizes(this.config, 1, B);
-    const hPer = s.hBytes / 4;
-    const cPer = s.cBytes / 4;
-    const state = new Float32Array(this.config.num_layers * s.layerState);
-    for (let l = 0; l < this.config.num_layers; l++) {
-      for (let k = 0; k < hPer; k++) state[l * s.layerState + k] = h0 ? h0[l * hPer + k] : 0;
-      for (let k = 0; k < cPer; k++) state[l * s.layerState + hPer + k] = c0 ? c0[l * cPer + k] : 0;
-    }
-    this.ctx.device.queue.writeBuffer(buffer, 0, state);
+    this.ctx.device.queue.writeBuffer(buffer, 0, packState(new PlanSizes(this.config, 1, B), h0, c0));
   }
 
   /** Reads a stream state buffer back as h_n / c_n, after the calls already issued. */
@@ -287,29 +279,17 @@ export class GpuRnn {
   private async readStateNow(buffer: GPUBuffer, B: number): Promise<{ hN: Float32Array; cN?: Float32Array }> {
     this.checkAlive();
     const s = new PlanSizes(this.config, 1, B);
-    const staging = this.ctx.buffer('RnnStream.stateStaging', s.stateBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
-    let failed = false;
     try {
-      const encoder = this.ctx.device.createCommandEncoder({ label: 'RnnStream.readState' });
-      encoder.copyBufferToBuffer(buffer, 0, staging, 0, s.stateBytes);
-      this.ctx.device.queue.submit([encoder.finish()]);
-      await staging.mapAsync(1 /* GPUMapMode.READ */, 0, s.stateBytes);
-      const data = new Float32Array(staging.getMappedRange(0, s.stateBytes).slice(0));
-      staging.unmap();
-      return splitState(s, data);
+      return splitState(s, await readBuffer(this.ctx, 'RnnStream.readState', buffer, s.stateBytes / 4));
     } catch (e) {
-      failed = true;
       throw await this.explain(e, 'reading a stream state');
-    } finally {
-      if (failed) this.ctx.discard(staging);
-      else this.ctx.release(staging);
     }
   }
 
   /** GPU bytes this model holds: packed weights plus its cached plans' buffers (pooled sizes). */
   heldBytes(): number {
     let bytes = 0;
-    for (const layer of this.parts.layers) bytes += layer.params.size + (layer.wHr?.size ?? 0);
+    for (const layer of this.parts.layers) bytes += layerWeightBytes(layer);
     for (const plan of this.plans.values()) bytes += plan.bytes;
     return bytes;
   }

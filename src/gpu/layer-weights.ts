@@ -15,7 +15,8 @@ import { type RnnConfig, gateCount, numDirections, outputSize } from '../config.
 import { type ParamKind, type Weights, layerInputSize, paramName } from '../params.js';
 import { toFloat16Array } from '../float16.js';
 import type { GpuContext } from './context.js';
-import type { Precision } from './kernels.js';
+import { type GpuTensor, elementCount, gpuTensor, subTensor } from './gpu-tensor.js';
+import type { Precision } from './wgsl.js';
 
 /** Lanes of a gate-interleaved element: every mode's gates fit one vec4. */
 export const GATE_LANES = 4;
@@ -31,11 +32,11 @@ export interface ParamOffsets {
 }
 
 export interface LayerWeights {
-  /** The packed parameters, bound with their exact size. */
-  readonly params: GPUBufferBinding & { size: number };
+  /** The packed parameters, (total · 4) elements in the precision's dtype, in an exact-size buffer. */
+  readonly params: GpuTensor;
   readonly offsets: ParamOffsets;
   /** (D, P, H), with proj_size only. */
-  readonly wHr?: GPUBufferBinding & { size: number };
+  readonly wHr?: GpuTensor;
   /** Input feature size of this layer. */
   readonly inputSize: number;
 }
@@ -74,12 +75,26 @@ export function interleaveGates(out: Float32Array, offset: number, rows: Float32
   }
 }
 
-/** A storage buffer holding `values` in the given precision, bound with its exact size. */
-function upload(ctx: GpuContext, label: string, values: Float32Array, precision: Precision): GPUBufferBinding & { size: number } {
+/** A storage buffer holding `values` in the given precision (its own, exact size; see GpuContext.storageFrom). */
+function upload(ctx: GpuContext, label: string, values: Float32Array, precision: Precision): GpuTensor {
   // Kernels read W_hr two elements at a time (weight2): an odd count gets one zero of padding.
   const even = values.length % 2 ? Float32Array.of(...values, 0) : values;
   const data = precision === 'f16' ? toFloat16Array(even) : even;
-  return { buffer: ctx.storageFrom(label, data), offset: 0, size: data.byteLength };
+  return gpuTensor(ctx.storageFrom(label, data), [even.length], precision === 'f16' ? 'f16' : 'f32');
+}
+
+/** The packed W_ih of a layer as the input projection's B, (D batches of) (I, 4H), and b_ih as its bias (D, 4H). */
+export function inputProjectionOperands(w: LayerWeights, H: number): { b: GpuTensor; bias: GpuTensor } {
+  return {
+    b: subTensor(w.params, w.offsets.wIh * GATE_LANES, [w.inputSize, H * GATE_LANES]),
+    bias: subTensor(w.params, w.offsets.bIh * GATE_LANES, [H * GATE_LANES]),
+  };
+}
+
+/** Bytes of a layer's weights on the GPU (the data; each buffer rounds up to 16 bytes at most). */
+export function layerWeightBytes(w: LayerWeights): number {
+  const bytes = (t: GpuTensor) => elementCount(t) * (t.dtype === 'f16' ? 2 : 4);
+  return bytes(w.params) + (w.wHr ? bytes(w.wHr) : 0);
 }
 
 /**
@@ -114,6 +129,6 @@ export function uploadLayerWeights(ctx: GpuContext, config: RnnConfig, weights: 
 }
 
 export function releaseLayerWeights(ctx: GpuContext, w: LayerWeights): void {
-  ctx.release(w.params.buffer);
-  if (w.wHr) ctx.release(w.wHr.buffer);
+  ctx.discard(w.params.buffer);
+  if (w.wHr) ctx.discard(w.wHr.buffer);
 }

@@ -6,11 +6,14 @@
 import { RnnError } from '../errors.js';
 
 
-/** `struct MatmulDims` in shaders/matmul.wgsl */
-export const MATMUL_DIMS_FIELDS = [
-  'M', 'N', 'K', 'a_batch_stride', 'w_offset', 'w_batch_stride', 'bias_offset', 'bias_batch_stride', 'c_batch_stride',
-  '_pad0', '_pad1', '_pad2',
+/** `struct GemmDims` in shaders/gemm.wgsl (alpha and beta are f32, see F32_FIELDS). */
+export const GEMM_DIMS_FIELDS = [
+  'M', 'N', 'K', 'a_offset', 'a_batch_stride', 'b_offset', 'b_batch_stride', 'bias_offset', 'bias_batch_stride', 'c_offset', 'c_batch_stride',
+  'alpha', 'beta', '_pad0', '_pad1', '_pad2',
 ] as const;
+
+/** Fields, in any struct, that are f32 in WGSL (every other field is u32). */
+export const F32_FIELDS: ReadonlySet<string> = new Set(['alpha', 'beta']);
 
 /** `struct StepDims` in shaders/recurrent-step.wgsl */
 export const STEP_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'w_hh_offset', 'b_hh_offset', '_pad'] as const;
@@ -25,12 +28,17 @@ export const STEP_INDEX_FIELDS = ['s'] as const;
 
 type Values<F extends readonly string[]> = { [K in F[number] as K extends `_${string}` ? never : K]: number };
 
-/** Packs named u32 values in the struct's field order; padding fields are zero. */
+/** Packs named values in the struct's field order (u32, or f32 for F32_FIELDS); padding fields are zero. */
 export function packU32Struct<F extends readonly string[]>(fields: F, values: Values<F>): Uint32Array {
   const out = new Uint32Array(fields.length);
+  const floats = new Float32Array(out.buffer);
   fields.forEach((name, i) => {
     if (name.startsWith('_')) return;
     const v = (values as Record<string, number>)[name];
+    if (F32_FIELDS.has(name)) {
+      floats[i] = v;
+      return;
+    }
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RnnError('LIMIT_EXCEEDED', `uniform field ${name}: ${v} is not a u32`);
     out[i] = v;
   });

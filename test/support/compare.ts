@@ -8,7 +8,7 @@
  *
  * Every check made here is counted (checksMade), so a runner can tell a case that compared nothing.
  */
-import { relativeError } from '../../src/bench/relative-error.js';
+import { relativeError } from '../../src/relative-error.js';
 import type { Tensor } from '../../src/tensor.js';
 
 // ‖a − b‖ / ‖b‖, NaN when `a` has a non-finite element (the absolute error for an all-zero truth):

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runBench } from '../../src/bench/run.js';
 import { TINY_SHAPE } from '../../src/bench/shapes.js';
 import { getDefaultDevice } from '../../src/gpu/device.js';
-import { type WeightFormat, weightFormat } from '../../src/gpu/kernels.js';
+import { type WeightFormat, weightFormat } from '../../src/gpu/wgsl.js';
 import { loadManifest } from './fixtures.js';
 import { loadNodeBytes } from './node-fixtures.js';
 import { CHECKED_NOTE, gpuAgreementCases } from '../suites/gpu-agreement.js';

@@ -1,5 +1,5 @@
 /** Seeded random tensors and PyTorch-style random weights, so every "random" test is reproducible. */
-import { randomWeights, seededUniform } from '../../src/bench/random.js';
+import { randomWeights, seededUniform } from '../../src/random.js';
 import { type RnnConfig, resolveConfig, type RnnConfigInput } from '../../src/config.js';
 import type { Weights } from '../../src/params.js';
 import { type Tensor, sizeOf } from '../../src/tensor.js';

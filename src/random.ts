@@ -1,6 +1,6 @@
-import type { RnnConfig } from '../config.js';
-import { type Weights, parameterSpecs } from '../params.js';
-import { type Tensor, sizeOf } from '../tensor.js';
+import type { RnnConfig } from './config.js';
+import { type Weights, parameterSpecs } from './params.js';
+import { type Tensor, sizeOf } from './tensor.js';
 
 /**
  * mulberry32: a small, fast, seeded generator of uniforms in [0, 1). The benchmark's workloads and

@@ -1,0 +1,240 @@
+// General matrix product, batched:   C[z] = α · op(A[z]) · op(B[z]) + β · C[z]  (+ bias[z] on every row)
+//
+//   op(A) is M×K: A is stored (M, K) row-major, or (K, M) with TRANS_A;
+//   op(B) is K×N: B is stored (K, N) row-major, or (N, K) with TRANS_B.
+// Offsets and strides are in elements; z is the workgroup's z (batch). A and C are f32; B and the bias
+// are read through the weight header (shaders/weights-*.wgsl) as `weight4`, four consecutive elements
+// per load, so B may be a layer's packed weights in any precision (or f32 activations with the f32
+// header). With a zero batch stride every z shares that operand (the input projection's A: both
+// directions read the same layer input).
+//
+// Work split: invocation (column quad q = gid.x, block of ROWS rows m0 = ROWS·wid.y, batch z = wid.z)
+// keeps ROWS vec4 accumulators — C[m0 + r, 4q … 4q + 3] — in registers. For each k it has four
+// vec4s of B (row k of op(B) at the quad's four columns) used for all ROWS rows, and each row's A
+// value: 4 B loads and ROWS A loads (2 with subgroups or TRANS_A) per 4·ROWS vec4 FMAs. No workgroup
+// memory and no barriers: a software adapter runs it as straight-line code, a GPU coalesces the B
+// loads across the workgroup's consecutive quads. Where the layout allows (the host sets A_VEC4 /
+// B_VEC4), four k are taken per pass with vec4 loads, a transposed operand's 4×4 block turned with
+// transpose(); the k remainder and unaligned operands go one k at a time. Rows and columns past M and
+// N compute on clamped indices and store nothing. Measured on SwiftShader as the input projection
+// (NN, bias): see src/gpu/ops/gemm.ts.
+
+const ROWS = 8u;  // rows of C per invocation (GEMM_ROWS in src/gpu/ops/gemm.ts; test/ops/constants.test.ts checks)
+
+override WORKGROUP_SIZE: u32 = 64u;
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+override A_VEC4: bool = false;     // four k per A load: K % 4 == 0 (M % 4 == 0 with TRANS_A), offsets multiples of 4
+override B_VEC4: bool = false;     // four elements per B load along its rows: N % 4 == 0 (K % 4 == 0 with TRANS_B), aligned
+override HAS_BIAS: bool = false;
+override ACCUMULATE: bool = false; // β ≠ 0: C is read
+
+struct GemmDims {
+  M: u32,
+  N: u32,
+  K: u32,
+  a_offset: u32,
+  a_batch_stride: u32,
+  b_offset: u32,
+  b_batch_stride: u32,
+  bias_offset: u32,
+  bias_batch_stride: u32,
+  c_offset: u32,
+  c_batch_stride: u32,
+  alpha: f32,
+  beta: f32,
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: GemmDims;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<weight4>;
+@group(0) @binding(3) var<storage, read> bias: array<weight4>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;          // entry `gemm`
+@group(0) @binding(4) var<storage, read_write> c4: array<vec4<f32>>;   // entry `gemm_vec4`: N % 4 == 0, aligned
+@group(0) @binding(5) var<storage, read> a4: array<vec4<f32>>;         // A again, as vec4 (A_VEC4)
+
+// Element i of B (or of the bias), widened to f32.
+fn b_at(i: u32) -> f32 {
+  return widen4(b[i / 4u])[i % 4u];
+}
+
+// op(B)[k, n0 … n0 + 3] for one k, one element at a time (columns past N clamped).
+fn b_row(z: u32, k: u32, n0: u32) -> vec4<f32> {
+  let base = dims.b_offset + z * dims.b_batch_stride;
+  let n_last = dims.N - 1u;
+  if (TRANS_B) {
+    return vec4<f32>(b_at(base + min(n0, n_last) * dims.K + k), b_at(base + min(n0 + 1u, n_last) * dims.K + k),
+                     b_at(base + min(n0 + 2u, n_last) * dims.K + k), b_at(base + min(n0 + 3u, n_last) * dims.K + k));
+  }
+  let row = base + k * dims.N;
+  return vec4<f32>(b_at(row + min(n0, n_last)), b_at(row + min(n0 + 1u, n_last)), b_at(row + min(n0 + 2u, n_last)), b_at(row + min(n0 + 3u, n_last)));
+}
+
+// Rows k … k + 3 of op(B) at columns n0 … n0 + 3, four vec4 loads (B_VEC4).
+fn b_quad(z: u32, k: u32, n0: u32) -> mat4x4<f32> {
+  let base = dims.b_offset + z * dims.b_batch_stride;
+  if (TRANS_B) {
+    // Stored rows n0 … n0 + 3 (clamped), each four consecutive k: the block transposed.
+    let n_last = dims.N - 1u;
+    return transpose(mat4x4<f32>(
+      widen4(b[(base + min(n0, n_last) * dims.K + k) / 4u]), widen4(b[(base + min(n0 + 1u, n_last) * dims.K + k) / 4u]),
+      widen4(b[(base + min(n0 + 2u, n_last) * dims.K + k) / 4u]), widen4(b[(base + min(n0 + 3u, n_last) * dims.K + k) / 4u])));
+  }
+  let q = (base + k * dims.N + min(n0, dims.N - 4u)) / 4u;
+  let stride = dims.N / 4u;
+  return mat4x4<f32>(widen4(b[q]), widen4(b[q + stride]), widen4(b[q + 2u * stride]), widen4(b[q + 3u * stride]));
+}
+
+// op(A)[m, k] (rows past M clamped to the last one: a harmless duplicate, never stored).
+fn a_at(z: u32, m: u32, k: u32) -> f32 {
+  let base = dims.a_offset + z * dims.a_batch_stride;
+  let mm = min(m, dims.M - 1u);
+  if (TRANS_A) { return a[base + k * dims.M + mm]; }
+  return a[base + mm * dims.K + k];
+}
+
+// The ROWS accumulators of one invocation: C[m0 + r, n0 … n0 + 3] before α, β and the bias.
+struct Tile {
+  r0: vec4<f32>, r1: vec4<f32>, r2: vec4<f32>, r3: vec4<f32>,
+  r4: vec4<f32>, r5: vec4<f32>, r6: vec4<f32>, r7: vec4<f32>,
+}
+
+// acc[r] += Σ_k x_r[k] · w_k over one k-quad: the four vec4 B rows (columns of `w`) scale row r's
+// four A values (x_r). fma4 is in the prelude.
+fn quad(t: Tile, w: mat4x4<f32>, x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, x3: vec4<f32>,
+        x4: vec4<f32>, x5: vec4<f32>, x6: vec4<f32>, x7: vec4<f32>) -> Tile {
+  return Tile(fma4(w[0], w[1], w[2], w[3], x0, t.r0), fma4(w[0], w[1], w[2], w[3], x1, t.r1),
+              fma4(w[0], w[1], w[2], w[3], x2, t.r2), fma4(w[0], w[1], w[2], w[3], x3, t.r3),
+              fma4(w[0], w[1], w[2], w[3], x4, t.r4), fma4(w[0], w[1], w[2], w[3], x5, t.r5),
+              fma4(w[0], w[1], w[2], w[3], x6, t.r6), fma4(w[0], w[1], w[2], w[3], x7, t.r7));
+}
+
+fn tile(lane: u32, z: u32, m0: u32, n0: u32) -> Tile {
+  let K = dims.K;
+  let M = dims.M;
+  var t = Tile(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  var k = 0u;
+  if (A_VEC4 && B_VEC4) {
+    let base = dims.a_offset + z * dims.a_batch_stride;
+    for (; k + 4u <= K; k += 4u) {
+      let w = b_quad(z, k, n0);
+      if (TRANS_A) {
+        // A stored (K, M): at each of the four k, rows m0 … m0 + 7 are two vec4s; the 4×8 block turned.
+        let lo = transpose(mat4x4<f32>(a4[(base + k * M + m0) / 4u], a4[(base + (k + 1u) * M + m0) / 4u],
+                                       a4[(base + (k + 2u) * M + m0) / 4u], a4[(base + (k + 3u) * M + m0) / 4u]));
+        let m4 = min(m0 + 4u, M - 4u);  // rows past M: a clamped, never stored block
+        let hi = transpose(mat4x4<f32>(a4[(base + k * M + m4) / 4u], a4[(base + (k + 1u) * M + m4) / 4u],
+                                       a4[(base + (k + 2u) * M + m4) / 4u], a4[(base + (k + 3u) * M + m4) / 4u]));
+        t = quad(t, w, lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]);
+      } else if (SUBGROUPS) {
+        // Rows (lane mod 4) and 4 + (lane mod 4) are what this invocation loads for its subgroup.
+        let lo = lane_values(a4[(base + min(m0 + lane % 4u, M - 1u) * K + k) / 4u]);
+        let hi = lane_values(a4[(base + min(m0 + 4u + lane % 4u, M - 1u) * K + k) / 4u]);
+        t = quad(t, w, lo.l0, lo.l1, lo.l2, lo.l3, hi.l0, hi.l1, hi.l2, hi.l3);
+      } else {
+        t = quad(t, w,
+          a4[(base + min(m0, M - 1u) * K + k) / 4u], a4[(base + min(m0 + 1u, M - 1u) * K + k) / 4u],
+          a4[(base + min(m0 + 2u, M - 1u) * K + k) / 4u], a4[(base + min(m0 + 3u, M - 1u) * K + k) / 4u],
+          a4[(base + min(m0 + 4u, M - 1u) * K + k) / 4u], a4[(base + min(m0 + 5u, M - 1u) * K + k) / 4u],
+          a4[(base + min(m0 + 6u, M - 1u) * K + k) / 4u], a4[(base + min(m0 + 7u, M - 1u) * K + k) / 4u]);
+      }
+    }
+  }
+  for (; k < K; k++) {
+    // One k: a plain B row quad is one vec4 load where aligned (the input projection's W with K % 4 ≠ 0).
+    var w: vec4<f32>;
+    if (B_VEC4 && !TRANS_B) { w = widen4(b[(dims.b_offset + z * dims.b_batch_stride + k * dims.N + min(n0, dims.N - 4u)) / 4u]); }
+    else { w = b_row(z, k, n0); }
+    t.r0 = fma(w, vec4<f32>(a_at(z, m0, k)), t.r0);
+    t.r1 = fma(w, vec4<f32>(a_at(z, m0 + 1u, k)), t.r1);
+    t.r2 = fma(w, vec4<f32>(a_at(z, m0 + 2u, k)), t.r2);
+    t.r3 = fma(w, vec4<f32>(a_at(z, m0 + 3u, k)), t.r3);
+    t.r4 = fma(w, vec4<f32>(a_at(z, m0 + 4u, k)), t.r4);
+    t.r5 = fma(w, vec4<f32>(a_at(z, m0 + 5u, k)), t.r5);
+    t.r6 = fma(w, vec4<f32>(a_at(z, m0 + 6u, k)), t.r6);
+    t.r7 = fma(w, vec4<f32>(a_at(z, m0 + 7u, k)), t.r7);
+  }
+  return t;
+}
+
+// C[m, n0 … n0 + 3] = α·acc + β·C + bias, four columns in one store (entry gemm_vec4).
+fn store_quad(i: u32, acc: vec4<f32>, bias_quad: vec4<f32>) {
+  var v = fma(vec4<f32>(dims.alpha), acc, bias_quad);
+  if (ACCUMULATE) { v = fma(vec4<f32>(dims.beta), c4[i], v); }
+  c4[i] = v;
+}
+
+// The same one element at a time, columns past N skipped (entry gemm).
+fn store_row(i: u32, n0: u32, acc: vec4<f32>, bias_quad: vec4<f32>) {
+  let v = fma(vec4<f32>(dims.alpha), acc, bias_quad);
+  for (var e = 0u; e < 4u; e++) {
+    if (n0 + e < dims.N) {
+      var out = v[e];
+      if (ACCUMULATE) { out = fma(dims.beta, c[i + e], out); }
+      c[i + e] = out;
+    }
+  }
+}
+
+// bias[n0 … n0 + 3] of batch z (zeros without HAS_BIAS; columns past N read a clamped element).
+fn bias_quad(z: u32, n0: u32, aligned: bool) -> vec4<f32> {
+  if (!HAS_BIAS) { return vec4<f32>(0.0); }
+  let base = dims.bias_offset + z * dims.bias_batch_stride;
+  if (aligned) { return widen4(bias[(base + n0) / 4u]); }
+  let n_last = dims.N - 1u;
+  return vec4<f32>(widen4(bias[(base + min(n0, n_last)) / 4u])[(base + min(n0, n_last)) % 4u],
+                   widen4(bias[(base + min(n0 + 1u, n_last)) / 4u])[(base + min(n0 + 1u, n_last)) % 4u],
+                   widen4(bias[(base + min(n0 + 2u, n_last)) / 4u])[(base + min(n0 + 2u, n_last)) % 4u],
+                   widen4(bias[(base + min(n0 + 3u, n_last)) / 4u])[(base + min(n0 + 3u, n_last)) % 4u]);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gemm_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  // Rows and batch come from the workgroup, so every branch on them is uniform (the subgroup
+  // broadcasts need that); quads past N compute on the last quad and store nothing.
+  let lane = subgroup_lane();
+  let m0 = wid.y * ROWS;
+  let z = wid.z;
+  if (m0 >= dims.M) { return; }
+  let quads = dims.N / 4u;
+  let n0 = 4u * min(gid.x, quads - 1u);
+  let t = tile(lane, z, m0, n0);
+  if (gid.x >= quads) { return; }
+  let rows = min(ROWS, dims.M - m0);
+  let bq = bias_quad(z, n0, true);
+  let first = (dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0) / 4u;
+  store_quad(first, t.r0, bq);
+  if (rows > 1u) { store_quad(first + quads, t.r1, bq); }
+  if (rows > 2u) { store_quad(first + 2u * quads, t.r2, bq); }
+  if (rows > 3u) { store_quad(first + 3u * quads, t.r3, bq); }
+  if (rows > 4u) { store_quad(first + 4u * quads, t.r4, bq); }
+  if (rows > 5u) { store_quad(first + 5u * quads, t.r5, bq); }
+  if (rows > 6u) { store_quad(first + 6u * quads, t.r6, bq); }
+  if (rows > 7u) { store_quad(first + 7u * quads, t.r7, bq); }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lane = subgroup_lane();
+  let m0 = wid.y * ROWS;
+  let z = wid.z;
+  if (m0 >= dims.M) { return; }
+  let quads = (dims.N + 3u) / 4u;
+  let n0 = 4u * min(gid.x, quads - 1u);
+  let t = tile(lane, z, m0, n0);
+  if (gid.x >= quads) { return; }
+  let rows = min(ROWS, dims.M - m0);
+  let bq = bias_quad(z, n0, false);
+  let first = dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0;
+  store_row(first, n0, t.r0, bq);
+  if (rows > 1u) { store_row(first + dims.N, n0, t.r1, bq); }
+  if (rows > 2u) { store_row(first + 2u * dims.N, n0, t.r2, bq); }
+  if (rows > 3u) { store_row(first + 3u * dims.N, n0, t.r3, bq); }
+  if (rows > 4u) { store_row(first + 4u * dims.N, n0, t.r4, bq); }
+  if (rows > 5u) { store_row(first + 5u * dims.N, n0, t.r5, bq); }
+  if (rows > 6u) { store_row(first + 6u * dims.N, n0, t.r6, bq); }
+  if (rows > 7u) { store_row(first + 7u * dims.N, n0, t.r7, bq); }
+}

@@ -1,0 +1,35 @@
+// Helpers of the recurrent kernels (recurrent-step, projection, recurrent-persistent), included after
+// the prelude (src/gpu/wgsl.ts). Each of those kernels declares a uniform `dims` with the fields
+// T, B, H, H_out, D; the layer's packed weights `params: array<weight4>` (gate-interleaved, see
+// src/gpu/layer-weights.ts); and `w_hr: array<weight2>` (LSTM projection, PyTorch's layout).
+
+// One packed weight element, widened to f32 (see the weights-*.wgsl headers).
+fn param4(i: u32) -> vec4<f32> {
+  return widen4(params[i]);
+}
+
+// Element i of W_hr (stored two to a weight2).
+fn w_hr_at(i: u32) -> f32 {
+  let pair = widen2(w_hr[i / 2u]);
+  return select(pair.x, pair.y, (i & 1u) == 1u);
+}
+
+// The time index direction d processes at loop step s: t = s forward, T − 1 − s in reverse.
+fn time_at(d: u32, s: u32) -> u32 {
+  return select(s, dims.T - 1u - s, d == 1u);
+}
+
+// Where h of unit p, row b, direction d sits in a state buffer: h (D, B, H_out) comes first …
+fn h_index(d: u32, b: u32, p: u32) -> u32 {
+  return (d * dims.B + b) * dims.H_out + p;
+}
+
+// … then the cell state c (D, B, H) (LSTM).
+fn c_index(d: u32, b: u32, j: u32) -> u32 {
+  return dims.D * dims.B * dims.H_out + (d * dims.B + b) * dims.H + j;
+}
+
+// Where output element p of direction d, row b, time t goes: (T, B, D·H_out), directions side by side.
+fn out_index(t: u32, b: u32, d: u32, p: u32) -> u32 {
+  return (t * dims.B + b) * dims.D * dims.H_out + d * dims.H_out + p;
+}

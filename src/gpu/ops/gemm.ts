@@ -1,0 +1,122 @@
+/**
+ * The general matrix product on the GPU (shaders/gemm.wgsl), batched:
+ *
+ *   C[z] = α · op(A[z]) · op(B[z]) + β · C[z]  (+ bias[z] on every row),   z = 0 … batch − 1
+ *
+ * with either operand transposed. A and C are f32 tensors; B and the bias are read in a weight format,
+ * so B can be a layer's packed weights (f32 or f16) as well as f32 activations. The input projection
+ * of every recurrent layer is one use (A the layer input, B = W_ih packed as (I, 4H), bias b_ih, one
+ * batch per direction with A shared); training's weight and input gradients are others. Reference:
+ * src/reference/gemm.ts; test: test/ops/gemm.test.ts.
+ *
+ * Layout: each invocation computes GEMM_ROWS rows × 4 columns of C (one vec4 per row); the host picks
+ * the kernel's vec4 paths where dimensions and offsets allow (see gemmVariant).
+ */
+import type { GpuContext } from '../context.js';
+import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
+import { type Dispatch, type Grid, type Recorder, dispatch, layoutEntries } from '../program.js';
+import { GEMM_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
+import { type WeightFormat, kernelModule } from '../wgsl.js';
+import gemmSource from '../../../shaders/gemm.wgsl?raw';
+
+/** Rows of C per invocation (ROWS in gemm.wgsl; test/structure/wgsl.test.ts checks they agree). */
+export const GEMM_ROWS = 8;
+/** Invocations per workgroup: consecutive column quads. */
+export const GEMM_WORKGROUP_SIZE = 64;
+
+export interface GemmCall {
+  /** Names the dispatch (and any error about it). */
+  readonly label: string;
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  readonly batch: number;
+  readonly transA?: boolean;
+  readonly transB?: boolean;
+  readonly alpha?: number;
+  /** 0 (default): C is overwritten; otherwise C is read and scaled. */
+  readonly beta?: number;
+  readonly a: GpuTensor;
+  /** Elements between batches of A (0: every batch reads the same A). */
+  readonly aBatchStride: number;
+  readonly b: GpuTensor;
+  readonly bBatchStride: number;
+  readonly bias?: GpuTensor;
+  readonly biasBatchStride?: number;
+  readonly c: GpuTensor;
+  readonly cBatchStride: number;
+  /** How B and the bias are stored (the weight header the kernel is built with). */
+  readonly format: WeightFormat;
+}
+
+const aligned = (...values: number[]) => values.every((v) => v % 4 === 0);
+
+/** Which of the kernel's paths a call can take (pipeline constants and entry point). */
+export function gemmVariant(call: GemmCall) {
+  const { M, N, K } = call;
+  const transA = call.transA ?? false;
+  const transB = call.transB ?? false;
+  return {
+    transA,
+    transB,
+    // Four k per load of A (rows of A along k, or of the transposed A along m), four columns per load of B.
+    aVec4: aligned(transA ? M : K, call.a.offset, call.aBatchStride),
+    bVec4: aligned(transB ? K : N, call.b.offset, call.bBatchStride),
+    // C (and the bias) written and read four columns at a time.
+    cVec4: aligned(N, call.c.offset, call.cBatchStride, call.bias?.offset ?? 0, call.biasBatchStride ?? 0),
+    hasBias: call.bias !== undefined,
+    accumulate: (call.beta ?? 0) !== 0,
+  };
+}
+
+export function gemmGrid(call: Pick<GemmCall, 'M' | 'N' | 'batch'>): Grid {
+  return [Math.max(1, Math.ceil(Math.ceil(call.N / 4) / GEMM_WORKGROUP_SIZE)), Math.max(1, Math.ceil(call.M / GEMM_ROWS)), call.batch];
+}
+
+/** Why the product cannot be dispatched on a device with these limits, or undefined. */
+export function gemmUnfit(limits: GPUSupportedLimits, call: Pick<GemmCall, 'M' | 'N' | 'batch'>): string | undefined {
+  const grid = gemmGrid(call);
+  const max = limits.maxComputeWorkgroupsPerDimension;
+  const names = [`N = ${call.N} columns`, `M = ${call.M} rows`, `a batch of ${call.batch}`];
+  const i = grid.findIndex((n) => n > max);
+  return i < 0 ? undefined : `${names[i]} need ${grid[i]} workgroups, above the device limit ${max}`;
+}
+
+function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
+  return ctx.bindGroupLayout('gemm/group0', layoutEntries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read']]));
+}
+
+export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipeline {
+  const v = gemmVariant(call);
+  return ctx.computePipeline({
+    ...kernelModule(ctx, 'gemm', gemmSource, call.format),
+    entryPoint: v.cVec4 ? 'gemm_vec4' : 'gemm',
+    constants: {
+      WORKGROUP_SIZE: GEMM_WORKGROUP_SIZE, TRANS_A: v.transA, TRANS_B: v.transB, A_VEC4: v.aVec4, B_VEC4: v.bVec4,
+      HAS_BIAS: v.hasBias, ACCUMULATE: v.accumulate,
+    },
+    layouts: [gemmLayout(ctx)],
+  });
+}
+
+/** The dispatch computing `call`; its uniform is written once, into a buffer the recorder owns. */
+export function recordGemm(rec: Recorder, call: GemmCall): Dispatch {
+  const { ctx } = rec;
+  const dims = rec.uniform(`${call.label}.dims`, packU32Struct(GEMM_DIMS_FIELDS, {
+    M: call.M, N: call.N, K: call.K,
+    a_offset: call.a.offset, a_batch_stride: call.aBatchStride,
+    b_offset: call.b.offset, b_batch_stride: call.bBatchStride,
+    bias_offset: call.bias?.offset ?? 0, bias_batch_stride: call.biasBatchStride ?? 0,
+    c_offset: call.c.offset, c_batch_stride: call.cBatchStride,
+    alpha: call.alpha ?? 1, beta: call.beta ?? 0,
+  }));
+  const extent = (t: GpuTensor, stride: number, elements: number): GpuTensor => ({ ...t, shape: [Math.max(0, call.batch - 1) * stride + elements] });
+  const a = extent(call.a, call.aBatchStride, call.M * call.K);
+  const b = extent(call.b, call.bBatchStride, call.N * call.K);
+  const bias = call.bias ? extent(call.bias, call.biasBatchStride ?? 0, call.N) : b; // no bias: any read-only binding fills the slot
+  const c = extent(call.c, call.cBatchStride, call.M * call.N);
+  const group = ctx.bindGroup(call.label, gemmLayout(ctx), [
+    dims, tensorBinding(a), tensorBinding(b, true), tensorBinding(bias, true), tensorBinding(c, gemmVariant(call).cVec4), tensorBinding(a, true),
+  ]);
+  return dispatch(call.label, gemmPipeline(ctx, call), [group], gemmGrid(call));
+}

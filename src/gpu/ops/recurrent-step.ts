@@ -1,0 +1,82 @@
+/**
+ * The per-step recurrence op (shaders/recurrent-step.wgsl): one dispatch per time step for all
+ * directions of a layer, adding W_hh·h_{t−1} + b_hh to the input projection `gx` (made by the GEMM)
+ * and applying the cell update; state ping-pongs between two buffers, the step index comes from a
+ * dynamic uniform offset. This module holds its layout chooser, bind-group layouts, pipeline and grid;
+ * the plan (sequence-plan.ts) binds it. With LSTM projection, ops/projection.ts runs after each step.
+ * Test: test/ops/recurrent.test.ts, against the float64 reference forward.
+ */
+import type { RnnMode } from '../../config.js';
+import type { GpuContext } from '../context.js';
+import { type Grid, layoutEntries, tileCount } from '../program.js';
+import { type WeightFormat, kernelModule } from '../wgsl.js';
+import { MODE_CODE } from './persistent.js';
+import stepSource from '../../../shaders/recurrent-step.wgsl?raw';
+
+/** How the `step` kernel is laid out for one call shape. */
+export interface StepLayout {
+  /** Consecutive hidden units per workgroup. */
+  workgroupSize: number;
+  /** Batch rows per invocation (1, 2 or 4): W_hh is loaded once per block. */
+  blockB: 1 | 2 | 4;
+  /** H_out % 4 == 0: h_{t−1} read four columns per load. */
+  vec4H: boolean;
+}
+
+/** Invocations a GPU wants in flight per dispatch before wider batch blocks pay off (≈ 128 SMs × 128). */
+const GPU_TARGET_INVOCATIONS = 16384;
+
+/**
+ * Chooses the step layout. On a software adapter: batch blocks as wide as the batch allows (each W_hh
+ * load serves up to 4 rows; a CPU core gains nothing from more invocations). On a GPU: the widest
+ * block that still leaves GPU_TARGET_INVOCATIONS invocations, since a small step dispatch is bound by
+ * parallelism, not by the (cached) W_hh reloads. Workgroups of 32 for small H, so that even a small
+ * layer spreads over several workgroups (cores or multiprocessors).
+ */
+export function chooseStepLayout(H: number, Hout: number, D: number, B: number, softwareAdapter: boolean): StepLayout {
+  const workgroupSize = H >= 128 ? 64 : 32;
+  const vec4H = Hout % 4 === 0;
+  const widest: 1 | 2 | 4 = B >= 4 ? 4 : B >= 2 ? 2 : 1;
+  if (softwareAdapter) return { workgroupSize, blockB: widest, vec4H };
+  for (const blockB of [4, 2] as const) {
+    if (blockB <= widest && H * D * Math.ceil(B / blockB) >= GPU_TARGET_INVOCATIONS) return { workgroupSize, blockB, vec4H };
+  }
+  return { workgroupSize, blockB: 1, vec4H };
+}
+
+/** The bind-group layouts a step dispatch uses; the projection op shares groups 1 and 2. */
+export interface StepLayouts {
+  /** dims, lengths, gx, params, out (bindings 0–4) */
+  main: GPUBindGroupLayout;
+  /** state_prev, state_next, state_prev as vec4 */
+  state: GPUBindGroupLayout;
+  /** step index, dynamic offset */
+  index: GPUBindGroupLayout;
+}
+
+export function stepLayouts(ctx: GpuContext): StepLayouts {
+  return {
+    main: ctx.bindGroupLayout('step/group0', layoutEntries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']])),
+    state: ctx.bindGroupLayout('step/group1', layoutEntries([[0, 'read'], [1, 'write'], [2, 'read']])),
+    index: ctx.bindGroupLayout('step/group2', layoutEntries([[0, 'dynamic-uniform']])),
+  };
+}
+
+export function stepPipeline(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout, format: WeightFormat): GPUComputePipeline {
+  const layouts = stepLayouts(ctx);
+  return ctx.computePipeline({
+    ...kernelModule(ctx, 'recurrent-step', stepSource, format, ['recurrent-common']), entryPoint: 'step',
+    constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB, H_VEC4: layout.vec4H },
+    layouts: [layouts.main, layouts.state, layouts.index],
+  });
+}
+
+/** Workgroups of one step: units along x; (direction, batch block) along y. */
+export function stepGrid(H: number, D: number, B: number, layout: StepLayout, limits: GPUSupportedLimits): Grid {
+  const maxGroups = limits.maxComputeWorkgroupsPerDimension;
+  return [
+    tileCount(H, layout.workgroupSize, maxGroups, 'recurrent step units (hidden_size)'),
+    D * tileCount(B, layout.blockB, Math.floor(maxGroups / D), 'recurrent step rows (directions × batch blocks)'),
+    1,
+  ];
+}

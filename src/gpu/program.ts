@@ -1,0 +1,144 @@
+/**
+ * What every GPU op shares: bind-group layouts from a list of binding kinds, dispatches as recorded
+ * values (pipeline, bind groups with their dynamic offsets, grid) rather than calls on a pass, and the
+ * one replay that turns a list of such records — plus buffer copies and clears — into commands on one
+ * encoder. Plans build their lists once; a forward (and, later, a loss, a backward pass and an update)
+ * is a list replayed into one submission.
+ */
+import { RnnError } from '../errors.js';
+import { ShaderStage } from './constants.js';
+import type { GpuContext } from './context.js';
+
+/**
+ * What an op's record function needs from the plan that owns the buffers: the context (pipelines,
+ * layouts, bind groups) and uniform buffers written once, owned and released by the plan.
+ */
+export interface Recorder {
+  readonly ctx: GpuContext;
+  uniform(label: string, data: Uint32Array): GPUBufferBinding;
+}
+
+export type BindingKind = 'uniform' | 'read' | 'write' | 'dynamic-uniform';
+
+/** Bind-group layout entries for `[binding, kind]` pairs (compute stage). */
+export function layoutEntries(kinds: ReadonlyArray<readonly [number, BindingKind]>): GPUBindGroupLayoutEntry[] {
+  return kinds.map(([binding, kind]) => ({
+    binding,
+    visibility: ShaderStage.COMPUTE,
+    buffer:
+      kind === 'uniform' ? { type: 'uniform' }
+      : kind === 'dynamic-uniform' ? { type: 'uniform', hasDynamicOffset: true }
+      : kind === 'read' ? { type: 'read-only-storage' }
+      : { type: 'storage' },
+  }));
+}
+
+/** Workgroup counts of one dispatch. */
+export type Grid = readonly [number, number, number];
+
+/** One bind group of a dispatch, with its dynamic offsets when its layout has any. */
+export type BoundGroup = GPUBindGroup | { readonly group: GPUBindGroup; readonly offsets: readonly number[] };
+
+export interface Dispatch {
+  readonly kind: 'dispatch';
+  readonly label: string;
+  readonly pipeline: GPUComputePipeline;
+  /** Group 0, 1, … in order. */
+  readonly groups: readonly BoundGroup[];
+  readonly grid: Grid;
+}
+
+export interface Copy {
+  readonly kind: 'copy';
+  readonly from: GPUBuffer;
+  readonly fromOffset: number;
+  readonly to: GPUBuffer;
+  readonly toOffset: number;
+  readonly bytes: number;
+}
+
+export interface Clear {
+  readonly kind: 'clear';
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+  readonly bytes: number;
+}
+
+export type Command = Dispatch | Copy | Clear;
+
+export function dispatch(label: string, pipeline: GPUComputePipeline, groups: readonly BoundGroup[], grid: Grid): Dispatch {
+  return { kind: 'dispatch', label, pipeline, groups, grid };
+}
+
+export function copy(from: GPUBuffer, fromOffset: number, to: GPUBuffer, toOffset: number, bytes: number): Copy {
+  return { kind: 'copy', from, fromOffset, to, toOffset, bytes };
+}
+
+export function clear(buffer: GPUBuffer, offset: number, bytes: number): Clear {
+  return { kind: 'clear', buffer, offset, bytes };
+}
+
+/**
+ * Records `commands` on `encoder`, in order: consecutive dispatches share one compute pass (labelled
+ * `label`), copies and clears go between passes. Pipelines and bind groups are set only when they
+ * change from the previous dispatch's, as a hand-written pass would.
+ */
+export function replay(encoder: GPUCommandEncoder, commands: readonly Command[], label: string): void {
+  let pass: GPUComputePassEncoder | undefined;
+  let pipeline: GPUComputePipeline | undefined;
+  const bound: BoundGroup[] = [];
+  const endPass = () => {
+    pass?.end();
+    pass = undefined;
+    pipeline = undefined;
+    bound.length = 0;
+  };
+  for (const c of commands) {
+    if (c.kind === 'copy') {
+      endPass();
+      encoder.copyBufferToBuffer(c.from, c.fromOffset, c.to, c.toOffset, c.bytes);
+      continue;
+    }
+    if (c.kind === 'clear') {
+      endPass();
+      encoder.clearBuffer(c.buffer, c.offset, c.bytes);
+      continue;
+    }
+    pass ??= encoder.beginComputePass({ label });
+    if (c.pipeline !== pipeline) {
+      pass.setPipeline(c.pipeline);
+      pipeline = c.pipeline;
+    }
+    c.groups.forEach((g, index) => {
+      // A group with dynamic offsets is set every time (its offsets are what changes step to step).
+      if (bound[index] === g && !('offsets' in g)) return;
+      if ('offsets' in g) pass!.setBindGroup(index, g.group, g.offsets as number[]);
+      else pass!.setBindGroup(index, g);
+      bound[index] = g;
+    });
+    pass.dispatchWorkgroups(...c.grid);
+  }
+  endPass();
+}
+
+/** Workgroups along one axis of a tiled kernel; throws a clear error past the device limit. */
+export function tileCount(extent: number, tile: number, maxPerDimension: number, what: string): number {
+  const n = Math.max(1, Math.ceil(extent / tile));
+  if (n > maxPerDimension) throw new RnnError('LIMIT_EXCEEDED', `${what}: ${extent} needs ${n} workgroups, above the device limit ${maxPerDimension}`);
+  return n;
+}
+
+/**
+ * Ceil-divides a count of invocations into workgroups and, past maxComputeWorkgroupsPerDimension,
+ * folds them into a 2-D grid (kernels rebuild the linear index with `linear_index` from the prelude
+ * and guard the tail).
+ */
+export function dispatchSize(invocations: number, workgroupSize: number, maxPerDimension: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(invocations / workgroupSize));
+  if (groups <= maxPerDimension) return [groups, 1];
+  const y = Math.ceil(groups / maxPerDimension);
+  if (y > maxPerDimension) {
+    throw new RnnError('LIMIT_EXCEEDED', `dispatch of ${invocations} invocations exceeds the device limit of ${maxPerDimension}² workgroups`);
+  }
+  return [Math.ceil(groups / y), y];
+}
