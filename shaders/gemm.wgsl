@@ -83,7 +83,7 @@ fn b_quad(z: u32, k: u32, n0: u32) -> mat4x4<f32> {
       widen4(b[(base + min(n0, n_last) * dims.K + k) / 4u]), widen4(b[(base + min(n0 + 1u, n_last) * dims.K + k) / 4u]),
       widen4(b[(base + min(n0 + 2u, n_last) * dims.K + k) / 4u]), widen4(b[(base + min(n0 + 3u, n_last) * dims.K + k) / 4u])));
   }
-  let q = (base + k * dims.N + min(n0, dims.N - 4u)) / 4u;
+  let q = (base + k * dims.N + n0) / 4u;  // n0 ≤ N − 4: the entry clamps quads past N
   let stride = dims.N / 4u;
   return mat4x4<f32>(widen4(b[q]), widen4(b[q + stride]), widen4(b[q + 2u * stride]), widen4(b[q + 3u * stride]));
 }

@@ -1,0 +1,109 @@
+// The GEMM op alone (src/gpu/ops/gemm.ts, shaders/gemm.wgsl) against its float64 reference
+// (src/reference/gemm.ts), on fresh seeded inputs: every transpose combination, α and β, bias on and
+// off, batches with strides and operands that start mid-buffer, sizes 1, 3, 17 and 257 and sizes
+// past a workgroup's tile (more than 8 rows, more than 64 column quads), f32 and half-precision B.
+// C is poisoned with NaN where β = 0, so an element the kernel fails to write shows.
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { roundToFloat16 } from '../../src/float16.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
+import { GEMM_ROWS, GEMM_WORKGROUP_SIZE, gemmVariant, recordGemm } from '../../src/gpu/ops/gemm.js';
+import { weightFormat } from '../../src/gpu/wgsl.js';
+import { seededUniform as random } from '../../src/random.js';
+import { referenceGemm } from '../../src/reference/gemm.js';
+import { GPU_RTOL, expectClose, expectThat } from '../support/compare.js';
+import { OpHarness, values } from './harness.js';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await contextFor(await getDefaultDevice());
+});
+
+interface Case {
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+  alpha: number;
+  beta: number;
+  bias: boolean;
+  batch: number;
+  /** Element offsets of A, B, bias, C in their buffers (0: aligned). */
+  offset: number;
+  half?: boolean;
+}
+
+const SIZES: Array<[number, number, number]> = [
+  [1, 1, 1], [3, 3, 3], [17, 17, 17], [257, 3, 5], [5, 257, 17], [9, 12, 257],
+  [GEMM_ROWS * 4 + 1, 4 * GEMM_WORKGROUP_SIZE + 4, 8], // past a workgroup in both directions
+  [16, 8, 12], // every dimension a multiple of 4: the vec4 paths
+];
+const MODES: Array<Pick<Case, 'alpha' | 'beta' | 'bias' | 'batch' | 'offset'>> = [
+  { alpha: 1, beta: 0, bias: false, batch: 1, offset: 0 },
+  { alpha: 0.5, beta: -1.5, bias: true, batch: 1, offset: 0 },
+  { alpha: -2, beta: 0.25, bias: true, batch: 2, offset: 4 }, // aligned offsets: vec4 paths with strides
+  { alpha: 1, beta: 0, bias: true, batch: 3, offset: 3 }, // unaligned: one element at a time
+];
+const CASES: Case[] = [];
+for (const transA of [false, true]) {
+  for (const transB of [false, true]) {
+    for (const [M, N, K] of SIZES) for (const mode of MODES) CASES.push({ M, N, K, transA, transB, ...mode });
+  }
+}
+// B (and the bias) as half-precision weights, as a layer's packed weights are with precision 'f16'.
+for (const [M, N, K] of [[17, 16, 12], [5, 257, 17]] as const) {
+  for (const transB of [false, true]) CASES.push({ M, N, K, transA: false, transB, alpha: 1, beta: 0, bias: true, batch: 2, offset: 4, half: true });
+}
+
+const name = (c: Case) => `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'} M=${c.M} N=${c.N} K=${c.K} α=${c.alpha} β=${c.beta}${c.bias ? ' +bias' : ''} batch ${c.batch} offset ${c.offset}${c.half ? ' f16 B' : ''}`;
+
+describe('GEMM op vs the float64 reference', () => {
+  let harness: OpHarness;
+  beforeAll(() => {
+    harness = new OpHarness(ctx);
+  });
+  afterAll(() => harness.dispose());
+
+  it.each(CASES.map((c, i) => [name(c), c, i] as const))('%s', async (_name, c, i) => {
+    const next = random(4000 + i);
+    const { M, N, K, batch, offset } = c;
+    // Strides leave a gap of a few elements between batches, so a kernel that ignores them shows.
+    const [aStride, bStride, biasStride, cStride] = [M * K + 4, N * K + 8, N + 4, M * N + 4];
+    const span = (stride: number, n: number) => (batch - 1) * stride + n;
+    const a = values(next, span(aStride, M * K));
+    let b = values(next, span(bStride, N * K));
+    let bias = c.bias ? values(next, span(biasStride, N)) : undefined;
+    const c0 = c.beta !== 0 ? values(next, span(cStride, M * N)) : new Float64Array(span(cStride, M * N)).fill(Number.NaN);
+    const format = c.half ? weightFormat('f16', ctx.device) : 'f32';
+    if (c.half) {
+      b = b.map(roundToFloat16);
+      bias = bias?.map(roundToFloat16);
+    }
+    const tensors = {
+      a: harness.tensor(a, [M, K], 'f32', offset),
+      b: harness.tensor(b, [K, N], c.half ? 'f16' : 'f32', offset),
+      bias: bias && harness.tensor(bias, [N], c.half ? 'f16' : 'f32', offset),
+      c: harness.tensor(c0, [M, N], 'f32', offset),
+    };
+    const call = {
+      label: 'gemm-test', M, N, K, batch, transA: c.transA, transB: c.transB, alpha: c.alpha, beta: c.beta,
+      ...tensors, aBatchStride: aStride, bBatchStride: bStride, biasBatchStride: biasStride, cBatchStride: cStride, format,
+    } as const;
+    await harness.run([recordGemm(harness, call)]);
+    const got = await harness.read(tensors.c, span(cStride, M * N));
+    const want = referenceGemm({
+      M, N, K, batch, transA: c.transA, transB: c.transB, alpha: c.alpha, beta: c.beta,
+      a, aStride, b, bStride, bias, biasStride, c: c0.map((v) => (Number.isNaN(v) ? 0 : v)), cStride,
+    });
+    // The gaps between batches are never written: compare batch by batch.
+    for (let z = 0; z < batch; z++) {
+      const slice = (x: ArrayLike<number>) => Float64Array.from({ length: M * N }, (_, e) => x[z * cStride + e]);
+      expectClose(`C[${z}]`, { shape: [M, N], data: Float32Array.from(slice(got)) }, { shape: [M, N], data: slice(want) }, GPU_RTOL);
+    }
+    if (offset === 0 && c.M % 4 === 0 && c.N % 4 === 0 && c.K % 4 === 0) {
+      const v = gemmVariant(call);
+      expectThat(v.aVec4 && v.bVec4 && v.cVec4, () => `aligned case took a scalar path: ${JSON.stringify(v)}`);
+    }
+  });
+});

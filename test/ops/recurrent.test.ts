@@ -1,0 +1,150 @@
+// The recurrence ops alone — the per-step op with the projection op after it, and the persistent op
+// with gx and inline (fused) — on one bidirectional layer, with the input projection gx computed on the
+// host: each op's own layouts, pipeline and grid, bound here the way a plan binds them, against the
+// float64 reference forward of the same one-layer model. Every mode, odd sizes, lengths, h0 / c0;
+// outputs and the spare state slot poisoned with NaN.
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { type RnnConfig, type RnnConfigInput, gateCount, resolveConfig } from '../../src/config.js';
+import type { GpuContext } from '../../src/gpu/context.js';
+import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
+import { type GpuTensor, tensorBinding } from '../../src/gpu/gpu-tensor.js';
+import { GATE_LANES, releaseLayerWeights, uploadLayerWeights } from '../../src/gpu/layer-weights.js';
+import { persistentKernel, persistentLayout, persistentUnfit } from '../../src/gpu/ops/persistent.js';
+import { projectionGrid, projectionLayout, projectionPipeline } from '../../src/gpu/ops/projection.js';
+import { chooseStepLayout, stepGrid, stepLayouts, stepPipeline } from '../../src/gpu/ops/recurrent-step.js';
+import { type Command, copy, dispatch } from '../../src/gpu/program.js';
+import { PlanSizes, packState, splitState } from '../../src/gpu/state.js';
+import { PERSISTENT_DIMS_FIELDS, STEP_DIMS_FIELDS, packU32Struct } from '../../src/gpu/uniforms.js';
+import { paramName } from '../../src/params.js';
+import { referenceForward } from '../../src/reference/forward.js';
+import { GPU_RTOL, expectClose } from '../support/compare.js';
+import { randomCase } from '../support/random.js';
+import { OpHarness } from './harness.js';
+
+let ctx: GpuContext;
+beforeAll(async () => {
+  ctx = await contextFor(await getDefaultDevice());
+});
+
+/** gx (D, T, B, H, 4) = W_ih·x_t + b_ih per direction, gate-interleaved, in float64 then stored f32. */
+function hostInputProjection(config: RnnConfig, weights: Record<string, { data: ArrayLike<number> }>, x: ArrayLike<number>, T: number, B: number): Float32Array {
+  const D = config.bidirectional ? 2 : 1;
+  const H = config.hidden_size;
+  const I = config.input_size;
+  const G = gateCount(config.mode);
+  const gx = new Float32Array(D * T * B * H * GATE_LANES);
+  for (let d = 0; d < D; d++) {
+    const w = weights[paramName('weight_ih', 0, d)].data;
+    const bias = config.bias ? weights[paramName('bias_ih', 0, d)].data : undefined;
+    for (let m = 0; m < T * B; m++) {
+      for (let g = 0; g < G; g++) {
+        for (let j = 0; j < H; j++) {
+          let acc = bias ? bias[g * H + j] : 0;
+          for (let k = 0; k < I; k++) acc += w[(g * H + j) * I + k] * x[m * I + k];
+          gx[((d * T * B + m) * H + j) * GATE_LANES + g] = acc;
+        }
+      }
+    }
+  }
+  return gx;
+}
+
+const CONFIGS: RnnConfigInput[] = [
+  { mode: 'LSTM', input_size: 3, hidden_size: 17, bidirectional: true },
+  { mode: 'LSTM', input_size: 2, hidden_size: 9, proj_size: 5, bidirectional: true },
+  { mode: 'GRU', input_size: 4, hidden_size: 17, bidirectional: true },
+  { mode: 'RNN_TANH', input_size: 1, hidden_size: 1, bidirectional: true },
+  { mode: 'RNN_RELU', input_size: 5, hidden_size: 3, bidirectional: true },
+];
+const SHAPES = [{ T: 7, B: 3 }, { T: 1, B: 1 }];
+const OPS = ['per-step', 'persistent', 'fused'] as const;
+
+describe('recurrence ops vs the float64 reference (one bidirectional layer, gx from the host)', () => {
+  let harness: OpHarness;
+  beforeAll(() => {
+    harness = new OpHarness(ctx);
+  });
+  afterAll(() => harness.dispose());
+
+  const cases = CONFIGS.flatMap((config, i) => SHAPES.flatMap((shape, j) => OPS.map((op) => [`${op} ${config.mode}${config.proj_size ? ` proj ${config.proj_size}` : ''} H=${config.hidden_size} T=${shape.T} B=${shape.B}`, config, shape, op, 100 * i + j] as const)));
+
+  it.each(cases)('%s', async (_name, configInput, { T, B }, op, seed) => {
+    const config = resolveConfig(configInput);
+    if (op !== 'per-step' && persistentUnfit(config, B, ctx.limits)) return;
+    const c = randomCase(config, 9000 + seed, { T, B, h0: true, lengths: B > 1 });
+    const s = new PlanSizes(config, T, B);
+    const { D, H, Hout } = s;
+    const weights = uploadLayerWeights(ctx, config, c.weights, 0, 'f32');
+    try {
+      const gx = harness.tensor(hostInputProjection(config, c.weights, c.input.data, T, B), [D * T * B * H * GATE_LANES]);
+      const x = harness.tensor(c.input.data, [T * B, config.input_size]);
+      const lengths = harness.u32(c.lengths ?? new Int32Array(B).fill(T));
+      const out = harness.tensor(new Float32Array(s.sequence).fill(Number.NaN), [s.sequence]);
+      const state = packState(s, c.h0?.data, c.c0?.data);
+      const slot0 = harness.tensor(state, [s.layerState]);
+      const commands: Command[] = [];
+      const params = tensorBinding(weights.params, true);
+      if (op === 'per-step') {
+        const slot1 = harness.tensor(new Float32Array(s.layerState).fill(Number.NaN), [s.layerState]);
+        commands.push(...perStep(harness, config, s, weights, { gx, lengths, out, slot0, slot1 }, params));
+      } else {
+        const layout = persistentLayout(config, B, ctx.limits, ctx.isSoftwareAdapter);
+        const kernel = persistentKernel(ctx, config.mode, config.proj_size > 0, layout, op === 'fused', 'f32');
+        const dims = harness.uniform('dims', packU32Struct(PERSISTENT_DIMS_FIELDS, {
+          T, B, H, H_out: Hout, D, I: config.input_size,
+          w_ih_offset: weights.offsets.wIh, b_ih_offset: weights.offsets.bIh, w_hh_offset: weights.offsets.wHh, b_hh_offset: weights.offsets.bHh,
+        }));
+        const group = ctx.bindGroup('persistent-test', kernel.layout, [
+          dims, tensorBinding(lengths), tensorBinding(x), params, tensorBinding(out),
+          weights.wHr ? tensorBinding(weights.wHr, true) : params, tensorBinding(slot0), tensorBinding(gx),
+        ]);
+        commands.push(dispatch('persistent-test', kernel.pipeline, [group], kernel.grid));
+      }
+      await harness.run(commands);
+      const want = referenceForward(config, c.weights, { T, B, unbatched: false, x: c.input.data, h0: c.h0?.data, c0: c.c0?.data, lengths: c.lengths });
+      expectClose('output', { shape: [s.sequence], data: await harness.read(out, s.sequence) }, { shape: [s.sequence], data: want.output }, GPU_RTOL);
+      const got = splitState(s, await harness.read(slot0, s.layerState));
+      expectClose('h_n', { shape: [got.hN.length], data: got.hN }, { shape: [got.hN.length], data: want.hN }, GPU_RTOL);
+      if (want.cN) expectClose('c_n', { shape: [want.cN.length], data: got.cN }, { shape: [want.cN.length], data: want.cN }, GPU_RTOL);
+    } finally {
+      releaseLayerWeights(ctx, weights);
+    }
+  });
+});
+
+/** T step dispatches (each followed by the projection's with proj_size), state ping-ponging; the final state copied home to slot 0. */
+function perStep(
+  h: OpHarness, config: RnnConfig, s: PlanSizes, weights: ReturnType<typeof uploadLayerWeights>,
+  t: { gx: GpuTensor; lengths: GpuTensor; out: GpuTensor; slot0: GpuTensor; slot1: GpuTensor }, params: GPUBufferBinding,
+): Command[] {
+  const { T, B, D, H, Hout } = s;
+  const layout = chooseStepLayout(H, Hout, D, B, ctx.isSoftwareAdapter);
+  const layouts = stepLayouts(ctx);
+  const proj = config.proj_size > 0;
+  const hRaw = proj ? h.tensor(new Float32Array(D * B * H).fill(Number.NaN), [D * B * H]) : undefined;
+  const dims = h.uniform('dims', packU32Struct(STEP_DIMS_FIELDS, { T, B, H, H_out: Hout, D, w_hh_offset: weights.offsets.wHh, b_hh_offset: weights.offsets.bHh }));
+  const stride = ctx.limits.minUniformBufferOffsetAlignment;
+  const indices = new Uint32Array((T * stride) / 4);
+  for (let i = 0; i < T; i++) indices[(i * stride) / 4] = i;
+  const index = ctx.bindGroup('index', layouts.index, [{ ...h.uniform('index', indices), size: 16 }]);
+  const main = ctx.bindGroup('step', layouts.main, [dims, tensorBinding(t.lengths), tensorBinding(t.gx), params, tensorBinding(hRaw ?? t.out)]);
+  const [a, b] = [tensorBinding(t.slot0, true), tensorBinding(t.slot1, true)];
+  const state = [ctx.bindGroup('s01', layouts.state, [a, b, a]), ctx.bindGroup('s10', layouts.state, [b, a, b])];
+  const step = stepPipeline(ctx, config.mode, proj, layout, 'f32');
+  const project = proj && hRaw && weights.wHr
+    ? {
+      pipeline: projectionPipeline(ctx, 'f32'),
+      group: ctx.bindGroupAt('project', projectionLayout(ctx), [[0, dims], [1, tensorBinding(t.lengths)], [4, tensorBinding(t.out)], [5, tensorBinding(weights.wHr, true)], [6, tensorBinding(hRaw)]]),
+      grid: projectionGrid(D, B, Hout, ctx.limits),
+    }
+    : undefined;
+  const commands: Command[] = [];
+  for (let i = 0; i < T; i++) {
+    const offsets = { group: index, offsets: [i * stride] };
+    commands.push(dispatch(`step${i}`, step, [main, state[i % 2], offsets], stepGrid(H, D, B, layout, ctx.limits)));
+    if (project) commands.push(dispatch(`project${i}`, project.pipeline, [project.group, state[i % 2], offsets], project.grid));
+  }
+  if (T % 2 === 1) commands.push(copy(t.slot1.buffer, 0, t.slot0.buffer, 0, s.layerState * 4));
+  return commands;
+}
+
