@@ -6,17 +6,19 @@
  * the state the calls before it left. Buffers go back to the device's pool only from inside the
  * chain, after the work that used them. A call that does not fit the device is split (chunking.ts).
  */
-import { type RnnConfig, numDirections, outputSize } from '../config.js';
+import type { RnnConfig } from '../config.js';
 import type { PreparedInputs } from '../inputs.js';
 import type { Weights } from '../params.js';
 import { RnnError } from '../errors.js';
-import { choosePiece, pieceLengths, scatterRows, sliceInputs, sliceSteps } from './chunking.js';
+import { type GpuRunOptions, type GpuRunResult, type PieceHost, runInPieces } from './chunking.js';
 import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
-import { type LayerWeights, layerWeightBytes, layerWeightsUnfit, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
+import { type LayerWeights, layerWeightBytes, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
+import { layerWeightsUnfit } from './limits.js';
 import { type Command, replay } from './program.js';
 import { readBuffer } from './readback.js';
-import { type ModelParts, SequencePlan, planUnfit } from './sequence-plan.js';
+import { planUnfit } from './limits.js';
+import { type ModelParts, SequencePlan } from './sequence-plan.js';
 import { PlanSizes, packState, splitState } from './state.js';
 import { type Precision, type WeightFormat, weightFormat } from './wgsl.js';
 import { type Strategy, type StrategyChoice, chooseStrategy } from './strategy.js';
@@ -24,26 +26,7 @@ import { type Strategy, type StrategyChoice, chooseStrategy } from './strategy.j
 /** Plans kept per model; the least recently used is released past this. Plan key: `${T}x${B}:${strategy}`. */
 const MAX_PLANS = 4;
 
-export interface GpuRunResult {
-  /** (T, B, D·H_out), or undefined when not read back */
-  output?: Float32Array;
-  /** (L·D, B, H_out) */
-  hN?: Float32Array;
-  /** (L·D, B, H), LSTM only */
-  cN?: Float32Array;
-}
-
-/** Where a run takes its initial state from and whether it reads results back. */
-export interface GpuRunOptions {
-  /** A stream's state buffer (all layers); when absent, h0 / c0 of the inputs (zeros if none). */
-  stateBuffer?: GPUBuffer;
-  readOutput: boolean;
-  readState: boolean;
-  /** Fill intermediate and output buffers with NaN first (tests: unwritten elements show). */
-  poison?: boolean;
-  /** Recurrent strategy; 'auto' (default) picks by shape and device (see strategy.ts). */
-  strategy?: StrategyChoice;
-}
+export type { GpuRunOptions, GpuRunResult } from './chunking.js';
 
 export class GpuRnn {
   private readonly parts: ModelParts;
@@ -106,64 +89,23 @@ export class GpuRnn {
 
   /** Runs the network on prepared (time-major) inputs, split into pieces that fit the device if needed. */
   run(inputs: PreparedInputs, options: GpuRunOptions): Promise<GpuRunResult> {
-    return this.enqueue(options.stateBuffer ? 'stream push' : 'forward', () => this.runSplit(inputs, options));
+    return this.enqueue(options.stateBuffer ? 'stream push' : 'forward', () => {
+      this.checkAlive();
+      return runInPieces(this.pieceHost, inputs, options);
+    });
   }
 
-  private async runSplit(inputs: PreparedInputs, options: GpuRunOptions): Promise<GpuRunResult> {
-    this.checkAlive();
-    const { T, B } = inputs;
-    const fits = (steps: number, rows: number) => planUnfit(this.ctx, this.config, steps, rows, this.strategyFor(rows, options.strategy)) === undefined;
-    if (fits(T, B)) return this.runNow(inputs, options);
-    // A stream's state covers all its rows, so a stream splits over time only.
-    const piece = choosePiece(T, options.stateBuffer ? 1 : B, !this.config.bidirectional, (steps, rows) => fits(steps, options.stateBuffer ? B : rows));
-    if (!piece) {
-      // The smallest piece there is: one step of every row (a stream), all steps of one row (bidirectional), or one of one.
-      const [steps, rows, how] = options.stateBuffer ? [1, B, 'over time (a stream keeps all its rows together)']
-        : this.config.bidirectional ? [T, 1, 'over the batch (a bidirectional model cannot split over time)'] : [1, 1, 'over time and batch'];
-      const why = planUnfit(this.ctx, this.config, steps, rows, this.strategyFor(rows, options.strategy));
-      throw new RnnError('LIMIT_EXCEEDED', `T=${T}, B=${B} does not fit this device even split ${how}: a piece of T=${steps}, B=${rows} still does not, ${why}`);
-    }
-    if (options.stateBuffer) return this.runOverTime(inputs, options, piece.steps, options.stateBuffer);
-    const s = new PlanSizes(this.config, 1, B);
-    const LD = this.config.num_layers * s.D;
-    const F = s.D * s.Hout;
-    const output = new Float32Array(T * B * F);
-    const hN = new Float32Array(LD * B * s.Hout);
-    const cN = s.Hc > 0 ? new Float32Array(LD * B * s.Hc) : undefined;
-    for (let b0 = 0; b0 < B; b0 += piece.rows) {
-      const rows = Math.min(piece.rows, B - b0);
-      const part = sliceInputs(inputs, this.config.input_size, s.Hout, s.Hc, LD, b0, rows);
-      const r = piece.steps === T ? await this.runNow(part, options) : await this.runOverTime(part, options, piece.steps);
-      if (r.output) scatterRows(output, r.output, T, B, F, b0, rows);
-      if (r.hN) scatterRows(hN, r.hN, LD, B, s.Hout, b0, rows);
-      if (r.cN && cN) scatterRows(cN, r.cN, LD, B, s.Hc, b0, rows);
-    }
-    return { output: options.readOutput ? output : undefined, ...(options.readState ? { hN, cN } : {}) };
-  }
-
-  /**
-   * A unidirectional run in pieces of `steps` steps, the state carried in a state buffer between them:
-   * the stream's own, or one made here from h0 / c0 and read back at the end.
-   */
-  private async runOverTime(inputs: PreparedInputs, options: GpuRunOptions, steps: number, streamState?: GPUBuffer): Promise<GpuRunResult> {
-    const { T, B } = inputs;
-    const state = streamState ?? this.createStateBuffer(B);
-    try {
-      if (!streamState) this.writeStateNow(state, B, inputs.h0, inputs.c0);
-      const F = numDirections(this.config) * outputSize(this.config);
-      const output = options.readOutput ? new Float32Array(T * B * F) : undefined;
-      for (let t0 = 0; t0 < T; t0 += steps) {
-        const n = Math.min(steps, T - t0);
-        const piece: PreparedInputs = {
-          T: n, B, unbatched: false, x: sliceSteps(inputs.x, B, this.config.input_size, t0, n), lengths: pieceLengths(inputs.lengths, T, B, t0, n),
-        };
-        const r = await this.runNow(piece, { ...options, stateBuffer: state, readState: false });
-        output?.set(r.output!, t0 * B * F);
-      }
-      return { output, ...(options.readState && !streamState ? await this.readStateNow(state, B) : {}) };
-    } finally {
-      if (!streamState) this.releaseStateBuffer(state);
-    }
+  /** What chunking.ts needs to run a call in pieces: the fit test and this model's own operations. */
+  private get pieceHost(): PieceHost {
+    return {
+      config: this.config,
+      unfit: (steps, rows, choice) => planUnfit(this.ctx, this.config, steps, rows, this.strategyFor(rows, choice)),
+      runNow: (inputs, options) => this.runNow(inputs, options),
+      createStateBuffer: (B) => this.createStateBuffer(B),
+      writeState: (buffer, B, h0, c0) => this.writeStateNow(buffer, B, h0, c0),
+      readState: (buffer, B) => this.readStateNow(buffer, B),
+      releaseStateBuffer: (buffer) => this.releaseStateBuffer(buffer),
+    };
   }
 
   private async runNow(inputs: PreparedInputs, options: GpuRunOptions): Promise<GpuRunResult> {

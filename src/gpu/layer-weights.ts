@@ -97,16 +97,6 @@ export function layerWeightBytes(w: LayerWeights): number {
   return bytes(w.params) + (w.wHr ? bytes(w.wHr) : 0);
 }
 
-/**
- * Why the packed weights of a layer cannot be bound on this device, or undefined: they are one storage
- * binding, which no split of the call can make smaller.
- */
-export function layerWeightsUnfit(config: RnnConfig, layer: number, precision: Precision, limits: GPUSupportedLimits): string | undefined {
-  const bytes = paramOffsets(config, layer).total * GATE_LANES * (precision === 'f16' ? 2 : 4);
-  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  return bytes > limit ? `layer ${layer}'s packed weights take ${bytes} bytes, above the device's limit of ${limit} for one storage binding` : undefined;
-}
-
 export function uploadLayerWeights(ctx: GpuContext, config: RnnConfig, weights: Weights, layer: number, precision: Precision): LayerWeights {
   const G = gateCount(config.mode);
   const D = numDirections(config);

@@ -105,7 +105,7 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
       expectClose('output', { shape: [s.sequence], data: await harness.read(out, s.sequence) }, { shape: [s.sequence], data: want.output }, GPU_RTOL);
       const got = splitState(s, await harness.read(slot0, s.layerState));
       expectClose('h_n', { shape: [got.hN.length], data: got.hN }, { shape: [got.hN.length], data: want.hN }, GPU_RTOL);
-      if (want.cN) expectClose('c_n', { shape: [want.cN.length], data: got.cN }, { shape: [want.cN.length], data: want.cN }, GPU_RTOL);
+      if (want.cN) expectClose('c_n', { shape: [want.cN.length], data: got.cN! }, { shape: [want.cN.length], data: want.cN }, GPU_RTOL);
     } finally {
       releaseLayerWeights(ctx, weights);
     }
