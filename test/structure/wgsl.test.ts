@@ -1,0 +1,72 @@
+// What the TypeScript side and the WGSL side must agree on, read from the shader files themselves:
+//  - every weight and lane header defines what src/gpu/wgsl.ts's header contract lists;
+//  - constants copied between the two (rows per GEMM invocation, the persistent kernel's workgroup
+//    memory and cache size, the mode codes) have the same values;
+//  - the hand-unrolled blocks (the persistent kernel's cached_dot quads, the row blocks of the GEMM,
+//    the persistent and the step kernel) follow their pattern line by line, so an unrolled line
+//    with a wrong index cannot hide among correct ones.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { GEMM_ROWS } from '../../src/gpu/ops/gemm.js';
+import { MODE_CODE, PERSISTENT_CACHE_MAX_K, PERSISTENT_SHARED_FLOATS } from '../../src/gpu/ops/persistent.js';
+import { HEADER_CONTRACT } from '../../src/gpu/wgsl.js';
+
+const shader = (file: string) => readFileSync(new URL(`../../shaders/${file}`, import.meta.url), 'utf8');
+/** The value of `const NAME = 123u;` in a shader. */
+const constant = (file: string, name: string) => Number(new RegExp(`const ${name}\\s*=\\s*(\\d+)u?;`).exec(shader(file))?.[1]);
+
+describe('WGSL headers', () => {
+  it.each(['weights-f32.wgsl', 'weights-f16.wgsl', 'weights-f16-packed.wgsl'])('%s defines the weight header contract', (file) => {
+    for (const name of HEADER_CONTRACT.weights) expect(shader(file)).toContain(name);
+  });
+  it.each(['lanes-plain.wgsl', 'lanes-subgroups.wgsl'])('%s defines the lane header contract', (file) => {
+    for (const name of HEADER_CONTRACT.lanes) expect(shader(file)).toContain(name);
+  });
+});
+
+describe('constants shared by TypeScript and WGSL', () => {
+  it('agree', () => {
+    expect(constant('gemm.wgsl', 'ROWS')).toBe(GEMM_ROWS);
+    expect(constant('recurrent-persistent.wgsl', 'SHARED_FLOATS')).toBe(PERSISTENT_SHARED_FLOATS);
+    expect(constant('recurrent-persistent.wgsl', 'CACHE_MAX_K')).toBe(PERSISTENT_CACHE_MAX_K);
+    for (const [mode, code] of Object.entries(MODE_CODE)) expect(constant('prelude.wgsl', `MODE_${mode}`)).toBe(code);
+  });
+});
+
+/** Lines of `file` matching `pattern`, with their captured numbers. */
+function unrolled(file: string, pattern: RegExp): number[][] {
+  return shader(file).split('\n').flatMap((line) => {
+    const m = pattern.exec(line);
+    return m ? [m.slice(1).map(Number)] : [];
+  });
+}
+
+describe('hand-unrolled blocks follow their pattern', () => {
+  it('cached_dot: line q is `if (CACHE_K >= 4(q+1)) { a += w_quads[q] * h_quad(h + 4q, lane); }`, for every quad of the cache', () => {
+    const lines = unrolled('recurrent-persistent.wgsl', /^\s*if \(CACHE_K >= (\d+)u\) \{ a \+= w_quads\[(\d+)\] \* h_quad\(h(?: \+ (\d+)u)?, lane\); \}$/);
+    expect(lines).toEqual(Array.from({ length: PERSISTENT_CACHE_MAX_K / 4 }, (_, q) => [4 * (q + 1), q, q === 0 ? Number.NaN : 4 * q]));
+  });
+
+  it('persistent kernel: row r reads h and length r, accumulates into acc r, updates row r', () => {
+    expect(unrolled('recurrent-persistent.wgsl', /^\s*let len(\d) = lengths\[b0 \+ min\((\d)u, rows - 1u\)\];$/)).toEqual([1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
+    expect(unrolled('recurrent-persistent.wgsl', /^\s*let h(\d) = cur \+ min\((\d)u, rows - 1u\) \* K;$/)).toEqual([1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
+    expect(unrolled('recurrent-persistent.wgsl', /acc(\d) = fma4\(w0, w1, w2, w3, h_quad\(h(\d) \+ k, lane\), acc(\d)\);/)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r]));
+    expect(unrolled('recurrent-persistent.wgsl', /acc(\d) = fma\(w, vec4<f32>\(shared_f\[h(\d) \+ k\]\), acc(\d)\);/)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r]));
+    expect(unrolled('recurrent-persistent.wgsl', /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ update_unit\(d, t, (\d)u, b0 \+ (\d)u, j, acc(\d), t < len(\d), cur, nxt\); \}$/))
+      .toEqual([1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r, r, r, r]));
+  });
+
+  it('GEMM: row r of the tile is row m0 + r, stored r rows down', () => {
+    expect(unrolled('gemm.wgsl', /^\s*t\.r(\d) = fma\(w, vec4<f32>\(a_at\(z, m0(?: \+ (\d)u)?, k\)\), t\.r(\d)\);$/)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r === 0 ? Number.NaN : r, r]));
+    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_quad\(first \+ (\d)u \* quads, t\.r(\d), bq\); \}$/)).toEqual([2, 3, 4, 5, 6, 7].map((r) => [r, r, r]));
+    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_row\(first \+ (\d)u \* dims\.N, n0, t\.r(\d), bq\); \}$/)).toEqual([2, 3, 4, 5, 6, 7].map((r) => [r, r, r]));
+    // The eight A loads of the plain path, in order: rows m0, m0 + 1, …, m0 + 7.
+    const rows = [...shader('gemm.wgsl').matchAll(/a4\[\(base \+ min\(m0(?: \+ (\d)u)?, M - 1u\) \* K \+ k\) \/ 4u\]/g)].map((m) => Number(m[1] ?? 0));
+    expect(rows).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('step kernel: row r of the block reads its own h and accumulates into acc r', () => {
+    expect(unrolled('recurrent-step.wgsl', /^\s*let h(\d) = \(d \* B \+ b0 \+ min\((\d)u, rows - 1u\)\) \* K;$/)).toEqual([1, 2, 3].map((r) => [r, r]));
+    expect(unrolled('recurrent-step.wgsl', /^\s*let x(\d) = state_prev4\[\(h(\d) \+ k\) \/ 4u\];$/)).toEqual([0, 1, 2, 3].map((r) => [r, r]));
+  });
+});
