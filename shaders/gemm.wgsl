@@ -216,6 +216,9 @@ fn gemm_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   if (rows > 7u) { store_quad(first + 7u * quads, t.r7, bq); }
 }
 
+// The same as gemm_vec4, storing one element at a time: N not a multiple of 4, or C / the bias not
+// 16-byte aligned. Two entry points because `c` and `c4` share binding 4 and an entry point may use
+// only one of them; the row blocks of both are checked line by line by test/structure/wgsl.test.ts.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let lane = subgroup_lane();

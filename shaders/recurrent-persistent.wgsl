@@ -246,6 +246,8 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
           acc7 = fma4(w0, w1, w2, w3, h_quad(h7 + k, lane), acc7);
         }
       }
+      // The k remainder, one k at a time. recurrent-step.wgsl has the same loop over h in a storage
+      // buffer: WGSL functions cannot take either address space, so each kernel keeps its own.
       for (; k < K; k++) {
         let w = param4(wh);
         wh += H;

@@ -128,6 +128,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
+  // The k remainder (recurrent-persistent.wgsl has the same loop over h in workgroup memory; see there).
   for (; k < K; k++) {
     let w = param4(w_index);
     w_index += H;

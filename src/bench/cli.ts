@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OptionSpecs, parseCommandLine } from '../cli.js';
+import { type OptionSpecs, parseCommandLine } from '../cli-args.js';
 import { RnnError } from '../errors.js';
 import { type BenchReport, type BenchRow, formatTable, runBench } from './run.js';
 import { ALL_SHAPES, BIG_SHAPES, type BenchShape, SHAPES, TINY_SHAPE } from './shapes.js';
