@@ -77,8 +77,12 @@ export function rejectNonFinite(name: string, data: ArrayLike<number> | undefine
   if (i >= 0) throw new RnnError('NON_FINITE', `${name}: element ${i} is ${data[i]} (checkFinite is on: inputs and weights must be finite)`);
 }
 
-/** Checks a forward call's tensors against the configuration and returns them time-major. */
-export function prepareInputs(config: RnnConfig, input: Tensor, options: ForwardOptions = {}, checkFinite = false): PreparedInputs {
+/**
+ * Checks a forward call's tensors against the configuration and returns them time-major. With
+ * `shapeOnly`, `input` only gives the shape (its data is not read; x comes back empty): the training
+ * path checks h0 / c0 / lengths this way for a model fed token ids.
+ */
+export function prepareInputs(config: RnnConfig, input: Tensor, options: ForwardOptions = {}, checkFinite = false, shapeOnly = false): PreparedInputs {
   const opts = checkOptions<ForwardOptions>('forward options', options, FORWARD_OPTIONS);
   // Shape and type first, the element cap next (a bad shape must not make us allocate), data length last.
   checkTensorShape('input', input);
@@ -99,8 +103,8 @@ export function prepareInputs(config: RnnConfig, input: Tensor, options: Forward
   if (T * B * widest > MAX_ELEMENTS) {
     throw new RnnError('LIMIT_EXCEEDED', `input: shape ${formatShape(input.shape)} is too large (T·B·features = ${T * B * widest}, above ${MAX_ELEMENTS}); split the batch or the sequence`);
   }
-  checkLength('input', input.shape, data.length);
-  const x = config.batch_first && !unbatched ? swapLeadingAxes(data, B, T, I) : data;
+  if (!shapeOnly) checkLength('input', input.shape, data.length);
+  const x = shapeOnly ? data : config.batch_first && !unbatched ? swapLeadingAxes(data, B, T, I) : data;
   const LD = config.num_layers * numDirections(config);
   const stateShape = (width: number) => (unbatched ? [LD, width] : [LD, B, width]);
   let h0: TensorData | undefined;

@@ -1,0 +1,108 @@
+/**
+ * The trainable model, described by one JSON object that the API, the CLI and the demo share:
+ *
+ *   { "embedding": { "num_embeddings": 65, "embedding_dim": 32 },            optional: token ids in
+ *     "rnn": { "mode": "LSTM", "input_size": 32, "hidden_size": 128, … },    nn.RNN / nn.LSTM / nn.GRU
+ *     "head": { "out_features": 65, "on": "output" },                       optional: nn.Linear
+ *     "loss": "cross_entropy" }                                             or "mse"
+ *
+ * Parameters carry PyTorch's names, as a module with attributes `embedding`, `rnn` and `head` would:
+ * `embedding.weight` (V, E), `rnn.weight_ih_l0` …, `head.weight` (O, D·H_out), `head.bias` (O).
+ * `head.on`: "output" applies the head at every step ([T, B, O]); "h_n" to cat(h_n[-D:]) ([B, O]),
+ * the last layer's final states of all directions — the sequence-classification idiom.
+ */
+import { type RnnConfig, type RnnConfigInput, numDirections, outputSize, resolveConfig } from '../config.js';
+import { RnnError, describeValue } from '../errors.js';
+import { type ParamSpec as RnnParamSpec, parameterSpecs } from '../params.js';
+
+export type LossName = 'mse' | 'cross_entropy';
+
+export interface ModelConfigInput {
+  embedding?: { num_embeddings: number; embedding_dim: number };
+  rnn: RnnConfigInput;
+  head?: { out_features: number; on?: 'output' | 'h_n'; bias?: boolean };
+  loss: LossName;
+}
+
+export interface ModelConfig {
+  readonly embedding?: { readonly num_embeddings: number; readonly embedding_dim: number };
+  readonly rnn: RnnConfig;
+  readonly head?: { readonly out_features: number; readonly on: 'output' | 'h_n'; readonly bias: boolean };
+  readonly loss: LossName;
+}
+
+const fail = (message: string): never => {
+  throw new RnnError('CONFIG_INVALID', message);
+};
+
+function checkKeys(what: string, value: unknown, known: readonly string[]): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`${what}: expected an object, got ${describeValue(value)}`);
+  const unknown = Object.keys(value as object).filter((k) => !known.includes(k));
+  if (unknown.length) fail(`${what}: unknown key(s) ${unknown.map((k) => describeValue(k)).join(', ')}; known keys are ${known.join(', ')}`);
+  return value as Record<string, unknown>;
+}
+
+function positive(what: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${what}: expected a positive integer, got ${describeValue(v)}`);
+  return v as number;
+}
+
+/** Checks a model description and fills defaults (head.on "output", head.bias true). */
+export function resolveModelConfig(input: unknown): ModelConfig {
+  const raw = checkKeys('model', input, ['embedding', 'rnn', 'head', 'loss']);
+  let embedding: ModelConfig['embedding'];
+  if (raw.embedding !== undefined) {
+    const e = checkKeys('model.embedding', raw.embedding, ['num_embeddings', 'embedding_dim']);
+    embedding = { num_embeddings: positive('model.embedding.num_embeddings', e.num_embeddings), embedding_dim: positive('model.embedding.embedding_dim', e.embedding_dim) };
+  }
+  if (raw.rnn === undefined) fail('model.rnn: missing (PyTorch constructor arguments of the recurrent module)');
+  let rnn: RnnConfig;
+  try {
+    rnn = resolveConfig(raw.rnn as RnnConfigInput);
+  } catch (e) {
+    throw e instanceof RnnError ? new RnnError('CONFIG_INVALID', `model.rnn: ${e.message.replace(/^config[.:]\s?/, '')}`, { cause: e }) : e;
+  }
+  if (embedding && rnn.input_size !== embedding.embedding_dim) {
+    fail(`model.rnn.input_size must equal model.embedding.embedding_dim (${embedding.embedding_dim}), got ${rnn.input_size}`);
+  }
+  let head: ModelConfig['head'];
+  if (raw.head !== undefined) {
+    const h = checkKeys('model.head', raw.head, ['out_features', 'on', 'bias']);
+    const on = h.on ?? 'output';
+    if (on !== 'output' && on !== 'h_n') fail(`model.head.on: expected "output" or "h_n", got ${describeValue(on)}`);
+    if (h.bias !== undefined && typeof h.bias !== 'boolean') fail(`model.head.bias: expected true or false, got ${describeValue(h.bias)}`);
+    head = { out_features: positive('model.head.out_features', h.out_features), on: on as 'output' | 'h_n', bias: (h.bias as boolean | undefined) ?? true };
+  }
+  if (raw.loss !== 'mse' && raw.loss !== 'cross_entropy') fail(`model.loss: expected "mse" or "cross_entropy", got ${describeValue(raw.loss)}`);
+  return { embedding, rnn, head, loss: raw.loss as LossName };
+}
+
+/** Features the recurrent module produces per step: D·H_out. */
+export function rnnFeatures(config: ModelConfig): number {
+  return numDirections(config.rnn) * outputSize(config.rnn);
+}
+
+/** The model's output features (the head's, or the recurrent module's when there is no head). */
+export function outputFeatures(config: ModelConfig): number {
+  return config.head ? config.head.out_features : rnnFeatures(config);
+}
+
+export interface ModelParamSpec {
+  /** state_dict name, e.g. `rnn.weight_ih_l0`. */
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** For the recurrent module's parameters: which one. */
+  readonly rnn?: RnnParamSpec;
+}
+
+/** Every parameter, in the order a PyTorch module with attributes embedding, rnn, head lists them. */
+export function modelParameterSpecs(config: ModelConfig): ModelParamSpec[] {
+  const specs: ModelParamSpec[] = [];
+  if (config.embedding) specs.push({ name: 'embedding.weight', shape: [config.embedding.num_embeddings, config.embedding.embedding_dim] });
+  for (const p of parameterSpecs(config.rnn)) specs.push({ name: `rnn.${p.name}`, shape: p.shape, rnn: p });
+  if (config.head) {
+    specs.push({ name: 'head.weight', shape: [config.head.out_features, rnnFeatures(config)] });
+    if (config.head.bias) specs.push({ name: 'head.bias', shape: [config.head.out_features] });
+  }
+  return specs;
+}

@@ -1,0 +1,25 @@
+/**
+ * The counter-based random numbers of training (dropout masks), the same on the CPU and the GPU: a
+ * uniform in [0, 1) is a pure function of (seed, stream, index) — no state, so any element can be
+ * drawn by any invocation, in any order, and a run is reproducible from its seed. The hash is PCG's
+ * output permutation as Jarzynski and Olano use it for GPU hashing ("Hash Functions for GPU
+ * Rendering", 2020), chained over the three words; shaders/train-common.wgsl has the same function
+ * (test/train/rng.test.ts checks the GPU against this one).
+ */
+
+/** pcg_hash: one round of a PCG step and its output permutation on a 32-bit word. */
+export function pcgHash(v: number): number {
+  const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
+  const word = Math.imul(((state >>> (((state >>> 28) + 4) >>> 0)) ^ state) >>> 0, 277803737) >>> 0;
+  return ((word >>> 22) ^ word) >>> 0;
+}
+
+/** A uniform in [0, 1) for element `index` of stream `stream` under `seed` (all u32). */
+export function uniform01(seed: number, stream: number, index: number): number {
+  return pcgHash((pcgHash((seed + pcgHash(stream)) >>> 0) ^ index) >>> 0) / 4294967296;
+}
+
+/** Dropout's keep test, as PyTorch applies it: an element survives with probability 1 − p. */
+export function keeps(seed: number, stream: number, index: number, p: number): boolean {
+  return uniform01(seed, stream, index) >= p;
+}
