@@ -15,7 +15,7 @@ struct StepDims {  // as in recurrent-step.wgsl (test/uniforms.test.ts checks bo
   D: u32,
   w_hh_offset: u32,
   b_hh_offset: u32,
-  _pad: u32,
+  w_hr_offset: u32,  // element index of W_hr in `w_hr`
 }
 
 struct StepIndex {

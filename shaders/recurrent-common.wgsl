@@ -1,6 +1,6 @@
 // Helpers of the recurrent kernels (recurrent-step, projection, recurrent-persistent), included after
 // the prelude (src/gpu/wgsl.ts). Each of those kernels declares a uniform `dims` with the fields
-// T, B, H, H_out, D; the layer's packed weights `params: array<weight4>` (gate-interleaved, see
+// T, B, H, H_out, D, w_hr_offset; the layer's packed weights `params: array<weight4>` (gate-interleaved, see
 // src/gpu/layer-weights.ts); and `w_hr: array<weight2>` (LSTM projection, PyTorch's layout).
 
 // One packed weight element, widened to f32 (see the weights-*.wgsl headers).
@@ -8,10 +8,11 @@ fn param4(i: u32) -> vec4<f32> {
   return widen4(params[i]);
 }
 
-// Element i of W_hr (stored two to a weight2).
+// Element i of W_hr (stored two to a weight2), which starts at element dims.w_hr_offset (even).
 fn w_hr_at(i: u32) -> f32 {
-  let pair = widen2(w_hr[i / 2u]);
-  return select(pair.x, pair.y, (i & 1u) == 1u);
+  let e = dims.w_hr_offset + i;
+  let pair = widen2(w_hr[e / 2u]);
+  return select(pair.x, pair.y, (e & 1u) == 1u);
 }
 
 // The time index direction d processes at loop step s: t = s forward, T − 1 − s in reverse.

@@ -50,7 +50,7 @@ struct PersistentDims {
   b_ih_offset: u32,
   w_hh_offset: u32,
   b_hh_offset: u32,
-  _pad0: u32,
+  w_hr_offset: u32,  // element index of W_hr in `w_hr`
   _pad1: u32,
 }
 

@@ -29,6 +29,12 @@ override HAS_PROJ: bool = false;   // LSTM proj_size > 0: `step` writes h_raw to
 override WORKGROUP_SIZE: u32 = 64u;
 override BLOCK_B: u32 = 1u;        // batch rows per invocation: 1, 2 or 4
 override H_VEC4: bool = false;     // H_out % 4 == 0: read h_{t−1} four columns per load (`state_prev4`)
+// Training: keep what the backward pass needs in `saved` (shaders/recurrent-backward.wgsl reads it):
+// per valid (d, t, b, j) the gates' pre-activations (LSTM i,f,g,o and RNN: W_ih·x + b_ih + W_hh·h + b_hh;
+// GRU r, z summed, then W_in·x + b_in and W_hn·h + b_hn apart), the LSTM cell state c_t, and with
+// projection h_raw = o·tanh(c_t). Layout (D, T, B, H) (·4 for the pre-activations), at the offsets
+// `save` gives.
+override SAVE: bool = false;
 
 struct StepDims {
   T: u32,            // steps in this call
@@ -38,11 +44,18 @@ struct StepDims {
   D: u32,            // directions
   w_hh_offset: u32,  // vec4 index of W_hh in `params`
   b_hh_offset: u32,  // vec4 index of b_hh in `params`
-  _pad: u32,
+  w_hr_offset: u32,  // element index of W_hr in `w_hr`
 }
 
 struct StepIndex {
   s: u32,       // loop counter of this dispatch, 0 … T−1
+}
+
+struct SaveDims {  // f32 offsets into `saved` (SAVE)
+  pre: u32,
+  c: u32,
+  h_raw: u32,
+  _pad: u32,
 }
 
 @group(0) @binding(0) var<uniform> dims: StepDims;
@@ -55,6 +68,8 @@ struct StepIndex {
 @group(1) @binding(1) var<storage, read_write> state_next: array<f32>;
 @group(1) @binding(2) var<storage, read> state_prev4: array<vec4<f32>>;  // state_prev again, as vec4 (H_VEC4)
 @group(2) @binding(0) var<uniform> step_index: StepIndex;
+@group(2) @binding(1) var<uniform> save: SaveDims;
+@group(2) @binding(2) var<storage, read_write> saved: array<f32>;   // SAVE; a placeholder otherwise
 
 // Gates and state update of unit j, row b, direction d, given rec = W_hh·h_{t−1} + b_hh per gate lane.
 fn update_unit(d: u32, b: u32, j: u32, rec: vec4<f32>) {
@@ -70,6 +85,19 @@ fn update_unit(d: u32, b: u32, j: u32, rec: vec4<f32>) {
   var c_prev = 0.0;  // cell state: LSTM only (other modes have no c part in the state buffer)
   if (MODE == MODE_LSTM) { c_prev = state_prev[ci]; }
   let hc = cell_update(MODE, x, rec, h_prev, c_prev);
+  if (SAVE && valid) {
+    let e = ((d * dims.T + t) * B + b) * H + j;
+    var pre = x + rec;
+    if (MODE == MODE_GRU) { pre = vec4<f32>(x.x + rec.x, x.y + rec.y, x.z, rec.z); }
+    saved[save.pre + 4u * e] = pre.x;
+    saved[save.pre + 4u * e + 1u] = pre.y;
+    saved[save.pre + 4u * e + 2u] = pre.z;
+    saved[save.pre + 4u * e + 3u] = pre.w;
+    if (MODE == MODE_LSTM) {
+      saved[save.c + e] = hc.y;
+      if (HAS_PROJ) { saved[save.h_raw + e] = hc.x; }
+    }
+  }
   if (MODE == MODE_LSTM) {
     state_next[ci] = select(c_prev, hc.y, valid);
   }

@@ -33,8 +33,8 @@ describe('uniform layouts', () => {
   });
 
   it('packs values in field order with zero padding, and rejects non-u32 values', () => {
-    const v = { T: 7, B: 3, H: 5, H_out: 2, D: 2, w_hh_offset: 11, b_hh_offset: 13 };
-    expect([...packU32Struct(STEP_DIMS_FIELDS, v)]).toEqual([7, 3, 5, 2, 2, 11, 13, 0]);
+    const v = { T: 7, B: 3, H: 5, H_out: 2, D: 2, w_hh_offset: 11, b_hh_offset: 13, w_hr_offset: 17 };
+    expect([...packU32Struct(STEP_DIMS_FIELDS, v)]).toEqual([7, 3, 5, 2, 2, 11, 13, 17]);
     expect(() => packU32Struct(STEP_DIMS_FIELDS, { ...v, T: -1 })).toThrow(/uniform field T: -1/);
     expect(() => packU32Struct(STEP_DIMS_FIELDS, { ...v, T: 1.5 })).toThrow(/uniform field T/);
   });

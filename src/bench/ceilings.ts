@@ -58,6 +58,11 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
       uniforms.push(buffer);
       return { buffer, offset: 0, size: data.byteLength };
     },
+    storage: (label, elements) => {
+      const buffer = ctx.buffer(label, elements * 4, STORAGE);
+      uniforms.push(buffer);
+      return buffer;
+    },
   };
   device.queue.writeBuffer(params, 0, new Float32Array((K * N + N) * GATE_LANES).fill(0.01));
   device.queue.writeBuffer(a, 0, new Float32Array(M * K).fill(0.5));

@@ -16,6 +16,8 @@ import type { GpuContext } from './context.js';
 export interface Recorder {
   readonly ctx: GpuContext;
   uniform(label: string, data: Uint32Array): GPUBufferBinding;
+  /** A storage buffer of `elements` f32 (scratch space, placeholders), owned and released by the recorder's owner. */
+  storage(label: string, elements: number): GPUBuffer;
 }
 
 export type BindingKind = 'uniform' | 'read' | 'write' | 'dynamic-uniform';

@@ -16,18 +16,15 @@ import { RnnError } from '../errors.js';
 import type { TensorData } from '../tensor.js';
 import { BufferUsage } from './constants.js';
 import type { GpuContext } from './context.js';
-import { type GpuTensor, gpuTensor, tensorBinding } from './gpu-tensor.js';
-import { GATE_LANES, type LayerWeights, inputProjectionOperands } from './layer-weights.js';
+import { type GpuTensor, gpuTensor } from './gpu-tensor.js';
+import { GATE_LANES, type LayerWeights } from './layer-weights.js';
 import { planUnfit } from './limits.js';
-import { recordGemm } from './ops/gemm.js';
+import { type LayerCall, recordPerStepLayer, recordPersistentLayer, stepIndex } from './layer-record.js';
 import { persistentKernel, persistentLayout } from './ops/persistent.js';
-import { projectionGrid, projectionLayout, projectionPipeline } from './ops/projection.js';
-import { chooseStepLayout, stepGrid, stepLayouts, stepPipeline } from './ops/recurrent-step.js';
-import { type Command, type Dispatch, type Recorder, clear, copy, dispatch } from './program.js';
+import { type Command, type Recorder, clear, copy } from './program.js';
 import { STAGING, mapRead } from './readback.js';
 import { PlanSizes, splitState } from './state.js';
 import type { Strategy } from './strategy.js';
-import { PERSISTENT_DIMS_FIELDS, STEP_DIMS_FIELDS, packU32Struct } from './uniforms.js';
 import type { WeightFormat } from './wgsl.js';
 
 const F32 = 4;
@@ -81,7 +78,8 @@ export class SequencePlan implements Recorder {
     }
   }
 
-  private storage(name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
+  /** Recorder: a buffer of `elements` f32 the plan owns. */
+  storage(name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
     const b = this.ctx.buffer(`${this.tag}.${name}`, elements * F32, usage);
     this.owned.push(b);
     return b;
@@ -98,76 +96,29 @@ export class SequencePlan implements Recorder {
     return gpuTensor(buffer, [elements]);
   }
 
-  /** Layer l's input (T·B, I_l) and output (T·B, D·H_out): the call's input, then the two sequences in turn. */
-  private layerIO(l: number): { input: GpuTensor; output: GpuTensor } {
-    const { T, B } = this.sizes;
-    const I = this.model.layers[l].inputSize;
+  /** Layer l's call: input (T·B, I_l) and output (T·B, D·H_out) — the call's input, then the two sequences in turn. */
+  private layerCall(l: number, gx: GpuTensor | undefined): LayerCall {
+    const { T, B, D, Hout } = this.sizes;
+    const w = this.model.layers[l];
     return {
-      input: l === 0 ? gpuTensor(this.input, [T * B, I]) : gpuTensor(this.sequences[(l - 1) % 2], [T * B, I]),
-      output: gpuTensor(this.sequences[l % 2], [T * B, this.sizes.D * this.sizes.Hout]),
+      tag: `${this.tag}.layer${l}`, config: this.model.config, format: this.model.weightFormat, T, B, weights: w,
+      input: l === 0 ? gpuTensor(this.input, [T * B, w.inputSize]) : gpuTensor(this.sequences[(l - 1) % 2], [T * B, w.inputSize]),
+      output: gpuTensor(this.sequences[l % 2], [T * B, D * Hout]),
+      lengths: gpuTensor(this.lengths, [B], 'u32'),
+      gx,
     };
   }
 
-  /** gx (D, T·B, H, 4) = W_ih·x_t + b_ih for every step and direction: one GEMM, batched over directions. */
-  private inputProjection(l: number, gx: GpuTensor): Dispatch {
-    const { T, B, D, H } = this.sizes;
-    const w = this.model.layers[l];
-    const { b, bias } = inputProjectionOperands(w, H);
-    const N = H * GATE_LANES;
-    return recordGemm(this, {
-      label: `${this.tag}.layer${l}.inputProjection`, M: T * B, N, K: w.inputSize, batch: D,
-      a: this.layerIO(l).input, aBatchStride: 0,
-      b, bBatchStride: w.inputSize * N, bias, biasBatchStride: N,
-      c: gx, cBatchStride: T * B * N,
-      format: this.model.weightFormat,
-    });
-  }
-
   private perStep(): Command[] {
-    const { ctx, model, sizes: s } = this;
-    const { T, B, D, H, Hout } = s;
-    const layout = chooseStepLayout(H, Hout, D, B, ctx.isSoftwareAdapter);
-    const layouts = stepLayouts(ctx);
-    const hasProjection = model.config.proj_size > 0;
-    const step = stepPipeline(ctx, model.config.mode, hasProjection, layout, model.weightFormat);
-    const grid = stepGrid(H, D, B, layout, ctx.limits);
+    const { model, sizes: s } = this;
+    const { T, B, D, H } = s;
     const gx = this.whole(this.storage('gx', D * T * B * H * GATE_LANES), D * T * B * H * GATE_LANES);
-    const hRaw = hasProjection ? this.storage('hRaw', D * B * H) : undefined;
-    this.scratch.push(gx.buffer, ...(hRaw ? [hRaw] : []));
-
-    // Step index: entry s at byte offset s·stride, bound 16 bytes at a time with a dynamic offset.
-    const indexStride = ctx.limits.minUniformBufferOffsetAlignment;
-    const indices = new Uint32Array((T * indexStride) / F32);
-    for (let t = 0; t < T; t++) indices[(t * indexStride) / F32] = t;
-    const index = this.uniform('stepIndex', indices);
-    const indexGroup = ctx.bindGroup(`${this.tag}.stepIndex`, layouts.index, [{ ...index, size: 16 }]);
-    const project = hasProjection ? { pipeline: projectionPipeline(ctx, model.weightFormat), grid: projectionGrid(D, B, Hout, ctx.limits) } : undefined;
-
-    const commands: Command[] = [];
-    model.layers.forEach((w, l) => {
-      const tag = `${this.tag}.layer${l}`;
-      const output = tensorBinding(this.layerIO(l).output);
-      commands.push(this.inputProjection(l, gx));
-      const dims = this.uniform(`layer${l}.stepDims`, packU32Struct(STEP_DIMS_FIELDS, {
-        T, B, H, H_out: Hout, D, w_hh_offset: w.offsets.wHh, b_hh_offset: w.offsets.bHh,
-      }));
-      const lengths = tensorBinding(this.whole(this.lengths, B));
-      const main = ctx.bindGroup(`${tag}.step`, layouts.main, [
-        dims, lengths, tensorBinding(gx), tensorBinding(w.params, true), hRaw ? tensorBinding(this.whole(hRaw, D * B * H)) : output,
-      ]);
-      const projectGroup = hRaw && w.wHr
-        ? ctx.bindGroupAt(`${tag}.project`, projectionLayout(ctx), [[0, dims], [1, lengths], [4, output], [5, tensorBinding(w.wHr, true)], [6, tensorBinding(this.whole(hRaw, D * B * H))]])
-        : undefined;
-      const [a, b] = this.states[l].map((buffer) => tensorBinding(this.whole(buffer, s.layerState)));
-      const state = [
-        ctx.bindGroup(`${tag}.state0to1`, layouts.state, [a, b, { ...a, size: Math.ceil(a.size! / 16) * 16 }]),
-        ctx.bindGroup(`${tag}.state1to0`, layouts.state, [b, a, { ...b, size: Math.ceil(b.size! / 16) * 16 }]),
-      ];
-      for (let t = 0; t < T; t++) {
-        const stepIndex = { group: indexGroup, offsets: [t * indexStride] };
-        commands.push(dispatch(`${tag}.step${t}`, step, [main, state[t % 2], stepIndex], grid));
-        if (project && projectGroup) commands.push(dispatch(`${tag}.project${t}`, project.pipeline, [projectGroup, state[t % 2], stepIndex], project.grid));
-      }
+    const hRaw = model.config.proj_size > 0 ? this.whole(this.storage('hRaw', D * B * H), D * B * H) : undefined;
+    this.scratch.push(gx.buffer, ...(hRaw ? [hRaw.buffer] : []));
+    const index = stepIndex(this, T);
+    const commands = model.layers.flatMap((_, l) => {
+      const states = this.states[l].map((b) => this.whole(b, s.layerState)) as [GpuTensor, GpuTensor];
+      return recordPerStepLayer(this, this.layerCall(l, gx), index, states, hRaw);
     });
     // After an odd number of steps the final state sits in slot 1; bring it home to slot 0.
     if (T % 2 === 1) for (const [slot0, slot1] of this.states) commands.push(copy(slot1, 0, slot0, 0, s.layerState * F32));
@@ -176,30 +127,13 @@ export class SequencePlan implements Recorder {
 
   private persistent(): Command[] {
     const { ctx, model, sizes: s } = this;
-    const { T, B, D, H, Hout } = s;
+    const { T, B, D, H } = s;
     const fused = this.strategy === 'fused';
     const layout = persistentLayout(model.config, B, ctx.limits, ctx.isSoftwareAdapter);
     const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, layout, fused, model.weightFormat);
     const gx = fused ? undefined : this.whole(this.storage('gx', D * T * B * H * GATE_LANES), D * T * B * H * GATE_LANES);
     if (gx) this.scratch.push(gx.buffer);
-    const commands: Command[] = [];
-    model.layers.forEach((w, l) => {
-      const { input, output } = this.layerIO(l);
-      if (gx) commands.push(this.inputProjection(l, gx));
-      const dims = this.uniform(`layer${l}.persistentDims`, packU32Struct(PERSISTENT_DIMS_FIELDS, {
-        T, B, H, H_out: Hout, D, I: w.inputSize,
-        w_ih_offset: w.offsets.wIh, b_ih_offset: w.offsets.bIh, w_hh_offset: w.offsets.wHh, b_hh_offset: w.offsets.bHh,
-      }));
-      const params = tensorBinding(w.params, true);
-      const group = ctx.bindGroup(`${this.tag}.layer${l}.persistent`, kernel.layout, [
-        dims, tensorBinding(this.whole(this.lengths, B)), tensorBinding(input), params, tensorBinding(output),
-        w.wHr ? tensorBinding(w.wHr, true) : params, // no projection: any read-only binding fills the slot
-        tensorBinding(this.whole(this.states[l][0], s.layerState)),
-        gx ? tensorBinding(gx) : params, // fused: gx unused
-      ]);
-      commands.push(dispatch(`${this.tag}.layer${l}.persistent`, kernel.pipeline, [group], kernel.grid));
-    });
-    return commands;
+    return model.layers.flatMap((_, l) => recordPersistentLayer(this, this.layerCall(l, gx), kernel, this.whole(this.states[l][0], s.layerState)));
   }
 
   /** Queues the call's input (T, B, I) and lengths (B); all lengths T when absent. */

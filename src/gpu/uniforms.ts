@@ -16,15 +16,18 @@ export const GEMM_DIMS_FIELDS = [
 export const F32_FIELDS: ReadonlySet<string> = new Set(['alpha', 'beta']);
 
 /** `struct StepDims` in shaders/recurrent-step.wgsl */
-export const STEP_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'w_hh_offset', 'b_hh_offset', '_pad'] as const;
+export const STEP_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'w_hh_offset', 'b_hh_offset', 'w_hr_offset'] as const;
 
 /** `struct PersistentDims` in shaders/recurrent-persistent.wgsl */
 export const PERSISTENT_DIMS_FIELDS = [
-  'T', 'B', 'H', 'H_out', 'D', 'I', 'w_ih_offset', 'b_ih_offset', 'w_hh_offset', 'b_hh_offset', '_pad0', '_pad1',
+  'T', 'B', 'H', 'H_out', 'D', 'I', 'w_ih_offset', 'b_ih_offset', 'w_hh_offset', 'b_hh_offset', 'w_hr_offset', '_pad1',
 ] as const;
 
 /** `struct StepIndex` in shaders/recurrent-step.wgsl */
 export const STEP_INDEX_FIELDS = ['s'] as const;
+
+/** `struct SaveDims` in shaders/recurrent-step.wgsl */
+export const SAVE_DIMS_FIELDS = ['pre', 'c', 'h_raw', '_pad'] as const;
 
 type Values<F extends readonly string[]> = { [K in F[number] as K extends `_${string}` ? never : K]: number };
 

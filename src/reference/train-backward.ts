@@ -42,7 +42,7 @@ export function trainBackward(model: ModelConfig, params: Params, cache: Forward
   for (const [name, p] of Object.entries(params)) grads[name] = new Float64Array(p.length);
 
   // The head: y = W·headInput + b.
-  let dHeadInput = dy;
+  let dHeadInput: Float64Array = dy;
   if (model.head) {
     const O = outputFeatures(model);
     const W = params['head.weight'];
@@ -61,7 +61,7 @@ export function trainBackward(model: ModelConfig, params: Params, cache: Forward
     }
   }
   // What reaches the last layer: dL/d(output) per step, and dL/dh_n of its directions (head on h_n).
-  let dOut = new Float64Array(T * B * F);
+  let dOut: Float64Array = new Float64Array(T * B * F);
   const dhN = new Float64Array(L * D * B * Hout);
   if (model.head?.on === 'h_n') {
     for (let d = 0; d < D; d++) {

@@ -98,8 +98,8 @@ export function trainForward(model: ModelConfig, params: Params, batch: Prepared
       const index = l * D + d;
       for (let b = 0; b < B; b++) {
         const len = batch.lengths ? batch.lengths[b] : T;
-        let h = batch.h0 ? Float64Array.from(batch.h0.subarray((index * B + b) * Hout, (index * B + b + 1) * Hout)) : new Float64Array(Hout);
-        let c = batch.c0 ? Float64Array.from(batch.c0.subarray((index * B + b) * H, (index * B + b + 1) * H)) : new Float64Array(H);
+        let h: Float64Array = batch.h0 ? Float64Array.from(batch.h0.subarray((index * B + b) * Hout, (index * B + b + 1) * Hout)) : new Float64Array(Hout);
+        let c: Float64Array = batch.c0 ? Float64Array.from(batch.c0.subarray((index * B + b) * H, (index * B + b + 1) * H)) : new Float64Array(H);
         for (let s = 0; s < len; s++) {
           const t = d === 0 ? s : len - 1 - s;
           const cache = cellForward(model, w, input.subarray((t * B + b) * I, (t * B + b + 1) * I), h, c);
@@ -116,7 +116,7 @@ export function trainForward(model: ModelConfig, params: Params, batch: Prepared
     input = output;
   }
   const last = layers[L - 1].output;
-  let headInput = last;
+  let headInput: Float64Array = last;
   if (model.head?.on === 'h_n') {
     headInput = new Float64Array(B * F);
     for (let d = 0; d < D; d++) {
@@ -124,7 +124,7 @@ export function trainForward(model: ModelConfig, params: Params, batch: Prepared
     }
   }
   const rows = headInput.length / F;
-  let y = headInput;
+  let y: Float64Array = headInput;
   if (model.head) {
     const O = outputFeatures(model);
     const W = params['head.weight'];

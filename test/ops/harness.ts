@@ -24,6 +24,12 @@ export class OpHarness implements Recorder {
     return { buffer, offset: 0, size: data.byteLength };
   }
 
+  storage(label: string, elements: number): GPUBuffer {
+    const buffer = this.ctx.buffer(label, elements * 4, STORAGE);
+    this.buffers.push(buffer);
+    return buffer;
+  }
+
   /** A tensor holding `values` (f32, or rounded to half for 'f16'), `offset` elements into its buffer. */
   tensor(values: ArrayLike<number>, shape: readonly number[], dtype: GpuDtype = 'f32', offset = 0): GpuTensor {
     const padded = new Float32Array(offset + values.length);

@@ -92,7 +92,7 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
         const kernel = persistentKernel(ctx, config.mode, config.proj_size > 0, layout, op === 'fused', 'f32');
         const dims = harness.uniform('dims', packU32Struct(PERSISTENT_DIMS_FIELDS, {
           T, B, H, H_out: Hout, D, I: config.input_size,
-          w_ih_offset: weights.offsets.wIh, b_ih_offset: weights.offsets.bIh, w_hh_offset: weights.offsets.wHh, b_hh_offset: weights.offsets.bHh,
+          w_ih_offset: weights.offsets.wIh, b_ih_offset: weights.offsets.bIh, w_hh_offset: weights.offsets.wHh, b_hh_offset: weights.offsets.bHh, w_hr_offset: 0,
         }));
         const group = ctx.bindGroup('persistent-test', kernel.layout, [
           dims, tensorBinding(lengths), tensorBinding(x), params, tensorBinding(out),
@@ -122,11 +122,11 @@ function perStep(
   const layouts = stepLayouts(ctx);
   const proj = config.proj_size > 0;
   const hRaw = proj ? h.tensor(new Float32Array(D * B * H).fill(Number.NaN), [D * B * H]) : undefined;
-  const dims = h.uniform('dims', packU32Struct(STEP_DIMS_FIELDS, { T, B, H, H_out: Hout, D, w_hh_offset: weights.offsets.wHh, b_hh_offset: weights.offsets.bHh }));
+  const dims = h.uniform('dims', packU32Struct(STEP_DIMS_FIELDS, { T, B, H, H_out: Hout, D, w_hh_offset: weights.offsets.wHh, b_hh_offset: weights.offsets.bHh, w_hr_offset: 0 }));
   const stride = ctx.limits.minUniformBufferOffsetAlignment;
   const indices = new Uint32Array((T * stride) / 4);
   for (let i = 0; i < T; i++) indices[(i * stride) / 4] = i;
-  const index = ctx.bindGroup('index', layouts.index, [{ ...h.uniform('index', indices), size: 16 }]);
+  const index = ctx.bindGroup('index', layouts.index, [{ ...h.uniform('index', indices), size: 16 }, h.uniform('save', new Uint32Array(4)), { buffer: h.storage('noSave', 4) }]);
   const main = ctx.bindGroup('step', layouts.main, [dims, tensorBinding(t.lengths), tensorBinding(t.gx), params, tensorBinding(hRaw ?? t.out)]);
   const [a, b] = [tensorBinding(t.slot0, true), tensorBinding(t.slot1, true)];
   const state = [ctx.bindGroup('s01', layouts.state, [a, b, a]), ctx.bindGroup('s10', layouts.state, [b, a, b])];

@@ -50,7 +50,7 @@ export interface StepLayouts {
   main: GPUBindGroupLayout;
   /** state_prev, state_next, state_prev as vec4 */
   state: GPUBindGroupLayout;
-  /** step index, dynamic offset */
+  /** step index (dynamic offset), save offsets, saved activations (training; a placeholder otherwise) */
   index: GPUBindGroupLayout;
 }
 
@@ -58,15 +58,16 @@ export function stepLayouts(ctx: GpuContext): StepLayouts {
   return {
     main: ctx.bindGroupLayout('step/group0', layoutEntries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']])),
     state: ctx.bindGroupLayout('step/group1', layoutEntries([[0, 'read'], [1, 'write'], [2, 'read']])),
-    index: ctx.bindGroupLayout('step/group2', layoutEntries([[0, 'dynamic-uniform']])),
+    index: ctx.bindGroupLayout('step/group2', layoutEntries([[0, 'dynamic-uniform'], [1, 'uniform'], [2, 'write']])),
   };
 }
 
-export function stepPipeline(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout, format: WeightFormat): GPUComputePipeline {
+/** The step pipeline; `save` keeps the activations the backward pass needs (training). */
+export function stepPipeline(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout, format: WeightFormat, save = false): GPUComputePipeline {
   const layouts = stepLayouts(ctx);
   return ctx.computePipeline({
     ...kernelModule(ctx, 'recurrent-step', stepSource, format, ['recurrent-common']), entryPoint: 'step',
-    constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB, H_VEC4: layout.vec4H },
+    constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB, H_VEC4: layout.vec4H, SAVE: save },
     layouts: [layouts.main, layouts.state, layouts.index],
   });
 }

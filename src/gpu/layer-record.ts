@@ -1,0 +1,164 @@
+/**
+ * Recording one recurrent layer's forward over T steps from the ops — the input projection (GEMM),
+ * then per step the recurrence (and the LSTM projection), or the whole loop in one persistent
+ * dispatch — onto tensors the caller owns. The inference plan (sequence-plan.ts) and the training
+ * plan (src/train/gpu-plan.ts, which also keeps each step's activations) both record their layers
+ * with it.
+ */
+import type { RnnConfig } from '../config.js';
+import { type GpuTensor, gpuTensor, tensorBinding } from './gpu-tensor.js';
+import { GATE_LANES, type ParamOffsets } from './layer-weights.js';
+import { recordGemm } from './ops/gemm.js';
+import { type PersistentKernel } from './ops/persistent.js';
+import { projectionGrid, projectionLayout, projectionPipeline } from './ops/projection.js';
+import { chooseStepLayout, stepGrid, stepLayouts, stepPipeline } from './ops/recurrent-step.js';
+import { type Command, type Recorder, dispatch } from './program.js';
+import { PERSISTENT_DIMS_FIELDS, SAVE_DIMS_FIELDS, STEP_DIMS_FIELDS, packU32Struct } from './uniforms.js';
+import type { WeightFormat } from './wgsl.js';
+
+const F32 = 4;
+
+/** A layer's weights as the kernels bind them: the packed section in `params` (which may hold more), W_hr. */
+export interface LayerParams {
+  /** The packed layer; `offset` (floats) is where its section starts, a multiple of 4. */
+  readonly params: GpuTensor;
+  readonly offsets: ParamOffsets;
+  readonly wHr?: GpuTensor;
+  readonly inputSize: number;
+}
+
+/** Where a training forward keeps a layer's activations (see SAVE in shaders/recurrent-step.wgsl). */
+export interface SaveTarget {
+  readonly saved: GpuTensor;
+  /** Float offsets in `saved` of the pre-activations (D, T, B, H, 4), c_t and h_raw (D, T, B, H). */
+  readonly pre: number;
+  readonly c: number;
+  readonly hRaw: number;
+}
+
+export interface LayerCall {
+  readonly tag: string;
+  readonly config: RnnConfig;
+  readonly format: WeightFormat;
+  readonly T: number;
+  readonly B: number;
+  readonly weights: LayerParams;
+  /** (T·B, I), (T·B, D·H_out), the lengths (B, u32). */
+  readonly input: GpuTensor;
+  readonly output: GpuTensor;
+  readonly lengths: GpuTensor;
+  /** (D, T·B, H, 4): the input projection, made here. Absent with a fused persistent kernel. */
+  readonly gx?: GpuTensor;
+}
+
+/** Absolute vec4 offsets of a layer's parts in its `params` binding. */
+function absolute(w: LayerParams) {
+  const base = w.params.offset / GATE_LANES;
+  return { wIh: base + w.offsets.wIh, bIh: base + w.offsets.bIh, wHh: base + w.offsets.wHh, bHh: base + w.offsets.bHh, wHr: w.wHr?.offset ?? 0 };
+}
+
+/** gx (D, T·B, H, 4) = W_ih·x_t + b_ih for every step and direction: one GEMM, batched over directions. */
+export function recordInputProjection(rec: Recorder, call: LayerCall): Command {
+  const { T, B, config } = call;
+  const D = config.bidirectional ? 2 : 1;
+  const H = config.hidden_size;
+  const N = H * GATE_LANES;
+  const w = call.weights;
+  const base = w.params.offset;
+  return recordGemm(rec, {
+    label: `${call.tag}.inputProjection`, M: T * B, N, K: w.inputSize, batch: D,
+    a: call.input, aBatchStride: 0,
+    b: { ...w.params, offset: base + w.offsets.wIh * GATE_LANES, shape: [w.inputSize, N] }, bBatchStride: w.inputSize * N,
+    bias: { ...w.params, offset: base + w.offsets.bIh * GATE_LANES, shape: [N] }, biasBatchStride: N,
+    c: call.gx!, cBatchStride: T * B * N,
+    format: call.format,
+  });
+}
+
+/** What the per-step path shares across the layers of a plan: the step index uniform. */
+export interface StepIndex {
+  readonly uniform: GPUBufferBinding;
+  readonly stride: number;
+}
+
+export function stepIndex(rec: Recorder, T: number): StepIndex {
+  // Entry s at byte offset s·stride, bound 16 bytes at a time with a dynamic offset.
+  const stride = rec.ctx.limits.minUniformBufferOffsetAlignment;
+  const indices = new Uint32Array((T * stride) / F32);
+  for (let t = 0; t < T; t++) indices[(t * stride) / F32] = t;
+  return { uniform: rec.uniform('stepIndex', indices), stride };
+}
+
+/**
+ * The per-step path: the input projection, then T step dispatches (each followed by the projection's
+ * with proj_size), the state ping-ponging between `states`; after an odd T the final state is in
+ * states[1]. With `save`, each step also keeps its activations.
+ */
+export function recordPerStepLayer(
+  rec: Recorder, call: LayerCall, index: StepIndex, states: readonly [GpuTensor, GpuTensor], hRaw: GpuTensor | undefined, save?: SaveTarget,
+): Command[] {
+  const { ctx } = rec;
+  const { T, B, config, tag } = call;
+  const D = config.bidirectional ? 2 : 1;
+  const H = config.hidden_size;
+  const Hout = config.proj_size || H;
+  const layout = chooseStepLayout(H, Hout, D, B, ctx.isSoftwareAdapter);
+  const layouts = stepLayouts(ctx);
+  const hasProjection = config.proj_size > 0;
+  const at = absolute(call.weights);
+  const dims = rec.uniform(`${tag}.stepDims`, packU32Struct(STEP_DIMS_FIELDS, {
+    T, B, H, H_out: Hout, D, w_hh_offset: at.wHh, b_hh_offset: at.bHh, w_hr_offset: at.wHr,
+  }));
+  const saveDims = rec.uniform(`${tag}.saveDims`, packU32Struct(SAVE_DIMS_FIELDS, { pre: save?.pre ?? 0, c: save?.c ?? 0, h_raw: save?.hRaw ?? 0 }));
+  const lengths = tensorBinding(call.lengths);
+  const output = tensorBinding(call.output);
+  const main = ctx.bindGroup(`${tag}.step`, layouts.main, [
+    dims, lengths, tensorBinding(call.gx!), tensorBinding(call.weights.params, true), hRaw ? tensorBinding(hRaw) : output,
+  ]);
+  const [a, b] = states.map((s) => tensorBinding(s, true));
+  const state = [
+    ctx.bindGroup(`${tag}.state0to1`, layouts.state, [a, b, a]),
+    ctx.bindGroup(`${tag}.state1to0`, layouts.state, [b, a, b]),
+  ];
+  // Inference binds a placeholder where training keeps its activations (the layout is the same).
+  const saved = save ? tensorBinding(save.saved) : tensorBinding(gpuTensor(rec.storage(`${tag}.noSave`, 4), [4]));
+  const indexGroup = ctx.bindGroup(`${tag}.stepIndex`, layouts.index, [{ ...index.uniform, size: 16 }, saveDims, saved]);
+  const step = stepPipeline(ctx, config.mode, hasProjection, layout, call.format, save !== undefined);
+  const grid = stepGrid(H, D, B, layout, ctx.limits);
+  const project = hRaw && call.weights.wHr
+    ? {
+      pipeline: projectionPipeline(ctx, call.format),
+      group: ctx.bindGroupAt(`${tag}.project`, projectionLayout(ctx), [[0, dims], [1, lengths], [4, output], [5, tensorBinding(call.weights.wHr, true)], [6, tensorBinding(hRaw)]]),
+      grid: projectionGrid(D, B, Hout, ctx.limits),
+    }
+    : undefined;
+  const commands: Command[] = [recordInputProjection(rec, call)];
+  for (let t = 0; t < T; t++) {
+    const offsets = { group: indexGroup, offsets: [t * index.stride] };
+    commands.push(dispatch(`${tag}.step${t}`, step, [main, state[t % 2], offsets], grid));
+    if (project) commands.push(dispatch(`${tag}.project${t}`, project.pipeline, [project.group, state[t % 2], offsets], project.grid));
+  }
+  return commands;
+}
+
+/** The persistent path: the input projection (unless fused), then one dispatch for the whole loop. */
+export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: PersistentKernel, state: GpuTensor): Command[] {
+  const { ctx } = rec;
+  const { T, B, config, tag } = call;
+  const D = config.bidirectional ? 2 : 1;
+  const H = config.hidden_size;
+  const at = absolute(call.weights);
+  const dims = rec.uniform(`${tag}.persistentDims`, packU32Struct(PERSISTENT_DIMS_FIELDS, {
+    T, B, H, H_out: config.proj_size || H, D, I: call.weights.inputSize,
+    w_ih_offset: at.wIh, b_ih_offset: at.bIh, w_hh_offset: at.wHh, b_hh_offset: at.bHh, w_hr_offset: at.wHr,
+  }));
+  const params = tensorBinding(call.weights.params, true);
+  const group = ctx.bindGroup(`${tag}.persistent`, kernel.layout, [
+    dims, tensorBinding(call.lengths), tensorBinding(call.input), params, tensorBinding(call.output),
+    call.weights.wHr ? tensorBinding(call.weights.wHr, true) : params, // no projection: any read-only binding fills the slot
+    tensorBinding(state),
+    call.gx ? tensorBinding(call.gx) : params, // fused: gx unused
+  ]);
+  return [...(call.gx ? [recordInputProjection(rec, call)] : []), dispatch(`${tag}.persistent`, kernel.pipeline, [group], kernel.grid)];
+}
+
