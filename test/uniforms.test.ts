@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dispatchSize, tileCount } from '../src/gpu/program.js';
-import { F32_FIELDS, GEMM_DIMS_FIELDS, PERSISTENT_DIMS_FIELDS, STEP_DIMS_FIELDS, STEP_INDEX_FIELDS, packU32Struct } from '../src/gpu/uniforms.js';
+import {
+  BACKWARD_DIMS_FIELDS, DROPOUT_DIMS_FIELDS, EMBEDDING_DIMS_FIELDS, F32_FIELDS, GEMM_DIMS_FIELDS, LOSS_DIMS_FIELDS, OPTIMIZER_DIMS_FIELDS, PERSISTENT_DIMS_FIELDS,
+  REDUCE_DIMS_FIELDS, SAVE_DIMS_FIELDS, SHIFT_DIMS_FIELDS, STEP_DIMS_FIELDS, STEP_INDEX_FIELDS, packU32Struct,
+} from '../src/gpu/uniforms.js';
 
 /** Field names of `struct Name { a: u32, ... }` in a WGSL file, with their types. */
 function wgslStruct(file: string, name: string): Array<[string, string]> {
@@ -26,6 +29,15 @@ describe('uniform layouts', () => {
     ['recurrent-step.wgsl', 'StepDims', STEP_DIMS_FIELDS],
     ['recurrent-step.wgsl', 'StepIndex', STEP_INDEX_FIELDS],
     ['recurrent-persistent.wgsl', 'PersistentDims', PERSISTENT_DIMS_FIELDS],
+    ['projection.wgsl', 'StepDims', STEP_DIMS_FIELDS],
+    ['recurrent-step.wgsl', 'SaveDims', SAVE_DIMS_FIELDS],
+    ['recurrent-backward.wgsl', 'BackwardDims', BACKWARD_DIMS_FIELDS],
+    ['shift.wgsl', 'ShiftDims', SHIFT_DIMS_FIELDS],
+    ['dropout.wgsl', 'DropoutDims', DROPOUT_DIMS_FIELDS],
+    ['embedding.wgsl', 'EmbeddingDims', EMBEDDING_DIMS_FIELDS],
+    ['loss.wgsl', 'LossDims', LOSS_DIMS_FIELDS],
+    ['reduce.wgsl', 'ReduceDims', REDUCE_DIMS_FIELDS],
+    ['optimizer.wgsl', 'OptimizerDims', OPTIMIZER_DIMS_FIELDS],
   ] as const)('%s %s matches its packer', (file, name, fields) => {
     const wgsl = wgslStruct(file, name);
     expect(wgsl.map(([n]) => n)).toEqual([...fields]);

@@ -144,3 +144,20 @@ export function dispatchSize(invocations: number, workgroupSize: number, maxPerD
   }
   return [Math.ceil(groups / y), y];
 }
+
+/**
+ * The pipeline of a one-group kernel: its module (src/gpu/wgsl.ts), an entry point, pipeline
+ * constants and the group's binding kinds. The layout is cached by `name` and the kinds.
+ */
+export function simplePipeline(
+  ctx: GpuContext, module: { family: string; code: string }, entryPoint: string, constants: Record<string, number | boolean>,
+  bindings: ReadonlyArray<readonly [number, BindingKind]>,
+): { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout } {
+  const layout = ctx.bindGroupLayout(`${module.family.split('.')[0]}/${bindings.map(([b, k]) => `${b}${k[0]}`).join('')}`, layoutEntries(bindings));
+  return { pipeline: ctx.computePipeline({ ...module, entryPoint, constants, layouts: [layout] }), layout };
+}
+
+/** A 1-D dispatch of `n` invocations (folded into 2-D past the device limit; kernels use linear_index). */
+export function linearGrid(n: number, workgroupSize: number, limits: GPUSupportedLimits): Grid {
+  return [...dispatchSize(n, workgroupSize, limits.maxComputeWorkgroupsPerDimension), 1];
+}

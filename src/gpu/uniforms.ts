@@ -13,7 +13,10 @@ export const GEMM_DIMS_FIELDS = [
 ] as const;
 
 /** Fields, in any struct, that are f32 in WGSL (every other field is u32). */
-export const F32_FIELDS: ReadonlySet<string> = new Set(['alpha', 'beta']);
+export const F32_FIELDS: ReadonlySet<string> = new Set([
+  'alpha', 'beta', 'p', 'scale', 'clip', 'lr', 'momentum', 'dampening', 'weight_decay', 'beta1', 'beta2', 'eps', 'bias_correction1',
+  'bias_correction2_sqrt', 'clip_value', 'max_norm',
+]);
 
 /** `struct StepDims` in shaders/recurrent-step.wgsl */
 export const STEP_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'w_hh_offset', 'b_hh_offset', 'w_hr_offset'] as const;
@@ -47,3 +50,29 @@ export function packU32Struct<F extends readonly string[]>(fields: F, values: Va
   });
   return out;
 }
+
+/** `struct BackwardDims` in shaders/recurrent-backward.wgsl */
+export const BACKWARD_DIMS_FIELDS = [
+  'T', 'B', 'H', 'H_out', 'D', 'w_hh_offset', 'w_hr_offset', 'pre', 'c', 'h_raw', 'h_prev', 'c_prev', 'dg_x', 'dg_h', 'dh_hist', 'dout_stride',
+] as const;
+
+/** `struct ShiftDims` in shaders/shift.wgsl */
+export const SHIFT_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'h_prev', 'c_prev', 'c'] as const;
+
+/** `struct DropoutDims` in shaders/dropout.wgsl (p is f32) */
+export const DROPOUT_DIMS_FIELDS = ['n', 'seed', 'stream', 'p'] as const;
+
+/** `struct EmbeddingDims` in shaders/embedding.wgsl */
+export const EMBEDDING_DIMS_FIELDS = ['rows', 'E', 'table', '_pad'] as const;
+
+/** `struct LossDims` in shaders/loss.wgsl (scale is f32) */
+export const LOSS_DIMS_FIELDS = ['rows', 'O', 'scale', '_pad'] as const;
+
+/** `struct ReduceDims` in shaders/reduce.wgsl (clip is f32) */
+export const REDUCE_DIMS_FIELDS = ['n', 'offset', 'out', 'clip'] as const;
+
+/** `struct OptimizerDims` in shaders/optimizer.wgsl (from lr on, f32) */
+export const OPTIMIZER_DIMS_FIELDS = [
+  'n', 'first_step', 'norm_index', 'clip_by_norm', 'lr', 'momentum', 'dampening', 'weight_decay', 'beta1', 'beta2', 'eps', 'alpha',
+  'bias_correction1', 'bias_correction2_sqrt', 'clip_value', 'max_norm',
+] as const;

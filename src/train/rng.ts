@@ -3,8 +3,8 @@
  * uniform in [0, 1) is a pure function of (seed, stream, index) — no state, so any element can be
  * drawn by any invocation, in any order, and a run is reproducible from its seed. The hash is PCG's
  * output permutation as Jarzynski and Olano use it for GPU hashing ("Hash Functions for GPU
- * Rendering", 2020), chained over the three words; shaders/train-common.wgsl has the same function
- * (test/train/rng.test.ts checks the GPU against this one).
+ * Rendering", 2020), chained over the three words; shaders/train-rng.wgsl has the same function
+ * (the training tests check the GPU's dropout masks against this one).
  */
 
 /** pcg_hash: one round of a PCG step and its output permutation on a 32-bit word. */
@@ -14,9 +14,12 @@ export function pcgHash(v: number): number {
   return ((word >>> 22) ^ word) >>> 0;
 }
 
-/** A uniform in [0, 1) for element `index` of stream `stream` under `seed` (all u32). */
+/**
+ * A uniform in [0, 1) for element `index` of stream `stream` under `seed` (all u32): the hash's top 24
+ * bits as a fraction, which f32 holds exactly (so the GPU's value is the same number).
+ */
 export function uniform01(seed: number, stream: number, index: number): number {
-  return pcgHash((pcgHash((seed + pcgHash(stream)) >>> 0) ^ index) >>> 0) / 4294967296;
+  return (pcgHash((pcgHash((seed + pcgHash(stream)) >>> 0) ^ index) >>> 0) >>> 8) / 16777216;
 }
 
 /** Dropout's keep test, as PyTorch applies it: an element survives with probability 1 − p. */

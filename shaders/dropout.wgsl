@@ -1,0 +1,25 @@
+// Dropout between layers (training), forward and backward alike: out[i] = in[i] · scale(i), where
+// scale is 1/(1 − p) for an element that survives and 0 for one that is dropped. Whether element i
+// survives is uniform01(seed, stream, i) ≥ p — a pure function of its index (src/train/rng.ts has the
+// same one; train-rng.wgsl is its WGSL), so the backward pass redraws the forward's mask instead of
+// keeping it. In place is allowed (`inout`), one invocation per element.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct DropoutDims {
+  n: u32,
+  seed: u32,
+  stream: u32,
+  p: f32,
+}
+
+@group(0) @binding(0) var<uniform> dims: DropoutDims;
+@group(0) @binding(1) var<storage, read_write> inout: array<f32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn dropout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (i >= dims.n) { return; }
+  let keep = uniform01(dims.seed, dims.stream, i) >= dims.p;
+  inout[i] = select(0.0, inout[i] / (1.0 - dims.p), keep);
+}

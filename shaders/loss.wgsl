@@ -1,0 +1,60 @@
+// The losses on the GPU, forward and backward in one pass, one invocation per row (a position of the
+// model's output, O values): dy = dL/dy for every element, and each row's share of the loss in
+// `row_loss` (summed afterwards by reduce.wgsl).
+// Entry `mse`: row_loss = Σ (y − target)² / N, dy = 2(y − target) / N, N = all elements.
+// Entry `cross_entropy`: with target class c (−100: the row is ignored: no loss, dy = 0),
+//   row_loss = (logsumexp(y) − y[c]) / N, dy = (softmax(y) − onehot(c)) / N, N = rows not ignored
+//   (given by the host, which knows the targets); softmax taken with the row's max subtracted, so
+//   large logits cannot overflow.
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct LossDims {
+  rows: u32,
+  O: u32,
+  scale: f32,    // 1/N
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: LossDims;
+@group(0) @binding(1) var<storage, read> y: array<f32>;              // (rows, O)
+@group(0) @binding(2) var<storage, read> targets: array<f32>;        // mse: (rows, O)
+@group(0) @binding(3) var<storage, read> classes: array<i32>;        // cross_entropy: (rows)
+@group(0) @binding(4) var<storage, read_write> dy: array<f32>;       // (rows, O)
+@group(0) @binding(5) var<storage, read_write> row_loss: array<f32>; // (rows)
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn mse(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (r >= dims.rows) { return; }
+  var sum = 0.0;
+  for (var o = 0u; o < dims.O; o++) {
+    let i = r * dims.O + o;
+    let e = y[i] - targets[i];
+    sum = fma(e, e, sum);
+    dy[i] = 2.0 * e * dims.scale;
+  }
+  row_loss[r] = sum * dims.scale;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn cross_entropy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (r >= dims.rows) { return; }
+  let c = classes[r];
+  let base = r * dims.O;
+  if (c < 0) {
+    for (var o = 0u; o < dims.O; o++) { dy[base + o] = 0.0; }
+    row_loss[r] = 0.0;
+    return;
+  }
+  var m = y[base];
+  for (var o = 1u; o < dims.O; o++) { m = max(m, y[base + o]); }
+  var z = 0.0;
+  for (var o = 0u; o < dims.O; o++) { z += exp(y[base + o] - m); }
+  let log_z = log(z) + m;
+  for (var o = 0u; o < dims.O; o++) {
+    dy[base + o] = (exp(y[base + o] - log_z) - select(0.0, 1.0, o == u32(c))) * dims.scale;
+  }
+  row_loss[r] = (log_z - y[base + u32(c)]) * dims.scale;
+}

@@ -1,0 +1,98 @@
+// One optimizer step over every parameter at once (the trainer keeps them in one flat buffer), with
+// torch.optim's formulas (src/train/optim.ts says them, and is the float64 reference of this kernel):
+// the gradient clamped to ±clip_value, scaled by min(1, max_norm / (‖g‖ + 1e-6)) from the norm the
+// reduce pass left in `norm[0]` (clip_grad_norm_), then SGD / Adam / AdamW / RMSprop. The step's
+// learning rate and bias corrections come from the host (it counts the steps and runs the schedule).
+// State per element: a (SGD momentum buffer, Adam m, RMSprop momentum buffer), b (Adam v, RMSprop
+// square average), c (Adam max v with amsgrad, RMSprop grad average when centered).
+
+override WORKGROUP_SIZE: u32 = 64u;
+override OPTIMIZER: u32 = 0u;   // 0 SGD, 1 Adam, 2 AdamW, 3 RMSprop
+override NESTEROV: bool = false;
+override AMSGRAD: bool = false;
+override CENTERED: bool = false;
+
+struct OptimizerDims {
+  n: u32,
+  first_step: u32,    // 1 on the first step (SGD's momentum buffer starts as the gradient)
+  norm_index: u32,    // where the reduce pass left ‖g‖²
+  clip_by_norm: u32,  // 1: apply clip_grad_norm_
+  lr: f32,
+  momentum: f32,
+  dampening: f32,
+  weight_decay: f32,
+  beta1: f32,
+  beta2: f32,
+  eps: f32,
+  alpha: f32,
+  bias_correction1: f32,        // 1 − β1^t
+  bias_correction2_sqrt: f32,   // √(1 − β2^t)
+  clip_value: f32,    // 0: none
+  max_norm: f32,
+}
+
+@group(0) @binding(0) var<uniform> dims: OptimizerDims;
+@group(0) @binding(1) var<storage, read_write> params: array<f32>;
+@group(0) @binding(2) var<storage, read> grads: array<f32>;
+@group(0) @binding(3) var<storage, read_write> state: array<f32>;   // a (n) then b (n) then c (n)
+@group(0) @binding(4) var<storage, read> norm: array<f32>;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  let n = dims.n;
+  if (i >= n) { return; }
+  var g = grads[i];
+  if (dims.clip_value > 0.0) { g = clamp(g, -dims.clip_value, dims.clip_value); }
+  if (dims.clip_by_norm == 1u) {
+    let coef = dims.max_norm / (sqrt(norm[dims.norm_index]) + 1e-6);
+    if (coef < 1.0) { g = g * coef; }
+  }
+  var p = params[i];
+  let wd = dims.weight_decay;
+  switch OPTIMIZER {
+    case 0u: {  // SGD
+      if (wd != 0.0) { g = fma(wd, p, g); }
+      if (dims.momentum != 0.0) {
+        var buf = g;
+        if (dims.first_step == 0u) { buf = fma(dims.momentum, state[i], (1.0 - dims.dampening) * g); }
+        state[i] = buf;
+        g = select(buf, fma(dims.momentum, buf, g), NESTEROV);
+      }
+      p = p - dims.lr * g;
+    }
+    case 1u, 2u: {  // Adam, AdamW
+      if (OPTIMIZER == 2u) { p = p * (1.0 - dims.lr * wd); } else if (wd != 0.0) { g = fma(wd, p, g); }
+      let m = fma(dims.beta1, state[i], (1.0 - dims.beta1) * g);
+      let v = fma(dims.beta2, state[n + i], (1.0 - dims.beta2) * g * g);
+      state[i] = m;
+      state[n + i] = v;
+      var vv = v;
+      if (AMSGRAD) {
+        vv = max(state[2u * n + i], v);
+        state[2u * n + i] = vv;
+      }
+      p = p - (dims.lr / dims.bias_correction1) * (m / (sqrt(vv) / dims.bias_correction2_sqrt + dims.eps));
+    }
+    default: {  // RMSprop
+      if (wd != 0.0) { g = fma(wd, p, g); }
+      let sq = fma(dims.alpha, state[n + i], (1.0 - dims.alpha) * g * g);
+      state[n + i] = sq;
+      var avg = sq;
+      if (CENTERED) {
+        let ga = fma(dims.alpha, state[2u * n + i], (1.0 - dims.alpha) * g);
+        state[2u * n + i] = ga;
+        avg = sq - ga * ga;
+      }
+      let denom = sqrt(avg) + dims.eps;
+      if (dims.momentum > 0.0) {
+        let buf = fma(dims.momentum, state[i], g / denom);
+        state[i] = buf;
+        p = p - dims.lr * buf;
+      } else {
+        p = p - dims.lr * g / denom;
+      }
+    }
+  }
+  params[i] = p;
+}

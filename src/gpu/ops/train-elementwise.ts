@@ -1,0 +1,59 @@
+/**
+ * The small training ops, each one kernel over a tensor (a module each in shaders/): the shift that
+ * makes h_{t−1} / c_{t−1} as every step saw them (shift.wgsl), dropout between layers (dropout.wgsl),
+ * the embedding's gather and its deterministic gradient (embedding.wgsl), the losses (loss.wgsl), the
+ * two-pass sum (reduce.wgsl) and the optimizer step (optimizer.wgsl). Each function returns the
+ * pipeline and its bind-group layout; grids are linear (program.ts's linearGrid). Tested through the
+ * training plan against the float64 reference (test/train/gpu-training.test.ts).
+ */
+import type { GpuContext } from '../context.js';
+import { simplePipeline } from '../program.js';
+import { type WeightFormat, kernelModule } from '../wgsl.js';
+import dropoutSource from '../../../shaders/dropout.wgsl?raw';
+import embeddingSource from '../../../shaders/embedding.wgsl?raw';
+import lossSource from '../../../shaders/loss.wgsl?raw';
+import optimizerSource from '../../../shaders/optimizer.wgsl?raw';
+import reduceSource from '../../../shaders/reduce.wgsl?raw';
+import shiftSource from '../../../shaders/shift.wgsl?raw';
+
+export const ELEMENTWISE_WORKGROUP_SIZE = 64;
+export const REDUCE_WORKGROUP_SIZE = 256;
+
+const f32 = (ctx: GpuContext, name: string, source: string, includes: Array<'train-rng'> = []) => kernelModule(ctx, name, source, 'f32' as WeightFormat, includes);
+
+/** dims, lengths, output, initial, saved */
+export function shiftPipeline(ctx: GpuContext, hasC: boolean) {
+  return simplePipeline(ctx, f32(ctx, 'shift', shiftSource), 'shift', { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, HAS_C: hasC },
+    [[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']]);
+}
+
+/** dims, inout */
+export function dropoutPipeline(ctx: GpuContext) {
+  return simplePipeline(ctx, f32(ctx, 'dropout', dropoutSource, ['train-rng']), 'dropout', { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }, [[0, 'uniform'], [1, 'write']]);
+}
+
+/** dims, tokens, source, target */
+export function embeddingPipeline(ctx: GpuContext, entry: 'gather' | 'scatter_grad') {
+  return simplePipeline(ctx, f32(ctx, 'embedding', embeddingSource), entry, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }, [[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'write']]);
+}
+
+/** dims, y, targets, classes, dy, row_loss */
+export function lossPipeline(ctx: GpuContext, loss: 'mse' | 'cross_entropy') {
+  return simplePipeline(ctx, f32(ctx, 'loss', lossSource), loss, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE },
+    [[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'write']]);
+}
+
+/** dims, values, partials */
+export function reducePipeline(ctx: GpuContext, square: boolean, final: boolean) {
+  return simplePipeline(ctx, f32(ctx, 'reduce', reduceSource), 'reduce', { WORKGROUP_SIZE: REDUCE_WORKGROUP_SIZE, SQUARE: square, FINAL: final },
+    [[0, 'uniform'], [1, 'read'], [2, 'write']]);
+}
+
+export const OPTIMIZER_CODE = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3 } as const;
+
+/** dims, params, grads, state, norm */
+export function optimizerPipeline(ctx: GpuContext, name: keyof typeof OPTIMIZER_CODE, flags: { nesterov: boolean; amsgrad: boolean; centered: boolean }) {
+  return simplePipeline(ctx, f32(ctx, 'optimizer', optimizerSource), 'step', {
+    WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, OPTIMIZER: OPTIMIZER_CODE[name], NESTEROV: flags.nesterov, AMSGRAD: flags.amsgrad, CENTERED: flags.centered,
+  }, [[0, 'uniform'], [1, 'write'], [2, 'read'], [3, 'write'], [4, 'read']]);
+}
