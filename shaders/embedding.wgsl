@@ -12,7 +12,7 @@ struct EmbeddingDims {
   rows: u32,        // gather: positions; scatter: distinct tokens
   E: u32,           // embedding_dim
   table: u32,       // float offset of the table (gather) or of its gradient (scatter)
-  _pad: u32,
+  first: u32,       // gather: index in `tokens` of the first position's id (sampling: 1, after the cursor)
 }
 
 @group(0) @binding(0) var<uniform> dims: EmbeddingDims;
@@ -26,7 +26,16 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   if (i >= dims.rows * dims.E) { return; }
   let row = i / dims.E;
   let e = i % dims.E;
-  dest[i] = source[dims.table + tokens[row] * dims.E + e];
+  dest[i] = source[dims.table + tokens[dims.first + row] * dims.E + e];
+}
+
+// Entry `gather_last` (sampling): the one row of the last token of a sequence [cursor, t_1, …] —
+// tokens[tokens[0]], the token sample.wgsl wrote last.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gather_last(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let e = gid.x;
+  if (e >= dims.E) { return; }
+  dest[e] = source[dims.table + tokens[tokens[0]] * dims.E + e];
 }
 
 // For scatter_grad, `tokens` holds [ids (U) | starts (U + 1) | order (positions)], U = dims.rows.

@@ -13,18 +13,19 @@
  * ('FILE' for a file that cannot be read or written, the library's codes for what the files hold).
  * Anything else is a bug in this library and is printed with its stack.
  */
-import { access, constants, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { type OptionSpecs, parseCommandLine } from './cli-args.js';
+import { checkOutput, readJson, readTensors, writeOutput } from './cli-files.js';
+import { TRAIN_COMMANDS, TRAIN_USAGE, runTrainCommand } from './train/cli.js';
 import { type RnnConfig, resolveConfig } from './config.js';
 import { RnnError } from './errors.js';
 import type { ForwardOptions } from './inputs.js';
 import { type Backend, createRnn } from './rnn.js';
-import { type SafetensorsFile, isIntTensor, lengthsToInt32, readSafetensors, writeSafetensors } from './safetensors.js';
+import { isIntTensor, lengthsToInt32, writeSafetensors } from './safetensors.js';
 import type { IntTensor, Tensor } from './tensor.js';
 
 export const USAGE = `Usage:
   webgpu-rnn forward --config config.json --weights model.safetensors --inputs io.safetensors --out out.safetensors [--backend webgpu|cpu] [--prefix P]
+${TRAIN_USAGE}
 
   config.json   PyTorch constructor arguments, e.g. {"mode": "LSTM", "input_size": 16, "hidden_size": 32,
                 "num_layers": 2, "bias": true, "batch_first": false, "bidirectional": true, "proj_size": 0}
@@ -60,8 +61,8 @@ export function parseArgs(argv: string[]): { command: 'help' } | { command: 'for
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') return { command: 'help' };
   const { options, positionals } = parseCommandLine(argv, FORWARD_OPTIONS);
   const [command, ...extra] = positionals;
-  if (command === undefined) throw new RnnError('USAGE', 'missing command (expected "forward")');
-  if (command !== 'forward') throw new RnnError('USAGE', `unknown command ${JSON.stringify(command)} (expected "forward")`);
+  if (command === undefined) throw new RnnError('USAGE', `missing command (expected one of forward, ${TRAIN_COMMANDS.join(', ')})`);
+  if (command !== 'forward') throw new RnnError('USAGE', `unknown command ${JSON.stringify(command)} (expected one of forward, ${TRAIN_COMMANDS.join(', ')})`);
   if (extra.length) throw new RnnError('USAGE', `unexpected argument ${JSON.stringify(extra[0])}`);
   const values: Record<string, string> = {};
   for (const o of options) values[o.name] = o.value!;
@@ -73,65 +74,9 @@ export function parseArgs(argv: string[]): { command: 'help' } | { command: 'for
   return { command: 'forward', args: { config: values.config, weights: values.weights, inputs: values.inputs, out: values.out, backend, prefix: values.prefix } };
 }
 
-/** What went wrong with a file, in words, from Node's error code. */
-function fileProblem(e: NodeJS.ErrnoException, expected: string): string {
-  switch (e.code) {
-    case 'ENOENT': return 'no such file';
-    case 'EISDIR': return `is a directory, expected ${expected}`;
-    case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'ENOTDIR': return 'a folder on its path is a file';
-    default: return `cannot be read (${e.code ?? e.message})`;
-  }
-}
-
-/** Reads the file given to `option`; a file that cannot be read is RnnError 'FILE' naming option and path. */
-async function readInputFile(option: string, path: string, expected: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    if (!(e instanceof Error) || !('code' in e)) throw e;
-    throw new RnnError('FILE', `${option} ${path}: ${fileProblem(e as NodeJS.ErrnoException, expected)}`, { cause: e });
-  }
-}
-
-/**
- * Checks, before any work, that `--out` can be written: its folder exists, is a folder and is
- * writable, and the path itself is not a directory.
- */
-async function checkOutput(path: string): Promise<void> {
-  const folder = dirname(path);
-  const fail = (problem: string, cause?: unknown): never => {
-    throw new RnnError('FILE', `--out ${path}: ${problem}`, { cause });
-  };
-  const folderStat = await stat(folder).catch((e: NodeJS.ErrnoException) =>
-    fail(e.code === 'ENOENT' ? `folder ${folder} does not exist` : e.code === 'ENOTDIR' ? `a folder on its path is a file` : `folder ${folder} cannot be used (${e.code})`, e));
-  if (!folderStat.isDirectory()) fail(`${folder} is not a folder`);
-  const target = await stat(path).catch(() => undefined);
-  if (target?.isDirectory()) fail('is a directory, expected a file to write');
-  await access(folder, constants.W_OK).catch((e: NodeJS.ErrnoException) => fail(`folder ${folder} is not writable (${e.code})`, e));
-}
-
 /** Reads and checks the --config file: PyTorch's constructor arguments as JSON. */
 async function readConfig(path: string): Promise<RnnConfig> {
-  const text = (await readInputFile('--config', path, 'a JSON file')).toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new RnnError('CONFIG_INVALID', `--config ${path}: not valid JSON (${(e as Error).message})`, { cause: e });
-  }
-  return resolveConfig(json as Record<string, unknown>);
-}
-
-/** Reads a safetensors file; a malformed one is an RnnError naming the option and path. */
-async function readTensors(option: string, path: string): Promise<SafetensorsFile> {
-  const bytes = new Uint8Array(await readInputFile(option, path, 'a safetensors file'));
-  try {
-    return readSafetensors(bytes);
-  } catch (e) {
-    throw e instanceof RnnError ? new RnnError(e.code, `${option} ${path}: ${e.message}`, { cause: e }) : e;
-  }
+  return resolveConfig(await readJson('--config', path, 'CONFIG_INVALID') as Record<string, unknown>);
 }
 
 /** Splits an inputs file into the forward call's tensors, rejecting anything unexpected. */
@@ -163,10 +108,7 @@ export async function runForward(args: ForwardArgs): Promise<void> {
     const result = await rnn.forward(input, options);
     const out: Record<string, Tensor> = { output: result.output, h_n: result.h_n };
     if (result.c_n) out.c_n = result.c_n;
-    const bytes = writeSafetensors(out, { floatDtype: 'F32', metadata: { backend: rnn.backend, mode: config.mode } });
-    await writeFile(args.out, bytes).catch((e: NodeJS.ErrnoException) => {
-      throw new RnnError('FILE', `--out ${args.out}: cannot be written (${e.code ?? e.message})`, { cause: e });
-    });
+    await writeOutput(args.out, writeSafetensors(out, { floatDtype: 'F32', metadata: { backend: rnn.backend, mode: config.mode } }));
   } finally {
     rnn.destroy();
   }
@@ -180,6 +122,8 @@ function oneLine(message: string): string {
 /** Runs the command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    const trainCommand = TRAIN_COMMANDS.find((c) => c === argv[0]);
+    if (trainCommand && !argv.includes('--help') && !argv.includes('-h')) return await runTrainCommand(trainCommand, argv);
     const parsed = parseArgs(argv);
     if (parsed.command === 'help') {
       console.log(USAGE);

@@ -16,3 +16,10 @@ export type { StrategyChoice } from './gpu/strategy.js';
 export { roundToFloat16 } from './float16.js';
 export { RnnError, type RnnErrorCode } from './errors.js';
 export { type BufferCounts, type GpuDiagnostics, type ModelDiagnostics, deviceDiagnostics, diagnostics } from './diagnostics.js';
+export {
+  type CreateTrainerOptions, type GradientsResult, type TrainStepResult, type Trainer, createTrainer,
+} from './train/trainer.js';
+export { type ModelConfig, type ModelConfigInput, type LossName, modelParameterSpecs, resolveModelConfig } from './train/config.js';
+export { type OptimizerConfig, type OptimizerConfigInput, type OptimizerName, learningRate, resolveOptimizer } from './train/optim.js';
+export { type InitOptions, initialParameters } from './train/init.js';
+export { IGNORE_INDEX, type TrainBatch } from './train/batch.js';

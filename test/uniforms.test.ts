@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { dispatchSize, tileCount } from '../src/gpu/program.js';
 import {
   BACKWARD_DIMS_FIELDS, DROPOUT_DIMS_FIELDS, EMBEDDING_DIMS_FIELDS, F32_FIELDS, GEMM_DIMS_FIELDS, LOSS_DIMS_FIELDS, OPTIMIZER_DIMS_FIELDS, PERSISTENT_DIMS_FIELDS,
-  REDUCE_DIMS_FIELDS, SAVE_DIMS_FIELDS, SHIFT_DIMS_FIELDS, STEP_DIMS_FIELDS, STEP_INDEX_FIELDS, packU32Struct,
+  REDUCE_DIMS_FIELDS, SAMPLE_DIMS_FIELDS, SAVE_DIMS_FIELDS, SHIFT_DIMS_FIELDS, STEP_DIMS_FIELDS, STEP_INDEX_FIELDS, packU32Struct,
 } from '../src/gpu/uniforms.js';
 
 /** Field names of `struct Name { a: u32, ... }` in a WGSL file, with their types. */
@@ -38,6 +38,7 @@ describe('uniform layouts', () => {
     ['loss.wgsl', 'LossDims', LOSS_DIMS_FIELDS],
     ['reduce.wgsl', 'ReduceDims', REDUCE_DIMS_FIELDS],
     ['optimizer.wgsl', 'OptimizerDims', OPTIMIZER_DIMS_FIELDS],
+    ['sample.wgsl', 'SampleDims', SAMPLE_DIMS_FIELDS],
   ] as const)('%s %s matches its packer', (file, name, fields) => {
     const wgsl = wgslStruct(file, name);
     expect(wgsl.map(([n]) => n)).toEqual([...fields]);

@@ -14,7 +14,7 @@ export const GEMM_DIMS_FIELDS = [
 
 /** Fields, in any struct, that are f32 in WGSL (every other field is u32). */
 export const F32_FIELDS: ReadonlySet<string> = new Set([
-  'alpha', 'beta', 'p', 'scale', 'clip', 'lr', 'momentum', 'dampening', 'weight_decay', 'beta1', 'beta2', 'eps', 'bias_correction1',
+  'alpha', 'beta', 'p', 'scale', 'clip', 'temperature', 'lr', 'momentum', 'dampening', 'weight_decay', 'beta1', 'beta2', 'eps', 'bias_correction1',
   'bias_correction2_sqrt', 'clip_value', 'max_norm',
 ]);
 
@@ -63,7 +63,10 @@ export const SHIFT_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'h_prev', 'c_prev
 export const DROPOUT_DIMS_FIELDS = ['n', 'seed', 'stream', 'p'] as const;
 
 /** `struct EmbeddingDims` in shaders/embedding.wgsl */
-export const EMBEDDING_DIMS_FIELDS = ['rows', 'E', 'table', '_pad'] as const;
+export const EMBEDDING_DIMS_FIELDS = ['rows', 'E', 'table', 'first'] as const;
+
+/** `struct SampleDims` in shaders/sample.wgsl (temperature is f32) */
+export const SAMPLE_DIMS_FIELDS = ['O', 'top_k', 'seed', 'temperature'] as const;
 
 /** `struct LossDims` in shaders/loss.wgsl (scale is f32) */
 export const LOSS_DIMS_FIELDS = ['rows', 'O', 'scale', '_pad'] as const;

@@ -35,29 +35,47 @@ export interface GradientResult {
 export class CpuTrainer {
   readonly names: string[];
   private state?: OptimizerState;
-  private steps = 0;
+  /** Optimizer steps taken. */
+  stepsTaken = 0;
 
   constructor(readonly model: ModelConfig, readonly params: Record<string, Float64Array>, readonly seed = 0) {
     this.names = modelParameterSpecs(model).map((s) => s.name);
   }
 
+  /** The final state (h_n, c_n) of the last forward, which `carry` starts the next one from. */
+  private last?: { hN: Float64Array; cN: Float64Array };
+
+  private carried(batch: PreparedBatch, carry: boolean): PreparedBatch {
+    return carry && this.last ? { ...batch, h0: this.last.hN, c0: this.model.rnn.mode === 'LSTM' ? this.last.cN : undefined } : batch;
+  }
+
   /** Forward, loss and backward; `training` applies dropout with this step's masks. */
-  gradients(batch: PreparedBatch, training = true): GradientResult {
-    const options = { training, seed: (this.seed + this.steps) >>> 0 };
+  gradients(batchIn: PreparedBatch, training = true, carry = false): GradientResult {
+    const batch = this.carried(batchIn, carry);
+    const options = { training, seed: (this.seed + this.stepsTaken) >>> 0 };
     const cache = trainForward(this.model, this.params, batch, options);
+    this.last = { hN: cache.hN, cN: cache.cN };
     const { loss, dy } = lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model));
     const g = trainBackward(this.model, this.params, cache, dy);
     return { loss, gradNorm: gradNorm(this.flat(g.params)), grads: g.params, h0: g.h0, c0: g.c0, flow: g.flow, y: cache.y };
   }
 
+  /** The loss alone, in evaluation mode (no dropout). */
+  evaluate(batchIn: PreparedBatch, carry = false): number {
+    const batch = this.carried(batchIn, carry);
+    const cache = trainForward(this.model, this.params, batch, { training: false, seed: 0 });
+    this.last = { hN: cache.hN, cN: cache.cN };
+    return lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model)).loss;
+  }
+
   /** One training step: gradients, clipping, the optimizer's update (and the schedule's step). */
-  step(batch: PreparedBatch, opt: OptimizerConfig): StepResult {
-    const g = this.gradients(batch, true);
+  step(batch: PreparedBatch, opt: OptimizerConfig, carry = false): StepResult {
+    const g = this.gradients(batch, true, carry);
     const p = this.flat(this.params);
     this.state ??= optimizerState(p.length);
     const norm = referenceStep(opt, this.state, p, this.flat(g.grads));
     this.unflat(p);
-    this.steps++;
+    this.stepsTaken++;
     return { loss: g.loss, gradNorm: norm };
   }
 

@@ -60,9 +60,13 @@ export class TrainPlan implements Recorder {
   readonly tag: string;
   /** Host data each step writes before replaying. */
   readonly inputs: { x?: GPUBuffer; tokens?: GPUBuffer; lengths: GPUBuffer; target: GPUBuffer; csr?: GPUBuffer; initial: GPUBuffer[] };
-  /** Forward, loss and backward: the gradients of every parameter in `shared.grads`, loss and ‖g‖² in `results`. */
-  readonly gradients: Command[] = [];
-  /** The optimizer's update (after `gradients`). */
+  /** Forward and loss: the loss in results[0]. */
+  readonly forward: Command[] = [];
+  /** Backward after `forward`: every gradient in `shared.grads`, ‖g‖² in results[1]. */
+  readonly backward: Command[] = [];
+  /** Each layer's final state of the previous step copied in as this step's initial state (truncated BPTT). */
+  readonly carry: Command[];
+  /** The optimizer's update (after `backward`). */
   readonly update: (opt: OptimizerConfig, step: number, lr: number) => Command[];
   /** Copies each layer's dL/dh_t (D, T, B, H_out) into `flow` (gradient flow), when recorded with it. */
   readonly flow?: GPUBuffer;
@@ -137,12 +141,12 @@ export class TrainPlan implements Recorder {
         inputSize: s.inputSize,
       };
     };
-    const c = this.gradients;
+    let c = this.forward;
 
     // Forward: embedding, then each layer (keeping activations), then the shift for its backward.
     if (model.embedding) {
       const { pipeline, layout: bl } = embeddingPipeline(ctx, 'gather');
-      const dims = this.uniform('embedding.dims', packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: TB, E, table: layout.embedding! }));
+      const dims = this.uniform('embedding.dims', packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: TB, E, table: layout.embedding!, first: 0 }));
       const group = ctx.bindGroup(`${this.tag}.embedding`, bl, [dims, tensorBinding(gpuTensor(tokens!, [TB], 'u32')), tensorBinding(params), tensorBinding(x)]);
       c.push(dispatch(`${this.tag}.embedding`, pipeline, [group], linearGrid(TB * E, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)));
     }
@@ -194,6 +198,8 @@ export class TrainPlan implements Recorder {
       tensorBinding(gpuTensor(target, [rows], 'u32')), tensorBinding(dy), tensorBinding(rowLoss),
     ]);
     c.push(dispatch(`${this.tag}.loss`, loss.pipeline, [lossGroup], linearGrid(rows, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)));
+    c.push(...this.sum('loss', rowLoss, rows, false, 0));
+    c = this.backward;
     c.push(clear(shared.grads, 0, this.n * F32));
 
     // Head backward: dW = dyᵀ·headIn, db = 1ᵀ·dy, dHeadIn = dy·W.
@@ -299,16 +305,16 @@ export class TrainPlan implements Recorder {
         if (l > 0 && rnn.dropout > 0) c.push(this.dropout(`layer${l}.dropoutBack`, dIn, TB * I, l));
         if (l === 0 && model.embedding) {
           const { pipeline, layout: bl } = embeddingPipeline(ctx, 'scatter_grad');
-          this.embeddingDims = this.uniform('embedding.gradDims', packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: 0, E, table: layout.embedding! }));
+          this.embeddingDims = this.uniform('embedding.gradDims', packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: 0, E, table: layout.embedding!, first: 0 }));
           const g = ctx.bindGroup(`${this.tag}.embeddingGrad`, bl, [this.embeddingDims, tensorBinding(gpuTensor(csr!, [3 * TB + 1], 'u32')), tensorBinding(dIn), tensorBinding(grads)]);
           c.push(dispatch(`${this.tag}.embeddingGrad`, pipeline, [g], linearGrid(TB * E, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)));
         }
       }
     }
-    // The loss and ‖g‖² (after clip_grad_value_, set in update) into results[0], results[1].
+    // ‖g‖² (after clip_grad_value_, whose clip the trainer writes) into results[1].
     this.normDims = this.uniform('norm.dims', packU32Struct(REDUCE_DIMS_FIELDS, { n: this.n, offset: 0, out: 0, clip: 0 }));
-    c.push(...this.sum('loss', rowLoss, rows, false, 0));
     c.push(...this.sum('norm', grads, this.n, true, 1, this.normDims));
+    this.carry = layers.map((t) => copy(t.states[0].buffer, 0, t.initial.buffer, 0, layerState * F32));
 
     this.update = (opt, step, lr) => {
       const { pipeline, layout: bl } = optimizerPipeline(ctx, opt.name, opt);

@@ -7,7 +7,8 @@
  */
 import { RnnError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
-import { type Command, replay } from '../gpu/program.js';
+import { BufferUsage } from '../gpu/constants.js';
+import { type Command, type Recorder, replay } from '../gpu/program.js';
 import { readBuffer } from '../gpu/readback.js';
 import { DROPOUT_DIMS_FIELDS, EMBEDDING_DIMS_FIELDS, LOSS_DIMS_FIELDS, REDUCE_DIMS_FIELDS, packU32Struct } from '../gpu/uniforms.js';
 import { IGNORE_INDEX, type PreparedBatch } from './batch.js';
@@ -15,6 +16,7 @@ import { type ModelConfig, outputFeatures } from './config.js';
 import { type FlatLayout, flatLayout, pack, unpack } from './layout.js';
 import { type OptimizerConfig, learningRate } from './optim.js';
 import { type SharedBuffers, TrainPlan } from './gpu-plan.js';
+import { type ResolvedSample, recordSampling } from './sample.js';
 import { numDirections, outputSize } from '../config.js';
 
 const MAX_PLANS = 3;
@@ -72,7 +74,7 @@ export class GpuTrainer {
   }
 
   /** Writes a batch and the step's scalars into a plan's buffers. */
-  private write(plan: TrainPlan, batch: PreparedBatch, stepSeed: number, clipValue: number): void {
+  private write(plan: TrainPlan, batch: PreparedBatch, stepSeed: number, clipValue: number, training: boolean, carry: boolean): void {
     const q = this.ctx.device.queue;
     const { model } = this;
     const rnn = model.rnn;
@@ -92,7 +94,7 @@ export class GpuTrainer {
       });
       starts.push(order.length);
       q.writeBuffer(plan.inputs.csr!, 0, Uint32Array.from([...ids, ...starts, ...order]));
-      q.writeBuffer(plan.embeddingDims!.buffer, 0, packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: ids.length, E: model.embedding!.embedding_dim, table: this.layout.embedding! }));
+      q.writeBuffer(plan.embeddingDims!.buffer, 0, packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: ids.length, E: model.embedding!.embedding_dim, table: this.layout.embedding!, first: 0 }));
     }
     q.writeBuffer(plan.inputs.lengths, 0, Uint32Array.from(batch.lengths ?? new Int32Array(B).fill(T)));
     const O = outputFeatures(model);
@@ -113,19 +115,25 @@ export class GpuTrainer {
     const H = rnn.hidden_size;
     const hPer = D * B * Hout;
     const cPer = rnn.mode === 'LSTM' ? D * B * H : 0;
-    plan.inputs.initial.forEach((buffer, l) => {
-      const s = new Float32Array(hPer + cPer);
-      if (batch.h0) s.set(batch.h0.subarray(l * hPer, (l + 1) * hPer));
-      if (batch.c0) s.set(batch.c0.subarray(l * cPer, (l + 1) * cPer), hPer);
-      q.writeBuffer(buffer, 0, s);
-    });
-    // Dropout: n, stream (the layer) and p were written at build; the seed (field 1) changes step to step.
-    for (const dims of plan.dropoutDims) q.writeBuffer(dims.buffer, 4 * DROPOUT_DIMS_FIELDS.indexOf('seed'), Uint32Array.of(stepSeed >>> 0));
+    if (!carry) {
+      plan.inputs.initial.forEach((buffer, l) => {
+        const s = new Float32Array(hPer + cPer);
+        if (batch.h0) s.set(batch.h0.subarray(l * hPer, (l + 1) * hPer));
+        if (batch.c0) s.set(batch.c0.subarray(l * cPer, (l + 1) * cPer), hPer);
+        q.writeBuffer(buffer, 0, s);
+      });
+    }
+    // Dropout: n and the stream (the layer) were written at build; the seed changes step to step, and
+    // evaluation (training false) drops nothing.
+    for (const dims of plan.dropoutDims) {
+      q.writeBuffer(dims.buffer, 4 * DROPOUT_DIMS_FIELDS.indexOf('seed'), Uint32Array.of(stepSeed >>> 0));
+      q.writeBuffer(dims.buffer, 4 * DROPOUT_DIMS_FIELDS.indexOf('p'), Float32Array.of(training ? rnn.dropout : 0));
+    }
     q.writeBuffer(plan.normDims.buffer, 0, packU32Struct(REDUCE_DIMS_FIELDS, { n: this.layout.size, offset: 0, out: 0, clip: clipValue }));
   }
 
   /** Replays `commands`, reading back [loss, ‖g‖²] when asked. */
-  private async submit(plan: TrainPlan, commands: Command[], read: boolean): Promise<GpuStepResult> {
+  private async submit(plan: Pick<TrainPlan, 'tag'>, commands: Command[], read: boolean): Promise<GpuStepResult> {
     const device = this.ctx.device;
     this.ctx.checkAlive();
     device.pushErrorScope('validation');
@@ -139,15 +147,28 @@ export class GpuTrainer {
     return { loss, gradNorm: Math.sqrt(normSq) };
   }
 
-  /** One training step (forward, loss, backward, clipping, update); the loss read back only with `read`. */
-  step(batch: PreparedBatch, opt: OptimizerConfig, read: boolean): Promise<GpuStepResult> {
+  /**
+   * One training step (forward, loss, backward, clipping, update); the loss read back only with `read`.
+   * With `carry` the step starts from the previous step's final state (same batch shape), detached.
+   */
+  step(batch: PreparedBatch, opt: OptimizerConfig, read: boolean, carry = false): Promise<GpuStepResult> {
     return this.enqueue(async () => {
       const plan = this.plan(batch.T, batch.B, false);
       const step = this.steps + 1;
-      this.write(plan, batch, this.seed + this.steps, opt.clip_grad_value ?? 0);
-      const result = await this.submit(plan, [...plan.gradients, ...plan.update(opt, step, learningRate(opt, this.steps))], read);
+      this.write(plan, batch, this.seed + this.steps, opt.clip_grad_value ?? 0, true, carry);
+      const commands = [...(carry ? plan.carry : []), ...plan.forward, ...plan.backward, ...plan.update(opt, step, learningRate(opt, this.steps))];
+      const result = await this.submit(plan, commands, read);
       this.steps = step;
       return result;
+    });
+  }
+
+  /** The loss alone, in evaluation mode (no dropout, no update). */
+  evaluate(batch: PreparedBatch, carry = false): Promise<number> {
+    return this.enqueue(async () => {
+      const plan = this.plan(batch.T, batch.B, false);
+      this.write(plan, batch, this.seed + this.steps, 0, false, carry);
+      return (await this.submit(plan, [...(carry ? plan.carry : []), ...plan.forward], true)).loss!;
     });
   }
 
@@ -155,14 +176,44 @@ export class GpuTrainer {
   gradients(batch: PreparedBatch, withFlow = false): Promise<GpuStepResult & { grads: Record<string, Float32Array>; initial: Float32Array; flow?: Float32Array }> {
     return this.enqueue(async () => {
       const plan = this.plan(batch.T, batch.B, withFlow);
-      this.write(plan, batch, this.seed + this.steps, 0);
-      const result = await this.submit(plan, plan.gradients, true);
+      this.write(plan, batch, this.seed + this.steps, 0, true, false);
+      const result = await this.submit(plan, [...plan.forward, ...plan.backward], true);
       const grads = unpack(this.model, this.layout, await readBuffer(this.ctx, 'Trainer.grads', this.shared.grads, this.layout.size));
       const rnn = this.model.rnn;
       const layerState = numDirections(rnn) * batch.B * (outputSize(rnn) + (rnn.mode === 'LSTM' ? rnn.hidden_size : 0));
       const initial = await readBuffer(this.ctx, 'Trainer.initialGrads', plan.initialGrads, rnn.num_layers * layerState);
       const flow = plan.flow ? await readBuffer(this.ctx, 'Trainer.flow', plan.flow, rnn.num_layers * numDirections(rnn) * batch.T * batch.B * outputSize(rnn)) : undefined;
       return { ...result, grads, initial, flow };
+    });
+  }
+
+  /** Continues `prompt` on the GPU (sample.ts): one submission, the generated tokens read back. */
+  sample(prompt: Int32Array, o: ResolvedSample): Promise<number[]> {
+    return this.enqueue(async () => {
+      const owned: GPUBuffer[] = [];
+      const storage = (label: string, n: number, usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST) => {
+        const b = this.ctx.buffer(label, Math.max(1, n) * 4, usage);
+        owned.push(b);
+        return b;
+      };
+      const rec: Recorder = {
+        ctx: this.ctx,
+        storage,
+        uniform: (label, data) => {
+          const buffer = storage(label, data.length, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+          this.ctx.device.queue.writeBuffer(buffer, 0, data);
+          return { buffer, offset: 0, size: data.byteLength };
+        },
+      };
+      try {
+        const { commands, tokens } = recordSampling(rec, this.model, this.layout, this.shared.params, prompt.length, o);
+        this.ctx.device.queue.writeBuffer(tokens, 0, Uint32Array.from([prompt.length, ...prompt]));
+        await this.submit({ tag: 'Trainer.sample' }, commands, false);
+        const all = new Uint32Array((await readBuffer(this.ctx, 'Trainer.sample', tokens, 1 + prompt.length + o.maxTokens)).buffer);
+        return Array.from(all.subarray(1 + prompt.length));
+      } finally {
+        for (const b of owned) this.ctx.release(b);
+      }
     });
   }
 

@@ -14,6 +14,7 @@ import embeddingSource from '../../../shaders/embedding.wgsl?raw';
 import lossSource from '../../../shaders/loss.wgsl?raw';
 import optimizerSource from '../../../shaders/optimizer.wgsl?raw';
 import reduceSource from '../../../shaders/reduce.wgsl?raw';
+import sampleSource from '../../../shaders/sample.wgsl?raw';
 import shiftSource from '../../../shaders/shift.wgsl?raw';
 
 export const ELEMENTWISE_WORKGROUP_SIZE = 64;
@@ -33,7 +34,7 @@ export function dropoutPipeline(ctx: GpuContext) {
 }
 
 /** dims, tokens, source, target */
-export function embeddingPipeline(ctx: GpuContext, entry: 'gather' | 'scatter_grad') {
+export function embeddingPipeline(ctx: GpuContext, entry: 'gather' | 'gather_last' | 'scatter_grad') {
   return simplePipeline(ctx, f32(ctx, 'embedding', embeddingSource), entry, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }, [[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'write']]);
 }
 
@@ -56,4 +57,9 @@ export function optimizerPipeline(ctx: GpuContext, name: keyof typeof OPTIMIZER_
   return simplePipeline(ctx, f32(ctx, 'optimizer', optimizerSource), 'step', {
     WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, OPTIMIZER: OPTIMIZER_CODE[name], NESTEROV: flags.nesterov, AMSGRAD: flags.amsgrad, CENTERED: flags.centered,
   }, [[0, 'uniform'], [1, 'write'], [2, 'read'], [3, 'write'], [4, 'read']]);
+}
+
+/** dims, logits, tokens ([cursor, t_1, …]) */
+export function samplePipeline(ctx: GpuContext) {
+  return simplePipeline(ctx, f32(ctx, 'sample', sampleSource, ['train-rng']), 'sample', {}, [[0, 'uniform'], [1, 'read'], [2, 'write']]);
 }

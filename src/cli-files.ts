@@ -1,0 +1,75 @@
+/**
+ * The command line's files, the one way: reading an input (a missing file, a directory, no permission
+ * are RnnError 'FILE' naming the option and path), JSON and safetensors inputs (their content's errors
+ * name the option and path too), and checking and writing `--out`.
+ */
+import { access, constants, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { RnnError, type RnnErrorCode } from './errors.js';
+import { type SafetensorsFile, readSafetensors } from './safetensors.js';
+
+/** What went wrong with a file, in words, from Node's error code. */
+function fileProblem(e: NodeJS.ErrnoException, expected: string): string {
+  switch (e.code) {
+    case 'ENOENT': return 'no such file';
+    case 'EISDIR': return `is a directory, expected ${expected}`;
+    case 'EACCES':
+    case 'EPERM': return 'permission denied';
+    case 'ENOTDIR': return 'a folder on its path is a file';
+    default: return `cannot be read (${e.code ?? e.message})`;
+  }
+}
+
+/** Reads the file given to `option`; a file that cannot be read is RnnError 'FILE' naming option and path. */
+export async function readInputFile(option: string, path: string, expected: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    if (!(e instanceof Error) || !('code' in e)) throw e;
+    throw new RnnError('FILE', `${option} ${path}: ${fileProblem(e as NodeJS.ErrnoException, expected)}`, { cause: e });
+  }
+}
+
+/**
+ * Checks, before any work, that `--out` can be written: its folder exists, is a folder and is
+ * writable, and the path itself is not a directory.
+ */
+export async function checkOutput(path: string): Promise<void> {
+  const folder = dirname(path);
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new RnnError('FILE', `--out ${path}: ${problem}`, { cause });
+  };
+  const folderStat = await stat(folder).catch((e: NodeJS.ErrnoException) =>
+    fail(e.code === 'ENOENT' ? `folder ${folder} does not exist` : e.code === 'ENOTDIR' ? `a folder on its path is a file` : `folder ${folder} cannot be used (${e.code})`, e));
+  if (!folderStat.isDirectory()) fail(`${folder} is not a folder`);
+  const target = await stat(path).catch(() => undefined);
+  if (target?.isDirectory()) fail('is a directory, expected a file to write');
+  await access(folder, constants.W_OK).catch((e: NodeJS.ErrnoException) => fail(`folder ${folder} is not writable (${e.code})`, e));
+}
+
+/** Reads a JSON file; invalid JSON is RnnError `code` naming the option and path. */
+export async function readJson(option: string, path: string, code: RnnErrorCode): Promise<unknown> {
+  const text = (await readInputFile(option, path, 'a JSON file')).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new RnnError(code, `${option} ${path}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+}
+
+/** Reads a safetensors file; a malformed one is an RnnError naming the option and path. */
+export async function readTensors(option: string, path: string): Promise<SafetensorsFile> {
+  const bytes = new Uint8Array(await readInputFile(option, path, 'a safetensors file'));
+  try {
+    return readSafetensors(bytes);
+  } catch (e) {
+    throw e instanceof RnnError ? new RnnError(e.code, `${option} ${path}: ${e.message}`, { cause: e }) : e;
+  }
+}
+
+/** Writes `--out` (checked beforehand with checkOutput). */
+export async function writeOutput(path: string, bytes: Uint8Array): Promise<void> {
+  await writeFile(path, bytes).catch((e: NodeJS.ErrnoException) => {
+    throw new RnnError('FILE', `--out ${path}: cannot be written (${e.code ?? e.message})`, { cause: e });
+  });
+}

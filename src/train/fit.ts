@@ -1,0 +1,127 @@
+/**
+ * `fit`: the training loop most uses need — epochs over a list of batches, progress callbacks (step,
+ * loss, gradient norm, tokens per second, time left), a validation loss every so many steps with early
+ * stopping on it, and a way to stop from outside (an AbortSignal, or a callback returning false).
+ * Reading the loss back synchronises with the GPU, so it is read every `readEvery` steps only.
+ * With `carryState`, consecutive batches of an epoch continue one another (truncated BPTT over a text,
+ * text.ts); the state starts from zeros at each epoch and after each validation.
+ */
+import { RnnError, describeValue } from '../errors.js';
+import { checkOptions } from '../inputs.js';
+import type { TrainBatch } from './batch.js';
+
+/** What fit needs of a trainer (trainer.ts's Trainer has it). */
+export interface Trainable {
+  trainStep(batch: TrainBatch, options: { readLoss: boolean; carryState: boolean }): Promise<{ loss?: number; gradNorm?: number }>;
+  evaluate(batch: TrainBatch): Promise<number>;
+}
+
+export interface FitProgress {
+  step: number;
+  epoch: number;
+  /** The loss of this step (when read back: every readEvery steps). */
+  loss?: number;
+  gradNorm?: number;
+  /** Input positions (T·B) per second over the steps since the last report. */
+  tokensPerSecond: number;
+  /** Seconds left at the current pace. */
+  etaSeconds: number;
+  /** Set on the steps that validated. */
+  validationLoss?: number;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  /** Stop after this many steps in all. */
+  maxSteps?: number;
+  validation?: readonly TrainBatch[];
+  /** Validate every this many steps (default: at the end of each epoch). */
+  validateEvery?: number;
+  /** Stop when the validation loss has not improved by minDelta for `patience` validations. */
+  earlyStopping?: { patience: number; minDelta?: number };
+  /** Read the loss back every this many steps (default 1). */
+  readEvery?: number;
+  carryState?: boolean;
+  /** Called after each step that read the loss (awaited: it may save a checkpoint); return false to stop. */
+  onProgress?: (p: FitProgress) => boolean | void | Promise<boolean | void>;
+  signal?: AbortSignal;
+}
+
+export interface FitReport {
+  steps: number;
+  /** [step, loss] of every step whose loss was read. */
+  losses: Array<[number, number]>;
+  validation: Array<[number, number]>;
+  stopped: 'done' | 'early' | 'aborted';
+  seconds: number;
+}
+
+const FIT_OPTIONS = ['epochs', 'maxSteps', 'validation', 'validateEvery', 'earlyStopping', 'readEvery', 'carryState', 'onProgress', 'signal'] as const;
+
+export async function fit(trainer: Trainable, batches: readonly TrainBatch[], options: FitOptions = {}): Promise<FitReport> {
+  const o = checkOptions<FitOptions>('fit options', options, FIT_OPTIONS);
+  const count = (name: string, v: unknown, fallback: number) => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new RnnError('OPTION_INVALID', `fit options.${name}: expected a positive integer, got ${describeValue(v)}`);
+    return v;
+  };
+  if (!Array.isArray(batches) || batches.length === 0) throw new RnnError('OPTION_INVALID', `fit: expected a non-empty array of batches, got ${describeValue(batches)}`);
+  const epochs = count('epochs', o.epochs, 1);
+  const readEvery = count('readEvery', o.readEvery, 1);
+  const total = Math.min(epochs * batches.length, count('maxSteps', o.maxSteps, Number.MAX_SAFE_INTEGER));
+  const validateEvery = o.validation?.length ? count('validateEvery', o.validateEvery, batches.length) : 0;
+  const report: FitReport = { steps: 0, losses: [], validation: [], stopped: 'done', seconds: 0 };
+  const started = performance.now();
+  let lastTime = started;
+  let lastTokens = 0;
+  let tokens = 0;
+  let best = Number.POSITIVE_INFINITY;
+  let stale = 0;
+  let fresh = true;
+  const positions = (b: TrainBatch) => (b.tokens ?? b.input)!.shape[0] * (b.tokens ?? b.input)!.shape[1];
+  outer: for (let epoch = 0; epoch < epochs; epoch++) {
+    fresh = true;
+    for (const batch of batches) {
+      if (report.steps >= total) break outer;
+      if (o.signal?.aborted) {
+        report.stopped = 'aborted';
+        break outer;
+      }
+      const step = report.steps + 1;
+      const read = step % readEvery === 0 || step === total;
+      const r = await trainer.trainStep(batch, { readLoss: read, carryState: (o.carryState ?? false) && !fresh });
+      fresh = false;
+      report.steps = step;
+      tokens += positions(batch);
+      let validationLoss: number | undefined;
+      if (validateEvery && (step % validateEvery === 0 || step === total)) {
+        let sum = 0;
+        for (const v of o.validation!) sum += await trainer.evaluate(v);
+        validationLoss = sum / o.validation!.length;
+        report.validation.push([step, validationLoss]);
+        fresh = true;
+        if (validationLoss < best - (o.earlyStopping?.minDelta ?? 0)) {
+          best = validationLoss;
+          stale = 0;
+        } else if (o.earlyStopping && ++stale >= o.earlyStopping.patience) {
+          report.stopped = 'early';
+        }
+      }
+      if (read) {
+        report.losses.push([step, r.loss!]);
+        const now = performance.now();
+        const rate = ((tokens - lastTokens) * 1000) / Math.max(1e-3, now - lastTime);
+        const perStep = (now - started) / 1000 / step;
+        [lastTime, lastTokens] = [now, tokens];
+        const go = await o.onProgress?.({ step, epoch, loss: r.loss, gradNorm: r.gradNorm, tokensPerSecond: rate, etaSeconds: perStep * (total - step), validationLoss });
+        if (go === false) {
+          report.stopped = 'aborted';
+          break outer;
+        }
+      }
+      if (report.stopped === 'early') break outer;
+    }
+  }
+  report.seconds = (performance.now() - started) / 1000;
+  return report;
+}

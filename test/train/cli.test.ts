@@ -1,0 +1,129 @@
+// The training commands end to end (the built `webgpu-rnn`), on PyTorch fixtures written as the files
+// a user would have: `grad` writes loss, grad_norm and every grad.<name> (F32), `train` every parameter
+// and the losses; both backends; and `gradcheck` on the CPU reference.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSafetensors, writeSafetensors } from '../../src/safetensors.js';
+import type { IntTensor, Tensor } from '../../src/tensor.js';
+import { expectClose } from '../support/compare.js';
+import { loadTrainingFixture, trainingCases } from '../support/training-fixtures.js';
+
+const bin = fileURLToPath(new URL('../../bin/webgpu-rnn.js', import.meta.url));
+const cases = await trainingCases();
+const corpusPath = fileURLToPath(new URL('../fixtures/text/alice.txt', import.meta.url));
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'webgpu-rnn-train-cli-'));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Dawn's two lines on SwiftShader whenever a process enumerates adapters (see scripts/test.sh). */
+const DAWN_NOISE = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\n/gm;
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr: stderr.replace(DAWN_NOISE, '') }));
+  });
+}
+
+async function files(name: string) {
+  const meta = cases.find((c) => c.name === name)!;
+  const f = await loadTrainingFixture(meta);
+  const p = (s: string) => join(dir, `${name}.${s}`);
+  await writeFile(p('model.json'), JSON.stringify(meta.model));
+  await writeFile(p('weights.safetensors'), writeSafetensors(f.params, { floatDtype: 'F64' }));
+  const batch: Record<string, Tensor | IntTensor> = Object.fromEntries(Object.entries(f.batch).filter(([, v]) => v !== undefined)) as never;
+  await writeFile(p('batch.safetensors'), writeSafetensors(batch, { floatDtype: 'F64' }));
+  if (meta.optimizer) await writeFile(p('opt.json'), JSON.stringify(meta.optimizer));
+  return { meta, f, p };
+}
+
+describe('webgpu-rnn grad / train / gradcheck', () => {
+  it.each([['lstm_2l_bi_proj_h0_len_ce', 'webgpu'], ['gru_emb_hn_bf', 'cpu'], ['gru_emb_hn_bf', 'webgpu']] as const)('grad %s --backend %s writes PyTorch\'s loss, norm and gradients', async (name, backend) => {
+    const { f, p } = await files(name);
+    const r = await run(['grad', '--model', p('model.json'), '--weights', p('weights.safetensors'), '--batch', p('batch.safetensors'), '--out', p(`grads.${backend}.safetensors`), '--backend', backend]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = readSafetensors(new Uint8Array(await readFile(p(`grads.${backend}.safetensors`))));
+    expect(Object.values(out.dtypes).every((d) => d === 'F32')).toBe(true);
+    expect((out.tensors.loss as Tensor).shape).toEqual([]);
+    expect(Math.abs((out.tensors.loss as Tensor).data[0] - f.loss) / f.loss).toBeLessThan(1e-5);
+    let norm = 0;
+    for (const g of Object.values(f.grads)) for (const v of g.data) norm += v * v;
+    expect(Math.abs((out.tensors.grad_norm as Tensor).data[0] - Math.sqrt(norm)) / Math.sqrt(norm)).toBeLessThan(1e-5);
+    expect(Object.keys(out.tensors).filter((k) => k.startsWith('grad.')).sort()).toEqual(Object.keys(f.grads).map((k) => `grad.${k}`).sort());
+    for (const [k, want] of Object.entries(f.grads)) expectClose(`grad.${k}`, out.tensors[`grad.${k}`] as Tensor, want, 1e-4);
+  });
+
+  it.each([['traj_adam_amsgrad_wd_cosine', 'webgpu'], ['traj_rmsprop_centered_momentum', 'cpu']] as const)('train %s --backend %s follows PyTorch\'s trajectory', async (name, backend) => {
+    const { meta, f, p } = await files(name);
+    const r = await run(['train', '--model', p('model.json'), '--weights', p('weights.safetensors'), '--batch', p('batch.safetensors'),
+      '--optimizer', p('opt.json'), '--steps', String(meta.steps), '--out', p(`trained.${backend}.safetensors`), '--backend', backend]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = readSafetensors(new Uint8Array(await readFile(p(`trained.${backend}.safetensors`))));
+    expectClose('losses', out.tensors.losses as Tensor, { shape: [meta.steps!], data: f.losses! }, 1e-4);
+    for (const [k, want] of Object.entries(f.final!)) {
+      const p0 = f.params[k].data;
+      const got = out.tensors[k] as Tensor;
+      expectClose(`update of ${k}`, { shape: got.shape, data: Float64Array.from(got.data, (v, i) => v - p0[i]) }, { shape: want.shape, data: Float64Array.from(want.data, (v, i) => v - p0[i]) }, 1e-3);
+    }
+  });
+
+  it('gradcheck passes on the reference, and says so', async () => {
+    const { p } = await files('rnn_tanh_bi_len_mse');
+    const r = await run(['gradcheck', '--model', p('model.json'), '--weights', p('weights.safetensors'), '--batch', p('batch.safetensors')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/max relative error \d\.\d\de-\d+ ≤ 1e-6/);
+  });
+
+  it('train --text trains a character model with progress and a checkpoint PyTorch can load; sample continues a Chinese prompt', async () => {
+    const text = '今天天气很好。今天天气很热。明天天气很冷，后天天气很好。我们今天去公园，天气很好，风也很小。'.repeat(12);
+    await writeFile(join(dir, 'zh.txt'), text);
+    const out = join(dir, 'zh.safetensors');
+    const r = await run(['train', '--text', join(dir, 'zh.txt'), '--out', out, '--hidden', '24', '--layers', '2', '--embedding', '8', '--seq-len', '16',
+      '--batch-size', '4', '--steps', '30', '--lr', '0.02', '--validation', '0.2', '--validate-every', '10']);
+    expect(r.stderr).toMatch(/step 30\/30 loss \d\.\d{3} val \d\.\d{3} \| \d+ chars\/s \| ETA 0s\n$/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^30 steps \(done\) in \d+s: loss \d\.\d{4}, best validation \d\.\d{4} nats\/char \(unigram baseline \d\.\d{4}\); 19 characters; wrote /);
+    const file = readSafetensors(new Uint8Array(await readFile(out)));
+    const vocabulary = JSON.parse(file.metadata.vocabulary);
+    expect(vocabulary).toHaveLength(19);
+    expect(vocabulary).toContain('很');
+    expect(Object.keys(file.tensors).sort()).toEqual(['embedding.weight', 'head.bias', 'head.weight',
+      ...[0, 1].flatMap((l) => [`rnn.bias_hh_l${l}`, `rnn.bias_ih_l${l}`, `rnn.weight_hh_l${l}`, `rnn.weight_ih_l${l}`])].sort());
+    expect(Number(file.metadata.validation_loss)).toBeGreaterThan(0);
+    for (const backend of ['webgpu', 'cpu']) {
+      const s = await run(['sample', '--checkpoint', out, '--prompt', '今天天气很', '--length', '6', '--temperature', '0', '--backend', backend]);
+      expect(s.stderr).toBe('');
+      expect(s.code).toBe(0);
+      expect(Array.from(s.stdout.trimEnd())).toHaveLength(11);
+      expect(s.stdout.startsWith('今天天气很')).toBe(true);
+    }
+    const bad = await run(['sample', '--checkpoint', out, '--prompt', '今天下雨']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.split('\n')[0]).toBe('webgpu-rnn: --prompt: "下", "雨" not in the model\'s vocabulary of 19 characters [TENSOR_INVALID]');
+  });
+
+  it.each([
+    [['grad', '--model', 'nope.json'], 2, /missing --weights \[USAGE\]/],
+    [['train', '--steps', '0', '--model', 'm', '--weights', 'w', '--batch', 'b', '--optimizer', 'o', '--out', 'x'], 1, /--model m: no such file \[FILE\]/],
+    [['train', '--text', 'corpus.txt'], 2, /missing --out \[USAGE\]/],
+    [['train', '--text', 'nope.txt', '--out', 'x', '--seq-len', '0'], 2, /--seq-len must be an integer ≥ 1, got "0" \[USAGE\]/],
+    [['train', '--text', 'nope.txt', '--out', 'x'], 1, /--text nope.txt: no such file \[FILE\]/],
+    [['train', '--text', corpusPath, '--out', 'x', '--mode', 'LSTM', '--model', 'm.json'], 2, /--mode and --model exclude each other/],
+    [['sample', '--prompt', 'a'], 2, /missing --checkpoint \[USAGE\]/],
+    [['sample', '--checkpoint', 'nope.safetensors', '--prompt', 'a'], 1, /--checkpoint nope.safetensors: no such file \[FILE\]/],
+  ] as const)('mistakes are one line with a code: %j', async (args, code, message) => {
+    const r = await run([...args]);
+    expect(r.code).toBe(code);
+    expect(r.stderr.split('\n')[0]).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
