@@ -3,7 +3,7 @@
  * runs a random batch on WebGPU and on the float64 CPU reference, and shows time, agreement and the
  * first sequence's output.
  */
-import { type Rnn, type RnnConfigInput, type Tensor, createRnn, parameterSpecs, readSafetensors, resolveConfig } from '../src/index.js';
+import { type Rnn, type RnnConfigInput, type Tensor, createRnn, parameterSpecs, resolveConfig } from '../src/index.js';
 import { relativeError } from '../src/relative-error.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { RnnError, type RnnErrorCode } from '../src/errors.js';
+import type { RnnErrorCode } from '../src/errors.js';
 import { isIntTensor, lengthsToInt32, readSafetensors, writeSafetensors } from '../src/safetensors.js';
 import type { IntTensor, Tensor } from '../src/tensor.js';
 

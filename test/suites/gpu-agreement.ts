@@ -8,7 +8,8 @@
  *  - steady state: a second forward of the same shape creates no GPU objects (both strategies);
  *  - the strategy chooser's threshold: forcing each strategy on shapes at the edge;
  *  - a caller-provided GPUDevice, also running the kernel layouts meant for the other kind of adapter
- *    (GPU layouts on a software adapter and vice versa), so both families are checked anywhere.
+ *    (GPU layouts on a software adapter and vice versa), so both families are checked anywhere;
+ *  - hardening (hardening.ts) and training (training.ts): backpropagation and optimizers vs PyTorch.
  * Each case runs inside a validation error scope and destroys what it made.
  *
  * With precision 'f16' the same cases run with half-precision weights (needs shader-f16). The truth is
@@ -31,8 +32,10 @@ import { type Rnn, createRnn } from '../../src/rnn.js';
 import type { Tensor } from '../../src/tensor.js';
 import { GPU_RTOL, checksMade, expectClose, expectThat, relativeError } from '../support/compare.js';
 import { type LoadBytes, type Manifest, loadFixture } from '../support/fixtures.js';
-import { type RandomCase, randomCase } from '../support/random.js';
+import { randomCase } from '../support/random.js';
+import type { TrainingCase } from '../support/training-fixtures.js';
 import { hardeningCases } from './hardening.js';
+import { trainingSuiteCases } from './training.js';
 
 export interface GpuCase {
   name: string;
@@ -452,17 +455,21 @@ function counted(c: GpuCase): GpuCase {
 /** What every runner asserts of a passed case's note. */
 export const CHECKED_NOTE = /\[[1-9]\d* checks\]$/;
 
-/** Every case of the suite. `device` is the engine's default device (for error scopes). */
-export function gpuAgreementCases(load: LoadBytes, manifest: Manifest, device: GPUDevice, precision: Precision = 'f32'): GpuCase[] {
+/**
+ * Every case of the suite. `device` is the engine's default device (for error scopes). With f32, the
+ * training cases (training.ts) of the training fixtures `training` come last.
+ */
+export function gpuAgreementCases(load: LoadBytes, manifest: Manifest, device: GPUDevice, precision: Precision = 'f32', training: readonly TrainingCase[] = []): GpuCase[] {
   return [
     ...fixtureCases(load, manifest, device, precision), ...randomCases(device, precision), ...thresholdCases(device, precision),
     ...streamCases(device, precision), ...resourceCases(device, precision), ...otherLayoutCases(load, manifest, precision),
-    ...precisionCases(device, precision), ...deviceLostCases(precision), ...(precision === 'f32' ? hardeningCases() : []),
+    ...precisionCases(device, precision), ...deviceLostCases(precision),
+    ...(precision === 'f32' ? [...hardeningCases(), ...trainingSuiteCases(load, training)] : []),
   ].map(counted);
 }
 
 /** Case names without a device (the browser test lists them before the page runs). */
-export function gpuAgreementCaseNames(manifest: Manifest): string[] {
+export function gpuAgreementCaseNames(manifest: Manifest, training: readonly TrainingCase[] = []): string[] {
   const fake = {} as GPUDevice;
-  return gpuAgreementCases(async () => new Uint8Array(), manifest, fake).map((c) => c.name);
+  return gpuAgreementCases(async () => new Uint8Array(), manifest, fake, 'f32', training).map((c) => c.name);
 }

@@ -1,5 +1,8 @@
-/** The PyTorch training fixtures (test/fixtures/training, made by test/fixtures/generate_training.py). */
-import { readFile } from 'node:fs/promises';
+/**
+ * The PyTorch training fixtures (test/fixtures/training, made by test/fixtures/generate_training.py),
+ * for Node and the browser alike: the caller supplies how to fetch a file's bytes (fixtures.ts).
+ */
+import type { LoadBytes } from './fixtures.js';
 import { readSafetensors } from '../../src/safetensors.js';
 import type { IntTensor, Tensor } from '../../src/tensor.js';
 import type { TrainBatch } from '../../src/train/batch.js';
@@ -32,14 +35,14 @@ export interface TrainingFixture {
   final?: Record<string, Tensor>;
 }
 
-const DIR = new URL('../fixtures/training/', import.meta.url);
+const DIR = 'training/';
 
-export async function trainingCases(): Promise<TrainingCase[]> {
-  return (JSON.parse(await readFile(new URL('training-manifest.json', DIR), 'utf8')) as { cases: TrainingCase[] }).cases;
+export async function trainingCases(load: LoadBytes): Promise<TrainingCase[]> {
+  return (JSON.parse(new TextDecoder().decode(await load(`${DIR}training-manifest.json`))) as { cases: TrainingCase[] }).cases;
 }
 
-export async function loadTrainingFixture(meta: TrainingCase): Promise<TrainingFixture> {
-  const file = readSafetensors(new Uint8Array(await readFile(new URL(meta.file, DIR))));
+export async function loadTrainingFixture(load: LoadBytes, meta: TrainingCase): Promise<TrainingFixture> {
+  const file = readSafetensors(await load(DIR + meta.file));
   const t = file.tensors;
   const prefixed = (prefix: string) => Object.fromEntries(Object.entries(t).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v as Tensor]));
   const batch: TrainBatch = { target: t.target as Tensor | IntTensor };

@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors } from '../../src/safetensors.js';
 import type { IntTensor, Tensor } from '../../src/tensor.js';
 import { expectClose } from '../support/compare.js';
+import { loadNodeBytes } from '../support/node-fixtures.js';
 import { loadTrainingFixture, trainingCases } from '../support/training-fixtures.js';
 
 const bin = fileURLToPath(new URL('../../bin/webgpu-rnn.js', import.meta.url));
-const cases = await trainingCases();
+const cases = await trainingCases(loadNodeBytes);
 const corpusPath = fileURLToPath(new URL('../fixtures/text/alice.txt', import.meta.url));
 let dir = '';
 beforeAll(async () => {
@@ -34,7 +35,7 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 async function files(name: string) {
   const meta = cases.find((c) => c.name === name)!;
-  const f = await loadTrainingFixture(meta);
+  const f = await loadTrainingFixture(loadNodeBytes, meta);
   const p = (s: string) => join(dir, `${name}.${s}`);
   await writeFile(p('model.json'), JSON.stringify(meta.model));
   await writeFile(p('weights.safetensors'), writeSafetensors(f.params, { floatDtype: 'F64' }));

@@ -7,14 +7,15 @@ import { resolveModelConfig } from '../../src/train/config.js';
 import { CpuTrainer } from '../../src/train/cpu-trainer.js';
 import { resolveOptimizer } from '../../src/train/optim.js';
 import { expectClose } from '../support/compare.js';
+import { loadNodeBytes } from '../support/node-fixtures.js';
 import { loadTrainingFixture, trainingCases } from '../support/training-fixtures.js';
 
-const cases = await trainingCases();
+const cases = await trainingCases(loadNodeBytes);
 const RTOL = 1e-9;
 
 describe('training reference vs PyTorch', () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, meta) => {
-    const f = await loadTrainingFixture(meta);
+    const f = await loadTrainingFixture(loadNodeBytes, meta);
     const model = resolveModelConfig(meta.model);
     const params = Object.fromEntries(Object.entries(f.params).map(([k, v]) => [k, Float64Array.from(v.data)]));
     const batch = prepareBatch(model, f.batch);

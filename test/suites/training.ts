@@ -1,0 +1,202 @@
+/**
+ * The training cases of the GPU suite, run unchanged in Node (Dawn) and in headless Chromium:
+ *  - every PyTorch training fixture through the public API (createTrainer on WebGPU): the loss and
+ *    the gradient of every parameter (‖a−b‖/‖b‖ ≤ 1e-4 per tensor), dL/dh0 and dL/dc0, and for
+ *    trajectories each step's loss and the parameters' movement p − p0 after the steps (≤ 1e-3);
+ *  - against the float64 CPU trainer on the same weights: dropout masks (same counter-based draws),
+ *    gradient flow, sampling (same tokens), the trained module in the inference engine, and training
+ *    steps issued without awaiting (run in order: the same parameters as awaited ones);
+ *  - steady state: a second step of the same shape creates no GPU objects; a rejected batch leaves the
+ *    trainer as it was.
+ */
+import { RnnError } from '../../src/errors.js';
+import { deviceDiagnostics } from '../../src/diagnostics.js';
+import { seededUniform } from '../../src/random.js';
+import type { Tensor } from '../../src/tensor.js';
+import type { TrainBatch } from '../../src/train/batch.js';
+import type { ModelConfigInput } from '../../src/train/config.js';
+import { type CreateTrainerOptions, type Trainer, createTrainer } from '../../src/train/trainer.js';
+import { expectClose, expectThat } from '../support/compare.js';
+import type { LoadBytes } from '../support/fixtures.js';
+import { type TrainingCase, loadTrainingFixture } from '../support/training-fixtures.js';
+import type { GpuCase } from './gpu-agreement.js';
+
+function floats(next: () => number, n: number, scale = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => (2 * next() - 1) * scale);
+}
+
+function ints(next: () => number, n: number, below: number): Int32Array {
+  return Int32Array.from({ length: n }, () => Math.floor(next() * below));
+}
+
+/** Runs `body` with trainers made from `options`, destroying them whatever happens. */
+async function withTrainers<R>(options: CreateTrainerOptions[], body: (trainers: Trainer[]) => Promise<R>): Promise<R> {
+  const trainers: Trainer[] = [];
+  try {
+    for (const o of options) trainers.push(await createTrainer(o));
+    return await body(trainers);
+  } finally {
+    for (const t of trainers) await t.destroy();
+  }
+}
+
+const vector = (data: ArrayLike<number>): Tensor => ({ shape: [data.length], data: Float64Array.from(data) });
+
+function fixtureCase(load: LoadBytes, meta: TrainingCase): GpuCase {
+  return {
+    name: `training ${meta.name}`,
+    run: async () => {
+      const f = await loadTrainingFixture(load, meta);
+      return withTrainers([{ model: meta.model, weights: f.params, optimizer: meta.optimizer ?? { name: 'sgd', lr: 0.1 } }], async ([trainer]) => {
+        const g = await trainer.gradients(f.batch);
+        expectThat(Math.abs(g.loss - f.loss) <= 1e-5 * Math.abs(f.loss), () => `loss ${g.loss} vs PyTorch ${f.loss}`);
+        let worst = 0;
+        for (const [name, want] of Object.entries(f.grads)) worst = Math.max(worst, expectClose(`grad ${name}`, g.grads[name], want, 1e-4));
+        if (f.gradH0) worst = Math.max(worst, expectClose('grad h0', g.h0, f.gradH0, 1e-4));
+        if (f.gradC0) worst = Math.max(worst, expectClose('grad c0', g.c0, f.gradC0, 1e-4));
+        let note = `gradients ≤ ${worst.toExponential(1)}`;
+        if (meta.optimizer) {
+          const losses: number[] = [];
+          for (let s = 0; s < meta.steps!; s++) losses.push((await trainer.trainStep(f.batch, { readLoss: true })).loss!);
+          expectClose('losses', vector(losses), vector(f.losses!), 1e-4);
+          const final = await trainer.parameters();
+          let moved = 0;
+          for (const [name, want] of Object.entries(f.final!)) {
+            const p0 = f.params[name].data;
+            const delta = (t: Tensor) => ({ shape: t.shape, data: Float64Array.from(t.data, (v, i) => v - p0[i]) });
+            moved = Math.max(moved, expectClose(`update of ${name}`, delta(final[name]), delta(want), 1e-3));
+          }
+          note += `; ${meta.steps} steps of ${meta.optimizer.name}: p − p0 ≤ ${moved.toExponential(1)}`;
+        }
+        return note;
+      });
+    },
+  };
+}
+
+/** Cases against the CPU trainer on the same model and weights. */
+function referenceCases(): GpuCase[] {
+  const lm: ModelConfigInput = {
+    embedding: { num_embeddings: 11, embedding_dim: 5 }, rnn: { mode: 'GRU', input_size: 5, hidden_size: 9, num_layers: 2, dropout: 0.3 },
+    head: { out_features: 11 }, loss: 'cross_entropy',
+  };
+  const lmBatch = (seed: number, T: number, B: number): TrainBatch => {
+    const next = seededUniform(seed);
+    return { tokens: { shape: [T, B], data: ints(next, T * B, 11) }, target: { shape: [T, B], data: ints(next, T * B, 11) } };
+  };
+  return [
+    {
+      name: 'training: dropout between layers draws the CPU reference\'s masks, and drops',
+      run: async () => {
+        const model: ModelConfigInput = { rnn: { mode: 'LSTM', input_size: 3, hidden_size: 6, num_layers: 3, dropout: 0.4 }, head: { out_features: 2 }, loss: 'mse' };
+        const next = seededUniform(5);
+        const batch: TrainBatch = { input: { shape: [5, 3, 3], data: floats(next, 45) }, target: { shape: [5, 3, 2], data: floats(next, 30) } };
+        const noDropout = { ...model, rnn: { ...model.rnn, dropout: 0 } };
+        return withTrainers([{ model, seed: 9 }, { model, seed: 9, backend: 'cpu' }, { model: noDropout, seed: 9, backend: 'cpu' }], async ([gpu, cpu, plain]) => {
+          const [g, c, p] = [await gpu.gradients(batch), await cpu.gradients(batch), await plain.gradients(batch)];
+          for (const [name, want] of Object.entries(c.grads)) expectClose(`grad ${name}`, g.grads[name], want, 1e-4);
+          expectThat(Math.abs(c.loss - p.loss) > 1e-3, `dropout 0.4 changed the loss by only ${Math.abs(c.loss - p.loss)}`);
+          return `loss ${g.loss.toFixed(4)} (no dropout: ${p.loss.toFixed(4)})`;
+        });
+      },
+    },
+    {
+      name: 'training: gradient flow ‖∂L/∂h_t‖ per layer and step is the CPU reference\'s',
+      run: async () => {
+        const model: ModelConfigInput = { rnn: { mode: 'LSTM', input_size: 4, hidden_size: 7, num_layers: 2, bidirectional: true }, head: { out_features: 1, on: 'h_n' }, loss: 'mse' };
+        const next = seededUniform(21);
+        const batch: TrainBatch = { input: { shape: [17, 3, 4], data: floats(next, 17 * 12) }, target: { shape: [3, 1], data: floats(next, 3) } };
+        return withTrainers([{ model }, { model, backend: 'cpu' }], async ([gpu, cpu]) => {
+          const [g, c] = [await gpu.gradientFlow(batch), await cpu.gradientFlow(batch)];
+          expectThat(g.flow.length === 2 && g.flow.every((f) => f.length === 17), `flow shape ${g.flow.map((f) => f.length)}`);
+          for (let l = 0; l < 2; l++) expectClose(`flow of layer ${l}`, vector(g.flow[l]), vector(c.flow[l]), 1e-4);
+          return `${g.flow.length} layers × 17 steps`;
+        });
+      },
+    },
+    {
+      name: 'training: sampling on the GPU draws the CPU reference\'s tokens (greedy, τ = 1, top-k)',
+      run: async () => {
+        const model = { ...lm, rnn: { ...lm.rnn, dropout: 0 } };
+        return withTrainers([{ model, seed: 4 }, { model, seed: 4, backend: 'cpu' }], async ([gpu, cpu]) => {
+          const prompt = [3, 1, 4, 1, 5];
+          for (const o of [{ temperature: 0 }, { temperature: 1, seed: 7 }, { temperature: 0.8, topK: 3, seed: 8 }]) {
+            const [a, b] = [await gpu.sample(prompt, { ...o, maxTokens: 17 }), await cpu.sample(prompt, { ...o, maxTokens: 17 })];
+            expectThat(a.join() === b.join(), () => `${JSON.stringify(o)}: WebGPU ${a} vs CPU ${b}`);
+          }
+          return '3 settings × 17 tokens';
+        });
+      },
+    },
+    {
+      name: 'training: the trained recurrent module runs in the inference engine and gives the CPU\'s outputs',
+      run: async () => {
+        const model: ModelConfigInput = { rnn: { mode: 'LSTM', input_size: 3, hidden_size: 5, proj_size: 2, bidirectional: true }, loss: 'mse' };
+        const next = seededUniform(17);
+        const batch: TrainBatch = { input: { shape: [4, 2, 3], data: floats(next, 24) }, target: { shape: [4, 2, 4], data: floats(next, 32) } };
+        return withTrainers([{ model, optimizer: { name: 'sgd', lr: 0.5 } }], async ([trainer]) => {
+          for (let s = 0; s < 3; s++) await trainer.trainStep(batch);
+          const weights = await trainer.parameters();
+          return withTrainers([{ model, weights, backend: 'cpu' }], async ([reference]) => {
+            const [rnn, cpuRnn] = [await trainer.toRnn(), await reference.toRnn()];
+            try {
+              expectClose('output', (await rnn.forward(batch.input!)).output, (await cpuRnn.forward(batch.input!)).output, 1e-4);
+            } finally {
+              await rnn.destroy();
+              await cpuRnn.destroy();
+            }
+            return 'after 3 SGD steps';
+          });
+        });
+      },
+    },
+    {
+      name: 'training: steps issued without awaiting run in order (the CPU trainer\'s parameters)',
+      run: async () => {
+        const model = { ...lm, rnn: { ...lm.rnn, dropout: 0 } };
+        const batches = [lmBatch(1, 6, 3), lmBatch(2, 4, 2), lmBatch(3, 6, 3)];
+        const optimizer = { name: 'adam' as const, lr: 0.05, clip_grad_norm: 0.5 };
+        return withTrainers([{ model, optimizer, seed: 2 }, { model, optimizer, seed: 2, backend: 'cpu' }], async ([gpu, cpu]) => {
+          const pending = [...batches, ...batches].map((b, i) => gpu.trainStep(b, { readLoss: i % 2 === 0 }));
+          const wanted: number[] = [];
+          for (const b of [...batches, ...batches]) wanted.push((await cpu.trainStep(b, { readLoss: true })).loss!);
+          const got = await Promise.all(pending);
+          got.forEach((r, i) => expectThat(i % 2 === 1 ? r.loss === undefined : Math.abs(r.loss! - wanted[i]) <= 1e-4 * wanted[i], () => `step ${i + 1}: loss ${r.loss} vs CPU ${wanted[i]}`));
+          const [p, q] = [await gpu.parameters(), await cpu.parameters()];
+          for (const name of Object.keys(q)) expectClose(name, p[name], q[name], 1e-3);
+          return `${got.length} steps, ${gpu.steps} taken`;
+        });
+      },
+    },
+    {
+      name: 'training: a second step of the same shape creates no GPU objects; a rejected batch changes nothing',
+      run: async () => {
+        const model = lm;
+        const optimizer = { name: 'adam' as const, lr: 0.01, clip_grad_norm: 1 };
+        const batch = lmBatch(13, 6, 3);
+        return withTrainers([{ model, optimizer }], async ([trainer]) => {
+          await trainer.trainStep(batch, { readLoss: true });
+          const before = await deviceDiagnostics();
+          const r = await trainer.trainStep(batch, { readLoss: true });
+          const after = await deviceDiagnostics();
+          expectThat(Number.isFinite(r.loss), `loss ${r.loss}`);
+          const counts = (d: typeof before) => `${d.buffers.created} buffers, ${d.pipelines} pipelines, ${d.bindGroupsCreated} bind groups`;
+          expectThat(counts(after) === counts(before), () => `second step: ${counts(before)} before, ${counts(after)} after`);
+          const params = await trainer.parameters();
+          const bad: TrainBatch = { tokens: batch.tokens, target: { shape: [6, 2], data: new Int32Array(12) } };
+          const error = await trainer.trainStep(bad).then(() => undefined, (e: unknown) => e);
+          expectThat(error instanceof RnnError && error.code === 'TENSOR_INVALID', () => `bad target: ${String(error)}`);
+          expectThat(trainer.steps === 2, `steps ${trainer.steps} after a rejected batch`);
+          const still = await trainer.parameters();
+          for (const name of Object.keys(params)) expectClose(name, still[name], params[name], 0);
+          return counts(after);
+        });
+      },
+    },
+  ];
+}
+
+/** Every training case; `cases` from the training manifest (test/support/training-fixtures.ts). */
+export function trainingSuiteCases(load: LoadBytes, cases: readonly TrainingCase[]): GpuCase[] {
+  return [...cases.map((c) => fixtureCase(load, c)), ...referenceCases()];
+}
