@@ -4,6 +4,7 @@
  */
 import { type BenchReport, formatTable, runBench } from '../src/bench/run.js';
 import { ALL_SHAPES, SHAPES } from '../src/bench/shapes.js';
+import { TRAIN_SHAPES } from '../src/bench/train-shapes.js';
 import type { SystemName } from '../src/bench/system.js';
 import type { StrategyChoice } from '../src/gpu/strategy.js';
 
@@ -15,8 +16,8 @@ declare global {
 
 const params = new URLSearchParams(location.search);
 const shapeNames = params.get('shapes')?.split(',');
-const shapes = shapeNames ? shapeNames.map((n) => ALL_SHAPES.find((s) => s.name === n)!).filter(Boolean) : [...SHAPES];
-const systems = (params.get('systems')?.split(',') ?? ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference']) as SystemName[];
+const shapes = shapeNames ? shapeNames.map((n) => ALL_SHAPES.find((s) => s.name === n)!).filter(Boolean) : [...SHAPES, ...TRAIN_SHAPES];
+const systems = (params.get('systems')?.split(',') ?? ['webgpu-rnn', 'webgpu-rnn-forward', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference']) as SystemName[];
 const log = (line: string) => {
   document.getElementById('log')!.textContent += `${line}\n`;
   console.log(line);

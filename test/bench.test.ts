@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { childArgv, parseBenchArgs } from '../src/bench/cli.js';
 import { type BenchRow, formatTable, runBench } from '../src/bench/run.js';
 import { BIG_SHAPES, SHAPES, TINY_SHAPE } from '../src/bench/shapes.js';
+import { TINY_TRAIN_SHAPE, TRAIN_SHAPES, trainStepGflop } from '../src/bench/train-shapes.js';
 import { RnnError } from '../src/errors.js';
 
 const SYSTEMS = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'] as const;
@@ -58,6 +59,34 @@ describe('benchmark (tiny shape)', () => {
     expect(formatTable(report)).toMatch(/tiny\s+tfjs-webgpu/);
   });
 
+  it('training rows: every training system validates its first step\'s loss and reports a step time', async () => {
+    const lines: string[] = [];
+    const systems = ['webgpu-rnn', 'webgpu-rnn-forward', 'tfjs-webgpu', 'ort-webgpu', 'pytorch-cpu', 'cpu-reference'] as const;
+    const report = await runBench({ shapes: [TINY_TRAIN_SHAPE], systems, runs: 2, warmup: 1, runtime: 'node (test)', ceilings: false, log: (l) => lines.push(l) });
+    // ONNX Runtime Web trains no recurrent networks: no row.
+    expect(report.rows.map((r) => r.system)).toEqual(['webgpu-rnn', 'webgpu-rnn-forward', 'tfjs-webgpu', 'pytorch-cpu', 'cpu-reference']);
+    for (const r of report.rows) {
+      // PyTorch is optional (Python with torch; the set-up script does not install it).
+      if (r.system === 'pytorch-cpu' && r.error) {
+        expect(r.error).toMatch(/pytorch-cpu: .*(torch|python|No such file)/i);
+        continue;
+      }
+      expect(r.error, `${r.system}: ${r.error}`).toBeUndefined();
+      expect(r.shape).toBe('train-tiny');
+      expect(r.median_ms).toBeGreaterThan(0);
+      expect(r.max_rel_err).toBeLessThan(1e-5); // the first step's loss vs the float64 trainer's (an LSTM: every system's equations)
+    }
+    const [ours, forward] = report.rows;
+    // 2·G·H·(I + H)·B·T + 2·rows·H·O, three times: 3 · (2·4·8·12·10 + 2·10·8·7)
+    expect(ours.gflop).toBeCloseTo((3 * (2 * 4 * 8 * 12 * 10 + 2 * 10 * 8 * 7)) / 1e9, 12);
+    expect(ours.gflop).toBeCloseTo(trainStepGflop(TINY_TRAIN_SHAPE), 15);
+    expect(forward.gflop).toBeCloseTo(ours.gflop / 3, 15);
+    expect(ours.note).toMatch(/^step = \d+\.\d\d× our forward \+ loss; \d+ dispatches per step \(per layer: \d+; T = 5\); activations [\d.]+ MiB = [\d.]+× the least/);
+    expect(ours.dispatches).toBeGreaterThan(0);
+    expect(ours.gpu_bytes).toBeGreaterThan(0);
+    expect(formatTable(report)).toMatch(/train-tiny\s+tfjs-webgpu .* \d+\.\d×/);
+  });
+
   it('runs each system in a process of its own through `npm run bench` (Node runtime)', async () => {
     const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--systems', 'webgpu-rnn,cpu-reference']);
     expect(output).toMatch(/one process per system/);
@@ -87,9 +116,11 @@ describe('benchmark options (parseBenchArgs)', () => {
   });
 
   it('defaults, and --shapes / --big / --tiny applied in the order given', () => {
-    expect(parseBenchArgs([])).toMatchObject({ shapes: SHAPES, runs: 5, warmup: 1, runtime: 'node', strategy: 'auto', isolate: true, skipCeilings: false, ceilingScale: 1 });
-    expect(parseBenchArgs([]).systems).toEqual(['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference']);
-    expect(names(['--big'])).toEqual([...SHAPES, ...BIG_SHAPES].map((s) => s.name));
+    expect(parseBenchArgs([])).toMatchObject({ shapes: [...SHAPES, ...TRAIN_SHAPES], runs: 5, warmup: 1, runtime: 'node', strategy: 'auto', isolate: true, skipCeilings: false, ceilingScale: 1 });
+    expect(parseBenchArgs([]).systems).toEqual(['webgpu-rnn', 'webgpu-rnn-forward', 'tfjs-webgpu', 'ort-webgpu', 'pytorch-cpu', 'cpu-reference']);
+    expect(names(['--big'])).toEqual([...SHAPES, ...TRAIN_SHAPES, ...BIG_SHAPES].map((s) => s.name));
+    expect(names(['--train'])).toEqual(['train-char-lm', 'train-classifier', 'train-long']);
+    expect(names(['--shapes', 'train-tiny,tiny'])).toEqual(['train-tiny', 'tiny']);
     expect(names(['--big', '--shapes', 'bigru'])).toEqual(['bigru']);
     expect(names(['--shapes=bigru', '--tiny'])).toEqual(['tiny']);
     expect(parseBenchArgs(['--tiny', '--shapes', 'bigru'])).toMatchObject({ shapes: [SHAPES.find((s) => s.name === 'bigru')], ceilingScale: 0.125 });

@@ -15,8 +15,8 @@ const CHROMIUM_FLAGS = [
   '--disable-sync', '--disable-quic', '--no-first-run',
 ];
 
-/** The repository root, found from this module (src/bench/ or dist/). */
-function repoRoot(): string {
+/** The repository root, found from this module (src/bench/, or the built dist-bench/). */
+export function repoRoot(): string {
   const here = fileURLToPath(new URL(/* @vite-ignore */ '.', import.meta.url));
   return here.includes(`${join('src', 'bench')}`) ? join(here, '..', '..') : join(here, '..');
 }

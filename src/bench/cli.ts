@@ -3,8 +3,8 @@
  * (a page served by Vite, driven by puppeteer — both dev dependencies, so that runtime works from a
  * checkout of this repository), prints the table and optionally writes the JSON rows.
  *
- *   npm run bench -- [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
- *                    [--systems webgpu-rnn,webgpu-rnn-f16,tfjs-webgpu,ort-webgpu,cpu-reference]
+ *   npm run bench -- [--shapes a,b] [--big] [--tiny] [--train] [--runs N] [--warmup N]
+ *                    [--systems webgpu-rnn,webgpu-rnn-f16,webgpu-rnn-forward,tfjs-webgpu,ort-webgpu,pytorch-cpu,cpu-reference]
  *                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
  */
 import { spawn } from 'node:child_process';
@@ -17,25 +17,30 @@ import { type BenchReport, type BenchRow, formatTable, runBench } from './run.js
 import { ALL_SHAPES, BIG_SHAPES, type BenchShape, SHAPES, TINY_SHAPE } from './shapes.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import type { SystemName } from './system.js';
+import { TRAIN_SHAPES, type TrainShape } from './train-shapes.js';
 
 export const BENCH_USAGE = `Usage:
-  npm run bench -- [--shapes a,b] [--big] [--tiny] [--runs N] [--warmup N]
-                   [--systems webgpu-rnn,tfjs-webgpu,ort-webgpu,cpu-reference]
+  npm run bench -- [--shapes a,b] [--big] [--tiny] [--train] [--runs N] [--warmup N]
+                   [--systems webgpu-rnn,webgpu-rnn-forward,tfjs-webgpu,ort-webgpu,pytorch-cpu,cpu-reference]
                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
 
-  --systems  default: all but webgpu-rnn-f16 (our engine with half-precision weights), which runs when named
+  default shapes: the forward shapes, then the training shapes (train-*: one training step with Adam)
+  --train    the training shapes only
+  --systems  default: all but webgpu-rnn-f16 (our engine with half-precision weights), which runs when named;
+             webgpu-rnn-forward (our forward and loss, beside our step) and pytorch-cpu (Python with torch,
+             Node only) run on the training shapes only, ort-webgpu on the forward shapes only
   --strategy forces webgpu-rnn's recurrent strategy (default auto)
   --no-isolate runs every system in one Node process, their samples taken in rounds (by default each
                gets a process of its own, so no system's leftovers — pools, pending promises, patched
                objects — slow the next)
   shapes: ${ALL_SHAPES.map((s) => s.name).join(', ')}`;
 
-const SYSTEMS: readonly SystemName[] = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'];
+const SYSTEMS: readonly SystemName[] = ['webgpu-rnn', 'webgpu-rnn-forward', 'tfjs-webgpu', 'ort-webgpu', 'pytorch-cpu', 'cpu-reference'];
 /** Systems run only when named: webgpu-rnn-f16 needs an adapter with shader-f16. */
 const OPTIONAL_SYSTEMS: readonly SystemName[] = ['webgpu-rnn-f16'];
 
 export interface BenchArgs {
-  shapes: BenchShape[];
+  shapes: (BenchShape | TrainShape)[];
   systems: SystemName[];
   runs: number;
   warmup: number;
@@ -53,6 +58,7 @@ const BENCH_OPTIONS: OptionSpecs = {
   shapes: { type: 'string' },
   big: { type: 'boolean' },
   tiny: { type: 'boolean' },
+  train: { type: 'boolean' },
   systems: { type: 'string' },
   runs: { type: 'string' },
   warmup: { type: 'string' },
@@ -77,7 +83,7 @@ const usage = (message: string): never => {
  * down, and a later `--shapes` or `--big` changes the shapes but keeps that scale.
  */
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { shapes: [...SHAPES], systems: [...SYSTEMS], runs: 5, warmup: 1, runtime: 'node', ceilingScale: 1, strategy: 'auto', isolate: true, skipCeilings: false };
+  const args: BenchArgs = { shapes: [...SHAPES, ...TRAIN_SHAPES], systems: [...SYSTEMS], runs: 5, warmup: 1, runtime: 'node', ceilingScale: 1, strategy: 'auto', isolate: true, skipCeilings: false };
   const count = (v: string, flag: string, min: number) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) usage(`${flag} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
@@ -97,6 +103,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       case 'tiny':
         args.shapes = [TINY_SHAPE];
         args.ceilingScale = 0.125;
+        break;
+      case 'train':
+        args.shapes = [...TRAIN_SHAPES];
         break;
       case 'systems':
         args.systems = v.split(',').map((s) => [...SYSTEMS, ...OPTIONAL_SYSTEMS].includes(s as SystemName)

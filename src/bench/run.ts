@@ -16,6 +16,8 @@ import { canCountGpuWork, countGpuWork } from './instrument.js';
 import { randomWeights, seededUniform } from '../random.js';
 import { relativeError } from '../relative-error.js';
 import { type BenchShape, countedGflop } from './shapes.js';
+import { prepareTrainContenders } from './train.js';
+import type { TrainShape } from './train-shapes.js';
 import type { BenchSystem, PreparedSystem, SystemName, Workload } from './system.js';
 import { cpuReferenceSystem, webgpuRnnSystem } from './systems.js';
 
@@ -45,7 +47,8 @@ export interface BenchReport {
 }
 
 export interface BenchOptions {
-  shapes: readonly BenchShape[];
+  /** Forward shapes and training shapes (train-shapes.ts), in the order to run them. */
+  shapes: readonly (BenchShape | TrainShape)[];
   systems: readonly SystemName[];
   /** Timed runs per system and shape (≥ 5 for the issue's medians). */
   runs: number;
@@ -61,8 +64,11 @@ export interface BenchOptions {
   log?: (line: string) => void;
 }
 
-/** Loads a peer system; peers are optional dev dependencies, so a missing one becomes an error row. */
-async function loadSystem(name: SystemName, strategy: StrategyChoice): Promise<BenchSystem> {
+/**
+ * Loads a peer system; peers are optional dev dependencies, so a missing one becomes an error row.
+ * Undefined for the systems that have training rows only.
+ */
+async function loadSystem(name: SystemName, strategy: StrategyChoice): Promise<BenchSystem | undefined> {
   switch (name) {
     case 'webgpu-rnn':
       return webgpuRnnSystem(strategy);
@@ -74,6 +80,9 @@ async function loadSystem(name: SystemName, strategy: StrategyChoice): Promise<B
       return (await import('./peers/tfjs.js')).tfjsWebGpu;
     case 'ort-webgpu':
       return (await import('./peers/ort.js')).ortWebGpu;
+    case 'webgpu-rnn-forward':
+    case 'pytorch-cpu':
+      return undefined;
   }
 }
 
@@ -127,7 +136,7 @@ async function referenceOutput(w: Workload): Promise<{ output: Float64Array; ste
 }
 
 /** A system built, warmed up and validated for one workload, ready to be timed. */
-interface Contender {
+export interface Contender {
   row: BenchRow;
   prepared: PreparedSystem;
   /** Forwards per timed sample (forwardsPerSample). */
@@ -178,7 +187,7 @@ async function prepareContender(system: BenchSystem, w: Workload, device: GPUDev
  * turn, so that a slow spell of the adapter (SwiftShader drifts by tens of percent within minutes)
  * falls on all of them alike instead of on whichever happened to be running.
  */
-async function timeInterleaved(contenders: Contender[], runs: number): Promise<void> {
+export async function timeInterleaved(contenders: Contender[], runs: number): Promise<void> {
   for (let r = 0; r < runs; r++) {
     for (const c of contenders) {
       if (c.row.error) continue;
@@ -211,6 +220,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   if (ceilings) log(formatCeilings(ceilings));
   const rows: BenchRow[] = [];
   for (const shape of opts.shapes) {
+    if (shape.kind === 'train') {
+      rows.push(...await runTrainShape(shape, opts, device, log));
+      continue;
+    }
     const w = makeWorkload(shape);
     const reference = await referenceOutput(w);
     const shapeRows: BenchRow[] = [];
@@ -222,7 +235,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         };
         shapeRows.push(row);
         try {
-          const c = await prepareContender(await loadSystem(name, opts.strategy ?? 'auto'), w, device, reference, opts, row);
+          const system = await loadSystem(name, opts.strategy ?? 'auto');
+          if (!system) {
+            shapeRows.pop(); // a training-only system: no forward row
+            continue;
+          }
+          const c = await prepareContender(system, w, device, reference, opts, row);
           if (c) contenders.push(c);
         } catch (e) {
           row.error = (e as Error).message;
@@ -238,6 +256,24 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   return { runtime: opts.runtime, adapter, ceilings, rows };
 }
 
+/** One training shape: its systems prepared and validated (train.ts), timed in rounds, our ratios noted. */
+async function runTrainShape(shape: TrainShape, opts: BenchOptions, device: GPUDevice, log: (line: string) => void): Promise<BenchRow[]> {
+  const { rows, contenders } = await prepareTrainContenders(shape, opts.systems, device, opts.warmup);
+  let details: string | undefined;
+  try {
+    await timeInterleaved(contenders, opts.runs);
+    details = contenders.find((c) => c.details && !c.row.error)?.details?.();
+  } finally {
+    for (const c of contenders) await c.prepared.dispose();
+  }
+  const step = rows.find((r) => r.system === 'webgpu-rnn');
+  const forward = rows.find((r) => r.system === 'webgpu-rnn-forward');
+  if (step?.median_ms && forward?.median_ms) step.note = [`step = ${(step.median_ms / forward.median_ms).toFixed(2)}× our forward + loss`, details, step.note].filter(Boolean).join('; ');
+  else if (step && details) step.note = [details, step.note].filter(Boolean).join('; ');
+  for (const row of rows) log(formatRow(row));
+  return rows;
+}
+
 const fmt = (v: number | null, digits: number) => (v === null ? '—' : v.toFixed(digits));
 
 function formatCeilings(c: Ceilings): string {
@@ -245,9 +281,9 @@ function formatCeilings(c: Ceilings): string {
 }
 
 export function formatRow(r: BenchRow): string {
-  if (r.error) return `${r.shape.padEnd(14)} ${r.system.padEnd(14)} unavailable: ${r.error}`;
+  if (r.error) return `${r.shape.padEnd(14)} ${r.system.padEnd(18)} unavailable: ${r.error}`;
   return [
-    r.shape.padEnd(14), r.system.padEnd(14),
+    r.shape.padEnd(14), r.system.padEnd(18),
     `${fmt(r.median_ms, 1).padStart(9)} ms`, `min ${fmt(r.min_ms, 1).padStart(9)}`,
     `${fmt(r.gflops, 3).padStart(8)} GFLOP/s`, `${String(r.dispatches ?? '—').padStart(6)} disp`,
     `${r.gpu_bytes === null ? '—' : (r.gpu_bytes / 2 ** 20).toFixed(2)} MiB`.padStart(10),
@@ -262,17 +298,17 @@ export function formatTable(report: BenchReport): string {
     `adapter: ${report.adapter}; runtime: ${report.runtime}`,
     report.ceilings ? formatCeilings(report.ceilings) : 'ceilings: not measured',
     '',
-    'shape          system         median ms   min ms     GFLOP/s  disp/seq  GPU MiB   max rel err  speed-up vs it',
+    'shape          system             median ms   min ms     GFLOP/s  disp/seq  GPU MiB   max rel err  speed-up vs it',
   ];
   for (const r of report.rows) {
     const ours = report.rows.find((o) => o.shape === r.shape && o.system === 'webgpu-rnn');
-    const ratio = r.system !== 'webgpu-rnn' && ours?.median_ms && r.median_ms ? `${(r.median_ms / ours.median_ms).toFixed(1)}×` : '';
+    const ratio = r.system !== 'webgpu-rnn' && r.system !== 'webgpu-rnn-forward' && ours?.median_ms && r.median_ms ? `${(r.median_ms / ours.median_ms).toFixed(1)}×` : '';
     if (r.error) {
-      lines.push(`${r.shape.padEnd(14)} ${r.system.padEnd(14)} unavailable: ${r.error}`);
+      lines.push(`${r.shape.padEnd(14)} ${r.system.padEnd(18)} unavailable: ${r.error}`);
       continue;
     }
     lines.push([
-      r.shape.padEnd(14), r.system.padEnd(14), fmt(r.median_ms, 1).padStart(9), fmt(r.min_ms, 1).padStart(9),
+      r.shape.padEnd(14), r.system.padEnd(18), fmt(r.median_ms, 1).padStart(9), fmt(r.min_ms, 1).padStart(9),
       fmt(r.gflops, 3).padStart(10), String(r.dispatches ?? '—').padStart(9),
       (r.gpu_bytes === null ? '—' : (r.gpu_bytes / 2 ** 20).toFixed(2)).padStart(8),
       (r.max_rel_err === null ? '—' : r.max_rel_err.toExponential(1)).padStart(13), ratio.padStart(14),

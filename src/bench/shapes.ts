@@ -3,8 +3,10 @@
  * meant for real GPUs. Every shape is a PyTorch-style configuration plus a batch and a length.
  */
 import type { RnnConfigInput } from '../config.js';
+import { TINY_TRAIN_SHAPE, TRAIN_SHAPES, type TrainShape } from './train-shapes.js';
 
 export interface BenchShape {
+  readonly kind?: 'forward';
   /** Stable name, used by --shapes and in the JSON rows. */
   readonly name: string;
   /** What the shape stands for. */
@@ -35,7 +37,8 @@ export const TINY_SHAPE: BenchShape = {
   name: 'tiny', about: 'CI smoke shape', config: { mode: 'LSTM', input_size: 4, hidden_size: 8 }, B: 2, T: 5,
 };
 
-export const ALL_SHAPES: readonly BenchShape[] = [...SHAPES, ...BIG_SHAPES, TINY_SHAPE];
+/** Every shape by name, the training shapes (train-shapes.ts) included. */
+export const ALL_SHAPES: readonly (BenchShape | TrainShape)[] = [...SHAPES, ...BIG_SHAPES, TINY_SHAPE, ...TRAIN_SHAPES, TINY_TRAIN_SHAPE];
 
 /** Counted work of one forward: 2·G·H·(I_l + H)·B·T summed over layers and directions (GFLOP). */
 export function countedGflop(shape: BenchShape): number {

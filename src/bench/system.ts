@@ -9,7 +9,9 @@ import type { Weights } from '../params.js';
 import type { Tensor } from '../tensor.js';
 import type { BenchShape } from './shapes.js';
 
-export type SystemName = 'webgpu-rnn' | 'webgpu-rnn-f16' | 'tfjs-webgpu' | 'ort-webgpu' | 'cpu-reference';
+export type SystemName = 'webgpu-rnn' | 'webgpu-rnn-f16' | 'tfjs-webgpu' | 'ort-webgpu' | 'cpu-reference'
+  /** Training rows only (train.ts): our forward and loss alone, and PyTorch on the CPU. */
+  | 'webgpu-rnn-forward' | 'pytorch-cpu';
 
 export interface Workload {
   readonly shape: BenchShape;

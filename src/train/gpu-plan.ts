@@ -55,8 +55,30 @@ interface LayerTensors {
   at: { pre: number; c: number; hRaw: number; cPrev: number; hPrev: number };
 }
 
+/**
+ * The least activation memory a training step of shape (T, B) can keep from the forward for the
+ * backward pass (bytes, f32): per layer and direction, what the gates' derivatives need — the
+ * pre-activations (LSTM: 4 gates; GRU: 3 and W_hn·h + b_hn; RNN: 1), c_t (LSTM), the unprojected h
+ * (proj_size) — and h_t, which is the layer's output; then the first layer's input and the head's
+ * output (for the loss's derivative). Dropout masks are not counted: they are recomputed from the seed.
+ */
+export function minimumActivationBytes(model: ModelConfig, T: number, B: number): number {
+  const rnn = model.rnn;
+  const H = rnn.hidden_size;
+  const gates = rnn.mode === 'LSTM' || rnn.mode === 'GRU' ? 4 : 1;
+  const perPosition = gates * H + (rnn.mode === 'LSTM' ? H : 0) + (rnn.proj_size ? H : 0) + outputSize(rnn);
+  const rows = !model.head || model.head.on === 'output' ? T * B : B;
+  const input = T * B * (model.embedding?.embedding_dim ?? rnn.input_size);
+  return F32 * (rnn.num_layers * numDirections(rnn) * T * B * perPosition + input + (model.head ? rows * outputFeatures(model) : 0));
+}
+
+/** The buffers that carry the forward's values to the backward pass (activation memory). */
+const ACTIVATIONS = /^(x|y|headIn|layer\d+\.(output|saved|dropped))$/;
+
 export class TrainPlan implements Recorder {
   private readonly owned: GPUBuffer[] = [];
+  /** Bytes of the buffers that hold what the forward keeps for the backward pass. */
+  activationBytes = 0;
   readonly tag: string;
   /** Host data each step writes before replaying. */
   readonly inputs: { x?: GPUBuffer; tokens?: GPUBuffer; lengths: GPUBuffer; target: GPUBuffer; csr?: GPUBuffer; initial: GPUBuffer[] };
@@ -376,7 +398,26 @@ export class TrainPlan implements Recorder {
   storage(name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
     const b = this.ctx.buffer(`${this.tag}.${name}`, Math.max(1, elements) * F32, usage);
     this.owned.push(b);
+    if (ACTIVATIONS.test(name)) this.activationBytes += b.size;
     return b;
+  }
+
+  /** GPU bytes the plan holds (its own buffers; the trainer's shared ones not included). */
+  get heldBytes(): number {
+    return this.owned.reduce((sum, b) => sum + b.size, 0);
+  }
+
+  /** Dispatches of one training step (forward, backward, update), in all and per recurrent layer. */
+  get dispatches(): { total: number; perLayer: number[] } {
+    const perLayer = new Array<number>(this.model.rnn.num_layers).fill(0);
+    let total = 1; // the update
+    for (const c of [...this.forward, ...this.backward]) {
+      if (c.kind !== 'dispatch') continue;
+      total++;
+      const layer = /\.layer(\d+)\./.exec(c.label);
+      if (layer) perLayer[Number(layer[1])]++;
+    }
+    return { total, perLayer };
   }
 
   /** Recorder: a uniform buffer holding `data`, written now, released with the plan. */

@@ -217,6 +217,13 @@ export class GpuTrainer {
     });
   }
 
+  /** GPU bytes held in all (parameters, gradients, optimizer state, every kept plan) and each plan's figures. */
+  diagnostics(): { heldBytes: number; plans: Array<{ T: number; B: number; heldBytes: number; activationBytes: number; dispatches: { total: number; perLayer: number[] } }> } {
+    const plans = [...this.plans.values()].map((p) => ({ T: p.T, B: p.B, heldBytes: p.heldBytes, activationBytes: p.activationBytes, dispatches: p.dispatches }));
+    const shared = Object.values(this.shared).reduce((sum, b) => sum + b.size, 0);
+    return { heldBytes: shared + plans.reduce((sum, p) => sum + p.heldBytes, 0), plans };
+  }
+
   /** The current parameters by state_dict name. */
   parameters(): Promise<Record<string, Float32Array>> {
     return this.enqueue(async () => unpack(this.model, this.layout, await readBuffer(this.ctx, 'Trainer.params', this.shared.params, this.layout.size)));

@@ -17,6 +17,7 @@ import { type PreparedBatch, type TrainBatch, prepareBatch } from './batch.js';
 import { type ModelConfig, type ModelConfigInput, modelParameterSpecs, resolveModelConfig } from './config.js';
 import { CpuTrainer } from './cpu-trainer.js';
 import { GpuTrainer } from './gpu-trainer.js';
+import { minimumActivationBytes } from './gpu-plan.js';
 import { type InitOptions, initialParameters } from './init.js';
 import { type OptimizerConfig, type OptimizerConfigInput, resolveOptimizer } from './optim.js';
 import { type FitOptions, type FitReport, fit } from './fit.js';
@@ -56,6 +57,21 @@ export interface GradientsResult {
   c0?: Tensor;
 }
 
+/** What a WebGPU trainer holds on the GPU, and what one step of each batch shape it has seen does. */
+export interface TrainerDiagnostics {
+  /** GPU bytes in all: parameters, gradients, optimizer state and the training plans kept (one per batch shape, a few). */
+  heldBytes: number;
+  plans: Array<{
+    T: number;
+    B: number;
+    /** Dispatches of one step: in all, and per recurrent layer (forward and backward). */
+    dispatches: { total: number; perLayer: number[] };
+    /** Bytes of what the forward keeps for the backward pass, and the least that could be kept (minimumActivationBytes). */
+    activationBytes: number;
+    minimumActivationBytes: number;
+  }>;
+}
+
 export interface Trainer {
   readonly model: ModelConfig;
   readonly backend: Backend;
@@ -78,6 +94,8 @@ export interface Trainer {
   stateDict(): Promise<Uint8Array>;
   /** The trained recurrent module as an inference model (forward, stream), on the same backend. */
   toRnn(): Promise<Rnn>;
+  /** WebGPU: the GPU memory and per-step dispatches (undefined on the CPU backend). */
+  diagnostics(): TrainerDiagnostics | undefined;
   /** Epochs over `batches` with progress, validation and early stopping (fit.ts). */
   fit(batches: readonly TrainBatch[], options?: FitOptions): Promise<FitReport>;
   /** A language model's continuation of `prompt` (token ids): sampled on the GPU (sample.ts). */
@@ -236,6 +254,15 @@ class TrainerImpl implements Trainer {
   async toRnn(): Promise<Rnn> {
     const p = await this.parameters();
     return createRnn({ config: this.model.rnn, weights: p, prefix: 'rnn.', backend: this.backend, device: this.device });
+  }
+
+  diagnostics(): TrainerDiagnostics | undefined {
+    if (!(this.engine instanceof GpuTrainer)) return undefined;
+    const d = this.engine.diagnostics();
+    return {
+      heldBytes: d.heldBytes,
+      plans: d.plans.map((p) => ({ T: p.T, B: p.B, dispatches: p.dispatches, activationBytes: p.activationBytes, minimumActivationBytes: minimumActivationBytes(this.model, p.T, p.B) })),
+    };
   }
 
   fit(batches: readonly TrainBatch[], options?: FitOptions): Promise<FitReport> {

@@ -45,7 +45,7 @@ let backendsMade = 0;
 const LSTM_GATES = [0, 1, 2, 3] as const;
 const GRU_GATES = [1, 0, 2] as const;
 
-const GRU_VARIANT_NOTE =
+export const GRU_VARIANT_NOTE =
   'tfjs GRU is Keras reset_after=false (reset applied to h before the recurrent matmul, one bias per gate): ' +
   'n = tanh(W_in·x + b_in + b_hn + U_hn·(r⊙h)), not PyTorch\'s n = tanh(W_in·x + b_in + r⊙(W_hn·h + b_hn)); ' +
   'gates reordered r,z,n → z,r,h and b_hn folded into the candidate bias';
@@ -64,27 +64,11 @@ export const tfjsWebGpu: BenchSystem = {
   async prepare(workload: Workload, device: GPUDevice): Promise<PreparedSystem> {
     const { config, shape } = workload;
     checkSupported(config);
-    const tf: Tf = await import('@tensorflow/tfjs');
-    const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
-    // Installs Dawn's GPUBufferUsage / GPUMapMode globals in Node (tfjs reads them); navigator.gpu in browsers.
-    const gpu = await hostGpu();
-    if (!gpu) throw new Error('tfjs-webgpu: this host has no WebGPU (no navigator.gpu and not Node)');
-
-    if (tf.getKernelsForBackend('webgpu').length === 0) {
-      throw new Error('tfjs-webgpu: @tensorflow/tfjs-backend-webgpu registered no kernels (a second copy of tfjs-core?)');
-    }
-    const backendName = `${BACKEND_PREFIX}-${++backendsMade}`;
-    tf.copyRegisteredKernels('webgpu', backendName);
-    tf.registerBackend(backendName, () => withNavigatorGpu(gpu, () => new WebGPUBackend(device, device.adapterInfo)), BACKEND_PRIORITY);
-    const release = () => {
-      if (tf.findBackendFactory(backendName)) tf.removeBackend(backendName);
-      for (const k of tf.getKernelsForBackend(backendName)) tf.unregisterKernel(k.kernelName, backendName);
-    };
+    const { tf, activate, release } = await tfjsOnDevice(device);
     let model: TfNamespace.Sequential | undefined;
     let x: TfNamespace.Tensor | undefined;
     try {
-      if (!(await tf.setBackend(backendName))) throw new Error('tf.setBackend returned false');
-      await tf.ready();
+      await activate();
       const { B, T } = shape;
       const F = numDirections(config) * config.hidden_size;
       model = buildModel(tf, config, T);
@@ -93,10 +77,7 @@ export const tfjsWebGpu: BenchSystem = {
       const input = x;
       const built = model;
       const forward = async (): Promise<Float32Array> => {
-        // Another tfjs system prepared since made its backend the active one: switch back (cheap).
-        if (tf.getBackend() !== backendName && !(await tf.setBackend(backendName))) {
-          throw new Error(`tfjs-webgpu: could not make ${backendName} tfjs's active backend again`);
-        }
+        await activate();
         const y = built.predict(input, { batchSize: B }) as TfNamespace.Tensor;
         try {
           return timeMajor((await y.data()) as Float32Array, B, T, F); // (B, T, F) → (T, B, F)
@@ -126,6 +107,34 @@ export const tfjsWebGpu: BenchSystem = {
     }
   },
 };
+
+/**
+ * A tfjs WebGPU backend of our own on `device` (see the module comment): `activate` makes it tfjs's
+ * active backend (again, when another system's took over — cheap), `release` removes it.
+ */
+export async function tfjsOnDevice(device: GPUDevice): Promise<{ tf: Tf; activate: () => Promise<void>; release: () => void }> {
+  const tf: Tf = await import('@tensorflow/tfjs');
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  // Installs Dawn's GPUBufferUsage / GPUMapMode globals in Node (tfjs reads them); navigator.gpu in browsers.
+  const gpu = await hostGpu();
+  if (!gpu) throw new Error('tfjs-webgpu: this host has no WebGPU (no navigator.gpu and not Node)');
+  if (tf.getKernelsForBackend('webgpu').length === 0) {
+    throw new Error('tfjs-webgpu: @tensorflow/tfjs-backend-webgpu registered no kernels (a second copy of tfjs-core?)');
+  }
+  const backendName = `${BACKEND_PREFIX}-${++backendsMade}`;
+  tf.copyRegisteredKernels('webgpu', backendName);
+  tf.registerBackend(backendName, () => withNavigatorGpu(gpu, () => new WebGPUBackend(device, device.adapterInfo)), BACKEND_PRIORITY);
+  const release = () => {
+    if (tf.findBackendFactory(backendName)) tf.removeBackend(backendName);
+    for (const k of tf.getKernelsForBackend(backendName)) tf.unregisterKernel(k.kernelName, backendName);
+  };
+  const activate = async () => {
+    if (tf.getBackend() === backendName) return;
+    if (!(await tf.setBackend(backendName))) throw new Error(`tfjs-webgpu: could not make ${backendName} tfjs's active backend`);
+    await tf.ready();
+  };
+  return { tf, activate, release };
+}
 
 function checkSupported(config: RnnConfig): void {
   if (config.mode !== 'LSTM' && config.mode !== 'GRU') {
@@ -161,7 +170,7 @@ function buildModel(tf: Tf, config: RnnConfig, T: number): TfNamespace.Sequentia
  * Keras weights of every layer, in getWeights() order: per layer, per direction (forward, then
  * backward), kernel (I_l, G·H), recurrent_kernel (H, G·H), bias (G·H) when config.bias.
  */
-function kerasWeights(config: RnnConfig, weights: Workload['weights']): { shape: number[]; data: Float32Array }[] {
+export function kerasWeights(config: RnnConfig, weights: Workload['weights']): { shape: number[]; data: Float32Array }[] {
   const G = gateCount(config.mode);
   const H = config.hidden_size;
   const gates = config.mode === 'LSTM' ? LSTM_GATES : GRU_GATES;
@@ -210,7 +219,7 @@ function setWeights(tf: Tf, model: TfNamespace.Sequential, workload: Workload): 
 }
 
 /** (T, B, I) time-major → (B, T, I) batch-major, f32. */
-function batchMajor(data: TensorData, T: number, B: number, I: number): Float32Array {
+export function batchMajor(data: ArrayLike<number>, T: number, B: number, I: number): Float32Array {
   const out = new Float32Array(T * B * I);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
@@ -234,7 +243,7 @@ function timeMajor(data: Float32Array, B: number, T: number, F: number): Float32
  * wrapping the backend instance's recordAndSubmit for that forward only. Undefined when the backend
  * has no such method (another tfjs version): the count is information, not a requirement.
  */
-async function countDispatches(tf: Tf, forward: () => Promise<Float32Array>): Promise<number | undefined> {
+export async function countDispatches(tf: Tf, forward: () => Promise<Float32Array>): Promise<number | undefined> {
   const backend = tf.backend() as unknown as CountableBackend;
   const original = backend.recordAndSubmit;
   const own = Object.prototype.hasOwnProperty.call(backend, 'recordAndSubmit');
