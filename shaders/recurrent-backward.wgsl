@@ -15,6 +15,13 @@
 // and updates dc[d, b, j] in place to dL/dc_{t−1} (LSTM).
 // Entry `hidden_backward` — invocation (k of H_out, row b, direction d):
 //   dh_rec'[d, b, k] = Σ_j W_hh[k, j] · dg_h[d, t, b, j] (gate lanes dotted) + direct[d, b, k].
+// Entry `fused_backward` — the same two halves in one dispatch per step, without projection (then
+// H_out = H and the unit j that the cell half needs is the k the hidden half computes): invocation
+// (unit j, block of BLOCK_B rows, direction d) first takes dh_rec[j] of its rows from the previous
+// dispatch's dg_h (Σ_j' W_hh[j, j']·dg_h[t_prev, j'] + direct — each W_hh vec4 loaded once for the
+// block's rows), then runs the cell half with it. The step s = T−1 (the first) takes dh_rec from
+// gstate (the head's gradient of h_n, or 0); an extra dispatch with s = T runs the hidden half alone
+// and leaves dL/dh0 in gstate's dh_rec copy 1, where the per-step path leaves it.
 //
 // `saved` holds what the training forward kept (recurrent-step.wgsl's SAVE): the pre-activations
 // (D, T, B, H, 4), c_t (D, T, B, H), h_raw (D, T, B, H); and what the shift kernel (train.wgsl) made
@@ -27,6 +34,7 @@
 override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;
 override WORKGROUP_SIZE: u32 = 64u;
+override BLOCK_B: u32 = 1u;  // fused_backward: batch rows per invocation (1, 2, 4 or 8)
 
 struct BackwardDims {
   T: u32,
@@ -86,12 +94,16 @@ fn direct_index(d: u32, b: u32, k: u32) -> u32 {
   return 2u * dims.D * dims.B * dims.H_out + dims.D * dims.B * dims.H + (d * dims.B + b) * dims.H_out + k;
 }
 
-// The total dL/dh_t[k] of (d, b) at this step: the recurrent part and, where the row is still running,
-// the layer output's.
-fn dh_total(d: u32, b: u32, t: u32, k: u32, valid: bool) -> f32 {
-  let rec = gstate[dh_rec_index(step_index.s % 2u, d, b, k)];
+// The total dL/dh_t[k] of (d, b) at this step: the recurrent part `rec` and, where the row is still
+// running, the layer output's.
+fn dh_plus_out(rec: f32, d: u32, b: u32, t: u32, k: u32, valid: bool) -> f32 {
   if (!valid) { return rec; }
   return rec + dout[(t * dims.B + b) * dims.dout_stride + d * dims.H_out + k];
+}
+
+// The same with the recurrent part from gstate (the per-step path: hidden_backward wrote it).
+fn dh_total(d: u32, b: u32, t: u32, k: u32, valid: bool) -> f32 {
+  return dh_plus_out(gstate[dh_rec_index(step_index.s % 2u, d, b, k)], d, b, t, k, valid);
 }
 
 fn store4(base: u32, e: u32, v: vec4<f32>) {
@@ -101,22 +113,18 @@ fn store4(base: u32, e: u32, v: vec4<f32>) {
   dg[base + 4u * e + 3u] = v.w;
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn cell_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
+// The cell half for (unit j, row b, direction d) at time t; `rec_j` is dh_rec of unit j (HAS_PROJ reads
+// every unit's from gstate instead).
+fn cell(d: u32, b: u32, t: u32, j: u32, rec_j: f32) {
   let H = dims.H;
   let B = dims.B;
-  let j = gid.x;
-  let d = gid.y / B;
-  let b = gid.y % B;
-  if (j >= H || d >= dims.D) { return; }
-  let t = time_at(d, step_index.s);
   let valid = t < lengths[b];
   let e = ((d * dims.T + t) * B + b) * H + j;    // (d, t, b, j)
   let eo = ((d * dims.T + t) * B + b) * dims.H_out;  // (d, t, b, ·) of an H_out-wide tensor
+  let dh = dh_plus_out(rec_j, d, b, t, j, valid);
   if (j < dims.H_out) {
-    let dh_j = dh_total(d, b, t, j, valid);
-    dg[dims.dh_hist + eo + j] = select(0.0, dh_j, valid);
-    if (!valid) { gstate[direct_index(d, b, j)] = dh_j; }  // passed through to h_{t−1} unchanged
+    dg[dims.dh_hist + eo + j] = select(0.0, dh, valid);
+    if (!valid) { gstate[direct_index(d, b, j)] = dh; }  // passed through to h_{t−1} unchanged
   }
   if (!valid) {
     store4(dims.dg_x, e, vec4<f32>(0.0));
@@ -127,11 +135,10 @@ fn cell_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
   switch MODE {
     case MODE_LSTM: {
       // The gradient reaching o·tanh(c): dh itself, or W_hrᵀ·dh with projection.
-      var dh_raw = 0.0;
+      var dh_raw = dh;
       if (HAS_PROJ) {
+        dh_raw = 0.0;
         for (var p = 0u; p < dims.H_out; p++) { dh_raw = fma(w_hr_at((d * dims.H_out + p) * H + j), dh_total(d, b, t, p, true), dh_raw); }
-      } else {
-        dh_raw = dh_total(d, b, t, j, true);
       }
       let i = sigmoid(pre.x);
       let f = sigmoid(pre.y);
@@ -146,7 +153,6 @@ fn cell_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
       if (j < dims.H_out) { gstate[direct_index(d, b, j)] = 0.0; }
     }
     case MODE_GRU: {
-      let dh = dh_total(d, b, t, j, true);
       let r = sigmoid(pre.x);
       let z = sigmoid(pre.y);
       let n = tanh_safe(fma(r, pre.w, pre.z));  // pre.z = W_in·x + b_in, pre.w = W_hn·h + b_hn
@@ -159,16 +165,73 @@ fn cell_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
       gstate[direct_index(d, b, j)] = dh * z;
     }
     case MODE_RNN_RELU: {
-      let dh = dh_total(d, b, t, j, true);
       store4(dims.dg_x, e, vec4<f32>(select(0.0, dh, pre.x > 0.0), 0.0, 0.0, 0.0));
       gstate[direct_index(d, b, j)] = 0.0;
     }
     default: {  // MODE_RNN_TANH
-      let dh = dh_total(d, b, t, j, true);
       let h = tanh_safe(pre.x);
       store4(dims.dg_x, e, vec4<f32>(dh * (1.0 - h * h), 0.0, 0.0, 0.0));
       gstate[direct_index(d, b, j)] = 0.0;
     }
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn cell_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  let d = gid.y / dims.B;
+  let b = gid.y % dims.B;
+  if (j >= dims.H || d >= dims.D) { return; }
+  let t = time_at(d, step_index.s);
+  // Units past H_out (projection) have no dh of their own: the LSTM case sums W_hrᵀ·dh instead.
+  let rec = select(0.0, gstate[dh_rec_index(step_index.s % 2u, d, b, min(j, dims.H_out - 1u))], j < dims.H_out);
+  cell(d, b, t, j, rec);
+}
+
+const MAX_BLOCK_B = 8u;
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn fused_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let H = dims.H;
+  let B = dims.B;
+  let j = gid.x;
+  let blocks = (B + BLOCK_B - 1u) / BLOCK_B;
+  let d = gid.y / blocks;
+  let b0 = (gid.y % blocks) * BLOCK_B;
+  if (j >= H || d >= dims.D) { return; }
+  let s = step_index.s;
+  var rec: array<f32, MAX_BLOCK_B>;
+  if (s == dims.T - 1u) {
+    for (var r = 0u; r < BLOCK_B; r++) {
+      if (b0 + r < B) { rec[r] = gstate[dh_rec_index(s % 2u, d, b0 + r, j)]; }
+    }
+  } else {
+    // dh_rec = W_hhᵀ·dg_h of the step processed before this one (forward step s + 1; for the extra
+    // dispatch, step 0), plus direct.
+    let dg_h = select(dims.dg_x, dims.dg_h, MODE == MODE_GRU);
+    let t_prev = time_at(d, select(s + 1u, 0u, s == dims.T));
+    let w0 = dims.w_hh_offset + (d * H + j) * H;
+    for (var k = 0u; k < H; k++) {
+      let w = param4(w0 + k);
+      for (var r = 0u; r < BLOCK_B; r++) {
+        let row = min(b0 + r, B - 1u);
+        let g = 4u * (((d * dims.T + t_prev) * B + row) * H + k);
+        rec[r] = fma(w.x, dg[dg_h + g], fma(w.y, dg[dg_h + g + 1u], fma(w.z, dg[dg_h + g + 2u], fma(w.w, dg[dg_h + g + 3u], rec[r]))));
+      }
+    }
+    for (var r = 0u; r < BLOCK_B; r++) {
+      if (b0 + r < B) { rec[r] += gstate[direct_index(d, b0 + r, j)]; }
+    }
+  }
+  if (s == dims.T) {  // the extra dispatch: dL/dh0 into copy 1, as the per-step path leaves it
+    for (var r = 0u; r < BLOCK_B; r++) {
+      if (b0 + r < B) { gstate[dh_rec_index(1u, d, b0 + r, j)] = rec[r]; }
+    }
+    return;
+  }
+  let t = time_at(d, s);
+  for (var r = 0u; r < BLOCK_B; r++) {
+    if (b0 + r < B) { cell(d, b0 + r, t, j, rec[r]); }
   }
 }
 

@@ -16,7 +16,8 @@ import type { GpuContext } from '../gpu/context.js';
 import { type GpuTensor, gpuTensor, tensorBinding } from '../gpu/gpu-tensor.js';
 import { type LayerCall, type LayerParams, recordPerStepLayer, stepIndex } from '../gpu/layer-record.js';
 import { GATE_LANES } from '../gpu/layer-weights.js';
-import { backwardKernels } from '../gpu/ops/backward.js';
+import { type BackwardStrategy, backwardKernels, backwardUnfit } from '../gpu/ops/backward.js';
+import { RnnError } from '../errors.js';
 import { recordGemm } from '../gpu/ops/gemm.js';
 import {
   ELEMENTWISE_WORKGROUP_SIZE, dropoutPipeline, embeddingPipeline, lossPipeline, optimizerPipeline, reducePipeline, shiftPipeline,
@@ -98,8 +99,10 @@ export class TrainPlan implements Recorder {
 
   constructor(
     readonly ctx: GpuContext, readonly model: ModelConfig, readonly layout: FlatLayout, readonly shared: SharedBuffers,
-    readonly T: number, readonly B: number, withFlow = false,
+    readonly T: number, readonly B: number, withFlow = false, readonly backwardStrategy: BackwardStrategy = 'per-step',
   ) {
+    const unfit = backwardUnfit(backwardStrategy, model.rnn);
+    if (unfit) throw new RnnError('OPTION_INVALID', `backward strategy "${backwardStrategy}": ${unfit}`);
     const rnn = model.rnn;
     const D = numDirections(rnn);
     const H = rnn.hidden_size;
@@ -172,7 +175,7 @@ export class TrainPlan implements Recorder {
       const group = ctx.bindGroup(`${this.tag}.embedding`, bl, [dims, tensorBinding(gpuTensor(tokens!, [TB], 'u32')), tensorBinding(params), tensorBinding(x)]);
       c.push(dispatch(`${this.tag}.embedding`, pipeline, [group], linearGrid(TB * E, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)));
     }
-    const index = stepIndex(this, T);
+    const index = stepIndex(this, T + 1); // the forward's steps 0 … T−1, and T for the fused backward's last dispatch
     layers.forEach((t, l) => {
       if (l > 0 && rnn.dropout > 0) {
         c.push(copy(layers[l - 1].output.buffer, 0, t.input.buffer, 0, TB * F * F32));
@@ -276,9 +279,15 @@ export class TrainPlan implements Recorder {
       ]);
       for (let step = T - 1; step >= 0; step--) {
         const offsets = { group: backIndex, offsets: [step * index.stride] };
+        if (this.backwardStrategy === 'fused') {
+          c.push(dispatch(`${this.tag}.layer${l}.fusedBackward${step}`, kernels.fused, [group, offsets], kernels.fusedGrid));
+          continue;
+        }
         c.push(dispatch(`${this.tag}.layer${l}.cellBackward${step}`, kernels.cell, [group, offsets], kernels.cellGrid));
         c.push(dispatch(`${this.tag}.layer${l}.hiddenBackward${step}`, kernels.hidden, [group, offsets], kernels.hiddenGrid));
       }
+      // The fused path's last dispatch (s = T): the hidden half alone, dL/dh0 where per-step leaves it.
+      if (this.backwardStrategy === 'fused') c.push(dispatch(`${this.tag}.layer${l}.fusedBackwardLast`, kernels.fused, [group, { group: backIndex, offsets: [T * index.stride] }], kernels.fusedGrid));
       if (this.flow) c.push(copy(dg.buffer, dhHist * F32, this.flow, l * D * TB * Hout * F32, D * TB * Hout * F32));
       // dL/dh0 (the dh copy step s = 0 wrote: copy 1) and dL/dc0 of this layer.
       c.push(copy(gstate.buffer, D * B * Hout * F32, this.initialGrads, l * layerState * F32, D * B * Hout * F32));

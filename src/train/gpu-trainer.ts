@@ -5,7 +5,9 @@
  * dropout seeds) and replaying the plan's commands in one submission. Calls run one at a time, in
  * order (a promise chain), as the inference engine's do.
  */
-import { RnnError } from '../errors.js';
+import type { RnnConfig } from '../config.js';
+import { RnnError, describeValue } from '../errors.js';
+import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../gpu/ops/backward.js';
 import type { GpuContext } from '../gpu/context.js';
 import { BufferUsage } from '../gpu/constants.js';
 import { type Command, type Recorder, replay } from '../gpu/program.js';
@@ -21,6 +23,18 @@ import { numDirections, outputSize } from '../config.js';
 
 const MAX_PLANS = 3;
 
+/**
+ * The backward strategy: forced (an error naming why when it cannot run the model), or 'auto' — fused
+ * (one dispatch per step) wherever it can run, else per-step.
+ */
+export function chooseBackward(config: RnnConfig, strategy: BackwardStrategy | 'auto'): BackwardStrategy {
+  if (strategy === 'auto') return backwardUnfit('fused', config) ? 'per-step' : 'fused';
+  if (!BACKWARD_STRATEGIES.includes(strategy)) throw new RnnError('OPTION_INVALID', `createTrainer options.strategy: expected "auto" or one of ${BACKWARD_STRATEGIES.map((x) => `"${x}"`).join(', ')}, got ${describeValue(strategy)}`);
+  const unfit = backwardUnfit(strategy, config);
+  if (unfit) throw new RnnError('OPTION_INVALID', `createTrainer options.strategy "${strategy}": ${unfit}`);
+  return strategy;
+}
+
 export interface GpuStepResult {
   loss?: number;
   gradNorm?: number;
@@ -35,7 +49,11 @@ export class GpuTrainer {
   /** Optimizer steps taken (the next one is steps + 1). */
   steps = 0;
 
-  constructor(readonly ctx: GpuContext, readonly model: ModelConfig, params: Readonly<Record<string, ArrayLike<number>>>, readonly seed = 0) {
+  /** The backward strategy every plan uses (chooseBackward: the fastest that fits, unless forced). */
+  readonly backward: BackwardStrategy;
+
+  constructor(readonly ctx: GpuContext, readonly model: ModelConfig, params: Readonly<Record<string, ArrayLike<number>>>, readonly seed = 0, strategy: BackwardStrategy | 'auto' = 'auto') {
+    this.backward = chooseBackward(model.rnn, strategy);
     this.layout = flatLayout(model);
     const n = this.layout.size;
     const limit = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
@@ -62,7 +80,7 @@ export class GpuTrainer {
     if (plan) {
       this.plans.delete(key);
     } else {
-      plan = new TrainPlan(this.ctx, this.model, this.layout, this.shared, T, B, withFlow);
+      plan = new TrainPlan(this.ctx, this.model, this.layout, this.shared, T, B, withFlow, this.backward);
       if (this.plans.size >= MAX_PLANS) {
         const [oldestKey, oldest] = this.plans.entries().next().value!;
         this.plans.delete(oldestKey);

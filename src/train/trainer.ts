@@ -16,7 +16,8 @@ import { type Tensor, checkFloatTensor } from '../tensor.js';
 import { type PreparedBatch, type TrainBatch, prepareBatch } from './batch.js';
 import { type ModelConfig, type ModelConfigInput, modelParameterSpecs, resolveModelConfig } from './config.js';
 import { CpuTrainer } from './cpu-trainer.js';
-import { GpuTrainer } from './gpu-trainer.js';
+import { GpuTrainer, chooseBackward } from './gpu-trainer.js';
+import type { BackwardStrategy } from '../gpu/ops/backward.js';
 import { minimumActivationBytes } from './gpu-plan.js';
 import { type InitOptions, initialParameters } from './init.js';
 import { type OptimizerConfig, type OptimizerConfigInput, resolveOptimizer } from './optim.js';
@@ -38,6 +39,11 @@ export interface CreateTrainerOptions {
   device?: GPUDevice;
   /** Seeds the dropout masks (and, without init.seed, the initialisation). */
   seed?: number;
+  /**
+   * WebGPU: how each layer's backward pass runs — 'fused' (one dispatch per step), 'per-step' (two;
+   * also with proj_size) — or 'auto' (default: the fastest that fits the model).
+   */
+  strategy?: BackwardStrategy | 'auto';
 }
 
 export interface TrainStepResult {
@@ -61,6 +67,8 @@ export interface GradientsResult {
 export interface TrainerDiagnostics {
   /** GPU bytes in all: parameters, gradients, optimizer state and the training plans kept (one per batch shape, a few). */
   heldBytes: number;
+  /** How each layer's backward pass runs. */
+  strategy: BackwardStrategy;
   plans: Array<{
     T: number;
     B: number;
@@ -103,7 +111,7 @@ export interface Trainer {
   destroy(): Promise<void>;
 }
 
-const TRAINER_OPTIONS = ['model', 'optimizer', 'weights', 'init', 'backend', 'device', 'seed'] as const;
+const TRAINER_OPTIONS = ['model', 'optimizer', 'weights', 'init', 'backend', 'device', 'seed', 'strategy'] as const;
 
 export async function createTrainer(options: CreateTrainerOptions): Promise<Trainer> {
   const opts = checkOptions<CreateTrainerOptions>('createTrainer options', options, TRAINER_OPTIONS);
@@ -115,10 +123,11 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
   const params = opts.weights === undefined ? initialParameters(model, { seed, ...opts.init }) : loadTrainingWeights(model, opts.weights);
   const backend = opts.backend ?? 'webgpu';
   if (backend !== 'webgpu' && backend !== 'cpu' && backend !== 'auto') throw new RnnError('OPTION_INVALID', `createTrainer options.backend: expected "webgpu", "cpu" or "auto", got ${describeValue(backend)}`);
+  const strategy = chooseBackward(model.rnn, opts.strategy ?? 'auto'); // checked on every backend
   if (backend === 'cpu') return new TrainerImpl(model, optimizer, new CpuTrainer(model, params, seed));
   try {
     const ctx = await contextFor(opts.device);
-    return new TrainerImpl(model, optimizer, new GpuTrainer(ctx, model, params, seed), opts.device);
+    return new TrainerImpl(model, optimizer, new GpuTrainer(ctx, model, params, seed, strategy), opts.device);
   } catch (e) {
     if (backend === 'auto' && e instanceof RnnError && ['WEBGPU_UNAVAILABLE', 'WEBGPU_PACKAGE_MISSING', 'DEVICE_LOST'].includes(e.code)) {
       return new TrainerImpl(model, optimizer, new CpuTrainer(model, params, seed));
@@ -261,6 +270,7 @@ class TrainerImpl implements Trainer {
     const d = this.engine.diagnostics();
     return {
       heldBytes: d.heldBytes,
+      strategy: this.engine.backward,
       plans: d.plans.map((p) => ({ T: p.T, B: p.B, dispatches: p.dispatches, activationBytes: p.activationBytes, minimumActivationBytes: minimumActivationBytes(this.model, p.T, p.B) })),
     };
   }

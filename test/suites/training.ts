@@ -1,6 +1,7 @@
 /**
  * The training cases of the GPU suite, run unchanged in Node (Dawn) and in headless Chromium:
- *  - every PyTorch training fixture through the public API (createTrainer on WebGPU): the loss and
+ *  - every PyTorch training fixture through the public API (createTrainer on WebGPU), with every
+ *    backward strategy that fits the model (src/gpu/ops/backward.ts): the loss and
  *    the gradient of every parameter (‖a−b‖/‖b‖ ≤ 1e-4 per tensor), dL/dh0 and dL/dc0, and for
  *    trajectories each step's loss and the parameters' movement p − p0 after the steps (≤ 1e-3);
  *  - against the float64 CPU trainer on the same weights: dropout masks (same counter-based draws),
@@ -14,7 +15,8 @@ import { deviceDiagnostics } from '../../src/diagnostics.js';
 import { seededUniform } from '../../src/random.js';
 import type { Tensor } from '../../src/tensor.js';
 import type { TrainBatch } from '../../src/train/batch.js';
-import type { ModelConfigInput } from '../../src/train/config.js';
+import { type ModelConfigInput, resolveModelConfig } from '../../src/train/config.js';
+import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../../src/gpu/ops/backward.js';
 import { type CreateTrainerOptions, type Trainer, createTrainer } from '../../src/train/trainer.js';
 import { expectClose, expectThat } from '../support/compare.js';
 import type { LoadBytes } from '../support/fixtures.js';
@@ -42,12 +44,13 @@ async function withTrainers<R>(options: CreateTrainerOptions[], body: (trainers:
 
 const vector = (data: ArrayLike<number>): Tensor => ({ shape: [data.length], data: Float64Array.from(data) });
 
-function fixtureCase(load: LoadBytes, meta: TrainingCase): GpuCase {
+function fixtureCase(load: LoadBytes, meta: TrainingCase, strategy: BackwardStrategy): GpuCase {
   return {
-    name: `training ${meta.name}`,
+    name: `training ${meta.name} [${strategy}]`,
     run: async () => {
       const f = await loadTrainingFixture(load, meta);
-      return withTrainers([{ model: meta.model, weights: f.params, optimizer: meta.optimizer ?? { name: 'sgd', lr: 0.1 } }], async ([trainer]) => {
+      return withTrainers([{ model: meta.model, weights: f.params, optimizer: meta.optimizer ?? { name: 'sgd', lr: 0.1 }, strategy }], async ([trainer]) => {
+        expectThat(trainer.diagnostics()?.strategy === strategy, `strategy ${trainer.diagnostics()?.strategy}`);
         const g = await trainer.gradients(f.batch);
         expectThat(Math.abs(g.loss - f.loss) <= 1e-5 * Math.abs(f.loss), () => `loss ${g.loss} vs PyTorch ${f.loss}`);
         let worst = 0;
@@ -198,5 +201,6 @@ function referenceCases(): GpuCase[] {
 
 /** Every training case; `cases` from the training manifest (test/support/training-fixtures.ts). */
 export function trainingSuiteCases(load: LoadBytes, cases: readonly TrainingCase[]): GpuCase[] {
-  return [...cases.map((c) => fixtureCase(load, c)), ...referenceCases()];
+  const fixtures = cases.flatMap((c) => BACKWARD_STRATEGIES.filter((s) => !backwardUnfit(s, resolveModelConfig(c.model).rnn)).map((s) => fixtureCase(load, c, s)));
+  return [...fixtures, ...referenceCases()];
 }

@@ -1,9 +1,13 @@
 /**
  * The per-step backward op (shaders/recurrent-backward.wgsl): for one layer, T steps newest first,
- * each two dispatches — `cell_backward` (the gates' gradients from the total dL/dh_t) then
- * `hidden_backward` (dL/dh_{t−1} through W_hhᵀ) — over all directions. The plan gives it the saved
- * activations, the layer's weights and dL/d(output); the weight gradients are GEMMs over all steps
- * afterwards. Test: test/train/gpu-training.test.ts, against the float64 reference backward.
+ * over all directions, each step either
+ *   'per-step'  two dispatches — `cell_backward` (the gates' gradients from the total dL/dh_t) then
+ *               `hidden_backward` (dL/dh_{t−1} through W_hhᵀ) — for every model, or
+ *   'fused'     one dispatch — `fused_backward`, both halves, BLOCK_B batch rows per invocation — plus
+ *               one at the end for dL/dh0; not with proj_size (the cell half would need every unit's dh).
+ * The plan gives it the saved activations, the layer's weights and dL/d(output); the weight gradients
+ * are GEMMs over all steps afterwards. Tests: the training cases of test/suites/training.ts, every
+ * strategy against PyTorch's gradients.
  */
 import type { RnnConfig } from '../../config.js';
 import type { GpuContext } from '../context.js';
@@ -14,35 +18,56 @@ import backwardSource from '../../../shaders/recurrent-backward.wgsl?raw';
 
 export const BACKWARD_WORKGROUP_SIZE = 64;
 
+/** How a layer's reverse time loop runs (the training plan picks; tests force each). */
+export type BackwardStrategy = 'per-step' | 'fused';
+export const BACKWARD_STRATEGIES: readonly BackwardStrategy[] = ['per-step', 'fused'];
+
+/** Why `strategy` cannot run `config`, or undefined when it can. */
+export function backwardUnfit(strategy: BackwardStrategy, config: RnnConfig): string | undefined {
+  if (strategy === 'fused' && config.proj_size > 0) return 'the fused backward kernel has no projection (proj_size > 0): use per-step';
+  return undefined;
+}
+
+/** The fused kernel's batch rows per invocation: W_hh is loaded once for them all. */
+export function fusedBlockRows(B: number): number {
+  return B >= 8 ? 8 : B >= 4 ? 4 : B >= 2 ? 2 : 1;
+}
+
 const BINDINGS: ReadonlyArray<readonly [number, BindingKind]> = [[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'read'], [5, 'write'], [6, 'write']];
 
 export interface BackwardKernels {
   cell: GPUComputePipeline;
   hidden: GPUComputePipeline;
+  fused: GPUComputePipeline;
   /** dims, lengths, saved, params, dout, dg, gstate */
   layout: GPUBindGroupLayout;
   /** The step index (dynamic offset). */
   indexLayout: GPUBindGroupLayout;
   cellGrid: Grid;
   hiddenGrid: Grid;
+  fusedGrid: Grid;
 }
 
 export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, format: WeightFormat): BackwardKernels {
   const layout = ctx.bindGroupLayout('backward/group0', layoutEntries(BINDINGS));
   const indexLayout = ctx.bindGroupLayout('backward/group1', layoutEntries([[0, 'dynamic-uniform']]));
   const module = kernelModule(ctx, 'recurrent-backward', backwardSource, format);
-  const constants = { MODE: MODE_CODE[config.mode], HAS_PROJ: config.proj_size > 0, WORKGROUP_SIZE: BACKWARD_WORKGROUP_SIZE };
+  const blockRows = fusedBlockRows(B);
+  const constants = { MODE: MODE_CODE[config.mode], HAS_PROJ: config.proj_size > 0, WORKGROUP_SIZE: BACKWARD_WORKGROUP_SIZE, BLOCK_B: blockRows };
   const pipeline = (entryPoint: string) => ctx.computePipeline({ ...module, entryPoint, constants, layouts: [layout, indexLayout] });
   const D = config.bidirectional ? 2 : 1;
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
   const rows = D * B;
   if (rows > max) tileCount(rows, 1, max, 'backward rows (directions × batch)');
+  const blocks = D * Math.ceil(B / blockRows);
   return {
     cell: pipeline('cell_backward'),
     hidden: pipeline('hidden_backward'),
+    fused: pipeline('fused_backward'),
     layout,
     indexLayout,
     cellGrid: [tileCount(config.hidden_size, BACKWARD_WORKGROUP_SIZE, max, 'backward units (hidden_size)'), rows, 1],
     hiddenGrid: [tileCount(config.proj_size || config.hidden_size, BACKWARD_WORKGROUP_SIZE, max, 'backward units (H_out)'), rows, 1],
+    fusedGrid: [tileCount(config.hidden_size, BACKWARD_WORKGROUP_SIZE, max, 'backward units (hidden_size)'), blocks, 1],
   };
 }
