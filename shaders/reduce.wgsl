@@ -1,16 +1,18 @@
-// A sum over many floats in a fixed order (reproducible, no atomics): each workgroup sums a slice of
-// `values` — squared, clamped first to ±clip where clip > 0 (the gradient norm after clip_grad_value_),
-// or as they are (a loss) — in a tree in workgroup memory and writes one partial; a second dispatch of
-// one workgroup with FINAL, over the partials themselves, leaves the total at partials[dims.out].
+// A sum over many floats in a fixed order (reproducible, no atomics, no barriers): in the first pass
+// invocation p of P (all the dispatch's invocations) sums values p, p + P, p + 2P, … — squared, clamped
+// first to ±clip where clip > 0 (the gradient norm after clip_grad_value_), or as they are (a loss) —
+// into partials[out + p]; a second pass with FINAL, one invocation, sums those P partials in order
+// into partials[out]. No workgroup memory or barriers: on software adapters each barrier switches every
+// invocation's context, which made a tree reduction of 256-wide workgroups the slowest part of a step.
 
-override WORKGROUP_SIZE: u32 = 256u;
+override WORKGROUP_SIZE: u32 = 64u;
 override SQUARE: bool = false;
 override FINAL: bool = false;   // sum partials[offset …] (the first pass's), not values
 
 struct ReduceDims {
   n: u32,          // values to sum
   offset: u32,     // first value's index
-  out: u32,        // where this pass writes: partial g at out + g
+  out: u32,        // where this pass writes: partial p at out + p
   clip: f32,       // SQUARE: clamp to ±clip first (0: no clamp)
 }
 
@@ -18,29 +20,24 @@ struct ReduceDims {
 @group(0) @binding(1) var<storage, read> values: array<f32>;        // not read with FINAL (any other buffer)
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 
-var<workgroup> tree: array<f32, WORKGROUP_SIZE>;
-
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn reduce(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  // Each invocation first sums a strided run of the workgroup's slice.
-  let per_group = (dims.n + groups.x - 1u) / groups.x;
-  let start = wid.x * per_group;
-  let stop = min(start + per_group, dims.n);
+fn reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  if (FINAL) {
+    if (gid.x != 0u) { return; }
+    var total = 0.0;
+    for (var i = 0u; i < dims.n; i++) { total += partials[dims.offset + i]; }
+    partials[dims.out] = total;
+    return;
+  }
+  let parts = groups.x * WORKGROUP_SIZE;
   var acc = 0.0;
-  for (var i = start + lid; i < stop; i += WORKGROUP_SIZE) {
-    var v: f32;
-    if (FINAL) { v = partials[dims.offset + i]; } else { v = values[dims.offset + i]; }
-    if (SQUARE && !FINAL) {
+  for (var i = gid.x; i < dims.n; i += parts) {
+    var v = values[dims.offset + i];
+    if (SQUARE) {
       if (dims.clip > 0.0) { v = clamp(v, -dims.clip, dims.clip); }
       v = v * v;
     }
     acc += v;
   }
-  tree[lid] = acc;
-  workgroupBarrier();
-  for (var width = WORKGROUP_SIZE / 2u; width > 0u; width /= 2u) {
-    if (lid < width) { tree[lid] += tree[lid + width]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { partials[dims.out + wid.x] = tree[0]; }
+  partials[dims.out + gid.x] = acc;
 }

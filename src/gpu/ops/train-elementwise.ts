@@ -18,7 +18,7 @@ import sampleSource from '../../../shaders/sample.wgsl?raw';
 import shiftSource from '../../../shaders/shift.wgsl?raw';
 
 export const ELEMENTWISE_WORKGROUP_SIZE = 64;
-export const REDUCE_WORKGROUP_SIZE = 256;
+export const REDUCE_WORKGROUP_SIZE = 64;
 
 const f32 = (ctx: GpuContext, name: string, source: string, includes: Array<'train-rng'> = []) => kernelModule(ctx, name, source, 'f32' as WeightFormat, includes);
 
