@@ -22,6 +22,9 @@
 // block's rows), then runs the cell half with it. The step s = T−1 (the first) takes dh_rec from
 // gstate (the head's gradient of h_n, or 0); an extra dispatch with s = T runs the hidden half alone
 // and leaves dL/dh0 in gstate's dh_rec copy 1, where the per-step path leaves it.
+// Entry `persistent_backward` — the fused steps T−1 … 0 and the last, all in one dispatch: one
+// workgroup per (direction, block of rows) loops over them with a storage barrier between steps.
+// Entry `persistent_backward_cached` — the same for software adapters, W_hh in registers (below).
 //
 // `saved` holds what the training forward kept (recurrent-step.wgsl's SAVE): the pre-activations
 // (D, T, B, H, 4), c_t (D, T, B, H), h_raw (D, T, B, H); and what the shift kernel (train.wgsl) made
@@ -188,53 +191,6 @@ fn cell_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
   cell(d, b, t, j, rec);
 }
 
-const MAX_BLOCK_B = 8u;
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn fused_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let H = dims.H;
-  let B = dims.B;
-  let j = gid.x;
-  let blocks = (B + BLOCK_B - 1u) / BLOCK_B;
-  let d = gid.y / blocks;
-  let b0 = (gid.y % blocks) * BLOCK_B;
-  if (j >= H || d >= dims.D) { return; }
-  let s = step_index.s;
-  var rec: array<f32, MAX_BLOCK_B>;
-  if (s == dims.T - 1u) {
-    for (var r = 0u; r < BLOCK_B; r++) {
-      if (b0 + r < B) { rec[r] = gstate[dh_rec_index(s % 2u, d, b0 + r, j)]; }
-    }
-  } else {
-    // dh_rec = W_hhᵀ·dg_h of the step processed before this one (forward step s + 1; for the extra
-    // dispatch, step 0), plus direct.
-    let dg_h = select(dims.dg_x, dims.dg_h, MODE == MODE_GRU);
-    let t_prev = time_at(d, select(s + 1u, 0u, s == dims.T));
-    let w0 = dims.w_hh_offset + (d * H + j) * H;
-    for (var k = 0u; k < H; k++) {
-      let w = param4(w0 + k);
-      for (var r = 0u; r < BLOCK_B; r++) {
-        let row = min(b0 + r, B - 1u);
-        let g = 4u * (((d * dims.T + t_prev) * B + row) * H + k);
-        rec[r] = fma(w.x, dg[dg_h + g], fma(w.y, dg[dg_h + g + 1u], fma(w.z, dg[dg_h + g + 2u], fma(w.w, dg[dg_h + g + 3u], rec[r]))));
-      }
-    }
-    for (var r = 0u; r < BLOCK_B; r++) {
-      if (b0 + r < B) { rec[r] += gstate[direct_index(d, b0 + r, j)]; }
-    }
-  }
-  if (s == dims.T) {  // the extra dispatch: dL/dh0 into copy 1, as the per-step path leaves it
-    for (var r = 0u; r < BLOCK_B; r++) {
-      if (b0 + r < B) { gstate[dh_rec_index(1u, d, b0 + r, j)] = rec[r]; }
-    }
-    return;
-  }
-  let t = time_at(d, s);
-  for (var r = 0u; r < BLOCK_B; r++) {
-    if (b0 + r < B) { cell(d, b0 + r, t, j, rec[r]); }
-  }
-}
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn hidden_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
   let H = dims.H;
@@ -255,4 +211,163 @@ fn hidden_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     w += 1u;
   }
   gstate[dh_rec_index((step_index.s + 1u) % 2u, d, b, k)] = acc + gstate[direct_index(d, b, k)];
+}
+
+const MAX_BLOCK_B = 8u;
+
+// dL/dh_t of unit j (its recurrent part) for the block's rows b0 … b0 + BLOCK_B − 1 at the step `s`
+// (0 … T−1, or T: after the last): the head's gradient from gstate at s = T−1, else W_hhᵀ·dg_h of the
+// step processed before (forward step s + 1, or 0 after the last) plus the part that bypassed W_hh.
+// Each W_hh vec4 is loaded once for all the block's rows.
+fn recurrent_dh(d: u32, s: u32, j: u32, b0: u32) -> array<f32, MAX_BLOCK_B> {
+  let H = dims.H;
+  let B = dims.B;
+  var rec: array<f32, MAX_BLOCK_B>;
+  if (s == dims.T - 1u) {
+    for (var r = 0u; r < BLOCK_B; r++) {
+      if (b0 + r < B) { rec[r] = gstate[dh_rec_index(s % 2u, d, b0 + r, j)]; }
+    }
+    return rec;
+  }
+  let dg_h = select(dims.dg_x, dims.dg_h, MODE == MODE_GRU);
+  let t_prev = time_at(d, select(s + 1u, 0u, s == dims.T));
+  let w0 = dims.w_hh_offset + (d * H + j) * H;
+  for (var k = 0u; k < H; k++) {
+    let w = param4(w0 + k);
+    for (var r = 0u; r < BLOCK_B; r++) {
+      let row = min(b0 + r, B - 1u);
+      let g = 4u * (((d * dims.T + t_prev) * B + row) * H + k);
+      rec[r] = fma(w.x, dg[dg_h + g], fma(w.y, dg[dg_h + g + 1u], fma(w.z, dg[dg_h + g + 2u], fma(w.w, dg[dg_h + g + 3u], rec[r]))));
+    }
+  }
+  for (var r = 0u; r < BLOCK_B; r++) {
+    if (b0 + r < B) { rec[r] += gstate[direct_index(d, b0 + r, j)]; }
+  }
+  return rec;
+}
+
+// Step s of unit j for the block's rows: its dh, then the cell half (s < T), or dL/dh0 into gstate's
+// dh_rec copy 1 (s = T), where the per-step path leaves it.
+fn backward_unit(d: u32, s: u32, j: u32, b0: u32) {
+  let rec = recurrent_dh(d, s, j, b0);
+  for (var r = 0u; r < BLOCK_B; r++) {
+    if (b0 + r >= dims.B) { break; }
+    if (s == dims.T) {
+      gstate[dh_rec_index(1u, d, b0 + r, j)] = rec[r];
+    } else {
+      cell(d, b0 + r, time_at(d, s), j, rec[r]);
+    }
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn fused_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let blocks = (dims.B + BLOCK_B - 1u) / BLOCK_B;
+  let d = gid.y / blocks;
+  if (gid.x >= dims.H || d >= dims.D) { return; }
+  backward_unit(d, step_index.s, gid.x, (gid.y % blocks) * BLOCK_B);
+}
+
+// The whole reverse time loop in one dispatch: one workgroup per (direction, block of rows), its
+// invocations the units (in passes of the workgroup's width), a storage barrier between steps so that
+// each step's dg_h, written by every unit, is complete before the next step reads it. Step s reads
+// dg_h of step s + 1 and writes that of step s (different slices), so one barrier a step suffices.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn persistent_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let blocks = (dims.B + BLOCK_B - 1u) / BLOCK_B;
+  let d = wid.x / blocks;
+  let b0 = (wid.x % blocks) * BLOCK_B;
+  for (var i = 0u; i <= dims.T; i++) {
+    let s = select(dims.T - 1u - i, dims.T, i == dims.T);
+    for (var j0 = 0u; j0 < dims.H; j0 += WORKGROUP_SIZE) {
+      if (j0 + lid < dims.H && d < dims.D) { backward_unit(d, s, j0 + lid, b0); }
+    }
+    storageBarrier();
+  }
+}
+
+// The cached persistent path (software adapters): one batch row per workgroup, every unit one
+// invocation (WORKGROUP_SIZE ≥ H = CACHE_H ≤ 128), its row of W_hh in private memory for the whole
+// dispatch, and the previous step's dg_h of the row in workgroup memory (double-buffered: read one
+// half, write the other, one barrier a step). dL/dh_t of unit j is then Σ_k W_hh[j, k]·dg_h[k] from
+// registers and broadcast loads instead of buffer reads — what makes the forward's persistent kernel
+// fast on software adapters (recurrent-persistent.wgsl's cached_dot), here for the reverse loop.
+override CACHE_H: u32 = 0u;
+const CACHE_MAX_H = 128u;
+// Unit j's W_hh row, four inputs to a matrix: column c of w_rows[q] is the gate vec4 of input k = 4q + c.
+var<private> w_rows: array<mat4x4<f32>, CACHE_MAX_H / 4u>;
+var<workgroup> dgs: array<vec4<f32>, 2u * CACHE_MAX_H>;
+
+// Σ_k dot(W_hh[j, k], dg_h[k]) with dg_h at `base` in workgroup memory. Line q is quad q:
+// `if (CACHE_H >= 4(q+1)) { a += w_rows[q][0] * dgs[base + 4q] + … + w_rows[q][3] * dgs[base + 4q + 3]; }`
+// (test/structure/wgsl.test.ts checks the pattern): constant indices into private memory, as in
+// cached_dot. The products of the four gates are summed at the end.
+fn cached_back_dot(base: u32) -> f32 {
+  var a = vec4<f32>(0.0);
+  if (CACHE_H >= 4u) { a += w_rows[0][0] * dgs[base] + w_rows[0][1] * dgs[base + 1u] + w_rows[0][2] * dgs[base + 2u] + w_rows[0][3] * dgs[base + 3u]; }
+  if (CACHE_H >= 8u) { a += w_rows[1][0] * dgs[base + 4u] + w_rows[1][1] * dgs[base + 5u] + w_rows[1][2] * dgs[base + 6u] + w_rows[1][3] * dgs[base + 7u]; }
+  if (CACHE_H >= 12u) { a += w_rows[2][0] * dgs[base + 8u] + w_rows[2][1] * dgs[base + 9u] + w_rows[2][2] * dgs[base + 10u] + w_rows[2][3] * dgs[base + 11u]; }
+  if (CACHE_H >= 16u) { a += w_rows[3][0] * dgs[base + 12u] + w_rows[3][1] * dgs[base + 13u] + w_rows[3][2] * dgs[base + 14u] + w_rows[3][3] * dgs[base + 15u]; }
+  if (CACHE_H >= 20u) { a += w_rows[4][0] * dgs[base + 16u] + w_rows[4][1] * dgs[base + 17u] + w_rows[4][2] * dgs[base + 18u] + w_rows[4][3] * dgs[base + 19u]; }
+  if (CACHE_H >= 24u) { a += w_rows[5][0] * dgs[base + 20u] + w_rows[5][1] * dgs[base + 21u] + w_rows[5][2] * dgs[base + 22u] + w_rows[5][3] * dgs[base + 23u]; }
+  if (CACHE_H >= 28u) { a += w_rows[6][0] * dgs[base + 24u] + w_rows[6][1] * dgs[base + 25u] + w_rows[6][2] * dgs[base + 26u] + w_rows[6][3] * dgs[base + 27u]; }
+  if (CACHE_H >= 32u) { a += w_rows[7][0] * dgs[base + 28u] + w_rows[7][1] * dgs[base + 29u] + w_rows[7][2] * dgs[base + 30u] + w_rows[7][3] * dgs[base + 31u]; }
+  if (CACHE_H >= 36u) { a += w_rows[8][0] * dgs[base + 32u] + w_rows[8][1] * dgs[base + 33u] + w_rows[8][2] * dgs[base + 34u] + w_rows[8][3] * dgs[base + 35u]; }
+  if (CACHE_H >= 40u) { a += w_rows[9][0] * dgs[base + 36u] + w_rows[9][1] * dgs[base + 37u] + w_rows[9][2] * dgs[base + 38u] + w_rows[9][3] * dgs[base + 39u]; }
+  if (CACHE_H >= 44u) { a += w_rows[10][0] * dgs[base + 40u] + w_rows[10][1] * dgs[base + 41u] + w_rows[10][2] * dgs[base + 42u] + w_rows[10][3] * dgs[base + 43u]; }
+  if (CACHE_H >= 48u) { a += w_rows[11][0] * dgs[base + 44u] + w_rows[11][1] * dgs[base + 45u] + w_rows[11][2] * dgs[base + 46u] + w_rows[11][3] * dgs[base + 47u]; }
+  if (CACHE_H >= 52u) { a += w_rows[12][0] * dgs[base + 48u] + w_rows[12][1] * dgs[base + 49u] + w_rows[12][2] * dgs[base + 50u] + w_rows[12][3] * dgs[base + 51u]; }
+  if (CACHE_H >= 56u) { a += w_rows[13][0] * dgs[base + 52u] + w_rows[13][1] * dgs[base + 53u] + w_rows[13][2] * dgs[base + 54u] + w_rows[13][3] * dgs[base + 55u]; }
+  if (CACHE_H >= 60u) { a += w_rows[14][0] * dgs[base + 56u] + w_rows[14][1] * dgs[base + 57u] + w_rows[14][2] * dgs[base + 58u] + w_rows[14][3] * dgs[base + 59u]; }
+  if (CACHE_H >= 64u) { a += w_rows[15][0] * dgs[base + 60u] + w_rows[15][1] * dgs[base + 61u] + w_rows[15][2] * dgs[base + 62u] + w_rows[15][3] * dgs[base + 63u]; }
+  if (CACHE_H >= 68u) { a += w_rows[16][0] * dgs[base + 64u] + w_rows[16][1] * dgs[base + 65u] + w_rows[16][2] * dgs[base + 66u] + w_rows[16][3] * dgs[base + 67u]; }
+  if (CACHE_H >= 72u) { a += w_rows[17][0] * dgs[base + 68u] + w_rows[17][1] * dgs[base + 69u] + w_rows[17][2] * dgs[base + 70u] + w_rows[17][3] * dgs[base + 71u]; }
+  if (CACHE_H >= 76u) { a += w_rows[18][0] * dgs[base + 72u] + w_rows[18][1] * dgs[base + 73u] + w_rows[18][2] * dgs[base + 74u] + w_rows[18][3] * dgs[base + 75u]; }
+  if (CACHE_H >= 80u) { a += w_rows[19][0] * dgs[base + 76u] + w_rows[19][1] * dgs[base + 77u] + w_rows[19][2] * dgs[base + 78u] + w_rows[19][3] * dgs[base + 79u]; }
+  if (CACHE_H >= 84u) { a += w_rows[20][0] * dgs[base + 80u] + w_rows[20][1] * dgs[base + 81u] + w_rows[20][2] * dgs[base + 82u] + w_rows[20][3] * dgs[base + 83u]; }
+  if (CACHE_H >= 88u) { a += w_rows[21][0] * dgs[base + 84u] + w_rows[21][1] * dgs[base + 85u] + w_rows[21][2] * dgs[base + 86u] + w_rows[21][3] * dgs[base + 87u]; }
+  if (CACHE_H >= 92u) { a += w_rows[22][0] * dgs[base + 88u] + w_rows[22][1] * dgs[base + 89u] + w_rows[22][2] * dgs[base + 90u] + w_rows[22][3] * dgs[base + 91u]; }
+  if (CACHE_H >= 96u) { a += w_rows[23][0] * dgs[base + 92u] + w_rows[23][1] * dgs[base + 93u] + w_rows[23][2] * dgs[base + 94u] + w_rows[23][3] * dgs[base + 95u]; }
+  if (CACHE_H >= 100u) { a += w_rows[24][0] * dgs[base + 96u] + w_rows[24][1] * dgs[base + 97u] + w_rows[24][2] * dgs[base + 98u] + w_rows[24][3] * dgs[base + 99u]; }
+  if (CACHE_H >= 104u) { a += w_rows[25][0] * dgs[base + 100u] + w_rows[25][1] * dgs[base + 101u] + w_rows[25][2] * dgs[base + 102u] + w_rows[25][3] * dgs[base + 103u]; }
+  if (CACHE_H >= 108u) { a += w_rows[26][0] * dgs[base + 104u] + w_rows[26][1] * dgs[base + 105u] + w_rows[26][2] * dgs[base + 106u] + w_rows[26][3] * dgs[base + 107u]; }
+  if (CACHE_H >= 112u) { a += w_rows[27][0] * dgs[base + 108u] + w_rows[27][1] * dgs[base + 109u] + w_rows[27][2] * dgs[base + 110u] + w_rows[27][3] * dgs[base + 111u]; }
+  if (CACHE_H >= 116u) { a += w_rows[28][0] * dgs[base + 112u] + w_rows[28][1] * dgs[base + 113u] + w_rows[28][2] * dgs[base + 114u] + w_rows[28][3] * dgs[base + 115u]; }
+  if (CACHE_H >= 120u) { a += w_rows[29][0] * dgs[base + 116u] + w_rows[29][1] * dgs[base + 117u] + w_rows[29][2] * dgs[base + 118u] + w_rows[29][3] * dgs[base + 119u]; }
+  if (CACHE_H >= 124u) { a += w_rows[30][0] * dgs[base + 120u] + w_rows[30][1] * dgs[base + 121u] + w_rows[30][2] * dgs[base + 122u] + w_rows[30][3] * dgs[base + 123u]; }
+  if (CACHE_H >= 128u) { a += w_rows[31][0] * dgs[base + 124u] + w_rows[31][1] * dgs[base + 125u] + w_rows[31][2] * dgs[base + 126u] + w_rows[31][3] * dgs[base + 127u]; }
+  for (var k = CACHE_H & ~3u; k < CACHE_H; k++) { a = fma(w_rows[k / 4u][k % 4u], dgs[base + k], a); }
+  return a.x + a.y + a.z + a.w;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn persistent_backward_cached(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let H = dims.H;
+  let d = wid.x / dims.B;
+  let b = wid.x % dims.B;
+  let j = min(lid, H - 1u);
+  for (var k = 0u; k < CACHE_H; k++) { w_rows[k / 4u][k % 4u] = param4(dims.w_hh_offset + (d * H + j) * H + k); }
+  let dg_h = select(dims.dg_x, dims.dg_h, MODE == MODE_GRU);
+  for (var i = 0u; i <= dims.T; i++) {
+    let s = select(dims.T - 1u - i, dims.T, i == dims.T);
+    let cur = (i % 2u) * CACHE_MAX_H;  // the previous step's dg_h here …
+    let nxt = CACHE_MAX_H - cur;      // … this step's there
+    var rec: f32;
+    if (i == 0u) {
+      rec = gstate[dh_rec_index(s % 2u, d, b, j)];
+    } else {
+      rec = cached_back_dot(cur) + gstate[direct_index(d, b, j)];
+    }
+    if (lid < H && d < dims.D) {
+      if (s == dims.T) {
+        gstate[dh_rec_index(1u, d, b, j)] = rec;
+      } else {
+        let t = time_at(d, s);
+        cell(d, b, t, j, rec);
+        let e = 4u * (((d * dims.T + t) * dims.B + b) * H + j);
+        dgs[nxt + j] = vec4<f32>(dg[dg_h + e], dg[dg_h + e + 1u], dg[dg_h + e + 2u], dg[dg_h + e + 3u]);
+      }
+    }
+    workgroupBarrier();
+  }
 }

@@ -18,25 +18,10 @@ import { relativeError } from '../relative-error.js';
 import { type BenchShape, countedGflop } from './shapes.js';
 import { prepareTrainContenders } from './train.js';
 import type { TrainShape } from './train-shapes.js';
-import type { BenchSystem, PreparedSystem, SystemName, Workload } from './system.js';
+import type { BenchRow, BenchSystem, PreparedSystem, SystemName, Workload } from './system.js';
 import { cpuReferenceSystem, webgpuRnnSystem } from './systems.js';
 
-/** One row of the JSON output (the contract), plus what a reader needs to trust it. */
-export interface BenchRow {
-  shape: string;
-  system: SystemName;
-  median_ms: number | null;
-  min_ms: number | null;
-  gflop: number;
-  /** Achieved GFLOP/s at the median. */
-  gflops: number | null;
-  dispatches: number | null;
-  gpu_bytes: number | null;
-  max_rel_err: number | null;
-  note?: string;
-  /** Why the system has no figures for this shape. */
-  error?: string;
-}
+export type { BenchRow } from './system.js';
 
 export interface BenchReport {
   runtime: string;

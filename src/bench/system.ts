@@ -48,3 +48,20 @@ export interface BenchSystem {
    */
   prepare(workload: Workload, device: GPUDevice): Promise<PreparedSystem>;
 }
+
+/** One row of the JSON output (the contract), plus what a reader needs to trust it. */
+export interface BenchRow {
+  shape: string;
+  system: SystemName;
+  median_ms: number | null;
+  min_ms: number | null;
+  gflop: number;
+  /** Achieved GFLOP/s at the median. */
+  gflops: number | null;
+  dispatches: number | null;
+  gpu_bytes: number | null;
+  max_rel_err: number | null;
+  note?: string;
+  /** Why the system has no figures for this shape. */
+  error?: string;
+}

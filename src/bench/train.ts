@@ -17,8 +17,7 @@ import { type ModelConfig, modelParameterSpecs, outputFeatures, resolveModelConf
 import { initialParameters } from '../train/init.js';
 import { type Trainer, createTrainer } from '../train/trainer.js';
 import { countGpuWork } from './instrument.js';
-import type { BenchRow } from './run.js';
-import type { PreparedSystem, SystemName } from './system.js';
+import type { BenchRow, PreparedSystem, SystemName } from './system.js';
 import { type TrainShape, trainStepGflop } from './train-shapes.js';
 
 export interface TrainWorkload {

@@ -277,7 +277,7 @@ export class TrainPlan implements Recorder {
       const group = ctx.bindGroup(`${this.tag}.layer${l}.backward`, kernels.layout, [
         dims, tensorBinding(lengthsT), tensorBinding(t.saved), tensorBinding(params, true), tensorBinding(dOutOf(l)), tensorBinding(dg), tensorBinding(gstate),
       ]);
-      for (let step = T - 1; step >= 0; step--) {
+      for (let step = T - 1; step >= 0 && this.backwardStrategy !== 'persistent'; step--) {
         const offsets = { group: backIndex, offsets: [step * index.stride] };
         if (this.backwardStrategy === 'fused') {
           c.push(dispatch(`${this.tag}.layer${l}.fusedBackward${step}`, kernels.fused, [group, offsets], kernels.fusedGrid));
@@ -288,6 +288,7 @@ export class TrainPlan implements Recorder {
       }
       // The fused path's last dispatch (s = T): the hidden half alone, dL/dh0 where per-step leaves it.
       if (this.backwardStrategy === 'fused') c.push(dispatch(`${this.tag}.layer${l}.fusedBackwardLast`, kernels.fused, [group, { group: backIndex, offsets: [T * index.stride] }], kernels.fusedGrid));
+      if (this.backwardStrategy === 'persistent') c.push(dispatch(`${this.tag}.layer${l}.persistentBackward`, kernels.persistent, [group, { group: backIndex, offsets: [0] }], kernels.persistentGrid));
       if (this.flow) c.push(copy(dg.buffer, dhHist * F32, this.flow, l * D * TB * Hout * F32, D * TB * Hout * F32));
       // dL/dh0 (the dh copy step s = 0 wrote: copy 1) and dL/dc0 of this layer.
       c.push(copy(gstate.buffer, D * B * Hout * F32, this.initialGrads, l * layerState * F32, D * B * Hout * F32));

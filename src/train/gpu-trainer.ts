@@ -24,11 +24,11 @@ import { numDirections, outputSize } from '../config.js';
 const MAX_PLANS = 3;
 
 /**
- * The backward strategy: forced (an error naming why when it cannot run the model), or 'auto' — fused
- * (one dispatch per step) wherever it can run, else per-step.
+ * The backward strategy: forced (an error naming why when it cannot run the model), or 'auto' — the
+ * first that can run it of persistent (one dispatch per layer), fused (one per step), per-step.
  */
 export function chooseBackward(config: RnnConfig, strategy: BackwardStrategy | 'auto'): BackwardStrategy {
-  if (strategy === 'auto') return backwardUnfit('fused', config) ? 'per-step' : 'fused';
+  if (strategy === 'auto') return (['persistent', 'fused', 'per-step'] as const).find((s) => !backwardUnfit(s, config))!;
   if (!BACKWARD_STRATEGIES.includes(strategy)) throw new RnnError('OPTION_INVALID', `createTrainer options.strategy: expected "auto" or one of ${BACKWARD_STRATEGIES.map((x) => `"${x}"`).join(', ')}, got ${describeValue(strategy)}`);
   const unfit = backwardUnfit(strategy, config);
   if (unfit) throw new RnnError('OPTION_INVALID', `createTrainer options.strategy "${strategy}": ${unfit}`);

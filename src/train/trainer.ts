@@ -40,8 +40,9 @@ export interface CreateTrainerOptions {
   /** Seeds the dropout masks (and, without init.seed, the initialisation). */
   seed?: number;
   /**
-   * WebGPU: how each layer's backward pass runs — 'fused' (one dispatch per step), 'per-step' (two;
-   * also with proj_size) — or 'auto' (default: the fastest that fits the model).
+   * WebGPU: how each layer's backward pass runs — 'persistent' (one dispatch for the whole reverse
+   * loop), 'fused' (one per step), 'per-step' (two; also with proj_size) — or 'auto' (default: the
+   * first of these that fits the model, src/gpu/ops/backward.ts).
    */
   strategy?: BackwardStrategy | 'auto';
 }

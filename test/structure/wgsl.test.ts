@@ -2,11 +2,12 @@
 //  - every weight and lane header defines what src/gpu/wgsl.ts's header contract lists;
 //  - constants copied between the two (rows per GEMM invocation, the persistent kernel's workgroup
 //    memory and cache size, the mode codes) have the same values;
-//  - the hand-unrolled blocks (the persistent kernel's cached_dot quads, the row blocks of the GEMM,
+//  - the hand-unrolled blocks (the persistent kernels' cached_dot / cached_back_dot quads, the row blocks of the GEMM,
 //    the persistent and the step kernel) follow their pattern line by line, so an unrolled line
 //    with a wrong index cannot hide among correct ones.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { PERSISTENT_BACKWARD_CACHE_MAX_H } from '../../src/gpu/ops/backward.js';
 import { GEMM_ROWS } from '../../src/gpu/ops/gemm.js';
 import { MODE_CODE, PERSISTENT_CACHE_MAX_K, PERSISTENT_SHARED_FLOATS } from '../../src/gpu/ops/persistent.js';
 import { HEADER_CONTRACT } from '../../src/gpu/wgsl.js';
@@ -45,6 +46,13 @@ describe('hand-unrolled blocks follow their pattern', () => {
   it('cached_dot: line q is `if (CACHE_K >= 4(q+1)) { a += w_quads[q] * h_quad(h + 4q, lane); }`, for every quad of the cache', () => {
     const lines = unrolled('recurrent-persistent.wgsl', /^\s*if \(CACHE_K >= (\d+)u\) \{ a \+= w_quads\[(\d+)\] \* h_quad\(h(?: \+ (\d+)u)?, lane\); \}$/);
     expect(lines).toEqual(Array.from({ length: PERSISTENT_CACHE_MAX_K / 4 }, (_, q) => [4 * (q + 1), q, q === 0 ? Number.NaN : 4 * q]));
+  });
+
+  it('cached_back_dot: line q is `if (CACHE_H >= 4(q+1)) { a += w_rows[q][c] * dgs[base + 4q + c] … }` for c = 0 … 3, for every quad of the cache', () => {
+    const lines = unrolled('recurrent-backward.wgsl',
+      /^\s*if \(CACHE_H >= (\d+)u\) \{ a \+= w_rows\[(\d+)\]\[0\] \* dgs\[base(?: \+ (\d+)u)?\] \+ w_rows\[(\d+)\]\[1\] \* dgs\[base \+ (\d+)u\] \+ w_rows\[(\d+)\]\[2\] \* dgs\[base \+ (\d+)u\] \+ w_rows\[(\d+)\]\[3\] \* dgs\[base \+ (\d+)u\]; \}$/);
+    expect(lines).toEqual(Array.from({ length: PERSISTENT_BACKWARD_CACHE_MAX_H / 4 }, (_, q) => [4 * (q + 1), q, q === 0 ? Number.NaN : 4 * q, q, 4 * q + 1, q, 4 * q + 2, q, 4 * q + 3]));
+    expect(constant('recurrent-backward.wgsl', 'CACHE_MAX_H')).toBe(PERSISTENT_BACKWARD_CACHE_MAX_H);
   });
 
   it('persistent kernel: row r reads h and length r, accumulates into acc r, updates row r', () => {

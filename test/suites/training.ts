@@ -12,6 +12,7 @@
  */
 import { RnnError } from '../../src/errors.js';
 import { deviceDiagnostics } from '../../src/diagnostics.js';
+import { contextFor, requestDevice } from '../../src/gpu/device.js';
 import { seededUniform } from '../../src/random.js';
 import type { Tensor } from '../../src/tensor.js';
 import type { TrainBatch } from '../../src/train/batch.js';
@@ -199,8 +200,41 @@ function referenceCases(): GpuCase[] {
   ];
 }
 
+/**
+ * The backward kernels meant for the other kind of adapter (the persistent kernel has a variant for
+ * software adapters, W_hh cached in registers, and one for GPUs), on a device of its own told it is
+ * the other kind: every fitting fixture's gradients, persistent strategy.
+ */
+function otherAdapterCase(load: LoadBytes, cases: readonly TrainingCase[]): GpuCase {
+  return {
+    name: 'training: the persistent backward kernel meant for the other kind of adapter, every fitting fixture',
+    run: async () => {
+      const own = await requestDevice();
+      const ctx = await contextFor(own);
+      ctx.isSoftwareAdapter = !ctx.isSoftwareAdapter;
+      own.pushErrorScope('validation');
+      try {
+        const fitting = cases.filter((c) => !backwardUnfit('persistent', resolveModelConfig(c.model).rnn));
+        for (const meta of fitting) {
+          const f = await loadTrainingFixture(load, meta);
+          await withTrainers([{ model: meta.model, weights: f.params, strategy: 'persistent', device: own }], async ([trainer]) => {
+            const g = await trainer.gradients(f.batch);
+            for (const [name, want] of Object.entries(f.grads)) expectClose(`${meta.name} grad ${name}`, g.grads[name], want, 1e-4);
+            if (f.gradH0) expectClose(`${meta.name} grad h0`, g.h0, f.gradH0, 1e-4);
+          });
+        }
+        return `${ctx.isSoftwareAdapter ? 'software' : 'GPU'} kernels: ${fitting.length} fixtures`;
+      } finally {
+        const error = await own.popErrorScope();
+        own.destroy();
+        if (error) throw new Error(`WebGPU validation error: ${error.message}`);
+      }
+    },
+  };
+}
+
 /** Every training case; `cases` from the training manifest (test/support/training-fixtures.ts). */
 export function trainingSuiteCases(load: LoadBytes, cases: readonly TrainingCase[]): GpuCase[] {
   const fixtures = cases.flatMap((c) => BACKWARD_STRATEGIES.filter((s) => !backwardUnfit(s, resolveModelConfig(c.model).rnn)).map((s) => fixtureCase(load, c, s)));
-  return [...fixtures, ...referenceCases()];
+  return [...fixtures, otherAdapterCase(load, cases), ...referenceCases()];
 }

@@ -4,7 +4,11 @@
  *   'per-step'  two dispatches — `cell_backward` (the gates' gradients from the total dL/dh_t) then
  *               `hidden_backward` (dL/dh_{t−1} through W_hhᵀ) — for every model, or
  *   'fused'     one dispatch — `fused_backward`, both halves, BLOCK_B batch rows per invocation — plus
- *               one at the end for dL/dh0; not with proj_size (the cell half would need every unit's dh).
+ *               one at the end for dL/dh0; not with proj_size (the cell half would need every unit's dh);
+ * or the whole loop at once:
+ *   'persistent' one dispatch per layer — `persistent_backward`, one workgroup per (direction, block of
+ *               rows) running the fused steps in order, a storage barrier between them; not with
+ *               proj_size, and for hidden_size ≤ PERSISTENT_BACKWARD_MAX_H (one pass of a workgroup).
  * The plan gives it the saved activations, the layer's weights and dL/d(output); the weight gradients
  * are GEMMs over all steps afterwards. Tests: the training cases of test/suites/training.ts, every
  * strategy against PyTorch's gradients.
@@ -19,13 +23,27 @@ import backwardSource from '../../../shaders/recurrent-backward.wgsl?raw';
 export const BACKWARD_WORKGROUP_SIZE = 64;
 
 /** How a layer's reverse time loop runs (the training plan picks; tests force each). */
-export type BackwardStrategy = 'per-step' | 'fused';
-export const BACKWARD_STRATEGIES: readonly BackwardStrategy[] = ['per-step', 'fused'];
+export type BackwardStrategy = 'per-step' | 'fused' | 'persistent';
+export const BACKWARD_STRATEGIES: readonly BackwardStrategy[] = ['per-step', 'fused', 'persistent'];
+
+/**
+ * The persistent kernel's largest hidden_size: every unit one invocation of one workgroup (256 is the
+ * least maxComputeInvocationsPerWorkgroup WebGPU guarantees). Past it, parallelism across workgroups wins.
+ */
+export const PERSISTENT_BACKWARD_MAX_H = 256;
+/** The cached variant's largest hidden_size (its W_hh row in private memory; CACHE_MAX_H in the shader). */
+export const PERSISTENT_BACKWARD_CACHE_MAX_H = 128;
 
 /** Why `strategy` cannot run `config`, or undefined when it can. */
 export function backwardUnfit(strategy: BackwardStrategy, config: RnnConfig): string | undefined {
-  if (strategy === 'fused' && config.proj_size > 0) return 'the fused backward kernel has no projection (proj_size > 0): use per-step';
+  if (strategy !== 'per-step' && config.proj_size > 0) return `the ${strategy} backward kernel has no projection (proj_size > 0): use per-step`;
+  if (strategy === 'persistent' && config.hidden_size > PERSISTENT_BACKWARD_MAX_H) return `hidden_size ${config.hidden_size} > ${PERSISTENT_BACKWARD_MAX_H}, one workgroup's units`;
   return undefined;
+}
+
+/** The persistent kernel's rows per workgroup: at least two workgroups where the batch allows. */
+function persistentBlockRows(B: number): number {
+  return fusedBlockRows(Math.max(1, Math.ceil(B / 2)));
 }
 
 /** The fused kernel's batch rows per invocation: W_hh is loaded once for them all. */
@@ -39,6 +57,7 @@ export interface BackwardKernels {
   cell: GPUComputePipeline;
   hidden: GPUComputePipeline;
   fused: GPUComputePipeline;
+  persistent: GPUComputePipeline;
   /** dims, lengths, saved, params, dout, dg, gstate */
   layout: GPUBindGroupLayout;
   /** The step index (dynamic offset). */
@@ -46,6 +65,7 @@ export interface BackwardKernels {
   cellGrid: Grid;
   hiddenGrid: Grid;
   fusedGrid: Grid;
+  persistentGrid: Grid;
 }
 
 export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, format: WeightFormat): BackwardKernels {
@@ -60,7 +80,17 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
   const rows = D * B;
   if (rows > max) tileCount(rows, 1, max, 'backward rows (directions × batch)');
   const blocks = D * Math.ceil(B / blockRows);
+  // Software adapters with small H: the cached variant, one row per workgroup (see the shader).
+  const cached = ctx.isSoftwareAdapter && config.hidden_size <= PERSISTENT_BACKWARD_CACHE_MAX_H;
+  const persistentRows = cached ? 1 : persistentBlockRows(B);
+  const persistentSize = Math.min(PERSISTENT_BACKWARD_MAX_H, 32 * Math.ceil(config.hidden_size / 32));
+  const persistent = ctx.computePipeline({
+    ...module, entryPoint: cached ? 'persistent_backward_cached' : 'persistent_backward', layouts: [layout, indexLayout],
+    constants: { ...constants, WORKGROUP_SIZE: persistentSize, BLOCK_B: persistentRows, CACHE_H: cached ? config.hidden_size : 0 },
+  });
   return {
+    persistent,
+    persistentGrid: [tileCount(D * Math.ceil(B / persistentRows), 1, max, 'persistent backward workgroups (directions × row blocks)'), 1, 1],
     cell: pipeline('cell_backward'),
     hidden: pipeline('hidden_backward'),
     fused: pipeline('fused_backward'),
