@@ -3,6 +3,24 @@
 // T, B, H, H_out, D, w_hr_offset; the layer's packed weights `params: array<weight4>` (gate-interleaved, see
 // src/gpu/layer-weights.ts); and `w_hr: array<weight2>` (LSTM projection, PyTorch's layout).
 
+// Training (override SAVE in the step and persistent kernels): where the forward keeps what the
+// backward pass needs (shaders/recurrent-backward.wgsl reads it), as f32 offsets into `saved`: the
+// gates' pre-activations (D, T, B, H, 4), c_t (D, T, B, H; LSTM) and h_raw (D, T, B, H; projection).
+struct SaveDims {
+  pre: u32,
+  c: u32,
+  h_raw: u32,
+  _pad: u32,
+}
+
+// The pre-activations a step keeps, from the input projection x and the recurrent term rec: their sum
+// per gate lane (LSTM i, f, g, o; RNN lane 0), but GRU keeps r and z summed, then W_in·x + b_in and
+// W_hn·h + b_hn apart (r multiplies the latter).
+fn saved_pre(mode: u32, x: vec4<f32>, rec: vec4<f32>) -> vec4<f32> {
+  if (mode == MODE_GRU) { return vec4<f32>(x.x + rec.x, x.y + rec.y, x.z, rec.z); }
+  return x + rec;
+}
+
 // One packed weight element, widened to f32 (see the weights-*.wgsl headers).
 fn param4(i: u32) -> vec4<f32> {
   return widen4(params[i]);

@@ -36,6 +36,9 @@ override BLOCK_B: u32 = 1u;  // batch rows per workgroup: 1, 2, 4 or 8
 override INLINE_INPUT: bool = true;
 // H_out when W_hh is cached in private memory (see above), else 0. At most CACHE_MAX_K.
 override CACHE_K: u32 = 0u;
+// Training: keep the step's activations in `saved` (SaveDims in recurrent-common.wgsl), as the step
+// kernel does.
+override SAVE: bool = false;
 
 const SHARED_FLOATS = 4096u;  // 16 KiB: the minimum maxComputeWorkgroupStorageSize WebGPU guarantees
 
@@ -62,6 +65,8 @@ struct PersistentDims {
 @group(0) @binding(5) var<storage, read> w_hr: array<weight2>;           // (D, P, H)
 @group(0) @binding(6) var<storage, read_write> state: array<f32>;    // h (D, B, H_out) then c (D, B, H)
 @group(0) @binding(7) var<storage, read> gx: array<vec4<f32>>;       // (D, T, B, H) W_ih·x + b_ih, when !INLINE_INPUT
+@group(1) @binding(0) var<uniform> save: SaveDims;
+@group(1) @binding(1) var<storage, read_write> saved: array<f32>;   // SAVE; a placeholder otherwise
 
 var<workgroup> shared_f: array<f32, SHARED_FLOATS>;
 
@@ -149,7 +154,20 @@ fn update_unit(d: u32, t: u32, r: u32, b: u32, j: u32, rec: vec4<f32>, valid: bo
   }
   var h_prev = 0.0;
   if (!HAS_PROJ) { h_prev = shared_f[cur + r * K + j]; }  // K = H without projection
-  let hc = cell_update(MODE, input_projection(d, t, b, j), rec, h_prev, c_prev);
+  let x = input_projection(d, t, b, j);
+  let hc = cell_update(MODE, x, rec, h_prev, c_prev);
+  if (SAVE && valid) {
+    let e = ((d * dims.T + t) * dims.B + b) * H + j;
+    let pre = saved_pre(MODE, x, rec);
+    saved[save.pre + 4u * e] = pre.x;
+    saved[save.pre + 4u * e + 1u] = pre.y;
+    saved[save.pre + 4u * e + 2u] = pre.z;
+    saved[save.pre + 4u * e + 3u] = pre.w;
+    if (MODE == MODE_LSTM) {
+      saved[save.c + e] = hc.y;
+      if (HAS_PROJ) { saved[save.h_raw + e] = hc.x; }
+    }
+  }
   if (MODE == MODE_LSTM) {
     let c = select(c_prev, hc.y, valid);
     if (CACHE_K > 0u) { c_cached = c; } else { state[c_index(d, b, j)] = c; }

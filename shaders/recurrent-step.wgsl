@@ -51,12 +51,6 @@ struct StepIndex {
   s: u32,       // loop counter of this dispatch, 0 … T−1
 }
 
-struct SaveDims {  // f32 offsets into `saved` (SAVE)
-  pre: u32,
-  c: u32,
-  h_raw: u32,
-  _pad: u32,
-}
 
 @group(0) @binding(0) var<uniform> dims: StepDims;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
@@ -87,8 +81,7 @@ fn update_unit(d: u32, b: u32, j: u32, rec: vec4<f32>) {
   let hc = cell_update(MODE, x, rec, h_prev, c_prev);
   if (SAVE && valid) {
     let e = ((d * dims.T + t) * B + b) * H + j;
-    var pre = x + rec;
-    if (MODE == MODE_GRU) { pre = vec4<f32>(x.x + rec.x, x.y + rec.y, x.z, rec.z); }
+    let pre = saved_pre(MODE, x, rec);
     saved[save.pre + 4u * e] = pre.x;
     saved[save.pre + 4u * e + 1u] = pre.y;
     saved[save.pre + 4u * e + 2u] = pre.z;

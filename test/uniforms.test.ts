@@ -30,7 +30,7 @@ describe('uniform layouts', () => {
     ['recurrent-step.wgsl', 'StepIndex', STEP_INDEX_FIELDS],
     ['recurrent-persistent.wgsl', 'PersistentDims', PERSISTENT_DIMS_FIELDS],
     ['projection.wgsl', 'StepDims', STEP_DIMS_FIELDS],
-    ['recurrent-step.wgsl', 'SaveDims', SAVE_DIMS_FIELDS],
+    ['recurrent-common.wgsl', 'SaveDims', SAVE_DIMS_FIELDS],
     ['recurrent-backward.wgsl', 'BackwardDims', BACKWARD_DIMS_FIELDS],
     ['shift.wgsl', 'ShiftDims', SHIFT_DIMS_FIELDS],
     ['dropout.wgsl', 'DropoutDims', DROPOUT_DIMS_FIELDS],

@@ -142,7 +142,7 @@ export function recordPerStepLayer(
 }
 
 /** The persistent path: the input projection (unless fused), then one dispatch for the whole loop. */
-export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: PersistentKernel, state: GpuTensor): Command[] {
+export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: PersistentKernel, state: GpuTensor, save?: SaveTarget): Command[] {
   const { ctx } = rec;
   const { T, B, config, tag } = call;
   const D = config.bidirectional ? 2 : 1;
@@ -159,6 +159,11 @@ export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: Pe
     tensorBinding(state),
     call.gx ? tensorBinding(call.gx) : params, // fused: gx unused
   ]);
-  return [...(call.gx ? [recordInputProjection(rec, call)] : []), dispatch(`${tag}.persistent`, kernel.pipeline, [group], kernel.grid)];
+  // Inference binds a placeholder where training keeps its activations (the layout is the same).
+  const saveGroup = ctx.bindGroup(`${tag}.persistentSave`, kernel.saveLayout, [
+    rec.uniform(`${tag}.persistentSaveDims`, packU32Struct(SAVE_DIMS_FIELDS, { pre: save?.pre ?? 0, c: save?.c ?? 0, h_raw: save?.hRaw ?? 0 })),
+    save ? tensorBinding(save.saved) : tensorBinding(gpuTensor(rec.storage(`${tag}.noSave`, 4), [4])),
+  ]);
+  return [...(call.gx ? [recordInputProjection(rec, call)] : []), dispatch(`${tag}.persistent`, kernel.pipeline, [group, saveGroup], kernel.grid)];
 }
 

@@ -29,7 +29,7 @@ export const PERSISTENT_DIMS_FIELDS = [
 /** `struct StepIndex` in shaders/recurrent-step.wgsl */
 export const STEP_INDEX_FIELDS = ['s'] as const;
 
-/** `struct SaveDims` in shaders/recurrent-step.wgsl */
+/** `struct SaveDims` in shaders/recurrent-common.wgsl */
 export const SAVE_DIMS_FIELDS = ['pre', 'c', 'h_raw', '_pad'] as const;
 
 type Values<F extends readonly string[]> = { [K in F[number] as K extends `_${string}` ? never : K]: number };

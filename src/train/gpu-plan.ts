@@ -14,7 +14,8 @@ import { numDirections, outputSize } from '../config.js';
 import { BufferUsage } from '../gpu/constants.js';
 import type { GpuContext } from '../gpu/context.js';
 import { type GpuTensor, gpuTensor, tensorBinding } from '../gpu/gpu-tensor.js';
-import { type LayerCall, type LayerParams, recordPerStepLayer, stepIndex } from '../gpu/layer-record.js';
+import { type LayerCall, type LayerParams, recordPerStepLayer, recordPersistentLayer, stepIndex } from '../gpu/layer-record.js';
+import { persistentKernel, persistentLayout } from '../gpu/ops/persistent.js';
 import { GATE_LANES } from '../gpu/layer-weights.js';
 import { type BackwardStrategy, backwardKernels, backwardUnfit } from '../gpu/ops/backward.js';
 import { RnnError } from '../errors.js';
@@ -101,7 +102,7 @@ export class TrainPlan implements Recorder {
     readonly ctx: GpuContext, readonly model: ModelConfig, readonly layout: FlatLayout, readonly shared: SharedBuffers,
     readonly T: number, readonly B: number, withFlow = false, readonly backwardStrategy: BackwardStrategy = 'per-step',
   ) {
-    const unfit = backwardUnfit(backwardStrategy, model.rnn);
+    const unfit = backwardUnfit(backwardStrategy, model.rnn, B, ctx.limits);
     if (unfit) throw new RnnError('OPTION_INVALID', `backward strategy "${backwardStrategy}": ${unfit}`);
     const rnn = model.rnn;
     const D = numDirections(rnn);
@@ -176,6 +177,10 @@ export class TrainPlan implements Recorder {
       c.push(dispatch(`${this.tag}.embedding`, pipeline, [group], linearGrid(TB * E, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)));
     }
     const index = stepIndex(this, T + 1); // the forward's steps 0 … T−1, and T for the fused backward's last dispatch
+    // The persistent strategy runs the forward's time loop in one dispatch per layer too.
+    const persistentForward = backwardStrategy === 'persistent'
+      ? persistentKernel(ctx, rnn.mode, proj, persistentLayout(rnn, B, ctx.limits, ctx.isSoftwareAdapter), false, 'f32', true)
+      : undefined;
     layers.forEach((t, l) => {
       if (l > 0 && rnn.dropout > 0) {
         c.push(copy(layers[l - 1].output.buffer, 0, t.input.buffer, 0, TB * F * F32));
@@ -185,8 +190,13 @@ export class TrainPlan implements Recorder {
       const call: LayerCall = {
         tag: `${this.tag}.layer${l}`, config: rnn, format: 'f32', T, B, weights: layerParams(l), input: t.input, output: t.output, lengths: lengthsT, gx,
       };
-      c.push(...recordPerStepLayer(this, call, index, t.states, hRawScratch, { saved: t.saved, pre: t.at.pre, c: t.at.c, hRaw: t.at.hRaw }));
-      if (T % 2 === 1) c.push(copy(t.states[1].buffer, 0, t.states[0].buffer, 0, layerState * F32));
+      const save = { saved: t.saved, pre: t.at.pre, c: t.at.c, hRaw: t.at.hRaw };
+      if (persistentForward) {
+        c.push(...recordPersistentLayer(this, call, persistentForward, t.states[0], save)); // reads the initial state, leaves the final one
+      } else {
+        c.push(...recordPerStepLayer(this, call, index, t.states, hRawScratch, save));
+        if (T % 2 === 1) c.push(copy(t.states[1].buffer, 0, t.states[0].buffer, 0, layerState * F32));
+      }
       const shift = shiftPipeline(ctx, lstm);
       const shiftDims = this.uniform(`layer${l}.shiftDims`, packU32Struct(SHIFT_DIMS_FIELDS, { T, B, H, H_out: Hout, D, h_prev: t.at.hPrev, c_prev: t.at.cPrev, c: t.at.c }));
       const shiftGroup = ctx.bindGroup(`${this.tag}.layer${l}.shift`, shift.layout, [shiftDims, tensorBinding(lengthsT), tensorBinding(t.output), tensorBinding(t.initial), tensorBinding(t.saved)]);

@@ -24,13 +24,14 @@ import { numDirections, outputSize } from '../config.js';
 const MAX_PLANS = 3;
 
 /**
- * The backward strategy: forced (an error naming why when it cannot run the model), or 'auto' — the
- * first that can run it of persistent (one dispatch per layer), fused (one per step), per-step.
+ * The strategy of a training step's recurrence: forced (an error naming why when it cannot run the
+ * model, or with a batch size and limits that shape), or 'auto' — the first that can run it of
+ * persistent (one dispatch per layer, forward and backward), fused (one per step), per-step.
  */
-export function chooseBackward(config: RnnConfig, strategy: BackwardStrategy | 'auto'): BackwardStrategy {
-  if (strategy === 'auto') return (['persistent', 'fused', 'per-step'] as const).find((s) => !backwardUnfit(s, config))!;
+export function chooseBackward(config: RnnConfig, strategy: BackwardStrategy | 'auto', B?: number, limits?: GPUSupportedLimits): BackwardStrategy {
+  if (strategy === 'auto') return (['persistent', 'fused', 'per-step'] as const).find((s) => !backwardUnfit(s, config, B, limits))!;
   if (!BACKWARD_STRATEGIES.includes(strategy)) throw new RnnError('OPTION_INVALID', `createTrainer options.strategy: expected "auto" or one of ${BACKWARD_STRATEGIES.map((x) => `"${x}"`).join(', ')}, got ${describeValue(strategy)}`);
-  const unfit = backwardUnfit(strategy, config);
+  const unfit = backwardUnfit(strategy, config, B, limits);
   if (unfit) throw new RnnError('OPTION_INVALID', `createTrainer options.strategy "${strategy}": ${unfit}`);
   return strategy;
 }
@@ -49,10 +50,13 @@ export class GpuTrainer {
   /** Optimizer steps taken (the next one is steps + 1). */
   steps = 0;
 
-  /** The backward strategy every plan uses (chooseBackward: the fastest that fits, unless forced). */
-  readonly backward: BackwardStrategy;
+  /** The strategy asked for ('auto': each plan takes the fastest that fits its shape, chooseBackward). */
+  private readonly strategy: BackwardStrategy | 'auto';
+  /** The strategy of the plan used last. */
+  backward: BackwardStrategy;
 
   constructor(readonly ctx: GpuContext, readonly model: ModelConfig, params: Readonly<Record<string, ArrayLike<number>>>, readonly seed = 0, strategy: BackwardStrategy | 'auto' = 'auto') {
+    this.strategy = strategy;
     this.backward = chooseBackward(model.rnn, strategy);
     this.layout = flatLayout(model);
     const n = this.layout.size;
@@ -80,7 +84,7 @@ export class GpuTrainer {
     if (plan) {
       this.plans.delete(key);
     } else {
-      plan = new TrainPlan(this.ctx, this.model, this.layout, this.shared, T, B, withFlow, this.backward);
+      plan = new TrainPlan(this.ctx, this.model, this.layout, this.shared, T, B, withFlow, chooseBackward(this.model.rnn, this.strategy, B, this.ctx.limits));
       if (this.plans.size >= MAX_PLANS) {
         const [oldestKey, oldest] = this.plans.entries().next().value!;
         this.plans.delete(oldestKey);
@@ -88,6 +92,7 @@ export class GpuTrainer {
       }
     }
     this.plans.set(key, plan);
+    this.backward = plan.backwardStrategy;
     return plan;
   }
 

@@ -98,7 +98,8 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
           dims, tensorBinding(lengths), tensorBinding(x), params, tensorBinding(out),
           weights.wHr ? tensorBinding(weights.wHr, true) : params, tensorBinding(slot0), tensorBinding(gx),
         ]);
-        commands.push(dispatch('persistent-test', kernel.pipeline, [group], kernel.grid));
+        const noSave = ctx.bindGroup('persistent-test-save', kernel.saveLayout, [harness.uniform('save', new Uint32Array(4)), { buffer: harness.storage('noSave', 4) }]);
+        commands.push(dispatch('persistent-test', kernel.pipeline, [group, noSave], kernel.grid));
       }
       await harness.run(commands);
       const want = referenceForward(config, c.weights, { T, B, unbatched: false, x: c.input.data, h0: c.h0?.data, c0: c.c0?.data, lengths: c.lengths });

@@ -9,6 +9,8 @@
  *   'persistent' one dispatch per layer — `persistent_backward`, one workgroup per (direction, block of
  *               rows) running the fused steps in order, a storage barrier between them; not with
  *               proj_size, and for hidden_size ≤ PERSISTENT_BACKWARD_MAX_H (one pass of a workgroup).
+ *               The training forward then runs persistent too (recurrent-persistent.wgsl with SAVE),
+ *               so it also needs that kernel to fit the shape; the other strategies run it per step.
  * The plan gives it the saved activations, the layer's weights and dL/d(output); the weight gradients
  * are GEMMs over all steps afterwards. Tests: the training cases of test/suites/training.ts, every
  * strategy against PyTorch's gradients.
@@ -17,7 +19,7 @@ import type { RnnConfig } from '../../config.js';
 import type { GpuContext } from '../context.js';
 import { type BindingKind, type Grid, layoutEntries, tileCount } from '../program.js';
 import { type WeightFormat, kernelModule } from '../wgsl.js';
-import { MODE_CODE } from './persistent.js';
+import { MODE_CODE, persistentUnfit } from './persistent.js';
 import backwardSource from '../../../shaders/recurrent-backward.wgsl?raw';
 
 export const BACKWARD_WORKGROUP_SIZE = 64;
@@ -34,10 +36,17 @@ export const PERSISTENT_BACKWARD_MAX_H = 256;
 /** The cached variant's largest hidden_size (its W_hh row in private memory; CACHE_MAX_H in the shader). */
 export const PERSISTENT_BACKWARD_CACHE_MAX_H = 128;
 
-/** Why `strategy` cannot run `config`, or undefined when it can. */
-export function backwardUnfit(strategy: BackwardStrategy, config: RnnConfig): string | undefined {
+/**
+ * Why `strategy` cannot run `config`, or undefined when it can. With a batch size and the device's
+ * limits, 'persistent' also needs the persistent forward kernel to fit (it runs the training forward).
+ */
+export function backwardUnfit(strategy: BackwardStrategy, config: RnnConfig, B?: number, limits?: GPUSupportedLimits): string | undefined {
   if (strategy !== 'per-step' && config.proj_size > 0) return `the ${strategy} backward kernel has no projection (proj_size > 0): use per-step`;
   if (strategy === 'persistent' && config.hidden_size > PERSISTENT_BACKWARD_MAX_H) return `hidden_size ${config.hidden_size} > ${PERSISTENT_BACKWARD_MAX_H}, one workgroup's units`;
+  if (strategy === 'persistent' && B !== undefined && limits) {
+    const forward = persistentUnfit(config, B, limits);
+    if (forward) return `the persistent forward cannot run: ${forward}`;
+  }
   return undefined;
 }
 

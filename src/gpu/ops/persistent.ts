@@ -118,13 +118,16 @@ export interface PersistentKernel {
   pipeline: GPUComputePipeline;
   /** dims, lengths, x, params, out, w_hr, state, gx (bindings 0–7) */
   layout: GPUBindGroupLayout;
+  /** Group 1: the save offsets (uniform) and `saved` (a placeholder when not saving). */
+  saveLayout: GPUBindGroupLayout;
   grid: Grid;
 }
 
 /** The pipeline and grid for a layout; `inlineInput` is the fused variant (input projection in the loop). */
 export function persistentKernel(
-  ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: PersistentLayout, inlineInput: boolean, format: WeightFormat,
+  ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: PersistentLayout, inlineInput: boolean, format: WeightFormat, save = false,
 ): PersistentKernel {
+  const saveLayout = ctx.bindGroupLayout('persistent/group1', layoutEntries([[0, 'uniform'], [1, 'write']]));
   const bindings = ctx.bindGroupLayout('persistent/group0', layoutEntries([
     [0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read'], [6, 'write'], [7, 'read'],
   ]));
@@ -132,9 +135,9 @@ export function persistentKernel(
     ...kernelModule(ctx, 'recurrent-persistent', persistentSource, format, ['recurrent-common']), entryPoint: 'persistent',
     constants: {
       MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB,
-      INLINE_INPUT: inlineInput, CACHE_K: layout.cacheK,
+      INLINE_INPUT: inlineInput, CACHE_K: layout.cacheK, SAVE: save,
     },
-    layouts: [bindings],
+    layouts: [bindings, saveLayout],
   });
-  return { pipeline, layout: bindings, grid: [layout.workgroups, 1, 1] };
+  return { pipeline, layout: bindings, saveLayout, grid: [layout.workgroups, 1, 1] };
 }
