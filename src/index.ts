@@ -17,8 +17,13 @@ export { roundToFloat16 } from './float16.js';
 export { RnnError, type RnnErrorCode } from './errors.js';
 export { type BufferCounts, type GpuDiagnostics, type ModelDiagnostics, deviceDiagnostics, diagnostics } from './diagnostics.js';
 export {
-  type CreateTrainerOptions, type GradientsResult, type TrainStepResult, type Trainer, createTrainer,
+  type CreateTrainerOptions, type GradientsResult, type TrainStepResult, type Trainer, type TrainerDiagnostics, createTrainer, gradientCheck,
 } from './train/trainer.js';
+export type { FitOptions, FitProgress, FitReport } from './train/fit.js';
+export type { SampleOptions } from './train/sample.js';
+export { type Vocabulary, decode, encode, textBatches, unigramLoss, vocabularyOf } from './train/text.js';
+export type { GradcheckReport } from './reference/gradcheck.js';
+export type { BackwardStrategy } from './gpu/ops/backward.js';
 export { type ModelConfig, type ModelConfigInput, type LossName, modelParameterSpecs, resolveModelConfig } from './train/config.js';
 export { type OptimizerConfig, type OptimizerConfigInput, type OptimizerName, learningRate, resolveOptimizer } from './train/optim.js';
 export { type InitOptions, initialParameters } from './train/init.js';

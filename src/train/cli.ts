@@ -19,14 +19,13 @@
 import { type OptionSpecs, parseCommandLine } from '../cli-args.js';
 import { checkOutput, readJson, readTensors, writeOutput } from '../cli-files.js';
 import { RnnError } from '../errors.js';
-import { gradcheck } from '../reference/gradcheck.js';
 import { type SafetensorsFile, isIntTensor, writeSafetensors } from '../safetensors.js';
 import type { IntTensor, Tensor } from '../tensor.js';
-import { type TrainBatch, prepareBatch } from './batch.js';
+import type { TrainBatch } from './batch.js';
 import { TEXT_USAGE, runSample, runTrainText } from './cli-text.js';
 import { resolveModelConfig } from './config.js';
 import { type OptimizerConfigInput, resolveOptimizer } from './optim.js';
-import { createTrainer, loadTrainingWeights } from './trainer.js';
+import { createTrainer, gradientCheck } from './trainer.js';
 
 export const TRAIN_USAGE = `  webgpu-rnn grad --model model.json --weights init.safetensors --batch batch.safetensors --out grads.safetensors [--backend webgpu|cpu]
   webgpu-rnn train --model model.json --weights init.safetensors --batch batch.safetensors --optimizer opt.json --steps N --out trained.safetensors [--backend webgpu|cpu]
@@ -82,8 +81,7 @@ export async function runTrainCommand(command: TrainCommand, argv: readonly stri
   const weights = (await readTensors('--weights', v.weights)).tensors;
   const batch = batchOf(v.batch, await readTensors('--batch', v.batch));
   if (command === 'gradcheck') {
-    const params = loadTrainingWeights(model, weights);
-    const report = gradcheck(model, params, prepareBatch(model, batch), { training: false, seed: 0 });
+    const report = gradientCheck({ model, weights: weights as Record<string, Tensor>, batch });
     for (const t of report.tensors) console.log(`${t.name.padEnd(32)} ${t.relativeError.toExponential(2)}  (${t.elements} elements)`);
     console.log(`max relative error ${report.maxRelativeError.toExponential(2)} ${report.maxRelativeError <= 1e-6 ? '≤' : '>'} 1e-6`);
     return report.maxRelativeError <= 1e-6 ? 0 : 1;

@@ -24,6 +24,7 @@ import { type OptimizerConfig, type OptimizerConfigInput, resolveOptimizer } fro
 import { type FitOptions, type FitReport, fit } from './fit.js';
 import { type SampleOptions, resolveSample, sampleReference } from './sample.js';
 import { numDirections, outputSize } from '../config.js';
+import { type GradcheckReport, gradcheck } from '../reference/gradcheck.js';
 
 export interface CreateTrainerOptions {
   /** The model (src/train/config.ts), or an already resolved one. */
@@ -135,6 +136,18 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
     }
     throw e;
   }
+}
+
+/**
+ * The finite-difference gradient check of the float64 reference backward (src/reference/gradcheck.ts)
+ * on a model, its weights and a batch: every parameter's relative error (≤ 1e-6 is a pass). Dropout is
+ * off (a check needs a deterministic loss). Slow by nature: two forwards per parameter element.
+ */
+export function gradientCheck(options: { model: ModelConfigInput | ModelConfig; weights: Record<string, Tensor> | SafetensorsFile | Uint8Array; batch: TrainBatch }): GradcheckReport {
+  const o = checkOptions<{ model: ModelConfigInput; weights: unknown; batch: TrainBatch }>('gradientCheck options', options, ['model', 'weights', 'batch']);
+  if (o.model === undefined || o.batch === undefined) throw new RnnError('OPTION_INVALID', `gradientCheck options.${o.model === undefined ? 'model' : 'batch'}: missing`);
+  const model = resolveModelConfig(o.model);
+  return gradcheck(model, loadTrainingWeights(model, o.weights), prepareBatch(model, o.batch), { training: false, seed: 0 });
 }
 
 /** Weights by state_dict name, checked against the model: every parameter, its shape, nothing else. */
