@@ -79,7 +79,7 @@ const ACTIVATIONS = /^(x|y|headIn|layer\d+\.(output|saved|dropped))$/;
 
 export class TrainPlan implements Recorder {
   private readonly owned: GPUBuffer[] = [];
-  /** Bytes of the buffers that hold what the forward keeps for the backward pass. */
+  /** Bytes the forward keeps for the backward pass (as asked for; the buffer pool may round buffers up). */
   activationBytes = 0;
   readonly tag: string;
   /** Host data each step writes before replaying. */
@@ -423,7 +423,7 @@ export class TrainPlan implements Recorder {
   storage(name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
     const b = this.ctx.buffer(`${this.tag}.${name}`, Math.max(1, elements) * F32, usage);
     this.owned.push(b);
-    if (ACTIVATIONS.test(name)) this.activationBytes += b.size;
+    if (ACTIVATIONS.test(name)) this.activationBytes += Math.max(1, elements) * F32; // what is kept, not the pool's rounding
     return b;
   }
 
