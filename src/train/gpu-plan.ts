@@ -21,7 +21,7 @@ import { type BackwardStrategy, backwardKernels, backwardUnfit } from '../gpu/op
 import { RnnError } from '../errors.js';
 import { recordGemm } from '../gpu/ops/gemm.js';
 import {
-  ELEMENTWISE_WORKGROUP_SIZE, REDUCE_WORKGROUP_SIZE, dropoutPipeline, embeddingPipeline, lossPipeline, optimizerPipeline, reducePipeline, shiftPipeline,
+  ELEMENTWISE_WORKGROUP_SIZE, dropoutPipeline, embeddingPipeline, lossPipeline, optimizerPipeline, recordSum, shiftPipeline,
 } from '../gpu/ops/train-elementwise.js';
 import { type Command, type Recorder, clear, copy, dispatch, linearGrid } from '../gpu/program.js';
 import {
@@ -394,25 +394,9 @@ export class TrainPlan implements Recorder {
   readonly dropoutDims: GPUBufferBinding[] = [];
 
   /** Two-pass sum of `n` values of `t` (squared with `square`) into results[slot]. */
-  /**
-   * Σ t (or Σ t², clipped) into results[slot]: up to 1,024 strided partial sums (64 values or more
-   * each), then one invocation adds them in order (shaders/reduce.wgsl).
-   */
+  /** Σ t (or Σ t², clipped as `firstDims` says) into results[slot] (recordSum). */
   private sum(label: string, t: GpuTensor, n: number, square: boolean, slot: number, firstDims?: GPUBufferBinding): Command[] {
-    const groups = Math.min(16, Math.max(1, Math.ceil(n / (64 * REDUCE_WORKGROUP_SIZE))));
-    const parts = groups * REDUCE_WORKGROUP_SIZE;
-    const partials = this.tensor(`${label}.partials`, parts, [parts]);
-    const first = reducePipeline(this.ctx, square, false);
-    const final = reducePipeline(this.ctx, false, true);
-    const d1 = firstDims ?? this.uniform(`${label}.dims1`, packU32Struct(REDUCE_DIMS_FIELDS, { n, offset: 0, out: 0, clip: 0 }));
-    const d2 = this.uniform(`${label}.dims2`, packU32Struct(REDUCE_DIMS_FIELDS, { n: parts, offset: 0, out: 0, clip: 0 }));
-    const g1 = this.ctx.bindGroup(`${this.tag}.${label}.sum1`, first.layout, [d1, tensorBinding(t), tensorBinding(partials)]);
-    const g2 = this.ctx.bindGroup(`${this.tag}.${label}.sum2`, final.layout, [d2, tensorBinding(t), tensorBinding(partials)]);
-    return [
-      dispatch(`${this.tag}.${label}.sum1`, first.pipeline, [g1], [groups, 1, 1]),
-      dispatch(`${this.tag}.${label}.sum2`, final.pipeline, [g2], [1, 1, 1]),
-      copy(partials.buffer, 0, this.shared.results, slot * F32, F32),
-    ];
+    return recordSum(this, label, t, n, square, this.shared.results, slot, firstDims);
   }
 
   private tensor(name: string, elements: number, shape: number[]): GpuTensor {

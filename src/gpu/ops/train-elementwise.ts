@@ -3,11 +3,14 @@
  * makes h_{t−1} / c_{t−1} as every step saw them (shift.wgsl), dropout between layers (dropout.wgsl),
  * the embedding's gather and its deterministic gradient (embedding.wgsl), the losses (loss.wgsl), the
  * two-pass sum (reduce.wgsl) and the optimizer step (optimizer.wgsl). Each function returns the
- * pipeline and its bind-group layout; grids are linear (program.ts's linearGrid). Tested through the
- * training plan against the float64 reference (test/train/gpu-training.test.ts).
+ * pipeline and its bind-group layout (the sum records its two passes, recordSum); grids are linear
+ * (program.ts's linearGrid). Tested through the training plan against PyTorch (the training cases of
+ * test/suites/training.ts), and the sum alone in test/ops/reduce.test.ts.
  */
 import type { GpuContext } from '../context.js';
-import { simplePipeline } from '../program.js';
+import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
+import { type Command, type Recorder, copy, dispatch, simplePipeline } from '../program.js';
+import { REDUCE_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { type WeightFormat, kernelModule } from '../wgsl.js';
 import dropoutSource from '../../../shaders/dropout.wgsl?raw';
 import embeddingSource from '../../../shaders/embedding.wgsl?raw';
@@ -42,6 +45,31 @@ export function embeddingPipeline(ctx: GpuContext, entry: 'gather' | 'gather_las
 export function lossPipeline(ctx: GpuContext, loss: 'mse' | 'cross_entropy') {
   return simplePipeline(ctx, f32(ctx, 'loss', lossSource), loss, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE },
     [[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'write']]);
+}
+
+/**
+ * Σ values[0 … n) — or, with `square`, Σ clamp(v, ±clip)² where the first pass's dims say clip > 0
+ * (`firstDims`, a uniform the caller rewrites; else written here without a clip) — into element `slot`
+ * of `out`: up to 1,024 strided partial sums (at least 64 values each), then one invocation adds them
+ * in order, so the result is the same on every run (shaders/reduce.wgsl).
+ */
+export function recordSum(rec: Recorder, label: string, values: GpuTensor, n: number, square: boolean, out: GPUBuffer, slot: number, firstDims?: GPUBufferBinding): Command[] {
+  const { ctx } = rec;
+  const groups = Math.min(16, Math.max(1, Math.ceil(n / (64 * REDUCE_WORKGROUP_SIZE))));
+  const parts = groups * REDUCE_WORKGROUP_SIZE;
+  const partials = rec.storage(`${label}.partials`, parts);
+  const first = reducePipeline(ctx, square, false);
+  const final = reducePipeline(ctx, false, true);
+  const d1 = firstDims ?? rec.uniform(`${label}.dims1`, packU32Struct(REDUCE_DIMS_FIELDS, { n, offset: values.offset, out: 0, clip: 0 }));
+  const d2 = rec.uniform(`${label}.dims2`, packU32Struct(REDUCE_DIMS_FIELDS, { n: parts, offset: 0, out: 0, clip: 0 }));
+  const partialsBinding = { buffer: partials, offset: 0, size: parts * 4 };
+  const g1 = ctx.bindGroup(`${label}.sum1`, first.layout, [d1, tensorBinding(values), partialsBinding]);
+  const g2 = ctx.bindGroup(`${label}.sum2`, final.layout, [d2, tensorBinding(values), partialsBinding]);
+  return [
+    dispatch(`${label}.sum1`, first.pipeline, [g1], [groups, 1, 1]),
+    dispatch(`${label}.sum2`, final.pipeline, [g2], [1, 1, 1]),
+    copy(partials, 0, out, slot * 4, 4),
+  ];
 }
 
 /** dims, values, partials */
