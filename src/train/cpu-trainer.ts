@@ -60,12 +60,23 @@ export class CpuTrainer {
     return { loss, gradNorm: gradNorm(this.flat(g.params)), grads: g.params, h0: g.h0, c0: g.c0, flow: g.flow, y: cache.y };
   }
 
+  /** The model's output (evaluation mode), time-major: (T·B or B rows, O). */
+  predict(batch: PreparedBatch, carry = false): Float64Array {
+    return this.forwardOnly(batch, carry).y;
+  }
+
   /** The loss alone, in evaluation mode (no dropout). */
   evaluate(batchIn: PreparedBatch, carry = false): number {
     const batch = this.carried(batchIn, carry);
-    const cache = trainForward(this.model, this.params, batch, { training: false, seed: 0 });
-    this.last = { hN: cache.hN, cN: cache.cN };
+    const cache = this.forwardOnly(batch, false);
     return lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model)).loss;
+  }
+
+  /** The forward in evaluation mode; its final state is what the next carried call starts from. */
+  private forwardOnly(batchIn: PreparedBatch, carry: boolean) {
+    const cache = trainForward(this.model, this.params, this.carried(batchIn, carry), { training: false, seed: 0 });
+    this.last = { hN: cache.hN, cN: cache.cN };
+    return cache;
   }
 
   /** One training step: gradients, clipping, the optimizer's update (and the schedule's step). */

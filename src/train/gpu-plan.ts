@@ -96,6 +96,8 @@ export class TrainPlan implements Recorder {
   readonly flow?: GPUBuffer;
   /** dL/dh0 and dL/dc0 per layer, in the state layout (h (D, B, H_out) then c (D, B, H)). */
   readonly initialGrads: GPUBuffer;
+  /** The model's output after `forward`, time-major: (T·B or B rows, O) — the head's, or the last layer's. */
+  readonly prediction: { buffer: GPUBuffer; elements: number };
   private readonly n: number;
 
   constructor(
@@ -213,6 +215,7 @@ export class TrainPlan implements Recorder {
     const ones = this.tensor('ones', Math.max(TB, rows), [Math.max(TB, rows)]);
     ctx.device.queue.writeBuffer(ones.buffer, 0, new Float32Array(Math.max(TB, rows)).fill(1));
     const y = model.head ? this.tensor('y', rows * O, [rows, O]) : last.output;
+    this.prediction = { buffer: y.buffer, elements: rows * O };
     if (model.head) {
       c.push(recordGemm(this, {
         label: `${this.tag}.head`, M: rows, N: O, K: F, batch: 1, transB: true,

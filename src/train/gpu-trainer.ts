@@ -195,6 +195,16 @@ export class GpuTrainer {
     });
   }
 
+  /** The model's output (evaluation mode), time-major: (T·B or B rows, O). */
+  predict(batch: PreparedBatch, carry = false): Promise<Float32Array> {
+    return this.enqueue(async () => {
+      const plan = this.plan(batch.T, batch.B, false);
+      this.write(plan, batch, this.seed + this.steps, 0, false, carry);
+      await this.submit(plan, [...(carry ? plan.carry : []), ...plan.forward], false);
+      return readBuffer(this.ctx, 'Trainer.prediction', plan.prediction.buffer, plan.prediction.elements);
+    });
+  }
+
   /** Forward and backward without an update: the loss, ‖g‖, every gradient (and dL/dh0, dL/dc0, dL/dh_t when asked). */
   gradients(batch: PreparedBatch, withFlow = false): Promise<GpuStepResult & { grads: Record<string, Float32Array>; initial: Float32Array; flow?: Float32Array }> {
     return this.enqueue(async () => {

@@ -9,12 +9,12 @@
 import type { Backend } from '../api.js';
 import { RnnError, describeValue } from '../errors.js';
 import { contextFor } from '../gpu/device.js';
-import { checkOptions } from '../inputs.js';
+import { checkOptions, swapLeadingAxes } from '../inputs.js';
 import { type Rnn, createRnn } from '../rnn.js';
 import { type SafetensorsFile, readSafetensors, writeSafetensors } from '../safetensors.js';
 import { type Tensor, checkFloatTensor } from '../tensor.js';
 import { type PreparedBatch, type TrainBatch, prepareBatch } from './batch.js';
-import { type ModelConfig, type ModelConfigInput, modelParameterSpecs, resolveModelConfig } from './config.js';
+import { type ModelConfig, type ModelConfigInput, modelParameterSpecs, outputFeatures, resolveModelConfig } from './config.js';
 import { CpuTrainer } from './cpu-trainer.js';
 import { GpuTrainer, chooseBackward } from './gpu-trainer.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
@@ -96,6 +96,12 @@ export interface Trainer {
   trainStep(batch: TrainBatch, options?: { readLoss?: boolean; carryState?: boolean }): Promise<TrainStepResult>;
   /** The loss in evaluation mode (no dropout, no update). */
   evaluate(batch: TrainBatch, options?: { carryState?: boolean }): Promise<number>;
+  /**
+   * The model's output in evaluation mode for a batch without a target: the head's ([T, B, O], or
+   * [B, T, O] with batch_first; [B, O] on h_n), or the last layer's without a head. For a language
+   * model these are the logits of the next token at every position.
+   */
+  predict(batch: Omit<TrainBatch, 'target'>, options?: { carryState?: boolean }): Promise<Tensor>;
   gradients(batch: TrainBatch): Promise<GradientsResult>;
   /** ‖∂L/∂h_t‖ for every layer l and step t (both directions, the whole batch): flow[l][t]. */
   gradientFlow(batch: TrainBatch): Promise<{ loss: number; flow: number[][] }>;
@@ -209,6 +215,29 @@ class TrainerImpl implements Trainer {
     const { carryState } = checkOptions<{ carryState: boolean }>('evaluate options', options, ['carryState']);
     if (this.engine instanceof GpuTrainer) return this.engine.evaluate(prepared, carryState ?? false);
     return this.engine.evaluate(prepared, carryState ?? false);
+  }
+
+  async predict(batch: Omit<TrainBatch, 'target'>, options: { carryState?: boolean } = {}): Promise<Tensor> {
+    if (this.destroyed) throw new RnnError('DESTROYED', 'trainer: used after destroy()');
+    if (batch === null || typeof batch !== 'object') throw new RnnError('TENSOR_INVALID', `batch: expected an object, got ${describeValue(batch)}`);
+    if ('target' in batch && batch.target !== undefined) throw new RnnError('TENSOR_INVALID', 'predict: the batch has a target; predict takes none (evaluate gives the loss)');
+    const { carryState } = checkOptions<{ carryState: boolean }>('predict options', options, ['carryState']);
+    // The output's leading shape comes from the input's; a zero target of that shape lets the batch
+    // be checked and prepared as for training.
+    const model = this.model;
+    const bf = model.rnn.batch_first;
+    const lead = (batch.tokens ?? batch.input)?.shape;
+    const [T, B] = lead && lead.length >= 2 ? (bf ? [lead[1], lead[0]] : [lead[0], lead[1]]) : [1, 1];
+    const perStep = !model.head || model.head.on === 'output';
+    const O = outputFeatures(model);
+    const rows = perStep ? (bf ? [B, T] : [T, B]) : [B];
+    const count = rows.reduce((a, b) => a * b, 1);
+    const target = model.loss === 'cross_entropy' ? { shape: rows, data: new Int32Array(count) } : { shape: [...rows, O], data: new Float32Array(count * O) };
+    const prepared = this.prepare({ ...batch, target } as TrainBatch);
+    if (carryState && (prepared.lengths || prepared.h0)) throw new RnnError('OPTION_INVALID', 'predict options.carryState: a batch that carries the state has no lengths and no h0 / c0 of its own');
+    const y = this.engine instanceof GpuTrainer ? await this.engine.predict(prepared, carryState ?? false) : this.engine.predict(prepared, carryState ?? false);
+    const data = perStep && bf ? swapLeadingAxes(Float32Array.from(y), prepared.T, prepared.B, O) : Float32Array.from(y); // (T, B, O) → (B, T, O)
+    return { shape: [...rows, O], data };
   }
 
   async gradients(batch: TrainBatch): Promise<GradientsResult> {

@@ -155,6 +155,33 @@ function referenceCases(): GpuCase[] {
       },
     },
     {
+      name: 'training: predict gives the CPU trainer\'s outputs (batch_first logits, a head on h_n), and carries the state',
+      run: async () => {
+        const bf: ModelConfigInput = { ...lm, rnn: { ...lm.rnn, batch_first: true, dropout: 0 } };
+        const tokens = { shape: [3, 7], data: Int32Array.from({ length: 21 }, (_, i) => (i * 5) % 11) };
+        const classifier: ModelConfigInput = { rnn: { mode: 'LSTM', input_size: 2, hidden_size: 5, bidirectional: true }, head: { out_features: 3, on: 'h_n' }, loss: 'cross_entropy' };
+        const next = seededUniform(31);
+        const input = { shape: [6, 4, 2], data: floats(next, 48) };
+        return withTrainers([{ model: bf, seed: 3 }, { model: bf, seed: 3, backend: 'cpu' }, { model: classifier }, { model: classifier, backend: 'cpu' }], async ([g, c, gc, cc]) => {
+          const [a, b] = [await g.predict({ tokens }), await c.predict({ tokens })];
+          expectThat(a.shape.join() === '3,7,11', `logits shape ${a.shape}`);
+          expectClose('logits', a, b, 1e-4);
+          // Two halves with the state carried = the whole sequence at once.
+          const half = (from: number) => ({ shape: [3, 3], data: Int32Array.from({ length: 9 }, (_, i) => tokens.data[Math.floor(i / 3) * 7 + from + (i % 3)]) });
+          await g.predict({ tokens: half(0) });
+          const second = await g.predict({ tokens: half(3) }, { carryState: true });
+          const whole = Float32Array.from({ length: 3 * 3 * 11 }, (_, i) => b.data[Math.floor(i / 33) * 77 + (3 + Math.floor((i % 33) / 11)) * 11 + (i % 11)]);
+          expectClose('carried logits', second, { shape: [3, 3, 11], data: whole }, 1e-4);
+          const [p, q] = [await gc.predict({ input }), await cc.predict({ input })];
+          expectThat(p.shape.join() === '4,3', `classifier output shape ${p.shape}`);
+          expectClose('classifier logits', p, q, 1e-4);
+          const error = await g.predict({ tokens, target: tokens } as never).then(() => undefined, (e: unknown) => e);
+          expectThat(error instanceof RnnError && /predict takes none/.test(error.message), `a target: ${String(error)}`);
+          return 'logits [3, 7, 11]; h_n head [4, 3]';
+        });
+      },
+    },
+    {
       name: 'training: steps issued without awaiting run in order (the CPU trainer\'s parameters)',
       run: async () => {
         const model = { ...lm, rnn: { ...lm.rnn, dropout: 0 } };
