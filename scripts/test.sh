@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: set-up, library and benchmark builds (the CLI, package and benchmark tests run the
-# built commands), then every test —
+# The test command: set-up, library, benchmark and demo builds (the CLI, package, benchmark and demo
+# tests run what was built), then every test —
 # CPU reference vs PyTorch, GPU agreement in Node (Dawn) and in headless Chromium (puppeteer), CLI.
 # Ends with one summary line "N passed, N failed".
 set -uo pipefail
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }  # setup says what failed
 npm run build --silent >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 npm run build:bench --silent >/dev/null || { echo "benchmark build failed"; echo "0 passed, 1 failed"; exit 1; }
+npm run build:demo --silent >/dev/null || { echo "demo build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 results=.vitest-results.json
 rm -f "$results"

@@ -1,0 +1,79 @@
+/** Small page helpers shared by the panels: elements by id, errors beside their control, downloads. */
+import type { Backend } from '../src/index.js';
+
+/** What the panels publish for the page's automated test (test/demo.test.ts). */
+export interface DemoState {
+  backend: Backend;
+  nextChar?: {
+    steps: number;
+    loss?: number;
+    validationLoss?: number;
+    unigram: number;
+    /** The shown next-character distribution: characters and their probabilities (all of them sum to 1). */
+    probabilities?: { chars: string[]; p: number[]; total: number };
+    sample?: string;
+    training: boolean;
+  };
+  gradientFlow?: Record<string, number[]>;
+  forecast?: { trainLoss: number; heldOutError: number; naiveError: number };
+  speed?: Array<{ shape: string; system: string; ms: number | null }>;
+}
+
+declare global {
+  interface Window {
+    __demo?: DemoState;
+  }
+}
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`demo: no element #${id}`);
+  return e as T;
+}
+
+/** Shows `error` in the element `id` (beside the control that caused it), or clears it. */
+export function showError(id: string, error?: unknown): void {
+  const box = byId(id);
+  if (error === undefined) {
+    box.hidden = true;
+    box.textContent = '';
+    return;
+  }
+  box.hidden = false;
+  box.textContent = error instanceof Error ? error.message : String(error);
+  console.warn(`${id}:`, error);
+}
+
+/** Runs `work` with `button` disabled; its error goes to `errorId`. */
+export async function busy(button: HTMLButtonElement, errorId: string, work: () => Promise<void>): Promise<void> {
+  button.disabled = true;
+  showError(errorId);
+  try {
+    await work();
+  } catch (e) {
+    showError(errorId, e);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export function download(name: string, bytes: Uint8Array): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A number input's value, clamped to its min and max; `name` for the error otherwise. */
+export function numberInput(id: string): number {
+  const input = byId<HTMLInputElement>(id);
+  const v = Number(input.value);
+  const label = input.closest('label')?.textContent?.trim() ?? id;
+  if (!Number.isFinite(v)) throw new Error(`${label}: expected a number, got "${input.value}"`);
+  const min = input.min === '' ? -Infinity : Number(input.min);
+  const max = input.max === '' ? Infinity : Number(input.max);
+  if (v < min || v > max) throw new Error(`${label}: expected a value from ${min} to ${max}, got ${v}`);
+  return v;
+}

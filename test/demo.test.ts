@@ -1,0 +1,158 @@
+/**
+ * The built demo (`vite build --mode demo` → dist-demo/, which scripts/test.sh builds) in headless
+ * Chromium on the software adapter: the next-character model trains on the page's own corpus below
+ * the unigram baseline, its probability chart shows a distribution that sums to 1, a continuation is
+ * sampled; the gradient-flow panel shows the RNN's gradient dying faster than the LSTM's; the
+ * forecaster beats the naive forecast; no console errors. Screenshots of the panels go to
+ * test-artifacts/ (ignored by git). Then the same page without WebGPU says so and still trains, on the
+ * CPU backend.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoState } from '../demo/ui.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST = join(ROOT, 'dist-demo');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.json': 'application/json' };
+
+let server: Server | undefined;
+let origin = '';
+
+/** The built files as a static site on 127.0.0.1 (WebGPU needs a secure context: localhost is one). */
+async function serve(): Promise<void> {
+  server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const file = join(DIST, path.endsWith('/') ? `${path}index.html` : path);
+    readFile(file).then((body) => {
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.end(body);
+    }, () => {
+      res.writeHead(404);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+async function open(browser: Browser, query: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1200, height: 900 });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(`${String(e)}\n${(e as Error).stack ?? ''}`));
+  await page.goto(`${origin}/index.html${query}`);
+  await page.waitForFunction(() => window.__demo?.backend !== undefined, { timeout: 60_000 });
+  return { page, errors };
+}
+
+const state = (page: Page) => page.evaluate(() => window.__demo as DemoState);
+
+async function screenshot(page: Page, id: string, name: string): Promise<void> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  await (await page.$(`#${id}`))!.screenshot({ path: join(ARTIFACTS, `${name}.png`) as `${string}.png` });
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(DIST, 'index.html'))) throw new Error('dist-demo/index.html is missing: run `npm run build:demo` (scripts/test.sh does)');
+  await serve();
+});
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+async function withBrowser(args: string[], body: (browser: Browser) => Promise<void>): Promise<void> {
+  const profile = await mkdtemp(join(tmpdir(), 'webgpu-rnn-demo-'));
+  const browser = await puppeteer.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: [...BASE_ARGS, ...args, `--user-data-dir=${profile}`], protocolTimeout: 600_000 });
+  try {
+    await body(browser);
+  } finally {
+    await browser.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+}
+
+describe('the demo page', () => {
+  it('on WebGPU: learns the next character below the unigram baseline, samples, shows gradients vanishing, forecasts', async () => {
+    await withBrowser(['--enable-unsafe-webgpu'], async (browser) => {
+      const { page, errors } = await open(browser, '?steps=150');
+      expect((await state(page)).backend).toBe('webgpu');
+      expect(await page.$eval('#backend', (e) => e.textContent)).toMatch(/Running on your GPU through WebGPU/);
+
+      // Next character, on the page's own corpus.
+      const t0 = Date.now();
+      await page.click('#nc-train');
+      await page.waitForFunction(() => window.__demo?.nextChar?.steps === 150 && !window.__demo.nextChar.training, { timeout: 300_000, polling: 500 });
+      const trained = Date.now() - t0;
+      const nc = (await state(page)).nextChar!;
+      console.log(`next character: 150 steps in ${(trained / 1000).toFixed(1)} s; loss ${nc.loss?.toFixed(3)}, held-out ${nc.validationLoss?.toFixed(3)}, unigram ${nc.unigram.toFixed(3)}; after 今天天气很: ${nc.probabilities!.chars.slice(0, 5).map((c, i) => `${c} ${nc.probabilities!.p[i].toFixed(2)}`).join(', ')}`);
+      expect(nc.loss!).toBeLessThan(nc.unigram - 0.5);
+      expect(nc.validationLoss!).toBeLessThan(nc.unigram);
+      expect(Math.abs(nc.probabilities!.total - 1)).toBeLessThan(1e-5);
+      expect(nc.probabilities!.p).toEqual([...nc.probabilities!.p].sort((a, b) => b - a));
+      expect(await page.$$eval('#nc-probs-chart canvas', (c) => c.length)).toBeGreaterThan(0);
+      await page.click('#nc-sample');
+      await page.waitForFunction(() => (window.__demo?.nextChar?.sample?.length ?? 0) > 5, { timeout: 60_000 });
+      const sample = (await state(page)).nextChar!.sample!;
+      expect(sample.startsWith('今天天气很')).toBe(true);
+      expect(Array.from(sample).length).toBe(5 + 60);
+      await screenshot(page, 'next-char', 'demo-next-char');
+
+      // Gradient flow.
+      const t1 = Date.now();
+      await page.click('#gf-run');
+      await page.waitForFunction(() => window.__demo?.gradientFlow !== undefined, { timeout: 120_000 });
+      const flow = (await state(page)).gradientFlow!;
+      const reach = (f: number[]) => f[0] / f[f.length - 1];
+      console.log(`gradient flow in ${((Date.now() - t1) / 1000).toFixed(1)} s: ‖∂L/∂h_1‖/‖∂L/∂h_T‖ ${Object.entries(flow).map(([k, f]) => `${k} ${reach(f).toExponential(1)}`).join(', ')}`);
+      expect(flow['vanilla RNN (tanh)']).toHaveLength(200);
+      expect(reach(flow['vanilla RNN (tanh)'])).toBeLessThan(reach(flow.LSTM) / 1e3);
+      expect(await page.$eval('#gf-caption', (e) => e.textContent)).toMatch(/shrinks geometrically/);
+      await screenshot(page, 'gradient-flow', 'demo-gradient-flow');
+
+      // Forecasting.
+      const t2 = Date.now();
+      await page.click('#fc-train');
+      await page.waitForFunction(() => window.__demo?.forecast !== undefined, { timeout: 300_000, polling: 500 });
+      const fc = (await state(page)).forecast!;
+      console.log(`forecast in ${((Date.now() - t2) / 1000).toFixed(1)} s: held-out RMS ${fc.heldOutError.toFixed(3)}, naive ${fc.naiveError.toFixed(3)}`);
+      expect(fc.heldOutError).toBeLessThan(fc.naiveError);
+      await screenshot(page, 'forecast', 'demo-forecast');
+      await screenshot(page, 'speed', 'demo-speed');
+
+      expect(await page.$$eval('.error:not([hidden])', (e) => e.map((x) => x.textContent))).toEqual([]);
+      if (errors.length) console.log(errors.join('\n'));
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+
+  it('without WebGPU: says so at the top and still trains, on the CPU backend', async () => {
+    await withBrowser([], async (browser) => {
+      const { page, errors } = await open(browser, '?steps=20');
+      expect((await state(page)).backend).toBe('cpu');
+      expect(await page.$eval('#backend', (e) => e.textContent)).toMatch(/No WebGPU here .* runs on the CPU backend/);
+      expect(await page.$eval('#backend', (e) => e.classList.contains('cpu'))).toBe(true);
+      await page.click('#nc-train');
+      await page.waitForFunction(() => window.__demo?.nextChar?.steps === 20 && !window.__demo.nextChar.training, { timeout: 300_000, polling: 500 });
+      const nc = (await state(page)).nextChar!;
+      expect(nc.loss!).toBeLessThan(Math.log(200)); // it trained: a finite, sensible loss
+      expect(Math.abs(nc.probabilities!.total - 1)).toBeLessThan(1e-9);
+      expect(await page.$eval('#sp-run', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+      await screenshot(page, 'backend', 'demo-cpu-notice');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+});
