@@ -83,6 +83,24 @@ async function withBrowser(args: string[], body: (browser: Browser) => Promise<v
   }
 }
 
+describe('the demo command\'s server', () => {
+  it('redirects the root, the URL Vite prints, to /demo/, which serves the page', async () => {
+    const { createServer: createVite } = await import('vite');
+    const vite = await createVite({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), server: { host: '127.0.0.1', port: 0, hmr: false }, logLevel: 'error' });
+    await vite.listen();
+    try {
+      const base = `http://127.0.0.1:${(vite.httpServer!.address() as AddressInfo).port}`;
+      const root = await fetch(`${base}/`, { redirect: 'manual' });
+      expect([root.status, root.headers.get('location')]).toEqual([302, '/demo/']);
+      const page = await fetch(`${base}/demo/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<title>webgpu-rnn/);
+    } finally {
+      await vite.close();
+    }
+  });
+});
+
 describe('the demo page', () => {
   it('on WebGPU: learns the next character below the unigram baseline, samples, shows gradients vanishing, forecasts', async () => {
     await withBrowser(['--enable-unsafe-webgpu'], async (browser) => {
