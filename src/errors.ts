@@ -31,6 +31,10 @@ export type RnnErrorCode =
   | 'WEBGPU_UNAVAILABLE'
   /** Node has no WebGPU: the optional `webgpu` package (Dawn) is not installed. */
   | 'WEBGPU_PACKAGE_MISSING'
+  /** An ONNX file that is malformed or inconsistent (bad protobuf, a tensor's data not its shape, a dangling name). */
+  | 'ONNX_INVALID'
+  /** An ONNX graph this library cannot run: an operator, attribute or data type it does not implement (all named at load). */
+  | 'ONNX_UNSUPPORTED'
   /** The command line: an unknown command or option, or a missing value. */
   | 'USAGE'
   /** The command line: a file that cannot be read or written (missing, a directory, no such folder). */

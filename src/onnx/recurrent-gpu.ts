@@ -1,0 +1,103 @@
+/**
+ * A recurrent ONNX node on the inference engine (createRnn: the fused GPU kernels, PyTorch's
+ * equations), where the node's attributes are ones those equations cover: the default activations
+ * (RNN: Tanh, or Relu as RNN_RELU), no clip, no input_forget, no peepholes (or all-zero ones),
+ * GRU linear_before_reset = 1 (PyTorch's GRU), direction forward or bidirectional. Everything else
+ * runs on recurrent.ts's float64 path; `gpuUnfit` says why. Weights from initializers are uploaded
+ * once, at load; weights that arrive as graph inputs (as in ONNX's own tests), at each run.
+ *
+ * The gate blocks are reordered once at load from ONNX's (LSTM i, o, f, c; GRU z, r, h) to
+ * PyTorch's (LSTM i, f, g, o; GRU r, z, n) — the one table of the two orders, also used by export.
+ */
+import { type RnnConfig, resolveConfig } from '../config.js';
+import { type Rnn, createRnn } from '../rnn.js';
+import type { Backend } from '../api.js';
+import type { Tensor } from '../tensor.js';
+import { ACTIVATION_COUNT, DEFAULT_ACTIVATIONS, GATES, type RecurrentAttributes, type RecurrentOp, activationName } from './recurrent.js';
+import { type OnnxValue, floatValue } from './values.js';
+
+/** For each PyTorch gate block (in PyTorch's order), the ONNX gate block it comes from. */
+export const PYTORCH_FROM_ONNX_GATES: Record<RecurrentOp, readonly number[]> = { LSTM: [0, 2, 3, 1], GRU: [1, 0, 2], RNN: [0] };
+
+/** Why the engine cannot run this node, or undefined. `P` is the peephole initializer, if any. */
+export function gpuUnfit(op: RecurrentOp, a: RecurrentAttributes, P: OnnxValue | undefined): string | undefined {
+  const D = a.direction === 'bidirectional' ? 2 : 1;
+  const names = (a.activations.length ? a.activations : Array.from({ length: D }, () => DEFAULT_ACTIVATIONS[op]).flat()).map((n) => activationName(n) ?? n);
+  const defaults = Array.from({ length: D }, () => DEFAULT_ACTIVATIONS[op]).flat();
+  const relu = op === 'RNN' && names.every((n) => n === 'Relu');
+  if (!relu && names.join() !== defaults.join()) return `activations ${names.join(', ')} (the GPU kernels have ${defaults.slice(0, ACTIVATION_COUNT[op]).join(', ')}${op === 'RNN' ? ' or Relu' : ''})`;
+  if (a.clip !== undefined) return 'clip';
+  if (a.input_forget) return 'input_forget';
+  if (op === 'GRU' && !a.linear_before_reset) return 'linear_before_reset = 0 (the GPU kernels compute PyTorch\'s GRU, linear_before_reset = 1)';
+  if (a.direction === 'reverse') return 'direction reverse';
+  if (P && P.data.some((v) => v !== 0)) return 'peepholes';
+  return undefined;
+}
+
+/** PyTorch's configuration and state_dict for the node. */
+export function pytorchModule(op: RecurrentOp, a: RecurrentAttributes, W: OnnxValue, R: OnnxValue, B: OnnxValue | undefined): { config: RnnConfig; weights: Record<string, Tensor> } {
+  const D = a.direction === 'bidirectional' ? 2 : 1;
+  const H = a.hidden_size;
+  const G = GATES[op];
+  const I = W.dims[2];
+  const mode = op === 'RNN' ? ((a.activations[0] && activationName(a.activations[0]) === 'Relu') ? 'RNN_RELU' : 'RNN_TANH') : op;
+  const config = resolveConfig({ mode, input_size: I, hidden_size: H, num_layers: 1, bias: true, batch_first: a.layout === 1, bidirectional: D === 2 });
+  const order = PYTORCH_FROM_ONNX_GATES[op];
+  const blocks = (src: Float64Array, offset: number, cols: number) => {
+    const out = new Float32Array(G * H * cols);
+    order.forEach((from, to) => out.set(src.subarray(offset + from * H * cols, offset + (from + 1) * H * cols), to * H * cols));
+    return out;
+  };
+  const weights: Record<string, Tensor> = {};
+  for (let d = 0; d < D; d++) {
+    const suffix = d === 1 ? '_reverse' : '';
+    weights[`weight_ih_l0${suffix}`] = { shape: [G * H, I], data: blocks(W.data, d * G * H * I, I) };
+    weights[`weight_hh_l0${suffix}`] = { shape: [G * H, H], data: blocks(R.data, d * G * H * H, H) };
+    weights[`bias_ih_l0${suffix}`] = { shape: [G * H], data: B ? blocks(B.data, d * 2 * G * H, 1) : new Float32Array(G * H) };
+    weights[`bias_hh_l0${suffix}`] = { shape: [G * H], data: B ? blocks(B.data, d * 2 * G * H + G * H, 1) : new Float32Array(G * H) };
+  }
+  return { config, weights };
+}
+
+/** (a, b, c) → (b, a, c) */
+function swap01(v: Float64Array | Float32Array, A: number, Bn: number, C: number): Float64Array {
+  const out = new Float64Array(A * Bn * C);
+  for (let i = 0; i < A; i++) for (let j = 0; j < Bn; j++) for (let k = 0; k < C; k++) out[(j * A + i) * C + k] = v[(i * Bn + j) * C + k];
+  return out;
+}
+
+/** The node on an engine model: same inputs and outputs as recurrent.ts's runRecurrent. */
+export class GpuRecurrentNode {
+  private constructor(private readonly op: RecurrentOp, private readonly a: RecurrentAttributes, private readonly rnn: Rnn) {}
+
+  static async create(op: RecurrentOp, a: RecurrentAttributes, W: OnnxValue, R: OnnxValue, B: OnnxValue | undefined, backend: Backend, device?: GPUDevice): Promise<GpuRecurrentNode> {
+    const { config, weights } = pytorchModule(op, a, W, R, B);
+    return new GpuRecurrentNode(op, a, await createRnn({ config, weights, backend, device }));
+  }
+
+  async run(X: OnnxValue, lens?: OnnxValue, initialH?: OnnxValue, initialC?: OnnxValue): Promise<{ Y: OnnxValue; Y_h: OnnxValue; Y_c?: OnnxValue }> {
+    const { a } = this;
+    const D = a.direction === 'bidirectional' ? 2 : 1;
+    const H = a.hidden_size;
+    const [T, Bn] = a.layout === 0 ? [X.dims[0], X.dims[1]] : [X.dims[1], X.dims[0]];
+    const state = (v: OnnxValue | undefined) => v && { shape: [D, Bn, H], data: Float32Array.from(a.layout === 0 ? v.data : swap01(v.data, Bn, D, H)) };
+    const r = await this.rnn.forward({ shape: [...X.dims], data: Float32Array.from(X.data) }, {
+      h0: state(initialH), c0: this.op === 'LSTM' ? state(initialC) : undefined, lengths: lens ? Int32Array.from(lens.data) : undefined,
+    });
+    // The engine's output is (T, B, D·H) — or (B, T, D·H) batch-first, which is ONNX's layout-1 Y as it is.
+    const Y = a.layout === 0 ? floatValue([T, D, Bn, H], transposeTBDH(r.output.data, T, Bn, D, H)) : floatValue([Bn, T, D, H], r.output.data);
+    const back = (t: Tensor | undefined) => t && floatValue(a.layout === 0 ? [D, Bn, H] : [Bn, D, H], a.layout === 0 ? t.data : swap01(t.data, D, Bn, H));
+    return { Y, Y_h: back(r.h_n)!, Y_c: back(r.c_n) };
+  }
+
+  destroy(): void {
+    this.rnn.destroy();
+  }
+}
+
+/** (T, B, D, H) → (T, D, B, H) */
+function transposeTBDH(v: ArrayLike<number>, T: number, Bn: number, D: number, H: number): Float64Array {
+  const out = new Float64Array(T * D * Bn * H);
+  for (let t = 0; t < T; t++) for (let b = 0; b < Bn; b++) for (let d = 0; d < D; d++) for (let j = 0; j < H; j++) out[((t * D + d) * Bn + b) * H + j] = v[((t * Bn + b) * D + d) * H + j];
+  return out;
+}
