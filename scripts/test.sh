@@ -26,7 +26,10 @@ node -e '
   const file = process.argv[1];
   if (!fs.existsSync(file)) { console.log("0 passed, 1 failed"); process.exit(0); }
   const r = JSON.parse(fs.readFileSync(file, "utf8"));
+  // A file that fails outside its tests (a beforeAll, an import) has no failed test, only skipped
+  // ones: it counts as one failure, so the line never says 0 failed when the run did not pass.
+  const brokenFiles = r.testResults.filter((f) => f.status === "failed" && !f.assertionResults.some((t) => t.status === "failed")).length;
   const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests + brokenFiles} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' "$results"
 exit $status

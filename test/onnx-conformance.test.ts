@@ -17,7 +17,7 @@ async function load(name: string) {
   const model = new Uint8Array(await readFile(new URL(`${name}/model.onnx`, dir)));
   const files = await readdir(new URL(`${name}/test_data_set_0/`, dir));
   const read = async (prefix: string) => Promise.all(files.filter((f) => f.startsWith(prefix)).sort().map(async (f) =>
-    valueFromProto(decodeTensor(new Uint8Array(await readFile(new URL(`${name}/test_data_set_0/${f}`, dir)))), f)));
+    valueFromProto(await decodeTensor(new Uint8Array(await readFile(new URL(`${name}/test_data_set_0/${f}`, dir)))), f)));
   return { model, inputs: await read('input_'), outputs: await read('output_') };
 }
 

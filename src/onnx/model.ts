@@ -86,7 +86,7 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
   if (!(bytes instanceof Uint8Array)) throw new RnnError('ONNX_INVALID', `loadOnnx: expected the file's bytes as a Uint8Array, got ${describeValue(bytes)}`);
   let model: OnnxModelProto;
   try {
-    model = decodeModel(bytes);
+    model = await decodeModel(bytes);
   } catch (e) {
     throw new RnnError('ONNX_INVALID', `not an ONNX model: ${(e as Error).message}`, { cause: e });
   }

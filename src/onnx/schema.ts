@@ -5,8 +5,11 @@
  * Left out: training info, functions, sparse tensors, sequence/map/optional types, segments; a file
  * that has them still decodes (protobufjs skips unknown fields), and the loader says what it cannot
  * run. Decoding and encoding are protobufjs's (a well-kept library), not ours.
+ *
+ * protobufjs is bundled into the package (its licence: THIRD-PARTY-NOTICES.md) and imported on first
+ * use, so it is a separate chunk that an app which never touches ONNX does not load.
  */
-import protobuf from 'protobufjs/light.js';
+import type { Type } from 'protobufjs';
 
 const field = (type: string, id: number, rule?: 'repeated', packed?: boolean) => ({ type, id, ...(rule ? { rule } : {}), ...(packed ? { options: { packed: true } } : {}) });
 const repeated = (type: string, id: number, packed = false) => field(type, id, 'repeated', packed);
@@ -107,9 +110,16 @@ const descriptor = {
   },
 };
 
-const root = protobuf.Root.fromJSON(descriptor);
-export const ModelProto = root.lookupType('onnx.ModelProto');
-export const TensorProto = root.lookupType('onnx.TensorProto');
+let messages: Promise<{ ModelProto: Type; TensorProto: Type }> | undefined;
+
+/** The two top-level message types, built from the descriptor on first use. */
+function schema(): Promise<{ ModelProto: Type; TensorProto: Type }> {
+  messages ??= import('protobufjs/light.js').then(({ default: protobuf }) => {
+    const root = protobuf.Root.fromJSON(descriptor);
+    return { ModelProto: root.lookupType('onnx.ModelProto'), TensorProto: root.lookupType('onnx.TensorProto') };
+  });
+  return messages;
+}
 
 /** TensorProto.DataType values this library reads or writes. */
 export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
@@ -168,18 +178,23 @@ export interface OnnxModelProto {
   opset_import?: Array<{ domain?: string; version?: number }>;
 }
 
+const PLAIN = { longs: Number, arrays: true, defaults: false };
+
 /** Decodes a model file's bytes into plain objects (int64 as numbers). Throws protobufjs's error on malformed input. */
-export function decodeModel(bytes: Uint8Array): OnnxModelProto {
-  return ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, arrays: true, defaults: false }) as OnnxModelProto;
+export async function decodeModel(bytes: Uint8Array): Promise<OnnxModelProto> {
+  const { ModelProto } = await schema();
+  return ModelProto.toObject(ModelProto.decode(bytes), PLAIN) as OnnxModelProto;
 }
 
 /** Decodes a serialized TensorProto (the conformance tests' .pb files). */
-export function decodeTensor(bytes: Uint8Array): OnnxTensorProto {
-  return TensorProto.toObject(TensorProto.decode(bytes), { longs: Number, arrays: true, defaults: false }) as OnnxTensorProto;
+export async function decodeTensor(bytes: Uint8Array): Promise<OnnxTensorProto> {
+  const { TensorProto } = await schema();
+  return TensorProto.toObject(TensorProto.decode(bytes), PLAIN) as OnnxTensorProto;
 }
 
 /** Encodes a model (plain objects as above) into a file's bytes. */
-export function encodeModel(model: OnnxModelProto): Uint8Array {
+export async function encodeModel(model: OnnxModelProto): Promise<Uint8Array> {
+  const { ModelProto } = await schema();
   const error = ModelProto.verify(model);
   if (error) throw new Error(`onnx: cannot encode the model: ${error}`);
   return ModelProto.encode(ModelProto.fromObject(model)).finish();

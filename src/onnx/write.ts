@@ -10,7 +10,7 @@
  * Gate blocks go from PyTorch's order to ONNX's with recurrent-gpu.ts's table. ONNX Runtime runs the
  * files (test/onnx-export.test.ts).
  */
-import { type RnnConfig, numDirections, outputSize, resolveConfig } from '../config.js';
+import { type RnnConfig, type RnnConfigInput, numDirections, outputSize, resolveConfig } from '../config.js';
 import { RnnError } from '../errors.js';
 import { type Weights, checkWeights, layerInputSize, paramName } from '../params.js';
 import type { Tensor } from '../tensor.js';
@@ -74,7 +74,7 @@ export class GraphBuilder {
     this[list].push({ name, type: { tensor_type: { elem_type: type, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } } });
   }
 
-  bytes(graphName: string, producer = 'webgpu-rnn'): Uint8Array {
+  bytes(graphName: string, producer = 'webgpu-rnn'): Promise<Uint8Array> {
     return encodeModel({
       ir_version: IR_VERSION, producer_name: producer, opset_import: [{ domain: '', version: EXPORT_OPSET }],
       graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
@@ -131,15 +131,24 @@ function recurrentLayers(g: GraphBuilder, config: RnnConfig, weights: Weights, x
     });
     hn.push(outs[1]);
     if (op === 'LSTM') cn.push(outs[2]);
-    // Y (seq, D, batch, H) → (seq, batch, D, H) → (seq, batch, D·H)
-    const y = D === 2 ? g.op('Transpose', [outs[0]], { perm: [0, 2, 1, 3] }) : outs[0];
-    input = g.op('Reshape', [y, g.ints('shape', [0, 0, -1])]);
+    // Y (seq, D, batch, H) → (seq, batch, D·H): one direction squeezes axis 1; two go (seq, batch, D, H) first.
+    input = D === 1
+      ? g.op('Squeeze', [outs[0], g.ints('axes', [1])])
+      : g.op('Reshape', [g.op('Transpose', [outs[0]], { perm: [0, 2, 1, 3] }), g.ints('shape', [0, 0, -1])]);
   }
   return { y: input, hn, cn };
 }
 
-/** An RNN module (PyTorch's configuration and state_dict) as an ONNX file, as torch.onnx.export names things. */
-export function exportRnnOnnx(configInput: Parameters<typeof resolveConfig>[0], weightsIn: Weights): Uint8Array {
+export interface ExportRnnOnnxOptions {
+  /** Graph inputs `h0` (and `c0` for an LSTM), as PyTorch's forward takes them; false: zero initial states, no such inputs. Default true. */
+  initialStates?: boolean;
+}
+
+/**
+ * An RNN module (PyTorch's configuration and state_dict) as an ONNX file, as torch.onnx.export names
+ * things: inputs `input` (and `h0`, `c0`), outputs `output`, `h_n` (and `c_n`).
+ */
+export async function exportRnnOnnx(configInput: RnnConfigInput, weightsIn: Weights, options: ExportRnnOnnxOptions = {}): Promise<Uint8Array> {
   const config = resolveConfig(configInput);
   checkWeights(config, weightsIn);
   const weights = weightsIn;
@@ -148,10 +157,11 @@ export function exportRnnOnnx(configInput: Parameters<typeof resolveConfig>[0], 
   const LD = config.num_layers * D;
   const bf = config.batch_first;
   g.io('inputs', 'input', DataType.FLOAT, bf ? ['batch', 'seq', config.input_size] : ['seq', 'batch', config.input_size]);
-  g.io('inputs', 'h0', DataType.FLOAT, [LD, 'batch', outputSize(config)]);
-  if (config.mode === 'LSTM') g.io('inputs', 'c0', DataType.FLOAT, [LD, 'batch', config.hidden_size]);
+  const states = options.initialStates ?? true;
+  if (states) g.io('inputs', 'h0', DataType.FLOAT, [LD, 'batch', outputSize(config)]);
+  if (states && config.mode === 'LSTM') g.io('inputs', 'c0', DataType.FLOAT, [LD, 'batch', config.hidden_size]);
   const x = bf ? g.op('Transpose', ['input'], { perm: [1, 0, 2] }) : 'input';
-  const { y, hn, cn } = recurrentLayers(g, config, weights, x, 'h0', config.mode === 'LSTM' ? 'c0' : undefined);
+  const { y, hn, cn } = recurrentLayers(g, config, weights, x, states ? 'h0' : undefined, states && config.mode === 'LSTM' ? 'c0' : undefined);
   g.node('Identity', [bf ? g.op('Transpose', [y], { perm: [1, 0, 2] }) : y], ['output']);
   g.node(hn.length > 1 ? 'Concat' : 'Identity', hn, ['h_n'], hn.length > 1 ? { axis: 0 } : {});
   if (cn.length) g.node(cn.length > 1 ? 'Concat' : 'Identity', cn, ['c_n'], cn.length > 1 ? { axis: 0 } : {});
@@ -166,7 +176,7 @@ export function exportRnnOnnx(configInput: Parameters<typeof resolveConfig>[0], 
  * file: `tokens` (int64 ids) or `input`, time-major unless batch_first, to `output`; initial states
  * are zeros (not inputs).
  */
-export function exportModelOnnx(model: ModelConfig, params: Record<string, Tensor>): Uint8Array {
+export async function exportModelOnnx(model: ModelConfig, params: Record<string, Tensor>): Promise<Uint8Array> {
   const g = new GraphBuilder();
   const rnn = model.rnn;
   const bf = rnn.batch_first;

@@ -62,7 +62,7 @@ function swap01(t: Tensor | IntTensor): Tensor {
   return { shape: [B, A, ...rest], data: out };
 }
 
-function build(c: Case, seed: number): { bytes: Uint8Array; feeds: Record<string, Tensor | IntTensor> } {
+async function build(c: Case, seed: number): Promise<{ bytes: Uint8Array; feeds: Record<string, Tensor | IntTensor> }> {
   const next = seededUniform(seed);
   const r = (n: number, scale = 0.6) => Float32Array.from({ length: n }, () => (2 * next() - 1) * scale);
   const D = c.direction === 'bidirectional' ? 2 : 1;
@@ -97,7 +97,7 @@ function build(c: Case, seed: number): { bytes: Uint8Array; feeds: Record<string
   const yDims = layout === 0 ? [c.T, D, c.B, c.H] : [c.B, c.T, D, c.H];
   g.io('outputs', 'Y', DataType.FLOAT, yDims);
   for (const o of outputs.slice(1)) g.io('outputs', o, DataType.FLOAT, sDims);
-  return { bytes: g.bytes(c.name), feeds };
+  return { bytes: await g.bytes(c.name), feeds };
 }
 
 /** Y of layout 0 (seq, D, batch, H) → layout 1 (batch, seq, D, H). */
@@ -110,12 +110,12 @@ function swapY(t: Tensor): Tensor {
 
 describe('generated ONNX recurrent nodes vs ONNX Runtime', () => {
   it.each(CASES.flatMap((c, i) => [[c.name, 'cpu', c, i], [c.name, 'webgpu', c, i]] as const))('%s on %s', async (_name, backend, c, i) => {
-    const { bytes, feeds } = build(c, 100 + i);
+    const { bytes, feeds } = await build(c, 100 + i);
     // ONNX Runtime runs layout 0 only: for layout 1 its reference is the layout-0 twin (same weights,
     // the batch and sequence axes of X, the states and Y swapped), which is what layout 1 means.
     let want: Record<string, Tensor>;
     if (c.layout === 1) {
-      const twin = build({ ...c, layout: 0 }, 100 + i);
+      const twin = await build({ ...c, layout: 0 }, 100 + i);
       const swapped = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, k === 'sequence_lens' ? v : swap01(v)]));
       const out = await runOrt(twin.bytes, swapped, ['sequence_lens']);
       want = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, k === 'Y' ? swapY(v) : swap01(v)]));

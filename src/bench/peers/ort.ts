@@ -1,6 +1,6 @@
 /**
  * ONNX Runtime Web's WebGPU execution provider as a bench peer. The workload becomes an ONNX model
- * (onnx-model.ts: one opset-14 LSTM / GRU node per layer, GRU with linear_before_reset = 1, which is
+ * (src/onnx/write.ts's exportRnnOnnx: one LSTM / GRU node per layer, GRU with linear_before_reset = 1, which is
  * PyTorch's GRU) and runs on ORT's native WebGPU EP, the `onnxruntime-web/webgpu` build, whose
  * LSTM and GRU kernels run on the GPU (one or two dispatches per time step and direction).
  *
@@ -21,7 +21,7 @@
 import { hostGpu } from '../../gpu/device.js';
 import { isNode } from '../../gpu/node-gpu.js';
 import type { BenchSystem, PreparedSystem, Workload } from '../system.js';
-import { ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, buildOnnxRnnModel } from './onnx-model.js';
+import { EXPORT_OPSET, exportRnnOnnx } from '../../onnx/write.js';
 import { withNavigatorGpu } from './navigator-gpu.js';
 
 type Ort = typeof import('onnxruntime-web/webgpu');
@@ -52,7 +52,7 @@ export const ortWebGpu: BenchSystem = {
     const ortDevice = shared ? device : await (ownDevice ??= requestOwnDevice(gpu));
     if (isNode()) acceptSharedUploads(ortDevice.queue);
 
-    const model = buildOnnxRnnModel(config, workload.weights);
+    const model = await exportRnnOnnx(config, workload.weights, { initialStates: false });
     const session = await withNavigatorGpu(gpu, () =>
       ort.InferenceSession.create(model, { executionProviders: [{ name: 'webgpu', device: ortDevice }] }));
     // (T, B, I), uploaded by ORT on every run, as every system uploads its input.
@@ -62,12 +62,12 @@ export const ortWebGpu: BenchSystem = {
       ? 'on the bench device'
       : `on its own device (same adapter): the bench device allows ${device.limits.maxStorageBuffersPerShaderStage} storage buffers per stage, ORT's RNN kernels bind ${ORT_STORAGE_BUFFERS}`;
     return {
-      note: `onnxruntime-web ${ort.env.versions.web ?? '?'} WebGPU EP, ONNX opset-14 ${config.mode}` +
+      note: `onnxruntime-web ${ort.env.versions.web ?? '?'} WebGPU EP, ONNX opset-${EXPORT_OPSET} ${config.mode}` +
         `${config.mode === 'GRU' ? ' (linear_before_reset=1)' : ''}, ${deviceNote}`,
       sameEquations: true,
       async run(): Promise<Float32Array> {
-        const outputs = await session.run({ [ONNX_INPUT_NAME]: x });
-        const y = outputs[ONNX_OUTPUT_NAME];
+        const outputs = await session.run({ input: x });
+        const y = outputs.output;
         const dims = y.dims.join(',');
         if (y.type !== 'float32' || dims !== [T, B, outFeatures].join(',')) {
           throw new Error(`ort-webgpu (${shape.name}): output is ${y.type} [${dims}], expected float32 [${T},${B},${outFeatures}]`);
