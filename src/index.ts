@@ -29,4 +29,4 @@ export { type OptimizerConfig, type OptimizerConfigInput, type OptimizerName, le
 export { type InitOptions, initialParameters } from './train/init.js';
 export { IGNORE_INDEX, type TrainBatch } from './train/batch.js';
 export { type LoadOnnxOptions, type OnnxIo, type OnnxModel, loadOnnx } from './onnx/model.js';
-export { EXPORT_OPSET, type ExportRnnOnnxOptions, exportModelOnnx, exportRnnOnnx } from './onnx/write.js';
+export { EXPORT_OPSET, type ExportModelOnnxOptions, type ExportRnnOnnxOptions, exportModelOnnx, exportRnnOnnx } from './onnx/write.js';

@@ -8,13 +8,15 @@
  *                      `tokens`, output `output` (the head's, or the last layer's) — with the head on
  *                      h_n, the concatenation of the last layer's final states.
  * Gate blocks go from PyTorch's order to ONNX's with recurrent-gpu.ts's table. ONNX Runtime runs the
- * files (test/onnx-export.test.ts).
+ * files (test/onnx/export.test.ts).
  */
 import { type RnnConfig, type RnnConfigInput, numDirections, outputSize, resolveConfig } from '../config.js';
-import { RnnError } from '../errors.js';
+import { RnnError, describeValue } from '../errors.js';
+import { checkOptions } from '../inputs.js';
 import { type Weights, checkWeights, layerInputSize, paramName } from '../params.js';
 import type { Tensor } from '../tensor.js';
-import type { ModelConfig } from '../train/config.js';
+import { type ModelConfigInput, modelParameterSpecs, resolveModelConfig } from '../train/config.js';
+import { loadTrainingWeights } from '../train/trainer.js';
 import { GATES, type RecurrentOp } from './recurrent.js';
 import { PYTORCH_FROM_ONNX_GATES } from './recurrent-gpu.js';
 import { AttributeType, DataType, type OnnxAttributeProto, type OnnxNodeProto, type OnnxTensorProto, type OnnxValueInfoProto, encodeModel } from './schema.js';
@@ -99,7 +101,8 @@ function onnxGates(op: RecurrentOp, src: ArrayLike<number>, H: number, cols: num
  * (seq, batch, D·H_out) and each layer's final states (D, batch, H) for h_n / c_n. Projection
  * (proj_size) has no ONNX equivalent: refused.
  */
-function recurrentLayers(g: GraphBuilder, config: RnnConfig, weights: Weights, x: string, h0?: string, c0?: string): { y: string; hn: string[]; cn: string[] } {
+function recurrentLayers(g: GraphBuilder, config: RnnConfig, weights: Weights, x: string, states: { h0?: string; c0?: string; lengths?: string } = {}): { y: string; hn: string[]; cn: string[] } {
+  const { h0, c0, lengths } = states;
   if (config.proj_size > 0) throw new RnnError('CONFIG_INVALID', 'export to ONNX: proj_size has no ONNX equivalent (ONNX LSTM has no projection)');
   const op = onnxOp(config.mode);
   const D = numDirections(config);
@@ -125,7 +128,7 @@ function recurrentLayers(g: GraphBuilder, config: RnnConfig, weights: Weights, x
     // This layer's slice of h0 / c0: (L·D, batch, H) rows l·D … l·D + D − 1.
     const state = (s?: string) => s && g.op('Slice', [s, g.ints('starts', [l * D]), g.ints('ends', [(l + 1) * D]), g.ints('axes', [0])]);
     const outs = [g.name('y'), g.name('h'), ...(op === 'LSTM' ? [g.name('c')] : [])];
-    g.node(op, [input, g.floats('W', [D, G * H, I], W), g.floats('R', [D, G * H, H], R), g.floats('B', [D, 2 * G * H], B), '', state(h0) ?? '', ...(op === 'LSTM' ? [state(c0) ?? ''] : [])], outs, {
+    g.node(op, [input, g.floats('W', [D, G * H, I], W), g.floats('R', [D, G * H, H], R), g.floats('B', [D, 2 * G * H], B), lengths ?? '', state(h0) ?? '', ...(op === 'LSTM' ? [state(c0) ?? ''] : [])], outs, {
       hidden_size: H, direction: D === 2 ? 'bidirectional' : 'forward', ...(op === 'RNN' ? { activations: Array.from({ length: D }, () => (config.mode === 'RNN_RELU' ? 'Relu' : 'Tanh')) } : {}),
       ...(op === 'GRU' ? { linear_before_reset: 1 } : {}),
     });
@@ -142,26 +145,34 @@ function recurrentLayers(g: GraphBuilder, config: RnnConfig, weights: Weights, x
 export interface ExportRnnOnnxOptions {
   /** Graph inputs `h0` (and `c0` for an LSTM), as PyTorch's forward takes them; false: zero initial states, no such inputs. Default true. */
   initialStates?: boolean;
+  /**
+   * A graph input `lengths` (int32 [batch], ONNX's sequence_lens): each sequence's length, as a packed
+   * batch gives them — outputs past a sequence's end are zero, h_n / c_n are taken at its last step,
+   * the reverse direction starts there. Default false (every sequence runs the whole `seq`).
+   */
+  lengths?: boolean;
 }
 
 /**
  * An RNN module (PyTorch's configuration and state_dict) as an ONNX file, as torch.onnx.export names
  * things: inputs `input` (and `h0`, `c0`), outputs `output`, `h_n` (and `c_n`).
  */
-export async function exportRnnOnnx(configInput: RnnConfigInput, weightsIn: Weights, options: ExportRnnOnnxOptions = {}): Promise<Uint8Array> {
+export async function exportRnnOnnx(configInput: RnnConfigInput, weights: Weights, options: ExportRnnOnnxOptions = {}): Promise<Uint8Array> {
+  const o = checkOptions<ExportRnnOnnxOptions>('exportRnnOnnx options', options, ['initialStates', 'lengths']);
   const config = resolveConfig(configInput);
-  checkWeights(config, weightsIn);
-  const weights = weightsIn;
+  if (weights === null || typeof weights !== 'object') throw new RnnError('WEIGHTS_INVALID', `weights: expected tensors by name, got ${describeValue(weights)}`);
+  checkWeights(config, weights);
   const g = new GraphBuilder();
   const D = numDirections(config);
   const LD = config.num_layers * D;
   const bf = config.batch_first;
   g.io('inputs', 'input', DataType.FLOAT, bf ? ['batch', 'seq', config.input_size] : ['seq', 'batch', config.input_size]);
-  const states = options.initialStates ?? true;
+  const states = o.initialStates ?? true;
   if (states) g.io('inputs', 'h0', DataType.FLOAT, [LD, 'batch', outputSize(config)]);
   if (states && config.mode === 'LSTM') g.io('inputs', 'c0', DataType.FLOAT, [LD, 'batch', config.hidden_size]);
   const x = bf ? g.op('Transpose', ['input'], { perm: [1, 0, 2] }) : 'input';
-  const { y, hn, cn } = recurrentLayers(g, config, weights, x, states ? 'h0' : undefined, states && config.mode === 'LSTM' ? 'c0' : undefined);
+  if (o.lengths) g.io('inputs', 'lengths', DataType.INT32, ['batch']);
+  const { y, hn, cn } = recurrentLayers(g, config, weights, x, { h0: states ? 'h0' : undefined, c0: states && config.mode === 'LSTM' ? 'c0' : undefined, lengths: o.lengths ? 'lengths' : undefined });
   g.node('Identity', [bf ? g.op('Transpose', [y], { perm: [1, 0, 2] }) : y], ['output']);
   g.node(hn.length > 1 ? 'Concat' : 'Identity', hn, ['h_n'], hn.length > 1 ? { axis: 0 } : {});
   if (cn.length) g.node(cn.length > 1 ? 'Concat' : 'Identity', cn, ['c_n'], cn.length > 1 ? { axis: 0 } : {});
@@ -171,12 +182,22 @@ export async function exportRnnOnnx(configInput: RnnConfigInput, weightsIn: Weig
   return g.bytes(`webgpu-rnn ${config.mode}`);
 }
 
+export interface ExportModelOnnxOptions {
+  /** A graph input `lengths` (int32 [batch]) as for exportRnnOnnx: packed semantics, and the h_n head reads each sequence's last step. */
+  lengths?: boolean;
+}
+
 /**
- * The training API's model (src/train/config.ts) with its parameters by state_dict name as an ONNX
- * file: `tokens` (int64 ids) or `input`, time-major unless batch_first, to `output`; initial states
- * are zeros (not inputs).
+ * The training API's model (src/train/config.ts) with its parameters by state_dict name (tensors, or a
+ * safetensors file such as trainer.stateDict() writes) as an ONNX file: `tokens` (int64 ids) or
+ * `input`, time-major unless batch_first, to `output` — what trainer.predict returns (the head's
+ * logits or values; the last layer's output without a head). Initial states are zeros.
  */
-export async function exportModelOnnx(model: ModelConfig, params: Record<string, Tensor>): Promise<Uint8Array> {
+export async function exportModelOnnx(modelInput: ModelConfigInput, weights: Record<string, Tensor> | Uint8Array, options: ExportModelOnnxOptions = {}): Promise<Uint8Array> {
+  const o = checkOptions<ExportModelOnnxOptions>('exportModelOnnx options', options, ['lengths']);
+  const model = resolveModelConfig(modelInput);
+  const checked = loadTrainingWeights(model, weights);
+  const params: Record<string, Tensor> = Object.fromEntries(modelParameterSpecs(model).map((s) => [s.name, { shape: [...s.shape], data: checked[s.name] }]));
   const g = new GraphBuilder();
   const rnn = model.rnn;
   const bf = rnn.batch_first;
@@ -192,7 +213,8 @@ export async function exportModelOnnx(model: ModelConfig, params: Record<string,
   }
   if (bf) x = g.op('Transpose', [x], { perm: [1, 0, 2] });
   const rnnWeights: Record<string, Tensor> = Object.fromEntries(Object.entries(params).filter(([k]) => k.startsWith('rnn.')).map(([k, v]) => [k.slice(4), v]));
-  const { y, hn } = recurrentLayers(g, rnn, rnnWeights, x);
+  if (o.lengths) g.io('inputs', 'lengths', DataType.INT32, ['batch']);
+  const { y, hn } = recurrentLayers(g, rnn, rnnWeights, x, { lengths: o.lengths ? 'lengths' : undefined });
   const D = numDirections(rnn);
   const F = D * outputSize(rnn);
   let out = y;
@@ -201,7 +223,7 @@ export async function exportModelOnnx(model: ModelConfig, params: Record<string,
     const W = params['head.weight'];
     const [O] = W.shape;
     const Wt = new Float32Array(F * O);
-    for (let o = 0; o < O; o++) for (let f = 0; f < F; f++) Wt[f * O + o] = W.data[o * F + f];
+    for (let r = 0; r < O; r++) for (let f = 0; f < F; f++) Wt[f * O + r] = W.data[r * F + f];
     let headIn = y;
     if (model.head.on === 'h_n') {
       // cat(h_n[−D:]): the last layer's final states (D, batch, H) → (batch, D·H)
