@@ -4,6 +4,8 @@
  *   webgpu-rnn forward --config config.json --weights model.safetensors --inputs io.safetensors
  *                      --out out.safetensors [--backend webgpu|cpu]
  *
+ * (the training commands are in train/cli.ts, the ONNX commands in onnx/cli.ts)
+ *
  * config.json holds PyTorch's constructor arguments; the weights file a state_dict; the inputs file
  * `input` and optionally `h0`, `c0`, `lengths` (I32 or I64). Writes `output`, `h_n` (and `c_n` for
  * LSTM) as F32.
@@ -15,6 +17,7 @@
  */
 import { type OptionSpecs, parseCommandLine } from './cli-args.js';
 import { checkOutput, readJson, readTensors, writeOutput } from './cli-files.js';
+import { ONNX_COMMANDS, ONNX_USAGE, runOnnxCommand } from './onnx/cli.js';
 import { TRAIN_COMMANDS, TRAIN_USAGE, runTrainCommand } from './train/cli.js';
 import { type RnnConfig, resolveConfig } from './config.js';
 import { RnnError } from './errors.js';
@@ -26,6 +29,7 @@ import type { IntTensor, Tensor } from './tensor.js';
 export const USAGE = `Usage:
   webgpu-rnn forward --config config.json --weights model.safetensors --inputs io.safetensors --out out.safetensors [--backend webgpu|cpu] [--prefix P]
 ${TRAIN_USAGE}
+${ONNX_USAGE}
 
   config.json   PyTorch constructor arguments, e.g. {"mode": "LSTM", "input_size": 16, "hidden_size": 32,
                 "num_layers": 2, "bias": true, "batch_first": false, "bidirectional": true, "proj_size": 0}
@@ -34,6 +38,10 @@ ${TRAIN_USAGE}
   --out         written with "output", "h_n" and, for LSTM, "c_n" (F32)
   --backend     webgpu (default) or cpu (float64 reference)
   --prefix      take only the weights whose names start with P, e.g. encoder.rnn. (a parent module's state_dict)
+  onnx          runs an ONNX file: --inputs holds one tensor per graph input under its name; --out gets every
+                graph output under its name (floats as F32, integers as I32)
+  export-onnx   writes an ONNX file that ONNX Runtime runs: an RNN module (--config), or a training API model
+                (--model, or the model in the weights file's metadata); --lengths adds a lengths input
   Options take their value as --name value or --name=value.`;
 
 interface ForwardArgs {
@@ -54,6 +62,7 @@ const FORWARD_OPTIONS: OptionSpecs = {
   prefix: { type: 'string' },
 };
 const REQUIRED = ['config', 'weights', 'inputs', 'out'] as const;
+const COMMANDS = ['forward', ...TRAIN_COMMANDS, ...ONNX_COMMANDS];
 const INPUT_NAMES = new Set(['input', 'h0', 'c0', 'lengths']);
 
 /** Parses the command line; throws RnnError 'USAGE' naming the first mistake. */
@@ -61,8 +70,8 @@ export function parseArgs(argv: string[]): { command: 'help' } | { command: 'for
   if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') return { command: 'help' };
   const { options, positionals } = parseCommandLine(argv, FORWARD_OPTIONS);
   const [command, ...extra] = positionals;
-  if (command === undefined) throw new RnnError('USAGE', `missing command (expected one of forward, ${TRAIN_COMMANDS.join(', ')})`);
-  if (command !== 'forward') throw new RnnError('USAGE', `unknown command ${JSON.stringify(command)} (expected one of forward, ${TRAIN_COMMANDS.join(', ')})`);
+  if (command === undefined) throw new RnnError('USAGE', `missing command (expected one of ${COMMANDS.join(', ')})`);
+  if (command !== 'forward') throw new RnnError('USAGE', `unknown command ${JSON.stringify(command)} (expected one of ${COMMANDS.join(', ')})`);
   if (extra.length) throw new RnnError('USAGE', `unexpected argument ${JSON.stringify(extra[0])}`);
   const values: Record<string, string> = {};
   for (const o of options) values[o.name] = o.value!;
@@ -122,6 +131,8 @@ function oneLine(message: string): string {
 /** Runs the command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    const onnxCommand = ONNX_COMMANDS.find((c) => c === argv[0]);
+    if (onnxCommand && !argv.includes('--help') && !argv.includes('-h')) return await runOnnxCommand(onnxCommand, argv);
     const trainCommand = TRAIN_COMMANDS.find((c) => c === argv[0]);
     if (trainCommand && !argv.includes('--help') && !argv.includes('-h')) return await runTrainCommand(trainCommand, argv);
     const parsed = parseArgs(argv);

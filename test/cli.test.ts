@@ -206,8 +206,8 @@ describe('webgpu-rnn forward (CLI): user mistakes are one line with a code, neve
 
   // [what, arguments given the --out path this call must not create, code, message]
   const calls: [string, (out: string) => string[], RnnErrorCode, RegExp][] = [
-    ['unknown command', (out) => ['frob', ...forward({}, out).slice(1)], 'USAGE', /unknown command "frob" \(expected one of forward, grad, train, gradcheck, sample\)/],
-    ['no command', (out) => forward({}, out).slice(1), 'USAGE', /missing command \(expected one of forward, grad, train, gradcheck, sample\)/],
+    ['unknown command', (out) => ['frob', ...forward({}, out).slice(1)], 'USAGE', /unknown command "frob" \(expected one of forward, grad, train, gradcheck, sample, onnx, export-onnx\)/],
+    ['no command', (out) => forward({}, out).slice(1), 'USAGE', /missing command \(expected one of forward, grad, train, gradcheck, sample, onnx, export-onnx\)/],
     ['unknown option', (out) => [...forward({}, out), '--conf', 'x.json'], 'USAGE', /unknown option "--conf"/],
     ['unknown option, --x=value form', (out) => [...forward({}, out), '--conf=x.json'], 'USAGE', /unknown option "--conf"/],
     ['unknown short option', (out) => [...forward({}, out), '-x'], 'USAGE', /unknown option "-x"/],

@@ -30,6 +30,8 @@ export interface OnnxModel {
   readonly backend: Backend;
   readonly inputs: readonly OnnxIo[];
   readonly outputs: readonly OnnxIo[];
+  /** The file's metadata_props (the exports store the configuration, and whatever metadata they were given). */
+  readonly metadata: Readonly<Record<string, string>>;
   /** Where each recurrent node runs: the engine ('webgpu' or 'cpu'), or the float64 ONNX path and why. */
   readonly placement: ReadonlyArray<{ node: string; op: RecurrentOp; runsOn: string }>;
   /** Runs the graph: a tensor per graph input by name; every graph output by name (floats F32, integers I32). */
@@ -200,6 +202,7 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
 
   return {
     backend, inputs, outputs, placement, run,
+    metadata: Object.fromEntries((model.metadata_props ?? []).map((p) => [p.key ?? '', p.value ?? ''])),
     destroy() {
       destroyed = true;
       for (const g of made) g.destroy();

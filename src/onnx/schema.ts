@@ -176,6 +176,7 @@ export interface OnnxModelProto {
   producer_name?: string;
   graph?: OnnxGraphProto;
   opset_import?: Array<{ domain?: string; version?: number }>;
+  metadata_props?: Array<{ key?: string; value?: string }>;
 }
 
 const PLAIN = { longs: Number, arrays: true, defaults: false };

@@ -76,12 +76,22 @@ export class GraphBuilder {
     this[list].push({ name, type: { tensor_type: { elem_type: type, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } } });
   }
 
-  bytes(graphName: string, producer = 'webgpu-rnn'): Promise<Uint8Array> {
+  /** The model file: this graph, the exported opset, and `metadata` as the model's metadata_props. */
+  bytes(graphName: string, metadata: Record<string, string> = {}): Promise<Uint8Array> {
     return encodeModel({
-      ir_version: IR_VERSION, producer_name: producer, opset_import: [{ domain: '', version: EXPORT_OPSET }],
+      ir_version: IR_VERSION, producer_name: 'webgpu-rnn', opset_import: [{ domain: '', version: EXPORT_OPSET }],
+      metadata_props: Object.entries(metadata).map(([key, value]) => ({ key, value })),
       graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     });
   }
+}
+
+/** Metadata as given: string values only. */
+function checkMetadata(what: string, metadata: unknown): Record<string, string> {
+  if (metadata === undefined) return {};
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new RnnError('OPTION_INVALID', `${what}: expected an object of strings, got ${describeValue(metadata)}`);
+  for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new RnnError('OPTION_INVALID', `${what}.${k}: expected a string, got ${describeValue(v)}`);
+  return metadata as Record<string, string>;
 }
 
 const onnxOp = (mode: RnnConfig['mode']): RecurrentOp => (mode === 'LSTM' ? 'LSTM' : mode === 'GRU' ? 'GRU' : 'RNN');
@@ -151,6 +161,8 @@ export interface ExportRnnOnnxOptions {
    * the reverse direction starts there. Default false (every sequence runs the whole `seq`).
    */
   lengths?: boolean;
+  /** Key–value strings stored as the model's metadata_props (loadOnnx gives them back as `metadata`). */
+  metadata?: Record<string, string>;
 }
 
 /**
@@ -158,7 +170,8 @@ export interface ExportRnnOnnxOptions {
  * things: inputs `input` (and `h0`, `c0`), outputs `output`, `h_n` (and `c_n`).
  */
 export async function exportRnnOnnx(configInput: RnnConfigInput, weights: Weights, options: ExportRnnOnnxOptions = {}): Promise<Uint8Array> {
-  const o = checkOptions<ExportRnnOnnxOptions>('exportRnnOnnx options', options, ['initialStates', 'lengths']);
+  const o = checkOptions<ExportRnnOnnxOptions>('exportRnnOnnx options', options, ['initialStates', 'lengths', 'metadata']);
+  const metadata = checkMetadata('exportRnnOnnx options.metadata', o.metadata);
   const config = resolveConfig(configInput);
   if (weights === null || typeof weights !== 'object') throw new RnnError('WEIGHTS_INVALID', `weights: expected tensors by name, got ${describeValue(weights)}`);
   checkWeights(config, weights);
@@ -179,12 +192,14 @@ export async function exportRnnOnnx(configInput: RnnConfigInput, weights: Weight
   g.io('outputs', 'output', DataType.FLOAT, bf ? ['batch', 'seq', D * outputSize(config)] : ['seq', 'batch', D * outputSize(config)]);
   g.io('outputs', 'h_n', DataType.FLOAT, [LD, 'batch', outputSize(config)]);
   if (config.mode === 'LSTM') g.io('outputs', 'c_n', DataType.FLOAT, [LD, 'batch', config.hidden_size]);
-  return g.bytes(`webgpu-rnn ${config.mode}`);
+  return g.bytes(`webgpu-rnn ${config.mode}`, { config: JSON.stringify(config), ...metadata });
 }
 
 export interface ExportModelOnnxOptions {
   /** A graph input `lengths` (int32 [batch]) as for exportRnnOnnx: packed semantics, and the h_n head reads each sequence's last step. */
   lengths?: boolean;
+  /** Key–value strings stored as the model's metadata_props, e.g. a language model's vocabulary. */
+  metadata?: Record<string, string>;
 }
 
 /**
@@ -194,7 +209,8 @@ export interface ExportModelOnnxOptions {
  * logits or values; the last layer's output without a head). Initial states are zeros.
  */
 export async function exportModelOnnx(modelInput: ModelConfigInput, weights: Record<string, Tensor> | Uint8Array, options: ExportModelOnnxOptions = {}): Promise<Uint8Array> {
-  const o = checkOptions<ExportModelOnnxOptions>('exportModelOnnx options', options, ['lengths']);
+  const o = checkOptions<ExportModelOnnxOptions>('exportModelOnnx options', options, ['lengths', 'metadata']);
+  const metadata = checkMetadata('exportModelOnnx options.metadata', o.metadata);
   const model = resolveModelConfig(modelInput);
   const checked = loadTrainingWeights(model, weights);
   const params: Record<string, Tensor> = Object.fromEntries(modelParameterSpecs(model).map((s) => [s.name, { shape: [...s.shape], data: checked[s.name] }]));
@@ -236,5 +252,5 @@ export async function exportModelOnnx(modelInput: ModelConfigInput, weights: Rec
   if (bf && (!model.head || model.head.on === 'output')) out = g.op('Transpose', [out], { perm: [1, 0, 2] });
   g.node('Identity', [out], ['output']);
   g.io('outputs', 'output', DataType.FLOAT, dims);
-  return g.bytes('webgpu-rnn model');
+  return g.bytes('webgpu-rnn model', { model: JSON.stringify(model), ...metadata });
 }
