@@ -13,7 +13,7 @@ import { BIG_SHAPES, SHAPES, TINY_SHAPE } from '../src/bench/shapes.js';
 import { TINY_TRAIN_SHAPE, TRAIN_SHAPES, trainStepGflop } from '../src/bench/train-shapes.js';
 import { RnnError } from '../src/errors.js';
 
-const SYSTEMS = ['webgpu-rnn', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'] as const;
+const SYSTEMS = ['webgpu-rnn', 'webgpu-rnn-onnx', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'] as const;
 
 function checkRows(rows: BenchRow[], systems: readonly string[] = SYSTEMS): void {
   expect(rows.map((r) => r.system)).toEqual([...systems]);
@@ -57,13 +57,16 @@ describe('benchmark (tiny shape)', () => {
     expect(report.ceilings!.gemm_gflops).toBeGreaterThan(0);
     expect(report.ceilings!.empty_dispatch_us).toBeGreaterThan(0);
     expect(formatTable(report)).toMatch(/tiny\s+tfjs-webgpu/);
+    // The ONNX row: the same file through loadOnnx and through ONNX Runtime Web, and their ratio.
+    expect(report.rows.find((r) => r.system === 'webgpu-rnn-onnx')!.note).toMatch(/the ort-webgpu file through loadOnnx: 1 recurrent node on the engine/);
+    expect(formatTable(report)).toMatch(/^onnx tiny: the same \.onnx file, ort-webgpu [\d.]+ ms \/ loadOnnx [\d.]+ ms = [\d.]+×$/m);
   });
 
   it('training rows: every training system validates its first step\'s loss and reports a step time', async () => {
     const lines: string[] = [];
-    const systems = ['webgpu-rnn', 'webgpu-rnn-forward', 'tfjs-webgpu', 'ort-webgpu', 'pytorch-cpu', 'cpu-reference'] as const;
+    const systems = ['webgpu-rnn', 'webgpu-rnn-forward', 'webgpu-rnn-onnx', 'tfjs-webgpu', 'ort-webgpu', 'pytorch-cpu', 'cpu-reference'] as const;
     const report = await runBench({ shapes: [TINY_TRAIN_SHAPE], systems, runs: 2, warmup: 1, runtime: 'node (test)', ceilings: false, log: (l) => lines.push(l) });
-    // ONNX Runtime Web trains no recurrent networks: no row.
+    // ONNX files are inference only, and ONNX Runtime Web trains no recurrent networks: no rows.
     expect(report.rows.map((r) => r.system)).toEqual(['webgpu-rnn', 'webgpu-rnn-forward', 'tfjs-webgpu', 'pytorch-cpu', 'cpu-reference']);
     for (const r of report.rows) {
       // PyTorch is optional (Python with torch; the set-up script does not install it).
@@ -117,7 +120,7 @@ describe('benchmark options (parseBenchArgs)', () => {
 
   it('defaults, and --shapes / --big / --tiny applied in the order given', () => {
     expect(parseBenchArgs([])).toMatchObject({ shapes: [...SHAPES, ...TRAIN_SHAPES], runs: 5, warmup: 1, runtime: 'node', strategy: 'auto', isolate: true, skipCeilings: false, ceilingScale: 1 });
-    expect(parseBenchArgs([]).systems).toEqual(['webgpu-rnn', 'webgpu-rnn-forward', 'tfjs-webgpu', 'ort-webgpu', 'pytorch-cpu', 'cpu-reference']);
+    expect(parseBenchArgs([]).systems).toEqual(['webgpu-rnn', 'webgpu-rnn-forward', 'webgpu-rnn-onnx', 'tfjs-webgpu', 'ort-webgpu', 'pytorch-cpu', 'cpu-reference']);
     expect(names(['--big'])).toEqual([...SHAPES, ...TRAIN_SHAPES, ...BIG_SHAPES].map((s) => s.name));
     expect(names(['--train'])).toEqual(['train-char-lm', 'train-classifier', 'train-long']);
     expect(names(['--shapes', 'train-tiny,tiny'])).toEqual(['train-tiny', 'tiny']);

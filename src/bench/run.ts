@@ -19,7 +19,7 @@ import { type BenchShape, countedGflop } from './shapes.js';
 import { prepareTrainContenders } from './train.js';
 import type { TrainShape } from './train-shapes.js';
 import type { BenchRow, BenchSystem, PreparedSystem, SystemName, Workload } from './system.js';
-import { cpuReferenceSystem, webgpuRnnSystem } from './systems.js';
+import { cpuReferenceSystem, webgpuRnnOnnxSystem, webgpuRnnSystem } from './systems.js';
 
 export type { BenchRow } from './system.js';
 
@@ -59,6 +59,8 @@ async function loadSystem(name: SystemName, strategy: StrategyChoice): Promise<B
       return webgpuRnnSystem(strategy);
     case 'webgpu-rnn-f16':
       return webgpuRnnSystem(strategy, 'f16');
+    case 'webgpu-rnn-onnx':
+      return webgpuRnnOnnxSystem;
     case 'cpu-reference':
       return cpuReferenceSystem;
     case 'tfjs-webgpu':
@@ -300,5 +302,18 @@ export function formatTable(report: BenchReport): string {
       r.note ? `  ${r.note}` : '',
     ].join(' '));
   }
+  const onnx = onnxMargins(report.rows);
+  if (onnx.length) lines.push('', ...onnx);
   return lines.join('\n');
+}
+
+/** The ONNX row's margin: per shape, ONNX Runtime Web's time over ours on the same file. */
+export function onnxMargins(rows: readonly BenchRow[]): string[] {
+  const lines: string[] = [];
+  for (const ours of rows.filter((r) => r.system === 'webgpu-rnn-onnx')) {
+    const ort = rows.find((r) => r.shape === ours.shape && r.system === 'ort-webgpu');
+    if (!ours.median_ms || !ort?.median_ms) continue;
+    lines.push(`onnx ${ours.shape}: the same .onnx file, ort-webgpu ${fmt(ort.median_ms, 1)} ms / loadOnnx ${fmt(ours.median_ms, 1)} ms = ${(ort.median_ms / ours.median_ms).toFixed(1)}×`);
+  }
+  return lines;
 }

@@ -1,6 +1,8 @@
-/** Our two systems as benchmark entries: the WebGPU engine and the float64 CPU reference. */
+/** Our systems as benchmark entries: the WebGPU engine, the same model as an ONNX file through loadOnnx, and the float64 CPU reference. */
 import { diagnostics } from '../diagnostics.js';
 import type { Precision } from '../gpu/wgsl.js';
+import { loadOnnx } from '../onnx/model.js';
+import { exportRnnOnnx } from '../onnx/write.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import { type Rnn, createRnn } from '../rnn.js';
 import { relativeError } from '../relative-error.js';
@@ -26,6 +28,26 @@ export const webgpuRnnSystem = (strategy: StrategyChoice = 'auto', precision: Pr
     };
   },
 });
+
+/**
+ * The ONNX row: the very file the ort-webgpu peer runs (exportRnnOnnx, zero initial states) loaded by
+ * loadOnnx on the bench device, so the two differ only in who runs the file. Its time includes what
+ * the ONNX path adds to the engine's forward: the host-side glue operators (Squeeze / Transpose /
+ * Reshape between layers) and float64 copies of the values between nodes.
+ */
+export const webgpuRnnOnnxSystem: BenchSystem = {
+  name: 'webgpu-rnn-onnx',
+  async prepare(w, device): Promise<PreparedSystem> {
+    const model = await loadOnnx(await exportRnnOnnx(w.config, w.weights, { initialStates: false }), { backend: 'webgpu', device });
+    const nodes = model.placement.map((p) => p.runsOn);
+    if (nodes.some((n) => n !== 'webgpu')) throw new Error(`webgpu-rnn-onnx: a recurrent node is not on the GPU engine (${nodes.join('; ')})`);
+    return {
+      note: `the ort-webgpu file through loadOnnx: ${nodes.length} recurrent node${nodes.length > 1 ? 's' : ''} on the engine, glue on the host`,
+      run: async () => (await model.run({ input: w.input })).output.data as Float32Array,
+      dispose: () => model.destroy(),
+    };
+  },
+};
 
 export const cpuReferenceSystem: BenchSystem = {
   name: 'cpu-reference',

@@ -105,7 +105,7 @@ async function loadTrainSystem(name: SystemName): Promise<TrainSystem | undefine
     case 'pytorch-cpu':
       return (await import('./peers/pytorch.js')).pytorchCpu;
     default:
-      return undefined; // forward-only systems (ONNX Runtime Web trains no recurrent networks)
+      return undefined; // forward-only systems (ONNX files; ONNX Runtime Web trains no recurrent networks)
   }
 }
 
