@@ -174,6 +174,14 @@ export const OPS: Record<string, Op> = {
     if (attrs.has('value_ints')) return [intValue([attrs.ints('value_ints')!.length], attrs.ints('value_ints')!)];
     throw new RnnError('ONNX_UNSUPPORTED', `Constant: only value, value_float(s) and value_int(s) are supported (attributes: ${attrs.names().join(', ')})`);
   },
+  // PyTorch's exporter builds zero initial states with it when none are given: Shape → … → ConstantOfShape.
+  ConstantOfShape: (inputs, attrs) => {
+    const dims = Array.from(need('ConstantOfShape', inputs, 0).data);
+    if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new RnnError('ONNX_INVALID', `ConstantOfShape: shape [${dims.join(', ')}] is not a list of sizes`);
+    const value = attrs.tensor('value') ?? floatValue([1], [0]);
+    if (count(value.dims) !== 1) throw new RnnError('ONNX_INVALID', `ConstantOfShape: value must hold one element, got [${value.dims.join(', ')}]`);
+    return [{ dims, data: new Float64Array(count(dims)).fill(value.data[0]), kind: value.kind }];
+  },
   Add: elementwise('Add', (x, y) => x + y),
   Mul: elementwise('Mul', (x, y) => x * y),
   Sigmoid: unary('Sigmoid', (x) => 1 / (1 + Math.exp(-x))),
