@@ -20,18 +20,19 @@ import { loadTrainingWeights } from '../train/trainer.js';
 import { GATES, type RecurrentOp } from './recurrent.js';
 import { PYTORCH_FROM_ONNX_GATES } from './recurrent-gpu.js';
 import { AttributeType, DataType, type OnnxAttributeProto, type OnnxNodeProto, type OnnxTensorProto, type OnnxValueInfoProto, encodeModel } from './schema.js';
-import { floatValue, intValue, protoFromValue } from './values.js';
+import { type OnnxValue, floatValue, intValue, protoFromValue } from './values.js';
 
 /** The operator set written (LSTM / GRU / RNN with `layout`, Squeeze / Unsqueeze with axes as an input). */
 export const EXPORT_OPSET = 14;
 const IR_VERSION = 7;
 
-type AttributeValue = number | string | number[] | string[] | { floats: number[] };
+type AttributeValue = number | string | number[] | string[] | { floats: number[] } | { tensor: OnnxValue };
 
 function attribute(name: string, v: AttributeValue): OnnxAttributeProto {
   const utf8 = (s: string) => new TextEncoder().encode(s);
   if (typeof v === 'string') return { name, type: AttributeType.STRING, s: utf8(v) };
   if (typeof v === 'number') return Number.isInteger(v) ? { name, type: AttributeType.INT, i: v } : { name, type: AttributeType.FLOAT, f: v };
+  if ('tensor' in v) return { name, type: AttributeType.TENSOR, t: protoFromValue(name, v.tensor) };
   if (!Array.isArray(v)) return { name, type: AttributeType.FLOATS, floats: v.floats };
   if (v.every((x) => typeof x === 'string')) return { name, type: AttributeType.STRINGS, strings: (v as string[]).map(utf8) };
   return { name, type: AttributeType.INTS, ints: v as number[] };
@@ -44,6 +45,9 @@ export class GraphBuilder {
   readonly inputs: OnnxValueInfoProto[] = [];
   readonly outputs: OnnxValueInfoProto[] = [];
   private names = 0;
+
+  /** `opset`: the default domain's version the file imports (the exports write EXPORT_OPSET). */
+  constructor(readonly opset = EXPORT_OPSET) {}
 
   /** A fresh value name. */
   name(hint: string): string {
@@ -79,7 +83,7 @@ export class GraphBuilder {
   /** The model file: this graph, the exported opset, and `metadata` as the model's metadata_props. */
   bytes(graphName: string, metadata: Record<string, string> = {}): Promise<Uint8Array> {
     return encodeModel({
-      ir_version: IR_VERSION, producer_name: 'webgpu-rnn', opset_import: [{ domain: '', version: EXPORT_OPSET }],
+      ir_version: IR_VERSION, producer_name: 'webgpu-rnn', opset_import: [{ domain: '', version: this.opset }],
       metadata_props: Object.entries(metadata).map(([key, value]) => ({ key, value })),
       graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     });
