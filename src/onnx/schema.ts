@@ -1,124 +1,22 @@
 /**
- * ONNX's schema (onnx/onnx.proto, proto2, IR version 10) for protobufjs: the messages a model file of
- * recurrent networks uses — ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
- * ValueInfoProto and the type messages — with onnx.proto's field numbers, types and `packed` options.
- * Left out: training info, functions, sparse tensors, sequence/map/optional types, segments; a file
- * that has them still decodes (protobufjs skips unknown fields), and the loader says what it cannot
- * run. Decoding and encoding are protobufjs's (a well-kept library), not ours.
+ * ONNX's schema for this library: the messages of onnx/onnx.proto that a model file of recurrent
+ * networks uses (proto/onnx.proto, with ONNX's field numbers), and the plain shapes the loader and the
+ * exports work with. Decoding and encoding are protobufjs's static code generated from that file
+ * (proto/onnx-proto.js, `npm run generate:onnx`) on protobufjs/minimal — a well-kept library, not a
+ * hand-written codec, and no code generation at run time, so pages whose Content-Security-Policy
+ * forbids eval load ONNX files too.
  *
- * protobufjs is bundled into the package (its licence: THIRD-PARTY-NOTICES.md) and imported on first
- * use, so it is a separate chunk that an app which never touches ONNX does not load.
+ * protobufjs is bundled into the package (its licence: THIRD-PARTY-NOTICES.md) and the codec imported
+ * on first use, so it is a separate chunk that an app which never touches ONNX does not load.
  */
-import type { Type } from 'protobufjs';
+import type { MessageCodec } from './proto/onnx-proto.js';
 
-const field = (type: string, id: number, rule?: 'repeated', packed?: boolean) => ({ type, id, ...(rule ? { rule } : {}), ...(packed ? { options: { packed: true } } : {}) });
-const repeated = (type: string, id: number, packed = false) => field(type, id, 'repeated', packed);
+let codecs: Promise<{ ModelProto: MessageCodec; TensorProto: MessageCodec }> | undefined;
 
-const descriptor = {
-  nested: {
-    onnx: {
-      nested: {
-        StringStringEntryProto: { fields: { key: field('string', 1), value: field('string', 2) } },
-        OperatorSetIdProto: { fields: { domain: field('string', 1), version: field('int64', 2) } },
-        TensorShapeProto: {
-          fields: { dim: repeated('Dimension', 1) },
-          nested: {
-            Dimension: {
-              oneofs: { value: { oneof: ['dim_value', 'dim_param'] } },
-              fields: { dim_value: field('int64', 1), dim_param: field('string', 2), denotation: field('string', 3) },
-            },
-          },
-        },
-        TypeProto: {
-          oneofs: { value: { oneof: ['tensor_type'] } },
-          fields: { tensor_type: field('Tensor', 1), denotation: field('string', 6) },
-          nested: { Tensor: { fields: { elem_type: field('int32', 1), shape: field('TensorShapeProto', 2) } } },
-        },
-        ValueInfoProto: { fields: { name: field('string', 1), type: field('TypeProto', 2), doc_string: field('string', 3) } },
-        TensorProto: {
-          fields: {
-            dims: repeated('int64', 1),
-            data_type: field('int32', 2),
-            float_data: repeated('float', 4, true),
-            int32_data: repeated('int32', 5, true),
-            string_data: repeated('bytes', 6),
-            int64_data: repeated('int64', 7, true),
-            name: field('string', 8),
-            raw_data: field('bytes', 9),
-            double_data: repeated('double', 10, true),
-            uint64_data: repeated('uint64', 11, true),
-            doc_string: field('string', 12),
-            external_data: repeated('StringStringEntryProto', 13),
-            data_location: field('int32', 14),
-          },
-        },
-        AttributeProto: {
-          fields: {
-            name: field('string', 1),
-            f: field('float', 2),
-            i: field('int64', 3),
-            s: field('bytes', 4),
-            t: field('TensorProto', 5),
-            g: field('GraphProto', 6),
-            floats: repeated('float', 7),
-            ints: repeated('int64', 8),
-            strings: repeated('bytes', 9),
-            tensors: repeated('TensorProto', 10),
-            graphs: repeated('GraphProto', 11),
-            doc_string: field('string', 13),
-            type: field('int32', 20),
-            ref_attr_name: field('string', 21),
-          },
-        },
-        NodeProto: {
-          fields: {
-            input: repeated('string', 1),
-            output: repeated('string', 2),
-            name: field('string', 3),
-            op_type: field('string', 4),
-            attribute: repeated('AttributeProto', 5),
-            doc_string: field('string', 6),
-            domain: field('string', 7),
-          },
-        },
-        GraphProto: {
-          fields: {
-            node: repeated('NodeProto', 1),
-            name: field('string', 2),
-            initializer: repeated('TensorProto', 5),
-            doc_string: field('string', 10),
-            input: repeated('ValueInfoProto', 11),
-            output: repeated('ValueInfoProto', 12),
-            value_info: repeated('ValueInfoProto', 13),
-          },
-        },
-        ModelProto: {
-          fields: {
-            ir_version: field('int64', 1),
-            producer_name: field('string', 2),
-            producer_version: field('string', 3),
-            domain: field('string', 4),
-            model_version: field('int64', 5),
-            doc_string: field('string', 6),
-            graph: field('GraphProto', 7),
-            opset_import: repeated('OperatorSetIdProto', 8),
-            metadata_props: repeated('StringStringEntryProto', 14),
-          },
-        },
-      },
-    },
-  },
-};
-
-let messages: Promise<{ ModelProto: Type; TensorProto: Type }> | undefined;
-
-/** The two top-level message types, built from the descriptor on first use. */
-function schema(): Promise<{ ModelProto: Type; TensorProto: Type }> {
-  messages ??= import('protobufjs/light.js').then(({ default: protobuf }) => {
-    const root = protobuf.Root.fromJSON(descriptor);
-    return { ModelProto: root.lookupType('onnx.ModelProto'), TensorProto: root.lookupType('onnx.TensorProto') };
-  });
-  return messages;
+/** The two top-level messages' codecs, loaded on first use. */
+function schema(): Promise<{ ModelProto: MessageCodec; TensorProto: MessageCodec }> {
+  codecs ??= import('./proto/onnx-proto.js').then(({ onnx }) => onnx);
+  return codecs;
 }
 
 /** TensorProto.DataType values this library reads or writes. */
