@@ -1,13 +1,15 @@
 /**
  * The glue operators exporters put around recurrent nodes, on the host in float64, from the ONNX
- * operator specification: Constant, Identity, Squeeze, Unsqueeze, Slice, Transpose, Reshape, Concat,
- * Gather, Shape, Add, Mul, MatMul, Gemm, Sigmoid, Tanh, Relu, Softmax. Each takes the node's input
- * values (undefined for an omitted optional input), its attributes and the model's opset, and returns
- * its outputs. The recurrent operators are recurrent.ts's (and the GPU's, graph.ts).
+ * operator specification: Constant, ConstantOfShape, Cast, Identity, Squeeze, Unsqueeze, Slice,
+ * Transpose, Reshape, Concat, Gather, Shape, Add, Mul, MatMul, Gemm, Sigmoid, Tanh, Relu, Softmax. Each
+ * takes the node's input values (undefined for an omitted optional input), its attributes and the
+ * model's opset, and returns its outputs. The recurrent operators are recurrent.ts's (float64) and
+ * recurrent-gpu.ts's (the engine).
  */
 import { RnnError } from '../errors.js';
-import { type OnnxAttributeProto } from './schema.js';
-import { type OnnxValue, count, floatValue, intValue, valueFromProto } from './values.js';
+import { roundToFloat16 } from '../float16.js';
+import { DataType, type OnnxAttributeProto } from './schema.js';
+import { type OnnxValue, count, floatValue, intValue, typeName, valueFromProto } from './values.js';
 
 export type Inputs = ReadonlyArray<OnnxValue | undefined>;
 
@@ -173,6 +175,20 @@ export const OPS: Record<string, Op> = {
     if (attrs.has('value_int')) return [intValue([], [attrs.int('value_int', 0)])];
     if (attrs.has('value_ints')) return [intValue([attrs.ints('value_ints')!.length], attrs.ints('value_ints')!)];
     throw new RnnError('ONNX_UNSUPPORTED', `Constant: only value, value_float(s) and value_int(s) are supported (attributes: ${attrs.names().join(', ')})`);
+  },
+  // Exporters cast lengths to int32 for sequence_lens, or ids to int64: the value converted as ONNX's Cast
+  // does (to a float type: rounded to it; to an integer: truncated toward zero; to BOOL: x ≠ 0).
+  Cast: (inputs, attrs) => {
+    const v = need('Cast', inputs, 0);
+    const to = attrs.int('to', 0);
+    const convert: Record<number, (x: number) => number> = {
+      [DataType.FLOAT]: Math.fround, [DataType.DOUBLE]: (x) => x, [DataType.FLOAT16]: roundToFloat16, [DataType.BOOL]: (x) => (x !== 0 ? 1 : 0),
+      [DataType.INT32]: Math.trunc, [DataType.INT64]: Math.trunc, [DataType.INT8]: Math.trunc, [DataType.UINT8]: Math.trunc,
+    };
+    const f = convert[to];
+    if (!f) throw new RnnError('ONNX_UNSUPPORTED', `Cast: to ${typeName(to)} (supported: FLOAT, DOUBLE, FLOAT16, BOOL, INT8, UINT8, INT32, INT64)`);
+    const isFloat = to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16;
+    return [{ dims: v.dims, data: v.data.map(f), kind: isFloat ? 'float' : 'int' }];
   },
   // PyTorch's exporter builds zero initial states with it when none are given: Shape → … → ConstantOfShape.
   ConstantOfShape: (inputs, attrs) => {

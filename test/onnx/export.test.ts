@@ -187,3 +187,25 @@ describe("exportModelOnnx: ONNX Runtime runs the trained model's file to trainer
     }
   });
 });
+
+describe('a loaded model under any call order', () => {
+  it('concurrent runs each get their own numbers; destroy() during a run rejects it (and later runs) with DESTROYED', async () => {
+    const config = { mode: 'LSTM' as const, input_size: 3, hidden_size: 5, num_layers: 2 };
+    const a = randomCase(config, 1, { T: 6, B: 2 });
+    const b = randomCase(config, 2, { T: 9, B: 3 });
+    const reference = await createRnn({ config: a.config, weights: a.weights, backend: 'cpu' });
+    const model = await loadOnnx(await exportRnnOnnx(a.config, a.weights, { initialStates: false }), { backend: 'webgpu' });
+    try {
+      const [ra, rb] = await Promise.all([model.run({ input: a.input }), model.run({ input: b.input })]);
+      expectClose('first of two concurrent runs', ra.output as Tensor, (await reference.forward(a.input)).output, GPU_RTOL);
+      expectClose('second of two concurrent runs', rb.output as Tensor, (await reference.forward(b.input)).output, GPU_RTOL);
+      const inFlight = model.run({ input: a.input });
+      model.destroy();
+      await expect(inFlight).rejects.toMatchObject({ code: 'DESTROYED' });
+      await expect(model.run({ input: a.input })).rejects.toMatchObject({ code: 'DESTROYED' });
+      model.destroy(); // twice is fine
+    } finally {
+      reference.destroy();
+    }
+  });
+});

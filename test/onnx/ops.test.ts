@@ -93,6 +93,19 @@ const CASES: OpCase[] = [
     inputs: [[4, 3], [5, 4], [5], [3, 4], [4, 5]],
     build: (g) => [g.op('Gemm', ['x0', 'x1', 'x2'], { transA: 1, transB: 1, alpha: 0.5, beta: -1.5 }), g.op('Gemm', ['x3', 'x4'])],
   },
+  {
+    name: 'Cast: float to int32 / int64 (truncation toward zero) and back, to float16, to bool',
+    inputs: [[3, 4]],
+    build: (g) => {
+      const scaled = g.op('Mul', ['x0', g.op('Constant', [], { value_float: 3.5 })]);
+      return [
+        g.op('Cast', [g.op('Cast', [scaled], { to: DataType.INT32 })], { to: DataType.FLOAT }),
+        g.op('Cast', [g.op('Cast', [scaled], { to: DataType.INT64 })], { to: DataType.FLOAT }),
+        g.op('Cast', [g.op('Cast', ['x0'], { to: DataType.FLOAT16 })], { to: DataType.FLOAT }),
+        g.op('Cast', [g.op('Cast', [g.op('Relu', ['x0'])], { to: DataType.BOOL })], { to: DataType.FLOAT }),
+      ];
+    },
+  },
   { name: 'Sigmoid, Tanh, Relu', inputs: [[3, 7]], build: (g) => [g.op('Sigmoid', ['x0']), g.op('Tanh', ['x0']), g.op('Relu', ['x0'])] },
   { name: 'Softmax on one axis (opset 13+): default −1 and axis 1', inputs: [[2, 3, 5]], build: (g) => [g.op('Softmax', ['x0']), g.op('Softmax', ['x0'], { axis: 1 })] },
   { name: 'Softmax flattening at the axis (opset 11)', opset: 11, inputs: [[2, 3, 5]], build: (g) => [g.op('Softmax', ['x0'], { axis: 1 })] },
