@@ -2,8 +2,9 @@
  * A recurrent ONNX node on the inference engine (createRnn: the fused GPU kernels, PyTorch's
  * equations), where the node's attributes are ones those equations cover: the default activations
  * (RNN: Tanh, or Relu as RNN_RELU), no clip, no input_forget, no peepholes (or all-zero ones),
- * GRU linear_before_reset = 1 (PyTorch's GRU), direction forward or bidirectional. Everything else
- * runs on recurrent.ts's float64 path; `gpuUnfit` says why. Weights from initializers are uploaded
+ * GRU linear_before_reset = 1 (PyTorch's GRU), any direction (reverse runs forward on each sequence
+ * reversed in time, and its outputs are reversed back). Everything else runs on recurrent.ts's
+ * float64 path; `gpuUnfit` says why. Weights from initializers are uploaded
  * once, at load; weights that arrive as graph inputs (as in ONNX's own tests), at each run.
  *
  * The gate blocks are reordered once at load from ONNX's (LSTM i, o, f, c; GRU z, r, h) to
@@ -29,7 +30,6 @@ export function gpuUnfit(op: RecurrentOp, a: RecurrentAttributes, P: OnnxValue |
   if (a.clip !== undefined) return 'clip';
   if (a.input_forget) return 'input_forget';
   if (op === 'GRU' && !a.linear_before_reset) return 'linear_before_reset = 0 (the GPU kernels compute PyTorch\'s GRU, linear_before_reset = 1)';
-  if (a.direction === 'reverse') return 'direction reverse';
   if (P && P.data.some((v) => v !== 0)) return 'peepholes';
   return undefined;
 }
@@ -81,11 +81,17 @@ export class GpuRecurrentNode {
     const H = a.hidden_size;
     const [T, Bn] = a.layout === 0 ? [X.dims[0], X.dims[1]] : [X.dims[1], X.dims[0]];
     const state = (v: OnnxValue | undefined) => v && { shape: [D, Bn, H], data: Float32Array.from(a.layout === 0 ? v.data : swap01(v.data, Bn, D, H)) };
-    const r = await this.rnn.forward({ shape: [...X.dims], data: Float32Array.from(X.data) }, {
-      h0: state(initialH), c0: this.op === 'LSTM' ? state(initialC) : undefined, lengths: lens ? Int32Array.from(lens.data) : undefined,
+    const lengths = lens ? Int32Array.from(lens.data) : undefined;
+    // Reverse: a forward pass over each sequence's valid steps in reverse order is the reverse
+    // direction (same states, same final state); its outputs go back to their own time steps.
+    const reverse = a.direction === 'reverse' ? (v: ArrayLike<number>, F: number) => reverseInTime(v, T, Bn, F, a.layout, lengths) : undefined;
+    const x = reverse ? reverse(X.data, X.dims[2]) : Float32Array.from(X.data);
+    const r = await this.rnn.forward({ shape: [...X.dims], data: x }, {
+      h0: state(initialH), c0: this.op === 'LSTM' ? state(initialC) : undefined, lengths,
     });
+    const out = reverse ? reverse(r.output.data, D * H) : r.output.data;
     // The engine's output is (T, B, D·H) — or (B, T, D·H) batch-first, which is ONNX's layout-1 Y as it is.
-    const Y = a.layout === 0 ? floatValue([T, D, Bn, H], transposeTBDH(r.output.data, T, Bn, D, H)) : floatValue([Bn, T, D, H], r.output.data);
+    const Y = a.layout === 0 ? floatValue([T, D, Bn, H], transposeTBDH(out, T, Bn, D, H)) : floatValue([Bn, T, D, H], out);
     const back = (t: Tensor | undefined) => t && floatValue(a.layout === 0 ? [D, Bn, H] : [Bn, D, H], a.layout === 0 ? t.data : swap01(t.data, D, Bn, H));
     return { Y, Y_h: back(r.h_n)!, Y_c: back(r.c_n) };
   }
@@ -93,6 +99,23 @@ export class GpuRecurrentNode {
   destroy(): void {
     this.rnn.destroy();
   }
+}
+
+/**
+ * Each sequence's first `lengths[b]` steps (all T without lengths) in reverse order, the rest as they
+ * are: (T, B, F) for layout 0, (B, T, F) for layout 1. Its own inverse.
+ */
+function reverseInTime(v: ArrayLike<number>, T: number, Bn: number, F: number, layout: 0 | 1, lengths?: Int32Array): Float32Array {
+  const out = Float32Array.from(v);
+  const at = (t: number, b: number) => (layout === 0 ? t * Bn + b : b * T + t) * F;
+  for (let b = 0; b < Bn; b++) {
+    const len = lengths ? lengths[b] : T;
+    for (let t = 0; t < len; t++) {
+      const [to, from] = [at(t, b), at(len - 1 - t, b)];
+      for (let k = 0; k < F; k++) out[to + k] = v[from + k];
+    }
+  }
+  return out;
 }
 
 /** (T, B, D, H) → (T, D, B, H) */

@@ -35,7 +35,8 @@ interface Case {
 const CASES: Case[] = [
   { name: 'lstm forward, bias, initial states', op: 'LSTM', H: 5, I: 3, T: 6, B: 3, initial: true, gpu: true },
   { name: 'lstm bidirectional, sequence_lens', op: 'LSTM', H: 4, I: 3, T: 5, B: 3, direction: 'bidirectional', lens: [5, 2, 4], initial: true, gpu: true },
-  { name: 'lstm reverse', op: 'LSTM', H: 4, I: 2, T: 5, B: 2, direction: 'reverse', gpu: false },
+  { name: 'lstm reverse', op: 'LSTM', H: 4, I: 2, T: 5, B: 2, direction: 'reverse', gpu: true },
+  { name: 'lstm reverse, sequence_lens, initial states', op: 'LSTM', H: 4, I: 3, T: 5, B: 3, direction: 'reverse', lens: [5, 2, 4], initial: true, gpu: true },
   { name: 'lstm clip', op: 'LSTM', H: 3, I: 2, T: 4, B: 2, attrs: { clip: 0.4 }, gpu: false },
   { name: 'lstm input_forget', op: 'LSTM', H: 3, I: 2, T: 4, B: 2, attrs: { input_forget: 1 }, gpu: false },
   { name: 'lstm peepholes (non-zero), bidirectional, lengths', op: 'LSTM', H: 3, I: 2, T: 4, B: 3, direction: 'bidirectional', peepholes: true, lens: [4, 1, 3], gpu: false },
@@ -43,7 +44,7 @@ const CASES: Case[] = [
   { name: 'lstm layout 1 with initial states, bidirectional', op: 'LSTM', H: 4, I: 3, T: 5, B: 2, layout: 1, direction: 'bidirectional', initial: true, gpu: true },
   { name: 'gru linear_before_reset 1 (PyTorch\'s), bidirectional, lengths', op: 'GRU', H: 5, I: 3, T: 6, B: 3, direction: 'bidirectional', lens: [6, 3, 1], initial: true, attrs: { linear_before_reset: 1 }, gpu: true },
   { name: 'gru linear_before_reset 0', op: 'GRU', H: 4, I: 3, T: 5, B: 2, initial: true, gpu: false },
-  { name: 'gru reverse, layout 1, initial states', op: 'GRU', H: 3, I: 2, T: 4, B: 2, direction: 'reverse', layout: 1, initial: true, attrs: { linear_before_reset: 1 }, gpu: false },
+  { name: 'gru reverse, layout 1, initial states, sequence_lens', op: 'GRU', H: 3, I: 2, T: 4, B: 2, direction: 'reverse', layout: 1, initial: true, lens: [2, 4], attrs: { linear_before_reset: 1 }, gpu: true },
   { name: 'gru activations LeakyRelu / Softsign, clip', op: 'GRU', H: 3, I: 2, T: 4, B: 2, attrs: { activations: ['LeakyRelu', 'Softsign'], activation_alpha: { floats: [0.2] }, clip: 0.7 }, gpu: false },
   { name: 'rnn tanh, bidirectional, lengths with a zero', op: 'RNN', H: 4, I: 3, T: 5, B: 3, direction: 'bidirectional', lens: [5, 0, 2], initial: true, gpu: true },
   { name: 'rnn relu', op: 'RNN', H: 4, I: 3, T: 5, B: 2, attrs: { activations: ['Relu'] }, gpu: true },
