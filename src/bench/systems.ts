@@ -32,8 +32,8 @@ export const webgpuRnnSystem = (strategy: StrategyChoice = 'auto', precision: Pr
 /**
  * The ONNX row: the very file the ort-webgpu peer runs (exportRnnOnnx, zero initial states) loaded by
  * loadOnnx on the bench device, so the two differ only in who runs the file. Its time includes what
- * the ONNX path adds to the engine's forward: the host-side glue operators (Squeeze / Transpose /
- * Reshape between layers) and float64 copies of the values between nodes.
+ * the ONNX path adds to the engine's forward: the host-side glue operators around the recurrent nodes
+ * (a multi-layer file's layers run as one engine model) and float64 copies of the graph's values.
  */
 export const webgpuRnnOnnxSystem: BenchSystem = {
   name: 'webgpu-rnn-onnx',
@@ -42,7 +42,7 @@ export const webgpuRnnOnnxSystem: BenchSystem = {
     const nodes = model.placement.map((p) => p.runsOn);
     if (nodes.some((n) => n !== 'webgpu')) throw new Error(`webgpu-rnn-onnx: a recurrent node is not on the GPU engine (${nodes.join('; ')})`);
     return {
-      note: `the ort-webgpu file through loadOnnx: ${nodes.length} recurrent node${nodes.length > 1 ? 's' : ''} on the engine, glue on the host`,
+      note: `the ort-webgpu file through loadOnnx: ${nodes.length} recurrent node${nodes.length > 1 ? 's' : ''} on the engine${model.placement.some((p) => p.stack) ? ' as one model' : ''}, glue on the host`,
       run: async () => (await model.run({ input: w.input })).output.data as Float32Array,
       dispose: () => model.destroy(),
     };

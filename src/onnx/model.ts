@@ -14,7 +14,7 @@ import { checkOptions } from '../inputs.js';
 import { type IntTensor, type Tensor, checkFloatTensor, checkIntTensor } from '../tensor.js';
 import { Attributes, OPS } from './ops.js';
 import { type RecurrentAttributes, type RecurrentOp, activationName, runRecurrent } from './recurrent.js';
-import { GpuRecurrentNode, gpuUnfit } from './recurrent-gpu.js';
+import { GpuRecurrentNode, type OnnxLayerWeights, gpuUnfit } from './recurrent-gpu.js';
 import { type OnnxModelProto, type OnnxNodeProto, type OnnxValueInfoProto, decodeModel } from './schema.js';
 import { type OnnxValue, floatValue, intValue, typeName, valueFromProto } from './values.js';
 
@@ -32,11 +32,22 @@ export interface OnnxModel {
   readonly outputs: readonly OnnxIo[];
   /** The file's metadata_props (the exports store the configuration, and whatever metadata they were given). */
   readonly metadata: Readonly<Record<string, string>>;
-  /** Where each recurrent node runs: the engine ('webgpu' or 'cpu'), or the float64 ONNX path and why. */
-  readonly placement: ReadonlyArray<{ node: string; op: RecurrentOp; runsOn: string }>;
+  /**
+   * Where each recurrent node runs: the engine ('webgpu' or 'cpu'), or the float64 ONNX path and why.
+   * Nodes PyTorch's exporter wrote for one multi-layer module run as one engine model: `stack` says
+   * which layer of how many each is.
+   */
+  readonly placement: ReadonlyArray<Placement>;
   /** Runs the graph: a tensor per graph input by name; every graph output by name (floats F32, integers I32). */
   run(feeds: Record<string, Tensor | IntTensor>): Promise<Record<string, Tensor | IntTensor>>;
   destroy(): void;
+}
+
+export interface Placement {
+  node: string;
+  op: RecurrentOp;
+  runsOn: string;
+  stack?: { layer: number; layers: number };
 }
 
 export interface LoadOnnxOptions {
@@ -81,6 +92,108 @@ interface Step {
   /** A recurrent node: on the engine (`engine`: made at load, or at each run when its weights are graph inputs) or not. */
   recurrent?: { op: RecurrentOp; attrs: RecurrentAttributes; engine: boolean; gpu?: GpuRecurrentNode };
   attrs: Attributes;
+  /** Set on every step of a stack: its recurrent nodes and the glue between them. */
+  stack?: Stack;
+}
+
+/**
+ * Recurrent nodes that are the layers of one PyTorch module (node k's Y reaches node k + 1's X through
+ * the exporter's Squeeze, or Transpose and Reshape, and nothing else reads it), run as one engine
+ * model at the position of the last: one multi-layer forward, no host round trip between layers.
+ */
+interface StackPlan {
+  /** Step indices of the recurrent nodes, in layer order. */
+  members: number[];
+  /** Step indices of the glue between them. */
+  glue: number[];
+  /** The last member's step index, where the stack runs. */
+  last: number;
+  /** The sequence_lens value all members take ('' for none). */
+  lens: string;
+}
+
+interface Stack extends StackPlan {
+  gpu: GpuRecurrentNode;
+}
+
+/** Lengths with a zero: the engine's lengths start at 1, so such a run takes the float64 path. */
+const hasZero = (lens: OnnxValue | undefined) => !!lens && lens.data.some((l) => l === 0);
+
+/**
+ * The stacks in a graph: chains of recurrent nodes, each fit for the engine (`fits`), with the same
+ * operator, attributes and sequence_lens, where node k's Y goes — only — through PyTorch's glue
+ * (one direction: Squeeze of axis 1; two: Transpose [0, 2, 1, 3] then Reshape [0, 0, −1]) to node
+ * k + 1's X. A stack runs at its last node's place, so every earlier node's Y_h / Y_c must be read
+ * only after it.
+ */
+function findStacks(steps: readonly Step[], graphOutputs: readonly string[], initializers: ReadonlyMap<string, OnnxValue>, opset: number, fits: (s: Step) => boolean): StackPlan[] {
+  // Constant values known at load: initializers and Constant nodes' outputs.
+  const known = new Map(initializers);
+  for (const s of steps) {
+    if (s.node.op_type !== 'Constant') continue;
+    try {
+      known.set(s.node.output?.[0] ?? '', OPS.Constant([], s.attrs, opset)[0]);
+    } catch {
+      // a Constant this loader cannot read fails at run time, with its message
+    }
+  }
+  const consumers = new Map<string, number[]>();
+  steps.forEach((s, i) => (s.node.input ?? []).forEach((name) => name && consumers.set(name, [...(consumers.get(name) ?? []), i])));
+  const outputs = new Set(graphOutputs);
+  const onlyConsumer = (name: string | undefined) => {
+    const c = name && !outputs.has(name) ? consumers.get(name) ?? [] : [];
+    return c.length === 1 ? c[0] : undefined;
+  };
+  const ints = (name: string | undefined) => (name ? Array.from(known.get(name)?.data ?? []) : undefined);
+  const eligible = (i: number) => {
+    const r = steps[i].recurrent;
+    return !!r && r.attrs.layout === 0 && r.attrs.direction !== 'reverse' && fits(steps[i]);
+  };
+  /** Node i's Y to the next layer's X through the exporter's glue: the glue's steps and X's name. */
+  const glueAfter = (i: number): { glue: number[]; x: string } | undefined => {
+    const a = steps[i].recurrent!.attrs;
+    const y = steps[i].node.output?.[0];
+    const g1 = onlyConsumer(y);
+    if (g1 === undefined || steps[g1].node.input?.[0] !== y) return undefined;
+    const n1 = steps[g1];
+    if (a.direction !== 'bidirectional') {
+      const axes = opset >= 13 ? ints(n1.node.input?.[1]) : n1.attrs.ints('axes');
+      return n1.node.op_type === 'Squeeze' && axes?.length === 1 && (axes[0] === 1 || axes[0] === -3) ? { glue: [g1], x: n1.node.output?.[0] ?? '' } : undefined;
+    }
+    if (n1.node.op_type !== 'Transpose' || n1.attrs.ints('perm')?.join() !== '0,2,1,3') return undefined;
+    const g2 = onlyConsumer(n1.node.output?.[0]);
+    if (g2 === undefined) return undefined;
+    const n2 = steps[g2];
+    const shape = ints(n2.node.input?.[1]);
+    const flat = shape?.length === 3 && shape[0] === 0 && shape[1] === 0 && (shape[2] === -1 || shape[2] === 2 * a.hidden_size);
+    return n2.node.op_type === 'Reshape' && n2.node.input?.[0] === n1.node.output?.[0] && flat && n2.attrs.int('allowzero', 0) === 0 ? { glue: [g1, g2], x: n2.node.output?.[0] ?? '' } : undefined;
+  };
+  const same = (i: number, j: number) => {
+    const [a, b] = [steps[i].recurrent!, steps[j].recurrent!];
+    return a.op === b.op && a.attrs.hidden_size === b.attrs.hidden_size && a.attrs.direction === b.attrs.direction && a.attrs.activations.join() === b.attrs.activations.join() &&
+      a.attrs.linear_before_reset === b.attrs.linear_before_reset && (steps[i].node.input?.[4] ?? '') === (steps[j].node.input?.[4] ?? '');
+  };
+  const plans: StackPlan[] = [];
+  const taken = new Set<number>();
+  for (let i = 0; i < steps.length; i++) {
+    if (taken.has(i) || !eligible(i)) continue;
+    const members = [i];
+    const glue: number[] = [];
+    for (;;) {
+      const cur = members[members.length - 1];
+      const next = glueAfter(cur);
+      const j = next && onlyConsumer(next.x);
+      if (!next || j === undefined || !eligible(j) || steps[j].node.input?.[0] !== next.x || !same(i, j)) break;
+      members.push(j);
+      glue.push(...next.glue);
+    }
+    const last = members[members.length - 1];
+    const readLate = members.slice(0, -1).every((m) => (steps[m].node.output ?? []).slice(1).every((name) => !name || (consumers.get(name) ?? []).every((c) => c > last)));
+    if (members.length < 2 || !readLate) continue;
+    members.forEach((m) => taken.add(m));
+    plans.push({ members, glue, last, lens: steps[i].node.input?.[4] ?? '' });
+  }
+  return plans;
 }
 
 export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): Promise<OnnxModel> {
@@ -118,23 +231,40 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
   if (problems.length) throw new RnnError('ONNX_UNSUPPORTED', `this ONNX model uses what webgpu-rnn does not run:\n  ${problems.join('\n  ')}\n(supported: LSTM, GRU, RNN, ${Object.keys(OPS).join(', ')})`);
 
   // Place the recurrent nodes: the engine where it computes the node's equations, else float64.
-  const placement: Array<{ node: string; op: RecurrentOp; runsOn: string }> = [];
+  const constant = (name: string | undefined) => (name ? constants.get(name) : undefined);
+  const weightsOf = (s: Step) => {
+    const [, W, R, B] = Array.from({ length: 4 }, (_, k) => s.node.input?.[k] ?? '');
+    return { W: constant(W), R: constant(R), B: constant(B), constant: !!constant(W) && !!constant(R) && (!B || !!constant(B)) };
+  };
+  const unfit = new Map<Step, string | undefined>();
+  for (const s of steps) {
+    if (!s.recurrent) continue;
+    const P = s.node.input?.[7];
+    // Peepholes computed in the graph cannot be known to be zero: they count as peepholes.
+    const why = gpuUnfit(s.recurrent.op, s.recurrent.attrs, P ? constant(P) ?? floatValue([1], [1]) : undefined);
+    unfit.set(s, why);
+    s.recurrent.engine = !why;
+  }
+  const stacks = findStacks(steps, outputs.map((io) => io.name), constants, opset, (s) => !unfit.get(s) && weightsOf(s).constant);
+  const placement: Placement[] = [];
   const made: GpuRecurrentNode[] = [];
   try {
+    for (const plan of stacks) {
+      const members = plan.members.map((m) => steps[m]);
+      const stack: Stack = { ...plan, gpu: await GpuRecurrentNode.create(members[0].recurrent!.op, members[0].recurrent!.attrs, members.map((m) => weightsOf(m) as OnnxLayerWeights), backend, o.device) };
+      made.push(stack.gpu);
+      for (const m of [...plan.members, ...plan.glue]) steps[m].stack = stack;
+    }
     for (const s of steps) {
       if (!s.recurrent) continue;
-      const [, W, R, B, , , , P] = Array.from({ length: 8 }, (_, k) => s.node.input?.[k] ?? '');
-      const constant = (name: string) => (name ? constants.get(name) : undefined);
-      // Peepholes computed in the graph cannot be known to be zero: they count as peepholes.
-      const peepholes = P ? constant(P) ?? floatValue([1], [1]) : undefined;
-      const why = gpuUnfit(s.recurrent.op, s.recurrent.attrs, peepholes);
-      const constantWeights = !!constant(W) && !!constant(R) && (!B || !!constant(B));
-      s.recurrent.engine = !why;
-      if (!why && constantWeights) {
-        s.recurrent.gpu = await GpuRecurrentNode.create(s.recurrent.op, s.recurrent.attrs, constant(W)!, constant(R)!, constant(B), backend, o.device);
+      const why = unfit.get(s);
+      const w = weightsOf(s);
+      if (!why && w.constant && !s.stack) {
+        s.recurrent.gpu = await GpuRecurrentNode.create(s.recurrent.op, s.recurrent.attrs, [w as OnnxLayerWeights], backend, o.device);
         made.push(s.recurrent.gpu);
       }
-      placement.push({ node: s.label, op: s.recurrent.op, runsOn: why ? `float64 ONNX path (${why})` : constantWeights ? backend : `${backend} (weights are graph inputs: uploaded at each run)` });
+      const stack = s.stack && { layer: s.stack.members.indexOf(steps.indexOf(s)), layers: s.stack.members.length };
+      placement.push({ node: s.label, op: s.recurrent.op, runsOn: why ? `float64 ONNX path (${why})` : w.constant ? backend : `${backend} (weights are graph inputs: uploaded at each run)`, ...(stack ? { stack } : {}) });
     }
   } catch (e) {
     for (const g of made) g.destroy();
@@ -158,38 +288,59 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
       });
       values.set(io.name, isInt ? intValue(v.shape, Array.from(v.data, Number)) : floatValue(v.shape, v.data as ArrayLike<number>));
     }
-    for (const s of steps) {
-      const args = (s.node.input ?? []).map((name) => {
-        if (!name) return undefined;
-        const v = values.get(name);
-        if (!v) throw new RnnError('ONNX_INVALID', `${s.label}: input "${name}" is produced by no node, initializer or graph input before it`);
-        return v;
+    const valueOf = (s: Step, name: string | undefined) => {
+      if (!name) return undefined;
+      const v = values.get(name);
+      if (!v) throw new RnnError('ONNX_INVALID', `${s.label}: input "${name}" is produced by no node, initializer or graph input before it`);
+      return v;
+    };
+    const set = (name: string | undefined, v: OnnxValue | undefined) => name && v && values.set(name, v);
+    /** A stack as one forward: the first layer's X and lengths, each layer's initial states; every layer's Y_h / Y_c, the last's Y. */
+    const runStack = async (stack: Stack) => {
+      const members = stack.members.map((m) => steps[m]);
+      const input = (s: Step, k: number) => valueOf(s, s.node.input?.[k]);
+      const r = await stack.gpu.run(input(members[0], 0)!, input(members[0], 4), members.map((m) => input(m, 5)), members.map((m) => input(m, 6)));
+      set(members[members.length - 1].node.output?.[0], r.Y);
+      members.forEach((m, k) => {
+        set(m.node.output?.[1], r.Y_h[k]);
+        set(m.node.output?.[2], r.Y_c?.[k]);
       });
+    };
+    // Whether each stack runs as one this time: decided at its first step, where its lengths are known.
+    const asOne = new Map<Stack, boolean>();
+    for (const [i, s] of steps.entries()) {
+      if (s.stack) {
+        if (!asOne.has(s.stack)) asOne.set(s.stack, !hasZero(valueOf(s, s.stack.lens)));
+        if (asOne.get(s.stack)) {
+          if (i === s.stack.last) await runStack(s.stack);
+          continue;
+        }
+      }
+      const args = (s.node.input ?? []).map((name) => valueOf(s, name));
       let results: Array<OnnxValue | undefined>;
       if (s.recurrent) {
         const [X, W, R, B, lens, h0, c0, P] = args;
         if (!X || !W || !R) throw new RnnError('ONNX_INVALID', `${s.label}: X, W and R are required`);
-        const engine = s.recurrent.engine && !(lens && lens.data.some((l) => l === 0)); // the engine's lengths start at 1
-        let r: { Y: OnnxValue; Y_h: OnnxValue; Y_c?: OnnxValue };
+        const engine = s.recurrent.engine && !hasZero(lens);
+        let r: { Y: OnnxValue; Y_h: OnnxValue[]; Y_c?: OnnxValue[] };
         if (!engine) {
-          r = runRecurrent(s.recurrent.op, s.recurrent.attrs, { X, W, R, B, sequence_lens: lens, initial_h: h0, initial_c: c0, P });
+          const f = runRecurrent(s.recurrent.op, s.recurrent.attrs, { X, W, R, B, sequence_lens: lens, initial_h: h0, initial_c: c0, P });
+          r = { Y: f.Y, Y_h: [f.Y_h], Y_c: f.Y_c && [f.Y_c] };
         } else if (s.recurrent.gpu) {
-          r = await s.recurrent.gpu.run(X, lens, h0, c0);
+          r = await s.recurrent.gpu.run(X, lens, [h0], [c0]);
         } else {
-          const once = await GpuRecurrentNode.create(s.recurrent.op, s.recurrent.attrs, W, R, B, backend, o.device);
+          const once = await GpuRecurrentNode.create(s.recurrent.op, s.recurrent.attrs, [{ W, R, B }], backend, o.device);
           try {
-            r = await once.run(X, lens, h0, c0);
+            r = await once.run(X, lens, [h0], [c0]);
           } finally {
             once.destroy();
           }
         }
-        results = [r.Y, r.Y_h, r.Y_c];
+        results = [r.Y, r.Y_h[0], r.Y_c?.[0]];
       } else {
         results = OPS[s.node.op_type!](args, s.attrs, opset);
       }
-      (s.node.output ?? []).forEach((name, k) => {
-        if (name && results[k]) values.set(name, results[k]!);
-      });
+      (s.node.output ?? []).forEach((name, k) => set(name, results[k]));
     }
     const out: Record<string, Tensor | IntTensor> = {};
     for (const io of outputs) {

@@ -34,14 +34,23 @@ export function gpuUnfit(op: RecurrentOp, a: RecurrentAttributes, P: OnnxValue |
   return undefined;
 }
 
-/** PyTorch's configuration and state_dict for the node. */
-export function pytorchModule(op: RecurrentOp, a: RecurrentAttributes, W: OnnxValue, R: OnnxValue, B: OnnxValue | undefined): { config: RnnConfig; weights: Record<string, Tensor> } {
+/** One recurrent node's weights as ONNX has them: W (D, G·H, I), R (D, G·H, H), B (D, 2·G·H) or none. */
+export interface OnnxLayerWeights {
+  W: OnnxValue;
+  R: OnnxValue;
+  B?: OnnxValue;
+}
+
+/**
+ * PyTorch's configuration and state_dict for a stack of nodes with the same attributes, node k as
+ * layer k (a single node is a stack of one): the gate blocks reordered, missing biases zero.
+ */
+export function pytorchModule(op: RecurrentOp, a: RecurrentAttributes, layers: readonly OnnxLayerWeights[]): { config: RnnConfig; weights: Record<string, Tensor> } {
   const D = a.direction === 'bidirectional' ? 2 : 1;
   const H = a.hidden_size;
   const G = GATES[op];
-  const I = W.dims[2];
   const mode = op === 'RNN' ? ((a.activations[0] && activationName(a.activations[0]) === 'Relu') ? 'RNN_RELU' : 'RNN_TANH') : op;
-  const config = resolveConfig({ mode, input_size: I, hidden_size: H, num_layers: 1, bias: true, batch_first: a.layout === 1, bidirectional: D === 2 });
+  const config = resolveConfig({ mode, input_size: layers[0].W.dims[2], hidden_size: H, num_layers: layers.length, bias: true, batch_first: a.layout === 1, bidirectional: D === 2 });
   const order = PYTORCH_FROM_ONNX_GATES[op];
   const blocks = (src: Float64Array, offset: number, cols: number) => {
     const out = new Float32Array(G * H * cols);
@@ -49,13 +58,16 @@ export function pytorchModule(op: RecurrentOp, a: RecurrentAttributes, W: OnnxVa
     return out;
   };
   const weights: Record<string, Tensor> = {};
-  for (let d = 0; d < D; d++) {
-    const suffix = d === 1 ? '_reverse' : '';
-    weights[`weight_ih_l0${suffix}`] = { shape: [G * H, I], data: blocks(W.data, d * G * H * I, I) };
-    weights[`weight_hh_l0${suffix}`] = { shape: [G * H, H], data: blocks(R.data, d * G * H * H, H) };
-    weights[`bias_ih_l0${suffix}`] = { shape: [G * H], data: B ? blocks(B.data, d * 2 * G * H, 1) : new Float32Array(G * H) };
-    weights[`bias_hh_l0${suffix}`] = { shape: [G * H], data: B ? blocks(B.data, d * 2 * G * H + G * H, 1) : new Float32Array(G * H) };
-  }
+  layers.forEach(({ W, R, B }, l) => {
+    const I = W.dims[2];
+    for (let d = 0; d < D; d++) {
+      const suffix = `_l${l}${d === 1 ? '_reverse' : ''}`;
+      weights[`weight_ih${suffix}`] = { shape: [G * H, I], data: blocks(W.data, d * G * H * I, I) };
+      weights[`weight_hh${suffix}`] = { shape: [G * H, H], data: blocks(R.data, d * G * H * H, H) };
+      weights[`bias_ih${suffix}`] = { shape: [G * H], data: B ? blocks(B.data, d * 2 * G * H, 1) : new Float32Array(G * H) };
+      weights[`bias_hh${suffix}`] = { shape: [G * H], data: B ? blocks(B.data, d * 2 * G * H + G * H, 1) : new Float32Array(G * H) };
+    }
+  });
   return { config, weights };
 }
 
@@ -66,34 +78,52 @@ function swap01(v: Float64Array | Float32Array, A: number, Bn: number, C: number
   return out;
 }
 
-/** The node on an engine model: same inputs and outputs as recurrent.ts's runRecurrent. */
+/**
+ * Recurrent nodes on one engine model: a single node, or a stack of nodes PyTorch's exporter wrote for
+ * a multi-layer module (node k's Y, squeezed or transposed and reshaped to (seq, batch, D·H), is node
+ * k + 1's X), run as one multi-layer forward — the layers' outputs stay on the GPU, as in createRnn.
+ */
 export class GpuRecurrentNode {
-  private constructor(private readonly op: RecurrentOp, private readonly a: RecurrentAttributes, private readonly rnn: Rnn) {}
+  private constructor(private readonly op: RecurrentOp, private readonly a: RecurrentAttributes, private readonly layers: number, private readonly rnn: Rnn) {}
 
-  static async create(op: RecurrentOp, a: RecurrentAttributes, W: OnnxValue, R: OnnxValue, B: OnnxValue | undefined, backend: Backend, device?: GPUDevice): Promise<GpuRecurrentNode> {
-    const { config, weights } = pytorchModule(op, a, W, R, B);
-    return new GpuRecurrentNode(op, a, await createRnn({ config, weights, backend, device }));
+  static async create(op: RecurrentOp, a: RecurrentAttributes, layers: readonly OnnxLayerWeights[], backend: Backend, device?: GPUDevice): Promise<GpuRecurrentNode> {
+    if (layers.length > 1 && a.direction === 'reverse') throw new Error('GpuRecurrentNode: a stack of reverse nodes is not a PyTorch module');
+    const { config, weights } = pytorchModule(op, a, layers);
+    return new GpuRecurrentNode(op, a, layers.length, await createRnn({ config, weights, backend, device }));
   }
 
-  async run(X: OnnxValue, lens?: OnnxValue, initialH?: OnnxValue, initialC?: OnnxValue): Promise<{ Y: OnnxValue; Y_h: OnnxValue; Y_c?: OnnxValue }> {
-    const { a } = this;
+  /**
+   * The first node's X, the shared sequence_lens, each node's initial_h / initial_c (undefined: zeros);
+   * returns the last node's Y and every node's Y_h and Y_c.
+   */
+  async run(X: OnnxValue, lens: OnnxValue | undefined, initialH: ReadonlyArray<OnnxValue | undefined>, initialC: ReadonlyArray<OnnxValue | undefined>): Promise<{ Y: OnnxValue; Y_h: OnnxValue[]; Y_c?: OnnxValue[] }> {
+    const { a, layers } = this;
     const D = a.direction === 'bidirectional' ? 2 : 1;
     const H = a.hidden_size;
     const [T, Bn] = a.layout === 0 ? [X.dims[0], X.dims[1]] : [X.dims[1], X.dims[0]];
-    const state = (v: OnnxValue | undefined) => v && { shape: [D, Bn, H], data: Float32Array.from(a.layout === 0 ? v.data : swap01(v.data, Bn, D, H)) };
+    // Each node's (D, batch, H) state (layout 1: (batch, D, H)) as rows l·D … of PyTorch's (L·D, batch, H).
+    const states = (per: ReadonlyArray<OnnxValue | undefined>) => {
+      if (per.every((v) => v === undefined)) return undefined;
+      const data = new Float32Array(layers * D * Bn * H);
+      per.forEach((v, l) => v && data.set(a.layout === 0 ? v.data : swap01(v.data, Bn, D, H), l * D * Bn * H));
+      return { shape: [layers * D, Bn, H], data };
+    };
     const lengths = lens ? Int32Array.from(lens.data) : undefined;
     // Reverse: a forward pass over each sequence's valid steps in reverse order is the reverse
     // direction (same states, same final state); its outputs go back to their own time steps.
     const reverse = a.direction === 'reverse' ? (v: ArrayLike<number>, F: number) => reverseInTime(v, T, Bn, F, a.layout, lengths) : undefined;
     const x = reverse ? reverse(X.data, X.dims[2]) : Float32Array.from(X.data);
     const r = await this.rnn.forward({ shape: [...X.dims], data: x }, {
-      h0: state(initialH), c0: this.op === 'LSTM' ? state(initialC) : undefined, lengths,
+      h0: states(initialH), c0: this.op === 'LSTM' ? states(initialC) : undefined, lengths,
     });
     const out = reverse ? reverse(r.output.data, D * H) : r.output.data;
     // The engine's output is (T, B, D·H) — or (B, T, D·H) batch-first, which is ONNX's layout-1 Y as it is.
     const Y = a.layout === 0 ? floatValue([T, D, Bn, H], transposeTBDH(out, T, Bn, D, H)) : floatValue([Bn, T, D, H], out);
-    const back = (t: Tensor | undefined) => t && floatValue(a.layout === 0 ? [D, Bn, H] : [Bn, D, H], a.layout === 0 ? t.data : swap01(t.data, D, Bn, H));
-    return { Y, Y_h: back(r.h_n)!, Y_c: back(r.c_n) };
+    const perLayer = (t: Tensor) => Array.from({ length: layers }, (_, l) => {
+      const rows = t.data.subarray(l * D * Bn * H, (l + 1) * D * Bn * H);
+      return floatValue(a.layout === 0 ? [D, Bn, H] : [Bn, D, H], a.layout === 0 ? rows : swap01(rows, D, Bn, H));
+    });
+    return { Y, Y_h: perLayer(r.h_n), Y_c: r.c_n && perLayer(r.c_n) };
   }
 
   destroy(): void {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { type RnnConfigInput, resolveConfig } from '../../src/config.js';
 import { RnnError } from '../../src/errors.js';
 import { loadOnnx } from '../../src/onnx/model.js';
-import { decodeModel } from '../../src/onnx/schema.js';
+import { DataType, decodeModel, encodeModel } from '../../src/onnx/schema.js';
 import { EXPORT_OPSET, exportModelOnnx, exportRnnOnnx } from '../../src/onnx/write.js';
 import { createRnn } from '../../src/rnn.js';
 import type { IntTensor, Tensor } from '../../src/tensor.js';
@@ -45,6 +45,8 @@ const RNN_CASES: RnnCase[] = [
   { name: 'GRU, no bias, 1 step', config: { mode: 'GRU', input_size: 3, hidden_size: 4, bias: false }, T: 1, B: 2 },
 ];
 
+const r0 = (c: RnnCase) => resolveConfig(c.config);
+
 /** The case's feeds by graph input name, and the engine's float64 forward as the truth. */
 async function rnnCase(c: RnnCase, seed: number) {
   const r = randomCase(c.config, seed, { T: c.T, B: c.B, h0: c.h0, lengths: c.lengths });
@@ -70,6 +72,8 @@ describe('exportRnnOnnx: ONNX Runtime and loadOnnx run the file like the module'
       const model = await loadOnnx(bytes, { backend });
       try {
         expect(model.placement.every((p) => p.runsOn === backend)).toBe(true);
+        const L = r0(c).num_layers;
+        expect(model.placement.map((p) => p.stack)).toEqual(L > 1 ? Array.from({ length: L }, (_, layer) => ({ layer, layers: L })) : [undefined]);
         const out = await model.run(feeds);
         for (const [name, truth] of Object.entries(expected)) expectClose(`loadOnnx ${backend} ${name}`, out[name] as Tensor, truth, backend === 'cpu' ? CPU_ONNX_RTOL : GPU_RTOL);
       } finally {
@@ -94,6 +98,43 @@ describe('exportRnnOnnx: ONNX Runtime and loadOnnx run the file like the module'
     } finally {
       model.destroy();
       reference.destroy();
+    }
+  });
+
+  it('a stack of layers with a zero length in the batch runs node by node on the float64 path, as ONNX Runtime does', async () => {
+    const config = resolveConfig({ mode: 'GRU', input_size: 3, hidden_size: 4, num_layers: 2, bidirectional: true });
+    const r = randomCase(config, 11, { T: 5, B: 3 });
+    const bytes = await exportRnnOnnx(config, r.weights, { initialStates: false, lengths: true });
+    const feeds = { input: r.input, lengths: { shape: [3], data: Int32Array.of(5, 0, 3) } };
+    const truth = await runOrt(bytes, feeds, ['lengths']);
+    const model = await loadOnnx(bytes, { backend: 'webgpu' });
+    try {
+      expect(model.placement.map((p) => p.stack?.layers)).toEqual([2, 2]);
+      const out = await model.run(feeds);
+      for (const name of ['output', 'h_n']) expectClose(`zero length ${name}`, out[name] as Tensor, truth[name], ORT_RTOL);
+      // and the next run, without a zero, as one model again
+      const full = { input: r.input, lengths: { shape: [3], data: Int32Array.of(5, 1, 3) } };
+      expectClose('after it', (await model.run(full)).output as Tensor, (await runOrt(bytes, full, ['lengths'])).output, GPU_RTOL);
+    } finally {
+      model.destroy();
+    }
+  });
+
+  it('layers whose intermediate output is also read elsewhere stay separate nodes, with the same numbers', async () => {
+    const config = resolveConfig({ mode: 'LSTM', input_size: 3, hidden_size: 5, num_layers: 2 });
+    const r = randomCase(config, 12, { T: 4, B: 2 });
+    const m = await decodeModel(await exportRnnOnnx(config, r.weights, { initialStates: false }));
+    // The first layer's Y becomes a graph output too: it must exist, so the layers cannot run as one.
+    const y0 = m.graph!.node!.find((n) => n.op_type === 'LSTM')!.output![0];
+    m.graph!.output!.push({ name: y0, type: { tensor_type: { elem_type: DataType.FLOAT } } });
+    const bytes = await encodeModel(m);
+    const model = await loadOnnx(bytes, { backend: 'webgpu' });
+    try {
+      expect(model.placement.map((p) => [p.runsOn, p.stack])).toEqual([['webgpu', undefined], ['webgpu', undefined]]);
+      const [out, truth] = [await model.run({ input: r.input }), await runOrt(bytes, { input: r.input })];
+      for (const name of ['output', 'h_n', 'c_n', y0]) expectClose(name, out[name] as Tensor, truth[name], GPU_RTOL);
+    } finally {
+      model.destroy();
     }
   });
 
@@ -189,7 +230,7 @@ describe("exportModelOnnx: ONNX Runtime runs the trained model's file to trainer
 });
 
 describe('a loaded model under any call order', () => {
-  it('concurrent runs each get their own numbers; destroy() during a run rejects it (and later runs) with DESTROYED', async () => {
+  it('concurrent runs each get their own numbers; a run in flight at destroy() finishes right or rejects, later runs reject with DESTROYED', async () => {
     const config = { mode: 'LSTM' as const, input_size: 3, hidden_size: 5, num_layers: 2 };
     const a = randomCase(config, 1, { T: 6, B: 2 });
     const b = randomCase(config, 2, { T: 9, B: 3 });
@@ -199,9 +240,13 @@ describe('a loaded model under any call order', () => {
       const [ra, rb] = await Promise.all([model.run({ input: a.input }), model.run({ input: b.input })]);
       expectClose('first of two concurrent runs', ra.output as Tensor, (await reference.forward(a.input)).output, GPU_RTOL);
       expectClose('second of two concurrent runs', rb.output as Tensor, (await reference.forward(b.input)).output, GPU_RTOL);
-      const inFlight = model.run({ input: a.input });
+      // A run already on the GPU when destroy() comes may finish (with the right numbers) or reject
+      // with DESTROYED; it never gives other numbers. Runs after it always reject.
+      const inFlight = model.run({ input: a.input }).then((r) => r, (e: unknown) => e);
       model.destroy();
-      await expect(inFlight).rejects.toMatchObject({ code: 'DESTROYED' });
+      const settled = await inFlight;
+      if (settled instanceof Error) expect(settled).toMatchObject({ code: 'DESTROYED' });
+      else expectClose('a run in flight at destroy()', (settled as Record<string, Tensor>).output, (await reference.forward(a.input)).output, GPU_RTOL);
       await expect(model.run({ input: a.input })).rejects.toMatchObject({ code: 'DESTROYED' });
       model.destroy(); // twice is fine
     } finally {

@@ -75,6 +75,9 @@ describe('PyTorch torch.onnx.export files through loadOnnx', () => {
       // One node per layer, each on the engine of the chosen backend with its weights uploaded at load.
       expect(model.placement.map((p) => p.op)).toEqual(Array(c.options.num_layers).fill(c.mode.startsWith('RNN') ? 'RNN' : c.mode));
       for (const p of model.placement) expect(p.runsOn, `${p.node}`).toBe(backend);
+      // A multi-layer module's nodes run as one engine model (one forward, no host trip between layers).
+      const L = c.options.num_layers;
+      expect(model.placement.map((p) => p.stack)).toEqual(L > 1 ? Array.from({ length: L }, (_, layer) => ({ layer, layers: L })) : [undefined]);
 
       const got = await model.run(feeds);
       expect(Object.keys(got).sort()).toEqual([...c.outputs].sort());
