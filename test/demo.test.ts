@@ -2,7 +2,7 @@
  * The built demo (`vite build --mode demo` → dist-demo/, which scripts/test.sh builds) in headless
  * Chromium on the software adapter: the next-character model trains on the page's own corpus below
  * the unigram baseline, its probability chart shows a distribution that sums to 1, a continuation is
- * sampled; the gradient-flow panel shows the RNN's gradient dying faster than the LSTM's; the
+ * sampled, and the model downloaded as ONNX gives that distribution in ONNX Runtime; the gradient-flow panel shows the RNN's gradient dying faster than the LSTM's; the
  * forecaster beats the naive forecast; no console errors. Screenshots of the panels go to
  * test-artifacts/ (ignored by git). Then the same page without WebGPU says so and still trains, on the
  * CPU backend.
@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoState } from '../demo/ui.js';
+import { loadOnnx } from '../src/onnx/model.js';
+import { runOrt } from './support/ort.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist-demo');
@@ -126,6 +128,29 @@ describe('the demo page', () => {
       expect(sample.startsWith('今天天气很')).toBe(true);
       expect(Array.from(sample).length).toBe(5 + 60);
       await screenshot(page, 'next-char', 'demo-next-char');
+
+      // The trained model as an ONNX file: ONNX Runtime gives the page's distribution after the prompt.
+      const downloads = await mkdtemp(join(tmpdir(), 'webgpu-rnn-demo-downloads-'));
+      try {
+        const cdp = await page.createCDPSession();
+        await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+        await page.click('#nc-download-onnx');
+        const file = join(downloads, 'next-char.onnx');
+        for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+        const bytes = new Uint8Array(await readFile(file));
+        const model = await loadOnnx(bytes, { backend: 'cpu' });
+        const chars = JSON.parse(model.metadata.vocabulary) as string[];
+        model.destroy();
+        const ids = Array.from('今天天气很', (c) => chars.indexOf(c));
+        const logits = (await runOrt(bytes, { tokens: { shape: [ids.length, 1], data: Int32Array.from(ids) } })).output;
+        const last = Array.from(logits.data.subarray((ids.length - 1) * chars.length));
+        const z = last.reduce((a, v) => a + Math.exp(v), 0);
+        const p = nc.probabilities!.chars.map((c) => Math.exp(last[chars.indexOf(c)]) / z);
+        console.log(`ONNX download: ${bytes.length} bytes; ONNX Runtime after 今天天气很: ${p.slice(0, 3).map((x) => x.toFixed(3)).join(', ')} (page ${nc.probabilities!.p.slice(0, 3).map((x) => x.toFixed(3)).join(', ')})`);
+        for (let i = 0; i < p.length; i++) expect(Math.abs(p[i] - nc.probabilities!.p[i])).toBeLessThan(1e-4);
+      } finally {
+        await rm(downloads, { recursive: true, force: true });
+      }
 
       // Gradient flow.
       const t1 = Date.now();

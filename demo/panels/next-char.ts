@@ -4,13 +4,14 @@
  * the GPU or the CPU backend. Live: training and held-out loss against the unigram baseline, the
  * next-character distribution after the prompt (trainer.predict), sampled continuations (sampled on
  * the GPU), and the weights as a safetensors state_dict PyTorch loads (with the model and vocabulary
- * in its metadata, as `webgpu-rnn train --text` writes them), which this panel also loads back.
+ * in its metadata, as `webgpu-rnn train --text` writes them), which this panel also loads back, or
+ * as an ONNX file (exportModelOnnx, the vocabulary in its metadata) that ONNX Runtime runs.
  *
  * URL parameters, for the page's test and slow machines: `steps=N` stops each Train after N steps.
  */
 import {
-  type ModelConfigInput, type TrainBatch, type Trainer, type Vocabulary, createTrainer, decode, encode, readSafetensors, resolveModelConfig,
-  textBatches, unigramLoss, vocabularyOf, writeSafetensors,
+  type ModelConfigInput, type TrainBatch, type Trainer, type Vocabulary, createTrainer, decode, encode, exportModelOnnx, readSafetensors,
+  resolveModelConfig, textBatches, unigramLoss, vocabularyOf, writeSafetensors,
 } from '../../src/index.js';
 import { barChart, lineChart, setLines } from '../charts.js';
 import { everydayCorpus } from '../corpora/everyday.js';
@@ -195,6 +196,12 @@ export function setupNextChar(page: PageContext): void {
     if (!session) throw new Error('Train a model first.');
     const metadata = { format: 'pt', model: JSON.stringify(session.trainer.model), vocabulary: JSON.stringify(session.vocab.chars), steps: String(session.trainer.steps) };
     download('next-char.safetensors', writeSafetensors(await session.trainer.parameters(), { floatDtype: 'F32', metadata }));
+  }));
+  // The same model as an ONNX file (ONNX Runtime, or loadOnnx, runs it: tokens → next-character logits).
+  const onnxButton = byId<HTMLButtonElement>('nc-download-onnx');
+  onnxButton.addEventListener('click', () => void busy(onnxButton, 'nc-sample-error', async () => {
+    if (!session) throw new Error('Train a model first.');
+    download('next-char.onnx', await exportModelOnnx(session.trainer.model, await session.trainer.parameters(), { metadata: { vocabulary: JSON.stringify(session.vocab.chars) } }));
   }));
   byId<HTMLInputElement>('nc-load').addEventListener('change', (event) => {
     const file = (event.target as HTMLInputElement).files?.[0];
