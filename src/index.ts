@@ -28,5 +28,5 @@ export { type ModelConfig, type ModelConfigInput, type LossName, modelParameterS
 export { type OptimizerConfig, type OptimizerConfigInput, type OptimizerName, learningRate, resolveOptimizer } from './train/optim.js';
 export { type InitOptions, initialParameters } from './train/init.js';
 export { IGNORE_INDEX, type TrainBatch } from './train/batch.js';
-export { type LoadOnnxOptions, type OnnxIo, type OnnxModel, loadOnnx } from './onnx/model.js';
+export { type LoadOnnxOptions, type OnnxIo, type OnnxModel, type Placement as OnnxPlacement, loadOnnx } from './onnx/model.js';
 export { EXPORT_OPSET, type ExportModelOnnxOptions, type ExportRnnOnnxOptions, exportModelOnnx, exportRnnOnnx } from './onnx/write.js';
