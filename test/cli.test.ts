@@ -1,32 +1,22 @@
 // The `webgpu-rnn` command end to end: the built CLI (bin/webgpu-rnn.js → dist/cli.js) run as a child
 // process on PyTorch fixtures split into config.json / model.safetensors / io.safetensors.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USAGE } from '../src/cli.js';
 import type { RnnErrorCode } from '../src/errors.js';
 import { readSafetensors, writeSafetensors } from '../src/safetensors.js';
 import type { IntTensor, Tensor } from '../src/tensor.js';
 import { CPU_RTOL, GPU_RTOL, expectClose } from './support/compare.js';
 import { type FixtureCase, loadFixture, loadManifest } from './support/fixtures.js';
 import { loadNodeBytes } from './support/node-fixtures.js';
+import { expectUserError, runCli } from './support/cli.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin/webgpu-rnn.js');
 const manifest = await loadManifest(loadNodeBytes);
 let dir = '';
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** Writes a fixture as the three files a user would have; returns their paths. */
 async function writeCase(meta: FixtureCase, tag: string) {
@@ -62,7 +52,7 @@ describe('webgpu-rnn forward (CLI)', () => {
     '%s --backend %s reproduces PyTorch',
     async (name, backend, meta) => {
       const { f, paths } = await writeCase(meta, `${name}-${backend}`);
-      const r = await run([...argsOf(paths), '--backend', backend]);
+      const r = await runCli([...argsOf(paths), '--backend', backend]);
       expect(r.stderr.includes('webgpu-rnn:') ? r.stderr : '').toBe('');
       expect(r.code).toBe(0);
       const out = readSafetensors(new Uint8Array(await readFile(paths.out)));
@@ -81,23 +71,23 @@ describe('webgpu-rnn forward (CLI)', () => {
     const { f, paths } = await writeCase(cases[1], 'prefix');
     const parent = { ...Object.fromEntries(Object.entries(f.weights).map(([k, v]) => [`encoder.rnn.${k}`, v])), 'head.weight': { shape: [2, 6], data: new Float64Array(12) } };
     await writeFile(paths.weights, writeSafetensors(parent, { floatDtype: 'F64' }));
-    const without = await run([...argsOf(paths), '--backend', 'cpu']);
+    const without = await runCli([...argsOf(paths), '--backend', 'cpu']);
     expect(without.code).toBe(1);
     expect(without.stderr).toMatch(/hint: the tensors under "encoder\.rnn\." match this configuration .*\(CLI: --prefix encoder\.rnn\.\) to take only those \[WEIGHTS_INVALID\]$/m);
-    const r = await run([...argsOf(paths), '--backend', 'cpu', '--prefix', 'encoder.rnn.']);
+    const r = await runCli([...argsOf(paths), '--backend', 'cpu', '--prefix', 'encoder.rnn.']);
     expect([r.code, r.stderr]).toEqual([0, '']);
     const out = readSafetensors(new Uint8Array(await readFile(paths.out)));
     expectClose('output', out.tensors.output as Tensor, f.expected.output, 1e-6);
   });
 
   it('prints usage with --help and exits 0', async () => {
-    const r = await run(['--help']);
+    const r = await runCli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/webgpu-rnn forward --config/);
   });
 
   it('rejects an unknown option with usage and exit code 2', async () => {
-    const r = await run(['forward', '--conf', 'x.json']);
+    const r = await runCli(['forward', '--conf', 'x.json']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown option "--conf"/);
   });
@@ -105,7 +95,7 @@ describe('webgpu-rnn forward (CLI)', () => {
   it('names an unknown config key', async () => {
     const { paths } = await writeCase(cases[1], 'badkey');
     await writeFile(paths.config, JSON.stringify({ ...cases[1].config, hidden: 3 }));
-    const r = await run(argsOf(paths));
+    const r = await runCli(argsOf(paths));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unknown key\(s\) "hidden"/);
   });
@@ -115,7 +105,7 @@ describe('webgpu-rnn forward (CLI)', () => {
     const weights = { ...f.weights };
     delete weights.weight_hh_l0_reverse;
     await writeFile(paths.weights, writeSafetensors(weights));
-    const r = await run(argsOf(paths));
+    const r = await runCli(argsOf(paths));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/missing tensor weight_hh_l0_reverse \(expected shape \[9, 3\]\)/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // a user error, not a stack trace
@@ -124,29 +114,13 @@ describe('webgpu-rnn forward (CLI)', () => {
   it('names a mis-shaped input', async () => {
     const { paths } = await writeCase(cases[1], 'badinput');
     await writeFile(paths.inputs, writeSafetensors({ input: { shape: [6, 5, 4], data: new Float32Array(120) } }));
-    const r = await run(argsOf(paths));
+    const r = await runCli(argsOf(paths));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/input: last dimension must be input_size=5, got shape \[6, 5, 4\]/);
   });
 });
 
 type Paths = { config: string; weights: string; inputs: string; out: string };
-
-/**
- * A user's mistake: exit code 2 for the command line, 1 for the rest; stderr is one line
- * `webgpu-rnn: <message> [<CODE>]` (then the usage text, for USAGE) and no stack; nothing is written.
- */
-function expectUserError(r: { code: number; stdout: string; stderr: string }, code: RnnErrorCode, message: RegExp, out: string): void {
-  const [line] = r.stderr.split('\n');
-  expect(r.stderr, 'a Node stack trace').not.toContain('    at ');
-  expect(line).toMatch(/^webgpu-rnn: \S.* \[[A-Z_]+\]$/);
-  expect(line.slice(line.lastIndexOf(' [') + 2, -1)).toBe(code);
-  expect(line).toMatch(message);
-  expect(r.stderr).toBe(code === 'USAGE' ? `${line}\n\n${USAGE}\n` : `${line}\n`);
-  expect(r.code).toBe(code === 'USAGE' ? 2 : 1);
-  expect(r.stdout).toBe('');
-  expect(existsSync(out), `${out} was written`).toBe(false);
-}
 
 describe('webgpu-rnn forward (CLI): user mistakes are one line with a code, never a stack', () => {
   // A GRU (input_size 5, hidden 3, bidirectional, no bias) whose files are valid; each call below spoils one thing.
@@ -250,7 +224,7 @@ describe('webgpu-rnn forward (CLI): user mistakes are one line with a code, neve
 
   it.each(calls.map(([what, args, code, message], i) => [what, i, args, code, message] as const))('%s', async (_what, i, args, code, message) => {
     const out = join(dir, `bad-${i}.out.safetensors`);
-    expectUserError(await run(args(out)), code, message, out);
+    expectUserError(await runCli(args(out)), code, message, out);
   });
 
   it.skipIf(process.getuid?.() === 0)('an unreadable file and an unwritable folder (not as root)', async () => {
@@ -258,18 +232,18 @@ describe('webgpu-rnn forward (CLI): user mistakes are one line with a code, neve
     await writeFile(locked, await readFile(good.weights));
     await chmod(locked, 0o000);
     const out = join(dir, 'locked-out.safetensors');
-    expectUserError(await run(forward({ weights: locked }, out)), 'FILE', /--weights \S+locked\.safetensors: permission denied/, out);
+    expectUserError(await runCli(forward({ weights: locked }, out)), 'FILE', /--weights \S+locked\.safetensors: permission denied/, out);
     const shut = join(dir, 'shut');
     await mkdir(shut, { mode: 0o500 });
     const shutOut = join(shut, 'out.safetensors');
-    expectUserError(await run(forward({}, shutOut)), 'FILE', /--out \S+: folder \S+shut is not writable/, shutOut);
+    expectUserError(await runCli(forward({}, shutOut)), 'FILE', /--out \S+: folder \S+shut is not writable/, shutOut);
   });
 
   it('--flag=value and --flag value give the same file', async () => {
     const spaced = join(dir, 'spaced.out.safetensors');
     const inline = join(dir, 'inline.out.safetensors');
-    const a = await run(forward({}, spaced));
-    const b = await run(['forward', ...Object.entries({ ...good, out: inline }).map(([k, v]) => `--${k}=${v}`), '--backend=cpu']);
+    const a = await runCli(forward({}, spaced));
+    const b = await runCli(['forward', ...Object.entries({ ...good, out: inline }).map(([k, v]) => `--${k}=${v}`), '--backend=cpu']);
     expect([a.code, a.stderr, b.code, b.stderr]).toEqual([0, '', 0, '']);
     expect(Buffer.compare(await readFile(spaced), await readFile(inline))).toBe(0);
   });

@@ -4,15 +4,12 @@
 //  - `export-onnx` writes an RNN module's file that ONNX Runtime runs to PyTorch's outputs, and a
 //    trained model's file from a stateDict checkpoint (the model taken from its metadata);
 //  - every mistake is one line naming the file and what is wrong, with the exit codes of `forward`.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USAGE } from '../../src/cli.js';
-import type { RnnErrorCode } from '../../src/errors.js';
 import { loadOnnx } from '../../src/onnx/model.js';
 import { GraphBuilder, exportRnnOnnx } from '../../src/onnx/write.js';
 import { DataType } from '../../src/onnx/schema.js';
@@ -23,31 +20,11 @@ import { GPU_RTOL, expectClose } from '../support/compare.js';
 import { loadFixture, loadManifest } from '../support/fixtures.js';
 import { loadNodeBytes } from '../support/node-fixtures.js';
 import { runOrt } from '../support/ort.js';
+import { expectUserError, runCli } from '../support/cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/webgpu-rnn.js');
 const manifest = await loadManifest(loadNodeBytes);
 let dir = '';
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** One line `webgpu-rnn: <message> [<CODE>]` (then usage for USAGE), exit 2 for USAGE and 1 otherwise, nothing written. */
-function expectUserError(r: { code: number; stdout: string; stderr: string }, code: RnnErrorCode, message: RegExp, out: string): void {
-  const [line] = r.stderr.split('\n');
-  expect(r.stderr, 'a Node stack trace').not.toContain('    at ');
-  expect(line).toMatch(/^webgpu-rnn: \S.* \[[A-Z_]+\]$/);
-  expect(line.slice(line.lastIndexOf(' [') + 2, -1)).toBe(code);
-  expect(line).toMatch(message);
-  expect(r.stderr).toBe(code === 'USAGE' ? `${line}\n\n${USAGE}\n` : `${line}\n`);
-  expect(r.code).toBe(code === 'USAGE' ? 2 : 1);
-  expect(existsSync(out), `${out} was written`).toBe(false);
-}
 
 const path = (name: string) => join(dir, name);
 
@@ -80,7 +57,7 @@ describe('webgpu-rnn onnx', () => {
   ] as const)('%s --backend %s reproduces PyTorch, outputs under the graph\'s names as F32', async (prefix, backend) => {
     const tag = `${prefix}-${backend}`;
     const { f } = await fixtureFiles(prefix, tag);
-    const r = await run(['onnx', '--model', path(`${tag}.onnx`), '--inputs', path(`${tag}.in.safetensors`), '--out', path(`${tag}.out.safetensors`), '--backend', backend]);
+    const r = await runCli(['onnx', '--model', path(`${tag}.onnx`), '--inputs', path(`${tag}.in.safetensors`), '--out', path(`${tag}.out.safetensors`), '--backend', backend]);
     expect(r.stderr.includes('webgpu-rnn:') ? r.stderr : '').toBe(''); // (Dawn's adapter warnings aside)
     expect(r.code).toBe(0);
     const out = readSafetensors(new Uint8Array(await readFile(path(`${tag}.out.safetensors`))));
@@ -97,23 +74,23 @@ describe('webgpu-rnn onnx', () => {
     await fixtureFiles('gru_l1_uni_i3_h5', 'gru');
     const out = path('never.safetensors');
     const args = (model: string, inputs: string, o = out) => ['onnx', '--model', model, '--inputs', inputs, '--out', o, '--backend', 'cpu'];
-    expectUserError(await run(args(path('missing.onnx'), path('gru.in.safetensors'))), 'FILE', /--model .*missing\.onnx: no such file/, out);
-    expectUserError(await run(args(path('gru.in.safetensors'), path('gru.in.safetensors'))), 'ONNX_INVALID', /--model .*gru\.in\.safetensors: not an ONNX model/, out);
+    expectUserError(await runCli(args(path('missing.onnx'), path('gru.in.safetensors'))), 'FILE', /--model .*missing\.onnx: no such file/, out);
+    expectUserError(await runCli(args(path('gru.in.safetensors'), path('gru.in.safetensors'))), 'ONNX_INVALID', /--model .*gru\.in\.safetensors: not an ONNX model/, out);
     // A graph with an operator this library does not run: named at load, before anything runs.
     const g = new GraphBuilder();
     g.io('inputs', 'x', DataType.FLOAT, ['n']);
     g.node('Erf', ['x'], ['y']);
     g.io('outputs', 'y', DataType.FLOAT, ['n']);
     await writeFile(path('erf.onnx'), await g.bytes('erf'));
-    expectUserError(await run(args(path('erf.onnx'), path('gru.in.safetensors'))), 'ONNX_UNSUPPORTED', /operator Erf/, out);
+    expectUserError(await runCli(args(path('erf.onnx'), path('gru.in.safetensors'))), 'ONNX_UNSUPPORTED', /operator Erf/, out);
     // Inputs named otherwise than the graph's.
     await writeFile(path('wrong.in.safetensors'), writeSafetensors({ x: { shape: [4, 2, 3], data: new Float32Array(24) } }));
-    expectUserError(await run(args(path('gru.onnx'), path('wrong.in.safetensors'))), 'TENSOR_INVALID', /--inputs .*wrong\.in\.safetensors: feeds: unknown input "x" \(the graph's inputs: input\)/, out);
+    expectUserError(await runCli(args(path('gru.onnx'), path('wrong.in.safetensors'))), 'TENSOR_INVALID', /--inputs .*wrong\.in\.safetensors: feeds: unknown input "x" \(the graph's inputs: input\)/, out);
     await writeFile(path('none.in.safetensors'), writeSafetensors({}));
-    expectUserError(await run(args(path('gru.onnx'), path('none.in.safetensors'))), 'TENSOR_INVALID', /missing input "input" \(FLOAT \[seq, batch, 3\]\)/, out);
-    expectUserError(await run(args(path('gru.onnx'), path('gru.in.safetensors'), path('no-such-folder/out.safetensors'))), 'FILE', /--out .*folder .*no-such-folder does not exist/, path('no-such-folder/out.safetensors'));
-    expectUserError(await run(['onnx', '--model', path('gru.onnx'), '--out', out]), 'USAGE', /missing --inputs/, out);
-    expectUserError(await run([...args(path('gru.onnx'), path('gru.in.safetensors')), '--backend', 'gpu']), 'USAGE', /--backend must be webgpu or cpu/, out);
+    expectUserError(await runCli(args(path('gru.onnx'), path('none.in.safetensors'))), 'TENSOR_INVALID', /missing input "input" \(FLOAT \[seq, batch, 3\]\)/, out);
+    expectUserError(await runCli(args(path('gru.onnx'), path('gru.in.safetensors'), path('no-such-folder/out.safetensors'))), 'FILE', /--out .*folder .*no-such-folder does not exist/, path('no-such-folder/out.safetensors'));
+    expectUserError(await runCli(['onnx', '--model', path('gru.onnx'), '--out', out]), 'USAGE', /missing --inputs/, out);
+    expectUserError(await runCli([...args(path('gru.onnx'), path('gru.in.safetensors')), '--backend', 'gpu']), 'USAGE', /--backend must be webgpu or cpu/, out);
   });
 });
 
@@ -124,7 +101,7 @@ describe('webgpu-rnn export-onnx', () => {
     await writeFile(path('m.json'), JSON.stringify(meta.config));
     const parent = Object.fromEntries(Object.entries(f.weights).map(([k, v]) => [`encoder.rnn.${k}`, v]));
     await writeFile(path('m.safetensors'), writeSafetensors(parent, { floatDtype: 'F32' }));
-    const r = await run(['export-onnx', '--config', path('m.json'), '--weights', path('m.safetensors'), '--prefix', 'encoder.rnn.', '--lengths', '--out', path('m.onnx')]);
+    const r = await runCli(['export-onnx', '--config', path('m.json'), '--weights', path('m.safetensors'), '--prefix', 'encoder.rnn.', '--lengths', '--out', path('m.onnx')]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const bytes = new Uint8Array(await readFile(path('m.onnx')));
@@ -145,7 +122,7 @@ describe('webgpu-rnn export-onnx', () => {
       const checkpoint = await trainer.stateDict();
       const file = readSafetensors(checkpoint);
       await writeFile(path('lm.safetensors'), writeSafetensors(file.tensors, { floatDtype: 'F32', metadata: { ...file.metadata, vocabulary: '["a","b","c","d","e","f","g"]' } }));
-      const r = await run(['export-onnx', '--weights', path('lm.safetensors'), '--out', path('lm.onnx')]);
+      const r = await runCli(['export-onnx', '--weights', path('lm.safetensors'), '--out', path('lm.onnx')]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const model = await loadOnnx(new Uint8Array(await readFile(path('lm.onnx'))), { backend: 'cpu' });
@@ -160,9 +137,9 @@ describe('webgpu-rnn export-onnx', () => {
       }
       // Without the model in the metadata, --model is needed and the message says so.
       await writeFile(path('bare.safetensors'), writeSafetensors(file.tensors));
-      expectUserError(await run(['export-onnx', '--weights', path('bare.safetensors'), '--out', path('bare.onnx')]), 'USAGE', /missing --config or --model \(the weights file .*bare\.safetensors carries no model in its metadata\)/, path('bare.onnx'));
+      expectUserError(await runCli(['export-onnx', '--weights', path('bare.safetensors'), '--out', path('bare.onnx')]), 'USAGE', /missing --config or --model \(the weights file .*bare\.safetensors carries no model in its metadata\)/, path('bare.onnx'));
       await writeFile(path('lm.json'), JSON.stringify(trainer.model));
-      expect((await run(['export-onnx', '--model', path('lm.json'), '--weights', path('bare.safetensors'), '--out', path('bare.onnx')])).code).toBe(0);
+      expect((await runCli(['export-onnx', '--model', path('lm.json'), '--weights', path('bare.safetensors'), '--out', path('bare.onnx')])).code).toBe(0);
     } finally {
       await trainer.destroy();
     }
@@ -172,9 +149,9 @@ describe('webgpu-rnn export-onnx', () => {
     const out = path('x.onnx');
     await writeFile(path('proj.json'), JSON.stringify({ mode: 'LSTM', input_size: 2, hidden_size: 3, proj_size: 1 }));
     await writeFile(path('empty.safetensors'), writeSafetensors({}));
-    expectUserError(await run(['export-onnx', '--config', path('proj.json'), '--weights', path('empty.safetensors'), '--out', out]), 'WEIGHTS_INVALID', /missing tensor weight_ih_l0/, out);
-    expectUserError(await run(['export-onnx', '--config', path('proj.json'), '--model', path('proj.json'), '--weights', path('empty.safetensors'), '--out', out]), 'USAGE', /--config .* and --model .* exclude each other/, out);
-    expectUserError(await run(['export-onnx', '--model', path('proj.json'), '--weights', path('empty.safetensors'), '--prefix', 'a.', '--out', out]), 'USAGE', /--prefix applies to an RNN module given with --config/, out);
-    expectUserError(await run(['export-onnx', '--weights', path('empty.safetensors'), '--out', out, '--lengths=1']), 'USAGE', /--lengths takes no value/, out);
+    expectUserError(await runCli(['export-onnx', '--config', path('proj.json'), '--weights', path('empty.safetensors'), '--out', out]), 'WEIGHTS_INVALID', /missing tensor weight_ih_l0/, out);
+    expectUserError(await runCli(['export-onnx', '--config', path('proj.json'), '--model', path('proj.json'), '--weights', path('empty.safetensors'), '--out', out]), 'USAGE', /--config .* and --model .* exclude each other/, out);
+    expectUserError(await runCli(['export-onnx', '--model', path('proj.json'), '--weights', path('empty.safetensors'), '--prefix', 'a.', '--out', out]), 'USAGE', /--prefix applies to an RNN module given with --config/, out);
+    expectUserError(await runCli(['export-onnx', '--weights', path('empty.safetensors'), '--out', out, '--lengths=1']), 'USAGE', /--lengths takes no value/, out);
   });
 });

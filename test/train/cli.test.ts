@@ -1,7 +1,6 @@
 // The training commands end to end (the built `webgpu-rnn`), on PyTorch fixtures written as the files
 // a user would have: `grad` writes loss, grad_norm and every grad.<name> (F32), `train` every parameter
 // and the losses; both backends; and `gradcheck` on the CPU reference.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors } from '../../src/safetensors.js';
 import type { IntTensor, Tensor } from '../../src/tensor.js';
+import { runCli } from '../support/cli.js';
 import { expectClose } from '../support/compare.js';
 import { loadNodeBytes } from '../support/node-fixtures.js';
 import { loadTrainingFixture, trainingCases } from '../support/training-fixtures.js';
 
-const bin = fileURLToPath(new URL('../../bin/webgpu-rnn.js', import.meta.url));
 const cases = await trainingCases(loadNodeBytes);
 const corpusPath = fileURLToPath(new URL('../fixtures/text/alice.txt', import.meta.url));
 let dir = '';
@@ -24,14 +23,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Dawn's two lines on SwiftShader whenever a process enumerates adapters (see scripts/test.sh). */
-const DAWN_NOISE = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\n/gm;
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr: stderr.replace(DAWN_NOISE, '') }));
-  });
-}
+/** Dawn's adapter warnings dropped: these tests read stderr whole. */
+const run = (args: string[]) => runCli(args, { dropDawnWarnings: true });
 
 async function files(name: string) {
   const meta = cases.find((c) => c.name === name)!;
