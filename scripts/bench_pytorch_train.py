@@ -15,31 +15,15 @@ its defaults; float32, one thread per core (os.cpu_count(), or WEBGPU_RNN_TORCH_
 
 import json
 import os
-import struct
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (size,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + size])
-    metadata = header.pop("__metadata__", {})
-    base = 8 + size
-    tensors = {}
-    for name, e in header.items():
-        start, end = e["data_offsets"]
-        array = np.frombuffer(raw[base + start:base + end], dtype=np.dtype(DTYPES[e["dtype"]]).newbyteorder("<"))
-        tensors[name] = torch.from_numpy(array.reshape(e["shape"]).copy())
-    return tensors, metadata
-
+# The safetensors reader the fixture generators share.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures"))
+from safetensors_io import read_safetensors  # noqa: E402
 
 class Model(nn.Module):
     def __init__(self, spec):
