@@ -13,14 +13,6 @@ struct SaveDims {
   _pad: u32,
 }
 
-// The pre-activations a step keeps, from the input projection x and the recurrent term rec: their sum
-// per gate lane (LSTM i, f, g, o; RNN lane 0), but GRU keeps r and z summed, then W_in·x + b_in and
-// W_hn·h + b_hn apart (r multiplies the latter).
-fn saved_pre(mode: u32, x: vec4<f32>, rec: vec4<f32>) -> vec4<f32> {
-  if (mode == MODE_GRU) { return vec4<f32>(x.x + rec.x, x.y + rec.y, x.z, rec.z); }
-  return x + rec;
-}
-
 // One packed weight element, widened to f32 (see the weights-*.wgsl headers).
 fn param4(i: u32) -> vec4<f32> {
   return widen4(params[i]);

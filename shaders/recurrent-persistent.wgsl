@@ -156,18 +156,7 @@ fn update_unit(d: u32, t: u32, r: u32, b: u32, j: u32, rec: vec4<f32>, valid: bo
   if (!HAS_PROJ) { h_prev = shared_f[cur + r * K + j]; }  // K = H without projection
   let x = input_projection(d, t, b, j);
   let hc = cell_update(MODE, x, rec, h_prev, c_prev);
-  if (SAVE && valid) {
-    let e = ((d * dims.T + t) * dims.B + b) * H + j;
-    let pre = saved_pre(MODE, x, rec);
-    saved[save.pre + 4u * e] = pre.x;
-    saved[save.pre + 4u * e + 1u] = pre.y;
-    saved[save.pre + 4u * e + 2u] = pre.z;
-    saved[save.pre + 4u * e + 3u] = pre.w;
-    if (MODE == MODE_LSTM) {
-      saved[save.c + e] = hc.y;
-      if (HAS_PROJ) { saved[save.h_raw + e] = hc.x; }
-    }
-  }
+  if (SAVE && valid) { save_step(((d * dims.T + t) * dims.B + b) * H + j, x, rec, hc); }
   if (MODE == MODE_LSTM) {
     let c = select(c_prev, hc.y, valid);
     if (CACHE_K > 0u) { c_cached = c; } else { state[c_index(d, b, j)] = c; }

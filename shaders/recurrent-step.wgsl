@@ -79,18 +79,7 @@ fn update_unit(d: u32, b: u32, j: u32, rec: vec4<f32>) {
   var c_prev = 0.0;  // cell state: LSTM only (other modes have no c part in the state buffer)
   if (MODE == MODE_LSTM) { c_prev = state_prev[ci]; }
   let hc = cell_update(MODE, x, rec, h_prev, c_prev);
-  if (SAVE && valid) {
-    let e = ((d * dims.T + t) * B + b) * H + j;
-    let pre = saved_pre(MODE, x, rec);
-    saved[save.pre + 4u * e] = pre.x;
-    saved[save.pre + 4u * e + 1u] = pre.y;
-    saved[save.pre + 4u * e + 2u] = pre.z;
-    saved[save.pre + 4u * e + 3u] = pre.w;
-    if (MODE == MODE_LSTM) {
-      saved[save.c + e] = hc.y;
-      if (HAS_PROJ) { saved[save.h_raw + e] = hc.x; }
-    }
-  }
+  if (SAVE && valid) { save_step(((d * dims.T + t) * B + b) * H + j, x, rec, hc); }
   if (MODE == MODE_LSTM) {
     state_next[ci] = select(c_prev, hc.y, valid);
   }

@@ -19,6 +19,7 @@ import prelude from '../../shaders/prelude.wgsl?raw';
 import lanesPlain from '../../shaders/lanes-plain.wgsl?raw';
 import lanesSubgroups from '../../shaders/lanes-subgroups.wgsl?raw';
 import recurrentCommon from '../../shaders/recurrent-common.wgsl?raw';
+import recurrentSave from '../../shaders/recurrent-save.wgsl?raw';
 import trainRng from '../../shaders/train-rng.wgsl?raw';
 import weightsF16 from '../../shaders/weights-f16.wgsl?raw';
 import weightsF16Packed from '../../shaders/weights-f16-packed.wgsl?raw';
@@ -47,7 +48,7 @@ export const WEIGHT_HEADERS: Readonly<Record<WeightFormat, string>> = { 'f32': w
 export const LANE_HEADERS = { subgroups: lanesSubgroups, plain: lanesPlain } as const;
 
 /** Shared WGSL included by some kernels (after the prelude). */
-export const INCLUDES = { 'recurrent-common': recurrentCommon, 'train-rng': trainRng } as const;
+export const INCLUDES = { 'recurrent-common': recurrentCommon, 'recurrent-save': recurrentSave, 'train-rng': trainRng } as const;
 export type Include = keyof typeof INCLUDES;
 
 /** The format a device reads weights of `precision` in: native f16 where it has shader-f16. */

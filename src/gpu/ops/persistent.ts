@@ -132,7 +132,7 @@ export function persistentKernel(
     [0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read'], [6, 'write'], [7, 'read'],
   ]));
   const pipeline = ctx.computePipeline({
-    ...kernelModule(ctx, 'recurrent-persistent', persistentSource, format, ['recurrent-common']), entryPoint: 'persistent',
+    ...kernelModule(ctx, 'recurrent-persistent', persistentSource, format, ['recurrent-common', 'recurrent-save']), entryPoint: 'persistent',
     constants: {
       MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB,
       INLINE_INPUT: inlineInput, CACHE_K: layout.cacheK, SAVE: save,

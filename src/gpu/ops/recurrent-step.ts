@@ -66,7 +66,7 @@ export function stepLayouts(ctx: GpuContext): StepLayouts {
 export function stepPipeline(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout, format: WeightFormat, save = false): GPUComputePipeline {
   const layouts = stepLayouts(ctx);
   return ctx.computePipeline({
-    ...kernelModule(ctx, 'recurrent-step', stepSource, format, ['recurrent-common']), entryPoint: 'step',
+    ...kernelModule(ctx, 'recurrent-step', stepSource, format, ['recurrent-common', 'recurrent-save']), entryPoint: 'step',
     constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB, H_VEC4: layout.vec4H, SAVE: save },
     layouts: [layouts.main, layouts.state, layouts.index],
   });
