@@ -5,7 +5,7 @@
  * optional in WebGPU), with enough work per submit that the submit itself is noise.
  */
 import probeSource from '../../shaders/bench-probe.wgsl?raw';
-import { BufferUsage, ShaderStage } from '../gpu/constants.js';
+import { BufferUsage, ShaderStage, UNIFORM_USAGE } from '../gpu/constants.js';
 import type { GpuContext } from '../gpu/context.js';
 import { gpuTensor } from '../gpu/gpu-tensor.js';
 import { GATE_LANES } from '../gpu/layer-weights.js';
@@ -53,7 +53,7 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
   const recorder: Recorder = {
     ctx,
     uniform: (label, data) => {
-      const buffer = ctx.buffer(label, data.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+      const buffer = ctx.buffer(label, data.byteLength, UNIFORM_USAGE);
       device.queue.writeBuffer(buffer, 0, data);
       uniforms.push(buffer);
       return { buffer, offset: 0, size: data.byteLength };

@@ -10,6 +10,15 @@ export const BufferUsage = {
   STORAGE: 0x0080,
 } as const;
 
+/** The engine's working buffers: written by kernels and by the queue, copied out for read-back. */
+export const STORAGE_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+
+/** Uniform buffers, written by the queue. */
+export const UNIFORM_USAGE = BufferUsage.UNIFORM | BufferUsage.COPY_DST;
+
+/** Bytes in an f32. */
+export const F32_BYTES = 4;
+
 export const MapMode = { READ: 0x0001 } as const;
 
 export const ShaderStage = { COMPUTE: 0x4 } as const;

@@ -11,7 +11,7 @@ import type { PreparedInputs } from '../inputs.js';
 import type { Weights } from '../params.js';
 import { RnnError } from '../errors.js';
 import { type GpuRunOptions, type GpuRunResult, type PieceHost, runInPieces } from './chunking.js';
-import { BufferUsage } from './constants.js';
+import { STORAGE_USAGE } from './constants.js';
 import type { GpuContext } from './context.js';
 import { type LayerWeights, layerWeightBytes, releaseLayerWeights, uploadLayerWeights } from './layer-weights.js';
 import { layerWeightsUnfit } from './limits.js';
@@ -189,7 +189,7 @@ export class GpuRnn {
     if (bytes > this.ctx.limits.maxStorageBufferBindingSize) {
       throw new RnnError('LIMIT_EXCEEDED', `stream of batch ${B}: its state needs ${bytes} bytes, above maxStorageBufferBindingSize ${this.ctx.limits.maxStorageBufferBindingSize}`);
     }
-    const buffer = this.ctx.buffer(`RnnStream(B=${B}).state`, bytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST);
+    const buffer = this.ctx.buffer(`RnnStream(B=${B}).state`, bytes, STORAGE_USAGE);
     this.streamStates.add(buffer);
     return buffer;
   }

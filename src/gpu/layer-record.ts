@@ -6,6 +6,7 @@
  * with it.
  */
 import type { RnnConfig } from '../config.js';
+import { F32_BYTES as F32 } from './constants.js';
 import { type GpuTensor, gpuTensor, tensorBinding } from './gpu-tensor.js';
 import { GATE_LANES, type ParamOffsets } from './layer-weights.js';
 import { recordGemm } from './ops/gemm.js';
@@ -15,8 +16,6 @@ import { chooseStepLayout, stepGrid, stepLayouts, stepPipeline } from './ops/rec
 import { type Command, type Recorder, dispatch } from './program.js';
 import { PERSISTENT_DIMS_FIELDS, SAVE_DIMS_FIELDS, STEP_DIMS_FIELDS, packU32Struct } from './uniforms.js';
 import type { WeightFormat } from './wgsl.js';
-
-const F32 = 4;
 
 /** A layer's weights as the kernels bind them: the packed section in `params` (which may hold more), W_hr. */
 export interface LayerParams {

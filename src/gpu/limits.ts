@@ -4,6 +4,7 @@
  * into pieces that do (chunking.ts); what cannot be split is refused with the reason these give.
  */
 import type { RnnConfig } from '../config.js';
+import { F32_BYTES as F32 } from './constants.js';
 import { GATE_LANES, paramOffsets } from './layer-weights.js';
 import { GEMM_ROWS, GEMM_WORKGROUP_SIZE } from './ops/gemm.js';
 import { chooseStepLayout } from './ops/recurrent-step.js';
@@ -11,8 +12,6 @@ import type { GpuContext } from './context.js';
 import { PlanSizes } from './state.js';
 import type { Strategy } from './strategy.js';
 import type { Precision } from './wgsl.js';
-
-const F32 = 4;
 
 /**
  * Why a plan of this shape cannot run on the device, or undefined when it can: every buffer within

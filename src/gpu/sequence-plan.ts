@@ -14,7 +14,7 @@
 import type { RnnConfig } from '../config.js';
 import { RnnError } from '../errors.js';
 import type { TensorData } from '../tensor.js';
-import { BufferUsage } from './constants.js';
+import { F32_BYTES as F32, STORAGE_USAGE as STORAGE, UNIFORM_USAGE as UNIFORM } from './constants.js';
 import type { GpuContext } from './context.js';
 import { type GpuTensor, gpuTensor } from './gpu-tensor.js';
 import { GATE_LANES, type LayerWeights } from './layer-weights.js';
@@ -26,10 +26,6 @@ import { STAGING, mapRead } from './readback.js';
 import { PlanSizes, splitState } from './state.js';
 import type { Strategy } from './strategy.js';
 import type { WeightFormat } from './wgsl.js';
-
-const F32 = 4;
-const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
-const UNIFORM = BufferUsage.UNIFORM | BufferUsage.COPY_DST;
 
 /** What a model hands a plan: its configuration and uploaded weights. */
 export interface ModelParts {

@@ -4,8 +4,7 @@
  * h0 / c0 are packed into and h_n / c_n unpacked from.
  */
 import { type RnnConfig, numDirections, outputSize } from '../config.js';
-
-const F32 = 4;
+import { F32_BYTES as F32 } from './constants.js';
 
 /** Sizes derived from the configuration and a call shape, in f32 elements unless named bytes. */
 export class PlanSizes {

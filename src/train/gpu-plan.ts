@@ -11,7 +11,7 @@
  * (gpu-trainer.ts) and are handed in as `shared`; the rest belong to the plan.
  */
 import { numDirections, outputSize } from '../config.js';
-import { BufferUsage } from '../gpu/constants.js';
+import { F32_BYTES as F32, STORAGE_USAGE as STORAGE, UNIFORM_USAGE as UNIFORM } from '../gpu/constants.js';
 import type { GpuContext } from '../gpu/context.js';
 import { type GpuTensor, gpuTensor, tensorBinding } from '../gpu/gpu-tensor.js';
 import { type LayerCall, type LayerParams, recordPerStepLayer, recordPersistentLayer, stepIndex } from '../gpu/layer-record.js';
@@ -31,10 +31,6 @@ import {
 import { type ModelConfig, outputFeatures, rnnFeatures } from './config.js';
 import type { FlatLayout } from './layout.js';
 import type { OptimizerConfig } from './optim.js';
-
-const F32 = 4;
-const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
-const UNIFORM = BufferUsage.UNIFORM | BufferUsage.COPY_DST;
 
 /** What the trainer owns and every plan uses. */
 export interface SharedBuffers {

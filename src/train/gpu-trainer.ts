@@ -9,7 +9,7 @@ import type { RnnConfig } from '../config.js';
 import { RnnError, describeValue } from '../errors.js';
 import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../gpu/ops/backward.js';
 import type { GpuContext } from '../gpu/context.js';
-import { BufferUsage } from '../gpu/constants.js';
+import { STORAGE_USAGE, UNIFORM_USAGE } from '../gpu/constants.js';
 import { type Command, type Recorder, replay } from '../gpu/program.js';
 import { readBuffer } from '../gpu/readback.js';
 import { DROPOUT_DIMS_FIELDS, EMBEDDING_DIMS_FIELDS, LOSS_DIMS_FIELDS, REDUCE_DIMS_FIELDS, packU32Struct } from '../gpu/uniforms.js';
@@ -224,7 +224,7 @@ export class GpuTrainer {
   sample(prompt: Int32Array, o: ResolvedSample): Promise<number[]> {
     return this.enqueue(async () => {
       const owned: GPUBuffer[] = [];
-      const storage = (label: string, n: number, usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST) => {
+      const storage = (label: string, n: number, usage: number = STORAGE_USAGE) => {
         const b = this.ctx.buffer(label, Math.max(1, n) * 4, usage);
         owned.push(b);
         return b;
@@ -233,7 +233,7 @@ export class GpuTrainer {
         ctx: this.ctx,
         storage,
         uniform: (label, data) => {
-          const buffer = storage(label, data.length, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
+          const buffer = storage(label, data.length, UNIFORM_USAGE);
           this.ctx.device.queue.writeBuffer(buffer, 0, data);
           return { buffer, offset: 0, size: data.byteLength };
         },
