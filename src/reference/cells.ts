@@ -25,8 +25,8 @@ export interface CellWeights {
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
-/** y (rows) = W (rows × cols) · v (cols) + b, optionally over a row window [row0, row0 + rows). */
-function affine(W: ArrayLike<number>, cols: number, v: ArrayLike<number>, vOffset: number, b: ArrayLike<number> | undefined, rows: number): Float64Array {
+/** y (rows) = W (rows × cols) · v[vOffset …] (cols) + b. */
+export function affine(W: ArrayLike<number>, cols: number, v: ArrayLike<number>, vOffset: number, b: ArrayLike<number> | undefined, rows: number): Float64Array {
   const y = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let acc = b ? b[r] : 0;
@@ -38,6 +38,54 @@ function affine(W: ArrayLike<number>, cols: number, v: ArrayLike<number>, vOffse
 }
 
 /**
+ * One step's activations from gi = W_ih x + b_ih and gh = W_hh h + b_hh (each G·H rows), the previous
+ * h (H_out) and c (H, LSTM): the new h — for an LSTM before the projection (o ⊙ tanh c') — the new c
+ * (LSTM; the previous one otherwise), and the gates as the backward pass needs them (LSTM i, f, g, o;
+ * GRU r, z, n; RNN h').
+ */
+export function cellUpdate(mode: RnnMode, H: number, gi: Float64Array, gh: Float64Array, hPrev: ArrayLike<number>, cPrev: Float64Array): { h: Float64Array; c: Float64Array; gates: Float64Array } {
+  const gates = new Float64Array(gateRows(mode, H));
+  const h = new Float64Array(H);
+  switch (mode) {
+    case 'RNN_TANH':
+    case 'RNN_RELU':
+      for (let j = 0; j < H; j++) {
+        const pre = gi[j] + gh[j];
+        h[j] = mode === 'RNN_TANH' ? Math.tanh(pre) : Math.max(0, pre);
+        gates[j] = h[j];
+      }
+      return { h, c: cPrev, gates };
+    case 'LSTM': {
+      const c = new Float64Array(H);
+      for (let j = 0; j < H; j++) {
+        const i = sigmoid(gi[j] + gh[j]);
+        const f = sigmoid(gi[H + j] + gh[H + j]);
+        const g = Math.tanh(gi[2 * H + j] + gh[2 * H + j]);
+        const o = sigmoid(gi[3 * H + j] + gh[3 * H + j]);
+        gates[j] = i;
+        gates[H + j] = f;
+        gates[2 * H + j] = g;
+        gates[3 * H + j] = o;
+        c[j] = f * cPrev[j] + i * g;
+        h[j] = o * Math.tanh(c[j]);
+      }
+      return { h, c, gates };
+    }
+    case 'GRU':
+      for (let j = 0; j < H; j++) {
+        const r = sigmoid(gi[j] + gh[j]);
+        const z = sigmoid(gi[H + j] + gh[H + j]);
+        const n = Math.tanh(gi[2 * H + j] + r * gh[2 * H + j]);
+        gates[j] = r;
+        gates[H + j] = z;
+        gates[2 * H + j] = n;
+        h[j] = (1 - z) * n + z * hPrev[j];
+      }
+      return { h, c: cPrev, gates };
+  }
+}
+
+/**
  * Advances one sequence by one step. `x` at `xOffset` holds I features; `h` (H_out) and `c` (H, LSTM
  * only) are updated in place.
  */
@@ -45,37 +93,9 @@ export function cellStep(mode: RnnMode, w: CellWeights, x: ArrayLike<number>, xO
   const H = w.hiddenSize;
   const gi = affine(w.weightIh, w.inputSize, x, xOffset, w.biasIh, gateRows(mode, H)); // W_ih x + b_ih
   const gh = affine(w.weightHh, w.outSize, h, 0, w.biasHh, gateRows(mode, H)); // W_hh h + b_hh
-  switch (mode) {
-    case 'RNN_TANH':
-    case 'RNN_RELU':
-      for (let j = 0; j < H; j++) {
-        const pre = gi[j] + gh[j];
-        h[j] = mode === 'RNN_TANH' ? Math.tanh(pre) : Math.max(0, pre);
-      }
-      return;
-    case 'LSTM': {
-      const hRaw = new Float64Array(H);
-      for (let j = 0; j < H; j++) {
-        const i = sigmoid(gi[j] + gh[j]);
-        const f = sigmoid(gi[H + j] + gh[H + j]);
-        const g = Math.tanh(gi[2 * H + j] + gh[2 * H + j]);
-        const o = sigmoid(gi[3 * H + j] + gh[3 * H + j]);
-        c[j] = f * c[j] + i * g;
-        hRaw[j] = o * Math.tanh(c[j]);
-      }
-      if (w.weightHr) h.set(affine(w.weightHr, H, hRaw, 0, undefined, w.outSize));
-      else h.set(hRaw);
-      return;
-    }
-    case 'GRU':
-      for (let j = 0; j < H; j++) {
-        const r = sigmoid(gi[j] + gh[j]);
-        const z = sigmoid(gi[H + j] + gh[H + j]);
-        const n = Math.tanh(gi[2 * H + j] + r * gh[2 * H + j]);
-        h[j] = (1 - z) * n + z * h[j];
-      }
-      return;
-  }
+  const next = cellUpdate(mode, H, gi, gh, h, c);
+  if (mode === 'LSTM') c.set(next.c);
+  h.set(w.weightHr ? affine(w.weightHr, H, next.h, 0, undefined, w.outSize) : next.h);
 }
 
 function gateRows(mode: RnnMode, H: number): number {

@@ -10,10 +10,9 @@ import { numDirections, outputSize } from '../config.js';
 import type { PreparedBatch } from '../train/batch.js';
 import { type ModelConfig, outputFeatures, rnnFeatures } from '../train/config.js';
 import { keeps } from '../train/rng.js';
+import { affine, cellUpdate } from './cells.js';
 
 export type Params = Readonly<Record<string, Float64Array>>;
-
-const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 /** What one step of one row of one direction of one layer left for the backward pass. */
 export interface StepCache {
@@ -163,64 +162,19 @@ export function layerWeights(params: Params, model: ModelConfig, l: number, d: n
   };
 }
 
-/** W (rows × cols) · v + b. */
-export function affine(W: ArrayLike<number>, v: ArrayLike<number>, b: ArrayLike<number> | undefined, rows: number, cols: number): Float64Array {
-  const y = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let acc = b ? b[r] : 0;
-    for (let k = 0; k < cols; k++) acc += W[r * cols + k] * v[k];
-    y[r] = acc;
-  }
-  return y;
-}
-
 function cellForward(model: ModelConfig, w: LayerWeights, x: Float64Array, hPrev: Float64Array, cPrev: Float64Array): { h: Float64Array; c: Float64Array; step: StepCache } {
   const { mode, hidden_size: H } = model.rnn;
   const Hout = outputSize(model.rnn);
   const G = mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1;
-  const gi = affine(w.wIh, x, w.bIh, G * H, w.I);
-  const gh = affine(w.wHh, hPrev, w.bHh, G * H, Hout);
-  const gates = new Float64Array(G * H);
-  const step: StepCache = { hPrev, cPrev, gates };
+  const gi = affine(w.wIh, w.I, x, 0, w.bIh, G * H);
+  const gh = affine(w.wHh, Hout, hPrev, 0, w.bHh, G * H);
+  const next = cellUpdate(mode, H, gi, gh, hPrev, cPrev);
+  const step: StepCache = { hPrev, cPrev, gates: next.gates };
   if (mode === 'LSTM') {
-    const c = new Float64Array(H);
-    const hRaw = new Float64Array(H);
-    for (let j = 0; j < H; j++) {
-      const i = sigmoid(gi[j] + gh[j]);
-      const f = sigmoid(gi[H + j] + gh[H + j]);
-      const g = Math.tanh(gi[2 * H + j] + gh[2 * H + j]);
-      const o = sigmoid(gi[3 * H + j] + gh[3 * H + j]);
-      gates[j] = i;
-      gates[H + j] = f;
-      gates[2 * H + j] = g;
-      gates[3 * H + j] = o;
-      c[j] = f * cPrev[j] + i * g;
-      hRaw[j] = o * Math.tanh(c[j]);
-    }
-    step.c = c;
-    step.hRaw = hRaw;
-    const h = w.wHr ? affine(w.wHr, hRaw, undefined, Hout, H) : hRaw;
-    return { h, c, step };
+    step.c = next.c;
+    step.hRaw = next.h;
+    return { h: w.wHr ? affine(w.wHr, H, next.h, 0, undefined, Hout) : next.h, c: next.c, step };
   }
-  if (mode === 'GRU') {
-    const h = new Float64Array(H);
-    step.hn = gh.slice(2 * H, 3 * H);
-    for (let j = 0; j < H; j++) {
-      const r = sigmoid(gi[j] + gh[j]);
-      const z = sigmoid(gi[H + j] + gh[H + j]);
-      const n = Math.tanh(gi[2 * H + j] + r * gh[2 * H + j]);
-      gates[j] = r;
-      gates[H + j] = z;
-      gates[2 * H + j] = n;
-      h[j] = (1 - z) * n + z * hPrev[j];
-    }
-    return { h, c: cPrev, step };
-  }
-  const h = new Float64Array(H);
-  for (let j = 0; j < H; j++) {
-    const pre = gi[j] + gh[j];
-    h[j] = mode === 'RNN_TANH' ? Math.tanh(pre) : Math.max(0, pre);
-    gates[j] = h[j];
-  }
-  return { h, c: cPrev, step };
+  if (mode === 'GRU') step.hn = gh.slice(2 * H, 3 * H);
+  return { h: next.h, c: cPrev, step };
 }
