@@ -5,12 +5,22 @@
 // learning rate and bias corrections come from the host (it counts the steps and runs the schedule).
 // State per element: a (SGD momentum buffer, Adam m, RMSprop momentum buffer), b (Adam v, RMSprop
 // square average), c (Adam max v with amsgrad, RMSprop grad average when centered).
+//
+// A step whose loss or ‖g‖² is not finite changes nothing: its number, loss and ‖g‖² go into the
+// halt slots of `results`, and while those hold a step, no later step changes anything either (the
+// host reads them back with the loss, src/train/engine.ts). The results are read as u32 words: the
+// check is on the exponent bits (WGSL has no isNan, and a compiler may assume floats are finite).
 
 override WORKGROUP_SIZE: u32 = 64u;
 override OPTIMIZER: u32 = 0u;   // 0 SGD, 1 Adam, 2 AdamW, 3 RMSprop
 override NESTEROV: bool = false;
 override AMSGRAD: bool = false;
 override CENTERED: bool = false;
+// Word indices in `results` (RESULT_SLOTS in src/gpu/ops/train-elementwise.ts).
+override LOSS_SLOT: u32 = 0u;
+override HALT_STEP_SLOT: u32 = 2u;
+override HALT_LOSS_SLOT: u32 = 3u;
+override HALT_NORM_SLOT: u32 = 4u;
 
 struct OptimizerDims {
   n: u32,
@@ -29,23 +39,44 @@ struct OptimizerDims {
   bias_correction2_sqrt: f32,   // √(1 − β2^t)
   clip_value: f32,    // 0: none
   max_norm: f32,
+  step: u32,          // this step's number (1 for the first), recorded if it halts
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> dims: OptimizerDims;
 @group(0) @binding(1) var<storage, read_write> params: array<f32>;
 @group(0) @binding(2) var<storage, read> grads: array<f32>;
 @group(0) @binding(3) var<storage, read_write> state: array<f32>;   // a (n) then b (n) then c (n)
-@group(0) @binding(4) var<storage, read> norm: array<f32>;
+@group(0) @binding(4) var<storage, read_write> results: array<u32>;  // [loss, ‖g‖², halt step, halt loss, halt ‖g‖², …]
+
+fn is_finite_bits(bits: u32) -> bool {
+  return (bits & 0x7f800000u) != 0x7f800000u;
+}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = linear_index(gid, groups, WORKGROUP_SIZE);
   let n = dims.n;
   if (i >= n) { return; }
+  // Every invocation takes the same decision from the same words; invocation 0 records the halt
+  // (another may already see it recorded, and skips all the same).
+  if (results[HALT_STEP_SLOT] != 0u) { return; }
+  let loss_bits = results[LOSS_SLOT];
+  let norm_bits = results[dims.norm_index];
+  if (!is_finite_bits(loss_bits) || !is_finite_bits(norm_bits)) {
+    if (i == 0u) {
+      results[HALT_STEP_SLOT] = dims.step;
+      results[HALT_LOSS_SLOT] = loss_bits;
+      results[HALT_NORM_SLOT] = norm_bits;
+    }
+    return;
+  }
   var g = grads[i];
   if (dims.clip_value > 0.0) { g = clamp(g, -dims.clip_value, dims.clip_value); }
   if (dims.clip_by_norm == 1u) {
-    let coef = dims.max_norm / (sqrt(norm[dims.norm_index]) + 1e-6);
+    let coef = dims.max_norm / (sqrt(bitcast<f32>(norm_bits)) + 1e-6);
     if (coef < 1.0) { g = g * coef; }
   }
   var p = params[i];

@@ -77,5 +77,5 @@ export const REDUCE_DIMS_FIELDS = ['n', 'offset', 'out', 'clip'] as const;
 /** `struct OptimizerDims` in shaders/optimizer.wgsl (from lr on, f32) */
 export const OPTIMIZER_DIMS_FIELDS = [
   'n', 'first_step', 'norm_index', 'clip_by_norm', 'lr', 'momentum', 'dampening', 'weight_decay', 'beta1', 'beta2', 'eps', 'alpha',
-  'bias_correction1', 'bias_correction2_sqrt', 'clip_value', 'max_norm',
+  'bias_correction1', 'bias_correction2_sqrt', 'clip_value', 'max_norm', 'step', '_pad0', '_pad1', '_pad2',
 ] as const;

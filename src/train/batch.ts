@@ -9,7 +9,7 @@
  *   lengths, h0, c0 as in a forward call.
  */
 import { RnnError, describeValue } from '../errors.js';
-import { type ForwardOptions, checkOptions, prepareInputs, swapLeadingAxes } from '../inputs.js';
+import { type ForwardOptions, checkOptions, prepareInputs, rejectNonFinite, swapLeadingAxes } from '../inputs.js';
 import { type IntTensor, type Tensor, type TensorData, checkFloatTensor, checkIntTensor, expectShape, formatShape } from '../tensor.js';
 import { type ModelConfig, outputFeatures } from './config.js';
 
@@ -51,8 +51,11 @@ function toInt32(name: string, t: IntTensor): Int32Array {
   return out;
 }
 
-/** Checks a batch against the model; returns it time-major. */
-export function prepareBatch(model: ModelConfig, batch: TrainBatch): PreparedBatch {
+/**
+ * Checks a batch against the model; returns it time-major. With `checkFinite`, NaN or ±Inf in the
+ * input, h0, c0 or a float target is an error (NON_FINITE) naming the tensor and the element.
+ */
+export function prepareBatch(model: ModelConfig, batch: TrainBatch, checkFinite = false): PreparedBatch {
   const b = checkOptions<TrainBatch>('batch', batch, BATCH_KEYS);
   if (batch === undefined) throw new RnnError('TENSOR_INVALID', 'batch: missing');
   const rnn = model.rnn;
@@ -86,7 +89,15 @@ export function prepareBatch(model: ModelConfig, batch: TrainBatch): PreparedBat
   T = probe.T;
   B = probe.B;
   if (!tokens) x = probe.x;
-  return { T, B, x, tokens, target: prepareTarget(model, b.target, T, B), lengths: probe.lengths, h0: probe.h0, c0: probe.c0 };
+  const target = prepareTarget(model, b.target, T, B);
+  if (checkFinite) {
+    // In the caller's layout, so the element named is the caller's.
+    rejectNonFinite('batch.input', b.input?.data);
+    rejectNonFinite('batch.h0', b.h0?.data);
+    rejectNonFinite('batch.c0', b.c0?.data);
+    if (model.loss === 'mse') rejectNonFinite('batch.target', (b.target as Tensor).data);
+  }
+  return { T, B, x, tokens, target, lengths: probe.lengths, h0: probe.h0, c0: probe.c0 };
 }
 
 function swapInt(ids: Int32Array, P: number, Q: number): Int32Array {

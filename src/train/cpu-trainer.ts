@@ -1,94 +1,117 @@
 /**
  * Training on the CPU: the float64 reference (src/reference/train-*.ts, loss.ts, and the optimizer of
- * optim.ts) behind the trainer API. It is the oracle the GPU trainer is tested against, and a
- * fallback where WebGPU is missing. Parameters are kept by state_dict name; the optimizer sees them as
- * one flat vector in state_dict order (its update is elementwise, and clip_grad_norm_'s norm is global).
+ * optim.ts) behind the engine interface (engine.ts). It is the oracle the GPU trainer is tested
+ * against, and a fallback where WebGPU is missing. Parameters are kept by state_dict name; the
+ * optimizer sees them as one flat vector in state_dict order (its update is elementwise, and
+ * clip_grad_norm_'s norm is global).
  */
 import { lossAndGradient } from '../reference/loss.js';
 import { trainBackward } from '../reference/train-backward.js';
-import { trainForward } from '../reference/train-forward.js';
+import { type ForwardCache, trainForward } from '../reference/train-forward.js';
 import type { PreparedBatch } from './batch.js';
 import { type ModelConfig, modelParameterSpecs, outputFeatures } from './config.js';
+import {
+  type CarryKind, type EngineGradients, type EngineStepResult, type Halt, NonFiniteStepError, type TrainEngine, checkCarriedBatch,
+} from './engine.js';
 import { type OptimizerConfig, type OptimizerState, gradNorm, optimizerState, referenceStep } from './optim.js';
+import { type ResolvedSample, sampleReference } from './sample.js';
 
-export interface StepResult {
-  /** The loss before the update. */
-  loss: number;
-  /** ‖g‖ over all parameters, as clip_grad_norm_ returns it (after value clipping, before norm clipping). */
-  gradNorm: number;
-}
-
-export interface GradientResult {
-  loss: number;
-  gradNorm: number;
-  /** By state_dict name. */
-  grads: Record<string, Float64Array>;
-  /** dL/dh0, dL/dc0 (as h0 / c0 are shaped, whether given or zeros). */
-  h0: Float64Array;
-  c0: Float64Array;
-  /** flow[l][t] = ‖∂L/∂h_t‖ of layer l. */
-  flow: Float64Array[];
-  /** The model's output, time-major. */
-  y: Float64Array;
-}
-
-export class CpuTrainer {
-  readonly names: string[];
+export class CpuTrainer implements TrainEngine {
+  readonly backend = 'cpu' as const;
+  private readonly names: string[];
   private state?: OptimizerState;
   /** Optimizer steps taken. */
-  stepsTaken = 0;
+  steps = 0;
+  /** The final states the carried calls start from (engine.ts). */
+  private readonly carries = new Map<CarryKind, { B: number; hN: Float64Array; cN: Float64Array }>();
+  private halt?: Halt;
 
   constructor(readonly model: ModelConfig, readonly params: Record<string, Float64Array>, readonly seed = 0) {
     this.names = modelParameterSpecs(model).map((s) => s.name);
   }
 
-  /** The final state (h_n, c_n) of the last forward, which `carry` starts the next one from. */
-  private last?: { hN: Float64Array; cN: Float64Array };
-
-  private carried(batch: PreparedBatch, carry: boolean): PreparedBatch {
-    return carry && this.last ? { ...batch, h0: this.last.hN, c0: this.model.rnn.mode === 'LSTM' ? this.last.cN : undefined } : batch;
+  /** The batch starting from a carry (or as it is), checked. */
+  private from(kind: CarryKind, batch: PreparedBatch, carry: boolean): PreparedBatch {
+    if (!carry) return batch;
+    const held = this.carries.get(kind);
+    checkCarriedBatch(kind, held?.B, batch.B);
+    return held ? { ...batch, h0: held.hN, c0: this.model.rnn.mode === 'LSTM' ? held.cN : undefined } : batch;
   }
 
-  /** Forward, loss and backward; `training` applies dropout with this step's masks. */
-  gradients(batchIn: PreparedBatch, training = true, carry = false): GradientResult {
-    const batch = this.carried(batchIn, carry);
-    const options = { training, seed: (this.seed + this.stepsTaken) >>> 0 };
-    const cache = trainForward(this.model, this.params, batch, options);
-    this.last = { hN: cache.hN, cN: cache.cN };
-    const { loss, dy } = lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model));
-    const g = trainBackward(this.model, this.params, cache, dy);
-    return { loss, gradNorm: gradNorm(this.flat(g.params)), grads: g.params, h0: g.h0, c0: g.c0, flow: g.flow, y: cache.y };
-  }
-
-  /** The model's output (evaluation mode), time-major: (T·B or B rows, O). */
-  predict(batch: PreparedBatch, carry = false): Float64Array {
-    return this.forwardOnly(batch, carry).y;
-  }
-
-  /** The loss alone, in evaluation mode (no dropout). */
-  evaluate(batchIn: PreparedBatch, carry = false): number {
-    const batch = this.carried(batchIn, carry);
-    const cache = this.forwardOnly(batch, false);
-    return lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model)).loss;
-  }
-
-  /** The forward in evaluation mode; its final state is what the next carried call starts from. */
-  private forwardOnly(batchIn: PreparedBatch, carry: boolean) {
-    const cache = trainForward(this.model, this.params, this.carried(batchIn, carry), { training: false, seed: 0 });
-    this.last = { hN: cache.hN, cN: cache.cN };
+  private forward(kind: CarryKind, batch: PreparedBatch, training: boolean): ForwardCache {
+    const cache = trainForward(this.model, this.params, batch, { training, seed: (this.seed + this.steps) >>> 0 });
+    this.carries.set(kind, { B: batch.B, hN: cache.hN, cN: cache.cN });
     return cache;
   }
 
-  /** One training step: gradients, clipping, the optimizer's update (and the schedule's step). */
-  step(batch: PreparedBatch, opt: OptimizerConfig, carry = false): StepResult {
-    const g = this.gradients(batch, true, carry);
-    const p = this.flat(this.params);
-    this.state ??= optimizerState(p.length);
-    const norm = referenceStep(opt, this.state, p, this.flat(g.grads));
-    this.unflat(p);
-    this.stepsTaken++;
-    return { loss: g.loss, gradNorm: norm };
+  async step(batchIn: PreparedBatch, opt: OptimizerConfig, options: { readLoss: boolean; carry: boolean }): Promise<EngineStepResult> {
+    const batch = this.from('train', batchIn, options.carry);
+    const cache = this.forward('train', batch, true);
+    const { loss, dy } = lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model));
+    this.steps++;
+    // As on the GPU: once a step is not finite, no step updates until the halt is read back.
+    let result: EngineStepResult = {};
+    if (!this.halt) {
+      const g = this.flat(trainBackward(this.model, this.params, cache, dy).params);
+      const norm = clippedNorm(opt, g);
+      if (Number.isFinite(loss) && Number.isFinite(norm)) {
+        const p = this.flat(this.params);
+        this.state ??= optimizerState(p.length);
+        referenceStep(opt, this.state, p, g);
+        this.unflat(p);
+      } else {
+        this.halt = { step: this.steps, loss, gradNorm: norm };
+      }
+      result = { loss, gradNorm: norm };
+    }
+    if (!options.readLoss) return {};
+    this.report();
+    return result;
   }
+
+  /** Rejects with the halt, if any, after stepping back to the step before it. */
+  private report(): void {
+    const halt = this.halt;
+    if (!halt) return;
+    const skipped = this.steps - halt.step;
+    this.halt = undefined;
+    this.steps = halt.step - 1;
+    throw new NonFiniteStepError(halt.step, halt.loss, halt.gradNorm, skipped);
+  }
+
+  async evaluate(batchIn: PreparedBatch, carry: boolean): Promise<number> {
+    const batch = this.from('eval', batchIn, carry);
+    const cache = this.forward('eval', batch, false);
+    return lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model)).loss;
+  }
+
+  async predict(batch: PreparedBatch, carry: boolean): Promise<Float64Array> {
+    return this.forward('eval', this.from('eval', batch, carry), false).y;
+  }
+
+  async gradients(batch: PreparedBatch, options: { flow: boolean }): Promise<EngineGradients> {
+    const cache = trainForward(this.model, this.params, batch, { training: true, seed: (this.seed + this.steps) >>> 0 });
+    const { loss, dy } = lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model));
+    const g = trainBackward(this.model, this.params, cache, dy);
+    return {
+      loss, gradNorm: gradNorm(this.flat(g.params)), grads: g.params, h0: g.h0, c0: this.model.rnn.mode === 'LSTM' ? g.c0 : undefined,
+      flow: options.flow ? g.flow.map((f) => Array.from(f)) : undefined,
+    };
+  }
+
+  async parameters(): Promise<Record<string, Float64Array>> {
+    return Object.fromEntries(this.names.map((k) => [k, Float64Array.from(this.params[k])]));
+  }
+
+  async sample(prompt: Int32Array, options: ResolvedSample): Promise<number[]> {
+    return sampleReference(this.model, this.params, prompt, options);
+  }
+
+  diagnostics(): undefined {
+    return undefined;
+  }
+
+  async destroy(): Promise<void> {}
 
   private flat(tensors: Record<string, Float64Array>): Float64Array {
     const out = new Float64Array(this.names.reduce((n, k) => n + tensors[k].length, 0));
@@ -107,4 +130,10 @@ export class CpuTrainer {
       o += this.params[k].length;
     }
   }
+}
+
+/** ‖g‖ as clip_grad_norm_ returns it: after clip_grad_value_ (which referenceStep applies), before norm clipping. */
+function clippedNorm(opt: OptimizerConfig, g: Float64Array): number {
+  const v = opt.clip_grad_value;
+  return v === undefined ? gradNorm(g) : gradNorm(g.map((x) => Math.min(Math.max(x, -v), v)));
 }

@@ -4,11 +4,19 @@
  * stopping on it, and a way to stop from outside (an AbortSignal, or a callback returning false).
  * Reading the loss back synchronises with the GPU, so it is read every `readEvery` steps only.
  * With `carryState`, consecutive batches of an epoch continue one another (truncated BPTT over a text,
- * text.ts); the state starts from zeros at each epoch and after each validation.
+ * text.ts); the state starts from zeros at each epoch. Validation does not disturb it (it carries its
+ * own state, engine.ts).
+ *
+ * A non-finite loss ends the run: a training step's (the engine stops updating at the first such step
+ * and reports it when the loss is next read: NonFiniteStepError) or the validation loss. The report
+ * says `stopped: 'non-finite'` and which; the parameters are the last finite ones (those before that
+ * training step, or those that gave the non-finite validation loss, which are finite themselves).
+ * Early stopping does not restore the best weights: the parameters are the last step's.
  */
 import { RnnError, describeValue } from '../errors.js';
 import { checkOptions } from '../inputs.js';
 import type { TrainBatch } from './batch.js';
+import { NonFiniteStepError } from './engine.js';
 
 /** What fit needs of a trainer (trainer.ts's Trainer has it). */
 export interface Trainable {
@@ -19,14 +27,14 @@ export interface Trainable {
 export interface FitProgress {
   step: number;
   epoch: number;
-  /** The loss of this step (when read back: every readEvery steps). */
+  /** The loss of this step (when read back: every readEvery steps, and on the last step). */
   loss?: number;
   gradNorm?: number;
   /** Input positions (T·B) per second over the steps since the last report. */
   tokensPerSecond: number;
   /** Seconds left at the current pace. */
   etaSeconds: number;
-  /** Set on the steps that validated. */
+  /** Set on the steps that validated (onProgress is called on those too, whether or not the loss was read). */
   validationLoss?: number;
 }
 
@@ -42,17 +50,20 @@ export interface FitOptions {
   /** Read the loss back every this many steps (default 1). */
   readEvery?: number;
   carryState?: boolean;
-  /** Called after each step that read the loss (awaited: it may save a checkpoint); return false to stop. */
+  /** Called after each step that read the loss or validated (awaited: it may save a checkpoint); return false to stop. */
   onProgress?: (p: FitProgress) => boolean | void | Promise<boolean | void>;
   signal?: AbortSignal;
 }
 
 export interface FitReport {
+  /** Steps that updated the parameters. */
   steps: number;
   /** [step, loss] of every step whose loss was read. */
   losses: Array<[number, number]>;
   validation: Array<[number, number]>;
-  stopped: 'done' | 'early' | 'aborted';
+  stopped: 'done' | 'early' | 'aborted' | 'non-finite';
+  /** With stopped 'non-finite': which loss was not finite, at which step, and the message to show. */
+  nonFinite?: { what: 'training' | 'validation'; step: number; loss: number; message: string };
   seconds: number;
 }
 
@@ -89,7 +100,17 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
       }
       const step = report.steps + 1;
       const read = step % readEvery === 0 || step === total;
-      const r = await trainer.trainStep(batch, { readLoss: read, carryState: (o.carryState ?? false) && !fresh });
+      let r: { loss?: number; gradNorm?: number };
+      try {
+        r = await trainer.trainStep(batch, { readLoss: read, carryState: (o.carryState ?? false) && !fresh });
+      } catch (e) {
+        if (!(e instanceof NonFiniteStepError)) throw e;
+        // The engine is back at the step before the first non-finite one.
+        report.steps = e.step - 1;
+        report.stopped = 'non-finite';
+        report.nonFinite = { what: 'training', step: e.step, loss: e.loss, message: e.message };
+        break outer;
+      }
       fresh = false;
       report.steps = step;
       tokens += positions(batch);
@@ -99,27 +120,32 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
         for (const v of o.validation!) sum += await trainer.evaluate(v);
         validationLoss = sum / o.validation!.length;
         report.validation.push([step, validationLoss]);
-        fresh = true;
-        if (validationLoss < best - (o.earlyStopping?.minDelta ?? 0)) {
+        if (!Number.isFinite(validationLoss)) {
+          report.stopped = 'non-finite';
+          report.nonFinite = {
+            what: 'validation', step, loss: validationLoss,
+            message: `fit: the validation loss after step ${step} was ${validationLoss} (not finite); training stopped there, with the parameters of step ${step}`,
+          };
+        } else if (validationLoss < best - (o.earlyStopping?.minDelta ?? 0)) {
           best = validationLoss;
           stale = 0;
         } else if (o.earlyStopping && ++stale >= o.earlyStopping.patience) {
           report.stopped = 'early';
         }
       }
-      if (read) {
-        report.losses.push([step, r.loss!]);
+      if (read) report.losses.push([step, r.loss!]);
+      if (read || validationLoss !== undefined) {
         const now = performance.now();
         const rate = ((tokens - lastTokens) * 1000) / Math.max(1e-3, now - lastTime);
         const perStep = (now - started) / 1000 / step;
         [lastTime, lastTokens] = [now, tokens];
         const go = await o.onProgress?.({ step, epoch, loss: r.loss, gradNorm: r.gradNorm, tokensPerSecond: rate, etaSeconds: perStep * (total - step), validationLoss });
-        if (go === false) {
+        if (go === false && report.stopped === 'done') {
           report.stopped = 'aborted';
           break outer;
         }
       }
-      if (report.stopped === 'early') break outer;
+      if (report.stopped !== 'done') break outer;
     }
   }
   report.seconds = (performance.now() - started) / 1000;

@@ -21,7 +21,7 @@ import { type BackwardStrategy, backwardKernels, backwardUnfit } from '../gpu/op
 import { RnnError } from '../errors.js';
 import { recordGemm } from '../gpu/ops/gemm.js';
 import {
-  ELEMENTWISE_WORKGROUP_SIZE, dropoutPipeline, embeddingPipeline, lossPipeline, optimizerPipeline, recordSum, shiftPipeline,
+  ELEMENTWISE_WORKGROUP_SIZE, RESULT_WORDS, dropoutPipeline, embeddingPipeline, lossPipeline, optimizerPipeline, recordSum, shiftPipeline,
 } from '../gpu/ops/train-elementwise.js';
 import { type Command, type Recorder, clear, copy, dispatch, linearGrid } from '../gpu/program.js';
 import {
@@ -84,8 +84,8 @@ export class TrainPlan implements Recorder {
   readonly forward: Command[] = [];
   /** Backward after `forward`: every gradient in `shared.grads`, ‖g‖² in results[1]. */
   readonly backward: Command[] = [];
-  /** Each layer's final state of the previous step copied in as this step's initial state (truncated BPTT). */
-  readonly carry: Command[];
+  /** Each layer's final state after `forward`, in the state layout (what a carry keeps, gpu-trainer.ts). */
+  readonly finalStates: GPUBuffer[];
   /** The optimizer's update (after `backward`). */
   readonly update: (opt: OptimizerConfig, step: number, lr: number) => Command[];
   /** Copies each layer's dL/dh_t (D, T, B, H_out) into `flow` (gradient flow), when recorded with it. */
@@ -355,7 +355,7 @@ export class TrainPlan implements Recorder {
     // ‖g‖² (after clip_grad_value_, whose clip the trainer writes) into results[1].
     this.normDims = this.uniform('norm.dims', packU32Struct(REDUCE_DIMS_FIELDS, { n: this.n, offset: 0, out: 0, clip: 0 }));
     c.push(...this.sum('norm', grads, this.n, true, 1, this.normDims));
-    this.carry = layers.map((t) => copy(t.states[0].buffer, 0, t.initial.buffer, 0, layerState * F32));
+    this.finalStates = layers.map((t) => t.states[0].buffer);
 
     this.update = (opt, step, lr) => {
       const { pipeline, layout: bl } = optimizerPipeline(ctx, opt.name, opt);
@@ -364,10 +364,10 @@ export class TrainPlan implements Recorder {
         n: this.n, first_step: step === 1 ? 1 : 0, norm_index: 1, clip_by_norm: opt.clip_grad_norm === undefined ? 0 : 1,
         lr, momentum: opt.momentum, dampening: opt.dampening, weight_decay: opt.weight_decay, beta1: opt.betas[0], beta2: opt.betas[1], eps: opt.eps,
         alpha: opt.alpha, bias_correction1: 1 - opt.betas[0] ** step, bias_correction2_sqrt: Math.sqrt(1 - opt.betas[1] ** step),
-        clip_value: opt.clip_grad_value ?? 0, max_norm: opt.clip_grad_norm ?? 0,
+        clip_value: opt.clip_grad_value ?? 0, max_norm: opt.clip_grad_norm ?? 0, step,
       }));
       const group = this.optimizerGroups.get(pipeline) ?? ctx.bindGroup(`${this.tag}.optimizer`, bl, [
-        dims, tensorBinding(params), tensorBinding(grads), tensorBinding(gpuTensor(shared.state, [3 * this.n])), tensorBinding(gpuTensor(shared.results, [2])),
+        dims, tensorBinding(params), tensorBinding(grads), tensorBinding(gpuTensor(shared.state, [3 * this.n])), tensorBinding(gpuTensor(shared.results, [RESULT_WORDS], 'u32')),
       ]);
       this.optimizerGroups.set(pipeline, group);
       return [dispatch(`${this.tag}.optimizer`, pipeline, [group], linearGrid(this.n, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits))];
@@ -402,8 +402,14 @@ export class TrainPlan implements Recorder {
     return gpuTensor(this.storage(name, elements), shape);
   }
 
-  /** Recorder: a buffer of `elements` f32 the plan owns. */
+  /** Recorder: a buffer of `elements` f32 the plan owns (checked against the device's binding limit first). */
   storage(name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
+    const bytes = Math.max(1, elements) * F32;
+    const limit = Math.min(this.ctx.limits.maxStorageBufferBindingSize, this.ctx.limits.maxBufferSize);
+    if (bytes > limit) {
+      this.release();
+      throw new RnnError('LIMIT_EXCEEDED', `a training step of T=${this.T}, B=${this.B}: its ${name} needs ${bytes} bytes, above this device's ${limit} (maxStorageBufferBindingSize); train on shorter windows or smaller batches`);
+    }
     const b = this.ctx.buffer(`${this.tag}.${name}`, Math.max(1, elements) * F32, usage);
     this.owned.push(b);
     if (ACTIVATIONS.test(name)) this.activationBytes += Math.max(1, elements) * F32; // what is kept, not the pool's rounding

@@ -1,6 +1,7 @@
 /**
- * Training on WebGPU: the parameters, their gradients and the optimizer's state in three flat GPU
- * buffers (layout.ts), a training plan per batch shape (gpu-plan.ts, at most a few kept), and the host
+ * Training on WebGPU, behind the engine interface (engine.ts): the parameters, their gradients and the
+ * optimizer's state in three flat GPU buffers (layout.ts), a training plan per batch shape
+ * (gpu-plan.ts, at most a few kept), the carried states (one buffer per kind of carry), and the host
  * side of a step — writing the batch, the step's scalars (loss scale, learning rate, bias corrections,
  * dropout seeds) and replaying the plan's commands in one submission. Calls run one at a time, in
  * order (a promise chain), as the inference engine's do.
@@ -10,13 +11,17 @@ import { RnnError, describeValue } from '../errors.js';
 import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../gpu/ops/backward.js';
 import type { GpuContext } from '../gpu/context.js';
 import { STORAGE_USAGE, UNIFORM_USAGE } from '../gpu/constants.js';
-import { type Command, type Recorder, replay } from '../gpu/program.js';
+import { RESULT_SLOTS, RESULT_WORDS } from '../gpu/ops/train-elementwise.js';
+import { type Command, type Recorder, copy, replay } from '../gpu/program.js';
 import { readBuffer } from '../gpu/readback.js';
 import { DROPOUT_DIMS_FIELDS, EMBEDDING_DIMS_FIELDS, LOSS_DIMS_FIELDS, REDUCE_DIMS_FIELDS, packU32Struct } from '../gpu/uniforms.js';
 import { IGNORE_INDEX, type PreparedBatch } from './batch.js';
 import { type ModelConfig, outputFeatures } from './config.js';
 import { type FlatLayout, flatLayout, pack, unpack } from './layout.js';
 import { type OptimizerConfig, learningRate } from './optim.js';
+import {
+  type CarryKind, type EngineDiagnostics, type EngineGradients, type EngineStepResult, NonFiniteStepError, type TrainEngine, checkCarriedBatch,
+} from './engine.js';
 import { type SharedBuffers, TrainPlan } from './gpu-plan.js';
 import { type ResolvedSample, recordSampling } from './sample.js';
 import { numDirections, outputSize } from '../config.js';
@@ -36,15 +41,25 @@ export function chooseBackward(config: RnnConfig, strategy: BackwardStrategy | '
   return strategy;
 }
 
-export interface GpuStepResult {
-  loss?: number;
-  gradNorm?: number;
+/**
+ * Checks, before anything is allocated, that the model's parameters, gradients and optimizer state fit
+ * the device's buffers (three flat buffers of the parameter count, the state three times that).
+ */
+export function checkTrainerFits(model: ModelConfig, limits: GPUSupportedLimits): void {
+  const n = flatLayout(model).size;
+  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  if (3 * n * 4 > limit) {
+    throw new RnnError('LIMIT_EXCEEDED', `the model's ${n} parameters need ${3 * n * 4} bytes of optimizer state in one buffer, above this device's ${limit} (maxStorageBufferBindingSize); make the model smaller`);
+  }
 }
 
-export class GpuTrainer {
+export class GpuTrainer implements TrainEngine {
+  readonly backend = 'webgpu' as const;
   readonly layout: FlatLayout;
   private readonly shared: SharedBuffers;
   private readonly plans = new Map<string, TrainPlan>();
+  /** The final states the carried calls start from (engine.ts), on the GPU. */
+  private readonly carries = new Map<CarryKind, { B: number; buffer: GPUBuffer }>();
   private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
   /** Optimizer steps taken (the next one is steps + 1). */
@@ -58,15 +73,14 @@ export class GpuTrainer {
   constructor(readonly ctx: GpuContext, readonly model: ModelConfig, params: Readonly<Record<string, ArrayLike<number>>>, readonly seed = 0, strategy: BackwardStrategy | 'auto' = 'auto') {
     this.strategy = strategy;
     this.backward = chooseBackward(model.rnn, strategy);
+    checkTrainerFits(model, ctx.limits);
     this.layout = flatLayout(model);
     const n = this.layout.size;
-    const limit = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
-    if (3 * n * 4 > limit) throw new RnnError('LIMIT_EXCEEDED', `the model's ${n} parameters need ${3 * n * 4} bytes of optimizer state, above the device's ${limit} for one binding`);
     this.shared = {
       params: ctx.storageFrom('Trainer.params', pack(model, this.layout, params)),
       grads: ctx.storageFrom('Trainer.grads', new Float32Array(n)),
       state: ctx.storageFrom('Trainer.state', new Float32Array(3 * n)),
-      results: ctx.storageFrom('Trainer.results', new Float32Array(4)),
+      results: ctx.storageFrom('Trainer.results', new Float32Array(RESULT_WORDS)),
     };
     ctx.attach();
   }
@@ -97,7 +111,7 @@ export class GpuTrainer {
   }
 
   /** Writes a batch and the step's scalars into a plan's buffers. */
-  private write(plan: TrainPlan, batch: PreparedBatch, stepSeed: number, clipValue: number, training: boolean, carry: boolean): void {
+  private write(plan: TrainPlan, batch: PreparedBatch, stepSeed: number, clipValue: number, training: boolean, initialFromCarry: boolean): void {
     const q = this.ctx.device.queue;
     const { model } = this;
     const rnn = model.rnn;
@@ -138,7 +152,7 @@ export class GpuTrainer {
     const H = rnn.hidden_size;
     const hPer = D * B * Hout;
     const cPer = rnn.mode === 'LSTM' ? D * B * H : 0;
-    if (!carry) {
+    if (!initialFromCarry) {
       plan.inputs.initial.forEach((buffer, l) => {
         const s = new Float32Array(hPer + cPer);
         if (batch.h0) s.set(batch.h0.subarray(l * hPer, (l + 1) * hPer));
@@ -155,8 +169,8 @@ export class GpuTrainer {
     q.writeBuffer(plan.normDims.buffer, 0, packU32Struct(REDUCE_DIMS_FIELDS, { n: this.layout.size, offset: 0, out: 0, clip: clipValue }));
   }
 
-  /** Replays `commands`, reading back [loss, ‖g‖²] when asked. */
-  private async submit(plan: Pick<TrainPlan, 'tag'>, commands: Command[], read: boolean): Promise<GpuStepResult> {
+  /** Replays `commands` in one submission. */
+  private async submit(plan: Pick<TrainPlan, 'tag'>, commands: Command[]): Promise<void> {
     const device = this.ctx.device;
     this.ctx.checkAlive();
     device.pushErrorScope('validation');
@@ -165,58 +179,123 @@ export class GpuTrainer {
     device.queue.submit([encoder.finish()]);
     const error = await device.popErrorScope().catch(() => null);
     if (error) throw new RnnError('GPU_VALIDATION', `WebGPU validation error in ${plan.tag}: ${error.message}`);
-    if (!read) return {};
-    const [loss, normSq] = await readBuffer(this.ctx, 'Trainer.results', this.shared.results, 2);
-    return { loss, gradNorm: Math.sqrt(normSq) };
+  }
+
+  /** Floats of one layer's state: h (D, B, H_out) then, for LSTM, c (D, B, H). */
+  private layerState(B: number): number {
+    const rnn = this.model.rnn;
+    return numDirections(rnn) * B * (outputSize(rnn) + (rnn.mode === 'LSTM' ? rnn.hidden_size : 0));
   }
 
   /**
-   * One training step (forward, loss, backward, clipping, update); the loss read back only with `read`.
-   * With `carry` the step starts from the previous step's final state (same batch shape), detached.
+   * The copies around a forward of `kind` (engine.ts): before it, the carry into the plan's initial
+   * states (when `carry` and the carry is written; the host writes zeros or h0 / c0 otherwise); after
+   * it, the plan's final states into the carry.
    */
-  step(batch: PreparedBatch, opt: OptimizerConfig, read: boolean, carry = false): Promise<GpuStepResult> {
+  private carryCommands(kind: CarryKind, plan: TrainPlan, B: number, carry: boolean): { fromCarry: boolean; before: Command[]; after: Command[] } {
+    const per = this.layerState(B) * 4;
+    let held = this.carries.get(kind);
+    if (carry) checkCarriedBatch(kind, held?.B, B);
+    const before = carry && held ? plan.inputs.initial.map((buffer, l) => copy(held!.buffer, l * per, buffer, 0, per)) : [];
+    const fromCarry = before.length > 0;
+    if (held && held.B !== B) {
+      this.ctx.release(held.buffer);
+      held = undefined;
+    }
+    if (!held) {
+      held = { B, buffer: this.ctx.buffer(`Trainer.carry.${kind}`, plan.finalStates.length * per, STORAGE_USAGE) };
+      this.carries.set(kind, held);
+    }
+    const target = held.buffer;
+    return { fromCarry, before, after: plan.finalStates.map((buffer, l) => copy(buffer, 0, target, l * per, per)) };
+  }
+
+  /** The results words [loss, ‖g‖², halt step, halt loss, halt ‖g‖²]; a halt is reported (and cleared). */
+  private async readResults(): Promise<{ loss: number; gradNorm: number }> {
+    const words = await readBuffer(this.ctx, 'Trainer.results', this.shared.results, RESULT_WORDS);
+    const haltStep = new Uint32Array(words.buffer)[RESULT_SLOTS.haltStep];
+    if (haltStep !== 0) {
+      this.ctx.device.queue.writeBuffer(this.shared.results, RESULT_SLOTS.haltStep * 4, new Uint32Array(3));
+      const skipped = this.steps - haltStep;
+      this.steps = haltStep - 1;
+      throw new NonFiniteStepError(haltStep, words[RESULT_SLOTS.haltLoss], Math.sqrt(words[RESULT_SLOTS.haltNormSq]), skipped);
+    }
+    return { loss: words[RESULT_SLOTS.loss], gradNorm: Math.sqrt(words[RESULT_SLOTS.normSq]) };
+  }
+
+  step(batch: PreparedBatch, opt: OptimizerConfig, options: { readLoss: boolean; carry: boolean }): Promise<EngineStepResult> {
     return this.enqueue(async () => {
       const plan = this.plan(batch.T, batch.B, false);
+      const carried = this.carryCommands('train', plan, batch.B, options.carry);
       const step = this.steps + 1;
-      this.write(plan, batch, this.seed + this.steps, opt.clip_grad_value ?? 0, true, carry);
-      const commands = [...(carry ? plan.carry : []), ...plan.forward, ...plan.backward, ...plan.update(opt, step, learningRate(opt, this.steps))];
-      const result = await this.submit(plan, commands, read);
+      this.write(plan, batch, this.seed + this.steps, opt.clip_grad_value ?? 0, true, carried.fromCarry);
+      await this.submit(plan, [...carried.before, ...plan.forward, ...carried.after, ...plan.backward, ...plan.update(opt, step, learningRate(opt, this.steps))]);
       this.steps = step;
-      return result;
+      return options.readLoss ? this.readResults() : {};
     });
   }
 
-  /** The loss alone, in evaluation mode (no dropout, no update). */
-  evaluate(batch: PreparedBatch, carry = false): Promise<number> {
+  evaluate(batch: PreparedBatch, carry: boolean): Promise<number> {
     return this.enqueue(async () => {
       const plan = this.plan(batch.T, batch.B, false);
-      this.write(plan, batch, this.seed + this.steps, 0, false, carry);
-      return (await this.submit(plan, [...(carry ? plan.carry : []), ...plan.forward], true)).loss!;
+      const carried = this.carryCommands('eval', plan, batch.B, carry);
+      this.write(plan, batch, this.seed + this.steps, 0, false, carried.fromCarry);
+      await this.submit(plan, [...carried.before, ...plan.forward, ...carried.after]);
+      return (await readBuffer(this.ctx, 'Trainer.loss', this.shared.results, 1))[0];
     });
   }
 
-  /** The model's output (evaluation mode), time-major: (T·B or B rows, O). */
-  predict(batch: PreparedBatch, carry = false): Promise<Float32Array> {
+  predict(batch: PreparedBatch, carry: boolean): Promise<Float32Array> {
     return this.enqueue(async () => {
       const plan = this.plan(batch.T, batch.B, false);
-      this.write(plan, batch, this.seed + this.steps, 0, false, carry);
-      await this.submit(plan, [...(carry ? plan.carry : []), ...plan.forward], false);
+      const carried = this.carryCommands('eval', plan, batch.B, carry);
+      this.write(plan, batch, this.seed + this.steps, 0, false, carried.fromCarry);
+      await this.submit(plan, [...carried.before, ...plan.forward, ...carried.after]);
       return readBuffer(this.ctx, 'Trainer.prediction', plan.prediction.buffer, plan.prediction.elements);
     });
   }
 
-  /** Forward and backward without an update: the loss, ‖g‖, every gradient (and dL/dh0, dL/dc0, dL/dh_t when asked). */
-  gradients(batch: PreparedBatch, withFlow = false): Promise<GpuStepResult & { grads: Record<string, Float32Array>; initial: Float32Array; flow?: Float32Array }> {
+  /**
+   * Forward and backward without an update: the loss, ‖g‖, every gradient, dL/dh0 and dL/dc0, and with
+   * `flow` the gradient-flow norms. Neither carry is read or written.
+   */
+  gradients(batch: PreparedBatch, options: { flow: boolean }): Promise<EngineGradients> {
     return this.enqueue(async () => {
-      const plan = this.plan(batch.T, batch.B, withFlow);
+      const plan = this.plan(batch.T, batch.B, options.flow);
       this.write(plan, batch, this.seed + this.steps, 0, true, false);
-      const result = await this.submit(plan, [...plan.forward, ...plan.backward], true);
+      await this.submit(plan, [...plan.forward, ...plan.backward]);
+      const words = await readBuffer(this.ctx, 'Trainer.results', this.shared.results, 2);
       const grads = unpack(this.model, this.layout, await readBuffer(this.ctx, 'Trainer.grads', this.shared.grads, this.layout.size));
       const rnn = this.model.rnn;
-      const layerState = numDirections(rnn) * batch.B * (outputSize(rnn) + (rnn.mode === 'LSTM' ? rnn.hidden_size : 0));
-      const initial = await readBuffer(this.ctx, 'Trainer.initialGrads', plan.initialGrads, rnn.num_layers * layerState);
-      const flow = plan.flow ? await readBuffer(this.ctx, 'Trainer.flow', plan.flow, rnn.num_layers * numDirections(rnn) * batch.T * batch.B * outputSize(rnn)) : undefined;
-      return { ...result, grads, initial, flow };
+      const { T, B } = batch;
+      const L = rnn.num_layers;
+      const D = numDirections(rnn);
+      const Hout = outputSize(rnn);
+      const H = rnn.hidden_size;
+      const lstm = rnn.mode === 'LSTM';
+      // Per layer in the state layout: dL/dh0 (D, B, H_out) then dL/dc0 (D, B, H).
+      const per = this.layerState(B);
+      const initial = await readBuffer(this.ctx, 'Trainer.initialGrads', plan.initialGrads, L * per);
+      const h0 = new Float32Array(L * D * B * Hout);
+      const c0 = lstm ? new Float32Array(L * D * B * H) : undefined;
+      for (let l = 0; l < L; l++) {
+        h0.set(initial.subarray(l * per, l * per + D * B * Hout), l * D * B * Hout);
+        c0?.set(initial.subarray(l * per + D * B * Hout, (l + 1) * per), l * D * B * H);
+      }
+      let flow: number[][] | undefined;
+      if (plan.flow) {
+        // dL/dh_t of (L, D, T, B, H_out) → ‖·‖ over directions and the batch, per layer and step.
+        const raw = await readBuffer(this.ctx, 'Trainer.flow', plan.flow, L * D * T * B * Hout);
+        flow = Array.from({ length: L }, (_, l) => Array.from({ length: T }, (_, t) => {
+          let s = 0;
+          for (let d = 0; d < D; d++) {
+            const base = ((l * D + d) * T + t) * B * Hout;
+            for (let i = 0; i < B * Hout; i++) s += raw[base + i] ** 2;
+          }
+          return Math.sqrt(s);
+        }));
+      }
+      return { loss: words[RESULT_SLOTS.loss], gradNorm: Math.sqrt(words[RESULT_SLOTS.normSq]), grads, h0, c0, flow };
     });
   }
 
@@ -241,7 +320,7 @@ export class GpuTrainer {
       try {
         const { commands, tokens } = recordSampling(rec, this.model, this.layout, this.shared.params, prompt.length, o);
         this.ctx.device.queue.writeBuffer(tokens, 0, Uint32Array.from([prompt.length, ...prompt]));
-        await this.submit({ tag: 'Trainer.sample' }, commands, false);
+        await this.submit({ tag: 'Trainer.sample' }, commands);
         const all = new Uint32Array((await readBuffer(this.ctx, 'Trainer.sample', tokens, 1 + prompt.length + o.maxTokens)).buffer);
         return Array.from(all.subarray(1 + prompt.length));
       } finally {
@@ -250,11 +329,15 @@ export class GpuTrainer {
     });
   }
 
-  /** GPU bytes held in all (parameters, gradients, optimizer state, every kept plan) and each plan's figures. */
-  diagnostics(): { heldBytes: number; plans: Array<{ T: number; B: number; heldBytes: number; activationBytes: number; dispatches: { total: number; perLayer: number[] } }> } {
-    const plans = [...this.plans.values()].map((p) => ({ T: p.T, B: p.B, heldBytes: p.heldBytes, activationBytes: p.activationBytes, dispatches: p.dispatches }));
-    const shared = Object.values(this.shared).reduce((sum, b) => sum + b.size, 0);
-    return { heldBytes: shared + plans.reduce((sum, p) => sum + p.heldBytes, 0), plans };
+  /** GPU bytes held in all (parameters, gradients, optimizer state, carries, every kept plan) and each plan's figures. */
+  diagnostics(): EngineDiagnostics {
+    const plans = [...this.plans.values()];
+    const own = [...Object.values(this.shared), ...[...this.carries.values()].map((c) => c.buffer)].reduce((sum, b) => sum + b.size, 0);
+    return {
+      heldBytes: own + plans.reduce((sum, p) => sum + p.heldBytes, 0),
+      strategy: this.backward,
+      plans: plans.map((p) => ({ T: p.T, B: p.B, activationBytes: p.activationBytes, dispatches: p.dispatches })),
+    };
   }
 
   /** The current parameters by state_dict name. */
@@ -269,6 +352,8 @@ export class GpuTrainer {
       for (const plan of this.plans.values()) plan.release();
       this.plans.clear();
       for (const b of Object.values(this.shared)) this.ctx.discard(b);
+      for (const c of this.carries.values()) this.ctx.release(c.buffer);
+      this.carries.clear();
       this.ctx.detach();
     });
     return done.catch(() => undefined);

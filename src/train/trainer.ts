@@ -9,21 +9,23 @@
 import type { Backend } from '../api.js';
 import { RnnError, describeValue } from '../errors.js';
 import { contextFor } from '../gpu/device.js';
-import { checkOptions, swapLeadingAxes } from '../inputs.js';
+import { checkOptions, rejectNonFinite, swapLeadingAxes } from '../inputs.js';
 import { type Rnn, createRnn } from '../rnn.js';
 import { type SafetensorsFile, readSafetensors, writeSafetensors } from '../safetensors.js';
 import { type Tensor, checkFloatTensor } from '../tensor.js';
 import { type PreparedBatch, type TrainBatch, prepareBatch } from './batch.js';
 import { type ModelConfig, type ModelConfigInput, modelParameterSpecs, outputFeatures, resolveModelConfig } from './config.js';
 import { CpuTrainer } from './cpu-trainer.js';
-import { GpuTrainer, chooseBackward } from './gpu-trainer.js';
+import type { TrainEngine } from './engine.js';
+import { GpuTrainer, checkTrainerFits, chooseBackward } from './gpu-trainer.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
 import { minimumActivationBytes } from './gpu-plan.js';
 import { type InitOptions, initialParameters } from './init.js';
 import { type OptimizerConfig, type OptimizerConfigInput, resolveOptimizer } from './optim.js';
 import { type FitOptions, type FitReport, fit } from './fit.js';
-import { type SampleOptions, resolveSample, sampleReference } from './sample.js';
+import { type SampleOptions, resolveSample } from './sample.js';
 import { numDirections, outputSize } from '../config.js';
+import { MAX_ELEMENTS } from '../inputs.js';
 import { type GradcheckReport, gradcheck } from '../reference/gradcheck.js';
 
 export interface CreateTrainerOptions {
@@ -46,6 +48,11 @@ export interface CreateTrainerOptions {
    * first of these that fits the model, src/gpu/ops/backward.ts).
    */
   strategy?: BackwardStrategy | 'auto';
+  /**
+   * Reject NaN and ±Inf in the starting weights and in every batch's input, h0, c0 and float target
+   * (NON_FINITE, naming the tensor and the element). Off by default (a scan of every batch).
+   */
+  checkFinite?: boolean;
 }
 
 export interface TrainStepResult {
@@ -90,21 +97,29 @@ export interface Trainer {
   readonly steps: number;
   /**
    * One step: forward, loss, backward, clipping, the optimizer's update, the schedule's step. The loss
-   * is read back only with `readLoss`. `carryState` starts from the previous step's final state
-   * (detached: truncated backpropagation through time over consecutive windows of a text).
+   * is read back only with `readLoss`. `carryState` starts from the final state of the previous
+   * training step (detached: truncated backpropagation through time over consecutive windows of a
+   * text); evaluate and predict never move that state (src/train/engine.ts).
+   *
+   * A step whose loss or gradient norm is not finite makes no update, and neither do the steps after
+   * it until the loss is read: that trainStep then rejects with NON_FINITE naming the step, and the
+   * trainer stands at the step before it (parameters, optimizer state, `steps`), ready to go on.
    */
   trainStep(batch: TrainBatch, options?: { readLoss?: boolean; carryState?: boolean }): Promise<TrainStepResult>;
-  /** The loss in evaluation mode (no dropout, no update). */
+  /** The loss in evaluation mode (no dropout, no update). `carryState` continues the previous evaluate / predict. */
   evaluate(batch: TrainBatch, options?: { carryState?: boolean }): Promise<number>;
   /**
    * The model's output in evaluation mode for a batch without a target: the head's ([T, B, O], or
    * [B, T, O] with batch_first; [B, O] on h_n), or the last layer's without a head. For a language
-   * model these are the logits of the next token at every position.
+   * model these are the logits of the next token at every position. `carryState` continues the
+   * previous evaluate / predict (feeding a text piece by piece), never the training state.
+   * Float32Array on WebGPU, Float64Array on the CPU backend.
    */
   predict(batch: Omit<TrainBatch, 'target'>, options?: { carryState?: boolean }): Promise<Tensor>;
   gradients(batch: TrainBatch): Promise<GradientsResult>;
   /** ‖∂L/∂h_t‖ for every layer l and step t (both directions, the whole batch): flow[l][t]. */
   gradientFlow(batch: TrainBatch): Promise<{ loss: number; flow: number[][] }>;
+  /** The parameters by state_dict name (Float32Array on WebGPU, Float64Array on the CPU backend). */
   parameters(): Promise<Record<string, Tensor>>;
   /** The weights as a safetensors file (F32, state_dict names). */
   stateDict(): Promise<Uint8Array>;
@@ -119,7 +134,31 @@ export interface Trainer {
   destroy(): Promise<void>;
 }
 
-const TRAINER_OPTIONS = ['model', 'optimizer', 'weights', 'init', 'backend', 'device', 'seed', 'strategy'] as const;
+const TRAINER_OPTIONS = ['model', 'optimizer', 'weights', 'init', 'backend', 'device', 'seed', 'strategy', 'checkFinite'] as const;
+
+/**
+ * The most parameters the CPU backend trains: it keeps about 64 bytes of each (float64 parameters,
+ * gradients, three optimizer-state vectors and the flat working copies), 4 GiB at this cap.
+ */
+export const MAX_CPU_PARAMETERS = 1 << 26;
+
+/**
+ * Checks, before anything is allocated, that every parameter tensor is within the element cap of one
+ * tensor (MAX_ELEMENTS, as for inputs) and, on the CPU, the model within MAX_CPU_PARAMETERS.
+ */
+function checkModelSize(model: ModelConfig, backend: Backend): void {
+  let total = 0;
+  for (const spec of modelParameterSpecs(model)) {
+    const n = spec.shape.reduce((a, b) => a * b, 1);
+    total += n;
+    if (n > MAX_ELEMENTS) {
+      throw new RnnError('LIMIT_EXCEEDED', `model: parameter ${spec.name} [${spec.shape.join(', ')}] has ${n} elements (${4 * n} bytes as f32, ${8 * n} as float64), above the ${MAX_ELEMENTS} one tensor may have; make the model smaller`);
+    }
+  }
+  if (backend === 'cpu' && total > MAX_CPU_PARAMETERS) {
+    throw new RnnError('LIMIT_EXCEEDED', `model: ${total} parameters would need about ${64 * total} bytes on the CPU backend (float64 parameters, gradients and optimizer state), above its ${64 * MAX_CPU_PARAMETERS}; use backend "webgpu" or a smaller model`);
+  }
+}
 
 export async function createTrainer(options: CreateTrainerOptions): Promise<Trainer> {
   const opts = checkOptions<CreateTrainerOptions>('createTrainer options', options, TRAINER_OPTIONS);
@@ -128,20 +167,31 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
   const optimizer = resolveOptimizer(opts.optimizer ?? { name: 'adam' });
   const seed = opts.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RnnError('OPTION_INVALID', `createTrainer options.seed: expected a non-negative integer, got ${describeValue(seed)}`);
-  const params = opts.weights === undefined ? initialParameters(model, { seed, ...opts.init }) : loadTrainingWeights(model, opts.weights);
+  if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') throw new RnnError('OPTION_INVALID', `createTrainer options.checkFinite: expected true or false, got ${describeValue(opts.checkFinite)}`);
+  const checkFinite = opts.checkFinite ?? false;
   const backend = opts.backend ?? 'webgpu';
   if (backend !== 'webgpu' && backend !== 'cpu' && backend !== 'auto') throw new RnnError('OPTION_INVALID', `createTrainer options.backend: expected "webgpu", "cpu" or "auto", got ${describeValue(backend)}`);
   const strategy = chooseBackward(model.rnn, opts.strategy ?? 'auto'); // checked on every backend
-  if (backend === 'cpu') return new TrainerImpl(model, optimizer, new CpuTrainer(model, params, seed));
+  checkModelSize(model, 'webgpu');
+  const params = () => {
+    const p = opts.weights === undefined ? initialParameters(model, { seed, ...opts.init }) : loadTrainingWeights(model, opts.weights);
+    if (checkFinite) for (const [name, t] of Object.entries(p)) rejectNonFinite(`weights ${name}`, t);
+    return p;
+  };
+  const onCpu = () => {
+    checkModelSize(model, 'cpu');
+    return new TrainerImpl(model, optimizer, new CpuTrainer(model, params(), seed), checkFinite);
+  };
+  if (backend === 'cpu') return onCpu();
+  let ctx: Awaited<ReturnType<typeof contextFor>>;
   try {
-    const ctx = await contextFor(opts.device);
-    return new TrainerImpl(model, optimizer, new GpuTrainer(ctx, model, params, seed, strategy), opts.device);
+    ctx = await contextFor(opts.device);
   } catch (e) {
-    if (backend === 'auto' && e instanceof RnnError && ['WEBGPU_UNAVAILABLE', 'WEBGPU_PACKAGE_MISSING', 'DEVICE_LOST'].includes(e.code)) {
-      return new TrainerImpl(model, optimizer, new CpuTrainer(model, params, seed));
-    }
+    if (backend === 'auto' && e instanceof RnnError && ['WEBGPU_UNAVAILABLE', 'WEBGPU_PACKAGE_MISSING', 'DEVICE_LOST'].includes(e.code)) return onCpu();
     throw e;
   }
+  checkTrainerFits(model, ctx.limits);
+  return new TrainerImpl(model, optimizer, new GpuTrainer(ctx, model, params(), seed, strategy), checkFinite, opts.device);
 }
 
 /**
@@ -187,38 +237,44 @@ export function loadTrainingWeights(model: ModelConfig, source: unknown): Record
 class TrainerImpl implements Trainer {
   private destroyed = false;
 
-  constructor(readonly model: ModelConfig, readonly optimizer: OptimizerConfig, private readonly engine: CpuTrainer | GpuTrainer, private readonly device?: GPUDevice) {}
+  constructor(
+    readonly model: ModelConfig, readonly optimizer: OptimizerConfig, private readonly engine: TrainEngine, private readonly checkFinite: boolean,
+    private readonly device?: GPUDevice,
+  ) {}
 
   get backend(): Backend {
-    return this.engine instanceof GpuTrainer ? 'webgpu' : 'cpu';
+    return this.engine.backend;
   }
 
   get steps(): number {
-    return this.engine instanceof GpuTrainer ? this.engine.steps : this.engine.stepsTaken;
+    return this.engine.steps;
+  }
+
+  private alive(): void {
+    if (this.destroyed) throw new RnnError('DESTROYED', 'trainer: used after destroy()');
   }
 
   private prepare(batch: TrainBatch): PreparedBatch {
-    if (this.destroyed) throw new RnnError('DESTROYED', 'trainer: used after destroy()');
-    return prepareBatch(this.model, batch);
+    this.alive();
+    return prepareBatch(this.model, batch, this.checkFinite);
   }
 
   async trainStep(batch: TrainBatch, options: { readLoss?: boolean; carryState?: boolean } = {}): Promise<TrainStepResult> {
     const prepared = this.prepare(batch);
     const { readLoss, carryState } = checkOptions<{ readLoss: boolean; carryState: boolean }>('trainStep options', options, ['readLoss', 'carryState']);
-    if (carryState && (prepared.lengths || prepared.h0)) throw new RnnError('OPTION_INVALID', 'trainStep options.carryState: a batch that carries the state has no lengths and no h0 / c0 of its own');
-    if (this.engine instanceof GpuTrainer) return this.engine.step(prepared, this.optimizer, readLoss ?? false, carryState ?? false);
-    return this.engine.step(prepared, this.optimizer, carryState ?? false);
+    if (carryState) noOwnState('trainStep', prepared);
+    return this.engine.step(prepared, this.optimizer, { readLoss: readLoss ?? false, carry: carryState ?? false });
   }
 
   async evaluate(batch: TrainBatch, options: { carryState?: boolean } = {}): Promise<number> {
     const prepared = this.prepare(batch);
     const { carryState } = checkOptions<{ carryState: boolean }>('evaluate options', options, ['carryState']);
-    if (this.engine instanceof GpuTrainer) return this.engine.evaluate(prepared, carryState ?? false);
+    if (carryState) noOwnState('evaluate', prepared);
     return this.engine.evaluate(prepared, carryState ?? false);
   }
 
   async predict(batch: Omit<TrainBatch, 'target'>, options: { carryState?: boolean } = {}): Promise<Tensor> {
-    if (this.destroyed) throw new RnnError('DESTROYED', 'trainer: used after destroy()');
+    this.alive();
     if (batch === null || typeof batch !== 'object') throw new RnnError('TENSOR_INVALID', `batch: expected an object, got ${describeValue(batch)}`);
     if ('target' in batch && batch.target !== undefined) throw new RnnError('TENSOR_INVALID', 'predict: the batch has a target; predict takes none (evaluate gives the loss)');
     const { carryState } = checkOptions<{ carryState: boolean }>('predict options', options, ['carryState']);
@@ -234,69 +290,33 @@ class TrainerImpl implements Trainer {
     const count = rows.reduce((a, b) => a * b, 1);
     const target = model.loss === 'cross_entropy' ? { shape: rows, data: new Int32Array(count) } : { shape: [...rows, O], data: new Float32Array(count * O) };
     const prepared = this.prepare({ ...batch, target } as TrainBatch);
-    if (carryState && (prepared.lengths || prepared.h0)) throw new RnnError('OPTION_INVALID', 'predict options.carryState: a batch that carries the state has no lengths and no h0 / c0 of its own');
-    const y = this.engine instanceof GpuTrainer ? await this.engine.predict(prepared, carryState ?? false) : this.engine.predict(prepared, carryState ?? false);
-    const data = perStep && bf ? swapLeadingAxes(Float32Array.from(y), prepared.T, prepared.B, O) : Float32Array.from(y); // (T, B, O) → (B, T, O)
-    return { shape: [...rows, O], data };
+    if (carryState) noOwnState('predict', prepared);
+    const y = await this.engine.predict(prepared, carryState ?? false);
+    return { shape: [...rows, O], data: perStep && bf ? swapLeadingAxes(y, prepared.T, prepared.B, O) : y }; // (T, B, O) → (B, T, O)
   }
 
   async gradients(batch: TrainBatch): Promise<GradientsResult> {
     const prepared = this.prepare(batch);
     const rnn = this.model.rnn;
-    const D = numDirections(rnn);
-    const Hout = outputSize(rnn);
-    const H = rnn.hidden_size;
-    const L = rnn.num_layers;
+    const LD = rnn.num_layers * numDirections(rnn);
     const { B } = prepared;
+    const r = await this.engine.gradients(prepared, { flow: false });
     const shapes = Object.fromEntries(modelParameterSpecs(this.model).map((s) => [s.name, s.shape]));
-    const asTensors = (g: Record<string, Float32Array | Float64Array>) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, { shape: shapes[k], data: v }]));
-    if (this.engine instanceof GpuTrainer) {
-      const r = await this.engine.gradients(prepared);
-      // r.initial: per layer, dL/dh0 (D, B, H_out) then dL/dc0 (D, B, H).
-      const per = D * B * (Hout + (rnn.mode === 'LSTM' ? H : 0));
-      const h0 = new Float32Array(L * D * B * Hout);
-      const c0 = rnn.mode === 'LSTM' ? new Float32Array(L * D * B * H) : undefined;
-      for (let l = 0; l < L; l++) {
-        h0.set(r.initial.subarray(l * per, l * per + D * B * Hout), l * D * B * Hout);
-        c0?.set(r.initial.subarray(l * per + D * B * Hout, (l + 1) * per), l * D * B * H);
-      }
-      return { loss: r.loss!, gradNorm: r.gradNorm!, grads: asTensors(r.grads), h0: { shape: [L * D, B, Hout], data: h0 }, c0: c0 && { shape: [L * D, B, H], data: c0 } };
-    }
-    const r = this.engine.gradients(prepared, true);
     return {
-      loss: r.loss, gradNorm: r.gradNorm, grads: asTensors(r.grads), h0: { shape: [L * D, B, Hout], data: r.h0 },
-      c0: rnn.mode === 'LSTM' ? { shape: [L * D, B, H], data: r.c0 } : undefined,
+      loss: r.loss, gradNorm: r.gradNorm, grads: Object.fromEntries(Object.entries(r.grads).map(([k, v]) => [k, { shape: shapes[k], data: v }])),
+      h0: { shape: [LD, B, outputSize(rnn)], data: r.h0 }, c0: r.c0 && { shape: [LD, B, rnn.hidden_size], data: r.c0 },
     };
   }
 
   async gradientFlow(batch: TrainBatch): Promise<{ loss: number; flow: number[][] }> {
-    const prepared = this.prepare(batch);
-    if (!(this.engine instanceof GpuTrainer)) {
-      const r = this.engine.gradients(prepared, false);
-      return { loss: r.loss, flow: r.flow.map((f) => Array.from(f)) };
-    }
-    const r = await this.engine.gradients(prepared, true);
-    // r.flow: per layer, dL/dh_t of (D, T, B, H_out).
-    const rnn = this.model.rnn;
-    const { T, B } = prepared;
-    const D = numDirections(rnn);
-    const Hout = outputSize(rnn);
-    const flow = Array.from({ length: rnn.num_layers }, (_, l) => Array.from({ length: T }, (_, t) => {
-      let s = 0;
-      for (let d = 0; d < D; d++) {
-        const base = ((l * D + d) * T + t) * B * Hout;
-        for (let i = 0; i < B * Hout; i++) s += r.flow![base + i] ** 2;
-      }
-      return Math.sqrt(s);
-    }));
-    return { loss: r.loss!, flow };
+    const r = await this.engine.gradients(this.prepare(batch), { flow: true });
+    return { loss: r.loss, flow: r.flow! };
   }
 
   async parameters(): Promise<Record<string, Tensor>> {
-    if (this.destroyed) throw new RnnError('DESTROYED', 'trainer: used after destroy()');
+    this.alive();
     const shapes = Object.fromEntries(modelParameterSpecs(this.model).map((s) => [s.name, s.shape]));
-    const p = this.engine instanceof GpuTrainer ? await this.engine.parameters() : this.engine.params;
-    return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, { shape: shapes[k], data: Float32Array.from(v) }]));
+    return Object.fromEntries(Object.entries(await this.engine.parameters()).map(([k, v]) => [k, { shape: shapes[k], data: v }]));
   }
 
   async stateDict(): Promise<Uint8Array> {
@@ -309,13 +329,9 @@ class TrainerImpl implements Trainer {
   }
 
   diagnostics(): TrainerDiagnostics | undefined {
-    if (!(this.engine instanceof GpuTrainer)) return undefined;
     const d = this.engine.diagnostics();
-    return {
-      heldBytes: d.heldBytes,
-      strategy: this.engine.backward,
-      plans: d.plans.map((p) => ({ T: p.T, B: p.B, dispatches: p.dispatches, activationBytes: p.activationBytes, minimumActivationBytes: minimumActivationBytes(this.model, p.T, p.B) })),
-    };
+    if (!d) return undefined;
+    return { ...d, plans: d.plans.map((p) => ({ ...p, minimumActivationBytes: minimumActivationBytes(this.model, p.T, p.B) })) };
   }
 
   fit(batches: readonly TrainBatch[], options?: FitOptions): Promise<FitReport> {
@@ -323,14 +339,20 @@ class TrainerImpl implements Trainer {
   }
 
   async sample(prompt: ArrayLike<number>, options: SampleOptions = {}): Promise<number[]> {
-    if (this.destroyed) throw new RnnError('DESTROYED', 'trainer: used after destroy()');
+    this.alive();
     const o = resolveSample(this.model, prompt, checkOptions<SampleOptions>('sample options', options, ['temperature', 'topK', 'maxTokens', 'seed']) as SampleOptions);
-    if (this.engine instanceof GpuTrainer) return this.engine.sample(Int32Array.from(prompt), o);
-    return sampleReference(this.model, this.engine.params, prompt, o);
+    return this.engine.sample(Int32Array.from(prompt), o);
   }
 
   async destroy(): Promise<void> {
     this.destroyed = true;
-    if (this.engine instanceof GpuTrainer) await this.engine.destroy();
+    await this.engine.destroy();
+  }
+}
+
+/** A carried call starts from the carried state, so its batch brings none of its own. */
+function noOwnState(call: string, batch: PreparedBatch): void {
+  if (batch.lengths || batch.h0 || batch.c0) {
+    throw new RnnError('OPTION_INVALID', `${call} options.carryState: a batch that carries the state has no lengths and no h0 / c0 of its own`);
   }
 }

@@ -182,6 +182,97 @@ function referenceCases(): GpuCase[] {
       },
     },
     {
+      name: 'training: predict and evaluate never move the training carry; each carry keeps its batch size (GPU = CPU)',
+      run: async () => {
+        // The new user's sequence: carried steps at one batch size, a predict at another (a progress
+        // display), an evaluate, then a carried step. The last step must be the one a run without the
+        // predict and evaluate takes.
+        const model = { ...lm, rnn: { ...lm.rnn, dropout: 0 } };
+        const optimizer = { name: 'adam' as const, lr: 0.02 };
+        const windows = [1, 2, 3, 4, 5].map((k) => lmBatch(40 + k, 5, 8));
+        const probe = { tokens: { shape: [3, 1], data: Int32Array.of(1, 2, 3) } };
+        const options = (backend: 'webgpu' | 'cpu') => ({ model, optimizer, seed: 6, backend });
+        return withTrainers([options('webgpu'), options('webgpu'), options('cpu'), options('cpu')], async ([g, gPlain, c, cPlain]) => {
+          const losses: number[][] = [];
+          for (const [trainer, interrupted] of [[g, true], [gPlain, false], [c, true], [cPlain, false]] as const) {
+            const run: number[] = [];
+            for (const [k, w] of windows.entries()) {
+              if (interrupted && k === 4) {
+                await trainer.predict(probe);
+                await trainer.evaluate(lmBatch(50, 5, 3));
+              }
+              run.push((await trainer.trainStep(w, { readLoss: true, carryState: k > 0 })).loss!);
+            }
+            losses.push(run);
+          }
+          const [gl, gp, cl, cp] = losses;
+          expectThat(gl.every(Number.isFinite) && cl.every(Number.isFinite), () => `losses WebGPU ${gl}, CPU ${cl}`);
+          expectThat(gl[4] === gp[4], () => `WebGPU: step 5 after a predict ${gl[4]} vs without ${gp[4]}`);
+          expectThat(cl[4] === cp[4], () => `CPU: step 5 after a predict ${cl[4]} vs without ${cp[4]}`);
+          expectClose('losses WebGPU vs CPU', vector(gl), vector(cl), 1e-4);
+          const [p, q] = [await g.parameters(), await c.parameters()];
+          for (const name of Object.keys(q)) expectClose(name, p[name], q[name], 1e-3);
+          // A carried call whose batch size is not its carry's is an error, on both backends, and
+          // changes nothing.
+          for (const t of [g, c]) {
+            const steps = t.steps;
+            const wrong = await t.trainStep(lmBatch(60, 5, 3), { carryState: true }).then(() => undefined, (e: unknown) => e);
+            expectThat(wrong instanceof RnnError && wrong.code === 'OPTION_INVALID' && /batch size 8, this batch has 3/.test(wrong.message), () => `${t.backend}: ${String(wrong)}`);
+            const wrongEval = await t.predict(probe, { carryState: true }).then(() => undefined, (e: unknown) => e);
+            expectThat(wrongEval instanceof RnnError && /last evaluate \/ predict\) has batch size 3, this batch has 1/.test(wrongEval.message), () => `${t.backend}: ${String(wrongEval)}`);
+            expectThat(t.steps === steps, `${t.backend}: steps ${t.steps} after a rejected step`);
+          }
+          // The evaluation carry: a training step between two carried predicts does not move it.
+          const first = { tokens: { shape: [2, 1], data: Int32Array.of(4, 5) } };
+          const second = { tokens: { shape: [2, 1], data: Int32Array.of(6, 7) } };
+          const whole = { tokens: { shape: [4, 1], data: Int32Array.of(4, 5, 6, 7) } };
+          for (const t of [g, c]) {
+            await t.predict(first);
+            const all = await t.predict(whole);
+            await t.predict(first);
+            const after = await t.predict(second, { carryState: true });
+            expectClose(`${t.backend}: carried predict`, after, { shape: [2, 1, 11], data: all.data.slice(2 * 11) }, t.backend === 'cpu' ? 1e-12 : 1e-5);
+          }
+          return `step 5 losses: WebGPU ${gl[4].toFixed(5)}, CPU ${cl[4].toFixed(5)}`;
+        });
+      },
+    },
+    {
+      name: 'training: a non-finite step makes no update; the read reports it and the trainer stands at the step before (GPU = CPU)',
+      run: async () => {
+        const model: ModelConfigInput = { rnn: { mode: 'GRU', input_size: 3, hidden_size: 4 }, head: { out_features: 2 }, loss: 'mse' };
+        const next = seededUniform(71);
+        const good = (): TrainBatch => ({ input: { shape: [4, 2, 3], data: floats(next, 24) }, target: { shape: [4, 2, 2], data: floats(next, 16) } });
+        const batches = [good(), good(), good(), good()];
+        const poisoned = good();
+        (poisoned.input!.data as Float32Array)[7] = Number.NaN;
+        const optimizer = { name: 'adam' as const, lr: 0.05 };
+        return withTrainers([{ model, optimizer, seed: 1 }, { model, optimizer, seed: 1, backend: 'cpu' }], async (trainers) => {
+          const notes: string[] = [];
+          for (const t of trainers) {
+            await t.trainStep(batches[0]);
+            await t.trainStep(batches[1]);
+            const before = await t.parameters();
+            await t.trainStep(poisoned); // step 3: NaN loss, no update
+            await t.trainStep(batches[2]); // step 4: halted, no update
+            const error = await t.trainStep(batches[3], { readLoss: true }).then(() => undefined, (e: unknown) => e);
+            expectThat(error instanceof RnnError && error.code === 'NON_FINITE' && /training step 3: the loss was NaN/.test(error.message) && /nor did the 2 step/.test(error.message),
+              () => `${t.backend}: ${String(error)}`);
+            expectThat(t.steps === 2, `${t.backend}: steps ${t.steps} after the halt was read`);
+            const still = await t.parameters();
+            for (const name of Object.keys(before)) expectClose(`${t.backend}: ${name} after the halt`, still[name], before[name], 0);
+            // It goes on from there, as a trainer that never saw the poisoned batch.
+            const r = await t.trainStep(batches[2], { readLoss: true });
+            expectThat(Number.isFinite(r.loss) && t.steps === 3, () => `${t.backend}: after the halt, loss ${r.loss}, steps ${t.steps}`);
+            notes.push(`${t.backend} loss ${r.loss!.toFixed(5)}`);
+          }
+          const [p, q] = [await trainers[0].parameters(), await trainers[1].parameters()];
+          for (const name of Object.keys(q)) expectClose(name, p[name], q[name], 1e-4);
+          return notes.join(', ');
+        });
+      },
+    },
+    {
       name: 'training: steps issued without awaiting run in order (the CPU trainer\'s parameters)',
       run: async () => {
         const model = { ...lm, rnn: { ...lm.rnn, dropout: 0 } };

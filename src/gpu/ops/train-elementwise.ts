@@ -80,11 +80,19 @@ export function reducePipeline(ctx: GpuContext, square: boolean, final: boolean)
 
 export const OPTIMIZER_CODE = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3 } as const;
 
-/** dims, params, grads, state, norm */
+/**
+ * The words of a trainer's results buffer: the last loss and ‖g‖², then the halt — the first step
+ * whose loss or ‖g‖² was not finite (0: none), its loss and its ‖g‖² (src/train/engine.ts).
+ */
+export const RESULT_SLOTS = { loss: 0, normSq: 1, haltStep: 2, haltLoss: 3, haltNormSq: 4 } as const;
+export const RESULT_WORDS = 8;
+
+/** dims, params, grads, state, results */
 export function optimizerPipeline(ctx: GpuContext, name: keyof typeof OPTIMIZER_CODE, flags: { nesterov: boolean; amsgrad: boolean; centered: boolean }) {
   return simplePipeline(ctx, f32(ctx, 'optimizer', optimizerSource), 'step', {
     WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, OPTIMIZER: OPTIMIZER_CODE[name], NESTEROV: flags.nesterov, AMSGRAD: flags.amsgrad, CENTERED: flags.centered,
-  }, [[0, 'uniform'], [1, 'write'], [2, 'read'], [3, 'write'], [4, 'read']]);
+    LOSS_SLOT: RESULT_SLOTS.loss, HALT_STEP_SLOT: RESULT_SLOTS.haltStep, HALT_LOSS_SLOT: RESULT_SLOTS.haltLoss, HALT_NORM_SLOT: RESULT_SLOTS.haltNormSq,
+  }, [[0, 'uniform'], [1, 'write'], [2, 'read'], [3, 'write'], [4, 'write']]);
 }
 
 /** dims, logits, tokens ([cursor, t_1, …]) */
