@@ -115,8 +115,9 @@ export function setupNextChar(page: PageContext): void {
     const trainable = train.length > SEQ_LEN * BATCH && held.length > SEQ_LEN + 1;
     const validation = trainable ? textBatches(held, SEQ_LEN, Math.max(1, Math.min(4, Math.floor((held.length - 1) / SEQ_LEN)))).slice(0, 8) : [];
     await session?.trainer.destroy();
+    const model = modelFor(vocab.chars.length);
     const trainer = loaded?.trainer ?? await createTrainer({
-      model: modelFor(vocab.chars.length), backend: page.backend, init: { forgetBias: 1, seed: 1 }, seed: 1,
+      model, backend: page.backend, init: model.rnn.mode === 'LSTM' ? { forgetBias: 1, seed: 1 } : { seed: 1 }, seed: 1,
       optimizer: { name: 'adam', lr: numberInput('nc-lr'), clip_grad_norm: 5 },
     });
     session = {

@@ -62,6 +62,10 @@ export function resolveModelConfig(input: unknown): ModelConfig {
   } catch (e) {
     throw e instanceof RnnError ? new RnnError('CONFIG_INVALID', `model.rnn: ${e.message.replace(/^config[.:]\s?/, '')}`, { cause: e }) : e;
   }
+  // PyTorch warns and trains on; here the option that would do nothing is refused.
+  if (rnn.dropout > 0 && rnn.num_layers === 1) {
+    fail(`model.rnn.dropout: ${rnn.dropout} with num_layers 1 would do nothing (dropout applies between stacked layers, as in PyTorch, which warns); use num_layers ≥ 2 or dropout 0`);
+  }
   if (embedding && rnn.input_size !== embedding.embedding_dim) {
     fail(`model.rnn.input_size must equal model.embedding.embedding_dim (${embedding.embedding_dim}), got ${rnn.input_size}`);
   }

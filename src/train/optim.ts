@@ -107,7 +107,8 @@ export function resolveOptimizer(input: unknown): OptimizerConfig {
   if (nesterov && (momentum <= 0 || dampening !== 0)) bad('optimizer.nesterov: needs momentum > 0 and dampening 0 (as in torch.optim.SGD)');
   return {
     name,
-    lr: DEFAULT_LR[name] === undefined && raw.lr === undefined ? bad('optimizer.lr: required for sgd (torch.optim.SGD has no default)') : num('lr', raw.lr, DEFAULT_LR[name] ?? 0),
+    // torch.optim accepts lr = 0; a run that cannot move is refused here.
+    lr: DEFAULT_LR[name] === undefined && raw.lr === undefined ? bad('optimizer.lr: required for sgd (torch.optim.SGD has no default)') : num('lr', raw.lr, DEFAULT_LR[name] ?? 0, (x) => x > 0),
     momentum,
     dampening,
     nesterov,

@@ -263,7 +263,7 @@ function referenceCases(): GpuCase[] {
             for (const name of Object.keys(before)) expectClose(`${t.backend}: ${name} after the halt`, still[name], before[name], 0);
             // It goes on from there, as a trainer that never saw the poisoned batch.
             const r = await t.trainStep(batches[2], { readLoss: true });
-            expectThat(Number.isFinite(r.loss) && t.steps === 3, () => `${t.backend}: after the halt, loss ${r.loss}, steps ${t.steps}`);
+            expectThat(Number.isFinite(r.loss) && (t.steps as number) === 3, () => `${t.backend}: after the halt, loss ${r.loss}, steps ${t.steps}`);
             notes.push(`${t.backend} loss ${r.loss!.toFixed(5)}`);
           }
           const [p, q] = [await trainers[0].parameters(), await trainers[1].parameters()];

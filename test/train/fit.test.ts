@@ -59,13 +59,82 @@ describe('fit', () => {
   });
 
   it('validates every validateEvery steps and stops early when the validation loss stalls', async () => {
-    // lr 0: nothing changes, so the validation loss never improves after the first.
-    const trainer = await createTrainer({ model, backend: 'cpu', optimizer: { name: 'sgd', lr: 0 }, init: { seed: 1 } });
+    // lr 1e-300: every update is below the parameters' last bit, so nothing changes, and the
+    // validation loss never improves after the first.
+    const trainer = await createTrainer({ model, backend: 'cpu', optimizer: { name: 'sgd', lr: 1e-300 }, init: { seed: 1 } });
     const report = await trainer.fit(batches, { epochs: 10, validation, validateEvery: 2, earlyStopping: { patience: 2 } });
     expect(report.stopped).toBe('early');
     expect(report.validation.map(([s]) => s)).toEqual([2, 4, 6]);
     expect(report.steps).toBe(6);
     expect(new Set(report.validation.map(([, l]) => l)).size).toBe(1);
+  });
+
+  it('a validation loss reaches onProgress whenever it was computed, also on steps that did not read the loss', async () => {
+    const trainer = await createTrainer({ model, backend: 'cpu', optimizer: { name: 'adam', lr: 0.01 } });
+    const seen: FitProgress[] = [];
+    await trainer.fit(batches, { maxSteps: 9, readEvery: 4, validation, validateEvery: 3, onProgress: (p) => void seen.push(p) });
+    expect(seen.map((p) => [p.step, p.loss !== undefined, p.validationLoss !== undefined])).toEqual([
+      [3, false, true], [4, true, false], [6, false, true], [8, true, false], [9, true, true],
+    ]);
+  });
+
+  it('validation does not disturb the carried training state: the steps are those of a run without it', async () => {
+    const run = async (withValidation: boolean) => {
+      const trainer = await createTrainer({ model, backend: 'cpu', optimizer: { name: 'adam', lr: 0.02 }, init: { seed: 2 } });
+      const report = await trainer.fit(batches, { maxSteps: 8, carryState: true, ...(withValidation ? { validation, validateEvery: 2 } : {}) });
+      return report.losses.map(([, l]) => l);
+    };
+    expect(await run(true)).toEqual(await run(false));
+  });
+
+  it('stops at the first non-finite training loss (a learning rate that overflows), keeping the last finite parameters, whenever the loss is read', async () => {
+    const relu = { ...model, rnn: { ...model.rnn, mode: 'RNN_RELU' as const } };
+    for (const readEvery of [1, 5]) {
+      const trainer = await createTrainer({ model: relu, backend: 'cpu', optimizer: { name: 'sgd', lr: 1e200 }, init: { seed: 1 } });
+      const report = await trainer.fit(batches, { epochs: 20, readEvery });
+      expect(report.stopped).toBe('non-finite');
+      const at = report.nonFinite!;
+      expect(at.what).toBe('training');
+      expect(Number.isFinite(at.loss)).toBe(false);
+      expect(at.message).toMatch(new RegExp(`training step ${at.step}: the (loss|gradient norm) was`));
+      expect([report.steps, trainer.steps]).toEqual([at.step - 1, at.step - 1]);
+      // Every loss read before it was finite, and the parameters are finite.
+      expect(report.losses.every(([s, l]) => s < at.step && Number.isFinite(l))).toBe(true);
+      const params = await trainer.parameters();
+      expect(Object.values(params).every((t) => t.data.every(Number.isFinite))).toBe(true);
+    }
+  });
+
+  it('stops at a NaN in the training data, with the parameters of the step before it', async () => {
+    const regressor = { rnn: { mode: 'GRU' as const, input_size: 2, hidden_size: 3 }, head: { out_features: 1 }, loss: 'mse' as const };
+    const batch = (k: number, poison = false) => ({
+      input: { shape: [3, 1, 2], data: Float32Array.from({ length: 6 }, (_, i) => (poison && i === 4 ? Number.NaN : Math.sin(k + i))) },
+      target: { shape: [3, 1, 1], data: Float32Array.from({ length: 3 }, (_, i) => Math.cos(k + i)) },
+    });
+    const data = [batch(1), batch(2), batch(3), batch(4, true), batch(5)];
+    const trainer = await createTrainer({ model: regressor, backend: 'cpu', optimizer: { name: 'adam', lr: 0.01 }, init: { seed: 3 } });
+    const clean = await createTrainer({ model: regressor, backend: 'cpu', optimizer: { name: 'adam', lr: 0.01 }, init: { seed: 3 } });
+    const report = await trainer.fit(data, { epochs: 3, readEvery: 10 });
+    await clean.fit(data.slice(0, 3), { epochs: 1 });
+    expect([report.stopped, report.nonFinite?.step, report.steps]).toEqual(['non-finite', 4, 3]);
+    expect(report.nonFinite!.message).toMatch(/training step 4: the loss was NaN \(not finite\), so it made no update, nor did the 6 step\(s\) after it/);
+    expect(await trainer.parameters()).toEqual(await clean.parameters());
+    // checkFinite names the element instead, before anything runs.
+    const checked = await createTrainer({ model: regressor, backend: 'cpu', checkFinite: true });
+    await expect(checked.trainStep(data[3])).rejects.toThrow(/^batch\.input: element 4 is NaN/);
+    await expect(checked.trainStep({ ...data[0], target: { shape: [3, 1, 1], data: Float32Array.of(1, Number.POSITIVE_INFINITY, 2) } })).rejects.toMatchObject({ code: 'NON_FINITE', message: expect.stringMatching(/^batch\.target: element 1 is Infinity/) });
+    expect(checked.steps).toBe(0);
+  });
+
+  it('stops at a non-finite validation loss', async () => {
+    const input = { shape: [3, 1, 2], data: Float32Array.of(0.1, 0.2, 0.3, 0.4, 0.5, 0.6) };
+    const mseModel = { rnn: { mode: 'GRU' as const, input_size: 2, hidden_size: 3 }, head: { out_features: 1 }, loss: 'mse' as const };
+    const trainer = await createTrainer({ model: mseModel, backend: 'cpu', optimizer: { name: 'sgd', lr: 0.1 } });
+    const good = { input, target: { shape: [3, 1, 1], data: Float32Array.of(1, 2, 3) } };
+    const poisoned = { input, target: { shape: [3, 1, 1], data: Float32Array.of(1, Number.NaN, 3) } };
+    const report = await trainer.fit([good], { epochs: 10, validation: [poisoned], validateEvery: 2 });
+    expect([report.stopped, report.steps, report.nonFinite?.what, report.nonFinite?.step]).toEqual(['non-finite', 2, 'validation', 2]);
+    expect(report.nonFinite!.message).toMatch(/validation loss after step 2 was NaN/);
   });
 
   it('stops when asked: onProgress returning false, or an aborted signal; maxSteps caps the run', async () => {
