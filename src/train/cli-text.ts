@@ -17,7 +17,9 @@
  * the vocabulary in its metadata so that `sample` needs nothing else.
  *
  * Progress goes to stderr: a bar redrawn in place on a terminal, a line per tenth of the run
- * otherwise. The summary (losses against the unigram baseline) goes to stdout.
+ * otherwise. The summary (losses against the unigram baseline) goes to stdout. A loss that is not
+ * finite (a learning rate too high) ends the run with one line on stderr (NON_FINITE, exit code 1),
+ * the checkpoint holding the last finite parameters (or the best validated ones).
  */
 import { type OptionSpecs, parseCommandLine } from '../cli-args.js';
 import { checkOutput, readInputFile, readJson, readTensors, writeOutput } from '../cli-files.js';
@@ -94,7 +96,9 @@ function duration(seconds: number): string {
 
 /** Progress on stderr: redrawn in place on a terminal, otherwise a line every tenth of the run. */
 function progressPrinter(total: number): { show: (p: FitProgress) => void; done: () => void } {
-  const tty = process.stderr.isTTY === true;
+  // The command's launcher (bin/webgpu-rnn.js) runs this in a child whose stderr it filters: it says
+  // when its own stderr is a terminal.
+  const tty = process.stderr.isTTY === true || process.env.WEBGPU_RNN_STDERR_TTY === '1';
   let lastLine = 0;
   return {
     show(p) {
@@ -172,6 +176,9 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
     });
     progress.done();
     if (!written) await writeOutput(v.out, await checkpoint(trainer, vocab, {}));
+    if (report.nonFinite) {
+      throw new RnnError('NON_FINITE', `${report.nonFinite.message.replace(/^fit: /, '')}; ${v.out} holds the ${written ? 'best validated' : 'last finite'} parameters (step ${written ? 'of the best validation loss' : report.steps})`);
+    }
     const last = report.losses.at(-1)?.[1];
     const baseline = unigramLoss(trainIds, vocab.chars.length);
     console.log(`${report.steps} steps (${report.stopped === 'early' ? 'stopped early' : report.stopped}) in ${duration(report.seconds)}: `
