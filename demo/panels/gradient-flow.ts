@@ -7,11 +7,14 @@
  */
 import { type RnnMode, createTrainer } from '../../src/index.js';
 import { seededUniform } from '../../src/random.js';
+import { type FlowModel, gradientFlowCaption } from '../captions.js';
 import { COLORS, lineChart, setLines } from '../charts.js';
 import type { PageContext } from '../main.js';
 import { busy, byId, numberInput } from '../ui.js';
 
-const MODES: Array<{ mode: RnnMode; label: string }> = [{ mode: 'RNN_TANH', label: 'vanilla RNN (tanh)' }, { mode: 'LSTM', label: 'LSTM' }, { mode: 'GRU', label: 'GRU' }];
+const MODES: Array<{ mode: RnnMode; model: FlowModel; label: string }> = [
+  { mode: 'RNN_TANH', model: 'RNN', label: 'vanilla RNN (tanh)' }, { mode: 'LSTM', model: 'LSTM', label: 'LSTM' }, { mode: 'GRU', model: 'GRU', label: 'GRU' },
+];
 const INPUT = 4;
 
 export function setupGradientFlow(page: PageContext): void {
@@ -27,7 +30,8 @@ export function setupGradientFlow(page: PageContext): void {
     const input = { shape: [T, 1, INPUT], data: Float32Array.from({ length: T * INPUT }, () => 2 * next() - 1) };
     const batch = { input, target: { shape: [1, 1], data: Float32Array.of(1) } };
     const flows: Record<string, number[]> = {};
-    for (const { mode, label } of MODES) {
+    const clipFactors = {} as Record<FlowModel, number>;
+    for (const { mode, model, label } of MODES) {
       const trainer = await createTrainer({
         model: { rnn: { mode, input_size: INPUT, hidden_size: H }, head: { out_features: 1, on: 'h_n' }, loss: 'mse' },
         init: { seed: 3, orthogonal, ...(mode === 'LSTM' && forgetBias ? { forgetBias: 1 } : {}) }, backend: page.backend,
@@ -36,6 +40,7 @@ export function setupGradientFlow(page: PageContext): void {
         const { flow } = await trainer.gradientFlow(batch);
         let scale = 1;
         if (clip) scale = Math.min(1, 1 / (await trainer.gradients(batch)).gradNorm); // clip_grad_norm_(…, 1)'s factor
+        clipFactors[model] = scale;
         flows[label] = flow[0].map((v) => v * scale);
       } finally {
         await trainer.destroy();
@@ -44,13 +49,9 @@ export function setupGradientFlow(page: PageContext): void {
     const steps = Array.from({ length: T }, (_, t) => t + 1);
     setLines(chart, steps, MODES.map((m) => flows[m.label]), true);
     window.__demo!.gradientFlow = flows;
-    const reach = (f: number[]) => f[0] / f[T - 1];
-    const describe = (v: number) => (v === 0 ? 'nothing (below the smallest float)' : `${v.toExponential(1)} of it`);
-    byId('gf-caption').textContent = `‖∂L/∂h_t‖ against the step t, log scale. Of the gradient at the last step, the first step receives ${
-      MODES.map((m) => `${describe(reach(flows[m.label]))} in the ${m.label}`).join(', ')}. `
-      + 'In the vanilla RNN each step multiplies the gradient by W_hhᵀ and tanh′ < 1, so it shrinks geometrically; '
-      + 'the LSTM\'s cell state adds instead of multiplying (its forget gate, opened by bias 1, decides how much survives), and the GRU\'s update gate does the same. '
-      + (clip ? 'Clipping scales every step alike: the curves move down together, their slopes stay.' : '');
+    byId('gf-caption').textContent = `‖∂L/∂h_t‖ against the step t, log scale. ${gradientFlowCaption({
+      flows: Object.fromEntries(MODES.map((m) => [m.model, flows[m.label]])) as Record<FlowModel, number[]>, forgetBias, orthogonal, clipFactors: clip ? clipFactors : undefined,
+    })}`;
   };
   button.addEventListener('click', () => void busy(button, 'gf-error', run));
 }

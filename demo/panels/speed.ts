@@ -8,6 +8,7 @@ import { runBench } from '../../src/bench/run.js';
 import { SHAPES } from '../../src/bench/shapes.js';
 import type { SystemName } from '../../src/bench/system.js';
 import { TRAIN_SHAPES } from '../../src/bench/train-shapes.js';
+import { speedSentence } from '../captions.js';
 import { barChart } from '../charts.js';
 import type { PageContext } from '../main.js';
 import { busy, byId } from '../ui.js';
@@ -43,7 +44,7 @@ export function setupSpeed(page: PageContext): void {
     byId('sp-caption').textContent = `Median milliseconds on ${report.adapter} (log scale; lower is faster): a forward over a whole sequence, or one training step ("… step"). ` + shapes.map((s) => {
       const cpu = report.rows.find((r) => r.shape === s.name && r.system === 'cpu-reference')?.median_ms;
       const mine = ours(s.name);
-      return mine && cpu ? `${s.name}: ${mine.toFixed(1)} ms, ${(cpu / mine).toFixed(1)}× the CPU reference` : '';
+      return mine && cpu ? speedSentence(s.name, mine, cpu) : '';
     }).filter(Boolean).join('; ') + '.';
   }));
 }
