@@ -21,15 +21,5 @@ dawn_noise='^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artifi
 # only when both have, so the summary line below stays last.)
 { npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" 2>&1 1>&3 3>&- | grep -Ev "$dawn_noise" >&2; } 3>&1
 status=${PIPESTATUS[0]}
-node -e '
-  const fs = require("fs");
-  const file = process.argv[1];
-  if (!fs.existsSync(file)) { console.log("0 passed, 1 failed"); process.exit(0); }
-  const r = JSON.parse(fs.readFileSync(file, "utf8"));
-  // A file that fails outside its tests (a beforeAll, an import) has no failed test, only skipped
-  // ones: it counts as one failure, so the line never says 0 failed when the run did not pass.
-  const brokenFiles = r.testResults.filter((f) => f.status === "failed" && !f.assertionResults.some((t) => t.status === "failed")).length;
-  const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests + brokenFiles} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$results"
+node scripts/test-summary.mjs "$results" "$status"
 exit $status

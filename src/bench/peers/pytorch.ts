@@ -25,6 +25,9 @@ export const pytorchCpu: TrainSystem = {
     const child = spawn(python, [script, file], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // A Python that exits at once (no torch) closes the pipe under a pending write: that is reported by
+    // `exited` below, so the pipe's own EPIPE is not an error of its own.
+    child.stdin.on('error', () => undefined);
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const exited = new Promise<never>((_, reject) => {
       child.on('error', (e) => reject(new Error(`pytorch-cpu: cannot start ${python}: ${e.message}`)));
