@@ -34,7 +34,7 @@ type Row = [name: string, code: RnnErrorCode, call: (ctx: Ctx) => unknown, messa
 const base = () => ({ config: lstm.config, weights: lstm.weights });
 
 const CREATE: Row[] = [
-  ['createRnn(null)', 'OPTION_INVALID', (x) => createRnn(null as never), /createRnn options: expected an object, got null/],
+  ['createRnn(null)', 'OPTION_INVALID', () => createRnn(null as never), /createRnn options: expected an object, got null/],
   ['createRnn("LSTM")', 'OPTION_INVALID', () => createRnn('LSTM' as never), /got "LSTM"/],
   ['an unknown option (backnd)', 'OPTION_INVALID', (x) => x.create({ backnd: 'cpu' }), /unknown option\(s\) "backnd"; known options are config, weights, backend/],
   ['no config', 'OPTION_INVALID', () => createRnn({ weights: lstm.weights } as never), /options.config: missing/],

@@ -361,6 +361,7 @@ function labelled<T extends { label: string }>(value: T): T {
 }
 
 function show(value: unknown): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the marker a generator wraps in NUL characters
   const depth = typeof value === 'string' ? /^\u0000deep:(\d+)\u0000$/.exec(value)?.[1] : undefined;
   return depth !== undefined ? `an array nested ${depth} deep` : fc.stringify(value).slice(0, 60);
 }

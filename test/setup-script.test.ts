@@ -149,7 +149,7 @@ describe('scripts/setup.sh (system commands stubbed)', () => {
     expect(r.code).toBe(0);
     expect(r.calls.filter((c) => c.startsWith('sudo'))).toEqual([
       'sudo -v',
-      'sudo tee ' + join(dir, 'sources.list.d/bookworm-backports.list'),
+      `sudo tee ${join(dir, 'sources.list.d/bookworm-backports.list')}`,
       'sudo apt-get update -qq',
       'sudo apt-get install -y -qq --no-install-recommends -t bookworm-backports chromium libvulkan1 mesa-vulkan-drivers',
     ]);

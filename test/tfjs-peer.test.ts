@@ -41,6 +41,7 @@ async function runPeer(w: Workload): Promise<{ output: Tensor; note?: string; sa
   } finally {
     await peer.dispose();
     const error = await device.popErrorScope();
+    // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
     if (error) throw new Error(`WebGPU validation error: ${error.message}`);
   }
 }

@@ -41,10 +41,10 @@ export function setupSpeed(page: PageContext): void {
     const failed = report.rows.filter((r) => r.error);
     stats.textContent = `${report.adapter}: ${report.rows.length - failed.length} measurements${failed.length ? `; unavailable: ${failed.map((r) => `${r.system} on ${r.shape} (${r.error})`).join('; ')}` : ''}`;
     const ours = (shape: string) => report.rows.find((r) => r.shape === shape && r.system === 'webgpu-rnn')?.median_ms;
-    byId('sp-caption').textContent = `Median milliseconds on ${report.adapter} (log scale; lower is faster): a forward over a whole sequence, or one training step ("… step"). ` + shapes.map((s) => {
+    byId('sp-caption').textContent = `Median milliseconds on ${report.adapter} (log scale; lower is faster): a forward over a whole sequence, or one training step ("… step"). ${shapes.map((s) => {
       const cpu = report.rows.find((r) => r.shape === s.name && r.system === 'cpu-reference')?.median_ms;
       const mine = ours(s.name);
       return mine && cpu ? speedSentence(s.name, mine, cpu) : '';
-    }).filter(Boolean).join('; ') + '.';
+    }).filter(Boolean).join('; ')}.`;
   }));
 }

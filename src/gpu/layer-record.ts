@@ -10,7 +10,7 @@ import { F32_BYTES as F32 } from './constants.js';
 import { type GpuTensor, gpuTensor, tensorBinding } from './gpu-tensor.js';
 import { GATE_LANES, type ParamOffsets } from './layer-weights.js';
 import { recordGemm } from './ops/gemm.js';
-import { type PersistentKernel } from './ops/persistent.js';
+import type { PersistentKernel } from './ops/persistent.js';
 import { projectionGrid, projectionLayout, projectionPipeline } from './ops/projection.js';
 import { chooseStepLayout, stepGrid, stepLayouts, stepPipeline } from './ops/recurrent-step.js';
 import { type Command, type Recorder, dispatch } from './program.js';

@@ -288,7 +288,7 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
       });
       values.set(io.name, isInt ? intValue(v.shape, Array.from(v.data, Number)) : floatValue(v.shape, v.data as ArrayLike<number>));
     }
-    const valueOf = (s: Step, name: string | undefined) => {
+    const inputValue = (s: Step, name: string | undefined) => {
       if (!name) return undefined;
       const v = values.get(name);
       if (!v) throw new RnnError('ONNX_INVALID', `${s.label}: input "${name}" is produced by no node, initializer or graph input before it`);
@@ -298,7 +298,7 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
     /** A stack as one forward: the first layer's X and lengths, each layer's initial states; every layer's Y_h / Y_c, the last's Y. */
     const runStack = async (stack: Stack) => {
       const members = stack.members.map((m) => steps[m]);
-      const input = (s: Step, k: number) => valueOf(s, s.node.input?.[k]);
+      const input = (s: Step, k: number) => inputValue(s, s.node.input?.[k]);
       const r = await stack.gpu.run(input(members[0], 0)!, input(members[0], 4), members.map((m) => input(m, 5)), members.map((m) => input(m, 6)));
       set(members[members.length - 1].node.output?.[0], r.Y);
       members.forEach((m, k) => {
@@ -310,13 +310,13 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
     const asOne = new Map<Stack, boolean>();
     for (const [i, s] of steps.entries()) {
       if (s.stack) {
-        if (!asOne.has(s.stack)) asOne.set(s.stack, !hasZero(valueOf(s, s.stack.lens)));
+        if (!asOne.has(s.stack)) asOne.set(s.stack, !hasZero(inputValue(s, s.stack.lens)));
         if (asOne.get(s.stack)) {
           if (i === s.stack.last) await runStack(s.stack);
           continue;
         }
       }
-      const args = (s.node.input ?? []).map((name) => valueOf(s, name));
+      const args = (s.node.input ?? []).map((name) => inputValue(s, name));
       let results: Array<OnnxValue | undefined>;
       if (s.recurrent) {
         const [X, W, R, B, lens, h0, c0, P] = args;

@@ -30,7 +30,7 @@ export function gpuUnfit(op: RecurrentOp, a: RecurrentAttributes, P: OnnxValue |
   if (a.clip !== undefined) return 'clip';
   if (a.input_forget) return 'input_forget';
   if (op === 'GRU' && !a.linear_before_reset) return 'linear_before_reset = 0 (the GPU kernels compute PyTorch\'s GRU, linear_before_reset = 1)';
-  if (P && P.data.some((v) => v !== 0)) return 'peepholes';
+  if (P?.data.some((v) => v !== 0)) return 'peepholes';
   return undefined;
 }
 

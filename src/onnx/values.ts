@@ -35,7 +35,7 @@ export function valueFromProto(p: OnnxTensorProto, what: string): OnnxValue {
   const n = count(dims);
   const type = p.data_type ?? 0;
   if (p.data_location === 1 || p.external_data?.length) throw new RnnError('ONNX_INVALID', `${what}: its data is in an external file, which this loader does not read (save the model with its data inside)`);
-  const raw = p.raw_data && p.raw_data.length ? new DataView(p.raw_data.buffer, p.raw_data.byteOffset, p.raw_data.byteLength) : undefined;
+  const raw = p.raw_data?.length ? new DataView(p.raw_data.buffer, p.raw_data.byteOffset, p.raw_data.byteLength) : undefined;
   const out = new Float64Array(n);
   const read = (size: number, get: (offset: number) => number) => {
     if (raw!.byteLength !== n * size) throw new RnnError('ONNX_INVALID', `${what}: raw_data holds ${raw!.byteLength} bytes, ${typeName(type)} [${dims.join(', ')}] needs ${n * size}`);

@@ -51,6 +51,7 @@ export interface FitOptions {
   readEvery?: number;
   carryState?: boolean;
   /** Called after each step that read the loss or validated (awaited: it may save a checkpoint); return false to stop. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing (console.log, say) is what most callers pass
   onProgress?: (p: FitProgress) => boolean | void | Promise<boolean | void>;
   signal?: AbortSignal;
 }

@@ -24,7 +24,7 @@ function importsOf(file: string): string[] {
 }
 
 /** Every elementary cycle reachable by depth-first search (each reported once, from its smallest file). */
-export function findCycles(graph: Map<string, string[]>): string[][] {
+function findCycles(graph: Map<string, string[]>): string[][] {
   const cycles = new Map<string, string[]>();
   const visit = (node: string, path: string[]) => {
     for (const next of graph.get(node) ?? []) {

@@ -51,6 +51,7 @@ async function withValidation<T>(device: GPUDevice, body: () => Promise<T>): Pro
     result = await body();
   } finally {
     const error = await device.popErrorScope();
+    // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
     if (error) throw new Error(`WebGPU validation error: ${error.message}`);
   }
   return result;
@@ -305,6 +306,7 @@ function resourceCases(device: GPUDevice, precision: Precision): GpuCase[] {
         } finally {
           const error = await own.popErrorScope();
           own.destroy();
+          // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
           if (error) throw new Error(`WebGPU validation error: ${error.message}`);
         }
       },
@@ -373,6 +375,7 @@ function otherLayoutCases(load: LoadBytes, manifest: Manifest, precision: Precis
       } finally {
         const error = await own.popErrorScope();
         own.destroy();
+        // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
         if (error) throw new Error(`WebGPU validation error: ${error.message}`);
       }
     },
@@ -406,6 +409,7 @@ function precisionCases(device: GPUDevice, precision: Precision): GpuCase[] {
         } finally {
           const error = await plain.popErrorScope();
           plain.destroy();
+          // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
           if (error) throw new Error(`WebGPU validation error: ${error.message}`);
         }
       },

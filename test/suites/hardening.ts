@@ -281,6 +281,7 @@ async function withSmallLimit<T>(bytes: number, body: (device: GPUDevice) => Pro
   } finally {
     const error = await device.popErrorScope();
     device.destroy();
+    // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
     if (error) throw new Error(`WebGPU validation error: ${error.message}`);
   }
 }

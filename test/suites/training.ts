@@ -345,6 +345,7 @@ function otherAdapterCase(load: LoadBytes, cases: readonly TrainingCase[]): GpuC
       } finally {
         const error = await own.popErrorScope();
         own.destroy();
+        // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
         if (error) throw new Error(`WebGPU validation error: ${error.message}`);
       }
     },

@@ -246,7 +246,7 @@ function timeMajor(data: Float32Array, B: number, T: number, F: number): Float32
 export async function countDispatches(tf: Tf, forward: () => Promise<Float32Array>): Promise<number | undefined> {
   const backend = tf.backend() as unknown as CountableBackend;
   const original = backend.recordAndSubmit;
-  const own = Object.prototype.hasOwnProperty.call(backend, 'recordAndSubmit');
+  const own = Object.hasOwn(backend, 'recordAndSubmit');
   if (typeof original !== 'function') {
     await forward();
     return undefined;
