@@ -26,10 +26,17 @@ if (process.env[CHILD] === '1') {
   process.exit(await main(process.argv.slice(2)));
 }
 
-const DAWN_NOISE = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?\n$/;
+const DAWN_NOISE =
+  /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?\n$/;
 const NOISE_START = 'Warning: maxDynamic';
 
-const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+// Signals sent here go on to the command; the handlers are in place before it starts, so a signal can
+// never end this process and leave the command running.
+const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+let child;
+for (const signal of signals) process.on(signal, () => child?.kill(signal));
+
+child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
   stdio: ['inherit', 'inherit', 'pipe'],
   // The CLI draws its progress bar in place when the terminal is the parent's.
   env: { ...process.env, [CHILD]: '1', ...(process.stderr.isTTY ? { WEBGPU_RNN_STDERR_TTY: '1' } : {}) },
@@ -50,10 +57,6 @@ child.stderr.on('data', (chunk) => {
   }
   if (out) process.stderr.write(out);
 });
-
-const forward = (signal) => () => child.kill(signal);
-const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-for (const signal of signals) process.on(signal, forward(signal));
 
 child.on('error', (e) => {
   console.error(`webgpu-rnn: could not start the command (${e.message})`);
