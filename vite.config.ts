@@ -35,34 +35,38 @@ const demoBuild = {
   build: { target: 'es2022', outDir: resolve(here, 'dist-demo'), emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1024 },
 };
 
-export default defineConfig(({ mode }) => (mode === 'demo' ? demoBuild : {
-  server: { host: '127.0.0.1' },
-  plugins: [rootToDemo],
-  // The benchmark page imports these peers; pre-bundling them up front avoids a mid-run page reload
-  // (and a second copy of tfjs-core) when Vite would otherwise discover them on first import.
-  optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'] },
-  build: {
-    target: 'es2022',
-    outDir: mode === 'bench' ? 'dist-bench' : 'dist',
-    emptyOutDir: true,
-    minify: false,
-    sourcemap: true,
-    lib: {
-      entry: (mode === 'bench'
-        ? { bench: resolve(here, 'src/bench/main.ts') }
-        : { index: resolve(here, 'src/index.ts'), node: resolve(here, 'src/node.ts'), cli: resolve(here, 'src/cli.ts') }) as Record<string, string>,
-      formats: ['es'],
-    },
-    rolldownOptions: {
-      // Node built-ins, Dawn, and the benchmark's optional peers and Chromium runner stay imports.
-      external: [/^node:/, 'webgpu', /^@tensorflow\//, /^onnxruntime-web/, 'puppeteer', 'vite'],
-    },
-  },
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
-    // GPU work on a 2-core software adapter: run files one at a time so timings and memory stay sane.
-    fileParallelism: false,
-  },
-}));
+export default defineConfig(({ mode }) =>
+  mode === 'demo'
+    ? demoBuild
+    : {
+        server: { host: '127.0.0.1' },
+        plugins: [rootToDemo],
+        // The benchmark page imports these peers; pre-bundling them up front avoids a mid-run page reload
+        // (and a second copy of tfjs-core) when Vite would otherwise discover them on first import.
+        optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'] },
+        build: {
+          target: 'es2022',
+          outDir: mode === 'bench' ? 'dist-bench' : 'dist',
+          emptyOutDir: true,
+          minify: false,
+          sourcemap: true,
+          lib: {
+            entry: (mode === 'bench'
+              ? { bench: resolve(here, 'src/bench/main.ts') }
+              : { index: resolve(here, 'src/index.ts'), node: resolve(here, 'src/node.ts'), cli: resolve(here, 'src/cli.ts') }) as Record<string, string>,
+            formats: ['es'],
+          },
+          rolldownOptions: {
+            // Node built-ins, Dawn, and the benchmark's optional peers and Chromium runner stay imports.
+            external: [/^node:/, 'webgpu', /^@tensorflow\//, /^onnxruntime-web/, 'puppeteer', 'vite'],
+          },
+        },
+        test: {
+          include: ['test/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          // GPU work on a 2-core software adapter: run files one at a time so timings and memory stay sane.
+          fileParallelism: false,
+        },
+      },
+);

@@ -24,8 +24,14 @@ const log = (line: string) => {
 };
 
 runBench({
-  shapes, systems, runs: Number(params.get('runs') ?? 5), warmup: Number(params.get('warmup') ?? 1),
-  ceilingScale: Number(params.get('ceilingScale') ?? 1), strategy: (params.get('strategy') ?? 'auto') as StrategyChoice, runtime: `chromium ${navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? ''}`, log,
+  shapes,
+  systems,
+  runs: Number(params.get('runs') ?? 5),
+  warmup: Number(params.get('warmup') ?? 1),
+  ceilingScale: Number(params.get('ceilingScale') ?? 1),
+  strategy: (params.get('strategy') ?? 'auto') as StrategyChoice,
+  runtime: `chromium ${navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? ''}`,
+  log,
 })
   .then((report) => {
     log(`\n${formatTable(report)}`);

@@ -37,38 +37,55 @@ export function gradientFlowCaption(run: FlowRun): string {
   const models: FlowModel[] = ['RNN', 'LSTM', 'GRU'];
   const T = run.flows.RNN.length;
   // The share of the last step's gradient that reaches the first step, and the mean factor per step.
-  const reach = Object.fromEntries(models.map((m) => {
-    const f = run.flows[m];
-    return [m, f[T - 1] > 0 ? f[0] / f[T - 1] : 0];
-  })) as Record<FlowModel, number>;
+  const reach = Object.fromEntries(
+    models.map((m) => {
+      const f = run.flows[m];
+      return [m, f[T - 1] > 0 ? f[0] / f[T - 1] : 0];
+    }),
+  ) as Record<FlowModel, number>;
   const perStep = (m: FlowModel) => (reach[m] > 0 ? reach[m] ** (1 / Math.max(1, T - 1)) : 0);
   const order = [...models].sort((a, b) => reach[b] - reach[a]);
   const sentences: string[] = [];
   const measurable = order.filter((m) => reach[m] > 0);
-  sentences.push(`Of the gradient at the last step (t = ${T}), the first step receives ${order.map((m) => `${sci(reach[m])} in the ${LABEL[m]}`).join(', ')}`
-    + (measurable.length ? ` — on average ×${measurable.map((m) => `${perStep(m).toFixed(3)}${measurable.length < 3 ? ` (${LABEL[m]})` : ''}`).join(', ×')} per step` : '') + '.');
+  sentences.push(
+    `Of the gradient at the last step (t = ${T}), the first step receives ${order.map((m) => `${sci(reach[m])} in the ${LABEL[m]}`).join(', ')}` +
+      (measurable.length
+        ? ` — on average ×${measurable.map((m) => `${perStep(m).toFixed(3)}${measurable.length < 3 ? ` (${LABEL[m]})` : ''}`).join(', ×')} per step`
+        : '') +
+      '.',
+  );
   const [best, , worst] = order;
   if (best === 'LSTM') {
-    sentences.push(`The LSTM keeps the most: its cell state adds the past in instead of multiplying it at every step, and its forget gate${run.forgetBias ? ' (opened from the start by bias 1)' : ''} decides how much survives.`);
+    sentences.push(
+      `The LSTM keeps the most: its cell state adds the past in instead of multiplying it at every step, and its forget gate${run.forgetBias ? ' (opened from the start by bias 1)' : ''} decides how much survives.`,
+    );
   } else if (best === 'RNN') {
-    sentences.push(`Here the vanilla RNN keeps the most${run.orthogonal ? ': with orthogonal W_hh each step\'s matrix neither shrinks nor grows the gradient, and only tanh′ ≤ 1 takes some away' : ''}.`);
+    sentences.push(
+      `Here the vanilla RNN keeps the most${run.orthogonal ? ": with orthogonal W_hh each step's matrix neither shrinks nor grows the gradient, and only tanh′ ≤ 1 takes some away" : ''}.`,
+    );
   } else {
     sentences.push('Here the GRU keeps the most: its update gate z mixes h_{t−1} straight into h_t, a path with no matrix on it.');
   }
   if (best !== 'GRU') {
-    sentences.push(reach.GRU > reach.RNN
-      ? `The GRU keeps ${times(reach.GRU, reach.RNN)} the vanilla RNN: its update gate gives h_{t−1} a direct path to h_t.`
-      : `The GRU keeps ${times(reach.GRU, reach.RNN)} the vanilla RNN keeps on this run: its direct path carries the gradient only as far as its untrained update gates are open.`);
+    sentences.push(
+      reach.GRU > reach.RNN
+        ? `The GRU keeps ${times(reach.GRU, reach.RNN)} the vanilla RNN: its update gate gives h_{t−1} a direct path to h_t.`
+        : `The GRU keeps ${times(reach.GRU, reach.RNN)} the vanilla RNN keeps on this run: its direct path carries the gradient only as far as its untrained update gates are open.`,
+    );
   }
   if (best !== 'LSTM' && reach.LSTM < reach[best]) sentences.push(`The LSTM keeps ${times(reach.LSTM, reach[best])} the ${LABEL[best]} keeps.`);
   if (reach[worst] < 1e-7) {
-    sentences.push(`In the ${LABEL[worst]} the gradient has vanished: the first steps get ${reach[worst] === 0 ? 'nothing' : `a ${sci(reach[worst])} share`} of the signal the loss sends back, so they cannot learn from it.`);
+    sentences.push(
+      `In the ${LABEL[worst]} the gradient has vanished: the first steps get ${reach[worst] === 0 ? 'nothing' : `a ${sci(reach[worst])} share`} of the signal the loss sends back, so they cannot learn from it.`,
+    );
   }
   if (run.clipFactors) {
     const f = run.clipFactors;
-    sentences.push(models.every((m) => f[m] >= 1)
-      ? 'Clipping to norm 1 changed nothing here: every ‖g‖ was already at most 1.'
-      : `Clipping to norm 1 scaled each model's every step by one factor (${models.map((m) => `${LABEL[m]} ×${f[m] >= 1 ? '1' : f[m].toPrecision(2)}`).join(', ')}): the curves move down together and their slopes stay — clipping tames an exploding gradient, it cannot bring back a vanished one.`);
+    sentences.push(
+      models.every((m) => f[m] >= 1)
+        ? 'Clipping to norm 1 changed nothing here: every ‖g‖ was already at most 1.'
+        : `Clipping to norm 1 scaled each model's every step by one factor (${models.map((m) => `${LABEL[m]} ×${f[m] >= 1 ? '1' : f[m].toPrecision(2)}`).join(', ')}): the curves move down together and their slopes stay — clipping tames an exploding gradient, it cannot bring back a vanished one.`,
+    );
   }
   return sentences.join(' ');
 }

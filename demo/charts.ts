@@ -43,21 +43,34 @@ function sized(container: HTMLElement, options: Omit<uPlot.Options, 'width' | 'h
  */
 export function lineChart(container: HTMLElement, x: { label: string }, y: { label: string; log?: boolean }, series: LineSeries[]): uPlot {
   const value = y.log ? (_u: uPlot, v: number | null) => (v === null ? '—' : (10 ** v).toExponential(2)) : undefined;
-  return sized(container, {
-    scales: { x: { time: false } },
-    axes: [{ label: x.label }, {
-      label: y.label, size: 70,
-      ...(y.log ? { values: (_u: uPlot, splits: number[]) => splits.map((v) => (Number.isInteger(v) ? `1e${v}` : '')) } : {}),
-    }],
-    series: [
-      { label: x.label },
-      ...series.map((s, i) => ({
-        label: s.label, stroke: s.color ?? COLORS[i % COLORS.length], width: 2, dash: s.dash, spanGaps: false,
-        points: { show: s.points ?? false, size: 6 }, ...(value ? { value } : {}),
-      })),
-    ],
-    legend: { live: true },
-  }, [[], ...series.map(() => [])]);
+  return sized(
+    container,
+    {
+      scales: { x: { time: false } },
+      axes: [
+        { label: x.label },
+        {
+          label: y.label,
+          size: 70,
+          ...(y.log ? { values: (_u: uPlot, splits: number[]) => splits.map((v) => (Number.isInteger(v) ? `1e${v}` : '')) } : {}),
+        },
+      ],
+      series: [
+        { label: x.label },
+        ...series.map((s, i) => ({
+          label: s.label,
+          stroke: s.color ?? COLORS[i % COLORS.length],
+          width: 2,
+          dash: s.dash,
+          spanGaps: false,
+          points: { show: s.points ?? false, size: 6 },
+          ...(value ? { value } : {}),
+        })),
+      ],
+      legend: { live: true },
+    },
+    [[], ...series.map(() => [])],
+  );
 }
 
 /** Replaces a line chart's data: x, then one array per series (null for a gap); `log` as the chart was made. */
@@ -70,32 +83,48 @@ export function setLines(plot: uPlot, x: number[], ys: Array<Array<number | null
  * Bars by category: `series` side by side at each category (one bar each; log y optional). The
  * categories are the x axis's labels.
  */
-export function barChart(container: HTMLElement, yLabel: string, series: string[], log = false): { plot: uPlot; set: (categories: string[], values: Array<Array<number | null>>) => void } {
+export function barChart(
+  container: HTMLElement,
+  yLabel: string,
+  series: string[],
+  log = false,
+): { plot: uPlot; set: (categories: string[], values: Array<Array<number | null>>) => void } {
   const n = series.length;
   // Category i's bars sit at x = i + offset(s); the other series are null there.
   const offset = (s: number) => (n === 1 ? 0 : (s - (n - 1) / 2) * (0.8 / n));
   let labels: string[] = [];
   const bars = uPlot.paths.bars!({ size: [n === 1 ? 0.7 : 0.95, 80] });
-  const plot = sized(container, {
-    scales: { x: { time: false, range: (_u, min, max) => [Math.round(min) - 0.6, Math.round(max) + 0.6] }, y: log ? { distr: 3, log: 10, range: logRange } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-    axes: [
-      { splits: () => labels.map((_, i) => i), values: (_u, splits) => splits.map((v) => labels[Math.round(v)] ?? ''), size: 40, gap: 4 },
-      { label: yLabel, size: 70 },
-    ],
-    series: [{ label: 'shape', value: (_u, v) => (v === null ? '' : labels[Math.round(v)] ?? '') },
-      ...series.map((label, i) => ({ label, fill: COLORS[i % COLORS.length], stroke: COLORS[i % COLORS.length], paths: bars, points: { show: false } }))],
-    legend: { show: n > 1 },
-  }, [[], ...series.map(() => [])]);
+  const plot = sized(
+    container,
+    {
+      scales: {
+        x: { time: false, range: (_u, min, max) => [Math.round(min) - 0.6, Math.round(max) + 0.6] },
+        y: log ? { distr: 3, log: 10, range: logRange } : { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
+      axes: [
+        { splits: () => labels.map((_, i) => i), values: (_u, splits) => splits.map((v) => labels[Math.round(v)] ?? ''), size: 40, gap: 4 },
+        { label: yLabel, size: 70 },
+      ],
+      series: [
+        { label: 'shape', value: (_u, v) => (v === null ? '' : (labels[Math.round(v)] ?? '')) },
+        ...series.map((label, i) => ({ label, fill: COLORS[i % COLORS.length], stroke: COLORS[i % COLORS.length], paths: bars, points: { show: false } })),
+      ],
+      legend: { show: n > 1 },
+    },
+    [[], ...series.map(() => [])],
+  );
   return {
     plot,
     set(categories, values) {
       labels = categories;
       const xs: number[] = [];
       const ys = series.map(() => [] as Array<number | null>);
-      categories.forEach((_, i) => series.forEach((_, s) => {
-        xs.push(i + offset(s));
-        ys.forEach((y, k) => y.push(k === s ? (values[s][i] ?? null) : null));
-      }));
+      categories.forEach((_, i) =>
+        series.forEach((_, s) => {
+          xs.push(i + offset(s));
+          ys.forEach((y, k) => y.push(k === s ? (values[s][i] ?? null) : null));
+        }),
+      );
       plot.setData([xs, ...ys] as uPlot.AlignedData);
     },
   };

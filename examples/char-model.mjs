@@ -35,7 +35,9 @@ const trainer = await createTrainer({
 
 const report = await trainer.fit(batches, { epochs: 40, carryState: true, readEvery: 10 });
 const [, loss] = report.losses.at(-1);
-console.log(`${trainer.backend}: ${report.steps} steps in ${report.seconds.toFixed(1)} s, loss ${loss.toFixed(3)} nats/character (unigram baseline ${unigramLoss(ids, V).toFixed(3)})`);
+console.log(
+  `${trainer.backend}: ${report.steps} steps in ${report.seconds.toFixed(1)} s, loss ${loss.toFixed(3)} nats/character (unigram baseline ${unigramLoss(ids, V).toFixed(3)})`,
+);
 
 // The most likely continuation (temperature 0), then a sampled one.
 const prompt = process.argv[2] ? Array.from(text).slice(0, 5).join('') : '今天天气很';

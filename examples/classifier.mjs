@@ -10,7 +10,7 @@ import { createTrainer } from 'webgpu-rnn';
 const T = 40;
 const CLASSES = [0.15, 0.3, 0.6]; // radians per sample
 let seed = 12345;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
 /** B sequences, time-major [T, B, 1], their lengths and their classes. */
 function makeBatch(B) {
@@ -41,7 +41,9 @@ const trainer = await createTrainer({
 });
 
 const report = await trainer.fit(train, { epochs: 6, validation: [makeBatch(100)], readEvery: 30 });
-console.log(`${trainer.backend}: ${report.steps} steps in ${report.seconds.toFixed(1)} s, validation loss ${report.validation.map(([, l]) => l.toFixed(3)).join(' → ')}`);
+console.log(
+  `${trainer.backend}: ${report.steps} steps in ${report.seconds.toFixed(1)} s, validation loss ${report.validation.map(([, l]) => l.toFixed(3)).join(' → ')}`,
+);
 
 // Accuracy: the class with the largest logit, on the held-out sequences.
 const logits = await trainer.predict({ input: test.input, lengths: test.lengths });

@@ -18,12 +18,21 @@ for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js
   }
 }
 
-const packages = [...packageDirs].map((dir) => {
-  const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
-  const licenseFile = readdirSync(join(root, dir)).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
-  if (!licenseFile) throw new Error(`${dir}: no LICENSE file to carry`);
-  return { name: pkg.name, version: pkg.version, license: pkg.license, text: readFileSync(join(root, dir, licenseFile), 'utf8').replace(/\r\n/g, '\n').trim() };
-}).sort((a, b) => a.name.localeCompare(b.name));
+const packages = [...packageDirs]
+  .map((dir) => {
+    const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+    const licenseFile = readdirSync(join(root, dir)).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+    if (!licenseFile) throw new Error(`${dir}: no LICENSE file to carry`);
+    return {
+      name: pkg.name,
+      version: pkg.version,
+      license: pkg.license,
+      text: readFileSync(join(root, dir, licenseFile), 'utf8')
+        .replace(/\r\n/g, '\n')
+        .trim(),
+    };
+  })
+  .sort((a, b) => a.name.localeCompare(b.name));
 
 // One section per distinct licence text, naming every package it covers.
 const byText = new Map();

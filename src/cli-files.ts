@@ -11,12 +11,17 @@ import { type SafetensorsFile, readSafetensors } from './safetensors.js';
 /** What went wrong with a file, in words, from Node's error code. */
 function fileProblem(e: NodeJS.ErrnoException, expected: string): string {
   switch (e.code) {
-    case 'ENOENT': return 'no such file';
-    case 'EISDIR': return `is a directory, expected ${expected}`;
+    case 'ENOENT':
+      return 'no such file';
+    case 'EISDIR':
+      return `is a directory, expected ${expected}`;
     case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'ENOTDIR': return 'a folder on its path is a file';
-    default: return `cannot be read (${e.code ?? e.message})`;
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a folder on its path is a file';
+    default:
+      return `cannot be read (${e.code ?? e.message})`;
   }
 }
 
@@ -40,7 +45,15 @@ export async function checkOutput(path: string): Promise<void> {
     throw new RnnError('FILE', `--out ${path}: ${problem}`, { cause });
   };
   const folderStat = await stat(folder).catch((e: NodeJS.ErrnoException) =>
-    fail(e.code === 'ENOENT' ? `folder ${folder} does not exist` : e.code === 'ENOTDIR' ? `a folder on its path is a file` : `folder ${folder} cannot be used (${e.code})`, e));
+    fail(
+      e.code === 'ENOENT'
+        ? `folder ${folder} does not exist`
+        : e.code === 'ENOTDIR'
+          ? `a folder on its path is a file`
+          : `folder ${folder} cannot be used (${e.code})`,
+      e,
+    ),
+  );
   if (!folderStat.isDirectory()) fail(`${folder} is not a folder`);
   const target = await stat(path).catch(() => undefined);
   if (target?.isDirectory()) fail('is a directory, expected a file to write');

@@ -80,12 +80,15 @@ export function parseArgs(argv: string[]): { command: 'help' } | { command: 'for
   }
   const backend = values.backend ?? 'webgpu';
   if (backend !== 'webgpu' && backend !== 'cpu') throw new RnnError('USAGE', `--backend must be webgpu or cpu, got ${JSON.stringify(backend)}`);
-  return { command: 'forward', args: { config: values.config, weights: values.weights, inputs: values.inputs, out: values.out, backend, prefix: values.prefix } };
+  return {
+    command: 'forward',
+    args: { config: values.config, weights: values.weights, inputs: values.inputs, out: values.out, backend, prefix: values.prefix },
+  };
 }
 
 /** Reads and checks the --config file: PyTorch's constructor arguments as JSON. */
 async function readConfig(path: string): Promise<RnnConfig> {
-  return resolveConfig(await readJson('--config', path, 'CONFIG_INVALID') as Record<string, unknown>);
+  return resolveConfig((await readJson('--config', path, 'CONFIG_INVALID')) as Record<string, unknown>);
 }
 
 /** Splits an inputs file into the forward call's tensors, rejecting anything unexpected. */
@@ -125,7 +128,12 @@ export async function runForward(args: ForwardArgs): Promise<void> {
 
 /** An error's message on one line: a list of problems (`...:\n  a\n  b`) becomes `...: a; b`. */
 function oneLine(message: string): string {
-  return message.split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
+  return message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('; ')
+    .replace(/:; /g, ': ');
 }
 
 /** Runs the command line; returns the exit code. */

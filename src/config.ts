@@ -39,10 +39,7 @@ export interface RnnConfig {
   readonly proj_size: number;
 }
 
-const KNOWN_KEYS = new Set([
-  'mode', 'input_size', 'hidden_size', 'num_layers', 'nonlinearity', 'bias',
-  'batch_first', 'dropout', 'bidirectional', 'proj_size',
-]);
+const KNOWN_KEYS = new Set(['mode', 'input_size', 'hidden_size', 'num_layers', 'nonlinearity', 'bias', 'batch_first', 'dropout', 'bidirectional', 'proj_size']);
 
 /** Number of gates stacked in weight_ih / weight_hh rows: LSTM i,f,g,o; GRU r,z,n; RNN one. */
 export function gateCount(mode: RnnMode): number {
@@ -79,7 +76,13 @@ export function resolveConfig(input: RnnConfigInput | Record<string, unknown>): 
   const raw = input as Record<string, unknown>;
   const unknown = Object.keys(raw).filter((k) => !KNOWN_KEYS.has(k));
   if (unknown.length > 0) {
-    throw new RnnError('CONFIG_INVALID', `config: unknown key(s) ${unknown.slice(0, 10).map((k) => describeValue(k)).join(', ')}; known keys are ${[...KNOWN_KEYS].join(', ')}`);
+    throw new RnnError(
+      'CONFIG_INVALID',
+      `config: unknown key(s) ${unknown
+        .slice(0, 10)
+        .map((k) => describeValue(k))
+        .join(', ')}; known keys are ${[...KNOWN_KEYS].join(', ')}`,
+    );
   }
   const mode = resolveMode(raw.mode, raw.nonlinearity);
   const hidden_size = positiveInt('hidden_size', raw.hidden_size);
@@ -99,7 +102,8 @@ export function resolveConfig(input: RnnConfigInput | Record<string, unknown>): 
   let dropout = 0;
   if (raw.dropout !== undefined) {
     const d = raw.dropout;
-    if (typeof d !== 'number' || !(d >= 0 && d <= 1)) throw new RnnError('CONFIG_INVALID', `config.dropout: expected a number in [0, 1], got ${describeValue(d)}`);
+    if (typeof d !== 'number' || !(d >= 0 && d <= 1))
+      throw new RnnError('CONFIG_INVALID', `config.dropout: expected a number in [0, 1], got ${describeValue(d)}`);
     dropout = d;
   }
   return {

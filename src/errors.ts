@@ -43,7 +43,11 @@ export type RnnErrorCode =
 export class RnnError extends Error {
   override readonly name = 'RnnError';
 
-  constructor(readonly code: RnnErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: RnnErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -36,7 +36,8 @@ export function toFloat16Bits(value: number): number {
   // of the smallest normal, 0x0400, by the same formula.
   if (a < 2 ** -14) return sign | roundHalfEven(a * 2 ** 24);
   let exponent = Math.floor(Math.log2(a));
-  if (2 ** exponent > a) exponent--; // log2 may be off by one near powers of two
+  if (2 ** exponent > a)
+    exponent--; // log2 may be off by one near powers of two
   else if (2 ** (exponent + 1) <= a) exponent++;
   // Significand with 10 fraction bits, in [1024, 2048]; 2048 carries into the exponent field below.
   const significand = roundHalfEven((a / 2 ** exponent) * 1024);

@@ -7,7 +7,13 @@ export { type RnnConfig, type RnnConfigInput, type RnnMode, RNN_MODES, gateCount
 export type { ForwardOptions, ForwardResult, PushOptions } from './inputs.js';
 export { type ParamKind, type ParamSpec, type Weights, checkWeights, paramName, parameterSpecs, selectPrefix } from './params.js';
 export {
-  type SafetensorsDtype, type SafetensorsFile, type WriteSafetensorsOptions, isIntTensor, lengthsToInt32, readSafetensors, writeSafetensors,
+  type SafetensorsDtype,
+  type SafetensorsFile,
+  type WriteSafetensorsOptions,
+  isIntTensor,
+  lengthsToInt32,
+  readSafetensors,
+  writeSafetensors,
 } from './safetensors.js';
 export { type IntTensor, type Tensor, type TensorData, tensor, zeros } from './tensor.js';
 export { requestDevice } from './gpu/device.js';
@@ -17,7 +23,13 @@ export { roundToFloat16 } from './float16.js';
 export { RnnError, type RnnErrorCode } from './errors.js';
 export { type BufferCounts, type GpuDiagnostics, type ModelDiagnostics, deviceDiagnostics, diagnostics } from './diagnostics.js';
 export {
-  type CreateTrainerOptions, type GradientsResult, type TrainStepResult, type Trainer, type TrainerDiagnostics, createTrainer, gradientCheck,
+  type CreateTrainerOptions,
+  type GradientsResult,
+  type TrainStepResult,
+  type Trainer,
+  type TrainerDiagnostics,
+  createTrainer,
+  gradientCheck,
 } from './train/trainer.js';
 export type { FitOptions, FitProgress, FitReport } from './train/fit.js';
 export type { SampleOptions } from './train/sample.js';

@@ -6,8 +6,17 @@
 import { type RnnConfig, numDirections, outputSize } from './config.js';
 import { RnnError, describeValue } from './errors.js';
 import {
-  type IntTensor, type Tensor, type TensorData, checkFloatData, checkFloatTensor, checkIntTensor, checkLength, checkTensorShape, expectShape,
-  firstNonFinite, formatShape,
+  type IntTensor,
+  type Tensor,
+  type TensorData,
+  checkFloatData,
+  checkFloatTensor,
+  checkIntTensor,
+  checkLength,
+  checkTensorShape,
+  expectShape,
+  firstNonFinite,
+  formatShape,
 } from './tensor.js';
 
 /** Optional inputs of a forward call, as in PyTorch's `module(input, hx)` plus packed-sequence lengths. */
@@ -63,7 +72,13 @@ export function checkOptions<T extends object>(what: string, options: unknown, k
   }
   const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
-    throw new RnnError('OPTION_INVALID', `${what}: unknown option(s) ${unknown.slice(0, 10).map((k) => describeValue(k)).join(', ')}; known options are ${known.join(', ')}`);
+    throw new RnnError(
+      'OPTION_INVALID',
+      `${what}: unknown option(s) ${unknown
+        .slice(0, 10)
+        .map((k) => describeValue(k))
+        .join(', ')}; known options are ${known.join(', ')}`,
+    );
   }
   return options as Partial<T>;
 }
@@ -90,7 +105,10 @@ export function prepareInputs(config: RnnConfig, input: Tensor, options: Forward
   const I = config.input_size;
   const rank = input.shape.length;
   if (rank !== 2 && rank !== 3) {
-    throw new RnnError('TENSOR_INVALID', `input: expected a 3-D tensor ${config.batch_first ? '[B, T, input_size]' : '[T, B, input_size]'} or a 2-D unbatched [T, input_size], got shape ${formatShape(input.shape)}`);
+    throw new RnnError(
+      'TENSOR_INVALID',
+      `input: expected a 3-D tensor ${config.batch_first ? '[B, T, input_size]' : '[T, B, input_size]'} or a 2-D unbatched [T, input_size], got shape ${formatShape(input.shape)}`,
+    );
   }
   const unbatched = rank === 2;
   const [T, B] = unbatched ? [input.shape[0], 1] : config.batch_first ? [input.shape[1], input.shape[0]] : [input.shape[0], input.shape[1]];
@@ -101,7 +119,10 @@ export function prepareInputs(config: RnnConfig, input: Tensor, options: Forward
   if (T < 1 || B < 1) throw new RnnError('TENSOR_INVALID', `input: sequence length and batch must be at least 1, got shape ${formatShape(input.shape)}`);
   const widest = Math.max(I, numDirections(config) * outputSize(config), config.hidden_size * 4);
   if (T * B * widest > MAX_ELEMENTS) {
-    throw new RnnError('LIMIT_EXCEEDED', `input: shape ${formatShape(input.shape)} is too large (T·B·features = ${T * B * widest}, above ${MAX_ELEMENTS}); split the batch or the sequence`);
+    throw new RnnError(
+      'LIMIT_EXCEEDED',
+      `input: shape ${formatShape(input.shape)} is too large (T·B·features = ${T * B * widest}, above ${MAX_ELEMENTS}); split the batch or the sequence`,
+    );
   }
   if (!shapeOnly) checkLength('input', input.shape, data.length);
   const x = shapeOnly ? data : config.batch_first && !unbatched ? swapLeadingAxes(data, B, T, I) : data;
@@ -138,7 +159,10 @@ function checkLengths(raw: unknown, T: number, B: number): Int32Array {
     expectShape('lengths', t.shape, [B]);
     values = t.data;
   } else {
-    throw new RnnError('TENSOR_INVALID', `lengths: expected an array of integers, an Int32Array or an integer tensor { shape: [B], data: Int32Array | BigInt64Array }, got ${describeValue(raw)}`);
+    throw new RnnError(
+      'TENSOR_INVALID',
+      `lengths: expected an array of integers, an Int32Array or an integer tensor { shape: [B], data: Int32Array | BigInt64Array }, got ${describeValue(raw)}`,
+    );
   }
   if (values.length !== B) throw new RnnError('TENSOR_INVALID', `lengths: expected ${B} entries (one per batch row), got ${values.length}`);
   const out = new Int32Array(B);
@@ -202,7 +226,8 @@ export function prepareStreamOptions(config: RnnConfig, options: unknown, checkF
     throw new RnnError('OPTION_INVALID', 'stream: a bidirectional model needs the whole sequence (its reverse direction starts at the end); use forward()');
   }
   const batch = opts.batch ?? 1;
-  if (!Number.isSafeInteger(batch) || batch < 1) throw new RnnError('OPTION_INVALID', `stream options.batch: expected a positive integer, got ${describeValue(batch)}`);
+  if (!Number.isSafeInteger(batch) || batch < 1)
+    throw new RnnError('OPTION_INVALID', `stream options.batch: expected a positive integer, got ${describeValue(batch)}`);
   return { batch, ...prepareStreamState(config, batch, { h0: opts.h0, c0: opts.c0 }, checkFinite) };
 }
 

@@ -42,8 +42,7 @@ export function parameterSpecs(config: RnnConfig): ParamSpec[] {
   const specs: ParamSpec[] = [];
   for (let layer = 0; layer < config.num_layers; layer++) {
     for (let direction = 0; direction < numDirections(config); direction++) {
-      const add = (kind: ParamKind, shape: number[]) =>
-        specs.push({ name: paramName(kind, layer, direction), kind, layer, direction, shape });
+      const add = (kind: ParamKind, shape: number[]) => specs.push({ name: paramName(kind, layer, direction), kind, layer, direction, shape });
       add('weight_ih', [G * H, layerInputSize(config, layer)]);
       add('weight_hh', [G * H, Hout]);
       if (config.bias) {
@@ -76,7 +75,9 @@ export function checkWeights(config: RnnConfig, weights: Weights): void {
     if (t === null || typeof t !== 'object' || !(data instanceof Float32Array || data instanceof Float64Array)) {
       problems.push(`tensor ${spec.name}: expected a float tensor { shape, data: Float32Array | Float64Array }, got ${describeValue(data ?? t)}`);
     } else if (!Array.isArray((t as Tensor).shape) || !shapesEqual((t as Tensor).shape, spec.shape)) {
-      problems.push(`tensor ${spec.name}: expected shape ${formatShape(spec.shape)}, got ${Array.isArray((t as Tensor).shape) ? formatShape((t as Tensor).shape) : describeValue((t as Tensor).shape)}`);
+      problems.push(
+        `tensor ${spec.name}: expected shape ${formatShape(spec.shape)}, got ${Array.isArray((t as Tensor).shape) ? formatShape((t as Tensor).shape) : describeValue((t as Tensor).shape)}`,
+      );
     } else if (data.length !== sizeOf(spec.shape)) {
       problems.push(`tensor ${spec.name}: data holds ${data.length} elements, shape needs ${sizeOf(spec.shape)}`);
     }
@@ -85,7 +86,10 @@ export function checkWeights(config: RnnConfig, weights: Weights): void {
   for (const name of unexpected) problems.push(`unexpected tensor ${name}`);
   if (problems.length === 0) return;
   const prefix = unexpected.length > 0 ? matchingPrefix(config, Object.keys(weights)) : undefined;
-  const hint = prefix === undefined ? '' : `\n  hint: the tensors under ${JSON.stringify(prefix)} match this configuration (a parent module's state_dict?); pass prefix: ${JSON.stringify(prefix)} (CLI: --prefix ${prefix}) to take only those`;
+  const hint =
+    prefix === undefined
+      ? ''
+      : `\n  hint: the tensors under ${JSON.stringify(prefix)} match this configuration (a parent module's state_dict?); pass prefix: ${JSON.stringify(prefix)} (CLI: --prefix ${prefix}) to take only those`;
   const shown = problems.length > 12 ? [...problems.slice(0, 12), `… and ${problems.length - 12} more`] : problems;
   throw new RnnError('WEIGHTS_INVALID', `weights do not match the ${config.mode} configuration:\n  ${shown.join('\n  ')}${hint}`);
 }
@@ -109,11 +113,15 @@ function matchingPrefix(config: RnnConfig, names: readonly string[]): string | u
  * (`encoder.rnn.` of a model with a head) narrowed to the recurrent module's own parameters.
  */
 export function selectPrefix(weights: Weights, prefix: string): Weights {
-  if (typeof prefix !== 'string' || prefix === '') throw new RnnError('OPTION_INVALID', `prefix: expected a non-empty string such as "encoder.rnn.", got ${describeValue(prefix)}`);
+  if (typeof prefix !== 'string' || prefix === '')
+    throw new RnnError('OPTION_INVALID', `prefix: expected a non-empty string such as "encoder.rnn.", got ${describeValue(prefix)}`);
   const names = Object.keys(weights).filter((n) => n.startsWith(prefix));
   if (names.length === 0) {
     const some = Object.keys(weights).slice(0, 5).join(', ');
-    throw new RnnError('WEIGHTS_INVALID', `prefix ${JSON.stringify(prefix)}: no tensor name starts with it (names are like ${some || 'nothing: the weights are empty'})`);
+    throw new RnnError(
+      'WEIGHTS_INVALID',
+      `prefix ${JSON.stringify(prefix)}: no tensor name starts with it (names are like ${some || 'nothing: the weights are empty'})`,
+    );
   }
   return Object.fromEntries(names.map((n) => [n.slice(prefix.length), weights[n]]));
 }

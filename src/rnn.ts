@@ -21,8 +21,13 @@ const CREATE_OPTIONS = ['config', 'weights', 'backend', 'device', 'strategy', 'p
 /** Builds a model: checks the configuration and every weight tensor, then uploads (WebGPU) or keeps them. */
 export async function createRnn(options: CreateRnnOptions): Promise<Rnn> {
   const opts = checkOptions<CreateRnnOptions>('createRnn options', options, CREATE_OPTIONS);
-  if (opts.config === undefined) throw new RnnError('OPTION_INVALID', 'createRnn options.config: missing (PyTorch constructor arguments, e.g. { mode: "LSTM", input_size: 16, hidden_size: 32 })');
-  if (opts.weights === undefined) throw new RnnError('OPTION_INVALID', 'createRnn options.weights: missing (a state_dict: tensors by name, a decoded safetensors file or its bytes)');
+  if (opts.config === undefined)
+    throw new RnnError(
+      'OPTION_INVALID',
+      'createRnn options.config: missing (PyTorch constructor arguments, e.g. { mode: "LSTM", input_size: 16, hidden_size: 32 })',
+    );
+  if (opts.weights === undefined)
+    throw new RnnError('OPTION_INVALID', 'createRnn options.weights: missing (a state_dict: tensors by name, a decoded safetensors file or its bytes)');
   const config = resolveConfig(opts.config as RnnConfigInput);
   const backend = opts.backend ?? 'webgpu';
   if (backend !== 'webgpu' && backend !== 'cpu' && backend !== 'auto') {
@@ -30,7 +35,10 @@ export async function createRnn(options: CreateRnnOptions): Promise<Rnn> {
   }
   // Checked whatever the backend, so a typo fails on the CPU backend as it would on WebGPU.
   if (opts.strategy !== undefined && !STRATEGIES.includes(opts.strategy)) {
-    throw new RnnError('OPTION_INVALID', `createRnn options.strategy: expected "auto", "per-step", "persistent" or "fused", got ${describeValue(opts.strategy)}`);
+    throw new RnnError(
+      'OPTION_INVALID',
+      `createRnn options.strategy: expected "auto", "per-step", "persistent" or "fused", got ${describeValue(opts.strategy)}`,
+    );
   }
   if (opts.precision !== undefined && opts.precision !== 'f32' && opts.precision !== 'f16') {
     throw new RnnError('OPTION_INVALID', `createRnn options.precision: expected "f32" or "f16", got ${describeValue(opts.precision)}`);
@@ -58,19 +66,29 @@ export async function createRnn(options: CreateRnnOptions): Promise<Rnn> {
 }
 
 function looksLikeDevice(value: unknown): value is GPUDevice {
-  return value !== null && typeof value === 'object' && typeof (value as GPUDevice).createBuffer === 'function' && typeof (value as GPUDevice).queue === 'object';
+  return (
+    value !== null && typeof value === 'object' && typeof (value as GPUDevice).createBuffer === 'function' && typeof (value as GPUDevice).queue === 'object'
+  );
 }
 
 function loadWeights(config: RnnConfig, source: unknown, prefix: string | undefined): Weights {
   if (source instanceof ArrayBuffer) {
-    throw new RnnError('WEIGHTS_INVALID', `weights: got an ArrayBuffer of ${source.byteLength} bytes; pass a safetensors file's bytes as a Uint8Array (new Uint8Array(buffer))`);
+    throw new RnnError(
+      'WEIGHTS_INVALID',
+      `weights: got an ArrayBuffer of ${source.byteLength} bytes; pass a safetensors file's bytes as a Uint8Array (new Uint8Array(buffer))`,
+    );
   }
   if (source === null || typeof source !== 'object' || Array.isArray(source) || (ArrayBuffer.isView(source) && !(source instanceof Uint8Array))) {
-    throw new RnnError('WEIGHTS_INVALID', `weights: expected tensors by name, a decoded safetensors file or its bytes (Uint8Array), got ${describeValue(source)}`);
+    throw new RnnError(
+      'WEIGHTS_INVALID',
+      `weights: expected tensors by name, a decoded safetensors file or its bytes (Uint8Array), got ${describeValue(source)}`,
+    );
   }
   const file = source instanceof Uint8Array ? readSafetensors(source) : source;
   const tensors: Record<string, unknown> =
-    'tensors' in file && typeof file.tensors === 'object' && file.tensors !== null && 'dtypes' in file ? (file as SafetensorsFile).tensors : (file as Record<string, unknown>);
+    'tensors' in file && typeof file.tensors === 'object' && file.tensors !== null && 'dtypes' in file
+      ? (file as SafetensorsFile).tensors
+      : (file as Record<string, unknown>);
   for (const [name, t] of Object.entries(tensors)) {
     if (t !== null && typeof t === 'object' && isIntTensor(t as IntTensor)) {
       throw new RnnError('WEIGHTS_INVALID', `tensor ${name}: weights must be floating point, got an integer tensor`);

@@ -79,7 +79,10 @@ export function checkTensorShape(name: string, value: unknown, code: RnnErrorCod
   }
   const shape = (value as { shape?: unknown }).shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new RnnError(code, `${name}.shape: expected an array of non-negative integers, got ${Array.isArray(shape) ? formatShape(shape) : describeValue(shape)}`);
+    throw new RnnError(
+      code,
+      `${name}.shape: expected an array of non-negative integers, got ${Array.isArray(shape) ? formatShape(shape) : describeValue(shape)}`,
+    );
   }
   return shape as number[];
 }

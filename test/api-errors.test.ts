@@ -36,17 +36,40 @@ const base = () => ({ config: lstm.config, weights: lstm.weights });
 const CREATE: Row[] = [
   ['createRnn(null)', 'OPTION_INVALID', () => createRnn(null as never), /createRnn options: expected an object, got null/],
   ['createRnn("LSTM")', 'OPTION_INVALID', () => createRnn('LSTM' as never), /got "LSTM"/],
-  ['an unknown option (backnd)', 'OPTION_INVALID', (x) => x.create({ backnd: 'cpu' }), /unknown option\(s\) "backnd"; known options are config, weights, backend/],
+  [
+    'an unknown option (backnd)',
+    'OPTION_INVALID',
+    (x) => x.create({ backnd: 'cpu' }),
+    /unknown option\(s\) "backnd"; known options are config, weights, backend/,
+  ],
   ['no config', 'OPTION_INVALID', () => createRnn({ weights: lstm.weights } as never), /options.config: missing/],
   ['no weights', 'OPTION_INVALID', () => createRnn({ config: LSTM } as never), /options.weights: missing/],
-  ['config null', 'CONFIG_INVALID', () => createRnn({ config: null as never, weights: {} }), /config: expected an object of PyTorch constructor arguments, got null/],
+  [
+    'config null',
+    'CONFIG_INVALID',
+    () => createRnn({ config: null as never, weights: {} }),
+    /config: expected an object of PyTorch constructor arguments, got null/,
+  ],
   ['config an array', 'CONFIG_INVALID', () => createRnn({ config: [] as never, weights: {} })],
   ['config with an unknown key', 'CONFIG_INVALID', () => createRnn({ config: { ...LSTM, hidden: 3 } as never, weights: {} }), /unknown key\(s\) "hidden"/],
   ['mode "Lstm"', 'CONFIG_INVALID', () => createRnn({ config: { ...LSTM, mode: 'Lstm' } as never, weights: {} }), /config.mode: expected one of/],
   ['mode a number', 'CONFIG_INVALID', () => createRnn({ config: { ...LSTM, mode: 2 } as never, weights: {} })],
-  ['nonlinearity that contradicts the mode', 'CONFIG_INVALID', () => createRnn({ config: { mode: 'RNN_TANH', nonlinearity: 'relu', input_size: 1, hidden_size: 1 }, weights: {} })],
-  ['nonlinearity "sigmoid"', 'CONFIG_INVALID', () => createRnn({ config: { mode: 'RNN', nonlinearity: 'sigmoid', input_size: 1, hidden_size: 1 } as never, weights: {} })],
-  ['input_size 0', 'CONFIG_INVALID', () => createRnn({ config: { ...LSTM, input_size: 0 }, weights: {} }), /config.input_size: expected a positive integer, got 0/],
+  [
+    'nonlinearity that contradicts the mode',
+    'CONFIG_INVALID',
+    () => createRnn({ config: { mode: 'RNN_TANH', nonlinearity: 'relu', input_size: 1, hidden_size: 1 }, weights: {} }),
+  ],
+  [
+    'nonlinearity "sigmoid"',
+    'CONFIG_INVALID',
+    () => createRnn({ config: { mode: 'RNN', nonlinearity: 'sigmoid', input_size: 1, hidden_size: 1 } as never, weights: {} }),
+  ],
+  [
+    'input_size 0',
+    'CONFIG_INVALID',
+    () => createRnn({ config: { ...LSTM, input_size: 0 }, weights: {} }),
+    /config.input_size: expected a positive integer, got 0/,
+  ],
   ['input_size 1.5', 'CONFIG_INVALID', () => createRnn({ config: { ...LSTM, input_size: 1.5 }, weights: {} })],
   ['input_size "3"', 'CONFIG_INVALID', () => createRnn({ config: { ...LSTM, input_size: '3' } as never, weights: {} }), /got "3"/],
   ['input_size a BigInt', 'CONFIG_INVALID', () => createRnn({ config: { ...LSTM, input_size: 3n } as never, weights: {} }), /got 3/],
@@ -61,7 +84,12 @@ const CREATE: Row[] = [
   ['proj_size -1', 'CONFIG_INVALID', () => createRnn({ config: { ...LSTM, proj_size: -1 }, weights: {} })],
   ['dropout 2', 'CONFIG_INVALID', () => createRnn({ config: { ...LSTM, dropout: 2 }, weights: {} })],
   ['dropout "0.1"', 'CONFIG_INVALID', () => createRnn({ config: { ...LSTM, dropout: '0.1' } as never, weights: {} })],
-  ['backend "gpu"', 'OPTION_INVALID', () => createRnn({ ...base(), backend: 'gpu' as never }), /options.backend: expected "webgpu", "cpu" or "auto", got "gpu"/],
+  [
+    'backend "gpu"',
+    'OPTION_INVALID',
+    () => createRnn({ ...base(), backend: 'gpu' as never }),
+    /options.backend: expected "webgpu", "cpu" or "auto", got "gpu"/,
+  ],
   ['strategy "fast"', 'OPTION_INVALID', () => createRnn({ ...base(), strategy: 'fast' as never }), /options.strategy/],
   ['precision "f64"', 'OPTION_INVALID', () => createRnn({ ...base(), precision: 'f64' as never }), /options.precision/],
   ['device not a GPUDevice', 'OPTION_INVALID', () => createRnn({ ...base(), device: {} as never }), /options.device: expected a GPUDevice, got an object/],
@@ -85,23 +113,50 @@ const WEIGHTS: Row[] = [
   weightsRow('a missing tensor', (({ bias_hh_l1: _, ...rest }) => rest)(lstm.weights), /missing tensor bias_hh_l1 \(expected shape \[20\]\)/),
   weightsRow('an unexpected tensor', spoiled('extra', w0), /unexpected tensor extra/),
   weightsRow('a mis-shaped tensor', spoiled('weight_ih_l0', { shape: [3, 20], data: w0.data }), /tensor weight_ih_l0: expected shape \[20, 3\], got \[3, 20\]/),
-  weightsRow('a tensor with too little data', spoiled('weight_ih_l0', { shape: [20, 3], data: new Float32Array(59) }), /data holds 59 elements, shape needs 60/),
+  weightsRow(
+    'a tensor with too little data',
+    spoiled('weight_ih_l0', { shape: [20, 3], data: new Float32Array(59) }),
+    /data holds 59 elements, shape needs 60/,
+  ),
   weightsRow('a tensor with Int32Array data', spoiled('weight_ih_l0', { shape: [20, 3], data: new Int32Array(60) }), /weights must be floating point/),
-  weightsRow('a tensor with a plain array', spoiled('weight_ih_l0', { shape: [20, 3], data: Array(60).fill(0) }), /tensor weight_ih_l0: expected a float tensor .*got an array of 60/),
+  weightsRow(
+    'a tensor with a plain array',
+    spoiled('weight_ih_l0', { shape: [20, 3], data: Array(60).fill(0) }),
+    /tensor weight_ih_l0: expected a float tensor .*got an array of 60/,
+  ),
   weightsRow('a tensor that is null', spoiled('weight_ih_l0', null), /tensor weight_ih_l0: expected a float tensor/),
   weightsRow('a shape that is not an array', spoiled('weight_ih_l0', { shape: '20x3', data: w0.data }), /expected shape \[20, 3\], got "20x3"/),
-  ['an integer tensor in a file', 'WEIGHTS_INVALID', (x) => x.create({ weights: writeSafetensors({ ...lstm.weights, weight_ih_l0: { shape: [20, 3], data: new Int32Array(60) } as never }) }), /weight_ih_l0: weights must be floating point/],
   [
-    "a whole model's state_dict (encoder.rnn.* and head.*)", 'WEIGHTS_INVALID',
+    'an integer tensor in a file',
+    'WEIGHTS_INVALID',
+    (x) => x.create({ weights: writeSafetensors({ ...lstm.weights, weight_ih_l0: { shape: [20, 3], data: new Int32Array(60) } as never }) }),
+    /weight_ih_l0: weights must be floating point/,
+  ],
+  [
+    "a whole model's state_dict (encoder.rnn.* and head.*)",
+    'WEIGHTS_INVALID',
     (x) => x.create({ weights: { ...Object.fromEntries(Object.entries(lstm.weights).map(([k, v]) => [`encoder.rnn.${k}`, v])), 'head.weight': f32([3, 4]) } }),
     /hint: the tensors under "encoder.rnn." match this configuration .*pass prefix: "encoder.rnn."/,
   ],
-  ['NaN in the weights with checkFinite', 'NON_FINITE', (x) => x.create({ weights: spoiled('bias_ih_l1', { shape: [20], data: new Float32Array(20).fill(Number.NaN) }), checkFinite: true }), /weights bias_ih_l1: element 0 is NaN/],
-  ['Inf in the weights with checkFinite', 'NON_FINITE', (x) => x.create({ weights: spoiled('weight_hr_l0', { shape: [2, 5], data: new Float32Array(10).fill(Number.POSITIVE_INFINITY) }), checkFinite: true })],
+  [
+    'NaN in the weights with checkFinite',
+    'NON_FINITE',
+    (x) => x.create({ weights: spoiled('bias_ih_l1', { shape: [20], data: new Float32Array(20).fill(Number.NaN) }), checkFinite: true }),
+    /weights bias_ih_l1: element 0 is NaN/,
+  ],
+  [
+    'Inf in the weights with checkFinite',
+    'NON_FINITE',
+    (x) => x.create({ weights: spoiled('weight_hr_l0', { shape: [2, 5], data: new Float32Array(10).fill(Number.POSITIVE_INFINITY) }), checkFinite: true }),
+  ],
 ];
 
-const fwd = (name: string, code: RnnErrorCode, input: unknown, options?: unknown, message?: RegExp): Row =>
-  [name, code, (x) => x.model.forward(input as Tensor, options as never), message];
+const fwd = (name: string, code: RnnErrorCode, input: unknown, options?: unknown, message?: RegExp): Row => [
+  name,
+  code,
+  (x) => x.model.forward(input as Tensor, options as never),
+  message,
+];
 const x0 = lstm.input;
 const opts = { h0: lstm.h0, c0: lstm.c0, lengths: lstm.lengths };
 
@@ -113,7 +168,13 @@ const FORWARD: Row[] = [
   fwd('input.shape not an array', 'TENSOR_INVALID', { shape: 24, data: x0.data }, undefined, /input.shape: expected an array of non-negative integers, got 24/),
   fwd('input.shape with -1', 'TENSOR_INVALID', { shape: [-1, 2, 3], data: x0.data }),
   fwd('input.shape with 1.5', 'TENSOR_INVALID', { shape: [4, 2, 1.5], data: x0.data }),
-  fwd('input.data a plain array', 'TENSOR_INVALID', { shape: [4, 2, 3], data: Array.from(x0.data) }, undefined, /input.data: expected a Float32Array or Float64Array, got an array of 24/),
+  fwd(
+    'input.data a plain array',
+    'TENSOR_INVALID',
+    { shape: [4, 2, 3], data: Array.from(x0.data) },
+    undefined,
+    /input.data: expected a Float32Array or Float64Array, got an array of 24/,
+  ),
   fwd('input.data an Int32Array', 'TENSOR_INVALID', { shape: [4, 2, 3], data: new Int32Array(24) }),
   fwd('input.data too short', 'TENSOR_INVALID', { shape: [4, 2, 3], data: new Float32Array(23) }, undefined, /holds 24 elements, data has 23/),
   fwd('input.data too long', 'TENSOR_INVALID', { shape: [4, 2, 3], data: new Float32Array(25) }),
@@ -127,13 +188,25 @@ const FORWARD: Row[] = [
   fwd('options a number', 'OPTION_INVALID', x0, 5),
   fwd('an unknown option (hx)', 'OPTION_INVALID', x0, { hx: lstm.h0 }, /unknown option\(s\) "hx"; known options are h0, c0, lengths/),
   fwd('h0 mis-shaped', 'TENSOR_INVALID', x0, { h0: f32([2, 2, 5]) }, /h0: expected shape \[2, 2, 2\], got \[2, 2, 5\]/),
-  fwd('h0 with too little data', 'TENSOR_INVALID', x0, { h0: { shape: [2, 2, 2], data: new Float32Array(4) } }, /h0: shape \[2, 2, 2\] holds 8 elements, data has 4/),
+  fwd(
+    'h0 with too little data',
+    'TENSOR_INVALID',
+    x0,
+    { h0: { shape: [2, 2, 2], data: new Float32Array(4) } },
+    /h0: shape \[2, 2, 2\] holds 8 elements, data has 4/,
+  ),
   fwd('h0 with too much data', 'TENSOR_INVALID', x0, { h0: { shape: [2, 2, 2], data: new Float32Array(9) } }),
   fwd('h0 with Int32Array data', 'TENSOR_INVALID', x0, { h0: { shape: [2, 2, 2], data: new Int32Array(8) } }, /h0.data: expected a Float32Array/),
   fwd('h0 null', 'TENSOR_INVALID', x0, { h0: null }),
   fwd('c0 mis-shaped', 'TENSOR_INVALID', x0, { c0: f32([2, 2, 2]) }, /c0: expected shape \[2, 2, 5\]/),
   fwd('c0 with too little data', 'TENSOR_INVALID', x0, { c0: { shape: [2, 2, 5], data: new Float32Array(10) } }),
-  fwd('lengths a Float32Array', 'TENSOR_INVALID', x0, { lengths: new Float32Array([4, 2]) }, /lengths: expected an array of integers, an Int32Array or an integer tensor .* got a Float32Array of 2/),
+  fwd(
+    'lengths a Float32Array',
+    'TENSOR_INVALID',
+    x0,
+    { lengths: new Float32Array([4, 2]) },
+    /lengths: expected an array of integers, an Int32Array or an integer tensor .* got a Float32Array of 2/,
+  ),
   fwd('lengths a string', 'TENSOR_INVALID', x0, { lengths: '4,2' }),
   fwd('lengths a number', 'TENSOR_INVALID', x0, { lengths: 4 }),
   fwd('too few lengths', 'TENSOR_INVALID', x0, { lengths: [4] }, /expected 2 entries/),
@@ -147,8 +220,18 @@ const FORWARD: Row[] = [
 ];
 
 const GRU_ROWS: Row[] = [
-  ['c0 for a GRU', 'TENSOR_INVALID', async (x) => (await x.create({ config: GRU_BI, weights: gruBi.weights })).forward(gruBi.input, { c0: f32([2, 2, 4]) }), /c0: only LSTM has a cell state/],
-  ['a stream of a bidirectional model', 'OPTION_INVALID', async (x) => (await x.create({ config: GRU_BI, weights: gruBi.weights })).stream(), /bidirectional model needs the whole sequence/],
+  [
+    'c0 for a GRU',
+    'TENSOR_INVALID',
+    async (x) => (await x.create({ config: GRU_BI, weights: gruBi.weights })).forward(gruBi.input, { c0: f32([2, 2, 4]) }),
+    /c0: only LSTM has a cell state/,
+  ],
+  [
+    'a stream of a bidirectional model',
+    'OPTION_INVALID',
+    async (x) => (await x.create({ config: GRU_BI, weights: gruBi.weights })).stream(),
+    /bidirectional model needs the whole sequence/,
+  ],
 ];
 
 const STREAM: Row[] = [
@@ -163,26 +246,105 @@ const STREAM: Row[] = [
   ['push a chunk of the wrong batch', 'TENSOR_INVALID', (x) => x.stream.push(f32([3, 1, 3])), /expected batch 2 \(the stream's\), got shape \[3, 1, 3\]/],
   ['push a chunk of the wrong feature size', 'TENSOR_INVALID', (x) => x.stream.push(f32([3, 2, 4]))],
   ['push null', 'TENSOR_INVALID', (x) => x.stream.push(null as never)],
-  ['push an unknown option', 'OPTION_INVALID', (x) => x.stream.push(f32([3, 2, 3]), { readback: false } as never), /push options: unknown option\(s\) "readback"; known options are lengths, read/],
+  [
+    'push an unknown option',
+    'OPTION_INVALID',
+    (x) => x.stream.push(f32([3, 2, 3]), { readback: false } as never),
+    /push options: unknown option\(s\) "readback"; known options are lengths, read/,
+  ],
   ['push read "no"', 'OPTION_INVALID', (x) => x.stream.push(f32([3, 2, 3]), { read: 'no' as never }), /push options.read: expected true or false, got "no"/],
   ['push lengths past the chunk', 'TENSOR_INVALID', (x) => x.stream.push(f32([3, 2, 3]), { lengths: [4, 1] })],
   ['reset with a mis-shaped h0', 'TENSOR_INVALID', (x) => x.stream.reset({ h0: f32([1, 2, 2]) })],
   ['reset with an unknown key', 'OPTION_INVALID', (x) => x.stream.reset({ h: f32([2, 2, 2]) } as never), /stream state: unknown option\(s\) "h"/],
   ['reset with c0 too short', 'TENSOR_INVALID', (x) => x.stream.reset({ c0: { shape: [2, 2, 5], data: new Float32Array(19) } })],
-  ['NaN input with checkFinite', 'NON_FINITE', async (x) => (await x.create({ checkFinite: true })).forward(f32([4, 2, 3], Number.NaN)), /input: element 0 is NaN \(checkFinite is on/],
-  ['NaN h0 with checkFinite', 'NON_FINITE', async (x) => (await x.create({ checkFinite: true })).forward(x0, { h0: f32([2, 2, 2], Number.NEGATIVE_INFINITY) }), /h0: element 0 is -Infinity/],
-  ['NaN chunk pushed with checkFinite', 'NON_FINITE', async (x) => (await x.create({ checkFinite: true })).stream({ batch: 2 }).push(f32([1, 2, 3], Number.NaN))],
+  [
+    'NaN input with checkFinite',
+    'NON_FINITE',
+    async (x) => (await x.create({ checkFinite: true })).forward(f32([4, 2, 3], Number.NaN)),
+    /input: element 0 is NaN \(checkFinite is on/,
+  ],
+  [
+    'NaN h0 with checkFinite',
+    'NON_FINITE',
+    async (x) => (await x.create({ checkFinite: true })).forward(x0, { h0: f32([2, 2, 2], Number.NEGATIVE_INFINITY) }),
+    /h0: element 0 is -Infinity/,
+  ],
+  [
+    'NaN chunk pushed with checkFinite',
+    'NON_FINITE',
+    async (x) => (await x.create({ checkFinite: true })).stream({ batch: 2 }).push(f32([1, 2, 3], Number.NaN)),
+  ],
 ];
 
 /** Use after close / destroy: each gets a model and stream of its own, so the shared ones stay open. */
 const AFTER: Row[] = [
-  ['push after close', 'DESTROYED', async (x) => { const s = x.model.stream({ batch: 2 }); s.close(); return s.push(f32([1, 2, 3])); }, /the stream was closed/],
-  ['state after close', 'DESTROYED', async (x) => { const s = x.model.stream({ batch: 2 }); s.close(); return s.state(); }],
-  ['reset after close', 'DESTROYED', async (x) => { const s = x.model.stream({ batch: 2 }); s.close(); s.reset(); }],
-  ['forward after destroy', 'DESTROYED', async (x) => { const m = await x.create({}); m.destroy(); return m.forward(x0); }, /the model was destroyed/],
-  ['stream after destroy', 'DESTROYED', async (x) => { const m = await x.create({}); m.destroy(); m.stream(); }],
-  ['push on a stream of a destroyed model', 'DESTROYED', async (x) => { const m = await x.create({}); const s = m.stream({ batch: 2 }); m.destroy(); return s.push(f32([1, 2, 3])); }],
-  ['state of a stream of a destroyed model', 'DESTROYED', async (x) => { const m = await x.create({}); const s = m.stream({ batch: 2 }); m.destroy(); return s.state(); }],
+  [
+    'push after close',
+    'DESTROYED',
+    async (x) => {
+      const s = x.model.stream({ batch: 2 });
+      s.close();
+      return s.push(f32([1, 2, 3]));
+    },
+    /the stream was closed/,
+  ],
+  [
+    'state after close',
+    'DESTROYED',
+    async (x) => {
+      const s = x.model.stream({ batch: 2 });
+      s.close();
+      return s.state();
+    },
+  ],
+  [
+    'reset after close',
+    'DESTROYED',
+    async (x) => {
+      const s = x.model.stream({ batch: 2 });
+      s.close();
+      s.reset();
+    },
+  ],
+  [
+    'forward after destroy',
+    'DESTROYED',
+    async (x) => {
+      const m = await x.create({});
+      m.destroy();
+      return m.forward(x0);
+    },
+    /the model was destroyed/,
+  ],
+  [
+    'stream after destroy',
+    'DESTROYED',
+    async (x) => {
+      const m = await x.create({});
+      m.destroy();
+      m.stream();
+    },
+  ],
+  [
+    'push on a stream of a destroyed model',
+    'DESTROYED',
+    async (x) => {
+      const m = await x.create({});
+      const s = m.stream({ batch: 2 });
+      m.destroy();
+      return s.push(f32([1, 2, 3]));
+    },
+  ],
+  [
+    'state of a stream of a destroyed model',
+    'DESTROYED',
+    async (x) => {
+      const m = await x.create({});
+      const s = m.stream({ batch: 2 });
+      m.destroy();
+      return s.state();
+    },
+  ],
 ];
 
 const ROWS: Row[] = [...CREATE, ...WEIGHTS, ...FORWARD, ...GRU_ROWS, ...STREAM, ...AFTER];
@@ -219,7 +381,8 @@ describe.each(['cpu', 'webgpu'] as const)('bad calls on the %s backend', (backen
     } catch (e) {
       error = e;
     }
-    if (!(error instanceof RnnError)) throw new Error(`expected RnnError ${code}, got ${error === undefined ? 'no error' : (error as Error).stack ?? String(error)}`);
+    if (!(error instanceof RnnError))
+      throw new Error(`expected RnnError ${code}, got ${error === undefined ? 'no error' : ((error as Error).stack ?? String(error))}`);
     expect(error.code, error.message).toBe(code);
     if (message) expect(error.message).toMatch(message);
     // The model, and the stream it keeps open, are as they were.
@@ -227,7 +390,7 @@ describe.each(['cpu', 'webgpu'] as const)('bad calls on the %s backend', (backen
     const got = await ctx.model.forward(x0, opts);
     expectClose('output after the bad call', got.output, want.output, GPU_RTOL);
     expectClose('h_n after the bad call', got.h_n, want.h_n, GPU_RTOL);
-    const chunk = { shape: [1, 2, 3], data: x0.data.slice(streamed * 6 % 24, (streamed * 6 % 24) + 6) };
+    const chunk = { shape: [1, 2, 3], data: x0.data.slice((streamed * 6) % 24, ((streamed * 6) % 24) + 6) };
     streamed++;
     const pushed = await ctx.stream.push(chunk);
     expect(pushed!.shape).toEqual([1, 2, 2]);
@@ -236,7 +399,7 @@ describe.each(['cpu', 'webgpu'] as const)('bad calls on the %s backend', (backen
 
   it('the stream kept open through every bad call holds the state of exactly its good pushes', async () => {
     const pushes: Tensor[] = [];
-    for (let k = 0; k < streamed; k++) pushes.push({ shape: [1, 2, 3], data: x0.data.slice(k * 6 % 24, (k * 6 % 24) + 6) });
+    for (let k = 0; k < streamed; k++) pushes.push({ shape: [1, 2, 3], data: x0.data.slice((k * 6) % 24, ((k * 6) % 24) + 6) });
     const whole = { shape: [streamed, 2, 3], data: new Float32Array(pushes.flatMap((p) => Array.from(p.data))) };
     const want = await reference.forward(whole, { h0: lstm.h0, c0: lstm.c0 });
     const state = await ctx.stream.state();

@@ -13,7 +13,15 @@ import { randomCase, randomWeights, rng } from './support/random.js';
 describe('resolveConfig', () => {
   it("fills PyTorch's defaults", () => {
     expect(resolveConfig({ mode: 'GRU', input_size: 3, hidden_size: 4 })).toEqual({
-      mode: 'GRU', input_size: 3, hidden_size: 4, num_layers: 1, bias: true, batch_first: false, dropout: 0, bidirectional: false, proj_size: 0,
+      mode: 'GRU',
+      input_size: 3,
+      hidden_size: 4,
+      num_layers: 1,
+      bias: true,
+      batch_first: false,
+      dropout: 0,
+      bidirectional: false,
+      proj_size: 0,
     });
     expect(resolveConfig({ mode: 'RNN', nonlinearity: 'relu', input_size: 1, hidden_size: 1 }).mode).toBe('RNN_RELU');
     expect(resolveConfig({ mode: 'RNN', input_size: 1, hidden_size: 1 }).mode).toBe('RNN_TANH');
@@ -38,7 +46,11 @@ describe('weights', () => {
   it("lists PyTorch's parameter names and shapes", () => {
     const specs = parameterSpecs(config);
     expect(specs.slice(0, 5).map((s) => `${s.name}${JSON.stringify(s.shape)}`)).toEqual([
-      'weight_ih_l0[16,3]', 'weight_hh_l0[16,2]', 'bias_ih_l0[16]', 'bias_hh_l0[16]', 'weight_hr_l0[2,4]',
+      'weight_ih_l0[16,3]',
+      'weight_hh_l0[16,2]',
+      'bias_ih_l0[16]',
+      'bias_hh_l0[16]',
+      'weight_hr_l0[2,4]',
     ]);
     expect(specs.find((s) => s.name === 'weight_ih_l1_reverse')!.shape).toEqual([16, 4]);
     expect(specs).toHaveLength(20);
@@ -97,7 +109,10 @@ describe('forward inputs', () => {
     // T·B·16 (4·hidden_size, the widest row) is 2^28 + 16: one row past the cap. The data is short on
     // purpose: the cap is checked first, so the data-length check cannot be what rejects it.
     const huge = { shape: [(1 << 24) + 1, 1, 3], data: new Float32Array(3) };
-    await expect(rnn.forward(huge)).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED', message: expect.stringMatching(/too large \(T·B·features = 268435472, above 268435456\)/) });
+    await expect(rnn.forward(huge)).rejects.toMatchObject({
+      code: 'LIMIT_EXCEEDED',
+      message: expect.stringMatching(/too large \(T·B·features = 268435472, above 268435456\)/),
+    });
     const atCap = { shape: [1 << 24, 1, 3], data: new Float32Array(3) };
     await expect(rnn.forward(atCap)).rejects.toMatchObject({ code: 'TENSOR_INVALID', message: expect.stringMatching(/holds 50331648 elements, data has 3/) });
   });

@@ -19,7 +19,12 @@ const CASES: { name: string; config: RnnConfigInput; T: number; B: number; scale
 for (const mode of ['LSTM', 'GRU'] as const) {
   for (const num_layers of [1, 2]) {
     for (const bidirectional of [false, true]) {
-      CASES.push({ name: `${mode} L${num_layers} ${bidirectional ? 'bi' : 'uni'}`, config: { mode, input_size: 3, hidden_size: 5, num_layers, bidirectional }, T: 4, B: 2 });
+      CASES.push({
+        name: `${mode} L${num_layers} ${bidirectional ? 'bi' : 'uni'}`,
+        config: { mode, input_size: 3, hidden_size: 5, num_layers, bidirectional },
+        T: 4,
+        B: 2,
+      });
     }
   }
   CASES.push({ name: `${mode} no bias, T=7 B=3`, config: { mode, input_size: 4, hidden_size: 6, bias: false }, T: 7, B: 3 });

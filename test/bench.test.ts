@@ -22,7 +22,7 @@ function checkRows(rows: BenchRow[], systems: readonly string[] = SYSTEMS): void
     expect(r.shape).toBe('tiny');
     expect(r.median_ms).toBeGreaterThan(0);
     expect(r.min_ms).toBeLessThanOrEqual(r.median_ms!);
-    expect(r.gflop).toBeCloseTo(2 * 4 * 8 * (4 + 8) * 2 * 5 / 1e9, 12);
+    expect(r.gflop).toBeCloseTo((2 * 4 * 8 * (4 + 8) * 2 * 5) / 1e9, 12);
     expect(r.max_rel_err).toBeLessThan(1e-4); // tiny is an LSTM: every system runs PyTorch's equations
     expect(r.dispatches).not.toBeNull();
   }
@@ -40,8 +40,9 @@ async function cliBench(args: string[]): Promise<{ output: string; rows: BenchRo
   try {
     const json = join(dir, 'rows.json');
     const output = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [join(root, 'dist-bench/bench.js'), ...args, '--json', json],
-        { timeout: 240_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout)));
+      execFile(process.execPath, [join(root, 'dist-bench/bench.js'), ...args, '--json', json], { timeout: 240_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+      );
     });
     return { output, rows: JSON.parse(await readFile(json, 'utf8')) as BenchRow[] };
   } finally {
@@ -52,7 +53,15 @@ async function cliBench(args: string[]): Promise<{ output: string; rows: BenchRo
 describe('benchmark (tiny shape)', () => {
   it('runs every system in Node and reports validated rows', async () => {
     const lines: string[] = [];
-    const report = await runBench({ shapes: [TINY_SHAPE], systems: SYSTEMS, runs: 2, warmup: 1, runtime: 'node (test)', ceilingScale: 0.125, log: (l) => lines.push(l) });
+    const report = await runBench({
+      shapes: [TINY_SHAPE],
+      systems: SYSTEMS,
+      runs: 2,
+      warmup: 1,
+      runtime: 'node (test)',
+      ceilingScale: 0.125,
+      log: (l) => lines.push(l),
+    });
     checkRows(report.rows);
     expect(report.ceilings!.gemm_gflops).toBeGreaterThan(0);
     expect(report.ceilings!.empty_dispatch_us).toBeGreaterThan(0);
@@ -62,10 +71,18 @@ describe('benchmark (tiny shape)', () => {
     expect(formatTable(report)).toMatch(/^onnx tiny: the same \.onnx file, ort-webgpu [\d.]+ ms \/ loadOnnx [\d.]+ ms = [\d.]+×$/m);
   });
 
-  it('training rows: every training system validates its first step\'s loss and reports a step time', async () => {
+  it("training rows: every training system validates its first step's loss and reports a step time", async () => {
     const lines: string[] = [];
     const systems = ['webgpu-rnn', 'webgpu-rnn-forward', 'webgpu-rnn-onnx', 'tfjs-webgpu', 'ort-webgpu', 'pytorch-cpu', 'cpu-reference'] as const;
-    const report = await runBench({ shapes: [TINY_TRAIN_SHAPE], systems, runs: 2, warmup: 1, runtime: 'node (test)', ceilings: false, log: (l) => lines.push(l) });
+    const report = await runBench({
+      shapes: [TINY_TRAIN_SHAPE],
+      systems,
+      runs: 2,
+      warmup: 1,
+      runtime: 'node (test)',
+      ceilings: false,
+      log: (l) => lines.push(l),
+    });
     // ONNX files are inference only, and ONNX Runtime Web trains no recurrent networks: no rows.
     expect(report.rows.map((r) => r.system)).toEqual(['webgpu-rnn', 'webgpu-rnn-forward', 'tfjs-webgpu', 'pytorch-cpu', 'cpu-reference']);
     for (const r of report.rows) {
@@ -84,7 +101,9 @@ describe('benchmark (tiny shape)', () => {
     expect(ours.gflop).toBeCloseTo((3 * (2 * 4 * 8 * 12 * 10 + 2 * 10 * 8 * 7)) / 1e9, 12);
     expect(ours.gflop).toBeCloseTo(trainStepGflop(TINY_TRAIN_SHAPE), 15);
     expect(forward.gflop).toBeCloseTo(ours.gflop / 3, 15);
-    expect(ours.note).toMatch(/^step = \d+\.\d\d× our forward \+ loss; \d+ dispatches per step \(per layer: \d+; T = 5\); activations [\d.]+ MiB = [\d.]+× the least/);
+    expect(ours.note).toMatch(
+      /^step = \d+\.\d\d× our forward \+ loss; \d+ dispatches per step \(per layer: \d+; T = 5\); activations [\d.]+ MiB = [\d.]+× the least/,
+    );
     expect(ours.dispatches).toBeGreaterThan(0);
     expect(ours.gpu_bytes).toBeGreaterThan(0);
     expect(formatTable(report)).toMatch(/train-tiny\s+tfjs-webgpu .* \d+\.\d×/);
@@ -108,19 +127,73 @@ describe('benchmark options (parseBenchArgs)', () => {
   const names = (argv: string[]) => parseBenchArgs(argv).shapes.map((s) => s.name);
 
   it('takes --name value and --name=value alike', () => {
-    const spaced = ['--shapes', 'bigru,tiny', '--big', '--runs', '3', '--warmup', '0', '--systems', 'webgpu-rnn,cpu-reference',
-      '--strategy', 'fused', '--runtime', 'chromium', '--json', 'rows.json', '--no-isolate', '--skip-ceilings'];
-    const inline = ['--shapes=bigru,tiny', '--big', '--runs=3', '--warmup=0', '--systems=webgpu-rnn,cpu-reference',
-      '--strategy=fused', '--runtime=chromium', '--json=rows.json', '--no-isolate', '--skip-ceilings'];
+    const spaced = [
+      '--shapes',
+      'bigru,tiny',
+      '--big',
+      '--runs',
+      '3',
+      '--warmup',
+      '0',
+      '--systems',
+      'webgpu-rnn,cpu-reference',
+      '--strategy',
+      'fused',
+      '--runtime',
+      'chromium',
+      '--json',
+      'rows.json',
+      '--no-isolate',
+      '--skip-ceilings',
+    ];
+    const inline = [
+      '--shapes=bigru,tiny',
+      '--big',
+      '--runs=3',
+      '--warmup=0',
+      '--systems=webgpu-rnn,cpu-reference',
+      '--strategy=fused',
+      '--runtime=chromium',
+      '--json=rows.json',
+      '--no-isolate',
+      '--skip-ceilings',
+    ];
     const args = parseBenchArgs(spaced);
     expect(parseBenchArgs(inline)).toEqual(args);
-    expect(args).toMatchObject({ runs: 3, warmup: 0, systems: ['webgpu-rnn', 'cpu-reference'], strategy: 'fused', runtime: 'chromium', json: 'rows.json', isolate: false, skipCeilings: true, ceilingScale: 1 });
+    expect(args).toMatchObject({
+      runs: 3,
+      warmup: 0,
+      systems: ['webgpu-rnn', 'cpu-reference'],
+      strategy: 'fused',
+      runtime: 'chromium',
+      json: 'rows.json',
+      isolate: false,
+      skipCeilings: true,
+      ceilingScale: 1,
+    });
     expect(args.shapes.map((s) => s.name)).toEqual(['bigru', 'tiny', ...BIG_SHAPES.map((s) => s.name)]);
   });
 
   it('defaults, and --shapes / --big / --tiny applied in the order given', () => {
-    expect(parseBenchArgs([])).toMatchObject({ shapes: [...SHAPES, ...TRAIN_SHAPES], runs: 5, warmup: 1, runtime: 'node', strategy: 'auto', isolate: true, skipCeilings: false, ceilingScale: 1 });
-    expect(parseBenchArgs([]).systems).toEqual(['webgpu-rnn', 'webgpu-rnn-forward', 'webgpu-rnn-onnx', 'tfjs-webgpu', 'ort-webgpu', 'pytorch-cpu', 'cpu-reference']);
+    expect(parseBenchArgs([])).toMatchObject({
+      shapes: [...SHAPES, ...TRAIN_SHAPES],
+      runs: 5,
+      warmup: 1,
+      runtime: 'node',
+      strategy: 'auto',
+      isolate: true,
+      skipCeilings: false,
+      ceilingScale: 1,
+    });
+    expect(parseBenchArgs([]).systems).toEqual([
+      'webgpu-rnn',
+      'webgpu-rnn-forward',
+      'webgpu-rnn-onnx',
+      'tfjs-webgpu',
+      'ort-webgpu',
+      'pytorch-cpu',
+      'cpu-reference',
+    ]);
     expect(names(['--big'])).toEqual([...SHAPES, ...TRAIN_SHAPES, ...BIG_SHAPES].map((s) => s.name));
     expect(names(['--train'])).toEqual(['train-char-lm', 'train-classifier', 'train-long']);
     expect(names(['--shapes', 'train-tiny,tiny'])).toEqual(['train-tiny', 'tiny']);
@@ -165,7 +238,13 @@ describe('benchmark options (parseBenchArgs)', () => {
     ]) {
       const child = childArgv(argv, 'cpu-reference', '/tmp/child.json');
       expect(child.filter((a) => /^--(systems|json|no-isolate|skip-ceilings)/.test(a))).toEqual(['--systems', '--json', '--no-isolate', '--skip-ceilings']);
-      expect(parseBenchArgs(child)).toEqual({ ...parseBenchArgs(argv), systems: ['cpu-reference'], json: '/tmp/child.json', isolate: false, skipCeilings: true });
+      expect(parseBenchArgs(child)).toEqual({
+        ...parseBenchArgs(argv),
+        systems: ['cpu-reference'],
+        json: '/tmp/child.json',
+        isolate: false,
+        skipCeilings: true,
+      });
     }
   });
 });

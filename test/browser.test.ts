@@ -74,7 +74,8 @@ async function startServer(): Promise<string> {
 function forwardPageErrors(page: Page): void {
   page.on('console', (message) => {
     const type = message.type();
-    if (type === 'error' || type === 'warn') console.error(`[chromium ${type}] ${message.text()}${message.location().url ? ` (${message.location().url})` : ""}`);
+    if (type === 'error' || type === 'warn')
+      console.error(`[chromium ${type}] ${message.text()}${message.location().url ? ` (${message.location().url})` : ''}`);
   });
   page.on('pageerror', (error) => console.error('[chromium pageerror]', error));
   page.on('requestfailed', (request) => console.error(`[chromium requestfailed] ${request.url()}: ${request.failure()?.errorText}`));

@@ -25,15 +25,29 @@ async function writeCase(meta: FixtureCase, tag: string) {
   if (f.options.h0) io.h0 = f.options.h0;
   if (f.options.c0) io.c0 = f.options.c0;
   if (f.options.lengths) io.lengths = f.options.lengths as IntTensor;
-  const paths = { config: join(dir, `${tag}.json`), weights: join(dir, `${tag}.model.safetensors`), inputs: join(dir, `${tag}.io.safetensors`), out: join(dir, `${tag}.out.safetensors`) };
+  const paths = {
+    config: join(dir, `${tag}.json`),
+    weights: join(dir, `${tag}.model.safetensors`),
+    inputs: join(dir, `${tag}.io.safetensors`),
+    out: join(dir, `${tag}.out.safetensors`),
+  };
   await writeFile(paths.config, JSON.stringify(meta.config));
   await writeFile(paths.weights, writeSafetensors(f.weights, { floatDtype: 'F64' }));
   await writeFile(paths.inputs, writeSafetensors(io, { floatDtype: 'F64' }));
   return { f, paths };
 }
 
-const argsOf = (p: { config: string; weights: string; inputs: string; out: string }) =>
-  ['forward', '--config', p.config, '--weights', p.weights, '--inputs', p.inputs, '--out', p.out];
+const argsOf = (p: { config: string; weights: string; inputs: string; out: string }) => [
+  'forward',
+  '--config',
+  p.config,
+  '--weights',
+  p.weights,
+  '--inputs',
+  p.inputs,
+  '--out',
+  p.out,
+];
 
 beforeAll(async () => {
   if (!existsSync(join(root, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` (scripts/test.sh does) before this test');
@@ -69,11 +83,16 @@ describe('webgpu-rnn forward (CLI)', () => {
 
   it("takes a parent module's state_dict with --prefix, and says so when it is missing", async () => {
     const { f, paths } = await writeCase(cases[1], 'prefix');
-    const parent = { ...Object.fromEntries(Object.entries(f.weights).map(([k, v]) => [`encoder.rnn.${k}`, v])), 'head.weight': { shape: [2, 6], data: new Float64Array(12) } };
+    const parent = {
+      ...Object.fromEntries(Object.entries(f.weights).map(([k, v]) => [`encoder.rnn.${k}`, v])),
+      'head.weight': { shape: [2, 6], data: new Float64Array(12) },
+    };
     await writeFile(paths.weights, writeSafetensors(parent, { floatDtype: 'F64' }));
     const without = await runCli([...argsOf(paths), '--backend', 'cpu']);
     expect(without.code).toBe(1);
-    expect(without.stderr).toMatch(/hint: the tensors under "encoder\.rnn\." match this configuration .*\(CLI: --prefix encoder\.rnn\.\) to take only those \[WEIGHTS_INVALID\]$/m);
+    expect(without.stderr).toMatch(
+      /hint: the tensors under "encoder\.rnn\." match this configuration .*\(CLI: --prefix encoder\.rnn\.\) to take only those \[WEIGHTS_INVALID\]$/m,
+    );
     const r = await runCli([...argsOf(paths), '--backend', 'cpu', '--prefix', 'encoder.rnn.']);
     expect([r.code, r.stderr]).toEqual([0, '']);
     const out = readSafetensors(new Uint8Array(await readFile(paths.out)));
@@ -168,7 +187,10 @@ describe('webgpu-rnn forward (CLI): user mistakes are one line with a code, neve
     delete weights.weight_hh_l0_reverse;
     await writeFile(bad.missingWeight, writeSafetensors(weights));
     const w = written.f.weights.weight_ih_l0;
-    await writeFile(bad.intWeight, writeSafetensors({ ...written.f.weights, weight_ih_l0: { shape: w.shape, data: new Int32Array(w.data.length) } as IntTensor }));
+    await writeFile(
+      bad.intWeight,
+      writeSafetensors({ ...written.f.weights, weight_ih_l0: { shape: w.shape, data: new Int32Array(w.data.length) } as IntTensor }),
+    );
   });
 
   /** The good files' arguments with some replaced (undefined: left out), on the CPU backend. */
@@ -180,8 +202,18 @@ describe('webgpu-rnn forward (CLI): user mistakes are one line with a code, neve
 
   // [what, arguments given the --out path this call must not create, code, message]
   const calls: [string, (out: string) => string[], RnnErrorCode, RegExp][] = [
-    ['unknown command', (out) => ['frob', ...forward({}, out).slice(1)], 'USAGE', /unknown command "frob" \(expected one of forward, grad, train, gradcheck, sample, onnx, export-onnx\)/],
-    ['no command', (out) => forward({}, out).slice(1), 'USAGE', /missing command \(expected one of forward, grad, train, gradcheck, sample, onnx, export-onnx\)/],
+    [
+      'unknown command',
+      (out) => ['frob', ...forward({}, out).slice(1)],
+      'USAGE',
+      /unknown command "frob" \(expected one of forward, grad, train, gradcheck, sample, onnx, export-onnx\)/,
+    ],
+    [
+      'no command',
+      (out) => forward({}, out).slice(1),
+      'USAGE',
+      /missing command \(expected one of forward, grad, train, gradcheck, sample, onnx, export-onnx\)/,
+    ],
     ['unknown option', (out) => [...forward({}, out), '--conf', 'x.json'], 'USAGE', /unknown option "--conf"/],
     ['unknown option, --x=value form', (out) => [...forward({}, out), '--conf=x.json'], 'USAGE', /unknown option "--conf"/],
     ['unknown short option', (out) => [...forward({}, out), '-x'], 'USAGE', /unknown option "-x"/],
@@ -203,22 +235,57 @@ describe('webgpu-rnn forward (CLI): user mistakes are one line with a code, neve
     ['a directory as --weights', (out) => forward({ weights: bad.folder }, out), 'FILE', /--weights \S+a-folder: is a directory, expected a safetensors file/],
     ['a directory as --inputs', (out) => forward({ inputs: bad.folder }, out), 'FILE', /--inputs \S+a-folder: is a directory, expected a safetensors file/],
     ['a directory as --out', () => forward({}, bad.folder), 'FILE', /--out \S+a-folder: is a directory, expected a file to write/],
-    ['a missing output folder', () => forward({}, nowhere()), 'FILE', /--out \S+\/no\/such\/dir\/out\.safetensors: folder \S+\/no\/such\/dir does not exist \[/],
-    ['a missing output folder, checked before the model is built', () => forward({ weights: bad.missingWeight }, nowhere()), 'FILE', /folder \S+ does not exist/],
+    [
+      'a missing output folder',
+      () => forward({}, nowhere()),
+      'FILE',
+      /--out \S+\/no\/such\/dir\/out\.safetensors: folder \S+\/no\/such\/dir does not exist \[/,
+    ],
+    [
+      'a missing output folder, checked before the model is built',
+      () => forward({ weights: bad.missingWeight }, nowhere()),
+      'FILE',
+      /folder \S+ does not exist/,
+    ],
     ['a file as the output folder', () => forward({}, join(good.config, 'out.safetensors')), 'FILE', /--out \S+: \S+\.json is not a folder/],
     ['a config that is not JSON', (out) => forward({ config: bad.notJson }, out), 'CONFIG_INVALID', /--config \S+not-json\.json: not valid JSON/],
     ['a config with an unknown key', (out) => forward({ config: bad.unknownKey }, out), 'CONFIG_INVALID', /unknown key\(s\) "hidden"/],
     ['a config that is not an object', (out) => forward({ config: bad.arrayConfig }, out), 'CONFIG_INVALID', /config: expected an object/],
-    ['a config value PyTorch rejects', (out) => forward({ config: bad.badValue }, out), 'CONFIG_INVALID', /config\.hidden_size: expected a positive integer, got 0/],
+    [
+      'a config value PyTorch rejects',
+      (out) => forward({ config: bad.badValue }, out),
+      'CONFIG_INVALID',
+      /config\.hidden_size: expected a positive integer, got 0/,
+    ],
     ['weights that are not safetensors', (out) => forward({ weights: good.config }, out), 'SAFETENSORS_INVALID', /--weights \S+\.json: /],
     ['an empty inputs file', (out) => forward({ inputs: bad.empty }, out), 'SAFETENSORS_INVALID', /--inputs \S+empty\.safetensors: /],
     ['inputs without "input"', (out) => forward({ inputs: bad.noInput }, out), 'TENSOR_INVALID', /--inputs \S+: missing tensor "input"/],
-    ['inputs with an unexpected tensor', (out) => forward({ inputs: bad.extraTensor }, out), 'TENSOR_INVALID', /unexpected tensor\(s\) extra \(expected input, h0, c0, lengths\)/],
+    [
+      'inputs with an unexpected tensor',
+      (out) => forward({ inputs: bad.extraTensor }, out),
+      'TENSOR_INVALID',
+      /unexpected tensor\(s\) extra \(expected input, h0, c0, lengths\)/,
+    ],
     ['an integer "input"', (out) => forward({ inputs: bad.intInput }, out), 'TENSOR_INVALID', /tensor input must be floating point/],
     ['float "lengths"', (out) => forward({ inputs: bad.floatLengths }, out), 'TENSOR_INVALID', /tensor lengths must be I32 or I64/],
-    ['a mis-shaped input', (out) => forward({ inputs: bad.misShaped }, out), 'TENSOR_INVALID', /input: last dimension must be input_size=5, got shape \[6, 5, 4\]/],
-    ['lengths longer than the sequence', (out) => forward({ inputs: bad.longLengths }, out), 'TENSOR_INVALID', /lengths\[0\] = \d+: each length must be an integer in \[1, T=\d+\]/],
-    ['a missing weight tensor (a list of problems, on one line)', (out) => forward({ weights: bad.missingWeight }, out), 'WEIGHTS_INVALID', /missing tensor weight_hh_l0_reverse \(expected shape \[9, 3\]\)/],
+    [
+      'a mis-shaped input',
+      (out) => forward({ inputs: bad.misShaped }, out),
+      'TENSOR_INVALID',
+      /input: last dimension must be input_size=5, got shape \[6, 5, 4\]/,
+    ],
+    [
+      'lengths longer than the sequence',
+      (out) => forward({ inputs: bad.longLengths }, out),
+      'TENSOR_INVALID',
+      /lengths\[0\] = \d+: each length must be an integer in \[1, T=\d+\]/,
+    ],
+    [
+      'a missing weight tensor (a list of problems, on one line)',
+      (out) => forward({ weights: bad.missingWeight }, out),
+      'WEIGHTS_INVALID',
+      /missing tensor weight_hh_l0_reverse \(expected shape \[9, 3\]\)/,
+    ],
     ['an integer weight tensor', (out) => forward({ weights: bad.intWeight }, out), 'WEIGHTS_INVALID', /weight_ih_l0: weights must be floating point/],
   ];
 

@@ -37,9 +37,12 @@ describe('gradient-flow caption', () => {
 
   it('clipping: the factors measured, or that it did nothing', () => {
     const f = flows({ RNN: 1e-5, LSTM: 1e-2, GRU: 1e-3 });
-    expect(gradientFlowCaption({ flows: f, forgetBias: true, orthogonal: false, clipFactors: { RNN: 1, LSTM: 1, GRU: 1 } })).toMatch(/changed nothing here: every ‖g‖ was already at most 1/);
-    expect(gradientFlowCaption({ flows: f, forgetBias: true, orthogonal: false, clipFactors: { RNN: 0.25, LSTM: 1, GRU: 0.031 } }))
-      .toMatch(/vanilla RNN ×0\.25, LSTM ×1, GRU ×0\.031\): the curves move down together/);
+    expect(gradientFlowCaption({ flows: f, forgetBias: true, orthogonal: false, clipFactors: { RNN: 1, LSTM: 1, GRU: 1 } })).toMatch(
+      /changed nothing here: every ‖g‖ was already at most 1/,
+    );
+    expect(gradientFlowCaption({ flows: f, forgetBias: true, orthogonal: false, clipFactors: { RNN: 0.25, LSTM: 1, GRU: 0.031 } })).toMatch(
+      /vanilla RNN ×0\.25, LSTM ×1, GRU ×0\.031\): the curves move down together/,
+    );
   });
 
   it('a gradient below the smallest float is called nothing', () => {

@@ -24,7 +24,13 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist-demo');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.map': 'application/json',
+  '.json': 'application/json',
+};
 
 let server: Server | undefined;
 let origin = '';
@@ -34,13 +40,16 @@ async function serve(): Promise<void> {
   server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     const file = join(DIST, path.endsWith('/') ? `${path}index.html` : path);
-    readFile(file).then((body) => {
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-      res.end(body);
-    }, () => {
-      res.writeHead(404);
-      res.end();
-    });
+    readFile(file).then(
+      (body) => {
+        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+        res.end(body);
+      },
+      () => {
+        res.writeHead(404);
+        res.end();
+      },
+    );
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
@@ -76,7 +85,12 @@ afterAll(async () => {
 
 async function withBrowser(args: string[], body: (browser: Browser) => Promise<void>): Promise<void> {
   const profile = await mkdtemp(join(tmpdir(), 'webgpu-rnn-demo-'));
-  const browser = await puppeteer.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: [...BASE_ARGS, ...args, `--user-data-dir=${profile}`], protocolTimeout: 600_000 });
+  const browser = await puppeteer.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...BASE_ARGS, ...args, `--user-data-dir=${profile}`],
+    protocolTimeout: 600_000,
+  });
   try {
     await body(browser);
   } finally {
@@ -85,10 +99,15 @@ async function withBrowser(args: string[], body: (browser: Browser) => Promise<v
   }
 }
 
-describe('the demo command\'s server', () => {
+describe("the demo command's server", () => {
   it('redirects the root, the URL Vite prints, to /demo/, which serves the page', async () => {
     const { createServer: createVite } = await import('vite');
-    const vite = await createVite({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), server: { host: '127.0.0.1', port: 0, hmr: false }, logLevel: 'error' });
+    const vite = await createVite({
+      root: ROOT,
+      configFile: join(ROOT, 'vite.config.ts'),
+      server: { host: '127.0.0.1', port: 0, hmr: false },
+      logLevel: 'error',
+    });
     await vite.listen();
     try {
       const base = `http://127.0.0.1:${(vite.httpServer!.address() as AddressInfo).port}`;
@@ -116,7 +135,12 @@ describe('the demo page', () => {
       await page.waitForFunction(() => window.__demo?.nextChar?.steps === 150 && !window.__demo.nextChar.training, { timeout: 300_000, polling: 500 });
       const trained = Date.now() - t0;
       const nc = (await state(page)).nextChar!;
-      console.log(`next character: 150 steps in ${(trained / 1000).toFixed(1)} s; loss ${nc.loss?.toFixed(3)}, held-out ${nc.validationLoss?.toFixed(3)}, unigram ${nc.unigram.toFixed(3)}; after 今天天气很: ${nc.probabilities!.chars.slice(0, 5).map((c, i) => `${c} ${nc.probabilities!.p[i].toFixed(2)}`).join(', ')}`);
+      console.log(
+        `next character: 150 steps in ${(trained / 1000).toFixed(1)} s; loss ${nc.loss?.toFixed(3)}, held-out ${nc.validationLoss?.toFixed(3)}, unigram ${nc.unigram.toFixed(3)}; after 今天天气很: ${nc
+          .probabilities!.chars.slice(0, 5)
+          .map((c, i) => `${c} ${nc.probabilities!.p[i].toFixed(2)}`)
+          .join(', ')}`,
+      );
       expect(nc.loss!).toBeLessThan(nc.unigram - 0.5);
       expect(nc.validationLoss!).toBeLessThan(nc.unigram);
       expect(Math.abs(nc.probabilities!.total - 1)).toBeLessThan(1e-5);
@@ -146,7 +170,15 @@ describe('the demo page', () => {
         const last = Array.from(logits.data.subarray((ids.length - 1) * chars.length));
         const z = last.reduce((a, v) => a + Math.exp(v), 0);
         const p = nc.probabilities!.chars.map((c) => Math.exp(last[chars.indexOf(c)]) / z);
-        console.log(`ONNX download: ${bytes.length} bytes; ONNX Runtime after 今天天气很: ${p.slice(0, 3).map((x) => x.toFixed(3)).join(', ')} (page ${nc.probabilities!.p.slice(0, 3).map((x) => x.toFixed(3)).join(', ')})`);
+        console.log(
+          `ONNX download: ${bytes.length} bytes; ONNX Runtime after 今天天气很: ${p
+            .slice(0, 3)
+            .map((x) => x.toFixed(3))
+            .join(', ')} (page ${nc
+            .probabilities!.p.slice(0, 3)
+            .map((x) => x.toFixed(3))
+            .join(', ')})`,
+        );
         for (let i = 0; i < p.length; i++) expect(Math.abs(p[i] - nc.probabilities!.p[i])).toBeLessThan(1e-4);
       } finally {
         await rm(downloads, { recursive: true, force: true });
@@ -158,7 +190,11 @@ describe('the demo page', () => {
       await page.waitForFunction(() => window.__demo?.gradientFlow !== undefined, { timeout: 120_000 });
       const flow = (await state(page)).gradientFlow!;
       const reach = (f: number[]) => f[0] / f[f.length - 1];
-      console.log(`gradient flow in ${((Date.now() - t1) / 1000).toFixed(1)} s: ‖∂L/∂h_1‖/‖∂L/∂h_T‖ ${Object.entries(flow).map(([k, f]) => `${k} ${reach(f).toExponential(1)}`).join(', ')}`);
+      console.log(
+        `gradient flow in ${((Date.now() - t1) / 1000).toFixed(1)} s: ‖∂L/∂h_1‖/‖∂L/∂h_T‖ ${Object.entries(flow)
+          .map(([k, f]) => `${k} ${reach(f).toExponential(1)}`)
+          .join(', ')}`,
+      );
       expect(flow['vanilla RNN (tanh)']).toHaveLength(200);
       expect(reach(flow['vanilla RNN (tanh)'])).toBeLessThan(reach(flow.LSTM) / 1e3);
       // The caption quotes this run's numbers (demo/captions.ts; its sentences are tested in test/demo-captions.test.ts).

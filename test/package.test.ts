@@ -30,8 +30,12 @@ let packed: { path: string; size: number }[] = [];
 
 function run(cmd: string, args: string[], cwd: string, timeout = 180_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, timeout, maxBuffer: 1 << 24, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) || 1 : 0, stdout, stderr }));
+    execFile(
+      cmd,
+      args,
+      { cwd, timeout, maxBuffer: 1 << 24, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) || 1 : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -59,7 +63,9 @@ async function packInstalled(names: string[]): Promise<string[]> {
   await mkdir(out, { recursive: true });
   const tarballs: string[] = [];
   for (const name of closure) {
-    const [info] = JSON.parse(await runOk('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out, join(ROOT, 'node_modules', name)], ROOT)) as { filename: string }[];
+    const [info] = JSON.parse(
+      await runOk('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out, join(ROOT, 'node_modules', name)], ROOT),
+    ) as { filename: string }[];
     tarballs.push(join(out, info.filename));
   }
   return tarballs;
@@ -133,8 +139,10 @@ beforeAll(async () => {
   if (!existsSync(join(ROOT, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` (scripts/test.sh does) first');
   dir = await mkdtemp(join(tmpdir(), 'webgpu-rnn-package-'));
   // The build already ran (scripts/test.sh); --ignore-scripts keeps `prepare` from building again.
-  const [info] = JSON.parse(await runOk('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT)) as
-    { filename: string; files: { path: string; size: number }[] }[];
+  const [info] = JSON.parse(await runOk('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT)) as {
+    filename: string;
+    files: { path: string; size: number }[];
+  }[];
   tarball = join(dir, info.filename);
   packed = info.files;
   app = join(dir, 'app');
@@ -151,7 +159,17 @@ afterAll(async () => {
 describe('the npm package', () => {
   it('ships the library, its types and the command — not the benchmark, its peers or the sources', () => {
     const paths = packed.map((f) => f.path);
-    for (const needed of ['dist/index.js', 'dist/node.js', 'dist/cli.js', 'dist/types/src/index.d.ts', 'dist/types/src/node.d.ts', 'bin/webgpu-rnn.js', 'package.json', 'README.md', 'THIRD-PARTY-NOTICES.md']) {
+    for (const needed of [
+      'dist/index.js',
+      'dist/node.js',
+      'dist/cli.js',
+      'dist/types/src/index.d.ts',
+      'dist/types/src/node.d.ts',
+      'bin/webgpu-rnn.js',
+      'package.json',
+      'README.md',
+      'THIRD-PARTY-NOTICES.md',
+    ]) {
       expect(paths).toContain(needed);
     }
     const unwanted = paths.filter((p) => /(^|\/)(bench|ort|tfjs|chromium|puppeteer)[-./]|^src\/|^shaders\/|^test\/|^demo\//.test(p));
@@ -168,7 +186,11 @@ describe('the npm package', () => {
 
   it(`a browser-only install has no Dawn and weighs under ${BROWSER_INSTALL_BUDGET / 1e6} MB`, () => {
     const modules = join(app, 'node_modules');
-    expect(readdirSync(modules).filter((e) => !e.startsWith('.')).sort()).toEqual(['@webgpu', 'webgpu-rnn']);
+    expect(
+      readdirSync(modules)
+        .filter((e) => !e.startsWith('.'))
+        .sort(),
+    ).toEqual(['@webgpu', 'webgpu-rnn']);
     expect(existsSync(join(modules, 'webgpu'))).toBe(false);
     const bytes = duBytes(modules);
     console.log(`browser-only install: ${(bytes / 1e6).toFixed(2)} MB in node_modules`);
@@ -176,13 +198,16 @@ describe('the npm package', () => {
   });
 
   it('without the webgpu package, Node says which package to install; the CPU backend still runs', async () => {
-    await writeFile(join(app, 'no-dawn.mjs'), `
+    await writeFile(
+      join(app, 'no-dawn.mjs'),
+      `
       import { check, checkOnnx } from './check.js';
       let error;
       try { await check('webgpu'); } catch (e) { error = { name: e.name, code: e.code, message: e.message }; }
       console.log(JSON.stringify({ error, cpu: await check('cpu'), onnx: await checkOnnx('cpu') }));
       process.exit(0);
-    `);
+    `,
+    );
     const out = JSON.parse(await runOk(process.execPath, ['no-dawn.mjs'], app));
     expect(out.error).toMatchObject({ name: 'RnnError', code: 'WEBGPU_PACKAGE_MISSING' });
     expect(out.error.message).toMatch(/npm install webgpu/);
@@ -201,22 +226,44 @@ describe('the npm package', () => {
   });
 
   it('a Vite-built page under a strict Content-Security-Policy imports it; its forward and an ONNX round trip on WebGPU in headless Chromium match the CPU reference', async () => {
-    await writeFile(join(app, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>app</title><script type="module" src="./main.js"></script>');
-    await writeFile(join(app, 'main.js'), `
+    await writeFile(
+      join(app, 'index.html'),
+      '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>app</title><script type="module" src="./main.js"></script>',
+    );
+    await writeFile(
+      join(app, 'main.js'),
+      `
       import { check, checkOnnx } from './check.js';
       Promise.all([check('webgpu'), checkOnnx('webgpu')]).then(([r, onnx]) => { window.__result = { ...r, onnx }; }, (e) => { window.__result = { error: String(e && e.stack || e) }; });
-    `);
+    `,
+    );
     await build({ root: app, configFile: false, logLevel: 'error', build: { outDir: join(app, 'dist'), emptyOutDir: true } });
     const bundle = readdirSync(join(app, 'dist/assets')).filter((f) => f.endsWith('.js'));
     expect(bundle.length).toBeGreaterThan(0);
     // Served under a strict Content-Security-Policy (no eval, scripts from the page's origin only), as
     // many apps are: a violation is logged as a console error, which fails the test below.
     const csp = "default-src 'self'; script-src 'self'; img-src data:; object-src 'none'; base-uri 'none'"; // (img-src: the page's empty icon)
-    const server = await preview({ root: app, configFile: false, logLevel: 'error', build: { outDir: join(app, 'dist') }, preview: { host: '127.0.0.1', port: 0, headers: { 'Content-Security-Policy': csp } } });
+    const server = await preview({
+      root: app,
+      configFile: false,
+      logLevel: 'error',
+      build: { outDir: join(app, 'dist') },
+      preview: { host: '127.0.0.1', port: 0, headers: { 'Content-Security-Policy': csp } },
+    });
     const profile = await mkdtemp(join(tmpdir(), 'webgpu-rnn-package-chromium-'));
     const browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium', userDataDir: profile, headless: true,
-      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+      executablePath: '/usr/bin/chromium',
+      userDataDir: profile,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--no-first-run',
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -227,7 +274,7 @@ describe('the npm package', () => {
       const response = await page.goto(`http://127.0.0.1:${port}/`);
       expect(response?.headers()['content-security-policy']).toBe(csp);
       await page.waitForFunction('window.__result !== undefined', { timeout: 120_000 });
-      const result = await page.evaluate('window.__result') as { error?: string; backend: string; relErr: number; onnx: { backend: string; relErr: number } };
+      const result = (await page.evaluate('window.__result')) as { error?: string; backend: string; relErr: number; onnx: { backend: string; relErr: number } };
       expect(result.error).toBeUndefined();
       expect(result.backend).toBe('webgpu');
       expect(result.relErr).toBeLessThan(GPU_RTOL);
@@ -245,21 +292,27 @@ describe('the npm package', () => {
 
   it('with webgpu installed beside it, Node ESM runs the forward on Dawn and matches the CPU reference', async () => {
     await install(await packInstalled(['webgpu']));
-    await writeFile(join(app, 'dawn.mjs'), `
+    await writeFile(
+      join(app, 'dawn.mjs'),
+      `
       import { check } from './check.js';
       console.log(JSON.stringify(await check('webgpu')));
       process.exit(0);
-    `);
+    `,
+    );
     const out = JSON.parse((await runOk(process.execPath, ['dawn.mjs'], app)).trim().split('\n').at(-1)!);
     expect(out.backend).toBe('webgpu');
     expect(out.relErr).toBeLessThan(GPU_RTOL);
   }, 240_000);
 
   it('require() from CommonJS gets the ES module (Node ≥ 20.19), and package.json is exported', async () => {
-    await writeFile(join(app, 'common.cjs'), `
+    await writeFile(
+      join(app, 'common.cjs'),
+      `
       const rnn = require('webgpu-rnn');
       console.log(JSON.stringify({ createRnn: typeof rnn.createRnn, version: require('webgpu-rnn/package.json').version }));
-    `);
+    `,
+    );
     const out = JSON.parse(await runOk(process.execPath, ['common.cjs'], app));
     expect(out).toEqual({ createRnn: 'function', version: JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version });
   });
@@ -283,8 +336,28 @@ describe('the npm package', () => {
     `;
     await writeFile(join(app, 'use.ts'), use);
     await writeFile(join(app, 'misuse.ts'), misuse);
-    const tsc = (file: string, ...extra: string[]) => run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict',
-      '--lib', 'es2022', '--types', 'node', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', ...extra, file], app);
+    const tsc = (file: string, ...extra: string[]) =>
+      run(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/typescript/bin/tsc'),
+          '--noEmit',
+          '--strict',
+          '--lib',
+          'es2022',
+          '--types',
+          'node',
+          '--module',
+          'nodenext',
+          '--moduleResolution',
+          'nodenext',
+          '--target',
+          'es2022',
+          ...extra,
+          file,
+        ],
+        app,
+      );
     // skipLibCheck, as \`tsc --init\` sets it: @webgpu/types itself names a few DOM types (BufferSource,
     // ImageBitmap, EventTarget's options) that only the DOM library declares.
     const clean = await tsc('use.ts', '--skipLibCheck');

@@ -46,17 +46,26 @@ afterAll(() => {
 });
 
 function tally(outcome: Outcome): void {
-  const kind = outcome.error === undefined ? 'accepted' : (outcome.error as Error).message
-    .replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\(.*\)/, '(…)').replace(/-?\d[\d.e+-]*/g, 'N').replace(/\[[^\]]*\]/g, '[…]');
+  const kind =
+    outcome.error === undefined
+      ? 'accepted'
+      : (outcome.error as Error).message
+          .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+          .replace(/\(.*\)/, '(…)')
+          .replace(/-?\d[\d.e+-]*/g, 'N')
+          .replace(/\[[^\]]*\]/g, '[…]');
   outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
 }
 
 /** Runs a property `runs` times (or FUZZ_RUNS) from the fixed seed, counting its cases. */
 function check<T>(arbitrary: fc.Arbitrary<T>, runs: number, predicate: (value: T) => void): void {
-  fc.assert(fc.property(arbitrary, (value) => {
-    cases++;
-    predicate(value);
-  }), { seed: SEED, numRuns: RUNS ?? runs });
+  fc.assert(
+    fc.property(arbitrary, (value) => {
+      cases++;
+      predicate(value);
+    }),
+    { seed: SEED, numRuns: RUNS ?? runs },
+  );
 }
 
 // ---- An independent decoder: what each dtype's bytes mean, written from the formats, not from src/ ----
@@ -88,7 +97,11 @@ const ELEMENTS: Record<Dtype, { size: number; array: ArrayType; get: (v: DataVie
 };
 const DTYPES = Object.keys(ELEMENTS) as Dtype[];
 
-interface HeaderEntry { dtype: Dtype; shape: number[]; data_offsets: [number, number] }
+interface HeaderEntry {
+  dtype: Dtype;
+  shape: number[];
+  data_offsets: [number, number];
+}
 
 /**
  * Asserts that an accepted file is what its bytes say: a header within the file, tensors exactly the
@@ -107,7 +120,14 @@ function expectConsistent(bytes: Uint8Array, file: SafetensorsFile): void {
   expect(file.metadata).toEqual(metadata);
   expect(Object.keys(file.tensors).sort()).toEqual(Object.keys(entries).sort());
   const spans: [number, number][] = [];
-  for (const [name, { dtype, shape, data_offsets: [begin, end] }] of Object.entries(entries)) {
+  for (const [
+    name,
+    {
+      dtype,
+      shape,
+      data_offsets: [begin, end],
+    },
+  ] of Object.entries(entries)) {
     const { size, array, get } = ELEMENTS[dtype];
     const { data } = file.tensors[name];
     expect(file.dtypes[name]).toBe(dtype);
@@ -151,8 +171,19 @@ function colonsOutsideStrings(text: string): number {
 
 // ---- Reading under watch: every typed array and ArrayBuffer the reader constructs is measured ----
 
-const TYPED_ARRAYS = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
-  'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array'] as const;
+const TYPED_ARRAYS = [
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+] as const;
 const originals = Object.fromEntries([...TYPED_ARRAYS, 'ArrayBuffer'].map((n) => [n, (globalThis as Record<string, unknown>)[n]]));
 const OriginalArrayBuffer = ArrayBuffer;
 let largestAllocation = 0;
@@ -170,17 +201,26 @@ function allocatedBytes(bytesPerElement: number, [first]: unknown[]): number {
  * construction records its size (src/ looks them up at call time, as any module does). `.slice()`
  * allocates through the species constructor and is not seen; the reader's copies use constructors.
  */
-const spies = Object.fromEntries(Object.entries(originals).map(([name, original]) => {
-  const bytesPerElement = name === 'ArrayBuffer' ? 1 : (original as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-  return [name, new Proxy(original as new (...args: unknown[]) => object, {
-    construct(target, args, newTarget) {
-      largestAllocation = Math.max(largestAllocation, allocatedBytes(bytesPerElement, args));
-      return Reflect.construct(target, args, newTarget);
-    },
-  })];
-}));
+const spies = Object.fromEntries(
+  Object.entries(originals).map(([name, original]) => {
+    const bytesPerElement = name === 'ArrayBuffer' ? 1 : (original as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    return [
+      name,
+      new Proxy(original as new (...args: unknown[]) => object, {
+        construct(target, args, newTarget) {
+          largestAllocation = Math.max(largestAllocation, allocatedBytes(bytesPerElement, args));
+          return Reflect.construct(target, args, newTarget);
+        },
+      }),
+    ];
+  }),
+);
 
-interface Outcome { readonly file?: SafetensorsFile; readonly error?: unknown; readonly largest: number }
+interface Outcome {
+  readonly file?: SafetensorsFile;
+  readonly error?: unknown;
+  readonly largest: number;
+}
 
 function readWatched(bytes: Uint8Array): Outcome {
   const global = globalThis as Record<string, unknown>;
@@ -248,7 +288,8 @@ const nameUnit = fc.oneof(
 );
 const nameArb = fc.string({ unit: nameUnit, maxLength: 6 }).filter((n) => n !== '__metadata__');
 const metadataArb = fc.uniqueArray(fc.tuple(nameArb, fc.string({ unit: nameUnit, maxLength: 8 })), {
-  selector: ([key]) => key, maxLength: 3,
+  selector: ([key]) => key,
+  maxLength: 3,
 });
 /** Shapes of up to 3 dimensions of up to 4, so scalars ([]) and zero-size tensors come often. */
 const shapeArb = fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 });
@@ -263,7 +304,8 @@ interface FileSpec {
 
 const fileSpecArb: fc.Arbitrary<FileSpec> = fc.record({
   tensors: fc.uniqueArray(fc.record({ name: nameArb, dtype: fc.constantFrom(...DTYPES), shape: shapeArb }), {
-    selector: (t) => t.name, maxLength: 5,
+    selector: (t) => t.name,
+    maxLength: 5,
   }),
   metadata: fc.option(metadataArb),
   padding: fc.integer({ min: 0, max: 9 }),
@@ -330,13 +372,52 @@ const deepText = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
 
 /** Values a hostile header puts where a dtype, shape, offset pair, entry or metadata map belongs. */
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom<unknown>(
-    [1e9, 1e9], [2 ** 53, 2 ** 53], [2 ** 40, 2 ** 40, 2 ** 40], [2 ** 53 - 1, 2 ** 53 - 1, 0], [1e300, 1e300, 0],
-    [-1], [1.5], ['2'], [null], [true], [[1]], [{}], [], [0], [0, 1, 2], [1, 0], [0, 2 ** 64], [2 ** 53, 2 ** 53 + 8],
-    [-0, 0], [-0], 4, -1, 0.5, 1e308, -0, 2 ** 64, '', 'F32', 'U32', 'f32', 'BOOL', '__metadata__', null, true,
-    {}, { a: 1 }, { a: [] }, { dtype: 'F32' }, { dtype: 'F32', shape: [], data_offsets: [0, 4] },
-    new Array(10_000).fill(0), 'x'.repeat(10_000),
-  ) },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom<unknown>(
+      [1e9, 1e9],
+      [2 ** 53, 2 ** 53],
+      [2 ** 40, 2 ** 40, 2 ** 40],
+      [2 ** 53 - 1, 2 ** 53 - 1, 0],
+      [1e300, 1e300, 0],
+      [-1],
+      [1.5],
+      ['2'],
+      [null],
+      [true],
+      [[1]],
+      [{}],
+      [],
+      [0],
+      [0, 1, 2],
+      [1, 0],
+      [0, 2 ** 64],
+      [2 ** 53, 2 ** 53 + 8],
+      [-0, 0],
+      [-0],
+      4,
+      -1,
+      0.5,
+      1e308,
+      -0,
+      2 ** 64,
+      '',
+      'F32',
+      'U32',
+      'f32',
+      'BOOL',
+      '__metadata__',
+      null,
+      true,
+      {},
+      { a: 1 },
+      { a: [] },
+      { dtype: 'F32' },
+      { dtype: 'F32', shape: [], data_offsets: [0, 4] },
+      new Array(10_000).fill(0),
+      'x'.repeat(10_000),
+    ),
+  },
   fc.constantFrom(2, 4, 100, 100_000).map(deep),
   fc.jsonValue({ maxDepth: 3 }),
   fc.tuple(fc.integer({ min: -8, max: 2 ** 53 }), fc.integer({ min: -8, max: 2 ** 53 })),
@@ -353,7 +434,10 @@ function tensorEntries(header: Record<string, unknown>): HeaderEntry[] {
 }
 
 /** One edit of the parsed header, returning its new JSON text; labelled for counterexamples. */
-interface HeaderEdit { readonly label: string; readonly edit: (header: Record<string, unknown>) => string }
+interface HeaderEdit {
+  readonly label: string;
+  readonly edit: (header: Record<string, unknown>) => string;
+}
 
 /** Shown by fast-check in a counterexample instead of the function's source. */
 function labelled<T extends { label: string }>(value: T): T {
@@ -370,8 +454,8 @@ const headerEditArb: fc.Arbitrary<HeaderEdit> = fc.oneof(
   // A field of an entry (or the entry, or __metadata__, or a new key) set to a hostile value.
   {
     weight: 4,
-    arbitrary: fc.tuple(fc.nat(), fc.constantFrom('dtype', 'shape', 'data_offsets', 'extra', null), hostileValue)
-      .map(([pick, field, value]) => labelled<HeaderEdit>({
+    arbitrary: fc.tuple(fc.nat(), fc.constantFrom('dtype', 'shape', 'data_offsets', 'extra', null), hostileValue).map(([pick, field, value]) =>
+      labelled<HeaderEdit>({
         label: `key #${pick} ${field ?? 'itself'} = ${show(value)}`,
         edit: (h) => {
           const keys = [...Object.keys(h), 'new'];
@@ -381,11 +465,12 @@ const headerEditArb: fc.Arbitrary<HeaderEdit> = fc.oneof(
           else (entry as Record<string, unknown>)[field] = value;
           return stringify(h);
         },
-      })),
+      }),
+    ),
   },
   // A field deleted; offsets moved by a little (holes, overlaps, spans that disagree with shapes).
-  fc.tuple(fc.nat(), fc.constantFrom('dtype', 'shape', 'data_offsets'), fc.integer({ min: -9, max: 9 }), fc.boolean())
-    .map(([pick, field, delta, remove]) => labelled<HeaderEdit>({
+  fc.tuple(fc.nat(), fc.constantFrom('dtype', 'shape', 'data_offsets'), fc.integer({ min: -9, max: 9 }), fc.boolean()).map(([pick, field, delta, remove]) =>
+    labelled<HeaderEdit>({
       label: remove ? `entry #${pick} without ${field}` : `entry #${pick} offsets + ${delta}`,
       edit: (h) => {
         const entries = tensorEntries(h);
@@ -394,54 +479,64 @@ const headerEditArb: fc.Arbitrary<HeaderEdit> = fc.oneof(
         else if (entry && Array.isArray(entry.data_offsets)) entry.data_offsets = entry.data_offsets.map((o) => o + delta) as [number, number];
         return stringify(h);
       },
-    })),
+    }),
+  ),
   // An entry grown or shrunk by whole elements, shape and end together: overlaps, holes, spans past the end.
-  fc.tuple(fc.nat(), fc.integer({ min: -3, max: 3 })).map(([pick, delta]) => labelled<HeaderEdit>({
-    label: `entry #${pick} grown by ${delta} elements`,
-    edit: (h) => {
-      const entries = tensorEntries(h);
-      const entry = entries[pick % Math.max(1, entries.length)];
-      const size = ELEMENTS[entry?.dtype]?.size;
-      if (size !== undefined && Array.isArray(entry.shape) && Array.isArray(entry.data_offsets)) {
-        const [begin, end] = entry.data_offsets;
-        const elements = Math.max(0, (end - begin) / size + delta);
-        entry.shape = [elements];
-        entry.data_offsets = [begin, begin + elements * size];
-      }
-      return stringify(h);
-    },
-  })),
+  fc.tuple(fc.nat(), fc.integer({ min: -3, max: 3 })).map(([pick, delta]) =>
+    labelled<HeaderEdit>({
+      label: `entry #${pick} grown by ${delta} elements`,
+      edit: (h) => {
+        const entries = tensorEntries(h);
+        const entry = entries[pick % Math.max(1, entries.length)];
+        const size = ELEMENTS[entry?.dtype]?.size;
+        if (size !== undefined && Array.isArray(entry.shape) && Array.isArray(entry.data_offsets)) {
+          const [begin, end] = entry.data_offsets;
+          const elements = Math.max(0, (end - begin) / size + delta);
+          entry.shape = [elements];
+          entry.data_offsets = [begin, begin + elements * size];
+        }
+        return stringify(h);
+      },
+    }),
+  ),
   // One entry given another's offsets (overlap), and a dtype swapped for another of the same size or not.
-  fc.tuple(fc.nat(), fc.nat(), fc.constantFrom(...DTYPES)).map(([a, b, dtype]) => labelled<HeaderEdit>({
-    label: `entry #${a} takes #${b}'s offsets, #${b} becomes ${dtype}`,
-    edit: (h) => {
-      const entries = tensorEntries(h);
-      if (entries.length > 0) {
-        entries[a % entries.length].data_offsets = entries[b % entries.length].data_offsets;
-        entries[b % entries.length].dtype = dtype;
-      }
-      return stringify(h);
-    },
-  })),
+  fc.tuple(fc.nat(), fc.nat(), fc.constantFrom(...DTYPES)).map(([a, b, dtype]) =>
+    labelled<HeaderEdit>({
+      label: `entry #${a} takes #${b}'s offsets, #${b} becomes ${dtype}`,
+      edit: (h) => {
+        const entries = tensorEntries(h);
+        if (entries.length > 0) {
+          entries[a % entries.length].data_offsets = entries[b % entries.length].data_offsets;
+          entries[b % entries.length].dtype = dtype;
+        }
+        return stringify(h);
+      },
+    }),
+  ),
   // A key repeated (JSON.parse would keep only the last), within the header or within an entry.
-  fc.tuple(fc.nat(), fc.boolean()).map(([pick, inner]) => labelled<HeaderEdit>({
-    label: `key #${pick} repeated${inner ? ' inside its entry' : ''}`,
-    edit: (h) => {
-      const text = stringify(h);
-      const keys = Object.keys(h);
-      if (keys.length === 0) return text;
-      const key = keys[pick % keys.length];
-      if (inner && typeof h[key] === 'object' && h[key] !== null && !Array.isArray(h[key])) {
-        return text.replace(`${JSON.stringify(key)}:{`, `${JSON.stringify(key)}:{"dtype":"F32",`);
-      }
-      return `{${JSON.stringify(key)}:${stringify(h[key])},${text.slice(1)}`;
-    },
-  })),
+  fc.tuple(fc.nat(), fc.boolean()).map(([pick, inner]) =>
+    labelled<HeaderEdit>({
+      label: `key #${pick} repeated${inner ? ' inside its entry' : ''}`,
+      edit: (h) => {
+        const text = stringify(h);
+        const keys = Object.keys(h);
+        if (keys.length === 0) return text;
+        const key = keys[pick % keys.length];
+        if (inner && typeof h[key] === 'object' && h[key] !== null && !Array.isArray(h[key])) {
+          return text.replace(`${JSON.stringify(key)}:{`, `${JSON.stringify(key)}:{"dtype":"F32",`);
+        }
+        return `{${JSON.stringify(key)}:${stringify(h[key])},${text.slice(1)}`;
+      },
+    }),
+  ),
   fc.constant(labelled<HeaderEdit>({ label: 'byte-order mark', edit: (h) => `\ufeff${stringify(h)}` })),
   hostileValue.map((value) => labelled<HeaderEdit>({ label: `header = ${show(value)}`, edit: () => stringify(value) })),
 );
 
-interface Mutation { readonly label: string; readonly apply: (file: Uint8Array) => Uint8Array }
+interface Mutation {
+  readonly label: string;
+  readonly apply: (file: Uint8Array) => Uint8Array;
+}
 const mutation = (label: string, apply: Mutation['apply']): Mutation => labelled({ label, apply });
 
 /** Declared header sizes: the edges, past the file, past the limit, up to 2^64 − 1, and near the truth. */
@@ -451,31 +546,39 @@ const declaredSizeArb = fc.oneof(
 );
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean()).map(([pick, bits, fromEnd]) => mutation(
-    `byte #${pick}${fromEnd ? ' from the end' : ''} ^= ${bits}`, (f) => {
+  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean()).map(([pick, bits, fromEnd]) =>
+    mutation(`byte #${pick}${fromEnd ? ' from the end' : ''} ^= ${bits}`, (f) => {
       const g = f.slice();
       if (g.length > 0) g[fromEnd ? g.length - 1 - (pick % g.length) : pick % g.length] ^= bits; // from the end: mostly data
       return g;
-    })),
+    }),
+  ),
   fc.nat().map((pick) => mutation(`cut at #${pick}`, (f) => f.slice(0, pick % (f.length + 1)))),
-  fc.tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 16 })).map(([pick, bytes]) => mutation(
-    `insert [${bytes.join(',')}] at #${pick}`, (f) => {
+  fc.tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 16 })).map(([pick, bytes]) =>
+    mutation(`insert [${bytes.join(',')}] at #${pick}`, (f) => {
       const i = pick % (f.length + 1);
       return Uint8Array.from([...f.subarray(0, i), ...bytes, ...f.subarray(i)]);
-    })),
-  fc.oneof(declaredSizeArb.map((size) => ({ size, delta: 0n })), fc.integer({ min: -9, max: 9 }).map((d) => ({ size: -1n, delta: BigInt(d) })))
-    .map(({ size, delta }) => mutation(size < 0n ? `header size + ${delta}` : `header size = ${size}`, (f) => {
-      if (f.length < HEADER_PREFIX) return f;
-      const g = f.slice();
-      const view = new DataView(g.buffer);
-      view.setBigUint64(0, size < 0n ? BigInt.asUintN(64, view.getBigUint64(0, true) + delta) : size, true);
-      return g;
-    })),
+    }),
+  ),
+  fc
+    .oneof(
+      declaredSizeArb.map((size) => ({ size, delta: 0n })),
+      fc.integer({ min: -9, max: 9 }).map((d) => ({ size: -1n, delta: BigInt(d) })),
+    )
+    .map(({ size, delta }) =>
+      mutation(size < 0n ? `header size + ${delta}` : `header size = ${size}`, (f) => {
+        if (f.length < HEADER_PREFIX) return f;
+        const g = f.slice();
+        const view = new DataView(g.buffer);
+        view.setBigUint64(0, size < 0n ? BigInt.asUintN(64, view.getBigUint64(0, true) + delta) : size, true);
+        return g;
+      }),
+    ),
   // The header's JSON edited, and its size updated (mostly) or left as it was.
   {
     weight: 8,
-    arbitrary: fc.tuple(headerEditArb, fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, fc.constant(true)))
-      .map(([{ label, edit }, keepSize]) => mutation(`header edit: ${label}${keepSize ? ' (old size kept)' : ''}`, (f) => {
+    arbitrary: fc.tuple(headerEditArb, fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, fc.constant(true))).map(([{ label, edit }, keepSize]) =>
+      mutation(`header edit: ${label}${keepSize ? ' (old size kept)' : ''}`, (f) => {
         const parts = split(f);
         if (parts === undefined) return f;
         let edited: string;
@@ -487,7 +590,8 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
         }
         const declared = keepSize ? new DataView(f.buffer, f.byteOffset).getBigUint64(0, true) : undefined;
         return withHeader(new TextEncoder().encode(edited), parts.data, declared);
-      })),
+      }),
+    ),
   },
 );
 
@@ -502,7 +606,8 @@ describe('safetensors fuzzing', () => {
       const length = { minLength: n, maxLength: n };
       return { f32: fc.float32Array(length), f64: fc.float64Array(length), i32: fc.int32Array(length), i64: fc.bigInt64Array(length) }[kind];
     };
-    const tensorArb = fc.tuple(fc.constantFrom<Kind>('f32', 'f64', 'i32', 'i64'), shapeArb)
+    const tensorArb = fc
+      .tuple(fc.constantFrom<Kind>('f32', 'f64', 'i32', 'i64'), shapeArb)
       .chain(([kind, shape]) => dataArb(kind, count(shape)).map((data) => ({ shape, data }) as Tensor | IntTensor));
     const caseArb = fc.record({
       tensors: fc.uniqueArray(fc.tuple(nameArb, tensorArb), { selector: ([name]) => name, maxLength: 6 }),
@@ -516,9 +621,8 @@ describe('safetensors fuzzing', () => {
       expect(file).toBeDefined();
       expect(file!.metadata).toEqual(Object.fromEntries(metadata));
       for (const [name, { shape, data }] of tensors) {
-        const want = data instanceof Float32Array || data instanceof Float64Array
-          ? (floatDtype === 'F32' ? Float32Array.from(data) : Float64Array.from(data))
-          : data;
+        const want =
+          data instanceof Float32Array || data instanceof Float64Array ? (floatDtype === 'F32' ? Float32Array.from(data) : Float64Array.from(data)) : data;
         expect(file!.dtypes[name]).toBe(data instanceof Int32Array ? 'I32' : data instanceof BigInt64Array ? 'I64' : floatDtype);
         expect(file!.tensors[name]).toEqual({ shape, data: want });
       }
@@ -541,15 +645,18 @@ describe('safetensors fuzzing', () => {
 
   it('(c) random bytes, random headers: the same property', () => {
     const randomHeader = fc.oneof(fc.json({ maxDepth: 4 }), hostileValue.map(stringify), fc.string({ unit: 'binary', maxLength: 40 }));
-    const arb = fc.tuple(fc.oneof(
-      fc.uint8Array({ maxLength: 96 }),
-      // A header size that fits, then random bytes: gets past the prefix check to the UTF-8 and JSON checks.
-      fc.tuple(fc.uint8Array({ maxLength: 96 }), fc.nat()).map(([rest, n]) => {
-        const headerBytes = n % (rest.length + 1);
-        return withHeader(rest.subarray(0, headerBytes), rest.subarray(headerBytes));
-      }),
-      fc.tuple(randomHeader, fc.uint8Array({ maxLength: 32 })).map(([text, data]) => withHeader(text, data)),
-    ), shiftArb);
+    const arb = fc.tuple(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 96 }),
+        // A header size that fits, then random bytes: gets past the prefix check to the UTF-8 and JSON checks.
+        fc.tuple(fc.uint8Array({ maxLength: 96 }), fc.nat()).map(([rest, n]) => {
+          const headerBytes = n % (rest.length + 1);
+          return withHeader(rest.subarray(0, headerBytes), rest.subarray(headerBytes));
+        }),
+        fc.tuple(randomHeader, fc.uint8Array({ maxLength: 32 })).map(([text, data]) => withHeader(text, data)),
+      ),
+      shiftArb,
+    );
     check(arb, 3000, ([bytes, shift]) => {
       expectHandled(bytes, shift);
     });
@@ -563,8 +670,12 @@ describe('safetensors fuzzing', () => {
       shape: fc.array(bigDim, { maxLength: 4 }),
       data_offsets: fc.tuple(bigOffset, bigOffset),
     });
-    const arb = fc.tuple(fc.dictionary(fc.string({ maxLength: 3 }), entryArb, { minKeys: 1, maxKeys: 3 }), fc.uint8Array({ maxLength: 64 }),
-      fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: declaredSizeArb }), shiftArb);
+    const arb = fc.tuple(
+      fc.dictionary(fc.string({ maxLength: 3 }), entryArb, { minKeys: 1, maxKeys: 3 }),
+      fc.uint8Array({ maxLength: 64 }),
+      fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: declaredSizeArb }),
+      shiftArb,
+    );
     check(arb, 1500, ([header, data, declared, shift]) => {
       expectHandled(withHeader(JSON.stringify(header), data, declared), shift);
     });
@@ -579,8 +690,10 @@ describe('safetensors fuzzing', () => {
       'shape [1e9, 1e9], offsets to match': w({ shape: [1e9, 1e9], data_offsets: [0, 4e18] }),
       'dims whose product overflows 2^53, and a 0': w({ shape: [2 ** 53 - 1, 2 ** 53 - 1, 2 ** 53 - 1, 0] }),
       'data_offsets past the end': w({ data_offsets: [0, 2 ** 53 - 1] }),
-      'overlapping offsets': withHeader(JSON.stringify({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
-        b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }), new Uint8Array(24)),
+      'overlapping offsets': withHeader(
+        JSON.stringify({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }),
+        new Uint8Array(24),
+      ),
       'holed offsets': w({ shape: [2], data_offsets: [8, 16] }),
       'negative dim': w({ shape: [-4] }),
       'fractional dim': w({ shape: [4.5] }),

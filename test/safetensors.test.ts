@@ -51,7 +51,14 @@ describe('readSafetensors on a file written by Python (make_tiny.py)', () => {
   it('reads metadata and dtypes', () => {
     expect(file.metadata).toEqual({ format: 'pt', written_by: 'make_tiny.py' });
     expect(file.dtypes).toEqual({
-      lengths: 'I64', double: 'F64', empty: 'F32', scalar: 'F32', weight: 'F32', ints: 'I32', brain: 'BF16', half: 'F16',
+      lengths: 'I64',
+      double: 'F64',
+      empty: 'F32',
+      scalar: 'F32',
+      weight: 'F32',
+      ints: 'I32',
+      brain: 'BF16',
+      half: 'F16',
     });
   });
 
@@ -169,9 +176,7 @@ describe('aligned (fast path) and unaligned (DataView) reading', () => {
 describe('16-bit float decoding against hand-computed bit patterns', () => {
   it('F16: normals, extremes, subnormals, signed zero, infinities, NaN', () => {
     const got = decode16('F16', [0x3c00, 0xc100, 0x7bff, 0x0400, 0x03ff, 0x0001, 0x0000, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x7c01, 0xfe00]);
-    expect(got).toEqual([
-      1, -2.5, 65504, 2 ** -14, 1023 * 2 ** -24, 2 ** -24, 0, -0, Infinity, -Infinity, NaN, NaN, NaN,
-    ]);
+    expect(got).toEqual([1, -2.5, 65504, 2 ** -14, 1023 * 2 ** -24, 2 ** -24, 0, -0, Infinity, -Infinity, NaN, NaN, NaN]);
     expect(Object.is(got[7], -0)).toBe(true);
   });
 
@@ -186,11 +191,16 @@ describe('small integer dtypes', () => {
   it('widens I16, I8 and U8 to Int32Array', () => {
     const i16 = new Uint8Array(new Int16Array([-32768, 32767, -1]).buffer);
     const bytes = [...i16, 0x80, 0x7f, 0xff, 0x80, 0xff];
-    const file = readSafetensors(rawFile({
-      a: { dtype: 'I16', shape: [3], data_offsets: [0, 6] },
-      b: { dtype: 'I8', shape: [3], data_offsets: [6, 9] },
-      c: { dtype: 'U8', shape: [2], data_offsets: [9, 11] },
-    }, bytes));
+    const file = readSafetensors(
+      rawFile(
+        {
+          a: { dtype: 'I16', shape: [3], data_offsets: [0, 6] },
+          b: { dtype: 'I8', shape: [3], data_offsets: [6, 9] },
+          c: { dtype: 'U8', shape: [2], data_offsets: [9, 11] },
+        },
+        bytes,
+      ),
+    );
     expect(file.tensors.a.data).toEqual(new Int32Array([-32768, 32767, -1]));
     expect(file.tensors.b.data).toEqual(new Int32Array([-128, 127, -1]));
     expect(file.tensors.c.data).toEqual(new Int32Array([128, 255]));
@@ -234,11 +244,15 @@ describe('writeSafetensors', () => {
     expect(text.length % 8).toBe(0);
     expect(text).toMatch(/^\{.*\} *$/);
     const header = JSON.parse(text) as Record<string, { dtype: string; data_offsets: [number, number] }>;
-    const byOffset = Object.keys(header).sort((a, b) => header[a].data_offsets[0] - header[b].data_offsets[0]
-      || header[a].data_offsets[1] - header[b].data_offsets[1]);
+    const byOffset = Object.keys(header).sort(
+      (a, b) => header[a].data_offsets[0] - header[b].data_offsets[0] || header[a].data_offsets[1] - header[b].data_offsets[1],
+    );
     expect(byOffset).toEqual(['len64', 'empty', 'scalar', 'w32', 'w64', 'len32']);
     expect(Object.keys(header)).toEqual(byOffset); // header lists tensors in data order
-    for (const { dtype, data_offsets: [begin] } of Object.values(header)) {
+    for (const {
+      dtype,
+      data_offsets: [begin],
+    } of Object.values(header)) {
       expect(begin % { I64: 8, F64: 8, F32: 4, I32: 4 }[dtype as 'I64']!).toBe(0);
     }
   });
@@ -259,11 +273,11 @@ describe('writeSafetensors', () => {
       return out;
     };
     const attn = { shape: [1, 2, 3], data: new Float32Array([0, 1, 2, 3, 4, 5]) };
-    expect(writeSafetensors({ 'attn.0': attn })).toEqual(expected(
-      '{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}', 64, new Uint8Array(attn.data.buffer)));
+    expect(writeSafetensors({ 'attn.0': attn })).toEqual(
+      expected('{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}', 64, new Uint8Array(attn.data.buffer)),
+    );
     expect(writeSafetensors({})).toEqual(expected('{}      ', 8));
-    expect(writeSafetensors({}, { metadata: { framework: 'pt' } }))
-      .toEqual(expected('{"__metadata__":{"framework":"pt"}}     ', 40));
+    expect(writeSafetensors({}, { metadata: { framework: 'pt' } })).toEqual(expected('{"__metadata__":{"framework":"pt"}}     ', 40));
   });
 
   it('rejects tensors it cannot write, naming them', () => {
@@ -276,8 +290,7 @@ describe('writeSafetensors', () => {
   });
 
   it('rejects arguments of the wrong kind with an RnnError saying what was given', () => {
-    const write = (tensors: unknown, options?: unknown) => () =>
-      writeSafetensors(tensors as Record<string, Tensor>, options as Record<string, never>);
+    const write = (tensors: unknown, options?: unknown) => () => writeSafetensors(tensors as Record<string, Tensor>, options as Record<string, never>);
     expect(write(null)).toThrow(invalid(/writeSafetensors: expected tensors as an object \{ name: \{ shape, data \} \}, got null/));
     expect(write([tensors.w32])).toThrow(invalid(/expected tensors as an object .*, got an array of 1/));
     expect(write({ w: null })).toThrow(invalid(/tensor "w": expected a tensor \{ shape, data \}, got null/));
@@ -327,8 +340,9 @@ describe('readSafetensors rejects malformed files with errors naming the problem
   });
 
   it('rejects an unsupported dtype, naming tensor and dtype', () => {
-    expect(read(rawFile({ w: { dtype: 'U32', shape: [1], data_offsets: [0, 4] } }, [0, 0, 0, 0])))
-      .toThrow(invalid(/tensor "w": unsupported dtype "U32" \(supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8\)/));
+    expect(read(rawFile({ w: { dtype: 'U32', shape: [1], data_offsets: [0, 4] } }, [0, 0, 0, 0]))).toThrow(
+      invalid(/tensor "w": unsupported dtype "U32" \(supported: F64, F32, F16, BF16, I64, I32, I16, I8, U8\)/),
+    );
     expect(read(rawFile({ w: { dtype: 7, shape: [1], data_offsets: [0, 4] } }))).toThrow(invalid(/tensor "w": unsupported dtype 7/));
   });
 
@@ -348,11 +362,13 @@ describe('readSafetensors rejects malformed files with errors naming the problem
   });
 
   it('rejects data_offsets that disagree with shape × dtype', () => {
-    expect(read(rawFile({ w: f32([2, 2], [0, 12]) }, new Uint8Array(12))))
-      .toThrow(invalid(/tensor "w": data_offsets \[0, 12\] span 12 bytes, but shape \[2, 2\] of F32 needs 16/));
+    expect(read(rawFile({ w: f32([2, 2], [0, 12]) }, new Uint8Array(12)))).toThrow(
+      invalid(/tensor "w": data_offsets \[0, 12\] span 12 bytes, but shape \[2, 2\] of F32 needs 16/),
+    );
     // An astronomically large shape is caught by the same comparison, before any allocation.
-    expect(read(rawFile({ w: f32([2 ** 40, 2 ** 40, 2 ** 40], [0, 16]) }, new Uint8Array(16))))
-      .toThrow(invalid(/tensor "w": data_offsets \[0, 16\] span 16 bytes, but shape .* of F32 needs 5\.3\d*e\+36/));
+    expect(read(rawFile({ w: f32([2 ** 40, 2 ** 40, 2 ** 40], [0, 16]) }, new Uint8Array(16)))).toThrow(
+      invalid(/tensor "w": data_offsets \[0, 16\] span 16 bytes, but shape .* of F32 needs 5\.3\d*e\+36/),
+    );
   });
 
   it('rejects offsets outside the data section without allocating for them', () => {
@@ -362,20 +378,18 @@ describe('readSafetensors rejects malformed files with errors naming the problem
 
   it('rejects overlapping tensors, holes and trailing bytes', () => {
     const data = new Uint8Array(24);
-    expect(read(rawFile({ b: f32([4], [8, 24]), a: f32([4], [0, 16]) }, data)))
-      .toThrow(invalid(/tensors "a" \[0, 16\] and "b" \[8, 24\] overlap/));
-    expect(read(rawFile({ a: f32([2], [0, 8]), b: f32([2], [16, 24]) }, data)))
-      .toThrow(invalid(/bytes \[8, 16\) of the data section belong to no tensor/));
-    expect(read(rawFile({ a: f32([4], [0, 16]) }, data)))
-      .toThrow(invalid(/bytes \[16, 24\) at the end of the data section belong to no tensor/));
+    expect(read(rawFile({ b: f32([4], [8, 24]), a: f32([4], [0, 16]) }, data))).toThrow(invalid(/tensors "a" \[0, 16\] and "b" \[8, 24\] overlap/));
+    expect(read(rawFile({ a: f32([2], [0, 8]), b: f32([2], [16, 24]) }, data))).toThrow(invalid(/bytes \[8, 16\) of the data section belong to no tensor/));
+    expect(read(rawFile({ a: f32([4], [0, 16]) }, data))).toThrow(invalid(/bytes \[16, 24\) at the end of the data section belong to no tensor/));
   });
 
   it('rejects a key repeated within one object, which JSON.parse would silently drop', () => {
     const w = '"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
     expect(read(rawFile(`{${w},${w}}`, [0, 0, 0, 0]))).toThrow(invalid(/header repeats the key "w" within one object/));
     expect(read(rawFile(`{${w},"\\u0077":{}}`, [0, 0, 0, 0]))).toThrow(invalid(/header repeats the key "w"/)); // "\u0077" is "w"
-    expect(read(rawFile('{"w":{"dtype":"F32","dtype":"I32","shape":[1],"data_offsets":[0,4]}}', [0, 0, 0, 0])))
-      .toThrow(invalid(/header repeats the key "dtype" within one object/));
+    expect(read(rawFile('{"w":{"dtype":"F32","dtype":"I32","shape":[1],"data_offsets":[0,4]}}', [0, 0, 0, 0]))).toThrow(
+      invalid(/header repeats the key "dtype" within one object/),
+    );
     expect(read(rawFile('{"__metadata__":{"a":"1","a":"2"}}'))).toThrow(invalid(/header repeats the key "a"/));
     // Invalid JSON is reported as such first, even when it repeats a key.
     expect(read(rawFile(`{${w},${w}`, [0, 0, 0, 0]))).toThrow(invalid(/header is not valid JSON/));
@@ -387,8 +401,9 @@ describe('readSafetensors rejects malformed files with errors naming the problem
 
   it('rejects nesting deeper than a header has before parsing it (no stack overflow)', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
-    expect(read(rawFile(`{"w":{"dtype":${deep},"shape":[],"data_offsets":[0,0]}}`)))
-      .toThrow(invalid(/header nests deeper than 3 levels \(header → tensor entry → shape\)/));
+    expect(read(rawFile(`{"w":{"dtype":${deep},"shape":[],"data_offsets":[0,0]}}`))).toThrow(
+      invalid(/header nests deeper than 3 levels \(header → tensor entry → shape\)/),
+    );
     expect(read(rawFile('{"w":{"dtype":"F32","shape":[[1]],"data_offsets":[0,4]}}', [0, 0, 0, 0]))).toThrow(invalid(/nests deeper than 3/));
     expect(read(rawFile('[[[[]]]]'))).toThrow(invalid(/nests deeper than 3/));
     // Brackets inside strings are text, not nesting.
@@ -407,8 +422,9 @@ describe('readSafetensors rejects malformed files with errors naming the problem
       throw new Error('expected an error');
     };
     expect(error(rawFile({ [long]: f32([1], [0, 4]) }))).toMatch(/^safetensors: tensor "n{60}…": data_offsets \[0, 4\] run past/);
-    expect(error(rawFile({ w: f32(new Array(100_000).fill(0.5), [0, 4]) })))
-      .toBe('safetensors: tensor "w": shape [0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,…] must be an array of non-negative integers');
+    expect(error(rawFile({ w: f32(new Array(100_000).fill(0.5), [0, 4]) }))).toBe(
+      'safetensors: tensor "w": shape [0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,…] must be an array of non-negative integers',
+    );
     expect(error(rawFile({ w: { dtype: long, shape: [], data_offsets: [0, 0] } })).length).toBeLessThan(200);
   });
 
@@ -416,16 +432,18 @@ describe('readSafetensors rejects malformed files with errors naming the problem
     const file = readSafetensors(rawFile('{"w":{"dtype":"F32","shape":[-0,3],"data_offsets":[0,0]}}'));
     expect(Object.is(file.tensors.w.shape[0], 0)).toBe(true);
     const huge = 2 ** 53 - 1;
-    expect(read(rawFile({ w: f32([...new Array(20).fill(huge), 0], [0, 4]) }, [0, 0, 0, 0])))
-      .toThrow(invalid(/span 4 bytes, but shape \[9007199254740991, (9007199254740991, ){7}…\] of F32 needs 0$/)); // not NaN
+    expect(read(rawFile({ w: f32([...new Array(20).fill(huge), 0], [0, 4]) }, [0, 0, 0, 0]))).toThrow(
+      invalid(/span 4 bytes, but shape \[9007199254740991, (9007199254740991, ){7}…\] of F32 needs 0$/),
+    ); // not NaN
   });
 
   it('rejects arguments that are not a Uint8Array, saying what to pass instead', () => {
     const given = (value: unknown) => () => readSafetensors(value as Uint8Array);
     const expected = "readSafetensors: expected the file's bytes as a Uint8Array, got";
     expect(given(new ArrayBuffer(12))).toThrow(invalid(`${expected} an ArrayBuffer of 12 bytes (wrap it: new Uint8Array(buffer))`));
-    expect(given(new Float32Array(3))).toThrow(invalid(
-      `${expected} a Float32Array of 3 (view its bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength))`));
+    expect(given(new Float32Array(3))).toThrow(
+      invalid(`${expected} a Float32Array of 3 (view its bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength))`),
+    );
     expect(given(new DataView(new ArrayBuffer(8)))).toThrow(invalid(`${expected} a DataView of 8 (view its bytes`));
     expect(given(null)).toThrow(invalid(`${expected} null`));
     expect(given(undefined)).toThrow(invalid(`${expected} undefined`));
@@ -451,19 +469,21 @@ describe('lengthsToInt32', () => {
     const out = lengthsToInt32({ shape: [2], data: i32 });
     expect(out).toEqual(i32);
     expect(out).not.toBe(i32);
-    expect(lengthsToInt32({ shape: [3], data: new BigInt64Array([5n, 2147483647n, -2147483648n]) }))
-      .toEqual(new Int32Array([5, 2147483647, -2147483648]));
+    expect(lengthsToInt32({ shape: [3], data: new BigInt64Array([5n, 2147483647n, -2147483648n]) })).toEqual(new Int32Array([5, 2147483647, -2147483648]));
   });
 
   it('rejects I64 values outside int32, naming the element', () => {
-    expect(() => lengthsToInt32({ shape: [2], data: new BigInt64Array([1n, 2n ** 31n]) }, 'seq_lens'))
-      .toThrow(invalid(/seq_lens\[1\] = 2147483648 does not fit in int32/, 'TENSOR_INVALID'));
-    expect(() => lengthsToInt32({ shape: [1], data: new BigInt64Array([-(2n ** 31n) - 1n]) }))
-      .toThrow(invalid(/lengths\[0\] = -2147483649 does not fit in int32/, 'TENSOR_INVALID'));
+    expect(() => lengthsToInt32({ shape: [2], data: new BigInt64Array([1n, 2n ** 31n]) }, 'seq_lens')).toThrow(
+      invalid(/seq_lens\[1\] = 2147483648 does not fit in int32/, 'TENSOR_INVALID'),
+    );
+    expect(() => lengthsToInt32({ shape: [1], data: new BigInt64Array([-(2n ** 31n) - 1n]) })).toThrow(
+      invalid(/lengths\[0\] = -2147483649 does not fit in int32/, 'TENSOR_INVALID'),
+    );
   });
 
   it('rejects lengths that are not integers', () => {
-    expect(() => lengthsToInt32({ shape: [1], data: new Float32Array([2]) } as unknown as IntTensor))
-      .toThrow(invalid(/lengths.data: expected an Int32Array or BigInt64Array, got a Float32Array of 1/, 'TENSOR_INVALID'));
+    expect(() => lengthsToInt32({ shape: [1], data: new Float32Array([2]) } as unknown as IntTensor)).toThrow(
+      invalid(/lengths.data: expected an Int32Array or BigInt64Array, got a Float32Array of 1/, 'TENSOR_INVALID'),
+    );
   });
 });

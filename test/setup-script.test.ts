@@ -62,23 +62,34 @@ async function runSetup(machine: Machine) {
   const fails = (cmd: string) => (machine.failing ?? []).filter((f) => f.startsWith(`${cmd} `)).map((f) => f.slice(cmd.length + 1));
   const stubs: Record<string, string> = {
     // dpkg-query -W -f=FORMAT PACKAGE: "installed VERSION" for an installed package, else dpkg's error.
-    'dpkg-query': `case "\${@: -1}" in ${Object.entries(packages).map(([p, v]) => `${p}) echo -n "installed ${v}";;`).join(' ')}
+    'dpkg-query': `case "\${@: -1}" in ${Object.entries(packages)
+      .map(([p, v]) => `${p}) echo -n "installed ${v}";;`)
+      .join(' ')}
       *) echo "dpkg-query: no packages found matching \${@: -1}" >&2; exit 1;; esac`,
     ldconfig: `echo "42 libs found in cache"; ${machine.libvulkan ? 'echo "	libvulkan.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libvulkan.so.1"' : ''}`,
     id: `echo ${machine.uid ?? 0}`,
     sudo: `case "$1" in -v) ${fails('sudo').includes('-v') ? 'exit 1' : 'exit 0'};; esac; exec "$@"`,
-    'apt-get': `case "$1" in ${fails('apt-get').map((a) => `${a}) echo "E: stubbed failure" >&2; exit 100;;`).join(' ')} esac; exit 0`,
-    npm: `echo "npm PUPPETEER_SKIP_DOWNLOAD=\${PUPPETEER_SKIP_DOWNLOAD:-}" >> "$STUB_LOG"; case "$1" in ${fails('npm').map((a) => `${a}) exit 1;;`).join(' ')} esac; exit 0`,
+    'apt-get': `case "$1" in ${fails('apt-get')
+      .map((a) => `${a}) echo "E: stubbed failure" >&2; exit 100;;`)
+      .join(' ')} esac; exit 0`,
+    npm: `echo "npm PUPPETEER_SKIP_DOWNLOAD=\${PUPPETEER_SKIP_DOWNLOAD:-}" >> "$STUB_LOG"; case "$1" in ${fails('npm')
+      .map((a) => `${a}) exit 1;;`)
+      .join(' ')} esac; exit 0`,
   };
   for (const [name, body] of Object.entries(stubs)) if (!machine.missing?.includes(name)) stub(bin, name, body);
 
   const log = join(dir, 'calls.log');
   writeFileSync(log, '');
   const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(which('bash'), [join(repo, 'scripts/setup.sh')], {
-      env: { PATH: bin, STUB_LOG: log, SETUP_OS_RELEASE: join(dir, 'os-release'), SETUP_APT_SOURCES_DIR: sources },
-      timeout: 30_000,
-    }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      which('bash'),
+      [join(repo, 'scripts/setup.sh')],
+      {
+        env: { PATH: bin, STUB_LOG: log, SETUP_OS_RELEASE: join(dir, 'os-release'), SETUP_APT_SOURCES_DIR: sources },
+        timeout: 30_000,
+      },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
   const calls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
   const backports = join(sources, 'bookworm-backports.list');
@@ -87,7 +98,11 @@ async function runSetup(machine: Machine) {
 
 const installCall = (calls: string[]) => calls.filter((c) => c.startsWith('apt-get install'));
 /** The packages an `apt-get install` call asks for (its arguments after the options). */
-const asked = (call: string) => call.split(' ').slice(2).filter((a) => !a.startsWith('-') && a !== 'bookworm-backports');
+const asked = (call: string) =>
+  call
+    .split(' ')
+    .slice(2)
+    .filter((a) => !a.startsWith('-') && a !== 'bookworm-backports');
 
 /** A failure is one line on stderr, "setup: <what failed>; <what to do>", and a non-zero exit. */
 function expectOneLineFailure(r: { code: number; stderr: string }, pattern: RegExp) {
@@ -156,13 +171,33 @@ describe('scripts/setup.sh (system commands stubbed)', () => {
   });
 
   it.each([
-    ['no sudo', { uid: 1000, missing: ['sudo'] }, /^setup: installing chromium libvulkan1 mesa-vulkan-drivers needs root and sudo is not installed; run as root: apt-get install chromium libvulkan1 mesa-vulkan-drivers$/],
+    [
+      'no sudo',
+      { uid: 1000, missing: ['sudo'] },
+      /^setup: installing chromium libvulkan1 mesa-vulkan-drivers needs root and sudo is not installed; run as root: apt-get install chromium libvulkan1 mesa-vulkan-drivers$/,
+    ],
     ['sudo refused', { uid: 1000, failing: ['sudo -v'] }, /^setup: sudo was refused; run as root: apt-get install /],
     ['no apt-get', { missing: ['apt-get'] }, /^setup: apt-get not found \(not Debian\?\); install chromium libvulkan1 mesa-vulkan-drivers/],
-    ['apt-get update fails (no network)', { failing: ['apt-get update'] }, /^setup: apt-get update failed \(no network, or a broken apt source\?\); fix it, then run: apt-get update && apt-get install chromium libvulkan1 mesa-vulkan-drivers -t bookworm-backports$/],
-    ['apt-get install fails', { failing: ['apt-get install'] }, /^setup: apt-get install chromium libvulkan1 mesa-vulkan-drivers failed .*; run by hand: apt-get install /],
-    ['npm ci fails', { packages: { chromium: '1', 'mesa-vulkan-drivers': '25.0' }, libvulkan: true, failing: ['npm ci'] }, /^setup: npm ci failed .*; run by hand: PUPPETEER_SKIP_DOWNLOAD=1 npm ci$/],
-    ['no npm', { packages: { chromium: '1', 'mesa-vulkan-drivers': '25.0' }, libvulkan: true, missing: ['npm'] }, /^setup: npm not found; install Node\.js 20 or later/],
+    [
+      'apt-get update fails (no network)',
+      { failing: ['apt-get update'] },
+      /^setup: apt-get update failed \(no network, or a broken apt source\?\); fix it, then run: apt-get update && apt-get install chromium libvulkan1 mesa-vulkan-drivers -t bookworm-backports$/,
+    ],
+    [
+      'apt-get install fails',
+      { failing: ['apt-get install'] },
+      /^setup: apt-get install chromium libvulkan1 mesa-vulkan-drivers failed .*; run by hand: apt-get install /,
+    ],
+    [
+      'npm ci fails',
+      { packages: { chromium: '1', 'mesa-vulkan-drivers': '25.0' }, libvulkan: true, failing: ['npm ci'] },
+      /^setup: npm ci failed .*; run by hand: PUPPETEER_SKIP_DOWNLOAD=1 npm ci$/,
+    ],
+    [
+      'no npm',
+      { packages: { chromium: '1', 'mesa-vulkan-drivers': '25.0' }, libvulkan: true, missing: ['npm'] },
+      /^setup: npm not found; install Node\.js 20 or later/,
+    ],
   ] as const)('%s: one line saying what failed and what to run by hand', async (_, machine, pattern) => {
     const r = await runSetup(machine as Machine);
     expectOneLineFailure(r, pattern);

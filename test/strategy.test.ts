@@ -10,13 +10,16 @@ import { createRnn } from '../src/rnn.js';
 import { randomCase } from './support/random.js';
 
 const limits = {
-  maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxComputeWorkgroupsPerDimension: 65535,
 } as GPUSupportedLimits;
 
 describe('chooseStrategy', () => {
   const lstm = (hidden_size: number, extra = {}) => resolveConfig({ mode: 'LSTM', input_size: 8, hidden_size, ...extra });
 
-  it('auto on a GPU: persistent while all sequences fit one workgroup\'s width (D·B·H ≤ 256), else per-step', () => {
+  it("auto on a GPU: persistent while all sequences fit one workgroup's width (D·B·H ≤ 256), else per-step", () => {
     expect(chooseStrategy('auto', lstm(128), 1, limits)).toBe('persistent'); // voice-lstm: 128 units
     expect(chooseStrategy('auto', lstm(64, { bidirectional: true }), 2, limits)).toBe('persistent'); // 256 units
     expect(chooseStrategy('auto', lstm(64, { bidirectional: true }), 3, limits)).toBe('per-step'); // 384 units
@@ -34,7 +37,9 @@ describe('chooseStrategy', () => {
   it('forcing works up to the limit and names why past it', () => {
     expect(chooseStrategy('persistent', lstm(1024), 64, limits)).toBe('persistent'); // 4 units per invocation, 64 workgroups
     expect(chooseStrategy('fused', lstm(1024), 4, limits)).toBe('fused');
-    expect(() => chooseStrategy('fused', lstm(1025), 4, limits)).toThrow(/strategy "fused" cannot run this shape: hidden_size 1025 would give one invocation 5 units/);
+    expect(() => chooseStrategy('fused', lstm(1025), 4, limits)).toThrow(
+      /strategy "fused" cannot run this shape: hidden_size 1025 would give one invocation 5 units/,
+    );
     expect(() => chooseStrategy('persistent', lstm(2049), 1, limits)).toThrow(/one batch row's state needs 4098 f32 of workgroup memory \(2·H_out\)/);
     expect(() => chooseStrategy('persistent', lstm(8), 70000, limits)).toThrow(/70000 sequences \(D·B\) exceed 65535 workgroups/);
     expect(chooseStrategy('per-step', lstm(8), 1, limits)).toBe('per-step');

@@ -164,7 +164,12 @@ describe('tfjs-webgpu peer on our device (Node, Dawn)', () => {
     expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu !== undefined).toBe(hadGpu);
 
     const c = randomCase({ mode: 'LSTM', input_size: I, hidden_size: H, proj_size: 2 }, 401, { T, B });
-    const projected: Workload = { shape: { name: 'p', about: 'p', config: { mode: 'LSTM', input_size: I, hidden_size: H, proj_size: 2 }, B, T }, config: c.config, weights: c.weights as Weights, input: c.input };
+    const projected: Workload = {
+      shape: { name: 'p', about: 'p', config: { mode: 'LSTM', input_size: I, hidden_size: H, proj_size: 2 }, B, T },
+      config: c.config,
+      weights: c.weights as Weights,
+      input: c.input,
+    };
     await expect(tfjsWebGpu.prepare(projected, device)).rejects.toThrow(/projection/);
   });
 });

@@ -3,8 +3,21 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dispatchSize, tileCount } from '../src/gpu/program.js';
 import {
-  BACKWARD_DIMS_FIELDS, DROPOUT_DIMS_FIELDS, EMBEDDING_DIMS_FIELDS, F32_FIELDS, GEMM_DIMS_FIELDS, LOSS_DIMS_FIELDS, OPTIMIZER_DIMS_FIELDS, PERSISTENT_DIMS_FIELDS,
-  REDUCE_DIMS_FIELDS, SAMPLE_DIMS_FIELDS, SAVE_DIMS_FIELDS, SHIFT_DIMS_FIELDS, STEP_DIMS_FIELDS, STEP_INDEX_FIELDS, packU32Struct,
+  BACKWARD_DIMS_FIELDS,
+  DROPOUT_DIMS_FIELDS,
+  EMBEDDING_DIMS_FIELDS,
+  F32_FIELDS,
+  GEMM_DIMS_FIELDS,
+  LOSS_DIMS_FIELDS,
+  OPTIMIZER_DIMS_FIELDS,
+  PERSISTENT_DIMS_FIELDS,
+  REDUCE_DIMS_FIELDS,
+  SAMPLE_DIMS_FIELDS,
+  SAVE_DIMS_FIELDS,
+  SHIFT_DIMS_FIELDS,
+  STEP_DIMS_FIELDS,
+  STEP_INDEX_FIELDS,
+  packU32Struct,
 } from '../src/gpu/uniforms.js';
 
 /** Field names of `struct Name { a: u32, ... }` in a WGSL file, with their types. */

@@ -45,53 +45,68 @@ const anything = fc.oneof(
   fc.constantFrom(null, undefined, Number.NaN, Number.POSITIVE_INFINITY, -0, 1.5, -1, 0, 2 ** 53, '3', 'LSTM', 'RNN', true, []),
 );
 
-const validConfig: fc.Arbitrary<RnnConfigInput> = fc.record({
-  mode: fc.constantFrom('LSTM', 'GRU', 'RNN_TANH', 'RNN_RELU', 'RNN'),
-  input_size: fc.integer({ min: 1, max: 64 }),
-  hidden_size: fc.integer({ min: 1, max: 64 }),
-  num_layers: fc.integer({ min: 1, max: 4 }),
-  bias: fc.boolean(),
-  batch_first: fc.boolean(),
-  bidirectional: fc.boolean(),
-  dropout: fc.double({ min: 0, max: 1, noNaN: true }),
-}, { requiredKeys: ['mode', 'input_size', 'hidden_size'] }) as fc.Arbitrary<RnnConfigInput>;
+const validConfig: fc.Arbitrary<RnnConfigInput> = fc.record(
+  {
+    mode: fc.constantFrom('LSTM', 'GRU', 'RNN_TANH', 'RNN_RELU', 'RNN'),
+    input_size: fc.integer({ min: 1, max: 64 }),
+    hidden_size: fc.integer({ min: 1, max: 64 }),
+    num_layers: fc.integer({ min: 1, max: 4 }),
+    bias: fc.boolean(),
+    batch_first: fc.boolean(),
+    bidirectional: fc.boolean(),
+    dropout: fc.double({ min: 0, max: 1, noNaN: true }),
+  },
+  { requiredKeys: ['mode', 'input_size', 'hidden_size'] },
+) as fc.Arbitrary<RnnConfigInput>;
 
 describe('resolveConfig (fuzzed)', () => {
   it('accepts every valid configuration and fills PyTorch defaults', () => {
-    fc.assert(fc.property(validConfig, (input) => {
-      const c = resolveConfig(input);
-      expect(c.mode).toBe(input.mode === 'RNN' ? 'RNN_TANH' : input.mode);
-      expect(c.num_layers).toBe(input.num_layers ?? 1);
-      expect(c.bias).toBe(input.bias ?? true);
-      expect(c.batch_first).toBe(input.batch_first ?? false);
-      expect(c.bidirectional).toBe(input.bidirectional ?? false);
-      expect(c.proj_size).toBe(0);
-    }), params());
+    fc.assert(
+      fc.property(validConfig, (input) => {
+        const c = resolveConfig(input);
+        expect(c.mode).toBe(input.mode === 'RNN' ? 'RNN_TANH' : input.mode);
+        expect(c.num_layers).toBe(input.num_layers ?? 1);
+        expect(c.bias).toBe(input.bias ?? true);
+        expect(c.batch_first).toBe(input.batch_first ?? false);
+        expect(c.bidirectional).toBe(input.bidirectional ?? false);
+        expect(c.proj_size).toBe(0);
+      }),
+      params(),
+    );
   });
 
   it('for a valid configuration with one key spoiled, throws CONFIG_INVALID naming that key (or accepts an equivalent value)', () => {
     const keys = ['mode', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'bidirectional', 'dropout', 'proj_size', 'nonlinearity'] as const;
-    fc.assert(fc.property(validConfig, fc.constantFrom(...keys), anything, (input, key, value) => {
-      const spoiled = { ...input, [key]: value };
-      const outcome = onlyRnnError(['CONFIG_INVALID'], () => resolveConfig(spoiled as never));
-      if (outcome === 'CONFIG_INVALID') {
-        try {
-          resolveConfig(spoiled as never);
-        } catch (e) {
-          // The message names the key at fault (or the contradiction proj_size / nonlinearity / mode makes).
-          expect((e as Error).message).toMatch(new RegExp(`config\\.(${key}|proj_size|nonlinearity|mode)|config: `));
+    fc.assert(
+      fc.property(validConfig, fc.constantFrom(...keys), anything, (input, key, value) => {
+        const spoiled = { ...input, [key]: value };
+        const outcome = onlyRnnError(['CONFIG_INVALID'], () => resolveConfig(spoiled as never));
+        if (outcome === 'CONFIG_INVALID') {
+          try {
+            resolveConfig(spoiled as never);
+          } catch (e) {
+            // The message names the key at fault (or the contradiction proj_size / nonlinearity / mode makes).
+            expect((e as Error).message).toMatch(new RegExp(`config\\.(${key}|proj_size|nonlinearity|mode)|config: `));
+          }
         }
-      }
-    }), params());
+      }),
+      params(),
+    );
   });
 
   it('for any value at all, returns a configuration or throws CONFIG_INVALID', () => {
-    fc.assert(fc.property(anything, (value) => {
-      onlyRnnError(['CONFIG_INVALID'], () => resolveConfig(value as never));
-    }), params());
-    fc.assert(fc.property(fc.dictionary(fc.constantFrom('mode', 'input_size', 'hidden_size', 'proj_size', 'x', '__proto__', 'constructor'), anything), (value) => {
-      onlyRnnError(['CONFIG_INVALID'], () => resolveConfig(value as never));
-    }), params());
+    fc.assert(
+      fc.property(anything, (value) => {
+        onlyRnnError(['CONFIG_INVALID'], () => resolveConfig(value as never));
+      }),
+      params(),
+    );
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom('mode', 'input_size', 'hidden_size', 'proj_size', 'x', '__proto__', 'constructor'), anything), (value) => {
+        onlyRnnError(['CONFIG_INVALID'], () => resolveConfig(value as never));
+      }),
+      params(),
+    );
   });
 });
 
@@ -109,40 +124,55 @@ function validInput(config: RnnConfig, T: number, B: number) {
 
 describe('prepareInputs (fuzzed)', () => {
   it('accepts a valid input and lengths, returns them time-major', () => {
-    fc.assert(fc.property(problem, ({ config, T, B }) => {
-      const lengths = Array.from({ length: B }, (_, b) => 1 + (b % T));
-      const p = prepareInputs(config, validInput(config, T, B), { lengths });
-      expect([p.T, p.B, p.x.length]).toEqual([T, B, T * B * config.input_size]);
-      expect(Array.from(p.lengths!)).toEqual(lengths);
-    }), params());
+    fc.assert(
+      fc.property(problem, ({ config, T, B }) => {
+        const lengths = Array.from({ length: B }, (_, b) => 1 + (b % T));
+        const p = prepareInputs(config, validInput(config, T, B), { lengths });
+        expect([p.T, p.B, p.x.length]).toEqual([T, B, T * B * config.input_size]);
+        expect(Array.from(p.lengths!)).toEqual(lengths);
+      }),
+      params(),
+    );
   });
 
   it('for any input, h0, c0, lengths or options value, returns or throws TENSOR_INVALID / OPTION_INVALID / LIMIT_EXCEEDED', () => {
     const codes: RnnErrorCode[] = ['TENSOR_INVALID', 'OPTION_INVALID', 'LIMIT_EXCEEDED'];
     const seen = new Map<string, number>();
-    fc.assert(fc.property(problem, fc.constantFrom('input', 'input.shape', 'input.data', 'h0', 'c0', 'lengths', 'options', 'option key'), anything, fc.string(), ({ config, T, B }, where, value, key) => {
-      const input: Record<string, unknown> = validInput(config, T, B);
-      let options: Record<string, unknown> = {};
-      let arg: unknown = input;
-      if (where === 'input') arg = value;
-      else if (where === 'input.shape') input.shape = value;
-      else if (where === 'input.data') input.data = value;
-      else if (where === 'options') options = value as never;
-      else if (where === 'option key') options = { [key]: value };
-      else options = { [where]: value };
-      const outcome = onlyRnnError(codes, () => prepareInputs(config, arg as never, options as never));
-      seen.set(outcome, (seen.get(outcome) ?? 0) + 1);
-    }), params(4 * RUNS));
+    fc.assert(
+      fc.property(
+        problem,
+        fc.constantFrom('input', 'input.shape', 'input.data', 'h0', 'c0', 'lengths', 'options', 'option key'),
+        anything,
+        fc.string(),
+        ({ config, T, B }, where, value, key) => {
+          const input: Record<string, unknown> = validInput(config, T, B);
+          let options: Record<string, unknown> = {};
+          let arg: unknown = input;
+          if (where === 'input') arg = value;
+          else if (where === 'input.shape') input.shape = value;
+          else if (where === 'input.data') input.data = value;
+          else if (where === 'options') options = value as never;
+          else if (where === 'option key') options = { [key]: value };
+          else options = { [where]: value };
+          const outcome = onlyRnnError(codes, () => prepareInputs(config, arg as never, options as never));
+          seen.set(outcome, (seen.get(outcome) ?? 0) + 1);
+        },
+      ),
+      params(4 * RUNS),
+    );
     // The fuzzer reached both sides: rejections of each kind, and values that were accepted.
     expect([...seen.keys()].sort()).toEqual(expect.arrayContaining(['OPTION_INVALID', 'TENSOR_INVALID', 'ok']));
   });
 
   it('shapes: any array of numbers as input.shape, with data to match or not', () => {
-    fc.assert(fc.property(problem, fc.array(fc.oneof(fc.integer({ min: -2, max: 9 }), fc.double()), { maxLength: 5 }), fc.boolean(), ({ config }, shape, matching) => {
-      const n = shape.every((d) => Number.isInteger(d) && d >= 0) ? shape.reduce((a, b) => a * b, 1) : 3;
-      const data = new Float64Array(matching && n < 1e6 ? n : 7);
-      onlyRnnError(['TENSOR_INVALID', 'LIMIT_EXCEEDED'], () => prepareInputs(config, { shape, data }));
-    }), params());
+    fc.assert(
+      fc.property(problem, fc.array(fc.oneof(fc.integer({ min: -2, max: 9 }), fc.double()), { maxLength: 5 }), fc.boolean(), ({ config }, shape, matching) => {
+        const n = shape.every((d) => Number.isInteger(d) && d >= 0) ? shape.reduce((a, b) => a * b, 1) : 3;
+        const data = new Float64Array(matching && n < 1e6 ? n : 7);
+        onlyRnnError(['TENSOR_INVALID', 'LIMIT_EXCEEDED'], () => prepareInputs(config, { shape, data }));
+      }),
+      params(),
+    );
   });
 });
 
@@ -152,24 +182,29 @@ describe('createRnn (fuzzed, CPU backend)', () => {
   it('for any options object, weights value or single spoiled weight tensor, builds a model or rejects with a contract code', async () => {
     const codes: RnnErrorCode[] = ['OPTION_INVALID', 'CONFIG_INVALID', 'WEIGHTS_INVALID', 'SAFETENSORS_INVALID', 'NON_FINITE'];
     const names = Object.keys(c.weights);
-    await fc.assert(fc.asyncProperty(
-      fc.constantFrom('options', 'weights', 'tensor', 'tensor.data', 'tensor.shape', 'option'),
-      anything, fc.constantFrom(...names), fc.constantFrom('prefix', 'checkFinite', 'backend', 'strategy', 'precision', 'device', 'bogus'),
-      async (where, value, name, option) => {
-        const options: Record<string, unknown> = { config: c.config, weights: c.weights, backend: 'cpu' };
-        if (where === 'options') return void (await onlyRnnErrorAsync(codes, () => createRnn(value as never)));
-        if (where === 'weights') options.weights = value;
-        if (where === 'option') options[option] = value;
-        if (where.startsWith('tensor')) {
-          const t = where === 'tensor' ? value : { ...c.weights[name], [where.slice(7)]: value };
-          options.weights = { ...c.weights, [name]: t };
-        }
-        // (A fuzzed backend that is valid would not be 'cpu'; none of fast-check's values spells "webgpu" or "auto".)
-        await onlyRnnErrorAsync(codes, async () => {
-          const m = await createRnn(options as never);
-          m.destroy();
-        });
-      },
-    ), { ...params(RUNS), interruptAfterTimeLimit: 20_000 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('options', 'weights', 'tensor', 'tensor.data', 'tensor.shape', 'option'),
+        anything,
+        fc.constantFrom(...names),
+        fc.constantFrom('prefix', 'checkFinite', 'backend', 'strategy', 'precision', 'device', 'bogus'),
+        async (where, value, name, option) => {
+          const options: Record<string, unknown> = { config: c.config, weights: c.weights, backend: 'cpu' };
+          if (where === 'options') return void (await onlyRnnErrorAsync(codes, () => createRnn(value as never)));
+          if (where === 'weights') options.weights = value;
+          if (where === 'option') options[option] = value;
+          if (where.startsWith('tensor')) {
+            const t = where === 'tensor' ? value : { ...c.weights[name], [where.slice(7)]: value };
+            options.weights = { ...c.weights, [name]: t };
+          }
+          // (A fuzzed backend that is valid would not be 'cpu'; none of fast-check's values spells "webgpu" or "auto".)
+          await onlyRnnErrorAsync(codes, async () => {
+            const m = await createRnn(options as never);
+            m.destroy();
+          });
+        },
+      ),
+      { ...params(RUNS), interruptAfterTimeLimit: 20_000 },
+    );
   }, 60_000);
 });

@@ -39,31 +39,40 @@ export function setupForecast(page: PageContext): void {
   const chart = lineChart(byId('fc-chart'), { label: 'time step' }, { label: 'value' }, [{ label: 'truth' }, { label: 'prediction (one step ahead)' }]);
   setLines(chart, steps, [steps.map((t) => x[t]), steps.map(() => null)]);
   const button = byId<HTMLButtonElement>('fc-train');
-  button.addEventListener('click', () => void busy(button, 'fc-error', async () => {
-    const mode = byId<HTMLSelectElement>('fc-mode').value as 'GRU' | 'LSTM';
-    const maxSteps = numberInput('fc-steps');
-    const trainer = await createTrainer({
-      model: { rnn: { mode, input_size: 1, hidden_size: 32 }, head: { out_features: 1 }, loss: 'mse' },
-      optimizer: { name: 'adam', lr: 0.01 }, backend: page.backend, init: { seed: 5 },
-    });
-    try {
-      const started = performance.now();
-      const report = await trainer.fit(windows(x, 8), {
-        epochs: 10_000, maxSteps, readEvery: 10,
-        onProgress: (p) => void (byId('fc-stats').textContent = `step ${p.step} / ${maxSteps} · loss ${p.loss?.toFixed(4)}`),
-      });
-      // The whole series at once, one row: the prediction at t is the model's guess of x[t + 1].
-      const y = (await trainer.predict({ input: { shape: [LENGTH - 1, 1, 1], data: x.subarray(0, LENGTH - 1) } })).data;
-      const predicted = steps.map((t) => y[t - 1]);
-      const rms = (e: number[]) => Math.sqrt(e.reduce((a, v) => a + v * v, 0) / e.length);
-      const heldOutError = rms(steps.map((t, i) => predicted[i] - x[t]));
-      const naiveError = rms(steps.map((t) => x[t - 1] - x[t]));
-      setLines(chart, steps, [steps.map((t) => x[t]), predicted]);
-      const trainLoss = report.losses.at(-1)?.[1] ?? Number.NaN;
-      window.__demo!.forecast = { trainLoss, heldOutError, naiveError };
-      byId('fc-stats').textContent = `${report.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s · held-out RMS error ${heldOutError.toFixed(3)} (naive "next = this": ${naiveError.toFixed(3)})`;
-    } finally {
-      await trainer.destroy();
-    }
-  }));
+  button.addEventListener(
+    'click',
+    () =>
+      void busy(button, 'fc-error', async () => {
+        const mode = byId<HTMLSelectElement>('fc-mode').value as 'GRU' | 'LSTM';
+        const maxSteps = numberInput('fc-steps');
+        const trainer = await createTrainer({
+          model: { rnn: { mode, input_size: 1, hidden_size: 32 }, head: { out_features: 1 }, loss: 'mse' },
+          optimizer: { name: 'adam', lr: 0.01 },
+          backend: page.backend,
+          init: { seed: 5 },
+        });
+        try {
+          const started = performance.now();
+          const report = await trainer.fit(windows(x, 8), {
+            epochs: 10_000,
+            maxSteps,
+            readEvery: 10,
+            onProgress: (p) => void (byId('fc-stats').textContent = `step ${p.step} / ${maxSteps} · loss ${p.loss?.toFixed(4)}`),
+          });
+          // The whole series at once, one row: the prediction at t is the model's guess of x[t + 1].
+          const y = (await trainer.predict({ input: { shape: [LENGTH - 1, 1, 1], data: x.subarray(0, LENGTH - 1) } })).data;
+          const predicted = steps.map((t) => y[t - 1]);
+          const rms = (e: number[]) => Math.sqrt(e.reduce((a, v) => a + v * v, 0) / e.length);
+          const heldOutError = rms(steps.map((t, i) => predicted[i] - x[t]));
+          const naiveError = rms(steps.map((t) => x[t - 1] - x[t]));
+          setLines(chart, steps, [steps.map((t) => x[t]), predicted]);
+          const trainLoss = report.losses.at(-1)?.[1] ?? Number.NaN;
+          window.__demo!.forecast = { trainLoss, heldOutError, naiveError };
+          byId('fc-stats').textContent =
+            `${report.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s · held-out RMS error ${heldOutError.toFixed(3)} (naive "next = this": ${naiveError.toFixed(3)})`;
+        } finally {
+          await trainer.destroy();
+        }
+      }),
+  );
 }

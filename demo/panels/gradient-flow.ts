@@ -13,12 +13,19 @@ import type { PageContext } from '../main.js';
 import { busy, byId, numberInput } from '../ui.js';
 
 const MODES: Array<{ mode: RnnMode; model: FlowModel; label: string }> = [
-  { mode: 'RNN_TANH', model: 'RNN', label: 'vanilla RNN (tanh)' }, { mode: 'LSTM', model: 'LSTM', label: 'LSTM' }, { mode: 'GRU', model: 'GRU', label: 'GRU' },
+  { mode: 'RNN_TANH', model: 'RNN', label: 'vanilla RNN (tanh)' },
+  { mode: 'LSTM', model: 'LSTM', label: 'LSTM' },
+  { mode: 'GRU', model: 'GRU', label: 'GRU' },
 ];
 const INPUT = 4;
 
 export function setupGradientFlow(page: PageContext): void {
-  const chart = lineChart(byId('gf-chart'), { label: 'step t' }, { label: '‖∂L/∂h_t‖', log: true }, MODES.map((m, i) => ({ label: m.label, color: COLORS[i] })));
+  const chart = lineChart(
+    byId('gf-chart'),
+    { label: 'step t' },
+    { label: '‖∂L/∂h_t‖', log: true },
+    MODES.map((m, i) => ({ label: m.label, color: COLORS[i] })),
+  );
   const button = byId<HTMLButtonElement>('gf-run');
   const run = async () => {
     const T = numberInput('gf-length');
@@ -34,7 +41,8 @@ export function setupGradientFlow(page: PageContext): void {
     for (const { mode, model, label } of MODES) {
       const trainer = await createTrainer({
         model: { rnn: { mode, input_size: INPUT, hidden_size: H }, head: { out_features: 1, on: 'h_n' }, loss: 'mse' },
-        init: { seed: 3, orthogonal, ...(mode === 'LSTM' && forgetBias ? { forgetBias: 1 } : {}) }, backend: page.backend,
+        init: { seed: 3, orthogonal, ...(mode === 'LSTM' && forgetBias ? { forgetBias: 1 } : {}) },
+        backend: page.backend,
       });
       try {
         const { flow } = await trainer.gradientFlow(batch);
@@ -47,10 +55,18 @@ export function setupGradientFlow(page: PageContext): void {
       }
     }
     const steps = Array.from({ length: T }, (_, t) => t + 1);
-    setLines(chart, steps, MODES.map((m) => flows[m.label]), true);
+    setLines(
+      chart,
+      steps,
+      MODES.map((m) => flows[m.label]),
+      true,
+    );
     window.__demo!.gradientFlow = flows;
     byId('gf-caption').textContent = `‖∂L/∂h_t‖ against the step t, log scale. ${gradientFlowCaption({
-      flows: Object.fromEntries(MODES.map((m) => [m.model, flows[m.label]])) as Record<FlowModel, number[]>, forgetBias, orthogonal, clipFactors: clip ? clipFactors : undefined,
+      flows: Object.fromEntries(MODES.map((m) => [m.model, flows[m.label]])) as Record<FlowModel, number[]>,
+      forgetBias,
+      orthogonal,
+      clipFactors: clip ? clipFactors : undefined,
     })}`;
   };
   button.addEventListener('click', () => void busy(button, 'gf-error', run));

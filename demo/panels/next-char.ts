@@ -10,8 +10,20 @@
  * URL parameters, for the page's test and slow machines: `steps=N` stops each Train after N steps.
  */
 import {
-  type ModelConfigInput, type TrainBatch, type Trainer, type Vocabulary, createTrainer, decode, encode, exportModelOnnx, readSafetensors,
-  resolveModelConfig, textBatches, unigramLoss, vocabularyOf, writeSafetensors,
+  type ModelConfigInput,
+  type TrainBatch,
+  type Trainer,
+  type Vocabulary,
+  createTrainer,
+  decode,
+  encode,
+  exportModelOnnx,
+  readSafetensors,
+  resolveModelConfig,
+  textBatches,
+  unigramLoss,
+  vocabularyOf,
+  writeSafetensors,
 } from '../../src/index.js';
 import { barChart, lineChart, setLines } from '../charts.js';
 import { everydayCorpus } from '../corpora/everyday.js';
@@ -39,7 +51,8 @@ async function corpusText(): Promise<string> {
   if (which === 'everyday') return everydayCorpus();
   if (which === 'tang300') return (await import('../corpora/tang300.txt?raw')).default;
   const own = byId<HTMLTextAreaElement>('nc-text').value;
-  if (Array.from(own).length < 2 * SEQ_LEN + 2) throw new Error(`Your text: paste or drop at least ${2 * SEQ_LEN + 2} characters (it has ${Array.from(own).length}).`);
+  if (Array.from(own).length < 2 * SEQ_LEN + 2)
+    throw new Error(`Your text: paste or drop at least ${2 * SEQ_LEN + 2} characters (it has ${Array.from(own).length}).`);
   return own;
 }
 
@@ -59,7 +72,9 @@ export function setupNextChar(page: PageContext): void {
   const state = (window.__demo!.nextChar = { steps: 0, unigram: Number.NaN, training: false } as NonNullable<typeof window.__demo>['nextChar'] & object);
   const maxSteps = Number(new URLSearchParams(location.search).get('steps')) || undefined;
   const lossChart = lineChart(byId('nc-loss-chart'), { label: 'step' }, { label: 'nats / character' }, [
-    { label: 'training' }, { label: 'held-out', points: true }, { label: 'unigram baseline', dash: [6, 4], color: '#868e96' },
+    { label: 'training' },
+    { label: 'held-out', points: true },
+    { label: 'unigram baseline', dash: [6, 4], color: '#868e96' },
   ]);
   const probs = barChart(byId('nc-probs-chart'), 'probability', ['next character']);
   const trainButton = byId<HTMLButtonElement>('nc-train');
@@ -81,7 +96,14 @@ export function setupNextChar(page: PageContext): void {
     const prompt = byId<HTMLInputElement>('nc-prompt').value;
     const missing = [...new Set(Array.from(prompt))].filter((c) => !session!.vocab.ids.has(c));
     if (!prompt || missing.length) {
-      showError('nc-error', new Error(prompt ? `The prompt's ${missing.map((c) => `"${c}"`).join(', ')} never appear in this text: the model cannot read them.` : 'Type a prompt to see what comes next.'));
+      showError(
+        'nc-error',
+        new Error(
+          prompt
+            ? `The prompt's ${missing.map((c) => `"${c}"`).join(', ')} never appear in this text: the model cannot read them.`
+            : 'Type a prompt to see what comes next.',
+        ),
+      );
       return;
     }
     const ids = encode(session.vocab, prompt);
@@ -92,9 +114,15 @@ export function setupNextChar(page: PageContext): void {
     const e = Array.from(last, (v) => Math.exp(v - top));
     const z = e.reduce((a, b) => a + b, 0);
     const p = e.map((v) => v / z);
-    const order = p.map((_, i) => i).sort((a, b) => p[b] - p[a]).slice(0, SHOWN);
+    const order = p
+      .map((_, i) => i)
+      .sort((a, b) => p[b] - p[a])
+      .slice(0, SHOWN);
     const label = (c: string) => (c === '\n' ? '↵' : c === ' ' ? '␠' : c);
-    probs.set(order.map((i) => label(session!.vocab.chars[i])), [order.map((i) => p[i])]);
+    probs.set(
+      order.map((i) => label(session!.vocab.chars[i])),
+      [order.map((i) => p[i])],
+    );
     state.probabilities = { chars: order.map((i) => session!.vocab.chars[i]), p: order.map((i) => p[i]), total: p.reduce((a, b) => a + b, 0) };
   };
 
@@ -116,14 +144,25 @@ export function setupNextChar(page: PageContext): void {
     const validation = trainable ? textBatches(held, SEQ_LEN, Math.max(1, Math.min(4, Math.floor((held.length - 1) / SEQ_LEN)))).slice(0, 8) : [];
     await session?.trainer.destroy();
     const model = modelFor(vocab.chars.length);
-    const trainer = loaded?.trainer ?? await createTrainer({
-      model, backend: page.backend, init: model.rnn.mode === 'LSTM' ? { forgetBias: 1, seed: 1 } : { seed: 1 }, seed: 1,
-      optimizer: { name: 'adam', lr: numberInput('nc-lr'), clip_grad_norm: 5 },
-    });
+    const trainer =
+      loaded?.trainer ??
+      (await createTrainer({
+        model,
+        backend: page.backend,
+        init: model.rnn.mode === 'LSTM' ? { forgetBias: 1, seed: 1 } : { seed: 1 },
+        seed: 1,
+        optimizer: { name: 'adam', lr: numberInput('nc-lr'), clip_grad_norm: 5 },
+      }));
     session = {
-      trainer, vocab, key: settingsKey(), batches: trainable ? textBatches(train, SEQ_LEN, BATCH) : [], validation,
+      trainer,
+      vocab,
+      key: settingsKey(),
+      batches: trainable ? textBatches(train, SEQ_LEN, BATCH) : [],
+      validation,
       unigram: trainable ? unigramLoss(train, vocab.chars.length) : Number.NaN,
-      steps: [], losses: [], validationLosses: [],
+      steps: [],
+      losses: [],
+      validationLosses: [],
     };
     state.unigram = session.unigram;
     state.steps = 0;
@@ -136,7 +175,9 @@ export function setupNextChar(page: PageContext): void {
     return session;
   };
 
-  const settingsKey = () => ['nc-corpus', 'nc-mode', 'nc-hidden', 'nc-layers', 'nc-lr'].map((id) => byId<HTMLInputElement>(id).value).join('|') + (byId<HTMLSelectElement>('nc-corpus').value === 'own' ? textBox.value : '');
+  const settingsKey = () =>
+    ['nc-corpus', 'nc-mode', 'nc-hidden', 'nc-layers', 'nc-lr'].map((id) => byId<HTMLInputElement>(id).value).join('|') +
+    (byId<HTMLSelectElement>('nc-corpus').value === 'own' ? textBox.value : '');
 
   const train = async () => {
     const s = !session || session.key !== settingsKey() ? await newSession() : session;
@@ -148,7 +189,13 @@ export function setupNextChar(page: PageContext): void {
     let lastProbs = 0;
     try {
       await s.trainer.fit(s.batches, {
-        epochs: 10_000, maxSteps, carryState: true, readEvery: 5, validation: s.validation, validateEvery: 50, signal: stop.signal,
+        epochs: 10_000,
+        maxSteps,
+        carryState: true,
+        readEvery: 5,
+        validation: s.validation,
+        validateEvery: 50,
+        signal: stop.signal,
         onProgress: async (p) => {
           const step = s.trainer.steps;
           s.steps.push(step);
@@ -182,34 +229,60 @@ export function setupNextChar(page: PageContext): void {
   temperature.addEventListener('input', () => (byId('nc-temperature-value').textContent = temperature.value));
 
   const sampleButton = byId<HTMLButtonElement>('nc-sample');
-  sampleButton.addEventListener('click', () => void busy(sampleButton, 'nc-sample-error', async () => {
-    const s = session ?? await newSession();
-    const prompt = byId<HTMLInputElement>('nc-prompt').value;
-    const missing = [...new Set(Array.from(prompt))].filter((c) => !s.vocab.ids.has(c));
-    if (!prompt || missing.length) throw new Error(prompt ? `The prompt's ${missing.map((c) => `"${c}"`).join(', ')} never appear in this text.` : 'Type a prompt first.');
-    const ids = await s.trainer.sample(encode(s.vocab, prompt), { temperature: Number(temperature.value), maxTokens: 60, seed: Math.floor(Math.random() * 2 ** 31) });
-    state.sample = prompt + decode(s.vocab, ids);
-    byId('nc-sample-text').textContent = state.sample;
-  }));
+  sampleButton.addEventListener(
+    'click',
+    () =>
+      void busy(sampleButton, 'nc-sample-error', async () => {
+        const s = session ?? (await newSession());
+        const prompt = byId<HTMLInputElement>('nc-prompt').value;
+        const missing = [...new Set(Array.from(prompt))].filter((c) => !s.vocab.ids.has(c));
+        if (!prompt || missing.length)
+          throw new Error(prompt ? `The prompt's ${missing.map((c) => `"${c}"`).join(', ')} never appear in this text.` : 'Type a prompt first.');
+        const ids = await s.trainer.sample(encode(s.vocab, prompt), {
+          temperature: Number(temperature.value),
+          maxTokens: 60,
+          seed: Math.floor(Math.random() * 2 ** 31),
+        });
+        state.sample = prompt + decode(s.vocab, ids);
+        byId('nc-sample-text').textContent = state.sample;
+      }),
+  );
 
   const downloadButton = byId<HTMLButtonElement>('nc-download');
-  downloadButton.addEventListener('click', () => void busy(downloadButton, 'nc-sample-error', async () => {
-    if (!session) throw new Error('Train a model first.');
-    const metadata = { format: 'pt', model: JSON.stringify(session.trainer.model), vocabulary: JSON.stringify(session.vocab.chars), steps: String(session.trainer.steps) };
-    download('next-char.safetensors', writeSafetensors(await session.trainer.parameters(), { floatDtype: 'F32', metadata }));
-  }));
+  downloadButton.addEventListener(
+    'click',
+    () =>
+      void busy(downloadButton, 'nc-sample-error', async () => {
+        if (!session) throw new Error('Train a model first.');
+        const metadata = {
+          format: 'pt',
+          model: JSON.stringify(session.trainer.model),
+          vocabulary: JSON.stringify(session.vocab.chars),
+          steps: String(session.trainer.steps),
+        };
+        download('next-char.safetensors', writeSafetensors(await session.trainer.parameters(), { floatDtype: 'F32', metadata }));
+      }),
+  );
   // The same model as an ONNX file (ONNX Runtime, or loadOnnx, runs it: tokens → next-character logits).
   const onnxButton = byId<HTMLButtonElement>('nc-download-onnx');
-  onnxButton.addEventListener('click', () => void busy(onnxButton, 'nc-sample-error', async () => {
-    if (!session) throw new Error('Train a model first.');
-    download('next-char.onnx', await exportModelOnnx(session.trainer.model, await session.trainer.parameters(), { metadata: { vocabulary: JSON.stringify(session.vocab.chars) } }));
-  }));
+  onnxButton.addEventListener(
+    'click',
+    () =>
+      void busy(onnxButton, 'nc-sample-error', async () => {
+        if (!session) throw new Error('Train a model first.');
+        download(
+          'next-char.onnx',
+          await exportModelOnnx(session.trainer.model, await session.trainer.parameters(), { metadata: { vocabulary: JSON.stringify(session.vocab.chars) } }),
+        );
+      }),
+  );
   byId<HTMLInputElement>('nc-load').addEventListener('change', (event) => {
     const file = (event.target as HTMLInputElement).files?.[0];
     if (!file) return;
     void busy(trainButton, 'nc-sample-error', async () => {
       const parsed = readSafetensors(new Uint8Array(await file.arrayBuffer()));
-      if (!parsed.metadata.model || !parsed.metadata.vocabulary) throw new Error(`${file.name}: no model or vocabulary in its metadata (save one from this page, or with webgpu-rnn train --text)`);
+      if (!parsed.metadata.model || !parsed.metadata.vocabulary)
+        throw new Error(`${file.name}: no model or vocabulary in its metadata (save one from this page, or with webgpu-rnn train --text)`);
       const model = resolveModelConfig(JSON.parse(parsed.metadata.model));
       const chars = JSON.parse(parsed.metadata.vocabulary) as string[];
       const vocab: Vocabulary = { chars, ids: new Map(chars.map((c, i) => [c, i])) };

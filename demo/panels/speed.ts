@@ -15,7 +15,11 @@ import { busy, byId } from '../ui.js';
 
 const FORWARD = ['voice-lstm', 'char-rnn', 'long-lstm'];
 const TRAINING = ['train-char-lm', 'train-classifier'];
-const NAMES: Partial<Record<SystemName, string>> = { 'webgpu-rnn': 'webgpu-rnn', 'cpu-reference': 'CPU reference (float64)', 'tfjs-webgpu': 'TensorFlow.js WebGPU' };
+const NAMES: Partial<Record<SystemName, string>> = {
+  'webgpu-rnn': 'webgpu-rnn',
+  'cpu-reference': 'CPU reference (float64)',
+  'tfjs-webgpu': 'TensorFlow.js WebGPU',
+};
 
 export function setupSpeed(page: PageContext): void {
   const button = byId<HTMLButtonElement>('sp-run');
@@ -25,26 +29,51 @@ export function setupSpeed(page: PageContext): void {
     return;
   }
   let chart: ReturnType<typeof barChart> | undefined;
-  button.addEventListener('click', () => void busy(button, 'sp-error', async () => {
-    const systems: SystemName[] = ['webgpu-rnn', 'cpu-reference', ...(byId<HTMLInputElement>('sp-tfjs').checked ? ['tfjs-webgpu' as const] : [])];
-    const shapes = [...SHAPES.filter((s) => FORWARD.includes(s.name)), ...TRAIN_SHAPES.filter((s) => TRAINING.includes(s.name))];
-    const stats = byId('sp-stats');
-    const report = await runBench({
-      shapes, systems, runs: 3, warmup: 1, ceilings: false, runtime: 'this browser',
-      log: (line) => (stats.textContent = line.split(/\s{2,}/).slice(0, 3).join(' · ')),
-    });
-    byId('sp-chart').replaceChildren();
-    chart = barChart(byId('sp-chart'), 'milliseconds (log)', systems.map((s) => NAMES[s] ?? s), true);
-    const categories = shapes.map((s) => (s.kind === 'train' ? `${s.name.replace('train-', '')} step` : s.name));
-    chart.set(categories, systems.map((sys) => shapes.map((s) => report.rows.find((r) => r.shape === s.name && r.system === sys)?.median_ms ?? null)));
-    window.__demo!.speed = report.rows.map((r) => ({ shape: r.shape, system: r.system, ms: r.median_ms }));
-    const failed = report.rows.filter((r) => r.error);
-    stats.textContent = `${report.adapter}: ${report.rows.length - failed.length} measurements${failed.length ? `; unavailable: ${failed.map((r) => `${r.system} on ${r.shape} (${r.error})`).join('; ')}` : ''}`;
-    const ours = (shape: string) => report.rows.find((r) => r.shape === shape && r.system === 'webgpu-rnn')?.median_ms;
-    byId('sp-caption').textContent = `Median milliseconds on ${report.adapter} (log scale; lower is faster): a forward over a whole sequence, or one training step ("… step"). ${shapes.map((s) => {
-      const cpu = report.rows.find((r) => r.shape === s.name && r.system === 'cpu-reference')?.median_ms;
-      const mine = ours(s.name);
-      return mine && cpu ? speedSentence(s.name, mine, cpu) : '';
-    }).filter(Boolean).join('; ')}.`;
-  }));
+  button.addEventListener(
+    'click',
+    () =>
+      void busy(button, 'sp-error', async () => {
+        const systems: SystemName[] = ['webgpu-rnn', 'cpu-reference', ...(byId<HTMLInputElement>('sp-tfjs').checked ? ['tfjs-webgpu' as const] : [])];
+        const shapes = [...SHAPES.filter((s) => FORWARD.includes(s.name)), ...TRAIN_SHAPES.filter((s) => TRAINING.includes(s.name))];
+        const stats = byId('sp-stats');
+        const report = await runBench({
+          shapes,
+          systems,
+          runs: 3,
+          warmup: 1,
+          ceilings: false,
+          runtime: 'this browser',
+          log: (line) =>
+            (stats.textContent = line
+              .split(/\s{2,}/)
+              .slice(0, 3)
+              .join(' · ')),
+        });
+        byId('sp-chart').replaceChildren();
+        chart = barChart(
+          byId('sp-chart'),
+          'milliseconds (log)',
+          systems.map((s) => NAMES[s] ?? s),
+          true,
+        );
+        const categories = shapes.map((s) => (s.kind === 'train' ? `${s.name.replace('train-', '')} step` : s.name));
+        chart.set(
+          categories,
+          systems.map((sys) => shapes.map((s) => report.rows.find((r) => r.shape === s.name && r.system === sys)?.median_ms ?? null)),
+        );
+        window.__demo!.speed = report.rows.map((r) => ({ shape: r.shape, system: r.system, ms: r.median_ms }));
+        const failed = report.rows.filter((r) => r.error);
+        stats.textContent = `${report.adapter}: ${report.rows.length - failed.length} measurements${failed.length ? `; unavailable: ${failed.map((r) => `${r.system} on ${r.shape} (${r.error})`).join('; ')}` : ''}`;
+        const ours = (shape: string) => report.rows.find((r) => r.shape === shape && r.system === 'webgpu-rnn')?.median_ms;
+        byId('sp-caption').textContent =
+          `Median milliseconds on ${report.adapter} (log scale; lower is faster): a forward over a whole sequence, or one training step ("… step"). ${shapes
+            .map((s) => {
+              const cpu = report.rows.find((r) => r.shape === s.name && r.system === 'cpu-reference')?.median_ms;
+              const mine = ours(s.name);
+              return mine && cpu ? speedSentence(s.name, mine, cpu) : '';
+            })
+            .filter(Boolean)
+            .join('; ')}.`;
+      }),
+  );
 }

@@ -7,8 +7,16 @@ import type { RnnConfig } from '../config.js';
 import { numDirections, outputSize } from '../config.js';
 import { RnnError } from '../errors.js';
 import {
-  type ForwardOptions, type ForwardResult, type PreparedInputs, type PushOptions, formatOutput, formatState,
-  prepareChunk, prepareInputs, prepareStreamOptions, prepareStreamState,
+  type ForwardOptions,
+  type ForwardResult,
+  type PreparedInputs,
+  type PushOptions,
+  formatOutput,
+  formatState,
+  prepareChunk,
+  prepareInputs,
+  prepareStreamOptions,
+  prepareStreamState,
 } from '../inputs.js';
 import type { Weights } from '../params.js';
 import { referenceForward } from '../reference/forward.js';
@@ -19,7 +27,11 @@ export class CpuRnn implements Rnn {
   readonly backend = 'cpu' as const;
   private destroyed = false;
 
-  constructor(readonly config: RnnConfig, private readonly weights: Weights, readonly checkFinite = false) {}
+  constructor(
+    readonly config: RnnConfig,
+    private readonly weights: Weights,
+    readonly checkFinite = false,
+  ) {}
 
   async forward(input: Tensor, options: ForwardOptions = {}): Promise<ForwardResult> {
     this.checkAlive();
@@ -54,7 +66,12 @@ class CpuStream implements RnnStream {
   private c!: Float64Array; // (L, B, H)
   private closed = false;
 
-  constructor(private readonly model: CpuRnn, readonly batch: number, h0: TensorData | undefined, c0: TensorData | undefined) {
+  constructor(
+    private readonly model: CpuRnn,
+    readonly batch: number,
+    h0: TensorData | undefined,
+    c0: TensorData | undefined,
+  ) {
     this.setState(h0, c0);
   }
 

@@ -10,8 +10,15 @@ import { GpuRnn } from '../gpu/gpu-rnn.js';
 import type { Precision } from '../gpu/wgsl.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import {
-  type ForwardOptions, type ForwardResult, type PushOptions, formatOutput, formatState, prepareChunk, prepareInputs,
-  prepareStreamOptions, prepareStreamState,
+  type ForwardOptions,
+  type ForwardResult,
+  type PushOptions,
+  formatOutput,
+  formatState,
+  prepareChunk,
+  prepareInputs,
+  prepareStreamOptions,
+  prepareStreamState,
 } from '../inputs.js';
 import type { Weights } from '../params.js';
 import type { Rnn, RnnStream, StreamOptions, StreamState } from '../api.js';
@@ -37,7 +44,12 @@ export class WebGpuRnn implements Rnn {
   /** See DebugOptions. */
   debug: DebugOptions = {};
 
-  private constructor(readonly config: RnnConfig, readonly gpu: GpuRnn, readonly strategy: StrategyChoice, readonly checkFinite: boolean) {}
+  private constructor(
+    readonly config: RnnConfig,
+    readonly gpu: GpuRnn,
+    readonly strategy: StrategyChoice,
+    readonly checkFinite: boolean,
+  ) {}
 
   static async create(config: RnnConfig, weights: Weights, options: WebGpuOptions = {}): Promise<WebGpuRnn> {
     const { strategy = 'auto', precision = 'f32' } = options;
@@ -88,7 +100,12 @@ class WebGpuStream implements RnnStream {
   private readonly stateBuffer: GPUBuffer;
   private closed = false;
 
-  constructor(private readonly model: WebGpuRnn, readonly batch: number, h0: Tensor['data'] | undefined, c0: Tensor['data'] | undefined) {
+  constructor(
+    private readonly model: WebGpuRnn,
+    readonly batch: number,
+    h0: Tensor['data'] | undefined,
+    c0: Tensor['data'] | undefined,
+  ) {
     this.stateBuffer = model.gpu.createStateBuffer(batch);
     // Queued like every call; a rejection (a model destroyed meanwhile) shows at the next push.
     this.model.gpu.writeState(this.stateBuffer, batch, h0, c0).catch(() => undefined);
@@ -110,7 +127,11 @@ class WebGpuStream implements RnnStream {
     this.checkOpen('push');
     const prepared = prepareChunk(this.model.config, this.batch, chunk, options, this.model.checkFinite);
     const r = await this.model.gpu.run(prepared, {
-      stateBuffer: this.stateBuffer, readOutput: prepared.read, readState: false, poison: this.model.debug.poison, strategy: this.model.strategy,
+      stateBuffer: this.stateBuffer,
+      readOutput: prepared.read,
+      readState: false,
+      poison: this.model.debug.poison,
+      strategy: this.model.strategy,
     });
     return prepared.read ? formatOutput(this.model.config, prepared, r.output!) : undefined;
   }

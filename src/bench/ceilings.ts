@@ -44,7 +44,7 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
   const device = ctx.device;
   // GEMM: M rows × K into N units of 4 gate lanes — the shape of a big input projection.
   const M = Math.max(8, Math.round(1024 * scale));
-  const K = Math.max(8, Math.round(512 * scale / 4) * 4);
+  const K = Math.max(8, Math.round((512 * scale) / 4) * 4);
   const N = Math.max(8, Math.round(256 * scale));
   const params = ctx.buffer('bench.gemm.params', (K * N + N) * GATE_LANES * 4, STORAGE);
   const a = ctx.buffer('bench.gemm.a', M * K * 4, STORAGE);
@@ -67,11 +67,20 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
   device.queue.writeBuffer(params, 0, new Float32Array((K * N + N) * GATE_LANES).fill(0.01));
   device.queue.writeBuffer(a, 0, new Float32Array(M * K).fill(0.5));
   const command = recordGemm(recorder, {
-    label: 'bench.gemm', M, N: N * GATE_LANES, K, batch: 1,
-    a: gpuTensor(a, [M, K]), aBatchStride: 0,
-    b: gpuTensor(params, [K, N * GATE_LANES]), bBatchStride: 0,
-    bias: gpuTensor(params, [N * GATE_LANES], 'f32', K * N * GATE_LANES), biasBatchStride: 0,
-    c: gpuTensor(c, [M, N * GATE_LANES]), cBatchStride: 0, format: 'f32',
+    label: 'bench.gemm',
+    M,
+    N: N * GATE_LANES,
+    K,
+    batch: 1,
+    a: gpuTensor(a, [M, K]),
+    aBatchStride: 0,
+    b: gpuTensor(params, [K, N * GATE_LANES]),
+    bBatchStride: 0,
+    bias: gpuTensor(params, [N * GATE_LANES], 'f32', K * N * GATE_LANES),
+    biasBatchStride: 0,
+    c: gpuTensor(c, [M, N * GATE_LANES]),
+    cBatchStride: 0,
+    format: 'f32',
   });
   const gemm = (pass: GPUComputePassEncoder) => {
     pass.setPipeline(command.pipeline);

@@ -11,8 +11,13 @@ import type { BenchArgs } from './cli.js';
 import type { BenchReport } from './run.js';
 
 const CHROMIUM_FLAGS = [
-  '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--disable-quic', '--no-first-run',
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
 ];
 
 /** The repository root, found from this module (src/bench/, or the built dist-bench/). */
@@ -25,7 +30,12 @@ export async function runBenchInChromium(args: BenchArgs, log: (line: string) =>
   const vite = await import(/* @vite-ignore */ 'vite');
   const puppeteer = (await import(/* @vite-ignore */ 'puppeteer')).default;
   const root = repoRoot();
-  const server = await vite.createServer({ root, configFile: join(root, 'vite.config.ts'), server: { host: '127.0.0.1', port: 0, hmr: false }, logLevel: 'error' });
+  const server = await vite.createServer({
+    root,
+    configFile: join(root, 'vite.config.ts'),
+    server: { host: '127.0.0.1', port: 0, hmr: false },
+    logLevel: 'error',
+  });
   const profile = await mkdtemp(join(tmpdir(), 'webgpu-rnn-bench-'));
   let browser: Awaited<ReturnType<typeof puppeteer.launch>> | undefined;
   try {
@@ -33,15 +43,21 @@ export async function runBenchInChromium(args: BenchArgs, log: (line: string) =>
     const address = server.httpServer?.address();
     if (!address || typeof address === 'string') throw new Error('vite did not report a port');
     browser = await puppeteer.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`],
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`],
       protocolTimeout: 3_600_000,
     });
     const page = await browser.newPage();
     page.on('console', (m) => log(`[chromium] ${m.text()}`));
     page.on('pageerror', (e) => log(`[chromium] page error: ${(e as Error).message}`));
     const query = new URLSearchParams({
-      shapes: args.shapes.map((s) => s.name).join(','), systems: args.systems.join(','),
-      runs: String(args.runs), warmup: String(args.warmup), ceilingScale: String(args.ceilingScale), strategy: args.strategy,
+      shapes: args.shapes.map((s) => s.name).join(','),
+      systems: args.systems.join(','),
+      runs: String(args.runs),
+      warmup: String(args.warmup),
+      ceilingScale: String(args.ceilingScale),
+      strategy: args.strategy,
     });
     await page.goto(`http://127.0.0.1:${address.port}/demo/bench.html?${query}`);
     for (;;) {

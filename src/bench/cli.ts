@@ -84,7 +84,17 @@ const usage = (message: string): never => {
  * down, and a later `--shapes` or `--big` changes the shapes but keeps that scale.
  */
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { shapes: [...SHAPES, ...TRAIN_SHAPES], systems: [...SYSTEMS], runs: 5, warmup: 1, runtime: 'node', ceilingScale: 1, strategy: 'auto', isolate: true, skipCeilings: false };
+  const args: BenchArgs = {
+    shapes: [...SHAPES, ...TRAIN_SHAPES],
+    systems: [...SYSTEMS],
+    runs: 5,
+    warmup: 1,
+    runtime: 'node',
+    ceilingScale: 1,
+    strategy: 'auto',
+    isolate: true,
+    skipCeilings: false,
+  };
   const count = (v: string, flag: string, min: number) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) usage(`${flag} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
@@ -96,7 +106,13 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     const flag = `--${name}`;
     switch (name) {
       case 'shapes':
-        args.shapes = v.split(',').map((s) => ALL_SHAPES.find((shape) => shape.name === s) ?? usage(`unknown shape ${JSON.stringify(s)} (known: ${ALL_SHAPES.map((shape) => shape.name).join(', ')})`));
+        args.shapes = v
+          .split(',')
+          .map(
+            (s) =>
+              ALL_SHAPES.find((shape) => shape.name === s) ??
+              usage(`unknown shape ${JSON.stringify(s)} (known: ${ALL_SHAPES.map((shape) => shape.name).join(', ')})`),
+          );
         break;
       case 'big':
         args.shapes = [...args.shapes, ...BIG_SHAPES.filter((s) => !args.shapes.includes(s))];
@@ -109,9 +125,13 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         args.shapes = [...TRAIN_SHAPES];
         break;
       case 'systems':
-        args.systems = v.split(',').map((s) => [...SYSTEMS, ...OPTIONAL_SYSTEMS].includes(s as SystemName)
-          ? (s as SystemName)
-          : usage(`unknown system ${JSON.stringify(s)} (known: ${[...SYSTEMS, ...OPTIONAL_SYSTEMS].join(', ')})`));
+        args.systems = v
+          .split(',')
+          .map((s) =>
+            [...SYSTEMS, ...OPTIONAL_SYSTEMS].includes(s as SystemName)
+              ? (s as SystemName)
+              : usage(`unknown system ${JSON.stringify(s)} (known: ${[...SYSTEMS, ...OPTIONAL_SYSTEMS].join(', ')})`),
+          );
         break;
       case 'runs':
         args.runs = count(v, flag, 1);
@@ -150,7 +170,11 @@ async function runInNode(args: BenchArgs): Promise<BenchReport> {
  * without the options the parent sets for it, in either form (`--json x`, `--json=x`), then those.
  */
 export function childArgv(argv: string[], system: SystemName, json: string): string[] {
-  const drop = new Set(parseCommandLine(argv, BENCH_OPTIONS).options.filter((o) => PARENT_SET.has(o.name)).flatMap((o) => o.indices));
+  const drop = new Set(
+    parseCommandLine(argv, BENCH_OPTIONS)
+      .options.filter((o) => PARENT_SET.has(o.name))
+      .flatMap((o) => o.indices),
+  );
   return [...argv.filter((_, i) => !drop.has(i)), '--systems', system, '--json', json, '--no-isolate', '--skip-ceilings'];
 }
 
@@ -193,9 +217,12 @@ async function runInChromium(args: BenchArgs): Promise<BenchReport> {
  */
 export async function benchMain(argv: string[], self: readonly string[]): Promise<void> {
   const args = parseBenchArgs(argv);
-  const report = args.runtime === 'chromium' ? await runInChromium(args)
-    : args.isolate && args.systems.length > 1 ? await runIsolated(args, argv, self)
-    : await runInNode(args);
+  const report =
+    args.runtime === 'chromium'
+      ? await runInChromium(args)
+      : args.isolate && args.systems.length > 1
+        ? await runIsolated(args, argv, self)
+        : await runInNode(args);
   console.log(`\n${formatTable(report)}`);
   if (args.json) {
     await writeFile(args.json, `${JSON.stringify(report.rows, null, 2)}\n`);

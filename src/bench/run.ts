@@ -135,7 +135,14 @@ export interface Contender {
  * Builds, warms up and validates one system: fills the row's dispatches, GPU bytes and error vs the
  * reference. Returns undefined, with `row.error` set, when the system cannot run.
  */
-async function prepareContender(system: BenchSystem, w: Workload, device: GPUDevice, reference: Awaited<ReturnType<typeof referenceOutput>>, opts: BenchOptions, row: BenchRow): Promise<Contender | undefined> {
+async function prepareContender(
+  system: BenchSystem,
+  w: Workload,
+  device: GPUDevice,
+  reference: Awaited<ReturnType<typeof referenceOutput>>,
+  opts: BenchOptions,
+  row: BenchRow,
+): Promise<Contender | undefined> {
   let prepared: PreparedSystem | undefined;
   try {
     const setup = await countGpuWork(async () => {
@@ -208,7 +215,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const rows: BenchRow[] = [];
   for (const shape of opts.shapes) {
     if (shape.kind === 'train') {
-      rows.push(...await runTrainShape(shape, opts, device, log));
+      rows.push(...(await runTrainShape(shape, opts, device, log)));
       continue;
     }
     const w = makeWorkload(shape);
@@ -218,7 +225,15 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     try {
       for (const name of opts.systems) {
         const row: BenchRow = {
-          shape: shape.name, system: name, median_ms: null, min_ms: null, gflop: countedGflop(shape), gflops: null, dispatches: null, gpu_bytes: null, max_rel_err: null,
+          shape: shape.name,
+          system: name,
+          median_ms: null,
+          min_ms: null,
+          gflop: countedGflop(shape),
+          gflops: null,
+          dispatches: null,
+          gpu_bytes: null,
+          max_rel_err: null,
         };
         shapeRows.push(row);
         try {
@@ -255,7 +270,8 @@ async function runTrainShape(shape: TrainShape, opts: BenchOptions, device: GPUD
   }
   const step = rows.find((r) => r.system === 'webgpu-rnn');
   const forward = rows.find((r) => r.system === 'webgpu-rnn-forward');
-  if (step?.median_ms && forward?.median_ms) step.note = [`step = ${(step.median_ms / forward.median_ms).toFixed(2)}× our forward + loss`, details, step.note].filter(Boolean).join('; ');
+  if (step?.median_ms && forward?.median_ms)
+    step.note = [`step = ${(step.median_ms / forward.median_ms).toFixed(2)}× our forward + loss`, details, step.note].filter(Boolean).join('; ');
   else if (step && details) step.note = [details, step.note].filter(Boolean).join('; ');
   for (const row of rows) log(formatRow(row));
   return rows;
@@ -270,9 +286,12 @@ function formatCeilings(c: Ceilings): string {
 export function formatRow(r: BenchRow): string {
   if (r.error) return `${r.shape.padEnd(14)} ${r.system.padEnd(18)} unavailable: ${r.error}`;
   return [
-    r.shape.padEnd(14), r.system.padEnd(18),
-    `${fmt(r.median_ms, 1).padStart(9)} ms`, `min ${fmt(r.min_ms, 1).padStart(9)}`,
-    `${fmt(r.gflops, 3).padStart(8)} GFLOP/s`, `${String(r.dispatches ?? '—').padStart(6)} disp`,
+    r.shape.padEnd(14),
+    r.system.padEnd(18),
+    `${fmt(r.median_ms, 1).padStart(9)} ms`,
+    `min ${fmt(r.min_ms, 1).padStart(9)}`,
+    `${fmt(r.gflops, 3).padStart(8)} GFLOP/s`,
+    `${String(r.dispatches ?? '—').padStart(6)} disp`,
     `${r.gpu_bytes === null ? '—' : (r.gpu_bytes / 2 ** 20).toFixed(2)} MiB`.padStart(10),
     `err ${r.max_rel_err === null ? '—' : r.max_rel_err.toExponential(1)}`,
     r.note ? `(${r.note})` : '',
@@ -289,18 +308,26 @@ export function formatTable(report: BenchReport): string {
   ];
   for (const r of report.rows) {
     const ours = report.rows.find((o) => o.shape === r.shape && o.system === 'webgpu-rnn');
-    const ratio = r.system !== 'webgpu-rnn' && r.system !== 'webgpu-rnn-forward' && ours?.median_ms && r.median_ms ? `${(r.median_ms / ours.median_ms).toFixed(1)}×` : '';
+    const ratio =
+      r.system !== 'webgpu-rnn' && r.system !== 'webgpu-rnn-forward' && ours?.median_ms && r.median_ms ? `${(r.median_ms / ours.median_ms).toFixed(1)}×` : '';
     if (r.error) {
       lines.push(`${r.shape.padEnd(14)} ${r.system.padEnd(18)} unavailable: ${r.error}`);
       continue;
     }
-    lines.push([
-      r.shape.padEnd(14), r.system.padEnd(18), fmt(r.median_ms, 1).padStart(9), fmt(r.min_ms, 1).padStart(9),
-      fmt(r.gflops, 3).padStart(10), String(r.dispatches ?? '—').padStart(9),
-      (r.gpu_bytes === null ? '—' : (r.gpu_bytes / 2 ** 20).toFixed(2)).padStart(8),
-      (r.max_rel_err === null ? '—' : r.max_rel_err.toExponential(1)).padStart(13), ratio.padStart(14),
-      r.note ? `  ${r.note}` : '',
-    ].join(' '));
+    lines.push(
+      [
+        r.shape.padEnd(14),
+        r.system.padEnd(18),
+        fmt(r.median_ms, 1).padStart(9),
+        fmt(r.min_ms, 1).padStart(9),
+        fmt(r.gflops, 3).padStart(10),
+        String(r.dispatches ?? '—').padStart(9),
+        (r.gpu_bytes === null ? '—' : (r.gpu_bytes / 2 ** 20).toFixed(2)).padStart(8),
+        (r.max_rel_err === null ? '—' : r.max_rel_err.toExponential(1)).padStart(13),
+        ratio.padStart(14),
+        r.note ? `  ${r.note}` : '',
+      ].join(' '),
+    );
   }
   const onnx = onnxMargins(report.rows);
   if (onnx.length) lines.push('', ...onnx);
@@ -313,7 +340,9 @@ export function onnxMargins(rows: readonly BenchRow[]): string[] {
   for (const ours of rows.filter((r) => r.system === 'webgpu-rnn-onnx')) {
     const ort = rows.find((r) => r.shape === ours.shape && r.system === 'ort-webgpu');
     if (!ours.median_ms || !ort?.median_ms) continue;
-    lines.push(`onnx ${ours.shape}: the same .onnx file, ort-webgpu ${fmt(ort.median_ms, 1)} ms / loadOnnx ${fmt(ours.median_ms, 1)} ms = ${(ort.median_ms / ours.median_ms).toFixed(1)}×`);
+    lines.push(
+      `onnx ${ours.shape}: the same .onnx file, ort-webgpu ${fmt(ort.median_ms, 1)} ms / loadOnnx ${fmt(ours.median_ms, 1)} ms = ${(ort.median_ms / ours.median_ms).toFixed(1)}×`,
+    );
   }
   return lines;
 }

@@ -34,7 +34,11 @@ export const BIG_SHAPES: readonly BenchShape[] = [
 
 /** A tiny shape that runs end to end in seconds (CI). */
 export const TINY_SHAPE: BenchShape = {
-  name: 'tiny', about: 'CI smoke shape', config: { mode: 'LSTM', input_size: 4, hidden_size: 8 }, B: 2, T: 5,
+  name: 'tiny',
+  about: 'CI smoke shape',
+  config: { mode: 'LSTM', input_size: 4, hidden_size: 8 },
+  B: 2,
+  T: 5,
 };
 
 /** Every shape by name, the training shapes (train-shapes.ts) included. */

@@ -9,11 +9,17 @@ import type { Weights } from '../params.js';
 import type { Tensor } from '../tensor.js';
 import type { BenchShape } from './shapes.js';
 
-export type SystemName = 'webgpu-rnn' | 'webgpu-rnn-f16' | 'tfjs-webgpu' | 'ort-webgpu' | 'cpu-reference'
+export type SystemName =
+  | 'webgpu-rnn'
+  | 'webgpu-rnn-f16'
+  | 'tfjs-webgpu'
+  | 'ort-webgpu'
+  | 'cpu-reference'
   /** The ONNX file ort-webgpu runs, loaded by our loadOnnx: the ONNX row. */
   | 'webgpu-rnn-onnx'
   /** Training rows only (train.ts): our forward and loss alone, and PyTorch on the CPU. */
-  | 'webgpu-rnn-forward' | 'pytorch-cpu';
+  | 'webgpu-rnn-forward'
+  | 'pytorch-cpu';
 
 export interface Workload {
   readonly shape: BenchShape;

@@ -16,27 +16,49 @@ export interface TrainShape {
 
 export const TRAIN_SHAPES: readonly TrainShape[] = [
   {
-    kind: 'train', name: 'train-char-lm', about: 'character language model: Embedding 65→32, 2×LSTM 128, head 65 on every step',
-    model: { embedding: { num_embeddings: 65, embedding_dim: 32 }, rnn: { mode: 'LSTM', input_size: 32, hidden_size: 128, num_layers: 2 }, head: { out_features: 65 }, loss: 'cross_entropy' },
-    B: 8, T: 50,
+    kind: 'train',
+    name: 'train-char-lm',
+    about: 'character language model: Embedding 65→32, 2×LSTM 128, head 65 on every step',
+    model: {
+      embedding: { num_embeddings: 65, embedding_dim: 32 },
+      rnn: { mode: 'LSTM', input_size: 32, hidden_size: 128, num_layers: 2 },
+      head: { out_features: 65 },
+      loss: 'cross_entropy',
+    },
+    B: 8,
+    T: 50,
   },
   {
-    kind: 'train', name: 'train-classifier', about: 'sequence classifier: GRU 64 on 16 features, head on h_n, 4 classes',
+    kind: 'train',
+    name: 'train-classifier',
+    about: 'sequence classifier: GRU 64 on 16 features, head on h_n, 4 classes',
     model: { rnn: { mode: 'GRU', input_size: 16, hidden_size: 64 }, head: { out_features: 4, on: 'h_n' }, loss: 'cross_entropy' },
-    B: 32, T: 64,
+    B: 32,
+    T: 64,
   },
   {
-    kind: 'train', name: 'train-long', about: 'long-sequence regression: LSTM 64 on 8 features, one output per step, MSE',
+    kind: 'train',
+    name: 'train-long',
+    about: 'long-sequence regression: LSTM 64 on 8 features, one output per step, MSE',
     model: { rnn: { mode: 'LSTM', input_size: 8, hidden_size: 64 }, head: { out_features: 1 }, loss: 'mse' },
-    B: 1, T: 1000,
+    B: 1,
+    T: 1000,
   },
 ];
 
 /** A training shape that runs end to end in seconds (CI). */
 export const TINY_TRAIN_SHAPE: TrainShape = {
-  kind: 'train', name: 'train-tiny', about: 'CI smoke shape',
-  model: { embedding: { num_embeddings: 7, embedding_dim: 4 }, rnn: { mode: 'LSTM', input_size: 4, hidden_size: 8 }, head: { out_features: 7 }, loss: 'cross_entropy' },
-  B: 2, T: 5,
+  kind: 'train',
+  name: 'train-tiny',
+  about: 'CI smoke shape',
+  model: {
+    embedding: { num_embeddings: 7, embedding_dim: 4 },
+    rnn: { mode: 'LSTM', input_size: 4, hidden_size: 8 },
+    head: { out_features: 7 },
+    loss: 'cross_entropy',
+  },
+  B: 2,
+  T: 5,
 };
 
 /**

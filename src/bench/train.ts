@@ -52,7 +52,10 @@ export function makeTrainWorkload(shape: TrainShape, seed = 1): TrainWorkload {
   const E = model.rnn.input_size;
   const O = outputFeatures(model);
   const rowShape = model.head?.on === 'h_n' ? [B] : [T, B];
-  const ids = (shape: number[], below: number) => ({ shape, data: Int32Array.from({ length: shape.reduce((a, b) => a * b) }, () => Math.floor(next() * below)) });
+  const ids = (shape: number[], below: number) => ({
+    shape,
+    data: Int32Array.from({ length: shape.reduce((a, b) => a * b) }, () => Math.floor(next() * below)),
+  });
   const floats = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => 2 * next() - 1) });
   const batch: TrainBatch = {
     ...(model.embedding ? { tokens: ids([T, B], model.embedding.num_embeddings) } : { input: floats([T, B, E]) }),
@@ -68,7 +71,12 @@ function webgpuRnnTrainer(forward: boolean): TrainSystem {
     async prepare(w, device) {
       const trainer = await createTrainer({ model: w.model, weights: w.params, device });
       const run = forward ? () => trainer.evaluate(w.batch) : async () => (await trainer.trainStep(w.batch, { readLoss: true })).loss!;
-      return { run, dispose: () => trainer.destroy(), heldGpuBytes: () => trainer.diagnostics()!.heldBytes, details: forward ? undefined : describe(trainer, w) };
+      return {
+        run,
+        dispose: () => trainer.destroy(),
+        heldGpuBytes: () => trainer.diagnostics()!.heldBytes,
+        details: forward ? undefined : describe(trainer, w),
+      };
     },
   };
 }
@@ -79,8 +87,10 @@ function describe(trainer: Trainer, w: TrainWorkload): () => string {
     const plan = trainer.diagnostics()!.plans.find((p) => p.T === w.shape.T && p.B === w.shape.B);
     if (!plan) return '';
     const MiB = (b: number) => (b / 2 ** 20).toFixed(2);
-    return `${plan.dispatches.total} dispatches per step (per layer: ${plan.dispatches.perLayer.join(', ')}; T = ${w.shape.T}); `
-      + `activations ${MiB(plan.activationBytes)} MiB = ${(plan.activationBytes / plan.minimumActivationBytes).toFixed(2)}× the least (${MiB(plan.minimumActivationBytes)} MiB)`;
+    return (
+      `${plan.dispatches.total} dispatches per step (per layer: ${plan.dispatches.perLayer.join(', ')}; T = ${w.shape.T}); ` +
+      `activations ${MiB(plan.activationBytes)} MiB = ${(plan.activationBytes / plan.minimumActivationBytes).toFixed(2)}× the least (${MiB(plan.minimumActivationBytes)} MiB)`
+    );
   };
 }
 
@@ -88,7 +98,11 @@ const cpuReferenceTrainer: TrainSystem = {
   name: 'cpu-reference',
   async prepare(w) {
     const trainer = await createTrainer({ model: w.model, weights: w.params, backend: 'cpu' });
-    return { note: 'float64, plain TypeScript, one thread', run: async () => (await trainer.trainStep(w.batch, { readLoss: true })).loss!, dispose: () => trainer.destroy() };
+    return {
+      note: 'float64, plain TypeScript, one thread',
+      run: async () => (await trainer.trainStep(w.batch, { readLoss: true })).loss!,
+      dispose: () => trainer.destroy(),
+    };
   },
 };
 
@@ -131,7 +145,12 @@ export interface TrainContender {
  * Builds, validates (first step's loss) and warms up each system for one training shape. Each system's
  * row has its error set instead when it cannot run. `warmup` steps (at least one) follow validation.
  */
-export async function prepareTrainContenders(shape: TrainShape, systems: readonly SystemName[], device: GPUDevice, warmup: number): Promise<{ rows: BenchRow[]; contenders: TrainContender[] }> {
+export async function prepareTrainContenders(
+  shape: TrainShape,
+  systems: readonly SystemName[],
+  device: GPUDevice,
+  warmup: number,
+): Promise<{ rows: BenchRow[]; contenders: TrainContender[] }> {
   await contextFor(device);
   const w = makeTrainWorkload(shape);
   const reference = await referenceLoss(w);
@@ -140,7 +159,17 @@ export async function prepareTrainContenders(shape: TrainShape, systems: readonl
   for (const name of systems) {
     const system = await loadTrainSystem(name);
     if (!system) continue;
-    const row: BenchRow = { shape: shape.name, system: name, median_ms: null, min_ms: null, gflop: trainStepGflop(shape), gflops: null, dispatches: null, gpu_bytes: null, max_rel_err: null };
+    const row: BenchRow = {
+      shape: shape.name,
+      system: name,
+      median_ms: null,
+      min_ms: null,
+      gflop: trainStepGflop(shape),
+      gflops: null,
+      dispatches: null,
+      gpu_bytes: null,
+      max_rel_err: null,
+    };
     if (name === 'webgpu-rnn-forward') row.gflop /= 3;
     rows.push(row);
     let prepared: PreparedTrainer | undefined;

@@ -29,7 +29,10 @@ export class BufferPool {
   /** Buffers this pool has created (a steady-state run must not raise it). */
   created = 0;
 
-  constructor(private readonly device: GPUDevice, private readonly maxFreeBytes = 256 << 20) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly maxFreeBytes = 256 << 20,
+  ) {}
 
   static sizeClass(bytes: number, maxBufferSize = Number.POSITIVE_INFINITY): number {
     let size = MIN_SIZE;
@@ -95,7 +98,12 @@ export class BufferPool {
   counts(): BufferCounts {
     const live = this.created - this.destroyed;
     return {
-      live, liveBytes: this.liveBytes, inUse: live - this.freeCount, pooled: this.freeCount, pooledBytes: this.freeBytes, created: this.created,
+      live,
+      liveBytes: this.liveBytes,
+      inUse: live - this.freeCount,
+      pooled: this.freeCount,
+      pooledBytes: this.freeBytes,
+      created: this.created,
     };
   }
 }

@@ -86,7 +86,12 @@ export function sliceInputs(inputs: PreparedInputs, I: number, hWidth: number, c
  * The largest piece (steps, rows) not larger than (T, B) that `fits`, halving time first when the
  * model may split over time (that keeps every batch row in each dispatch), then the batch.
  */
-export function choosePiece(T: number, B: number, splitTime: boolean, fits: (steps: number, rows: number) => boolean): { steps: number; rows: number } | undefined {
+export function choosePiece(
+  T: number,
+  B: number,
+  splitTime: boolean,
+  fits: (steps: number, rows: number) => boolean,
+): { steps: number; rows: number } | undefined {
   for (let rows = B; rows >= 1; rows = rows === 1 ? 0 : Math.ceil(rows / 2)) {
     for (let steps = T; steps >= 1; steps = !splitTime || steps === 1 ? 0 : Math.ceil(steps / 2)) {
       if (fits(steps, rows)) return { steps, rows };
@@ -104,8 +109,11 @@ export async function runInPieces(host: PieceHost, inputs: PreparedInputs, optio
   const piece = choosePiece(T, options.stateBuffer ? 1 : B, !host.config.bidirectional, (steps, rows) => fits(steps, options.stateBuffer ? B : rows));
   if (!piece) {
     // The smallest piece there is: one step of every row (a stream), all steps of one row (bidirectional), or one of one.
-    const [steps, rows, how] = options.stateBuffer ? [1, B, 'over time (a stream keeps all its rows together)']
-      : host.config.bidirectional ? [T, 1, 'over the batch (a bidirectional model cannot split over time)'] : [1, 1, 'over time and batch'];
+    const [steps, rows, how] = options.stateBuffer
+      ? [1, B, 'over time (a stream keeps all its rows together)']
+      : host.config.bidirectional
+        ? [T, 1, 'over the batch (a bidirectional model cannot split over time)']
+        : [1, 1, 'over time and batch'];
     const why = host.unfit(steps, rows, options.strategy);
     throw new RnnError('LIMIT_EXCEEDED', `T=${T}, B=${B} does not fit this device even split ${how}: a piece of T=${steps}, B=${rows} still does not, ${why}`);
   }
@@ -141,7 +149,11 @@ async function runOverTime(host: PieceHost, inputs: PreparedInputs, options: Gpu
     for (let t0 = 0; t0 < T; t0 += steps) {
       const n = Math.min(steps, T - t0);
       const piece: PreparedInputs = {
-        T: n, B, unbatched: false, x: sliceSteps(inputs.x, B, host.config.input_size, t0, n), lengths: pieceLengths(inputs.lengths, T, B, t0, n),
+        T: n,
+        B,
+        unbatched: false,
+        x: sliceSteps(inputs.x, B, host.config.input_size, t0, n),
+        lengths: pieceLengths(inputs.lengths, T, B, t0, n),
       };
       const r = await host.runNow(piece, { ...options, stateBuffer: state, readState: false });
       output?.set(r.output!, t0 * B * F);

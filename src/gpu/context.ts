@@ -93,7 +93,9 @@ export class GpuContext {
   get limits(): GPUSupportedLimits {
     const overrides = this.limitOverrides;
     if (Object.keys(overrides).length === 0) return this.device.limits;
-    return new Proxy(this.device.limits, { get: (target, key) => (overrides as Record<string | symbol, number>)[key] ?? (target as unknown as Record<string | symbol, number>)[key] });
+    return new Proxy(this.device.limits, {
+      get: (target, key) => (overrides as Record<string | symbol, number>)[key] ?? (target as unknown as Record<string | symbol, number>)[key],
+    });
   }
 
   /** A model starts using this context. */
@@ -138,7 +140,9 @@ export class GpuContext {
   }
 
   computePipeline(spec: PipelineSpec): GPUComputePipeline {
-    const constants = Object.keys(spec.constants).sort().map((k) => [k, spec.constants[k]]);
+    const constants = Object.keys(spec.constants)
+      .sort()
+      .map((k) => [k, spec.constants[k]]);
     const key = `${spec.family}/${spec.entryPoint}/${JSON.stringify(constants)}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {

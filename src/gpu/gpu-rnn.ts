@@ -39,7 +39,12 @@ export class GpuRnn {
   /** How the kernels read this model's weights (f16 weights: native f16, or packed words). */
   readonly weightFormat: WeightFormat;
 
-  constructor(readonly ctx: GpuContext, readonly config: RnnConfig, weights: Weights, precision: Precision = 'f32') {
+  constructor(
+    readonly ctx: GpuContext,
+    readonly config: RnnConfig,
+    weights: Weights,
+    precision: Precision = 'f32',
+  ) {
     for (let l = 0; l < config.num_layers; l++) {
       const unfit = layerWeightsUnfit(config, l, precision, ctx.limits);
       if (unfit) throw new RnnError('LIMIT_EXCEEDED', `the ${config.mode} model does not fit this device: ${unfit}`);
@@ -155,11 +160,14 @@ export class GpuRnn {
   /** A failure of GPU work as the caller should see it: the device's loss if that is what it was. */
   private async explain(e: unknown, what: string): Promise<unknown> {
     if (e instanceof RnnError && e.code !== 'GPU_VALIDATION') return e;
-    if (await this.ctx.lostWithin()) return new RnnError('DEVICE_LOST', `WebGPU device lost (${this.ctx.lost}) during ${what}: create the model again`, { cause: e });
+    if (await this.ctx.lostWithin())
+      return new RnnError('DEVICE_LOST', `WebGPU device lost (${this.ctx.lost}) during ${what}: create the model again`, { cause: e });
     if (e instanceof RnnError) return e;
     const err = e as Error;
     // (Dawn rejects a map that another submission invalidated with an OperationError and no message.)
-    return new RnnError('GPU_VALIDATION', `WebGPU error in ${what}: ${err?.name ?? 'Error'}${err?.message ? `: ${err.message}` : ' (no message)'}`, { cause: e });
+    return new RnnError('GPU_VALIDATION', `WebGPU error in ${what}: ${err?.name ?? 'Error'}${err?.message ? `: ${err.message}` : ' (no message)'}`, {
+      cause: e,
+    });
   }
 
   private checkAlive(): void {
@@ -187,7 +195,10 @@ export class GpuRnn {
     if (this.closing) throw new RnnError('DESTROYED', 'stream: the model was destroyed');
     const bytes = new PlanSizes(this.config, 1, B).stateBytes;
     if (bytes > this.ctx.limits.maxStorageBufferBindingSize) {
-      throw new RnnError('LIMIT_EXCEEDED', `stream of batch ${B}: its state needs ${bytes} bytes, above maxStorageBufferBindingSize ${this.ctx.limits.maxStorageBufferBindingSize}`);
+      throw new RnnError(
+        'LIMIT_EXCEEDED',
+        `stream of batch ${B}: its state needs ${bytes} bytes, above maxStorageBufferBindingSize ${this.ctx.limits.maxStorageBufferBindingSize}`,
+      );
     }
     const buffer = this.ctx.buffer(`RnnStream(B=${B}).state`, bytes, STORAGE_USAGE);
     this.streamStates.add(buffer);

@@ -65,11 +65,19 @@ export function recordInputProjection(rec: Recorder, call: LayerCall): Command {
   const w = call.weights;
   const base = w.params.offset;
   return recordGemm(rec, {
-    label: `${call.tag}.inputProjection`, M: T * B, N, K: w.inputSize, batch: D,
-    a: call.input, aBatchStride: 0,
-    b: { ...w.params, offset: base + w.offsets.wIh * GATE_LANES, shape: [w.inputSize, N] }, bBatchStride: w.inputSize * N,
-    bias: { ...w.params, offset: base + w.offsets.bIh * GATE_LANES, shape: [N] }, biasBatchStride: N,
-    c: call.gx!, cBatchStride: T * B * N,
+    label: `${call.tag}.inputProjection`,
+    M: T * B,
+    N,
+    K: w.inputSize,
+    batch: D,
+    a: call.input,
+    aBatchStride: 0,
+    b: { ...w.params, offset: base + w.offsets.wIh * GATE_LANES, shape: [w.inputSize, N] },
+    bBatchStride: w.inputSize * N,
+    bias: { ...w.params, offset: base + w.offsets.bIh * GATE_LANES, shape: [N] },
+    biasBatchStride: N,
+    c: call.gx!,
+    cBatchStride: T * B * N,
     format: call.format,
   });
 }
@@ -94,7 +102,12 @@ export function stepIndex(rec: Recorder, T: number): StepIndex {
  * states[1]. With `save`, each step also keeps its activations.
  */
 export function recordPerStepLayer(
-  rec: Recorder, call: LayerCall, index: StepIndex, states: readonly [GpuTensor, GpuTensor], hRaw: GpuTensor | undefined, save?: SaveTarget,
+  rec: Recorder,
+  call: LayerCall,
+  index: StepIndex,
+  states: readonly [GpuTensor, GpuTensor],
+  hRaw: GpuTensor | undefined,
+  save?: SaveTarget,
 ): Command[] {
   const { ctx } = rec;
   const { T, B, config, tag } = call;
@@ -105,32 +118,50 @@ export function recordPerStepLayer(
   const layouts = stepLayouts(ctx);
   const hasProjection = config.proj_size > 0;
   const at = absolute(call.weights);
-  const dims = rec.uniform(`${tag}.stepDims`, packU32Struct(STEP_DIMS_FIELDS, {
-    T, B, H, H_out: Hout, D, w_hh_offset: at.wHh, b_hh_offset: at.bHh, w_hr_offset: at.wHr,
-  }));
+  const dims = rec.uniform(
+    `${tag}.stepDims`,
+    packU32Struct(STEP_DIMS_FIELDS, {
+      T,
+      B,
+      H,
+      H_out: Hout,
+      D,
+      w_hh_offset: at.wHh,
+      b_hh_offset: at.bHh,
+      w_hr_offset: at.wHr,
+    }),
+  );
   const saveDims = rec.uniform(`${tag}.saveDims`, packU32Struct(SAVE_DIMS_FIELDS, { pre: save?.pre ?? 0, c: save?.c ?? 0, h_raw: save?.hRaw ?? 0 }));
   const lengths = tensorBinding(call.lengths);
   const output = tensorBinding(call.output);
   const main = ctx.bindGroup(`${tag}.step`, layouts.main, [
-    dims, lengths, tensorBinding(call.gx!), tensorBinding(call.weights.params, true), hRaw ? tensorBinding(hRaw) : output,
+    dims,
+    lengths,
+    tensorBinding(call.gx!),
+    tensorBinding(call.weights.params, true),
+    hRaw ? tensorBinding(hRaw) : output,
   ]);
   const [a, b] = states.map((s) => tensorBinding(s, true));
-  const state = [
-    ctx.bindGroup(`${tag}.state0to1`, layouts.state, [a, b, a]),
-    ctx.bindGroup(`${tag}.state1to0`, layouts.state, [b, a, b]),
-  ];
+  const state = [ctx.bindGroup(`${tag}.state0to1`, layouts.state, [a, b, a]), ctx.bindGroup(`${tag}.state1to0`, layouts.state, [b, a, b])];
   // Inference binds a placeholder where training keeps its activations (the layout is the same).
   const saved = save ? tensorBinding(save.saved) : tensorBinding(gpuTensor(rec.storage(`${tag}.noSave`, 4), [4]));
   const indexGroup = ctx.bindGroup(`${tag}.stepIndex`, layouts.index, [{ ...index.uniform, size: 16 }, saveDims, saved]);
   const step = stepPipeline(ctx, config.mode, hasProjection, layout, call.format, save !== undefined);
   const grid = stepGrid(H, D, B, layout, ctx.limits);
-  const project = hRaw && call.weights.wHr
-    ? {
-      pipeline: projectionPipeline(ctx, call.format),
-      group: ctx.bindGroupAt(`${tag}.project`, projectionLayout(ctx), [[0, dims], [1, lengths], [4, output], [5, tensorBinding(call.weights.wHr, true)], [6, tensorBinding(hRaw)]]),
-      grid: projectionGrid(D, B, Hout, ctx.limits),
-    }
-    : undefined;
+  const project =
+    hRaw && call.weights.wHr
+      ? {
+          pipeline: projectionPipeline(ctx, call.format),
+          group: ctx.bindGroupAt(`${tag}.project`, projectionLayout(ctx), [
+            [0, dims],
+            [1, lengths],
+            [4, output],
+            [5, tensorBinding(call.weights.wHr, true)],
+            [6, tensorBinding(hRaw)],
+          ]),
+          grid: projectionGrid(D, B, Hout, ctx.limits),
+        }
+      : undefined;
   const commands: Command[] = [recordInputProjection(rec, call)];
   for (let t = 0; t < T; t++) {
     const offsets = { group: indexGroup, offsets: [t * index.stride] };
@@ -147,13 +178,29 @@ export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: Pe
   const D = config.bidirectional ? 2 : 1;
   const H = config.hidden_size;
   const at = absolute(call.weights);
-  const dims = rec.uniform(`${tag}.persistentDims`, packU32Struct(PERSISTENT_DIMS_FIELDS, {
-    T, B, H, H_out: config.proj_size || H, D, I: call.weights.inputSize,
-    w_ih_offset: at.wIh, b_ih_offset: at.bIh, w_hh_offset: at.wHh, b_hh_offset: at.bHh, w_hr_offset: at.wHr,
-  }));
+  const dims = rec.uniform(
+    `${tag}.persistentDims`,
+    packU32Struct(PERSISTENT_DIMS_FIELDS, {
+      T,
+      B,
+      H,
+      H_out: config.proj_size || H,
+      D,
+      I: call.weights.inputSize,
+      w_ih_offset: at.wIh,
+      b_ih_offset: at.bIh,
+      w_hh_offset: at.wHh,
+      b_hh_offset: at.bHh,
+      w_hr_offset: at.wHr,
+    }),
+  );
   const params = tensorBinding(call.weights.params, true);
   const group = ctx.bindGroup(`${tag}.persistent`, kernel.layout, [
-    dims, tensorBinding(call.lengths), tensorBinding(call.input), params, tensorBinding(call.output),
+    dims,
+    tensorBinding(call.lengths),
+    tensorBinding(call.input),
+    params,
+    tensorBinding(call.output),
     call.weights.wHr ? tensorBinding(call.weights.wHr, true) : params, // no projection: any read-only binding fills the slot
     tensorBinding(state),
     call.gx ? tensorBinding(call.gx) : params, // fused: gx unused
@@ -165,4 +212,3 @@ export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: Pe
   ]);
   return [...(call.gx ? [recordInputProjection(rec, call)] : []), dispatch(`${tag}.persistent`, kernel.pipeline, [group, saveGroup], kernel.grid)];
 }
-

@@ -24,12 +24,19 @@ export function planUnfit(ctx: GpuContext, config: RnnConfig, T: number, B: numb
   const limits = ctx.limits;
   const gx = strategy === 'fused' ? 0 : s.D * T * B * s.H * GATE_LANES * F32;
   const storage: Array<[string, number]> = [
-    ['input', T * B * config.input_size * F32], ['layer output', s.sequence * F32], ['input projection (gx)', gx], ['layer state', s.layerState * F32],
+    ['input', T * B * config.input_size * F32],
+    ['layer output', s.sequence * F32],
+    ['input projection (gx)', gx],
+    ['layer state', s.layerState * F32],
   ];
   for (const [what, bytes] of storage) {
-    if (bytes > limits.maxStorageBufferBindingSize) return `its ${what} needs ${bytes} bytes, above maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}`;
+    if (bytes > limits.maxStorageBufferBindingSize)
+      return `its ${what} needs ${bytes} bytes, above maxStorageBufferBindingSize ${limits.maxStorageBufferBindingSize}`;
   }
-  const buffers: Array<[string, number]> = [['output staging', s.sequence * F32], ['state staging', config.num_layers * s.layerState * F32]];
+  const buffers: Array<[string, number]> = [
+    ['output staging', s.sequence * F32],
+    ['state staging', config.num_layers * s.layerState * F32],
+  ];
   if (strategy === 'per-step') buffers.push(['step index', T * limits.minUniformBufferOffsetAlignment]);
   for (const [what, bytes] of [...storage, ...buffers]) {
     if (bytes > limits.maxBufferSize) return `its ${what} needs ${bytes} bytes, above maxBufferSize ${limits.maxBufferSize}`;
@@ -55,4 +62,3 @@ export function layerWeightsUnfit(config: RnnConfig, layer: number, precision: P
   const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   return bytes > limit ? `layer ${layer}'s packed weights take ${bytes} bytes, above the device's limit of ${limit} for one storage binding` : undefined;
 }
-

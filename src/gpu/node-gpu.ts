@@ -36,7 +36,11 @@ export async function nodeGpu(): Promise<GPU> {
     dawn = (await import(/* @vite-ignore */ specifier)) as DawnModule;
   } catch (cause) {
     // An optional peer dependency: browser-only users never install its ~130 MB of native binaries.
-    throw new RnnError('WEBGPU_PACKAGE_MISSING', 'WebGPU in Node needs the `webgpu` package (Dawn), which is not installed: npm install webgpu (or use backend: "cpu")', { cause });
+    throw new RnnError(
+      'WEBGPU_PACKAGE_MISSING',
+      'WebGPU in Node needs the `webgpu` package (Dawn), which is not installed: npm install webgpu (or use backend: "cpu")',
+      { cause },
+    );
   }
   // Dawn's GPU* classes and flag objects as globals, as a browser has them (harmless if already set).
   for (const [name, value] of Object.entries(dawn.globals)) {

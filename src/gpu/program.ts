@@ -28,10 +28,13 @@ export function layoutEntries(kinds: ReadonlyArray<readonly [number, BindingKind
     binding,
     visibility: ShaderStage.COMPUTE,
     buffer:
-      kind === 'uniform' ? { type: 'uniform' }
-      : kind === 'dynamic-uniform' ? { type: 'uniform', hasDynamicOffset: true }
-      : kind === 'read' ? { type: 'read-only-storage' }
-      : { type: 'storage' },
+      kind === 'uniform'
+        ? { type: 'uniform' }
+        : kind === 'dynamic-uniform'
+          ? { type: 'uniform', hasDynamicOffset: true }
+          : kind === 'read'
+            ? { type: 'read-only-storage' }
+            : { type: 'storage' },
   }));
 }
 
@@ -150,7 +153,10 @@ export function dispatchSize(invocations: number, workgroupSize: number, maxPerD
  * constants and the group's binding kinds. The layout is cached by `name` and the kinds.
  */
 export function simplePipeline(
-  ctx: GpuContext, module: { family: string; code: string }, entryPoint: string, constants: Record<string, number | boolean>,
+  ctx: GpuContext,
+  module: { family: string; code: string },
+  entryPoint: string,
+  constants: Record<string, number | boolean>,
   bindings: ReadonlyArray<readonly [number, BindingKind]>,
 ): { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout } {
   const layout = ctx.bindGroupLayout(`${module.family.split('.')[0]}/${bindings.map(([b, k]) => `${b}${k[0]}`).join('')}`, layoutEntries(bindings));

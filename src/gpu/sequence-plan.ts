@@ -51,7 +51,13 @@ export class SequencePlan implements Recorder {
   private readonly outputStaging: GPUBuffer;
   private readonly stateStaging: GPUBuffer;
 
-  constructor(readonly ctx: GpuContext, private readonly model: ModelParts, T: number, B: number, readonly strategy: Strategy) {
+  constructor(
+    readonly ctx: GpuContext,
+    private readonly model: ModelParts,
+    T: number,
+    B: number,
+    readonly strategy: Strategy,
+  ) {
     const unfit = planUnfit(ctx, model.config, T, B, strategy);
     if (unfit) throw new RnnError('LIMIT_EXCEEDED', `a ${strategy} run of T=${T}, B=${B} does not fit this device: ${unfit}`);
     const s = (this.sizes = new PlanSizes(model.config, T, B));
@@ -97,7 +103,12 @@ export class SequencePlan implements Recorder {
     const { T, B, D, Hout } = this.sizes;
     const w = this.model.layers[l];
     return {
-      tag: `${this.tag}.layer${l}`, config: this.model.config, format: this.model.weightFormat, T, B, weights: w,
+      tag: `${this.tag}.layer${l}`,
+      config: this.model.config,
+      format: this.model.weightFormat,
+      T,
+      B,
+      weights: w,
       input: l === 0 ? gpuTensor(this.input, [T * B, w.inputSize]) : gpuTensor(this.sequences[(l - 1) % 2], [T * B, w.inputSize]),
       output: gpuTensor(this.sequences[l % 2], [T * B, D * Hout]),
       lengths: gpuTensor(this.lengths, [B], 'u32'),
@@ -203,7 +214,7 @@ export class SequencePlan implements Recorder {
    * submission, which may have left them invalid).
    */
   release(discard = false): void {
-    for (const b of this.owned) (discard ? this.ctx.discard(b) : this.ctx.release(b));
+    for (const b of this.owned) discard ? this.ctx.discard(b) : this.ctx.release(b);
     this.owned.length = 0;
   }
 }

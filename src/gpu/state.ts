@@ -18,7 +18,11 @@ export class PlanSizes {
   /** (T, B, D·H_out) */
   readonly sequence: number;
 
-  constructor(readonly config: RnnConfig, readonly T: number, readonly B: number) {
+  constructor(
+    readonly config: RnnConfig,
+    readonly T: number,
+    readonly B: number,
+  ) {
     this.D = numDirections(config);
     this.H = config.hidden_size;
     this.Hout = outputSize(config);

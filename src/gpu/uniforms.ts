@@ -5,17 +5,45 @@
  */
 import { RnnError } from '../errors.js';
 
-
 /** `struct GemmDims` in shaders/gemm.wgsl (alpha and beta are f32, see F32_FIELDS). */
 export const GEMM_DIMS_FIELDS = [
-  'M', 'N', 'K', 'a_offset', 'a_batch_stride', 'b_offset', 'b_batch_stride', 'bias_offset', 'bias_batch_stride', 'c_offset', 'c_batch_stride',
-  'alpha', 'beta', '_pad0', '_pad1', '_pad2',
+  'M',
+  'N',
+  'K',
+  'a_offset',
+  'a_batch_stride',
+  'b_offset',
+  'b_batch_stride',
+  'bias_offset',
+  'bias_batch_stride',
+  'c_offset',
+  'c_batch_stride',
+  'alpha',
+  'beta',
+  '_pad0',
+  '_pad1',
+  '_pad2',
 ] as const;
 
 /** Fields, in any struct, that are f32 in WGSL (every other field is u32). */
 export const F32_FIELDS: ReadonlySet<string> = new Set([
-  'alpha', 'beta', 'p', 'scale', 'clip', 'temperature', 'lr', 'momentum', 'dampening', 'weight_decay', 'beta1', 'beta2', 'eps', 'bias_correction1',
-  'bias_correction2_sqrt', 'clip_value', 'max_norm',
+  'alpha',
+  'beta',
+  'p',
+  'scale',
+  'clip',
+  'temperature',
+  'lr',
+  'momentum',
+  'dampening',
+  'weight_decay',
+  'beta1',
+  'beta2',
+  'eps',
+  'bias_correction1',
+  'bias_correction2_sqrt',
+  'clip_value',
+  'max_norm',
 ]);
 
 /** `struct StepDims` in shaders/recurrent-step.wgsl */
@@ -23,7 +51,18 @@ export const STEP_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'w_hh_offset', 'b_
 
 /** `struct PersistentDims` in shaders/recurrent-persistent.wgsl */
 export const PERSISTENT_DIMS_FIELDS = [
-  'T', 'B', 'H', 'H_out', 'D', 'I', 'w_ih_offset', 'b_ih_offset', 'w_hh_offset', 'b_hh_offset', 'w_hr_offset', '_pad1',
+  'T',
+  'B',
+  'H',
+  'H_out',
+  'D',
+  'I',
+  'w_ih_offset',
+  'b_ih_offset',
+  'w_hh_offset',
+  'b_hh_offset',
+  'w_hr_offset',
+  '_pad1',
 ] as const;
 
 /** `struct StepIndex` in shaders/recurrent-step.wgsl */
@@ -53,7 +92,22 @@ export function packU32Struct<F extends readonly string[]>(fields: F, values: Va
 
 /** `struct BackwardDims` in shaders/recurrent-backward.wgsl */
 export const BACKWARD_DIMS_FIELDS = [
-  'T', 'B', 'H', 'H_out', 'D', 'w_hh_offset', 'w_hr_offset', 'pre', 'c', 'h_raw', 'h_prev', 'c_prev', 'dg_x', 'dg_h', 'dh_hist', 'dout_stride',
+  'T',
+  'B',
+  'H',
+  'H_out',
+  'D',
+  'w_hh_offset',
+  'w_hr_offset',
+  'pre',
+  'c',
+  'h_raw',
+  'h_prev',
+  'c_prev',
+  'dg_x',
+  'dg_h',
+  'dh_hist',
+  'dout_stride',
 ] as const;
 
 /** `struct ShiftDims` in shaders/shift.wgsl */
@@ -76,6 +130,24 @@ export const REDUCE_DIMS_FIELDS = ['n', 'offset', 'out', 'clip'] as const;
 
 /** `struct OptimizerDims` in shaders/optimizer.wgsl (from lr on, f32) */
 export const OPTIMIZER_DIMS_FIELDS = [
-  'n', 'first_step', 'norm_index', 'clip_by_norm', 'lr', 'momentum', 'dampening', 'weight_decay', 'beta1', 'beta2', 'eps', 'alpha',
-  'bias_correction1', 'bias_correction2_sqrt', 'clip_value', 'max_norm', 'step', '_pad0', '_pad1', '_pad2',
+  'n',
+  'first_step',
+  'norm_index',
+  'clip_by_norm',
+  'lr',
+  'momentum',
+  'dampening',
+  'weight_decay',
+  'beta1',
+  'beta2',
+  'eps',
+  'alpha',
+  'bias_correction1',
+  'bias_correction2_sqrt',
+  'clip_value',
+  'max_norm',
+  'step',
+  '_pad0',
+  '_pad1',
+  '_pad2',
 ] as const;

@@ -44,7 +44,7 @@ export const HEADER_CONTRACT = {
   lanes: ['const SUBGROUPS', 'fn subgroup_lane', 'fn lane_values', 'fn lane_scalars'],
 } as const;
 
-export const WEIGHT_HEADERS: Readonly<Record<WeightFormat, string>> = { 'f32': weightsF32, 'f16': weightsF16, 'f16-packed': weightsF16Packed };
+export const WEIGHT_HEADERS: Readonly<Record<WeightFormat, string>> = { f32: weightsF32, f16: weightsF16, 'f16-packed': weightsF16Packed };
 export const LANE_HEADERS = { subgroups: lanesSubgroups, plain: lanesPlain } as const;
 
 /** Shared WGSL included by some kernels (after the prelude). */
@@ -61,7 +61,13 @@ export function weightFormat(precision: Precision, device: GPUDevice): WeightFor
  * A kernel module's name and WGSL for one weight format, on this context (with or without subgroups).
  * The context caches shader modules by this name.
  */
-export function kernelModule(ctx: GpuContext, name: string, source: string, format: WeightFormat, includes: readonly Include[] = []): { family: string; code: string } {
+export function kernelModule(
+  ctx: GpuContext,
+  name: string,
+  source: string,
+  format: WeightFormat,
+  includes: readonly Include[] = [],
+): { family: string; code: string } {
   const enables = [format === 'f16' ? 'enable f16;' : '', ctx.subgroups ? 'enable subgroups;' : ''].filter(Boolean);
   const parts = [...enables, WEIGHT_HEADERS[format], ctx.subgroups ? lanesSubgroups : lanesPlain, prelude, ...includes.map((i) => INCLUDES[i]), source];
   return { family: [name, format, ctx.subgroups ? 'subgroups' : 'plain'].join('.'), code: parts.join('\n') };

@@ -33,8 +33,13 @@ export const ONNX_USAGE = `  webgpu-rnn onnx --model m.onnx --inputs in.safetens
 const SPECS: Record<OnnxCommand, OptionSpecs> = {
   onnx: { model: { type: 'string' }, inputs: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
   'export-onnx': {
-    config: { type: 'string' }, model: { type: 'string' }, weights: { type: 'string' }, out: { type: 'string' }, prefix: { type: 'string' },
-    lengths: { type: 'boolean' }, 'no-initial-states': { type: 'boolean' },
+    config: { type: 'string' },
+    model: { type: 'string' },
+    weights: { type: 'string' },
+    out: { type: 'string' },
+    prefix: { type: 'string' },
+    lengths: { type: 'boolean' },
+    'no-initial-states': { type: 'boolean' },
   },
 };
 
@@ -54,7 +59,8 @@ async function runOnnx(argv: readonly string[]): Promise<number> {
   const bytes = new Uint8Array(await readInputFile('--model', v.model, 'an ONNX file'));
   const feeds = (await readTensors('--inputs', v.inputs)).tensors;
   await checkOutput(v.out);
-  const named = (e: unknown, option: string, path: string) => (e instanceof RnnError ? new RnnError(e.code, `${option} ${path}: ${e.message}`, { cause: e }) : e);
+  const named = (e: unknown, option: string, path: string) =>
+    e instanceof RnnError ? new RnnError(e.code, `${option} ${path}: ${e.message}`, { cause: e }) : e;
   const model = await loadOnnx(bytes, { backend }).catch((e: unknown) => {
     throw named(e, '--model', v.model);
   });
@@ -72,7 +78,8 @@ async function runOnnx(argv: readonly string[]): Promise<number> {
 async function runExport(argv: readonly string[]): Promise<number> {
   const v = parse('export-onnx', argv, ['weights', 'out']);
   const str = (name: string) => v[name] as string | undefined;
-  if (v.config !== undefined && v.model !== undefined) throw new RnnError('USAGE', '--config (an RNN module) and --model (a training API model) exclude each other');
+  if (v.config !== undefined && v.model !== undefined)
+    throw new RnnError('USAGE', '--config (an RNN module) and --model (a training API model) exclude each other');
   if (v.config === undefined && (v.prefix !== undefined || v['no-initial-states'] !== undefined)) {
     throw new RnnError('USAGE', `--${v.prefix !== undefined ? 'prefix' : 'no-initial-states'} applies to an RNN module given with --config`);
   }
@@ -82,8 +89,9 @@ async function runExport(argv: readonly string[]): Promise<number> {
   const lengths = v.lengths === true;
   let bytes: Uint8Array;
   if (v.config !== undefined) {
-    const config = resolveConfig(await readJson('--config', str('config')!, 'CONFIG_INVALID') as Record<string, unknown>);
-    const weights = str('prefix') !== undefined ? selectPrefix(file.tensors as Record<string, Tensor>, str('prefix')!) : file.tensors as Record<string, Tensor>;
+    const config = resolveConfig((await readJson('--config', str('config')!, 'CONFIG_INVALID')) as Record<string, unknown>);
+    const weights =
+      str('prefix') !== undefined ? selectPrefix(file.tensors as Record<string, Tensor>, str('prefix')!) : (file.tensors as Record<string, Tensor>);
     bytes = await exportRnnOnnx(config, weights, { lengths, initialStates: v['no-initial-states'] !== true });
   } else {
     let model: unknown;

@@ -56,13 +56,23 @@ export interface LoadOnnxOptions {
 }
 
 const RECURRENT = new Set(['LSTM', 'GRU', 'RNN']);
-const RECURRENT_ATTRIBUTES = new Set(['hidden_size', 'direction', 'layout', 'activations', 'activation_alpha', 'activation_beta', 'clip', 'input_forget', 'linear_before_reset']);
+const RECURRENT_ATTRIBUTES = new Set([
+  'hidden_size',
+  'direction',
+  'layout',
+  'activations',
+  'activation_alpha',
+  'activation_beta',
+  'clip',
+  'input_forget',
+  'linear_before_reset',
+]);
 
 function ioOf(v: OnnxValueInfoProto): OnnxIo {
   const t = v.type?.tensor_type;
   return {
     name: v.name ?? '',
-    shape: (t?.shape?.dim ?? []).map((d) => (d.dim_value !== undefined ? Number(d.dim_value) : d.dim_param ?? null)),
+    shape: (t?.shape?.dim ?? []).map((d) => (d.dim_value !== undefined ? Number(d.dim_value) : (d.dim_param ?? null))),
     type: typeName(t?.elem_type),
   };
 }
@@ -70,7 +80,9 @@ function ioOf(v: OnnxValueInfoProto): OnnxIo {
 /** A recurrent node's attributes, checked; problems go to `problems`. */
 function recurrentAttributes(op: RecurrentOp, node: OnnxNodeProto, label: string, problems: string[]): RecurrentAttributes {
   const attrs = new Attributes(op, node.attribute);
-  for (const name of attrs.names()) if (!RECURRENT_ATTRIBUTES.has(name) || (name === 'input_forget' && op !== 'LSTM') || (name === 'linear_before_reset' && op !== 'GRU')) problems.push(`${label}: unknown attribute ${name}`);
+  for (const name of attrs.names())
+    if (!RECURRENT_ATTRIBUTES.has(name) || (name === 'input_forget' && op !== 'LSTM') || (name === 'linear_before_reset' && op !== 'GRU'))
+      problems.push(`${label}: unknown attribute ${name}`);
   const direction = attrs.string('direction', 'forward');
   if (!['forward', 'reverse', 'bidirectional'].includes(direction)) problems.push(`${label}: direction "${direction}" (forward, reverse or bidirectional)`);
   const layout = attrs.int('layout', 0);
@@ -80,9 +92,15 @@ function recurrentAttributes(op: RecurrentOp, node: OnnxNodeProto, label: string
   const activations = attrs.strings('activations');
   for (const a of activations) if (!activationName(a)) problems.push(`${label}: activation "${a}"`);
   return {
-    hidden_size: hidden, direction: direction as RecurrentAttributes['direction'], layout: layout as 0 | 1, activations,
-    activation_alpha: attrs.floats('activation_alpha'), activation_beta: attrs.floats('activation_beta'), clip: attrs.float('clip'),
-    input_forget: attrs.int('input_forget', 0), linear_before_reset: attrs.int('linear_before_reset', 0),
+    hidden_size: hidden,
+    direction: direction as RecurrentAttributes['direction'],
+    layout: layout as 0 | 1,
+    activations,
+    activation_alpha: attrs.floats('activation_alpha'),
+    activation_beta: attrs.floats('activation_beta'),
+    clip: attrs.float('clip'),
+    input_forget: attrs.int('input_forget', 0),
+    linear_before_reset: attrs.int('linear_before_reset', 0),
   };
 }
 
@@ -126,7 +144,13 @@ const hasZero = (lens: OnnxValue | undefined) => !!lens && lens.data.some((l) =>
  * k + 1's X. A stack runs at its last node's place, so every earlier node's Y_h / Y_c must be read
  * only after it.
  */
-function findStacks(steps: readonly Step[], graphOutputs: readonly string[], initializers: ReadonlyMap<string, OnnxValue>, opset: number, fits: (s: Step) => boolean): StackPlan[] {
+function findStacks(
+  steps: readonly Step[],
+  graphOutputs: readonly string[],
+  initializers: ReadonlyMap<string, OnnxValue>,
+  opset: number,
+  fits: (s: Step) => boolean,
+): StackPlan[] {
   // Constant values known at load: initializers and Constant nodes' outputs.
   const known = new Map(initializers);
   for (const s of steps) {
@@ -141,7 +165,7 @@ function findStacks(steps: readonly Step[], graphOutputs: readonly string[], ini
   steps.forEach((s, i) => (s.node.input ?? []).forEach((name) => name && consumers.set(name, [...(consumers.get(name) ?? []), i])));
   const outputs = new Set(graphOutputs);
   const onlyConsumer = (name: string | undefined) => {
-    const c = name && !outputs.has(name) ? consumers.get(name) ?? [] : [];
+    const c = name && !outputs.has(name) ? (consumers.get(name) ?? []) : [];
     return c.length === 1 ? c[0] : undefined;
   };
   const ints = (name: string | undefined) => (name ? Array.from(known.get(name)?.data ?? []) : undefined);
@@ -158,7 +182,9 @@ function findStacks(steps: readonly Step[], graphOutputs: readonly string[], ini
     const n1 = steps[g1];
     if (a.direction !== 'bidirectional') {
       const axes = opset >= 13 ? ints(n1.node.input?.[1]) : n1.attrs.ints('axes');
-      return n1.node.op_type === 'Squeeze' && axes?.length === 1 && (axes[0] === 1 || axes[0] === -3) ? { glue: [g1], x: n1.node.output?.[0] ?? '' } : undefined;
+      return n1.node.op_type === 'Squeeze' && axes?.length === 1 && (axes[0] === 1 || axes[0] === -3)
+        ? { glue: [g1], x: n1.node.output?.[0] ?? '' }
+        : undefined;
     }
     if (n1.node.op_type !== 'Transpose' || n1.attrs.ints('perm')?.join() !== '0,2,1,3') return undefined;
     const g2 = onlyConsumer(n1.node.output?.[0]);
@@ -166,12 +192,20 @@ function findStacks(steps: readonly Step[], graphOutputs: readonly string[], ini
     const n2 = steps[g2];
     const shape = ints(n2.node.input?.[1]);
     const flat = shape?.length === 3 && shape[0] === 0 && shape[1] === 0 && (shape[2] === -1 || shape[2] === 2 * a.hidden_size);
-    return n2.node.op_type === 'Reshape' && n2.node.input?.[0] === n1.node.output?.[0] && flat && n2.attrs.int('allowzero', 0) === 0 ? { glue: [g1, g2], x: n2.node.output?.[0] ?? '' } : undefined;
+    return n2.node.op_type === 'Reshape' && n2.node.input?.[0] === n1.node.output?.[0] && flat && n2.attrs.int('allowzero', 0) === 0
+      ? { glue: [g1, g2], x: n2.node.output?.[0] ?? '' }
+      : undefined;
   };
   const same = (i: number, j: number) => {
     const [a, b] = [steps[i].recurrent!, steps[j].recurrent!];
-    return a.op === b.op && a.attrs.hidden_size === b.attrs.hidden_size && a.attrs.direction === b.attrs.direction && a.attrs.activations.join() === b.attrs.activations.join() &&
-      a.attrs.linear_before_reset === b.attrs.linear_before_reset && (steps[i].node.input?.[4] ?? '') === (steps[j].node.input?.[4] ?? '');
+    return (
+      a.op === b.op &&
+      a.attrs.hidden_size === b.attrs.hidden_size &&
+      a.attrs.direction === b.attrs.direction &&
+      a.attrs.activations.join() === b.attrs.activations.join() &&
+      a.attrs.linear_before_reset === b.attrs.linear_before_reset &&
+      (steps[i].node.input?.[4] ?? '') === (steps[j].node.input?.[4] ?? '')
+    );
   };
   const plans: StackPlan[] = [];
   const taken = new Set<number>();
@@ -188,7 +222,9 @@ function findStacks(steps: readonly Step[], graphOutputs: readonly string[], ini
       glue.push(...next.glue);
     }
     const last = members[members.length - 1];
-    const readLate = members.slice(0, -1).every((m) => (steps[m].node.output ?? []).slice(1).every((name) => !name || (consumers.get(name) ?? []).every((c) => c > last)));
+    const readLate = members
+      .slice(0, -1)
+      .every((m) => (steps[m].node.output ?? []).slice(1).every((name) => !name || (consumers.get(name) ?? []).every((c) => c > last)));
     if (members.length < 2 || !readLate) continue;
     members.forEach((m) => taken.add(m));
     plans.push({ members, glue, last, lens: steps[i].node.input?.[4] ?? '' });
@@ -210,8 +246,13 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
   const opset = model.opset_import?.find((s) => !s.domain || s.domain === 'ai.onnx')?.version ?? 0;
   if (!opset) throw new RnnError('ONNX_INVALID', 'the model imports no version of the default operator set (ai.onnx)');
   let backend = o.backend ?? 'auto';
-  if (backend === 'auto') backend = await contextFor(o.device).then(() => 'webgpu' as const, () => 'cpu' as const);
-  if (backend !== 'webgpu' && backend !== 'cpu') throw new RnnError('OPTION_INVALID', `loadOnnx options.backend: expected "webgpu", "cpu" or "auto", got ${describeValue(o.backend)}`);
+  if (backend === 'auto')
+    backend = await contextFor(o.device).then(
+      () => 'webgpu' as const,
+      () => 'cpu' as const,
+    );
+  if (backend !== 'webgpu' && backend !== 'cpu')
+    throw new RnnError('OPTION_INVALID', `loadOnnx options.backend: expected "webgpu", "cpu" or "auto", got ${describeValue(o.backend)}`);
 
   const constants = new Map<string, OnnxValue>();
   for (const t of graph.initializer ?? []) constants.set(t.name ?? '', valueFromProto(t, `initializer ${t.name}`));
@@ -224,11 +265,21 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
     const op = node.op_type ?? '';
     const label = `node ${node.name || i} (${op})`;
     if (node.domain && node.domain !== 'ai.onnx') problems.push(`${label}: domain ${node.domain}`);
-    else if (RECURRENT.has(op)) return { node, label, attrs: new Attributes(op, node.attribute), recurrent: { op: op as RecurrentOp, attrs: recurrentAttributes(op as RecurrentOp, node, label, problems), engine: false } };
+    else if (RECURRENT.has(op))
+      return {
+        node,
+        label,
+        attrs: new Attributes(op, node.attribute),
+        recurrent: { op: op as RecurrentOp, attrs: recurrentAttributes(op as RecurrentOp, node, label, problems), engine: false },
+      };
     else if (!OPS[op]) problems.push(`${label}: operator ${op}`);
     return { node, label, attrs: new Attributes(op, node.attribute) };
   });
-  if (problems.length) throw new RnnError('ONNX_UNSUPPORTED', `this ONNX model uses what webgpu-rnn does not run:\n  ${problems.join('\n  ')}\n(supported: LSTM, GRU, RNN, ${Object.keys(OPS).join(', ')})`);
+  if (problems.length)
+    throw new RnnError(
+      'ONNX_UNSUPPORTED',
+      `this ONNX model uses what webgpu-rnn does not run:\n  ${problems.join('\n  ')}\n(supported: LSTM, GRU, RNN, ${Object.keys(OPS).join(', ')})`,
+    );
 
   // Place the recurrent nodes: the engine where it computes the node's equations, else float64.
   const constant = (name: string | undefined) => (name ? constants.get(name) : undefined);
@@ -241,17 +292,32 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
     if (!s.recurrent) continue;
     const P = s.node.input?.[7];
     // Peepholes computed in the graph cannot be known to be zero: they count as peepholes.
-    const why = gpuUnfit(s.recurrent.op, s.recurrent.attrs, P ? constant(P) ?? floatValue([1], [1]) : undefined);
+    const why = gpuUnfit(s.recurrent.op, s.recurrent.attrs, P ? (constant(P) ?? floatValue([1], [1])) : undefined);
     unfit.set(s, why);
     s.recurrent.engine = !why;
   }
-  const stacks = findStacks(steps, outputs.map((io) => io.name), constants, opset, (s) => !unfit.get(s) && weightsOf(s).constant);
+  const stacks = findStacks(
+    steps,
+    outputs.map((io) => io.name),
+    constants,
+    opset,
+    (s) => !unfit.get(s) && weightsOf(s).constant,
+  );
   const placement: Placement[] = [];
   const made: GpuRecurrentNode[] = [];
   try {
     for (const plan of stacks) {
       const members = plan.members.map((m) => steps[m]);
-      const stack: Stack = { ...plan, gpu: await GpuRecurrentNode.create(members[0].recurrent!.op, members[0].recurrent!.attrs, members.map((m) => weightsOf(m) as OnnxLayerWeights), backend, o.device) };
+      const stack: Stack = {
+        ...plan,
+        gpu: await GpuRecurrentNode.create(
+          members[0].recurrent!.op,
+          members[0].recurrent!.attrs,
+          members.map((m) => weightsOf(m) as OnnxLayerWeights),
+          backend,
+          o.device,
+        ),
+      };
       made.push(stack.gpu);
       for (const m of [...plan.members, ...plan.glue]) steps[m].stack = stack;
     }
@@ -264,7 +330,12 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
         made.push(s.recurrent.gpu);
       }
       const stack = s.stack && { layer: s.stack.members.indexOf(steps.indexOf(s)), layers: s.stack.members.length };
-      placement.push({ node: s.label, op: s.recurrent.op, runsOn: why ? `float64 ONNX path (${why})` : w.constant ? backend : `${backend} (weights are graph inputs: uploaded at each run)`, ...(stack ? { stack } : {}) });
+      placement.push({
+        node: s.label,
+        op: s.recurrent.op,
+        runsOn: why ? `float64 ONNX path (${why})` : w.constant ? backend : `${backend} (weights are graph inputs: uploaded at each run)`,
+        ...(stack ? { stack } : {}),
+      });
     }
   } catch (e) {
     for (const g of made) g.destroy();
@@ -276,15 +347,22 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
     if (destroyed) throw new RnnError('DESTROYED', 'ONNX model: used after destroy()');
     if (feeds === null || typeof feeds !== 'object') throw new RnnError('TENSOR_INVALID', `feeds: expected tensors by input name, got ${describeValue(feeds)}`);
     const values = new Map(constants);
-    for (const name of Object.keys(feeds)) if (!inputs.some((i) => i.name === name)) throw new RnnError('TENSOR_INVALID', `feeds: unknown input "${name}" (the graph's inputs: ${inputs.map((i) => i.name).join(', ')})`);
+    for (const name of Object.keys(feeds))
+      if (!inputs.some((i) => i.name === name))
+        throw new RnnError('TENSOR_INVALID', `feeds: unknown input "${name}" (the graph's inputs: ${inputs.map((i) => i.name).join(', ')})`);
     for (const io of inputs) {
       const t = feeds[io.name];
       if (t === undefined) throw new RnnError('TENSOR_INVALID', `feeds: missing input "${io.name}" (${io.type} [${io.shape.map((d) => d ?? '?').join(', ')}])`);
       const isInt = /INT|BOOL/.test(io.type);
       const v = isInt ? checkIntTensor(`input ${io.name}`, t) : checkFloatTensor(`input ${io.name}`, t);
-      if (v.shape.length !== io.shape.length && io.shape.length) throw new RnnError('TENSOR_INVALID', `input ${io.name}: expected ${io.shape.length} dimensions [${io.shape.map((d) => d ?? '?').join(', ')}], got [${v.shape.join(', ')}]`);
+      if (v.shape.length !== io.shape.length && io.shape.length)
+        throw new RnnError(
+          'TENSOR_INVALID',
+          `input ${io.name}: expected ${io.shape.length} dimensions [${io.shape.map((d) => d ?? '?').join(', ')}], got [${v.shape.join(', ')}]`,
+        );
       io.shape.forEach((d, k) => {
-        if (typeof d === 'number' && d !== v.shape[k]) throw new RnnError('TENSOR_INVALID', `input ${io.name}: dimension ${k} must be ${d}, got [${v.shape.join(', ')}]`);
+        if (typeof d === 'number' && d !== v.shape[k])
+          throw new RnnError('TENSOR_INVALID', `input ${io.name}: dimension ${k} must be ${d}, got [${v.shape.join(', ')}]`);
       });
       values.set(io.name, isInt ? intValue(v.shape, Array.from(v.data, Number)) : floatValue(v.shape, v.data as ArrayLike<number>));
     }
@@ -299,7 +377,12 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
     const runStack = async (stack: Stack) => {
       const members = stack.members.map((m) => steps[m]);
       const input = (s: Step, k: number) => inputValue(s, s.node.input?.[k]);
-      const r = await stack.gpu.run(input(members[0], 0)!, input(members[0], 4), members.map((m) => input(m, 5)), members.map((m) => input(m, 6)));
+      const r = await stack.gpu.run(
+        input(members[0], 0)!,
+        input(members[0], 4),
+        members.map((m) => input(m, 5)),
+        members.map((m) => input(m, 6)),
+      );
       set(members[members.length - 1].node.output?.[0], r.Y);
       members.forEach((m, k) => {
         set(m.node.output?.[1], r.Y_h[k]);
@@ -352,7 +435,11 @@ export async function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {})
   };
 
   return {
-    backend, inputs, outputs, placement, run,
+    backend,
+    inputs,
+    outputs,
+    placement,
+    run,
     metadata: Object.fromEntries((model.metadata_props ?? []).map((p) => [p.key ?? '', p.value ?? ''])),
     destroy() {
       destroyed = true;

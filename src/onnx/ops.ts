@@ -16,7 +16,10 @@ export type Inputs = ReadonlyArray<OnnxValue | undefined>;
 /** A node's attributes by name, read with defaults. */
 export class Attributes {
   private readonly byName: Map<string, OnnxAttributeProto>;
-  constructor(readonly op: string, list: readonly OnnxAttributeProto[] = []) {
+  constructor(
+    readonly op: string,
+    list: readonly OnnxAttributeProto[] = [],
+  ) {
     this.byName = new Map(list.map((a) => [a.name ?? '', a]));
   }
   has(name: string): boolean {
@@ -182,8 +185,14 @@ export const OPS: Record<string, Op> = {
     const v = need('Cast', inputs, 0);
     const to = attrs.int('to', 0);
     const convert: Record<number, (x: number) => number> = {
-      [DataType.FLOAT]: Math.fround, [DataType.DOUBLE]: (x) => x, [DataType.FLOAT16]: roundToFloat16, [DataType.BOOL]: (x) => (x !== 0 ? 1 : 0),
-      [DataType.INT32]: Math.trunc, [DataType.INT64]: Math.trunc, [DataType.INT8]: Math.trunc, [DataType.UINT8]: Math.trunc,
+      [DataType.FLOAT]: Math.fround,
+      [DataType.DOUBLE]: (x) => x,
+      [DataType.FLOAT16]: roundToFloat16,
+      [DataType.BOOL]: (x) => (x !== 0 ? 1 : 0),
+      [DataType.INT32]: Math.trunc,
+      [DataType.INT64]: Math.trunc,
+      [DataType.INT8]: Math.trunc,
+      [DataType.UINT8]: Math.trunc,
     };
     const f = convert[to];
     if (!f) throw new RnnError('ONNX_UNSUPPORTED', `Cast: to ${typeName(to)} (supported: FLOAT, DOUBLE, FLOAT16, BOOL, INT8, UINT8, INT32, INT64)`);
@@ -193,7 +202,8 @@ export const OPS: Record<string, Op> = {
   // PyTorch's exporter builds zero initial states with it when none are given: Shape → … → ConstantOfShape.
   ConstantOfShape: (inputs, attrs) => {
     const dims = Array.from(need('ConstantOfShape', inputs, 0).data);
-    if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new RnnError('ONNX_INVALID', `ConstantOfShape: shape [${dims.join(', ')}] is not a list of sizes`);
+    if (dims.some((d) => !Number.isInteger(d) || d < 0))
+      throw new RnnError('ONNX_INVALID', `ConstantOfShape: shape [${dims.join(', ')}] is not a list of sizes`);
     const value = attrs.tensor('value') ?? floatValue([1], [0]);
     if (count(value.dims) !== 1) throw new RnnError('ONNX_INVALID', `ConstantOfShape: value must hold one element, got [${value.dims.join(', ')}]`);
     return [{ dims, data: new Float64Array(count(dims)).fill(value.data[0]), kind: value.kind }];
@@ -214,7 +224,8 @@ export const OPS: Record<string, Op> = {
   Transpose: (inputs, attrs) => {
     const v = need('Transpose', inputs, 0);
     const perm = attrs.ints('perm') ?? v.dims.map((_, i) => v.dims.length - 1 - i);
-    if (perm.length !== v.dims.length || [...perm].sort().some((p, i) => p !== i)) throw new RnnError('ONNX_INVALID', `Transpose: perm [${perm.join(', ')}] is not a permutation of rank ${v.dims.length}`);
+    if (perm.length !== v.dims.length || [...perm].sort().some((p, i) => p !== i))
+      throw new RnnError('ONNX_INVALID', `Transpose: perm [${perm.join(', ')}] is not a permutation of rank ${v.dims.length}`);
     return [transpose(v, perm)];
   },
   Reshape: (inputs, attrs) => {
@@ -225,7 +236,8 @@ export const OPS: Record<string, Op> = {
     const known = dims.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
     const infer = dims.indexOf(-1);
     if (infer >= 0) dims[infer] = known === 0 ? 0 : count(v.dims) / known;
-    if (count(dims) !== count(v.dims) || dims.some((d) => !Number.isInteger(d) || d < 0)) throw new RnnError('ONNX_INVALID', `Reshape: [${v.dims.join(', ')}] cannot become [${shape.join(', ')}]`);
+    if (count(dims) !== count(v.dims) || dims.some((d) => !Number.isInteger(d) || d < 0))
+      throw new RnnError('ONNX_INVALID', `Reshape: [${v.dims.join(', ')}] cannot become [${shape.join(', ')}]`);
     return [{ dims, data: v.data, kind: v.kind }];
   },
   Squeeze: (inputs, attrs, opset) => {

@@ -26,10 +26,11 @@ export function gpuUnfit(op: RecurrentOp, a: RecurrentAttributes, P: OnnxValue |
   const names = (a.activations.length ? a.activations : Array.from({ length: D }, () => DEFAULT_ACTIVATIONS[op]).flat()).map((n) => activationName(n) ?? n);
   const defaults = Array.from({ length: D }, () => DEFAULT_ACTIVATIONS[op]).flat();
   const relu = op === 'RNN' && names.every((n) => n === 'Relu');
-  if (!relu && names.join() !== defaults.join()) return `activations ${names.join(', ')} (the GPU kernels have ${defaults.slice(0, ACTIVATION_COUNT[op]).join(', ')}${op === 'RNN' ? ' or Relu' : ''})`;
+  if (!relu && names.join() !== defaults.join())
+    return `activations ${names.join(', ')} (the GPU kernels have ${defaults.slice(0, ACTIVATION_COUNT[op]).join(', ')}${op === 'RNN' ? ' or Relu' : ''})`;
   if (a.clip !== undefined) return 'clip';
   if (a.input_forget) return 'input_forget';
-  if (op === 'GRU' && !a.linear_before_reset) return 'linear_before_reset = 0 (the GPU kernels compute PyTorch\'s GRU, linear_before_reset = 1)';
+  if (op === 'GRU' && !a.linear_before_reset) return "linear_before_reset = 0 (the GPU kernels compute PyTorch's GRU, linear_before_reset = 1)";
   if (P?.data.some((v) => v !== 0)) return 'peepholes';
   return undefined;
 }
@@ -45,12 +46,24 @@ export interface OnnxLayerWeights {
  * PyTorch's configuration and state_dict for a stack of nodes with the same attributes, node k as
  * layer k (a single node is a stack of one): the gate blocks reordered, missing biases zero.
  */
-export function pytorchModule(op: RecurrentOp, a: RecurrentAttributes, layers: readonly OnnxLayerWeights[]): { config: RnnConfig; weights: Record<string, Tensor> } {
+export function pytorchModule(
+  op: RecurrentOp,
+  a: RecurrentAttributes,
+  layers: readonly OnnxLayerWeights[],
+): { config: RnnConfig; weights: Record<string, Tensor> } {
   const D = a.direction === 'bidirectional' ? 2 : 1;
   const H = a.hidden_size;
   const G = GATES[op];
-  const mode = op === 'RNN' ? ((a.activations[0] && activationName(a.activations[0]) === 'Relu') ? 'RNN_RELU' : 'RNN_TANH') : op;
-  const config = resolveConfig({ mode, input_size: layers[0].W.dims[2], hidden_size: H, num_layers: layers.length, bias: true, batch_first: a.layout === 1, bidirectional: D === 2 });
+  const mode = op === 'RNN' ? (a.activations[0] && activationName(a.activations[0]) === 'Relu' ? 'RNN_RELU' : 'RNN_TANH') : op;
+  const config = resolveConfig({
+    mode,
+    input_size: layers[0].W.dims[2],
+    hidden_size: H,
+    num_layers: layers.length,
+    bias: true,
+    batch_first: a.layout === 1,
+    bidirectional: D === 2,
+  });
   const order = PYTORCH_FROM_ONNX_GATES[op];
   const blocks = (src: Float64Array, offset: number, cols: number) => {
     const out = new Float32Array(G * H * cols);
@@ -84,9 +97,20 @@ function swap01(v: Float64Array | Float32Array, A: number, Bn: number, C: number
  * k + 1's X), run as one multi-layer forward — the layers' outputs stay on the GPU, as in createRnn.
  */
 export class GpuRecurrentNode {
-  private constructor(private readonly op: RecurrentOp, private readonly a: RecurrentAttributes, private readonly layers: number, private readonly rnn: Rnn) {}
+  private constructor(
+    private readonly op: RecurrentOp,
+    private readonly a: RecurrentAttributes,
+    private readonly layers: number,
+    private readonly rnn: Rnn,
+  ) {}
 
-  static async create(op: RecurrentOp, a: RecurrentAttributes, layers: readonly OnnxLayerWeights[], backend: Backend, device?: GPUDevice): Promise<GpuRecurrentNode> {
+  static async create(
+    op: RecurrentOp,
+    a: RecurrentAttributes,
+    layers: readonly OnnxLayerWeights[],
+    backend: Backend,
+    device?: GPUDevice,
+  ): Promise<GpuRecurrentNode> {
     if (layers.length > 1 && a.direction === 'reverse') throw new Error('GpuRecurrentNode: a stack of reverse nodes is not a PyTorch module');
     const { config, weights } = pytorchModule(op, a, layers);
     return new GpuRecurrentNode(op, a, layers.length, await createRnn({ config, weights, backend, device }));
@@ -96,7 +120,12 @@ export class GpuRecurrentNode {
    * The first node's X, the shared sequence_lens, each node's initial_h / initial_c (undefined: zeros);
    * returns the last node's Y and every node's Y_h and Y_c.
    */
-  async run(X: OnnxValue, lens: OnnxValue | undefined, initialH: ReadonlyArray<OnnxValue | undefined>, initialC: ReadonlyArray<OnnxValue | undefined>): Promise<{ Y: OnnxValue; Y_h: OnnxValue[]; Y_c?: OnnxValue[] }> {
+  async run(
+    X: OnnxValue,
+    lens: OnnxValue | undefined,
+    initialH: ReadonlyArray<OnnxValue | undefined>,
+    initialC: ReadonlyArray<OnnxValue | undefined>,
+  ): Promise<{ Y: OnnxValue; Y_h: OnnxValue[]; Y_c?: OnnxValue[] }> {
     const { a, layers } = this;
     const D = a.direction === 'bidirectional' ? 2 : 1;
     const H = a.hidden_size;
@@ -113,16 +142,22 @@ export class GpuRecurrentNode {
     // direction (same states, same final state); its outputs go back to their own time steps.
     const reverse = a.direction === 'reverse' ? (v: ArrayLike<number>, F: number) => reverseInTime(v, T, Bn, F, a.layout, lengths) : undefined;
     const x = reverse ? reverse(X.data, X.dims[2]) : Float32Array.from(X.data);
-    const r = await this.rnn.forward({ shape: [...X.dims], data: x }, {
-      h0: states(initialH), c0: this.op === 'LSTM' ? states(initialC) : undefined, lengths,
-    });
+    const r = await this.rnn.forward(
+      { shape: [...X.dims], data: x },
+      {
+        h0: states(initialH),
+        c0: this.op === 'LSTM' ? states(initialC) : undefined,
+        lengths,
+      },
+    );
     const out = reverse ? reverse(r.output.data, D * H) : r.output.data;
     // The engine's output is (T, B, D·H) — or (B, T, D·H) batch-first, which is ONNX's layout-1 Y as it is.
     const Y = a.layout === 0 ? floatValue([T, D, Bn, H], transposeTBDH(out, T, Bn, D, H)) : floatValue([Bn, T, D, H], out);
-    const perLayer = (t: Tensor) => Array.from({ length: layers }, (_, l) => {
-      const rows = t.data.subarray(l * D * Bn * H, (l + 1) * D * Bn * H);
-      return floatValue(a.layout === 0 ? [D, Bn, H] : [Bn, D, H], a.layout === 0 ? rows : swap01(rows, D, Bn, H));
-    });
+    const perLayer = (t: Tensor) =>
+      Array.from({ length: layers }, (_, l) => {
+        const rows = t.data.subarray(l * D * Bn * H, (l + 1) * D * Bn * H);
+        return floatValue(a.layout === 0 ? [D, Bn, H] : [Bn, D, H], a.layout === 0 ? rows : swap01(rows, D, Bn, H));
+      });
     return { Y, Y_h: perLayer(r.h_n), Y_c: r.c_n && perLayer(r.c_n) };
   }
 
@@ -151,6 +186,8 @@ function reverseInTime(v: ArrayLike<number>, T: number, Bn: number, F: number, l
 /** (T, B, D, H) → (T, D, B, H) */
 function transposeTBDH(v: ArrayLike<number>, T: number, Bn: number, D: number, H: number): Float64Array {
   const out = new Float64Array(T * D * Bn * H);
-  for (let t = 0; t < T; t++) for (let b = 0; b < Bn; b++) for (let d = 0; d < D; d++) for (let j = 0; j < H; j++) out[((t * D + d) * Bn + b) * H + j] = v[((t * Bn + b) * D + d) * H + j];
+  for (let t = 0; t < T; t++)
+    for (let b = 0; b < Bn; b++)
+      for (let d = 0; d < D; d++) for (let j = 0; j < H; j++) out[((t * D + d) * Bn + b) * H + j] = v[((t * Bn + b) * D + d) * H + j];
   return out;
 }

@@ -89,7 +89,8 @@ export interface RecurrentInputs {
 }
 
 function expectDims(op: RecurrentOp, name: string, v: OnnxValue | undefined, dims: number[]): void {
-  if (v && v.dims.join() !== dims.join()) throw new RnnError('ONNX_INVALID', `${op} input ${name}: expected shape [${dims.join(', ')}], got [${v.dims.join(', ')}]`);
+  if (v && v.dims.join() !== dims.join())
+    throw new RnnError('ONNX_INVALID', `${op} input ${name}: expected shape [${dims.join(', ')}], got [${v.dims.join(', ')}]`);
 }
 
 /** Runs one recurrent node; returns Y, Y_h and (LSTM) Y_c in the node's layout. */
@@ -111,7 +112,8 @@ export function runRecurrent(op: RecurrentOp, a: RecurrentAttributes, inputs: Re
   const fns = activationFunctions(op, a, D);
   const lens = Array.from({ length: Bn }, (_, b) => (inputs.sequence_lens ? inputs.sequence_lens.data[b] : T));
   lens.forEach((len, b) => {
-    if (!Number.isInteger(len) || len < 0 || len > T) throw new RnnError('ONNX_INVALID', `${op} input sequence_lens[${b}] = ${len}: expected an integer in [0, ${T}]`);
+    if (!Number.isInteger(len) || len < 0 || len > T)
+      throw new RnnError('ONNX_INVALID', `${op} input sequence_lens[${b}] = ${len}: expected an integer in [0, ${T}]`);
   });
   const x = (t: number, b: number, i: number) => X.data[a.layout === 0 ? (t * Bn + b) * I + i : (b * T + t) * I + i];
   const stateAt = (v: OnnxValue | undefined, d: number, b: number, j: number) => (v ? v.data[a.layout === 0 ? (d * Bn + b) * H + j : (b * D + d) * H + j] : 0);

@@ -55,7 +55,13 @@ export class GraphBuilder {
   }
 
   node(op: string, inputs: string[], outputs: string[], attributes: Record<string, AttributeValue> = {}): string[] {
-    this.nodes.push({ op_type: op, name: this.name(op), input: inputs, output: outputs, attribute: Object.entries(attributes).map(([k, v]) => attribute(k, v)) });
+    this.nodes.push({
+      op_type: op,
+      name: this.name(op),
+      input: inputs,
+      output: outputs,
+      attribute: Object.entries(attributes).map(([k, v]) => attribute(k, v)),
+    });
     return outputs;
   }
 
@@ -77,13 +83,18 @@ export class GraphBuilder {
   }
 
   io(list: 'inputs' | 'outputs', name: string, type: number, dims: Array<number | string>): void {
-    this[list].push({ name, type: { tensor_type: { elem_type: type, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } } });
+    this[list].push({
+      name,
+      type: { tensor_type: { elem_type: type, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
+    });
   }
 
   /** The model file: this graph, the exported opset, and `metadata` as the model's metadata_props. */
   bytes(graphName: string, metadata: Record<string, string> = {}): Promise<Uint8Array> {
     return encodeModel({
-      ir_version: IR_VERSION, producer_name: 'webgpu-rnn', opset_import: [{ domain: '', version: this.opset }],
+      ir_version: IR_VERSION,
+      producer_name: 'webgpu-rnn',
+      opset_import: [{ domain: '', version: this.opset }],
       metadata_props: Object.entries(metadata).map(([key, value]) => ({ key, value })),
       graph: { name: graphName, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
     });
@@ -93,8 +104,10 @@ export class GraphBuilder {
 /** Metadata as given: string values only. */
 function checkMetadata(what: string, metadata: unknown): Record<string, string> {
   if (metadata === undefined) return {};
-  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw new RnnError('OPTION_INVALID', `${what}: expected an object of strings, got ${describeValue(metadata)}`);
-  for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new RnnError('OPTION_INVALID', `${what}.${k}: expected a string, got ${describeValue(v)}`);
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
+    throw new RnnError('OPTION_INVALID', `${what}: expected an object of strings, got ${describeValue(metadata)}`);
+  for (const [k, v] of Object.entries(metadata))
+    if (typeof v !== 'string') throw new RnnError('OPTION_INVALID', `${what}.${k}: expected a string, got ${describeValue(v)}`);
   return metadata as Record<string, string>;
 }
 
@@ -115,7 +128,13 @@ function onnxGates(op: RecurrentOp, src: ArrayLike<number>, H: number, cols: num
  * (seq, batch, D·H_out) and each layer's final states (D, batch, H) for h_n / c_n. Projection
  * (proj_size) has no ONNX equivalent: refused.
  */
-function recurrentLayers(g: GraphBuilder, config: RnnConfig, weights: Weights, x: string, states: { h0?: string; c0?: string; lengths?: string } = {}): { y: string; hn: string[]; cn: string[] } {
+function recurrentLayers(
+  g: GraphBuilder,
+  config: RnnConfig,
+  weights: Weights,
+  x: string,
+  states: { h0?: string; c0?: string; lengths?: string } = {},
+): { y: string; hn: string[]; cn: string[] } {
   const { h0, c0, lengths } = states;
   if (config.proj_size > 0) throw new RnnError('CONFIG_INVALID', 'export to ONNX: proj_size has no ONNX equivalent (ONNX LSTM has no projection)');
   const op = onnxOp(config.mode);
@@ -142,16 +161,32 @@ function recurrentLayers(g: GraphBuilder, config: RnnConfig, weights: Weights, x
     // This layer's slice of h0 / c0: (L·D, batch, H) rows l·D … l·D + D − 1.
     const state = (s?: string) => s && g.op('Slice', [s, g.ints('starts', [l * D]), g.ints('ends', [(l + 1) * D]), g.ints('axes', [0])]);
     const outs = [g.name('y'), g.name('h'), ...(op === 'LSTM' ? [g.name('c')] : [])];
-    g.node(op, [input, g.floats('W', [D, G * H, I], W), g.floats('R', [D, G * H, H], R), g.floats('B', [D, 2 * G * H], B), lengths ?? '', state(h0) ?? '', ...(op === 'LSTM' ? [state(c0) ?? ''] : [])], outs, {
-      hidden_size: H, direction: D === 2 ? 'bidirectional' : 'forward', ...(op === 'RNN' ? { activations: Array.from({ length: D }, () => (config.mode === 'RNN_RELU' ? 'Relu' : 'Tanh')) } : {}),
-      ...(op === 'GRU' ? { linear_before_reset: 1 } : {}),
-    });
+    g.node(
+      op,
+      [
+        input,
+        g.floats('W', [D, G * H, I], W),
+        g.floats('R', [D, G * H, H], R),
+        g.floats('B', [D, 2 * G * H], B),
+        lengths ?? '',
+        state(h0) ?? '',
+        ...(op === 'LSTM' ? [state(c0) ?? ''] : []),
+      ],
+      outs,
+      {
+        hidden_size: H,
+        direction: D === 2 ? 'bidirectional' : 'forward',
+        ...(op === 'RNN' ? { activations: Array.from({ length: D }, () => (config.mode === 'RNN_RELU' ? 'Relu' : 'Tanh')) } : {}),
+        ...(op === 'GRU' ? { linear_before_reset: 1 } : {}),
+      },
+    );
     hn.push(outs[1]);
     if (op === 'LSTM') cn.push(outs[2]);
     // Y (seq, D, batch, H) → (seq, batch, D·H): one direction squeezes axis 1; two go (seq, batch, D, H) first.
-    input = D === 1
-      ? g.op('Squeeze', [outs[0], g.ints('axes', [1])])
-      : g.op('Reshape', [g.op('Transpose', [outs[0]], { perm: [0, 2, 1, 3] }), g.ints('shape', [0, 0, -1])]);
+    input =
+      D === 1
+        ? g.op('Squeeze', [outs[0], g.ints('axes', [1])])
+        : g.op('Reshape', [g.op('Transpose', [outs[0]], { perm: [0, 2, 1, 3] }), g.ints('shape', [0, 0, -1])]);
   }
   return { y: input, hn, cn };
 }
@@ -177,7 +212,8 @@ export async function exportRnnOnnx(configInput: RnnConfigInput, weights: Weight
   const o = checkOptions<ExportRnnOnnxOptions>('exportRnnOnnx options', options, ['initialStates', 'lengths', 'metadata']);
   const metadata = checkMetadata('exportRnnOnnx options.metadata', o.metadata);
   const config = resolveConfig(configInput);
-  if (weights === null || typeof weights !== 'object') throw new RnnError('WEIGHTS_INVALID', `weights: expected tensors by name, got ${describeValue(weights)}`);
+  if (weights === null || typeof weights !== 'object')
+    throw new RnnError('WEIGHTS_INVALID', `weights: expected tensors by name, got ${describeValue(weights)}`);
   checkWeights(config, weights);
   const g = new GraphBuilder();
   const D = numDirections(config);
@@ -189,7 +225,11 @@ export async function exportRnnOnnx(configInput: RnnConfigInput, weights: Weight
   if (states && config.mode === 'LSTM') g.io('inputs', 'c0', DataType.FLOAT, [LD, 'batch', config.hidden_size]);
   const x = bf ? g.op('Transpose', ['input'], { perm: [1, 0, 2] }) : 'input';
   if (o.lengths) g.io('inputs', 'lengths', DataType.INT32, ['batch']);
-  const { y, hn, cn } = recurrentLayers(g, config, weights, x, { h0: states ? 'h0' : undefined, c0: states && config.mode === 'LSTM' ? 'c0' : undefined, lengths: o.lengths ? 'lengths' : undefined });
+  const { y, hn, cn } = recurrentLayers(g, config, weights, x, {
+    h0: states ? 'h0' : undefined,
+    c0: states && config.mode === 'LSTM' ? 'c0' : undefined,
+    lengths: o.lengths ? 'lengths' : undefined,
+  });
   g.node('Identity', [bf ? g.op('Transpose', [y], { perm: [1, 0, 2] }) : y], ['output']);
   g.node(hn.length > 1 ? 'Concat' : 'Identity', hn, ['h_n'], hn.length > 1 ? { axis: 0 } : {});
   if (cn.length) g.node(cn.length > 1 ? 'Concat' : 'Identity', cn, ['c_n'], cn.length > 1 ? { axis: 0 } : {});
@@ -212,7 +252,11 @@ export interface ExportModelOnnxOptions {
  * `input`, time-major unless batch_first, to `output` — what trainer.predict returns (the head's
  * logits or values; the last layer's output without a head). Initial states are zeros.
  */
-export async function exportModelOnnx(modelInput: ModelConfigInput, weights: Record<string, Tensor> | Uint8Array, options: ExportModelOnnxOptions = {}): Promise<Uint8Array> {
+export async function exportModelOnnx(
+  modelInput: ModelConfigInput,
+  weights: Record<string, Tensor> | Uint8Array,
+  options: ExportModelOnnxOptions = {},
+): Promise<Uint8Array> {
   const o = checkOptions<ExportModelOnnxOptions>('exportModelOnnx options', options, ['lengths', 'metadata']);
   const metadata = checkMetadata('exportModelOnnx options.metadata', o.metadata);
   const model = resolveModelConfig(modelInput);
@@ -232,7 +276,11 @@ export async function exportModelOnnx(modelInput: ModelConfigInput, weights: Rec
     x = 'input';
   }
   if (bf) x = g.op('Transpose', [x], { perm: [1, 0, 2] });
-  const rnnWeights: Record<string, Tensor> = Object.fromEntries(Object.entries(params).filter(([k]) => k.startsWith('rnn.')).map(([k, v]) => [k.slice(4), v]));
+  const rnnWeights: Record<string, Tensor> = Object.fromEntries(
+    Object.entries(params)
+      .filter(([k]) => k.startsWith('rnn.'))
+      .map(([k, v]) => [k.slice(4), v]),
+  );
   if (o.lengths) g.io('inputs', 'lengths', DataType.INT32, ['batch']);
   const { y, hn } = recurrentLayers(g, rnn, rnnWeights, x, { lengths: o.lengths ? 'lengths' : undefined });
   const D = numDirections(rnn);

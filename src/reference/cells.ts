@@ -26,7 +26,14 @@ export interface CellWeights {
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 /** y (rows) = W (rows × cols) · v[vOffset …] (cols) + b. */
-export function affine(W: ArrayLike<number>, cols: number, v: ArrayLike<number>, vOffset: number, b: ArrayLike<number> | undefined, rows: number): Float64Array {
+export function affine(
+  W: ArrayLike<number>,
+  cols: number,
+  v: ArrayLike<number>,
+  vOffset: number,
+  b: ArrayLike<number> | undefined,
+  rows: number,
+): Float64Array {
   const y = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let acc = b ? b[r] : 0;
@@ -43,7 +50,14 @@ export function affine(W: ArrayLike<number>, cols: number, v: ArrayLike<number>,
  * (LSTM; the previous one otherwise), and the gates as the backward pass needs them (LSTM i, f, g, o;
  * GRU r, z, n; RNN h').
  */
-export function cellUpdate(mode: RnnMode, H: number, gi: Float64Array, gh: Float64Array, hPrev: ArrayLike<number>, cPrev: Float64Array): { h: Float64Array; c: Float64Array; gates: Float64Array } {
+export function cellUpdate(
+  mode: RnnMode,
+  H: number,
+  gi: Float64Array,
+  gh: Float64Array,
+  hPrev: ArrayLike<number>,
+  cPrev: Float64Array,
+): { h: Float64Array; c: Float64Array; gates: Float64Array } {
   const gates = new Float64Array(gateRows(mode, H));
   const h = new Float64Array(H);
   switch (mode) {

@@ -82,8 +82,11 @@ export function trainBackward(model: ModelConfig, params: Params, cache: Forward
       const w = layerWeights(params, model, l, d);
       const suffix = `_l${l}${d === 1 ? '_reverse' : ''}`;
       const g = {
-        wIh: grads[`rnn.weight_ih${suffix}`], wHh: grads[`rnn.weight_hh${suffix}`],
-        bIh: grads[`rnn.bias_ih${suffix}`], bHh: grads[`rnn.bias_hh${suffix}`], wHr: grads[`rnn.weight_hr${suffix}`],
+        wIh: grads[`rnn.weight_ih${suffix}`],
+        wHh: grads[`rnn.weight_hh${suffix}`],
+        bIh: grads[`rnn.bias_ih${suffix}`],
+        bHh: grads[`rnn.bias_hh${suffix}`],
+        wHr: grads[`rnn.weight_hr${suffix}`],
       };
       const index = l * D + d;
       for (let b = 0; b < B; b++) {
@@ -137,8 +140,12 @@ interface CellGrads {
 
 /** One step's backward; updates dc in place to dL/dc_{t−1}; returns the gate gradients and dL/dh_{t−1}. */
 function cellBackward(
-  model: ModelConfig, w: ReturnType<typeof layerWeights>, g: CellGrads, step: ForwardCache['layers'][number]['steps'][number] & object,
-  dh: Float64Array, dc: Float64Array,
+  model: ModelConfig,
+  w: ReturnType<typeof layerWeights>,
+  g: CellGrads,
+  step: ForwardCache['layers'][number]['steps'][number] & object,
+  dh: Float64Array,
+  dc: Float64Array,
 ): { dGi: Float64Array; dGh: Float64Array; dhPrev: Float64Array } {
   const { mode, hidden_size: H } = model.rnn;
   const Hout = outputSize(model.rnn);

@@ -162,7 +162,13 @@ export function layerWeights(params: Params, model: ModelConfig, l: number, d: n
   };
 }
 
-function cellForward(model: ModelConfig, w: LayerWeights, x: Float64Array, hPrev: Float64Array, cPrev: Float64Array): { h: Float64Array; c: Float64Array; step: StepCache } {
+function cellForward(
+  model: ModelConfig,
+  w: LayerWeights,
+  x: Float64Array,
+  hPrev: Float64Array,
+  cPrev: Float64Array,
+): { h: Float64Array; c: Float64Array; step: StepCache } {
   const { mode, hidden_size: H } = model.rnn;
   const Hout = outputSize(model.rnn);
   const G = mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1;

@@ -45,7 +45,14 @@ export function parseHeader(headerBytes: Uint8Array): [string, unknown][] {
 
 /** Character codes the header scan looks for. */
 const CHAR = {
-  quote: 0x22, backslash: 0x5c, colon: 0x3a, comma: 0x2c, openObject: 0x7b, closeObject: 0x7d, openArray: 0x5b, closeArray: 0x5d,
+  quote: 0x22,
+  backslash: 0x5c,
+  colon: 0x3a,
+  comma: 0x2c,
+  openObject: 0x7b,
+  closeObject: 0x7d,
+  openArray: 0x5b,
+  closeArray: 0x5d,
 };
 
 /**
@@ -151,8 +158,7 @@ export function parseEntry(name: string, info: unknown, dataBytes: number): Tens
   const dims = (shape as number[]).map((d) => d + 0); // + 0 turns a JSON -0 into 0
   const needed = elementCount(dims) * READERS[dtype as SafetensorsDtype].size;
   if (needed !== end - begin) {
-    bad(`data_offsets [${begin}, ${end}] span ${end - begin} bytes, but shape ` +
-      `${showShape(dims)} of ${dtype} needs ${needed}`);
+    bad(`data_offsets [${begin}, ${end}] span ${end - begin} bytes, but shape ` + `${showShape(dims)} of ${dtype} needs ${needed}`);
   }
   return { name, dtype: dtype as SafetensorsDtype, shape: dims, begin, end };
 }
@@ -164,8 +170,7 @@ export function checkLayout(entries: TensorEntry[], dataBytes: number): void {
   let previous: TensorEntry | undefined;
   for (const e of ordered) {
     if (e.begin < covered && previous !== undefined) {
-      fail(`tensors ${quote(previous.name)} [${previous.begin}, ${previous.end}] and ${quote(e.name)} ` +
-        `[${e.begin}, ${e.end}] overlap`);
+      fail(`tensors ${quote(previous.name)} [${previous.begin}, ${previous.end}] and ${quote(e.name)} ` + `[${e.begin}, ${e.end}] overlap`);
     }
     if (e.begin > covered) fail(`bytes [${covered}, ${e.begin}) of the data section belong to no tensor`);
     covered = e.end;

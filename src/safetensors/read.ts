@@ -15,12 +15,15 @@ const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uin
 
 function checkFileArgument(bytes: unknown): asserts bytes is Uint8Array {
   if (typedArrayName.call(bytes) === 'Uint8Array') return;
-  const hint = bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && bytes instanceof SharedArrayBuffer)
-    ? ' (wrap it: new Uint8Array(buffer))'
-    : ArrayBuffer.isView(bytes) ? ' (view its bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength))'
-    : bytes instanceof Uint8Array ? ' that is a Proxy or look-alike (pass the Uint8Array itself)' : '';
-  throw new RnnError('SAFETENSORS_INVALID',
-    `readSafetensors: expected the file's bytes as a Uint8Array, got ${describeValue(bytes)}${hint}`);
+  const hint =
+    bytes instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && bytes instanceof SharedArrayBuffer)
+      ? ' (wrap it: new Uint8Array(buffer))'
+      : ArrayBuffer.isView(bytes)
+        ? ' (view its bytes: new Uint8Array(view.buffer, view.byteOffset, view.byteLength))'
+        : bytes instanceof Uint8Array
+          ? ' that is a Proxy or look-alike (pass the Uint8Array itself)'
+          : '';
+  throw new RnnError('SAFETENSORS_INVALID', `readSafetensors: expected the file's bytes as a Uint8Array, got ${describeValue(bytes)}${hint}`);
 }
 
 /**
@@ -48,17 +51,17 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   const fields = parseHeader(bytes.subarray(HEADER_SIZE_BYTES, dataStart));
   const dataBytes = bytes.byteLength - dataStart;
   const metadata = parseMetadata(fields.find(([name]) => name === METADATA_KEY)?.[1]);
-  const entries = fields
-    .filter(([name]) => name !== METADATA_KEY)
-    .map(([name, info]) => parseEntry(name, info, dataBytes));
+  const entries = fields.filter(([name]) => name !== METADATA_KEY).map(([name, info]) => parseEntry(name, info, dataBytes));
   checkLayout(entries, dataBytes);
 
   // Object.fromEntries defines own properties, so even a tensor named "__proto__" stays an ordinary key.
   const at = bytes.byteOffset + dataStart;
-  const tensors = Object.fromEntries(entries.map((e) => {
-    const data = decode(e.dtype, bytes.buffer, at + e.begin, e.end - e.begin);
-    return [e.name, { shape: e.shape, data } as Tensor | IntTensor];
-  }));
+  const tensors = Object.fromEntries(
+    entries.map((e) => {
+      const data = decode(e.dtype, bytes.buffer, at + e.begin, e.end - e.begin);
+      return [e.name, { shape: e.shape, data } as Tensor | IntTensor];
+    }),
+  );
   const dtypes = Object.fromEntries(entries.map((e) => [e.name, e.dtype]));
   return { tensors, dtypes, metadata };
 }

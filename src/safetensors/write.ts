@@ -40,8 +40,14 @@ function checkWritable(name: string, t: unknown, floatDtype: 'F32' | 'F64'): { d
     bad(`expected a tensor { shape, data }, got ${describeValue(t)}`);
   }
   const { shape, data } = t as { shape?: unknown; data?: unknown };
-  const dtype: WrittenDtype | undefined = data instanceof Float32Array || data instanceof Float64Array ? floatDtype
-    : data instanceof Int32Array ? 'I32' : data instanceof BigInt64Array ? 'I64' : undefined;
+  const dtype: WrittenDtype | undefined =
+    data instanceof Float32Array || data instanceof Float64Array
+      ? floatDtype
+      : data instanceof Int32Array
+        ? 'I32'
+        : data instanceof BigInt64Array
+          ? 'I64'
+          : undefined;
   if (dtype === undefined) {
     bad(`data must be a Float32Array, Float64Array, Int32Array or BigInt64Array, got ${describeValue(data)}`);
   }
@@ -60,13 +66,9 @@ function checkWritable(name: string, t: unknown, floatDtype: 'F32' | 'F64'): { d
  * tensors are laid out by descending element size, then name, as the reference writer does, and the
  * header is padded with spaces so the data section starts 8-byte aligned.
  */
-export function writeSafetensors(
-  tensors: Record<string, Tensor | IntTensor>,
-  options: WriteSafetensorsOptions = {},
-): Uint8Array {
+export function writeSafetensors(tensors: Record<string, Tensor | IntTensor>, options: WriteSafetensorsOptions = {}): Uint8Array {
   if (!isRecord(tensors)) {
-    throw new RnnError('SAFETENSORS_INVALID',
-      `writeSafetensors: expected tensors as an object { name: { shape, data } }, got ${describeValue(tensors)}`);
+    throw new RnnError('SAFETENSORS_INVALID', `writeSafetensors: expected tensors as an object { name: { shape, data } }, got ${describeValue(tensors)}`);
   }
   if (!isRecord(options)) {
     throw new RnnError('SAFETENSORS_INVALID', `writeSafetensors: expected options as an object, got ${describeValue(options)}`);

@@ -45,7 +45,8 @@ function toInt32(name: string, t: IntTensor): Int32Array {
   const out = new Int32Array(t.data.length);
   for (let i = 0; i < out.length; i++) {
     const v = Number(t.data[i]);
-    if (!Number.isSafeInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RnnError('TENSOR_INVALID', `${name}[${i}] = ${describeValue(t.data[i])}: not a 32-bit integer`);
+    if (!Number.isSafeInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+      throw new RnnError('TENSOR_INVALID', `${name}[${i}] = ${describeValue(t.data[i])}: not a 32-bit integer`);
     out[i] = v;
   }
   return out;
@@ -67,7 +68,8 @@ export function prepareBatch(model: ModelConfig, batch: TrainBatch, checkFinite 
     if (b.input !== undefined) throw new RnnError('TENSOR_INVALID', 'batch.input: this model takes token ids (batch.tokens), it has an embedding');
     if (b.tokens === undefined) throw new RnnError('TENSOR_INVALID', 'batch.tokens: missing (I32 or I64 token ids, [T, B] or [B, T] with batch_first)');
     const t = checkIntTensor('batch.tokens', b.tokens);
-    if (t.shape.length !== 2) throw new RnnError('TENSOR_INVALID', `batch.tokens: expected ${rnn.batch_first ? '[B, T]' : '[T, B]'}, got shape ${formatShape(t.shape)}`);
+    if (t.shape.length !== 2)
+      throw new RnnError('TENSOR_INVALID', `batch.tokens: expected ${rnn.batch_first ? '[B, T]' : '[T, B]'}, got shape ${formatShape(t.shape)}`);
     [T, B] = rnn.batch_first ? [t.shape[1], t.shape[0]] : [t.shape[0], t.shape[1]];
     const ids = toInt32('batch.tokens', t);
     const V = model.embedding.num_embeddings;
@@ -83,9 +85,17 @@ export function prepareBatch(model: ModelConfig, batch: TrainBatch, checkFinite 
     if (b.input.shape.length !== 3) throw new RnnError('TENSOR_INVALID', `batch.input: expected a 3-D tensor, got shape ${formatShape(b.input.shape)}`);
   }
   // The recurrent inputs' checks (h0, c0, lengths, shapes) are the forward call's.
-  const probe = prepareInputs(rnn, tokens ? { shape: rnn.batch_first ? [B!, T!, rnn.input_size] : [T!, B!, rnn.input_size], data: new Float32Array(0) } as Tensor : b.input!, {
-    h0: b.h0, c0: b.c0, lengths: b.lengths,
-  }, false, !!tokens);
+  const probe = prepareInputs(
+    rnn,
+    tokens ? ({ shape: rnn.batch_first ? [B!, T!, rnn.input_size] : [T!, B!, rnn.input_size], data: new Float32Array(0) } as Tensor) : b.input!,
+    {
+      h0: b.h0,
+      c0: b.c0,
+      lengths: b.lengths,
+    },
+    false,
+    !!tokens,
+  );
   T = probe.T;
   B = probe.B;
   if (!tokens) x = probe.x;
@@ -111,13 +121,18 @@ function prepareTarget(model: ModelConfig, target: unknown, T: number, B: number
   const perStep = !model.head || model.head.on === 'output';
   const bf = model.rnn.batch_first;
   const lead = perStep ? (bf ? [B, T] : [T, B]) : [B];
-  if (target === undefined) throw new RnnError('TENSOR_INVALID', `batch.target: missing (expected ${model.loss === 'cross_entropy' ? `class ids ${formatShape(lead)}` : `floats ${formatShape([...lead, O])}`})`);
+  if (target === undefined)
+    throw new RnnError(
+      'TENSOR_INVALID',
+      `batch.target: missing (expected ${model.loss === 'cross_entropy' ? `class ids ${formatShape(lead)}` : `floats ${formatShape([...lead, O])}`})`,
+    );
   if (model.loss === 'cross_entropy') {
     const t = checkIntTensor('batch.target', target);
     expectShape('batch.target', t.shape, lead);
     const ids = toInt32('batch.target', t);
     for (let i = 0; i < ids.length; i++) {
-      if (ids[i] !== IGNORE_INDEX && (ids[i] < 0 || ids[i] >= O)) throw new RnnError('TENSOR_INVALID', `batch.target[${i}] = ${ids[i]}: class ids must be in [0, ${O}) or ${IGNORE_INDEX} (ignored)`);
+      if (ids[i] !== IGNORE_INDEX && (ids[i] < 0 || ids[i] >= O))
+        throw new RnnError('TENSOR_INVALID', `batch.target[${i}] = ${ids[i]}: class ids must be in [0, ${O}) or ${IGNORE_INDEX} (ignored)`);
     }
     return perStep && bf ? swapInt(ids, B, T) : ids;
   }

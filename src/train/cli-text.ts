@@ -36,12 +36,33 @@ export const TEXT_USAGE = `  webgpu-rnn train --text corpus.txt --out model.safe
                    [--validation 0.1] [--validate-every N] [--patience P] [--backend webgpu|cpu] [--seed S]
   webgpu-rnn sample --checkpoint model.safetensors --prompt TEXT [--length 100] [--temperature 0.8] [--top-k 0] [--seed 0] [--backend webgpu|cpu]`;
 
-const TEXT_OPTIONS: OptionSpecs = Object.fromEntries([
-  'text', 'out', 'model', 'mode', 'hidden', 'layers', 'embedding', 'dropout', 'seq-len', 'batch-size', 'epochs', 'steps',
-  'optimizer', 'lr', 'validation', 'validate-every', 'patience', 'backend', 'seed',
-].map((n) => [n, { type: 'string' as const }]));
+const TEXT_OPTIONS: OptionSpecs = Object.fromEntries(
+  [
+    'text',
+    'out',
+    'model',
+    'mode',
+    'hidden',
+    'layers',
+    'embedding',
+    'dropout',
+    'seq-len',
+    'batch-size',
+    'epochs',
+    'steps',
+    'optimizer',
+    'lr',
+    'validation',
+    'validate-every',
+    'patience',
+    'backend',
+    'seed',
+  ].map((n) => [n, { type: 'string' as const }]),
+);
 
-const SAMPLE_OPTIONS: OptionSpecs = Object.fromEntries(['checkpoint', 'prompt', 'length', 'temperature', 'top-k', 'seed', 'backend'].map((n) => [n, { type: 'string' as const }]));
+const SAMPLE_OPTIONS: OptionSpecs = Object.fromEntries(
+  ['checkpoint', 'prompt', 'length', 'temperature', 'top-k', 'seed', 'backend'].map((n) => [n, { type: 'string' as const }]),
+);
 
 function values(argv: readonly string[], specs: OptionSpecs, required: string[]): Record<string, string> {
   const { options, positionals } = parseCommandLine(argv, specs);
@@ -49,7 +70,8 @@ function values(argv: readonly string[], specs: OptionSpecs, required: string[])
   const v: Record<string, string> = {};
   for (const o of options) v[o.name] = o.value!;
   for (const r of required) if (v[r] === undefined) throw new RnnError('USAGE', `missing --${r}`);
-  if (v.backend !== undefined && v.backend !== 'webgpu' && v.backend !== 'cpu') throw new RnnError('USAGE', `--backend must be webgpu or cpu, got ${JSON.stringify(v.backend)}`);
+  if (v.backend !== undefined && v.backend !== 'webgpu' && v.backend !== 'cpu')
+    throw new RnnError('USAGE', `--backend must be webgpu or cpu, got ${JSON.stringify(v.backend)}`);
   return v;
 }
 
@@ -58,18 +80,23 @@ function numberOption(v: Record<string, string>, name: string, fallback: number,
   if (v[name] === undefined) return fallback;
   const n = Number(v[name]);
   const ok = kind === 'int' ? Number.isSafeInteger(n) && n >= min : Number.isFinite(n) && n >= min && n <= max;
-  if (!ok) throw new RnnError('USAGE', `--${name} must be ${kind === 'int' ? `an integer ≥ ${min}` : `a number in [${min}, ${max}]`}, got ${JSON.stringify(v[name])}`);
+  if (!ok)
+    throw new RnnError('USAGE', `--${name} must be ${kind === 'int' ? `an integer ≥ ${min}` : `a number in [${min}, ${max}]`}, got ${JSON.stringify(v[name])}`);
   return n;
 }
 
 /** The model: from --model (whose vocabulary sizes must be the text's) or from the size options. */
 async function textModel(v: Record<string, string>, vocab: number): Promise<ModelConfig> {
   if (v.model !== undefined) {
-    for (const o of ['mode', 'hidden', 'layers', 'embedding', 'dropout']) if (v[o] !== undefined) throw new RnnError('USAGE', `--${o} and --model exclude each other (the model file says it)`);
+    for (const o of ['mode', 'hidden', 'layers', 'embedding', 'dropout'])
+      if (v[o] !== undefined) throw new RnnError('USAGE', `--${o} and --model exclude each other (the model file says it)`);
     const model = resolveModelConfig(await readJson('--model', v.model, 'CONFIG_INVALID'));
     const n = model.embedding?.num_embeddings;
     if (n !== vocab || model.head?.out_features !== vocab || model.head.on !== 'output' || model.loss !== 'cross_entropy') {
-      throw new RnnError('CONFIG_INVALID', `--model ${v.model}: a character model of this text needs an embedding of ${vocab} rows, a head on every step with ${vocab} outputs and cross_entropy (the text has ${vocab} distinct characters)`);
+      throw new RnnError(
+        'CONFIG_INVALID',
+        `--model ${v.model}: a character model of this text needs an embedding of ${vocab} rows, a head on every step with ${vocab} outputs and cross_entropy (the text has ${vocab} distinct characters)`,
+      );
     }
     return model;
   }
@@ -77,7 +104,13 @@ async function textModel(v: Record<string, string>, vocab: number): Promise<Mode
   const E = numberOption(v, 'embedding', 32, 'int', 1);
   const input: ModelConfigInput = {
     embedding: { num_embeddings: vocab, embedding_dim: E },
-    rnn: { mode: mode as 'LSTM', input_size: E, hidden_size: numberOption(v, 'hidden', 128, 'int', 1), num_layers: numberOption(v, 'layers', 2, 'int', 1), dropout: numberOption(v, 'dropout', 0, 'real', 0, 1) },
+    rnn: {
+      mode: mode as 'LSTM',
+      input_size: E,
+      hidden_size: numberOption(v, 'hidden', 128, 'int', 1),
+      num_layers: numberOption(v, 'layers', 2, 'int', 1),
+      dropout: numberOption(v, 'dropout', 0, 'real', 0, 1),
+    },
     head: { out_features: vocab, on: 'output' },
     loss: 'cross_entropy',
   };
@@ -104,8 +137,9 @@ function progressPrinter(total: number): { show: (p: FitProgress) => void; done:
     show(p) {
       const width = 24;
       const filled = Math.round((p.step / total) * width);
-      const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] step ${p.step}/${total} loss ${p.loss?.toFixed(3) ?? '?'}`
-        + `${p.validationLoss === undefined ? '' : ` val ${p.validationLoss.toFixed(3)}`} | ${Math.round(p.tokensPerSecond)} chars/s | ETA ${duration(p.etaSeconds)}`;
+      const line =
+        `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] step ${p.step}/${total} loss ${p.loss?.toFixed(3) ?? '?'}` +
+        `${p.validationLoss === undefined ? '' : ` val ${p.validationLoss.toFixed(3)}`} | ${Math.round(p.tokensPerSecond)} chars/s | ETA ${duration(p.etaSeconds)}`;
       if (tty) process.stderr.write(`\r${line}\x1b[K`);
       else if (p.step === total || p.step - lastLine >= total / 10 || p.validationLoss !== undefined) {
         process.stderr.write(`${line}\n`);
@@ -120,7 +154,10 @@ function progressPrinter(total: number): { show: (p: FitProgress) => void; done:
 
 async function checkpoint(trainer: Trainer, vocab: Vocabulary, extra: Record<string, string>): Promise<Uint8Array> {
   const params = await trainer.parameters();
-  return writeSafetensors(params, { floatDtype: 'F32', metadata: { format: 'pt', model: JSON.stringify(trainer.model), vocabulary: JSON.stringify(vocab.chars), steps: String(trainer.steps), ...extra } });
+  return writeSafetensors(params, {
+    floatDtype: 'F32',
+    metadata: { format: 'pt', model: JSON.stringify(trainer.model), vocabulary: JSON.stringify(vocab.chars), steps: String(trainer.steps), ...extra },
+  });
 }
 
 export async function runTrainText(argv: readonly string[]): Promise<number> {
@@ -134,7 +171,8 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
   if (v.optimizer !== undefined && v.lr !== undefined) throw new RnnError('USAGE', '--lr and --optimizer exclude each other (put lr in the optimizer file)');
   const text = (await readInputFile('--text', v.text, 'a text file')).toString('utf8');
   const vocab = vocabularyOf(text);
-  if (vocab.chars.length < 2) throw new RnnError('TENSOR_INVALID', `--text ${v.text}: a language model needs at least 2 distinct characters, the text has ${vocab.chars.length}`);
+  if (vocab.chars.length < 2)
+    throw new RnnError('TENSOR_INVALID', `--text ${v.text}: a language model needs at least 2 distinct characters, the text has ${vocab.chars.length}`);
   const ids = encode(vocab, text);
   const split = heldOut > 0 ? Math.floor(ids.length * (1 - heldOut)) : ids.length;
   const trainIds = ids.subarray(0, split);
@@ -157,14 +195,25 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
   const total = maxSteps ?? epochs * batches.length;
   const validateEvery = validation.length ? numberOption(v, 'validate-every', Math.min(total, batches.length), 'int', 1) : undefined;
   await checkOutput(v.out);
-  const trainer = await createTrainer({ model, optimizer, backend: (v.backend as 'webgpu' | 'cpu' | undefined) ?? 'webgpu', seed, init: model.rnn.mode === 'LSTM' ? { forgetBias: 1, seed } : { seed } });
+  const trainer = await createTrainer({
+    model,
+    optimizer,
+    backend: (v.backend as 'webgpu' | 'cpu' | undefined) ?? 'webgpu',
+    seed,
+    init: model.rnn.mode === 'LSTM' ? { forgetBias: 1, seed } : { seed },
+  });
   const progress = progressPrinter(total);
   let best = Number.POSITIVE_INFINITY;
   let written = false;
   try {
     const report = await trainer.fit(batches, {
-      epochs: maxSteps === undefined ? epochs : Math.ceil(maxSteps / batches.length), maxSteps, carryState: true, readEvery: Math.max(1, Math.floor(total / 200)),
-      validation, validateEvery, earlyStopping: patience === undefined ? undefined : { patience },
+      epochs: maxSteps === undefined ? epochs : Math.ceil(maxSteps / batches.length),
+      maxSteps,
+      carryState: true,
+      readEvery: Math.max(1, Math.floor(total / 200)),
+      validation,
+      validateEvery,
+      earlyStopping: patience === undefined ? undefined : { patience },
       onProgress: async (p) => {
         progress.show(p);
         if (p.validationLoss !== undefined && p.validationLoss < best) {
@@ -177,13 +226,18 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
     progress.done();
     if (!written) await writeOutput(v.out, await checkpoint(trainer, vocab, {}));
     if (report.nonFinite) {
-      throw new RnnError('NON_FINITE', `${report.nonFinite.message.replace(/^fit: /, '')}; ${v.out} holds the ${written ? 'best validated' : 'last finite'} parameters (step ${written ? 'of the best validation loss' : report.steps})`);
+      throw new RnnError(
+        'NON_FINITE',
+        `${report.nonFinite.message.replace(/^fit: /, '')}; ${v.out} holds the ${written ? 'best validated' : 'last finite'} parameters (step ${written ? 'of the best validation loss' : report.steps})`,
+      );
     }
     const last = report.losses.at(-1)?.[1];
     const baseline = unigramLoss(trainIds, vocab.chars.length);
-    console.log(`${report.steps} steps (${report.stopped === 'early' ? 'stopped early' : report.stopped}) in ${duration(report.seconds)}: `
-      + `loss ${last?.toFixed(4)}${Number.isFinite(best) ? `, best validation ${best.toFixed(4)}` : ''} nats/char (unigram baseline ${baseline.toFixed(4)}); `
-      + `${vocab.chars.length} characters; wrote ${v.out}`);
+    console.log(
+      `${report.steps} steps (${report.stopped === 'early' ? 'stopped early' : report.stopped}) in ${duration(report.seconds)}: ` +
+        `loss ${last?.toFixed(4)}${Number.isFinite(best) ? `, best validation ${best.toFixed(4)}` : ''} nats/char (unigram baseline ${baseline.toFixed(4)}); ` +
+        `${vocab.chars.length} characters; wrote ${v.out}`,
+    );
     return 0;
   } finally {
     await trainer.destroy();
@@ -208,12 +262,18 @@ export async function runSample(argv: readonly string[]): Promise<number> {
   }
   const vocab: Vocabulary = { chars, ids: new Map(chars.map((c, i) => [c, i])) };
   const missing = [...new Set(Array.from(v.prompt))].filter((c) => !vocab.ids.has(c));
-  if (missing.length) throw new RnnError('TENSOR_INVALID', `--prompt: ${missing.map((c) => JSON.stringify(c)).join(', ')} not in the model's vocabulary of ${chars.length} characters`);
+  if (missing.length)
+    throw new RnnError(
+      'TENSOR_INVALID',
+      `--prompt: ${missing.map((c) => JSON.stringify(c)).join(', ')} not in the model's vocabulary of ${chars.length} characters`,
+    );
   const trainer = await createTrainer({ model, weights: file, backend: (v.backend as 'webgpu' | 'cpu' | undefined) ?? 'webgpu' });
   try {
     const tokens = await trainer.sample(encode(vocab, v.prompt), {
-      maxTokens: numberOption(v, 'length', 100, 'int', 1), temperature: numberOption(v, 'temperature', 0.8, 'real', 0, 100),
-      topK: numberOption(v, 'top-k', 0, 'int', 0), seed: numberOption(v, 'seed', 0, 'int', 0),
+      maxTokens: numberOption(v, 'length', 100, 'int', 1),
+      temperature: numberOption(v, 'temperature', 0.8, 'real', 0, 100),
+      topK: numberOption(v, 'top-k', 0, 'int', 0),
+      seed: numberOption(v, 'seed', 0, 'int', 0),
     });
     console.log(v.prompt + decode(vocab, tokens));
     return 0;
@@ -221,4 +281,3 @@ export async function runSample(argv: readonly string[]): Promise<number> {
     await trainer.destroy();
   }
 }
-

@@ -36,9 +36,20 @@ export const TRAIN_COMMANDS = ['grad', 'train', 'gradcheck', 'sample'] as const;
 type TrainCommand = (typeof TRAIN_COMMANDS)[number];
 
 const SPECS: Record<Exclude<TrainCommand, 'sample'>, { options: OptionSpecs; required: string[] }> = {
-  grad: { options: { model: { type: 'string' }, weights: { type: 'string' }, batch: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } }, required: ['model', 'weights', 'batch', 'out'] },
+  grad: {
+    options: { model: { type: 'string' }, weights: { type: 'string' }, batch: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
+    required: ['model', 'weights', 'batch', 'out'],
+  },
   train: {
-    options: { model: { type: 'string' }, weights: { type: 'string' }, batch: { type: 'string' }, optimizer: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
+    options: {
+      model: { type: 'string' },
+      weights: { type: 'string' },
+      batch: { type: 'string' },
+      optimizer: { type: 'string' },
+      steps: { type: 'string' },
+      out: { type: 'string' },
+      backend: { type: 'string' },
+    },
     required: ['model', 'weights', 'batch', 'optimizer', 'steps', 'out'],
   },
   gradcheck: { options: { model: { type: 'string' }, weights: { type: 'string' }, batch: { type: 'string' } }, required: ['model', 'weights', 'batch'] },
@@ -52,7 +63,8 @@ function parse(command: Exclude<TrainCommand, 'sample'>, argv: readonly string[]
   const values: Record<string, string> = {};
   for (const o of options) values[o.name] = o.value!;
   for (const r of SPECS[command].required) if (values[r] === undefined) throw new RnnError('USAGE', `missing --${r}`);
-  if (values.backend !== undefined && values.backend !== 'webgpu' && values.backend !== 'cpu') throw new RnnError('USAGE', `--backend must be webgpu or cpu, got ${JSON.stringify(values.backend)}`);
+  if (values.backend !== undefined && values.backend !== 'webgpu' && values.backend !== 'cpu')
+    throw new RnnError('USAGE', `--backend must be webgpu or cpu, got ${JSON.stringify(values.backend)}`);
   return values;
 }
 
@@ -60,7 +72,8 @@ function parse(command: Exclude<TrainCommand, 'sample'>, argv: readonly string[]
 function batchOf(path: string, file: SafetensorsFile): TrainBatch {
   const t = file.tensors;
   const unexpected = Object.keys(t).filter((n) => !BATCH_NAMES.has(n));
-  if (unexpected.length) throw new RnnError('TENSOR_INVALID', `--batch ${path}: unexpected tensor(s) ${unexpected.join(', ')} (expected input or tokens, target, lengths, h0, c0)`);
+  if (unexpected.length)
+    throw new RnnError('TENSOR_INVALID', `--batch ${path}: unexpected tensor(s) ${unexpected.join(', ')} (expected input or tokens, target, lengths, h0, c0)`);
   const float = (name: string) => {
     if (t[name] && isIntTensor(t[name])) throw new RnnError('TENSOR_INVALID', `--batch ${path}: tensor ${name} must be floating point`);
     return t[name] as Tensor | undefined;
@@ -99,7 +112,12 @@ export async function runTrainCommand(command: TrainCommand, argv: readonly stri
     }
   }
   await checkOutput(v.out);
-  const trainer = await createTrainer({ model, weights: weights as Record<string, Tensor>, optimizer, backend: (v.backend as 'webgpu' | 'cpu' | undefined) ?? 'webgpu' });
+  const trainer = await createTrainer({
+    model,
+    weights: weights as Record<string, Tensor>,
+    optimizer,
+    backend: (v.backend as 'webgpu' | 'cpu' | undefined) ?? 'webgpu',
+  });
   try {
     const out: Record<string, Tensor> = {};
     if (command === 'grad') {

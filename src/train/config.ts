@@ -53,7 +53,10 @@ export function resolveModelConfig(input: unknown): ModelConfig {
   let embedding: ModelConfig['embedding'];
   if (raw.embedding !== undefined) {
     const e = checkKeys('model.embedding', raw.embedding, ['num_embeddings', 'embedding_dim']);
-    embedding = { num_embeddings: positive('model.embedding.num_embeddings', e.num_embeddings), embedding_dim: positive('model.embedding.embedding_dim', e.embedding_dim) };
+    embedding = {
+      num_embeddings: positive('model.embedding.num_embeddings', e.num_embeddings),
+      embedding_dim: positive('model.embedding.embedding_dim', e.embedding_dim),
+    };
   }
   if (raw.rnn === undefined) fail('model.rnn: missing (PyTorch constructor arguments of the recurrent module)');
   let rnn: RnnConfig;
@@ -64,7 +67,9 @@ export function resolveModelConfig(input: unknown): ModelConfig {
   }
   // PyTorch warns and trains on; here the option that would do nothing is refused.
   if (rnn.dropout > 0 && rnn.num_layers === 1) {
-    fail(`model.rnn.dropout: ${rnn.dropout} with num_layers 1 would do nothing (dropout applies between stacked layers, as in PyTorch, which warns); use num_layers ≥ 2 or dropout 0`);
+    fail(
+      `model.rnn.dropout: ${rnn.dropout} with num_layers 1 would do nothing (dropout applies between stacked layers, as in PyTorch, which warns); use num_layers ≥ 2 or dropout 0`,
+    );
   }
   if (embedding && rnn.input_size !== embedding.embedding_dim) {
     fail(`model.rnn.input_size must equal model.embedding.embedding_dim (${embedding.embedding_dim}), got ${rnn.input_size}`);

@@ -10,9 +10,7 @@ import { trainBackward } from '../reference/train-backward.js';
 import { type ForwardCache, trainForward } from '../reference/train-forward.js';
 import type { PreparedBatch } from './batch.js';
 import { type ModelConfig, modelParameterSpecs, outputFeatures } from './config.js';
-import {
-  type CarryKind, type EngineGradients, type EngineStepResult, type Halt, NonFiniteStepError, type TrainEngine, checkCarriedBatch,
-} from './engine.js';
+import { type CarryKind, type EngineGradients, type EngineStepResult, type Halt, NonFiniteStepError, type TrainEngine, checkCarriedBatch } from './engine.js';
 import { type OptimizerConfig, type OptimizerState, gradNorm, optimizerState, referenceStep } from './optim.js';
 import { type ResolvedSample, sampleReference } from './sample.js';
 
@@ -26,7 +24,11 @@ export class CpuTrainer implements TrainEngine {
   private readonly carries = new Map<CarryKind, { B: number; hN: Float64Array; cN: Float64Array }>();
   private halt?: Halt;
 
-  constructor(readonly model: ModelConfig, readonly params: Record<string, Float64Array>, readonly seed = 0) {
+  constructor(
+    readonly model: ModelConfig,
+    readonly params: Record<string, Float64Array>,
+    readonly seed = 0,
+  ) {
     this.names = modelParameterSpecs(model).map((s) => s.name);
   }
 
@@ -94,7 +96,11 @@ export class CpuTrainer implements TrainEngine {
     const { loss, dy } = lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model));
     const g = trainBackward(this.model, this.params, cache, dy);
     return {
-      loss, gradNorm: gradNorm(this.flat(g.params)), grads: g.params, h0: g.h0, c0: this.model.rnn.mode === 'LSTM' ? g.c0 : undefined,
+      loss,
+      gradNorm: gradNorm(this.flat(g.params)),
+      grads: g.params,
+      h0: g.h0,
+      c0: this.model.rnn.mode === 'LSTM' ? g.c0 : undefined,
       flow: options.flow ? g.flow.map((f) => Array.from(f)) : undefined,
     };
   }

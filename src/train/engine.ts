@@ -54,10 +54,19 @@ export interface EngineDiagnostics {
  * optimizer state, step count), the halt is cleared, and the step that read it rejects with this.
  */
 export class NonFiniteStepError extends RnnError {
-  constructor(readonly step: number, readonly loss: number, readonly gradNorm: number, readonly skipped: number) {
-    super('NON_FINITE', `training step ${step}: the ${Number.isFinite(loss) ? `gradient norm was ${gradNorm}` : `loss was ${loss}`} (not finite), so it made no update${
-      skipped > 0 ? `, nor did the ${skipped} step(s) after it` : ''}; the parameters and optimizer state are those after step ${step - 1}. `
-      + 'Lower the learning rate, clip the gradients (optimizer.clip_grad_norm), or check the data (createTrainer({ checkFinite: true }))');
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly gradNorm: number,
+    readonly skipped: number,
+  ) {
+    super(
+      'NON_FINITE',
+      `training step ${step}: the ${Number.isFinite(loss) ? `gradient norm was ${gradNorm}` : `loss was ${loss}`} (not finite), so it made no update${
+        skipped > 0 ? `, nor did the ${skipped} step(s) after it` : ''
+      }; the parameters and optimizer state are those after step ${step - 1}. ` +
+        'Lower the learning rate, clip the gradients (optimizer.clip_grad_norm), or check the data (createTrainer({ checkFinite: true }))',
+    );
   }
 }
 
@@ -96,5 +105,8 @@ export interface TrainEngine {
 export function checkCarriedBatch(kind: CarryKind, held: number | undefined, B: number): void {
   if (held === undefined || held === B) return;
   const from = kind === 'train' ? 'the last training step' : 'the last evaluate / predict';
-  throw new RnnError('OPTION_INVALID', `carryState: the carried state (from ${from}) has batch size ${held}, this batch has ${B}; a carried batch keeps its batch size`);
+  throw new RnnError(
+    'OPTION_INVALID',
+    `carryState: the carried state (from ${from}) has batch size ${held}, this batch has ${B}; a carried batch keeps its batch size`,
+  );
 }

@@ -74,10 +74,12 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
   const o = checkOptions<FitOptions>('fit options', options, FIT_OPTIONS);
   const count = (name: string, v: unknown, fallback: number) => {
     if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new RnnError('OPTION_INVALID', `fit options.${name}: expected a positive integer, got ${describeValue(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+      throw new RnnError('OPTION_INVALID', `fit options.${name}: expected a positive integer, got ${describeValue(v)}`);
     return v;
   };
-  if (!Array.isArray(batches) || batches.length === 0) throw new RnnError('OPTION_INVALID', `fit: expected a non-empty array of batches, got ${describeValue(batches)}`);
+  if (!Array.isArray(batches) || batches.length === 0)
+    throw new RnnError('OPTION_INVALID', `fit: expected a non-empty array of batches, got ${describeValue(batches)}`);
   const epochs = count('epochs', o.epochs, 1);
   const readEvery = count('readEvery', o.readEvery, 1);
   const total = Math.min(epochs * batches.length, count('maxSteps', o.maxSteps, Number.MAX_SAFE_INTEGER));
@@ -124,7 +126,9 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
         if (!Number.isFinite(validationLoss)) {
           report.stopped = 'non-finite';
           report.nonFinite = {
-            what: 'validation', step, loss: validationLoss,
+            what: 'validation',
+            step,
+            loss: validationLoss,
             message: `fit: the validation loss after step ${step} was ${validationLoss} (not finite); training stopped there, with the parameters of step ${step}`,
           };
         } else if (validationLoss < best - (o.earlyStopping?.minDelta ?? 0)) {
@@ -140,7 +144,15 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
         const rate = ((tokens - lastTokens) * 1000) / Math.max(1e-3, now - lastTime);
         const perStep = (now - started) / 1000 / step;
         [lastTime, lastTokens] = [now, tokens];
-        const go = await o.onProgress?.({ step, epoch, loss: r.loss, gradNorm: r.gradNorm, tokensPerSecond: rate, etaSeconds: perStep * (total - step), validationLoss });
+        const go = await o.onProgress?.({
+          step,
+          epoch,
+          loss: r.loss,
+          gradNorm: r.gradNorm,
+          tokensPerSecond: rate,
+          etaSeconds: perStep * (total - step),
+          validationLoss,
+        });
         if (go === false && report.stopped === 'done') {
           report.stopped = 'aborted';
           break outer;

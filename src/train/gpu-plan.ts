@@ -21,12 +21,25 @@ import { type BackwardStrategy, backwardKernels, backwardUnfit } from '../gpu/op
 import { RnnError } from '../errors.js';
 import { recordGemm } from '../gpu/ops/gemm.js';
 import {
-  ELEMENTWISE_WORKGROUP_SIZE, RESULT_WORDS, dropoutPipeline, embeddingPipeline, lossPipeline, optimizerPipeline, recordSum, shiftPipeline,
+  ELEMENTWISE_WORKGROUP_SIZE,
+  RESULT_WORDS,
+  dropoutPipeline,
+  embeddingPipeline,
+  lossPipeline,
+  optimizerPipeline,
+  recordSum,
+  shiftPipeline,
 } from '../gpu/ops/train-elementwise.js';
 import { type Command, type Recorder, clear, copy, dispatch, linearGrid } from '../gpu/program.js';
 import {
-  BACKWARD_DIMS_FIELDS, DROPOUT_DIMS_FIELDS, EMBEDDING_DIMS_FIELDS, LOSS_DIMS_FIELDS, OPTIMIZER_DIMS_FIELDS, REDUCE_DIMS_FIELDS,
-  SHIFT_DIMS_FIELDS, packU32Struct,
+  BACKWARD_DIMS_FIELDS,
+  DROPOUT_DIMS_FIELDS,
+  EMBEDDING_DIMS_FIELDS,
+  LOSS_DIMS_FIELDS,
+  OPTIMIZER_DIMS_FIELDS,
+  REDUCE_DIMS_FIELDS,
+  SHIFT_DIMS_FIELDS,
+  packU32Struct,
 } from '../gpu/uniforms.js';
 import { type ModelConfig, outputFeatures, rnnFeatures } from './config.js';
 import type { FlatLayout } from './layout.js';
@@ -97,8 +110,14 @@ export class TrainPlan implements Recorder {
   private readonly n: number;
 
   constructor(
-    readonly ctx: GpuContext, readonly model: ModelConfig, readonly layout: FlatLayout, readonly shared: SharedBuffers,
-    readonly T: number, readonly B: number, withFlow = false, readonly backwardStrategy: BackwardStrategy = 'per-step',
+    readonly ctx: GpuContext,
+    readonly model: ModelConfig,
+    readonly layout: FlatLayout,
+    readonly shared: SharedBuffers,
+    readonly T: number,
+    readonly B: number,
+    withFlow = false,
+    readonly backwardStrategy: BackwardStrategy = 'per-step',
   ) {
     const unfit = backwardUnfit(backwardStrategy, model.rnn, B, ctx.limits);
     if (unfit) throw new RnnError('OPTION_INVALID', `backward strategy "${backwardStrategy}": ${unfit}`);
@@ -176,9 +195,10 @@ export class TrainPlan implements Recorder {
     }
     const index = stepIndex(this, T + 1); // the forward's steps 0 … T−1, and T for the fused backward's last dispatch
     // The persistent strategy runs the forward's time loop in one dispatch per layer too.
-    const persistentForward = backwardStrategy === 'persistent'
-      ? persistentKernel(ctx, rnn.mode, proj, persistentLayout(rnn, B, ctx.limits, ctx.isSoftwareAdapter), false, 'f32', true)
-      : undefined;
+    const persistentForward =
+      backwardStrategy === 'persistent'
+        ? persistentKernel(ctx, rnn.mode, proj, persistentLayout(rnn, B, ctx.limits, ctx.isSoftwareAdapter), false, 'f32', true)
+        : undefined;
     layers.forEach((t, l) => {
       if (l > 0 && rnn.dropout > 0) {
         c.push(copy(layers[l - 1].output.buffer, 0, t.input.buffer, 0, TB * F * F32));
@@ -186,7 +206,16 @@ export class TrainPlan implements Recorder {
       }
       c.push(copy(t.initial.buffer, 0, t.states[0].buffer, 0, layerState * F32));
       const call: LayerCall = {
-        tag: `${this.tag}.layer${l}`, config: rnn, format: 'f32', T, B, weights: layerParams(l), input: t.input, output: t.output, lengths: lengthsT, gx,
+        tag: `${this.tag}.layer${l}`,
+        config: rnn,
+        format: 'f32',
+        T,
+        B,
+        weights: layerParams(l),
+        input: t.input,
+        output: t.output,
+        lengths: lengthsT,
+        gx,
       };
       const save = { saved: t.saved, pre: t.at.pre, c: t.at.c, hRaw: t.at.hRaw };
       if (persistentForward) {
@@ -196,9 +225,25 @@ export class TrainPlan implements Recorder {
         if (T % 2 === 1) c.push(copy(t.states[1].buffer, 0, t.states[0].buffer, 0, layerState * F32));
       }
       const shift = shiftPipeline(ctx, lstm);
-      const shiftDims = this.uniform(`layer${l}.shiftDims`, packU32Struct(SHIFT_DIMS_FIELDS, { T, B, H, H_out: Hout, D, h_prev: t.at.hPrev, c_prev: t.at.cPrev, c: t.at.c }));
-      const shiftGroup = ctx.bindGroup(`${this.tag}.layer${l}.shift`, shift.layout, [shiftDims, tensorBinding(lengthsT), tensorBinding(t.output), tensorBinding(t.initial), tensorBinding(t.saved)]);
-      c.push(dispatch(`${this.tag}.layer${l}.shift`, shift.pipeline, [shiftGroup], linearGrid(D * T * B * Math.max(H, Hout), ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)));
+      const shiftDims = this.uniform(
+        `layer${l}.shiftDims`,
+        packU32Struct(SHIFT_DIMS_FIELDS, { T, B, H, H_out: Hout, D, h_prev: t.at.hPrev, c_prev: t.at.cPrev, c: t.at.c }),
+      );
+      const shiftGroup = ctx.bindGroup(`${this.tag}.layer${l}.shift`, shift.layout, [
+        shiftDims,
+        tensorBinding(lengthsT),
+        tensorBinding(t.output),
+        tensorBinding(t.initial),
+        tensorBinding(t.saved),
+      ]);
+      c.push(
+        dispatch(
+          `${this.tag}.layer${l}.shift`,
+          shift.pipeline,
+          [shiftGroup],
+          linearGrid(D * T * B * Math.max(H, Hout), ELEMENTWISE_WORKGROUP_SIZE, ctx.limits),
+        ),
+      );
     });
 
     // Head and loss. headIn: the last layer's output, or cat(h_n[−D:]) gathered from its final state.
@@ -206,19 +251,33 @@ export class TrainPlan implements Recorder {
     let headIn = last.output;
     if (!perStep) {
       headIn = this.tensor('headIn', B * F, [B, F]);
-      for (let d = 0; d < D; d++) for (let b = 0; b < B; b++) c.push(copy(last.states[0].buffer, (d * B + b) * Hout * F32, headIn.buffer, (b * F + d * Hout) * F32, Hout * F32));
+      for (let d = 0; d < D; d++)
+        for (let b = 0; b < B; b++) c.push(copy(last.states[0].buffer, (d * B + b) * Hout * F32, headIn.buffer, (b * F + d * Hout) * F32, Hout * F32));
     }
     const ones = this.tensor('ones', Math.max(TB, rows), [Math.max(TB, rows)]);
     ctx.device.queue.writeBuffer(ones.buffer, 0, new Float32Array(Math.max(TB, rows)).fill(1));
     const y = model.head ? this.tensor('y', rows * O, [rows, O]) : last.output;
     this.prediction = { buffer: y.buffer, elements: rows * O };
     if (model.head) {
-      c.push(recordGemm(this, {
-        label: `${this.tag}.head`, M: rows, N: O, K: F, batch: 1, transB: true,
-        a: headIn, aBatchStride: 0, b: { ...params, offset: layout.headWeight!, shape: [O, F] }, bBatchStride: 0,
-        bias: layout.headBias === undefined ? undefined : { ...params, offset: layout.headBias, shape: [O] }, biasBatchStride: 0,
-        c: y, cBatchStride: 0, format: 'f32',
-      }));
+      c.push(
+        recordGemm(this, {
+          label: `${this.tag}.head`,
+          M: rows,
+          N: O,
+          K: F,
+          batch: 1,
+          transB: true,
+          a: headIn,
+          aBatchStride: 0,
+          b: { ...params, offset: layout.headWeight!, shape: [O, F] },
+          bBatchStride: 0,
+          bias: layout.headBias === undefined ? undefined : { ...params, offset: layout.headBias, shape: [O] },
+          biasBatchStride: 0,
+          c: y,
+          cBatchStride: 0,
+          format: 'f32',
+        }),
+      );
     }
     // dL/dy; without a head it is the last layer's dL/d(output).
     const dOut = [this.tensor('dOut0', TB * F, [TB, F]), this.tensor('dOut1', TB * F, [TB, F])];
@@ -228,8 +287,12 @@ export class TrainPlan implements Recorder {
     const loss = lossPipeline(ctx, model.loss);
     this.lossDims = this.uniform('loss.dims', packU32Struct(LOSS_DIMS_FIELDS, { rows, O, scale: 1 }));
     const lossGroup = ctx.bindGroup(`${this.tag}.loss`, loss.layout, [
-      this.lossDims, tensorBinding(y), tensorBinding(gpuTensor(target, [rows * (model.loss === 'mse' ? O : 1)])),
-      tensorBinding(gpuTensor(target, [rows], 'u32')), tensorBinding(dy), tensorBinding(rowLoss),
+      this.lossDims,
+      tensorBinding(y),
+      tensorBinding(gpuTensor(target, [rows * (model.loss === 'mse' ? O : 1)])),
+      tensorBinding(gpuTensor(target, [rows], 'u32')),
+      tensorBinding(dy),
+      tensorBinding(rowLoss),
     ]);
     c.push(dispatch(`${this.tag}.loss`, loss.pipeline, [lossGroup], linearGrid(rows, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)));
     c.push(...this.sum('loss', rowLoss, rows, false, 0));
@@ -241,21 +304,58 @@ export class TrainPlan implements Recorder {
     const gstate = this.tensor('gstate', gstateSize, [gstateSize]);
     let dHeadIn: GpuTensor | undefined;
     if (model.head) {
-      c.push(recordGemm(this, {
-        label: `${this.tag}.head.dW`, M: O, N: F, K: rows, batch: 1, transA: true,
-        a: dy, aBatchStride: 0, b: headIn, bBatchStride: 0, c: { ...grads, offset: layout.headWeight!, shape: [O, F] }, cBatchStride: 0, format: 'f32',
-      }));
+      c.push(
+        recordGemm(this, {
+          label: `${this.tag}.head.dW`,
+          M: O,
+          N: F,
+          K: rows,
+          batch: 1,
+          transA: true,
+          a: dy,
+          aBatchStride: 0,
+          b: headIn,
+          bBatchStride: 0,
+          c: { ...grads, offset: layout.headWeight!, shape: [O, F] },
+          cBatchStride: 0,
+          format: 'f32',
+        }),
+      );
       if (layout.headBias !== undefined) {
-        c.push(recordGemm(this, {
-          label: `${this.tag}.head.db`, M: 1, N: O, K: rows, batch: 1,
-          a: ones, aBatchStride: 0, b: dy, bBatchStride: 0, c: { ...grads, offset: layout.headBias, shape: [O] }, cBatchStride: 0, format: 'f32',
-        }));
+        c.push(
+          recordGemm(this, {
+            label: `${this.tag}.head.db`,
+            M: 1,
+            N: O,
+            K: rows,
+            batch: 1,
+            a: ones,
+            aBatchStride: 0,
+            b: dy,
+            bBatchStride: 0,
+            c: { ...grads, offset: layout.headBias, shape: [O] },
+            cBatchStride: 0,
+            format: 'f32',
+          }),
+        );
       }
       dHeadIn = perStep ? dOutOf(L - 1) : this.tensor('dHeadIn', B * F, [B, F]);
-      c.push(recordGemm(this, {
-        label: `${this.tag}.head.dIn`, M: rows, N: F, K: O, batch: 1,
-        a: dy, aBatchStride: 0, b: { ...params, offset: layout.headWeight!, shape: [O, F] }, bBatchStride: 0, c: dHeadIn, cBatchStride: 0, format: 'f32',
-      }));
+      c.push(
+        recordGemm(this, {
+          label: `${this.tag}.head.dIn`,
+          M: rows,
+          N: F,
+          K: O,
+          batch: 1,
+          a: dy,
+          aBatchStride: 0,
+          b: { ...params, offset: layout.headWeight!, shape: [O, F] },
+          bBatchStride: 0,
+          c: dHeadIn,
+          cBatchStride: 0,
+          format: 'f32',
+        }),
+      );
     }
     if (!perStep) c.push(clear(dOutOf(L - 1).buffer, 0, TB * F * F32)); // the outputs themselves do not reach the loss
 
@@ -277,14 +377,38 @@ export class TrainPlan implements Recorder {
       c.push(clear(gstate.buffer, 0, gstateSize * F32));
       if (!perStep && l === L - 1 && dHeadIn) {
         const first = ((T - 1) % 2) * D * B * Hout;
-        for (let d = 0; d < D; d++) for (let b = 0; b < B; b++) c.push(copy(dHeadIn.buffer, (b * F + d * Hout) * F32, gstate.buffer, (first + (d * B + b) * Hout) * F32, Hout * F32));
+        for (let d = 0; d < D; d++)
+          for (let b = 0; b < B; b++) c.push(copy(dHeadIn.buffer, (b * F + d * Hout) * F32, gstate.buffer, (first + (d * B + b) * Hout) * F32, Hout * F32));
       }
-      const dims = this.uniform(`layer${l}.backDims`, packU32Struct(BACKWARD_DIMS_FIELDS, {
-        T, B, H, H_out: Hout, D, w_hh_offset: s.start / GATE_LANES + s.offsets.wHh, w_hr_offset: s.wHr ?? 0,
-        pre: t.at.pre, c: t.at.c, h_raw: t.at.hRaw, h_prev: t.at.hPrev, c_prev: t.at.cPrev, dg_x: dgX, dg_h: dgH, dh_hist: dhHist, dout_stride: F,
-      }));
+      const dims = this.uniform(
+        `layer${l}.backDims`,
+        packU32Struct(BACKWARD_DIMS_FIELDS, {
+          T,
+          B,
+          H,
+          H_out: Hout,
+          D,
+          w_hh_offset: s.start / GATE_LANES + s.offsets.wHh,
+          w_hr_offset: s.wHr ?? 0,
+          pre: t.at.pre,
+          c: t.at.c,
+          h_raw: t.at.hRaw,
+          h_prev: t.at.hPrev,
+          c_prev: t.at.cPrev,
+          dg_x: dgX,
+          dg_h: dgH,
+          dh_hist: dhHist,
+          dout_stride: F,
+        }),
+      );
       const group = ctx.bindGroup(`${this.tag}.layer${l}.backward`, kernels.layout, [
-        dims, tensorBinding(lengthsT), tensorBinding(t.saved), tensorBinding(params, true), tensorBinding(dOutOf(l)), tensorBinding(dg), tensorBinding(gstate),
+        dims,
+        tensorBinding(lengthsT),
+        tensorBinding(t.saved),
+        tensorBinding(params, true),
+        tensorBinding(dOutOf(l)),
+        tensorBinding(dg),
+        tensorBinding(gstate),
       ]);
       for (let step = T - 1; step >= 0 && this.backwardStrategy !== 'persistent'; step--) {
         const offsets = { group: backIndex, offsets: [step * index.stride] };
@@ -296,8 +420,12 @@ export class TrainPlan implements Recorder {
         c.push(dispatch(`${this.tag}.layer${l}.hiddenBackward${step}`, kernels.hidden, [group, offsets], kernels.hiddenGrid));
       }
       // The fused path's last dispatch (s = T): the hidden half alone, dL/dh0 where per-step leaves it.
-      if (this.backwardStrategy === 'fused') c.push(dispatch(`${this.tag}.layer${l}.fusedBackwardLast`, kernels.fused, [group, { group: backIndex, offsets: [T * index.stride] }], kernels.fusedGrid));
-      if (this.backwardStrategy === 'persistent') c.push(dispatch(`${this.tag}.layer${l}.persistentBackward`, kernels.persistent, [group, { group: backIndex, offsets: [0] }], kernels.persistentGrid));
+      if (this.backwardStrategy === 'fused')
+        c.push(
+          dispatch(`${this.tag}.layer${l}.fusedBackwardLast`, kernels.fused, [group, { group: backIndex, offsets: [T * index.stride] }], kernels.fusedGrid),
+        );
+      if (this.backwardStrategy === 'persistent')
+        c.push(dispatch(`${this.tag}.layer${l}.persistentBackward`, kernels.persistent, [group, { group: backIndex, offsets: [0] }], kernels.persistentGrid));
       if (this.flow) c.push(copy(dg.buffer, dhHist * F32, this.flow, l * D * TB * Hout * F32, D * TB * Hout * F32));
       // dL/dh0 (the dh copy step s = 0 wrote: copy 1) and dL/dc0 of this layer.
       c.push(copy(gstate.buffer, D * B * Hout * F32, this.initialGrads, l * layerState * F32, D * B * Hout * F32));
@@ -307,47 +435,115 @@ export class TrainPlan implements Recorder {
       const dgx = { ...dg, offset: dgX, shape: [D * TB, H * GATE_LANES] };
       const dgh = { ...dg, offset: dgH, shape: [D * TB, H * GATE_LANES] };
       const N = H * GATE_LANES;
-      c.push(recordGemm(this, {
-        label: `${this.tag}.layer${l}.dW_ih`, M: I, N, K: TB, batch: D, transA: true,
-        a: t.input, aBatchStride: 0, b: dgx, bBatchStride: TB * N, c: at(s.offsets.wIh, [I, N]), cBatchStride: I * N, format: 'f32',
-      }));
-      c.push(recordGemm(this, {
-        label: `${this.tag}.layer${l}.dW_hh`, M: Hout, N, K: TB, batch: D, transA: true,
-        a: { ...t.saved, offset: t.at.hPrev, shape: [D * TB, Hout] }, aBatchStride: TB * Hout, b: dgh, bBatchStride: TB * N,
-        c: at(s.offsets.wHh, [Hout, N]), cBatchStride: Hout * N, format: 'f32',
-      }));
+      c.push(
+        recordGemm(this, {
+          label: `${this.tag}.layer${l}.dW_ih`,
+          M: I,
+          N,
+          K: TB,
+          batch: D,
+          transA: true,
+          a: t.input,
+          aBatchStride: 0,
+          b: dgx,
+          bBatchStride: TB * N,
+          c: at(s.offsets.wIh, [I, N]),
+          cBatchStride: I * N,
+          format: 'f32',
+        }),
+      );
+      c.push(
+        recordGemm(this, {
+          label: `${this.tag}.layer${l}.dW_hh`,
+          M: Hout,
+          N,
+          K: TB,
+          batch: D,
+          transA: true,
+          a: { ...t.saved, offset: t.at.hPrev, shape: [D * TB, Hout] },
+          aBatchStride: TB * Hout,
+          b: dgh,
+          bBatchStride: TB * N,
+          c: at(s.offsets.wHh, [Hout, N]),
+          cBatchStride: Hout * N,
+          format: 'f32',
+        }),
+      );
       if (rnn.bias) {
-        for (const [name, g, off] of [['db_ih', dgx, s.offsets.bIh], ['db_hh', dgh, s.offsets.bHh]] as const) {
-          c.push(recordGemm(this, {
-            label: `${this.tag}.layer${l}.${name}`, M: 1, N, K: TB, batch: D,
-            a: ones, aBatchStride: 0, b: g, bBatchStride: TB * N, c: at(off, [N]), cBatchStride: N, format: 'f32',
-          }));
+        for (const [name, g, off] of [
+          ['db_ih', dgx, s.offsets.bIh],
+          ['db_hh', dgh, s.offsets.bHh],
+        ] as const) {
+          c.push(
+            recordGemm(this, {
+              label: `${this.tag}.layer${l}.${name}`,
+              M: 1,
+              N,
+              K: TB,
+              batch: D,
+              a: ones,
+              aBatchStride: 0,
+              b: g,
+              bBatchStride: TB * N,
+              c: at(off, [N]),
+              cBatchStride: N,
+              format: 'f32',
+            }),
+          );
         }
       }
       if (proj) {
-        c.push(recordGemm(this, {
-          label: `${this.tag}.layer${l}.dW_hr`, M: rnn.proj_size, N: H, K: TB, batch: D, transA: true,
-          a: { ...dg, offset: dhHist, shape: [D * TB, Hout] }, aBatchStride: TB * Hout,
-          b: { ...t.saved, offset: t.at.hRaw, shape: [D * TB, H] }, bBatchStride: TB * H,
-          c: { ...grads, offset: s.wHr!, shape: [rnn.proj_size, H] }, cBatchStride: rnn.proj_size * H, format: 'f32',
-        }));
+        c.push(
+          recordGemm(this, {
+            label: `${this.tag}.layer${l}.dW_hr`,
+            M: rnn.proj_size,
+            N: H,
+            K: TB,
+            batch: D,
+            transA: true,
+            a: { ...dg, offset: dhHist, shape: [D * TB, Hout] },
+            aBatchStride: TB * Hout,
+            b: { ...t.saved, offset: t.at.hRaw, shape: [D * TB, H] },
+            bBatchStride: TB * H,
+            c: { ...grads, offset: s.wHr!, shape: [rnn.proj_size, H] },
+            cBatchStride: rnn.proj_size * H,
+            format: 'f32',
+          }),
+        );
       }
       // dL/d(input) = Σ_d dg_x[d]·W_ih[d], for the layer below or the embedding.
       if (l > 0 || model.embedding) {
         const dIn = l > 0 ? dOutOf(l - 1) : this.tensor('dEmbedded', TB * E, [TB, E]);
         for (let d = 0; d < D; d++) {
-          c.push(recordGemm(this, {
-            label: `${this.tag}.layer${l}.dX${d}`, M: TB, N: I, K: N, batch: 1, transB: true, beta: d === 0 ? 0 : 1,
-            a: { ...dg, offset: dgX + d * TB * N, shape: [TB, N] }, aBatchStride: 0,
-            b: { ...lp.params, offset: s.start + (s.offsets.wIh + d * I * H) * GATE_LANES, shape: [I, N] }, bBatchStride: 0,
-            c: dIn, cBatchStride: 0, format: 'f32',
-          }));
+          c.push(
+            recordGemm(this, {
+              label: `${this.tag}.layer${l}.dX${d}`,
+              M: TB,
+              N: I,
+              K: N,
+              batch: 1,
+              transB: true,
+              beta: d === 0 ? 0 : 1,
+              a: { ...dg, offset: dgX + d * TB * N, shape: [TB, N] },
+              aBatchStride: 0,
+              b: { ...lp.params, offset: s.start + (s.offsets.wIh + d * I * H) * GATE_LANES, shape: [I, N] },
+              bBatchStride: 0,
+              c: dIn,
+              cBatchStride: 0,
+              format: 'f32',
+            }),
+          );
         }
         if (l > 0 && rnn.dropout > 0) c.push(this.dropout(`layer${l}.dropoutBack`, dIn, TB * I, l));
         if (l === 0 && model.embedding) {
           const { pipeline, layout: bl } = embeddingPipeline(ctx, 'scatter_grad');
           this.embeddingDims = this.uniform('embedding.gradDims', packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: 0, E, table: layout.embedding!, first: 0 }));
-          const g = ctx.bindGroup(`${this.tag}.embeddingGrad`, bl, [this.embeddingDims, tensorBinding(gpuTensor(csr!, [3 * TB + 1], 'u32')), tensorBinding(dIn), tensorBinding(grads)]);
+          const g = ctx.bindGroup(`${this.tag}.embeddingGrad`, bl, [
+            this.embeddingDims,
+            tensorBinding(gpuTensor(csr!, [3 * TB + 1], 'u32')),
+            tensorBinding(dIn),
+            tensorBinding(grads),
+          ]);
           c.push(dispatch(`${this.tag}.embeddingGrad`, pipeline, [g], linearGrid(TB * E, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)));
         }
       }
@@ -359,16 +555,39 @@ export class TrainPlan implements Recorder {
 
     this.update = (opt, step, lr) => {
       const { pipeline, layout: bl } = optimizerPipeline(ctx, opt.name, opt);
-      const dims = this.optimizerDims ??= this.uniform('optimizer.dims', new Uint32Array(OPTIMIZER_DIMS_FIELDS.length));
-      ctx.device.queue.writeBuffer(dims.buffer, 0, packU32Struct(OPTIMIZER_DIMS_FIELDS, {
-        n: this.n, first_step: step === 1 ? 1 : 0, norm_index: 1, clip_by_norm: opt.clip_grad_norm === undefined ? 0 : 1,
-        lr, momentum: opt.momentum, dampening: opt.dampening, weight_decay: opt.weight_decay, beta1: opt.betas[0], beta2: opt.betas[1], eps: opt.eps,
-        alpha: opt.alpha, bias_correction1: 1 - opt.betas[0] ** step, bias_correction2_sqrt: Math.sqrt(1 - opt.betas[1] ** step),
-        clip_value: opt.clip_grad_value ?? 0, max_norm: opt.clip_grad_norm ?? 0, step,
-      }));
-      const group = this.optimizerGroups.get(pipeline) ?? ctx.bindGroup(`${this.tag}.optimizer`, bl, [
-        dims, tensorBinding(params), tensorBinding(grads), tensorBinding(gpuTensor(shared.state, [3 * this.n])), tensorBinding(gpuTensor(shared.results, [RESULT_WORDS], 'u32')),
-      ]);
+      const dims = (this.optimizerDims ??= this.uniform('optimizer.dims', new Uint32Array(OPTIMIZER_DIMS_FIELDS.length)));
+      ctx.device.queue.writeBuffer(
+        dims.buffer,
+        0,
+        packU32Struct(OPTIMIZER_DIMS_FIELDS, {
+          n: this.n,
+          first_step: step === 1 ? 1 : 0,
+          norm_index: 1,
+          clip_by_norm: opt.clip_grad_norm === undefined ? 0 : 1,
+          lr,
+          momentum: opt.momentum,
+          dampening: opt.dampening,
+          weight_decay: opt.weight_decay,
+          beta1: opt.betas[0],
+          beta2: opt.betas[1],
+          eps: opt.eps,
+          alpha: opt.alpha,
+          bias_correction1: 1 - opt.betas[0] ** step,
+          bias_correction2_sqrt: Math.sqrt(1 - opt.betas[1] ** step),
+          clip_value: opt.clip_grad_value ?? 0,
+          max_norm: opt.clip_grad_norm ?? 0,
+          step,
+        }),
+      );
+      const group =
+        this.optimizerGroups.get(pipeline) ??
+        ctx.bindGroup(`${this.tag}.optimizer`, bl, [
+          dims,
+          tensorBinding(params),
+          tensorBinding(grads),
+          tensorBinding(gpuTensor(shared.state, [3 * this.n])),
+          tensorBinding(gpuTensor(shared.results, [RESULT_WORDS], 'u32')),
+        ]);
       this.optimizerGroups.set(pipeline, group);
       return [dispatch(`${this.tag}.optimizer`, pipeline, [group], linearGrid(this.n, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits))];
     };
@@ -408,7 +627,10 @@ export class TrainPlan implements Recorder {
     const limit = Math.min(this.ctx.limits.maxStorageBufferBindingSize, this.ctx.limits.maxBufferSize);
     if (bytes > limit) {
       this.release();
-      throw new RnnError('LIMIT_EXCEEDED', `a training step of T=${this.T}, B=${this.B}: its ${name} needs ${bytes} bytes, above this device's ${limit} (maxStorageBufferBindingSize); train on shorter windows or smaller batches`);
+      throw new RnnError(
+        'LIMIT_EXCEEDED',
+        `a training step of T=${this.T}, B=${this.B}: its ${name} needs ${bytes} bytes, above this device's ${limit} (maxStorageBufferBindingSize); train on shorter windows or smaller batches`,
+      );
     }
     const b = this.ctx.buffer(`${this.tag}.${name}`, Math.max(1, elements) * F32, usage);
     this.owned.push(b);

@@ -20,7 +20,13 @@ import { type ModelConfig, outputFeatures } from './config.js';
 import { type FlatLayout, flatLayout, pack, unpack } from './layout.js';
 import { type OptimizerConfig, learningRate } from './optim.js';
 import {
-  type CarryKind, type EngineDiagnostics, type EngineGradients, type EngineStepResult, NonFiniteStepError, type TrainEngine, checkCarriedBatch,
+  type CarryKind,
+  type EngineDiagnostics,
+  type EngineGradients,
+  type EngineStepResult,
+  NonFiniteStepError,
+  type TrainEngine,
+  checkCarriedBatch,
 } from './engine.js';
 import { type SharedBuffers, TrainPlan } from './gpu-plan.js';
 import { type ResolvedSample, recordSampling } from './sample.js';
@@ -35,7 +41,11 @@ const MAX_PLANS = 3;
  */
 export function chooseBackward(config: RnnConfig, strategy: BackwardStrategy | 'auto', B?: number, limits?: GPUSupportedLimits): BackwardStrategy {
   if (strategy === 'auto') return (['persistent', 'fused', 'per-step'] as const).find((s) => !backwardUnfit(s, config, B, limits))!;
-  if (!BACKWARD_STRATEGIES.includes(strategy)) throw new RnnError('OPTION_INVALID', `createTrainer options.strategy: expected "auto" or one of ${BACKWARD_STRATEGIES.map((x) => `"${x}"`).join(', ')}, got ${describeValue(strategy)}`);
+  if (!BACKWARD_STRATEGIES.includes(strategy))
+    throw new RnnError(
+      'OPTION_INVALID',
+      `createTrainer options.strategy: expected "auto" or one of ${BACKWARD_STRATEGIES.map((x) => `"${x}"`).join(', ')}, got ${describeValue(strategy)}`,
+    );
   const unfit = backwardUnfit(strategy, config, B, limits);
   if (unfit) throw new RnnError('OPTION_INVALID', `createTrainer options.strategy "${strategy}": ${unfit}`);
   return strategy;
@@ -49,7 +59,10 @@ export function checkTrainerFits(model: ModelConfig, limits: GPUSupportedLimits)
   const n = flatLayout(model).size;
   const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   if (3 * n * 4 > limit) {
-    throw new RnnError('LIMIT_EXCEEDED', `the model's ${n} parameters need ${3 * n * 4} bytes of optimizer state in one buffer, above this device's ${limit} (maxStorageBufferBindingSize); make the model smaller`);
+    throw new RnnError(
+      'LIMIT_EXCEEDED',
+      `the model's ${n} parameters need ${3 * n * 4} bytes of optimizer state in one buffer, above this device's ${limit} (maxStorageBufferBindingSize); make the model smaller`,
+    );
   }
 }
 
@@ -70,7 +83,13 @@ export class GpuTrainer implements TrainEngine {
   /** The strategy of the plan used last. */
   backward: BackwardStrategy;
 
-  constructor(readonly ctx: GpuContext, readonly model: ModelConfig, params: Readonly<Record<string, ArrayLike<number>>>, readonly seed = 0, strategy: BackwardStrategy | 'auto' = 'auto') {
+  constructor(
+    readonly ctx: GpuContext,
+    readonly model: ModelConfig,
+    params: Readonly<Record<string, ArrayLike<number>>>,
+    readonly seed = 0,
+    strategy: BackwardStrategy | 'auto' = 'auto',
+  ) {
     this.strategy = strategy;
     this.backward = chooseBackward(model.rnn, strategy);
     checkTrainerFits(model, ctx.limits);
@@ -131,7 +150,11 @@ export class GpuTrainer implements TrainEngine {
       });
       starts.push(order.length);
       q.writeBuffer(plan.inputs.csr!, 0, Uint32Array.from([...ids, ...starts, ...order]));
-      q.writeBuffer(plan.embeddingDims!.buffer, 0, packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: ids.length, E: model.embedding!.embedding_dim, table: this.layout.embedding!, first: 0 }));
+      q.writeBuffer(
+        plan.embeddingDims!.buffer,
+        0,
+        packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: ids.length, E: model.embedding!.embedding_dim, table: this.layout.embedding!, first: 0 }),
+      );
     }
     q.writeBuffer(plan.inputs.lengths, 0, Uint32Array.from(batch.lengths ?? new Int32Array(B).fill(T)));
     const O = outputFeatures(model);
@@ -229,7 +252,13 @@ export class GpuTrainer implements TrainEngine {
       const carried = this.carryCommands('train', plan, batch.B, options.carry);
       const step = this.steps + 1;
       this.write(plan, batch, this.seed + this.steps, opt.clip_grad_value ?? 0, true, carried.fromCarry);
-      await this.submit(plan, [...carried.before, ...plan.forward, ...carried.after, ...plan.backward, ...plan.update(opt, step, learningRate(opt, this.steps))]);
+      await this.submit(plan, [
+        ...carried.before,
+        ...plan.forward,
+        ...carried.after,
+        ...plan.backward,
+        ...plan.update(opt, step, learningRate(opt, this.steps)),
+      ]);
       this.steps = step;
       return options.readLoss ? this.readResults() : {};
     });
@@ -286,14 +315,16 @@ export class GpuTrainer implements TrainEngine {
       if (plan.flow) {
         // dL/dh_t of (L, D, T, B, H_out) → ‖·‖ over directions and the batch, per layer and step.
         const raw = await readBuffer(this.ctx, 'Trainer.flow', plan.flow, L * D * T * B * Hout);
-        flow = Array.from({ length: L }, (_, l) => Array.from({ length: T }, (_, t) => {
-          let s = 0;
-          for (let d = 0; d < D; d++) {
-            const base = ((l * D + d) * T + t) * B * Hout;
-            for (let i = 0; i < B * Hout; i++) s += raw[base + i] ** 2;
-          }
-          return Math.sqrt(s);
-        }));
+        flow = Array.from({ length: L }, (_, l) =>
+          Array.from({ length: T }, (_, t) => {
+            let s = 0;
+            for (let d = 0; d < D; d++) {
+              const base = ((l * D + d) * T + t) * B * Hout;
+              for (let i = 0; i < B * Hout; i++) s += raw[base + i] ** 2;
+            }
+            return Math.sqrt(s);
+          }),
+        );
       }
       return { loss: words[RESULT_SLOTS.loss], gradNorm: Math.sqrt(words[RESULT_SLOTS.normSq]), grads, h0, c0, flow };
     });

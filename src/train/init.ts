@@ -56,15 +56,18 @@ export function initialParameters(model: ModelConfig, options: InitOptions = {})
   const unknown = Object.keys(options).filter((k) => !INIT_KEYS.includes(k));
   if (unknown.length) throw new RnnError('OPTION_INVALID', `init: unknown option(s) ${unknown.join(', ')}; known options are ${INIT_KEYS.join(', ')}`);
   const scheme = options.scheme ?? 'default';
-  if (!['default', 'xavier', 'kaiming'].includes(scheme)) throw new RnnError('OPTION_INVALID', `init.scheme: expected "default", "xavier" or "kaiming", got ${describeValue(scheme)}`);
+  if (!['default', 'xavier', 'kaiming'].includes(scheme))
+    throw new RnnError('OPTION_INVALID', `init.scheme: expected "default", "xavier" or "kaiming", got ${describeValue(scheme)}`);
   if (options.forgetBias !== undefined && (typeof options.forgetBias !== 'number' || !Number.isFinite(options.forgetBias))) {
     throw new RnnError('OPTION_INVALID', `init.forgetBias: expected a finite number, got ${describeValue(options.forgetBias)}`);
   }
   if (options.forgetBias !== undefined && model.rnn.mode !== 'LSTM') {
     throw new RnnError('OPTION_INVALID', `init.forgetBias: only an LSTM has a forget gate (the model's mode is ${model.rnn.mode})`);
   }
-  if (options.orthogonal !== undefined && typeof options.orthogonal !== 'boolean') throw new RnnError('OPTION_INVALID', `init.orthogonal: expected true or false, got ${describeValue(options.orthogonal)}`);
-  if (options.seed !== undefined && (!Number.isSafeInteger(options.seed) || options.seed < 0)) throw new RnnError('OPTION_INVALID', `init.seed: expected a non-negative integer, got ${describeValue(options.seed)}`);
+  if (options.orthogonal !== undefined && typeof options.orthogonal !== 'boolean')
+    throw new RnnError('OPTION_INVALID', `init.orthogonal: expected true or false, got ${describeValue(options.orthogonal)}`);
+  if (options.seed !== undefined && (!Number.isSafeInteger(options.seed) || options.seed < 0))
+    throw new RnnError('OPTION_INVALID', `init.seed: expected a non-negative integer, got ${describeValue(options.seed)}`);
   const next = seededUniform(options.seed ?? 0);
   const gauss = normal(next);
   const uniform = (bound: number) => (2 * next() - 1) * bound;

@@ -100,7 +100,8 @@ export function resolveOptimizer(input: unknown): OptimizerConfig {
   const unknown = Object.keys(raw).filter((k) => !known.includes(k));
   if (unknown.length) bad(`optimizer: unknown key(s) ${unknown.map((k) => describeValue(k)).join(', ')} for ${name}; known keys are ${known.join(', ')}`);
   const betas = (raw.betas === undefined ? [0.9, 0.999] : raw.betas) as number[];
-  if (!Array.isArray(betas) || betas.length !== 2 || !betas.every((b) => typeof b === 'number' && b >= 0 && b < 1)) bad(`optimizer.betas: expected two numbers in [0, 1), got ${describeValue(raw.betas)}`);
+  if (!Array.isArray(betas) || betas.length !== 2 || !betas.every((b) => typeof b === 'number' && b >= 0 && b < 1))
+    bad(`optimizer.betas: expected two numbers in [0, 1), got ${describeValue(raw.betas)}`);
   const nesterov = flag('nesterov', raw.nesterov);
   const momentum = num('momentum', raw.momentum, 0);
   const dampening = num('dampening', raw.dampening, 0);
@@ -108,7 +109,10 @@ export function resolveOptimizer(input: unknown): OptimizerConfig {
   return {
     name,
     // torch.optim accepts lr = 0; a run that cannot move is refused here.
-    lr: DEFAULT_LR[name] === undefined && raw.lr === undefined ? bad('optimizer.lr: required for sgd (torch.optim.SGD has no default)') : num('lr', raw.lr, DEFAULT_LR[name] ?? 0, (x) => x > 0),
+    lr:
+      DEFAULT_LR[name] === undefined && raw.lr === undefined
+        ? bad('optimizer.lr: required for sgd (torch.optim.SGD has no default)')
+        : num('lr', raw.lr, DEFAULT_LR[name] ?? 0, (x) => x > 0),
     momentum,
     dampening,
     nesterov,
@@ -136,8 +140,10 @@ function resolveSchedule(raw: unknown): Required<ScheduleConfig> {
   if (s.name === 'cosine') return { name: 'cosine', T_max: positiveInt('T_max', s.T_max), eta_min: num('lr_schedule.eta_min', s.eta_min, 0) };
   if (s.name === 'linear') {
     return {
-      name: 'linear', start_factor: num('lr_schedule.start_factor', s.start_factor, 1 / 3, (x) => x > 0 && x <= 1),
-      end_factor: num('lr_schedule.end_factor', s.end_factor, 1, (x) => x >= 0 && x <= 1), total_iters: positiveInt('total_iters', s.total_iters, 5),
+      name: 'linear',
+      start_factor: num('lr_schedule.start_factor', s.start_factor, 1 / 3, (x) => x > 0 && x <= 1),
+      end_factor: num('lr_schedule.end_factor', s.end_factor, 1, (x) => x >= 0 && x <= 1),
+      total_iters: positiveInt('total_iters', s.total_iters, 5),
     };
   }
   return bad(`optimizer.lr_schedule.name: expected "step", "cosine" or "linear", got ${describeValue(s.name)}`);

@@ -41,17 +41,23 @@ export interface ResolvedSample {
 /** Checks that the model is a language model and the options make sense. */
 export function resolveSample(model: ModelConfig, prompt: ArrayLike<number>, options: SampleOptions): ResolvedSample {
   if (!model.embedding || !model.head || model.head.on !== 'output' || model.loss !== 'cross_entropy' || model.rnn.bidirectional) {
-    throw new RnnError('OPTION_INVALID', 'sample: needs a language model — an embedding, a unidirectional rnn and a head on every step, trained with cross_entropy');
+    throw new RnnError(
+      'OPTION_INVALID',
+      'sample: needs a language model — an embedding, a unidirectional rnn and a head on every step, trained with cross_entropy',
+    );
   }
   const V = model.embedding.num_embeddings;
   if (prompt.length < 1) throw new RnnError('TENSOR_INVALID', 'sample: the prompt must hold at least one token');
   for (let i = 0; i < prompt.length; i++) {
-    if (!Number.isInteger(prompt[i]) || prompt[i] < 0 || prompt[i] >= V) throw new RnnError('TENSOR_INVALID', `sample: prompt[${i}] = ${describeValue(prompt[i])}: token ids must be in [0, ${V})`);
+    if (!Number.isInteger(prompt[i]) || prompt[i] < 0 || prompt[i] >= V)
+      throw new RnnError('TENSOR_INVALID', `sample: prompt[${i}] = ${describeValue(prompt[i])}: token ids must be in [0, ${V})`);
   }
   const r = { temperature: options.temperature ?? 1, topK: options.topK ?? 0, maxTokens: options.maxTokens ?? 100, seed: options.seed ?? 0 };
-  if (!(r.temperature >= 0) || !Number.isFinite(r.temperature)) throw new RnnError('OPTION_INVALID', `sample options.temperature: expected a number ≥ 0, got ${describeValue(options.temperature)}`);
+  if (!(r.temperature >= 0) || !Number.isFinite(r.temperature))
+    throw new RnnError('OPTION_INVALID', `sample options.temperature: expected a number ≥ 0, got ${describeValue(options.temperature)}`);
   for (const k of ['topK', 'maxTokens', 'seed'] as const) {
-    if (!Number.isSafeInteger(r[k]) || r[k] < (k === 'maxTokens' ? 1 : 0)) throw new RnnError('OPTION_INVALID', `sample options.${k}: expected an integer ≥ ${k === 'maxTokens' ? 1 : 0}, got ${describeValue(options[k])}`);
+    if (!Number.isSafeInteger(r[k]) || r[k] < (k === 'maxTokens' ? 1 : 0))
+      throw new RnnError('OPTION_INVALID', `sample options.${k}: expected an integer ≥ ${k === 'maxTokens' ? 1 : 0}, got ${describeValue(options[k])}`);
   }
   return r;
 }
@@ -102,7 +108,14 @@ export function sampleReference(model: ModelConfig, params: Readonly<Record<stri
 }
 
 /** The generation on the GPU, recorded into `rec`'s buffers: the commands and where the tokens end up. */
-export function recordSampling(rec: Recorder, model: ModelConfig, layout: FlatLayout, params: GPUBuffer, P: number, o: ResolvedSample): { commands: Command[]; tokens: GPUBuffer } {
+export function recordSampling(
+  rec: Recorder,
+  model: ModelConfig,
+  layout: FlatLayout,
+  params: GPUBuffer,
+  P: number,
+  o: ResolvedSample,
+): { commands: Command[]; tokens: GPUBuffer } {
   const { ctx } = rec;
   const rnn = model.rnn;
   const E = model.embedding!.embedding_dim;
@@ -117,16 +130,26 @@ export function recordSampling(rec: Recorder, model: ModelConfig, layout: FlatLa
   const flat = gpuTensor(params, [layout.size]);
   const layerParams = (l: number): LayerParams => {
     const s = layout.layers[l];
-    return { params: { ...flat, offset: s.start, shape: [s.offsets.total * GATE_LANES] }, offsets: s.offsets, inputSize: s.inputSize,
-      wHr: s.wHr === undefined ? undefined : { ...flat, offset: s.wHr, shape: [rnn.proj_size * H] } };
+    return {
+      params: { ...flat, offset: s.start, shape: [s.offsets.total * GATE_LANES] },
+      offsets: s.offsets,
+      inputSize: s.inputSize,
+      wHr: s.wHr === undefined ? undefined : { ...flat, offset: s.wHr, shape: [rnn.proj_size * H] },
+    };
   };
-  const states = Array.from({ length: rnn.num_layers }, (_, l) => [tensor(`sample.layer${l}.state0`, layerState, [layerState]), tensor(`sample.layer${l}.state1`, layerState, [layerState])] as [GpuTensor, GpuTensor]);
+  const states = Array.from(
+    { length: rnn.num_layers },
+    (_, l) =>
+      [tensor(`sample.layer${l}.state0`, layerState, [layerState]), tensor(`sample.layer${l}.state1`, layerState, [layerState])] as [GpuTensor, GpuTensor],
+  );
   const gx = tensor('sample.gx', P * H * GATE_LANES, [P * H * GATE_LANES]);
   const hRaw = rnn.proj_size ? tensor('sample.hRaw', H, [H]) : undefined;
   const logits = tensor('sample.logits', O, [1, O]);
   const sampler = samplePipeline(ctx);
   const sampleGroup = ctx.bindGroup('sample', sampler.layout, [
-    rec.uniform('sample.dims', packU32Struct(SAMPLE_DIMS_FIELDS, { O, top_k: o.topK, seed: o.seed, temperature: o.temperature })), tensorBinding(logits), tensorBinding(tokens),
+    rec.uniform('sample.dims', packU32Struct(SAMPLE_DIMS_FIELDS, { O, top_k: o.topK, seed: o.seed, temperature: o.temperature })),
+    tensorBinding(logits),
+    tensorBinding(tokens),
   ]);
   /** The model over T positions whose embeddings are in `x`, from the state in slot 0; logits of the last position. */
   const run = (T: number, x: GpuTensor, tag: string): Command[] => {
@@ -137,16 +160,37 @@ export function recordSampling(rec: Recorder, model: ModelConfig, layout: FlatLa
     let input = x;
     for (let l = 0; l < rnn.num_layers; l++) {
       const output = tensor(`${tag}.layer${l}.output`, T * F, [T, F]);
-      commands.push(...recordPerStepLayer(rec, { tag: `${tag}.layer${l}`, config: rnn, format: 'f32', T, B: 1, weights: layerParams(l), input, output, lengths, gx }, index, states[l], hRaw));
+      commands.push(
+        ...recordPerStepLayer(
+          rec,
+          { tag: `${tag}.layer${l}`, config: rnn, format: 'f32', T, B: 1, weights: layerParams(l), input, output, lengths, gx },
+          index,
+          states[l],
+          hRaw,
+        ),
+      );
       if (T % 2 === 1) commands.push(copy(states[l][1].buffer, 0, states[l][0].buffer, 0, layerState * 4));
       input = output;
     }
-    commands.push(recordGemm(rec, {
-      label: `${tag}.head`, M: 1, N: O, K: F, batch: 1, transB: true,
-      a: { ...input, offset: (T - 1) * F, shape: [1, F] }, aBatchStride: 0, b: { ...flat, offset: layout.headWeight!, shape: [O, F] }, bBatchStride: 0,
-      bias: layout.headBias === undefined ? undefined : { ...flat, offset: layout.headBias, shape: [O] }, biasBatchStride: 0,
-      c: logits, cBatchStride: 0, format: 'f32',
-    }));
+    commands.push(
+      recordGemm(rec, {
+        label: `${tag}.head`,
+        M: 1,
+        N: O,
+        K: F,
+        batch: 1,
+        transB: true,
+        a: { ...input, offset: (T - 1) * F, shape: [1, F] },
+        aBatchStride: 0,
+        b: { ...flat, offset: layout.headWeight!, shape: [O, F] },
+        bBatchStride: 0,
+        bias: layout.headBias === undefined ? undefined : { ...flat, offset: layout.headBias, shape: [O] },
+        biasBatchStride: 0,
+        c: logits,
+        cBatchStride: 0,
+        format: 'f32',
+      }),
+    );
     commands.push(dispatch(`${tag}.sample`, sampler.pipeline, [sampleGroup], [1, 1, 1]));
     return commands;
   };
@@ -154,21 +198,27 @@ export function recordSampling(rec: Recorder, model: ModelConfig, layout: FlatLa
   const xPrompt = tensor('sample.xPrompt', P * E, [P, E]);
   const promptGroup = ctx.bindGroup('sample.gatherPrompt', gather.layout, [
     rec.uniform('sample.promptDims', packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: P, E, table: layout.embedding!, first: 1 })),
-    tensorBinding(tokens), tensorBinding(flat), tensorBinding(xPrompt),
+    tensorBinding(tokens),
+    tensorBinding(flat),
+    tensorBinding(xPrompt),
   ]);
   const last = embeddingPipeline(ctx, 'gather_last');
   const xOne = tensor('sample.xOne', E, [1, E]);
   const lastGroup = ctx.bindGroup('sample.gatherLast', last.layout, [
     rec.uniform('sample.lastDims', packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: 1, E, table: layout.embedding!, first: 0 })),
-    tensorBinding(tokens), tensorBinding(flat), tensorBinding(xOne),
+    tensorBinding(tokens),
+    tensorBinding(flat),
+    tensorBinding(xOne),
   ]);
   const commands: Command[] = [
     ...states.map(([s0]) => ({ kind: 'clear' as const, buffer: s0.buffer, offset: 0, bytes: layerState * 4 })),
     dispatch('sample.gatherPrompt', gather.pipeline, [promptGroup], linearGrid(P * E, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)),
     ...run(P, xPrompt, 'sample.prompt'),
   ];
-  const perToken = [dispatch('sample.gatherLast', last.pipeline, [lastGroup], linearGrid(E, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)), ...run(1, xOne, 'sample.token')];
+  const perToken = [
+    dispatch('sample.gatherLast', last.pipeline, [lastGroup], linearGrid(E, ELEMENTWISE_WORKGROUP_SIZE, ctx.limits)),
+    ...run(1, xOne, 'sample.token'),
+  ];
   for (let k = 1; k < o.maxTokens; k++) commands.push(...perToken);
   return { commands, tokens: tokens.buffer };
 }
-

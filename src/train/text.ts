@@ -41,7 +41,8 @@ export function decode(vocab: Vocabulary, ids: ArrayLike<number>): string {
 export function textBatches(ids: Int32Array, T: number, B: number): TrainBatch[] {
   const per = Math.floor((ids.length - 1) / B);
   const windows = Math.floor(per / T);
-  if (windows < 1) throw new RnnError('TENSOR_INVALID', `text: ${ids.length} characters make no window of T=${T} for B=${B} streams; use a longer text or smaller T or B`);
+  if (windows < 1)
+    throw new RnnError('TENSOR_INVALID', `text: ${ids.length} characters make no window of T=${T} for B=${B} streams; use a longer text or smaller T or B`);
   const batches: TrainBatch[] = [];
   for (let w = 0; w < windows; w++) {
     const tokens = new Int32Array(T * B);

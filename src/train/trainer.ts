@@ -152,11 +152,17 @@ function checkModelSize(model: ModelConfig, backend: Backend): void {
     const n = spec.shape.reduce((a, b) => a * b, 1);
     total += n;
     if (n > MAX_ELEMENTS) {
-      throw new RnnError('LIMIT_EXCEEDED', `model: parameter ${spec.name} [${spec.shape.join(', ')}] has ${n} elements (${4 * n} bytes as f32, ${8 * n} as float64), above the ${MAX_ELEMENTS} one tensor may have; make the model smaller`);
+      throw new RnnError(
+        'LIMIT_EXCEEDED',
+        `model: parameter ${spec.name} [${spec.shape.join(', ')}] has ${n} elements (${4 * n} bytes as f32, ${8 * n} as float64), above the ${MAX_ELEMENTS} one tensor may have; make the model smaller`,
+      );
     }
   }
   if (backend === 'cpu' && total > MAX_CPU_PARAMETERS) {
-    throw new RnnError('LIMIT_EXCEEDED', `model: ${total} parameters would need about ${64 * total} bytes on the CPU backend (float64 parameters, gradients and optimizer state), above its ${64 * MAX_CPU_PARAMETERS}; use backend "webgpu" or a smaller model`);
+    throw new RnnError(
+      'LIMIT_EXCEEDED',
+      `model: ${total} parameters would need about ${64 * total} bytes on the CPU backend (float64 parameters, gradients and optimizer state), above its ${64 * MAX_CPU_PARAMETERS}; use backend "webgpu" or a smaller model`,
+    );
   }
 }
 
@@ -166,11 +172,14 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
   const model = resolveModelConfig(opts.model);
   const optimizer = resolveOptimizer(opts.optimizer ?? { name: 'adam' });
   const seed = opts.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new RnnError('OPTION_INVALID', `createTrainer options.seed: expected a non-negative integer, got ${describeValue(seed)}`);
-  if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') throw new RnnError('OPTION_INVALID', `createTrainer options.checkFinite: expected true or false, got ${describeValue(opts.checkFinite)}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new RnnError('OPTION_INVALID', `createTrainer options.seed: expected a non-negative integer, got ${describeValue(seed)}`);
+  if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean')
+    throw new RnnError('OPTION_INVALID', `createTrainer options.checkFinite: expected true or false, got ${describeValue(opts.checkFinite)}`);
   const checkFinite = opts.checkFinite ?? false;
   const backend = opts.backend ?? 'webgpu';
-  if (backend !== 'webgpu' && backend !== 'cpu' && backend !== 'auto') throw new RnnError('OPTION_INVALID', `createTrainer options.backend: expected "webgpu", "cpu" or "auto", got ${describeValue(backend)}`);
+  if (backend !== 'webgpu' && backend !== 'cpu' && backend !== 'auto')
+    throw new RnnError('OPTION_INVALID', `createTrainer options.backend: expected "webgpu", "cpu" or "auto", got ${describeValue(backend)}`);
   const strategy = chooseBackward(model.rnn, opts.strategy ?? 'auto'); // checked on every backend
   checkModelSize(model, 'webgpu');
   const params = () => {
@@ -199,18 +208,28 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
  * on a model, its weights and a batch: every parameter's relative error (≤ 1e-6 is a pass). Dropout is
  * off (a check needs a deterministic loss). Slow by nature: two forwards per parameter element.
  */
-export function gradientCheck(options: { model: ModelConfigInput | ModelConfig; weights: Record<string, Tensor> | SafetensorsFile | Uint8Array; batch: TrainBatch }): GradcheckReport {
+export function gradientCheck(options: {
+  model: ModelConfigInput | ModelConfig;
+  weights: Record<string, Tensor> | SafetensorsFile | Uint8Array;
+  batch: TrainBatch;
+}): GradcheckReport {
   const o = checkOptions<{ model: ModelConfigInput; weights: unknown; batch: TrainBatch }>('gradientCheck options', options, ['model', 'weights', 'batch']);
-  if (o.model === undefined || o.batch === undefined) throw new RnnError('OPTION_INVALID', `gradientCheck options.${o.model === undefined ? 'model' : 'batch'}: missing`);
+  if (o.model === undefined || o.batch === undefined)
+    throw new RnnError('OPTION_INVALID', `gradientCheck options.${o.model === undefined ? 'model' : 'batch'}: missing`);
   const model = resolveModelConfig(o.model);
   return gradcheck(model, loadTrainingWeights(model, o.weights), prepareBatch(model, o.batch), { training: false, seed: 0 });
 }
 
 /** Weights by state_dict name, checked against the model: every parameter, its shape, nothing else. */
 export function loadTrainingWeights(model: ModelConfig, source: unknown): Record<string, Float64Array> {
-  const tensors = source instanceof Uint8Array ? readSafetensors(source).tensors
-    : source !== null && typeof source === 'object' && 'tensors' in source && 'dtypes' in source ? (source as SafetensorsFile).tensors : source;
-  if (tensors === null || typeof tensors !== 'object') throw new RnnError('WEIGHTS_INVALID', `weights: expected tensors by name or a safetensors file, got ${describeValue(source)}`);
+  const tensors =
+    source instanceof Uint8Array
+      ? readSafetensors(source).tensors
+      : source !== null && typeof source === 'object' && 'tensors' in source && 'dtypes' in source
+        ? (source as SafetensorsFile).tensors
+        : source;
+  if (tensors === null || typeof tensors !== 'object')
+    throw new RnnError('WEIGHTS_INVALID', `weights: expected tensors by name or a safetensors file, got ${describeValue(source)}`);
   const problems: string[] = [];
   const out: Record<string, Float64Array> = {};
   const specs = modelParameterSpecs(model);
@@ -238,7 +257,10 @@ class TrainerImpl implements Trainer {
   private destroyed = false;
 
   constructor(
-    readonly model: ModelConfig, readonly optimizer: OptimizerConfig, private readonly engine: TrainEngine, private readonly checkFinite: boolean,
+    readonly model: ModelConfig,
+    readonly optimizer: OptimizerConfig,
+    private readonly engine: TrainEngine,
+    private readonly checkFinite: boolean,
     private readonly device?: GPUDevice,
   ) {}
 
@@ -276,7 +298,8 @@ class TrainerImpl implements Trainer {
   async predict(batch: Omit<TrainBatch, 'target'>, options: { carryState?: boolean } = {}): Promise<Tensor> {
     this.alive();
     if (batch === null || typeof batch !== 'object') throw new RnnError('TENSOR_INVALID', `batch: expected an object, got ${describeValue(batch)}`);
-    if ('target' in batch && batch.target !== undefined) throw new RnnError('TENSOR_INVALID', 'predict: the batch has a target; predict takes none (evaluate gives the loss)');
+    if ('target' in batch && batch.target !== undefined)
+      throw new RnnError('TENSOR_INVALID', 'predict: the batch has a target; predict takes none (evaluate gives the loss)');
     const { carryState } = checkOptions<{ carryState: boolean }>('predict options', options, ['carryState']);
     // The output's leading shape comes from the input's; a zero target of that shape lets the batch
     // be checked and prepared as for training.
@@ -303,8 +326,11 @@ class TrainerImpl implements Trainer {
     const r = await this.engine.gradients(prepared, { flow: false });
     const shapes = Object.fromEntries(modelParameterSpecs(this.model).map((s) => [s.name, s.shape]));
     return {
-      loss: r.loss, gradNorm: r.gradNorm, grads: Object.fromEntries(Object.entries(r.grads).map(([k, v]) => [k, { shape: shapes[k], data: v }])),
-      h0: { shape: [LD, B, outputSize(rnn)], data: r.h0 }, c0: r.c0 && { shape: [LD, B, rnn.hidden_size], data: r.c0 },
+      loss: r.loss,
+      gradNorm: r.gradNorm,
+      grads: Object.fromEntries(Object.entries(r.grads).map(([k, v]) => [k, { shape: shapes[k], data: v }])),
+      h0: { shape: [LD, B, outputSize(rnn)], data: r.h0 },
+      c0: r.c0 && { shape: [LD, B, rnn.hidden_size], data: r.c0 },
     };
   }
 
@@ -340,7 +366,11 @@ class TrainerImpl implements Trainer {
 
   async sample(prompt: ArrayLike<number>, options: SampleOptions = {}): Promise<number[]> {
     this.alive();
-    const o = resolveSample(this.model, prompt, checkOptions<SampleOptions>('sample options', options, ['temperature', 'topK', 'maxTokens', 'seed']) as SampleOptions);
+    const o = resolveSample(
+      this.model,
+      prompt,
+      checkOptions<SampleOptions>('sample options', options, ['temperature', 'topK', 'maxTokens', 'seed']) as SampleOptions,
+    );
     return this.engine.sample(Int32Array.from(prompt), o);
   }
 

@@ -53,11 +53,25 @@ afterAll(async () => {
 
 describe('webgpu-rnn onnx', () => {
   it.each([
-    ['lstm_l2_bi_len_sat', 'webgpu'], ['lstm_l2_bi_len_sat', 'cpu'], ['gru_l3_bi_bf_nobias_h0_len', 'webgpu'], ['gru_l3_bi_bf_nobias_h0_len', 'cpu'], ['rnn_relu_l2_bi_h0_len', 'webgpu'],
-  ] as const)('%s --backend %s reproduces PyTorch, outputs under the graph\'s names as F32', async (prefix, backend) => {
+    ['lstm_l2_bi_len_sat', 'webgpu'],
+    ['lstm_l2_bi_len_sat', 'cpu'],
+    ['gru_l3_bi_bf_nobias_h0_len', 'webgpu'],
+    ['gru_l3_bi_bf_nobias_h0_len', 'cpu'],
+    ['rnn_relu_l2_bi_h0_len', 'webgpu'],
+  ] as const)("%s --backend %s reproduces PyTorch, outputs under the graph's names as F32", async (prefix, backend) => {
     const tag = `${prefix}-${backend}`;
     const { f } = await fixtureFiles(prefix, tag);
-    const r = await runCli(['onnx', '--model', path(`${tag}.onnx`), '--inputs', path(`${tag}.in.safetensors`), '--out', path(`${tag}.out.safetensors`), '--backend', backend]);
+    const r = await runCli([
+      'onnx',
+      '--model',
+      path(`${tag}.onnx`),
+      '--inputs',
+      path(`${tag}.in.safetensors`),
+      '--out',
+      path(`${tag}.out.safetensors`),
+      '--backend',
+      backend,
+    ]);
     expect(r.stderr.includes('webgpu-rnn:') ? r.stderr : '').toBe(''); // (Dawn's adapter warnings aside)
     expect(r.code).toBe(0);
     const out = readSafetensors(new Uint8Array(await readFile(path(`${tag}.out.safetensors`))));
@@ -75,7 +89,12 @@ describe('webgpu-rnn onnx', () => {
     const out = path('never.safetensors');
     const args = (model: string, inputs: string, o = out) => ['onnx', '--model', model, '--inputs', inputs, '--out', o, '--backend', 'cpu'];
     expectUserError(await runCli(args(path('missing.onnx'), path('gru.in.safetensors'))), 'FILE', /--model .*missing\.onnx: no such file/, out);
-    expectUserError(await runCli(args(path('gru.in.safetensors'), path('gru.in.safetensors'))), 'ONNX_INVALID', /--model .*gru\.in\.safetensors: not an ONNX model/, out);
+    expectUserError(
+      await runCli(args(path('gru.in.safetensors'), path('gru.in.safetensors'))),
+      'ONNX_INVALID',
+      /--model .*gru\.in\.safetensors: not an ONNX model/,
+      out,
+    );
     // A graph with an operator this library does not run: named at load, before anything runs.
     const g = new GraphBuilder();
     g.io('inputs', 'x', DataType.FLOAT, ['n']);
@@ -85,27 +104,58 @@ describe('webgpu-rnn onnx', () => {
     expectUserError(await runCli(args(path('erf.onnx'), path('gru.in.safetensors'))), 'ONNX_UNSUPPORTED', /operator Erf/, out);
     // Inputs named otherwise than the graph's.
     await writeFile(path('wrong.in.safetensors'), writeSafetensors({ x: { shape: [4, 2, 3], data: new Float32Array(24) } }));
-    expectUserError(await runCli(args(path('gru.onnx'), path('wrong.in.safetensors'))), 'TENSOR_INVALID', /--inputs .*wrong\.in\.safetensors: feeds: unknown input "x" \(the graph's inputs: input\)/, out);
+    expectUserError(
+      await runCli(args(path('gru.onnx'), path('wrong.in.safetensors'))),
+      'TENSOR_INVALID',
+      /--inputs .*wrong\.in\.safetensors: feeds: unknown input "x" \(the graph's inputs: input\)/,
+      out,
+    );
     await writeFile(path('none.in.safetensors'), writeSafetensors({}));
-    expectUserError(await runCli(args(path('gru.onnx'), path('none.in.safetensors'))), 'TENSOR_INVALID', /missing input "input" \(FLOAT \[seq, batch, 3\]\)/, out);
-    expectUserError(await runCli(args(path('gru.onnx'), path('gru.in.safetensors'), path('no-such-folder/out.safetensors'))), 'FILE', /--out .*folder .*no-such-folder does not exist/, path('no-such-folder/out.safetensors'));
+    expectUserError(
+      await runCli(args(path('gru.onnx'), path('none.in.safetensors'))),
+      'TENSOR_INVALID',
+      /missing input "input" \(FLOAT \[seq, batch, 3\]\)/,
+      out,
+    );
+    expectUserError(
+      await runCli(args(path('gru.onnx'), path('gru.in.safetensors'), path('no-such-folder/out.safetensors'))),
+      'FILE',
+      /--out .*folder .*no-such-folder does not exist/,
+      path('no-such-folder/out.safetensors'),
+    );
     expectUserError(await runCli(['onnx', '--model', path('gru.onnx'), '--out', out]), 'USAGE', /missing --inputs/, out);
     expectUserError(await runCli([...args(path('gru.onnx'), path('gru.in.safetensors')), '--backend', 'gpu']), 'USAGE', /--backend must be webgpu or cpu/, out);
   });
 });
 
 describe('webgpu-rnn export-onnx', () => {
-  it('an RNN module (config + state_dict, here under a parent module\'s prefix) that ONNX Runtime runs to PyTorch\'s outputs', async () => {
+  it("an RNN module (config + state_dict, here under a parent module's prefix) that ONNX Runtime runs to PyTorch's outputs", async () => {
     const meta = manifest.cases.find((c) => c.name.startsWith('lstm_l3_bi_bf_h0_len'))!;
     const f = await loadFixture(loadNodeBytes, meta);
     await writeFile(path('m.json'), JSON.stringify(meta.config));
     const parent = Object.fromEntries(Object.entries(f.weights).map(([k, v]) => [`encoder.rnn.${k}`, v]));
     await writeFile(path('m.safetensors'), writeSafetensors(parent, { floatDtype: 'F32' }));
-    const r = await runCli(['export-onnx', '--config', path('m.json'), '--weights', path('m.safetensors'), '--prefix', 'encoder.rnn.', '--lengths', '--out', path('m.onnx')]);
+    const r = await runCli([
+      'export-onnx',
+      '--config',
+      path('m.json'),
+      '--weights',
+      path('m.safetensors'),
+      '--prefix',
+      'encoder.rnn.',
+      '--lengths',
+      '--out',
+      path('m.onnx'),
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const bytes = new Uint8Array(await readFile(path('m.onnx')));
-    const feeds = { input: f.input, h0: f.options.h0!, c0: f.options.c0!, lengths: { shape: [f.input.shape[0]], data: lengthsToInt32(f.options.lengths as IntTensor) } };
+    const feeds = {
+      input: f.input,
+      h0: f.options.h0!,
+      c0: f.options.c0!,
+      lengths: { shape: [f.input.shape[0]], data: lengthsToInt32(f.options.lengths as IntTensor) },
+    };
     const ort = await runOrt(bytes, feeds, ['lengths']);
     for (const [name, truth] of Object.entries(f.expected)) if (truth) expectClose(`ORT ${name}`, ort[name], truth, 1e-5);
     const model = await loadOnnx(bytes, { backend: 'cpu' });
@@ -115,13 +165,22 @@ describe('webgpu-rnn export-onnx', () => {
 
   it("a trained model from its stateDict checkpoint alone (the model and vocabulary from the file's metadata)", async () => {
     const trainer = await createTrainer({
-      model: { embedding: { num_embeddings: 7, embedding_dim: 3 }, rnn: { mode: 'GRU', input_size: 3, hidden_size: 5 }, head: { out_features: 7 }, loss: 'cross_entropy' },
-      backend: 'cpu', init: { seed: 3 },
+      model: {
+        embedding: { num_embeddings: 7, embedding_dim: 3 },
+        rnn: { mode: 'GRU', input_size: 3, hidden_size: 5 },
+        head: { out_features: 7 },
+        loss: 'cross_entropy',
+      },
+      backend: 'cpu',
+      init: { seed: 3 },
     });
     try {
       const checkpoint = await trainer.stateDict();
       const file = readSafetensors(checkpoint);
-      await writeFile(path('lm.safetensors'), writeSafetensors(file.tensors, { floatDtype: 'F32', metadata: { ...file.metadata, vocabulary: '["a","b","c","d","e","f","g"]' } }));
+      await writeFile(
+        path('lm.safetensors'),
+        writeSafetensors(file.tensors, { floatDtype: 'F32', metadata: { ...file.metadata, vocabulary: '["a","b","c","d","e","f","g"]' } }),
+      );
       const r = await runCli(['export-onnx', '--weights', path('lm.safetensors'), '--out', path('lm.onnx')]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -137,7 +196,12 @@ describe('webgpu-rnn export-onnx', () => {
       }
       // Without the model in the metadata, --model is needed and the message says so.
       await writeFile(path('bare.safetensors'), writeSafetensors(file.tensors));
-      expectUserError(await runCli(['export-onnx', '--weights', path('bare.safetensors'), '--out', path('bare.onnx')]), 'USAGE', /missing --config or --model \(the weights file .*bare\.safetensors carries no model in its metadata\)/, path('bare.onnx'));
+      expectUserError(
+        await runCli(['export-onnx', '--weights', path('bare.safetensors'), '--out', path('bare.onnx')]),
+        'USAGE',
+        /missing --config or --model \(the weights file .*bare\.safetensors carries no model in its metadata\)/,
+        path('bare.onnx'),
+      );
       await writeFile(path('lm.json'), JSON.stringify(trainer.model));
       expect((await runCli(['export-onnx', '--model', path('lm.json'), '--weights', path('bare.safetensors'), '--out', path('bare.onnx')])).code).toBe(0);
     } finally {
@@ -149,9 +213,29 @@ describe('webgpu-rnn export-onnx', () => {
     const out = path('x.onnx');
     await writeFile(path('proj.json'), JSON.stringify({ mode: 'LSTM', input_size: 2, hidden_size: 3, proj_size: 1 }));
     await writeFile(path('empty.safetensors'), writeSafetensors({}));
-    expectUserError(await runCli(['export-onnx', '--config', path('proj.json'), '--weights', path('empty.safetensors'), '--out', out]), 'WEIGHTS_INVALID', /missing tensor weight_ih_l0/, out);
-    expectUserError(await runCli(['export-onnx', '--config', path('proj.json'), '--model', path('proj.json'), '--weights', path('empty.safetensors'), '--out', out]), 'USAGE', /--config .* and --model .* exclude each other/, out);
-    expectUserError(await runCli(['export-onnx', '--model', path('proj.json'), '--weights', path('empty.safetensors'), '--prefix', 'a.', '--out', out]), 'USAGE', /--prefix applies to an RNN module given with --config/, out);
-    expectUserError(await runCli(['export-onnx', '--weights', path('empty.safetensors'), '--out', out, '--lengths=1']), 'USAGE', /--lengths takes no value/, out);
+    expectUserError(
+      await runCli(['export-onnx', '--config', path('proj.json'), '--weights', path('empty.safetensors'), '--out', out]),
+      'WEIGHTS_INVALID',
+      /missing tensor weight_ih_l0/,
+      out,
+    );
+    expectUserError(
+      await runCli(['export-onnx', '--config', path('proj.json'), '--model', path('proj.json'), '--weights', path('empty.safetensors'), '--out', out]),
+      'USAGE',
+      /--config .* and --model .* exclude each other/,
+      out,
+    );
+    expectUserError(
+      await runCli(['export-onnx', '--model', path('proj.json'), '--weights', path('empty.safetensors'), '--prefix', 'a.', '--out', out]),
+      'USAGE',
+      /--prefix applies to an RNN module given with --config/,
+      out,
+    );
+    expectUserError(
+      await runCli(['export-onnx', '--weights', path('empty.safetensors'), '--out', out, '--lengths=1']),
+      'USAGE',
+      /--lengths takes no value/,
+      out,
+    );
   });
 });

@@ -36,12 +36,37 @@ interface RnnCase {
 
 const RNN_CASES: RnnCase[] = [
   { name: 'RNN tanh, h0', config: { mode: 'RNN_TANH', input_size: 3, hidden_size: 5 }, T: 6, B: 3, h0: true },
-  { name: 'RNN relu, 2 layers, bidirectional, batch_first', config: { mode: 'RNN_RELU', input_size: 3, hidden_size: 5, num_layers: 2, bidirectional: true, batch_first: true }, T: 5, B: 2 },
+  {
+    name: 'RNN relu, 2 layers, bidirectional, batch_first',
+    config: { mode: 'RNN_RELU', input_size: 3, hidden_size: 5, num_layers: 2, bidirectional: true, batch_first: true },
+    T: 5,
+    B: 2,
+  },
   { name: 'LSTM, zero states', config: { mode: 'LSTM', input_size: 1, hidden_size: 17 }, T: 4, B: 1 },
-  { name: 'LSTM, 2 layers, bidirectional, h0 c0, lengths', config: { mode: 'LSTM', input_size: 3, hidden_size: 5, num_layers: 2, bidirectional: true }, T: 6, B: 3, h0: true, lengths: true },
-  { name: 'LSTM, 3 layers, batch_first, no bias, h0 c0', config: { mode: 'LSTM', input_size: 4, hidden_size: 3, num_layers: 3, batch_first: true, bias: false }, T: 5, B: 3, h0: true },
+  {
+    name: 'LSTM, 2 layers, bidirectional, h0 c0, lengths',
+    config: { mode: 'LSTM', input_size: 3, hidden_size: 5, num_layers: 2, bidirectional: true },
+    T: 6,
+    B: 3,
+    h0: true,
+    lengths: true,
+  },
+  {
+    name: 'LSTM, 3 layers, batch_first, no bias, h0 c0',
+    config: { mode: 'LSTM', input_size: 4, hidden_size: 3, num_layers: 3, batch_first: true, bias: false },
+    T: 5,
+    B: 3,
+    h0: true,
+  },
   { name: 'GRU, bidirectional', config: { mode: 'GRU', input_size: 3, hidden_size: 5, bidirectional: true }, T: 7, B: 2 },
-  { name: 'GRU, 2 layers, batch_first, h0, lengths', config: { mode: 'GRU', input_size: 2, hidden_size: 6, num_layers: 2, batch_first: true }, T: 6, B: 4, h0: true, lengths: true },
+  {
+    name: 'GRU, 2 layers, batch_first, h0, lengths',
+    config: { mode: 'GRU', input_size: 2, hidden_size: 6, num_layers: 2, batch_first: true },
+    T: 6,
+    B: 4,
+    h0: true,
+    lengths: true,
+  },
   { name: 'GRU, no bias, 1 step', config: { mode: 'GRU', input_size: 3, hidden_size: 4, bias: false }, T: 1, B: 2 },
 ];
 
@@ -75,7 +100,8 @@ describe('exportRnnOnnx: ONNX Runtime and loadOnnx run the file like the module'
         const L = r0(c).num_layers;
         expect(model.placement.map((p) => p.stack)).toEqual(L > 1 ? Array.from({ length: L }, (_, layer) => ({ layer, layers: L })) : [undefined]);
         const out = await model.run(feeds);
-        for (const [name, truth] of Object.entries(expected)) expectClose(`loadOnnx ${backend} ${name}`, out[name] as Tensor, truth, backend === 'cpu' ? CPU_ONNX_RTOL : GPU_RTOL);
+        for (const [name, truth] of Object.entries(expected))
+          expectClose(`loadOnnx ${backend} ${name}`, out[name] as Tensor, truth, backend === 'cpu' ? CPU_ONNX_RTOL : GPU_RTOL);
       } finally {
         model.destroy();
       }
@@ -89,7 +115,11 @@ describe('exportRnnOnnx: ONNX Runtime and loadOnnx run the file like the module'
     const reference = await createRnn({ config, weights, backend: 'cpu' });
     const model = await loadOnnx(bytes, { backend: 'cpu' });
     try {
-      for (const [T, B] of [[1, 1], [9, 4], [3, 17]]) {
+      for (const [T, B] of [
+        [1, 1],
+        [9, 4],
+        [3, 17],
+      ]) {
         const input = randomCase(config, T * 100 + B, { T, B }).input;
         const truth = (await reference.forward(input)).output;
         expectClose(`ORT T=${T} B=${B}`, (await runOrt(bytes, { input })).output, truth, ORT_RTOL);
@@ -130,7 +160,10 @@ describe('exportRnnOnnx: ONNX Runtime and loadOnnx run the file like the module'
     const bytes = await encodeModel(m);
     const model = await loadOnnx(bytes, { backend: 'webgpu' });
     try {
-      expect(model.placement.map((p) => [p.runsOn, p.stack])).toEqual([['webgpu', undefined], ['webgpu', undefined]]);
+      expect(model.placement.map((p) => [p.runsOn, p.stack])).toEqual([
+        ['webgpu', undefined],
+        ['webgpu', undefined],
+      ]);
       const [out, truth] = [await model.run({ input: r.input }), await runOrt(bytes, { input: r.input })];
       for (const name of ['output', 'h_n', 'c_n', y0]) expectClose(name, out[name] as Tensor, truth[name], GPU_RTOL);
     } finally {
@@ -138,7 +171,7 @@ describe('exportRnnOnnx: ONNX Runtime and loadOnnx run the file like the module'
     }
   });
 
-  it("names inputs and outputs as PyTorch does, with dynamic axes, one recurrent node per layer, opset 14", async () => {
+  it('names inputs and outputs as PyTorch does, with dynamic axes, one recurrent node per layer, opset 14', async () => {
     const config = resolveConfig({ mode: 'GRU', input_size: 3, hidden_size: 5, num_layers: 2, bidirectional: true, batch_first: true });
     const m = await decodeModel(await exportRnnOnnx(config, randomWeights(config, rng(1)), { lengths: true }));
     expect(m.opset_import).toEqual([{ domain: '', version: EXPORT_OPSET }]);
@@ -146,9 +179,14 @@ describe('exportRnnOnnx: ONNX Runtime and loadOnnx run the file like the module'
     const dims = (v: { type?: { tensor_type?: { shape?: { dim?: Array<{ dim_value?: number; dim_param?: string }> } } } }) =>
       v.type!.tensor_type!.shape!.dim!.map((d) => d.dim_param ?? d.dim_value);
     expect(m.graph!.input!.map((v) => [v.name, dims(v)])).toEqual([
-      ['input', ['batch', 'seq', 3]], ['h0', [4, 'batch', 5]], ['lengths', ['batch']],
+      ['input', ['batch', 'seq', 3]],
+      ['h0', [4, 'batch', 5]],
+      ['lengths', ['batch']],
     ]);
-    expect(m.graph!.output!.map((v) => [v.name, dims(v)])).toEqual([['output', ['batch', 'seq', 10]], ['h_n', [4, 'batch', 5]]]);
+    expect(m.graph!.output!.map((v) => [v.name, dims(v)])).toEqual([
+      ['output', ['batch', 'seq', 10]],
+      ['h_n', [4, 'batch', 5]],
+    ]);
     const grus = m.graph!.node!.filter((n) => n.op_type === 'GRU');
     expect(grus).toHaveLength(2);
     const attrs = Object.fromEntries(grus[0].attribute!.map((a) => [a.name, a.i ?? new TextDecoder().decode(a.s)]));
@@ -163,7 +201,10 @@ describe('exportRnnOnnx: ONNX Runtime and loadOnnx run the file like the module'
     const lstm = resolveConfig({ mode: 'LSTM', input_size: 3, hidden_size: 5 });
     await expect(exportRnnOnnx(lstm, {})).rejects.toMatchObject({ code: 'WEIGHTS_INVALID', message: expect.stringMatching(/missing tensor weight_ih_l0/) });
     await expect(exportRnnOnnx(lstm, null as never)).rejects.toMatchObject({ code: 'WEIGHTS_INVALID' });
-    await expect(exportRnnOnnx(lstm, randomWeights(lstm, rng(1)), { lenghts: true } as never)).rejects.toMatchObject({ code: 'OPTION_INVALID', message: expect.stringMatching(/lenghts/) });
+    await expect(exportRnnOnnx(lstm, randomWeights(lstm, rng(1)), { lenghts: true } as never)).rejects.toMatchObject({
+      code: 'OPTION_INVALID',
+      message: expect.stringMatching(/lenghts/),
+    });
     await expect(exportModelOnnx({ rnn: { mode: 'GRU', input_size: 2, hidden_size: 3 }, loss: 'mse' }, {})).rejects.toBeInstanceOf(RnnError);
   });
 });
@@ -179,18 +220,31 @@ interface ModelCase {
 const MODEL_CASES: ModelCase[] = [
   {
     name: 'character language model: embedding → 2-layer LSTM → head on every step',
-    model: { embedding: { num_embeddings: 11, embedding_dim: 4 }, rnn: { mode: 'LSTM', input_size: 4, hidden_size: 6, num_layers: 2, dropout: 0.3 }, head: { out_features: 11, on: 'output' }, loss: 'cross_entropy' },
-    T: 5, B: 3,
+    model: {
+      embedding: { num_embeddings: 11, embedding_dim: 4 },
+      rnn: { mode: 'LSTM', input_size: 4, hidden_size: 6, num_layers: 2, dropout: 0.3 },
+      head: { out_features: 11, on: 'output' },
+      loss: 'cross_entropy',
+    },
+    T: 5,
+    B: 3,
   },
   {
     name: 'sequence classifier: bidirectional batch_first GRU → head on h_n, with lengths',
-    model: { rnn: { mode: 'GRU', input_size: 3, hidden_size: 5, bidirectional: true, batch_first: true }, head: { out_features: 4, on: 'h_n' }, loss: 'cross_entropy' },
-    T: 6, B: 3, lengths: [6, 2, 4],
+    model: {
+      rnn: { mode: 'GRU', input_size: 3, hidden_size: 5, bidirectional: true, batch_first: true },
+      head: { out_features: 4, on: 'h_n' },
+      loss: 'cross_entropy',
+    },
+    T: 6,
+    B: 3,
+    lengths: [6, 2, 4],
   },
   {
     name: 'regressor without a head: RNN tanh, batch_first',
     model: { rnn: { mode: 'RNN_TANH', input_size: 2, hidden_size: 3, batch_first: true }, loss: 'mse' },
-    T: 4, B: 2,
+    T: 4,
+    B: 2,
   },
 ];
 
@@ -242,7 +296,10 @@ describe('a loaded model under any call order', () => {
       expectClose('second of two concurrent runs', rb.output as Tensor, (await reference.forward(b.input)).output, GPU_RTOL);
       // A run already on the GPU when destroy() comes may finish (with the right numbers) or reject
       // with DESTROYED; it never gives other numbers. Runs after it always reject.
-      const inFlight = model.run({ input: a.input }).then((r) => r, (e: unknown) => e);
+      const inFlight = model.run({ input: a.input }).then(
+        (r) => r,
+        (e: unknown) => e,
+      );
       model.destroy();
       const settled = await inFlight;
       if (settled instanceof Error) expect(settled).toMatchObject({ code: 'DESTROYED' });

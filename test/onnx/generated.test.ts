@@ -39,17 +39,113 @@ const CASES: Case[] = [
   { name: 'lstm reverse, sequence_lens, initial states', op: 'LSTM', H: 4, I: 3, T: 5, B: 3, direction: 'reverse', lens: [5, 2, 4], initial: true, gpu: true },
   { name: 'lstm clip', op: 'LSTM', H: 3, I: 2, T: 4, B: 2, attrs: { clip: 0.4 }, gpu: false },
   { name: 'lstm input_forget', op: 'LSTM', H: 3, I: 2, T: 4, B: 2, attrs: { input_forget: 1 }, gpu: false },
-  { name: 'lstm peepholes (non-zero), bidirectional, lengths', op: 'LSTM', H: 3, I: 2, T: 4, B: 3, direction: 'bidirectional', peepholes: true, lens: [4, 1, 3], gpu: false },
-  { name: 'lstm activations HardSigmoid / Elu / ScaledTanh with alpha, beta', op: 'LSTM', H: 3, I: 2, T: 4, B: 2, attrs: { activations: ['HardSigmoid', 'Elu', 'ScaledTanh'], activation_alpha: { floats: [0.3, 0.8, 1.2] }, activation_beta: { floats: [0.4, 0.9] } }, gpu: false },
-  { name: 'lstm layout 1 with initial states, bidirectional', op: 'LSTM', H: 4, I: 3, T: 5, B: 2, layout: 1, direction: 'bidirectional', initial: true, gpu: true },
-  { name: 'gru linear_before_reset 1 (PyTorch\'s), bidirectional, lengths', op: 'GRU', H: 5, I: 3, T: 6, B: 3, direction: 'bidirectional', lens: [6, 3, 1], initial: true, attrs: { linear_before_reset: 1 }, gpu: true },
+  {
+    name: 'lstm peepholes (non-zero), bidirectional, lengths',
+    op: 'LSTM',
+    H: 3,
+    I: 2,
+    T: 4,
+    B: 3,
+    direction: 'bidirectional',
+    peepholes: true,
+    lens: [4, 1, 3],
+    gpu: false,
+  },
+  {
+    name: 'lstm activations HardSigmoid / Elu / ScaledTanh with alpha, beta',
+    op: 'LSTM',
+    H: 3,
+    I: 2,
+    T: 4,
+    B: 2,
+    attrs: { activations: ['HardSigmoid', 'Elu', 'ScaledTanh'], activation_alpha: { floats: [0.3, 0.8, 1.2] }, activation_beta: { floats: [0.4, 0.9] } },
+    gpu: false,
+  },
+  {
+    name: 'lstm layout 1 with initial states, bidirectional',
+    op: 'LSTM',
+    H: 4,
+    I: 3,
+    T: 5,
+    B: 2,
+    layout: 1,
+    direction: 'bidirectional',
+    initial: true,
+    gpu: true,
+  },
+  {
+    name: "gru linear_before_reset 1 (PyTorch's), bidirectional, lengths",
+    op: 'GRU',
+    H: 5,
+    I: 3,
+    T: 6,
+    B: 3,
+    direction: 'bidirectional',
+    lens: [6, 3, 1],
+    initial: true,
+    attrs: { linear_before_reset: 1 },
+    gpu: true,
+  },
   { name: 'gru linear_before_reset 0', op: 'GRU', H: 4, I: 3, T: 5, B: 2, initial: true, gpu: false },
-  { name: 'gru reverse, layout 1, initial states, sequence_lens', op: 'GRU', H: 3, I: 2, T: 4, B: 2, direction: 'reverse', layout: 1, initial: true, lens: [2, 4], attrs: { linear_before_reset: 1 }, gpu: true },
-  { name: 'gru activations LeakyRelu / Softsign, clip', op: 'GRU', H: 3, I: 2, T: 4, B: 2, attrs: { activations: ['LeakyRelu', 'Softsign'], activation_alpha: { floats: [0.2] }, clip: 0.7 }, gpu: false },
-  { name: 'rnn tanh, bidirectional, lengths with a zero', op: 'RNN', H: 4, I: 3, T: 5, B: 3, direction: 'bidirectional', lens: [5, 0, 2], initial: true, gpu: true },
+  {
+    name: 'gru reverse, layout 1, initial states, sequence_lens',
+    op: 'GRU',
+    H: 3,
+    I: 2,
+    T: 4,
+    B: 2,
+    direction: 'reverse',
+    layout: 1,
+    initial: true,
+    lens: [2, 4],
+    attrs: { linear_before_reset: 1 },
+    gpu: true,
+  },
+  {
+    name: 'gru activations LeakyRelu / Softsign, clip',
+    op: 'GRU',
+    H: 3,
+    I: 2,
+    T: 4,
+    B: 2,
+    attrs: { activations: ['LeakyRelu', 'Softsign'], activation_alpha: { floats: [0.2] }, clip: 0.7 },
+    gpu: false,
+  },
+  {
+    name: 'rnn tanh, bidirectional, lengths with a zero',
+    op: 'RNN',
+    H: 4,
+    I: 3,
+    T: 5,
+    B: 3,
+    direction: 'bidirectional',
+    lens: [5, 0, 2],
+    initial: true,
+    gpu: true,
+  },
   { name: 'rnn relu', op: 'RNN', H: 4, I: 3, T: 5, B: 2, attrs: { activations: ['Relu'] }, gpu: true },
-  { name: 'rnn Affine, ThresholdedRelu, Softplus, Sigmoid across directions', op: 'RNN', H: 3, I: 2, T: 4, B: 2, direction: 'bidirectional', attrs: { activations: ['Affine', 'ThresholdedRelu'], activation_alpha: { floats: [0.7, 0.1] }, activation_beta: { floats: [0.2] } }, gpu: false },
-  { name: 'rnn Softplus / Sigmoid', op: 'RNN', H: 3, I: 2, T: 4, B: 2, direction: 'bidirectional', attrs: { activations: ['Softplus', 'Sigmoid'] }, gpu: false },
+  {
+    name: 'rnn Affine, ThresholdedRelu, Softplus, Sigmoid across directions',
+    op: 'RNN',
+    H: 3,
+    I: 2,
+    T: 4,
+    B: 2,
+    direction: 'bidirectional',
+    attrs: { activations: ['Affine', 'ThresholdedRelu'], activation_alpha: { floats: [0.7, 0.1] }, activation_beta: { floats: [0.2] } },
+    gpu: false,
+  },
+  {
+    name: 'rnn Softplus / Sigmoid',
+    op: 'RNN',
+    H: 3,
+    I: 2,
+    T: 4,
+    B: 2,
+    direction: 'bidirectional',
+    attrs: { activations: ['Softplus', 'Sigmoid'] },
+    gpu: false,
+  },
   { name: 'lstm without bias', op: 'LSTM', H: 3, I: 2, T: 3, B: 2, bias: false, gpu: true },
 ];
 
@@ -74,8 +170,12 @@ async function build(c: Case, seed: number): Promise<{ bytes: Uint8Array; feeds:
   const sDims = layout === 0 ? [D, c.B, c.H] : [c.B, D, c.H];
   g.io('inputs', 'X', DataType.FLOAT, xDims);
   const feeds: Record<string, Tensor | IntTensor> = { X: { shape: xDims, data: r(c.T * c.B * c.I, 1) } };
-  const inputs = ['X', g.floats('W', [D, G * c.H, c.I], r(D * G * c.H * c.I)), g.floats('R', [D, G * c.H, c.H], r(D * G * c.H * c.H)),
-    c.bias === false ? '' : g.floats('B', [D, 2 * G * c.H], r(D * 2 * G * c.H, 0.3))];
+  const inputs = [
+    'X',
+    g.floats('W', [D, G * c.H, c.I], r(D * G * c.H * c.I)),
+    g.floats('R', [D, G * c.H, c.H], r(D * G * c.H * c.H)),
+    c.bias === false ? '' : g.floats('B', [D, 2 * G * c.H], r(D * 2 * G * c.H, 0.3)),
+  ];
   if (c.lens) {
     g.io('inputs', 'sequence_lens', DataType.INT32, [c.B]);
     feeds.sequence_lens = { shape: [c.B], data: Int32Array.from(c.lens) };
@@ -105,12 +205,22 @@ async function build(c: Case, seed: number): Promise<{ bytes: Uint8Array; feeds:
 function swapY(t: Tensor): Tensor {
   const [T, D, B, H] = t.shape;
   const out = new Float64Array(t.data.length);
-  for (let s = 0; s < T; s++) for (let d = 0; d < D; d++) for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) out[((b * T + s) * D + d) * H + j] = t.data[((s * D + d) * B + b) * H + j];
+  for (let s = 0; s < T; s++)
+    for (let d = 0; d < D; d++)
+      for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) out[((b * T + s) * D + d) * H + j] = t.data[((s * D + d) * B + b) * H + j];
   return { shape: [B, T, D, H], data: out };
 }
 
 describe('generated ONNX recurrent nodes vs ONNX Runtime', () => {
-  it.each(CASES.flatMap((c, i) => [[c.name, 'cpu', c, i], [c.name, 'webgpu', c, i]] as const))('%s on %s', async (_name, backend, c, i) => {
+  it.each(
+    CASES.flatMap(
+      (c, i) =>
+        [
+          [c.name, 'cpu', c, i],
+          [c.name, 'webgpu', c, i],
+        ] as const,
+    ),
+  )('%s on %s', async (_name, backend, c, i) => {
     const { bytes, feeds } = await build(c, 100 + i);
     // ONNX Runtime runs layout 0 only: for layout 1 its reference is the layout-0 twin (same weights,
     // the batch and sequence axes of X, the states and Y swapped), which is what layout 1 means.

@@ -29,9 +29,17 @@ interface OpCase {
 
 const CASES: OpCase[] = [
   { name: 'Identity', inputs: [[3, 5]], build: (g) => [g.op('Identity', ['x0'])] },
-  { name: 'Constant (value tensor) + Add', inputs: [[2, 3]], build: (g) => [g.op('Add', ['x0', g.op('Constant', [], { value: { tensor: floatValue([2, 3], [1, -2, 3, 0.5, 7, -9]) } })])] },
+  {
+    name: 'Constant (value tensor) + Add',
+    inputs: [[2, 3]],
+    build: (g) => [g.op('Add', ['x0', g.op('Constant', [], { value: { tensor: floatValue([2, 3], [1, -2, 3, 0.5, 7, -9]) } })])],
+  },
   { name: 'Constant (value_float) · Mul', inputs: [[3, 1]], build: (g) => [g.op('Mul', ['x0', g.op('Constant', [], { value_float: 0.75 })])] },
-  { name: 'Constant (value_ints) as a Reshape target', inputs: [[2, 3, 2]], build: (g) => [g.op('Reshape', ['x0', g.op('Constant', [], { value_ints: [2, -1] })])] },
+  {
+    name: 'Constant (value_ints) as a Reshape target',
+    inputs: [[2, 3, 2]],
+    build: (g) => [g.op('Reshape', ['x0', g.op('Constant', [], { value_ints: [2, -1] })])],
+  },
   {
     name: 'Shape (start, end: opset 15) → ConstantOfShape (value, and the default 0) + Add',
     opset: 15,
@@ -66,15 +74,26 @@ const CASES: OpCase[] = [
     inputs: [[2, 3, 5]],
     build: (g) => [g.op('Transpose', ['x0'], { perm: [2, 0, 1] }), g.op('Transpose', ['x0'])],
   },
-  { name: 'Reshape with 0 (copy) and −1 (infer)', inputs: [[3, 4, 5]], build: (g) => [g.op('Reshape', ['x0', g.ints('shape', [0, -1])]), g.op('Reshape', ['x0', g.ints('shape', [-1, 5, 2, 2])])] },
+  {
+    name: 'Reshape with 0 (copy) and −1 (infer)',
+    inputs: [[3, 4, 5]],
+    build: (g) => [g.op('Reshape', ['x0', g.ints('shape', [0, -1])]), g.op('Reshape', ['x0', g.ints('shape', [-1, 5, 2, 2])])],
+  },
   {
     name: 'Concat on the last axis (negative) and the first',
-    inputs: [[2, 3], [2, 1], [1, 3]],
+    inputs: [
+      [2, 3],
+      [2, 1],
+      [1, 3],
+    ],
     build: (g) => [g.op('Concat', ['x0', 'x1'], { axis: -1 }), g.op('Concat', ['x0', 'x2'], { axis: 0 })],
   },
   {
     name: 'Gather: token ids from a table (axis 0), and indices in 2-D with a negative one (axis 1)',
-    inputs: [[7, 3], [2, 5, 3]],
+    inputs: [
+      [7, 3],
+      [2, 5, 3],
+    ],
     ints: { tokens: { shape: [2, 3], data: [0, 6, 3, 3, 1, 5] } },
     build: (g) => [g.op('Gather', ['x0', 'tokens'], { axis: 0 }), g.op('Gather', ['x1', g.ints('idx', [0, -1, 2])], { axis: 1 })],
   },
@@ -107,7 +126,11 @@ const CASES: OpCase[] = [
     },
   },
   { name: 'Sigmoid, Tanh, Relu', inputs: [[3, 7]], build: (g) => [g.op('Sigmoid', ['x0']), g.op('Tanh', ['x0']), g.op('Relu', ['x0'])] },
-  { name: 'Softmax on one axis (opset 13+): default −1 and axis 1', inputs: [[2, 3, 5]], build: (g) => [g.op('Softmax', ['x0']), g.op('Softmax', ['x0'], { axis: 1 })] },
+  {
+    name: 'Softmax on one axis (opset 13+): default −1 and axis 1',
+    inputs: [[2, 3, 5]],
+    build: (g) => [g.op('Softmax', ['x0']), g.op('Softmax', ['x0'], { axis: 1 })],
+  },
   { name: 'Softmax flattening at the axis (opset 11)', opset: 11, inputs: [[2, 3, 5]], build: (g) => [g.op('Softmax', ['x0'], { axis: 1 })] },
 ];
 
@@ -145,7 +168,10 @@ describe('ONNX glue operators vs ONNX Runtime', () => {
     g.io('inputs', 'x0', DataType.FLOAT, [2, 3]);
     g.io('outputs', g.op('Reshape', ['x0', g.ints('shape', [4, -1])]), DataType.FLOAT, []);
     const model = await loadOnnx(await g.bytes('bad reshape'), { backend: 'cpu' });
-    await expect(model.run({ x0: { shape: [2, 3], data: new Float32Array(6) } })).rejects.toMatchObject({ code: 'ONNX_INVALID', message: expect.stringMatching(/Reshape: \[2, 3\] cannot become \[4, -1\]/) });
+    await expect(model.run({ x0: { shape: [2, 3], data: new Float32Array(6) } })).rejects.toMatchObject({
+      code: 'ONNX_INVALID',
+      message: expect.stringMatching(/Reshape: \[2, 3\] cannot become \[4, -1\]/),
+    });
     model.destroy();
     expect(intValue([1], [3]).kind).toBe('int');
   });

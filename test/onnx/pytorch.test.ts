@@ -58,7 +58,15 @@ describe('PyTorch torch.onnx.export files through loadOnnx', () => {
     expect(manifest.cases.some((c) => c.T !== c.export_T && c.B !== c.export_B)).toBe(true);
   });
 
-  it.each(manifest.cases.flatMap((c) => [[c.name, 'cpu', c], [c.name, 'webgpu', c]] as const))('%s on %s', async (_name, backend, c) => {
+  it.each(
+    manifest.cases.flatMap(
+      (c) =>
+        [
+          [c.name, 'cpu', c],
+          [c.name, 'webgpu', c],
+        ] as const,
+    ),
+  )('%s on %s', async (_name, backend, c) => {
     const bytes = new Uint8Array(await readFile(new URL(c.onnx, dir)));
     const { tensors } = readSafetensors(new Uint8Array(await readFile(new URL(c.file, dir))));
     const feeds: Record<string, Tensor> = {};
@@ -87,7 +95,11 @@ describe('PyTorch torch.onnx.export files through loadOnnx', () => {
         note(backend, err, `${c.name} ${name}`);
         if (backend === 'cpu') {
           // For scale: PyTorch's own float32 module against the same truth (the fixture is consistent).
-          note('pytorch float32', expectClose(`${c.name} ${name} (PyTorch float32)`, tensors[`expected32.${name}`] as Tensor, truth, GPU_RTOL), `${c.name} ${name}`);
+          note(
+            'pytorch float32',
+            expectClose(`${c.name} ${name} (PyTorch float32)`, tensors[`expected32.${name}`] as Tensor, truth, GPU_RTOL),
+            `${c.name} ${name}`,
+          );
         }
       }
     } finally {

@@ -28,7 +28,8 @@ describe('the ONNX codec', () => {
 
   it('the built library evaluates no strings as code', () => {
     if (!existsSync(join(root, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` (scripts/test.sh does) first');
-    const offenders = readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))
+    const offenders = readdirSync(join(root, 'dist'))
+      .filter((f) => f.endsWith('.js'))
       .filter((f) => /\beval\s*\(|new Function\s*\(|\bFunction\s*\(/.test(readFileSync(join(root, 'dist', f), 'utf8')));
     expect(offenders).toEqual([]);
   });
@@ -37,7 +38,10 @@ describe('the ONNX codec', () => {
     const utf8 = (s: string) => new TextEncoder().encode(s);
     const raw = new Uint8Array(new Float32Array([1.5, -2]).buffer);
     const bytes = await encodeModel({
-      ir_version: 8, producer_name: 'test', opset_import: [{ domain: '', version: 17 }], metadata_props: [{ key: 'k', value: 'v' }],
+      ir_version: 8,
+      producer_name: 'test',
+      opset_import: [{ domain: '', version: 17 }],
+      metadata_props: [{ key: 'k', value: 'v' }],
       graph: {
         name: 'g',
         input: [{ name: 'x', type: { tensor_type: { elem_type: DataType.FLOAT, shape: { dim: [{ dim_param: 'seq' }, { dim_value: 3 }] } } } }],
@@ -46,17 +50,23 @@ describe('the ONNX codec', () => {
           { name: 'w', dims: [2], data_type: DataType.FLOAT, raw_data: raw },
           { name: 'big', dims: [1], data_type: DataType.INT64, int64_data: [2 ** 40 + 3] },
         ],
-        node: [{
-          op_type: 'LSTM', name: 'n', input: ['x', 'w', ''], output: ['y'], attribute: [
-            { name: 'hidden_size', type: AttributeType.INT, i: 5 },
-            { name: 'clip', type: AttributeType.FLOAT, f: 0.5 },
-            { name: 'direction', type: AttributeType.STRING, s: utf8('reverse') },
-            { name: 'activations', type: AttributeType.STRINGS, strings: [utf8('Tanh'), utf8('Relu')] },
-            { name: 'activation_alpha', type: AttributeType.FLOATS, floats: [0.25, 2] },
-            { name: 'perm', type: AttributeType.INTS, ints: [1, 0, -1] },
-            { name: 'value', type: AttributeType.TENSOR, t: { dims: [1], data_type: DataType.DOUBLE, double_data: [0.1] } },
-          ],
-        }],
+        node: [
+          {
+            op_type: 'LSTM',
+            name: 'n',
+            input: ['x', 'w', ''],
+            output: ['y'],
+            attribute: [
+              { name: 'hidden_size', type: AttributeType.INT, i: 5 },
+              { name: 'clip', type: AttributeType.FLOAT, f: 0.5 },
+              { name: 'direction', type: AttributeType.STRING, s: utf8('reverse') },
+              { name: 'activations', type: AttributeType.STRINGS, strings: [utf8('Tanh'), utf8('Relu')] },
+              { name: 'activation_alpha', type: AttributeType.FLOATS, floats: [0.25, 2] },
+              { name: 'perm', type: AttributeType.INTS, ints: [1, 0, -1] },
+              { name: 'value', type: AttributeType.TENSOR, t: { dims: [1], data_type: DataType.DOUBLE, double_data: [0.1] } },
+            ],
+          },
+        ],
       },
     });
     const m = await decodeModel(bytes);

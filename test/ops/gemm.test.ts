@@ -35,7 +35,12 @@ interface Case {
 }
 
 const SIZES: Array<[number, number, number]> = [
-  [1, 1, 1], [3, 3, 3], [17, 17, 17], [257, 3, 5], [5, 257, 17], [9, 12, 257],
+  [1, 1, 1],
+  [3, 3, 3],
+  [17, 17, 17],
+  [257, 3, 5],
+  [5, 257, 17],
+  [9, 12, 257],
   [GEMM_ROWS * 4 + 1, 4 * GEMM_WORKGROUP_SIZE + 4, 8], // past a workgroup in both directions
   [16, 8, 12], // every dimension a multiple of 4: the vec4 paths
 ];
@@ -52,11 +57,15 @@ for (const transA of [false, true]) {
   }
 }
 // B (and the bias) as half-precision weights, as a layer's packed weights are with precision 'f16'.
-for (const [M, N, K] of [[17, 16, 12], [5, 257, 17]] as const) {
+for (const [M, N, K] of [
+  [17, 16, 12],
+  [5, 257, 17],
+] as const) {
   for (const transB of [false, true]) CASES.push({ M, N, K, transA: false, transB, alpha: 1, beta: 0, bias: true, batch: 2, offset: 4, half: true });
 }
 
-const name = (c: Case) => `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'} M=${c.M} N=${c.N} K=${c.K} α=${c.alpha} β=${c.beta}${c.bias ? ' +bias' : ''} batch ${c.batch} offset ${c.offset}${c.half ? ' f16 B' : ''}`;
+const name = (c: Case) =>
+  `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'} M=${c.M} N=${c.N} K=${c.K} α=${c.alpha} β=${c.beta}${c.bias ? ' +bias' : ''} batch ${c.batch} offset ${c.offset}${c.half ? ' f16 B' : ''}`;
 
 describe('GEMM op vs the float64 reference', () => {
   let harness: OpHarness;
@@ -87,14 +96,41 @@ describe('GEMM op vs the float64 reference', () => {
       c: harness.tensor(c0, [M, N], 'f32', offset),
     };
     const call = {
-      label: 'gemm-test', M, N, K, batch, transA: c.transA, transB: c.transB, alpha: c.alpha, beta: c.beta,
-      ...tensors, aBatchStride: aStride, bBatchStride: bStride, biasBatchStride: biasStride, cBatchStride: cStride, format,
+      label: 'gemm-test',
+      M,
+      N,
+      K,
+      batch,
+      transA: c.transA,
+      transB: c.transB,
+      alpha: c.alpha,
+      beta: c.beta,
+      ...tensors,
+      aBatchStride: aStride,
+      bBatchStride: bStride,
+      biasBatchStride: biasStride,
+      cBatchStride: cStride,
+      format,
     } as const;
     await harness.run([recordGemm(harness, call)]);
     const got = await harness.read(tensors.c, span(cStride, M * N));
     const want = referenceGemm({
-      M, N, K, batch, transA: c.transA, transB: c.transB, alpha: c.alpha, beta: c.beta,
-      a, aStride, b, bStride, bias, biasStride, c: c0.map((v) => (Number.isNaN(v) ? 0 : v)), cStride,
+      M,
+      N,
+      K,
+      batch,
+      transA: c.transA,
+      transB: c.transB,
+      alpha: c.alpha,
+      beta: c.beta,
+      a,
+      aStride,
+      b,
+      bStride,
+      bias,
+      biasStride,
+      c: c0.map((v) => (Number.isNaN(v) ? 0 : v)),
+      cStride,
     });
     // The gaps between batches are never written: compare batch by batch.
     for (let z = 0; z < batch; z++) {

@@ -27,7 +27,13 @@ beforeAll(async () => {
 });
 
 /** gx (D, T, B, H, 4) = W_ih·x_t + b_ih per direction, gate-interleaved, in float64 then stored f32. */
-function hostInputProjection(config: RnnConfig, weights: Record<string, { data: ArrayLike<number> }>, x: ArrayLike<number>, T: number, B: number): Float32Array {
+function hostInputProjection(
+  config: RnnConfig,
+  weights: Record<string, { data: ArrayLike<number> }>,
+  x: ArrayLike<number>,
+  T: number,
+  B: number,
+): Float32Array {
   const D = config.bidirectional ? 2 : 1;
   const H = config.hidden_size;
   const I = config.input_size;
@@ -56,7 +62,10 @@ const CONFIGS: RnnConfigInput[] = [
   { mode: 'RNN_TANH', input_size: 1, hidden_size: 1, bidirectional: true },
   { mode: 'RNN_RELU', input_size: 5, hidden_size: 3, bidirectional: true },
 ];
-const SHAPES = [{ T: 7, B: 3 }, { T: 1, B: 1 }];
+const SHAPES = [
+  { T: 7, B: 3 },
+  { T: 1, B: 1 },
+];
 const OPS = ['per-step', 'persistent', 'fused'] as const;
 
 describe('recurrence ops vs the float64 reference (one bidirectional layer, gx from the host)', () => {
@@ -66,7 +75,20 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
   });
   afterAll(() => harness.dispose());
 
-  const cases = CONFIGS.flatMap((config, i) => SHAPES.flatMap((shape, j) => OPS.map((op) => [`${op} ${config.mode}${config.proj_size ? ` proj ${config.proj_size}` : ''} H=${config.hidden_size} T=${shape.T} B=${shape.B}`, config, shape, op, 100 * i + j] as const)));
+  const cases = CONFIGS.flatMap((config, i) =>
+    SHAPES.flatMap((shape, j) =>
+      OPS.map(
+        (op) =>
+          [
+            `${op} ${config.mode}${config.proj_size ? ` proj ${config.proj_size}` : ''} H=${config.hidden_size} T=${shape.T} B=${shape.B}`,
+            config,
+            shape,
+            op,
+            100 * i + j,
+          ] as const,
+      ),
+    ),
+  );
 
   it.each(cases)('%s', async (_name, configInput, { T, B }, op, seed) => {
     const config = resolveConfig(configInput);
@@ -90,15 +112,36 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
       } else {
         const layout = persistentLayout(config, B, ctx.limits, ctx.isSoftwareAdapter);
         const kernel = persistentKernel(ctx, config.mode, config.proj_size > 0, layout, op === 'fused', 'f32');
-        const dims = harness.uniform('dims', packU32Struct(PERSISTENT_DIMS_FIELDS, {
-          T, B, H, H_out: Hout, D, I: config.input_size,
-          w_ih_offset: weights.offsets.wIh, b_ih_offset: weights.offsets.bIh, w_hh_offset: weights.offsets.wHh, b_hh_offset: weights.offsets.bHh, w_hr_offset: 0,
-        }));
+        const dims = harness.uniform(
+          'dims',
+          packU32Struct(PERSISTENT_DIMS_FIELDS, {
+            T,
+            B,
+            H,
+            H_out: Hout,
+            D,
+            I: config.input_size,
+            w_ih_offset: weights.offsets.wIh,
+            b_ih_offset: weights.offsets.bIh,
+            w_hh_offset: weights.offsets.wHh,
+            b_hh_offset: weights.offsets.bHh,
+            w_hr_offset: 0,
+          }),
+        );
         const group = ctx.bindGroup('persistent-test', kernel.layout, [
-          dims, tensorBinding(lengths), tensorBinding(x), params, tensorBinding(out),
-          weights.wHr ? tensorBinding(weights.wHr, true) : params, tensorBinding(slot0), tensorBinding(gx),
+          dims,
+          tensorBinding(lengths),
+          tensorBinding(x),
+          params,
+          tensorBinding(out),
+          weights.wHr ? tensorBinding(weights.wHr, true) : params,
+          tensorBinding(slot0),
+          tensorBinding(gx),
         ]);
-        const noSave = ctx.bindGroup('persistent-test-save', kernel.saveLayout, [harness.uniform('save', new Uint32Array(4)), { buffer: harness.storage('noSave', 4) }]);
+        const noSave = ctx.bindGroup('persistent-test-save', kernel.saveLayout, [
+          harness.uniform('save', new Uint32Array(4)),
+          { buffer: harness.storage('noSave', 4) },
+        ]);
         commands.push(dispatch('persistent-test', kernel.pipeline, [group, noSave], kernel.grid));
       }
       await harness.run(commands);
@@ -115,30 +158,48 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
 
 /** T step dispatches (each followed by the projection's with proj_size), state ping-ponging; the final state copied home to slot 0. */
 function perStep(
-  h: OpHarness, config: RnnConfig, s: PlanSizes, weights: ReturnType<typeof uploadLayerWeights>,
-  t: { gx: GpuTensor; lengths: GpuTensor; out: GpuTensor; slot0: GpuTensor; slot1: GpuTensor }, params: GPUBufferBinding,
+  h: OpHarness,
+  config: RnnConfig,
+  s: PlanSizes,
+  weights: ReturnType<typeof uploadLayerWeights>,
+  t: { gx: GpuTensor; lengths: GpuTensor; out: GpuTensor; slot0: GpuTensor; slot1: GpuTensor },
+  params: GPUBufferBinding,
 ): Command[] {
   const { T, B, D, H, Hout } = s;
   const layout = chooseStepLayout(H, Hout, D, B, ctx.isSoftwareAdapter);
   const layouts = stepLayouts(ctx);
   const proj = config.proj_size > 0;
   const hRaw = proj ? h.tensor(new Float32Array(D * B * H).fill(Number.NaN), [D * B * H]) : undefined;
-  const dims = h.uniform('dims', packU32Struct(STEP_DIMS_FIELDS, { T, B, H, H_out: Hout, D, w_hh_offset: weights.offsets.wHh, b_hh_offset: weights.offsets.bHh, w_hr_offset: 0 }));
+  const dims = h.uniform(
+    'dims',
+    packU32Struct(STEP_DIMS_FIELDS, { T, B, H, H_out: Hout, D, w_hh_offset: weights.offsets.wHh, b_hh_offset: weights.offsets.bHh, w_hr_offset: 0 }),
+  );
   const stride = ctx.limits.minUniformBufferOffsetAlignment;
   const indices = new Uint32Array((T * stride) / 4);
   for (let i = 0; i < T; i++) indices[(i * stride) / 4] = i;
-  const index = ctx.bindGroup('index', layouts.index, [{ ...h.uniform('index', indices), size: 16 }, h.uniform('save', new Uint32Array(4)), { buffer: h.storage('noSave', 4) }]);
+  const index = ctx.bindGroup('index', layouts.index, [
+    { ...h.uniform('index', indices), size: 16 },
+    h.uniform('save', new Uint32Array(4)),
+    { buffer: h.storage('noSave', 4) },
+  ]);
   const main = ctx.bindGroup('step', layouts.main, [dims, tensorBinding(t.lengths), tensorBinding(t.gx), params, tensorBinding(hRaw ?? t.out)]);
   const [a, b] = [tensorBinding(t.slot0, true), tensorBinding(t.slot1, true)];
   const state = [ctx.bindGroup('s01', layouts.state, [a, b, a]), ctx.bindGroup('s10', layouts.state, [b, a, b])];
   const step = stepPipeline(ctx, config.mode, proj, layout, 'f32');
-  const project = proj && hRaw && weights.wHr
-    ? {
-      pipeline: projectionPipeline(ctx, 'f32'),
-      group: ctx.bindGroupAt('project', projectionLayout(ctx), [[0, dims], [1, tensorBinding(t.lengths)], [4, tensorBinding(t.out)], [5, tensorBinding(weights.wHr, true)], [6, tensorBinding(hRaw)]]),
-      grid: projectionGrid(D, B, Hout, ctx.limits),
-    }
-    : undefined;
+  const project =
+    proj && hRaw && weights.wHr
+      ? {
+          pipeline: projectionPipeline(ctx, 'f32'),
+          group: ctx.bindGroupAt('project', projectionLayout(ctx), [
+            [0, dims],
+            [1, tensorBinding(t.lengths)],
+            [4, tensorBinding(t.out)],
+            [5, tensorBinding(weights.wHr, true)],
+            [6, tensorBinding(hRaw)],
+          ]),
+          grid: projectionGrid(D, B, Hout, ctx.limits),
+        }
+      : undefined;
   const commands: Command[] = [];
   for (let i = 0; i < T; i++) {
     const offsets = { group: index, offsets: [i * stride] };
@@ -148,4 +209,3 @@ function perStep(
   if (T % 2 === 1) commands.push(copy(t.slot1.buffer, 0, t.slot0.buffer, 0, s.layerState * 4));
   return commands;
 }
-

@@ -36,10 +36,12 @@ describe('constants shared by TypeScript and WGSL', () => {
 
 /** Lines of `file` matching `pattern`, with their captured numbers. */
 function unrolled(file: string, pattern: RegExp): number[][] {
-  return shader(file).split('\n').flatMap((line) => {
-    const m = pattern.exec(line);
-    return m ? [m.slice(1).map(Number)] : [];
-  });
+  return shader(file)
+    .split('\n')
+    .flatMap((line) => {
+      const m = pattern.exec(line);
+      return m ? [m.slice(1).map(Number)] : [];
+    });
 }
 
 describe('hand-unrolled blocks follow their pattern', () => {
@@ -49,25 +51,55 @@ describe('hand-unrolled blocks follow their pattern', () => {
   });
 
   it('cached_back_dot: line q is `if (CACHE_H >= 4(q+1)) { a += w_rows[q][c] * dgs[base + 4q + c] … }` for c = 0 … 3, for every quad of the cache', () => {
-    const lines = unrolled('recurrent-backward.wgsl',
-      /^\s*if \(CACHE_H >= (\d+)u\) \{ a \+= w_rows\[(\d+)\]\[0\] \* dgs\[base(?: \+ (\d+)u)?\] \+ w_rows\[(\d+)\]\[1\] \* dgs\[base \+ (\d+)u\] \+ w_rows\[(\d+)\]\[2\] \* dgs\[base \+ (\d+)u\] \+ w_rows\[(\d+)\]\[3\] \* dgs\[base \+ (\d+)u\]; \}$/);
-    expect(lines).toEqual(Array.from({ length: PERSISTENT_BACKWARD_CACHE_MAX_H / 4 }, (_, q) => [4 * (q + 1), q, q === 0 ? Number.NaN : 4 * q, q, 4 * q + 1, q, 4 * q + 2, q, 4 * q + 3]));
+    const lines = unrolled(
+      'recurrent-backward.wgsl',
+      /^\s*if \(CACHE_H >= (\d+)u\) \{ a \+= w_rows\[(\d+)\]\[0\] \* dgs\[base(?: \+ (\d+)u)?\] \+ w_rows\[(\d+)\]\[1\] \* dgs\[base \+ (\d+)u\] \+ w_rows\[(\d+)\]\[2\] \* dgs\[base \+ (\d+)u\] \+ w_rows\[(\d+)\]\[3\] \* dgs\[base \+ (\d+)u\]; \}$/,
+    );
+    expect(lines).toEqual(
+      Array.from({ length: PERSISTENT_BACKWARD_CACHE_MAX_H / 4 }, (_, q) => [
+        4 * (q + 1),
+        q,
+        q === 0 ? Number.NaN : 4 * q,
+        q,
+        4 * q + 1,
+        q,
+        4 * q + 2,
+        q,
+        4 * q + 3,
+      ]),
+    );
     expect(constant('recurrent-backward.wgsl', 'CACHE_MAX_H')).toBe(PERSISTENT_BACKWARD_CACHE_MAX_H);
   });
 
   it('persistent kernel: row r reads h and length r, accumulates into acc r, updates row r', () => {
-    expect(unrolled('recurrent-persistent.wgsl', /^\s*let len(\d) = lengths\[b0 \+ min\((\d)u, rows - 1u\)\];$/)).toEqual([1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
+    expect(unrolled('recurrent-persistent.wgsl', /^\s*let len(\d) = lengths\[b0 \+ min\((\d)u, rows - 1u\)\];$/)).toEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]),
+    );
     expect(unrolled('recurrent-persistent.wgsl', /^\s*let h(\d) = cur \+ min\((\d)u, rows - 1u\) \* K;$/)).toEqual([1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
-    expect(unrolled('recurrent-persistent.wgsl', /acc(\d) = fma4\(w0, w1, w2, w3, h_quad\(h(\d) \+ k, lane\), acc(\d)\);/)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r]));
-    expect(unrolled('recurrent-persistent.wgsl', /acc(\d) = fma\(w, vec4<f32>\(shared_f\[h(\d) \+ k\]\), acc(\d)\);/)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r]));
-    expect(unrolled('recurrent-persistent.wgsl', /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ update_unit\(d, t, (\d)u, b0 \+ (\d)u, j, acc(\d), t < len(\d), cur, nxt\); \}$/))
-      .toEqual([1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r, r, r, r]));
+    expect(unrolled('recurrent-persistent.wgsl', /acc(\d) = fma4\(w0, w1, w2, w3, h_quad\(h(\d) \+ k, lane\), acc(\d)\);/)).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
+    );
+    expect(unrolled('recurrent-persistent.wgsl', /acc(\d) = fma\(w, vec4<f32>\(shared_f\[h(\d) \+ k\]\), acc(\d)\);/)).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
+    );
+    expect(
+      unrolled(
+        'recurrent-persistent.wgsl',
+        /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ update_unit\(d, t, (\d)u, b0 \+ (\d)u, j, acc(\d), t < len(\d), cur, nxt\); \}$/,
+      ),
+    ).toEqual([1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r, r, r, r]));
   });
 
   it('GEMM: row r of the tile is row m0 + r, stored r rows down', () => {
-    expect(unrolled('gemm.wgsl', /^\s*t\.r(\d) = fma\(w, vec4<f32>\(a_at\(z, m0(?: \+ (\d)u)?, k\)\), t\.r(\d)\);$/)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r === 0 ? Number.NaN : r, r]));
-    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_quad\(first \+ (\d)u \* quads, t\.r(\d), bq\); \}$/)).toEqual([2, 3, 4, 5, 6, 7].map((r) => [r, r, r]));
-    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_row\(first \+ (\d)u \* dims\.N, n0, t\.r(\d), bq\); \}$/)).toEqual([2, 3, 4, 5, 6, 7].map((r) => [r, r, r]));
+    expect(unrolled('gemm.wgsl', /^\s*t\.r(\d) = fma\(w, vec4<f32>\(a_at\(z, m0(?: \+ (\d)u)?, k\)\), t\.r(\d)\);$/)).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r === 0 ? Number.NaN : r, r]),
+    );
+    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_quad\(first \+ (\d)u \* quads, t\.r(\d), bq\); \}$/)).toEqual(
+      [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
+    );
+    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_row\(first \+ (\d)u \* dims\.N, n0, t\.r(\d), bq\); \}$/)).toEqual(
+      [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
+    );
     // The eight A loads of the plain path, in order: rows m0, m0 + 1, …, m0 + 7.
     const rows = [...shader('gemm.wgsl').matchAll(/a4\[\(base \+ min\(m0(?: \+ (\d)u)?, M - 1u\) \* K \+ k\) \/ 4u\]/g)].map((m) => Number(m[1] ?? 0));
     expect(rows).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);

@@ -97,27 +97,33 @@ function named(name: string, precision: Precision): string {
 function strategiesFor(config: RnnConfigInput, B: number): Strategy[] {
   // The limits every WebGPU device guarantees (the persistent kernel asks for no more).
   const limits = {
-    maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535,
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupSizeX: 256,
+    maxComputeWorkgroupStorageSize: 16384,
+    maxComputeWorkgroupsPerDimension: 65535,
   } as GPUSupportedLimits;
   return persistentUnfit(resolveConfig(config), B, limits) ? ['per-step'] : ['per-step', 'persistent', 'fused'];
 }
 
 function fixtureCases(load: LoadBytes, manifest: Manifest, device: GPUDevice, precision: Precision): GpuCase[] {
-  return manifest.cases.flatMap((meta) => strategiesFor(meta.config, meta.B).map((strategy) => ({
-    name: named(`fixture ${meta.name} [${strategy}]`, precision),
-    run: () => withValidation(device, async () => {
-      const f = await loadFixture(load, meta);
-      const rnn = await gpuModel(meta.config, f.weights, strategy, precision);
-      try {
-        const got = await rnn.forward(f.input, f.options);
-        if (precision === 'f32') return compareAll(got, f.expected);
-        const expected = await reference(meta.config, f.weights, f.input, f.options, precision);
-        return `${compareAll(got, expected)}; output vs PyTorch (unrounded weights) ${relativeError(got.output.data, f.expected.output.data).toExponential(1)}`;
-      } finally {
-        rnn.destroy();
-      }
-    }),
-  })));
+  return manifest.cases.flatMap((meta) =>
+    strategiesFor(meta.config, meta.B).map((strategy) => ({
+      name: named(`fixture ${meta.name} [${strategy}]`, precision),
+      run: () =>
+        withValidation(device, async () => {
+          const f = await loadFixture(load, meta);
+          const rnn = await gpuModel(meta.config, f.weights, strategy, precision);
+          try {
+            const got = await rnn.forward(f.input, f.options);
+            if (precision === 'f32') return compareAll(got, f.expected);
+            const expected = await reference(meta.config, f.weights, f.input, f.options, precision);
+            return `${compareAll(got, expected)}; output vs PyTorch (unrounded weights) ${relativeError(got.output.data, f.expected.output.data).toExponential(1)}`;
+          } finally {
+            rnn.destroy();
+          }
+        }),
+    })),
+  );
 }
 
 interface RandomSpec {
@@ -132,33 +138,70 @@ interface RandomSpec {
 
 const RANDOM_SPECS: RandomSpec[] = [
   { name: 'LSTM H=257 I=17 B=3', config: { mode: 'LSTM', input_size: 17, hidden_size: 257 }, T: 5, B: 3, h0: true },
-  { name: 'LSTM bi proj 2 layers, lengths', config: { mode: 'LSTM', input_size: 3, hidden_size: 33, proj_size: 17, num_layers: 2, bidirectional: true }, T: 11, B: 5, h0: true, lengths: true },
+  {
+    name: 'LSTM bi proj 2 layers, lengths',
+    config: { mode: 'LSTM', input_size: 3, hidden_size: 33, proj_size: 17, num_layers: 2, bidirectional: true },
+    T: 11,
+    B: 5,
+    h0: true,
+    lengths: true,
+  },
   { name: 'LSTM saturating x·10, B=17', config: { mode: 'LSTM', input_size: 3, hidden_size: 17, batch_first: true }, T: 40, B: 17, scale: 10 },
-  { name: 'LSTM proj lengths B=13 (software: blocks of 8 and 5 rows)', config: { mode: 'LSTM', input_size: 5, hidden_size: 33, proj_size: 7 }, T: 9, B: 13, h0: true, lengths: true },
-  { name: 'LSTM lengths h0 B=2 (software: W_hh cached, 8 quads and 1)', config: { mode: 'LSTM', input_size: 4, hidden_size: 33 }, T: 20, B: 2, h0: true, lengths: true },
-  { name: 'LSTM proj lengths B=2 (software: W_hh cached, 2 quads and 1)', config: { mode: 'LSTM', input_size: 4, hidden_size: 37, proj_size: 9 }, T: 12, B: 2, h0: true, lengths: true },
+  {
+    name: 'LSTM proj lengths B=13 (software: blocks of 8 and 5 rows)',
+    config: { mode: 'LSTM', input_size: 5, hidden_size: 33, proj_size: 7 },
+    T: 9,
+    B: 13,
+    h0: true,
+    lengths: true,
+  },
+  {
+    name: 'LSTM lengths h0 B=2 (software: W_hh cached, 8 quads and 1)',
+    config: { mode: 'LSTM', input_size: 4, hidden_size: 33 },
+    T: 20,
+    B: 2,
+    h0: true,
+    lengths: true,
+  },
+  {
+    name: 'LSTM proj lengths B=2 (software: W_hh cached, 2 quads and 1)',
+    config: { mode: 'LSTM', input_size: 4, hidden_size: 37, proj_size: 9 },
+    T: 12,
+    B: 2,
+    h0: true,
+    lengths: true,
+  },
   { name: 'GRU bi lengths h0 B=17', config: { mode: 'GRU', input_size: 3, hidden_size: 17, bidirectional: true }, T: 33, B: 17, h0: true, lengths: true },
   { name: 'GRU H=65 3 layers no bias', config: { mode: 'GRU', input_size: 65, hidden_size: 65, num_layers: 3, bias: false }, T: 7, B: 1 },
   { name: 'RNN_RELU I=257 2 layers', config: { mode: 'RNN_RELU', input_size: 257, hidden_size: 3, num_layers: 2 }, T: 17, B: 1, h0: true },
-  { name: 'RNN_TANH H=65 bi 3 layers batch_first', config: { mode: 'RNN_TANH', input_size: 5, hidden_size: 65, num_layers: 3, bidirectional: true, batch_first: true }, T: 9, B: 3, lengths: true },
+  {
+    name: 'RNN_TANH H=65 bi 3 layers batch_first',
+    config: { mode: 'RNN_TANH', input_size: 5, hidden_size: 65, num_layers: 3, bidirectional: true, batch_first: true },
+    T: 9,
+    B: 3,
+    lengths: true,
+  },
   { name: 'RNN_TANH saturating T=257 B=1 H=1', config: { mode: 'RNN_TANH', input_size: 1, hidden_size: 1 }, T: 257, B: 1, scale: 10 },
 ];
 
 function randomCases(device: GPUDevice, precision: Precision): GpuCase[] {
-  return RANDOM_SPECS.flatMap((spec, i) => strategiesFor(spec.config, spec.B).map((strategy) => ({
-    name: named(`random ${spec.name} [${strategy}]`, precision),
-    run: () => withValidation(device, async () => {
-      const c = randomCase(spec.config, 1000 + i, spec);
-      const options = { h0: c.h0, c0: c.c0, lengths: c.lengths };
-      const expected = await reference(c.config, c.weights, c.input, options, precision);
-      const rnn = await gpuModel(c.config, c.weights, strategy, precision);
-      try {
-        return compareAll(await rnn.forward(c.input, options), expected);
-      } finally {
-        rnn.destroy();
-      }
-    }),
-  })));
+  return RANDOM_SPECS.flatMap((spec, i) =>
+    strategiesFor(spec.config, spec.B).map((strategy) => ({
+      name: named(`random ${spec.name} [${strategy}]`, precision),
+      run: () =>
+        withValidation(device, async () => {
+          const c = randomCase(spec.config, 1000 + i, spec);
+          const options = { h0: c.h0, c0: c.c0, lengths: c.lengths };
+          const expected = await reference(c.config, c.weights, c.input, options, precision);
+          const rnn = await gpuModel(c.config, c.weights, strategy, precision);
+          try {
+            return compareAll(await rnn.forward(c.input, options), expected);
+          } finally {
+            rnn.destroy();
+          }
+        }),
+    })),
+  );
 }
 
 /**
@@ -170,16 +213,17 @@ function thresholdCases(device: GPUDevice, precision: Precision): GpuCase[] {
   const atEdge: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 256 * PERSISTENT_MAX_UNITS_PER_INVOCATION };
   const pastEdge: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 256 * PERSISTENT_MAX_UNITS_PER_INVOCATION + 1 };
   const B = 4;
-  const agree = (config: RnnConfigInput, strategy: Strategy | 'auto', seed: number) => withValidation(device, async () => {
-    const c = randomCase(config, seed, { T: 3, B, h0: true });
-    const expected = await reference(c.config, c.weights, c.input, { h0: c.h0 }, precision);
-    const rnn = await gpuModel(c.config, c.weights, strategy, precision);
-    try {
-      return compareAll(await rnn.forward(c.input, { h0: c.h0 }), expected);
-    } finally {
-      rnn.destroy();
-    }
-  });
+  const agree = (config: RnnConfigInput, strategy: Strategy | 'auto', seed: number) =>
+    withValidation(device, async () => {
+      const c = randomCase(config, seed, { T: 3, B, h0: true });
+      const expected = await reference(c.config, c.weights, c.input, { h0: c.h0 }, precision);
+      const rnn = await gpuModel(c.config, c.weights, strategy, precision);
+      try {
+        return compareAll(await rnn.forward(c.input, { h0: c.h0 }), expected);
+      } finally {
+        rnn.destroy();
+      }
+    });
   return [
     { name: named('threshold: persistent at the edge (H = 1024, B = 4)', precision), run: () => agree(atEdge, 'persistent', 4000) },
     { name: named('threshold: fused at the edge (H = 1024, B = 4)', precision), run: () => agree(atEdge, 'fused', 4000) },
@@ -194,7 +238,10 @@ function thresholdCases(device: GPUDevice, precision: Precision): GpuCase[] {
           await rnn.forward(c.input);
         } catch (e) {
           const message = (e as Error).message;
-          expectThat(/strategy "persistent" cannot run this shape: hidden_size 1025 would give one invocation 5 units/.test(message), () => `unexpected error: ${message}`);
+          expectThat(
+            /strategy "persistent" cannot run this shape: hidden_size 1025 would give one invocation 5 units/.test(message),
+            () => `unexpected error: ${message}`,
+          );
           return `rejected: ${message}`;
         } finally {
           rnn.destroy();
@@ -223,69 +270,73 @@ function concatTime(parts: Tensor[]): Tensor {
 
 const STREAM_SPECS: Array<{ name: string; config: RnnConfigInput }> = [
   { name: 'LSTM proj 2 layers', config: { mode: 'LSTM', input_size: 3, hidden_size: 17, proj_size: 5, num_layers: 2 } },
-  { name: 'GRU 2 layers', config: { mode: 'GRU', input_size: 4, hidden_size: 33 , num_layers: 2 } },
+  { name: 'GRU 2 layers', config: { mode: 'GRU', input_size: 4, hidden_size: 33, num_layers: 2 } },
   { name: 'RNN_TANH', config: { mode: 'RNN_TANH', input_size: 2, hidden_size: 3 } },
 ];
 
 function streamCases(device: GPUDevice, precision: Precision): GpuCase[] {
   const chunks = [1, 4, 2, 7, 3]; // T = 17, uneven chunk sizes (odd and even: state parity)
   const T = chunks.reduce((a, b) => a + b, 0);
-  return STREAM_SPECS.flatMap((spec, i) => strategiesFor(spec.config, 3).map((strategy) => ({
-    name: named(`stream ${spec.name} [${strategy}]: chunks ${chunks.join('+')} equal one forward`, precision),
-    run: () => withValidation(device, async () => {
-      const c = randomCase(spec.config, 2000 + i, { T, B: 3, h0: true });
-      const rnn = await gpuModel(c.config, c.weights, strategy, precision);
-      try {
-        const whole = await rnn.forward(c.input, { h0: c.h0, c0: c.c0 });
-        const stream = rnn.stream({ batch: 3, h0: c.h0, c0: c.c0 });
-        const outputs: Tensor[] = [];
-        let t = 0;
-        for (const [k, n] of chunks.entries()) {
-          // The third chunk is pushed without reading back: its output stays on the GPU.
-          const out = await stream.push(timeSlice(c.input, t, t + n), { read: k !== 2 });
-          if (k === 2) {
-            expectThat(out === undefined, () => 'push with read: false returned an output');
-            outputs.push(timeSlice(whole.output, t, t + n));
-          } else {
-            outputs.push(out!);
+  return STREAM_SPECS.flatMap((spec, i) =>
+    strategiesFor(spec.config, 3).map((strategy) => ({
+      name: named(`stream ${spec.name} [${strategy}]: chunks ${chunks.join('+')} equal one forward`, precision),
+      run: () =>
+        withValidation(device, async () => {
+          const c = randomCase(spec.config, 2000 + i, { T, B: 3, h0: true });
+          const rnn = await gpuModel(c.config, c.weights, strategy, precision);
+          try {
+            const whole = await rnn.forward(c.input, { h0: c.h0, c0: c.c0 });
+            const stream = rnn.stream({ batch: 3, h0: c.h0, c0: c.c0 });
+            const outputs: Tensor[] = [];
+            let t = 0;
+            for (const [k, n] of chunks.entries()) {
+              // The third chunk is pushed without reading back: its output stays on the GPU.
+              const out = await stream.push(timeSlice(c.input, t, t + n), { read: k !== 2 });
+              if (k === 2) {
+                expectThat(out === undefined, () => 'push with read: false returned an output');
+                outputs.push(timeSlice(whole.output, t, t + n));
+              } else {
+                outputs.push(out!);
+              }
+              t += n;
+            }
+            const state = await stream.state();
+            stream.close();
+            // Compare against the whole-sequence GPU run, and both against the CPU reference.
+            const streamed = { output: concatTime(outputs), ...state };
+            const cpu = await reference(c.config, c.weights, c.input, { h0: c.h0, c0: c.c0 }, precision);
+            return `vs forward: ${compareAll(streamed, whole)}; vs cpu: ${compareAll(streamed, cpu)}`;
+          } finally {
+            rnn.destroy();
           }
-          t += n;
-        }
-        const state = await stream.state();
-        stream.close();
-        // Compare against the whole-sequence GPU run, and both against the CPU reference.
-        const streamed = { output: concatTime(outputs), ...state };
-        const cpu = await reference(c.config, c.weights, c.input, { h0: c.h0, c0: c.c0 }, precision);
-        return `vs forward: ${compareAll(streamed, whole)}; vs cpu: ${compareAll(streamed, cpu)}`;
-      } finally {
-        rnn.destroy();
-      }
-    }),
-  })));
+        }),
+    })),
+  );
 }
 
 function resourceCases(device: GPUDevice, precision: Precision): GpuCase[] {
   return [
     ...(['per-step', 'persistent', 'fused'] as const).map((strategy) => ({
       name: named(`steady state [${strategy}]: a second forward of the same shape creates no GPU objects`, precision),
-      run: () => withValidation(device, async () => {
-        const c = randomCase({ mode: 'LSTM', input_size: 3, hidden_size: 5, num_layers: 2, proj_size: 2 }, 3000, { T: 6, B: 2 });
-        const rnn = await gpuModel(c.config, c.weights, strategy, precision);
-        rnn.debug.poison = false;
-        try {
-          await rnn.forward(c.input);
-          const before = diagnostics(rnn).gpu!.context;
-          const again = await rnn.forward(c.input);
-          const after = diagnostics(rnn).gpu!.context;
-          if (JSON.stringify(before) !== JSON.stringify(after)) {
-            throw new Error(`GPU objects created on a repeated call: before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
+      run: () =>
+        withValidation(device, async () => {
+          const c = randomCase({ mode: 'LSTM', input_size: 3, hidden_size: 5, num_layers: 2, proj_size: 2 }, 3000, { T: 6, B: 2 });
+          const rnn = await gpuModel(c.config, c.weights, strategy, precision);
+          rnn.debug.poison = false;
+          try {
+            await rnn.forward(c.input);
+            const before = diagnostics(rnn).gpu!.context;
+            const again = await rnn.forward(c.input);
+            const after = diagnostics(rnn).gpu!.context;
+            if (JSON.stringify(before) !== JSON.stringify(after)) {
+              throw new Error(`GPU objects created on a repeated call: before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
+            }
+            const cpu = await reference(c.config, c.weights, c.input, {}, precision);
+            return `${JSON.stringify(after)}; ${compareAll(again, cpu)}`;
+          } finally {
+            rnn.destroy();
           }
-          const cpu = await reference(c.config, c.weights, c.input, {}, precision);
-          return `${JSON.stringify(after)}; ${compareAll(again, cpu)}`;
-        } finally {
-          rnn.destroy();
-        }
-      }),
+        }),
     })),
     {
       name: named('a caller-provided GPUDevice is used and left usable', precision),
@@ -316,27 +367,35 @@ function resourceCases(device: GPUDevice, precision: Precision): GpuCase[] {
 
 /** A model whose device is lost fails fast, with an error that says so, instead of hanging. */
 function deviceLostCases(precision: Precision): GpuCase[] {
-  return [{
-    name: named('a lost device gives a clear error on the next call, not a hang', precision),
-    run: async () => {
-      const own = await requestDevice();
-      const c = randomCase({ mode: 'GRU', input_size: 3, hidden_size: 5 }, 3002, { T: 4, B: 2 });
-      const rnn = await gpuModel(c.config, c.weights, 'auto', precision, own);
-      try {
-        await rnn.forward(c.input);
-        own.destroy();
-        const info = await own.lost;
-        const expected = /^WebGPU device lost \(.+\): create the model again$/;
-        const onForward = await rnn.forward(c.input).then(() => 'no error', (e: Error) => e.message);
-        expectThat(expected.test(onForward), () => `forward on a lost device: ${onForward}`);
-        const onCreate = await createRnn({ config: c.config, weights: c.weights, device: own }).then(() => 'no error', (e: Error) => e.message);
-        expectThat(expected.test(onCreate), () => `createRnn on a lost device: ${onCreate}`);
-        return `lost (${info.reason}): ${onForward}`;
-      } finally {
-        rnn.destroy();
-      }
+  return [
+    {
+      name: named('a lost device gives a clear error on the next call, not a hang', precision),
+      run: async () => {
+        const own = await requestDevice();
+        const c = randomCase({ mode: 'GRU', input_size: 3, hidden_size: 5 }, 3002, { T: 4, B: 2 });
+        const rnn = await gpuModel(c.config, c.weights, 'auto', precision, own);
+        try {
+          await rnn.forward(c.input);
+          own.destroy();
+          const info = await own.lost;
+          const expected = /^WebGPU device lost \(.+\): create the model again$/;
+          const onForward = await rnn.forward(c.input).then(
+            () => 'no error',
+            (e: Error) => e.message,
+          );
+          expectThat(expected.test(onForward), () => `forward on a lost device: ${onForward}`);
+          const onCreate = await createRnn({ config: c.config, weights: c.weights, device: own }).then(
+            () => 'no error',
+            (e: Error) => e.message,
+          );
+          expectThat(expected.test(onCreate), () => `createRnn on a lost device: ${onCreate}`);
+          return `lost (${info.reason}): ${onForward}`;
+        } finally {
+          rnn.destroy();
+        }
+      },
     },
-  }];
+  ];
 }
 
 /**
@@ -346,40 +405,48 @@ function deviceLostCases(precision: Precision): GpuCase[] {
  * and without subgroups, so the kernels' plain load paths are as well.
  */
 function otherLayoutCases(load: LoadBytes, manifest: Manifest, precision: Precision): GpuCase[] {
-  const picks = ['lstm_l2_bi_bf_proj3_h0_len', 'gru_l3_bi_bf_nobias_h0_len', 'rnn_relu_l3_uni_nobias_h0_len', 'gru_l1_uni_i3_h4_t1_b17', 'lstm_l2_uni_bf_len_i2_h3_t6_b17'];
+  const picks = [
+    'lstm_l2_bi_bf_proj3_h0_len',
+    'gru_l3_bi_bf_nobias_h0_len',
+    'rnn_relu_l3_uni_nobias_h0_len',
+    'gru_l1_uni_i3_h4_t1_b17',
+    'lstm_l2_uni_bf_len_i2_h3_t6_b17',
+  ];
   const metas = picks.map((p) => manifest.cases.find((c) => c.name.startsWith(p))).filter((m) => m !== undefined);
-  return [{
-    name: named(`the other adapter kind's layouts, without subgroups: ${metas.length} fixtures × every strategy`, precision),
-    run: async () => {
-      expectThat(metas.length === picks.length, () => 'a picked fixture is missing from the manifest');
-      const own = await requestDevice();
-      const ctx = await contextFor(own);
-      ctx.isSoftwareAdapter = !ctx.isSoftwareAdapter;
-      ctx.subgroups = false; // and the plain kernels, which devices without subgroups run
-      own.pushErrorScope('validation');
-      const notes: string[] = [];
-      try {
-        for (const meta of metas) {
-          const f = await loadFixture(load, meta);
-          for (const strategy of strategiesFor(meta.config, meta.B)) {
-            const rnn = await gpuModel(meta.config, f.weights, strategy, precision, own);
-            try {
-              const expected = precision === 'f32' ? f.expected : await reference(meta.config, f.weights, f.input, f.options, precision);
-              notes.push(`${meta.name} [${strategy}] ${compareAll(await rnn.forward(f.input, f.options), expected)}`);
-            } finally {
-              rnn.destroy();
+  return [
+    {
+      name: named(`the other adapter kind's layouts, without subgroups: ${metas.length} fixtures × every strategy`, precision),
+      run: async () => {
+        expectThat(metas.length === picks.length, () => 'a picked fixture is missing from the manifest');
+        const own = await requestDevice();
+        const ctx = await contextFor(own);
+        ctx.isSoftwareAdapter = !ctx.isSoftwareAdapter;
+        ctx.subgroups = false; // and the plain kernels, which devices without subgroups run
+        own.pushErrorScope('validation');
+        const notes: string[] = [];
+        try {
+          for (const meta of metas) {
+            const f = await loadFixture(load, meta);
+            for (const strategy of strategiesFor(meta.config, meta.B)) {
+              const rnn = await gpuModel(meta.config, f.weights, strategy, precision, own);
+              try {
+                const expected = precision === 'f32' ? f.expected : await reference(meta.config, f.weights, f.input, f.options, precision);
+                notes.push(`${meta.name} [${strategy}] ${compareAll(await rnn.forward(f.input, f.options), expected)}`);
+              } finally {
+                rnn.destroy();
+              }
             }
           }
+          return `${ctx.isSoftwareAdapter ? 'software' : 'GPU'} layouts: ${notes.join('; ')}`;
+        } finally {
+          const error = await own.popErrorScope();
+          own.destroy();
+          // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
+          if (error) throw new Error(`WebGPU validation error: ${error.message}`);
         }
-        return `${ctx.isSoftwareAdapter ? 'software' : 'GPU'} layouts: ${notes.join('; ')}`;
-      } finally {
-        const error = await own.popErrorScope();
-        own.destroy();
-        // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
-        if (error) throw new Error(`WebGPU validation error: ${error.message}`);
-      }
+      },
     },
-  }];
+  ];
 }
 
 /**
@@ -390,53 +457,58 @@ function otherLayoutCases(load: LoadBytes, manifest: Manifest, precision: Precis
 function precisionCases(device: GPUDevice, precision: Precision): GpuCase[] {
   const config: RnnConfigInput = { mode: 'LSTM', input_size: 17, hidden_size: 33, num_layers: 2, proj_size: 5 };
   if (precision === 'f32') {
-    return [{
-      name: 'precision "f16" on a device without shader-f16 reads packed halves',
-      run: async () => {
-        const adapter = await (await hostGpu())!.requestAdapter();
-        const plain = await adapter!.requestDevice(); // no features requested
-        plain.pushErrorScope('validation');
-        try {
-          const c = randomCase(config, 5000, { T: 5, B: 2 });
-          const rnn = await gpuModel(config, c.weights, 'auto', 'f16', plain);
+    return [
+      {
+        name: 'precision "f16" on a device without shader-f16 reads packed halves',
+        run: async () => {
+          const adapter = await (await hostGpu())!.requestAdapter();
+          const plain = await adapter!.requestDevice(); // no features requested
+          plain.pushErrorScope('validation');
           try {
-            const format = diagnostics(rnn).gpu!.weightFormat;
-            expectThat(format === 'f16-packed', () => `weight format ${format}, expected f16-packed`);
-            return compareAll(await rnn.forward(c.input), await reference(config, c.weights, c.input, {}, 'f16'));
+            const c = randomCase(config, 5000, { T: 5, B: 2 });
+            const rnn = await gpuModel(config, c.weights, 'auto', 'f16', plain);
+            try {
+              const format = diagnostics(rnn).gpu!.weightFormat;
+              expectThat(format === 'f16-packed', () => `weight format ${format}, expected f16-packed`);
+              return compareAll(await rnn.forward(c.input), await reference(config, c.weights, c.input, {}, 'f16'));
+            } finally {
+              rnn.destroy();
+            }
           } finally {
-            rnn.destroy();
+            const error = await plain.popErrorScope();
+            plain.destroy();
+            // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
+            if (error) throw new Error(`WebGPU validation error: ${error.message}`);
           }
-        } finally {
-          const error = await plain.popErrorScope();
-          plain.destroy();
-          // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
-          if (error) throw new Error(`WebGPU validation error: ${error.message}`);
-        }
+        },
       },
-    }];
+    ];
   }
-  return [{
-    name: named('half-precision weights: half the bytes, and rounded as half', precision),
-    run: () => withValidation(device, async () => {
-      const c = randomCase(config, 5001, { T: 9, B: 3, h0: true });
-      const options = { h0: c.h0, c0: c.c0 };
-      const half = await gpuModel(config, c.weights, 'auto', precision);
-      const full = await gpuModel(config, c.weights, 'auto', 'f32');
-      try {
-        const [halfBytes, fullBytes] = [diagnostics(half).gpu!.heldBytes, diagnostics(full).gpu!.heldBytes];
-        expectThat(halfBytes * 2 === fullBytes, () => `weights take ${halfBytes} bytes as ${precision}, ${fullBytes} as f32: expected half`);
-        const got = await half.forward(c.input, options);
-        const rounded = compareAll(got, await reference(config, c.weights, c.input, options, precision));
-        const unrounded = relativeError(got.output.data, (await reference(config, c.weights, c.input, options, 'f32')).output.data);
-        // Half has 11 significant bits (relative rounding ≤ 2^-12 ≈ 2.4e-4 per weight).
-        expectThat((unrounded > 1e-5 && unrounded < 1e-2), () => `output vs unrounded weights ${unrounded}: not what half-precision weights give`);
-        return `${halfBytes} vs ${fullBytes} bytes; vs rounded weights: ${rounded}; output vs unrounded ${unrounded.toExponential(1)}`;
-      } finally {
-        half.destroy();
-        full.destroy();
-      }
-    }),
-  }];
+  return [
+    {
+      name: named('half-precision weights: half the bytes, and rounded as half', precision),
+      run: () =>
+        withValidation(device, async () => {
+          const c = randomCase(config, 5001, { T: 9, B: 3, h0: true });
+          const options = { h0: c.h0, c0: c.c0 };
+          const half = await gpuModel(config, c.weights, 'auto', precision);
+          const full = await gpuModel(config, c.weights, 'auto', 'f32');
+          try {
+            const [halfBytes, fullBytes] = [diagnostics(half).gpu!.heldBytes, diagnostics(full).gpu!.heldBytes];
+            expectThat(halfBytes * 2 === fullBytes, () => `weights take ${halfBytes} bytes as ${precision}, ${fullBytes} as f32: expected half`);
+            const got = await half.forward(c.input, options);
+            const rounded = compareAll(got, await reference(config, c.weights, c.input, options, precision));
+            const unrounded = relativeError(got.output.data, (await reference(config, c.weights, c.input, options, 'f32')).output.data);
+            // Half has 11 significant bits (relative rounding ≤ 2^-12 ≈ 2.4e-4 per weight).
+            expectThat(unrounded > 1e-5 && unrounded < 1e-2, () => `output vs unrounded weights ${unrounded}: not what half-precision weights give`);
+            return `${halfBytes} vs ${fullBytes} bytes; vs rounded weights: ${rounded}; output vs unrounded ${unrounded.toExponential(1)}`;
+          } finally {
+            half.destroy();
+            full.destroy();
+          }
+        }),
+    },
+  ];
 }
 
 /**
@@ -463,11 +535,22 @@ export const CHECKED_NOTE = /\[[1-9]\d* checks\]$/;
  * Every case of the suite. `device` is the engine's default device (for error scopes). With f32, the
  * training cases (training.ts) of the training fixtures `training` come last.
  */
-export function gpuAgreementCases(load: LoadBytes, manifest: Manifest, device: GPUDevice, precision: Precision = 'f32', training: readonly TrainingCase[] = []): GpuCase[] {
+export function gpuAgreementCases(
+  load: LoadBytes,
+  manifest: Manifest,
+  device: GPUDevice,
+  precision: Precision = 'f32',
+  training: readonly TrainingCase[] = [],
+): GpuCase[] {
   return [
-    ...fixtureCases(load, manifest, device, precision), ...randomCases(device, precision), ...thresholdCases(device, precision),
-    ...streamCases(device, precision), ...resourceCases(device, precision), ...otherLayoutCases(load, manifest, precision),
-    ...precisionCases(device, precision), ...deviceLostCases(precision),
+    ...fixtureCases(load, manifest, device, precision),
+    ...randomCases(device, precision),
+    ...thresholdCases(device, precision),
+    ...streamCases(device, precision),
+    ...resourceCases(device, precision),
+    ...otherLayoutCases(load, manifest, precision),
+    ...precisionCases(device, precision),
+    ...deviceLostCases(precision),
     ...(precision === 'f32' ? [...hardeningCases(), ...trainingSuiteCases(load, training)] : []),
   ].map(counted);
 }

@@ -40,15 +40,21 @@ function attempt<T>(f: () => T | Promise<T>): Promise<T> {
 type Outcome = { ok: true; value: unknown } | { ok: false; code: string };
 
 async function settle(p: Promise<unknown>): Promise<Outcome> {
-  return p.then((value) => ({ ok: true as const, value }), (e: unknown) => ({ ok: false as const, code: codeOf(e) }));
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (e: unknown) => ({ ok: false as const, code: codeOf(e) }),
+  );
 }
 
 function compareOutcome(step: string, gpu: Outcome, cpu: Outcome): void {
   if (gpu.ok !== cpu.ok || (!gpu.ok && !cpu.ok && gpu.code !== cpu.code)) {
-    throw new Error(`${step}: WebGPU ${gpu.ok ? 'succeeded' : `failed with ${(gpu as { code: string }).code}`}, CPU ${cpu.ok ? 'succeeded' : `failed with ${(cpu as { code: string }).code}`}`);
+    throw new Error(
+      `${step}: WebGPU ${gpu.ok ? 'succeeded' : `failed with ${(gpu as { code: string }).code}`}, CPU ${cpu.ok ? 'succeeded' : `failed with ${(cpu as { code: string }).code}`}`,
+    );
   }
   if (!gpu.ok || !cpu.ok) return;
-  const tensors = (v: unknown): Record<string, Tensor> => (v && typeof v === 'object' && 'shape' in v ? { output: v as Tensor } : (v ?? {}) as Record<string, Tensor>);
+  const tensors = (v: unknown): Record<string, Tensor> =>
+    v && typeof v === 'object' && 'shape' in v ? { output: v as Tensor } : ((v ?? {}) as Record<string, Tensor>);
   const [g, c] = [tensors(gpu.value), tensors(cpu.value)];
   for (const key of Object.keys(c)) if (c[key]) expectClose(`${step} ${key}`, g[key], c[key], GPU_RTOL);
 }
@@ -77,7 +83,10 @@ async function runScript(seed: number, backend: 'webgpu' | 'cpu', device?: GPUDe
   const state = (m: number) => {
     const config = models[m].config;
     const Hout = config.proj_size || config.hidden_size;
-    return { h0: randn(next, [config.num_layers, B, Hout]), ...(config.mode === 'LSTM' ? { c0: randn(next, [config.num_layers, B, config.hidden_size]) } : {}) };
+    return {
+      h0: randn(next, [config.num_layers, B, Hout]),
+      ...(config.mode === 'LSTM' ? { c0: randn(next, [config.num_layers, B, config.hidden_size]) } : {}),
+    };
   };
   for (let step = 0; step < 40; step++) {
     const kind = pick(10);
@@ -93,12 +102,17 @@ async function runScript(seed: number, backend: 'webgpu' | 'cpu', device?: GPUDe
       const withState = pick(2) === 0 ? state(m) : {};
       const entry: (typeof streams)[number] = { model: m };
       streams.push(entry);
-      calls.push([`${step}: stream on m${m}`, settle(attempt(() => {
-        entry.stream = model.stream({ batch: B, ...withState });
-      }).catch((e) => {
-        entry.failed = true;
-        throw e;
-      }))]);
+      calls.push([
+        `${step}: stream on m${m}`,
+        settle(
+          attempt(() => {
+            entry.stream = model.stream({ batch: B, ...withState });
+          }).catch((e) => {
+            entry.failed = true;
+            throw e;
+          }),
+        ),
+      ]);
     } else {
       const s = streams[pick(streams.length)];
       const id = streams.indexOf(s);
@@ -145,74 +159,77 @@ function orderingCases(): GpuCase[] {
 /** The reported race: close() / reset() while a push is still running must not change what it computes. */
 function streamRaceCases(): GpuCase[] {
   const config: RnnConfigInput = { mode: 'LSTM', input_size: 5, hidden_size: 32, num_layers: 2, proj_size: 8 };
-  return [{
-    name: 'ordering: a stream closed or reset while its push runs, and a stream opened right after, give the forward\'s numbers',
-    run: async () => {
-      const c = randomCase(config, 7900, { T: 16, B: 2, h0: true });
-      const gpu = await createRnn({ config: c.config, weights: c.weights });
-      const cpu = await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' });
-      try {
-        const fromState = await cpu.forward(c.input, { h0: c.h0, c0: c.c0 });
-        const fromZeros = await cpu.forward(c.input);
-        const c1 = gpu.stream({ batch: 2, h0: c.h0, c0: c.c0 });
-        const p1 = c1.push(c.input);
-        c1.close();
-        const c2 = gpu.stream({ batch: 2 });
-        const p2 = c2.push(c.input);
-        const c3 = gpu.stream({ batch: 2, h0: c.h0, c0: c.c0 });
-        const p3 = c3.push(c.input);
-        c3.reset();
-        const p4 = c3.push(c.input);
-        const afterClose = await c1.push(c.input).then(() => 'resolved', codeOf);
-        expectClose('closed stream\'s push', (await p1)!, fromState.output, GPU_RTOL);
-        expectClose('next stream\'s push', (await p2)!, fromZeros.output, GPU_RTOL);
-        expectClose('push before reset', (await p3)!, fromState.output, GPU_RTOL);
-        expectClose('push after reset', (await p4)!, fromZeros.output, GPU_RTOL);
-        expectThat(afterClose === 'DESTROYED', () => `push after close: ${afterClose}`);
-        c2.close();
-        c3.close();
-        return 'close and reset took effect after the pushes issued before them';
-      } finally {
-        gpu.destroy();
-      }
-    },
-  }, {
-    name: 'ordering: destroy() of a model while its forward and another model\'s are in flight leaves both exact',
-    run: async () => {
-      // Same configuration, so the destroyed model's buffers are exactly the sizes the other one's new plans take from the pool.
-      const config: RnnConfigInput = { mode: 'LSTM', input_size: 3, hidden_size: 13 };
-      const a = randomCase(config, 7901, { T: 12, B: 3 });
-      const b = randomCase(config, 7902, { T: 12, B: 3 });
-      const cpuA = await createRnn({ config, weights: a.weights, backend: 'cpu' });
-      const cpuB = await createRnn({ config, weights: b.weights, backend: 'cpu' });
-      const keep = await createRnn({ config, weights: b.weights });
-      try {
-        for (let round = 0; round < 6; round++) {
-          const T = 12 - round; // a new shape each round: the kept model's plan for it comes from the pool
-          const [xa, xb] = [a, b].map((c) => ({ shape: [T, 3, 3], data: c.input.data.slice(0, T * 9) }));
-          const [wantA, wantB] = [await cpuA.forward(xa), await cpuB.forward(xb)];
-          const gone = await createRnn({ config, weights: a.weights });
-          await gone.forward(xa); // its plan for this shape exists, so destroy() has buffers to give back
-          const pa = gone.forward(xa);
-          // Destroyed at a different moment of that forward each round: queued, recording, mapping its result.
-          if (round > 0) await new Promise((resolve) => setTimeout(resolve, 2 * (round - 1)));
-          gone.destroy();
-          // The kept model has no plan for this shape yet: it takes one from the pool, where the destroyed
-          // model's buffers go — which must not happen before the destroyed model's forward is done with them.
-          const pb = keep.forward(xb);
-          const pb2 = keep.forward(xb);
-          const late = await gone.forward(xa).then(() => 'resolved', codeOf);
-          expectClose(`round ${round}: destroyed model's forward`, (await pa).output, wantA.output, GPU_RTOL);
-          expectClose(`round ${round}: other model`, (await pb).output, wantB.output, GPU_RTOL);
-          expectClose(`round ${round}: other model again`, (await pb2).output, wantB.output, GPU_RTOL);
-          expectThat(late === 'DESTROYED', () => `forward after destroy: ${late}`);
+  return [
+    {
+      name: "ordering: a stream closed or reset while its push runs, and a stream opened right after, give the forward's numbers",
+      run: async () => {
+        const c = randomCase(config, 7900, { T: 16, B: 2, h0: true });
+        const gpu = await createRnn({ config: c.config, weights: c.weights });
+        const cpu = await createRnn({ config: c.config, weights: c.weights, backend: 'cpu' });
+        try {
+          const fromState = await cpu.forward(c.input, { h0: c.h0, c0: c.c0 });
+          const fromZeros = await cpu.forward(c.input);
+          const c1 = gpu.stream({ batch: 2, h0: c.h0, c0: c.c0 });
+          const p1 = c1.push(c.input);
+          c1.close();
+          const c2 = gpu.stream({ batch: 2 });
+          const p2 = c2.push(c.input);
+          const c3 = gpu.stream({ batch: 2, h0: c.h0, c0: c.c0 });
+          const p3 = c3.push(c.input);
+          c3.reset();
+          const p4 = c3.push(c.input);
+          const afterClose = await c1.push(c.input).then(() => 'resolved', codeOf);
+          expectClose("closed stream's push", (await p1)!, fromState.output, GPU_RTOL);
+          expectClose("next stream's push", (await p2)!, fromZeros.output, GPU_RTOL);
+          expectClose('push before reset', (await p3)!, fromState.output, GPU_RTOL);
+          expectClose('push after reset', (await p4)!, fromZeros.output, GPU_RTOL);
+          expectThat(afterClose === 'DESTROYED', () => `push after close: ${afterClose}`);
+          c2.close();
+          c3.close();
+          return 'close and reset took effect after the pushes issued before them';
+        } finally {
+          gpu.destroy();
         }
-        return '6 rounds';
-      } finally {
-        keep.destroy();
-      }
+      },
     },
-  }];
+    {
+      name: "ordering: destroy() of a model while its forward and another model's are in flight leaves both exact",
+      run: async () => {
+        // Same configuration, so the destroyed model's buffers are exactly the sizes the other one's new plans take from the pool.
+        const config: RnnConfigInput = { mode: 'LSTM', input_size: 3, hidden_size: 13 };
+        const a = randomCase(config, 7901, { T: 12, B: 3 });
+        const b = randomCase(config, 7902, { T: 12, B: 3 });
+        const cpuA = await createRnn({ config, weights: a.weights, backend: 'cpu' });
+        const cpuB = await createRnn({ config, weights: b.weights, backend: 'cpu' });
+        const keep = await createRnn({ config, weights: b.weights });
+        try {
+          for (let round = 0; round < 6; round++) {
+            const T = 12 - round; // a new shape each round: the kept model's plan for it comes from the pool
+            const [xa, xb] = [a, b].map((c) => ({ shape: [T, 3, 3], data: c.input.data.slice(0, T * 9) }));
+            const [wantA, wantB] = [await cpuA.forward(xa), await cpuB.forward(xb)];
+            const gone = await createRnn({ config, weights: a.weights });
+            await gone.forward(xa); // its plan for this shape exists, so destroy() has buffers to give back
+            const pa = gone.forward(xa);
+            // Destroyed at a different moment of that forward each round: queued, recording, mapping its result.
+            if (round > 0) await new Promise((resolve) => setTimeout(resolve, 2 * (round - 1)));
+            gone.destroy();
+            // The kept model has no plan for this shape yet: it takes one from the pool, where the destroyed
+            // model's buffers go — which must not happen before the destroyed model's forward is done with them.
+            const pb = keep.forward(xb);
+            const pb2 = keep.forward(xb);
+            const late = await gone.forward(xa).then(() => 'resolved', codeOf);
+            expectClose(`round ${round}: destroyed model's forward`, (await pa).output, wantA.output, GPU_RTOL);
+            expectClose(`round ${round}: other model`, (await pb).output, wantB.output, GPU_RTOL);
+            expectClose(`round ${round}: other model again`, (await pb2).output, wantB.output, GPU_RTOL);
+            expectThat(late === 'DESTROYED', () => `forward after destroy: ${late}`);
+          }
+          return '6 rounds';
+        } finally {
+          keep.destroy();
+        }
+      },
+    },
+  ];
 }
 
 const NAN_MODES: RnnConfigInput[] = [
@@ -229,45 +246,47 @@ function nanPattern(r: ForwardResult): string {
 }
 
 function nanCases(): GpuCase[] {
-  return [{
-    name: 'NaN: one NaN weight reaches the same outputs as on the CPU reference (and PyTorch), every mode and strategy; 0xFF weights give NaN; checkFinite rejects both',
-    run: async () => {
-      const notes: string[] = [];
-      for (const [i, config] of NAN_MODES.entries()) {
-        const c = randomCase(config, 7950 + i, { T: 4, B: 2 });
-        const weights = { ...c.weights, weight_hh_l0: { shape: c.weights.weight_hh_l0.shape, data: Float32Array.from(c.weights.weight_hh_l0.data) } };
-        weights.weight_hh_l0.data[1] = Number.NaN;
-        const want = nanPattern(await (await createRnn({ config: c.config, weights, backend: 'cpu' })).forward(c.input));
-        expectThat(want.includes('N') && want.includes('.'), () => `${c.config.mode}: the reference pattern ${want} should have NaN and finite elements`);
-        for (const strategy of ['per-step', 'persistent', 'fused'] as Strategy[]) {
-          const rnn = await createRnn({ config: c.config, weights, strategy });
-          try {
-            const got = nanPattern(await rnn.forward(c.input));
-            expectThat(got === want, () => `${c.config.mode} [${strategy}]: NaN at ${got}, the reference at ${want}`);
-          } finally {
-            rnn.destroy();
+  return [
+    {
+      name: 'NaN: one NaN weight reaches the same outputs as on the CPU reference (and PyTorch), every mode and strategy; 0xFF weights give NaN; checkFinite rejects both',
+      run: async () => {
+        const notes: string[] = [];
+        for (const [i, config] of NAN_MODES.entries()) {
+          const c = randomCase(config, 7950 + i, { T: 4, B: 2 });
+          const weights = { ...c.weights, weight_hh_l0: { shape: c.weights.weight_hh_l0.shape, data: Float32Array.from(c.weights.weight_hh_l0.data) } };
+          weights.weight_hh_l0.data[1] = Number.NaN;
+          const want = nanPattern(await (await createRnn({ config: c.config, weights, backend: 'cpu' })).forward(c.input));
+          expectThat(want.includes('N') && want.includes('.'), () => `${c.config.mode}: the reference pattern ${want} should have NaN and finite elements`);
+          for (const strategy of ['per-step', 'persistent', 'fused'] as Strategy[]) {
+            const rnn = await createRnn({ config: c.config, weights, strategy });
+            try {
+              const got = nanPattern(await rnn.forward(c.input));
+              expectThat(got === want, () => `${c.config.mode} [${strategy}]: NaN at ${got}, the reference at ${want}`);
+            } finally {
+              rnn.destroy();
+            }
           }
+          notes.push(`${c.config.mode} ${want.split('N').length - 1} NaN`);
         }
-        notes.push(`${c.config.mode} ${want.split('N').length - 1} NaN`);
-      }
-      // A weights file whose data bytes are all 0xFF: every f32 is a NaN.
-      const config: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 4 };
-      const c = randomCase(config, 7960, { T: 3, B: 2 });
-      const file = writeSafetensors(c.weights);
-      const dataStart = 8 + Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
-      file.fill(0xff, dataStart);
-      const rnn = await createRnn({ config, weights: file });
-      try {
-        const r = await rnn.forward(c.input);
-        expectThat(Array.from(r.output.data).every(Number.isNaN), () => '0xFF weights gave finite outputs');
-      } finally {
-        rnn.destroy();
-      }
-      const rejected = await createRnn({ config, weights: file, checkFinite: true }).then(() => 'created', codeOf);
-      expectThat(rejected === 'NON_FINITE', () => `checkFinite on NaN weights: ${rejected}`);
-      return notes.join(', ');
+        // A weights file whose data bytes are all 0xFF: every f32 is a NaN.
+        const config: RnnConfigInput = { mode: 'GRU', input_size: 3, hidden_size: 4 };
+        const c = randomCase(config, 7960, { T: 3, B: 2 });
+        const file = writeSafetensors(c.weights);
+        const dataStart = 8 + Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
+        file.fill(0xff, dataStart);
+        const rnn = await createRnn({ config, weights: file });
+        try {
+          const r = await rnn.forward(c.input);
+          expectThat(Array.from(r.output.data).every(Number.isNaN), () => '0xFF weights gave finite outputs');
+        } finally {
+          rnn.destroy();
+        }
+        const rejected = await createRnn({ config, weights: file, checkFinite: true }).then(() => 'created', codeOf);
+        expectThat(rejected === 'NON_FINITE', () => `checkFinite on NaN weights: ${rejected}`);
+        return notes.join(', ');
+      },
     },
-  }];
+  ];
 }
 
 /** Runs `body` with a device of its own whose context reports a small buffer limit, so work must split. */
@@ -295,7 +314,10 @@ function splitCases(): GpuCase[] {
       const rnn = await createRnn({ config: c.config, weights: c.weights, device, strategy });
       try {
         const got = await rnn.forward(c.input, options);
-        const notes = [`output ${expectClose('output', got.output, want.output, GPU_RTOL).toExponential(1)}`, `h_n ${expectClose('h_n', got.h_n, want.h_n, GPU_RTOL).toExponential(1)}`];
+        const notes = [
+          `output ${expectClose('output', got.output, want.output, GPU_RTOL).toExponential(1)}`,
+          `h_n ${expectClose('h_n', got.h_n, want.h_n, GPU_RTOL).toExponential(1)}`,
+        ];
         if (want.c_n) notes.push(`c_n ${expectClose('c_n', got.c_n, want.c_n, GPU_RTOL).toExponential(1)}`);
         return notes.join(', ');
       } finally {
@@ -317,30 +339,31 @@ function splitCases(): GpuCase[] {
     },
     {
       name: 'limits: a stream push past the buffer limit splits over time; what cannot split (a too-long bidirectional sequence, too-large weights) is a clear error',
-      run: () => withSmallLimit(2048, async (device) => {
-        const config: RnnConfigInput = { mode: 'RNN_TANH', input_size: 4, hidden_size: 6, num_layers: 2 };
-        const c = randomCase(config, 7973, { T: 60, B: 2, h0: true });
-        const want = await (await createRnn({ config, weights: c.weights, backend: 'cpu' })).forward(c.input, { h0: c.h0 });
-        const rnn = await createRnn({ config, weights: c.weights, device });
-        try {
-          const stream = rnn.stream({ batch: 2, h0: c.h0 });
-          const out = (await stream.push(c.input))!;
-          const err = expectClose('streamed output', out, want.output, GPU_RTOL);
-          expectClose('streamed state', (await stream.state()).h_n, want.h_n, GPU_RTOL);
-          // A bidirectional sequence cannot split over time: 300 steps of one row need a 9600-byte gx.
-          const wide = randomCase({ mode: 'GRU', input_size: 1, hidden_size: 1, bidirectional: true }, 7974, { T: 300, B: 1 });
-          const big = await createRnn({ config: wide.config, weights: wide.weights, device });
-          const tooBig = await big.forward(wide.input).then(() => 'resolved', codeOf);
-          big.destroy();
-          expectThat(tooBig === 'LIMIT_EXCEEDED', () => `a bidirectional sequence longer than the limit: ${tooBig}`);
-          const heavy = randomCase({ mode: 'LSTM', input_size: 4, hidden_size: 40 }, 7975, { T: 1, B: 1 });
-          const refused = await createRnn({ config: heavy.config, weights: heavy.weights, device }).then(() => 'created', codeOf);
-          expectThat(refused === 'LIMIT_EXCEEDED', () => `weights above the binding limit: ${refused}`);
-          return `stream ${err.toExponential(1)}; unsplittable input and weights: LIMIT_EXCEEDED`;
-        } finally {
-          rnn.destroy();
-        }
-      }),
+      run: () =>
+        withSmallLimit(2048, async (device) => {
+          const config: RnnConfigInput = { mode: 'RNN_TANH', input_size: 4, hidden_size: 6, num_layers: 2 };
+          const c = randomCase(config, 7973, { T: 60, B: 2, h0: true });
+          const want = await (await createRnn({ config, weights: c.weights, backend: 'cpu' })).forward(c.input, { h0: c.h0 });
+          const rnn = await createRnn({ config, weights: c.weights, device });
+          try {
+            const stream = rnn.stream({ batch: 2, h0: c.h0 });
+            const out = (await stream.push(c.input))!;
+            const err = expectClose('streamed output', out, want.output, GPU_RTOL);
+            expectClose('streamed state', (await stream.state()).h_n, want.h_n, GPU_RTOL);
+            // A bidirectional sequence cannot split over time: 300 steps of one row need a 9600-byte gx.
+            const wide = randomCase({ mode: 'GRU', input_size: 1, hidden_size: 1, bidirectional: true }, 7974, { T: 300, B: 1 });
+            const big = await createRnn({ config: wide.config, weights: wide.weights, device });
+            const tooBig = await big.forward(wide.input).then(() => 'resolved', codeOf);
+            big.destroy();
+            expectThat(tooBig === 'LIMIT_EXCEEDED', () => `a bidirectional sequence longer than the limit: ${tooBig}`);
+            const heavy = randomCase({ mode: 'LSTM', input_size: 4, hidden_size: 40 }, 7975, { T: 1, B: 1 });
+            const refused = await createRnn({ config: heavy.config, weights: heavy.weights, device }).then(() => 'created', codeOf);
+            expectThat(refused === 'LIMIT_EXCEEDED', () => `weights above the binding limit: ${refused}`);
+            return `stream ${err.toExponential(1)}; unsplittable input and weights: LIMIT_EXCEEDED`;
+          } finally {
+            rnn.destroy();
+          }
+        }),
     },
   ];
 }
@@ -359,7 +382,10 @@ function faultCases(): GpuCase[] {
         device.destroy();
         const timeout = new Promise<string[]>((resolve) => setTimeout(() => resolve(['timed out']), 20_000));
         const codes = await Promise.race([Promise.all(pending.map((p) => (p as Promise<unknown>).then(() => 'resolved', codeOf))), timeout]);
-        expectThat(codes.every((code) => code === 'DEVICE_LOST' || code === 'resolved') && codes.includes('DEVICE_LOST'), () => `pending calls: ${codes.join(', ')}`);
+        expectThat(
+          codes.every((code) => code === 'DEVICE_LOST' || code === 'resolved') && codes.includes('DEVICE_LOST'),
+          () => `pending calls: ${codes.join(', ')}`,
+        );
         const later = await rnn.forward(c.input).then(() => 'resolved', codeOf);
         expectThat(later === 'DEVICE_LOST', () => `a call after the loss: ${later}`);
         rnn.destroy();
@@ -367,7 +393,7 @@ function faultCases(): GpuCase[] {
       },
     },
     {
-      name: 'faults: a validation error is reported with the kernel\'s label, and the model still works afterwards',
+      name: "faults: a validation error is reported with the kernel's label, and the model still works afterwards",
       run: async () => {
         const device = await requestDevice();
         const ctx = await contextFor(device);
@@ -381,7 +407,10 @@ function faultCases(): GpuCase[] {
           ctx.limitOverrides = { maxComputeWorkgroupsPerDimension: real * 4 };
           const T = 8 * real + 8;
           const long = { shape: [T, 1, 1], data: new Float32Array(T) };
-          const error = await rnn.forward(long).then(() => undefined, (e: unknown) => e);
+          const error = await rnn.forward(long).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           ctx.limitOverrides = {};
           expectThat(error instanceof RnnError && error.code === 'GPU_VALIDATION', () => `expected GPU_VALIDATION, got ${codeOf(error)}`);
           expectThat(error.message.includes(`SequencePlan(T=${T},B=1,persistent)`), () => `the error does not name the plan: ${error.message}`);
@@ -412,7 +441,10 @@ function faultCases(): GpuCase[] {
             if (i % 100 === 99) counts.push(ctx.diagnostics().buffers.live);
           }
           const d = ctx.diagnostics();
-          expectThat(counts.every((n) => n === 0), () => `live buffers after destroy, every 100 cycles: ${counts.join(', ')}`);
+          expectThat(
+            counts.every((n) => n === 0),
+            () => `live buffers after destroy, every 100 cycles: ${counts.join(', ')}`,
+          );
           expectThat(d.models === 0 && d.buffers.liveBytes === 0, () => `left: ${JSON.stringify(d)}`);
           return `live buffers after each destroy: 0 (peak ${peak} while a model lived); ${d.buffers.created} created in all, ${d.pipelines} pipelines`;
         } finally {

@@ -81,8 +81,10 @@ function fixtureCase(load: LoadBytes, meta: TrainingCase, strategy: BackwardStra
 /** Cases against the CPU trainer on the same model and weights. */
 function referenceCases(): GpuCase[] {
   const lm: ModelConfigInput = {
-    embedding: { num_embeddings: 11, embedding_dim: 5 }, rnn: { mode: 'GRU', input_size: 5, hidden_size: 9, num_layers: 2, dropout: 0.3 },
-    head: { out_features: 11 }, loss: 'cross_entropy',
+    embedding: { num_embeddings: 11, embedding_dim: 5 },
+    rnn: { mode: 'GRU', input_size: 5, hidden_size: 9, num_layers: 2, dropout: 0.3 },
+    head: { out_features: 11 },
+    loss: 'cross_entropy',
   };
   const lmBatch = (seed: number, T: number, B: number): TrainBatch => {
     const next = seededUniform(seed);
@@ -90,24 +92,39 @@ function referenceCases(): GpuCase[] {
   };
   return [
     {
-      name: 'training: dropout between layers draws the CPU reference\'s masks, and drops',
+      name: "training: dropout between layers draws the CPU reference's masks, and drops",
       run: async () => {
-        const model: ModelConfigInput = { rnn: { mode: 'LSTM', input_size: 3, hidden_size: 6, num_layers: 3, dropout: 0.4 }, head: { out_features: 2 }, loss: 'mse' };
+        const model: ModelConfigInput = {
+          rnn: { mode: 'LSTM', input_size: 3, hidden_size: 6, num_layers: 3, dropout: 0.4 },
+          head: { out_features: 2 },
+          loss: 'mse',
+        };
         const next = seededUniform(5);
         const batch: TrainBatch = { input: { shape: [5, 3, 3], data: floats(next, 45) }, target: { shape: [5, 3, 2], data: floats(next, 30) } };
         const noDropout = { ...model, rnn: { ...model.rnn, dropout: 0 } };
-        return withTrainers([{ model, seed: 9 }, { model, seed: 9, backend: 'cpu' }, { model: noDropout, seed: 9, backend: 'cpu' }], async ([gpu, cpu, plain]) => {
-          const [g, c, p] = [await gpu.gradients(batch), await cpu.gradients(batch), await plain.gradients(batch)];
-          for (const [name, want] of Object.entries(c.grads)) expectClose(`grad ${name}`, g.grads[name], want, 1e-4);
-          expectThat(Math.abs(c.loss - p.loss) > 1e-3, `dropout 0.4 changed the loss by only ${Math.abs(c.loss - p.loss)}`);
-          return `loss ${g.loss.toFixed(4)} (no dropout: ${p.loss.toFixed(4)})`;
-        });
+        return withTrainers(
+          [
+            { model, seed: 9 },
+            { model, seed: 9, backend: 'cpu' },
+            { model: noDropout, seed: 9, backend: 'cpu' },
+          ],
+          async ([gpu, cpu, plain]) => {
+            const [g, c, p] = [await gpu.gradients(batch), await cpu.gradients(batch), await plain.gradients(batch)];
+            for (const [name, want] of Object.entries(c.grads)) expectClose(`grad ${name}`, g.grads[name], want, 1e-4);
+            expectThat(Math.abs(c.loss - p.loss) > 1e-3, `dropout 0.4 changed the loss by only ${Math.abs(c.loss - p.loss)}`);
+            return `loss ${g.loss.toFixed(4)} (no dropout: ${p.loss.toFixed(4)})`;
+          },
+        );
       },
     },
     {
-      name: 'training: gradient flow ‖∂L/∂h_t‖ per layer and step is the CPU reference\'s',
+      name: "training: gradient flow ‖∂L/∂h_t‖ per layer and step is the CPU reference's",
       run: async () => {
-        const model: ModelConfigInput = { rnn: { mode: 'LSTM', input_size: 4, hidden_size: 7, num_layers: 2, bidirectional: true }, head: { out_features: 1, on: 'h_n' }, loss: 'mse' };
+        const model: ModelConfigInput = {
+          rnn: { mode: 'LSTM', input_size: 4, hidden_size: 7, num_layers: 2, bidirectional: true },
+          head: { out_features: 1, on: 'h_n' },
+          loss: 'mse',
+        };
         const next = seededUniform(21);
         const batch: TrainBatch = { input: { shape: [17, 3, 4], data: floats(next, 17 * 12) }, target: { shape: [3, 1], data: floats(next, 3) } };
         return withTrainers([{ model }, { model, backend: 'cpu' }], async ([gpu, cpu]) => {
@@ -119,21 +136,27 @@ function referenceCases(): GpuCase[] {
       },
     },
     {
-      name: 'training: sampling on the GPU draws the CPU reference\'s tokens (greedy, τ = 1, top-k)',
+      name: "training: sampling on the GPU draws the CPU reference's tokens (greedy, τ = 1, top-k)",
       run: async () => {
         const model = { ...lm, rnn: { ...lm.rnn, dropout: 0 } };
-        return withTrainers([{ model, seed: 4 }, { model, seed: 4, backend: 'cpu' }], async ([gpu, cpu]) => {
-          const prompt = [3, 1, 4, 1, 5];
-          for (const o of [{ temperature: 0 }, { temperature: 1, seed: 7 }, { temperature: 0.8, topK: 3, seed: 8 }]) {
-            const [a, b] = [await gpu.sample(prompt, { ...o, maxTokens: 17 }), await cpu.sample(prompt, { ...o, maxTokens: 17 })];
-            expectThat(a.join() === b.join(), () => `${JSON.stringify(o)}: WebGPU ${a} vs CPU ${b}`);
-          }
-          return '3 settings × 17 tokens';
-        });
+        return withTrainers(
+          [
+            { model, seed: 4 },
+            { model, seed: 4, backend: 'cpu' },
+          ],
+          async ([gpu, cpu]) => {
+            const prompt = [3, 1, 4, 1, 5];
+            for (const o of [{ temperature: 0 }, { temperature: 1, seed: 7 }, { temperature: 0.8, topK: 3, seed: 8 }]) {
+              const [a, b] = [await gpu.sample(prompt, { ...o, maxTokens: 17 }), await cpu.sample(prompt, { ...o, maxTokens: 17 })];
+              expectThat(a.join() === b.join(), () => `${JSON.stringify(o)}: WebGPU ${a} vs CPU ${b}`);
+            }
+            return '3 settings × 17 tokens';
+          },
+        );
       },
     },
     {
-      name: 'training: the trained recurrent module runs in the inference engine and gives the CPU\'s outputs',
+      name: "training: the trained recurrent module runs in the inference engine and gives the CPU's outputs",
       run: async () => {
         const model: ModelConfigInput = { rnn: { mode: 'LSTM', input_size: 3, hidden_size: 5, proj_size: 2, bidirectional: true }, loss: 'mse' };
         const next = seededUniform(17);
@@ -155,30 +178,46 @@ function referenceCases(): GpuCase[] {
       },
     },
     {
-      name: 'training: predict gives the CPU trainer\'s outputs (batch_first logits, a head on h_n), and carries the state',
+      name: "training: predict gives the CPU trainer's outputs (batch_first logits, a head on h_n), and carries the state",
       run: async () => {
         const bf: ModelConfigInput = { ...lm, rnn: { ...lm.rnn, batch_first: true, dropout: 0 } };
         const tokens = { shape: [3, 7], data: Int32Array.from({ length: 21 }, (_, i) => (i * 5) % 11) };
-        const classifier: ModelConfigInput = { rnn: { mode: 'LSTM', input_size: 2, hidden_size: 5, bidirectional: true }, head: { out_features: 3, on: 'h_n' }, loss: 'cross_entropy' };
+        const classifier: ModelConfigInput = {
+          rnn: { mode: 'LSTM', input_size: 2, hidden_size: 5, bidirectional: true },
+          head: { out_features: 3, on: 'h_n' },
+          loss: 'cross_entropy',
+        };
         const next = seededUniform(31);
         const input = { shape: [6, 4, 2], data: floats(next, 48) };
-        return withTrainers([{ model: bf, seed: 3 }, { model: bf, seed: 3, backend: 'cpu' }, { model: classifier }, { model: classifier, backend: 'cpu' }], async ([g, c, gc, cc]) => {
-          const [a, b] = [await g.predict({ tokens }), await c.predict({ tokens })];
-          expectThat(a.shape.join() === '3,7,11', `logits shape ${a.shape}`);
-          expectClose('logits', a, b, 1e-4);
-          // Two halves with the state carried = the whole sequence at once.
-          const half = (from: number) => ({ shape: [3, 3], data: Int32Array.from({ length: 9 }, (_, i) => tokens.data[Math.floor(i / 3) * 7 + from + (i % 3)]) });
-          await g.predict({ tokens: half(0) });
-          const second = await g.predict({ tokens: half(3) }, { carryState: true });
-          const whole = Float32Array.from({ length: 3 * 3 * 11 }, (_, i) => b.data[Math.floor(i / 33) * 77 + (3 + Math.floor((i % 33) / 11)) * 11 + (i % 11)]);
-          expectClose('carried logits', second, { shape: [3, 3, 11], data: whole }, 1e-4);
-          const [p, q] = [await gc.predict({ input }), await cc.predict({ input })];
-          expectThat(p.shape.join() === '4,3', `classifier output shape ${p.shape}`);
-          expectClose('classifier logits', p, q, 1e-4);
-          const error = await g.predict({ tokens, target: tokens } as never).then(() => undefined, (e: unknown) => e);
-          expectThat(error instanceof RnnError && /predict takes none/.test(error.message), `a target: ${String(error)}`);
-          return 'logits [3, 7, 11]; h_n head [4, 3]';
-        });
+        return withTrainers(
+          [{ model: bf, seed: 3 }, { model: bf, seed: 3, backend: 'cpu' }, { model: classifier }, { model: classifier, backend: 'cpu' }],
+          async ([g, c, gc, cc]) => {
+            const [a, b] = [await g.predict({ tokens }), await c.predict({ tokens })];
+            expectThat(a.shape.join() === '3,7,11', `logits shape ${a.shape}`);
+            expectClose('logits', a, b, 1e-4);
+            // Two halves with the state carried = the whole sequence at once.
+            const half = (from: number) => ({
+              shape: [3, 3],
+              data: Int32Array.from({ length: 9 }, (_, i) => tokens.data[Math.floor(i / 3) * 7 + from + (i % 3)]),
+            });
+            await g.predict({ tokens: half(0) });
+            const second = await g.predict({ tokens: half(3) }, { carryState: true });
+            const whole = Float32Array.from(
+              { length: 3 * 3 * 11 },
+              (_, i) => b.data[Math.floor(i / 33) * 77 + (3 + Math.floor((i % 33) / 11)) * 11 + (i % 11)],
+            );
+            expectClose('carried logits', second, { shape: [3, 3, 11], data: whole }, 1e-4);
+            const [p, q] = [await gc.predict({ input }), await cc.predict({ input })];
+            expectThat(p.shape.join() === '4,3', `classifier output shape ${p.shape}`);
+            expectClose('classifier logits', p, q, 1e-4);
+            const error = await g.predict({ tokens, target: tokens } as never).then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+            expectThat(error instanceof RnnError && /predict takes none/.test(error.message), `a target: ${String(error)}`);
+            return 'logits [3, 7, 11]; h_n head [4, 3]';
+          },
+        );
       },
     },
     {
@@ -194,7 +233,12 @@ function referenceCases(): GpuCase[] {
         const options = (backend: 'webgpu' | 'cpu') => ({ model, optimizer, seed: 6, backend });
         return withTrainers([options('webgpu'), options('webgpu'), options('cpu'), options('cpu')], async ([g, gPlain, c, cPlain]) => {
           const losses: number[][] = [];
-          for (const [trainer, interrupted] of [[g, true], [gPlain, false], [c, true], [cPlain, false]] as const) {
+          for (const [trainer, interrupted] of [
+            [g, true],
+            [gPlain, false],
+            [c, true],
+            [cPlain, false],
+          ] as const) {
             const run: number[] = [];
             for (const [k, w] of windows.entries()) {
               if (interrupted && k === 4) {
@@ -216,10 +260,22 @@ function referenceCases(): GpuCase[] {
           // changes nothing.
           for (const t of [g, c]) {
             const steps = t.steps;
-            const wrong = await t.trainStep(lmBatch(60, 5, 3), { carryState: true }).then(() => undefined, (e: unknown) => e);
-            expectThat(wrong instanceof RnnError && wrong.code === 'OPTION_INVALID' && /batch size 8, this batch has 3/.test(wrong.message), () => `${t.backend}: ${String(wrong)}`);
-            const wrongEval = await t.predict(probe, { carryState: true }).then(() => undefined, (e: unknown) => e);
-            expectThat(wrongEval instanceof RnnError && /last evaluate \/ predict\) has batch size 3, this batch has 1/.test(wrongEval.message), () => `${t.backend}: ${String(wrongEval)}`);
+            const wrong = await t.trainStep(lmBatch(60, 5, 3), { carryState: true }).then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+            expectThat(
+              wrong instanceof RnnError && wrong.code === 'OPTION_INVALID' && /batch size 8, this batch has 3/.test(wrong.message),
+              () => `${t.backend}: ${String(wrong)}`,
+            );
+            const wrongEval = await t.predict(probe, { carryState: true }).then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+            expectThat(
+              wrongEval instanceof RnnError && /last evaluate \/ predict\) has batch size 3, this batch has 1/.test(wrongEval.message),
+              () => `${t.backend}: ${String(wrongEval)}`,
+            );
             expectThat(t.steps === steps, `${t.backend}: steps ${t.steps} after a rejected step`);
           }
           // The evaluation carry: a training step between two carried predicts does not move it.
@@ -247,47 +303,72 @@ function referenceCases(): GpuCase[] {
         const poisoned = good();
         (poisoned.input!.data as Float32Array)[7] = Number.NaN;
         const optimizer = { name: 'adam' as const, lr: 0.05 };
-        return withTrainers([{ model, optimizer, seed: 1 }, { model, optimizer, seed: 1, backend: 'cpu' }], async (trainers) => {
-          const notes: string[] = [];
-          for (const t of trainers) {
-            await t.trainStep(batches[0]);
-            await t.trainStep(batches[1]);
-            const before = await t.parameters();
-            await t.trainStep(poisoned); // step 3: NaN loss, no update
-            await t.trainStep(batches[2]); // step 4: halted, no update
-            const error = await t.trainStep(batches[3], { readLoss: true }).then(() => undefined, (e: unknown) => e);
-            expectThat(error instanceof RnnError && error.code === 'NON_FINITE' && /training step 3: the loss was NaN/.test(error.message) && /nor did the 2 step/.test(error.message),
-              () => `${t.backend}: ${String(error)}`);
-            expectThat(t.steps === 2, `${t.backend}: steps ${t.steps} after the halt was read`);
-            const still = await t.parameters();
-            for (const name of Object.keys(before)) expectClose(`${t.backend}: ${name} after the halt`, still[name], before[name], 0);
-            // It goes on from there, as a trainer that never saw the poisoned batch.
-            const r = await t.trainStep(batches[2], { readLoss: true });
-            expectThat(Number.isFinite(r.loss) && (t.steps as number) === 3, () => `${t.backend}: after the halt, loss ${r.loss}, steps ${t.steps}`);
-            notes.push(`${t.backend} loss ${r.loss!.toFixed(5)}`);
-          }
-          const [p, q] = [await trainers[0].parameters(), await trainers[1].parameters()];
-          for (const name of Object.keys(q)) expectClose(name, p[name], q[name], 1e-4);
-          return notes.join(', ');
-        });
+        return withTrainers(
+          [
+            { model, optimizer, seed: 1 },
+            { model, optimizer, seed: 1, backend: 'cpu' },
+          ],
+          async (trainers) => {
+            const notes: string[] = [];
+            for (const t of trainers) {
+              await t.trainStep(batches[0]);
+              await t.trainStep(batches[1]);
+              const before = await t.parameters();
+              await t.trainStep(poisoned); // step 3: NaN loss, no update
+              await t.trainStep(batches[2]); // step 4: halted, no update
+              const error = await t.trainStep(batches[3], { readLoss: true }).then(
+                () => undefined,
+                (e: unknown) => e,
+              );
+              expectThat(
+                error instanceof RnnError &&
+                  error.code === 'NON_FINITE' &&
+                  /training step 3: the loss was NaN/.test(error.message) &&
+                  /nor did the 2 step/.test(error.message),
+                () => `${t.backend}: ${String(error)}`,
+              );
+              expectThat(t.steps === 2, `${t.backend}: steps ${t.steps} after the halt was read`);
+              const still = await t.parameters();
+              for (const name of Object.keys(before)) expectClose(`${t.backend}: ${name} after the halt`, still[name], before[name], 0);
+              // It goes on from there, as a trainer that never saw the poisoned batch.
+              const r = await t.trainStep(batches[2], { readLoss: true });
+              expectThat(Number.isFinite(r.loss) && (t.steps as number) === 3, () => `${t.backend}: after the halt, loss ${r.loss}, steps ${t.steps}`);
+              notes.push(`${t.backend} loss ${r.loss!.toFixed(5)}`);
+            }
+            const [p, q] = [await trainers[0].parameters(), await trainers[1].parameters()];
+            for (const name of Object.keys(q)) expectClose(name, p[name], q[name], 1e-4);
+            return notes.join(', ');
+          },
+        );
       },
     },
     {
-      name: 'training: steps issued without awaiting run in order (the CPU trainer\'s parameters)',
+      name: "training: steps issued without awaiting run in order (the CPU trainer's parameters)",
       run: async () => {
         const model = { ...lm, rnn: { ...lm.rnn, dropout: 0 } };
         const batches = [lmBatch(1, 6, 3), lmBatch(2, 4, 2), lmBatch(3, 6, 3)];
         const optimizer = { name: 'adam' as const, lr: 0.05, clip_grad_norm: 0.5 };
-        return withTrainers([{ model, optimizer, seed: 2 }, { model, optimizer, seed: 2, backend: 'cpu' }], async ([gpu, cpu]) => {
-          const pending = [...batches, ...batches].map((b, i) => gpu.trainStep(b, { readLoss: i % 2 === 0 }));
-          const wanted: number[] = [];
-          for (const b of [...batches, ...batches]) wanted.push((await cpu.trainStep(b, { readLoss: true })).loss!);
-          const got = await Promise.all(pending);
-          got.forEach((r, i) => expectThat(i % 2 === 1 ? r.loss === undefined : Math.abs(r.loss! - wanted[i]) <= 1e-4 * wanted[i], () => `step ${i + 1}: loss ${r.loss} vs CPU ${wanted[i]}`));
-          const [p, q] = [await gpu.parameters(), await cpu.parameters()];
-          for (const name of Object.keys(q)) expectClose(name, p[name], q[name], 1e-3);
-          return `${got.length} steps, ${gpu.steps} taken`;
-        });
+        return withTrainers(
+          [
+            { model, optimizer, seed: 2 },
+            { model, optimizer, seed: 2, backend: 'cpu' },
+          ],
+          async ([gpu, cpu]) => {
+            const pending = [...batches, ...batches].map((b, i) => gpu.trainStep(b, { readLoss: i % 2 === 0 }));
+            const wanted: number[] = [];
+            for (const b of [...batches, ...batches]) wanted.push((await cpu.trainStep(b, { readLoss: true })).loss!);
+            const got = await Promise.all(pending);
+            got.forEach((r, i) =>
+              expectThat(
+                i % 2 === 1 ? r.loss === undefined : Math.abs(r.loss! - wanted[i]) <= 1e-4 * wanted[i],
+                () => `step ${i + 1}: loss ${r.loss} vs CPU ${wanted[i]}`,
+              ),
+            );
+            const [p, q] = [await gpu.parameters(), await cpu.parameters()];
+            for (const name of Object.keys(q)) expectClose(name, p[name], q[name], 1e-3);
+            return `${got.length} steps, ${gpu.steps} taken`;
+          },
+        );
       },
     },
     {
@@ -306,7 +387,10 @@ function referenceCases(): GpuCase[] {
           expectThat(counts(after) === counts(before), () => `second step: ${counts(before)} before, ${counts(after)} after`);
           const params = await trainer.parameters();
           const bad: TrainBatch = { tokens: batch.tokens, target: { shape: [6, 2], data: new Int32Array(12) } };
-          const error = await trainer.trainStep(bad).then(() => undefined, (e: unknown) => e);
+          const error = await trainer.trainStep(bad).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           expectThat(error instanceof RnnError && error.code === 'TENSOR_INVALID', () => `bad target: ${String(error)}`);
           expectThat(trainer.steps === 2, `steps ${trainer.steps} after a rejected batch`);
           const still = await trainer.parameters();
@@ -354,6 +438,8 @@ function otherAdapterCase(load: LoadBytes, cases: readonly TrainingCase[]): GpuC
 
 /** Every training case; `cases` from the training manifest (test/support/training-fixtures.ts). */
 export function trainingSuiteCases(load: LoadBytes, cases: readonly TrainingCase[]): GpuCase[] {
-  const fixtures = cases.flatMap((c) => BACKWARD_STRATEGIES.filter((s) => !backwardUnfit(s, resolveModelConfig(c.model).rnn)).map((s) => fixtureCase(load, c, s)));
+  const fixtures = cases.flatMap((c) =>
+    BACKWARD_STRATEGIES.filter((s) => !backwardUnfit(s, resolveModelConfig(c.model).rnn)).map((s) => fixtureCase(load, c, s)),
+  );
   return [...fixtures, otherAdapterCase(load, cases), ...referenceCases()];
 }

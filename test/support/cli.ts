@@ -30,8 +30,12 @@ export async function runCli(args: string[]): Promise<CliResult> {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
-  expect(r.stderr, 'Dawn\'s adapter warnings in the output').not.toMatch(DAWN_NOISE);
-  for (const [name, text] of [['stdout', r.stdout], ['stderr', r.stderr]]) if (text) expect(text.endsWith('\n'), `${name} ends with a newline: ${JSON.stringify(text.slice(-40))}`).toBe(true);
+  expect(r.stderr, "Dawn's adapter warnings in the output").not.toMatch(DAWN_NOISE);
+  for (const [name, text] of [
+    ['stdout', r.stdout],
+    ['stderr', r.stderr],
+  ])
+    if (text) expect(text.endsWith('\n'), `${name} ends with a newline: ${JSON.stringify(text.slice(-40))}`).toBe(true);
   return r;
 }
 

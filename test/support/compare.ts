@@ -60,7 +60,10 @@ export function expectClose(name: string, actual: Tensor | undefined, expected: 
     return err;
   }
   const pairs = Array.from({ length: Math.min(6, expected.data.length) }, (_, i) => `${actual.data[i]} vs ${expected.data[i]}`);
-  const why = err > rtol || Number.isNaN(err) ? `relative error ${err} > ${rtol}` : `relative error ${err.toExponential(2)} within ${rtol}, but an element is off by more than atol ${atol.toExponential(2)} + ${10 * rtol}·|b|`;
+  const why =
+    err > rtol || Number.isNaN(err)
+      ? `relative error ${err} > ${rtol}`
+      : `relative error ${err.toExponential(2)} within ${rtol}, but an element is off by more than atol ${atol.toExponential(2)} + ${10 * rtol}·|b|`;
   throw new Error(
     `${name}: ${why}; ${nonFinite} non-finite of ${expected.data.length}; ` +
       `worst |Δ| = ${worst} at flat index ${worstIndex} (${actual.data[worstIndex]} vs ${expected.data[worstIndex]}); first: ${pairs.join(', ')}`,

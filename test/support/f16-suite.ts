@@ -28,7 +28,14 @@ export async function f16Suite(format: WeightFormat): Promise<void> {
 
   describe(`benchmark with f16 weights (${format}, tiny shape)`, () => {
     it('validates and times webgpu-rnn-f16 beside webgpu-rnn, noting the error vs the f32 path', async () => {
-      const report = await runBench({ shapes: [TINY_SHAPE], systems: ['webgpu-rnn', 'webgpu-rnn-f16'], runs: 2, warmup: 1, runtime: 'node (test)', ceilings: false });
+      const report = await runBench({
+        shapes: [TINY_SHAPE],
+        systems: ['webgpu-rnn', 'webgpu-rnn-f16'],
+        runs: 2,
+        warmup: 1,
+        runtime: 'node (test)',
+        ceilings: false,
+      });
       const [full, half] = report.rows;
       for (const row of report.rows) expect(row.error, `${row.system}: ${row.error}`).toBeUndefined();
       expect(half.system).toBe('webgpu-rnn-f16');

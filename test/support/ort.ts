@@ -26,7 +26,8 @@ export async function runOrt(bytes: Uint8Array, feeds: Record<string, Tensor | I
       const isInt = t.data instanceof Int32Array || t.data instanceof BigInt64Array;
       inputs[name] = !isInt
         ? new m.Tensor('float32', Float32Array.from(t.data as ArrayLike<number>), [...t.shape])
-        : int32.includes(name) ? new m.Tensor('int32', Int32Array.from(t.data as ArrayLike<number>), [...t.shape])
+        : int32.includes(name)
+          ? new m.Tensor('int32', Int32Array.from(t.data as ArrayLike<number>), [...t.shape])
           : new m.Tensor('int64', BigInt64Array.from(Array.from(t.data as ArrayLike<number>, (v) => BigInt(v))), [...t.shape]);
     }
     const out = await session.run(inputs);

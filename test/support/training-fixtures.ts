@@ -44,7 +44,12 @@ export async function trainingCases(load: LoadBytes): Promise<TrainingCase[]> {
 export async function loadTrainingFixture(load: LoadBytes, meta: TrainingCase): Promise<TrainingFixture> {
   const file = readSafetensors(await load(DIR + meta.file));
   const t = file.tensors;
-  const prefixed = (prefix: string) => Object.fromEntries(Object.entries(t).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v as Tensor]));
+  const prefixed = (prefix: string) =>
+    Object.fromEntries(
+      Object.entries(t)
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, v]) => [k.slice(prefix.length), v as Tensor]),
+    );
   const batch: TrainBatch = { target: t.target as Tensor | IntTensor };
   if (t.input) batch.input = t.input as Tensor;
   if (t.tokens) batch.tokens = t.tokens as IntTensor;

@@ -28,8 +28,15 @@ describe('a character language model', () => {
     const validation = textBatches(held, 32, 4);
     const V = vocab.chars.length;
     const trainer = await createTrainer({
-      model: { embedding: { num_embeddings: V, embedding_dim: 16 }, rnn: { mode: 'LSTM', input_size: 16, hidden_size: 64 }, head: { out_features: V }, loss: 'cross_entropy' },
-      optimizer: { name: 'adam', lr: 0.01, clip_grad_norm: 5 }, init: { forgetBias: 1, seed: 1 }, seed: 1,
+      model: {
+        embedding: { num_embeddings: V, embedding_dim: 16 },
+        rnn: { mode: 'LSTM', input_size: 16, hidden_size: 64 },
+        head: { out_features: V },
+        loss: 'cross_entropy',
+      },
+      optimizer: { name: 'adam', lr: 0.01, clip_grad_norm: 5 },
+      init: { forgetBias: 1, seed: 1 },
+      seed: 1,
     });
     try {
       const initial = await trainer.evaluate(batches[0]);
@@ -37,7 +44,9 @@ describe('a character language model', () => {
       const baseline = unigramLoss(train, V);
       const last = report.losses.at(-1)![1];
       const [, heldOut] = report.validation.at(-1)!;
-      console.log(`char-LSTM on ${ids.length} characters (${V} distinct): loss ${initial.toFixed(3)} (ln V = ${Math.log(V).toFixed(3)}) → ${last.toFixed(3)} after ${report.steps} steps, held-out ${heldOut.toFixed(3)}, unigram ${baseline.toFixed(3)} nats/char`);
+      console.log(
+        `char-LSTM on ${ids.length} characters (${V} distinct): loss ${initial.toFixed(3)} (ln V = ${Math.log(V).toFixed(3)}) → ${last.toFixed(3)} after ${report.steps} steps, held-out ${heldOut.toFixed(3)}, unigram ${baseline.toFixed(3)} nats/char`,
+      );
       expect(report.steps).toBe(240);
       expect(Math.abs(initial - Math.log(V))).toBeLessThan(0.3); // it starts near a uniform guess, above the baseline …
       expect(last).toBeLessThan(baseline - 0.5); // … and ends well below
@@ -47,7 +56,7 @@ describe('a character language model', () => {
     }
   });
 
-  it('the checkpoint webgpu-rnn trained gives PyTorch\'s loss and greedy text (PyTorch loaded the same file)', async () => {
+  it("the checkpoint webgpu-rnn trained gives PyTorch's loss and greedy text (PyTorch loaded the same file)", async () => {
     const bytes = new Uint8Array(await readFile(new URL('alice-lstm.safetensors', textDir)));
     const torchSide = JSON.parse(await readFile(new URL('alice-lstm.pytorch.json', textDir), 'utf8'));
     const file = readSafetensors(bytes);
@@ -80,7 +89,11 @@ describe('a character language model', () => {
     const prompt = Int32Array.from([5, 17, 30, 2]);
     const gpu = await createTrainer({ model, weights: file });
     try {
-      for (const [temperature, topK, seed] of [[1, 0, 3], [0.7, 5, 4], [2, 3, 5]] as const) {
+      for (const [temperature, topK, seed] of [
+        [1, 0, 3],
+        [0.7, 5, 4],
+        [2, 3, 5],
+      ] as const) {
         const got = await gpu.sample(prompt, { temperature, topK, seed, maxTokens: 30 });
         expect(got, `τ=${temperature} k=${topK}`).toEqual(sampleReference(model, params, prompt, { temperature, topK, seed, maxTokens: 30 }));
         if (!topK) continue;

@@ -40,9 +40,25 @@ async function files(name: string) {
 }
 
 describe('webgpu-rnn grad / train / gradcheck', () => {
-  it.each([['lstm_2l_bi_proj_h0_len_ce', 'webgpu'], ['gru_emb_hn_bf', 'cpu'], ['gru_emb_hn_bf', 'webgpu']] as const)('grad %s --backend %s writes PyTorch\'s loss, norm and gradients', async (name, backend) => {
+  it.each([
+    ['lstm_2l_bi_proj_h0_len_ce', 'webgpu'],
+    ['gru_emb_hn_bf', 'cpu'],
+    ['gru_emb_hn_bf', 'webgpu'],
+  ] as const)("grad %s --backend %s writes PyTorch's loss, norm and gradients", async (name, backend) => {
     const { f, p } = await files(name);
-    const r = await run(['grad', '--model', p('model.json'), '--weights', p('weights.safetensors'), '--batch', p('batch.safetensors'), '--out', p(`grads.${backend}.safetensors`), '--backend', backend]);
+    const r = await run([
+      'grad',
+      '--model',
+      p('model.json'),
+      '--weights',
+      p('weights.safetensors'),
+      '--batch',
+      p('batch.safetensors'),
+      '--out',
+      p(`grads.${backend}.safetensors`),
+      '--backend',
+      backend,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = readSafetensors(new Uint8Array(await readFile(p(`grads.${backend}.safetensors`))));
@@ -52,14 +68,40 @@ describe('webgpu-rnn grad / train / gradcheck', () => {
     let norm = 0;
     for (const g of Object.values(f.grads)) for (const v of g.data) norm += v * v;
     expect(Math.abs((out.tensors.grad_norm as Tensor).data[0] - Math.sqrt(norm)) / Math.sqrt(norm)).toBeLessThan(1e-5);
-    expect(Object.keys(out.tensors).filter((k) => k.startsWith('grad.')).sort()).toEqual(Object.keys(f.grads).map((k) => `grad.${k}`).sort());
+    expect(
+      Object.keys(out.tensors)
+        .filter((k) => k.startsWith('grad.'))
+        .sort(),
+    ).toEqual(
+      Object.keys(f.grads)
+        .map((k) => `grad.${k}`)
+        .sort(),
+    );
     for (const [k, want] of Object.entries(f.grads)) expectClose(`grad.${k}`, out.tensors[`grad.${k}`] as Tensor, want, 1e-4);
   });
 
-  it.each([['traj_adam_amsgrad_wd_cosine', 'webgpu'], ['traj_rmsprop_centered_momentum', 'cpu']] as const)('train %s --backend %s follows PyTorch\'s trajectory', async (name, backend) => {
+  it.each([
+    ['traj_adam_amsgrad_wd_cosine', 'webgpu'],
+    ['traj_rmsprop_centered_momentum', 'cpu'],
+  ] as const)("train %s --backend %s follows PyTorch's trajectory", async (name, backend) => {
     const { meta, f, p } = await files(name);
-    const r = await run(['train', '--model', p('model.json'), '--weights', p('weights.safetensors'), '--batch', p('batch.safetensors'),
-      '--optimizer', p('opt.json'), '--steps', String(meta.steps), '--out', p(`trained.${backend}.safetensors`), '--backend', backend]);
+    const r = await run([
+      'train',
+      '--model',
+      p('model.json'),
+      '--weights',
+      p('weights.safetensors'),
+      '--batch',
+      p('batch.safetensors'),
+      '--optimizer',
+      p('opt.json'),
+      '--steps',
+      String(meta.steps),
+      '--out',
+      p(`trained.${backend}.safetensors`),
+      '--backend',
+      backend,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = readSafetensors(new Uint8Array(await readFile(p(`trained.${backend}.safetensors`))));
@@ -67,7 +109,12 @@ describe('webgpu-rnn grad / train / gradcheck', () => {
     for (const [k, want] of Object.entries(f.final!)) {
       const p0 = f.params[k].data;
       const got = out.tensors[k] as Tensor;
-      expectClose(`update of ${k}`, { shape: got.shape, data: Float64Array.from(got.data, (v, i) => v - p0[i]) }, { shape: want.shape, data: Float64Array.from(want.data, (v, i) => v - p0[i]) }, 1e-3);
+      expectClose(
+        `update of ${k}`,
+        { shape: got.shape, data: Float64Array.from(got.data, (v, i) => v - p0[i]) },
+        { shape: want.shape, data: Float64Array.from(want.data, (v, i) => v - p0[i]) },
+        1e-3,
+      );
     }
   });
 
@@ -82,17 +129,48 @@ describe('webgpu-rnn grad / train / gradcheck', () => {
     const text = '今天天气很好。今天天气很热。明天天气很冷，后天天气很好。我们今天去公园，天气很好，风也很小。'.repeat(12);
     await writeFile(join(dir, 'zh.txt'), text);
     const out = join(dir, 'zh.safetensors');
-    const r = await run(['train', '--text', join(dir, 'zh.txt'), '--out', out, '--hidden', '24', '--layers', '2', '--embedding', '8', '--seq-len', '16',
-      '--batch-size', '4', '--steps', '30', '--lr', '0.02', '--validation', '0.2', '--validate-every', '10']);
+    const r = await run([
+      'train',
+      '--text',
+      join(dir, 'zh.txt'),
+      '--out',
+      out,
+      '--hidden',
+      '24',
+      '--layers',
+      '2',
+      '--embedding',
+      '8',
+      '--seq-len',
+      '16',
+      '--batch-size',
+      '4',
+      '--steps',
+      '30',
+      '--lr',
+      '0.02',
+      '--validation',
+      '0.2',
+      '--validate-every',
+      '10',
+    ]);
     expect(r.stderr).toMatch(/step 30\/30 loss \d\.\d{3} val \d\.\d{3} \| \d+ chars\/s \| ETA 0s\n$/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^30 steps \(done\) in \d+s: loss \d\.\d{4}, best validation \d\.\d{4} nats\/char \(unigram baseline \d\.\d{4}\); 19 characters; wrote /);
+    expect(r.stdout).toMatch(
+      /^30 steps \(done\) in \d+s: loss \d\.\d{4}, best validation \d\.\d{4} nats\/char \(unigram baseline \d\.\d{4}\); 19 characters; wrote /,
+    );
     const file = readSafetensors(new Uint8Array(await readFile(out)));
     const vocabulary = JSON.parse(file.metadata.vocabulary);
     expect(vocabulary).toHaveLength(19);
     expect(vocabulary).toContain('很');
-    expect(Object.keys(file.tensors).sort()).toEqual(['embedding.weight', 'head.bias', 'head.weight',
-      ...[0, 1].flatMap((l) => [`rnn.bias_hh_l${l}`, `rnn.bias_ih_l${l}`, `rnn.weight_hh_l${l}`, `rnn.weight_ih_l${l}`])].sort());
+    expect(Object.keys(file.tensors).sort()).toEqual(
+      [
+        'embedding.weight',
+        'head.bias',
+        'head.weight',
+        ...[0, 1].flatMap((l) => [`rnn.bias_hh_l${l}`, `rnn.bias_ih_l${l}`, `rnn.weight_hh_l${l}`, `rnn.weight_ih_l${l}`]),
+      ].sort(),
+    );
     expect(Number(file.metadata.validation_loss)).toBeGreaterThan(0);
     for (const backend of ['webgpu', 'cpu']) {
       const s = await run(['sample', '--checkpoint', out, '--prompt', '今天天气很', '--length', '6', '--temperature', '0', '--backend', backend]);
@@ -113,12 +191,35 @@ describe('webgpu-rnn grad / train / gradcheck', () => {
   it('train --text stops at a loss that is not finite with one line, keeping the last finite parameters', async () => {
     const out = join(dir, 'diverged.safetensors');
     // A ReLU RNN at lr 10 overflows f32 on WebGPU within a few steps.
-    const r = await run(['train', '--text', corpusPath, '--out', out, '--mode', 'RNN_RELU', '--hidden', '16', '--layers', '1', '--seq-len', '8',
-      '--batch-size', '4', '--steps', '40', '--lr', '10', '--validation', '0']);
+    const r = await run([
+      'train',
+      '--text',
+      corpusPath,
+      '--out',
+      out,
+      '--mode',
+      'RNN_RELU',
+      '--hidden',
+      '16',
+      '--layers',
+      '1',
+      '--seq-len',
+      '8',
+      '--batch-size',
+      '4',
+      '--steps',
+      '40',
+      '--lr',
+      '10',
+      '--validation',
+      '0',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trimEnd().split('\n');
-    expect(lines.at(-1)).toMatch(/^webgpu-rnn: training step (\d+): the (loss|gradient norm) was \S+ \(not finite\), so it made no update; .* holds the last finite parameters \(step \d+\) \[NON_FINITE\]$/);
+    expect(lines.at(-1)).toMatch(
+      /^webgpu-rnn: training step (\d+): the (loss|gradient norm) was \S+ \(not finite\), so it made no update; .* holds the last finite parameters \(step \d+\) \[NON_FINITE\]$/,
+    );
     const step = Number(/training step (\d+)/.exec(lines.at(-1)!)![1]);
     const file = readSafetensors(new Uint8Array(await readFile(out)));
     expect(Number(file.metadata.steps)).toBe(step - 1);
@@ -142,17 +243,25 @@ describe('webgpu-rnn grad / train / gradcheck', () => {
   });
 });
 
-describe('the command\'s launcher (bin/webgpu-rnn.js)', () => {
+describe("the command's launcher (bin/webgpu-rnn.js)", () => {
   it('passes a signal on to the command it runs, and ends the way the command did, leaving no process behind', async () => {
     const bin = fileURLToPath(new URL('../../bin/webgpu-rnn.js', import.meta.url));
     const out = join(dir, 'signalled.safetensors');
-    const parent = spawn(process.execPath, [bin, 'train', '--text', corpusPath, '--out', out, '--steps', '100000', '--hidden', '8', '--layers', '1', '--backend', 'cpu'], { stdio: 'ignore' });
+    const parent = spawn(
+      process.execPath,
+      [bin, 'train', '--text', corpusPath, '--out', out, '--steps', '100000', '--hidden', '8', '--layers', '1', '--backend', 'cpu'],
+      { stdio: 'ignore' },
+    );
     const ended = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => parent.on('exit', (code, signal) => resolve([code, signal])));
     // Wait for the command (the launcher's child) to be running.
     let child = 0;
     for (let i = 0; i < 100 && !child; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      child = Number(execFileSync('ps', ['-o', 'pid=', '--ppid', String(parent.pid)], { encoding: 'utf8' }).trim().split('\n')[0] || 0);
+      child = Number(
+        execFileSync('ps', ['-o', 'pid=', '--ppid', String(parent.pid)], { encoding: 'utf8' })
+          .trim()
+          .split('\n')[0] || 0,
+      );
     }
     expect(child).toBeGreaterThan(0);
     parent.kill('SIGTERM');

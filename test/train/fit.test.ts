@@ -11,7 +11,12 @@ const text = 'the cat sat on the mat. the dog sat on the log. '.repeat(6);
 const vocab = vocabularyOf(text);
 const ids = encode(vocab, text);
 const V = vocab.chars.length;
-const model = { embedding: { num_embeddings: V, embedding_dim: 4 }, rnn: { mode: 'GRU' as const, input_size: 4, hidden_size: 8 }, head: { out_features: V }, loss: 'cross_entropy' as const };
+const model = {
+  embedding: { num_embeddings: V, embedding_dim: 4 },
+  rnn: { mode: 'GRU' as const, input_size: 4, hidden_size: 8 },
+  head: { out_features: V },
+  loss: 'cross_entropy' as const,
+};
 
 describe('text helpers', () => {
   it('vocabulary by code point, encode / decode round trip (Chinese too), unknown characters named', () => {
@@ -26,10 +31,11 @@ describe('text helpers', () => {
     const per = Math.floor((ids.length - 1) / 3);
     expect(batches).toHaveLength(Math.floor(per / 5));
     for (const [w, batch] of batches.entries()) {
-      for (let t = 0; t < 5; t++) for (let b = 0; b < 3; b++) {
-        expect(batch.tokens!.data[t * 3 + b]).toBe(ids[b * per + w * 5 + t]);
-        expect(batch.target.data[t * 3 + b]).toBe(ids[b * per + w * 5 + t + 1]);
-      }
+      for (let t = 0; t < 5; t++)
+        for (let b = 0; b < 3; b++) {
+          expect(batch.tokens!.data[t * 3 + b]).toBe(ids[b * per + w * 5 + t]);
+          expect(batch.target.data[t * 3 + b]).toBe(ids[b * per + w * 5 + t + 1]);
+        }
     }
     expect(() => textBatches(ids.subarray(0, 10), 5, 3)).toThrow(RnnError);
   });
@@ -74,7 +80,11 @@ describe('fit', () => {
     const seen: FitProgress[] = [];
     await trainer.fit(batches, { maxSteps: 9, readEvery: 4, validation, validateEvery: 3, onProgress: (p) => void seen.push(p) });
     expect(seen.map((p) => [p.step, p.loss !== undefined, p.validationLoss !== undefined])).toEqual([
-      [3, false, true], [4, true, false], [6, false, true], [8, true, false], [9, true, true],
+      [3, false, true],
+      [4, true, false],
+      [6, false, true],
+      [8, true, false],
+      [9, true, true],
     ]);
   });
 
@@ -122,7 +132,10 @@ describe('fit', () => {
     // checkFinite names the element instead, before anything runs.
     const checked = await createTrainer({ model: regressor, backend: 'cpu', checkFinite: true });
     await expect(checked.trainStep(data[3])).rejects.toThrow(/^batch\.input: element 4 is NaN/);
-    await expect(checked.trainStep({ ...data[0], target: { shape: [3, 1, 1], data: Float32Array.of(1, Number.POSITIVE_INFINITY, 2) } })).rejects.toMatchObject({ code: 'NON_FINITE', message: expect.stringMatching(/^batch\.target: element 1 is Infinity/) });
+    await expect(checked.trainStep({ ...data[0], target: { shape: [3, 1, 1], data: Float32Array.of(1, Number.POSITIVE_INFINITY, 2) } })).rejects.toMatchObject({
+      code: 'NON_FINITE',
+      message: expect.stringMatching(/^batch\.target: element 1 is Infinity/),
+    });
     expect(checked.steps).toBe(0);
   });
 
@@ -141,7 +154,13 @@ describe('fit', () => {
     const trainer = await createTrainer({ model, backend: 'cpu', optimizer: { name: 'sgd', lr: 0.1 } });
     expect((await trainer.fit(batches, { epochs: 5, onProgress: (p) => p.step < 3 })).steps).toBe(3);
     const controller = new AbortController();
-    const aborted = await trainer.fit(batches, { epochs: 5, onProgress: (p) => { if (p.step === 2) controller.abort(); }, signal: controller.signal });
+    const aborted = await trainer.fit(batches, {
+      epochs: 5,
+      onProgress: (p) => {
+        if (p.step === 2) controller.abort();
+      },
+      signal: controller.signal,
+    });
     expect([aborted.steps, aborted.stopped]).toEqual([2, 'aborted']);
     expect((await trainer.fit(batches, { epochs: 5, maxSteps: 4 })).steps).toBe(4);
   });

@@ -22,7 +22,8 @@ describe('training behaviour', () => {
       for (const mode of ['RNN_TANH', 'LSTM'] as const) {
         const trainer = await createTrainer({
           model: { rnn: { mode, input_size: 4, hidden_size: 32 }, head: { out_features: 1, on: 'h_n' }, loss: 'mse' },
-          init: mode === 'LSTM' ? { forgetBias: 1, seed: 3 } : { seed: 3 }, backend,
+          init: mode === 'LSTM' ? { forgetBias: 1, seed: 3 } : { seed: 3 },
+          backend,
         });
         try {
           const { flow } = await trainer.gradientFlow(batch);
@@ -33,12 +34,15 @@ describe('training behaviour', () => {
         }
       }
     }
-    console.log(`‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ over ${T} steps: ${Object.entries(ratios).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
+    console.log(
+      `‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ over ${T} steps: ${Object.entries(ratios)
+        .map(([k, v]) => `${k} ${v.toExponential(2)}`)
+        .join(', ')}`,
+    );
     // A vanilla RNN at PyTorch's init loses the gradient within tens of steps (in f32 it underflows to
     // 0 on the way); the LSTM's additive cell path carries it all 200 steps, orders of magnitude more.
     for (const backend of ['webgpu', 'cpu']) expect(ratios[`RNN_TANH ${backend}`]).toBeLessThan(ratios[`LSTM ${backend}`] / 1e3);
     expect(ratios['LSTM webgpu']).toBeGreaterThan(0);
     expect(Math.abs(ratios['LSTM webgpu'] / ratios['LSTM cpu'] - 1)).toBeLessThan(1e-2);
   });
-
 });

@@ -7,8 +7,10 @@ import { initialParameters, orthogonal } from '../../src/train/init.js';
 import { seededUniform } from '../../src/random.js';
 
 const model = resolveModelConfig({
-  embedding: { num_embeddings: 11, embedding_dim: 6 }, rnn: { mode: 'LSTM', input_size: 6, hidden_size: 9, num_layers: 2, bidirectional: true },
-  head: { out_features: 5 }, loss: 'cross_entropy',
+  embedding: { num_embeddings: 11, embedding_dim: 6 },
+  rnn: { mode: 'LSTM', input_size: 6, hidden_size: 9, num_layers: 2, bidirectional: true },
+  head: { out_features: 5 },
+  loss: 'cross_entropy',
 });
 const maxAbs = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
@@ -31,7 +33,10 @@ describe('initialisation', () => {
   });
 
   it('xavier and kaiming: per gate block bounds, zero biases', () => {
-    for (const [scheme, bound] of [['xavier', (fanIn: number, fanOut: number) => Math.sqrt(6 / (fanIn + fanOut))], ['kaiming', (fanIn: number) => Math.sqrt(6 / fanIn)]] as const) {
+    for (const [scheme, bound] of [
+      ['xavier', (fanIn: number, fanOut: number) => Math.sqrt(6 / (fanIn + fanOut))],
+      ['kaiming', (fanIn: number) => Math.sqrt(6 / fanIn)],
+    ] as const) {
       const p = initialParameters(model, { scheme, seed: 1 });
       expect(maxAbs(p['rnn.weight_ih_l0']), scheme).toBeLessThanOrEqual(bound(6, 9));
       expect(maxAbs(p['rnn.weight_ih_l0']), scheme).toBeGreaterThan(0.8 * bound(6, 9));
@@ -41,7 +46,7 @@ describe('initialisation', () => {
     }
   });
 
-  it('orthogonal: each gate block of every W_hh has orthonormal columns; forgetBias sets b_ih\'s forget block, b_hh\'s to 0', () => {
+  it("orthogonal: each gate block of every W_hh has orthonormal columns; forgetBias sets b_ih's forget block, b_hh's to 0", () => {
     const p = initialParameters(model, { orthogonal: true, forgetBias: 1, seed: 2 });
     const H = 9;
     for (const name of ['rnn.weight_hh_l0', 'rnn.weight_hh_l1_reverse']) {
@@ -61,11 +66,12 @@ describe('initialisation', () => {
     expect(maxAbs(p['rnn.bias_ih_l0'].subarray(0, H))).toBeGreaterThan(0); // the other gates keep their draw
     // A tall block (proj_size: W_hh is (4H, P)) gets orthonormal columns, a wide one orthonormal rows.
     const tall = orthogonal(7, 3, seededUniform(1));
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-      let dot = 0;
-      for (let k = 0; k < 7; k++) dot += tall[k * 3 + i] * tall[k * 3 + j];
-      expect(Math.abs(dot - (i === j ? 1 : 0))).toBeLessThan(1e-12);
-    }
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) {
+        let dot = 0;
+        for (let k = 0; k < 7; k++) dot += tall[k * 3 + i] * tall[k * 3 + j];
+        expect(Math.abs(dot - (i === j ? 1 : 0))).toBeLessThan(1e-12);
+      }
   });
 
   it.each([

@@ -53,8 +53,7 @@ export const ortWebGpu: BenchSystem = {
     if (isNode()) acceptSharedUploads(ortDevice.queue);
 
     const model = await exportRnnOnnx(config, workload.weights, { initialStates: false });
-    const session = await withNavigatorGpu(gpu, () =>
-      ort.InferenceSession.create(model, { executionProviders: [{ name: 'webgpu', device: ortDevice }] }));
+    const session = await withNavigatorGpu(gpu, () => ort.InferenceSession.create(model, { executionProviders: [{ name: 'webgpu', device: ortDevice }] }));
     // (T, B, I), uploaded by ORT on every run, as every system uploads its input.
     const x = new ort.Tensor('float32', Float32Array.from(input.data), [T, B, I]);
 
@@ -62,7 +61,8 @@ export const ortWebGpu: BenchSystem = {
       ? 'on the bench device'
       : `on its own device (same adapter): the bench device allows ${device.limits.maxStorageBuffersPerShaderStage} storage buffers per stage, ORT's RNN kernels bind ${ORT_STORAGE_BUFFERS}`;
     return {
-      note: `onnxruntime-web ${ort.env.versions.web ?? '?'} WebGPU EP, ONNX opset-${EXPORT_OPSET} ${config.mode}` +
+      note:
+        `onnxruntime-web ${ort.env.versions.web ?? '?'} WebGPU EP, ONNX opset-${EXPORT_OPSET} ${config.mode}` +
         `${config.mode === 'GRU' ? ' (linear_before_reset=1)' : ''}, ${deviceNote}`,
       sameEquations: true,
       async run(): Promise<Float32Array> {
@@ -98,7 +98,9 @@ async function requestOwnDevice(gpu: GPU): Promise<GPUDevice> {
   if (!adapter) throw new Error('ort-webgpu: no WebGPU adapter');
   const l = adapter.limits;
   if (l.maxStorageBuffersPerShaderStage < ORT_STORAGE_BUFFERS) {
-    throw new Error(`ort-webgpu: the adapter allows ${l.maxStorageBuffersPerShaderStage} storage buffers per shader stage; ORT's RNN kernels need ${ORT_STORAGE_BUFFERS}`);
+    throw new Error(
+      `ort-webgpu: the adapter allows ${l.maxStorageBuffersPerShaderStage} storage buffers per shader stage; ORT's RNN kernels need ${ORT_STORAGE_BUFFERS}`,
+    );
   }
   return adapter.requestDevice({
     label: 'ort-webgpu',

@@ -13,12 +13,19 @@ export const pytorchCpu: TrainSystem = {
   async prepare(w: TrainWorkload) {
     if (typeof process === 'undefined' || !process.versions?.node) throw new Error('pytorch-cpu: needs Node (it runs Python as a child process)');
     const [{ spawn }, { createInterface }, { mkdtemp, rm, writeFile }, { tmpdir }, { join }, { writeSafetensors }, { repoRoot }] = await Promise.all([
-      import('node:child_process'), import('node:readline'), import('node:fs/promises'), import('node:os'), import('node:path'),
-      import('../../safetensors.js'), import('../chromium.js'),
+      import('node:child_process'),
+      import('node:readline'),
+      import('node:fs/promises'),
+      import('node:os'),
+      import('node:path'),
+      import('../../safetensors.js'),
+      import('../chromium.js'),
     ]);
     const dir = await mkdtemp(join(tmpdir(), 'webgpu-rnn-pytorch-'));
     const file = join(dir, 'workload.safetensors');
-    const batch = Object.fromEntries(Object.entries({ input: w.batch.input, tokens: w.batch.tokens, target: w.batch.target }).filter(([, v]) => v !== undefined));
+    const batch = Object.fromEntries(
+      Object.entries({ input: w.batch.input, tokens: w.batch.tokens, target: w.batch.target }).filter(([, v]) => v !== undefined),
+    );
     await writeFile(file, writeSafetensors({ ...w.params, ...batch } as never, { floatDtype: 'F32', metadata: { model: JSON.stringify(w.model) } }));
     const script = join(repoRoot(), 'scripts', 'bench_pytorch_train.py');
     const python = process.env.WEBGPU_RNN_PYTHON ?? '/usr/bin/python3';

@@ -23,16 +23,33 @@ function buildModel(tf: Tf, w: TrainWorkload): TfNamespace.Sequential {
   const { model: m, shape } = w;
   const rnn = m.rnn;
   const model = tf.sequential();
-  if (m.embedding) model.add(tf.layers.embedding({ inputDim: m.embedding.num_embeddings, outputDim: m.embedding.embedding_dim, inputLength: shape.T, embeddingsInitializer: 'zeros' }));
+  if (m.embedding)
+    model.add(
+      tf.layers.embedding({ inputDim: m.embedding.num_embeddings, outputDim: m.embedding.embedding_dim, inputLength: shape.T, embeddingsInitializer: 'zeros' }),
+    );
   for (let l = 0; l < rnn.num_layers; l++) {
     const args = {
-      units: rnn.hidden_size, returnSequences: l < rnn.num_layers - 1 || m.head?.on !== 'h_n', activation: 'tanh' as const, recurrentActivation: 'sigmoid' as const,
-      useBias: rnn.bias, kernelInitializer: 'zeros' as const, recurrentInitializer: 'zeros' as const, biasInitializer: 'zeros' as const,
+      units: rnn.hidden_size,
+      returnSequences: l < rnn.num_layers - 1 || m.head?.on !== 'h_n',
+      activation: 'tanh' as const,
+      recurrentActivation: 'sigmoid' as const,
+      useBias: rnn.bias,
+      kernelInitializer: 'zeros' as const,
+      recurrentInitializer: 'zeros' as const,
+      biasInitializer: 'zeros' as const,
       ...(l === 0 && !m.embedding ? { inputShape: [shape.T, rnn.input_size] } : {}),
     };
     model.add(rnn.mode === 'LSTM' ? tf.layers.lstm(args) : tf.layers.gru(args));
   }
-  if (m.head) model.add(tf.layers.dense({ units: m.head.out_features, useBias: m.head.bias, activation: m.loss === 'cross_entropy' ? 'softmax' : 'linear', kernelInitializer: 'zeros' }));
+  if (m.head)
+    model.add(
+      tf.layers.dense({
+        units: m.head.out_features,
+        useBias: m.head.bias,
+        activation: m.loss === 'cross_entropy' ? 'softmax' : 'linear',
+        kernelInitializer: 'zeros',
+      }),
+    );
   return model;
 }
 
@@ -41,7 +58,11 @@ function kerasParameters(w: TrainWorkload): { shape: number[]; data: Float32Arra
   const { model: m, params } = w;
   const out: { shape: number[]; data: Float32Array }[] = [];
   if (m.embedding) out.push({ shape: params['embedding.weight'].shape, data: params['embedding.weight'].data });
-  const rnnWeights: Weights = Object.fromEntries(Object.entries(params).filter(([k]) => k.startsWith('rnn.')).map(([k, v]) => [k.slice(4), v]));
+  const rnnWeights: Weights = Object.fromEntries(
+    Object.entries(params)
+      .filter(([k]) => k.startsWith('rnn.'))
+      .map(([k, v]) => [k.slice(4), v]),
+  );
   out.push(...kerasWeights(m.rnn, rnnWeights));
   if (m.head) {
     const [O, F] = params['head.weight'].shape;
@@ -70,7 +91,10 @@ export const tfjsTrainer: TrainSystem = {
       const weights = kerasParameters(w).map((p) => tf.tensor(p.data, p.shape, 'float32'));
       model.setWeights(weights);
       tf.dispose(weights);
-      model.compile({ optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-8), loss: m.loss === 'cross_entropy' ? 'sparseCategoricalCrossentropy' : 'meanSquaredError' });
+      model.compile({
+        optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-8),
+        loss: m.loss === 'cross_entropy' ? 'sparseCategoricalCrossentropy' : 'meanSquaredError',
+      });
       const x = batch.tokens
         ? tf.tensor2d(batchMajor(batch.tokens.data as Int32Array, T, B, 1), [B, T], 'int32')
         : tf.tensor3d(batchMajor(batch.input!.data, T, B, m.rnn.input_size), [B, T, m.rnn.input_size], 'float32');

@@ -47,7 +47,7 @@ const GRU_GATES = [1, 0, 2] as const;
 
 export const GRU_VARIANT_NOTE =
   'tfjs GRU is Keras reset_after=false (reset applied to h before the recurrent matmul, one bias per gate): ' +
-  'n = tanh(W_in·x + b_in + b_hn + U_hn·(r⊙h)), not PyTorch\'s n = tanh(W_in·x + b_in + r⊙(W_hn·h + b_hn)); ' +
+  "n = tanh(W_in·x + b_in + b_hn + U_hn·(r⊙h)), not PyTorch's n = tanh(W_in·x + b_in + r⊙(W_hn·h + b_hn)); " +
   'gates reordered r,z,n → z,r,h and b_hn folded into the candidate bias';
 
 /** The WebGPUBackend method every GPU program goes through (private in tfjs; used only to count). */
@@ -87,7 +87,8 @@ export const tfjsWebGpu: BenchSystem = {
       };
       const dispatches = await countDispatches(tf, forward);
       const variant = config.mode === 'GRU' ? `${GRU_VARIANT_NOTE}; ` : '';
-      const note = `${variant}tfjs ${tf.version_core} WebGPU backend on the benchmark's GPUDevice, ` +
+      const note =
+        `${variant}tfjs ${tf.version_core} WebGPU backend on the benchmark's GPUDevice, ` +
         `model.predict${dispatches === undefined ? '' : `, ${dispatches} GPU dispatches per forward`}`;
       return {
         run: forward,

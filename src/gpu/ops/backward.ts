@@ -42,7 +42,8 @@ export const PERSISTENT_BACKWARD_CACHE_MAX_H = 128;
  */
 export function backwardUnfit(strategy: BackwardStrategy, config: RnnConfig, B?: number, limits?: GPUSupportedLimits): string | undefined {
   if (strategy !== 'per-step' && config.proj_size > 0) return `the ${strategy} backward kernel has no projection (proj_size > 0): use per-step`;
-  if (strategy === 'persistent' && config.hidden_size > PERSISTENT_BACKWARD_MAX_H) return `hidden_size ${config.hidden_size} > ${PERSISTENT_BACKWARD_MAX_H}, one workgroup's units`;
+  if (strategy === 'persistent' && config.hidden_size > PERSISTENT_BACKWARD_MAX_H)
+    return `hidden_size ${config.hidden_size} > ${PERSISTENT_BACKWARD_MAX_H}, one workgroup's units`;
   if (strategy === 'persistent' && B !== undefined && limits) {
     const forward = persistentUnfit(config, B, limits);
     if (forward) return `the persistent forward cannot run: ${forward}`;
@@ -60,7 +61,15 @@ export function fusedBlockRows(B: number): number {
   return B >= 8 ? 8 : B >= 4 ? 4 : B >= 2 ? 2 : 1;
 }
 
-const BINDINGS: ReadonlyArray<readonly [number, BindingKind]> = [[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'read'], [5, 'write'], [6, 'write']];
+const BINDINGS: ReadonlyArray<readonly [number, BindingKind]> = [
+  [0, 'uniform'],
+  [1, 'read'],
+  [2, 'read'],
+  [3, 'read'],
+  [4, 'read'],
+  [5, 'write'],
+  [6, 'write'],
+];
 
 export interface BackwardKernels {
   cell: GPUComputePipeline;
@@ -94,7 +103,9 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
   const persistentRows = cached ? 1 : persistentBlockRows(B);
   const persistentSize = Math.min(PERSISTENT_BACKWARD_MAX_H, 32 * Math.ceil(config.hidden_size / 32));
   const persistent = ctx.computePipeline({
-    ...module, entryPoint: cached ? 'persistent_backward_cached' : 'persistent_backward', layouts: [layout, indexLayout],
+    ...module,
+    entryPoint: cached ? 'persistent_backward_cached' : 'persistent_backward',
+    layouts: [layout, indexLayout],
     constants: { ...constants, WORKGROUP_SIZE: persistentSize, BLOCK_B: persistentRows, CACHE_H: cached ? config.hidden_size : 0 },
   });
   return {

@@ -83,7 +83,17 @@ export function gemmUnfit(limits: GPUSupportedLimits, call: Pick<GemmCall, 'M' |
 }
 
 function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
-  return ctx.bindGroupLayout('gemm/group0', layoutEntries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read']]));
+  return ctx.bindGroupLayout(
+    'gemm/group0',
+    layoutEntries([
+      [0, 'uniform'],
+      [1, 'read'],
+      [2, 'read'],
+      [3, 'read'],
+      [4, 'write'],
+      [5, 'read'],
+    ]),
+  );
 }
 
 export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipeline {
@@ -92,8 +102,13 @@ export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipelin
     ...kernelModule(ctx, 'gemm', gemmSource, call.format),
     entryPoint: v.cVec4 ? 'gemm_vec4' : 'gemm',
     constants: {
-      WORKGROUP_SIZE: GEMM_WORKGROUP_SIZE, TRANS_A: v.transA, TRANS_B: v.transB, A_VEC4: v.aVec4, B_VEC4: v.bVec4,
-      HAS_BIAS: v.hasBias, ACCUMULATE: v.accumulate,
+      WORKGROUP_SIZE: GEMM_WORKGROUP_SIZE,
+      TRANS_A: v.transA,
+      TRANS_B: v.transB,
+      A_VEC4: v.aVec4,
+      B_VEC4: v.bVec4,
+      HAS_BIAS: v.hasBias,
+      ACCUMULATE: v.accumulate,
     },
     layouts: [gemmLayout(ctx)],
   });
@@ -102,21 +117,36 @@ export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipelin
 /** The dispatch computing `call`; its uniform is written once, into a buffer the recorder owns. */
 export function recordGemm(rec: Recorder, call: GemmCall): Dispatch {
   const { ctx } = rec;
-  const dims = rec.uniform(`${call.label}.dims`, packU32Struct(GEMM_DIMS_FIELDS, {
-    M: call.M, N: call.N, K: call.K,
-    a_offset: call.a.offset, a_batch_stride: call.aBatchStride,
-    b_offset: call.b.offset, b_batch_stride: call.bBatchStride,
-    bias_offset: call.bias?.offset ?? 0, bias_batch_stride: call.biasBatchStride ?? 0,
-    c_offset: call.c.offset, c_batch_stride: call.cBatchStride,
-    alpha: call.alpha ?? 1, beta: call.beta ?? 0,
-  }));
+  const dims = rec.uniform(
+    `${call.label}.dims`,
+    packU32Struct(GEMM_DIMS_FIELDS, {
+      M: call.M,
+      N: call.N,
+      K: call.K,
+      a_offset: call.a.offset,
+      a_batch_stride: call.aBatchStride,
+      b_offset: call.b.offset,
+      b_batch_stride: call.bBatchStride,
+      bias_offset: call.bias?.offset ?? 0,
+      bias_batch_stride: call.biasBatchStride ?? 0,
+      c_offset: call.c.offset,
+      c_batch_stride: call.cBatchStride,
+      alpha: call.alpha ?? 1,
+      beta: call.beta ?? 0,
+    }),
+  );
   const extent = (t: GpuTensor, stride: number, elements: number): GpuTensor => ({ ...t, shape: [Math.max(0, call.batch - 1) * stride + elements] });
   const a = extent(call.a, call.aBatchStride, call.M * call.K);
   const b = extent(call.b, call.bBatchStride, call.N * call.K);
   const bias = call.bias ? extent(call.bias, call.biasBatchStride ?? 0, call.N) : b; // no bias: any read-only binding fills the slot
   const c = extent(call.c, call.cBatchStride, call.M * call.N);
   const group = ctx.bindGroup(call.label, gemmLayout(ctx), [
-    dims, tensorBinding(a), tensorBinding(b, true), tensorBinding(bias, true), tensorBinding(c, gemmVariant(call).cVec4), tensorBinding(a, true),
+    dims,
+    tensorBinding(a),
+    tensorBinding(b, true),
+    tensorBinding(bias, true),
+    tensorBinding(c, gemmVariant(call).cVec4),
+    tensorBinding(a, true),
   ]);
   return dispatch(call.label, gemmPipeline(ctx, call), [group], gemmGrid(call));
 }

@@ -125,17 +125,45 @@ export interface PersistentKernel {
 
 /** The pipeline and grid for a layout; `inlineInput` is the fused variant (input projection in the loop). */
 export function persistentKernel(
-  ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: PersistentLayout, inlineInput: boolean, format: WeightFormat, save = false,
+  ctx: GpuContext,
+  mode: RnnMode,
+  hasProjection: boolean,
+  layout: PersistentLayout,
+  inlineInput: boolean,
+  format: WeightFormat,
+  save = false,
 ): PersistentKernel {
-  const saveLayout = ctx.bindGroupLayout('persistent/group1', layoutEntries([[0, 'uniform'], [1, 'write']]));
-  const bindings = ctx.bindGroupLayout('persistent/group0', layoutEntries([
-    [0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'read'], [6, 'write'], [7, 'read'],
-  ]));
+  const saveLayout = ctx.bindGroupLayout(
+    'persistent/group1',
+    layoutEntries([
+      [0, 'uniform'],
+      [1, 'write'],
+    ]),
+  );
+  const bindings = ctx.bindGroupLayout(
+    'persistent/group0',
+    layoutEntries([
+      [0, 'uniform'],
+      [1, 'read'],
+      [2, 'read'],
+      [3, 'read'],
+      [4, 'write'],
+      [5, 'read'],
+      [6, 'write'],
+      [7, 'read'],
+    ]),
+  );
   const pipeline = ctx.computePipeline({
-    ...kernelModule(ctx, 'recurrent-persistent', persistentSource, format, ['recurrent-common', 'recurrent-save']), entryPoint: 'persistent',
+    ...kernelModule(ctx, 'recurrent-persistent', persistentSource, format, ['recurrent-common', 'recurrent-save']),
+    entryPoint: 'persistent',
     constants: {
-      MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB,
-      INLINE_INPUT: inlineInput, CACHE_K: layout.cacheK, SAVE: save,
+      MODE: MODE_CODE[mode],
+      HAS_PROJ: hasProjection,
+      WORKGROUP_SIZE: layout.workgroupSize,
+      BLOCK_B: layout.blockB,
+      INLINE_INPUT: inlineInput,
+      CACHE_K: layout.cacheK,
+      SAVE: save,
     },
     layouts: [bindings, saveLayout],
   });

@@ -14,13 +14,23 @@ export const PROJECTION_WORKGROUP_SIZE = 64;
 
 /** dims, lengths, out, w_hr, h_raw (bindings 0, 1, 4, 5, 6). */
 export function projectionLayout(ctx: GpuContext): GPUBindGroupLayout {
-  return ctx.bindGroupLayout('project/group0', layoutEntries([[0, 'uniform'], [1, 'read'], [4, 'write'], [5, 'read'], [6, 'read']]));
+  return ctx.bindGroupLayout(
+    'project/group0',
+    layoutEntries([
+      [0, 'uniform'],
+      [1, 'read'],
+      [4, 'write'],
+      [5, 'read'],
+      [6, 'read'],
+    ]),
+  );
 }
 
 export function projectionPipeline(ctx: GpuContext, format: WeightFormat): GPUComputePipeline {
   const step = stepLayouts(ctx);
   return ctx.computePipeline({
-    ...kernelModule(ctx, 'projection', projectionSource, format, ['recurrent-common']), entryPoint: 'project',
+    ...kernelModule(ctx, 'projection', projectionSource, format, ['recurrent-common']),
+    entryPoint: 'project',
     constants: { WORKGROUP_SIZE: PROJECTION_WORKGROUP_SIZE },
     layouts: [projectionLayout(ctx), step.state, step.index],
   });

@@ -56,18 +56,56 @@ export interface StepLayouts {
 
 export function stepLayouts(ctx: GpuContext): StepLayouts {
   return {
-    main: ctx.bindGroupLayout('step/group0', layoutEntries([[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']])),
-    state: ctx.bindGroupLayout('step/group1', layoutEntries([[0, 'read'], [1, 'write'], [2, 'read']])),
-    index: ctx.bindGroupLayout('step/group2', layoutEntries([[0, 'dynamic-uniform'], [1, 'uniform'], [2, 'write']])),
+    main: ctx.bindGroupLayout(
+      'step/group0',
+      layoutEntries([
+        [0, 'uniform'],
+        [1, 'read'],
+        [2, 'read'],
+        [3, 'read'],
+        [4, 'write'],
+      ]),
+    ),
+    state: ctx.bindGroupLayout(
+      'step/group1',
+      layoutEntries([
+        [0, 'read'],
+        [1, 'write'],
+        [2, 'read'],
+      ]),
+    ),
+    index: ctx.bindGroupLayout(
+      'step/group2',
+      layoutEntries([
+        [0, 'dynamic-uniform'],
+        [1, 'uniform'],
+        [2, 'write'],
+      ]),
+    ),
   };
 }
 
 /** The step pipeline; `save` keeps the activations the backward pass needs (training). */
-export function stepPipeline(ctx: GpuContext, mode: RnnMode, hasProjection: boolean, layout: StepLayout, format: WeightFormat, save = false): GPUComputePipeline {
+export function stepPipeline(
+  ctx: GpuContext,
+  mode: RnnMode,
+  hasProjection: boolean,
+  layout: StepLayout,
+  format: WeightFormat,
+  save = false,
+): GPUComputePipeline {
   const layouts = stepLayouts(ctx);
   return ctx.computePipeline({
-    ...kernelModule(ctx, 'recurrent-step', stepSource, format, ['recurrent-common', 'recurrent-save']), entryPoint: 'step',
-    constants: { MODE: MODE_CODE[mode], HAS_PROJ: hasProjection, WORKGROUP_SIZE: layout.workgroupSize, BLOCK_B: layout.blockB, H_VEC4: layout.vec4H, SAVE: save },
+    ...kernelModule(ctx, 'recurrent-step', stepSource, format, ['recurrent-common', 'recurrent-save']),
+    entryPoint: 'step',
+    constants: {
+      MODE: MODE_CODE[mode],
+      HAS_PROJ: hasProjection,
+      WORKGROUP_SIZE: layout.workgroupSize,
+      BLOCK_B: layout.blockB,
+      H_VEC4: layout.vec4H,
+      SAVE: save,
+    },
     layouts: [layouts.main, layouts.state, layouts.index],
   });
 }

@@ -23,28 +23,48 @@ import shiftSource from '../../../shaders/shift.wgsl?raw';
 export const ELEMENTWISE_WORKGROUP_SIZE = 64;
 export const REDUCE_WORKGROUP_SIZE = 64;
 
-const f32 = (ctx: GpuContext, name: string, source: string, includes: Array<'train-rng'> = []) => kernelModule(ctx, name, source, 'f32' as WeightFormat, includes);
+const f32 = (ctx: GpuContext, name: string, source: string, includes: Array<'train-rng'> = []) =>
+  kernelModule(ctx, name, source, 'f32' as WeightFormat, includes);
 
 /** dims, lengths, output, initial, saved */
 export function shiftPipeline(ctx: GpuContext, hasC: boolean) {
-  return simplePipeline(ctx, f32(ctx, 'shift', shiftSource), 'shift', { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, HAS_C: hasC },
-    [[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write']]);
+  return simplePipeline(ctx, f32(ctx, 'shift', shiftSource), 'shift', { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, HAS_C: hasC }, [
+    [0, 'uniform'],
+    [1, 'read'],
+    [2, 'read'],
+    [3, 'read'],
+    [4, 'write'],
+  ]);
 }
 
 /** dims, inout */
 export function dropoutPipeline(ctx: GpuContext) {
-  return simplePipeline(ctx, f32(ctx, 'dropout', dropoutSource, ['train-rng']), 'dropout', { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }, [[0, 'uniform'], [1, 'write']]);
+  return simplePipeline(ctx, f32(ctx, 'dropout', dropoutSource, ['train-rng']), 'dropout', { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }, [
+    [0, 'uniform'],
+    [1, 'write'],
+  ]);
 }
 
 /** dims, tokens, source, target */
 export function embeddingPipeline(ctx: GpuContext, entry: 'gather' | 'gather_last' | 'scatter_grad') {
-  return simplePipeline(ctx, f32(ctx, 'embedding', embeddingSource), entry, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }, [[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'write']]);
+  return simplePipeline(ctx, f32(ctx, 'embedding', embeddingSource), entry, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }, [
+    [0, 'uniform'],
+    [1, 'read'],
+    [2, 'read'],
+    [3, 'write'],
+  ]);
 }
 
 /** dims, y, targets, classes, dy, row_loss */
 export function lossPipeline(ctx: GpuContext, loss: 'mse' | 'cross_entropy') {
-  return simplePipeline(ctx, f32(ctx, 'loss', lossSource), loss, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE },
-    [[0, 'uniform'], [1, 'read'], [2, 'read'], [3, 'read'], [4, 'write'], [5, 'write']]);
+  return simplePipeline(ctx, f32(ctx, 'loss', lossSource), loss, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }, [
+    [0, 'uniform'],
+    [1, 'read'],
+    [2, 'read'],
+    [3, 'read'],
+    [4, 'write'],
+    [5, 'write'],
+  ]);
 }
 
 /**
@@ -53,7 +73,16 @@ export function lossPipeline(ctx: GpuContext, loss: 'mse' | 'cross_entropy') {
  * of `out`: up to 1,024 strided partial sums (at least 64 values each), then one invocation adds them
  * in order, so the result is the same on every run (shaders/reduce.wgsl).
  */
-export function recordSum(rec: Recorder, label: string, values: GpuTensor, n: number, square: boolean, out: GPUBuffer, slot: number, firstDims?: GPUBufferBinding): Command[] {
+export function recordSum(
+  rec: Recorder,
+  label: string,
+  values: GpuTensor,
+  n: number,
+  square: boolean,
+  out: GPUBuffer,
+  slot: number,
+  firstDims?: GPUBufferBinding,
+): Command[] {
   const { ctx } = rec;
   const groups = Math.min(16, Math.max(1, Math.ceil(n / (64 * REDUCE_WORKGROUP_SIZE))));
   const parts = groups * REDUCE_WORKGROUP_SIZE;
@@ -74,8 +103,11 @@ export function recordSum(rec: Recorder, label: string, values: GpuTensor, n: nu
 
 /** dims, values, partials */
 export function reducePipeline(ctx: GpuContext, square: boolean, final: boolean) {
-  return simplePipeline(ctx, f32(ctx, 'reduce', reduceSource), 'reduce', { WORKGROUP_SIZE: REDUCE_WORKGROUP_SIZE, SQUARE: square, FINAL: final },
-    [[0, 'uniform'], [1, 'read'], [2, 'write']]);
+  return simplePipeline(ctx, f32(ctx, 'reduce', reduceSource), 'reduce', { WORKGROUP_SIZE: REDUCE_WORKGROUP_SIZE, SQUARE: square, FINAL: final }, [
+    [0, 'uniform'],
+    [1, 'read'],
+    [2, 'write'],
+  ]);
 }
 
 export const OPTIMIZER_CODE = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3 } as const;
@@ -89,13 +121,36 @@ export const RESULT_WORDS = 8;
 
 /** dims, params, grads, state, results */
 export function optimizerPipeline(ctx: GpuContext, name: keyof typeof OPTIMIZER_CODE, flags: { nesterov: boolean; amsgrad: boolean; centered: boolean }) {
-  return simplePipeline(ctx, f32(ctx, 'optimizer', optimizerSource), 'step', {
-    WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, OPTIMIZER: OPTIMIZER_CODE[name], NESTEROV: flags.nesterov, AMSGRAD: flags.amsgrad, CENTERED: flags.centered,
-    LOSS_SLOT: RESULT_SLOTS.loss, HALT_STEP_SLOT: RESULT_SLOTS.haltStep, HALT_LOSS_SLOT: RESULT_SLOTS.haltLoss, HALT_NORM_SLOT: RESULT_SLOTS.haltNormSq,
-  }, [[0, 'uniform'], [1, 'write'], [2, 'read'], [3, 'write'], [4, 'write']]);
+  return simplePipeline(
+    ctx,
+    f32(ctx, 'optimizer', optimizerSource),
+    'step',
+    {
+      WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE,
+      OPTIMIZER: OPTIMIZER_CODE[name],
+      NESTEROV: flags.nesterov,
+      AMSGRAD: flags.amsgrad,
+      CENTERED: flags.centered,
+      LOSS_SLOT: RESULT_SLOTS.loss,
+      HALT_STEP_SLOT: RESULT_SLOTS.haltStep,
+      HALT_LOSS_SLOT: RESULT_SLOTS.haltLoss,
+      HALT_NORM_SLOT: RESULT_SLOTS.haltNormSq,
+    },
+    [
+      [0, 'uniform'],
+      [1, 'write'],
+      [2, 'read'],
+      [3, 'write'],
+      [4, 'write'],
+    ],
+  );
 }
 
 /** dims, logits, tokens ([cursor, t_1, …]) */
 export function samplePipeline(ctx: GpuContext) {
-  return simplePipeline(ctx, f32(ctx, 'sample', sampleSource, ['train-rng']), 'sample', {}, [[0, 'uniform'], [1, 'read'], [2, 'write']]);
+  return simplePipeline(ctx, f32(ctx, 'sample', sampleSource, ['train-rng']), 'sample', {}, [
+    [0, 'uniform'],
+    [1, 'read'],
+    [2, 'write'],
+  ]);
 }
