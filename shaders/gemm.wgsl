@@ -19,7 +19,7 @@
 // N compute on clamped indices and store nothing. Measured on SwiftShader as the input projection
 // (NN, bias): see src/gpu/ops/gemm.ts.
 
-const ROWS = 8u;  // rows of C per invocation (GEMM_ROWS in src/gpu/ops/gemm.ts; test/ops/constants.test.ts checks)
+const ROWS = 8u;  // rows of C per invocation (GEMM_ROWS in src/gpu/ops/gemm.ts; test/structure/wgsl.test.ts checks)
 
 override WORKGROUP_SIZE: u32 = 64u;
 override TRANS_A: bool = false;

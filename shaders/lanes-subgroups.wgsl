@@ -1,4 +1,4 @@
-// Lane-sharing header, on devices with the `subgroups` feature (kernels.ts also adds `enable
+// Lane-sharing header, on devices with the `subgroups` feature (src/gpu/wgsl.ts also adds `enable
 // subgroups;`). Values every invocation of a subgroup needs — the same rows of A in the matmul — are
 // loaded once per subgroup, one row per invocation, and passed around with subgroupBroadcast: on a
 // software adapter every load is a per-lane gather, so this saves most of them; on a GPU it saves

@@ -1,4 +1,4 @@
-// Shared prelude, prepended to every kernel family. The only text joining we do: kernels.ts puts a
+// Shared prelude, prepended to every kernel family. The only text joining we do: src/gpu/wgsl.ts puts a
 // weight storage header (shaders/weights-*.wgsl), then this prelude, then the kernel file.
 // Activations written to stay finite and accurate in f32 for any input, including saturating ones.
 

@@ -27,7 +27,7 @@
 // Entry `persistent_backward_cached` — the same for software adapters, W_hh in registers (below).
 //
 // `saved` holds what the training forward kept (recurrent-step.wgsl's SAVE): the pre-activations
-// (D, T, B, H, 4), c_t (D, T, B, H), h_raw (D, T, B, H); and what the shift kernel (train.wgsl) made
+// (D, T, B, H, 4), c_t (D, T, B, H), h_raw (D, T, B, H); and what the shift kernel (shift.wgsl) made
 // from them: h_{t−1} (D, T, B, H_out) and c_{t−1} (D, T, B, H) as each step saw them. `gstate`: dh_rec
 // double-buffered (D, B, H_out) ×2 — step s reads copy s % 2, writes the other — then dc (D, B, H), then
 // direct (D, B, H_out). `dg`: dg_x (D, T, B, H, 4), dg_h (same; GRU), dh_hist (D, T, B, H_out). Offsets

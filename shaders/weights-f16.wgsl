@@ -1,4 +1,4 @@
-// Weight storage header, binary16 on adapters with shader-f16 (see weights-f32.wgsl; kernels.ts adds
+// Weight storage header, binary16 on adapters with shader-f16 (see weights-f32.wgsl; src/gpu/wgsl.ts adds
 // `enable f16;`).
 
 alias weight4 = vec4<f16>;

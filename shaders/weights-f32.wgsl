@@ -1,4 +1,4 @@
-// Weight storage header, f32 (the default). kernels.ts opens every kernel module with one of the
+// Weight storage header, f32 (the default). src/gpu/wgsl.ts opens every kernel module with one of the
 // weights-*.wgsl headers: each names how a layer's weights are stored and how a kernel widens them
 // to f32, so the kernels themselves are written once. All arithmetic is f32 whatever the storage.
 alias weight4 = vec4<f32>;  // one packed element: the four gate lanes of a unit

@@ -40,9 +40,6 @@ export interface TrainSystem {
   prepare(w: TrainWorkload, device: GPUDevice): Promise<PreparedTrainer>;
 }
 
-/** The training systems' names (peers are loaded on demand). */
-export const TRAIN_SYSTEMS: readonly SystemName[] = ['webgpu-rnn', 'webgpu-rnn-forward', 'tfjs-webgpu', 'pytorch-cpu', 'cpu-reference'];
-
 export function makeTrainWorkload(shape: TrainShape, seed = 1): TrainWorkload {
   const model = resolveModelConfig(shape.model);
   const init = initialParameters(model, { seed });

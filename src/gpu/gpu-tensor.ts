@@ -33,8 +33,3 @@ export function tensorBinding(t: GpuTensor, vec4 = false): GPUBufferBinding {
   const size = (t.offset + Math.max(1, elementCount(t))) * ELEMENT_BYTES[t.dtype];
   return { buffer: t.buffer, offset: 0, size: vec4 ? Math.ceil(size / 16) * 16 : size };
 }
-
-/** A view of `t` starting `elements` further in, with a new shape (no copy). */
-export function subTensor(t: GpuTensor, elements: number, shape: readonly number[]): GpuTensor {
-  return { ...t, offset: t.offset + elements, shape };
-}

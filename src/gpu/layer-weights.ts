@@ -15,7 +15,7 @@ import { type RnnConfig, gateCount, numDirections, outputSize } from '../config.
 import { type ParamKind, type Weights, layerInputSize, paramName } from '../params.js';
 import { toFloat16Array } from '../float16.js';
 import type { GpuContext } from './context.js';
-import { type GpuTensor, elementCount, gpuTensor, subTensor } from './gpu-tensor.js';
+import { type GpuTensor, elementCount, gpuTensor } from './gpu-tensor.js';
 import type { Precision } from './wgsl.js';
 
 /** Lanes of a gate-interleaved element: every mode's gates fit one vec4. */
@@ -81,14 +81,6 @@ function upload(ctx: GpuContext, label: string, values: Float32Array, precision:
   const even = values.length % 2 ? Float32Array.of(...values, 0) : values;
   const data = precision === 'f16' ? toFloat16Array(even) : even;
   return gpuTensor(ctx.storageFrom(label, data), [even.length], precision === 'f16' ? 'f16' : 'f32');
-}
-
-/** The packed W_ih of a layer as the input projection's B, (D batches of) (I, 4H), and b_ih as its bias (D, 4H). */
-export function inputProjectionOperands(w: LayerWeights, H: number): { b: GpuTensor; bias: GpuTensor } {
-  return {
-    b: subTensor(w.params, w.offsets.wIh * GATE_LANES, [w.inputSize, H * GATE_LANES]),
-    bias: subTensor(w.params, w.offsets.bIh * GATE_LANES, [H * GATE_LANES]),
-  };
 }
 
 /** Bytes of a layer's weights on the GPU (the data; each buffer rounds up to 16 bytes at most). */

@@ -45,7 +45,6 @@ export const HEADER_CONTRACT = {
 } as const;
 
 export const WEIGHT_HEADERS: Readonly<Record<WeightFormat, string>> = { f32: weightsF32, f16: weightsF16, 'f16-packed': weightsF16Packed };
-export const LANE_HEADERS = { subgroups: lanesSubgroups, plain: lanesPlain } as const;
 
 /** Shared WGSL included by some kernels (after the prelude). */
 export const INCLUDES = { 'recurrent-common': recurrentCommon, 'recurrent-save': recurrentSave, 'train-rng': trainRng } as const;

@@ -73,15 +73,6 @@ export function gemmGrid(call: Pick<GemmCall, 'M' | 'N' | 'batch'>): Grid {
   return [Math.max(1, Math.ceil(Math.ceil(call.N / 4) / GEMM_WORKGROUP_SIZE)), Math.max(1, Math.ceil(call.M / GEMM_ROWS)), call.batch];
 }
 
-/** Why the product cannot be dispatched on a device with these limits, or undefined. */
-export function gemmUnfit(limits: GPUSupportedLimits, call: Pick<GemmCall, 'M' | 'N' | 'batch'>): string | undefined {
-  const grid = gemmGrid(call);
-  const max = limits.maxComputeWorkgroupsPerDimension;
-  const names = [`N = ${call.N} columns`, `M = ${call.M} rows`, `a batch of ${call.batch}`];
-  const i = grid.findIndex((n) => n > max);
-  return i < 0 ? undefined : `${names[i]} need ${grid[i]} workgroups, above the device limit ${max}`;
-}
-
 function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
   return ctx.bindGroupLayout(
     'gemm/group0',
