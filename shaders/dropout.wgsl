@@ -1,6 +1,6 @@
 // Dropout between layers (training), forward and backward alike: out[i] = in[i] · scale(i), where
 // scale is 1/(1 − p) for an element that survives and 0 for one that is dropped. Whether element i
-// survives is uniform01(seed, stream, i) ≥ p — a pure function of its index (src/train/rng.ts has the
+// survives is uniform01(seed, stream, i) ≥ p — a pure function of its index (src/reference/rng.ts has the
 // same one; train-rng.wgsl is its WGSL), so the backward pass redraws the forward's mask instead of
 // keeping it. In place is allowed (`inout`), one invocation per element.
 

@@ -45,7 +45,12 @@ fn cross_entropy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   let base = r * dims.O;
   if (c < 0) {
     for (var o = 0u; o < dims.O; o++) { dy[base + o] = 0.0; }
-    row_loss[r] = 0.0;
+    // An ignored row adds nothing — unless no row counts (scale = 1/0): then PyTorch's mean is 0/0,
+    // and every row's share is NaN so the sum is. The NaN is written as bits (a compiler may take 0·∞
+    // for 0, and a constant NaN is no WGSL value); they depend on `scale` only to be a run-time value.
+    let scale_bits = bitcast<u32>(dims.scale);
+    let no_row_counts = (scale_bits & 0x7fffffffu) == 0x7f800000u;
+    row_loss[r] = select(0.0, bitcast<f32>(0x7fc00000u | (scale_bits & 0x80000000u)), no_row_counts);
     return;
   }
   var m = y[base];

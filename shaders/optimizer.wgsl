@@ -12,11 +12,16 @@
 // check is on the exponent bits (WGSL has no isNan, and a compiler may assume floats are finite).
 
 override WORKGROUP_SIZE: u32 = 64u;
-override OPTIMIZER: u32 = 0u;   // 0 SGD, 1 Adam, 2 AdamW, 3 RMSprop
+// Which update: one of these (the registry in src/train/optimizers/ names them; a test checks).
+const SGD: u32 = 0u;
+const ADAM: u32 = 1u;
+const ADAMW: u32 = 2u;
+const RMSPROP: u32 = 3u;
+override OPTIMIZER: u32 = SGD;
 override NESTEROV: bool = false;
 override AMSGRAD: bool = false;
 override CENTERED: bool = false;
-// Word indices in `results` (RESULT_SLOTS in src/gpu/ops/train-elementwise.ts).
+// Word indices in `results` (RESULT_SLOTS in src/gpu/ops/optimizer.ts).
 override LOSS_SLOT: u32 = 0u;
 override HALT_STEP_SLOT: u32 = 2u;
 override HALT_LOSS_SLOT: u32 = 3u;
@@ -82,7 +87,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var p = params[i];
   let wd = dims.weight_decay;
   switch OPTIMIZER {
-    case 0u: {  // SGD
+    case SGD: {
       if (wd != 0.0) { g = fma(wd, p, g); }
       if (dims.momentum != 0.0) {
         var buf = g;
@@ -92,8 +97,8 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       }
       p = p - dims.lr * g;
     }
-    case 1u, 2u: {  // Adam, AdamW
-      if (OPTIMIZER == 2u) { p = p * (1.0 - dims.lr * wd); } else if (wd != 0.0) { g = fma(wd, p, g); }
+    case ADAM, ADAMW: {
+      if (OPTIMIZER == ADAMW) { p = p * (1.0 - dims.lr * wd); } else if (wd != 0.0) { g = fma(wd, p, g); }
       let m = fma(dims.beta1, state[i], (1.0 - dims.beta1) * g);
       let v = fma(dims.beta2, state[n + i], (1.0 - dims.beta2) * g * g);
       state[i] = m;
@@ -105,7 +110,7 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       }
       p = p - (dims.lr / dims.bias_correction1) * (m / (sqrt(vv) / dims.bias_correction2_sqrt + dims.eps));
     }
-    default: {  // RMSprop
+    case RMSPROP, default: {
       if (wd != 0.0) { g = fma(wd, p, g); }
       let sq = fma(dims.alpha, state[n + i], (1.0 - dims.alpha) * g * g);
       state[n + i] = sq;

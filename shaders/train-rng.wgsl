@@ -1,4 +1,4 @@
-// The counter-based uniforms of training (dropout masks): the same function as src/train/rng.ts.
+// The counter-based uniforms of training (dropout masks): the same function as src/reference/rng.ts.
 // pcg_hash is PCG's step and output permutation on one word (Jarzynski & Olano, "Hash Functions for
 // GPU Rendering", 2020); a uniform in [0, 1) is a hash chain over (seed, stream, index).
 

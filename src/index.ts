@@ -34,11 +34,13 @@ export {
 export type { FitOptions, FitProgress, FitReport } from './train/fit.js';
 export type { SampleOptions } from './train/sample.js';
 export { type Vocabulary, decode, encode, textBatches, unigramLoss, vocabularyOf } from './train/text.js';
-export type { GradcheckReport } from './reference/gradcheck.js';
+export type { GradcheckReport } from './train/gradcheck.js';
 export type { BackwardStrategy } from './gpu/ops/backward.js';
-export { type ModelConfig, type ModelConfigInput, type LossName, modelParameterSpecs, resolveModelConfig } from './train/config.js';
+export { type ModelConfig, type ModelConfigInput, type LossName, resolveModelConfig } from './train/config.js';
+export { modelParameterSpecs } from './train/model.js';
 export { type OptimizerConfig, type OptimizerConfigInput, type OptimizerName, learningRate, resolveOptimizer } from './train/optim.js';
 export { type InitOptions, initialParameters } from './train/init.js';
-export { IGNORE_INDEX, type TrainBatch } from './train/batch.js';
+export type { TrainBatch } from './train/batch.js';
+export { IGNORE_INDEX } from './train/losses/index.js';
 export { type LoadOnnxOptions, type OnnxIo, type OnnxModel, type Placement as OnnxPlacement, loadOnnx } from './onnx/model.js';
 export { EXPORT_OPSET, type ExportModelOnnxOptions, type ExportRnnOnnxOptions, exportModelOnnx, exportRnnOnnx } from './onnx/write.js';

@@ -8,6 +8,7 @@ import {
   EMBEDDING_DIMS_FIELDS,
   F32_FIELDS,
   GEMM_DIMS_FIELDS,
+  LAST_STATE_DIMS_FIELDS,
   LOSS_DIMS_FIELDS,
   OPTIMIZER_DIMS_FIELDS,
   PERSISTENT_DIMS_FIELDS,
@@ -52,6 +53,7 @@ describe('uniform layouts', () => {
     ['reduce.wgsl', 'ReduceDims', REDUCE_DIMS_FIELDS],
     ['optimizer.wgsl', 'OptimizerDims', OPTIMIZER_DIMS_FIELDS],
     ['sample.wgsl', 'SampleDims', SAMPLE_DIMS_FIELDS],
+    ['last-state.wgsl', 'LastStateDims', LAST_STATE_DIMS_FIELDS],
   ] as const)('%s %s matches its packer', (file, name, fields) => {
     const wgsl = wgslStruct(file, name);
     expect(wgsl.map(([n]) => n)).toEqual([...fields]);

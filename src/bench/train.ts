@@ -13,7 +13,8 @@
 import { contextFor } from '../gpu/device.js';
 import { seededUniform } from '../random.js';
 import type { TrainBatch } from '../train/batch.js';
-import { type ModelConfig, modelParameterSpecs, outputFeatures, resolveModelConfig } from '../train/config.js';
+import { type ModelConfig, outputFeatures, resolveModelConfig } from '../train/config.js';
+import { modelParameterSpecs } from '../train/model.js';
 import { initialParameters } from '../train/init.js';
 import { type Trainer, createTrainer } from '../train/trainer.js';
 import { countGpuWork } from './instrument.js';

@@ -3,9 +3,9 @@
  * type. Ops take and return these, so modules chain on the GPU (an embedding feeding the recurrent
  * layers feeding a linear head) without a read-back. Row-major, like host tensors.
  */
-export type GpuDtype = 'f32' | 'u32' | 'f16';
+export type GpuDtype = 'f32' | 'u32' | 'i32' | 'f16';
 
-const ELEMENT_BYTES: Readonly<Record<GpuDtype, number>> = { f32: 4, u32: 4, f16: 2 };
+const ELEMENT_BYTES: Readonly<Record<GpuDtype, number>> = { f32: 4, u32: 4, i32: 4, f16: 2 };
 
 export interface GpuTensor {
   readonly buffer: GPUBuffer;

@@ -2,7 +2,7 @@
  * Recording one recurrent layer's forward over T steps from the ops — the input projection (GEMM),
  * then per step the recurrence (and the LSTM projection), or the whole loop in one persistent
  * dispatch — onto tensors the caller owns. The inference plan (sequence-plan.ts) and the training
- * plan (src/train/gpu-plan.ts, which also keeps each step's activations) both record their layers
+ * plan (the recurrent layer of src/train/layers/, which also keeps each step's activations) both record their layers
  * with it.
  */
 import type { RnnConfig } from '../config.js';

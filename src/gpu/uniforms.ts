@@ -128,6 +128,9 @@ export const LOSS_DIMS_FIELDS = ['rows', 'O', 'scale', '_pad'] as const;
 /** `struct ReduceDims` in shaders/reduce.wgsl (clip is f32) */
 export const REDUCE_DIMS_FIELDS = ['n', 'offset', 'out', 'clip'] as const;
 
+/** `struct LastStateDims` in shaders/last-state.wgsl */
+export const LAST_STATE_DIMS_FIELDS = ['B', 'H_out', 'D', 'offset'] as const;
+
 /** `struct OptimizerDims` in shaders/optimizer.wgsl (from lr on, f32) */
 export const OPTIMIZER_DIMS_FIELDS = [
   'n',

@@ -2,8 +2,9 @@
  * A training batch, checked against the model and brought to time-major layout:
  *   input   float [T, B, I] ([B, T, I] with batch_first) — models without an embedding;
  *   tokens  I32 / I64 [T, B] ([B, T]) — models with one; each id in [0, num_embeddings);
- *   target  shaped like the model's output without its last dimension for cross_entropy (class ids,
- *           I32 / I64, −100 ignored as PyTorch's ignore_index), like the output itself for mse;
+ *   target  for a loss of classes (cross_entropy) shaped like the model's output without its last
+ *           dimension (class ids, I32 / I64, −100 ignored as PyTorch's ignore_index); for a loss of
+ *           values (mse) like the output itself (losses/);
  *           the output is [T, B, O] ([B, T, O]) with the head on every step or without a head, [B, O]
  *           with the head on h_n;
  *   lengths, h0, c0 as in a forward call.
@@ -12,6 +13,7 @@ import { RnnError, describeValue } from '../errors.js';
 import { type ForwardOptions, checkOptions, prepareInputs, rejectNonFinite, swapLeadingAxes } from '../inputs.js';
 import { type IntTensor, type Tensor, type TensorData, checkFloatTensor, checkIntTensor, expectShape, formatShape } from '../tensor.js';
 import { type ModelConfig, outputFeatures } from './config.js';
+import { IGNORE_INDEX, LOSSES } from './losses/index.js';
 
 export interface TrainBatch {
   input?: Tensor;
@@ -21,9 +23,6 @@ export interface TrainBatch {
   h0?: Tensor;
   c0?: Tensor;
 }
-
-/** PyTorch's default ignore_index: targets equal to it take no part in cross_entropy. */
-export const IGNORE_INDEX = -100;
 
 export interface PreparedBatch {
   readonly T: number;
@@ -105,7 +104,7 @@ export function prepareBatch(model: ModelConfig, batch: TrainBatch, checkFinite 
     rejectNonFinite('batch.input', b.input?.data);
     rejectNonFinite('batch.h0', b.h0?.data);
     rejectNonFinite('batch.c0', b.c0?.data);
-    if (model.loss === 'mse') rejectNonFinite('batch.target', (b.target as Tensor).data);
+    if (LOSSES[model.loss].targets === 'values') rejectNonFinite('batch.target', (b.target as Tensor).data);
   }
   return { T, B, x, tokens, target, lengths: probe.lengths, h0: probe.h0, c0: probe.c0 };
 }
@@ -121,12 +120,13 @@ function prepareTarget(model: ModelConfig, target: unknown, T: number, B: number
   const perStep = !model.head || model.head.on === 'output';
   const bf = model.rnn.batch_first;
   const lead = perStep ? (bf ? [B, T] : [T, B]) : [B];
+  const classes = LOSSES[model.loss].targets === 'classes';
   if (target === undefined)
     throw new RnnError(
       'TENSOR_INVALID',
-      `batch.target: missing (expected ${model.loss === 'cross_entropy' ? `class ids ${formatShape(lead)}` : `floats ${formatShape([...lead, O])}`})`,
+      `batch.target: missing (expected ${classes ? `class ids ${formatShape(lead)}` : `floats ${formatShape([...lead, O])}`})`,
     );
-  if (model.loss === 'cross_entropy') {
+  if (classes) {
     const t = checkIntTensor('batch.target', target);
     expectShape('batch.target', t.shape, lead);
     const ids = toInt32('batch.target', t);

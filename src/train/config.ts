@@ -13,9 +13,9 @@
  */
 import { type RnnConfig, type RnnConfigInput, numDirections, outputSize, resolveConfig } from '../config.js';
 import { RnnError, describeValue } from '../errors.js';
-import { type ParamSpec as RnnParamSpec, parameterSpecs } from '../params.js';
+import { LOSSES, type LossName } from './losses/index.js';
 
-export type LossName = 'mse' | 'cross_entropy';
+export type { LossName } from './losses/index.js';
 
 export interface ModelConfigInput {
   embedding?: { num_embeddings: number; embedding_dim: number };
@@ -82,7 +82,13 @@ export function resolveModelConfig(input: unknown): ModelConfig {
     if (h.bias !== undefined && typeof h.bias !== 'boolean') fail(`model.head.bias: expected true or false, got ${describeValue(h.bias)}`);
     head = { out_features: positive('model.head.out_features', h.out_features), on: on as 'output' | 'h_n', bias: (h.bias as boolean | undefined) ?? true };
   }
-  if (raw.loss !== 'mse' && raw.loss !== 'cross_entropy') fail(`model.loss: expected "mse" or "cross_entropy", got ${describeValue(raw.loss)}`);
+  if (typeof raw.loss !== 'string' || !Object.hasOwn(LOSSES, raw.loss)) {
+    fail(
+      `model.loss: expected ${Object.keys(LOSSES)
+        .map((k) => `"${k}"`)
+        .join(' or ')}, got ${describeValue(raw.loss)}`,
+    );
+  }
   return { embedding, rnn, head, loss: raw.loss as LossName };
 }
 
@@ -94,24 +100,4 @@ export function rnnFeatures(config: ModelConfig): number {
 /** The model's output features (the head's, or the recurrent module's when there is no head). */
 export function outputFeatures(config: ModelConfig): number {
   return config.head ? config.head.out_features : rnnFeatures(config);
-}
-
-export interface ModelParamSpec {
-  /** state_dict name, e.g. `rnn.weight_ih_l0`. */
-  readonly name: string;
-  readonly shape: readonly number[];
-  /** For the recurrent module's parameters: which one. */
-  readonly rnn?: RnnParamSpec;
-}
-
-/** Every parameter, in the order a PyTorch module with attributes embedding, rnn, head lists them. */
-export function modelParameterSpecs(config: ModelConfig): ModelParamSpec[] {
-  const specs: ModelParamSpec[] = [];
-  if (config.embedding) specs.push({ name: 'embedding.weight', shape: [config.embedding.num_embeddings, config.embedding.embedding_dim] });
-  for (const p of parameterSpecs(config.rnn)) specs.push({ name: `rnn.${p.name}`, shape: p.shape, rnn: p });
-  if (config.head) {
-    specs.push({ name: 'head.weight', shape: [config.head.out_features, rnnFeatures(config)] });
-    if (config.head.bias) specs.push({ name: 'head.bias', shape: [config.head.out_features] });
-  }
-  return specs;
 }

@@ -1,22 +1,22 @@
 /**
- * Training on the CPU: the float64 reference (src/reference/train-*.ts, loss.ts, and the optimizer of
- * optim.ts) behind the engine interface (engine.ts). It is the oracle the GPU trainer is tested
+ * Training on the CPU: the float64 reference of the model's layers (reference-model.ts), its loss and
+ * the optimizers' reference updates (optim.ts) behind the engine interface (engine.ts). It is the oracle the GPU trainer is tested
  * against, and a fallback where WebGPU is missing. Parameters are kept by state_dict name; the
  * optimizer sees them as one flat vector in state_dict order (its update is elementwise, and
  * clip_grad_norm_'s norm is global).
  */
-import { lossAndGradient } from '../reference/loss.js';
-import { trainBackward } from '../reference/train-backward.js';
-import { type ForwardCache, trainForward } from '../reference/train-forward.js';
 import type { PreparedBatch } from './batch.js';
-import { type ModelConfig, modelParameterSpecs, outputFeatures } from './config.js';
+import type { ModelConfig } from './config.js';
 import { type CarryKind, type EngineGradients, type EngineStepResult, type Halt, NonFiniteStepError, type TrainEngine, checkCarriedBatch } from './engine.js';
 import { type OptimizerConfig, type OptimizerState, gradNorm, optimizerState, referenceStep } from './optim.js';
+import { type TrainModel, trainModel } from './model.js';
+import { type ModelForward, modelBackward, modelForward, modelLoss } from './reference-model.js';
 import { type ResolvedSample, sampleReference } from './sample.js';
 
 export class CpuTrainer implements TrainEngine {
   readonly backend = 'cpu' as const;
   private readonly names: string[];
+  private readonly composition: TrainModel;
   private state?: OptimizerState;
   /** Optimizer steps taken. */
   steps = 0;
@@ -29,7 +29,8 @@ export class CpuTrainer implements TrainEngine {
     readonly params: Record<string, Float64Array>,
     readonly seed = 0,
   ) {
-    this.names = modelParameterSpecs(model).map((s) => s.name);
+    this.composition = trainModel(model);
+    this.names = this.composition.specs.map((s) => s.name);
   }
 
   /** The batch starting from a carry (or as it is), checked. */
@@ -40,21 +41,21 @@ export class CpuTrainer implements TrainEngine {
     return held ? { ...batch, h0: held.hN, c0: this.model.rnn.mode === 'LSTM' ? held.cN : undefined } : batch;
   }
 
-  private forward(kind: CarryKind, batch: PreparedBatch, training: boolean): ForwardCache {
-    const cache = trainForward(this.model, this.params, batch, { training, seed: (this.seed + this.steps) >>> 0 });
-    this.carries.set(kind, { B: batch.B, hN: cache.hN, cN: cache.cN });
-    return cache;
+  private forward(kind: CarryKind, batch: PreparedBatch, training: boolean): ModelForward {
+    const f = modelForward(this.composition, this.params, batch, { training, seed: (this.seed + this.steps) >>> 0 });
+    this.carries.set(kind, { B: batch.B, hN: f.hN, cN: f.cN });
+    return f;
   }
 
   async step(batchIn: PreparedBatch, opt: OptimizerConfig, options: { readLoss: boolean; carry: boolean }): Promise<EngineStepResult> {
     const batch = this.from('train', batchIn, options.carry);
-    const cache = this.forward('train', batch, true);
-    const { loss, dy } = lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model));
+    const forward = this.forward('train', batch, true);
+    const { loss, dy } = modelLoss(this.composition, forward);
     this.steps++;
     // As on the GPU: once a step is not finite, no step updates until the halt is read back.
     let result: EngineStepResult = {};
     if (!this.halt) {
-      const g = this.flat(trainBackward(this.model, this.params, cache, dy).params);
+      const g = this.flat(modelBackward(this.composition, forward, dy).grads);
       const norm = clippedNorm(opt, g);
       if (Number.isFinite(loss) && Number.isFinite(norm)) {
         const p = this.flat(this.params);
@@ -83,8 +84,7 @@ export class CpuTrainer implements TrainEngine {
 
   async evaluate(batchIn: PreparedBatch, carry: boolean): Promise<number> {
     const batch = this.from('eval', batchIn, carry);
-    const cache = this.forward('eval', batch, false);
-    return lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model)).loss;
+    return modelLoss(this.composition, this.forward('eval', batch, false)).loss;
   }
 
   async predict(batch: PreparedBatch, carry: boolean): Promise<Float64Array> {
@@ -92,13 +92,13 @@ export class CpuTrainer implements TrainEngine {
   }
 
   async gradients(batch: PreparedBatch, options: { flow: boolean }): Promise<EngineGradients> {
-    const cache = trainForward(this.model, this.params, batch, { training: true, seed: (this.seed + this.steps) >>> 0 });
-    const { loss, dy } = lossAndGradient(this.model.loss, cache.y, batch.target, outputFeatures(this.model));
-    const g = trainBackward(this.model, this.params, cache, dy);
+    const forward = modelForward(this.composition, this.params, batch, { training: true, seed: (this.seed + this.steps) >>> 0 });
+    const { loss, dy } = modelLoss(this.composition, forward);
+    const g = modelBackward(this.composition, forward, dy);
     return {
       loss,
-      gradNorm: gradNorm(this.flat(g.params)),
-      grads: g.params,
+      gradNorm: gradNorm(this.flat(g.grads)),
+      grads: g.grads,
       h0: g.h0,
       c0: this.model.rnn.mode === 'LSTM' ? g.c0 : undefined,
       flow: options.flow ? g.flow.map((f) => Array.from(f)) : undefined,

@@ -1,24 +1,23 @@
 /**
  * Training on WebGPU, behind the engine interface (engine.ts): the parameters, their gradients and the
- * optimizer's state in three flat GPU buffers (layout.ts), a training plan per batch shape
- * (gpu-plan.ts, at most a few kept), the carried states (one buffer per kind of carry), and the host
+ * optimizer's state in three flat GPU buffers (model.ts: each layer's section), a training plan per batch shape
+ * (plan.ts, at most a few kept), the carried states (one buffer per kind of carry), and the host
  * side of a step — writing the batch, the step's scalars (loss scale, learning rate, bias corrections,
  * dropout seeds) and replaying the plan's commands in one submission. Calls run one at a time, in
  * order (a promise chain), as the inference engine's do.
  */
-import type { RnnConfig } from '../config.js';
+import { type RnnConfig, numDirections, outputSize } from '../config.js';
+import { STORAGE_USAGE } from '../gpu/constants.js';
+import { PlanSizes } from '../gpu/state.js';
 import { RnnError, describeValue } from '../errors.js';
-import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../gpu/ops/backward.js';
 import type { GpuContext } from '../gpu/context.js';
-import { STORAGE_USAGE, UNIFORM_USAGE } from '../gpu/constants.js';
-import { RESULT_SLOTS, RESULT_WORDS } from '../gpu/ops/train-elementwise.js';
-import { type Command, type Recorder, copy, replay } from '../gpu/program.js';
+import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../gpu/ops/backward.js';
+import { RESULT_SLOTS, RESULT_WORDS } from '../gpu/ops/optimizer.js';
+import { type Command, copy, replay } from '../gpu/program.js';
 import { readBuffer } from '../gpu/readback.js';
-import { DROPOUT_DIMS_FIELDS, EMBEDDING_DIMS_FIELDS, LOSS_DIMS_FIELDS, REDUCE_DIMS_FIELDS, packU32Struct } from '../gpu/uniforms.js';
-import { IGNORE_INDEX, type PreparedBatch } from './batch.js';
-import { type ModelConfig, outputFeatures } from './config.js';
-import { type FlatLayout, flatLayout, pack, unpack } from './layout.js';
-import { type OptimizerConfig, learningRate } from './optim.js';
+import { OwningRecorder } from '../gpu/recorder.js';
+import type { PreparedBatch } from './batch.js';
+import type { ModelConfig } from './config.js';
 import {
   type CarryKind,
   type EngineDiagnostics,
@@ -28,9 +27,10 @@ import {
   type TrainEngine,
   checkCarriedBatch,
 } from './engine.js';
-import { type SharedBuffers, TrainPlan } from './gpu-plan.js';
+import { type TrainModel, packParameters, trainModel, unpackParameters } from './model.js';
+import { type OptimizerConfig, optimizerKernel, optimizerScalars } from './optim.js';
+import { type SharedBuffers, TrainPlan } from './plan.js';
 import { type ResolvedSample, recordSampling } from './sample.js';
-import { numDirections, outputSize } from '../config.js';
 
 const MAX_PLANS = 3;
 
@@ -56,7 +56,7 @@ export function chooseBackward(config: RnnConfig, strategy: BackwardStrategy | '
  * the device's buffers (three flat buffers of the parameter count, the state three times that).
  */
 export function checkTrainerFits(model: ModelConfig, limits: GPUSupportedLimits): void {
-  const n = flatLayout(model).size;
+  const n = trainModel(model).size;
   const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   if (3 * n * 4 > limit) {
     throw new RnnError(
@@ -68,7 +68,7 @@ export function checkTrainerFits(model: ModelConfig, limits: GPUSupportedLimits)
 
 export class GpuTrainer implements TrainEngine {
   readonly backend = 'webgpu' as const;
-  readonly layout: FlatLayout;
+  private readonly composition: TrainModel;
   private readonly shared: SharedBuffers;
   private readonly plans = new Map<string, TrainPlan>();
   /** The final states the carried calls start from (engine.ts), on the GPU. */
@@ -93,10 +93,10 @@ export class GpuTrainer implements TrainEngine {
     this.strategy = strategy;
     this.backward = chooseBackward(model.rnn, strategy);
     checkTrainerFits(model, ctx.limits);
-    this.layout = flatLayout(model);
-    const n = this.layout.size;
+    this.composition = trainModel(model);
+    const n = this.composition.size;
     this.shared = {
-      params: ctx.storageFrom('Trainer.params', pack(model, this.layout, params)),
+      params: ctx.storageFrom('Trainer.params', packParameters(this.composition, params)),
       grads: ctx.storageFrom('Trainer.grads', new Float32Array(n)),
       state: ctx.storageFrom('Trainer.state', new Float32Array(3 * n)),
       results: ctx.storageFrom('Trainer.results', new Float32Array(RESULT_WORDS)),
@@ -111,13 +111,14 @@ export class GpuTrainer implements TrainEngine {
     return result;
   }
 
-  private plan(T: number, B: number, withFlow: boolean): TrainPlan {
-    const key = `${T}x${B}${withFlow ? ':flow' : ''}`;
+  private plan(T: number, B: number, flow: boolean): TrainPlan {
+    const key = `${T}x${B}${flow ? ':flow' : ''}`;
     let plan = this.plans.get(key);
     if (plan) {
       this.plans.delete(key);
     } else {
-      plan = new TrainPlan(this.ctx, this.model, this.layout, this.shared, T, B, withFlow, chooseBackward(this.model.rnn, this.strategy, B, this.ctx.limits));
+      const strategy = chooseBackward(this.model.rnn, this.strategy, B, this.ctx.limits);
+      plan = new TrainPlan(this.ctx, this.composition, this.shared, T, B, { strategy, flow });
       if (this.plans.size >= MAX_PLANS) {
         const [oldestKey, oldest] = this.plans.entries().next().value!;
         this.plans.delete(oldestKey);
@@ -125,71 +126,14 @@ export class GpuTrainer implements TrainEngine {
       }
     }
     this.plans.set(key, plan);
-    this.backward = plan.backwardStrategy;
+    this.backward = plan.options.strategy;
     return plan;
   }
 
-  /** Writes a batch and the step's scalars into a plan's buffers. */
-  private write(plan: TrainPlan, batch: PreparedBatch, stepSeed: number, clipValue: number, training: boolean, initialFromCarry: boolean): void {
-    const q = this.ctx.device.queue;
-    const { model } = this;
-    const rnn = model.rnn;
-    const { T, B } = batch;
-    if (plan.inputs.x) q.writeBuffer(plan.inputs.x, 0, Float32Array.from(batch.x!));
-    if (plan.inputs.tokens) {
-      q.writeBuffer(plan.inputs.tokens, 0, Uint32Array.from(batch.tokens!));
-      // The embedding gradient's grouping: positions sorted by token, one group per distinct token.
-      const order = Array.from({ length: T * B }, (_, i) => i).sort((a, b) => batch.tokens![a] - batch.tokens![b] || a - b);
-      const ids: number[] = [];
-      const starts: number[] = [];
-      order.forEach((pos, k) => {
-        if (k === 0 || batch.tokens![pos] !== batch.tokens![order[k - 1]]) {
-          ids.push(batch.tokens![pos]);
-          starts.push(k);
-        }
-      });
-      starts.push(order.length);
-      q.writeBuffer(plan.inputs.csr!, 0, Uint32Array.from([...ids, ...starts, ...order]));
-      q.writeBuffer(
-        plan.embeddingDims!.buffer,
-        0,
-        packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: ids.length, E: model.embedding!.embedding_dim, table: this.layout.embedding!, first: 0 }),
-      );
-    }
-    q.writeBuffer(plan.inputs.lengths, 0, Uint32Array.from(batch.lengths ?? new Int32Array(B).fill(T)));
-    const O = outputFeatures(model);
-    const rows = batch.target.length / (model.loss === 'mse' ? O : 1);
-    if (model.loss === 'mse') {
-      q.writeBuffer(plan.inputs.target, 0, Float32Array.from(batch.target));
-      q.writeBuffer(plan.lossDims.buffer, 0, packU32Struct(LOSS_DIMS_FIELDS, { rows, O, scale: 1 / batch.target.length }));
-    } else {
-      q.writeBuffer(plan.inputs.target, 0, Int32Array.from(batch.target));
-      let counted = 0;
-      for (const c of batch.target) if (c !== IGNORE_INDEX) counted++;
-      // No target left: PyTorch's mean is 0/0 = NaN; 1/0 makes every row's share Inf·0 = NaN alike.
-      q.writeBuffer(plan.lossDims.buffer, 0, packU32Struct(LOSS_DIMS_FIELDS, { rows, O, scale: 1 / counted }));
-    }
-    // Initial states: h0 / c0 or zeros, per layer in the state layout.
-    const D = numDirections(rnn);
-    const Hout = outputSize(rnn);
-    const H = rnn.hidden_size;
-    const hPer = D * B * Hout;
-    const cPer = rnn.mode === 'LSTM' ? D * B * H : 0;
-    if (!initialFromCarry) {
-      plan.inputs.initial.forEach((buffer, l) => {
-        const s = new Float32Array(hPer + cPer);
-        if (batch.h0) s.set(batch.h0.subarray(l * hPer, (l + 1) * hPer));
-        if (batch.c0) s.set(batch.c0.subarray(l * cPer, (l + 1) * cPer), hPer);
-        q.writeBuffer(buffer, 0, s);
-      });
-    }
-    // Dropout: n and the stream (the layer) were written at build; the seed changes step to step, and
-    // evaluation (training false) drops nothing.
-    for (const dims of plan.dropoutDims) {
-      q.writeBuffer(dims.buffer, 4 * DROPOUT_DIMS_FIELDS.indexOf('seed'), Uint32Array.of(stepSeed >>> 0));
-      q.writeBuffer(dims.buffer, 4 * DROPOUT_DIMS_FIELDS.indexOf('p'), Float32Array.of(training ? rnn.dropout : 0));
-    }
-    q.writeBuffer(plan.normDims.buffer, 0, packU32Struct(REDUCE_DIMS_FIELDS, { n: this.layout.size, offset: 0, out: 0, clip: clipValue }));
+  /** Writes a batch and the step's scalars into a plan's buffers; the initial states too, unless a carry brings them. */
+  private write(plan: TrainPlan, batch: PreparedBatch, step: { seed: number; training: boolean; clipValue: number }, initialFromCarry: boolean): void {
+    plan.write(batch, step);
+    if (!initialFromCarry) plan.recurrent.writeInitial(this.ctx.device.queue, batch.h0, batch.c0);
   }
 
   /** Replays `commands` in one submission. */
@@ -206,8 +150,7 @@ export class GpuTrainer implements TrainEngine {
 
   /** Floats of one layer's state: h (D, B, H_out) then, for LSTM, c (D, B, H). */
   private layerState(B: number): number {
-    const rnn = this.model.rnn;
-    return numDirections(rnn) * B * (outputSize(rnn) + (rnn.mode === 'LSTM' ? rnn.hidden_size : 0));
+    return new PlanSizes(this.model.rnn, 1, B).layerState;
   }
 
   /**
@@ -219,18 +162,18 @@ export class GpuTrainer implements TrainEngine {
     const per = this.layerState(B) * 4;
     let held = this.carries.get(kind);
     if (carry) checkCarriedBatch(kind, held?.B, B);
-    const before = carry && held ? plan.inputs.initial.map((buffer, l) => copy(held!.buffer, l * per, buffer, 0, per)) : [];
+    const before = carry && held ? plan.recurrent.initialStates.map((buffer, l) => copy(held!.buffer, l * per, buffer, 0, per)) : [];
     const fromCarry = before.length > 0;
     if (held && held.B !== B) {
       this.ctx.release(held.buffer);
       held = undefined;
     }
     if (!held) {
-      held = { B, buffer: this.ctx.buffer(`Trainer.carry.${kind}`, plan.finalStates.length * per, STORAGE_USAGE) };
+      held = { B, buffer: this.ctx.buffer(`Trainer.carry.${kind}`, plan.recurrent.finalStates.length * per, STORAGE_USAGE) };
       this.carries.set(kind, held);
     }
     const target = held.buffer;
-    return { fromCarry, before, after: plan.finalStates.map((buffer, l) => copy(buffer, 0, target, l * per, per)) };
+    return { fromCarry, before, after: plan.recurrent.finalStates.map((buffer, l) => copy(buffer, 0, target, l * per, per)) };
   }
 
   /** The results words [loss, ‖g‖², halt step, halt loss, halt ‖g‖²]; a halt is reported (and cleared). */
@@ -251,13 +194,13 @@ export class GpuTrainer implements TrainEngine {
       const plan = this.plan(batch.T, batch.B, false);
       const carried = this.carryCommands('train', plan, batch.B, options.carry);
       const step = this.steps + 1;
-      this.write(plan, batch, this.seed + this.steps, opt.clip_grad_value ?? 0, true, carried.fromCarry);
+      this.write(plan, batch, { seed: this.seed + this.steps, training: true, clipValue: opt.clip_grad_value ?? 0 }, carried.fromCarry);
       await this.submit(plan, [
         ...carried.before,
         ...plan.forward,
         ...carried.after,
         ...plan.backward,
-        ...plan.update(opt, step, learningRate(opt, this.steps)),
+        ...plan.update(optimizerKernel(opt), optimizerScalars(opt, step)),
       ]);
       this.steps = step;
       return options.readLoss ? this.readResults() : {};
@@ -268,7 +211,7 @@ export class GpuTrainer implements TrainEngine {
     return this.enqueue(async () => {
       const plan = this.plan(batch.T, batch.B, false);
       const carried = this.carryCommands('eval', plan, batch.B, carry);
-      this.write(plan, batch, this.seed + this.steps, 0, false, carried.fromCarry);
+      this.write(plan, batch, { seed: this.seed + this.steps, training: false, clipValue: 0 }, carried.fromCarry);
       await this.submit(plan, [...carried.before, ...plan.forward, ...carried.after]);
       return (await readBuffer(this.ctx, 'Trainer.loss', this.shared.results, 1))[0];
     });
@@ -278,7 +221,7 @@ export class GpuTrainer implements TrainEngine {
     return this.enqueue(async () => {
       const plan = this.plan(batch.T, batch.B, false);
       const carried = this.carryCommands('eval', plan, batch.B, carry);
-      this.write(plan, batch, this.seed + this.steps, 0, false, carried.fromCarry);
+      this.write(plan, batch, { seed: this.seed + this.steps, training: false, clipValue: 0 }, carried.fromCarry);
       await this.submit(plan, [...carried.before, ...plan.forward, ...carried.after]);
       return readBuffer(this.ctx, 'Trainer.prediction', plan.prediction.buffer, plan.prediction.elements);
     });
@@ -291,10 +234,10 @@ export class GpuTrainer implements TrainEngine {
   gradients(batch: PreparedBatch, options: { flow: boolean }): Promise<EngineGradients> {
     return this.enqueue(async () => {
       const plan = this.plan(batch.T, batch.B, options.flow);
-      this.write(plan, batch, this.seed + this.steps, 0, true, false);
+      this.write(plan, batch, { seed: this.seed + this.steps, training: true, clipValue: 0 }, false);
       await this.submit(plan, [...plan.forward, ...plan.backward]);
       const words = await readBuffer(this.ctx, 'Trainer.results', this.shared.results, 2);
-      const grads = unpack(this.model, this.layout, await readBuffer(this.ctx, 'Trainer.grads', this.shared.grads, this.layout.size));
+      const grads = unpackParameters(this.composition, await readBuffer(this.ctx, 'Trainer.grads', this.shared.grads, this.composition.size));
       const rnn = this.model.rnn;
       const { T, B } = batch;
       const L = rnn.num_layers;
@@ -304,7 +247,7 @@ export class GpuTrainer implements TrainEngine {
       const lstm = rnn.mode === 'LSTM';
       // Per layer in the state layout: dL/dh0 (D, B, H_out) then dL/dc0 (D, B, H).
       const per = this.layerState(B);
-      const initial = await readBuffer(this.ctx, 'Trainer.initialGrads', plan.initialGrads, L * per);
+      const initial = await readBuffer(this.ctx, 'Trainer.initialGrads', plan.recurrent.initialGrads, L * per);
       const h0 = new Float32Array(L * D * B * Hout);
       const c0 = lstm ? new Float32Array(L * D * B * H) : undefined;
       for (let l = 0; l < L; l++) {
@@ -312,9 +255,9 @@ export class GpuTrainer implements TrainEngine {
         c0?.set(initial.subarray(l * per + D * B * Hout, (l + 1) * per), l * D * B * H);
       }
       let flow: number[][] | undefined;
-      if (plan.flow) {
+      if (plan.recurrent.flow) {
         // dL/dh_t of (L, D, T, B, H_out) → ‖·‖ over directions and the batch, per layer and step.
-        const raw = await readBuffer(this.ctx, 'Trainer.flow', plan.flow, L * D * T * B * Hout);
+        const raw = await readBuffer(this.ctx, 'Trainer.flow', plan.recurrent.flow, L * D * T * B * Hout);
         flow = Array.from({ length: L }, (_, l) =>
           Array.from({ length: T }, (_, t) => {
             let s = 0;
@@ -333,29 +276,18 @@ export class GpuTrainer implements TrainEngine {
   /** Continues `prompt` on the GPU (sample.ts): one submission, the generated tokens read back. */
   sample(prompt: Int32Array, o: ResolvedSample): Promise<number[]> {
     return this.enqueue(async () => {
-      const owned: GPUBuffer[] = [];
-      const storage = (label: string, n: number, usage: number = STORAGE_USAGE) => {
-        const b = this.ctx.buffer(label, Math.max(1, n) * 4, usage);
-        owned.push(b);
-        return b;
-      };
-      const rec: Recorder = {
-        ctx: this.ctx,
-        storage,
-        uniform: (label, data) => {
-          const buffer = storage(label, data.length, UNIFORM_USAGE);
-          this.ctx.device.queue.writeBuffer(buffer, 0, data);
-          return { buffer, offset: 0, size: data.byteLength };
-        },
-      };
+      const rec = new OwningRecorder(this.ctx, 'Trainer.sample');
+      let release = () => {};
       try {
-        const { commands, tokens } = recordSampling(rec, this.model, this.layout, this.shared.params, prompt.length, o);
-        this.ctx.device.queue.writeBuffer(tokens, 0, Uint32Array.from([prompt.length, ...prompt]));
-        await this.submit({ tag: 'Trainer.sample' }, commands);
-        const all = new Uint32Array((await readBuffer(this.ctx, 'Trainer.sample', tokens, 1 + prompt.length + o.maxTokens)).buffer);
+        const recorded = recordSampling(rec, this.composition, this.shared, prompt.length, o);
+        release = recorded.release;
+        this.ctx.device.queue.writeBuffer(recorded.tokens, 0, Uint32Array.from([prompt.length, ...prompt]));
+        await this.submit({ tag: 'Trainer.sample' }, recorded.commands);
+        const all = new Uint32Array((await readBuffer(this.ctx, 'Trainer.sample', recorded.tokens, 1 + prompt.length + o.maxTokens)).buffer);
         return Array.from(all.subarray(1 + prompt.length));
       } finally {
-        for (const b of owned) this.ctx.release(b);
+        release();
+        rec.release();
       }
     });
   }
@@ -373,7 +305,9 @@ export class GpuTrainer implements TrainEngine {
 
   /** The current parameters by state_dict name. */
   parameters(): Promise<Record<string, Float32Array>> {
-    return this.enqueue(async () => unpack(this.model, this.layout, await readBuffer(this.ctx, 'Trainer.params', this.shared.params, this.layout.size)));
+    return this.enqueue(async () =>
+      unpackParameters(this.composition, await readBuffer(this.ctx, 'Trainer.params', this.shared.params, this.composition.size)),
+    );
   }
 
   destroy(): Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * Parameter initialisation, seeded (so a run is reproducible), with PyTorch's schemes:
+ * Parameter initialisation, seeded (so a run is reproducible), with PyTorch's schemes (each layer
+ * draws its own, layers/*, from one generator in state_dict order):
  *   'default'     what PyTorch's modules do: the recurrent module U(−1/√H, 1/√H) for every tensor;
  *                 nn.Embedding N(0, 1); nn.Linear U(−1/√fan_in, 1/√fan_in) for weight and bias
  *   'xavier'      Glorot: weights U(−a, a), a = √(6 / (fan_in + fan_out)) per gate block; biases 0
@@ -10,10 +11,11 @@
  *   forgetBias    LSTM: b_ih's forget-gate block set to this value and b_hh's to 0 (1 is the common
  *                 choice: the cell keeps its memory by default)
  */
-import { gateCount } from '../config.js';
 import { RnnError, describeValue } from '../errors.js';
 import { seededUniform } from '../random.js';
-import { type ModelConfig, modelParameterSpecs, rnnFeatures } from './config.js';
+import type { ModelConfig } from './config.js';
+import type { InitDraws } from './layers/layer.js';
+import { trainModel } from './model.js';
 
 export interface InitOptions {
   scheme?: 'default' | 'xavier' | 'kaiming';
@@ -27,27 +29,6 @@ const INIT_KEYS = ['scheme', 'orthogonal', 'forgetBias', 'seed'];
 /** Standard normal samples from a uniform generator (Box–Muller). */
 function normal(next: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-}
-
-/** A rows × cols matrix with orthonormal rows (rows ≤ cols) or columns, by Gram–Schmidt on a Gaussian one. */
-export function orthogonal(rows: number, cols: number, gauss: () => number): Float64Array {
-  const tall = rows >= cols;
-  const [n, m] = tall ? [cols, rows] : [rows, cols]; // n vectors of length m
-  const v = Array.from({ length: n }, () => Float64Array.from({ length: m }, gauss));
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < i; k++) {
-      let dot = 0;
-      for (let e = 0; e < m; e++) dot += v[i][e] * v[k][e];
-      for (let e = 0; e < m; e++) v[i][e] -= dot * v[k][e];
-    }
-    let norm = 0;
-    for (let e = 0; e < m; e++) norm += v[i][e] ** 2;
-    norm = Math.sqrt(norm) || 1;
-    for (let e = 0; e < m; e++) v[i][e] /= norm;
-  }
-  const out = new Float64Array(rows * cols);
-  for (let i = 0; i < n; i++) for (let e = 0; e < m; e++) out[tall ? e * cols + i : i * cols + e] = v[i][e];
-  return out;
 }
 
 /** Initial parameters by state_dict name. */
@@ -70,37 +51,13 @@ export function initialParameters(model: ModelConfig, options: InitOptions = {})
     throw new RnnError('OPTION_INVALID', `init.seed: expected a non-negative integer, got ${describeValue(options.seed)}`);
   const next = seededUniform(options.seed ?? 0);
   const gauss = normal(next);
-  const uniform = (bound: number) => (2 * next() - 1) * bound;
-  const rnn = model.rnn;
-  const H = rnn.hidden_size;
-  const G = gateCount(rnn.mode);
-  const params: Record<string, Float64Array> = {};
-  for (const spec of modelParameterSpecs(model)) {
-    const size = spec.shape.reduce((a, b) => a * b, 1);
-    const p = new Float64Array(size);
-    const isBias = spec.shape.length === 1;
-    if (spec.name === 'embedding.weight') {
-      for (let i = 0; i < size; i++) p[i] = gauss();
-    } else if (spec.name.startsWith('head.')) {
-      const fanIn = rnnFeatures(model); // nn.Linear: in_features, for the weight and the bias alike
-      const bound = scheme === 'default' || isBias ? 1 / Math.sqrt(fanIn) : scheme === 'xavier' ? Math.sqrt(6 / (fanIn + spec.shape[0])) : Math.sqrt(6 / fanIn);
-      for (let i = 0; i < size; i++) p[i] = scheme !== 'default' && isBias ? 0 : uniform(bound);
-    } else if (scheme === 'default' || isBias) {
-      for (let i = 0; i < size; i++) p[i] = scheme === 'default' ? uniform(1 / Math.sqrt(H)) : 0;
-    } else {
-      // A recurrent weight (G·rows, cols), scheme per gate block: fan_in = cols, fan_out = rows of a block.
-      const [rows, cols] = [spec.shape[0] / (spec.rnn?.kind === 'weight_hr' ? 1 : G), spec.shape[1]];
-      const bound = scheme === 'xavier' ? Math.sqrt(6 / (cols + rows)) : Math.sqrt(6 / cols);
-      for (let i = 0; i < size; i++) p[i] = uniform(bound);
-    }
-    if (options.orthogonal && spec.rnn?.kind === 'weight_hh') {
-      const cols = spec.shape[1];
-      for (let g = 0; g < G; g++) p.set(orthogonal(H, cols, gauss), g * H * cols);
-    }
-    if (options.forgetBias !== undefined && rnn.mode === 'LSTM' && (spec.rnn?.kind === 'bias_ih' || spec.rnn?.kind === 'bias_hh')) {
-      p.fill(spec.rnn.kind === 'bias_ih' ? options.forgetBias : 0, H, 2 * H);
-    }
-    params[spec.name] = p;
-  }
-  return params;
+  // One generator, taken in state_dict order across the layers: the same seed gives the same model.
+  const draws: InitDraws = {
+    uniform: (bound) => (2 * next() - 1) * bound,
+    gauss,
+    scheme: scheme as InitDraws['scheme'],
+    orthogonal: options.orthogonal ?? false,
+    forgetBias: options.forgetBias,
+  };
+  return Object.assign({}, ...trainModel(model).layers.map((layer) => layer.initialise(draws)));
 }

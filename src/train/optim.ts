@@ -1,28 +1,21 @@
 /**
  * Optimizers, gradient clipping and learning-rate schedules with torch.optim's update formulas and
  * defaults, as one description (`opt.json` of the CLI) and as a float64 reference update that the GPU
- * update kernel (shaders/optimizer.wgsl) is checked against. One step, in PyTorch's usual loop order:
+ * update kernel (shaders/optimizer.wgsl) is checked against. The optimizers themselves — arguments,
+ * defaults, the kernel's code, the per-element update — are the registry in optimizers/. One step, in
+ * PyTorch's usual loop order:
  *   clip_grad_value_ (clip_grad_value) → clip_grad_norm_ (clip_grad_norm) → optimizer.step() →
  *   scheduler.step().
- *
- * SGD(lr, momentum=0, dampening=0, weight_decay=0, nesterov=False)
- *   g += wd·p; buf = g (first step) or momentum·buf + (1 − dampening)·g;
- *   g = nesterov ? g + momentum·buf : buf (with momentum ≠ 0); p −= lr·g
- * Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)
- *   g += wd·p; m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²; v̂max = max(v̂max, v) (amsgrad);
- *   p −= lr/(1 − β1^t) · m / (√(v or v̂max)/√(1 − β2^t) + eps)
- * AdamW(lr=1e-3, betas, eps, weight_decay=1e-2, amsgrad) — the same with p *= 1 − lr·wd first, not g += wd·p
- * RMSprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)
- *   g += wd·p; sq = α·sq + (1 − α)·g²; avg = sq (centered: sq − ga², ga = α·ga + (1 − α)·g);
- *   momentum: buf = momentum·buf + g/(√avg + eps), p −= lr·buf; else p −= lr·g/(√avg + eps)
  * Schedules (stepped after each optimizer step, the rate used at step k is the schedule's at k):
  *   StepLR(step_size, gamma=0.1): lr₀·γ^⌊k/step_size⌋
  *   CosineAnnealingLR(T_max, eta_min=0): η_min + (lr₀ − η_min)(1 + cos(πk/T_max))/2
  *   LinearLR(start_factor=1/3, end_factor=1, total_iters=5): lr₀·(s + (e − s)·min(k, n)/n)
  */
 import { RnnError, describeValue } from '../errors.js';
+import type { OptimizerKernel, OptimizerScalars } from '../gpu/ops/optimizer.js';
+import { OPTIMIZERS, type OptimizerName, type OptimizerState } from './optimizers/index.js';
 
-export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'rmsprop';
+export type { OptimizerName, OptimizerState } from './optimizers/index.js';
 
 export type ScheduleConfig =
   | { name: 'step'; step_size: number; gamma?: number }
@@ -65,15 +58,6 @@ export interface OptimizerConfig {
   readonly lr_schedule?: Required<ScheduleConfig>;
 }
 
-const KEYS: Record<OptimizerName, readonly string[]> = {
-  sgd: ['lr', 'momentum', 'dampening', 'nesterov', 'weight_decay'],
-  adam: ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad'],
-  adamw: ['lr', 'betas', 'eps', 'weight_decay', 'amsgrad'],
-  rmsprop: ['lr', 'alpha', 'eps', 'weight_decay', 'momentum', 'centered'],
-};
-/** torch.optim's default learning rates (SGD has none: lr is required there). */
-const DEFAULT_LR: Record<OptimizerName, number | undefined> = { sgd: undefined, adam: 1e-3, adamw: 1e-3, rmsprop: 1e-2 };
-
 const bad = (message: string): never => {
   throw new RnnError('OPTION_INVALID', message);
 };
@@ -95,28 +79,30 @@ export function resolveOptimizer(input: unknown): OptimizerConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return bad(`optimizer: expected an object, got ${describeValue(input)}`);
   const raw = input as Record<string, unknown>;
   const name = raw.name as OptimizerName;
-  if (!(name in KEYS)) bad(`optimizer.name: expected "sgd", "adam", "adamw" or "rmsprop", got ${describeValue(raw.name)}`);
-  const known = ['name', ...KEYS[name], 'clip_grad_value', 'clip_grad_norm', 'lr_schedule'];
+  if (!Object.hasOwn(OPTIMIZERS, name))
+    bad(
+      `optimizer.name: expected ${Object.keys(OPTIMIZERS)
+        .map((n) => `"${n}"`)
+        .join(', ')}, got ${describeValue(raw.name)}`,
+    );
+  const def = OPTIMIZERS[name];
+  const known = ['name', 'lr', ...def.keys, 'clip_grad_value', 'clip_grad_norm', 'lr_schedule'];
   const unknown = Object.keys(raw).filter((k) => !known.includes(k));
   if (unknown.length) bad(`optimizer: unknown key(s) ${unknown.map((k) => describeValue(k)).join(', ')} for ${name}; known keys are ${known.join(', ')}`);
   const betas = (raw.betas === undefined ? [0.9, 0.999] : raw.betas) as number[];
   if (!Array.isArray(betas) || betas.length !== 2 || !betas.every((b) => typeof b === 'number' && b >= 0 && b < 1))
     bad(`optimizer.betas: expected two numbers in [0, 1), got ${describeValue(raw.betas)}`);
-  const nesterov = flag('nesterov', raw.nesterov);
-  const momentum = num('momentum', raw.momentum, 0);
-  const dampening = num('dampening', raw.dampening, 0);
-  if (nesterov && (momentum <= 0 || dampening !== 0)) bad('optimizer.nesterov: needs momentum > 0 and dampening 0 (as in torch.optim.SGD)');
-  return {
+  const resolved: OptimizerConfig = {
     name,
     // torch.optim accepts lr = 0; a run that cannot move is refused here.
     lr:
-      DEFAULT_LR[name] === undefined && raw.lr === undefined
-        ? bad('optimizer.lr: required for sgd (torch.optim.SGD has no default)')
-        : num('lr', raw.lr, DEFAULT_LR[name] ?? 0, (x) => x > 0),
-    momentum,
-    dampening,
-    nesterov,
-    weight_decay: num('weight_decay', raw.weight_decay, name === 'adamw' ? 1e-2 : 0),
+      def.defaultLr === undefined && raw.lr === undefined
+        ? bad(`optimizer.lr: required for ${name} (torch.optim has no default)`)
+        : num('lr', raw.lr, def.defaultLr ?? 0, (x) => x > 0),
+    momentum: num('momentum', raw.momentum, 0),
+    dampening: num('dampening', raw.dampening, 0),
+    nesterov: flag('nesterov', raw.nesterov),
+    weight_decay: num('weight_decay', raw.weight_decay, def.defaultWeightDecay),
     betas: [betas[0], betas[1]] as const,
     eps: num('eps', raw.eps, 1e-8),
     amsgrad: flag('amsgrad', raw.amsgrad),
@@ -126,6 +112,9 @@ export function resolveOptimizer(input: unknown): OptimizerConfig {
     clip_grad_norm: raw.clip_grad_norm === undefined ? undefined : num('clip_grad_norm', raw.clip_grad_norm, 0, (x) => x > 0),
     lr_schedule: raw.lr_schedule === undefined ? undefined : resolveSchedule(raw.lr_schedule),
   };
+  const invalid = def.invalid?.(resolved);
+  if (invalid) bad(invalid);
+  return resolved;
 }
 
 function resolveSchedule(raw: unknown): Required<ScheduleConfig> {
@@ -161,17 +150,6 @@ export function learningRate(opt: OptimizerConfig, k: number): number {
   return opt.lr * (s.start_factor + ((s.end_factor - s.start_factor) * Math.min(k, s.total_iters)) / s.total_iters);
 }
 
-/** What an optimizer keeps per parameter element (zeros at the start). */
-export interface OptimizerState {
-  step: number;
-  /** SGD momentum buffer / Adam m / RMSprop momentum buffer. */
-  a: Float64Array;
-  /** Adam v / RMSprop square average. */
-  b: Float64Array;
-  /** Adam max v (amsgrad) / RMSprop grad average (centered). */
-  c: Float64Array;
-}
-
 export function optimizerState(n: number): OptimizerState {
   return { step: 0, a: new Float64Array(n), b: new Float64Array(n), c: new Float64Array(n) };
 }
@@ -198,53 +176,28 @@ export function referenceStep(opt: OptimizerConfig, state: OptimizerState, p: Fl
   }
   const lr = learningRate(opt, state.step);
   state.step++;
-  const t = state.step;
-  const { a, b, c } = state;
-  const wd = opt.weight_decay;
-  for (let i = 0; i < p.length; i++) {
-    let gi = g[i];
-    switch (opt.name) {
-      case 'sgd': {
-        if (wd !== 0) gi += wd * p[i];
-        if (opt.momentum !== 0) {
-          a[i] = t === 1 ? gi : opt.momentum * a[i] + (1 - opt.dampening) * gi;
-          gi = opt.nesterov ? gi + opt.momentum * a[i] : a[i];
-        }
-        p[i] -= lr * gi;
-        break;
-      }
-      case 'adam':
-      case 'adamw': {
-        if (opt.name === 'adamw') p[i] *= 1 - lr * wd;
-        else if (wd !== 0) gi += wd * p[i];
-        const [b1, b2] = opt.betas;
-        a[i] = b1 * a[i] + (1 - b1) * gi;
-        b[i] = b2 * b[i] + (1 - b2) * gi * gi;
-        const bc1 = 1 - b1 ** t;
-        const bc2 = 1 - b2 ** t;
-        let v = b[i];
-        if (opt.amsgrad) v = c[i] = Math.max(c[i], b[i]);
-        p[i] -= (lr / bc1) * (a[i] / (Math.sqrt(v) / Math.sqrt(bc2) + opt.eps));
-        break;
-      }
-      case 'rmsprop': {
-        if (wd !== 0) gi += wd * p[i];
-        b[i] = opt.alpha * b[i] + (1 - opt.alpha) * gi * gi;
-        let avg = b[i];
-        if (opt.centered) {
-          c[i] = opt.alpha * c[i] + (1 - opt.alpha) * gi;
-          avg = b[i] - c[i] * c[i];
-        }
-        const denom = Math.sqrt(avg) + opt.eps;
-        if (opt.momentum > 0) {
-          a[i] = opt.momentum * a[i] + gi / denom;
-          p[i] -= lr * a[i];
-        } else {
-          p[i] -= (lr * gi) / denom;
-        }
-        break;
-      }
-    }
-  }
+  const def = OPTIMIZERS[opt.name];
+  for (let i = 0; i < p.length; i++) p[i] = def.update(opt, state, i, p[i], g[i], state.step, lr);
   return norm;
+}
+
+/** The GPU kernel's selection for an optimizer: the registry's code and the variant flags. */
+export function optimizerKernel(opt: OptimizerConfig): OptimizerKernel {
+  return { code: OPTIMIZERS[opt.name].wgsl.code, nesterov: opt.nesterov, amsgrad: opt.amsgrad, centered: opt.centered };
+}
+
+/** The scalars of optimizer step `step` (from 1) for the GPU kernel, the schedule's rate included. */
+export function optimizerScalars(opt: OptimizerConfig, step: number): OptimizerScalars {
+  return {
+    step,
+    lr: learningRate(opt, step - 1),
+    momentum: opt.momentum,
+    dampening: opt.dampening,
+    weightDecay: opt.weight_decay,
+    betas: opt.betas,
+    eps: opt.eps,
+    alpha: opt.alpha,
+    clipValue: opt.clip_grad_value ?? 0,
+    maxNorm: opt.clip_grad_norm,
+  };
 }

@@ -11,22 +11,25 @@ import { RnnError, describeValue } from '../errors.js';
 import { contextFor } from '../gpu/device.js';
 import { checkOptions, rejectNonFinite, swapLeadingAxes } from '../inputs.js';
 import { type Rnn, createRnn } from '../rnn.js';
-import { type SafetensorsFile, readSafetensors, writeSafetensors } from '../safetensors.js';
-import { type Tensor, checkFloatTensor } from '../tensor.js';
+import { type SafetensorsFile, writeSafetensors } from '../safetensors.js';
+import type { Tensor } from '../tensor.js';
 import { type PreparedBatch, type TrainBatch, prepareBatch } from './batch.js';
-import { type ModelConfig, type ModelConfigInput, modelParameterSpecs, outputFeatures, resolveModelConfig } from './config.js';
+import { type ModelConfig, type ModelConfigInput, outputFeatures, resolveModelConfig } from './config.js';
+import { LOSSES } from './losses/index.js';
+import { modelParameterSpecs } from './model.js';
+import { loadTrainingWeights } from './weights.js';
 import { CpuTrainer } from './cpu-trainer.js';
 import type { TrainEngine } from './engine.js';
 import { GpuTrainer, checkTrainerFits, chooseBackward } from './gpu-trainer.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
-import { minimumActivationBytes } from './gpu-plan.js';
+import { minimumActivationBytes } from './plan.js';
 import { type InitOptions, initialParameters } from './init.js';
 import { type OptimizerConfig, type OptimizerConfigInput, resolveOptimizer } from './optim.js';
 import { type FitOptions, type FitReport, fit } from './fit.js';
 import { type SampleOptions, resolveSample } from './sample.js';
 import { numDirections, outputSize } from '../config.js';
 import { MAX_ELEMENTS } from '../inputs.js';
-import { type GradcheckReport, gradcheck } from '../reference/gradcheck.js';
+import { type GradcheckReport, gradcheck } from './gradcheck.js';
 
 export interface CreateTrainerOptions {
   /** The model (src/train/config.ts), or an already resolved one. */
@@ -204,7 +207,7 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
 }
 
 /**
- * The finite-difference gradient check of the float64 reference backward (src/reference/gradcheck.ts)
+ * The finite-difference gradient check of the float64 reference backward (gradcheck.ts)
  * on a model, its weights and a batch: every parameter's relative error (≤ 1e-6 is a pass). Dropout is
  * off (a check needs a deterministic loss). Slow by nature: two forwards per parameter element.
  */
@@ -218,39 +221,6 @@ export function gradientCheck(options: {
     throw new RnnError('OPTION_INVALID', `gradientCheck options.${o.model === undefined ? 'model' : 'batch'}: missing`);
   const model = resolveModelConfig(o.model);
   return gradcheck(model, loadTrainingWeights(model, o.weights), prepareBatch(model, o.batch), { training: false, seed: 0 });
-}
-
-/** Weights by state_dict name, checked against the model: every parameter, its shape, nothing else. */
-export function loadTrainingWeights(model: ModelConfig, source: unknown): Record<string, Float64Array> {
-  const tensors =
-    source instanceof Uint8Array
-      ? readSafetensors(source).tensors
-      : source !== null && typeof source === 'object' && 'tensors' in source && 'dtypes' in source
-        ? (source as SafetensorsFile).tensors
-        : source;
-  if (tensors === null || typeof tensors !== 'object')
-    throw new RnnError('WEIGHTS_INVALID', `weights: expected tensors by name or a safetensors file, got ${describeValue(source)}`);
-  const problems: string[] = [];
-  const out: Record<string, Float64Array> = {};
-  const specs = modelParameterSpecs(model);
-  for (const spec of specs) {
-    const t = (tensors as Record<string, unknown>)[spec.name];
-    if (t === undefined) {
-      problems.push(`missing tensor ${spec.name} (expected shape [${spec.shape.join(', ')}])`);
-      continue;
-    }
-    try {
-      const f = checkFloatTensor(`tensor ${spec.name}`, t, 'WEIGHTS_INVALID');
-      if (f.shape.join() !== spec.shape.join()) problems.push(`tensor ${spec.name}: expected shape [${spec.shape.join(', ')}], got [${f.shape.join(', ')}]`);
-      else out[spec.name] = Float64Array.from(f.data);
-    } catch (e) {
-      problems.push((e as Error).message);
-    }
-  }
-  const known = new Set(specs.map((s) => s.name));
-  for (const name of Object.keys(tensors)) if (!known.has(name)) problems.push(`unexpected tensor ${name}`);
-  if (problems.length) throw new RnnError('WEIGHTS_INVALID', `weights do not match the model:\n  ${problems.join('\n  ')}`);
-  return out;
 }
 
 class TrainerImpl implements Trainer {
@@ -311,7 +281,8 @@ class TrainerImpl implements Trainer {
     const O = outputFeatures(model);
     const rows = perStep ? (bf ? [B, T] : [T, B]) : [B];
     const count = rows.reduce((a, b) => a * b, 1);
-    const target = model.loss === 'cross_entropy' ? { shape: rows, data: new Int32Array(count) } : { shape: [...rows, O], data: new Float32Array(count * O) };
+    const target =
+      LOSSES[model.loss].targets === 'classes' ? { shape: rows, data: new Int32Array(count) } : { shape: [...rows, O], data: new Float32Array(count * O) };
     const prepared = this.prepare({ ...batch, target } as TrainBatch);
     if (carryState) noOwnState('predict', prepared);
     const y = await this.engine.predict(prepared, carryState ?? false);

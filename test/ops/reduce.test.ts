@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
 import { gpuTensor } from '../../src/gpu/gpu-tensor.js';
-import { recordSum } from '../../src/gpu/ops/train-elementwise.js';
+import { recordSum } from '../../src/gpu/ops/reduce.js';
 import { REDUCE_DIMS_FIELDS, packU32Struct } from '../../src/gpu/uniforms.js';
 import { seededUniform } from '../../src/random.js';
 import { OpHarness } from './harness.js';

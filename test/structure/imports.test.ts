@@ -57,6 +57,20 @@ describe('module graph of src/', () => {
     expect(cycles).toEqual([]);
   });
 
+  // The layers' direction: the float64 reference and the GPU engine are what training is built from,
+  // never the other way round (an op's CPU counterpart may use the reference; nothing there uses train/).
+  it.each([
+    ['reference', ['train', 'gpu', 'backends', 'onnx', 'bench']],
+    ['gpu', ['train', 'backends', 'onnx', 'bench']],
+  ])('src/%s/ imports nothing from %j', (dir, forbidden) => {
+    const offending = [...graph.entries()].flatMap(([file, deps]) =>
+      relative(SRC, file).startsWith(`${dir}/`)
+        ? deps.filter((d) => forbidden.some((f) => relative(SRC, d).startsWith(`${f}/`))).map((d) => `${relative(SRC, file)} → ${relative(SRC, d)}`)
+        : [],
+    );
+    expect(offending).toEqual([]);
+  });
+
   it('the cycle finder finds a planted cycle', () => {
     expect(
       findCycles(

@@ -11,7 +11,7 @@ const biome = fileURLToPath(new URL('../../node_modules/@biomejs/biome/bin/biome
 describe('Biome', () => {
   it('formats and lints clean (biome ci)', async () => {
     const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(process.execPath, [biome, 'ci', '--colors=off', '.'], { cwd: root, maxBuffer: 1 << 24 }, (error, stdout, stderr) =>
+      execFile(process.execPath, [biome, 'ci', '--error-on-warnings', '--colors=off', '.'], { cwd: root, maxBuffer: 1 << 24 }, (error, stdout, stderr) =>
         resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
       );
     });

@@ -12,8 +12,10 @@ import { readSafetensors } from '../../src/safetensors.js';
 import { resolveModelConfig } from '../../src/train/config.js';
 import { sampleReference } from '../../src/train/sample.js';
 import { decode, encode, textBatches, unigramLoss, vocabularyOf } from '../../src/train/text.js';
-import { createTrainer, loadTrainingWeights } from '../../src/train/trainer.js';
-import { trainForward } from '../../src/reference/train-forward.js';
+import { createTrainer } from '../../src/train/trainer.js';
+import { loadTrainingWeights } from '../../src/train/weights.js';
+import { trainModel } from '../../src/train/model.js';
+import { modelForward } from '../../src/train/reference-model.js';
 
 const textDir = new URL('../fixtures/text/', import.meta.url);
 const corpus = await readFile(new URL('alice.txt', textDir), 'utf8');
@@ -99,7 +101,12 @@ describe('a character language model', () => {
         if (!topK) continue;
         // Every drawn token is among the top k of the reference's logits at its position.
         const all = Int32Array.from([...prompt, ...got]);
-        const cache = trainForward(model, params, { T: all.length, B: 1, tokens: all, target: new Int32Array(all.length) }, { training: false, seed: 0 });
+        const cache = modelForward(
+          trainModel(model),
+          params,
+          { T: all.length, B: 1, tokens: all, target: new Int32Array(all.length) },
+          { training: false, seed: 0 },
+        );
         const V = model.head!.out_features;
         got.forEach((token, k) => {
           const logits = cache.y.subarray((prompt.length - 1 + k) * V, (prompt.length + k) * V);

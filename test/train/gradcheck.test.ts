@@ -1,8 +1,9 @@
 // The reference backward pass against finite differences, on tiny models of every mode and option.
 import { describe, expect, it } from 'vitest';
 import { prepareBatch } from '../../src/train/batch.js';
-import { type ModelConfigInput, modelParameterSpecs, resolveModelConfig } from '../../src/train/config.js';
-import { gradcheck } from '../../src/reference/gradcheck.js';
+import { type ModelConfigInput, resolveModelConfig } from '../../src/train/config.js';
+import { gradcheck } from '../../src/train/gradcheck.js';
+import { modelParameterSpecs } from '../../src/train/model.js';
 import { seededUniform } from '../../src/random.js';
 
 function randomParams(config: ReturnType<typeof resolveModelConfig>, seed: number) {

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { RnnError } from '../../src/errors.js';
 import { resolveModelConfig } from '../../src/train/config.js';
-import { initialParameters, orthogonal } from '../../src/train/init.js';
+import { initialParameters } from '../../src/train/init.js';
+import { orthogonal } from '../../src/train/layers/recurrent/orthogonal.js';
 import { seededUniform } from '../../src/random.js';
 
 const model = resolveModelConfig({

@@ -1,8 +1,9 @@
 // The trainer's flat parameter layout: a state_dict packed and unpacked comes back exactly, sections
 // start on vec4 boundaries, and the packed RNN layers are exactly what the inference engine uploads.
 import { describe, expect, it } from 'vitest';
-import { type ModelConfigInput, modelParameterSpecs, resolveModelConfig } from '../../src/train/config.js';
-import { flatLayout, pack, unpack } from '../../src/train/layout.js';
+import { type ModelConfigInput, resolveModelConfig } from '../../src/train/config.js';
+import type { RecurrentSection } from '../../src/train/layers/recurrent/index.js';
+import { modelParameterSpecs, packParameters, trainModel, unpackParameters } from '../../src/train/model.js';
 import { seededUniform } from '../../src/random.js';
 
 const MODELS: ModelConfigInput[] = [
@@ -19,18 +20,19 @@ const MODELS: ModelConfigInput[] = [
 describe('flat parameter layout', () => {
   it.each(MODELS.map((m) => [m.rnn.mode, m] as const))('%s: pack then unpack is the identity, sections vec4-aligned', (_mode, input) => {
     const model = resolveModelConfig(input);
-    const layout = flatLayout(model);
+    const composition = trainModel(model);
     const next = seededUniform(3);
     const params = Object.fromEntries(
       modelParameterSpecs(model).map((s) => [s.name, Float32Array.from({ length: s.shape.reduce((a, b) => a * b, 1) }, () => next() - 0.5)]),
     );
-    const back = unpack(model, layout, pack(model, layout, params));
+    const back = unpackParameters(composition, packParameters(composition, params));
     expect(Object.keys(back)).toEqual(Object.keys(params));
     for (const [k, v] of Object.entries(params)) expect(back[k], k).toEqual(v);
-    const starts = [layout.embedding, layout.headWeight, layout.headBias, ...layout.layers.flatMap((s) => [s.start, s.wHr])].filter(
-      (v) => v !== undefined,
-    ) as number[];
+    const rnn = composition.sections[composition.layers.indexOf(composition.recurrent)] as RecurrentSection;
+    const starts = [...composition.sections.map((s) => s.start), ...rnn.layers.flatMap((s) => [s.start, s.wHr])].filter((v) => v !== undefined) as number[];
     for (const s of starts) expect(s % 4).toBe(0);
-    expect(layout.size % 4).toBe(0);
+    expect(composition.size % 4).toBe(0);
+    // The sections tile the buffer in state_dict order.
+    composition.sections.forEach((s, i) => expect(s.start).toBe(i === 0 ? 0 : composition.sections[i - 1].start + composition.sections[i - 1].size));
   });
 });

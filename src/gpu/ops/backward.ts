@@ -11,13 +11,18 @@
  *               proj_size, and for hidden_size ≤ PERSISTENT_BACKWARD_MAX_H (one pass of a workgroup).
  *               The training forward then runs persistent too (recurrent-persistent.wgsl with SAVE),
  *               so it also needs that kernel to fit the shape; the other strategies run it per step.
- * The plan gives it the saved activations, the layer's weights and dL/d(output); the weight gradients
- * are GEMMs over all steps afterwards. Tests: the training cases of test/suites/training.ts, every
- * strategy against PyTorch's gradients.
+ * recordLayerBackward records one layer's loop from the saved activations, the layer's weights and
+ * dL/d(output); the weight gradients are GEMMs over all steps afterwards (the recurrent layer,
+ * src/train/layers/recurrent/gpu.ts). Tests: test/ops/backward.test.ts against the float64 reference
+ * at awkward sizes, every strategy; the training cases of test/suites/training.ts against PyTorch.
  */
 import type { RnnConfig } from '../../config.js';
 import type { GpuContext } from '../context.js';
-import { type BindingKind, type Grid, layoutEntries, tileCount } from '../program.js';
+import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
+import type { StepIndex } from '../layer-record.js';
+import { GATE_LANES } from '../layer-weights.js';
+import { type BindingKind, type Command, type Grid, type Recorder, dispatch, layoutEntries, tileCount } from '../program.js';
+import { BACKWARD_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { type WeightFormat, kernelModule } from '../wgsl.js';
 import { MODE_CODE, persistentUnfit } from './persistent.js';
 import backwardSource from '../../../shaders/recurrent-backward.wgsl?raw';
@@ -120,4 +125,86 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
     hiddenGrid: [tileCount(config.proj_size || config.hidden_size, BACKWARD_WORKGROUP_SIZE, max, 'backward units (H_out)'), rows, 1],
     fusedGrid: [tileCount(config.hidden_size, BACKWARD_WORKGROUP_SIZE, max, 'backward units (hidden_size)'), blocks, 1],
   };
+}
+
+/** Where a layer's backward reads and writes. */
+export interface LayerBackwardCall {
+  readonly tag: string;
+  readonly config: RnnConfig;
+  readonly T: number;
+  readonly B: number;
+  readonly strategy: BackwardStrategy;
+  readonly kernels: BackwardKernels;
+  readonly lengths: GpuTensor;
+  /** What the training forward kept (SAVE) and the shift made, at these float offsets. */
+  readonly saved: GpuTensor;
+  readonly at: { readonly pre: number; readonly c: number; readonly hRaw: number; readonly hPrev: number; readonly cPrev: number };
+  /** The layer's packed weights in the flat parameters: the section's first float, W_hh's vec4 offset in it, W_hr's first float. */
+  readonly params: GpuTensor;
+  readonly start: number;
+  readonly wHh: number;
+  readonly wHr?: number;
+  /** dL/d(output) (T·B, D·H_out). */
+  readonly dOut: GpuTensor;
+  /** The gates' gradients: dg_x (D, T·B, H, 4), dg_h (GRU: its own), then dL/dh_t (D, T·B, H_out) — offsets from `dg`. */
+  readonly dg: GpuTensor;
+  readonly dgLayout: { readonly x: number; readonly h: number; readonly hist: number };
+  /** The recurrent gradient state (dh double-buffered, dc, scratch), cleared by the caller first. */
+  readonly gstate: GpuTensor;
+  readonly index: StepIndex;
+}
+
+/**
+ * The reverse time loop of one layer with the strategy asked: T per-step pairs, T + 1 fused
+ * dispatches, or one persistent dispatch. Leaves the gates' gradients in `dg` (for the weight
+ * gradients' GEMMs), dL/dh_t in its history part, dL/dh0 and dL/dc0 in `gstate`.
+ */
+export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Command[] {
+  const { ctx } = rec;
+  const { T, B, config, kernels, strategy } = call;
+  const dims = rec.uniform(
+    `${call.tag}.backDims`,
+    packU32Struct(BACKWARD_DIMS_FIELDS, {
+      T,
+      B,
+      H: config.hidden_size,
+      H_out: config.proj_size || config.hidden_size,
+      D: config.bidirectional ? 2 : 1,
+      w_hh_offset: call.start / GATE_LANES + call.wHh,
+      w_hr_offset: call.wHr ?? 0,
+      pre: call.at.pre,
+      c: call.at.c,
+      h_raw: call.at.hRaw,
+      h_prev: call.at.hPrev,
+      c_prev: call.at.cPrev,
+      dg_x: call.dgLayout.x,
+      dg_h: call.dgLayout.h,
+      dh_hist: call.dgLayout.hist,
+      dout_stride: (config.bidirectional ? 2 : 1) * (config.proj_size || config.hidden_size),
+    }),
+  );
+  const group = ctx.bindGroup(`${call.tag}.backward`, kernels.layout, [
+    dims,
+    tensorBinding(call.lengths),
+    tensorBinding(call.saved),
+    tensorBinding(call.params, true),
+    tensorBinding(call.dOut),
+    tensorBinding(call.dg),
+    tensorBinding(call.gstate),
+  ]);
+  const index = ctx.bindGroup(`${call.tag}.backIndex`, kernels.indexLayout, [{ ...call.index.uniform, size: 16 }]);
+  const at = (s: number) => ({ group: index, offsets: [s * call.index.stride] });
+  if (strategy === 'persistent') return [dispatch(`${call.tag}.persistentBackward`, kernels.persistent, [group, at(0)], kernels.persistentGrid)];
+  const commands: Command[] = [];
+  for (let s = T - 1; s >= 0; s--) {
+    if (strategy === 'fused') {
+      commands.push(dispatch(`${call.tag}.fusedBackward${s}`, kernels.fused, [group, at(s)], kernels.fusedGrid));
+      continue;
+    }
+    commands.push(dispatch(`${call.tag}.cellBackward${s}`, kernels.cell, [group, at(s)], kernels.cellGrid));
+    commands.push(dispatch(`${call.tag}.hiddenBackward${s}`, kernels.hidden, [group, at(s)], kernels.hiddenGrid));
+  }
+  // The fused path's last dispatch (s = T): the hidden half alone, dL/dh0 where per-step leaves it.
+  if (strategy === 'fused') commands.push(dispatch(`${call.tag}.fusedBackwardLast`, kernels.fused, [group, at(T)], kernels.fusedGrid));
+  return commands;
 }

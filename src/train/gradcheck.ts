@@ -6,15 +6,19 @@
  * rounding-limited at about 1e-7 (it grows as 1/ε below that, e.g. 2e-6 at 1e-6; truncation, ε², is
  * below 1e-9).
  */
-import type { PreparedBatch } from '../train/batch.js';
-import { type ModelConfig, outputFeatures } from '../train/config.js';
-import { lossAndGradient } from './loss.js';
-import { trainBackward } from './train-backward.js';
-import { type Params, type TrainOptions, trainForward } from './train-forward.js';
+import type { PreparedBatch } from './batch.js';
+import type { ModelConfig } from './config.js';
+import { trainModel } from './model.js';
+import { type Params, modelBackward, modelForward, modelLoss } from './reference-model.js';
 
-export function referenceLoss(model: ModelConfig, params: Params, batch: PreparedBatch, options: TrainOptions): number {
-  const cache = trainForward(model, params, batch, options);
-  return lossAndGradient(model.loss, cache.y, batch.target, outputFeatures(model)).loss;
+interface TrainOptions {
+  training: boolean;
+  seed: number;
+}
+
+export function referenceLoss(config: ModelConfig, params: Params, batch: PreparedBatch, options: TrainOptions): number {
+  const model = trainModel(config);
+  return modelLoss(model, modelForward(model, params, batch, options)).loss;
 }
 
 export interface GradcheckReport {
@@ -24,10 +28,10 @@ export interface GradcheckReport {
   tensors: Array<{ name: string; relativeError: number; elements: number }>;
 }
 
-export function gradcheck(model: ModelConfig, params: Params, batch: PreparedBatch, options: TrainOptions, eps = 1e-5): GradcheckReport {
-  const cache = trainForward(model, params, batch, options);
-  const { dy } = lossAndGradient(model.loss, cache.y, batch.target, outputFeatures(model));
-  const analytic = trainBackward(model, params, cache, dy);
+export function gradcheck(config: ModelConfig, params: Params, batch: PreparedBatch, options: TrainOptions, eps = 1e-5): GradcheckReport {
+  const model = trainModel(config);
+  const forward = modelForward(model, params, batch, options);
+  const analytic = modelBackward(model, forward, modelLoss(model, forward).dy);
   const tensors: GradcheckReport['tensors'] = [];
   const check = (name: string, values: Float64Array, grad: Float64Array, loss: () => number) => {
     let diff = 0;
@@ -46,14 +50,14 @@ export function gradcheck(model: ModelConfig, params: Params, batch: PreparedBat
     tensors.push({ name, relativeError: Math.sqrt(diff / (norm || 1)), elements: values.length });
   };
   const copy: Record<string, Float64Array> = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Float64Array.from(v)]));
-  for (const name of Object.keys(copy)) check(name, copy[name], analytic.params[name], () => referenceLoss(model, copy, batch, options));
+  for (const name of Object.keys(copy)) check(name, copy[name], analytic.grads[name], () => referenceLoss(config, copy, batch, options));
   if (batch.h0) {
     const h0 = Float64Array.from(batch.h0);
-    check('h0', h0, analytic.h0, () => referenceLoss(model, copy, { ...batch, h0 }, options));
+    check('h0', h0, analytic.h0, () => referenceLoss(config, copy, { ...batch, h0 }, options));
   }
   if (batch.c0) {
     const c0 = Float64Array.from(batch.c0);
-    check('c0', c0, analytic.c0, () => referenceLoss(model, copy, { ...batch, c0 }, options));
+    check('c0', c0, analytic.c0, () => referenceLoss(config, copy, { ...batch, c0 }, options));
   }
   return { maxRelativeError: Math.max(...tensors.map((t) => t.relativeError)), tensors };
 }

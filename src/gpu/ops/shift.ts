@@ -1,0 +1,92 @@
+/**
+ * The shift (shaders/shift.wgsl): from a layer's output and its initial state, what each step of the
+ * training forward saw as its previous state — h_{t−1} (D, T, B, H_out) and, for LSTM, c_{t−1}
+ * (D, T, B, H) — written into the saved activations for the backward pass. Direction 0 at time t saw
+ * step t − 1, the reverse direction t + 1, the first step of a row the initial state; past a row's
+ * length, zeros. Test: test/ops/shift.test.ts.
+ */
+import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
+import { type Command, type Recorder, dispatch, simplePipeline } from '../program.js';
+import { SHIFT_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
+import { ELEMENTWISE_WORKGROUP_SIZE, elementGrid, f32Module } from './elementwise.js';
+import shiftSource from '../../../shaders/shift.wgsl?raw';
+
+export interface ShiftCall {
+  readonly label: string;
+  readonly T: number;
+  readonly B: number;
+  readonly H: number;
+  readonly Hout: number;
+  readonly D: number;
+  readonly lstm: boolean;
+  readonly lengths: GpuTensor;
+  /** The layer's output (T, B, D·H_out). */
+  readonly output: GpuTensor;
+  /** Its initial state: h (D, B, H_out) then, for LSTM, c (D, B, H). */
+  readonly initial: GpuTensor;
+  /** The saved activations: c_t is read at `c`, h_{t−1} written at `hPrev`, c_{t−1} at `cPrev` (float offsets). */
+  readonly saved: GpuTensor;
+  readonly at: { readonly hPrev: number; readonly cPrev: number; readonly c: number };
+}
+
+export function recordShift(rec: Recorder, call: ShiftCall): Command {
+  const { ctx } = rec;
+  const { pipeline, layout } = simplePipeline(
+    ctx,
+    f32Module(ctx, 'shift', shiftSource),
+    'shift',
+    { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, HAS_C: call.lstm },
+    [
+      [0, 'uniform'],
+      [1, 'read'],
+      [2, 'read'],
+      [3, 'read'],
+      [4, 'write'],
+    ],
+  );
+  const { T, B, H, Hout, D } = call;
+  const dims = rec.uniform(
+    `${call.label}.dims`,
+    packU32Struct(SHIFT_DIMS_FIELDS, { T, B, H, H_out: Hout, D, h_prev: call.at.hPrev, c_prev: call.at.cPrev, c: call.at.c }),
+  );
+  const group = ctx.bindGroup(call.label, layout, [
+    dims,
+    tensorBinding(call.lengths),
+    tensorBinding(call.output),
+    tensorBinding(call.initial),
+    tensorBinding(call.saved),
+  ]);
+  return dispatch(call.label, pipeline, [group], elementGrid(ctx, D * T * B * Math.max(H, Hout)));
+}
+
+/**
+ * The CPU counterpart: h_{t−1} (D, T, B, H_out) and c_{t−1} (D, T, B, H) from the output (T, B, D·H_out),
+ * the cell states c_t (D, T, B, H), the initial state and the lengths.
+ */
+export function shiftReference(
+  s: { T: number; B: number; H: number; Hout: number; D: number },
+  output: ArrayLike<number>,
+  c: ArrayLike<number> | undefined,
+  initial: ArrayLike<number>,
+  lengths: ArrayLike<number>,
+): { hPrev: Float64Array; cPrev?: Float64Array } {
+  const { T, B, H, Hout, D } = s;
+  const hPrev = new Float64Array(D * T * B * Hout);
+  const cPrev = c ? new Float64Array(D * T * B * H) : undefined;
+  for (let d = 0; d < D; d++) {
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const len = lengths[b];
+        if (t >= len) continue;
+        const first = d === 0 ? t === 0 : t + 1 === len;
+        const prev = d === 0 ? t - 1 : t + 1;
+        const e = (d * T + t) * B + b;
+        for (let k = 0; k < Hout; k++) hPrev[e * Hout + k] = first ? initial[(d * B + b) * Hout + k] : output[(prev * B + b) * D * Hout + d * Hout + k];
+        if (cPrev && c) {
+          for (let k = 0; k < H; k++) cPrev[e * H + k] = first ? initial[D * B * Hout + (d * B + b) * H + k] : c[((d * T + prev) * B + b) * H + k];
+        }
+      }
+    }
+  }
+  return { hPrev, cPrev };
+}

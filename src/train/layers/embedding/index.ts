@@ -1,0 +1,84 @@
+/**
+ * nn.Embedding(num_embeddings, embedding_dim) as a layer: token ids (`tokens`, T·B) → their rows of
+ * the table (`embedding.output`, (T·B, E)). Parameter `embedding.weight` (V, E), initialised N(0, 1)
+ * as PyTorch's. The gradient of the table sums dL/dx over the positions of each token, in a fixed
+ * order on the GPU (no float atomics: the embedding op groups positions on the host).
+ */
+import { embeddingGatherReference, embeddingGradReference, recordEmbeddingGather, recordEmbeddingGrad } from '../../../gpu/ops/embedding.js';
+import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TrainLayer } from '../layer.js';
+import { plainSection } from '../section.js';
+
+export interface EmbeddingConfig {
+  readonly num_embeddings: number;
+  readonly embedding_dim: number;
+}
+
+export class EmbeddingLayer implements TrainLayer<null> {
+  readonly inputs = ['tokens'] as const;
+  readonly outputs: readonly string[];
+
+  constructor(
+    readonly name: string,
+    readonly config: EmbeddingConfig,
+  ) {
+    this.outputs = [`${name}.output`];
+  }
+
+  private get weight(): string {
+    return `${this.name}.weight`;
+  }
+
+  parameters(): ParamSpec[] {
+    return [{ name: this.weight, shape: [this.config.num_embeddings, this.config.embedding_dim] }];
+  }
+
+  initialise(draws: InitDraws): Record<string, Float64Array> {
+    return { [this.weight]: Float64Array.from({ length: this.config.num_embeddings * this.config.embedding_dim }, () => draws.gauss()) };
+  }
+
+  section(start: number): FlatSection {
+    return plainSection(start, this.parameters());
+  }
+
+  referenceForward(inputs: ReadonlyArray<ArrayLike<number>>, ctx: ReferenceContext) {
+    return { outputs: [embeddingGatherReference(ctx.params[this.weight], inputs[0], this.config.embedding_dim)], cache: null };
+  }
+
+  referenceBackward(_cache: null, dOutputs: ReadonlyArray<Float64Array | undefined>, grads: Record<string, Float64Array>, ctx: ReferenceContext) {
+    const { num_embeddings: V, embedding_dim: E } = this.config;
+    if (dOutputs[0]) {
+      const g = embeddingGradReference(dOutputs[0], ctx.batch.tokens!, V, E);
+      const into = grads[this.weight];
+      for (let i = 0; i < g.length; i++) into[i] += g[i];
+    }
+    return [undefined]; // token ids have no gradient
+  }
+
+  gpu(plan: PlanContext, section: FlatSection): GpuLayer {
+    const { T, B } = plan;
+    const E = this.config.embedding_dim;
+    const table = { ...plan.params, offset: section.start, shape: [this.config.num_embeddings, E] };
+    let grad: ReturnType<typeof recordEmbeddingGrad> | undefined;
+    return {
+      forward: (inputs) => {
+        const out = plan.tensor(`${this.name}.output`, T * B * E, [T * B, E], 'activation');
+        return {
+          outputs: [out],
+          commands: [recordEmbeddingGather(plan, { label: `${this.name}.gather`, tokens: inputs[0], first: 0, rows: T * B, table, E, out })],
+        };
+      },
+      backward: (dOutputs) => {
+        if (!dOutputs[0]) return [];
+        grad = recordEmbeddingGrad(plan, {
+          label: `${this.name}.grad`,
+          positions: T * B,
+          E,
+          dx: dOutputs[0],
+          grad: { ...plan.grads, offset: section.start, shape: [this.config.num_embeddings, E] },
+        });
+        return [grad.command];
+      },
+      write: (queue, batch) => grad?.write(queue, batch.tokens!),
+    };
+  }
+}

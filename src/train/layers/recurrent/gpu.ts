@@ -1,0 +1,429 @@
+/**
+ * The recurrent layer on the GPU, recorded once per batch shape from the ops of src/gpu/ops/:
+ *   forward   per stacked layer: dropout on its input (layers after the first), the initial state into
+ *             the state buffer, the layer's time loop keeping its activations (the per-step kernels
+ *             with SAVE, or the persistent kernel's, layer-record.ts), then the shift (what each step
+ *             saw as h_{t−1}, c_{t−1}); and cat(h_n[−D:]) for a head that reads it;
+ *   backward  newest layer first: the reverse time loop (the backward op, one of three strategies),
+ *             the weight gradients as GEMMs over all steps at once, dL/d(input) as GEMMs into the
+ *             layer below (through its dropout mask), or into the layer before this one where one wants it.
+ * The engine writes the initial states (h0 / c0, or a carried state) and reads the final ones; the
+ * gradient flow and dL/dh0, dL/dc0 are kept for `gradients`.
+ */
+import { type RnnConfig, numDirections } from '../../../config.js';
+import { F32_BYTES as F32 } from '../../../gpu/constants.js';
+import { type GpuTensor, gpuTensor } from '../../../gpu/gpu-tensor.js';
+import { type LayerCall, type LayerParams, recordPerStepLayer, recordPersistentLayer } from '../../../gpu/layer-record.js';
+import { GATE_LANES } from '../../../gpu/layer-weights.js';
+import { type BackwardStrategy, backwardKernels, recordLayerBackward } from '../../../gpu/ops/backward.js';
+import { type RecordedDropout, recordDropout } from '../../../gpu/ops/dropout.js';
+import { recordGemm } from '../../../gpu/ops/gemm.js';
+import { recordGatherLast, recordScatterLast } from '../../../gpu/ops/last-state.js';
+import { persistentKernel, persistentLayout } from '../../../gpu/ops/persistent.js';
+import { recordShift } from '../../../gpu/ops/shift.js';
+import { type Command, clear, copy } from '../../../gpu/program.js';
+import { PlanSizes } from '../../../gpu/state.js';
+import type { PreparedBatch } from '../../batch.js';
+import type { GpuLayer, PlanContext } from '../layer.js';
+import type { RecurrentSection } from './section.js';
+
+/** How the plan runs the recurrence (chosen per batch shape, gpu-trainer.ts). */
+export interface RecurrentGpuOptions {
+  readonly strategy: BackwardStrategy;
+  /** Keep dL/dh_t of every layer and step (gradient flow). */
+  readonly flow: boolean;
+}
+
+/** A plan's options: the recurrence's, and what the plan is for (layer.ts's PlanContext.purpose). */
+export interface PlanOptions extends RecurrentGpuOptions {
+  readonly purpose?: 'train' | 'infer';
+}
+
+/** A stacked layer's tensors. */
+interface StackedLayer {
+  input: GpuTensor;
+  output: GpuTensor;
+  saved: GpuTensor;
+  states: [GpuTensor, GpuTensor];
+  initial: GpuTensor;
+  /** Float offsets in `saved`: the pre-activations, c_t, the unprojected h, c_{t−1}, h_{t−1}. */
+  at: { pre: number; c: number; hRaw: number; cPrev: number; hPrev: number };
+  dropout?: RecordedDropout;
+}
+
+export class RecurrentGpu implements GpuLayer {
+  /** Per stacked layer, its initial state (the state layout: h (D, B, H_out) then c (D, B, H)): written before a replay. */
+  readonly initialStates: GPUBuffer[] = [];
+  /** Per stacked layer, its final state after the forward. */
+  readonly finalStates: GPUBuffer[] = [];
+  /** dL/dh0 then dL/dc0 per stacked layer, in the state layout, after the backward. */
+  readonly initialGrads: GPUBuffer;
+  /** dL/dh_t (L, D, T, B, H_out) after the backward, with gradient flow. */
+  readonly flow?: GPUBuffer;
+  private readonly sizes: PlanSizes;
+  private readonly stack: StackedLayer[] = [];
+  private readonly gx: GpuTensor;
+  private readonly hRawScratch?: GpuTensor;
+  private readonly backDropouts: RecordedDropout[] = [];
+
+  private readonly options: RecurrentGpuOptions;
+  private readonly layer: { readonly name: string; readonly config: RnnConfig };
+
+  constructor(
+    private readonly plan: PlanContext,
+    name: string,
+    config: RnnConfig,
+    private readonly section: RecurrentSection,
+  ) {
+    this.layer = { name, config };
+    this.options = plan.recurrence;
+    const rnn = config;
+    const { T, B } = plan;
+    const sizes = (this.sizes = new PlanSizes(rnn, T, B));
+    const { D, H, Hout } = sizes;
+    const TB = T * B;
+    const F = D * Hout;
+    const lstm = rnn.mode === 'LSTM';
+    const proj = rnn.proj_size > 0;
+    this.gx = plan.tensor(`${name}.gx`, D * TB * H * GATE_LANES, [D * TB * H * GATE_LANES], 'work');
+    this.hRawScratch = proj ? plan.tensor(`${name}.hRaw`, D * B * H, [D * B * H], 'work') : undefined;
+    for (let l = 0; l < rnn.num_layers; l++) {
+      // saved: pre-activations (D, T, B, H, 4), c_t, h_raw, c_{t−1} (D, T, B, H each, where they exist), h_{t−1} (D, T, B, H_out)
+      const pre = 0;
+      const c = pre + D * TB * H * GATE_LANES;
+      const hRaw = c + (lstm ? D * TB * H : 0);
+      const cPrev = hRaw + (proj ? D * TB * H : 0);
+      const hPrev = cPrev + (lstm ? D * TB * H : 0);
+      const savedSize = hPrev + D * TB * Hout;
+      const layerState = sizes.layerState;
+      const training = plan.purpose === 'train';
+      const initial = plan.tensor(`${name}.layer${l}.initial`, layerState, [layerState], 'work');
+      // Inference runs the steps from the initial state itself, and leaves the final state there.
+      const states: [GpuTensor, GpuTensor] = [
+        training ? plan.tensor(`${name}.layer${l}.state0`, layerState, [layerState], 'work') : initial,
+        plan.tensor(`${name}.layer${l}.state1`, layerState, [layerState], 'work'),
+      ];
+      this.stack.push({
+        // The first layer's input is the value it is given; a later one's its own (dropped-out) copy or the layer below's output.
+        input: l > 0 && training && rnn.dropout > 0 ? plan.tensor(`${name}.layer${l}.dropped`, TB * F, [TB, F], 'activation') : plan.params,
+        output: plan.tensor(`${name}.layer${l}.output`, TB * F, [TB, F], training ? 'activation' : 'work'),
+        saved: training ? plan.tensor(`${name}.layer${l}.saved`, savedSize, [savedSize], 'activation') : plan.params,
+        states,
+        initial,
+        at: { pre, c, hRaw, cPrev, hPrev },
+      });
+      this.initialStates.push(initial.buffer);
+      this.finalStates.push(states[0].buffer);
+    }
+    this.initialGrads =
+      plan.purpose === 'infer'
+        ? initialGradsUnused(plan)
+        : plan.tensor(`${name}.initialGrads`, rnn.num_layers * sizes.layerState, [rnn.num_layers * sizes.layerState], 'work').buffer;
+    if (this.options.flow && plan.purpose === 'train')
+      this.flow = plan.tensor(`${name}.flow`, rnn.num_layers * D * TB * Hout, [rnn.num_layers * D * TB * Hout], 'work').buffer;
+  }
+
+  private owner(l: number): string {
+    return `${this.layer.name}.layer${l}`;
+  }
+
+  private layerParams(l: number): LayerParams {
+    const s = this.section.layers[l];
+    const rnn = this.layer.config;
+    return {
+      params: { ...this.plan.params, offset: s.start, shape: [s.offsets.total * GATE_LANES] },
+      offsets: s.offsets,
+      wHr: s.wHr === undefined ? undefined : { ...this.plan.params, offset: s.wHr, shape: [numDirections(rnn) * rnn.proj_size * rnn.hidden_size] },
+      inputSize: s.inputSize,
+    };
+  }
+
+  forward(inputs: readonly GpuTensor[], wanted: readonly boolean[]): { outputs: Array<GpuTensor | undefined>; commands: Command[] } {
+    const { plan } = this;
+    const rnn = this.layer.config;
+    const { T, B } = plan;
+    const { D, H, Hout, layerState } = this.sizes;
+    const TB = T * B;
+    const F = D * Hout;
+    const index = plan.stepIndex();
+    // The persistent strategy runs the forward's time loop in one dispatch per layer too.
+    const persistentForward =
+      this.options.strategy === 'persistent' && plan.purpose === 'train'
+        ? persistentKernel(plan.ctx, rnn.mode, rnn.proj_size > 0, persistentLayout(rnn, B, plan.ctx.limits, plan.ctx.isSoftwareAdapter), false, 'f32', true)
+        : undefined;
+    const training = plan.purpose === 'train';
+    const commands: Command[] = [];
+    this.stack.forEach((t, l) => {
+      const c: Command[] = [];
+      if (l === 0) t.input = inputs[0];
+      else if (training && rnn.dropout > 0) {
+        c.push(copy(this.stack[l - 1].output.buffer, 0, t.input.buffer, 0, TB * F * F32));
+        t.dropout = recordDropout(plan, { label: `${this.owner(l)}.dropout`, tensor: t.input, n: TB * F, stream: l, p: rnn.dropout });
+        c.push(t.dropout.command);
+      } else t.input = this.stack[l - 1].output;
+      if (training) c.push(copy(t.initial.buffer, 0, t.states[0].buffer, 0, layerState * F32));
+      const call: LayerCall = {
+        tag: this.owner(l),
+        config: rnn,
+        format: 'f32',
+        T,
+        B,
+        weights: this.layerParams(l),
+        input: t.input,
+        output: t.output,
+        lengths: plan.lengths,
+        gx: this.gx,
+      };
+      const save = training ? { saved: t.saved, pre: t.at.pre, c: t.at.c, hRaw: t.at.hRaw } : undefined;
+      if (persistentForward) {
+        c.push(...recordPersistentLayer(plan, call, persistentForward, t.states[0], save)); // reads the initial state, leaves the final one
+      } else {
+        c.push(...recordPerStepLayer(plan, call, index, t.states, this.hRawScratch, save));
+        if (T % 2 === 1) c.push(copy(t.states[1].buffer, 0, t.states[0].buffer, 0, layerState * F32));
+      }
+      if (training) {
+        c.push(
+          recordShift(plan, {
+            label: `${this.owner(l)}.shift`,
+            T,
+            B,
+            H,
+            Hout,
+            D,
+            lstm: rnn.mode === 'LSTM',
+            lengths: plan.lengths,
+            output: t.output,
+            initial: t.initial,
+            saved: t.saved,
+            at: t.at,
+          }),
+        );
+      }
+      commands.push(...plan.count(this.owner(l), c));
+    });
+    const last = this.stack[this.stack.length - 1];
+    let lastOut: GpuTensor | undefined;
+    if (wanted[1]) {
+      lastOut = plan.tensor(`${this.layer.name}.last`, B * F, [B, F], 'activation');
+      commands.push(
+        recordGatherLast(plan, {
+          label: `${this.layer.name}.gatherLast`,
+          B,
+          Hout,
+          D,
+          state: gpuTensor(last.states[0].buffer, [D * B * Hout]),
+          features: lastOut,
+        }),
+      );
+    }
+    return { outputs: [last.output, lastOut], commands };
+  }
+
+  backward(dOutputs: readonly (GpuTensor | undefined)[], dInputs: readonly (GpuTensor | undefined)[]): Command[] {
+    const { plan } = this;
+    const rnn = this.layer.config;
+    const { T, B } = plan;
+    const { D, H, Hout, layerState } = this.sizes;
+    const TB = T * B;
+    const F = D * Hout;
+    const L = rnn.num_layers;
+    const N = H * GATE_LANES;
+    const commands: Command[] = [];
+    // dL/d(output) of each stacked layer: the last one's is given (zeros where nothing reads the
+    // sequence, a head on h_n); the layers below alternate between two buffers.
+    const dOutLast = dOutputs[0] ?? plan.tensor(`${this.layer.name}.dOutZero`, TB * F, [TB, F], 'work');
+    if (!dOutputs[0]) commands.push(clear(dOutLast.buffer, 0, TB * F * F32));
+    const below =
+      L > 1 ? [plan.tensor(`${this.layer.name}.dOut0`, TB * F, [TB, F], 'work'), plan.tensor(`${this.layer.name}.dOut1`, TB * F, [TB, F], 'work')] : [];
+    const dOutOf = (l: number) => (l === L - 1 ? dOutLast : below[(L - 2 - l) % 2]);
+    const dgSize = D * TB * N;
+    const dgLayout = { x: 0, h: rnn.mode === 'GRU' ? dgSize : 0, hist: (rnn.mode === 'GRU' ? 2 : 1) * dgSize };
+    const dg = plan.tensor(`${this.layer.name}.dg`, dgLayout.hist + D * TB * Hout, [dgLayout.hist + D * TB * Hout], 'work');
+    const gstateSize = 2 * D * B * Hout + D * B * H + D * B * Hout;
+    const gstate = plan.tensor(`${this.layer.name}.gstate`, gstateSize, [gstateSize], 'work');
+    const kernels = backwardKernels(plan.ctx, rnn, B, 'f32');
+    for (let l = L - 1; l >= 0; l--) {
+      const c: Command[] = [];
+      const t = this.stack[l];
+      const s = this.section.layers[l];
+      const I = s.inputSize;
+      c.push(clear(gstate.buffer, 0, gstateSize * F32));
+      if (l === L - 1 && dOutputs[1]) {
+        // dL/dh_n of the last layer enters as the recurrent gradient the first backward step reads (copy (T − 1) % 2).
+        const first = ((T - 1) % 2) * D * B * Hout;
+        c.push(
+          recordScatterLast(plan, {
+            label: `${this.layer.name}.scatterLast`,
+            B,
+            Hout,
+            D,
+            state: gpuTensor(gstate.buffer, [gstateSize], 'f32', first),
+            features: dOutputs[1],
+          }),
+        );
+      }
+      c.push(
+        ...recordLayerBackward(plan, {
+          tag: this.owner(l),
+          config: rnn,
+          T,
+          B,
+          strategy: this.options.strategy,
+          kernels,
+          lengths: plan.lengths,
+          saved: t.saved,
+          at: t.at,
+          params: plan.params,
+          start: s.start,
+          wHh: s.offsets.wHh,
+          wHr: s.wHr,
+          dOut: dOutOf(l),
+          dg,
+          dgLayout,
+          gstate,
+          index: plan.stepIndex(),
+        }),
+      );
+      if (this.flow) c.push(copy(dg.buffer, dgLayout.hist * F32, this.flow, l * D * TB * Hout * F32, D * TB * Hout * F32));
+      // dL/dh0 (the dh copy step s = 0 wrote: copy 1) and dL/dc0 of this layer.
+      c.push(copy(gstate.buffer, D * B * Hout * F32, this.initialGrads, l * layerState * F32, D * B * Hout * F32));
+      if (rnn.mode === 'LSTM') c.push(copy(gstate.buffer, 2 * D * B * Hout * F32, this.initialGrads, (l * layerState + D * B * Hout) * F32, D * B * H * F32));
+      // The weight gradients, over all steps at once.
+      const grad = (off: number, shape: number[]): GpuTensor => ({ ...plan.grads, offset: s.start + off * GATE_LANES, shape });
+      const dgx = { ...dg, offset: dgLayout.x, shape: [D * TB, N] };
+      const dgh = { ...dg, offset: dgLayout.h, shape: [D * TB, N] };
+      const tag = this.owner(l);
+      c.push(
+        recordGemm(plan, {
+          label: `${tag}.dW_ih`,
+          M: I,
+          N,
+          K: TB,
+          batch: D,
+          transA: true,
+          a: t.input,
+          aBatchStride: 0,
+          b: dgx,
+          bBatchStride: TB * N,
+          c: grad(s.offsets.wIh, [I, N]),
+          cBatchStride: I * N,
+          format: 'f32',
+        }),
+      );
+      c.push(
+        recordGemm(plan, {
+          label: `${tag}.dW_hh`,
+          M: Hout,
+          N,
+          K: TB,
+          batch: D,
+          transA: true,
+          a: { ...t.saved, offset: t.at.hPrev, shape: [D * TB, Hout] },
+          aBatchStride: TB * Hout,
+          b: dgh,
+          bBatchStride: TB * N,
+          c: grad(s.offsets.wHh, [Hout, N]),
+          cBatchStride: Hout * N,
+          format: 'f32',
+        }),
+      );
+      if (rnn.bias) {
+        for (const [what, g, off] of [
+          ['db_ih', dgx, s.offsets.bIh],
+          ['db_hh', dgh, s.offsets.bHh],
+        ] as const) {
+          c.push(
+            recordGemm(plan, {
+              label: `${tag}.${what}`,
+              M: 1,
+              N,
+              K: TB,
+              batch: D,
+              a: plan.ones(TB),
+              aBatchStride: 0,
+              b: g,
+              bBatchStride: TB * N,
+              c: grad(off, [N]),
+              cBatchStride: N,
+              format: 'f32',
+            }),
+          );
+        }
+      }
+      if (s.wHr !== undefined) {
+        c.push(
+          recordGemm(plan, {
+            label: `${tag}.dW_hr`,
+            M: rnn.proj_size,
+            N: H,
+            K: TB,
+            batch: D,
+            transA: true,
+            a: { ...dg, offset: dgLayout.hist, shape: [D * TB, Hout] },
+            aBatchStride: TB * Hout,
+            b: { ...t.saved, offset: t.at.hRaw, shape: [D * TB, H] },
+            bBatchStride: TB * H,
+            c: { ...plan.grads, offset: s.wHr, shape: [rnn.proj_size, H] },
+            cBatchStride: rnn.proj_size * H,
+            format: 'f32',
+          }),
+        );
+      }
+      // dL/d(input) = Σ_d dg_x[d]·W_ih[d], for the layer below, or for whatever made this layer's input.
+      const dIn = l > 0 ? dOutOf(l - 1) : dInputs[0];
+      if (dIn) {
+        for (let d = 0; d < D; d++) {
+          c.push(
+            recordGemm(plan, {
+              label: `${tag}.dX${d}`,
+              M: TB,
+              N: I,
+              K: N,
+              batch: 1,
+              transB: true,
+              beta: d === 0 ? 0 : 1,
+              a: { ...dg, offset: dgLayout.x + d * TB * N, shape: [TB, N] },
+              aBatchStride: 0,
+              b: { ...plan.params, offset: s.start + (s.offsets.wIh + d * I * H) * GATE_LANES, shape: [I, N] },
+              bBatchStride: 0,
+              c: dIn,
+              cBatchStride: 0,
+              format: 'f32',
+            }),
+          );
+        }
+        if (l > 0 && t.dropout) {
+          const back = recordDropout(plan, { label: `${tag}.dropoutBack`, tensor: dIn, n: TB * I, stream: l, p: rnn.dropout });
+          this.backDropouts.push(back);
+          c.push(back.command);
+        }
+      }
+      commands.push(...plan.count(this.owner(l), c));
+    }
+    return commands;
+  }
+
+  /** Before a replay: dropout's seed, and whether it drops (training) or not (evaluation). */
+  write(queue: GPUQueue, _batch: PreparedBatch, step: { seed: number; training: boolean }): void {
+    for (const t of this.stack) t.dropout?.set(queue, step.seed, step.training);
+    for (const d of this.backDropouts) d.set(queue, step.seed, step.training);
+  }
+
+  /** The initial states from the host: h0 (L·D, B, H_out) and c0 (L·D, B, H), zeros where absent. */
+  writeInitial(queue: GPUQueue, h0?: ArrayLike<number>, c0?: ArrayLike<number>): void {
+    const s = this.sizes;
+    const hPer = s.hBytes / F32;
+    const cPer = s.cBytes / F32;
+    this.initialStates.forEach((buffer, l) => {
+      const state = new Float32Array(s.layerState);
+      if (h0) for (let k = 0; k < hPer; k++) state[k] = h0[l * hPer + k];
+      if (c0) for (let k = 0; k < cPer; k++) state[hPer + k] = c0[l * cPer + k];
+      queue.writeBuffer(buffer, 0, state);
+    });
+  }
+}
+
+/** An inference plan keeps no gradients: a placeholder buffer of one element. */
+function initialGradsUnused(plan: PlanContext): GPUBuffer {
+  return plan.tensor('rnn.noGradients', 1, [1], 'work').buffer;
+}

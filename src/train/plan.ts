@@ -1,0 +1,277 @@
+/**
+ * A training step on the GPU for one batch shape (T, B), recorded once as command lists and replayed
+ * into one submission per step — for any composition of layers (model.ts). The plan allocates what
+ * the layers declare (naming each tensor, counting what the forward keeps for the backward pass),
+ * walks the layers forward (each value handed to the layers that read it), records the loss on the
+ * last value and the sum of its rows, then walks them back (each layer given dL/d(its outputs) and a
+ * tensor for dL/d(each input another layer made)), sums ‖g‖², and records the optimizer's update over
+ * the flat parameters. The only read-back is the loss and ‖g‖², and only when asked. A second step of
+ * the same shape creates no GPU objects.
+ *
+ * Buffers that outlive a plan (parameters, gradients, optimizer state, results) belong to the trainer
+ * (gpu-trainer.ts) and are handed in as `shared`; the rest belong to the plan.
+ */
+import { F32_BYTES as F32, STORAGE_USAGE as STORAGE, UNIFORM_USAGE as UNIFORM } from '../gpu/constants.js';
+import type { GpuContext } from '../gpu/context.js';
+import { type GpuDtype, type GpuTensor, gpuTensor } from '../gpu/gpu-tensor.js';
+import { type StepIndex, stepIndex } from '../gpu/layer-record.js';
+import { type RecordedLoss, recordLoss } from '../gpu/ops/loss.js';
+import { type OptimizerKernel, type OptimizerScalars, RESULT_SLOTS, RESULT_WORDS, type RecordedOptimizer, recordOptimizer } from '../gpu/ops/optimizer.js';
+import { recordSum } from '../gpu/ops/reduce.js';
+import { type Command, clear } from '../gpu/program.js';
+import { REDUCE_DIMS_FIELDS, packU32Struct } from '../gpu/uniforms.js';
+import { RnnError } from '../errors.js';
+import { numDirections, outputSize } from '../config.js';
+import type { PreparedBatch } from './batch.js';
+import { type ModelConfig, outputFeatures } from './config.js';
+import type { GpuLayer, PlanContext } from './layers/layer.js';
+import type { PlanOptions, RecurrentGpu } from './layers/recurrent/gpu.js';
+import type { TrainModel } from './model.js';
+
+/**
+ * The least activation memory a training step of shape (T, B) can keep from the forward for the
+ * backward pass (bytes, f32): per layer and direction, what the gates' derivatives need — the
+ * pre-activations (LSTM: 4 gates; GRU: 3 and W_hn·h + b_hn; RNN: 1), c_t (LSTM), the unprojected h
+ * (proj_size) — and h_t, which is the layer's output; then the first layer's input and the head's
+ * output (for the loss's derivative). Dropout masks are not counted: they are recomputed from the seed.
+ */
+export function minimumActivationBytes(model: ModelConfig, T: number, B: number): number {
+  const rnn = model.rnn;
+  const H = rnn.hidden_size;
+  const gates = rnn.mode === 'LSTM' || rnn.mode === 'GRU' ? 4 : 1;
+  const perPosition = gates * H + (rnn.mode === 'LSTM' ? H : 0) + (rnn.proj_size ? H : 0) + outputSize(rnn);
+  const rows = !model.head || model.head.on === 'output' ? T * B : B;
+  const input = T * B * (model.embedding?.embedding_dim ?? rnn.input_size);
+  return F32 * (rnn.num_layers * numDirections(rnn) * T * B * perPosition + input + (model.head ? rows * outputFeatures(model) : 0));
+}
+
+/** What the trainer owns and every plan uses. */
+export interface SharedBuffers {
+  readonly params: GPUBuffer;
+  readonly grads: GPUBuffer;
+  /** Optimizer state: a, b, c (3 × the parameter count). */
+  readonly state: GPUBuffer;
+  /** RESULT_WORDS words: the last loss and ‖g‖², and the halt (gpu/ops/optimizer.ts). */
+  readonly results: GPUBuffer;
+}
+
+export class TrainPlan implements PlanContext {
+  readonly purpose: 'train' | 'infer';
+  readonly recurrence: PlanContext['recurrence'];
+  readonly tag: string;
+  readonly params: GpuTensor;
+  readonly grads: GpuTensor;
+  readonly lengths: GpuTensor;
+  /** Forward and loss: the loss in results[0]. */
+  readonly forward: Command[] = [];
+  /** Backward after `forward`: every gradient in `shared.grads`, ‖g‖² in results[1]. */
+  readonly backward: Command[] = [];
+  /** The model's output after `forward`, time-major: (T·B or B rows, O). */
+  readonly prediction: { buffer: GPUBuffer; elements: number };
+  /** The recurrent module's records: its initial and final states, dL/dh0, dL/dc0, the gradient flow. */
+  readonly recurrent: RecurrentGpu;
+  /** Bytes the forward keeps for the backward pass (as asked for; the buffer pool may round buffers up). */
+  activationBytes = 0;
+  private readonly owned: GPUBuffer[] = [];
+  private readonly gpuLayers: GpuLayer[] = [];
+  private readonly input: GpuTensor;
+  private readonly rows: number;
+  private readonly O: number;
+  /** What a training plan records after the forward (none in an inference plan). */
+  private readonly training?: {
+    readonly target: GpuTensor;
+    readonly loss: RecordedLoss;
+    readonly normDims: GPUBufferBinding;
+    readonly optimizer: RecordedOptimizer;
+  };
+  private readonly onesTensor: GpuTensor;
+  private index?: StepIndex;
+  private readonly dispatchCounts = new Map<string, number>();
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly model: TrainModel,
+    readonly shared: SharedBuffers,
+    readonly T: number,
+    readonly B: number,
+    readonly options: PlanOptions,
+  ) {
+    this.purpose = options.purpose ?? 'train';
+    this.recurrence = { strategy: options.strategy, flow: options.flow };
+    const n = model.size;
+    const TB = T * B;
+    this.tag = `${this.purpose === 'train' ? 'TrainPlan' : 'InferencePlan'}(T=${T},B=${B})`;
+    this.params = gpuTensor(shared.params, [n]);
+    this.grads = gpuTensor(shared.grads, [n]);
+    this.lengths = this.tensor('lengths', B, [B], 'work', 'u32');
+    this.onesTensor = this.tensor('ones', TB, [TB], 'work');
+    ctx.device.queue.writeBuffer(this.onesTensor.buffer, 0, new Float32Array(TB).fill(1));
+    const E = model.config.embedding ? model.config.embedding.embedding_dim : model.config.rnn.input_size;
+    this.input = model.input === 'tokens' ? this.tensor('tokens', TB, [TB], 'work', 'u32') : this.tensor('input', TB * E, [TB, E], 'activation');
+
+    // The values each layer's outputs are read by (the last one by the loss).
+    const readers = new Set<string>([model.output, ...model.layers.flatMap((l) => l.inputs)]);
+    const values = new Map<string, GpuTensor>([[model.input, this.input]]);
+    const recurrentIndex = model.layers.indexOf(model.recurrent);
+    model.layers.forEach((layer, i) => {
+      const gpu = layer.gpu(this, model.sections[i]);
+      this.gpuLayers.push(gpu);
+      const r = gpu.forward(
+        layer.inputs.map((name) => values.get(name)!),
+        layer.outputs.map((name) => readers.has(name)),
+      );
+      r.outputs.forEach((t, k) => t && values.set(layer.outputs[k], t));
+      this.forward.push(...r.commands);
+    });
+    this.recurrent = this.gpuLayers[recurrentIndex] as RecurrentGpu;
+
+    const y = values.get(model.output)!;
+    [this.rows, this.O] = [y.shape[0], y.shape[1]];
+    this.prediction = { buffer: y.buffer, elements: this.rows * this.O };
+    if (this.purpose === 'train') this.training = this.recordTraining(values, y);
+  }
+
+  /** The loss and the sum of its rows into results[0]; the backward; ‖g‖²; the optimizer. */
+  private recordTraining(values: ReadonlyMap<string, GpuTensor>, y: GpuTensor): NonNullable<TrainPlan['training']> {
+    const { model, shared } = this;
+    const n = model.size;
+    const classes = model.loss.targets === 'classes';
+    const target = this.tensor(
+      'target',
+      classes ? this.rows : this.rows * this.O,
+      classes ? [this.rows] : [this.rows, this.O],
+      'work',
+      classes ? 'i32' : 'f32',
+    );
+    const dy = this.tensor('loss.dy', this.rows * this.O, [this.rows, this.O], 'work');
+    const rowLoss = this.tensor('loss.rows', this.rows, [this.rows], 'work');
+    const loss = recordLoss(this, { label: `${this.tag}.loss`, entryPoint: model.loss.entryPoint, rows: this.rows, O: this.O, y, target, dy, rowLoss });
+    this.forward.push(loss.command, ...recordSum(this, 'loss', rowLoss, this.rows, false, shared.results, RESULT_SLOTS.loss));
+
+    // Backward: each layer from the gradients of its outputs, writing those of the inputs a layer made.
+    this.backward.push(clear(shared.grads, 0, n * F32));
+    const made = new Set(model.layers.flatMap((l) => l.outputs));
+    const dValues = new Map<string, GpuTensor>([[model.output, dy]]);
+    for (let i = model.layers.length - 1; i >= 0; i--) {
+      const layer = model.layers[i];
+      const dInputs = layer.inputs.map((name) => {
+        if (!made.has(name)) return undefined;
+        if (dValues.has(name)) throw new Error(`${this.tag}: ${name} is read by two layers; summing their gradients is not implemented`);
+        const v = values.get(name)!;
+        const d = this.tensor(
+          `d.${name}`,
+          v.shape.reduce((a, b) => a * b, 1),
+          v.shape,
+          'work',
+        );
+        dValues.set(name, d);
+        return d;
+      });
+      this.backward.push(
+        ...this.gpuLayers[i].backward(
+          layer.outputs.map((name) => dValues.get(name)),
+          dInputs,
+        ),
+      );
+    }
+    // ‖g‖² (after clip_grad_value_, whose clip write() sets) into results[1].
+    const normDims = this.uniform('norm.dims', packU32Struct(REDUCE_DIMS_FIELDS, { n, offset: 0, out: 0, clip: 0 }));
+    this.backward.push(...recordSum(this, 'norm', this.grads, n, true, shared.results, RESULT_SLOTS.normSq, normDims));
+    const optimizer = recordOptimizer(this, {
+      label: `${this.tag}.optimizer`,
+      n,
+      params: this.params,
+      grads: this.grads,
+      state: gpuTensor(shared.state, [3 * n]),
+      results: gpuTensor(shared.results, [RESULT_WORDS], 'u32'),
+    });
+    return { target, loss, normDims, optimizer };
+  }
+
+  /** Writes a batch and the step's scalars (the seed, training or evaluation, clip_grad_value_'s clip) before a replay. */
+  write(batch: PreparedBatch, step: { seed: number; training: boolean; clipValue: number }): void {
+    const q = this.ctx.device.queue;
+    q.writeBuffer(this.input.buffer, 0, this.model.input === 'tokens' ? Uint32Array.from(batch.tokens!) : Float32Array.from(batch.x!));
+    q.writeBuffer(this.lengths.buffer, 0, Uint32Array.from(batch.lengths ?? new Int32Array(batch.B).fill(batch.T)));
+    for (const layer of this.gpuLayers) layer.write?.(q, batch, step);
+    if (!this.training) return;
+    const { target, loss, normDims } = this.training;
+    q.writeBuffer(target.buffer, 0, this.model.loss.targets === 'classes' ? Int32Array.from(batch.target) : Float32Array.from(batch.target));
+    loss.setScale(q, this.model.loss.scale(batch.target, this.O));
+    q.writeBuffer(normDims.buffer, 0, packU32Struct(REDUCE_DIMS_FIELDS, { n: this.model.size, offset: 0, out: 0, clip: step.clipValue }));
+  }
+
+  /** The optimizer's update (after `backward`), its uniforms written for this step. */
+  update(kernel: OptimizerKernel, scalars: OptimizerScalars): Command[] {
+    if (!this.training) throw new Error(`${this.tag}: an inference plan has no update`);
+    return [this.training.optimizer.step(this.ctx.device.queue, kernel, scalars)];
+  }
+
+  /** The model's input tensor (what write() fills from a batch). */
+  get inputTensor(): GpuTensor {
+    return this.input;
+  }
+
+  /** PlanContext: a tensor the plan owns, checked against the device's binding limit first. */
+  tensor(name: string, elements: number, shape: readonly number[], kind: 'activation' | 'work', dtype: GpuDtype = 'f32'): GpuTensor {
+    const buffer = this.storage(name, elements);
+    if (kind === 'activation') this.activationBytes += Math.max(1, elements) * F32; // what is kept, not the pool's rounding
+    return gpuTensor(buffer, shape, dtype);
+  }
+
+  /** Recorder: a buffer of `elements` f32 the plan owns. */
+  storage(name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
+    const bytes = Math.max(1, elements) * F32;
+    const limit = Math.min(this.ctx.limits.maxStorageBufferBindingSize, this.ctx.limits.maxBufferSize);
+    if (bytes > limit) {
+      this.release();
+      throw new RnnError(
+        'LIMIT_EXCEEDED',
+        `a training step of T=${this.T}, B=${this.B}: its ${name} needs ${bytes} bytes, above this device's ${limit} (maxStorageBufferBindingSize); train on shorter windows or smaller batches`,
+      );
+    }
+    const b = this.ctx.buffer(`${this.tag}.${name}`, bytes, usage);
+    this.owned.push(b);
+    return b;
+  }
+
+  /** Recorder: a uniform buffer holding `data`, written now, released with the plan. */
+  uniform(name: string, data: Uint32Array): GPUBufferBinding {
+    const buffer = this.storage(name, data.length, UNIFORM);
+    this.ctx.device.queue.writeBuffer(buffer, 0, data);
+    return { buffer, offset: 0, size: data.byteLength };
+  }
+
+  ones(n: number): GpuTensor {
+    if (n > this.onesTensor.shape[0]) throw new Error(`${this.tag}: ones(${n}) beyond T·B`);
+    return this.onesTensor;
+  }
+
+  stepIndex(): StepIndex {
+    // The forward's steps 0 … T−1, and T for the fused backward's last dispatch.
+    this.index ??= stepIndex(this, this.T + 1);
+    return this.index;
+  }
+
+  count(owner: string, commands: readonly Command[]): Command[] {
+    this.dispatchCounts.set(owner, (this.dispatchCounts.get(owner) ?? 0) + commands.filter((c) => c.kind === 'dispatch').length);
+    return [...commands];
+  }
+
+  /** Dispatches of one training step (forward, backward, update), in all and per recurrent layer. */
+  get dispatches(): { total: number; perLayer: number[] } {
+    const total = 1 + [...this.forward, ...this.backward].filter((c) => c.kind === 'dispatch').length;
+    const rnn = this.model.recurrent;
+    return { total, perLayer: Array.from({ length: rnn.config.num_layers }, (_, l) => this.dispatchCounts.get(`${rnn.name}.layer${l}`) ?? 0) };
+  }
+
+  /** GPU bytes the plan holds (its own buffers; the trainer's shared ones not included). */
+  get heldBytes(): number {
+    return this.owned.reduce((sum, b) => sum + b.size, 0);
+  }
+
+  release(): void {
+    for (const b of this.owned) this.ctx.release(b);
+    this.owned.length = 0;
+  }
+}
