@@ -5,12 +5,12 @@
  * optional in WebGPU), with enough work per submit that the submit itself is noise.
  */
 import probeSource from '../../shaders/bench-probe.wgsl?raw';
-import { BufferUsage, ShaderStage, UNIFORM_USAGE } from '../gpu/constants.js';
+import { BufferUsage, ShaderStage } from '../gpu/constants.js';
 import type { GpuContext } from '../gpu/context.js';
 import { gpuTensor } from '../gpu/gpu-tensor.js';
 import { GATE_LANES } from '../gpu/layer-weights.js';
 import { recordGemm } from '../gpu/ops/gemm.js';
-import type { Recorder } from '../gpu/program.js';
+import { OwningRecorder } from '../gpu/recorder.js';
 
 export interface Ceilings {
   /** GFLOP/s of our matmul kernel on `gemm_shape`. */
@@ -49,21 +49,7 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
   const params = ctx.buffer('bench.gemm.params', (K * N + N) * GATE_LANES * 4, STORAGE);
   const a = ctx.buffer('bench.gemm.a', M * K * 4, STORAGE);
   const c = ctx.buffer('bench.gemm.c', M * N * GATE_LANES * 4, STORAGE);
-  const uniforms: GPUBuffer[] = [];
-  const recorder: Recorder = {
-    ctx,
-    uniform: (label, data) => {
-      const buffer = ctx.buffer(label, data.byteLength, UNIFORM_USAGE);
-      device.queue.writeBuffer(buffer, 0, data);
-      uniforms.push(buffer);
-      return { buffer, offset: 0, size: data.byteLength };
-    },
-    storage: (label, elements) => {
-      const buffer = ctx.buffer(label, elements * 4, STORAGE);
-      uniforms.push(buffer);
-      return buffer;
-    },
-  };
+  const recorder = new OwningRecorder(ctx, 'bench');
   device.queue.writeBuffer(params, 0, new Float32Array((K * N + N) * GATE_LANES).fill(0.01));
   device.queue.writeBuffer(a, 0, new Float32Array(M * K).fill(0.5));
   const command = recordGemm(recorder, {
@@ -111,7 +97,8 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
     manyMs.push(await timeSubmit(device, dispatches(many)));
     oneMs.push(await timeSubmit(device, dispatches(1)));
   }
-  for (const b of [params, a, c, sink, ...uniforms]) ctx.release(b);
+  for (const b of [params, a, c, sink]) ctx.release(b);
+  recorder.release();
   return {
     gemm_gflops: flop / (gemmMs * 1e6),
     gemm_shape: `${M}×${K}·${K}×${N * GATE_LANES}`,

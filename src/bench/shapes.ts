@@ -2,7 +2,7 @@
  * Benchmark shapes: small enough for a software adapter, real enough to matter. `--big` adds sizes
  * meant for real GPUs. Every shape is a PyTorch-style configuration plus a batch and a length.
  */
-import type { RnnConfigInput } from '../config.js';
+import { type RnnConfigInput, gateCount, resolveConfig } from '../config.js';
 import { TINY_TRAIN_SHAPE, TRAIN_SHAPES, type TrainShape } from './train-shapes.js';
 
 export interface BenchShape {
@@ -46,7 +46,7 @@ export const ALL_SHAPES: readonly (BenchShape | TrainShape)[] = [...SHAPES, ...B
 
 /** Counted work of one forward: 2·G·H·(I_l + H)·B·T summed over layers and directions (GFLOP). */
 export function countedGflop(shape: BenchShape): number {
-  const G = shape.config.mode === 'LSTM' ? 4 : 3;
+  const G = gateCount(resolveConfig(shape.config).mode);
   const H = shape.config.hidden_size;
   const D = shape.config.bidirectional ? 2 : 1;
   let flop = 0;

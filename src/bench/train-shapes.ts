@@ -3,6 +3,7 @@
  * that introduced training (measured there against TensorFlow.js and PyTorch). Each is a trainable
  * model (src/train/config.ts) plus a batch shape; a step is forward, loss, backward and Adam.
  */
+import { gateCount, resolveConfig } from '../config.js';
 import type { ModelConfigInput } from '../train/config.js';
 
 export interface TrainShape {
@@ -68,7 +69,7 @@ export const TINY_TRAIN_SHAPE: TrainShape = {
  */
 export function trainStepGflop(shape: TrainShape): number {
   const rnn = shape.model.rnn;
-  const G = rnn.mode === 'LSTM' ? 4 : rnn.mode === 'GRU' ? 3 : 1;
+  const G = gateCount(resolveConfig(rnn).mode);
   const H = rnn.hidden_size;
   const D = rnn.bidirectional ? 2 : 1;
   const Hout = rnn.proj_size || H;

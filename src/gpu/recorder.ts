@@ -1,6 +1,7 @@
 /**
  * A Recorder (program.ts) that owns what it makes: every storage and uniform buffer an op's recording
- * asks for, released together. For recordings that live as long as one call (sampling) or one plan.
+ * asks for, released together — the one bookkeeping of the inference and training plans, sampling,
+ * the benchmark's ceiling probe and the op tests' harness.
  */
 import { STORAGE_USAGE, UNIFORM_USAGE } from './constants.js';
 import type { GpuContext } from './context.js';
@@ -32,8 +33,12 @@ export class OwningRecorder implements Recorder {
     return this.owned.reduce((sum, b) => sum + b.size, 0);
   }
 
-  release(): void {
-    for (const b of this.owned) this.ctx.release(b);
+  /**
+   * Gives the buffers back to the pool; with `discard`, destroys them instead (after a failed
+   * submission, which may have left them invalid).
+   */
+  release(discard = false): void {
+    for (const b of this.owned) discard ? this.ctx.discard(b) : this.ctx.release(b);
     this.owned.length = 0;
   }
 }

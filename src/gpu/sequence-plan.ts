@@ -14,7 +14,7 @@
 import type { RnnConfig } from '../config.js';
 import { RnnError } from '../errors.js';
 import type { TensorData } from '../tensor.js';
-import { F32_BYTES as F32, STORAGE_USAGE as STORAGE, UNIFORM_USAGE as UNIFORM } from './constants.js';
+import { F32_BYTES as F32 } from './constants.js';
 import type { GpuContext } from './context.js';
 import { type GpuTensor, gpuTensor } from './gpu-tensor.js';
 import { GATE_LANES, type LayerWeights } from './layer-weights.js';
@@ -23,6 +23,7 @@ import { type LayerCall, recordPerStepLayer, recordPersistentLayer, stepIndex } 
 import { persistentKernel, persistentLayout } from './ops/persistent.js';
 import { type Command, type Recorder, clear, copy } from './program.js';
 import { STAGING, mapRead } from './readback.js';
+import { OwningRecorder } from './recorder.js';
 import { PlanSizes, splitState } from './state.js';
 import type { Strategy } from './strategy.js';
 import type { WeightFormat } from './wgsl.js';
@@ -40,7 +41,7 @@ export class SequencePlan implements Recorder {
   readonly tag: string;
   /** The whole forward pass; leaves every layer's final state in slot 0 of its state buffers. */
   readonly forward: readonly Command[];
-  private readonly owned: GPUBuffer[] = [];
+  private readonly buffers: OwningRecorder;
   private readonly input: GPUBuffer;
   private readonly lengths: GPUBuffer;
   private readonly sequences: [GPUBuffer, GPUBuffer];
@@ -63,6 +64,7 @@ export class SequencePlan implements Recorder {
     const s = (this.sizes = new PlanSizes(model.config, T, B));
     const { config } = model;
     this.tag = `SequencePlan(T=${T},B=${B},${strategy})`;
+    this.buffers = new OwningRecorder(ctx, this.tag);
     this.input = this.storage('input', T * B * config.input_size);
     this.lengths = this.storage('lengths', B);
     this.sequences = [this.storage('sequence0', s.sequence), this.storage('sequence1', s.sequence)];
@@ -81,17 +83,13 @@ export class SequencePlan implements Recorder {
   }
 
   /** Recorder: a buffer of `elements` f32 the plan owns. */
-  storage(name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
-    const b = this.ctx.buffer(`${this.tag}.${name}`, elements * F32, usage);
-    this.owned.push(b);
-    return b;
+  storage(name: string, elements: number, usage?: GPUBufferUsageFlags): GPUBuffer {
+    return this.buffers.storage(name, elements, usage);
   }
 
   /** Recorder: a uniform buffer holding `data`, written once, released with the plan. */
   uniform(name: string, data: Uint32Array): GPUBufferBinding {
-    const buffer = this.storage(name, data.length, UNIFORM);
-    this.ctx.device.queue.writeBuffer(buffer, 0, data);
-    return { buffer, offset: 0, size: data.byteLength };
+    return this.buffers.uniform(name, data);
   }
 
   private whole(buffer: GPUBuffer, elements: number): GpuTensor {
@@ -206,7 +204,7 @@ export class SequencePlan implements Recorder {
 
   /** GPU bytes this plan holds. */
   get bytes(): number {
-    return this.owned.reduce((n, b) => n + b.size, 0);
+    return this.buffers.heldBytes;
   }
 
   /**
@@ -214,7 +212,6 @@ export class SequencePlan implements Recorder {
    * submission, which may have left them invalid).
    */
   release(discard = false): void {
-    for (const b of this.owned) discard ? this.ctx.discard(b) : this.ctx.release(b);
-    this.owned.length = 0;
+    this.buffers.release(discard);
   }
 }

@@ -24,6 +24,7 @@ import trainRng from '../../shaders/train-rng.wgsl?raw';
 import weightsF16 from '../../shaders/weights-f16.wgsl?raw';
 import weightsF16Packed from '../../shaders/weights-f16-packed.wgsl?raw';
 import weightsF32 from '../../shaders/weights-f32.wgsl?raw';
+import type { RnnMode } from '../config.js';
 import type { GpuContext } from './context.js';
 
 /**
@@ -45,6 +46,9 @@ export const HEADER_CONTRACT = {
 } as const;
 
 export const WEIGHT_HEADERS: Readonly<Record<WeightFormat, string>> = { f32: weightsF32, f16: weightsF16, 'f16-packed': weightsF16Packed };
+
+/** The kernels' MODE codes (MODE_* in shaders/prelude.wgsl, which every kernel module opens with; checked by test/structure/wgsl.test.ts). */
+export const MODE_CODE: Readonly<Record<RnnMode, number>> = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 };
 
 /** Shared WGSL included by some kernels (after the prelude). */
 export const INCLUDES = { 'recurrent-common': recurrentCommon, 'recurrent-save': recurrentSave, 'train-rng': trainRng } as const;

@@ -8,7 +8,7 @@
  *   GRU:  r,z = σ of (W_ih x + b_ih + W_hh h + b_hh) rows [r; z]
  *         n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn)),   h' = (1 − z)⊙n + z⊙h
  */
-import type { RnnMode } from '../config.js';
+import { type RnnMode, gateCount } from '../config.js';
 
 /** One direction of one layer, weights as PyTorch stores them (row-major). */
 export interface CellWeights {
@@ -113,5 +113,5 @@ export function cellStep(mode: RnnMode, w: CellWeights, x: ArrayLike<number>, xO
 }
 
 function gateRows(mode: RnnMode, H: number): number {
-  return (mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1) * H;
+  return gateCount(mode) * H;
 }

@@ -11,7 +11,8 @@
  * Buffers that outlive a plan (parameters, gradients, optimizer state, results) belong to the trainer
  * (gpu-trainer.ts) and are handed in as `shared`; the rest belong to the plan.
  */
-import { F32_BYTES as F32, STORAGE_USAGE as STORAGE, UNIFORM_USAGE as UNIFORM } from '../gpu/constants.js';
+import { F32_BYTES as F32 } from '../gpu/constants.js';
+import { OwningRecorder } from '../gpu/recorder.js';
 import type { GpuContext } from '../gpu/context.js';
 import { type GpuDtype, type GpuTensor, gpuTensor } from '../gpu/gpu-tensor.js';
 import { type StepIndex, stepIndex } from '../gpu/layer-record.js';
@@ -72,7 +73,7 @@ export class TrainPlan implements PlanContext {
   readonly recurrent: RecurrentGpu;
   /** Bytes the forward keeps for the backward pass (as asked for; the buffer pool may round buffers up). */
   activationBytes = 0;
-  private readonly owned: GPUBuffer[] = [];
+  private readonly buffers: OwningRecorder;
   private readonly gpuLayers: GpuLayer[] = [];
   private readonly input: GpuTensor;
   private readonly rows: number;
@@ -101,6 +102,7 @@ export class TrainPlan implements PlanContext {
     const n = model.size;
     const TB = T * B;
     this.tag = `${this.purpose === 'train' ? 'TrainPlan' : 'InferencePlan'}(T=${T},B=${B})`;
+    this.buffers = new OwningRecorder(ctx, this.tag);
     this.params = gpuTensor(shared.params, [n]);
     this.grads = gpuTensor(shared.grads, [n]);
     this.lengths = this.tensor('lengths', B, [B], 'work', 'u32');
@@ -220,7 +222,7 @@ export class TrainPlan implements PlanContext {
   }
 
   /** Recorder: a buffer of `elements` f32 the plan owns. */
-  storage(name: string, elements: number, usage: GPUBufferUsageFlags = STORAGE): GPUBuffer {
+  storage(name: string, elements: number, usage?: GPUBufferUsageFlags): GPUBuffer {
     const bytes = Math.max(1, elements) * F32;
     const limit = Math.min(this.ctx.limits.maxStorageBufferBindingSize, this.ctx.limits.maxBufferSize);
     if (bytes > limit) {
@@ -230,16 +232,12 @@ export class TrainPlan implements PlanContext {
         `a training step of T=${this.T}, B=${this.B}: its ${name} needs ${bytes} bytes, above this device's ${limit} (maxStorageBufferBindingSize); train on shorter windows or smaller batches`,
       );
     }
-    const b = this.ctx.buffer(`${this.tag}.${name}`, bytes, usage);
-    this.owned.push(b);
-    return b;
+    return this.buffers.storage(name, elements, usage);
   }
 
   /** Recorder: a uniform buffer holding `data`, written now, released with the plan. */
   uniform(name: string, data: Uint32Array): GPUBufferBinding {
-    const buffer = this.storage(name, data.length, UNIFORM);
-    this.ctx.device.queue.writeBuffer(buffer, 0, data);
-    return { buffer, offset: 0, size: data.byteLength };
+    return this.buffers.uniform(name, data);
   }
 
   ones(n: number): GpuTensor {
@@ -267,11 +265,10 @@ export class TrainPlan implements PlanContext {
 
   /** GPU bytes the plan holds (its own buffers; the trainer's shared ones not included). */
   get heldBytes(): number {
-    return this.owned.reduce((sum, b) => sum + b.size, 0);
+    return this.buffers.heldBytes;
   }
 
   release(): void {
-    for (const b of this.owned) this.ctx.release(b);
-    this.owned.length = 0;
+    this.buffers.release();
   }
 }

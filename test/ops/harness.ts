@@ -4,30 +4,15 @@
  * back. Every buffer made here is released by `dispose`.
  */
 import { toFloat16Array } from '../../src/float16.js';
-import { BufferUsage } from '../../src/gpu/constants.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { type GpuDtype, type GpuTensor, gpuTensor } from '../../src/gpu/gpu-tensor.js';
-import { type Command, type Recorder, replay } from '../../src/gpu/program.js';
+import { type Command, replay } from '../../src/gpu/program.js';
 import { readBuffer } from '../../src/gpu/readback.js';
+import { OwningRecorder } from '../../src/gpu/recorder.js';
 
-const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
-
-export class OpHarness implements Recorder {
-  private readonly buffers: GPUBuffer[] = [];
-
-  constructor(readonly ctx: GpuContext) {}
-
-  uniform(label: string, data: Uint32Array): GPUBufferBinding {
-    const buffer = this.ctx.buffer(label, data.byteLength, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
-    this.ctx.device.queue.writeBuffer(buffer, 0, data);
-    this.buffers.push(buffer);
-    return { buffer, offset: 0, size: data.byteLength };
-  }
-
-  storage(label: string, elements: number): GPUBuffer {
-    const buffer = this.ctx.buffer(label, elements * 4, STORAGE);
-    this.buffers.push(buffer);
-    return buffer;
+export class OpHarness extends OwningRecorder {
+  constructor(ctx: GpuContext) {
+    super(ctx, 'op-test');
   }
 
   /** A tensor holding `values` (f32, or rounded to half for 'f16'), `offset` elements into its buffer. */
@@ -35,18 +20,16 @@ export class OpHarness implements Recorder {
     const padded = new Float32Array(offset + values.length);
     padded.set(Float32Array.from(values), offset);
     const data = dtype === 'f16' ? toFloat16Array(padded) : padded;
-    const buffer = this.ctx.buffer('op-test', data.byteLength, STORAGE);
+    const buffer = this.storage('tensor', Math.ceil(data.byteLength / 4));
     this.ctx.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-    this.buffers.push(buffer);
     return gpuTensor(buffer, shape, dtype, offset);
   }
 
   /** A u32 tensor (lengths). */
   u32(values: ArrayLike<number>): GpuTensor {
     const data = Uint32Array.from(values);
-    const buffer = this.ctx.buffer('op-test.u32', data.byteLength, STORAGE);
+    const buffer = this.storage('u32', data.length);
     this.ctx.device.queue.writeBuffer(buffer, 0, data);
-    this.buffers.push(buffer);
     return gpuTensor(buffer, [data.length], 'u32');
   }
 
@@ -67,8 +50,7 @@ export class OpHarness implements Recorder {
   }
 
   dispose(): void {
-    for (const b of this.buffers) this.ctx.release(b);
-    this.buffers.length = 0;
+    this.release();
   }
 }
 

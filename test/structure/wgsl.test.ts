@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PERSISTENT_BACKWARD_CACHE_MAX_H } from '../../src/gpu/ops/backward.js';
 import { GEMM_ROWS } from '../../src/gpu/ops/gemm.js';
-import { MODE_CODE, PERSISTENT_CACHE_MAX_K, PERSISTENT_SHARED_FLOATS } from '../../src/gpu/ops/persistent.js';
+import { PERSISTENT_CACHE_MAX_K, PERSISTENT_SHARED_FLOATS } from '../../src/gpu/ops/persistent.js';
+import { MODE_CODE } from '../../src/gpu/wgsl.js';
 import { HEADER_CONTRACT } from '../../src/gpu/wgsl.js';
 
 const shader = (file: string) => readFileSync(new URL(`../../shaders/${file}`, import.meta.url), 'utf8');

@@ -23,8 +23,8 @@ import type { StepIndex } from '../layer-record.js';
 import { GATE_LANES } from '../layer-weights.js';
 import { type BindingKind, type Command, type Grid, type Recorder, dispatch, layoutEntries, tileCount } from '../program.js';
 import { BACKWARD_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
-import { type WeightFormat, kernelModule } from '../wgsl.js';
-import { MODE_CODE, persistentUnfit } from './persistent.js';
+import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
+import { persistentUnfit } from './persistent.js';
 import backwardSource from '../../../shaders/recurrent-backward.wgsl?raw';
 
 export const BACKWARD_WORKGROUP_SIZE = 64;

@@ -8,7 +8,7 @@
 import { type RnnConfig, type RnnMode, numDirections, outputSize } from '../../config.js';
 import type { GpuContext } from '../context.js';
 import { type Grid, layoutEntries } from '../program.js';
-import { type WeightFormat, kernelModule } from '../wgsl.js';
+import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
 import persistentSource from '../../../shaders/recurrent-persistent.wgsl?raw';
 
 /** f32 elements of workgroup memory the kernel has (SHARED_FLOATS in its WGSL; checked by test/structure/wgsl.test.ts). */
@@ -17,8 +17,6 @@ export const PERSISTENT_SHARED_FLOATS = 4096;
 export const PERSISTENT_CACHE_MAX_K = 128;
 /** Units one invocation may own; beyond that the shape is better served per step. */
 export const PERSISTENT_MAX_UNITS_PER_INVOCATION = 4;
-/** The kernels' MODE codes (MODE_* in shaders/prelude.wgsl; checked by test/structure/wgsl.test.ts). */
-export const MODE_CODE: Readonly<Record<RnnMode, number>> = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 };
 
 /** The widest persistent workgroup this device allows (256 is what WebGPU guarantees). */
 export function maxPersistentWorkgroup(limits: GPUSupportedLimits): number {

@@ -9,8 +9,7 @@
 import type { RnnMode } from '../../config.js';
 import type { GpuContext } from '../context.js';
 import { type Grid, layoutEntries, tileCount } from '../program.js';
-import { type WeightFormat, kernelModule } from '../wgsl.js';
-import { MODE_CODE } from './persistent.js';
+import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
 import stepSource from '../../../shaders/recurrent-step.wgsl?raw';
 
 /** How the `step` kernel is laid out for one call shape. */
