@@ -11,7 +11,7 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
 import { recordPerStepLayer, stepIndex } from '../../src/gpu/layer-record.js';
 import { GATE_LANES } from '../../src/gpu/layer-weights.js';
-import { BACKWARD_STRATEGIES, backwardKernels, backwardUnfit, recordLayerBackward } from '../../src/gpu/ops/backward.js';
+import { BACKWARD_STRATEGIES, backwardKernels, backwardUnfit, gradientStateLayout, recordLayerBackward, savedLayout } from '../../src/gpu/ops/backward.js';
 import { recordShift } from '../../src/gpu/ops/shift.js';
 import { type Command, clear, copy } from '../../src/gpu/program.js';
 import { PlanSizes, packState } from '../../src/gpu/state.js';
@@ -112,12 +112,7 @@ describe('backward op vs the float64 reference backward (one layer)', () => {
     section.pack(Object.fromEntries(Object.entries(weights).map(([k, v]) => [`rnn.${k}`, v])), flat);
     const params = h.tensor(flat, [flat.length]);
     const at = section.layers[0];
-    const pre = 0;
-    const cAt = pre + D * TB * H * GATE_LANES;
-    const hRaw = cAt + (lstm ? D * TB * H : 0);
-    const cPrev = hRaw + (proj ? D * TB * H : 0);
-    const hPrev = cPrev + (lstm ? D * TB * H : 0);
-    const savedSize = hPrev + D * TB * Hout;
+    const { pre, c: cAt, hRaw, cPrev, hPrev, size: savedSize } = savedLayout(config, T, B);
     const saved = h.tensor(new Float64Array(savedSize), [savedSize]);
     const lengthsT = h.u32(lengths);
     const initial = h.tensor(packState(s, h0, c0), [s.layerState]);
@@ -157,7 +152,8 @@ describe('backward op vs the float64 reference backward (one layer)', () => {
     const dgSize = D * TB * H * GATE_LANES;
     const dgLayout = { x: 0, h: config.mode === 'GRU' ? dgSize : 0, hist: (config.mode === 'GRU' ? 2 : 1) * dgSize };
     const dg = h.tensor(new Float64Array(dgLayout.hist + D * TB * Hout).fill(Number.NaN), [dgLayout.hist + D * TB * Hout]);
-    const gstateSize = 2 * D * B * Hout + D * B * H + D * B * Hout;
+    const gLayout = gradientStateLayout(config, T, B);
+    const gstateSize = gLayout.size;
     const gstate = h.tensor(new Float64Array(gstateSize).fill(Number.NaN), [gstateSize]);
     commands.push(
       clear(gstate.buffer, 0, gstateSize * 4),
@@ -202,10 +198,10 @@ describe('backward op vs the float64 reference backward (one layer)', () => {
       expectClose(`dW_ih direction ${d}`, tensor(ih[d]), tensor(want.grads[paramName('weight_ih', 0, d)]), 1e-4);
       expectClose(`dW_hh direction ${d}`, tensor(hh[d]), tensor(want.grads[paramName('weight_hh', 0, d)]), 1e-4);
     }
-    const dh0 = gstateGot.subarray(D * B * Hout, 2 * D * B * Hout);
+    const dh0 = gstateGot.subarray(gLayout.dh0, gLayout.dh0 + D * B * Hout);
     expectClose('dL/dh0', { shape: [dh0.length], data: dh0 }, { shape: [want.h0.length], data: want.h0 }, 1e-4);
     if (lstm) {
-      const dc0 = gstateGot.subarray(2 * D * B * Hout, 2 * D * B * Hout + D * B * H);
+      const dc0 = gstateGot.subarray(gLayout.dc, gLayout.dc + D * B * H);
       expectClose('dL/dc0', { shape: [dc0.length], data: dc0 }, { shape: [want.c0.length], data: want.c0 }, 1e-4);
     }
     expect(Array.from(dgGot.subarray(0, dgLayout.hist)).some(Number.isNaN)).toBe(false);

@@ -208,3 +208,38 @@ export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Com
   if (strategy === 'fused') commands.push(dispatch(`${call.tag}.fusedBackwardLast`, kernels.fused, [group, at(T)], kernels.fusedGrid));
   return commands;
 }
+
+/**
+ * Where a training forward keeps a layer's activations, and the shift adds h_{t−1} and c_{t−1}
+ * (float offsets in one `saved` buffer): the pre-activations (D, T, B, H, 4), c_t (LSTM), h_raw
+ * (proj_size), c_{t−1} (LSTM), h_{t−1} (D, T, B, H_out). The kernels read these offsets from their
+ * uniforms; test/ops/backward.test.ts runs the forward, the shift and this op on this layout.
+ */
+export function savedLayout(config: RnnConfig, T: number, B: number): { pre: number; c: number; hRaw: number; cPrev: number; hPrev: number; size: number } {
+  const D = config.bidirectional ? 2 : 1;
+  const H = config.hidden_size;
+  const Hout = config.proj_size || H;
+  const lstm = config.mode === 'LSTM';
+  const TB = T * B;
+  const pre = 0;
+  const c = pre + D * TB * H * GATE_LANES;
+  const hRaw = c + (lstm ? D * TB * H : 0);
+  const cPrev = hRaw + (config.proj_size > 0 ? D * TB * H : 0);
+  const hPrev = cPrev + (lstm ? D * TB * H : 0);
+  return { pre, c, hRaw, cPrev, hPrev, size: hPrev + D * TB * Hout };
+}
+
+/**
+ * The backward's recurrent state `gstate` (floats), as shaders/recurrent-backward.wgsl indexes it:
+ * dL/dh carried between steps, double-buffered (D, B, H_out) ×2 — step s reads copy s % 2 and writes
+ * the other, so after the last step (s = 0) copy 1 holds dL/dh0 — then dL/dc (D, B, H), then the
+ * direct term (D, B, H_out). `first` is the copy the first step (s = T − 1) reads: where a gradient
+ * of the final state (a head on h_n) goes in.
+ */
+export function gradientStateLayout(config: RnnConfig, T: number, B: number): { first: number; dh0: number; dc: number; size: number } {
+  const D = config.bidirectional ? 2 : 1;
+  const H = config.hidden_size;
+  const Hout = config.proj_size || H;
+  const copy = D * B * Hout;
+  return { first: ((T - 1) % 2) * copy, dh0: copy, dc: 2 * copy, size: 2 * copy + D * B * H + copy };
+}

@@ -15,7 +15,7 @@ import { F32_BYTES as F32 } from '../../../gpu/constants.js';
 import { type GpuTensor, gpuTensor } from '../../../gpu/gpu-tensor.js';
 import { type LayerCall, type LayerParams, recordPerStepLayer, recordPersistentLayer } from '../../../gpu/layer-record.js';
 import { GATE_LANES } from '../../../gpu/layer-weights.js';
-import { type BackwardStrategy, backwardKernels, recordLayerBackward } from '../../../gpu/ops/backward.js';
+import { type BackwardStrategy, backwardKernels, gradientStateLayout, recordLayerBackward, savedLayout } from '../../../gpu/ops/backward.js';
 import { type RecordedDropout, recordDropout } from '../../../gpu/ops/dropout.js';
 import { recordGemm } from '../../../gpu/ops/gemm.js';
 import { recordGatherLast, recordScatterLast } from '../../../gpu/ops/last-state.js';
@@ -83,18 +83,11 @@ export class RecurrentGpu implements GpuLayer {
     const { D, H, Hout } = sizes;
     const TB = T * B;
     const F = D * Hout;
-    const lstm = rnn.mode === 'LSTM';
     const proj = rnn.proj_size > 0;
     this.gx = plan.tensor(`${name}.gx`, D * TB * H * GATE_LANES, [D * TB * H * GATE_LANES], 'work');
     this.hRawScratch = proj ? plan.tensor(`${name}.hRaw`, D * B * H, [D * B * H], 'work') : undefined;
     for (let l = 0; l < rnn.num_layers; l++) {
-      // saved: pre-activations (D, T, B, H, 4), c_t, h_raw, c_{t−1} (D, T, B, H each, where they exist), h_{t−1} (D, T, B, H_out)
-      const pre = 0;
-      const c = pre + D * TB * H * GATE_LANES;
-      const hRaw = c + (lstm ? D * TB * H : 0);
-      const cPrev = hRaw + (proj ? D * TB * H : 0);
-      const hPrev = cPrev + (lstm ? D * TB * H : 0);
-      const savedSize = hPrev + D * TB * Hout;
+      const { size: savedSize, ...at } = savedLayout(rnn, T, B);
       const layerState = sizes.layerState;
       const training = plan.purpose === 'train';
       const initial = plan.tensor(`${name}.layer${l}.initial`, layerState, [layerState], 'work');
@@ -110,7 +103,7 @@ export class RecurrentGpu implements GpuLayer {
         saved: training ? plan.tensor(`${name}.layer${l}.saved`, savedSize, [savedSize], 'activation') : plan.params,
         states,
         initial,
-        at: { pre, c, hRaw, cPrev, hPrev },
+        at,
       });
       this.initialStates.push(initial.buffer);
       this.finalStates.push(states[0].buffer);
@@ -239,7 +232,8 @@ export class RecurrentGpu implements GpuLayer {
     const dgSize = D * TB * N;
     const dgLayout = { x: 0, h: rnn.mode === 'GRU' ? dgSize : 0, hist: (rnn.mode === 'GRU' ? 2 : 1) * dgSize };
     const dg = plan.tensor(`${this.layer.name}.dg`, dgLayout.hist + D * TB * Hout, [dgLayout.hist + D * TB * Hout], 'work');
-    const gstateSize = 2 * D * B * Hout + D * B * H + D * B * Hout;
+    const gLayout = gradientStateLayout(rnn, T, B);
+    const gstateSize = gLayout.size;
     const gstate = plan.tensor(`${this.layer.name}.gstate`, gstateSize, [gstateSize], 'work');
     const kernels = backwardKernels(plan.ctx, rnn, B, 'f32');
     for (let l = L - 1; l >= 0; l--) {
@@ -249,8 +243,8 @@ export class RecurrentGpu implements GpuLayer {
       const I = s.inputSize;
       c.push(clear(gstate.buffer, 0, gstateSize * F32));
       if (l === L - 1 && dOutputs[1]) {
-        // dL/dh_n of the last layer enters as the recurrent gradient the first backward step reads (copy (T − 1) % 2).
-        const first = ((T - 1) % 2) * D * B * Hout;
+        // dL/dh_n of the last layer enters as the recurrent gradient the first backward step reads.
+        const first = gLayout.first;
         c.push(
           recordScatterLast(plan, {
             label: `${this.layer.name}.scatterLast`,
@@ -285,9 +279,9 @@ export class RecurrentGpu implements GpuLayer {
         }),
       );
       if (this.flow) c.push(copy(dg.buffer, dgLayout.hist * F32, this.flow, l * D * TB * Hout * F32, D * TB * Hout * F32));
-      // dL/dh0 (the dh copy step s = 0 wrote: copy 1) and dL/dc0 of this layer.
-      c.push(copy(gstate.buffer, D * B * Hout * F32, this.initialGrads, l * layerState * F32, D * B * Hout * F32));
-      if (rnn.mode === 'LSTM') c.push(copy(gstate.buffer, 2 * D * B * Hout * F32, this.initialGrads, (l * layerState + D * B * Hout) * F32, D * B * H * F32));
+      // dL/dh0 and dL/dc0 of this layer, into the state layout.
+      c.push(copy(gstate.buffer, gLayout.dh0 * F32, this.initialGrads, l * layerState * F32, D * B * Hout * F32));
+      if (rnn.mode === 'LSTM') c.push(copy(gstate.buffer, gLayout.dc * F32, this.initialGrads, (l * layerState + D * B * Hout) * F32, D * B * H * F32));
       // The weight gradients, over all steps at once.
       const grad = (off: number, shape: number[]): GpuTensor => ({ ...plan.grads, offset: s.start + off * GATE_LANES, shape });
       const dgx = { ...dg, offset: dgLayout.x, shape: [D * TB, N] };
