@@ -76,12 +76,14 @@ export interface RecurrentCache {
 export interface DropoutOptions {
   /** Training mode: dropout between layers is applied (with config.dropout > 0). */
   readonly training: boolean;
-  /** Seed of the dropout masks (rng.ts); streams are layer indices. */
+  /** Seed of the dropout masks (rng.ts); the stream of layer l's input is streamBase + l. */
   readonly seed: number;
+  /** Where this module's streams start (a model with two recurrent modules gives them different ones). */
+  readonly streamBase?: number;
 }
 
 /** One direction of one layer's parameters (PyTorch layouts). */
-interface DirectionWeights {
+export interface DirectionWeights {
   wIh: Float64Array;
   wHh: Float64Array;
   bIh?: Float64Array;
@@ -90,7 +92,7 @@ interface DirectionWeights {
   I: number;
 }
 
-function directionWeights(config: RnnConfig, weights: RecurrentWeights, l: number, d: number): DirectionWeights {
+export function directionWeights(config: RnnConfig, weights: RecurrentWeights, l: number, d: number): DirectionWeights {
   const w = (kind: Parameters<typeof paramName>[0]) => weights[paramName(kind, l, d)];
   return {
     wIh: w('weight_ih'),
@@ -121,7 +123,8 @@ export function recurrentTrainForward(config: RnnConfig, weights: RecurrentWeigh
       // PyTorch: dropout on every layer's output except the last, i.e. on the input of layers 1 … L−1.
       dropoutScale = new Float64Array(input.length);
       const keep = 1 / (1 - config.dropout);
-      for (let i = 0; i < input.length; i++) dropoutScale[i] = config.dropout >= 1 ? 0 : keeps(options.seed, l, i, config.dropout) ? keep : 0;
+      for (let i = 0; i < input.length; i++)
+        dropoutScale[i] = config.dropout >= 1 ? 0 : keeps(options.seed, (options.streamBase ?? 0) + l, i, config.dropout) ? keep : 0;
       input = input.map((v, i) => v * dropoutScale![i]);
     }
     const output = new Float64Array(T * B * F);
@@ -151,7 +154,8 @@ export function recurrentTrainForward(config: RnnConfig, weights: RecurrentWeigh
   return { input: inputs, layers, output: layers[L - 1].output, hN, cN };
 }
 
-function cellForward(
+/** One step of one cell: the new h (projected) and c, and what the backward pass needs. */
+export function cellForward(
   config: RnnConfig,
   w: DirectionWeights,
   x: Float64Array,
@@ -188,7 +192,7 @@ export interface RecurrentGradients {
 
 /**
  * Backpropagates into the module: `dOutput` reaches the last layer's output (T, B, D·H_out), `dhN`
- * its final states (L·D, B, H_out) — either may be absent (zeros).
+ * and `dcN` its final states (L·D, B, H_out) and (L·D, B, H) — any may be absent (zeros).
  */
 export function recurrentTrainBackward(
   config: RnnConfig,
@@ -196,6 +200,7 @@ export function recurrentTrainBackward(
   cache: RecurrentCache,
   dOutput: Float64Array | undefined,
   dhN: Float64Array | undefined,
+  dcN?: Float64Array,
 ): RecurrentGradients {
   const { T, B } = cache.input;
   const D = numDirections(config);
@@ -222,7 +227,7 @@ export function recurrentTrainBackward(
       for (let b = 0; b < B; b++) {
         const len = cache.input.lengths ? cache.input.lengths[b] : T;
         const dh = dhN ? Float64Array.from(dhN.subarray((index * B + b) * Hout, (index * B + b + 1) * Hout)) : new Float64Array(Hout);
-        const dc = new Float64Array(H);
+        const dc = dcN ? Float64Array.from(dcN.subarray((index * B + b) * H, (index * B + b + 1) * H)) : new Float64Array(H);
         for (let s = len - 1; s >= 0; s--) {
           const t = d === 0 ? s : len - 1 - s;
           for (let k = 0; k < Hout; k++) dh[k] += dOut[(t * B + b) * F + d * Hout + k];
@@ -255,7 +260,7 @@ export function recurrentTrainBackward(
 }
 
 /** One step's backward; updates dc in place to dL/dc_{t−1}; returns the gate gradients and dL/dh_{t−1}. */
-function cellBackward(
+export function cellBackward(
   config: RnnConfig,
   w: DirectionWeights,
   g: DirectionWeights,

@@ -8,11 +8,17 @@
  *           the output is [T, B, O] ([B, T, O]) with the head on every step or without a head, [B, O]
  *           with the head on h_n;
  *   lengths, h0, c0 as in a forward call.
+ * An encoder–decoder's batch (seq2seq-config.ts) is instead
+ *   source          I32 / I64 [S, B], ids in [0, source vocabulary);
+ *   source_lengths  optional [B], each in [1, S] (the encoder reads each row that far; S without);
+ *   target_in       I32 / I64 [T, B], the decoder's inputs (teacher forcing), ids in [0, target vocabulary);
+ *   target          I32 / I64 [T, B], the next ids, or −100 where nothing is to be predicted (padding).
  */
 import { RnnError, describeValue } from '../errors.js';
 import { type ForwardOptions, checkOptions, prepareInputs, rejectNonFinite, swapLeadingAxes } from '../inputs.js';
 import { type IntTensor, type Tensor, type TensorData, checkFloatTensor, checkIntTensor, expectShape, formatShape } from '../tensor.js';
-import { type ModelConfig, outputFeatures } from './config.js';
+import { type ModelConfig, type TrainableConfig, outputFeatures } from './config.js';
+import { type Seq2SeqConfig, isSeq2Seq } from './seq2seq-config.js';
 import { IGNORE_INDEX, LOSSES } from './losses/index.js';
 
 export interface TrainBatch {
@@ -22,6 +28,10 @@ export interface TrainBatch {
   lengths?: ForwardOptions['lengths'];
   h0?: Tensor;
   c0?: Tensor;
+  /** An encoder–decoder's: the source ids [S, B], their lengths [B], the decoder's inputs [T, B]. */
+  source?: IntTensor;
+  source_lengths?: ForwardOptions['lengths'];
+  target_in?: IntTensor;
 }
 
 export interface PreparedBatch {
@@ -36,6 +46,10 @@ export interface PreparedBatch {
   readonly lengths?: Int32Array;
   readonly h0?: TensorData;
   readonly c0?: TensorData;
+  /** An encoder–decoder's batch: the source ids (S, B), its length S and each row's length (B; S where absent); `tokens` holds target_in (T, B). */
+  readonly source?: Int32Array;
+  readonly S?: number;
+  readonly sourceLengths?: Int32Array;
 }
 
 const BATCH_KEYS = ['input', 'tokens', 'target', 'lengths', 'h0', 'c0'] as const;
@@ -55,7 +69,9 @@ function toInt32(name: string, t: IntTensor): Int32Array {
  * Checks a batch against the model; returns it time-major. With `checkFinite`, NaN or ±Inf in the
  * input, h0, c0 or a float target is an error (NON_FINITE) naming the tensor and the element.
  */
-export function prepareBatch(model: ModelConfig, batch: TrainBatch, checkFinite = false): PreparedBatch {
+export function prepareBatch(config: TrainableConfig, batch: TrainBatch, checkFinite = false): PreparedBatch {
+  if (isSeq2Seq(config)) return prepareSeq2SeqBatch(config, batch);
+  const model = config;
   const b = checkOptions<TrainBatch>('batch', batch, BATCH_KEYS);
   if (batch === undefined) throw new RnnError('TENSOR_INVALID', 'batch: missing');
   const rnn = model.rnn;
@@ -140,4 +156,57 @@ function prepareTarget(model: ModelConfig, target: unknown, T: number, B: number
   expectShape('batch.target', t.shape, [...lead, O]);
   const data = Float64Array.from(t.data);
   return perStep && bf ? swapLeadingAxes(data, B, T, O) : data;
+}
+
+const SEQ2SEQ_KEYS = ['source', 'source_lengths', 'target_in', 'target'] as const;
+
+/** Ids of a [L, B] tensor, each in [0, V): time-major as given. */
+function idsOf(name: string, value: unknown, V: number, what: string): { ids: Int32Array; L: number; B: number } {
+  if (value === undefined) throw new RnnError('TENSOR_INVALID', `batch.${name}: missing (I32 or I64 ids, ${what})`);
+  const t = checkIntTensor(`batch.${name}`, value);
+  if (t.shape.length !== 2 || t.shape[0] < 1 || t.shape[1] < 1)
+    throw new RnnError('TENSOR_INVALID', `batch.${name}: expected ${what}, got shape ${formatShape(t.shape)}`);
+  const ids = toInt32(`batch.${name}`, t);
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0 || ids[i] >= V) throw new RnnError('TENSOR_INVALID', `batch.${name}[${i}] = ${ids[i]}: ids must be in [0, ${V})`);
+  }
+  return { ids, L: t.shape[0], B: t.shape[1] };
+}
+
+/** An encoder–decoder's batch, checked: shapes that agree, ids in their vocabularies, lengths in [1, S]. */
+function prepareSeq2SeqBatch(config: Seq2SeqConfig, batch: TrainBatch): PreparedBatch {
+  const b = checkOptions<TrainBatch>('batch', batch, SEQ2SEQ_KEYS);
+  if (batch === undefined) throw new RnnError('TENSOR_INVALID', 'batch: missing');
+  const source = idsOf('source', b.source, config.source_embedding.num_embeddings, '[S, B]');
+  const targetIn = idsOf('target_in', b.target_in, config.target_embedding.num_embeddings, '[T, B]');
+  if (targetIn.B !== source.B)
+    throw new RnnError('TENSOR_INVALID', `batch.target_in: expected ${source.B} rows as batch.source has, got shape [${targetIn.L}, ${targetIn.B}]`);
+  const [S, B, T] = [source.L, source.B, targetIn.L];
+  let sourceLengths: Int32Array | undefined;
+  if (b.source_lengths !== undefined) {
+    // The forward call's checks of lengths, on the source's [S, B].
+    try {
+      const probe = prepareInputs(
+        config.encoder,
+        { shape: [S, B, config.encoder.input_size], data: new Float32Array(0) },
+        { lengths: b.source_lengths },
+        false,
+        true,
+      );
+      sourceLengths = probe.lengths;
+    } catch (e) {
+      throw e instanceof RnnError ? new RnnError(e.code, `batch.source_${e.message.replace(/T=/, 'S=')}`, { cause: e }) : e;
+    }
+  }
+  if (b.target === undefined) throw new RnnError('TENSOR_INVALID', `batch.target: missing (class ids [${T}, ${B}], −100 where nothing is predicted)`);
+  const t = checkIntTensor('batch.target', b.target);
+  expectShape('batch.target', t.shape, [T, B]);
+  const target = toInt32('batch.target', t);
+  const V = config.target_embedding.num_embeddings;
+  for (let i = 0; i < target.length; i++) {
+    if (target[i] !== IGNORE_INDEX && (target[i] < 0 || target[i] >= V)) {
+      throw new RnnError('TENSOR_INVALID', `batch.target[${i}] = ${target[i]}: class ids must be in [0, ${V}) or ${IGNORE_INDEX} (ignored)`);
+    }
+  }
+  return { T, B, tokens: targetIn.ids, target, source: source.ids, S, sourceLengths };
 }

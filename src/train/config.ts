@@ -14,6 +14,7 @@
 import { type RnnConfig, type RnnConfigInput, numDirections, outputSize, resolveConfig } from '../config.js';
 import { RnnError, describeValue } from '../errors.js';
 import { LOSSES, type LossName } from './losses/index.js';
+import { type Seq2SeqConfig, type Seq2SeqConfigInput, isSeq2SeqInput, resolveSeq2SeqConfig } from './seq2seq-config.js';
 
 export type { LossName } from './losses/index.js';
 
@@ -45,6 +46,15 @@ function checkKeys(what: string, value: unknown, known: readonly string[]): Reco
 function positive(what: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${what}: expected a positive integer, got ${describeValue(v)}`);
   return v as number;
+}
+
+/** A model of either kind: embedding → rnn → head, or an encoder–decoder with attention (seq2seq-config.ts). */
+export type TrainableConfig = ModelConfig | Seq2SeqConfig;
+export type TrainableConfigInput = ModelConfigInput | Seq2SeqConfigInput;
+
+/** Checks a model description of either kind (an encoder–decoder has `encoder` and `decoder`). */
+export function resolveTrainableConfig(input: unknown): TrainableConfig {
+  return isSeq2SeqInput(input) ? resolveSeq2SeqConfig(input) : resolveModelConfig(input);
 }
 
 /** Checks a model description and fills defaults (head.on "output", head.bias true). */

@@ -6,7 +6,7 @@
  * clip_grad_norm_'s norm is global).
  */
 import type { PreparedBatch } from './batch.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig, TrainableConfig } from './config.js';
 import { type CarryKind, type EngineGradients, type EngineStepResult, type Halt, NonFiniteStepError, type TrainEngine, checkCarriedBatch } from './engine.js';
 import { type OptimizerConfig, type OptimizerState, gradNorm, optimizerState, referenceStep } from './optim.js';
 import { type TrainModel, trainModel } from './model.js';
@@ -25,7 +25,7 @@ export class CpuTrainer implements TrainEngine {
   private halt?: Halt;
 
   constructor(
-    readonly model: ModelConfig,
+    readonly model: TrainableConfig,
     readonly params: Record<string, Float64Array>,
     readonly seed = 0,
   ) {
@@ -38,7 +38,7 @@ export class CpuTrainer implements TrainEngine {
     if (!carry) return batch;
     const held = this.carries.get(kind);
     checkCarriedBatch(kind, held?.B, batch.B);
-    return held ? { ...batch, h0: held.hN, c0: this.model.rnn.mode === 'LSTM' ? held.cN : undefined } : batch;
+    return held ? { ...batch, h0: held.hN, c0: this.composition.recurrent.config.mode === 'LSTM' ? held.cN : undefined } : batch;
   }
 
   private forward(kind: CarryKind, batch: PreparedBatch, training: boolean): ModelForward {
@@ -100,7 +100,7 @@ export class CpuTrainer implements TrainEngine {
       gradNorm: gradNorm(this.flat(g.grads)),
       grads: g.grads,
       h0: g.h0,
-      c0: this.model.rnn.mode === 'LSTM' ? g.c0 : undefined,
+      c0: this.composition.recurrent.config.mode === 'LSTM' ? g.c0 : undefined,
       flow: options.flow ? g.flow.map((f) => Array.from(f)) : undefined,
     };
   }
@@ -110,7 +110,7 @@ export class CpuTrainer implements TrainEngine {
   }
 
   async sample(prompt: Int32Array, options: ResolvedSample): Promise<number[]> {
-    return sampleReference(this.model, this.params, prompt, options);
+    return sampleReference(this.model as ModelConfig, this.params, prompt, options);
   }
 
   diagnostics(): undefined {

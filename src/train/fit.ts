@@ -92,7 +92,11 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
   let best = Number.POSITIVE_INFINITY;
   let stale = 0;
   let fresh = true;
-  const positions = (b: TrainBatch) => (b.tokens ?? b.input)!.shape[0] * (b.tokens ?? b.input)!.shape[1];
+  // Positions per batch: the sequence's, or an encoder–decoder's target steps.
+  const positions = (b: TrainBatch) => {
+    const shape = (b.tokens ?? b.input ?? b.target_in)!.shape;
+    return shape[0] * shape[1];
+  };
   outer: for (let epoch = 0; epoch < epochs; epoch++) {
     fresh = true;
     for (const batch of batches) {

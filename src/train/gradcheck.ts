@@ -7,7 +7,7 @@
  * below 1e-9).
  */
 import type { PreparedBatch } from './batch.js';
-import type { ModelConfig } from './config.js';
+import type { TrainableConfig } from './config.js';
 import { trainModel } from './model.js';
 import { type Params, modelBackward, modelForward, modelLoss } from './reference-model.js';
 
@@ -16,7 +16,7 @@ interface TrainOptions {
   seed: number;
 }
 
-export function referenceLoss(config: ModelConfig, params: Params, batch: PreparedBatch, options: TrainOptions): number {
+export function referenceLoss(config: TrainableConfig, params: Params, batch: PreparedBatch, options: TrainOptions): number {
   const model = trainModel(config);
   return modelLoss(model, modelForward(model, params, batch, options)).loss;
 }
@@ -28,7 +28,7 @@ export interface GradcheckReport {
   tensors: Array<{ name: string; relativeError: number; elements: number }>;
 }
 
-export function gradcheck(config: ModelConfig, params: Params, batch: PreparedBatch, options: TrainOptions, eps = 1e-5): GradcheckReport {
+export function gradcheck(config: TrainableConfig, params: Params, batch: PreparedBatch, options: TrainOptions, eps = 1e-5): GradcheckReport {
   const model = trainModel(config);
   const forward = modelForward(model, params, batch, options);
   const analytic = modelBackward(model, forward, modelLoss(model, forward).dy);

@@ -13,9 +13,10 @@
  */
 import { RnnError, describeValue } from '../errors.js';
 import { seededUniform } from '../random.js';
-import type { ModelConfig } from './config.js';
+import type { TrainableConfig } from './config.js';
 import type { InitDraws } from './layers/layer.js';
 import { trainModel } from './model.js';
+import { isSeq2Seq } from './seq2seq-config.js';
 
 export interface InitOptions {
   scheme?: 'default' | 'xavier' | 'kaiming';
@@ -32,7 +33,7 @@ function normal(next: () => number): () => number {
 }
 
 /** Initial parameters by state_dict name. */
-export function initialParameters(model: ModelConfig, options: InitOptions = {}): Record<string, Float64Array> {
+export function initialParameters(model: TrainableConfig, options: InitOptions = {}): Record<string, Float64Array> {
   if (options === null || typeof options !== 'object') throw new RnnError('OPTION_INVALID', `init: expected an object, got ${describeValue(options)}`);
   const unknown = Object.keys(options).filter((k) => !INIT_KEYS.includes(k));
   if (unknown.length) throw new RnnError('OPTION_INVALID', `init: unknown option(s) ${unknown.join(', ')}; known options are ${INIT_KEYS.join(', ')}`);
@@ -42,8 +43,9 @@ export function initialParameters(model: ModelConfig, options: InitOptions = {})
   if (options.forgetBias !== undefined && (typeof options.forgetBias !== 'number' || !Number.isFinite(options.forgetBias))) {
     throw new RnnError('OPTION_INVALID', `init.forgetBias: expected a finite number, got ${describeValue(options.forgetBias)}`);
   }
-  if (options.forgetBias !== undefined && model.rnn.mode !== 'LSTM') {
-    throw new RnnError('OPTION_INVALID', `init.forgetBias: only an LSTM has a forget gate (the model's mode is ${model.rnn.mode})`);
+  const modes = isSeq2Seq(model) ? [model.encoder.mode, model.decoder.mode] : [model.rnn.mode];
+  if (options.forgetBias !== undefined && !modes.includes('LSTM')) {
+    throw new RnnError('OPTION_INVALID', `init.forgetBias: only an LSTM has a forget gate (the model's mode is ${[...new Set(modes)].join(' and ')})`);
   }
   if (options.orthogonal !== undefined && typeof options.orthogonal !== 'boolean')
     throw new RnnError('OPTION_INVALID', `init.orthogonal: expected true or false, got ${describeValue(options.orthogonal)}`);

@@ -27,7 +27,7 @@ import type { PreparedBatch } from './batch.js';
 import { type ModelConfig, outputFeatures } from './config.js';
 import type { GpuLayer, PlanContext } from './layers/layer.js';
 import type { PlanOptions, RecurrentGpu } from './layers/recurrent/gpu.js';
-import type { TrainModel } from './model.js';
+import type { BatchValue, TrainModel } from './model.js';
 
 /**
  * The least activation memory a training step of shape (T, B) can keep from the forward for the
@@ -75,7 +75,8 @@ export class TrainPlan implements PlanContext {
   activationBytes = 0;
   private readonly buffers: OwningRecorder;
   private readonly gpuLayers: GpuLayer[] = [];
-  private readonly input: GpuTensor;
+  /** The batch's values (BatchValue) as the plan holds them. */
+  private readonly inputs = new Map<BatchValue, GpuTensor>();
   private readonly rows: number;
   private readonly O: number;
   /** What a training plan records after the forward (none in an inference plan). */
@@ -96,6 +97,8 @@ export class TrainPlan implements PlanContext {
     readonly T: number,
     readonly B: number,
     readonly options: PlanOptions,
+    /** An encoder–decoder's source length. */
+    readonly S?: number,
   ) {
     this.purpose = options.purpose ?? 'train';
     this.recurrence = { strategy: options.strategy, flow: options.flow };
@@ -108,12 +111,20 @@ export class TrainPlan implements PlanContext {
     this.lengths = this.tensor('lengths', B, [B], 'work', 'u32');
     this.onesTensor = this.tensor('ones', TB, [TB], 'work');
     ctx.device.queue.writeBuffer(this.onesTensor.buffer, 0, new Float32Array(TB).fill(1));
-    const E = model.config.embedding ? model.config.embedding.embedding_dim : model.config.rnn.input_size;
-    this.input = model.input === 'tokens' ? this.tensor('tokens', TB, [TB], 'work', 'u32') : this.tensor('input', TB * E, [TB, E], 'activation');
+    // The batch's values: float features (kept for the first layer's weight gradient) or ids.
+    for (const name of model.inputs) {
+      if (name === 'input') {
+        const I = (model.config as ModelConfig).rnn.input_size;
+        this.inputs.set(name, this.tensor('input', TB * I, [TB, I], 'activation'));
+      } else {
+        const n = name === 'source' ? (this.S ?? T) * B : TB;
+        this.inputs.set(name, this.tensor(name, n, [n], 'work', 'u32'));
+      }
+    }
 
     // The values each layer's outputs are read by (the last one by the loss).
     const readers = new Set<string>([model.output, ...model.layers.flatMap((l) => l.inputs)]);
-    const values = new Map<string, GpuTensor>([[model.input, this.input]]);
+    const values = new Map<string, GpuTensor>(this.inputs);
     const recurrentIndex = model.layers.indexOf(model.recurrent);
     model.layers.forEach((layer, i) => {
       const gpu = layer.gpu(this, model.sections[i]);
@@ -193,7 +204,10 @@ export class TrainPlan implements PlanContext {
   /** Writes a batch and the step's scalars (the seed, training or evaluation, clip_grad_value_'s clip) before a replay. */
   write(batch: PreparedBatch, step: { seed: number; training: boolean; clipValue: number }): void {
     const q = this.ctx.device.queue;
-    q.writeBuffer(this.input.buffer, 0, this.model.input === 'tokens' ? Uint32Array.from(batch.tokens!) : Float32Array.from(batch.x!));
+    for (const [name, t] of this.inputs) {
+      const data = name === 'input' ? Float32Array.from(batch.x!) : Uint32Array.from(name === 'source' ? batch.source! : batch.tokens!);
+      q.writeBuffer(t.buffer, 0, data);
+    }
     q.writeBuffer(this.lengths.buffer, 0, Uint32Array.from(batch.lengths ?? new Int32Array(batch.B).fill(batch.T)));
     for (const layer of this.gpuLayers) layer.write?.(q, batch, step);
     if (!this.training) return;
@@ -209,9 +223,9 @@ export class TrainPlan implements PlanContext {
     return [this.training.optimizer.step(this.ctx.device.queue, kernel, scalars)];
   }
 
-  /** The model's input tensor (what write() fills from a batch). */
-  get inputTensor(): GpuTensor {
-    return this.input;
+  /** A batch value's tensor (what write() fills from a batch). */
+  inputTensor(name: BatchValue): GpuTensor {
+    return this.inputs.get(name)!;
   }
 
   /** PlanContext: a tensor the plan owns, checked against the device's binding limit first. */

@@ -6,8 +6,7 @@
 import type { PreparedBatch } from './batch.js';
 import type { RecurrentReferenceCache } from './layers/recurrent/index.js';
 import type { ReferenceContext } from './layers/layer.js';
-import { outputFeatures } from './config.js';
-import type { TrainModel } from './model.js';
+import { type TrainModel, modelOutputFeatures } from './model.js';
 
 export type Params = Readonly<Record<string, Float64Array>>;
 
@@ -27,8 +26,10 @@ export interface ModelForward {
 export function modelForward(model: TrainModel, params: Params, batch: PreparedBatch, options: { training: boolean; seed: number }): ModelForward {
   const ctx: ReferenceContext = { batch, params, training: options.training, seed: options.seed };
   const values = new Map<string, ArrayLike<number>>();
-  if (batch.tokens) values.set('tokens', batch.tokens);
+  // target_in travels in `tokens` (an encoder–decoder's batch, batch.ts).
+  if (batch.tokens) values.set(model.inputs.includes('target_in') ? 'target_in' : 'tokens', batch.tokens);
   if (batch.x) values.set('input', batch.x);
+  if (batch.source) values.set('source', batch.source);
   const caches: unknown[] = [];
   for (const layer of model.layers) {
     const r = layer.referenceForward(
@@ -78,5 +79,5 @@ export function modelBackward(model: TrainModel, forward: ModelForward, dy: Floa
 
 /** The loss of the model on a batch, and dL/dy. */
 export function modelLoss(model: TrainModel, forward: ModelForward): { loss: number; dy: Float64Array } {
-  return model.loss.reference(forward.y, forward.ctx.batch.target, outputFeatures(model.config));
+  return model.loss.reference(forward.y, forward.ctx.batch.target, modelOutputFeatures(model.config));
 }

@@ -90,7 +90,7 @@ export function recordSampling(
   P: number,
   o: ResolvedSample,
 ): { commands: Command[]; tokens: GPUBuffer; release: () => void } {
-  const O = model.config.head!.out_features;
+  const O = (model.config as ModelConfig).head!.out_features;
   const infer = { strategy: 'per-step', flow: false, purpose: 'infer' } as const;
   const prompt = new TrainPlan(rec.ctx, model, shared, P, 1, infer);
   const step = new TrainPlan(rec.ctx, model, shared, 1, 1, infer);
@@ -111,18 +111,19 @@ export function recordSampling(
       recordSampleToken(rec, { label, logits: gpuTensor(logits, [O]), O, tokens, temperature: o.temperature, topK: o.topK, seed: o.seed });
     const drawAfterPrompt = draw(lastLogits.buffer, 'sample.drawAfterPrompt');
     const drawAfterToken = draw(step.prediction.buffer, 'sample.draw');
-    const stateBytes = new PlanSizes(model.config.rnn, 1, 1).layerState * 4;
+    const stateBytes = new PlanSizes((model.config as ModelConfig).rnn, 1, 1).layerState * 4;
     const commands: Command[] = [
       // Zeros as the prompt's initial state; its ids.
       ...prompt.recurrent.initialStates.map((b) => clear(b, 0, stateBytes)),
-      copy(tokens.buffer, 4, prompt.inputTensor.buffer, 0, 4 * P),
+      copy(tokens.buffer, 4, prompt.inputTensor('tokens').buffer, 0, 4 * P),
       ...prompt.forward,
       copy(prompt.prediction.buffer, (P - 1) * O * 4, lastLogits.buffer, 0, O * 4),
       drawAfterPrompt,
       // An inference plan leaves each layer's final state in its initial state: the single-token runs start from the prompt's.
       ...prompt.recurrent.finalStates.map((b, l) => copy(b, 0, step.recurrent.initialStates[l], 0, stateBytes)),
     ];
-    for (let k = 1; k < o.maxTokens; k++) commands.push(copy(tokens.buffer, (P + k) * 4, step.inputTensor.buffer, 0, 4), ...step.forward, drawAfterToken);
+    for (let k = 1; k < o.maxTokens; k++)
+      commands.push(copy(tokens.buffer, (P + k) * 4, step.inputTensor('tokens').buffer, 0, 4), ...step.forward, drawAfterToken);
     return { commands, tokens: tokens.buffer, release };
   } catch (e) {
     release();

@@ -14,9 +14,10 @@ import { type Rnn, createRnn } from '../rnn.js';
 import { type SafetensorsFile, writeSafetensors } from '../safetensors.js';
 import type { Tensor } from '../tensor.js';
 import { type PreparedBatch, type TrainBatch, prepareBatch } from './batch.js';
-import { type ModelConfig, type ModelConfigInput, outputFeatures, resolveModelConfig } from './config.js';
+import { type ModelConfig, type ModelConfigInput, type TrainableConfig, type TrainableConfigInput, resolveTrainableConfig } from './config.js';
+import { type Seq2SeqConfig, type Seq2SeqConfigInput, isSeq2Seq } from './seq2seq-config.js';
 import { LOSSES } from './losses/index.js';
-import { modelParameterSpecs } from './model.js';
+import { modelOutputFeatures, modelParameterSpecs, trainModel } from './model.js';
 import { loadTrainingWeights } from './weights.js';
 import { CpuTrainer } from './cpu-trainer.js';
 import type { TrainEngine } from './engine.js';
@@ -32,8 +33,8 @@ import { MAX_ELEMENTS } from '../inputs.js';
 import { type GradcheckReport, gradcheck } from './gradcheck.js';
 
 export interface CreateTrainerOptions {
-  /** The model (src/train/config.ts), or an already resolved one. */
-  model: ModelConfigInput | ModelConfig;
+  /** The model (src/train/config.ts: embedding → rnn → head; seq2seq-config.ts: an encoder–decoder with attention), or an already resolved one. */
+  model: TrainableConfigInput | TrainableConfig;
   /** torch.optim's name and arguments plus clipping and a schedule (default: Adam with its defaults). */
   optimizer?: OptimizerConfigInput;
   /** Starting weights by state_dict name (embedding.weight, rnn.weight_ih_l0, …, head.weight), or a safetensors file. */
@@ -92,8 +93,8 @@ export interface TrainerDiagnostics {
   }>;
 }
 
-export interface Trainer {
-  readonly model: ModelConfig;
+export interface Trainer<M extends TrainableConfig = ModelConfig> {
+  readonly model: M;
   readonly backend: Backend;
   readonly optimizer: OptimizerConfig;
   /** Steps taken so far. */
@@ -149,7 +150,7 @@ export const MAX_CPU_PARAMETERS = 1 << 26;
  * Checks, before anything is allocated, that every parameter tensor is within the element cap of one
  * tensor (MAX_ELEMENTS, as for inputs) and, on the CPU, the model within MAX_CPU_PARAMETERS.
  */
-function checkModelSize(model: ModelConfig, backend: Backend): void {
+function checkModelSize(model: TrainableConfig, backend: Backend): void {
   let total = 0;
   for (const spec of modelParameterSpecs(model)) {
     const n = spec.shape.reduce((a, b) => a * b, 1);
@@ -169,10 +170,13 @@ function checkModelSize(model: ModelConfig, backend: Backend): void {
   }
 }
 
-export async function createTrainer(options: CreateTrainerOptions): Promise<Trainer> {
+export async function createTrainer(options: CreateTrainerOptions & { model: ModelConfigInput | ModelConfig }): Promise<Trainer<ModelConfig>>;
+export async function createTrainer(options: CreateTrainerOptions & { model: Seq2SeqConfigInput | Seq2SeqConfig }): Promise<Trainer<Seq2SeqConfig>>;
+export async function createTrainer(options: CreateTrainerOptions): Promise<Trainer<TrainableConfig>>;
+export async function createTrainer(options: CreateTrainerOptions): Promise<Trainer<TrainableConfig>> {
   const opts = checkOptions<CreateTrainerOptions>('createTrainer options', options, TRAINER_OPTIONS);
   if (opts.model === undefined) throw new RnnError('OPTION_INVALID', 'createTrainer options.model: missing');
-  const model = resolveModelConfig(opts.model);
+  const model = resolveTrainableConfig(opts.model);
   const optimizer = resolveOptimizer(opts.optimizer ?? { name: 'adam' });
   const seed = opts.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0)
@@ -183,7 +187,7 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
   const backend = opts.backend ?? 'webgpu';
   if (backend !== 'webgpu' && backend !== 'cpu' && backend !== 'auto')
     throw new RnnError('OPTION_INVALID', `createTrainer options.backend: expected "webgpu", "cpu" or "auto", got ${describeValue(backend)}`);
-  const strategy = chooseBackward(model.rnn, opts.strategy ?? 'auto'); // checked on every backend
+  const strategy = chooseBackward(trainModel(model).recurrent.config, opts.strategy ?? 'auto'); // checked on every backend
   checkModelSize(model, 'webgpu');
   const params = () => {
     const p = opts.weights === undefined ? initialParameters(model, { seed, ...opts.init }) : loadTrainingWeights(model, opts.weights);
@@ -195,6 +199,12 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
     return new TrainerImpl(model, optimizer, new CpuTrainer(model, params(), seed), checkFinite);
   };
   if (backend === 'cpu') return onCpu();
+  if (isSeq2Seq(model)) {
+    throw new RnnError(
+      'OPTION_INVALID',
+      'createTrainer options.backend: an encoder–decoder trains on backend "cpu" in this version (its WebGPU kernels are not in yet)',
+    );
+  }
   let ctx: Awaited<ReturnType<typeof contextFor>>;
   try {
     ctx = await contextFor(opts.device);
@@ -212,22 +222,22 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
  * off (a check needs a deterministic loss). Slow by nature: two forwards per parameter element.
  */
 export function gradientCheck(options: {
-  model: ModelConfigInput | ModelConfig;
+  model: TrainableConfigInput | TrainableConfig;
   weights: Record<string, Tensor> | SafetensorsFile | Uint8Array;
   batch: TrainBatch;
 }): GradcheckReport {
   const o = checkOptions<{ model: ModelConfigInput; weights: unknown; batch: TrainBatch }>('gradientCheck options', options, ['model', 'weights', 'batch']);
   if (o.model === undefined || o.batch === undefined)
     throw new RnnError('OPTION_INVALID', `gradientCheck options.${o.model === undefined ? 'model' : 'batch'}: missing`);
-  const model = resolveModelConfig(o.model);
+  const model = resolveTrainableConfig(o.model);
   return gradcheck(model, loadTrainingWeights(model, o.weights), prepareBatch(model, o.batch), { training: false, seed: 0 });
 }
 
-class TrainerImpl implements Trainer {
+class TrainerImpl implements Trainer<TrainableConfig> {
   private destroyed = false;
 
   constructor(
-    readonly model: ModelConfig,
+    readonly model: TrainableConfig,
     readonly optimizer: OptimizerConfig,
     private readonly engine: TrainEngine,
     private readonly checkFinite: boolean,
@@ -274,11 +284,19 @@ class TrainerImpl implements Trainer {
     // The output's leading shape comes from the input's; a zero target of that shape lets the batch
     // be checked and prepared as for training.
     const model = this.model;
+    if (isSeq2Seq(model)) {
+      // The logits of every target step: [T, B, target vocabulary].
+      const shape = batch.target_in?.shape ?? [1, 1];
+      const rows = [shape[0] ?? 1, shape[1] ?? 1];
+      const prepared = this.prepare({ ...batch, target: { shape: rows, data: new Int32Array(rows[0] * rows[1]) } } as TrainBatch);
+      if (carryState) throw new RnnError('OPTION_INVALID', 'predict options.carryState: an encoder–decoder carries no state between batches');
+      return { shape: [...rows, model.target_embedding.num_embeddings], data: await this.engine.predict(prepared, false) };
+    }
     const bf = model.rnn.batch_first;
     const lead = (batch.tokens ?? batch.input)?.shape;
     const [T, B] = lead && lead.length >= 2 ? (bf ? [lead[1], lead[0]] : [lead[0], lead[1]]) : [1, 1];
     const perStep = !model.head || model.head.on === 'output';
-    const O = outputFeatures(model);
+    const O = modelOutputFeatures(model);
     const rows = perStep ? (bf ? [B, T] : [T, B]) : [B];
     const count = rows.reduce((a, b) => a * b, 1);
     const target =
@@ -291,7 +309,7 @@ class TrainerImpl implements Trainer {
 
   async gradients(batch: TrainBatch): Promise<GradientsResult> {
     const prepared = this.prepare(batch);
-    const rnn = this.model.rnn;
+    const rnn = trainModel(this.model).recurrent.config;
     const LD = rnn.num_layers * numDirections(rnn);
     const { B } = prepared;
     const r = await this.engine.gradients(prepared, { flow: false });
@@ -321,6 +339,11 @@ class TrainerImpl implements Trainer {
   }
 
   async toRnn(): Promise<Rnn> {
+    if (isSeq2Seq(this.model))
+      throw new RnnError(
+        'OPTION_INVALID',
+        'toRnn: an encoder–decoder is two recurrent modules with attention; take the weights with parameters() (encoder.*, decoder.*)',
+      );
     const p = await this.parameters();
     return createRnn({ config: this.model.rnn, weights: p, prefix: 'rnn.', backend: this.backend, device: this.device });
   }
@@ -328,7 +351,8 @@ class TrainerImpl implements Trainer {
   diagnostics(): TrainerDiagnostics | undefined {
     const d = this.engine.diagnostics();
     if (!d) return undefined;
-    return { ...d, plans: d.plans.map((p) => ({ ...p, minimumActivationBytes: minimumActivationBytes(this.model, p.T, p.B) })) };
+    const model = this.model as ModelConfig; // the GPU trains the embedding → rnn → head model
+    return { ...d, plans: d.plans.map((p) => ({ ...p, minimumActivationBytes: minimumActivationBytes(model, p.T, p.B) })) };
   }
 
   fit(batches: readonly TrainBatch[], options?: FitOptions): Promise<FitReport> {
@@ -337,6 +361,8 @@ class TrainerImpl implements Trainer {
 
   async sample(prompt: ArrayLike<number>, options: SampleOptions = {}): Promise<number[]> {
     this.alive();
+    if (isSeq2Seq(this.model))
+      throw new RnnError('OPTION_INVALID', 'sample: an encoder–decoder decodes a source (trainer.decode), it does not continue a prompt');
     const o = resolveSample(
       this.model,
       prompt,

@@ -5,11 +5,11 @@
 import { RnnError, describeValue } from '../errors.js';
 import { type SafetensorsFile, readSafetensors } from '../safetensors.js';
 import { checkFloatTensor } from '../tensor.js';
-import type { ModelConfig } from './config.js';
+import type { TrainableConfig } from './config.js';
 import { modelParameterSpecs } from './model.js';
 
 /** Weights by state_dict name, checked against the model: every parameter, its shape, nothing else. */
-export function loadTrainingWeights(model: ModelConfig, source: unknown): Record<string, Float64Array> {
+export function loadTrainingWeights(model: TrainableConfig, source: unknown): Record<string, Float64Array> {
   const tensors =
     source instanceof Uint8Array
       ? readSafetensors(source).tensors

@@ -33,7 +33,7 @@ function ints(next: () => number, n: number, below: number): Int32Array {
 }
 
 /** Runs `body` with trainers made from `options`, destroying them whatever happens. */
-async function withTrainers<R>(options: CreateTrainerOptions[], body: (trainers: Trainer[]) => Promise<R>): Promise<R> {
+async function withTrainers<R>(options: Array<CreateTrainerOptions & { model: ModelConfigInput }>, body: (trainers: Trainer[]) => Promise<R>): Promise<R> {
   const trainers: Trainer[] = [];
   try {
     for (const o of options) trainers.push(await createTrainer(o));

@@ -14,13 +14,16 @@ export interface EmbeddingConfig {
 }
 
 export class EmbeddingLayer implements TrainLayer<null> {
-  readonly inputs = ['tokens'] as const;
+  readonly inputs: readonly string[];
   readonly outputs: readonly string[];
 
   constructor(
     readonly name: string,
     readonly config: EmbeddingConfig,
+    /** The value of ids it reads: the batch's `tokens`, or an encoder–decoder's `source` / `target_in`. */
+    input = 'tokens',
   ) {
+    this.inputs = [input];
     this.outputs = [`${name}.output`];
   }
 
@@ -47,7 +50,7 @@ export class EmbeddingLayer implements TrainLayer<null> {
   referenceBackward(_cache: null, dOutputs: ReadonlyArray<Float64Array | undefined>, grads: Record<string, Float64Array>, ctx: ReferenceContext) {
     const { num_embeddings: V, embedding_dim: E } = this.config;
     if (dOutputs[0]) {
-      const g = embeddingGradReference(dOutputs[0], ctx.batch.tokens!, V, E);
+      const g = embeddingGradReference(dOutputs[0], this.inputs[0] === 'source' ? ctx.batch.source! : ctx.batch.tokens!, V, E);
       const into = grads[this.weight];
       for (let i = 0; i < g.length; i++) into[i] += g[i];
     }
@@ -78,7 +81,7 @@ export class EmbeddingLayer implements TrainLayer<null> {
         });
         return [grad.command];
       },
-      write: (queue, batch) => grad?.write(queue, batch.tokens!),
+      write: (queue, batch) => grad?.write(queue, this.inputs[0] === 'source' ? batch.source! : batch.tokens!),
     };
   }
 }

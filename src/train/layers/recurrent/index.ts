@@ -13,6 +13,7 @@ import { type RnnConfig, gateCount, numDirections, outputSize } from '../../../c
 import { parameterSpecs } from '../../../params.js';
 import { type RecurrentCache, recurrentTrainBackward, recurrentTrainForward } from '../../../reference/recurrent-train.js';
 import { orthogonal } from './orthogonal.js';
+import type { PreparedBatch } from '../../batch.js';
 import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TrainLayer } from '../layer.js';
 import { RecurrentGpu } from './gpu.js';
 import { type RecurrentSection, recurrentSection } from './section.js';
@@ -23,17 +24,38 @@ export interface RecurrentReferenceCache {
   gradients?: { h0: Float64Array; c0: Float64Array; flow: Float64Array[] };
 }
 
+/**
+ * Which sequence the layer runs over — the batch's own (T steps, `lengths`) or, in an encoder–decoder,
+ * the source (S steps, `source_lengths`) or the target (T steps, all full) — where its initial state
+ * comes from (the batch's h0 / c0, or a value another layer makes: a bridge), and where its dropout
+ * streams start (two recurrent layers of one model draw different masks).
+ */
+export interface RecurrentRole {
+  readonly sequence: 'batch' | 'source' | 'target';
+  /** The value holding the initial state, in the state layout (state below), when another layer makes it. */
+  readonly initial?: string;
+  readonly streamBase: number;
+}
+
+/** The sequence's length and its rows' lengths in a batch. */
+export function sequenceOf(role: RecurrentRole, batch: PreparedBatch): { T: number; lengths?: Int32Array } {
+  if (role.sequence === 'source') return { T: batch.S!, lengths: batch.sourceLengths };
+  return { T: batch.T, lengths: role.sequence === 'batch' ? batch.lengths : undefined };
+}
+
 export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
   readonly inputs: readonly string[];
+  /** The last layer's output (T·B, D·H_out), cat(h_n[−D:]) (B, D·H_out), and the final state of every layer: h_n (L·D, B, H_out) then c_n (L·D, B, H). */
   readonly outputs: readonly string[];
 
   constructor(
     readonly name: string,
     readonly config: RnnConfig,
     input: string,
+    readonly role: RecurrentRole = { sequence: 'batch', streamBase: 0 },
   ) {
-    this.inputs = [input];
-    this.outputs = [`${name}.output`, `${name}.last`];
+    this.inputs = role.initial ? [input, role.initial] : [input];
+    this.outputs = [`${name}.output`, `${name}.last`, `${name}.state`];
   }
 
   /** Output features per step, D·H_out. */
@@ -70,7 +92,7 @@ export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
             g * H * cols,
           );
       }
-      if (draws.forgetBias !== undefined && (spec.kind === 'bias_ih' || spec.kind === 'bias_hh')) {
+      if (draws.forgetBias !== undefined && rnn.mode === 'LSTM' && (spec.kind === 'bias_ih' || spec.kind === 'bias_hh')) {
         p.fill(spec.kind === 'bias_ih' ? draws.forgetBias : 0, H, 2 * H);
       }
       out[`${this.name}.${spec.name}`] = p;
@@ -89,14 +111,20 @@ export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
   }
 
   referenceForward(inputs: ReadonlyArray<ArrayLike<number>>, ctx: ReferenceContext) {
-    const { T, B, lengths, h0, c0 } = ctx.batch;
+    const { B } = ctx.batch;
+    const { T, lengths } = sequenceOf(this.role, ctx.batch);
+    let { h0, c0 } = ctx.batch;
+    if (this.role.initial) [h0, c0] = splitStateValue(this.config, B, inputs[1]);
     const module = recurrentTrainForward(
       this.config,
       this.own(ctx.params),
       { T, B, x: inputs[0], lengths, h0, c0 },
-      { training: ctx.training, seed: ctx.seed },
+      { training: ctx.training, seed: ctx.seed, streamBase: this.role.streamBase },
     );
-    return { outputs: [module.output, this.last(module.hN, B)], cache: { module } };
+    const state = new Float64Array(module.hN.length + (this.config.mode === 'LSTM' ? module.cN.length : 0));
+    state.set(module.hN);
+    if (this.config.mode === 'LSTM') state.set(module.cN, module.hN.length);
+    return { outputs: [module.output, this.last(module.hN, B), state], cache: { module } };
   }
 
   /** cat(h_n[−D:]) (B, D·H_out) from h_n (L·D, B, H_out). */
@@ -129,13 +157,26 @@ export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
       for (let d = 0; d < D; d++)
         for (let b = 0; b < B; b++) dhN.set(dLast.subarray(b * F + d * Hout, b * F + (d + 1) * Hout), (((L - 1) * D + d) * B + b) * Hout);
     }
-    const g = recurrentTrainBackward(this.config, this.own(ctx.params), cache.module, dOutputs[0], dhN);
+    // The final state's own gradient (a bridge's, into a decoder) adds to the last layer's.
+    let dcN: Float64Array | undefined;
+    const dState = dOutputs[2];
+    if (dState) {
+      const [dh, dc] = splitStateValue(this.config, B, dState);
+      dhN ??= new Float64Array(dh.length);
+      for (let i = 0; i < dh.length; i++) dhN[i] += dh[i];
+      dcN = dc;
+    }
+    const g = recurrentTrainBackward(this.config, this.own(ctx.params), cache.module, dOutputs[0], dhN, dcN);
     for (const [k, v] of Object.entries(g.grads)) {
       const into = grads[`${this.name}.${k}`];
       for (let i = 0; i < v.length; i++) into[i] += v[i];
     }
     cache.gradients = { h0: g.h0, c0: g.c0, flow: g.flow };
-    return [g.dInput];
+    if (!this.role.initial) return [g.dInput];
+    const dInitial = new Float64Array(g.h0.length + (this.config.mode === 'LSTM' ? g.c0.length : 0));
+    dInitial.set(g.h0);
+    if (this.config.mode === 'LSTM') dInitial.set(g.c0, g.h0.length);
+    return [g.dInput, dInitial];
   }
 
   gpu(plan: PlanContext, section: FlatSection): RecurrentGpu & GpuLayer {
@@ -144,3 +185,10 @@ export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
 }
 
 export type { RecurrentLayerSection, RecurrentSection } from './section.js';
+
+/** h (L·D, B, H_out) and c (L·D, B, H; LSTM) out of a state value laid out h then c. */
+export function splitStateValue(config: RnnConfig, B: number, state: ArrayLike<number>): [Float64Array, Float64Array | undefined] {
+  const h = numDirections(config) * config.num_layers * B * outputSize(config);
+  const all = Float64Array.from(state);
+  return [all.subarray(0, h), config.mode === 'LSTM' ? all.subarray(h) : undefined];
+}
