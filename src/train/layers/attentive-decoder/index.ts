@@ -10,7 +10,7 @@ import type { AttentionShape } from '../../../reference/attention.js';
 import { type AttentiveCache, attentiveDecoderBackward, attentiveDecoderForward } from '../../../reference/attentive-decoder.js';
 import { scoreGradients, initialiseScore, scoreParameters, scoreWeights } from '../attention/score.js';
 import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TrainLayer } from '../layer.js';
-import { RecurrentLayer, splitStateValue } from '../recurrent/index.js';
+import { RecurrentLayer, joinStateValue, splitStateValue } from '../recurrent/index.js';
 import { plainSection } from '../section.js';
 
 export class AttentiveDecoderLayer implements TrainLayer<AttentiveCache> {
@@ -79,10 +79,7 @@ export class AttentiveDecoderLayer implements TrainLayer<AttentiveCache> {
     }
     const result: Array<Float64Array | undefined> = [r.dE, r.dKeys];
     if (this.inputs.length > 2) {
-      const dInitial = new Float64Array(r.h0.length + (this.config.mode === 'LSTM' ? r.c0.length : 0));
-      dInitial.set(r.h0);
-      if (this.config.mode === 'LSTM') dInitial.set(r.c0, r.h0.length);
-      result.push(dInitial);
+      result.push(joinStateValue(this.config, ctx.batch.B, r.h0, this.config.mode === 'LSTM' ? r.c0 : undefined));
     }
     return result;
   }

@@ -1,7 +1,8 @@
 /**
  * The "copy" bridge of an encoder–decoder: the decoder's layer l starts from cat_d h_n[l·D + d] of
  * the encoder's layer l, its directions side by side (and the same for c, LSTM). No parameters. Values
- * are states laid out h (L·D, B, H_out) then c (L·D, B, H); the decoder's has D = 1 and D× the width.
+ * are whole states (the recurrent layer's joinStateValue: per layer h then c); the decoder's has D = 1
+ * and D× the width.
  */
 import type { RnnConfig } from '../../../config.js';
 import { numDirections, outputSize } from '../../../config.js';
@@ -33,26 +34,30 @@ export class BridgeLayer implements TrainLayer<null> {
     return plainSection(start, []);
   }
 
-  /** Index of element (l, d, b, k) of an encoder state part of width W, in the decoder's (l, b, d·W + k). */
+  /**
+   * Moves element (d, b, k) of each part (h, then c) of each layer's encoder state — (D, B, W) — to
+   * (b, d·W + k) of the decoder's — (1, B, D·W) — or back. Both states are the per-layer layout
+   * (joinStateValue): the parts of a layer are the same sizes on both sides.
+   */
   private map(state: ArrayLike<number>, B: number, into: Float64Array, back: boolean): void {
     const L = this.encoder.num_layers;
     const D = numDirections(this.encoder);
     const widths = [outputSize(this.encoder), ...(this.encoder.mode === 'LSTM' ? [this.encoder.hidden_size] : [])];
     let base = 0;
-    for (const W of widths) {
-      for (let l = 0; l < L; l++) {
+    for (let l = 0; l < L; l++) {
+      for (const W of widths) {
         for (let d = 0; d < D; d++) {
           for (let b = 0; b < B; b++) {
             for (let k = 0; k < W; k++) {
-              const enc = base + ((l * D + d) * B + b) * W + k;
-              const dec = base + (l * B + b) * D * W + d * W + k;
+              const enc = base + (d * B + b) * W + k;
+              const dec = base + b * D * W + d * W + k;
               if (back) into[enc] = state[dec];
               else into[dec] = state[enc];
             }
           }
         }
+        base += D * B * W;
       }
-      base += L * D * B * W;
     }
   }
 

@@ -12,6 +12,7 @@
 import { type RnnConfig, gateCount, numDirections, outputSize } from '../../../config.js';
 import { parameterSpecs } from '../../../params.js';
 import { type RecurrentCache, recurrentTrainBackward, recurrentTrainForward } from '../../../reference/recurrent-train.js';
+import { PlanSizes } from '../../../gpu/state.js';
 import { orthogonal } from './orthogonal.js';
 import type { PreparedBatch } from '../../batch.js';
 import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TrainLayer } from '../layer.js';
@@ -45,7 +46,7 @@ export function sequenceOf(role: RecurrentRole, batch: PreparedBatch): { T: numb
 
 export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
   readonly inputs: readonly string[];
-  /** The last layer's output (T·B, D·H_out), cat(h_n[−D:]) (B, D·H_out), and the final state of every layer: h_n (L·D, B, H_out) then c_n (L·D, B, H). */
+  /** The last layer's output (T·B, D·H_out), cat(h_n[−D:]) (B, D·H_out), and the final state of every layer (joinStateValue). */
   readonly outputs: readonly string[];
 
   constructor(
@@ -121,10 +122,7 @@ export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
       { T, B, x: inputs[0], lengths, h0, c0 },
       { training: ctx.training, seed: ctx.seed, streamBase: this.role.streamBase },
     );
-    const state = new Float64Array(module.hN.length + (this.config.mode === 'LSTM' ? module.cN.length : 0));
-    state.set(module.hN);
-    if (this.config.mode === 'LSTM') state.set(module.cN, module.hN.length);
-    return { outputs: [module.output, this.last(module.hN, B), state], cache: { module } };
+    return { outputs: [module.output, this.last(module.hN, B), joinStateValue(this.config, B, module.hN, module.cN)], cache: { module } };
   }
 
   /** cat(h_n[−D:]) (B, D·H_out) from h_n (L·D, B, H_out). */
@@ -173,10 +171,7 @@ export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
     }
     cache.gradients = { h0: g.h0, c0: g.c0, flow: g.flow };
     if (!this.role.initial) return [g.dInput];
-    const dInitial = new Float64Array(g.h0.length + (this.config.mode === 'LSTM' ? g.c0.length : 0));
-    dInitial.set(g.h0);
-    if (this.config.mode === 'LSTM') dInitial.set(g.c0, g.h0.length);
-    return [g.dInput, dInitial];
+    return [g.dInput, joinStateValue(this.config, B, g.h0, g.c0)];
   }
 
   gpu(plan: PlanContext, section: FlatSection): RecurrentGpu & GpuLayer {
@@ -186,9 +181,30 @@ export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
 
 export type { RecurrentLayerSection, RecurrentSection } from './section.js';
 
-/** h (L·D, B, H_out) and c (L·D, B, H; LSTM) out of a state value laid out h then c. */
+/**
+ * A recurrent module's whole state as one value, in the layout the GPU keeps it (gpu/state.ts): per
+ * layer, h (D, B, H_out) then, for LSTM, c (D, B, H).
+ */
+export function joinStateValue(config: RnnConfig, B: number, h: ArrayLike<number>, c: ArrayLike<number> | undefined): Float64Array {
+  const s = new PlanSizes(config, 1, B);
+  const [hPer, cPer] = [s.hBytes / 4, s.cBytes / 4];
+  const out = new Float64Array(config.num_layers * s.layerState);
+  for (let l = 0; l < config.num_layers; l++) {
+    for (let k = 0; k < hPer; k++) out[l * s.layerState + k] = h[l * hPer + k];
+    if (c) for (let k = 0; k < cPer; k++) out[l * s.layerState + hPer + k] = c[l * cPer + k];
+  }
+  return out;
+}
+
+/** h (L·D, B, H_out) and c (L·D, B, H; LSTM) out of a state value (joinStateValue's layout). */
 export function splitStateValue(config: RnnConfig, B: number, state: ArrayLike<number>): [Float64Array, Float64Array | undefined] {
-  const h = numDirections(config) * config.num_layers * B * outputSize(config);
-  const all = Float64Array.from(state);
-  return [all.subarray(0, h), config.mode === 'LSTM' ? all.subarray(h) : undefined];
+  const s = new PlanSizes(config, 1, B);
+  const [hPer, cPer] = [s.hBytes / 4, s.cBytes / 4];
+  const h = new Float64Array(config.num_layers * hPer);
+  const c = cPer ? new Float64Array(config.num_layers * cPer) : undefined;
+  for (let l = 0; l < config.num_layers; l++) {
+    for (let k = 0; k < hPer; k++) h[l * hPer + k] = state[l * s.layerState + k];
+    if (c) for (let k = 0; k < cPer; k++) c[l * cPer + k] = state[l * s.layerState + hPer + k];
+  }
+  return [h, c];
 }
