@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dispatchSize, tileCount } from '../src/gpu/program.js';
 import {
+  ATTENTION_DIMS_FIELDS,
   BACKWARD_DIMS_FIELDS,
   DROPOUT_DIMS_FIELDS,
   EMBEDDING_DIMS_FIELDS,
@@ -16,6 +17,7 @@ import {
   SAMPLE_DIMS_FIELDS,
   SAVE_DIMS_FIELDS,
   SHIFT_DIMS_FIELDS,
+  TANH_DIMS_FIELDS,
   STEP_DIMS_FIELDS,
   STEP_INDEX_FIELDS,
   packU32Struct,
@@ -54,6 +56,8 @@ describe('uniform layouts', () => {
     ['optimizer.wgsl', 'OptimizerDims', OPTIMIZER_DIMS_FIELDS],
     ['sample.wgsl', 'SampleDims', SAMPLE_DIMS_FIELDS],
     ['last-state.wgsl', 'LastStateDims', LAST_STATE_DIMS_FIELDS],
+    ['attention.wgsl', 'AttentionDims', ATTENTION_DIMS_FIELDS],
+    ['tanh.wgsl', 'TanhDims', TANH_DIMS_FIELDS],
   ] as const)('%s %s matches its packer', (file, name, fields) => {
     const wgsl = wgslStruct(file, name);
     expect(wgsl.map(([n]) => n)).toEqual([...fields]);

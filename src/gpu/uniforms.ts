@@ -131,6 +131,12 @@ export const REDUCE_DIMS_FIELDS = ['n', 'offset', 'out', 'clip'] as const;
 /** `struct LastStateDims` in shaders/last-state.wgsl */
 export const LAST_STATE_DIMS_FIELDS = ['B', 'H_out', 'D', 'offset'] as const;
 
+/** `struct AttentionDims` in shaders/attention.wgsl */
+export const ATTENTION_DIMS_FIELDS = ['T', 'B', 'S', 'H_k', 'H_q', 'W', 'J', '_pad'] as const;
+
+/** `struct TanhDims` in shaders/tanh.wgsl */
+export const TANH_DIMS_FIELDS = ['n', '_pad0', '_pad1', '_pad2'] as const;
+
 /** `struct OptimizerDims` in shaders/optimizer.wgsl (from lr on, f32) */
 export const OPTIMIZER_DIMS_FIELDS = [
   'n',

@@ -1,0 +1,239 @@
+// Attention over a source, forward and backward (src/reference/attention.ts has the equations).
+// Rows are time-major: query row r = t·B + b of (T·B, ·), key row s·B + b of (S·B, ·); α is (T, B, S).
+// The score comes in one of two forms (KIND):
+//   KIND_DOT     score(r, s) = Σ_k score_q[r, k] · score_k[s·B + b, k]   "dot" (score_k = the keys),
+//                                                                         "general" (score_k = keys · Wᵀ)
+//   KIND_CONCAT  score(r, s) = Σ_a v[a] · tanh(score_q[r, a] + score_k[s·B + b, a])  (score_q = q·W_qᵀ,
+//                                                                         score_k = keys · W_kᵀ)
+// Positions s ≥ lengths[b] take no part: α is 0 there.
+//
+// Entry `attend` (one workgroup per query row): α, and joined[r] = [context | q], context = Σ_s α_s keys[s].
+// Entry `back_scores` (one workgroup per row): from dL/d(context) = d_joined[r, 0 … H_k), dscore(r, s) =
+//   α_s (dα_s − Σ α dα), dα_s = dcontext · keys[s].
+// Entry `back_query` (one invocation per (r, k)): KIND_DOT: d_query[r, k] = d_joined[r, H_k + k] +
+//   Σ_s dscore · score_k[s, k]; KIND_CONCAT: d_score_q[r, a] = Σ_s dscore · v[a] · (1 − u²).
+// Entry `back_direct` (one invocation per (r, k)): d_query[r, k] = d_joined[r, H_k + k] (KIND_CONCAT's
+//   share that does not pass through the score).
+// Entry `back_keys` (one invocation per (s·B + b, k)): d_keys = Σ_t α · dcontext, and with SCORE_ON_KEYS
+//   (dot) also + Σ_t dscore · score_q[t, k].
+// Entry `back_score_keys` (one invocation per (s·B + b, k)): KIND_DOT: d_score_k = Σ_t dscore · score_q;
+//   KIND_CONCAT: Σ_t dscore · v[a] · (1 − u²).
+// Entry `back_v` (KIND_CONCAT, one invocation per a): d_v[a] = Σ_{r, s < len} dscore · u.
+
+const KIND_DOT: u32 = 0u;
+const KIND_CONCAT: u32 = 1u;
+override KIND: u32 = KIND_DOT;
+override SCORE_ON_KEYS: bool = false;
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct AttentionDims {
+  T: u32,
+  B: u32,
+  S: u32,
+  H_k: u32,      // width of the keys (the context)
+  H_q: u32,      // width of the query q (the decoder's output)
+  W: u32,        // width of the score's operands (H_q for dot, A for concat)
+  J: u32,        // row width of joined: H_k + H_q
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: AttentionDims;
+@group(0) @binding(1) var<storage, read> lengths: array<u32>;
+@group(0) @binding(2) var<storage, read> keys: array<f32>;            // (S·B, H_k): what the context sums
+@group(0) @binding(3) var<storage, read> score_q: array<f32>;         // (T·B, W)
+@group(0) @binding(4) var<storage, read> score_k: array<f32>;         // (S·B, W)
+@group(0) @binding(5) var<storage, read> q: array<f32>;               // (T·B, H_q): the decoder's outputs
+@group(0) @binding(6) var<storage, read_write> alpha: array<f32>;     // (T, B, S)
+@group(0) @binding(7) var<storage, read_write> joined: array<f32>;    // [context | q] (T·B, J); its gradient in back_*
+@group(0) @binding(8) var<storage, read_write> dscore: array<f32>;    // (T, B, S)
+@group(0) @binding(9) var<storage, read_write> out: array<f32>;       // what a back_* entry makes
+@group(0) @binding(10) var<storage, read> v: array<f32>;              // concat: v (W)
+
+var<workgroup> shared_partial: array<f32, WORKGROUP_SIZE>;
+
+fn score_of(r: u32, s: u32, b: u32) -> f32 {
+  var acc = 0.0;
+  let kr = s * dims.B + b;
+  if (KIND == KIND_CONCAT) {
+    for (var a = 0u; a < dims.W; a++) { acc = fma(v[a], tanh_safe(score_q[r * dims.W + a] + score_k[kr * dims.W + a]), acc); }
+  } else {
+    for (var k = 0u; k < dims.W; k++) { acc = fma(score_q[r * dims.W + k], score_k[kr * dims.W + k], acc); }
+  }
+  return acc;
+}
+
+// A workgroup-wide reduction of one value per invocation (max or sum), every invocation gets the result.
+fn reduce_max(v: f32, lid: u32) -> f32 {
+  shared_partial[lid] = v;
+  workgroupBarrier();
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) { shared_partial[lid] = max(shared_partial[lid], shared_partial[lid + stride]); }
+    workgroupBarrier();
+  }
+  let result = shared_partial[0];
+  workgroupBarrier();
+  return result;
+}
+
+fn reduce_sum(v: f32, lid: u32) -> f32 {
+  shared_partial[lid] = v;
+  workgroupBarrier();
+  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
+    if (lid < stride) { shared_partial[lid] = shared_partial[lid] + shared_partial[lid + stride]; }
+    workgroupBarrier();
+  }
+  let result = shared_partial[0];
+  workgroupBarrier();
+  return result;
+}
+
+fn row_of(groups: vec3<u32>, wid: vec3<u32>) -> u32 {
+  return wid.x + wid.y * groups.x;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = row_of(groups, wid);
+  if (r >= dims.T * dims.B) { return; }  // whole workgroups leave together: no barrier is skipped by some
+  let b = r % dims.B;
+  let len = min(lengths[b], dims.S);
+  let base = r * dims.S;
+  var m = -3.0e38;
+  for (var s = lid; s < len; s += WORKGROUP_SIZE) {
+    let e = score_of(r, s, b);
+    alpha[base + s] = e;
+    m = max(m, e);
+  }
+  m = reduce_max(m, lid);
+  var z = 0.0;
+  for (var s = lid; s < dims.S; s += WORKGROUP_SIZE) {
+    var e = 0.0;
+    if (s < len) { e = exp(alpha[base + s] - m); }
+    alpha[base + s] = e;
+    z += e;
+  }
+  z = reduce_sum(z, lid);
+  storageBarrier();
+  for (var s = lid; s < len; s += WORKGROUP_SIZE) { alpha[base + s] = alpha[base + s] / z; }
+  storageBarrier();
+  for (var k = lid; k < dims.H_k; k += WORKGROUP_SIZE) {
+    var acc = 0.0;
+    for (var s = 0u; s < len; s++) { acc = fma(alpha[base + s], keys[(s * dims.B + b) * dims.H_k + k], acc); }
+    joined[r * dims.J + k] = acc;
+  }
+  for (var k = lid; k < dims.H_q; k += WORKGROUP_SIZE) { joined[r * dims.J + dims.H_k + k] = q[r * dims.H_q + k]; }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_scores(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let r = row_of(groups, wid);
+  if (r >= dims.T * dims.B) { return; }
+  let b = r % dims.B;
+  let len = min(lengths[b], dims.S);
+  let base = r * dims.S;
+  // dα_s first (each invocation its own s), Σ α dα reduced, then dscore in place.
+  var dot = 0.0;
+  for (var s = lid; s < len; s += WORKGROUP_SIZE) {
+    var acc = 0.0;
+    for (var k = 0u; k < dims.H_k; k++) { acc = fma(joined[r * dims.J + k], keys[(s * dims.B + b) * dims.H_k + k], acc); }
+    dscore[base + s] = acc;
+    dot = fma(alpha[base + s], acc, dot);
+  }
+  dot = reduce_sum(dot, lid);
+  for (var s = lid; s < dims.S; s += WORKGROUP_SIZE) {
+    var d = 0.0;
+    if (s < len) { d = alpha[base + s] * (dscore[base + s] - dot); }
+    dscore[base + s] = d;
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_query(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (i >= dims.T * dims.B * dims.W) { return; }
+  let r = i / dims.W;
+  let k = i % dims.W;
+  let b = r % dims.B;
+  let len = min(lengths[b], dims.S);
+  var acc = 0.0;
+  for (var s = 0u; s < len; s++) {
+    let ds = dscore[r * dims.S + s];
+    let kr = s * dims.B + b;
+    if (KIND == KIND_CONCAT) {
+      let u = tanh_safe(score_q[r * dims.W + k] + score_k[kr * dims.W + k]);
+      acc = fma(ds * v[k], 1.0 - u * u, acc);
+    } else {
+      acc = fma(ds, score_k[kr * dims.W + k], acc);
+    }
+  }
+  if (KIND == KIND_CONCAT) {
+    out[i] = acc;
+  } else {
+    out[i] = joined[r * dims.J + dims.H_k + k] + acc;
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_direct(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (i >= dims.T * dims.B * dims.H_q) { return; }
+  out[i] = joined[(i / dims.H_q) * dims.J + dims.H_k + i % dims.H_q];
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (i >= dims.S * dims.B * dims.H_k) { return; }
+  let kr = i / dims.H_k;
+  let k = i % dims.H_k;
+  let s = kr / dims.B;
+  let b = kr % dims.B;
+  var acc = 0.0;
+  if (s < min(lengths[b], dims.S)) {
+    for (var t = 0u; t < dims.T; t++) {
+      let r = t * dims.B + b;
+      acc = fma(alpha[r * dims.S + s], joined[r * dims.J + k], acc);
+      if (SCORE_ON_KEYS) { acc = fma(dscore[r * dims.S + s], score_q[r * dims.W + k], acc); }
+    }
+  }
+  out[i] = acc;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_score_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (i >= dims.S * dims.B * dims.W) { return; }
+  let kr = i / dims.W;
+  let k = i % dims.W;
+  let s = kr / dims.B;
+  let b = kr % dims.B;
+  var acc = 0.0;
+  if (s < min(lengths[b], dims.S)) {
+    for (var t = 0u; t < dims.T; t++) {
+      let r = t * dims.B + b;
+      let ds = dscore[r * dims.S + s];
+      if (KIND == KIND_CONCAT) {
+        let u = tanh_safe(score_q[r * dims.W + k] + score_k[kr * dims.W + k]);
+        acc = fma(ds * v[k], 1.0 - u * u, acc);
+      } else {
+        acc = fma(ds, score_q[r * dims.W + k], acc);
+      }
+    }
+  }
+  out[i] = acc;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_v(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let a = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (a >= dims.W) { return; }
+  var acc = 0.0;
+  for (var r = 0u; r < dims.T * dims.B; r++) {
+    let b = r % dims.B;
+    let len = min(lengths[b], dims.S);
+    for (var s = 0u; s < len; s++) {
+      acc = fma(dscore[r * dims.S + s], tanh_safe(score_q[r * dims.W + a] + score_k[(s * dims.B + b) * dims.W + a]), acc);
+    }
+  }
+  out[a] = acc;
+}

@@ -1,0 +1,251 @@
+/**
+ * Attention over a source on the GPU (shaders/attention.wgsl), forward and backward, for every query
+ * row of a batch at once — the layer with attention after the decoder records it (src/train/layers/
+ * attention/gpu.ts). The score arrives in one of two forms: a dot product of two operands ("dot": the
+ * query and the keys; "general": the query and keys·Wᵀ) or concat's Σ_a v_a tanh(q_a + k_a) of two
+ * projections; the projections are GEMMs the layer records. The CPU counterpart is
+ * src/reference/attention.ts, row by row. Test: test/ops/attention.test.ts.
+ */
+import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
+import { type BindingKind, type Command, type Recorder, dispatch, simplePipeline, tileCount } from '../program.js';
+import { ATTENTION_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
+import { elementGrid, f32Module } from './elementwise.js';
+import attentionSource from '../../../shaders/attention.wgsl?raw';
+
+/** Invocations of a workgroup that owns one query row (attend, back_scores): a power of two. */
+export const ATTENTION_WORKGROUP_SIZE = 64;
+
+/** The score's form (KIND_* in the shader). */
+export const ATTENTION_KIND = { dot: 0, concat: 1 } as const;
+
+export interface AttentionCall {
+  readonly label: string;
+  readonly T: number;
+  readonly B: number;
+  readonly S: number;
+  /** Width of the keys (the context), of the query, and of the score's operands (H_q, or concat's A). */
+  readonly Hk: number;
+  readonly Hq: number;
+  readonly W: number;
+  readonly kind: keyof typeof ATTENTION_KIND;
+  /** The source lengths (B, u32). */
+  readonly lengths: GpuTensor;
+  /** (S·B, H_k) */
+  readonly keys: GpuTensor;
+  /** The score's operands: (T·B, W) and (S·B, W). "dot" may pass the query and the keys themselves. */
+  readonly scoreQ: GpuTensor;
+  readonly scoreK: GpuTensor;
+  /** The queries (T·B, H_q). */
+  readonly q: GpuTensor;
+  /** concat: v (W). */
+  readonly v?: GpuTensor;
+  /** α (T, B, S) and [context | q] (T·B, H_k + H_q): written forward, read backward. */
+  readonly alpha: GpuTensor;
+  readonly joined: GpuTensor;
+}
+
+export interface AttentionBackwardCall extends AttentionCall {
+  /** dL/d(joined) (T·B, H_k + H_q). */
+  readonly dJoined: GpuTensor;
+  /** Scratch (T, B, S): the scores' gradient. */
+  readonly dScore: GpuTensor;
+  /** Written: dL/dq (T·B, H_q) and dL/dkeys (S·B, H_k) — the score's share included where its operands are q and the keys. */
+  readonly dQuery: GpuTensor;
+  readonly dKeys: GpuTensor;
+  /** Written where the operands are projections ("general", "concat"): their gradients, and concat's dL/dv. */
+  readonly dScoreQ?: GpuTensor;
+  readonly dScoreK?: GpuTensor;
+  readonly dV?: GpuTensor;
+}
+
+function pipeline(rec: Recorder, call: AttentionCall, entry: string, bindings: ReadonlyArray<readonly [number, BindingKind]>, scoreOnKeys = false) {
+  return simplePipeline(
+    rec.ctx,
+    f32Module(rec.ctx, 'attention', attentionSource),
+    entry,
+    { WORKGROUP_SIZE: ATTENTION_WORKGROUP_SIZE, KIND: ATTENTION_KIND[call.kind], SCORE_ON_KEYS: scoreOnKeys },
+    bindings,
+  );
+}
+
+function dims(rec: Recorder, call: AttentionCall): GPUBufferBinding {
+  return rec.uniform(
+    `${call.label}.dims`,
+    packU32Struct(ATTENTION_DIMS_FIELDS, { T: call.T, B: call.B, S: call.S, H_k: call.Hk, H_q: call.Hq, W: call.W, J: call.Hk + call.Hq }),
+  );
+}
+
+/** One workgroup per query row, in a 2-D grid past the device's limit. */
+function rowGrid(rec: Recorder, rows: number): [number, number, number] {
+  const max = rec.ctx.limits.maxComputeWorkgroupsPerDimension;
+  const y = Math.ceil(rows / max);
+  return [tileCount(Math.ceil(rows / y), 1, max, 'attention rows'), y, 1];
+}
+
+/** α and [context | q] for every query row. */
+export function recordAttend(rec: Recorder, call: AttentionCall): Command {
+  const p = pipeline(rec, call, 'attend', [
+    [0, 'uniform'],
+    [1, 'read'],
+    [2, 'read'],
+    [3, 'read'],
+    [4, 'read'],
+    [5, 'read'],
+    [6, 'write'],
+    [7, 'write'],
+    [10, 'read'],
+  ]);
+  const group = rec.ctx.bindGroupAt(call.label, p.layout, [
+    [0, dims(rec, call)],
+    [1, tensorBinding(call.lengths)],
+    [2, tensorBinding(call.keys)],
+    [3, tensorBinding(call.scoreQ)],
+    [4, tensorBinding(call.scoreK)],
+    [5, tensorBinding(call.q)],
+    [6, tensorBinding(call.alpha)],
+    [7, tensorBinding(call.joined)],
+    [10, tensorBinding(call.v ?? call.lengths)],
+  ]);
+  return dispatch(call.label, p.pipeline, [group], rowGrid(rec, call.T * call.B));
+}
+
+/**
+ * The way back from dL/d(joined): the scores' gradient, then dL/dkeys (the context's share, and the
+ * score's where the keys are its operand), dL/dq (likewise), the projections' and v's gradients.
+ */
+export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall): Command[] {
+  const { ctx } = rec;
+  const d = dims(rec, call);
+  const { T, B, S, Hk, Hq, W } = call;
+  const bind = (
+    label: string,
+    entry: string,
+    kinds: ReadonlyArray<readonly [number, BindingKind]>,
+    resources: Record<number, GpuTensor | GPUBufferBinding>,
+    grid: [number, number, number],
+    scoreOnKeys = false,
+  ) => {
+    const p = pipeline(rec, call, entry, [[0, 'uniform'], ...kinds], scoreOnKeys);
+    const group = ctx.bindGroupAt(label, p.layout, [
+      [0, d],
+      ...kinds.map(([b]) => {
+        const r = resources[b];
+        return [b, 'buffer' in r && 'shape' in r ? tensorBinding(r) : (r as GPUBufferBinding)] as [number, GPUBufferBinding];
+      }),
+    ]);
+    return dispatch(label, p.pipeline, [group], grid);
+  };
+  const grid = (n: number) => elementGrid(ctx, n) as [number, number, number];
+  const commands: Command[] = [
+    bind(
+      `${call.label}.scores`,
+      'back_scores',
+      [
+        [1, 'read'],
+        [2, 'read'],
+        [6, 'write'],
+        [7, 'write'],
+        [8, 'write'],
+      ],
+      { 1: call.lengths, 2: call.keys, 6: call.alpha, 7: call.dJoined, 8: call.dScore },
+      rowGrid(rec, T * B),
+    ),
+  ];
+  // On "dot" the keys are the score's operand: their two shares in one pass.
+  const scoreOnKeys = call.kind === 'dot' && call.scoreK === call.keys;
+  commands.push(
+    bind(
+      `${call.label}.keys`,
+      'back_keys',
+      [
+        [1, 'read'],
+        [3, 'read'],
+        [6, 'write'],
+        [7, 'write'],
+        [8, 'write'],
+        [9, 'write'],
+      ],
+      { 1: call.lengths, 3: call.scoreQ, 6: call.alpha, 7: call.dJoined, 8: call.dScore, 9: call.dKeys },
+      grid(S * B * Hk),
+      scoreOnKeys,
+    ),
+  );
+  const query: ReadonlyArray<readonly [number, BindingKind]> = [
+    [1, 'read'],
+    [3, 'read'],
+    [4, 'read'],
+    [7, 'write'],
+    [8, 'write'],
+    [9, 'write'],
+    [10, 'read'],
+  ];
+  const v = call.v ?? call.lengths;
+  if (call.kind === 'dot') {
+    // dL/dq = its direct share in joined + the score's (whose other operand is score_k).
+    commands.push(
+      bind(
+        `${call.label}.query`,
+        'back_query',
+        query,
+        { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 7: call.dJoined, 8: call.dScore, 9: call.dQuery, 10: v },
+        grid(T * B * Hq),
+      ),
+    );
+  } else {
+    commands.push(
+      bind(
+        `${call.label}.direct`,
+        'back_direct',
+        [
+          [7, 'write'],
+          [9, 'write'],
+        ],
+        { 7: call.dJoined, 9: call.dQuery },
+        grid(T * B * Hq),
+      ),
+      bind(
+        `${call.label}.scoreQ`,
+        'back_query',
+        query,
+        { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 7: call.dJoined, 8: call.dScore, 9: call.dScoreQ!, 10: v },
+        grid(T * B * W),
+      ),
+    );
+  }
+  if (!scoreOnKeys) {
+    commands.push(
+      bind(
+        `${call.label}.scoreK`,
+        'back_score_keys',
+        [
+          [1, 'read'],
+          [3, 'read'],
+          [4, 'read'],
+          [8, 'write'],
+          [9, 'write'],
+          [10, 'read'],
+        ],
+        { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 8: call.dScore, 9: call.dScoreK!, 10: v },
+        grid(S * B * W),
+      ),
+    );
+  }
+  if (call.kind === 'concat') {
+    commands.push(
+      bind(
+        `${call.label}.v`,
+        'back_v',
+        [
+          [1, 'read'],
+          [3, 'read'],
+          [4, 'read'],
+          [8, 'write'],
+          [9, 'write'],
+        ],
+        { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 8: call.dScore, 9: call.dV! },
+        grid(W),
+      ),
+    );
+  }
+  return commands;
+}
