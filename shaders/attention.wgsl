@@ -34,7 +34,11 @@ struct AttentionDims {
   H_q: u32,      // width of the query q (the decoder's output)
   W: u32,        // width of the score's operands (H_q for dot, A for concat)
   J: u32,        // row width of joined: H_k + H_q
-  _pad: u32,
+  v_offset: u32,   // float offsets of v and of d_v (back_v's out): they live in the flat parameters and
+  dv_offset: u32,  // gradients; every other tensor starts its buffer (recordAttend checks)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> dims: AttentionDims;
@@ -55,7 +59,7 @@ fn score_of(r: u32, s: u32, b: u32) -> f32 {
   var acc = 0.0;
   let kr = s * dims.B + b;
   if (KIND == KIND_CONCAT) {
-    for (var a = 0u; a < dims.W; a++) { acc = fma(v[a], tanh_safe(score_q[r * dims.W + a] + score_k[kr * dims.W + a]), acc); }
+    for (var a = 0u; a < dims.W; a++) { acc = fma(v[dims.v_offset + a], tanh_safe(score_q[r * dims.W + a] + score_k[kr * dims.W + a]), acc); }
   } else {
     for (var k = 0u; k < dims.W; k++) { acc = fma(score_q[r * dims.W + k], score_k[kr * dims.W + k], acc); }
   }
@@ -161,7 +165,7 @@ fn back_query(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let kr = s * dims.B + b;
     if (KIND == KIND_CONCAT) {
       let u = tanh_safe(score_q[r * dims.W + k] + score_k[kr * dims.W + k]);
-      acc = fma(ds * v[k], 1.0 - u * u, acc);
+      acc = fma(ds * v[dims.v_offset + k], 1.0 - u * u, acc);
     } else {
       acc = fma(ds, score_k[kr * dims.W + k], acc);
     }
@@ -214,7 +218,7 @@ fn back_score_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
       let ds = dscore[r * dims.S + s];
       if (KIND == KIND_CONCAT) {
         let u = tanh_safe(score_q[r * dims.W + k] + score_k[kr * dims.W + k]);
-        acc = fma(ds * v[k], 1.0 - u * u, acc);
+        acc = fma(ds * v[dims.v_offset + k], 1.0 - u * u, acc);
       } else {
         acc = fma(ds, score_q[r * dims.W + k], acc);
       }
@@ -235,5 +239,5 @@ fn back_v(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
       acc = fma(dscore[r * dims.S + s], tanh_safe(score_q[r * dims.W + a] + score_k[(s * dims.B + b) * dims.W + a]), acc);
     }
   }
-  out[a] = acc;
+  out[dims.dv_offset + a] = acc;
 }

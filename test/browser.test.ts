@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SuiteReport } from './browser/run-suite.js';
 import { loadManifest } from './support/fixtures.js';
 import { loadNodeBytes } from './support/node-fixtures.js';
-import { trainingCases } from './support/training-fixtures.js';
+import { trainingManifests } from './support/training-fixtures.js';
 import { CHECKED_NOTE, gpuAgreementCaseNames } from './suites/gpu-agreement.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -48,7 +48,7 @@ const POLL_MS = 250;
 const STARTUP_MS = 60_000;
 
 const manifest = await loadManifest(loadNodeBytes);
-const caseNames = gpuAgreementCaseNames(manifest, await trainingCases(loadNodeBytes));
+const caseNames = gpuAgreementCaseNames(manifest, await trainingManifests(loadNodeBytes));
 
 let server: ViteDevServer | undefined;
 let browser: Browser | undefined;

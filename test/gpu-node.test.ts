@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { getDefaultDevice, hostGpu } from '../src/gpu/device.js';
 import { loadManifest } from './support/fixtures.js';
 import { loadNodeBytes } from './support/node-fixtures.js';
-import { trainingCases } from './support/training-fixtures.js';
+import { trainingManifests } from './support/training-fixtures.js';
 import { CHECKED_NOTE, gpuAgreementCases } from './suites/gpu-agreement.js';
 
 const manifest = await loadManifest(loadNodeBytes);
 const device = await getDefaultDevice();
-const cases = gpuAgreementCases(loadNodeBytes, manifest, device, 'f32', await trainingCases(loadNodeBytes));
+const cases = gpuAgreementCases(loadNodeBytes, manifest, device, 'f32', await trainingManifests(loadNodeBytes));
 
 describe('WebGPU in Node (Dawn) agrees with PyTorch and the CPU reference', () => {
   it('runs on a real WebGPU adapter, with subgroups wherever the adapter has them', async () => {

@@ -85,9 +85,11 @@ function describe(trainer: Trainer, w: TrainWorkload): () => string {
     const plan = trainer.diagnostics()!.plans.find((p) => p.T === w.shape.T && p.B === w.shape.B);
     if (!plan) return '';
     const MiB = (b: number) => (b / 2 ** 20).toFixed(2);
+    const least = plan.minimumActivationBytes;
     return (
       `${plan.dispatches.total} dispatches per step (per layer: ${plan.dispatches.perLayer.join(', ')}; T = ${w.shape.T}); ` +
-      `activations ${MiB(plan.activationBytes)} MiB = ${(plan.activationBytes / plan.minimumActivationBytes).toFixed(2)}× the least (${MiB(plan.minimumActivationBytes)} MiB)`
+      `activations ${MiB(plan.activationBytes)} MiB` +
+      (least ? ` = ${(plan.activationBytes / least).toFixed(2)}× the least (${MiB(least)} MiB)` : '')
     );
   };
 }

@@ -129,10 +129,10 @@ export const LOSS_DIMS_FIELDS = ['rows', 'O', 'scale', '_pad'] as const;
 export const REDUCE_DIMS_FIELDS = ['n', 'offset', 'out', 'clip'] as const;
 
 /** `struct LastStateDims` in shaders/last-state.wgsl */
-export const LAST_STATE_DIMS_FIELDS = ['B', 'H_out', 'D', 'offset'] as const;
+export const LAST_STATE_DIMS_FIELDS = ['B', 'H_out', 'D', 'state_offset', 'features_offset', '_pad0', '_pad1', '_pad2'] as const;
 
 /** `struct AttentionDims` in shaders/attention.wgsl */
-export const ATTENTION_DIMS_FIELDS = ['T', 'B', 'S', 'H_k', 'H_q', 'W', 'J', '_pad'] as const;
+export const ATTENTION_DIMS_FIELDS = ['T', 'B', 'S', 'H_k', 'H_q', 'W', 'J', 'v_offset', 'dv_offset', '_pad0', '_pad1', '_pad2'] as const;
 
 /** `struct TanhDims` in shaders/tanh.wgsl */
 export const TANH_DIMS_FIELDS = ['n', '_pad0', '_pad1', '_pad2'] as const;

@@ -6,18 +6,18 @@
  * dropout seeds) and replaying the plan's commands in one submission. Calls run one at a time, in
  * order (a promise chain), as the inference engine's do.
  */
-import { type RnnConfig, numDirections, outputSize } from '../config.js';
+import { numDirections, outputSize } from '../config.js';
 import { STORAGE_USAGE } from '../gpu/constants.js';
 import { PlanSizes } from '../gpu/state.js';
-import { RnnError, describeValue } from '../errors.js';
+import { RnnError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
-import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../gpu/ops/backward.js';
+import type { BackwardStrategy } from '../gpu/ops/backward.js';
 import { RESULT_SLOTS, RESULT_WORDS } from '../gpu/ops/optimizer.js';
 import { type Command, copy, replay } from '../gpu/program.js';
 import { readBuffer } from '../gpu/readback.js';
 import { OwningRecorder } from '../gpu/recorder.js';
 import type { PreparedBatch } from './batch.js';
-import type { ModelConfig } from './config.js';
+import type { TrainableConfig } from './config.js';
 import {
   type CarryKind,
   type EngineDiagnostics,
@@ -30,32 +30,18 @@ import {
 import { type TrainModel, packParameters, trainModel, unpackParameters } from './model.js';
 import { type OptimizerConfig, optimizerKernel, optimizerScalars } from './optim.js';
 import { type SharedBuffers, TrainPlan } from './plan.js';
+import { chooseBackward } from './layers/recurrent/strategy.js';
+
+export { chooseBackward };
 import { type ResolvedSample, recordSampling } from './sample.js';
 
 const MAX_PLANS = 3;
 
 /**
- * The strategy of a training step's recurrence: forced (an error naming why when it cannot run the
- * model, or with a batch size and limits that shape), or 'auto' — the first that can run it of
- * persistent (one dispatch per layer, forward and backward), fused (one per step), per-step.
- */
-export function chooseBackward(config: RnnConfig, strategy: BackwardStrategy | 'auto', B?: number, limits?: GPUSupportedLimits): BackwardStrategy {
-  if (strategy === 'auto') return (['persistent', 'fused', 'per-step'] as const).find((s) => !backwardUnfit(s, config, B, limits))!;
-  if (!BACKWARD_STRATEGIES.includes(strategy))
-    throw new RnnError(
-      'OPTION_INVALID',
-      `createTrainer options.strategy: expected "auto" or one of ${BACKWARD_STRATEGIES.map((x) => `"${x}"`).join(', ')}, got ${describeValue(strategy)}`,
-    );
-  const unfit = backwardUnfit(strategy, config, B, limits);
-  if (unfit) throw new RnnError('OPTION_INVALID', `createTrainer options.strategy "${strategy}": ${unfit}`);
-  return strategy;
-}
-
-/**
  * Checks, before anything is allocated, that the model's parameters, gradients and optimizer state fit
  * the device's buffers (three flat buffers of the parameter count, the state three times that).
  */
-export function checkTrainerFits(model: ModelConfig, limits: GPUSupportedLimits): void {
+export function checkTrainerFits(model: TrainableConfig, limits: GPUSupportedLimits): void {
   const n = trainModel(model).size;
   const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   if (3 * n * 4 > limit) {
@@ -85,15 +71,15 @@ export class GpuTrainer implements TrainEngine {
 
   constructor(
     readonly ctx: GpuContext,
-    readonly model: ModelConfig,
+    readonly model: TrainableConfig,
     params: Readonly<Record<string, ArrayLike<number>>>,
     readonly seed = 0,
     strategy: BackwardStrategy | 'auto' = 'auto',
   ) {
     this.strategy = strategy;
-    this.backward = chooseBackward(model.rnn, strategy);
     checkTrainerFits(model, ctx.limits);
     this.composition = trainModel(model);
+    this.backward = chooseBackward(this.composition.recurrent.config, strategy);
     const n = this.composition.size;
     this.shared = {
       params: ctx.storageFrom('Trainer.params', packParameters(this.composition, params)),
@@ -111,14 +97,15 @@ export class GpuTrainer implements TrainEngine {
     return result;
   }
 
-  private plan(T: number, B: number, flow: boolean): TrainPlan {
-    const key = `${T}x${B}${flow ? ':flow' : ''}`;
+  /** The plan of a batch's shape (T, B, and an encoder–decoder's S), made or reused. */
+  private plan(batch: PreparedBatch, flow: boolean): TrainPlan {
+    const { T, B, S } = batch;
+    const key = `${T}x${B}${S === undefined ? '' : `:S${S}`}${flow ? ':flow' : ''}`;
     let plan = this.plans.get(key);
     if (plan) {
       this.plans.delete(key);
     } else {
-      const strategy = chooseBackward(this.model.rnn, this.strategy, B, this.ctx.limits);
-      plan = new TrainPlan(this.ctx, this.composition, this.shared, T, B, { strategy, flow });
+      plan = new TrainPlan(this.ctx, this.composition, this.shared, T, B, { strategy: this.strategy, flow }, S);
       if (this.plans.size >= MAX_PLANS) {
         const [oldestKey, oldest] = this.plans.entries().next().value!;
         this.plans.delete(oldestKey);
@@ -126,14 +113,8 @@ export class GpuTrainer implements TrainEngine {
       }
     }
     this.plans.set(key, plan);
-    this.backward = plan.options.strategy;
+    this.backward = plan.recurrent.strategy;
     return plan;
-  }
-
-  /** Writes a batch and the step's scalars into a plan's buffers; the initial states too, unless a carry brings them. */
-  private write(plan: TrainPlan, batch: PreparedBatch, step: { seed: number; training: boolean; clipValue: number }, initialFromCarry: boolean): void {
-    plan.write(batch, step);
-    if (!initialFromCarry) plan.recurrent.writeInitial(this.ctx.device.queue, batch.h0, batch.c0);
   }
 
   /** Replays `commands` in one submission. */
@@ -150,20 +131,19 @@ export class GpuTrainer implements TrainEngine {
 
   /** Floats of one layer's state: h (D, B, H_out) then, for LSTM, c (D, B, H). */
   private layerState(B: number): number {
-    return new PlanSizes(this.model.rnn, 1, B).layerState;
+    return new PlanSizes(this.composition.recurrent.config, 1, B).layerState;
   }
 
   /**
    * The copies around a forward of `kind` (engine.ts): before it, the carry into the plan's initial
-   * states (when `carry` and the carry is written; the host writes zeros or h0 / c0 otherwise); after
-   * it, the plan's final states into the carry.
+   * states (when `carry` and the carry is written: they replace the zeros or h0 / c0 the plan's write
+   * put there); after it, the plan's final states into the carry.
    */
-  private carryCommands(kind: CarryKind, plan: TrainPlan, B: number, carry: boolean): { fromCarry: boolean; before: Command[]; after: Command[] } {
+  private carryCommands(kind: CarryKind, plan: TrainPlan, B: number, carry: boolean): { before: Command[]; after: Command[] } {
     const per = this.layerState(B) * 4;
     let held = this.carries.get(kind);
     if (carry) checkCarriedBatch(kind, held?.B, B);
     const before = carry && held ? plan.recurrent.initialStates.map((buffer, l) => copy(held!.buffer, l * per, buffer, 0, per)) : [];
-    const fromCarry = before.length > 0;
     if (held && held.B !== B) {
       this.ctx.release(held.buffer);
       held = undefined;
@@ -173,7 +153,7 @@ export class GpuTrainer implements TrainEngine {
       this.carries.set(kind, held);
     }
     const target = held.buffer;
-    return { fromCarry, before, after: plan.recurrent.finalStates.map((buffer, l) => copy(buffer, 0, target, l * per, per)) };
+    return { before, after: plan.recurrent.finalStates.map((buffer, l) => copy(buffer, 0, target, l * per, per)) };
   }
 
   /** The results words [loss, ‖g‖², halt step, halt loss, halt ‖g‖²]; a halt is reported (and cleared). */
@@ -191,10 +171,10 @@ export class GpuTrainer implements TrainEngine {
 
   step(batch: PreparedBatch, opt: OptimizerConfig, options: { readLoss: boolean; carry: boolean }): Promise<EngineStepResult> {
     return this.enqueue(async () => {
-      const plan = this.plan(batch.T, batch.B, false);
+      const plan = this.plan(batch, false);
       const carried = this.carryCommands('train', plan, batch.B, options.carry);
       const step = this.steps + 1;
-      this.write(plan, batch, { seed: this.seed + this.steps, training: true, clipValue: opt.clip_grad_value ?? 0 }, carried.fromCarry);
+      plan.write(batch, { seed: this.seed + this.steps, training: true, clipValue: opt.clip_grad_value ?? 0 });
       await this.submit(plan, [
         ...carried.before,
         ...plan.forward,
@@ -209,9 +189,9 @@ export class GpuTrainer implements TrainEngine {
 
   evaluate(batch: PreparedBatch, carry: boolean): Promise<number> {
     return this.enqueue(async () => {
-      const plan = this.plan(batch.T, batch.B, false);
+      const plan = this.plan(batch, false);
       const carried = this.carryCommands('eval', plan, batch.B, carry);
-      this.write(plan, batch, { seed: this.seed + this.steps, training: false, clipValue: 0 }, carried.fromCarry);
+      plan.write(batch, { seed: this.seed + this.steps, training: false, clipValue: 0 });
       await this.submit(plan, [...carried.before, ...plan.forward, ...carried.after]);
       return (await readBuffer(this.ctx, 'Trainer.loss', this.shared.results, 1))[0];
     });
@@ -219,9 +199,9 @@ export class GpuTrainer implements TrainEngine {
 
   predict(batch: PreparedBatch, carry: boolean): Promise<Float32Array> {
     return this.enqueue(async () => {
-      const plan = this.plan(batch.T, batch.B, false);
+      const plan = this.plan(batch, false);
       const carried = this.carryCommands('eval', plan, batch.B, carry);
-      this.write(plan, batch, { seed: this.seed + this.steps, training: false, clipValue: 0 }, carried.fromCarry);
+      plan.write(batch, { seed: this.seed + this.steps, training: false, clipValue: 0 });
       await this.submit(plan, [...carried.before, ...plan.forward, ...carried.after]);
       return readBuffer(this.ctx, 'Trainer.prediction', plan.prediction.buffer, plan.prediction.elements);
     });
@@ -233,13 +213,15 @@ export class GpuTrainer implements TrainEngine {
    */
   gradients(batch: PreparedBatch, options: { flow: boolean }): Promise<EngineGradients> {
     return this.enqueue(async () => {
-      const plan = this.plan(batch.T, batch.B, options.flow);
-      this.write(plan, batch, { seed: this.seed + this.steps, training: true, clipValue: 0 }, false);
+      const plan = this.plan(batch, options.flow);
+      plan.write(batch, { seed: this.seed + this.steps, training: true, clipValue: 0 });
       await this.submit(plan, [...plan.forward, ...plan.backward]);
       const words = await readBuffer(this.ctx, 'Trainer.results', this.shared.results, 2);
       const grads = unpackParameters(this.composition, await readBuffer(this.ctx, 'Trainer.grads', this.shared.grads, this.composition.size));
-      const rnn = this.model.rnn;
-      const { T, B } = batch;
+      // The module the engine reports on: the model's rnn, or an encoder–decoder's encoder (over S steps).
+      const rnn = this.composition.recurrent.config;
+      const { B } = batch;
+      const T = plan.recurrent.T;
       const L = rnn.num_layers;
       const D = numDirections(rnn);
       const Hout = outputSize(rnn);

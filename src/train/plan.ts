@@ -63,6 +63,9 @@ export class TrainPlan implements PlanContext {
   readonly params: GpuTensor;
   readonly grads: GpuTensor;
   readonly lengths: GpuTensor;
+  readonly sourceLengths: GpuTensor;
+  /** The source length (T where the model has no source). */
+  readonly S: number;
   /** Forward and loss: the loss in results[0]. */
   readonly forward: Command[] = [];
   /** Backward after `forward`: every gradient in `shared.grads`, ‖g‖² in results[1]. */
@@ -98,26 +101,29 @@ export class TrainPlan implements PlanContext {
     readonly B: number,
     readonly options: PlanOptions,
     /** An encoder–decoder's source length. */
-    readonly S?: number,
+    S?: number,
   ) {
+    this.S = S ?? T;
     this.purpose = options.purpose ?? 'train';
     this.recurrence = { strategy: options.strategy, flow: options.flow };
     const n = model.size;
     const TB = T * B;
-    this.tag = `${this.purpose === 'train' ? 'TrainPlan' : 'InferencePlan'}(T=${T},B=${B})`;
+    this.tag = `${this.purpose === 'train' ? 'TrainPlan' : 'InferencePlan'}(T=${T},B=${B}${S === undefined ? '' : `,S=${S}`})`;
     this.buffers = new OwningRecorder(ctx, this.tag);
     this.params = gpuTensor(shared.params, [n]);
     this.grads = gpuTensor(shared.grads, [n]);
     this.lengths = this.tensor('lengths', B, [B], 'work', 'u32');
-    this.onesTensor = this.tensor('ones', TB, [TB], 'work');
-    ctx.device.queue.writeBuffer(this.onesTensor.buffer, 0, new Float32Array(TB).fill(1));
+    this.sourceLengths = S === undefined ? this.lengths : this.tensor('sourceLengths', B, [B], 'work', 'u32');
+    const longest = Math.max(T, this.S) * B;
+    this.onesTensor = this.tensor('ones', longest, [longest], 'work');
+    ctx.device.queue.writeBuffer(this.onesTensor.buffer, 0, new Float32Array(longest).fill(1));
     // The batch's values: float features (kept for the first layer's weight gradient) or ids.
     for (const name of model.inputs) {
       if (name === 'input') {
         const I = (model.config as ModelConfig).rnn.input_size;
         this.inputs.set(name, this.tensor('input', TB * I, [TB, I], 'activation'));
       } else {
-        const n = name === 'source' ? (this.S ?? T) * B : TB;
+        const n = name === 'source' ? this.S * B : TB;
         this.inputs.set(name, this.tensor(name, n, [n], 'work', 'u32'));
       }
     }
@@ -209,6 +215,8 @@ export class TrainPlan implements PlanContext {
       q.writeBuffer(t.buffer, 0, data);
     }
     q.writeBuffer(this.lengths.buffer, 0, Uint32Array.from(batch.lengths ?? new Int32Array(batch.B).fill(batch.T)));
+    if (this.sourceLengths !== this.lengths)
+      q.writeBuffer(this.sourceLengths.buffer, 0, Uint32Array.from(batch.sourceLengths ?? new Int32Array(batch.B).fill(this.S)));
     for (const layer of this.gpuLayers) layer.write?.(q, batch, step);
     if (!this.training) return;
     const { target, loss, normDims } = this.training;
@@ -255,13 +263,13 @@ export class TrainPlan implements PlanContext {
   }
 
   ones(n: number): GpuTensor {
-    if (n > this.onesTensor.shape[0]) throw new Error(`${this.tag}: ones(${n}) beyond T·B`);
+    if (n > this.onesTensor.shape[0]) throw new Error(`${this.tag}: ones(${n}) beyond max(T, S)·B`);
     return this.onesTensor;
   }
 
   stepIndex(): StepIndex {
-    // The forward's steps 0 … T−1, and T for the fused backward's last dispatch.
-    this.index ??= stepIndex(this, this.T + 1);
+    // The forward's steps 0 … T−1 (or S−1), and T (S) for the fused backward's last dispatch.
+    this.index ??= stepIndex(this, Math.max(this.T, this.S) + 1);
     return this.index;
   }
 

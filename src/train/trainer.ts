@@ -87,9 +87,9 @@ export interface TrainerDiagnostics {
     B: number;
     /** Dispatches of one step: in all, and per recurrent layer (forward and backward). */
     dispatches: { total: number; perLayer: number[] };
-    /** Bytes of what the forward keeps for the backward pass, and the least that could be kept (minimumActivationBytes). */
+    /** Bytes of what the forward keeps for the backward pass, and (embedding → rnn → head models) the least that could be kept (minimumActivationBytes). */
     activationBytes: number;
-    minimumActivationBytes: number;
+    minimumActivationBytes?: number;
   }>;
 }
 
@@ -199,10 +199,12 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
     return new TrainerImpl(model, optimizer, new CpuTrainer(model, params(), seed), checkFinite);
   };
   if (backend === 'cpu') return onCpu();
-  if (isSeq2Seq(model)) {
+  if (isSeq2Seq(model) && model.attention.placement === 'before') {
+    // Attention inside the recurrence runs step by step; its GPU records are not in this version.
+    if (backend === 'auto') return onCpu();
     throw new RnnError(
       'OPTION_INVALID',
-      'createTrainer options.backend: an encoder–decoder trains on backend "cpu" in this version (its WebGPU kernels are not in yet)',
+      'createTrainer options.backend: an encoder–decoder with attention "before" the decoder trains on backend "cpu" in this version (placement "after" trains on WebGPU)',
     );
   }
   let ctx: Awaited<ReturnType<typeof contextFor>>;
@@ -351,7 +353,8 @@ class TrainerImpl implements Trainer<TrainableConfig> {
   diagnostics(): TrainerDiagnostics | undefined {
     const d = this.engine.diagnostics();
     if (!d) return undefined;
-    const model = this.model as ModelConfig; // the GPU trains the embedding → rnn → head model
+    const model = this.model;
+    if (isSeq2Seq(model)) return d;
     return { ...d, plans: d.plans.map((p) => ({ ...p, minimumActivationBytes: minimumActivationBytes(model, p.T, p.B) })) };
   }
 
@@ -379,6 +382,7 @@ class TrainerImpl implements Trainer<TrainableConfig> {
 
 /** A carried call starts from the carried state, so its batch brings none of its own. */
 function noOwnState(call: string, batch: PreparedBatch): void {
+  if (batch.source) throw new RnnError('OPTION_INVALID', `${call} options.carryState: an encoder–decoder carries no state between batches`);
   if (batch.lengths || batch.h0 || batch.c0) {
     throw new RnnError('OPTION_INVALID', `${call} options.carryState: a batch that carries the state has no lengths and no h0 / c0 of its own`);
   }

@@ -10,7 +10,7 @@
 import { getDefaultDevice } from '../../src/gpu/device.js';
 import { type LoadBytes, loadManifest } from '../support/fixtures.js';
 import { gpuAgreementCases } from '../suites/gpu-agreement.js';
-import { trainingCases } from '../support/training-fixtures.js';
+import { trainingManifests } from '../support/training-fixtures.js';
 
 /** One case's outcome: `note` (the errors seen) when ok, `error` (message and stack) when not. */
 export interface CaseResult {
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   void device.lost.then((info) => fail(`the WebGPU device was lost (${info.reason}): ${info.message}`));
 
   const manifest = await loadManifest(loadBytes);
-  const cases = gpuAgreementCases(loadBytes, manifest, device, 'f32', await trainingCases(loadBytes));
+  const cases = gpuAgreementCases(loadBytes, manifest, device, 'f32', await trainingManifests(loadBytes));
   for (const [i, c] of cases.entries()) {
     element('status').textContent = `running ${i + 1}/${cases.length} on ${report.adapter}: ${c.name}`;
     const start = performance.now();

@@ -117,7 +117,7 @@ describe('attention op', () => {
       q: qT,
       scoreQ: kind === 'concat' ? h.tensor(scoreQ, [T * B, A]) : qT,
       scoreK: kind === 'dot' ? keysT : h.tensor(scoreK, [S * B, Wd]),
-      v: w.v && h.tensor(w.v, [A]),
+      v: w.v && h.tensor(w.v, [A], 'f32', 3), // inside the flat parameters in a model
       alpha: h.tensor(poison(T * B * S), [T, B, S]),
       joined: h.tensor(poison(T * B * (Hk + Hq)), [T * B, Hk + Hq]),
     };
@@ -133,7 +133,7 @@ describe('attention op', () => {
       dKeys: h.tensor(poison(S * B * Hk), [S * B, Hk]),
       dScoreQ: kind === 'concat' ? h.tensor(poison(T * B * A), [T * B, A]) : undefined,
       dScoreK: kind === 'dot' ? undefined : h.tensor(poison(S * B * Wd), [S * B, Wd]),
-      dV: kind === 'concat' ? h.tensor(poison(A), [A]) : undefined,
+      dV: kind === 'concat' ? h.tensor(poison(A), [A], 'f32', 7) : undefined,
     };
     await h.run(recordAttendBackward(h, back));
     // Positions past a row's length get exactly 0, every other element written.

@@ -1,5 +1,5 @@
 // cat(h_n[−D:]) alone (recordGatherLast / recordScatterLast, shaders/last-state.wgsl): the final state's
-// (D, B, H_out) as (B, D·H_out) features and back, from an offset into the state buffer, one direction
+// (D, B, H_out) as (B, D·H_out) features and back, each at an offset into its buffer, one direction
 // (a copy) and two (the kernel), against the CPU counterpart; the targets poisoned.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
@@ -28,7 +28,8 @@ describe('last-state ops', () => {
     const state = values(seededUniform(n + D), n);
     const offset = 12; // the state inside a bigger buffer
     const stateT = h.tensor(state, [n], 'f32', offset);
-    const features = h.tensor(new Float64Array(n).fill(Number.NaN), [B, D * Hout]);
+    // The features inside a bigger buffer too (a bridge writes one layer's part of a decoder's state).
+    const features = h.tensor(new Float64Array(n).fill(Number.NaN), [B, D * Hout], 'f32', 5);
     await h.run([recordGatherLast(h, { label: 'gather', B, Hout, D, state: stateT, features })]);
     const got = await h.read(features, n);
     expect(Array.from(got)).toEqual(Array.from(Float32Array.from(gatherLastReference(Float32Array.from(state), B, Hout, D))));

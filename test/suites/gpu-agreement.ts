@@ -33,7 +33,7 @@ import type { Tensor } from '../../src/tensor.js';
 import { GPU_RTOL, checksMade, expectClose, expectThat, relativeError } from '../support/compare.js';
 import { type LoadBytes, type Manifest, loadFixture } from '../support/fixtures.js';
 import { randomCase } from '../support/random.js';
-import type { TrainingCase } from '../support/training-fixtures.js';
+import type { TrainingManifests } from '../support/training-fixtures.js';
 import { hardeningCases } from './hardening.js';
 import { trainingSuiteCases } from './training.js';
 
@@ -533,14 +533,14 @@ export const CHECKED_NOTE = /\[[1-9]\d* checks\]$/;
 
 /**
  * Every case of the suite. `device` is the engine's default device (for error scopes). With f32, the
- * training cases (training.ts) of the training fixtures `training` come last.
+ * training cases (training.ts) of the training manifests `training` come last.
  */
 export function gpuAgreementCases(
   load: LoadBytes,
   manifest: Manifest,
   device: GPUDevice,
   precision: Precision = 'f32',
-  training: readonly TrainingCase[] = [],
+  training: TrainingManifests = { sequence: [], seq2seq: [] },
 ): GpuCase[] {
   return [
     ...fixtureCases(load, manifest, device, precision),
@@ -556,7 +556,7 @@ export function gpuAgreementCases(
 }
 
 /** Case names without a device (the browser test lists them before the page runs). */
-export function gpuAgreementCaseNames(manifest: Manifest, training: readonly TrainingCase[] = []): string[] {
+export function gpuAgreementCaseNames(manifest: Manifest, training: TrainingManifests = { sequence: [], seq2seq: [] }): string[] {
   const fake = {} as GPUDevice;
   return gpuAgreementCases(async () => new Uint8Array(), manifest, fake, 'f32', training).map((c) => c.name);
 }

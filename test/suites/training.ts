@@ -8,7 +8,8 @@
  *    gradient flow, sampling (same tokens), the trained module in the inference engine, and training
  *    steps issued without awaiting (run in order: the same parameters as awaited ones);
  *  - steady state: a second step of the same shape creates no GPU objects; a rejected batch leaves the
- *    trainer as it was.
+ *    trainer as it was;
+ *  - the encoder–decoder's cases (seq2seq.ts).
  */
 import { RnnError } from '../../src/errors.js';
 import { deviceDiagnostics } from '../../src/diagnostics.js';
@@ -21,8 +22,9 @@ import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../..
 import { type CreateTrainerOptions, type Trainer, createTrainer } from '../../src/train/trainer.js';
 import { expectClose, expectThat } from '../support/compare.js';
 import type { LoadBytes } from '../support/fixtures.js';
-import { type TrainingCase, loadTrainingFixture } from '../support/training-fixtures.js';
+import { type TrainingCase, type TrainingManifests, loadTrainingFixture } from '../support/training-fixtures.js';
 import type { GpuCase } from './gpu-agreement.js';
+import { seq2seqSuiteCases } from './seq2seq.js';
 
 function floats(next: () => number, n: number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => (2 * next() - 1) * scale);
@@ -445,10 +447,11 @@ function otherAdapterCase(load: LoadBytes, cases: readonly TrainingCase[]): GpuC
   };
 }
 
-/** Every training case; `cases` from the training manifest (test/support/training-fixtures.ts). */
-export function trainingSuiteCases(load: LoadBytes, cases: readonly TrainingCase[]): GpuCase[] {
+/** Every training case; the manifests' cases from test/support/training-fixtures.ts and seq2seq-fixtures.ts. */
+export function trainingSuiteCases(load: LoadBytes, manifests: TrainingManifests): GpuCase[] {
+  const cases = manifests.sequence;
   const fixtures = cases.flatMap((c) =>
     BACKWARD_STRATEGIES.filter((s) => !backwardUnfit(s, resolveModelConfig(c.model).rnn)).map((s) => fixtureCase(load, c, s)),
   );
-  return [...fixtures, otherAdapterCase(load, cases), ...referenceCases()];
+  return [...fixtures, otherAdapterCase(load, cases), ...referenceCases(), ...seq2seqSuiteCases(load, manifests.seq2seq)];
 }

@@ -3,6 +3,7 @@
  * for Node and the browser alike: the caller supplies how to fetch a file's bytes (fixtures.ts).
  */
 import type { LoadBytes } from './fixtures.js';
+import { type Seq2SeqCase, seq2seqCases } from './seq2seq-fixtures.js';
 import { readSafetensors } from '../../src/safetensors.js';
 import type { IntTensor, Tensor } from '../../src/tensor.js';
 import type { TrainBatch } from '../../src/train/batch.js';
@@ -36,6 +37,16 @@ export interface TrainingFixture {
 }
 
 const DIR = 'training/';
+
+/** The training suite's two manifests: embedding → rnn → head models, and encoder–decoders. */
+export interface TrainingManifests {
+  readonly sequence: readonly TrainingCase[];
+  readonly seq2seq: readonly Seq2SeqCase[];
+}
+
+export async function trainingManifests(load: LoadBytes): Promise<TrainingManifests> {
+  return { sequence: await trainingCases(load), seq2seq: await seq2seqCases(load) };
+}
 
 export async function trainingCases(load: LoadBytes): Promise<TrainingCase[]> {
   return (JSON.parse(new TextDecoder().decode(await load(`${DIR}training-manifest.json`))) as { cases: TrainingCase[] }).cases;

@@ -90,13 +90,27 @@ describe('encoder–decoder on the CPU backend', () => {
     ];
     for (const [batch, message] of cases) await expect(trainer.trainStep(batch as never)).rejects.toThrow(message);
     expect(trainer.steps).toBe(0);
-    await expect(trainer.trainStep(ok, { carryState: true })).resolves.toBeDefined(); // carry is per engine; below, predict's
     await expect(trainer.predict({ source: ok.source, target_in: ok.target_in }, { carryState: true })).rejects.toThrow(/carries no state/);
     await expect(trainer.sample([1])).rejects.toThrow(/decodes a source/);
     await expect(trainer.toRnn()).rejects.toThrow(/two recurrent modules/);
   });
 
-  it('on WebGPU: refused, for now, with a message that says which backend trains it', async () => {
-    await expect(createTrainer({ model })).rejects.toMatchObject({ code: 'OPTION_INVALID', message: expect.stringMatching(/trains on backend "cpu"/) });
+  it('attention "before" the decoder on WebGPU: refused with a message that says which backend trains it; "auto" takes the CPU', async () => {
+    const before = { ...model, decoder: { ...model.decoder, input_size: 12 }, attention: { score: 'dot' as const, placement: 'before' as const } };
+    await expect(createTrainer({ model: before })).rejects.toMatchObject({
+      code: 'OPTION_INVALID',
+      message: expect.stringMatching(/"before".*trains on backend "cpu"/),
+    });
+    const auto = await createTrainer({ model: before, backend: 'auto' });
+    expect(auto.backend).toBe('cpu');
+    await auto.destroy();
+  });
+
+  it('carries no state between batches: carryState is refused on every call', async () => {
+    const trainer = await createTrainer({ model, backend: 'cpu' });
+    const batch = reverseBatch(2, 1);
+    for (const call of [() => trainer.trainStep(batch, { carryState: true }), () => trainer.evaluate(batch, { carryState: true })])
+      await expect(call()).rejects.toMatchObject({ code: 'OPTION_INVALID', message: expect.stringMatching(/carries no state/) });
+    await trainer.destroy();
   });
 });

@@ -37,7 +37,7 @@ export interface AttentionCall {
   readonly scoreK: GpuTensor;
   /** The queries (T·B, H_q). */
   readonly q: GpuTensor;
-  /** concat: v (W). */
+  /** concat: v (W), at any offset (the flat parameters). */
   readonly v?: GpuTensor;
   /** α (T, B, S) and [context | q] (T·B, H_k + H_q): written forward, read backward. */
   readonly alpha: GpuTensor;
@@ -55,6 +55,7 @@ export interface AttentionBackwardCall extends AttentionCall {
   /** Written where the operands are projections ("general", "concat"): their gradients, and concat's dL/dv. */
   readonly dScoreQ?: GpuTensor;
   readonly dScoreK?: GpuTensor;
+  /** concat's dL/dv, at any offset (the flat gradients). */
   readonly dV?: GpuTensor;
 }
 
@@ -68,10 +69,26 @@ function pipeline(rec: Recorder, call: AttentionCall, entry: string, bindings: R
   );
 }
 
-function dims(rec: Recorder, call: AttentionCall): GPUBufferBinding {
+function dims(rec: Recorder, call: AttentionCall, dV?: GpuTensor): GPUBufferBinding {
+  // The shader indexes every tensor from its buffer's start but v and dL/dv (flat parameters and gradients).
+  const { v, dV: _, ...rest } = call as AttentionBackwardCall;
+  for (const [name, t] of Object.entries(rest)) {
+    if (t && typeof t === 'object' && 'buffer' in t && (t as GpuTensor).offset !== 0)
+      throw new Error(`${call.label}: ${name} must start its buffer (offset ${(t as GpuTensor).offset})`);
+  }
   return rec.uniform(
     `${call.label}.dims`,
-    packU32Struct(ATTENTION_DIMS_FIELDS, { T: call.T, B: call.B, S: call.S, H_k: call.Hk, H_q: call.Hq, W: call.W, J: call.Hk + call.Hq }),
+    packU32Struct(ATTENTION_DIMS_FIELDS, {
+      T: call.T,
+      B: call.B,
+      S: call.S,
+      H_k: call.Hk,
+      H_q: call.Hq,
+      W: call.W,
+      J: call.Hk + call.Hq,
+      v_offset: v?.offset ?? 0,
+      dv_offset: dV?.offset ?? 0,
+    }),
   );
 }
 
@@ -115,7 +132,7 @@ export function recordAttend(rec: Recorder, call: AttentionCall): Command {
  */
 export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall): Command[] {
   const { ctx } = rec;
-  const d = dims(rec, call);
+  const d = dims(rec, call, call.dV);
   const { T, B, S, Hk, Hq, W } = call;
   const bind = (
     label: string,

@@ -18,7 +18,7 @@ export interface LastStateCall {
   readonly D: number;
   /** The state: h (D, B, H_out) from float `state.offset` of its buffer. */
   readonly state: GpuTensor;
-  /** (B, D·H_out) */
+  /** (B, D·H_out) from float `features.offset` of its buffer. */
   readonly features: GpuTensor;
 }
 
@@ -36,8 +36,12 @@ function record(rec: Recorder, call: LastStateCall, entry: 'gather' | 'scatter')
     [1, 'read'],
     [2, 'write'],
   ]);
-  const dims = rec.uniform(`${call.label}.dims`, packU32Struct(LAST_STATE_DIMS_FIELDS, { B, H_out: Hout, D, offset: call.state.offset }));
-  const state = tensorBinding({ ...call.state, offset: 0, shape: [call.state.offset + D * B * Hout] });
+  const dims = rec.uniform(
+    `${call.label}.dims`,
+    packU32Struct(LAST_STATE_DIMS_FIELDS, { B, H_out: Hout, D, state_offset: call.state.offset, features_offset: call.features.offset }),
+  );
+  // Bound from each buffer's start (an offset binding would need 256-byte alignment); the shader adds the offsets.
+  const state = tensorBinding(call.state);
   const features = tensorBinding(call.features);
   const group = ctx.bindGroup(call.label, layout, entry === 'gather' ? [dims, state, features] : [dims, features, state]);
   return dispatch(call.label, pipeline, [group], elementGrid(ctx, D * B * Hout));

@@ -69,25 +69,27 @@ export interface PlanContext extends Recorder {
    * forward alone, keeping nothing (sampling), the recurrent state left in place for the next run.
    */
   readonly purpose: 'train' | 'infer';
-  /** The plan's shape: sequence length and batch. */
+  /** The plan's shape: sequence length and batch; an encoder–decoder's source length (T where there is none). */
   readonly T: number;
   readonly B: number;
+  readonly S: number;
   /** The trainer's flat parameters and gradients (the layer's section from its `start`). */
   readonly params: GpuTensor;
   readonly grads: GpuTensor;
-  /** The batch's sequence lengths (B, u32; T where the batch has none). */
+  /** The batch's sequence lengths (B, u32; T where the batch has none), and its source lengths (S where none). */
   readonly lengths: GpuTensor;
+  readonly sourceLengths: GpuTensor;
   /**
    * A tensor the plan owns, named `<layer>.<name>`: 'activation' when the forward keeps it for the
    * backward pass (the plan's activation memory counts these), 'work' otherwise.
    */
   tensor(name: string, elements: number, shape: readonly number[], kind: 'activation' | 'work', dtype?: GpuDtype): GpuTensor;
-  /** A tensor of at least `n` ones (the bias gradients' GEMMs), shared. */
+  /** A tensor of at least `n` ≤ max(T, S)·B ones (the bias gradients' GEMMs), shared. */
   ones(n: number): GpuTensor;
-  /** The step-index uniform of the per-step kernels (T + 1 entries), shared. */
+  /** The step-index uniform of the per-step kernels (max(T, S) + 1 entries), shared. */
   stepIndex(): StepIndex;
-  /** How the recurrent layers run their time loops: the backward strategy chosen for this shape, gradient flow kept or not. */
-  readonly recurrence: { readonly strategy: BackwardStrategy; readonly flow: boolean };
+  /** How the recurrent layers run their time loops: the backward strategy asked for ('auto': each layer's best fit), gradient flow kept or not. */
+  readonly recurrence: { readonly strategy: BackwardStrategy | 'auto'; readonly flow: boolean };
   /** Counts a layer's dispatches under `owner` (a recurrent layer's sublayers, say) for the plan's diagnostics. */
   count(owner: string, commands: readonly Command[]): Command[];
 }

@@ -3,11 +3,13 @@
  * queries, (T·B, H_d)) and the encoder's outputs (the keys, (S·B, H_e)), each row masked past its
  * source length, the context c_t = Σ_s α_s k_s and h̃_t = tanh(combine([c_t; h_t])) (T·B, C), which the
  * head reads. Parameters: the score's (`attention.*`, score.ts) and `combine.weight` (C, H_e + H_d),
- * `combine.bias` (C). The attention weights α are kept (T, B, S) for looking at.
+ * `combine.bias` (C). The attention weights α are kept (T, B, S) for looking at. The GPU records are
+ * gpu.ts.
  */
 import { type AttendCache, type AttentionShape, attend, attendBackward } from '../../../reference/attention.js';
 import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TrainLayer } from '../layer.js';
 import { plainSection } from '../section.js';
+import { attentionGpu } from './gpu.js';
 import { initialiseScore, linearWeight, scoreGradients, scoreParameters, scoreWeights } from './score.js';
 
 export interface AttentionCache {
@@ -140,7 +142,12 @@ export class AttentionLayer implements TrainLayer<AttentionCache> {
     return [dQueries, dKeys];
   }
 
-  gpu(_plan: PlanContext, _section: FlatSection): GpuLayer {
-    throw new Error('the attention layer has no GPU records yet');
+  gpu(plan: PlanContext, section: FlatSection): GpuLayer {
+    return attentionGpu(
+      plan,
+      this.shape,
+      { name: this.name, combine: this.combine.name, C: this.combine.size },
+      (section as ReturnType<typeof plainSection>).offsets,
+    );
   }
 }

@@ -6,6 +6,9 @@
  */
 import type { RnnConfig } from '../../../config.js';
 import { numDirections, outputSize } from '../../../config.js';
+import { type GpuTensor, gpuTensor } from '../../../gpu/gpu-tensor.js';
+import { recordGatherLast, recordScatterLast } from '../../../gpu/ops/last-state.js';
+import type { Command } from '../../../gpu/program.js';
 import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TrainLayer } from '../layer.js';
 import { plainSection } from '../section.js';
 
@@ -39,24 +42,33 @@ export class BridgeLayer implements TrainLayer<null> {
    * (b, d·W + k) of the decoder's — (1, B, D·W) — or back. Both states are the per-layer layout
    * (joinStateValue): the parts of a layer are the same sizes on both sides.
    */
-  private map(state: ArrayLike<number>, B: number, into: Float64Array, back: boolean): void {
-    const L = this.encoder.num_layers;
+  /** Each part of each layer: its width and its float offset in both states (the same on both sides). */
+  private parts(B: number): Array<{ W: number; base: number }> {
     const D = numDirections(this.encoder);
     const widths = [outputSize(this.encoder), ...(this.encoder.mode === 'LSTM' ? [this.encoder.hidden_size] : [])];
+    const out: Array<{ W: number; base: number }> = [];
     let base = 0;
-    for (let l = 0; l < L; l++) {
+    for (let l = 0; l < this.encoder.num_layers; l++) {
       for (const W of widths) {
-        for (let d = 0; d < D; d++) {
-          for (let b = 0; b < B; b++) {
-            for (let k = 0; k < W; k++) {
-              const enc = base + (d * B + b) * W + k;
-              const dec = base + b * D * W + d * W + k;
-              if (back) into[enc] = state[dec];
-              else into[dec] = state[enc];
-            }
+        out.push({ W, base });
+        base += D * B * W;
+      }
+    }
+    return out;
+  }
+
+  private map(state: ArrayLike<number>, B: number, into: Float64Array, back: boolean): void {
+    const D = numDirections(this.encoder);
+    for (const { W, base } of this.parts(B)) {
+      for (let d = 0; d < D; d++) {
+        for (let b = 0; b < B; b++) {
+          for (let k = 0; k < W; k++) {
+            const enc = base + (d * B + b) * W + k;
+            const dec = base + b * D * W + d * W + k;
+            if (back) into[enc] = state[dec];
+            else into[dec] = state[enc];
           }
         }
-        base += D * B * W;
       }
     }
   }
@@ -75,7 +87,30 @@ export class BridgeLayer implements TrainLayer<null> {
     return [out];
   }
 
-  gpu(_plan: PlanContext, _section: FlatSection): GpuLayer {
-    throw new Error('the bridge has no GPU records yet');
+  gpu(plan: PlanContext, _section: FlatSection): GpuLayer {
+    const { B } = plan;
+    const D = numDirections(this.encoder);
+    const parts = this.parts(B);
+    // The encoder's state (D, B, W) per part ⇄ the decoder's (B, D·W), at the part's offset in both.
+    const record = (encoder: GpuTensor, decoder: GpuTensor, back: boolean): Command[] =>
+      parts.map(({ W, base }, i) => {
+        const call = {
+          label: `${this.name}.${back ? 'back' : 'forward'}${i}`,
+          B,
+          Hout: W,
+          D,
+          state: gpuTensor(encoder.buffer, [D * B * W], 'f32', encoder.offset + base),
+          features: gpuTensor(decoder.buffer, [B, D * W], 'f32', decoder.offset + base),
+        };
+        return back ? recordScatterLast(plan, call) : recordGatherLast(plan, call);
+      });
+    return {
+      forward: (inputs) => {
+        const n = inputs[0].shape.reduce((a, b) => a * b, 1);
+        const out = plan.tensor(`${this.name}.initial`, n, [n], 'work');
+        return { outputs: [out], commands: record(inputs[0], out, false) };
+      },
+      backward: (dOutputs, dInputs) => (dOutputs[0] && dInputs[0] ? record(dInputs[0], dOutputs[0], true) : []),
+    };
   }
 }

@@ -58,23 +58,24 @@ export class EmbeddingLayer implements TrainLayer<null> {
   }
 
   gpu(plan: PlanContext, section: FlatSection): GpuLayer {
-    const { T, B } = plan;
     const E = this.config.embedding_dim;
     const table = { ...plan.params, offset: section.start, shape: [this.config.num_embeddings, E] };
     let grad: ReturnType<typeof recordEmbeddingGrad> | undefined;
+    let rows = 0; // the positions of its ids: T·B, or an encoder's S·B
     return {
       forward: (inputs) => {
-        const out = plan.tensor(`${this.name}.output`, T * B * E, [T * B, E], 'activation');
+        rows = inputs[0].shape[0];
+        const out = plan.tensor(`${this.name}.output`, rows * E, [rows, E], 'activation');
         return {
           outputs: [out],
-          commands: [recordEmbeddingGather(plan, { label: `${this.name}.gather`, tokens: inputs[0], first: 0, rows: T * B, table, E, out })],
+          commands: [recordEmbeddingGather(plan, { label: `${this.name}.gather`, tokens: inputs[0], first: 0, rows, table, E, out })],
         };
       },
       backward: (dOutputs) => {
         if (!dOutputs[0]) return [];
         grad = recordEmbeddingGrad(plan, {
           label: `${this.name}.grad`,
-          positions: T * B,
+          positions: rows,
           E,
           dx: dOutputs[0],
           grad: { ...plan.grads, offset: section.start, shape: [this.config.num_embeddings, E] },

@@ -7,8 +7,12 @@
  *   backward  newest layer first: the reverse time loop (the backward op, one of three strategies),
  *             the weight gradients as GEMMs over all steps at once, dL/d(input) as GEMMs into the
  *             layer below (through its dropout mask), or into the layer before this one where one wants it.
- * The engine writes the initial states (h0 / c0, or a carried state) and reads the final ones; the
- * gradient flow and dL/dh0, dL/dc0 are kept for `gradients`.
+ * The layer runs over its role's sequence (index.ts's RecurrentRole): the batch's (T steps, its lengths)
+ * or an encoder–decoder's source (S steps, the source lengths) or target (T steps). Its initial state is
+ * a value another layer made (a bridge's), copied in by the forward, or written by write() from the
+ * batch's h0 / c0 (zeros where absent) — which the engine's carried-state copies then replace. Its
+ * final states are an output too (a bridge reads them), and their gradient enters the backward where
+ * dL/dh_n does. The gradient flow and dL/dh0, dL/dc0 are kept for `gradients`.
  */
 import { type RnnConfig, numDirections } from '../../../config.js';
 import { F32_BYTES as F32 } from '../../../gpu/constants.js';
@@ -25,11 +29,14 @@ import { type Command, clear, copy } from '../../../gpu/program.js';
 import { PlanSizes } from '../../../gpu/state.js';
 import type { PreparedBatch } from '../../batch.js';
 import type { GpuLayer, PlanContext } from '../layer.js';
+import type { RecurrentRole } from './role.js';
 import type { RecurrentSection } from './section.js';
+import { chooseBackward } from './strategy.js';
 
-/** How the plan runs the recurrence (chosen per batch shape, gpu-trainer.ts). */
+/** How the plan runs the recurrence. */
 export interface RecurrentGpuOptions {
-  readonly strategy: BackwardStrategy;
+  /** Forced, or 'auto': each recurrent layer takes the fastest that fits its shape (strategy.ts). */
+  readonly strategy: BackwardStrategy | 'auto';
   /** Keep dL/dh_t of every layer and step (gradient flow). */
   readonly flow: boolean;
 }
@@ -52,6 +59,10 @@ interface StackedLayer {
 }
 
 export class RecurrentGpu implements GpuLayer {
+  /** The backward strategy this layer runs (chosen for its configuration and the plan's batch). */
+  readonly strategy: BackwardStrategy;
+  /** Steps of its sequence: the plan's T, or S for an encoder. */
+  readonly T: number;
   /** Per stacked layer, its initial state (the state layout: h (D, B, H_out) then c (D, B, H)): written before a replay. */
   readonly initialStates: GPUBuffer[] = [];
   /** Per stacked layer, its final state after the forward. */
@@ -66,19 +77,25 @@ export class RecurrentGpu implements GpuLayer {
   private readonly hRawScratch?: GpuTensor;
   private readonly backDropouts: RecordedDropout[] = [];
 
-  private readonly options: RecurrentGpuOptions;
+  private readonly flowKept: boolean;
   private readonly layer: { readonly name: string; readonly config: RnnConfig };
+  /** The rows' lengths of its sequence (B, u32). */
+  private readonly lengths: GpuTensor;
 
   constructor(
     private readonly plan: PlanContext,
     name: string,
     config: RnnConfig,
     private readonly section: RecurrentSection,
+    private readonly role: RecurrentRole = { sequence: 'batch', streamBase: 0 },
   ) {
     this.layer = { name, config };
-    this.options = plan.recurrence;
+    this.flowKept = plan.recurrence.flow;
     const rnn = config;
-    const { T, B } = plan;
+    const B = plan.B;
+    const T = (this.T = role.sequence === 'source' ? plan.S : plan.T);
+    this.lengths = role.sequence === 'source' ? plan.sourceLengths : plan.lengths;
+    this.strategy = chooseBackward(rnn, plan.recurrence.strategy, B, plan.ctx.limits);
     const sizes = (this.sizes = new PlanSizes(rnn, T, B));
     const { D, H, Hout } = sizes;
     const TB = T * B;
@@ -112,7 +129,7 @@ export class RecurrentGpu implements GpuLayer {
       plan.purpose === 'infer'
         ? initialGradsUnused(plan)
         : plan.tensor(`${name}.initialGrads`, rnn.num_layers * sizes.layerState, [rnn.num_layers * sizes.layerState], 'work').buffer;
-    if (this.options.flow && plan.purpose === 'train')
+    if (this.flowKept && plan.purpose === 'train')
       this.flow = plan.tensor(`${name}.flow`, rnn.num_layers * D * TB * Hout, [rnn.num_layers * D * TB * Hout], 'work').buffer;
   }
 
@@ -134,24 +151,28 @@ export class RecurrentGpu implements GpuLayer {
   forward(inputs: readonly GpuTensor[], wanted: readonly boolean[]): { outputs: Array<GpuTensor | undefined>; commands: Command[] } {
     const { plan } = this;
     const rnn = this.layer.config;
-    const { T, B } = plan;
+    const { T } = this;
+    const { B } = plan;
     const { D, H, Hout, layerState } = this.sizes;
     const TB = T * B;
     const F = D * Hout;
     const index = plan.stepIndex();
     // The persistent strategy runs the forward's time loop in one dispatch per layer too.
     const persistentForward =
-      this.options.strategy === 'persistent' && plan.purpose === 'train'
+      this.strategy === 'persistent' && plan.purpose === 'train'
         ? persistentKernel(plan.ctx, rnn.mode, rnn.proj_size > 0, persistentLayout(rnn, B, plan.ctx.limits, plan.ctx.isSoftwareAdapter), false, 'f32', true)
         : undefined;
     const training = plan.purpose === 'train';
     const commands: Command[] = [];
+    // An initial state made by another layer (per layer, the state layout) into each layer's initial state.
+    if (this.role.initial)
+      this.stack.forEach((t, l) => commands.push(copy(inputs[1].buffer, (inputs[1].offset + l * layerState) * F32, t.initial.buffer, 0, layerState * F32)));
     this.stack.forEach((t, l) => {
       const c: Command[] = [];
       if (l === 0) t.input = inputs[0];
       else if (training && rnn.dropout > 0) {
         c.push(copy(this.stack[l - 1].output.buffer, 0, t.input.buffer, 0, TB * F * F32));
-        t.dropout = recordDropout(plan, { label: `${this.owner(l)}.dropout`, tensor: t.input, n: TB * F, stream: l, p: rnn.dropout });
+        t.dropout = recordDropout(plan, { label: `${this.owner(l)}.dropout`, tensor: t.input, n: TB * F, stream: this.role.streamBase + l, p: rnn.dropout });
         c.push(t.dropout.command);
       } else t.input = this.stack[l - 1].output;
       if (training) c.push(copy(t.initial.buffer, 0, t.states[0].buffer, 0, layerState * F32));
@@ -164,7 +185,7 @@ export class RecurrentGpu implements GpuLayer {
         weights: this.layerParams(l),
         input: t.input,
         output: t.output,
-        lengths: plan.lengths,
+        lengths: this.lengths,
         gx: this.gx,
       };
       const save = training ? { saved: t.saved, pre: t.at.pre, c: t.at.c, hRaw: t.at.hRaw } : undefined;
@@ -184,7 +205,7 @@ export class RecurrentGpu implements GpuLayer {
             Hout,
             D,
             lstm: rnn.mode === 'LSTM',
-            lengths: plan.lengths,
+            lengths: this.lengths,
             output: t.output,
             initial: t.initial,
             saved: t.saved,
@@ -209,18 +230,27 @@ export class RecurrentGpu implements GpuLayer {
         }),
       );
     }
-    return { outputs: [last.output, lastOut], commands };
+    let state: GpuTensor | undefined;
+    if (wanted[2]) {
+      // Every layer's final state, side by side (joinStateValue's layout).
+      state = plan.tensor(`${this.layer.name}.state`, rnn.num_layers * layerState, [rnn.num_layers * layerState], 'work');
+      this.finalStates.forEach((buffer, l) => commands.push(copy(buffer, 0, state!.buffer, l * layerState * F32, layerState * F32)));
+    }
+    return { outputs: [last.output, lastOut, state], commands };
   }
 
   backward(dOutputs: readonly (GpuTensor | undefined)[], dInputs: readonly (GpuTensor | undefined)[]): Command[] {
     const { plan } = this;
     const rnn = this.layer.config;
-    const { T, B } = plan;
+    const { T } = this;
+    const { B } = plan;
     const { D, H, Hout, layerState } = this.sizes;
     const TB = T * B;
     const F = D * Hout;
     const L = rnn.num_layers;
     const N = H * GATE_LANES;
+    const dState = dOutputs[2];
+    if (dState && dOutputs[1]) throw new Error(`${this.layer.name}: gradients into both cat(h_n[−D:]) and the final state are not summed`);
     const commands: Command[] = [];
     // dL/d(output) of each stacked layer: the last one's is given (zeros where nothing reads the
     // sequence, a head on h_n); the layers below alternate between two buffers.
@@ -242,6 +272,12 @@ export class RecurrentGpu implements GpuLayer {
       const s = this.section.layers[l];
       const I = s.inputSize;
       c.push(clear(gstate.buffer, 0, gstateSize * F32));
+      if (dState) {
+        // dL/dh_n and dL/dc_n of this layer enter where the first backward step reads the recurrent gradients.
+        c.push(copy(dState.buffer, (dState.offset + l * layerState) * F32, gstate.buffer, gLayout.first * F32, D * B * Hout * F32));
+        if (rnn.mode === 'LSTM')
+          c.push(copy(dState.buffer, (dState.offset + l * layerState + D * B * Hout) * F32, gstate.buffer, gLayout.dc * F32, D * B * H * F32));
+      }
       if (l === L - 1 && dOutputs[1]) {
         // dL/dh_n of the last layer enters as the recurrent gradient the first backward step reads.
         const first = gLayout.first;
@@ -262,9 +298,9 @@ export class RecurrentGpu implements GpuLayer {
           config: rnn,
           T,
           B,
-          strategy: this.options.strategy,
+          strategy: this.strategy,
           kernels,
-          lengths: plan.lengths,
+          lengths: this.lengths,
           saved: t.saved,
           at: t.at,
           params: plan.params,
@@ -387,24 +423,30 @@ export class RecurrentGpu implements GpuLayer {
           );
         }
         if (l > 0 && t.dropout) {
-          const back = recordDropout(plan, { label: `${tag}.dropoutBack`, tensor: dIn, n: TB * I, stream: l, p: rnn.dropout });
+          const back = recordDropout(plan, { label: `${tag}.dropoutBack`, tensor: dIn, n: TB * I, stream: this.role.streamBase + l, p: rnn.dropout });
           this.backDropouts.push(back);
           c.push(back.command);
         }
       }
       commands.push(...plan.count(this.owner(l), c));
     }
+    // dL/d(initial state) of every layer, for the layer that made it.
+    if (this.role.initial && dInputs[1]) commands.push(copy(this.initialGrads, 0, dInputs[1].buffer, dInputs[1].offset * F32, L * layerState * F32));
     return commands;
   }
 
-  /** Before a replay: dropout's seed, and whether it drops (training) or not (evaluation). */
-  write(queue: GPUQueue, _batch: PreparedBatch, step: { seed: number; training: boolean }): void {
+  /**
+   * Before a replay: dropout's seed, and whether it drops (training) or not (evaluation); the initial
+   * states from the batch's h0 / c0 (zeros where absent), unless another layer makes them.
+   */
+  write(queue: GPUQueue, batch: PreparedBatch, step: { seed: number; training: boolean }): void {
     for (const t of this.stack) t.dropout?.set(queue, step.seed, step.training);
     for (const d of this.backDropouts) d.set(queue, step.seed, step.training);
+    if (!this.role.initial) this.writeInitial(queue, batch.h0, batch.c0);
   }
 
   /** The initial states from the host: h0 (L·D, B, H_out) and c0 (L·D, B, H), zeros where absent. */
-  writeInitial(queue: GPUQueue, h0?: ArrayLike<number>, c0?: ArrayLike<number>): void {
+  private writeInitial(queue: GPUQueue, h0?: ArrayLike<number>, c0?: ArrayLike<number>): void {
     const s = this.sizes;
     const hPer = s.hBytes / F32;
     const cPer = s.cBytes / F32;

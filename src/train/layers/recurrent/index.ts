@@ -14,34 +14,17 @@ import { parameterSpecs } from '../../../params.js';
 import { type RecurrentCache, recurrentTrainBackward, recurrentTrainForward } from '../../../reference/recurrent-train.js';
 import { PlanSizes } from '../../../gpu/state.js';
 import { orthogonal } from './orthogonal.js';
-import type { PreparedBatch } from '../../batch.js';
 import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TrainLayer } from '../layer.js';
 import { RecurrentGpu } from './gpu.js';
+import { type RecurrentRole, sequenceOf } from './role.js';
+
+export { type RecurrentRole, sequenceOf };
 import { type RecurrentSection, recurrentSection } from './section.js';
 
 /** The float64 forward's cache, and what its backward found for the trainer (dL/dh0, dL/dc0, gradient flow). */
 export interface RecurrentReferenceCache {
   readonly module: RecurrentCache;
   gradients?: { h0: Float64Array; c0: Float64Array; flow: Float64Array[] };
-}
-
-/**
- * Which sequence the layer runs over — the batch's own (T steps, `lengths`) or, in an encoder–decoder,
- * the source (S steps, `source_lengths`) or the target (T steps, all full) — where its initial state
- * comes from (the batch's h0 / c0, or a value another layer makes: a bridge), and where its dropout
- * streams start (two recurrent layers of one model draw different masks).
- */
-export interface RecurrentRole {
-  readonly sequence: 'batch' | 'source' | 'target';
-  /** The value holding the initial state, in the state layout (state below), when another layer makes it. */
-  readonly initial?: string;
-  readonly streamBase: number;
-}
-
-/** The sequence's length and its rows' lengths in a batch. */
-export function sequenceOf(role: RecurrentRole, batch: PreparedBatch): { T: number; lengths?: Int32Array } {
-  if (role.sequence === 'source') return { T: batch.S!, lengths: batch.sourceLengths };
-  return { T: batch.T, lengths: role.sequence === 'batch' ? batch.lengths : undefined };
 }
 
 export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
@@ -175,7 +158,7 @@ export class RecurrentLayer implements TrainLayer<RecurrentReferenceCache> {
   }
 
   gpu(plan: PlanContext, section: FlatSection): RecurrentGpu & GpuLayer {
-    return new RecurrentGpu(plan, this.name, this.config, section as RecurrentSection);
+    return new RecurrentGpu(plan, this.name, this.config, section as RecurrentSection, this.role);
   }
 }
 
