@@ -16,10 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /**
  * What a browser-only install may weigh (this package + @webgpu/types), in bytes: unminified ES modules
- * with source maps and declarations, 2.20 MB when measured — of which 0.72 MB is the ONNX codec's chunk
- * and its map, loaded only by the ONNX calls (an app's bundler minifies and splits what it uses).
+ * with source maps and declarations, 2.64 MB when measured with the encoder–decoder, its attention
+ * kernels and decoding in (2.20 MB before them) — of which 0.72 MB is the ONNX codec's chunk and its
+ * map, loaded only by the ONNX calls (an app's bundler minifies and splits what it uses).
  */
-const BROWSER_INSTALL_BUDGET = 2.5e6;
+const BROWSER_INSTALL_BUDGET = 3e6;
 /** Error bound of an f32 GPU forward vs the float64 reference on this small model. */
 const GPU_RTOL = 1e-5;
 

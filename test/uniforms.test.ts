@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { dispatchSize, tileCount } from '../src/gpu/program.js';
 import {
   ATTENTION_DIMS_FIELDS,
+  BEAM_DIMS_FIELDS,
   BACKWARD_DIMS_FIELDS,
   DROPOUT_DIMS_FIELDS,
   EMBEDDING_DIMS_FIELDS,
@@ -58,6 +59,7 @@ describe('uniform layouts', () => {
     ['last-state.wgsl', 'LastStateDims', LAST_STATE_DIMS_FIELDS],
     ['attention.wgsl', 'AttentionDims', ATTENTION_DIMS_FIELDS],
     ['tanh.wgsl', 'TanhDims', TANH_DIMS_FIELDS],
+    ['beam.wgsl', 'BeamDims', BEAM_DIMS_FIELDS],
   ] as const)('%s %s matches its packer', (file, name, fields) => {
     const wgsl = wgslStruct(file, name);
     expect(wgsl.map(([n]) => n)).toEqual([...fields]);

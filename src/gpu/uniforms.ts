@@ -134,6 +134,9 @@ export const LAST_STATE_DIMS_FIELDS = ['B', 'H_out', 'D', 'state_offset', 'featu
 /** `struct AttentionDims` in shaders/attention.wgsl */
 export const ATTENTION_DIMS_FIELDS = ['T', 'B', 'S', 'H_k', 'H_q', 'W', 'J', 'v_offset', 'dv_offset', '_pad0', '_pad1', '_pad2'] as const;
 
+/** `struct BeamDims` in shaders/beam.wgsl */
+export const BEAM_DIMS_FIELDS = ['B', 'K', 'V', 'eos', 'max_length', 'finished_cap', '_pad0', '_pad1'] as const;
+
 /** `struct TanhDims` in shaders/tanh.wgsl */
 export const TANH_DIMS_FIELDS = ['n', '_pad0', '_pad1', '_pad2'] as const;
 

@@ -11,6 +11,7 @@ import { type CarryKind, type EngineGradients, type EngineStepResult, type Halt,
 import { type OptimizerConfig, type OptimizerState, gradNorm, optimizerState, referenceStep } from './optim.js';
 import { type TrainModel, trainModel } from './model.js';
 import { type ModelForward, modelBackward, modelForward, modelLoss } from './reference-model.js';
+import { type BeamRecord, type ResolvedDecode, decodeReference } from './decode.js';
 import { type ResolvedSample, sampleReference } from './sample.js';
 
 export class CpuTrainer implements TrainEngine {
@@ -111,6 +112,10 @@ export class CpuTrainer implements TrainEngine {
 
   async sample(prompt: Int32Array, options: ResolvedSample): Promise<number[]> {
     return sampleReference(this.model as ModelConfig, this.params, prompt, options);
+  }
+
+  async decode(source: PreparedBatch & { rows: number }, options: ResolvedDecode): Promise<BeamRecord> {
+    return decodeReference(this.composition, this.params, source, options);
   }
 
   diagnostics(): undefined {

@@ -19,6 +19,7 @@ import { RnnError } from '../errors.js';
 import type { PreparedBatch } from './batch.js';
 import type { OptimizerConfig } from './optim.js';
 import type { ResolvedSample } from './sample.js';
+import type { BeamRecord, ResolvedDecode } from './decode.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
 
 export type CarryKind = 'train' | 'eval';
@@ -96,6 +97,8 @@ export interface TrainEngine {
   parameters(): Promise<Record<string, Float32Array | Float64Array>>;
   /** A language model's continuation of `prompt` (sample.ts). */
   sample(prompt: Int32Array, options: ResolvedSample): Promise<number[]>;
+  /** An encoder–decoder's greedy or beam-search decoding of a source, each row repeated for the beam (decode.ts). */
+  decode(source: PreparedBatch & { rows: number }, options: ResolvedDecode): Promise<BeamRecord>;
   /** WebGPU: the GPU memory held and each kept plan's figures; undefined on the CPU. */
   diagnostics(): EngineDiagnostics | undefined;
   destroy(): Promise<void>;

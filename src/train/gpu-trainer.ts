@@ -34,6 +34,9 @@ import { chooseBackward } from './layers/recurrent/strategy.js';
 
 export { chooseBackward };
 import { type ResolvedSample, recordSampling } from './sample.js';
+import type { BeamRecord, ResolvedDecode } from './decode.js';
+import { recordDecode } from './decode-gpu.js';
+import type { GpuTensor } from '../gpu/gpu-tensor.js';
 
 const MAX_PLANS = 3;
 
@@ -267,6 +270,26 @@ export class GpuTrainer implements TrainEngine {
         await this.submit({ tag: 'Trainer.sample' }, recorded.commands);
         const all = new Uint32Array((await readBuffer(this.ctx, 'Trainer.sample', recorded.tokens, 1 + prompt.length + o.maxTokens)).buffer);
         return Array.from(all.subarray(1 + prompt.length));
+      } finally {
+        release();
+        rec.release();
+      }
+    });
+  }
+
+  /** Decodes a source on the GPU (decode-gpu.ts): one submission, the record read back once. */
+  decode(source: PreparedBatch & { rows: number }, o: ResolvedDecode): Promise<BeamRecord> {
+    return this.enqueue(async () => {
+      const rec = new OwningRecorder(this.ctx, 'Trainer.decode');
+      let release = () => {};
+      try {
+        const recorded = recordDecode(rec, this.composition, this.shared, source, o);
+        release = recorded.release;
+        recorded.write();
+        await this.submit({ tag: 'Trainer.decode' }, recorded.commands);
+        const readF32 = (t: GpuTensor, n: number) => readBuffer(this.ctx, 'Trainer.decode', t.buffer, n);
+        const readU32 = async (t: GpuTensor, n: number) => new Uint32Array((await readF32(t, n)).buffer);
+        return await recorded.read(readU32, readF32);
       } finally {
         release();
         rec.release();

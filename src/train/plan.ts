@@ -68,6 +68,8 @@ export class TrainPlan implements PlanContext {
   readonly S: number;
   /** Forward and loss: the loss in results[0]. */
   readonly forward: Command[] = [];
+  /** Each layer's forward commands (in `forward`, in this order), and its records: for a decoding's steps (decode-gpu.ts). */
+  readonly layerForward: Command[][] = [];
   /** Backward after `forward`: every gradient in `shared.grads`, ‖g‖² in results[1]. */
   readonly backward: Command[] = [];
   /** The model's output after `forward`, time-major: (T·B or B rows, O). */
@@ -77,7 +79,7 @@ export class TrainPlan implements PlanContext {
   /** Bytes the forward keeps for the backward pass (as asked for; the buffer pool may round buffers up). */
   activationBytes = 0;
   private readonly buffers: OwningRecorder;
-  private readonly gpuLayers: GpuLayer[] = [];
+  readonly gpuLayers: GpuLayer[] = [];
   /** The batch's values (BatchValue) as the plan holds them. */
   private readonly inputs = new Map<BatchValue, GpuTensor>();
   private readonly rows: number;
@@ -140,6 +142,7 @@ export class TrainPlan implements PlanContext {
         layer.outputs.map((name) => readers.has(name)),
       );
       r.outputs.forEach((t, k) => t && values.set(layer.outputs[k], t));
+      this.layerForward.push(r.commands);
       this.forward.push(...r.commands);
     });
     this.recurrent = this.gpuLayers[recurrentIndex] as RecurrentGpu;

@@ -12,7 +12,7 @@ import { contextFor } from '../gpu/device.js';
 import { checkOptions, rejectNonFinite, swapLeadingAxes } from '../inputs.js';
 import { type Rnn, createRnn } from '../rnn.js';
 import { type SafetensorsFile, writeSafetensors } from '../safetensors.js';
-import type { Tensor } from '../tensor.js';
+import type { IntTensor, Tensor } from '../tensor.js';
 import { type PreparedBatch, type TrainBatch, prepareBatch } from './batch.js';
 import { type ModelConfig, type ModelConfigInput, type TrainableConfig, type TrainableConfigInput, resolveTrainableConfig } from './config.js';
 import { type Seq2SeqConfig, type Seq2SeqConfigInput, isSeq2Seq } from './seq2seq-config.js';
@@ -28,6 +28,7 @@ import { type InitOptions, initialParameters } from './init.js';
 import { type OptimizerConfig, type OptimizerConfigInput, resolveOptimizer } from './optim.js';
 import { type FitOptions, type FitReport, fit } from './fit.js';
 import { type SampleOptions, resolveSample } from './sample.js';
+import { type DecodeOptions, type DecodeResult, assembleDecode, prepareDecodeSource, resolveDecode } from './decode.js';
 import { numDirections, outputSize } from '../config.js';
 import { MAX_ELEMENTS } from '../inputs.js';
 import { type GradcheckReport, gradcheck } from './gradcheck.js';
@@ -135,6 +136,12 @@ export interface Trainer<M extends TrainableConfig = ModelConfig> {
   fit(batches: readonly TrainBatch[], options?: FitOptions): Promise<FitReport>;
   /** A language model's continuation of `prompt` (token ids): sampled on the GPU (sample.ts). */
   sample(prompt: ArrayLike<number>, options?: SampleOptions): Promise<number[]>;
+  /**
+   * An encoder–decoder's translation of `source` ([S, B] ids): greedy, or beam search with `beam` K
+   * (decode.ts has the rules), on the trainer's backend; per row the tokens, their count, the summed
+   * log-probability and the attention over the source.
+   */
+  decode(source: IntTensor, options: DecodeOptions): Promise<DecodeResult>;
   destroy(): Promise<void>;
 }
 
@@ -372,6 +379,17 @@ class TrainerImpl implements Trainer<TrainableConfig> {
       checkOptions<SampleOptions>('sample options', options, ['temperature', 'topK', 'maxTokens', 'seed']) as SampleOptions,
     );
     return this.engine.sample(Int32Array.from(prompt), o);
+  }
+
+  async decode(source: IntTensor, options: DecodeOptions): Promise<DecodeResult> {
+    this.alive();
+    if (!isSeq2Seq(this.model))
+      throw new RnnError('OPTION_INVALID', 'decode: only an encoder–decoder decodes a source; a language model continues a prompt (trainer.sample)');
+    if (options === null || typeof options !== 'object')
+      throw new RnnError('OPTION_INVALID', `decode options: expected { bos, eos, maxLength, beam?, sourceLengths? }, got ${describeValue(options)}`);
+    const o = resolveDecode(this.model, options);
+    const prepared = prepareDecodeSource(trainModel(this.model), source, options.sourceLengths, o.beam);
+    return assembleDecode(await this.engine.decode(prepared, o), o, prepared.sourceLengths);
   }
 
   async destroy(): Promise<void> {

@@ -162,6 +162,48 @@ function referenceCases(): GpuCase[] {
         );
       },
     },
+    {
+      name: "seq2seq: greedy and beam-search decoding on the GPU give the CPU reference's tokens, scores and attention",
+      run: async () => {
+        // Two LSTM layers in the decoder (their h and c follow the hypotheses), the copy bridge, source lengths.
+        const quiet = { ...model, encoder: { ...model.encoder, dropout: 0 }, decoder: { ...model.decoder, dropout: 0 } };
+        const [BOS, EOS] = [0, 1];
+        return withTrainers([{ model: quiet, init: { scheme: 'kaiming', seed: 5 } }], async ([first]) => {
+          // Random weights with eos made rarer (a random model's best is otherwise eos at once).
+          const weights = await first.parameters();
+          const bias = Float64Array.from(weights['head.bias'].data);
+          bias[EOS] -= 2;
+          const loaded = { ...weights, 'head.bias': { shape: [bias.length], data: bias } };
+          return withTrainers(
+            [
+              { model: quiet, weights: loaded },
+              { model: quiet, weights: loaded, backend: 'cpu' },
+            ],
+            async ([gpu, cpu]) => {
+              const next = seededUniform(41);
+              const S = 6;
+              const B = 5;
+              const source = { shape: [S, B], data: ids(next, S * B, 9) };
+              const sourceLengths = [6, 3, 1, 5, 6];
+              const notes: string[] = [];
+              for (const beam of [1, 3, 16]) {
+                const o = { bos: BOS, eos: EOS, maxLength: 7, beam, sourceLengths };
+                const [g, c] = [await gpu.decode(source, o), await cpu.decode(source, o)];
+                expectThat(
+                  Array.from(g.tokens.data).join() === Array.from(c.tokens.data).join(),
+                  () => `beam ${beam}: tokens ${g.tokens.data} vs CPU ${c.tokens.data}`,
+                );
+                expectThat(Array.from(g.lengths).join() === Array.from(c.lengths).join(), () => `beam ${beam}: lengths ${g.lengths} vs CPU ${c.lengths}`);
+                expectClose(`beam ${beam}: score`, vector(g.score), vector(c.score), 1e-4);
+                expectClose(`beam ${beam}: attention`, g.attention, c.attention, 1e-4);
+                notes.push(`beam ${beam}: lengths ${Array.from(g.lengths).join(' ')}`);
+              }
+              return notes.join('; ');
+            },
+          );
+        });
+      },
+    },
   ];
 }
 

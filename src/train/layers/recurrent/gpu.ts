@@ -67,6 +67,8 @@ export class RecurrentGpu implements GpuLayer {
   readonly initialStates: GPUBuffer[] = [];
   /** Per stacked layer, its final state after the forward. */
   readonly finalStates: GPUBuffer[] = [];
+  /** The forward's copies of an initial state another layer made into `initialStates` (a decoding runs them once). */
+  readonly initialCopies: Command[] = [];
   /** dL/dh0 then dL/dc0 per stacked layer, in the state layout, after the backward. */
   readonly initialGrads: GPUBuffer;
   /** dL/dh_t (L, D, T, B, H_out) after the backward, with gradient flow. */
@@ -165,8 +167,12 @@ export class RecurrentGpu implements GpuLayer {
     const training = plan.purpose === 'train';
     const commands: Command[] = [];
     // An initial state made by another layer (per layer, the state layout) into each layer's initial state.
-    if (this.role.initial)
-      this.stack.forEach((t, l) => commands.push(copy(inputs[1].buffer, (inputs[1].offset + l * layerState) * F32, t.initial.buffer, 0, layerState * F32)));
+    if (this.role.initial) {
+      this.stack.forEach((t, l) =>
+        this.initialCopies.push(copy(inputs[1].buffer, (inputs[1].offset + l * layerState) * F32, t.initial.buffer, 0, layerState * F32)),
+      );
+      commands.push(...this.initialCopies);
+    }
     this.stack.forEach((t, l) => {
       const c: Command[] = [];
       if (l === 0) t.input = inputs[0];
