@@ -33,6 +33,9 @@ export {
 } from './train/trainer.js';
 export type { FitOptions, FitProgress, FitReport } from './train/fit.js';
 export type { SampleOptions } from './train/sample.js';
+export { type DecodeOptions, type DecodeResult, MAX_BEAM } from './train/decode.js';
+export { type Seq2SeqConfig, type Seq2SeqConfigInput, resolveSeq2SeqConfig } from './train/seq2seq-config.js';
+export { type DatePair, type DateTask, type DateTaskOptions, DATE_FORMATS, dateTask } from './train/dates.js';
 export { type Vocabulary, decode, encode, textBatches, unigramLoss, vocabularyOf } from './train/text.js';
 export type { GradcheckReport } from './train/gradcheck.js';
 export type { BackwardStrategy } from './gpu/ops/backward.js';
