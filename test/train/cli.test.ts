@@ -254,14 +254,22 @@ describe("the command's launcher (bin/webgpu-rnn.js)", () => {
     );
     const ended = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => parent.on('exit', (code, signal) => resolve([code, signal])));
     // Wait for the command (the launcher's child) to be running.
+    // (ps exits 1 while the parent has no child yet: a loaded machine may take a while to spawn it.)
+    const childOf = (pid: number) => {
+      try {
+        return Number(
+          execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+            .trim()
+            .split('\n')[0] || 0,
+        );
+      } catch {
+        return 0;
+      }
+    };
     let child = 0;
     for (let i = 0; i < 100 && !child; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      child = Number(
-        execFileSync('ps', ['-o', 'pid=', '--ppid', String(parent.pid)], { encoding: 'utf8' })
-          .trim()
-          .split('\n')[0] || 0,
-      );
+      child = childOf(parent.pid!);
     }
     expect(child).toBeGreaterThan(0);
     parent.kill('SIGTERM');
