@@ -10,7 +10,9 @@ Protocol, one line each way, so that the benchmark can interleave its steps with
            "quit"  -> exits
 The model is the one of src/train/config.ts: optional nn.Embedding, nn.LSTM / nn.GRU / nn.RNN, optional
 nn.Linear on every step or on cat(h_n[-D:]); F.cross_entropy or F.mse_loss; torch.optim.Adam with
-its defaults; float32, one thread per core (os.cpu_count(), or WEBGPU_RNN_TORCH_THREADS).
+its defaults; float32, one thread per core (os.cpu_count(), or WEBGPU_RNN_TORCH_THREADS). An
+encoder–decoder (src/train/seq2seq-config.ts; batch "source", "target_in", "target") is the fixture
+generator's module (test/fixtures/generate_seq2seq.py's Seq2Seq), every source row full length.
 """
 
 import json
@@ -60,6 +62,8 @@ def main():
     torch.set_num_threads(int(os.environ.get("WEBGPU_RNN_TORCH_THREADS", os.cpu_count() or 1)))
     tensors, metadata = read_safetensors(sys.argv[1])
     spec = json.loads(metadata["model"])
+    if "encoder" in spec:
+        return run(*seq2seq(spec, tensors))
     spec["rnn"] = {k: v for k, v in spec["rnn"].items() if k != "proj_size" or v}  # nn.GRU / nn.RNN take no proj_size
     model = Model(spec).float()
     model.load_state_dict({k: v for k, v in tensors.items() if k not in ("input", "tokens", "target")}, strict=True)
@@ -67,15 +71,39 @@ def main():
     target = tensors["target"]
     if spec["loss"] == "cross_entropy":
         target = target.long()
+    def loss_of():
+        y = model(x)
+        if spec["loss"] == "mse":
+            return F.mse_loss(y, target)
+        return F.cross_entropy(y.reshape(-1, y.shape[-1]), target.reshape(-1))
+
+    run(model, loss_of)
+
+
+def seq2seq(spec, tensors):
+    from generate_seq2seq import Seq2Seq  # noqa: E402 (test/fixtures is on the path)
+
+    for part in ("encoder", "decoder"):  # nn.GRU / nn.RNN take no proj_size
+        spec[part] = {k: v for k, v in spec[part].items() if k != "proj_size" or v}
+    model = Seq2Seq(spec).float()
+    batch = ("source", "target_in", "target")
+    model.load_state_dict({k: v for k, v in tensors.items() if k not in batch}, strict=True)
+    source, target_in, target = (tensors[k].long() for k in batch)
+    lengths = torch.full((source.shape[1],), source.shape[0], dtype=torch.long)
+
+    def loss_of():
+        logits, _ = model(source, lengths, target_in)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
+
+    return model, loss_of
+
+
+def run(model, loss_of):
     optimizer = torch.optim.Adam(model.parameters())
 
     def step():
         optimizer.zero_grad()
-        y = model(x)
-        if spec["loss"] == "mse":
-            loss = F.mse_loss(y, target)
-        else:
-            loss = F.cross_entropy(y.reshape(-1, y.shape[-1]), target.reshape(-1))
+        loss = loss_of()
         loss.backward()
         optimizer.step()
         return loss.item()

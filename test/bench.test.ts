@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { childArgv, parseBenchArgs } from '../src/bench/cli.js';
 import { type BenchRow, formatTable, runBench } from '../src/bench/run.js';
 import { BIG_SHAPES, SHAPES, TINY_SHAPE } from '../src/bench/shapes.js';
-import { TINY_TRAIN_SHAPE, TRAIN_SHAPES, trainStepGflop } from '../src/bench/train-shapes.js';
+import { TINY_SEQ2SEQ_TRAIN_SHAPE, TINY_TRAIN_SHAPE, TRAIN_SHAPES, trainStepGflop } from '../src/bench/train-shapes.js';
 import { RnnError } from '../src/errors.js';
 
 const SYSTEMS = ['webgpu-rnn', 'webgpu-rnn-onnx', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'] as const;
@@ -109,6 +109,35 @@ describe('benchmark (tiny shape)', () => {
     expect(formatTable(report)).toMatch(/train-tiny\s+tfjs-webgpu .* \d+\.\d×/);
   });
 
+  it("encoder–decoder rows: ours, TensorFlow.js's layers-API model and PyTorch's module train the date model; flops counted by hand", async () => {
+    const report = await runBench({
+      shapes: [TINY_SEQ2SEQ_TRAIN_SHAPE],
+      systems: ['webgpu-rnn', 'tfjs-webgpu', 'pytorch-cpu', 'cpu-reference'],
+      runs: 2,
+      warmup: 1,
+      runtime: 'node (test)',
+      ceilings: false,
+      log: () => undefined,
+    });
+    expect(report.rows.map((r) => r.system)).toEqual(['webgpu-rnn', 'tfjs-webgpu', 'pytorch-cpu', 'cpu-reference']);
+    for (const r of report.rows) {
+      if (r.system === 'pytorch-cpu' && r.error) {
+        expect(r.error).toMatch(/pytorch-cpu: .*(torch|python|No such file)/i);
+        continue;
+      }
+      expect(r.error, `${r.system}: ${r.error}`).toBeUndefined();
+      expect(r.median_ms).toBeGreaterThan(0);
+      // TensorFlow.js's model starts the decoder's c from h_n (the example's bridge): near, not equal.
+      expect(r.max_rel_err).toBeLessThan(r.system === 'tfjs-webgpu' ? 0.05 : 1e-5);
+    }
+    expect(report.rows[1].note).toMatch(/decoder's c starts from the encoder's last h/);
+    // Encoder 2·4·6·(4 + 6)·3·5, decoder ·4 steps, attention 2·2·T·S·B·H_e, combine 2·T·B·(6 + 6)·5, head 2·T·B·5·7; three times.
+    const flop = 2 * 4 * 6 * 10 * 3 * 5 + 2 * 4 * 6 * 10 * 3 * 4 + 2 * 2 * 4 * 5 * 3 * 6 + 2 * 4 * 3 * 12 * 5 + 2 * 4 * 3 * 5 * 7;
+    expect(report.rows[0].gflop).toBeCloseTo((3 * flop) / 1e9, 15);
+    const date = TRAIN_SHAPES.find((s) => s.name === 'train-date-attention')!;
+    expect(trainStepGflop(date)).toBeCloseTo(0.634748928, 12); // 3 · (100663296 + 83886080 + 3932160 + 20971520 + 2129920) / 1e9
+  });
+
   it('runs each system in a process of its own through `npm run bench` (Node runtime)', async () => {
     const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--systems', 'webgpu-rnn,cpu-reference']);
     expect(output).toMatch(/one process per system/);
@@ -195,7 +224,7 @@ describe('benchmark options (parseBenchArgs)', () => {
       'cpu-reference',
     ]);
     expect(names(['--big'])).toEqual([...SHAPES, ...TRAIN_SHAPES, ...BIG_SHAPES].map((s) => s.name));
-    expect(names(['--train'])).toEqual(['train-char-lm', 'train-classifier', 'train-long']);
+    expect(names(['--train'])).toEqual(['train-char-lm', 'train-classifier', 'train-long', 'train-date-attention']);
     expect(names(['--shapes', 'train-tiny,tiny'])).toEqual(['train-tiny', 'tiny']);
     expect(names(['--big', '--shapes', 'bigru'])).toEqual(['bigru']);
     expect(names(['--shapes=bigru', '--tiny'])).toEqual(['tiny']);

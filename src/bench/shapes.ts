@@ -3,7 +3,7 @@
  * meant for real GPUs. Every shape is a PyTorch-style configuration plus a batch and a length.
  */
 import { type RnnConfigInput, gateCount, resolveConfig } from '../config.js';
-import { TINY_TRAIN_SHAPE, TRAIN_SHAPES, type TrainShape } from './train-shapes.js';
+import { TINY_SEQ2SEQ_TRAIN_SHAPE, TINY_TRAIN_SHAPE, TRAIN_SHAPES, type TrainShape } from './train-shapes.js';
 
 export interface BenchShape {
   readonly kind?: 'forward';
@@ -42,7 +42,14 @@ export const TINY_SHAPE: BenchShape = {
 };
 
 /** Every shape by name, the training shapes (train-shapes.ts) included. */
-export const ALL_SHAPES: readonly (BenchShape | TrainShape)[] = [...SHAPES, ...BIG_SHAPES, TINY_SHAPE, ...TRAIN_SHAPES, TINY_TRAIN_SHAPE];
+export const ALL_SHAPES: readonly (BenchShape | TrainShape)[] = [
+  ...SHAPES,
+  ...BIG_SHAPES,
+  TINY_SHAPE,
+  ...TRAIN_SHAPES,
+  TINY_TRAIN_SHAPE,
+  TINY_SEQ2SEQ_TRAIN_SHAPE,
+];
 
 /** Counted work of one forward: 2·G·H·(I_l + H)·B·T summed over layers and directions (GFLOP). */
 export function countedGflop(shape: BenchShape): number {

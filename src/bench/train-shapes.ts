@@ -4,15 +4,18 @@
  * model (src/train/config.ts) plus a batch shape; a step is forward, loss, backward and Adam.
  */
 import { gateCount, resolveConfig } from '../config.js';
-import type { ModelConfigInput } from '../train/config.js';
+import type { ModelConfigInput, TrainableConfigInput } from '../train/config.js';
+import { type Seq2SeqConfigInput, isSeq2SeqInput, resolveSeq2SeqConfig } from '../train/seq2seq-config.js';
 
 export interface TrainShape {
   readonly kind: 'train';
   readonly name: string;
   readonly about: string;
-  readonly model: ModelConfigInput;
+  readonly model: TrainableConfigInput;
   readonly B: number;
   readonly T: number;
+  /** An encoder–decoder's source length. */
+  readonly S?: number;
 }
 
 export const TRAIN_SHAPES: readonly TrainShape[] = [
@@ -45,6 +48,22 @@ export const TRAIN_SHAPES: readonly TrainShape[] = [
     B: 1,
     T: 1000,
   },
+  {
+    kind: 'train',
+    name: 'train-date-attention',
+    about: "TensorFlow.js's date-conversion-attention model: Embedding 64, LSTM 64 encoder and decoder, dot attention, Dense 64 tanh, Dense 13",
+    model: {
+      source_embedding: { num_embeddings: 35, embedding_dim: 64 },
+      target_embedding: { num_embeddings: 13, embedding_dim: 64 },
+      encoder: { mode: 'LSTM', input_size: 64, hidden_size: 64 },
+      decoder: { mode: 'LSTM', input_size: 64, hidden_size: 64 },
+      bridge: 'copy',
+      attention: { score: 'dot', placement: 'after', combine_size: 64 },
+    },
+    B: 128,
+    T: 10,
+    S: 12,
+  },
 ];
 
 /** A training shape that runs end to end in seconds (CI). */
@@ -62,13 +81,33 @@ export const TINY_TRAIN_SHAPE: TrainShape = {
   T: 5,
 };
 
+/** An encoder–decoder that runs end to end in seconds (CI): every peer's seq2seq path. */
+export const TINY_SEQ2SEQ_TRAIN_SHAPE: TrainShape = {
+  kind: 'train',
+  name: 'train-tiny-seq2seq',
+  about: 'CI smoke shape: the date model, small',
+  model: {
+    source_embedding: { num_embeddings: 9, embedding_dim: 4 },
+    target_embedding: { num_embeddings: 7, embedding_dim: 4 },
+    encoder: { mode: 'LSTM', input_size: 4, hidden_size: 6 },
+    decoder: { mode: 'LSTM', input_size: 4, hidden_size: 6 },
+    bridge: 'copy',
+    attention: { score: 'dot', placement: 'after', combine_size: 5 },
+  },
+  B: 3,
+  T: 4,
+  S: 5,
+};
+
 /**
  * Counted work of one training step (GFLOP): the forward's multiply-adds — 2·G·H·(I_l + H)·B·T per
  * layer and direction, the head's 2·rows·F·O — three times (the forward, then the backward's
  * gradients with respect to both the inputs and the weights, each as much again).
  */
 export function trainStepGflop(shape: TrainShape): number {
-  const rnn = shape.model.rnn;
+  if (isSeq2SeqInput(shape.model)) return seq2seqStepGflop(shape, shape.model as Seq2SeqConfigInput);
+  const model = shape.model as ModelConfigInput;
+  const rnn = model.rnn;
   const G = gateCount(resolveConfig(rnn).mode);
   const H = rnn.hidden_size;
   const D = rnn.bidirectional ? 2 : 1;
@@ -78,9 +117,38 @@ export function trainStepGflop(shape: TrainShape): number {
     const I = l === 0 ? rnn.input_size : D * Hout;
     flop += D * 2 * G * H * (I + Hout) * shape.B * shape.T;
   }
-  if (shape.model.head) {
-    const rows = shape.model.head.on === 'h_n' ? shape.B : shape.B * shape.T;
-    flop += 2 * rows * D * Hout * shape.model.head.out_features;
+  if (model.head) {
+    const rows = model.head.on === 'h_n' ? shape.B : shape.B * shape.T;
+    flop += 2 * rows * D * Hout * model.head.out_features;
   }
+  return (3 * flop) / 1e9;
+}
+
+/**
+ * An encoder–decoder's step (placement "after"), counted the same way: the encoder's S steps and the
+ * decoder's T (single-layer and multi-layer alike, 2·G·H·(I + H)·B per step, layer and direction), the
+ * attention's scores and context (2·2·T·S·B·H_e, plus the score's projections), the combine layer
+ * (2·T·B·(H_e + H_d)·C) and the head (2·T·B·C·V), three times.
+ */
+function seq2seqStepGflop(shape: TrainShape, input: Seq2SeqConfigInput): number {
+  const m = resolveSeq2SeqConfig(input);
+  const { B, T } = shape;
+  const S = shape.S ?? T;
+  const stack = (rnn: typeof m.encoder, steps: number) => {
+    const D = rnn.bidirectional ? 2 : 1;
+    const Hout = rnn.proj_size || rnn.hidden_size;
+    let f = 0;
+    for (let l = 0; l < rnn.num_layers; l++) f += D * 2 * gateCount(rnn.mode) * rnn.hidden_size * ((l === 0 ? rnn.input_size : D * Hout) + Hout) * B * steps;
+    return f;
+  };
+  const He = (m.encoder.bidirectional ? 2 : 1) * (m.encoder.proj_size || m.encoder.hidden_size);
+  const Hd = m.decoder.proj_size || m.decoder.hidden_size;
+  const C = m.attention.combine_size ?? Hd;
+  const A = m.attention.attention_size ?? 0;
+  const V = m.target_embedding.num_embeddings;
+  let flop = stack(m.encoder, S) + stack(m.decoder, T) + 2 * 2 * T * S * B * He;
+  if (m.attention.score === 'general') flop += 2 * S * B * He * Hd;
+  if (m.attention.score === 'concat') flop += 2 * (T * B * Hd + S * B * He) * A + 2 * T * S * B * A;
+  flop += 2 * T * B * (He + Hd) * C + 2 * T * B * C * V;
   return (3 * flop) / 1e9;
 }

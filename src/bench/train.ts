@@ -13,7 +13,8 @@
 import { contextFor } from '../gpu/device.js';
 import { seededUniform } from '../random.js';
 import type { TrainBatch } from '../train/batch.js';
-import { type ModelConfig, outputFeatures, resolveModelConfig } from '../train/config.js';
+import { type TrainableConfig, outputFeatures, resolveTrainableConfig } from '../train/config.js';
+import { isSeq2Seq } from '../train/seq2seq-config.js';
 import { modelParameterSpecs } from '../train/model.js';
 import { initialParameters } from '../train/init.js';
 import { type Trainer, createTrainer } from '../train/trainer.js';
@@ -23,7 +24,7 @@ import { type TrainShape, trainStepGflop } from './train-shapes.js';
 
 export interface TrainWorkload {
   readonly shape: TrainShape;
-  readonly model: ModelConfig;
+  readonly model: TrainableConfig;
   /** f32 parameters by state_dict name. */
   readonly params: Record<string, { shape: number[]; data: Float32Array }>;
   readonly batch: TrainBatch;
@@ -42,11 +43,19 @@ export interface TrainSystem {
 }
 
 export function makeTrainWorkload(shape: TrainShape, seed = 1): TrainWorkload {
-  const model = resolveModelConfig(shape.model);
+  const model = resolveTrainableConfig(shape.model);
   const init = initialParameters(model, { seed });
   const params = Object.fromEntries(modelParameterSpecs(model).map((s) => [s.name, { shape: [...s.shape], data: Float32Array.from(init[s.name]) }]));
   const next = seededUniform(seed + 1);
   const { T, B } = shape;
+  if (isSeq2Seq(model)) {
+    // Random ids, every source row full length (as the TensorFlow.js example pads its inputs).
+    const S = shape.S ?? T;
+    const ids = (shape: number[], below: number) => ({ shape, data: Int32Array.from({ length: shape[0] * shape[1] }, () => Math.floor(next() * below)) });
+    const Vt = model.target_embedding.num_embeddings;
+    const batch: TrainBatch = { source: ids([S, B], model.source_embedding.num_embeddings), target_in: ids([T, B], Vt), target: ids([T, B], Vt) };
+    return { shape, model, params, batch };
+  }
   const E = model.rnn.input_size;
   const O = outputFeatures(model);
   const rowShape = model.head?.on === 'h_n' ? [B] : [T, B];
@@ -80,7 +89,7 @@ function webgpuRnnTrainer(forward: boolean): TrainSystem {
 }
 
 /** Dispatches per step and per layer, and activation memory against the least possible, for the note. */
-function describe(trainer: Trainer, w: TrainWorkload): () => string {
+function describe(trainer: Trainer<TrainableConfig>, w: TrainWorkload): () => string {
   return () => {
     const plan = trainer.diagnostics()!.plans.find((p) => p.T === w.shape.T && p.B === w.shape.B);
     if (!plan) return '';

@@ -24,7 +24,9 @@ export const pytorchCpu: TrainSystem = {
     const dir = await mkdtemp(join(tmpdir(), 'webgpu-rnn-pytorch-'));
     const file = join(dir, 'workload.safetensors');
     const batch = Object.fromEntries(
-      Object.entries({ input: w.batch.input, tokens: w.batch.tokens, target: w.batch.target }).filter(([, v]) => v !== undefined),
+      Object.entries({ input: w.batch.input, tokens: w.batch.tokens, source: w.batch.source, target_in: w.batch.target_in, target: w.batch.target }).filter(
+        ([, v]) => v !== undefined,
+      ),
     );
     await writeFile(file, writeSafetensors({ ...w.params, ...batch } as never, { floatDtype: 'F32', metadata: { model: JSON.stringify(w.model) } }));
     const script = join(repoRoot(), 'scripts', 'bench_pytorch_train.py');

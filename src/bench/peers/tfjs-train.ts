@@ -14,12 +14,17 @@
  */
 import type * as TfNamespace from '@tensorflow/tfjs';
 import type { Weights } from '../../params.js';
+import type { ModelConfig } from '../../train/config.js';
+import { isSeq2Seq } from '../../train/seq2seq-config.js';
 import type { TrainSystem, TrainWorkload } from '../train.js';
 import { GRU_VARIANT_NOTE, batchMajor, countDispatches, kerasWeights, tfjsOnDevice } from './tfjs.js';
 
 type Tf = typeof TfNamespace;
 
-function buildModel(tf: Tf, w: TrainWorkload): TfNamespace.Sequential {
+/** A workload of the embedding → rnn → head kind. */
+type SequenceWorkload = TrainWorkload & { model: ModelConfig };
+
+function buildModel(tf: Tf, w: SequenceWorkload): TfNamespace.Sequential {
   const { model: m, shape } = w;
   const rnn = m.rnn;
   const model = tf.sequential();
@@ -54,7 +59,7 @@ function buildModel(tf: Tf, w: TrainWorkload): TfNamespace.Sequential {
 }
 
 /** The workload's parameters in Keras's getWeights() order. */
-function kerasParameters(w: TrainWorkload): { shape: number[]; data: Float32Array }[] {
+function kerasParameters(w: SequenceWorkload): { shape: number[]; data: Float32Array }[] {
   const { model: m, params } = w;
   const out: { shape: number[]; data: Float32Array }[] = [];
   if (m.embedding) out.push({ shape: params['embedding.weight'].shape, data: params['embedding.weight'].data });
@@ -77,7 +82,9 @@ function kerasParameters(w: TrainWorkload): { shape: number[]; data: Float32Arra
 
 export const tfjsTrainer: TrainSystem = {
   name: 'tfjs-webgpu',
-  async prepare(w, device) {
+  async prepare(workload, device) {
+    if (isSeq2Seq(workload.model)) return (await import('./tfjs-seq2seq.js')).prepareTfjsSeq2Seq(workload, device);
+    const w = workload as SequenceWorkload;
     const { model: m, shape, batch } = w;
     if (m.rnn.mode !== 'LSTM' && m.rnn.mode !== 'GRU') throw new Error(`tfjs-webgpu: only LSTM and GRU are benchmarked (got ${m.rnn.mode})`);
     if (m.rnn.bidirectional || m.rnn.proj_size) throw new Error('tfjs-webgpu: the training peer builds unidirectional models without proj_size');
