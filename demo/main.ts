@@ -1,9 +1,10 @@
 /**
  * The demo page: finds out whether this browser has WebGPU (and says plainly when it has not: every
- * panel then runs on the float64 CPU backend, slower), then wires the four panels. What the panels
+ * panel then runs on the float64 CPU backend, slower), then wires the panels. What the panels
  * compute is also published on `window.__demo` for the page's automated test (test/demo.test.ts).
  */
 import { type Backend, requestDevice } from '../src/index.js';
+import { setupDates } from './panels/dates.js';
 import { setupForecast } from './panels/forecast.js';
 import { setupGradientFlow } from './panels/gradient-flow.js';
 import { setupNextChar } from './panels/next-char.js';
@@ -45,4 +46,5 @@ window.__demo = { backend: page.backend };
 setupNextChar(page);
 setupGradientFlow(page);
 setupForecast(page);
+setupDates(page);
 setupSpeed(page);

@@ -16,6 +16,14 @@ export interface DemoState {
   };
   gradientFlow?: Record<string, number[]>;
   forecast?: { trainLoss: number; heldOutError: number; naiveError: number };
+  dates?: {
+    steps: number;
+    loss?: number;
+    /** Exact match of the held-out dates, 0 … 1. */
+    accuracy?: number;
+    translation?: { input: string; output: string; attention: number[][] };
+    training: boolean;
+  };
   speed?: Array<{ shape: string; system: string; ms: number | null }>;
 }
 

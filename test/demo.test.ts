@@ -125,7 +125,7 @@ describe("the demo command's server", () => {
 describe('the demo page', () => {
   it('on WebGPU: learns the next character below the unigram baseline, samples, shows gradients vanishing, forecasts', async () => {
     await withBrowser(['--enable-unsafe-webgpu'], async (browser) => {
-      const { page, errors } = await open(browser, '?steps=150');
+      const { page, errors } = await open(browser, '?steps=150&dsteps=30');
       expect((await state(page)).backend).toBe('webgpu');
       expect(await page.$eval('#backend', (e) => e.textContent)).toMatch(/Running on your GPU through WebGPU/);
 
@@ -212,6 +212,36 @@ describe('the demo page', () => {
       console.log(`forecast in ${((Date.now() - t2) / 1000).toFixed(1)} s: held-out RMS ${fc.heldOutError.toFixed(3)}, naive ${fc.naiveError.toFixed(3)}`);
       expect(fc.heldOutError).toBeLessThan(fc.naiveError);
       await screenshot(page, 'forecast', 'demo-forecast');
+
+      // Attention: 30 steps of the date model (far from trained; the loss falls below a uniform guess),
+      // then a typed date, its translation and the attention over its characters.
+      const t3 = Date.now();
+      await page.click('#dt-train');
+      await page.waitForFunction(() => window.__demo?.dates?.steps === 30 && !window.__demo.dates.training, { timeout: 300_000, polling: 500 });
+      const dt = (await state(page)).dates!;
+      console.log(`dates: 30 steps in ${((Date.now() - t3) / 1000).toFixed(1)} s; loss ${dt.loss?.toFixed(3)}, held-out exact match ${dt.accuracy}; ${dt.translation?.input} → ${dt.translation?.output}`);
+      expect(dt.loss!).toBeLessThan(Math.log(14)); // a uniform guess over the 14 target tokens
+      expect(dt.accuracy).toBeGreaterThanOrEqual(0);
+      expect(dt.accuracy).toBeLessThanOrEqual(1);
+      const tr = dt.translation!;
+      expect(tr.input).toBe('2021年1月3日');
+      expect(tr.attention.length).toBe(Math.min(10, tr.attention.length));
+      for (const row of tr.attention) {
+        expect(row).toHaveLength(Array.from(tr.input).length);
+        expect(Math.abs(row.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
+      }
+      expect(await page.$eval('#dt-heatmap', (c) => (c as HTMLCanvasElement).width)).toBeGreaterThan(0);
+      await page.$eval('#dt-input', (e) => ((e as HTMLInputElement).value = 'the 3rd of January, 2021'));
+      await page.click('#dt-translate');
+      await page.waitForFunction(() => window.__demo?.dates?.translation?.input === 'the 3rd of January, 2021', { timeout: 60_000 });
+      await page.$eval('#dt-input', (e) => ((e as HTMLInputElement).value = '3 août 2021'));
+      await page.click('#dt-translate');
+      await page.waitForFunction(() => !(document.getElementById('dt-error') as HTMLElement).hidden, { timeout: 60_000 });
+      expect(await page.$eval('#dt-error', (e) => e.textContent)).toMatch(/never seen "û"/);
+      await page.$eval('#dt-input', (e) => ((e as HTMLInputElement).value = '2021年1月3日'));
+      await page.click('#dt-translate');
+      await page.waitForFunction(() => (document.getElementById('dt-error') as HTMLElement).hidden, { timeout: 60_000 });
+      await screenshot(page, 'dates', 'demo-dates');
       await screenshot(page, 'speed', 'demo-speed');
 
       expect(await page.$$eval('.error:not([hidden])', (e) => e.map((x) => x.textContent))).toEqual([]);
