@@ -219,7 +219,9 @@ describe('the demo page', () => {
       await page.click('#dt-train');
       await page.waitForFunction(() => window.__demo?.dates?.steps === 30 && !window.__demo.dates.training, { timeout: 300_000, polling: 500 });
       const dt = (await state(page)).dates!;
-      console.log(`dates: 30 steps in ${((Date.now() - t3) / 1000).toFixed(1)} s; loss ${dt.loss?.toFixed(3)}, held-out exact match ${dt.accuracy}; ${dt.translation?.input} → ${dt.translation?.output}`);
+      console.log(
+        `dates: 30 steps in ${((Date.now() - t3) / 1000).toFixed(1)} s; loss ${dt.loss?.toFixed(3)}, held-out exact match ${dt.accuracy}; ${dt.translation?.input} → ${dt.translation?.output}`,
+      );
       expect(dt.loss!).toBeLessThan(Math.log(14)); // a uniform guess over the 14 target tokens
       expect(dt.accuracy).toBeGreaterThanOrEqual(0);
       expect(dt.accuracy).toBeLessThanOrEqual(1);
