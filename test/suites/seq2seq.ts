@@ -1,7 +1,8 @@
 /**
  * The encoder–decoder's cases of the GPU suite (training.ts runs them; Node and Chromium alike):
  *  - every PyTorch fixture with attention after the decoder (test/fixtures/seq2seq), through
- *    createTrainer on WebGPU, with every backward strategy that fits both recurrent modules: the loss,
+ *    createTrainer on WebGPU — the deepest and the trajectory with every backward strategy that fits
+ *    both recurrent modules, the others with the fastest that fits (persistent) —: the loss,
  *    every parameter's gradient (‖a−b‖/‖b‖ ≤ 1e-4 per tensor), and for trajectories each Adam step's loss
  *    and the parameters' movement p − p0 (≤ 1e-3);
  *  - against the float64 CPU trainer: dropout in both stacks (the encoder's and the decoder's masks are
@@ -210,9 +211,13 @@ function referenceCases(): GpuCase[] {
 /** Every encoder–decoder case: `cases` from the seq2seq manifest (test/support/seq2seq-fixtures.ts). */
 export function seq2seqSuiteCases(load: LoadBytes, cases: readonly Seq2SeqCase[]): GpuCase[] {
   const onGpu = cases.filter((c) => (c.model.attention.placement ?? 'after') === 'after');
+  // Every strategy on the deepest model (two layers, both directions) and the trajectory; the others
+  // with the one 'auto' picks (the strategies themselves are checked case by case in training.ts).
+  const everyStrategy = (c: Seq2SeqCase) => c.name.includes('_2l_') || c.steps !== undefined;
   const fixtures = onGpu.flatMap((c) => {
     const config = resolveSeq2SeqConfig(c.model);
-    return BACKWARD_STRATEGIES.filter((s) => !backwardUnfit(s, config.encoder) && !backwardUnfit(s, config.decoder)).map((s) => fixtureCase(load, c, s));
+    const fitting = BACKWARD_STRATEGIES.filter((s) => !backwardUnfit(s, config.encoder) && !backwardUnfit(s, config.decoder));
+    return (everyStrategy(c) ? fitting : fitting.slice(-1)).map((s) => fixtureCase(load, c, s));
   });
   return [...fixtures, ...referenceCases()];
 }
