@@ -164,8 +164,10 @@ fn back_query(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     let ds = dscore[r * dims.S + s];
     let kr = s * dims.B + b;
     if (KIND == KIND_CONCAT) {
+      // Σ_s ds·v·(1 − u²) with the 1 dropped: the scores' gradients sum to zero (a softmax's do), so
+      // that part is only rounding, and when u is small it would swamp the −u² part that remains.
       let u = tanh_safe(score_q[r * dims.W + k] + score_k[kr * dims.W + k]);
-      acc = fma(ds * v[dims.v_offset + k], 1.0 - u * u, acc);
+      acc = fma(ds * v[dims.v_offset + k], -u * u, acc);
     } else {
       acc = fma(ds, score_k[kr * dims.W + k], acc);
     }

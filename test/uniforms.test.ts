@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { dispatchSize, tileCount } from '../src/gpu/program.js';
 import {
   ATTENTION_DIMS_FIELDS,
+  ATTENTIVE_DIMS_FIELDS,
+  ATTENTIVE_RUN_FIELDS,
   BEAM_DIMS_FIELDS,
   BACKWARD_DIMS_FIELDS,
   DROPOUT_DIMS_FIELDS,
@@ -60,6 +62,8 @@ describe('uniform layouts', () => {
     ['attention.wgsl', 'AttentionDims', ATTENTION_DIMS_FIELDS],
     ['tanh.wgsl', 'TanhDims', TANH_DIMS_FIELDS],
     ['beam.wgsl', 'BeamDims', BEAM_DIMS_FIELDS],
+    ['attentive-decoder.wgsl', 'AttentiveDims', ATTENTIVE_DIMS_FIELDS],
+    ['attentive-decoder.wgsl', 'AttentiveRun', ATTENTIVE_RUN_FIELDS],
   ] as const)('%s %s matches its packer', (file, name, fields) => {
     const wgsl = wgslStruct(file, name);
     expect(wgsl.map(([n]) => n)).toEqual([...fields]);

@@ -134,6 +134,49 @@ export const LAST_STATE_DIMS_FIELDS = ['B', 'H_out', 'D', 'state_offset', 'featu
 /** `struct AttentionDims` in shaders/attention.wgsl */
 export const ATTENTION_DIMS_FIELDS = ['T', 'B', 'S', 'H_k', 'H_q', 'W', 'J', 'v_offset', 'dv_offset', '_pad0', '_pad1', '_pad2'] as const;
 
+/** `struct AttentiveDims` in shaders/attentive-decoder.wgsl (the `_at` fields are float offsets) */
+export const ATTENTIVE_DIMS_FIELDS = [
+  'T',
+  'B',
+  'S',
+  'E',
+  'H_k',
+  'H_q',
+  'H',
+  'L',
+  'A',
+  'wq_at',
+  'v_at',
+  'stream_base',
+  'x0_at',
+  'x1_at',
+  'pre_at',
+  'c_at',
+  'h_prev_at',
+  'c_prev_at',
+  'alpha_at',
+  'query_at',
+  'score_q_at',
+  'output_at',
+  'state_at',
+  'layer_state',
+  'dgx_at',
+  'dgh_at',
+  'dh_at',
+  'dc_at',
+  'direct_at',
+  'dscore_at',
+  'dsq_at',
+  'de_at',
+  'djoined_at',
+  '_pad0',
+  '_pad1',
+  '_pad2',
+] as const;
+
+/** `struct AttentiveRun` in shaders/attentive-decoder.wgsl (p is f32) */
+export const ATTENTIVE_RUN_FIELDS = ['seed', 'p', '_pad0', '_pad1'] as const;
+
 /** `struct BeamDims` in shaders/beam.wgsl */
 export const BEAM_DIMS_FIELDS = ['B', 'K', 'V', 'eos', 'max_length', 'finished_cap', '_pad0', '_pad1'] as const;
 

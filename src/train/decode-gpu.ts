@@ -21,6 +21,7 @@ import type { PreparedBatch } from './batch.js';
 import type { BeamRecord, ResolvedDecode } from './decode.js';
 import type { RecurrentGpu } from './layers/recurrent/gpu.js';
 import { RecurrentLayer } from './layers/recurrent/index.js';
+import { AttentiveDecoderGpu, type DecoderStatePart } from './layers/attentive-decoder/gpu.js';
 import type { TrainModel } from './model.js';
 import { type SharedBuffers, TrainPlan } from './plan.js';
 import type { Seq2SeqConfig } from './seq2seq-config.js';
@@ -78,43 +79,39 @@ export function recordDecode(
       if (reads) for (const name of layer.outputs) fromTarget.add(name);
       return reads;
     });
-    const decoders = model.layers.flatMap((layer, i) =>
-      perStep[i] && layer instanceof RecurrentLayer ? [{ layer, gpu: plan.gpuLayers[i] as RecurrentGpu }] : [],
-    );
-    // Each decoder layer's state follows its hypothesis: per part (h, then c) of each stacked layer,
-    // its rows gathered by `gather` into a scratch (every row read before any is written), copied back.
-    const scratch = f32('stateScratch', Math.max(...decoders.map(({ layer }) => new PlanSizes(layer.config, 1, BK).layerState)));
-    const reorder: Command[] = [];
-    for (const { layer, gpu } of decoders) {
+    // Every state a decoder layer carries from step to step: rows of `width` floats from `offset`.
+    const parts: DecoderStatePart[] = model.layers.flatMap((layer, i) => {
+      if (!perStep[i]) return [];
+      const gpu = plan.gpuLayers[i];
+      if (gpu instanceof AttentiveDecoderGpu) return gpu.decoderStates;
+      if (!(layer instanceof RecurrentLayer)) return [];
       const s = new PlanSizes(layer.config, 1, BK);
       if (s.D !== 1) throw new Error('decode: a decoder runs forward only');
       const widths = [s.hBytes / 4 / BK, s.cBytes / 4 / BK].filter((w) => w > 0); // floats per row: H_out, then H
-      gpu.initialStates.forEach((buffer, l) => {
-        let offset = 0;
-        for (const W of widths) {
-          reorder.push(
-            recordEmbeddingGather(rec, {
-              label: `decode.reorder.${layer.name}${l}.${offset}`,
-              tokens: beam.gather,
-              first: 0,
-              rows: BK,
-              table: gpuTensor(buffer, [BK, W], 'f32', offset),
-              E: W,
-              out: gpuTensor(scratch.buffer, [BK, W]),
-            }),
-            copy(scratch.buffer, 0, buffer, offset * 4, BK * W * 4),
-          );
-          offset += BK * W;
-        }
-      });
-    }
+      return (gpu as RecurrentGpu).initialStates.flatMap((buffer) => widths.map((width, k) => ({ buffer, offset: k * BK * widths[0], width })));
+    });
+    // Each part follows its hypothesis: its rows gathered by `gather` into a scratch (every row read
+    // before any is written), copied back.
+    const scratch = f32('stateScratch', Math.max(...parts.map((p) => BK * p.width)));
+    const reorder: Command[] = parts.flatMap((p, k) => [
+      recordEmbeddingGather(rec, {
+        label: `decode.reorder${k}`,
+        tokens: beam.gather,
+        first: 0,
+        rows: BK,
+        table: gpuTensor(p.buffer, [BK, p.width], 'f32', p.offset),
+        E: p.width,
+        out: gpuTensor(scratch.buffer, [BK, p.width]),
+      }),
+      copy(scratch.buffer, 0, p.buffer, p.offset * 4, BK * p.width * 4),
+    ]);
 
     const commands: Command[] = [];
     for (let t = 0; t < L; t++) {
       model.layers.forEach((_, i) => {
         if (t === 0) commands.push(...plan.layerForward[i]);
         else if (perStep[i]) {
-          const once = new Set((plan.gpuLayers[i] as Partial<RecurrentGpu>).initialCopies ?? []);
+          const once = new Set((plan.gpuLayers[i] as { initialCopies?: Command[] }).initialCopies ?? []);
           commands.push(...plan.layerForward[i].filter((c) => !once.has(c)));
         }
       });

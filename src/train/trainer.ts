@@ -23,6 +23,7 @@ import { CpuTrainer } from './cpu-trainer.js';
 import type { TrainEngine } from './engine.js';
 import { GpuTrainer, checkTrainerFits, chooseBackward } from './gpu-trainer.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
+import { attentiveUnfit } from '../gpu/ops/attentive-decoder.js';
 import { minimumActivationBytes } from './plan.js';
 import { type InitOptions, initialParameters } from './init.js';
 import { type OptimizerConfig, type OptimizerConfigInput, resolveOptimizer } from './optim.js';
@@ -206,12 +207,13 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
     return new TrainerImpl(model, optimizer, new CpuTrainer(model, params(), seed), checkFinite);
   };
   if (backend === 'cpu') return onCpu();
-  if (isSeq2Seq(model) && model.attention.placement === 'before') {
-    // Attention inside the recurrence runs step by step; its GPU records are not in this version.
+  const unfit = isSeq2Seq(model) && model.attention.placement === 'before' ? attentiveUnfit(model.decoder) : undefined;
+  if (unfit) {
+    // The attentive decoder kernel's limits (gpu/ops/attentive-decoder.ts); the float64 engine has none.
     if (backend === 'auto') return onCpu();
     throw new RnnError(
       'OPTION_INVALID',
-      'createTrainer options.backend: an encoder–decoder with attention "before" the decoder trains on backend "cpu" in this version (placement "after" trains on WebGPU)',
+      `createTrainer options.backend: the decoder with attention "before" it runs on WebGPU but not with ${unfit}; use backend "cpu"`,
     );
   }
   let ctx: Awaited<ReturnType<typeof contextFor>>;

@@ -83,20 +83,28 @@ function batchOf(seed: number, S: number, T: number, B: number, V: number): Trai
   };
 }
 
-function referenceCases(): GpuCase[] {
-  // Two stacked layers each side with dropout between them, a bidirectional encoder and the copy
-  // bridge (the decoder twice as wide), concat's score.
-  const model: Seq2SeqConfigInput = {
-    source_embedding: { num_embeddings: 9, embedding_dim: 5 },
-    target_embedding: { num_embeddings: 7, embedding_dim: 4 },
-    encoder: { mode: 'LSTM', input_size: 5, hidden_size: 3, num_layers: 2, bidirectional: true, dropout: 0.3 },
-    decoder: { mode: 'LSTM', input_size: 4, hidden_size: 6, num_layers: 2, dropout: 0.3 },
-    bridge: 'copy',
-    attention: { score: 'concat', attention_size: 5, combine_size: 4 },
-  };
+// Two stacked layers each side with dropout between them, a bidirectional encoder and the copy bridge
+// (the decoder twice as wide), concat's score; attention after the decoder (a combine layer), or before
+// it (the decoder reads [e; c]: E + H_e inputs).
+const AFTER: Seq2SeqConfigInput = {
+  source_embedding: { num_embeddings: 9, embedding_dim: 5 },
+  target_embedding: { num_embeddings: 7, embedding_dim: 4 },
+  encoder: { mode: 'LSTM', input_size: 5, hidden_size: 3, num_layers: 2, bidirectional: true, dropout: 0.3 },
+  decoder: { mode: 'LSTM', input_size: 4, hidden_size: 6, num_layers: 2, dropout: 0.3 },
+  bridge: 'copy',
+  attention: { score: 'concat', attention_size: 5, combine_size: 4 },
+};
+const BEFORE: Seq2SeqConfigInput = {
+  ...AFTER,
+  decoder: { ...AFTER.decoder, input_size: 10 },
+  attention: { score: 'concat', placement: 'before', attention_size: 5 },
+};
+
+function referenceCases(model: Seq2SeqConfigInput, beams: readonly number[]): GpuCase[] {
+  const where = model.attention.placement ?? 'after';
   return [
     {
-      name: "seq2seq: dropout in the encoder and the decoder draws the CPU reference's masks (bidirectional, source lengths, concat)",
+      name: `seq2seq (attention ${where}): dropout in the encoder and the decoder draws the CPU reference's masks (bidirectional, source lengths, concat)`,
       run: async () => {
         const batch = batchOf(3, 7, 5, 3, 7);
         const plain = { ...model, encoder: { ...model.encoder, dropout: 0 }, decoder: { ...model.decoder, dropout: 0 } };
@@ -123,7 +131,7 @@ function referenceCases(): GpuCase[] {
       },
     },
     {
-      name: "seq2seq: training steps, predict and evaluate give the CPU trainer's numbers over batches of other shapes; a second step makes no GPU objects",
+      name: `seq2seq (attention ${where}): training steps, predict and evaluate give the CPU trainer's numbers over batches of other shapes; a second step makes no GPU objects`,
       run: async () => {
         const quiet = { ...model, encoder: { ...model.encoder, dropout: 0 }, decoder: { ...model.decoder, dropout: 0 } };
         const optimizer = { name: 'adam' as const, lr: 0.01 };
@@ -164,7 +172,7 @@ function referenceCases(): GpuCase[] {
       },
     },
     {
-      name: "seq2seq: greedy and beam-search decoding on the GPU give the CPU reference's tokens, scores and attention",
+      name: `seq2seq (attention ${where}): greedy and beam-search decoding on the GPU give the CPU reference's tokens, scores and attention`,
       run: async () => {
         // Two LSTM layers in the decoder (their h and c follow the hypotheses), the copy bridge, source lengths.
         const quiet = { ...model, encoder: { ...model.encoder, dropout: 0 }, decoder: { ...model.decoder, dropout: 0 } };
@@ -187,7 +195,7 @@ function referenceCases(): GpuCase[] {
               const source = { shape: [S, B], data: ids(next, S * B, 9) };
               const sourceLengths = [6, 3, 1, 5, 6];
               const notes: string[] = [];
-              for (const beam of [1, 3, 16]) {
+              for (const beam of beams) {
                 const o = { bos: BOS, eos: EOS, maxLength: 7, beam, sourceLengths };
                 const [g, c] = [await gpu.decode(source, o), await cpu.decode(source, o)];
                 expectThat(
@@ -210,14 +218,16 @@ function referenceCases(): GpuCase[] {
 
 /** Every encoder–decoder case: `cases` from the seq2seq manifest (test/support/seq2seq-fixtures.ts). */
 export function seq2seqSuiteCases(load: LoadBytes, cases: readonly Seq2SeqCase[]): GpuCase[] {
-  const onGpu = cases.filter((c) => (c.model.attention.placement ?? 'after') === 'after');
-  // Every strategy on the deepest model (two layers, both directions) and the trajectory; the others
-  // with the one 'auto' picks (the strategies themselves are checked case by case in training.ts).
-  const everyStrategy = (c: Seq2SeqCase) => c.name.includes('_2l_') || c.steps !== undefined;
-  const fixtures = onGpu.flatMap((c) => {
+  // Every strategy on the deepest model with attention after the decoder (two layers, both directions)
+  // and that trajectory; the others with the one 'auto' picks (the strategies themselves are checked
+  // case by case in training.ts). A decoder with attention before it runs its own kernel whatever the
+  // strategy (it names the encoder's).
+  const after = (c: Seq2SeqCase) => (c.model.attention.placement ?? 'after') === 'after';
+  const everyStrategy = (c: Seq2SeqCase) => after(c) && (c.name.includes('_2l_') || c.steps !== undefined);
+  const fixtures = cases.flatMap((c) => {
     const config = resolveSeq2SeqConfig(c.model);
-    const fitting = BACKWARD_STRATEGIES.filter((s) => !backwardUnfit(s, config.encoder) && !backwardUnfit(s, config.decoder));
+    const fitting = BACKWARD_STRATEGIES.filter((s) => !backwardUnfit(s, config.encoder) && (!after(c) || !backwardUnfit(s, config.decoder)));
     return (everyStrategy(c) ? fitting : fitting.slice(-1)).map((s) => fixtureCase(load, c, s));
   });
-  return [...fixtures, ...referenceCases()];
+  return [...fixtures, ...referenceCases(AFTER, [1, 3, 16]), ...referenceCases(BEFORE, [1, 4])];
 }

@@ -26,7 +26,7 @@ export interface AttentionGpuNames {
 }
 
 /** c ← a·b (op(a) (M, K), op(b) (K, N)), beta = 1 adds into c; one matrix each (no batch). */
-function gemm(
+export function gemm(
   plan: PlanContext,
   label: string,
   M: number,

@@ -11,7 +11,10 @@ import { type AttentiveCache, attentiveDecoderBackward, attentiveDecoderForward 
 import { scoreGradients, initialiseScore, scoreParameters, scoreWeights } from '../attention/score.js';
 import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TrainLayer } from '../layer.js';
 import { RecurrentLayer, joinStateValue, splitStateValue } from '../recurrent/index.js';
+import type { RecurrentSection } from '../recurrent/section.js';
+import { recurrentSection } from '../recurrent/section.js';
 import { plainSection } from '../section.js';
+import { AttentiveDecoderGpu } from './gpu.js';
 
 export class AttentiveDecoderLayer implements TrainLayer<AttentiveCache> {
   readonly inputs: readonly string[];
@@ -41,8 +44,21 @@ export class AttentiveDecoderLayer implements TrainLayer<AttentiveCache> {
     return { ...this.stack.initialise(draws), ...initialiseScore(this.attention.name, this.attention.shape, draws) };
   }
 
-  section(start: number): FlatSection {
-    return plainSection(start, this.parameters());
+  /** The decoder's packed gate-interleaved weights (the recurrent layer's section), then the score's. */
+  section(start: number): FlatSection & { recurrent: RecurrentSection; score: FlatSection & { offsets: Record<string, number> } } {
+    const recurrent = recurrentSection(this.name, this.config, start);
+    const score = plainSection(start + recurrent.size, scoreParameters(this.attention.name, this.attention.shape));
+    return {
+      start,
+      size: recurrent.size + score.size,
+      recurrent,
+      score,
+      pack(params, flat) {
+        recurrent.pack(params, flat);
+        score.pack(params, flat);
+      },
+      unpack: (flat) => ({ ...recurrent.unpack(flat), ...score.unpack(flat) }),
+    };
   }
 
   private own(params: Readonly<Record<string, Float64Array>>): Record<string, Float64Array> {
@@ -89,7 +105,16 @@ export class AttentiveDecoderLayer implements TrainLayer<AttentiveCache> {
     return numDirections(this.config) * outputSize(this.config);
   }
 
-  gpu(_plan: PlanContext, _section: FlatSection): GpuLayer {
-    throw new Error('the attentive decoder has no GPU records yet');
+  gpu(plan: PlanContext, section: FlatSection): GpuLayer {
+    const s = section as ReturnType<AttentiveDecoderLayer['section']>;
+    return new AttentiveDecoderGpu(plan, {
+      name: this.name,
+      config: this.config,
+      attention: this.attention,
+      layers: s.recurrent.layers,
+      scoreOffsets: s.score.offsets,
+      streamBase: this.streamBase,
+      hasInitial: this.inputs.length > 2,
+    });
   }
 }

@@ -1,0 +1,409 @@
+// A decoder with attention inside its recurrence (Bahdanau's placement) for training: the whole time
+// loop, every stacked layer and the attention of every step in one dispatch forward and one backward.
+// src/reference/attentive-decoder.ts is the float64 counterpart; src/gpu/ops/attentive-decoder.ts records it.
+//
+// At step t the query is the top layer's h_{t−1}; the scores over the row's source (positions at or
+// past its length masked out), α = softmax, the context c_t = Σ_s α_s keys_s; layer 0 reads
+// x_t = [e_t; c_t], each layer above the one below's h_t (through dropout), and every layer advances
+// one step before the next step's attention. The score's operands: "dot" q·k, "general" q·(W k) with
+// W k precomputed for every key (a GEMM before this kernel), "concat" Σ_a v_a tanh(W_q q + W_k k)_a with
+// W_k k precomputed and W_q q computed here each step (it depends on the step's query).
+//
+// Work split: rows are independent, so one workgroup owns one batch row for the whole loop and the
+// steps synchronise with workgroup barriers only (no grid-wide sync). Its invocations share every
+// loop of a phase, strided by WORKGROUP_SIZE: the sources (scores), the key features (context), the
+// hidden units (gates: one vec4 of all gates of unit j per input, the packed layout of
+// src/gpu/layer-weights.ts). Everything lives in storage (`saved`, `grad`), which storageBarrier orders
+// within the workgroup: nothing here needs workgroup memory sized by the model.
+//
+// The forward keeps what the backward needs in `saved` (float offsets in `dims`): per layer its input
+// x_l (T·B, I_l; layer 0's [e; c]), the pre-activations (T·B, H, 4: LSTM and RNN summed, GRU r, z
+// summed then W_in·x + b_in and W_hn·h + b_hn apart, as recurrent-step.wgsl saves them), c_t, h_{t−1},
+// c_{t−1}; α (T·B, S), the queries (T·B, H_q), concat's W_q q (T·B, A), the output (T·B, H_out) and the
+// two state copies (per layer h (B, H_out) then, LSTM, c (B, H)) the steps alternate between.
+//
+// The backward runs the loop newest step first: per layer, top down, the gates' gradients (kept per
+// layer for the weight gradients' GEMMs afterwards), then dL/dh_{t−1} through W_hhᵀ and dL/dx_t through
+// W_ihᵀ — into the layer below (through its dropout mask), or for layer 0 into dL/de and the context's
+// gradient; from that, dL/dα, the scores' gradient, and dL/dq, which joins the top layer's dL/dh_{t−1}.
+// The parameters of the score and dL/dkeys are left to shaders/attention.wgsl's backward over all steps
+// at once, from the contexts' gradients this kernel keeps in `grad` as dL/d[context | query] with the
+// query's part zero (dL/dq is this kernel's).
+
+override MODE: u32 = MODE_LSTM;
+override WORKGROUP_SIZE: u32 = 64u;
+override CONCAT: bool = false;  // the score: concat's Σ v tanh(W_q q + W_k k), else a dot product of q and score_k
+
+const MAX_LAYERS = 8u;
+
+struct AttentiveDims {
+  T: u32,
+  B: u32,
+  S: u32,
+  E: u32,          // embedding width: layer 0 reads [e_t (E); c_t (H_k)]
+  H_k: u32,
+  H_q: u32,        // the query's width = the decoder's H_out
+  H: u32,
+  L: u32,
+  A: u32,          // concat: the attention size (W_q is (A, H_q), v is (A)); otherwise unused
+  wq_at: u32,      // float offsets in `params` of W_q and v (concat)
+  v_at: u32,
+  stream_base: u32,  // dropout's stream of layer l's input is stream_base + l
+  x0_at: u32,      // saved: layer 0's inputs (T·B, E + H_k); layers above at x1_at + (l − 1)·T·B·H_q
+  x1_at: u32,
+  pre_at: u32,     // (L, T·B, H, 4)
+  c_at: u32,       // (L, T·B, H)
+  h_prev_at: u32,  // (L, T·B, H_q)
+  c_prev_at: u32,  // (L, T·B, H)
+  alpha_at: u32,   // (T·B, S)
+  query_at: u32,   // (T·B, H_q)
+  score_q_at: u32,  // concat: (T·B, A)
+  output_at: u32,  // (T·B, H_q)
+  state_at: u32,   // two copies × L layers × layer_state
+  layer_state: u32,  // B·H_q, + B·H for LSTM
+  dgx_at: u32,     // grad: the gates' gradients (L, T·B, H, 4) — W_ih's side
+  dgh_at: u32,     // GRU: W_hh's side (L, T·B, H, 4); the other modes: = dgx_at
+  dh_at: u32,      // grad: dL/dh of each layer (L, B, H_q) and dL/dc (L, B, H), carried between steps
+  dc_at: u32,
+  direct_at: u32,  // (B, H_q): the part of dL/dh(t−1) that bypasses W_hh (GRU's z·dh)
+  dscore_at: u32,  // (B, S) scratch
+  dsq_at: u32,     // concat: (B, A) scratch, dL/d(W_q q)
+  de_at: u32,      // dL/de (T·B, E)
+  djoined_at: u32,  // dL/d[context | query] (T·B, H_k + H_q)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+// Per step: the dropout seed and probability (zero when evaluating).
+struct AttentiveRun {
+  seed: u32,
+  p: f32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: AttentiveDims;
+// Per layer, the vec4 offsets in `params` of its packed W_ih, b_ih, W_hh, b_hh.
+@group(0) @binding(1) var<uniform> layer_params: array<vec4<u32>, MAX_LAYERS>;
+@group(0) @binding(2) var<uniform> run: AttentiveRun;
+@group(0) @binding(3) var<storage, read> lengths: array<u32>;          // source lengths (B)
+@group(0) @binding(4) var<storage, read> params: array<vec4<f32>>;    // the trainer's flat parameters
+@group(0) @binding(5) var<storage, read> keys: array<f32>;            // (S·B, H_k)
+@group(0) @binding(6) var<storage, read> score_k: array<f32>;         // (S·B, H_q) or concat's (S·B, A); "dot": the keys
+@group(0) @binding(7) var<storage, read> embedded: array<f32>;        // forward: e (T·B, E); backward: dL/d(output) (T·B, H_q)
+@group(0) @binding(8) var<storage, read> initial: array<f32>;         // forward: the initial state, layer_state per layer
+@group(0) @binding(9) var<storage, read_write> saved: array<f32>;
+@group(0) @binding(10) var<storage, read_write> grad: array<f32>;     // backward only (forward: a placeholder)
+
+fn param(i: u32) -> f32 {
+  return params[i / 4u][i % 4u];
+}
+
+fn state_h(copy: u32, l: u32, b: u32, k: u32) -> u32 {
+  return dims.state_at + (copy * dims.L + l) * dims.layer_state + b * dims.H_q + k;
+}
+
+fn state_c(copy: u32, l: u32, b: u32, j: u32) -> u32 {
+  return dims.state_at + (copy * dims.L + l) * dims.layer_state + dims.B * dims.H_q + b * dims.H + j;
+}
+
+fn input_width(l: u32) -> u32 {
+  return select(dims.H_q, dims.E + dims.H_k, l == 0u);
+}
+
+// Where layer l's input at row r = t·B + b starts in `saved`.
+fn x_row(l: u32, r: u32) -> u32 {
+  if (l == 0u) { return dims.x0_at + r * (dims.E + dims.H_k); }
+  return dims.x1_at + ((l - 1u) * dims.T * dims.B + r) * dims.H_q;
+}
+
+fn pre_index(l: u32, r: u32, j: u32) -> u32 {
+  return dims.pre_at + ((l * dims.T * dims.B + r) * dims.H + j) * 4u;
+}
+
+fn unit_index(l: u32, r: u32, j: u32) -> u32 {  // (L, T·B, H)
+  return (l * dims.T * dims.B + r) * dims.H + j;
+}
+
+fn out_unit_index(l: u32, r: u32, k: u32) -> u32 {  // (L, T·B, H_q)
+  return (l * dims.T * dims.B + r) * dims.H_q + k;
+}
+
+// Dropout's scale of element k of layer l's input at row r (l ≥ 1): shaders/dropout.wgsl's mask over
+// that layer's (T·B, H_q) input, stream stream_base + l.
+fn dropout_scale(l: u32, r: u32, k: u32) -> f32 {
+  if (run.p <= 0.0) { return 1.0; }
+  let keep = uniform01(run.seed, dims.stream_base + l, r * dims.H_q + k) >= run.p;
+  return select(0.0, 1.0 / (1.0 - run.p), keep);
+}
+
+// concat's score term of source s: Σ_a v_a tanh(sq_a + sk_a).
+fn concat_score(r: u32, s: u32, b: u32) -> f32 {
+  var acc = 0.0;
+  for (var a = 0u; a < dims.A; a++) {
+    acc = fma(param(dims.v_at + a), tanh_safe(saved[dims.score_q_at + r * dims.A + a] + score_k[(s * dims.B + b) * dims.A + a]), acc);
+  }
+  return acc;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn attentive_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let b = wid.x;
+  let B = dims.B;
+  let S = dims.S;
+  let H = dims.H;
+  let Hq = dims.H_q;
+  let len = lengths[b];
+  let lstm = MODE == MODE_LSTM;
+  // The initial states into copy 0.
+  for (var l = 0u; l < dims.L; l++) {
+    for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { saved[state_h(0u, l, b, k)] = initial[l * dims.layer_state + b * Hq + k]; }
+    if (lstm) {
+      for (var j = lid; j < H; j += WORKGROUP_SIZE) { saved[state_c(0u, l, b, j)] = initial[l * dims.layer_state + B * Hq + b * H + j]; }
+    }
+  }
+  storageBarrier();
+  for (var t = 0u; t < dims.T; t++) {
+    let cur = t % 2u;
+    let nxt = 1u - cur;
+    let r = t * B + b;
+    let top = dims.L - 1u;
+    // The query: the top layer's h_{t−1}; concat's W_q q.
+    for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { saved[dims.query_at + r * Hq + k] = saved[state_h(cur, top, b, k)]; }
+    if (CONCAT) {
+      for (var a = lid; a < dims.A; a += WORKGROUP_SIZE) {
+        var acc = 0.0;
+        for (var k = 0u; k < Hq; k++) { acc = fma(param(dims.wq_at + a * Hq + k), saved[state_h(cur, top, b, k)], acc); }
+        saved[dims.score_q_at + r * dims.A + a] = acc;
+      }
+    }
+    storageBarrier();
+    // The scores, in α's place until the softmax.
+    for (var s = lid; s < S; s += WORKGROUP_SIZE) {
+      var score = 0.0;
+      if (s < len) {
+        if (CONCAT) {
+          score = concat_score(r, s, b);
+        } else {
+          for (var k = 0u; k < Hq; k++) { score = fma(saved[dims.query_at + r * Hq + k], score_k[(s * B + b) * Hq + k], score); }
+        }
+      }
+      saved[dims.alpha_at + r * S + s] = score;
+    }
+    storageBarrier();
+    // Every invocation finds the maximum and the sum over the row's sources itself (S is small).
+    var m = saved[dims.alpha_at + r * S];
+    for (var s = 1u; s < len; s++) { m = max(m, saved[dims.alpha_at + r * S + s]); }
+    var sum = 0.0;
+    for (var s = 0u; s < len; s++) { sum += exp(saved[dims.alpha_at + r * S + s] - m); }
+    storageBarrier();
+    for (var s = lid; s < S; s += WORKGROUP_SIZE) {
+      let i = dims.alpha_at + r * S + s;
+      saved[i] = select(0.0, exp(saved[i] - m) / sum, s < len);
+    }
+    storageBarrier();
+    // Layer 0's input [e_t; c_t].
+    let x0 = x_row(0u, r);
+    for (var k = lid; k < dims.E; k += WORKGROUP_SIZE) { saved[x0 + k] = embedded[r * dims.E + k]; }
+    for (var k = lid; k < dims.H_k; k += WORKGROUP_SIZE) {
+      var acc = 0.0;
+      for (var s = 0u; s < len; s++) { acc = fma(saved[dims.alpha_at + r * S + s], keys[(s * B + b) * dims.H_k + k], acc); }
+      saved[x0 + dims.E + k] = acc;
+    }
+    storageBarrier();
+    for (var l = 0u; l < dims.L; l++) {
+      let I = input_width(l);
+      let x = x_row(l, r);
+      let at = layer_params[l];  // W_ih, b_ih, W_hh, b_hh (vec4 offsets)
+      for (var j = lid; j < H; j += WORKGROUP_SIZE) {
+        var gx = params[at.y + j];
+        for (var k = 0u; k < I; k++) { gx = fma(params[at.x + k * H + j], vec4<f32>(saved[x + k]), gx); }
+        var rec = params[at.w + j];
+        for (var k = 0u; k < Hq; k++) { rec = fma(params[at.z + k * H + j], vec4<f32>(saved[state_h(cur, l, b, k)]), rec); }
+        var h_prev = 0.0;
+        if (j < Hq) { h_prev = saved[state_h(cur, l, b, j)]; }
+        var c_prev = 0.0;
+        if (lstm) { c_prev = saved[state_c(cur, l, b, j)]; }
+        let hc = cell_update(MODE, gx, rec, h_prev, c_prev);
+        var pre = gx + rec;
+        if (MODE == MODE_GRU) { pre = vec4<f32>(gx.x + rec.x, gx.y + rec.y, gx.z, rec.z); }
+        let p = pre_index(l, r, j);
+        saved[p] = pre.x;
+        saved[p + 1u] = pre.y;
+        saved[p + 2u] = pre.z;
+        saved[p + 3u] = pre.w;
+        saved[dims.h_prev_at + out_unit_index(l, r, j)] = h_prev;
+        if (lstm) {
+          saved[dims.c_at + unit_index(l, r, j)] = hc.y;
+          saved[dims.c_prev_at + unit_index(l, r, j)] = c_prev;
+          saved[state_c(nxt, l, b, j)] = hc.y;
+        }
+        saved[state_h(nxt, l, b, j)] = hc.x;
+        if (l == top) { saved[dims.output_at + r * Hq + j] = hc.x; }
+      }
+      storageBarrier();
+      if (l < top) {
+        let x_above = x_row(l + 1u, r);
+        for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { saved[x_above + k] = saved[state_h(nxt, l, b, k)] * dropout_scale(l + 1u, r, k); }
+        storageBarrier();
+      }
+    }
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let b = wid.x;
+  let B = dims.B;
+  let S = dims.S;
+  let H = dims.H;
+  let Hq = dims.H_q;
+  let Hk = dims.H_k;
+  let J = Hk + Hq;
+  let len = lengths[b];
+  let top = dims.L - 1u;
+  // dL/dh and dL/dc of the final states arrive in `grad` (the caller copies them there, or clears it).
+  for (var tt = 0u; tt < dims.T; tt++) {
+    let t = dims.T - 1u - tt;
+    let r = t * B + b;
+    for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { grad[dims.dh_at + (top * B + b) * Hq + k] += embedded[r * Hq + k]; }
+    storageBarrier();
+    for (var li = 0u; li < dims.L; li++) {
+      let l = top - li;
+      let at = layer_params[l];
+      // The gates' gradients of unit j from the total dL/dh_t and the carried dL/dc_t.
+      for (var j = lid; j < H; j += WORKGROUP_SIZE) {
+        let dh = grad[dims.dh_at + (l * B + b) * Hq + j];
+        let p = pre_index(l, r, j);
+        let pre = vec4<f32>(saved[p], saved[p + 1u], saved[p + 2u], saved[p + 3u]);
+        let gi = dims.dgx_at + ((l * dims.T * B + r) * H + j) * 4u;
+        let gh = dims.dgh_at + ((l * dims.T * B + r) * H + j) * 4u;
+        var dgx = vec4<f32>(0.0);
+        var dgh = vec4<f32>(0.0);
+        var direct = 0.0;
+        switch MODE {
+          case MODE_LSTM: {
+            let i = sigmoid(pre.x);
+            let f = sigmoid(pre.y);
+            let g = tanh_safe(pre.z);
+            let o = sigmoid(pre.w);
+            let tc = tanh_safe(saved[dims.c_at + unit_index(l, r, j)]);
+            let dci = dims.dc_at + (l * B + b) * H + j;
+            let dc = grad[dci] + dh * o * (1.0 - tc * tc);
+            let c_prev = saved[dims.c_prev_at + unit_index(l, r, j)];
+            dgx = vec4<f32>(dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g), dh * tc * o * (1.0 - o));
+            dgh = dgx;
+            grad[dci] = dc * f;
+          }
+          case MODE_GRU: {
+            let rg = sigmoid(pre.x);
+            let z = sigmoid(pre.y);
+            let n = tanh_safe(fma(rg, pre.w, pre.z));
+            let h_prev = saved[dims.h_prev_at + out_unit_index(l, r, j)];
+            let dpre_n = dh * (1.0 - z) * (1.0 - n * n);
+            let dr = dpre_n * pre.w * rg * (1.0 - rg);
+            let dz = dh * (h_prev - n) * z * (1.0 - z);
+            dgx = vec4<f32>(dr, dz, dpre_n, 0.0);
+            dgh = vec4<f32>(dr, dz, dpre_n * rg, 0.0);
+            direct = dh * z;
+          }
+          case MODE_RNN_RELU: {
+            dgx = vec4<f32>(select(0.0, dh, pre.x > 0.0), 0.0, 0.0, 0.0);
+            dgh = dgx;
+          }
+          default: {  // MODE_RNN_TANH
+            let h = tanh_safe(pre.x);
+            dgx = vec4<f32>(dh * (1.0 - h * h), 0.0, 0.0, 0.0);
+            dgh = dgx;
+          }
+        }
+        grad[gi] = dgx.x;
+        grad[gi + 1u] = dgx.y;
+        grad[gi + 2u] = dgx.z;
+        grad[gi + 3u] = dgx.w;
+        if (MODE == MODE_GRU) {
+          grad[gh] = dgh.x;
+          grad[gh + 1u] = dgh.y;
+          grad[gh + 2u] = dgh.z;
+          grad[gh + 3u] = dgh.w;
+        }
+        grad[dims.direct_at + b * Hq + j] = direct;
+      }
+      storageBarrier();
+      let g0 = dims.dgx_at + (l * dims.T * B + r) * H * 4u;
+      let gh0 = dims.dgh_at + (l * dims.T * B + r) * H * 4u;
+      // dL/dh_{t−1} of this layer: the direct part and W_hhᵀ·dg_h.
+      for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
+        var acc = grad[dims.direct_at + b * Hq + k];
+        for (var j = 0u; j < H; j++) {
+          let g = vec4<f32>(grad[gh0 + 4u * j], grad[gh0 + 4u * j + 1u], grad[gh0 + 4u * j + 2u], grad[gh0 + 4u * j + 3u]);
+          acc += dot(params[at.z + k * H + j], g);
+        }
+        grad[dims.dh_at + (l * B + b) * Hq + k] = acc;
+      }
+      // dL/dx_t = W_ihᵀ·dg_x: the layer below's dL/dh_t (through the dropout mask), or for layer 0 dL/de_t
+      // and the context's gradient.
+      let I = input_width(l);
+      for (var k = lid; k < I; k += WORKGROUP_SIZE) {
+        var acc = 0.0;
+        for (var j = 0u; j < H; j++) {
+          let g = vec4<f32>(grad[g0 + 4u * j], grad[g0 + 4u * j + 1u], grad[g0 + 4u * j + 2u], grad[g0 + 4u * j + 3u]);
+          acc += dot(params[at.x + k * H + j], g);
+        }
+        if (l > 0u) {
+          grad[dims.dh_at + ((l - 1u) * B + b) * Hq + k] += acc * dropout_scale(l, r, k);
+        } else if (k < dims.E) {
+          grad[dims.de_at + r * dims.E + k] = acc;
+        } else {
+          grad[dims.djoined_at + r * J + (k - dims.E)] = acc;
+        }
+      }
+      storageBarrier();
+    }
+    // The query's share: dL/dα_s = dc·keys_s, the scores' gradient α_s(dα_s − Σ α dα), then dL/dq.
+    let dctx = dims.djoined_at + r * J;
+    for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { grad[dctx + Hk + k] = 0.0; }
+    for (var s = lid; s < S; s += WORKGROUP_SIZE) {
+      var acc = 0.0;
+      if (s < len) {
+        for (var k = 0u; k < Hk; k++) { acc = fma(grad[dctx + k], keys[(s * B + b) * Hk + k], acc); }
+      }
+      grad[dims.dscore_at + b * S + s] = acc;
+    }
+    storageBarrier();
+    var weighted = 0.0;
+    for (var s = 0u; s < len; s++) { weighted = fma(saved[dims.alpha_at + r * S + s], grad[dims.dscore_at + b * S + s], weighted); }
+    storageBarrier();
+    for (var s = lid; s < S; s += WORKGROUP_SIZE) {
+      let i = dims.dscore_at + b * S + s;
+      grad[i] = saved[dims.alpha_at + r * S + s] * (grad[i] - weighted);
+    }
+    storageBarrier();
+    let dh_top = dims.dh_at + (top * B + b) * Hq;
+    if (CONCAT) {
+      for (var a = lid; a < dims.A; a += WORKGROUP_SIZE) {
+        var acc = 0.0;
+        let sq = saved[dims.score_q_at + r * dims.A + a];
+        for (var s = 0u; s < len; s++) {
+          let u = tanh_safe(sq + score_k[(s * B + b) * dims.A + a]);
+          acc = fma(grad[dims.dscore_at + b * S + s], -u * u, acc);  // the 1 of 1 − u² dropped: attention.wgsl's back_query says why
+        }
+        grad[dims.dsq_at + b * dims.A + a] = acc * param(dims.v_at + a);
+      }
+      storageBarrier();
+      for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
+        var acc = 0.0;
+        for (var a = 0u; a < dims.A; a++) { acc = fma(param(dims.wq_at + a * Hq + k), grad[dims.dsq_at + b * dims.A + a], acc); }
+        grad[dh_top + k] += acc;
+      }
+    } else {
+      for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
+        var acc = 0.0;
+        for (var s = 0u; s < len; s++) { acc = fma(grad[dims.dscore_at + b * S + s], score_k[(s * B + b) * Hq + k], acc); }
+        grad[dh_top + k] += acc;
+      }
+    }
+    storageBarrier();
+  }
+}
