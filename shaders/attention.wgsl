@@ -7,9 +7,13 @@
 //                                                                         score_k = keys · W_kᵀ)
 // Positions s ≥ lengths[b] take no part: α is 0 there.
 //
-// Entry `attend` (one workgroup per query row): α, and joined[r] = [context | q], context = Σ_s α_s keys[s].
-// Entry `back_scores` (one workgroup per row): from dL/d(context) = d_joined[r, 0 … H_k), dscore(r, s) =
+// Entry `attend_scores` (one invocation per query row): α (the scores, their maximum, exp, the sum).
+// Entry `attend_context` (one invocation per (r, j)): joined[r] = [context | q], context = Σ_s α_s keys[s].
+// Entry `back_scores` (one invocation per row): from dL/d(context) = d_joined[r, 0 … H_k), dscore(r, s) =
 //   α_s (dα_s − Σ α dα), dα_s = dcontext · keys[s].
+// A row's own loops run in one invocation: no workgroup memory and no barriers, which cost dearly on
+// software adapters (a workgroup per row with tree reductions took 3× as long on SwiftShader), while the
+// rows (T·B of them) give the parallelism.
 // Entry `back_query` (one invocation per (r, k)): KIND_DOT: d_query[r, k] = d_joined[r, H_k + k] +
 //   Σ_s dscore · score_k[s, k]; KIND_CONCAT: d_score_q[r, a] = Σ_s dscore · v[a] · (1 − u²).
 // Entry `back_direct` (one invocation per (r, k)): d_query[r, k] = d_joined[r, H_k + k] (KIND_CONCAT's
@@ -53,8 +57,6 @@ struct AttentionDims {
 @group(0) @binding(9) var<storage, read_write> out: array<f32>;       // what a back_* entry makes
 @group(0) @binding(10) var<storage, read> v: array<f32>;              // concat: v (W)
 
-var<workgroup> shared_partial: array<f32, WORKGROUP_SIZE>;
-
 fn score_of(r: u32, s: u32, b: u32) -> f32 {
   var acc = 0.0;
   let kr = s * dims.B + b;
@@ -66,89 +68,61 @@ fn score_of(r: u32, s: u32, b: u32) -> f32 {
   return acc;
 }
 
-// A workgroup-wide reduction of one value per invocation (max or sum), every invocation gets the result.
-fn reduce_max(v: f32, lid: u32) -> f32 {
-  shared_partial[lid] = v;
-  workgroupBarrier();
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
-    if (lid < stride) { shared_partial[lid] = max(shared_partial[lid], shared_partial[lid + stride]); }
-    workgroupBarrier();
-  }
-  let result = shared_partial[0];
-  workgroupBarrier();
-  return result;
-}
-
-fn reduce_sum(v: f32, lid: u32) -> f32 {
-  shared_partial[lid] = v;
-  workgroupBarrier();
-  for (var stride = WORKGROUP_SIZE / 2u; stride > 0u; stride = stride / 2u) {
-    if (lid < stride) { shared_partial[lid] = shared_partial[lid] + shared_partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let result = shared_partial[0];
-  workgroupBarrier();
-  return result;
-}
-
-fn row_of(groups: vec3<u32>, wid: vec3<u32>) -> u32 {
-  return wid.x + wid.y * groups.x;
-}
-
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = row_of(groups, wid);
-  if (r >= dims.T * dims.B) { return; }  // whole workgroups leave together: no barrier is skipped by some
-  let b = r % dims.B;
-  let len = min(lengths[b], dims.S);
-  let base = r * dims.S;
-  var m = -3.0e38;
-  for (var s = lid; s < len; s += WORKGROUP_SIZE) {
-    let e = score_of(r, s, b);
-    alpha[base + s] = e;
-    m = max(m, e);
-  }
-  m = reduce_max(m, lid);
-  var z = 0.0;
-  for (var s = lid; s < dims.S; s += WORKGROUP_SIZE) {
-    var e = 0.0;
-    if (s < len) { e = exp(alpha[base + s] - m); }
-    alpha[base + s] = e;
-    z += e;
-  }
-  z = reduce_sum(z, lid);
-  storageBarrier();
-  for (var s = lid; s < len; s += WORKGROUP_SIZE) { alpha[base + s] = alpha[base + s] / z; }
-  storageBarrier();
-  for (var k = lid; k < dims.H_k; k += WORKGROUP_SIZE) {
-    var acc = 0.0;
-    for (var s = 0u; s < len; s++) { acc = fma(alpha[base + s], keys[(s * dims.B + b) * dims.H_k + k], acc); }
-    joined[r * dims.J + k] = acc;
-  }
-  for (var k = lid; k < dims.H_q; k += WORKGROUP_SIZE) { joined[r * dims.J + dims.H_k + k] = q[r * dims.H_q + k]; }
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn back_scores(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let r = row_of(groups, wid);
+fn attend_scores(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = linear_index(gid, groups, WORKGROUP_SIZE);
   if (r >= dims.T * dims.B) { return; }
   let b = r % dims.B;
   let len = min(lengths[b], dims.S);
   let base = r * dims.S;
-  // dα_s first (each invocation its own s), Σ α dα reduced, then dscore in place.
+  var m = -3.0e38;
+  for (var s = 0u; s < len; s++) {
+    let e = score_of(r, s, b);
+    alpha[base + s] = e;
+    m = max(m, e);
+  }
+  var z = 0.0;
+  for (var s = 0u; s < len; s++) {
+    let e = exp(alpha[base + s] - m);
+    alpha[base + s] = e;
+    z += e;
+  }
+  for (var s = 0u; s < dims.S; s++) { alpha[base + s] = select(0.0, alpha[base + s] / z, s < len); }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn attend_context(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (i >= dims.T * dims.B * dims.J) { return; }
+  let r = i / dims.J;
+  let j = i % dims.J;
+  if (j >= dims.H_k) {
+    joined[i] = q[r * dims.H_q + j - dims.H_k];
+    return;
+  }
+  let b = r % dims.B;
+  let len = min(lengths[b], dims.S);
+  var acc = 0.0;
+  for (var s = 0u; s < len; s++) { acc = fma(alpha[r * dims.S + s], keys[(s * dims.B + b) * dims.H_k + j], acc); }
+  joined[i] = acc;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_scores(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (r >= dims.T * dims.B) { return; }
+  let b = r % dims.B;
+  let len = min(lengths[b], dims.S);
+  let base = r * dims.S;
+  // dα_s first, then Σ α dα, then dscore in place.
   var dot = 0.0;
-  for (var s = lid; s < len; s += WORKGROUP_SIZE) {
+  for (var s = 0u; s < len; s++) {
     var acc = 0.0;
     for (var k = 0u; k < dims.H_k; k++) { acc = fma(joined[r * dims.J + k], keys[(s * dims.B + b) * dims.H_k + k], acc); }
     dscore[base + s] = acc;
     dot = fma(alpha[base + s], acc, dot);
   }
-  dot = reduce_sum(dot, lid);
-  for (var s = lid; s < dims.S; s += WORKGROUP_SIZE) {
-    var d = 0.0;
-    if (s < len) { d = alpha[base + s] * (dscore[base + s] - dot); }
-    dscore[base + s] = d;
-  }
+  for (var s = 0u; s < dims.S; s++) { dscore[base + s] = select(0.0, alpha[base + s] * (dscore[base + s] - dot), s < len); }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -136,6 +136,9 @@ describe('benchmark (tiny shape)', () => {
     expect(report.rows[0].gflop).toBeCloseTo((3 * flop) / 1e9, 15);
     const date = TRAIN_SHAPES.find((s) => s.name === 'train-date-attention')!;
     expect(trainStepGflop(date)).toBeCloseTo(0.634748928, 12); // 3 · (100663296 + 83886080 + 3932160 + 20971520 + 2129920) / 1e9
+    // Attention before the decoder: no combine layer; the decoder reads E + H_e; concat's projections (A = 256).
+    const bahdanau = TRAIN_SHAPES.find((s) => s.name === 'train-bahdanau')!;
+    expect(trainStepGflop(bahdanau)).toBeCloseTo(10.64042496, 10); // 3 · (1006632960 + 1509949440 + 26214400 + 348651520 + 655360000) / 1e9
   });
 
   it('runs each system in a process of its own through `npm run bench` (Node runtime)', async () => {
@@ -224,7 +227,7 @@ describe('benchmark options (parseBenchArgs)', () => {
       'cpu-reference',
     ]);
     expect(names(['--big'])).toEqual([...SHAPES, ...TRAIN_SHAPES, ...BIG_SHAPES].map((s) => s.name));
-    expect(names(['--train'])).toEqual(['train-char-lm', 'train-classifier', 'train-long', 'train-date-attention']);
+    expect(names(['--train'])).toEqual(['train-char-lm', 'train-classifier', 'train-long', 'train-date-attention', 'train-bahdanau']);
     expect(names(['--shapes', 'train-tiny,tiny'])).toEqual(['train-tiny', 'tiny']);
     expect(names(['--big', '--shapes', 'bigru'])).toEqual(['bigru']);
     expect(names(['--shapes=bigru', '--tiny'])).toEqual(['tiny']);

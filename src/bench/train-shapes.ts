@@ -64,6 +64,23 @@ export const TRAIN_SHAPES: readonly TrainShape[] = [
     T: 10,
     S: 12,
   },
+  {
+    kind: 'train',
+    name: 'train-bahdanau',
+    about:
+      "attention inside the decoder, as PyTorch's translation tutorial: Embedding 256 of 1,000 words each side, GRU 256 encoder, GRU 256 decoder reading [e; c], additive (concat) attention 256, head 1,000",
+    model: {
+      source_embedding: { num_embeddings: 1000, embedding_dim: 256 },
+      target_embedding: { num_embeddings: 1000, embedding_dim: 256 },
+      encoder: { mode: 'GRU', input_size: 256, hidden_size: 256 },
+      decoder: { mode: 'GRU', input_size: 512, hidden_size: 256 },
+      bridge: 'copy',
+      attention: { score: 'concat', placement: 'before', attention_size: 256 },
+    },
+    B: 64,
+    T: 20,
+    S: 20,
+  },
 ];
 
 /** A training shape that runs end to end in seconds (CI). */
@@ -125,10 +142,11 @@ export function trainStepGflop(shape: TrainShape): number {
 }
 
 /**
- * An encoder–decoder's step (placement "after"), counted the same way: the encoder's S steps and the
- * decoder's T (single-layer and multi-layer alike, 2·G·H·(I + H)·B per step, layer and direction), the
- * attention's scores and context (2·2·T·S·B·H_e, plus the score's projections), the combine layer
- * (2·T·B·(H_e + H_d)·C) and the head (2·T·B·C·V), three times.
+ * An encoder–decoder's step, counted the same way: the encoder's S steps and the decoder's T
+ * (single-layer and multi-layer alike, 2·G·H·(I + H)·B per step, layer and direction; with attention
+ * before the decoder its I includes the context), the attention's scores and context (2·2·T·S·B·H_e,
+ * plus the score's projections), the combine layer (2·T·B·(H_e + H_d)·C, placement "after" only) and the
+ * head (2·T·B·C·V, C = H_d without a combine layer), three times.
  */
 function seq2seqStepGflop(shape: TrainShape, input: Seq2SeqConfigInput): number {
   const m = resolveSeq2SeqConfig(input);
@@ -143,12 +161,14 @@ function seq2seqStepGflop(shape: TrainShape, input: Seq2SeqConfigInput): number 
   };
   const He = (m.encoder.bidirectional ? 2 : 1) * (m.encoder.proj_size || m.encoder.hidden_size);
   const Hd = m.decoder.proj_size || m.decoder.hidden_size;
-  const C = m.attention.combine_size ?? Hd;
+  const after = m.attention.placement === 'after';
+  const C = after ? (m.attention.combine_size ?? Hd) : Hd;
   const A = m.attention.attention_size ?? 0;
   const V = m.target_embedding.num_embeddings;
   let flop = stack(m.encoder, S) + stack(m.decoder, T) + 2 * 2 * T * S * B * He;
   if (m.attention.score === 'general') flop += 2 * S * B * He * Hd;
   if (m.attention.score === 'concat') flop += 2 * (T * B * Hd + S * B * He) * A + 2 * T * S * B * A;
-  flop += 2 * T * B * (He + Hd) * C + 2 * T * B * C * V;
+  if (after) flop += 2 * T * B * (He + Hd) * C;
+  flop += 2 * T * B * C * V;
   return (3 * flop) / 1e9;
 }

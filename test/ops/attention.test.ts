@@ -121,7 +121,7 @@ describe('attention op', () => {
       alpha: h.tensor(poison(T * B * S), [T, B, S]),
       joined: h.tensor(poison(T * B * (Hk + Hq)), [T * B, Hk + Hq]),
     };
-    await h.run([recordAttend(h, call)]);
+    await h.run(recordAttend(h, call));
     expectClose('α', tensor([T, B, S], await h.read(call.alpha, T * B * S)), tensor([T, B, S], alphaWant), GPU_RTOL);
     expectClose('[context | q]', tensor([T * B, Hk + Hq], await h.read(call.joined, T * B * (Hk + Hq))), tensor([T * B, Hk + Hq], joinedWant), GPU_RTOL);
 

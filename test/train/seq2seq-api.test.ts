@@ -95,13 +95,21 @@ describe('encoder–decoder on the CPU backend', () => {
     await expect(trainer.toRnn()).rejects.toThrow(/two recurrent modules/);
   });
 
-  it('attention "before" the decoder on WebGPU: refused with a message that says which backend trains it; "auto" takes the CPU', async () => {
+  it('attention "before" the decoder trains on WebGPU; past its kernel\'s limits (9 layers) WebGPU is refused by name and "auto" takes the CPU', async () => {
     const before = { ...model, decoder: { ...model.decoder, input_size: 12 }, attention: { score: 'dot' as const, placement: 'before' as const } };
-    await expect(createTrainer({ model: before })).rejects.toMatchObject({
+    const gpu = await createTrainer({ model: before });
+    expect(gpu.backend).toBe('webgpu');
+    await gpu.destroy();
+    const deep = {
+      ...before,
+      encoder: { ...before.encoder, num_layers: 9 },
+      decoder: { ...before.decoder, num_layers: 9 },
+    };
+    await expect(createTrainer({ model: deep })).rejects.toMatchObject({
       code: 'OPTION_INVALID',
-      message: expect.stringMatching(/"before".*trains on backend "cpu"/),
+      message: expect.stringMatching(/"before".*num_layers 9 > 8.*backend "cpu"/),
     });
-    const auto = await createTrainer({ model: before, backend: 'auto' });
+    const auto = await createTrainer({ model: deep, backend: 'auto' });
     expect(auto.backend).toBe('cpu');
     await auto.destroy();
   });

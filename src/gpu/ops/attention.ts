@@ -7,12 +7,12 @@
  * src/reference/attention.ts, row by row. Test: test/ops/attention.test.ts.
  */
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
-import { type BindingKind, type Command, type Recorder, dispatch, simplePipeline, tileCount } from '../program.js';
+import { type BindingKind, type Command, type Recorder, dispatch, simplePipeline } from '../program.js';
 import { ATTENTION_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { elementGrid, f32Module } from './elementwise.js';
 import attentionSource from '../../../shaders/attention.wgsl?raw';
 
-/** Invocations of a workgroup that owns one query row (attend, back_scores): a power of two. */
+/** Invocations per workgroup of every entry (each invocation owns a row, or one element of a row). */
 export const ATTENTION_WORKGROUP_SIZE = 64;
 
 /** The score's form (KIND_* in the shader). */
@@ -92,16 +92,9 @@ function dims(rec: Recorder, call: AttentionCall, dV?: GpuTensor): GPUBufferBind
   );
 }
 
-/** One workgroup per query row, in a 2-D grid past the device's limit. */
-function rowGrid(rec: Recorder, rows: number): [number, number, number] {
-  const max = rec.ctx.limits.maxComputeWorkgroupsPerDimension;
-  const y = Math.ceil(rows / max);
-  return [tileCount(Math.ceil(rows / y), 1, max, 'attention rows'), y, 1];
-}
-
-/** α and [context | q] for every query row. */
-export function recordAttend(rec: Recorder, call: AttentionCall): Command {
-  const p = pipeline(rec, call, 'attend', [
+/** α and [context | q] for every query row: the scores per row, then the context per (row, feature). */
+export function recordAttend(rec: Recorder, call: AttentionCall): Command[] {
+  const bindings: ReadonlyArray<readonly [number, BindingKind]> = [
     [0, 'uniform'],
     [1, 'read'],
     [2, 'read'],
@@ -111,19 +104,29 @@ export function recordAttend(rec: Recorder, call: AttentionCall): Command {
     [6, 'write'],
     [7, 'write'],
     [10, 'read'],
-  ]);
-  const group = rec.ctx.bindGroupAt(call.label, p.layout, [
-    [0, dims(rec, call)],
-    [1, tensorBinding(call.lengths)],
-    [2, tensorBinding(call.keys)],
-    [3, tensorBinding(call.scoreQ)],
-    [4, tensorBinding(call.scoreK)],
-    [5, tensorBinding(call.q)],
-    [6, tensorBinding(call.alpha)],
-    [7, tensorBinding(call.joined)],
-    [10, tensorBinding(call.v ?? call.lengths)],
-  ]);
-  return dispatch(call.label, p.pipeline, [group], rowGrid(rec, call.T * call.B));
+  ];
+  const d = dims(rec, call);
+  const grid = (n: number) => elementGrid(rec.ctx, n);
+  return (
+    [
+      ['attend_scores', call.T * call.B],
+      ['attend_context', call.T * call.B * (call.Hk + call.Hq)],
+    ] as const
+  ).map(([entry, n]) => {
+    const p = pipeline(rec, call, entry, bindings);
+    const group = rec.ctx.bindGroupAt(`${call.label}.${entry}`, p.layout, [
+      [0, d],
+      [1, tensorBinding(call.lengths)],
+      [2, tensorBinding(call.keys)],
+      [3, tensorBinding(call.scoreQ)],
+      [4, tensorBinding(call.scoreK)],
+      [5, tensorBinding(call.q)],
+      [6, tensorBinding(call.alpha)],
+      [7, tensorBinding(call.joined)],
+      [10, tensorBinding(call.v ?? call.lengths)],
+    ]);
+    return dispatch(`${call.label}.${entry}`, p.pipeline, [group], grid(n));
+  });
 }
 
 /**
@@ -165,7 +168,7 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
         [8, 'write'],
       ],
       { 1: call.lengths, 2: call.keys, 6: call.alpha, 7: call.dJoined, 8: call.dScore },
-      rowGrid(rec, T * B),
+      grid(T * B),
     ),
   ];
   // On "dot" the keys are the score's operand: their two shares in one pass.

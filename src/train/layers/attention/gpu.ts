@@ -107,7 +107,7 @@ export function attentionGpu(
       joined = activation('joined', TB, J);
       out = activation('output', TB, C);
       commands.push(
-        recordAttend(plan, call()),
+        ...recordAttend(plan, call()),
         gemm(plan, `${names.combine}.forward`, TB, C, J, joined, Wc, out, { transB: true, bias: bc }),
         recordTanh(plan, `${name}.tanh`, out, TB * C),
       );
