@@ -7,7 +7,17 @@
  */
 import type { PreparedBatch } from './batch.js';
 import type { ModelConfig, TrainableConfig } from './config.js';
-import { type CarryKind, type EngineGradients, type EngineStepResult, type Halt, NonFiniteStepError, type TrainEngine, checkCarriedBatch } from './engine.js';
+import {
+  type CarryKind,
+  type CarrySnapshot,
+  type EngineGradients,
+  type EngineSnapshot,
+  type EngineStepResult,
+  type Halt,
+  NonFiniteStepError,
+  type TrainEngine,
+  checkCarriedBatch,
+} from './engine.js';
 import { type OptimizerConfig, type OptimizerState, gradNorm, optimizerState, referenceStep } from './optim.js';
 import { type TrainModel, trainModel } from './model.js';
 import { type ModelForward, modelBackward, modelForward, modelLoss } from './reference-model.js';
@@ -122,6 +132,43 @@ export class CpuTrainer implements TrainEngine {
     return undefined;
   }
 
+  async snapshot(): Promise<EngineSnapshot> {
+    this.report();
+    const n = this.names.reduce((k, name) => k + this.params[name].length, 0);
+    const state = this.state ?? optimizerState(n);
+    const carries: EngineSnapshot['carries'] = {};
+    const lstm = this.composition.recurrent.config.mode === 'LSTM';
+    for (const [kind, held] of this.carries) carries[kind] = { B: held.B, h: Float64Array.from(held.hN), c: lstm ? Float64Array.from(held.cN) : undefined };
+    return {
+      steps: this.steps,
+      params: await this.parameters(),
+      state: { a: this.named(state.a), b: this.named(state.b), c: this.named(state.c) },
+      carries,
+    };
+  }
+
+  async restore(s: EngineSnapshot): Promise<void> {
+    for (const k of this.names) this.params[k].set(s.params[k]);
+    this.state = { step: s.steps, a: this.flat(toF64(s.state.a)), b: this.flat(toF64(s.state.b)), c: this.flat(toF64(s.state.c)) };
+    this.steps = s.steps;
+    this.halt = undefined;
+    this.carries.clear();
+    for (const [kind, held] of Object.entries(s.carries) as Array<[CarryKind, CarrySnapshot]>) {
+      this.carries.set(kind, { B: held.B, hN: Float64Array.from(held.h), cN: held.c ? Float64Array.from(held.c) : new Float64Array(0) });
+    }
+  }
+
+  /** A flat vector in state_dict order, back to tensors by name. */
+  private named(flat: Float64Array): Record<string, Float64Array> {
+    const out: Record<string, Float64Array> = {};
+    let o = 0;
+    for (const k of this.names) {
+      out[k] = flat.slice(o, o + this.params[k].length);
+      o += this.params[k].length;
+    }
+    return out;
+  }
+
   async destroy(): Promise<void> {}
 
   private flat(tensors: Record<string, Float64Array>): Float64Array {
@@ -144,6 +191,10 @@ export class CpuTrainer implements TrainEngine {
 }
 
 /** ‖g‖ as clip_grad_norm_ returns it: after clip_grad_value_ (which referenceStep applies), before norm clipping. */
+function toF64(tensors: Record<string, ArrayLike<number>>): Record<string, Float64Array> {
+  return Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, Float64Array.from(v)]));
+}
+
 function clippedNorm(opt: OptimizerConfig, g: Float64Array): number {
   const v = opt.clip_grad_value;
   return v === undefined ? gradNorm(g) : gradNorm(g.map((x) => Math.min(Math.max(x, -v), v)));

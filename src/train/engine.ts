@@ -78,6 +78,26 @@ export interface Halt {
   gradNorm: number;
 }
 
+/** A carried state in the layout of a batch's h0 / c0: h (L·D, B, H_out), and c (L·D, B, H) for LSTM. */
+export interface CarrySnapshot {
+  readonly B: number;
+  readonly h: Float32Array | Float64Array;
+  readonly c?: Float32Array | Float64Array;
+}
+
+/**
+ * Everything the next step depends on besides the model, the optimizer and the seed (checkpoint.ts): the
+ * steps taken (the schedule's position and the dropout masks' seed follow from it), the parameters,
+ * the optimizer's state slots a, b, c by parameter name (zeros where an optimizer keeps none), and the
+ * carried states.
+ */
+export interface EngineSnapshot {
+  readonly steps: number;
+  readonly params: Record<string, Float32Array | Float64Array>;
+  readonly state: Record<'a' | 'b' | 'c', Record<string, Float32Array | Float64Array>>;
+  readonly carries: Partial<Record<CarryKind, CarrySnapshot>>;
+}
+
 export interface TrainEngine {
   readonly backend: Backend;
   /** Optimizer steps taken (including, until read back, steps that a non-finite step stopped). */
@@ -101,6 +121,10 @@ export interface TrainEngine {
   decode(source: PreparedBatch & { rows: number }, options: ResolvedDecode): Promise<BeamRecord>;
   /** WebGPU: the GPU memory held and each kept plan's figures; undefined on the CPU. */
   diagnostics(): EngineDiagnostics | undefined;
+  /** Where training stands (a pending halt is reported first: NonFiniteStepError). */
+  snapshot(): Promise<EngineSnapshot>;
+  /** Stands where `snapshot` says (a snapshot of this model, from either engine). */
+  restore(snapshot: EngineSnapshot): Promise<void>;
   destroy(): Promise<void>;
 }
 

@@ -20,6 +20,8 @@ import type { PreparedBatch } from './batch.js';
 import type { TrainableConfig } from './config.js';
 import {
   type CarryKind,
+  type CarrySnapshot,
+  type EngineSnapshot,
   type EngineDiagnostics,
   type EngineGradients,
   type EngineStepResult,
@@ -295,6 +297,74 @@ export class GpuTrainer implements TrainEngine {
         rec.release();
       }
     });
+  }
+
+  snapshot(): Promise<EngineSnapshot> {
+    return this.enqueue(async () => {
+      await this.readResults(); // a pending halt is reported (and the steps stepped back) first
+      const n = this.composition.size;
+      const read = (label: string, buffer: GPUBuffer, floats: number) => readBuffer(this.ctx, label, buffer, floats);
+      const params = unpackParameters(this.composition, await read('Trainer.params', this.shared.params, n));
+      const state = await read('Trainer.state', this.shared.state, 3 * n);
+      const slot = (k: number) => unpackParameters(this.composition, state.slice(k * n, (k + 1) * n));
+      const carries: EngineSnapshot['carries'] = {};
+      for (const [kind, held] of this.carries)
+        carries[kind] = this.carryFromLayers(held.B, await read(`Trainer.carry.${kind}`, held.buffer, this.carryFloats(held.B)));
+      return { steps: this.steps, params, state: { a: slot(0), b: slot(1), c: slot(2) }, carries };
+    });
+  }
+
+  restore(s: EngineSnapshot): Promise<void> {
+    return this.enqueue(async () => {
+      const q = this.ctx.device.queue;
+      const n = this.composition.size;
+      q.writeBuffer(this.shared.params, 0, packParameters(this.composition, s.params));
+      const state = new Float32Array(3 * n);
+      (['a', 'b', 'c'] as const).forEach((k, i) => state.set(packParameters(this.composition, s.state[k]), i * n));
+      q.writeBuffer(this.shared.state, 0, state);
+      q.writeBuffer(this.shared.results, 0, new Float32Array(RESULT_WORDS));
+      this.steps = s.steps;
+      for (const held of this.carries.values()) this.ctx.release(held.buffer);
+      this.carries.clear();
+      for (const [kind, held] of Object.entries(s.carries) as Array<[CarryKind, CarrySnapshot]>) {
+        const buffer = this.ctx.buffer(`Trainer.carry.${kind}`, this.carryFloats(held.B) * 4, STORAGE_USAGE);
+        q.writeBuffer(buffer, 0, this.carryToLayers(held));
+        this.carries.set(kind, { B: held.B, buffer });
+      }
+    });
+  }
+
+  /** Floats of a carry: every layer's state. */
+  private carryFloats(B: number): number {
+    return this.composition.recurrent.config.num_layers * this.layerState(B);
+  }
+
+  /** A carry (per layer: h (D, B, H_out), then c (D, B, H)) into the h0 / c0 layout. */
+  private carryFromLayers(B: number, flat: Float32Array): CarrySnapshot {
+    const rnn = this.composition.recurrent.config;
+    const hPer = numDirections(rnn) * B * outputSize(rnn);
+    const cPer = rnn.mode === 'LSTM' ? numDirections(rnn) * B * rnn.hidden_size : 0;
+    const h = new Float32Array(rnn.num_layers * hPer);
+    const c = new Float32Array(rnn.num_layers * cPer);
+    for (let l = 0; l < rnn.num_layers; l++) {
+      const at = l * (hPer + cPer);
+      h.set(flat.subarray(at, at + hPer), l * hPer);
+      c.set(flat.subarray(at + hPer, at + hPer + cPer), l * cPer);
+    }
+    return { B, h, c: cPer > 0 ? c : undefined };
+  }
+
+  private carryToLayers(held: CarrySnapshot): Float32Array {
+    const rnn = this.composition.recurrent.config;
+    const hPer = numDirections(rnn) * held.B * outputSize(rnn);
+    const cPer = rnn.mode === 'LSTM' ? numDirections(rnn) * held.B * rnn.hidden_size : 0;
+    const flat = new Float32Array(this.carryFloats(held.B));
+    for (let l = 0; l < rnn.num_layers; l++) {
+      const at = l * (hPer + cPer);
+      flat.set(held.h.subarray(l * hPer, (l + 1) * hPer), at);
+      if (held.c) flat.set(held.c.subarray(l * cPer, (l + 1) * cPer), at + hPer);
+    }
+    return flat;
   }
 
   /** GPU bytes held in all (parameters, gradients, optimizer state, carries, every kept plan) and each plan's figures. */

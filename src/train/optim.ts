@@ -74,6 +74,12 @@ function flag(name: string, v: unknown): boolean {
   return v as boolean;
 }
 
+/** A resolved optimizer as the description that resolves to it: its own arguments only (opt.json's form). */
+export function optimizerDescription(opt: OptimizerConfig): OptimizerConfigInput {
+  const own = ['name', 'lr', ...OPTIMIZERS[opt.name].keys, 'clip_grad_value', 'clip_grad_norm', 'lr_schedule'];
+  return Object.fromEntries(Object.entries(opt).filter(([k, v]) => own.includes(k) && v !== undefined)) as unknown as OptimizerConfigInput;
+}
+
 /** Checks an optimizer description (rejecting what torch.optim rejects) and fills PyTorch's defaults. */
 export function resolveOptimizer(input: unknown): OptimizerConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return bad(`optimizer: expected an object, got ${describeValue(input)}`);

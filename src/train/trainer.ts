@@ -20,7 +20,8 @@ import { LOSSES } from './losses/index.js';
 import { modelOutputFeatures, modelParameterSpecs, trainModel } from './model.js';
 import { loadTrainingWeights } from './weights.js';
 import { CpuTrainer } from './cpu-trainer.js';
-import type { TrainEngine } from './engine.js';
+import type { EngineSnapshot, TrainEngine } from './engine.js';
+import { checkpointSnapshot, readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
 import { GpuTrainer, checkTrainerFits, chooseBackward } from './gpu-trainer.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
 import { attentiveUnfit } from '../gpu/ops/attentive-decoder.js';
@@ -35,8 +36,11 @@ import { MAX_ELEMENTS } from '../inputs.js';
 import { type GradcheckReport, gradcheck } from './gradcheck.js';
 
 export interface CreateTrainerOptions {
-  /** The model (src/train/config.ts: embedding → rnn → head; seq2seq-config.ts: an encoder–decoder with attention), or an already resolved one. */
-  model: TrainableConfigInput | TrainableConfig;
+  /**
+   * The model (src/train/config.ts: embedding → rnn → head; seq2seq-config.ts: an encoder–decoder with
+   * attention), or an already resolved one. Required but with `resume` (the checkpoint's).
+   */
+  model?: TrainableConfigInput | TrainableConfig;
   /** torch.optim's name and arguments plus clipping and a schedule (default: Adam with its defaults). */
   optimizer?: OptimizerConfigInput;
   /** Starting weights by state_dict name (embedding.weight, rnn.weight_ih_l0, …, head.weight), or a safetensors file. */
@@ -59,6 +63,12 @@ export interface CreateTrainerOptions {
    * (NON_FINITE, naming the tensor and the element). Off by default (a scan of every batch).
    */
   checkFinite?: boolean;
+  /**
+   * A checkpoint (trainer.checkpoint()) to continue from: its model, optimizer, seed, parameters,
+   * optimizer state, step count and carried states. `model`, `optimizer` and `seed` may be left out (the
+   * checkpoint's are taken) or must equal the checkpoint's; not with `weights` or `init`.
+   */
+  resume?: Uint8Array | SafetensorsFile;
 }
 
 export interface TrainStepResult {
@@ -129,6 +139,12 @@ export interface Trainer<M extends TrainableConfig = ModelConfig> {
   parameters(): Promise<Record<string, Tensor>>;
   /** The weights as a safetensors file (F32, state_dict names). */
   stateDict(): Promise<Uint8Array>;
+  /**
+   * Everything needed to continue this run exactly (checkpoint.ts): the weights, the optimizer's state,
+   * the steps, the seed, the carried states, the model and optimizer — one safetensors file, which
+   * createTrainer({ resume }) continues from. `metadata` adds string entries of the caller's own.
+   */
+  checkpoint(options?: { metadata?: Record<string, string> }): Promise<Uint8Array>;
   /** The trained recurrent module as an inference model (forward, stream), on the same backend. */
   toRnn(): Promise<Rnn>;
   /** WebGPU: the GPU memory and per-step dispatches (undefined on the CPU backend). */
@@ -146,7 +162,7 @@ export interface Trainer<M extends TrainableConfig = ModelConfig> {
   destroy(): Promise<void>;
 }
 
-const TRAINER_OPTIONS = ['model', 'optimizer', 'weights', 'init', 'backend', 'device', 'seed', 'strategy', 'checkFinite'] as const;
+const TRAINER_OPTIONS = ['model', 'optimizer', 'weights', 'init', 'backend', 'device', 'seed', 'strategy', 'checkFinite', 'resume'] as const;
 
 /**
  * The most parameters the CPU backend trains: it keeps about 64 bytes of each (float64 parameters,
@@ -183,10 +199,30 @@ export async function createTrainer(options: CreateTrainerOptions & { model: Seq
 export async function createTrainer(options: CreateTrainerOptions): Promise<Trainer<TrainableConfig>>;
 export async function createTrainer(options: CreateTrainerOptions): Promise<Trainer<TrainableConfig>> {
   const opts = checkOptions<CreateTrainerOptions>('createTrainer options', options, TRAINER_OPTIONS);
-  if (opts.model === undefined) throw new RnnError('OPTION_INVALID', 'createTrainer options.model: missing');
-  const model = resolveTrainableConfig(opts.model);
-  const optimizer = resolveOptimizer(opts.optimizer ?? { name: 'adam' });
-  const seed = opts.seed ?? 0;
+  const resume = opts.resume === undefined ? undefined : readCheckpointHeader(opts.resume);
+  if (resume) {
+    for (const key of ['weights', 'init'] as const)
+      if (opts[key] !== undefined) throw new RnnError('OPTION_INVALID', `createTrainer options.${key}: not with resume (the checkpoint holds the weights)`);
+  }
+  if (opts.model === undefined && !resume) throw new RnnError('OPTION_INVALID', 'createTrainer options.model: missing');
+  const model = resolveTrainableConfig((opts.model ?? resume!.model) as TrainableConfigInput);
+  const optimizer = resolveOptimizer(opts.optimizer ?? resume?.optimizer ?? { name: 'adam' });
+  const seed = opts.seed ?? resume?.seed ?? 0;
+  let snapshot: EngineSnapshot | undefined;
+  if (resume) {
+    // What is given must be what the checkpoint was made with: another model, optimizer or seed would not continue the run.
+    const same = (what: string, given: unknown, saved: unknown) => {
+      if (JSON.stringify(given) !== JSON.stringify(saved))
+        throw new RnnError(
+          'OPTION_INVALID',
+          `createTrainer options.${what}: differs from the resumed checkpoint's (${JSON.stringify(saved)}); leave it out to continue the run`,
+        );
+    };
+    same('model', model, resolveTrainableConfig(resume.model as TrainableConfigInput));
+    same('optimizer', optimizer, resolveOptimizer(resume.optimizer));
+    same('seed', seed, resume.seed);
+    snapshot = checkpointSnapshot(resume, model, optimizer);
+  }
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new RnnError('OPTION_INVALID', `createTrainer options.seed: expected a non-negative integer, got ${describeValue(seed)}`);
   if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean')
@@ -198,13 +234,29 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
   const strategy = chooseBackward(trainModel(model).recurrent.config, opts.strategy ?? 'auto'); // checked on every backend
   checkModelSize(model, 'webgpu');
   const params = () => {
-    const p = opts.weights === undefined ? initialParameters(model, { seed, ...opts.init }) : loadTrainingWeights(model, opts.weights);
+    const p = snapshot
+      ? Object.fromEntries(Object.entries(snapshot.params).map(([k, v]) => [k, Float64Array.from(v)]))
+      : opts.weights === undefined
+        ? initialParameters(model, { seed, ...opts.init })
+        : loadTrainingWeights(model, opts.weights);
     if (checkFinite) for (const [name, t] of Object.entries(p)) rejectNonFinite(`weights ${name}`, t);
     return p;
   };
+  // A resumed engine stands where the checkpoint was made before the trainer is handed out.
+  const start = async (engine: TrainEngine, device?: GPUDevice) => {
+    if (snapshot) {
+      try {
+        await engine.restore(snapshot);
+      } catch (e) {
+        await engine.destroy();
+        throw e;
+      }
+    }
+    return new TrainerImpl(model, optimizer, engine, checkFinite, seed, device);
+  };
   const onCpu = () => {
     checkModelSize(model, 'cpu');
-    return new TrainerImpl(model, optimizer, new CpuTrainer(model, params(), seed), checkFinite);
+    return start(new CpuTrainer(model, params(), seed));
   };
   if (backend === 'cpu') return onCpu();
   const unfit = isSeq2Seq(model) && model.attention.placement === 'before' ? attentiveUnfit(model.decoder) : undefined;
@@ -224,7 +276,7 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
     throw e;
   }
   checkTrainerFits(model, ctx.limits);
-  return new TrainerImpl(model, optimizer, new GpuTrainer(ctx, model, params(), seed, strategy), checkFinite, opts.device);
+  return start(new GpuTrainer(ctx, model, params(), seed, strategy), opts.device);
 }
 
 /**
@@ -252,6 +304,7 @@ class TrainerImpl implements Trainer<TrainableConfig> {
     readonly optimizer: OptimizerConfig,
     private readonly engine: TrainEngine,
     private readonly checkFinite: boolean,
+    private readonly seed: number,
     private readonly device?: GPUDevice,
   ) {}
 
@@ -343,6 +396,17 @@ class TrainerImpl implements Trainer<TrainableConfig> {
     this.alive();
     const shapes = Object.fromEntries(modelParameterSpecs(this.model).map((s) => [s.name, s.shape]));
     return Object.fromEntries(Object.entries(await this.engine.parameters()).map(([k, v]) => [k, { shape: shapes[k], data: v }]));
+  }
+
+  async checkpoint(options: { metadata?: Record<string, string> } = {}): Promise<Uint8Array> {
+    this.alive();
+    const { metadata } = checkOptions<{ metadata: Record<string, string> }>('checkpoint options', options, ['metadata']);
+    if (metadata !== undefined && (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')))
+      throw new RnnError('OPTION_INVALID', `checkpoint options.metadata: expected an object of strings, got ${describeValue(metadata)}`);
+    return writeCheckpoint(
+      { model: this.model, optimizer: this.optimizer, seed: this.seed, backend: this.backend, extra: metadata },
+      await this.engine.snapshot(),
+    );
   }
 
   async stateDict(): Promise<Uint8Array> {

@@ -4,7 +4,7 @@
  *   p −= lr/(1 − β1^t) · m / (√(v or v̂max)/√(1 − β2^t) + eps)
  * AdamW(lr=1e-3, betas, eps, weight_decay=1e-2, amsgrad): the same with p *= 1 − lr·wd first, not g += wd·p.
  */
-import type { OptimizerDefinition, OptimizerState, UpdateArguments } from './optimizer.js';
+import type { OptimizerDefinition, OptimizerState, StateNames, UpdateArguments } from './optimizer.js';
 
 function adamUpdate(decoupled: boolean) {
   return (a: UpdateArguments, s: OptimizerState, i: number, p: number, g: number, t: number, lr: number): number => {
@@ -23,6 +23,8 @@ function adamUpdate(decoupled: boolean) {
 
 const KEYS = ['betas', 'eps', 'weight_decay', 'amsgrad'];
 
+const adamState = (a: UpdateArguments): StateNames => ({ a: 'exp_avg', b: 'exp_avg_sq', c: a.amsgrad ? 'max_exp_avg_sq' : undefined });
+
 export const adam: OptimizerDefinition = {
   name: 'adam',
   wgsl: { constant: 'ADAM', code: 1 },
@@ -30,6 +32,7 @@ export const adam: OptimizerDefinition = {
   defaultLr: 1e-3,
   defaultWeightDecay: 0,
   update: adamUpdate(false),
+  stateNames: adamState,
 };
 
 export const adamw: OptimizerDefinition = {
@@ -39,4 +42,5 @@ export const adamw: OptimizerDefinition = {
   defaultLr: 1e-3,
   defaultWeightDecay: 1e-2,
   update: adamUpdate(true),
+  stateNames: adamState,
 };

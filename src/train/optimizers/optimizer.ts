@@ -47,4 +47,9 @@ export interface OptimizerDefinition {
    * parameter p and its gradient g after clipping; updates state.a/b/c at i.
    */
   update(a: UpdateArguments, state: OptimizerState, i: number, p: number, g: number, t: number, lr: number): number;
+  /** The state slots it keeps with these arguments, by torch.optim's state names (a checkpoint's tensors). */
+  stateNames(a: UpdateArguments): StateNames;
 }
+
+/** Which of the slots a, b, c an optimizer keeps, and torch.optim's name for each. */
+export type StateNames = Partial<Record<'a' | 'b' | 'c', string>>;

@@ -27,4 +27,5 @@ export const rmsprop: OptimizerDefinition = {
     }
     return p - (lr * gi) / denom;
   },
+  stateNames: (a) => ({ a: a.momentum > 0 ? 'momentum_buffer' : undefined, b: 'square_avg', c: a.centered ? 'grad_avg' : undefined }),
 };

@@ -22,4 +22,5 @@ export const sgd: OptimizerDefinition = {
     }
     return p - lr * gi;
   },
+  stateNames: (a) => ({ a: a.momentum !== 0 ? 'momentum_buffer' : undefined }),
 };
