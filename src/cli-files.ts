@@ -1,10 +1,11 @@
 /**
  * The command line's files, the one way: reading an input (a missing file, a directory, no permission
  * are RnnError 'FILE' naming the option and path), JSON and safetensors inputs (their content's errors
- * name the option and path too), and checking and writing `--out`.
+ * name the option and path too), and checking and writing outputs (atomically: writeOutput).
  */
-import { access, constants, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { access, constants, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { RnnError, type RnnErrorCode } from './errors.js';
 import { type SafetensorsFile, readSafetensors } from './safetensors.js';
 
@@ -39,10 +40,10 @@ export async function readInputFile(option: string, path: string, expected: stri
  * Checks, before any work, that `--out` can be written: its folder exists, is a folder and is
  * writable, and the path itself is not a directory.
  */
-export async function checkOutput(path: string): Promise<void> {
+export async function checkOutput(path: string, option = '--out'): Promise<void> {
   const folder = dirname(path);
   const fail = (problem: string, cause?: unknown): never => {
-    throw new RnnError('FILE', `--out ${path}: ${problem}`, { cause });
+    throw new RnnError('FILE', `${option} ${path}: ${problem}`, { cause });
   };
   const folderStat = await stat(folder).catch((e: NodeJS.ErrnoException) =>
     fail(
@@ -80,9 +81,53 @@ export async function readTensors(option: string, path: string): Promise<Safeten
   }
 }
 
-/** Writes `--out` (checked beforehand with checkOutput). */
-export async function writeOutput(path: string, bytes: Uint8Array): Promise<void> {
-  await writeFile(path, bytes).catch((e: NodeJS.ErrnoException) => {
-    throw new RnnError('FILE', `--out ${path}: cannot be written (${e.code ?? e.message})`, { cause: e });
-  });
+/**
+ * Writes an output file (checked beforehand with checkOutput) atomically: the bytes go to a temporary
+ * file in the same folder, are flushed to disk, and the temporary file is renamed over the target — so
+ * whenever the process dies (a kill, a crash, Ctrl-C), the target is the old file or the new one,
+ * never a part of one. test/cli-files.test.ts kills writers at random moments to check it.
+ */
+export async function writeOutput(path: string, bytes: Uint8Array, option = '--out'): Promise<void> {
+  const folder = dirname(path);
+  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fail = (e: NodeJS.ErrnoException): never => {
+    throw new RnnError('FILE', `${option} ${path}: cannot be written (${e.code ?? e.message})`, { cause: e });
+  };
+  try {
+    const file = await open(temporary, 'w');
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+  } catch (e) {
+    await unlink(temporary).catch(() => undefined);
+    fail(e as NodeJS.ErrnoException);
+  }
+  // The rename itself made durable where the system allows (a folder cannot be opened for sync everywhere).
+  const dir = await open(folder, 'r').catch(() => undefined);
+  await dir?.sync().catch(() => undefined);
+  await dir?.close();
+  await removeStale(folder, basename(path));
+}
+
+/** Temporary files of this target that writers killed mid-write left behind (their process is gone). */
+async function removeStale(folder: string, base: string): Promise<void> {
+  const pattern = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+  for (const name of await readdir(folder).catch(() => [] as string[])) {
+    const pid = Number(pattern.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    await unlink(join(folder, name)).catch(() => undefined);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // someone else's process: leave its file
+  }
 }

@@ -30,13 +30,15 @@ import { type SafetensorsFile, isIntTensor, writeSafetensors } from '../safetens
 import type { IntTensor, Tensor } from '../tensor.js';
 import type { TrainBatch } from './batch.js';
 import { TEXT_USAGE, runSample, runTrainText } from './cli-text.js';
-import { type TrainableConfig, resolveTrainableConfig } from './config.js';
+import { type TrainableConfig, type TrainableConfigInput, resolveTrainableConfig } from './config.js';
 import { isSeq2Seq } from './seq2seq-config.js';
 import { type OptimizerConfigInput, resolveOptimizer } from './optim.js';
 import { createTrainer, gradientCheck } from './trainer.js';
+import { type CheckpointHeader, readCheckpointHeader } from './checkpoint.js';
 
 export const TRAIN_USAGE = `  webgpu-rnn grad --model model.json --weights init.safetensors --batch batch.safetensors --out grads.safetensors [--backend webgpu|cpu]
-  webgpu-rnn train --model model.json --weights init.safetensors --batch batch.safetensors --optimizer opt.json --steps N --out trained.safetensors [--backend webgpu|cpu]
+  webgpu-rnn train --model model.json --weights init.safetensors --batch batch.safetensors --optimizer opt.json --steps N --out trained.safetensors [--checkpoint ck.safetensors] [--backend webgpu|cpu]
+  webgpu-rnn train --resume ck.safetensors --batch batch.safetensors --steps N --out trained.safetensors [--checkpoint ck2.safetensors] [--backend webgpu|cpu]
   webgpu-rnn gradcheck --model model.json --weights init.safetensors --batch batch.safetensors
   webgpu-rnn decode --model model.json --weights w.safetensors --batch source.safetensors --bos ID --eos ID --max-length L [--beam K] --out out.safetensors [--backend webgpu|cpu]
 ${TEXT_USAGE}`;
@@ -57,9 +59,12 @@ const SPECS: Record<Exclude<TrainCommand, 'sample'>, { options: OptionSpecs; req
       optimizer: { type: 'string' },
       steps: { type: 'string' },
       out: { type: 'string' },
+      checkpoint: { type: 'string' },
+      resume: { type: 'string' },
       backend: { type: 'string' },
     },
-    required: ['model', 'weights', 'batch', 'optimizer', 'steps', 'out'],
+    // model, weights and optimizer too, unless --resume brings them (runTrainCommand checks).
+    required: ['batch', 'steps', 'out'],
   },
   gradcheck: { options: { model: { type: 'string' }, weights: { type: 'string' }, batch: { type: 'string' } }, required: ['model', 'weights', 'batch'] },
   decode: {
@@ -115,6 +120,22 @@ function batchOf(path: string, file: SafetensorsFile, model: TrainableConfig, co
   return { input: float('input'), tokens: int('tokens'), target: t.target, lengths: int('lengths'), h0: float('h0'), c0: float('c0') };
 }
 
+/** A checkpoint's header, its errors named by the option and path. */
+function checkpointHeader(path: string, file: SafetensorsFile): CheckpointHeader {
+  return named('--resume', path, () => readCheckpointHeader(file));
+}
+
+/** Runs `body`, naming `option path` in the message of an RnnError it throws (when a path was given). */
+function named<R>(option: string, path: string | undefined, body: () => R): R {
+  const rename = (e: unknown) => (path !== undefined && e instanceof RnnError ? new RnnError(e.code, `${option} ${path}: ${e.message}`, { cause: e }) : e);
+  try {
+    const r = body();
+    return (r instanceof Promise ? r.catch((e) => Promise.reject(rename(e))) : r) as R;
+  } catch (e) {
+    throw rename(e);
+  }
+}
+
 /** A non-negative integer option, at least `min`. */
 function integerOption(flag: string, value: string, min: number): number {
   const n = Number(value);
@@ -127,10 +148,17 @@ export async function runTrainCommand(command: TrainCommand, argv: readonly stri
   if (command === 'sample') return runSample(argv);
   if (command === 'train' && argv.some((a) => a === '--text' || a.startsWith('--text='))) return runTrainText(argv);
   const v = parse(command, argv);
-  const model = resolveTrainableConfig(await readJson('--model', v.model, 'CONFIG_INVALID'));
+  // train --resume: the checkpoint holds the model, the weights and the optimizer.
+  const resumed = v.resume === undefined ? undefined : await readTensors('--resume', v.resume);
+  const header = resumed && checkpointHeader(v.resume, resumed);
+  for (const key of ['model', 'weights', 'optimizer']) {
+    if (header && v[key] !== undefined) throw new RnnError('USAGE', `--${key}: not with --resume (the checkpoint holds the ${key})`);
+    if (!header && command === 'train' && v[key] === undefined) throw new RnnError('USAGE', `missing --${key} (or --resume a checkpoint)`);
+  }
+  const model = resolveTrainableConfig(header ? (header.model as TrainableConfigInput) : await readJson('--model', v.model, 'CONFIG_INVALID'));
   if (command === 'decode' && !isSeq2Seq(model))
     throw new RnnError('CONFIG_INVALID', `--model ${v.model}: decode takes an encoder–decoder (source_embedding, encoder, decoder, …)`);
-  const weights = (await readTensors('--weights', v.weights)).tensors;
+  const weights = header ? undefined : (await readTensors('--weights', v.weights)).tensors;
   const batch = batchOf(v.batch, await readTensors('--batch', v.batch), model, command);
   if (command === 'gradcheck') {
     const report = gradientCheck({ model, weights: weights as Record<string, Tensor>, batch });
@@ -143,12 +171,16 @@ export async function runTrainCommand(command: TrainCommand, argv: readonly stri
   if (command === 'train') {
     steps = Number(v.steps);
     if (!Number.isSafeInteger(steps) || steps < 1) throw new RnnError('USAGE', `--steps must be a positive integer, got ${JSON.stringify(v.steps)}`);
-    optimizer = (await readJson('--optimizer', v.optimizer, 'OPTION_INVALID')) as OptimizerConfigInput;
-    try {
-      resolveOptimizer(optimizer); // checked now, before any work, and named by its option
-    } catch (e) {
-      throw e instanceof RnnError ? new RnnError(e.code, `--optimizer ${v.optimizer}: ${e.message}`, { cause: e }) : e;
+    if (!header) {
+      optimizer = (await readJson('--optimizer', v.optimizer, 'OPTION_INVALID')) as OptimizerConfigInput;
+      try {
+        resolveOptimizer(optimizer); // checked now, before any work, and named by its option
+      } catch (e) {
+        throw e instanceof RnnError ? new RnnError(e.code, `--optimizer ${v.optimizer}: ${e.message}`, { cause: e }) : e;
+      }
     }
+  } else {
+    for (const key of ['checkpoint', 'resume']) if (v[key] !== undefined) throw new RnnError('USAGE', `--${key}: only train writes or resumes checkpoints`);
   }
   const decode =
     command === 'decode'
@@ -160,12 +192,13 @@ export async function runTrainCommand(command: TrainCommand, argv: readonly stri
         }
       : undefined;
   await checkOutput(v.out);
-  const trainer = await createTrainer({
-    model: model as never,
-    weights: weights as Record<string, Tensor>,
-    optimizer,
-    backend: (v.backend as 'webgpu' | 'cpu' | undefined) ?? 'webgpu',
-  });
+  if (v.checkpoint !== undefined) await checkOutput(v.checkpoint, '--checkpoint');
+  const backend = (v.backend as 'webgpu' | 'cpu' | undefined) ?? 'webgpu';
+  const trainer = await named('--resume', v.resume, () =>
+    header
+      ? createTrainer({ resume: header.file, backend })
+      : createTrainer({ model: model as never, weights: weights as Record<string, Tensor>, optimizer, backend }),
+  );
   try {
     const out: Record<string, Tensor | IntTensor> = {};
     if (decode) {
@@ -186,6 +219,7 @@ export async function runTrainCommand(command: TrainCommand, argv: readonly stri
       out.losses = { shape: [steps], data: losses };
     }
     await writeOutput(v.out, writeSafetensors(out, { floatDtype: 'F32', metadata: { backend: trainer.backend, command } }));
+    if (v.checkpoint !== undefined) await writeOutput(v.checkpoint, await trainer.checkpoint(), '--checkpoint');
     return 0;
   } finally {
     await trainer.destroy();

@@ -11,17 +11,37 @@
  * and reports it when the loss is next read: NonFiniteStepError) or the validation loss. The report
  * says `stopped: 'non-finite'` and which; the parameters are the last finite ones (those before that
  * training step, or those that gave the non-finite validation loss, which are finite themselves).
- * Early stopping does not restore the best weights: the parameters are the last step's.
+ * Early stopping leaves the last step's parameters, or with `restoreBest` (Keras's
+ * restore_best_weights) those of the best validation loss — the weights only: the optimizer's state
+ * and the step count stay the last step's.
+ *
+ * Checkpoints (checkpoint.ts) go to `onCheckpoint` every `checkpointEvery` steps and whenever the
+ * validation loss is the best so far: the browser keeps the bytes (IndexedDB, a download), the CLI
+ * writes a file.
  */
 import { RnnError, describeValue } from '../errors.js';
 import { checkOptions } from '../inputs.js';
 import type { TrainBatch } from './batch.js';
 import { NonFiniteStepError } from './engine.js';
+import type { Tensor } from '../tensor.js';
 
 /** What fit needs of a trainer (trainer.ts's Trainer has it). */
 export interface Trainable {
   trainStep(batch: TrainBatch, options: { readLoss: boolean; carryState: boolean }): Promise<{ loss?: number; gradNorm?: number }>;
   evaluate(batch: TrainBatch): Promise<number>;
+  /** checkpointEvery / onCheckpoint. */
+  checkpoint?(): Promise<Uint8Array>;
+  /** restoreBest: the parameters now, and setting them back. */
+  parameters?(): Promise<Record<string, Tensor>>;
+  setParameters?(params: Record<string, Tensor>): Promise<void>;
+}
+
+/** Why a checkpoint was taken: every checkpointEvery steps, or at the best validation loss so far. */
+export interface FitCheckpoint {
+  step: number;
+  reason: 'every' | 'best';
+  /** The validation loss that made it the best. */
+  validationLoss?: number;
 }
 
 export interface FitProgress {
@@ -54,6 +74,12 @@ export interface FitOptions {
   // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing (console.log, say) is what most callers pass
   onProgress?: (p: FitProgress) => boolean | void | Promise<boolean | void>;
   signal?: AbortSignal;
+  /** With earlyStopping (or any validation): end with the parameters of the best validation loss. */
+  restoreBest?: boolean;
+  /** Hand a checkpoint to onCheckpoint every this many steps (and at each best validation loss). */
+  checkpointEvery?: number;
+  /** Receives checkpoints (awaited: a slow write holds the loop rather than piling up). */
+  onCheckpoint?: (bytes: Uint8Array, info: FitCheckpoint) => void | Promise<void>;
 }
 
 export interface FitReport {
@@ -65,10 +91,25 @@ export interface FitReport {
   stopped: 'done' | 'early' | 'aborted' | 'non-finite';
   /** With stopped 'non-finite': which loss was not finite, at which step, and the message to show. */
   nonFinite?: { what: 'training' | 'validation'; step: number; loss: number; message: string };
+  /** With restoreBest: the step whose parameters the trainer holds now (when not the last). */
+  restored?: number;
   seconds: number;
 }
 
-const FIT_OPTIONS = ['epochs', 'maxSteps', 'validation', 'validateEvery', 'earlyStopping', 'readEvery', 'carryState', 'onProgress', 'signal'] as const;
+const FIT_OPTIONS = [
+  'epochs',
+  'maxSteps',
+  'validation',
+  'validateEvery',
+  'earlyStopping',
+  'readEvery',
+  'carryState',
+  'onProgress',
+  'signal',
+  'restoreBest',
+  'checkpointEvery',
+  'onCheckpoint',
+] as const;
 
 export async function fit(trainer: Trainable, batches: readonly TrainBatch[], options: FitOptions = {}): Promise<FitReport> {
   const o = checkOptions<FitOptions>('fit options', options, FIT_OPTIONS);
@@ -84,6 +125,19 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
   const readEvery = count('readEvery', o.readEvery, 1);
   const total = Math.min(epochs * batches.length, count('maxSteps', o.maxSteps, Number.MAX_SAFE_INTEGER));
   const validateEvery = o.validation?.length ? count('validateEvery', o.validateEvery, batches.length) : 0;
+  const checkpointEvery = o.checkpointEvery === undefined ? 0 : count('checkpointEvery', o.checkpointEvery, 0);
+  if (o.onCheckpoint !== undefined && typeof o.onCheckpoint !== 'function')
+    throw new RnnError('OPTION_INVALID', `fit options.onCheckpoint: expected a function, got ${describeValue(o.onCheckpoint)}`);
+  if (checkpointEvery && !o.onCheckpoint) throw new RnnError('OPTION_INVALID', 'fit options.checkpointEvery: needs onCheckpoint, which receives them');
+  if (o.restoreBest !== undefined && typeof o.restoreBest !== 'boolean')
+    throw new RnnError('OPTION_INVALID', `fit options.restoreBest: expected true or false, got ${describeValue(o.restoreBest)}`);
+  if (o.restoreBest && !validateEvery)
+    throw new RnnError('OPTION_INVALID', 'fit options.restoreBest: needs validation batches (the best is the best validation loss)');
+  const save = async (info: FitCheckpoint) => {
+    if (o.onCheckpoint && trainer.checkpoint) await o.onCheckpoint(await trainer.checkpoint(), info);
+  };
+  let bestParams: Record<string, Tensor> | undefined;
+  let bestStep = 0;
   const report: FitReport = { steps: 0, losses: [], validation: [], stopped: 'done', seconds: 0 };
   const started = performance.now();
   let lastTime = started;
@@ -138,10 +192,13 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
         } else if (validationLoss < best - (o.earlyStopping?.minDelta ?? 0)) {
           best = validationLoss;
           stale = 0;
+          if (o.restoreBest && trainer.parameters) [bestParams, bestStep] = [await trainer.parameters(), step];
+          await save({ step, reason: 'best', validationLoss });
         } else if (o.earlyStopping && ++stale >= o.earlyStopping.patience) {
           report.stopped = 'early';
         }
       }
+      if (checkpointEvery && step % checkpointEvery === 0) await save({ step, reason: 'every' });
       if (read) report.losses.push([step, r.loss!]);
       if (read || validationLoss !== undefined) {
         const now = performance.now();
@@ -164,6 +221,10 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
       }
       if (report.stopped !== 'done') break outer;
     }
+  }
+  if (bestParams && bestStep !== report.steps && trainer.setParameters) {
+    await trainer.setParameters(bestParams);
+    report.restored = bestStep;
   }
   report.seconds = (performance.now() - started) / 1000;
   return report;

@@ -431,6 +431,13 @@ class TrainerImpl implements Trainer<TrainableConfig> {
     return { ...d, plans: d.plans.map((p) => ({ ...p, minimumActivationBytes: minimumActivationBytes(model, p.T, p.B) })) };
   }
 
+  /** fit's restoreBest: these parameters, everything else (optimizer state, steps, carries) as it is. */
+  async setParameters(params: Record<string, Tensor>): Promise<void> {
+    this.alive();
+    const now = await this.engine.snapshot();
+    await this.engine.restore({ ...now, params: Object.fromEntries(Object.entries(params).map(([k, t]) => [k, Float64Array.from(t.data)])) });
+  }
+
   fit(batches: readonly TrainBatch[], options?: FitOptions): Promise<FitReport> {
     return fit(this, batches, options);
   }

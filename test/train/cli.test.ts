@@ -118,6 +118,32 @@ describe('webgpu-rnn grad / train / gradcheck', () => {
     }
   });
 
+  it('train --checkpoint writes the run, train --resume continues it: k + (N − k) steps are N steps, bit for bit', async () => {
+    const { meta, p } = await files('traj_adam_amsgrad_wd_cosine');
+    const N = meta.steps!;
+    const k = 1;
+    const common = ['--batch', p('batch.safetensors'), '--backend', 'cpu'];
+    const start = ['--model', p('model.json'), '--weights', p('weights.safetensors'), '--optimizer', p('opt.json')];
+    const straight = await run(['train', ...start, ...common, '--steps', String(N), '--out', p('straight.safetensors')]);
+    expect(straight.stderr).toBe('');
+    const first = await run(['train', ...start, ...common, '--steps', String(k), '--out', p('first.safetensors'), '--checkpoint', p('ck.safetensors')]);
+    expect(first.stderr).toBe('');
+    const rest = await run(['train', '--resume', p('ck.safetensors'), ...common, '--steps', String(N - k), '--out', p('rest.safetensors')]);
+    expect(rest.stderr).toBe('');
+    expect(rest.code).toBe(0);
+    const read = async (s: string) => readSafetensors(new Uint8Array(await readFile(p(s)))).tensors;
+    const [want, a, b] = [await read('straight.safetensors'), await read('first.safetensors'), await read('rest.safetensors')];
+    expect([...(a.losses as Tensor).data, ...(b.losses as Tensor).data]).toEqual([...(want.losses as Tensor).data]);
+    for (const name of Object.keys(want).filter((n) => n !== 'losses')) expect([...(b[name] as Tensor).data], name).toEqual([...(want[name] as Tensor).data]);
+    // With --resume the checkpoint brings the model, the weights and the optimizer; naming one is a usage error.
+    const both = await run(['train', '--resume', p('ck.safetensors'), '--model', p('model.json'), ...common, '--steps', '1', '--out', p('x.safetensors')]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--model: not with --resume/);
+    const notOne = await run(['train', '--resume', p('weights.safetensors'), ...common, '--steps', '1', '--out', p('x.safetensors')]);
+    expect(notOne.code).toBe(1);
+    expect(notOne.stderr).toMatch(/--resume .*weights\.safetensors: checkpoint: this safetensors file is not a training checkpoint/);
+  });
+
   it('gradcheck passes on the reference, and says so', async () => {
     const { p } = await files('rnn_tanh_bi_len_mse');
     const r = await run(['gradcheck', '--model', p('model.json'), '--weights', p('weights.safetensors'), '--batch', p('batch.safetensors')]);

@@ -75,6 +75,42 @@ describe('fit', () => {
     expect(new Set(report.validation.map(([, l]) => l)).size).toBe(1);
   });
 
+  it('hands checkpoints to onCheckpoint every checkpointEvery steps and at each best validation loss; restoreBest ends on the best weights', async () => {
+    // A high learning rate overfits the small text quickly: the validation loss turns up within the run.
+    const options = { model, backend: 'cpu' as const, optimizer: { name: 'adam' as const, lr: 0.05 }, init: { seed: 4 } };
+    const trainer = await createTrainer(options);
+    const saved: Array<[number, string, number]> = [];
+    const atBest = new Map<number, Uint8Array>();
+    const report = await trainer.fit(batches, {
+      epochs: 6,
+      validation,
+      validateEvery: 2,
+      earlyStopping: { patience: 2 },
+      restoreBest: true,
+      checkpointEvery: 5,
+      onCheckpoint: (bytes, info) => {
+        saved.push([info.step, info.reason, bytes.length]);
+        if (info.reason === 'best') atBest.set(info.step, bytes);
+      },
+    });
+    const bestSteps = report.validation.filter(([, l], i) => report.validation.slice(0, i).every(([, m]) => l < m)).map(([s]) => s);
+    expect(saved.filter(([, r]) => r === 'best').map(([s]) => s)).toEqual(bestSteps);
+    expect(saved.filter(([, r]) => r === 'every').map(([s]) => s)).toEqual(Array.from({ length: Math.floor(report.steps / 5) }, (_, i) => 5 * (i + 1)));
+    const best = bestSteps.at(-1)!;
+    // Restored: the weights of the best step's checkpoint, while the step count stays the last step's.
+    expect(report.stopped).toBe('early');
+    expect(best).toBeLessThan(report.steps);
+    expect(report.restored).toBe(best);
+    const again = await createTrainer({ resume: atBest.get(best)!, backend: 'cpu' });
+    const flat = async (t: { parameters(): Promise<Record<string, { data: ArrayLike<number> }>> }) =>
+      Object.values(await t.parameters()).flatMap((p) => Array.from(p.data));
+    expect(await flat(trainer)).toEqual(await flat(again));
+    expect(trainer.steps).toBe(report.steps);
+    expect(again.steps).toBe(best);
+    await expect(trainer.fit(batches, { checkpointEvery: 2 })).rejects.toThrow(/checkpointEvery: needs onCheckpoint/);
+    await expect(trainer.fit(batches, { restoreBest: true })).rejects.toThrow(/restoreBest: needs validation batches/);
+  });
+
   it('a validation loss reaches onProgress whenever it was computed, also on steps that did not read the loss', async () => {
     const trainer = await createTrainer({ model, backend: 'cpu', optimizer: { name: 'adam', lr: 0.01 } });
     const seen: FitProgress[] = [];
