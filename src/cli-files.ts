@@ -131,3 +131,14 @@ function alive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM'; // someone else's process: leave its file
   }
 }
+
+/** Runs `body`, naming `option path` in the message of an RnnError it throws (when a path was given). */
+export function named<R>(option: string, path: string | undefined, body: () => R): R {
+  const rename = (e: unknown) => (path !== undefined && e instanceof RnnError ? new RnnError(e.code, `${option} ${path}: ${e.message}`, { cause: e }) : e);
+  try {
+    const r = body();
+    return (r instanceof Promise ? r.catch((e) => Promise.reject(rename(e))) : r) as R;
+  } catch (e) {
+    throw rename(e);
+  }
+}

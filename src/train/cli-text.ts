@@ -4,7 +4,8 @@
  *   train --text corpus.txt --out model.safetensors [--model model.json | --mode LSTM --hidden 128
  *         --layers 2 --embedding 32 --dropout 0] [--seq-len 64 --batch-size 16] [--epochs 1 | --steps N]
  *         [--optimizer opt.json | --lr 0.002] [--validation 0.1 --validate-every N --patience P]
- *         [--backend webgpu|cpu] [--seed S]
+ *         [--backend webgpu|cpu] [--seed S] [--checkpoint ck.safetensors [--checkpoint-every N]]
+ *         [--resume ck.safetensors]
  *   sample --checkpoint model.safetensors --prompt "今天天气很" [--length 100 --temperature 0.8
  *         --top-k 0 --seed 0 --backend webgpu|cpu]
  *
@@ -16,13 +17,20 @@
  * loads as it is (`embedding.weight`, `rnn.weight_ih_l0`, …, `head.weight`), with the model JSON and
  * the vocabulary in its metadata so that `sample` needs nothing else.
  *
+ * `--checkpoint` keeps the whole run (trainer.checkpoint(): optimizer state, steps, carried state, with
+ * the vocabulary and the run's shape in its metadata) every `--checkpoint-every` steps (default: a
+ * tenth of the run), at each best validation loss and at the end; Ctrl-C (SIGINT) stops at the next
+ * step, writes it (to `--checkpoint`, or beside `--out`) and exits 130. `--resume` continues such a run
+ * on the same text where it stopped — the same steps, batches and numbers as a run never stopped —
+ * up to its `--steps` / `--epochs` (or new ones given). Every file is written atomically (cli-files.ts).
+ *
  * Progress goes to stderr: a bar redrawn in place on a terminal, a line per tenth of the run
  * otherwise. The summary (losses against the unigram baseline) goes to stdout. A loss that is not
  * finite (a learning rate too high) ends the run with one line on stderr (NON_FINITE, exit code 1),
  * the checkpoint holding the last finite parameters (or the best validated ones).
  */
 import { type OptionSpecs, parseCommandLine } from '../cli-args.js';
-import { checkOutput, readInputFile, readJson, readTensors, writeOutput } from '../cli-files.js';
+import { checkOutput, named, readInputFile, readJson, readTensors, writeOutput } from '../cli-files.js';
 import { RnnError } from '../errors.js';
 import { writeSafetensors } from '../safetensors.js';
 import { type ModelConfig, type ModelConfigInput, resolveModelConfig } from './config.js';
@@ -30,10 +38,13 @@ import type { FitProgress } from './fit.js';
 import { type OptimizerConfigInput, resolveOptimizer } from './optim.js';
 import { type Vocabulary, decode, encode, textBatches, unigramLoss, vocabularyOf } from './text.js';
 import { type Trainer, createTrainer } from './trainer.js';
+import { readCheckpointHeader } from './checkpoint.js';
+import { basename } from 'node:path';
 
 export const TEXT_USAGE = `  webgpu-rnn train --text corpus.txt --out model.safetensors [--model model.json | --mode LSTM --hidden 128 --layers 2 --embedding 32 --dropout 0]
                    [--seq-len 64] [--batch-size 16] [--epochs 1 | --steps N] [--optimizer opt.json | --lr 0.002]
                    [--validation 0.1] [--validate-every N] [--patience P] [--backend webgpu|cpu] [--seed S]
+                   [--checkpoint ck.safetensors [--checkpoint-every N]] [--resume ck.safetensors]
   webgpu-rnn sample --checkpoint model.safetensors --prompt TEXT [--length 100] [--temperature 0.8] [--top-k 0] [--seed 0] [--backend webgpu|cpu]`;
 
 const TEXT_OPTIONS: OptionSpecs = Object.fromEntries(
@@ -57,6 +68,9 @@ const TEXT_OPTIONS: OptionSpecs = Object.fromEntries(
     'patience',
     'backend',
     'seed',
+    'checkpoint',
+    'checkpoint-every',
+    'resume',
   ].map((n) => [n, { type: 'string' as const }]),
 );
 
@@ -160,27 +174,56 @@ async function checkpoint(trainer: Trainer, vocab: Vocabulary, extra: Record<str
   });
 }
 
+/** What a text run's checkpoint keeps besides the trainer's: the run's shape, to continue it the same way. */
+const RUN_KEYS = ['seq-len', 'batch-size', 'validation', 'validate-every', 'epochs', 'steps', 'patience'] as const;
+
 export async function runTrainText(argv: readonly string[]): Promise<number> {
-  const v = values(argv, TEXT_OPTIONS, ['text', 'out']);
+  const given = values(argv, TEXT_OPTIONS, ['text', 'out']);
+  // --resume: the model, optimizer and seed come from the checkpoint; the run's shape too, unless given again.
+  const resumed = given.resume === undefined ? undefined : await readTensors('--resume', given.resume);
+  const header = resumed ? named('--resume', given.resume, () => readCheckpointHeader(resumed)) : undefined;
+  if (header) {
+    for (const o of ['model', 'mode', 'hidden', 'layers', 'embedding', 'dropout', 'optimizer', 'lr', 'seed'])
+      if (given[o] !== undefined) throw new RnnError('USAGE', `--${o}: not with --resume (the checkpoint holds the model, the optimizer and the seed)`);
+    if (header.metadata.vocabulary === undefined)
+      throw new RnnError('WEIGHTS_INVALID', `--resume ${given.resume}: not a checkpoint of a text run (no vocabulary)`);
+  }
+  const run: Record<string, string> = header ? JSON.parse(header.metadata.text_run ?? '{}') : {};
+  const v: Record<string, string> = { ...given };
+  if (header && given.steps === undefined && given.epochs === undefined) for (const k of ['epochs', 'steps']) if (run[k] !== undefined) v[k] = run[k];
+  for (const k of ['seq-len', 'batch-size', 'validation', 'validate-every', 'patience'] as const) {
+    if (!header || run[k] === undefined) continue;
+    if (given[k] !== undefined && given[k] !== run[k]) throw new RnnError('USAGE', `--${k} ${given[k]}: the resumed run used ${run[k]}; leave it out`);
+    v[k] = run[k];
+  }
   const T = numberOption(v, 'seq-len', 64, 'int', 1);
   const B = numberOption(v, 'batch-size', 16, 'int', 1);
   const heldOut = numberOption(v, 'validation', 0.1, 'real', 0, 0.5);
   const patience = v.patience === undefined ? undefined : numberOption(v, 'patience', 1, 'int', 1);
   const seed = numberOption(v, 'seed', 0, 'int', 0);
+  const checkpointEvery = v['checkpoint-every'] === undefined ? undefined : numberOption(v, 'checkpoint-every', 1, 'int', 1);
+  if (checkpointEvery !== undefined && v.checkpoint === undefined) throw new RnnError('USAGE', '--checkpoint-every needs --checkpoint (where to write them)');
   if (v.epochs !== undefined && v.steps !== undefined) throw new RnnError('USAGE', '--epochs and --steps exclude each other');
   if (v.optimizer !== undefined && v.lr !== undefined) throw new RnnError('USAGE', '--lr and --optimizer exclude each other (put lr in the optimizer file)');
   const text = (await readInputFile('--text', v.text, 'a text file')).toString('utf8');
   const vocab = vocabularyOf(text);
   if (vocab.chars.length < 2)
     throw new RnnError('TENSOR_INVALID', `--text ${v.text}: a language model needs at least 2 distinct characters, the text has ${vocab.chars.length}`);
+  if (header && header.metadata.vocabulary !== JSON.stringify(vocab.chars))
+    throw new RnnError('USAGE', `--resume ${given.resume}: its vocabulary is not --text ${v.text}'s (another text?); a run continues on its own text`);
   const ids = encode(vocab, text);
+  if (header && run.characters !== undefined && run.characters !== String(ids.length))
+    throw new RnnError(
+      'USAGE',
+      `--resume ${given.resume}: its text had ${run.characters} characters, --text ${v.text} has ${ids.length}; a run continues on its own text`,
+    );
   const split = heldOut > 0 ? Math.floor(ids.length * (1 - heldOut)) : ids.length;
   const trainIds = ids.subarray(0, split);
   const batches = textBatches(trainIds, T, B);
   // The held-out tail is shorter: as many streams as fit one window each, up to B.
   const validIds = ids.subarray(split);
   const validation = heldOut > 0 ? textBatches(validIds, T, Math.max(1, Math.min(B, Math.floor((validIds.length - 1) / T)))) : [];
-  const model = await textModel(v, vocab.chars.length);
+  const model = header ? resolveModelConfig(header.model as ModelConfigInput) : await textModel(v, vocab.chars.length);
   let optimizer: OptimizerConfigInput = { name: 'adam', lr: numberOption(v, 'lr', 0.002, 'real', 0, 10), clip_grad_norm: 5 };
   if (v.optimizer !== undefined) {
     optimizer = (await readJson('--optimizer', v.optimizer, 'OPTION_INVALID')) as OptimizerConfigInput;
@@ -195,13 +238,26 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
   const total = maxSteps ?? epochs * batches.length;
   const validateEvery = validation.length ? numberOption(v, 'validate-every', Math.min(total, batches.length), 'int', 1) : undefined;
   await checkOutput(v.out);
-  const trainer = await createTrainer({
-    model,
-    optimizer,
-    backend: (v.backend as 'webgpu' | 'cpu' | undefined) ?? 'webgpu',
-    seed,
-    init: model.rnn.mode === 'LSTM' ? { forgetBias: 1, seed } : { seed },
+  // Where Ctrl-C leaves the run: --checkpoint, or beside --out.
+  const checkpointPath = v.checkpoint ?? v.out.replace(/(\.safetensors)?$/, '.checkpoint.safetensors');
+  await checkOutput(checkpointPath, '--checkpoint');
+  const backend = (v.backend as 'webgpu' | 'cpu' | undefined) ?? 'webgpu';
+  const trainer = (
+    header
+      ? await named('--resume', given.resume, () => createTrainer({ resume: header.file, backend }))
+      : await createTrainer({ model, optimizer, backend, seed, init: model.rnn.mode === 'LSTM' ? { forgetBias: 1, seed } : { seed } })
+  ) as Trainer;
+  if (trainer.steps >= total)
+    throw new RnnError('USAGE', `--resume ${given.resume}: the run is at step ${trainer.steps} of ${total}; give more --steps or --epochs to go on`);
+  const runShape = JSON.stringify({
+    ...Object.fromEntries(RUN_KEYS.flatMap((k) => (v[k] === undefined ? [] : [[k, v[k]]]))),
+    characters: String(ids.length),
   });
+  const metadata = { vocabulary: JSON.stringify(vocab.chars), text_run: runShape, text: basename(v.text) };
+  const fullCheckpoint = () => trainer.checkpoint({ metadata });
+  const interrupted = new AbortController();
+  const onInterrupt = () => interrupted.abort();
+  process.on('SIGINT', onInterrupt);
   const progress = progressPrinter(total);
   let best = Number.POSITIVE_INFINITY;
   let written = false;
@@ -209,11 +265,16 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
     const report = await trainer.fit(batches, {
       epochs: maxSteps === undefined ? epochs : Math.ceil(maxSteps / batches.length),
       maxSteps,
+      startStep: trainer.steps,
       carryState: true,
       readEvery: Math.max(1, Math.floor(total / 200)),
       validation,
       validateEvery,
       earlyStopping: patience === undefined ? undefined : { patience },
+      signal: interrupted.signal,
+      checkpointEvery: v.checkpoint === undefined ? undefined : (checkpointEvery ?? Math.max(1, Math.floor(total / 10))),
+      checkpointMetadata: metadata,
+      onCheckpoint: v.checkpoint === undefined ? undefined : (bytes) => writeOutput(v.checkpoint, bytes, '--checkpoint'),
       onProgress: async (p) => {
         progress.show(p);
         if (p.validationLoss !== undefined && p.validationLoss < best) {
@@ -225,6 +286,11 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
     });
     progress.done();
     if (!written) await writeOutput(v.out, await checkpoint(trainer, vocab, {}));
+    if (v.checkpoint !== undefined || interrupted.signal.aborted) await writeOutput(checkpointPath, await fullCheckpoint(), '--checkpoint');
+    if (interrupted.signal.aborted) {
+      console.error(`interrupted at step ${report.steps} of ${total}: wrote ${checkpointPath} (go on with --resume ${checkpointPath})`);
+      return 130;
+    }
     if (report.nonFinite) {
       throw new RnnError(
         'NON_FINITE',
@@ -240,6 +306,7 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
     );
     return 0;
   } finally {
+    process.off('SIGINT', onInterrupt);
     await trainer.destroy();
   }
 }

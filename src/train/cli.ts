@@ -24,7 +24,7 @@
  * whose batch holds `source`, `target_in`, `target` and optionally `source_lengths`.
  */
 import { type OptionSpecs, parseCommandLine } from '../cli-args.js';
-import { checkOutput, readJson, readTensors, writeOutput } from '../cli-files.js';
+import { checkOutput, named, readJson, readTensors, writeOutput } from '../cli-files.js';
 import { RnnError } from '../errors.js';
 import { type SafetensorsFile, isIntTensor, writeSafetensors } from '../safetensors.js';
 import type { IntTensor, Tensor } from '../tensor.js';
@@ -123,17 +123,6 @@ function batchOf(path: string, file: SafetensorsFile, model: TrainableConfig, co
 /** A checkpoint's header, its errors named by the option and path. */
 function checkpointHeader(path: string, file: SafetensorsFile): CheckpointHeader {
   return named('--resume', path, () => readCheckpointHeader(file));
-}
-
-/** Runs `body`, naming `option path` in the message of an RnnError it throws (when a path was given). */
-function named<R>(option: string, path: string | undefined, body: () => R): R {
-  const rename = (e: unknown) => (path !== undefined && e instanceof RnnError ? new RnnError(e.code, `${option} ${path}: ${e.message}`, { cause: e }) : e);
-  try {
-    const r = body();
-    return (r instanceof Promise ? r.catch((e) => Promise.reject(rename(e))) : r) as R;
-  } catch (e) {
-    throw rename(e);
-  }
 }
 
 /** A non-negative integer option, at least `min`. */

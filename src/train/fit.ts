@@ -30,7 +30,7 @@ export interface Trainable {
   trainStep(batch: TrainBatch, options: { readLoss: boolean; carryState: boolean }): Promise<{ loss?: number; gradNorm?: number }>;
   evaluate(batch: TrainBatch): Promise<number>;
   /** checkpointEvery / onCheckpoint. */
-  checkpoint?(): Promise<Uint8Array>;
+  checkpoint?(options?: { metadata?: Record<string, string> }): Promise<Uint8Array>;
   /** restoreBest: the parameters now, and setting them back. */
   parameters?(): Promise<Record<string, Tensor>>;
   setParameters?(params: Record<string, Tensor>): Promise<void>;
@@ -78,6 +78,14 @@ export interface FitOptions {
   restoreBest?: boolean;
   /** Hand a checkpoint to onCheckpoint every this many steps (and at each best validation loss). */
   checkpointEvery?: number;
+  /**
+   * Steps of this run the trainer has already taken (a resumed run: createTrainer({ resume }) then
+   * fit with startStep = trainer.steps): the run goes on from that epoch and batch, the carried state
+   * continuing, and maxSteps and the progress count the whole run.
+   */
+  startStep?: number;
+  /** Entries of the caller's own in every checkpoint's metadata. */
+  checkpointMetadata?: Record<string, string>;
   /** Receives checkpoints (awaited: a slow write holds the loop rather than piling up). */
   onCheckpoint?: (bytes: Uint8Array, info: FitCheckpoint) => void | Promise<void>;
 }
@@ -109,6 +117,8 @@ const FIT_OPTIONS = [
   'restoreBest',
   'checkpointEvery',
   'onCheckpoint',
+  'startStep',
+  'checkpointMetadata',
 ] as const;
 
 export async function fit(trainer: Trainable, batches: readonly TrainBatch[], options: FitOptions = {}): Promise<FitReport> {
@@ -134,11 +144,14 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
   if (o.restoreBest && !validateEvery)
     throw new RnnError('OPTION_INVALID', 'fit options.restoreBest: needs validation batches (the best is the best validation loss)');
   const save = async (info: FitCheckpoint) => {
-    if (o.onCheckpoint && trainer.checkpoint) await o.onCheckpoint(await trainer.checkpoint(), info);
+    if (o.onCheckpoint && trainer.checkpoint) await o.onCheckpoint(await trainer.checkpoint({ metadata: o.checkpointMetadata }), info);
   };
   let bestParams: Record<string, Tensor> | undefined;
   let bestStep = 0;
-  const report: FitReport = { steps: 0, losses: [], validation: [], stopped: 'done', seconds: 0 };
+  const startStep = o.startStep ?? 0;
+  if (!Number.isSafeInteger(startStep) || startStep < 0)
+    throw new RnnError('OPTION_INVALID', `fit options.startStep: expected a non-negative integer, got ${describeValue(o.startStep)}`);
+  const report: FitReport = { steps: startStep, losses: [], validation: [], stopped: 'done', seconds: 0 };
   const started = performance.now();
   let lastTime = started;
   let lastTokens = 0;
@@ -151,9 +164,11 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
     const shape = (b.tokens ?? b.input ?? b.target_in)!.shape;
     return shape[0] * shape[1];
   };
-  outer: for (let epoch = 0; epoch < epochs; epoch++) {
-    fresh = true;
-    for (const batch of batches) {
+  outer: for (let epoch = Math.floor(startStep / batches.length); epoch < epochs; epoch++) {
+    // A resumed run goes on mid-epoch, its carried state continuing.
+    const from = epoch === Math.floor(startStep / batches.length) ? startStep % batches.length : 0;
+    fresh = from === 0;
+    for (const batch of batches.slice(from)) {
       if (report.steps >= total) break outer;
       if (o.signal?.aborted) {
         report.stopped = 'aborted';
@@ -203,7 +218,7 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
       if (read || validationLoss !== undefined) {
         const now = performance.now();
         const rate = ((tokens - lastTokens) * 1000) / Math.max(1e-3, now - lastTime);
-        const perStep = (now - started) / 1000 / step;
+        const perStep = (now - started) / 1000 / (step - startStep);
         [lastTime, lastTokens] = [now, tokens];
         const go = await o.onProgress?.({
           step,

@@ -269,6 +269,90 @@ describe('webgpu-rnn grad / train / gradcheck', () => {
   });
 });
 
+describe('webgpu-rnn train --text: checkpoints, resume, Ctrl-C', () => {
+  const small = ['--hidden', '8', '--layers', '1', '--embedding', '4', '--seq-len', '16', '--batch-size', '4', '--validation', '0', '--backend', 'cpu'];
+  const weights = async (path: string) =>
+    Object.entries(readSafetensors(new Uint8Array(await readFile(path))).tensors).map(([k, t]) => [k, [...(t as Tensor).data]]);
+
+  it('a run stopped at step 5 and resumed to step 9 ends with the weights of a run of 9 steps, bit for bit', async () => {
+    const straight = await run(['train', '--text', corpusPath, '--out', join(dir, 'straight9.safetensors'), '--steps', '9', ...small]);
+    expect(straight.code, straight.stderr).toBe(0);
+    const first = await run([
+      'train',
+      '--text',
+      corpusPath,
+      '--out',
+      join(dir, 'first5.safetensors'),
+      '--steps',
+      '5',
+      '--checkpoint',
+      join(dir, 'text.ck'),
+      ...small,
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    // The model, optimizer, seed and the run's shape come from the checkpoint; --steps gives the new end.
+    const rest = await run([
+      'train',
+      '--text',
+      corpusPath,
+      '--out',
+      join(dir, 'rest9.safetensors'),
+      '--resume',
+      join(dir, 'text.ck'),
+      '--steps',
+      '9',
+      '--backend',
+      'cpu',
+    ]);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(rest.stdout).toMatch(/^9 steps/);
+    expect(await weights(join(dir, 'rest9.safetensors'))).toEqual(await weights(join(dir, 'straight9.safetensors')));
+    // Another text, or a model option, is refused by name.
+    await writeFile(join(dir, 'other.txt'), 'another text entirely, with other letters: qxz!'.repeat(20));
+    const other = await run(['train', '--text', join(dir, 'other.txt'), '--out', join(dir, 'x.safetensors'), '--resume', join(dir, 'text.ck'), '--steps', '9']);
+    expect(other.stderr).toMatch(/its vocabulary is not --text .*other\.txt's/);
+    const hidden = await run(['train', '--text', corpusPath, '--out', join(dir, 'x.safetensors'), '--resume', join(dir, 'text.ck'), '--hidden', '9']);
+    expect(hidden.code).toBe(2);
+    expect(hidden.stderr).toMatch(/--hidden: not with --resume/);
+  });
+
+  it('Ctrl-C (SIGINT) stops at the next step, writes the checkpoint, exits 130; --resume goes on from there', async () => {
+    const bin = fileURLToPath(new URL('../../bin/webgpu-rnn.js', import.meta.url));
+    const ck = join(dir, 'interrupted.ck');
+    const out = join(dir, 'interrupted.safetensors');
+    const child = spawn(
+      process.execPath,
+      [bin, 'train', '--text', corpusPath, '--out', out, '--steps', '100000', '--checkpoint', ck, '--checkpoint-every', '2', ...small],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Running: its first periodic checkpoint is on disk.
+    for (let i = 0; i < 300; i++) {
+      if (
+        await readFile(ck).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    expect(await ended, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted at step (\d+) of 100000: wrote .*interrupted\.ck \(go on with --resume .*\)/);
+    const at = Number(/interrupted at step (\d+)/.exec(stderr)![1]);
+    const file = readSafetensors(new Uint8Array(await readFile(ck)));
+    expect(Number(file.metadata.steps)).toBe(at);
+    const more = await run(['train', '--text', corpusPath, '--out', out, '--resume', ck, '--steps', String(at + 2), '--backend', 'cpu']);
+    expect(more.code, more.stderr).toBe(0);
+    expect(more.stdout).toMatch(new RegExp(`^${at + 2} steps`));
+  }, 60_000);
+});
+
 describe("the command's launcher (bin/webgpu-rnn.js)", () => {
   it('passes a signal on to the command it runs, and ends the way the command did, leaving no process behind', async () => {
     const bin = fileURLToPath(new URL('../../bin/webgpu-rnn.js', import.meta.url));
