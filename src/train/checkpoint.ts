@@ -21,7 +21,7 @@ import type { Tensor } from '../tensor.js';
 import type { TrainableConfig } from './config.js';
 import type { CarryKind, EngineSnapshot } from './engine.js';
 import { modelParameterSpecs, trainModel } from './model.js';
-import { type OptimizerConfig, optimizerDescription } from './optim.js';
+import { type OptimizerConfig, type PlateauState, optimizerDescription } from './optim.js';
 import { OPTIMIZERS } from './optimizers/index.js';
 
 /** The version written in `webgpu_rnn_checkpoint`. */
@@ -37,7 +37,7 @@ function stateNames(optimizer: OptimizerConfig): Array<['a' | 'b' | 'c', string]
 }
 
 export function writeCheckpoint(
-  o: { model: TrainableConfig; optimizer: OptimizerConfig; seed: number; backend: Backend; extra?: Record<string, string> },
+  o: { model: TrainableConfig; optimizer: OptimizerConfig; seed: number; backend: Backend; extra?: Record<string, string>; plateau?: PlateauState },
   snapshot: EngineSnapshot,
 ): Uint8Array {
   const tensors: Record<string, Tensor> = {};
@@ -67,11 +67,13 @@ export function writeCheckpoint(
       model: JSON.stringify(o.model),
       optimizer: JSON.stringify(optimizerDescription(o.optimizer)),
       backend: o.backend,
+      // ReduceLROnPlateau's state (its best as a string: JSON has no Infinity).
+      ...(o.plateau ? { plateau: JSON.stringify({ ...o.plateau, best: String(o.plateau.best) }) } : {}),
     },
   });
 }
 
-const RESERVED = { format: 1, webgpu_rnn_checkpoint: 1, steps: 1, seed: 1, model: 1, optimizer: 1, backend: 1 };
+const RESERVED = { format: 1, webgpu_rnn_checkpoint: 1, steps: 1, seed: 1, model: 1, optimizer: 1, backend: 1, plateau: 1 };
 
 /** What a checkpoint file says, before it is checked against a model (readCheckpoint does that). */
 export interface CheckpointHeader {
@@ -81,6 +83,8 @@ export interface CheckpointHeader {
   readonly optimizer: unknown;
   readonly seed: number;
   readonly steps: number;
+  /** ReduceLROnPlateau's state, with that schedule. */
+  readonly plateau?: PlateauState;
   readonly metadata: Record<string, string>;
 }
 
@@ -110,7 +114,14 @@ export function readCheckpointHeader(source: Uint8Array | SafetensorsFile): Chec
     if (!/^\d+$/.test(m[key] ?? '') || !Number.isSafeInteger(v)) invalid(`metadata "${key}": expected a non-negative integer, got ${describeValue(m[key])}`);
     return v;
   };
-  return { file, model: json('model'), optimizer: json('optimizer'), seed: int('seed'), steps: int('steps'), metadata: m };
+  let plateau: PlateauState | undefined;
+  if (m.plateau !== undefined) {
+    const p = json('plateau') as Record<string, unknown>;
+    const n = (k: string) => (typeof p?.[k] === 'number' ? (p[k] as number) : k === 'best' ? Number(p?.best) : Number.NaN);
+    plateau = { lr: n('lr'), best: n('best'), badSteps: n('badSteps'), cooldownLeft: n('cooldownLeft') };
+    if (Object.values(plateau).some(Number.isNaN)) invalid(`metadata "plateau" is not a plateau schedule's state: ${describeValue(m.plateau)}`);
+  }
+  return { file, model: json('model'), optimizer: json('optimizer'), seed: int('seed'), steps: int('steps'), plateau, metadata: m };
 }
 
 /**

@@ -15,6 +15,8 @@
  * restore_best_weights) those of the best validation loss — the weights only: the optimizer's state
  * and the step count stay the last step's.
  *
+ * With the plateau schedule (ReduceLROnPlateau) each validation loss is its step.
+ *
  * Checkpoints (checkpoint.ts) go to `onCheckpoint` every `checkpointEvery` steps and whenever the
  * validation loss is the best so far: the browser keeps the bytes (IndexedDB, a download), the CLI
  * writes a file.
@@ -34,6 +36,9 @@ export interface Trainable {
   /** restoreBest: the parameters now, and setting them back. */
   parameters?(): Promise<Record<string, Tensor>>;
   setParameters?(params: Record<string, Tensor>): Promise<void>;
+  /** The plateau schedule observes each validation loss. */
+  readonly optimizer?: { readonly lr_schedule?: { readonly name: string } };
+  plateauStep?(validationLoss: number): void;
 }
 
 /** Why a checkpoint was taken: every checkpointEvery steps, or at the best validation loss so far. */
@@ -196,6 +201,7 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
         for (const v of o.validation!) sum += await trainer.evaluate(v);
         validationLoss = sum / o.validation!.length;
         report.validation.push([step, validationLoss]);
+        if (trainer.optimizer?.lr_schedule?.name === 'plateau' && Number.isFinite(validationLoss)) trainer.plateauStep?.(validationLoss);
         if (!Number.isFinite(validationLoss)) {
           report.stopped = 'non-finite';
           report.nonFinite = {

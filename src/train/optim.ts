@@ -10,6 +10,11 @@
  *   StepLR(step_size, gamma=0.1): lr₀·γ^⌊k/step_size⌋
  *   CosineAnnealingLR(T_max, eta_min=0): η_min + (lr₀ − η_min)(1 + cos(πk/T_max))/2
  *   LinearLR(start_factor=1/3, end_factor=1, total_iters=5): lr₀·(s + (e − s)·min(k, n)/n)
+ *   ExponentialLR(gamma): lr₀·γ^k
+ *   SequentialLR(schedulers, milestones): the i-th part from milestone i − 1, restarted there
+ * and ReduceLROnPlateau(mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps),
+ * stepped with a validation loss instead (PlateauSchedule; fit does it after each validation).
+ * test/train/schedules.test.ts checks every one against PyTorch's rates (test/fixtures/schedules).
  */
 import { RnnError, describeValue } from '../errors.js';
 import type { OptimizerKernel, OptimizerScalars } from '../gpu/ops/optimizer.js';
@@ -17,10 +22,32 @@ import { OPTIMIZERS, type OptimizerName, type OptimizerState } from './optimizer
 
 export type { OptimizerName, OptimizerState } from './optimizers/index.js';
 
-export type ScheduleConfig =
+/** A schedule that is a function of the step alone (SequentialLR's parts). */
+export type StepScheduleConfig =
   | { name: 'step'; step_size: number; gamma?: number }
   | { name: 'cosine'; T_max: number; eta_min?: number }
-  | { name: 'linear'; start_factor?: number; end_factor?: number; total_iters?: number };
+  | { name: 'linear'; start_factor?: number; end_factor?: number; total_iters?: number }
+  | { name: 'exponential'; gamma: number };
+
+export type ScheduleConfig =
+  | StepScheduleConfig
+  | { name: 'sequential'; schedulers: StepScheduleConfig[]; milestones: number[] }
+  | {
+      name: 'plateau';
+      mode?: 'min' | 'max';
+      factor?: number;
+      patience?: number;
+      threshold?: number;
+      threshold_mode?: 'rel' | 'abs';
+      cooldown?: number;
+      min_lr?: number;
+      eps?: number;
+    };
+
+type Resolved<S> = S extends { name: 'sequential' }
+  ? { name: 'sequential'; schedulers: Array<Required<StepScheduleConfig>>; milestones: number[] }
+  : Required<S>;
+export type ResolvedSchedule = Resolved<ScheduleConfig>;
 
 /** What opt.json holds: PyTorch's constructor arguments plus clipping and a schedule. */
 export interface OptimizerConfigInput {
@@ -55,7 +82,7 @@ export interface OptimizerConfig {
   readonly centered: boolean;
   readonly clip_grad_value?: number;
   readonly clip_grad_norm?: number;
-  readonly lr_schedule?: Required<ScheduleConfig>;
+  readonly lr_schedule?: ResolvedSchedule;
 }
 
 const bad = (message: string): never => {
@@ -123,37 +150,164 @@ export function resolveOptimizer(input: unknown): OptimizerConfig {
   return resolved;
 }
 
-function resolveSchedule(raw: unknown): Required<ScheduleConfig> {
-  if (raw === null || typeof raw !== 'object') return bad(`optimizer.lr_schedule: expected an object, got ${describeValue(raw)}`);
+const SCHEDULE_KEYS: Record<string, readonly string[]> = {
+  step: ['step_size', 'gamma'],
+  cosine: ['T_max', 'eta_min'],
+  linear: ['start_factor', 'end_factor', 'total_iters'],
+  exponential: ['gamma'],
+  sequential: ['schedulers', 'milestones'],
+  plateau: ['mode', 'factor', 'patience', 'threshold', 'threshold_mode', 'cooldown', 'min_lr', 'eps'],
+};
+
+function resolveSchedule(raw: unknown, where = 'optimizer.lr_schedule'): ResolvedSchedule {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return bad(`${where}: expected an object, got ${describeValue(raw)}`);
   const s = raw as Record<string, unknown>;
-  const positiveInt = (name: string, v: unknown, fallback?: number) => {
+  const name = s.name as string;
+  if (typeof name !== 'string' || !Object.hasOwn(SCHEDULE_KEYS, name))
+    bad(
+      `${where}.name: expected ${Object.keys(SCHEDULE_KEYS)
+        .map((n) => `"${n}"`)
+        .join(', ')}, got ${describeValue(s.name)}`,
+    );
+  const unknown = Object.keys(s).filter((k) => k !== 'name' && !SCHEDULE_KEYS[name].includes(k));
+  if (unknown.length)
+    bad(`${where}: unknown key(s) ${unknown.map((k) => describeValue(k)).join(', ')} for "${name}"; known keys are ${SCHEDULE_KEYS[name].join(', ')}`);
+  const positiveInt = (key: string, v: unknown, fallback?: number, least = 1) => {
     if (v === undefined && fallback !== undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) bad(`optimizer.lr_schedule.${name}: expected a positive integer, got ${describeValue(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < least)
+      bad(`${where}.${key}: expected ${least === 1 ? 'a positive' : 'a non-negative'} integer, got ${describeValue(v)}`);
     return v as number;
   };
-  if (s.name === 'step') return { name: 'step', step_size: positiveInt('step_size', s.step_size), gamma: num('lr_schedule.gamma', s.gamma, 0.1) };
-  if (s.name === 'cosine') return { name: 'cosine', T_max: positiveInt('T_max', s.T_max), eta_min: num('lr_schedule.eta_min', s.eta_min, 0) };
-  if (s.name === 'linear') {
-    return {
-      name: 'linear',
-      start_factor: num('lr_schedule.start_factor', s.start_factor, 1 / 3, (x) => x > 0 && x <= 1),
-      end_factor: num('lr_schedule.end_factor', s.end_factor, 1, (x) => x >= 0 && x <= 1),
-      total_iters: positiveInt('total_iters', s.total_iters, 5),
-    };
+  const real = (key: string, fallback: number | undefined, check: (x: number) => boolean, expected: string) => {
+    const v = s[key];
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) bad(`${where}.${key}: expected ${expected}, got ${describeValue(v)}`);
+    return v as number;
+  };
+  switch (name) {
+    case 'step':
+      return { name, step_size: positiveInt('step_size', s.step_size), gamma: real('gamma', 0.1, (x) => x >= 0, 'a number ≥ 0') };
+    case 'cosine':
+      return { name, T_max: positiveInt('T_max', s.T_max), eta_min: real('eta_min', 0, (x) => x >= 0, 'a number ≥ 0') };
+    case 'linear':
+      return {
+        name,
+        start_factor: real('start_factor', 1 / 3, (x) => x > 0 && x <= 1, 'a number in (0, 1]'),
+        end_factor: real('end_factor', 1, (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
+        total_iters: positiveInt('total_iters', s.total_iters, 5),
+      };
+    case 'exponential':
+      return { name, gamma: real('gamma', undefined, (x) => x > 0, 'a number > 0') };
+    case 'sequential': {
+      const parts = s.schedulers;
+      if (!Array.isArray(parts) || parts.length < 1) bad(`${where}.schedulers: expected a non-empty array of schedules, got ${describeValue(parts)}`);
+      const schedulers = (parts as unknown[]).map((p, i) => {
+        const r = resolveSchedule(p, `${where}.schedulers[${i}]`);
+        if (r.name === 'sequential' || r.name === 'plateau')
+          bad(`${where}.schedulers[${i}]: "${r.name}" cannot be a part of "sequential" (PyTorch's SequentialLR steps its parts by the step alone)`);
+        return r as Required<StepScheduleConfig>;
+      });
+      const milestones = s.milestones;
+      if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1)
+        bad(`${where}.milestones: expected ${schedulers.length - 1} step(s), one fewer than the schedulers, got ${describeValue(milestones)}`);
+      (milestones as unknown[]).forEach((m, i) => {
+        positiveInt(`milestones[${i}]`, m);
+        if (i > 0 && (m as number) <= (milestones as number[])[i - 1]) bad(`${where}.milestones: expected increasing steps, got ${describeValue(milestones)}`);
+      });
+      return { name, schedulers, milestones: [...(milestones as number[])] };
+    }
+    default: {
+      const mode = s.mode ?? 'min';
+      if (mode !== 'min' && mode !== 'max') bad(`${where}.mode: expected "min" or "max", got ${describeValue(s.mode)}`);
+      const thresholdMode = s.threshold_mode ?? 'rel';
+      if (thresholdMode !== 'rel' && thresholdMode !== 'abs') bad(`${where}.threshold_mode: expected "rel" or "abs", got ${describeValue(s.threshold_mode)}`);
+      return {
+        name: 'plateau',
+        mode: mode as 'min' | 'max',
+        factor: real('factor', 0.1, (x) => x > 0 && x < 1, 'a number in (0, 1)'),
+        patience: positiveInt('patience', s.patience, 10, 0),
+        threshold: real('threshold', 1e-4, (x) => x >= 0, 'a number ≥ 0'),
+        threshold_mode: thresholdMode as 'rel' | 'abs',
+        cooldown: positiveInt('cooldown', s.cooldown, 0, 0),
+        min_lr: real('min_lr', 0, (x) => x >= 0, 'a number ≥ 0'),
+        eps: real('eps', 1e-8, (x) => x >= 0, 'a number ≥ 0'),
+      };
+    }
   }
-  return bad(`optimizer.lr_schedule.name: expected "step", "cosine" or "linear", got ${describeValue(s.name)}`);
 }
 
 /**
- * The learning rate of optimizer step k (k = 0 for the first), as PyTorch's scheduler gives it.
- * CosineAnnealingLR is its closed form, which PyTorch's recursive form equals for k ≤ T_max.
+ * The learning rate of optimizer step k (k = 0 for the first), as PyTorch's scheduler gives it, in
+ * closed form: CosineAnnealingLR's (which PyTorch's recursive form equals for k ≤ T_max), ExponentialLR's
+ * lr₀·γ^k, and SequentialLR's — the part whose milestone k has passed, at k less that milestone (PyTorch
+ * restarts each part at its milestone with step(0)). ReduceLROnPlateau's rate is no function of k: the
+ * trainer keeps it (PlateauSchedule), and this gives lr₀.
  */
 export function learningRate(opt: OptimizerConfig, k: number): number {
   const s = opt.lr_schedule;
-  if (!s) return opt.lr;
-  if (s.name === 'step') return opt.lr * s.gamma ** Math.floor(k / s.step_size);
-  if (s.name === 'cosine') return s.eta_min + ((opt.lr - s.eta_min) * (1 + Math.cos((Math.PI * k) / s.T_max))) / 2;
-  return opt.lr * (s.start_factor + ((s.end_factor - s.start_factor) * Math.min(k, s.total_iters)) / s.total_iters);
+  return s && s.name !== 'plateau' ? scheduledRate(s, opt.lr, k) : opt.lr;
+}
+
+function scheduledRate(s: Exclude<ResolvedSchedule, { name: 'plateau' }>, lr: number, k: number): number {
+  switch (s.name) {
+    case 'step':
+      return lr * s.gamma ** Math.floor(k / s.step_size);
+    case 'cosine':
+      return s.eta_min + ((lr - s.eta_min) * (1 + Math.cos((Math.PI * k) / s.T_max))) / 2;
+    case 'linear':
+      return lr * (s.start_factor + ((s.end_factor - s.start_factor) * Math.min(k, s.total_iters)) / s.total_iters);
+    case 'exponential':
+      return lr * s.gamma ** k;
+    case 'sequential': {
+      const i = s.milestones.filter((m) => m <= k).length;
+      return scheduledRate(s.schedulers[i], lr, k - (i > 0 ? s.milestones[i - 1] : 0));
+    }
+  }
+}
+
+/** ReduceLROnPlateau's state, as PyTorch keeps it. */
+export interface PlateauState {
+  lr: number;
+  best: number;
+  badSteps: number;
+  cooldownLeft: number;
+}
+
+/** ReduceLROnPlateau: the rate falls by `factor` when the observed metric stalls (PyTorch's step(metric)). */
+export class PlateauSchedule {
+  state: PlateauState;
+
+  constructor(
+    readonly config: Extract<ResolvedSchedule, { name: 'plateau' }>,
+    lr: number,
+  ) {
+    this.state = { lr, best: config.mode === 'min' ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY, badSteps: 0, cooldownLeft: 0 };
+  }
+
+  private better(a: number, best: number): boolean {
+    const { mode, threshold_mode: tm, threshold: t } = this.config;
+    if (mode === 'min') return tm === 'rel' ? a < best * (1 - t) : a < best - t;
+    return tm === 'rel' ? a > best * (1 + t) : a > best + t;
+  }
+
+  /** One observation of the metric (a validation loss). */
+  step(metric: number): void {
+    const s = this.state;
+    if (this.better(metric, s.best)) {
+      s.best = metric;
+      s.badSteps = 0;
+    } else s.badSteps++;
+    if (s.cooldownLeft > 0) {
+      s.cooldownLeft--;
+      s.badSteps = 0;
+    }
+    if (s.badSteps > this.config.patience) {
+      const lower = Math.max(s.lr * this.config.factor, this.config.min_lr);
+      if (s.lr - lower > this.config.eps) s.lr = lower;
+      s.cooldownLeft = this.config.cooldown;
+      s.badSteps = 0;
+    }
+  }
 }
 
 export function optimizerState(n: number): OptimizerState {

@@ -27,7 +27,7 @@ import type { BackwardStrategy } from '../gpu/ops/backward.js';
 import { attentiveUnfit } from '../gpu/ops/attentive-decoder.js';
 import { minimumActivationBytes } from './plan.js';
 import { type InitOptions, initialParameters } from './init.js';
-import { type OptimizerConfig, type OptimizerConfigInput, resolveOptimizer } from './optim.js';
+import { type OptimizerConfig, type OptimizerConfigInput, PlateauSchedule, type PlateauState, learningRate, resolveOptimizer } from './optim.js';
 import { type FitOptions, type FitReport, fit } from './fit.js';
 import { type SampleOptions, resolveSample } from './sample.js';
 import { type DecodeOptions, type DecodeResult, assembleDecode, prepareDecodeSource, resolveDecode } from './decode.js';
@@ -139,6 +139,14 @@ export interface Trainer<M extends TrainableConfig = ModelConfig> {
   parameters(): Promise<Record<string, Tensor>>;
   /** The weights as a safetensors file (F32, state_dict names). */
   stateDict(): Promise<Uint8Array>;
+  /**
+   * The plateau schedule's step (ReduceLROnPlateau.step(metric)): observes a validation loss and lowers
+   * the learning rate when it has stalled. fit calls it after each validation; an error with any other
+   * schedule (they follow the optimizer's steps).
+   */
+  plateauStep(validationLoss: number): void;
+  /** The learning rate the next step uses (the schedule's, or the plateau's). */
+  readonly learningRate: number;
   /**
    * Everything needed to continue this run exactly (checkpoint.ts): the weights, the optimizer's state,
    * the steps, the seed, the carried states, the model and optimizer — one safetensors file, which
@@ -252,7 +260,7 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
         throw e;
       }
     }
-    return new TrainerImpl(model, optimizer, engine, checkFinite, seed, device);
+    return new TrainerImpl(model, optimizer, engine, checkFinite, seed, device, resume?.plateau);
   };
   const onCpu = () => {
     checkModelSize(model, 'cpu');
@@ -298,6 +306,8 @@ export function gradientCheck(options: {
 
 class TrainerImpl implements Trainer<TrainableConfig> {
   private destroyed = false;
+  /** ReduceLROnPlateau's state, with that schedule. */
+  private readonly plateau?: PlateauSchedule;
 
   constructor(
     readonly model: TrainableConfig,
@@ -306,7 +316,35 @@ class TrainerImpl implements Trainer<TrainableConfig> {
     private readonly checkFinite: boolean,
     private readonly seed: number,
     private readonly device?: GPUDevice,
-  ) {}
+    plateau?: PlateauState,
+  ) {
+    const s = optimizer.lr_schedule;
+    if (s?.name === 'plateau') {
+      this.plateau = new PlateauSchedule(s, optimizer.lr);
+      if (plateau) this.plateau.state = { ...plateau };
+    }
+  }
+
+  /** The optimizer as the next step runs it: with the plateau's rate in place of lr₀. */
+  private stepOptimizer(): OptimizerConfig {
+    return this.plateau ? { ...this.optimizer, lr: this.plateau.state.lr, lr_schedule: undefined } : this.optimizer;
+  }
+
+  get learningRate(): number {
+    return learningRate(this.stepOptimizer(), this.engine.steps);
+  }
+
+  plateauStep(validationLoss: number): void {
+    this.alive();
+    if (!this.plateau)
+      throw new RnnError(
+        'OPTION_INVALID',
+        `plateauStep: the optimizer's schedule is ${this.optimizer.lr_schedule ? `"${this.optimizer.lr_schedule.name}"` : 'none'}, not "plateau" (only ReduceLROnPlateau observes a validation loss)`,
+      );
+    if (typeof validationLoss !== 'number' || Number.isNaN(validationLoss))
+      throw new RnnError('OPTION_INVALID', `plateauStep: expected a validation loss, got ${describeValue(validationLoss)}`);
+    this.plateau.step(validationLoss);
+  }
 
   get backend(): Backend {
     return this.engine.backend;
@@ -329,7 +367,7 @@ class TrainerImpl implements Trainer<TrainableConfig> {
     const prepared = this.prepare(batch);
     const { readLoss, carryState } = checkOptions<{ readLoss: boolean; carryState: boolean }>('trainStep options', options, ['readLoss', 'carryState']);
     if (carryState) noOwnState('trainStep', prepared);
-    return this.engine.step(prepared, this.optimizer, { readLoss: readLoss ?? false, carry: carryState ?? false });
+    return this.engine.step(prepared, this.stepOptimizer(), { readLoss: readLoss ?? false, carry: carryState ?? false });
   }
 
   async evaluate(batch: TrainBatch, options: { carryState?: boolean } = {}): Promise<number> {
@@ -404,7 +442,7 @@ class TrainerImpl implements Trainer<TrainableConfig> {
     if (metadata !== undefined && (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')))
       throw new RnnError('OPTION_INVALID', `checkpoint options.metadata: expected an object of strings, got ${describeValue(metadata)}`);
     return writeCheckpoint(
-      { model: this.model, optimizer: this.optimizer, seed: this.seed, backend: this.backend, extra: metadata },
+      { model: this.model, optimizer: this.optimizer, seed: this.seed, backend: this.backend, extra: metadata, plateau: this.plateau?.state },
       await this.engine.snapshot(),
     );
   }
