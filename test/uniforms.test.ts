@@ -11,6 +11,7 @@ import {
   DROPOUT_DIMS_FIELDS,
   EMBEDDING_DIMS_FIELDS,
   F32_FIELDS,
+  L1_DIMS_FIELDS,
   GEMM_DIMS_FIELDS,
   LAST_STATE_DIMS_FIELDS,
   LOSS_DIMS_FIELDS,
@@ -62,6 +63,7 @@ describe('uniform layouts', () => {
     ['attention.wgsl', 'AttentionDims', ATTENTION_DIMS_FIELDS],
     ['tanh.wgsl', 'TanhDims', TANH_DIMS_FIELDS],
     ['beam.wgsl', 'BeamDims', BEAM_DIMS_FIELDS],
+    ['l1.wgsl', 'L1Dims', L1_DIMS_FIELDS],
     ['attentive-decoder.wgsl', 'AttentiveDims', ATTENTIVE_DIMS_FIELDS],
     ['attentive-decoder.wgsl', 'AttentiveRun', ATTENTIVE_RUN_FIELDS],
   ] as const)('%s %s matches its packer', (file, name, fields) => {

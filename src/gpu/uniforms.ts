@@ -27,6 +27,7 @@ export const GEMM_DIMS_FIELDS = [
 
 /** Fields, in any struct, that are f32 in WGSL (every other field is u32). */
 export const F32_FIELDS: ReadonlySet<string> = new Set([
+  'lambda',
   'alpha',
   'beta',
   'p',
@@ -176,6 +177,9 @@ export const ATTENTIVE_DIMS_FIELDS = [
 
 /** `struct AttentiveRun` in shaders/attentive-decoder.wgsl (p is f32) */
 export const ATTENTIVE_RUN_FIELDS = ['seed', 'p', '_pad0', '_pad1'] as const;
+
+/** `struct L1Dims` in shaders/l1.wgsl (lambda is f32) */
+export const L1_DIMS_FIELDS = ['n', 'lambda', '_pad0', '_pad1'] as const;
 
 /** `struct BeamDims` in shaders/beam.wgsl */
 export const BEAM_DIMS_FIELDS = ['B', 'K', 'V', 'eos', 'max_length', 'finished_cap', '_pad0', '_pad1'] as const;

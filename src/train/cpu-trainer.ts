@@ -18,7 +18,7 @@ import {
   type TrainEngine,
   checkCarriedBatch,
 } from './engine.js';
-import { type OptimizerConfig, type OptimizerState, gradNorm, optimizerState, referenceStep } from './optim.js';
+import { type OptimizerConfig, type OptimizerState, addL1, gradNorm, optimizerState, referenceStep } from './optim.js';
 import { type TrainModel, trainModel } from './model.js';
 import { type ModelForward, modelBackward, modelForward, modelLoss } from './reference-model.js';
 import { type BeamRecord, type ResolvedDecode, decodeReference } from './decode.js';
@@ -61,12 +61,14 @@ export class CpuTrainer implements TrainEngine {
   async step(batchIn: PreparedBatch, opt: OptimizerConfig, options: { readLoss: boolean; carry: boolean }): Promise<EngineStepResult> {
     const batch = this.from('train', batchIn, options.carry);
     const forward = this.forward('train', batch, true);
-    const { loss, dy } = modelLoss(this.composition, forward);
+    const { loss: dataLoss, dy } = modelLoss(this.composition, forward);
+    let loss = dataLoss;
     this.steps++;
     // As on the GPU: once a step is not finite, no step updates until the halt is read back.
     let result: EngineStepResult = {};
     if (!this.halt) {
       const g = this.flat(modelBackward(this.composition, forward, dy).grads);
+      if (opt.l1 > 0) loss += addL1(opt.l1, this.flat(this.params), g);
       const norm = clippedNorm(opt, g);
       if (Number.isFinite(loss) && Number.isFinite(norm)) {
         const p = this.flat(this.params);

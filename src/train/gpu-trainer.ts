@@ -13,6 +13,8 @@ import { RnnError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
 import { RESULT_SLOTS, RESULT_WORDS } from '../gpu/ops/optimizer.js';
+import { recordL1 } from '../gpu/ops/l1.js';
+import { recordSum } from '../gpu/ops/reduce.js';
 import { type Command, copy, replay } from '../gpu/program.js';
 import { readBuffer } from '../gpu/readback.js';
 import { OwningRecorder } from '../gpu/recorder.js';
@@ -38,7 +40,7 @@ export { chooseBackward };
 import { type ResolvedSample, recordSampling } from './sample.js';
 import type { BeamRecord, ResolvedDecode } from './decode.js';
 import { recordDecode } from './decode-gpu.js';
-import type { GpuTensor } from '../gpu/gpu-tensor.js';
+import { type GpuTensor, gpuTensor } from '../gpu/gpu-tensor.js';
 
 const MAX_PLANS = 3;
 
@@ -68,6 +70,9 @@ export class GpuTrainer implements TrainEngine {
   private destroyed = false;
   /** Optimizer steps taken (the next one is steps + 1). */
   steps = 0;
+  /** The last step's L1 λ (its loss adds λ·Σ|θ|), and the penalty's commands once made. */
+  private l1 = 0;
+  private penalty?: { commands: Command[]; set: (queue: GPUQueue, lambda: number) => void; recorder: OwningRecorder };
 
   /** The strategy asked for ('auto': each plan takes the fastest that fits its shape, chooseBackward). */
   private readonly strategy: BackwardStrategy | 'auto';
@@ -134,6 +139,22 @@ export class GpuTrainer implements TrainEngine {
     if (error) throw new RnnError('GPU_VALIDATION', `WebGPU validation error in ${plan.tag}: ${error.message}`);
   }
 
+  /**
+   * The L1 penalty's commands (gpu/ops/l1.ts), made at the first step that has one: the gradient
+   * λ·sign(θ) added to every gradient and Σ|θ| into results[l1Sum], between a plan's gradients and its
+   * norm. They read only the trainer's own buffers, so every plan shares them.
+   */
+  private l1Penalty(): { commands: Command[]; set: (queue: GPUQueue, lambda: number) => void } {
+    if (this.penalty) return this.penalty;
+    const n = this.composition.size;
+    const rec = new OwningRecorder(this.ctx, 'Trainer.l1');
+    const magnitudes = gpuTensor(rec.storage('Trainer.l1.magnitudes', n), [n]);
+    const l1 = recordL1(rec, 'Trainer.l1', { n, params: gpuTensor(this.shared.params, [n]), grads: gpuTensor(this.shared.grads, [n]), magnitudes });
+    const sum = recordSum(rec, 'Trainer.l1Sum', magnitudes, n, false, this.shared.results, RESULT_SLOTS.l1Sum);
+    this.penalty = { commands: [l1.command, ...sum], set: l1.set, recorder: rec };
+    return this.penalty;
+  }
+
   /** Floats of one layer's state: h (D, B, H_out) then, for LSTM, c (D, B, H). */
   private layerState(B: number): number {
     return new PlanSizes(this.composition.recurrent.config, 1, B).layerState;
@@ -171,7 +192,8 @@ export class GpuTrainer implements TrainEngine {
       this.steps = haltStep - 1;
       throw new NonFiniteStepError(haltStep, words[RESULT_SLOTS.haltLoss], Math.sqrt(words[RESULT_SLOTS.haltNormSq]), skipped);
     }
-    return { loss: words[RESULT_SLOTS.loss], gradNorm: Math.sqrt(words[RESULT_SLOTS.normSq]) };
+    // The L1 penalty's share of the loss, λ·Σ|θ| (the GPU summed |θ|).
+    return { loss: words[RESULT_SLOTS.loss] + this.l1 * words[RESULT_SLOTS.l1Sum], gradNorm: Math.sqrt(words[RESULT_SLOTS.normSq]) };
   }
 
   step(batch: PreparedBatch, opt: OptimizerConfig, options: { readLoss: boolean; carry: boolean }): Promise<EngineStepResult> {
@@ -180,11 +202,16 @@ export class GpuTrainer implements TrainEngine {
       const carried = this.carryCommands('train', plan, batch.B, options.carry);
       const step = this.steps + 1;
       plan.write(batch, { seed: this.seed + this.steps, training: true, clipValue: opt.clip_grad_value ?? 0 });
+      const l1 = opt.l1 > 0 ? this.l1Penalty() : undefined;
+      l1?.set(this.ctx.device.queue, opt.l1);
+      this.l1 = opt.l1;
       await this.submit(plan, [
         ...carried.before,
         ...plan.forward,
         ...carried.after,
-        ...plan.backward,
+        ...plan.gradients,
+        ...(l1?.commands ?? []),
+        ...plan.norm,
         ...plan.update(optimizerKernel(opt), optimizerScalars(opt, step)),
       ]);
       this.steps = step;
@@ -392,6 +419,7 @@ export class GpuTrainer implements TrainEngine {
       for (const plan of this.plans.values()) plan.release();
       this.plans.clear();
       for (const b of Object.values(this.shared)) this.ctx.discard(b);
+      this.penalty?.recorder.release();
       for (const c of this.carries.values()) this.ctx.release(c.buffer);
       this.carries.clear();
       this.ctx.detach();

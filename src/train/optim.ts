@@ -3,7 +3,8 @@
  * defaults, as one description (`opt.json` of the CLI) and as a float64 reference update that the GPU
  * update kernel (shaders/optimizer.wgsl) is checked against. The optimizers themselves — arguments,
  * defaults, the kernel's code, the per-element update — are the registry in optimizers/. One step, in
- * PyTorch's usual loop order:
+ * PyTorch's usual loop order (with `l1`, the loss is L + λ·Σ|θ| and its gradient g + λ·sign(θ) before
+ * any clipping, as `loss = criterion(…) + l1 * sum(p.abs().sum() …)` gives it):
  *   clip_grad_value_ (clip_grad_value) → clip_grad_norm_ (clip_grad_norm) → optimizer.step() →
  *   scheduler.step().
  * Schedules (stepped after each optimizer step, the rate used at step k is the schedule's at k):
@@ -65,6 +66,8 @@ export interface OptimizerConfigInput {
   clip_grad_value?: number;
   clip_grad_norm?: number;
   lr_schedule?: ScheduleConfig;
+  /** λ of an L1 penalty λ·Σ|θ| added to the training loss (its gradient λ·sign(θ)), as a PyTorch user adds it by hand. */
+  l1?: number;
 }
 
 /** Every field resolved to PyTorch's default. */
@@ -82,6 +85,8 @@ export interface OptimizerConfig {
   readonly centered: boolean;
   readonly clip_grad_value?: number;
   readonly clip_grad_norm?: number;
+  /** The L1 penalty's λ (0: none). */
+  readonly l1: number;
   readonly lr_schedule?: ResolvedSchedule;
 }
 
@@ -103,7 +108,7 @@ function flag(name: string, v: unknown): boolean {
 
 /** A resolved optimizer as the description that resolves to it: its own arguments only (opt.json's form). */
 export function optimizerDescription(opt: OptimizerConfig): OptimizerConfigInput {
-  const own = ['name', 'lr', ...OPTIMIZERS[opt.name].keys, 'clip_grad_value', 'clip_grad_norm', 'lr_schedule'];
+  const own = ['name', 'lr', ...OPTIMIZERS[opt.name].keys, 'clip_grad_value', 'clip_grad_norm', 'lr_schedule', 'l1'];
   return Object.fromEntries(Object.entries(opt).filter(([k, v]) => own.includes(k) && v !== undefined)) as unknown as OptimizerConfigInput;
 }
 
@@ -119,7 +124,7 @@ export function resolveOptimizer(input: unknown): OptimizerConfig {
         .join(', ')}, got ${describeValue(raw.name)}`,
     );
   const def = OPTIMIZERS[name];
-  const known = ['name', 'lr', ...def.keys, 'clip_grad_value', 'clip_grad_norm', 'lr_schedule'];
+  const known = ['name', 'lr', ...def.keys, 'clip_grad_value', 'clip_grad_norm', 'lr_schedule', 'l1'];
   const unknown = Object.keys(raw).filter((k) => !known.includes(k));
   if (unknown.length) bad(`optimizer: unknown key(s) ${unknown.map((k) => describeValue(k)).join(', ')} for ${name}; known keys are ${known.join(', ')}`);
   const betas = (raw.betas === undefined ? [0.9, 0.999] : raw.betas) as number[];
@@ -143,6 +148,7 @@ export function resolveOptimizer(input: unknown): OptimizerConfig {
     centered: flag('centered', raw.centered),
     clip_grad_value: raw.clip_grad_value === undefined ? undefined : num('clip_grad_value', raw.clip_grad_value, 0, (x) => x > 0),
     clip_grad_norm: raw.clip_grad_norm === undefined ? undefined : num('clip_grad_norm', raw.clip_grad_norm, 0, (x) => x > 0),
+    l1: num('l1', raw.l1, 0),
     lr_schedule: raw.lr_schedule === undefined ? undefined : resolveSchedule(raw.lr_schedule),
   };
   const invalid = def.invalid?.(resolved);
@@ -312,6 +318,16 @@ export class PlateauSchedule {
 
 export function optimizerState(n: number): OptimizerState {
   return { step: 0, a: new Float64Array(n), b: new Float64Array(n), c: new Float64Array(n) };
+}
+
+/** The L1 penalty of a step: g += λ·sign(θ) in place (sign(0) = 0); returns λ·Σ|θ|, the loss's share. */
+export function addL1(lambda: number, p: ArrayLike<number>, g: Float64Array): number {
+  let sum = 0;
+  for (let i = 0; i < p.length; i++) {
+    sum += Math.abs(p[i]);
+    g[i] += lambda * Math.sign(p[i]);
+  }
+  return lambda * sum;
 }
 
 /** The global L2 norm of the gradients, as clip_grad_norm_ returns it (before clipping). */

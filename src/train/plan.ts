@@ -70,8 +70,12 @@ export class TrainPlan implements PlanContext {
   readonly forward: Command[] = [];
   /** Each layer's forward commands (in `forward`, in this order), and its records: for a decoding's steps (decode-gpu.ts). */
   readonly layerForward: Command[][] = [];
-  /** Backward after `forward`: every gradient in `shared.grads`, ‖g‖² in results[1]. */
+  /** Backward after `forward`: every gradient in `shared.grads`, ‖g‖² in results[1] (the two parts below). */
   readonly backward: Command[] = [];
+  /** The first part: every layer's backward, the gradients in `shared.grads`. */
+  readonly gradients: Command[] = [];
+  /** The second: ‖g‖² (after clip_grad_value_) in results[1]; a penalty's gradient (L1) goes in between. */
+  readonly norm: Command[] = [];
   /** The model's output after `forward`, time-major: (T·B or B rows, O). */
   readonly prediction: { buffer: GPUBuffer; elements: number };
   /** The recurrent module's records: its initial and final states, dL/dh0, dL/dc0, the gradient flow. */
@@ -171,7 +175,7 @@ export class TrainPlan implements PlanContext {
     this.forward.push(loss.command, ...recordSum(this, 'loss', rowLoss, this.rows, false, shared.results, RESULT_SLOTS.loss));
 
     // Backward: each layer from the gradients of its outputs, writing those of the inputs a layer made.
-    this.backward.push(clear(shared.grads, 0, n * F32));
+    this.gradients.push(clear(shared.grads, 0, n * F32));
     const made = new Set(model.layers.flatMap((l) => l.outputs));
     const dValues = new Map<string, GpuTensor>([[model.output, dy]]);
     for (let i = model.layers.length - 1; i >= 0; i--) {
@@ -189,7 +193,7 @@ export class TrainPlan implements PlanContext {
         dValues.set(name, d);
         return d;
       });
-      this.backward.push(
+      this.gradients.push(
         ...this.gpuLayers[i].backward(
           layer.outputs.map((name) => dValues.get(name)),
           dInputs,
@@ -198,7 +202,8 @@ export class TrainPlan implements PlanContext {
     }
     // ‖g‖² (after clip_grad_value_, whose clip write() sets) into results[1].
     const normDims = this.uniform('norm.dims', packU32Struct(REDUCE_DIMS_FIELDS, { n, offset: 0, out: 0, clip: 0 }));
-    this.backward.push(...recordSum(this, 'norm', this.grads, n, true, shared.results, RESULT_SLOTS.normSq, normDims));
+    this.norm.push(...recordSum(this, 'norm', this.grads, n, true, shared.results, RESULT_SLOTS.normSq, normDims));
+    this.backward.push(...this.gradients, ...this.norm);
     const optimizer = recordOptimizer(this, {
       label: `${this.tag}.optimizer`,
       n,

@@ -90,6 +90,7 @@ describe('the plateau schedule in the trainer', () => {
       [{ name: 'onecycle' }, /lr_schedule\.name: expected "step", "cosine", "linear", "exponential", "sequential", "plateau", got "onecycle"/],
     ];
     for (const [schedule, message] of cases) expect(() => resolveOptimizer({ name: 'adam', lr_schedule: schedule as ScheduleConfig })).toThrow(message);
+    expect(() => resolveOptimizer({ name: 'adam', l1: -0.1 })).toThrow(/optimizer\.l1: invalid value -0\.1/);
     const trainer = await createTrainer({ model, backend: 'cpu', optimizer: { name: 'adam', lr_schedule: { name: 'exponential', gamma: 0.5 } } });
     expect(() => trainer.plateauStep(1)).toThrow(/schedule is "exponential", not "plateau"/);
     expect(trainer.learningRate).toBe(0.001);

@@ -20,7 +20,7 @@ export const OPTIMIZER_WGSL = optimizerSource;
  * The words of a trainer's results buffer: the last loss and ‖g‖², then the halt — the first step
  * whose loss or ‖g‖² was not finite (0: none), its loss and its ‖g‖² (src/train/engine.ts).
  */
-export const RESULT_SLOTS = { loss: 0, normSq: 1, haltStep: 2, haltLoss: 3, haltNormSq: 4 } as const;
+export const RESULT_SLOTS = { loss: 0, normSq: 1, haltStep: 2, haltLoss: 3, haltNormSq: 4, l1Sum: 5 } as const;
 export const RESULT_WORDS = 8;
 
 /** Which update, as pipeline constants: the registry's code and its variant flags. */
