@@ -9,11 +9,12 @@
 // W k precomputed for every key (a GEMM before this kernel), "concat" Σ_a v_a tanh(W_q q + W_k k)_a with
 // W_k k precomputed and W_q q computed here each step (it depends on the step's query).
 //
-// Work split: rows are independent, so one workgroup owns one batch row for the whole loop and the
-// steps synchronise with workgroup barriers only (no grid-wide sync). Its invocations share every
+// Work split: rows are independent, so one workgroup owns BLOCK_B batch rows for the whole loop and
+// the steps synchronise with workgroup barriers only (no grid-wide sync). Its invocations share every
 // loop of a phase, strided by WORKGROUP_SIZE: the sources (scores), the key features (context), the
 // hidden units (gates: one vec4 of all gates of unit j per input, the packed layout of
-// src/gpu/layer-weights.ts). Everything lives in storage (`saved`, `grad`), which storageBarrier orders
+// src/gpu/layer-weights.ts, loaded once for all the block's rows — the weights are what a step reads
+// most). Rows past B in the last block repeat its last row and store nothing. Everything lives in storage (`saved`, `grad`), which storageBarrier orders
 // within the workgroup: nothing here needs workgroup memory sized by the model.
 //
 // The forward keeps what the backward needs in `saved` (float offsets in `dims`): per layer its input
@@ -33,6 +34,8 @@
 override MODE: u32 = MODE_LSTM;
 override WORKGROUP_SIZE: u32 = 64u;
 override CONCAT: bool = false;  // the score: concat's Σ v tanh(W_q q + W_k k), else a dot product of q and score_k
+override BLOCK_B: u32 = 1u;     // batch rows per workgroup, at most MAX_BLOCK_B
+const MAX_BLOCK_B = 4u;
 
 const MAX_LAYERS = 8u;
 
@@ -147,261 +150,379 @@ fn concat_score(r: u32, s: u32, b: u32) -> f32 {
   return acc;
 }
 
+// The block's rows: b0 + i for i < rows (rows ≥ 1).
+struct Block {
+  b0: u32,
+  rows: u32,
+}
+
+fn block_of(wid: vec3<u32>) -> Block {
+  let b0 = wid.x * BLOCK_B;
+  return Block(b0, min(BLOCK_B, dims.B - b0));
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn attentive_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let b = wid.x;
+  let blk = block_of(wid);
   let B = dims.B;
   let S = dims.S;
   let H = dims.H;
   let Hq = dims.H_q;
-  let len = lengths[b];
   let lstm = MODE == MODE_LSTM;
   // The initial states into copy 0.
-  for (var l = 0u; l < dims.L; l++) {
-    for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { saved[state_h(0u, l, b, k)] = initial[l * dims.layer_state + b * Hq + k]; }
-    if (lstm) {
-      for (var j = lid; j < H; j += WORKGROUP_SIZE) { saved[state_c(0u, l, b, j)] = initial[l * dims.layer_state + B * Hq + b * H + j]; }
+  for (var i = 0u; i < blk.rows; i++) {
+    let b = blk.b0 + i;
+    for (var l = 0u; l < dims.L; l++) {
+      for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { saved[state_h(0u, l, b, k)] = initial[l * dims.layer_state + b * Hq + k]; }
+      if (lstm) {
+        for (var j = lid; j < H; j += WORKGROUP_SIZE) { saved[state_c(0u, l, b, j)] = initial[l * dims.layer_state + B * Hq + b * H + j]; }
+      }
     }
   }
   storageBarrier();
   for (var t = 0u; t < dims.T; t++) {
     let cur = t % 2u;
     let nxt = 1u - cur;
-    let r = t * B + b;
     let top = dims.L - 1u;
     // The query: the top layer's h_{t−1}; concat's W_q q.
-    for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { saved[dims.query_at + r * Hq + k] = saved[state_h(cur, top, b, k)]; }
-    if (CONCAT) {
-      for (var a = lid; a < dims.A; a += WORKGROUP_SIZE) {
-        var acc = 0.0;
-        for (var k = 0u; k < Hq; k++) { acc = fma(param(dims.wq_at + a * Hq + k), saved[state_h(cur, top, b, k)], acc); }
-        saved[dims.score_q_at + r * dims.A + a] = acc;
+    for (var i = 0u; i < blk.rows; i++) {
+      let b = blk.b0 + i;
+      let r = t * B + b;
+      for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { saved[dims.query_at + r * Hq + k] = saved[state_h(cur, top, b, k)]; }
+      if (CONCAT) {
+        for (var a = lid; a < dims.A; a += WORKGROUP_SIZE) {
+          var acc = 0.0;
+          for (var k = 0u; k < Hq; k++) { acc = fma(param(dims.wq_at + a * Hq + k), saved[state_h(cur, top, b, k)], acc); }
+          saved[dims.score_q_at + r * dims.A + a] = acc;
+        }
       }
     }
     storageBarrier();
     // The scores, in α's place until the softmax.
-    for (var s = lid; s < S; s += WORKGROUP_SIZE) {
-      var score = 0.0;
-      if (s < len) {
-        if (CONCAT) {
-          score = concat_score(r, s, b);
-        } else {
-          for (var k = 0u; k < Hq; k++) { score = fma(saved[dims.query_at + r * Hq + k], score_k[(s * B + b) * Hq + k], score); }
+    for (var i = 0u; i < blk.rows; i++) {
+      let b = blk.b0 + i;
+      let r = t * B + b;
+      let len = lengths[b];
+      for (var s = lid; s < S; s += WORKGROUP_SIZE) {
+        var score = 0.0;
+        if (s < len) {
+          if (CONCAT) {
+            score = concat_score(r, s, b);
+          } else {
+            for (var k = 0u; k < Hq; k++) { score = fma(saved[dims.query_at + r * Hq + k], score_k[(s * B + b) * Hq + k], score); }
+          }
         }
+        saved[dims.alpha_at + r * S + s] = score;
       }
-      saved[dims.alpha_at + r * S + s] = score;
     }
     storageBarrier();
-    // Every invocation finds the maximum and the sum over the row's sources itself (S is small).
-    var m = saved[dims.alpha_at + r * S];
-    for (var s = 1u; s < len; s++) { m = max(m, saved[dims.alpha_at + r * S + s]); }
-    var sum = 0.0;
-    for (var s = 0u; s < len; s++) { sum += exp(saved[dims.alpha_at + r * S + s] - m); }
+    // Every invocation finds each row's maximum and sum over its sources itself (S is small).
+    var m: array<f32, MAX_BLOCK_B>;
+    var sum: array<f32, MAX_BLOCK_B>;
+    for (var i = 0u; i < blk.rows; i++) {
+      let b = blk.b0 + i;
+      let r = t * B + b;
+      let len = lengths[b];
+      m[i] = saved[dims.alpha_at + r * S];
+      for (var s = 1u; s < len; s++) { m[i] = max(m[i], saved[dims.alpha_at + r * S + s]); }
+      sum[i] = 0.0;
+      for (var s = 0u; s < len; s++) { sum[i] += exp(saved[dims.alpha_at + r * S + s] - m[i]); }
+    }
     storageBarrier();
-    for (var s = lid; s < S; s += WORKGROUP_SIZE) {
-      let i = dims.alpha_at + r * S + s;
-      saved[i] = select(0.0, exp(saved[i] - m) / sum, s < len);
+    for (var i = 0u; i < blk.rows; i++) {
+      let b = blk.b0 + i;
+      let r = t * B + b;
+      let len = lengths[b];
+      for (var s = lid; s < S; s += WORKGROUP_SIZE) {
+        let e = dims.alpha_at + r * S + s;
+        saved[e] = select(0.0, exp(saved[e] - m[i]) / sum[i], s < len);
+      }
     }
     storageBarrier();
     // Layer 0's input [e_t; c_t].
-    let x0 = x_row(0u, r);
-    for (var k = lid; k < dims.E; k += WORKGROUP_SIZE) { saved[x0 + k] = embedded[r * dims.E + k]; }
-    for (var k = lid; k < dims.H_k; k += WORKGROUP_SIZE) {
-      var acc = 0.0;
-      for (var s = 0u; s < len; s++) { acc = fma(saved[dims.alpha_at + r * S + s], keys[(s * B + b) * dims.H_k + k], acc); }
-      saved[x0 + dims.E + k] = acc;
+    for (var i = 0u; i < blk.rows; i++) {
+      let b = blk.b0 + i;
+      let r = t * B + b;
+      let len = lengths[b];
+      let x0 = x_row(0u, r);
+      for (var k = lid; k < dims.E; k += WORKGROUP_SIZE) { saved[x0 + k] = embedded[r * dims.E + k]; }
+      for (var k = lid; k < dims.H_k; k += WORKGROUP_SIZE) {
+        var acc = 0.0;
+        for (var s = 0u; s < len; s++) { acc = fma(saved[dims.alpha_at + r * S + s], keys[(s * B + b) * dims.H_k + k], acc); }
+        saved[x0 + dims.E + k] = acc;
+      }
     }
     storageBarrier();
     for (var l = 0u; l < dims.L; l++) {
       let I = input_width(l);
-      let x = x_row(l, r);
       let at = layer_params[l];  // W_ih, b_ih, W_hh, b_hh (vec4 offsets)
+      // Each row's input and h_{t−1} (rows past the block's repeat its last: computed, never stored).
+      var x: array<u32, MAX_BLOCK_B>;
+      var hb: array<u32, MAX_BLOCK_B>;
+      for (var i = 0u; i < BLOCK_B; i++) {
+        let b = blk.b0 + min(i, blk.rows - 1u);
+        x[i] = x_row(l, t * B + b);
+        hb[i] = state_h(cur, l, b, 0u);
+      }
       for (var j = lid; j < H; j += WORKGROUP_SIZE) {
-        var gx = params[at.y + j];
-        for (var k = 0u; k < I; k++) { gx = fma(params[at.x + k * H + j], vec4<f32>(saved[x + k]), gx); }
-        var rec = params[at.w + j];
-        for (var k = 0u; k < Hq; k++) { rec = fma(params[at.z + k * H + j], vec4<f32>(saved[state_h(cur, l, b, k)]), rec); }
-        var h_prev = 0.0;
-        if (j < Hq) { h_prev = saved[state_h(cur, l, b, j)]; }
-        var c_prev = 0.0;
-        if (lstm) { c_prev = saved[state_c(cur, l, b, j)]; }
-        let hc = cell_update(MODE, gx, rec, h_prev, c_prev);
-        var pre = gx + rec;
-        if (MODE == MODE_GRU) { pre = vec4<f32>(gx.x + rec.x, gx.y + rec.y, gx.z, rec.z); }
-        let p = pre_index(l, r, j);
-        saved[p] = pre.x;
-        saved[p + 1u] = pre.y;
-        saved[p + 2u] = pre.z;
-        saved[p + 3u] = pre.w;
-        saved[dims.h_prev_at + out_unit_index(l, r, j)] = h_prev;
-        if (lstm) {
-          saved[dims.c_at + unit_index(l, r, j)] = hc.y;
-          saved[dims.c_prev_at + unit_index(l, r, j)] = c_prev;
-          saved[state_c(nxt, l, b, j)] = hc.y;
+        var gx: array<vec4<f32>, MAX_BLOCK_B>;
+        var rec: array<vec4<f32>, MAX_BLOCK_B>;
+        let bias_x = params[at.y + j];
+        let bias_h = params[at.w + j];
+        for (var i = 0u; i < BLOCK_B; i++) {
+          gx[i] = bias_x;
+          rec[i] = bias_h;
         }
-        saved[state_h(nxt, l, b, j)] = hc.x;
-        if (l == top) { saved[dims.output_at + r * Hq + j] = hc.x; }
+        for (var k = 0u; k < I; k++) {
+          let w = params[at.x + k * H + j];
+          for (var i = 0u; i < BLOCK_B; i++) { gx[i] = fma(w, vec4<f32>(saved[x[i] + k]), gx[i]); }
+        }
+        for (var k = 0u; k < Hq; k++) {
+          let w = params[at.z + k * H + j];
+          for (var i = 0u; i < BLOCK_B; i++) { rec[i] = fma(w, vec4<f32>(saved[hb[i] + k]), rec[i]); }
+        }
+        for (var i = 0u; i < blk.rows; i++) {
+          let b = blk.b0 + i;
+          let r = t * B + b;
+          var h_prev = 0.0;
+          if (j < Hq) { h_prev = saved[state_h(cur, l, b, j)]; }
+          var c_prev = 0.0;
+          if (lstm) { c_prev = saved[state_c(cur, l, b, j)]; }
+          let hc = cell_update(MODE, gx[i], rec[i], h_prev, c_prev);
+          var pre = gx[i] + rec[i];
+          if (MODE == MODE_GRU) { pre = vec4<f32>(gx[i].x + rec[i].x, gx[i].y + rec[i].y, gx[i].z, rec[i].z); }
+          let p = pre_index(l, r, j);
+          saved[p] = pre.x;
+          saved[p + 1u] = pre.y;
+          saved[p + 2u] = pre.z;
+          saved[p + 3u] = pre.w;
+          saved[dims.h_prev_at + out_unit_index(l, r, j)] = h_prev;
+          if (lstm) {
+            saved[dims.c_at + unit_index(l, r, j)] = hc.y;
+            saved[dims.c_prev_at + unit_index(l, r, j)] = c_prev;
+            saved[state_c(nxt, l, b, j)] = hc.y;
+          }
+          saved[state_h(nxt, l, b, j)] = hc.x;
+          if (l == top) { saved[dims.output_at + r * Hq + j] = hc.x; }
+        }
       }
       storageBarrier();
       if (l < top) {
-        let x_above = x_row(l + 1u, r);
-        for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { saved[x_above + k] = saved[state_h(nxt, l, b, k)] * dropout_scale(l + 1u, r, k); }
+        for (var i = 0u; i < blk.rows; i++) {
+          let b = blk.b0 + i;
+          let r = t * B + b;
+          let x_above = x_row(l + 1u, r);
+          for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { saved[x_above + k] = saved[state_h(nxt, l, b, k)] * dropout_scale(l + 1u, r, k); }
+        }
         storageBarrier();
       }
     }
   }
 }
 
+// The four lanes at `base` of `grad`.
+fn grad4(base: u32) -> vec4<f32> {
+  return vec4<f32>(grad[base], grad[base + 1u], grad[base + 2u], grad[base + 3u]);
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let b = wid.x;
+  let blk = block_of(wid);
   let B = dims.B;
   let S = dims.S;
   let H = dims.H;
   let Hq = dims.H_q;
   let Hk = dims.H_k;
   let J = Hk + Hq;
-  let len = lengths[b];
   let top = dims.L - 1u;
   // dL/dh and dL/dc of the final states arrive in `grad` (the caller copies them there, or clears it).
   for (var tt = 0u; tt < dims.T; tt++) {
     let t = dims.T - 1u - tt;
-    let r = t * B + b;
-    for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { grad[dims.dh_at + (top * B + b) * Hq + k] += embedded[r * Hq + k]; }
+    for (var i = 0u; i < blk.rows; i++) {
+      let b = blk.b0 + i;
+      let r = t * B + b;
+      for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { grad[dims.dh_at + (top * B + b) * Hq + k] += embedded[r * Hq + k]; }
+    }
     storageBarrier();
     for (var li = 0u; li < dims.L; li++) {
       let l = top - li;
       let at = layer_params[l];
       // The gates' gradients of unit j from the total dL/dh_t and the carried dL/dc_t.
       for (var j = lid; j < H; j += WORKGROUP_SIZE) {
-        let dh = grad[dims.dh_at + (l * B + b) * Hq + j];
-        let p = pre_index(l, r, j);
-        let pre = vec4<f32>(saved[p], saved[p + 1u], saved[p + 2u], saved[p + 3u]);
-        let gi = dims.dgx_at + ((l * dims.T * B + r) * H + j) * 4u;
-        let gh = dims.dgh_at + ((l * dims.T * B + r) * H + j) * 4u;
-        var dgx = vec4<f32>(0.0);
-        var dgh = vec4<f32>(0.0);
-        var direct = 0.0;
-        switch MODE {
-          case MODE_LSTM: {
-            let i = sigmoid(pre.x);
-            let f = sigmoid(pre.y);
-            let g = tanh_safe(pre.z);
-            let o = sigmoid(pre.w);
-            let tc = tanh_safe(saved[dims.c_at + unit_index(l, r, j)]);
-            let dci = dims.dc_at + (l * B + b) * H + j;
-            let dc = grad[dci] + dh * o * (1.0 - tc * tc);
-            let c_prev = saved[dims.c_prev_at + unit_index(l, r, j)];
-            dgx = vec4<f32>(dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g), dh * tc * o * (1.0 - o));
-            dgh = dgx;
-            grad[dci] = dc * f;
+        for (var i = 0u; i < blk.rows; i++) {
+          let b = blk.b0 + i;
+          let r = t * B + b;
+          let dh = grad[dims.dh_at + (l * B + b) * Hq + j];
+          let p = pre_index(l, r, j);
+          let pre = vec4<f32>(saved[p], saved[p + 1u], saved[p + 2u], saved[p + 3u]);
+          let gi = dims.dgx_at + ((l * dims.T * B + r) * H + j) * 4u;
+          let gh = dims.dgh_at + ((l * dims.T * B + r) * H + j) * 4u;
+          var dgx = vec4<f32>(0.0);
+          var dgh = vec4<f32>(0.0);
+          var direct = 0.0;
+          switch MODE {
+            case MODE_LSTM: {
+              let ig = sigmoid(pre.x);
+              let f = sigmoid(pre.y);
+              let g = tanh_safe(pre.z);
+              let o = sigmoid(pre.w);
+              let tc = tanh_safe(saved[dims.c_at + unit_index(l, r, j)]);
+              let dci = dims.dc_at + (l * B + b) * H + j;
+              let dc = grad[dci] + dh * o * (1.0 - tc * tc);
+              let c_prev = saved[dims.c_prev_at + unit_index(l, r, j)];
+              dgx = vec4<f32>(dc * g * ig * (1.0 - ig), dc * c_prev * f * (1.0 - f), dc * ig * (1.0 - g * g), dh * tc * o * (1.0 - o));
+              dgh = dgx;
+              grad[dci] = dc * f;
+            }
+            case MODE_GRU: {
+              let rg = sigmoid(pre.x);
+              let z = sigmoid(pre.y);
+              let n = tanh_safe(fma(rg, pre.w, pre.z));
+              let h_prev = saved[dims.h_prev_at + out_unit_index(l, r, j)];
+              let dpre_n = dh * (1.0 - z) * (1.0 - n * n);
+              let dr = dpre_n * pre.w * rg * (1.0 - rg);
+              let dz = dh * (h_prev - n) * z * (1.0 - z);
+              dgx = vec4<f32>(dr, dz, dpre_n, 0.0);
+              dgh = vec4<f32>(dr, dz, dpre_n * rg, 0.0);
+              direct = dh * z;
+            }
+            case MODE_RNN_RELU: {
+              dgx = vec4<f32>(select(0.0, dh, pre.x > 0.0), 0.0, 0.0, 0.0);
+              dgh = dgx;
+            }
+            default: {  // MODE_RNN_TANH
+              let h = tanh_safe(pre.x);
+              dgx = vec4<f32>(dh * (1.0 - h * h), 0.0, 0.0, 0.0);
+              dgh = dgx;
+            }
           }
-          case MODE_GRU: {
-            let rg = sigmoid(pre.x);
-            let z = sigmoid(pre.y);
-            let n = tanh_safe(fma(rg, pre.w, pre.z));
-            let h_prev = saved[dims.h_prev_at + out_unit_index(l, r, j)];
-            let dpre_n = dh * (1.0 - z) * (1.0 - n * n);
-            let dr = dpre_n * pre.w * rg * (1.0 - rg);
-            let dz = dh * (h_prev - n) * z * (1.0 - z);
-            dgx = vec4<f32>(dr, dz, dpre_n, 0.0);
-            dgh = vec4<f32>(dr, dz, dpre_n * rg, 0.0);
-            direct = dh * z;
+          grad[gi] = dgx.x;
+          grad[gi + 1u] = dgx.y;
+          grad[gi + 2u] = dgx.z;
+          grad[gi + 3u] = dgx.w;
+          if (MODE == MODE_GRU) {
+            grad[gh] = dgh.x;
+            grad[gh + 1u] = dgh.y;
+            grad[gh + 2u] = dgh.z;
+            grad[gh + 3u] = dgh.w;
           }
-          case MODE_RNN_RELU: {
-            dgx = vec4<f32>(select(0.0, dh, pre.x > 0.0), 0.0, 0.0, 0.0);
-            dgh = dgx;
-          }
-          default: {  // MODE_RNN_TANH
-            let h = tanh_safe(pre.x);
-            dgx = vec4<f32>(dh * (1.0 - h * h), 0.0, 0.0, 0.0);
-            dgh = dgx;
-          }
+          grad[dims.direct_at + b * Hq + j] = direct;
         }
-        grad[gi] = dgx.x;
-        grad[gi + 1u] = dgx.y;
-        grad[gi + 2u] = dgx.z;
-        grad[gi + 3u] = dgx.w;
-        if (MODE == MODE_GRU) {
-          grad[gh] = dgh.x;
-          grad[gh + 1u] = dgh.y;
-          grad[gh + 2u] = dgh.z;
-          grad[gh + 3u] = dgh.w;
-        }
-        grad[dims.direct_at + b * Hq + j] = direct;
       }
       storageBarrier();
-      let g0 = dims.dgx_at + (l * dims.T * B + r) * H * 4u;
-      let gh0 = dims.dgh_at + (l * dims.T * B + r) * H * 4u;
+      // Each row's gate gradients at step t (rows past the block's repeat its last: never stored).
+      var g0: array<u32, MAX_BLOCK_B>;
+      var gh0: array<u32, MAX_BLOCK_B>;
+      for (var i = 0u; i < BLOCK_B; i++) {
+        let r = t * B + blk.b0 + min(i, blk.rows - 1u);
+        g0[i] = dims.dgx_at + (l * dims.T * B + r) * H * 4u;
+        gh0[i] = dims.dgh_at + (l * dims.T * B + r) * H * 4u;
+      }
       // dL/dh_{t−1} of this layer: the direct part and W_hhᵀ·dg_h.
       for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
-        var acc = grad[dims.direct_at + b * Hq + k];
+        var acc: array<f32, MAX_BLOCK_B>;
+        for (var i = 0u; i < BLOCK_B; i++) { acc[i] = 0.0; }
         for (var j = 0u; j < H; j++) {
-          let g = vec4<f32>(grad[gh0 + 4u * j], grad[gh0 + 4u * j + 1u], grad[gh0 + 4u * j + 2u], grad[gh0 + 4u * j + 3u]);
-          acc += dot(params[at.z + k * H + j], g);
+          let w = params[at.z + k * H + j];
+          for (var i = 0u; i < BLOCK_B; i++) { acc[i] += dot(w, grad4(gh0[i] + 4u * j)); }
         }
-        grad[dims.dh_at + (l * B + b) * Hq + k] = acc;
+        for (var i = 0u; i < blk.rows; i++) {
+          let b = blk.b0 + i;
+          grad[dims.dh_at + (l * B + b) * Hq + k] = acc[i] + grad[dims.direct_at + b * Hq + k];
+        }
       }
       // dL/dx_t = W_ihᵀ·dg_x: the layer below's dL/dh_t (through the dropout mask), or for layer 0 dL/de_t
       // and the context's gradient.
       let I = input_width(l);
       for (var k = lid; k < I; k += WORKGROUP_SIZE) {
-        var acc = 0.0;
+        var acc: array<f32, MAX_BLOCK_B>;
+        for (var i = 0u; i < BLOCK_B; i++) { acc[i] = 0.0; }
         for (var j = 0u; j < H; j++) {
-          let g = vec4<f32>(grad[g0 + 4u * j], grad[g0 + 4u * j + 1u], grad[g0 + 4u * j + 2u], grad[g0 + 4u * j + 3u]);
-          acc += dot(params[at.x + k * H + j], g);
+          let w = params[at.x + k * H + j];
+          for (var i = 0u; i < BLOCK_B; i++) { acc[i] += dot(w, grad4(g0[i] + 4u * j)); }
         }
-        if (l > 0u) {
-          grad[dims.dh_at + ((l - 1u) * B + b) * Hq + k] += acc * dropout_scale(l, r, k);
-        } else if (k < dims.E) {
-          grad[dims.de_at + r * dims.E + k] = acc;
-        } else {
-          grad[dims.djoined_at + r * J + (k - dims.E)] = acc;
+        for (var i = 0u; i < blk.rows; i++) {
+          let b = blk.b0 + i;
+          let r = t * B + b;
+          if (l > 0u) {
+            grad[dims.dh_at + ((l - 1u) * B + b) * Hq + k] += acc[i] * dropout_scale(l, r, k);
+          } else if (k < dims.E) {
+            grad[dims.de_at + r * dims.E + k] = acc[i];
+          } else {
+            grad[dims.djoined_at + r * J + (k - dims.E)] = acc[i];
+          }
         }
       }
       storageBarrier();
     }
     // The query's share: dL/dα_s = dc·keys_s, the scores' gradient α_s(dα_s − Σ α dα), then dL/dq.
-    let dctx = dims.djoined_at + r * J;
-    for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { grad[dctx + Hk + k] = 0.0; }
-    for (var s = lid; s < S; s += WORKGROUP_SIZE) {
-      var acc = 0.0;
-      if (s < len) {
-        for (var k = 0u; k < Hk; k++) { acc = fma(grad[dctx + k], keys[(s * B + b) * Hk + k], acc); }
-      }
-      grad[dims.dscore_at + b * S + s] = acc;
-    }
-    storageBarrier();
-    var weighted = 0.0;
-    for (var s = 0u; s < len; s++) { weighted = fma(saved[dims.alpha_at + r * S + s], grad[dims.dscore_at + b * S + s], weighted); }
-    storageBarrier();
-    for (var s = lid; s < S; s += WORKGROUP_SIZE) {
-      let i = dims.dscore_at + b * S + s;
-      grad[i] = saved[dims.alpha_at + r * S + s] * (grad[i] - weighted);
-    }
-    storageBarrier();
-    let dh_top = dims.dh_at + (top * B + b) * Hq;
-    if (CONCAT) {
-      for (var a = lid; a < dims.A; a += WORKGROUP_SIZE) {
+    for (var i = 0u; i < blk.rows; i++) {
+      let b = blk.b0 + i;
+      let r = t * B + b;
+      let len = lengths[b];
+      let dctx = dims.djoined_at + r * J;
+      for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { grad[dctx + Hk + k] = 0.0; }
+      for (var s = lid; s < S; s += WORKGROUP_SIZE) {
         var acc = 0.0;
-        let sq = saved[dims.score_q_at + r * dims.A + a];
-        for (var s = 0u; s < len; s++) {
-          let u = tanh_safe(sq + score_k[(s * B + b) * dims.A + a]);
-          acc = fma(grad[dims.dscore_at + b * S + s], -u * u, acc);  // the 1 of 1 − u² dropped: attention.wgsl's back_query says why
+        if (s < len) {
+          for (var k = 0u; k < Hk; k++) { acc = fma(grad[dctx + k], keys[(s * B + b) * Hk + k], acc); }
         }
-        grad[dims.dsq_at + b * dims.A + a] = acc * param(dims.v_at + a);
+        grad[dims.dscore_at + b * S + s] = acc;
+      }
+    }
+    storageBarrier();
+    var weighted: array<f32, MAX_BLOCK_B>;
+    for (var i = 0u; i < blk.rows; i++) {
+      let b = blk.b0 + i;
+      let r = t * B + b;
+      weighted[i] = 0.0;
+      for (var s = 0u; s < lengths[b]; s++) { weighted[i] = fma(saved[dims.alpha_at + r * S + s], grad[dims.dscore_at + b * S + s], weighted[i]); }
+    }
+    storageBarrier();
+    for (var i = 0u; i < blk.rows; i++) {
+      let b = blk.b0 + i;
+      let r = t * B + b;
+      for (var s = lid; s < S; s += WORKGROUP_SIZE) {
+        let e = dims.dscore_at + b * S + s;
+        grad[e] = saved[dims.alpha_at + r * S + s] * (grad[e] - weighted[i]);
+      }
+    }
+    storageBarrier();
+    if (CONCAT) {
+      for (var i = 0u; i < blk.rows; i++) {
+        let b = blk.b0 + i;
+        let r = t * B + b;
+        let len = lengths[b];
+        for (var a = lid; a < dims.A; a += WORKGROUP_SIZE) {
+          var acc = 0.0;
+          let sq = saved[dims.score_q_at + r * dims.A + a];
+          for (var s = 0u; s < len; s++) {
+            let u = tanh_safe(sq + score_k[(s * B + b) * dims.A + a]);
+            acc = fma(grad[dims.dscore_at + b * S + s], -u * u, acc);  // the 1 of 1 − u² dropped: attention.wgsl's back_query says why
+          }
+          grad[dims.dsq_at + b * dims.A + a] = acc * param(dims.v_at + a);
+        }
       }
       storageBarrier();
-      for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
-        var acc = 0.0;
-        for (var a = 0u; a < dims.A; a++) { acc = fma(param(dims.wq_at + a * Hq + k), grad[dims.dsq_at + b * dims.A + a], acc); }
-        grad[dh_top + k] += acc;
+      for (var i = 0u; i < blk.rows; i++) {
+        let b = blk.b0 + i;
+        let dh_top = dims.dh_at + (top * B + b) * Hq;
+        for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
+          var acc = 0.0;
+          for (var a = 0u; a < dims.A; a++) { acc = fma(param(dims.wq_at + a * Hq + k), grad[dims.dsq_at + b * dims.A + a], acc); }
+          grad[dh_top + k] += acc;
+        }
       }
     } else {
-      for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
-        var acc = 0.0;
-        for (var s = 0u; s < len; s++) { acc = fma(grad[dims.dscore_at + b * S + s], score_k[(s * B + b) * Hq + k], acc); }
-        grad[dh_top + k] += acc;
+      for (var i = 0u; i < blk.rows; i++) {
+        let b = blk.b0 + i;
+        let len = lengths[b];
+        let dh_top = dims.dh_at + (top * B + b) * Hq;
+        for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
+          var acc = 0.0;
+          for (var s = 0u; s < len; s++) { acc = fma(grad[dims.dscore_at + b * S + s], score_k[(s * B + b) * Hq + k], acc); }
+          grad[dh_top + k] += acc;
+        }
       }
     }
     storageBarrier();

@@ -1,7 +1,7 @@
 // The attentive decoder op alone (shaders/attentive-decoder.wgsl: the forward and the reverse loop), against
 // the float64 reference (src/reference/attentive-decoder.ts), every mode and score, at awkward sizes:
 // S past the workgroup (257), hidden sizes past it (65) and of 1, source lengths short of S and of 1,
-// stacked layers with dropout. `saved` and `grad` start poisoned with NaN (but the carried gradients,
+// stacked layers with dropout; one, two and four batch rows per workgroup (a partial last block). `saved` and `grad` start poisoned with NaN (but the carried gradients,
 // which the layer clears), so an element read before it is written shows. The score's projections of
 // the keys ("general", "concat") are made on the host, as the layer's GEMMs would; the weight
 // gradients are checked through host GEMMs over what the kernels kept (inputs, h_{t−1}, gate gradients).

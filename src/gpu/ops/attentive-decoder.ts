@@ -1,8 +1,8 @@
 /**
  * A decoder with attention inside its recurrence (Bahdanau's placement), trained on the GPU
  * (shaders/attentive-decoder.wgsl): the whole forward — every step's attention, context and every
- * stacked layer's step — in one dispatch, and the whole reverse loop in one more, one workgroup per batch
- * row. The layer (src/train/layers/attentive-decoder/gpu.ts) records around them the score's
+ * stacked layer's step — in one dispatch, and the whole reverse loop in one more, one workgroup per block
+ * of batch rows. The layer (src/train/layers/attentive-decoder/gpu.ts) records around them the score's
  * projections of the keys, and afterwards the attention's own backward over all steps
  * (gpu/ops/attention.ts) and the weight gradients as GEMMs. The CPU counterpart is
  * src/reference/attentive-decoder.ts. Test: test/ops/attentive-decoder.test.ts.
@@ -20,6 +20,14 @@ import source from '../../../shaders/attentive-decoder.wgsl?raw';
 export const ATTENTIVE_WORKGROUP_SIZE = 64;
 /** The most stacked layers the kernel takes (MAX_LAYERS in the shader: the per-layer offsets are a uniform array). */
 export const ATTENTIVE_MAX_LAYERS = 8;
+
+/**
+ * Batch rows per workgroup (BLOCK_B; at most MAX_BLOCK_B = 4 in the shader): every weight a step reads
+ * serves that many rows. Four once the batch gives 8 workgroups or more, else fewer (parallelism).
+ */
+export function attentiveBlockRows(B: number): number {
+  return B >= 32 ? 4 : B >= 8 ? 2 : 1;
+}
 
 export interface AttentiveShape {
   readonly config: RnnConfig;
@@ -137,6 +145,8 @@ export interface AttentiveDecoderCall extends AttentiveShape {
   readonly saved: GpuTensor;
   /** The backward's buffer (attentiveLayout's grad); a small placeholder for a forward alone. */
   readonly grad: GpuTensor;
+  /** Rows per workgroup (tests force each; default attentiveBlockRows). */
+  readonly blockRows?: number;
 }
 
 export interface RecordedAttentive {
@@ -178,7 +188,8 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
     [9, 'write'],
     [10, 'write'],
   ] as const;
-  const constants = { MODE: MODE_CODE[config.mode], WORKGROUP_SIZE: ATTENTIVE_WORKGROUP_SIZE, CONCAT: call.kind === 'concat' };
+  const blockRows = call.blockRows ?? attentiveBlockRows(B);
+  const constants = { MODE: MODE_CODE[config.mode], WORKGROUP_SIZE: ATTENTIVE_WORKGROUP_SIZE, CONCAT: call.kind === 'concat', BLOCK_B: blockRows };
   const module = f32Module(ctx, 'attentive-decoder', source, ['train-rng']);
   const forward = simplePipeline(ctx, module, 'attentive_forward', constants, kinds);
   const backward = simplePipeline(ctx, module, 'attentive_backward', constants, kinds);
@@ -226,7 +237,7 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
   const layerParams = rec.uniform(`${call.label}.layers`, offsets);
   const runFields = (seed: number, p: number) => packU32Struct(ATTENTIVE_RUN_FIELDS, { seed: seed >>> 0, p });
   const run = rec.uniform(`${call.label}.run`, runFields(0, 0));
-  const grid: [number, number, number] = [tileCount(B, 1, ctx.limits.maxComputeWorkgroupsPerDimension, 'attentive decoder rows (batch)'), 1, 1];
+  const grid: [number, number, number] = [tileCount(B, blockRows, ctx.limits.maxComputeWorkgroupsPerDimension, 'attentive decoder row blocks (batch)'), 1, 1];
   const group = (label: string, p: { layout: GPUBindGroupLayout }, seventh: GpuTensor) =>
     ctx.bindGroupAt(label, p.layout, [
       [0, dims],
