@@ -34,8 +34,8 @@
 override MODE: u32 = MODE_LSTM;
 override WORKGROUP_SIZE: u32 = 64u;
 override CONCAT: bool = false;  // the score: concat's Σ v tanh(W_q q + W_k k), else a dot product of q and score_k
-override BLOCK_B: u32 = 1u;     // batch rows per workgroup, at most MAX_BLOCK_B
-const MAX_BLOCK_B = 4u;
+override BLOCK_B: u32 = 1u;     // batch rows per workgroup: 1, 2 or 4
+const MAX_BLOCK_B = 4u;  // the per-row scratch of the softmax phases
 
 const MAX_LAYERS = 8u;
 
@@ -161,6 +161,35 @@ fn block_of(wid: vec3<u32>) -> Block {
   return Block(b0, min(BLOCK_B, dims.B - b0));
 }
 
+// Unit j of row b at step t, layer l, from its gates' input and recurrent terms: the state update,
+// what the backward needs, the next state and (top layer) the output.
+fn forward_unit(l: u32, t: u32, b: u32, j: u32, gx: vec4<f32>, rec: vec4<f32>) {
+  let cur = t % 2u;
+  let nxt = 1u - cur;
+  let r = t * dims.B + b;
+  let lstm = MODE == MODE_LSTM;
+  var h_prev = 0.0;
+  if (j < dims.H_q) { h_prev = saved[state_h(cur, l, b, j)]; }
+  var c_prev = 0.0;
+  if (lstm) { c_prev = saved[state_c(cur, l, b, j)]; }
+  let hc = cell_update(MODE, gx, rec, h_prev, c_prev);
+  var pre = gx + rec;
+  if (MODE == MODE_GRU) { pre = vec4<f32>(gx.x + rec.x, gx.y + rec.y, gx.z, rec.z); }
+  let p = pre_index(l, r, j);
+  saved[p] = pre.x;
+  saved[p + 1u] = pre.y;
+  saved[p + 2u] = pre.z;
+  saved[p + 3u] = pre.w;
+  saved[dims.h_prev_at + out_unit_index(l, r, j)] = h_prev;
+  if (lstm) {
+    saved[dims.c_at + unit_index(l, r, j)] = hc.y;
+    saved[dims.c_prev_at + unit_index(l, r, j)] = c_prev;
+    saved[state_c(nxt, l, b, j)] = hc.y;
+  }
+  saved[state_h(nxt, l, b, j)] = hc.x;
+  if (l == dims.L - 1u) { saved[dims.output_at + r * dims.H_q + j] = hc.x; }
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn attentive_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let blk = block_of(wid);
@@ -257,54 +286,51 @@ fn attentive_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
       let I = input_width(l);
       let at = layer_params[l];  // W_ih, b_ih, W_hh, b_hh (vec4 offsets)
       // Each row's input and h_{t−1} (rows past the block's repeat its last: computed, never stored).
-      var x: array<u32, MAX_BLOCK_B>;
-      var hb: array<u32, MAX_BLOCK_B>;
-      for (var i = 0u; i < BLOCK_B; i++) {
-        let b = blk.b0 + min(i, blk.rows - 1u);
-        x[i] = x_row(l, t * B + b);
-        hb[i] = state_h(cur, l, b, 0u);
-      }
+      // One accumulator per row in separate variables (BLOCK_B is 1, 2 or 4, a pipeline constant: the
+      // unused ones compile away), as recurrent-step.wgsl does: private arrays indexed in a loop stay
+      // in memory on software adapters (3× slower here).
+      let last = blk.rows - 1u;
+      let x0 = x_row(l, t * B + blk.b0);
+      let x1 = x_row(l, t * B + blk.b0 + min(1u, last));
+      let x2 = x_row(l, t * B + blk.b0 + min(2u, last));
+      let x3 = x_row(l, t * B + blk.b0 + min(3u, last));
+      let h0 = state_h(cur, l, blk.b0, 0u);
+      let h1 = state_h(cur, l, blk.b0 + min(1u, last), 0u);
+      let h2 = state_h(cur, l, blk.b0 + min(2u, last), 0u);
+      let h3 = state_h(cur, l, blk.b0 + min(3u, last), 0u);
       for (var j = lid; j < H; j += WORKGROUP_SIZE) {
-        var gx: array<vec4<f32>, MAX_BLOCK_B>;
-        var rec: array<vec4<f32>, MAX_BLOCK_B>;
         let bias_x = params[at.y + j];
         let bias_h = params[at.w + j];
-        for (var i = 0u; i < BLOCK_B; i++) {
-          gx[i] = bias_x;
-          rec[i] = bias_h;
-        }
+        var gx0 = bias_x;
+        var gx1 = bias_x;
+        var gx2 = bias_x;
+        var gx3 = bias_x;
         for (var k = 0u; k < I; k++) {
           let w = params[at.x + k * H + j];
-          for (var i = 0u; i < BLOCK_B; i++) { gx[i] = fma(w, vec4<f32>(saved[x[i] + k]), gx[i]); }
+          gx0 = fma(w, vec4<f32>(saved[x0 + k]), gx0);
+          if (BLOCK_B > 1u) { gx1 = fma(w, vec4<f32>(saved[x1 + k]), gx1); }
+          if (BLOCK_B > 2u) {
+            gx2 = fma(w, vec4<f32>(saved[x2 + k]), gx2);
+            gx3 = fma(w, vec4<f32>(saved[x3 + k]), gx3);
+          }
         }
+        var rec0 = bias_h;
+        var rec1 = bias_h;
+        var rec2 = bias_h;
+        var rec3 = bias_h;
         for (var k = 0u; k < Hq; k++) {
           let w = params[at.z + k * H + j];
-          for (var i = 0u; i < BLOCK_B; i++) { rec[i] = fma(w, vec4<f32>(saved[hb[i] + k]), rec[i]); }
-        }
-        for (var i = 0u; i < blk.rows; i++) {
-          let b = blk.b0 + i;
-          let r = t * B + b;
-          var h_prev = 0.0;
-          if (j < Hq) { h_prev = saved[state_h(cur, l, b, j)]; }
-          var c_prev = 0.0;
-          if (lstm) { c_prev = saved[state_c(cur, l, b, j)]; }
-          let hc = cell_update(MODE, gx[i], rec[i], h_prev, c_prev);
-          var pre = gx[i] + rec[i];
-          if (MODE == MODE_GRU) { pre = vec4<f32>(gx[i].x + rec[i].x, gx[i].y + rec[i].y, gx[i].z, rec[i].z); }
-          let p = pre_index(l, r, j);
-          saved[p] = pre.x;
-          saved[p + 1u] = pre.y;
-          saved[p + 2u] = pre.z;
-          saved[p + 3u] = pre.w;
-          saved[dims.h_prev_at + out_unit_index(l, r, j)] = h_prev;
-          if (lstm) {
-            saved[dims.c_at + unit_index(l, r, j)] = hc.y;
-            saved[dims.c_prev_at + unit_index(l, r, j)] = c_prev;
-            saved[state_c(nxt, l, b, j)] = hc.y;
+          rec0 = fma(w, vec4<f32>(saved[h0 + k]), rec0);
+          if (BLOCK_B > 1u) { rec1 = fma(w, vec4<f32>(saved[h1 + k]), rec1); }
+          if (BLOCK_B > 2u) {
+            rec2 = fma(w, vec4<f32>(saved[h2 + k]), rec2);
+            rec3 = fma(w, vec4<f32>(saved[h3 + k]), rec3);
           }
-          saved[state_h(nxt, l, b, j)] = hc.x;
-          if (l == top) { saved[dims.output_at + r * Hq + j] = hc.x; }
         }
+        forward_unit(l, t, blk.b0, j, gx0, rec0);
+        if (blk.rows > 1u) { forward_unit(l, t, blk.b0 + 1u, j, gx1, rec1); }
+        if (blk.rows > 2u) { forward_unit(l, t, blk.b0 + 2u, j, gx2, rec2); }
+        if (blk.rows > 3u) { forward_unit(l, t, blk.b0 + 3u, j, gx3, rec3); }
       }
       storageBarrier();
       if (l < top) {
@@ -323,6 +349,24 @@ fn attentive_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
 // The four lanes at `base` of `grad`.
 fn grad4(base: u32) -> vec4<f32> {
   return vec4<f32>(grad[base], grad[base + 1u], grad[base + 2u], grad[base + 3u]);
+}
+
+// dL/dh_{t−1}[k] of row b, layer l: W_hhᵀ·dg_h (`through`) and the part that bypasses W_hh.
+fn hidden_unit(l: u32, b: u32, k: u32, through: f32) {
+  grad[dims.dh_at + (l * dims.B + b) * dims.H_q + k] = through + grad[dims.direct_at + b * dims.H_q + k];
+}
+
+// dL/dx_t[k] of row b, layer l (W_ihᵀ·dg_x): into the layer below's dL/dh_t through its dropout mask,
+// or for layer 0 into dL/de_t and the context's gradient.
+fn input_unit(l: u32, t: u32, b: u32, k: u32, v: f32) {
+  let r = t * dims.B + b;
+  if (l > 0u) {
+    grad[dims.dh_at + ((l - 1u) * dims.B + b) * dims.H_q + k] += v * dropout_scale(l, r, k);
+  } else if (k < dims.E) {
+    grad[dims.de_at + r * dims.E + k] = v;
+  } else {
+    grad[dims.djoined_at + r * (dims.H_k + dims.H_q) + (k - dims.E)] = v;
+  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -410,48 +454,59 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
         }
       }
       storageBarrier();
-      // Each row's gate gradients at step t (rows past the block's repeat its last: never stored).
-      var g0: array<u32, MAX_BLOCK_B>;
-      var gh0: array<u32, MAX_BLOCK_B>;
-      for (var i = 0u; i < BLOCK_B; i++) {
-        let r = t * B + blk.b0 + min(i, blk.rows - 1u);
-        g0[i] = dims.dgx_at + (l * dims.T * B + r) * H * 4u;
-        gh0[i] = dims.dgh_at + (l * dims.T * B + r) * H * 4u;
-      }
+      // Each row's gate gradients at step t (rows past the block's repeat its last: never stored), one
+      // accumulator per row in separate variables (see the forward).
+      let last = blk.rows - 1u;
+      let base = l * dims.T * B + t * B + blk.b0;
+      let gx0 = dims.dgx_at + base * H * 4u;
+      let gx1 = dims.dgx_at + (base + min(1u, last)) * H * 4u;
+      let gx2 = dims.dgx_at + (base + min(2u, last)) * H * 4u;
+      let gx3 = dims.dgx_at + (base + min(3u, last)) * H * 4u;
+      let gh0 = dims.dgh_at + base * H * 4u;
+      let gh1 = dims.dgh_at + (base + min(1u, last)) * H * 4u;
+      let gh2 = dims.dgh_at + (base + min(2u, last)) * H * 4u;
+      let gh3 = dims.dgh_at + (base + min(3u, last)) * H * 4u;
       // dL/dh_{t−1} of this layer: the direct part and W_hhᵀ·dg_h.
       for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
-        var acc: array<f32, MAX_BLOCK_B>;
-        for (var i = 0u; i < BLOCK_B; i++) { acc[i] = 0.0; }
+        var a0 = 0.0;
+        var a1 = 0.0;
+        var a2 = 0.0;
+        var a3 = 0.0;
         for (var j = 0u; j < H; j++) {
           let w = params[at.z + k * H + j];
-          for (var i = 0u; i < BLOCK_B; i++) { acc[i] += dot(w, grad4(gh0[i] + 4u * j)); }
+          a0 += dot(w, grad4(gh0 + 4u * j));
+          if (BLOCK_B > 1u) { a1 += dot(w, grad4(gh1 + 4u * j)); }
+          if (BLOCK_B > 2u) {
+            a2 += dot(w, grad4(gh2 + 4u * j));
+            a3 += dot(w, grad4(gh3 + 4u * j));
+          }
         }
-        for (var i = 0u; i < blk.rows; i++) {
-          let b = blk.b0 + i;
-          grad[dims.dh_at + (l * B + b) * Hq + k] = acc[i] + grad[dims.direct_at + b * Hq + k];
-        }
+        hidden_unit(l, blk.b0, k, a0);
+        if (blk.rows > 1u) { hidden_unit(l, blk.b0 + 1u, k, a1); }
+        if (blk.rows > 2u) { hidden_unit(l, blk.b0 + 2u, k, a2); }
+        if (blk.rows > 3u) { hidden_unit(l, blk.b0 + 3u, k, a3); }
       }
       // dL/dx_t = W_ihᵀ·dg_x: the layer below's dL/dh_t (through the dropout mask), or for layer 0 dL/de_t
       // and the context's gradient.
       let I = input_width(l);
       for (var k = lid; k < I; k += WORKGROUP_SIZE) {
-        var acc: array<f32, MAX_BLOCK_B>;
-        for (var i = 0u; i < BLOCK_B; i++) { acc[i] = 0.0; }
+        var a0 = 0.0;
+        var a1 = 0.0;
+        var a2 = 0.0;
+        var a3 = 0.0;
         for (var j = 0u; j < H; j++) {
           let w = params[at.x + k * H + j];
-          for (var i = 0u; i < BLOCK_B; i++) { acc[i] += dot(w, grad4(g0[i] + 4u * j)); }
-        }
-        for (var i = 0u; i < blk.rows; i++) {
-          let b = blk.b0 + i;
-          let r = t * B + b;
-          if (l > 0u) {
-            grad[dims.dh_at + ((l - 1u) * B + b) * Hq + k] += acc[i] * dropout_scale(l, r, k);
-          } else if (k < dims.E) {
-            grad[dims.de_at + r * dims.E + k] = acc[i];
-          } else {
-            grad[dims.djoined_at + r * J + (k - dims.E)] = acc[i];
+          a0 += dot(w, grad4(gx0 + 4u * j));
+          if (BLOCK_B > 1u) { a1 += dot(w, grad4(gx1 + 4u * j)); }
+          if (BLOCK_B > 2u) {
+            a2 += dot(w, grad4(gx2 + 4u * j));
+            a3 += dot(w, grad4(gx3 + 4u * j));
           }
         }
+        input_unit(l, t, blk.b0, k, a0);
+        if (blk.rows > 1u) { input_unit(l, t, blk.b0 + 1u, k, a1); }
+        if (blk.rows > 2u) { input_unit(l, t, blk.b0 + 2u, k, a2); }
+        if (blk.rows > 3u) { input_unit(l, t, blk.b0 + 3u, k, a3); }
       }
       storageBarrier();
     }
