@@ -49,7 +49,15 @@ const rows = [];
 let failed = false;
 const sample = async (trainer, step, loss) => {
   const gpu = trainer.backend === 'webgpu' ? (await deviceDiagnostics()).buffers : undefined;
-  const row = { step, loss, rss: process.memoryUsage().rss, inUse: gpu?.inUse ?? 0, pooled: gpu?.pooled ?? 0, liveBytes: gpu?.liveBytes ?? 0, created: gpu?.created ?? 0 };
+  const row = {
+    step,
+    loss,
+    rss: process.memoryUsage().rss,
+    inUse: gpu?.inUse ?? 0,
+    pooled: gpu?.pooled ?? 0,
+    liveBytes: gpu?.liveBytes ?? 0,
+    created: gpu?.created ?? 0,
+  };
   rows.push(row);
   console.log(
     `step ${String(step).padStart(6)}  loss ${loss.toFixed(4)}  RSS ${MiB(row.rss)} MiB  GPU buffers in use ${row.inUse}, pooled ${row.pooled} ` +
