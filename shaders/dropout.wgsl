@@ -2,9 +2,11 @@
 // scale is 1/(1 − p) for an element that survives and 0 for one that is dropped. Whether element i
 // survives is uniform01(seed, stream, i) ≥ p — a pure function of its index (src/reference/rng.ts has the
 // same one; train-rng.wgsl is its WGSL), so the backward pass redraws the forward's mask instead of
-// keeping it. In place is allowed (`inout`), one invocation per element.
+// keeping it. In place is allowed (`inout`), one invocation per element. With FILL the values are
+// taken to be 1: `inout` receives the mask's scales themselves (recurrent dropout's mask on h_{t−1}).
 
 override WORKGROUP_SIZE: u32 = 64u;
+override FILL: bool = false;
 
 struct DropoutDims {
   n: u32,
@@ -21,5 +23,7 @@ fn dropout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let i = linear_index(gid, groups, WORKGROUP_SIZE);
   if (i >= dims.n) { return; }
   let keep = uniform01(dims.seed, dims.stream, i) >= dims.p;
-  inout[i] = select(0.0, inout[i] / (1.0 - dims.p), keep);
+  var v = 1.0;
+  if (!FILL) { v = inout[i]; }
+  inout[i] = select(0.0, v / (1.0 - dims.p), keep);
 }

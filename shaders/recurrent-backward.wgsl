@@ -38,6 +38,10 @@ override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;
 override WORKGROUP_SIZE: u32 = 64u;
 override BLOCK_B: u32 = 1u;  // fused_backward: batch rows per invocation (1, 2, 4 or 8)
+// Recurrent dropout: the forward's W_hh saw scale·h_{t−1} (the scales (D, B, H_out) in `saved` at
+// dims.mask), so the part of dL/dh_{t−1} that comes through W_hh is scaled by them too; the part that
+// bypassed W_hh (`direct`) is not.
+override RECURRENT_MASK: bool = false;
 
 struct BackwardDims {
   T: u32,
@@ -56,6 +60,10 @@ struct BackwardDims {
   dg_h: u32,
   dh_hist: u32,
   dout_stride: u32,   // floats per (t, b) row of dOut: D·H_out
+  mask: u32,          // float offset in `saved` of recurrent dropout's scales (RECURRENT_MASK)
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
 }
 
 struct StepIndex {
@@ -83,6 +91,12 @@ fn param4(i: u32) -> vec4<f32> {
 fn w_hr_at(i: u32) -> f32 {
   let e = dims.w_hr_offset + i;
   return widen4(params[e / 4u])[e % 4u];
+}
+
+// Recurrent dropout's scale of h_{t−1}[k] of (d, b); 1 without it.
+fn recurrent_scale(d: u32, b: u32, k: u32) -> f32 {
+  if (RECURRENT_MASK) { return saved[dims.mask + (d * dims.B + b) * dims.H_out + k]; }
+  return 1.0;
 }
 
 fn dh_rec_index(copy: u32, d: u32, b: u32, k: u32) -> u32 {
@@ -210,7 +224,7 @@ fn hidden_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     acc += dot(param4(w), g);
     w += 1u;
   }
-  gstate[dh_rec_index((step_index.s + 1u) % 2u, d, b, k)] = acc + gstate[direct_index(d, b, k)];
+  gstate[dh_rec_index((step_index.s + 1u) % 2u, d, b, k)] = acc * recurrent_scale(d, b, k) + gstate[direct_index(d, b, k)];
 }
 
 const MAX_BLOCK_B = 8u;
@@ -241,7 +255,7 @@ fn recurrent_dh(d: u32, s: u32, j: u32, b0: u32) -> array<f32, MAX_BLOCK_B> {
     }
   }
   for (var r = 0u; r < BLOCK_B; r++) {
-    if (b0 + r < B) { rec[r] += gstate[direct_index(d, b0 + r, j)]; }
+    if (b0 + r < B) { rec[r] = rec[r] * recurrent_scale(d, b0 + r, j) + gstate[direct_index(d, b0 + r, j)]; }
   }
   return rec;
 }
@@ -356,7 +370,7 @@ fn persistent_backward_cached(@builtin(local_invocation_index) lid: u32, @builti
     if (i == 0u) {
       rec = gstate[dh_rec_index(s % 2u, d, b, j)];
     } else {
-      rec = cached_back_dot(cur) + gstate[direct_index(d, b, j)];
+      rec = cached_back_dot(cur) * recurrent_scale(d, b, j) + gstate[direct_index(d, b, j)];
     }
     if (lid < H && d < dims.D) {
       if (s == dims.T) {

@@ -5,12 +5,13 @@
 
 // Training (override SAVE in the step and persistent kernels): where the forward keeps what the
 // backward pass needs (shaders/recurrent-backward.wgsl reads it), as f32 offsets into `saved`: the
-// gates' pre-activations (D, T, B, H, 4), c_t (D, T, B, H; LSTM) and h_raw (D, T, B, H; projection).
+// gates' pre-activations (D, T, B, H, 4), c_t (D, T, B, H; LSTM) and h_raw (D, T, B, H; projection);
+// and where recurrent dropout's mask is (D, B, H_out) (RECURRENT_MASK).
 struct SaveDims {
   pre: u32,
   c: u32,
   h_raw: u32,
-  _pad: u32,
+  mask: u32,
 }
 
 // One packed weight element, widened to f32 (see the weights-*.wgsl headers).

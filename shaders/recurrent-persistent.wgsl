@@ -39,6 +39,12 @@ override CACHE_K: u32 = 0u;
 // Training: keep the step's activations in `saved` (SaveDims in recurrent-common.wgsl), as the step
 // kernel does.
 override SAVE: bool = false;
+// Training with recurrent dropout (needs SAVE): the h in workgroup memory, which only the W_hh loops
+// read, is kept already scaled by its mask (recurrent-save.wgsl's recurrent_scale) — the scale is the
+// same at every step, so a row that passes its state through keeps it scaled too — while each
+// invocation keeps the whole h of the units it owns in `state` (the GRU's z·h_{t−1} reads it there),
+// which then holds the final state without the closing copy.
+override RECURRENT_MASK: bool = false;
 
 const SHARED_FLOATS = 4096u;  // 16 KiB: the minimum maxComputeWorkgroupStorageSize WebGPU guarantees
 
@@ -154,6 +160,7 @@ fn update_unit(d: u32, t: u32, r: u32, b: u32, j: u32, rec: vec4<f32>, valid: bo
   }
   var h_prev = 0.0;
   if (!HAS_PROJ) { h_prev = shared_f[cur + r * K + j]; }  // K = H without projection
+  if (RECURRENT_MASK && !HAS_PROJ) { h_prev = state[h_index(d, b, j)]; }  // the whole h_{t−1}, not the scaled one
   let x = input_projection(d, t, b, j);
   let hc = cell_update(MODE, x, rec, h_prev, c_prev);
   if (SAVE && valid) { save_step(((d * dims.T + t) * dims.B + b) * H + j, x, rec, hc); }
@@ -164,7 +171,8 @@ fn update_unit(d: u32, t: u32, r: u32, b: u32, j: u32, rec: vec4<f32>, valid: bo
   if (HAS_PROJ) {
     shared_f[2u * BLOCK_B * K + r * H + j] = hc.x;  // h_raw; the projection below applies W_hr
   } else {
-    shared_f[nxt + r * K + j] = select(h_prev, hc.x, valid);
+    shared_f[nxt + r * K + j] = select(shared_f[cur + r * K + j], hc.x * recurrent_scale(h_index(d, b, j)), valid);
+    if (RECURRENT_MASK && valid) { state[h_index(d, b, j)] = hc.x; }
     out[out_index(t, b, d, j)] = select(0.0, hc.x, valid);
   }
 }
@@ -183,7 +191,7 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
   let block_h = BLOCK_B * K;         // one h buffer of the block (rows past B unused)
   let state_h = h_index(d, b0, 0u);  // the block's h in `state`: rows × K, contiguous
 
-  for (var e = lid; e < rows * K; e += WORKGROUP_SIZE) { shared_f[e] = state[state_h + e]; }
+  for (var e = lid; e < rows * K; e += WORKGROUP_SIZE) { shared_f[e] = state[state_h + e] * recurrent_scale(state_h + e); }
   workgroupBarrier();
   if (CACHE_K > 0u) {
     let j = min(lid, H - 1u);
@@ -296,7 +304,8 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
         var acc = 0.0;
         let w_row = (d * K + p) * H;
         for (var k = 0u; k < H; k++) { acc = fma(w_hr_at(w_row + k), shared_f[raw + r * H + k], acc); }
-        shared_f[nxt + u] = select(shared_f[cur + u], acc, valid);
+        shared_f[nxt + u] = select(shared_f[cur + u], acc * recurrent_scale(state_h + u), valid);
+        if (RECURRENT_MASK && valid) { state[state_h + u] = acc; }  // u is this invocation's at every step
         out[out_index(t, b, d, p)] = select(0.0, acc, valid);
       }
     }
@@ -304,6 +313,8 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
   }
 
   let last = (T % 2u) * block_h;
-  for (var e = lid; e < rows * K; e += WORKGROUP_SIZE) { state[state_h + e] = shared_f[last + e]; }
+  if (!RECURRENT_MASK) {
+    for (var e = lid; e < rows * K; e += WORKGROUP_SIZE) { state[state_h + e] = shared_f[last + e]; }
+  }
   if (CACHE_K > 0u && MODE == MODE_LSTM && lid < H) { state[c_index(d, b0, lid)] = c_cached; }
 }

@@ -1,7 +1,15 @@
 // Training: what the forward kernels that run the cell (recurrent-step, recurrent-persistent) keep for
 // the backward pass (shaders/recurrent-backward.wgsl reads it), included after recurrent-common.wgsl
-// (src/gpu/wgsl.ts). Each of those kernels declares the overrides MODE and HAS_PROJ, the uniform
-// `save: SaveDims` and the buffer `saved: array<f32>`.
+// (src/gpu/wgsl.ts). Each of those kernels declares the overrides MODE, HAS_PROJ and RECURRENT_MASK,
+// the uniform `save: SaveDims` and the buffer `saved: array<f32>`.
+
+// Recurrent (variational) dropout, RECURRENT_MASK: W_hh multiplies scale·h_{t−1}, where the scale of
+// element i = h_index(d, b, k) — 0 or 1/(1 − p), drawn once per sequence by the dropout op (FILL) —
+// sits in `saved` at save.mask. 1 without it (and never read: the binding may be a placeholder).
+fn recurrent_scale(i: u32) -> f32 {
+  if (RECURRENT_MASK) { return saved[save.mask + i]; }
+  return 1.0;
+}
 
 // The pre-activations a step keeps, from the input projection x and the recurrent term rec: their sum
 // per gate lane (LSTM i, f, g, o; RNN lane 0), but GRU keeps r and z summed, then W_in·x + b_in and

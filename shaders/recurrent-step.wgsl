@@ -35,6 +35,9 @@ override H_VEC4: bool = false;     // H_out % 4 == 0: read h_{t−1} four column
 // projection h_raw = o·tanh(c_t). Layout (D, T, B, H) (·4 for the pre-activations), at the offsets
 // `save` gives.
 override SAVE: bool = false;
+// Training with recurrent dropout (needs SAVE): h_{t−1} is scaled by its mask (recurrent-save.wgsl's
+// recurrent_scale) as the W_hh loops read it; the state buffers keep the whole h.
+override RECURRENT_MASK: bool = false;
 
 struct StepDims {
   T: u32,            // steps in this call
@@ -64,6 +67,12 @@ struct StepIndex {
 @group(2) @binding(0) var<uniform> step_index: StepIndex;
 @group(2) @binding(1) var<uniform> save: SaveDims;
 @group(2) @binding(2) var<storage, read_write> saved: array<f32>;   // SAVE; a placeholder otherwise
+
+// Recurrent dropout's scales of h_{t−1}[i … i + 3] (the state's h layout; i a multiple of 4).
+fn scale4(i: u32) -> vec4<f32> {
+  if (RECURRENT_MASK) { return vec4<f32>(recurrent_scale(i), recurrent_scale(i + 1u), recurrent_scale(i + 2u), recurrent_scale(i + 3u)); }
+  return vec4<f32>(1.0);
+}
 
 // Gates and state update of unit j, row b, direction d, given rec = W_hh·h_{t−1} + b_hh per gate lane.
 fn update_unit(d: u32, b: u32, j: u32, rec: vec4<f32>) {
@@ -124,15 +133,15 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
       let w2 = param4(w_index + 2u * H);
       let w3 = param4(w_index + 3u * H);
       w_index += 4u * H;
-      let x0 = state_prev4[(h0 + k) / 4u];
+      let x0 = state_prev4[(h0 + k) / 4u] * scale4(h0 + k);
       acc0 = fma4(w0, w1, w2, w3, x0, acc0);
       if (BLOCK_B > 1u) {
-        let x1 = state_prev4[(h1 + k) / 4u];
+        let x1 = state_prev4[(h1 + k) / 4u] * scale4(h1 + k);
         acc1 = fma4(w0, w1, w2, w3, x1, acc1);
       }
       if (BLOCK_B > 2u) {
-        let x2 = state_prev4[(h2 + k) / 4u];
-        let x3 = state_prev4[(h3 + k) / 4u];
+        let x2 = state_prev4[(h2 + k) / 4u] * scale4(h2 + k);
+        let x3 = state_prev4[(h3 + k) / 4u] * scale4(h3 + k);
         acc2 = fma4(w0, w1, w2, w3, x2, acc2);
         acc3 = fma4(w0, w1, w2, w3, x3, acc3);
       }
@@ -142,11 +151,11 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (; k < K; k++) {
     let w = param4(w_index);
     w_index += H;
-    acc0 = fma(w, vec4<f32>(state_prev[h0 + k]), acc0);
-    if (BLOCK_B > 1u) { acc1 = fma(w, vec4<f32>(state_prev[h1 + k]), acc1); }
+    acc0 = fma(w, vec4<f32>(state_prev[h0 + k] * recurrent_scale(h0 + k)), acc0);
+    if (BLOCK_B > 1u) { acc1 = fma(w, vec4<f32>(state_prev[h1 + k] * recurrent_scale(h1 + k)), acc1); }
     if (BLOCK_B > 2u) {
-      acc2 = fma(w, vec4<f32>(state_prev[h2 + k]), acc2);
-      acc3 = fma(w, vec4<f32>(state_prev[h3 + k]), acc3);
+      acc2 = fma(w, vec4<f32>(state_prev[h2 + k] * recurrent_scale(h2 + k)), acc2);
+      acc3 = fma(w, vec4<f32>(state_prev[h3 + k] * recurrent_scale(h3 + k)), acc3);
     }
   }
   let bias = param4(dims.b_hh_offset + d * H + j);

@@ -2,10 +2,13 @@
 // and, for LSTM, c_{t−1} (D, T, B, H), written into `saved` at the offsets `dims` gives. Direction 0
 // at time t saw step t − 1; direction 1 (reverse) saw t + 1; the first step of a row (t = 0, or
 // t = length − 1 in reverse) saw the initial state. Past a row's length nothing ran: zeros.
-// One invocation per (d, t, b, k) of the wider of H_out and H.
+// With recurrent dropout (MASKED) also what W_hh saw, scale·h_{t−1}, for W_hh's gradient, at
+// dims.h_prev_masked — the scales (D, B, H_out) at dims.mask. One invocation per (d, t, b, k) of the
+// wider of H_out and H.
 
 override WORKGROUP_SIZE: u32 = 64u;
 override HAS_C: bool = false;
+override MASKED: bool = false;
 
 struct ShiftDims {
   T: u32,
@@ -16,6 +19,10 @@ struct ShiftDims {
   h_prev: u32,   // float offsets in `saved`
   c_prev: u32,
   c: u32,        // c_t (D, T, B, H), as the training forward saved it
+  mask: u32,     // MASKED: recurrent dropout's scales (D, B, H_out) …
+  h_prev_masked: u32,  // … and where the scaled previous h (D, T, B, H_out) goes
+  _pad0: u32,
+  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> dims: ShiftDims;
@@ -43,6 +50,7 @@ fn shift(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
       h = select(output[(prev * dims.B + b) * dims.D * dims.H_out + d * dims.H_out + k], initial[(d * dims.B + b) * dims.H_out + k], first);
     }
     saved[dims.h_prev + e * dims.H_out + k] = h;
+    if (MASKED) { saved[dims.h_prev_masked + e * dims.H_out + k] = h * saved[dims.mask + (d * dims.B + b) * dims.H_out + k]; }
   }
   if (HAS_C && k < dims.H) {
     var c = 0.0;

@@ -21,6 +21,11 @@ export interface RnnConfigInput {
   batch_first?: boolean;
   /** Training-only in PyTorch; accepted and ignored at inference. */
   dropout?: number;
+  /**
+   * Training only, and not in PyTorch: variational ("recurrent") dropout on h_{t−1} before W_hh — one
+   * mask per (layer, direction, batch row) drawn once per sequence, as Keras's `recurrent_dropout`. In [0, 1).
+   */
+  recurrent_dropout?: number;
   bidirectional?: boolean;
   /** LSTM only: size of the projected hidden state h (0 = no projection). */
   proj_size?: number;
@@ -35,11 +40,25 @@ export interface RnnConfig {
   readonly bias: boolean;
   readonly batch_first: boolean;
   readonly dropout: number;
+  /** 0 unless set (training only; see RnnConfigInput). */
+  readonly recurrent_dropout: number;
   readonly bidirectional: boolean;
   readonly proj_size: number;
 }
 
-const KNOWN_KEYS = new Set(['mode', 'input_size', 'hidden_size', 'num_layers', 'nonlinearity', 'bias', 'batch_first', 'dropout', 'bidirectional', 'proj_size']);
+const KNOWN_KEYS = new Set([
+  'mode',
+  'input_size',
+  'hidden_size',
+  'num_layers',
+  'nonlinearity',
+  'bias',
+  'batch_first',
+  'dropout',
+  'recurrent_dropout',
+  'bidirectional',
+  'proj_size',
+]);
 
 /** Number of gates stacked in weight_ih / weight_hh rows: LSTM i,f,g,o; GRU r,z,n; RNN one. */
 export function gateCount(mode: RnnMode): number {
@@ -106,6 +125,14 @@ export function resolveConfig(input: RnnConfigInput | Record<string, unknown>): 
       throw new RnnError('CONFIG_INVALID', `config.dropout: expected a number in [0, 1], got ${describeValue(d)}`);
     dropout = d;
   }
+  let recurrent_dropout = 0;
+  if (raw.recurrent_dropout !== undefined) {
+    const d = raw.recurrent_dropout;
+    // p = 1 would drop every h_{t−1} and scale by 1/0: the range is half-open, unlike dropout's.
+    if (typeof d !== 'number' || !(d >= 0 && d < 1))
+      throw new RnnError('CONFIG_INVALID', `config.recurrent_dropout: expected a number in [0, 1), got ${describeValue(d)}`);
+    recurrent_dropout = d;
+  }
   return {
     mode,
     input_size: positiveInt('input_size', raw.input_size),
@@ -114,6 +141,7 @@ export function resolveConfig(input: RnnConfigInput | Record<string, unknown>): 
     bias: bool('bias', raw.bias, true),
     batch_first: bool('batch_first', raw.batch_first, false),
     dropout,
+    recurrent_dropout,
     bidirectional: bool('bidirectional', raw.bidirectional, false),
     proj_size,
   };

@@ -33,6 +33,12 @@ export interface SaveTarget {
   readonly pre: number;
   readonly c: number;
   readonly hRaw: number;
+  /** With recurrent dropout: where its scales of h_{t−1} (D, B, H_out) are, filled before the layer runs. */
+  readonly mask?: number;
+}
+
+function saveDims(save: SaveTarget | undefined) {
+  return packU32Struct(SAVE_DIMS_FIELDS, { pre: save?.pre ?? 0, c: save?.c ?? 0, h_raw: save?.hRaw ?? 0, mask: save?.mask ?? 0 });
 }
 
 export interface LayerCall {
@@ -131,7 +137,7 @@ export function recordPerStepLayer(
       w_hr_offset: at.wHr,
     }),
   );
-  const saveDims = rec.uniform(`${tag}.saveDims`, packU32Struct(SAVE_DIMS_FIELDS, { pre: save?.pre ?? 0, c: save?.c ?? 0, h_raw: save?.hRaw ?? 0 }));
+  const saveUniform = rec.uniform(`${tag}.saveDims`, saveDims(save));
   const lengths = tensorBinding(call.lengths);
   const output = tensorBinding(call.output);
   const main = ctx.bindGroup(`${tag}.step`, layouts.main, [
@@ -145,8 +151,8 @@ export function recordPerStepLayer(
   const state = [ctx.bindGroup(`${tag}.state0to1`, layouts.state, [a, b, a]), ctx.bindGroup(`${tag}.state1to0`, layouts.state, [b, a, b])];
   // Inference binds a placeholder where training keeps its activations (the layout is the same).
   const saved = save ? tensorBinding(save.saved) : tensorBinding(gpuTensor(rec.storage(`${tag}.noSave`, 4), [4]));
-  const indexGroup = ctx.bindGroup(`${tag}.stepIndex`, layouts.index, [{ ...index.uniform, size: 16 }, saveDims, saved]);
-  const step = stepPipeline(ctx, config.mode, hasProjection, layout, call.format, save !== undefined);
+  const indexGroup = ctx.bindGroup(`${tag}.stepIndex`, layouts.index, [{ ...index.uniform, size: 16 }, saveUniform, saved]);
+  const step = stepPipeline(ctx, config.mode, hasProjection, layout, call.format, save !== undefined, save?.mask !== undefined);
   const grid = stepGrid(H, D, B, layout, ctx.limits);
   const project =
     hRaw && call.weights.wHr
@@ -178,6 +184,7 @@ export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: Pe
   const D = config.bidirectional ? 2 : 1;
   const H = config.hidden_size;
   const at = absolute(call.weights);
+  if (kernel.recurrentMask !== (save?.mask !== undefined)) throw new Error(`${tag}: the persistent kernel and the recurrent dropout mask disagree`);
   const dims = rec.uniform(
     `${tag}.persistentDims`,
     packU32Struct(PERSISTENT_DIMS_FIELDS, {
@@ -207,7 +214,7 @@ export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: Pe
   ]);
   // Inference binds a placeholder where training keeps its activations (the layout is the same).
   const saveGroup = ctx.bindGroup(`${tag}.persistentSave`, kernel.saveLayout, [
-    rec.uniform(`${tag}.persistentSaveDims`, packU32Struct(SAVE_DIMS_FIELDS, { pre: save?.pre ?? 0, c: save?.c ?? 0, h_raw: save?.hRaw ?? 0 })),
+    rec.uniform(`${tag}.persistentSaveDims`, saveDims(save)),
     save ? tensorBinding(save.saved) : tensorBinding(gpuTensor(rec.storage(`${tag}.noSave`, 4), [4])),
   ]);
   return [...(call.gx ? [recordInputProjection(rec, call)] : []), dispatch(`${tag}.persistent`, kernel.pipeline, [group, saveGroup], kernel.grid)];

@@ -70,7 +70,7 @@ export const PERSISTENT_DIMS_FIELDS = [
 export const STEP_INDEX_FIELDS = ['s'] as const;
 
 /** `struct SaveDims` in shaders/recurrent-common.wgsl */
-export const SAVE_DIMS_FIELDS = ['pre', 'c', 'h_raw', '_pad'] as const;
+export const SAVE_DIMS_FIELDS = ['pre', 'c', 'h_raw', 'mask'] as const;
 
 type Values<F extends readonly string[]> = { [K in F[number] as K extends `_${string}` ? never : K]: number };
 
@@ -109,10 +109,14 @@ export const BACKWARD_DIMS_FIELDS = [
   'dg_h',
   'dh_hist',
   'dout_stride',
+  'mask',
+  '_pad0',
+  '_pad1',
+  '_pad2',
 ] as const;
 
 /** `struct ShiftDims` in shaders/shift.wgsl */
-export const SHIFT_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'h_prev', 'c_prev', 'c'] as const;
+export const SHIFT_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'h_prev', 'c_prev', 'c', 'mask', 'h_prev_masked', '_pad0', '_pad1'] as const;
 
 /** `struct DropoutDims` in shaders/dropout.wgsl (p is f32) */
 export const DROPOUT_DIMS_FIELDS = ['n', 'seed', 'stream', 'p'] as const;

@@ -21,7 +21,7 @@
 import { type RnnConfig, gateCount, numDirections, outputSize } from '../config.js';
 import { layerInputSize, paramName } from '../params.js';
 import { affine, cellUpdate } from './cells.js';
-import { keeps } from './rng.js';
+import { keeps, recurrentMask, recurrentMaskStream } from './rng.js';
 
 export type RecurrentWeights = Readonly<Record<string, Float64Array>>;
 
@@ -43,6 +43,9 @@ export interface StepCache {
   /** h_{t−1} (H_out) and c_{t−1} (H, LSTM). */
   hPrev: Float64Array;
   cPrev: Float64Array;
+  /** With recurrent dropout: its scale of h_{t−1} (H_out), and what W_hh saw, scale·h_{t−1}. */
+  mask?: Float64Array;
+  hPrevMasked?: Float64Array;
   /** Gate activations: LSTM i,f,g,o; GRU r,z,n; RNN the new h (G·H). */
   gates: Float64Array;
   /** GRU: W_hn·h + b_hn (H). */
@@ -74,9 +77,9 @@ export interface RecurrentCache {
 }
 
 export interface DropoutOptions {
-  /** Training mode: dropout between layers is applied (with config.dropout > 0). */
+  /** Training mode: dropout between layers (config.dropout > 0) and on h_{t−1} (config.recurrent_dropout > 0) apply. */
   readonly training: boolean;
-  /** Seed of the dropout masks (rng.ts); the stream of layer l's input is streamBase + l. */
+  /** Seed of the dropout masks (rng.ts); the stream of layer l's input is streamBase + l, of its h_{t−1} recurrentMaskStream(streamBase, l). */
   readonly seed: number;
   /** Where this module's streams start (a model with two recurrent modules gives them different ones). */
   readonly streamBase?: number;
@@ -129,6 +132,9 @@ export function recurrentTrainForward(config: RnnConfig, weights: RecurrentWeigh
     }
     const output = new Float64Array(T * B * F);
     const steps: Array<StepCache | undefined> = new Array(D * B * T);
+    // Variational dropout on h_{t−1} (Gal & Ghahramani): one mask per (direction, row), the same at every step.
+    const p = config.recurrent_dropout;
+    const masks = options.training && p > 0 ? recurrentMask(options.seed, recurrentMaskStream(options.streamBase ?? 0, l), D, B, Hout, p) : undefined;
     for (let d = 0; d < D; d++) {
       const w = directionWeights(config, weights, l, d);
       const index = l * D + d;
@@ -138,7 +144,8 @@ export function recurrentTrainForward(config: RnnConfig, weights: RecurrentWeigh
         let c: Float64Array = inputs.c0 ? Float64Array.from({ length: H }, (_, k) => inputs.c0![(index * B + b) * H + k]) : new Float64Array(H);
         for (let s = 0; s < len; s++) {
           const t = d === 0 ? s : len - 1 - s;
-          const cache = cellForward(config, w, input.subarray((t * B + b) * I, (t * B + b + 1) * I), h, c);
+          const mask = masks?.subarray((d * B + b) * Hout, (d * B + b + 1) * Hout);
+          const cache = cellForward(config, w, input.subarray((t * B + b) * I, (t * B + b + 1) * I), h, c, mask);
           steps[(d * B + b) * T + t] = cache.step;
           h = cache.h;
           c = cache.c;
@@ -154,21 +161,26 @@ export function recurrentTrainForward(config: RnnConfig, weights: RecurrentWeigh
   return { input: inputs, layers, output: layers[L - 1].output, hN, cN };
 }
 
-/** One step of one cell: the new h (projected) and c, and what the backward pass needs. */
+/**
+ * One step of one cell: the new h (projected) and c, and what the backward pass needs. With a
+ * recurrent-dropout `mask`, W_hh sees mask·h_{t−1}; the GRU's z·h_{t−1} keeps the whole h_{t−1}.
+ */
 export function cellForward(
   config: RnnConfig,
   w: DirectionWeights,
   x: Float64Array,
   hPrev: Float64Array,
   cPrev: Float64Array,
+  mask?: Float64Array,
 ): { h: Float64Array; c: Float64Array; step: StepCache } {
   const { mode, hidden_size: H } = config;
   const Hout = outputSize(config);
   const G = gateCount(mode);
+  const hPrevMasked = mask ? hPrev.map((v, k) => v * mask[k]) : undefined;
   const gi = affine(w.wIh, w.I, x, 0, w.bIh, G * H);
-  const gh = affine(w.wHh, Hout, hPrev, 0, w.bHh, G * H);
+  const gh = affine(w.wHh, Hout, hPrevMasked ?? hPrev, 0, w.bHh, G * H);
   const next = cellUpdate(mode, H, gi, gh, hPrev, cPrev);
-  const step: StepCache = { hPrev, cPrev, gates: next.gates };
+  const step: StepCache = { hPrev, cPrev, gates: next.gates, mask, hPrevMasked };
   if (mode === 'LSTM') {
     step.c = next.c;
     step.hRaw = next.h;
@@ -243,7 +255,8 @@ export function recurrentTrainBackward(
               g.wIh[r * I + k] += dGi[r] * x[k];
               dInput[(t * B + b) * I + k] += dGi[r] * w.wIh[r * I + k];
             }
-            for (let k = 0; k < Hout; k++) g.wHh[r * Hout + k] += dGh[r] * step.hPrev[k];
+            const seen = step.hPrevMasked ?? step.hPrev; // what W_hh multiplied
+            for (let k = 0; k < Hout; k++) g.wHh[r * Hout + k] += dGh[r] * seen[k];
           }
           dh.set(dhPrev);
         }
@@ -313,9 +326,12 @@ export function cellBackward(
   } else {
     for (let j = 0; j < H; j++) dGi[j] = mode === 'RNN_TANH' ? dh[j] * (1 - a[j] * a[j]) : a[j] > 0 ? dh[j] : 0;
   }
+  // dh_{t−1} += W_hhᵀ·dGh, times recurrent dropout's scale where there is one (W_hh saw mask·h_{t−1}).
+  const viaWhh = step.mask ? new Float64Array(Hout) : dhPrev;
   for (let r = 0; r < G * H; r++) {
     if (dGh[r] === 0) continue;
-    for (let k = 0; k < Hout; k++) dhPrev[k] += dGh[r] * w.wHh[r * Hout + k];
+    for (let k = 0; k < Hout; k++) viaWhh[k] += dGh[r] * w.wHh[r * Hout + k];
   }
+  if (step.mask) for (let k = 0; k < Hout; k++) dhPrev[k] += step.mask[k] * viaWhh[k];
   return { dGi, dGh, dhPrev };
 }

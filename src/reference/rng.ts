@@ -26,3 +26,21 @@ export function uniform01(seed: number, stream: number, index: number): number {
 export function keeps(seed: number, stream: number, index: number, p: number): boolean {
   return uniform01(seed, stream, index) >= p;
 }
+
+/**
+ * The stream of layer l's recurrent-dropout masks in a recurrent module whose streams start at
+ * `streamBase` (dropout between layers uses streamBase + l): far above any layer count, so the two
+ * kinds of mask never share a stream.
+ */
+export function recurrentMaskStream(streamBase: number, l: number): number {
+  return 0x10000 + streamBase + l;
+}
+
+/**
+ * Recurrent dropout's scale of h_{t−1}[k] for (direction d, batch row b) of a layer: 1/(1 − p) or 0,
+ * element (d·B + b)·H_out + k of its stream — the state's h layout, as the GPU keeps the mask.
+ */
+export function recurrentMask(seed: number, stream: number, D: number, B: number, Hout: number, p: number): Float64Array {
+  const keep = 1 / (1 - p);
+  return Float64Array.from({ length: D * B * Hout }, (_, i) => (keeps(seed, stream, i, p) ? keep : 0));
+}

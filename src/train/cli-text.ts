@@ -41,7 +41,7 @@ import { type Trainer, createTrainer } from './trainer.js';
 import { readCheckpointHeader } from './checkpoint.js';
 import { basename } from 'node:path';
 
-export const TEXT_USAGE = `  webgpu-rnn train --text corpus.txt --out model.safetensors [--model model.json | --mode LSTM --hidden 128 --layers 2 --embedding 32 --dropout 0]
+export const TEXT_USAGE = `  webgpu-rnn train --text corpus.txt --out model.safetensors [--model model.json | --mode LSTM --hidden 128 --layers 2 --embedding 32 --dropout 0 --recurrent-dropout 0]
                    [--seq-len 64] [--batch-size 16] [--epochs 1 | --steps N] [--optimizer opt.json | --lr 0.002]
                    [--validation 0.1] [--validate-every N] [--patience P] [--backend webgpu|cpu] [--seed S]
                    [--checkpoint ck.safetensors [--checkpoint-every N]] [--resume ck.safetensors]
@@ -57,6 +57,7 @@ const TEXT_OPTIONS: OptionSpecs = Object.fromEntries(
     'layers',
     'embedding',
     'dropout',
+    'recurrent-dropout',
     'seq-len',
     'batch-size',
     'epochs',
@@ -102,7 +103,7 @@ function numberOption(v: Record<string, string>, name: string, fallback: number,
 /** The model: from --model (whose vocabulary sizes must be the text's) or from the size options. */
 async function textModel(v: Record<string, string>, vocab: number): Promise<ModelConfig> {
   if (v.model !== undefined) {
-    for (const o of ['mode', 'hidden', 'layers', 'embedding', 'dropout'])
+    for (const o of ['mode', 'hidden', 'layers', 'embedding', 'dropout', 'recurrent-dropout'])
       if (v[o] !== undefined) throw new RnnError('USAGE', `--${o} and --model exclude each other (the model file says it)`);
     const model = resolveModelConfig(await readJson('--model', v.model, 'CONFIG_INVALID'));
     const n = model.embedding?.num_embeddings;
@@ -124,6 +125,7 @@ async function textModel(v: Record<string, string>, vocab: number): Promise<Mode
       hidden_size: numberOption(v, 'hidden', 128, 'int', 1),
       num_layers: numberOption(v, 'layers', 2, 'int', 1),
       dropout: numberOption(v, 'dropout', 0, 'real', 0, 1),
+      recurrent_dropout: numberOption(v, 'recurrent-dropout', 0, 'real', 0, 1),
     },
     head: { out_features: vocab, on: 'output' },
     loss: 'cross_entropy',
@@ -131,7 +133,9 @@ async function textModel(v: Record<string, string>, vocab: number): Promise<Mode
   try {
     return resolveModelConfig(input);
   } catch (e) {
-    throw e instanceof RnnError ? new RnnError('USAGE', e.message.replace('rnn.mode', '--mode'), { cause: e }) : e;
+    throw e instanceof RnnError
+      ? new RnnError('USAGE', e.message.replace('rnn.mode', '--mode').replace(/^.*recurrent_dropout:/, '--recurrent-dropout:'), { cause: e })
+      : e;
   }
 }
 
@@ -183,7 +187,7 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
   const resumed = given.resume === undefined ? undefined : await readTensors('--resume', given.resume);
   const header = resumed ? named('--resume', given.resume, () => readCheckpointHeader(resumed)) : undefined;
   if (header) {
-    for (const o of ['model', 'mode', 'hidden', 'layers', 'embedding', 'dropout', 'optimizer', 'lr', 'seed'])
+    for (const o of ['model', 'mode', 'hidden', 'layers', 'embedding', 'dropout', 'recurrent-dropout', 'optimizer', 'lr', 'seed'])
       if (given[o] !== undefined) throw new RnnError('USAGE', `--${o}: not with --resume (the checkpoint holds the model, the optimizer and the seed)`);
     if (header.metadata.vocabulary === undefined)
       throw new RnnError('WEIGHTS_INVALID', `--resume ${given.resume}: not a checkpoint of a text run (no vocabulary)`);

@@ -143,6 +143,10 @@ export function resolveSeq2SeqConfig(input: unknown): Seq2SeqConfig {
       fail(`model.decoder.input_size must equal model.target_embedding.embedding_dim (${target.embedding_dim}), got ${decoder.input_size}`);
   } else {
     if (a.combine_size !== undefined) fail('model.attention.combine_size: the "before" placement has no combine layer (the head reads the decoder)');
+    if (decoder.recurrent_dropout > 0)
+      fail(
+        'model.decoder.recurrent_dropout: not with the "before" placement (its attentive recurrence runs in a kernel of its own); use the encoder\'s, or "after"',
+      );
     if (decoder.input_size !== target.embedding_dim + He) {
       fail(
         `model.decoder.input_size must be target_embedding.embedding_dim + the encoder's ${He} output features = ${target.embedding_dim + He} with the "before" placement, got ${decoder.input_size}`,

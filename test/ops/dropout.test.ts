@@ -1,12 +1,14 @@
 // The dropout op alone (recordDropout, shaders/dropout.wgsl) against its CPU counterpart at sizes that
 // are not multiples of the workgroup: the same mask (the counter-based generator of
 // src/reference/rng.ts), the survivors scaled by 1/(1 − p); a new seed, another mask; a stream, another;
-// evaluation drops nothing; about p of the elements dropped.
+// evaluation drops nothing; about p of the elements dropped. With `fill`, the mask's scales themselves
+// (recurrent dropout's mask over h_{t−1}): src/reference/rng.ts's recurrentMask, whatever was there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
 import { dropoutReference, recordDropout } from '../../src/gpu/ops/dropout.js';
 import { seededUniform } from '../../src/random.js';
+import { recurrentMask } from '../../src/reference/rng.js';
 import { OpHarness, values } from './harness.js';
 
 let ctx: GpuContext;
@@ -17,9 +19,9 @@ beforeAll(async () => {
 });
 afterAll(() => h.dispose());
 
-async function gpuDropout(x: Float64Array, seed: number, stream: number, p: number, training: boolean): Promise<Float32Array> {
+async function gpuDropout(x: Float64Array, seed: number, stream: number, p: number, training: boolean, fill = false): Promise<Float32Array> {
   const t = h.tensor(x, [x.length]);
-  const op = recordDropout(h, { label: 'dropout', tensor: t, n: x.length, stream, p });
+  const op = recordDropout(h, { label: 'dropout', tensor: t, n: x.length, stream, p, fill });
   op.set(ctx.device.queue, seed, training);
   await h.run([op.command]);
   return h.read(t, x.length);
@@ -52,5 +54,14 @@ describe('dropout op', () => {
     expect(differ(a, b)).toBeGreaterThan(0.3);
     expect(differ(a, c)).toBeGreaterThan(0.3);
     expect(a.every((v) => v === 0 || Math.abs(v - 1 / 0.75) < 1e-6)).toBe(true);
+  });
+
+  it.each([1, 3, 17, 257])('fill, n = %i: the scales of recurrentMask, over poison; evaluation fills ones', async (n) => {
+    const poison = new Float64Array(n).fill(Number.NaN);
+    const got = await gpuDropout(poison, 4, 0x10003, 0.4, true, true);
+    // recurrentMask lays out (D, B, H_out); one direction and one row of n units is the same stream.
+    const want = recurrentMask(4, 0x10003, 1, 1, n, 0.4);
+    for (let i = 0; i < n; i++) expect(Math.abs(got[i] - want[i]), `element ${i}`).toBeLessThanOrEqual(1e-7 * want[i]);
+    expect(Array.from(await gpuDropout(poison, 4, 0x10003, 0.4, false, true))).toEqual(new Array(n).fill(1));
   });
 });

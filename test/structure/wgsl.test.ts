@@ -108,6 +108,8 @@ describe('hand-unrolled blocks follow their pattern', () => {
 
   it('step kernel: row r of the block reads its own h and accumulates into acc r', () => {
     expect(unrolled('recurrent-step.wgsl', /^\s*let h(\d) = \(d \* B \+ b0 \+ min\((\d)u, rows - 1u\)\) \* K;$/)).toEqual([1, 2, 3].map((r) => [r, r]));
-    expect(unrolled('recurrent-step.wgsl', /^\s*let x(\d) = state_prev4\[\(h(\d) \+ k\) \/ 4u\];$/)).toEqual([0, 1, 2, 3].map((r) => [r, r]));
+    expect(unrolled('recurrent-step.wgsl', /^\s*let x(\d) = state_prev4\[\(h(\d) \+ k\) \/ 4u\] \* scale4\(h(\d) \+ k\);$/)).toEqual(
+      [0, 1, 2, 3].map((r) => [r, r, r]),
+    );
   });
 });

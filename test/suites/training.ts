@@ -80,6 +80,103 @@ function fixtureCase(load: LoadBytes, meta: TrainingCase, strategy: BackwardStra
   };
 }
 
+/**
+ * Recurrent (variational) dropout in every recurrent kernel — the forward's per-step and persistent
+ * (software: W_hh cached or not), the backward's per-step, fused and persistent, on this device and on
+ * one told it is the other kind of adapter — against the float64 CPU trainer on the same weights and
+ * seed (same masks): the loss, every parameter's gradient, dL/dh0 and dL/dc0. And the mask does
+ * something: the loss differs from the same model's without it, and evaluate (no dropout) equals it.
+ */
+function recurrentDropoutCase(): GpuCase {
+  const models: Array<[string, ModelConfigInput, { T: number; B: number; lengths?: number[] }]> = [
+    [
+      'LSTM 2 layers bidirectional proj 3, dropout 0.3, lengths',
+      {
+        rnn: { mode: 'LSTM', input_size: 3, hidden_size: 5, proj_size: 3, num_layers: 2, bidirectional: true, dropout: 0.3, recurrent_dropout: 0.4 },
+        head: { out_features: 2 },
+        loss: 'mse',
+      },
+      { T: 5, B: 3, lengths: [5, 2, 4] },
+    ],
+    [
+      'GRU bidirectional, lengths',
+      { rnn: { mode: 'GRU', input_size: 4, hidden_size: 9, bidirectional: true, recurrent_dropout: 0.5 }, head: { out_features: 3 }, loss: 'mse' },
+      { T: 4, B: 3, lengths: [1, 4, 3] },
+    ],
+    [
+      'RNN_TANH 2 layers',
+      { rnn: { mode: 'RNN_TANH', input_size: 2, hidden_size: 4, num_layers: 2, recurrent_dropout: 0.3 }, head: { out_features: 2 }, loss: 'mse' },
+      { T: 6, B: 2 },
+    ],
+    [
+      'LSTM H 17, one row',
+      { rnn: { mode: 'LSTM', input_size: 3, hidden_size: 17, recurrent_dropout: 0.25 }, head: { out_features: 2 }, loss: 'mse' },
+      { T: 3, B: 1 },
+    ],
+  ];
+  return {
+    name: "training: recurrent dropout in every recurrent kernel gives the CPU reference's gradients (its masks), and drops",
+    run: async () => {
+      const own = await requestDevice();
+      const ownContext = await contextFor(own);
+      ownContext.isSoftwareAdapter = !ownContext.isSoftwareAdapter;
+      own.pushErrorScope('validation');
+      const lines: string[] = [];
+      try {
+        for (const [name, model, shape] of models) {
+          const rnn = resolveModelConfig(model).rnn;
+          const { T, B } = shape;
+          const D = rnn.bidirectional ? 2 : 1;
+          const LD = rnn.num_layers * D;
+          const Hout = rnn.proj_size || rnn.hidden_size;
+          const next = seededUniform(31);
+          const batch: TrainBatch = {
+            input: { shape: [T, B, rnn.input_size], data: floats(next, T * B * rnn.input_size) },
+            target: { shape: [T, B, model.head!.out_features], data: floats(next, T * B * model.head!.out_features) },
+            ...(shape.lengths ? { lengths: { shape: [B], data: Int32Array.from(shape.lengths) } } : {}),
+            h0: { shape: [LD, B, Hout], data: floats(next, LD * B * Hout, 0.5) },
+            ...(rnn.mode === 'LSTM' ? { c0: { shape: [LD, B, rnn.hidden_size], data: floats(next, LD * B * rnn.hidden_size, 0.5) } } : {}),
+          };
+          const plain: ModelConfigInput = { ...model, rnn: { ...model.rnn, recurrent_dropout: 0 } };
+          const reference = await withTrainers(
+            [
+              { model, seed: 3, backend: 'cpu' },
+              { model: plain, seed: 3, backend: 'cpu' },
+            ],
+            async ([cpu, cpuPlain]) => {
+              const [c, p] = [await cpu.gradients(batch), await cpuPlain.gradients(batch)];
+              expectThat(Math.abs(c.loss - p.loss) > 1e-4, `${name}: recurrent dropout changed the loss by only ${Math.abs(c.loss - p.loss)}`);
+              const [evaluated, plainEvaluated] = [await cpu.evaluate(batch), await cpuPlain.evaluate(batch)];
+              expectThat(evaluated === plainEvaluated, `${name}: evaluate ${evaluated} drops (without recurrent dropout: ${plainEvaluated})`);
+              return c;
+            },
+          );
+          let worst = 0;
+          for (const device of [undefined, own]) {
+            for (const strategy of BACKWARD_STRATEGIES.filter((s) => !backwardUnfit(s, rnn, B))) {
+              await withTrainers([{ model, seed: 3, strategy, device }], async ([gpu]) => {
+                const g = await gpu.gradients(batch);
+                const where = `${name} [${strategy}${device ? ', other adapter kind' : ''}]`;
+                expectThat(Math.abs(g.loss - reference.loss) <= 1e-5 * Math.abs(reference.loss), () => `${where}: loss ${g.loss} vs CPU ${reference.loss}`);
+                for (const [p, want] of Object.entries(reference.grads)) worst = Math.max(worst, expectClose(`${where} grad ${p}`, g.grads[p], want, 1e-4));
+                worst = Math.max(worst, expectClose(`${where} grad h0`, g.h0!, reference.h0!, 1e-4));
+                if (rnn.mode === 'LSTM') worst = Math.max(worst, expectClose(`${where} grad c0`, g.c0!, reference.c0!, 1e-4));
+              });
+            }
+          }
+          lines.push(`${name}: worst ${worst.toExponential(1)}`);
+        }
+        return lines.join('; ');
+      } finally {
+        const error = await own.popErrorScope();
+        own.destroy();
+        // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
+        if (error) throw new Error(`WebGPU validation error: ${error.message}`);
+      }
+    },
+  };
+}
+
 /** Cases against the CPU trainer on the same model and weights. */
 function referenceCases(): GpuCase[] {
   const lm: ModelConfigInput = {
@@ -93,6 +190,7 @@ function referenceCases(): GpuCase[] {
     return { tokens: { shape: [T, B], data: ints(next, T * B, 11) }, target: { shape: [T, B], data: ints(next, T * B, 11) } };
   };
   return [
+    recurrentDropoutCase(),
     {
       name: "training: dropout between layers draws the CPU reference's masks, and drops",
       run: async () => {

@@ -1,7 +1,7 @@
 // Checkpoints (src/train/checkpoint.ts): k steps, checkpoint, resume in a new trainer, N − k steps gives
 // the parameters and losses of N uninterrupted steps — bit for bit on the same backend (the CPU's
 // float64 and WebGPU alike), within 1e-6 across backends — for every optimizer with the arguments that
-// give it state, each schedule, both clippings, dropout between layers, and carried state (truncated
+// give it state, each schedule, both clippings, dropout between layers and on h_{t−1} (recurrent), and carried state (truncated
 // BPTT over consecutive windows; the evaluation carry too). And the file itself: PyTorch's names for
 // the weights, torch.optim's for the state, and a one-line error for every way a checkpoint can be
 // wrong, with nothing changed.
@@ -17,7 +17,7 @@ import { relativeError } from '../support/compare.js';
 
 const model = {
   embedding: { num_embeddings: 7, embedding_dim: 4 },
-  rnn: { mode: 'LSTM' as const, input_size: 4, hidden_size: 5, num_layers: 2, dropout: 0.3 },
+  rnn: { mode: 'LSTM' as const, input_size: 4, hidden_size: 5, num_layers: 2, dropout: 0.3, recurrent_dropout: 0.25 },
   head: { out_features: 7 },
   loss: 'cross_entropy' as const,
 };

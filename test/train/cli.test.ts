@@ -259,6 +259,11 @@ describe('webgpu-rnn grad / train / gradcheck', () => {
     [['train', '--text', 'nope.txt', '--out', 'x', '--seq-len', '0'], 2, /--seq-len must be an integer ≥ 1, got "0" \[USAGE\]/],
     [['train', '--text', 'nope.txt', '--out', 'x'], 1, /--text nope.txt: no such file \[FILE\]/],
     [['train', '--text', corpusPath, '--out', 'x', '--mode', 'LSTM', '--model', 'm.json'], 2, /--mode and --model exclude each other/],
+    [
+      ['train', '--text', corpusPath, '--out', 'x', '--recurrent-dropout', '1'],
+      2,
+      /^webgpu-rnn: --recurrent-dropout: expected a number in \[0, 1\), got 1 \[USAGE\]$/,
+    ],
     [['sample', '--prompt', 'a'], 2, /missing --checkpoint \[USAGE\]/],
     [['sample', '--checkpoint', 'nope.safetensors', '--prompt', 'a'], 1, /--checkpoint nope.safetensors: no such file \[FILE\]/],
   ] as const)('mistakes are one line with a code: %j', async (args, code, message) => {
@@ -270,7 +275,25 @@ describe('webgpu-rnn grad / train / gradcheck', () => {
 });
 
 describe('webgpu-rnn train --text: checkpoints, resume, Ctrl-C', () => {
-  const small = ['--hidden', '8', '--layers', '1', '--embedding', '4', '--seq-len', '16', '--batch-size', '4', '--validation', '0', '--backend', 'cpu'];
+  // With recurrent dropout: its masks follow from the seed and the step, so a resumed run draws the same ones.
+  const small = [
+    '--hidden',
+    '8',
+    '--layers',
+    '1',
+    '--embedding',
+    '4',
+    '--recurrent-dropout',
+    '0.2',
+    '--seq-len',
+    '16',
+    '--batch-size',
+    '4',
+    '--validation',
+    '0',
+    '--backend',
+    'cpu',
+  ];
   const weights = async (path: string) =>
     Object.entries(readSafetensors(new Uint8Array(await readFile(path))).tensors).map(([k, t]) => [k, [...(t as Tensor).data]]);
 

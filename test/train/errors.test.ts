@@ -90,6 +90,9 @@ describe('trainer sizes are checked before anything is allocated', () => {
 describe('options that would do nothing, or cannot apply, are errors', () => {
   it.each([
     [{ model: lstm(4, { dropout: 0.3 }) }, 'CONFIG_INVALID', /model\.rnn\.dropout: 0\.3 with num_layers 1 would do nothing/],
+    [{ model: lstm(4, { recurrent_dropout: 1 }) }, 'CONFIG_INVALID', /recurrent_dropout: expected a number in \[0, 1\), got 1/],
+    [{ model: lstm(4, { recurrent_dropout: -0.1 }) }, 'CONFIG_INVALID', /recurrent_dropout: expected a number in \[0, 1\), got -0\.1/],
+    [{ model: lstm(4, { recurrent_dropout: '0.2' }) }, 'CONFIG_INVALID', /recurrent_dropout: expected a number in \[0, 1\), got "0\.2"/],
     [
       { model: { ...lstm(4), rnn: { mode: 'GRU', input_size: 3, hidden_size: 4 } }, init: { forgetBias: 1 } },
       'OPTION_INVALID',

@@ -50,6 +50,20 @@ const CASES: Array<[string, ModelConfigInput, { T: number; B: number; h0?: boole
     { T: 4, B: 2 },
   ],
   [
+    'GRU bidirectional lengths, recurrent dropout 0.5 (fixed masks)',
+    { rnn: { mode: 'GRU', input_size: 2, hidden_size: 3, bidirectional: true, recurrent_dropout: 0.5 }, loss: 'mse' },
+    { T: 4, B: 3, lengths: [2, 4, 3], h0: true },
+  ],
+  [
+    'LSTM proj 2 layers, dropout 0.3 and recurrent dropout 0.4',
+    {
+      rnn: { mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 2, num_layers: 2, dropout: 0.3, recurrent_dropout: 0.4 },
+      head: { out_features: 2 },
+      loss: 'mse',
+    },
+    { T: 3, B: 2, h0: true },
+  ],
+  [
     'LSTM 3 layers with dropout 0.4 in training (a fixed mask)',
     { rnn: { mode: 'LSTM', input_size: 2, hidden_size: 3, num_layers: 3, dropout: 0.4 }, head: { out_features: 2 }, loss: 'mse' },
     { T: 3, B: 2 },

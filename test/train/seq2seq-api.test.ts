@@ -65,6 +65,11 @@ describe('encoder–decoder on the CPU backend', () => {
       { ...model, attention: { score: 'dot', placement: 'before' } },
       /model\.decoder\.input_size must be target_embedding\.embedding_dim \+ the encoder's 8 output features = 12/,
     ],
+    [
+      { ...model, decoder: { ...model.decoder, input_size: 12, recurrent_dropout: 0.2 }, attention: { score: 'dot', placement: 'before' } },
+      /model\.decoder\.recurrent_dropout: not with the "before" placement/,
+    ],
+    [{ ...model, encoder: { ...model.encoder, recurrent_dropout: 1 } }, /model\.encoder: recurrent_dropout: expected a number in \[0, 1\), got 1/],
     [{ ...model, attention: { score: 'concat' } }, /model\.attention\.attention_size: expected a positive integer, got undefined/],
     [{ ...model, attention: { score: 'cosine' } }, /model\.attention\.score: expected "dot", "general" or "concat", got "cosine"/],
     [{ ...model, decoder: { ...model.decoder, bidirectional: true } }, /model\.decoder\.bidirectional: a decoder runs forward only/],

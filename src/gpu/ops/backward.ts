@@ -96,7 +96,13 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
   const indexLayout = ctx.bindGroupLayout('backward/group1', layoutEntries([[0, 'dynamic-uniform']]));
   const module = kernelModule(ctx, 'recurrent-backward', backwardSource, format);
   const blockRows = fusedBlockRows(B);
-  const constants = { MODE: MODE_CODE[config.mode], HAS_PROJ: config.proj_size > 0, WORKGROUP_SIZE: BACKWARD_WORKGROUP_SIZE, BLOCK_B: blockRows };
+  const constants = {
+    MODE: MODE_CODE[config.mode],
+    HAS_PROJ: config.proj_size > 0,
+    WORKGROUP_SIZE: BACKWARD_WORKGROUP_SIZE,
+    BLOCK_B: blockRows,
+    RECURRENT_MASK: config.recurrent_dropout > 0,
+  };
   const pipeline = (entryPoint: string) => ctx.computePipeline({ ...module, entryPoint, constants, layouts: [layout, indexLayout] });
   const D = config.bidirectional ? 2 : 1;
   const max = ctx.limits.maxComputeWorkgroupsPerDimension;
@@ -138,7 +144,7 @@ export interface LayerBackwardCall {
   readonly lengths: GpuTensor;
   /** What the training forward kept (SAVE) and the shift made, at these float offsets. */
   readonly saved: GpuTensor;
-  readonly at: { readonly pre: number; readonly c: number; readonly hRaw: number; readonly hPrev: number; readonly cPrev: number };
+  readonly at: SavedLayout;
   /** The layer's packed weights in the flat parameters: the section's first float, W_hh's vec4 offset in it, W_hr's first float. */
   readonly params: GpuTensor;
   readonly start: number;
@@ -162,6 +168,8 @@ export interface LayerBackwardCall {
 export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Command[] {
   const { ctx } = rec;
   const { T, B, config, kernels, strategy } = call;
+  if ((call.at.mask !== undefined) !== config.recurrent_dropout > 0)
+    throw new Error(`${call.tag}: recurrent dropout's mask and the layer's configuration disagree`);
   const dims = rec.uniform(
     `${call.tag}.backDims`,
     packU32Struct(BACKWARD_DIMS_FIELDS, {
@@ -181,6 +189,7 @@ export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Com
       dg_h: call.dgLayout.h,
       dh_hist: call.dgLayout.hist,
       dout_stride: (config.bidirectional ? 2 : 1) * (config.proj_size || config.hidden_size),
+      mask: call.at.mask ?? 0,
     }),
   );
   const group = ctx.bindGroup(`${call.tag}.backward`, kernels.layout, [
@@ -211,22 +220,38 @@ export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Com
 
 /**
  * Where a training forward keeps a layer's activations, and the shift adds h_{t−1} and c_{t−1}
- * (float offsets in one `saved` buffer): the pre-activations (D, T, B, H, 4), c_t (LSTM), h_raw
- * (proj_size), c_{t−1} (LSTM), h_{t−1} (D, T, B, H_out). The kernels read these offsets from their
+ * (float offsets in one `saved` buffer): with recurrent dropout first its mask's scales (D, B, H_out),
+ * at 0 where the dropout op fills them; then the pre-activations (D, T, B, H, 4), c_t (LSTM), h_raw
+ * (proj_size), c_{t−1} (LSTM), h_{t−1} (D, T, B, H_out) and, with recurrent dropout, scale·h_{t−1}
+ * (the same shape: what W_hh saw, for its gradient). The kernels read these offsets from their
  * uniforms; test/ops/backward.test.ts runs the forward, the shift and this op on this layout.
  */
-export function savedLayout(config: RnnConfig, T: number, B: number): { pre: number; c: number; hRaw: number; cPrev: number; hPrev: number; size: number } {
+export interface SavedLayout {
+  readonly pre: number;
+  readonly c: number;
+  readonly hRaw: number;
+  readonly cPrev: number;
+  readonly hPrev: number;
+  /** Recurrent dropout only: its scales (D, B, H_out), and scale·h_{t−1} (D, T, B, H_out). */
+  readonly mask?: number;
+  readonly hPrevMasked?: number;
+}
+
+export function savedLayout(config: RnnConfig, T: number, B: number): SavedLayout & { size: number } {
   const D = config.bidirectional ? 2 : 1;
   const H = config.hidden_size;
   const Hout = config.proj_size || H;
   const lstm = config.mode === 'LSTM';
+  const masked = config.recurrent_dropout > 0;
   const TB = T * B;
-  const pre = 0;
+  const pre = masked ? Math.ceil((D * B * Hout) / 4) * 4 : 0;
   const c = pre + D * TB * H * GATE_LANES;
   const hRaw = c + (lstm ? D * TB * H : 0);
   const cPrev = hRaw + (config.proj_size > 0 ? D * TB * H : 0);
   const hPrev = cPrev + (lstm ? D * TB * H : 0);
-  return { pre, c, hRaw, cPrev, hPrev, size: hPrev + D * TB * Hout };
+  const end = hPrev + D * TB * Hout;
+  if (!masked) return { pre, c, hRaw, cPrev, hPrev, size: end };
+  return { pre, c, hRaw, cPrev, hPrev, mask: 0, hPrevMasked: end, size: end + D * TB * Hout };
 }
 
 /**

@@ -20,6 +20,8 @@ export interface DropoutCall {
   /** The mask's stream (a layer's index): masks of different streams are independent. */
   readonly stream: number;
   readonly p: number;
+  /** Write the mask's scales (0 or 1/(1 − p)) instead of scaling the values: recurrent dropout's mask. */
+  readonly fill?: boolean;
 }
 
 export interface RecordedDropout {
@@ -34,7 +36,7 @@ export function recordDropout(rec: Recorder, call: DropoutCall): RecordedDropout
     ctx,
     f32Module(ctx, 'dropout', dropoutSource, ['train-rng']),
     'dropout',
-    { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE },
+    { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, FILL: call.fill ?? false },
     [
       [0, 'uniform'],
       [1, 'write'],

@@ -119,6 +119,8 @@ export interface PersistentKernel {
   /** Group 1: the save offsets (uniform) and `saved` (a placeholder when not saving). */
   saveLayout: GPUBindGroupLayout;
   grid: Grid;
+  /** Training with recurrent dropout: h_{t−1} scaled by the mask in `saved` (RECURRENT_MASK). */
+  recurrentMask: boolean;
 }
 
 /** The pipeline and grid for a layout; `inlineInput` is the fused variant (input projection in the loop). */
@@ -130,7 +132,9 @@ export function persistentKernel(
   inlineInput: boolean,
   format: WeightFormat,
   save = false,
+  recurrentMask = false,
 ): PersistentKernel {
+  if (recurrentMask && !save) throw new Error('persistentKernel: recurrent dropout needs the training forward (save)');
   const saveLayout = ctx.bindGroupLayout(
     'persistent/group1',
     layoutEntries([
@@ -162,8 +166,9 @@ export function persistentKernel(
       INLINE_INPUT: inlineInput,
       CACHE_K: layout.cacheK,
       SAVE: save,
+      RECURRENT_MASK: recurrentMask,
     },
     layouts: [bindings, saveLayout],
   });
-  return { pipeline, layout: bindings, saveLayout, grid: [layout.workgroups, 1, 1] };
+  return { pipeline, layout: bindings, saveLayout, grid: [layout.workgroups, 1, 1], recurrentMask };
 }

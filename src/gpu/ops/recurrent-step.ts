@@ -92,6 +92,7 @@ export function stepPipeline(
   layout: StepLayout,
   format: WeightFormat,
   save = false,
+  recurrentMask = false,
 ): GPUComputePipeline {
   const layouts = stepLayouts(ctx);
   return ctx.computePipeline({
@@ -104,6 +105,7 @@ export function stepPipeline(
       BLOCK_B: layout.blockB,
       H_VEC4: layout.vec4H,
       SAVE: save,
+      RECURRENT_MASK: recurrentMask,
     },
     layouts: [layouts.main, layouts.state, layouts.index],
   });

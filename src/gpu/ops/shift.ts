@@ -26,7 +26,7 @@ export interface ShiftCall {
   readonly initial: GpuTensor;
   /** The saved activations: c_t is read at `c`, h_{t−1} written at `hPrev`, c_{t−1} at `cPrev` (float offsets). */
   readonly saved: GpuTensor;
-  readonly at: { readonly hPrev: number; readonly cPrev: number; readonly c: number };
+  readonly at: { readonly hPrev: number; readonly cPrev: number; readonly c: number; readonly mask?: number; readonly hPrevMasked?: number };
 }
 
 export function recordShift(rec: Recorder, call: ShiftCall): Command {
@@ -35,7 +35,7 @@ export function recordShift(rec: Recorder, call: ShiftCall): Command {
     ctx,
     f32Module(ctx, 'shift', shiftSource),
     'shift',
-    { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, HAS_C: call.lstm },
+    { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, HAS_C: call.lstm, MASKED: call.at.hPrevMasked !== undefined },
     [
       [0, 'uniform'],
       [1, 'read'],
@@ -47,7 +47,18 @@ export function recordShift(rec: Recorder, call: ShiftCall): Command {
   const { T, B, H, Hout, D } = call;
   const dims = rec.uniform(
     `${call.label}.dims`,
-    packU32Struct(SHIFT_DIMS_FIELDS, { T, B, H, H_out: Hout, D, h_prev: call.at.hPrev, c_prev: call.at.cPrev, c: call.at.c }),
+    packU32Struct(SHIFT_DIMS_FIELDS, {
+      T,
+      B,
+      H,
+      H_out: Hout,
+      D,
+      h_prev: call.at.hPrev,
+      c_prev: call.at.cPrev,
+      c: call.at.c,
+      mask: call.at.mask ?? 0,
+      h_prev_masked: call.at.hPrevMasked ?? 0,
+    }),
   );
   const group = ctx.bindGroup(call.label, layout, [
     dims,

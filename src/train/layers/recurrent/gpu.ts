@@ -1,7 +1,8 @@
 /**
  * The recurrent layer on the GPU, recorded once per batch shape from the ops of src/gpu/ops/:
  *   forward   per stacked layer: dropout on its input (layers after the first), the initial state into
- *             the state buffer, the layer's time loop keeping its activations (the per-step kernels
+ *             the state buffer, recurrent dropout's mask over h_{t−1} (its scales, at the head of `saved`,
+ *             which the kernels read), the layer's time loop keeping its activations (the per-step kernels
  *             with SAVE, or the persistent kernel's, layer-record.ts), then the shift (what each step
  *             saw as h_{t−1}, c_{t−1}); and cat(h_n[−D:]) for a head that reads it;
  *   backward  newest layer first: the reverse time loop (the backward op, one of three strategies),
@@ -19,7 +20,7 @@ import { F32_BYTES as F32 } from '../../../gpu/constants.js';
 import { type GpuTensor, gpuTensor } from '../../../gpu/gpu-tensor.js';
 import { type LayerCall, type LayerParams, recordPerStepLayer, recordPersistentLayer } from '../../../gpu/layer-record.js';
 import { GATE_LANES } from '../../../gpu/layer-weights.js';
-import { type BackwardStrategy, backwardKernels, gradientStateLayout, recordLayerBackward, savedLayout } from '../../../gpu/ops/backward.js';
+import { type BackwardStrategy, type SavedLayout, backwardKernels, gradientStateLayout, recordLayerBackward, savedLayout } from '../../../gpu/ops/backward.js';
 import { type RecordedDropout, recordDropout } from '../../../gpu/ops/dropout.js';
 import { recordGemm } from '../../../gpu/ops/gemm.js';
 import { recordGatherLast, recordScatterLast } from '../../../gpu/ops/last-state.js';
@@ -27,6 +28,7 @@ import { persistentKernel, persistentLayout } from '../../../gpu/ops/persistent.
 import { recordShift } from '../../../gpu/ops/shift.js';
 import { type Command, clear, copy } from '../../../gpu/program.js';
 import { PlanSizes } from '../../../gpu/state.js';
+import { recurrentMaskStream } from '../../../reference/rng.js';
 import type { PreparedBatch } from '../../batch.js';
 import type { GpuLayer, PlanContext } from '../layer.js';
 import type { RecurrentRole } from './role.js';
@@ -53,9 +55,11 @@ interface StackedLayer {
   saved: GpuTensor;
   states: [GpuTensor, GpuTensor];
   initial: GpuTensor;
-  /** Float offsets in `saved`: the pre-activations, c_t, the unprojected h, c_{t−1}, h_{t−1}. */
-  at: { pre: number; c: number; hRaw: number; cPrev: number; hPrev: number };
+  /** Float offsets in `saved`: the pre-activations, c_t, the unprojected h, c_{t−1}, h_{t−1} (and recurrent dropout's). */
+  at: SavedLayout;
   dropout?: RecordedDropout;
+  /** Training with recurrent_dropout: fills the mask's scales of h_{t−1} in `saved` before the time loop. */
+  recurrentMask?: RecordedDropout;
 }
 
 export class RecurrentGpu implements GpuLayer {
@@ -162,7 +166,16 @@ export class RecurrentGpu implements GpuLayer {
     // The persistent strategy runs the forward's time loop in one dispatch per layer too.
     const persistentForward =
       this.strategy === 'persistent' && plan.purpose === 'train'
-        ? persistentKernel(plan.ctx, rnn.mode, rnn.proj_size > 0, persistentLayout(rnn, B, plan.ctx.limits, plan.ctx.isSoftwareAdapter), false, 'f32', true)
+        ? persistentKernel(
+            plan.ctx,
+            rnn.mode,
+            rnn.proj_size > 0,
+            persistentLayout(rnn, B, plan.ctx.limits, plan.ctx.isSoftwareAdapter),
+            false,
+            'f32',
+            true,
+            rnn.recurrent_dropout > 0,
+          )
         : undefined;
     const training = plan.purpose === 'train';
     const commands: Command[] = [];
@@ -182,6 +195,18 @@ export class RecurrentGpu implements GpuLayer {
         c.push(t.dropout.command);
       } else t.input = this.stack[l - 1].output;
       if (training) c.push(copy(t.initial.buffer, 0, t.states[0].buffer, 0, layerState * F32));
+      if (training && rnn.recurrent_dropout > 0) {
+        // One mask per (direction, row) over h_{t−1}, for every step of this sequence (the kernels scale by it).
+        t.recurrentMask = recordDropout(plan, {
+          label: `${this.owner(l)}.recurrentMask`,
+          tensor: t.saved,
+          n: D * B * Hout,
+          stream: recurrentMaskStream(this.role.streamBase, l),
+          p: rnn.recurrent_dropout,
+          fill: true,
+        });
+        c.push(t.recurrentMask.command);
+      }
       const call: LayerCall = {
         tag: this.owner(l),
         config: rnn,
@@ -194,7 +219,7 @@ export class RecurrentGpu implements GpuLayer {
         lengths: this.lengths,
         gx: this.gx,
       };
-      const save = training ? { saved: t.saved, pre: t.at.pre, c: t.at.c, hRaw: t.at.hRaw } : undefined;
+      const save = training ? { saved: t.saved, pre: t.at.pre, c: t.at.c, hRaw: t.at.hRaw, mask: t.at.mask } : undefined;
       if (persistentForward) {
         c.push(...recordPersistentLayer(plan, call, persistentForward, t.states[0], save)); // reads the initial state, leaves the final one
       } else {
@@ -354,7 +379,7 @@ export class RecurrentGpu implements GpuLayer {
           K: TB,
           batch: D,
           transA: true,
-          a: { ...t.saved, offset: t.at.hPrev, shape: [D * TB, Hout] },
+          a: { ...t.saved, offset: t.at.hPrevMasked ?? t.at.hPrev, shape: [D * TB, Hout] }, // what W_hh multiplied
           aBatchStride: TB * Hout,
           b: dgh,
           bBatchStride: TB * N,
@@ -446,7 +471,10 @@ export class RecurrentGpu implements GpuLayer {
    * states from the batch's h0 / c0 (zeros where absent), unless another layer makes them.
    */
   write(queue: GPUQueue, batch: PreparedBatch, step: { seed: number; training: boolean }): void {
-    for (const t of this.stack) t.dropout?.set(queue, step.seed, step.training);
+    for (const t of this.stack) {
+      t.dropout?.set(queue, step.seed, step.training);
+      t.recurrentMask?.set(queue, step.seed, step.training);
+    }
     for (const d of this.backDropouts) d.set(queue, step.seed, step.training);
     if (!this.role.initial) this.writeInitial(queue, batch.h0, batch.c0);
   }
