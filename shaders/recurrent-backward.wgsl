@@ -385,3 +385,99 @@ fn persistent_backward_cached(@builtin(local_invocation_index) lid: u32, @builti
     workgroupBarrier();
   }
 }
+
+// The blocked persistent path (software adapters, batches of several rows): a narrow workgroup owns a
+// block of BLOCK_B rows of one direction, its invocations the units in passes of the workgroup's width,
+// and the previous step's dg_h of the block's rows sits in workgroup memory (double-buffered, one
+// barrier a step), so each W_hh vec4 is loaded once for all the block's rows — the forward's persistent
+// layout on software adapters (recurrent-persistent.wgsl), mirrored. Measured against the cached
+// variant on SwiftShader: see backwardKernels (src/gpu/ops/backward.ts).
+const BLOCKED_MAX_VEC4 = 1024u;  // 16 KiB: 2 · BLOCK_B · H vec4 (the host checks it fits)
+var<workgroup> dgb: array<vec4<f32>, BLOCKED_MAX_VEC4>;
+
+// Row r (batch row b) of the block at loop index i (step s): its dL/dh of unit j — the head's from
+// gstate at the first, else W_hhᵀ·dg_h of the step before (`acc`, lanes summed), scaled by recurrent
+// dropout's mask, plus what bypassed W_hh — then the cell half, keeping this step's dg_h for the next.
+fn blocked_row(d: u32, s: u32, i: u32, j: u32, b: u32, r: u32, acc: vec4<f32>, nxt: u32) {
+  var rec: f32;
+  if (i == 0u) {
+    rec = gstate[dh_rec_index(s % 2u, d, b, j)];
+  } else {
+    rec = (acc.x + acc.y + acc.z + acc.w) * recurrent_scale(d, b, j) + gstate[direct_index(d, b, j)];
+  }
+  if (s == dims.T) {
+    gstate[dh_rec_index(1u, d, b, j)] = rec;
+    return;
+  }
+  let t = time_at(d, s);
+  cell(d, b, t, j, rec);
+  let dg_h = select(dims.dg_x, dims.dg_h, MODE == MODE_GRU);
+  let e = dg_h + 4u * (((d * dims.T + t) * dims.B + b) * dims.H + j);
+  dgb[nxt + r * dims.H + j] = vec4<f32>(dg[e], dg[e + 1u], dg[e + 2u], dg[e + 3u]);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn persistent_backward_blocked(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let H = dims.H;
+  let blocks = (dims.B + BLOCK_B - 1u) / BLOCK_B;
+  let d = wid.x / blocks;
+  let b0 = (wid.x % blocks) * BLOCK_B;
+  let rows = min(BLOCK_B, dims.B - b0);
+  let half = BLOCK_B * H;  // one buffer: the block's rows × H vec4
+  // Row r's dg_h in a buffer; rows past the block re-read the last one (never stored).
+  let o1 = min(1u, rows - 1u) * H;
+  let o2 = min(2u, rows - 1u) * H;
+  let o3 = min(3u, rows - 1u) * H;
+  let o4 = min(4u, rows - 1u) * H;
+  let o5 = min(5u, rows - 1u) * H;
+  let o6 = min(6u, rows - 1u) * H;
+  let o7 = min(7u, rows - 1u) * H;
+  for (var i = 0u; i <= dims.T; i++) {
+    let s = select(dims.T - 1u - i, dims.T, i == dims.T);
+    let cur = (i % 2u) * half;  // the previous step's dg_h here …
+    let nxt = half - cur;       // … this step's there
+    for (var j0 = 0u; j0 < H; j0 += WORKGROUP_SIZE) {
+      let j = j0 + lid;
+      if (j < H && d < dims.D) {
+        // Separate accumulators (not an array): they stay in registers; unused ones compile away.
+        var a0 = vec4<f32>(0.0);
+        var a1 = vec4<f32>(0.0);
+        var a2 = vec4<f32>(0.0);
+        var a3 = vec4<f32>(0.0);
+        var a4 = vec4<f32>(0.0);
+        var a5 = vec4<f32>(0.0);
+        var a6 = vec4<f32>(0.0);
+        var a7 = vec4<f32>(0.0);
+        if (i > 0u) {
+          var w = dims.w_hh_offset + (d * H + j) * H;
+          for (var k = 0u; k < H; k++) {
+            let wk = param4(w);
+            w += 1u;
+            let g = cur + k;
+            a0 = fma(wk, dgb[g], a0);
+            if (BLOCK_B > 1u) { a1 = fma(wk, dgb[g + o1], a1); }
+            if (BLOCK_B > 2u) {
+              a2 = fma(wk, dgb[g + o2], a2);
+              a3 = fma(wk, dgb[g + o3], a3);
+            }
+            if (BLOCK_B > 4u) {
+              a4 = fma(wk, dgb[g + o4], a4);
+              a5 = fma(wk, dgb[g + o5], a5);
+              a6 = fma(wk, dgb[g + o6], a6);
+              a7 = fma(wk, dgb[g + o7], a7);
+            }
+          }
+        }
+        blocked_row(d, s, i, j, b0, 0u, a0, nxt);
+        if (BLOCK_B > 1u && rows > 1u) { blocked_row(d, s, i, j, b0 + 1u, 1u, a1, nxt); }
+        if (BLOCK_B > 2u && rows > 2u) { blocked_row(d, s, i, j, b0 + 2u, 2u, a2, nxt); }
+        if (BLOCK_B > 3u && rows > 3u) { blocked_row(d, s, i, j, b0 + 3u, 3u, a3, nxt); }
+        if (BLOCK_B > 4u && rows > 4u) { blocked_row(d, s, i, j, b0 + 4u, 4u, a4, nxt); }
+        if (BLOCK_B > 5u && rows > 5u) { blocked_row(d, s, i, j, b0 + 5u, 5u, a5, nxt); }
+        if (BLOCK_B > 6u && rows > 6u) { blocked_row(d, s, i, j, b0 + 6u, 6u, a6, nxt); }
+        if (BLOCK_B > 7u && rows > 7u) { blocked_row(d, s, i, j, b0 + 7u, 7u, a7, nxt); }
+      }
+    }
+    workgroupBarrier();
+  }
+}

@@ -11,7 +11,17 @@ import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
 import { recordPerStepLayer, stepIndex } from '../../src/gpu/layer-record.js';
 import { GATE_LANES } from '../../src/gpu/layer-weights.js';
-import { BACKWARD_STRATEGIES, backwardKernels, backwardUnfit, gradientStateLayout, recordLayerBackward, savedLayout } from '../../src/gpu/ops/backward.js';
+import {
+  BACKWARD_STRATEGIES,
+  type BackwardStrategy,
+  type SoftwareBackwardKind,
+  backwardKernels,
+  backwardUnfit,
+  gradientStateLayout,
+  recordLayerBackward,
+  savedLayout,
+  softwareBackwardLayout,
+} from '../../src/gpu/ops/backward.js';
 import { recordShift } from '../../src/gpu/ops/shift.js';
 import { type Command, clear, copy } from '../../src/gpu/program.js';
 import { PlanSizes, packState } from '../../src/gpu/state.js';
@@ -55,6 +65,14 @@ const CASES: Array<[RnnConfigInput, { T: number; B: number; lengths: boolean }]>
     { mode: 'GRU', input_size: 3, hidden_size: 257 },
     { T: 2, B: 1, lengths: false },
   ],
+  [
+    { mode: 'GRU', input_size: 2, hidden_size: 6, bidirectional: true },
+    { T: 3, B: 9, lengths: true },
+  ],
+  [
+    { mode: 'RNN_TANH', input_size: 3, hidden_size: 17 },
+    { T: 4, B: 5, lengths: true },
+  ],
 ];
 
 /** dW (D, G·H, K) in PyTorch's layout from gate gradients dg (D, T·B, H, 4) and the rows they multiply, a (D or 1, T·B, K). */
@@ -77,13 +95,29 @@ function weightGradient(config: RnnConfig, dg: Float32Array, a: (d: number, tb: 
 }
 
 describe('backward op vs the float64 reference backward (one layer)', () => {
+  // The persistent strategy's software variants each forced where they fit (the adapter's own choice
+  // is one of them on a software adapter; the GPU's runs in the training suite's other-adapter case).
+  const variants = (strategy: BackwardStrategy): Array<SoftwareBackwardKind | undefined> =>
+    strategy === 'persistent' ? [undefined, 'cached', 'blocked'] : [undefined];
   const cases = CASES.flatMap(([config, shape], i) =>
-    BACKWARD_STRATEGIES.map((strategy) => [`${strategy} ${JSON.stringify(config)} ${JSON.stringify(shape)}`, config, shape, strategy, i] as const),
+    BACKWARD_STRATEGIES.flatMap((strategy) =>
+      variants(strategy).map(
+        (kind) => [`${strategy}${kind ? ` ${kind}` : ''} ${JSON.stringify(config)} ${JSON.stringify(shape)}`, config, shape, strategy, kind, i] as const,
+      ),
+    ),
   );
 
-  it.each(cases)('%s', async (_name, input, { T, B, lengths: withLengths }, strategy, seed) => {
+  it.each(cases)('%s', async (_name, input, { T, B, lengths: withLengths }, strategy, kind, seed) => {
     const config = resolveConfig(input);
     if (backwardUnfit(strategy, config, B, ctx.limits)) return;
+    const fits = (k: SoftwareBackwardKind) => {
+      try {
+        return softwareBackwardLayout(config, B, config.bidirectional ? 2 : 1, true, k) !== undefined;
+      } catch {
+        return false;
+      }
+    };
+    if (kind && !fits(kind)) return;
     const next = seededUniform(700 + seed);
     const s = new PlanSizes(config, T, B);
     const { D, H, Hout } = s;
@@ -163,7 +197,7 @@ describe('backward op vs the float64 reference backward (one layer)', () => {
         T,
         B,
         strategy,
-        kernels: backwardKernels(ctx, config, B, 'f32'),
+        kernels: backwardKernels(ctx, config, B, 'f32', kind),
         lengths: lengthsT,
         saved,
         at: { pre, c: cAt, hRaw, hPrev, cPrev },

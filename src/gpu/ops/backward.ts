@@ -76,6 +76,36 @@ const BINDINGS: ReadonlyArray<readonly [number, BindingKind]> = [
   [6, 'write'],
 ];
 
+/** Most vec4 of workgroup memory the blocked variant may use (BLOCKED_MAX_VEC4 in its WGSL). */
+export const BLOCKED_BACKWARD_MAX_VEC4 = 1024;
+/** The blocked variant's workgroup width: narrow, as the forward's on software adapters (persistent.ts). */
+const SOFTWARE_BLOCKED_WORKGROUP = 8;
+export type SoftwareBackwardKind = 'cached' | 'blocked';
+
+/**
+ * The persistent backward on a software adapter (hidden_size ≤ 128): 'cached' (one row per workgroup,
+ * each unit's W_hh row in private memory) or 'blocked' (a narrow workgroup owns a block of up to eight
+ * rows and loads each W_hh vec4 once for them all; the block's dg_h double-buffered in workgroup
+ * memory). Blocked wherever a batch has four rows or more and still gives two workgroups: measured on
+ * SwiftShader, the date model's two LSTM 64 layers at B = 128 (cached vs blocked, alternating runs in
+ * one process) took 159 + 117 vs 87 + 75 ms per backward. `kind` forces one (tests); undefined: a GPU,
+ * or a shape for neither.
+ */
+export function softwareBackwardLayout(
+  config: RnnConfig,
+  B: number,
+  D: number,
+  software: boolean,
+  kind?: SoftwareBackwardKind,
+): { kind: SoftwareBackwardKind; rows: number; workgroupSize: number } | undefined {
+  const H = config.hidden_size;
+  if ((!software && !kind) || H > PERSISTENT_BACKWARD_CACHE_MAX_H) return undefined;
+  const rows = [8, 4, 2].find((r) => r <= B && 2 * r * H <= BLOCKED_BACKWARD_MAX_VEC4 && D * Math.ceil(B / r) >= 2);
+  if (kind === 'blocked' && !rows) throw new Error(`blocked backward: no block of rows fits B = ${B}, hidden_size ${H}`);
+  if (rows && kind !== 'cached' && (kind === 'blocked' || B >= 4)) return { kind: 'blocked', rows, workgroupSize: SOFTWARE_BLOCKED_WORKGROUP };
+  return { kind: 'cached', rows: 1, workgroupSize: Math.min(PERSISTENT_BACKWARD_MAX_H, 32 * Math.ceil(H / 32)) };
+}
+
 export interface BackwardKernels {
   cell: GPUComputePipeline;
   hidden: GPUComputePipeline;
@@ -91,7 +121,7 @@ export interface BackwardKernels {
   persistentGrid: Grid;
 }
 
-export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, format: WeightFormat): BackwardKernels {
+export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, format: WeightFormat, softwareKind?: SoftwareBackwardKind): BackwardKernels {
   const layout = ctx.bindGroupLayout('backward/group0', layoutEntries(BINDINGS));
   const indexLayout = ctx.bindGroupLayout('backward/group1', layoutEntries([[0, 'dynamic-uniform']]));
   const module = kernelModule(ctx, 'recurrent-backward', backwardSource, format);
@@ -109,15 +139,14 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
   const rows = D * B;
   if (rows > max) tileCount(rows, 1, max, 'backward rows (directions × batch)');
   const blocks = D * Math.ceil(B / blockRows);
-  // Software adapters with small H: the cached variant, one row per workgroup (see the shader).
-  const cached = ctx.isSoftwareAdapter && config.hidden_size <= PERSISTENT_BACKWARD_CACHE_MAX_H;
-  const persistentRows = cached ? 1 : persistentBlockRows(B);
-  const persistentSize = Math.min(PERSISTENT_BACKWARD_MAX_H, 32 * Math.ceil(config.hidden_size / 32));
+  const software = softwareBackwardLayout(config, B, D, ctx.isSoftwareAdapter, softwareKind);
+  const persistentRows = software?.rows ?? persistentBlockRows(B);
+  const persistentSize = software?.workgroupSize ?? Math.min(PERSISTENT_BACKWARD_MAX_H, 32 * Math.ceil(config.hidden_size / 32));
   const persistent = ctx.computePipeline({
     ...module,
-    entryPoint: cached ? 'persistent_backward_cached' : 'persistent_backward',
+    entryPoint: software ? `persistent_backward_${software.kind}` : 'persistent_backward',
     layouts: [layout, indexLayout],
-    constants: { ...constants, WORKGROUP_SIZE: persistentSize, BLOCK_B: persistentRows, CACHE_H: cached ? config.hidden_size : 0 },
+    constants: { ...constants, WORKGROUP_SIZE: persistentSize, BLOCK_B: persistentRows, CACHE_H: software?.kind === 'cached' ? config.hidden_size : 0 },
   });
   return {
     persistent,
