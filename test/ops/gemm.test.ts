@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { roundToFloat16 } from '../../src/float16.js';
 import type { GpuContext } from '../../src/gpu/context.js';
-import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
+import { contextFor, getDefaultDevice, requestDevice } from '../../src/gpu/device.js';
 import { GEMM_ROWS, GEMM_WORKGROUP_SIZE, gemmVariant, recordGemm } from '../../src/gpu/ops/gemm.js';
 import { weightFormat } from '../../src/gpu/wgsl.js';
 import { seededUniform as random } from '../../src/random.js';
@@ -67,6 +67,75 @@ for (const [M, N, K] of [
 const name = (c: Case) =>
   `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'} M=${c.M} N=${c.N} K=${c.K} α=${c.alpha} β=${c.beta}${c.bias ? ' +bias' : ''} batch ${c.batch} offset ${c.offset}${c.half ? ' f16 B' : ''}`;
 
+async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number): Promise<void> {
+  const next = random(4000 + i);
+  const { M, N, K, batch, offset } = c;
+  // Strides leave a gap of a few elements between batches, so a kernel that ignores them shows.
+  const [aStride, bStride, biasStride, cStride] = [M * K + 4, N * K + 8, N + 4, M * N + 4];
+  const span = (stride: number, n: number) => (batch - 1) * stride + n;
+  const a = values(next, span(aStride, M * K));
+  let b = values(next, span(bStride, N * K));
+  let bias = c.bias ? values(next, span(biasStride, N)) : undefined;
+  const c0 = c.beta !== 0 ? values(next, span(cStride, M * N)) : new Float64Array(span(cStride, M * N)).fill(Number.NaN);
+  const format = c.half ? weightFormat('f16', ctx.device) : 'f32';
+  if (c.half) {
+    b = b.map(roundToFloat16);
+    bias = bias?.map(roundToFloat16);
+  }
+  const tensors = {
+    a: harness.tensor(a, [M, K], 'f32', offset),
+    b: harness.tensor(b, [K, N], c.half ? 'f16' : 'f32', offset),
+    bias: bias && harness.tensor(bias, [N], c.half ? 'f16' : 'f32', offset),
+    c: harness.tensor(c0, [M, N], 'f32', offset),
+  };
+  const call = {
+    label: 'gemm-test',
+    M,
+    N,
+    K,
+    batch,
+    transA: c.transA,
+    transB: c.transB,
+    alpha: c.alpha,
+    beta: c.beta,
+    ...tensors,
+    aBatchStride: aStride,
+    bBatchStride: bStride,
+    biasBatchStride: biasStride,
+    cBatchStride: cStride,
+    format,
+  } as const;
+  await harness.run([recordGemm(harness, call)]);
+  const got = await harness.read(tensors.c, span(cStride, M * N));
+  const want = referenceGemm({
+    M,
+    N,
+    K,
+    batch,
+    transA: c.transA,
+    transB: c.transB,
+    alpha: c.alpha,
+    beta: c.beta,
+    a,
+    aStride,
+    b,
+    bStride,
+    bias,
+    biasStride,
+    c: c0.map((v) => (Number.isNaN(v) ? 0 : v)),
+    cStride,
+  });
+  // The gaps between batches are never written: compare batch by batch.
+  for (let z = 0; z < batch; z++) {
+    const slice = (x: ArrayLike<number>) => Float64Array.from({ length: M * N }, (_, e) => x[z * cStride + e]);
+    expectClose(`C[${z}]`, { shape: [M, N], data: Float32Array.from(slice(got)) }, { shape: [M, N], data: slice(want) }, GPU_RTOL);
+  }
+  if (offset === 0 && c.M % 4 === 0 && c.N % 4 === 0 && c.K % 4 === 0) {
+    const v = gemmVariant(call);
+    expectThat(v.aVec4 && v.bVec4 && v.cVec4, () => `aligned case took a scalar path: ${JSON.stringify(v)}`);
+  }
+}
+
 describe('GEMM op vs the float64 reference', () => {
   let harness: OpHarness;
   beforeAll(() => {
@@ -74,72 +143,24 @@ describe('GEMM op vs the float64 reference', () => {
   });
   afterAll(() => harness.dispose());
 
-  it.each(CASES.map((c, i) => [name(c), c, i] as const))('%s', async (_name, c, i) => {
-    const next = random(4000 + i);
-    const { M, N, K, batch, offset } = c;
-    // Strides leave a gap of a few elements between batches, so a kernel that ignores them shows.
-    const [aStride, bStride, biasStride, cStride] = [M * K + 4, N * K + 8, N + 4, M * N + 4];
-    const span = (stride: number, n: number) => (batch - 1) * stride + n;
-    const a = values(next, span(aStride, M * K));
-    let b = values(next, span(bStride, N * K));
-    let bias = c.bias ? values(next, span(biasStride, N)) : undefined;
-    const c0 = c.beta !== 0 ? values(next, span(cStride, M * N)) : new Float64Array(span(cStride, M * N)).fill(Number.NaN);
-    const format = c.half ? weightFormat('f16', ctx.device) : 'f32';
-    if (c.half) {
-      b = b.map(roundToFloat16);
-      bias = bias?.map(roundToFloat16);
-    }
-    const tensors = {
-      a: harness.tensor(a, [M, K], 'f32', offset),
-      b: harness.tensor(b, [K, N], c.half ? 'f16' : 'f32', offset),
-      bias: bias && harness.tensor(bias, [N], c.half ? 'f16' : 'f32', offset),
-      c: harness.tensor(c0, [M, N], 'f32', offset),
-    };
-    const call = {
-      label: 'gemm-test',
-      M,
-      N,
-      K,
-      batch,
-      transA: c.transA,
-      transB: c.transB,
-      alpha: c.alpha,
-      beta: c.beta,
-      ...tensors,
-      aBatchStride: aStride,
-      bBatchStride: bStride,
-      biasBatchStride: biasStride,
-      cBatchStride: cStride,
-      format,
-    } as const;
-    await harness.run([recordGemm(harness, call)]);
-    const got = await harness.read(tensors.c, span(cStride, M * N));
-    const want = referenceGemm({
-      M,
-      N,
-      K,
-      batch,
-      transA: c.transA,
-      transB: c.transB,
-      alpha: c.alpha,
-      beta: c.beta,
-      a,
-      aStride,
-      b,
-      bStride,
-      bias,
-      biasStride,
-      c: c0.map((v) => (Number.isNaN(v) ? 0 : v)),
-      cStride,
-    });
-    // The gaps between batches are never written: compare batch by batch.
-    for (let z = 0; z < batch; z++) {
-      const slice = (x: ArrayLike<number>) => Float64Array.from({ length: M * N }, (_, e) => x[z * cStride + e]);
-      expectClose(`C[${z}]`, { shape: [M, N], data: Float32Array.from(slice(got)) }, { shape: [M, N], data: slice(want) }, GPU_RTOL);
-    }
-    if (offset === 0 && c.M % 4 === 0 && c.N % 4 === 0 && c.K % 4 === 0) {
-      const v = gemmVariant(call);
-      expectThat(v.aVec4 && v.bVec4 && v.cVec4, () => `aligned case took a scalar path: ${JSON.stringify(v)}`);
-    }
+  it.each(CASES.map((c, i) => [name(c), c, i] as const))('%s', (_name, c, i) => checkCase(harness, ctx, c, i));
+});
+
+// Where the device has subgroups the cases above run the kernels that share A's loads across a
+// subgroup; the vec4 paths differ without them, so the aligned cases run again on plain kernels.
+describe('GEMM op without subgroups (the vec4 paths of devices that lack them)', () => {
+  let plain: GpuContext;
+  let harness: OpHarness;
+  beforeAll(async () => {
+    plain = await contextFor(await requestDevice());
+    plain.subgroups = false;
+    harness = new OpHarness(plain);
   });
+  afterAll(() => {
+    harness.dispose();
+    plain.device.destroy();
+  });
+
+  const aligned = CASES.map((c, i) => [name(c), c, i] as const).filter(([, c]) => c.M % 4 === 0 && c.K % 4 === 0 && c.offset % 4 === 0 && !c.half);
+  it.each(aligned)('%s', (_name, c, i) => checkCase(harness, plain, c, i));
 });
