@@ -65,6 +65,10 @@ describe('benchmark (tiny shape)', () => {
     checkRows(report.rows);
     expect(report.ceilings!.gemm_gflops).toBeGreaterThan(0);
     expect(report.ceilings!.empty_dispatch_us).toBeGreaterThan(0);
+    // A line per operand layout the training plans use, with its share of the ceiling.
+    expect(report.ceilings!.gemm_layouts.map((l) => l.layout.split(' (')[0])).toEqual(['NN + bias', 'NT', 'NT + β·C', 'TN', 'NN, M = 1']);
+    for (const l of report.ceilings!.gemm_layouts) expect(l.gflops > 0 && Math.abs(l.fraction - l.gflops / report.ceilings!.gemm_gflops) < 1e-9).toBe(true);
+    expect(lines.join('\n')).toMatch(/^ {2}GEMM TN \(weight gradient\) +\d+×\d+·\d+×\d+ +[\d.]+ GFLOP\/s \(\d+% of the ceiling\)$/m);
     expect(formatTable(report)).toMatch(/tiny\s+tfjs-webgpu/);
     // The ONNX row: the same file through loadOnnx and through ONNX Runtime Web, and their ratio.
     expect(report.rows.find((r) => r.system === 'webgpu-rnn-onnx')!.note).toMatch(/the ort-webgpu file through loadOnnx: 1 recurrent node on the engine/);

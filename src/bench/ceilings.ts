@@ -12,11 +12,24 @@ import { GATE_LANES } from '../gpu/layer-weights.js';
 import { recordGemm } from '../gpu/ops/gemm.js';
 import { OwningRecorder } from '../gpu/recorder.js';
 
+/** Our GEMM in one operand layout, on a shape a training step gives it. */
+export interface GemmLayoutRate {
+  /** What it serves and how: 'NN + bias (input projection)', 'TN (weight gradient)', … */
+  layout: string;
+  /** op(A) M×K · op(B) K×N */
+  shape: string;
+  gflops: number;
+  /** gflops / gemm_gflops (the NN ceiling of the same run). */
+  fraction: number;
+}
+
 export interface Ceilings {
   /** GFLOP/s of our matmul kernel on `gemm_shape`. */
   gemm_gflops: number;
   /** M×K·K×N, N counting vec4 lanes. */
   gemm_shape: string;
+  /** Every operand layout the training plans use, on the throughput shape's training sizes (H 256, T·B 1,024). */
+  gemm_layouts: GemmLayoutRate[];
   /** Microseconds per empty dispatch inside one pass. */
   empty_dispatch_us: number;
 }
@@ -99,9 +112,71 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
   }
   for (const b of [params, a, c, sink]) ctx.release(b);
   recorder.release();
+  const gemm_gflops = flop / (gemmMs * 1e6);
   return {
-    gemm_gflops: flop / (gemmMs * 1e6),
+    gemm_gflops,
     gemm_shape: `${M}×${K}·${K}×${N * GATE_LANES}`,
+    gemm_layouts: await measureGemmLayouts(ctx, scale, gemm_gflops),
     empty_dispatch_us: ((median(manyMs) - median(oneMs)) * 1000) / (many - 1),
   };
+}
+
+/**
+ * The GEMM in each layout a training step uses (src/train/layers/recurrent/gpu.ts, linear/): the
+ * input projection (NN + bias), dL/d(input) = dG·W (NT, and NT + β·C where two directions add up), the
+ * weight gradients xᵀ·dG (TN) and the bias gradients 1ᵀ·dG (M = 1) — at the sizes of the throughput
+ * shape's training step (H 256, four gates: N 1,024; T·B 1,024; I 256), scaled like the ceiling.
+ */
+async function measureGemmLayouts(ctx: GpuContext, scale: number, ceiling: number): Promise<GemmLayoutRate[]> {
+  const device = ctx.device;
+  const n = (v: number) => Math.max(4, Math.round((v * scale) / 4) * 4);
+  const [TB, G, I] = [n(1024), n(1024), n(256)];
+  const layouts: Array<{ layout: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean; beta?: number; bias?: boolean }> = [
+    { layout: 'NN + bias (input projection)', M: TB, N: G, K: I, bias: true },
+    { layout: 'NT (dL/d input)', M: TB, N: I, K: G, transB: true },
+    { layout: 'NT + β·C (second direction)', M: TB, N: I, K: G, transB: true, beta: 1 },
+    { layout: 'TN (weight gradient)', M: I, N: G, K: TB, transA: true },
+    { layout: 'NN, M = 1 (bias gradient)', M: 1, N: G, K: TB },
+  ];
+  const out: GemmLayoutRate[] = [];
+  for (const l of layouts) {
+    const a = ctx.buffer('bench.layout.a', l.M * l.K * 4, STORAGE);
+    const b = ctx.buffer('bench.layout.b', (l.K * l.N + l.N) * 4, STORAGE);
+    const c = ctx.buffer('bench.layout.c', l.M * l.N * 4, STORAGE);
+    device.queue.writeBuffer(a, 0, new Float32Array(l.M * l.K).fill(0.5));
+    device.queue.writeBuffer(b, 0, new Float32Array(l.K * l.N + l.N).fill(0.01));
+    const recorder = new OwningRecorder(ctx, 'bench.layout');
+    const command = recordGemm(recorder, {
+      label: `bench.layout.${l.layout}`,
+      M: l.M,
+      N: l.N,
+      K: l.K,
+      batch: 1,
+      transA: l.transA,
+      transB: l.transB,
+      beta: l.beta,
+      a: gpuTensor(a, [l.M, l.K]),
+      aBatchStride: 0,
+      b: gpuTensor(b, [l.K, l.N]),
+      bBatchStride: 0,
+      bias: l.bias ? gpuTensor(b, [l.N], 'f32', l.K * l.N) : undefined,
+      biasBatchStride: 0,
+      c: gpuTensor(c, [l.M, l.N]),
+      cBatchStride: 0,
+      format: 'f32',
+    });
+    const run = (pass: GPUComputePassEncoder) => {
+      pass.setPipeline(command.pipeline);
+      command.groups.forEach((g, i) => pass.setBindGroup(i, g as GPUBindGroup));
+      pass.dispatchWorkgroups(...command.grid);
+    };
+    await timeSubmit(device, run); // warm-up (and the pipeline's compilation)
+    const runs: number[] = [];
+    for (let r = 0; r < 3; r++) runs.push(await timeSubmit(device, run));
+    const gflops = (2 * l.M * l.N * l.K) / (median(runs) * 1e6);
+    out.push({ layout: l.layout, shape: `${l.M}×${l.K}·${l.K}×${l.N}`, gflops, fraction: gflops / ceiling });
+    recorder.release();
+    for (const buffer of [a, b, c]) ctx.release(buffer);
+  }
+  return out;
 }
