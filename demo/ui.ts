@@ -13,6 +13,15 @@ export interface DemoState {
     probabilities?: { chars: string[]; p: number[]; total: number };
     sample?: string;
     training: boolean;
+    /** The steps of the loss chart's points. */
+    chartSteps?: number[];
+    /** Whether the page's storage (IndexedDB) is there to keep checkpoints; the step of the one kept. */
+    storage?: boolean;
+    keptStep?: number;
+    /** Every step whose checkpoint the page's storage took, in order. */
+    keptSteps?: number[];
+    /** The offer to continue the last visit's model, while it is shown. */
+    offer?: string;
   };
   gradientFlow?: Record<string, number[]>;
   forecast?: { trainLoss: number; heldOutError: number; naiveError: number };

@@ -5,23 +5,28 @@
  * sampled, and the model downloaded as ONNX gives that distribution in ONNX Runtime; the gradient-flow panel shows the RNN's gradient dying faster than the LSTM's; the
  * forecaster beats the naive forecast; no console errors. Screenshots of the panels go to
  * test-artifacts/ (ignored by git). Then the same page without WebGPU says so and still trains, on the
- * CPU backend.
+ * CPU backend. Last, the next-character panel's checkpoint: kept in the page's IndexedDB as it trains
+ * and offered again after a reload (Continue goes on at its step, Discard and New model delete it),
+ * and carried as a file (Download / Load checkpoint), where a damaged file, weights alone or another
+ * model's checkpoint get a one-line error and leave the session as it was.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoState } from '../demo/ui.js';
+import { createTrainer, readSafetensors, writeSafetensors } from '../src/index.js';
 import { loadOnnx } from '../src/onnx/model.js';
 import { runOrt } from './support/ort.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIST = join(ROOT, 'dist-demo');
+// DEMO_DIST: a demo built elsewhere (`vite build --mode demo --outDir …`), leaving dist-demo/ alone.
+const DIST = process.env.DEMO_DIST ?? join(ROOT, 'dist-demo');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TYPES: Record<string, string> = {
@@ -55,8 +60,9 @@ async function serve(): Promise<void> {
   origin = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
 }
 
-async function open(browser: Browser, query: string): Promise<{ page: Page; errors: string[] }> {
+async function open(browser: Browser, query: string, before?: (page: Page) => Promise<unknown>): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
+  await before?.(page);
   await page.setViewport({ width: 1200, height: 900 });
   const errors: string[] = [];
   page.on('console', (m) => {
@@ -74,6 +80,45 @@ async function screenshot(page: Page, id: string, name: string): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true });
   await (await page.$(`#${id}`))!.screenshot({ path: join(ARTIFACTS, `${name}.png`) as `${string}.png` });
 }
+
+const nextChar = async (page: Page) => (await state(page)).nextChar!;
+const hidden = (page: Page, id: string) => page.$eval(`#${id}`, (e) => (e as HTMLElement).hidden);
+const text = (page: Page, id: string) => page.$eval(`#${id}`, (e) => e.textContent ?? '');
+const controls = (page: Page) =>
+  page.$$eval(['nc-corpus', 'nc-mode', 'nc-hidden', 'nc-layers', 'nc-lr'].map((id) => `#${id}`).join(', '), (es) =>
+    es.map((e) => (e as HTMLInputElement).value),
+  );
+
+/** The step of the run the page's IndexedDB keeps (null: none), read from the database itself (after the page opened it). */
+const keptInDatabase = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<number | null>((resolve, reject) => {
+        const open = indexedDB.open('webgpu-rnn-demo');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const get = db.transaction('kept').objectStore('kept').get('next-char');
+          get.onerror = () => reject(get.error);
+          get.onsuccess = () => {
+            db.close();
+            resolve(get.result ? (get.result as { steps: number }).steps : null);
+          };
+        };
+      }),
+  );
+
+/** Waits for a Train of the next-character panel to end, stopped at `steps`. */
+const trained = (page: Page, steps: number, kept?: boolean) =>
+  page.waitForFunction(
+    (n: number, k: boolean) => {
+      const nc = window.__demo?.nextChar;
+      return nc?.steps === n && !nc.training && (!k || nc.keptStep === n);
+    },
+    { timeout: 300_000, polling: 200 },
+    steps,
+    kept ?? false,
+  );
 
 beforeAll(async () => {
   if (!existsSync(join(DIST, 'index.html'))) throw new Error('dist-demo/index.html is missing: run `npm run build:demo` (scripts/test.sh does)');
@@ -142,6 +187,10 @@ describe('the demo page', () => {
           .join(', ')}`,
       );
       expect(nc.loss!).toBeLessThan(nc.unigram - 0.5);
+      // Kept in the page's storage as it trained: fit's checkpoints every 50 steps, and the last one.
+      await page.waitForFunction(() => window.__demo?.nextChar?.keptStep === 150, { timeout: 60_000 });
+      expect(new Set((await state(page)).nextChar!.keptSteps)).toEqual(new Set([50, 100, 150]));
+      expect(await keptInDatabase(page)).toBe(150);
       expect(nc.validationLoss!).toBeLessThan(nc.unigram);
       expect(Math.abs(nc.probabilities!.total - 1)).toBeLessThan(1e-5);
       expect(nc.probabilities!.p).toEqual([...nc.probabilities!.p].sort((a, b) => b - a));
@@ -272,6 +321,171 @@ describe('the demo page', () => {
       expect(await page.$eval('#sp-run', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
       await screenshot(page, 'backend', 'demo-cpu-notice');
       expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+});
+
+describe("the next-character panel's checkpoint", () => {
+  // On the CPU backend: the panel's code is the same on either, and Chromium's software WebGPU spends
+  // about 20 s compiling its pipelines for each new trainer (75 s for this test, against about 10).
+  it('is kept in the page storage as it trains: a reload offers it, Continue goes on at its step; Discard and New model delete it', async () => {
+    await withBrowser([], async (browser) => {
+      const t0 = Date.now();
+      const { page, errors } = await open(browser, '?steps=6');
+      await page.waitForFunction(() => window.__demo?.nextChar?.storage !== undefined, { timeout: 60_000 });
+      expect((await nextChar(page)).storage).toBe(true);
+      expect(await hidden(page, 'nc-kept')).toBe(true);
+      // Not the default model: Continue must bring these controls back.
+      await page.select('#nc-mode', 'GRU');
+      await page.$eval('#nc-hidden', (e) => ((e as HTMLInputElement).value = '32'));
+      await page.$eval('#nc-lr', (e) => ((e as HTMLInputElement).value = '0.005'));
+      const settings = await controls(page);
+      await page.click('#nc-train');
+      await trained(page, 6, true);
+      const first = await nextChar(page);
+      expect(first.chartSteps).toEqual([5, 6]);
+      expect(await keptInDatabase(page)).toBe(6);
+
+      // The next visit: offered; Continue restores the model, its controls and its chart, and Train goes on from step 6.
+      await page.reload();
+      await page.waitForFunction(() => window.__demo?.nextChar?.offer !== undefined, { timeout: 60_000 });
+      expect(await hidden(page, 'nc-kept')).toBe(false);
+      expect(await text(page, 'nc-kept-text')).toBe('A model trained for 6 steps on the everyday sentences was kept from your last visit.');
+      await screenshot(page, 'next-char', 'demo-next-char-kept');
+      expect(await controls(page)).not.toEqual(settings);
+      await page.click('#nc-kept-continue');
+      await page.waitForFunction(() => window.__demo?.nextChar?.steps === 6 && window.__demo.nextChar.offer === undefined, { timeout: 60_000 });
+      expect(await hidden(page, 'nc-kept')).toBe(true);
+      expect(await controls(page)).toEqual(settings);
+      expect((await nextChar(page)).chartSteps).toEqual([5, 6]);
+      expect(await text(page, 'nc-train')).toBe('Resume');
+      await page.click('#nc-train');
+      await trained(page, 12, true);
+      const on = await nextChar(page);
+      expect(on.chartSteps).toEqual([5, 6, 10, 12]);
+      expect(Number.isFinite(on.loss)).toBe(true);
+      expect(await keptInDatabase(page)).toBe(12);
+
+      // Discard deletes it: the visit after offers nothing.
+      await page.reload();
+      await page.waitForFunction(() => window.__demo?.nextChar?.offer !== undefined, { timeout: 60_000 });
+      expect(await text(page, 'nc-kept-text')).toMatch(/^A model trained for 12 steps/);
+      await page.click('#nc-kept-discard');
+      await page.waitForFunction(
+        () => window.__demo?.nextChar !== undefined && window.__demo.nextChar.offer === undefined && window.__demo.nextChar.keptStep === undefined,
+        { timeout: 60_000 },
+      );
+      expect(await keptInDatabase(page)).toBe(null);
+      await page.reload();
+      await page.waitForFunction(() => document.getElementById('nc-kept-status')?.textContent, { timeout: 60_000 });
+      expect(await hidden(page, 'nc-kept')).toBe(true);
+      expect(await text(page, 'nc-kept-status')).toMatch(/Nothing kept yet/);
+
+      // New model deletes it too.
+      await page.click('#nc-train');
+      await trained(page, 6, true);
+      await page.click('#nc-reset');
+      await page.waitForFunction(() => window.__demo?.nextChar?.steps === 0 && window.__demo.nextChar.keptStep === undefined, { timeout: 60_000 });
+      expect(await keptInDatabase(page)).toBe(null);
+      expect(await page.$$eval('.error:not([hidden])', (e) => e.map((x) => x.textContent))).toEqual([]);
+      expect(errors).toEqual([]);
+      console.log(`kept checkpoint: trained, reloaded, continued, discarded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await page.close();
+    });
+  });
+
+  it('travels as a file; a damaged file, weights alone or another model get one line and change nothing; without IndexedDB it says so', async () => {
+    await withBrowser([], async (browser) => {
+      const t0 = Date.now();
+      const noStorage = (page: Page) => page.evaluateOnNewDocument(() => Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true }));
+      const { page, errors } = await open(browser, '?steps=2', noStorage);
+      await page.waitForFunction(() => window.__demo?.nextChar?.storage !== undefined, { timeout: 60_000 });
+      expect((await state(page)).backend).toBe('cpu');
+      expect((await nextChar(page)).storage).toBe(false);
+      expect(await text(page, 'nc-kept-status')).toMatch(/no storage \(IndexedDB\), so checkpoints are not kept here/);
+      await page.$eval('#nc-hidden', (e) => ((e as HTMLInputElement).value = '16'));
+      await page.click('#nc-train');
+      await trained(page, 2);
+      const settings = await controls(page);
+      const first = await nextChar(page);
+
+      const downloads = await mkdtemp(join(tmpdir(), 'webgpu-rnn-demo-checkpoints-'));
+      try {
+        const cdp = await page.createCDPSession();
+        await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+        const fetched = async (button: string, name: string) => {
+          await page.click(`#${button}`);
+          const file = join(downloads, name);
+          for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+          await new Promise((r) => setTimeout(r, 200)); // written whole
+          return new Uint8Array(await readFile(file));
+        };
+        const checkpoint = await fetched('nc-download-checkpoint', 'next-char.checkpoint.safetensors');
+        const weights = await fetched('nc-download', 'next-char.safetensors');
+        const input = (await page.$('#nc-load-checkpoint')) as ElementHandle<HTMLInputElement>;
+        const load = async (name: string, bytes: Uint8Array) => {
+          const path = join(downloads, `load-${name}`);
+          await writeFile(path, bytes);
+          await input.uploadFile(path);
+        };
+
+        // New model, then the file: the run comes back at its step, with its chart, and trains on.
+        await page.click('#nc-reset');
+        await page.waitForFunction(() => window.__demo?.nextChar?.steps === 0 && window.__demo.nextChar.chartSteps?.length === 0, { timeout: 60_000 });
+        await page.$eval('#nc-hidden', (e) => ((e as HTMLInputElement).value = '64'));
+        await load('run.safetensors', checkpoint);
+        await page.waitForFunction(() => window.__demo?.nextChar?.steps === 2, { timeout: 60_000 });
+        expect(await controls(page)).toEqual(settings);
+        expect((await nextChar(page)).chartSteps).toEqual(first.chartSteps);
+        expect(await text(page, 'nc-stats')).toMatch(/^continued load-run\.safetensors at step 2/);
+        await page.click('#nc-train');
+        await trained(page, 4);
+        const session = await nextChar(page);
+        expect(session.chartSteps).toEqual([2, 4]);
+        expect(Number.isFinite(session.loss)).toBe(true);
+        const stats = await text(page, 'nc-stats');
+
+        // Files that are not this run's checkpoint.
+        const header = readSafetensors(checkpoint);
+        const model = JSON.parse(header.metadata.model);
+        const mixed = writeSafetensors(header.tensors, {
+          metadata: { ...header.metadata, model: JSON.stringify({ ...model, rnn: { ...model.rnn, hidden_size: 24 } }) },
+        });
+        const forecaster = await createTrainer({
+          model: { rnn: { mode: 'GRU', input_size: 1, hidden_size: 4 }, head: { out_features: 1 }, loss: 'mse' },
+          backend: 'cpu',
+        });
+        const other = await forecaster.checkpoint();
+        forecaster.destroy();
+        const bad: Array<[string, Uint8Array, RegExp]> = [
+          ['notes.txt', new TextEncoder().encode('not a checkpoint, only a few words'), /^load-notes\.txt: safetensors/],
+          ['truncated.safetensors', checkpoint.subarray(0, checkpoint.length >> 1), /^load-truncated\.safetensors: /],
+          ['weights.safetensors', weights, /weights alone, not a checkpoint/],
+          ['mixed.safetensors', mixed, /checkpoint: \d+ problem\(s\) against this model/],
+          ['forecast.safetensors', other, /not a next-character checkpoint/],
+        ];
+        for (const [name, bytes, message] of bad) {
+          await page.$eval('#nc-checkpoint-error', (e) => ((e as HTMLElement).hidden = true));
+          await load(name, bytes);
+          await page.waitForFunction(() => !(document.getElementById('nc-checkpoint-error') as HTMLElement).hidden, { timeout: 60_000 });
+          const error = await text(page, 'nc-checkpoint-error');
+          console.log(`${name}: ${error}`);
+          expect(error).toMatch(message);
+          expect(error).not.toMatch(/\n/);
+          expect(await nextChar(page)).toEqual(session);
+          expect(await controls(page)).toEqual(settings);
+          expect(await text(page, 'nc-stats')).toBe(stats);
+        }
+        // The session is the same one: it trains on from step 4.
+        await page.click('#nc-train');
+        await trained(page, 6);
+        expect((await nextChar(page)).chartSteps).toEqual([2, 4, 5, 6]);
+      } finally {
+        await rm(downloads, { recursive: true, force: true });
+      }
+      expect(errors).toEqual([]);
+      console.log(`checkpoint files: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await page.close();
     });
   });

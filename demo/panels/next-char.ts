@@ -7,6 +7,15 @@
  * in its metadata, as `webgpu-rnn train --text` writes them), which this panel also loads back, or
  * as an ONNX file (exportModelOnnx, the vocabulary in its metadata) that ONNX Runtime runs.
  *
+ * The whole run is kept in the page's storage as it trains (demo/storage.ts, IndexedDB): fit hands a
+ * checkpoint (trainer.checkpoint, with the vocabulary and the corpus in its metadata) every
+ * CHECKPOINT_EVERY steps, and one more is taken when a Train ends; each is stored with the loss curve
+ * so far, without holding up training (the newest waiting one is written, older ones are dropped). The
+ * next visit offers to continue it: createTrainer({ resume }), the controls and the chart restored, and
+ * the next Train goes on with fit from the checkpoint's step. The same checkpoint downloads as a file
+ * and loads back (on another machine, say); a file that is not such a checkpoint gets a one-line error
+ * and changes nothing.
+ *
  * URL parameters, for the page's test and slow machines: `steps=N` stops each Train after N steps.
  */
 import {
@@ -18,6 +27,7 @@ import {
   decode,
   encode,
   exportModelOnnx,
+  type SafetensorsFile,
   readSafetensors,
   resolveModelConfig,
   textBatches,
@@ -28,29 +38,49 @@ import {
 import { barChart, lineChart, setLines } from '../charts.js';
 import { everydayCorpus } from '../corpora/everyday.js';
 import type { PageContext } from '../main.js';
+import { type KeptStore, openKept } from '../storage.js';
 import { busy, byId, download, numberInput, showError } from '../ui.js';
 
 const SEQ_LEN = 32;
 const BATCH = 16;
 const SHOWN = 12;
+/** fit hands a checkpoint to the page's storage this often (and one is taken when a Train ends). */
+const CHECKPOINT_EVERY = 50;
+/** The panel's key in the page's storage. */
+const KEPT_KEY = 'next-char';
+const CORPUS_NAMES: Record<string, string> = { everyday: 'the everyday sentences', tang300: 'the 300 Tang poems', own: 'your own text' };
 
-interface Session {
-  trainer: Trainer;
-  vocab: Vocabulary;
-  key: string;
-  batches: TrainBatch[];
-  validation: TrainBatch[];
-  unigram: number;
+/** The loss curve: the steps that read a loss, each step's training and held-out loss (null: none). */
+interface Curve {
   steps: number[];
   losses: Array<number | null>;
   validationLosses: Array<number | null>;
 }
 
-async function corpusText(): Promise<string> {
-  const which = byId<HTMLSelectElement>('nc-corpus').value;
+/** What the page's storage keeps: the checkpoint (vocabulary and corpus in its metadata) and the curve. */
+interface KeptRun {
+  checkpoint: Uint8Array;
+  steps: number;
+  corpus: string;
+  curve: Curve;
+  savedAt: number;
+}
+
+interface Session extends Curve {
+  trainer: Trainer;
+  vocab: Vocabulary;
+  key: string;
+  /** The text it trains on: a corpus of the page's ('everyday', 'tang300') or the visitor's own ('own', with its text). */
+  corpus: string;
+  text: string;
+  batches: TrainBatch[];
+  validation: TrainBatch[];
+  unigram: number;
+}
+
+async function corpusText(which = byId<HTMLSelectElement>('nc-corpus').value, own = byId<HTMLTextAreaElement>('nc-text').value): Promise<string> {
   if (which === 'everyday') return everydayCorpus();
   if (which === 'tang300') return (await import('../corpora/tang300.txt?raw')).default;
-  const own = byId<HTMLTextAreaElement>('nc-text').value;
   if (Array.from(own).length < 2 * SEQ_LEN + 2)
     throw new Error(`Your text: paste or drop at least ${2 * SEQ_LEN + 2} characters (it has ${Array.from(own).length}).`);
   return own;
@@ -126,9 +156,12 @@ export function setupNextChar(page: PageContext): void {
     state.probabilities = { chars: order.map((i) => session!.vocab.chars[i]), p: order.map((i) => p[i]), total: p.reduce((a, b) => a + b, 0) };
   };
 
-  /** A new model for the chosen text and settings (the old one is destroyed). */
-  const newSession = async (loaded?: { trainer: Trainer; vocab: Vocabulary }): Promise<Session> => {
-    const text = await corpusText();
+  /**
+   * A new model for the chosen text and settings (the old one is destroyed), or one `loaded` (weights
+   * or a resumed checkpoint, its text and curve given or the chosen ones).
+   */
+  const newSession = async (loaded?: { trainer: Trainer; vocab: Vocabulary; text?: string; curve?: Curve }): Promise<Session> => {
+    const text = loaded?.text ?? (await corpusText());
     const vocab = loaded?.vocab ?? vocabularyOf(text);
     // A loaded model keeps its own vocabulary: it trains on the chosen text only if that is covered.
     let ids: Int32Array = new Int32Array(0);
@@ -143,34 +176,39 @@ export function setupNextChar(page: PageContext): void {
     const trainable = train.length > SEQ_LEN * BATCH && held.length > SEQ_LEN + 1;
     const validation = trainable ? textBatches(held, SEQ_LEN, Math.max(1, Math.min(4, Math.floor((held.length - 1) / SEQ_LEN)))).slice(0, 8) : [];
     await session?.trainer.destroy();
-    const model = modelFor(vocab.chars.length);
+    const model = loaded ? undefined : modelFor(vocab.chars.length);
     const trainer =
       loaded?.trainer ??
       (await createTrainer({
-        model,
+        model: model!,
         backend: page.backend,
-        init: model.rnn.mode === 'LSTM' ? { forgetBias: 1, seed: 1 } : { seed: 1 },
+        init: model!.rnn.mode === 'LSTM' ? { forgetBias: 1, seed: 1 } : { seed: 1 },
         seed: 1,
         optimizer: { name: 'adam', lr: numberInput('nc-lr'), clip_grad_norm: 5 },
       }));
+    const corpus = byId<HTMLSelectElement>('nc-corpus').value;
     session = {
       trainer,
       vocab,
       key: settingsKey(),
+      corpus,
+      text: corpus === 'own' ? text : '',
       batches: trainable ? textBatches(train, SEQ_LEN, BATCH) : [],
       validation,
       unigram: trainable ? unigramLoss(train, vocab.chars.length) : Number.NaN,
-      steps: [],
-      losses: [],
-      validationLosses: [],
+      steps: [...(loaded?.curve?.steps ?? [])],
+      losses: [...(loaded?.curve?.losses ?? [])],
+      validationLosses: [...(loaded?.curve?.validationLosses ?? [])],
     };
     state.unigram = session.unigram;
-    state.steps = 0;
+    state.steps = trainer.steps;
+    state.chartSteps = session.steps;
+    for (const k of ['loss', 'validationLoss'] as const) delete state[k];
     redrawLoss();
     stats.textContent = trainable
       ? `${vocab.chars.length} distinct characters, ${ids.length.toLocaleString()} in all; unigram baseline ${session.unigram.toFixed(3)} nats/character`
       : `${vocab.chars.length} characters in the model's vocabulary; the chosen text is not written in them, so it cannot train on it`;
-    trainButton.textContent = 'Train';
+    trainButton.textContent = trainer.steps > 0 ? 'Resume' : 'Train';
     await showProbabilities();
     return session;
   };
@@ -179,23 +217,169 @@ export function setupNextChar(page: PageContext): void {
     ['nc-corpus', 'nc-mode', 'nc-hidden', 'nc-layers', 'nc-lr'].map((id) => byId<HTMLInputElement>(id).value).join('|') +
     (byId<HTMLSelectElement>('nc-corpus').value === 'own' ? textBox.value : '');
 
+  // ---- Keeping the run in the page's storage ----
+  const keptStatus = byId('nc-kept-status');
+  const offer = byId('nc-kept');
+  let kept: KeptStore | undefined;
+  /** Bumped by forgetKept: a write queued before it is dropped. */
+  let generation = 0;
+  let queued: { s: Session; checkpoint: Uint8Array; step: number; generation: number } | undefined;
+  let writer: Promise<void> | undefined;
+
+  /** The checkpoint's metadata: the vocabulary and the text (a file carries the curve too). */
+  const checkpointMetadata = (s: Session, withCurve: boolean): Record<string, string> => ({
+    vocabulary: JSON.stringify(s.vocab.chars),
+    corpus: s.corpus,
+    ...(s.corpus === 'own' ? { corpus_text: s.text } : {}),
+    ...(withCurve ? { curve: JSON.stringify(curveUpTo(s, s.trainer.steps)) } : {}),
+  });
+  const curveUpTo = (s: Curve, step: number): Curve => {
+    const n = s.steps.filter((x) => x <= step).length;
+    return { steps: s.steps.slice(0, n), losses: s.losses.slice(0, n), validationLosses: s.validationLosses.slice(0, n) };
+  };
+
+  /**
+   * Stores `checkpoint` (taken at `step` of session `s`) with the curve up to it, in the background:
+   * training does not wait for the storage; while a write is under way only the newest waiting
+   * checkpoint is kept for the next one. (The CPU backend holds the page's thread for a whole Train, so
+   * there only its last checkpoint gets written; WebGPU's waits on the GPU let each one through.)
+   */
+  const keep = (s: Session, checkpoint: Uint8Array, step: number) => {
+    if (!kept) return;
+    queued = { s, checkpoint, step, generation };
+    writer ??= (async () => {
+      while (queued) {
+        // A turn of the event loop first: fit reports the step's loss right after its checkpoint.
+        await new Promise((r) => setTimeout(r, 0));
+        const job = queued;
+        queued = undefined;
+        if (!job || job.generation !== generation || job.s !== session) continue;
+        const run: KeptRun = { checkpoint: job.checkpoint, steps: job.step, corpus: job.s.corpus, curve: curveUpTo(job.s, job.step), savedAt: Date.now() };
+        try {
+          await kept!.put(KEPT_KEY, run);
+          if (job.generation !== generation) continue;
+          state.keptStep = job.step;
+          (state.keptSteps ??= []).push(job.step);
+          keptStatus.textContent = `Kept in this browser at step ${job.step}.`;
+        } catch (e) {
+          keptStatus.textContent = `This browser did not keep the checkpoint (${(e as Error)?.message ?? e}); download it to keep it.`;
+        }
+      }
+    })().finally(() => (writer = undefined));
+  };
+
+  /** Deletes the kept run (after any write already under way, which cannot bring it back). */
+  const forgetKept = async () => {
+    generation++;
+    queued = undefined;
+    offer.hidden = true;
+    delete state.offer;
+    if (!kept) return;
+    await kept.delete(KEPT_KEY);
+    delete state.keptStep;
+    keptStatus.textContent = 'Nothing kept yet: the model is kept in this browser as it trains.';
+  };
+
+  // ---- Resuming a checkpoint: from the page's storage or a file ----
+  /**
+   * A checkpoint of this panel (or of `webgpu-rnn train --text`) as a new session: checked whole before
+   * anything changes — a damaged file, weights alone, another kind of model are an error, and the
+   * current session stays as it was. Then the controls, the text and the chart are the checkpoint's.
+   */
+  const resume = async (bytes: Uint8Array, name: string, keptCurve?: Curve): Promise<Session> => {
+    if (state.training) throw new Error('Stop the training first.');
+    const bad = (message: string): never => {
+      throw new Error(`${name}: ${message}`);
+    };
+    let file: SafetensorsFile;
+    try {
+      file = readSafetensors(bytes);
+    } catch (e) {
+      return bad((e as Error).message);
+    }
+    const m = file.metadata;
+    if (m.webgpu_rnn_checkpoint === undefined && m.model !== undefined)
+      bad('these are weights alone, not a checkpoint (no optimizer state or step count): load them with "Load weights"');
+    let trainer: Trainer | undefined;
+    try {
+      const resumed = await createTrainer({ resume: file, backend: page.backend }).catch((e) => bad((e as Error).message));
+      trainer = resumed as unknown as Trainer;
+      if ('encoder' in resumed.model) bad('a checkpoint of an encoder–decoder, not of a next-character model');
+      let chars: unknown;
+      try {
+        chars = JSON.parse(m.vocabulary ?? 'null');
+      } catch {
+        chars = null;
+      }
+      if (!Array.isArray(chars) || chars.some((c) => typeof c !== 'string') || new Set(chars).size !== chars.length)
+        bad('not a next-character checkpoint (no vocabulary in its metadata)');
+      const vocabulary = chars as string[];
+      const model = trainer.model;
+      if (model.embedding?.num_embeddings !== vocabulary.length || model.head?.out_features !== vocabulary.length || model.head.on !== 'output')
+        bad(`another kind of model: a next-character model reads and predicts its ${vocabulary.length} characters`);
+      // The text: the checkpoint's own (a page corpus, or the visitor's text it carries), else the chosen one.
+      const corpus = m.corpus in CORPUS_NAMES && (m.corpus !== 'own' || m.corpus_text !== undefined) ? m.corpus : undefined;
+      const text = corpus ? await corpusText(corpus, m.corpus_text) : await corpusText();
+      let curve = keptCurve;
+      if (!curve && m.curve !== undefined) {
+        try {
+          const c = JSON.parse(m.curve) as Curve;
+          const n = c.steps.length;
+          const numbers = (a: unknown, orNull: boolean) =>
+            Array.isArray(a) && a.length === n && a.every((x) => typeof x === 'number' || (orNull && x === null));
+          if (numbers(c.steps, false) && numbers(c.losses, true) && numbers(c.validationLosses, true)) curve = c;
+        } catch {
+          // a curve that does not read is left out: the run resumes without its past chart
+        }
+      }
+      // Checked: now the controls become the checkpoint's, and the session its.
+      if (corpus) {
+        byId<HTMLSelectElement>('nc-corpus').value = corpus;
+        textBox.hidden = corpus !== 'own';
+        if (corpus === 'own') textBox.value = text;
+      }
+      byId<HTMLSelectElement>('nc-mode').value = model.rnn.mode;
+      byId<HTMLInputElement>('nc-hidden').value = String(model.rnn.hidden_size);
+      byId<HTMLInputElement>('nc-layers').value = String(model.rnn.num_layers);
+      byId<HTMLInputElement>('nc-lr').value = String(trainer.optimizer.lr);
+      const vocab: Vocabulary = { chars: vocabulary, ids: new Map(vocabulary.map((c, i) => [c, i])) };
+      const made = trainer;
+      trainer = undefined; // the session owns it now
+      const s = await newSession({ trainer: made, vocab, text, curve: curve && curveUpTo(curve, made.steps) });
+      stats.textContent = `continued ${name} at step ${made.steps}: ${model.rnn.mode} ${model.rnn.hidden_size}×${model.rnn.num_layers} on ${CORPUS_NAMES[s.corpus]} · ${stats.textContent}`;
+      return s;
+    } finally {
+      await trainer?.destroy();
+    }
+  };
+
   const train = async () => {
     const s = !session || session.key !== settingsKey() ? await newSession() : session;
     if (!s.batches.length) throw new Error('This model cannot train on the chosen text: choose a text written in its characters, or make a new model.');
+    // Training replaces what the page kept: the offer to continue it goes.
+    offer.hidden = true;
+    delete state.offer;
     stop = new AbortController();
     stopButton.disabled = false;
     state.training = true;
     const started = performance.now();
-    let lastProbs = 0;
+    const startStep = s.trainer.steps;
+    let lastProbs = startStep;
+    let finished = false;
     try {
       await s.trainer.fit(s.batches, {
         epochs: 10_000,
-        maxSteps,
+        // A Train goes on from the trainer's step (the same batch and carried state after a resume).
+        startStep,
+        maxSteps: maxSteps === undefined ? undefined : startStep + maxSteps,
         carryState: true,
         readEvery: 5,
         validation: s.validation,
         validateEvery: 50,
         signal: stop.signal,
+        checkpointEvery: kept ? CHECKPOINT_EVERY : undefined,
+        checkpointMetadata: checkpointMetadata(s, false),
+        onCheckpoint: kept ? (bytes, info) => keep(s, bytes, info.step) : undefined,
         onProgress: async (p) => {
           const step = s.trainer.steps;
           s.steps.push(step);
@@ -210,17 +394,28 @@ export function setupNextChar(page: PageContext): void {
           }
         },
       });
+      finished = true;
       await showProbabilities();
     } finally {
       state.training = false;
       stopButton.disabled = true;
       trainButton.textContent = 'Resume';
     }
+    // Where it stopped (Stop, or the end), kept for the next visit.
+    if (finished && kept && session === s && s.trainer.steps > 0)
+      keep(s, await s.trainer.checkpoint({ metadata: checkpointMetadata(s, false) }), s.trainer.steps);
   };
 
   trainButton.addEventListener('click', () => void busy(trainButton, 'nc-error', train));
   stopButton.addEventListener('click', () => stop?.abort());
-  byId('nc-reset').addEventListener('click', () => void busy(trainButton, 'nc-error', async () => void (await newSession())));
+  byId('nc-reset').addEventListener(
+    'click',
+    () =>
+      void busy(trainButton, 'nc-error', async () => {
+        await forgetKept();
+        await newSession();
+      }),
+  );
   byId('nc-prompt').addEventListener('input', () => void showProbabilities().catch((e) => showError('nc-error', e)));
   byId('nc-corpus').addEventListener('change', () => {
     textBox.hidden = byId<HTMLSelectElement>('nc-corpus').value !== 'own';
@@ -291,6 +486,74 @@ export function setupNextChar(page: PageContext): void {
       stats.textContent = `loaded ${file.name}: ${model.rnn.mode} ${model.rnn.hidden_size}×${model.rnn.num_layers}, ${chars.length} characters`;
     });
   });
+
+  // The whole run as a file (the checkpoint, with the vocabulary, the text and the curve), and back.
+  const checkpointButton = byId<HTMLButtonElement>('nc-download-checkpoint');
+  checkpointButton.addEventListener(
+    'click',
+    () =>
+      void busy(checkpointButton, 'nc-checkpoint-error', async () => {
+        if (!session) throw new Error('Train a model first.');
+        download('next-char.checkpoint.safetensors', await session.trainer.checkpoint({ metadata: checkpointMetadata(session, true) }));
+      }),
+  );
+  const loadCheckpoint = byId<HTMLInputElement>('nc-load-checkpoint');
+  loadCheckpoint.addEventListener('change', () => {
+    const file = loadCheckpoint.files?.[0];
+    if (!file) return;
+    void busy(trainButton, 'nc-checkpoint-error', async () => {
+      try {
+        const s = await resume(new Uint8Array(await file.arrayBuffer()), file.name);
+        // Kept in this browser from now on, as if trained here.
+        await forgetKept();
+        keep(s, await s.trainer.checkpoint({ metadata: checkpointMetadata(s, false) }), s.trainer.steps);
+      } finally {
+        loadCheckpoint.value = ''; // the same file again is a change too
+      }
+    });
+  });
+
+  // What the last visit left: offered, continued or discarded.
+  const continueButton = byId<HTMLButtonElement>('nc-kept-continue');
+  continueButton.addEventListener(
+    'click',
+    () =>
+      void busy(continueButton, 'nc-checkpoint-error', async () => {
+        const run = await kept?.get<KeptRun>(KEPT_KEY);
+        if (!run) throw new Error('The kept model is gone (discarded in another tab?).');
+        await resume(run.checkpoint, 'the kept model', run.curve);
+        offer.hidden = true;
+        delete state.offer;
+      }),
+  );
+  const discardButton = byId<HTMLButtonElement>('nc-kept-discard');
+  discardButton.addEventListener('click', () => void busy(discardButton, 'nc-checkpoint-error', forgetKept));
+  void (async () => {
+    kept = await openKept();
+    state.storage = kept !== undefined;
+    if (!kept) {
+      keptStatus.textContent = 'This browser gives the page no storage (IndexedDB), so checkpoints are not kept here: download one to keep it.';
+      return;
+    }
+    let run: KeptRun | undefined;
+    try {
+      run = await kept.get<KeptRun>(KEPT_KEY);
+    } catch (e) {
+      keptStatus.textContent = `This browser's storage did not answer (${(e as Error)?.message ?? e}).`;
+      return;
+    }
+    if (!run || !(run.checkpoint instanceof Uint8Array)) {
+      keptStatus.textContent = 'Nothing kept yet: the model is kept in this browser as it trains.';
+      return;
+    }
+    state.keptStep = run.steps;
+    keptStatus.textContent = `Kept in this browser at step ${run.steps}.`;
+    if (session) return; // a model was made meanwhile
+    const text = `A model trained for ${run.steps.toLocaleString()} steps on ${CORPUS_NAMES[run.corpus] ?? 'a text'} was kept from your last visit.`;
+    byId('nc-kept-text').textContent = text;
+    state.offer = text;
+    offer.hidden = false;
+  })();
 
   // Drop a text file on the box.
   textBox.addEventListener('dragover', (e) => {
