@@ -19,6 +19,7 @@ import type { SuiteReport } from './browser/run-suite.js';
 import { loadManifest } from './support/fixtures.js';
 import { loadNodeBytes } from './support/node-fixtures.js';
 import { trainingManifests } from './support/training-fixtures.js';
+import type { DatesReport } from './browser/dates.js';
 import { CHECKED_NOTE, gpuAgreementCaseNames } from './suites/gpu-agreement.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -51,6 +52,7 @@ const manifest = await loadManifest(loadNodeBytes);
 const caseNames = gpuAgreementCaseNames(manifest, await trainingManifests(loadNodeBytes));
 
 let server: ViteDevServer | undefined;
+let origin: string | undefined;
 let browser: Browser | undefined;
 let userDataDir: string | undefined;
 let report: SuiteReport | undefined;
@@ -101,7 +103,7 @@ async function waitForSuite(page: Page): Promise<SuiteReport> {
 
 async function runSuiteInChromium(): Promise<SuiteReport> {
   const started = performance.now();
-  const origin = await startServer();
+  origin = await startServer();
   userDataDir = await mkdtemp(join(tmpdir(), 'webgpu-rnn-chromium-'));
   browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -155,4 +157,41 @@ describe('WebGPU in headless Chromium agrees with PyTorch and the CPU reference'
     if (!result.ok) throw new Error(`failed in the browser:\n${result.error}`);
     expect(result.note).toMatch(CHECKED_NOTE);
   });
+});
+
+/** Two epochs of the date model on a 2-core software adapter take minutes. */
+const DATES_TIMEOUT_MS = 15 * 60_000;
+
+describe('an encoder–decoder trained in headless Chromium', () => {
+  it(
+    'reaches ≥ 99.5% exact match on held-out dates within two epochs of the date task (test/browser/dates.ts)',
+    async () => {
+      if (setupError || !browser || !origin) throw new Error('Chromium could not start', { cause: setupError });
+      const page = await browser.newPage();
+      forwardPageErrors(page);
+      try {
+        const started = performance.now();
+        await page.goto(`${origin}/test/browser/dates.html`, { waitUntil: 'load' });
+        const deadline = Date.now() + DATES_TIMEOUT_MS;
+        let r: DatesReport | undefined;
+        for (;;) {
+          r = await page.evaluate(() => window.__dates);
+          if (r?.done) break;
+          if (Date.now() > deadline)
+            throw new Error(`no result within ${DATES_TIMEOUT_MS / 1000} s (${r ? `${r.steps} steps` : 'window.__dates never appeared'})`);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+        if (r.error) throw new Error(`the page failed: ${r.error}`);
+        const wall = ((performance.now() - started) / 1000).toFixed(0);
+        console.info(
+          `dates in Chromium: ${r.steps} steps; exact match on 1,000 held-out dates ${r.accuracy.map((a, e) => `${(100 * a).toFixed(1)}% after epoch ${e + 1} (${r!.seconds[e].toFixed(0)} s)`).join(', ')}; ${wall} s wall with the page's start; e.g. ${r.example}`,
+        );
+        expect(r.accuracy).toHaveLength(2);
+        expect(r.accuracy[1]).toBeGreaterThanOrEqual(0.995);
+      } finally {
+        await page.close();
+      }
+    },
+    DATES_TIMEOUT_MS + 60_000,
+  );
 });
