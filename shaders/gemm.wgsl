@@ -28,6 +28,9 @@ override A_VEC4: bool = false;     // four k per A load: K % 4 == 0 (M % 4 == 0 
 override B_VEC4: bool = false;     // four elements per B load along its rows: N % 4 == 0 (K % 4 == 0 with TRANS_B), aligned
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false; // β ≠ 0: C is read
+// M = 1 (a bias gradient, 1ᵀ·dG): only the first row's accumulator, so the seven clamped duplicates
+// of row 0 cost nothing.
+override ONE_ROW: bool = false;
 
 struct GemmDims {
   M: u32,
@@ -121,7 +124,9 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32) -> Tile {
     let base = dims.a_offset + z * dims.a_batch_stride;
     for (; k + 4u <= K; k += 4u) {
       let w = b_quad(z, k, n0);
-      if (TRANS_A) {
+      if (ONE_ROW && !TRANS_A) {
+        t.r0 = fma4(w[0], w[1], w[2], w[3], a4[(base + k) / 4u], t.r0);
+      } else if (TRANS_A) {
         // A stored (K, M): at each of the four k, rows m0 … m0 + 7 are two vec4s; the 4×8 block turned.
         let m4 = min(m0 + 4u, M - 4u);  // rows past M: a clamped, never stored block
         var lo: mat4x4<f32>;
@@ -159,6 +164,7 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32) -> Tile {
     if (B_VEC4 && !TRANS_B) { w = widen4(b[(dims.b_offset + z * dims.b_batch_stride + k * dims.N + min(n0, dims.N - 4u)) / 4u]); }
     else { w = b_row(z, k, n0); }
     t.r0 = fma(w, vec4<f32>(a_at(z, m0, k)), t.r0);
+    if (ONE_ROW) { continue; }
     t.r1 = fma(w, vec4<f32>(a_at(z, m0 + 1u, k)), t.r1);
     t.r2 = fma(w, vec4<f32>(a_at(z, m0 + 2u, k)), t.r2);
     t.r3 = fma(w, vec4<f32>(a_at(z, m0 + 3u, k)), t.r3);

@@ -43,6 +43,8 @@ const SIZES: Array<[number, number, number]> = [
   [9, 12, 257],
   [GEMM_ROWS * 4 + 1, 4 * GEMM_WORKGROUP_SIZE + 4, 8], // past a workgroup in both directions
   [16, 8, 12], // every dimension a multiple of 4: the vec4 paths
+  [1, 12, 16], // M = 1 (a bias gradient): the one-row kernel, vec4 paths …
+  [1, 5, 257], // … and one k at a time
 ];
 const MODES: Array<Pick<Case, 'alpha' | 'beta' | 'bias' | 'batch' | 'offset'>> = [
   { alpha: 1, beta: 0, bias: false, batch: 1, offset: 0 },

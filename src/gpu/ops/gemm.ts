@@ -112,6 +112,7 @@ export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipelin
       B_VEC4: v.bVec4,
       HAS_BIAS: v.hasBias,
       ACCUMULATE: v.accumulate,
+      ONE_ROW: call.M === 1,
     },
     layouts: [gemmLayout(ctx)],
   });
