@@ -104,14 +104,20 @@ function referenceCases(model: Seq2SeqConfigInput, beams: readonly number[]): Gp
   const where = model.attention.placement ?? 'after';
   return [
     {
-      name: `seq2seq (attention ${where}): dropout in the encoder and the decoder draws the CPU reference's masks (bidirectional, source lengths, concat)`,
+      name: `seq2seq (attention ${where}): dropout in the encoder and the decoder, between layers and on h_{t−1}, draws the CPU reference's masks (bidirectional, source lengths, concat)`,
       run: async () => {
         const batch = batchOf(3, 7, 5, 3, 7);
+        // Recurrent dropout in the encoder, and in the decoder where it is an ordinary recurrent layer ("after").
+        const dropped = {
+          ...model,
+          encoder: { ...model.encoder, recurrent_dropout: 0.3 },
+          decoder: where === 'after' ? { ...model.decoder, recurrent_dropout: 0.3 } : model.decoder,
+        };
         const plain = { ...model, encoder: { ...model.encoder, dropout: 0 }, decoder: { ...model.decoder, dropout: 0 } };
         return withTrainers(
           [
-            { model, seed: 4, init: { seed: 1 } },
-            { model, seed: 4, init: { seed: 1 }, backend: 'cpu' },
+            { model: dropped, seed: 4, init: { seed: 1 } },
+            { model: dropped, seed: 4, init: { seed: 1 }, backend: 'cpu' },
             { model: plain, seed: 4, init: { seed: 1 }, backend: 'cpu' },
           ],
           async ([gpu, cpu, noDropout]) => {
