@@ -7,7 +7,7 @@
 //    with a wrong index cannot hide among correct ones.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PERSISTENT_BACKWARD_CACHE_MAX_H } from '../../src/gpu/ops/backward.js';
+import { BLOCKED_BACKWARD_MAX_VEC4, PERSISTENT_BACKWARD_CACHE_MAX_H } from '../../src/gpu/ops/backward.js';
 import { GEMM_ROWS } from '../../src/gpu/ops/gemm.js';
 import { PERSISTENT_CACHE_MAX_K, PERSISTENT_SHARED_FLOATS } from '../../src/gpu/ops/persistent.js';
 import { MODE_CODE } from '../../src/gpu/wgsl.js';
@@ -70,6 +70,7 @@ describe('hand-unrolled blocks follow their pattern', () => {
       ]),
     );
     expect(constant('recurrent-backward.wgsl', 'CACHE_MAX_H')).toBe(PERSISTENT_BACKWARD_CACHE_MAX_H);
+    expect(constant('recurrent-backward.wgsl', 'BLOCKED_MAX_VEC4')).toBe(BLOCKED_BACKWARD_MAX_VEC4);
   });
 
   it('persistent kernel: row r reads h and length r, accumulates into acc r, updates row r', () => {
@@ -104,6 +105,16 @@ describe('hand-unrolled blocks follow their pattern', () => {
     // The eight A loads of the plain path, in order: rows m0, m0 + 1, …, m0 + 7.
     const rows = [...shader('gemm.wgsl').matchAll(/a4\[\(base \+ min\(m0(?: \+ (\d)u)?, M - 1u\) \* K \+ k\) \/ 4u\]/g)].map((m) => Number(m[1] ?? 0));
     expect(rows).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('blocked backward: row r of the block reads its own dg_h, accumulates into a r and is finished with it', () => {
+    const file = 'recurrent-backward.wgsl';
+    const rows = [1, 2, 3, 4, 5, 6, 7];
+    expect(unrolled(file, /^\s*let o(\d) = min\((\d)u, rows - 1u\) \* H;$/)).toEqual(rows.map((r) => [r, r]));
+    expect(unrolled(file, /^\s*(?:if \(BLOCK_B > 1u\) \{ )?a(\d) = fma\(wk, dgb\[g \+ o(\d)\], a(\d)\);(?: \})?$/)).toEqual(rows.map((r) => [r, r, r]));
+    expect(unrolled(file, /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ blocked_row\(d, s, i, j, b0 \+ (\d)u, (\d)u, a(\d), nxt\); \}$/)).toEqual(
+      rows.map((r) => [r, r, r, r, r]),
+    );
   });
 
   it('step kernel: row r of the block reads its own h and accumulates into acc r', () => {
