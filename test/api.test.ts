@@ -20,6 +20,7 @@ describe('resolveConfig', () => {
       bias: true,
       batch_first: false,
       dropout: 0,
+      recurrent_dropout: 0,
       bidirectional: false,
       proj_size: 0,
     });

@@ -17,10 +17,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /**
  * What a browser-only install may weigh (this package + @webgpu/types), in bytes: unminified ES modules
  * with source maps and declarations, 2.64 MB when measured with the encoder–decoder, its attention
- * kernels and decoding in (2.20 MB before them) — of which 0.72 MB is the ONNX codec's chunk and its
- * map, loaded only by the ONNX calls (an app's bundler minifies and splits what it uses).
+ * kernels and decoding in (2.20 MB before them), 3.01 MB with the attentive decoder kernel, checkpoints,
+ * the schedules, L1 and recurrent dropout — of which 0.72 MB is the ONNX codec's chunk and its map,
+ * loaded only by the ONNX calls (an app's bundler minifies and splits what it uses). The budget stops
+ * a native or bundled dependency slipping in (Dawn alone is ~130 MB), with room for our own code.
  */
-const BROWSER_INSTALL_BUDGET = 3e6;
+const BROWSER_INSTALL_BUDGET = 3.5e6;
 /** Error bound of an f32 GPU forward vs the float64 reference on this small model. */
 const GPU_RTOL = 1e-5;
 
