@@ -13,6 +13,7 @@
  */
 import { RnnError } from '../../src/errors.js';
 import { deviceDiagnostics } from '../../src/diagnostics.js';
+import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, requestDevice } from '../../src/gpu/device.js';
 import { seededUniform } from '../../src/random.js';
 import type { Tensor } from '../../src/tensor.js';
@@ -81,6 +82,26 @@ function fixtureCase(load: LoadBytes, meta: TrainingCase, strategy: BackwardStra
 }
 
 /**
+ * Runs `body` on a device of its own whose context is told it is the other kind of adapter (software ↔
+ * GPU), so the kernels meant for the other kind run here; a WebGPU validation error on it is reported
+ * in place of whatever the body threw, and the device is destroyed whatever happens.
+ */
+async function onOtherAdapterKind<R>(body: (device: GPUDevice, ctx: GpuContext) => Promise<R>): Promise<R> {
+  const own = await requestDevice();
+  const ctx = await contextFor(own);
+  ctx.isSoftwareAdapter = !ctx.isSoftwareAdapter;
+  own.pushErrorScope('validation');
+  try {
+    return await body(own, ctx);
+  } finally {
+    const error = await own.popErrorScope();
+    own.destroy();
+    // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
+    if (error) throw new Error(`WebGPU validation error: ${error.message}`);
+  }
+}
+
+/**
  * Recurrent (variational) dropout in every recurrent kernel — the forward's per-step and persistent
  * (software: W_hh cached or not), the backward's per-step, fused and persistent, on this device and on
  * one told it is the other kind of adapter — against the float64 CPU trainer on the same weights and
@@ -116,13 +137,9 @@ function recurrentDropoutCase(): GpuCase {
   ];
   return {
     name: "training: recurrent dropout in every recurrent kernel gives the CPU reference's gradients (its masks), and drops",
-    run: async () => {
-      const own = await requestDevice();
-      const ownContext = await contextFor(own);
-      ownContext.isSoftwareAdapter = !ownContext.isSoftwareAdapter;
-      own.pushErrorScope('validation');
-      const lines: string[] = [];
-      try {
+    run: () =>
+      onOtherAdapterKind(async (own) => {
+        const lines: string[] = [];
         for (const [name, model, shape] of models) {
           const rnn = resolveModelConfig(model).rnn;
           const { T, B } = shape;
@@ -167,13 +184,7 @@ function recurrentDropoutCase(): GpuCase {
           lines.push(`${name}: worst ${worst.toExponential(1)}`);
         }
         return lines.join('; ');
-      } finally {
-        const error = await own.popErrorScope();
-        own.destroy();
-        // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
-        if (error) throw new Error(`WebGPU validation error: ${error.message}`);
-      }
-    },
+      }),
   };
 }
 
@@ -519,12 +530,8 @@ function referenceCases(): GpuCase[] {
 function otherAdapterCase(load: LoadBytes, cases: readonly TrainingCase[]): GpuCase {
   return {
     name: 'training: the persistent backward kernel meant for the other kind of adapter, every fitting fixture',
-    run: async () => {
-      const own = await requestDevice();
-      const ctx = await contextFor(own);
-      ctx.isSoftwareAdapter = !ctx.isSoftwareAdapter;
-      own.pushErrorScope('validation');
-      try {
+    run: () =>
+      onOtherAdapterKind(async (own, ctx) => {
         const fitting = cases.filter((c) => !backwardUnfit('persistent', resolveModelConfig(c.model).rnn));
         for (const meta of fitting) {
           const f = await loadTrainingFixture(load, meta);
@@ -535,13 +542,7 @@ function otherAdapterCase(load: LoadBytes, cases: readonly TrainingCase[]): GpuC
           });
         }
         return `${ctx.isSoftwareAdapter ? 'software' : 'GPU'} kernels: ${fitting.length} fixtures`;
-      } finally {
-        const error = await own.popErrorScope();
-        own.destroy();
-        // biome-ignore lint/correctness/noUnsafeFinally: a GPU validation error explains whatever the body threw, so it is the one reported
-        if (error) throw new Error(`WebGPU validation error: ${error.message}`);
-      }
-    },
+      }),
   };
 }
 
