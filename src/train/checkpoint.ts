@@ -9,6 +9,9 @@
  *   metadata  `webgpu_rnn_checkpoint` (the format's version), the steps taken, the seed, the model and
  *             the optimizer (JSON), the backend that wrote it, and whatever the caller adds (the CLI's
  *             vocabulary and data position for a text run).
+ *   fit       with a checkpoint fit takes while validating: its early-stopping state (metadata `fit`:
+ *             the best validation loss, its step, the validations since) and, when restoreBest is on
+ *             and the best step is not this one, the best step's parameters as `fit.best.<name>`.
  * The schedule's position and the dropout masks follow from the steps and the seed (optim.ts,
  * rng.ts), so nothing else is kept. Floats are written as the backend holds them: F64 from the CPU
  * backend, F32 from WebGPU — so the same backend resumes bit for bit.
@@ -28,6 +31,21 @@ import { OPTIMIZERS } from './optimizers/index.js';
 export const CHECKPOINT_VERSION = '1';
 
 const SLOTS = ['a', 'b', 'c'] as const;
+
+/**
+ * fit's early-stopping state at a checkpoint: what a resumed fit needs to stop, and restore, where the
+ * uninterrupted run would have.
+ */
+export interface FitState {
+  /** The best validation loss so far (Infinity before the first). */
+  best: number;
+  /** Its step (0 before the first). */
+  bestStep: number;
+  /** Validations since it without an improvement (earlyStopping's count toward patience). */
+  stale: number;
+  /** restoreBest: the best step's parameters (left out of the file when the best step is the checkpoint's own). */
+  bestParams?: Record<string, Tensor>;
+}
 const CARRIES: readonly CarryKind[] = ['train', 'eval'];
 
 /** The optimizer's state tensors by slot: torch.optim's name for each slot it keeps. */
@@ -37,11 +55,21 @@ function stateNames(optimizer: OptimizerConfig): Array<['a' | 'b' | 'c', string]
 }
 
 export function writeCheckpoint(
-  o: { model: TrainableConfig; optimizer: OptimizerConfig; seed: number; backend: Backend; extra?: Record<string, string>; plateau?: PlateauState },
+  o: {
+    model: TrainableConfig;
+    optimizer: OptimizerConfig;
+    seed: number;
+    backend: Backend;
+    extra?: Record<string, string>;
+    plateau?: PlateauState;
+    fit?: FitState;
+  },
   snapshot: EngineSnapshot,
 ): Uint8Array {
   const tensors: Record<string, Tensor> = {};
   for (const spec of modelParameterSpecs(o.model)) tensors[spec.name] = { shape: spec.shape, data: snapshot.params[spec.name] };
+  const fitBest = o.fit?.bestParams && o.fit.bestStep !== snapshot.steps ? o.fit.bestParams : undefined;
+  for (const spec of fitBest ? modelParameterSpecs(o.model) : []) tensors[`fit.best.${spec.name}`] = { shape: spec.shape, data: fitBest![spec.name].data };
   for (const [slot, state] of stateNames(o.optimizer)) {
     for (const spec of modelParameterSpecs(o.model)) tensors[`optimizer.${spec.name}.${state}`] = { shape: spec.shape, data: snapshot.state[slot][spec.name] };
   }
@@ -69,11 +97,12 @@ export function writeCheckpoint(
       backend: o.backend,
       // ReduceLROnPlateau's state (its best as a string: JSON has no Infinity).
       ...(o.plateau ? { plateau: JSON.stringify({ ...o.plateau, best: String(o.plateau.best) }) } : {}),
+      ...(o.fit ? { fit: JSON.stringify({ best: String(o.fit.best), bestStep: o.fit.bestStep, stale: o.fit.stale, bestParams: !!fitBest }) } : {}),
     },
   });
 }
 
-const RESERVED = { format: 1, webgpu_rnn_checkpoint: 1, steps: 1, seed: 1, model: 1, optimizer: 1, backend: 1, plateau: 1 };
+const RESERVED = { format: 1, webgpu_rnn_checkpoint: 1, steps: 1, seed: 1, model: 1, optimizer: 1, backend: 1, plateau: 1, fit: 1 };
 
 /** What a checkpoint file says, before it is checked against a model (readCheckpoint does that). */
 export interface CheckpointHeader {
@@ -85,6 +114,8 @@ export interface CheckpointHeader {
   readonly steps: number;
   /** ReduceLROnPlateau's state, with that schedule. */
   readonly plateau?: PlateauState;
+  /** fit's early-stopping state, in a checkpoint fit took while validating (its best parameters are read by checkpointSnapshot). */
+  readonly fit?: Omit<FitState, 'bestParams'> & { hasBestParams: boolean };
   readonly metadata: Record<string, string>;
 }
 
@@ -121,7 +152,16 @@ export function readCheckpointHeader(source: Uint8Array | SafetensorsFile): Chec
     plateau = { lr: n('lr'), best: n('best'), badSteps: n('badSteps'), cooldownLeft: n('cooldownLeft') };
     if (Object.values(plateau).some(Number.isNaN)) invalid(`metadata "plateau" is not a plateau schedule's state: ${describeValue(m.plateau)}`);
   }
-  return { file, model: json('model'), optimizer: json('optimizer'), seed: int('seed'), steps: int('steps'), plateau, metadata: m };
+  let fit: CheckpointHeader['fit'];
+  if (m.fit !== undefined) {
+    const f = json('fit') as Record<string, unknown>;
+    const best = typeof f?.best === 'string' ? Number(f.best) : Number.NaN;
+    const whole = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    if (Number.isNaN(best) || !whole(f.bestStep) || !whole(f.stale) || typeof f.bestParams !== 'boolean')
+      invalid(`metadata "fit" is not fit's early-stopping state: ${describeValue(m.fit)}`);
+    fit = { best, bestStep: f.bestStep as number, stale: f.stale as number, hasBestParams: f.bestParams as boolean };
+  }
+  return { file, model: json('model'), optimizer: json('optimizer'), seed: int('seed'), steps: int('steps'), plateau, fit, metadata: m };
 }
 
 /**
@@ -129,7 +169,11 @@ export function readCheckpointHeader(source: Uint8Array | SafetensorsFile): Chec
  * every parameter and every state tensor the optimizer keeps, of its parameter's shape; carries of the
  * model's state layout. Unused state slots are zeros.
  */
-export function checkpointSnapshot(header: CheckpointHeader, model: TrainableConfig, optimizer: OptimizerConfig): EngineSnapshot {
+export function checkpointSnapshot(
+  header: CheckpointHeader,
+  model: TrainableConfig,
+  optimizer: OptimizerConfig,
+): EngineSnapshot & { fitBest?: Record<string, Tensor> } {
   const { tensors } = header.file;
   const specs = modelParameterSpecs(model);
   const problems: string[] = [];
@@ -164,6 +208,14 @@ export function checkpointSnapshot(header: CheckpointHeader, model: TrainableCon
     ...kept.flatMap(([, name]) => specs.map((s) => `optimizer.${s.name}.${name}`)),
     ...CARRIES.flatMap((k) => [`carry.${k}.h`, `carry.${k}.c`]),
   ]);
+  let fitBest: Record<string, Tensor> | undefined;
+  if (header.fit?.hasBestParams) {
+    fitBest = {};
+    for (const spec of specs) {
+      expected.add(`fit.best.${spec.name}`);
+      fitBest[spec.name] = { shape: spec.shape, data: floats(`fit.best.${spec.name}`, spec.shape) ?? new Float32Array(0) };
+    }
+  }
   const unexpected = Object.keys(tensors).filter((k) => !expected.has(k));
   if (unexpected.length)
     problems.push(`unexpected tensor(s) ${unexpected.slice(0, 3).join(', ')}${unexpected.length > 3 ? ', …' : ''} (another model or optimizer?)`);
@@ -182,5 +234,5 @@ export function checkpointSnapshot(header: CheckpointHeader, model: TrainableCon
   }
   if (problems.length)
     invalid(`${problems.length} problem(s) against this model and optimizer: ${problems.slice(0, 4).join('; ')}${problems.length > 4 ? '; …' : ''}`);
-  return { steps: header.steps, params, state, carries };
+  return { steps: header.steps, params, state, carries, ...(fitBest ? { fitBest } : {}) };
 }

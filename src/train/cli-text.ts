@@ -29,6 +29,7 @@
  * finite (a learning rate too high) ends the run with one line on stderr (NON_FINITE, exit code 1),
  * the checkpoint holding the last finite parameters (or the best validated ones).
  */
+import { existsSync } from 'node:fs';
 import { type OptionSpecs, parseCommandLine } from '../cli-args.js';
 import { checkOutput, named, readInputFile, readJson, readTensors, writeOutput } from '../cli-files.js';
 import { RnnError } from '../errors.js';
@@ -38,7 +39,7 @@ import type { FitProgress } from './fit.js';
 import { type OptimizerConfigInput, resolveOptimizer } from './optim.js';
 import { type Vocabulary, decode, encode, textBatches, unigramLoss, vocabularyOf } from './text.js';
 import { type Trainer, createTrainer } from './trainer.js';
-import { readCheckpointHeader } from './checkpoint.js';
+import { type FitState, readCheckpointHeader } from './checkpoint.js';
 import { basename } from 'node:path';
 
 export const TEXT_USAGE = `  webgpu-rnn train --text corpus.txt --out model.safetensors [--model model.json | --mode LSTM --hidden 128 --layers 2 --embedding 32 --dropout 0 --recurrent-dropout 0]
@@ -258,13 +259,16 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
     characters: String(ids.length),
   });
   const metadata = { vocabulary: JSON.stringify(vocab.chars), text_run: runShape, text: basename(v.text) };
-  const fullCheckpoint = () => trainer.checkpoint({ metadata });
+  // After fit, the full checkpoint carries its early-stopping state, so a resumed run's patience counts on.
+  let fitState: FitState | undefined;
+  const fullCheckpoint = () => trainer.checkpoint({ metadata, ...(fitState ? { fit: fitState } : {}) });
   const interrupted = new AbortController();
   const onInterrupt = () => interrupted.abort();
   process.on('SIGINT', onInterrupt);
   const progress = progressPrinter(total);
-  let best = Number.POSITIVE_INFINITY;
-  let written = false;
+  // --out holds the best model so far: a resumed run replaces the one it wrote only with a better one.
+  let best = trainer.resumedFit?.best ?? Number.POSITIVE_INFINITY;
+  let written = Number.isFinite(best) && existsSync(v.out);
   try {
     const report = await trainer.fit(batches, {
       epochs: maxSteps === undefined ? epochs : Math.ceil(maxSteps / batches.length),
@@ -289,6 +293,7 @@ export async function runTrainText(argv: readonly string[]): Promise<number> {
       },
     });
     progress.done();
+    fitState = report.fitState;
     if (!written) await writeOutput(v.out, await checkpoint(trainer, vocab, {}));
     if (v.checkpoint !== undefined || interrupted.signal.aborted) await writeOutput(checkpointPath, await fullCheckpoint(), '--checkpoint');
     if (interrupted.signal.aborted) {

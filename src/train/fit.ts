@@ -26,13 +26,16 @@ import { checkOptions } from '../inputs.js';
 import type { TrainBatch } from './batch.js';
 import { NonFiniteStepError } from './engine.js';
 import type { Tensor } from '../tensor.js';
+import type { FitState } from './checkpoint.js';
 
 /** What fit needs of a trainer (trainer.ts's Trainer has it). */
 export interface Trainable {
   trainStep(batch: TrainBatch, options: { readLoss: boolean; carryState: boolean }): Promise<{ loss?: number; gradNorm?: number }>;
   evaluate(batch: TrainBatch): Promise<number>;
   /** checkpointEvery / onCheckpoint. */
-  checkpoint?(options?: { metadata?: Record<string, string> }): Promise<Uint8Array>;
+  checkpoint?(options?: { metadata?: Record<string, string>; fit?: FitState }): Promise<Uint8Array>;
+  /** A resumed trainer's early-stopping state (createTrainer({ resume })), continued when startStep is its step. */
+  readonly resumedFit?: FitState & { step: number };
   /** restoreBest: the parameters now, and setting them back. */
   parameters?(): Promise<Record<string, Tensor>>;
   setParameters?(params: Record<string, Tensor>): Promise<void>;
@@ -106,6 +109,11 @@ export interface FitReport {
   nonFinite?: { what: 'training' | 'validation'; step: number; loss: number; message: string };
   /** With restoreBest: the step whose parameters the trainer holds now (when not the last). */
   restored?: number;
+  /**
+   * With validation: the early-stopping state at the end, for a checkpoint taken after fit
+   * (trainer.checkpoint({ fit: report.fitState })) that a resumed fit continues from.
+   */
+  fitState?: FitState;
   seconds: number;
 }
 
@@ -148,21 +156,30 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
     throw new RnnError('OPTION_INVALID', `fit options.restoreBest: expected true or false, got ${describeValue(o.restoreBest)}`);
   if (o.restoreBest && !validateEvery)
     throw new RnnError('OPTION_INVALID', 'fit options.restoreBest: needs validation batches (the best is the best validation loss)');
-  const save = async (info: FitCheckpoint) => {
-    if (o.onCheckpoint && trainer.checkpoint) await o.onCheckpoint(await trainer.checkpoint({ metadata: o.checkpointMetadata }), info);
-  };
   let bestParams: Record<string, Tensor> | undefined;
   let bestStep = 0;
+  let best = Number.POSITIVE_INFINITY;
+  let stale = 0;
   const startStep = o.startStep ?? 0;
   if (!Number.isSafeInteger(startStep) || startStep < 0)
     throw new RnnError('OPTION_INVALID', `fit options.startStep: expected a non-negative integer, got ${describeValue(o.startStep)}`);
+  // A resumed run goes on with the early-stopping state its checkpoint held (and its best weights, with restoreBest).
+  const resumed = trainer.resumedFit;
+  if (resumed && startStep > 0 && resumed.step === startStep) {
+    [best, bestStep, stale] = [resumed.best, resumed.bestStep, resumed.stale];
+    if (o.restoreBest && trainer.parameters) bestParams = resumed.bestParams ?? (resumed.bestStep === startStep ? await trainer.parameters() : undefined);
+  }
+  // Checkpoints carry that state while validating, so that a run resumed from one stops where this one would.
+  const save = async (info: FitCheckpoint) => {
+    if (!o.onCheckpoint || !trainer.checkpoint) return;
+    const fitState = validateEvery ? { best, bestStep, stale, bestParams: o.restoreBest ? bestParams : undefined } : undefined;
+    await o.onCheckpoint(await trainer.checkpoint({ metadata: o.checkpointMetadata, ...(fitState ? { fit: fitState } : {}) }), info);
+  };
   const report: FitReport = { steps: startStep, losses: [], validation: [], stopped: 'done', seconds: 0 };
   const started = performance.now();
   let lastTime = started;
   let lastTokens = 0;
   let tokens = 0;
-  let best = Number.POSITIVE_INFINITY;
-  let stale = 0;
   let fresh = true;
   // Positions per batch: the sequence's, or an encoder–decoder's target steps.
   const positions = (b: TrainBatch) => {
@@ -211,9 +228,8 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
             message: `fit: the validation loss after step ${step} was ${validationLoss} (not finite); training stopped there, with the parameters of step ${step}`,
           };
         } else if (validationLoss < best - (o.earlyStopping?.minDelta ?? 0)) {
-          best = validationLoss;
-          stale = 0;
-          if (o.restoreBest && trainer.parameters) [bestParams, bestStep] = [await trainer.parameters(), step];
+          [best, bestStep, stale] = [validationLoss, step, 0];
+          if (o.restoreBest && trainer.parameters) bestParams = await trainer.parameters();
           await save({ step, reason: 'best', validationLoss });
         } else if (o.earlyStopping && ++stale >= o.earlyStopping.patience) {
           report.stopped = 'early';
@@ -243,6 +259,7 @@ export async function fit(trainer: Trainable, batches: readonly TrainBatch[], op
       if (report.stopped !== 'done') break outer;
     }
   }
+  if (validateEvery) report.fitState = { best, bestStep, stale, bestParams: o.restoreBest ? bestParams : undefined };
   if (bestParams && bestStep !== report.steps && trainer.setParameters) {
     await trainer.setParameters(bestParams);
     report.restored = bestStep;

@@ -21,7 +21,7 @@ import { modelOutputFeatures, modelParameterSpecs, trainModel } from './model.js
 import { loadTrainingWeights } from './weights.js';
 import { CpuTrainer } from './cpu-trainer.js';
 import type { EngineSnapshot, TrainEngine } from './engine.js';
-import { checkpointSnapshot, readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
+import { type FitState, checkpointSnapshot, readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
 import { GpuTrainer, checkTrainerFits, chooseBackward } from './gpu-trainer.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
 import { attentiveUnfit } from '../gpu/ops/attentive-decoder.js';
@@ -152,7 +152,13 @@ export interface Trainer<M extends TrainableConfig = ModelConfig> {
    * the steps, the seed, the carried states, the model and optimizer — one safetensors file, which
    * createTrainer({ resume }) continues from. `metadata` adds string entries of the caller's own.
    */
-  checkpoint(options?: { metadata?: Record<string, string> }): Promise<Uint8Array>;
+  checkpoint(options?: { metadata?: Record<string, string>; fit?: FitState }): Promise<Uint8Array>;
+  /**
+   * fit's early-stopping state as the resumed checkpoint held it (fit writes it into the checkpoints it
+   * takes while validating); fit continues from it when its startStep is the checkpoint's step, so a
+   * resumed run stops early, and restores the best weights, where the uninterrupted run would have.
+   */
+  readonly resumedFit?: FitState & { step: number };
   /** The trained recurrent module as an inference model (forward, stream), on the same backend. */
   toRnn(): Promise<Rnn>;
   /** WebGPU: the GPU memory and per-step dispatches (undefined on the CPU backend). */
@@ -216,7 +222,7 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
   const model = resolveTrainableConfig((opts.model ?? resume!.model) as TrainableConfigInput);
   const optimizer = resolveOptimizer(opts.optimizer ?? resume?.optimizer ?? { name: 'adam' });
   const seed = opts.seed ?? resume?.seed ?? 0;
-  let snapshot: EngineSnapshot | undefined;
+  let snapshot: (EngineSnapshot & { fitBest?: Record<string, Tensor> }) | undefined;
   if (resume) {
     // What is given must be what the checkpoint was made with: another model, optimizer or seed would not continue the run.
     const same = (what: string, given: unknown, saved: unknown) => {
@@ -260,7 +266,8 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
         throw e;
       }
     }
-    return new TrainerImpl(model, optimizer, engine, checkFinite, seed, device, resume?.plateau);
+    const resumedFit = resume?.fit && { ...resume.fit, step: resume.steps, bestParams: snapshot?.fitBest };
+    return new TrainerImpl(model, optimizer, engine, checkFinite, seed, device, resume?.plateau, resumedFit);
   };
   const onCpu = () => {
     checkModelSize(model, 'cpu');
@@ -317,6 +324,7 @@ class TrainerImpl implements Trainer<TrainableConfig> {
     private readonly seed: number,
     private readonly device?: GPUDevice,
     plateau?: PlateauState,
+    readonly resumedFit?: FitState & { step: number },
   ) {
     const s = optimizer.lr_schedule;
     if (s?.name === 'plateau') {
@@ -436,13 +444,16 @@ class TrainerImpl implements Trainer<TrainableConfig> {
     return Object.fromEntries(Object.entries(await this.engine.parameters()).map(([k, v]) => [k, { shape: shapes[k], data: v }]));
   }
 
-  async checkpoint(options: { metadata?: Record<string, string> } = {}): Promise<Uint8Array> {
+  async checkpoint(options: { metadata?: Record<string, string>; fit?: FitState } = {}): Promise<Uint8Array> {
     this.alive();
-    const { metadata } = checkOptions<{ metadata: Record<string, string> }>('checkpoint options', options, ['metadata']);
+    const { metadata, fit } = checkOptions<{ metadata: Record<string, string>; fit: FitState }>('checkpoint options', options, ['metadata', 'fit']);
     if (metadata !== undefined && (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')))
       throw new RnnError('OPTION_INVALID', `checkpoint options.metadata: expected an object of strings, got ${describeValue(metadata)}`);
+    const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    if (fit !== undefined && (typeof fit?.best !== 'number' || Number.isNaN(fit.best) || !count(fit.bestStep) || !count(fit.stale)))
+      throw new RnnError('OPTION_INVALID', `checkpoint options.fit: expected fit's state { best, bestStep, stale, bestParams? }, got ${describeValue(fit)}`);
     return writeCheckpoint(
-      { model: this.model, optimizer: this.optimizer, seed: this.seed, backend: this.backend, extra: metadata, plateau: this.plateau?.state },
+      { model: this.model, optimizer: this.optimizer, seed: this.seed, backend: this.backend, extra: metadata, plateau: this.plateau?.state, fit },
       await this.engine.snapshot(),
     );
   }

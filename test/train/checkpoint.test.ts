@@ -137,6 +137,24 @@ describe('checkpoint and resume', () => {
         { resume: writeSafetensors(file.tensors as Record<string, Tensor>, { floatDtype: 'F64', metadata: { ...file.metadata, webgpu_rnn_checkpoint: '9' } }) },
         /version "9"/,
       ],
+      [
+        {
+          resume: writeSafetensors(file.tensors as Record<string, Tensor>, {
+            floatDtype: 'F64',
+            metadata: { ...file.metadata, fit: '{"best":"1","stale":-1}' },
+          }),
+        },
+        /metadata "fit" is not fit's early-stopping state/,
+      ],
+      [
+        {
+          resume: writeSafetensors(file.tensors as Record<string, Tensor>, {
+            floatDtype: 'F64',
+            metadata: { ...file.metadata, fit: '{"best":"1","bestStep":0,"stale":1,"bestParams":true}' },
+          }),
+        },
+        /missing tensor fit\.best\.embedding\.weight/,
+      ],
     ];
     for (const [options, message] of cases) {
       const made = createTrainer({ backend: 'cpu', ...options });
@@ -146,6 +164,7 @@ describe('checkpoint and resume', () => {
     // A model whose optimizer keeps no momentum: the SGD checkpoint's buffers are unexpected there.
     await expect(createTrainer({ backend: 'cpu', resume: bytes, optimizer: { name: 'sgd', lr: 0.1 } })).rejects.toThrow(/optimizer: differs/);
     await expect(trainer.checkpoint({ metadata: { steps: '1' } })).rejects.toThrow(/"steps" is a key of the checkpoint's own/);
+    await expect(trainer.checkpoint({ fit: { best: Number.NaN, bestStep: 0, stale: 0 } })).rejects.toThrow(/checkpoint options\.fit: expected fit's state/);
     expect(trainer.steps).toBe(1);
     await trainer.destroy();
   });

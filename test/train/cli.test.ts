@@ -339,6 +339,33 @@ describe('webgpu-rnn train --text: checkpoints, resume, Ctrl-C', () => {
     expect(hidden.stderr).toMatch(/--hidden: not with --resume/);
   });
 
+  it('--patience counts on across --resume: the resumed run stops early at the step the uninterrupted one did, with its best model in --out', async () => {
+    // lr 0.05 on a small model: the held-out loss is best at step 7 and stalls, so patience 2 stops at 9.
+    const stalling = [
+      ...small.filter((_, i, a) => a[i] !== '--validation' && a[i - 1] !== '--validation'),
+      '--validation',
+      '0.2',
+      '--validate-every',
+      '1',
+      '--patience',
+      '2',
+      '--lr',
+      '0.05',
+    ];
+    const straight = await run(['train', '--text', corpusPath, '--out', join(dir, 'p-straight.safetensors'), '--steps', '60', ...stalling]);
+    expect(straight.code, straight.stderr).toBe(0);
+    const stoppedAt = Number(/^(\d+) steps \(stopped early\)/.exec(straight.stdout)?.[1]);
+    expect(stoppedAt).toBeGreaterThan(3);
+    // Stopped one step before the early stop, with a validation behind it that did not improve.
+    const out = join(dir, 'p-resumed.safetensors');
+    const first = await run(['train', '--text', corpusPath, '--out', out, '--steps', String(stoppedAt - 1), '--checkpoint', join(dir, 'p.ck'), ...stalling]);
+    expect(first.code, first.stderr).toBe(0);
+    const rest = await run(['train', '--text', corpusPath, '--out', out, '--resume', join(dir, 'p.ck'), '--steps', '60', '--backend', 'cpu']);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(rest.stdout).toMatch(new RegExp(`^${stoppedAt} steps \\(stopped early\\)`));
+    expect(await weights(out)).toEqual(await weights(join(dir, 'p-straight.safetensors')));
+  });
+
   it('Ctrl-C (SIGINT) stops at the next step, writes the checkpoint, exits 130; --resume goes on from there', async () => {
     const bin = fileURLToPath(new URL('../../bin/webgpu-rnn.js', import.meta.url));
     const ck = join(dir, 'interrupted.ck');

@@ -111,6 +111,36 @@ describe('fit', () => {
     await expect(trainer.fit(batches, { restoreBest: true })).rejects.toThrow(/restoreBest: needs validation batches/);
   });
 
+  it('a run resumed from any of its checkpoints stops early, and restores the best weights, exactly where the uninterrupted run did', async () => {
+    // The overfitting run above: its checkpoints carry fit's early-stopping state (the best loss, its
+    // step and weights, the validations since), so patience counts on across the resume.
+    const options = { model, backend: 'cpu' as const, optimizer: { name: 'adam' as const, lr: 0.05 }, init: { seed: 4 } };
+    const fitOptions = { epochs: 6, validation, validateEvery: 2, earlyStopping: { patience: 3 }, restoreBest: true };
+    const whole = await createTrainer(options);
+    const kept: Array<[number, Uint8Array]> = [];
+    const report = await whole.fit(batches, {
+      ...fitOptions,
+      checkpointEvery: 3,
+      onCheckpoint: (bytes, info) => void (info.reason === 'every' && kept.push([info.step, bytes])),
+    });
+    expect(report.stopped).toBe('early');
+    expect(report.restored).toBeLessThan(report.steps);
+    const flat = async (t: { parameters(): Promise<Record<string, { data: ArrayLike<number> }>> }) =>
+      Object.values(await t.parameters()).flatMap((p) => Array.from(p.data));
+    const expected = await flat(whole);
+    // Checkpoints taken while the validation loss was stale and the best lay behind: the hard cases.
+    const stale = kept.filter(([step]) => step > report.restored! && step < report.steps);
+    expect(stale.length).toBeGreaterThan(0);
+    for (const [step, bytes] of kept) {
+      const resumed = await createTrainer({ resume: bytes, backend: 'cpu' });
+      expect(resumed.resumedFit?.step).toBe(step);
+      const rest = await resumed.fit(batches, { ...fitOptions, startStep: resumed.steps });
+      expect([rest.stopped, rest.steps, rest.restored]).toEqual([report.stopped, report.steps, report.restored]);
+      expect(await flat(resumed)).toEqual(expected);
+      expect(rest.validation).toEqual(report.validation.filter(([s]) => s > step));
+    }
+  });
+
   it('a validation loss reaches onProgress whenever it was computed, also on steps that did not read the loss', async () => {
     const trainer = await createTrainer({ model, backend: 'cpu', optimizer: { name: 'adam', lr: 0.01 } });
     const seen: FitProgress[] = [];
