@@ -1,0 +1,30 @@
+/**
+ * The suite's file order for two workers: the files that take minutes first (their order measured on
+ * CI: the Chromium agreement suite ≈ 10 min, the Node one ≈ 5, the f16 one on SwiftShader ≈ 2.5, the
+ * date model in Chromium ≈ 2.5, the demo and the benchmark ≈ 1.5 each), then the rest as vitest's own
+ * sequencer orders them. Two workers share the 2-core machine well because a software adapter is
+ * mostly one thread compiling pipelines; a long file started last would leave one worker idle while
+ * the other finishes it.
+ */
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+export const LONGEST_FIRST = [
+  'test/browser.test.ts',
+  'test/gpu-node.test.ts',
+  'test/gpu-node-f16-packed.test.ts',
+  'test/browser-dates.test.ts',
+  'test/demo.test.ts',
+  'test/bench.test.ts',
+];
+
+export class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rest = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const i = LONGEST_FIRST.findIndex((path) => f.moduleId.endsWith(`/${path}`));
+      return i < 0 ? LONGEST_FIRST.length : i;
+    };
+    // Array.prototype.sort is stable: the rest keep the base sequencer's order.
+    return rest.sort((a, b) => rank(a) - rank(b));
+  }
+}
