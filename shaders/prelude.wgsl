@@ -46,6 +46,12 @@ struct Lanes4 {
   l3: vec4<f32>,
 }
 
+// acc + w0·x.l0 + w1·x.l1 + w2·x.l2 + w3·x.l3, element by element: four vec4 FMAs with operands from
+// four lanes.
+fn fma_lanes(w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>, w3: vec4<f32>, x: Lanes4, acc: vec4<f32>) -> vec4<f32> {
+  return fma(w3, x.l3, fma(w2, x.l2, fma(w1, x.l1, fma(w0, x.l0, acc))));
+}
+
 // Modes, as the MODE override constant of the recurrent kernels names them.
 const MODE_RNN_TANH = 0u;
 const MODE_RNN_RELU = 1u;

@@ -390,8 +390,10 @@ fn persistent_backward_cached(@builtin(local_invocation_index) lid: u32, @builti
 // block of BLOCK_B rows of one direction, its invocations the units in passes of the workgroup's width,
 // and the previous step's dg_h of the block's rows sits in workgroup memory (double-buffered, one
 // barrier a step), so each W_hh vec4 is loaded once for all the block's rows — the forward's persistent
-// layout on software adapters (recurrent-persistent.wgsl), mirrored. Measured against the cached
-// variant on SwiftShader: see backwardKernels (src/gpu/ops/backward.ts).
+// layout on software adapters (recurrent-persistent.wgsl), mirrored. With subgroups the workgroup
+// loads of dg_h are shared too: each invocation of a subgroup loads one input's vec4 and broadcasts it,
+// as the forward's h_quad does. Measured against the cached variant on SwiftShader: see
+// softwareBackwardLayout (src/gpu/ops/backward.ts).
 const BLOCKED_MAX_VEC4 = 1024u;  // 16 KiB: 2 · BLOCK_B · H vec4 (the host checks it fits)
 var<workgroup> dgb: array<vec4<f32>, BLOCKED_MAX_VEC4>;
 
@@ -418,6 +420,7 @@ fn blocked_row(d: u32, s: u32, i: u32, j: u32, b: u32, r: u32, acc: vec4<f32>, n
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn persistent_backward_blocked(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lane = subgroup_lane();
   let H = dims.H;
   let blocks = (dims.B + BLOCK_B - 1u) / BLOCK_B;
   let d = wid.x / blocks;
@@ -437,37 +440,66 @@ fn persistent_backward_blocked(@builtin(local_invocation_index) lid: u32, @built
     let cur = (i % 2u) * half;  // the previous step's dg_h here …
     let nxt = half - cur;       // … this step's there
     for (var j0 = 0u; j0 < H; j0 += WORKGROUP_SIZE) {
-      let j = j0 + lid;
-      if (j < H && d < dims.D) {
-        // Separate accumulators (not an array): they stay in registers; unused ones compile away.
-        var a0 = vec4<f32>(0.0);
-        var a1 = vec4<f32>(0.0);
-        var a2 = vec4<f32>(0.0);
-        var a3 = vec4<f32>(0.0);
-        var a4 = vec4<f32>(0.0);
-        var a5 = vec4<f32>(0.0);
-        var a6 = vec4<f32>(0.0);
-        var a7 = vec4<f32>(0.0);
-        if (i > 0u) {
-          var w = dims.w_hh_offset + (d * H + j) * H;
-          for (var k = 0u; k < H; k++) {
-            let wk = param4(w);
-            w += 1u;
-            let g = cur + k;
-            a0 = fma(wk, dgb[g], a0);
-            if (BLOCK_B > 1u) { a1 = fma(wk, dgb[g + o1], a1); }
+      // In uniform control flow (the subgroup broadcasts need it): an invocation past H computes on a
+      // clamped unit and stores nothing.
+      let j = min(j0 + lid, H - 1u);
+      // Separate accumulators (not an array): they stay in registers; unused ones compile away.
+      var a0 = vec4<f32>(0.0);
+      var a1 = vec4<f32>(0.0);
+      var a2 = vec4<f32>(0.0);
+      var a3 = vec4<f32>(0.0);
+      var a4 = vec4<f32>(0.0);
+      var a5 = vec4<f32>(0.0);
+      var a6 = vec4<f32>(0.0);
+      var a7 = vec4<f32>(0.0);
+      if (i > 0u) {
+        var w = dims.w_hh_offset + (d * H + j) * H;
+        var k = 0u;
+        if (SUBGROUPS) {
+          // Four k per pass: invocation q of each subgroup loads dg_h of input k + q (each row's) and
+          // broadcasts it — one workgroup load per four vec4 FMAs instead of one per FMA, the forward's
+          // h_quad for vectors (every unit of the workgroup reads the same dg_h).
+          let q = lane % 4u;
+          for (; k + 4u <= H; k += 4u) {
+            let w0 = param4(w);
+            let w1 = param4(w + 1u);
+            let w2 = param4(w + 2u);
+            let w3 = param4(w + 3u);
+            w += 4u;
+            let g = cur + k + q;
+            a0 = fma_lanes(w0, w1, w2, w3, lane_values(dgb[g]), a0);
+            if (BLOCK_B > 1u) { a1 = fma_lanes(w0, w1, w2, w3, lane_values(dgb[g + o1]), a1); }
             if (BLOCK_B > 2u) {
-              a2 = fma(wk, dgb[g + o2], a2);
-              a3 = fma(wk, dgb[g + o3], a3);
+              a2 = fma_lanes(w0, w1, w2, w3, lane_values(dgb[g + o2]), a2);
+              a3 = fma_lanes(w0, w1, w2, w3, lane_values(dgb[g + o3]), a3);
             }
             if (BLOCK_B > 4u) {
-              a4 = fma(wk, dgb[g + o4], a4);
-              a5 = fma(wk, dgb[g + o5], a5);
-              a6 = fma(wk, dgb[g + o6], a6);
-              a7 = fma(wk, dgb[g + o7], a7);
+              a4 = fma_lanes(w0, w1, w2, w3, lane_values(dgb[g + o4]), a4);
+              a5 = fma_lanes(w0, w1, w2, w3, lane_values(dgb[g + o5]), a5);
+              a6 = fma_lanes(w0, w1, w2, w3, lane_values(dgb[g + o6]), a6);
+              a7 = fma_lanes(w0, w1, w2, w3, lane_values(dgb[g + o7]), a7);
             }
           }
         }
+        for (; k < H; k++) {  // without subgroups, and the remainder of H
+          let wk = param4(w);
+          w += 1u;
+          let g = cur + k;
+          a0 = fma(wk, dgb[g], a0);
+          if (BLOCK_B > 1u) { a1 = fma(wk, dgb[g + o1], a1); }
+          if (BLOCK_B > 2u) {
+            a2 = fma(wk, dgb[g + o2], a2);
+            a3 = fma(wk, dgb[g + o3], a3);
+          }
+          if (BLOCK_B > 4u) {
+            a4 = fma(wk, dgb[g + o4], a4);
+            a5 = fma(wk, dgb[g + o5], a5);
+            a6 = fma(wk, dgb[g + o6], a6);
+            a7 = fma(wk, dgb[g + o7], a7);
+          }
+        }
+      }
+      if (j0 + lid < H && d < dims.D) {
         blocked_row(d, s, i, j, b0, 0u, a0, nxt);
         if (BLOCK_B > 1u && rows > 1u) { blocked_row(d, s, i, j, b0 + 1u, 1u, a1, nxt); }
         if (BLOCK_B > 2u && rows > 2u) { blocked_row(d, s, i, j, b0 + 2u, 2u, a2, nxt); }

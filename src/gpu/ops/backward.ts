@@ -88,7 +88,11 @@ export type SoftwareBackwardKind = 'cached' | 'blocked';
  * rows and loads each W_hh vec4 once for them all; the block's dg_h double-buffered in workgroup
  * memory). Blocked wherever a batch has four rows or more and still gives two workgroups: measured on
  * SwiftShader, the date model's two LSTM 64 layers at B = 128 (cached vs blocked, alternating runs in
- * one process) took 159 + 117 vs 87 + 75 ms per backward. `kind` forces one (tests); undefined: a GPU,
+ * one process) took 159 + 117 vs 87 + 75 ms per backward; with the dg_h loads shared across a subgroup
+ * (four inputs per load), the char-LM's two LSTM 128 layers at B = 8 (blocks of 4) took 62 + 57 and
+ * 48 + 50 ms against 69 + 73 and 64 + 70 ms loading one input per FMA minutes before (each dispatch
+ * alone, medians of 3), the cached variant 93 + 75 and 83 + 77 ms between them; the date model's
+ * layers (B = 128, H = 64, blocks of 8) changed within the adapter's drift. `kind` forces one (tests); undefined: a GPU,
  * or a shape for neither.
  */
 export function softwareBackwardLayout(
