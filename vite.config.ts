@@ -34,6 +34,8 @@ const demoBuild = {
   root: resolve(here, 'demo'),
   base: './',
   build: { target: 'es2022', outDir: resolve(here, 'dist-demo'), emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1024 },
+  // The CPU backend's trainers run in module workers (demo/trainer-worker.ts), which share the page's chunks.
+  worker: { format: 'es' as const },
 };
 
 export default defineConfig(({ mode }) =>

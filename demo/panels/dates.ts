@@ -7,11 +7,12 @@
  *
  * URL parameters, for the page's test and slow machines: `dsteps=N` stops each Train after N steps.
  */
-import { type DateTask, type Seq2SeqConfigInput, type Trainer, createTrainer, dateTask } from '../../src/index.js';
+import { type DateTask, type Seq2SeqConfigInput, dateTask } from '../../src/index.js';
 import type { Seq2SeqConfig } from '../../src/index.js';
 import { lineChart, setLines } from '../charts.js';
 import { drawHeatmap } from '../heatmap.js';
 import type { PageContext } from '../main.js';
+import { type PanelTrainer, openTrainer } from '../trainer-host.js';
 import { busy, byId, numberInput, showError } from '../ui.js';
 
 const BATCH = 64;
@@ -20,7 +21,7 @@ const EVAL_EVERY = 100;
 const [BOS, EOS] = [1, 2];
 
 interface Session {
-  trainer: Trainer<Seq2SeqConfig>;
+  trainer: PanelTrainer<Seq2SeqConfig>;
   task: DateTask;
   batches: ReturnType<DateTask['batches']>;
   test: ReturnType<DateTask['batches']>;
@@ -56,7 +57,7 @@ export function setupDates(page: PageContext): void {
   const newSession = async (): Promise<Session> => {
     await session?.trainer.destroy();
     const task = dateTask({ seed: 1, trainDates: 20_000, testDates: HELD_OUT });
-    const trainer = await createTrainer({
+    const trainer = await openTrainer({
       model: modelFor(task, numberInput('dt-hidden')),
       backend: page.backend,
       init: { seed: 1 },
@@ -84,13 +85,14 @@ export function setupDates(page: PageContext): void {
   };
 
   const train = async () => {
-    const s = session ?? (await newSession());
+    // Stop works from the press on: while the model is made and its first step's pipelines compile too.
     stopped = false;
     stopButton.disabled = false;
     state.training = true;
-    const started = performance.now();
-    const first = s.trainer.steps;
     try {
+      const s = session ?? (await newSession());
+      const started = performance.now();
+      const first = s.trainer.steps;
       while (!stopped && (maxSteps === undefined || s.trainer.steps - first < maxSteps)) {
         const step = s.trainer.steps;
         const batch = s.batches[step % s.batches.length];

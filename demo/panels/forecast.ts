@@ -5,10 +5,11 @@
  * predictions on the held-out 20%, plotted against the truth, with the error of the naive forecast
  * (tomorrow = today) for scale.
  */
-import { type TrainBatch, createTrainer } from '../../src/index.js';
+import type { TrainBatch } from '../../src/index.js';
 import { seededUniform } from '../../src/random.js';
 import { lineChart, setLines } from '../charts.js';
 import type { PageContext } from '../main.js';
+import { openTrainer } from '../trainer-host.js';
 import { busy, byId, numberInput } from '../ui.js';
 
 const LENGTH = 600;
@@ -45,7 +46,7 @@ export function setupForecast(page: PageContext): void {
       void busy(button, 'fc-error', async () => {
         const mode = byId<HTMLSelectElement>('fc-mode').value as 'GRU' | 'LSTM';
         const maxSteps = numberInput('fc-steps');
-        const trainer = await createTrainer({
+        const trainer = await openTrainer({
           model: { rnn: { mode, input_size: 1, hidden_size: 32 }, head: { out_features: 1 }, loss: 'mse' },
           optimizer: { name: 'adam', lr: 0.01 },
           backend: page.backend,

@@ -5,11 +5,12 @@
  * and clipping the gradient's global norm to 1 (which scales every step's gradient alike: it tames an
  * exploding gradient, it cannot bring back a vanished one).
  */
-import { type RnnMode, createTrainer } from '../../src/index.js';
+import type { RnnMode } from '../../src/index.js';
 import { seededUniform } from '../../src/random.js';
 import { type FlowModel, gradientFlowCaption } from '../captions.js';
 import { COLORS, lineChart, setLines } from '../charts.js';
 import type { PageContext } from '../main.js';
+import { openTrainer } from '../trainer-host.js';
 import { busy, byId, numberInput } from '../ui.js';
 
 const MODES: Array<{ mode: RnnMode; model: FlowModel; label: string }> = [
@@ -39,7 +40,7 @@ export function setupGradientFlow(page: PageContext): void {
     const flows: Record<string, number[]> = {};
     const clipFactors = {} as Record<FlowModel, number>;
     for (const { mode, model, label } of MODES) {
-      const trainer = await createTrainer({
+      const trainer = await openTrainer({
         model: { rnn: { mode, input_size: INPUT, hidden_size: H }, head: { out_features: 1, on: 'h_n' }, loss: 'mse' },
         init: { seed: 3, orthogonal, ...(mode === 'LSTM' && forgetBias ? { forgetBias: 1 } : {}) },
         backend: page.backend,

@@ -21,9 +21,7 @@
 import {
   type ModelConfigInput,
   type TrainBatch,
-  type Trainer,
   type Vocabulary,
-  createTrainer,
   decode,
   encode,
   exportModelOnnx,
@@ -39,6 +37,7 @@ import { barChart, lineChart, setLines } from '../charts.js';
 import { everydayCorpus } from '../corpora/everyday.js';
 import type { PageContext } from '../main.js';
 import { type KeptStore, openKept } from '../storage.js';
+import { type PanelTrainer, openTrainer } from '../trainer-host.js';
 import { busy, byId, download, numberInput, showError } from '../ui.js';
 
 const SEQ_LEN = 32;
@@ -67,7 +66,7 @@ interface KeptRun {
 }
 
 interface Session extends Curve {
-  trainer: Trainer;
+  trainer: PanelTrainer;
   vocab: Vocabulary;
   key: string;
   /** The text it trains on: a corpus of the page's ('everyday', 'tang300') or the visitor's own ('own', with its text). */
@@ -160,7 +159,7 @@ export function setupNextChar(page: PageContext): void {
    * A new model for the chosen text and settings (the old one is destroyed), or one `loaded` (weights
    * or a resumed checkpoint, its text and curve given or the chosen ones).
    */
-  const newSession = async (loaded?: { trainer: Trainer; vocab: Vocabulary; text?: string; curve?: Curve }): Promise<Session> => {
+  const newSession = async (loaded?: { trainer: PanelTrainer; vocab: Vocabulary; text?: string; curve?: Curve }): Promise<Session> => {
     const text = loaded?.text ?? (await corpusText());
     const vocab = loaded?.vocab ?? vocabularyOf(text);
     // A loaded model keeps its own vocabulary: it trains on the chosen text only if that is covered.
@@ -179,7 +178,7 @@ export function setupNextChar(page: PageContext): void {
     const model = loaded ? undefined : modelFor(vocab.chars.length);
     const trainer =
       loaded?.trainer ??
-      (await createTrainer({
+      (await openTrainer({
         model: model!,
         backend: page.backend,
         init: model!.rnn.mode === 'LSTM' ? { forgetBias: 1, seed: 1 } : { seed: 1 },
@@ -241,8 +240,8 @@ export function setupNextChar(page: PageContext): void {
   /**
    * Stores `checkpoint` (taken at `step` of session `s`) with the curve up to it, in the background:
    * training does not wait for the storage; while a write is under way only the newest waiting
-   * checkpoint is kept for the next one. (The CPU backend holds the page's thread for a whole Train, so
-   * there only its last checkpoint gets written; WebGPU's waits on the GPU let each one through.)
+   * checkpoint is kept for the next one. (The CPU backend trains in a worker, demo/trainer-host.ts, and
+   * WebGPU waits on the GPU: either way the page's thread is free to write them as they come.)
    */
   const keep = (s: Session, checkpoint: Uint8Array, step: number) => {
     if (!kept) return;
@@ -300,10 +299,10 @@ export function setupNextChar(page: PageContext): void {
     const m = file.metadata;
     if (m.webgpu_rnn_checkpoint === undefined && m.model !== undefined)
       bad('these are weights alone, not a checkpoint (no optimizer state or step count): load them with "Load weights"');
-    let trainer: Trainer | undefined;
+    let trainer: PanelTrainer | undefined;
     try {
-      const resumed = await createTrainer({ resume: file, backend: page.backend }).catch((e) => bad((e as Error).message));
-      trainer = resumed as unknown as Trainer;
+      const resumed = await openTrainer({ resume: file, backend: page.backend }).catch((e) => bad((e as Error).message));
+      trainer = resumed as unknown as PanelTrainer;
       if ('encoder' in resumed.model) bad('a checkpoint of an encoder–decoder, not of a next-character model');
       let chars: unknown;
       try {
@@ -481,7 +480,7 @@ export function setupNextChar(page: PageContext): void {
       const model = resolveModelConfig(JSON.parse(parsed.metadata.model));
       const chars = JSON.parse(parsed.metadata.vocabulary) as string[];
       const vocab: Vocabulary = { chars, ids: new Map(chars.map((c, i) => [c, i])) };
-      const trainer = await createTrainer({ model, weights: parsed, backend: page.backend });
+      const trainer = await openTrainer({ model, weights: parsed, backend: page.backend });
       await newSession({ trainer, vocab });
       stats.textContent = `loaded ${file.name}: ${model.rnn.mode} ${model.rnn.hidden_size}×${model.rnn.num_layers}, ${chars.length} characters`;
     });
