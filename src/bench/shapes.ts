@@ -3,7 +3,7 @@
  * meant for real GPUs. Every shape is a PyTorch-style configuration plus a batch and a length.
  */
 import { type RnnConfigInput, gateCount, resolveConfig } from '../config.js';
-import { TINY_SEQ2SEQ_TRAIN_SHAPE, TINY_TRAIN_SHAPE, TRAIN_SHAPES, type TrainShape } from './train-shapes.js';
+import { BIG_TRAIN_SHAPE, TINY_SEQ2SEQ_TRAIN_SHAPE, TINY_TRAIN_SHAPE, TRAIN_SHAPES, type TrainShape } from './train-shapes.js';
 
 export interface BenchShape {
   readonly kind?: 'forward';
@@ -25,11 +25,12 @@ export const SHAPES: readonly BenchShape[] = [
   { name: 'throughput', about: 'batched throughput', config: { mode: 'LSTM', input_size: 256, hidden_size: 256 }, B: 32, T: 32 },
 ];
 
-/** Larger shapes for real GPUs (`--big`). */
-export const BIG_SHAPES: readonly BenchShape[] = [
+/** Larger shapes for real GPUs (`--big`): three forwards and a training step (train-shapes.ts). */
+export const BIG_SHAPES: readonly (BenchShape | TrainShape)[] = [
   { name: 'big-lstm-512', about: 'real-GPU throughput', config: { mode: 'LSTM', input_size: 512, hidden_size: 512 }, B: 64, T: 100 },
   { name: 'big-lstm-1024', about: 'real-GPU throughput', config: { mode: 'LSTM', input_size: 1024, hidden_size: 1024 }, B: 64, T: 100 },
   { name: 'big-gru-1024', about: 'real-GPU throughput', config: { mode: 'GRU', input_size: 1024, hidden_size: 1024 }, B: 64, T: 100 },
+  BIG_TRAIN_SHAPE,
 ];
 
 /** A tiny shape that runs end to end in seconds (CI). */

@@ -83,6 +83,24 @@ export const TRAIN_SHAPES: readonly TrainShape[] = [
   },
 ];
 
+/**
+ * The big training step (`--big`, for real GPUs): a word-level language model at H 512, B 64, T 64 —
+ * Embedding 1,000 → 512, LSTM 512, head 1,000 on every step.
+ */
+export const BIG_TRAIN_SHAPE: TrainShape = {
+  kind: 'train',
+  name: 'train-big-lstm-512',
+  about: 'real-GPU training step: Embedding 1,000→512, LSTM 512, head 1,000 on every step',
+  model: {
+    embedding: { num_embeddings: 1000, embedding_dim: 512 },
+    rnn: { mode: 'LSTM', input_size: 512, hidden_size: 512 },
+    head: { out_features: 1000 },
+    loss: 'cross_entropy',
+  },
+  B: 64,
+  T: 64,
+};
+
 /** A training shape that runs end to end in seconds (CI). */
 export const TINY_TRAIN_SHAPE: TrainShape = {
   kind: 'train',
