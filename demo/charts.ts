@@ -1,10 +1,13 @@
 /**
  * The demo's charts, on uPlot (a small, well-kept charting library): line charts with axes, units and
  * a legend, and bar charts (categories on x). Each chart fills its container's width and follows it
- * when the page is resized.
+ * when the page is resized; it shows its axes before it has data, and a message over it then (`placeholder`:
+ * "press Train"), or greyed out with a message while what it showed is no longer valid (`greyOut`).
+ * The legend shows a value only where the cursor points at one (never uPlot's "--").
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { onLanguageChange } from './i18n.js';
 
 const HEIGHT = 260;
 export const COLORS = ['#2f6fdb', '#d9480f', '#2b8a3e', '#7048e8', '#868e96'];
@@ -28,6 +31,70 @@ const logRange: uPlot.Range.Function = (_u, min, max) => {
   return [lo, hi > lo ? hi : lo * 10];
 };
 
+/** A legend value: `format(v)`, or nothing where there is none (uPlot's own shows "--"). */
+const legendValue =
+  (format: (v: number) => string = (v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4))) =>
+  (_u: uPlot, v: number | null | undefined) =>
+    v === null || v === undefined ? '' : format(v);
+
+/** A linear scale's range: the data's with a little room, or 0 … 1 before there is any (so the axes show). */
+const linearRange =
+  (pad: number): uPlot.Range.Function =>
+  (_u, min, max) =>
+    min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max) ? [0, 1] : uPlot.rangeNum(min, max, pad, true);
+
+/** The step axis on a log scale: whole decades around the data, 1 … 100 before there is any. */
+const logSteps: uPlot.Range.Function = (_u, min, max) => {
+  if (!(min > 0) || !(max > 0) || !Number.isFinite(min) || !Number.isFinite(max)) return [1, 100];
+  return [10 ** Math.floor(Math.log10(min)), Math.max(10, 10 ** Math.ceil(Math.log10(max)))];
+};
+
+/** The message over each chart that has one, and what it says while empty and while greyed out. */
+const overlays = new WeakMap<uPlot, { box: HTMLElement; empty?: () => string; greyed?: () => string }>();
+
+function overlayOf(plot: uPlot): { box: HTMLElement; empty?: () => string; greyed?: () => string } {
+  let o = overlays.get(plot);
+  if (!o) {
+    const box = document.createElement('p');
+    box.className = 'chart-overlay';
+    box.hidden = true;
+    plot.root.parentElement!.append(box);
+    o = { box };
+    overlays.set(plot, o);
+    const entry = o;
+    onLanguageChange(() => showOverlay(plot, entry));
+  }
+  return o;
+}
+
+function showOverlay(plot: uPlot, o: { box: HTMLElement; empty?: () => string; greyed?: () => string }): void {
+  const empty = plot.data[0].length === 0;
+  const text = o.greyed ?? (empty ? o.empty : undefined);
+  o.box.hidden = text === undefined;
+  o.box.textContent = text?.() ?? '';
+  plot.root.parentElement!.classList.toggle('greyed', o.greyed !== undefined);
+}
+
+/** Shows `text()` over `plot` while it has no data (before the first run), in the page's language. */
+export function placeholder(plot: uPlot, text: () => string): void {
+  const o = overlayOf(plot);
+  o.empty = text;
+  showOverlay(plot, o);
+}
+
+/** Greys `plot` out with `text()` over it, what it shows being stale (an invalid input); no text: back to normal. */
+export function greyOut(plot: uPlot, text?: () => string): void {
+  const o = overlayOf(plot);
+  o.greyed = text;
+  showOverlay(plot, o);
+}
+
+/** After new data: the placeholder hides (or shows, for no data). */
+function refreshOverlay(plot: uPlot): void {
+  const o = overlays.get(plot);
+  if (o) showOverlay(plot, o);
+}
+
 /** A uPlot chart that keeps its container's width. */
 function sized(container: HTMLElement, options: Omit<uPlot.Options, 'width' | 'height'>, data: uPlot.AlignedData): uPlot {
   const width = () => Math.max(280, container.clientWidth);
@@ -41,12 +108,16 @@ function sized(container: HTMLElement, options: Omit<uPlot.Options, 'width' | 'h
  * (values ≤ 0 are left out, as gaps): gradients span hundreds of decades, past what uPlot's own log
  * scale can split (its tick arithmetic stops near 1e-16).
  */
-export function lineChart(container: HTMLElement, x: { label: string }, y: { label: string; log?: boolean }, series: LineSeries[]): uPlot {
-  const value = y.log ? (_u: uPlot, v: number | null) => (v === null ? '—' : (10 ** v).toExponential(2)) : undefined;
+export function lineChart(container: HTMLElement, x: { label: string; log?: boolean }, y: { label: string; log?: boolean }, series: LineSeries[]): uPlot {
+  const value = y.log ? legendValue((v) => (10 ** v).toExponential(2)) : legendValue();
   return sized(
     container,
     {
-      scales: { x: { time: false } },
+      // x on a log scale where the early steps matter (a loss's first drop); both axes drawn before any data.
+      scales: {
+        x: x.log ? { time: false, distr: 3, log: 10, range: logSteps } : { time: false, range: linearRange(0) },
+        y: { range: linearRange(0.1) },
+      },
       axes: [
         { label: x.label },
         {
@@ -56,7 +127,7 @@ export function lineChart(container: HTMLElement, x: { label: string }, y: { lab
         },
       ],
       series: [
-        { label: x.label },
+        { label: x.label, value: legendValue() },
         ...series.map((s, i) => ({
           label: s.label,
           stroke: s.color ?? COLORS[i % COLORS.length],
@@ -64,7 +135,7 @@ export function lineChart(container: HTMLElement, x: { label: string }, y: { lab
           dash: s.dash,
           spanGaps: false,
           points: { show: s.points ?? false, size: 6 },
-          ...(value ? { value } : {}),
+          value,
         })),
       ],
       legend: { live: true },
@@ -77,6 +148,7 @@ export function lineChart(container: HTMLElement, x: { label: string }, y: { lab
 export function setLines(plot: uPlot, x: number[], ys: Array<Array<number | null>>, log = false): void {
   const clean = ys.map((y) => (log ? y.map((v) => (v !== null && v > 0 && Number.isFinite(v) ? Math.log10(v) : null)) : y));
   plot.setData([x, ...clean] as uPlot.AlignedData);
+  refreshOverlay(plot);
 }
 
 /**
@@ -107,7 +179,14 @@ export function barChart(
       ],
       series: [
         { label: 'shape', value: (_u, v) => (v === null ? '' : (labels[Math.round(v)] ?? '')) },
-        ...series.map((label, i) => ({ label, fill: COLORS[i % COLORS.length], stroke: COLORS[i % COLORS.length], paths: bars, points: { show: false } })),
+        ...series.map((label, i) => ({
+          label,
+          fill: COLORS[i % COLORS.length],
+          stroke: COLORS[i % COLORS.length],
+          paths: bars,
+          points: { show: false },
+          value: legendValue(),
+        })),
       ],
       legend: { show: n > 1 },
     },
@@ -126,6 +205,7 @@ export function barChart(
         }),
       );
       plot.setData([xs, ...ys] as uPlot.AlignedData);
+      refreshOverlay(plot);
     },
   };
 }

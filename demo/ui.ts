@@ -9,8 +9,10 @@ export interface DemoState {
     loss?: number;
     validationLoss?: number;
     unigram: number;
-    /** The shown next-character distribution: characters and their probabilities (all of them sum to 1). */
-    probabilities?: { chars: string[]; p: number[]; total: number };
+    /** The shown next-character distribution: the prompt, characters and their probabilities (all of them sum to 1). */
+    probabilities?: { prompt: string; chars: string[]; p: number[]; total: number };
+    /** Whether the controls no longer describe the trained model (Train would start a new one). */
+    settingsChanged?: boolean;
     sample?: string;
     training: boolean;
     /** The steps of the loss chart's points. */

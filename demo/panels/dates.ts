@@ -9,8 +9,9 @@
  */
 import { type DateTask, type Seq2SeqConfigInput, dateTask } from '../../src/index.js';
 import type { Seq2SeqConfig } from '../../src/index.js';
-import { lineChart, setLines } from '../charts.js';
+import { lineChart, placeholder, setLines } from '../charts.js';
 import { drawHeatmap } from '../heatmap.js';
+import { t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { type PanelTrainer, openTrainer } from '../trainer-host.js';
 import { busy, byId, numberInput, showError } from '../ui.js';
@@ -48,6 +49,7 @@ export function setupDates(page: PageContext): void {
     { label: 'training loss (nats per character)' },
     { label: 'held-out exact match (0 … 1)', points: true },
   ]);
+  placeholder(chart, () => t('ux.pressTrain'));
   const trainButton = byId<HTMLButtonElement>('dt-train');
   const stopButton = byId<HTMLButtonElement>('dt-stop');
   const stats = byId('dt-stats');

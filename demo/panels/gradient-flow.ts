@@ -8,7 +8,8 @@
 import type { RnnMode } from '../../src/index.js';
 import { seededUniform } from '../../src/random.js';
 import { type FlowModel, gradientFlowCaption } from '../captions.js';
-import { COLORS, lineChart, setLines } from '../charts.js';
+import { COLORS, lineChart, placeholder, setLines } from '../charts.js';
+import { t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { openTrainer } from '../trainer-host.js';
 import { busy, byId, numberInput } from '../ui.js';
@@ -27,6 +28,7 @@ export function setupGradientFlow(page: PageContext): void {
     { label: '‖∂L/∂h_t‖', log: true },
     MODES.map((m, i) => ({ label: m.label, color: COLORS[i] })),
   );
+  placeholder(chart, () => t('ux.pressRun'));
   const button = byId<HTMLButtonElement>('gf-run');
   const run = async () => {
     const T = numberInput('gf-length');

@@ -33,8 +33,9 @@ import {
   vocabularyOf,
   writeSafetensors,
 } from '../../src/index.js';
-import { barChart, lineChart, setLines } from '../charts.js';
+import { barChart, greyOut, lineChart, placeholder, setLines } from '../charts.js';
 import { everydayCorpus } from '../corpora/everyday.js';
+import { onLanguageChange, t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { type KeptStore, openKept } from '../storage.js';
 import { type PanelTrainer, openTrainer } from '../trainer-host.js';
@@ -48,6 +49,10 @@ const CHECKPOINT_EVERY = 50;
 /** The panel's key in the page's storage. */
 const KEPT_KEY = 'next-char';
 const CORPUS_NAMES: Record<string, string> = { everyday: 'the everyday sentences', tang300: 'the 300 Tang poems', own: 'your own text' };
+/** The prompt each corpus brings: one its model can answer (your own text: its first characters). */
+const DEFAULT_PROMPTS: Record<string, string> = { everyday: '今天天气很', tang300: '床前明月' };
+/** The controls that make the model: changing one while a model exists means a new model. */
+const MODEL_CONTROLS = ['nc-corpus', 'nc-mode', 'nc-hidden', 'nc-layers', 'nc-lr'];
 
 /** The loss curve: the steps that read a loss, each step's training and held-out loss (null: none). */
 interface Curve {
@@ -100,12 +105,14 @@ function modelFor(vocab: number): ModelConfigInput {
 export function setupNextChar(page: PageContext): void {
   const state = (window.__demo!.nextChar = { steps: 0, unigram: Number.NaN, training: false } as NonNullable<typeof window.__demo>['nextChar'] & object);
   const maxSteps = Number(new URLSearchParams(location.search).get('steps')) || undefined;
-  const lossChart = lineChart(byId('nc-loss-chart'), { label: 'step' }, { label: 'nats / character' }, [
+  const lossChart = lineChart(byId('nc-loss-chart'), { label: 'step', log: true }, { label: 'nats / character' }, [
     { label: 'training' },
     { label: 'held-out', points: true },
     { label: 'unigram baseline', dash: [6, 4], color: '#868e96' },
   ]);
   const probs = barChart(byId('nc-probs-chart'), 'probability', ['next character']);
+  placeholder(lossChart, () => t('ux.pressTrain'));
+  placeholder(probs.plot, () => t('ux.pressTrainBars'));
   const trainButton = byId<HTMLButtonElement>('nc-train');
   const stopButton = byId<HTMLButtonElement>('nc-stop');
   const stats = byId('nc-stats');
@@ -119,12 +126,22 @@ export function setupNextChar(page: PageContext): void {
   };
 
   /** The distribution after the prompt, drawn as bars; the whole of it published for the test. */
+  let asked = 0;
+  /** No bars: the chart cleared (and greyed out with `why`), nothing published. */
+  const clearProbabilities = (why?: () => string) => {
+    asked++; // a distribution still being computed is not drawn
+    probs.set([], [[]]);
+    greyOut(probs.plot, why);
+    delete state.probabilities;
+  };
   const showProbabilities = async () => {
     if (!session) return;
     showError('nc-error');
     const prompt = byId<HTMLInputElement>('nc-prompt').value;
     const missing = [...new Set(Array.from(prompt))].filter((c) => !session!.vocab.ids.has(c));
     if (!prompt || missing.length) {
+      // Not the previous prompt's distribution: the chart greys out, with the reason over it and beside the prompt.
+      clearProbabilities(() => t(prompt ? 'ux.promptInvalid' : 'ux.promptEmpty'));
       showError(
         'nc-error',
         new Error(
@@ -136,7 +153,12 @@ export function setupNextChar(page: PageContext): void {
       return;
     }
     const ids = encode(session.vocab, prompt);
-    const logits = await session.trainer.predict({ tokens: { shape: [ids.length, 1], data: ids } });
+    const mine = ++asked;
+    const s = session;
+    const logits = await s.trainer.predict({ tokens: { shape: [ids.length, 1], data: ids } });
+    // A newer prompt or model came meanwhile: this one is stale.
+    if (mine !== asked || s !== session) return;
+    greyOut(probs.plot);
     const V = session.vocab.chars.length;
     const last = logits.data.subarray((ids.length - 1) * V);
     const top = Math.max(...last);
@@ -152,7 +174,7 @@ export function setupNextChar(page: PageContext): void {
       order.map((i) => label(session!.vocab.chars[i])),
       [order.map((i) => p[i])],
     );
-    state.probabilities = { chars: order.map((i) => session!.vocab.chars[i]), p: order.map((i) => p[i]), total: p.reduce((a, b) => a + b, 0) };
+    state.probabilities = { prompt, chars: order.map((i) => session!.vocab.chars[i]), p: order.map((i) => p[i]), total: p.reduce((a, b) => a + b, 0) };
   };
 
   /**
@@ -199,6 +221,10 @@ export function setupNextChar(page: PageContext): void {
       losses: [...(loaded?.curve?.losses ?? [])],
       validationLosses: [...(loaded?.curve?.validationLosses ?? [])],
     };
+    // What the previous model showed is stale: its bars, its sample, its errors.
+    clearProbabilities();
+    clearSample();
+    showError('nc-error');
     state.unigram = session.unigram;
     state.steps = trainer.steps;
     state.chartSteps = session.steps;
@@ -208,6 +234,7 @@ export function setupNextChar(page: PageContext): void {
       ? `${vocab.chars.length} distinct characters, ${ids.length.toLocaleString()} in all; unigram baseline ${session.unigram.toFixed(3)} nats/character`
       : `${vocab.chars.length} characters in the model's vocabulary; the chosen text is not written in them, so it cannot train on it`;
     trainButton.textContent = trainer.steps > 0 ? 'Resume' : 'Train';
+    settingsChanged();
     await showProbabilities();
     return session;
   };
@@ -353,19 +380,25 @@ export function setupNextChar(page: PageContext): void {
   };
 
   const train = async () => {
-    const s = !session || session.key !== settingsKey() ? await newSession() : session;
-    if (!s.batches.length) throw new Error('This model cannot train on the chosen text: choose a text written in its characters, or make a new model.');
-    // Training replaces what the page kept: the offer to continue it goes.
-    offer.hidden = true;
-    delete state.offer;
+    // Stop works from the press on: while a new model is made and its first step's pipelines compile too
+    // (fit then stops before its next step). The model's controls are locked until the Train ends.
     stop = new AbortController();
+    const signal = stop.signal;
     stopButton.disabled = false;
     state.training = true;
-    const started = performance.now();
-    const startStep = s.trainer.steps;
-    let lastProbs = startStep;
+    lockModel(true);
+    let made: Session | undefined;
     let finished = false;
     try {
+      const s = !session || session.key !== settingsKey() ? await newSession() : session;
+      made = s;
+      if (!s.batches.length) throw new Error('This model cannot train on the chosen text: choose a text written in its characters, or make a new model.');
+      // Training replaces what the page kept: the offer to continue it goes.
+      offer.hidden = true;
+      delete state.offer;
+      const started = performance.now();
+      const startStep = s.trainer.steps;
+      let lastProbs = startStep;
       await s.trainer.fit(s.batches, {
         epochs: 10_000,
         // A Train goes on from the trainer's step (the same batch and carried state after a resume).
@@ -375,7 +408,7 @@ export function setupNextChar(page: PageContext): void {
         readEvery: 5,
         validation: s.validation,
         validateEvery: 50,
-        signal: stop.signal,
+        signal,
         checkpointEvery: kept ? CHECKPOINT_EVERY : undefined,
         checkpointMetadata: checkpointMetadata(s, false),
         onCheckpoint: kept ? (bytes, info) => keep(s, bytes, info.step) : undefined,
@@ -398,11 +431,46 @@ export function setupNextChar(page: PageContext): void {
     } finally {
       state.training = false;
       stopButton.disabled = true;
-      trainButton.textContent = 'Resume';
+      lockModel(false);
     }
     // Where it stopped (Stop, or the end), kept for the next visit.
-    if (finished && kept && session === s && s.trainer.steps > 0)
-      keep(s, await s.trainer.checkpoint({ metadata: checkpointMetadata(s, false) }), s.trainer.steps);
+    if (finished && kept && made && session === made && made.trainer.steps > 0)
+      keep(made, await made.trainer.checkpoint({ metadata: checkpointMetadata(made, false) }), made.trainer.steps);
+  };
+
+  /** Locks the model's controls while it trains (the reason shown), and unlocks them. */
+  const lockModel = (locked: boolean) => {
+    for (const id of [...MODEL_CONTROLS, 'nc-text']) byId<HTMLInputElement>(id).disabled = locked;
+    settingsChanged();
+  };
+
+  /**
+   * Says plainly what Train will do: while it trains, that the model's controls are locked; once a model
+   * has trained, when the controls no longer describe it, that Train would start a new model (the
+   * button says so too); otherwise nothing.
+   */
+  const settingsChanged = () => {
+    const note = byId('nc-settings-note');
+    const changed = !state.training && session !== undefined && session.trainer.steps > 0 && session.key !== settingsKey();
+    note.hidden = !state.training && !changed;
+    note.textContent = state.training ? t('ux.locked') : changed ? t('ux.settingsChanged', { model: describeModel(session!) }) : '';
+    state.settingsChanged = changed;
+    if (!state.training) trainButton.textContent = changed ? t('ux.trainNew') : session && session.trainer.steps > 0 ? 'Resume' : 'Train';
+  };
+  onLanguageChange(() => settingsChanged());
+
+  /** The trained model in a few words: its cell, size, layers, learning rate and text. */
+  const describeModel = (s: Session): string => {
+    const { rnn } = s.trainer.model;
+    const corpus = byId<HTMLSelectElement>('nc-corpus').querySelector<HTMLOptionElement>(`option[value="${s.corpus}"]`)?.textContent ?? s.corpus;
+    return `${rnn.mode} ${rnn.hidden_size}×${rnn.num_layers}, lr ${s.trainer.optimizer.lr}, ${corpus}`;
+  };
+
+  /** The sample continues the prompt and the model it was drawn from: it goes when either changes. */
+  const clearSample = () => {
+    byId('nc-sample-text').textContent = '';
+    delete state.sample;
+    showError('nc-sample-error');
   };
 
   trainButton.addEventListener('click', () => void busy(trainButton, 'nc-error', train));
@@ -415,10 +483,25 @@ export function setupNextChar(page: PageContext): void {
         await newSession();
       }),
   );
-  byId('nc-prompt').addEventListener('input', () => void showProbabilities().catch((e) => showError('nc-error', e)));
-  byId('nc-corpus').addEventListener('change', () => {
-    textBox.hidden = byId<HTMLSelectElement>('nc-corpus').value !== 'own';
+  byId('nc-prompt').addEventListener('input', () => {
+    clearSample();
+    void showProbabilities().catch((e) => showError('nc-error', e));
   });
+  // A corpus brings its own prompt; the bars, the sample and the errors of the last one go.
+  byId('nc-corpus').addEventListener('change', () => {
+    const corpus = byId<HTMLSelectElement>('nc-corpus').value;
+    textBox.hidden = corpus !== 'own';
+    const prompt = DEFAULT_PROMPTS[corpus] ?? Array.from(textBox.value.trim()).slice(0, 4).join('');
+    if (prompt) byId<HTMLInputElement>('nc-prompt').value = prompt;
+    clearProbabilities();
+    clearSample();
+    showError('nc-error');
+    void showProbabilities().catch((e) => showError('nc-error', e));
+  });
+  for (const id of [...MODEL_CONTROLS, 'nc-text']) {
+    byId(id).addEventListener('input', settingsChanged);
+    byId(id).addEventListener('change', settingsChanged);
+  }
   const temperature = byId<HTMLInputElement>('nc-temperature');
   temperature.addEventListener('input', () => (byId('nc-temperature-value').textContent = temperature.value));
 
@@ -481,6 +564,10 @@ export function setupNextChar(page: PageContext): void {
       const chars = JSON.parse(parsed.metadata.vocabulary) as string[];
       const vocab: Vocabulary = { chars, ids: new Map(chars.map((c, i) => [c, i])) };
       const trainer = await openTrainer({ model, weights: parsed, backend: page.backend });
+      // The controls become the model's: they describe what was loaded, and Train goes on with it.
+      byId<HTMLSelectElement>('nc-mode').value = model.rnn.mode;
+      byId<HTMLInputElement>('nc-hidden').value = String(model.rnn.hidden_size);
+      byId<HTMLInputElement>('nc-layers').value = String(model.rnn.num_layers);
       await newSession({ trainer, vocab });
       stats.textContent = `loaded ${file.name}: ${model.rnn.mode} ${model.rnn.hidden_size}×${model.rnn.num_layers}, ${chars.length} characters`;
     });

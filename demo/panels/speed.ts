@@ -10,6 +10,7 @@ import type { SystemName } from '../../src/bench/system.js';
 import { TRAIN_SHAPES } from '../../src/bench/train-shapes.js';
 import { speedSentence } from '../captions.js';
 import { barChart } from '../charts.js';
+import { onLanguageChange, t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { busy, byId } from '../ui.js';
 
@@ -21,10 +22,37 @@ const NAMES: Partial<Record<SystemName, string>> = {
   'tfjs-webgpu': 'TensorFlow.js WebGPU',
 };
 
+/** Each measured shape's sizes, one line each: the cell, I, H, layers, direction, B and T. */
+function listShapes(): void {
+  const shapes = [...SHAPES.filter((s) => FORWARD.includes(s.name)), ...TRAIN_SHAPES.filter((s) => TRAINING.includes(s.name))];
+  const list = byId('sp-shape-list');
+  onLanguageChange(() =>
+    list.replaceChildren(
+      ...shapes.map((s) => {
+        const rnn = s.kind === 'train' ? ('rnn' in s.model ? s.model.rnn : undefined) : s.config;
+        const item = document.createElement('li');
+        item.textContent = t('ux.speedShape', {
+          name: s.kind === 'train' ? `${s.name.replace('train-', '')} step` : s.name,
+          cell: rnn?.mode ?? '?',
+          I: rnn?.input_size ?? '?',
+          H: rnn?.hidden_size ?? '?',
+          layers: rnn?.num_layers ?? 1,
+          bidirectional: rnn?.bidirectional ? t('ux.speedBidirectional') : '',
+          B: s.B,
+          T: s.T,
+        });
+        return item;
+      }),
+    ),
+  );
+}
+
 export function setupSpeed(page: PageContext): void {
+  listShapes();
   const button = byId<HTMLButtonElement>('sp-run');
   if (page.backend !== 'webgpu') {
     button.disabled = true;
+    byId('sp-chart').replaceChildren(); // no "press Measure" where it cannot be pressed
     byId('sp-stats').textContent = 'Needs WebGPU: without it there is only the CPU reference to time.';
     return;
   }
