@@ -13,6 +13,8 @@ export interface DemoState {
     probabilities?: { prompt: string; chars: string[]; p: number[]; total: number };
     /** Whether the controls no longer describe the trained model (Train would start a new one). */
     settingsChanged?: boolean;
+    /** Whether the model trains in a Web Worker (the CPU backend: demo/trainer-host.ts). */
+    inWorker?: boolean;
     sample?: string;
     training: boolean;
     /** The steps of the loss chart's points. */

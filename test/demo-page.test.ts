@@ -99,6 +99,7 @@ describe('the demo page without WebGPU (the CPU backend, in a worker)', () => {
       for (let i = 0; i < 5; i++) latencies.push(await clickLatency(page, '#gf-forget'));
       const during = await nextChar(page);
       expect(during.training).toBe(true);
+      expect(during.inWorker).toBe(true);
       const chartBefore = during.chartSteps!.length;
       await page.waitForFunction((n: number) => (window.__demo?.nextChar?.chartSteps?.length ?? 0) > n + 1, { timeout: 30_000, polling: 50 }, chartBefore);
       const sorted = [...latencies].sort((a, b) => a - b);
@@ -149,9 +150,22 @@ describe('the demo page without WebGPU (the CPU backend, in a worker)', () => {
       await page.select('#nc-corpus', 'everyday');
       expect(await page.$eval('#nc-prompt', (e) => (e as HTMLInputElement).value)).toBe('今天天气很');
 
+      await screenshot(page, 'next-char', 'demo-page-next-char-en');
+      await screenshot(page, 'speed', 'demo-page-speed-en');
       expect(errors).toEqual([]);
-      console.log(`CPU page test: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await page.close();
+
+      // The same page in Chinese: the placeholders, the notes and the shapes' sizes come from its table.
+      const zh = await openDemo(browser, origin, '?lang=zh');
+      expect((await overlay(zh.page, 'nc-loss-chart')).text).toBe('点“训练”：模型边学，损失曲线边画在这里。');
+      expect(await zh.page.$$eval('#sp-shape-list li', (l) => l.map((e) => e.textContent))).toContain(
+        'voice-lstm：LSTM，输入 I 64，隐藏 H 128，1 层，批大小 B 1，序列长度 T 100',
+      );
+      await screenshot(zh.page, 'next-char', 'demo-page-next-char-zh');
+      await screenshot(zh.page, 'speed', 'demo-page-speed-zh');
+      expect(zh.errors).toEqual([]);
+      console.log(`CPU page test: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await zh.page.close();
     });
   });
 });
@@ -170,6 +184,7 @@ describe('the demo page with WebGPU', () => {
       const nc = await nextChar(page);
       console.log(`WebGPU: Stop pressed right after Train; the Train ended at step ${nc.steps} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       expect(nc.steps).toBeLessThanOrEqual(1);
+      expect(nc.inWorker).toBe(false); // on WebGPU the trainer is the library's own, in the page
       expect(await disabled(page, 'nc-stop')).toBe(true);
       expect(errors).toEqual([]);
       await page.close();

@@ -105,7 +105,7 @@ function modelFor(vocab: number): ModelConfigInput {
 export function setupNextChar(page: PageContext): void {
   const state = (window.__demo!.nextChar = { steps: 0, unigram: Number.NaN, training: false } as NonNullable<typeof window.__demo>['nextChar'] & object);
   const maxSteps = Number(new URLSearchParams(location.search).get('steps')) || undefined;
-  const lossChart = lineChart(byId('nc-loss-chart'), { label: 'step', log: true }, { label: 'nats / character' }, [
+  const lossChart = lineChart(byId('nc-loss-chart'), { label: t('ux.stepLog'), log: true }, { label: 'nats / character' }, [
     { label: 'training' },
     { label: 'held-out', points: true },
     { label: 'unigram baseline', dash: [6, 4], color: '#868e96' },
@@ -227,6 +227,7 @@ export function setupNextChar(page: PageContext): void {
     showError('nc-error');
     state.unigram = session.unigram;
     state.steps = trainer.steps;
+    state.inWorker = trainer.inWorker;
     state.chartSteps = session.steps;
     for (const k of ['loss', 'validationLoss'] as const) delete state[k];
     redrawLoss();
