@@ -93,6 +93,7 @@ describe('the demo page without WebGPU (the CPU backend, in a worker)', () => {
       await page.waitForFunction(() => (window.__demo?.nextChar?.steps ?? 0) >= 10, { timeout: 60_000, polling: 50 });
       expect(await disabled(page, 'nc-hidden')).toBe(true);
       expect(await disabled(page, 'nc-corpus')).toBe(true);
+      expect(await disabled(page, 'nc-reset')).toBe(true);
       expect(await text(page, 'nc-settings-note')).toMatch(/locked while it trains/);
       // The page answers while the worker trains: clicks on another panel's control, and the chart grows.
       const latencies: number[] = [];
@@ -149,6 +150,15 @@ describe('the demo page without WebGPU (the CPU backend, in a worker)', () => {
       expect(after.settingsChanged).toBe(true);
       await page.select('#nc-corpus', 'everyday');
       expect(await page.$eval('#nc-prompt', (e) => (e as HTMLInputElement).value)).toBe('今天天气很');
+
+      // The date model: settings changed after it was made are not silently ignored.
+      await page.click('#dt-reset');
+      await page.waitForFunction(() => !(document.getElementById('dt-train') as HTMLButtonElement).disabled, { timeout: 30_000 });
+      expect(await hidden(page, 'dt-settings-note')).toBe(true);
+      await setValue(page, 'dt-hidden', '32');
+      expect(await text(page, 'dt-settings-note')).toMatch(/differ from the model \(LSTM 64, lr 0\.01\): Resume goes on training it as it is/);
+      await setValue(page, 'dt-hidden', '64');
+      expect(await hidden(page, 'dt-settings-note')).toBe(true);
 
       await screenshot(page, 'next-char', 'demo-page-next-char-en');
       await screenshot(page, 'speed', 'demo-page-speed-en');

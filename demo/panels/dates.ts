@@ -11,7 +11,7 @@ import { type DateTask, type Seq2SeqConfigInput, dateTask } from '../../src/inde
 import type { Seq2SeqConfig } from '../../src/index.js';
 import { lineChart, placeholder, setLines } from '../charts.js';
 import { drawHeatmap } from '../heatmap.js';
-import { t } from '../i18n.js';
+import { onLanguageChange, t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { type PanelTrainer, openTrainer } from '../trainer-host.js';
 import { busy, byId, numberInput, showError } from '../ui.js';
@@ -23,6 +23,8 @@ const [BOS, EOS] = [1, 2];
 
 interface Session {
   trainer: PanelTrainer<Seq2SeqConfig>;
+  /** The controls it was made with (settingsKey). */
+  key: string;
   task: DateTask;
   batches: ReturnType<DateTask['batches']>;
   test: ReturnType<DateTask['batches']>;
@@ -65,8 +67,18 @@ export function setupDates(page: PageContext): void {
       init: { seed: 1 },
       optimizer: { name: 'adam', lr: numberInput('dt-lr'), clip_grad_norm: 5 },
     });
-    session = { trainer, task, batches: task.batches(task.train, BATCH), test: task.batches(task.test, HELD_OUT), steps: [], losses: [], accuracy: [] };
+    session = {
+      trainer,
+      key: settingsKey(),
+      task,
+      batches: task.batches(task.train, BATCH),
+      test: task.batches(task.test, HELD_OUT),
+      steps: [],
+      losses: [],
+      accuracy: [],
+    };
     setLines(chart, [], [[], []]);
+    settingsNote();
     trainButton.textContent = 'Train';
     return session;
   };
@@ -91,6 +103,7 @@ export function setupDates(page: PageContext): void {
     stopped = false;
     stopButton.disabled = false;
     state.training = true;
+    lockModel(true);
     try {
       const s = session ?? (await newSession());
       const started = performance.now();
@@ -118,8 +131,32 @@ export function setupDates(page: PageContext): void {
       state.training = false;
       stopButton.disabled = true;
       trainButton.textContent = 'Resume';
+      lockModel(false);
     }
   };
+
+  const MODEL_CONTROLS = ['dt-hidden', 'dt-lr'];
+  const settingsKey = () => MODEL_CONTROLS.map((id) => byId<HTMLInputElement>(id).value).join('|');
+  /**
+   * Says what Train will do: while it trains, that the model's settings are locked; after, when they
+   * no longer describe the model, that Resume goes on with it as it is and New model applies them.
+   */
+  const settingsNote = () => {
+    const note = byId('dt-settings-note');
+    const changed = !state.training && session !== undefined && session.key !== settingsKey();
+    note.hidden = !state.training && !changed;
+    note.textContent = state.training
+      ? t('ux.locked')
+      : changed
+        ? t('ux.datesSettings', { model: `LSTM ${session!.trainer.model.encoder.hidden_size}, lr ${session!.trainer.optimizer.lr}` })
+        : '';
+  };
+  const lockModel = (locked: boolean) => {
+    for (const id of [...MODEL_CONTROLS, 'dt-reset']) byId<HTMLInputElement>(id).disabled = locked;
+    settingsNote();
+  };
+  for (const id of MODEL_CONTROLS) byId(id).addEventListener('input', settingsNote);
+  onLanguageChange(() => settingsNote());
 
   const translate = async () => {
     showError('dt-error');

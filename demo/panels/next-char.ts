@@ -441,7 +441,8 @@ export function setupNextChar(page: PageContext): void {
 
   /** Locks the model's controls while it trains (the reason shown), and unlocks them. */
   const lockModel = (locked: boolean) => {
-    for (const id of [...MODEL_CONTROLS, 'nc-text']) byId<HTMLInputElement>(id).disabled = locked;
+    // New model and the loads would replace the model under the running Train: they wait for Stop too.
+    for (const id of [...MODEL_CONTROLS, 'nc-text', 'nc-reset', 'nc-load', 'nc-load-checkpoint']) byId<HTMLInputElement>(id).disabled = locked;
     settingsChanged();
   };
 

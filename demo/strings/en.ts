@@ -9,7 +9,8 @@ export const en = {
   // The page's behaviour (engineer D): notices, placeholders, the nats line, the speed panel's shapes.
   'ux.settingsChanged': 'These settings differ from the trained model ({model}): Train would start a new model from scratch. Set them back to resume it.',
   'ux.trainNew': 'Train a new model',
-  'ux.locked': 'The model and its text are locked while it trains: press Stop to change them.',
+  'ux.locked': "The model's settings are locked while it trains: press Stop to change them.",
+  'ux.datesSettings': 'These settings differ from the model ({model}): Resume goes on training it as it is; New model starts one with them.',
   'ux.pressTrain': 'Press Train: the loss appears here, step by step, as the model learns.',
   'ux.pressTrainBars': 'Press Train: the probabilities of the next character appear here.',
   'ux.pressRun': 'Press Run: the curves appear here.',
@@ -22,5 +23,4 @@ export const en = {
   'ux.speedShapes': 'The shapes measured:',
   'ux.speedShape': '{name}: {cell}, input I {I}, hidden H {H}, {layers} layer(s){bidirectional}, batch B {B}, sequence length T {T}',
   'ux.speedBidirectional': ', bidirectional',
-  'ux.workerNote': 'Training runs in a background thread (a Web Worker), so the page stays responsive.',
 } as const;

@@ -7,7 +7,8 @@ export const zh: StringTable = {
   // 页面行为（工程师 D）：提示、占位文字、奈特的说明、速度面板的尺寸。
   'ux.settingsChanged': '这些设置与已训练的模型（{model}）不同：点“训练”会从头开始一个新模型。改回原来的设置即可接着训练它。',
   'ux.trainNew': '训练新模型',
-  'ux.locked': '训练进行中，模型和文本的设置已锁定：先点“停止”再修改。',
+  'ux.locked': '训练进行中，模型的设置已锁定：先点“停止”再修改。',
+  'ux.datesSettings': '这些设置与当前模型（{model}）不同：“继续”会照原样接着训练它；“新模型”才会按新设置重新开始。',
   'ux.pressTrain': '点“训练”：模型边学，损失曲线边画在这里。',
   'ux.pressTrainBars': '点“训练”：这里会显示下一个字的概率。',
   'ux.pressRun': '点“运行”：曲线会画在这里。',
@@ -19,5 +20,4 @@ export const zh: StringTable = {
   'ux.speedShapes': '测量的尺寸：',
   'ux.speedShape': '{name}：{cell}，输入 I {I}，隐藏 H {H}，{layers} 层{bidirectional}，批大小 B {B}，序列长度 T {T}',
   'ux.speedBidirectional': '，双向',
-  'ux.workerNote': '训练在后台线程（Web Worker）里进行，页面不会卡住。',
 };
