@@ -7,7 +7,7 @@
  *    with the reason shown; changed controls after a Train say that Train would start a new model;
  *  - a corpus brings its own prompt and the previous bars go; a prompt the model cannot read greys the
  *    chart out instead of showing the last distribution;
- *  - the page does not overflow sideways at 600 px, the charts show a "press Train" placeholder before
+ *  - the page does not overflow sideways when narrowed to 800 and 600 px, the charts show a "press Train" placeholder before
  *    their first run, the speed panel lists its shapes' sizes; no console errors.
  * With WebGPU (SwiftShader): Stop is enabled at the press, and Stop while the pipelines compile ends the
  * Train before it goes on.
@@ -67,15 +67,20 @@ describe('the demo page without WebGPU (the CPU backend, in a worker)', () => {
   it('answers clicks while it trains, Stop stops it, the controls say what Train will do, prompts and bars stay truthful, nothing overflows', async () => {
     await withBrowser([], async (browser) => {
       const t0 = Date.now();
-      // 600 px wide: one column, and no sideways scrolling.
-      const { page, errors } = await open600(browser);
+      // Opened wide, then narrowed (two columns at 800 px, one at 600): the charts follow, nothing scrolls sideways.
+      const { page, errors } = await openDemo(browser, origin, '?lang=en&steps=2000');
       expect((await demoState(page)).backend).toBe('cpu');
-      const overflow = await page.evaluate(() => ({
-        page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-        grids: [...document.querySelectorAll('.charts')].map((g) => g.scrollWidth - g.clientWidth),
-      }));
-      expect(overflow.page).toBeLessThanOrEqual(0);
-      for (const g of overflow.grids) expect(g).toBeLessThanOrEqual(0);
+      for (const width of [800, 600]) {
+        await page.setViewport({ width, height: 900 });
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        const overflow = await page.evaluate(() => ({
+          page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          grids: [...document.querySelectorAll('.charts')].map((g) => g.scrollWidth - g.clientWidth),
+        }));
+        console.log(`${width} px: overflow ${overflow.page} px (page), ${overflow.grids.join(', ')} px (chart grids)`);
+        expect(overflow.page).toBeLessThanOrEqual(0);
+        for (const g of overflow.grids) expect(g).toBeLessThanOrEqual(0);
+      }
       // Before the first run: the placeholders, and the axes drawn.
       expect((await overlay(page, 'nc-loss-chart')).text).toMatch(/Press Train/);
       expect((await overlay(page, 'nc-probs-chart')).text).toMatch(/Press Train/);
@@ -201,7 +206,3 @@ describe('the demo page with WebGPU', () => {
     });
   });
 });
-
-async function open600(browser: Parameters<Parameters<typeof withBrowser>[1]>[0]) {
-  return openDemo(browser, origin, '?lang=en&steps=2000', { width: 600, height: 900 });
-}
