@@ -5,6 +5,7 @@
  *    controls within 200 ms while it trains, the chart grows live, and Stop ends the Train at once;
  *  - Stop is enabled the moment Train is pressed, and the model's controls are locked while it trains,
  *    with the reason shown; changed controls after a Train say that Train would start a new model;
+ *  - loaded weights set the controls to the model they hold;
  *  - a corpus brings its own prompt and the previous bars go; a prompt the model cannot read greys the
  *    chart out instead of showing the last distribution;
  *  - the page does not overflow sideways when narrowed to 800 and 600 px, the charts show a "press Train" placeholder before
@@ -12,7 +13,11 @@
  * With WebGPU (SwiftShader): Stop is enabled at the press, and Stop while the pipelines compile ends the
  * Train before it goes on.
  */
-import type { Page } from 'puppeteer';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ElementHandle, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEBGPU, demoState, openDemo, screenshot, serveDemo, withBrowser } from './support/demo-page.js';
 
@@ -155,6 +160,27 @@ describe('the demo page without WebGPU (the CPU backend, in a worker)', () => {
       expect(after.settingsChanged).toBe(true);
       await page.select('#nc-corpus', 'everyday');
       expect(await page.$eval('#nc-prompt', (e) => (e as HTMLInputElement).value)).toBe('今天天气很');
+
+      // Weights loaded set the controls to the model they hold.
+      const downloads = await mkdtemp(join(tmpdir(), 'webgpu-rnn-demo-page-'));
+      try {
+        const cdp = await page.createCDPSession();
+        await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+        await page.click('#nc-download');
+        const file = join(downloads, 'next-char.safetensors');
+        for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 200)); // written whole
+        await page.select('#nc-mode', 'GRU');
+        await setValue(page, 'nc-hidden', '24');
+        await setValue(page, 'nc-layers', '2');
+        await ((await page.$('#nc-load')) as ElementHandle<HTMLInputElement>).uploadFile(file);
+        await page.waitForFunction(() => window.__demo?.nextChar?.steps === 0, { timeout: 30_000 });
+        const controls = await page.$$eval('#nc-mode, #nc-hidden, #nc-layers', (es) => es.map((e) => (e as HTMLInputElement).value));
+        expect(controls).toEqual(['LSTM', '16', '1']);
+        expect(await hidden(page, 'nc-settings-note')).toBe(true);
+      } finally {
+        await rm(downloads, { recursive: true, force: true });
+      }
 
       // The date model: settings changed after it was made are not silently ignored.
       await page.click('#dt-reset');
