@@ -85,6 +85,42 @@ export function applyStrings(root: ParentNode = document): void {
   for (const e of root.querySelectorAll<HTMLElement>('[data-i18n-aria-label]')) e.setAttribute('aria-label', table[e.dataset.i18nAriaLabel as StringKey]);
 }
 
+/** The elements whose text code wrote with `say`, and how to write it again in another language. */
+const spoken = new Map<HTMLElement, () => string>();
+
+/**
+ * Writes `render()` into `element` and again whenever the language changes (a stats line, a caption,
+ * an error); without `render`, clears it and forgets it.
+ */
+export function say(element: HTMLElement, render?: () => string): void {
+  if (render) spoken.set(element, render);
+  else spoken.delete(element);
+  element.textContent = render ? render() : '';
+}
+
+/** An error the demo itself raises: its message in the page's language, rendered again when the language changes. */
+export class PageError extends Error {
+  constructor(readonly render: () => string) {
+    super(render());
+    this.name = 'PageError';
+  }
+}
+
+/** A PageError saying the string `key` with `values`. */
+export function pageError(key: StringKey, values?: Record<string, string | number>): PageError {
+  return new PageError(() => t(key, values));
+}
+
+/**
+ * What the page says for `error`, in the current language: its own errors (PageError) translated; the
+ * library's (RnnError and the browser's) keep their English message, after a lead-in in the page's
+ * language (`error.library`: "出错了：" in Chinese, nothing in English).
+ */
+export function errorText(error: unknown): string {
+  if (error instanceof PageError) return error.render();
+  return t('error.library', { message: error instanceof Error ? error.message : String(error) });
+}
+
 /** Switches the page to `lang`: the static text, then every panel's own text, and remembers the choice. */
 export function setLanguage(lang: Language): void {
   current = lang;
@@ -95,5 +131,6 @@ export function setLanguage(lang: Language): void {
     // not remembered: fine
   }
   applyStrings();
+  for (const [element, render] of spoken) element.textContent = render();
   for (const render of listeners) render(lang);
 }

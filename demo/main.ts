@@ -9,6 +9,8 @@ import { setupForecast } from './panels/forecast.js';
 import { setupGradientFlow } from './panels/gradient-flow.js';
 import { setupNextChar } from './panels/next-char.js';
 import { setupSpeed } from './panels/speed.js';
+import { say, t } from './i18n.js';
+import { setupLanguageSwitch } from './language-switch.js';
 import { byId } from './ui.js';
 
 /** What the page knows about the GPU it runs on. */
@@ -20,27 +22,31 @@ export interface PageContext {
 async function detect(): Promise<PageContext> {
   const status = byId('backend');
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-  let why = 'this browser has no WebGPU (navigator.gpu is missing)';
+  let why = () => t('page.noGpu');
   if (gpu) {
     try {
       const adapter = await gpu.requestAdapter();
       if (adapter) {
         await requestDevice(); // the engine's own device, as the panels will use it
         const info = adapter.info;
-        const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'a WebGPU adapter';
-        status.textContent = `Running on your GPU through WebGPU: ${name}${info.isFallbackAdapter ? ' (a software fallback adapter: expect it to be slow)' : ''}.`;
+        const named = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ');
+        const name = named || 'a WebGPU adapter';
+        say(status, () => t('page.backendGpu', { name: named || t('page.anAdapter'), fallback: info.isFallbackAdapter ? t('page.backendFallback') : '' }));
         return { backend: 'webgpu', adapter: name };
       }
-      why = 'WebGPU is present but no adapter is available (it may be switched off, or the GPU blocklisted)';
+      why = () => t('page.noAdapter');
     } catch (e) {
-      why = `WebGPU could not start: ${(e as Error).message}`;
+      const message = (e as Error).message;
+      why = () => t('page.gpuFailed', { message });
     }
   }
-  status.textContent = `No WebGPU here — ${why}. Everything below runs on the CPU backend instead (the float64 reference): it works, only slower.`;
+  const reason = why;
+  say(status, () => t('page.backendCpu', { why: reason() }));
   status.classList.add('cpu');
   return { backend: 'cpu', adapter: 'CPU (float64 reference)' };
 }
 
+setupLanguageSwitch(); // the page's text in the visitor's language before anything else is written
 const page = await detect();
 window.__demo = { backend: page.backend };
 setupNextChar(page);

@@ -1,5 +1,6 @@
 /** Small page helpers shared by the panels: elements by id, errors beside their control, downloads. */
 import type { Backend } from '../src/index.js';
+import { PageError, errorText, say, t } from './i18n.js';
 
 /** What the panels publish for the page's automated test (test/demo.test.ts). */
 export interface DemoState {
@@ -57,11 +58,11 @@ export function showError(id: string, error?: unknown): void {
   const box = byId(id);
   if (error === undefined) {
     box.hidden = true;
-    box.textContent = '';
+    say(box);
     return;
   }
   box.hidden = false;
-  box.textContent = error instanceof Error ? error.message : String(error);
+  say(box, () => errorText(error));
   console.warn(`${id}:`, error);
 }
 
@@ -91,10 +92,12 @@ export function download(name: string, bytes: Uint8Array): void {
 export function numberInput(id: string): number {
   const input = byId<HTMLInputElement>(id);
   const v = Number(input.value);
-  const label = input.closest('label')?.textContent?.trim() ?? id;
-  if (!Number.isFinite(v)) throw new Error(`${label}: expected a number, got "${input.value}"`);
+  // The label's words in the language of the moment (the error is rendered again when it changes).
+  const label = () => input.closest('label')?.textContent?.trim() ?? id;
+  const value = input.value;
+  if (!Number.isFinite(v)) throw new PageError(() => t('common.notNumber', { label: label(), value }));
   const min = input.min === '' ? -Infinity : Number(input.min);
   const max = input.max === '' ? Infinity : Number(input.max);
-  if (v < min || v > max) throw new Error(`${label}: expected a value from ${min} to ${max}, got ${v}`);
+  if (v < min || v > max) throw new PageError(() => t('common.outOfRange', { label: label(), min, max, value: v }));
   return v;
 }
