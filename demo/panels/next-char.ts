@@ -457,7 +457,7 @@ export function setupNextChar(page: PageContext): void {
     note.hidden = !state.training && !changed;
     note.textContent = state.training ? t('ux.locked') : changed ? t('ux.settingsChanged', { model: describeModel(session!) }) : '';
     state.settingsChanged = changed;
-    if (!state.training) trainButton.textContent = changed ? t('ux.trainNew') : session && session.trainer.steps > 0 ? 'Resume' : 'Train';
+    if (!state.training) trainButton.textContent = t(changed ? 'ux.trainNew' : session && session.trainer.steps > 0 ? 'common.resume' : 'common.train');
   };
   onLanguageChange(() => settingsChanged());
 
