@@ -2,8 +2,10 @@
  * The captions the panels write under their charts, generated from the run's own measurements: each
  * sentence is chosen by what was measured (an ordering, a ratio, a threshold) and states the numbers
  * it rests on, so a caption cannot contradict its chart. Pure functions, tested in
- * test/demo-captions.test.ts.
+ * test/demo-captions.test.ts. Each takes the language (`lang`, English by default) and words its
+ * sentences from that language's string table (demo/strings/), so a caption is never half translated.
  */
+import { type Language, type StringKey, format, tableFor } from './i18n.js';
 
 export type FlowModel = 'RNN' | 'LSTM' | 'GRU';
 
@@ -17,23 +19,32 @@ export interface FlowRun {
   clipFactors?: Record<FlowModel, number>;
 }
 
-const LABEL: Record<FlowModel, string> = { RNN: 'vanilla RNN', LSTM: 'LSTM', GRU: 'GRU' };
+/** The string `key` of `lang`'s table with `values` (captions stay pure: the language is an argument). */
+function say(lang: Language, key: StringKey, values?: Record<string, string | number>): string {
+  return format(tableFor(lang)[key], values, key);
+}
+
+const LABEL_KEY: Record<FlowModel, StringKey> = { RNN: 'gf.capModelRNN', LSTM: 'gf.capModelLSTM', GRU: 'gf.capModelGRU' };
 
 /** A small positive number the way the chart's log axis shows it. */
-function sci(v: number): string {
-  return v === 0 ? '0 (below the smallest float)' : v.toExponential(1);
+function sci(v: number, lang: Language): string {
+  return v === 0 ? say(lang, 'gf.capZero') : v.toExponential(1);
 }
 
-/** How many times a exceeds b, in words that stay true at any size. */
-function times(a: number, b: number): string {
-  if (b === 0) return a === 0 ? 'as much as' : 'more than';
+/** How a compares with b's `other`, in words that stay true at any size. */
+function times(a: number, b: number, other: string, lang: Language): string {
+  if (b === 0) return say(lang, a === 0 ? 'gf.capTimesSame' : 'gf.capTimesMore', { other });
   const r = a / b;
-  if (r >= 0.95 && r <= 1.05) return 'about as much as';
-  return r > 1 ? `${r >= 100 ? r.toExponential(1) : r.toFixed(1)}× as much as` : `${r <= 0.01 ? r.toExponential(1) : r.toFixed(2)}× what`;
+  if (r >= 0.95 && r <= 1.05) return say(lang, 'gf.capTimesAbout', { other });
+  return r > 1
+    ? say(lang, 'gf.capTimesUp', { r: r >= 100 ? r.toExponential(1) : r.toFixed(1), other })
+    : say(lang, 'gf.capTimesDown', { r: r <= 0.01 ? r.toExponential(1) : r.toFixed(2), other });
 }
 
-/** The gradient-flow caption: what reached the first step in each model, and what that shows. */
-export function gradientFlowCaption(run: FlowRun): string {
+/** The gradient-flow caption, in `lang`: what reached the first step in each model, and what that shows. */
+export function gradientFlowCaption(run: FlowRun, lang: Language = 'en'): string {
+  const LABEL = Object.fromEntries((['RNN', 'LSTM', 'GRU'] as const).map((m) => [m, say(lang, LABEL_KEY[m])])) as Record<FlowModel, string>;
+  const sep = say(lang, 'gf.capListSep');
   const models: FlowModel[] = ['RNN', 'LSTM', 'GRU'];
   const T = run.flows.RNN.length;
   // The share of the last step's gradient that reaches the first step, and the mean factor per step.
@@ -48,51 +59,55 @@ export function gradientFlowCaption(run: FlowRun): string {
   const sentences: string[] = [];
   const measurable = order.filter((m) => reach[m] > 0);
   sentences.push(
-    `Of the gradient at the last step (t = ${T}), the first step receives ${order.map((m) => `${sci(reach[m])} in the ${LABEL[m]}`).join(', ')}` +
-      (measurable.length
-        ? ` — on average ×${measurable.map((m) => `${perStep(m).toFixed(3)}${measurable.length < 3 ? ` (${LABEL[m]})` : ''}`).join(', ×')} per step`
-        : '') +
-      '.',
+    say(lang, 'gf.capReach', {
+      T,
+      list: order.map((m) => say(lang, 'gf.capReachItem', { value: sci(reach[m], lang), model: LABEL[m] })).join(sep),
+      perStep: measurable.length
+        ? say(lang, 'gf.capPerStep', {
+            factors: measurable
+              .map((m) => (measurable.length < 3 ? say(lang, 'gf.capFactorOf', { f: perStep(m).toFixed(3), model: LABEL[m] }) : perStep(m).toFixed(3)))
+              .join(`${sep}×`),
+          })
+        : '',
+    }),
   );
   const [best, , worst] = order;
   if (best === 'LSTM') {
-    sentences.push(
-      `The LSTM keeps the most: its cell state adds the past in instead of multiplying it at every step, and its forget gate${run.forgetBias ? ' (opened from the start by bias 1)' : ''} decides how much survives.`,
-    );
+    sentences.push(say(lang, 'gf.capLstmBest', { bias: run.forgetBias ? say(lang, 'gf.capLstmBias') : '' }));
   } else if (best === 'RNN') {
-    sentences.push(
-      `Here the vanilla RNN keeps the most${run.orthogonal ? ": with orthogonal W_hh each step's matrix neither shrinks nor grows the gradient, and only tanh′ ≤ 1 takes some away" : ''}.`,
-    );
+    sentences.push(say(lang, 'gf.capRnnBest', { orthogonal: run.orthogonal ? say(lang, 'gf.capRnnOrthogonal') : '' }));
   } else {
-    sentences.push('Here the GRU keeps the most: its update gate z mixes h_{t−1} straight into h_t, a path with no matrix on it.');
+    sentences.push(say(lang, 'gf.capGruBest'));
   }
   if (best !== 'GRU') {
-    sentences.push(
-      reach.GRU > reach.RNN
-        ? `The GRU keeps ${times(reach.GRU, reach.RNN)} the vanilla RNN: its update gate gives h_{t−1} a direct path to h_t.`
-        : `The GRU keeps ${times(reach.GRU, reach.RNN)} the vanilla RNN keeps on this run: its direct path carries the gradient only as far as its untrained update gates are open.`,
-    );
+    sentences.push(say(lang, reach.GRU > reach.RNN ? 'gf.capGruAbove' : 'gf.capGruBelow', { times: times(reach.GRU, reach.RNN, LABEL.RNN, lang) }));
   }
-  if (best !== 'LSTM' && reach.LSTM < reach[best]) sentences.push(`The LSTM keeps ${times(reach.LSTM, reach[best])} the ${LABEL[best]} keeps.`);
+  if (best !== 'LSTM' && reach.LSTM < reach[best]) sentences.push(say(lang, 'gf.capLstmVsBest', { times: times(reach.LSTM, reach[best], LABEL[best], lang) }));
   if (reach[worst] < 1e-7) {
     sentences.push(
-      `In the ${LABEL[worst]} the gradient has vanished: the first steps get ${reach[worst] === 0 ? 'nothing' : `a ${sci(reach[worst])} share`} of the signal the loss sends back, so they cannot learn from it.`,
+      reach[worst] === 0
+        ? say(lang, 'gf.capVanishedNothing', { model: LABEL[worst] })
+        : say(lang, 'gf.capVanishedShare', { model: LABEL[worst], share: sci(reach[worst], lang) }),
     );
   }
   if (run.clipFactors) {
     const f = run.clipFactors;
     sentences.push(
       models.every((m) => f[m] >= 1)
-        ? 'Clipping to norm 1 changed nothing here: every ‖g‖ was already at most 1.'
-        : `Clipping to norm 1 scaled each model's every step by one factor (${models.map((m) => `${LABEL[m]} ×${f[m] >= 1 ? '1' : f[m].toPrecision(2)}`).join(', ')}): the curves move down together and their slopes stay — clipping tames an exploding gradient, it cannot bring back a vanished one.`,
+        ? say(lang, 'gf.capClipNothing')
+        : say(lang, 'gf.capClipScaled', {
+            factors: models.map((m) => say(lang, 'gf.capClipFactor', { model: LABEL[m], f: f[m] >= 1 ? '1' : f[m].toPrecision(2) })).join(sep),
+          }),
     );
   }
-  return sentences.join(' ');
+  return sentences.join(say(lang, 'gf.capSentenceSep'));
 }
 
 /** One benchmark shape: our time against the CPU reference's, in words. */
-export function speedSentence(shape: string, oursMs: number, cpuMs: number): string {
+export function speedSentence(shape: string, oursMs: number, cpuMs: number, lang: Language = 'en'): string {
   const ratio = cpuMs / oursMs;
-  const how = ratio >= 1.05 ? `${ratio.toFixed(1)}× faster than` : ratio <= 1 / 1.05 ? `${(1 / ratio).toFixed(1)}× slower than` : 'about as fast as';
-  return `${shape}: ${oursMs.toFixed(1)} ms, ${how} the CPU reference (${cpuMs.toFixed(1)} ms)`;
+  const values = { shape, ms: oursMs.toFixed(1), cpu: cpuMs.toFixed(1) };
+  if (ratio >= 1.05) return say(lang, 'sp.capFaster', { ...values, r: ratio.toFixed(1) });
+  if (ratio <= 1 / 1.05) return say(lang, 'sp.capSlower', { ...values, r: (1 / ratio).toFixed(1) });
+  return say(lang, 'sp.capAbout', values);
 }

@@ -63,3 +63,51 @@ describe('speed caption', () => {
     expect(speedSentence('x', 10, 10.2)).toBe('x: 10.0 ms, about as fast as the CPU reference (10.2 ms)');
   });
 });
+
+// The same captions in Chinese (engineer A): chosen by the same measurements, worded from the Chinese
+// table — the numbers identical, no English sentence left in them.
+describe('captions in Chinese', () => {
+  const english = /\b(the|keeps|step|gradient|faster|slower|Clipping)\b/;
+
+  it("gradient flow: the new user's run, the same numbers and orderings", () => {
+    const caption = gradientFlowCaption({ flows: flows({ RNN: 3.1e-20, LSTM: 2.0e-11, GRU: 5.5e-37 }), forgetBias: true, orthogonal: false }, 'zh');
+    expect(caption).toMatch(
+      /^最后一步（t = 200）的梯度，传到第一步时只剩：LSTM 2\.0e-11，普通 RNN 3\.1e-20，GRU 5\.5e-37——平均每步乘以 ×0\.884，×0\.798，×0\.657。/,
+    );
+    expect(caption).toMatch(/LSTM 保留得最多：.*遗忘门（偏置为 1，一开始就是打开的）决定/);
+    expect(caption).toMatch(/这一次 GRU 保留的梯度只有普通 RNN的 1\.8e-17 倍/);
+    expect(caption).toMatch(/GRU里的梯度已经消失/);
+    expect(caption).not.toMatch(/裁剪/);
+    expect(caption).not.toMatch(english);
+  });
+
+  it('gradient flow: orthogonal weights, a GRU on top, clipping, a gradient below the smallest float', () => {
+    const orthogonal = gradientFlowCaption({ flows: flows({ RNN: 4e-3, LSTM: 1e-4, GRU: 2e-6 }), forgetBias: false, orthogonal: true }, 'zh');
+    expect(orthogonal).toMatch(/这一次普通 RNN 保留得最多：W_hh 是正交矩阵时/);
+    expect(orthogonal).toMatch(/LSTM 保留的梯度只有普通 RNN的 0\.03 倍。/);
+    expect(orthogonal).not.toMatch(/偏置|已经消失/);
+    const top = gradientFlowCaption({ flows: flows({ RNN: 1e-12, LSTM: 1e-5, GRU: 1e-3 }), forgetBias: false, orthogonal: false }, 'zh');
+    expect(top).toMatch(/这一次 GRU 保留得最多/);
+    expect(top).toMatch(/LSTM 保留的梯度只有GRU的 1\.0e-2 倍/);
+    const f = flows({ RNN: 1e-5, LSTM: 1e-2, GRU: 1e-3 });
+    expect(gradientFlowCaption({ flows: f, forgetBias: true, orthogonal: false, clipFactors: { RNN: 1, LSTM: 1, GRU: 1 } }, 'zh')).toMatch(
+      /裁剪到范数 1 在这里没有起作用/,
+    );
+    expect(gradientFlowCaption({ flows: f, forgetBias: true, orthogonal: false, clipFactors: { RNN: 0.25, LSTM: 1, GRU: 0.031 } }, 'zh')).toMatch(
+      /（普通 RNN ×0\.25，LSTM ×1，GRU ×0\.031）：曲线整体下移/,
+    );
+    const zero = flows({ RNN: 1e-3, LSTM: 1e-2, GRU: 1e-3 });
+    zero.RNN[0] = 0;
+    const caption = gradientFlowCaption({ flows: zero, forgetBias: true, orthogonal: false }, 'zh');
+    expect(caption).toMatch(/普通 RNN 0（比最小的浮点数还小）/);
+    expect(caption).toMatch(/损失传回的信号一点也到不了最前面几步/);
+    expect(caption).toMatch(/×0\.977（LSTM），×0\.966（GRU）。/);
+    expect(caption).toMatch(/GRU 保留的梯度比普通 RNN多/);
+  });
+
+  it('speed: faster, slower or about as fast, with both times', () => {
+    expect(speedSentence('voice-lstm', 10, 9, 'zh')).toBe('voice-lstm：10.0 毫秒，比 CPU 参考实现（9.0 毫秒）慢 1.1 倍');
+    expect(speedSentence('char-rnn', 2, 50, 'zh')).toBe('char-rnn：2.0 毫秒，比 CPU 参考实现（50.0 毫秒）快 25.0 倍');
+    expect(speedSentence('x', 10, 10.2, 'zh')).toBe('x：10.0 毫秒，与 CPU 参考实现（10.2 毫秒）差不多快');
+  });
+});

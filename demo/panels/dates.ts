@@ -11,7 +11,8 @@ import { type DateTask, type Seq2SeqConfigInput, dateTask } from '../../src/inde
 import type { Seq2SeqConfig } from '../../src/index.js';
 import { lineChart, placeholder, setLines } from '../charts.js';
 import { drawHeatmap } from '../heatmap.js';
-import { onLanguageChange, t } from '../i18n.js';
+import { chartLabels } from '../chart-labels.js';
+import { PageError, onLanguageChange, pageError, say, t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { type PanelTrainer, openTrainer } from '../trainer-host.js';
 import { busy, byId, numberInput, showError } from '../ui.js';
@@ -51,6 +52,7 @@ export function setupDates(page: PageContext): void {
     { label: 'training loss (nats per character)' },
     { label: 'held-out exact match (0 … 1)', points: true },
   ]);
+  chartLabels(chart, () => ({ x: t('chart.step'), y: t('dt.axisY'), series: [t('dt.seriesLoss'), t('dt.seriesAccuracy')] }));
   placeholder(chart, () => t('ux.pressTrain'));
   const trainButton = byId<HTMLButtonElement>('dt-train');
   const stopButton = byId<HTMLButtonElement>('dt-stop');
@@ -79,7 +81,7 @@ export function setupDates(page: PageContext): void {
     };
     setLines(chart, [], [[], []]);
     settingsNote();
-    trainButton.textContent = 'Train';
+    say(trainButton, () => t('common.train'));
     return session;
   };
 
@@ -124,13 +126,19 @@ export function setupDates(page: PageContext): void {
         Object.assign(state, { steps: step + 1, loss: r.loss, ...(accuracy === undefined ? {} : { accuracy }) });
         const epoch = ((step + 1) / s.batches.length).toFixed(2);
         const known = s.accuracy.filter((a): a is number => a !== null).at(-1);
-        stats.textContent = `step ${step + 1} (epoch ${epoch}) · loss ${r.loss!.toFixed(3)}${known === undefined ? '' : ` · held-out exact match ${(100 * known).toFixed(1)}%`} · ${((performance.now() - started) / 1000).toFixed(0)} s`;
+        const values = {
+          step: step + 1,
+          epoch,
+          loss: r.loss!.toFixed(3),
+          seconds: ((performance.now() - started) / 1000).toFixed(0),
+        };
+        say(stats, () => t('dt.progress', { ...values, accuracy: known === undefined ? '' : t('dt.progressAccuracy', { percent: (100 * known).toFixed(1) }) }));
       }
       await translate();
     } finally {
       state.training = false;
       stopButton.disabled = true;
-      trainButton.textContent = 'Resume';
+      say(trainButton, () => t('common.resume'));
       lockModel(false);
     }
   };
@@ -162,18 +170,15 @@ export function setupDates(page: PageContext): void {
     showError('dt-error');
     if (!session) return;
     const text = byId<HTMLInputElement>('dt-input').value.trim();
-    if (!text) throw new Error('Type a date to translate, e.g. 2021年1月3日 or 3rd January 2021.');
+    if (!text) throw pageError('dt.typeDate');
     let ids: Int32Array;
     try {
       ids = session.task.encodeSource(text);
     } catch {
       const unknown = [...new Set(Array.from(text))].filter((c) => !session!.task.sourceVocabulary.includes(c));
-      throw new Error(
-        `The model has never seen ${unknown.map((c) => `"${c}"`).join(', ')}: dates here use digits, English month and day names, 年月日 and Chinese numerals.`,
-      );
+      throw new PageError(() => t('dt.unknownChars', { chars: unknown.map((c) => t('common.quoted', { text: c })).join(t('common.listSep')) }));
     }
-    if (ids.length > session.task.maxSourceLength)
-      throw new Error(`At most ${session.task.maxSourceLength} characters (the longest format it was trained on).`);
+    if (ids.length > session.task.maxSourceLength) throw pageError('dt.tooLong', { max: session.task.maxSourceLength });
     const d = await session.trainer.decode({ shape: [ids.length, 1], data: ids }, { bos: BOS, eos: EOS, maxLength: 10 });
     const out = session.task.decodeTarget(d.tokens.data);
     const S = ids.length;
@@ -191,7 +196,7 @@ export function setupDates(page: PageContext): void {
     'click',
     () =>
       void busy(translateButton, 'dt-error', async () => {
-        if (!session) throw new Error('Train the model first (a few hundred steps make it good).');
+        if (!session) throw pageError('dt.trainFirst');
         await translate();
       }),
   );

@@ -7,7 +7,9 @@
  */
 import type { TrainBatch } from '../../src/index.js';
 import { seededUniform } from '../../src/random.js';
+import { chartLabels } from '../chart-labels.js';
 import { lineChart, setLines } from '../charts.js';
+import { say, t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { openTrainer } from '../trainer-host.js';
 import { busy, byId, numberInput } from '../ui.js';
@@ -38,6 +40,7 @@ export function setupForecast(page: PageContext): void {
   const x = series();
   const steps = Array.from({ length: LENGTH - SPLIT - 1 }, (_, i) => SPLIT + 1 + i);
   const chart = lineChart(byId('fc-chart'), { label: 'time step' }, { label: 'value' }, [{ label: 'truth' }, { label: 'prediction (one step ahead)' }]);
+  chartLabels(chart, () => ({ x: t('fc.axisTime'), y: t('fc.axisValue'), series: [t('fc.seriesTruth'), t('fc.seriesPrediction')] }));
   setLines(chart, steps, [steps.map((t) => x[t]), steps.map(() => null)]);
   const button = byId<HTMLButtonElement>('fc-train');
   button.addEventListener(
@@ -58,7 +61,7 @@ export function setupForecast(page: PageContext): void {
             epochs: 10_000,
             maxSteps,
             readEvery: 10,
-            onProgress: (p) => void (byId('fc-stats').textContent = `step ${p.step} / ${maxSteps} · loss ${p.loss?.toFixed(4)}`),
+            onProgress: (p) => say(byId('fc-stats'), () => t('fc.progress', { step: p.step, max: maxSteps, loss: p.loss?.toFixed(4) ?? '…' })),
           });
           // The whole series at once, one row: the prediction at t is the model's guess of x[t + 1].
           const y = (await trainer.predict({ input: { shape: [LENGTH - 1, 1, 1], data: x.subarray(0, LENGTH - 1) } })).data;
@@ -69,8 +72,8 @@ export function setupForecast(page: PageContext): void {
           setLines(chart, steps, [steps.map((t) => x[t]), predicted]);
           const trainLoss = report.losses.at(-1)?.[1] ?? Number.NaN;
           window.__demo!.forecast = { trainLoss, heldOutError, naiveError };
-          byId('fc-stats').textContent =
-            `${report.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s · held-out RMS error ${heldOutError.toFixed(3)} (naive "next = this": ${naiveError.toFixed(3)})`;
+          const seconds = ((performance.now() - started) / 1000).toFixed(1);
+          say(byId('fc-stats'), () => t('fc.result', { steps: report.steps, seconds, error: heldOutError.toFixed(3), naive: naiveError.toFixed(3) }));
         } finally {
           await trainer.destroy();
         }

@@ -9,7 +9,8 @@ import type { RnnMode } from '../../src/index.js';
 import { seededUniform } from '../../src/random.js';
 import { type FlowModel, gradientFlowCaption } from '../captions.js';
 import { COLORS, lineChart, placeholder, setLines } from '../charts.js';
-import { t } from '../i18n.js';
+import { chartLabels } from '../chart-labels.js';
+import { language, say, t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { openTrainer } from '../trainer-host.js';
 import { busy, byId, numberInput } from '../ui.js';
@@ -28,6 +29,7 @@ export function setupGradientFlow(page: PageContext): void {
     { label: '‖∂L/∂h_t‖', log: true },
     MODES.map((m, i) => ({ label: m.label, color: COLORS[i] })),
   );
+  chartLabels(chart, () => ({ x: t('gf.axisStep'), series: MODES.map((m) => (m.model === 'RNN' ? t('gf.seriesRnn') : m.label)) }));
   placeholder(chart, () => t('ux.pressRun'));
   const button = byId<HTMLButtonElement>('gf-run');
   const run = async () => {
@@ -65,12 +67,13 @@ export function setupGradientFlow(page: PageContext): void {
       true,
     );
     window.__demo!.gradientFlow = flows;
-    byId('gf-caption').textContent = `‖∂L/∂h_t‖ against the step t, log scale. ${gradientFlowCaption({
+    const measured = {
       flows: Object.fromEntries(MODES.map((m) => [m.model, flows[m.label]])) as Record<FlowModel, number[]>,
       forgetBias,
       orthogonal,
       clipFactors: clip ? clipFactors : undefined,
-    })}`;
+    };
+    say(byId('gf-caption'), () => t('gf.captionRun', { caption: gradientFlowCaption(measured, language()) }));
   };
   button.addEventListener('click', () => void busy(button, 'gf-error', run));
 }

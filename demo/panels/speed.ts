@@ -10,7 +10,8 @@ import type { SystemName } from '../../src/bench/system.js';
 import { TRAIN_SHAPES } from '../../src/bench/train-shapes.js';
 import { speedSentence } from '../captions.js';
 import { barChart } from '../charts.js';
-import { onLanguageChange, t } from '../i18n.js';
+import { chartLabels } from '../chart-labels.js';
+import { language, onLanguageChange, say, t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { busy, byId } from '../ui.js';
 
@@ -18,7 +19,7 @@ const FORWARD = ['voice-lstm', 'char-rnn', 'long-lstm'];
 const TRAINING = ['train-char-lm', 'train-classifier'];
 const NAMES: Partial<Record<SystemName, string>> = {
   'webgpu-rnn': 'webgpu-rnn',
-  'cpu-reference': 'CPU reference (float64)',
+  'cpu-reference': 'sp.cpuReference', // a key: the name in the page's language
   'tfjs-webgpu': 'TensorFlow.js WebGPU',
 };
 
@@ -32,7 +33,7 @@ function listShapes(): void {
         const rnn = s.kind === 'train' ? ('rnn' in s.model ? s.model.rnn : undefined) : s.config;
         const item = document.createElement('li');
         item.textContent = t('ux.speedShape', {
-          name: s.kind === 'train' ? `${s.name.replace('train-', '')} step` : s.name,
+          name: s.kind === 'train' ? t('sp.shapeStep', { name: s.name.replace('train-', '') }) : s.name,
           cell: rnn?.mode ?? '?',
           I: rnn?.input_size ?? '?',
           H: rnn?.hidden_size ?? '?',
@@ -53,10 +54,12 @@ export function setupSpeed(page: PageContext): void {
   if (page.backend !== 'webgpu') {
     button.disabled = true;
     byId('sp-chart').replaceChildren(); // no "press Measure" where it cannot be pressed
-    byId('sp-stats').textContent = 'Needs WebGPU: without it there is only the CPU reference to time.';
+    say(byId('sp-stats'), () => t('sp.needsGpu'));
     return;
   }
-  let chart: ReturnType<typeof barChart> | undefined;
+  /** The last measurement's category labels, written again in another language. */
+  let relabel: (() => void) | undefined;
+  onLanguageChange(() => relabel?.());
   button.addEventListener(
     'click',
     () =>
@@ -71,37 +74,53 @@ export function setupSpeed(page: PageContext): void {
           warmup: 1,
           ceilings: false,
           runtime: 'this browser',
+          // The benchmark's own progress lines (shape, system, numbers), as it writes them.
           log: (line) =>
-            (stats.textContent = line
-              .split(/\s{2,}/)
-              .slice(0, 3)
-              .join(' · ')),
+            say(stats, () =>
+              line
+                .split(/\s{2,}/)
+                .slice(0, 3)
+                .join(' · '),
+            ),
         });
         byId('sp-chart').replaceChildren();
-        chart = barChart(
-          byId('sp-chart'),
-          'milliseconds (log)',
-          systems.map((s) => NAMES[s] ?? s),
-          true,
-        );
-        const categories = shapes.map((s) => (s.kind === 'train' ? `${s.name.replace('train-', '')} step` : s.name));
-        chart.set(
-          categories,
-          systems.map((sys) => shapes.map((s) => report.rows.find((r) => r.shape === s.name && r.system === sys)?.median_ms ?? null)),
-        );
+        const systemName = (s: SystemName) => (s === 'cpu-reference' ? t('sp.cpuReference') : (NAMES[s] ?? s));
+        const made = barChart(byId('sp-chart'), t('sp.axisMs'), systems.map(systemName), true);
+        chartLabels(made.plot, () => ({ y: t('sp.axisMs'), series: systems.map(systemName) }));
+        const values = systems.map((sys) => shapes.map((s) => report.rows.find((r) => r.shape === s.name && r.system === sys)?.median_ms ?? null));
+        relabel = () =>
+          made.set(
+            shapes.map((s) => (s.kind === 'train' ? t('sp.shapeStep', { name: s.name.replace('train-', '') }) : s.name)),
+            values,
+          );
+        relabel();
         window.__demo!.speed = report.rows.map((r) => ({ shape: r.shape, system: r.system, ms: r.median_ms }));
         const failed = report.rows.filter((r) => r.error);
-        stats.textContent = `${report.adapter}: ${report.rows.length - failed.length} measurements${failed.length ? `; unavailable: ${failed.map((r) => `${r.system} on ${r.shape} (${r.error})`).join('; ')}` : ''}`;
+        say(stats, () =>
+          t('sp.measured', {
+            adapter: report.adapter,
+            n: report.rows.length - failed.length,
+            failed: failed.length
+              ? t('sp.unavailable', {
+                  list: failed.map((r) => t('sp.unavailableItem', { system: r.system, shape: r.shape, error: String(r.error) })).join(t('sp.capSep')),
+                })
+              : '',
+          }),
+        );
         const ours = (shape: string) => report.rows.find((r) => r.shape === shape && r.system === 'webgpu-rnn')?.median_ms;
-        byId('sp-caption').textContent =
-          `Median milliseconds on ${report.adapter} (log scale; lower is faster): a forward over a whole sequence, or one training step ("… step"). ${shapes
-            .map((s) => {
-              const cpu = report.rows.find((r) => r.shape === s.name && r.system === 'cpu-reference')?.median_ms;
-              const mine = ours(s.name);
-              return mine && cpu ? speedSentence(s.name, mine, cpu) : '';
-            })
-            .filter(Boolean)
-            .join('; ')}.`;
+        say(byId('sp-caption'), () =>
+          t('sp.captionRun', {
+            adapter: report.adapter,
+            sentences: shapes
+              .map((s) => {
+                const cpu = report.rows.find((r) => r.shape === s.name && r.system === 'cpu-reference')?.median_ms;
+                const mine = ours(s.name);
+                return mine && cpu ? speedSentence(s.name, mine, cpu, language()) : '';
+              })
+              .filter(Boolean)
+              .join(t('sp.capSep')),
+          }),
+        );
       }),
   );
 }
