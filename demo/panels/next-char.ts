@@ -35,7 +35,8 @@ import {
 } from '../../src/index.js';
 import { barChart, greyOut, lineChart, placeholder, setLines } from '../charts.js';
 import { everydayCorpus } from '../corpora/everyday.js';
-import { onLanguageChange, t } from '../i18n.js';
+import { chartLabels } from '../chart-labels.js';
+import { PageError, type StringKey, onLanguageChange, pageError, say, t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { type KeptStore, openKept } from '../storage.js';
 import { type PanelTrainer, openTrainer } from '../trainer-host.js';
@@ -48,7 +49,7 @@ const SHOWN = 12;
 const CHECKPOINT_EVERY = 50;
 /** The panel's key in the page's storage. */
 const KEPT_KEY = 'next-char';
-const CORPUS_NAMES: Record<string, string> = { everyday: 'the everyday sentences', tang300: 'the 300 Tang poems', own: 'your own text' };
+const CORPUS_NAMES: Record<string, StringKey> = { everyday: 'nc.corpusNameEveryday', tang300: 'nc.corpusNameTang', own: 'nc.corpusNameOwn' };
 /** The prompt each corpus brings: one its model can answer (your own text: its first characters). */
 const DEFAULT_PROMPTS: Record<string, string> = { everyday: '今天天气很', tang300: '床前明月' };
 /** The controls that make the model: changing one while a model exists means a new model. */
@@ -82,11 +83,13 @@ interface Session extends Curve {
   unigram: number;
 }
 
+/** Characters quoted and listed the way the page's language does ("a", "b" · “a”、“b”). */
+const quoted = (chars: string[]) => chars.map((c) => t('common.quoted', { text: c })).join(t('common.listSep'));
+
 async function corpusText(which = byId<HTMLSelectElement>('nc-corpus').value, own = byId<HTMLTextAreaElement>('nc-text').value): Promise<string> {
   if (which === 'everyday') return everydayCorpus();
   if (which === 'tang300') return (await import('../corpora/tang300.txt?raw')).default;
-  if (Array.from(own).length < 2 * SEQ_LEN + 2)
-    throw new Error(`Your text: paste or drop at least ${2 * SEQ_LEN + 2} characters (it has ${Array.from(own).length}).`);
+  if (Array.from(own).length < 2 * SEQ_LEN + 2) throw pageError('nc.ownTooShort', { min: 2 * SEQ_LEN + 2, n: Array.from(own).length });
   return own;
 }
 
@@ -105,17 +108,25 @@ function modelFor(vocab: number): ModelConfigInput {
 export function setupNextChar(page: PageContext): void {
   const state = (window.__demo!.nextChar = { steps: 0, unigram: Number.NaN, training: false } as NonNullable<typeof window.__demo>['nextChar'] & object);
   const maxSteps = Number(new URLSearchParams(location.search).get('steps')) || undefined;
-  const lossChart = lineChart(byId('nc-loss-chart'), { label: t('ux.stepLog'), log: true }, { label: 'nats / character' }, [
+  const lossChart = lineChart(byId('nc-loss-chart'), { label: t('ux.stepLog'), log: true }, { label: t('nc.axisNats') }, [
     { label: 'training' },
     { label: 'held-out', points: true },
     { label: 'unigram baseline', dash: [6, 4], color: '#868e96' },
   ]);
-  const probs = barChart(byId('nc-probs-chart'), 'probability', ['next character']);
+  const probs = barChart(byId('nc-probs-chart'), t('nc.axisProbability'), [t('nc.seriesNext')]);
+  chartLabels(lossChart, () => ({
+    x: t('ux.stepLog'),
+    y: t('nc.axisNats'),
+    series: [t('nc.seriesTraining'), t('nc.seriesHeldOut'), t('nc.seriesUnigram')],
+  }));
+  chartLabels(probs.plot, () => ({ y: t('nc.axisProbability'), series: [t('nc.seriesNext')] }));
   placeholder(lossChart, () => t('ux.pressTrain'));
   placeholder(probs.plot, () => t('ux.pressTrainBars'));
   const trainButton = byId<HTMLButtonElement>('nc-train');
   const stopButton = byId<HTMLButtonElement>('nc-stop');
   const stats = byId('nc-stats');
+  /** The current model's line in the stats (its text's characters and baseline), in the language of the moment. */
+  let modelLine = () => '';
   const textBox = byId<HTMLTextAreaElement>('nc-text');
   let session: Session | undefined;
   let stop: AbortController | undefined;
@@ -142,14 +153,7 @@ export function setupNextChar(page: PageContext): void {
     if (!prompt || missing.length) {
       // Not the previous prompt's distribution: the chart greys out, with the reason over it and beside the prompt.
       clearProbabilities(() => t(prompt ? 'ux.promptInvalid' : 'ux.promptEmpty'));
-      showError(
-        'nc-error',
-        new Error(
-          prompt
-            ? `The prompt's ${missing.map((c) => `"${c}"`).join(', ')} never appear in this text: the model cannot read them.`
-            : 'Type a prompt to see what comes next.',
-        ),
-      );
+      showError('nc-error', prompt ? pageError('nc.promptUnreadable', { chars: quoted(missing) }) : pageError('nc.promptType'));
       return;
     }
     const ids = encode(session.vocab, prompt);
@@ -231,10 +235,13 @@ export function setupNextChar(page: PageContext): void {
     state.chartSteps = session.steps;
     for (const k of ['loss', 'validationLoss'] as const) delete state[k];
     redrawLoss();
-    stats.textContent = trainable
-      ? `${vocab.chars.length} distinct characters, ${ids.length.toLocaleString()} in all; unigram baseline ${session.unigram.toFixed(3)} nats/character`
-      : `${vocab.chars.length} characters in the model's vocabulary; the chosen text is not written in them, so it cannot train on it`;
-    trainButton.textContent = trainer.steps > 0 ? 'Resume' : 'Train';
+    const unigram = session.unigram.toFixed(3);
+    modelLine = () =>
+      trainable
+        ? t('nc.statsData', { distinct: vocab.chars.length, total: ids.length.toLocaleString(), unigram })
+        : t('nc.statsUntrainable', { n: vocab.chars.length });
+    say(stats, modelLine);
+    trainButton.textContent = t(trainer.steps > 0 ? 'common.resume' : 'common.train');
     settingsChanged();
     await showProbabilities();
     return session;
@@ -287,9 +294,10 @@ export function setupNextChar(page: PageContext): void {
           if (job.generation !== generation) continue;
           state.keptStep = job.step;
           (state.keptSteps ??= []).push(job.step);
-          keptStatus.textContent = `Kept in this browser at step ${job.step}.`;
+          const step = job.step;
+          say(keptStatus, () => t('nc.keptAt', { step }));
         } catch (e) {
-          keptStatus.textContent = `This browser did not keep the checkpoint (${(e as Error)?.message ?? e}); download it to keep it.`;
+          say(keptStatus, () => t('nc.keptFailed', { message: String((e as Error)?.message ?? e) }));
         }
       }
     })().finally(() => (writer = undefined));
@@ -304,7 +312,7 @@ export function setupNextChar(page: PageContext): void {
     if (!kept) return;
     await kept.delete(KEPT_KEY);
     delete state.keptStep;
-    keptStatus.textContent = 'Nothing kept yet: the model is kept in this browser as it trains.';
+    say(keptStatus, () => t('nc.keptNothing'));
   };
 
   // ---- Resuming a checkpoint: from the page's storage or a file ----
@@ -313,10 +321,12 @@ export function setupNextChar(page: PageContext): void {
    * anything changes — a damaged file, weights alone, another kind of model are an error, and the
    * current session stays as it was. Then the controls, the text and the chart are the checkpoint's.
    */
-  const resume = async (bytes: Uint8Array, name: string, keptCurve?: Curve): Promise<Session> => {
-    if (state.training) throw new Error('Stop the training first.');
-    const bad = (message: string): never => {
-      throw new Error(`${name}: ${message}`);
+  const resume = async (bytes: Uint8Array, name: string | (() => string), keptCurve?: Curve): Promise<Session> => {
+    if (state.training) throw pageError('nc.stopFirst');
+    const named = typeof name === 'string' ? () => name : name;
+    /** One line: the file's name, then what is wrong (the page's words, or the library's message as it is). */
+    const bad = (message: string | (() => string)): never => {
+      throw new PageError(() => t('nc.badFile', { name: named(), message: typeof message === 'string' ? message : message() }));
     };
     let file: SafetensorsFile;
     try {
@@ -325,25 +335,23 @@ export function setupNextChar(page: PageContext): void {
       return bad((e as Error).message);
     }
     const m = file.metadata;
-    if (m.webgpu_rnn_checkpoint === undefined && m.model !== undefined)
-      bad('these are weights alone, not a checkpoint (no optimizer state or step count): load them with "Load weights"');
+    if (m.webgpu_rnn_checkpoint === undefined && m.model !== undefined) bad(() => t('nc.badWeightsAlone'));
     let trainer: PanelTrainer | undefined;
     try {
       const resumed = await openTrainer({ resume: file, backend: page.backend }).catch((e) => bad((e as Error).message));
       trainer = resumed as unknown as PanelTrainer;
-      if ('encoder' in resumed.model) bad('a checkpoint of an encoder–decoder, not of a next-character model');
+      if ('encoder' in resumed.model) bad(() => t('nc.badSeq2seq'));
       let chars: unknown;
       try {
         chars = JSON.parse(m.vocabulary ?? 'null');
       } catch {
         chars = null;
       }
-      if (!Array.isArray(chars) || chars.some((c) => typeof c !== 'string') || new Set(chars).size !== chars.length)
-        bad('not a next-character checkpoint (no vocabulary in its metadata)');
+      if (!Array.isArray(chars) || chars.some((c) => typeof c !== 'string') || new Set(chars).size !== chars.length) bad(() => t('nc.badNoVocabulary'));
       const vocabulary = chars as string[];
       const model = trainer.model;
       if (model.embedding?.num_embeddings !== vocabulary.length || model.head?.out_features !== vocabulary.length || model.head.on !== 'output')
-        bad(`another kind of model: a next-character model reads and predicts its ${vocabulary.length} characters`);
+        bad(() => t('nc.badOtherModel', { n: vocabulary.length }));
       // The text: the checkpoint's own (a page corpus, or the visitor's text it carries), else the chosen one.
       const corpus = m.corpus in CORPUS_NAMES && (m.corpus !== 'own' || m.corpus_text !== undefined) ? m.corpus : undefined;
       const text = corpus ? await corpusText(corpus, m.corpus_text) : await corpusText();
@@ -373,7 +381,12 @@ export function setupNextChar(page: PageContext): void {
       const made = trainer;
       trainer = undefined; // the session owns it now
       const s = await newSession({ trainer: made, vocab, text, curve: curve && curveUpTo(curve, made.steps) });
-      stats.textContent = `continued ${name} at step ${made.steps}: ${model.rnn.mode} ${model.rnn.hidden_size}×${model.rnn.num_layers} on ${CORPUS_NAMES[s.corpus]} · ${stats.textContent}`;
+      const line = modelLine;
+      const { mode, hidden_size, num_layers } = model.rnn;
+      const step = made.steps;
+      say(stats, () =>
+        t('nc.continued', { name: named(), step, mode, hidden: hidden_size, layers: num_layers, corpus: t(CORPUS_NAMES[s.corpus]), rest: line() }),
+      );
       return s;
     } finally {
       await trainer?.destroy();
@@ -393,7 +406,7 @@ export function setupNextChar(page: PageContext): void {
     try {
       const s = !session || session.key !== settingsKey() ? await newSession() : session;
       made = s;
-      if (!s.batches.length) throw new Error('This model cannot train on the chosen text: choose a text written in its characters, or make a new model.');
+      if (!s.batches.length) throw pageError('nc.cannotTrain');
       // Training replaces what the page kept: the offer to continue it goes.
       offer.hidden = true;
       delete state.offer;
@@ -420,7 +433,15 @@ export function setupNextChar(page: PageContext): void {
           s.validationLosses.push(p.validationLoss ?? null);
           redrawLoss();
           Object.assign(state, { steps: step, loss: p.loss, ...(p.validationLoss === undefined ? {} : { validationLoss: p.validationLoss }) });
-          stats.textContent = `step ${step} · loss ${p.loss?.toFixed(3)} (unigram ${s.unigram.toFixed(3)})${p.validationLoss === undefined ? '' : ` · held-out ${p.validationLoss.toFixed(3)}`} · ${Math.round(p.tokensPerSecond).toLocaleString()} characters/s · ${((performance.now() - started) / 1000).toFixed(0)} s`;
+          const values = {
+            step,
+            loss: p.loss?.toFixed(3) ?? '…',
+            unigram: s.unigram.toFixed(3),
+            speed: Math.round(p.tokensPerSecond).toLocaleString(),
+            seconds: ((performance.now() - started) / 1000).toFixed(0),
+          };
+          const heldOut = p.validationLoss;
+          say(stats, () => t('nc.progress', { ...values, heldOut: heldOut === undefined ? '' : t('nc.progressHeldOut', { loss: heldOut.toFixed(3) }) }));
           if (step - lastProbs >= 25) {
             lastProbs = step;
             await showProbabilities();
@@ -515,8 +536,7 @@ export function setupNextChar(page: PageContext): void {
         const s = session ?? (await newSession());
         const prompt = byId<HTMLInputElement>('nc-prompt').value;
         const missing = [...new Set(Array.from(prompt))].filter((c) => !s.vocab.ids.has(c));
-        if (!prompt || missing.length)
-          throw new Error(prompt ? `The prompt's ${missing.map((c) => `"${c}"`).join(', ')} never appear in this text.` : 'Type a prompt first.');
+        if (!prompt || missing.length) throw prompt ? pageError('nc.sampleUnreadable', { chars: quoted(missing) }) : pageError('nc.sampleType');
         const ids = await s.trainer.sample(encode(s.vocab, prompt), {
           temperature: Number(temperature.value),
           maxTokens: 60,
@@ -532,7 +552,7 @@ export function setupNextChar(page: PageContext): void {
     'click',
     () =>
       void busy(downloadButton, 'nc-sample-error', async () => {
-        if (!session) throw new Error('Train a model first.');
+        if (!session) throw pageError('nc.trainFirst');
         const metadata = {
           format: 'pt',
           model: JSON.stringify(session.trainer.model),
@@ -548,7 +568,7 @@ export function setupNextChar(page: PageContext): void {
     'click',
     () =>
       void busy(onnxButton, 'nc-sample-error', async () => {
-        if (!session) throw new Error('Train a model first.');
+        if (!session) throw pageError('nc.trainFirst');
         download(
           'next-char.onnx',
           await exportModelOnnx(session.trainer.model, await session.trainer.parameters(), { metadata: { vocabulary: JSON.stringify(session.vocab.chars) } }),
@@ -560,8 +580,7 @@ export function setupNextChar(page: PageContext): void {
     if (!file) return;
     void busy(trainButton, 'nc-sample-error', async () => {
       const parsed = readSafetensors(new Uint8Array(await file.arrayBuffer()));
-      if (!parsed.metadata.model || !parsed.metadata.vocabulary)
-        throw new Error(`${file.name}: no model or vocabulary in its metadata (save one from this page, or with webgpu-rnn train --text)`);
+      if (!parsed.metadata.model || !parsed.metadata.vocabulary) throw pageError('nc.noMetadata', { name: file.name });
       const model = resolveModelConfig(JSON.parse(parsed.metadata.model));
       const chars = JSON.parse(parsed.metadata.vocabulary) as string[];
       const vocab: Vocabulary = { chars, ids: new Map(chars.map((c, i) => [c, i])) };
@@ -571,7 +590,8 @@ export function setupNextChar(page: PageContext): void {
       byId<HTMLInputElement>('nc-hidden').value = String(model.rnn.hidden_size);
       byId<HTMLInputElement>('nc-layers').value = String(model.rnn.num_layers);
       await newSession({ trainer, vocab });
-      stats.textContent = `loaded ${file.name}: ${model.rnn.mode} ${model.rnn.hidden_size}×${model.rnn.num_layers}, ${chars.length} characters`;
+      const { mode, hidden_size, num_layers } = model.rnn;
+      say(stats, () => t('nc.loaded', { name: file.name, mode, hidden: hidden_size, layers: num_layers, n: chars.length }));
     });
   });
 
@@ -581,7 +601,7 @@ export function setupNextChar(page: PageContext): void {
     'click',
     () =>
       void busy(checkpointButton, 'nc-checkpoint-error', async () => {
-        if (!session) throw new Error('Train a model first.');
+        if (!session) throw pageError('nc.trainFirst');
         download('next-char.checkpoint.safetensors', await session.trainer.checkpoint({ metadata: checkpointMetadata(session, true) }));
       }),
   );
@@ -608,8 +628,8 @@ export function setupNextChar(page: PageContext): void {
     () =>
       void busy(continueButton, 'nc-checkpoint-error', async () => {
         const run = await kept?.get<KeptRun>(KEPT_KEY);
-        if (!run) throw new Error('The kept model is gone (discarded in another tab?).');
-        await resume(run.checkpoint, 'the kept model', run.curve);
+        if (!run) throw pageError('nc.keptGone');
+        await resume(run.checkpoint, () => t('nc.keptModel'), run.curve);
         offer.hidden = true;
         delete state.offer;
       }),
@@ -620,26 +640,28 @@ export function setupNextChar(page: PageContext): void {
     kept = await openKept();
     state.storage = kept !== undefined;
     if (!kept) {
-      keptStatus.textContent = 'This browser gives the page no storage (IndexedDB), so checkpoints are not kept here: download one to keep it.';
+      say(keptStatus, () => t('nc.noStorage'));
       return;
     }
     let run: KeptRun | undefined;
     try {
       run = await kept.get<KeptRun>(KEPT_KEY);
     } catch (e) {
-      keptStatus.textContent = `This browser's storage did not answer (${(e as Error)?.message ?? e}).`;
+      say(keptStatus, () => t('nc.storageFailed', { message: String((e as Error)?.message ?? e) }));
       return;
     }
     if (!run || !(run.checkpoint instanceof Uint8Array)) {
-      keptStatus.textContent = 'Nothing kept yet: the model is kept in this browser as it trains.';
+      say(keptStatus, () => t('nc.keptNothing'));
       return;
     }
     state.keptStep = run.steps;
-    keptStatus.textContent = `Kept in this browser at step ${run.steps}.`;
+    const keptStep = run.steps;
+    say(keptStatus, () => t('nc.keptAt', { step: keptStep }));
     if (session) return; // a model was made meanwhile
-    const text = `A model trained for ${run.steps.toLocaleString()} steps on ${CORPUS_NAMES[run.corpus] ?? 'a text'} was kept from your last visit.`;
-    byId('nc-kept-text').textContent = text;
-    state.offer = text;
+    const corpusKey = CORPUS_NAMES[run.corpus] ?? 'nc.corpusNameUnknown';
+    const offerText = () => t('nc.offer', { steps: keptStep.toLocaleString(), corpus: t(corpusKey) });
+    say(byId('nc-kept-text'), offerText);
+    state.offer = offerText();
     offer.hidden = false;
   })();
 
