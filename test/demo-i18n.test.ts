@@ -1,0 +1,122 @@
+/**
+ * The demo's two string tables (demo/strings/en.ts, zh.ts) against each other and against the page's
+ * sources, in plain Node: the same keys, no empty string, each key's {placeholders} in both languages,
+ * every key the page names (data-i18n* in demo/*.html, t('…') and pageError('…') in demo/**\/*.ts, and
+ * any quoted 'panel.key' literal with a table's prefix) present, markup only where data-i18n-html puts
+ * it, no English sentence copied into the Chinese table; and preferredLanguage's order (?lang=, the
+ * stored choice, the browser's languages, English).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { format, preferredLanguage } from '../demo/i18n.js';
+import { en } from '../demo/strings/en.js';
+import { zh } from '../demo/strings/zh.js';
+
+const DEMO = fileURLToPath(new URL('../demo', import.meta.url));
+const tables = { en: en as Record<string, string>, zh: zh as Record<string, string> };
+/** Keys that join a list or sentences: a language that joins without a space may leave them empty. */
+const SEPARATOR = /Sep$/;
+/** Names and units that stay as they are in every language. */
+const KEPT =
+  /^(LSTM|GRU|RNN|RNNs|WebGPU|ONNX|PyTorch|TensorFlow|js|webgpu|rnn|CPU|GPU|float\d+|tanh|ReLU|safetensors|UTF|txt|Adam|AdamW|SGD|RMSprop|YYYY|MM|DD|IndexedDB|Web|Worker|Debian|fortunes|zh|clip_grad_norm_|W_hh|navigator|gpu|ms|train|text)$/;
+
+function files(dir: string, ext: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name), ext) : e.name.endsWith(ext) ? [join(dir, e.name)] : [],
+  );
+}
+const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+describe('the string tables', () => {
+  it('have the same keys, and no string is empty (but a separator)', () => {
+    expect(Object.keys(zh).sort()).toEqual(Object.keys(en).sort());
+    for (const [lang, table] of Object.entries(tables))
+      for (const [key, value] of Object.entries(table)) if (!SEPARATOR.test(key)) expect(value.trim(), `${lang} ${key}`).not.toBe('');
+  });
+
+  it('give each key the same {placeholders} in both languages', () => {
+    const differ = Object.keys(en).filter((k) => placeholders(tables.en[k]).join() !== placeholders(tables.zh[k]).join());
+    expect(differ, 'keys whose placeholders differ between en and zh').toEqual([]);
+  });
+
+  it('hold no English sentence copied into the Chinese table', () => {
+    const english = (s: string) =>
+      s
+        .replace(/<em lang="en">.*?<\/em>/g, ' ')
+        .replace(/<[^>]+>|\{\w+\}/g, ' ')
+        .match(/[A-Za-z][A-Za-z_.']*[A-Za-z]/g)
+        ?.filter((w) => w.length >= 4 && !KEPT.test(w)) ?? [];
+    const copied = Object.keys(en).filter((k) => tables.zh[k] === tables.en[k] && english(tables.en[k]).length > 0);
+    expect(copied, 'Chinese strings left in English').toEqual([]);
+  });
+
+  it('fill placeholders, and a missing value is an error', () => {
+    expect(format('{a} and {b}', { a: 1, b: 'x' })).toBe('1 and x');
+    expect(() => format('step {step}', {}, 'k')).toThrow(/"k" needs a value for \{step\}/);
+  });
+});
+
+describe('the keys the page names', () => {
+  const html = files(DEMO, '.html').map((f) => ({ file: relative(DEMO, f), text: readFileSync(f, 'utf8') }));
+  const code = files(DEMO, '.ts')
+    .filter((f) => !f.includes(`${join('demo', 'strings')}`) && !f.endsWith('i18n.ts'))
+    .map((f) => ({ file: relative(DEMO, f), text: readFileSync(f, 'utf8') }));
+  const prefixes = new Set(Object.keys(en).map((k) => k.split('.')[0]));
+
+  it('every data-i18n* key in the HTML is in the tables; markup only where data-i18n-html puts it', () => {
+    const missing: string[] = [];
+    const markupAsText: string[] = [];
+    let count = 0;
+    for (const { file, text } of html)
+      for (const m of text.matchAll(/data-i18n(-html|-title|-placeholder|-aria-label)?="([^"]+)"/g)) {
+        count++;
+        const key = m[2];
+        if (!(key in en)) missing.push(`${file}: ${key}`);
+        else if (m[1] !== '-html' && (/<\w/.test(tables.en[key]) || /<\w/.test(tables.zh[key]))) markupAsText.push(`${file}: ${key}`);
+      }
+    expect(count).toBeGreaterThan(50);
+    expect(missing, 'keys used in the HTML but missing from the tables').toEqual([]);
+    expect(markupAsText, 'keys with markup used as plain text').toEqual([]);
+  });
+
+  it("every t('…') / pageError('…') key and every quoted key with a table's prefix in demo/**/*.ts is in the tables", () => {
+    const missing = new Set<string>();
+    let count = 0;
+    for (const { file, text } of code) {
+      // The first argument of t() and pageError(), and each branch of a ternary given to them.
+      for (const m of text.matchAll(/\b(?:t|pageError)\(\s*([^,()]*?)\s*[,)]/g))
+        for (const k of m[1].matchAll(/'([^'\s]+)'/g)) {
+          count++;
+          if (!(k[1] in en)) missing.add(`${file}: ${k[1]}`);
+        }
+      // Any other 'prefix.key' literal (keys kept in constants, e.g. CORPUS_NAMES).
+      for (const k of text.matchAll(/'([a-z][A-Za-z0-9]*)\.([A-Za-z][A-Za-z0-9]*)'/g))
+        if (prefixes.has(k[1]) && !(`${k[1]}.${k[2]}` in en)) missing.add(`${file}: ${k[1]}.${k[2]}`);
+    }
+    expect(count).toBeGreaterThan(50);
+    expect([...missing], 'keys used in the code but missing from the tables').toEqual([]);
+  });
+});
+
+describe('preferredLanguage', () => {
+  it('?lang= first, then the stored choice, then the browser, then English', () => {
+    expect(preferredLanguage('?lang=zh', 'en', ['en-US'])).toBe('zh');
+    expect(preferredLanguage('?lang=en', 'zh', ['zh-CN'])).toBe('en');
+    expect(preferredLanguage('', 'zh', ['en-US'])).toBe('zh');
+    expect(preferredLanguage('', 'en', ['zh-CN'])).toBe('en');
+    expect(preferredLanguage('', null, ['zh-CN', 'en'])).toBe('zh');
+    expect(preferredLanguage('', null, ['zh-TW'])).toBe('zh');
+    expect(preferredLanguage('', null, ['ZH'])).toBe('zh');
+    expect(preferredLanguage('', null, ['fr-FR', 'zh-CN'])).toBe('zh');
+    expect(preferredLanguage('', null, ['fr-FR', 'de'])).toBe('en');
+    expect(preferredLanguage('', null, [])).toBe('en');
+  });
+
+  it('a language without a table is passed over, wherever it comes from', () => {
+    expect(preferredLanguage('?lang=fr', 'de', ['zh-CN'])).toBe('zh');
+    expect(preferredLanguage('?lang=', null, ['en-GB'])).toBe('en');
+    expect(preferredLanguage('?x=1&lang=zh-Hans', null, ['en'])).toBe('zh');
+  });
+});
