@@ -24,6 +24,14 @@ function say(lang: Language, key: StringKey, values?: Record<string, string | nu
   return format(tableFor(lang)[key], values, key);
 }
 
+/**
+ * A space between Chinese characters and Latin letters or digits where a template put a name next to
+ * a character ("普通 RNN 的", "只有 GRU 的"): the usual CJK typesetting, and no change to English text.
+ */
+function spaced(text: string): string {
+  return text.replace(/([\u4e00-\u9fff])([A-Za-z0-9])/g, '$1 $2').replace(/([A-Za-z0-9])([\u4e00-\u9fff])/g, '$1 $2');
+}
+
 const LABEL_KEY: Record<FlowModel, StringKey> = { RNN: 'gf.capModelRNN', LSTM: 'gf.capModelLSTM', GRU: 'gf.capModelGRU' };
 
 /** A small positive number the way the chart's log axis shows it. */
@@ -100,7 +108,7 @@ export function gradientFlowCaption(run: FlowRun, lang: Language = 'en'): string
           }),
     );
   }
-  return sentences.join(say(lang, 'gf.capSentenceSep'));
+  return spaced(sentences.join(say(lang, 'gf.capSentenceSep')));
 }
 
 /** One benchmark shape: our time against the CPU reference's, in words. */

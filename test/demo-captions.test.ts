@@ -75,8 +75,8 @@ describe('captions in Chinese', () => {
       /^最后一步（t = 200）的梯度，传到第一步时只剩：LSTM 2\.0e-11，普通 RNN 3\.1e-20，GRU 5\.5e-37——平均每步乘以 ×0\.884，×0\.798，×0\.657。/,
     );
     expect(caption).toMatch(/LSTM 保留得最多：.*遗忘门（偏置为 1，一开始就是打开的）决定/);
-    expect(caption).toMatch(/这一次 GRU 保留的梯度只有普通 RNN的 1\.8e-17 倍/);
-    expect(caption).toMatch(/GRU里的梯度已经消失/);
+    expect(caption).toMatch(/这一次 GRU 保留的梯度只有普通 RNN 的 1\.8e-17 倍/);
+    expect(caption).toMatch(/GRU 里的梯度已经消失/);
     expect(caption).not.toMatch(/裁剪/);
     expect(caption).not.toMatch(english);
   });
@@ -84,11 +84,11 @@ describe('captions in Chinese', () => {
   it('gradient flow: orthogonal weights, a GRU on top, clipping, a gradient below the smallest float', () => {
     const orthogonal = gradientFlowCaption({ flows: flows({ RNN: 4e-3, LSTM: 1e-4, GRU: 2e-6 }), forgetBias: false, orthogonal: true }, 'zh');
     expect(orthogonal).toMatch(/这一次普通 RNN 保留得最多：W_hh 是正交矩阵时/);
-    expect(orthogonal).toMatch(/LSTM 保留的梯度只有普通 RNN的 0\.03 倍。/);
+    expect(orthogonal).toMatch(/LSTM 保留的梯度只有普通 RNN 的 0\.03 倍。/);
     expect(orthogonal).not.toMatch(/偏置|已经消失/);
     const top = gradientFlowCaption({ flows: flows({ RNN: 1e-12, LSTM: 1e-5, GRU: 1e-3 }), forgetBias: false, orthogonal: false }, 'zh');
     expect(top).toMatch(/这一次 GRU 保留得最多/);
-    expect(top).toMatch(/LSTM 保留的梯度只有GRU的 1\.0e-2 倍/);
+    expect(top).toMatch(/LSTM 保留的梯度只有 GRU 的 1\.0e-2 倍/);
     const f = flows({ RNN: 1e-5, LSTM: 1e-2, GRU: 1e-3 });
     expect(gradientFlowCaption({ flows: f, forgetBias: true, orthogonal: false, clipFactors: { RNN: 1, LSTM: 1, GRU: 1 } }, 'zh')).toMatch(
       /裁剪到范数 1 在这里没有起作用/,
@@ -102,7 +102,7 @@ describe('captions in Chinese', () => {
     expect(caption).toMatch(/普通 RNN 0（比最小的浮点数还小）/);
     expect(caption).toMatch(/损失传回的信号一点也到不了最前面几步/);
     expect(caption).toMatch(/×0\.977（LSTM），×0\.966（GRU）。/);
-    expect(caption).toMatch(/GRU 保留的梯度比普通 RNN多/);
+    expect(caption).toMatch(/GRU 保留的梯度比普通 RNN 多/);
   });
 
   it('speed: faster, slower or about as fast, with both times', () => {

@@ -15,7 +15,10 @@ import { en } from '../demo/strings/en.js';
 import { zh } from '../demo/strings/zh.js';
 import { SHAPES } from '../src/bench/shapes.js';
 import { TRAIN_SHAPES } from '../src/bench/train-shapes.js';
-import { ARTIFACTS, demoState, openDemo, serveDemo, withBrowser } from './support/demo-page.js';
+import { ARTIFACTS, demoState, openDemo, screenshot, serveDemo, withBrowser } from './support/demo-page.js';
+
+/** The page's original panels, each screenshotted in both languages. */
+const PANELS = ['next-char', 'gradient-flow', 'forecast', 'dates', 'speed'];
 
 /** The benchmark's shape names (identifiers, the same in every language), longest first. */
 const SHAPE_NAMES = [...SHAPES.map((s) => s.name), ...TRAIN_SHAPES.flatMap((s) => [s.name, s.name.replace('train-', '')])].sort((a, b) => b.length - a.length);
@@ -122,6 +125,7 @@ describe('the demo in Chinese and English', () => {
       expect(numbers(enCaption)).toEqual(numbers(zhCaption));
       expect((await demoState(page)).gradientFlow).toEqual(flows);
       await topScreenshot(page, 'demo-language-en');
+      for (const id of PANELS) await screenshot(page, id, `demo-${id}-en`);
 
       await page.waitForFunction(() => window.__demo?.nextChar?.steps === 30 && !window.__demo.nextChar.training, { timeout: 120_000, polling: 200 });
       const nc = (await demoState(page)).nextChar!;
@@ -134,6 +138,7 @@ describe('the demo in Chinese and English', () => {
       expect(await page.$eval('#nc-stats', (e) => e.textContent)).toMatch(/^第 30 步 · 损失 \d/);
       expect(await page.$eval('#nc-train', (e) => e.textContent)).toBe(zh['common.resume']);
       expect(await englishLeft(page), 'English left in the Chinese page after the runs').toEqual([]);
+      for (const id of PANELS) await screenshot(page, id, `demo-${id}-zh`);
       expect(await page.evaluate(() => (window as Window & { __notReloaded?: boolean }).__notReloaded)).toBe(true);
 
       // Remembered: the page opens again in the language last chosen, without ?lang=.
