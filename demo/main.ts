@@ -48,7 +48,7 @@ async function detect(): Promise<PageContext> {
 
 setupLanguageSwitch(); // the page's text in the visitor's language before anything else is written
 const page = await detect();
-window.__demo = { backend: page.backend };
+window.__demo = { backend: page.backend, adapter: page.adapter };
 setupNextChar(page);
 setupGradientFlow(page);
 setupForecast(page);

@@ -5,6 +5,8 @@ import { PageError, errorText, say, t } from './i18n.js';
 /** What the panels publish for the page's automated test (test/demo.test.ts). */
 export interface DemoState {
   backend: Backend;
+  /** The adapter's name, as the backend notice shows it (a name: the same in every language). */
+  adapter?: string;
   nextChar?: {
     steps: number;
     loss?: number;

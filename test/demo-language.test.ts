@@ -15,7 +15,7 @@ import { en } from '../demo/strings/en.js';
 import { zh } from '../demo/strings/zh.js';
 import { SHAPES } from '../src/bench/shapes.js';
 import { TRAIN_SHAPES } from '../src/bench/train-shapes.js';
-import { ARTIFACTS, demoState, openDemo, screenshot, serveDemo, withBrowser } from './support/demo-page.js';
+import { ARTIFACTS, WEBGPU, demoState, openDemo, screenshot, serveDemo, withBrowser } from './support/demo-page.js';
 
 /** The page's original panels, each screenshotted in both languages. */
 const PANELS = ['next-char', 'gradient-flow', 'forecast', 'dates', 'speed'];
@@ -53,7 +53,7 @@ const englishLeft = (page: Page) =>
       const e = n.parentElement;
       if (!e || e.closest('script, style, code, pre, [lang="en"]') || !e.checkVisibility()) continue;
       let text = n.textContent ?? '';
-      for (const name of identifiers) text = text.split(name).join(' ');
+      for (const name of [...identifiers, window.__demo?.adapter ?? '']) if (name) text = text.split(name).join(' ');
       const words = text.match(/[A-Za-z]{2,}/g)?.filter((w) => !KEPT.has(w)) ?? [];
       if (words.length) left.push(`${e.id ? `#${e.id}` : e.tagName.toLowerCase()}: ${n.textContent!.trim().slice(0, 80)}`);
     }
@@ -77,6 +77,21 @@ describe('the demo in Chinese and English', () => {
       expect(await page.$eval('#next-char-title', (e) => e.textContent)).toBe(zh['nc.title']);
       expect(await page.$eval('#backend', (e) => e.textContent)).toMatch(/^这里没有 WebGPU——/);
       expect(await page.$eval('#language button[data-lang="zh"]', (b) => b.getAttribute('aria-pressed'))).toBe('true');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+
+  it('on WebGPU too: the notice of the adapter in Chinese', async () => {
+    await withBrowser([...WEBGPU, '--accept-lang=zh-CN,zh'], async (browser) => {
+      const { page, errors } = await openDemo(browser, site.origin, '');
+      expect((await demoState(page)).backend).toBe('webgpu');
+      expect(await page.$eval('#backend', (e) => e.textContent)).toMatch(/^正在通过 WebGPU 在你的 GPU 上运行：.+（这是软件模拟的后备适配器，会比较慢）。$/);
+      expect(await englishLeft(page), 'English left in the Chinese page on WebGPU').toEqual([]);
+      await switchTo(page, 'en');
+      expect(await page.$eval('#backend', (e) => e.textContent)).toMatch(
+        /^Running on your GPU through WebGPU: .+ \(a software fallback adapter: expect it to be slow\)\.$/,
+      );
       expect(errors).toEqual([]);
       await page.close();
     });
