@@ -4,10 +4,13 @@
  * compute is also published on `window.__demo` for the page's automated test (test/demo.test.ts).
  */
 import { type Backend, requestDevice } from '../src/index.js';
+import { setupBidirectional } from './panels/bidirectional.js';
 import { setupDates } from './panels/dates.js';
+import { setupGates } from './panels/gates.js';
 import { setupForecast } from './panels/forecast.js';
 import { setupGradientFlow } from './panels/gradient-flow.js';
 import { setupNextChar } from './panels/next-char.js';
+import { setupOverfitting } from './panels/overfitting.js';
 import { setupSpeed } from './panels/speed.js';
 import { say, t } from './i18n.js';
 import { setupLanguageSwitch } from './language-switch.js';
@@ -50,7 +53,10 @@ setupLanguageSwitch(); // the page's text in the visitor's language before anyth
 const page = await detect();
 window.__demo = { backend: page.backend, adapter: page.adapter };
 setupNextChar(page);
+setupGates(page);
 setupGradientFlow(page);
 setupForecast(page);
+setupOverfitting(page);
+setupBidirectional(page);
 setupDates(page);
 setupSpeed(page);

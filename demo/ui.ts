@@ -41,6 +41,41 @@ export interface DemoState {
     training: boolean;
   };
   speed?: Array<{ shape: string; system: string; ms: number | null }>;
+  /** The gates panel (engineer C): each shown gate's values [t][unit] over the sentence's characters, and its check. */
+  gates?: {
+    source: 'trained' | 'fresh';
+    mode: string;
+    layer: number;
+    units: number;
+    hidden: number;
+    chars: string[];
+    values: Record<string, number[][]>;
+    /** The largest |hₜ − the library's hₜ| of the last layer, every step and unit. */
+    hError: number;
+    steps: number;
+  };
+  /** The overfitting panel: each run's best and last held-out loss, the kept model's gap, and the curves. */
+  overfitting?: {
+    plain: import('./lesson-captions.js').OverfitRun;
+    dropout: import('./lesson-captions.js').OverfitRun;
+    patience: number;
+    rate: number;
+    recurrentRate: number;
+    curves: Array<{ steps: number[]; train: number[]; heldOut: number[] }>;
+    vocabulary: number;
+    trainChars: number;
+    heldOutChars: number;
+  };
+  /** The bidirectional panel: held-out accuracy at the mask, one direction and two. */
+  bidirectional?: {
+    rows: number;
+    finalStep: number;
+    uni: { accuracy: number; params: number };
+    bi: { accuracy: number; params: number };
+    baseline: number;
+    steps: number[];
+    accuracy: Array<Array<number | null>>;
+  };
 }
 
 declare global {

@@ -39,6 +39,7 @@ import { chartLabels } from '../chart-labels.js';
 import { PageError, type StringKey, onLanguageChange, pageError, say, t } from '../i18n.js';
 import type { PageContext } from '../main.js';
 import { type KeptStore, openKept } from '../storage.js';
+import { publishModel } from '../shared-model.js';
 import { type PanelTrainer, openTrainer } from '../trainer-host.js';
 import { busy, byId, download, numberInput, showError } from '../ui.js';
 
@@ -200,6 +201,7 @@ export function setupNextChar(page: PageContext): void {
     const held = ids.subarray(split);
     const trainable = train.length > SEQ_LEN * BATCH && held.length > SEQ_LEN + 1;
     const validation = trainable ? textBatches(held, SEQ_LEN, Math.max(1, Math.min(4, Math.floor((held.length - 1) / SEQ_LEN)))).slice(0, 8) : [];
+    publishModel(undefined); // the gates panel lets go of the model about to be destroyed
     await session?.trainer.destroy();
     const model = loaded ? undefined : modelFor(vocab.chars.length);
     const trainer =
@@ -225,6 +227,7 @@ export function setupNextChar(page: PageContext): void {
       losses: [...(loaded?.curve?.losses ?? [])],
       validationLosses: [...(loaded?.curve?.validationLosses ?? [])],
     };
+    publishModel({ trainer, vocab });
     // What the previous model showed is stale: its bars, its sample, its errors.
     clearProbabilities();
     clearSample();

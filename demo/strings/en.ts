@@ -209,4 +209,114 @@ export const en = {
   'ux.speedShapes': 'The shapes measured:',
   'ux.speedShape': '{name}: {cell}, input I {I}, hidden H {H}, {layers} layer(s){bidirectional}, batch B {B}, sequence length T {T}',
   'ux.speedBidirectional': ', bidirectional',
+  // The lessons inside the model (engineer C): the gates panel (the equations, running).
+  'gates.nav': 'Gates',
+  'gates.title': 'The equations, running: what does each gate do?',
+  'gates.lead':
+    "The next-character model above, read over a short sentence: every gate of its cell at every character, as the equations on the left compute it — a row per hidden unit, a column per character. σ gates run from 0 (shut, white) to 1 (open, blue); tanh values from −1 (red) through 0 (white) to 1 (blue). The values come from the model's own weights, computed here in float64 and checked against the library's forward pass.",
+  'gates.sentence': 'Sentence',
+  'gates.layer': 'Layer',
+  'gates.show': 'Show the gates',
+  'gates.freshCell': 'No trained model yet? An untrained',
+  'gates.fresh': 'Use a freshly initialised one',
+  'gates.pressShow': 'Train the next-character model above (a few dozen steps will do), then press Show the gates — or look at an untrained cell first.',
+  'gates.noModel': 'No next-character model yet: train one above, or use a freshly initialised one below.',
+  'gates.badLength': 'Sentence: {min} to {max} characters, got {n}',
+  'gates.unknownChars': 'Sentence: the model does not know {chars} (it reads only the {n} distinct characters of its text)',
+  'gates.sourceTrained': "The next-character panel's {mode}: {hidden} units, {layers} layer(s), trained {steps} steps.",
+  'gates.sourceFresh': 'An untrained {mode} of {hidden} units (freshly initialised, seed 1).',
+  'gates.firstUnits': 'The first {units} units are shown.',
+  'gates.checked': "Its hₜ at every character matches the library's own forward pass on {backend} to {error}.",
+  'gates.eqLstm':
+    '<p class="eq-title">LSTM (gate order i, f, g, o, as in PyTorch)</p><p>i<sub>t</sub> = σ(W<sub>ii</sub>x<sub>t</sub> + b<sub>ii</sub> + W<sub>hi</sub>h<sub>t−1</sub> + b<sub>hi</sub>) <span class="eq-note">input gate: how much of the candidate to write</span></p><p>f<sub>t</sub> = σ(W<sub>if</sub>x<sub>t</sub> + b<sub>if</sub> + W<sub>hf</sub>h<sub>t−1</sub> + b<sub>hf</sub>) <span class="eq-note">forget gate: how much of c<sub>t−1</sub> to keep</span></p><p>g<sub>t</sub> = tanh(W<sub>ig</sub>x<sub>t</sub> + b<sub>ig</sub> + W<sub>hg</sub>h<sub>t−1</sub> + b<sub>hg</sub>) <span class="eq-note">cell candidate</span></p><p>o<sub>t</sub> = σ(W<sub>io</sub>x<sub>t</sub> + b<sub>io</sub> + W<sub>ho</sub>h<sub>t−1</sub> + b<sub>ho</sub>) <span class="eq-note">output gate: how much of the cell to show</span></p><p>c<sub>t</sub> = f<sub>t</sub> ⊙ c<sub>t−1</sub> + i<sub>t</sub> ⊙ g<sub>t</sub> <span class="eq-note">cell state: the memory</span></p><p>h<sub>t</sub> = o<sub>t</sub> ⊙ tanh(c<sub>t</sub>) <span class="eq-note">hidden state: the output</span></p><p class="eq-note">x<sub>t</sub> is the character\'s embedding; ⊙ multiplies element by element.</p>',
+  'gates.eqGru':
+    '<p class="eq-title">GRU (gate order r, z, n, as in PyTorch)</p><p>r<sub>t</sub> = σ(W<sub>ir</sub>x<sub>t</sub> + b<sub>ir</sub> + W<sub>hr</sub>h<sub>t−1</sub> + b<sub>hr</sub>) <span class="eq-note">reset gate: how much of h<sub>t−1</sub> the candidate sees</span></p><p>z<sub>t</sub> = σ(W<sub>iz</sub>x<sub>t</sub> + b<sub>iz</sub> + W<sub>hz</sub>h<sub>t−1</sub> + b<sub>hz</sub>) <span class="eq-note">update gate: how much of h<sub>t−1</sub> to keep</span></p><p>n<sub>t</sub> = tanh(W<sub>in</sub>x<sub>t</sub> + b<sub>in</sub> + r<sub>t</sub> ⊙ (W<sub>hn</sub>h<sub>t−1</sub> + b<sub>hn</sub>)) <span class="eq-note">new candidate</span></p><p>h<sub>t</sub> = (1 − z<sub>t</sub>) ⊙ n<sub>t</sub> + z<sub>t</sub> ⊙ h<sub>t−1</sub> <span class="eq-note">hidden state: the output</span></p><p class="eq-note">x<sub>t</sub> is the character\'s embedding; ⊙ multiplies element by element.</p>',
+  'gates.eqRnn':
+    '<p class="eq-title">RNN (tanh)</p><p>h<sub>t</sub> = tanh(W<sub>ih</sub>x<sub>t</sub> + b<sub>ih</sub> + W<sub>hh</sub>h<sub>t−1</sub> + b<sub>hh</sub>) <span class="eq-note">no gates: every step rewrites the whole state</span></p><p class="eq-note">x<sub>t</sub> is the character\'s embedding.</p>',
+  'gates.eqRnnRelu':
+    '<p class="eq-title">RNN (ReLU)</p><p>h<sub>t</sub> = max(0, W<sub>ih</sub>x<sub>t</sub> + b<sub>ih</sub> + W<sub>hh</sub>h<sub>t−1</sub> + b<sub>hh</sub>) <span class="eq-note">no gates: every step rewrites the whole state</span></p><p class="eq-note">x<sub>t</sub> is the character\'s embedding.</p>',
+  'gates.nameI': 'iₜ — input gate, σ: 0 … 1',
+  'gates.nameF': 'fₜ — forget gate, σ: 0 … 1',
+  'gates.nameG': 'gₜ — cell candidate, tanh: −1 … 1',
+  'gates.nameO': 'oₜ — output gate, σ: 0 … 1',
+  'gates.nameC': 'cₜ — cell state (colours to ±{range})',
+  'gates.nameH': 'hₜ — hidden state',
+  'gates.nameR': 'rₜ — reset gate, σ: 0 … 1',
+  'gates.nameZ': 'zₜ — update gate, σ: 0 … 1',
+  'gates.nameN': 'nₜ — new candidate, tanh: −1 … 1',
+  'gates.capLstm':
+    "Over {text}, the forget gate fₜ averaged {f} (lowest at {fChar}: {fMin}, where the cell let most of its memory go), the input gate iₜ {i} and the output gate oₜ {o}; {saturated}% of the σ gates' values were saturated (below 0.1 or above 0.9): switches more than dials.",
+  'gates.capGru':
+    "Over {text}, the update gate zₜ averaged {z} — the share of hₜ₋₁ kept at each step (lowest at {zChar}: {zMin}, where the state was rewritten most) — and the reset gate rₜ {r}; {saturated}% of the gates' values were saturated (below 0.1 or above 0.9).",
+  'gates.capRnn':
+    'A plain RNN has no gates: over {text} every step rewrote its whole state hₜ, and {saturated}% of its values were saturated (|hₜ| above 0.9), where tanh passes almost no gradient back.',
+  'gates.capRnnRelu':
+    'A plain RNN has no gates: over {text} every step rewrote its whole state hₜ, and {saturated}% of its values were 0 (units the ReLU switched off).',
+  // Overfitting, dropout and early stopping (engineer C).
+  'of.nav': 'Overfitting',
+  'of.title': 'Overfitting: why can more training make a model worse, and what do dropout and early stopping do?',
+  'of.lead':
+    'A two-layer LSTM learns to predict the next character from only 600 characters of the everyday sentences, and is tested on the 400 that follow. So little text is soon learnt by heart: the loss on the training text keeps falling while the loss on the held-out text stops falling and <em>turns up</em> — the model fits the accidents of its sample (overfitting). Two remedies, trained side by side. <strong>Dropout</strong> zeroes a random share p of the activations passed between the layers at every step (<em>recurrent dropout</em> a share of h<sub>t−1</sub>, one mask per sequence) and scales the rest by 1/(1 − p), so no unit can lean on another; it is off when the model is measured. <strong>Early stopping</strong> validates every 5 steps and, once the held-out loss has not improved for <em>patience</em> validations, stops and restores the weights of the best one (marked ●).',
+  'of.steps': 'Steps (at most)',
+  'of.dropout': 'Dropout between layers',
+  'of.recurrent': 'Recurrent dropout (on h<sub>t−1</sub>)',
+  'of.patience': 'Patience (validations)',
+  'of.run': 'Train both',
+  'of.chartCaption':
+    'Cross-entropy (nats per character) every 5 steps, both texts measured in evaluation mode (no dropout): blue without dropout, orange with; solid the training text, dashed the held-out text; ● the early-stopping point, whose weights each run keeps.',
+  'of.pressRun': 'Press Train both: the training and held-out losses of both models appear here.',
+  'of.axisStep': 'step',
+  'of.axisNats': 'nats per character',
+  'of.seriesTrainPlain': 'training, no dropout',
+  'of.seriesHeldPlain': 'held-out, no dropout',
+  'of.seriesTrainDropout': 'training, dropout',
+  'of.seriesHeldDropout': 'held-out, dropout',
+  'of.seriesStop': 'early-stopping point',
+  'of.runPlain': 'without dropout',
+  'of.runDropout': 'with dropout',
+  'of.progress': '{name}: step {step} of at most {max} — training text {train}, held-out {heldOut} nats',
+  'of.done': 'Done: {chars} characters to train on, {held} held out, {V} distinct characters.',
+  'of.capPlain': 'Without dropout',
+  'of.capDropout': 'With dropout {rate} between the layers and {recurrent} on hₜ₋₁',
+  'of.capRun': '{name}, the held-out loss was lowest at step {step} ({loss} nats){rose}; {end}.',
+  'of.capRose': ' and rose to {end} by step {last}',
+  'of.capEarly': "early stopping ended the run at step {last} ({patience} validations without improvement) and restored step {step}'s weights",
+  'of.capKept': "the run ended at step {last} and kept step {step}'s weights",
+  'of.capStillFalling': 'it was still falling when the run ended',
+  'of.capNarrowed':
+    "The kept model's held-out loss lies {plain} nats above its training loss without dropout and {dropout} with it: dropout narrowed the gap by {d} nats.",
+  'of.capNotNarrowed':
+    "The kept model's held-out loss lies {plain} nats above its training loss without dropout and {dropout} with it: on this run dropout did not narrow the gap (it widened by {d} nats).",
+  'of.capBestLower': 'Its best held-out loss is lower too ({dropout} against {plain} nats).',
+  'of.capBestHigher':
+    'Its best held-out loss is not lower ({dropout} against {plain} nats): with so little text, dropout gives up some fit for the smaller gap.',
+  'of.capSentenceSep': ' ',
+  // Bidirectional networks (engineer C); its last line links the translation panel (#dates).
+  'bi.nav': 'Bidirectional',
+  'bi.title': 'Bidirectional networks: when does the future help?',
+  'bi.lead':
+    "One character in the middle of a 12-character stretch of the everyday sentences is hidden (□) and the model must restore it, as in 今天天气很□，我去公园. A recurrent network reading left to right has, at the gap, only the characters before it. A <em>bidirectional</em> one runs a second RNN from right to left and joins the two states, [h<sub>t</sub><sup>→</sup>; h<sub>t</sub><sup>←</sup>], so its guess at the gap also sees what follows. Both are GRUs of the same hidden size trained on the same windows; the loss counts the hidden position only (every other target is −100, which PyTorch's cross-entropy ignores). Accuracy is measured on 256 windows neither has seen.",
+  'bi.steps': 'Steps',
+  'bi.run': 'Train both',
+  'bi.chartCaption':
+    'The share of the held-out gaps each model fills with the right character, every 10 steps; dashed: always guessing the commonest hidden character.',
+  'bi.pressRun': 'Press Train both: the accuracy of both models appears here.',
+  'bi.axisStep': 'step',
+  'bi.axisAccuracy': 'held-out accuracy',
+  'bi.seriesUni': 'left to right',
+  'bi.seriesBi': 'bidirectional',
+  'bi.seriesBaseline': 'commonest character',
+  'bi.runUni': 'left to right',
+  'bi.runBi': 'bidirectional',
+  'bi.progress': '{name}: step {step} of {max}, {accuracy}% of the held-out gaps restored',
+  'bi.done': 'Done: {windows} training windows, {V} distinct characters.',
+  'bi.example': '{shown} — hidden: {answer}; left to right guessed {uni}, bidirectional {bi}',
+  'bi.capResult':
+    'On {rows} held-out windows, after {steps} steps, the bidirectional GRU restored {bi}% of the hidden characters and the left-to-right one {uni}% (always guessing the commonest: {baseline}%).',
+  'bi.capHelped': 'Seeing the characters after the gap added {points} percentage points ({ratio}× the accuracy).',
+  'bi.capNotHelped': 'Seeing the characters after the gap did not help on this run ({points} points apart).',
+  'bi.capParams': 'The bidirectional model has {bi} parameters to {uni}: each direction has weights of its own, and the head reads both.',
+  'bi.capSentenceSep': ' ',
+  'bi.next':
+    'Next: the encoder of a translation model is often bidirectional, and with <em>attention</em> its decoder looks back over all of the encoder\'s states — see <a href="#dates">translation with attention</a>, where a model rewrites dates and shows where it looks.',
 } as const;

@@ -1,0 +1,121 @@
+/**
+ * Page test of the gates, overfitting and bidirectional panels (the built demo in headless Chromium,
+ * WebGPU on SwiftShader; `DEMO_DIST` for a build elsewhere). It drives the three panels with small
+ * settings and asserts what each teaches, from the numbers the page publishes on `window.__demo`:
+ *   - gates: every σ gate in (0, 1), every tanh value in (−1, 1), and the evaluator's hₜ equal to the
+ *     library's own forward pass on the GPU (float32) at every character;
+ *   - overfitting: without dropout the held-out loss turns up, and dropout narrows the kept model's
+ *     gap (held-out minus training loss, both measured without dropout);
+ *   - bidirectional: the bidirectional GRU restores more hidden characters than the left-to-right one;
+ * then the captions in Chinese after the switch, no console errors, and a screenshot of each panel in
+ * English and Chinese (test-artifacts/).
+ */
+import type { Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEBGPU, demoState, openDemo, screenshot, serveDemo, withBrowser } from './support/demo-page.js';
+
+let server: Awaited<ReturnType<typeof serveDemo>>;
+beforeAll(async () => {
+  server = await serveDemo();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+async function setValue(page: Page, id: string, value: string): Promise<void> {
+  await page.$eval(
+    `#${id}`,
+    (e, v) => {
+      (e as HTMLInputElement).value = v;
+      e.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    value,
+  );
+}
+
+const CJK = /[\u4e00-\u9fff]/;
+
+describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
+  it('measure what each panel teaches, in English and Chinese', async () => {
+    await withBrowser(WEBGPU, async (browser) => {
+      const started = performance.now();
+      const lap = (what: string) => console.log(`${what}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      const { page, errors } = await openDemo(browser, server.origin, '?lang=en&steps=10');
+      expect((await demoState(page)).backend).toBe('webgpu');
+
+      // Gates, before any model: the panel says so beside the button.
+      await page.click('#gt-run');
+      await page.waitForFunction(() => !document.getElementById('gt-error')!.hidden);
+      expect(await page.$eval('#gt-error', (e) => e.textContent)).toMatch(/No next-character model yet/);
+
+      // A small next-character model, ten steps, then its gates over the default sentence.
+      await setValue(page, 'nc-hidden', '16');
+      await page.click('#nc-train');
+      await page.waitForFunction(() => window.__demo?.nextChar?.steps === 10 && !window.__demo.nextChar.training, { timeout: 60_000 });
+      await page.click('#gt-run');
+      await page.waitForFunction(() => window.__demo?.gates !== undefined, { timeout: 30_000 });
+      const gates = (await demoState(page)).gates!;
+      lap('gates');
+      expect(gates.source).toBe('trained');
+      expect(gates.steps).toBe(10);
+      expect(gates.chars.join('')).toBe('今天天气很好。');
+      expect(Object.keys(gates.values)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
+      for (const [symbol, values] of Object.entries(gates.values)) {
+        expect(values).toHaveLength(7);
+        expect(values[0]).toHaveLength(16);
+        const flat = values.flat();
+        if ('ifo'.includes(symbol))
+          expect(
+            flat.every((v) => v > 0 && v < 1),
+            symbol,
+          ).toBe(true);
+        if ('gh'.includes(symbol))
+          expect(
+            flat.every((v) => v > -1 && v < 1),
+            symbol,
+          ).toBe(true);
+      }
+      // float64 evaluator against the GPU's float32 forward pass of the same weights.
+      expect(gates.hError).toBeLessThan(1e-4);
+      expect(await page.$$eval('#gt-maps canvas', (c) => c.length)).toBe(6);
+
+      // Overfitting: both runs to at most 90 steps, early stopping with patience 3.
+      await setValue(page, 'of-steps', '90');
+      await setValue(page, 'of-patience', '3');
+      await page.click('#of-run');
+      await page.waitForFunction(() => window.__demo?.overfitting !== undefined || !document.getElementById('of-error')!.hidden, { timeout: 120_000 });
+      const of = (await demoState(page)).overfitting!;
+      lap('overfitting');
+      expect(of, await page.$eval('#of-error', (e) => e.textContent ?? '')).toBeDefined();
+      // The held-out loss turned up after its best without dropout, and dropout narrowed the gap.
+      expect(Math.max(...of.curves[0].heldOut.slice(of.curves[0].heldOut.indexOf(of.plain.bestLoss)))).toBeGreaterThan(of.plain.bestLoss + 0.02);
+      expect(of.dropout.gap).toBeLessThan(of.plain.gap - 0.1);
+      expect(await page.$eval('#of-caption', (e) => e.textContent)).toContain(of.plain.gap.toFixed(3));
+
+      // Bidirectional: 60 steps each.
+      await setValue(page, 'bi-steps', '60');
+      await page.click('#bi-run');
+      await page.waitForFunction(() => window.__demo?.bidirectional !== undefined || !document.getElementById('bi-error')!.hidden, { timeout: 120_000 });
+      const bi = (await demoState(page)).bidirectional!;
+      lap('bidirectional');
+      expect(bi, await page.$eval('#bi-error', (e) => e.textContent ?? '')).toBeDefined();
+      expect(bi.finalStep).toBe(60);
+      expect(bi.bi.accuracy).toBeGreaterThan(bi.uni.accuracy + 0.1);
+      expect(bi.uni.accuracy).toBeGreaterThan(bi.baseline);
+      expect(bi.bi.params).toBeGreaterThan(bi.uni.params);
+
+      for (const id of ['gates', 'overfitting', 'bidirectional']) await screenshot(page, id, `lessons-${id}-en`);
+      // The switch re-words the captions and the gate labels with the same numbers, in place.
+      await page.click('#language button[data-lang="zh"]');
+      for (const id of ['gt-caption', 'of-caption', 'bi-caption', 'gates-title', 'overfitting-title', 'bidirectional-title']) {
+        const text = await page.$eval(`#${id}`, (e) => e.textContent ?? '');
+        expect(text, id).toMatch(CJK);
+      }
+      expect(await page.$eval('#of-caption', (e) => e.textContent)).toContain(of.dropout.gap.toFixed(3));
+      expect(await page.$eval('#gt-maps figcaption', (e) => e.textContent)).toContain('输入门');
+      for (const id of ['gates', 'overfitting', 'bidirectional']) await screenshot(page, id, `lessons-${id}-zh`);
+      expect(errors).toEqual([]);
+      lap('done');
+    });
+  }, 180_000);
+});
