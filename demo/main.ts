@@ -5,11 +5,14 @@
  */
 import { type Backend, requestDevice } from '../src/index.js';
 import { setupBidirectional } from './panels/bidirectional.js';
+import { setupCells } from './panels/cells.js';
+import { setupClipping } from './panels/clipping.js';
 import { setupDates } from './panels/dates.js';
 import { setupGates } from './panels/gates.js';
 import { setupForecast } from './panels/forecast.js';
 import { setupGradientFlow } from './panels/gradient-flow.js';
 import { setupNextChar } from './panels/next-char.js';
+import { setupOptimizers } from './panels/optimizers.js';
 import { setupOverfitting } from './panels/overfitting.js';
 import { setupSpeed } from './panels/speed.js';
 import { say, t } from './i18n.js';
@@ -55,6 +58,9 @@ window.__demo = { backend: page.backend, adapter: page.adapter };
 setupNextChar(page);
 setupGates(page);
 setupGradientFlow(page);
+setupCells(page);
+setupClipping(page);
+setupOptimizers(page);
 setupForecast(page);
 setupOverfitting(page);
 setupBidirectional(page);

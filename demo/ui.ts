@@ -41,6 +41,10 @@ export interface DemoState {
     training: boolean;
   };
   speed?: Array<{ shape: string; system: string; ms: number | null }>;
+  /** The training lessons (engineer B): cells side by side, exploding gradients and clipping, optimizers. */
+  cells?: import('./panels/cells.js').CellsState;
+  clipping?: import('./panels/clipping.js').ClippingState;
+  optimizers?: import('./panels/optimizers.js').OptimizersState;
   /** The gates panel (engineer C): each shown gate's values [t][unit] over the sentence's characters, and its check. */
   gates?: {
     source: 'trained' | 'fresh';
