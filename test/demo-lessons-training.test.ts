@@ -55,23 +55,23 @@ describe('the demo: training lessons', () => {
       await setValue(page, 'cp-steps', STEPS);
       await setValue(page, 'op-hidden', 16);
       await setValue(page, 'op-steps', STEPS);
-      // All three at once: each panel interleaves its own configurations; the GPU queue takes them in turn.
-      await page.click('#cl-train');
-      await page.click('#cp-train');
-      await page.click('#op-train');
-      expect(await page.$eval('#cl-stop', (e) => (e as HTMLButtonElement).disabled)).toBe(false);
-      await page.waitForFunction(
-        () => {
-          const d = window.__demo!;
-          return (
-            [d.cells, d.clipping, d.optimizers].every((s) => s && !s.training && s.steps > 0) &&
-            d.cells!.caption &&
-            d.optimizers!.caption &&
-            d.clipping!.caption
-          );
-        },
-        { timeout: 120_000, polling: 250 },
-      );
+      // One panel after another (each interleaves its own configurations step by step).
+      for (const [button, key] of [
+        ['cl-train', 'cells'],
+        ['cp-train', 'clipping'],
+        ['op-train', 'optimizers'],
+      ] as const) {
+        await page.click(`#${button}`);
+        expect(await page.$eval(`#${button.replace('train', 'stop')}`, (e) => (e as HTMLButtonElement).disabled), 'Stop from the press on').toBe(false);
+        await page.waitForFunction(
+          (k) => {
+            const s = window.__demo![k];
+            return s !== undefined && !s.training && s.steps > 0 && s.caption !== undefined;
+          },
+          { timeout: 120_000, polling: 200 },
+          key,
+        );
+      }
       const state = await demoState(page);
       expect(await page.$$eval('.error:not([hidden])', (es) => es.map((e) => e.textContent))).toEqual([]);
 
