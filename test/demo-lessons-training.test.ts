@@ -42,6 +42,26 @@ function specCount(mode: 'RNN_TANH' | 'GRU' | 'LSTM', I: number, H: number): num
     .reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 }
 
+/**
+ * The English words in the visible text of the sections `ids`, outside code (the equations, ReLU,
+ * clip_grad_norm_), less the names that stay as they are in Chinese and a non-finite number's name.
+ */
+const englishIn = (page: Page, ids: string[]) =>
+  page.evaluate((ids: string[]) => {
+    const KEPT = new Set(['LSTM', 'GRU', 'RNN', 'SGD', 'Adam', 'RMSprop', 'tanh', 'NaN', 'Infinity']);
+    const left: string[] = [];
+    for (const id of ids) {
+      const walk = document.createTreeWalker(document.getElementById(id)!, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        const e = n.parentElement;
+        if (!e || e.closest('code') || !e.checkVisibility()) continue;
+        const words = (n.textContent ?? '').match(/[A-Za-z]{2,}/g)?.filter((w) => !KEPT.has(w)) ?? [];
+        if (words.length) left.push(`#${id}: ${words.join(' ')} in "${n.textContent!.trim().slice(0, 60)}"`);
+      }
+    }
+    return left;
+  }, ids);
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('the demo: training lessons', () => {
@@ -147,10 +167,29 @@ describe('the demo: training lessons', () => {
         expect(shown.match(/\d+\.\d+/g)).toEqual(caption.match(/\d+\.\d+/g));
       }
       expect(await text(page, 'cl-train')).toBe(zh['cells.train']);
+      expect(await englishIn(page, ['cells', 'clipping', 'optimizers']), 'English left in the Chinese panels').toEqual([]);
       for (const id of ['cells', 'clipping', 'optimizers']) await screenshot(page, id, `demo-${id}-zh`);
       await page.click('#language button[data-lang="en"]');
       expect(await text(page, 'cl-train')).toBe(en['cells.train']);
       expect(errors).toEqual([]);
     });
   }, 180_000);
+  it('without WebGPU (the CPU backend, in Web Workers): the same clipping lesson diverges without clipping and not with it', async () => {
+    await withBrowser([], async (browser) => {
+      const { page, errors } = await openDemo(browser, site.origin, '?lang=en');
+      expect((await demoState(page)).backend).toBe('cpu');
+      await setValue(page, 'cp-steps', STEPS);
+      await page.click('#cp-train');
+      await page.waitForFunction(() => window.__demo?.clipping?.caption !== undefined && !window.__demo.clipping.training, { timeout: 60_000, polling: 200 });
+      const clip = (await demoState(page)).clipping!;
+      // float64 overflows later than float32, so the step may differ from WebGPU's; the outcome may not.
+      expect(clip.plain!.diverged).toBeDefined();
+      expect(clip.plain!.diverged!.step).toBeLessThan(10);
+      expect(clip.clipped!.diverged).toBeUndefined();
+      expect(clip.clipped!.losses).toHaveLength(STEPS);
+      expect(mean(clip.clipped!.losses.slice(-5))).toBeLessThan(clip.clipped!.losses[0] / 2);
+      expect(clip.caption).toContain(`at step ${clip.plain!.diverged!.step} the loss was`);
+      expect(errors).toEqual([]);
+    });
+  }, 60_000);
 });
