@@ -75,7 +75,7 @@ export interface OverfitRun {
   lastLoss: number;
   /** Whether early stopping ended it (before the step budget). */
   early: boolean;
-  /** Held-out minus training loss of the kept weights (both measured without dropout). */
+  /** Held-out minus training loss (both measured without dropout) at the result's `gapStep`. */
   gap: number;
 }
 
@@ -83,6 +83,8 @@ export interface OverfitResult {
   plain: OverfitRun;
   dropout: OverfitRun;
   patience: number;
+  /** The last validation step both runs reached: where their gaps are compared. */
+  gapStep: number;
   /** The dropout between layers, and on h_{t−1}. */
   rate: number;
   recurrentRate: number;
@@ -104,7 +106,7 @@ export function overfitCaption(r: OverfitResult, lang: Language = 'en'): string 
   const dropoutName = say(lang, 'of.capDropout', { rate: r.rate, recurrent: r.recurrentRate });
   const sentences = [overfitSentence(r.plain, plainName, r.patience, lang), overfitSentence(r.dropout, dropoutName, r.patience, lang)];
   const d = r.plain.gap - r.dropout.gap;
-  const values = { plain: r.plain.gap.toFixed(3), dropout: r.dropout.gap.toFixed(3), d: Math.abs(d).toFixed(3) };
+  const values = { step: r.gapStep, plain: r.plain.gap.toFixed(3), dropout: r.dropout.gap.toFixed(3), d: Math.abs(d).toFixed(3) };
   sentences.push(say(lang, d > 0 ? 'of.capNarrowed' : 'of.capNotNarrowed', values));
   const better = r.dropout.bestLoss < r.plain.bestLoss;
   sentences.push(say(lang, better ? 'of.capBestLower' : 'of.capBestHigher', { plain: r.plain.bestLoss.toFixed(3), dropout: r.dropout.bestLoss.toFixed(3) }));

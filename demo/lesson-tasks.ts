@@ -2,7 +2,7 @@
  * The data of the overfitting and bidirectional panels, built without the page (pure, seeded, so a run
  * is the same on every load and test/demo-lesson-tasks.test.ts can check it in Node):
  *
- * - `smallCorpusTask`: a next-character task on a few hundred characters of the Tang poems — so few
+ * - `smallCorpusTask`: a next-character task on a few hundred characters of the everyday sentences — so few
  *   that a model of any size learns them by heart and its loss on the lines that follow turns up.
  * - `maskedTask`: windows of the everyday sentences with one character in the middle replaced by a
  *   mask token; the target is that character at its position and −100 (ignored) everywhere else, so
@@ -21,7 +21,10 @@ export interface SmallCorpusTask {
   heldOutChars: number;
 }
 
-/** The first `trainChars` characters of `text` to train on, the next `heldOutChars` held out; windows of T, B rows. */
+/**
+ * The first `trainChars` characters of `text` to train on (batches of B rows of T), the next
+ * `heldOutChars` held out (the same).
+ */
 export function smallCorpusTask(text: string, trainChars: number, heldOutChars: number, T: number, B: number): SmallCorpusTask {
   const chars = Array.from(text.replace(/\n+/g, ''));
   const used = chars.slice(0, trainChars + heldOutChars).join('');
@@ -30,7 +33,7 @@ export function smallCorpusTask(text: string, trainChars: number, heldOutChars: 
   return {
     vocab,
     train: textBatches(ids.subarray(0, trainChars), T, B),
-    heldOut: textBatches(ids.subarray(trainChars), T, Math.max(1, Math.floor((heldOutChars - 1) / T / 2))),
+    heldOut: textBatches(ids.subarray(trainChars), T, B),
     trainChars,
     heldOutChars,
   };

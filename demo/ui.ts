@@ -63,6 +63,7 @@ export interface DemoState {
     plain: import('./lesson-captions.js').OverfitRun;
     dropout: import('./lesson-captions.js').OverfitRun;
     patience: number;
+    gapStep: number;
     rate: number;
     recurrentRate: number;
     curves: Array<{ steps: number[]; train: number[]; heldOut: number[] }>;

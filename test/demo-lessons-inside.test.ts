@@ -42,27 +42,23 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
       const lap = (what: string) => console.log(`${what}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
       const { page, errors } = await openDemo(browser, server.origin, '?lang=en&steps=10');
       expect((await demoState(page)).backend).toBe('webgpu');
+      lap('page');
 
-      // Gates, before any model: the panel says so beside the button.
+      // Gates, before any model: the panel says so beside the button; then an untrained LSTM of its own.
       await page.click('#gt-run');
       await page.waitForFunction(() => !document.getElementById('gt-error')!.hidden);
       expect(await page.$eval('#gt-error', (e) => e.textContent)).toMatch(/No next-character model yet/);
-
-      // A small next-character model, ten steps, then its gates over the default sentence.
-      await setValue(page, 'nc-hidden', '16');
-      await page.click('#nc-train');
-      await page.waitForFunction(() => window.__demo?.nextChar?.steps === 10 && !window.__demo.nextChar.training, { timeout: 60_000 });
-      await page.click('#gt-run');
-      await page.waitForFunction(() => window.__demo?.gates !== undefined, { timeout: 30_000 });
-      const gates = (await demoState(page)).gates!;
-      lap('gates');
-      expect(gates.source).toBe('trained');
-      expect(gates.steps).toBe(10);
-      expect(gates.chars.join('')).toBe('今天天气很好。');
-      expect(Object.keys(gates.values)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
-      for (const [symbol, values] of Object.entries(gates.values)) {
+      await page.click('#gt-fresh');
+      await page.waitForFunction(() => window.__demo?.gates !== undefined || !document.getElementById('gt-error')!.hidden, { timeout: 60_000 });
+      const fresh = (await demoState(page)).gates!;
+      lap('gates (untrained cell)');
+      expect(fresh, await page.$eval('#gt-error', (e) => e.textContent ?? '')).toBeDefined();
+      expect(fresh.source).toBe('fresh');
+      expect(fresh.chars.join('')).toBe('今天天气很好。');
+      expect(Object.keys(fresh.values)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
+      for (const [symbol, values] of Object.entries(fresh.values)) {
         expect(values).toHaveLength(7);
-        expect(values[0]).toHaveLength(16);
+        expect(values[0]).toHaveLength(fresh.hidden);
         const flat = values.flat();
         if ('ifo'.includes(symbol))
           expect(
@@ -75,12 +71,12 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
             symbol,
           ).toBe(true);
       }
-      // float64 evaluator against the GPU's float32 forward pass of the same weights.
-      expect(gates.hError).toBeLessThan(1e-4);
+      // The float64 evaluator against the GPU's float32 forward pass of the same weights, every character and unit.
+      expect(fresh.hError).toBeLessThan(1e-4);
       expect(await page.$$eval('#gt-maps canvas', (c) => c.length)).toBe(6);
 
-      // Overfitting: both runs to at most 90 steps, early stopping with patience 3.
-      await setValue(page, 'of-steps', '90');
+      // Overfitting: both runs to at most 50 steps, early stopping with patience 3.
+      await setValue(page, 'of-steps', '50');
       await setValue(page, 'of-patience', '3');
       await page.click('#of-run');
       await page.waitForFunction(() => window.__demo?.overfitting !== undefined || !document.getElementById('of-error')!.hidden, { timeout: 120_000 });
@@ -92,17 +88,44 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
       expect(of.dropout.gap).toBeLessThan(of.plain.gap - 0.1);
       expect(await page.$eval('#of-caption', (e) => e.textContent)).toContain(of.plain.gap.toFixed(3));
 
-      // Bidirectional: 60 steps each.
-      await setValue(page, 'bi-steps', '60');
+      // Bidirectional: 40 steps each.
+      await setValue(page, 'bi-steps', '40');
       await page.click('#bi-run');
       await page.waitForFunction(() => window.__demo?.bidirectional !== undefined || !document.getElementById('bi-error')!.hidden, { timeout: 120_000 });
       const bi = (await demoState(page)).bidirectional!;
       lap('bidirectional');
       expect(bi, await page.$eval('#bi-error', (e) => e.textContent ?? '')).toBeDefined();
-      expect(bi.finalStep).toBe(60);
+      expect(bi.finalStep).toBe(40);
       expect(bi.bi.accuracy).toBeGreaterThan(bi.uni.accuracy + 0.1);
       expect(bi.uni.accuracy).toBeGreaterThan(bi.baseline);
       expect(bi.bi.params).toBeGreaterThan(bi.uni.params);
+
+      // The next-character panel's model (an LSTM of 16 units, made by New model) through the shared hook.
+      await setValue(page, 'nc-hidden', '16');
+      await page.click('#nc-reset');
+      await page.waitForFunction(() => window.__demo?.nextChar?.probabilities !== undefined, { timeout: 60_000 });
+      await page.click('#gt-run');
+      await page.waitForFunction(() => window.__demo?.gates?.source === 'trained' || !document.getElementById('gt-error')!.hidden, { timeout: 30_000 });
+      const gates = (await demoState(page)).gates!;
+      lap('gates (next-character model)');
+      expect(gates.source, await page.$eval('#gt-error', (e) => e.textContent ?? '')).toBe('trained');
+      expect([gates.mode, gates.hidden]).toEqual(['LSTM', 16]);
+      expect(Object.keys(gates.values)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
+      for (const [symbol, values] of Object.entries(gates.values)) {
+        const flat = values.flat();
+        expect(flat).toHaveLength(7 * 16);
+        if ('ifo'.includes(symbol))
+          expect(
+            flat.every((v) => v > 0 && v < 1),
+            symbol,
+          ).toBe(true);
+        if ('gh'.includes(symbol))
+          expect(
+            flat.every((v) => v > -1 && v < 1),
+            symbol,
+          ).toBe(true);
+      }
+      expect(gates.hError).toBeLessThan(1e-4);
 
       for (const id of ['gates', 'overfitting', 'bidirectional']) await screenshot(page, id, `lessons-${id}-en`);
       // The switch re-words the captions and the gate labels with the same numbers, in place.

@@ -1,7 +1,7 @@
 /**
  * Bidirectional networks: restoring a hidden character in the middle of an everyday sentence
  * (demo/lesson-tasks.ts: windows of WINDOW characters, one replaced by □; the target is the hidden
- * character at its position and −100, ignored, everywhere else). Embedding → GRU → a head on every
+ * character at its position and −100, ignored, everywhere else). Embedding → LSTM → a head on every
  * step, trained twice with the library's `fit` on the same batches: reading left to right only, and
  * bidirectional (the head sees both directions' h_t). Every EVAL_EVERY steps both are asked to fill the
  * gaps of the same held-out windows (trainer.predict, the most likely character at the mask), and the
@@ -81,7 +81,7 @@ export function setupBidirectional(page: PageContext): void {
       for (const [k, bidirectional] of [false, true].entries()) {
         const model = resolveModelConfig({
           embedding: { num_embeddings: V + 1, embedding_dim: 16 },
-          rnn: { mode: 'GRU', input_size: 16, hidden_size: hidden, bidirectional },
+          rnn: { mode: 'LSTM', input_size: 16, hidden_size: hidden, bidirectional },
           head: { out_features: V },
           loss: 'cross_entropy',
         } satisfies ModelConfigInput);

@@ -25,6 +25,7 @@ const T = 24;
 const B = 8;
 const VALIDATE_EVERY = 5;
 const LAYERS = 2;
+const LEARNING_RATE = 0.03;
 
 /** One run's curve: the validation steps, the training text's and the held-out loss there. */
 interface Curve {
@@ -101,7 +102,7 @@ export function setupOverfitting(page: PageContext): void {
           backend: page.backend,
           init: { seed: 1, forgetBias: 1 },
           seed: 1,
-          optimizer: { name: 'adam', lr: 0.01 },
+          optimizer: { name: 'adam', lr: LEARNING_RATE },
         });
         const curve: Curve = { steps: [], train: [], heldOut: [] };
         curves.push(curve);
@@ -139,7 +140,7 @@ export function setupOverfitting(page: PageContext): void {
             lastStep: curve.steps.at(-1)!,
             lastLoss: curve.heldOut.at(-1)!,
             early: report.stopped === 'early',
-            gap: curve.heldOut[best] - curve.train[best],
+            gap: Number.NaN, // set below, at the last step both runs reached
           });
           if (report.stopped === 'aborted') return;
         } finally {
@@ -151,7 +152,13 @@ export function setupOverfitting(page: PageContext): void {
       stop = undefined;
     }
     const [plain, dropout] = runs;
-    const result = { plain, dropout, patience, rate, recurrentRate };
+    // The gaps compared at one step: the last validation both runs reached (early stopping may end one sooner).
+    const gapStep = Math.min(plain.lastStep, dropout.lastStep);
+    runs.forEach((r, k) => {
+      const i = curves[k].steps.indexOf(gapStep);
+      r.gap = curves[k].heldOut[i] - curves[k].train[i];
+    });
+    const result = { plain, dropout, patience, gapStep, rate, recurrentRate };
     window.__demo!.overfitting = { ...result, curves: curves.map((c) => ({ ...c })), vocabulary: V, trainChars: TRAIN_CHARS, heldOutChars: HELD_OUT_CHARS };
     say(stats, () => t('of.done', { chars: TRAIN_CHARS, held: HELD_OUT_CHARS, V }));
     say(caption, () => overfitCaption(result, language()));

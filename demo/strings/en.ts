@@ -326,7 +326,7 @@ export const en = {
   'gates.nameZ': 'zₜ — update gate, σ: 0 … 1',
   'gates.nameN': 'nₜ — new candidate, tanh: −1 … 1',
   'gates.capLstm':
-    "Over {text}, the forget gate fₜ averaged {f} (lowest at {fChar}: {fMin}, where the cell let most of its memory go), the input gate iₜ {i} and the output gate oₜ {o}; {saturated}% of the σ gates' values were saturated (below 0.1 or above 0.9): switches more than dials.",
+    "Over {text}, the forget gate fₜ averaged {f} (lowest at {fChar}: {fMin}, where the cell kept least of its memory), the input gate iₜ {i} and the output gate oₜ {o}; {saturated}% of the σ gates' values were saturated (below 0.1 or above 0.9): switches more than dials.",
   'gates.capGru':
     "Over {text}, the update gate zₜ averaged {z} — the share of hₜ₋₁ kept at each step (lowest at {zChar}: {zMin}, where the state was rewritten most) — and the reset gate rₜ {r}; {saturated}% of the gates' values were saturated (below 0.1 or above 0.9).",
   'gates.capRnn':
@@ -365,9 +365,9 @@ export const en = {
   'of.capKept': "the run ended at step {last} and kept step {step}'s weights",
   'of.capStillFalling': 'it was still falling when the run ended',
   'of.capNarrowed':
-    "The kept model's held-out loss lies {plain} nats above its training loss without dropout and {dropout} with it: dropout narrowed the gap by {d} nats.",
+    'At step {step}, the last both runs reached, the held-out loss lay {plain} nats above the training loss without dropout and {dropout} with it: dropout narrowed the gap by {d} nats.',
   'of.capNotNarrowed':
-    "The kept model's held-out loss lies {plain} nats above its training loss without dropout and {dropout} with it: on this run dropout did not narrow the gap (it widened by {d} nats).",
+    'At step {step}, the last both runs reached, the held-out loss lay {plain} nats above the training loss without dropout and {dropout} with it: on this run dropout did not narrow the gap (it widened by {d} nats).',
   'of.capBestLower': 'Its best held-out loss is lower too ({dropout} against {plain} nats).',
   'of.capBestHigher':
     'Its best held-out loss is not lower ({dropout} against {plain} nats): with so little text, dropout gives up some fit for the smaller gap.',
@@ -376,7 +376,7 @@ export const en = {
   'bi.nav': 'Bidirectional',
   'bi.title': 'Bidirectional networks: when does the future help?',
   'bi.lead':
-    "One character in the middle of a 12-character stretch of the everyday sentences is hidden (□) and the model must restore it, as in 今天天气很□，我去公园. A recurrent network reading left to right has, at the gap, only the characters before it. A <em>bidirectional</em> one runs a second RNN from right to left and joins the two states, [h<sub>t</sub><sup>→</sup>; h<sub>t</sub><sup>←</sup>], so its guess at the gap also sees what follows. Both are GRUs of the same hidden size trained on the same windows; the loss counts the hidden position only (every other target is −100, which PyTorch's cross-entropy ignores). Accuracy is measured on 256 windows neither has seen.",
+    "One character in the middle of a 12-character stretch of the everyday sentences is hidden (□) and the model must restore it, as in 今天天气很□，我去公园. A recurrent network reading left to right has, at the gap, only the characters before it. A <em>bidirectional</em> one runs a second RNN from right to left and joins the two states, [h<sub>t</sub><sup>→</sup>; h<sub>t</sub><sup>←</sup>], so its guess at the gap also sees what follows. Both are LSTMs of the same hidden size, trained on the same windows; the loss counts the hidden position only (every other target is −100, which PyTorch's cross-entropy ignores). Accuracy is measured on 256 windows neither has seen.",
   'bi.steps': 'Steps',
   'bi.run': 'Train both',
   'bi.chartCaption':
@@ -393,7 +393,7 @@ export const en = {
   'bi.done': 'Done: {windows} training windows, {V} distinct characters.',
   'bi.example': '{shown} — hidden: {answer}; left to right guessed {uni}, bidirectional {bi}',
   'bi.capResult':
-    'On {rows} held-out windows, after {steps} steps, the bidirectional GRU restored {bi}% of the hidden characters and the left-to-right one {uni}% (always guessing the commonest: {baseline}%).',
+    'On {rows} held-out windows, after {steps} steps, the bidirectional LSTM restored {bi}% of the hidden characters and the left-to-right one {uni}% (always guessing the commonest: {baseline}%).',
   'bi.capHelped': 'Seeing the characters after the gap added {points} percentage points ({ratio}× the accuracy).',
   'bi.capNotHelped': 'Seeing the characters after the gap did not help on this run ({points} points apart).',
   'bi.capParams': 'The bidirectional model has {bi} parameters to {uni}: each direction has weights of its own, and the head reads both.',

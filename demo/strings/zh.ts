@@ -228,7 +228,8 @@ export const zh: StringTable = {
   'clip.capSentenceSep': '',
   'clip.capDiverged':
     '不裁剪时，第 1 步的 ‖g‖ 为 {g1}，最大达到 {peak}（第 {peakStep} 步）；每次更新都把权重推得更远，到第 {step} 步损失变成了 {loss}：本库拒绝了这一步，训练就此停止。',
-  'clip.capNoDivergence': '不裁剪时，这次训练在 {steps} 步内没有发散（‖g‖ 最大为 {peak}，损失从 {first} 变为 {last}）：把缩放 s 或学习率调大，就能看到梯度爆炸。',
+  'clip.capNoDivergence':
+    '不裁剪时，这次训练在 {steps} 步内没有发散（‖g‖ 最大为 {peak}，损失从 {first} 变为 {last}）：把缩放 s 或学习率调大，就能看到梯度爆炸。',
   'clip.capClippedFine': '裁剪到 c = {c} 后，同样的起点（第 1 步 ‖g‖ 为 {g1}）完整训练了 {steps} 步，每次更新都不超过 η·c = {u}，损失从 {first} 变为 {last}。',
   'clip.capClippedToo': '即使裁剪到 c = {c}，损失也在第 {step} 步变成了非有限值：请降低学习率或缩放 s。',
   'opt.nav': '优化器',
@@ -312,7 +313,7 @@ export const zh: StringTable = {
   'gates.nameZ': 'zₜ——更新门，σ：0 … 1',
   'gates.nameN': 'nₜ——新的候选值，tanh：−1 … 1',
   'gates.capLstm':
-    '在{text}上，遗忘门 fₜ 的平均值是 {f}（在{fChar}处最低，为 {fMin}：细胞在这里放掉了大部分记忆），输入门 iₜ 平均 {i}，输出门 oₜ 平均 {o}；σ 门的取值有 {saturated}% 处于饱和（低于 0.1 或高于 0.9）——它们更像开关，而不是旋钮。',
+    '在{text}上，遗忘门 fₜ 的平均值是 {f}（在{fChar}处最低，为 {fMin}：细胞在这里保留的记忆最少），输入门 iₜ 平均 {i}，输出门 oₜ 平均 {o}；σ 门的取值有 {saturated}% 处于饱和（低于 0.1 或高于 0.9）——它们更像开关，而不是旋钮。',
   'gates.capGru':
     '在{text}上，更新门 zₜ 的平均值是 {z}，也就是每一步保留下来的 hₜ₋₁ 所占的比例（在{zChar}处最低，为 {zMin}：状态在这里被改写得最多）；重置门 rₜ 平均 {r}；门的取值有 {saturated}% 处于饱和（低于 0.1 或高于 0.9）。',
   'gates.capRnn': '普通 RNN 没有门：在{text}上，每一步都把整个状态 hₜ 重写一遍；它的取值有 {saturated}% 处于饱和（|hₜ| 大于 0.9），tanh 在那里几乎传不回梯度。',
@@ -348,9 +349,10 @@ export const zh: StringTable = {
   'of.capEarly': '提前停止在第 {last} 步结束了训练（连续 {patience} 次验证没有改善），并恢复了第 {step} 步的权重',
   'of.capKept': '训练在第 {last} 步结束，保留了第 {step} 步的权重',
   'of.capStillFalling': '训练结束时它仍在下降',
-  'of.capNarrowed': '保留下来的模型，留出损失比训练损失高出：不用 dropout 时 {plain} 奈特，用 dropout 时 {dropout} 奈特——dropout 把差距缩小了 {d} 奈特。',
+  'of.capNarrowed':
+    '在两次训练都到达的最后一步（第 {step} 步），留出损失比训练损失高出：不用 dropout 时 {plain} 奈特，用 dropout 时 {dropout} 奈特——dropout 把差距缩小了 {d} 奈特。',
   'of.capNotNarrowed':
-    '保留下来的模型，留出损失比训练损失高出：不用 dropout 时 {plain} 奈特，用 dropout 时 {dropout} 奈特——这一次 dropout 没有缩小差距（反而扩大了 {d} 奈特）。',
+    '在两次训练都到达的最后一步（第 {step} 步），留出损失比训练损失高出：不用 dropout 时 {plain} 奈特，用 dropout 时 {dropout} 奈特——这一次 dropout 没有缩小差距（反而扩大了 {d} 奈特）。',
   'of.capBestLower': '它最好的留出损失也更低（{dropout} 对 {plain} 奈特）。',
   'of.capBestHigher': '它最好的留出损失并没有更低（{dropout} 对 {plain} 奈特）：文本这么少，dropout 用一部分拟合能力换来了更小的差距。',
   'of.capSentenceSep': '',
@@ -358,7 +360,7 @@ export const zh: StringTable = {
   'bi.nav': '双向网络',
   'bi.title': '双向网络：后文什么时候有用？',
   'bi.lead':
-    '从日常句子里截取 12 个字，把中间的一个字遮住（□），让模型把它补回来，比如 今天天气很□，我去公园。从左往右读的循环网络，读到空缺处时只见过它前面的字；<em>双向</em>网络再用第二个 RNN 从右往左读，把两个方向的状态拼在一起，[h<sub>t</sub><sup>→</sup>; h<sub>t</sub><sup>←</sup>]，所以它在空缺处的猜测也能看到后面的字。两个模型都是隐藏层大小相同的 GRU，用同样的片段训练；损失只计算被遮住的位置（其余位置的目标都是 −100，PyTorch 的交叉熵会忽略它）。准确率在两个模型都没见过的 256 个片段上测量。',
+    '从日常句子里截取 12 个字，把中间的一个字遮住（□），让模型把它补回来，比如 今天天气很□，我去公园。从左往右读的循环网络，读到空缺处时只见过它前面的字；<em>双向</em>网络再用第二个 RNN 从右往左读，把两个方向的状态拼在一起，[h<sub>t</sub><sup>→</sup>; h<sub>t</sub><sup>←</sup>]，所以它在空缺处的猜测也能看到后面的字。两个模型都是隐藏层大小相同的 LSTM，用同样的片段训练；损失只计算被遮住的位置（其余位置的目标都是 −100，PyTorch 的交叉熵会忽略它）。准确率在两个模型都没见过的 256 个片段上测量。',
   'bi.steps': '步数',
   'bi.run': '两个都训练',
   'bi.chartCaption': '每 10 步，两个模型在留出片段上填对空缺的比例；虚线：总是猜最常见的那个字。',
@@ -374,7 +376,7 @@ export const zh: StringTable = {
   'bi.done': '完成：{windows} 个训练片段，共 {V} 个不同的字。',
   'bi.example': '{shown}——被遮住的是 {answer}；从左往右猜 {uni}，双向猜 {bi}',
   'bi.capResult':
-    '在 {rows} 个留出片段上，训练 {steps} 步之后，双向 GRU 补对了 {bi}% 被遮住的字，从左往右的 GRU 补对了 {uni}%（总猜最常见的字：{baseline}%）。',
+    '在 {rows} 个留出片段上，训练 {steps} 步之后，双向 LSTM 补对了 {bi}% 被遮住的字，从左往右的 LSTM 补对了 {uni}%（总猜最常见的字：{baseline}%）。',
   'bi.capHelped': '看得到空缺后面的字，准确率高了 {points} 个百分点（是原来的 {ratio} 倍）。',
   'bi.capNotHelped': '这一次，看得到空缺后面的字并没有帮上忙（相差 {points} 个百分点）。',
   'bi.capParams': '双向模型有 {bi} 个参数，单向的有 {uni} 个：每个方向都有自己的权重，输出层同时读两个方向。',
