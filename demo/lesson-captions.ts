@@ -128,7 +128,7 @@ export function bidirectionalCaption(r: BidirectionalResult, lang: Language = 'e
   const points = 100 * (r.bi.accuracy - r.uni.accuracy);
   if (points >= 1)
     sentences.push(say(lang, 'bi.capHelped', { points: points.toFixed(0), ratio: r.uni.accuracy > 0 ? (r.bi.accuracy / r.uni.accuracy).toFixed(1) : '∞' }));
-  else sentences.push(say(lang, 'bi.capNotHelped', { points: Math.abs(points).toFixed(0) }));
+  else sentences.push(say(lang, 'bi.capNotHelped'));
   sentences.push(say(lang, 'bi.capParams', { bi: r.bi.params.toLocaleString('en-US'), uni: r.uni.params.toLocaleString('en-US') }));
   return sentences.join(say(lang, 'bi.capSentenceSep'));
 }

@@ -72,20 +72,20 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
           ).toBe(true);
       }
       // The float64 evaluator against the GPU's float32 forward pass of the same weights, every character and unit.
-      expect(fresh.hError).toBeLessThan(1e-4);
+      expect.soft(fresh.hError).toBeLessThan(1e-4);
       expect(await page.$$eval('#gt-maps canvas', (c) => c.length)).toBe(6);
 
-      // Overfitting: both runs to at most 50 steps, early stopping with patience 3.
-      await setValue(page, 'of-steps', '50');
-      await setValue(page, 'of-patience', '3');
+      // Overfitting: both runs to at most 45 steps, early stopping with patience 2.
+      await setValue(page, 'of-steps', '45');
+      await setValue(page, 'of-patience', '2');
       await page.click('#of-run');
       await page.waitForFunction(() => window.__demo?.overfitting !== undefined || !document.getElementById('of-error')!.hidden, { timeout: 120_000 });
       const of = (await demoState(page)).overfitting!;
       lap('overfitting');
       expect(of, await page.$eval('#of-error', (e) => e.textContent ?? '')).toBeDefined();
       // The held-out loss turned up after its best without dropout, and dropout narrowed the gap.
-      expect(Math.max(...of.curves[0].heldOut.slice(of.curves[0].heldOut.indexOf(of.plain.bestLoss)))).toBeGreaterThan(of.plain.bestLoss + 0.02);
-      expect(of.dropout.gap).toBeLessThan(of.plain.gap - 0.1);
+      expect.soft(Math.max(...of.curves[0].heldOut.slice(of.curves[0].heldOut.indexOf(of.plain.bestLoss)))).toBeGreaterThan(of.plain.bestLoss + 0.02);
+      expect.soft(of.dropout.gap).toBeLessThan(of.plain.gap - 0.1);
       expect(await page.$eval('#of-caption', (e) => e.textContent)).toContain(of.plain.gap.toFixed(3));
 
       // Bidirectional: 40 steps each.
@@ -96,8 +96,8 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
       lap('bidirectional');
       expect(bi, await page.$eval('#bi-error', (e) => e.textContent ?? '')).toBeDefined();
       expect(bi.finalStep).toBe(40);
-      expect(bi.bi.accuracy).toBeGreaterThan(bi.uni.accuracy + 0.1);
-      expect(bi.uni.accuracy).toBeGreaterThan(bi.baseline);
+      expect.soft(bi.bi.accuracy).toBeGreaterThan(bi.uni.accuracy + 0.1);
+      expect.soft(bi.uni.accuracy).toBeGreaterThan(bi.baseline);
       expect(bi.bi.params).toBeGreaterThan(bi.uni.params);
 
       // The next-character panel's model (an LSTM of 16 units, made by New model) through the shared hook.
@@ -125,8 +125,14 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
             symbol,
           ).toBe(true);
       }
-      expect(gates.hError).toBeLessThan(1e-4);
+      expect.soft(gates.hError).toBeLessThan(1e-4);
 
+      console.log(
+        `gates: hₜ vs the GPU ${fresh.hError.toExponential(1)} (untrained), ${gates.hError.toExponential(1)} (next-character model); ` +
+          `overfitting: best held-out ${of.plain.bestLoss.toFixed(3)} at step ${of.plain.bestStep} / ${of.dropout.bestLoss.toFixed(3)} at ${of.dropout.bestStep}, ` +
+          `gap at step ${of.gapStep} ${of.plain.gap.toFixed(3)} / ${of.dropout.gap.toFixed(3)}; ` +
+          `bidirectional: ${bi.uni.accuracy.toFixed(3)} / ${bi.bi.accuracy.toFixed(3)} (floor ${bi.baseline.toFixed(3)})`,
+      );
       for (const id of ['gates', 'overfitting', 'bidirectional']) await screenshot(page, id, `lessons-${id}-en`);
       // The switch re-words the captions and the gate labels with the same numbers, in place.
       await page.click('#language button[data-lang="zh"]');

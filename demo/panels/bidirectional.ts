@@ -22,7 +22,7 @@ const WINDOW = 12;
 const BATCH = 32;
 const BATCHES = 60;
 const HELD_OUT = 256;
-const EVAL_EVERY = 10;
+const EVAL_EVERY = 20;
 const EXAMPLES = 3;
 
 /** The share of held-out windows the commonest training answer would restore. */

@@ -380,7 +380,7 @@ export const en = {
   'bi.steps': 'Steps',
   'bi.run': 'Train both',
   'bi.chartCaption':
-    'The share of the held-out gaps each model fills with the right character, every 10 steps; dashed: always guessing the commonest hidden character.',
+    'The share of the held-out gaps each model fills with the right character, every 20 steps; dashed: always guessing the commonest hidden character.',
   'bi.pressRun': 'Press Train both: the accuracy of both models appears here.',
   'bi.axisStep': 'step',
   'bi.axisAccuracy': 'held-out accuracy',
@@ -395,7 +395,7 @@ export const en = {
   'bi.capResult':
     'On {rows} held-out windows, after {steps} steps, the bidirectional LSTM restored {bi}% of the hidden characters and the left-to-right one {uni}% (always guessing the commonest: {baseline}%).',
   'bi.capHelped': 'Seeing the characters after the gap added {points} percentage points ({ratio}× the accuracy).',
-  'bi.capNotHelped': 'Seeing the characters after the gap did not help on this run ({points} points apart).',
+  'bi.capNotHelped': 'Seeing the characters after the gap did not help on this run.',
   'bi.capParams': 'The bidirectional model has {bi} parameters to {uni}: each direction has weights of its own, and the head reads both.',
   'bi.capSentenceSep': ' ',
   'bi.next':

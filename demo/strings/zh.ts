@@ -363,7 +363,7 @@ export const zh: StringTable = {
     '从日常句子里截取 12 个字，把中间的一个字遮住（□），让模型把它补回来，比如 今天天气很□，我去公园。从左往右读的循环网络，读到空缺处时只见过它前面的字；<em>双向</em>网络再用第二个 RNN 从右往左读，把两个方向的状态拼在一起，[h<sub>t</sub><sup>→</sup>; h<sub>t</sub><sup>←</sup>]，所以它在空缺处的猜测也能看到后面的字。两个模型都是隐藏层大小相同的 LSTM，用同样的片段训练；损失只计算被遮住的位置（其余位置的目标都是 −100，PyTorch 的交叉熵会忽略它）。准确率在两个模型都没见过的 256 个片段上测量。',
   'bi.steps': '步数',
   'bi.run': '两个都训练',
-  'bi.chartCaption': '每 10 步，两个模型在留出片段上填对空缺的比例；虚线：总是猜最常见的那个字。',
+  'bi.chartCaption': '每 20 步，两个模型在留出片段上填对空缺的比例；虚线：总是猜最常见的那个字。',
   'bi.pressRun': '点“两个都训练”：两个模型的准确率会显示在这里。',
   'bi.axisStep': '步数',
   'bi.axisAccuracy': '留出准确率',
@@ -378,7 +378,7 @@ export const zh: StringTable = {
   'bi.capResult':
     '在 {rows} 个留出片段上，训练 {steps} 步之后，双向 LSTM 补对了 {bi}% 被遮住的字，从左往右的 LSTM 补对了 {uni}%（总猜最常见的字：{baseline}%）。',
   'bi.capHelped': '看得到空缺后面的字，准确率高了 {points} 个百分点（是原来的 {ratio} 倍）。',
-  'bi.capNotHelped': '这一次，看得到空缺后面的字并没有帮上忙（相差 {points} 个百分点）。',
+  'bi.capNotHelped': '这一次，看得到空缺后面的字并没有帮上忙。',
   'bi.capParams': '双向模型有 {bi} 个参数，单向的有 {uni} 个：每个方向都有自己的权重，输出层同时读两个方向。',
   'bi.capSentenceSep': '',
   'bi.next':
