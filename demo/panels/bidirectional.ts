@@ -137,7 +137,8 @@ export function setupBidirectional(page: PageContext): void {
       const shown = chars.map((c) => (c === task.mask ? MASK_CHAR : decode(task.vocab, [c]))).join('');
       return { shown, answer: decode(task.vocab, [id]), uni: decode(task.vocab, [uni.guesses[b]]), bi: decode(task.vocab, [bi.guesses[b]]), position };
     });
-    say(examples, () => rows.map((r) => t('bi.example', r)).join('\n'));
+    const q = (text: string) => t('common.quoted', { text });
+    say(examples, () => rows.map((r) => t('bi.example', { shown: r.shown, answer: q(r.answer), uni: q(r.uni), bi: q(r.bi) })).join('\n'));
     say(stats, () => t('bi.done', { V, windows: BATCH * BATCHES }));
     say(caption, () => bidirectionalCaption(result, language()));
   };
