@@ -70,9 +70,12 @@ export function setupGates(page: PageContext): void {
     delete window.__demo!.gates;
   };
   clear();
-  // A new next-character model makes what is shown stale.
+  // A new next-character model, or another sentence, makes what is shown stale.
   onModelChange(() => {
     if (window.__demo!.gates?.source === 'trained') clear();
+  });
+  byId('gt-text').addEventListener('input', () => {
+    if (window.__demo!.gates) clear();
   });
 
   const show = async (model: SharedModel, source: Source) => {
