@@ -42,6 +42,7 @@ export function gatesCaption(s: GateSummary, lang: Language = 'en'): string {
     const f = lowest(s.chars, s.perChar.f);
     const share = (s.saturated.i + s.saturated.f + s.saturated.o) / 3;
     return say(lang, 'gates.capLstm', {
+      verdict: say(lang, share >= 0.5 ? 'gates.capSwitches' : 'gates.capDials'),
       text: q(text),
       f: f2(s.means.f),
       fChar: q(f.char),
@@ -53,13 +54,15 @@ export function gatesCaption(s: GateSummary, lang: Language = 'en'): string {
   }
   if (s.mode === 'GRU') {
     const z = lowest(s.chars, s.perChar.z);
+    const share = (s.saturated.r + s.saturated.z) / 2;
     return say(lang, 'gates.capGru', {
+      verdict: say(lang, share >= 0.5 ? 'gates.capSwitches' : 'gates.capDials'),
       text: q(text),
       z: f2(s.means.z),
       zChar: q(z.char),
       zMin: f2(z.value),
       r: f2(s.means.r),
-      saturated: pct((s.saturated.r + s.saturated.z) / 2),
+      saturated: pct(share),
     });
   }
   return say(lang, s.mode === 'RNN_RELU' ? 'gates.capRnnRelu' : 'gates.capRnn', { text: q(text), saturated: pct(s.saturated.h) });

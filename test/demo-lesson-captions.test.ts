@@ -24,11 +24,15 @@ describe('gates caption', () => {
     expect(en).toMatch(/forget gate fₜ averaged 0\.69 \(lowest at "天": 0\.65/);
     expect(en).toContain('input gate iₜ 0.60 and the output gate oₜ 0.62');
     expect(en).toContain('14% of the σ gates'); // (0.1 + 0.2 + 0.12) / 3
+    expect(en).toMatch(/most values lie in between, so the gates act as dials more than as switches\.$/);
     const zh = gatesCaption(lstm, 'zh');
     expect(zh).toContain('“今天天气很好”');
     expect(zh).toContain('0.69');
     expect(zh).toContain('“天”处最低，为 0.65');
     expect(zh).toContain('14%');
+    expect(zh).toContain('更像旋钮');
+    const saturated = gatesCaption({ ...lstm, saturated: { i: 0.6, f: 0.7, o: 0.5 } }, 'en');
+    expect(saturated).toMatch(/60% of the σ gates.*: the gates act as switches more than as dials\.$/);
     expect(englishWords(zh)).toEqual([]);
   });
 
@@ -40,7 +44,7 @@ describe('gates caption', () => {
       perChar: { r: [0.4, 0.4, 0.4], z: [0.6, 0.7, 0.35], n: [0, 0, 0], h: [0, 0, 0] },
       saturated: { r: 0.5, z: 0.3, n: 0.1, h: 0 },
     };
-    expect(gatesCaption(gru, 'en')).toMatch(/update gate zₜ averaged 0\.55 .*lowest at "c": 0\.35.*reset gate rₜ 0\.40; 40% of the gates/);
+    expect(gatesCaption(gru, 'en')).toMatch(/update gate zₜ averaged 0\.55 .*lowest at "c": 0\.35.*reset gate rₜ 0\.40; 40% of the gates.*act as dials/);
     expect(englishWords(gatesCaption(gru, 'zh'))).toEqual([]);
     const rnn: GateSummary = { mode: 'RNN_TANH', chars: ['a', 'b'], means: { h: 0 }, perChar: { h: [0, 0] }, saturated: { h: 0.25 } };
     expect(gatesCaption(rnn, 'en')).toMatch(/^A plain RNN has no gates: .* 25% of its values were saturated/);

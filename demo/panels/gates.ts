@@ -143,7 +143,7 @@ export function setupGates(page: PageContext): void {
         t('gates.checked', { error: hError.toExponential(1), backend: page.backend === 'webgpu' ? 'WebGPU' : 'CPU' }),
       ]
         .filter(Boolean)
-        .join(' '),
+        .join(t('gates.sourceSep')),
     );
     say(caption, () => gatesCaption(summary, language()));
   };

@@ -326,9 +326,12 @@ export const en = {
   'gates.nameZ': 'zₜ — update gate, σ: 0 … 1',
   'gates.nameN': 'nₜ — new candidate, tanh: −1 … 1',
   'gates.capLstm':
-    "Over {text}, the forget gate fₜ averaged {f} (lowest at {fChar}: {fMin}, where the cell kept least of its memory), the input gate iₜ {i} and the output gate oₜ {o}; {saturated}% of the σ gates' values were saturated (below 0.1 or above 0.9): switches more than dials.",
+    "Over {text}, the forget gate fₜ averaged {f} (lowest at {fChar}: {fMin}, where the cell kept least of its memory), the input gate iₜ {i} and the output gate oₜ {o}; {saturated}% of the σ gates' values were saturated (below 0.1 or above 0.9){verdict}.",
   'gates.capGru':
-    "Over {text}, the update gate zₜ averaged {z} — the share of hₜ₋₁ kept at each step (lowest at {zChar}: {zMin}, where the state was rewritten most) — and the reset gate rₜ {r}; {saturated}% of the gates' values were saturated (below 0.1 or above 0.9).",
+    "Over {text}, the update gate zₜ averaged {z} — the share of hₜ₋₁ kept at each step (lowest at {zChar}: {zMin}, where the state was rewritten most) — and the reset gate rₜ {r}; {saturated}% of the gates' values were saturated (below 0.1 or above 0.9){verdict}.",
+  'gates.capSwitches': ': the gates act as switches more than as dials',
+  'gates.capDials': ': most values lie in between, so the gates act as dials more than as switches',
+  'gates.sourceSep': ' ',
   'gates.capRnn':
     'A plain RNN has no gates: over {text} every step rewrote its whole state hₜ, and {saturated}% of its values were saturated (|hₜ| above 0.9), where tanh passes almost no gradient back.',
   'gates.capRnnRelu':

@@ -313,9 +313,12 @@ export const zh: StringTable = {
   'gates.nameZ': 'zₜ——更新门，σ：0 … 1',
   'gates.nameN': 'nₜ——新的候选值，tanh：−1 … 1',
   'gates.capLstm':
-    '在{text}上，遗忘门 fₜ 的平均值是 {f}（在{fChar}处最低，为 {fMin}：细胞在这里保留的记忆最少），输入门 iₜ 平均 {i}，输出门 oₜ 平均 {o}；σ 门的取值有 {saturated}% 处于饱和（低于 0.1 或高于 0.9）——它们更像开关，而不是旋钮。',
+    '在{text}上，遗忘门 fₜ 的平均值是 {f}（在{fChar}处最低，为 {fMin}：细胞在这里保留的记忆最少），输入门 iₜ 平均 {i}，输出门 oₜ 平均 {o}；σ 门的取值有 {saturated}% 处于饱和（低于 0.1 或高于 0.9）{verdict}。',
   'gates.capGru':
-    '在{text}上，更新门 zₜ 的平均值是 {z}，也就是每一步保留下来的 hₜ₋₁ 所占的比例（在{zChar}处最低，为 {zMin}：状态在这里被改写得最多）；重置门 rₜ 平均 {r}；门的取值有 {saturated}% 处于饱和（低于 0.1 或高于 0.9）。',
+    '在{text}上，更新门 zₜ 的平均值是 {z}，也就是每一步保留下来的 hₜ₋₁ 所占的比例（在{zChar}处最低，为 {zMin}：状态在这里被改写得最多）；重置门 rₜ 平均 {r}；门的取值有 {saturated}% 处于饱和（低于 0.1 或高于 0.9）{verdict}。',
+  'gates.capSwitches': '——这些门更像开关，而不是旋钮',
+  'gates.capDials': '——大多数取值落在中间，这些门更像旋钮，而不是开关',
+  'gates.sourceSep': '',
   'gates.capRnn': '普通 RNN 没有门：在{text}上，每一步都把整个状态 hₜ 重写一遍；它的取值有 {saturated}% 处于饱和（|hₜ| 大于 0.9），tanh 在那里几乎传不回梯度。',
   'gates.capRnnRelu': '普通 RNN 没有门：在{text}上，每一步都把整个状态 hₜ 重写一遍；它的取值有 {saturated}% 为 0（被 ReLU 关掉的单元）。',
   // 过拟合、随机失活（dropout）与提前停止（工程师 C）。
