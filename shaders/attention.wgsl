@@ -68,19 +68,10 @@ fn score_of(r: u32, s: u32, b: u32) -> f32 {
   return acc;
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn attend_scores(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-  let r = linear_index(gid, groups, WORKGROUP_SIZE);
-  if (r >= dims.T * dims.B) { return; }
-  let b = r % dims.B;
-  let len = min(lengths[b], dims.S);
-  let base = r * dims.S;
+// α_s = softmax over s < len of the raw scores that alpha[base + s] holds; 0 past len.
+fn softmax_in_place(base: u32, len: u32) {
   var m = -3.0e38;
-  for (var s = 0u; s < len; s++) {
-    let e = score_of(r, s, b);
-    alpha[base + s] = e;
-    m = max(m, e);
-  }
+  for (var s = 0u; s < len; s++) { m = max(m, alpha[base + s]); }
   var z = 0.0;
   for (var s = 0u; s < len; s++) {
     let e = exp(alpha[base + s] - m);
@@ -88,6 +79,16 @@ fn attend_scores(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     z += e;
   }
   for (var s = 0u; s < dims.S; s++) { alpha[base + s] = select(0.0, alpha[base + s] / z, s < len); }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn attend_scores(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (r >= dims.T * dims.B) { return; }
+  let b = r % dims.B;
+  let len = min(lengths[b], dims.S);
+  for (var s = 0u; s < len; s++) { alpha[r * dims.S + s] = score_of(r, s, b); }
+  softmax_in_place(r * dims.S, len);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -122,6 +123,11 @@ fn back_scores(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     dscore[base + s] = acc;
     dot = fma(alpha[base + s], acc, dot);
   }
+  dscore_in_place(base, len, dot);
+}
+
+// dscore_s = α_s (dα_s − Σ α dα) from the dα_s that dscore[base + s] holds and their α-weighted sum.
+fn dscore_in_place(base: u32, len: u32, dot: f32) {
   for (var s = 0u; s < dims.S; s++) { dscore[base + s] = select(0.0, alpha[base + s] * (dscore[base + s] - dot), s < len); }
 }
 
@@ -216,4 +222,171 @@ fn back_v(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     }
   }
   out[dims.dv_offset + a] = acc;
+}
+
+// ---- The same entries four features at a time: `<entry>_vec4`, which the host picks when H_k, H_q
+// and W are all multiples of 4 (rows then start on vec4 boundaries; every tensor but v starts its
+// buffer). The same bindings, viewed as vec4: one load brings four features, and an invocation of an
+// element entry owns four of them — on software adapters the loads, not the FMAs, bound these loops.
+// v stays scalar (it lives at any offset in the flat parameters). Element entries run one invocation
+// per (row, quad); the row entries, one per row as above.
+@group(0) @binding(2) var<storage, read> keys4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> score_q4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> score_k4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> q4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> joined4: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read_write> out4: array<vec4<f32>>;
+
+fn v_quad(a: u32) -> vec4<f32> {
+  let o = dims.v_offset + 4u * a;
+  return vec4<f32>(v[o], v[o + 1u], v[o + 2u], v[o + 3u]);
+}
+
+fn tanh_safe4(x: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(tanh_safe(x.x), tanh_safe(x.y), tanh_safe(x.z), tanh_safe(x.w));
+}
+
+fn score_of4(r: u32, s: u32, b: u32) -> f32 {
+  let W4 = dims.W / 4u;
+  let qr = r * W4;
+  let kr = (s * dims.B + b) * W4;
+  var acc = vec4<f32>(0.0);
+  if (KIND == KIND_CONCAT) {
+    for (var a = 0u; a < W4; a++) { acc = fma(v_quad(a), tanh_safe4(score_q4[qr + a] + score_k4[kr + a]), acc); }
+  } else {
+    for (var k = 0u; k < W4; k++) { acc = fma(score_q4[qr + k], score_k4[kr + k], acc); }
+  }
+  return (acc.x + acc.y) + (acc.z + acc.w);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn attend_scores_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (r >= dims.T * dims.B) { return; }
+  let b = r % dims.B;
+  let len = min(lengths[b], dims.S);
+  for (var s = 0u; s < len; s++) { alpha[r * dims.S + s] = score_of4(r, s, b); }
+  softmax_in_place(r * dims.S, len);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn attend_context_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  let J4 = dims.J / 4u;
+  let Hk4 = dims.H_k / 4u;
+  if (i >= dims.T * dims.B * J4) { return; }
+  let r = i / J4;
+  let j = i % J4;
+  if (j >= Hk4) {
+    joined4[i] = q4[r * (dims.H_q / 4u) + j - Hk4];
+    return;
+  }
+  let b = r % dims.B;
+  let len = min(lengths[b], dims.S);
+  var acc = vec4<f32>(0.0);
+  for (var s = 0u; s < len; s++) { acc = fma(vec4<f32>(alpha[r * dims.S + s]), keys4[(s * dims.B + b) * Hk4 + j], acc); }
+  joined4[i] = acc;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_scores_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let r = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (r >= dims.T * dims.B) { return; }
+  let b = r % dims.B;
+  let len = min(lengths[b], dims.S);
+  let base = r * dims.S;
+  let J4 = dims.J / 4u;
+  let Hk4 = dims.H_k / 4u;
+  var dot = 0.0;
+  for (var s = 0u; s < len; s++) {
+    var acc = vec4<f32>(0.0);
+    for (var k = 0u; k < Hk4; k++) { acc = fma(joined4[r * J4 + k], keys4[(s * dims.B + b) * Hk4 + k], acc); }
+    let da = (acc.x + acc.y) + (acc.z + acc.w);
+    dscore[base + s] = da;
+    dot = fma(alpha[base + s], da, dot);
+  }
+  dscore_in_place(base, len, dot);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_query_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  let W4 = dims.W / 4u;
+  if (i >= dims.T * dims.B * W4) { return; }
+  let r = i / W4;
+  let k = i % W4;
+  let b = r % dims.B;
+  let len = min(lengths[b], dims.S);
+  var acc = vec4<f32>(0.0);
+  for (var s = 0u; s < len; s++) {
+    let ds = vec4<f32>(dscore[r * dims.S + s]);
+    let kr = s * dims.B + b;
+    if (KIND == KIND_CONCAT) {
+      // As back_query: the 1 of 1 − u² dropped.
+      let u = tanh_safe4(score_q4[r * W4 + k] + score_k4[kr * W4 + k]);
+      acc = fma(ds * v_quad(k), -u * u, acc);
+    } else {
+      acc = fma(ds, score_k4[kr * W4 + k], acc);
+    }
+  }
+  if (KIND == KIND_CONCAT) {
+    out4[i] = acc;
+  } else {
+    out4[i] = joined4[r * (dims.J / 4u) + dims.H_k / 4u + k] + acc;
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_direct_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  let Hq4 = dims.H_q / 4u;
+  if (i >= dims.T * dims.B * Hq4) { return; }
+  out4[i] = joined4[(i / Hq4) * (dims.J / 4u) + dims.H_k / 4u + i % Hq4];
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_keys_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  let Hk4 = dims.H_k / 4u;
+  if (i >= dims.S * dims.B * Hk4) { return; }
+  let kr = i / Hk4;
+  let k = i % Hk4;
+  let s = kr / dims.B;
+  let b = kr % dims.B;
+  let J4 = dims.J / 4u;
+  let W4 = dims.W / 4u;
+  var acc = vec4<f32>(0.0);
+  if (s < min(lengths[b], dims.S)) {
+    for (var t = 0u; t < dims.T; t++) {
+      let r = t * dims.B + b;
+      acc = fma(vec4<f32>(alpha[r * dims.S + s]), joined4[r * J4 + k], acc);
+      if (SCORE_ON_KEYS) { acc = fma(vec4<f32>(dscore[r * dims.S + s]), score_q4[r * W4 + k], acc); }
+    }
+  }
+  out4[i] = acc;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn back_score_keys_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  let W4 = dims.W / 4u;
+  if (i >= dims.S * dims.B * W4) { return; }
+  let kr = i / W4;
+  let k = i % W4;
+  let s = kr / dims.B;
+  let b = kr % dims.B;
+  var acc = vec4<f32>(0.0);
+  if (s < min(lengths[b], dims.S)) {
+    for (var t = 0u; t < dims.T; t++) {
+      let r = t * dims.B + b;
+      let ds = vec4<f32>(dscore[r * dims.S + s]);
+      if (KIND == KIND_CONCAT) {
+        let u = tanh_safe4(score_q4[r * W4 + k] + score_k4[kr * W4 + k]);
+        acc = fma(ds * v_quad(k), 1.0 - u * u, acc);
+      } else {
+        acc = fma(ds, score_q4[r * W4 + k], acc);
+      }
+    }
+  }
+  out4[i] = acc;
 }

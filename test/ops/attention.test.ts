@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
-import { recordAttend, recordAttendBackward } from '../../src/gpu/ops/attention.js';
+import { attentionUsesVec4, recordAttend, recordAttendBackward } from '../../src/gpu/ops/attention.js';
 import { recordTanh, recordTanhBackward } from '../../src/gpu/ops/tanh.js';
 import { seededUniform } from '../../src/random.js';
 import { type AttentionGradients, type ScoreKind, attend, attendBackward } from '../../src/reference/attention.js';
@@ -57,8 +57,15 @@ describe('attention op', () => {
     ['concat', 1, 1, 1, 1, 1, 1, [1]],
     ['concat', 3, 2, 17, 5, 3, 4, [17, 9]],
     ['concat', 2, 3, 257, 3, 5, 17, [1, 257, 64]],
+    // Every width a multiple of 4: the _vec4 entries (attentionUsesVec4).
+    ['dot', 1, 1, 1, 4, 4, 0, [1]],
+    ['dot', 3, 17, 5, 8, 8, 0, [5, 2, 1, 4, 5, 3, 5, 5, 1, 2, 3, 4, 5, 5, 5, 1, 2]],
+    ['general', 2, 3, 257, 12, 4, 0, [100, 257, 1]],
+    ['concat', 3, 2, 17, 4, 8, 12, [17, 9]],
   ] as const)('%s: T = %i, B = %i, S = %i, H_k = %i, H_q = %i, A = %i', async (kind, T, B, S, Hk, Hq, A, lengthList) => {
     const lengths = [...lengthList];
+    // The cases cover both families of entries (the vec4 ones when every width is a multiple of 4).
+    expect(attentionUsesVec4({ Hk, Hq, W: kind === 'concat' ? A : Hq })).toBe(Hk % 4 === 0 && Hq % 4 === 0 && (kind !== 'concat' || A % 4 === 0));
     const next = seededUniform(T * 131 + S * 7 + Hk + Hq * 3 + A);
     const keys = values(next, S * B * Hk);
     const q = values(next, T * B * Hq);

@@ -59,11 +59,21 @@ export interface AttentionBackwardCall extends AttentionCall {
   readonly dV?: GpuTensor;
 }
 
+/**
+ * Whether the `_vec4` entries serve the call: every width a multiple of 4, so each row starts on a vec4
+ * boundary (the tensors start their buffers; dims() checks). They load four features at a time and
+ * give each invocation of an element entry four outputs — the loads are what bound these loops on
+ * software adapters (measured on the date model, the whole layer's backward and forward).
+ */
+export function attentionUsesVec4(call: Pick<AttentionCall, 'Hk' | 'Hq' | 'W'>): boolean {
+  return call.Hk % 4 === 0 && call.Hq % 4 === 0 && call.W % 4 === 0;
+}
+
 function pipeline(rec: Recorder, call: AttentionCall, entry: string, bindings: ReadonlyArray<readonly [number, BindingKind]>, scoreOnKeys = false) {
   return simplePipeline(
     rec.ctx,
     f32Module(rec.ctx, 'attention', attentionSource),
-    entry,
+    attentionUsesVec4(call) && entry !== 'back_v' ? `${entry}_vec4` : entry,
     { WORKGROUP_SIZE: ATTENTION_WORKGROUP_SIZE, KIND: ATTENTION_KIND[call.kind], SCORE_ON_KEYS: scoreOnKeys },
     bindings,
   );
@@ -107,10 +117,11 @@ export function recordAttend(rec: Recorder, call: AttentionCall): Command[] {
   ];
   const d = dims(rec, call);
   const grid = (n: number) => elementGrid(rec.ctx, n);
+  const lanes = attentionUsesVec4(call) ? 4 : 1;
   return (
     [
       ['attend_scores', call.T * call.B],
-      ['attend_context', call.T * call.B * (call.Hk + call.Hq)],
+      ['attend_context', (call.T * call.B * (call.Hk + call.Hq)) / lanes],
     ] as const
   ).map(([entry, n]) => {
     const p = pipeline(rec, call, entry, bindings);
@@ -156,6 +167,8 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
     return dispatch(label, p.pipeline, [group], grid);
   };
   const grid = (n: number) => elementGrid(ctx, n) as [number, number, number];
+  // Element entries: an invocation per feature, or per four with the vec4 entries.
+  const lanes = attentionUsesVec4(call) ? 4 : 1;
   const commands: Command[] = [
     bind(
       `${call.label}.scores`,
@@ -186,7 +199,7 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
         [9, 'write'],
       ],
       { 1: call.lengths, 3: call.scoreQ, 6: call.alpha, 7: call.dJoined, 8: call.dScore, 9: call.dKeys },
-      grid(S * B * Hk),
+      grid((S * B * Hk) / lanes),
       scoreOnKeys,
     ),
   );
@@ -208,7 +221,7 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
         'back_query',
         query,
         { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 7: call.dJoined, 8: call.dScore, 9: call.dQuery, 10: v },
-        grid(T * B * Hq),
+        grid((T * B * Hq) / lanes),
       ),
     );
   } else {
@@ -221,14 +234,14 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
           [9, 'write'],
         ],
         { 7: call.dJoined, 9: call.dQuery },
-        grid(T * B * Hq),
+        grid((T * B * Hq) / lanes),
       ),
       bind(
         `${call.label}.scoreQ`,
         'back_query',
         query,
         { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 7: call.dJoined, 8: call.dScore, 9: call.dScoreQ!, 10: v },
-        grid(T * B * W),
+        grid((T * B * W) / lanes),
       ),
     );
   }
@@ -246,7 +259,7 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
           [10, 'read'],
         ],
         { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 8: call.dScore, 9: call.dScoreK!, 10: v },
-        grid(S * B * W),
+        grid((S * B * W) / lanes),
       ),
     );
   }
