@@ -131,8 +131,9 @@ fn store4(base: u32, e: u32, v: vec4<f32>) {
 }
 
 // The cell half for (unit j, row b, direction d) at time t; `rec_j` is dh_rec of unit j (HAS_PROJ reads
-// every unit's from gstate instead).
-fn cell(d: u32, b: u32, t: u32, j: u32, rec_j: f32) {
+// every unit's from gstate instead). Returns the dg_h it stored (dg_x for all but GRU), which the
+// persistent paths keep in workgroup memory for the next step instead of reading it back.
+fn cell(d: u32, b: u32, t: u32, j: u32, rec_j: f32) -> vec4<f32> {
   let H = dims.H;
   let B = dims.B;
   let valid = t < lengths[b];
@@ -146,7 +147,7 @@ fn cell(d: u32, b: u32, t: u32, j: u32, rec_j: f32) {
   if (!valid) {
     store4(dims.dg_x, e, vec4<f32>(0.0));
     if (MODE == MODE_GRU) { store4(dims.dg_h, e, vec4<f32>(0.0)); }
-    return;
+    return vec4<f32>(0.0);
   }
   let pre = vec4<f32>(saved[dims.pre + 4u * e], saved[dims.pre + 4u * e + 1u], saved[dims.pre + 4u * e + 2u], saved[dims.pre + 4u * e + 3u]);
   switch MODE {
@@ -165,9 +166,11 @@ fn cell(d: u32, b: u32, t: u32, j: u32, rec_j: f32) {
       let tc = tanh_safe(c);
       let dc = gstate[dc_index(d, b, j)] + dh_raw * o * (1.0 - tc * tc);
       let c_prev = saved[dims.c_prev + e];
-      store4(dims.dg_x, e, vec4<f32>(dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g), dh_raw * tc * o * (1.0 - o)));
+      let dg = vec4<f32>(dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g), dh_raw * tc * o * (1.0 - o));
+      store4(dims.dg_x, e, dg);
       gstate[dc_index(d, b, j)] = dc * f;
       if (j < dims.H_out) { gstate[direct_index(d, b, j)] = 0.0; }
+      return dg;
     }
     case MODE_GRU: {
       let r = sigmoid(pre.x);
@@ -178,17 +181,23 @@ fn cell(d: u32, b: u32, t: u32, j: u32, rec_j: f32) {
       let dr = dpre_n * pre.w * r * (1.0 - r);
       let dz = dh * (h_prev - n) * z * (1.0 - z);
       store4(dims.dg_x, e, vec4<f32>(dr, dz, dpre_n, 0.0));
-      store4(dims.dg_h, e, vec4<f32>(dr, dz, dpre_n * r, 0.0));
+      let dg_h = vec4<f32>(dr, dz, dpre_n * r, 0.0);
+      store4(dims.dg_h, e, dg_h);
       gstate[direct_index(d, b, j)] = dh * z;
+      return dg_h;
     }
     case MODE_RNN_RELU: {
-      store4(dims.dg_x, e, vec4<f32>(select(0.0, dh, pre.x > 0.0), 0.0, 0.0, 0.0));
+      let dg = vec4<f32>(select(0.0, dh, pre.x > 0.0), 0.0, 0.0, 0.0);
+      store4(dims.dg_x, e, dg);
       gstate[direct_index(d, b, j)] = 0.0;
+      return dg;
     }
     default: {  // MODE_RNN_TANH
       let h = tanh_safe(pre.x);
-      store4(dims.dg_x, e, vec4<f32>(dh * (1.0 - h * h), 0.0, 0.0, 0.0));
+      let dg = vec4<f32>(dh * (1.0 - h * h), 0.0, 0.0, 0.0);
+      store4(dims.dg_x, e, dg);
       gstate[direct_index(d, b, j)] = 0.0;
+      return dg;
     }
   }
 }
@@ -361,7 +370,6 @@ fn persistent_backward_cached(@builtin(local_invocation_index) lid: u32, @builti
   let b = wid.x % dims.B;
   let j = min(lid, H - 1u);
   for (var k = 0u; k < CACHE_H; k++) { w_rows[k / 4u][k % 4u] = param4(dims.w_hh_offset + (d * H + j) * H + k); }
-  let dg_h = select(dims.dg_x, dims.dg_h, MODE == MODE_GRU);
   for (var i = 0u; i <= dims.T; i++) {
     let s = select(dims.T - 1u - i, dims.T, i == dims.T);
     let cur = (i % 2u) * CACHE_MAX_H;  // the previous step's dg_h here …
@@ -376,10 +384,7 @@ fn persistent_backward_cached(@builtin(local_invocation_index) lid: u32, @builti
       if (s == dims.T) {
         gstate[dh_rec_index(1u, d, b, j)] = rec;
       } else {
-        let t = time_at(d, s);
-        cell(d, b, t, j, rec);
-        let e = 4u * (((d * dims.T + t) * dims.B + b) * H + j);
-        dgs[nxt + j] = vec4<f32>(dg[dg_h + e], dg[dg_h + e + 1u], dg[dg_h + e + 2u], dg[dg_h + e + 3u]);
+        dgs[nxt + j] = cell(d, b, time_at(d, s), j, rec);
       }
     }
     workgroupBarrier();
@@ -411,11 +416,7 @@ fn blocked_row(d: u32, s: u32, i: u32, j: u32, b: u32, r: u32, acc: vec4<f32>, n
     gstate[dh_rec_index(1u, d, b, j)] = rec;
     return;
   }
-  let t = time_at(d, s);
-  cell(d, b, t, j, rec);
-  let dg_h = select(dims.dg_x, dims.dg_h, MODE == MODE_GRU);
-  let e = dg_h + 4u * (((d * dims.T + t) * dims.B + b) * dims.H + j);
-  dgb[nxt + r * dims.H + j] = vec4<f32>(dg[e], dg[e + 1u], dg[e + 2u], dg[e + 3u]);
+  dgb[nxt + r * dims.H + j] = vec4<f32>(rec);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
