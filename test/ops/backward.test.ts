@@ -73,6 +73,16 @@ const CASES: Array<[RnnConfigInput, { T: number; B: number; lengths: boolean }]>
     { mode: 'RNN_TANH', input_size: 3, hidden_size: 17 },
     { T: 4, B: 5, lengths: true },
   ],
+  // Gated cells at hidden sizes that are multiples of 4 (the blocked kernel's subgroup path without a
+  // remainder), and past one pass of its eight invocations.
+  [
+    { mode: 'LSTM', input_size: 5, hidden_size: 12 },
+    { T: 3, B: 9, lengths: true },
+  ],
+  [
+    { mode: 'GRU', input_size: 3, hidden_size: 36, bidirectional: true },
+    { T: 3, B: 4, lengths: false },
+  ],
 ];
 
 /** dW (D, G·H, K) in PyTorch's layout from gate gradients dg (D, T·B, H, 4) and the rows they multiply, a (D or 1, T·B, K). */
