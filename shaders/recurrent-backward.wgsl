@@ -416,7 +416,7 @@ fn blocked_row(d: u32, s: u32, i: u32, j: u32, b: u32, r: u32, acc: vec4<f32>, n
     gstate[dh_rec_index(1u, d, b, j)] = rec;
     return;
   }
-  dgb[nxt + r * dims.H + j] = vec4<f32>(rec);
+  dgb[nxt + r * dims.H + j] = cell(d, b, time_at(d, s), j, rec);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
