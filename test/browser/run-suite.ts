@@ -1,8 +1,9 @@
 /**
  * Browser side of the GPU agreement suite (test/browser/index.html): fetches the PyTorch fixtures
- * from the dev server, takes the engine's default device (navigator.gpu), runs every case of
- * test/suites/gpu-agreement.ts in order, and publishes the results on `window.__suite` for
- * test/browser.test.ts (puppeteer) plus a visible list for a person watching the page.
+ * from the dev server, takes the engine's default device (navigator.gpu), runs the cases of
+ * test/suites/gpu-agreement.ts that test/browser/selection.ts picks (each model on one strategy, the
+ * strategies taking turns; every case without a strategy), in order, and publishes the results on
+ * `window.__suite` for test/browser.test.ts (puppeteer) plus a visible list for a person watching the page.
  *
  * Failure is published, never thrown: a page without WebGPU sets `fatal`, so the Node side fails
  * at once instead of waiting out its timeout or mistaking "nothing ran" for a pass.
@@ -11,6 +12,7 @@ import { getDefaultDevice } from '../../src/gpu/device.js';
 import { type LoadBytes, loadManifest } from '../support/fixtures.js';
 import { gpuAgreementCases } from '../suites/gpu-agreement.js';
 import { trainingManifests } from '../support/training-fixtures.js';
+import { chromiumSelection } from './selection.js';
 
 /** One case's outcome: `note` (the errors seen) when ok, `error` (message and stack) when not. */
 export interface CaseResult {
@@ -88,7 +90,8 @@ async function main(): Promise<void> {
   void device.lost.then((info) => fail(`the WebGPU device was lost (${info.reason}): ${info.message}`));
 
   const manifest = await loadManifest(loadBytes);
-  const cases = gpuAgreementCases(loadBytes, manifest, device, 'f32', await trainingManifests(loadBytes));
+  const suite = gpuAgreementCases(loadBytes, manifest, device, 'f32', await trainingManifests(loadBytes));
+  const cases = chromiumSelection(suite.map((c) => c.name)).map((i) => suite[i]);
   for (const [i, c] of cases.entries()) {
     element('status').textContent = `running ${i + 1}/${cases.length} on ${report.adapter}: ${c.name}`;
     const start = performance.now();

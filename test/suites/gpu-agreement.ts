@@ -1,5 +1,6 @@
 /**
- * The GPU agreement suite, run unchanged in Node (Dawn) and in headless Chromium (puppeteer):
+ * The GPU agreement suite, run whole in Node (Dawn); headless Chromium (puppeteer) runs each model on
+ * one of its strategies (test/browser/selection.ts picks by case name). The cases:
  *  - every PyTorch fixture on WebGPU with each recurrent strategy (per-step, and persistent and fused
  *    where the shape fits them), outputs poisoned with NaN first, ‖a−b‖/‖b‖ ≤ 1e-4;
  *  - seeded random problems vs the float64 CPU reference, sizes that are not multiples of the
