@@ -3,13 +3,17 @@
  * sources, in plain Node: the same keys, no empty string, each key's {placeholders} in both languages,
  * every key the page names (data-i18n* in demo/*.html, t('…') and pageError('…') in demo/**\/*.ts, and
  * any quoted 'panel.key' literal with a table's prefix) present, markup only where data-i18n-html puts
- * it, no English sentence copied into the Chinese table; and preferredLanguage's order (?lang=, the
- * stored choice, the browser's languages, English).
+ * it, no English sentence copied into the Chinese table, no text in bench.html outside those keys; the
+ * benchmark's English progress lines (src/bench/run.ts's formatRow) read back and worded in each language,
+ * for the Speed panel and bench.html; and preferredLanguage's order (?lang=, the stored choice, the
+ * browser's languages, English).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { type BenchRow, formatRow } from '../src/bench/run.js';
+import { type BenchProgress, progressString, readProgress } from '../demo/bench-progress.js';
 import { format, preferredLanguage } from '../demo/i18n.js';
 import { en } from '../demo/strings/en.js';
 import { zh } from '../demo/strings/zh.js';
@@ -97,6 +101,82 @@ describe('the keys the page names', () => {
     }
     expect(count).toBeGreaterThan(50);
     expect([...missing], 'keys used in the code but missing from the tables').toEqual([]);
+  });
+});
+
+describe("the benchmark page's own text", () => {
+  // index.html's panels also write some of their elements from code (captions before a run), so only bench.html is held to this.
+  it('is only the English fallback of an element that names its key (names, units and code aside)', () => {
+    const left: string[] = [];
+    for (const f of [join(DEMO, 'bench.html')]) {
+      let text = readFileSync(f, 'utf8')
+        .replace(/<!--[\s\S]*?-->|<(script|style|code|pre)\b[\s\S]*?<\/\1>/g, ' ')
+        .replace(/<(\w+)\b[^>]*\sdata-i18n(?:-html)?="[^"]*"[^>]*>[\s\S]*?<\/\1>/g, ' ');
+      text = text.replace(/<[^>]*>/g, ' ');
+      const words = text.match(/[A-Za-z][A-Za-z_.']*[A-Za-z]/g)?.filter((w) => w.length >= 4 && !KEPT.test(w)) ?? [];
+      if (words.length) left.push(`${relative(DEMO, f)}: ${words.slice(0, 8).join(' ')}`);
+    }
+    expect(left, 'English in the HTML that no string table replaces').toEqual([]);
+  });
+});
+
+describe("the benchmark's progress lines", () => {
+  const row = (shape: string, system: string, median: number | null, error?: string): BenchRow => ({
+    shape,
+    system: system as BenchRow['system'],
+    median_ms: median,
+    min_ms: median,
+    gflop: 1,
+    gflops: median && 1 / median,
+    dispatches: 12,
+    gpu_bytes: 2 ** 20,
+    max_rel_err: 1e-6,
+    ...(error ? { error } : {}),
+  });
+  const shapes = ['char-rnn', 'train-char-lm', 'train-classifier'];
+  const systems = ['webgpu-rnn', 'webgpu-rnn-forward', 'cpu-reference'];
+
+  it('are read back from what runBench writes: the adapter, a timed row, an untimed one, an unavailable one', () => {
+    const read = (line: string) => readProgress(line, shapes, systems);
+    expect(read('adapter: Google SwiftShader (software); runtime: this browser')).toEqual({ kind: 'adapter', adapter: 'Google SwiftShader' });
+    expect(read('adapter: Apple metal-3; runtime: node')).toEqual({ kind: 'adapter', adapter: 'Apple metal-3' });
+    expect(read(formatRow(row('char-rnn', 'webgpu-rnn', 12.345)))).toEqual({ kind: 'row', shape: 'char-rnn', system: 'webgpu-rnn', ms: 12.3 });
+    // A shape wider than its column and the longer of two system names that share a start.
+    expect(read(formatRow(row('train-classifier', 'webgpu-rnn-forward', 3.05)))).toMatchObject({ shape: 'train-classifier', system: 'webgpu-rnn-forward' });
+    expect(read(formatRow(row('train-char-lm', 'cpu-reference', null)))).toEqual({ kind: 'row', shape: 'train-char-lm', system: 'cpu-reference', ms: null });
+    expect(read(formatRow(row('train-classifier', 'cpu-reference', null, 'no GPU: it said so')))).toEqual({
+      kind: 'unavailable',
+      shape: 'train-classifier',
+      system: 'cpu-reference',
+      error: 'no GPU: it said so',
+    });
+    expect(read('ceilings: GEMM 1.234 GFLOP/s (256×256×256); empty dispatch 20.0 µs')).toBeUndefined();
+    expect(read(formatRow(row('long-lstm', 'webgpu-rnn', 1)))).toBeUndefined(); // a shape not asked for
+  });
+
+  it('are worded in both languages, with the names the page gives and the same numbers', () => {
+    const facts: BenchProgress[] = [
+      { kind: 'adapter', adapter: 'Google SwiftShader' },
+      { kind: 'row', shape: 'train-char-lm', system: 'cpu-reference', ms: 1234.56 },
+      { kind: 'row', shape: 'char-rnn', system: 'webgpu-rnn', ms: null },
+      { kind: 'unavailable', shape: 'char-rnn', system: 'cpu-reference', error: 'lost' },
+    ];
+    for (const progress of facts) {
+      const [key, values] = progressString(
+        progress,
+        (s) => `<${s}>`,
+        (s) => `[${s}]`,
+      );
+      const said = { en: format(en[key], values), zh: format(zh[key], values) };
+      expect(said.zh, key).not.toBe(said.en);
+      expect(said.zh, key).toMatch(/[\u4e00-\u9fff]/);
+      for (const text of Object.values(said)) {
+        if (progress.kind === 'adapter') expect(text).toContain('Google SwiftShader');
+        else expect(text).toContain(`<${progress.shape}> · [${progress.system}]`);
+        if (progress.kind === 'row' && progress.ms !== null) expect(text).toContain('1234.6');
+        if (progress.kind === 'unavailable') expect(text).toContain('lost');
+      }
+    }
   });
 });
 

@@ -8,6 +8,7 @@ import { runBench } from '../../src/bench/run.js';
 import { SHAPES } from '../../src/bench/shapes.js';
 import type { SystemName } from '../../src/bench/system.js';
 import { TRAIN_SHAPES } from '../../src/bench/train-shapes.js';
+import { progressString, readProgress } from '../bench-progress.js';
 import { speedSentence } from '../captions.js';
 import { barChart } from '../charts.js';
 import { chartLabels } from '../chart-labels.js';
@@ -23,6 +24,10 @@ const NAMES: Partial<Record<SystemName, string>> = {
   'tfjs-webgpu': 'TensorFlow.js WebGPU',
 };
 
+const systemName = (s: SystemName) => (s === 'cpu-reference' ? t('sp.cpuReference') : (NAMES[s] ?? s));
+/** A shape as the chart and the progress line name it: a training shape by its task and "step". */
+const shapeLabel = (name: string) => (TRAIN_SHAPES.some((s) => s.name === name) ? t('sp.shapeStep', { name: name.replace('train-', '') }) : name);
+
 /** Each measured shape's sizes, one line each: the cell, I, H, layers, direction, B and T. */
 function listShapes(): void {
   const shapes = [...SHAPES.filter((s) => FORWARD.includes(s.name)), ...TRAIN_SHAPES.filter((s) => TRAINING.includes(s.name))];
@@ -33,7 +38,7 @@ function listShapes(): void {
         const rnn = s.kind === 'train' ? ('rnn' in s.model ? s.model.rnn : undefined) : s.config;
         const item = document.createElement('li');
         item.textContent = t('ux.speedShape', {
-          name: s.kind === 'train' ? t('sp.shapeStep', { name: s.name.replace('train-', '') }) : s.name,
+          name: shapeLabel(s.name),
           cell: rnn?.mode ?? '?',
           I: rnn?.input_size ?? '?',
           H: rnn?.hidden_size ?? '?',
@@ -74,23 +79,23 @@ export function setupSpeed(page: PageContext): void {
           warmup: 1,
           ceilings: false,
           runtime: 'this browser',
-          // The benchmark's own progress lines (shape, system, numbers), as it writes them.
-          log: (line) =>
-            say(stats, () =>
-              line
-                .split(/\s{2,}/)
-                .slice(0, 3)
-                .join(' · '),
-            ),
+          // The benchmark's progress lines, worded again in the page's language (and again on a switch).
+          log: (line) => {
+            const progress = readProgress(
+              line,
+              shapes.map((s) => s.name),
+              systems,
+            );
+            if (progress) say(stats, () => t(...progressString(progress, shapeLabel, (s) => systemName(s as SystemName))));
+          },
         });
         byId('sp-chart').replaceChildren();
-        const systemName = (s: SystemName) => (s === 'cpu-reference' ? t('sp.cpuReference') : (NAMES[s] ?? s));
         const made = barChart(byId('sp-chart'), t('sp.axisMs'), systems.map(systemName), true);
         chartLabels(made.plot, () => ({ y: t('sp.axisMs'), series: systems.map(systemName) }));
         const values = systems.map((sys) => shapes.map((s) => report.rows.find((r) => r.shape === s.name && r.system === sys)?.median_ms ?? null));
         relabel = () =>
           made.set(
-            shapes.map((s) => (s.kind === 'train' ? t('sp.shapeStep', { name: s.name.replace('train-', '') }) : s.name)),
+            shapes.map((s) => shapeLabel(s.name)),
             values,
           );
         relabel();

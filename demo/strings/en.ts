@@ -192,6 +192,16 @@ export const en = {
   'sp.capFaster': '{shape}: {ms} ms, {r}× faster than the CPU reference ({cpu} ms)',
   'sp.capSlower': '{shape}: {ms} ms, {r}× slower than the CPU reference ({cpu} ms)',
   'sp.capAbout': '{shape}: {ms} ms, about as fast as the CPU reference ({cpu} ms)',
+  // The benchmark's progress (demo/bench-progress.ts), on the Speed panel and the benchmark page (bench.html).
+  'sp.progressAdapter': 'Measuring on {adapter}…',
+  'sp.progressRow': '{shape} · {system} · {ms} ms',
+  'sp.progressUntimed': '{shape} · {system} · not timed',
+  'sp.progressUnavailable': '{shape} · {system}: unavailable ({error})',
+  'bench.title': 'webgpu-rnn benchmark',
+  'bench.lead': "Query parameters: <code>shapes</code>, <code>systems</code>, <code>runs</code>, <code>warmup</code>. Runs on this page's WebGPU adapter.",
+  'bench.running': 'Measuring {n} shapes with {systems}…',
+  'bench.done': 'Done: {n} measurements. The report as the command prints it:',
+  'bench.failed': 'The benchmark failed: {message}',
   // Training lessons (engineer B): LSTM vs GRU vs RNN side by side, exploding gradients and clipping, optimizers and schedules.
   'cells.nav': 'Cells compared',
   'cells.title': 'LSTM, GRU or plain RNN: which learns faster, and what does each cost?',

@@ -182,6 +182,16 @@ export const zh: StringTable = {
   'sp.capFaster': '{shape}：{ms} 毫秒，比 CPU 参考实现（{cpu} 毫秒）快 {r} 倍',
   'sp.capSlower': '{shape}：{ms} 毫秒，比 CPU 参考实现（{cpu} 毫秒）慢 {r} 倍',
   'sp.capAbout': '{shape}：{ms} 毫秒，与 CPU 参考实现（{cpu} 毫秒）差不多快',
+  // 基准测试的进度（demo/bench-progress.ts），显示在速度面板和基准测试页（bench.html）上。
+  'sp.progressAdapter': '正在 {adapter} 上测量…',
+  'sp.progressRow': '{shape} · {system} · {ms} 毫秒',
+  'sp.progressUntimed': '{shape} · {system} · 未计时',
+  'sp.progressUnavailable': '{shape} · {system}：无法测量（{error}）',
+  'bench.title': 'webgpu-rnn 基准测试',
+  'bench.lead': '查询参数：<code>shapes</code>、<code>systems</code>、<code>runs</code>、<code>warmup</code>。在本页的 WebGPU 适配器上运行。',
+  'bench.running': '正在用 {systems} 测量 {n} 种形状…',
+  'bench.done': '完成：{n} 项测量。下面是命令行打印的报告：',
+  'bench.failed': '基准测试失败：{message}',
   // 训练的几课（工程师 B）：LSTM、GRU 与 RNN 并排对比，梯度爆炸与裁剪，优化器与学习率调度。
   'cells.nav': '三种单元对比',
   'cells.title': 'LSTM、GRU 还是普通 RNN：谁学得更快，各要付出多少代价？',
