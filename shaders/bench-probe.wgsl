@@ -7,3 +7,19 @@
 fn empty() {
   sink[0] = sink[0] + 1u;
 }
+
+// Read bandwidth: invocation i sums the vec4s i, i + n, i + 2n, … of `stream_in` (n invocations in all,
+// so a workgroup reads consecutive vec4s at each step) and writes its sum, which keeps the loads alive.
+// A kernel bound by loads (the bias gradient's M = 1 GEMM: one multiply-add per element it loads) is
+// measured against this, not against the GEMM's FLOP/s.
+override STREAM_WORKGROUP: u32 = 64u;
+@group(0) @binding(1) var<storage, read> stream_in: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> stream_out: array<vec4<f32>>;
+
+@compute @workgroup_size(STREAM_WORKGROUP)
+fn stream(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let n = groups.x * STREAM_WORKGROUP;
+  var acc = vec4<f32>(0.0);
+  for (var i = gid.x; i < arrayLength(&stream_in); i += n) { acc += stream_in[i]; }
+  stream_out[gid.x] = acc;
+}

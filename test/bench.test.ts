@@ -69,6 +69,15 @@ describe('benchmark (tiny shape)', () => {
     expect(report.ceilings!.gemm_layouts.map((l) => l.layout.split(' (')[0])).toEqual(['NN + bias', 'NT', 'NT + β·C', 'TN', 'NN, M = 1']);
     for (const l of report.ceilings!.gemm_layouts) expect(l.gflops > 0 && Math.abs(l.fraction - l.gflops / report.ceilings!.gemm_gflops) < 1e-9).toBe(true);
     expect(lines.join('\n')).toMatch(/^ {2}GEMM TN \(weight gradient\) +\d+×\d+·\d+×\d+ +[\d.]+ GFLOP\/s \(\d+% of the ceiling\)$/m);
+    // The bias gradient (M = 1) is bound by its loads: also judged against the adapter's read rate.
+    expect(report.ceilings!.read_gbps).toBeGreaterThan(0);
+    const oneRow = report.ceilings!.gemm_layouts.find((l) => l.layout.startsWith('NN, M = 1'))!;
+    expect(oneRow.read!.gbps > 0 && Math.abs(oneRow.read!.fraction - oneRow.read!.gbps / report.ceilings!.read_gbps) < 1e-9).toBe(true);
+    expect(report.ceilings!.gemm_layouts.filter((l) => l.read).length).toBe(1);
+    expect(lines.join('\n')).toMatch(/^ceilings: GEMM [\d.]+ GFLOP\/s \(.*\); read [\d.]+ GB\/s; empty dispatch/m);
+    expect(lines.join('\n')).toMatch(
+      /^ {2}GEMM NN, M = 1 \(bias gradient\) .*% of the ceiling; bound by its loads: [\d.]+ GB\/s read, \d+% of the read rate\)$/m,
+    );
     expect(formatTable(report)).toMatch(/tiny\s+tfjs-webgpu/);
     // The ONNX row: the same file through loadOnnx and through ONNX Runtime Web, and their ratio.
     expect(report.rows.find((r) => r.system === 'webgpu-rnn-onnx')!.note).toMatch(/the ort-webgpu file through loadOnnx: 1 recurrent node on the engine/);

@@ -1,7 +1,8 @@
 /**
  * The adapter's own ceilings, measured in the same run as the systems: GEMM throughput with our GEMM
- * (ops/gemm.ts, as the input projection uses it: B a packed weight matrix, a bias) on a large problem, and the cost of one empty dispatch
- * inside a compute pass. Both are timed on the host around `onSubmittedWorkDone` (timestamp queries are
+ * (ops/gemm.ts, as the input projection uses it: B a packed weight matrix, a bias) on a large problem,
+ * the rate at which a kernel can read a large buffer (for kernels bound by their loads), and the cost of
+ * one empty dispatch inside a compute pass. Both are timed on the host around `onSubmittedWorkDone` (timestamp queries are
  * optional in WebGPU), with enough work per submit that the submit itself is noise.
  */
 import probeSource from '../../shaders/bench-probe.wgsl?raw';
@@ -21,6 +22,11 @@ export interface GemmLayoutRate {
   gflops: number;
   /** gflops / gemm_gflops (the NN ceiling of the same run). */
   fraction: number;
+  /**
+   * Where the layout is bound by its loads rather than its arithmetic (M = 1: one multiply-add per
+   * element of B it reads): the bytes it reads per second, and their share of `read_gbps`.
+   */
+  read?: { gbps: number; fraction: number };
 }
 
 export interface Ceilings {
@@ -32,6 +38,8 @@ export interface Ceilings {
   gemm_layouts: GemmLayoutRate[];
   /** Microseconds per empty dispatch inside one pass. */
   empty_dispatch_us: number;
+  /** GB/s (10⁹ bytes) a kernel reads from a large storage buffer (bench-probe.wgsl's `stream`). */
+  read_gbps: number;
 }
 
 const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST;
@@ -113,12 +121,50 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
   for (const b of [params, a, c, sink]) ctx.release(b);
   recorder.release();
   const gemm_gflops = flop / (gemmMs * 1e6);
+  const read_gbps = await measureReadBandwidth(ctx, scale);
   return {
     gemm_gflops,
     gemm_shape: `${M}×${K}·${K}×${N * GATE_LANES}`,
-    gemm_layouts: await measureGemmLayouts(ctx, scale, gemm_gflops),
+    gemm_layouts: await measureGemmLayouts(ctx, scale, gemm_gflops, read_gbps),
     empty_dispatch_us: ((median(manyMs) - median(oneMs)) * 1000) / (many - 1),
+    read_gbps,
   };
+}
+
+/** GB/s read from a 16 MiB buffer (scaled) by 16,384 invocations, each summing every 16,384th vec4. */
+async function measureReadBandwidth(ctx: GpuContext, scale: number): Promise<number> {
+  const device = ctx.device;
+  const workgroup = 64;
+  const groups = 256;
+  const vec4s = Math.max(groups * workgroup, Math.round((2 ** 20 * scale) / (groups * workgroup)) * groups * workgroup);
+  const layout = ctx.bindGroupLayout('bench-stream/group0', [
+    { binding: 1, visibility: ShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
+    { binding: 2, visibility: ShaderStage.COMPUTE, buffer: { type: 'storage' } },
+  ]);
+  const pipeline = ctx.computePipeline({
+    family: 'bench-probe',
+    code: probeSource,
+    entryPoint: 'stream',
+    constants: { STREAM_WORKGROUP: workgroup },
+    layouts: [layout],
+  });
+  const input = ctx.buffer('bench.stream.in', vec4s * 16, STORAGE);
+  const output = ctx.buffer('bench.stream.out', groups * workgroup * 16, STORAGE);
+  device.queue.writeBuffer(input, 0, new Float32Array(vec4s * 4).fill(1));
+  const group = ctx.bindGroupAt('bench.stream', layout, [
+    [1, { buffer: input, size: vec4s * 16 }],
+    [2, { buffer: output, size: groups * workgroup * 16 }],
+  ]);
+  const run = (pass: GPUComputePassEncoder) => {
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(groups);
+  };
+  await timeSubmit(device, run); // warm-up (and the pipeline's compilation)
+  const runs: number[] = [];
+  for (let r = 0; r < 3; r++) runs.push(await timeSubmit(device, run));
+  for (const b of [input, output]) ctx.release(b);
+  return (vec4s * 16) / (median(runs) * 1e6);
 }
 
 /**
@@ -127,7 +173,7 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
  * weight gradients xᵀ·dG (TN) and the bias gradients 1ᵀ·dG (M = 1) — at the sizes of the throughput
  * shape's training step (H 256, four gates: N 1,024; T·B 1,024; I 256), scaled like the ceiling.
  */
-async function measureGemmLayouts(ctx: GpuContext, scale: number, ceiling: number): Promise<GemmLayoutRate[]> {
+async function measureGemmLayouts(ctx: GpuContext, scale: number, ceiling: number, readGbps: number): Promise<GemmLayoutRate[]> {
   const device = ctx.device;
   const n = (v: number) => Math.max(4, Math.round((v * scale) / 4) * 4);
   const [TB, G, I] = [n(1024), n(1024), n(256)];
@@ -173,8 +219,15 @@ async function measureGemmLayouts(ctx: GpuContext, scale: number, ceiling: numbe
     await timeSubmit(device, run); // warm-up (and the pipeline's compilation)
     const runs: number[] = [];
     for (let r = 0; r < 3; r++) runs.push(await timeSubmit(device, run));
-    const gflops = (2 * l.M * l.N * l.K) / (median(runs) * 1e6);
-    out.push({ layout: l.layout, shape: `${l.M}×${l.K}·${l.K}×${l.N}`, gflops, fraction: gflops / ceiling });
+    const ms = median(runs);
+    const gflops = (2 * l.M * l.N * l.K) / (ms * 1e6);
+    const rate: GemmLayoutRate = { layout: l.layout, shape: `${l.M}×${l.K}·${l.K}×${l.N}`, gflops, fraction: gflops / ceiling };
+    if (l.M === 1) {
+      // What it must read: A (1×K) and B (K×N).
+      const gbps = (4 * (l.K + l.K * l.N)) / (ms * 1e6);
+      rate.read = { gbps, fraction: gbps / readGbps };
+    }
+    out.push(rate);
     recorder.release();
     for (const buffer of [a, b, c]) ctx.release(buffer);
   }
