@@ -90,14 +90,14 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
       expect.soft(of.dropout.gap).toBeLessThan(of.plain.gap - 0.1);
       expect(await page.$eval('#of-caption', (e) => e.textContent)).toContain(of.plain.gap.toFixed(3));
 
-      // Bidirectional: 40 steps each.
-      await setValue(page, 'bi-steps', '40');
+      // Bidirectional: 20 steps each (one measurement, the panel's first).
+      await setValue(page, 'bi-steps', '20');
       await page.click('#bi-run');
       await page.waitForFunction(() => window.__demo?.bidirectional !== undefined || !document.getElementById('bi-error')!.hidden, { timeout: 120_000 });
       const bi = (await demoState(page)).bidirectional!;
       lap('bidirectional');
       expect(bi, await page.$eval('#bi-error', (e) => e.textContent ?? '')).toBeDefined();
-      expect(bi.finalStep).toBe(40);
+      expect(bi.finalStep).toBe(20);
       expect.soft(bi.bi.accuracy).toBeGreaterThan(bi.uni.accuracy + 0.1);
       expect.soft(bi.uni.accuracy).toBeGreaterThan(bi.baseline);
       expect(bi.bi.params).toBeGreaterThan(bi.uni.params);
