@@ -26,8 +26,7 @@ import {
   createTrainer,
 } from '../src/index.js';
 import type { TrainableConfig } from '../src/train/config.js';
-import type { FitCheckpoint, FitProgress } from '../src/train/fit.js';
-import type { HostMessage, RemoteMethod, WorkerMessage } from './trainer-protocol.js';
+import { type HostMessage, type HostRequest, REMOTE_METHODS, type RemoteMethod, type WireError, type WorkerMessage } from './trainer-protocol.js';
 
 /** What the panels use of a trainer: the same on either backend. */
 export type PanelTrainer<M extends TrainableConfig = ModelConfig> = Pick<
@@ -85,18 +84,7 @@ class WorkerTrainer {
       event.preventDefault();
       this.fail(new Error(`the training worker stopped: ${event.message || 'it could not start'}`));
     };
-    for (const method of [
-      'trainStep',
-      'evaluate',
-      'predict',
-      'gradients',
-      'gradientFlow',
-      'parameters',
-      'stateDict',
-      'checkpoint',
-      'sample',
-      'decode',
-    ] satisfies RemoteMethod[])
+    for (const method of REMOTE_METHODS)
       (this as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => this.request({ op: 'call', method, args });
   }
 
@@ -143,7 +131,7 @@ class WorkerTrainer {
     this.worker.postMessage(m);
   }
 
-  private request(m: DistributiveOmit<Exclude<HostMessage, { op: 'abort' | 'ack' }>, 'id'>, callbacks?: Omit<Pending, 'resolve' | 'reject'>): Promise<unknown> {
+  private request(m: DistributiveOmit<HostRequest, 'id'>, callbacks?: Omit<Pending, 'resolve' | 'reject'>): Promise<unknown> {
     if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -163,8 +151,8 @@ class WorkerTrainer {
     Object.assign(this, { steps: m.steps, learningRate: m.learningRate });
     let value: unknown;
     try {
-      if ('progress' in m) value = await p?.onProgress?.(m.progress as FitProgress);
-      else await p?.onCheckpoint?.(m.checkpoint, m.info as FitCheckpoint);
+      if ('progress' in m) value = await p?.onProgress?.(m.progress);
+      else await p?.onCheckpoint?.(m.checkpoint, m.info);
     } catch (e) {
       // A callback that throws ends the fit with its error, as it would in-thread.
       this.post({ op: 'abort', id: m.id });
@@ -178,7 +166,7 @@ class WorkerTrainer {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The worker's error as the page's: an RnnError with its code (and any numbers it carried), or an Error. */
-function rebuild(e: { name: string; message: string; code?: string } & Record<string, unknown>): Error {
+function rebuild(e: WireError): Error {
   const error = e.name === 'RnnError' && e.code ? new RnnError(e.code as ConstructorParameters<typeof RnnError>[0], e.message) : new Error(e.message);
   for (const [k, v] of Object.entries(e)) if (k !== 'name' && k !== 'message' && k !== 'code') (error as unknown as Record<string, unknown>)[k] = v;
   if (e.name !== 'RnnError' && e.name !== 'Error') Object.defineProperty(error, 'name', { value: e.name });

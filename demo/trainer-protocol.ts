@@ -37,6 +37,15 @@ export type HostMessage =
   | { op: 'ack'; ack: number; value?: unknown }
   | { id: number; op: 'destroy' };
 
+/** The requests the worker answers once each (abort and ack are answered by no message of their own). */
+export type HostRequest = Exclude<HostMessage, { op: 'abort' | 'ack' }>;
+
+/**
+ * An error as it crosses: its name, message and an RnnError's code, with any other string or number
+ * field it carried (a NonFiniteStepError's step and loss).
+ */
+export type WireError = { name: string; message: string; code?: string } & Record<string, unknown>;
+
 /** The trainer's readable fields, sent with every answer and fit message. */
 export interface TrainerFields {
   steps: number;
@@ -45,6 +54,6 @@ export interface TrainerFields {
 
 export type WorkerMessage =
   | ({ id: number; ok: true; value: unknown } & TrainerFields & { created?: { model: unknown; optimizer: unknown } })
-  | { id: number; ok: false; error: { name: string; message: string; code?: string } }
+  | { id: number; ok: false; error: WireError }
   | ({ id: number; ack: number; progress: FitProgress } & TrainerFields)
   | ({ id: number; ack: number; checkpoint: Uint8Array; info: FitCheckpoint } & TrainerFields);

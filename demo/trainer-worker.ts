@@ -6,7 +6,7 @@
  */
 import { type Trainer, createTrainer } from '../src/index.js';
 import type { TrainableConfig } from '../src/train/config.js';
-import type { HostMessage, WorkerMessage } from './trainer-protocol.js';
+import type { HostMessage, HostRequest, WorkerMessage } from './trainer-protocol.js';
 
 const scope = self as unknown as { postMessage(m: WorkerMessage, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent) => void) | null };
 let trainer: Trainer<TrainableConfig> | undefined;
@@ -27,7 +27,7 @@ function ask(message: (ack: number) => WorkerMessage): Promise<unknown> {
   });
 }
 
-async function handle(m: Exclude<HostMessage, { op: 'abort' | 'ack' }>): Promise<unknown> {
+async function handle(m: HostRequest): Promise<unknown> {
   if (m.op === 'create') {
     trainer = await createTrainer({ ...m.options, backend: 'cpu' });
     return undefined;

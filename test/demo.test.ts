@@ -11,75 +11,24 @@
  * model's checkpoint get a one-line error and leave the session as it was.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DemoState } from '../demo/ui.js';
 import { createTrainer, readSafetensors, writeSafetensors } from '../src/index.js';
 import { loadOnnx } from '../src/onnx/model.js';
+import { demoState, openDemo, screenshot, serveDemo, withBrowser } from './support/demo-page.js';
 import { runOrt } from './support/ort.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-// DEMO_DIST: a demo built elsewhere (`vite build --mode demo --outDir …`), leaving dist-demo/ alone.
-const DIST = process.env.DEMO_DIST ?? join(ROOT, 'dist-demo');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const TYPES: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.map': 'application/json',
-  '.json': 'application/json',
-};
 
-let server: Server | undefined;
-let origin = '';
+let site: Awaited<ReturnType<typeof serveDemo>> | undefined;
 
-/** The built files as a static site on 127.0.0.1 (WebGPU needs a secure context: localhost is one). */
-async function serve(): Promise<void> {
-  server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    const file = join(DIST, path.endsWith('/') ? `${path}index.html` : path);
-    readFile(file).then(
-      (body) => {
-        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-        res.end(body);
-      },
-      () => {
-        res.writeHead(404);
-        res.end();
-      },
-    );
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
-}
-
-async function open(browser: Browser, query: string, before?: (page: Page) => Promise<unknown>): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
-  await before?.(page);
-  await page.setViewport({ width: 1200, height: 900 });
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(`${String(e)}\n${(e as Error).stack ?? ''}`));
-  await page.goto(`${origin}/index.html${query}`);
-  await page.waitForFunction(() => window.__demo?.backend !== undefined, { timeout: 60_000 });
-  return { page, errors };
-}
-
-const state = (page: Page) => page.evaluate(() => window.__demo as DemoState);
-
-async function screenshot(page: Page, id: string, name: string): Promise<void> {
-  await mkdir(ARTIFACTS, { recursive: true });
-  await (await page.$(`#${id}`))!.screenshot({ path: join(ARTIFACTS, `${name}.png`) as `${string}.png` });
-}
+const open = async (browser: Browser, query: string, before?: (page: Page) => Promise<unknown>) => openDemo(browser, site!.origin, query, { before });
+const state = demoState;
 
 const nextChar = async (page: Page) => (await state(page)).nextChar!;
 const hidden = (page: Page, id: string) => page.$eval(`#${id}`, (e) => (e as HTMLElement).hidden);
@@ -121,28 +70,11 @@ const trained = (page: Page, steps: number, kept?: boolean) =>
   );
 
 beforeAll(async () => {
-  if (!existsSync(join(DIST, 'index.html'))) throw new Error('dist-demo/index.html is missing: run `npm run build:demo` (scripts/test.sh does)');
-  await serve();
+  site = await serveDemo();
 });
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await site?.close();
 });
-
-async function withBrowser(args: string[], body: (browser: Browser) => Promise<void>): Promise<void> {
-  const profile = await mkdtemp(join(tmpdir(), 'webgpu-rnn-demo-'));
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [...BASE_ARGS, ...args, `--user-data-dir=${profile}`],
-    protocolTimeout: 600_000,
-  });
-  try {
-    await body(browser);
-  } finally {
-    await browser.close();
-    await rm(profile, { recursive: true, force: true });
-  }
-}
 
 describe("the demo command's server", () => {
   it('redirects the root, the URL Vite prints, to /demo/, which serves the page', async () => {

@@ -3,17 +3,16 @@
  * same batches in the same order) trained at once, interleaved step by step (demo/lessons.ts), with
  * SGD, SGD with momentum, Adam, RMSprop and Adam with a cosine schedule — each at its usual learning
  * rate — and their loss curves overlaid; the caption ranks them by the loss after the same steps and
- * compares momentum with SGD and the schedule with constant-rate Adam (demo/training-captions.ts).
+ * compares momentum with SGD and the schedule with constant-rate Adam (demo/training-captions.ts). The
+ * chart, Train / Stop and the published state are demo/lockstep-panel.ts's, shared with the cells panel.
  */
 import type { OptimizerConfigInput } from '../../src/index.js';
-import { COLORS, lineChart, placeholder, setLines } from '../charts.js';
-import { chartLabels } from '../chart-labels.js';
 import { type StringKey, language, say, t } from '../i18n.js';
-import { wireTrainStop } from '../lesson-controls.js';
-import { type LessonCurve, aligned, charModel, charTask, finalLoss, trainLockstep } from '../lessons.js';
+import { charModel, charTask, finalLoss } from '../lessons.js';
+import { setupLockstepPanel } from '../lockstep-panel.js';
 import type { PageContext } from '../main.js';
 import { type OptimizerId, optimizersCaption } from '../training-captions.js';
-import { byId, numberInput } from '../ui.js';
+import { numberInput } from '../ui.js';
 
 const [T, B] = [16, 8];
 const EMBEDDING = 16;
@@ -39,59 +38,39 @@ export interface OptimizersState {
 export function setupOptimizers(page: PageContext): void {
   const state: OptimizersState = { steps: 0, training: false };
   window.__demo!.optimizers = state;
-  const labels = () => OPTIMIZERS.map((o) => t(o.label, { lr: o.lr, mu: MOMENTUM }));
-  const chart = lineChart(
-    byId('op-chart'),
-    { label: t('ux.stepLog'), log: true },
-    { label: t('opt.axisLoss') },
-    labels().map((label, i) => ({ label, color: COLORS[i], dash: OPTIMIZERS[i].id === 'cosine' ? [6, 4] : undefined })),
-  );
-  chartLabels(chart, () => ({ x: t('ux.stepLog'), y: t('opt.axisLoss'), series: labels() }));
-  placeholder(chart, () => t('ux.pressTrain'));
-  const stats = byId('op-stats');
-  const caption = byId('op-caption');
-  say(caption, () => t('opt.caption'));
-
-  wireTrainStop('op-train', 'op-stop', 'op-error', async (signal) => {
-    const H = numberInput('op-hidden');
-    const steps = numberInput('op-steps');
-    const task = charTask(T, B);
-    const model = charModel(task, 'LSTM', EMBEDDING, H);
-    Object.assign(state, { steps: 0, training: true, runs: undefined, caption: undefined });
-    say(caption, () => t('opt.caption'));
-    const runs = OPTIMIZERS.map((o) => ({ id: o.id, options: { model, optimizer: o.config(steps), init: { seed: 1 }, seed: 1 } }));
-    const publish = (curves: LessonCurve[]) => {
-      state.steps = Math.max(...curves.map((c) => c.steps.at(-1) ?? 0));
-      state.runs = curves.map((c, i) => ({
-        id: OPTIMIZERS[i].id,
-        lr: OPTIMIZERS[i].lr,
-        losses: c.losses,
-        finalLoss: c.diverged ? Number.NaN : finalLoss(c, TAIL),
-        divergedAt: c.diverged?.step,
-      }));
-      const { x, ys } = aligned(curves, 'losses');
-      setLines(chart, x, ys);
-    };
-    try {
-      const curves = await trainLockstep(runs, task.batches, steps, {
-        backend: page.backend,
-        signal,
-        onStep: (step, curves) => {
-          publish(curves);
-          say(stats, () => t('opt.progress', { step, steps }));
-        },
+  setupLockstepPanel<OptimizersState, NonNullable<OptimizersState['runs']>[number]>({
+    prefix: 'op',
+    backend: page.backend,
+    state,
+    axis: 'opt.axisLoss',
+    series: () => OPTIMIZERS.map((o) => ({ label: t(o.label, { lr: o.lr, mu: MOMENTUM }), dash: o.id === 'cosine' ? [6, 4] : undefined })),
+    idle: 'opt.caption',
+    progress: 'opt.progress',
+    start: () => {
+      const H = numberInput('op-hidden');
+      const steps = numberInput('op-steps');
+      const task = charTask(T, B);
+      const model = charModel(task, 'LSTM', EMBEDDING, H);
+      return {
+        runs: OPTIMIZERS.map((o) => ({ id: o.id, options: { model, optimizer: o.config(steps), init: { seed: 1 }, seed: 1 } })),
+        batches: task.batches,
+        steps,
+        row: (c, i) => ({
+          id: OPTIMIZERS[i].id,
+          lr: OPTIMIZERS[i].lr,
+          losses: c.losses,
+          finalLoss: c.diverged ? Number.NaN : finalLoss(c, TAIL),
+          divergedAt: c.diverged?.step,
+        }),
+      };
+    },
+    finish: (done, rows, _stats, caption) => {
+      if (done === 0) return;
+      const results = rows.map((r) => ({ id: r.id, loss: r.finalLoss, start: r.losses[0] ?? Number.NaN, divergedAt: r.divergedAt }));
+      say(caption, () => {
+        state.caption = optimizersCaption(done, results, language());
+        return state.caption;
       });
-      publish(curves);
-      const done = state.steps;
-      if (done > 0) {
-        const results = state.runs!.map((r) => ({ id: r.id, loss: r.finalLoss, start: r.losses[0] ?? Number.NaN, divergedAt: r.divergedAt }));
-        say(caption, () => {
-          state.caption = optimizersCaption(done, results, language());
-          return state.caption;
-        });
-      }
-    } finally {
-      state.training = false;
-    }
+    },
   });
 }
