@@ -6,17 +6,18 @@
  * bidirectional (the head sees both directions' h_t). Every EVAL_EVERY steps both are asked to fill the
  * gaps of the same held-out windows (trainer.predict, the most likely character at the mask), and the
  * share they restore is plotted, with the commonest hidden character's share as the floor.
+ * The chart and Run / Stop are demo/run-panel.ts's, shared with the overfitting panel.
  */
 import { type ModelConfigInput, decode, modelParameterSpecs, resolveModelConfig } from '../../src/index.js';
-import { chartLabels } from '../chart-labels.js';
-import { COLORS, lineChart, placeholder, setLines } from '../charts.js';
+import { COLORS, setLines } from '../charts.js';
 import { everydayCorpus } from '../corpora/everyday.js';
 import { language, say, t } from '../i18n.js';
 import { type BidirectionalResult, bidirectionalCaption } from '../lesson-captions.js';
 import { MASK_CHAR, type MaskedTask, maskedAccuracy, maskedTask } from '../lesson-tasks.js';
 import type { PageContext } from '../main.js';
+import { runPanelChart, wireRunStop } from '../run-panel.js';
 import { openTrainer } from '../trainer-host.js';
-import { busy, byId, numberInput } from '../ui.js';
+import { byId, numberInput } from '../ui.js';
 
 const WINDOW = 12;
 const BATCH = 32;
@@ -46,22 +47,21 @@ function guesses(task: MaskedTask, logits: ArrayLike<number>): number[] {
 }
 
 export function setupBidirectional(page: PageContext): void {
-  const chart = lineChart(byId('bi-chart'), { label: 'step' }, { label: 'accuracy' }, [
-    { label: 'left to right', color: COLORS[0], points: true },
-    { label: 'bidirectional', color: COLORS[1], points: true },
-    { label: 'commonest character', color: '#868e96', dash: [6, 4] },
-  ]);
-  chartLabels(chart, () => ({ x: t('bi.axisStep'), y: t('bi.axisAccuracy'), series: [t('bi.seriesUni'), t('bi.seriesBi'), t('bi.seriesBaseline')] }));
-  placeholder(chart, () => t('bi.pressRun'));
-  const runButton = byId<HTMLButtonElement>('bi-run');
-  const stopButton = byId<HTMLButtonElement>('bi-stop');
+  const chart = runPanelChart(
+    'bi',
+    { x: 'bi.axisStep', y: 'bi.axisAccuracy' },
+    [
+      { label: () => t('bi.seriesUni'), color: COLORS[0], points: true },
+      { label: () => t('bi.seriesBi'), color: COLORS[1], points: true },
+      { label: () => t('bi.seriesBaseline'), color: '#868e96', dash: [6, 4] },
+    ],
+    'bi.pressRun',
+  );
   const stats = byId('bi-stats');
   const caption = byId('bi-caption');
   const examples = byId('bi-examples');
-  let stop: AbortController | undefined;
-  stopButton.addEventListener('click', () => stop?.abort());
 
-  const run = async () => {
+  wireRunStop('bi', async (signal) => {
     const hidden = numberInput('bi-hidden');
     const maxSteps = numberInput('bi-steps');
     const task = maskedTask(everydayCorpus(), WINDOW, BATCH, BATCHES, HELD_OUT, 1);
@@ -74,54 +74,47 @@ export function setupBidirectional(page: PageContext): void {
     say(caption);
     say(examples);
     redraw();
-    stop = new AbortController();
-    stopButton.disabled = false;
     const results: Array<{ accuracy: number; params: number; guesses: number[] }> = [];
-    try {
-      for (const [k, bidirectional] of [false, true].entries()) {
-        const model = resolveModelConfig({
-          embedding: { num_embeddings: V + 1, embedding_dim: 16 },
-          rnn: { mode: 'LSTM', input_size: 16, hidden_size: hidden, bidirectional },
-          head: { out_features: V },
-          loss: 'cross_entropy',
-        } satisfies ModelConfigInput);
-        const params = modelParameterSpecs(model).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-        const trainer = await openTrainer({ model, backend: page.backend, init: { seed: 1 }, seed: 1, optimizer: { name: 'adam', lr: 0.02 } });
-        try {
-          let last = { accuracy: 0, guesses: [] as number[] };
-          const measure = async (step: number) => {
-            const logits = (await trainer.predict({ tokens: task.heldOut.tokens! })).data;
-            last = { accuracy: maskedAccuracy(task, logits), guesses: guesses(task, logits) };
-            let i = steps.indexOf(step);
-            if (i < 0) {
-              steps.push(step);
-              accuracy.forEach((a) => a.push(null));
-              i = steps.length - 1;
-            }
-            accuracy[k][i] = last.accuracy;
-            redraw();
-            const name = k === 0 ? 'bi.runUni' : 'bi.runBi';
-            const values = { step, max: maxSteps, accuracy: (100 * last.accuracy).toFixed(0) };
-            say(stats, () => t('bi.progress', { ...values, name: t(name) }));
-          };
-          const report = await trainer.fit(task.train, {
-            epochs: 100_000,
-            maxSteps,
-            readEvery: EVAL_EVERY,
-            signal: stop.signal,
-            onProgress: async (p) => {
-              if (p.step % EVAL_EVERY === 0 || p.step === maxSteps) await measure(p.step);
-            },
-          });
-          results.push({ ...last, params });
-          if (report.stopped === 'aborted') return;
-        } finally {
-          await trainer.destroy();
-        }
+    for (const [k, bidirectional] of [false, true].entries()) {
+      const model = resolveModelConfig({
+        embedding: { num_embeddings: V + 1, embedding_dim: 16 },
+        rnn: { mode: 'LSTM', input_size: 16, hidden_size: hidden, bidirectional },
+        head: { out_features: V },
+        loss: 'cross_entropy',
+      } satisfies ModelConfigInput);
+      const params = modelParameterSpecs(model).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+      const trainer = await openTrainer({ model, backend: page.backend, init: { seed: 1 }, seed: 1, optimizer: { name: 'adam', lr: 0.02 } });
+      try {
+        let last = { accuracy: 0, guesses: [] as number[] };
+        const measure = async (step: number) => {
+          const logits = (await trainer.predict({ tokens: task.heldOut.tokens! })).data;
+          last = { accuracy: maskedAccuracy(task, logits), guesses: guesses(task, logits) };
+          let i = steps.indexOf(step);
+          if (i < 0) {
+            steps.push(step);
+            accuracy.forEach((a) => a.push(null));
+            i = steps.length - 1;
+          }
+          accuracy[k][i] = last.accuracy;
+          redraw();
+          const name = k === 0 ? 'bi.runUni' : 'bi.runBi';
+          const values = { step, max: maxSteps, accuracy: (100 * last.accuracy).toFixed(0) };
+          say(stats, () => t('bi.progress', { ...values, name: t(name) }));
+        };
+        const report = await trainer.fit(task.train, {
+          epochs: 100_000,
+          maxSteps,
+          readEvery: EVAL_EVERY,
+          signal,
+          onProgress: async (p) => {
+            if (p.step % EVAL_EVERY === 0 || p.step === maxSteps) await measure(p.step);
+          },
+        });
+        results.push({ ...last, params });
+        if (report.stopped === 'aborted') return;
+      } finally {
+        await trainer.destroy();
       }
-    } finally {
-      stopButton.disabled = true;
-      stop = undefined;
     }
     const [uni, bi] = results;
     const result: BidirectionalResult = {
@@ -141,6 +134,5 @@ export function setupBidirectional(page: PageContext): void {
     say(examples, () => rows.map((r) => t('bi.example', { shown: r.shown, answer: q(r.answer), uni: q(r.uni), bi: q(r.bi) })).join('\n'));
     say(stats, () => t('bi.done', { V, windows: BATCH * BATCHES }));
     say(caption, () => bidirectionalCaption(result, language()));
-  };
-  runButton.addEventListener('click', () => void busy(runButton, 'bi-error', run));
+  });
 }

@@ -7,17 +7,18 @@
  * validation the training text's loss is measured too, in evaluation mode (no dropout), so both curves
  * of a run are the same model measured the same way, and the gap between them is the overfitting.
  * The early-stopping point (the step whose weights are kept) is marked on each held-out curve.
+ * The chart and Run / Stop are demo/run-panel.ts's, shared with the bidirectional panel.
  */
 import { type ModelConfigInput, resolveModelConfig } from '../../src/index.js';
-import { chartLabels } from '../chart-labels.js';
-import { COLORS, lineChart, placeholder, setLines } from '../charts.js';
+import { COLORS, setLines } from '../charts.js';
 import { everydayCorpus } from '../corpora/everyday.js';
 import { language, say, t } from '../i18n.js';
 import { type OverfitRun, overfitCaption } from '../lesson-captions.js';
 import { smallCorpusTask } from '../lesson-tasks.js';
 import type { PageContext } from '../main.js';
+import { runPanelChart, wireRunStop } from '../run-panel.js';
 import { openTrainer } from '../trainer-host.js';
-import { busy, byId, numberInput } from '../ui.js';
+import { byId, numberInput } from '../ui.js';
 
 const TRAIN_CHARS = 600;
 const HELD_OUT_CHARS = 400;
@@ -37,25 +38,20 @@ interface Curve {
 export function setupOverfitting(page: PageContext): void {
   const blue = COLORS[0];
   const orange = COLORS[1];
-  const chart = lineChart(byId('of-chart'), { label: 'step' }, { label: 'nats' }, [
-    { label: 'training, no dropout', color: blue },
-    { label: 'held-out, no dropout', color: blue, dash: [6, 4], points: true },
-    { label: 'training, dropout', color: orange },
-    { label: 'held-out, dropout', color: orange, dash: [6, 4], points: true },
-    { label: 'early stop', color: '#1d232a', points: true },
-  ]);
-  chartLabels(chart, () => ({
-    x: t('of.axisStep'),
-    y: t('of.axisNats'),
-    series: [t('of.seriesTrainPlain'), t('of.seriesHeldPlain'), t('of.seriesTrainDropout'), t('of.seriesHeldDropout'), t('of.seriesStop')],
-  }));
-  placeholder(chart, () => t('of.pressRun'));
-  const runButton = byId<HTMLButtonElement>('of-run');
-  const stopButton = byId<HTMLButtonElement>('of-stop');
+  const chart = runPanelChart(
+    'of',
+    { x: 'of.axisStep', y: 'of.axisNats' },
+    [
+      { label: () => t('of.seriesTrainPlain'), color: blue },
+      { label: () => t('of.seriesHeldPlain'), color: blue, dash: [6, 4], points: true },
+      { label: () => t('of.seriesTrainDropout'), color: orange },
+      { label: () => t('of.seriesHeldDropout'), color: orange, dash: [6, 4], points: true },
+      { label: () => t('of.seriesStop'), color: '#1d232a', points: true },
+    ],
+    'of.pressRun',
+  );
   const stats = byId('of-stats');
   const caption = byId('of-caption');
-  let stop: AbortController | undefined;
-  stopButton.addEventListener('click', () => stop?.abort());
 
   const curves: Curve[] = [];
   const marks: Array<{ step: number; loss: number } | undefined> = [];
@@ -66,7 +62,7 @@ export function setupOverfitting(page: PageContext): void {
     setLines(chart, steps, [at(curves[0], 'train'), at(curves[0], 'heldOut'), at(curves[1], 'train'), at(curves[1], 'heldOut'), mark]);
   };
 
-  const run = async () => {
+  wireRunStop('of', async (signal) => {
     const hidden = numberInput('of-hidden');
     const maxSteps = numberInput('of-steps');
     const rate = numberInput('of-dropout');
@@ -79,77 +75,70 @@ export function setupOverfitting(page: PageContext): void {
     delete window.__demo!.overfitting;
     say(caption);
     redraw();
-    stop = new AbortController();
-    stopButton.disabled = false;
     const runs: OverfitRun[] = [];
-    try {
-      for (const [k, dropout] of [0, 1].entries()) {
-        const model: ModelConfigInput = {
-          embedding: { num_embeddings: V, embedding_dim: 32 },
-          rnn: {
-            mode: 'LSTM',
-            input_size: 32,
-            hidden_size: hidden,
-            num_layers: LAYERS,
-            dropout: dropout ? rate : 0,
-            recurrent_dropout: dropout ? recurrentRate : 0,
+    for (const [k, dropout] of [0, 1].entries()) {
+      const model: ModelConfigInput = {
+        embedding: { num_embeddings: V, embedding_dim: 32 },
+        rnn: {
+          mode: 'LSTM',
+          input_size: 32,
+          hidden_size: hidden,
+          num_layers: LAYERS,
+          dropout: dropout ? rate : 0,
+          recurrent_dropout: dropout ? recurrentRate : 0,
+        },
+        head: { out_features: V },
+        loss: 'cross_entropy',
+      };
+      const trainer = await openTrainer({
+        model: resolveModelConfig(model),
+        backend: page.backend,
+        init: { seed: 1, forgetBias: 1 },
+        seed: 1,
+        optimizer: { name: 'adam', lr: LEARNING_RATE },
+      });
+      const curve: Curve = { steps: [], train: [], heldOut: [] };
+      curves.push(curve);
+      try {
+        const report = await trainer.fit(task.train, {
+          epochs: 100_000,
+          maxSteps,
+          validation: task.heldOut,
+          validateEvery: VALIDATE_EVERY,
+          earlyStopping: { patience },
+          restoreBest: true,
+          readEvery: VALIDATE_EVERY,
+          signal,
+          onProgress: async (p) => {
+            if (p.validationLoss === undefined) return;
+            // The training text in evaluation mode: the same model, measured as the held-out text is.
+            let train = 0;
+            for (const b of task.train) train += await trainer.evaluate(b);
+            curve.steps.push(p.step);
+            curve.train.push(train / task.train.length);
+            curve.heldOut.push(p.validationLoss);
+            redraw();
+            const name = k === 0 ? t('of.runPlain') : t('of.runDropout');
+            const values = { name, step: p.step, max: maxSteps, train: (train / task.train.length).toFixed(3), heldOut: p.validationLoss.toFixed(3) };
+            say(stats, () => t('of.progress', { ...values, name: k === 0 ? t('of.runPlain') : t('of.runDropout') }));
           },
-          head: { out_features: V },
-          loss: 'cross_entropy',
-        };
-        const trainer = await openTrainer({
-          model: resolveModelConfig(model),
-          backend: page.backend,
-          init: { seed: 1, forgetBias: 1 },
-          seed: 1,
-          optimizer: { name: 'adam', lr: LEARNING_RATE },
         });
-        const curve: Curve = { steps: [], train: [], heldOut: [] };
-        curves.push(curve);
-        try {
-          const report = await trainer.fit(task.train, {
-            epochs: 100_000,
-            maxSteps,
-            validation: task.heldOut,
-            validateEvery: VALIDATE_EVERY,
-            earlyStopping: { patience },
-            restoreBest: true,
-            readEvery: VALIDATE_EVERY,
-            signal: stop.signal,
-            onProgress: async (p) => {
-              if (p.validationLoss === undefined) return;
-              // The training text in evaluation mode: the same model, measured as the held-out text is.
-              let train = 0;
-              for (const b of task.train) train += await trainer.evaluate(b);
-              curve.steps.push(p.step);
-              curve.train.push(train / task.train.length);
-              curve.heldOut.push(p.validationLoss);
-              redraw();
-              const name = k === 0 ? t('of.runPlain') : t('of.runDropout');
-              const values = { name, step: p.step, max: maxSteps, train: (train / task.train.length).toFixed(3), heldOut: p.validationLoss.toFixed(3) };
-              say(stats, () => t('of.progress', { ...values, name: k === 0 ? t('of.runPlain') : t('of.runDropout') }));
-            },
-          });
-          if (!curve.steps.length) return;
-          const best = curve.heldOut.indexOf(Math.min(...curve.heldOut));
-          marks.push({ step: curve.steps[best], loss: curve.heldOut[best] });
-          redraw();
-          runs.push({
-            bestStep: curve.steps[best],
-            bestLoss: curve.heldOut[best],
-            lastStep: curve.steps.at(-1)!,
-            lastLoss: curve.heldOut.at(-1)!,
-            early: report.stopped === 'early',
-            gap: Number.NaN, // set below, at the last step both runs reached
-          });
-          if (report.stopped === 'aborted') return;
-        } finally {
-          await trainer.destroy();
-        }
+        if (!curve.steps.length) return;
+        const best = curve.heldOut.indexOf(Math.min(...curve.heldOut));
+        marks.push({ step: curve.steps[best], loss: curve.heldOut[best] });
+        redraw();
+        runs.push({
+          bestStep: curve.steps[best],
+          bestLoss: curve.heldOut[best],
+          lastStep: curve.steps.at(-1)!,
+          lastLoss: curve.heldOut.at(-1)!,
+          early: report.stopped === 'early',
+          gap: Number.NaN, // set below, at the last step both runs reached
+        });
+        if (report.stopped === 'aborted') return;
+      } finally {
+        await trainer.destroy();
       }
-    } finally {
-      stopButton.disabled = true;
-      stop = undefined;
     }
     const [plain, dropout] = runs;
     // The gaps compared at one step: the last validation both runs reached (early stopping may end one sooner).
@@ -162,6 +151,5 @@ export function setupOverfitting(page: PageContext): void {
     window.__demo!.overfitting = { ...result, curves: curves.map((c) => ({ ...c })), vocabulary: V, trainChars: TRAIN_CHARS, heldOutChars: HELD_OUT_CHARS };
     say(stats, () => t('of.done', { chars: TRAIN_CHARS, held: HELD_OUT_CHARS, V }));
     say(caption, () => overfitCaption(result, language()));
-  };
-  runButton.addEventListener('click', () => void busy(runButton, 'of-error', run));
+  });
 }
