@@ -102,8 +102,10 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
       expect.soft(bi.uni.accuracy).toBeGreaterThan(bi.baseline);
       expect(bi.bi.params).toBeGreaterThan(bi.uni.params);
 
-      // The next-character panel's model (an LSTM of 16 units, made by New model) through the shared hook.
-      await setValue(page, 'nc-hidden', '16');
+      // The next-character panel's model (an LSTM of 32 units, made by New model) through the shared hook: the fresh
+      // cell's width, so that its forward pipelines are compiled already (each new one costs seconds on SwiftShader;
+      // training it would compile more). Made as the fresh cell is (seed 1, forget bias 1), it is that cell.
+      await setValue(page, 'nc-hidden', '32');
       await page.click('#nc-reset');
       await page.waitForFunction(() => window.__demo?.nextChar?.probabilities !== undefined, { timeout: 60_000 });
       await page.click('#gt-run');
@@ -111,11 +113,13 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
       const gates = (await demoState(page)).gates!;
       lap('gates (next-character model)');
       expect(gates.source, await page.$eval('#gt-error', (e) => e.textContent ?? '')).toBe('trained');
-      expect([gates.mode, gates.hidden]).toEqual(['LSTM', 16]);
+      expect([gates.mode, gates.hidden]).toEqual(['LSTM', 32]);
+      expect(await page.$eval('#gt-source', (e) => e.textContent)).toMatch(/^The next-character panel's LSTM: 32 units, 1 layer\(s\), trained 0 steps\./);
+      expect(gates.values, 'the same seeded cell, read through the shared model').toEqual(fresh.values);
       expect(Object.keys(gates.values)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
       for (const [symbol, values] of Object.entries(gates.values)) {
         const flat = values.flat();
-        expect(flat).toHaveLength(7 * 16);
+        expect(flat).toHaveLength(7 * 32);
         if ('ifo'.includes(symbol))
           expect(
             flat.every((v) => v > 0 && v < 1),
