@@ -1,21 +1,26 @@
 /**
  * The GPU agreement suite with half-precision weights on the engine's default device, as a vitest
  * file body: `format` is the weight format the device must use (native f16 where it has shader-f16,
- * packed words elsewhere), and a tiny benchmark runs webgpu-rnn-f16 beside webgpu-rnn.
+ * packed words elsewhere), and a tiny benchmark runs webgpu-rnn-f16 beside webgpu-rnn. With
+ * `oneStrategyPerSubject`, each model meets one of its strategies, the strategies taking turns (the
+ * headless-Chromium run's rule, test/browser/selection.ts): for a second run of the same kernels whose
+ * only difference is how they read the weights, every kernel and strategy still reads them that way.
  */
 import { describe, expect, it } from 'vitest';
 import { runBench } from '../../src/bench/run.js';
 import { TINY_SHAPE } from '../../src/bench/shapes.js';
 import { getDefaultDevice } from '../../src/gpu/device.js';
 import { type WeightFormat, weightFormat } from '../../src/gpu/wgsl.js';
+import { chromiumSelection } from '../browser/selection.js';
 import { loadManifest } from './fixtures.js';
 import { loadNodeBytes } from './node-fixtures.js';
 import { CHECKED_NOTE, gpuAgreementCases } from '../suites/gpu-agreement.js';
 
-export async function f16Suite(format: WeightFormat): Promise<void> {
+export async function f16Suite(format: WeightFormat, { oneStrategyPerSubject = false } = {}): Promise<void> {
   const manifest = await loadManifest(loadNodeBytes);
   const device = await getDefaultDevice();
-  const cases = gpuAgreementCases(loadNodeBytes, manifest, device, 'f16');
+  const all = gpuAgreementCases(loadNodeBytes, manifest, device, 'f16');
+  const cases = oneStrategyPerSubject ? chromiumSelection(all.map((c) => c.name)).map((i) => all[i]) : all;
 
   describe(`WebGPU in Node with f16 weights (${format}) agrees with the CPU reference on the same weights`, () => {
     it(`reads f16 weights as ${format} on this adapter`, () => {
