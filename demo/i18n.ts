@@ -8,6 +8,7 @@
  * own markup: equations, <em>), `data-i18n-title`, `data-i18n-placeholder` or `data-i18n-aria-label`;
  * text the panels write from code calls `t(key, values)` and re-renders in `onLanguageChange`.
  */
+import { RnnError, type RnnErrorCode } from '../src/errors.js';
 import { en } from './strings/en.js';
 import { zh } from './strings/zh.js';
 
@@ -111,13 +112,36 @@ export function pageError(key: StringKey, values?: Record<string, string | numbe
   return new PageError(() => t(key, values));
 }
 
+/** The page's words for each kind of library error (RnnError's `code`): every code has one. */
+const ERROR_KINDS: Record<RnnErrorCode, StringKey> = {
+  CONFIG_INVALID: 'error.kind.config',
+  OPTION_INVALID: 'error.kind.option',
+  TENSOR_INVALID: 'error.kind.tensor',
+  WEIGHTS_INVALID: 'error.kind.weights',
+  NON_FINITE: 'error.kind.nonFinite',
+  SAFETENSORS_INVALID: 'error.kind.safetensors',
+  LIMIT_EXCEEDED: 'error.kind.limit',
+  DESTROYED: 'error.kind.destroyed',
+  DEVICE_LOST: 'error.kind.deviceLost',
+  GPU_VALIDATION: 'error.kind.gpuValidation',
+  GPU_OUT_OF_MEMORY: 'error.kind.gpuMemory',
+  WEBGPU_UNAVAILABLE: 'error.kind.noWebgpu',
+  WEBGPU_PACKAGE_MISSING: 'error.kind.noWebgpuPackage',
+  ONNX_INVALID: 'error.kind.onnx',
+  ONNX_UNSUPPORTED: 'error.kind.onnxUnsupported',
+  USAGE: 'error.kind.usage',
+  FILE: 'error.kind.file',
+};
+
 /**
  * What the page says for `error`, in the current language: its own errors (PageError) translated; the
- * library's (RnnError and the browser's) keep their English message, after a lead-in in the page's
- * language (`error.library`: "出错了：" in Chinese, nothing in English).
+ * library's RnnError as its kind in the page's language (from its code) with its message, which names
+ * the tensor or option at fault, in English; anything else (the browser's) its message after a lead-in
+ * (`error.library`: "出错了：" in Chinese, nothing in English).
  */
 export function errorText(error: unknown): string {
   if (error instanceof PageError) return error.render();
+  if (error instanceof RnnError && ERROR_KINDS[error.code]) return t('error.coded', { kind: t(ERROR_KINDS[error.code]), message: error.message });
   return t('error.library', { message: error instanceof Error ? error.message : String(error) });
 }
 

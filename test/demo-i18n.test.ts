@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type BenchRow, formatRow } from '../src/bench/run.js';
 import { type BenchProgress, progressString, readProgress } from '../demo/bench-progress.js';
-import { format, preferredLanguage } from '../demo/i18n.js';
+import { errorText, format, preferredLanguage } from '../demo/i18n.js';
+import { RnnError } from '../src/errors.js';
 import { en } from '../demo/strings/en.js';
 import { zh } from '../demo/strings/zh.js';
 
@@ -177,6 +178,19 @@ describe("the benchmark's progress lines", () => {
         if (progress.kind === 'unavailable') expect(text).toContain('lost');
       }
     }
+  });
+});
+
+describe("the library's errors", () => {
+  it('are said by their kind in the page language (from the RnnError code), their English message after', () => {
+    const e = new RnnError('WEIGHTS_INVALID', "weights: missing tensor 'rnn.weight_hh_l0'");
+    expect(errorText(e)).toBe("Weights that do not fit this model: weights: missing tensor 'rnn.weight_hh_l0'");
+    expect(format(zh['error.coded'], { kind: zh['error.kind.weights'], message: e.message })).toBe(
+      "权重与这个模型不符（详情：weights: missing tensor 'rnn.weight_hh_l0'）",
+    );
+    expect(errorText(new RnnError('WEBGPU_UNAVAILABLE', 'no adapter'))).toBe('This browser has no WebGPU: no adapter');
+    // Anything else keeps its message, after the lead-in (none in English).
+    expect(errorText(new Error('the worker stopped'))).toBe('the worker stopped');
   });
 });
 
