@@ -28,11 +28,13 @@ import { chromiumSelection } from './browser/selection.js';
 const PAGE_PATH = '/test/browser/index.html';
 
 /**
- * The whole suite takes 5–10 minutes on a 2-core software adapter beside another test file (610 s once,
- * with more load on the machine); this bounds a hung GPU, with room for a slow machine.
+ * The selection takes 7–13 minutes on a 2-core software adapter (410 s, and 788 s with the machine's load
+ * at 6; the whole suite 646–712 s); this bounds a hung GPU, with room for a slow machine.
  */
 const SUITE_TIMEOUT_MS = 25 * 60_000;
 const POLL_MS = 250;
+/** How many of the slowest cases the log names: where the next cut of this file's time would come from. */
+const SLOWEST_SHOWN = 8;
 /** Time to start vite and Chromium, on top of the suite. */
 const STARTUP_MS = 60_000;
 
@@ -73,6 +75,8 @@ async function runSuiteInChromium(): Promise<SuiteReport> {
   console.info(
     `browser suite: ${result.results.length}/${caseNames.length} cases (of the ${suiteNames.length} Node runs) in ${seconds} s (startup included) on ${result.adapter || 'no adapter'}`,
   );
+  const slowest = [...result.results].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST_SHOWN);
+  console.info(`slowest cases: ${slowest.map((r) => `${r.name} ${(r.ms / 1000).toFixed(1)} s`).join('; ')}`);
   return result;
 }
 
