@@ -1,5 +1,6 @@
 /**
- * The training cases of the GPU suite, run unchanged in Node (Dawn) and in headless Chromium:
+ * The training cases of the GPU suite, run in Node (Dawn) and in headless Chromium (there each fixture
+ * on one of its strategies, in turn: test/browser/selection.ts):
  *  - every PyTorch training fixture through the public API (createTrainer on WebGPU), with every
  *    backward strategy that fits the model (src/gpu/ops/backward.ts): the loss and
  *    the gradient of every parameter (‖a−b‖/‖b‖ ≤ 1e-4 per tensor), dL/dh0 and dL/dc0, and for
