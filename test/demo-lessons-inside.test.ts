@@ -8,7 +8,8 @@
  *     gap (held-out minus training loss, both measured without dropout);
  *   - bidirectional: the bidirectional GRU restores more hidden characters than the left-to-right one;
  * then the captions in Chinese after the switch, no console errors, and a screenshot of each panel in
- * English and Chinese (test-artifacts/).
+ * English and Chinese (test-artifacts/). Without WebGPU (the CPU backend, its trainers in Web Workers)
+ * the same three panels, the same assertions.
  */
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,8 +36,80 @@ async function setValue(page: Page, id: string, value: string): Promise<void> {
 
 const CJK = /[\u4e00-\u9fff]/;
 
-describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
-  it('measure what each panel teaches, in English and Chinese', async () => {
+/** Gates, before any model: the panel says so beside the button; then an untrained LSTM of its own. */
+async function freshGates(page: Page, lap: (what: string) => void) {
+  await page.click('#gt-run');
+  await page.waitForFunction(() => !document.getElementById('gt-error')!.hidden);
+  expect(await page.$eval('#gt-error', (e) => e.textContent)).toMatch(/No next-character model yet/);
+  await page.click('#gt-fresh');
+  await page.waitForFunction(() => window.__demo?.gates !== undefined || !document.getElementById('gt-error')!.hidden, { timeout: 60_000 });
+  const fresh = (await demoState(page)).gates!;
+  lap('gates (untrained cell)');
+  expect(fresh, await page.$eval('#gt-error', (e) => e.textContent ?? '')).toBeDefined();
+  expect(fresh.source).toBe('fresh');
+  expect(fresh.chars.join('')).toBe('今天天气很好。');
+  expect(Object.keys(fresh.values)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
+  for (const [symbol, values] of Object.entries(fresh.values)) {
+    expect(values).toHaveLength(7);
+    expect(values[0]).toHaveLength(fresh.hidden);
+    const flat = values.flat();
+    if ('ifo'.includes(symbol))
+      expect(
+        flat.every((v) => v > 0 && v < 1),
+        symbol,
+      ).toBe(true);
+    if ('gh'.includes(symbol))
+      expect(
+        flat.every((v) => v > -1 && v < 1),
+        symbol,
+      ).toBe(true);
+  }
+  // The float64 evaluator against the GPU's float32 forward pass of the same weights, every character and unit.
+  expect.soft(fresh.hError).toBeLessThan(1e-4);
+  expect(await page.$$eval('#gt-maps canvas', (c) => c.length)).toBe(6);
+
+  return fresh;
+}
+
+/** Overfitting: the held-out loss turns up without dropout, and dropout narrows the kept model's gap. */
+async function overfitting(page: Page, lap: (what: string) => void) {
+  // Overfitting: both runs to at most 45 steps, early stopping with patience 2; dropout 0.5 between the
+  // layers only (recurrent dropout's extra kernels would double this panel's time on SwiftShader).
+  await setValue(page, 'of-steps', '45');
+  await setValue(page, 'of-recurrent', '0');
+  await setValue(page, 'of-patience', '2');
+  await page.click('#of-run');
+  await page.waitForFunction(() => window.__demo?.overfitting !== undefined || !document.getElementById('of-error')!.hidden, { timeout: 120_000 });
+  const of = (await demoState(page)).overfitting!;
+  lap('overfitting');
+  expect(of, await page.$eval('#of-error', (e) => e.textContent ?? '')).toBeDefined();
+  // The held-out loss turned up after its best without dropout, and dropout narrowed the gap.
+  expect.soft(Math.max(...of.curves[0].heldOut.slice(of.curves[0].heldOut.indexOf(of.plain.bestLoss)))).toBeGreaterThan(of.plain.bestLoss + 0.02);
+  expect.soft(of.dropout.gap).toBeLessThan(of.plain.gap - 0.1);
+  expect(await page.$eval('#of-caption', (e) => e.textContent)).toContain(of.plain.gap.toFixed(3));
+
+  return of;
+}
+
+/** Bidirectional: the bidirectional GRU restores more hidden characters than the left-to-right one. */
+async function bidirectional(page: Page, lap: (what: string) => void) {
+  // Bidirectional: 20 steps each (one measurement, the panel's first).
+  await setValue(page, 'bi-steps', '20');
+  await page.click('#bi-run');
+  await page.waitForFunction(() => window.__demo?.bidirectional !== undefined || !document.getElementById('bi-error')!.hidden, { timeout: 120_000 });
+  const bi = (await demoState(page)).bidirectional!;
+  lap('bidirectional');
+  expect(bi, await page.$eval('#bi-error', (e) => e.textContent ?? '')).toBeDefined();
+  expect(bi.finalStep).toBe(20);
+  expect.soft(bi.bi.accuracy).toBeGreaterThan(bi.uni.accuracy + 0.1);
+  expect.soft(bi.uni.accuracy).toBeGreaterThan(bi.baseline);
+  expect(bi.bi.params).toBeGreaterThan(bi.uni.params);
+
+  return bi;
+}
+
+describe('demo: gates, overfitting and bidirectional panels', () => {
+  it('on WebGPU: measure what each panel teaches, in English and Chinese', async () => {
     await withBrowser(WEBGPU, async (browser) => {
       const started = performance.now();
       const lap = (what: string) => console.log(`${what}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -44,63 +117,9 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
       expect((await demoState(page)).backend).toBe('webgpu');
       lap('page');
 
-      // Gates, before any model: the panel says so beside the button; then an untrained LSTM of its own.
-      await page.click('#gt-run');
-      await page.waitForFunction(() => !document.getElementById('gt-error')!.hidden);
-      expect(await page.$eval('#gt-error', (e) => e.textContent)).toMatch(/No next-character model yet/);
-      await page.click('#gt-fresh');
-      await page.waitForFunction(() => window.__demo?.gates !== undefined || !document.getElementById('gt-error')!.hidden, { timeout: 60_000 });
-      const fresh = (await demoState(page)).gates!;
-      lap('gates (untrained cell)');
-      expect(fresh, await page.$eval('#gt-error', (e) => e.textContent ?? '')).toBeDefined();
-      expect(fresh.source).toBe('fresh');
-      expect(fresh.chars.join('')).toBe('今天天气很好。');
-      expect(Object.keys(fresh.values)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
-      for (const [symbol, values] of Object.entries(fresh.values)) {
-        expect(values).toHaveLength(7);
-        expect(values[0]).toHaveLength(fresh.hidden);
-        const flat = values.flat();
-        if ('ifo'.includes(symbol))
-          expect(
-            flat.every((v) => v > 0 && v < 1),
-            symbol,
-          ).toBe(true);
-        if ('gh'.includes(symbol))
-          expect(
-            flat.every((v) => v > -1 && v < 1),
-            symbol,
-          ).toBe(true);
-      }
-      // The float64 evaluator against the GPU's float32 forward pass of the same weights, every character and unit.
-      expect.soft(fresh.hError).toBeLessThan(1e-4);
-      expect(await page.$$eval('#gt-maps canvas', (c) => c.length)).toBe(6);
-
-      // Overfitting: both runs to at most 45 steps, early stopping with patience 2; dropout 0.5 between the
-      // layers only (recurrent dropout's extra kernels would double this panel's time on SwiftShader).
-      await setValue(page, 'of-steps', '45');
-      await setValue(page, 'of-recurrent', '0');
-      await setValue(page, 'of-patience', '2');
-      await page.click('#of-run');
-      await page.waitForFunction(() => window.__demo?.overfitting !== undefined || !document.getElementById('of-error')!.hidden, { timeout: 120_000 });
-      const of = (await demoState(page)).overfitting!;
-      lap('overfitting');
-      expect(of, await page.$eval('#of-error', (e) => e.textContent ?? '')).toBeDefined();
-      // The held-out loss turned up after its best without dropout, and dropout narrowed the gap.
-      expect.soft(Math.max(...of.curves[0].heldOut.slice(of.curves[0].heldOut.indexOf(of.plain.bestLoss)))).toBeGreaterThan(of.plain.bestLoss + 0.02);
-      expect.soft(of.dropout.gap).toBeLessThan(of.plain.gap - 0.1);
-      expect(await page.$eval('#of-caption', (e) => e.textContent)).toContain(of.plain.gap.toFixed(3));
-
-      // Bidirectional: 20 steps each (one measurement, the panel's first).
-      await setValue(page, 'bi-steps', '20');
-      await page.click('#bi-run');
-      await page.waitForFunction(() => window.__demo?.bidirectional !== undefined || !document.getElementById('bi-error')!.hidden, { timeout: 120_000 });
-      const bi = (await demoState(page)).bidirectional!;
-      lap('bidirectional');
-      expect(bi, await page.$eval('#bi-error', (e) => e.textContent ?? '')).toBeDefined();
-      expect(bi.finalStep).toBe(20);
-      expect.soft(bi.bi.accuracy).toBeGreaterThan(bi.uni.accuracy + 0.1);
-      expect.soft(bi.uni.accuracy).toBeGreaterThan(bi.baseline);
-      expect(bi.bi.params).toBeGreaterThan(bi.uni.params);
+      const fresh = await freshGates(page, lap);
+      const of = await overfitting(page, lap);
+      const bi = await bidirectional(page, lap);
 
       // The next-character panel's model (an LSTM of 32 units, made by New model) through the shared hook: the fresh
       // cell's width, so that its forward pipelines are compiled already (each new one costs seconds on SwiftShader;
@@ -151,6 +170,23 @@ describe('demo: gates, overfitting and bidirectional panels (WebGPU)', () => {
       for (const id of ['gates', 'overfitting', 'bidirectional']) await screenshot(page, id, `lessons-${id}-zh`);
       expect(errors).toEqual([]);
       lap('done');
+    });
+  }, 180_000);
+
+  it('without WebGPU (the CPU backend, in Web Workers): the same three lessons', async () => {
+    await withBrowser([], async (browser) => {
+      const started = performance.now();
+      const lap = (what: string) => console.log(`CPU ${what}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      const { page, errors } = await openDemo(browser, server.origin, '?lang=en&steps=10');
+      expect((await demoState(page)).backend).toBe('cpu');
+      const fresh = await freshGates(page, lap);
+      const of = await overfitting(page, lap);
+      const bi = await bidirectional(page, lap);
+      console.log(
+        `CPU: gates hₜ vs the library ${fresh.hError.toExponential(1)}; overfitting gap at step ${of.gapStep} ${of.plain.gap.toFixed(3)} / ${of.dropout.gap.toFixed(3)}; ` +
+          `bidirectional ${bi.uni.accuracy.toFixed(3)} / ${bi.bi.accuracy.toFixed(3)} (floor ${bi.baseline.toFixed(3)})`,
+      );
+      expect(errors).toEqual([]);
     });
   }, 180_000);
 });
