@@ -234,11 +234,11 @@ describe('the demo page', () => {
     });
   });
 
-  it('without WebGPU: says so at the top and still trains, on the CPU backend, past its probability refreshes', async () => {
+  it('without WebGPU: says so at the top and still trains, on the CPU backend, past its probability refreshes; gradient flow, forecasting and the date model too', async () => {
     await withBrowser([], async (browser) => {
       // 80 steps: past the first mid-training refresh of the probabilities (a predict at batch 1,
       // step 25), which used to turn the CPU trainer's carried state, and then its weights, to NaN.
-      const { page, errors } = await open(browser, '?steps=80');
+      const { page, errors } = await open(browser, '?steps=80&dsteps=15');
       expect((await state(page)).backend).toBe('cpu');
       expect(await page.$eval('#backend', (e) => e.textContent)).toMatch(/No WebGPU here .* runs on the CPU backend/);
       expect(await page.$eval('#backend', (e) => e.classList.contains('cpu'))).toBe(true);
@@ -252,6 +252,34 @@ describe('the demo page', () => {
       expect(Math.abs(nc.probabilities!.total - 1)).toBeLessThan(1e-9);
       expect(await page.$eval('#sp-run', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
       await screenshot(page, 'backend', 'demo-cpu-notice');
+
+      // The other panels on the CPU backend too: gradients vanish through the plain RNN, the forecaster
+      // beats the naive forecast, the date model's loss falls below a uniform guess and its attention rows
+      // are distributions.
+      const t1 = Date.now();
+      await page.click('#gf-run');
+      await page.waitForFunction(() => window.__demo?.gradientFlow !== undefined, { timeout: 120_000 });
+      const flow = (await state(page)).gradientFlow!;
+      const reach = (f: number[]) => f[0] / f[f.length - 1];
+      expect(flow['vanilla RNN (tanh)']).toHaveLength(200);
+      expect(reach(flow['vanilla RNN (tanh)'])).toBeLessThan(reach(flow.LSTM) / 1e3);
+      const t2 = Date.now();
+      await page.click('#fc-train');
+      await page.waitForFunction(() => window.__demo?.forecast !== undefined, { timeout: 300_000, polling: 500 });
+      const fc = (await state(page)).forecast!;
+      expect(fc.heldOutError).toBeLessThan(fc.naiveError);
+      const t3 = Date.now();
+      await page.click('#dt-train');
+      await page.waitForFunction(() => window.__demo?.dates?.steps === 15 && !window.__demo.dates.training, { timeout: 300_000, polling: 500 });
+      const dt = (await state(page)).dates!;
+      expect(dt.loss!).toBeLessThan(Math.log(14));
+      for (const row of dt.translation!.attention) expect(Math.abs(row.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-9);
+      console.log(
+        `CPU backend: gradient flow ${((t2 - t1) / 1000).toFixed(1)} s (reach RNN ${reach(flow['vanilla RNN (tanh)']).toExponential(1)}, LSTM ${reach(flow.LSTM).toExponential(1)}); ` +
+          `forecast ${((t3 - t2) / 1000).toFixed(1)} s (held-out RMS ${fc.heldOutError.toFixed(3)}, naive ${fc.naiveError.toFixed(3)}); ` +
+          `dates 15 steps ${((Date.now() - t3) / 1000).toFixed(1)} s (loss ${dt.loss!.toFixed(3)})`,
+      );
+      expect(await page.$$eval('.error:not([hidden])', (e) => e.map((x) => x.textContent))).toEqual([]);
       expect(errors).toEqual([]);
       await page.close();
     });
