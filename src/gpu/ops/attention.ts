@@ -63,7 +63,8 @@ export interface AttentionBackwardCall extends AttentionCall {
  * Whether the `_vec4` entries serve the call: every width a multiple of 4, so each row starts on a vec4
  * boundary (the tensors start their buffers; dims() checks). They load four features at a time and
  * give each invocation of an element entry four outputs — the loads are what bound these loops on
- * software adapters (measured on the date model, the whole layer's backward and forward).
+ * software adapters: the date model's attention dispatches took 72 ms per training step on SwiftShader
+ * with the scalar entries, 29 ms with these (each dispatch timed alone, Node).
  */
 export function attentionUsesVec4(call: Pick<AttentionCall, 'Hk' | 'Hq' | 'W'>): boolean {
   return call.Hk % 4 === 0 && call.Hq % 4 === 0 && call.W % 4 === 0;
