@@ -2,7 +2,7 @@
  * The adapter's own ceilings, measured in the same run as the systems: GEMM throughput with our GEMM
  * (ops/gemm.ts, as the input projection uses it: B a packed weight matrix, a bias) on a large problem,
  * the rate at which a kernel can read a large buffer (for kernels bound by their loads), and the cost of
- * one empty dispatch inside a compute pass. Both are timed on the host around `onSubmittedWorkDone` (timestamp queries are
+ * one empty dispatch inside a compute pass. All are timed on the host around `onSubmittedWorkDone` (timestamp queries are
  * optional in WebGPU), with enough work per submit that the submit itself is noise.
  */
 import probeSource from '../../shaders/bench-probe.wgsl?raw';
