@@ -228,6 +228,8 @@ fn back_v(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 // and W are all multiples of 4 (rows then start on vec4 boundaries; every tensor but v starts its
 // buffer). The same bindings, viewed as vec4: one load brings four features, and an invocation of an
 // element entry owns four of them — on software adapters the loads, not the FMAs, bound these loops.
+// Every sum runs in the scalar entries' order (per feature over s or t, and dot_in_order along a row),
+// so the two families give the same bits: test/ops/attention.test.ts compares them exactly.
 // v stays scalar (it lives at any offset in the flat parameters). Element entries run one invocation
 // per (row, quad); the row entries, one per row as above.
 @group(0) @binding(2) var<storage, read> keys4: array<vec4<f32>>;
@@ -246,17 +248,23 @@ fn tanh_safe4(x: vec4<f32>) -> vec4<f32> {
   return vec4<f32>(tanh_safe(x.x), tanh_safe(x.y), tanh_safe(x.z), tanh_safe(x.w));
 }
 
+// acc + x·y, its four products added in order, one FMA each: the scalar entries' order, so that both
+// families give the same bits (a model trains the same whichever serves it).
+fn dot_in_order(x: vec4<f32>, y: vec4<f32>, acc: f32) -> f32 {
+  return fma(x.w, y.w, fma(x.z, y.z, fma(x.y, y.y, fma(x.x, y.x, acc))));
+}
+
 fn score_of4(r: u32, s: u32, b: u32) -> f32 {
   let W4 = dims.W / 4u;
   let qr = r * W4;
   let kr = (s * dims.B + b) * W4;
-  var acc = vec4<f32>(0.0);
+  var acc = 0.0;
   if (KIND == KIND_CONCAT) {
-    for (var a = 0u; a < W4; a++) { acc = fma(v_quad(a), tanh_safe4(score_q4[qr + a] + score_k4[kr + a]), acc); }
+    for (var a = 0u; a < W4; a++) { acc = dot_in_order(v_quad(a), tanh_safe4(score_q4[qr + a] + score_k4[kr + a]), acc); }
   } else {
-    for (var k = 0u; k < W4; k++) { acc = fma(score_q4[qr + k], score_k4[kr + k], acc); }
+    for (var k = 0u; k < W4; k++) { acc = dot_in_order(score_q4[qr + k], score_k4[kr + k], acc); }
   }
-  return (acc.x + acc.y) + (acc.z + acc.w);
+  return acc;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -299,9 +307,8 @@ fn back_scores_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   let Hk4 = dims.H_k / 4u;
   var dot = 0.0;
   for (var s = 0u; s < len; s++) {
-    var acc = vec4<f32>(0.0);
-    for (var k = 0u; k < Hk4; k++) { acc = fma(joined4[r * J4 + k], keys4[(s * dims.B + b) * Hk4 + k], acc); }
-    let da = (acc.x + acc.y) + (acc.z + acc.w);
+    var da = 0.0;
+    for (var k = 0u; k < Hk4; k++) { da = dot_in_order(joined4[r * J4 + k], keys4[(s * dims.B + b) * Hk4 + k], da); }
     dscore[base + s] = da;
     dot = fma(alpha[base + s], da, dot);
   }

@@ -42,6 +42,8 @@ export interface AttentionCall {
   /** α (T, B, S) and [context | q] (T·B, H_k + H_q): written forward, read backward. */
   readonly alpha: GpuTensor;
   readonly joined: GpuTensor;
+  /** Which family of entries: undefined picks (attentionUsesVec4); tests force the scalar one. */
+  readonly vec4?: boolean;
 }
 
 export interface AttentionBackwardCall extends AttentionCall {
@@ -70,11 +72,16 @@ export function attentionUsesVec4(call: Pick<AttentionCall, 'Hk' | 'Hq' | 'W'>):
   return call.Hk % 4 === 0 && call.Hq % 4 === 0 && call.W % 4 === 0;
 }
 
+function vec4Entries(call: AttentionCall): boolean {
+  if (call.vec4 && !attentionUsesVec4(call)) throw new Error(`${call.label}: the vec4 entries need H_k, H_q and W multiples of 4`);
+  return call.vec4 ?? attentionUsesVec4(call);
+}
+
 function pipeline(rec: Recorder, call: AttentionCall, entry: string, bindings: ReadonlyArray<readonly [number, BindingKind]>, scoreOnKeys = false) {
   return simplePipeline(
     rec.ctx,
     f32Module(rec.ctx, 'attention', attentionSource),
-    attentionUsesVec4(call) && entry !== 'back_v' ? `${entry}_vec4` : entry,
+    vec4Entries(call) && entry !== 'back_v' ? `${entry}_vec4` : entry,
     { WORKGROUP_SIZE: ATTENTION_WORKGROUP_SIZE, KIND: ATTENTION_KIND[call.kind], SCORE_ON_KEYS: scoreOnKeys },
     bindings,
   );
@@ -118,7 +125,7 @@ export function recordAttend(rec: Recorder, call: AttentionCall): Command[] {
   ];
   const d = dims(rec, call);
   const grid = (n: number) => elementGrid(rec.ctx, n);
-  const lanes = attentionUsesVec4(call) ? 4 : 1;
+  const lanes = vec4Entries(call) ? 4 : 1;
   return (
     [
       ['attend_scores', call.T * call.B],
@@ -169,7 +176,7 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
   };
   const grid = (n: number) => elementGrid(ctx, n) as [number, number, number];
   // Element entries: an invocation per feature, or per four with the vec4 entries.
-  const lanes = attentionUsesVec4(call) ? 4 : 1;
+  const lanes = vec4Entries(call) ? 4 : 1;
   const commands: Command[] = [
     bind(
       `${call.label}.scores`,
