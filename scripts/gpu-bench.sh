@@ -2,7 +2,7 @@
 # The benchmark on a machine with a real GPU that cannot reach the network and may have no Node: what
 # it needs travels with the working tree, in .device/ (git-ignored).
 #
-#   bash scripts/gpu-bench.sh pack               # here: build the benchmark, pack Node and Dawn (≈ 40 MiB)
+#   bash scripts/gpu-bench.sh pack               # here: build the benchmark, pack Node and Dawn (≈ 43 MiB; gzip, which every Debian has)
 #   bash scripts/gpu-bench.sh run [bench options] # there, with .device carried: unpack, refuse a software
 #                                                # adapter, run; results in $OUT (else .device/out)
 #
@@ -20,12 +20,12 @@ pack)
   npm run build:bench --silent
   mkdir -p "$pack"
   node_bin=$(readlink -f "$(command -v node)")
-  tar -cJf "$pack/node.tar.xz" -C "$(dirname "$node_bin")" "$(basename "$node_bin")"
+  tar -czf "$pack/node.tar.gz" -C "$(dirname "$node_bin")" "$(basename "$node_bin")"
   # Dawn needs the Vulkan loader, which a bare GPU machine may lack.
   loader=$(readlink -f "$(ldconfig -p | grep -m1 -o '/[^ ]*libvulkan\.so\.1$')")
-  tar -cJf "$pack/vulkan.tar.xz" -C "$(dirname "$loader")" --transform "s|.*|libvulkan.so.1|" "$(basename "$loader")"
-  tar -cJf "$pack/dawn.tar.xz" "${dawn_files[@]}"
-  tar -cJf "$pack/bench.tar.xz" dist-bench
+  tar -czf "$pack/vulkan.tar.gz" -C "$(dirname "$loader")" --transform "s|.*|libvulkan.so.1|" "$(basename "$loader")"
+  tar -czf "$pack/dawn.tar.gz" "${dawn_files[@]}"
+  tar -czf "$pack/bench.tar.gz" dist-bench
   echo "packed into $pack/: carry it (device run: carry [\"$pack\"], command: bash scripts/gpu-bench.sh run)"
   ;;
 run)
@@ -33,11 +33,11 @@ run)
   out=${OUT:-$pack/out}
   mkdir -p "$out" "$pack/bin" "$pack/lib"
   for f in node vulkan dawn bench; do
-    [ -f "$pack/$f.tar.xz" ] || { echo "gpu-bench: $pack/$f.tar.xz is missing: run 'bash scripts/gpu-bench.sh pack' here and carry $pack" >&2; exit 2; }
+    [ -f "$pack/$f.tar.gz" ] || { echo "gpu-bench: $pack/$f.tar.gz is missing: run 'bash scripts/gpu-bench.sh pack' here and carry $pack" >&2; exit 2; }
   done
-  tar -xJf "$pack/node.tar.xz" -C "$pack/bin"
+  tar -xzf "$pack/node.tar.gz" -C "$pack/bin"
   if ! ldconfig -p | grep -q 'libvulkan\.so\.1 '; then
-    tar -xJf "$pack/vulkan.tar.xz" -C "$pack/lib"
+    tar -xzf "$pack/vulkan.tar.gz" -C "$pack/lib"
     export LD_LIBRARY_PATH="$PWD/$pack/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   fi
   # NVIDIA's Vulkan driver where the device machines keep it, when the loader's own places have none.
@@ -45,8 +45,8 @@ run)
   if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$nvidia_icd" ] && ! ls /usr/share/vulkan/icd.d/*nvidia* /etc/vulkan/icd.d/*nvidia* >/dev/null 2>&1; then
     export VK_DRIVER_FILES=$nvidia_icd
   fi
-  tar -xJf "$pack/dawn.tar.xz"
-  tar -xJf "$pack/bench.tar.xz"
+  tar -xzf "$pack/dawn.tar.gz"
+  tar -xzf "$pack/bench.tar.gz"
   node=("$pack"/bin/*)
   # The adapter Dawn gives by default must be a GPU: SwiftShader, llvmpipe and lavapipe are CPUs.
   if ! "${node[0]}" --input-type=module -e "

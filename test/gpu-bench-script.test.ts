@@ -57,14 +57,14 @@ describe('scripts/gpu-bench.sh', () => {
     expect(code).toBe(0);
     expect(log()).toBe('npm run build:bench --silent\n');
     expect(stdout).toMatch(/carry it/);
-    for (const f of ['node', 'vulkan', 'dawn', 'bench']) expect(existsSync(join(repo, `.device/${f}.tar.xz`))).toBe(true);
+    for (const f of ['node', 'vulkan', 'dawn', 'bench']) expect(existsSync(join(repo, `.device/${f}.tar.gz`))).toBe(true);
   }, 60_000);
 
   it('run without a pack says what to do, and times nothing', async () => {
     fakeNode('NVIDIA H200', 0);
     const { code, stderr } = await sh(['run']);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/\.device\/node\.tar\.xz is missing: run 'bash scripts\/gpu-bench\.sh pack' here and carry \.device/);
+    expect(stderr).toMatch(/\.device\/node\.tar\.gz is missing: run 'bash scripts\/gpu-bench\.sh pack' here and carry \.device/);
     expect(log()).toBe('');
   });
 
