@@ -36,6 +36,25 @@ async function setValue(page: Page, id: string, value: string): Promise<void> {
 
 const CJK = /[\u4e00-\u9fff]/;
 
+/** Each symbol's values (characters × units): σ gates (i, f, o) in (0, 1), tanh values (g, h) in (−1, 1). */
+function expectGateRanges(values: Record<string, number[][]>, chars: number, units: number): void {
+  for (const [symbol, rows] of Object.entries(values)) {
+    expect(rows, symbol).toHaveLength(chars);
+    for (const row of rows) expect(row, symbol).toHaveLength(units);
+    const flat = rows.flat();
+    if ('ifo'.includes(symbol))
+      expect(
+        flat.every((v) => v > 0 && v < 1),
+        symbol,
+      ).toBe(true);
+    if ('gh'.includes(symbol))
+      expect(
+        flat.every((v) => v > -1 && v < 1),
+        symbol,
+      ).toBe(true);
+  }
+}
+
 /** Gates, before any model: the panel says so beside the button; then an untrained LSTM of its own. */
 async function freshGates(page: Page, lap: (what: string) => void) {
   await page.click('#gt-run');
@@ -49,21 +68,7 @@ async function freshGates(page: Page, lap: (what: string) => void) {
   expect(fresh.source).toBe('fresh');
   expect(fresh.chars.join('')).toBe('今天天气很好。');
   expect(Object.keys(fresh.values)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
-  for (const [symbol, values] of Object.entries(fresh.values)) {
-    expect(values).toHaveLength(7);
-    expect(values[0]).toHaveLength(fresh.hidden);
-    const flat = values.flat();
-    if ('ifo'.includes(symbol))
-      expect(
-        flat.every((v) => v > 0 && v < 1),
-        symbol,
-      ).toBe(true);
-    if ('gh'.includes(symbol))
-      expect(
-        flat.every((v) => v > -1 && v < 1),
-        symbol,
-      ).toBe(true);
-  }
+  expectGateRanges(fresh.values, 7, fresh.hidden);
   // The float64 evaluator against the GPU's float32 forward pass of the same weights, every character and unit.
   expect.soft(fresh.hError).toBeLessThan(1e-4);
   expect(await page.$$eval('#gt-maps canvas', (c) => c.length)).toBe(6);
@@ -137,20 +142,7 @@ describe('demo: gates, overfitting and bidirectional panels', () => {
       expect(await page.$eval('#gt-source', (e) => e.textContent)).toMatch(/^The next-character panel's LSTM: 32 units, 1 layer\(s\), trained 0 steps\./);
       expect(gates.values, 'the same seeded cell, read through the shared model').toEqual(fresh.values);
       expect(Object.keys(gates.values)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
-      for (const [symbol, values] of Object.entries(gates.values)) {
-        const flat = values.flat();
-        expect(flat).toHaveLength(7 * 32);
-        if ('ifo'.includes(symbol))
-          expect(
-            flat.every((v) => v > 0 && v < 1),
-            symbol,
-          ).toBe(true);
-        if ('gh'.includes(symbol))
-          expect(
-            flat.every((v) => v > -1 && v < 1),
-            symbol,
-          ).toBe(true);
-      }
+      expectGateRanges(gates.values, 7, 32);
       expect.soft(gates.hError).toBeLessThan(1e-4);
 
       console.log(

@@ -64,8 +64,22 @@ const englishIn = (page: Page, ids: string[]) =>
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Trains the panels one after another (each interleaves its own configurations step by step). */
-async function trainPanels(page: Page, panels: ReadonlyArray<readonly [string, 'cells' | 'clipping' | 'optimizers']>): Promise<void> {
+/**
+ * Sets the three panels small (STEPS steps; cells and optimizers at H 16) and trains them one after
+ * another (each interleaves its own configurations step by step).
+ */
+async function trainPanels(page: Page): Promise<void> {
+  await setValue(page, 'cl-embedding', 8);
+  await setValue(page, 'cl-hidden', 16);
+  await setValue(page, 'cl-steps', STEPS);
+  await setValue(page, 'cp-steps', STEPS);
+  await setValue(page, 'op-hidden', 16);
+  await setValue(page, 'op-steps', STEPS);
+  const panels = [
+    ['cl-train', 'cells'],
+    ['cp-train', 'clipping'],
+    ['op-train', 'optimizers'],
+  ] as const;
   for (const [button, key] of panels) {
     await page.click(`#${button}`);
     expect(await page.$eval(`#${button.replace('train', 'stop')}`, (e) => (e as HTMLButtonElement).disabled), 'Stop from the press on').toBe(false);
@@ -122,17 +136,7 @@ describe('the demo: training lessons', () => {
     await withBrowser(WEBGPU, async (browser) => {
       const { page, errors } = await openDemo(browser, site.origin, '?lang=en');
       expect((await demoState(page)).backend).toBe('webgpu');
-      await setValue(page, 'cl-embedding', 8);
-      await setValue(page, 'cl-hidden', 16);
-      await setValue(page, 'cl-steps', STEPS);
-      await setValue(page, 'cp-steps', STEPS);
-      await setValue(page, 'op-hidden', 16);
-      await setValue(page, 'op-steps', STEPS);
-      await trainPanels(page, [
-        ['cl-train', 'cells'],
-        ['cp-train', 'clipping'],
-        ['op-train', 'optimizers'],
-      ]);
+      await trainPanels(page);
       const state = await demoState(page);
       expect(await page.$$eval('.error:not([hidden])', (es) => es.map((e) => e.textContent))).toEqual([]);
 
@@ -192,17 +196,7 @@ describe('the demo: training lessons', () => {
     await withBrowser([], async (browser) => {
       const { page, errors } = await openDemo(browser, site.origin, '?lang=en');
       expect((await demoState(page)).backend).toBe('cpu');
-      await setValue(page, 'cl-embedding', 8);
-      await setValue(page, 'cl-hidden', 16);
-      await setValue(page, 'cl-steps', STEPS);
-      await setValue(page, 'cp-steps', STEPS);
-      await setValue(page, 'op-hidden', 16);
-      await setValue(page, 'op-steps', STEPS);
-      await trainPanels(page, [
-        ['cl-train', 'cells'],
-        ['cp-train', 'clipping'],
-        ['op-train', 'optimizers'],
-      ]);
+      await trainPanels(page);
       const state = await demoState(page);
       checkCells(state.cells!);
       checkOptimizers(state.optimizers!);
