@@ -7,12 +7,20 @@
 // grad[ids[u], e]. Rows of tokens absent from the batch keep the zeros the grad buffer was cleared to.
 
 override WORKGROUP_SIZE: u32 = 64u;
+// gather and scatter_grad: consecutive columns per invocation (1, or 4 where E is a multiple of 4:
+// a quarter of the invocations and of their index arithmetic — the input projection's rows are 4H wide).
+override COLUMNS: u32 = 1u;
+const MAX_COLUMNS = 4u;
 
 struct EmbeddingDims {
   rows: u32,        // gather: positions; scatter: distinct tokens
   E: u32,           // embedding_dim
   table: u32,       // float offset of the table (gather) or of its gradient (scatter)
   first: u32,       // gather: index in `tokens` of the first position's id (sampling: 1, after the cursor)
+  dest: u32,        // gather: float offset of x in `dest`
+  dx: u32,          // scatter: float offset of dx in `source`
+  _pad0: u32,
+  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> dims: EmbeddingDims;
@@ -23,10 +31,13 @@ struct EmbeddingDims {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = linear_index(gid, groups, WORKGROUP_SIZE);
-  if (i >= dims.rows * dims.E) { return; }
-  let row = i / dims.E;
-  let e = i % dims.E;
-  dest[i] = source[dims.table + tokens[dims.first + row] * dims.E + e];
+  let per_row = dims.E / COLUMNS;
+  if (i >= dims.rows * per_row) { return; }
+  let row = i / per_row;
+  let e = (i % per_row) * COLUMNS;
+  let src = dims.table + tokens[dims.first + row] * dims.E + e;
+  let to = dims.dest + row * dims.E + e;
+  for (var c = 0u; c < COLUMNS; c++) { dest[to + c] = source[src + c]; }
 }
 
 // Entry `gather_last` (sampling): the one row of the last token of a sequence [cursor, t_1, …] —
@@ -35,7 +46,7 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 fn gather_last(@builtin(global_invocation_id) gid: vec3<u32>) {
   let e = gid.x;
   if (e >= dims.E) { return; }
-  dest[e] = source[dims.table + tokens[tokens[0]] * dims.E + e];
+  dest[dims.dest + e] = source[dims.table + tokens[tokens[0]] * dims.E + e];
 }
 
 // For scatter_grad, `tokens` holds [ids (U) | starts (U + 1) | order (positions)], U = dims.rows.
@@ -43,12 +54,15 @@ fn gather_last(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn scatter_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = linear_index(gid, groups, WORKGROUP_SIZE);
   let U = dims.rows;
-  if (i >= U * dims.E) { return; }
-  let u = i / dims.E;
-  let e = i % dims.E;
-  var acc = 0.0;
+  let per_row = dims.E / COLUMNS;
+  if (i >= U * per_row) { return; }
+  let u = i / per_row;
+  let e = (i % per_row) * COLUMNS;
+  var acc: array<f32, MAX_COLUMNS>;
   for (var k = tokens[U + u]; k < tokens[U + u + 1u]; k++) {
-    acc += source[tokens[2u * U + 1u + k] * dims.E + e];
+    let src = dims.dx + tokens[2u * U + 1u + k] * dims.E + e;
+    for (var c = 0u; c < COLUMNS; c++) { acc[c] += source[src + c]; }
   }
-  dest[dims.table + tokens[u] * dims.E + e] = acc;
+  let to = dims.table + tokens[u] * dims.E + e;
+  for (var c = 0u; c < COLUMNS; c++) { dest[to + c] = acc[c]; }
 }

@@ -98,7 +98,8 @@ function describe(trainer: Trainer<TrainableConfig>, w: TrainWorkload): () => st
     return (
       `${plan.dispatches.total} dispatches per step (per layer: ${plan.dispatches.perLayer.join(', ')}; T = ${w.shape.T}); ` +
       `activations ${MiB(plan.activationBytes)} MiB` +
-      (least ? ` = ${(plan.activationBytes / least).toFixed(2)}× the least (${MiB(least)} MiB)` : '')
+      (least ? ` = ${(plan.activationBytes / least).toFixed(2)}× the least (${MiB(least)} MiB)` : '') +
+      (plan.tablesTaken.length ? `; tables taken: ${plan.tablesTaken.join(', ')}` : '')
     );
   };
 }

@@ -9,6 +9,7 @@ import type { RnnConfig } from '../config.js';
 import { F32_BYTES as F32 } from './constants.js';
 import { type GpuTensor, gpuTensor, tensorBinding } from './gpu-tensor.js';
 import { GATE_LANES, type ParamOffsets } from './layer-weights.js';
+import { recordEmbeddingGather } from './ops/embedding.js';
 import { recordGemm } from './ops/gemm.js';
 import type { PersistentKernel } from './ops/persistent.js';
 import { projectionGrid, projectionLayout, projectionPipeline } from './ops/projection.js';
@@ -54,6 +55,21 @@ export interface LayerCall {
   readonly lengths: GpuTensor;
   /** (D, T·B, H, 4): the input projection, made here. Absent with a fused persistent kernel. */
   readonly gx?: GpuTensor;
+  /**
+   * The input as rows of a table picked by ids (an embedding's output, not made): gx is then the
+   * table's projection — W_ih·row + b_ih for each of its V rows, into `projected` (D, V, H, 4) — gathered
+   * by id, V·I·4H multiply-adds instead of T·B·I·4H. `input` is not read.
+   */
+  readonly lookup?: InputLookup;
+}
+
+export interface InputLookup {
+  /** (V, I) */
+  readonly table: GpuTensor;
+  /** (T·B) u32 */
+  readonly ids: GpuTensor;
+  /** (D, V, H, 4) */
+  readonly projected: GpuTensor;
 }
 
 /** Absolute vec4 offsets of a layer's parts in its `params` binding. */
@@ -62,30 +78,47 @@ function absolute(w: LayerParams) {
   return { wIh: base + w.offsets.wIh, bIh: base + w.offsets.bIh, wHh: base + w.offsets.wHh, bHh: base + w.offsets.bHh, wHr: w.wHr?.offset ?? 0 };
 }
 
-/** gx (D, T·B, H, 4) = W_ih·x_t + b_ih for every step and direction: one GEMM, batched over directions. */
-export function recordInputProjection(rec: Recorder, call: LayerCall): Command {
-  const { T, B, config } = call;
+/**
+ * gx (D, T·B, H, 4) = W_ih·x_t + b_ih for every step and direction: one GEMM, batched over directions;
+ * with a lookup, the same GEMM over the table's rows, then each direction's rows gathered by id.
+ */
+export function recordInputProjection(rec: Recorder, call: LayerCall): Command[] {
+  const { T, B, config, lookup } = call;
   const D = config.bidirectional ? 2 : 1;
   const H = config.hidden_size;
   const N = H * GATE_LANES;
   const w = call.weights;
   const base = w.params.offset;
-  return recordGemm(rec, {
+  const M = lookup ? lookup.table.shape[0] : T * B;
+  const projection = recordGemm(rec, {
     label: `${call.tag}.inputProjection`,
-    M: T * B,
+    M,
     N,
     K: w.inputSize,
     batch: D,
-    a: call.input,
+    a: lookup ? lookup.table : call.input,
     aBatchStride: 0,
     b: { ...w.params, offset: base + w.offsets.wIh * GATE_LANES, shape: [w.inputSize, N] },
     bBatchStride: w.inputSize * N,
     bias: { ...w.params, offset: base + w.offsets.bIh * GATE_LANES, shape: [N] },
     biasBatchStride: N,
-    c: call.gx!,
-    cBatchStride: T * B * N,
+    c: lookup ? lookup.projected : call.gx!,
+    cBatchStride: M * N,
     format: call.format,
   });
+  if (!lookup) return [projection];
+  const gathers = Array.from({ length: D }, (_, d) =>
+    recordEmbeddingGather(rec, {
+      label: `${call.tag}.gatherProjection${d}`,
+      tokens: lookup.ids,
+      first: 0,
+      rows: T * B,
+      table: { ...lookup.projected, offset: lookup.projected.offset + d * M * N, shape: [M, N] },
+      E: N,
+      out: { ...call.gx!, offset: call.gx!.offset + d * T * B * N, shape: [T * B, N] },
+    }),
+  );
+  return [projection, ...gathers];
 }
 
 /** What the per-step path shares across the layers of a plan: the step index uniform. */
@@ -168,7 +201,7 @@ export function recordPerStepLayer(
           grid: projectionGrid(D, B, Hout, ctx.limits),
         }
       : undefined;
-  const commands: Command[] = [recordInputProjection(rec, call)];
+  const commands: Command[] = recordInputProjection(rec, call);
   for (let t = 0; t < T; t++) {
     const offsets = { group: indexGroup, offsets: [t * index.stride] };
     commands.push(dispatch(`${tag}.step${t}`, step, [main, state[t % 2], offsets], grid));
@@ -217,5 +250,5 @@ export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: Pe
     rec.uniform(`${tag}.persistentSaveDims`, saveDims(save)),
     save ? tensorBinding(save.saved) : tensorBinding(gpuTensor(rec.storage(`${tag}.noSave`, 4), [4])),
   ]);
-  return [...(call.gx ? [recordInputProjection(rec, call)] : []), dispatch(`${tag}.persistent`, kernel.pipeline, [group, saveGroup], kernel.grid)];
+  return [...(call.gx ? recordInputProjection(rec, call) : []), dispatch(`${tag}.persistent`, kernel.pipeline, [group, saveGroup], kernel.grid)];
 }

@@ -122,7 +122,7 @@ export const SHIFT_DIMS_FIELDS = ['T', 'B', 'H', 'H_out', 'D', 'h_prev', 'c_prev
 export const DROPOUT_DIMS_FIELDS = ['n', 'seed', 'stream', 'p'] as const;
 
 /** `struct EmbeddingDims` in shaders/embedding.wgsl */
-export const EMBEDDING_DIMS_FIELDS = ['rows', 'E', 'table', 'first'] as const;
+export const EMBEDDING_DIMS_FIELDS = ['rows', 'E', 'table', 'first', 'dest', 'dx', '_pad0', '_pad1'] as const;
 
 /** `struct SampleDims` in shaders/sample.wgsl (temperature is f32) */
 export const SAMPLE_DIMS_FIELDS = ['O', 'top_k', 'seed', 'temperature'] as const;

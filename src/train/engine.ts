@@ -46,7 +46,7 @@ export interface EngineGradients {
 export interface EngineDiagnostics {
   heldBytes: number;
   strategy: BackwardStrategy;
-  plans: Array<{ T: number; B: number; activationBytes: number; dispatches: { total: number; perLayer: number[] } }>;
+  plans: Array<{ T: number; B: number; activationBytes: number; dispatches: { total: number; perLayer: number[] }; tablesTaken: string[] }>;
 }
 
 /**

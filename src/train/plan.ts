@@ -25,7 +25,7 @@ import { RnnError } from '../errors.js';
 import { numDirections, outputSize } from '../config.js';
 import type { PreparedBatch } from './batch.js';
 import { type ModelConfig, outputFeatures } from './config.js';
-import type { GpuLayer, PlanContext } from './layers/layer.js';
+import type { GpuLayer, PlanContext, TableLookup } from './layers/layer.js';
 import type { PlanOptions, RecurrentGpu } from './layers/recurrent/gpu.js';
 import type { BatchValue, TrainModel } from './model.js';
 
@@ -33,8 +33,8 @@ import type { BatchValue, TrainModel } from './model.js';
  * The least activation memory a training step of shape (T, B) can keep from the forward for the
  * backward pass (bytes, f32): per layer and direction, what the gates' derivatives need — the
  * pre-activations (LSTM: 4 gates; GRU: 3 and W_hn·h + b_hn; RNN: 1), c_t (LSTM), the unprojected h
- * (proj_size) — and h_t, which is the layer's output; then the first layer's input and the head's
- * output (for the loss's derivative). Dropout masks are not counted: they are recomputed from the seed.
+ * (proj_size) — and h_t, which is the layer's output; then the first layer's float input (not an
+ * embedding's rows: the ids and the table give them again) and the head's output (for the loss's derivative). Dropout masks are not counted: they are recomputed from the seed.
  */
 export function minimumActivationBytes(model: ModelConfig, T: number, B: number): number {
   const rnn = model.rnn;
@@ -42,7 +42,7 @@ export function minimumActivationBytes(model: ModelConfig, T: number, B: number)
   const gates = rnn.mode === 'LSTM' || rnn.mode === 'GRU' ? 4 : 1;
   const perPosition = gates * H + (rnn.mode === 'LSTM' ? H : 0) + (rnn.proj_size ? H : 0) + outputSize(rnn);
   const rows = !model.head || model.head.on === 'output' ? T * B : B;
-  const input = T * B * (model.embedding?.embedding_dim ?? rnn.input_size);
+  const input = model.embedding ? 0 : T * B * rnn.input_size; // an embedding's rows come again from the ids and the table
   return F32 * (rnn.num_layers * numDirections(rnn) * T * B * perPosition + input + (model.head ? rows * outputFeatures(model) : 0));
 }
 
@@ -98,6 +98,7 @@ export class TrainPlan implements PlanContext {
   private readonly onesTensor: GpuTensor;
   private index?: StepIndex;
   private readonly dispatchCounts = new Map<string, number>();
+  private readonly lookups: ReadonlyMap<string, { lookup: TableLookup; producer: number }>;
 
   constructor(
     readonly ctx: GpuContext,
@@ -137,18 +138,42 @@ export class TrainPlan implements PlanContext {
     // The values each layer's outputs are read by (the last one by the loss).
     const readers = new Set<string>([model.output, ...model.layers.flatMap((l) => l.inputs)]);
     const values = new Map<string, GpuTensor>(this.inputs);
+    // Values offered as lookups (an embedding's rows), and the layer that offered each.
+    const lookups = new Map<string, { lookup: TableLookup; producer: number }>();
+    const readCount = (name: string) => model.layers.filter((l) => l.inputs.includes(name)).length + (name === model.output ? 1 : 0);
     const recurrentIndex = model.layers.indexOf(model.recurrent);
     model.layers.forEach((layer, i) => {
       const gpu = layer.gpu(this, model.sections[i]);
       this.gpuLayers.push(gpu);
+      this.layerForward.push([]);
+      // A lookup goes to its only reader if that reader takes the table; otherwise the dense rows are
+      // made (once), the gather recorded with the producer's forward.
+      const given = layer.inputs.map((name, k) => {
+        const offered = lookups.get(name);
+        if (!offered) return undefined;
+        if (readCount(name) === 1 && gpu.takesLookup?.(k, offered.lookup)) {
+          offered.lookup.taken = true;
+          return offered.lookup;
+        }
+        const { tensor, gather } = offered.lookup.dense();
+        if (gather) {
+          this.layerForward[offered.producer].push(gather);
+          this.forward.push(gather);
+        }
+        values.set(name, tensor);
+        return undefined;
+      });
       const r = gpu.forward(
-        layer.inputs.map((name) => values.get(name)!),
+        layer.inputs.map((name, k) => (given[k] ? given[k].table : values.get(name)!)),
         layer.outputs.map((name) => readers.has(name)),
+        given,
       );
       r.outputs.forEach((t, k) => t && values.set(layer.outputs[k], t));
-      this.layerForward.push(r.commands);
+      r.lookups?.forEach((l, k) => l && lookups.set(layer.outputs[k], { lookup: l, producer: i }));
+      this.layerForward[i].push(...r.commands);
       this.forward.push(...r.commands);
     });
+    this.lookups = lookups;
     this.recurrent = this.gpuLayers[recurrentIndex] as RecurrentGpu;
 
     const y = values.get(model.output)!;
@@ -182,6 +207,8 @@ export class TrainPlan implements PlanContext {
       const layer = model.layers[i];
       const dInputs = layer.inputs.map((name) => {
         if (!made.has(name)) return undefined;
+        const offered = this.lookups.get(name);
+        if (offered?.lookup.taken) return offered.lookup.grad; // dL/d(table): the reader writes it there
         if (dValues.has(name)) throw new Error(`${this.tag}: ${name} is read by two layers; summing their gradients is not implemented`);
         const v = values.get(name)!;
         const d = this.tensor(
@@ -284,6 +311,11 @@ export class TrainPlan implements PlanContext {
   count(owner: string, commands: readonly Command[]): Command[] {
     this.dispatchCounts.set(owner, (this.dispatchCounts.get(owner) ?? 0) + commands.filter((c) => c.kind === 'dispatch').length);
     return [...commands];
+  }
+
+  /** The values offered as table lookups whose reader took the table (diagnostics). */
+  get tablesTaken(): string[] {
+    return [...this.lookups].filter(([, o]) => o.lookup.taken).map(([name]) => name);
   }
 
   /** Dispatches of one training step (forward, backward, update), in all and per recurrent layer. */

@@ -102,6 +102,12 @@ export interface TrainerDiagnostics {
     /** Bytes of what the forward keeps for the backward pass, and (embedding → rnn → head models) the least that could be kept (minimumActivationBytes). */
     activationBytes: number;
     minimumActivationBytes?: number;
+    /**
+     * The embeddings' outputs (e.g. `embedding.output`) whose table the recurrent layer reading them
+     * took: its input projection made for each vocabulary entry and gathered by id, its backward summed
+     * per id — chosen where the vocabulary is under half the batch's positions.
+     */
+    tablesTaken: string[];
   }>;
 }
 

@@ -1,5 +1,5 @@
 // The embedding ops alone (shaders/embedding.wgsl): the gather of rows for token ids (from an offset
-// into the ids, as sampling reads them), and the table's gradient — the positions of each token summed
+// into the ids, as sampling reads them, into an offset of the output), and the table's gradient — the positions of each token summed
 // in a fixed order (csrOfTokens) — against the CPU counterparts at awkward sizes. The output and the
 // gradient are poisoned: rows of tokens absent from the batch are left as they were, every other one written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,20 +23,25 @@ describe('embedding ops', () => {
     [3, 17, 3],
     [17, 3, 257],
     [257, 5, 17],
+    // Four columns per invocation (E a multiple of 4)
+    [3, 4, 1],
+    [17, 8, 257],
+    [5, 12, 3],
   ])('V = %i, E = %i, %i positions: gather and gradient match float64', async (V, E, positions) => {
     const next = seededUniform(V * 31 + E);
     const table = values(next, V * E);
     const tokens = Int32Array.from({ length: positions }, () => Math.floor(next() * V));
-    // The table at an offset in a bigger buffer (the flat parameters), the ids after a 2-word header.
+    // The table at an offset in a bigger buffer (the flat parameters), the ids after a 2-word header,
+    // the rows into a buffer from an offset (a direction's slice of the input projection).
     const tableT = h.tensor(table, [V, E], 'f32', 5);
     const ids = h.u32([9, 9, ...tokens]);
-    const out = h.tensor(new Float64Array(positions * E).fill(Number.NaN), [positions, E]);
+    const out = h.tensor(new Float64Array(positions * E).fill(Number.NaN), [positions, E], 'f32', 7);
     await h.run([recordEmbeddingGather(h, { label: 'gather', tokens: ids, first: 2, rows: positions, table: tableT, E, out })]);
     expect(Array.from(await h.read(out, positions * E))).toEqual(Array.from(Float32Array.from(embeddingGatherReference(table.map(Math.fround), tokens, E))));
 
     const dx = values(next, positions * E);
     const grad = h.tensor(new Float64Array(V * E).fill(Number.NaN), [V, E], 'f32', 3);
-    const op = recordEmbeddingGrad(h, { label: 'grad', positions, E, dx: h.tensor(dx, [positions, E]), grad });
+    const op = recordEmbeddingGrad(h, { label: 'grad', positions, E, dx: h.tensor(dx, [positions, E], 'f32', 6), grad });
     op.write(ctx.device.queue, tokens);
     await h.run([op.command]);
     const got = await h.read(grad, V * E);

@@ -493,6 +493,50 @@ function referenceCases(): GpuCase[] {
       },
     },
     {
+      name: "training: the first recurrent layer takes the embedding's table (vocabulary under half the positions) or its rows (not), and both give the CPU trainer's gradients",
+      run: async () => {
+        const models: ModelConfigInput[] = [
+          {
+            embedding: { num_embeddings: 5, embedding_dim: 3 },
+            rnn: { mode: 'LSTM', input_size: 3, hidden_size: 4, num_layers: 2, bidirectional: true },
+            head: { out_features: 5 },
+            loss: 'cross_entropy',
+          },
+          {
+            embedding: { num_embeddings: 6, embedding_dim: 7 },
+            rnn: { mode: 'GRU', input_size: 7, hidden_size: 5 },
+            head: { out_features: 6 },
+            loss: 'cross_entropy',
+          },
+        ];
+        const seen: string[] = [];
+        for (const model of models) {
+          const V = model.embedding!.num_embeddings;
+          await withTrainers([{ model }, { model, backend: 'cpu' }], async ([gpu, cpu]) => {
+            // 17 × 3 positions ≥ 2V: the table taken; 2 × 2 < 2V: the rows gathered.
+            for (const [T, B, taken] of [
+              [17, 3, true],
+              [2, 2, false],
+            ] as const) {
+              const next = seededUniform(T * 7 + V);
+              const batch: TrainBatch = {
+                tokens: { shape: [T, B], data: ints(next, T * B, V) },
+                target: { shape: [T, B], data: ints(next, T * B, V) },
+                lengths: Int32Array.from({ length: B }, (_, b) => (b === 1 ? Math.max(1, T - 5) : T)),
+              };
+              const [g, c] = [await gpu.gradients(batch), await cpu.gradients(batch)];
+              const plan = gpu.diagnostics()!.plans.find((p) => p.T === T && p.B === B)!;
+              expectThat(plan.tablesTaken.includes('embedding.output') === taken, `T ${T}, B ${B}: tables taken [${plan.tablesTaken}]`);
+              expectThat(Math.abs(g.loss - c.loss) <= 1e-5 * c.loss, `loss ${g.loss} vs CPU ${c.loss}`);
+              for (const [name, want] of Object.entries(c.grads)) expectClose(`T ${T}, B ${B}: grad ${name}`, g.grads[name], want, 1e-4);
+              seen.push(`${model.rnn.mode} ${taken ? 'table' : 'rows'}`);
+            }
+          });
+        }
+        return seen.join(', ');
+      },
+    },
+    {
       name: 'training: a second step of the same shape creates no GPU objects; a rejected batch changes nothing',
       run: async () => {
         const model = lm;

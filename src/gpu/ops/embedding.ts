@@ -10,9 +10,14 @@ import { EMBEDDING_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { ELEMENTWISE_WORKGROUP_SIZE, elementGrid, f32Module } from './elementwise.js';
 import embeddingSource from '../../../shaders/embedding.wgsl?raw';
 
+/** Columns per invocation of gather and scatter_grad (COLUMNS in the WGSL): 4 where the rows allow. */
+export function embeddingColumns(E: number): number {
+  return E % 4 === 0 ? 4 : 1;
+}
+
 /** dims, tokens, source, target */
-function embeddingPipeline(rec: Recorder, entry: 'gather' | 'gather_last' | 'scatter_grad') {
-  return simplePipeline(rec.ctx, f32Module(rec.ctx, 'embedding', embeddingSource), entry, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }, [
+function embeddingPipeline(rec: Recorder, entry: 'gather' | 'gather_last' | 'scatter_grad', columns = 1) {
+  return simplePipeline(rec.ctx, f32Module(rec.ctx, 'embedding', embeddingSource), entry, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, COLUMNS: columns }, [
     [0, 'uniform'],
     [1, 'read'],
     [2, 'read'],
@@ -40,10 +45,18 @@ export interface GatherCall {
 /** out[i] = table[tokens[first + i]]. */
 export function recordEmbeddingGather(rec: Recorder, call: GatherCall): Command {
   const last = call.first === 'last';
-  const { pipeline, layout } = embeddingPipeline(rec, last ? 'gather_last' : 'gather');
+  const columns = last ? 1 : embeddingColumns(call.E);
+  const { pipeline, layout } = embeddingPipeline(rec, last ? 'gather_last' : 'gather', columns);
   const dims = rec.uniform(
     `${call.label}.dims`,
-    packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: last ? 1 : call.rows, E: call.E, table: call.table.offset, first: last ? 0 : (call.first as number) }),
+    packU32Struct(EMBEDDING_DIMS_FIELDS, {
+      rows: last ? 1 : call.rows,
+      E: call.E,
+      table: call.table.offset,
+      first: last ? 0 : (call.first as number),
+      dest: call.out.offset,
+      dx: 0,
+    }),
   );
   const group = rec.ctx.bindGroup(call.label, layout, [
     dims,
@@ -51,7 +64,7 @@ export function recordEmbeddingGather(rec: Recorder, call: GatherCall): Command 
     tensorBinding({ ...call.table, offset: 0, shape: [call.table.offset + call.table.shape.reduce((a, b) => a * b, 1)] }),
     tensorBinding(call.out),
   ]);
-  return dispatch(call.label, pipeline, [group], elementGrid(rec.ctx, (last ? 1 : call.rows) * call.E));
+  return dispatch(call.label, pipeline, [group], elementGrid(rec.ctx, ((last ? 1 : call.rows) * call.E) / columns));
 }
 
 export interface GradCall {
@@ -73,9 +86,13 @@ export interface RecordedGrad {
 
 /** grad[v] = Σ over the positions p holding token v of dx[p]. */
 export function recordEmbeddingGrad(rec: Recorder, call: GradCall): RecordedGrad {
-  const { pipeline, layout } = embeddingPipeline(rec, 'scatter_grad');
+  const columns = embeddingColumns(call.E);
+  const { pipeline, layout } = embeddingPipeline(rec, 'scatter_grad', columns);
   const csr = gpuTensor(rec.storage(`${call.label}.csr`, 3 * call.positions + 1), [3 * call.positions + 1], 'u32');
-  const dims = rec.uniform(`${call.label}.dims`, packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: 0, E: call.E, table: call.grad.offset, first: 0 }));
+  const dims = rec.uniform(
+    `${call.label}.dims`,
+    packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: 0, E: call.E, table: call.grad.offset, first: 0, dest: 0, dx: call.dx.offset }),
+  );
   const group = rec.ctx.bindGroup(call.label, layout, [
     dims,
     tensorBinding(csr),
@@ -83,11 +100,15 @@ export function recordEmbeddingGrad(rec: Recorder, call: GradCall): RecordedGrad
     tensorBinding({ ...call.grad, offset: 0, shape: [call.grad.offset + call.grad.shape.reduce((a, b) => a * b, 1)] }),
   ]);
   return {
-    command: dispatch(call.label, pipeline, [group], elementGrid(rec.ctx, call.positions * call.E)),
+    command: dispatch(call.label, pipeline, [group], elementGrid(rec.ctx, (call.positions * call.E) / columns)),
     write(queue, tokens) {
       const { ids, words } = csrOfTokens(tokens);
       queue.writeBuffer(csr.buffer, 0, words);
-      queue.writeBuffer(dims.buffer, 0, packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: ids, E: call.E, table: call.grad.offset, first: 0 }));
+      queue.writeBuffer(
+        dims.buffer,
+        0,
+        packU32Struct(EMBEDDING_DIMS_FIELDS, { rows: ids, E: call.E, table: call.grad.offset, first: 0, dest: 0, dx: call.dx.offset }),
+      );
     },
   };
 }

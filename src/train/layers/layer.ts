@@ -94,10 +94,42 @@ export interface PlanContext extends Recorder {
   count(owner: string, commands: readonly Command[]): Command[];
 }
 
+/**
+ * A value that is rows of a table picked by ids — an embedding's output, x[p] = table[ids[p]] for the
+ * positions p — as its producer offers it: the table and the ids, and the gather that makes the dense
+ * value. A layer that reads it may take the table instead (GpuLayer.takesLookup): then the gather is
+ * never recorded, and its backward gives dL/d(table) directly, into `grad`, instead of dL/dx.
+ */
+export interface TableLookup {
+  /** (V, E): the table's rows in the flat parameters. */
+  readonly table: GpuTensor;
+  /** (positions) u32: the batch's ids. */
+  readonly ids: GpuTensor;
+  readonly positions: number;
+  /** The batch's ids on the host (a layer that groups positions by id before a replay, as the embedding's gradient does). */
+  hostIds(batch: PreparedBatch): ArrayLike<number>;
+  /** dL/d(table) (V, E): the table's section of the flat gradients, where the reader that took the table writes it. */
+  readonly grad: GpuTensor;
+  /** The dense value (positions, E) and the gather that makes it: made once, for a reader that does not take the table. */
+  dense(): { tensor: GpuTensor; gather?: Command };
+  /** Set by the plan when a reader took the table: the producer then records neither the gather nor its own backward. */
+  taken: boolean;
+}
+
 /** A layer's recording in one plan. */
 export interface GpuLayer {
+  /**
+   * Whether it computes from the table of input `i`, given as a lookup, rather than from the dense
+   * value (asked before forward(); absent: never). Then forward() gets the lookup in `lookups[i]` (and a
+   * placeholder in `inputs[i]`), and its backward writes dL/d(table) into lookup.grad, not into dInputs[i].
+   */
+  takesLookup?(i: number, lookup: TableLookup): boolean;
   /** The forward, once: its outputs' tensors (each output only where `wanted`), and the commands. */
-  forward(inputs: readonly GpuTensor[], wanted: readonly boolean[]): { outputs: Array<GpuTensor | undefined>; commands: Command[] };
+  forward(
+    inputs: readonly GpuTensor[],
+    wanted: readonly boolean[],
+    lookups?: readonly (TableLookup | undefined)[],
+  ): { outputs: Array<GpuTensor | undefined>; commands: Command[]; lookups?: Array<TableLookup | undefined> };
   /**
    * The backward, once, after the forward: from dL/d(output) (undefined where nothing reached an
    * output) it writes dL/d(input i) into dInputs[i] where one is given, and its parameters' gradients

@@ -5,7 +5,10 @@
  * order on the GPU (no float atomics: the embedding op groups positions on the host).
  */
 import { embeddingGatherReference, embeddingGradReference, recordEmbeddingGather, recordEmbeddingGrad } from '../../../gpu/ops/embedding.js';
-import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TrainLayer } from '../layer.js';
+import type { GpuTensor } from '../../../gpu/gpu-tensor.js';
+import type { Command } from '../../../gpu/program.js';
+import type { PreparedBatch } from '../../batch.js';
+import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TableLookup, TrainLayer } from '../layer.js';
 import { plainSection } from '../section.js';
 
 export interface EmbeddingConfig {
@@ -59,30 +62,50 @@ export class EmbeddingLayer implements TrainLayer<null> {
 
   gpu(plan: PlanContext, section: FlatSection): GpuLayer {
     const E = this.config.embedding_dim;
-    const table = { ...plan.params, offset: section.start, shape: [this.config.num_embeddings, E] };
+    const V = this.config.num_embeddings;
+    const table = { ...plan.params, offset: section.start, shape: [V, E] };
+    const hostIds = (batch: PreparedBatch) => (this.inputs[0] === 'source' ? batch.source! : batch.tokens!);
     let grad: ReturnType<typeof recordEmbeddingGrad> | undefined;
-    let rows = 0; // the positions of its ids: T·B, or an encoder's S·B
+    let lookup: TableLookup | undefined;
     return {
+      // The output is offered as a lookup: a reader that takes the table (the recurrent layer's input
+      // projection, for a vocabulary smaller than the batch) makes the gather, and this layer's
+      // backward, unnecessary; for any other reader the plan makes the dense rows once.
       forward: (inputs) => {
-        rows = inputs[0].shape[0];
-        const out = plan.tensor(`${this.name}.output`, rows * E, [rows, E], 'activation');
-        return {
-          outputs: [out],
-          commands: [recordEmbeddingGather(plan, { label: `${this.name}.gather`, tokens: inputs[0], first: 0, rows, table, E, out })],
+        const ids = inputs[0];
+        const positions = ids.shape[0];
+        let dense: { tensor: GpuTensor; gather?: Command } | undefined;
+        lookup = {
+          table,
+          ids,
+          positions,
+          hostIds,
+          grad: { ...plan.grads, offset: section.start, shape: [V, E] },
+          taken: false,
+          dense: () => {
+            if (dense) return { tensor: dense.tensor };
+            const out = plan.tensor(`${this.name}.output`, positions * E, [positions, E], 'activation');
+            dense = {
+              tensor: out,
+              gather: recordEmbeddingGather(plan, { label: `${this.name}.gather`, tokens: ids, first: 0, rows: positions, table, E, out }),
+            };
+            return dense;
+          },
         };
+        return { outputs: [undefined], commands: [], lookups: [lookup] };
       },
       backward: (dOutputs) => {
-        if (!dOutputs[0]) return [];
+        if (!dOutputs[0] || lookup?.taken) return [];
         grad = recordEmbeddingGrad(plan, {
           label: `${this.name}.grad`,
-          positions: rows,
+          positions: lookup!.positions,
           E,
           dx: dOutputs[0],
-          grad: { ...plan.grads, offset: section.start, shape: [this.config.num_embeddings, E] },
+          grad: lookup!.grad,
         });
         return [grad.command];
       },
-      write: (queue, batch) => grad?.write(queue, this.inputs[0] === 'source' ? batch.source! : batch.tokens!),
+      write: (queue, batch) => grad?.write(queue, hostIds(batch)),
     };
   }
 }

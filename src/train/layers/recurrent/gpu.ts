@@ -22,6 +22,7 @@ import { type LayerCall, type LayerParams, recordPerStepLayer, recordPersistentL
 import { GATE_LANES } from '../../../gpu/layer-weights.js';
 import { type BackwardStrategy, type SavedLayout, backwardKernels, gradientStateLayout, recordLayerBackward, savedLayout } from '../../../gpu/ops/backward.js';
 import { type RecordedDropout, recordDropout } from '../../../gpu/ops/dropout.js';
+import { type RecordedGrad, recordEmbeddingGrad } from '../../../gpu/ops/embedding.js';
 import { recordGemm } from '../../../gpu/ops/gemm.js';
 import { recordGatherLast, recordScatterLast } from '../../../gpu/ops/last-state.js';
 import { persistentKernel, persistentLayout } from '../../../gpu/ops/persistent.js';
@@ -30,7 +31,7 @@ import { type Command, clear, copy } from '../../../gpu/program.js';
 import { PlanSizes } from '../../../gpu/state.js';
 import { recurrentMaskStream } from '../../../reference/rng.js';
 import type { PreparedBatch } from '../../batch.js';
-import type { GpuLayer, PlanContext } from '../layer.js';
+import type { GpuLayer, PlanContext, TableLookup } from '../layer.js';
 import type { RecurrentRole } from './role.js';
 import type { RecurrentSection } from './section.js';
 import { chooseBackward } from './strategy.js';
@@ -82,6 +83,8 @@ export class RecurrentGpu implements GpuLayer {
   private readonly gx: GpuTensor;
   private readonly hRawScratch?: GpuTensor;
   private readonly backDropouts: RecordedDropout[] = [];
+  /** The first layer's input taken as a table lookup (takesLookup), and its backward's groupings of positions by id. */
+  private lookup?: { source: TableLookup; V: number; projected: GpuTensor; grads: RecordedGrad[] };
 
   private readonly flowKept: boolean;
   private readonly layer: { readonly name: string; readonly config: RnnConfig };
@@ -137,6 +140,22 @@ export class RecurrentGpu implements GpuLayer {
         : plan.tensor(`${name}.initialGrads`, rnn.num_layers * sizes.layerState, [rnn.num_layers * sizes.layerState], 'work').buffer;
     if (this.flowKept && plan.purpose === 'train')
       this.flow = plan.tensor(`${name}.flow`, rnn.num_layers * D * TB * Hout, [rnn.num_layers * D * TB * Hout], 'work').buffer;
+  }
+
+  /**
+   * The first layer takes an embedding's output as its table when the vocabulary is smaller than half
+   * the batch's positions: the input projection is then made for the V rows of the table and gathered
+   * (V·E·4H multiply-adds instead of T·B·E·4H), and the backward sums dg_x per id first (the
+   * embedding's grouping), so dW_ih, db_ih and dL/d(table) are GEMMs over V rows, not T·B — the same
+   * sums in another order.
+   */
+  takesLookup(i: number, lookup: TableLookup): boolean {
+    const V = lookup.table.shape[0];
+    if (i !== 0 || lookup.positions !== this.T * this.plan.B || 2 * V > lookup.positions) return false;
+    const { D, H } = this.sizes;
+    const projected = this.plan.tensor(`${this.layer.name}.projectedTable`, D * V * H * GATE_LANES, [D * V * H * GATE_LANES], 'work');
+    this.lookup = { source: lookup, V, projected, grads: [] };
+    return true;
   }
 
   private owner(l: number): string {
@@ -218,6 +237,7 @@ export class RecurrentGpu implements GpuLayer {
         output: t.output,
         lengths: this.lengths,
         gx: this.gx,
+        lookup: l === 0 && this.lookup ? { table: this.lookup.source.table, ids: this.lookup.source.ids, projected: this.lookup.projected } : undefined,
       };
       const save = training ? { saved: t.saved, pre: t.at.pre, c: t.at.c, hRaw: t.at.hRaw, mask: t.at.mask } : undefined;
       if (persistentForward) {
@@ -354,23 +374,27 @@ export class RecurrentGpu implements GpuLayer {
       const dgx = { ...dg, offset: dgLayout.x, shape: [D * TB, N] };
       const dgh = { ...dg, offset: dgLayout.h, shape: [D * TB, N] };
       const tag = this.owner(l);
-      c.push(
-        recordGemm(plan, {
-          label: `${tag}.dW_ih`,
-          M: I,
-          N,
-          K: TB,
-          batch: D,
-          transA: true,
-          a: t.input,
-          aBatchStride: 0,
-          b: dgx,
-          bBatchStride: TB * N,
-          c: grad(s.offsets.wIh, [I, N]),
-          cBatchStride: I * N,
-          format: 'f32',
-        }),
-      );
+      const lookup = l === 0 ? this.lookup : undefined;
+      // The first layer's input taken as a table: dW_ih, db_ih and dL/d(table) from dg_x summed per id.
+      if (lookup) c.push(...this.recordTableGradients(lookup, dgx, s));
+      else
+        c.push(
+          recordGemm(plan, {
+            label: `${tag}.dW_ih`,
+            M: I,
+            N,
+            K: TB,
+            batch: D,
+            transA: true,
+            a: t.input,
+            aBatchStride: 0,
+            b: dgx,
+            bBatchStride: TB * N,
+            c: grad(s.offsets.wIh, [I, N]),
+            cBatchStride: I * N,
+            format: 'f32',
+          }),
+        );
       c.push(
         recordGemm(plan, {
           label: `${tag}.dW_hh`,
@@ -389,10 +413,7 @@ export class RecurrentGpu implements GpuLayer {
         }),
       );
       if (rnn.bias) {
-        for (const [what, g, off] of [
-          ['db_ih', dgx, s.offsets.bIh],
-          ['db_hh', dgh, s.offsets.bHh],
-        ] as const) {
+        for (const [what, g, off] of [...(lookup ? [] : ([['db_ih', dgx, s.offsets.bIh]] as const)), ['db_hh', dgh, s.offsets.bHh] as const]) {
           c.push(
             recordGemm(plan, {
               label: `${tag}.${what}`,
@@ -432,7 +453,7 @@ export class RecurrentGpu implements GpuLayer {
       }
       // dL/d(input) = Σ_d dg_x[d]·W_ih[d], for the layer below, or for whatever made this layer's input.
       const dIn = l > 0 ? dOutOf(l - 1) : dInputs[0];
-      if (dIn) {
+      if (dIn && !lookup) {
         for (let d = 0; d < D; d++) {
           c.push(
             recordGemm(plan, {
@@ -467,6 +488,93 @@ export class RecurrentGpu implements GpuLayer {
   }
 
   /**
+   * The first layer's gradients through a table lookup (takesLookup): per direction, dg_x summed over
+   * the positions of each id (the embedding's grouping, no float atomics) into dP (V, 4H); then
+   * dW_ih = tableᵀ·dP, db_ih = Σ_v dP[v], and dL/d(table) = Σ_d dP·W_ih[d]ᵀ into the table's gradient.
+   */
+  private recordTableGradients(lookup: NonNullable<RecurrentGpu['lookup']>, dgx: GpuTensor, s: RecurrentSection['layers'][number]): Command[] {
+    const { plan } = this;
+    const rnn = this.layer.config;
+    const { D, H } = this.sizes;
+    const { V } = lookup;
+    const N = H * GATE_LANES;
+    const I = s.inputSize;
+    const TB = this.T * plan.B;
+    const tag = this.owner(0);
+    const table = lookup.source.table;
+    const dP = plan.tensor(`${this.layer.name}.dTableProjection`, D * V * N, [D * V * N], 'work');
+    const grad = (off: number, shape: number[]): GpuTensor => ({ ...plan.grads, offset: s.start + off * GATE_LANES, shape });
+    const c: Command[] = [clear(dP.buffer, 0, D * V * N * F32)]; // ids absent from the batch keep zeros
+    for (let d = 0; d < D; d++) {
+      const g = recordEmbeddingGrad(plan, {
+        label: `${tag}.dgPerId${d}`,
+        positions: TB,
+        E: N,
+        dx: { ...dgx, offset: dgx.offset + d * TB * N, shape: [TB, N] },
+        grad: { ...dP, offset: d * V * N, shape: [V, N] },
+      });
+      lookup.grads.push(g);
+      c.push(g.command);
+    }
+    c.push(
+      recordGemm(plan, {
+        label: `${tag}.dW_ih`,
+        M: I,
+        N,
+        K: V,
+        batch: D,
+        transA: true,
+        a: table,
+        aBatchStride: 0,
+        b: { ...dP, shape: [V, N] },
+        bBatchStride: V * N,
+        c: grad(s.offsets.wIh, [I, N]),
+        cBatchStride: I * N,
+        format: 'f32',
+      }),
+    );
+    if (rnn.bias) {
+      c.push(
+        recordGemm(plan, {
+          label: `${tag}.db_ih`,
+          M: 1,
+          N,
+          K: V,
+          batch: D,
+          a: plan.ones(V),
+          aBatchStride: 0,
+          b: { ...dP, shape: [V, N] },
+          bBatchStride: V * N,
+          c: grad(s.offsets.bIh, [N]),
+          cBatchStride: N,
+          format: 'f32',
+        }),
+      );
+    }
+    for (let d = 0; d < D; d++) {
+      c.push(
+        recordGemm(plan, {
+          label: `${tag}.dTable${d}`,
+          M: V,
+          N: I,
+          K: N,
+          batch: 1,
+          transB: true,
+          beta: d === 0 ? 0 : 1,
+          a: { ...dP, offset: d * V * N, shape: [V, N] },
+          aBatchStride: 0,
+          b: { ...plan.params, offset: s.start + (s.offsets.wIh + d * I * H) * GATE_LANES, shape: [I, N] },
+          bBatchStride: 0,
+          c: lookup.source.grad,
+          cBatchStride: 0,
+          format: 'f32',
+        }),
+      );
+    }
+    return c;
+  }
+
+  /**
    * Before a replay: dropout's seed, and whether it drops (training) or not (evaluation); the initial
    * states from the batch's h0 / c0 (zeros where absent), unless another layer makes them.
    */
@@ -476,6 +584,10 @@ export class RecurrentGpu implements GpuLayer {
       t.recurrentMask?.set(queue, step.seed, step.training);
     }
     for (const d of this.backDropouts) d.set(queue, step.seed, step.training);
+    if (this.lookup?.grads.length) {
+      const ids = this.lookup.source.hostIds(batch);
+      for (const g of this.lookup.grads) g.write(queue, ids);
+    }
     if (!this.role.initial) this.writeInitial(queue, batch.h0, batch.c0);
   }
 
