@@ -2,10 +2,11 @@
  * A training step on the GPU for one batch shape (T, B), recorded once as command lists and replayed
  * into one submission per step — for any composition of layers (model.ts). The plan allocates what
  * the layers declare (naming each tensor, counting what the forward keeps for the backward pass),
- * walks the layers forward (each value handed to the layers that read it), records the loss on the
- * last value and the sum of its rows, then walks them back (each layer given dL/d(its outputs) and a
- * tensor for dL/d(each input another layer made)), sums ‖g‖², and records the optimizer's update over
- * the flat parameters. The only read-back is the loss and ‖g‖², and only when asked. A second step of
+ * walks the layers forward (each value handed to the layers that read it; a value offered as a table
+ * lookup — an embedding's rows — to its only reader as the table where that reader takes it, else
+ * gathered once), records the loss on the last value and the sum of its rows, then walks them back
+ * (each layer given dL/d(its outputs) and a tensor for dL/d(each input another layer made)), sums
+ * ‖g‖², and records the optimizer's update over the flat parameters. The only read-back is the loss and ‖g‖², and only when asked. A second step of
  * the same shape creates no GPU objects.
  *
  * Buffers that outlive a plan (parameters, gradients, optimizer state, results) belong to the trainer

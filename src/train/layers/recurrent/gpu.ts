@@ -8,6 +8,8 @@
  *   backward  newest layer first: the reverse time loop (the backward op, one of three strategies),
  *             the weight gradients as GEMMs over all steps at once, dL/d(input) as GEMMs into the
  *             layer below (through its dropout mask), or into the layer before this one where one wants it.
+ * An embedding's output may come as its table and ids instead (takesLookup): the first layer then
+ * projects the table's rows, not the positions', and its input gradients are per table row.
  * The layer runs over its role's sequence (index.ts's RecurrentRole): the batch's (T steps, its lengths)
  * or an encoder–decoder's source (S steps, the source lengths) or target (T steps). Its initial state is
  * a value another layer made (a bridge's), copied in by the forward, or written by write() from the
