@@ -78,8 +78,13 @@ const BINDINGS: ReadonlyArray<readonly [number, BindingKind]> = [
 
 /** Most vec4 of workgroup memory the blocked variant may use (BLOCKED_MAX_VEC4 in its WGSL). */
 export const BLOCKED_BACKWARD_MAX_VEC4 = 1024;
-/** The blocked variant's workgroup width: narrow, as the forward's on software adapters (persistent.ts). */
-const SOFTWARE_BLOCKED_WORKGROUP = 8;
+/**
+ * The blocked variant's workgroup width: narrow, as the forward's on software adapters (persistent.ts).
+ * Measured on SwiftShader (each dispatch alone, alternating, 5 rounds): widths 4 / 8 / 16 / 32 on the
+ * date model's LSTM 64 layers at B = 128 — the encoder's backward 51.8–59.4 / 61.5–63.8 / 58.1–59.6 /
+ * 75.6–86.1 ms; the char-LM's LSTM 128 layers at B = 8 within 0–6% between 4 and 8.
+ */
+const SOFTWARE_BLOCKED_WORKGROUP = 4;
 export type SoftwareBackwardKind = 'cached' | 'blocked';
 
 /**
