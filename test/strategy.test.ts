@@ -66,21 +66,21 @@ describe('persistentLayout', () => {
     expect(persistentLayout(gru(17, { bidirectional: true }), 1, limits, true)).toEqual({ workgroupSize: 20, blockB: 1, workgroups: 2, cacheK: 17 });
     expect(persistentLayout(lstm(200, { proj_size: 7 }), 1, limits, true)).toEqual({ workgroupSize: 200, blockB: 1, workgroups: 1, cacheK: 7 });
     // past the cache (H_out 129) or past one unit per invocation (H 257): narrow workgroups, W_hh from the buffer
-    expect(persistentLayout(gru(129), 1, limits, true)).toEqual({ workgroupSize: 8, blockB: 1, workgroups: 1, cacheK: 0 });
-    expect(persistentLayout(lstm(257, { proj_size: 3 }), 1, limits, true)).toEqual({ workgroupSize: 8, blockB: 1, workgroups: 1, cacheK: 0 });
+    expect(persistentLayout(gru(129), 1, limits, true)).toEqual({ workgroupSize: 4, blockB: 1, workgroups: 1, cacheK: 0 });
+    expect(persistentLayout(lstm(257, { proj_size: 3 }), 1, limits, true)).toEqual({ workgroupSize: 4, blockB: 1, workgroups: 1, cacheK: 0 });
     expect(persistentLayout(gru(128), 1, { ...limits, maxComputeInvocationsPerWorkgroup: 126 } as GPUSupportedLimits, true).cacheK).toBe(0);
   });
 
   it('software: narrow workgroups, batch blocks as wide as still give two workgroups and fit', () => {
-    expect(persistentLayout(gru(128), 8, limits, true)).toEqual({ workgroupSize: 8, blockB: 4, workgroups: 2, cacheK: 0 });
-    expect(persistentLayout(gru(128), 16, limits, true)).toEqual({ workgroupSize: 8, blockB: 8, workgroups: 2, cacheK: 0 });
-    expect(persistentLayout(gru(128), 17, limits, true)).toEqual({ workgroupSize: 8, blockB: 8, workgroups: 3, cacheK: 0 });
-    expect(persistentLayout(gru(256), 32, limits, true)).toEqual({ workgroupSize: 8, blockB: 8, workgroups: 4, cacheK: 0 }); // 8 rows: 4096 f32, just fits
-    expect(persistentLayout(gru(512), 32, limits, true)).toEqual({ workgroupSize: 8, blockB: 4, workgroups: 8, cacheK: 0 });
-    expect(persistentLayout(gru(128), 4, limits, true)).toEqual({ workgroupSize: 8, blockB: 2, workgroups: 2, cacheK: 0 });
-    expect(persistentLayout(gru(64, { bidirectional: true }), 4, limits, true)).toEqual({ workgroupSize: 8, blockB: 4, workgroups: 2, cacheK: 0 });
-    expect(persistentLayout(gru(128), 3, limits, true)).toEqual({ workgroupSize: 8, blockB: 2, workgroups: 2, cacheK: 0 });
-    expect(persistentLayout(gru(1024), 8, limits, true)).toEqual({ workgroupSize: 8, blockB: 2, workgroups: 4, cacheK: 0 }); // 4 rows: 8192 f32, too many
+    expect(persistentLayout(gru(128), 8, limits, true)).toEqual({ workgroupSize: 4, blockB: 4, workgroups: 2, cacheK: 0 });
+    expect(persistentLayout(gru(128), 16, limits, true)).toEqual({ workgroupSize: 4, blockB: 8, workgroups: 2, cacheK: 0 });
+    expect(persistentLayout(gru(128), 17, limits, true)).toEqual({ workgroupSize: 4, blockB: 8, workgroups: 3, cacheK: 0 });
+    expect(persistentLayout(gru(256), 32, limits, true)).toEqual({ workgroupSize: 4, blockB: 8, workgroups: 4, cacheK: 0 }); // 8 rows: 4096 f32, just fits
+    expect(persistentLayout(gru(512), 32, limits, true)).toEqual({ workgroupSize: 4, blockB: 4, workgroups: 8, cacheK: 0 });
+    expect(persistentLayout(gru(128), 4, limits, true)).toEqual({ workgroupSize: 4, blockB: 2, workgroups: 2, cacheK: 0 });
+    expect(persistentLayout(gru(64, { bidirectional: true }), 4, limits, true)).toEqual({ workgroupSize: 4, blockB: 4, workgroups: 2, cacheK: 0 });
+    expect(persistentLayout(gru(128), 3, limits, true)).toEqual({ workgroupSize: 4, blockB: 2, workgroups: 2, cacheK: 0 });
+    expect(persistentLayout(gru(1024), 8, limits, true)).toEqual({ workgroupSize: 4, blockB: 2, workgroups: 4, cacheK: 0 }); // 4 rows: 8192 f32, too many
   });
 });
 

@@ -24,7 +24,7 @@ export function maxPersistentWorkgroup(limits: GPUSupportedLimits): number {
 }
 
 /** Persistent workgroup width on a software adapter (see persistentLayout). */
-const SOFTWARE_PERSISTENT_WORKGROUP = 8;
+const SOFTWARE_PERSISTENT_WORKGROUP = 4;
 
 /** f32 of workgroup memory the persistent kernel needs for a block of `rows` batch rows. */
 function persistentSharedFloats(config: RnnConfig, rows: number): number {
