@@ -9,6 +9,9 @@
 override WORKGROUP_SIZE: u32 = 64u;
 override HAS_C: bool = false;
 override MASKED: bool = false;
+// Consecutive k per invocation: 1, or 4 where H_out and H are multiples of 4 (a quarter of the
+// invocations and of their index arithmetic, which is most of this kernel's cost on a software adapter).
+override COLUMNS: u32 = 1u;
 
 struct ShiftDims {
   T: u32,
@@ -34,29 +37,33 @@ struct ShiftDims {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn shift(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let width = max(dims.H_out, dims.H);
+  let per_row = width / COLUMNS;
   let i = linear_index(gid, groups, WORKGROUP_SIZE);
-  if (i >= dims.D * dims.T * dims.B * width) { return; }
-  let k = i % width;
-  let b = (i / width) % dims.B;
-  let t = (i / (width * dims.B)) % dims.T;
-  let d = i / (width * dims.B * dims.T);
+  if (i >= dims.D * dims.T * dims.B * per_row) { return; }
+  let k0 = (i % per_row) * COLUMNS;
+  let b = (i / per_row) % dims.B;
+  let t = (i / (per_row * dims.B)) % dims.T;
+  let d = i / (per_row * dims.B * dims.T);
   let len = lengths[b];
   let first = select(t == 0u, t + 1u == len, d == 1u);
   let prev = select(t - 1u, t + 1u, d == 1u);  // unused when `first`
   let e = (d * dims.T + t) * dims.B + b;
-  if (k < dims.H_out) {
-    var h = 0.0;
-    if (t < len) {
-      h = select(output[(prev * dims.B + b) * dims.D * dims.H_out + d * dims.H_out + k], initial[(d * dims.B + b) * dims.H_out + k], first);
+  for (var col = 0u; col < COLUMNS; col++) {
+    let k = k0 + col;
+    if (k < dims.H_out) {
+      var h = 0.0;
+      if (t < len) {
+        h = select(output[(prev * dims.B + b) * dims.D * dims.H_out + d * dims.H_out + k], initial[(d * dims.B + b) * dims.H_out + k], first);
+      }
+      saved[dims.h_prev + e * dims.H_out + k] = h;
+      if (MASKED) { saved[dims.h_prev_masked + e * dims.H_out + k] = h * saved[dims.mask + (d * dims.B + b) * dims.H_out + k]; }
     }
-    saved[dims.h_prev + e * dims.H_out + k] = h;
-    if (MASKED) { saved[dims.h_prev_masked + e * dims.H_out + k] = h * saved[dims.mask + (d * dims.B + b) * dims.H_out + k]; }
-  }
-  if (HAS_C && k < dims.H) {
-    var c = 0.0;
-    if (t < len) {
-      c = select(saved[dims.c + ((d * dims.T + prev) * dims.B + b) * dims.H + k], initial[dims.D * dims.B * dims.H_out + (d * dims.B + b) * dims.H + k], first);
+    if (HAS_C && k < dims.H) {
+      var c = 0.0;
+      if (t < len) {
+        c = select(saved[dims.c + ((d * dims.T + prev) * dims.B + b) * dims.H + k], initial[dims.D * dims.B * dims.H_out + (d * dims.B + b) * dims.H + k], first);
+      }
+      saved[dims.c_prev + e * dims.H + k] = c;
     }
-    saved[dims.c_prev + e * dims.H + k] = c;
   }
 }

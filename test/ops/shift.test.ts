@@ -22,6 +22,10 @@ describe('shift op', () => {
     { T: 3, B: 17, H: 3, Hout: 3, D: 2, lstm: true },
     { T: 17, B: 3, H: 5, Hout: 2, D: 2, lstm: true },
     { T: 4, B: 5, H: 17, Hout: 17, D: 1, lstm: false },
+    // four k per invocation (H and H_out multiples of 4), projection's H_out < H as well
+    { T: 3, B: 17, H: 8, Hout: 8, D: 2, lstm: true },
+    { T: 5, B: 3, H: 12, Hout: 4, D: 2, lstm: true },
+    { T: 17, B: 1, H: 4, Hout: 4, D: 1, lstm: false },
   ])('%j', async (s) => {
     const { T, B, H, Hout, D, lstm } = s;
     const next = seededUniform(T * 100 + B);

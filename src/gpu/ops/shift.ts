@@ -29,13 +29,19 @@ export interface ShiftCall {
   readonly at: { readonly hPrev: number; readonly cPrev: number; readonly c: number; readonly mask?: number; readonly hPrevMasked?: number };
 }
 
+/** k per invocation (COLUMNS in the WGSL): 4 where both widths are multiples of 4. */
+export function shiftColumns(H: number, Hout: number): number {
+  return H % 4 === 0 && Hout % 4 === 0 ? 4 : 1;
+}
+
 export function recordShift(rec: Recorder, call: ShiftCall): Command {
   const { ctx } = rec;
+  const columns = shiftColumns(call.H, call.Hout);
   const { pipeline, layout } = simplePipeline(
     ctx,
     f32Module(ctx, 'shift', shiftSource),
     'shift',
-    { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, HAS_C: call.lstm, MASKED: call.at.hPrevMasked !== undefined },
+    { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, HAS_C: call.lstm, MASKED: call.at.hPrevMasked !== undefined, COLUMNS: columns },
     [
       [0, 'uniform'],
       [1, 'read'],
@@ -67,7 +73,7 @@ export function recordShift(rec: Recorder, call: ShiftCall): Command {
     tensorBinding(call.initial),
     tensorBinding(call.saved),
   ]);
-  return dispatch(call.label, pipeline, [group], elementGrid(ctx, D * T * B * Math.max(H, Hout)));
+  return dispatch(call.label, pipeline, [group], elementGrid(ctx, (D * T * B * Math.max(H, Hout)) / columns));
 }
 
 /**
