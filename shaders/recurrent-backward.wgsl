@@ -61,7 +61,7 @@ struct BackwardDims {
   dh_hist: u32,
   dout_stride: u32,   // floats per (t, b) row of dOut: D·H_out
   mask: u32,          // float offset in `saved` of recurrent dropout's scales (RECURRENT_MASK)
-  _pad0: u32,
+  w_t: u32,           // float offset in `gstate` of W_hh regrouped for persistent_backward_blocked4
   _pad1: u32,
   _pad2: u32,
 }
@@ -509,6 +509,111 @@ fn persistent_backward_blocked(@builtin(local_invocation_index) lid: u32, @built
         if (BLOCK_B > 5u && rows > 5u) { blocked_row(d, s, i, j, b0 + 5u, 5u, a5, nxt); }
         if (BLOCK_B > 6u && rows > 6u) { blocked_row(d, s, i, j, b0 + 6u, 6u, a6, nxt); }
         if (BLOCK_B > 7u && rows > 7u) { blocked_row(d, s, i, j, b0 + 7u, 7u, a7, nxt); }
+      }
+    }
+    workgroupBarrier();
+  }
+}
+
+// The blocked path with four units per invocation (software adapters, H a multiple of 4, no
+// projection): invocation q of a pass owns inputs 4q … 4q + 3, whose dL/dh are Σ_k Σ_g W_g[k ← i]·dg_g[k]
+// (unit k's gate g fed by input i). With W_hh regrouped so that for each (unit k, gate g) the four
+// inputs' weights are one vec4, each dg_g[k] of a row is a scalar that serves four outputs — as the
+// forward's h_{t−1}[k] does — instead of a vec4 per output: a quarter of the workgroup loads per
+// multiply-add. Measured against persistent_backward_blocked on SwiftShader: see softwareBackwardLayout.
+
+// Entry `regroup_w_hh`: invocation i = ((d·H + k)·4 + g)·(H/4) + q writes, at dims.w_t + 4i of gstate,
+// the vec4 (W_hh[d] entry (input 4q + u, unit k), gate g) for u = 0 … 3, from the packed weights
+// (vec4 of gates at (d·H + input)·H + unit). Runs before the loop, once per layer and step.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn regroup_w_hh(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let H = dims.H;
+  let Q = H / 4u;
+  let i = linear_index(gid, groups, WORKGROUP_SIZE);
+  if (i >= dims.D * H * H) { return; }
+  let q = i % Q;
+  let g = (i / Q) % 4u;
+  let k = (i / (4u * Q)) % H;
+  let d = i / (H * H);
+  for (var u = 0u; u < 4u; u++) {
+    gstate[dims.w_t + 4u * i + u] = param4(dims.w_hh_offset + (d * H + 4u * q + u) * H + k)[g];
+  }
+}
+
+// The regrouped vec4 i (regroup_w_hh's numbering).
+fn regrouped4(i: u32) -> vec4<f32> {
+  let e = dims.w_t + 4u * i;
+  return vec4<f32>(gstate[e], gstate[e + 1u], gstate[e + 2u], gstate[e + 3u]);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn persistent_backward_blocked4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let H = dims.H;
+  let Q = H / 4u;
+  let blocks = (dims.B + BLOCK_B - 1u) / BLOCK_B;
+  let d = wid.x / blocks;
+  let b0 = (wid.x % blocks) * BLOCK_B;
+  let rows = min(BLOCK_B, dims.B - b0);
+  let half = BLOCK_B * H;  // one buffer: the block's rows × H vec4
+  // Row r's dg_h in a buffer; rows past the block re-read the last one (never stored).
+  let o1 = min(1u, rows - 1u) * H;
+  let o2 = min(2u, rows - 1u) * H;
+  let o3 = min(3u, rows - 1u) * H;
+  let o4 = min(4u, rows - 1u) * H;
+  let o5 = min(5u, rows - 1u) * H;
+  let o6 = min(6u, rows - 1u) * H;
+  let o7 = min(7u, rows - 1u) * H;
+  for (var i = 0u; i <= dims.T; i++) {
+    let s = select(dims.T - 1u - i, dims.T, i == dims.T);
+    let cur = (i % 2u) * half;  // the previous step's dg_h here …
+    let nxt = half - cur;       // … this step's there
+    for (var q0 = 0u; q0 < Q; q0 += WORKGROUP_SIZE) {
+      let q = min(q0 + lid, Q - 1u);
+      // Lane u of a row's accumulator: input 4q + u. Separate accumulators stay in registers.
+      var a0 = vec4<f32>(0.0);
+      var a1 = vec4<f32>(0.0);
+      var a2 = vec4<f32>(0.0);
+      var a3 = vec4<f32>(0.0);
+      var a4 = vec4<f32>(0.0);
+      var a5 = vec4<f32>(0.0);
+      var a6 = vec4<f32>(0.0);
+      var a7 = vec4<f32>(0.0);
+      if (i > 0u) {
+        var w = d * H * Q * 4u + q;  // (unit 0, gate 0, quad q)
+        for (var k = 0u; k < H; k++) {
+          let wi = regrouped4(w);
+          let wf = regrouped4(w + Q);
+          let wg = regrouped4(w + 2u * Q);
+          let wo = regrouped4(w + 3u * Q);
+          w += 4u * Q;
+          let g = cur + k;
+          a0 = fma4(wi, wf, wg, wo, dgb[g], a0);
+          if (BLOCK_B > 1u) { a1 = fma4(wi, wf, wg, wo, dgb[g + o1], a1); }
+          if (BLOCK_B > 2u) {
+            a2 = fma4(wi, wf, wg, wo, dgb[g + o2], a2);
+            a3 = fma4(wi, wf, wg, wo, dgb[g + o3], a3);
+          }
+          if (BLOCK_B > 4u) {
+            a4 = fma4(wi, wf, wg, wo, dgb[g + o4], a4);
+            a5 = fma4(wi, wf, wg, wo, dgb[g + o5], a5);
+            a6 = fma4(wi, wf, wg, wo, dgb[g + o6], a6);
+            a7 = fma4(wi, wf, wg, wo, dgb[g + o7], a7);
+          }
+        }
+      }
+      if (q0 + lid < Q && d < dims.D) {
+        for (var u = 0u; u < 4u; u++) {
+          let j = 4u * q + u;
+          // blocked_row sums its accumulator's lanes: this input's sum goes in lane 0.
+          blocked_row(d, s, i, j, b0, 0u, vec4<f32>(a0[u], 0.0, 0.0, 0.0), nxt);
+          if (BLOCK_B > 1u && rows > 1u) { blocked_row(d, s, i, j, b0 + 1u, 1u, vec4<f32>(a1[u], 0.0, 0.0, 0.0), nxt); }
+          if (BLOCK_B > 2u && rows > 2u) { blocked_row(d, s, i, j, b0 + 2u, 2u, vec4<f32>(a2[u], 0.0, 0.0, 0.0), nxt); }
+          if (BLOCK_B > 3u && rows > 3u) { blocked_row(d, s, i, j, b0 + 3u, 3u, vec4<f32>(a3[u], 0.0, 0.0, 0.0), nxt); }
+          if (BLOCK_B > 4u && rows > 4u) { blocked_row(d, s, i, j, b0 + 4u, 4u, vec4<f32>(a4[u], 0.0, 0.0, 0.0), nxt); }
+          if (BLOCK_B > 5u && rows > 5u) { blocked_row(d, s, i, j, b0 + 5u, 5u, vec4<f32>(a5[u], 0.0, 0.0, 0.0), nxt); }
+          if (BLOCK_B > 6u && rows > 6u) { blocked_row(d, s, i, j, b0 + 6u, 6u, vec4<f32>(a6[u], 0.0, 0.0, 0.0), nxt); }
+          if (BLOCK_B > 7u && rows > 7u) { blocked_row(d, s, i, j, b0 + 7u, 7u, vec4<f32>(a7[u], 0.0, 0.0, 0.0), nxt); }
+        }
       }
     }
     workgroupBarrier();

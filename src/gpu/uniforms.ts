@@ -110,7 +110,7 @@ export const BACKWARD_DIMS_FIELDS = [
   'dh_hist',
   'dout_stride',
   'mask',
-  '_pad0',
+  'w_t',
   '_pad1',
   '_pad2',
 ] as const;

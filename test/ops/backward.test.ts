@@ -108,7 +108,7 @@ describe('backward op vs the float64 reference backward (one layer)', () => {
   // The persistent strategy's software variants each forced where they fit (the adapter's own choice
   // is one of them on a software adapter; the GPU's runs in the training suite's other-adapter case).
   const variants = (strategy: BackwardStrategy): Array<SoftwareBackwardKind | undefined> =>
-    strategy === 'persistent' ? [undefined, 'cached', 'blocked'] : [undefined];
+    strategy === 'persistent' ? [undefined, 'cached', 'blocked', 'blocked4'] : [undefined];
   const cases = CASES.flatMap(([config, shape], i) =>
     BACKWARD_STRATEGIES.flatMap((strategy) =>
       variants(strategy).map(
@@ -196,18 +196,20 @@ describe('backward op vs the float64 reference backward (one layer)', () => {
     const dgSize = D * TB * H * GATE_LANES;
     const dgLayout = { x: 0, h: config.mode === 'GRU' ? dgSize : 0, hist: (config.mode === 'GRU' ? 2 : 1) * dgSize };
     const dg = h.tensor(new Float64Array(dgLayout.hist + D * TB * Hout).fill(Number.NaN), [dgLayout.hist + D * TB * Hout]);
-    const gLayout = gradientStateLayout(config, T, B);
+    const kernels = backwardKernels(ctx, config, B, 'f32', kind);
+    // The regrouped W_hh of the 'blocked4' kernel after the state, poisoned too (its dispatch fills it).
+    const gLayout = gradientStateLayout(config, T, B, strategy === 'persistent' ? (kernels.regroup?.floats ?? 0) : 0);
     const gstateSize = gLayout.size;
     const gstate = h.tensor(new Float64Array(gstateSize).fill(Number.NaN), [gstateSize]);
     commands.push(
-      clear(gstate.buffer, 0, gstateSize * 4),
+      clear(gstate.buffer, 0, gLayout.wT * 4),
       ...recordLayerBackward(h, {
         tag: 'backward',
         config,
         T,
         B,
         strategy,
-        kernels: backwardKernels(ctx, config, B, 'f32', kind),
+        kernels,
         lengths: lengthsT,
         saved,
         at: { pre, c: cAt, hRaw, hPrev, cPrev },

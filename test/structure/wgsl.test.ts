@@ -110,11 +110,21 @@ describe('hand-unrolled blocks follow their pattern', () => {
   it('blocked backward: row r of the block reads its own dg_h, accumulates into a r and is finished with it', () => {
     const file = 'recurrent-backward.wgsl';
     const rows = [1, 2, 3, 4, 5, 6, 7];
-    expect(unrolled(file, /^\s*let o(\d) = min\((\d)u, rows - 1u\) \* H;$/)).toEqual(rows.map((r) => [r, r]));
+    // Both blocked kernels (one input per invocation, and four: persistent_backward_blocked4).
+    expect(unrolled(file, /^\s*let o(\d) = min\((\d)u, rows - 1u\) \* H;$/)).toEqual([...rows, ...rows].map((r) => [r, r]));
     expect(unrolled(file, /^\s*(?:if \(BLOCK_B > 1u\) \{ )?a(\d) = fma\(wk, dgb\[g \+ o(\d)\], a(\d)\);(?: \})?$/)).toEqual(rows.map((r) => [r, r, r]));
     expect(unrolled(file, /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ blocked_row\(d, s, i, j, b0 \+ (\d)u, (\d)u, a(\d), nxt\); \}$/)).toEqual(
       rows.map((r) => [r, r, r, r, r]),
     );
+    expect(unrolled(file, /^\s*(?:if \(BLOCK_B > 1u\) \{ )?a(\d) = fma4\(wi, wf, wg, wo, dgb\[g \+ o(\d)\], a(\d)\);(?: \})?$/)).toEqual(
+      rows.map((r) => [r, r, r]),
+    );
+    expect(
+      unrolled(
+        file,
+        /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ blocked_row\(d, s, i, j, b0 \+ (\d)u, (\d)u, vec4<f32>\(a(\d)\[u\], 0\.0, 0\.0, 0\.0\), nxt\); \}$/,
+      ),
+    ).toEqual(rows.map((r) => [r, r, r, r, r]));
   });
 
   it('step kernel: row r of the block reads its own h and accumulates into acc r', () => {

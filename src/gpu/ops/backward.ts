@@ -21,7 +21,7 @@ import type { GpuContext } from '../context.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
 import type { StepIndex } from '../layer-record.js';
 import { GATE_LANES } from '../layer-weights.js';
-import { type BindingKind, type Command, type Grid, type Recorder, dispatch, layoutEntries, tileCount } from '../program.js';
+import { type BindingKind, type Command, type Grid, type Recorder, dispatch, layoutEntries, linearGrid, tileCount } from '../program.js';
 import { BACKWARD_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
 import { persistentUnfit } from './persistent.js';
@@ -85,7 +85,7 @@ export const BLOCKED_BACKWARD_MAX_VEC4 = 1024;
  * 75.6–86.1 ms; the char-LM's LSTM 128 layers at B = 8 within 0–6% between 4 and 8.
  */
 const SOFTWARE_BLOCKED_WORKGROUP = 4;
-export type SoftwareBackwardKind = 'cached' | 'blocked';
+export type SoftwareBackwardKind = 'cached' | 'blocked' | 'blocked4';
 
 /**
  * The persistent backward on a software adapter (hidden_size ≤ 128): 'cached' (one row per workgroup,
@@ -97,7 +97,13 @@ export type SoftwareBackwardKind = 'cached' | 'blocked';
  * (four inputs per load), the char-LM's two LSTM 128 layers at B = 8 (blocks of 4) took 62 + 57 and
  * 48 + 50 ms against 69 + 73 and 64 + 70 ms loading one input per FMA minutes before (each dispatch
  * alone, medians of 3), the cached variant 93 + 75 and 83 + 77 ms between them; the date model's
- * layers (B = 128, H = 64, blocks of 8) changed within the adapter's drift. `kind` forces one (tests); undefined: a GPU,
+ * layers (B = 128, H = 64, blocks of 8) changed within the adapter's drift. 'blocked4' is the blocked
+ * layout with four inputs per invocation over W_hh regrouped into vec4s of four inputs (regroup_w_hh, one
+ * small dispatch before the loop), taken wherever hidden_size is a multiple of 4 without a projection:
+ * each dg_h element a row loads then serves four outputs, as h_{t−1} does in the forward. Measured
+ * (each dispatch alone, alternating with 'blocked', 2–5 rounds): the date model's encoder 44–59 vs
+ * 57–68 ms and decoder 39–54 vs 50–68 ms, the char-LM's layers 34–50 vs 54–59 ms; in a whole profile
+ * the classifier's GRU 64 loop 68.5 ms against 77–83 before. `kind` forces one (tests); undefined: a GPU,
  * or a shape for neither.
  */
 export function softwareBackwardLayout(
@@ -111,7 +117,12 @@ export function softwareBackwardLayout(
   if ((!software && !kind) || H > PERSISTENT_BACKWARD_CACHE_MAX_H) return undefined;
   const rows = [8, 4, 2].find((r) => r <= B && 2 * r * H <= BLOCKED_BACKWARD_MAX_VEC4 && D * Math.ceil(B / r) >= 2);
   if (kind === 'blocked' && !rows) throw new Error(`blocked backward: no block of rows fits B = ${B}, hidden_size ${H}`);
-  if (rows && kind !== 'cached' && (kind === 'blocked' || B >= 4)) return { kind: 'blocked', rows, workgroupSize: SOFTWARE_BLOCKED_WORKGROUP };
+  if (kind === 'blocked4' && (H % 4 !== 0 || config.proj_size > 0)) throw new Error(`blocked4 backward: hidden_size ${H} not a multiple of 4, or a projection`);
+  if (rows && kind !== 'cached' && (kind === 'blocked' || kind === 'blocked4' || B >= 4)) {
+    // Four inputs per invocation wherever the weights regroup into vec4s (see regroup_w_hh).
+    const four = kind === 'blocked4' || (kind === undefined && H % 4 === 0 && config.proj_size === 0);
+    return { kind: four ? 'blocked4' : 'blocked', rows, workgroupSize: SOFTWARE_BLOCKED_WORKGROUP };
+  }
   return { kind: 'cached', rows: 1, workgroupSize: Math.min(PERSISTENT_BACKWARD_MAX_H, 32 * Math.ceil(H / 32)) };
 }
 
@@ -128,6 +139,8 @@ export interface BackwardKernels {
   hiddenGrid: Grid;
   fusedGrid: Grid;
   persistentGrid: Grid;
+  /** 'blocked4': the dispatch that regroups W_hh into gstate before the loop, and the floats it needs there (gradientStateLayout). */
+  regroup?: { pipeline: GPUComputePipeline; grid: Grid; floats: number };
 }
 
 export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, format: WeightFormat, softwareKind?: SoftwareBackwardKind): BackwardKernels {
@@ -157,7 +170,13 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
     layouts: [layout, indexLayout],
     constants: { ...constants, WORKGROUP_SIZE: persistentSize, BLOCK_B: persistentRows, CACHE_H: software?.kind === 'cached' ? config.hidden_size : 0 },
   });
+  const regroupFloats = D * config.hidden_size * config.hidden_size * GATE_LANES;
+  const regroup =
+    software?.kind === 'blocked4'
+      ? { pipeline: pipeline('regroup_w_hh'), grid: linearGrid(regroupFloats / GATE_LANES, BACKWARD_WORKGROUP_SIZE, ctx.limits), floats: regroupFloats }
+      : undefined;
   return {
+    regroup,
     persistent,
     persistentGrid: [tileCount(D * Math.ceil(B / persistentRows), 1, max, 'persistent backward workgroups (directions × row blocks)'), 1, 1],
     cell: pipeline('cell_backward'),
@@ -228,6 +247,7 @@ export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Com
       dh_hist: call.dgLayout.hist,
       dout_stride: (config.bidirectional ? 2 : 1) * (config.proj_size || config.hidden_size),
       mask: call.at.mask ?? 0,
+      w_t: gradientStateLayout(config, T, B).wT,
     }),
   );
   const group = ctx.bindGroup(`${call.tag}.backward`, kernels.layout, [
@@ -241,7 +261,13 @@ export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Com
   ]);
   const index = ctx.bindGroup(`${call.tag}.backIndex`, kernels.indexLayout, [{ ...call.index.uniform, size: 16 }]);
   const at = (s: number) => ({ group: index, offsets: [s * call.index.stride] });
-  if (strategy === 'persistent') return [dispatch(`${call.tag}.persistentBackward`, kernels.persistent, [group, at(0)], kernels.persistentGrid)];
+  if (strategy === 'persistent') {
+    const loop = dispatch(`${call.tag}.persistentBackward`, kernels.persistent, [group, at(0)], kernels.persistentGrid);
+    if (!kernels.regroup) return [loop];
+    const needed = gradientStateLayout(config, T, B, kernels.regroup.floats).size;
+    if (call.gstate.shape[0] < needed) throw new Error(`${call.tag}: gstate holds ${call.gstate.shape[0]} floats, the regrouped W_hh needs ${needed}`);
+    return [dispatch(`${call.tag}.regroupWhh`, kernels.regroup.pipeline, [group, at(0)], kernels.regroup.grid), loop];
+  }
   const commands: Command[] = [];
   for (let s = T - 1; s >= 0; s--) {
     if (strategy === 'fused') {
@@ -296,13 +322,20 @@ export function savedLayout(config: RnnConfig, T: number, B: number): SavedLayou
  * The backward's recurrent state `gstate` (floats), as shaders/recurrent-backward.wgsl indexes it:
  * dL/dh carried between steps, double-buffered (D, B, H_out) ×2 — step s reads copy s % 2 and writes
  * the other, so after the last step (s = 0) copy 1 holds dL/dh0 — then dL/dc (D, B, H), then the
- * direct term (D, B, H_out). `first` is the copy the first step (s = T − 1) reads: where a gradient
+ * direct term (D, B, H_out), then from `wT` (a multiple of 4) the regrouped W_hh of the 'blocked4'
+ * kernel (`regroupFloats`: BackwardKernels.regroup.floats). `first` is the copy the first step (s = T − 1) reads: where a gradient
  * of the final state (a head on h_n) goes in.
  */
-export function gradientStateLayout(config: RnnConfig, T: number, B: number): { first: number; dh0: number; dc: number; size: number } {
+export function gradientStateLayout(
+  config: RnnConfig,
+  T: number,
+  B: number,
+  regroupFloats = 0,
+): { first: number; dh0: number; dc: number; wT: number; size: number } {
   const D = config.bidirectional ? 2 : 1;
   const H = config.hidden_size;
   const Hout = config.proj_size || H;
   const copy = D * B * Hout;
-  return { first: ((T - 1) % 2) * copy, dh0: copy, dc: 2 * copy, size: 2 * copy + D * B * H + copy };
+  const wT = Math.ceil((2 * copy + D * B * H + copy) / 4) * 4;
+  return { first: ((T - 1) % 2) * copy, dh0: copy, dc: 2 * copy, wT, size: wT + regroupFloats };
 }

@@ -315,16 +315,16 @@ export class RecurrentGpu implements GpuLayer {
     const dgSize = D * TB * N;
     const dgLayout = { x: 0, h: rnn.mode === 'GRU' ? dgSize : 0, hist: (rnn.mode === 'GRU' ? 2 : 1) * dgSize };
     const dg = plan.tensor(`${this.layer.name}.dg`, dgLayout.hist + D * TB * Hout, [dgLayout.hist + D * TB * Hout], 'work');
-    const gLayout = gradientStateLayout(rnn, T, B);
+    const kernels = backwardKernels(plan.ctx, rnn, B, 'f32');
+    const gLayout = gradientStateLayout(rnn, T, B, this.strategy === 'persistent' ? (kernels.regroup?.floats ?? 0) : 0);
     const gstateSize = gLayout.size;
     const gstate = plan.tensor(`${this.layer.name}.gstate`, gstateSize, [gstateSize], 'work');
-    const kernels = backwardKernels(plan.ctx, rnn, B, 'f32');
     for (let l = L - 1; l >= 0; l--) {
       const c: Command[] = [];
       const t = this.stack[l];
       const s = this.section.layers[l];
       const I = s.inputSize;
-      c.push(clear(gstate.buffer, 0, gstateSize * F32));
+      c.push(clear(gstate.buffer, 0, gLayout.wT * F32)); // the regrouped W_hh past wT is rewritten by its dispatch
       if (dState) {
         // dL/dh_n and dL/dc_n of this layer enter where the first backward step reads the recurrent gradients.
         c.push(copy(dState.buffer, (dState.offset + l * layerState) * F32, gstate.buffer, gLayout.first * F32, D * B * Hout * F32));
