@@ -6,8 +6,8 @@
  * lookup — an embedding's rows — to its only reader as the table where that reader takes it, else
  * gathered once), records the loss on the last value and the sum of its rows, then walks them back
  * (each layer given dL/d(its outputs) and a tensor for dL/d(each input another layer made)), sums
- * ‖g‖², and records the optimizer's update over the flat parameters. The only read-back is the loss and ‖g‖², and only when asked. A second step of
- * the same shape creates no GPU objects.
+ * ‖g‖², and records the optimizer's update over the flat parameters. The only read-back is the loss
+ * and ‖g‖², and only when asked. A second step of the same shape creates no GPU objects.
  *
  * Buffers that outlive a plan (parameters, gradients, optimizer state, results) belong to the trainer
  * (gpu-trainer.ts) and are handed in as `shared`; the rest belong to the plan.
@@ -35,7 +35,8 @@ import type { BatchValue, TrainModel } from './model.js';
  * backward pass (bytes, f32): per layer and direction, what the gates' derivatives need — the
  * pre-activations (LSTM: 4 gates; GRU: 3 and W_hn·h + b_hn; RNN: 1), c_t (LSTM), the unprojected h
  * (proj_size) — and h_t, which is the layer's output; then the first layer's float input (not an
- * embedding's rows: the ids and the table give them again) and the head's output (for the loss's derivative). Dropout masks are not counted: they are recomputed from the seed.
+ * embedding's rows: the ids and the table give them again) and the head's output (for the loss's
+ * derivative). Dropout masks are not counted: they are recomputed from the seed.
  */
 export function minimumActivationBytes(model: ModelConfig, T: number, B: number): number {
   const rnn = model.rnn;
@@ -174,6 +175,13 @@ export class TrainPlan implements PlanContext {
       this.layerForward[i].push(...r.commands);
       this.forward.push(...r.commands);
     });
+    // A lookup the loss reads itself (no layer after the embedding) is made dense too.
+    const last = lookups.get(model.output);
+    if (last && !values.has(model.output)) {
+      const { tensor, gather } = last.lookup.dense();
+      if (gather) this.forward.push(gather);
+      values.set(model.output, tensor);
+    }
     this.lookups = lookups;
     this.recurrent = this.gpuLayers[recurrentIndex] as RecurrentGpu;
 
