@@ -377,26 +377,6 @@ export class RecurrentGpu implements GpuLayer {
       const dgh = { ...dg, offset: dgLayout.h, shape: [D * TB, N] };
       const tag = this.owner(l);
       const lookup = l === 0 ? this.lookup : undefined;
-      // The first layer's input taken as a table: dW_ih, db_ih and dL/d(table) from dg_x summed per id.
-      if (lookup) c.push(...this.recordTableGradients(lookup, dgx, s));
-      else
-        c.push(
-          recordGemm(plan, {
-            label: `${tag}.dW_ih`,
-            M: I,
-            N,
-            K: TB,
-            batch: D,
-            transA: true,
-            a: t.input,
-            aBatchStride: 0,
-            b: dgx,
-            bBatchStride: TB * N,
-            c: grad(s.offsets.wIh, [I, N]),
-            cBatchStride: I * N,
-            format: 'f32',
-          }),
-        );
       c.push(
         recordGemm(plan, {
           label: `${tag}.dW_hh`,
@@ -415,24 +395,22 @@ export class RecurrentGpu implements GpuLayer {
         }),
       );
       if (rnn.bias) {
-        for (const [what, g, off] of [...(lookup ? [] : ([['db_ih', dgx, s.offsets.bIh]] as const)), ['db_hh', dgh, s.offsets.bHh] as const]) {
-          c.push(
-            recordGemm(plan, {
-              label: `${tag}.${what}`,
-              M: 1,
-              N,
-              K: TB,
-              batch: D,
-              a: plan.ones(TB),
-              aBatchStride: 0,
-              b: g,
-              bBatchStride: TB * N,
-              c: grad(off, [N]),
-              cBatchStride: N,
-              format: 'f32',
-            }),
-          );
-        }
+        c.push(
+          recordGemm(plan, {
+            label: `${tag}.db_hh`,
+            M: 1,
+            N,
+            K: TB,
+            batch: D,
+            a: plan.ones(TB),
+            aBatchStride: 0,
+            b: dgh,
+            bBatchStride: TB * N,
+            c: grad(s.offsets.bHh, [N]),
+            cBatchStride: N,
+            format: 'f32',
+          }),
+        );
       }
       if (s.wHr !== undefined) {
         c.push(
@@ -453,30 +431,16 @@ export class RecurrentGpu implements GpuLayer {
           }),
         );
       }
-      // dL/d(input) = Σ_d dg_x[d]·W_ih[d], for the layer below, or for whatever made this layer's input.
+      // W_ih's and b_ih's gradients and dL/d(input), for the layer below or for whatever made this
+      // layer's input — over the T·B positions, or, with the input taken as a table, over its V rows
+      // from dg_x summed per id (the table's gradient then being dL/d(input)).
       const dIn = l > 0 ? dOutOf(l - 1) : dInputs[0];
-      if (dIn && !lookup) {
-        for (let d = 0; d < D; d++) {
-          c.push(
-            recordGemm(plan, {
-              label: `${tag}.dX${d}`,
-              M: TB,
-              N: I,
-              K: N,
-              batch: 1,
-              transB: true,
-              beta: d === 0 ? 0 : 1,
-              a: { ...dg, offset: dgLayout.x + d * TB * N, shape: [TB, N] },
-              aBatchStride: 0,
-              b: { ...plan.params, offset: s.start + (s.offsets.wIh + d * I * H) * GATE_LANES, shape: [I, N] },
-              bBatchStride: 0,
-              c: dIn,
-              cBatchStride: 0,
-              format: 'f32',
-            }),
-          );
-        }
-        if (l > 0 && t.dropout) {
+      if (lookup) {
+        const perId = this.recordPerIdSums(lookup, dgx);
+        c.push(...perId.commands, ...this.recordInputGradients(l, lookup.V, lookup.source.table, perId.sums, { into: lookup.source.grad, label: 'dTable' }));
+      } else {
+        c.push(...this.recordInputGradients(l, TB, t.input, dgx, dIn && { into: dIn, label: 'dX' }));
+        if (dIn && l > 0 && t.dropout) {
           const back = recordDropout(plan, { label: `${tag}.dropoutBack`, tensor: dIn, n: TB * I, stream: this.role.streamBase + l, p: rnn.dropout });
           this.backDropouts.push(back);
           c.push(back.command);
@@ -490,46 +454,60 @@ export class RecurrentGpu implements GpuLayer {
   }
 
   /**
-   * The first layer's gradients through a table lookup (takesLookup): per direction, dg_x summed over
-   * the positions of each id (the embedding's grouping, no float atomics) into dP (V, 4H); then
-   * dW_ih = tableᵀ·dP, db_ih = Σ_v dP[v], and dL/d(table) = Σ_d dP·W_ih[d]ᵀ into the table's gradient.
+   * The first layer's input taken as a table (takesLookup): per direction, dg_x summed over the
+   * positions of each id (the embedding's grouping, no float atomics) into dP (D, V, 4H) — what the
+   * table's rows contributed to the gates, for recordInputGradients.
    */
-  private recordTableGradients(lookup: NonNullable<RecurrentGpu['lookup']>, dgx: GpuTensor, s: RecurrentSection['layers'][number]): Command[] {
+  private recordPerIdSums(lookup: NonNullable<RecurrentGpu['lookup']>, dgx: GpuTensor): { sums: GpuTensor; commands: Command[] } {
     const { plan } = this;
-    const rnn = this.layer.config;
     const { D, H } = this.sizes;
     const { V } = lookup;
     const N = H * GATE_LANES;
-    const I = s.inputSize;
     const TB = this.T * plan.B;
-    const tag = this.owner(0);
-    const table = lookup.source.table;
-    const dP = plan.tensor(`${this.layer.name}.dTableProjection`, D * V * N, [D * V * N], 'work');
-    const grad = (off: number, shape: number[]): GpuTensor => ({ ...plan.grads, offset: s.start + off * GATE_LANES, shape });
-    const c: Command[] = [clear(dP.buffer, 0, D * V * N * F32)]; // ids absent from the batch keep zeros
+    const dP = plan.tensor(`${this.layer.name}.dTableProjection`, D * V * N, [D * V, N], 'work');
+    const commands: Command[] = [clear(dP.buffer, 0, D * V * N * F32)]; // ids absent from the batch keep zeros
     for (let d = 0; d < D; d++) {
       const g = recordEmbeddingGrad(plan, {
-        label: `${tag}.dgPerId${d}`,
+        label: `${this.owner(0)}.dgPerId${d}`,
         positions: TB,
         E: N,
         dx: { ...dgx, offset: dgx.offset + d * TB * N, shape: [TB, N] },
         grad: { ...dP, offset: d * V * N, shape: [V, N] },
       });
       lookup.grads.push(g);
-      c.push(g.command);
+      commands.push(g.command);
     }
+    return { sums: dP, commands };
+  }
+
+  /**
+   * Stacked layer l's input-side gradients from its gates' gradients over `rows` rows per direction
+   * (`dg` (D, rows, 4H)) and the input those rows saw (`input` (rows, I)): dW_ih = inputᵀ·dg,
+   * db_ih = Σ_rows dg, and dL/d(input) = Σ_d dg[d]·W_ih[d]ᵀ into `dInput` where one is wanted.
+   * The rows are the T·B positions, or the V rows of a table the layer took (recordPerIdSums).
+   */
+  private recordInputGradients(l: number, rows: number, input: GpuTensor, dg: GpuTensor, dInput: { into: GpuTensor; label: string } | undefined): Command[] {
+    const { plan } = this;
+    const rnn = this.layer.config;
+    const s = this.section.layers[l];
+    const { D, H } = this.sizes;
+    const N = H * GATE_LANES;
+    const I = s.inputSize;
+    const tag = this.owner(l);
+    const c: Command[] = [];
+    const grad = (off: number, shape: number[]): GpuTensor => ({ ...plan.grads, offset: s.start + off * GATE_LANES, shape });
     c.push(
       recordGemm(plan, {
         label: `${tag}.dW_ih`,
         M: I,
         N,
-        K: V,
+        K: rows,
         batch: D,
         transA: true,
-        a: table,
+        a: input,
         aBatchStride: 0,
-        b: { ...dP, shape: [V, N] },
-        bBatchStride: V * N,
+        b: dg,
+        bBatchStride: rows * N,
         c: grad(s.offsets.wIh, [I, N]),
         cBatchStride: I * N,
         format: 'f32',
@@ -541,33 +519,34 @@ export class RecurrentGpu implements GpuLayer {
           label: `${tag}.db_ih`,
           M: 1,
           N,
-          K: V,
+          K: rows,
           batch: D,
-          a: plan.ones(V),
+          a: plan.ones(rows),
           aBatchStride: 0,
-          b: { ...dP, shape: [V, N] },
-          bBatchStride: V * N,
+          b: dg,
+          bBatchStride: rows * N,
           c: grad(s.offsets.bIh, [N]),
           cBatchStride: N,
           format: 'f32',
         }),
       );
     }
+    if (!dInput) return c;
     for (let d = 0; d < D; d++) {
       c.push(
         recordGemm(plan, {
-          label: `${tag}.dTable${d}`,
-          M: V,
+          label: `${tag}.${dInput.label}${d}`,
+          M: rows,
           N: I,
           K: N,
           batch: 1,
           transB: true,
           beta: d === 0 ? 0 : 1,
-          a: { ...dP, offset: d * V * N, shape: [V, N] },
+          a: { ...dg, offset: dg.offset + d * rows * N, shape: [rows, N] },
           aBatchStride: 0,
           b: { ...plan.params, offset: s.start + (s.offsets.wIh + d * I * H) * GATE_LANES, shape: [I, N] },
           bBatchStride: 0,
-          c: lookup.source.grad,
+          c: dInput.into,
           cBatchStride: 0,
           format: 'f32',
         }),
