@@ -55,16 +55,32 @@ function expectGateRanges(values: Record<string, number[][]>, chars: number, uni
   }
 }
 
+type PanelKey = 'gates' | 'overfitting' | 'bidirectional';
+
+/**
+ * Clicks `button`, waits until the page publishes `key` on window.__demo or shows the panel's error
+ * (`#<prefix>-error`), and returns the published result; the test fails with the error's text if none came.
+ */
+async function panelResult<K extends PanelKey>(page: Page, button: string, prefix: string, key: K, timeout: number) {
+  await page.click(`#${button}`);
+  await page.waitForFunction(
+    (k: string, p: string) => (window.__demo as Record<string, unknown> | undefined)?.[k] !== undefined || !document.getElementById(`${p}-error`)!.hidden,
+    { timeout },
+    key,
+    prefix,
+  );
+  const result = (await demoState(page))[key];
+  expect(result, await page.$eval(`#${prefix}-error`, (e) => e.textContent ?? '')).toBeDefined();
+  return result!;
+}
+
 /** Gates, before any model: the panel says so beside the button; then an untrained LSTM of its own. */
 async function freshGates(page: Page, lap: (what: string) => void) {
   await page.click('#gt-run');
   await page.waitForFunction(() => !document.getElementById('gt-error')!.hidden);
   expect(await page.$eval('#gt-error', (e) => e.textContent)).toMatch(/No next-character model yet/);
-  await page.click('#gt-fresh');
-  await page.waitForFunction(() => window.__demo?.gates !== undefined || !document.getElementById('gt-error')!.hidden, { timeout: 60_000 });
-  const fresh = (await demoState(page)).gates!;
+  const fresh = await panelResult(page, 'gt-fresh', 'gt', 'gates', 60_000);
   lap('gates (untrained cell)');
-  expect(fresh, await page.$eval('#gt-error', (e) => e.textContent ?? '')).toBeDefined();
   expect(fresh.source).toBe('fresh');
   expect(fresh.chars.join('')).toBe('今天天气很好。');
   expect(Object.keys(fresh.values)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
@@ -84,11 +100,8 @@ async function overfitting(page: Page, lap: (what: string) => void, recurrent = 
   await setValue(page, 'of-steps', '45');
   await setValue(page, 'of-recurrent', recurrent);
   await setValue(page, 'of-patience', '2');
-  await page.click('#of-run');
-  await page.waitForFunction(() => window.__demo?.overfitting !== undefined || !document.getElementById('of-error')!.hidden, { timeout: 120_000 });
-  const of = (await demoState(page)).overfitting!;
+  const of = await panelResult(page, 'of-run', 'of', 'overfitting', 120_000);
   lap('overfitting');
-  expect(of, await page.$eval('#of-error', (e) => e.textContent ?? '')).toBeDefined();
   // The held-out loss turned up after its best without dropout, and dropout narrowed the gap.
   expect.soft(Math.max(...of.curves[0].heldOut.slice(of.curves[0].heldOut.indexOf(of.plain.bestLoss)))).toBeGreaterThan(of.plain.bestLoss + 0.02);
   expect.soft(of.dropout.gap).toBeLessThan(of.plain.gap - 0.1);
@@ -101,11 +114,8 @@ async function overfitting(page: Page, lap: (what: string) => void, recurrent = 
 async function bidirectional(page: Page, lap: (what: string) => void) {
   // Bidirectional: 20 steps each (one measurement, the panel's first).
   await setValue(page, 'bi-steps', '20');
-  await page.click('#bi-run');
-  await page.waitForFunction(() => window.__demo?.bidirectional !== undefined || !document.getElementById('bi-error')!.hidden, { timeout: 120_000 });
-  const bi = (await demoState(page)).bidirectional!;
+  const bi = await panelResult(page, 'bi-run', 'bi', 'bidirectional', 120_000);
   lap('bidirectional');
-  expect(bi, await page.$eval('#bi-error', (e) => e.textContent ?? '')).toBeDefined();
   expect(bi.finalStep).toBe(20);
   expect.soft(bi.bi.accuracy).toBeGreaterThan(bi.uni.accuracy + 0.1);
   expect.soft(bi.uni.accuracy).toBeGreaterThan(bi.baseline);
