@@ -74,7 +74,7 @@ const CASES: Array<[RnnConfigInput, { T: number; B: number; lengths: boolean }]>
     { T: 4, B: 5, lengths: true },
   ],
   // Gated cells at hidden sizes that are multiples of 4 (the blocked kernel's subgroup path without a
-  // remainder), and past one pass of its eight invocations.
+  // remainder), and past one pass of its workgroup.
   [
     { mode: 'LSTM', input_size: 5, hidden_size: 12 },
     { T: 3, B: 9, lengths: true },
