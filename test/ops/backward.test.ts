@@ -83,6 +83,16 @@ const CASES: Array<[RnnConfigInput, { T: number; B: number; lengths: boolean }]>
     { mode: 'GRU', input_size: 3, hidden_size: 36, bidirectional: true },
     { T: 3, B: 4, lengths: false },
   ],
+  // Past the cached variant's 128 units: the blocked kernels in blocks of two rows (2 · 2 · H vec4 of
+  // workgroup memory up to H = 256).
+  [
+    { mode: 'GRU', input_size: 5, hidden_size: 256 },
+    { T: 3, B: 5, lengths: true },
+  ],
+  [
+    { mode: 'LSTM', input_size: 3, hidden_size: 131, bidirectional: true },
+    { T: 2, B: 3, lengths: true },
+  ],
 ];
 
 /** dW (D, G·H, K) in PyTorch's layout from gate gradients dg (D, T·B, H, 4) and the rows they multiply, a (D or 1, T·B, K). */

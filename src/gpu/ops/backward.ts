@@ -88,8 +88,9 @@ const SOFTWARE_BLOCKED_WORKGROUP = 4;
 export type SoftwareBackwardKind = 'cached' | 'blocked' | 'blocked4';
 
 /**
- * The persistent backward on a software adapter (hidden_size ≤ 128): 'cached' (one row per workgroup,
- * each unit's W_hh row in private memory) or 'blocked' (a narrow workgroup owns a block of up to eight
+ * The persistent backward on a software adapter: 'cached' (hidden_size ≤ 128; one row per workgroup,
+ * each unit's W_hh row in private memory) or 'blocked' (hidden_size ≤ 256, as far as two rows' double
+ * buffer fits in workgroup memory) (a narrow workgroup owns a block of up to eight
  * rows and loads each W_hh vec4 once for them all; the block's dg_h double-buffered in workgroup
  * memory). Blocked wherever a batch has four rows or more and still gives two workgroups: measured on
  * SwiftShader, the date model's two LSTM 64 layers at B = 128 (cached vs blocked, alternating runs in
@@ -103,8 +104,10 @@ export type SoftwareBackwardKind = 'cached' | 'blocked' | 'blocked4';
  * each dg_h element a row loads then serves four outputs, as h_{t−1} does in the forward. Measured
  * (each dispatch alone, alternating with 'blocked', 2–5 rounds): the date model's encoder 44–59 vs
  * 57–68 ms and decoder 39–54 vs 50–68 ms, the char-LM's layers 34–50 vs 54–59 ms; in a whole profile
- * the classifier's GRU 64 loop 68.5 ms against 77–83 before. `kind` forces one (tests); undefined: a GPU,
- * or a shape for neither.
+ * the classifier's GRU 64 loop 68.5 ms against 77–83 before. Past 128 units (blocks of two rows) the
+ * Bahdanau shape's GRU 256 encoder (B = 64, T = 20): 487 ms against 1,354 ms for the one-workgroup-wide
+ * kernel it ran before (its forward 226–230 ms). `kind` forces one (tests); undefined: a GPU, or a shape
+ * for neither.
  */
 export function softwareBackwardLayout(
   config: RnnConfig,
@@ -114,15 +117,17 @@ export function softwareBackwardLayout(
   kind?: SoftwareBackwardKind,
 ): { kind: SoftwareBackwardKind; rows: number; workgroupSize: number } | undefined {
   const H = config.hidden_size;
-  if ((!software && !kind) || H > PERSISTENT_BACKWARD_CACHE_MAX_H) return undefined;
+  if ((!software && !kind) || H > PERSISTENT_BACKWARD_MAX_H) return undefined;
+  if (kind === 'cached' && H > PERSISTENT_BACKWARD_CACHE_MAX_H) throw new Error(`cached backward: hidden_size ${H} > ${PERSISTENT_BACKWARD_CACHE_MAX_H}`);
   const rows = [8, 4, 2].find((r) => r <= B && 2 * r * H <= BLOCKED_BACKWARD_MAX_VEC4 && D * Math.ceil(B / r) >= 2);
-  if (kind === 'blocked' && !rows) throw new Error(`blocked backward: no block of rows fits B = ${B}, hidden_size ${H}`);
+  if ((kind === 'blocked' || kind === 'blocked4') && !rows) throw new Error(`${kind} backward: no block of rows fits B = ${B}, hidden_size ${H}`);
   if (kind === 'blocked4' && (H % 4 !== 0 || config.proj_size > 0)) throw new Error(`blocked4 backward: hidden_size ${H} not a multiple of 4, or a projection`);
   if (rows && kind !== 'cached' && (kind === 'blocked' || kind === 'blocked4' || B >= 4)) {
     // Four inputs per invocation wherever the weights regroup into vec4s (see regroup_w_hh).
     const four = kind === 'blocked4' || (kind === undefined && H % 4 === 0 && config.proj_size === 0);
     return { kind: four ? 'blocked4' : 'blocked', rows, workgroupSize: SOFTWARE_BLOCKED_WORKGROUP };
   }
+  if (H > PERSISTENT_BACKWARD_CACHE_MAX_H) return undefined;
   return { kind: 'cached', rows: 1, workgroupSize: Math.min(PERSISTENT_BACKWARD_MAX_H, 32 * Math.ceil(H / 32)) };
 }
 
