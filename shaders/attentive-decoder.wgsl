@@ -36,6 +36,11 @@ override WORKGROUP_SIZE: u32 = 64u;
 override CONCAT: bool = false;  // the score: concat's Σ v tanh(W_q q + W_k k), else a dot product of q and score_k
 override BLOCK_B: u32 = 1u;     // batch rows per workgroup: 1, 2 or 4
 const MAX_BLOCK_B = 4u;  // the per-row scratch of the softmax phases
+// The backward's gate gradients of the block's rows at the step in workgroup memory (BLOCK_B·H vec4,
+// set by the host where that fits in 16 KiB): the products with W_hhᵀ and W_ihᵀ then load one vec4 per
+// unit and row from there instead of four (or five) floats from `grad`. Else STAGE_VEC4 is 1 and unused.
+override STAGED: bool = false;
+override STAGE_VEC4: u32 = 1u;
 
 const MAX_LAYERS = 8u;
 
@@ -351,6 +356,31 @@ fn grad4(base: u32) -> vec4<f32> {
   return vec4<f32>(grad[base], grad[base + 1u], grad[base + 2u], grad[base + 3u]);
 }
 
+var<workgroup> stage: array<vec4<f32>, STAGE_VEC4>;
+
+// The gate gradients of the block's row `row` (0 … BLOCK_B − 1) at unit j, for both products: W_ih's
+// side (dg_x) in the gate lanes, and for GRU W_hh's third gate (dpre_n·r, where dg_h differs from dg_x)
+// in the spare fourth lane. `base` is the block's first row in the (L, T·B) numbering.
+fn block_dg(row: u32, base: u32, j: u32) -> vec4<f32> {
+  if (STAGED) { return stage[row * dims.H + j]; }
+  let at = ((base + row) * dims.H + j) * 4u;
+  let gx = grad4(dims.dgx_at + at);
+  if (MODE == MODE_GRU) { return vec4<f32>(gx.xyz, grad[dims.dgh_at + at + 2u]); }
+  return gx;
+}
+
+// A W_hh vec4 (unit j's gates, lanes past the gate count zero) times block_dg: dg_h's side.
+fn dot_h(w: vec4<f32>, dg: vec4<f32>) -> f32 {
+  if (MODE == MODE_GRU) { return dot(w.xyz, dg.xyw); }
+  return dot(w, dg);
+}
+
+// A W_ih vec4 times block_dg: dg_x's side.
+fn dot_x(w: vec4<f32>, dg: vec4<f32>) -> f32 {
+  if (MODE == MODE_GRU) { return dot(w.xyz, dg.xyz); }
+  return dot(w, dg);
+}
+
 // dL/dh_{t−1}[k] of row b, layer l: W_hhᵀ·dg_h (`through`) and the part that bypasses W_hh.
 fn hidden_unit(l: u32, b: u32, k: u32, through: f32) {
   grad[dims.dh_at + (l * dims.B + b) * dims.H_q + k] = through + grad[dims.direct_at + b * dims.H_q + k];
@@ -366,6 +396,26 @@ fn input_unit(l: u32, t: u32, b: u32, k: u32, v: f32) {
     grad[dims.de_at + r * dims.E + k] = v;
   } else {
     grad[dims.djoined_at + r * (dims.H_k + dims.H_q) + (k - dims.E)] = v;
+  }
+}
+
+// W_q[a, 4q … 4q + 3] (zeros past H_q): one vec4 of `params` where its rows are whole vec4s (W_q starts
+// at a multiple of 4 floats: the host checks it).
+fn wq4(a: u32, q: u32) -> vec4<f32> {
+  let at = dims.wq_at + a * dims.H_q + 4u * q;
+  if (dims.H_q % 4u == 0u) { return params[at / 4u]; }
+  var w = vec4<f32>(0.0);
+  for (var u = 0u; u < 4u; u++) {
+    if (4u * q + u < dims.H_q) { w[u] = param(at + u); }
+  }
+  return w;
+}
+
+// dL/dq[4q … 4q + 3] of row b (lanes past H_q dropped), added to the top layer's dL/dh_{t−1}.
+fn add_query_grad(b: u32, q: u32, v: vec4<f32>) {
+  let at = dims.dh_at + ((dims.L - 1u) * dims.B + b) * dims.H_q + 4u * q;
+  for (var u = 0u; u < 4u; u++) {
+    if (4u * q + u < dims.H_q) { grad[at + u] += v[u]; }
   }
 }
 
@@ -451,21 +501,22 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
             grad[gh + 3u] = dgh.w;
           }
           grad[dims.direct_at + b * Hq + j] = direct;
+          if (STAGED) {
+            var packed = dgx;
+            if (MODE == MODE_GRU) { packed.w = dgh.z; }
+            stage[i * H + j] = packed;
+          }
         }
       }
       storageBarrier();
+      workgroupBarrier();
       // Each row's gate gradients at step t (rows past the block's repeat its last: never stored), one
       // accumulator per row in separate variables (see the forward).
       let last = blk.rows - 1u;
       let base = l * dims.T * B + t * B + blk.b0;
-      let gx0 = dims.dgx_at + base * H * 4u;
-      let gx1 = dims.dgx_at + (base + min(1u, last)) * H * 4u;
-      let gx2 = dims.dgx_at + (base + min(2u, last)) * H * 4u;
-      let gx3 = dims.dgx_at + (base + min(3u, last)) * H * 4u;
-      let gh0 = dims.dgh_at + base * H * 4u;
-      let gh1 = dims.dgh_at + (base + min(1u, last)) * H * 4u;
-      let gh2 = dims.dgh_at + (base + min(2u, last)) * H * 4u;
-      let gh3 = dims.dgh_at + (base + min(3u, last)) * H * 4u;
+      let o1 = min(1u, last);
+      let o2 = min(2u, last);
+      let o3 = min(3u, last);
       // dL/dh_{t−1} of this layer: the direct part and W_hhᵀ·dg_h.
       for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
         var a0 = 0.0;
@@ -474,11 +525,11 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
         var a3 = 0.0;
         for (var j = 0u; j < H; j++) {
           let w = params[at.z + k * H + j];
-          a0 += dot(w, grad4(gh0 + 4u * j));
-          if (BLOCK_B > 1u) { a1 += dot(w, grad4(gh1 + 4u * j)); }
+          a0 += dot_h(w, block_dg(0u, base, j));
+          if (BLOCK_B > 1u) { a1 += dot_h(w, block_dg(o1, base, j)); }
           if (BLOCK_B > 2u) {
-            a2 += dot(w, grad4(gh2 + 4u * j));
-            a3 += dot(w, grad4(gh3 + 4u * j));
+            a2 += dot_h(w, block_dg(o2, base, j));
+            a3 += dot_h(w, block_dg(o3, base, j));
           }
         }
         hidden_unit(l, blk.b0, k, a0);
@@ -496,11 +547,11 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
         var a3 = 0.0;
         for (var j = 0u; j < H; j++) {
           let w = params[at.x + k * H + j];
-          a0 += dot(w, grad4(gx0 + 4u * j));
-          if (BLOCK_B > 1u) { a1 += dot(w, grad4(gx1 + 4u * j)); }
+          a0 += dot_x(w, block_dg(0u, base, j));
+          if (BLOCK_B > 1u) { a1 += dot_x(w, block_dg(o1, base, j)); }
           if (BLOCK_B > 2u) {
-            a2 += dot(w, grad4(gx2 + 4u * j));
-            a3 += dot(w, grad4(gx3 + 4u * j));
+            a2 += dot_x(w, block_dg(o2, base, j));
+            a3 += dot_x(w, block_dg(o3, base, j));
           }
         }
         input_unit(l, t, blk.b0, k, a0);
@@ -509,6 +560,7 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
         if (blk.rows > 3u) { input_unit(l, t, blk.b0 + 3u, k, a3); }
       }
       storageBarrier();
+      workgroupBarrier();  // the next layer's gate gradients overwrite the stage
     }
     // The query's share: dL/dα_s = dc·keys_s, the scores' gradient α_s(dα_s − Σ α dα), then dL/dq.
     for (var i = 0u; i < blk.rows; i++) {
@@ -559,14 +611,31 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
         }
       }
       storageBarrier();
-      for (var i = 0u; i < blk.rows; i++) {
-        let b = blk.b0 + i;
-        let dh_top = dims.dh_at + (top * B + b) * Hq;
-        for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
-          var acc = 0.0;
-          for (var a = 0u; a < dims.A; a++) { acc = fma(param(dims.wq_at + a * Hq + k), grad[dims.dsq_at + b * dims.A + a], acc); }
-          grad[dh_top + k] += acc;
+      // dL/dq = W_qᵀ·dL/d(W_q q) into the top layer's dL/dh_{t−1}: four inputs per invocation, each W_q
+      // vec4 loaded once for the block's rows (rows past the block's repeat its last: never stored).
+      let last = blk.rows - 1u;
+      let d0 = dims.dsq_at + blk.b0 * dims.A;
+      let d1 = dims.dsq_at + (blk.b0 + min(1u, last)) * dims.A;
+      let d2 = dims.dsq_at + (blk.b0 + min(2u, last)) * dims.A;
+      let d3 = dims.dsq_at + (blk.b0 + min(3u, last)) * dims.A;
+      for (var q = lid; 4u * q < Hq; q += WORKGROUP_SIZE) {
+        var a0 = vec4<f32>(0.0);
+        var a1 = vec4<f32>(0.0);
+        var a2 = vec4<f32>(0.0);
+        var a3 = vec4<f32>(0.0);
+        for (var a = 0u; a < dims.A; a++) {
+          let w = wq4(a, q);
+          a0 = fma(w, vec4<f32>(grad[d0 + a]), a0);
+          if (BLOCK_B > 1u) { a1 = fma(w, vec4<f32>(grad[d1 + a]), a1); }
+          if (BLOCK_B > 2u) {
+            a2 = fma(w, vec4<f32>(grad[d2 + a]), a2);
+            a3 = fma(w, vec4<f32>(grad[d3 + a]), a3);
+          }
         }
+        add_query_grad(blk.b0, q, a0);
+        if (blk.rows > 1u) { add_query_grad(blk.b0 + 1u, q, a1); }
+        if (blk.rows > 2u) { add_query_grad(blk.b0 + 2u, q, a2); }
+        if (blk.rows > 3u) { add_query_grad(blk.b0 + 3u, q, a3); }
       }
     } else {
       for (var i = 0u; i < blk.rows; i++) {

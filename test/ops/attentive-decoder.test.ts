@@ -1,7 +1,8 @@
 // The attentive decoder op alone (shaders/attentive-decoder.wgsl: the forward and the reverse loop), against
 // the float64 reference (src/reference/attentive-decoder.ts), every mode and score, at awkward sizes:
 // S past the workgroup (257), hidden sizes past it (65) and of 1, source lengths short of S and of 1,
-// stacked layers with dropout; one, two and four batch rows per workgroup (a partial last block). `saved` and `grad` start poisoned with NaN (but the carried gradients,
+// stacked layers with dropout; one, two and four batch rows per workgroup (a partial last block), the
+// backward's gate gradients staged in workgroup memory and not. `saved` and `grad` start poisoned with NaN (but the carried gradients,
 // which the layer clears), so an element read before it is written shows. The score's projections of
 // the keys ("general", "concat") are made on the host, as the layer's GEMMs would; the weight
 // gradients are checked through host GEMMs over what the kernels kept (inputs, h_{t−1}, gate gradients).
@@ -10,7 +11,7 @@ import { type RnnMode, gateCount, resolveConfig } from '../../src/config.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
 import { GATE_LANES } from '../../src/gpu/layer-weights.js';
-import { attentiveLayout, recordAttentiveDecoder } from '../../src/gpu/ops/attentive-decoder.js';
+import { ATTENTIVE_STAGE_MAX_VEC4, attentiveLayout, recordAttentiveDecoder } from '../../src/gpu/ops/attentive-decoder.js';
 import { paramName } from '../../src/params.js';
 import { seededUniform } from '../../src/random.js';
 import type { AttentionGradients, ScoreKind } from '../../src/reference/attention.js';
@@ -35,17 +36,25 @@ function linear(a: ArrayLike<number>, rows: number, cols: number, w: ArrayLike<n
   return out;
 }
 
+const CASES = [
+  // mode, score, layers, T, B, S, E, H, H_k, A, lengths, dropout
+  ['LSTM', 'dot', 1, 1, 1, 1, 1, 1, 1, 0, [1], 0],
+  ['GRU', 'general', 2, 3, 2, 17, 3, 17, 5, 0, [17, 4], 0.4],
+  ['RNN_TANH', 'concat', 1, 2, 3, 257, 2, 3, 4, 5, [257, 1, 100], 0],
+  ['LSTM', 'concat', 3, 4, 2, 5, 2, 65, 3, 2, [5, 2], 0.25],
+  ['RNN_RELU', 'dot', 2, 3, 3, 4, 1, 6, 6, 0, [2, 4, 1], 0],
+  ['GRU', 'concat', 1, 2, 5, 3, 2, 257, 3, 4, [3, 1, 2, 3, 2], 0],
+  ['LSTM', 'concat', 2, 3, 5, 6, 3, 12, 5, 7, [6, 2, 5, 1, 6], 0.2],
+] as const;
+
 describe('attentive decoder op', () => {
-  it.each([
-    // mode, score, layers, T, B, S, E, H, H_k, A, lengths, dropout
-    ['LSTM', 'dot', 1, 1, 1, 1, 1, 1, 1, 0, [1], 0],
-    ['GRU', 'general', 2, 3, 2, 17, 3, 17, 5, 0, [17, 4], 0.4],
-    ['RNN_TANH', 'concat', 1, 2, 3, 257, 2, 3, 4, 5, [257, 1, 100], 0],
-    ['LSTM', 'concat', 3, 4, 2, 5, 2, 65, 3, 2, [5, 2], 0.25],
-    ['RNN_RELU', 'dot', 2, 3, 3, 4, 1, 6, 6, 0, [2, 4, 1], 0],
-  ] as const)(
-    '%s, %s score, %i layer(s): T = %i, B = %i, S = %i, E = %i, H = %i, H_k = %i, A = %i',
-    async (mode, kind, L, T, B, S, E, H, Hk, A, lengthList, dropout) => {
+  // Each case with one, two and four rows per workgroup (B = 3 and 5: a partial last block), the
+  // backward's gate gradients staged in workgroup memory where they fit, and read from `grad`.
+  const variants = CASES.flatMap((c) => [1, 2, 4].flatMap((rows) => [true, false].map((staged) => [...c, rows, staged] as const)));
+  it.each(variants)(
+    '%s, %s score, %i layer(s): T = %i, B = %i, S = %i, E = %i, H = %i, H_k = %i, A = %i, lengths %j, dropout %d; %i rows per workgroup, staged %s',
+    async (mode, kind, L, T, B, S, E, H, Hk, A, lengthList, dropout, blockRows, staged) => {
+      if (staged && blockRows * H > ATTENTIVE_STAGE_MAX_VEC4) return;
       const lengths = [...lengthList];
       const config = resolveConfig({ mode: mode as RnnMode, input_size: E + Hk, hidden_size: H, num_layers: L, dropout });
       const next = seededUniform(L * 977 + T * 131 + S * 7 + H + Hk * 3 + A);
@@ -137,6 +146,8 @@ describe('attentive decoder op', () => {
         initial: h.tensor(stateOf(h0, c0), [L * layout.layerState]),
         saved: h.tensor(new Float64Array(layout.saved.size).fill(Number.NaN), [layout.saved.size]),
         grad: h.tensor(grad, [layout.grad.size]),
+        blockRows,
+        staged,
       };
       const op = recordAttentiveDecoder(h, call);
       op.set(ctx.device.queue, seed, true);

@@ -18,6 +18,12 @@ import source from '../../../shaders/attentive-decoder.wgsl?raw';
 
 /** Invocations sharing one batch row's loops. */
 export const ATTENTIVE_WORKGROUP_SIZE = 64;
+/**
+ * The most vec4 the backward stages in workgroup memory (16 KiB, WebGPU's guaranteed
+ * maxComputeWorkgroupStorageSize): the block's rows × hidden_size gate gradients of a step. Past it the
+ * products read them from `grad`.
+ */
+export const ATTENTIVE_STAGE_MAX_VEC4 = 1024;
 /** The most stacked layers the kernel takes (MAX_LAYERS in the shader: the per-layer offsets are a uniform array). */
 export const ATTENTIVE_MAX_LAYERS = 8;
 
@@ -147,6 +153,8 @@ export interface AttentiveDecoderCall extends AttentiveShape {
   readonly grad: GpuTensor;
   /** Rows per workgroup (tests force each; default attentiveBlockRows). */
   readonly blockRows?: number;
+  /** Whether the backward stages the block's gate gradients in workgroup memory (tests force each; default: where they fit). */
+  readonly staged?: boolean;
 }
 
 export interface RecordedAttentive {
@@ -173,6 +181,7 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
   })) {
     if (t.offset !== 0) throw new Error(`${call.label}: ${name} must start its buffer (offset ${t.offset})`);
   }
+  if ((call.wq ?? 0) % 4 !== 0) throw new Error(`${call.label}: W_q must start at a multiple of 4 floats (${call.wq})`);
   const layout = attentiveLayout(call);
   const L = config.num_layers;
   const kinds = [
@@ -189,7 +198,18 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
     [10, 'write'],
   ] as const;
   const blockRows = call.blockRows ?? attentiveBlockRows(B);
-  const constants = { MODE: MODE_CODE[config.mode], WORKGROUP_SIZE: ATTENTIVE_WORKGROUP_SIZE, CONCAT: call.kind === 'concat', BLOCK_B: blockRows };
+  const stageVec4 = blockRows * config.hidden_size;
+  const staged = call.staged ?? stageVec4 <= ATTENTIVE_STAGE_MAX_VEC4;
+  if (staged && stageVec4 > ATTENTIVE_STAGE_MAX_VEC4)
+    throw new Error(`${call.label}: ${blockRows} rows of hidden_size ${config.hidden_size} do not fit the stage`);
+  const constants = {
+    MODE: MODE_CODE[config.mode],
+    WORKGROUP_SIZE: ATTENTIVE_WORKGROUP_SIZE,
+    CONCAT: call.kind === 'concat',
+    BLOCK_B: blockRows,
+    STAGED: staged,
+    STAGE_VEC4: staged ? stageVec4 : 1,
+  };
   const module = f32Module(ctx, 'attentive-decoder', source, ['train-rng']);
   const forward = simplePipeline(ctx, module, 'attentive_forward', constants, kinds);
   const backward = simplePipeline(ctx, module, 'attentive_backward', constants, kinds);
