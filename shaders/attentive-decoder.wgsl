@@ -36,11 +36,13 @@ override WORKGROUP_SIZE: u32 = 64u;
 override CONCAT: bool = false;  // the score: concat's Σ v tanh(W_q q + W_k k), else a dot product of q and score_k
 override BLOCK_B: u32 = 1u;     // batch rows per workgroup: 1, 2 or 4
 const MAX_BLOCK_B = 4u;  // the per-row scratch of the softmax phases
-// The backward's gate gradients of the block's rows at the step in workgroup memory (BLOCK_B·H vec4,
-// set by the host where that fits in 16 KiB): the products with W_hhᵀ and W_ihᵀ then load one vec4 per
-// unit and row from there instead of four (or five) floats from `grad`. Else STAGE_VEC4 is 1 and unused.
+// The block's vectors of a step in workgroup memory (BLOCK_B·H vec4, set by the host where that fits in
+// 16 KiB): the backward's gate gradients, so that the products with W_hhᵀ and W_ihᵀ load one vec4 per
+// unit and row from there instead of four (or five) floats from `grad`, and the forward's queries as
+// vec4 of four inputs for concat's W_q q. Else STAGE_VEC4 is 1 and unused.
 override STAGED: bool = false;
 override STAGE_VEC4: u32 = 1u;
+var<workgroup> stage: array<vec4<f32>, STAGE_VEC4>;
 
 const MAX_LAYERS = 8u;
 
@@ -195,6 +197,30 @@ fn forward_unit(l: u32, t: u32, b: u32, j: u32, gx: vec4<f32>, rec: vec4<f32>) {
   if (l == dims.L - 1u) { saved[dims.output_at + r * dims.H_q + j] = hc.x; }
 }
 
+// W_q[a, 4q … 4q + 3] (zeros past H_q): one vec4 of `params` where its rows are whole vec4s (W_q starts
+// at a multiple of 4 floats: the host checks it).
+fn wq4(a: u32, q: u32) -> vec4<f32> {
+  let at = dims.wq_at + a * dims.H_q + 4u * q;
+  if (dims.H_q % 4u == 0u) { return params[at / 4u]; }
+  var w = vec4<f32>(0.0);
+  for (var u = 0u; u < 4u; u++) {
+    if (4u * q + u < dims.H_q) { w[u] = param(at + u); }
+  }
+  return w;
+}
+
+// The queries of the block's row `row` at inputs 4q … 4q + 3 (zeros past H_q); `r0` is the block's
+// first row at this step (t·B + b0).
+fn block_query(row: u32, r0: u32, q: u32) -> vec4<f32> {
+  if (STAGED) { return stage[row * ((dims.H_q + 3u) / 4u) + q]; }
+  let at = dims.query_at + (r0 + row) * dims.H_q + 4u * q;
+  var v = vec4<f32>(0.0);
+  for (var u = 0u; u < 4u; u++) {
+    if (4u * q + u < dims.H_q) { v[u] = saved[at + u]; }
+  }
+  return v;
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn attentive_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let blk = block_of(wid);
@@ -218,17 +244,51 @@ fn attentive_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
     let cur = t % 2u;
     let nxt = 1u - cur;
     let top = dims.L - 1u;
-    // The query: the top layer's h_{t−1}; concat's W_q q.
+    // The query: the top layer's h_{t−1} (and, staged, the block's queries as vec4 in workgroup memory).
+    let Q = (Hq + 3u) / 4u;
     for (var i = 0u; i < blk.rows; i++) {
       let b = blk.b0 + i;
       let r = t * B + b;
       for (var k = lid; k < Hq; k += WORKGROUP_SIZE) { saved[dims.query_at + r * Hq + k] = saved[state_h(cur, top, b, k)]; }
-      if (CONCAT) {
-        for (var a = lid; a < dims.A; a += WORKGROUP_SIZE) {
-          var acc = 0.0;
-          for (var k = 0u; k < Hq; k++) { acc = fma(param(dims.wq_at + a * Hq + k), saved[state_h(cur, top, b, k)], acc); }
-          saved[dims.score_q_at + r * dims.A + a] = acc;
+      if (CONCAT && STAGED) {
+        for (var q = lid; q < Q; q += WORKGROUP_SIZE) {
+          var v = vec4<f32>(0.0);
+          for (var u = 0u; u < 4u; u++) {
+            if (4u * q + u < Hq) { v[u] = saved[state_h(cur, top, b, 4u * q + u)]; }
+          }
+          stage[i * Q + q] = v;
         }
+      }
+    }
+    storageBarrier();
+    workgroupBarrier();
+    // concat's W_q q, each W_q vec4 (four inputs) loaded once for the block's rows (rows past the
+    // block's repeat its last: never stored).
+    if (CONCAT) {
+      let last = blk.rows - 1u;
+      let o1 = min(1u, last);
+      let o2 = min(2u, last);
+      let o3 = min(3u, last);
+      let r0 = t * B + blk.b0;
+      for (var a = lid; a < dims.A; a += WORKGROUP_SIZE) {
+        var a0 = vec4<f32>(0.0);
+        var a1 = vec4<f32>(0.0);
+        var a2 = vec4<f32>(0.0);
+        var a3 = vec4<f32>(0.0);
+        for (var q = 0u; q < Q; q++) {
+          let w = wq4(a, q);
+          a0 = fma(w, block_query(0u, r0, q), a0);
+          if (BLOCK_B > 1u) { a1 = fma(w, block_query(o1, r0, q), a1); }
+          if (BLOCK_B > 2u) {
+            a2 = fma(w, block_query(o2, r0, q), a2);
+            a3 = fma(w, block_query(o3, r0, q), a3);
+          }
+        }
+        let sq = dims.score_q_at + r0 * dims.A + a;
+        saved[sq] = a0.x + a0.y + a0.z + a0.w;
+        if (blk.rows > 1u) { saved[sq + dims.A] = a1.x + a1.y + a1.z + a1.w; }
+        if (blk.rows > 2u) { saved[sq + 2u * dims.A] = a2.x + a2.y + a2.z + a2.w; }
+        if (blk.rows > 3u) { saved[sq + 3u * dims.A] = a3.x + a3.y + a3.z + a3.w; }
       }
     }
     storageBarrier();
@@ -356,8 +416,6 @@ fn grad4(base: u32) -> vec4<f32> {
   return vec4<f32>(grad[base], grad[base + 1u], grad[base + 2u], grad[base + 3u]);
 }
 
-var<workgroup> stage: array<vec4<f32>, STAGE_VEC4>;
-
 // The gate gradients of the block's row `row` (0 … BLOCK_B − 1) at unit j, for both products: W_ih's
 // side (dg_x) in the gate lanes, and for GRU W_hh's third gate (dpre_n·r, where dg_h differs from dg_x)
 // in the spare fourth lane. `base` is the block's first row in the (L, T·B) numbering.
@@ -397,18 +455,6 @@ fn input_unit(l: u32, t: u32, b: u32, k: u32, v: f32) {
   } else {
     grad[dims.djoined_at + r * (dims.H_k + dims.H_q) + (k - dims.E)] = v;
   }
-}
-
-// W_q[a, 4q … 4q + 3] (zeros past H_q): one vec4 of `params` where its rows are whole vec4s (W_q starts
-// at a multiple of 4 floats: the host checks it).
-fn wq4(a: u32, q: u32) -> vec4<f32> {
-  let at = dims.wq_at + a * dims.H_q + 4u * q;
-  if (dims.H_q % 4u == 0u) { return params[at / 4u]; }
-  var w = vec4<f32>(0.0);
-  for (var u = 0u; u < 4u; u++) {
-    if (4u * q + u < dims.H_q) { w[u] = param(at + u); }
-  }
-  return w;
 }
 
 // dL/dq[4q … 4q + 3] of row b (lanes past H_q dropped), added to the top layer's dL/dh_{t−1}.
