@@ -23,10 +23,14 @@
 // c_{t−1}; α (T·B, S), the queries (T·B, H_q), concat's W_q q (T·B, A), the output (T·B, H_out) and the
 // two state copies (per layer h (B, H_out) then, LSTM, c (B, H)) the steps alternate between.
 //
+// Layer 0's gates take the embedding's share, e_t·W_ih[:, :E]ᵀ + b_ih, from its pre-activation slots:
+// the host's GEMM over all steps writes it there before the loop, which adds the context's share and
+// the recurrent term in place. Only what the recurrence depends on stays in the loop.
+//
 // The backward runs the loop newest step first: per layer, top down, the gates' gradients (kept per
 // layer for the weight gradients' GEMMs afterwards), then dL/dh_{t−1} through W_hhᵀ and dL/dx_t through
-// W_ihᵀ — into the layer below (through its dropout mask), or for layer 0 into dL/de and the context's
-// gradient; from that, dL/dα, the scores' gradient, and dL/dq, which joins the top layer's dL/dh_{t−1}.
+// W_ihᵀ — into the layer below (through its dropout mask), or for layer 0 into the context's gradient
+// (dL/de, which nothing in the loop reads, is the host's GEMM afterwards); from that, dL/dα, the scores' gradient, and dL/dq, which joins the top layer's dL/dh_{t−1}.
 // The parameters of the score and dL/dkeys are left to shaders/attention.wgsl's backward over all steps
 // at once, from the contexts' gradients this kernel keeps in `grad` as dL/d[context | query] with the
 // query's part zero (dL/dq is this kernel's).
@@ -78,11 +82,11 @@ struct AttentiveDims {
   direct_at: u32,  // (B, H_q): the part of dL/dh(t−1) that bypasses W_hh (GRU's z·dh)
   dscore_at: u32,  // (B, S) scratch
   dsq_at: u32,     // concat: (B, A) scratch, dL/d(W_q q)
-  de_at: u32,      // dL/de (T·B, E)
   djoined_at: u32,  // dL/d[context | query] (T·B, H_k + H_q)
   _pad0: u32,
   _pad1: u32,
   _pad2: u32,
+  _pad3: u32,
 }
 
 // Per step: the dropout seed and probability (zero when evaluating).
@@ -166,6 +170,12 @@ struct Block {
 fn block_of(wid: vec3<u32>) -> Block {
   let b0 = wid.x * BLOCK_B;
   return Block(b0, min(BLOCK_B, dims.B - b0));
+}
+
+// Layer 0's pre-activation slots of row r, unit j.
+fn pre4(r: u32, j: u32) -> vec4<f32> {
+  let p = pre_index(0u, r, j);
+  return vec4<f32>(saved[p], saved[p + 1u], saved[p + 2u], saved[p + 3u]);
 }
 
 // Unit j of row b at step t, layer l, from its gates' input and recurrent terms: the state update,
@@ -370,7 +380,18 @@ fn attentive_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgro
         var gx1 = bias_x;
         var gx2 = bias_x;
         var gx3 = bias_x;
-        for (var k = 0u; k < I; k++) {
+        var k = 0u;
+        if (l == 0u) {
+          // The embedding's share with b_ih is in layer 0's pre-activation slots already (a GEMM over all
+          // steps before this kernel): only the context's columns remain.
+          let r0 = t * B + blk.b0;
+          gx0 = pre4(r0, j);
+          gx1 = pre4(r0 + min(1u, last), j);
+          gx2 = pre4(r0 + min(2u, last), j);
+          gx3 = pre4(r0 + min(3u, last), j);
+          k = dims.E;
+        }
+        for (; k < I; k++) {
           let w = params[at.x + k * H + j];
           gx0 = fma(w, vec4<f32>(saved[x0 + k]), gx0);
           if (BLOCK_B > 1u) { gx1 = fma(w, vec4<f32>(saved[x1 + k]), gx1); }
@@ -445,13 +466,11 @@ fn hidden_unit(l: u32, b: u32, k: u32, through: f32) {
 }
 
 // dL/dx_t[k] of row b, layer l (W_ihᵀ·dg_x): into the layer below's dL/dh_t through its dropout mask,
-// or for layer 0 into dL/de_t and the context's gradient.
+// or for layer 0 (k ≥ E) into the context's gradient.
 fn input_unit(l: u32, t: u32, b: u32, k: u32, v: f32) {
   let r = t * dims.B + b;
   if (l > 0u) {
     grad[dims.dh_at + ((l - 1u) * dims.B + b) * dims.H_q + k] += v * dropout_scale(l, r, k);
-  } else if (k < dims.E) {
-    grad[dims.de_at + r * dims.E + k] = v;
   } else {
     grad[dims.djoined_at + r * (dims.H_k + dims.H_q) + (k - dims.E)] = v;
   }
@@ -583,10 +602,10 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
         if (blk.rows > 2u) { hidden_unit(l, blk.b0 + 2u, k, a2); }
         if (blk.rows > 3u) { hidden_unit(l, blk.b0 + 3u, k, a3); }
       }
-      // dL/dx_t = W_ihᵀ·dg_x: the layer below's dL/dh_t (through the dropout mask), or for layer 0 dL/de_t
-      // and the context's gradient.
+      // dL/dx_t = W_ihᵀ·dg_x: the layer below's dL/dh_t (through the dropout mask), or for layer 0 the
+      // context's gradient (dL/de_t is a GEMM over all steps after this kernel: nothing in the loop needs it).
       let I = input_width(l);
-      for (var k = lid; k < I; k += WORKGROUP_SIZE) {
+      for (var k = select(0u, dims.E, l == 0u) + lid; k < I; k += WORKGROUP_SIZE) {
         var a0 = 0.0;
         var a1 = 0.0;
         var a2 = 0.0;

@@ -172,11 +172,11 @@ export const ATTENTIVE_DIMS_FIELDS = [
   'direct_at',
   'dscore_at',
   'dsq_at',
-  'de_at',
   'djoined_at',
   '_pad0',
   '_pad1',
   '_pad2',
+  '_pad3',
 ] as const;
 
 /** `struct AttentiveRun` in shaders/attentive-decoder.wgsl (p is f32) */

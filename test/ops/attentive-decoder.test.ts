@@ -36,8 +36,9 @@ function linear(a: ArrayLike<number>, rows: number, cols: number, w: ArrayLike<n
   return out;
 }
 
-const CASES = [
-  // mode, score, layers, T, B, S, E, H, H_k, A, lengths, dropout
+// mode, score, layers, T, B, S, E, H, H_k, A, lengths, dropout
+type Case = readonly [RnnMode, ScoreKind, number, number, number, number, number, number, number, number, readonly number[], number];
+const CASES: readonly Case[] = [
   ['LSTM', 'dot', 1, 1, 1, 1, 1, 1, 1, 0, [1], 0],
   ['GRU', 'general', 2, 3, 2, 17, 3, 17, 5, 0, [17, 4], 0.4],
   ['RNN_TANH', 'concat', 1, 2, 3, 257, 2, 3, 4, 5, [257, 1, 100], 0],
@@ -45,12 +46,12 @@ const CASES = [
   ['RNN_RELU', 'dot', 2, 3, 3, 4, 1, 6, 6, 0, [2, 4, 1], 0],
   ['GRU', 'concat', 1, 2, 5, 3, 2, 257, 3, 4, [3, 1, 2, 3, 2], 0],
   ['LSTM', 'concat', 2, 3, 5, 6, 3, 12, 5, 7, [6, 2, 5, 1, 6], 0.2],
-] as const;
+];
 
 describe('attentive decoder op', () => {
   // Each case with one, two and four rows per workgroup (B = 3 and 5: a partial last block), the
   // backward's gate gradients staged in workgroup memory where they fit, and read from `grad`.
-  const variants = CASES.flatMap((c) => [1, 2, 4].flatMap((rows) => [true, false].map((staged) => [...c, rows, staged] as const)));
+  const variants = CASES.flatMap((c) => [1, 2, 4].flatMap((rows) => [true, false].map((staged): [...Case, number, boolean] => [...c, rows, staged])));
   it.each(variants)(
     '%s, %s score, %i layer(s): T = %i, B = %i, S = %i, E = %i, H = %i, H_k = %i, A = %i, lengths %j, dropout %d; %i rows per workgroup, staged %s',
     async (mode, kind, L, T, B, S, E, H, Hk, A, lengthList, dropout, blockRows, staged) => {
@@ -151,7 +152,8 @@ describe('attentive decoder op', () => {
       };
       const op = recordAttentiveDecoder(h, call);
       op.set(ctx.device.queue, seed, true);
-      await h.run([op.forward, op.backward(h.tensor(dOut, [T * B, H]))]);
+      const dE = h.tensor(new Float64Array(T * B * E).fill(Number.NaN), [T * B, E]);
+      await h.run([...op.forward, ...op.backward(h.tensor(dOut, [T * B, H]), dE)]);
       const saved = await h.read(call.saved, layout.saved.size);
       const got = await h.read(call.grad, layout.grad.size);
       const part = (from: Float32Array, at: number, n: number) => Float64Array.from(from.subarray(at, at + n));
@@ -166,7 +168,7 @@ describe('attentive decoder op', () => {
         tensor([L * layout.layerState], stateOf(cache.hN, cache.cN)),
         GPU_RTOL,
       );
-      expectClose('dL/de', tensor([T * B, E], part(got, g.de, T * B * E)), tensor([T * B, E], want.dE), GPU_RTOL);
+      expectClose('dL/de', tensor([T * B, E], Float64Array.from(await h.read(dE, T * B * E))), tensor([T * B, E], want.dE), GPU_RTOL);
       expectClose('dL/dh0', tensor([L * B * H], part(got, g.dh, L * B * H)), tensor([L * B * H], want.h0), GPU_RTOL);
       if (mode === 'LSTM') expectClose('dL/dc0', tensor([L * B * H], part(got, g.dc, L * B * H)), tensor([L * B * H], want.c0), GPU_RTOL);
       // Weight gradients from what the kernels kept: Σ_r x[r, k]·dg_x[r, j, gate] (and h_{t−1} with dg_h).

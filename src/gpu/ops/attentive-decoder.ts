@@ -11,6 +11,8 @@ import { type RnnConfig, outputSize } from '../../config.js';
 import { RnnError } from '../../errors.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
 import { type Command, type Recorder, dispatch, simplePipeline, tileCount } from '../program.js';
+import { GATE_LANES } from '../layer-weights.js';
+import { recordGemm } from './gemm.js';
 import { ATTENTIVE_DIMS_FIELDS, ATTENTIVE_RUN_FIELDS, packU32Struct } from '../uniforms.js';
 import { MODE_CODE } from '../wgsl.js';
 import { f32Module } from './elementwise.js';
@@ -62,7 +64,7 @@ export interface AttentiveLayout {
     state: number;
     size: number;
   };
-  readonly grad: { dgx: number; dgh: number; dh: number; dc: number; direct: number; dscore: number; dsq: number; de: number; djoined: number; size: number };
+  readonly grad: { dgx: number; dgh: number; dh: number; dc: number; direct: number; dscore: number; dsq: number; djoined: number; size: number };
   /** One layer's state: h (B, H_out), then c (B, H) for LSTM. */
   readonly layerState: number;
 }
@@ -83,9 +85,10 @@ export function attentiveLayout(s: AttentiveShape): AttentiveLayout {
   const TB = T * B;
   const layerState = B * Hq + (lstm ? B * H : 0);
   let at = 0;
+  // Every part starts at a multiple of 4 floats: the GEMMs on layer 0's parts take their vec4 paths.
   const take = (n: number) => {
     const here = at;
-    at += n;
+    at += Math.ceil(n / 4) * 4;
     return here;
   };
   const saved = {
@@ -113,7 +116,6 @@ export function attentiveLayout(s: AttentiveShape): AttentiveLayout {
     direct: take(B * Hq),
     dscore: take(B * S),
     dsq: take(B * A),
-    de: take(TB * E),
     djoined: take(TB * (Hk + Hq)),
     size: 0,
   };
@@ -158,9 +160,13 @@ export interface AttentiveDecoderCall extends AttentiveShape {
 }
 
 export interface RecordedAttentive {
-  readonly forward: Command;
-  /** The reverse loop from dL/d(output) (T·B, H_out); dL/dh and dL/dc of the final states must already be in `grad` (or zeros). */
-  backward(dOutput: GpuTensor): Command;
+  /** The embedding's share of layer 0's gates (a GEMM), then the loop. */
+  readonly forward: Command[];
+  /**
+   * The reverse loop from dL/d(output) (T·B, H_out), then dL/de (T·B, E) into `dEmbedded` (a GEMM; none
+   * without it); dL/dh and dL/dc of the final states must already be in `grad` (or zeros).
+   */
+  backward(dOutput: GpuTensor, dEmbedded?: GpuTensor): Command[];
   /** Before a replay: the step's dropout seed, and whether it drops (training) or not. */
   set(queue: GPUQueue, seed: number, training: boolean): void;
 }
@@ -181,6 +187,7 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
   })) {
     if (t.offset !== 0) throw new Error(`${call.label}: ${name} must start its buffer (offset ${t.offset})`);
   }
+  if (E < 1) throw new Error(`${call.label}: layer 0 reads an embedded input (E ≥ 1), got E = ${E}`);
   if ((call.wq ?? 0) % 4 !== 0) throw new Error(`${call.label}: W_q must start at a multiple of 4 floats (${call.wq})`);
   const layout = attentiveLayout(call);
   const L = config.num_layers;
@@ -248,7 +255,6 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
       direct_at: g.direct,
       dscore_at: g.dscore,
       dsq_at: g.dsq,
-      de_at: g.de,
       djoined_at: g.djoined,
     }),
   );
@@ -257,6 +263,27 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
   const layerParams = rec.uniform(`${call.label}.layers`, offsets);
   const runFields = (seed: number, p: number) => packU32Struct(ATTENTIVE_RUN_FIELDS, { seed: seed >>> 0, p });
   const run = rec.uniform(`${call.label}.run`, runFields(0, 0));
+  // Layer 0's share of its input that is the embedding, e·W_ih[:, :E]ᵀ + b_ih for every step at once, is a
+  // GEMM before the loop into layer 0's pre-activation slots (the loop adds the context's share and the
+  // recurrent term in place); its way back, dL/de = dg_x·W_ih[:, :E], a GEMM after it. The loop keeps
+  // only the context's columns, which the next step's attention depends on.
+  const TB = T * B;
+  const N4 = config.hidden_size * GATE_LANES;
+  const embeddedShare = {
+    M: TB,
+    N: N4,
+    K: E,
+    batch: 1,
+    aBatchStride: 0,
+    b: { ...call.params, offset: call.layers[0].wIh * GATE_LANES, shape: [E, N4] },
+    bBatchStride: 0,
+    cBatchStride: 0,
+    biasBatchStride: 0,
+    format: 'f32' as const,
+  };
+  const bIh0: GpuTensor = { ...call.params, offset: call.layers[0].bIh * GATE_LANES, shape: [N4] };
+  const layer0Pre: GpuTensor = { ...call.saved, offset: s.pre, shape: [TB, N4] };
+  const layer0Dgx: GpuTensor = { ...call.grad, offset: g.dgx, shape: [TB, N4] };
   const grid: [number, number, number] = [tileCount(B, blockRows, ctx.limits.maxComputeWorkgroupsPerDimension, 'attentive decoder row blocks (batch)'), 1, 1];
   const group = (label: string, p: { layout: GPUBindGroupLayout }, seventh: GpuTensor) =>
     ctx.bindGroupAt(label, p.layout, [
@@ -273,10 +300,16 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
       [10, tensorBinding(call.grad)],
     ]);
   return {
-    forward: dispatch(`${call.label}.forward`, forward.pipeline, [group(`${call.label}.forward`, forward, call.embedded)], grid),
-    backward(dOutput) {
+    forward: [
+      recordGemm(rec, { ...embeddedShare, label: `${call.label}.embeddedGates`, a: call.embedded, c: layer0Pre, bias: bIh0 }),
+      dispatch(`${call.label}.forward`, forward.pipeline, [group(`${call.label}.forward`, forward, call.embedded)], grid),
+    ],
+    backward(dOutput, dEmbedded) {
       if (dOutput.offset !== 0) throw new Error(`${call.label}: dOutput must start its buffer (offset ${dOutput.offset})`);
-      return dispatch(`${call.label}.backward`, backward.pipeline, [group(`${call.label}.backward`, backward, dOutput)], grid);
+      const loop = dispatch(`${call.label}.backward`, backward.pipeline, [group(`${call.label}.backward`, backward, dOutput)], grid);
+      if (!dEmbedded) return [loop];
+      if (dEmbedded.buffer === call.grad.buffer) throw new Error(`${call.label}: dL/de must not share the grad buffer (the GEMM reads it)`);
+      return [loop, recordGemm(rec, { ...embeddedShare, label: `${call.label}.dEmbedded`, N: E, K: N4, a: layer0Dgx, c: dEmbedded, transB: true })];
     },
     set(queue, seed, training) {
       queue.writeBuffer(run.buffer, run.offset ?? 0, runFields(seed, training ? call.dropout : 0));

@@ -158,7 +158,7 @@ export class AttentiveDecoderGpu implements GpuLayer {
       saved: this.saved,
       grad: this.grad,
     });
-    commands.push(...this.initialCopies, this.op.forward);
+    commands.push(...this.initialCopies, ...this.op.forward);
     const s = this.layout.saved;
     const output = plan.tensor(`${setup.name}.output`, TB * this.Hq, [TB, this.Hq], plan.purpose === 'train' ? 'activation' : 'work');
     commands.push(
@@ -199,8 +199,7 @@ export class AttentiveDecoderGpu implements GpuLayer {
       commands.push(clear(dOut.buffer, 0, TB * this.Hq * F32));
     }
     // The carried gradients start at zero (nothing reads the final state).
-    commands.push(clear(this.grad.buffer, g.dh * F32, (g.direct - g.dh) * F32), this.op.backward(dOut));
-    if (dInputs[0]) commands.push(copy(this.grad.buffer, g.de * F32, dInputs[0].buffer, dInputs[0].offset * F32, TB * this.E * F32));
+    commands.push(clear(this.grad.buffer, g.dh * F32, (g.direct - g.dh) * F32), ...this.op.backward(dOut, dInputs[0]));
     const dJoined = work('dJoined', TB, J);
     commands.push(copy(this.grad.buffer, g.djoined * F32, dJoined.buffer, 0, TB * J * F32));
     // The attention's way back over all steps: dL/dkeys, and the score operands' gradients. Its dL/dq is
