@@ -32,8 +32,8 @@
 // W_ihᵀ — into the layer below (through its dropout mask), or for layer 0 into the context's gradient
 // (dL/de, which nothing in the loop reads, is the host's GEMM afterwards); from that, dL/dα, the scores' gradient, and dL/dq, which joins the top layer's dL/dh_{t−1}.
 // The parameters of the score and dL/dkeys are left to shaders/attention.wgsl's backward over all steps
-// at once, from the contexts' gradients this kernel keeps in `grad` as dL/d[context | query] with the
-// query's part zero (dL/dq is this kernel's).
+// at once, from what this kernel keeps in `grad`: the contexts' gradients as dL/d[context | query] with
+// the query's part zero (dL/dq is this kernel's), the scores' gradients and concat's dL/d(W_q q).
 
 override MODE: u32 = MODE_LSTM;
 override WORKGROUP_SIZE: u32 = 64u;
@@ -80,8 +80,8 @@ struct AttentiveDims {
   dh_at: u32,      // grad: dL/dh of each layer (L, B, H_q) and dL/dc (L, B, H), carried between steps
   dc_at: u32,
   direct_at: u32,  // (B, H_q): the part of dL/dh(t−1) that bypasses W_hh (GRU's z·dh)
-  dscore_at: u32,  // (B, S) scratch
-  dsq_at: u32,     // concat: (B, A) scratch, dL/d(W_q q)
+  dscore_at: u32,  // (T·B, S): the scores' gradient, kept for the attention's backward over all steps
+  dsq_at: u32,     // concat: (T·B, A), dL/d(W_q q), kept likewise
   djoined_at: u32,  // dL/d[context | query] (T·B, H_k + H_q)
   _pad0: u32,
   _pad1: u32,
@@ -639,7 +639,7 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
         if (s < len) {
           for (var k = 0u; k < Hk; k++) { acc = fma(grad[dctx + k], keys[(s * B + b) * Hk + k], acc); }
         }
-        grad[dims.dscore_at + b * S + s] = acc;
+        grad[dims.dscore_at + r * S + s] = acc;
       }
     }
     storageBarrier();
@@ -648,14 +648,14 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
       let b = blk.b0 + i;
       let r = t * B + b;
       weighted[i] = 0.0;
-      for (var s = 0u; s < lengths[b]; s++) { weighted[i] = fma(saved[dims.alpha_at + r * S + s], grad[dims.dscore_at + b * S + s], weighted[i]); }
+      for (var s = 0u; s < lengths[b]; s++) { weighted[i] = fma(saved[dims.alpha_at + r * S + s], grad[dims.dscore_at + r * S + s], weighted[i]); }
     }
     storageBarrier();
     for (var i = 0u; i < blk.rows; i++) {
       let b = blk.b0 + i;
       let r = t * B + b;
       for (var s = lid; s < S; s += WORKGROUP_SIZE) {
-        let e = dims.dscore_at + b * S + s;
+        let e = dims.dscore_at + r * S + s;
         grad[e] = saved[dims.alpha_at + r * S + s] * (grad[e] - weighted[i]);
       }
     }
@@ -670,19 +670,20 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
           let sq = saved[dims.score_q_at + r * dims.A + a];
           for (var s = 0u; s < len; s++) {
             let u = tanh_safe(sq + score_k[(s * B + b) * dims.A + a]);
-            acc = fma(grad[dims.dscore_at + b * S + s], -u * u, acc);  // the 1 of 1 − u² dropped: attention.wgsl's back_query says why
+            acc = fma(grad[dims.dscore_at + r * S + s], -u * u, acc);  // the 1 of 1 − u² dropped: attention.wgsl's back_query says why
           }
-          grad[dims.dsq_at + b * dims.A + a] = acc * param(dims.v_at + a);
+          grad[dims.dsq_at + r * dims.A + a] = acc * param(dims.v_at + a);
         }
       }
       storageBarrier();
       // dL/dq = W_qᵀ·dL/d(W_q q) into the top layer's dL/dh_{t−1}: four inputs per invocation, each W_q
       // vec4 loaded once for the block's rows (rows past the block's repeat its last: never stored).
       let last = blk.rows - 1u;
-      let d0 = dims.dsq_at + blk.b0 * dims.A;
-      let d1 = dims.dsq_at + (blk.b0 + min(1u, last)) * dims.A;
-      let d2 = dims.dsq_at + (blk.b0 + min(2u, last)) * dims.A;
-      let d3 = dims.dsq_at + (blk.b0 + min(3u, last)) * dims.A;
+      let r0 = t * B + blk.b0;
+      let d0 = dims.dsq_at + r0 * dims.A;
+      let d1 = dims.dsq_at + (r0 + min(1u, last)) * dims.A;
+      let d2 = dims.dsq_at + (r0 + min(2u, last)) * dims.A;
+      let d3 = dims.dsq_at + (r0 + min(3u, last)) * dims.A;
       for (var q = lid; 4u * q < Hq; q += WORKGROUP_SIZE) {
         var a0 = vec4<f32>(0.0);
         var a1 = vec4<f32>(0.0);
@@ -705,11 +706,12 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
     } else {
       for (var i = 0u; i < blk.rows; i++) {
         let b = blk.b0 + i;
+        let r = t * B + b;
         let len = lengths[b];
         let dh_top = dims.dh_at + (top * B + b) * Hq;
         for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
           var acc = 0.0;
-          for (var s = 0u; s < len; s++) { acc = fma(grad[dims.dscore_at + b * S + s], score_k[(s * B + b) * Hq + k], acc); }
+          for (var s = 0u; s < len; s++) { acc = fma(grad[dims.dscore_at + r * S + s], score_k[(s * B + b) * Hq + k], acc); }
           grad[dh_top + k] += acc;
         }
       }

@@ -59,6 +59,11 @@ export interface AttentionBackwardCall extends AttentionCall {
   readonly dScoreK?: GpuTensor;
   /** concat's dL/dv, at any offset (the flat gradients). */
   readonly dV?: GpuTensor;
+  /**
+   * The attentive decoder's loop made the scores' gradient (in dScore) and concat's dL/d(score_q) (in
+   * dScoreQ), and took dL/dq itself: only the keys' side is left (dKeys, dScoreK, dV). dQuery unused.
+   */
+  readonly fromLoop?: boolean;
 }
 
 /**
@@ -177,21 +182,24 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
   const grid = (n: number) => elementGrid(ctx, n) as [number, number, number];
   // Element entries: an invocation per feature, or per four with the vec4 entries.
   const lanes = vec4Entries(call) ? 4 : 1;
-  const commands: Command[] = [
-    bind(
-      `${call.label}.scores`,
-      'back_scores',
-      [
-        [1, 'read'],
-        [2, 'read'],
-        [6, 'write'],
-        [7, 'write'],
-        [8, 'write'],
-      ],
-      { 1: call.lengths, 2: call.keys, 6: call.alpha, 7: call.dJoined, 8: call.dScore },
-      grid(T * B),
-    ),
-  ];
+  const commands: Command[] = [];
+  if (!call.fromLoop) {
+    commands.push(
+      bind(
+        `${call.label}.scores`,
+        'back_scores',
+        [
+          [1, 'read'],
+          [2, 'read'],
+          [6, 'write'],
+          [7, 'write'],
+          [8, 'write'],
+        ],
+        { 1: call.lengths, 2: call.keys, 6: call.alpha, 7: call.dJoined, 8: call.dScore },
+        grid(T * B),
+      ),
+    );
+  }
   // On "dot" the keys are the score's operand: their two shares in one pass.
   const scoreOnKeys = call.kind === 'dot' && call.scoreK === call.keys;
   commands.push(
@@ -221,7 +229,9 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
     [10, 'read'],
   ];
   const v = call.v ?? call.lengths;
-  if (call.kind === 'dot') {
+  if (call.fromLoop) {
+    // dL/dq and dL/d(score_q) came from the loop.
+  } else if (call.kind === 'dot') {
     // dL/dq = its direct share in joined + the score's (whose other operand is score_k).
     commands.push(
       bind(

@@ -114,8 +114,8 @@ export function attentiveLayout(s: AttentiveShape): AttentiveLayout {
     dh: take(L * B * Hq),
     dc: take(lstm ? L * B * H : 0),
     direct: take(B * Hq),
-    dscore: take(B * S),
-    dsq: take(B * A),
+    dscore: take(TB * S),
+    dsq: take(TB * A),
     djoined: take(TB * (Hk + Hq)),
     size: 0,
   };

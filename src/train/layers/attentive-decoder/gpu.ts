@@ -202,12 +202,16 @@ export class AttentiveDecoderGpu implements GpuLayer {
     commands.push(clear(this.grad.buffer, g.dh * F32, (g.direct - g.dh) * F32), ...this.op.backward(dOut, dInputs[0]));
     const dJoined = work('dJoined', TB, J);
     commands.push(copy(this.grad.buffer, g.djoined * F32, dJoined.buffer, 0, TB * J * F32));
-    // The attention's way back over all steps: dL/dkeys, and the score operands' gradients. Its dL/dq is
-    // not used: the kernel's loop took each step's into the top layer's dL/dh_{t−1}.
+    // The attention's way back over all steps: dL/dkeys and the key-side operands' gradients. The loop
+    // took each step's dL/dq into the top layer's dL/dh_{t−1}.
     const dKeys = dInputs[1] ?? work('dKeys', SB, this.Hk);
     const scoreQ = this.scoreQ ?? this.queries;
     const dScoreQ = kind === 'concat' ? work('dScoreQ', TB, this.A) : undefined;
     const dScoreK = kind === 'dot' ? undefined : work('dScoreK', SB, kind === 'concat' ? this.A : this.Hq);
+    // The scores' gradients and concat's dL/d(W_q q), which the loop made and kept.
+    const dScore = work('dScore', TB, S);
+    commands.push(copy(this.grad.buffer, g.dscore * F32, dScore.buffer, 0, TB * S * F32));
+    if (dScoreQ) commands.push(copy(this.grad.buffer, g.dsq * F32, dScoreQ.buffer, 0, TB * this.A * F32));
     commands.push(
       ...recordAttendBackward(plan, {
         label: `${name}.attendBack`,
@@ -227,12 +231,13 @@ export class AttentiveDecoderGpu implements GpuLayer {
         alpha: this.alpha,
         joined: dJoined,
         dJoined,
-        dScore: work('dScore', TB, S),
+        dScore,
         dQuery: work('dQueryUnused', TB, this.Hq),
         dKeys,
         dScoreQ,
         dScoreK,
         dV: kind === 'concat' ? this.paramGrad(`${name}.v.weight`, [this.A]) : undefined,
+        fromLoop: true,
       }),
     );
     if (kind === 'general') {
