@@ -13,8 +13,9 @@
 //                     past its length the whole of dh (the state passed through unchanged);
 //   dh_hist[d, t, b, k] dh (for W_hr's gradient and the gradient-flow measure; 0 past the length),
 // and updates dc[d, b, j] in place to dL/dc_{t−1} (LSTM).
-// Entry `hidden_backward` — invocation (k of H_out, row b, direction d):
-//   dh_rec'[d, b, k] = Σ_j W_hh[k, j] · dg_h[d, t, b, j] (gate lanes dotted) + direct[d, b, k].
+// Then the host's GEMM of the step, Σ_j W_hh[k, j] · dg_h[d, t, b, j] (gate lanes dotted) for every
+// (d, b, k), and entry `hidden_finish` — invocation (k of H_out, row b, direction d):
+//   dh_rec'[d, b, k] = that sum · recurrent dropout's scale + direct[d, b, k].
 // Entry `fused_backward` — the same two halves in one dispatch per step, without projection (then
 // H_out = H and the unit j that the cell half needs is the k the hidden half computes): invocation
 // (unit j, block of BLOCK_B rows, direction d) first takes dh_rec[j] of its rows from the previous
@@ -118,7 +119,7 @@ fn dh_plus_out(rec: f32, d: u32, b: u32, t: u32, k: u32, valid: bool) -> f32 {
   return rec + dout[(t * dims.B + b) * dims.dout_stride + d * dims.H_out + k];
 }
 
-// The same with the recurrent part from gstate (the per-step path: hidden_backward wrote it).
+// The same with the recurrent part from gstate (the per-step path: hidden_finish wrote it).
 fn dh_total(d: u32, b: u32, t: u32, k: u32, valid: bool) -> f32 {
   return dh_plus_out(gstate[dh_rec_index(step_index.s % 2u, d, b, k)], d, b, t, k, valid);
 }
@@ -214,26 +215,17 @@ fn cell_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
   cell(d, b, t, j, rec);
 }
 
+// The per-step path's second half, after its GEMM left W_hhᵀ·dg_h of this step for every (d, b, k) in
+// gstate from dims.w_t ((D, B, H_out)): dL/dh_{t−1}, scaled by recurrent dropout's mask, plus the part
+// that bypassed W_hh, into the dh copy the next step reads.
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn hidden_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let H = dims.H;
-  let B = dims.B;
-  let K = dims.H_out;
+fn hidden_finish(@builtin(global_invocation_id) gid: vec3<u32>) {
   let k = gid.x;
-  let d = gid.y / B;
-  let b = gid.y % B;
-  if (k >= K || d >= dims.D) { return; }
-  let t = time_at(d, step_index.s);
-  let dg_h = select(dims.dg_x, dims.dg_h, MODE == MODE_GRU);
-  let row = ((d * dims.T + t) * B + b) * H;  // dg_h at (d, t, b, 0)
-  var acc = 0.0;
-  var w = dims.w_hh_offset + (d * K + k) * H;
-  for (var j = 0u; j < H; j++) {
-    let g = vec4<f32>(dg[dg_h + 4u * (row + j)], dg[dg_h + 4u * (row + j) + 1u], dg[dg_h + 4u * (row + j) + 2u], dg[dg_h + 4u * (row + j) + 3u]);
-    acc += dot(param4(w), g);
-    w += 1u;
-  }
-  gstate[dh_rec_index((step_index.s + 1u) % 2u, d, b, k)] = acc * recurrent_scale(d, b, k) + gstate[direct_index(d, b, k)];
+  let d = gid.y / dims.B;
+  let b = gid.y % dims.B;
+  if (k >= dims.H_out || d >= dims.D) { return; }
+  let through = gstate[dims.w_t + (d * dims.B + b) * dims.H_out + k];
+  gstate[dh_rec_index((step_index.s + 1u) % 2u, d, b, k)] = through * recurrent_scale(d, b, k) + gstate[direct_index(d, b, k)];
 }
 
 const MAX_BLOCK_B = 8u;

@@ -7,6 +7,7 @@ import { resolveConfig } from '../src/config.js';
 import { persistentLayout, persistentUnfit } from '../src/gpu/ops/persistent.js';
 import { type Strategy, chooseStrategy } from '../src/gpu/strategy.js';
 import { createRnn } from '../src/rnn.js';
+import { chooseBackward } from '../src/train/layers/recurrent/strategy.js';
 import { randomCase } from './support/random.js';
 
 const limits = {
@@ -47,6 +48,18 @@ describe('chooseStrategy', () => {
 
   it('checks workgroup memory against the device', () => {
     expect(persistentUnfit(lstm(8), 1, { ...limits, maxComputeWorkgroupStorageSize: 8192 } as GPUSupportedLimits)).toMatch(/8192 bytes of workgroup memory/);
+  });
+});
+
+describe('chooseBackward', () => {
+  it('takes persistent where it fits, then fused on a GPU and per-step (its GEMM) on a software adapter', () => {
+    const small = resolveConfig({ mode: 'LSTM', input_size: 8, hidden_size: 64 });
+    const big = resolveConfig({ mode: 'LSTM', input_size: 8, hidden_size: 512 });
+    const projected = resolveConfig({ mode: 'LSTM', input_size: 8, hidden_size: 64, proj_size: 16 });
+    expect([chooseBackward(small, 'auto'), chooseBackward(small, 'auto', undefined, undefined, true)]).toEqual(['persistent', 'persistent']);
+    expect([chooseBackward(big, 'auto'), chooseBackward(big, 'auto', undefined, undefined, true)]).toEqual(['fused', 'per-step']);
+    expect([chooseBackward(projected, 'auto'), chooseBackward(projected, 'auto', undefined, undefined, true)]).toEqual(['per-step', 'per-step']);
+    expect(chooseBackward(big, 'fused', undefined, undefined, true)).toBe('fused');
   });
 });
 

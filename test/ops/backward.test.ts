@@ -18,6 +18,7 @@ import {
   backwardKernels,
   backwardUnfit,
   gradientStateLayout,
+  hiddenScratchFloats,
   recordLayerBackward,
   savedLayout,
   softwareBackwardLayout,
@@ -208,7 +209,12 @@ describe('backward op vs the float64 reference backward (one layer)', () => {
     const dg = h.tensor(new Float64Array(dgLayout.hist + D * TB * Hout).fill(Number.NaN), [dgLayout.hist + D * TB * Hout]);
     const kernels = backwardKernels(ctx, config, B, 'f32', kind);
     // The regrouped W_hh of the 'blocked4' kernel after the state, poisoned too (its dispatch fills it).
-    const gLayout = gradientStateLayout(config, T, B, strategy === 'persistent' ? (kernels.regroup?.floats ?? 0) : 0);
+    const gLayout = gradientStateLayout(
+      config,
+      T,
+      B,
+      strategy === 'persistent' ? (kernels.regroup?.floats ?? 0) : strategy === 'per-step' ? hiddenScratchFloats(config, B) : 0,
+    );
     const gstateSize = gLayout.size;
     const gstate = h.tensor(new Float64Array(gstateSize).fill(Number.NaN), [gstateSize]);
     commands.push(

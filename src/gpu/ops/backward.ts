@@ -1,8 +1,9 @@
 /**
  * The per-step backward op (shaders/recurrent-backward.wgsl): for one layer, T steps newest first,
  * over all directions, each step either
- *   'per-step'  two dispatches — `cell_backward` (the gates' gradients from the total dL/dh_t) then
- *               `hidden_backward` (dL/dh_{t−1} through W_hhᵀ) — for every model, or
+ *   'per-step'  `cell_backward` (the gates' gradients from the total dL/dh_t), then dL/dh_{t−1} through
+ *               W_hhᵀ as a GEMM (both directions one batched call) and `hidden_finish` (recurrent
+ *               dropout's scale and the part that bypassed W_hh) — for every model, or
  *   'fused'     one dispatch — `fused_backward`, both halves, BLOCK_B batch rows per invocation — plus
  *               one at the end for dL/dh0; not with proj_size (the cell half would need every unit's dh);
  * or the whole loop at once:
@@ -24,6 +25,7 @@ import { GATE_LANES } from '../layer-weights.js';
 import { type BindingKind, type Command, type Grid, type Recorder, dispatch, layoutEntries, linearGrid, tileCount } from '../program.js';
 import { BACKWARD_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
+import { recordGemm } from './gemm.js';
 import { persistentUnfit } from './persistent.js';
 import backwardSource from '../../../shaders/recurrent-backward.wgsl?raw';
 
@@ -133,7 +135,9 @@ export function softwareBackwardLayout(
 
 export interface BackwardKernels {
   cell: GPUComputePipeline;
-  hidden: GPUComputePipeline;
+  finish: GPUComputePipeline;
+  /** How the parameters are stored (the per-step GEMM reads W_hh in it). */
+  format: WeightFormat;
   fused: GPUComputePipeline;
   persistent: GPUComputePipeline;
   /** dims, lengths, saved, params, dout, dg, gstate */
@@ -185,7 +189,8 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
     persistent,
     persistentGrid: [tileCount(D * Math.ceil(B / persistentRows), 1, max, 'persistent backward workgroups (directions × row blocks)'), 1, 1],
     cell: pipeline('cell_backward'),
-    hidden: pipeline('hidden_backward'),
+    finish: pipeline('hidden_finish'),
+    format,
     fused: pipeline('fused_backward'),
     layout,
     indexLayout,
@@ -232,6 +237,11 @@ export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Com
   const { T, B, config, kernels, strategy } = call;
   if ((call.at.mask !== undefined) !== config.recurrent_dropout > 0)
     throw new Error(`${call.tag}: recurrent dropout's mask and the layer's configuration disagree`);
+  const wT = gradientStateLayout(config, T, B).wT;
+  if (strategy === 'per-step') {
+    const needed = wT + hiddenScratchFloats(config, B);
+    if (call.gstate.shape[0] < needed) throw new Error(`${call.tag}: gstate holds ${call.gstate.shape[0]} floats, the per-step GEMM's sums need ${needed}`);
+  }
   const dims = rec.uniform(
     `${call.tag}.backDims`,
     packU32Struct(BACKWARD_DIMS_FIELDS, {
@@ -252,7 +262,7 @@ export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Com
       dh_hist: call.dgLayout.hist,
       dout_stride: (config.bidirectional ? 2 : 1) * (config.proj_size || config.hidden_size),
       mask: call.at.mask ?? 0,
-      w_t: gradientStateLayout(config, T, B).wT,
+      w_t: wT,
     }),
   );
   const group = ctx.bindGroup(`${call.tag}.backward`, kernels.layout, [
@@ -280,11 +290,47 @@ export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Com
       continue;
     }
     commands.push(dispatch(`${call.tag}.cellBackward${s}`, kernels.cell, [group, at(s)], kernels.cellGrid));
-    commands.push(dispatch(`${call.tag}.hiddenBackward${s}`, kernels.hidden, [group, at(s)], kernels.hiddenGrid));
+    commands.push(hiddenGemm(rec, call, s, wT), dispatch(`${call.tag}.hiddenFinish${s}`, kernels.finish, [group, at(s)], kernels.hiddenGrid));
   }
   // The fused path's last dispatch (s = T): the hidden half alone, dL/dh0 where per-step leaves it.
   if (strategy === 'fused') commands.push(dispatch(`${call.tag}.fusedBackwardLast`, kernels.fused, [group, at(T)], kernels.fusedGrid));
   return commands;
+}
+
+/** The floats the per-step path's GEMM leaves in gstate from `wT`: W_hhᵀ·dg_h of a step, (D, B, H_out). */
+export function hiddenScratchFloats(config: RnnConfig, B: number): number {
+  return (config.bidirectional ? 2 : 1) * B * (config.proj_size || config.hidden_size);
+}
+
+/**
+ * Step s's W_hhᵀ·dg_h for every direction, row and output k, into gstate from `wT`: one GEMM per step,
+ * C (B, H_out) = dg_h of the step (B, 4H: the rows at time t are contiguous, gate lanes inner) times the
+ * packed W_hh (H_out, 4H) transposed, batched over the directions (direction 1 runs time backwards, so
+ * its step's rows sit a fixed distance after direction 0's within this step).
+ */
+function hiddenGemm(rec: Recorder, call: LayerBackwardCall, s: number, wT: number): Command {
+  const { config, T, B } = call;
+  const D = config.bidirectional ? 2 : 1;
+  const H = config.hidden_size;
+  const K = config.proj_size || H;
+  const N4 = H * GATE_LANES;
+  const dgh = call.dg.offset + (config.mode === 'GRU' ? call.dgLayout.h : call.dgLayout.x);
+  const rowsAt = (d: number) => dgh + (d * T + (d === 1 ? T - 1 - s : s)) * B * N4;
+  return recordGemm(rec, {
+    label: `${call.tag}.hiddenGemm${s}`,
+    M: B,
+    N: K,
+    K: N4,
+    batch: D,
+    a: { ...call.dg, offset: rowsAt(0), shape: [B, N4] },
+    aBatchStride: D > 1 ? rowsAt(1) - rowsAt(0) : 0,
+    b: { ...call.params, offset: call.params.offset + call.start + call.wHh * GATE_LANES, shape: [K, N4] },
+    bBatchStride: K * N4,
+    transB: true,
+    c: { ...call.gstate, offset: call.gstate.offset + wT, shape: [B, K] },
+    cBatchStride: B * K,
+    format: call.kernels.format,
+  });
 }
 
 /**

@@ -22,7 +22,15 @@ import { F32_BYTES as F32 } from '../../../gpu/constants.js';
 import { type GpuTensor, gpuTensor } from '../../../gpu/gpu-tensor.js';
 import { type LayerCall, type LayerParams, recordPerStepLayer, recordPersistentLayer } from '../../../gpu/layer-record.js';
 import { GATE_LANES } from '../../../gpu/layer-weights.js';
-import { type BackwardStrategy, type SavedLayout, backwardKernels, gradientStateLayout, recordLayerBackward, savedLayout } from '../../../gpu/ops/backward.js';
+import {
+  type BackwardStrategy,
+  type SavedLayout,
+  backwardKernels,
+  gradientStateLayout,
+  hiddenScratchFloats,
+  recordLayerBackward,
+  savedLayout,
+} from '../../../gpu/ops/backward.js';
 import { type RecordedDropout, recordDropout } from '../../../gpu/ops/dropout.js';
 import { type RecordedGrad, recordEmbeddingGrad } from '../../../gpu/ops/embedding.js';
 import { recordGemm } from '../../../gpu/ops/gemm.js';
@@ -106,7 +114,7 @@ export class RecurrentGpu implements GpuLayer {
     const B = plan.B;
     const T = (this.T = role.sequence === 'source' ? plan.S : plan.T);
     this.lengths = role.sequence === 'source' ? plan.sourceLengths : plan.lengths;
-    this.strategy = chooseBackward(rnn, plan.recurrence.strategy, B, plan.ctx.limits);
+    this.strategy = chooseBackward(rnn, plan.recurrence.strategy, B, plan.ctx.limits, plan.ctx.isSoftwareAdapter);
     const sizes = (this.sizes = new PlanSizes(rnn, T, B));
     const { D, H, Hout } = sizes;
     const TB = T * B;
@@ -316,7 +324,12 @@ export class RecurrentGpu implements GpuLayer {
     const dgLayout = { x: 0, h: rnn.mode === 'GRU' ? dgSize : 0, hist: (rnn.mode === 'GRU' ? 2 : 1) * dgSize };
     const dg = plan.tensor(`${this.layer.name}.dg`, dgLayout.hist + D * TB * Hout, [dgLayout.hist + D * TB * Hout], 'work');
     const kernels = backwardKernels(plan.ctx, rnn, B, 'f32');
-    const gLayout = gradientStateLayout(rnn, T, B, this.strategy === 'persistent' ? (kernels.regroup?.floats ?? 0) : 0);
+    const gLayout = gradientStateLayout(
+      rnn,
+      T,
+      B,
+      this.strategy === 'persistent' ? (kernels.regroup?.floats ?? 0) : this.strategy === 'per-step' ? hiddenScratchFloats(rnn, B) : 0,
+    );
     const gstateSize = gLayout.size;
     const gstate = plan.tensor(`${this.layer.name}.gstate`, gstateSize, [gstateSize], 'work');
     for (let l = L - 1; l >= 0; l--) {
