@@ -353,7 +353,7 @@ export class RecurrentGpu implements GpuLayer {
             B,
             Hout,
             D,
-            state: gpuTensor(gstate.buffer, [gstateSize], 'f32', first),
+            state: gpuTensor(gstate.buffer, [D * B * Hout], 'f32', first),
             features: dOutputs[1],
           }),
         );
