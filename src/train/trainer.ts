@@ -251,7 +251,9 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
   const backend = opts.backend ?? 'webgpu';
   if (backend !== 'webgpu' && backend !== 'cpu' && backend !== 'auto')
     throw new RnnError('OPTION_INVALID', `createTrainer options.backend: expected "webgpu", "cpu" or "auto", got ${describeValue(backend)}`);
-  const strategy = chooseBackward(trainModel(model).recurrent.config, opts.strategy ?? 'auto'); // checked on every backend
+  // Checked on every backend; on the GPU 'auto' stays 'auto', so that each plan chooses with its batch size
+  // and the adapter (chooseBackward).
+  chooseBackward(trainModel(model).recurrent.config, opts.strategy ?? 'auto');
   checkModelSize(model, 'webgpu');
   const params = () => {
     const p = snapshot
@@ -297,7 +299,7 @@ export async function createTrainer(options: CreateTrainerOptions): Promise<Trai
     throw e;
   }
   checkTrainerFits(model, ctx.limits);
-  return start(new GpuTrainer(ctx, model, params(), seed, strategy), opts.device);
+  return start(new GpuTrainer(ctx, model, params(), seed, opts.strategy ?? 'auto'), opts.device);
 }
 
 /**
