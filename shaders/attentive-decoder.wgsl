@@ -30,7 +30,8 @@
 // The backward runs the loop newest step first: per layer, top down, the gates' gradients (kept per
 // layer for the weight gradients' GEMMs afterwards), then dL/dh_{t−1} through W_hhᵀ and dL/dx_t through
 // W_ihᵀ — into the layer below (through its dropout mask), or for layer 0 into the context's gradient
-// (dL/de, which nothing in the loop reads, is the host's GEMM afterwards); from that, dL/dα, the scores' gradient, and dL/dq, which joins the top layer's dL/dh_{t−1}.
+// (dL/de, which nothing in the loop reads, is the host's GEMM afterwards); from that, dL/dα, the
+// scores' gradient, and dL/dq, which joins the top layer's dL/dh_{t−1}.
 // The parameters of the score and dL/dkeys are left to shaders/attention.wgsl's backward over all steps
 // at once, from what this kernel keeps in `grad`: the contexts' gradients as dL/d[context | query] with
 // the query's part zero (dL/dq is this kernel's), the scores' gradients and concat's dL/d(W_q q).

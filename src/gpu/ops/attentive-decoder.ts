@@ -275,13 +275,13 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
     K: E,
     batch: 1,
     aBatchStride: 0,
-    b: { ...call.params, offset: call.layers[0].wIh * GATE_LANES, shape: [E, N4] },
+    b: { ...call.params, offset: call.params.offset + call.layers[0].wIh * GATE_LANES, shape: [E, N4] },
     bBatchStride: 0,
     cBatchStride: 0,
     biasBatchStride: 0,
     format: 'f32' as const,
   };
-  const bIh0: GpuTensor = { ...call.params, offset: call.layers[0].bIh * GATE_LANES, shape: [N4] };
+  const bIh0: GpuTensor = { ...call.params, offset: call.params.offset + call.layers[0].bIh * GATE_LANES, shape: [N4] };
   const layer0Pre: GpuTensor = { ...call.saved, offset: s.pre, shape: [TB, N4] };
   const layer0Dgx: GpuTensor = { ...call.grad, offset: g.dgx, shape: [TB, N4] };
   const grid: [number, number, number] = [tileCount(B, blockRows, ctx.limits.maxComputeWorkgroupsPerDimension, 'attentive decoder row blocks (batch)'), 1, 1];
