@@ -92,11 +92,11 @@ export type SoftwareBackwardKind = 'cached' | 'blocked' | 'blocked4';
 /**
  * The persistent backward on a software adapter: 'cached' (hidden_size ≤ 128; one row per workgroup,
  * each unit's W_hh row in private memory) or 'blocked' (hidden_size ≤ 256, as far as two rows' double
- * buffer fits in workgroup memory) (a narrow workgroup owns a block of up to eight
- * rows and loads each W_hh vec4 once for them all; the block's dg_h double-buffered in workgroup
- * memory). Blocked wherever a batch has four rows or more and still gives two workgroups: measured on
- * SwiftShader, the date model's two LSTM 64 layers at B = 128 (cached vs blocked, alternating runs in
- * one process) took 159 + 117 vs 87 + 75 ms per backward; with the dg_h loads shared across a subgroup
+ * buffer fits in workgroup memory: a narrow workgroup owns a block of up to eight rows and loads each
+ * W_hh vec4 once for them all, the block's dg_h double-buffered in workgroup memory). Blocked wherever
+ * a batch has four rows or more and still gives two workgroups: measured on SwiftShader, the date
+ * model's two LSTM 64 layers at B = 128 (cached vs blocked, alternating runs in one process) took
+ * 159 + 117 vs 87 + 75 ms per backward; with the dg_h loads shared across a subgroup
  * (four inputs per load), the char-LM's two LSTM 128 layers at B = 8 (blocks of 4) took 62 + 57 and
  * 48 + 50 ms against 69 + 73 and 64 + 70 ms loading one input per FMA minutes before (each dispatch
  * alone, medians of 3), the cached variant 93 + 75 and 83 + 77 ms between them; the date model's
