@@ -1,16 +1,19 @@
-"""PyTorch CPU as a training-benchmark peer of webgpu-rnn (src/bench/peers/pytorch.ts starts it).
+"""PyTorch as a training-benchmark peer of webgpu-rnn (src/bench/peers/pytorch.ts starts it): on the CPU,
+or on a CUDA GPU when WEBGPU_RNN_TORCH_DEVICE=cuda (the `pytorch-cuda` system, for a machine with one).
 
 Protocol, one line each way, so that the benchmark can interleave its steps with the other systems':
   argv[1]  a safetensors file (written by the benchmark) holding the model JSON in its metadata
            ("model"), the initial parameters by state_dict name (F32) and the batch: "input" (F32) or
            "tokens" (I32), and "target" (F32, or I32 class ids)
-  stdout   "ready <torch version> <threads>" once the model is built
+  stdout   "ready <torch version> <threads> <device name>" once the model is built (the name without spaces)
   stdin    "step"  -> one training step (zero_grad, forward, loss, backward, Adam step, loss.item());
                       answers "<loss>" (the loss before the update)
            "quit"  -> exits
 The model is the one of src/train/config.ts: optional nn.Embedding, nn.LSTM / nn.GRU / nn.RNN, optional
 nn.Linear on every step or on cat(h_n[-D:]); F.cross_entropy or F.mse_loss; torch.optim.Adam with
-its defaults; float32, one thread per core (os.cpu_count(), or WEBGPU_RNN_TORCH_THREADS). An
+its defaults; float32, one thread per core (os.cpu_count(), or WEBGPU_RNN_TORCH_THREADS); on CUDA, the
+model and batch on the GPU (cuDNN's recurrent kernels where PyTorch takes them, TF32 off so that
+matrix products stay float32), and the loss's .item() is the step's synchronisation. An
 encoder–decoder (src/train/seq2seq-config.ts; batch "source", "target_in", "target") is the fixture
 generator's module (test/fixtures/generate_seq2seq.py's Seq2Seq), every source row full length.
 """
@@ -58,17 +61,33 @@ class Model(nn.Module):
         return self.head(out)
 
 
+def torch_options(rnn, where):
+    """A resolved recurrent config as nn.LSTM / nn.GRU / nn.RNN's keyword arguments: without proj_size
+    when it is 0 (nn.GRU / nn.RNN take none) and without recurrent_dropout, ours alone (0 here, or the
+    model is not PyTorch's)."""
+    if rnn.get("recurrent_dropout", 0):
+        raise ValueError(f"model.{where}.recurrent_dropout: PyTorch has no recurrent dropout")
+    return {k: v for k, v in rnn.items() if k != "recurrent_dropout" and (k != "proj_size" or v)}
+
+
+DEVICE = torch.device(os.environ.get("WEBGPU_RNN_TORCH_DEVICE", "cpu"))
+
+
 def main():
+    if DEVICE.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     torch.set_num_threads(int(os.environ.get("WEBGPU_RNN_TORCH_THREADS", os.cpu_count() or 1)))
     tensors, metadata = read_safetensors(sys.argv[1])
     spec = json.loads(metadata["model"])
     if "encoder" in spec:
         return run(*seq2seq(spec, tensors))
-    spec["rnn"] = {k: v for k, v in spec["rnn"].items() if k != "proj_size" or v}  # nn.GRU / nn.RNN take no proj_size
+    spec["rnn"] = torch_options(spec["rnn"], "rnn")
     model = Model(spec).float()
     model.load_state_dict({k: v for k, v in tensors.items() if k not in ("input", "tokens", "target")}, strict=True)
-    x = tensors["tokens"].long() if "tokens" in tensors else tensors["input"]
-    target = tensors["target"]
+    model.to(DEVICE)
+    x = (tensors["tokens"].long() if "tokens" in tensors else tensors["input"]).to(DEVICE)
+    target = tensors["target"].to(DEVICE)
     if spec["loss"] == "cross_entropy":
         target = target.long()
     def loss_of():
@@ -83,13 +102,14 @@ def main():
 def seq2seq(spec, tensors):
     from generate_seq2seq import Seq2Seq  # noqa: E402 (test/fixtures is on the path)
 
-    for part in ("encoder", "decoder"):  # nn.GRU / nn.RNN take no proj_size
-        spec[part] = {k: v for k, v in spec[part].items() if k != "proj_size" or v}
+    for part in ("encoder", "decoder"):
+        spec[part] = torch_options(spec[part], part)
     model = Seq2Seq(spec).float()
     batch = ("source", "target_in", "target")
     model.load_state_dict({k: v for k, v in tensors.items() if k not in batch}, strict=True)
-    source, target_in, target = (tensors[k].long() for k in batch)
-    lengths = torch.full((source.shape[1],), source.shape[0], dtype=torch.long)
+    model.to(DEVICE)
+    source, target_in, target = (tensors[k].long().to(DEVICE) for k in batch)
+    lengths = torch.full((source.shape[1],), source.shape[0], dtype=torch.long)  # on the CPU, as packing wants
 
     def loss_of():
         logits, _ = model(source, lengths, target_in)
@@ -108,7 +128,8 @@ def run(model, loss_of):
         optimizer.step()
         return loss.item()
 
-    print(f"ready {torch.__version__} {torch.get_num_threads()}", flush=True)
+    name = torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else "cpu"
+    print(f"ready {torch.__version__} {torch.get_num_threads()} {name.replace(' ', '_')}", flush=True)
     for line in sys.stdin:
         command = line.strip()
         if command == "step":

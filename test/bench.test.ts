@@ -239,6 +239,8 @@ describe('benchmark options (parseBenchArgs)', () => {
       'pytorch-cpu',
       'cpu-reference',
     ]);
+    // pytorch-cuda, like webgpu-rnn-f16, runs only when named.
+    expect(parseBenchArgs(['--systems', 'webgpu-rnn,pytorch-cuda']).systems).toEqual(['webgpu-rnn', 'pytorch-cuda']);
     expect(names(['--big'])).toEqual([...SHAPES, ...TRAIN_SHAPES, ...BIG_SHAPES].map((s) => s.name));
     expect(names(['--train'])).toEqual(['train-char-lm', 'train-classifier', 'train-long', 'train-date-attention', 'train-bahdanau']);
     expect(names(['--shapes', 'train-tiny,tiny'])).toEqual(['train-tiny', 'tiny']);

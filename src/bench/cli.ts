@@ -4,7 +4,7 @@
  * checkout of this repository), prints the table and optionally writes the JSON rows.
  *
  *   npm run bench -- [--shapes a,b] [--big] [--tiny] [--train] [--runs N] [--warmup N]
- *                    [--systems webgpu-rnn,webgpu-rnn-f16,webgpu-rnn-forward,webgpu-rnn-onnx,tfjs-webgpu,ort-webgpu,pytorch-cpu,cpu-reference]
+ *                    [--systems webgpu-rnn,webgpu-rnn-f16,webgpu-rnn-forward,webgpu-rnn-onnx,tfjs-webgpu,ort-webgpu,pytorch-cpu,pytorch-cuda,cpu-reference]
  *                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
  */
 import { spawn } from 'node:child_process';
@@ -21,14 +21,14 @@ import { TRAIN_SHAPES, type TrainShape } from './train-shapes.js';
 
 export const BENCH_USAGE = `Usage:
   npm run bench -- [--shapes a,b] [--big] [--tiny] [--train] [--runs N] [--warmup N]
-                   [--systems webgpu-rnn,webgpu-rnn-forward,webgpu-rnn-onnx,tfjs-webgpu,ort-webgpu,pytorch-cpu,cpu-reference]
+                   [--systems webgpu-rnn,webgpu-rnn-forward,webgpu-rnn-onnx,tfjs-webgpu,ort-webgpu,pytorch-cpu,pytorch-cuda,cpu-reference]
                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
 
   default shapes: the forward shapes, then the training shapes (train-*: one training step with Adam)
   --train    the training shapes only
-  --systems  default: all but webgpu-rnn-f16 (our engine with half-precision weights), which runs when named;
-             webgpu-rnn-forward (our forward and loss, beside our step) and pytorch-cpu (Python with torch,
-             Node only) run on the training shapes only; webgpu-rnn-onnx (the file ort-webgpu runs, through
+  --systems  default: all but webgpu-rnn-f16 (our engine with half-precision weights) and pytorch-cuda
+             (PyTorch on a CUDA GPU), which run when named; webgpu-rnn-forward (our forward and loss, beside
+             our step), pytorch-cpu and pytorch-cuda (Python with torch, Node only) run on the training shapes only; webgpu-rnn-onnx (the file ort-webgpu runs, through
              loadOnnx: the ONNX row) and ort-webgpu on the forward shapes only
   --strategy forces webgpu-rnn's recurrent strategy (default auto)
   --no-isolate runs every system in one Node process, their samples taken in rounds (by default each
@@ -37,8 +37,8 @@ export const BENCH_USAGE = `Usage:
   shapes: ${ALL_SHAPES.map((s) => s.name).join(', ')}`;
 
 const SYSTEMS: readonly SystemName[] = ['webgpu-rnn', 'webgpu-rnn-forward', 'webgpu-rnn-onnx', 'tfjs-webgpu', 'ort-webgpu', 'pytorch-cpu', 'cpu-reference'];
-/** Systems run only when named: webgpu-rnn-f16 needs an adapter with shader-f16. */
-const OPTIONAL_SYSTEMS: readonly SystemName[] = ['webgpu-rnn-f16'];
+/** Systems run only when named: webgpu-rnn-f16 needs an adapter with shader-f16, pytorch-cuda a CUDA GPU. */
+const OPTIONAL_SYSTEMS: readonly SystemName[] = ['webgpu-rnn-f16', 'pytorch-cuda'];
 
 export interface BenchArgs {
   shapes: (BenchShape | TrainShape)[];

@@ -69,6 +69,7 @@ async function loadSystem(name: SystemName, strategy: StrategyChoice): Promise<B
       return (await import('./peers/ort.js')).ortWebGpu;
     case 'webgpu-rnn-forward':
     case 'pytorch-cpu':
+    case 'pytorch-cuda':
       return undefined;
   }
 }

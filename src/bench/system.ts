@@ -17,9 +17,10 @@ export type SystemName =
   | 'cpu-reference'
   /** The ONNX file ort-webgpu runs, loaded by our loadOnnx: the ONNX row. */
   | 'webgpu-rnn-onnx'
-  /** Training rows only (train.ts): our forward and loss alone, and PyTorch on the CPU. */
+  /** Training rows only (train.ts): our forward and loss alone, and PyTorch on the CPU or a CUDA GPU. */
   | 'webgpu-rnn-forward'
-  | 'pytorch-cpu';
+  | 'pytorch-cpu'
+  | 'pytorch-cuda';
 
 export interface Workload {
   readonly shape: BenchShape;

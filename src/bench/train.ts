@@ -8,7 +8,7 @@
  *
  * Systems: `webgpu-rnn` (a trainer's step), `webgpu-rnn-forward` (the same model's forward and loss
  * alone, for the step-to-forward ratio), `tfjs-webgpu` (model.trainOnBatch, peers/tfjs-train.ts),
- * `pytorch-cpu` (Node only, peers/pytorch.ts) and `cpu-reference` (our float64 trainer).
+ * `pytorch-cpu` / `pytorch-cuda` (Node only, peers/pytorch.ts) and `cpu-reference` (our float64 trainer).
  */
 import { contextFor } from '../gpu/device.js';
 import { seededUniform } from '../random.js';
@@ -128,6 +128,8 @@ async function loadTrainSystem(name: SystemName): Promise<TrainSystem | undefine
       return (await import('./peers/tfjs-train.js')).tfjsTrainer;
     case 'pytorch-cpu':
       return (await import('./peers/pytorch.js')).pytorchCpu;
+    case 'pytorch-cuda':
+      return (await import('./peers/pytorch.js')).pytorchCuda;
     default:
       return undefined; // forward-only systems (ONNX files; ONNX Runtime Web trains no recurrent networks)
   }
@@ -192,9 +194,10 @@ export async function prepareTrainContenders(
       row.max_rel_err = Math.abs(setup.result - reference) / Math.abs(reference);
       for (let i = 0; i < Math.max(1, warmup); i++) await p.run();
       const counted = await countGpuWork(() => p.run());
-      const onGpu = name !== 'cpu-reference' && name !== 'pytorch-cpu';
-      row.dispatches = onGpu ? counted.counts.dispatches : 0;
-      row.gpu_bytes = p.heldGpuBytes ? p.heldGpuBytes() : onGpu ? setup.counts.bufferBytes + counted.counts.bufferBytes : 0;
+      // WebGPU's dispatches and buffers are counted; PyTorch's CUDA kernels are not (null: unknown).
+      const onGpu = name !== 'cpu-reference' && name !== 'pytorch-cpu' && name !== 'pytorch-cuda';
+      row.dispatches = onGpu ? counted.counts.dispatches : name === 'pytorch-cuda' ? null : 0;
+      row.gpu_bytes = p.heldGpuBytes ? p.heldGpuBytes() : onGpu ? setup.counts.bufferBytes + counted.counts.bufferBytes : name === 'pytorch-cuda' ? null : 0;
       const notes = [p.note, p.sameEquations === false ? 'different equations: loss error not held against it' : undefined];
       if (notes.some(Boolean)) row.note = notes.filter(Boolean).join('; ');
       const run = async () => Float32Array.of(await p.run());
