@@ -5,6 +5,7 @@ import { diagnostics } from '../src/diagnostics.js';
 import { countGpuWork } from '../src/bench/instrument.js';
 import { resolveConfig } from '../src/config.js';
 import { persistentLayout, persistentUnfit } from '../src/gpu/ops/persistent.js';
+import { chooseStepLayout } from '../src/gpu/ops/recurrent-step.js';
 import { type Strategy, chooseStrategy } from '../src/gpu/strategy.js';
 import { createRnn } from '../src/rnn.js';
 import { chooseBackward } from '../src/train/layers/recurrent/strategy.js';
@@ -60,6 +61,18 @@ describe('chooseBackward', () => {
     expect([chooseBackward(big, 'auto'), chooseBackward(big, 'auto', undefined, undefined, true)]).toEqual(['fused', 'per-step']);
     expect([chooseBackward(projected, 'auto'), chooseBackward(projected, 'auto', undefined, undefined, true)]).toEqual(['per-step', 'per-step']);
     expect(chooseBackward(big, 'fused', undefined, undefined, true)).toBe('fused');
+  });
+});
+
+describe('chooseStepLayout (the per-step forward kernel)', () => {
+  it('software: batch blocks of up to 8 rows; GPU: up to 4, and only while enough invocations remain', () => {
+    expect(chooseStepLayout(512, 512, 1, 64, true)).toEqual({ workgroupSize: 64, blockB: 8, vec4H: true });
+    expect(chooseStepLayout(17, 17, 2, 11, true)).toEqual({ workgroupSize: 32, blockB: 8, vec4H: false });
+    expect(chooseStepLayout(17, 17, 2, 7, true).blockB).toBe(4);
+    expect(chooseStepLayout(17, 17, 2, 3, true).blockB).toBe(2);
+    expect(chooseStepLayout(1024, 1024, 1, 64, false).blockB).toBe(4);
+    expect(chooseStepLayout(512, 512, 1, 64, false).blockB).toBe(2);
+    expect(chooseStepLayout(256, 256, 1, 64, false).blockB).toBe(1);
   });
 });
 
