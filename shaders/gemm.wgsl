@@ -20,6 +20,11 @@
 // (NN, bias): see src/gpu/ops/gemm.ts.
 
 const ROWS = 8u;  // rows of C per invocation (GEMM_ROWS in src/gpu/ops/gemm.ts; test/structure/wgsl.test.ts checks)
+// Entry `gemm_wide` (software adapters; A_VEC4, B_VEC4 and C four-aligned): 16 rows
+// × two column quads per invocation, four Tiles. Per four k it loads 8 B vec4s and 16 A vec4s (4 with
+// subgroups) for 64 vec4 FMAs — half the loads per multiply-add of `gemm_vec4`'s 8 rows × one quad,
+// where a software adapter's per-lane loads, not its arithmetic, set the pace.
+const WIDE_ROWS = 16u;  // GEMM_WIDE_ROWS in src/gpu/ops/gemm.ts; test/structure/wgsl.test.ts checks
 
 override WORKGROUP_SIZE: u32 = 64u;
 override TRANS_A: bool = false;
@@ -176,6 +181,65 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32) -> Tile {
   return t;
 }
 
+// Rows m … m + 7 of op(A) (clamped to the last row) at k … k + 3 (A_VEC4; m a multiple of 4). A stored
+// (M, K): with subgroups, invocation (lane mod 4) loads rows lane mod 4 and 4 + lane mod 4 for its
+// subgroup. A stored (K, M), M % 4 == 0: two vec4s along m at each k, the 4×8 block turned (a block
+// past M — m ≥ M — reads the last one, never stored).
+struct Rows8 {
+  x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, x3: vec4<f32>,
+  x4: vec4<f32>, x5: vec4<f32>, x6: vec4<f32>, x7: vec4<f32>,
+}
+
+fn a_rows8(lane: u32, base: u32, m: u32, k: u32) -> Rows8 {
+  let M = dims.M;
+  let K = dims.K;
+  if (TRANS_A) {
+    let m_lo = min(m, M - 4u);
+    let m_hi = min(m + 4u, M - 4u);
+    var lo: mat4x4<f32>;
+    var hi: mat4x4<f32>;
+    if (SUBGROUPS) {
+      let l = lane_values(a4[(base + (k + lane % 4u) * M + m_lo) / 4u]);
+      let h = lane_values(a4[(base + (k + lane % 4u) * M + m_hi) / 4u]);
+      lo = transpose(mat4x4<f32>(l.l0, l.l1, l.l2, l.l3));
+      hi = transpose(mat4x4<f32>(h.l0, h.l1, h.l2, h.l3));
+    } else {
+      lo = transpose(mat4x4<f32>(a4[(base + k * M + m_lo) / 4u], a4[(base + (k + 1u) * M + m_lo) / 4u],
+                                 a4[(base + (k + 2u) * M + m_lo) / 4u], a4[(base + (k + 3u) * M + m_lo) / 4u]));
+      hi = transpose(mat4x4<f32>(a4[(base + k * M + m_hi) / 4u], a4[(base + (k + 1u) * M + m_hi) / 4u],
+                                 a4[(base + (k + 2u) * M + m_hi) / 4u], a4[(base + (k + 3u) * M + m_hi) / 4u]));
+    }
+    return Rows8(lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]);
+  }
+  if (SUBGROUPS) {
+    let lo = lane_values(a4[(base + min(m + lane % 4u, M - 1u) * K + k) / 4u]);
+    let hi = lane_values(a4[(base + min(m + 4u + lane % 4u, M - 1u) * K + k) / 4u]);
+    return Rows8(lo.l0, lo.l1, lo.l2, lo.l3, hi.l0, hi.l1, hi.l2, hi.l3);
+  }
+  return Rows8(a4[(base + min(m, M - 1u) * K + k) / 4u], a4[(base + min(m + 1u, M - 1u) * K + k) / 4u],
+               a4[(base + min(m + 2u, M - 1u) * K + k) / 4u], a4[(base + min(m + 3u, M - 1u) * K + k) / 4u],
+               a4[(base + min(m + 4u, M - 1u) * K + k) / 4u], a4[(base + min(m + 5u, M - 1u) * K + k) / 4u],
+               a4[(base + min(m + 6u, M - 1u) * K + k) / 4u], a4[(base + min(m + 7u, M - 1u) * K + k) / 4u]);
+}
+
+fn quad_rows(t: Tile, w: mat4x4<f32>, x: Rows8) -> Tile {
+  return quad(t, w, x.x0, x.x1, x.x2, x.x3, x.x4, x.x5, x.x6, x.x7);
+}
+
+// One k (the remainder past K's last multiple of 4, A transposed): rows m … m + 7 scale B's row quad w.
+fn one_k(t: Tile, w: vec4<f32>, z: u32, m: u32, k: u32) -> Tile {
+  return Tile(fma(w, vec4<f32>(a_at(z, m, k)), t.r0), fma(w, vec4<f32>(a_at(z, m + 1u, k)), t.r1),
+              fma(w, vec4<f32>(a_at(z, m + 2u, k)), t.r2), fma(w, vec4<f32>(a_at(z, m + 3u, k)), t.r3),
+              fma(w, vec4<f32>(a_at(z, m + 4u, k)), t.r4), fma(w, vec4<f32>(a_at(z, m + 5u, k)), t.r5),
+              fma(w, vec4<f32>(a_at(z, m + 6u, k)), t.r6), fma(w, vec4<f32>(a_at(z, m + 7u, k)), t.r7));
+}
+
+// op(B)[k, n0 … n0 + 3] for one k where B_VEC4 holds (n0 ≤ N − 4).
+fn b_row4(z: u32, k: u32, n0: u32) -> vec4<f32> {
+  if (TRANS_B) { return b_row(z, k, n0); }
+  return widen4(b[(dims.b_offset + z * dims.b_batch_stride + k * dims.N + n0) / 4u]);
+}
+
 // C[m, n0 … n0 + 3] = α·acc + β·C + bias, four columns in one store (entry gemm_vec4).
 fn store_quad(i: u32, acc: vec4<f32>, bias_quad: vec4<f32>) {
   var v = fma(vec4<f32>(dims.alpha), acc, bias_quad);
@@ -230,6 +294,67 @@ fn gemm_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   if (rows > 5u) { store_quad(first + 5u * quads, t.r5, bq); }
   if (rows > 6u) { store_quad(first + 6u * quads, t.r6, bq); }
   if (rows > 7u) { store_quad(first + 7u * quads, t.r7, bq); }
+}
+
+// The first `rows` rows of a tile, at vec4 index `first` of C, rows `quads` vec4s apart (gemm_wide).
+fn store_tile(first: u32, quads: u32, t: Tile, bq: vec4<f32>, rows: u32) {
+  store_quad(first, t.r0, bq);
+  if (rows > 1u) { store_quad(first + quads, t.r1, bq); }
+  if (rows > 2u) { store_quad(first + 2u * quads, t.r2, bq); }
+  if (rows > 3u) { store_quad(first + 3u * quads, t.r3, bq); }
+  if (rows > 4u) { store_quad(first + 4u * quads, t.r4, bq); }
+  if (rows > 5u) { store_quad(first + 5u * quads, t.r5, bq); }
+  if (rows > 6u) { store_quad(first + 6u * quads, t.r6, bq); }
+  if (rows > 7u) { store_quad(first + 7u * quads, t.r7, bq); }
+}
+
+// Invocation (quad pair p = gid.x, block of WIDE_ROWS rows m0 = WIDE_ROWS·wid.y, batch z = wid.z):
+// C[m0 … m0 + 15, columns of quads 2p and 2p + 1] as four tiles — top/bottom eight rows × left/right
+// quad. A quad past N (N / 4 odd) computes on the last quad and stores nothing, as do rows past M.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lane = subgroup_lane();
+  let m0 = wid.y * WIDE_ROWS;
+  let z = wid.z;
+  if (m0 >= dims.M) { return; }
+  let quads = dims.N / 4u;
+  let n0 = 4u * min(2u * gid.x, quads - 1u);
+  let n1 = 4u * min(2u * gid.x + 1u, quads - 1u);
+  let zero = Tile(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  var top_left = zero;
+  var top_right = zero;
+  var bottom_left = zero;
+  var bottom_right = zero;
+  let base = dims.a_offset + z * dims.a_batch_stride;
+  var k = 0u;
+  for (; k + 4u <= dims.K; k += 4u) {
+    let left = b_quad(z, k, n0);
+    let right = b_quad(z, k, n1);
+    let top = a_rows8(lane, base, m0, k);
+    let bottom = a_rows8(lane, base, m0 + 8u, k);
+    top_left = quad_rows(top_left, left, top);
+    top_right = quad_rows(top_right, right, top);
+    bottom_left = quad_rows(bottom_left, left, bottom);
+    bottom_right = quad_rows(bottom_right, right, bottom);
+  }
+  for (; k < dims.K; k++) {  // A transposed: K need not be a multiple of 4
+    let left = b_row4(z, k, n0);
+    let right = b_row4(z, k, n1);
+    top_left = one_k(top_left, left, z, m0, k);
+    top_right = one_k(top_right, right, z, m0, k);
+    bottom_left = one_k(bottom_left, left, z, m0 + 8u, k);
+    bottom_right = one_k(bottom_right, right, z, m0 + 8u, k);
+  }
+  if (2u * gid.x >= quads) { return; }
+  let rows = min(WIDE_ROWS, dims.M - m0);
+  let first = (dims.c_offset + z * dims.c_batch_stride + m0 * dims.N) / 4u;
+  let right_too = 2u * gid.x + 1u < quads;
+  store_tile(first + n0 / 4u, quads, top_left, bias_quad(z, n0, true), rows);
+  if (right_too) { store_tile(first + n1 / 4u, quads, top_right, bias_quad(z, n1, true), rows); }
+  if (rows > 8u) {
+    store_tile(first + 8u * quads + n0 / 4u, quads, bottom_left, bias_quad(z, n0, true), rows - 8u);
+    if (right_too) { store_tile(first + 8u * quads + n1 / 4u, quads, bottom_right, bias_quad(z, n1, true), rows - 8u); }
+  }
 }
 
 // The same as gemm_vec4, storing one element at a time: N not a multiple of 4, or C / the bias not

@@ -42,7 +42,10 @@ const SIZES: Array<[number, number, number]> = [
   [5, 257, 17],
   [9, 12, 257],
   [GEMM_ROWS * 4 + 1, 4 * GEMM_WORKGROUP_SIZE + 4, 8], // past a workgroup in both directions
-  [16, 8, 12], // every dimension a multiple of 4: the vec4 paths
+  [16, 8, 12], // every dimension a multiple of 4: the vec4 paths (and a software adapter's wide tile: 16 rows × 8 columns)
+  [40, 20, 28], // the wide tile with an odd quad count (the last pair's right quad stores nothing) and an empty lower half
+  [257, 24, 12], // 17 blocks of 16 rows, the last with one
+  [36, 16, 30], // Aᵀ on the wide tile: k past the last four one at a time, a last block of 4 rows
   [1, 12, 16], // M = 1 (a bias gradient): the one-row kernel, vec4 paths …
   [1, 5, 257], // … and one k at a time
 ];
@@ -133,8 +136,10 @@ async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number
     expectClose(`C[${z}]`, { shape: [M, N], data: Float32Array.from(slice(got)) }, { shape: [M, N], data: slice(want) }, GPU_RTOL);
   }
   if (offset === 0 && c.M % 4 === 0 && c.N % 4 === 0 && c.K % 4 === 0) {
-    const v = gemmVariant(call);
+    const v = gemmVariant(call, ctx.isSoftwareAdapter);
     expectThat(v.aVec4 && v.bVec4 && v.cVec4, () => `aligned case took a scalar path: ${JSON.stringify(v)}`);
+    const wide = ctx.isSoftwareAdapter && c.M >= 16 && c.N >= 8;
+    expectThat(v.wide === wide, () => `the wide tile is ${v.wide ? '' : 'not '}taken: ${JSON.stringify(v)}`);
   }
 }
 
@@ -146,6 +151,27 @@ describe('GEMM op vs the float64 reference', () => {
   afterAll(() => harness.dispose());
 
   it.each(CASES.map((c, i) => [name(c), c, i] as const))('%s', (_name, c, i) => checkCase(harness, ctx, c, i));
+});
+
+// On a software adapter the aligned cases with at least 16 rows and 8 columns take the wide tile
+// (gemm_wide); a GPU takes gemm_vec4 for them, so they run again as a GPU context would record them.
+describe("GEMM op with a GPU's layouts (no wide tile)", () => {
+  let gpuLike: GpuContext;
+  let harness: OpHarness;
+  beforeAll(async () => {
+    gpuLike = await contextFor(await requestDevice());
+    gpuLike.isSoftwareAdapter = false;
+    harness = new OpHarness(gpuLike);
+  });
+  afterAll(() => {
+    harness.dispose();
+    gpuLike.device.destroy();
+  });
+
+  const wideOnSoftware = CASES.map((c, i) => [name(c), c, i] as const).filter(
+    ([, c]) => c.M >= 16 && c.N >= 8 && c.offset % 4 === 0 && c.N % 4 === 0 && (c.transA ? c.M % 4 === 0 : c.K % 4 === 0),
+  );
+  it.each(wideOnSoftware)('%s', (_name, c, i) => checkCase(harness, gpuLike, c, i));
 });
 
 // Where the device has subgroups the cases above run the kernels that share A's loads across a

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BLOCKED_BACKWARD_MAX_VEC4, PERSISTENT_BACKWARD_CACHE_MAX_H } from '../../src/gpu/ops/backward.js';
-import { GEMM_ROWS } from '../../src/gpu/ops/gemm.js';
+import { GEMM_ROWS, GEMM_WIDE_ROWS } from '../../src/gpu/ops/gemm.js';
 import { PERSISTENT_CACHE_MAX_K, PERSISTENT_SHARED_FLOATS } from '../../src/gpu/ops/persistent.js';
 import { MODE_CODE } from '../../src/gpu/wgsl.js';
 import { HEADER_CONTRACT } from '../../src/gpu/wgsl.js';
@@ -29,6 +29,7 @@ describe('WGSL headers', () => {
 describe('constants shared by TypeScript and WGSL', () => {
   it('agree', () => {
     expect(constant('gemm.wgsl', 'ROWS')).toBe(GEMM_ROWS);
+    expect(constant('gemm.wgsl', 'WIDE_ROWS')).toBe(GEMM_WIDE_ROWS);
     expect(constant('recurrent-persistent.wgsl', 'SHARED_FLOATS')).toBe(PERSISTENT_SHARED_FLOATS);
     expect(constant('recurrent-persistent.wgsl', 'CACHE_MAX_K')).toBe(PERSISTENT_CACHE_MAX_K);
     for (const [mode, code] of Object.entries(MODE_CODE)) expect(constant('prelude.wgsl', `MODE_${mode}`)).toBe(code);
@@ -96,15 +97,18 @@ describe('hand-unrolled blocks follow their pattern', () => {
     expect(unrolled('gemm.wgsl', /^\s*t\.r(\d) = fma\(w, vec4<f32>\(a_at\(z, m0(?: \+ (\d)u)?, k\)\), t\.r(\d)\);$/)).toEqual(
       [0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r === 0 ? Number.NaN : r, r]),
     );
-    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_quad\(first \+ (\d)u \* quads, t\.r(\d), bq\); \}$/)).toEqual(
-      [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
-    );
+    // gemm_vec4's stores, then store_tile's (gemm_wide).
+    const stores = [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]);
+    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_quad\(first \+ (\d)u \* quads, t\.r(\d), bq\); \}$/)).toEqual([...stores, ...stores]);
     expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_row\(first \+ (\d)u \* dims\.N, n0, t\.r(\d), bq\); \}$/)).toEqual(
       [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
     );
     // The eight A loads of the plain path, in order: rows m0, m0 + 1, …, m0 + 7.
     const rows = [...shader('gemm.wgsl').matchAll(/a4\[\(base \+ min\(m0(?: \+ (\d)u)?, M - 1u\) \* K \+ k\) \/ 4u\]/g)].map((m) => Number(m[1] ?? 0));
     expect(rows).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // a_rows8's (gemm_wide's halves of 8 rows): rows m, m + 1, …, m + 7.
+    const wide = [...shader('gemm.wgsl').matchAll(/a4\[\(base \+ min\(m(?: \+ (\d)u)?, M - 1u\) \* K \+ k\) \/ 4u\]/g)].map((m) => Number(m[1] ?? 0));
+    expect(wide).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('blocked backward: row r of the block reads its own dg_h, accumulates into a r and is finished with it', () => {
@@ -128,9 +132,18 @@ describe('hand-unrolled blocks follow their pattern', () => {
   });
 
   it('step kernel: row r of the block reads its own h and accumulates into acc r', () => {
-    expect(unrolled('recurrent-step.wgsl', /^\s*let h(\d) = \(d \* B \+ b0 \+ min\((\d)u, rows - 1u\)\) \* K;$/)).toEqual([1, 2, 3].map((r) => [r, r]));
-    expect(unrolled('recurrent-step.wgsl', /^\s*let x(\d) = state_prev4\[\(h(\d) \+ k\) \/ 4u\] \* scale4\(h(\d) \+ k\);$/)).toEqual(
-      [0, 1, 2, 3].map((r) => [r, r, r]),
-    );
+    const rows = [0, 1, 2, 3, 4, 5, 6, 7];
+    const file = 'recurrent-step.wgsl';
+    expect(unrolled(file, /^\s*let h(\d) = \(d \* B \+ b0 \+ min\((\d)u, rows - 1u\)\) \* K;$/)).toEqual(rows.slice(1).map((r) => [r, r]));
+    expect(unrolled(file, /^\s*let x(\d) = state_prev4\[\(h(\d) \+ k\) \/ 4u\] \* scale4\(h(\d) \+ k\);$/)).toEqual(rows.map((r) => [r, r, r]));
+    expect(unrolled(file, /^\s*acc(\d) = fma4\(w0, w1, w2, w3, x(\d), acc(\d)\);$/)).toEqual(rows.map((r) => [r, r, r]));
+    // The k remainder, one column at a time.
+    expect(
+      unrolled(
+        file,
+        /^\s*(?:if \(BLOCK_B > 1u\) \{ )?acc(\d) = fma\(w, vec4<f32>\(state_prev\[h(\d) \+ k\] \* recurrent_scale\(h(\d) \+ k\)\), acc(\d)\);(?: \})?$/,
+      ),
+    ).toEqual(rows.map((r) => [r, r, r, r]));
+    expect(unrolled(file, /^\s*if \(rows > (\d)u\) \{ update_unit\(d, b0 \+ (\d)u, j, acc(\d) \+ bias\); \}$/)).toEqual(rows.slice(1).map((r) => [r, r, r]));
   });
 });
