@@ -262,7 +262,7 @@ describe('benchmark options (parseBenchArgs)', () => {
     [['--warmup', '-1'], /^--warmup must be an integer ≥ 0, got "-1"$/],
     [['--runs=2.5'], /^--runs must be an integer ≥ 1, got "2.5"$/],
     [['--shapes', 'bigru,nope'], /^unknown shape "nope" \(known: .*train-tiny, train-tiny-seq2seq\)$/],
-    [['--systems=webgpu-rnn,pytorch'], /^unknown system "pytorch" \(known: .*webgpu-rnn-f16\)$/],
+    [['--systems=webgpu-rnn,pytorch'], /^unknown system "pytorch" \(known: .*webgpu-rnn-f16, pytorch-cuda\)$/],
     [['--runtime', 'deno'], /^--runtime must be node or chromium, got "deno"$/],
     [['--strategy=fast'], /^--strategy must be auto, per-step, persistent or fused, got "fast"$/],
     [['--tiny', 'extra'], /^unexpected argument "extra"$/],
