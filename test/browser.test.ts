@@ -9,7 +9,8 @@
  * strategies runs here on one, the strategies taking turns (the k-th such subject in suite order gets
  * its (k mod n)-th), so every kind of case and every mode still meets every strategy; every case
  * without a strategy runs (thresholds, limits, lifetimes, ordering, faults, NaN, the other adapter
- * kind's layouts, training's and seq2seq's reference cases). test/browser-selection.test.ts checks it.
+ * kind's layouts, training's and seq2seq's reference cases) but two that re-run whole backward-kernel
+ * families (selection.ts's NODE_ONLY). test/browser-selection.test.ts checks it.
  *
  * Anything that stops the page from running (no WebGPU, no adapter, server or browser failing to
  * start) fails every test with the reason. It never skips: a hook error in vitest would only mark

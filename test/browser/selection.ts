@@ -7,7 +7,8 @@
  *  - a case's subject is its name without its strategy tag (` [per-step]`, ` [persistent]`, ` [fused]`):
  *    cases that share a subject are one model, stream or training fixture run on each strategy;
  *  - a case with no strategy tag, or the only one of its subject, runs (thresholds, limits, lifetimes,
- *    ordering, faults, NaN, the other adapter kind's layouts, the reference cases of training and seq2seq);
+ *    ordering, faults, NaN, the other adapter kind's layouts, the reference cases of training and seq2seq),
+ *    except the NODE_ONLY ones below;
  *  - of the subjects with several strategies, the k-th (counting those only, in suite order) runs one
  *    case: its (k mod n)-th, n being how many strategies it has. Subjects of a kind come in a row (and
  *    fixtures grouped by mode), so every kind and every mode of fixture meets every strategy it has in
@@ -16,6 +17,17 @@
  *    kinds' layouts).
  * test/browser-selection.test.ts checks that coverage on the real case list.
  */
+
+/**
+ * Untagged cases that re-run a whole family of backward kernels under forced variants — each recurrent
+ * mode on every backward kernel with recurrent-dropout masks (≈ 40 s here), every fixture on the other
+ * adapter kind's persistent backward (≈ 28 s) — which Node runs on the same shaders. Chromium's Dawn
+ * still compiles and runs those kernels through the training cases it keeps.
+ */
+export const NODE_ONLY: readonly string[] = [
+  "training: recurrent dropout in every recurrent kernel gives the CPU reference's gradients (its masks), and drops",
+  'training: the persistent backward kernel meant for the other kind of adapter, every fitting fixture',
+];
 
 /**
  * The strategy tags case names carry (the inference and the backward strategies share names). A tag
@@ -34,6 +46,7 @@ export function splitStrategy(name: string): { subject: string; strategy?: strin
 export function chromiumSelection(names: readonly string[]): number[] {
   const bySubject = new Map<string, number[]>();
   for (const [i, name] of names.entries()) {
+    if (NODE_ONLY.includes(name)) continue;
     const { subject } = splitStrategy(name);
     const indices = bySubject.get(subject);
     if (indices) indices.push(i);
