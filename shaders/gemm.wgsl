@@ -122,7 +122,6 @@ fn quad(t: Tile, w: mat4x4<f32>, x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, x3
 
 fn tile(lane: u32, z: u32, m0: u32, n0: u32) -> Tile {
   let K = dims.K;
-  let M = dims.M;
   var t = Tile(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
   var k = 0u;
   if (A_VEC4 && B_VEC4) {
@@ -131,35 +130,8 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32) -> Tile {
       let w = b_quad(z, k, n0);
       if (ONE_ROW && !TRANS_A) {
         t.r0 = fma4(w[0], w[1], w[2], w[3], a4[(base + k) / 4u], t.r0);
-      } else if (TRANS_A) {
-        // A stored (K, M): at each of the four k, rows m0 … m0 + 7 are two vec4s; the 4×8 block turned.
-        let m4 = min(m0 + 4u, M - 4u);  // rows past M: a clamped, never stored block
-        var lo: mat4x4<f32>;
-        var hi: mat4x4<f32>;
-        if (SUBGROUPS) {
-          // Stored row k + (lane mod 4) is what this invocation loads for its subgroup: 2 loads, not 8.
-          let l = lane_values(a4[(base + (k + lane % 4u) * M + m0) / 4u]);
-          let h = lane_values(a4[(base + (k + lane % 4u) * M + m4) / 4u]);
-          lo = transpose(mat4x4<f32>(l.l0, l.l1, l.l2, l.l3));
-          hi = transpose(mat4x4<f32>(h.l0, h.l1, h.l2, h.l3));
-        } else {
-          lo = transpose(mat4x4<f32>(a4[(base + k * M + m0) / 4u], a4[(base + (k + 1u) * M + m0) / 4u],
-                                     a4[(base + (k + 2u) * M + m0) / 4u], a4[(base + (k + 3u) * M + m0) / 4u]));
-          hi = transpose(mat4x4<f32>(a4[(base + k * M + m4) / 4u], a4[(base + (k + 1u) * M + m4) / 4u],
-                                     a4[(base + (k + 2u) * M + m4) / 4u], a4[(base + (k + 3u) * M + m4) / 4u]));
-        }
-        t = quad(t, w, lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]);
-      } else if (SUBGROUPS) {
-        // Rows (lane mod 4) and 4 + (lane mod 4) are what this invocation loads for its subgroup.
-        let lo = lane_values(a4[(base + min(m0 + lane % 4u, M - 1u) * K + k) / 4u]);
-        let hi = lane_values(a4[(base + min(m0 + 4u + lane % 4u, M - 1u) * K + k) / 4u]);
-        t = quad(t, w, lo.l0, lo.l1, lo.l2, lo.l3, hi.l0, hi.l1, hi.l2, hi.l3);
       } else {
-        t = quad(t, w,
-          a4[(base + min(m0, M - 1u) * K + k) / 4u], a4[(base + min(m0 + 1u, M - 1u) * K + k) / 4u],
-          a4[(base + min(m0 + 2u, M - 1u) * K + k) / 4u], a4[(base + min(m0 + 3u, M - 1u) * K + k) / 4u],
-          a4[(base + min(m0 + 4u, M - 1u) * K + k) / 4u], a4[(base + min(m0 + 5u, M - 1u) * K + k) / 4u],
-          a4[(base + min(m0 + 6u, M - 1u) * K + k) / 4u], a4[(base + min(m0 + 7u, M - 1u) * K + k) / 4u]);
+        t = quad_rows(t, w, a_rows8(lane, base, m0, k));
       }
     }
   }
