@@ -3,11 +3,11 @@
 // off, batches with strides and operands that start mid-buffer, sizes 1, 3, 17 and 257 and sizes
 // past a workgroup's tile (more than 8 rows, more than 64 column quads), f32 and half-precision B.
 // C is poisoned with NaN where β = 0, so an element the kernel fails to write shows.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundToFloat16 } from '../../src/float16.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice, requestDevice } from '../../src/gpu/device.js';
-import { GEMM_ROWS, GEMM_WORKGROUP_SIZE, gemmVariant, recordGemm } from '../../src/gpu/ops/gemm.js';
+import { GEMM_ROWS, GEMM_WIDE_ROWS, GEMM_WORKGROUP_SIZE, gemmGrid, gemmVariant, gemmWorkgroupSize, recordGemm } from '../../src/gpu/ops/gemm.js';
 import { weightFormat } from '../../src/gpu/wgsl.js';
 import { seededUniform as random } from '../../src/random.js';
 import { referenceGemm } from '../../src/reference/gemm.js';
@@ -42,6 +42,7 @@ const SIZES: Array<[number, number, number]> = [
   [5, 257, 17],
   [9, 12, 257],
   [GEMM_ROWS * 4 + 1, 4 * GEMM_WORKGROUP_SIZE + 4, 8], // past a workgroup in both directions
+  [GEMM_WIDE_ROWS + 1, 8 * GEMM_WORKGROUP_SIZE + 8, 4], // the wide tile past a workgroup of octets
   [16, 8, 12], // every dimension a multiple of 4: the vec4 paths (and a software adapter's wide tile: 16 rows × 8 columns)
   [40, 20, 28], // the wide tile with an odd quad count (the last pair's right quad stores nothing) and an empty lower half
   [257, 24, 12], // 17 blocks of 16 rows, the last with one
@@ -142,6 +143,25 @@ async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number
     expectThat(v.wide === wide, () => `the wide tile is ${v.wide ? '' : 'not '}taken: ${JSON.stringify(v)}`);
   }
 }
+
+describe('GEMM workgroups', () => {
+  it("hold C's column quads (octets on the wide tile) with the fewest idle invocations, and the grid covers C", () => {
+    // GPU: powers of two from 16 to GEMM_WORKGROUP_SIZE; software: multiples of 4 up to it.
+    expect([4, 64, 65, 96, 256, 257, 4096].map((N) => gemmWorkgroupSize(N))).toEqual([16, 16, 32, 32, 64, 64, 64]);
+    expect([4, 64, 65, 96, 256, 257, 4096].map((N) => gemmWorkgroupSize(N, false, true))).toEqual([4, 16, 20, 24, 64, 64, 64]);
+    expect([8, 64, 192, 200, 520].map((N) => gemmWorkgroupSize(N, true, true))).toEqual([4, 8, 24, 28, 64]);
+    for (const software of [false, true]) {
+      for (const wide of software ? [false, true] : [false]) {
+        for (const N of [1, 3, 8, 17, 64, 96, 257, 520, 4096]) {
+          const [x] = gemmGrid({ M: 1, N, batch: 1 }, wide, software);
+          const columns = wide ? 8 : 4;
+          expect(x * gemmWorkgroupSize(N, wide, software) * columns, `N ${N}`).toBeGreaterThanOrEqual(N);
+          expect((x - 1) * gemmWorkgroupSize(N, wide, software) * columns, `N ${N}`).toBeLessThan(N);
+        }
+      }
+    }
+  });
+});
 
 describe('GEMM op vs the float64 reference', () => {
   let harness: OpHarness;
