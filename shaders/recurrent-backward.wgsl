@@ -532,6 +532,14 @@ fn regroup_w_hh(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   }
 }
 
+// dg_h of one (row, unit) from workgroup memory (the same vec4 for every invocation). With subgroups,
+// invocation c of each subgroup loads component c and broadcasts it: one workgroup load per invocation
+// instead of four (call it in uniform control flow).
+fn dg_shared(g: u32, lane: u32) -> vec4<f32> {
+  if (SUBGROUPS) { return lane_scalars(dgb[g][lane % 4u]); }
+  return dgb[g];
+}
+
 // The regrouped vec4 i (regroup_w_hh's numbering).
 fn regrouped4(i: u32) -> vec4<f32> {
   let e = dims.w_t + 4u * i;
@@ -540,6 +548,7 @@ fn regrouped4(i: u32) -> vec4<f32> {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn persistent_backward_blocked4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lane = subgroup_lane();
   let H = dims.H;
   let Q = H / 4u;
   let blocks = (dims.B + BLOCK_B - 1u) / BLOCK_B;
@@ -579,17 +588,17 @@ fn persistent_backward_blocked4(@builtin(local_invocation_index) lid: u32, @buil
           let wo = regrouped4(w + 3u * Q);
           w += 4u * Q;
           let g = cur + k;
-          a0 = fma4(wi, wf, wg, wo, dgb[g], a0);
-          if (BLOCK_B > 1u) { a1 = fma4(wi, wf, wg, wo, dgb[g + o1], a1); }
+          a0 = fma4(wi, wf, wg, wo, dg_shared(g, lane), a0);
+          if (BLOCK_B > 1u) { a1 = fma4(wi, wf, wg, wo, dg_shared(g + o1, lane), a1); }
           if (BLOCK_B > 2u) {
-            a2 = fma4(wi, wf, wg, wo, dgb[g + o2], a2);
-            a3 = fma4(wi, wf, wg, wo, dgb[g + o3], a3);
+            a2 = fma4(wi, wf, wg, wo, dg_shared(g + o2, lane), a2);
+            a3 = fma4(wi, wf, wg, wo, dg_shared(g + o3, lane), a3);
           }
           if (BLOCK_B > 4u) {
-            a4 = fma4(wi, wf, wg, wo, dgb[g + o4], a4);
-            a5 = fma4(wi, wf, wg, wo, dgb[g + o5], a5);
-            a6 = fma4(wi, wf, wg, wo, dgb[g + o6], a6);
-            a7 = fma4(wi, wf, wg, wo, dgb[g + o7], a7);
+            a4 = fma4(wi, wf, wg, wo, dg_shared(g + o4, lane), a4);
+            a5 = fma4(wi, wf, wg, wo, dg_shared(g + o5, lane), a5);
+            a6 = fma4(wi, wf, wg, wo, dg_shared(g + o6, lane), a6);
+            a7 = fma4(wi, wf, wg, wo, dg_shared(g + o7, lane), a7);
           }
         }
       }

@@ -106,7 +106,11 @@ export type SoftwareBackwardKind = 'cached' | 'blocked' | 'blocked4';
  * each dg_h element a row loads then serves four outputs, as h_{t−1} does in the forward. Measured
  * (each dispatch alone, alternating with 'blocked', 2–5 rounds): the date model's encoder 44–59 vs
  * 57–68 ms and decoder 39–54 vs 50–68 ms, the char-LM's layers 34–50 vs 54–59 ms; in a whole profile
- * the classifier's GRU 64 loop 68.5 ms against 77–83 before. Past 128 units (blocks of two rows) the
+ * the classifier's GRU 64 loop 68.5 ms against 77–83 before. Its dg_h loads from workgroup memory
+ * (one vec4 every invocation needs) then went through the subgroup too, a component per invocation
+ * broadcast to all (dg_shared): each dispatch alone, alternating with the vec4 loads, the date model's
+ * encoder 41–45 vs 50–57 ms and decoder 38–39 vs 46–52 ms, the classifier's loop 49–59 vs 67–72 ms, the
+ * char-LM's within drift. Past 128 units (blocks of two rows) the
  * Bahdanau shape's GRU 256 encoder (B = 64, T = 20): 487 ms against 1,354 ms for the one-workgroup-wide
  * kernel it ran before (its forward 226–230 ms). `kind` forces one (tests); undefined: a GPU, or a shape
  * for neither.
