@@ -311,7 +311,9 @@ override CACHE_H: u32 = 0u;
 const CACHE_MAX_H = 128u;
 // Unit j's W_hh row, four inputs to a matrix: column c of w_rows[q] is the gate vec4 of input k = 4q + c.
 var<private> w_rows: array<mat4x4<f32>, CACHE_MAX_H / 4u>;
-var<workgroup> dgs: array<vec4<f32>, 2u * CACHE_MAX_H>;
+// The row's dg_h, double-buffered: sized by CACHE_H, not its maximum, since a longer workgroup array
+// takes longer to build (workgroupArrayLength in src/gpu/program.ts).
+var<workgroup> dgs: array<vec4<f32>, 2u * max(CACHE_H, 1u)>;
 
 // Σ_k dot(W_hh[j, k], dg_h[k]) with dg_h at `base` in workgroup memory. Line q is quad q:
 // `if (CACHE_H >= 4(q+1)) { a += w_rows[q][0] * dgs[base + 4q] + … + w_rows[q][3] * dgs[base + 4q + 3]; }`
@@ -364,8 +366,8 @@ fn persistent_backward_cached(@builtin(local_invocation_index) lid: u32, @builti
   for (var k = 0u; k < CACHE_H; k++) { w_rows[k / 4u][k % 4u] = param4(dims.w_hh_offset + (d * H + j) * H + k); }
   for (var i = 0u; i <= dims.T; i++) {
     let s = select(dims.T - 1u - i, dims.T, i == dims.T);
-    let cur = (i % 2u) * CACHE_MAX_H;  // the previous step's dg_h here …
-    let nxt = CACHE_MAX_H - cur;      // … this step's there
+    let cur = (i % 2u) * CACHE_H;  // the previous step's dg_h here …
+    let nxt = CACHE_H - cur;      // … this step's there
     var rec: f32;
     if (i == 0u) {
       rec = gstate[dh_rec_index(s % 2u, d, b, j)];
@@ -391,8 +393,10 @@ fn persistent_backward_cached(@builtin(local_invocation_index) lid: u32, @builti
 // loads of dg_h are shared too: each invocation of a subgroup loads one input's vec4 and broadcasts it,
 // as the forward's h_quad does. Measured against the cached variant on SwiftShader: see
 // softwareBackwardLayout (src/gpu/ops/backward.ts).
-const BLOCKED_MAX_VEC4 = 1024u;  // 16 KiB: 2 · BLOCK_B · H vec4 (the host checks it fits)
-var<workgroup> dgb: array<vec4<f32>, BLOCKED_MAX_VEC4>;
+// vec4 of workgroup memory: at least 2·BLOCK_B·H, at most 1,024 (16 KiB; the host checks it fits and
+// sizes it to the shape, see workgroupArrayLength in src/gpu/program.ts).
+override BLOCKED_VEC4: u32 = 1024u;
+var<workgroup> dgb: array<vec4<f32>, BLOCKED_VEC4>;
 
 // Row r (batch row b) of the block at loop index i (step s): its dL/dh of unit j — the head's from
 // gstate at the first, else W_hhᵀ·dg_h of the step before (`acc`, lanes summed), scaled by recurrent

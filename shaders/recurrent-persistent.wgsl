@@ -12,7 +12,7 @@
 // cell_update). Direction 0 runs t = s, direction 1 (reverse) t = T−1−s; a row with t ≥ lengths[b]
 // keeps its state and outputs zero (packed-sequence semantics), as in the per-step kernel.
 //
-// Workgroup memory `shared_f` (SHARED_FLOATS f32): the block's h double-buffered — (BLOCK_B, H_out)
+// Workgroup memory `shared_f` (SHARED_FLOATS f32, sized by the host): the block's h double-buffered — (BLOCK_B, H_out)
 // at 0 and at BLOCK_B·H_out, read one, written the other, swapped every step so one barrier a step
 // suffices — then, with projection, h_raw (BLOCK_B, H) at 2·BLOCK_B·H_out. The host checks that this
 // fits. Cell state c stays in the `state` buffer (with CACHE_K, in a private variable until the end):
@@ -46,7 +46,10 @@ override SAVE: bool = false;
 // which then holds the final state without the closing copy.
 override RECURRENT_MASK: bool = false;
 
-const SHARED_FLOATS = 4096u;  // 16 KiB: the minimum maxComputeWorkgroupStorageSize WebGPU guarantees
+// f32 of workgroup memory: at least 2·BLOCK_B·H_out (+ BLOCK_B·H with projection), at most 4,096 (16 KiB,
+// the maxComputeWorkgroupStorageSize WebGPU guarantees); the host sizes it to the shape (see
+// workgroupArrayLength in src/gpu/program.ts: a longer array takes longer to build).
+override SHARED_FLOATS: u32 = 4096u;
 
 struct PersistentDims {
   T: u32,

@@ -126,6 +126,20 @@ export function replay(encoder: GPUCommandEncoder, commands: readonly Command[],
   endPass();
 }
 
+/**
+ * The length a kernel's workgroup array is built with (an override: `array<T, N>` in workgroup memory):
+ * the least power of two that holds `needed` elements. WebGPU zero-fills workgroup memory before a
+ * dispatch runs, and SwiftShader compiles that fill element by element, so a pipeline's build time grows
+ * with the array's declared length: the persistent kernel's 4,096-f32 array took 2.3–3.1 s to build
+ * per pipeline, 0.6–1.0 s at 1,024 (Node, each pipeline built alone), and 400 of the Node agreement
+ * suite's 414 s were pipeline builds. Powers of two keep the number of distinct pipelines small.
+ */
+export function workgroupArrayLength(needed: number): number {
+  let length = 1;
+  while (length < needed) length *= 2;
+  return length;
+}
+
 /** Workgroups along one axis of a tiled kernel; throws a clear error past the device limit. */
 export function tileCount(extent: number, tile: number, maxPerDimension: number, what: string): number {
   const n = Math.max(1, Math.ceil(extent / tile));

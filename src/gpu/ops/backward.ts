@@ -22,7 +22,7 @@ import type { GpuContext } from '../context.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
 import type { StepIndex } from '../layer-record.js';
 import { GATE_LANES } from '../layer-weights.js';
-import { type BindingKind, type Command, type Grid, type Recorder, dispatch, layoutEntries, linearGrid, tileCount } from '../program.js';
+import { type BindingKind, type Command, type Grid, type Recorder, dispatch, layoutEntries, linearGrid, tileCount, workgroupArrayLength } from '../program.js';
 import { BACKWARD_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
 import { recordGemm } from './gemm.js';
@@ -78,7 +78,7 @@ const BINDINGS: ReadonlyArray<readonly [number, BindingKind]> = [
   [6, 'write'],
 ];
 
-/** Most vec4 of workgroup memory the blocked variant may use (BLOCKED_MAX_VEC4 in its WGSL). */
+/** Most vec4 of workgroup memory the blocked variant may use (16 KiB, the least any device allows; its BLOCKED_VEC4 is sized per shape). */
 export const BLOCKED_BACKWARD_MAX_VEC4 = 1024;
 /**
  * The blocked variant's workgroup width: narrow, as the forward's on software adapters (persistent.ts).
@@ -181,7 +181,14 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
     ...module,
     entryPoint: software ? `persistent_backward_${software.kind}` : 'persistent_backward',
     layouts: [layout, indexLayout],
-    constants: { ...constants, WORKGROUP_SIZE: persistentSize, BLOCK_B: persistentRows, CACHE_H: software?.kind === 'cached' ? config.hidden_size : 0 },
+    constants: {
+      ...constants,
+      WORKGROUP_SIZE: persistentSize,
+      BLOCK_B: persistentRows,
+      CACHE_H: software?.kind === 'cached' ? config.hidden_size : 0,
+      // The blocked kinds' workgroup memory: the block's dg_h, double-buffered.
+      ...(software && software.kind !== 'cached' ? { BLOCKED_VEC4: workgroupArrayLength(2 * software.rows * config.hidden_size) } : {}),
+    },
   });
   const regroupFloats = D * config.hidden_size * config.hidden_size * GATE_LANES;
   const regroup =

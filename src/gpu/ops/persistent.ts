@@ -7,11 +7,11 @@
  */
 import { type RnnConfig, type RnnMode, numDirections, outputSize } from '../../config.js';
 import type { GpuContext } from '../context.js';
-import { type Grid, layoutEntries } from '../program.js';
+import { type Grid, layoutEntries, workgroupArrayLength } from '../program.js';
 import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
 import persistentSource from '../../../shaders/recurrent-persistent.wgsl?raw';
 
-/** f32 elements of workgroup memory the kernel has (SHARED_FLOATS in its WGSL; checked by test/structure/wgsl.test.ts). */
+/** Most f32 of workgroup memory the kernel may use (its SHARED_FLOATS, sized per shape; 16 KiB, the least any device allows). */
 export const PERSISTENT_SHARED_FLOATS = 4096;
 /** Most H_out whose W_hh column an invocation can keep in private memory (CACHE_MAX_K in its WGSL). */
 export const PERSISTENT_CACHE_MAX_K = 128;
@@ -55,6 +55,8 @@ export interface PersistentLayout {
    * Then blockB is 1 and workgroupSize ≥ H: one unit per invocation for the whole dispatch.
    */
   cacheK: number;
+  /** f32 of workgroup memory the kernel is built with (its SHARED_FLOATS): the block's, see workgroupArrayLength. */
+  sharedFloats: number;
 }
 
 /**
@@ -84,9 +86,10 @@ export function persistentLayout(config: RnnConfig, B: number, limits: GPUSuppor
   const fits = (rows: number) => persistentSharedFloats(config, rows) <= PERSISTENT_SHARED_FLOATS;
   const minWorkgroups = Math.min(2, D * B); // both cores busy, where the shape has two sequences
   const workgroups = (blockB: number) => D * Math.ceil(B / blockB);
+  const shared = (blockB: number) => workgroupArrayLength(persistentSharedFloats(config, blockB));
   if (!softwareAdapter) {
     const workgroupSize = Math.min(maxPersistentWorkgroup(limits), Math.max(32, Math.ceil(H / 32) * 32));
-    return { workgroupSize, blockB: 1, workgroups: workgroups(1), cacheK: 0 };
+    return { workgroupSize, blockB: 1, workgroups: workgroups(1), cacheK: 0, sharedFloats: shared(1) };
   }
   const blockB = PERSISTENT_BLOCKS.find((rows) => rows <= B && fits(rows) && workgroups(rows) >= minWorkgroups) ?? 1;
   const K = outputSize(config);
@@ -94,9 +97,9 @@ export function persistentLayout(config: RnnConfig, B: number, limits: GPUSuppor
   // subgroups of 4, the broadcasts read lanes 0–3), W_hh read once per dispatch.
   const unitsWide = Math.ceil(H / 4) * 4;
   if (blockB === 1 && K <= PERSISTENT_CACHE_MAX_K && unitsWide <= maxPersistentWorkgroup(limits)) {
-    return { workgroupSize: unitsWide, blockB, workgroups: workgroups(blockB), cacheK: K };
+    return { workgroupSize: unitsWide, blockB, workgroups: workgroups(blockB), cacheK: K, sharedFloats: shared(blockB) };
   }
-  return { workgroupSize: SOFTWARE_PERSISTENT_WORKGROUP, blockB, workgroups: workgroups(blockB), cacheK: 0 };
+  return { workgroupSize: SOFTWARE_PERSISTENT_WORKGROUP, blockB, workgroups: workgroups(blockB), cacheK: 0, sharedFloats: shared(blockB) };
 }
 
 /** Why the persistent kernel cannot run this shape, or undefined when it can. */
@@ -170,6 +173,7 @@ export function persistentKernel(
       HAS_PROJ: hasProjection,
       WORKGROUP_SIZE: layout.workgroupSize,
       BLOCK_B: layout.blockB,
+      SHARED_FLOATS: layout.sharedFloats,
       INLINE_INPUT: inlineInput,
       CACHE_K: layout.cacheK,
       SAVE: save,
