@@ -544,6 +544,14 @@ fn dg_shared(g: u32, lane: u32) -> vec4<f32> {
   return dgb[g];
 }
 
+// acc + Σ_g W_g·dg[g] over the gates of one unit: four for LSTM, three for GRU (its fourth lane holds
+// nothing W_hh multiplies: zero weights, zero gradient), whose fourth product is neither loaded nor
+// added. The RNN modes' single gate keeps the four-lane form (lanes past it zero).
+fn gates_fma(wi: vec4<f32>, wf: vec4<f32>, wg: vec4<f32>, wo: vec4<f32>, dg: vec4<f32>, acc: vec4<f32>) -> vec4<f32> {
+  if (MODE == MODE_GRU) { return fma(wg, vec4<f32>(dg.z), fma(wf, vec4<f32>(dg.y), fma(wi, vec4<f32>(dg.x), acc))); }
+  return fma4(wi, wf, wg, wo, dg, acc);
+}
+
 // The regrouped vec4 i (regroup_w_hh's numbering).
 fn regrouped4(i: u32) -> vec4<f32> {
   let e = dims.w_t + 4u * i;
@@ -589,20 +597,21 @@ fn persistent_backward_blocked4(@builtin(local_invocation_index) lid: u32, @buil
           let wi = regrouped4(w);
           let wf = regrouped4(w + Q);
           let wg = regrouped4(w + 2u * Q);
-          let wo = regrouped4(w + 3u * Q);
+          var wo = vec4<f32>(0.0);
+          if (MODE != MODE_GRU) { wo = regrouped4(w + 3u * Q); }
           w += 4u * Q;
           let g = cur + k;
-          a0 = fma4(wi, wf, wg, wo, dg_shared(g, lane), a0);
-          if (BLOCK_B > 1u) { a1 = fma4(wi, wf, wg, wo, dg_shared(g + o1, lane), a1); }
+          a0 = gates_fma(wi, wf, wg, wo, dg_shared(g, lane), a0);
+          if (BLOCK_B > 1u) { a1 = gates_fma(wi, wf, wg, wo, dg_shared(g + o1, lane), a1); }
           if (BLOCK_B > 2u) {
-            a2 = fma4(wi, wf, wg, wo, dg_shared(g + o2, lane), a2);
-            a3 = fma4(wi, wf, wg, wo, dg_shared(g + o3, lane), a3);
+            a2 = gates_fma(wi, wf, wg, wo, dg_shared(g + o2, lane), a2);
+            a3 = gates_fma(wi, wf, wg, wo, dg_shared(g + o3, lane), a3);
           }
           if (BLOCK_B > 4u) {
-            a4 = fma4(wi, wf, wg, wo, dg_shared(g + o4, lane), a4);
-            a5 = fma4(wi, wf, wg, wo, dg_shared(g + o5, lane), a5);
-            a6 = fma4(wi, wf, wg, wo, dg_shared(g + o6, lane), a6);
-            a7 = fma4(wi, wf, wg, wo, dg_shared(g + o7, lane), a7);
+            a4 = gates_fma(wi, wf, wg, wo, dg_shared(g + o4, lane), a4);
+            a5 = gates_fma(wi, wf, wg, wo, dg_shared(g + o5, lane), a5);
+            a6 = gates_fma(wi, wf, wg, wo, dg_shared(g + o6, lane), a6);
+            a7 = gates_fma(wi, wf, wg, wo, dg_shared(g + o7, lane), a7);
           }
         }
       }

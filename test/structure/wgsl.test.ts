@@ -120,7 +120,7 @@ describe('hand-unrolled blocks follow their pattern', () => {
     expect(unrolled(file, /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ blocked_row\(d, s, i, j, b0 \+ (\d)u, (\d)u, a(\d), nxt\); \}$/)).toEqual(
       rows.map((r) => [r, r, r, r, r]),
     );
-    expect(unrolled(file, /^\s*(?:if \(BLOCK_B > 1u\) \{ )?a(\d) = fma4\(wi, wf, wg, wo, dg_shared\(g \+ o(\d), lane\), a(\d)\);(?: \})?$/)).toEqual(
+    expect(unrolled(file, /^\s*(?:if \(BLOCK_B > 1u\) \{ )?a(\d) = gates_fma\(wi, wf, wg, wo, dg_shared\(g \+ o(\d), lane\), a(\d)\);(?: \})?$/)).toEqual(
       rows.map((r) => [r, r, r]),
     );
     expect(
