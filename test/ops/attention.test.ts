@@ -143,6 +143,8 @@ describe('attention op', () => {
       dV: kind === 'concat' ? h.tensor(poison(A), [A], 'f32', 7) : undefined,
     };
     await h.run(recordAttendBackward(h, back));
+    // dL/dq has nowhere to go without dQuery, unless the attentive decoder's loop took it (fromLoop).
+    expect(() => recordAttendBackward(h, { ...back, dQuery: undefined })).toThrow(/dQuery is needed unless the loop took dL\/dq/);
     // Positions past a row's length get exactly 0, every other element written.
     const dKeys = Float64Array.from(await h.read(back.dKeys, S * B * Hk));
     for (let s = 0; s < S; s++) for (let b = 0; b < B; b++) if (s >= lengths[b]) for (let k = 0; k < Hk; k++) expect(dKeys[(s * B + b) * Hk + k]).toBe(0);

@@ -51,8 +51,11 @@ export interface AttentionBackwardCall extends AttentionCall {
   readonly dJoined: GpuTensor;
   /** Scratch (T, B, S): the scores' gradient. */
   readonly dScore: GpuTensor;
-  /** Written: dL/dq (T·B, H_q) and dL/dkeys (S·B, H_k) — the score's share included where its operands are q and the keys. */
-  readonly dQuery: GpuTensor;
+  /**
+   * Written: dL/dq (T·B, H_q) and dL/dkeys (S·B, H_k) — the score's share included where its operands are
+   * q and the keys. dQuery is required, except with fromLoop (the loop wrote dL/dq itself).
+   */
+  readonly dQuery?: GpuTensor;
   readonly dKeys: GpuTensor;
   /** Written where the operands are projections ("general", "concat"): their gradients, and concat's dL/dv. */
   readonly dScoreQ?: GpuTensor;
@@ -61,7 +64,7 @@ export interface AttentionBackwardCall extends AttentionCall {
   readonly dV?: GpuTensor;
   /**
    * The attentive decoder's loop made the scores' gradient (in dScore) and concat's dL/d(score_q) (in
-   * dScoreQ), and took dL/dq itself: only the keys' side is left (dKeys, dScoreK, dV). dQuery unused.
+   * dScoreQ), and took dL/dq itself: only the keys' side is left (dKeys, dScoreK, dV); no dQuery.
    */
   readonly fromLoop?: boolean;
 }
@@ -229,7 +232,9 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
     [10, 'read'],
   ];
   const v = call.v ?? call.lengths;
-  if (call.fromLoop) {
+  const dQuery = call.dQuery;
+  if (!call.fromLoop && !dQuery) throw new Error(`${call.label}: dQuery is needed unless the loop took dL/dq (fromLoop)`);
+  if (call.fromLoop || !dQuery) {
     // dL/dq and dL/d(score_q) came from the loop.
   } else if (call.kind === 'dot') {
     // dL/dq = its direct share in joined + the score's (whose other operand is score_k).
@@ -238,7 +243,7 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
         `${call.label}.query`,
         'back_query',
         query,
-        { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 7: call.dJoined, 8: call.dScore, 9: call.dQuery, 10: v },
+        { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 7: call.dJoined, 8: call.dScore, 9: dQuery, 10: v },
         grid((T * B * Hq) / lanes),
       ),
     );
@@ -251,7 +256,7 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
           [7, 'write'],
           [9, 'write'],
         ],
-        { 7: call.dJoined, 9: call.dQuery },
+        { 7: call.dJoined, 9: dQuery },
         grid((T * B * Hq) / lanes),
       ),
       bind(

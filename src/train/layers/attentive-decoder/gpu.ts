@@ -232,7 +232,6 @@ export class AttentiveDecoderGpu implements GpuLayer {
         joined: dJoined,
         dJoined,
         dScore,
-        dQuery: work('dQueryUnused', TB, this.Hq),
         dKeys,
         dScoreQ,
         dScoreK,
