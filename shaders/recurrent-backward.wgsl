@@ -544,13 +544,15 @@ fn dg_shared(g: u32, lane: u32) -> vec4<f32> {
   return dgb[g];
 }
 
-// acc + Σ_g W_g·dg[g] over the gates of one unit: four for LSTM, three for GRU (its fourth lane holds
-// nothing W_hh multiplies: zero weights, zero gradient), whose fourth product is neither loaded nor
-// added. The RNN modes' single gate keeps the four-lane form (lanes past it zero).
+// acc + Σ_g W_g·dg[g] over the gates of one unit: four for LSTM, three for GRU, one for the RNN modes
+// (the lanes past a mode's gates hold nothing W_hh multiplies: zero weights, zero gradient; their
+// products are neither loaded, see persistent_backward_blocked4, nor added).
 fn gates_fma(wi: vec4<f32>, wf: vec4<f32>, wg: vec4<f32>, wo: vec4<f32>, dg: vec4<f32>, acc: vec4<f32>) -> vec4<f32> {
   if (MODE == MODE_GRU) { return fma(wg, vec4<f32>(dg.z), fma(wf, vec4<f32>(dg.y), fma(wi, vec4<f32>(dg.x), acc))); }
+  if (MODE == MODE_RNN_TANH || MODE == MODE_RNN_RELU) { return fma(wi, vec4<f32>(dg.x), acc); }
   return fma4(wi, wf, wg, wo, dg, acc);
 }
+
 
 // The regrouped vec4 i (regroup_w_hh's numbering).
 fn regrouped4(i: u32) -> vec4<f32> {
@@ -595,10 +597,14 @@ fn persistent_backward_blocked4(@builtin(local_invocation_index) lid: u32, @buil
         var w = d * H * Q * 4u + q;  // (unit 0, gate 0, quad q)
         for (var k = 0u; k < H; k++) {
           let wi = regrouped4(w);
-          let wf = regrouped4(w + Q);
-          let wg = regrouped4(w + 2u * Q);
+          var wf = vec4<f32>(0.0);
+          var wg = vec4<f32>(0.0);
           var wo = vec4<f32>(0.0);
-          if (MODE != MODE_GRU) { wo = regrouped4(w + 3u * Q); }
+          if (MODE == MODE_LSTM || MODE == MODE_GRU) {  // the gates past the first (gates_fma)
+            wf = regrouped4(w + Q);
+            wg = regrouped4(w + 2u * Q);
+          }
+          if (MODE == MODE_LSTM) { wo = regrouped4(w + 3u * Q); }
           w += 4u * Q;
           let g = cur + k;
           a0 = gates_fma(wi, wf, wg, wo, dg_shared(g, lane), a0);
