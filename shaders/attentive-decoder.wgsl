@@ -441,8 +441,13 @@ fn grad4(base: u32) -> vec4<f32> {
 // The gate gradients of the block's row `row` (0 … BLOCK_B − 1) at unit j, for both products: W_ih's
 // side (dg_x) in the gate lanes, and for GRU W_hh's third gate (dpre_n·r, where dg_h differs from dg_x)
 // in the spare fourth lane. `base` is the block's first row in the (L, T·B) numbering.
-fn block_dg(row: u32, base: u32, j: u32) -> vec4<f32> {
-  if (STAGED) { return stage[row * dims.H + j]; }
+// Staged, with subgroups, invocation c of each subgroup loads lane c and broadcasts it: one workgroup
+// load per invocation instead of four (call it in uniform control flow).
+fn block_dg(row: u32, base: u32, j: u32, lane: u32) -> vec4<f32> {
+  if (STAGED) {
+    if (SUBGROUPS) { return lane_scalars(stage[row * dims.H + j][lane % 4u]); }
+    return stage[row * dims.H + j];
+  }
   let at = ((base + row) * dims.H + j) * 4u;
   let gx = grad4(dims.dgx_at + at);
   if (MODE == MODE_GRU) { return vec4<f32>(gx.xyz, grad[dims.dgh_at + at + 2u]); }
@@ -487,6 +492,7 @@ fn add_query_grad(b: u32, q: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lane = subgroup_lane();
   let blk = block_of(wid);
   let B = dims.B;
   let S = dims.S;
@@ -584,46 +590,54 @@ fn attentive_backward(@builtin(local_invocation_index) lid: u32, @builtin(workgr
       let o2 = min(2u, last);
       let o3 = min(3u, last);
       // dL/dh_{t−1} of this layer: the direct part and W_hhᵀ·dg_h.
-      for (var k = lid; k < Hq; k += WORKGROUP_SIZE) {
+      // Inputs in passes of the workgroup's width, in uniform control flow (block_dg's broadcasts need
+      // it): an invocation past the last computes on a clamped one and stores nothing.
+      for (var k0 = 0u; k0 < Hq; k0 += WORKGROUP_SIZE) {
+        let k = min(k0 + lid, Hq - 1u);
         var a0 = 0.0;
         var a1 = 0.0;
         var a2 = 0.0;
         var a3 = 0.0;
         for (var j = 0u; j < H; j++) {
           let w = params[at.z + k * H + j];
-          a0 += dot_h(w, block_dg(0u, base, j));
-          if (BLOCK_B > 1u) { a1 += dot_h(w, block_dg(o1, base, j)); }
+          a0 += dot_h(w, block_dg(0u, base, j, lane));
+          if (BLOCK_B > 1u) { a1 += dot_h(w, block_dg(o1, base, j, lane)); }
           if (BLOCK_B > 2u) {
-            a2 += dot_h(w, block_dg(o2, base, j));
-            a3 += dot_h(w, block_dg(o3, base, j));
+            a2 += dot_h(w, block_dg(o2, base, j, lane));
+            a3 += dot_h(w, block_dg(o3, base, j, lane));
           }
         }
-        hidden_unit(l, blk.b0, k, a0);
-        if (blk.rows > 1u) { hidden_unit(l, blk.b0 + 1u, k, a1); }
-        if (blk.rows > 2u) { hidden_unit(l, blk.b0 + 2u, k, a2); }
-        if (blk.rows > 3u) { hidden_unit(l, blk.b0 + 3u, k, a3); }
+        if (k0 + lid < Hq) {
+          hidden_unit(l, blk.b0, k, a0);
+          if (blk.rows > 1u) { hidden_unit(l, blk.b0 + 1u, k, a1); }
+          if (blk.rows > 2u) { hidden_unit(l, blk.b0 + 2u, k, a2); }
+          if (blk.rows > 3u) { hidden_unit(l, blk.b0 + 3u, k, a3); }
+        }
       }
       // dL/dx_t = W_ihᵀ·dg_x: the layer below's dL/dh_t (through the dropout mask), or for layer 0 the
       // context's gradient (dL/de_t is a GEMM over all steps after this kernel: nothing in the loop needs it).
       let I = input_width(l);
-      for (var k = select(0u, dims.E, l == 0u) + lid; k < I; k += WORKGROUP_SIZE) {
+      for (var k0 = select(0u, dims.E, l == 0u); k0 < I; k0 += WORKGROUP_SIZE) {
+        let k = min(k0 + lid, I - 1u);
         var a0 = 0.0;
         var a1 = 0.0;
         var a2 = 0.0;
         var a3 = 0.0;
         for (var j = 0u; j < H; j++) {
           let w = params[at.x + k * H + j];
-          a0 += dot_x(w, block_dg(0u, base, j));
-          if (BLOCK_B > 1u) { a1 += dot_x(w, block_dg(o1, base, j)); }
+          a0 += dot_x(w, block_dg(0u, base, j, lane));
+          if (BLOCK_B > 1u) { a1 += dot_x(w, block_dg(o1, base, j, lane)); }
           if (BLOCK_B > 2u) {
-            a2 += dot_x(w, block_dg(o2, base, j));
-            a3 += dot_x(w, block_dg(o3, base, j));
+            a2 += dot_x(w, block_dg(o2, base, j, lane));
+            a3 += dot_x(w, block_dg(o3, base, j, lane));
           }
         }
-        input_unit(l, t, blk.b0, k, a0);
-        if (blk.rows > 1u) { input_unit(l, t, blk.b0 + 1u, k, a1); }
-        if (blk.rows > 2u) { input_unit(l, t, blk.b0 + 2u, k, a2); }
-        if (blk.rows > 3u) { input_unit(l, t, blk.b0 + 3u, k, a3); }
+        if (k0 + lid < I) {
+          input_unit(l, t, blk.b0, k, a0);
+          if (blk.rows > 1u) { input_unit(l, t, blk.b0 + 1u, k, a1); }
+          if (blk.rows > 2u) { input_unit(l, t, blk.b0 + 2u, k, a2); }
+          if (blk.rows > 3u) { input_unit(l, t, blk.b0 + 3u, k, a3); }
+        }
       }
       storageBarrier();
       workgroupBarrier();  // the next layer's gate gradients overwrite the stage
