@@ -441,8 +441,8 @@ fn grad4(base: u32) -> vec4<f32> {
 // The gate gradients of the block's row `row` (0 … BLOCK_B − 1) at unit j, for both products: W_ih's
 // side (dg_x) in the gate lanes, and for GRU W_hh's third gate (dpre_n·r, where dg_h differs from dg_x)
 // in the spare fourth lane. `base` is the block's first row in the (L, T·B) numbering.
-// Staged, with subgroups, invocation c of each subgroup loads lane c and broadcasts it: one workgroup
-// load per invocation instead of four (call it in uniform control flow).
+// Staged, with subgroups, invocation c of each subgroup loads the vec4's component c and broadcasts
+// it: one workgroup load per invocation instead of four (call it in uniform control flow).
 fn block_dg(row: u32, base: u32, j: u32, lane: u32) -> vec4<f32> {
   if (STAGED) {
     if (SUBGROUPS) { return lane_scalars(stage[row * dims.H + j][lane % 4u]); }

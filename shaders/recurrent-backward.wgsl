@@ -553,7 +553,6 @@ fn gates_fma(wi: vec4<f32>, wf: vec4<f32>, wg: vec4<f32>, wo: vec4<f32>, dg: vec
   return fma4(wi, wf, wg, wo, dg, acc);
 }
 
-
 // The regrouped vec4 i (regroup_w_hh's numbering).
 fn regrouped4(i: u32) -> vec4<f32> {
   let e = dims.w_t + 4u * i;

@@ -128,11 +128,12 @@ export function replay(encoder: GPUCommandEncoder, commands: readonly Command[],
 
 /**
  * The length a kernel's workgroup array is built with (an override: `array<T, N>` in workgroup memory):
- * the least power of two that holds `needed` elements. WebGPU zero-fills workgroup memory before a
- * dispatch runs, and SwiftShader compiles that fill element by element, so a pipeline's build time grows
- * with the array's declared length: the persistent kernel's 4,096-f32 array took 2.3–3.1 s to build
- * per pipeline, 0.6–1.0 s at 1,024 (Node, each pipeline built alone), and 400 of the Node agreement
- * suite's 414 s were pipeline builds. Powers of two keep the number of distinct pipelines small.
+ * the least power of two that holds `needed` elements. SwiftShader's time to build a pipeline grows with
+ * the length its workgroup arrays are declared with (most likely the zero-fill WebGPU requires of
+ * workgroup memory, generated element by element): the persistent kernel declared at 4,096 f32 took
+ * 2.3–3.1 s to build, at 1,024 0.6–1.0 s, whatever the layout (Node, each pipeline built alone), and
+ * 400 of the Node agreement suite's 414 s were pipeline builds. Powers of two keep the number of
+ * distinct pipelines small.
  */
 export function workgroupArrayLength(needed: number): number {
   let length = 1;
