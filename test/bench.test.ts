@@ -7,11 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { timeGemmShape } from '../src/bench/ceilings.js';
 import { childArgv, parseBenchArgs } from '../src/bench/cli.js';
 import { type BenchRow, formatTable, runBench } from '../src/bench/run.js';
 import { BIG_SHAPES, SHAPES, TINY_SHAPE } from '../src/bench/shapes.js';
 import { TINY_SEQ2SEQ_TRAIN_SHAPE, TINY_TRAIN_SHAPE, TRAIN_SHAPES, trainStepGflop } from '../src/bench/train-shapes.js';
 import { RnnError } from '../src/errors.js';
+import { contextFor } from '../src/gpu/device.js';
+import type { GemmShape } from '../src/gpu/ops/gemm.js';
 
 const SYSTEMS = ['webgpu-rnn', 'webgpu-rnn-onnx', 'tfjs-webgpu', 'ort-webgpu', 'cpu-reference'] as const;
 
@@ -120,6 +123,49 @@ describe('benchmark (tiny shape)', () => {
     expect(ours.dispatches).toBeGreaterThan(0);
     expect(ours.gpu_bytes).toBeGreaterThan(0);
     expect(formatTable(report)).toMatch(/train-tiny\s+tfjs-webgpu .* \d+\.\d×/);
+    // Every GEMM of the step, from the plan, each timed alone. By hand for this model (rows T·B = 10, I 4,
+    // 4H = 32, head 8 → 7): the input projection and the head's forward; the head's dW, db, dX; the
+    // LSTM's dW_hh, its two bias gradients (one shape), dW_ih and dX (to the embedding).
+    const census = ours.gemm_census!;
+    expect(census.entries.map((e) => [e.label, e.layout, e.shape, e.calls])).toEqual([
+      ['rnn.layer0.inputProjection', 'NN + bias', '10×4·4×32', 1],
+      ['head.forward', 'NT + bias', '10×8·8×7', 1],
+      ['head.dW', 'TN', '7×10·10×8', 1],
+      ['head.db', 'NN, M = 1', '1×10·10×7', 1],
+      ['head.dX', 'NN', '10×7·7×8', 1],
+      ['rnn.layer0.dW_hh', 'TN', '8×10·10×32', 1],
+      ['rnn.layer0.db_hh', 'NN, M = 1', '1×10·10×32', 2],
+      ['rnn.layer0.dW_ih', 'TN', '4×10·10×32', 1],
+      ['rnn.layer0.dX0', 'NT', '10×32·32×4', 1],
+    ]);
+    for (const e of census.entries) expect(e.ms, e.label).toBeGreaterThan(0);
+    expect(census.total_ms).toBeCloseTo(
+      census.entries.reduce((t, e) => t + e.calls * e.ms, 0),
+      9,
+    );
+    expect(formatTable(report)).toMatch(
+      /^train-tiny: GEMMs of one step \(from its plan\): 10 calls, 9 distinct, [\d.]+ ms alone \(\d+% of the step's median\)/m,
+    );
+  });
+
+  it('GEMM census: a call at any alignment, batched, transposed or accumulating is rerun alone without a validation error', async () => {
+    const ctx = await contextFor();
+    const base = { label: 'census', bias: false, beta: 0, transA: false, transB: false, format: 'f32' as const, batch: 1 };
+    const zero = { a: 0, b: 0, bias: 0, c: 0 };
+    const shapes: GemmShape[] = [
+      { ...base, M: 17, N: 13, K: 3, bias: true, align: { a: 1, b: 2, bias: 3, c: 1 }, strides: zero },
+      { ...base, M: 16, N: 32, K: 8, batch: 2, bias: true, align: zero, strides: { a: 0, b: 8 * 32 + 32, bias: 8 * 32 + 32, c: 16 * 32 } },
+      { ...base, M: 9, N: 5, K: 7, transA: true, transB: true, beta: 1, align: { a: 3, b: 1, bias: 0, c: 2 }, strides: zero },
+      { ...base, M: 1, N: 12, K: 257, align: zero, strides: zero },
+    ];
+    for (const shape of shapes) {
+      ctx.device.pushErrorScope('validation');
+      const ms = await timeGemmShape(ctx, shape, 1);
+      const error = await ctx.device.popErrorScope();
+      expect(error?.message, JSON.stringify(shape)).toBeUndefined();
+      expect(ms).toBeGreaterThan(0);
+    }
+    await expect(timeGemmShape(ctx, { ...shapes[3], format: 'f16' })).rejects.toThrow(/census reads B as f16; only f32 is timed/);
   });
 
   it("encoder–decoder rows: ours, TensorFlow.js's layers-API model and PyTorch's module train the date model; flops counted by hand", async () => {

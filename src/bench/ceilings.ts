@@ -10,7 +10,7 @@ import { BufferUsage, ShaderStage } from '../gpu/constants.js';
 import type { GpuContext } from '../gpu/context.js';
 import { gpuTensor } from '../gpu/gpu-tensor.js';
 import { GATE_LANES } from '../gpu/layer-weights.js';
-import { recordGemm } from '../gpu/ops/gemm.js';
+import { type GemmShape, recordGemm } from '../gpu/ops/gemm.js';
 import { OwningRecorder } from '../gpu/recorder.js';
 
 /** Our GEMM in one operand layout, on a shape a training step gives it. */
@@ -174,7 +174,6 @@ async function measureReadBandwidth(ctx: GpuContext, scale: number): Promise<num
  * shape's training step (H 256, four gates: N 1,024; T·B 1,024; I 256), scaled like the ceiling.
  */
 async function measureGemmLayouts(ctx: GpuContext, scale: number, ceiling: number, readGbps: number): Promise<GemmLayoutRate[]> {
-  const device = ctx.device;
   const n = (v: number) => Math.max(4, Math.round((v * scale) / 4) * 4);
   const [TB, G, I] = [n(1024), n(1024), n(256)];
   const layouts: Array<{ layout: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean; beta?: number; bias?: boolean }> = [
@@ -186,40 +185,7 @@ async function measureGemmLayouts(ctx: GpuContext, scale: number, ceiling: numbe
   ];
   const out: GemmLayoutRate[] = [];
   for (const l of layouts) {
-    const a = ctx.buffer('bench.layout.a', l.M * l.K * 4, STORAGE);
-    const b = ctx.buffer('bench.layout.b', (l.K * l.N + l.N) * 4, STORAGE);
-    const c = ctx.buffer('bench.layout.c', l.M * l.N * 4, STORAGE);
-    device.queue.writeBuffer(a, 0, new Float32Array(l.M * l.K).fill(0.5));
-    device.queue.writeBuffer(b, 0, new Float32Array(l.K * l.N + l.N).fill(0.01));
-    const recorder = new OwningRecorder(ctx, 'bench.layout');
-    const command = recordGemm(recorder, {
-      label: `bench.layout.${l.layout}`,
-      M: l.M,
-      N: l.N,
-      K: l.K,
-      batch: 1,
-      transA: l.transA,
-      transB: l.transB,
-      beta: l.beta,
-      a: gpuTensor(a, [l.M, l.K]),
-      aBatchStride: 0,
-      b: gpuTensor(b, [l.K, l.N]),
-      bBatchStride: 0,
-      bias: l.bias ? gpuTensor(b, [l.N], 'f32', l.K * l.N) : undefined,
-      biasBatchStride: 0,
-      c: gpuTensor(c, [l.M, l.N]),
-      cBatchStride: 0,
-      format: 'f32',
-    });
-    const run = (pass: GPUComputePassEncoder) => {
-      pass.setPipeline(command.pipeline);
-      command.groups.forEach((g, i) => pass.setBindGroup(i, g as GPUBindGroup));
-      pass.dispatchWorkgroups(...command.grid);
-    };
-    await timeSubmit(device, run); // warm-up (and the pipeline's compilation)
-    const runs: number[] = [];
-    for (let r = 0; r < 3; r++) runs.push(await timeSubmit(device, run));
-    const ms = median(runs);
+    const ms = await timeGemmShape(ctx, alignedShape(`bench.layout.${l.layout}`, l));
     const gflops = (2 * l.M * l.N * l.K) / (ms * 1e6);
     const rate: GemmLayoutRate = { layout: l.layout, shape: `${l.M}×${l.K}·${l.K}×${l.N}`, gflops, fraction: gflops / ceiling };
     if (l.M === 1) {
@@ -228,8 +194,82 @@ async function measureGemmLayouts(ctx: GpuContext, scale: number, ceiling: numbe
       rate.read = { gbps, fraction: gbps / readGbps };
     }
     out.push(rate);
+  }
+  return out;
+}
+
+/** A single (batch 1) f32 GEMM with every operand at offset 0. */
+function alignedShape(label: string, l: { M: number; N: number; K: number; transA?: boolean; transB?: boolean; beta?: number; bias?: boolean }): GemmShape {
+  const zero = { a: 0, b: 0, bias: 0, c: 0 };
+  return {
+    label,
+    M: l.M,
+    N: l.N,
+    K: l.K,
+    batch: 1,
+    transA: l.transA ?? false,
+    transB: l.transB ?? false,
+    beta: l.beta ?? 0,
+    bias: l.bias ?? false,
+    format: 'f32',
+    align: zero,
+    strides: zero,
+  };
+}
+
+/**
+ * Median milliseconds of one GEMM of `shape` alone (after a warm-up that also builds its pipeline), on
+ * fresh buffers at the shape's offsets modulo 4 — so it takes the kernel path the original call took.
+ * Every element of A and B is 0.5 and 0.01: the speed of these kernels does not depend on the values.
+ */
+export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3): Promise<number> {
+  const { M, N, K, batch, align, strides } = shape;
+  if (shape.format !== 'f32') throw new Error(`timeGemmShape: ${shape.label} reads B as ${shape.format}; only f32 is timed (training's format)`);
+  const span = (offset: number, stride: number, elements: number) => offset + Math.max(0, batch - 1) * stride + elements;
+  const aLength = span(align.a, strides.a, M * K);
+  const bLength = span(align.b, strides.b, K * N);
+  const biasStart = Math.ceil(bLength / 4) * 4 + align.bias; // the bias after B in one buffer, as a layer's packed parameters
+  const bBufferLength = shape.bias ? span(biasStart, strides.bias, N) : bLength;
+  const cLength = span(align.c, strides.c, M * N);
+  // Whole vec4s: the kernel's vec4 paths read B and the bias four elements at a time.
+  const bytes = (elements: number) => Math.ceil(elements / 4) * 16;
+  const a = ctx.buffer('bench.gemm-shape.a', bytes(aLength), STORAGE);
+  const b = ctx.buffer('bench.gemm-shape.b', bytes(bBufferLength), STORAGE);
+  const c = ctx.buffer('bench.gemm-shape.c', bytes(cLength), STORAGE);
+  ctx.device.queue.writeBuffer(a, 0, new Float32Array(bytes(aLength) / 4).fill(0.5));
+  ctx.device.queue.writeBuffer(b, 0, new Float32Array(bytes(bBufferLength) / 4).fill(0.01));
+  const recorder = new OwningRecorder(ctx, 'bench.gemm-shape');
+  try {
+    const command = recordGemm(recorder, {
+      label: shape.label,
+      M,
+      N,
+      K,
+      batch,
+      transA: shape.transA,
+      transB: shape.transB,
+      beta: shape.beta,
+      a: gpuTensor(a, [aLength - align.a], 'f32', align.a),
+      aBatchStride: strides.a,
+      b: gpuTensor(b, [bLength - align.b], 'f32', align.b),
+      bBatchStride: strides.b,
+      bias: shape.bias ? gpuTensor(b, [bBufferLength - biasStart], 'f32', biasStart) : undefined,
+      biasBatchStride: strides.bias,
+      c: gpuTensor(c, [cLength - align.c], 'f32', align.c),
+      cBatchStride: strides.c,
+      format: 'f32',
+    });
+    const run = (pass: GPUComputePassEncoder) => {
+      pass.setPipeline(command.pipeline);
+      command.groups.forEach((g, i) => pass.setBindGroup(i, g as GPUBindGroup));
+      pass.dispatchWorkgroups(...command.grid);
+    };
+    await timeSubmit(ctx.device, run); // warm-up (and the pipeline's compilation)
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) times.push(await timeSubmit(ctx.device, run));
+    return median(times);
+  } finally {
     recorder.release();
     for (const buffer of [a, b, c]) ctx.release(buffer);
   }
-  return out;
 }

@@ -12,6 +12,9 @@ import { contextFor } from '../gpu/device.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import { createRnn } from '../rnn.js';
 import { type Ceilings, measureCeilings } from './ceilings.js';
+import { formatGemmCensus, gemmCensus } from './gemm-census.js';
+import type { GpuContext } from '../gpu/context.js';
+import type { GemmShape } from '../gpu/ops/gemm.js';
 import { canCountGpuWork, countGpuWork } from './instrument.js';
 import { randomWeights, seededUniform } from '../random.js';
 import { relativeError } from '../relative-error.js';
@@ -216,7 +219,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const rows: BenchRow[] = [];
   for (const shape of opts.shapes) {
     if (shape.kind === 'train') {
-      rows.push(...(await runTrainShape(shape, opts, device, log)));
+      rows.push(...(await runTrainShape(shape, opts, ctx, ceilings, log)));
       continue;
     }
     const w = makeWorkload(shape);
@@ -259,13 +262,25 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   return { runtime: opts.runtime, adapter, ceilings, rows };
 }
 
-/** One training shape: its systems prepared and validated (train.ts), timed in rounds, our ratios noted. */
-async function runTrainShape(shape: TrainShape, opts: BenchOptions, device: GPUDevice, log: (line: string) => void): Promise<BenchRow[]> {
-  const { rows, contenders } = await prepareTrainContenders(shape, opts.systems, device, opts.warmup);
+/**
+ * One training shape: its systems prepared and validated (train.ts), timed in rounds, our ratios noted,
+ * then every GEMM of our step timed alone (gemm-census.ts) and attached to our row.
+ */
+async function runTrainShape(
+  shape: TrainShape,
+  opts: BenchOptions,
+  ctx: GpuContext,
+  ceilings: Ceilings | undefined,
+  log: (line: string) => void,
+): Promise<BenchRow[]> {
+  const { rows, contenders } = await prepareTrainContenders(shape, opts.systems, ctx.device, opts.warmup);
   let details: string | undefined;
+  let gemms: GemmShape[] = [];
   try {
     await timeInterleaved(contenders, opts.runs);
-    details = contenders.find((c) => c.details && !c.row.error)?.details?.();
+    const ours = contenders.find((c) => c.details && !c.row.error);
+    details = ours?.details?.();
+    gemms = ours?.gemms?.() ?? [];
   } finally {
     for (const c of contenders) await c.prepared.dispose();
   }
@@ -275,6 +290,10 @@ async function runTrainShape(shape: TrainShape, opts: BenchOptions, device: GPUD
     step.note = [`step = ${(step.median_ms / forward.median_ms).toFixed(2)}× our forward + loss`, details, step.note].filter(Boolean).join('; ');
   else if (step && details) step.note = [details, step.note].filter(Boolean).join('; ');
   for (const row of rows) log(formatRow(row));
+  if (step && gemms.length) {
+    step.gemm_census = await gemmCensus(ctx, gemms, ceilings?.gemm_gflops);
+    for (const line of formatGemmCensus(shape.name, step.gemm_census, step.median_ms)) log(line);
+  }
   return rows;
 }
 
@@ -336,6 +355,9 @@ export function formatTable(report: BenchReport): string {
   }
   const onnx = onnxMargins(report.rows);
   if (onnx.length) lines.push('', ...onnx);
+  for (const r of report.rows) {
+    if (r.gemm_census) lines.push('', ...formatGemmCensus(r.shape, r.gemm_census, r.median_ms, report.ceilings?.gemm_gflops));
+  }
   return lines.join('\n');
 }
 

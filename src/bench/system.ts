@@ -4,6 +4,7 @@
  * forward over the whole sequence and reads the output back to the host, so every system is timed
  * doing the same job.
  */
+import type { GemmCensus } from './gemm-census.js';
 import type { RnnConfig } from '../config.js';
 import type { Weights } from '../params.js';
 import type { Tensor } from '../tensor.js';
@@ -73,4 +74,6 @@ export interface BenchRow {
   note?: string;
   /** Why the system has no figures for this shape. */
   error?: string;
+  /** Our training step's GEMMs, each timed alone (gemm-census.ts). */
+  gemm_census?: GemmCensus;
 }

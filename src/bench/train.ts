@@ -11,6 +11,7 @@
  * `pytorch-cpu` / `pytorch-cuda` (Node only, peers/pytorch.ts) and `cpu-reference` (our float64 trainer).
  */
 import { contextFor } from '../gpu/device.js';
+import type { GemmShape } from '../gpu/ops/gemm.js';
 import { seededUniform } from '../random.js';
 import type { TrainBatch } from '../train/batch.js';
 import { type TrainableConfig, outputFeatures, resolveTrainableConfig } from '../train/config.js';
@@ -35,6 +36,8 @@ export interface PreparedTrainer extends Omit<PreparedSystem, 'run'> {
   run(): Promise<number>;
   /** For our engine: dispatches and memory, for the note (asked after the timed runs). */
   readonly details?: () => string;
+  /** For our engine: every GEMM of one step, from its plan (for the GEMM census, gemm-census.ts). */
+  readonly gemms?: () => GemmShape[];
 }
 
 export interface TrainSystem {
@@ -83,6 +86,7 @@ function webgpuRnnTrainer(forward: boolean): TrainSystem {
         dispose: () => trainer.destroy(),
         heldGpuBytes: () => trainer.diagnostics()!.heldBytes,
         details: forward ? undefined : describe(trainer, w),
+        gemms: forward ? undefined : () => trainer.diagnostics()?.plans.find((p) => p.T === w.shape.T && p.B === w.shape.B)?.gemms ?? [],
       };
     },
   };
@@ -151,6 +155,7 @@ export interface TrainContender {
   perSample: number;
   times: number[];
   details?: () => string;
+  gemms?: () => GemmShape[];
 }
 
 /**
@@ -201,7 +206,7 @@ export async function prepareTrainContenders(
       const notes = [p.note, p.sameEquations === false ? 'different equations: loss error not held against it' : undefined];
       if (notes.some(Boolean)) row.note = notes.filter(Boolean).join('; ');
       const run = async () => Float32Array.of(await p.run());
-      contenders.push({ row, prepared: { ...p, run }, perSample: 1, times: [], details: p.details });
+      contenders.push({ row, prepared: { ...p, run }, perSample: 1, times: [], details: p.details, gemms: p.gemms });
     } catch (e) {
       row.error = (e as Error).message;
       await prepared?.dispose();

@@ -8,6 +8,7 @@
 import { RnnError } from '../errors.js';
 import { ShaderStage } from './constants.js';
 import type { GpuContext } from './context.js';
+import type { GemmShape } from './ops/gemm.js';
 
 /**
  * What an op's record function needs from the plan that owns the buffers: the context (pipelines,
@@ -51,6 +52,8 @@ export interface Dispatch {
   /** Group 0, 1, … in order. */
   readonly groups: readonly BoundGroup[];
   readonly grid: Grid;
+  /** A GEMM's shape (ops/gemm.ts), for the benchmark's per-GEMM timings; other dispatches have none. */
+  readonly gemm?: GemmShape;
 }
 
 export interface Copy {
@@ -71,8 +74,8 @@ export interface Clear {
 
 export type Command = Dispatch | Copy | Clear;
 
-export function dispatch(label: string, pipeline: GPUComputePipeline, groups: readonly BoundGroup[], grid: Grid): Dispatch {
-  return { kind: 'dispatch', label, pipeline, groups, grid };
+export function dispatch(label: string, pipeline: GPUComputePipeline, groups: readonly BoundGroup[], grid: Grid, gemm?: GemmShape): Dispatch {
+  return gemm ? { kind: 'dispatch', label, pipeline, groups, grid, gemm } : { kind: 'dispatch', label, pipeline, groups, grid };
 }
 
 export function copy(from: GPUBuffer, fromOffset: number, to: GPUBuffer, toOffset: number, bytes: number): Copy {

@@ -21,6 +21,7 @@ import type { OptimizerConfig } from './optim.js';
 import type { ResolvedSample } from './sample.js';
 import type { BeamRecord, ResolvedDecode } from './decode.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
+import type { GemmShape } from '../gpu/ops/gemm.js';
 
 export type CarryKind = 'train' | 'eval';
 
@@ -46,7 +47,7 @@ export interface EngineGradients {
 export interface EngineDiagnostics {
   heldBytes: number;
   strategy: BackwardStrategy;
-  plans: Array<{ T: number; B: number; activationBytes: number; dispatches: { total: number; perLayer: number[] }; tablesTaken: string[] }>;
+  plans: Array<{ T: number; B: number; activationBytes: number; dispatches: { total: number; perLayer: number[] }; tablesTaken: string[]; gemms: GemmShape[] }>;
 }
 
 /**

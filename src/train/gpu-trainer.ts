@@ -401,7 +401,7 @@ export class GpuTrainer implements TrainEngine {
     return {
       heldBytes: own + plans.reduce((sum, p) => sum + p.heldBytes, 0),
       strategy: this.backward,
-      plans: plans.map((p) => ({ T: p.T, B: p.B, activationBytes: p.activationBytes, dispatches: p.dispatches, tablesTaken: p.tablesTaken })),
+      plans: plans.map((p) => ({ T: p.T, B: p.B, activationBytes: p.activationBytes, dispatches: p.dispatches, tablesTaken: p.tablesTaken, gemms: p.gemms })),
     };
   }
 

@@ -20,6 +20,7 @@ import { type StepIndex, stepIndex } from '../gpu/layer-record.js';
 import { type RecordedLoss, recordLoss } from '../gpu/ops/loss.js';
 import { type OptimizerKernel, type OptimizerScalars, RESULT_SLOTS, RESULT_WORDS, type RecordedOptimizer, recordOptimizer } from '../gpu/ops/optimizer.js';
 import { recordSum } from '../gpu/ops/reduce.js';
+import type { GemmShape } from '../gpu/ops/gemm.js';
 import { type Command, clear } from '../gpu/program.js';
 import { REDUCE_DIMS_FIELDS, packU32Struct } from '../gpu/uniforms.js';
 import { RnnError } from '../errors.js';
@@ -332,6 +333,11 @@ export class TrainPlan implements PlanContext {
     const total = 1 + [...this.forward, ...this.backward].filter((c) => c.kind === 'dispatch').length;
     const rnn = this.model.recurrent;
     return { total, perLayer: Array.from({ length: rnn.config.num_layers }, (_, l) => this.dispatchCounts.get(`${rnn.name}.layer${l}`) ?? 0) };
+  }
+
+  /** Every GEMM of one training step (forward and backward), in recording order: what each computes. */
+  get gemms(): GemmShape[] {
+    return [...this.forward, ...this.backward].flatMap((c) => (c.kind === 'dispatch' && c.gemm ? [c.gemm] : []));
   }
 
   /** GPU bytes the plan holds (its own buffers; the trainer's shared ones not included). */

@@ -21,6 +21,7 @@ import { modelOutputFeatures, modelParameterSpecs, trainModel } from './model.js
 import { loadTrainingWeights } from './weights.js';
 import { CpuTrainer } from './cpu-trainer.js';
 import type { EngineSnapshot, TrainEngine } from './engine.js';
+import type { GemmShape } from '../gpu/ops/gemm.js';
 import { type FitState, checkpointSnapshot, readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
 import { GpuTrainer, checkTrainerFits, chooseBackward } from './gpu-trainer.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
@@ -108,6 +109,8 @@ export interface TrainerDiagnostics {
      * per id — chosen where the vocabulary is under half the batch's positions.
      */
     tablesTaken: string[];
+    /** Every GEMM of one step (forward and backward), in recording order: its label, sizes, operand layout and alignment. */
+    gemms: GemmShape[];
   }>;
 }
 

@@ -139,6 +139,50 @@ export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipelin
   });
 }
 
+/**
+ * What a recorded GEMM computes, without its buffers: enough to run the same call alone on fresh buffers
+ * (the benchmark times every GEMM of a training step this way). Offsets are kept modulo 4, which is all
+ * that decides the kernel's path (gemmVariant); batch strides as given.
+ */
+export interface GemmShape {
+  readonly label: string;
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  readonly batch: number;
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly beta: number;
+  readonly bias: boolean;
+  readonly format: WeightFormat;
+  /** Offsets modulo 4, in elements. */
+  readonly align: { readonly a: number; readonly b: number; readonly bias: number; readonly c: number };
+  readonly strides: { readonly a: number; readonly b: number; readonly bias: number; readonly c: number };
+}
+
+export function gemmShape(call: GemmCall): GemmShape {
+  return {
+    label: call.label,
+    M: call.M,
+    N: call.N,
+    K: call.K,
+    batch: call.batch,
+    transA: call.transA ?? false,
+    transB: call.transB ?? false,
+    beta: call.beta ?? 0,
+    bias: call.bias !== undefined,
+    format: call.format,
+    align: { a: call.a.offset % 4, b: call.b.offset % 4, bias: (call.bias?.offset ?? 0) % 4, c: call.c.offset % 4 },
+    strides: { a: call.aBatchStride, b: call.bBatchStride, bias: call.biasBatchStride ?? 0, c: call.cBatchStride },
+  };
+}
+
+/** The operand layout of a shape, as the benchmark names it: NN, NT, TN, TT, with + bias and + β·C. */
+export function gemmLayoutName(s: Pick<GemmShape, 'M' | 'transA' | 'transB' | 'bias' | 'beta'>): string {
+  const name = `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
+  return [name, s.bias ? ' + bias' : '', s.beta !== 0 ? ' + β·C' : '', s.M === 1 ? ', M = 1' : ''].join('');
+}
+
 /** The dispatch computing `call`; its uniform is written once, into a buffer the recorder owns. */
 export function recordGemm(rec: Recorder, call: GemmCall): Dispatch {
   const { ctx } = rec;
@@ -173,5 +217,6 @@ export function recordGemm(rec: Recorder, call: GemmCall): Dispatch {
     tensorBinding(c, gemmVariant(call).cVec4),
     tensorBinding(a, true),
   ]);
-  return dispatch(call.label, gemmPipeline(ctx, call), [group], gemmGrid(call, gemmVariant(call, ctx.isSoftwareAdapter).wide, ctx.isSoftwareAdapter));
+  const grid = gemmGrid(call, gemmVariant(call, ctx.isSoftwareAdapter).wide, ctx.isSoftwareAdapter);
+  return dispatch(call.label, gemmPipeline(ctx, call), [group], grid, gemmShape(call));
 }
