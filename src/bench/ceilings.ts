@@ -218,10 +218,14 @@ function alignedShape(label: string, l: { M: number; N: number; K: number; trans
 }
 
 /**
- * Median milliseconds of one GEMM of `shape` alone (after a warm-up that also builds its pipeline), on
+ * Median milliseconds of one GEMM of `shape` alone (after a warm-up that also builds its pipeline; a small
+ * one repeated in one pass, per call), on
  * fresh buffers at the shape's offsets modulo 4 — so it takes the kernel path the original call took.
  * Every element of A and B is 0.5 and 0.01: the speed of these kernels does not depend on the values.
  */
+const MIN_GEMM_SUBMIT_MS = 30;
+const MAX_GEMM_REPEATS = 256;
+
 export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3): Promise<number> {
   const { M, N, K, batch, align, strides } = shape;
   if (shape.format !== 'f32') throw new Error(`timeGemmShape: ${shape.label} reads B as ${shape.format}; only f32 is timed (training's format)`);
@@ -259,14 +263,18 @@ export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3)
       cBatchStride: strides.c,
       format: 'f32',
     });
-    const run = (pass: GPUComputePassEncoder) => {
+    const run = (repeats: number) => (pass: GPUComputePassEncoder) => {
       pass.setPipeline(command.pipeline);
       command.groups.forEach((g, i) => pass.setBindGroup(i, g as GPUBindGroup));
-      pass.dispatchWorkgroups(...command.grid);
+      for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(...command.grid);
     };
-    await timeSubmit(ctx.device, run); // warm-up (and the pipeline's compilation)
+    await timeSubmit(ctx.device, run(1)); // warm-up (and the pipeline's compilation)
+    // A submit's round trip (~3 ms in Chromium) would swamp a small GEMM: repeat it in one pass until a
+    // submit takes about MIN_GEMM_SUBMIT_MS, and count per call.
+    const once = await timeSubmit(ctx.device, run(1));
+    const repeats = Math.min(MAX_GEMM_REPEATS, Math.max(1, Math.ceil(MIN_GEMM_SUBMIT_MS / Math.max(once, 0.01))));
     const times: number[] = [];
-    for (let r = 0; r < runs; r++) times.push(await timeSubmit(ctx.device, run));
+    for (let r = 0; r < runs; r++) times.push((await timeSubmit(ctx.device, run(repeats))) / repeats);
     return median(times);
   } finally {
     recorder.release();
