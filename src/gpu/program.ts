@@ -8,7 +8,7 @@
 import { RnnError } from '../errors.js';
 import { ShaderStage } from './constants.js';
 import type { GpuContext } from './context.js';
-import type { GemmShape } from './ops/gemm.js';
+import type { WeightFormat } from './wgsl.js';
 
 /**
  * What an op's record function needs from the plan that owns the buffers: the context (pipelines,
@@ -44,6 +44,27 @@ export type Grid = readonly [number, number, number];
 
 /** One bind group of a dispatch, with its dynamic offsets when its layout has any. */
 export type BoundGroup = GPUBindGroup | { readonly group: GPUBindGroup; readonly offsets: readonly number[] };
+
+/**
+ * What a recorded GEMM computes, without its buffers: enough to run the same call alone on fresh buffers
+ * (the benchmark times every GEMM of a training step this way; made by ops/gemm.ts's gemmShape). Offsets are kept modulo 4, which is all
+ * that decides the kernel's path (gemmVariant); batch strides as given.
+ */
+export interface GemmShape {
+  readonly label: string;
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  readonly batch: number;
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly beta: number;
+  readonly bias: boolean;
+  readonly format: WeightFormat;
+  /** Offsets modulo 4, in elements. */
+  readonly align: { readonly a: number; readonly b: number; readonly bias: number; readonly c: number };
+  readonly strides: { readonly a: number; readonly b: number; readonly bias: number; readonly c: number };
+}
 
 export interface Dispatch {
   readonly kind: 'dispatch';

@@ -18,7 +18,7 @@
  */
 import type { GpuContext } from '../context.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
-import { type Dispatch, type Grid, type Recorder, dispatch, layoutEntries } from '../program.js';
+import { type Dispatch, type GemmShape, type Grid, type Recorder, dispatch, layoutEntries } from '../program.js';
 import { GEMM_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { type WeightFormat, kernelModule } from '../wgsl.js';
 import gemmSource from '../../../shaders/gemm.wgsl?raw';
@@ -139,26 +139,7 @@ export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipelin
   });
 }
 
-/**
- * What a recorded GEMM computes, without its buffers: enough to run the same call alone on fresh buffers
- * (the benchmark times every GEMM of a training step this way). Offsets are kept modulo 4, which is all
- * that decides the kernel's path (gemmVariant); batch strides as given.
- */
-export interface GemmShape {
-  readonly label: string;
-  readonly M: number;
-  readonly N: number;
-  readonly K: number;
-  readonly batch: number;
-  readonly transA: boolean;
-  readonly transB: boolean;
-  readonly beta: number;
-  readonly bias: boolean;
-  readonly format: WeightFormat;
-  /** Offsets modulo 4, in elements. */
-  readonly align: { readonly a: number; readonly b: number; readonly bias: number; readonly c: number };
-  readonly strides: { readonly a: number; readonly b: number; readonly bias: number; readonly c: number };
-}
+export type { GemmShape };
 
 export function gemmShape(call: GemmCall): GemmShape {
   return {
