@@ -20,11 +20,13 @@
 // (NN, bias): see src/gpu/ops/gemm.ts.
 
 const ROWS = 8u;  // rows of C per invocation (GEMM_ROWS in src/gpu/ops/gemm.ts; test/structure/wgsl.test.ts checks)
-// Entry `gemm_wide` (software adapters; A_VEC4, B_VEC4 and C four-aligned): 16 rows
-// × two column quads per invocation, four Tiles. Per four k it loads 8 B vec4s and 16 A vec4s (4 with
-// subgroups) for 64 vec4 FMAs — half the loads per multiply-add of `gemm_vec4`'s 8 rows × one quad,
-// where a software adapter's per-lane loads, not its arithmetic, set the pace.
-const WIDE_ROWS = 16u;  // GEMM_WIDE_ROWS in src/gpu/ops/gemm.ts; test/structure/wgsl.test.ts checks
+// Entry `gemm_wide` (software adapters; A_VEC4, B_VEC4 and C four-aligned): WIDE_GROUPS groups of 8
+// rows (16 or 32 rows) × two column quads per invocation, two Tiles per group. Per four k it loads 8 B
+// vec4s and 4·WIDE_GROUPS A vec4s (WIDE_GROUPS with subgroups) for 32·WIDE_GROUPS vec4 FMAs: at 16
+// rows half the loads per multiply-add of `gemm_vec4`'s 8 rows × one quad, at 32 a quarter — a
+// software adapter's per-lane loads, not its arithmetic, set the pace. The host picks the groups per
+// call (gemmWideRows in src/gpu/ops/gemm.ts).
+override WIDE_GROUPS: u32 = 2u;  // 2 or 4
 
 override WORKGROUP_SIZE: u32 = 64u;
 override TRANS_A: bool = false;
@@ -280,52 +282,81 @@ fn store_tile(first: u32, quads: u32, t: Tile, bq: vec4<f32>, rows: u32) {
   if (rows > 7u) { store_quad(first + 7u * quads, t.r7, bq); }
 }
 
-// Invocation (quad pair p = gid.x, block of WIDE_ROWS rows m0 = WIDE_ROWS·wid.y, batch z = wid.z):
-// C[m0 … m0 + 15, columns of quads 2p and 2p + 1] as four tiles — top/bottom eight rows × left/right
-// quad. A quad past N (N / 4 odd) computes on the last quad and stores nothing, as do rows past M.
+// Invocation (quad pair p = gid.x, block of 8·WIDE_GROUPS rows m0, batch z = wid.z): C[m0 …, columns
+// of quads 2p and 2p + 1] as 2·WIDE_GROUPS tiles — group g of eight rows × left / right quad (lN / rN
+// for group N; the groups past WIDE_GROUPS compile away). A quad past N (N / 4 odd) computes on the
+// last quad and stores nothing, as do rows past M.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let lane = subgroup_lane();
-  let m0 = wid.y * WIDE_ROWS;
+  let m0 = wid.y * ROWS * WIDE_GROUPS;
   let z = wid.z;
   if (m0 >= dims.M) { return; }
   let quads = dims.N / 4u;
   let n0 = 4u * min(2u * gid.x, quads - 1u);
   let n1 = 4u * min(2u * gid.x + 1u, quads - 1u);
   let zero = Tile(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-  var top_left = zero;
-  var top_right = zero;
-  var bottom_left = zero;
-  var bottom_right = zero;
+  var l0 = zero;
+  var r0 = zero;
+  var l1 = zero;
+  var r1 = zero;
+  var l2 = zero;
+  var r2 = zero;
+  var l3 = zero;
+  var r3 = zero;
   let base = dims.a_offset + z * dims.a_batch_stride;
   var k = 0u;
   for (; k + 4u <= dims.K; k += 4u) {
     let left = b_quad(z, k, n0);
     let right = b_quad(z, k, n1);
-    let top = a_rows8(lane, base, m0, k);
-    let bottom = a_rows8(lane, base, m0 + 8u, k);
-    top_left = quad_rows(top_left, left, top);
-    top_right = quad_rows(top_right, right, top);
-    bottom_left = quad_rows(bottom_left, left, bottom);
-    bottom_right = quad_rows(bottom_right, right, bottom);
+    let a0 = a_rows8(lane, base, m0, k);
+    l0 = quad_rows(l0, left, a0);
+    r0 = quad_rows(r0, right, a0);
+    let a1 = a_rows8(lane, base, m0 + 8u, k);
+    l1 = quad_rows(l1, left, a1);
+    r1 = quad_rows(r1, right, a1);
+    if (WIDE_GROUPS > 2u) {
+      let a2 = a_rows8(lane, base, m0 + 16u, k);
+      l2 = quad_rows(l2, left, a2);
+      r2 = quad_rows(r2, right, a2);
+      let a3 = a_rows8(lane, base, m0 + 24u, k);
+      l3 = quad_rows(l3, left, a3);
+      r3 = quad_rows(r3, right, a3);
+    }
   }
   for (; k < dims.K; k++) {  // A transposed: K need not be a multiple of 4
     let left = b_row4(z, k, n0);
     let right = b_row4(z, k, n1);
-    top_left = one_k(top_left, left, z, m0, k);
-    top_right = one_k(top_right, right, z, m0, k);
-    bottom_left = one_k(bottom_left, left, z, m0 + 8u, k);
-    bottom_right = one_k(bottom_right, right, z, m0 + 8u, k);
+    l0 = one_k(l0, left, z, m0, k);
+    r0 = one_k(r0, right, z, m0, k);
+    l1 = one_k(l1, left, z, m0 + 8u, k);
+    r1 = one_k(r1, right, z, m0 + 8u, k);
+    if (WIDE_GROUPS > 2u) {
+      l2 = one_k(l2, left, z, m0 + 16u, k);
+      r2 = one_k(r2, right, z, m0 + 16u, k);
+      l3 = one_k(l3, left, z, m0 + 24u, k);
+      r3 = one_k(r3, right, z, m0 + 24u, k);
+    }
   }
   if (2u * gid.x >= quads) { return; }
-  let rows = min(WIDE_ROWS, dims.M - m0);
+  let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
   let first = (dims.c_offset + z * dims.c_batch_stride + m0 * dims.N) / 4u;
   let right_too = 2u * gid.x + 1u < quads;
-  store_tile(first + n0 / 4u, quads, top_left, bias_quad(z, n0, true), rows);
-  if (right_too) { store_tile(first + n1 / 4u, quads, top_right, bias_quad(z, n1, true), rows); }
+  let bias_left = bias_quad(z, n0, true);
+  let bias_right = bias_quad(z, n1, true);
+  store_tile(first + n0 / 4u, quads, l0, bias_left, rows);
+  if (right_too) { store_tile(first + n1 / 4u, quads, r0, bias_right, rows); }
   if (rows > 8u) {
-    store_tile(first + 8u * quads + n0 / 4u, quads, bottom_left, bias_quad(z, n0, true), rows - 8u);
-    if (right_too) { store_tile(first + 8u * quads + n1 / 4u, quads, bottom_right, bias_quad(z, n1, true), rows - 8u); }
+    store_tile(first + 8u * quads + n0 / 4u, quads, l1, bias_left, rows - 8u);
+    if (right_too) { store_tile(first + 8u * quads + n1 / 4u, quads, r1, bias_right, rows - 8u); }
+  }
+  if (WIDE_GROUPS > 2u && rows > 16u) {
+    store_tile(first + 16u * quads + n0 / 4u, quads, l2, bias_left, rows - 16u);
+    if (right_too) { store_tile(first + 16u * quads + n1 / 4u, quads, r2, bias_right, rows - 16u); }
+  }
+  if (WIDE_GROUPS > 2u && rows > 24u) {
+    store_tile(first + 24u * quads + n0 / 4u, quads, l3, bias_left, rows - 24u);
+    if (right_too) { store_tile(first + 24u * quads + n1 / 4u, quads, r3, bias_right, rows - 24u); }
   }
 }
 

@@ -7,7 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundToFloat16 } from '../../src/float16.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice, requestDevice } from '../../src/gpu/device.js';
-import { GEMM_ROWS, GEMM_WIDE_ROWS, GEMM_WORKGROUP_SIZE, gemmGrid, gemmVariant, gemmWorkgroupSize, recordGemm } from '../../src/gpu/ops/gemm.js';
+import {
+  GEMM_ROWS,
+  GEMM_SOFTWARE_MIN_WORKGROUPS,
+  GEMM_WIDE_MAX_ROWS,
+  GEMM_WORKGROUP_SIZE,
+  gemmGrid,
+  gemmVariant,
+  gemmWideRows,
+  gemmWorkgroupSize,
+  recordGemm,
+} from '../../src/gpu/ops/gemm.js';
 import { weightFormat } from '../../src/gpu/wgsl.js';
 import { seededUniform as random } from '../../src/random.js';
 import { referenceGemm } from '../../src/reference/gemm.js';
@@ -42,11 +52,12 @@ const SIZES: Array<[number, number, number]> = [
   [5, 257, 17],
   [9, 12, 257],
   [GEMM_ROWS * 4 + 1, 4 * GEMM_WORKGROUP_SIZE + 4, 8], // past a workgroup in both directions
-  [GEMM_WIDE_ROWS + 1, 8 * GEMM_WORKGROUP_SIZE + 8, 4], // the wide tile past a workgroup of octets
+  [3 * GEMM_WIDE_MAX_ROWS + 1, 8 * GEMM_WORKGROUP_SIZE + 8, 4], // the wide tile (32 rows) past a workgroup of octets
   [16, 8, 12], // every dimension a multiple of 4: the vec4 paths (and a software adapter's wide tile: 16 rows × 8 columns)
-  [40, 20, 28], // the wide tile with an odd quad count (the last pair's right quad stores nothing) and an empty lower half
-  [257, 24, 12], // 17 blocks of 16 rows, the last with one
+  [40, 20, 28], // the wide tile (16 rows) with an odd quad count (the last pair's right quad stores nothing) and an empty lower half
+  [257, 24, 12], // 9 blocks of 32 rows, the last with one
   [36, 16, 30], // Aᵀ on the wide tile: k past the last four one at a time, a last block of 4 rows
+  [100, 8, 14], // 32 rows: a last block of 4 (three empty groups); with Aᵀ, k past the last four one at a time
   [1, 12, 16], // M = 1 (a bias gradient): the one-row kernel, vec4 paths …
   [1, 5, 257], // … and one k at a time
 ];
@@ -145,18 +156,37 @@ async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number
 }
 
 describe('GEMM workgroups', () => {
+  it('take 32 rows per wide invocation unless the rows computed past M cost more than it saves', () => {
+    expect([16, 17, 32, 33, 40, 48, 64, 97, 100, 257, 1024].map(gemmWideRows)).toEqual([16, 32, 32, 16, 16, 16, 32, 32, 32, 32, 32]);
+  });
+
   it("hold C's column quads (octets on the wide tile) with the fewest idle invocations, and the grid covers C", () => {
     // GPU: powers of two from 16 to GEMM_WORKGROUP_SIZE; software: multiples of 4 up to it.
     expect([4, 64, 65, 96, 256, 257, 4096].map((N) => gemmWorkgroupSize(N))).toEqual([16, 16, 32, 32, 64, 64, 64]);
-    expect([4, 64, 65, 96, 256, 257, 4096].map((N) => gemmWorkgroupSize(N, false, true))).toEqual([4, 16, 20, 24, 64, 64, 64]);
-    expect([8, 64, 192, 200, 520].map((N) => gemmWorkgroupSize(N, true, true))).toEqual([4, 8, 24, 28, 64]);
+    // Software, enough row blocks: the fewest workgroups, evened out (65 quads: two of 36, not 64 + 1).
+    expect([4, 64, 65, 96, 256, 257, 4096].map((N) => gemmWorkgroupSize(N, false, true))).toEqual([4, 16, 20, 24, 64, 36, 64]);
+    expect([8, 64, 192, 200, 520].map((N) => gemmWorkgroupSize(N, true, true))).toEqual([4, 8, 24, 28, 36]);
+    // … and with few row blocks, split until the grid has GEMM_SOFTWARE_MIN_WORKGROUPS (down to 4 invocations).
+    expect(gemmWorkgroupSize(256, true, true, 2)).toBe(8); // 32 octets in 4 workgroups × 2 row blocks
+    expect(gemmWorkgroupSize(4096, false, true, 1)).toBe(64); // 1,024 quads: already 16 workgroups
+    expect(gemmWorkgroupSize(16, false, true, 1)).toBe(4); // 4 quads: one subgroup, no further
     for (const software of [false, true]) {
       for (const wide of software ? [false, true] : [false]) {
-        for (const N of [1, 3, 8, 17, 64, 96, 257, 520, 4096]) {
-          const [x] = gemmGrid({ M: 1, N, batch: 1 }, wide, software);
-          const columns = wide ? 8 : 4;
-          expect(x * gemmWorkgroupSize(N, wide, software) * columns, `N ${N}`).toBeGreaterThanOrEqual(N);
-          expect((x - 1) * gemmWorkgroupSize(N, wide, software) * columns, `N ${N}`).toBeLessThan(N);
+        for (const M of wide ? [16, 40, 100] : [1, 9]) {
+          for (const N of [1, 3, 8, 17, 64, 96, 257, 520, 4096]) {
+            const [x, y, z] = gemmGrid({ M, N, batch: 1 }, wide, software);
+            const rows = wide ? gemmWideRows(M) : GEMM_ROWS;
+            const size = gemmWorkgroupSize(N, wide, software, y * z);
+            const columns = wide ? 8 : 4;
+            const where = `M ${M} N ${N}`;
+            expect(x * size * columns, where).toBeGreaterThanOrEqual(N);
+            expect((x - 1) * size * columns, where).toBeLessThan(N);
+            expect(y * rows, where).toBeGreaterThanOrEqual(M);
+            expect((y - 1) * rows, where).toBeLessThan(M);
+            // On a software adapter, at least the workgroups the columns allow, up to the minimum.
+            const most = Math.ceil(Math.ceil(N / columns) / 4) * y * z;
+            if (software) expect(x * y * z, where).toBeGreaterThanOrEqual(Math.min(GEMM_SOFTWARE_MIN_WORKGROUPS, most));
+          }
         }
       }
     }

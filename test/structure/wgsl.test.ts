@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BLOCKED_BACKWARD_MAX_VEC4, PERSISTENT_BACKWARD_CACHE_MAX_H } from '../../src/gpu/ops/backward.js';
-import { GEMM_ROWS, GEMM_WIDE_ROWS } from '../../src/gpu/ops/gemm.js';
+import { GEMM_ROWS, GEMM_WIDE_MAX_ROWS } from '../../src/gpu/ops/gemm.js';
 import { PERSISTENT_CACHE_MAX_K, PERSISTENT_SHARED_FLOATS } from '../../src/gpu/ops/persistent.js';
 import { MODE_CODE } from '../../src/gpu/wgsl.js';
 import { HEADER_CONTRACT } from '../../src/gpu/wgsl.js';
@@ -31,7 +31,6 @@ describe('WGSL headers', () => {
 describe('constants shared by TypeScript and WGSL', () => {
   it('agree', () => {
     expect(constant('gemm.wgsl', 'ROWS')).toBe(GEMM_ROWS);
-    expect(constant('gemm.wgsl', 'WIDE_ROWS')).toBe(GEMM_WIDE_ROWS);
     expect(constant('recurrent-persistent.wgsl', 'CACHE_MAX_K')).toBe(PERSISTENT_CACHE_MAX_K);
     // Workgroup arrays sized per shape by the host: their defaults are the most the host allows.
     expect(overrideDefault('recurrent-persistent.wgsl', 'SHARED_FLOATS')).toBe(PERSISTENT_SHARED_FLOATS);
@@ -109,6 +108,36 @@ describe('hand-unrolled blocks follow their pattern', () => {
     // The eight A loads of the plain path (a_rows8, which both tiles use), in order: rows m, m + 1, …, m + 7.
     const wide = [...shader('gemm.wgsl').matchAll(/a4\[\(base \+ min\(m(?: \+ (\d)u)?, M - 1u\) \* K \+ k\) \/ 4u\]/g)].map((m) => Number(m[1] ?? 0));
     expect(wide).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('GEMM wide tile: group g is rows m0 + 8g in tiles lg / rg, and stores 8g rows down', () => {
+    const groups = Array.from({ length: GEMM_WIDE_MAX_ROWS / GEMM_ROWS }, (_, g) => g);
+    const loads = unrolled('gemm.wgsl', /^\s*let a(\d) = a_rows8\(lane, base, m0(?: \+ (\d+)u)?, k\);$/);
+    expect(loads).toEqual(groups.map((g) => [g, g === 0 ? Number.NaN : 8 * g]));
+    const uses = unrolled('gemm.wgsl', /^\s*([lr])(\d) = quad_rows\(\1(\d), (?:left|right), a(\d)\);$/);
+    expect(uses).toEqual(
+      groups.flatMap((g) => [
+        [Number.NaN, g, g, g],
+        [Number.NaN, g, g, g],
+      ]),
+    );
+    const remainder = unrolled('gemm.wgsl', /^\s*[lr](\d) = one_k\([lr](\d), (?:left|right), z, m0(?: \+ (\d+)u)?, k\);$/);
+    expect(remainder).toEqual(
+      groups.flatMap((g) => [
+        [g, g, g === 0 ? Number.NaN : 8 * g],
+        [g, g, g === 0 ? Number.NaN : 8 * g],
+      ]),
+    );
+    const stores = unrolled(
+      'gemm.wgsl',
+      /^\s*(?:if \(right_too\) \{ )?store_tile\(first \+ (?:(\d+)u \* quads \+ )?n[01] \/ 4u, quads, [lr](\d), bias_(?:left|right), rows(?: - (\d+)u)?\);(?: \})?$/,
+    );
+    expect(stores).toEqual(
+      groups.flatMap((g) => [
+        [g === 0 ? Number.NaN : 8 * g, g, g === 0 ? Number.NaN : 8 * g],
+        [g === 0 ? Number.NaN : 8 * g, g, g === 0 ? Number.NaN : 8 * g],
+      ]),
+    );
   });
 
   it('blocked backward: row r of the block reads its own dg_h, accumulates into a r and is finished with it', () => {

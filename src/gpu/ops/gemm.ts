@@ -11,10 +11,11 @@
  *
  * Layout: each invocation computes GEMM_ROWS rows × 4 columns of C (one vec4 per row); the host picks
  * the kernel's vec4 paths where dimensions and offsets allow (see gemmVariant). On a software adapter,
- * calls with every operand four-aligned (at least 16 rows and 8 columns) take `gemm_wide`: GEMM_WIDE_ROWS rows × 8
- * columns per invocation, half the loads per multiply-add (on SwiftShader the per-lane loads set the
- * pace; a standalone kernel of that shape ran 1.2–1.36× the 8 × 4 one's GFLOP/s). A GPU keeps the
- * narrow tile: more invocations in flight, fewer registers each.
+ * calls with every operand four-aligned (at least 16 rows and 8 columns) take `gemm_wide`: 16 or 32
+ * rows (gemmWideRows) × 8 columns per invocation, a half or a quarter of the loads per multiply-add (on
+ * SwiftShader the per-lane loads set the pace; a standalone kernel of 16 × 8 ran 1.2–1.36× the 8 × 4
+ * one's GFLOP/s, and 32 rows 1.06–1.31× 16 on the benchmark's shapes). A GPU keeps the narrow tile:
+ * more invocations in flight, fewer registers each.
  */
 import type { GpuContext } from '../context.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
@@ -25,10 +26,36 @@ import gemmSource from '../../../shaders/gemm.wgsl?raw';
 
 /** Rows of C per invocation (ROWS in gemm.wgsl; test/structure/wgsl.test.ts checks they agree). */
 export const GEMM_ROWS = 8;
-/** Rows of C per invocation of `gemm_wide` (WIDE_ROWS in gemm.wgsl), which takes two column quads. */
-export const GEMM_WIDE_ROWS = 16;
+/** Most rows of C per invocation of `gemm_wide` (WIDE_GROUPS = 4 groups of GEMM_ROWS), which takes two column quads. */
+export const GEMM_WIDE_MAX_ROWS = 32;
 /** Invocations per workgroup: consecutive column quads (fewer where C has fewer quads: gemmWorkgroupSize). */
 export const GEMM_WORKGROUP_SIZE = 64;
+/**
+ * Workgroups a software adapter's GEMM is split into at least, where C has the columns for it: a
+ * workgroup runs on one CPU core, and with only as many workgroups as cores one that starts late or
+ * runs slow leaves the other cores idle at the end. Measured on SwiftShader in Chromium (2 cores): the
+ * classifier's weight gradient dW_hh (TN, M 64, N 256, K 2,048) at 32 rows, 2 workgroups 15.2 ms, 8
+ * workgroups 13.2 ms.
+ */
+export const GEMM_SOFTWARE_MIN_WORKGROUPS = 8;
+/**
+ * How much faster `gemm_wide` computes a row at 32 rows per invocation than at 16 (a quarter of the
+ * loads per multiply-add instead of half). Measured on SwiftShader in Chromium, interleaved: the
+ * throughput shape's input projection (NN + bias, 1,024 × 256 · 256 × 1,024) 96.4 → 81.3 ms, a weight
+ * gradient (TN, 256 × 1,024 · 1,024 × 1,024) 90.7 → 86.0 ms, an input gradient (NT, 1,024 × 1,024 ·
+ * 1,024 × 256) 93.5 → 86.1 ms.
+ */
+const WIDE_32_SPEEDUP = 1.15;
+
+/**
+ * Rows per invocation of `gemm_wide` for a C of M rows: 32, unless the rows it would compute past M
+ * (clamped duplicates, never stored) cost more than the larger tile saves — M = 48 computes 48 rows at
+ * 16 but 64 at 32.
+ */
+export function gemmWideRows(M: number): 16 | 32 {
+  const computed = (rows: number) => Math.ceil(M / rows) * rows;
+  return computed(32) / WIDE_32_SPEEDUP < computed(16) ? 32 : 16;
+}
 
 /**
  * A call's workgroup: GEMM_WORKGROUP_SIZE column quads (octets on the wide tile), or fewer where C has
@@ -37,11 +64,19 @@ export const GEMM_WORKGROUP_SIZE = 64;
  * 16) that holds them. On a software adapter, where a workgroup runs on one core four invocations at a
  * time, the least multiple of four — measured on SwiftShader against the GPU's rule, interleaved in one
  * process: the input gradient dg·W (M 2,048, N 64, K 256) 15.1 vs 29.1 ms, a head (N 13, K 64) 5.2 vs
- * 19.9 ms, N 16 K 192 7.4 vs 24.2 ms; 64 × 256 × 2,048 (32 octets either way) unchanged.
+ * 19.9 ms, N 16 K 192 7.4 vs 24.2 ms; 64 × 256 × 2,048 (32 octets either way) unchanged — and split
+ * further where the grid's other dimensions (`blocks`: row blocks × batch) would leave it fewer than
+ * GEMM_SOFTWARE_MIN_WORKGROUPS workgroups, down to one subgroup of four.
  */
-export function gemmWorkgroupSize(N: number, wide = false, software = false): number {
+export function gemmWorkgroupSize(N: number, wide = false, software = false, blocks = Number.POSITIVE_INFINITY): number {
   const quads = Math.ceil(N / (wide ? 8 : 4));
-  if (software) return Math.min(GEMM_WORKGROUP_SIZE, Math.ceil(quads / 4) * 4);
+  if (software) {
+    // Workgroups along the columns: as few as hold them, evened out, or as many as the minimum asks.
+    const split = Math.max(Math.ceil(quads / GEMM_WORKGROUP_SIZE), Math.min(Math.ceil(quads / 4), Math.ceil(GEMM_SOFTWARE_MIN_WORKGROUPS / blocks)));
+    let size = Math.ceil(Math.ceil(quads / split) / 4) * 4;
+    while (size > 4 && Math.ceil(quads / size) < split) size -= 4; // rounding up to whole subgroups lost some
+    return size;
+  }
   let size = 16;
   while (size < quads && size < GEMM_WORKGROUP_SIZE) size *= 2;
   return size;
@@ -94,16 +129,22 @@ export function gemmVariant(call: GemmCall, software = false) {
     bVec4,
     cVec4,
     // Below 16 rows or 8 columns the wide tile would mostly compute clamped duplicates.
-    wide: software && aVec4 && bVec4 && cVec4 && M >= GEMM_WIDE_ROWS && N >= 8,
+    wide: software && aVec4 && bVec4 && cVec4 && M >= 16 && N >= 8,
     hasBias: call.bias !== undefined,
     accumulate: (call.beta ?? 0) !== 0,
   };
 }
 
+/** Rows of C per invocation, and the workgroup's width (gemmWorkgroupSize, given the grid's row blocks). */
+function gemmTile(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide: boolean, software: boolean) {
+  const rows = wide ? gemmWideRows(call.M) : GEMM_ROWS;
+  const blocks = Math.max(1, Math.ceil(call.M / rows)) * call.batch;
+  return { rows, blocks, workgroupSize: gemmWorkgroupSize(call.N, wide, software, blocks) };
+}
+
 export function gemmGrid(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide = false, software = false): Grid {
-  const columns = wide ? 8 : 4;
-  const rows = wide ? GEMM_WIDE_ROWS : GEMM_ROWS;
-  return [Math.max(1, Math.ceil(Math.ceil(call.N / columns) / gemmWorkgroupSize(call.N, wide, software))), Math.max(1, Math.ceil(call.M / rows)), call.batch];
+  const { rows, workgroupSize } = gemmTile(call, wide, software);
+  return [Math.max(1, Math.ceil(Math.ceil(call.N / (wide ? 8 : 4)) / workgroupSize)), Math.max(1, Math.ceil(call.M / rows)), call.batch];
 }
 
 function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
@@ -122,11 +163,13 @@ function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
 
 export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipeline {
   const v = gemmVariant(call, ctx.isSoftwareAdapter);
+  const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter);
   return ctx.computePipeline({
     ...kernelModule(ctx, 'gemm', gemmSource, call.format),
     entryPoint: v.wide ? 'gemm_wide' : v.cVec4 ? 'gemm_vec4' : 'gemm',
     constants: {
-      WORKGROUP_SIZE: gemmWorkgroupSize(call.N, v.wide, ctx.isSoftwareAdapter),
+      WORKGROUP_SIZE: tile.workgroupSize,
+      WIDE_GROUPS: v.wide ? tile.rows / GEMM_ROWS : 2,
       TRANS_A: v.transA,
       TRANS_B: v.transB,
       A_VEC4: v.aVec4,
