@@ -142,15 +142,11 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32) -> Tile {
     var w: vec4<f32>;
     if (B_VEC4 && !TRANS_B) { w = widen4(b[(dims.b_offset + z * dims.b_batch_stride + k * dims.N + min(n0, dims.N - 4u)) / 4u]); }
     else { w = b_row(z, k, n0); }
-    t.r0 = fma(w, vec4<f32>(a_at(z, m0, k)), t.r0);
-    if (ONE_ROW) { continue; }
-    t.r1 = fma(w, vec4<f32>(a_at(z, m0 + 1u, k)), t.r1);
-    t.r2 = fma(w, vec4<f32>(a_at(z, m0 + 2u, k)), t.r2);
-    t.r3 = fma(w, vec4<f32>(a_at(z, m0 + 3u, k)), t.r3);
-    t.r4 = fma(w, vec4<f32>(a_at(z, m0 + 4u, k)), t.r4);
-    t.r5 = fma(w, vec4<f32>(a_at(z, m0 + 5u, k)), t.r5);
-    t.r6 = fma(w, vec4<f32>(a_at(z, m0 + 6u, k)), t.r6);
-    t.r7 = fma(w, vec4<f32>(a_at(z, m0 + 7u, k)), t.r7);
+    if (ONE_ROW) {
+      t.r0 = fma(w, vec4<f32>(a_at(z, m0, k)), t.r0);
+    } else {
+      t = one_k(t, w, a_column8(lane, z, m0, k));
+    }
   }
   return t;
 }
@@ -200,12 +196,20 @@ fn quad_rows(t: Tile, w: mat4x4<f32>, x: Rows8) -> Tile {
   return quad(t, w, x.x0, x.x1, x.x2, x.x3, x.x4, x.x5, x.x6, x.x7);
 }
 
-// One k (the remainder past K's last multiple of 4, A transposed): rows m … m + 7 scale B's row quad w.
-fn one_k(t: Tile, w: vec4<f32>, z: u32, m: u32, k: u32) -> Tile {
-  return Tile(fma(w, vec4<f32>(a_at(z, m, k)), t.r0), fma(w, vec4<f32>(a_at(z, m + 1u, k)), t.r1),
-              fma(w, vec4<f32>(a_at(z, m + 2u, k)), t.r2), fma(w, vec4<f32>(a_at(z, m + 3u, k)), t.r3),
-              fma(w, vec4<f32>(a_at(z, m + 4u, k)), t.r4), fma(w, vec4<f32>(a_at(z, m + 5u, k)), t.r5),
-              fma(w, vec4<f32>(a_at(z, m + 6u, k)), t.r6), fma(w, vec4<f32>(a_at(z, m + 7u, k)), t.r7));
+// op(A)[m … m + 7, k], one k (rows past M clamped), as two vec4s: rows m … m + 3, then m + 4 … m + 7.
+// With subgroups, invocation (lane mod 4) loads rows m + lane mod 4 and m + 4 + lane mod 4 for its
+// whole subgroup, which needs the same rows: two loads per invocation instead of eight (the scalar
+// path: A unaligned, or Aᵀ with M % 4 ≠ 0 — the heads' N or K of 13 or 65, for one). Uniform control flow.
+fn a_column8(lane: u32, z: u32, m: u32, k: u32) -> mat2x4<f32> {
+  if (SUBGROUPS) { return mat2x4<f32>(lane_scalars(a_at(z, m + lane % 4u, k)), lane_scalars(a_at(z, m + 4u + lane % 4u, k))); }
+  return mat2x4<f32>(vec4<f32>(a_at(z, m, k), a_at(z, m + 1u, k), a_at(z, m + 2u, k), a_at(z, m + 3u, k)),
+                     vec4<f32>(a_at(z, m + 4u, k), a_at(z, m + 5u, k), a_at(z, m + 6u, k), a_at(z, m + 7u, k)));
+}
+
+// One k: the eight rows' A values `x` (a_column8) scale B's row quad w.
+fn one_k(t: Tile, w: vec4<f32>, x: mat2x4<f32>) -> Tile {
+  return Tile(fma(w, vec4<f32>(x[0].x), t.r0), fma(w, vec4<f32>(x[0].y), t.r1), fma(w, vec4<f32>(x[0].z), t.r2), fma(w, vec4<f32>(x[0].w), t.r3),
+              fma(w, vec4<f32>(x[1].x), t.r4), fma(w, vec4<f32>(x[1].y), t.r5), fma(w, vec4<f32>(x[1].z), t.r6), fma(w, vec4<f32>(x[1].w), t.r7));
 }
 
 // op(B)[k, n0 … n0 + 3] for one k where B_VEC4 holds (n0 ≤ N − 4).
@@ -327,15 +331,19 @@ fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   for (; k < dims.K; k++) {  // A transposed: K need not be a multiple of 4
     let left = b_row4(z, k, n0);
     let right = b_row4(z, k, n1);
-    l0 = one_k(l0, left, z, m0, k);
-    r0 = one_k(r0, right, z, m0, k);
-    l1 = one_k(l1, left, z, m0 + 8u, k);
-    r1 = one_k(r1, right, z, m0 + 8u, k);
+    let x0 = a_column8(lane, z, m0, k);
+    l0 = one_k(l0, left, x0);
+    r0 = one_k(r0, right, x0);
+    let x1 = a_column8(lane, z, m0 + 8u, k);
+    l1 = one_k(l1, left, x1);
+    r1 = one_k(r1, right, x1);
     if (WIDE_GROUPS > 2u) {
-      l2 = one_k(l2, left, z, m0 + 16u, k);
-      r2 = one_k(r2, right, z, m0 + 16u, k);
-      l3 = one_k(l3, left, z, m0 + 24u, k);
-      r3 = one_k(r3, right, z, m0 + 24u, k);
+      let x2 = a_column8(lane, z, m0 + 16u, k);
+      l2 = one_k(l2, left, x2);
+      r2 = one_k(r2, right, x2);
+      let x3 = a_column8(lane, z, m0 + 24u, k);
+      l3 = one_k(l3, left, x3);
+      r3 = one_k(r3, right, x3);
     }
   }
   if (2u * gid.x >= quads) { return; }

@@ -96,9 +96,14 @@ describe('hand-unrolled blocks follow their pattern', () => {
   });
 
   it('GEMM: row r of the tile is row m0 + r, stored r rows down', () => {
-    expect(unrolled('gemm.wgsl', /^\s*t\.r(\d) = fma\(w, vec4<f32>\(a_at\(z, m0(?: \+ (\d)u)?, k\)\), t\.r(\d)\);$/)).toEqual(
-      [0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r === 0 ? Number.NaN : r, r]),
-    );
+    // One k (a_column8 without subgroups, then one_k): rows m … m + 7 in order, x[h] component c into row 4h + c.
+    const column = [...shader('gemm.wgsl').matchAll(/a_at\(z, m(?: \+ (\d)u)?, k\)/g)].map((m) => Number(m[1] ?? 0));
+    expect(column).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const oneK = [...shader('gemm.wgsl').matchAll(/fma\(w, vec4<f32>\(x\[(\d)\]\.([xyzw])\), t\.r(\d)\)/g)].map((m) => [
+      4 * Number(m[1]) + 'xyzw'.indexOf(m[2]),
+      Number(m[3]),
+    ]);
+    expect(oneK).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
     // gemm_vec4's stores, then store_tile's (gemm_wide).
     const stores = [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]);
     expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_quad\(first \+ (\d)u \* quads, t\.r(\d), bq\); \}$/)).toEqual([...stores, ...stores]);
@@ -121,11 +126,13 @@ describe('hand-unrolled blocks follow their pattern', () => {
         [Number.NaN, g, g, g],
       ]),
     );
-    const remainder = unrolled('gemm.wgsl', /^\s*[lr](\d) = one_k\([lr](\d), (?:left|right), z, m0(?: \+ (\d+)u)?, k\);$/);
+    const columns = unrolled('gemm.wgsl', /^\s*let x(\d) = a_column8\(lane, z, m0(?: \+ (\d+)u)?, k\);$/);
+    expect(columns).toEqual(groups.map((g) => [g, g === 0 ? Number.NaN : 8 * g]));
+    const remainder = unrolled('gemm.wgsl', /^\s*([lr])(\d) = one_k\(\1(\d), (?:left|right), x(\d)\);$/);
     expect(remainder).toEqual(
       groups.flatMap((g) => [
-        [g, g, g === 0 ? Number.NaN : 8 * g],
-        [g, g, g === 0 ? Number.NaN : 8 * g],
+        [Number.NaN, g, g, g],
+        [Number.NaN, g, g, g],
       ]),
     );
     const stores = unrolled(
