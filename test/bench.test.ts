@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { timeGemmShape } from '../src/bench/ceilings.js';
+import { formatGemmCensus, gemmBound, gemmBytes } from '../src/bench/gemm-census.js';
 import { childArgv, parseBenchArgs } from '../src/bench/cli.js';
 import { type BenchRow, formatTable, runBench } from '../src/bench/run.js';
 import { BIG_SHAPES, SHAPES, TINY_SHAPE } from '../src/bench/shapes.js';
@@ -166,6 +167,46 @@ describe('benchmark (tiny shape)', () => {
       expect(ms).toBeGreaterThan(0);
     }
     await expect(timeGemmShape(ctx, { ...shapes[3], format: 'f16' })).rejects.toThrow(/census reads B as f16; only f32 is timed/);
+  });
+
+  it('GEMM census: each GEMM against its bound — max(FLOP at the ceiling, bytes at the read rate) plus one dispatch', () => {
+    const zero = { a: 0, b: 0, bias: 0, c: 0 };
+    const head: GemmShape = {
+      label: 'head.forward',
+      M: 32,
+      N: 4,
+      K: 64,
+      batch: 1,
+      transA: false,
+      transB: true,
+      beta: 0,
+      bias: true,
+      format: 'f32',
+      align: zero,
+      strides: zero,
+    };
+    // A 32×64, B 64×4, bias 4, C 32×4 written: 2,436 floats.
+    expect(gemmBytes(head)).toBe(4 * (32 * 64 + 64 * 4 + 4 + 32 * 4));
+    // Two batches sharing A (stride 0), B and the bias per batch; C read and written with β.
+    const twice: GemmShape = { ...head, batch: 2, beta: 1, strides: { a: 0, b: 256, bias: 4, c: 128 } };
+    expect(gemmBytes(twice)).toBe(4 * (32 * 64 + 2 * (64 * 4) + 2 * 4 + 2 * 2 * (32 * 4)));
+    const ceilings = { gemm_gflops: 2, read_gbps: 1, empty_dispatch_us: 20 };
+    // 2 MFLOP at 2 GFLOP/s: 1 ms; 0.4 MB at 1 GB/s: 0.4 ms; plus 20 µs.
+    expect(gemmBound(2e6, 4e5, ceilings)).toEqual({ ms: 1.02, by: 'arithmetic' });
+    expect(gemmBound(2e6, 4e6, ceilings).by).toBe('memory');
+    expect(gemmBound(2e6, 4e6, ceilings).ms).toBeCloseTo(4.02, 12);
+    // A census measured without ceilings (an isolated child) is read against the report's.
+    const census = {
+      entries: [
+        { label: 'head.forward', calls: 1, layout: 'NT + bias', shape: '32×64·64×4', ms: 0.051, gflops: 16384 / 51e3, flop: 16384, bytes: gemmBytes(head) },
+      ],
+      total_ms: 0.051,
+      gflops: 16384 / 51e3,
+    };
+    const [, line] = formatGemmCensus('train-x', census, 10, ceilings);
+    // Bound: max(8.2 µs, 9.7 µs) + 20 µs = 29.7 µs of 51 µs.
+    expect(line).toMatch(/0\.05 ms +0\.321 GFLOP\/s \(16% of the ceiling; 58% of its memory bound\) {2}head\.forward$/);
+    expect(formatGemmCensus('train-x', census, 10)[1]).not.toMatch(/bound|ceiling/);
   });
 
   it("encoder–decoder rows: ours, TensorFlow.js's layers-API model and PyTorch's module train the date model; flops counted by hand", async () => {

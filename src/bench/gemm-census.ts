@@ -3,10 +3,40 @@
  * alone on fresh buffers (ceilings.ts's timeGemmShape: same sizes, layout and alignment, so the same
  * kernel path) — which GEMMs a step is made of, and which of them reach the adapter's GEMM ceiling.
  * Identical calls (the same shape recorded by several layers or steps) are timed once and counted.
+ *
+ * Each is also read against its own bound: a small GEMM cannot reach the FLOP ceiling on any device —
+ * the classifier's head (32 × 64 · 64 × 4, 16 kFLOP) is 3 µs of arithmetic at a 6 GFLOP/s ceiling and
+ * ~20 µs of dispatch, a bias gradient (M = 1) one multiply-add per element it reads. The bound is the
+ * roofline's time plus the dispatch: max(FLOP / GEMM ceiling, bytes / read rate) + one empty dispatch,
+ * from the run's ceilings (ceilings.ts), with the bytes every operand must move once (A, B, the bias,
+ * C written, and read too with β).
  */
 import type { GpuContext } from '../gpu/context.js';
 import { type GemmShape, gemmLayoutName } from '../gpu/ops/gemm.js';
-import { timeGemmShape } from './ceilings.js';
+import { type Ceilings, timeGemmShape } from './ceilings.js';
+
+/** The run's ceilings a GEMM's bound is read from. */
+export type GemmCeilings = Pick<Ceilings, 'gemm_gflops' | 'read_gbps' | 'empty_dispatch_us'>;
+
+/** The least time a GEMM can take on the adapter, and what sets it. */
+export interface GemmBound {
+  ms: number;
+  /** 'arithmetic': its FLOPs at the GEMM ceiling; 'memory': its bytes at the read rate (each plus one dispatch). */
+  by: 'arithmetic' | 'memory';
+}
+
+export function gemmBound(flop: number, bytes: number, ceilings: GemmCeilings): GemmBound {
+  const arithmetic = flop / (ceilings.gemm_gflops * 1e6);
+  const memory = bytes / (ceilings.read_gbps * 1e6);
+  return { ms: Math.max(arithmetic, memory) + ceilings.empty_dispatch_us / 1000, by: arithmetic >= memory ? 'arithmetic' : 'memory' };
+}
+
+/** Bytes a GEMM must move at least: A and B (once where batches share them), the bias, C written (and read with β). */
+export function gemmBytes(s: GemmShape): number {
+  const per = (stride: number, elements: number) => (stride === 0 ? 1 : s.batch) * elements;
+  const c = s.batch * s.M * s.N * (s.beta !== 0 ? 2 : 1);
+  return 4 * (per(s.strides.a, s.M * s.K) + per(s.strides.b, s.K * s.N) + (s.bias ? per(s.strides.bias, s.N) : 0) + c);
+}
 
 /** One distinct GEMM of a step. */
 export interface GemmCensusEntry {
@@ -20,8 +50,13 @@ export interface GemmCensusEntry {
   /** Median milliseconds of one call alone. */
   ms: number;
   gflops: number;
+  flop: number;
+  /** What it must move at least (gemmBytes). */
+  bytes: number;
   /** gflops / the run's GEMM ceiling, when the ceiling was measured. */
   fraction?: number;
+  /** Its bound (gemmBound) and bound / ms, when the ceilings were measured. */
+  bound?: GemmBound & { fraction: number };
 }
 
 export interface GemmCensus {
@@ -39,7 +74,7 @@ function shapeKey(s: GemmShape): string {
 
 const flopOf = (s: GemmShape) => 2 * s.M * s.N * s.K * s.batch;
 
-export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], ceiling?: number): Promise<GemmCensus> {
+export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], ceilings?: GemmCeilings): Promise<GemmCensus> {
   const distinct = new Map<string, { shape: GemmShape; calls: number }>();
   for (const g of gemms) {
     const key = shapeKey(g);
@@ -49,10 +84,12 @@ export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], c
   }
   const entries: GemmCensusEntry[] = [];
   let totalMs = 0;
-  let flop = 0;
+  let totalFlop = 0;
   for (const { shape, calls } of distinct.values()) {
     const ms = await timeGemmShape(ctx, shape);
-    const gflops = flopOf(shape) / (ms * 1e6);
+    const flop = flopOf(shape);
+    const bytes = gemmBytes(shape);
+    const gflops = flop / (ms * 1e6);
     const batch = shape.batch > 1 ? ` ×${shape.batch}` : '';
     entries.push({
       label: shape.label,
@@ -61,27 +98,39 @@ export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], c
       shape: `${shape.M}×${shape.K}·${shape.K}×${shape.N}${batch}`,
       ms,
       gflops,
-      ...(ceiling ? { fraction: gflops / ceiling } : {}),
+      flop,
+      bytes,
+      ...(ceilings ? { fraction: gflops / ceilings.gemm_gflops, bound: boundOf(flop, bytes, ms, ceilings) } : {}),
     });
     totalMs += calls * ms;
-    flop += calls * flopOf(shape);
+    totalFlop += calls * flop;
   }
-  return { entries, total_ms: totalMs, gflops: totalMs > 0 ? flop / (totalMs * 1e6) : 0 };
+  return { entries, total_ms: totalMs, gflops: totalMs > 0 ? totalFlop / (totalMs * 1e6) : 0 };
+}
+
+function boundOf(flop: number, bytes: number, ms: number, ceilings: GemmCeilings): GemmBound & { fraction: number } {
+  const bound = gemmBound(flop, bytes, ceilings);
+  return { ...bound, fraction: bound.ms / ms };
 }
 
 /**
- * The census as report lines: `stepMs`, the step's median, for the GEMMs' share of it; `ceiling`, the
- * run's GEMM ceiling, for entries measured without one (the benchmark's isolated children).
+ * The census as report lines: `stepMs`, the step's median, for the GEMMs' share of it; `ceilings`, the
+ * run's, for entries measured without them (the benchmark's isolated children).
  */
-export function formatGemmCensus(shape: string, c: GemmCensus, stepMs: number | null, ceiling?: number): string[] {
+export function formatGemmCensus(shape: string, c: GemmCensus, stepMs: number | null, ceilings?: GemmCeilings): string[] {
   const share = stepMs ? ` (${Math.round((100 * c.total_ms) / stepMs)}% of the step's median)` : '';
   const calls = c.entries.reduce((n, e) => n + e.calls, 0);
   const head = `${shape}: GEMMs of one step (from its plan): ${calls} calls, ${c.entries.length} distinct, ${c.total_ms.toFixed(1)} ms alone${share}, ${c.gflops.toFixed(3)} GFLOP/s`;
   return [
     head,
     ...c.entries.map((e) => {
-      const of = e.fraction ?? (ceiling ? e.gflops / ceiling : undefined);
-      const fraction = of === undefined ? '' : ` (${Math.round(100 * of)}% of the ceiling)`;
+      const of = e.fraction ?? (ceilings ? e.gflops / ceilings.gemm_gflops : undefined);
+      const bound = e.bound ?? (ceilings && e.flop !== undefined ? boundOf(e.flop, e.bytes, e.ms, ceilings) : undefined);
+      const parts = [
+        of === undefined ? '' : `${Math.round(100 * of)}% of the ceiling`,
+        bound ? `${Math.round(100 * bound.fraction)}% of its ${bound.by} bound` : '',
+      ];
+      const fraction = parts.some(Boolean) ? ` (${parts.filter(Boolean).join('; ')})` : '';
       const times = e.calls > 1 ? ` ×${e.calls} calls` : '';
       return `  ${e.layout.padEnd(16)} ${e.shape.padEnd(24)} ${e.ms.toFixed(2).padStart(8)} ms ${e.gflops.toFixed(3).padStart(7)} GFLOP/s${fraction}  ${e.label}${times}`;
     }),

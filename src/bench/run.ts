@@ -291,7 +291,7 @@ async function runTrainShape(
   else if (step && details) step.note = [details, step.note].filter(Boolean).join('; ');
   for (const row of rows) log(formatRow(row));
   if (step && gemms.length) {
-    step.gemm_census = await gemmCensus(ctx, gemms, ceilings?.gemm_gflops);
+    step.gemm_census = await gemmCensus(ctx, gemms, ceilings);
     for (const line of formatGemmCensus(shape.name, step.gemm_census, step.median_ms)) log(line);
   }
   return rows;
@@ -356,7 +356,7 @@ export function formatTable(report: BenchReport): string {
   const onnx = onnxMargins(report.rows);
   if (onnx.length) lines.push('', ...onnx);
   for (const r of report.rows) {
-    if (r.gemm_census) lines.push('', ...formatGemmCensus(r.shape, r.gemm_census, r.median_ms, report.ceilings?.gemm_gflops));
+    if (r.gemm_census) lines.push('', ...formatGemmCensus(r.shape, r.gemm_census, r.median_ms, report.ceilings));
   }
   return lines.join('\n');
 }
