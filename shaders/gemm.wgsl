@@ -20,12 +20,13 @@
 // (NN, bias): see src/gpu/ops/gemm.ts.
 
 const ROWS = 8u;  // rows of C per invocation (GEMM_ROWS in src/gpu/ops/gemm.ts; test/structure/wgsl.test.ts checks)
-// Entry `gemm_wide` (software adapters; A_VEC4, B_VEC4 and C four-aligned): WIDE_GROUPS groups of 8
+// Entry `gemm_wide` (software adapters; B_VEC4 and C four-aligned): WIDE_GROUPS groups of 8
 // rows (16 or 32 rows) × two column quads per invocation, two Tiles per group. Per four k it loads 8 B
-// vec4s and 4·WIDE_GROUPS A vec4s (WIDE_GROUPS with subgroups) for 32·WIDE_GROUPS vec4 FMAs: at 16
-// rows half the loads per multiply-add of `gemm_vec4`'s 8 rows × one quad, at 32 a quarter — a
-// software adapter's per-lane loads, not its arithmetic, set the pace. The host picks the groups per
-// call (gemmWideRows in src/gpu/ops/gemm.ts).
+// vec4s and 8·WIDE_GROUPS A vec4s (2·WIDE_GROUPS with subgroups) for 64·WIDE_GROUPS vec4 FMAs: with
+// subgroups, at 16 rows half the loads per multiply-add of `gemm_vec4`'s 8 rows × one quad, at 32 a
+// third — a software adapter's per-lane loads, not its arithmetic, set the pace. Without A_VEC4 every k goes one
+// at a time (a_column8: two A loads per group, shared across the subgroup). The host picks the groups
+// per call (gemmWideRows in src/gpu/ops/gemm.ts).
 override WIDE_GROUPS: u32 = 2u;  // 2 or 4
 
 override WORKGROUP_SIZE: u32 = 64u;
@@ -310,7 +311,7 @@ fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   var r3 = zero;
   let base = dims.a_offset + z * dims.a_batch_stride;
   var k = 0u;
-  for (; k + 4u <= dims.K; k += 4u) {
+  for (; A_VEC4 && k + 4u <= dims.K; k += 4u) {
     let left = b_quad(z, k, n0);
     let right = b_quad(z, k, n1);
     let a0 = a_rows8(lane, base, m0, k);
@@ -328,7 +329,7 @@ fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
       r3 = quad_rows(r3, right, a3);
     }
   }
-  for (; k < dims.K; k++) {  // A transposed: K need not be a multiple of 4
+  for (; k < dims.K; k++) {  // A one k at a time: the k remainder (Aᵀ), or every k where A is not four-aligned
     let left = b_row4(z, k, n0);
     let right = b_row4(z, k, n1);
     let x0 = a_column8(lane, z, m0, k);

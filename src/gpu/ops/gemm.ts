@@ -11,11 +11,12 @@
  *
  * Layout: each invocation computes GEMM_ROWS rows × 4 columns of C (one vec4 per row); the host picks
  * the kernel's vec4 paths where dimensions and offsets allow (see gemmVariant). On a software adapter,
- * calls with every operand four-aligned (at least 16 rows and 8 columns) take `gemm_wide`: 16 or 32
- * rows (gemmWideRows) × 8 columns per invocation, a half or a quarter of the loads per multiply-add (on
+ * calls with B and C four-aligned (at least 16 rows and 8 columns) take `gemm_wide`: 16 or 32 rows
+ * (gemmWideRows) × 8 columns per invocation, a half or a third of the loads per multiply-add (on
  * SwiftShader the per-lane loads set the pace; a standalone kernel of 16 × 8 ran 1.2–1.36× the 8 × 4
- * one's GFLOP/s, and 32 rows 1.06–1.31× 16 on the benchmark's shapes). A GPU keeps the narrow tile:
- * more invocations in flight, fewer registers each.
+ * one's GFLOP/s, and 32 rows 1.06–1.31× 16 on the benchmark's shapes) — A four k at a time where it is
+ * four-aligned too, else one k at a time (the heads' K or M of 65 or 13: 1.25–1.96× the narrow tile,
+ * interleaved in Chromium). A GPU keeps the narrow tile: more invocations in flight, fewer registers each.
  */
 import type { GpuContext } from '../context.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
@@ -128,8 +129,9 @@ export function gemmVariant(call: GemmCall, software = false) {
     aVec4,
     bVec4,
     cVec4,
-    // Below 16 rows or 8 columns the wide tile would mostly compute clamped duplicates.
-    wide: software && aVec4 && bVec4 && cVec4 && M >= 16 && N >= 8,
+    // Below 16 rows or 8 columns the wide tile would mostly compute clamped duplicates. A need not be
+    // aligned: the wide tile then takes it one k at a time (a_column8), as the narrow one does.
+    wide: software && bVec4 && cVec4 && M >= 16 && N >= 8,
     hasBias: call.bias !== undefined,
     accumulate: (call.beta ?? 0) !== 0,
   };
