@@ -63,42 +63,13 @@ function median(xs: number[]): number {
 /** `scale` shrinks the GEMM (1 = the full size; CI's smoke run uses a small one). */
 export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceilings> {
   const device = ctx.device;
-  // GEMM: M rows × K into N units of 4 gate lanes — the shape of a big input projection.
+  // GEMM: M rows × K into N units of 4 gate lanes — the shape of a big input projection, B a layer's
+  // packed W_ih with its bias after it.
   const M = Math.max(8, Math.round(1024 * scale));
   const K = Math.max(8, Math.round((512 * scale) / 4) * 4);
-  const N = Math.max(8, Math.round(256 * scale));
-  const params = ctx.buffer('bench.gemm.params', (K * N + N) * GATE_LANES * 4, STORAGE);
-  const a = ctx.buffer('bench.gemm.a', M * K * 4, STORAGE);
-  const c = ctx.buffer('bench.gemm.c', M * N * GATE_LANES * 4, STORAGE);
-  const recorder = new OwningRecorder(ctx, 'bench');
-  device.queue.writeBuffer(params, 0, new Float32Array((K * N + N) * GATE_LANES).fill(0.01));
-  device.queue.writeBuffer(a, 0, new Float32Array(M * K).fill(0.5));
-  const command = recordGemm(recorder, {
-    label: 'bench.gemm',
-    M,
-    N: N * GATE_LANES,
-    K,
-    batch: 1,
-    a: gpuTensor(a, [M, K]),
-    aBatchStride: 0,
-    b: gpuTensor(params, [K, N * GATE_LANES]),
-    bBatchStride: 0,
-    bias: gpuTensor(params, [N * GATE_LANES], 'f32', K * N * GATE_LANES),
-    biasBatchStride: 0,
-    c: gpuTensor(c, [M, N * GATE_LANES]),
-    cBatchStride: 0,
-    format: 'f32',
-  });
-  const gemm = (pass: GPUComputePassEncoder) => {
-    pass.setPipeline(command.pipeline);
-    pass.setBindGroup(0, command.groups[0] as GPUBindGroup);
-    pass.dispatchWorkgroups(...command.grid);
-  };
-  await timeSubmit(device, gemm); // warm-up
-  const gemmRuns: number[] = [];
-  for (let r = 0; r < 3; r++) gemmRuns.push(await timeSubmit(device, gemm));
-  const gemmMs = median(gemmRuns);
-  const flop = 2 * M * K * N * GATE_LANES;
+  const N = Math.max(8, Math.round(256 * scale)) * GATE_LANES;
+  const gemmMs = await timeGemmShape(ctx, alignedShape('bench.gemm', { M, N, K, bias: true }));
+  const flop = 2 * M * K * N;
 
   // Empty dispatches: many in one pass, minus the cost of a pass with one.
   const layout = ctx.bindGroupLayout('bench-probe/group0', [{ binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'storage' } }]);
@@ -118,13 +89,12 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
     manyMs.push(await timeSubmit(device, dispatches(many)));
     oneMs.push(await timeSubmit(device, dispatches(1)));
   }
-  for (const b of [params, a, c, sink]) ctx.release(b);
-  recorder.release();
+  ctx.release(sink);
   const gemm_gflops = flop / (gemmMs * 1e6);
   const read_gbps = await measureReadBandwidth(ctx, scale);
   return {
     gemm_gflops,
-    gemm_shape: `${M}×${K}·${K}×${N * GATE_LANES}`,
+    gemm_shape: `${M}×${K}·${K}×${N}`,
     gemm_layouts: await measureGemmLayouts(ctx, scale, gemm_gflops, read_gbps),
     empty_dispatch_us: ((median(manyMs) - median(oneMs)) * 1000) / (many - 1),
     read_gbps,
