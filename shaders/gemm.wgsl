@@ -213,9 +213,9 @@ fn one_k(t: Tile, w: vec4<f32>, x: mat2x4<f32>) -> Tile {
               fma(w, vec4<f32>(x[1].x), t.r4), fma(w, vec4<f32>(x[1].y), t.r5), fma(w, vec4<f32>(x[1].z), t.r6), fma(w, vec4<f32>(x[1].w), t.r7));
 }
 
-// op(B)[k, n0 … n0 + 3] for one k where B_VEC4 holds (n0 ≤ N − 4).
+// op(B)[k, n0 … n0 + 3] for one k: one vec4 load where B_VEC4 holds (n0 ≤ N − 4), else b_row.
 fn b_row4(z: u32, k: u32, n0: u32) -> vec4<f32> {
-  if (TRANS_B) { return b_row(z, k, n0); }
+  if (TRANS_B || !B_VEC4) { return b_row(z, k, n0); }
   return widen4(b[(dims.b_offset + z * dims.b_batch_stride + k * dims.N + n0) / 4u]);
 }
 
@@ -264,18 +264,10 @@ fn gemm_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   if (gid.x >= quads) { return; }
   let rows = min(ROWS, dims.M - m0);
   let bq = bias_quad(z, n0, true);
-  let first = (dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0) / 4u;
-  store_quad(first, t.r0, bq);
-  if (rows > 1u) { store_quad(first + quads, t.r1, bq); }
-  if (rows > 2u) { store_quad(first + 2u * quads, t.r2, bq); }
-  if (rows > 3u) { store_quad(first + 3u * quads, t.r3, bq); }
-  if (rows > 4u) { store_quad(first + 4u * quads, t.r4, bq); }
-  if (rows > 5u) { store_quad(first + 5u * quads, t.r5, bq); }
-  if (rows > 6u) { store_quad(first + 6u * quads, t.r6, bq); }
-  if (rows > 7u) { store_quad(first + 7u * quads, t.r7, bq); }
+  store_tile((dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0) / 4u, quads, t, bq, rows);
 }
 
-// The first `rows` rows of a tile, at vec4 index `first` of C, rows `quads` vec4s apart (gemm_wide).
+// The first `rows` rows of a tile, at vec4 index `first` of C, rows `quads` vec4s apart (gemm_vec4, gemm_wide).
 fn store_tile(first: u32, quads: u32, t: Tile, bq: vec4<f32>, rows: u32) {
   store_quad(first, t.r0, bq);
   if (rows > 1u) { store_quad(first + quads, t.r1, bq); }
@@ -287,19 +279,27 @@ fn store_tile(first: u32, quads: u32, t: Tile, bq: vec4<f32>, rows: u32) {
   if (rows > 7u) { store_quad(first + 7u * quads, t.r7, bq); }
 }
 
-// Invocation (quad pair p = gid.x, block of 8·WIDE_GROUPS rows m0, batch z = wid.z): C[m0 …, columns
-// of quads 2p and 2p + 1] as 2·WIDE_GROUPS tiles — group g of eight rows × left / right quad (lN / rN
-// for group N; the groups past WIDE_GROUPS compile away). A quad past N (N / 4 odd) computes on the
-// last quad and stores nothing, as do rows past M.
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
-  let lane = subgroup_lane();
-  let m0 = wid.y * ROWS * WIDE_GROUPS;
-  let z = wid.z;
-  if (m0 >= dims.M) { return; }
-  let quads = dims.N / 4u;
-  let n0 = 4u * min(2u * gid.x, quads - 1u);
-  let n1 = 4u * min(2u * gid.x + 1u, quads - 1u);
+// The same one element at a time from element `first` of C, rows N apart, columns past N skipped
+// (gemm, gemm_wide_rows).
+fn store_tile_rows(first: u32, n0: u32, t: Tile, bq: vec4<f32>, rows: u32) {
+  store_row(first, n0, t.r0, bq);
+  if (rows > 1u) { store_row(first + dims.N, n0, t.r1, bq); }
+  if (rows > 2u) { store_row(first + 2u * dims.N, n0, t.r2, bq); }
+  if (rows > 3u) { store_row(first + 3u * dims.N, n0, t.r3, bq); }
+  if (rows > 4u) { store_row(first + 4u * dims.N, n0, t.r4, bq); }
+  if (rows > 5u) { store_row(first + 5u * dims.N, n0, t.r5, bq); }
+  if (rows > 6u) { store_row(first + 6u * dims.N, n0, t.r6, bq); }
+  if (rows > 7u) { store_row(first + 7u * dims.N, n0, t.r7, bq); }
+}
+
+// The tiles of one wide invocation (block of 8·WIDE_GROUPS rows from m0, column quads at n0 and n1):
+// group g of eight rows × left / right quad is lg / rg (the groups past WIDE_GROUPS stay zero and
+// compile away). Four k at a time where A and B allow vec4 loads, else one k at a time.
+struct WideTiles {
+  l0: Tile, r0: Tile, l1: Tile, r1: Tile, l2: Tile, r2: Tile, l3: Tile, r3: Tile,
+}
+
+fn wide_tiles(lane: u32, z: u32, m0: u32, n0: u32, n1: u32) -> WideTiles {
   let zero = Tile(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
   var l0 = zero;
   var r0 = zero;
@@ -311,7 +311,7 @@ fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   var r3 = zero;
   let base = dims.a_offset + z * dims.a_batch_stride;
   var k = 0u;
-  for (; A_VEC4 && k + 4u <= dims.K; k += 4u) {
+  for (; A_VEC4 && B_VEC4 && k + 4u <= dims.K; k += 4u) {
     let left = b_quad(z, k, n0);
     let right = b_quad(z, k, n1);
     let a0 = a_rows8(lane, base, m0, k);
@@ -329,7 +329,7 @@ fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
       r3 = quad_rows(r3, right, a3);
     }
   }
-  for (; k < dims.K; k++) {  // A one k at a time: the k remainder (Aᵀ), or every k where A is not four-aligned
+  for (; k < dims.K; k++) {  // one k at a time: the k remainder (Aᵀ), or every k where A or B is not four-aligned
     let left = b_row4(z, k, n0);
     let right = b_row4(z, k, n1);
     let x0 = a_column8(lane, z, m0, k);
@@ -347,25 +347,74 @@ fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
       r3 = one_k(r3, right, x3);
     }
   }
+  return WideTiles(l0, r0, l1, r1, l2, r2, l3, r3);
+}
+
+// Invocation (quad pair p = gid.x, block of 8·WIDE_GROUPS rows m0, batch z = wid.z): C[m0 …, columns
+// of quads 2p and 2p + 1] (wide_tiles). A quad past C's last one (an odd count) computes on the last
+// quad and stores nothing, as do rows past M. `gemm_wide` stores vec4s (C and the bias four-aligned),
+// `gemm_wide_rows` one element at a time; their store blocks follow the same pattern.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lane = subgroup_lane();
+  let m0 = wid.y * ROWS * WIDE_GROUPS;
+  let z = wid.z;
+  if (m0 >= dims.M) { return; }
+  let quads = dims.N / 4u;
+  let n0 = 4u * min(2u * gid.x, quads - 1u);
+  let n1 = 4u * min(2u * gid.x + 1u, quads - 1u);
+  let w = wide_tiles(lane, z, m0, n0, n1);
   if (2u * gid.x >= quads) { return; }
   let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
   let first = (dims.c_offset + z * dims.c_batch_stride + m0 * dims.N) / 4u;
   let right_too = 2u * gid.x + 1u < quads;
   let bias_left = bias_quad(z, n0, true);
   let bias_right = bias_quad(z, n1, true);
-  store_tile(first + n0 / 4u, quads, l0, bias_left, rows);
-  if (right_too) { store_tile(first + n1 / 4u, quads, r0, bias_right, rows); }
+  store_tile(first + n0 / 4u, quads, w.l0, bias_left, rows);
+  if (right_too) { store_tile(first + n1 / 4u, quads, w.r0, bias_right, rows); }
   if (rows > 8u) {
-    store_tile(first + 8u * quads + n0 / 4u, quads, l1, bias_left, rows - 8u);
-    if (right_too) { store_tile(first + 8u * quads + n1 / 4u, quads, r1, bias_right, rows - 8u); }
+    store_tile(first + 8u * quads + n0 / 4u, quads, w.l1, bias_left, rows - 8u);
+    if (right_too) { store_tile(first + 8u * quads + n1 / 4u, quads, w.r1, bias_right, rows - 8u); }
   }
   if (WIDE_GROUPS > 2u && rows > 16u) {
-    store_tile(first + 16u * quads + n0 / 4u, quads, l2, bias_left, rows - 16u);
-    if (right_too) { store_tile(first + 16u * quads + n1 / 4u, quads, r2, bias_right, rows - 16u); }
+    store_tile(first + 16u * quads + n0 / 4u, quads, w.l2, bias_left, rows - 16u);
+    if (right_too) { store_tile(first + 16u * quads + n1 / 4u, quads, w.r2, bias_right, rows - 16u); }
   }
   if (WIDE_GROUPS > 2u && rows > 24u) {
-    store_tile(first + 24u * quads + n0 / 4u, quads, l3, bias_left, rows - 24u);
-    if (right_too) { store_tile(first + 24u * quads + n1 / 4u, quads, r3, bias_right, rows - 24u); }
+    store_tile(first + 24u * quads + n0 / 4u, quads, w.l3, bias_left, rows - 24u);
+    if (right_too) { store_tile(first + 24u * quads + n1 / 4u, quads, w.r3, bias_right, rows - 24u); }
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gemm_wide_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let lane = subgroup_lane();
+  let m0 = wid.y * ROWS * WIDE_GROUPS;
+  let z = wid.z;
+  if (m0 >= dims.M) { return; }
+  let quads = (dims.N + 3u) / 4u;
+  let n0 = 4u * min(2u * gid.x, quads - 1u);
+  let n1 = 4u * min(2u * gid.x + 1u, quads - 1u);
+  let w = wide_tiles(lane, z, m0, n0, n1);
+  if (2u * gid.x >= quads) { return; }
+  let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
+  let first = dims.c_offset + z * dims.c_batch_stride + m0 * dims.N;
+  let right_too = 2u * gid.x + 1u < quads;
+  let bias_left = bias_quad(z, n0, false);
+  let bias_right = bias_quad(z, n1, false);
+  store_tile_rows(first + n0, n0, w.l0, bias_left, rows);
+  if (right_too) { store_tile_rows(first + n1, n1, w.r0, bias_right, rows); }
+  if (rows > 8u) {
+    store_tile_rows(first + 8u * dims.N + n0, n0, w.l1, bias_left, rows - 8u);
+    if (right_too) { store_tile_rows(first + 8u * dims.N + n1, n1, w.r1, bias_right, rows - 8u); }
+  }
+  if (WIDE_GROUPS > 2u && rows > 16u) {
+    store_tile_rows(first + 16u * dims.N + n0, n0, w.l2, bias_left, rows - 16u);
+    if (right_too) { store_tile_rows(first + 16u * dims.N + n1, n1, w.r2, bias_right, rows - 16u); }
+  }
+  if (WIDE_GROUPS > 2u && rows > 24u) {
+    store_tile_rows(first + 24u * dims.N + n0, n0, w.l3, bias_left, rows - 24u);
+    if (right_too) { store_tile_rows(first + 24u * dims.N + n1, n1, w.r3, bias_right, rows - 24u); }
   }
 }
 
@@ -384,13 +433,5 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   if (gid.x >= quads) { return; }
   let rows = min(ROWS, dims.M - m0);
   let bq = bias_quad(z, n0, false);
-  let first = dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0;
-  store_row(first, n0, t.r0, bq);
-  if (rows > 1u) { store_row(first + dims.N, n0, t.r1, bq); }
-  if (rows > 2u) { store_row(first + 2u * dims.N, n0, t.r2, bq); }
-  if (rows > 3u) { store_row(first + 3u * dims.N, n0, t.r3, bq); }
-  if (rows > 4u) { store_row(first + 4u * dims.N, n0, t.r4, bq); }
-  if (rows > 5u) { store_row(first + 5u * dims.N, n0, t.r5, bq); }
-  if (rows > 6u) { store_row(first + 6u * dims.N, n0, t.r6, bq); }
-  if (rows > 7u) { store_row(first + 7u * dims.N, n0, t.r7, bq); }
+  store_tile_rows(dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0, n0, t, bq, rows);
 }

@@ -104,9 +104,9 @@ describe('hand-unrolled blocks follow their pattern', () => {
       Number(m[3]),
     ]);
     expect(oneK).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
-    // gemm_vec4's stores, then store_tile's (gemm_wide).
+    // store_tile's (gemm_vec4, gemm_wide), then store_tile_rows' (gemm, gemm_wide_rows).
     const stores = [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]);
-    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_quad\(first \+ (\d)u \* quads, t\.r(\d), bq\); \}$/)).toEqual([...stores, ...stores]);
+    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_quad\(first \+ (\d)u \* quads, t\.r(\d), bq\); \}$/)).toEqual(stores);
     expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_row\(first \+ (\d)u \* dims\.N, n0, t\.r(\d), bq\); \}$/)).toEqual(
       [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
     );
@@ -135,16 +135,23 @@ describe('hand-unrolled blocks follow their pattern', () => {
         [Number.NaN, g, g, g],
       ]),
     );
-    const stores = unrolled(
-      'gemm.wgsl',
-      /^\s*(?:if \(right_too\) \{ )?store_tile\(first \+ (?:(\d+)u \* quads \+ )?n[01] \/ 4u, quads, [lr](\d), bias_(?:left|right), rows(?: - (\d+)u)?\);(?: \})?$/,
-    );
-    expect(stores).toEqual(
-      groups.flatMap((g) => [
-        [g === 0 ? Number.NaN : 8 * g, g, g === 0 ? Number.NaN : 8 * g],
-        [g === 0 ? Number.NaN : 8 * g, g, g === 0 ? Number.NaN : 8 * g],
-      ]),
-    );
+    // Both wide entries' stores, line by line: group g's left tile at n0, its right one at n1 (when
+    // there is a right quad), 8g rows down, the rows left past 8g.
+    const storeLines = shader('gemm.wgsl')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => /store_tile(_rows)?\(first \+ /.test(line));
+    const expected = (rowsEntry: boolean) =>
+      groups.flatMap((g) =>
+        (['l', 'r'] as const).map((side) => {
+          const n = side === 'l' ? 'n0' : 'n1';
+          const down = g === 0 ? '' : rowsEntry ? `${8 * g}u * dims.N + ` : `${8 * g}u * quads + `;
+          const at = rowsEntry ? `first + ${down}${n}, ${n}` : `first + ${down}${n} / 4u, quads`;
+          const call = `store_tile${rowsEntry ? '_rows' : ''}(${at}, w.${side}${g}, bias_${side === 'l' ? 'left' : 'right'}, rows${g === 0 ? '' : ` - ${8 * g}u`});`;
+          return side === 'r' ? `if (right_too) { ${call} }` : call;
+        }),
+      );
+    expect(storeLines).toEqual([...expected(false), ...expected(true)]);
   });
 
   it('blocked backward: row r of the block reads its own dg_h, accumulates into a r and is finished with it', () => {

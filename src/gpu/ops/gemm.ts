@@ -11,12 +11,13 @@
  *
  * Layout: each invocation computes GEMM_ROWS rows × 4 columns of C (one vec4 per row); the host picks
  * the kernel's vec4 paths where dimensions and offsets allow (see gemmVariant). On a software adapter,
- * calls with B and C four-aligned (at least 16 rows and 8 columns) take `gemm_wide`: 16 or 32 rows
- * (gemmWideRows) × 8 columns per invocation, a half or a third of the loads per multiply-add (on
- * SwiftShader the per-lane loads set the pace; a standalone kernel of 16 × 8 ran 1.2–1.36× the 8 × 4
- * one's GFLOP/s, and 32 rows 1.06–1.31× 16 on the benchmark's shapes) — A four k at a time where it is
- * four-aligned too, else one k at a time (the heads' K or M of 65 or 13: 1.25–1.96× the narrow tile,
- * interleaved in Chromium). A GPU keeps the narrow tile: more invocations in flight, fewer registers each.
+ * calls of at least 16 rows and 17 columns take the wide tile (`gemm_wide`, or `gemm_wide_rows` where C
+ * is not four-aligned): 16 or 32 rows (gemmWideRows) × 8 columns per invocation, a half or a third of
+ * the loads per multiply-add (on SwiftShader the per-lane loads set the pace; a standalone kernel of
+ * 16 × 8 ran 1.2–1.36× the 8 × 4 one's GFLOP/s, and 32 rows 1.06–1.31× 16 on the benchmark's shapes) —
+ * four k at a time where A and B are four-aligned, else one k at a time (the heads' K or M of 65 or 13:
+ * 1.25–1.96× the narrow tile, interleaved in Chromium). A GPU keeps the narrow tile: more invocations in
+ * flight, fewer registers each.
  */
 import type { GpuContext } from '../context.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
@@ -129,9 +130,12 @@ export function gemmVariant(call: GemmCall, software = false) {
     aVec4,
     bVec4,
     cVec4,
-    // Below 16 rows or 8 columns the wide tile would mostly compute clamped duplicates. A need not be
-    // aligned: the wide tile then takes it one k at a time (a_column8), as the narrow one does.
-    wide: software && bVec4 && cVec4 && M >= 16 && N >= 8,
+    // Below 16 rows the wide tile would mostly compute clamped duplicates; up to 16 columns the narrow
+    // tile's quads fill a subgroup of four while the wide tile's octets leave lanes idle (measured in
+    // Chromium on SwiftShader, M 1,280, K 64, NT + bias, narrow / wide: N 8 0.98 / 1.31 ms, N 13 1.13 /
+    // 1.43, N 16 1.01 / 1.32, N 20 1.76 / 1.25, N 32 1.70 / 1.26). The operands need not be aligned: the
+    // wide tile then takes k one at a time and stores C element by element, as the narrow one does.
+    wide: software && M >= 16 && N > 16,
     hasBias: call.bias !== undefined,
     accumulate: (call.beta ?? 0) !== 0,
   };
@@ -168,7 +172,7 @@ export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipelin
   const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter);
   return ctx.computePipeline({
     ...kernelModule(ctx, 'gemm', gemmSource, call.format),
-    entryPoint: v.wide ? 'gemm_wide' : v.cVec4 ? 'gemm_vec4' : 'gemm',
+    entryPoint: v.wide ? (v.cVec4 ? 'gemm_wide' : 'gemm_wide_rows') : v.cVec4 ? 'gemm_vec4' : 'gemm',
     constants: {
       WORKGROUP_SIZE: tile.workgroupSize,
       WIDE_GROUPS: v.wide ? tile.rows / GEMM_ROWS : 2,
