@@ -38,6 +38,12 @@ export function gemmBytes(s: GemmShape): number {
   return 4 * (per(s.strides.a, s.M * s.K) + per(s.strides.b, s.K * s.N) + (s.bias ? per(s.strides.bias, s.N) : 0) + c);
 }
 
+/**
+ * Submits per GEMM, median taken: one slow submit in three (a spell of the software adapter, or the
+ * browser's) showed as a 2–3× outlier in a census of three (a 4.7 ms GEMM read 15.4 ms).
+ */
+const CENSUS_RUNS = 5;
+
 /** One distinct GEMM of a step. */
 export interface GemmCensusEntry {
   /** The first call's label (e.g. `rnn.layer0.input_projection`), and how many calls of the step share the shape. */
@@ -86,7 +92,7 @@ export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], c
   let totalMs = 0;
   let totalFlop = 0;
   for (const { shape, calls } of distinct.values()) {
-    const ms = await timeGemmShape(ctx, shape);
+    const ms = await timeGemmShape(ctx, shape, CENSUS_RUNS);
     const flop = flopOf(shape);
     const bytes = gemmBytes(shape);
     const gflops = flop / (ms * 1e6);
