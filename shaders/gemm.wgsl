@@ -16,17 +16,18 @@
 // loads across the workgroup's consecutive quads. Where the layout allows (the host sets A_VEC4 /
 // B_VEC4), four k are taken per pass with vec4 loads, a transposed operand's 4×4 block turned with
 // transpose(); the k remainder and unaligned operands go one k at a time. Rows and columns past M and
-// N compute on clamped indices and store nothing. Measured on SwiftShader as the input projection
-// (NN, bias): see src/gpu/ops/gemm.ts.
+// N compute on clamped indices and store nothing. Software adapters take the wide tile instead (below,
+// `gemm_wide`); measured on SwiftShader: see src/gpu/ops/gemm.ts.
 
 const ROWS = 8u;  // rows of C per invocation (GEMM_ROWS in src/gpu/ops/gemm.ts; test/structure/wgsl.test.ts checks)
-// Entry `gemm_wide` (software adapters; B_VEC4 and C four-aligned): WIDE_GROUPS groups of 8
-// rows (16 or 32 rows) × two column quads per invocation, two Tiles per group. Per four k it loads 8 B
-// vec4s and 8·WIDE_GROUPS A vec4s (2·WIDE_GROUPS with subgroups) for 64·WIDE_GROUPS vec4 FMAs: with
-// subgroups, at 16 rows half the loads per multiply-add of `gemm_vec4`'s 8 rows × one quad, at 32 a
-// third — a software adapter's per-lane loads, not its arithmetic, set the pace. Without A_VEC4 every k goes one
-// at a time (a_column8: two A loads per group, shared across the subgroup). The host picks the groups
-// per call (gemmWideRows in src/gpu/ops/gemm.ts).
+// Entries `gemm_wide` (C four-aligned) and `gemm_wide_rows` (C stored element by element), for
+// software adapters past 16 columns: WIDE_GROUPS groups of 8 rows (16 or 32 rows) × two column quads
+// per invocation, two Tiles per group. Per four k it loads 8 B vec4s and 8·WIDE_GROUPS A vec4s
+// (2·WIDE_GROUPS with subgroups) for 64·WIDE_GROUPS vec4 FMAs: with subgroups, at 16 rows half the loads
+// per multiply-add of `gemm_vec4`'s 8 rows × one quad, at 32 a third — a software adapter's per-lane
+// loads, not its arithmetic, set the pace. Without A_VEC4 and B_VEC4 every k goes one at a time
+// (a_column8: two A loads per group, shared across the subgroup). The host picks the groups per call
+// (gemmWideRows in src/gpu/ops/gemm.ts).
 override WIDE_GROUPS: u32 = 2u;  // 2 or 4
 
 override WORKGROUP_SIZE: u32 = 64u;
@@ -419,8 +420,9 @@ fn gemm_wide_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
 }
 
 // The same as gemm_vec4, storing one element at a time: N not a multiple of 4, or C / the bias not
-// 16-byte aligned. Two entry points because `c` and `c4` share binding 4 and an entry point may use
-// only one of them; the row blocks of both are checked line by line by test/structure/wgsl.test.ts.
+// 16-byte aligned. Two entry points (and two wide ones) because `c` and `c4` share binding 4 and an
+// entry point may use only one of them; their row blocks (store_tile, store_tile_rows) are checked line
+// by line by test/structure/wgsl.test.ts.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let lane = subgroup_lane();
