@@ -131,7 +131,7 @@ export function formatGemmCensus(shape: string, c: GemmCensus, stepMs: number | 
     head,
     ...c.entries.map((e) => {
       const of = e.fraction ?? (ceilings ? e.gflops / ceilings.gemm_gflops : undefined);
-      const bound = e.bound ?? (ceilings && e.flop !== undefined ? boundOf(e.flop, e.bytes, e.ms, ceilings) : undefined);
+      const bound = e.bound ?? (ceilings ? boundOf(e.flop, e.bytes, e.ms, ceilings) : undefined);
       const parts = [
         of === undefined ? '' : `${Math.round(100 * of)}% of the ceiling`,
         bound ? `${Math.round(100 * bound.fraction)}% of its ${bound.by} bound` : '',

@@ -119,22 +119,17 @@ describe('hand-unrolled blocks follow their pattern', () => {
     const groups = Array.from({ length: GEMM_WIDE_MAX_ROWS / GEMM_ROWS }, (_, g) => g);
     const loads = unrolled('gemm.wgsl', /^\s*let a(\d) = a_rows8\(lane, base, m0(?: \+ (\d+)u)?, k\);$/);
     expect(loads).toEqual(groups.map((g) => [g, g === 0 ? Number.NaN : 8 * g]));
+    // Tiles lg then rg of group g, each updated from itself with group g's A: [side, g, g, g] per line.
+    const leftThenRight = groups.flatMap((g) => [
+      [Number.NaN, g, g, g],
+      [Number.NaN, g, g, g],
+    ]);
     const uses = unrolled('gemm.wgsl', /^\s*([lr])(\d) = quad_rows\(\1(\d), (?:left|right), a(\d)\);$/);
-    expect(uses).toEqual(
-      groups.flatMap((g) => [
-        [Number.NaN, g, g, g],
-        [Number.NaN, g, g, g],
-      ]),
-    );
+    expect(uses).toEqual(leftThenRight);
     const columns = unrolled('gemm.wgsl', /^\s*let x(\d) = a_column8\(lane, z, m0(?: \+ (\d+)u)?, k\);$/);
     expect(columns).toEqual(groups.map((g) => [g, g === 0 ? Number.NaN : 8 * g]));
     const remainder = unrolled('gemm.wgsl', /^\s*([lr])(\d) = one_k\(\1(\d), (?:left|right), x(\d)\);$/);
-    expect(remainder).toEqual(
-      groups.flatMap((g) => [
-        [Number.NaN, g, g, g],
-        [Number.NaN, g, g, g],
-      ]),
-    );
+    expect(remainder).toEqual(leftThenRight);
     // Both wide entries' stores, line by line: group g's left tile at n0, its right one at n1 (when
     // there is a right quad), 8g rows down, the rows left past 8g.
     const storeLines = shader('gemm.wgsl')
