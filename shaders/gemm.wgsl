@@ -108,25 +108,11 @@ fn a_at(z: u32, m: u32, k: u32) -> f32 {
   return a[base + mm * dims.K + k];
 }
 
-// The ROWS accumulators of one invocation: C[m0 + r, n0 … n0 + 3] before α, β and the bias.
-struct Tile {
-  r0: vec4<f32>, r1: vec4<f32>, r2: vec4<f32>, r3: vec4<f32>,
-  r4: vec4<f32>, r5: vec4<f32>, r6: vec4<f32>, r7: vec4<f32>,
-}
-
-// acc[r] += Σ_k x_r[k] · w_k over one k-quad: the four vec4 B rows (columns of `w`) scale row r's
-// four A values (x_r). fma4 is in the prelude.
-fn quad(t: Tile, w: mat4x4<f32>, x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, x3: vec4<f32>,
-        x4: vec4<f32>, x5: vec4<f32>, x6: vec4<f32>, x7: vec4<f32>) -> Tile {
-  return Tile(fma4(w[0], w[1], w[2], w[3], x0, t.r0), fma4(w[0], w[1], w[2], w[3], x1, t.r1),
-              fma4(w[0], w[1], w[2], w[3], x2, t.r2), fma4(w[0], w[1], w[2], w[3], x3, t.r3),
-              fma4(w[0], w[1], w[2], w[3], x4, t.r4), fma4(w[0], w[1], w[2], w[3], x5, t.r5),
-              fma4(w[0], w[1], w[2], w[3], x6, t.r6), fma4(w[0], w[1], w[2], w[3], x7, t.r7));
-}
-
+// The ROWS accumulators of one invocation (a Tile, shaders/tile.wgsl): C[m0 + r, n0 … n0 + 3] before α, β
+// and the bias.
 fn tile(lane: u32, z: u32, m0: u32, n0: u32) -> Tile {
   let K = dims.K;
-  var t = Tile(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  var t = tile_of(vec4<f32>(0.0));
   var k = 0u;
   if (A_VEC4 && B_VEC4) {
     let base = dims.a_offset + z * dims.a_batch_stride;
@@ -156,12 +142,7 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32) -> Tile {
 // Rows m … m + 7 of op(A) (clamped to the last row) at k … k + 3 (A_VEC4; m a multiple of 4). A stored
 // (M, K): with subgroups, invocation (lane mod 4) loads rows lane mod 4 and 4 + lane mod 4 for its
 // subgroup. A stored (K, M), M % 4 == 0: two vec4s along m at each k, the 4×8 block turned (a block
-// past M — m ≥ M — reads the last one, never stored).
-struct Rows8 {
-  x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, x3: vec4<f32>,
-  x4: vec4<f32>, x5: vec4<f32>, x6: vec4<f32>, x7: vec4<f32>,
-}
-
+// past M — m ≥ M — reads the last one, never stored). Rows8 is in shaders/tile.wgsl.
 fn a_rows8(lane: u32, base: u32, m: u32, k: u32) -> Rows8 {
   let M = dims.M;
   let K = dims.K;
@@ -194,10 +175,6 @@ fn a_rows8(lane: u32, base: u32, m: u32, k: u32) -> Rows8 {
                a4[(base + min(m + 6u, M - 1u) * K + k) / 4u], a4[(base + min(m + 7u, M - 1u) * K + k) / 4u]);
 }
 
-fn quad_rows(t: Tile, w: mat4x4<f32>, x: Rows8) -> Tile {
-  return quad(t, w, x.x0, x.x1, x.x2, x.x3, x.x4, x.x5, x.x6, x.x7);
-}
-
 // op(A)[m … m + 7, k], one k (rows past M clamped), as two vec4s: rows m … m + 3, then m + 4 … m + 7.
 // With subgroups, invocation (lane mod 4) loads rows m + lane mod 4 and m + 4 + lane mod 4 for its
 // whole subgroup, which needs the same rows: two loads per invocation instead of eight (the scalar
@@ -206,12 +183,6 @@ fn a_column8(lane: u32, z: u32, m: u32, k: u32) -> mat2x4<f32> {
   if (SUBGROUPS) { return mat2x4<f32>(lane_scalars(a_at(z, m + lane % 4u, k)), lane_scalars(a_at(z, m + 4u + lane % 4u, k))); }
   return mat2x4<f32>(vec4<f32>(a_at(z, m, k), a_at(z, m + 1u, k), a_at(z, m + 2u, k), a_at(z, m + 3u, k)),
                      vec4<f32>(a_at(z, m + 4u, k), a_at(z, m + 5u, k), a_at(z, m + 6u, k), a_at(z, m + 7u, k)));
-}
-
-// One k: the eight rows' A values `x` (a_column8) scale B's row quad w.
-fn one_k(t: Tile, w: vec4<f32>, x: mat2x4<f32>) -> Tile {
-  return Tile(fma(w, vec4<f32>(x[0].x), t.r0), fma(w, vec4<f32>(x[0].y), t.r1), fma(w, vec4<f32>(x[0].z), t.r2), fma(w, vec4<f32>(x[0].w), t.r3),
-              fma(w, vec4<f32>(x[1].x), t.r4), fma(w, vec4<f32>(x[1].y), t.r5), fma(w, vec4<f32>(x[1].z), t.r6), fma(w, vec4<f32>(x[1].w), t.r7));
 }
 
 // op(B)[k, n0 … n0 + 3] for one k: one vec4 load where B_VEC4 holds (n0 ≤ N − 4), else b_row.
@@ -301,7 +272,7 @@ struct WideTiles {
 }
 
 fn wide_tiles(lane: u32, z: u32, m0: u32, n0: u32, n1: u32) -> WideTiles {
-  let zero = Tile(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+  let zero = tile_of(vec4<f32>(0.0));
   var l0 = zero;
   var r0 = zero;
   var l1 = zero;

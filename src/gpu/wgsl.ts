@@ -20,6 +20,7 @@ import lanesPlain from '../../shaders/lanes-plain.wgsl?raw';
 import lanesSubgroups from '../../shaders/lanes-subgroups.wgsl?raw';
 import recurrentCommon from '../../shaders/recurrent-common.wgsl?raw';
 import recurrentSave from '../../shaders/recurrent-save.wgsl?raw';
+import tile from '../../shaders/tile.wgsl?raw';
 import trainRng from '../../shaders/train-rng.wgsl?raw';
 import weightsF16 from '../../shaders/weights-f16.wgsl?raw';
 import weightsF16Packed from '../../shaders/weights-f16-packed.wgsl?raw';
@@ -51,7 +52,7 @@ export const WEIGHT_HEADERS: Readonly<Record<WeightFormat, string>> = { f32: wei
 export const MODE_CODE: Readonly<Record<RnnMode, number>> = { RNN_TANH: 0, RNN_RELU: 1, LSTM: 2, GRU: 3 };
 
 /** Shared WGSL included by some kernels (after the prelude). */
-export const INCLUDES = { 'recurrent-common': recurrentCommon, 'recurrent-save': recurrentSave, 'train-rng': trainRng } as const;
+export const INCLUDES = { 'recurrent-common': recurrentCommon, 'recurrent-save': recurrentSave, tile, 'train-rng': trainRng } as const;
 export type Include = keyof typeof INCLUDES;
 
 /** The format a device reads weights of `precision` in: native f16 where it has shader-f16. */

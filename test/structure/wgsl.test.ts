@@ -99,11 +99,14 @@ describe('hand-unrolled blocks follow their pattern', () => {
     // One k (a_column8 without subgroups, then one_k): rows m … m + 7 in order, x[h] component c into row 4h + c.
     const column = [...shader('gemm.wgsl').matchAll(/a_at\(z, m(?: \+ (\d)u)?, k\)/g)].map((m) => Number(m[1] ?? 0));
     expect(column).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    const oneK = [...shader('gemm.wgsl').matchAll(/fma\(w, vec4<f32>\(x\[(\d)\]\.([xyzw])\), t\.r(\d)\)/g)].map((m) => [
+    const oneK = [...shader('tile.wgsl').matchAll(/fma\(w, vec4<f32>\(x\[(\d)\]\.([xyzw])\), t\.r(\d)\)/g)].map((m) => [
       4 * Number(m[1]) + 'xyzw'.indexOf(m[2]),
       Number(m[3]),
     ]);
     expect(oneK).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
+    // Four k (quad_rows): row r's values x.x<r> into t.r<r>.
+    const quadK = [...shader('tile.wgsl').matchAll(/fma4\(w\[0\], w\[1\], w\[2\], w\[3\], x\.x(\d), t\.r(\d)\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(quadK).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
     // store_tile's (gemm_vec4, gemm_wide), then store_tile_rows' (gemm, gemm_wide_rows).
     const stores = [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]);
     expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_quad\(first \+ (\d)u \* quads, t\.r(\d), bq\); \}$/)).toEqual(stores);

@@ -171,7 +171,7 @@ export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipelin
   const v = gemmVariant(call, ctx.isSoftwareAdapter);
   const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter);
   return ctx.computePipeline({
-    ...kernelModule(ctx, 'gemm', gemmSource, call.format),
+    ...kernelModule(ctx, 'gemm', gemmSource, call.format, ['tile']),
     entryPoint: v.wide ? (v.cVec4 ? 'gemm_wide' : 'gemm_wide_rows') : v.cVec4 ? 'gemm_vec4' : 'gemm',
     constants: {
       WORKGROUP_SIZE: tile.workgroupSize,

@@ -1,0 +1,37 @@
+// The register tile of the GEMM (gemm.wgsl) and of the recurrent step's wide entry
+// (recurrent-step.wgsl's `step_wide`), included after the prelude (src/gpu/wgsl.ts): eight rows' vec4
+// accumulators and the multiply-adds that grow them. A tile holds rows r = 0 … 7 of one column quad
+// (for the step: one hidden unit's gate lanes); the caller loads what the rows share once and feeds
+// every row from it.
+
+// Eight rows' accumulators: row r, columns n0 … n0 + 3 (a step: unit j's gates for batch row b0 + r).
+struct Tile {
+  r0: vec4<f32>, r1: vec4<f32>, r2: vec4<f32>, r3: vec4<f32>,
+  r4: vec4<f32>, r5: vec4<f32>, r6: vec4<f32>, r7: vec4<f32>,
+}
+
+// A tile with v in every row (zero, or a bias).
+fn tile_of(v: vec4<f32>) -> Tile {
+  return Tile(v, v, v, v, v, v, v, v);
+}
+
+// Eight rows' values at four consecutive k: row r's x_r[0 … 3].
+struct Rows8 {
+  x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, x3: vec4<f32>,
+  x4: vec4<f32>, x5: vec4<f32>, x6: vec4<f32>, x7: vec4<f32>,
+}
+
+// acc[r] += Σ_k x_r[k] · w_k over one k-quad: the four vec4 rows of the right operand (columns of `w`)
+// scale row r's four values. fma4 is in the prelude.
+fn quad_rows(t: Tile, w: mat4x4<f32>, x: Rows8) -> Tile {
+  return Tile(fma4(w[0], w[1], w[2], w[3], x.x0, t.r0), fma4(w[0], w[1], w[2], w[3], x.x1, t.r1),
+              fma4(w[0], w[1], w[2], w[3], x.x2, t.r2), fma4(w[0], w[1], w[2], w[3], x.x3, t.r3),
+              fma4(w[0], w[1], w[2], w[3], x.x4, t.r4), fma4(w[0], w[1], w[2], w[3], x.x5, t.r5),
+              fma4(w[0], w[1], w[2], w[3], x.x6, t.r6), fma4(w[0], w[1], w[2], w[3], x.x7, t.r7));
+}
+
+// One k: the eight rows' values `x` (rows 0 … 3, then 4 … 7) scale the right operand's row quad w.
+fn one_k(t: Tile, w: vec4<f32>, x: mat2x4<f32>) -> Tile {
+  return Tile(fma(w, vec4<f32>(x[0].x), t.r0), fma(w, vec4<f32>(x[0].y), t.r1), fma(w, vec4<f32>(x[0].z), t.r2), fma(w, vec4<f32>(x[0].w), t.r3),
+              fma(w, vec4<f32>(x[1].x), t.r4), fma(w, vec4<f32>(x[1].y), t.r5), fma(w, vec4<f32>(x[1].z), t.r6), fma(w, vec4<f32>(x[1].w), t.r7));
+}
