@@ -7,7 +7,7 @@ import type { RnnConfig } from '../config.js';
 import { F32_BYTES as F32 } from './constants.js';
 import { GATE_LANES, paramOffsets } from './layer-weights.js';
 import { GEMM_ROWS, GEMM_WORKGROUP_SIZE } from './ops/gemm.js';
-import { chooseStepLayout } from './ops/recurrent-step.js';
+import { chooseStepLayout, stepBlockRows } from './ops/recurrent-step.js';
 import type { GpuContext } from './context.js';
 import { PlanSizes } from './state.js';
 import type { Strategy } from './strategy.js';
@@ -47,7 +47,7 @@ export function planUnfit(ctx: GpuContext, config: RnnConfig, T: number, B: numb
   if (strategy !== 'fused' && !fits(T * B, GEMM_ROWS)) return `T·B = ${T * B} rows need more than ${maxGroups} workgroups of ${GEMM_ROWS} rows`;
   if (strategy === 'per-step') {
     const layout = chooseStepLayout(s.H, s.Hout, s.D, B, ctx.isSoftwareAdapter);
-    if (!fits(B, layout.blockB, Math.floor(maxGroups / s.D))) return `${s.D}·${B} batch rows need more than ${maxGroups} workgroups`;
+    if (!fits(B, stepBlockRows(layout), Math.floor(maxGroups / s.D))) return `${s.D}·${B} batch rows need more than ${maxGroups} workgroups`;
     if (!fits(Math.ceil((s.D * B * s.Hout) / 64), maxGroups)) return `the projection of ${s.D}·${B} rows needs more than ${maxGroups}² workgroups`;
   }
   return undefined;

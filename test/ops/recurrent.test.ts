@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type RnnConfig, type RnnConfigInput, gateCount, resolveConfig } from '../../src/config.js';
 import type { GpuContext } from '../../src/gpu/context.js';
-import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
+import { contextFor, getDefaultDevice, requestDevice } from '../../src/gpu/device.js';
 import { type GpuTensor, tensorBinding } from '../../src/gpu/gpu-tensor.js';
 import { GATE_LANES, releaseLayerWeights, uploadLayerWeights } from '../../src/gpu/layer-weights.js';
 import { persistentKernel, persistentLayout, persistentUnfit } from '../../src/gpu/ops/persistent.js';
@@ -66,13 +66,20 @@ const CONFIGS: RnnConfigInput[] = [
 ];
 const OPS = ['per-step', 'persistent', 'fused'] as const;
 /**
- * B 11 takes the per-step kernel's widest block on a software adapter (8 rows, then a partial block of
- * 3; 4 + 4 + 3 on a GPU); the persistent and fused kernels meet such batches in the agreement suite.
+ * From B 8 a software adapter takes the per-step kernel's wide entry (stepWideGroups): B 8 one full
+ * group of 8 rows; B 11 a group of 8 and a partial one of 3 (4 + 4 + 3 on a GPU); B 17 one block of 32
+ * rows with 17 (groups 2 and 3 partly and wholly clamped); B 40 blocks of 16 rows, the last with 8; B
+ * 100 three full blocks of 32 and one of 4. The
+ * persistent and fused kernels meet such batches in the agreement suite.
  */
 const SHAPES: { T: number; B: number; ops: readonly (typeof OPS)[number][] }[] = [
   { T: 7, B: 3, ops: OPS },
   { T: 1, B: 1, ops: OPS },
+  { T: 2, B: 8, ops: ['per-step'] },
   { T: 4, B: 11, ops: ['per-step'] },
+  { T: 3, B: 17, ops: ['per-step'] },
+  { T: 3, B: 40, ops: ['per-step'] },
+  { T: 2, B: 100, ops: ['per-step'] },
 ];
 
 describe('recurrence ops vs the float64 reference (one bidirectional layer, gx from the host)', () => {
@@ -97,7 +104,47 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
     ),
   );
 
-  it.each(cases)('%s', async (_name, configInput, { T, B }, op, seed) => {
+  it.each(cases)('%s', (_name, configInput, shape, op, seed) => checkRecurrence(ctx, harness, configInput, shape, op, seed));
+});
+
+// Without subgroups the wide step's h loads differ (one per row instead of one per subgroup): the
+// per-step cases run again on plain kernels.
+describe('per-step op without subgroups (the loads of devices that lack them)', () => {
+  let plain: GpuContext;
+  let harness: OpHarness;
+  beforeAll(async () => {
+    plain = await contextFor(await requestDevice());
+    plain.subgroups = false;
+    harness = new OpHarness(plain);
+  });
+  afterAll(() => {
+    harness.dispose();
+    plain.device.destroy();
+  });
+
+  const cases = CONFIGS.flatMap((config, i) =>
+    SHAPES.filter((shape) => shape.B >= 8).map(
+      (shape, j) =>
+        [
+          `per-step ${config.mode}${config.proj_size ? ` proj ${config.proj_size}` : ''} H=${config.hidden_size} T=${shape.T} B=${shape.B}`,
+          config,
+          shape,
+          100 * i + 50 + j,
+        ] as const,
+    ),
+  );
+  it.each(cases)('%s', (_name, configInput, shape, seed) => checkRecurrence(plain, harness, configInput, shape, 'per-step', seed));
+});
+
+async function checkRecurrence(
+  ctx: GpuContext,
+  harness: OpHarness,
+  configInput: RnnConfigInput,
+  { T, B }: { T: number; B: number },
+  op: (typeof OPS)[number],
+  seed: number,
+): Promise<void> {
+  {
     const config = resolveConfig(configInput);
     if (op !== 'per-step' && persistentUnfit(config, B, ctx.limits)) return;
     const c = randomCase(config, 9000 + seed, { T, B, h0: true, lengths: B > 1 });
@@ -115,7 +162,7 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
       const params = tensorBinding(weights.params, true);
       if (op === 'per-step') {
         const slot1 = harness.tensor(new Float32Array(s.layerState).fill(Number.NaN), [s.layerState]);
-        commands.push(...perStep(harness, config, s, weights, { gx, lengths, out, slot0, slot1 }, params));
+        commands.push(...perStep(ctx, harness, config, s, weights, { gx, lengths, out, slot0, slot1 }, params));
       } else {
         const layout = persistentLayout(config, B, ctx.limits, ctx.isSoftwareAdapter);
         const kernel = persistentKernel(ctx, config.mode, config.proj_size > 0, layout, op === 'fused', 'f32');
@@ -160,11 +207,12 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
     } finally {
       releaseLayerWeights(ctx, weights);
     }
-  });
-});
+  }
+}
 
 /** T step dispatches (each followed by the projection's with proj_size), state ping-ponging; the final state copied home to slot 0. */
 function perStep(
+  ctx: GpuContext,
   h: OpHarness,
   config: RnnConfig,
   s: PlanSizes,

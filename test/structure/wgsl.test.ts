@@ -152,6 +152,36 @@ describe('hand-unrolled blocks follow their pattern', () => {
     expect(storeLines).toEqual([...expected(false), ...expected(true)]);
   });
 
+  it('wide step: group g is batch rows b0 + 8g in tiles lg / rg, updated 8g rows down', () => {
+    const file = 'recurrent-step.wgsl';
+    const groups = [0, 1, 2, 3];
+    expect(unrolled(file, /^\s*let a(\d) = h_rows8\(lane, base, (\d+)u, rows, k\);$/)).toEqual(groups.map((g) => [g, 8 * g]));
+    expect(unrolled(file, /^\s*let x(\d) = h_column8\(lane, base, (\d+)u, rows, k\);$/)).toEqual(groups.map((g) => [g, 8 * g]));
+    // Tiles lg then rg of group g, each updated from itself with group g's h: [side, g, g, g] per line.
+    const leftThenRight = groups.flatMap((g) => [
+      [Number.NaN, g, g, g],
+      [Number.NaN, g, g, g],
+    ]);
+    expect(unrolled(file, /^\s*([lr])(\d) = quad_rows\(\1(\d), (?:left|right), a(\d)\);$/)).toEqual(leftThenRight);
+    expect(unrolled(file, /^\s*([lr])(\d) = one_k\(\1(\d), (?:left|right), x(\d)\);$/)).toEqual(leftThenRight);
+    // The eight plain h loads, rows m … m + 7 in order.
+    expect(unrolled(file, /^\s*let i(\d) = base \+ min\(m(?: \+ (\d)u)?, last\) \* K \+ k;$/)).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r === 0 ? Number.NaN : r]),
+    );
+    // The updates: group g's left tile for unit j0, its right one for j1 (when there is one), from row b0 + 8g.
+    const updates = shader(file)
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => /update_tile\(d, b0/.test(line));
+    const expected = groups.flatMap((g) =>
+      (['l', 'r'] as const).map((side) => {
+        const call = `update_tile(d, b0${g === 0 ? '' : ` + ${8 * g}u`}, ${side === 'l' ? 'j0' : 'j1'}, ${side}${g}, bias_${side === 'l' ? 'left' : 'right'}, rows${g === 0 ? '' : ` - ${8 * g}u`});`;
+        return side === 'r' ? `if (right_too) { ${call} }` : call;
+      }),
+    );
+    expect(updates).toEqual(expected);
+  });
+
   it('blocked backward: row r of the block reads its own dg_h, accumulates into a r and is finished with it', () => {
     const file = 'recurrent-backward.wgsl';
     const rows = [1, 2, 3, 4, 5, 6, 7];

@@ -10,25 +10,44 @@ import type { RnnMode } from '../../config.js';
 import type { GpuContext } from '../context.js';
 import { type Grid, layoutEntries, tileCount } from '../program.js';
 import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
+import { GEMM_SOFTWARE_MIN_WORKGROUPS, gemmWideRows } from './gemm.js';
 import stepSource from '../../../shaders/recurrent-step.wgsl?raw';
 
 /** How the `step` kernel is laid out for one call shape. */
 export interface StepLayout {
   /** Consecutive hidden units per workgroup. */
   workgroupSize: number;
-  /** Batch rows per invocation (1, 2 or 4; 8 on a software adapter): W_hh is loaded once per block. */
+  /** Batch rows per invocation of `step` (1, 2 or 4; up to 8 on a software adapter): W_hh is loaded once per block. */
   blockB: 1 | 2 | 4 | 8;
   /** H_out % 4 == 0: h_{t−1} read four columns per load. */
   vec4H: boolean;
+  /**
+   * Software adapters, B ≥ 8: the `step_wide` entry, two units × 8·wideGroups batch rows per
+   * invocation (the GEMM's wide tile); 0: the `step` entry.
+   */
+  wideGroups: 0 | 1 | 2 | 4;
 }
 
 /** Invocations a GPU wants in flight per dispatch before wider batch blocks pay off (≈ 128 SMs × 128). */
 const GPU_TARGET_INVOCATIONS = 16384;
 
 /**
- * Chooses the step layout. On a software adapter: batch blocks as wide as the batch allows (each W_hh
- * load serves up to 8 rows, the GEMM's ratio of loads to multiply-adds; a CPU core gains nothing from
- * more invocations; 8 rows against 4 measured 1.27× faster at H 512, B 64). On a GPU: the widest
+ * Groups of 8 batch rows per `step_wide` invocation: 1 below 16 rows, else as the GEMM's wide tile
+ * chooses its rows for an M of B (gemmWideRows: 32 unless the rows past B cost more than it saves).
+ */
+export function stepWideGroups(B: number): 1 | 2 | 4 {
+  return B < 16 ? 1 : gemmWideRows(B) === 32 ? 4 : 2;
+}
+
+/**
+ * Chooses the step layout. On a software adapter with B ≥ 8, the wide entry (`step_wide`): the GEMM's
+ * tile of two units × 8, 16 or 32 rows, whose loads per multiply-add are a half to a third of `step`'s
+ * (its 8 rows × one unit). Measured in Chromium (SwiftShader, interleaved, 9 rounds), the throughput
+ * shape (LSTM 256, B 32, T 32) per step, wide / `step` with 8-row blocks: 206 / 264 ms; char-rnn
+ * (B 8): 51.7 / 56.8 ms. Its workgroups are as narrow as still gives GEMM_SOFTWARE_MIN_WORKGROUPS
+ * (both cores busy to the end), down to one subgroup of 4. Below 8 rows, batch blocks as wide as the
+ * batch allows (each W_hh load serves up to 8 rows; a CPU core gains nothing from more invocations;
+ * 8 rows against 4 measured 1.27× faster at H 512, B 64). On a GPU: the widest
  * block that still leaves GPU_TARGET_INVOCATIONS invocations, since a small step dispatch is bound by
  * parallelism, not by the (cached) W_hh reloads. Workgroups of 32 for small H, so that even a small
  * layer spreads over several workgroups (cores or multiprocessors).
@@ -37,11 +56,19 @@ export function chooseStepLayout(H: number, Hout: number, D: number, B: number, 
   const workgroupSize = H >= 128 ? 64 : 32;
   const vec4H = Hout % 4 === 0;
   const widest: 1 | 2 | 4 = B >= 4 ? 4 : B >= 2 ? 2 : 1;
-  if (softwareAdapter) return { workgroupSize, blockB: B >= 8 ? 8 : widest, vec4H };
-  for (const blockB of [4, 2] as const) {
-    if (blockB <= widest && H * D * Math.ceil(B / blockB) >= GPU_TARGET_INVOCATIONS) return { workgroupSize, blockB, vec4H };
+  if (softwareAdapter && B >= 8) {
+    const wideGroups = stepWideGroups(B);
+    const rowBlocks = D * Math.ceil(B / (8 * wideGroups));
+    const pairs = Math.ceil(H / 2);
+    let width = 64;
+    while (width > 4 && Math.ceil(pairs / width) * rowBlocks < GEMM_SOFTWARE_MIN_WORKGROUPS) width /= 2;
+    return { workgroupSize: width, blockB: 8, vec4H, wideGroups };
   }
-  return { workgroupSize, blockB: 1, vec4H };
+  if (softwareAdapter) return { workgroupSize, blockB: widest, vec4H, wideGroups: 0 };
+  for (const blockB of [4, 2] as const) {
+    if (blockB <= widest && H * D * Math.ceil(B / blockB) >= GPU_TARGET_INVOCATIONS) return { workgroupSize, blockB, vec4H, wideGroups: 0 };
+  }
+  return { workgroupSize, blockB: 1, vec4H, wideGroups: 0 };
 }
 
 /** The bind-group layouts a step dispatch uses; the projection op shares groups 1 and 2. */
@@ -97,9 +124,10 @@ export function stepPipeline(
 ): GPUComputePipeline {
   const layouts = stepLayouts(ctx);
   return ctx.computePipeline({
-    ...kernelModule(ctx, 'recurrent-step', stepSource, format, ['recurrent-common', 'recurrent-save']),
-    entryPoint: 'step',
+    ...kernelModule(ctx, 'recurrent-step', stepSource, format, ['recurrent-common', 'recurrent-save', 'tile']),
+    entryPoint: layout.wideGroups > 0 ? 'step_wide' : 'step',
     constants: {
+      WIDE_GROUPS: Math.max(1, layout.wideGroups),
       MODE: MODE_CODE[mode],
       HAS_PROJ: hasProjection,
       WORKGROUP_SIZE: layout.workgroupSize,
@@ -112,12 +140,24 @@ export function stepPipeline(
   });
 }
 
-/** Workgroups of one step: units along x; (direction, batch block) along y. */
+/** Batch rows one workgroup row of the step grid covers: `step`'s blockB, `step_wide`'s 8·wideGroups. */
+export function stepBlockRows(layout: StepLayout): number {
+  return layout.wideGroups > 0 ? 8 * layout.wideGroups : layout.blockB;
+}
+
+/** Workgroups of one step: units (pairs of units, wide) along x; (direction, batch block) along y. */
 export function stepGrid(H: number, D: number, B: number, layout: StepLayout, limits: GPUSupportedLimits): Grid {
   const maxGroups = limits.maxComputeWorkgroupsPerDimension;
+  if (layout.wideGroups > 0) {
+    return [
+      tileCount(Math.ceil(H / 2), layout.workgroupSize, maxGroups, 'recurrent step unit pairs (hidden_size)'),
+      D * tileCount(B, stepBlockRows(layout), Math.floor(maxGroups / D), 'recurrent step rows (directions × batch blocks)'),
+      1,
+    ];
+  }
   return [
     tileCount(H, layout.workgroupSize, maxGroups, 'recurrent step units (hidden_size)'),
-    D * tileCount(B, layout.blockB, Math.floor(maxGroups / D), 'recurrent step rows (directions × batch blocks)'),
+    D * tileCount(B, stepBlockRows(layout), Math.floor(maxGroups / D), 'recurrent step rows (directions × batch blocks)'),
     1,
   ];
 }
