@@ -12,22 +12,35 @@
  *                  kept for devices where the extra dispatch matters more.
  */
 import type { RnnConfig } from '../config.js';
-import { numDirections } from '../config.js';
+import { numDirections, outputSize } from '../config.js';
 import { RnnError } from '../errors.js';
+import { GATE_LANES } from './layer-weights.js';
 import { maxPersistentWorkgroup, persistentUnfit } from './ops/persistent.js';
 
 export type Strategy = 'per-step' | 'persistent' | 'fused';
 export type StrategyChoice = Strategy | 'auto';
 
 /**
+ * Recurrent FLOPs per step (2·D·B·H_out·4H) from which a software adapter's per-step forward, with the
+ * wide step kernel (B ≥ 8, see chooseStepLayout), beats the persistent loop. Its step runs at about the
+ * GEMM's rate, the loop at about two thirds of it, but each step costs a dispatch (~0.2 ms in
+ * Chromium). Measured in Chromium (SwiftShader, interleaved, 7 rounds, T 32), per-step / persistent:
+ * at 16.8 MFLOP a step (throughput, LSTM 256, B 32) 201.8 / 234.7 ms; at 4.2 MFLOP LSTM 128 B 32
+ * 60.7 / 69.6, LSTM 256 B 8 63.9 / 70.8, LSTM 64 B 128 81.1 / 82.2; at 1 MFLOP char-rnn (LSTM 128, B 8,
+ * T 50) 59.5 / 54.2, GRU 64 B 32 21.8 / 22.3.
+ */
+export const SOFTWARE_WIDE_STEP_MIN_FLOP = 4_000_000;
+
+/**
  * Resolves a strategy for a call. 'auto' takes 'persistent' where it fits and
  *  - the state of all sequences is at most one workgroup's width of units (D·B·H ≤ 256): measured on
  *    SwiftShader (2 cores), long-lstm 98 vs 180 ms, voice-lstm 42 vs 63 ms; on an H100 voice-lstm runs
  *    in 1.1 ms with 2 dispatches;
- *  - or, on a software adapter, the layout has a workgroup per core (D·B ≥ 2): measured on SwiftShader,
- *    persistent vs per-step medians, bigru 29.5 vs 47.7 ms, throughput 920 vs 1004 ms, char-rnn 217 vs
- *    223 ms. (A single sequence with a large H keeps per-step there: it spreads each step over both
- *    cores, the persistent loop runs on one.)
+ *  - or, on a software adapter, the layout has a workgroup per core (D·B ≥ 2) and a step is too small
+ *    for the wide step kernel to pay (below SOFTWARE_WIDE_STEP_MIN_FLOP, or B < 8): measured on
+ *    SwiftShader, persistent vs per-step medians with the narrow step, bigru 29.5 vs 47.7 ms, char-rnn
+ *    217 vs 223 ms. (A single sequence with a large H keeps per-step there: it spreads each step over
+ *    both cores, the persistent loop runs on one.)
  * else 'per-step'. A forced strategy that cannot run the shape is an error.
  */
 export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter = false): Strategy {
@@ -39,5 +52,7 @@ export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: num
   if (choice === 'per-step' || unfit) return 'per-step';
   const sequences = numDirections(config) * B;
   if (sequences * config.hidden_size <= maxPersistentWorkgroup(limits)) return 'persistent';
-  return softwareAdapter && sequences >= 2 ? 'persistent' : 'per-step';
+  if (!softwareAdapter || sequences < 2) return 'per-step';
+  const stepFlop = 2 * sequences * outputSize(config) * GATE_LANES * config.hidden_size;
+  return B >= 8 && stepFlop >= SOFTWARE_WIDE_STEP_MIN_FLOP ? 'per-step' : 'persistent';
 }
