@@ -188,10 +188,14 @@ function alignedShape(label: string, l: { M: number; N: number; K: number; trans
 }
 
 /**
- * Median milliseconds of one GEMM of `shape` alone (after a warm-up that also builds its pipeline; a small
- * one repeated in one pass, per call), on
- * fresh buffers at the shape's offsets modulo 4 — so it takes the kernel path the original call took.
- * Every element of A and B is 0.5 and 0.01: the speed of these kernels does not depend on the values.
+ * Median milliseconds of one GEMM of `shape` alone, on fresh buffers at the shape's offsets modulo 4 —
+ * so it takes the kernel path the original call took. Every element of A and B is 0.5 and 0.01: the
+ * speed of these kernels does not depend on the values. Each sample is the difference of two submits,
+ * n + 1 calls in one pass minus one call, divided by n: a submit's round trip (~3 ms in Chromium)
+ * cancels out. n is chosen from the marginal cost of a call (8 calls minus 1) so that the n calls take
+ * about MIN_GEMM_SUBMIT_MS. (Dividing one submit of n calls by n, as before, added the round trip over n
+ * to every call: with n chosen from a single call's submit, itself mostly round trip, a tiny GEMM read
+ * 0.21–0.23 ms whatever its size.)
  */
 const MIN_GEMM_SUBMIT_MS = 30;
 const MAX_GEMM_REPEATS = 256;
@@ -239,13 +243,12 @@ export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3)
       for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(...command.grid);
     };
     await timeSubmit(ctx.device, run(1)); // warm-up (and the pipeline's compilation)
-    // A submit's round trip (~3 ms in Chromium) would swamp a small GEMM: repeat it in one pass until a
-    // submit takes about MIN_GEMM_SUBMIT_MS, and count per call.
-    const once = await timeSubmit(ctx.device, run(1));
-    const repeats = Math.min(MAX_GEMM_REPEATS, Math.max(1, Math.ceil(MIN_GEMM_SUBMIT_MS / Math.max(once, 0.01))));
+    const marginal = (n: number) => async () => ((await timeSubmit(ctx.device, run(n + 1))) - (await timeSubmit(ctx.device, run(1)))) / n;
+    const estimate = await marginal(7)();
+    const repeats = Math.min(MAX_GEMM_REPEATS, Math.max(1, Math.ceil(MIN_GEMM_SUBMIT_MS / Math.max(estimate, 0.01))));
     const times: number[] = [];
-    for (let r = 0; r < runs; r++) times.push((await timeSubmit(ctx.device, run(repeats))) / repeats);
-    return median(times);
+    for (let r = 0; r < runs; r++) times.push(await marginal(repeats)());
+    return Math.max(median(times), 0);
   } finally {
     recorder.release();
     for (const buffer of [a, b, c]) ctx.release(buffer);
