@@ -135,6 +135,18 @@ function recurrentDropoutCase(): GpuCase {
       { rnn: { mode: 'LSTM', input_size: 3, hidden_size: 17, recurrent_dropout: 0.25 }, head: { out_features: 2 }, loss: 'mse' },
       { T: 3, B: 1 },
     ],
+    // From 8 rows a software adapter's per-step forward takes the wide step kernel (h_{t−1} four k per
+    // load with H 12, one k at a time with H 9; blocks of 8 rows, then of 32).
+    [
+      'LSTM H 12, 9 rows, lengths',
+      { rnn: { mode: 'LSTM', input_size: 3, hidden_size: 12, recurrent_dropout: 0.3 }, head: { out_features: 2 }, loss: 'mse' },
+      { T: 4, B: 9, lengths: [4, 1, 3, 4, 2, 4, 4, 3, 1] },
+    ],
+    [
+      'GRU H 9, 17 rows',
+      { rnn: { mode: 'GRU', input_size: 2, hidden_size: 9, recurrent_dropout: 0.4 }, head: { out_features: 2 }, loss: 'mse' },
+      { T: 3, B: 17 },
+    ],
   ];
   return {
     name: "training: recurrent dropout in every recurrent kernel gives the CPU reference's gradients (its masks), and drops",
