@@ -35,7 +35,7 @@
 override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;   // LSTM proj_size > 0: `step` writes h_raw to `out`, projection.wgsl does the rest
 override WORKGROUP_SIZE: u32 = 64u;
-override BLOCK_B: u32 = 1u;        // batch rows per invocation: 1, 2, 4 or 8 (8: software adapters)
+override BLOCK_B: u32 = 1u;        // `step`: batch rows per invocation, 1, 2 or 4
 override H_VEC4: bool = false;     // H_out % 4 == 0: read h_{t−1} four columns per load (`state_prev4`)
 override WIDE_GROUPS: u32 = 1u;    // `step_wide`: groups of 8 batch rows per invocation, 1, 2 or 4
 // Training: keep what the backward pass needs in `saved` (shaders/recurrent-backward.wgsl reads it):
@@ -125,10 +125,6 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
   let h1 = (d * B + b0 + min(1u, rows - 1u)) * K;
   let h2 = (d * B + b0 + min(2u, rows - 1u)) * K;
   let h3 = (d * B + b0 + min(3u, rows - 1u)) * K;
-  let h4 = (d * B + b0 + min(4u, rows - 1u)) * K;
-  let h5 = (d * B + b0 + min(5u, rows - 1u)) * K;
-  let h6 = (d * B + b0 + min(6u, rows - 1u)) * K;
-  let h7 = (d * B + b0 + min(7u, rows - 1u)) * K;
 
   // One accumulator per batch row, lanes are gates. Separate variables (not an array) stay in
   // registers on every backend; BLOCK_B is a pipeline constant, so the unused ones compile away.
@@ -136,10 +132,6 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc1 = vec4<f32>(0.0);
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
-  var acc4 = vec4<f32>(0.0);
-  var acc5 = vec4<f32>(0.0);
-  var acc6 = vec4<f32>(0.0);
-  var acc7 = vec4<f32>(0.0);
   var w_index = dims.w_hh_offset + d * K * H + j;
   var k = 0u;
   if (H_VEC4) {
@@ -162,16 +154,6 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc2 = fma4(w0, w1, w2, w3, x2, acc2);
         acc3 = fma4(w0, w1, w2, w3, x3, acc3);
       }
-      if (BLOCK_B > 4u) {
-        let x4 = state_prev4[(h4 + k) / 4u] * scale4(h4 + k);
-        let x5 = state_prev4[(h5 + k) / 4u] * scale4(h5 + k);
-        let x6 = state_prev4[(h6 + k) / 4u] * scale4(h6 + k);
-        let x7 = state_prev4[(h7 + k) / 4u] * scale4(h7 + k);
-        acc4 = fma4(w0, w1, w2, w3, x4, acc4);
-        acc5 = fma4(w0, w1, w2, w3, x5, acc5);
-        acc6 = fma4(w0, w1, w2, w3, x6, acc6);
-        acc7 = fma4(w0, w1, w2, w3, x7, acc7);
-      }
     }
   }
   // The k remainder (recurrent-persistent.wgsl has the same loop over h in workgroup memory; see there).
@@ -184,22 +166,12 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
       acc2 = fma(w, vec4<f32>(state_prev[h2 + k] * recurrent_scale(h2 + k)), acc2);
       acc3 = fma(w, vec4<f32>(state_prev[h3 + k] * recurrent_scale(h3 + k)), acc3);
     }
-    if (BLOCK_B > 4u) {
-      acc4 = fma(w, vec4<f32>(state_prev[h4 + k] * recurrent_scale(h4 + k)), acc4);
-      acc5 = fma(w, vec4<f32>(state_prev[h5 + k] * recurrent_scale(h5 + k)), acc5);
-      acc6 = fma(w, vec4<f32>(state_prev[h6 + k] * recurrent_scale(h6 + k)), acc6);
-      acc7 = fma(w, vec4<f32>(state_prev[h7 + k] * recurrent_scale(h7 + k)), acc7);
-    }
   }
   let bias = param4(dims.b_hh_offset + d * H + j);
   update_unit(d, b0, j, acc0 + bias);
   if (rows > 1u) { update_unit(d, b0 + 1u, j, acc1 + bias); }
   if (rows > 2u) { update_unit(d, b0 + 2u, j, acc2 + bias); }
   if (rows > 3u) { update_unit(d, b0 + 3u, j, acc3 + bias); }
-  if (rows > 4u) { update_unit(d, b0 + 4u, j, acc4 + bias); }
-  if (rows > 5u) { update_unit(d, b0 + 5u, j, acc5 + bias); }
-  if (rows > 6u) { update_unit(d, b0 + 6u, j, acc6 + bias); }
-  if (rows > 7u) { update_unit(d, b0 + 7u, j, acc7 + bias); }
 }
 
 // h_{t−1}[k … k + 3] (scaled by recurrent dropout's mask) of rows m … m + 7 of the block whose first row

@@ -66,8 +66,9 @@ const CONFIGS: RnnConfigInput[] = [
 ];
 const OPS = ['per-step', 'persistent', 'fused'] as const;
 /**
- * From B 8 a software adapter takes the per-step kernel's wide entry (stepWideGroups): B 8 one full
- * group of 8 rows; B 11 a group of 8 and a partial one of 3 (4 + 4 + 3 on a GPU); B 17 one block of 32
+ * Below B 8 a software adapter runs `step` with blocks as wide as the batch allows (B 3: 2 + 1; B 6:
+ * 4 + 2). From B 8 it takes the per-step kernel's wide entry (stepWideGroups): B 8 one full
+ * group of 8 rows; B 11 a group of 8 and a partial one of 3; B 17 one block of 32
  * rows with 17 (groups 2 and 3 partly and wholly clamped); B 40 blocks of 16 rows, the last with 8; B
  * 100 three full blocks of 32 and one of 4. The
  * persistent and fused kernels meet such batches in the agreement suite.
@@ -75,6 +76,7 @@ const OPS = ['per-step', 'persistent', 'fused'] as const;
 const SHAPES: { T: number; B: number; ops: readonly (typeof OPS)[number][] }[] = [
   { T: 7, B: 3, ops: OPS },
   { T: 1, B: 1, ops: OPS },
+  { T: 3, B: 6, ops: ['per-step'] },
   { T: 2, B: 8, ops: ['per-step'] },
   { T: 4, B: 11, ops: ['per-step'] },
   { T: 3, B: 17, ops: ['per-step'] },
@@ -105,6 +107,35 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
   );
 
   it.each(cases)('%s', (_name, configInput, shape, op, seed) => checkRecurrence(ctx, harness, configInput, shape, op, seed));
+});
+
+// A GPU runs the batches a software adapter gives the wide step with `step` (one row per invocation at
+// these sizes: its blocks of 2 or 4 rows start past GPU_TARGET_INVOCATIONS; B 3 and B 6 cover them above).
+describe("per-step op with a GPU's layouts (the `step` entry)", () => {
+  let gpuLike: GpuContext;
+  let harness: OpHarness;
+  beforeAll(async () => {
+    gpuLike = await contextFor(await requestDevice());
+    gpuLike.isSoftwareAdapter = false;
+    harness = new OpHarness(gpuLike);
+  });
+  afterAll(() => {
+    harness.dispose();
+    gpuLike.device.destroy();
+  });
+
+  const cases = CONFIGS.flatMap((config, i) =>
+    SHAPES.filter((shape) => shape.B >= 8).map(
+      (shape, j) =>
+        [
+          `per-step ${config.mode}${config.proj_size ? ` proj ${config.proj_size}` : ''} H=${config.hidden_size} T=${shape.T} B=${shape.B}`,
+          config,
+          shape,
+          100 * i + 70 + j,
+        ] as const,
+    ),
+  );
+  it.each(cases)('%s', (_name, configInput, shape, seed) => checkRecurrence(gpuLike, harness, configInput, shape, 'per-step', seed));
 });
 
 // Without subgroups the wide step's h loads differ (one per row instead of one per subgroup): the

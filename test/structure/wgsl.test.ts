@@ -203,7 +203,7 @@ describe('hand-unrolled blocks follow their pattern', () => {
   });
 
   it('step kernel: row r of the block reads its own h and accumulates into acc r', () => {
-    const rows = [0, 1, 2, 3, 4, 5, 6, 7];
+    const rows = [0, 1, 2, 3];
     const file = 'recurrent-step.wgsl';
     expect(unrolled(file, /^\s*let h(\d) = \(d \* B \+ b0 \+ min\((\d)u, rows - 1u\)\) \* K;$/)).toEqual(rows.slice(1).map((r) => [r, r]));
     expect(unrolled(file, /^\s*let x(\d) = state_prev4\[\(h(\d) \+ k\) \/ 4u\] \* scale4\(h(\d) \+ k\);$/)).toEqual(rows.map((r) => [r, r, r]));

@@ -17,8 +17,8 @@ import stepSource from '../../../shaders/recurrent-step.wgsl?raw';
 export interface StepLayout {
   /** Consecutive hidden units per workgroup. */
   workgroupSize: number;
-  /** Batch rows per invocation of `step` (1, 2 or 4; up to 8 on a software adapter): W_hh is loaded once per block. */
-  blockB: 1 | 2 | 4 | 8;
+  /** Batch rows per invocation of the `step` entry (1, 2 or 4; `step_wide` does not read it): W_hh is loaded once per block. */
+  blockB: 1 | 2 | 4;
   /** H_out % 4 == 0: h_{t−1} read four columns per load. */
   vec4H: boolean;
   /**
@@ -42,12 +42,12 @@ export function stepWideGroups(B: number): 1 | 2 | 4 {
 /**
  * Chooses the step layout. On a software adapter with B ≥ 8, the wide entry (`step_wide`): the GEMM's
  * tile of two units × 8, 16 or 32 rows, whose loads per multiply-add are a half to a third of `step`'s
- * (its 8 rows × one unit). Measured in Chromium (SwiftShader, interleaved, 9 rounds), the throughput
- * shape (LSTM 256, B 32, T 32) per step, wide / `step` with 8-row blocks: 206 / 264 ms; char-rnn
- * (B 8): 51.7 / 56.8 ms. Its workgroups are as narrow as still gives GEMM_SOFTWARE_MIN_WORKGROUPS
- * (both cores busy to the end), down to one subgroup of 4. Below 8 rows, batch blocks as wide as the
- * batch allows (each W_hh load serves up to 8 rows; a CPU core gains nothing from more invocations;
- * 8 rows against 4 measured 1.27× faster at H 512, B 64). On a GPU: the widest
+ * (its 8-row blocks of one unit, which it replaces). Measured in Chromium (SwiftShader, interleaved, 9
+ * rounds), the per-step forward with `step_wide` / with `step`'s 8-row blocks: the throughput shape
+ * (LSTM 256, B 32, T 32) 206 / 264 ms; char-rnn (B 8) 51.7 / 56.8 ms. Its workgroups are as narrow as still gives GEMM_SOFTWARE_MIN_WORKGROUPS
+ * (both cores busy to the end), down to one subgroup of 4. Below 8 rows, `step` with batch blocks as
+ * wide as the batch allows (each W_hh load serves every row of the block; a CPU core gains nothing from
+ * more invocations). On a GPU: the widest
  * block that still leaves GPU_TARGET_INVOCATIONS invocations, since a small step dispatch is bound by
  * parallelism, not by the (cached) W_hh reloads. Workgroups of 32 for small H, so that even a small
  * layer spreads over several workgroups (cores or multiprocessors).
@@ -62,7 +62,7 @@ export function chooseStepLayout(H: number, Hout: number, D: number, B: number, 
     const pairs = Math.ceil(H / 2);
     let width = 64;
     while (width > 4 && Math.ceil(pairs / width) * rowBlocks < GEMM_SOFTWARE_MIN_WORKGROUPS) width /= 2;
-    return { workgroupSize: width, blockB: 8, vec4H, wideGroups };
+    return { workgroupSize: width, blockB: widest, vec4H, wideGroups };
   }
   if (softwareAdapter) return { workgroupSize, blockB: widest, vec4H, wideGroups: 0 };
   for (const blockB of [4, 2] as const) {
