@@ -22,9 +22,9 @@ export type StrategyChoice = Strategy | 'auto';
 
 /**
  * Recurrent FLOPs per step (2·D·B·H_out·4H) from which a software adapter's per-step forward, with the
- * wide step kernel (B ≥ 8, see chooseStepLayout), beats the persistent loop. Its step runs at about the
- * GEMM's rate, the loop at about two thirds of it, but each step costs a dispatch (~0.2 ms in
- * Chromium). Measured in Chromium (SwiftShader, interleaved, 7 rounds, T 32), per-step / persistent:
+ * wide step kernel (B ≥ 8, see chooseStepLayout), beats the persistent loop. A big step runs at about
+ * the GEMM's rate, the loop at about two thirds of it; a small one pays its dispatch and a small grid
+ * (LSTM 128, B 8: 0.40 ms a step, 2.5 GFLOP/s, against the loop's 0.38 ms). Measured in Chromium (SwiftShader, interleaved, 7 rounds, T 32), per-step / persistent:
  * at 16.8 MFLOP a step (throughput, LSTM 256, B 32) 201.8 / 234.7 ms; at 4.2 MFLOP LSTM 128 B 32
  * 60.7 / 69.6, LSTM 256 B 8 63.9 / 70.8, LSTM 64 B 128 81.1 / 82.2; at 1 MFLOP char-rnn (LSTM 128, B 8,
  * T 50) 59.5 / 54.2, GRU 64 B 32 21.8 / 22.3.
