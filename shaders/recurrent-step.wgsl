@@ -23,8 +23,8 @@
 // Entry `step_wide` (software adapters, B ≥ 8): the same step with the GEMM's wide register tile
 // (shaders/tile.wgsl) — invocation (pair p = gid.x, block of 8·WIDE_GROUPS batch rows, d) owns units
 // 2p and 2p + 1 for every row of its block: per four k, 8 W_hh vec4 loads and 2·WIDE_GROUPS h loads
-// shared across the subgroup for 32·WIDE_GROUPS vec4 FMAs, against `step`'s 4 W loads and 8 h loads
-// for 32. It is the GEMM h_{t−1}·W_hh (B × H_out · H_out × 4H, the packed W_hh read as 4H columns, one
+// shared across the subgroup for 64·WIDE_GROUPS vec4 FMAs, against `step`'s 4 W loads and BLOCK_B h
+// loads for 4·BLOCK_B. It is the GEMM h_{t−1}·W_hh (B × H_out · H_out × 4H, the packed W_hh read as 4H columns, one
 // quad per unit) with the cell update as its epilogue, so a step costs one dispatch and the gates
 // never leave registers. Measured in Chromium (SwiftShader, interleaved, see src/gpu/ops/recurrent-step.ts).
 //

@@ -41,8 +41,9 @@ export function stepWideGroups(B: number): 1 | 2 | 4 {
 
 /**
  * Chooses the step layout. On a software adapter with B ≥ 8, the wide entry (`step_wide`): the GEMM's
- * tile of two units × 8, 16 or 32 rows, whose loads per multiply-add are a half to a third of `step`'s
- * (its 8-row blocks of one unit, which it replaces). Measured in Chromium (SwiftShader, interleaved, 9
+ * tile of two units × 8, 16 or 32 rows — per four k, 8 W_hh loads and 2, 4 or 8 h loads (shared across
+ * the subgroup) for 64, 128 or 256 vec4 FMAs, where `step`'s 8-row blocks of one unit, which it
+ * replaces, took 4 W_hh and 8 h loads for 32. Measured in Chromium (SwiftShader, interleaved, 9
  * rounds), the per-step forward with `step_wide` / with `step`'s 8-row blocks: the throughput shape
  * (LSTM 256, B 32, T 32) 206 / 264 ms; char-rnn (B 8) 51.7 / 56.8 ms. Its workgroups are as narrow as still gives GEMM_SOFTWARE_MIN_WORKGROUPS
  * (both cores busy to the end), down to one subgroup of 4. Below 8 rows, `step` with batch blocks as
