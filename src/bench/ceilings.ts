@@ -193,7 +193,8 @@ function alignedShape(label: string, l: { M: number; N: number; K: number; trans
  * speed of these kernels does not depend on the values. Each sample is the difference of two submits,
  * n + 1 calls in one pass minus one call, divided by n: a submit's round trip (~3 ms in Chromium)
  * cancels out. n is chosen from the marginal cost of a call (8 calls minus 1) so that the n calls take
- * about MIN_GEMM_SUBMIT_MS. (Dividing one submit of n calls by n, as before, added the round trip over n
+ * about MIN_GEMM_SUBMIT_MS. A sample whose difference is not positive falls back to the longer
+ * submit over its n + 1 calls. (Dividing one submit of n calls by n, as before, added the round trip over n
  * to every call: with n chosen from a single call's submit, itself mostly round trip, a tiny GEMM read
  * 0.21–0.23 ms whatever its size.)
  */
@@ -243,12 +244,18 @@ export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3)
       for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(...command.grid);
     };
     await timeSubmit(ctx.device, run(1)); // warm-up (and the pipeline's compilation)
-    const marginal = (n: number) => async () => ((await timeSubmit(ctx.device, run(n + 1))) - (await timeSubmit(ctx.device, run(1)))) / n;
+    // Where the difference drowns in the round trip's jitter (≤ 0: a tiny GEMM on a busy machine), the
+    // sample is the longer submit over its calls instead — an upper bound, never zero.
+    const marginal = (n: number) => async () => {
+      const many = await timeSubmit(ctx.device, run(n + 1));
+      const one = await timeSubmit(ctx.device, run(1));
+      return many > one ? (many - one) / n : many / (n + 1);
+    };
     const estimate = await marginal(7)();
     const repeats = Math.min(MAX_GEMM_REPEATS, Math.max(1, Math.ceil(MIN_GEMM_SUBMIT_MS / Math.max(estimate, 0.01))));
     const times: number[] = [];
     for (let r = 0; r < runs; r++) times.push(await marginal(repeats)());
-    return Math.max(median(times), 0);
+    return median(times);
   } finally {
     recorder.release();
     for (const buffer of [a, b, c]) ctx.release(buffer);
