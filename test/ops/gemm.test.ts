@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundToFloat16 } from '../../src/float16.js';
 import type { GpuContext } from '../../src/gpu/context.js';
-import { contextFor, getDefaultDevice, requestDevice } from '../../src/gpu/device.js';
+import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
 import {
   GEMM_ROWS,
   GEMM_SOFTWARE_MIN_WORKGROUPS,
@@ -22,7 +22,7 @@ import { weightFormat } from '../../src/gpu/wgsl.js';
 import { seededUniform as random } from '../../src/random.js';
 import { referenceGemm } from '../../src/reference/gemm.js';
 import { GPU_RTOL, expectClose, expectThat } from '../support/compare.js';
-import { OpHarness, values } from './harness.js';
+import { OpHarness, values, variantContext } from './harness.js';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -209,41 +209,20 @@ describe('GEMM op vs the float64 reference', () => {
 // On a software adapter the cases with at least 16 rows and 17 columns take the wide tile (gemm_wide,
 // gemm_wide_rows); a GPU takes gemm_vec4 or gemm for them, so they run again as a GPU context records them.
 describe("GEMM op with a GPU's layouts (no wide tile)", () => {
-  let gpuLike: GpuContext;
-  let harness: OpHarness;
-  beforeAll(async () => {
-    gpuLike = await contextFor(await requestDevice());
-    gpuLike.isSoftwareAdapter = false;
-    harness = new OpHarness(gpuLike);
-  });
-  afterAll(() => {
-    harness.dispose();
-    gpuLike.device.destroy();
-  });
-
+  const gpuLike = variantContext('gpu-layouts');
   const wideOnSoftware = CASES.map((c, i) => [name(c), c, i] as const).filter(([, c]) => c.M >= 16 && c.N > 16);
-  it.each(wideOnSoftware)('%s', (_name, c, i) => checkCase(harness, gpuLike, c, i));
+  it.each(wideOnSoftware)('%s', (_name, c, i) => checkCase(gpuLike.harness, gpuLike.ctx, c, i));
 });
 
 // Where the device has subgroups the cases above run the kernels that share A's loads across a
 // subgroup; the loads differ without them, so the aligned cases and some unaligned ones run again on plain kernels.
 describe('GEMM op without subgroups (the loads of devices that lack them)', () => {
-  let plain: GpuContext;
-  let harness: OpHarness;
-  beforeAll(async () => {
-    plain = await contextFor(await requestDevice());
-    plain.subgroups = false;
-    harness = new OpHarness(plain);
-  });
-  afterAll(() => {
-    harness.dispose();
-    plain.device.destroy();
-  });
+  const plain = variantContext('no-subgroups');
 
   // The aligned cases, and a few that load A one k at a time (a_column8's plain loads): unaligned
   // offsets, and Aᵀ with M % 4 ≠ 0 or a k remainder.
   const plainPaths = CASES.map((c, i) => [name(c), c, i] as const).filter(
     ([, c]) => !c.half && ((c.M % 4 === 0 && c.K % 4 === 0 && c.offset % 4 === 0) || (c.batch === 3 && c.M === 17) || (c.transA && c.M === 36)),
   );
-  it.each(plainPaths)('%s', (_name, c, i) => checkCase(harness, plain, c, i));
+  it.each(plainPaths)('%s', (_name, c, i) => checkCase(plain.harness, plain.ctx, c, i));
 });

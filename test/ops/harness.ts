@@ -3,8 +3,10 @@
  * dispatches with a Recorder that owns their uniforms, replay them in one submission, read a buffer
  * back. Every buffer made here is released by `dispose`.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { toFloat16Array } from '../../src/float16.js';
 import type { GpuContext } from '../../src/gpu/context.js';
+import { contextFor, requestDevice } from '../../src/gpu/device.js';
 import { type GpuDtype, type GpuTensor, gpuTensor } from '../../src/gpu/gpu-tensor.js';
 import { type Command, replay } from '../../src/gpu/program.js';
 import { readBuffer } from '../../src/gpu/readback.js';
@@ -57,4 +59,41 @@ export class OpHarness extends OwningRecorder {
 /** Seeded uniforms in [−1, 1). */
 export function values(next: () => number, n: number): Float64Array {
   return Float64Array.from({ length: n }, () => 2 * next() - 1);
+}
+
+/**
+ * How an op test reruns its cases on a second device's context: as a GPU records them on this adapter
+ * (no wide software tiles), or without subgroups (the plain loads of devices that lack them).
+ */
+export type ContextVariant = 'gpu-layouts' | 'no-subgroups';
+
+/**
+ * A describe block's own context and harness for `variant`, on a fresh device made in beforeAll and
+ * destroyed in afterAll (call it inside the describe); read `ctx` and `harness` in the tests.
+ */
+export function variantContext(variant: ContextVariant): { readonly ctx: GpuContext; readonly harness: OpHarness } {
+  let ctx: GpuContext | undefined;
+  let harness: OpHarness | undefined;
+  beforeAll(async () => {
+    ctx = await contextFor(await requestDevice());
+    if (variant === 'gpu-layouts') ctx.isSoftwareAdapter = false;
+    else ctx.subgroups = false;
+    harness = new OpHarness(ctx);
+  });
+  afterAll(() => {
+    harness?.dispose();
+    ctx?.device.destroy();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error(`variantContext(${variant}): read before its beforeAll ran`);
+    return value;
+  };
+  return {
+    get ctx() {
+      return ready(ctx);
+    },
+    get harness() {
+      return ready(harness);
+    },
+  };
 }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type RnnConfig, type RnnConfigInput, gateCount, resolveConfig } from '../../src/config.js';
 import type { GpuContext } from '../../src/gpu/context.js';
-import { contextFor, getDefaultDevice, requestDevice } from '../../src/gpu/device.js';
+import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
 import { type GpuTensor, tensorBinding } from '../../src/gpu/gpu-tensor.js';
 import { GATE_LANES, releaseLayerWeights, uploadLayerWeights } from '../../src/gpu/layer-weights.js';
 import { persistentKernel, persistentLayout, persistentUnfit } from '../../src/gpu/ops/persistent.js';
@@ -19,7 +19,7 @@ import { paramName } from '../../src/params.js';
 import { referenceForward } from '../../src/reference/forward.js';
 import { GPU_RTOL, expectClose } from '../support/compare.js';
 import { randomCase } from '../support/random.js';
-import { OpHarness } from './harness.js';
+import { OpHarness, variantContext } from './harness.js';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -109,63 +109,31 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
   it.each(cases)('%s', (_name, configInput, shape, op, seed) => checkRecurrence(ctx, harness, configInput, shape, op, seed));
 });
 
-// A GPU runs the batches a software adapter gives the wide step with `step` (one row per invocation at
-// these sizes: its blocks of 2 or 4 rows start past GPU_TARGET_INVOCATIONS; B 3 and B 6 cover them above).
-describe("per-step op with a GPU's layouts (the `step` entry)", () => {
-  let gpuLike: GpuContext;
-  let harness: OpHarness;
-  beforeAll(async () => {
-    gpuLike = await contextFor(await requestDevice());
-    gpuLike.isSoftwareAdapter = false;
-    harness = new OpHarness(gpuLike);
+// The batches from 8 rows again on two other contexts: as a GPU records them — `step`, one row per
+// invocation at these sizes (its blocks of 2 or 4 rows start past GPU_TARGET_INVOCATIONS; B 3 and B 6
+// cover them above) — and without subgroups, where the wide step loads h once per row instead of once
+// per subgroup.
+const VARIANTS = [
+  ['gpu-layouts', "per-step op with a GPU's layouts (the `step` entry)", 70],
+  ['no-subgroups', 'per-step op without subgroups (the loads of devices that lack them)', 50],
+] as const;
+for (const [variant, title, seedBase] of VARIANTS) {
+  describe(title, () => {
+    const other = variantContext(variant);
+    const cases = CONFIGS.flatMap((config, i) =>
+      SHAPES.filter((shape) => shape.B >= 8).map(
+        (shape, j) =>
+          [
+            `per-step ${config.mode}${config.proj_size ? ` proj ${config.proj_size}` : ''} H=${config.hidden_size} T=${shape.T} B=${shape.B}`,
+            config,
+            shape,
+            100 * i + seedBase + j,
+          ] as const,
+      ),
+    );
+    it.each(cases)('%s', (_name, configInput, shape, seed) => checkRecurrence(other.ctx, other.harness, configInput, shape, 'per-step', seed));
   });
-  afterAll(() => {
-    harness.dispose();
-    gpuLike.device.destroy();
-  });
-
-  const cases = CONFIGS.flatMap((config, i) =>
-    SHAPES.filter((shape) => shape.B >= 8).map(
-      (shape, j) =>
-        [
-          `per-step ${config.mode}${config.proj_size ? ` proj ${config.proj_size}` : ''} H=${config.hidden_size} T=${shape.T} B=${shape.B}`,
-          config,
-          shape,
-          100 * i + 70 + j,
-        ] as const,
-    ),
-  );
-  it.each(cases)('%s', (_name, configInput, shape, seed) => checkRecurrence(gpuLike, harness, configInput, shape, 'per-step', seed));
-});
-
-// Without subgroups the wide step's h loads differ (one per row instead of one per subgroup): the
-// per-step cases run again on plain kernels.
-describe('per-step op without subgroups (the loads of devices that lack them)', () => {
-  let plain: GpuContext;
-  let harness: OpHarness;
-  beforeAll(async () => {
-    plain = await contextFor(await requestDevice());
-    plain.subgroups = false;
-    harness = new OpHarness(plain);
-  });
-  afterAll(() => {
-    harness.dispose();
-    plain.device.destroy();
-  });
-
-  const cases = CONFIGS.flatMap((config, i) =>
-    SHAPES.filter((shape) => shape.B >= 8).map(
-      (shape, j) =>
-        [
-          `per-step ${config.mode}${config.proj_size ? ` proj ${config.proj_size}` : ''} H=${config.hidden_size} T=${shape.T} B=${shape.B}`,
-          config,
-          shape,
-          100 * i + 50 + j,
-        ] as const,
-    ),
-  );
-  it.each(cases)('%s', (_name, configInput, shape, seed) => checkRecurrence(plain, harness, configInput, shape, 'per-step', seed));
-});
+}
 
 async function checkRecurrence(
   ctx: GpuContext,
