@@ -53,6 +53,7 @@ runBench({
   warmup: Number(params.get('warmup') ?? 1),
   ceilingScale: Number(params.get('ceilingScale') ?? 1),
   strategy: (params.get('strategy') ?? 'auto') as StrategyChoice,
+  profile: params.get('profile') === '1',
   runtime: `chromium ${navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? ''}`,
   log,
 })

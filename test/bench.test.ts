@@ -242,16 +242,22 @@ describe('benchmark (tiny shape)', () => {
   });
 
   it('runs each system in a process of its own through `npm run bench` (Node runtime)', async () => {
-    const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--systems', 'webgpu-rnn,cpu-reference']);
+    const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--systems', 'webgpu-rnn,cpu-reference', '--profile']);
     expect(output).toMatch(/one process per system/);
     expect(output).toMatch(/ceilings: GEMM/);
     checkRows(rows, ['webgpu-rnn', 'cpu-reference']);
+    // --profile reaches the child: our two dispatches, each timed alone (dispatch-profile.ts).
+    expect(rows[0].dispatch_profile!.dispatches.length).toBe(2);
+    expect(output).toMatch(/^tiny webgpu-rnn: 2 dispatches, each alone: [\d.]+ ms in all/m);
   });
 
   it('runs in headless Chromium through `npm run bench -- --runtime chromium`', async () => {
-    const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--runtime', 'chromium']);
+    const { output, rows } = await cliBench(['--tiny', '--runs', '2', '--runtime', 'chromium', '--profile']);
     expect(output).toMatch(/runtime: chromium/);
     checkRows(rows);
+    // --profile reaches the page: our dispatches only, each timed alone.
+    expect(rows.filter((r) => r.dispatch_profile).map((r) => [r.system, r.dispatch_profile!.dispatches.length])).toEqual([['webgpu-rnn', 2]]);
+    expect(output).toMatch(/^tiny webgpu-rnn: 2 dispatches, each alone: [\d.]+ ms in all/m);
   });
 });
 

@@ -189,18 +189,9 @@ function alignedShape(label: string, l: { M: number; N: number; K: number; trans
 
 /**
  * Median milliseconds of one GEMM of `shape` alone, on fresh buffers at the shape's offsets modulo 4 —
- * so it takes the kernel path the original call took. Every element of A and B is 0.5 and 0.01: the
- * speed of these kernels does not depend on the values. Each sample is the difference of two submits,
- * n + 1 calls in one pass minus one call, divided by n: a submit's round trip (~3 ms in Chromium)
- * cancels out. n is chosen from the marginal cost of a call (8 calls minus 1) so that the n calls take
- * about MIN_GEMM_SUBMIT_MS. A sample whose difference is not positive falls back to the longer
- * submit over its n + 1 calls. (Dividing one submit of n calls by n, as before, added the round trip over n
- * to every call: with n chosen from a single call's submit, itself mostly round trip, a tiny GEMM read
- * 0.21–0.23 ms whatever its size.)
+ * so it takes the kernel path the original call took (timed by timeRepeated). Every element of A and B
+ * is 0.5 and 0.01: the speed of these kernels does not depend on the values.
  */
-const MIN_GEMM_SUBMIT_MS = 30;
-const MAX_GEMM_REPEATS = 256;
-
 export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3): Promise<number> {
   const { M, N, K, batch, align, strides } = shape;
   if (shape.format !== 'f32') throw new Error(`timeGemmShape: ${shape.label} reads B as ${shape.format}; only f32 is timed (training's format)`);
@@ -238,26 +229,44 @@ export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3)
       cBatchStride: strides.c,
       format: 'f32',
     });
-    const run = (repeats: number) => (pass: GPUComputePassEncoder) => {
-      pass.setPipeline(command.pipeline);
-      command.groups.forEach((g, i) => pass.setBindGroup(i, g as GPUBindGroup));
-      for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(...command.grid);
-    };
-    await timeSubmit(ctx.device, run(1)); // warm-up (and the pipeline's compilation)
-    // Where the difference drowns in the round trip's jitter (≤ 0: a tiny GEMM on a busy machine), the
-    // sample is the longer submit over its calls instead — an upper bound, never zero.
-    const marginal = (n: number) => async () => {
-      const many = await timeSubmit(ctx.device, run(n + 1));
-      const one = await timeSubmit(ctx.device, run(1));
-      return many > one ? (many - one) / n : many / (n + 1);
-    };
-    const estimate = await marginal(7)();
-    const repeats = Math.min(MAX_GEMM_REPEATS, Math.max(1, Math.ceil(MIN_GEMM_SUBMIT_MS / Math.max(estimate, 0.01))));
-    const times: number[] = [];
-    for (let r = 0; r < runs; r++) times.push(await marginal(repeats)());
-    return median(times);
+    return await timeRepeated(
+      ctx.device,
+      (repeats) => (pass) => {
+        pass.setPipeline(command.pipeline);
+        command.groups.forEach((g, i) => pass.setBindGroup(i, g as GPUBindGroup));
+        for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(...command.grid);
+      },
+      runs,
+    );
   } finally {
     recorder.release();
     for (const buffer of [a, b, c]) ctx.release(buffer);
   }
+}
+
+/**
+ * Median milliseconds of one call, where `record(n)` records n calls into a pass. Each sample is the
+ * difference of two submits, n + 1 calls in one pass minus one call, divided by n: a submit's round
+ * trip (~3 ms in Chromium) cancels out. n is chosen from the marginal cost of a call (8 calls minus 1)
+ * so that the n calls take about MIN_REPEATED_SUBMIT_MS. A sample whose difference is not positive
+ * (a tiny call under a busy machine's jitter) falls back to the longer submit over its n + 1 calls, an
+ * upper bound, never zero. (Dividing one submit of n calls by n, as before, added the round trip over
+ * n to every call: with n chosen from a single call's submit, itself mostly round trip, a tiny GEMM
+ * read 0.21–0.23 ms whatever its size.) The first submit is a warm-up (and the pipeline's compilation).
+ */
+const MIN_REPEATED_SUBMIT_MS = 30;
+const MAX_REPEATS = 256;
+
+export async function timeRepeated(device: GPUDevice, record: (repeats: number) => (pass: GPUComputePassEncoder) => void, runs = 3): Promise<number> {
+  await timeSubmit(device, record(1));
+  const marginal = async (n: number) => {
+    const many = await timeSubmit(device, record(n + 1));
+    const one = await timeSubmit(device, record(1));
+    return many > one ? (many - one) / n : many / (n + 1);
+  };
+  const estimate = await marginal(7);
+  const repeats = Math.min(MAX_REPEATS, Math.max(1, Math.ceil(MIN_REPEATED_SUBMIT_MS / Math.max(estimate, 0.01))));
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) times.push(await marginal(repeats));
+  return median(times);
 }

@@ -58,6 +58,7 @@ export async function runBenchInChromium(args: BenchArgs, log: (line: string) =>
       warmup: String(args.warmup),
       ceilingScale: String(args.ceilingScale),
       strategy: args.strategy,
+      ...(args.profile ? { profile: '1' } : {}),
     });
     await page.goto(`http://127.0.0.1:${address.port}/demo/bench.html?${query}`);
     for (;;) {

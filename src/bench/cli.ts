@@ -5,7 +5,7 @@
  *
  *   npm run bench -- [--shapes a,b] [--big] [--tiny] [--train] [--runs N] [--warmup N]
  *                    [--systems webgpu-rnn,webgpu-rnn-f16,webgpu-rnn-forward,webgpu-rnn-onnx,tfjs-webgpu,ort-webgpu,pytorch-cpu,pytorch-cuda,cpu-reference]
- *                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
+ *                    [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE] [--profile]
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -22,7 +22,7 @@ import { TRAIN_SHAPES, type TrainShape } from './train-shapes.js';
 export const BENCH_USAGE = `Usage:
   npm run bench -- [--shapes a,b] [--big] [--tiny] [--train] [--runs N] [--warmup N]
                    [--systems webgpu-rnn,webgpu-rnn-forward,webgpu-rnn-onnx,tfjs-webgpu,ort-webgpu,pytorch-cpu,pytorch-cuda,cpu-reference]
-                   [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE]
+                   [--strategy auto|per-step|persistent|fused] [--runtime node|chromium] [--json FILE] [--profile]
 
   default shapes: the forward shapes, then the training shapes (train-*: one training step with Adam)
   --train    the training shapes only
@@ -31,6 +31,8 @@ export const BENCH_USAGE = `Usage:
              our step), pytorch-cpu and pytorch-cuda (Python with torch, Node only) run on the training shapes only; webgpu-rnn-onnx (the file ort-webgpu runs, through
              loadOnnx: the ONNX row) and ort-webgpu on the forward shapes only
   --strategy forces webgpu-rnn's recurrent strategy (default auto)
+  --profile  after the timed runs, times each dispatch of one run of our engine alone (its forward; on
+             the training shapes its step and its forward + loss) and prints them summed per kernel
   --no-isolate runs every system in one Node process, their samples taken in rounds (by default each
                gets a process of its own, so no system's leftovers — pools, pending promises, patched
                objects — slow the next)
@@ -53,6 +55,8 @@ export interface BenchArgs {
   isolate: boolean;
   /** Internal (isolated children): skip the adapter ceilings, the parent measures them. */
   skipCeilings: boolean;
+  /** Time each dispatch of one run of our engine alone, after the timed runs (dispatch-profile.ts). */
+  profile: boolean;
 }
 
 const BENCH_OPTIONS: OptionSpecs = {
@@ -68,6 +72,7 @@ const BENCH_OPTIONS: OptionSpecs = {
   json: { type: 'string' },
   'no-isolate': { type: 'boolean' },
   'skip-ceilings': { type: 'boolean' },
+  profile: { type: 'boolean' },
 };
 
 /** The options a parent sets for each isolated child itself (childArgv). */
@@ -94,6 +99,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     strategy: 'auto',
     isolate: true,
     skipCeilings: false,
+    profile: false,
   };
   const count = (v: string, flag: string, min: number) => {
     const n = Number(v);
@@ -155,6 +161,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
         break;
       case 'skip-ceilings':
         args.skipCeilings = true;
+        break;
+      case 'profile':
+        args.profile = true;
         break;
     }
   }

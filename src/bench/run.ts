@@ -12,6 +12,7 @@ import { contextFor } from '../gpu/device.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import { createRnn } from '../rnn.js';
 import { type Ceilings, measureCeilings } from './ceilings.js';
+import { formatDispatchProfile, profileDispatches } from './dispatch-profile.js';
 import { formatGemmCensus, gemmCensus } from './gemm-census.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { GemmShape } from '../gpu/ops/gemm.js';
@@ -49,7 +50,32 @@ export interface BenchOptions {
   strategy?: StrategyChoice;
   /** Measure the adapter's ceilings (default true). */
   ceilings?: boolean;
+  /** After the timed runs, time each dispatch of one run of our engine alone (dispatch-profile.ts). */
+  profile?: boolean;
   log?: (line: string) => void;
+}
+
+/** Our engine's systems, whose dispatches --profile times. */
+const PROFILED: readonly SystemName[] = ['webgpu-rnn', 'webgpu-rnn-f16', 'webgpu-rnn-forward'];
+
+/**
+ * --profile: each of our contenders' dispatches of one run, timed alone, onto its row. Run after the
+ * timed runs and before disposing: timing a dispatch alone runs it again on the buffers as they are.
+ * A failure becomes a note on the row, not an error of the benchmark.
+ */
+async function profileOurs(contenders: readonly { row: BenchRow; prepared: { run(): Promise<unknown> } }[], device: GPUDevice): Promise<void> {
+  for (const c of contenders) {
+    if (c.row.error || !PROFILED.includes(c.row.system)) continue;
+    try {
+      c.row.dispatch_profile = await profileDispatches(device, () => c.prepared.run());
+    } catch (e) {
+      c.row.note = [c.row.note, `profile failed: ${(e as Error).message}`].filter(Boolean).join('; ');
+    }
+  }
+}
+
+function profileLines(row: BenchRow): string[] {
+  return row.dispatch_profile ? formatDispatchProfile(`${row.shape} ${row.system}`, row.dispatch_profile, row.median_ms) : [];
 }
 
 /**
@@ -253,10 +279,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
         }
       }
       await timeInterleaved(contenders, opts.runs);
+      if (opts.profile) await profileOurs(contenders, device);
     } finally {
       for (const c of contenders) await c.prepared.dispose();
     }
     for (const row of shapeRows) log(formatRow(row));
+    for (const line of shapeRows.flatMap(profileLines)) log(line);
     rows.push(...shapeRows);
   }
   return { runtime: opts.runtime, adapter, ceilings, rows };
@@ -281,6 +309,7 @@ async function runTrainShape(
     const ours = contenders.find((c) => c.details && !c.row.error);
     details = ours?.details?.();
     gemms = ours?.gemms?.() ?? [];
+    if (opts.profile) await profileOurs(contenders, ctx.device);
   } finally {
     for (const c of contenders) await c.prepared.dispose();
   }
@@ -294,6 +323,7 @@ async function runTrainShape(
     step.gemm_census = await gemmCensus(ctx, gemms, ceilings);
     for (const line of formatGemmCensus(shape.name, step.gemm_census, step.median_ms)) log(line);
   }
+  for (const line of rows.flatMap(profileLines)) log(line);
   return rows;
 }
 
@@ -357,6 +387,7 @@ export function formatTable(report: BenchReport): string {
   if (onnx.length) lines.push('', ...onnx);
   for (const r of report.rows) {
     if (r.gemm_census) lines.push('', ...formatGemmCensus(r.shape, r.gemm_census, r.median_ms, report.ceilings));
+    if (r.dispatch_profile) lines.push('', ...profileLines(r));
   }
   return lines.join('\n');
 }

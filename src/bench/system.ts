@@ -4,6 +4,7 @@
  * forward over the whole sequence and reads the output back to the host, so every system is timed
  * doing the same job.
  */
+import type { DispatchProfile } from './dispatch-profile.js';
 import type { GemmCensus } from './gemm-census.js';
 import type { RnnConfig } from '../config.js';
 import type { Weights } from '../params.js';
@@ -76,4 +77,6 @@ export interface BenchRow {
   error?: string;
   /** Our training step's GEMMs, each timed alone (gemm-census.ts). */
   gemm_census?: GemmCensus;
+  /** With --profile, our engine's dispatches of one run, each timed alone (dispatch-profile.ts). */
+  dispatch_profile?: DispatchProfile;
 }
