@@ -2,7 +2,8 @@
  * Counts what a system does on the GPU, whoever the system is: dispatches recorded and buffer bytes
  * created, by wrapping the WebGPU prototypes (GPUComputePassEncoder.dispatchWorkgroups,
  * GPUDevice.createBuffer) of this host for the duration of a measurement. Works the same for our
- * engine, TensorFlow.js and ONNX Runtime, on any device, in Node (Dawn's classes) and browsers.
+ * engine, TensorFlow.js and ONNX Runtime, on any device, in Node (Dawn's classes) and browsers. The
+ * same wrapping also records each dispatch whole, for the per-dispatch profile (captureDispatches).
  */
 export interface GpuCounts {
   dispatches: number;
