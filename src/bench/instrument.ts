@@ -17,29 +17,44 @@ function prototypeOf(name: string): Proto | undefined {
   return ctor?.prototype;
 }
 
+/** A method to wrap: `before` sees the receiver and the arguments of every call, then the original runs. */
+type Hook = [proto: Proto | undefined, method: string, before: (self: object, args: unknown[]) => void];
+
+/**
+ * Runs `body` with each hooked method wrapped (where this host's prototype has it) and restores the
+ * originals afterwards, also on error — the mechanism countGpuWork and captureDispatches share.
+ */
+async function withHooks<T>(hooks: readonly Hook[], body: () => Promise<T>): Promise<T> {
+  const restore: Array<() => void> = [];
+  for (const [proto, method, before] of hooks) {
+    const original = proto?.[method] as ((...args: unknown[]) => unknown) | undefined;
+    if (!proto || typeof original !== 'function') continue;
+    proto[method] = function (this: object, ...args: unknown[]) {
+      before(this, args);
+      return original.apply(this, args);
+    };
+    restore.push(() => (proto[method] = original));
+  }
+  try {
+    return await body();
+  } finally {
+    for (const undo of restore.reverse()) undo();
+  }
+}
+
 /** Runs `body` while counting; restores the prototypes afterwards, also on error. */
 export async function countGpuWork<T>(body: () => Promise<T>): Promise<{ result: T; counts: GpuCounts }> {
   const counts: GpuCounts = { dispatches: 0, bufferBytes: 0 };
   const pass = prototypeOf('GPUComputePassEncoder');
-  const device = prototypeOf('GPUDevice');
-  const restore: Array<() => void> = [];
-  const wrap = (proto: Proto | undefined, method: string, before: (args: unknown[]) => void) => {
-    const original = proto?.[method] as ((...args: unknown[]) => unknown) | undefined;
-    if (!proto || typeof original !== 'function') return;
-    proto[method] = function (this: unknown, ...args: unknown[]) {
-      before(args);
-      return original.apply(this, args);
-    };
-    restore.push(() => (proto[method] = original));
-  };
-  wrap(pass, 'dispatchWorkgroups', () => counts.dispatches++);
-  wrap(pass, 'dispatchWorkgroupsIndirect', () => counts.dispatches++);
-  wrap(device, 'createBuffer', (args) => (counts.bufferBytes += Number((args[0] as GPUBufferDescriptor).size)));
-  try {
-    return { result: await body(), counts };
-  } finally {
-    for (const undo of restore.reverse()) undo();
-  }
+  const result = await withHooks(
+    [
+      [pass, 'dispatchWorkgroups', () => counts.dispatches++],
+      [pass, 'dispatchWorkgroupsIndirect', () => counts.dispatches++],
+      [prototypeOf('GPUDevice'), 'createBuffer', (_, args) => (counts.bufferBytes += Number((args[0] as GPUBufferDescriptor).size))],
+    ],
+    body,
+  );
+  return { result, counts };
 }
 
 /** Whether this host's WebGPU classes can be wrapped (else counts read as unknown). */
@@ -72,37 +87,30 @@ export async function captureDispatches<T>(body: () => Promise<T>): Promise<{ re
     if (!s) state.set(encoder, (s = { groups: [] }));
     return s;
   };
-  const originals = {
-    setPipeline: pass.setPipeline as (this: object, p: GPUComputePipeline) => void,
-    setBindGroup: pass.setBindGroup as (this: object, ...args: unknown[]) => void,
-    dispatchWorkgroups: pass.dispatchWorkgroups as (this: object, ...args: number[]) => void,
-  };
-  const indirectOriginal = pass.dispatchWorkgroupsIndirect as ((this: object, ...args: unknown[]) => void) | undefined;
-  pass.setPipeline = function (this: object, p: GPUComputePipeline) {
-    of(this).pipeline = p;
-    return originals.setPipeline.call(this, p);
-  };
-  // setBindGroup(index, group, offsets?) or (index, group, Uint32Array, start, length).
-  pass.setBindGroup = function (this: object, ...args: unknown[]) {
-    const [index, group, data, start, length] = args as [number, GPUBindGroup | null, Iterable<number> | Uint32Array | undefined, number?, number?];
-    const offsets = data instanceof Uint32Array ? Array.from(data.subarray(start ?? 0, (start ?? 0) + (length ?? data.length))) : Array.from(data ?? []);
-    of(this).groups[index] = group ? { group, offsets } : undefined;
-    return originals.setBindGroup.apply(this, args);
-  };
-  pass.dispatchWorkgroups = function (this: object, x: number, y = 1, z = 1) {
-    const s = of(this);
-    if (s.pipeline) dispatches.push({ pipeline: s.pipeline, groups: [...s.groups], grid: [x, y, z] });
-    return originals.dispatchWorkgroups.call(this, x, y, z);
-  };
-  if (indirectOriginal)
-    pass.dispatchWorkgroupsIndirect = function (this: object, ...args: unknown[]) {
-      indirect++;
-      return indirectOriginal.apply(this, args);
-    };
-  try {
-    return { result: await body(), dispatches, indirect };
-  } finally {
-    Object.assign(pass, originals);
-    if (indirectOriginal) pass.dispatchWorkgroupsIndirect = indirectOriginal;
-  }
+  const result = await withHooks(
+    [
+      [pass, 'setPipeline', (self, [p]) => (of(self).pipeline = p as GPUComputePipeline)],
+      // setBindGroup(index, group, offsets?) or (index, group, Uint32Array, start, length).
+      [
+        pass,
+        'setBindGroup',
+        (self, args) => {
+          const [index, group, data, start, length] = args as [number, GPUBindGroup | null, Iterable<number> | Uint32Array | undefined, number?, number?];
+          const offsets = data instanceof Uint32Array ? Array.from(data.subarray(start ?? 0, (start ?? 0) + (length ?? data.length))) : Array.from(data ?? []);
+          of(self).groups[index] = group ? { group, offsets } : undefined;
+        },
+      ],
+      [
+        pass,
+        'dispatchWorkgroups',
+        (self, [x, y = 1, z = 1]) => {
+          const s = of(self);
+          if (s.pipeline) dispatches.push({ pipeline: s.pipeline, groups: [...s.groups], grid: [x as number, y as number, z as number] });
+        },
+      ],
+      [pass, 'dispatchWorkgroupsIndirect', () => indirect++],
+    ],
+    body,
+  );
+  return { result, dispatches, indirect };
 }
