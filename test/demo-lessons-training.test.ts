@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zh } from '../demo/strings/zh.js';
 import { en } from '../demo/strings/en.js';
 import { type ModelConfigInput, modelParameterSpecs, resolveModelConfig } from '../src/index.js';
-import { WEBGPU, demoState, openDemo, screenshot, serveDemo, withBrowser } from './support/demo-page.js';
+import { WEBGPU, demoState, openDemo, screenshot, serveDemo, withBrowser, within } from './support/demo-page.js';
 
 const STEPS = 30;
 
@@ -64,11 +64,14 @@ const englishIn = (page: Page, ids: string[]) =>
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** Each panel's deadline: its runs take 3–20 s here, alone or beside the rest of the suite. */
+const PANEL_MS = 90_000;
+
 /**
  * Sets the three panels small (STEPS steps; cells and optimizers at H 16) and trains them one after
- * another (each interleaves its own configurations step by step).
+ * another (each interleaves its own configurations step by step); `log` collects each stage's time.
  */
-async function trainPanels(page: Page): Promise<void> {
+async function trainPanels(page: Page, log: string[]): Promise<void> {
   await setValue(page, 'cl-embedding', 8);
   await setValue(page, 'cl-hidden', 16);
   await setValue(page, 'cl-steps', STEPS);
@@ -83,14 +86,26 @@ async function trainPanels(page: Page): Promise<void> {
   for (const [button, key] of panels) {
     await page.click(`#${button}`);
     expect(await page.$eval(`#${button.replace('train', 'stop')}`, (e) => (e as HTMLButtonElement).disabled), 'Stop from the press on').toBe(false);
-    await page.waitForFunction(
+    const done = page.waitForFunction(
       (k) => {
         const s = window.__demo![k];
         return s !== undefined && !s.training && s.steps > 0 && s.caption !== undefined;
       },
-      { timeout: 120_000, polling: 200 },
+      { timeout: 0, polling: 200 },
       key,
     );
+    await within(`the ${key} panel`, PANEL_MS, done, log).catch(async (e: Error) => {
+      // Where the stalled panel was: its published steps and whether it still trains.
+      const s = await within(
+        'reading the page state',
+        5_000,
+        page.evaluate((k) => {
+          const p = window.__demo![k];
+          return p ? `steps ${p.steps}, training ${p.training}, caption ${p.caption === undefined ? 'none' : 'set'}` : 'none';
+        }, key),
+      ).catch(() => 'unreadable');
+      throw new Error(`${e.message}; its state: ${s}`);
+    });
   }
 }
 
@@ -134,9 +149,10 @@ function checkOptimizers(opt: NonNullable<Lessons['optimizers']>): void {
 describe('the demo: training lessons', () => {
   it('cells side by side, clipping against explosion, five optimizers: the science, the captions, both languages', async () => {
     await withBrowser(WEBGPU, async (browser) => {
-      const { page, errors } = await openDemo(browser, site.origin, '?lang=en');
+      const log: string[] = [];
+      const { page, errors } = await within('opening the page', 60_000, openDemo(browser, site.origin, '?lang=en'), log);
       expect((await demoState(page)).backend).toBe('webgpu');
-      await trainPanels(page);
+      await trainPanels(page, log);
       const state = await demoState(page);
       expect(await page.$$eval('.error:not([hidden])', (es) => es.map((e) => e.textContent))).toEqual([]);
 
@@ -166,7 +182,7 @@ describe('the demo: training lessons', () => {
       checkOptimizers(opt);
       expect(await text(page, 'op-caption')).toBe(opt.caption);
 
-      for (const id of ['cells', 'clipping', 'optimizers']) await screenshot(page, id, `demo-${id}-en`);
+      for (const id of ['cells', 'clipping', 'optimizers']) await within(`the ${id} screenshot`, 30_000, screenshot(page, id, `demo-${id}-en`), log);
 
       // In Chinese, in place: the headings from the table, the captions re-worded with the same numbers.
       await page.click('#language button[data-lang="zh"]');
@@ -186,17 +202,18 @@ describe('the demo: training lessons', () => {
       }
       expect(await text(page, 'cl-train')).toBe(zh['cells.train']);
       expect(await englishIn(page, ['cells', 'clipping', 'optimizers']), 'English left in the Chinese panels').toEqual([]);
-      for (const id of ['cells', 'clipping', 'optimizers']) await screenshot(page, id, `demo-${id}-zh`);
+      for (const id of ['cells', 'clipping', 'optimizers']) await within(`the ${id} screenshot`, 30_000, screenshot(page, id, `demo-${id}-zh`), log);
       await page.click('#language button[data-lang="en"]');
       expect(await text(page, 'cl-train')).toBe(en['cells.train']);
       expect(errors).toEqual([]);
     });
-  }, 180_000);
+  }, 240_000);
   it('without WebGPU (the CPU backend, in Web Workers): the same three lessons; clipping diverges without clipping and not with it', async () => {
     await withBrowser([], async (browser) => {
-      const { page, errors } = await openDemo(browser, site.origin, '?lang=en');
+      const log: string[] = [];
+      const { page, errors } = await within('opening the page', 60_000, openDemo(browser, site.origin, '?lang=en'), log);
       expect((await demoState(page)).backend).toBe('cpu');
-      await trainPanels(page);
+      await trainPanels(page, log);
       const state = await demoState(page);
       checkCells(state.cells!);
       checkOptimizers(state.optimizers!);

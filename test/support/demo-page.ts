@@ -66,8 +66,32 @@ export async function withBrowser(args: string[], body: (browser: Browser) => Pr
   try {
     await body(browser);
   } finally {
-    await browser.close();
+    // A browser whose GPU process is stuck in a long SwiftShader job can take minutes to close: after
+    // CLOSE_MS it is killed, so a test ends with its own result instead of its timeout.
+    await within('closing Chromium', CLOSE_MS, browser.close()).catch(() => browser.process()?.kill('SIGKILL'));
     await rm(profile, { recursive: true, force: true });
+  }
+}
+
+const CLOSE_MS = 15_000;
+
+/**
+ * `work`, or an error naming `what` and the seconds it was given. The page tests run their stages
+ * through it (with the stages' times so far in `log`), so a stalled page fails at the stage that
+ * stalled, with the times before it, instead of at the test's timeout with no clue where.
+ */
+export async function within<T>(what: string, ms: number, work: Promise<T>, log: string[] = []): Promise<T> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done after ${ms / 1000} s${log.length ? ` (before it: ${log.join(', ')})` : ''}`)), ms);
+  });
+  try {
+    const result = await Promise.race([work, late]);
+    log.push(`${what} ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return result;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
