@@ -21,14 +21,16 @@
 
 const ROWS = 8u;  // rows of C per invocation (GEMM_ROWS in src/gpu/ops/gemm.ts; test/structure/wgsl.test.ts checks)
 // Entries `gemm_wide` (C four-aligned) and `gemm_wide_rows` (C stored element by element), for
-// software adapters past 16 columns: WIDE_GROUPS groups of 8 rows (16 or 32 rows) × two column quads
-// per invocation, two Tiles per group. Per four k it loads 8 B vec4s and 8·WIDE_GROUPS A vec4s
-// (2·WIDE_GROUPS with subgroups) for 64·WIDE_GROUPS vec4 FMAs: with subgroups, at 16 rows half the loads
-// per multiply-add of `gemm_vec4`'s 8 rows × one quad, at 32 a third — a software adapter's per-lane
-// loads, not its arithmetic, set the pace. Without A_VEC4 and B_VEC4 every k goes one at a time
-// (a_column8: two A loads per group, shared across the subgroup). The host picks the groups per call
-// (gemmWideRows in src/gpu/ops/gemm.ts).
+// software adapters past 16 columns: WIDE_GROUPS groups of 8 rows (16 or 32 rows) × WIDE_QUADS column
+// quads (8 or 16 columns) per invocation, a Tile per group and quad. Per four k it loads 4·WIDE_QUADS B
+// vec4s and 8·WIDE_GROUPS A vec4s (2·WIDE_GROUPS with subgroups, then broadcast to the subgroup) for
+// 32·WIDE_GROUPS·WIDE_QUADS vec4 FMAs: a software adapter's per-lane loads and broadcasts, not its
+// arithmetic, set the pace, so the larger the tile the faster — each A value broadcast serves
+// 4·WIDE_QUADS columns. Without A_VEC4 and B_VEC4 every k goes one at a time (a_column8: two A loads per
+// group, shared across the subgroup). The host picks the groups and quads per call (gemmWideRows,
+// gemmWideQuads in src/gpu/ops/gemm.ts).
 override WIDE_GROUPS: u32 = 2u;  // 2 or 4
+override WIDE_QUADS: u32 = 2u;   // 2 or 4
 
 override WORKGROUP_SIZE: u32 = 64u;
 override TRANS_A: bool = false;
@@ -264,68 +266,147 @@ fn store_tile_rows(first: u32, n0: u32, t: Tile, bq: vec4<f32>, rows: u32) {
   if (rows > 7u) { store_row(first + 7u * dims.N, n0, t.r7, bq); }
 }
 
-// The tiles of one wide invocation (block of 8·WIDE_GROUPS rows from m0, column quads at n0 and n1):
-// group g of eight rows × left / right quad is lg / rg (the groups past WIDE_GROUPS stay zero and
-// compile away). Four k at a time where A and B allow vec4 loads, else one k at a time.
+// The tiles of one wide invocation (block of 8·WIDE_GROUPS rows from m0, quads at columns n.x, n.y and,
+// with four quads, n.z, n.w): t<g><q> is group g of eight rows × quad q (the groups past WIDE_GROUPS and
+// the quads past WIDE_QUADS stay zero and compile away). Four k at a time where A and B allow vec4
+// loads, else one k at a time.
 struct WideTiles {
-  l0: Tile, r0: Tile, l1: Tile, r1: Tile, l2: Tile, r2: Tile, l3: Tile, r3: Tile,
+  t00: Tile, t01: Tile, t02: Tile, t03: Tile,
+  t10: Tile, t11: Tile, t12: Tile, t13: Tile,
+  t20: Tile, t21: Tile, t22: Tile, t23: Tile,
+  t30: Tile, t31: Tile, t32: Tile, t33: Tile,
 }
 
-fn wide_tiles(lane: u32, z: u32, m0: u32, n0: u32, n1: u32) -> WideTiles {
-  let zero = tile_of(vec4<f32>(0.0));
-  var l0 = zero;
-  var r0 = zero;
-  var l1 = zero;
-  var r1 = zero;
-  var l2 = zero;
-  var r2 = zero;
-  var l3 = zero;
-  var r3 = zero;
+fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>) -> WideTiles {
+  let o = tile_of(vec4<f32>(0.0));
+  var w = WideTiles(o, o, o, o, o, o, o, o, o, o, o, o, o, o, o, o);
   let base = dims.a_offset + z * dims.a_batch_stride;
   var k = 0u;
   for (; A_VEC4 && B_VEC4 && k + 4u <= dims.K; k += 4u) {
-    let left = b_quad(z, k, n0);
-    let right = b_quad(z, k, n1);
+    let b0 = b_quad(z, k, n.x);
+    let b1 = b_quad(z, k, n.y);
+    var b2 = b0;
+    var b3 = b0;
+    if (WIDE_QUADS > 2u) {
+      b2 = b_quad(z, k, n.z);
+      b3 = b_quad(z, k, n.w);
+    }
     let a0 = a_rows8(lane, base, m0, k);
-    l0 = quad_rows(l0, left, a0);
-    r0 = quad_rows(r0, right, a0);
+    w.t00 = quad_rows(w.t00, b0, a0);
+    w.t01 = quad_rows(w.t01, b1, a0);
+    if (WIDE_QUADS > 2u) {
+      w.t02 = quad_rows(w.t02, b2, a0);
+      w.t03 = quad_rows(w.t03, b3, a0);
+    }
     let a1 = a_rows8(lane, base, m0 + 8u, k);
-    l1 = quad_rows(l1, left, a1);
-    r1 = quad_rows(r1, right, a1);
+    w.t10 = quad_rows(w.t10, b0, a1);
+    w.t11 = quad_rows(w.t11, b1, a1);
+    if (WIDE_QUADS > 2u) {
+      w.t12 = quad_rows(w.t12, b2, a1);
+      w.t13 = quad_rows(w.t13, b3, a1);
+    }
     if (WIDE_GROUPS > 2u) {
       let a2 = a_rows8(lane, base, m0 + 16u, k);
-      l2 = quad_rows(l2, left, a2);
-      r2 = quad_rows(r2, right, a2);
+      w.t20 = quad_rows(w.t20, b0, a2);
+      w.t21 = quad_rows(w.t21, b1, a2);
+      if (WIDE_QUADS > 2u) {
+        w.t22 = quad_rows(w.t22, b2, a2);
+        w.t23 = quad_rows(w.t23, b3, a2);
+      }
       let a3 = a_rows8(lane, base, m0 + 24u, k);
-      l3 = quad_rows(l3, left, a3);
-      r3 = quad_rows(r3, right, a3);
+      w.t30 = quad_rows(w.t30, b0, a3);
+      w.t31 = quad_rows(w.t31, b1, a3);
+      if (WIDE_QUADS > 2u) {
+        w.t32 = quad_rows(w.t32, b2, a3);
+        w.t33 = quad_rows(w.t33, b3, a3);
+      }
     }
   }
   for (; k < dims.K; k++) {  // one k at a time: the k remainder (Aᵀ), or every k where A or B is not four-aligned
-    let left = b_row4(z, k, n0);
-    let right = b_row4(z, k, n1);
+    let b0 = b_row4(z, k, n.x);
+    let b1 = b_row4(z, k, n.y);
+    var b2 = b0;
+    var b3 = b0;
+    if (WIDE_QUADS > 2u) {
+      b2 = b_row4(z, k, n.z);
+      b3 = b_row4(z, k, n.w);
+    }
     let x0 = a_column8(lane, z, m0, k);
-    l0 = one_k(l0, left, x0);
-    r0 = one_k(r0, right, x0);
+    w.t00 = one_k(w.t00, b0, x0);
+    w.t01 = one_k(w.t01, b1, x0);
+    if (WIDE_QUADS > 2u) {
+      w.t02 = one_k(w.t02, b2, x0);
+      w.t03 = one_k(w.t03, b3, x0);
+    }
     let x1 = a_column8(lane, z, m0 + 8u, k);
-    l1 = one_k(l1, left, x1);
-    r1 = one_k(r1, right, x1);
+    w.t10 = one_k(w.t10, b0, x1);
+    w.t11 = one_k(w.t11, b1, x1);
+    if (WIDE_QUADS > 2u) {
+      w.t12 = one_k(w.t12, b2, x1);
+      w.t13 = one_k(w.t13, b3, x1);
+    }
     if (WIDE_GROUPS > 2u) {
       let x2 = a_column8(lane, z, m0 + 16u, k);
-      l2 = one_k(l2, left, x2);
-      r2 = one_k(r2, right, x2);
+      w.t20 = one_k(w.t20, b0, x2);
+      w.t21 = one_k(w.t21, b1, x2);
+      if (WIDE_QUADS > 2u) {
+        w.t22 = one_k(w.t22, b2, x2);
+        w.t23 = one_k(w.t23, b3, x2);
+      }
       let x3 = a_column8(lane, z, m0 + 24u, k);
-      l3 = one_k(l3, left, x3);
-      r3 = one_k(r3, right, x3);
+      w.t30 = one_k(w.t30, b0, x3);
+      w.t31 = one_k(w.t31, b1, x3);
+      if (WIDE_QUADS > 2u) {
+        w.t32 = one_k(w.t32, b2, x3);
+        w.t33 = one_k(w.t33, b3, x3);
+      }
     }
   }
-  return WideTiles(l0, r0, l1, r1, l2, r2, l3, r3);
+  return w;
 }
 
-// Invocation (quad pair p = gid.x, block of 8·WIDE_GROUPS rows m0, batch z = wid.z): C[m0 …, columns
-// of quads 2p and 2p + 1] (wide_tiles). A quad past C's last one (an odd count) computes on the last
-// quad and stores nothing, as do rows past M. `gemm_wide` stores vec4s (C and the bias four-aligned),
-// `gemm_wide_rows` one element at a time; their store blocks follow the same pattern.
+// The first columns of the invocation's WIDE_QUADS quads from quad q0, each clamped to C's last quad
+// (a quad past it computes a duplicate and stores nothing).
+fn wide_columns(q0: u32, quads: u32) -> vec4<u32> {
+  return 4u * min(vec4<u32>(q0, q0 + 1u, q0 + 2u, q0 + 3u), vec4<u32>(quads - 1u));
+}
+
+// Whether each of those quads lies in C.
+fn wide_present(q0: u32, quads: u32) -> vec4<bool> {
+  return vec4<u32>(q0, q0 + 1u, q0 + 2u, q0 + 3u) < vec4<u32>(quads);
+}
+
+// The bias of those quads (columns of the matrix), clamped where C is not four-aligned.
+fn wide_bias(z: u32, n: vec4<u32>, aligned: bool) -> mat4x4<f32> {
+  var b = mat4x4<f32>(bias_quad(z, n.x, aligned), bias_quad(z, n.y, aligned), vec4<f32>(0.0), vec4<f32>(0.0));
+  if (WIDE_QUADS > 2u) {
+    b[2] = bias_quad(z, n.z, aligned);
+    b[3] = bias_quad(z, n.w, aligned);
+  }
+  return b;
+}
+
+// One group's tiles (`rows` rows from vec4 `first` of C, rows `quads` vec4s apart), quad by quad where
+// it lies in C (entry gemm_wide).
+fn store_wide_group(first: u32, quads: u32, n: vec4<u32>, has: vec4<bool>, t0: Tile, t1: Tile, t2: Tile, t3: Tile, bias: mat4x4<f32>, rows: u32) {
+  store_tile(first + n.x / 4u, quads, t0, bias[0], rows);
+  if (has.y) { store_tile(first + n.y / 4u, quads, t1, bias[1], rows); }
+  if (WIDE_QUADS > 2u && has.z) { store_tile(first + n.z / 4u, quads, t2, bias[2], rows); }
+  if (WIDE_QUADS > 2u && has.w) { store_tile(first + n.w / 4u, quads, t3, bias[3], rows); }
+}
+
+// The same one element at a time from element `first` of C (entry gemm_wide_rows).
+fn store_wide_group_rows(first: u32, n: vec4<u32>, has: vec4<bool>, t0: Tile, t1: Tile, t2: Tile, t3: Tile, bias: mat4x4<f32>, rows: u32) {
+  store_tile_rows(first + n.x, n.x, t0, bias[0], rows);
+  if (has.y) { store_tile_rows(first + n.y, n.y, t1, bias[1], rows); }
+  if (WIDE_QUADS > 2u && has.z) { store_tile_rows(first + n.z, n.z, t2, bias[2], rows); }
+  if (WIDE_QUADS > 2u && has.w) { store_tile_rows(first + n.w, n.w, t3, bias[3], rows); }
+}
+
+// Invocation (quads from q0 = WIDE_QUADS·gid.x, block of 8·WIDE_GROUPS rows m0, batch z = wid.z):
+// C[m0 …, its quads' columns] (wide_tiles). Quads past C's last one compute on the last and store
+// nothing, as do rows past M. `gemm_wide` stores vec4s (C and the bias four-aligned), `gemm_wide_rows`
+// one element at a time; their store blocks follow the same pattern (test/structure/wgsl.test.ts).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let lane = subgroup_lane();
@@ -333,29 +414,18 @@ fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   let z = wid.z;
   if (m0 >= dims.M) { return; }
   let quads = dims.N / 4u;
-  let n0 = 4u * min(2u * gid.x, quads - 1u);
-  let n1 = 4u * min(2u * gid.x + 1u, quads - 1u);
-  let w = wide_tiles(lane, z, m0, n0, n1);
-  if (2u * gid.x >= quads) { return; }
+  let q0 = WIDE_QUADS * gid.x;
+  let n = wide_columns(q0, quads);
+  let w = wide_tiles(lane, z, m0, n);
+  if (q0 >= quads) { return; }
   let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
   let first = (dims.c_offset + z * dims.c_batch_stride + m0 * dims.N) / 4u;
-  let right_too = 2u * gid.x + 1u < quads;
-  let bias_left = bias_quad(z, n0, true);
-  let bias_right = bias_quad(z, n1, true);
-  store_tile(first + n0 / 4u, quads, w.l0, bias_left, rows);
-  if (right_too) { store_tile(first + n1 / 4u, quads, w.r0, bias_right, rows); }
-  if (rows > 8u) {
-    store_tile(first + 8u * quads + n0 / 4u, quads, w.l1, bias_left, rows - 8u);
-    if (right_too) { store_tile(first + 8u * quads + n1 / 4u, quads, w.r1, bias_right, rows - 8u); }
-  }
-  if (WIDE_GROUPS > 2u && rows > 16u) {
-    store_tile(first + 16u * quads + n0 / 4u, quads, w.l2, bias_left, rows - 16u);
-    if (right_too) { store_tile(first + 16u * quads + n1 / 4u, quads, w.r2, bias_right, rows - 16u); }
-  }
-  if (WIDE_GROUPS > 2u && rows > 24u) {
-    store_tile(first + 24u * quads + n0 / 4u, quads, w.l3, bias_left, rows - 24u);
-    if (right_too) { store_tile(first + 24u * quads + n1 / 4u, quads, w.r3, bias_right, rows - 24u); }
-  }
+  let has = wide_present(q0, quads);
+  let bias = wide_bias(z, n, true);
+  store_wide_group(first, quads, n, has, w.t00, w.t01, w.t02, w.t03, bias, rows);
+  if (rows > 8u) { store_wide_group(first + 8u * quads, quads, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
+  if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group(first + 16u * quads, quads, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
+  if (WIDE_GROUPS > 2u && rows > 24u) { store_wide_group(first + 24u * quads, quads, n, has, w.t30, w.t31, w.t32, w.t33, bias, rows - 24u); }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -365,29 +435,18 @@ fn gemm_wide_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
   let z = wid.z;
   if (m0 >= dims.M) { return; }
   let quads = (dims.N + 3u) / 4u;
-  let n0 = 4u * min(2u * gid.x, quads - 1u);
-  let n1 = 4u * min(2u * gid.x + 1u, quads - 1u);
-  let w = wide_tiles(lane, z, m0, n0, n1);
-  if (2u * gid.x >= quads) { return; }
+  let q0 = WIDE_QUADS * gid.x;
+  let n = wide_columns(q0, quads);
+  let w = wide_tiles(lane, z, m0, n);
+  if (q0 >= quads) { return; }
   let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
   let first = dims.c_offset + z * dims.c_batch_stride + m0 * dims.N;
-  let right_too = 2u * gid.x + 1u < quads;
-  let bias_left = bias_quad(z, n0, false);
-  let bias_right = bias_quad(z, n1, false);
-  store_tile_rows(first + n0, n0, w.l0, bias_left, rows);
-  if (right_too) { store_tile_rows(first + n1, n1, w.r0, bias_right, rows); }
-  if (rows > 8u) {
-    store_tile_rows(first + 8u * dims.N + n0, n0, w.l1, bias_left, rows - 8u);
-    if (right_too) { store_tile_rows(first + 8u * dims.N + n1, n1, w.r1, bias_right, rows - 8u); }
-  }
-  if (WIDE_GROUPS > 2u && rows > 16u) {
-    store_tile_rows(first + 16u * dims.N + n0, n0, w.l2, bias_left, rows - 16u);
-    if (right_too) { store_tile_rows(first + 16u * dims.N + n1, n1, w.r2, bias_right, rows - 16u); }
-  }
-  if (WIDE_GROUPS > 2u && rows > 24u) {
-    store_tile_rows(first + 24u * dims.N + n0, n0, w.l3, bias_left, rows - 24u);
-    if (right_too) { store_tile_rows(first + 24u * dims.N + n1, n1, w.r3, bias_right, rows - 24u); }
-  }
+  let has = wide_present(q0, quads);
+  let bias = wide_bias(z, n, false);
+  store_wide_group_rows(first, n, has, w.t00, w.t01, w.t02, w.t03, bias, rows);
+  if (rows > 8u) { store_wide_group_rows(first + 8u * dims.N, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
+  if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group_rows(first + 16u * dims.N, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
+  if (WIDE_GROUPS > 2u && rows > 24u) { store_wide_group_rows(first + 24u * dims.N, n, has, w.t30, w.t31, w.t32, w.t33, bias, rows - 24u); }
 }
 
 // The same as gemm_vec4, storing one element at a time: N not a multiple of 4, or C / the bias not

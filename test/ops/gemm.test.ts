@@ -14,6 +14,7 @@ import {
   GEMM_WORKGROUP_SIZE,
   gemmGrid,
   gemmVariant,
+  gemmWideQuads,
   gemmWideRows,
   gemmWorkgroupSize,
   recordGemm,
@@ -60,6 +61,8 @@ const SIZES: Array<[number, number, number]> = [
   [36, 20, 30], // Aᵀ on the wide tile: k past the last four one at a time, a last block of 4 rows
   [100, 24, 14], // 32 rows: a last block of 4 (three empty groups); with Aᵀ, k past the last four one at a time
   [65, 20, 20], // Aᵀ with M % 4 ≠ 0 on the wide tile: A one k at a time throughout
+  [200, 108, 20], // the wide tile's four quads (16 columns): 27 quads, the last invocation's fourth past C
+  [70, 102, 21], // four quads on 16 rows, k one at a time (K, or Aᵀ's M, not four-aligned), C element by element; the last invocation's third and fourth quads past C
   [1, 12, 16], // M = 1 (a bias gradient): the one-row kernel, vec4 paths …
   [1, 5, 257], // … and one k at a time
 ];
@@ -163,24 +166,36 @@ describe('GEMM workgroups', () => {
     expect([16, 17, 32, 33, 40, 48, 64, 97, 100, 257, 1024].map(gemmWideRows)).toEqual([16, 32, 32, 16, 16, 16, 32, 32, 32, 32, 32]);
   });
 
+  it('take four column quads per wide invocation unless the columns computed past N, or too few subgroups for the cores, cost more', () => {
+    // M 1,024 (32 row blocks): 16 columns from N = 33 on, except where 8-column subgroups waste less.
+    expect([17, 20, 32, 33, 48, 64, 65, 96, 100, 108, 129, 520].map((N) => gemmWideQuads(1024, N))).toEqual([2, 2, 2, 4, 4, 4, 2, 2, 4, 4, 2, 4]);
+    // One row block: 64 columns are one subgroup at four quads, two at two — both cores kept busy.
+    expect(gemmWideQuads(32, 64)).toBe(2);
+    expect(gemmWideQuads(32, 64, 8)).toBe(4); // … unless the batch gives the grid its subgroups
+    // The cases below reach both.
+    const wideCases = SIZES.filter(([M, N]) => M >= 16 && N > 16).map(([M, N]) => gemmWideQuads(M, N));
+    expect(new Set(wideCases)).toEqual(new Set([2, 4]));
+  });
+
   it("hold C's column quads (octets on the wide tile) with the fewest idle invocations, and the grid covers C", () => {
     // GPU: powers of two from 16 to GEMM_WORKGROUP_SIZE; software: multiples of 4 up to it.
     expect([4, 64, 65, 96, 256, 257, 4096].map((N) => gemmWorkgroupSize(N))).toEqual([16, 16, 32, 32, 64, 64, 64]);
     // Software, enough row blocks: the fewest workgroups, evened out (65 quads: two of 36, not 64 + 1).
-    expect([4, 64, 65, 96, 256, 257, 4096].map((N) => gemmWorkgroupSize(N, false, true))).toEqual([4, 16, 20, 24, 64, 36, 64]);
-    expect([8, 64, 192, 200, 520].map((N) => gemmWorkgroupSize(N, true, true))).toEqual([4, 8, 24, 28, 36]);
+    expect([4, 64, 65, 96, 256, 257, 4096].map((N) => gemmWorkgroupSize(N, 4, true))).toEqual([4, 16, 20, 24, 64, 36, 64]);
+    expect([8, 64, 192, 200, 520].map((N) => gemmWorkgroupSize(N, 8, true))).toEqual([4, 8, 24, 28, 36]);
+    expect([16, 64, 192, 200, 520].map((N) => gemmWorkgroupSize(N, 16, true))).toEqual([4, 4, 12, 16, 36]);
     // … and with few row blocks, split until the grid has GEMM_SOFTWARE_MIN_WORKGROUPS (down to 4 invocations).
-    expect(gemmWorkgroupSize(256, true, true, 2)).toBe(8); // 32 octets in 4 workgroups × 2 row blocks
-    expect(gemmWorkgroupSize(4096, false, true, 1)).toBe(64); // 1,024 quads: already 16 workgroups
-    expect(gemmWorkgroupSize(16, false, true, 1)).toBe(4); // 4 quads: one subgroup, no further
+    expect(gemmWorkgroupSize(256, 8, true, 2)).toBe(8); // 32 octets in 4 workgroups × 2 row blocks
+    expect(gemmWorkgroupSize(4096, 4, true, 1)).toBe(64); // 1,024 quads: already 16 workgroups
+    expect(gemmWorkgroupSize(16, 4, true, 1)).toBe(4); // 4 quads: one subgroup, no further
     for (const software of [false, true]) {
       for (const wide of software ? [false, true] : [false]) {
         for (const M of wide ? [16, 40, 100] : [1, 9]) {
           for (const N of [1, 3, 8, 17, 64, 96, 257, 520, 4096]) {
             const [x, y, z] = gemmGrid({ M, N, batch: 1 }, wide, software);
             const rows = wide ? gemmWideRows(M) : GEMM_ROWS;
-            const size = gemmWorkgroupSize(N, wide, software, y * z);
-            const columns = wide ? 8 : 4;
+            const columns = wide ? 4 * gemmWideQuads(M, N) : 4;
+            const size = gemmWorkgroupSize(N, columns, software, y * z);
             const where = `M ${M} N ${N}`;
             expect(x * size * columns, where).toBeGreaterThanOrEqual(N);
             expect((x - 1) * size * columns, where).toBeLessThan(N);

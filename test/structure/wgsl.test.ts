@@ -118,38 +118,55 @@ describe('hand-unrolled blocks follow their pattern', () => {
     expect(wide).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
-  it('GEMM wide tile: group g is rows m0 + 8g in tiles lg / rg, and stores 8g rows down', () => {
+  it('GEMM wide tile: t<g><q> is rows m0 + 8g × quad q, and stores 8g rows down', () => {
     const groups = Array.from({ length: GEMM_WIDE_MAX_ROWS / GEMM_ROWS }, (_, g) => g);
+    const quads = [0, 1, 2, 3];
     const loads = unrolled('gemm.wgsl', /^\s*let a(\d) = a_rows8\(lane, base, m0(?: \+ (\d+)u)?, k\);$/);
     expect(loads).toEqual(groups.map((g) => [g, g === 0 ? Number.NaN : 8 * g]));
-    // Tiles lg then rg of group g, each updated from itself with group g's A: [side, g, g, g] per line.
-    const leftThenRight = groups.flatMap((g) => [
-      [Number.NaN, g, g, g],
-      [Number.NaN, g, g, g],
-    ]);
-    const uses = unrolled('gemm.wgsl', /^\s*([lr])(\d) = quad_rows\(\1(\d), (?:left|right), a(\d)\);$/);
-    expect(uses).toEqual(leftThenRight);
     const columns = unrolled('gemm.wgsl', /^\s*let x(\d) = a_column8\(lane, z, m0(?: \+ (\d+)u)?, k\);$/);
     expect(columns).toEqual(groups.map((g) => [g, g === 0 ? Number.NaN : 8 * g]));
-    const remainder = unrolled('gemm.wgsl', /^\s*([lr])(\d) = one_k\(\1(\d), (?:left|right), x(\d)\);$/);
-    expect(remainder).toEqual(leftThenRight);
-    // Both wide entries' stores, line by line: group g's left tile at n0, its right one at n1 (when
-    // there is a right quad), 8g rows down, the rows left past 8g.
+    // Quad q's B (both loops: four k, then one k) from column n.x, n.y, n.z, n.w in turn.
+    const bLoads = (load: string) =>
+      shader('gemm.wgsl')
+        .split('\n')
+        .flatMap((line) => {
+          const m = new RegExp(`^\\s*(?:let |)b(\\d) = ${load}\\(z, k, n\\.([xyzw])\\);$`).exec(line);
+          return m ? [[Number(m[1]), 'xyzw'.indexOf(m[2])]] : [];
+        });
+    expect(bLoads('b_quad')).toEqual(quads.map((q) => [q, q]));
+    expect(bLoads('b_row4')).toEqual(quads.map((q) => [q, q]));
+    // Tile t<g><q> updated from itself with quad q's B and group g's A: [g, q, g, q, q, g] per line.
+    const updates = groups.flatMap((g) => quads.map((q) => [g, q, g, q, q, g]));
+    expect(unrolled('gemm.wgsl', /^\s*w\.t(\d)(\d) = quad_rows\(w\.t(\d)(\d), b(\d), a(\d)\);$/)).toEqual(updates);
+    expect(unrolled('gemm.wgsl', /^\s*w\.t(\d)(\d) = one_k\(w\.t(\d)(\d), b(\d), x(\d)\);$/)).toEqual(updates);
+    // Both wide entries' stores: group g's four tiles, 8g rows down, the rows left past 8g.
     const storeLines = shader('gemm.wgsl')
       .split('\n')
       .map((line) => line.trim())
-      .filter((line) => /store_tile(_rows)?\(first \+ /.test(line));
+      .filter((line) => !line.startsWith('fn ') && /store_wide_group(_rows)?\(first/.test(line));
     const expected = (rowsEntry: boolean) =>
-      groups.flatMap((g) =>
-        (['l', 'r'] as const).map((side) => {
-          const n = side === 'l' ? 'n0' : 'n1';
-          const down = g === 0 ? '' : rowsEntry ? `${8 * g}u * dims.N + ` : `${8 * g}u * quads + `;
-          const at = rowsEntry ? `first + ${down}${n}, ${n}` : `first + ${down}${n} / 4u, quads`;
-          const call = `store_tile${rowsEntry ? '_rows' : ''}(${at}, w.${side}${g}, bias_${side === 'l' ? 'left' : 'right'}, rows${g === 0 ? '' : ` - ${8 * g}u`});`;
-          return side === 'r' ? `if (right_too) { ${call} }` : call;
-        }),
-      );
+      groups.map((g) => {
+        const down = g === 0 ? 'first' : rowsEntry ? `first + ${8 * g}u * dims.N` : `first + ${8 * g}u * quads`;
+        const tiles = quads.map((q) => `w.t${g}${q}`).join(', ');
+        const call = `store_wide_group${rowsEntry ? '_rows' : ''}(${down}${rowsEntry ? '' : ', quads'}, n, has, ${tiles}, bias, rows${g === 0 ? '' : ` - ${8 * g}u`});`;
+        if (g === 0) return call;
+        return `if (${g > 1 ? 'WIDE_GROUPS > 2u && ' : ''}rows > ${8 * g}u) { ${call} }`;
+      });
     expect(storeLines).toEqual([...expected(false), ...expected(true)]);
+    // A group's quads: quad q's tile at column n.<q> with its bias, where it lies in C (quad 0 always).
+    const quadStores = (fn: string) =>
+      shader('gemm.wgsl')
+        .split('\n')
+        .flatMap((line) => {
+          const m = new RegExp(`${fn}\\(first \\+ n\\.([xyzw])(?: / 4u, quads|, n\\.([xyzw])), t(\\d), bias\\[(\\d)\\], rows\\);`).exec(line);
+          if (!m) return [];
+          const lane = 'xyzw'.indexOf(m[1]);
+          const guard = lane === 0 ? '' : `has.${m[1]}`;
+          expect(line.includes(guard), line).toBe(true);
+          return [[lane, m[2] === undefined ? lane : 'xyzw'.indexOf(m[2]), Number(m[3]), Number(m[4])]];
+        });
+    expect(quadStores('store_tile')).toEqual(quads.map((q) => [q, q, q, q]));
+    expect(quadStores('store_tile_rows')).toEqual(quads.map((q) => [q, q, q, q]));
   });
 
   it('wide step: group g is batch rows b0 + 8g in tiles lg / rg, updated 8g rows down', () => {

@@ -28,7 +28,7 @@ import gemmSource from '../../../shaders/gemm.wgsl?raw';
 
 /** Rows of C per invocation (ROWS in gemm.wgsl; test/structure/wgsl.test.ts checks they agree). */
 export const GEMM_ROWS = 8;
-/** Most rows of C per invocation of `gemm_wide` (WIDE_GROUPS = 4 groups of GEMM_ROWS), which takes two column quads. */
+/** Most rows of C per invocation of `gemm_wide` (WIDE_GROUPS = 4 groups of GEMM_ROWS), which takes two or four column quads (gemmWideQuads). */
 export const GEMM_WIDE_MAX_ROWS = 32;
 /** Invocations per workgroup: consecutive column quads (fewer where C has fewer quads: gemmWorkgroupSize). */
 export const GEMM_WORKGROUP_SIZE = 64;
@@ -60,7 +60,32 @@ export function gemmWideRows(M: number): 16 | 32 {
 }
 
 /**
- * A call's workgroup: GEMM_WORKGROUP_SIZE column quads (octets on the wide tile), or fewer where C has
+ * How much faster `gemm_wide` computes a column at four quads (16 columns) per invocation than at two:
+ * each A value it loads and broadcasts across the subgroup serves twice the columns, for twice the
+ * accumulators. Measured on SwiftShader in Chromium, interleaved, 5 rounds: the GEMM ceiling's 1,024 ×
+ * 512 · 512 × 1,024 89.3 → 71.6 ms, the throughput shape's input projection (NN + bias, 1,024 × 256 ·
+ * 256 × 1,024) 108.8 → 81.4, the char-LM's (400 × 128 · 128 × 512) 11.2 → 8.3, a weight gradient (TN,
+ * 256 × 1,024 · 1,024 × 1,024) 99.3 → 83.8, an input gradient (NT, 1,024 × 1,024 · 1,024 × 256) 84.8 →
+ * 72.8.
+ */
+const WIDE_16_COLUMNS_SPEEDUP = 1.15;
+
+/**
+ * Column quads per invocation of `gemm_wide` for a C of M × N (× batch): 4, unless the columns it would
+ * compute past N (whole subgroups of four invocations) cost more than it saves — N = 65 computes 96
+ * columns at two quads but 128 at four — or its grid would have fewer subgroups than the cores need
+ * (GEMM_SOFTWARE_MIN_WORKGROUPS) where two quads give more.
+ */
+export function gemmWideQuads(M: number, N: number, batch = 1): 2 | 4 {
+  const blocks = Math.ceil(M / gemmWideRows(M)) * batch;
+  const subgroups = (quads: number) => Math.ceil(N / (16 * quads));
+  if (subgroups(4) * blocks < Math.min(GEMM_SOFTWARE_MIN_WORKGROUPS, subgroups(2) * blocks)) return 2;
+  return (subgroups(4) * 64) / WIDE_16_COLUMNS_SPEEDUP <= subgroups(2) * 32 ? 4 : 2;
+}
+
+/**
+ * A call's workgroup: GEMM_WORKGROUP_SIZE invocations along C's columns (`columns` each: a quad, or the
+ * wide tile's 8 or 16), or fewer where C has
  * fewer — a workgroup wider than C's rows only idles (N = 64, a layer's input gradient: 16 quads kept
  * 48 of 64 invocations idle, 4× the time on SwiftShader). On a GPU the least power of two (at least
  * 16) that holds them. On a software adapter, where a workgroup runs on one core four invocations at a
@@ -70,17 +95,20 @@ export function gemmWideRows(M: number): 16 | 32 {
  * further where the grid's other dimensions (`blocks`: row blocks × batch) would leave it fewer than
  * GEMM_SOFTWARE_MIN_WORKGROUPS workgroups, down to one subgroup of four.
  */
-export function gemmWorkgroupSize(N: number, wide = false, software = false, blocks = Number.POSITIVE_INFINITY): number {
-  const quads = Math.ceil(N / (wide ? 8 : 4));
+export function gemmWorkgroupSize(N: number, columns = 4, software = false, blocks = Number.POSITIVE_INFINITY): number {
+  const invocations = Math.ceil(N / columns);
   if (software) {
     // Workgroups along the columns: as few as hold them, evened out, or as many as the minimum asks.
-    const split = Math.max(Math.ceil(quads / GEMM_WORKGROUP_SIZE), Math.min(Math.ceil(quads / 4), Math.ceil(GEMM_SOFTWARE_MIN_WORKGROUPS / blocks)));
-    let size = Math.ceil(Math.ceil(quads / split) / 4) * 4;
-    while (size > 4 && Math.ceil(quads / size) < split) size -= 4; // rounding up to whole subgroups lost some
+    const split = Math.max(
+      Math.ceil(invocations / GEMM_WORKGROUP_SIZE),
+      Math.min(Math.ceil(invocations / 4), Math.ceil(GEMM_SOFTWARE_MIN_WORKGROUPS / blocks)),
+    );
+    let size = Math.ceil(Math.ceil(invocations / split) / 4) * 4;
+    while (size > 4 && Math.ceil(invocations / size) < split) size -= 4; // rounding up to whole subgroups lost some
     return size;
   }
   let size = 16;
-  while (size < quads && size < GEMM_WORKGROUP_SIZE) size *= 2;
+  while (size < invocations && size < GEMM_WORKGROUP_SIZE) size *= 2;
   return size;
 }
 
@@ -141,16 +169,20 @@ export function gemmVariant(call: GemmCall, software = false) {
   };
 }
 
-/** Rows of C per invocation, and the workgroup's width (gemmWorkgroupSize, given the grid's row blocks). */
-function gemmTile(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide: boolean, software: boolean) {
+/**
+ * Rows and columns of C per invocation (the wide tile's from gemmWideRows and gemmWideQuads), and the
+ * workgroup's width (gemmWorkgroupSize, given the grid's row blocks).
+ */
+export function gemmTile(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide: boolean, software: boolean) {
   const rows = wide ? gemmWideRows(call.M) : GEMM_ROWS;
+  const columns = wide ? 4 * gemmWideQuads(call.M, call.N, call.batch) : 4;
   const blocks = Math.max(1, Math.ceil(call.M / rows)) * call.batch;
-  return { rows, workgroupSize: gemmWorkgroupSize(call.N, wide, software, blocks) };
+  return { rows, columns, workgroupSize: gemmWorkgroupSize(call.N, columns, software, blocks) };
 }
 
 export function gemmGrid(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide = false, software = false): Grid {
-  const { rows, workgroupSize } = gemmTile(call, wide, software);
-  return [Math.max(1, Math.ceil(Math.ceil(call.N / (wide ? 8 : 4)) / workgroupSize)), Math.max(1, Math.ceil(call.M / rows)), call.batch];
+  const { rows, columns, workgroupSize } = gemmTile(call, wide, software);
+  return [Math.max(1, Math.ceil(Math.ceil(call.N / columns) / workgroupSize)), Math.max(1, Math.ceil(call.M / rows)), call.batch];
 }
 
 function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
@@ -176,6 +208,7 @@ export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipelin
     constants: {
       WORKGROUP_SIZE: tile.workgroupSize,
       WIDE_GROUPS: v.wide ? tile.rows / GEMM_ROWS : 2,
+      WIDE_QUADS: v.wide ? tile.columns / 4 : 2,
       TRANS_A: v.transA,
       TRANS_B: v.transB,
       A_VEC4: v.aVec4,
