@@ -13,9 +13,10 @@
  * the kernel's vec4 paths where dimensions and offsets allow (see gemmVariant). On a software adapter,
  * calls of at least 16 rows and 17 columns take the wide tile (`gemm_wide`, or `gemm_wide_rows` where C
  * is not four-aligned): 16 or 32 rows (gemmWideRows) × 8 or 16 columns (gemmWideQuads) per invocation,
- * a half to a sixth of the loads per multiply-add (on SwiftShader the per-lane loads, and the broadcasts
- * that share A's across a subgroup, set the pace; a standalone kernel of 16 × 8 ran 1.2–1.36× the 8 × 4
- * one's GFLOP/s, 32 rows 1.06–1.31× 16, and 16 columns 1.16–1.35× 8 on the benchmark's shapes) —
+ * a half to a quarter of the narrow tile's loads per multiply-add (on SwiftShader the per-lane loads,
+ * and the broadcasts that share A's across a subgroup, set the pace; a standalone kernel of 16 × 8 ran
+ * 1.2–1.36× the 8 × 4 one's GFLOP/s, 32 rows 1.06–1.31× 16, and 16 columns 1.16–1.35× 8 on the
+ * benchmark's shapes) —
  * four k at a time where A and B are four-aligned, else one k at a time (the heads' K or M of 65 or 13:
  * 1.25–1.96× the narrow tile, interleaved in Chromium). A GPU keeps the narrow tile: more invocations in
  * flight, fewer registers each.
@@ -174,7 +175,7 @@ export function gemmVariant(call: GemmCall, software = false) {
  * Rows and columns of C per invocation (the wide tile's from gemmWideRows and gemmWideQuads), and the
  * workgroup's width (gemmWorkgroupSize, given the grid's row blocks).
  */
-export function gemmTile(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide: boolean, software: boolean) {
+function gemmTile(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide: boolean, software: boolean) {
   const rows = wide ? gemmWideRows(call.M) : GEMM_ROWS;
   const columns = wide ? 4 * gemmWideQuads(call.M, call.N, call.batch) : 4;
   const blocks = Math.max(1, Math.ceil(call.M / rows)) * call.batch;
