@@ -62,7 +62,8 @@ const SIZES: Array<[number, number, number]> = [
   [100, 24, 14], // 32 rows: a last block of 4 (three empty groups); with Aᵀ, k past the last four one at a time
   [65, 20, 20], // Aᵀ with M % 4 ≠ 0 on the wide tile: A one k at a time throughout
   [200, 108, 20], // the wide tile's four quads (16 columns): 27 quads, the last invocation's fourth past C
-  [70, 102, 21], // four quads on 16 rows, k one at a time (K, or Aᵀ's M, not four-aligned), C element by element; the last invocation's third and fourth quads past C
+  [70, 102, 20], // Bᵀ: four quads on 16 rows, C element by element, the last invocation's third and fourth quads past C (B not four-aligned: two quads, k one at a time)
+  [72, 100, 21], // Aᵀ: four quads with k past the last four one at a time (A unaligned, or Bᵀ: two quads, every k one at a time)
   [1, 12, 16], // M = 1 (a bias gradient): the one-row kernel, vec4 paths …
   [1, 5, 257], // … and one k at a time
 ];
@@ -172,6 +173,7 @@ describe('GEMM workgroups', () => {
     // One row block: 64 columns are one subgroup at four quads, two at two — both cores kept busy.
     expect(gemmWideQuads(32, 64)).toBe(2);
     expect(gemmWideQuads(32, 64, 8)).toBe(4); // … unless the batch gives the grid its subgroups
+    expect(gemmWideQuads(1024, 64, 1, false)).toBe(2); // one k at a time throughout: 16 columns gain nothing there
     // The cases below reach both.
     const wideCases = SIZES.filter(([M, N]) => M >= 16 && N > 16).map(([M, N]) => gemmWideQuads(M, N));
     expect(new Set(wideCases)).toEqual(new Set([2, 4]));

@@ -76,9 +76,13 @@ const WIDE_16_COLUMNS_SPEEDUP = 1.15;
  * Column quads per invocation of `gemm_wide` for a C of M × N (× batch): 4, unless the columns it would
  * compute past N (whole subgroups of four invocations) cost more than it saves — N = 65 computes 96
  * columns at two quads but 128 at four — or its grid would have fewer subgroups than the cores need
- * (GEMM_SOFTWARE_MIN_WORKGROUPS) where two quads give more.
+ * (GEMM_SOFTWARE_MIN_WORKGROUPS) where two quads give more. Only where the call takes four k at a time
+ * (`fourK`: A and B four-aligned): one k at a time, 16 columns gained nothing or lost (the char-LM's
+ * head gradients, interleaved: dW, TN 65 × 400 · 400 × 128, 1.81 against 1.60 ms; dX, NN 400 × 65 ·
+ * 65 × 128, 1.61 against 1.61).
  */
-export function gemmWideQuads(M: number, N: number, batch = 1): 2 | 4 {
+export function gemmWideQuads(M: number, N: number, batch = 1, fourK = true): 2 | 4 {
+  if (!fourK) return 2;
   const blocks = Math.ceil(M / gemmWideRows(M)) * batch;
   const subgroups = (quads: number) => Math.ceil(N / (16 * quads));
   if (subgroups(4) * blocks < Math.min(GEMM_SOFTWARE_MIN_WORKGROUPS, subgroups(2) * blocks)) return 2;
@@ -175,15 +179,16 @@ export function gemmVariant(call: GemmCall, software = false) {
  * Rows and columns of C per invocation (the wide tile's from gemmWideRows and gemmWideQuads), and the
  * workgroup's width (gemmWorkgroupSize, given the grid's row blocks).
  */
-function gemmTile(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide: boolean, software: boolean) {
+function gemmTile(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide: boolean, software: boolean, fourK: boolean) {
   const rows = wide ? gemmWideRows(call.M) : GEMM_ROWS;
-  const columns = wide ? 4 * gemmWideQuads(call.M, call.N, call.batch) : 4;
+  const columns = wide ? 4 * gemmWideQuads(call.M, call.N, call.batch, fourK) : 4;
   const blocks = Math.max(1, Math.ceil(call.M / rows)) * call.batch;
   return { rows, columns, workgroupSize: gemmWorkgroupSize(call.N, columns, software, blocks) };
 }
 
-export function gemmGrid(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide = false, software = false): Grid {
-  const { rows, columns, workgroupSize } = gemmTile(call, wide, software);
+/** The call's grid; `fourK`: the call takes four k at a time (gemmVariant's aVec4 and bVec4). */
+export function gemmGrid(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide = false, software = false, fourK = true): Grid {
+  const { rows, columns, workgroupSize } = gemmTile(call, wide, software, fourK);
   return [Math.max(1, Math.ceil(Math.ceil(call.N / columns) / workgroupSize)), Math.max(1, Math.ceil(call.M / rows)), call.batch];
 }
 
@@ -203,7 +208,7 @@ function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
 
 export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipeline {
   const v = gemmVariant(call, ctx.isSoftwareAdapter);
-  const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter);
+  const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter, v.aVec4 && v.bVec4);
   return ctx.computePipeline({
     ...kernelModule(ctx, 'gemm', gemmSource, call.format, ['tile']),
     entryPoint: v.wide ? (v.cVec4 ? 'gemm_wide' : 'gemm_wide_rows') : v.cVec4 ? 'gemm_vec4' : 'gemm',
@@ -282,6 +287,7 @@ export function recordGemm(rec: Recorder, call: GemmCall): Dispatch {
     tensorBinding(c, gemmVariant(call).cVec4),
     tensorBinding(a, true),
   ]);
-  const grid = gemmGrid(call, gemmVariant(call, ctx.isSoftwareAdapter).wide, ctx.isSoftwareAdapter);
+  const v = gemmVariant(call, ctx.isSoftwareAdapter);
+  const grid = gemmGrid(call, v.wide, ctx.isSoftwareAdapter, v.aVec4 && v.bVec4);
   return dispatch(call.label, gemmPipeline(ctx, call), [group], grid, gemmShape(call));
 }
