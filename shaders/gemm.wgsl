@@ -267,16 +267,9 @@ fn store_tile_rows(first: u32, n0: u32, t: Tile, bq: vec4<f32>, rows: u32) {
 }
 
 // The tiles of one wide invocation (block of 8·WIDE_GROUPS rows from m0, quads at columns n.x, n.y and,
-// with four quads, n.z, n.w): t<g><q> is group g of eight rows × quad q (the groups past WIDE_GROUPS and
-// the quads past WIDE_QUADS stay zero and compile away). Four k at a time where A and B allow vec4
-// loads, else one k at a time.
-struct WideTiles {
-  t00: Tile, t01: Tile, t02: Tile, t03: Tile,
-  t10: Tile, t11: Tile, t12: Tile, t13: Tile,
-  t20: Tile, t21: Tile, t22: Tile, t23: Tile,
-  t30: Tile, t31: Tile, t32: Tile, t33: Tile,
-}
-
+// with four quads, n.z, n.w; WideTiles in tile.wgsl; the groups past WIDE_GROUPS and the quads past
+// WIDE_QUADS stay zero and compile away). Four k at a time where A and B allow vec4 loads, else one k
+// at a time.
 fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>) -> WideTiles {
   let o = tile_of(vec4<f32>(0.0));
   var w = WideTiles(o, o, o, o, o, o, o, o, o, o, o, o, o, o, o, o);

@@ -21,14 +21,14 @@
 // State: two buffers, read `state_prev`, write `state_next`, swapped by the host every step
 // (ping-pong bind groups). Each holds h (D, B, H_out) followed by c (D, B, H) for LSTM.
 // Entry `step_wide` (software adapters, B ≥ 8): the same step with the GEMM's wide register tile
-// (shaders/tile.wgsl) — invocation (pair p = gid.x, block of 8·WIDE_GROUPS batch rows, d) owns units
-// 2p and 2p + 1 for every row of its block: per four k, 8 W_hh vec4 loads and 2·WIDE_GROUPS h loads
-// shared across the subgroup for 64·WIDE_GROUPS vec4 FMAs, against `step`'s 4 W loads and BLOCK_B h
-// loads for 4·BLOCK_B. It is the GEMM h_{t−1}·W_hh (B × H_out · H_out × 4H, the packed W_hh read as 4H columns, one
+// (shaders/tile.wgsl) — invocation (gid.x, block of 8·WIDE_GROUPS batch rows, d) owns the WIDE_UNITS
+// units from WIDE_UNITS·gid.x for every row of its block: per four k, 4·WIDE_UNITS W_hh vec4 loads and
+// 2·WIDE_GROUPS h loads shared across the subgroup for 32·WIDE_UNITS·WIDE_GROUPS vec4 FMAs, against
+// `step`'s 4 W loads and BLOCK_B h loads for 4·BLOCK_B. It is the GEMM h_{t−1}·W_hh (B × H_out · H_out × 4H, the packed W_hh read as 4H columns, one
 // quad per unit) with the cell update as its epilogue, so a step costs one dispatch and the gates
 // never leave registers. Measured in Chromium (SwiftShader, interleaved, see src/gpu/ops/recurrent-step.ts).
 //
-// Specialised by override constants: MODE, HAS_PROJ, WORKGROUP_SIZE, BLOCK_B, H_VEC4, WIDE_GROUPS; sizes
+// Specialised by override constants: MODE, HAS_PROJ, WORKGROUP_SIZE, BLOCK_B, H_VEC4, WIDE_GROUPS, WIDE_UNITS; sizes
 // come from the uniform, the layer's weight offsets too. Shared helpers (param4, time_at, h_index, c_index,
 // out_index) are in recurrent-common.wgsl.
 
@@ -38,6 +38,7 @@ override WORKGROUP_SIZE: u32 = 64u;
 override BLOCK_B: u32 = 1u;        // `step`: batch rows per invocation, 1, 2 or 4
 override H_VEC4: bool = false;     // H_out % 4 == 0: read h_{t−1} four columns per load (`state_prev4`)
 override WIDE_GROUPS: u32 = 1u;    // `step_wide`: groups of 8 batch rows per invocation, 1, 2 or 4
+override WIDE_UNITS: u32 = 2u;     // `step_wide`: hidden units per invocation, 2 or 4
 // Training: keep what the backward pass needs in `saved` (shaders/recurrent-backward.wgsl reads it):
 // per valid (d, t, b, j) the gates' pre-activations (LSTM i,f,g,o and RNN: W_ih·x + b_ih + W_hh·h + b_hh;
 // GRU r, z summed, then W_in·x + b_in and W_hn·h + b_hn apart), the LSTM cell state c_t, and with
@@ -228,6 +229,121 @@ fn update_tile(d: u32, b: u32, j: u32, t: Tile, bias: vec4<f32>, rows: u32) {
   for (var r = 0u; r < min(rows, 8u); r++) { update_unit(d, b + r, j, acc[r] + bias); }
 }
 
+// W_hh's rows k … k + 3 of one unit's gate lanes, from vec4 index w of row k.
+fn w_hh_quad(w: u32) -> mat4x4<f32> {
+  let H = dims.H;
+  return mat4x4<f32>(param4(w), param4(w + H), param4(w + 2u * H), param4(w + 3u * H));
+}
+
+// The tiles of one `step_wide` invocation, h_{t−1}·W_hh for its block's rows (8·WIDE_GROUPS from the
+// state's element `base`, `rows` of them real) and its units, whose W_hh row 0 starts at vec4 index w0.x,
+// w0.y and, with four units, w0.z, w0.w: t<g><u> is group g of eight rows × unit u (WideTiles, tile.wgsl).
+// Four k at a time where H_out is four-aligned, else one k at a time.
+fn step_tiles(lane: u32, base: u32, rows: u32, w0: vec4<u32>) -> WideTiles {
+  let o = tile_of(vec4<f32>(0.0));
+  var t = WideTiles(o, o, o, o, o, o, o, o, o, o, o, o, o, o, o, o);
+  let H = dims.H;
+  let K = dims.H_out;
+  var w = w0;
+  var k = 0u;
+  for (; H_VEC4 && k + 4u <= K; k += 4u) {
+    let u0 = w_hh_quad(w.x);
+    let u1 = w_hh_quad(w.y);
+    var u2 = u0;
+    var u3 = u0;
+    if (WIDE_UNITS > 2u) {
+      u2 = w_hh_quad(w.z);
+      u3 = w_hh_quad(w.w);
+    }
+    w += vec4<u32>(4u * H);
+    let a0 = h_rows8(lane, base, 0u, rows, k);
+    t.t00 = quad_rows(t.t00, u0, a0);
+    t.t01 = quad_rows(t.t01, u1, a0);
+    if (WIDE_UNITS > 2u) {
+      t.t02 = quad_rows(t.t02, u2, a0);
+      t.t03 = quad_rows(t.t03, u3, a0);
+    }
+    if (WIDE_GROUPS > 1u) {
+      let a1 = h_rows8(lane, base, 8u, rows, k);
+      t.t10 = quad_rows(t.t10, u0, a1);
+      t.t11 = quad_rows(t.t11, u1, a1);
+      if (WIDE_UNITS > 2u) {
+        t.t12 = quad_rows(t.t12, u2, a1);
+        t.t13 = quad_rows(t.t13, u3, a1);
+      }
+    }
+    if (WIDE_GROUPS > 2u) {
+      let a2 = h_rows8(lane, base, 16u, rows, k);
+      t.t20 = quad_rows(t.t20, u0, a2);
+      t.t21 = quad_rows(t.t21, u1, a2);
+      if (WIDE_UNITS > 2u) {
+        t.t22 = quad_rows(t.t22, u2, a2);
+        t.t23 = quad_rows(t.t23, u3, a2);
+      }
+      let a3 = h_rows8(lane, base, 24u, rows, k);
+      t.t30 = quad_rows(t.t30, u0, a3);
+      t.t31 = quad_rows(t.t31, u1, a3);
+      if (WIDE_UNITS > 2u) {
+        t.t32 = quad_rows(t.t32, u2, a3);
+        t.t33 = quad_rows(t.t33, u3, a3);
+      }
+    }
+  }
+  for (; k < K; k++) {  // one k at a time: the k remainder, or every k where H_out is not four-aligned
+    let u0 = param4(w.x);
+    let u1 = param4(w.y);
+    var u2 = u0;
+    var u3 = u0;
+    if (WIDE_UNITS > 2u) {
+      u2 = param4(w.z);
+      u3 = param4(w.w);
+    }
+    w += vec4<u32>(H);
+    let x0 = h_column8(lane, base, 0u, rows, k);
+    t.t00 = one_k(t.t00, u0, x0);
+    t.t01 = one_k(t.t01, u1, x0);
+    if (WIDE_UNITS > 2u) {
+      t.t02 = one_k(t.t02, u2, x0);
+      t.t03 = one_k(t.t03, u3, x0);
+    }
+    if (WIDE_GROUPS > 1u) {
+      let x1 = h_column8(lane, base, 8u, rows, k);
+      t.t10 = one_k(t.t10, u0, x1);
+      t.t11 = one_k(t.t11, u1, x1);
+      if (WIDE_UNITS > 2u) {
+        t.t12 = one_k(t.t12, u2, x1);
+        t.t13 = one_k(t.t13, u3, x1);
+      }
+    }
+    if (WIDE_GROUPS > 2u) {
+      let x2 = h_column8(lane, base, 16u, rows, k);
+      t.t20 = one_k(t.t20, u0, x2);
+      t.t21 = one_k(t.t21, u1, x2);
+      if (WIDE_UNITS > 2u) {
+        t.t22 = one_k(t.t22, u2, x2);
+        t.t23 = one_k(t.t23, u3, x2);
+      }
+      let x3 = h_column8(lane, base, 24u, rows, k);
+      t.t30 = one_k(t.t30, u0, x3);
+      t.t31 = one_k(t.t31, u1, x3);
+      if (WIDE_UNITS > 2u) {
+        t.t32 = one_k(t.t32, u2, x3);
+        t.t33 = one_k(t.t33, u3, x3);
+      }
+    }
+  }
+  return t;
+}
+
+// The cell update of one group of rows (batch rows b …, `rows` of them, at most 8) for each of the
+// invocation's units j that lies in the layer (`has`); unit u's gates are tile t<u> plus b_hh's bias[u].
+fn update_group(d: u32, b: u32, j: vec4<u32>, has: vec4<bool>, t0: Tile, t1: Tile, t2: Tile, t3: Tile, bias: mat4x4<f32>, rows: u32) {
+  update_tile(d, b, j.x, t0, bias[0], rows);
+  if (has.y) { update_tile(d, b, j.y, t1, bias[1], rows); }
+  if (WIDE_UNITS > 2u && has.z) { update_tile(d, b, j.z, t2, bias[2], rows); }
+  if (WIDE_UNITS > 2u && has.w) { update_tile(d, b, j.w, t3, bias[3], rows); }
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn step_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let lane = subgroup_lane();
@@ -235,89 +351,27 @@ fn step_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   let B = dims.B;
   let K = dims.H_out;
   // Rows and direction come from the workgroup, so every branch on them is uniform (the subgroup
-  // broadcasts need that); a pair past H computes on clamped units and stores nothing.
+  // broadcasts need that); a unit past H computes on the last unit and stores nothing.
   let block_rows = 8u * WIDE_GROUPS;
   let blocks = (B + block_rows - 1u) / block_rows;
   let d = wid.y / blocks;
   let b0 = (wid.y % blocks) * block_rows;
   if (d >= dims.D) { return; }
   let rows = min(block_rows, B - b0);
-  let j0 = min(2u * gid.x, H - 1u);
-  let j1 = min(2u * gid.x + 1u, H - 1u);
-  let base = (d * B + b0) * K;
-  // Group g of eight rows × left (unit j0) / right (unit j1) is lg / rg; the groups past WIDE_GROUPS
-  // stay zero and compile away.
-  var l0 = tile_of(vec4<f32>(0.0));
-  var r0 = l0;
-  var l1 = l0;
-  var r1 = l0;
-  var l2 = l0;
-  var r2 = l0;
-  var l3 = l0;
-  var r3 = l0;
-  var wl = dims.w_hh_offset + d * K * H + j0;
-  var wr = dims.w_hh_offset + d * K * H + j1;
-  var k = 0u;
-  for (; H_VEC4 && k + 4u <= K; k += 4u) {
-    let left = mat4x4<f32>(param4(wl), param4(wl + H), param4(wl + 2u * H), param4(wl + 3u * H));
-    let right = mat4x4<f32>(param4(wr), param4(wr + H), param4(wr + 2u * H), param4(wr + 3u * H));
-    wl += 4u * H;
-    wr += 4u * H;
-    let a0 = h_rows8(lane, base, 0u, rows, k);
-    l0 = quad_rows(l0, left, a0);
-    r0 = quad_rows(r0, right, a0);
-    if (WIDE_GROUPS > 1u) {
-      let a1 = h_rows8(lane, base, 8u, rows, k);
-      l1 = quad_rows(l1, left, a1);
-      r1 = quad_rows(r1, right, a1);
-    }
-    if (WIDE_GROUPS > 2u) {
-      let a2 = h_rows8(lane, base, 16u, rows, k);
-      l2 = quad_rows(l2, left, a2);
-      r2 = quad_rows(r2, right, a2);
-      let a3 = h_rows8(lane, base, 24u, rows, k);
-      l3 = quad_rows(l3, left, a3);
-      r3 = quad_rows(r3, right, a3);
-    }
+  let first = WIDE_UNITS * gid.x;
+  let units = vec4<u32>(first, first + 1u, first + 2u, first + 3u);
+  let j = min(units, vec4<u32>(H - 1u));
+  let t = step_tiles(lane, (d * B + b0) * K, rows, dims.w_hh_offset + d * K * H + j);
+  if (first >= H) { return; }
+  let has = units < vec4<u32>(H);
+  let b_hh = dims.b_hh_offset + d * H;
+  var bias = mat4x4<f32>(param4(b_hh + j.x), param4(b_hh + j.y), vec4<f32>(0.0), vec4<f32>(0.0));
+  if (WIDE_UNITS > 2u) {
+    bias[2] = param4(b_hh + j.z);
+    bias[3] = param4(b_hh + j.w);
   }
-  for (; k < K; k++) {  // one k at a time: the k remainder, or every k where H_out is not four-aligned
-    let left = param4(wl);
-    let right = param4(wr);
-    wl += H;
-    wr += H;
-    let x0 = h_column8(lane, base, 0u, rows, k);
-    l0 = one_k(l0, left, x0);
-    r0 = one_k(r0, right, x0);
-    if (WIDE_GROUPS > 1u) {
-      let x1 = h_column8(lane, base, 8u, rows, k);
-      l1 = one_k(l1, left, x1);
-      r1 = one_k(r1, right, x1);
-    }
-    if (WIDE_GROUPS > 2u) {
-      let x2 = h_column8(lane, base, 16u, rows, k);
-      l2 = one_k(l2, left, x2);
-      r2 = one_k(r2, right, x2);
-      let x3 = h_column8(lane, base, 24u, rows, k);
-      l3 = one_k(l3, left, x3);
-      r3 = one_k(r3, right, x3);
-    }
-  }
-  if (2u * gid.x >= H) { return; }
-  let right_too = 2u * gid.x + 1u < H;
-  let bias_left = param4(dims.b_hh_offset + d * H + j0);
-  let bias_right = param4(dims.b_hh_offset + d * H + j1);
-  update_tile(d, b0, j0, l0, bias_left, rows);
-  if (right_too) { update_tile(d, b0, j1, r0, bias_right, rows); }
-  if (WIDE_GROUPS > 1u && rows > 8u) {
-    update_tile(d, b0 + 8u, j0, l1, bias_left, rows - 8u);
-    if (right_too) { update_tile(d, b0 + 8u, j1, r1, bias_right, rows - 8u); }
-  }
-  if (WIDE_GROUPS > 2u && rows > 16u) {
-    update_tile(d, b0 + 16u, j0, l2, bias_left, rows - 16u);
-    if (right_too) { update_tile(d, b0 + 16u, j1, r2, bias_right, rows - 16u); }
-  }
-  if (WIDE_GROUPS > 2u && rows > 24u) {
-    update_tile(d, b0 + 24u, j0, l3, bias_left, rows - 24u);
-    if (right_too) { update_tile(d, b0 + 24u, j1, r3, bias_right, rows - 24u); }
-  }
+  update_group(d, b0, j, has, t.t00, t.t01, t.t02, t.t03, bias, rows);
+  if (WIDE_GROUPS > 1u && rows > 8u) { update_group(d, b0 + 8u, j, has, t.t10, t.t11, t.t12, t.t13, bias, rows - 8u); }
+  if (WIDE_GROUPS > 2u && rows > 16u) { update_group(d, b0 + 16u, j, has, t.t20, t.t21, t.t22, t.t23, bias, rows - 16u); }
+  if (WIDE_GROUPS > 2u && rows > 24u) { update_group(d, b0 + 24u, j, has, t.t30, t.t31, t.t32, t.t33, bias, rows - 24u); }
 }

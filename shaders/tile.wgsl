@@ -35,3 +35,13 @@ fn one_k(t: Tile, w: vec4<f32>, x: mat2x4<f32>) -> Tile {
   return Tile(fma(w, vec4<f32>(x[0].x), t.r0), fma(w, vec4<f32>(x[0].y), t.r1), fma(w, vec4<f32>(x[0].z), t.r2), fma(w, vec4<f32>(x[0].w), t.r3),
               fma(w, vec4<f32>(x[1].x), t.r4), fma(w, vec4<f32>(x[1].y), t.r5), fma(w, vec4<f32>(x[1].z), t.r6), fma(w, vec4<f32>(x[1].w), t.r7));
 }
+
+// The tiles of one wide invocation: t<g><q> is group g of eight rows × column quad q (the recurrent
+// step: hidden unit q of the invocation's units). A kernel uses as many as its overrides ask for; the
+// rest stay zero and compile away.
+struct WideTiles {
+  t00: Tile, t01: Tile, t02: Tile, t03: Tile,
+  t10: Tile, t11: Tile, t12: Tile, t13: Tile,
+  t20: Tile, t21: Tile, t22: Tile, t23: Tile,
+  t30: Tile, t31: Tile, t32: Tile, t33: Tile,
+}

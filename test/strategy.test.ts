@@ -69,19 +69,23 @@ describe('chooseBackward', () => {
 });
 
 describe('chooseStepLayout (the per-step forward kernel)', () => {
-  it('software: the wide entry from 8 rows (8, 16 or 32 per block), narrower workgroups until there are 8; below 8 rows, batch blocks; GPU: up to 4, and only while enough invocations remain', () => {
-    // 32-row blocks (gemmWideRows(64)): 2 blocks × ⌈256 pairs / 64⌉ = 8 workgroups.
-    expect(chooseStepLayout(512, 512, 1, 64, true)).toEqual({ workgroupSize: 64, blockB: 4, vec4H: true, wideGroups: 4 });
-    // 8-row blocks: 2 directions × 2 blocks × ⌈9 pairs / 8⌉ = 8 workgroups.
-    expect(chooseStepLayout(17, 17, 2, 11, true)).toEqual({ workgroupSize: 8, blockB: 4, vec4H: false, wideGroups: 1 });
+  it('software: the wide entry from 8 rows (8, 16 or 32 per block, 2 or 4 units per invocation), narrower workgroups until there are 8; below 8 rows, batch blocks; GPU: up to 4, and only while enough invocations remain', () => {
+    // 32-row blocks (gemmWideRows(64)), 4 units: 2 blocks × ⌈128 invocations / 32⌉ = 8 workgroups.
+    expect(chooseStepLayout(512, 512, 1, 64, true)).toEqual({ workgroupSize: 32, blockB: 4, vec4H: true, wideGroups: 4, wideUnits: 4 });
+    // 8-row blocks, 2 units (at 4, 2 directions × 2 subgroups would leave the cores short): 2 × 2 blocks × ⌈9 pairs / 8⌉ = 8 workgroups.
+    expect(chooseStepLayout(17, 17, 2, 11, true)).toEqual({ workgroupSize: 8, blockB: 4, vec4H: false, wideGroups: 1, wideUnits: 2 });
     expect(chooseStepLayout(256, 256, 1, 40, true).wideGroups).toBe(2);
-    // One block of 32 rows, 128 pairs: 16 wide gives 8 workgroups.
-    expect(chooseStepLayout(256, 256, 1, 32, true)).toEqual({ workgroupSize: 16, blockB: 4, vec4H: true, wideGroups: 4 });
+    // One block of 32 rows, 4 units: 64 invocations, 8 wide gives 8 workgroups.
+    expect(chooseStepLayout(256, 256, 1, 32, true)).toEqual({ workgroupSize: 8, blockB: 4, vec4H: true, wideGroups: 4, wideUnits: 4 });
+    // Four units one k at a time too (H_out not four-aligned).
+    expect(chooseStepLayout(255, 255, 1, 32, true).wideUnits).toBe(4);
+    // 5 subgroups of 4-unit invocations against 9 of 2-unit ones: too few for the cores.
+    expect(chooseStepLayout(68, 68, 1, 32, true).wideUnits).toBe(2);
     // A tiny step stops at one subgroup of 4.
     expect(chooseStepLayout(3, 3, 1, 8, true).workgroupSize).toBe(4);
-    expect(chooseStepLayout(17, 17, 2, 7, true)).toEqual({ workgroupSize: 32, blockB: 4, vec4H: false, wideGroups: 0 });
+    expect(chooseStepLayout(17, 17, 2, 7, true)).toEqual({ workgroupSize: 32, blockB: 4, vec4H: false, wideGroups: 0, wideUnits: 2 });
     expect(chooseStepLayout(17, 17, 2, 3, true).blockB).toBe(2);
-    expect(chooseStepLayout(1024, 1024, 1, 64, false)).toEqual({ workgroupSize: 64, blockB: 4, vec4H: true, wideGroups: 0 });
+    expect(chooseStepLayout(1024, 1024, 1, 64, false)).toEqual({ workgroupSize: 64, blockB: 4, vec4H: true, wideGroups: 0, wideUnits: 2 });
     expect(chooseStepLayout(512, 512, 1, 64, false).blockB).toBe(2);
     expect(chooseStepLayout(256, 256, 1, 64, false).blockB).toBe(1);
   });

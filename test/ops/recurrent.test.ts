@@ -3,7 +3,7 @@
 // host: each op's own layouts, pipeline and grid, bound here the way a plan binds them, against the
 // float64 reference forward of the same one-layer model. Every mode, odd sizes, lengths, h0 / c0;
 // outputs and the spare state slot poisoned with NaN.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RnnConfig, type RnnConfigInput, gateCount, resolveConfig } from '../../src/config.js';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
@@ -108,6 +108,43 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
 
   it.each(cases)('%s', (_name, configInput, shape, op, seed) => checkRecurrence(ctx, harness, configInput, shape, op, seed));
 });
+
+// The wide step at four units per invocation (stepWideUnits), on a software adapter with subgroups and
+// without: layers wide enough to take it. Four k at a time (H_out four-aligned: 132; 8 and 12 by
+// projection) and one at a time (257, 255), with units past H in the last invocation (H 257: three of
+// four; 130: two; 259 and 255: one); one group of 8 rows, blocks of 16, the last partly filled.
+const FOUR_UNITS: { config: RnnConfigInput; T: number; B: number }[] = [
+  { config: { mode: 'LSTM', input_size: 5, hidden_size: 257 }, T: 3, B: 8 },
+  { config: { mode: 'GRU', input_size: 3, hidden_size: 132, bidirectional: true }, T: 2, B: 17 },
+  { config: { mode: 'LSTM', input_size: 4, hidden_size: 259, proj_size: 8 }, T: 3, B: 40 },
+  { config: { mode: 'LSTM', input_size: 3, hidden_size: 130, proj_size: 12, bidirectional: true }, T: 2, B: 17 },
+  { config: { mode: 'RNN_TANH', input_size: 2, hidden_size: 255 }, T: 2, B: 9 },
+];
+for (const [variant, title] of [
+  [undefined, 'the wide step with four units per invocation'],
+  ['no-subgroups', 'the wide step with four units per invocation, without subgroups'],
+] as const) {
+  describe(title, () => {
+    const other = variant ? variantContext(variant) : undefined;
+    let own: OpHarness | undefined;
+    beforeAll(() => {
+      if (!other) own = new OpHarness(ctx);
+    });
+    afterAll(() => own?.dispose());
+    it.each(
+      FOUR_UNITS.map(
+        (c, i) => [`${c.config.mode} H=${c.config.hidden_size}${c.config.proj_size ? ` proj ${c.config.proj_size}` : ''} T=${c.T} B=${c.B}`, c, i] as const,
+      ),
+    )('%s', async (_name, { config, T, B }, i) => {
+      const context = other?.ctx ?? ctx;
+      const resolved = resolveConfig(config);
+      const D = resolved.bidirectional ? 2 : 1;
+      const Hout = resolved.proj_size || resolved.hidden_size;
+      expect(chooseStepLayout(resolved.hidden_size, Hout, D, B, context.isSoftwareAdapter)).toMatchObject({ wideUnits: 4, vec4H: Hout % 4 === 0 });
+      await checkRecurrence(context, other?.harness ?? own!, config, { T, B }, 'per-step', 600 + i);
+    });
+  });
+}
 
 // The batches from 8 rows again on two other contexts: as a GPU records them — `step`, one row per
 // invocation at these sizes (its blocks of 2 or 4 rows start past GPU_TARGET_INVOCATIONS; B 3 and B 6

@@ -169,34 +169,53 @@ describe('hand-unrolled blocks follow their pattern', () => {
     expect(quadStores('store_tile_rows')).toEqual(quads.map((q) => [q, q, q, q]));
   });
 
-  it('wide step: group g is batch rows b0 + 8g in tiles lg / rg, updated 8g rows down', () => {
+  it('wide step: t<g><u> is batch rows b0 + 8g × unit u, updated 8g rows down', () => {
     const file = 'recurrent-step.wgsl';
     const groups = [0, 1, 2, 3];
+    const units = [0, 1, 2, 3];
     expect(unrolled(file, /^\s*let a(\d) = h_rows8\(lane, base, (\d+)u, rows, k\);$/)).toEqual(groups.map((g) => [g, 8 * g]));
     expect(unrolled(file, /^\s*let x(\d) = h_column8\(lane, base, (\d+)u, rows, k\);$/)).toEqual(groups.map((g) => [g, 8 * g]));
-    // Tiles lg then rg of group g, each updated from itself with group g's h: [side, g, g, g] per line.
-    const leftThenRight = groups.flatMap((g) => [
-      [Number.NaN, g, g, g],
-      [Number.NaN, g, g, g],
-    ]);
-    expect(unrolled(file, /^\s*([lr])(\d) = quad_rows\(\1(\d), (?:left|right), a(\d)\);$/)).toEqual(leftThenRight);
-    expect(unrolled(file, /^\s*([lr])(\d) = one_k\(\1(\d), (?:left|right), x(\d)\);$/)).toEqual(leftThenRight);
+    // Unit u's W_hh (both loops: four k, then one k) from its own row index w.x, w.y, w.z, w.w.
+    const wLoads = (load: string) =>
+      shader(file)
+        .split('\n')
+        .flatMap((line) => {
+          const m = new RegExp(`^\\s*(?:let |)u(\\d) = ${load}\\(w\\.([xyzw])\\);$`).exec(line);
+          return m ? [[Number(m[1]), 'xyzw'.indexOf(m[2])]] : [];
+        });
+    expect(wLoads('w_hh_quad')).toEqual(units.map((u) => [u, u]));
+    expect(wLoads('param4')).toEqual(units.map((u) => [u, u]));
+    // Tile t<g><u> updated from itself with unit u's W_hh and group g's h: [g, u, g, u, u, g] per line.
+    const updates = groups.flatMap((g) => units.map((u) => [g, u, g, u, u, g]));
+    expect(unrolled(file, /^\s*t\.t(\d)(\d) = quad_rows\(t\.t(\d)(\d), u(\d), a(\d)\);$/)).toEqual(updates);
+    expect(unrolled(file, /^\s*t\.t(\d)(\d) = one_k\(t\.t(\d)(\d), u(\d), x(\d)\);$/)).toEqual(updates);
     // The eight plain h loads, rows m … m + 7 in order.
     expect(unrolled(file, /^\s*let i(\d) = base \+ min\(m(?: \+ (\d)u)?, last\) \* K \+ k;$/)).toEqual(
       [0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r === 0 ? Number.NaN : r]),
     );
-    // The updates: group g's left tile for unit j0, its right one for j1 (when there is one), from row b0 + 8g.
-    const updates = shader(file)
+    // The updates: group g's four tiles from batch row b0 + 8g, the rows left past 8g.
+    const groupUpdates = shader(file)
       .split('\n')
       .map((line) => line.trim())
-      .filter((line) => /update_tile\(d, b0/.test(line));
-    const expected = groups.flatMap((g) =>
-      (['l', 'r'] as const).map((side) => {
-        const call = `update_tile(d, b0${g === 0 ? '' : ` + ${8 * g}u`}, ${side === 'l' ? 'j0' : 'j1'}, ${side}${g}, bias_${side === 'l' ? 'left' : 'right'}, rows${g === 0 ? '' : ` - ${8 * g}u`});`;
-        return side === 'r' ? `if (right_too) { ${call} }` : call;
-      }),
-    );
-    expect(updates).toEqual(expected);
+      .filter((line) => /update_group\(d, b0/.test(line));
+    const expected = groups.map((g) => {
+      const tiles = units.map((u) => `t.t${g}${u}`).join(', ');
+      const call = `update_group(d, b0${g === 0 ? '' : ` + ${8 * g}u`}, j, has, ${tiles}, bias, rows${g === 0 ? '' : ` - ${8 * g}u`});`;
+      if (g === 0) return call;
+      return `if (WIDE_GROUPS > ${g === 1 ? 1 : 2}u && rows > ${8 * g}u) { ${call} }`;
+    });
+    expect(groupUpdates).toEqual(expected);
+    // A group's units: unit u's tile with its bias, where the unit lies in the layer (unit 0 always).
+    const unitUpdates = shader(file)
+      .split('\n')
+      .flatMap((line) => {
+        const m = /update_tile\(d, b, j\.([xyzw]), t(\d), bias\[(\d)\], rows\);/.exec(line);
+        if (!m) return [];
+        const lane = 'xyzw'.indexOf(m[1]);
+        expect(line.includes(lane === 0 ? '' : `has.${m[1]}`), line).toBe(true);
+        return [[lane, Number(m[2]), Number(m[3])]];
+      });
+    expect(unitUpdates).toEqual(units.map((u) => [u, u, u]));
   });
 
   it('blocked backward: row r of the block reads its own dg_h, accumulates into a r and is finished with it', () => {

@@ -10,7 +10,7 @@ import type { RnnMode } from '../../config.js';
 import type { GpuContext } from '../context.js';
 import { type Grid, layoutEntries, tileCount } from '../program.js';
 import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
-import { GEMM_SOFTWARE_MIN_WORKGROUPS, gemmWideRows } from './gemm.js';
+import { GEMM_SOFTWARE_MIN_WORKGROUPS, gemmWideQuads, gemmWideRows } from './gemm.js';
 import stepSource from '../../../shaders/recurrent-step.wgsl?raw';
 
 /** How the `step` kernel is laid out for one call shape. */
@@ -22,10 +22,12 @@ export interface StepLayout {
   /** H_out % 4 == 0: h_{t−1} read four columns per load. */
   vec4H: boolean;
   /**
-   * Software adapters, B ≥ 8: the `step_wide` entry, two units × 8·wideGroups batch rows per
+   * Software adapters, B ≥ 8: the `step_wide` entry, wideUnits units × 8·wideGroups batch rows per
    * invocation (the GEMM's wide tile); 0: the `step` entry.
    */
   wideGroups: 0 | 1 | 2 | 4;
+  /** Hidden units per `step_wide` invocation (2 or 4; `step` does not read it). */
+  wideUnits: 2 | 4;
 }
 
 /** Invocations a GPU wants in flight per dispatch before wider batch blocks pay off (≈ 128 SMs × 128). */
@@ -40,13 +42,27 @@ export function stepWideGroups(B: number): 1 | 2 | 4 {
 }
 
 /**
+ * Hidden units per `step_wide` invocation: as the GEMM's wide tile chooses its column quads for the
+ * step's h_{t−1}·W_hh (M = B rows, N = 4H columns, one quad per unit, D calls), 4 unless the units past
+ * H or too few subgroups for the cores cost more. Unlike the GEMM it takes 4 one k at a time too
+ * (H_out not four-aligned): there each h value it broadcasts still serves twice the units. Measured in
+ * Chromium (SwiftShader, per-step forward, interleaved, 9 rounds), 2 / 4 units: the throughput shape
+ * (LSTM 256, B 32, T 32) 189.1 / 176.7 ms; LSTM 255 (input 256; one k at a time), B 32, T 32 225.6 /
+ * 193.6 ms; GRU 128, B 16, T 32 25.8 / 25.6 ms.
+ */
+export function stepWideUnits(H: number, D: number, B: number): 2 | 4 {
+  return gemmWideQuads(B, 4 * H, D);
+}
+
+/**
  * Chooses the step layout. On a software adapter with B ≥ 8, the wide entry (`step_wide`): the GEMM's
- * tile of two units × 8, 16 or 32 rows — per four k, 8 W_hh loads and 2, 4 or 8 h loads (shared across
- * the subgroup) for 64, 128 or 256 vec4 FMAs, where `step`'s 8-row blocks of one unit, which it
- * replaces, took 4 W_hh and 8 h loads for 32. Measured in Chromium (SwiftShader, interleaved, 9
- * rounds), the per-step forward with `step_wide` / with `step`'s 8-row blocks: the throughput shape
- * (LSTM 256, B 32, T 32) 206 / 264 ms; char-rnn (B 8) 51.7 / 56.8 ms. Its workgroups are as narrow as still gives GEMM_SOFTWARE_MIN_WORKGROUPS
- * (both cores busy to the end), down to one subgroup of 4. Below 8 rows, `step` with batch blocks as
+ * tile of two or four units (stepWideUnits) × 8, 16 or 32 rows — at two units, per four k, 8 W_hh
+ * loads and 2, 4 or 8 h loads (shared across the subgroup) for 64, 128 or 256 vec4 FMAs, where
+ * `step`'s 8-row blocks of one unit, which it replaces, took 4 W_hh and 8 h loads for 32. Measured in
+ * Chromium (SwiftShader, interleaved, 9 rounds), the per-step forward with two-unit `step_wide` / with
+ * `step`'s 8-row blocks: the throughput shape (LSTM 256, B 32, T 32) 206 / 264 ms; char-rnn (B 8) 51.7
+ * / 56.8 ms. Its workgroups are as narrow as still gives GEMM_SOFTWARE_MIN_WORKGROUPS (both cores busy
+ * to the end), down to one subgroup of 4. Below 8 rows, `step` with batch blocks as
  * wide as the batch allows (each W_hh load serves every row of the block; a CPU core gains nothing from
  * more invocations). On a GPU: the widest
  * block that still leaves GPU_TARGET_INVOCATIONS invocations, since a small step dispatch is bound by
@@ -59,17 +75,18 @@ export function chooseStepLayout(H: number, Hout: number, D: number, B: number, 
   const widest: 1 | 2 | 4 = B >= 4 ? 4 : B >= 2 ? 2 : 1;
   if (softwareAdapter && B >= 8) {
     const wideGroups = stepWideGroups(B);
+    const wideUnits = stepWideUnits(H, D, B);
     const rowBlocks = D * Math.ceil(B / (8 * wideGroups));
-    const pairs = Math.ceil(H / 2);
+    const invocations = Math.ceil(H / wideUnits);
     let width = 64;
-    while (width > 4 && Math.ceil(pairs / width) * rowBlocks < GEMM_SOFTWARE_MIN_WORKGROUPS) width /= 2;
-    return { workgroupSize: width, blockB: widest, vec4H, wideGroups };
+    while (width > 4 && Math.ceil(invocations / width) * rowBlocks < GEMM_SOFTWARE_MIN_WORKGROUPS) width /= 2;
+    return { workgroupSize: width, blockB: widest, vec4H, wideGroups, wideUnits };
   }
-  if (softwareAdapter) return { workgroupSize, blockB: widest, vec4H, wideGroups: 0 };
+  if (softwareAdapter) return { workgroupSize, blockB: widest, vec4H, wideGroups: 0, wideUnits: 2 };
   for (const blockB of [4, 2] as const) {
-    if (blockB <= widest && H * D * Math.ceil(B / blockB) >= GPU_TARGET_INVOCATIONS) return { workgroupSize, blockB, vec4H, wideGroups: 0 };
+    if (blockB <= widest && H * D * Math.ceil(B / blockB) >= GPU_TARGET_INVOCATIONS) return { workgroupSize, blockB, vec4H, wideGroups: 0, wideUnits: 2 };
   }
-  return { workgroupSize, blockB: 1, vec4H, wideGroups: 0 };
+  return { workgroupSize, blockB: 1, vec4H, wideGroups: 0, wideUnits: 2 };
 }
 
 /** The bind-group layouts a step dispatch uses; the projection op shares groups 1 and 2. */
@@ -129,6 +146,7 @@ export function stepPipeline(
     entryPoint: layout.wideGroups > 0 ? 'step_wide' : 'step',
     constants: {
       WIDE_GROUPS: Math.max(1, layout.wideGroups),
+      WIDE_UNITS: layout.wideUnits,
       MODE: MODE_CODE[mode],
       HAS_PROJ: hasProjection,
       WORKGROUP_SIZE: layout.workgroupSize,
@@ -146,12 +164,12 @@ export function stepBlockRows(layout: StepLayout): number {
   return layout.wideGroups > 0 ? 8 * layout.wideGroups : layout.blockB;
 }
 
-/** Workgroups of one step: units (pairs of units, wide) along x; (direction, batch block) along y. */
+/** Workgroups of one step: units (wideUnits of them per invocation, wide) along x; (direction, batch block) along y. */
 export function stepGrid(H: number, D: number, B: number, layout: StepLayout, limits: GPUSupportedLimits): Grid {
   const maxGroups = limits.maxComputeWorkgroupsPerDimension;
   if (layout.wideGroups > 0) {
     return [
-      tileCount(Math.ceil(H / 2), layout.workgroupSize, maxGroups, 'recurrent step unit pairs (hidden_size)'),
+      tileCount(Math.ceil(H / layout.wideUnits), layout.workgroupSize, maxGroups, 'recurrent step unit groups (hidden_size)'),
       D * tileCount(B, stepBlockRows(layout), Math.floor(maxGroups / D), 'recurrent step rows (directions × batch blocks)'),
       1,
     ];
