@@ -5,6 +5,10 @@
 // learning rate and bias corrections come from the host (it counts the steps and runs the schedule).
 // State per element: a (SGD momentum buffer, Adam m, RMSprop momentum buffer), b (Adam v, RMSprop
 // square average), c (Adam max v with amsgrad, RMSprop grad average when centered).
+// Four elements at a time: the vectors are read as vec4s (src/gpu/ops/optimizer.ts pads them to a
+// multiple of four; the padding's elements are updated too and mean nothing). Every formula is per
+// element, so each lane computes what the scalar formula would; a software adapter gathers a vec4 per
+// lane about as fast as a float.
 //
 // A step whose loss or ‖g‖² is not finite changes nothing: its number, loss and ‖g‖² go into the
 // halt slots of `results`, and while those hold a step, no later step changes anything either (the
@@ -28,7 +32,7 @@ override HALT_LOSS_SLOT: u32 = 3u;
 override HALT_NORM_SLOT: u32 = 4u;
 
 struct OptimizerDims {
-  n: u32,
+  quads: u32,         // vec4s per vector: the padded length / 4
   first_step: u32,    // 1 on the first step (SGD's momentum buffer starts as the gradient)
   norm_index: u32,    // where the reduce pass left ‖g‖²
   clip_by_norm: u32,  // 1: apply clip_grad_norm_
@@ -51,24 +55,25 @@ struct OptimizerDims {
 }
 
 @group(0) @binding(0) var<uniform> dims: OptimizerDims;
-@group(0) @binding(1) var<storage, read_write> params: array<f32>;
-@group(0) @binding(2) var<storage, read> grads: array<f32>;
-@group(0) @binding(3) var<storage, read_write> state: array<f32>;   // a (n) then b (n) then c (n)
+@group(0) @binding(1) var<storage, read_write> params: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> grads: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> state: array<vec4<f32>>;   // a, then b, then c: `quads` vec4s each
 @group(0) @binding(4) var<storage, read_write> results: array<u32>;  // [loss, ‖g‖², halt step, halt loss, halt ‖g‖², …]
 
 fn is_finite_bits(bits: u32) -> bool {
   return (bits & 0x7f800000u) != 0x7f800000u;
 }
 
-// Each invocation updates elements first, first + stride, … (stride: the dispatch's invocations; the
-// host launches about a quarter as many as there are elements), so that the halt words and the clip
-// coefficient, the same for every element, are read once per invocation rather than once per element
-// (on a software adapter every load is a per-lane gather). Consecutive invocations still take
-// consecutive elements, as a GPU wants them. Measured: see OPTIMIZER_ELEMENTS_PER_INVOCATION.
+// Each invocation updates quads first, first + stride, … (stride: the dispatch's invocations; on a
+// software adapter the host launches a sixteenth as many as there are quads, on a GPU one per quad),
+// so that the halt words and the clip coefficient, the same for every element, are read once per
+// invocation rather than once per quad (on a software adapter every load is a per-lane gather).
+// Consecutive invocations still take consecutive quads, as a GPU wants them. Measured: see
+// OPTIMIZER_SOFTWARE_QUADS_PER_INVOCATION (src/gpu/ops/optimizer.ts).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let first = linear_index(gid, groups, WORKGROUP_SIZE);
-  let n = dims.n;
+  let n = dims.quads;
   if (first >= n) { return; }
   // Every invocation takes the same decision from the same words; invocation 0 records the halt
   // (another may already see it recorded, and skips all the same).
@@ -89,29 +94,30 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var i = first; i < n; i += stride) { update(i, n, coef); }
 }
 
-// Element i's update: its gradient clamped and scaled by `coef` (clip_grad_norm_'s, 1 without), then
-// the optimizer's formula.
+// The update of quad i (of `n` per vector): its gradients clamped and scaled by `coef`
+// (clip_grad_norm_'s, 1 without), then the optimizer's formula, lane by lane.
 fn update(i: u32, n: u32, coef: f32) {
   var g = grads[i];
-  if (dims.clip_value > 0.0) { g = clamp(g, -dims.clip_value, dims.clip_value); }
+  if (dims.clip_value > 0.0) { g = clamp(g, vec4<f32>(-dims.clip_value), vec4<f32>(dims.clip_value)); }
   if (coef < 1.0) { g = g * coef; }
   var p = params[i];
-  let wd = dims.weight_decay;
+  let wd = vec4<f32>(dims.weight_decay);
   switch OPTIMIZER {
     case SGD: {
-      if (wd != 0.0) { g = fma(wd, p, g); }
+      if (dims.weight_decay != 0.0) { g = fma(wd, p, g); }
       if (dims.momentum != 0.0) {
+        let momentum = vec4<f32>(dims.momentum);
         var buf = g;
-        if (dims.first_step == 0u) { buf = fma(dims.momentum, state[i], (1.0 - dims.dampening) * g); }
+        if (dims.first_step == 0u) { buf = fma(momentum, state[i], (1.0 - dims.dampening) * g); }
         state[i] = buf;
-        g = select(buf, fma(dims.momentum, buf, g), NESTEROV);
+        g = select(buf, fma(momentum, buf, g), NESTEROV);
       }
       p = p - dims.lr * g;
     }
     case ADAM, ADAMW: {
-      if (OPTIMIZER == ADAMW) { p = p * (1.0 - dims.lr * wd); } else if (wd != 0.0) { g = fma(wd, p, g); }
-      let m = fma(dims.beta1, state[i], (1.0 - dims.beta1) * g);
-      let v = fma(dims.beta2, state[n + i], (1.0 - dims.beta2) * g * g);
+      if (OPTIMIZER == ADAMW) { p = p * (1.0 - dims.lr * dims.weight_decay); } else if (dims.weight_decay != 0.0) { g = fma(wd, p, g); }
+      let m = fma(vec4<f32>(dims.beta1), state[i], (1.0 - dims.beta1) * g);
+      let v = fma(vec4<f32>(dims.beta2), state[n + i], (1.0 - dims.beta2) * g * g);
       state[i] = m;
       state[n + i] = v;
       var vv = v;
@@ -122,18 +128,19 @@ fn update(i: u32, n: u32, coef: f32) {
       p = p - (dims.lr / dims.bias_correction1) * (m / (sqrt(vv) / dims.bias_correction2_sqrt + dims.eps));
     }
     case RMSPROP, default: {
-      if (wd != 0.0) { g = fma(wd, p, g); }
-      let sq = fma(dims.alpha, state[n + i], (1.0 - dims.alpha) * g * g);
+      if (dims.weight_decay != 0.0) { g = fma(wd, p, g); }
+      let alpha = vec4<f32>(dims.alpha);
+      let sq = fma(alpha, state[n + i], (1.0 - dims.alpha) * g * g);
       state[n + i] = sq;
       var avg = sq;
       if (CENTERED) {
-        let ga = fma(dims.alpha, state[2u * n + i], (1.0 - dims.alpha) * g);
+        let ga = fma(alpha, state[2u * n + i], (1.0 - dims.alpha) * g);
         state[2u * n + i] = ga;
         avg = sq - ga * ga;
       }
       let denom = sqrt(avg) + dims.eps;
       if (dims.momentum > 0.0) {
-        let buf = fma(dims.momentum, state[i], g / denom);
+        let buf = fma(vec4<f32>(dims.momentum), state[i], g / denom);
         state[i] = buf;
         p = p - dims.lr * buf;
       } else {

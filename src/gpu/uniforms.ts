@@ -193,7 +193,7 @@ export const TANH_DIMS_FIELDS = ['n', '_pad0', '_pad1', '_pad2'] as const;
 
 /** `struct OptimizerDims` in shaders/optimizer.wgsl (from lr on, f32) */
 export const OPTIMIZER_DIMS_FIELDS = [
-  'n',
+  'quads',
   'first_step',
   'norm_index',
   'clip_by_norm',

@@ -12,7 +12,7 @@ import { PlanSizes } from '../gpu/state.js';
 import { RnnError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import type { BackwardStrategy } from '../gpu/ops/backward.js';
-import { RESULT_SLOTS, RESULT_WORDS } from '../gpu/ops/optimizer.js';
+import { RESULT_SLOTS, RESULT_WORDS, optimizerLength } from '../gpu/ops/optimizer.js';
 import { recordL1 } from '../gpu/ops/l1.js';
 import { recordSum } from '../gpu/ops/reduce.js';
 import { type Command, copy, replay } from '../gpu/program.js';
@@ -51,10 +51,11 @@ const MAX_PLANS = 3;
 export function checkTrainerFits(model: TrainableConfig, limits: GPUSupportedLimits): void {
   const n = trainModel(model).size;
   const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  if (3 * n * 4 > limit) {
+  const bytes = 3 * optimizerLength(n) * 4;
+  if (bytes > limit) {
     throw new RnnError(
       'LIMIT_EXCEEDED',
-      `the model's ${n} parameters need ${3 * n * 4} bytes of optimizer state in one buffer, above this device's ${limit} (maxStorageBufferBindingSize); make the model smaller`,
+      `the model's ${n} parameters need ${bytes} bytes of optimizer state in one buffer, above this device's ${limit} (maxStorageBufferBindingSize); make the model smaller`,
     );
   }
 }
@@ -90,11 +91,14 @@ export class GpuTrainer implements TrainEngine {
     checkTrainerFits(model, ctx.limits);
     this.composition = trainModel(model);
     this.backward = chooseBackward(this.composition.recurrent.config, strategy);
-    const n = this.composition.size;
+    // Each vector at the optimizer's padded length (its kernel reads vec4s): the padding stays 0.
+    const length = optimizerLength(this.composition.size);
+    const packed = new Float32Array(length);
+    packed.set(packParameters(this.composition, params));
     this.shared = {
-      params: ctx.storageFrom('Trainer.params', packParameters(this.composition, params)),
-      grads: ctx.storageFrom('Trainer.grads', new Float32Array(n)),
-      state: ctx.storageFrom('Trainer.state', new Float32Array(3 * n)),
+      params: ctx.storageFrom('Trainer.params', packed),
+      grads: ctx.storageFrom('Trainer.grads', new Float32Array(length)),
+      state: ctx.storageFrom('Trainer.state', new Float32Array(3 * length)),
       results: ctx.storageFrom('Trainer.results', new Float32Array(RESULT_WORDS)),
     };
     ctx.attach();
@@ -332,8 +336,9 @@ export class GpuTrainer implements TrainEngine {
       const n = this.composition.size;
       const read = (label: string, buffer: GPUBuffer, floats: number) => readBuffer(this.ctx, label, buffer, floats);
       const params = unpackParameters(this.composition, await read('Trainer.params', this.shared.params, n));
-      const state = await read('Trainer.state', this.shared.state, 3 * n);
-      const slot = (k: number) => unpackParameters(this.composition, state.slice(k * n, (k + 1) * n));
+      const length = optimizerLength(n);
+      const state = await read('Trainer.state', this.shared.state, 3 * length);
+      const slot = (k: number) => unpackParameters(this.composition, state.slice(k * length, k * length + n));
       const carries: EngineSnapshot['carries'] = {};
       for (const [kind, held] of this.carries)
         carries[kind] = this.carryFromLayers(held.B, await read(`Trainer.carry.${kind}`, held.buffer, this.carryFloats(held.B)));
@@ -344,10 +349,10 @@ export class GpuTrainer implements TrainEngine {
   restore(s: EngineSnapshot): Promise<void> {
     return this.enqueue(async () => {
       const q = this.ctx.device.queue;
-      const n = this.composition.size;
+      const length = optimizerLength(this.composition.size);
       q.writeBuffer(this.shared.params, 0, packParameters(this.composition, s.params));
-      const state = new Float32Array(3 * n);
-      (['a', 'b', 'c'] as const).forEach((k, i) => state.set(packParameters(this.composition, s.state[k]), i * n));
+      const state = new Float32Array(3 * length);
+      (['a', 'b', 'c'] as const).forEach((k, i) => state.set(packParameters(this.composition, s.state[k]), i * length));
       q.writeBuffer(this.shared.state, 0, state);
       q.writeBuffer(this.shared.results, 0, new Float32Array(RESULT_WORDS));
       this.steps = s.steps;

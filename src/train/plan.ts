@@ -18,7 +18,15 @@ import type { GpuContext } from '../gpu/context.js';
 import { type GpuDtype, type GpuTensor, gpuTensor } from '../gpu/gpu-tensor.js';
 import { type StepIndex, stepIndex } from '../gpu/layer-record.js';
 import { type RecordedLoss, recordLoss } from '../gpu/ops/loss.js';
-import { type OptimizerKernel, type OptimizerScalars, RESULT_SLOTS, RESULT_WORDS, type RecordedOptimizer, recordOptimizer } from '../gpu/ops/optimizer.js';
+import {
+  type OptimizerKernel,
+  type OptimizerScalars,
+  RESULT_SLOTS,
+  RESULT_WORDS,
+  type RecordedOptimizer,
+  optimizerLength,
+  recordOptimizer,
+} from '../gpu/ops/optimizer.js';
 import { recordSum } from '../gpu/ops/reduce.js';
 import type { GemmShape } from '../gpu/ops/gemm.js';
 import { type Command, clear } from '../gpu/program.js';
@@ -241,12 +249,13 @@ export class TrainPlan implements PlanContext {
     const normDims = this.uniform('norm.dims', packU32Struct(REDUCE_DIMS_FIELDS, { n, offset: 0, out: 0, clip: 0 }));
     this.norm.push(...recordSum(this, 'norm', this.grads, n, true, shared.results, RESULT_SLOTS.normSq, normDims));
     this.backward.push(...this.gradients, ...this.norm);
+    const length = optimizerLength(n);
     const optimizer = recordOptimizer(this, {
       label: `${this.tag}.optimizer`,
       n,
-      params: this.params,
-      grads: this.grads,
-      state: gpuTensor(shared.state, [3 * n]),
+      params: gpuTensor(shared.params, [length]),
+      grads: gpuTensor(shared.grads, [length]),
+      state: gpuTensor(shared.state, [3 * length]),
       results: gpuTensor(shared.results, [RESULT_WORDS], 'u32'),
     });
     return { target, loss, normDims, optimizer };

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
-import { OPTIMIZER_WGSL, RESULT_SLOTS, RESULT_WORDS, recordOptimizer } from '../../src/gpu/ops/optimizer.js';
+import { OPTIMIZER_WGSL, RESULT_SLOTS, RESULT_WORDS, optimizerLength, recordOptimizer } from '../../src/gpu/ops/optimizer.js';
 import { readBuffer } from '../../src/gpu/readback.js';
 import { seededUniform } from '../../src/random.js';
 import { type OptimizerConfigInput, optimizerKernel, optimizerScalars, optimizerState, referenceStep, resolveOptimizer } from '../../src/train/optim.js';
@@ -52,36 +52,45 @@ describe('optimizer op', () => {
       const opt = resolveOptimizer(input);
       const next = seededUniform(n);
       const p0 = values(next, n);
-      const params = h.tensor(p0, [n]);
-      const grads = h.tensor(new Float64Array(n), [n]);
-      const state = h.tensor(new Float64Array(3 * n), [3 * n]);
+      // The vectors at the op's padded length; the padding holds values of its own (large, and a
+      // gradient past the clip), which a lane mix-up would carry into the first n.
+      const length = optimizerLength(n);
+      const padded = (head: ArrayLike<number>, fill: number) => Float64Array.from({ length }, (_, i) => (i < n ? head[i] : fill));
+      const params = h.tensor(padded(p0, 50), [length]);
+      const grads = h.tensor(new Float64Array(length), [length]);
+      const state = h.tensor(new Float64Array(3 * length), [3 * length]);
       const res = h.u32(new Uint32Array(RESULT_WORDS));
       const op = recordOptimizer(h, { label: 'optimizer', n, params, grads, state, results: res });
       const ref = { p: Float64Array.from(p0, Math.fround), state: optimizerState(n) };
       for (let step = 1; step <= 3; step++) {
         const g = Float64Array.from(values(next, n), (v) => Math.fround(3 * v));
-        ctx.device.queue.writeBuffer(grads.buffer, 0, Float32Array.from(g));
+        ctx.device.queue.writeBuffer(grads.buffer, 0, Float32Array.from(padded(g, 40)));
         ctx.device.queue.writeBuffer(res.buffer, 0, results(0.5, g, opt.clip_grad_value));
         await h.run([op.step(ctx.device.queue, optimizerKernel(opt), optimizerScalars(opt, step))]);
         referenceStep(opt, ref.state, ref.p, g);
       }
       const got = await h.read(params, n);
-      const gotState = await h.read(state, 3 * n);
+      const gotState = await h.read(state, 3 * length);
       for (let i = 0; i < n; i++) expect(Math.abs(got[i] - ref.p[i]), `p[${i}]`).toBeLessThanOrEqual(2e-6 * (1 + Math.abs(ref.p[i])));
       const s = ref.state;
-      const want = [...s.a, ...s.b, ...s.c];
-      for (let i = 0; i < 3 * n; i++) expect(Math.abs(gotState[i] - want[i]), `state[${i}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want[i])));
+      ([s.a, s.b, s.c] as const).forEach((want, k) => {
+        for (let i = 0; i < n; i++) {
+          const have = gotState[k * length + i];
+          expect(Math.abs(have - want[i]), `state ${'abc'[k]}[${i}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want[i])));
+        }
+      });
     });
   }
 
   it('a step whose loss or ‖g‖² is not finite changes nothing, is recorded, and halts every later step', async () => {
     const n = 17;
     const opt = resolveOptimizer({ name: 'adam', lr: 0.1 });
-    const p0 = values(seededUniform(5), n);
-    const params = h.tensor(p0, [n]);
-    const g = Float64Array.from({ length: n }, () => 0.5);
-    const grads = h.tensor(g, [n]);
-    const state = h.tensor(new Float64Array(3 * n), [3 * n]);
+    const length = optimizerLength(n);
+    const p0 = values(seededUniform(5), length);
+    const params = h.tensor(p0, [length]);
+    const g = Float64Array.from({ length }, () => 0.5);
+    const grads = h.tensor(g, [length]);
+    const state = h.tensor(new Float64Array(3 * length), [3 * length]);
     const res = h.u32(new Uint32Array(RESULT_WORDS));
     const op = recordOptimizer(h, { label: 'optimizer', n, params, grads, state, results: res });
     const read = async () => new Uint32Array((await readBuffer(ctx, 'results', res.buffer, RESULT_WORDS)).buffer);
@@ -94,8 +103,8 @@ describe('optimizer op', () => {
       words[RESULT_SLOTS.normSq] = normSq;
       ctx.device.queue.writeBuffer(res.buffer, 0, words);
       await h.run([op.step(ctx.device.queue, optimizerKernel(opt), optimizerScalars(opt, 4))]);
-      expect(Array.from(await h.read(params, n))).toEqual(Array.from(Float32Array.from(p0)));
-      expect(Array.from(await h.read(state, 3 * n)).every((v) => v === 0)).toBe(true);
+      expect(Array.from(await h.read(params, length))).toEqual(Array.from(Float32Array.from(p0)));
+      expect(Array.from(await h.read(state, 3 * length)).every((v) => v === 0)).toBe(true);
       const r = await read();
       const f = new Float32Array(r.buffer);
       expect(r[RESULT_SLOTS.haltStep]).toBe(4);
@@ -105,8 +114,26 @@ describe('optimizer op', () => {
       words[RESULT_SLOTS.normSq] = 1;
       ctx.device.queue.writeBuffer(res.buffer, 0, new Uint32Array([...new Uint32Array(words.buffer).subarray(0, 2), 4, ...r.subarray(3)]));
       await h.run([op.step(ctx.device.queue, optimizerKernel(opt), optimizerScalars(opt, 5))]);
-      expect(Array.from(await h.read(params, n))).toEqual(Array.from(Float32Array.from(p0)));
+      expect(Array.from(await h.read(params, length))).toEqual(Array.from(Float32Array.from(p0)));
       ctx.device.queue.writeBuffer(res.buffer, 0, new Uint32Array(RESULT_WORDS));
     }
+  });
+
+  it('vectors shorter than the padded length are refused, naming the vector', () => {
+    const n = 17;
+    const length = optimizerLength(n);
+    expect(length).toBe(20);
+    const full = {
+      params: h.tensor(new Float64Array(length), [length]),
+      grads: h.tensor(new Float64Array(length), [length]),
+      state: h.tensor(new Float64Array(3 * length), [3 * length]),
+    };
+    const results = h.u32(new Uint32Array(RESULT_WORDS));
+    expect(() => recordOptimizer(h, { label: 'opt', n, ...full, grads: h.tensor(new Float64Array(n), [n]), results })).toThrow(
+      'opt: grads holds 17 floats, expected 20 for 17 parameters',
+    );
+    expect(() => recordOptimizer(h, { label: 'opt', n, ...full, state: h.tensor(new Float64Array(3 * n), [3 * n]), results })).toThrow(
+      'opt: state holds 51 floats, expected 60',
+    );
   });
 });

@@ -48,26 +48,36 @@ export interface OptimizerScalars {
   readonly maxNorm?: number;
 }
 
+/**
+ * The length the op's vectors are laid out at for n parameters: n rounded up to a multiple of four, so
+ * that the kernel reads them as vec4s and the three state vectors start four-aligned.
+ */
+export function optimizerLength(n: number): number {
+  return 4 * Math.ceil(n / 4);
+}
+
 export interface OptimizerCall {
   readonly label: string;
+  /** Parameters; the vectors hold optimizerLength(n) floats, the padding's updated too (it means nothing). */
   readonly n: number;
   readonly params: GpuTensor;
   readonly grads: GpuTensor;
-  /** (3·n): a, b, c. */
+  /** (3·optimizerLength(n)): a, b, c. */
   readonly state: GpuTensor;
   /** RESULT_WORDS u32 words. */
   readonly results: GpuTensor;
 }
 
 /**
- * Elements per invocation, about (the kernel strides over the whole vector by the dispatch's size, so
- * any grid covers it): the halt words and the clip coefficient are read once per invocation. Measured
- * on SwiftShader (Chromium, the char-LM's Adam over 225 k parameters, each dispatch alone, two
- * interleaved pairs of 7 rounds): 7.35 and 6.75 ms against 7.97 and 7.73 ms for one element per
- * invocation. Those three words were ~30% of the old kernel's time (8.0 vs 6.2 ms without them), the
- * loop gives part of it back.
+ * Quads (vec4s) per invocation, about (the kernel strides over the whole vector by the dispatch's size,
+ * so any grid covers it): the halt words and the clip coefficient are read once per invocation, and on
+ * a software adapter each workgroup's start costs. Measured on SwiftShader (Chromium, the char-LM's
+ * Adam over 225 k parameters, each dispatch alone, 7 rounds interleaved): 1, 2, 4, 8, 16 quads 6.37,
+ * 4.70, 3.50, 2.70, 2.41 ms; the scalar kernel before it, four elements per invocation, 7.60–8.03 ms.
+ * On a GPU one quad per invocation (as many invocations as the scalar kernel had): there a strided
+ * loop only takes parallelism away from a kernel bound by memory (not measured: no GPU was at hand).
  */
-export const OPTIMIZER_ELEMENTS_PER_INVOCATION = 4;
+export const OPTIMIZER_SOFTWARE_QUADS_PER_INVOCATION = 16;
 
 export interface RecordedOptimizer {
   /** The update's dispatch for this kernel, its uniforms written now for this step. */
@@ -76,6 +86,17 @@ export interface RecordedOptimizer {
 
 export function recordOptimizer(rec: Recorder, call: OptimizerCall): RecordedOptimizer {
   const { ctx } = rec;
+  const length = optimizerLength(call.n);
+  const need: Array<[string, GpuTensor, number]> = [
+    ['params', call.params, length],
+    ['grads', call.grads, length],
+    ['state', call.state, 3 * length],
+  ];
+  for (const [name, t, floats] of need) {
+    const have = t.shape.reduce((a, b) => a * b, 1);
+    if (have < floats) throw new Error(`${call.label}: ${name} holds ${have} floats, expected ${floats} for ${call.n} parameters (optimizerLength)`);
+  }
+  const quads = length / 4;
   const dims = rec.uniform(`${call.label}.dims`, new Uint32Array(OPTIMIZER_DIMS_FIELDS.length));
   const groups = new Map<GPUComputePipeline, GPUBindGroup>();
   return {
@@ -107,7 +128,7 @@ export function recordOptimizer(rec: Recorder, call: OptimizerCall): RecordedOpt
         dims.buffer,
         0,
         packU32Struct(OPTIMIZER_DIMS_FIELDS, {
-          n: call.n,
+          quads,
           first_step: s.step === 1 ? 1 : 0,
           norm_index: RESULT_SLOTS.normSq,
           clip_by_norm: s.maxNorm === undefined ? 0 : 1,
@@ -137,7 +158,12 @@ export function recordOptimizer(rec: Recorder, call: OptimizerCall): RecordedOpt
         ]);
         groups.set(pipeline, group);
       }
-      return dispatch(call.label, pipeline, [group], elementGrid(ctx, Math.ceil(call.n / OPTIMIZER_ELEMENTS_PER_INVOCATION)));
+      return dispatch(
+        call.label,
+        pipeline,
+        [group],
+        elementGrid(ctx, Math.ceil(quads / (ctx.isSoftwareAdapter ? OPTIMIZER_SOFTWARE_QUADS_PER_INVOCATION : 1))),
+      );
     },
   };
 }
