@@ -62,7 +62,7 @@ struct BackwardDims {
   dh_hist: u32,
   dout_stride: u32,   // floats per (t, b) row of dOut: D·H_out
   mask: u32,          // float offset in `saved` of recurrent dropout's scales (RECURRENT_MASK)
-  w_t: u32,           // float offset in `gstate` of W_hh regrouped for persistent_backward_blocked4
+  w_t: u32,           // float offset in `gstate` of the per-step path's W_hhᵀ·dg_h (and of w_regrouped's range)
   _pad1: u32,
   _pad2: u32,
 }
@@ -78,6 +78,10 @@ struct StepIndex {
 @group(0) @binding(4) var<storage, read> dout: array<f32>;            // (T, B, D·H_out)
 @group(0) @binding(5) var<storage, read_write> dg: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gstate: array<f32>;
+// The regrouped W_hh of persistent_backward_blocked4, as vec4s (regroup_w_hh writes it): gstate's
+// range from dims.w_t, bound apart so that each of the loop's weight loads is one vec4 (a software
+// adapter gathers a vec4 per lane about as fast as a float); a placeholder for the other paths.
+@group(0) @binding(7) var<storage, read_write> w_regrouped: array<vec4<f32>>;
 @group(1) @binding(0) var<uniform> step_index: StepIndex;
 
 fn time_at(d: u32, s: u32) -> u32 {
@@ -518,9 +522,9 @@ fn persistent_backward_blocked(@builtin(local_invocation_index) lid: u32, @built
 // forward's h_{t−1}[k] does — instead of a vec4 per output: a quarter of the workgroup loads per
 // multiply-add. Measured against persistent_backward_blocked on SwiftShader: see softwareBackwardLayout.
 
-// Entry `regroup_w_hh`: invocation i = ((d·H + k)·4 + g)·(H/4) + q writes, at dims.w_t + 4i of gstate,
-// the vec4 (W_hh[d] entry (input 4q + u, unit k), gate g) for u = 0 … 3, from the packed weights
-// (vec4 of gates at (d·H + input)·H + unit). Runs before the loop, once per layer and step.
+// Entry `regroup_w_hh`: invocation i = ((d·H + k)·4 + g)·(H/4) + q writes w_regrouped[i], the vec4
+// (W_hh[d] entry (input 4q + u, unit k), gate g) for u = 0 … 3, from the packed weights (vec4 of gates
+// at (d·H + input)·H + unit). Runs before the loop, once per layer and step.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn regroup_w_hh(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let H = dims.H;
@@ -531,9 +535,8 @@ fn regroup_w_hh(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   let g = (i / Q) % 4u;
   let k = (i / (4u * Q)) % H;
   let d = i / (H * H);
-  for (var u = 0u; u < 4u; u++) {
-    gstate[dims.w_t + 4u * i + u] = param4(dims.w_hh_offset + (d * H + 4u * q + u) * H + k)[g];
-  }
+  let w = dims.w_hh_offset + (d * H + 4u * q) * H + k;
+  w_regrouped[i] = vec4<f32>(param4(w)[g], param4(w + H)[g], param4(w + 2u * H)[g], param4(w + 3u * H)[g]);
 }
 
 // dg_h of one (row, unit) from workgroup memory (the same vec4 for every invocation). With subgroups,
@@ -555,8 +558,7 @@ fn gates_fma(wi: vec4<f32>, wf: vec4<f32>, wg: vec4<f32>, wo: vec4<f32>, dg: vec
 
 // The regrouped vec4 i (regroup_w_hh's numbering).
 fn regrouped4(i: u32) -> vec4<f32> {
-  let e = dims.w_t + 4u * i;
-  return vec4<f32>(gstate[e], gstate[e + 1u], gstate[e + 2u], gstate[e + 3u]);
+  return w_regrouped[i];
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

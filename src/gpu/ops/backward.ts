@@ -19,6 +19,7 @@
  */
 import type { RnnConfig } from '../../config.js';
 import type { GpuContext } from '../context.js';
+import { F32_BYTES as F32 } from '../constants.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
 import type { StepIndex } from '../layer-record.js';
 import { GATE_LANES } from '../layer-weights.js';
@@ -76,6 +77,7 @@ const BINDINGS: ReadonlyArray<readonly [number, BindingKind]> = [
   [4, 'read'],
   [5, 'write'],
   [6, 'write'],
+  [7, 'write'],
 ];
 
 /** Most vec4 of workgroup memory the blocked variant may use (16 KiB, the least any device allows; its BLOCKED_VEC4 is sized per shape). */
@@ -276,6 +278,15 @@ export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Com
       w_t: wT,
     }),
   );
+  // With the regrouped W_hh, gstate is bound in two ranges that do not overlap (two writable bindings
+  // of one buffer may not): the state below wT, the weights from it as vec4s.
+  const regrouped = strategy === 'persistent' ? kernels.regroup : undefined;
+  if (regrouped) {
+    const needed = gradientStateLayout(config, T, B, regrouped.floats).size;
+    if (call.gstate.shape[0] < needed) throw new Error(`${call.tag}: gstate holds ${call.gstate.shape[0]} floats, the regrouped W_hh needs ${needed}`);
+    if (call.gstate.offset !== 0) throw new Error(`${call.tag}: gstate must start its buffer (the regrouped W_hh is bound from wT)`);
+  }
+  const gstate = tensorBinding(call.gstate);
   const group = ctx.bindGroup(`${call.tag}.backward`, kernels.layout, [
     dims,
     tensorBinding(call.lengths),
@@ -283,16 +294,15 @@ export function recordLayerBackward(rec: Recorder, call: LayerBackwardCall): Com
     tensorBinding(call.params, true),
     tensorBinding(call.dOut),
     tensorBinding(call.dg),
-    tensorBinding(call.gstate),
+    regrouped ? { ...gstate, size: wT * F32 } : gstate,
+    regrouped ? { buffer: call.gstate.buffer, offset: wT * F32, size: regrouped.floats * F32 } : { buffer: rec.storage(`${call.tag}.noRegroup`, 4) },
   ]);
   const index = ctx.bindGroup(`${call.tag}.backIndex`, kernels.indexLayout, [{ ...call.index.uniform, size: 16 }]);
   const at = (s: number) => ({ group: index, offsets: [s * call.index.stride] });
   if (strategy === 'persistent') {
     const loop = dispatch(`${call.tag}.persistentBackward`, kernels.persistent, [group, at(0)], kernels.persistentGrid);
-    if (!kernels.regroup) return [loop];
-    const needed = gradientStateLayout(config, T, B, kernels.regroup.floats).size;
-    if (call.gstate.shape[0] < needed) throw new Error(`${call.tag}: gstate holds ${call.gstate.shape[0]} floats, the regrouped W_hh needs ${needed}`);
-    return [dispatch(`${call.tag}.regroupWhh`, kernels.regroup.pipeline, [group, at(0)], kernels.regroup.grid), loop];
+    if (!regrouped) return [loop];
+    return [dispatch(`${call.tag}.regroupWhh`, regrouped.pipeline, [group, at(0)], regrouped.grid), loop];
   }
   const commands: Command[] = [];
   for (let s = T - 1; s >= 0; s--) {
@@ -384,10 +394,14 @@ export function savedLayout(config: RnnConfig, T: number, B: number): SavedLayou
  * The backward's recurrent state `gstate` (floats), as shaders/recurrent-backward.wgsl indexes it:
  * dL/dh carried between steps, double-buffered (D, B, H_out) ×2 — step s reads copy s % 2 and writes
  * the other, so after the last step (s = 0) copy 1 holds dL/dh0 — then dL/dc (D, B, H), then the
- * direct term (D, B, H_out), then from `wT` (a multiple of 4) the regrouped W_hh of the 'blocked4'
- * kernel (`regroupFloats`: BackwardKernels.regroup.floats). `first` is the copy the first step (s = T − 1) reads: where a gradient
+ * direct term (D, B, H_out), then from `wT` (a multiple of GSTATE_SPLIT_FLOATS, so that a binding
+ * may start there) the regrouped W_hh of the 'blocked4' kernel (`regroupFloats`:
+ * BackwardKernels.regroup.floats), or the per-step path's scratch. `first` is the copy the first step (s = T − 1) reads: where a gradient
  * of the final state (a head on h_n) goes in.
  */
+/** 256 bytes: WebGPU's largest minStorageBufferOffsetAlignment, where gstate's regrouped W_hh is bound apart. */
+export const GSTATE_SPLIT_FLOATS = 64;
+
 export function gradientStateLayout(
   config: RnnConfig,
   T: number,
@@ -398,6 +412,6 @@ export function gradientStateLayout(
   const H = config.hidden_size;
   const Hout = config.proj_size || H;
   const copy = D * B * Hout;
-  const wT = Math.ceil((2 * copy + D * B * H + copy) / 4) * 4;
+  const wT = Math.ceil((2 * copy + D * B * H + copy) / GSTATE_SPLIT_FLOATS) * GSTATE_SPLIT_FLOATS;
   return { first: ((T - 1) % 2) * copy, dh0: copy, dc: 2 * copy, wT, size: wT + regroupFloats };
 }
