@@ -146,7 +146,7 @@ export interface BackwardKernels {
   format: WeightFormat;
   fused: GPUComputePipeline;
   persistent: GPUComputePipeline;
-  /** dims, lengths, saved, params, dout, dg, gstate */
+  /** dims, lengths, saved, params, dout, dg, gstate, w_regrouped (gstate from wT as vec4s, blocked4; else a placeholder) */
   layout: GPUBindGroupLayout;
   /** The step index (dynamic offset). */
   indexLayout: GPUBindGroupLayout;
