@@ -515,12 +515,14 @@ fn persistent_backward_blocked(@builtin(local_invocation_index) lid: u32, @built
   }
 }
 
-// The blocked path with four units per invocation (software adapters, H a multiple of 4, no
-// projection): invocation q of a pass owns inputs 4q … 4q + 3, whose dL/dh are Σ_k Σ_g W_g[k ← i]·dg_g[k]
-// (unit k's gate g fed by input i). With W_hh regrouped so that for each (unit k, gate g) the four
-// inputs' weights are one vec4, each dg_g[k] of a row is a scalar that serves four outputs — as the
-// forward's h_{t−1}[k] does — instead of a vec4 per output: a quarter of the workgroup loads per
-// multiply-add. Measured against persistent_backward_blocked on SwiftShader: see softwareBackwardLayout.
+// The blocked path with four or eight inputs per invocation (software adapters, H a multiple of 4, no
+// projection): an invocation of a pass owns INPUT_QUADS quads of inputs, 4q … 4q + 3 (and 4q + 4 …
+// 4q + 7), whose dL/dh are Σ_k Σ_g W_g[k ← i]·dg_g[k] (unit k's gate g fed by input i). With W_hh
+// regrouped so that for each (unit k, gate g) the four inputs' weights are one vec4, each dg_g[k] of a
+// row is a scalar that serves four outputs per quad — as the forward's h_{t−1}[k] does — instead of a
+// vec4 per output: a quarter (an eighth) of the workgroup loads per multiply-add. Measured against
+// persistent_backward_blocked on SwiftShader: see softwareBackwardLayout; two quads against one: see
+// BLOCKED4_INPUT_QUADS (src/gpu/ops/backward.ts).
 
 // Entry `regroup_w_hh`: invocation i = ((d·H + k)·4 + g)·(H/4) + q writes w_regrouped[i], the vec4
 // (W_hh[d] entry (input 4q + u, unit k), gate g) for u = 0 … 3, from the packed weights (vec4 of gates
@@ -561,6 +563,58 @@ fn regrouped4(i: u32) -> vec4<f32> {
   return w_regrouped[i];
 }
 
+// persistent_backward_blocked4: input quads per invocation, 1 or 2 (inputs 4q … 4q + 3, and with two
+// 4q + 4 … 4q + 7): with two, each dg_h scalar a row loads serves eight outputs.
+override INPUT_QUADS: u32 = 2u;
+
+// One unit's regrouped weights for an invocation's input quads: gate g's vec4 of quad q (`lo`) and of
+// quad q + 1 (`hi`, INPUT_QUADS 2). The gates past the mode's stay zero (gates_fma).
+struct QuadWeights {
+  i: vec4<f32>, f: vec4<f32>, g: vec4<f32>, o: vec4<f32>,
+  i_hi: vec4<f32>, f_hi: vec4<f32>, g_hi: vec4<f32>, o_hi: vec4<f32>,
+}
+
+// A row's accumulators: lane u of `lo` input 4q + u, of `hi` input 4q + 4 + u.
+struct QuadSums {
+  lo: vec4<f32>,
+  hi: vec4<f32>,
+}
+
+// Unit k's weights from the regrouped vec4 w = (k, gate 0, quad q); `hi` from quad q_hi (q + 1, or q
+// where that is past H: computed, never stored). Q quads per (unit, gate).
+fn quad_weights(w: u32, q_hi: u32, q: u32, Q: u32) -> QuadWeights {
+  let z = vec4<f32>(0.0);
+  var r = QuadWeights(regrouped4(w), z, z, z, z, z, z, z);
+  let w_hi = w + q_hi - q;
+  if (MODE == MODE_LSTM || MODE == MODE_GRU) {  // the gates past the first (gates_fma)
+    r.f = regrouped4(w + Q);
+    r.g = regrouped4(w + 2u * Q);
+  }
+  if (MODE == MODE_LSTM) { r.o = regrouped4(w + 3u * Q); }
+  if (INPUT_QUADS > 1u) {
+    r.i_hi = regrouped4(w_hi);
+    if (MODE == MODE_LSTM || MODE == MODE_GRU) {
+      r.f_hi = regrouped4(w_hi + Q);
+      r.g_hi = regrouped4(w_hi + 2u * Q);
+    }
+    if (MODE == MODE_LSTM) { r.o_hi = regrouped4(w_hi + 3u * Q); }
+  }
+  return r;
+}
+
+// acc + the unit's share of the row's dL/dh for the invocation's inputs, dg the row's dg_h of the unit.
+fn quads_fma(w: QuadWeights, dg: vec4<f32>, acc: QuadSums) -> QuadSums {
+  var r = acc;
+  r.lo = gates_fma(w.i, w.f, w.g, w.o, dg, acc.lo);
+  if (INPUT_QUADS > 1u) { r.hi = gates_fma(w.i_hi, w.f_hi, w.g_hi, w.o_hi, dg, acc.hi); }
+  return r;
+}
+
+// Output v of the invocation's (input 4q + v) from a row's sums, in lane 0 (blocked_row sums the lanes).
+fn quad_output(a: QuadSums, v: u32) -> vec4<f32> {
+  return vec4<f32>(select(a.lo[v % 4u], a.hi[v % 4u], v >= 4u), 0.0, 0.0, 0.0);
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn persistent_backward_blocked4(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let lane = subgroup_lane();
@@ -583,57 +637,52 @@ fn persistent_backward_blocked4(@builtin(local_invocation_index) lid: u32, @buil
     let s = select(dims.T - 1u - i, dims.T, i == dims.T);
     let cur = (i % 2u) * half;  // the previous step's dg_h here …
     let nxt = half - cur;       // … this step's there
-    for (var q0 = 0u; q0 < Q; q0 += WORKGROUP_SIZE) {
-      let q = min(q0 + lid, Q - 1u);
-      // Lane u of a row's accumulator: input 4q + u. Separate accumulators stay in registers.
-      var a0 = vec4<f32>(0.0);
-      var a1 = vec4<f32>(0.0);
-      var a2 = vec4<f32>(0.0);
-      var a3 = vec4<f32>(0.0);
-      var a4 = vec4<f32>(0.0);
-      var a5 = vec4<f32>(0.0);
-      var a6 = vec4<f32>(0.0);
-      var a7 = vec4<f32>(0.0);
+    for (var q0 = 0u; q0 < Q; q0 += INPUT_QUADS * WORKGROUP_SIZE) {
+      let first = q0 + INPUT_QUADS * lid;
+      let q = min(first, Q - 1u);
+      let q_hi = min(q + 1u, Q - 1u);
+      // Row r's sums in a<r>. Separate accumulators stay in registers.
+      let zero = QuadSums(vec4<f32>(0.0), vec4<f32>(0.0));
+      var a0 = zero;
+      var a1 = zero;
+      var a2 = zero;
+      var a3 = zero;
+      var a4 = zero;
+      var a5 = zero;
+      var a6 = zero;
+      var a7 = zero;
       if (i > 0u) {
         var w = d * H * Q * 4u + q;  // (unit 0, gate 0, quad q)
         for (var k = 0u; k < H; k++) {
-          let wi = regrouped4(w);
-          var wf = vec4<f32>(0.0);
-          var wg = vec4<f32>(0.0);
-          var wo = vec4<f32>(0.0);
-          if (MODE == MODE_LSTM || MODE == MODE_GRU) {  // the gates past the first (gates_fma)
-            wf = regrouped4(w + Q);
-            wg = regrouped4(w + 2u * Q);
-          }
-          if (MODE == MODE_LSTM) { wo = regrouped4(w + 3u * Q); }
+          let wk = quad_weights(w, q_hi, q, Q);
           w += 4u * Q;
           let g = cur + k;
-          a0 = gates_fma(wi, wf, wg, wo, dg_shared(g, lane), a0);
-          if (BLOCK_B > 1u) { a1 = gates_fma(wi, wf, wg, wo, dg_shared(g + o1, lane), a1); }
+          a0 = quads_fma(wk, dg_shared(g, lane), a0);
+          if (BLOCK_B > 1u) { a1 = quads_fma(wk, dg_shared(g + o1, lane), a1); }
           if (BLOCK_B > 2u) {
-            a2 = gates_fma(wi, wf, wg, wo, dg_shared(g + o2, lane), a2);
-            a3 = gates_fma(wi, wf, wg, wo, dg_shared(g + o3, lane), a3);
+            a2 = quads_fma(wk, dg_shared(g + o2, lane), a2);
+            a3 = quads_fma(wk, dg_shared(g + o3, lane), a3);
           }
           if (BLOCK_B > 4u) {
-            a4 = gates_fma(wi, wf, wg, wo, dg_shared(g + o4, lane), a4);
-            a5 = gates_fma(wi, wf, wg, wo, dg_shared(g + o5, lane), a5);
-            a6 = gates_fma(wi, wf, wg, wo, dg_shared(g + o6, lane), a6);
-            a7 = gates_fma(wi, wf, wg, wo, dg_shared(g + o7, lane), a7);
+            a4 = quads_fma(wk, dg_shared(g + o4, lane), a4);
+            a5 = quads_fma(wk, dg_shared(g + o5, lane), a5);
+            a6 = quads_fma(wk, dg_shared(g + o6, lane), a6);
+            a7 = quads_fma(wk, dg_shared(g + o7, lane), a7);
           }
         }
       }
-      if (q0 + lid < Q && d < dims.D) {
-        for (var u = 0u; u < 4u; u++) {
-          let j = 4u * q + u;
-          // blocked_row sums its accumulator's lanes: this input's sum goes in lane 0.
-          blocked_row(d, s, i, j, b0, 0u, vec4<f32>(a0[u], 0.0, 0.0, 0.0), nxt);
-          if (BLOCK_B > 1u && rows > 1u) { blocked_row(d, s, i, j, b0 + 1u, 1u, vec4<f32>(a1[u], 0.0, 0.0, 0.0), nxt); }
-          if (BLOCK_B > 2u && rows > 2u) { blocked_row(d, s, i, j, b0 + 2u, 2u, vec4<f32>(a2[u], 0.0, 0.0, 0.0), nxt); }
-          if (BLOCK_B > 3u && rows > 3u) { blocked_row(d, s, i, j, b0 + 3u, 3u, vec4<f32>(a3[u], 0.0, 0.0, 0.0), nxt); }
-          if (BLOCK_B > 4u && rows > 4u) { blocked_row(d, s, i, j, b0 + 4u, 4u, vec4<f32>(a4[u], 0.0, 0.0, 0.0), nxt); }
-          if (BLOCK_B > 5u && rows > 5u) { blocked_row(d, s, i, j, b0 + 5u, 5u, vec4<f32>(a5[u], 0.0, 0.0, 0.0), nxt); }
-          if (BLOCK_B > 6u && rows > 6u) { blocked_row(d, s, i, j, b0 + 6u, 6u, vec4<f32>(a6[u], 0.0, 0.0, 0.0), nxt); }
-          if (BLOCK_B > 7u && rows > 7u) { blocked_row(d, s, i, j, b0 + 7u, 7u, vec4<f32>(a7[u], 0.0, 0.0, 0.0), nxt); }
+      if (first < Q && d < dims.D) {
+        for (var v = 0u; v < 4u * INPUT_QUADS; v++) {
+          let j = 4u * q + v;
+          if (j >= H) { break; }  // the second quad past H
+          blocked_row(d, s, i, j, b0, 0u, quad_output(a0, v), nxt);
+          if (BLOCK_B > 1u && rows > 1u) { blocked_row(d, s, i, j, b0 + 1u, 1u, quad_output(a1, v), nxt); }
+          if (BLOCK_B > 2u && rows > 2u) { blocked_row(d, s, i, j, b0 + 2u, 2u, quad_output(a2, v), nxt); }
+          if (BLOCK_B > 3u && rows > 3u) { blocked_row(d, s, i, j, b0 + 3u, 3u, quad_output(a3, v), nxt); }
+          if (BLOCK_B > 4u && rows > 4u) { blocked_row(d, s, i, j, b0 + 4u, 4u, quad_output(a4, v), nxt); }
+          if (BLOCK_B > 5u && rows > 5u) { blocked_row(d, s, i, j, b0 + 5u, 5u, quad_output(a5, v), nxt); }
+          if (BLOCK_B > 6u && rows > 6u) { blocked_row(d, s, i, j, b0 + 6u, 6u, quad_output(a6, v), nxt); }
+          if (BLOCK_B > 7u && rows > 7u) { blocked_row(d, s, i, j, b0 + 7u, 7u, quad_output(a7, v), nxt); }
         }
       }
     }

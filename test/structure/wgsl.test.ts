@@ -7,7 +7,7 @@
 //    with a wrong index cannot hide among correct ones.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BLOCKED_BACKWARD_MAX_VEC4, PERSISTENT_BACKWARD_CACHE_MAX_H } from '../../src/gpu/ops/backward.js';
+import { BLOCKED4_INPUT_QUADS, BLOCKED_BACKWARD_MAX_VEC4, PERSISTENT_BACKWARD_CACHE_MAX_H } from '../../src/gpu/ops/backward.js';
 import { GEMM_ROWS, GEMM_WIDE_MAX_ROWS } from '../../src/gpu/ops/gemm.js';
 import { PERSISTENT_CACHE_MAX_K, PERSISTENT_SHARED_FLOATS } from '../../src/gpu/ops/persistent.js';
 import { MODE_CODE } from '../../src/gpu/wgsl.js';
@@ -35,6 +35,7 @@ describe('constants shared by TypeScript and WGSL', () => {
     // Workgroup arrays sized per shape by the host: their defaults are the most the host allows.
     expect(overrideDefault('recurrent-persistent.wgsl', 'SHARED_FLOATS')).toBe(PERSISTENT_SHARED_FLOATS);
     expect(overrideDefault('recurrent-backward.wgsl', 'BLOCKED_VEC4')).toBe(BLOCKED_BACKWARD_MAX_VEC4);
+    expect(overrideDefault('recurrent-backward.wgsl', 'INPUT_QUADS')).toBe(BLOCKED4_INPUT_QUADS);
     for (const [mode, code] of Object.entries(MODE_CODE)) expect(constant('prelude.wgsl', `MODE_${mode}`)).toBe(code);
   });
 });
@@ -227,14 +228,11 @@ describe('hand-unrolled blocks follow their pattern', () => {
     expect(unrolled(file, /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ blocked_row\(d, s, i, j, b0 \+ (\d)u, (\d)u, a(\d), nxt\); \}$/)).toEqual(
       rows.map((r) => [r, r, r, r, r]),
     );
-    expect(unrolled(file, /^\s*(?:if \(BLOCK_B > 1u\) \{ )?a(\d) = gates_fma\(wi, wf, wg, wo, dg_shared\(g \+ o(\d), lane\), a(\d)\);(?: \})?$/)).toEqual(
+    expect(unrolled(file, /^\s*(?:if \(BLOCK_B > 1u\) \{ )?a(\d) = quads_fma\(wk, dg_shared\(g \+ o(\d), lane\), a(\d)\);(?: \})?$/)).toEqual(
       rows.map((r) => [r, r, r]),
     );
     expect(
-      unrolled(
-        file,
-        /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ blocked_row\(d, s, i, j, b0 \+ (\d)u, (\d)u, vec4<f32>\(a(\d)\[u\], 0\.0, 0\.0, 0\.0\), nxt\); \}$/,
-      ),
+      unrolled(file, /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ blocked_row\(d, s, i, j, b0 \+ (\d)u, (\d)u, quad_output\(a(\d), v\), nxt\); \}$/),
     ).toEqual(rows.map((r) => [r, r, r, r, r]));
   });
 

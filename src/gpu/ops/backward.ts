@@ -89,6 +89,15 @@ export const BLOCKED_BACKWARD_MAX_VEC4 = 1024;
  * 75.6–86.1 ms; the char-LM's LSTM 128 layers at B = 8 within 0–6% between 4 and 8.
  */
 const SOFTWARE_BLOCKED_WORKGROUP = 4;
+
+/**
+ * Input quads per invocation of the blocked4 loop (its INPUT_QUADS): two, so that each dg_h scalar a
+ * row loads serves eight outputs instead of four. Measured on SwiftShader (Chromium, each loop alone,
+ * two interleaved pairs of 5 rounds), one / two quads, per loop: the char-LM's LSTM 128 layers at B 8
+ * 37.5 / 33.1 ms, the classifier's LSTM 64 at B 32 33.9 / 32.0, the date model's LSTM 64 pair 45.9 /
+ * 42.1.
+ */
+export const BLOCKED4_INPUT_QUADS = 2;
 export type SoftwareBackwardKind = 'cached' | 'blocked' | 'blocked4';
 
 /**
@@ -188,6 +197,7 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
       WORKGROUP_SIZE: persistentSize,
       BLOCK_B: persistentRows,
       CACHE_H: software?.kind === 'cached' ? config.hidden_size : 0,
+      INPUT_QUADS: BLOCKED4_INPUT_QUADS,
       // The blocked kinds' workgroup memory: the block's dg_h, double-buffered.
       ...(software && software.kind !== 'cached' ? { BLOCKED_VEC4: workgroupArrayLength(2 * software.rows * config.hidden_size) } : {}),
     },
