@@ -321,8 +321,7 @@ async function runTrainShape(
     const ratio = `step = ${(step.median_ms / forward.median_ms).toFixed(2)}× our forward + loss`;
     const minima = step.min_ms && forward.min_ms ? ` (minima ${(step.min_ms / forward.min_ms).toFixed(2)}×)` : '';
     step.note = [ratio + minima, details, step.note].filter(Boolean).join('; ');
-  }
-  else if (step && details) step.note = [details, step.note].filter(Boolean).join('; ');
+  } else if (step && details) step.note = [details, step.note].filter(Boolean).join('; ');
   for (const row of rows) log(formatRow(row));
   if (step && gemms.length) {
     step.gemm_census = await gemmCensus(ctx, gemms, ceilings);
