@@ -93,9 +93,10 @@ const SOFTWARE_BLOCKED_WORKGROUP = 4;
 /**
  * Input quads per invocation of the blocked4 loop (its INPUT_QUADS): two, so that each dg_h scalar a
  * row loads serves eight outputs instead of four. Measured on SwiftShader (Chromium, each loop alone,
- * two interleaved pairs of 5 rounds), one / two quads, per loop: the char-LM's LSTM 128 layers at B 8
- * 37.5 / 33.1 ms, the classifier's LSTM 64 at B 32 33.9 / 32.0, the date model's LSTM 64 pair 45.9 /
- * 42.1.
+ * one and two quads interleaved in one page, two pairs of 5–7 rounds), one / two quads: the char-LM's
+ * LSTM 128 loop at B 8 18.7 / 16.5 ms and, in a second run, 23.3–24.0 / 20.0–20.6; the classifier's LSTM
+ * 64 at B 32 33.9 / 32.0 and 34.5 / 32.5; the date model's two LSTM 64 loops 45.9 / 42.1 together. (An
+ * earlier session's try, 21.0–21.6 against 20.7–24.8 ms, had not shown it.)
  */
 export const BLOCKED4_INPUT_QUADS = 2;
 export type SoftwareBackwardKind = 'cached' | 'blocked' | 'blocked4';
