@@ -7,8 +7,8 @@
 // square average), c (Adam max v with amsgrad, RMSprop grad average when centered).
 // Four elements at a time: the vectors are read as vec4s (src/gpu/ops/optimizer.ts pads them to a
 // multiple of four; the padding's elements are updated too and mean nothing). Every formula is per
-// element, so each lane computes what the scalar formula would; a software adapter gathers a vec4 per
-// lane about as fast as a float.
+// element, so each lane computes what the scalar formula would; the work around the formulas (the
+// loop, the index arithmetic, the uniform's scalars) is paid once per four elements.
 //
 // A step whose loss or ‖g‖² is not finite changes nothing: its number, loss and ‖g‖² go into the
 // halt slots of `results`, and while those hold a step, no later step changes anything either (the

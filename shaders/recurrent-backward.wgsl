@@ -79,8 +79,9 @@ struct StepIndex {
 @group(0) @binding(5) var<storage, read_write> dg: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gstate: array<f32>;
 // The regrouped W_hh of persistent_backward_blocked4, as vec4s (regroup_w_hh writes it): gstate's
-// range from dims.w_t, bound apart so that each of the loop's weight loads is one vec4 (a software
-// adapter gathers a vec4 per lane about as fast as a float); a placeholder for the other paths.
+// range from dims.w_t, bound apart so that each of the loop's weight loads is one vec4 load, and
+// regroup_w_hh one vec4 store (measured against four float loads: a few percent, much of it in
+// regroup_w_hh; the README's benchmark notes); a placeholder for the other paths.
 @group(0) @binding(7) var<storage, read_write> w_regrouped: array<vec4<f32>>;
 @group(1) @binding(0) var<uniform> step_index: StepIndex;
 
