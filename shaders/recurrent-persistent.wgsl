@@ -4,9 +4,10 @@
 // (direction d, block of BLOCK_B batch rows): workgroup_id.x = d·blocks + block. For shapes whose
 // state per block fits one workgroup's memory (the on-device case; small and moderate H).
 //
-// Per step s, invocation lid owns hidden units j = lid, lid + WORKGROUP_SIZE, … of its direction, for
-// every row of its block: it loads each W_hh element once and uses it for all the block's rows (as
-// the per-step kernel's batch blocks do). For each (row, j) it takes the input projection — from
+// Per step s, invocation lid owns hidden units j = UNITS·lid (and j + 1 with UNITS 2), then those a
+// pass of UNITS·WORKGROUP_SIZE further, … of its direction, for every row of its block: it loads each
+// W_hh element once and uses it for all the block's rows (as the per-step kernel's batch blocks do),
+// and each h_{t−1} value for its UNITS units. For each (row, j) it takes the input projection — from
 // `gx`, made for all steps by the matmul kernel, or (INLINE_INPUT) computed here — adds the recurrent
 // term W_hh·h_{t−1} + b_hh from the h held in workgroup memory, and applies the cell update (prelude's
 // cell_update). Direction 0 runs t = s, direction 1 (reverse) t = T−1−s; a row with t ≥ lengths[b]
@@ -36,6 +37,9 @@ override BLOCK_B: u32 = 1u;  // batch rows per workgroup: 1, 2, 4 or 8
 override INLINE_INPUT: bool = true;
 // H_out when W_hh is cached in private memory (see above), else 0. At most CACHE_MAX_K.
 override CACHE_K: u32 = 0u;
+// Hidden units per invocation, 1 or 2 (2 only without CACHE_K): units j and j + 1, each h_{t−1} value a
+// row loads serving both.
+override UNITS: u32 = 1u;
 // Training: keep the step's activations in `saved` (SaveDims in recurrent-common.wgsl), as the step
 // kernel does.
 override SAVE: bool = false;
@@ -180,6 +184,35 @@ fn update_unit(d: u32, t: u32, r: u32, b: u32, j: u32, rec: vec4<f32>, valid: bo
   }
 }
 
+// W_hh·h_{t−1} sums of one row for the invocation's units: `a` unit j, `b` unit j + 1 (UNITS 2).
+struct UnitSums {
+  a: vec4<f32>,
+  b: vec4<f32>,
+}
+
+// acc + four k of W_hh·h for each unit: rows k … k + 3 of unit j's gate vec4s from vec4 index `wa`
+// (rows H vec4s apart), of unit j + 1's from `wb`; x = h_{t−1}[k … k + 3].
+fn units_fma4(wa: mat4x4<f32>, wb: mat4x4<f32>, x: vec4<f32>, acc: UnitSums) -> UnitSums {
+  var r = acc;
+  r.a = fma4(wa[0], wa[1], wa[2], wa[3], x, acc.a);
+  if (UNITS > 1u) { r.b = fma4(wb[0], wb[1], wb[2], wb[3], x, acc.b); }
+  return r;
+}
+
+// acc + one k: unit j's gate vec4 wa, unit j + 1's wb, times h_{t−1}[k] = x.
+fn units_fma(wa: vec4<f32>, wb: vec4<f32>, x: f32, acc: UnitSums) -> UnitSums {
+  var r = acc;
+  r.a = fma(wa, vec4<f32>(x), acc.a);
+  if (UNITS > 1u) { r.b = fma(wb, vec4<f32>(x), acc.b); }
+  return r;
+}
+
+// Four rows of W_hh (k … k + 3) of one unit's gates, from vec4 index w (rows H apart).
+fn w_hh_rows(w: u32) -> mat4x4<f32> {
+  let H = dims.H;
+  return mat4x4<f32>(param4(w), param4(w + H), param4(w + 2u * H), param4(w + 3u * H));
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let lane = subgroup_lane();
@@ -226,11 +259,15 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
     let h7 = cur + min(7u, rows - 1u) * K;
     // Units in passes of the workgroup's width, in uniform control flow (the subgroup broadcasts
     // need it): an invocation past H computes on a clamped unit and stores nothing.
-    for (var j0 = 0u; j0 < H; j0 += WORKGROUP_SIZE) {
-      let j = min(j0 + lid, H - 1u);
+    for (var j0 = 0u; j0 < H; j0 += UNITS * WORKGROUP_SIZE) {
+      let first = j0 + UNITS * lid;
+      let j = min(first, H - 1u);
+      let j_hi = min(first + 1u, H - 1u);  // UNITS 2: the second unit (the last again past H: never stored)
       // W_hh·h_{t−1} for every row of the block: one W load serves them all. Separate accumulators
       // (not an array) stay in registers; BLOCK_B is a pipeline constant, unused ones compile away.
-      let bias = param4(dims.b_hh_offset + d * H + j);
+      let b_hh = dims.b_hh_offset + d * H;
+      var bias = UnitSums(param4(b_hh + j), vec4<f32>(0.0));
+      if (UNITS > 1u) { bias.b = param4(b_hh + j_hi); }
       var acc0 = bias;
       var acc1 = bias;
       var acc2 = bias;
@@ -240,59 +277,64 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
       var acc6 = bias;
       var acc7 = bias;
       var wh = dims.w_hh_offset + d * K * H + j;
+      let hi = j_hi - j;  // unit j + 1's weights, this far on
       var k = 0u;
       if (CACHE_K > 0u) {  // one row, one pass: W_hh from private memory, nothing left for the loops below
-        acc0 = cached_dot(h0, lane, acc0);
+        acc0.a = cached_dot(h0, lane, acc0.a);
         k = K;
       }
-      for (; k + 4u <= K; k += 4u) {  // four k per pass: 4 W loads for 4·BLOCK_B vec4 FMAs
-        let w0 = param4(wh);
-        let w1 = param4(wh + H);
-        let w2 = param4(wh + 2u * H);
-        let w3 = param4(wh + 3u * H);
+      for (; k + 4u <= K; k += 4u) {  // four k per pass: 4·UNITS W loads for 4·UNITS·BLOCK_B vec4 FMAs
+        let wa = w_hh_rows(wh);
+        var wb = wa;
+        if (UNITS > 1u) { wb = w_hh_rows(wh + hi); }
         wh += 4u * H;
-        acc0 = fma4(w0, w1, w2, w3, h_quad(h0 + k, lane), acc0);
-        if (BLOCK_B > 1u) { acc1 = fma4(w0, w1, w2, w3, h_quad(h1 + k, lane), acc1); }
+        acc0 = units_fma4(wa, wb, h_quad(h0 + k, lane), acc0);
+        if (BLOCK_B > 1u) { acc1 = units_fma4(wa, wb, h_quad(h1 + k, lane), acc1); }
         if (BLOCK_B > 2u) {
-          acc2 = fma4(w0, w1, w2, w3, h_quad(h2 + k, lane), acc2);
-          acc3 = fma4(w0, w1, w2, w3, h_quad(h3 + k, lane), acc3);
+          acc2 = units_fma4(wa, wb, h_quad(h2 + k, lane), acc2);
+          acc3 = units_fma4(wa, wb, h_quad(h3 + k, lane), acc3);
         }
         if (BLOCK_B > 4u) {
-          acc4 = fma4(w0, w1, w2, w3, h_quad(h4 + k, lane), acc4);
-          acc5 = fma4(w0, w1, w2, w3, h_quad(h5 + k, lane), acc5);
-          acc6 = fma4(w0, w1, w2, w3, h_quad(h6 + k, lane), acc6);
-          acc7 = fma4(w0, w1, w2, w3, h_quad(h7 + k, lane), acc7);
+          acc4 = units_fma4(wa, wb, h_quad(h4 + k, lane), acc4);
+          acc5 = units_fma4(wa, wb, h_quad(h5 + k, lane), acc5);
+          acc6 = units_fma4(wa, wb, h_quad(h6 + k, lane), acc6);
+          acc7 = units_fma4(wa, wb, h_quad(h7 + k, lane), acc7);
         }
       }
       // The k remainder, one k at a time. recurrent-step.wgsl has the same loop over h in a storage
       // buffer: WGSL functions cannot take either address space, so each kernel keeps its own.
       for (; k < K; k++) {
-        let w = param4(wh);
+        let wa = param4(wh);
+        var wb = wa;
+        if (UNITS > 1u) { wb = param4(wh + hi); }
         wh += H;
-        acc0 = fma(w, vec4<f32>(shared_f[h0 + k]), acc0);
-        if (BLOCK_B > 1u) { acc1 = fma(w, vec4<f32>(shared_f[h1 + k]), acc1); }
+        acc0 = units_fma(wa, wb, shared_f[h0 + k], acc0);
+        if (BLOCK_B > 1u) { acc1 = units_fma(wa, wb, shared_f[h1 + k], acc1); }
         if (BLOCK_B > 2u) {
-          acc2 = fma(w, vec4<f32>(shared_f[h2 + k]), acc2);
-          acc3 = fma(w, vec4<f32>(shared_f[h3 + k]), acc3);
+          acc2 = units_fma(wa, wb, shared_f[h2 + k], acc2);
+          acc3 = units_fma(wa, wb, shared_f[h3 + k], acc3);
         }
         if (BLOCK_B > 4u) {
-          acc4 = fma(w, vec4<f32>(shared_f[h4 + k]), acc4);
-          acc5 = fma(w, vec4<f32>(shared_f[h5 + k]), acc5);
-          acc6 = fma(w, vec4<f32>(shared_f[h6 + k]), acc6);
-          acc7 = fma(w, vec4<f32>(shared_f[h7 + k]), acc7);
+          acc4 = units_fma(wa, wb, shared_f[h4 + k], acc4);
+          acc5 = units_fma(wa, wb, shared_f[h5 + k], acc5);
+          acc6 = units_fma(wa, wb, shared_f[h6 + k], acc6);
+          acc7 = units_fma(wa, wb, shared_f[h7 + k], acc7);
         }
       }
       // rows ≤ BLOCK_B already; testing the pipeline constant too lets the compiler drop the rows a
       // narrow block cannot have (measured: long-lstm, B = 1, was ~20% slower without it).
-      if (j0 + lid < H) {
-        update_unit(d, t, 0u, b0, j, acc0, t < len0, cur, nxt);
-        if (BLOCK_B > 1u && rows > 1u) { update_unit(d, t, 1u, b0 + 1u, j, acc1, t < len1, cur, nxt); }
-        if (BLOCK_B > 2u && rows > 2u) { update_unit(d, t, 2u, b0 + 2u, j, acc2, t < len2, cur, nxt); }
-        if (BLOCK_B > 3u && rows > 3u) { update_unit(d, t, 3u, b0 + 3u, j, acc3, t < len3, cur, nxt); }
-        if (BLOCK_B > 4u && rows > 4u) { update_unit(d, t, 4u, b0 + 4u, j, acc4, t < len4, cur, nxt); }
-        if (BLOCK_B > 5u && rows > 5u) { update_unit(d, t, 5u, b0 + 5u, j, acc5, t < len5, cur, nxt); }
-        if (BLOCK_B > 6u && rows > 6u) { update_unit(d, t, 6u, b0 + 6u, j, acc6, t < len6, cur, nxt); }
-        if (BLOCK_B > 7u && rows > 7u) { update_unit(d, t, 7u, b0 + 7u, j, acc7, t < len7, cur, nxt); }
+      for (var u = 0u; u < UNITS; u++) {
+        let ju = first + u;
+        if (ju >= H) { break; }
+        let pick = u > 0u;  // unit j + 1: the `b` sums
+        update_unit(d, t, 0u, b0, ju, select(acc0.a, acc0.b, pick), t < len0, cur, nxt);
+        if (BLOCK_B > 1u && rows > 1u) { update_unit(d, t, 1u, b0 + 1u, ju, select(acc1.a, acc1.b, pick), t < len1, cur, nxt); }
+        if (BLOCK_B > 2u && rows > 2u) { update_unit(d, t, 2u, b0 + 2u, ju, select(acc2.a, acc2.b, pick), t < len2, cur, nxt); }
+        if (BLOCK_B > 3u && rows > 3u) { update_unit(d, t, 3u, b0 + 3u, ju, select(acc3.a, acc3.b, pick), t < len3, cur, nxt); }
+        if (BLOCK_B > 4u && rows > 4u) { update_unit(d, t, 4u, b0 + 4u, ju, select(acc4.a, acc4.b, pick), t < len4, cur, nxt); }
+        if (BLOCK_B > 5u && rows > 5u) { update_unit(d, t, 5u, b0 + 5u, ju, select(acc5.a, acc5.b, pick), t < len5, cur, nxt); }
+        if (BLOCK_B > 6u && rows > 6u) { update_unit(d, t, 6u, b0 + 6u, ju, select(acc6.a, acc6.b, pick), t < len6, cur, nxt); }
+        if (BLOCK_B > 7u && rows > 7u) { update_unit(d, t, 7u, b0 + 7u, ju, select(acc7.a, acc7.b, pick), t < len7, cur, nxt); }
       }
     }
     if (HAS_PROJ) {

@@ -82,18 +82,18 @@ describe('hand-unrolled blocks follow their pattern', () => {
       [1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]),
     );
     expect(unrolled('recurrent-persistent.wgsl', /^\s*let h(\d) = cur \+ min\((\d)u, rows - 1u\) \* K;$/)).toEqual([1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
-    expect(unrolled('recurrent-persistent.wgsl', /acc(\d) = fma4\(w0, w1, w2, w3, h_quad\(h(\d) \+ k, lane\), acc(\d)\);/)).toEqual(
+    expect(unrolled('recurrent-persistent.wgsl', /acc(\d) = units_fma4\(wa, wb, h_quad\(h(\d) \+ k, lane\), acc(\d)\);/)).toEqual(
       [0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
     );
-    expect(unrolled('recurrent-persistent.wgsl', /acc(\d) = fma\(w, vec4<f32>\(shared_f\[h(\d) \+ k\]\), acc(\d)\);/)).toEqual(
+    expect(unrolled('recurrent-persistent.wgsl', /acc(\d) = units_fma\(wa, wb, shared_f\[h(\d) \+ k\], acc(\d)\);/)).toEqual(
       [0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
     );
     expect(
       unrolled(
         'recurrent-persistent.wgsl',
-        /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ update_unit\(d, t, (\d)u, b0 \+ (\d)u, j, acc(\d), t < len(\d), cur, nxt\); \}$/,
+        /^\s*if \(BLOCK_B > (\d)u && rows > (\d)u\) \{ update_unit\(d, t, (\d)u, b0 \+ (\d)u, ju, select\(acc(\d)\.a, acc(\d)\.b, pick\), t < len(\d), cur, nxt\); \}$/,
       ),
-    ).toEqual([1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r, r, r, r]));
+    ).toEqual([1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r, r, r, r, r]));
   });
 
   it('GEMM: row r of the tile is row m0 + r, stored r rows down', () => {

@@ -33,6 +33,19 @@ export function maxPersistentWorkgroup(limits: GPUSupportedLimits): number {
  */
 const SOFTWARE_PERSISTENT_WORKGROUP = 4;
 
+/**
+ * Hidden units per invocation of the loop (its UNITS): two on a software adapter for blocks of up to
+ * four rows without the private-memory cache, so that each h_{t−1} value a row loads serves two units'
+ * weights; else one (a GPU wants the invocations; the cache keeps one unit's column). Measured on
+ * SwiftShader (Chromium, one and two units interleaved in one page): char-rnn's forward (LSTM 128, B 8,
+ * blocks of 4) median 59.4 / 52.3 ms over 11 rounds; the char-LM's two training-forward loops (blocks of
+ * 4) 44.7 / 38.1 ms; at blocks of 8 it did not pay: the classifier's GRU 64 (B 32) 26.5 / 29.6 ms, the
+ * date model's LSTM 64 pair (B 128) 34.4 / 32.5, within its drift.
+ */
+export function persistentUnits(layout: PersistentLayout, softwareAdapter: boolean): 1 | 2 {
+  return softwareAdapter && layout.cacheK === 0 && layout.blockB <= 4 ? 2 : 1;
+}
+
 /** f32 of workgroup memory the persistent kernel needs for a block of `rows` batch rows. */
 function persistentSharedFloats(config: RnnConfig, rows: number): number {
   return 2 * rows * outputSize(config) + (config.proj_size > 0 ? rows * config.hidden_size : 0);
@@ -176,6 +189,7 @@ export function persistentKernel(
       SHARED_FLOATS: layout.sharedFloats,
       INLINE_INPUT: inlineInput,
       CACHE_K: layout.cacheK,
+      UNITS: persistentUnits(layout, ctx.isSoftwareAdapter),
       SAVE: save,
       RECURRENT_MASK: recurrentMask,
     },
