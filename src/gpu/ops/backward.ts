@@ -401,6 +401,9 @@ export function savedLayout(config: RnnConfig, T: number, B: number): SavedLayou
   return { pre, c, hRaw, cPrev, hPrev, mask: 0, hPrevMasked: end, size: end + D * TB * Hout };
 }
 
+/** 256 bytes: WebGPU's largest minStorageBufferOffsetAlignment, where gstate's regrouped W_hh is bound apart. */
+export const GSTATE_SPLIT_FLOATS = 64;
+
 /**
  * The backward's recurrent state `gstate` (floats), as shaders/recurrent-backward.wgsl indexes it:
  * dL/dh carried between steps, double-buffered (D, B, H_out) ×2 — step s reads copy s % 2 and writes
@@ -410,9 +413,6 @@ export function savedLayout(config: RnnConfig, T: number, B: number): SavedLayou
  * BackwardKernels.regroup.floats), or the per-step path's scratch. `first` is the copy the first step (s = T − 1) reads: where a gradient
  * of the final state (a head on h_n) goes in.
  */
-/** 256 bytes: WebGPU's largest minStorageBufferOffsetAlignment, where gstate's regrouped W_hh is bound apart. */
-export const GSTATE_SPLIT_FLOATS = 64;
-
 export function gradientStateLayout(
   config: RnnConfig,
   T: number,
