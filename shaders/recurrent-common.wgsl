@@ -19,6 +19,12 @@ fn param4(i: u32) -> vec4<f32> {
   return widen4(params[i]);
 }
 
+// Rows k … k + 3 of W_hh of one unit's gate vec4s, from vec4 index w of row k (rows H vec4s apart).
+fn w_hh_rows(w: u32) -> mat4x4<f32> {
+  let H = dims.H;
+  return mat4x4<f32>(param4(w), param4(w + H), param4(w + 2u * H), param4(w + 3u * H));
+}
+
 // Element i of W_hr (stored two to a weight2), which starts at element dims.w_hr_offset (even).
 fn w_hr_at(i: u32) -> f32 {
   let e = dims.w_hr_offset + i;

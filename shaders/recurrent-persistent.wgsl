@@ -207,12 +207,6 @@ fn units_fma(wa: vec4<f32>, wb: vec4<f32>, x: f32, acc: UnitSums) -> UnitSums {
   return r;
 }
 
-// Four rows of W_hh (k … k + 3) of one unit's gates, from vec4 index w (rows H apart).
-fn w_hh_rows(w: u32) -> mat4x4<f32> {
-  let H = dims.H;
-  return mat4x4<f32>(param4(w), param4(w + H), param4(w + 2u * H), param4(w + 3u * H));
-}
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let lane = subgroup_lane();

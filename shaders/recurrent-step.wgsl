@@ -229,12 +229,6 @@ fn update_tile(d: u32, b: u32, j: u32, t: Tile, bias: vec4<f32>, rows: u32) {
   for (var r = 0u; r < min(rows, 8u); r++) { update_unit(d, b + r, j, acc[r] + bias); }
 }
 
-// W_hh's rows k … k + 3 of one unit's gate lanes, from vec4 index w of row k.
-fn w_hh_quad(w: u32) -> mat4x4<f32> {
-  let H = dims.H;
-  return mat4x4<f32>(param4(w), param4(w + H), param4(w + 2u * H), param4(w + 3u * H));
-}
-
 // The tiles of one `step_wide` invocation, h_{t−1}·W_hh for its block's rows (8·WIDE_GROUPS from the
 // state's element `base`, `rows` of them real) and its units, whose W_hh row 0 starts at vec4 index w0.x,
 // w0.y and, with four units, w0.z, w0.w: t<g><u> is group g of eight rows × unit u (WideTiles, tile.wgsl).
@@ -247,13 +241,13 @@ fn step_tiles(lane: u32, base: u32, rows: u32, w0: vec4<u32>) -> WideTiles {
   var w = w0;
   var k = 0u;
   for (; H_VEC4 && k + 4u <= K; k += 4u) {
-    let u0 = w_hh_quad(w.x);
-    let u1 = w_hh_quad(w.y);
+    let u0 = w_hh_rows(w.x);
+    let u1 = w_hh_rows(w.y);
     var u2 = u0;
     var u3 = u0;
     if (WIDE_UNITS > 2u) {
-      u2 = w_hh_quad(w.z);
-      u3 = w_hh_quad(w.w);
+      u2 = w_hh_rows(w.z);
+      u3 = w_hh_rows(w.w);
     }
     w += vec4<u32>(4u * H);
     let a0 = h_rows8(lane, base, 0u, rows, k);

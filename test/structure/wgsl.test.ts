@@ -184,7 +184,7 @@ describe('hand-unrolled blocks follow their pattern', () => {
           const m = new RegExp(`^\\s*(?:let |)u(\\d) = ${load}\\(w\\.([xyzw])\\);$`).exec(line);
           return m ? [[Number(m[1]), 'xyzw'.indexOf(m[2])]] : [];
         });
-    expect(wLoads('w_hh_quad')).toEqual(units.map((u) => [u, u]));
+    expect(wLoads('w_hh_rows')).toEqual(units.map((u) => [u, u]));
     expect(wLoads('param4')).toEqual(units.map((u) => [u, u]));
     // Tile t<g><u> updated from itself with unit u's W_hh and group g's h: [g, u, g, u, u, g] per line.
     const updates = groups.flatMap((g) => units.map((u) => [g, u, g, u, u, g]));
