@@ -23,3 +23,24 @@ fn stream(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   for (var i = gid.x; i < arrayLength(&stream_in); i += n) { acc += stream_in[i]; }
   stream_out[gid.x] = acc;
 }
+
+// Write bandwidth: invocation i stores the vec4s i, i + n, i + 2n, … of `fill_out` (n invocations in
+// all), eight per pass of its loop — the way a GEMM's epilogue stores its tile, row after row. A GEMM
+// whose output outweighs its arithmetic (an input projection with K ≤ 16) is measured against this.
+@group(0) @binding(3) var<storage, read_write> fill_out: array<vec4<f32>>;
+
+@compute @workgroup_size(STREAM_WORKGROUP)
+fn fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let n = groups.x * STREAM_WORKGROUP;
+  let v = vec4<f32>(f32(gid.x));
+  for (var i = gid.x; i + 7u * n < arrayLength(&fill_out); i += 8u * n) {
+    fill_out[i] = v;
+    fill_out[i + n] = v;
+    fill_out[i + 2u * n] = v;
+    fill_out[i + 3u * n] = v;
+    fill_out[i + 4u * n] = v;
+    fill_out[i + 5u * n] = v;
+    fill_out[i + 6u * n] = v;
+    fill_out[i + 7u * n] = v;
+  }
+}

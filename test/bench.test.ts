@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { timeGemmShape } from '../src/bench/ceilings.js';
-import { formatGemmCensus, gemmBound, gemmBytes } from '../src/bench/gemm-census.js';
+import { formatGemmCensus, gemmBound, gemmTraffic } from '../src/bench/gemm-census.js';
 import { childArgv, parseBenchArgs } from '../src/bench/cli.js';
 import { type BenchRow, formatTable, runBench } from '../src/bench/run.js';
 import { BIG_SHAPES, SHAPES, TINY_SHAPE } from '../src/bench/shapes.js';
@@ -75,10 +75,15 @@ describe('benchmark (tiny shape)', () => {
     expect(lines.join('\n')).toMatch(/^ {2}GEMM TN \(weight gradient\) +\d+×\d+·\d+×\d+ +[\d.]+ GFLOP\/s \(\d+% of the ceiling\)$/m);
     // The bias gradient (M = 1) is bound by its loads: also judged against the adapter's read rate.
     expect(report.ceilings!.read_gbps).toBeGreaterThan(0);
+    // What a GEMM's C costs: the adapter's write rate; a software adapter adds it to the arithmetic.
+    expect(report.ceilings!.write_gbps).toBeGreaterThan(0);
+    expect(report.ceilings!.serial).toBe(true);
     const oneRow = report.ceilings!.gemm_layouts.find((l) => l.layout.startsWith('NN, M = 1'))!;
     expect(oneRow.read!.gbps > 0 && Math.abs(oneRow.read!.fraction - oneRow.read!.gbps / report.ceilings!.read_gbps) < 1e-9).toBe(true);
     expect(report.ceilings!.gemm_layouts.filter((l) => l.read).length).toBe(1);
-    expect(lines.join('\n')).toMatch(/^ceilings: GEMM [\d.]+ GFLOP\/s \(.*\); read [\d.]+ GB\/s; empty dispatch/m);
+    expect(lines.join('\n')).toMatch(
+      /^ceilings: GEMM [\d.]+ GFLOP\/s \(.*\); read [\d.]+ GB\/s, write [\d.]+ GB\/s \(a software adapter: a GEMM's writes add to its arithmetic\); empty dispatch/m,
+    );
     expect(lines.join('\n')).toMatch(
       /^ {2}GEMM NN, M = 1 \(bias gradient\) .*% of the ceiling; bound by its loads: [\d.]+ GB\/s read, \d+% of the read rate\)$/m,
     );
@@ -169,7 +174,7 @@ describe('benchmark (tiny shape)', () => {
     await expect(timeGemmShape(ctx, { ...shapes[3], format: 'f16' })).rejects.toThrow(/census reads B as f16; only f32 is timed/);
   });
 
-  it('GEMM census: each GEMM against its bound — max(FLOP at the ceiling, bytes at the read rate) plus one dispatch', () => {
+  it('GEMM census: each GEMM against its bound — FLOP at the ceiling or bytes at the read and write rates (a software adapter adding the writes to the FLOP), plus one dispatch', () => {
     const zero = { a: 0, b: 0, bias: 0, c: 0 };
     const head: GemmShape = {
       label: 'head.forward',
@@ -185,27 +190,35 @@ describe('benchmark (tiny shape)', () => {
       align: zero,
       strides: zero,
     };
-    // A 32×64, B 64×4, bias 4, C 32×4 written: 2,436 floats.
-    expect(gemmBytes(head)).toBe(4 * (32 * 64 + 64 * 4 + 4 + 32 * 4));
-    // Two batches sharing A (stride 0), B and the bias per batch; C read and written with β.
+    // A 32×64, B 64×4 and bias 4 read; C 32×4 written.
+    expect(gemmTraffic(head)).toEqual({ read: 4 * (32 * 64 + 64 * 4 + 4), written: 4 * 32 * 4 });
+    // Two batches sharing A (stride 0), B and the bias per batch; C read with β, and written.
     const twice: GemmShape = { ...head, batch: 2, beta: 1, strides: { a: 0, b: 256, bias: 4, c: 128 } };
-    expect(gemmBytes(twice)).toBe(4 * (32 * 64 + 2 * (64 * 4) + 2 * 4 + 2 * 2 * (32 * 4)));
-    const ceilings = { gemm_gflops: 2, read_gbps: 1, empty_dispatch_us: 20 };
-    // 2 MFLOP at 2 GFLOP/s: 1 ms; 0.4 MB at 1 GB/s: 0.4 ms; plus 20 µs.
-    expect(gemmBound(2e6, 4e5, ceilings)).toEqual({ ms: 1.02, by: 'arithmetic' });
-    expect(gemmBound(2e6, 4e6, ceilings).by).toBe('memory');
-    expect(gemmBound(2e6, 4e6, ceilings).ms).toBeCloseTo(4.02, 12);
+    expect(gemmTraffic(twice)).toEqual({ read: 4 * (32 * 64 + 2 * (64 * 4) + 2 * 4 + 2 * (32 * 4)), written: 4 * 2 * (32 * 4) });
+    const ceilings = { gemm_gflops: 2, read_gbps: 1, write_gbps: 0.5, serial: false, empty_dispatch_us: 20 };
+    // 2 MFLOP at 2 GFLOP/s: 1 ms; 0.4 MB read at 1 GB/s: 0.4 ms; plus 20 µs.
+    expect(gemmBound(2e6, { read: 4e5, written: 0 }, ceilings)).toEqual({ ms: 1.02, by: 'arithmetic' });
+    expect(gemmBound(2e6, { read: 4e6, written: 0 }, ceilings).by).toBe('memory');
+    expect(gemmBound(2e6, { read: 4e6, written: 0 }, ceilings).ms).toBeCloseTo(4.02, 12);
+    // 0.1 MB read, 0.2 MB written at 0.5 GB/s (0.4 ms): on a GPU the writes overlap the arithmetic; on a
+    // software adapter, whose cores do both, they add to it.
+    expect(gemmBound(2e6, { read: 1e5, written: 2e5 }, ceilings)).toEqual({ ms: 1.02, by: 'arithmetic' });
+    const serial = gemmBound(2e6, { read: 1e5, written: 2e5 }, { ...ceilings, serial: true });
+    expect(serial.by).toBe('arithmetic + writes');
+    expect(serial.ms).toBeCloseTo(1.42, 12);
+    // The memory side counts the writes too: 0.1 ms of reads + 2 ms of writes.
+    expect(gemmBound(2e6, { read: 1e5, written: 1e6 }, ceilings)).toEqual({ ms: expect.closeTo(2.12, 12), by: 'memory' });
     // A census measured without ceilings (an isolated child) is read against the report's.
     const census = {
       entries: [
-        { label: 'head.forward', calls: 1, layout: 'NT + bias', shape: '32×64·64×4', ms: 0.051, gflops: 16384 / 51e3, flop: 16384, bytes: gemmBytes(head) },
+        { label: 'head.forward', calls: 1, layout: 'NT + bias', shape: '32×64·64×4', ms: 0.051, gflops: 16384 / 51e3, flop: 16384, traffic: gemmTraffic(head) },
       ],
       total_ms: 0.051,
       gflops: 16384 / 51e3,
     };
     const [, line] = formatGemmCensus('train-x', census, 10, ceilings);
-    // Bound: max(8.2 µs, 9.7 µs) + 20 µs = 29.7 µs of 51 µs.
-    expect(line).toMatch(/0\.05 ms +0\.321 GFLOP\/s \(16% of the ceiling; 58% of its memory bound\) {2}head\.forward$/);
+    // Bound: max(8.2 µs, 9.2 µs read + 1.0 µs written) + 20 µs = 30.3 µs of 51 µs.
+    expect(line).toMatch(/0\.05 ms +0\.321 GFLOP\/s \(16% of the ceiling; 59% of its memory bound\) {2}head\.forward$/);
     expect(formatGemmCensus('train-x', census, 10)[1]).not.toMatch(/bound|ceiling/);
   });
 

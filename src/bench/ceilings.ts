@@ -40,6 +40,14 @@ export interface Ceilings {
   empty_dispatch_us: number;
   /** GB/s (10⁹ bytes) a kernel reads from a large storage buffer (bench-probe.wgsl's `stream`). */
   read_gbps: number;
+  /** GB/s a kernel writes into a large storage buffer, vec4 by vec4 (bench-probe.wgsl's `fill`). */
+  write_gbps: number;
+  /**
+   * The adapter runs a kernel's arithmetic and its memory traffic on the same CPU cores (a software
+   * adapter: GpuContext.isSoftwareAdapter), so their times add up instead of overlapping — the GEMM
+   * bound (gemm-census.ts's gemmBound) adds them.
+   */
+  serial: boolean;
 }
 
 const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST;
@@ -92,49 +100,67 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
   ctx.release(sink);
   const gemm_gflops = flop / (gemmMs * 1e6);
   const read_gbps = await measureReadBandwidth(ctx, scale);
+  const write_gbps = await measureWriteBandwidth(ctx, scale);
   return {
     gemm_gflops,
     gemm_shape: `${M}×${K}·${K}×${N}`,
     gemm_layouts: await measureGemmLayouts(ctx, scale, gemm_gflops, read_gbps),
     empty_dispatch_us: ((median(manyMs) - median(oneMs)) * 1000) / (many - 1),
     read_gbps,
+    write_gbps,
+    serial: ctx.isSoftwareAdapter,
   };
 }
 
 /** GB/s read from a 16 MiB buffer (scaled) by 16,384 invocations, each summing every 16,384th vec4. */
-async function measureReadBandwidth(ctx: GpuContext, scale: number): Promise<number> {
+function measureReadBandwidth(ctx: GpuContext, scale: number): Promise<number> {
+  return measureBandwidth(ctx, scale, 'stream', 1);
+}
+
+/** GB/s written into a 16 MiB buffer (scaled) by 16,384 invocations, each storing every 16,384th vec4. */
+function measureWriteBandwidth(ctx: GpuContext, scale: number): Promise<number> {
+  return measureBandwidth(ctx, scale, 'fill', 3);
+}
+
+/** A probe entry's rate through a large buffer (`binding`: the one it streams; `stream` writes its sums to binding 2). */
+async function measureBandwidth(ctx: GpuContext, scale: number, entryPoint: 'stream' | 'fill', binding: 1 | 3): Promise<number> {
   const device = ctx.device;
   const workgroup = 64;
   const groups = 256;
-  const vec4s = Math.max(groups * workgroup, Math.round((2 ** 20 * scale) / (groups * workgroup)) * groups * workgroup);
-  const layout = ctx.bindGroupLayout('bench-stream/group0', [
-    { binding: 1, visibility: ShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
-    { binding: 2, visibility: ShaderStage.COMPUTE, buffer: { type: 'storage' } },
-  ]);
+  // Whole passes of `fill`'s eight stores per invocation.
+  const step = 8 * groups * workgroup;
+  const vec4s = Math.max(step, Math.round((2 ** 20 * scale) / step) * step);
+  const entries: GPUBindGroupLayoutEntry[] = [{ binding, visibility: ShaderStage.COMPUTE, buffer: { type: binding === 1 ? 'read-only-storage' : 'storage' } }];
+  if (entryPoint === 'stream') entries.push({ binding: 2, visibility: ShaderStage.COMPUTE, buffer: { type: 'storage' } });
+  const layout = ctx.bindGroupLayout(`bench-${entryPoint}/group0`, entries);
   const pipeline = ctx.computePipeline({
     family: 'bench-probe',
     code: probeSource,
-    entryPoint: 'stream',
+    entryPoint,
     constants: { STREAM_WORKGROUP: workgroup },
     layouts: [layout],
   });
-  const input = ctx.buffer('bench.stream.in', vec4s * 16, STORAGE);
-  const output = ctx.buffer('bench.stream.out', groups * workgroup * 16, STORAGE);
-  device.queue.writeBuffer(input, 0, new Float32Array(vec4s * 4).fill(1));
-  const group = ctx.bindGroupAt('bench.stream', layout, [
-    [1, { buffer: input, size: vec4s * 16 }],
-    [2, { buffer: output, size: groups * workgroup * 16 }],
-  ]);
-  const run = (pass: GPUComputePassEncoder) => {
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(groups);
-  };
-  await timeSubmit(device, run); // warm-up (and the pipeline's compilation)
-  const runs: number[] = [];
-  for (let r = 0; r < 3; r++) runs.push(await timeSubmit(device, run));
-  for (const b of [input, output]) ctx.release(b);
-  return (vec4s * 16) / (median(runs) * 1e6);
+  const big = ctx.buffer(`bench.${entryPoint}.big`, vec4s * 16, STORAGE);
+  const bound: Array<[number, GPUBufferBinding]> = [[binding, { buffer: big, size: vec4s * 16 }]];
+  const buffers = [big];
+  if (entryPoint === 'stream') {
+    device.queue.writeBuffer(big, 0, new Float32Array(vec4s * 4).fill(1));
+    const sums = ctx.buffer('bench.stream.sums', groups * workgroup * 16, STORAGE);
+    bound.push([2, { buffer: sums, size: groups * workgroup * 16 }]);
+    buffers.push(sums);
+  }
+  const group = ctx.bindGroupAt(`bench.${entryPoint}`, layout, bound);
+  try {
+    // Timed as the difference of two submits (timeRepeated): a submit's round trip would otherwise count.
+    const ms = await timeRepeated(device, (repeats) => (pass) => {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(groups);
+    });
+    return (vec4s * 16) / (ms * 1e6);
+  } finally {
+    for (const b of buffers) ctx.release(b);
+  }
 }
 
 /**

@@ -6,36 +6,59 @@
  *
  * Each is also read against its own bound: a small GEMM cannot reach the FLOP ceiling on any device —
  * the classifier's head (32 × 64 · 64 × 4, 16 kFLOP) is 3 µs of arithmetic at a 6 GFLOP/s ceiling and
- * ~20 µs of dispatch, a bias gradient (M = 1) one multiply-add per element it reads. The bound is the
- * roofline's time plus the dispatch: max(FLOP / GEMM ceiling, bytes / read rate) + one empty dispatch,
- * from the run's ceilings (ceilings.ts), with the bytes every operand must move once (A, B, the bias,
- * C written, and read too with β).
+ * ~20 µs of dispatch, a bias gradient (M = 1) one multiply-add per element it reads, an input
+ * projection with K ≤ 16 a few multiply-adds per element of C it writes. The bound is the roofline's
+ * time plus the dispatch, from the run's ceilings (ceilings.ts), with the bytes every operand must move
+ * once (A, B, the bias and C read, at the read rate; C written, at the write rate):
+ *
+ *   GPU:               max(FLOP / GEMM ceiling, reads + writes) + one empty dispatch
+ *   software adapter:  max(FLOP / GEMM ceiling + writes, reads + writes) + one empty dispatch
+ *
+ * A software adapter's cores do the stores as well as the multiply-adds, one after the other, so a
+ * GEMM's C costs its write time on top of its arithmetic (measured on SwiftShader in Chromium,
+ * interleaved: storing a quarter of the wide tile's rows — the other rows summed into them — took 1.1
+ * ms off 2,048 × 4 · 4 × 256 and 1.3 ms off 2,048 × 16 · 16 × 256; the same saving whatever K, where
+ * overlapping work would have hidden it at the larger K). The ceiling GEMM's own C costs it about 2%.
  */
 import type { GpuContext } from '../gpu/context.js';
 import { type GemmShape, gemmLayoutName } from '../gpu/ops/gemm.js';
 import { type Ceilings, timeGemmShape } from './ceilings.js';
 
 /** The run's ceilings a GEMM's bound is read from. */
-export type GemmCeilings = Pick<Ceilings, 'gemm_gflops' | 'read_gbps' | 'empty_dispatch_us'>;
+export type GemmCeilings = Pick<Ceilings, 'gemm_gflops' | 'read_gbps' | 'write_gbps' | 'serial' | 'empty_dispatch_us'>;
 
 /** The least time a GEMM can take on the adapter, and what sets it. */
 export interface GemmBound {
   ms: number;
-  /** 'arithmetic': its FLOPs at the GEMM ceiling; 'memory': its bytes at the read rate (each plus one dispatch). */
-  by: 'arithmetic' | 'memory';
+  /**
+   * 'arithmetic': its FLOPs at the GEMM ceiling; 'arithmetic + writes': the same plus C's bytes at the
+   * write rate (a software adapter); 'memory': its reads at the read rate and C at the write rate.
+   * Each plus one dispatch.
+   */
+  by: 'arithmetic' | 'arithmetic + writes' | 'memory';
 }
 
-export function gemmBound(flop: number, bytes: number, ceilings: GemmCeilings): GemmBound {
-  const arithmetic = flop / (ceilings.gemm_gflops * 1e6);
-  const memory = bytes / (ceilings.read_gbps * 1e6);
-  return { ms: Math.max(arithmetic, memory) + ceilings.empty_dispatch_us / 1000, by: arithmetic >= memory ? 'arithmetic' : 'memory' };
+/** What a GEMM must move at least, in bytes: `read` (A, B, the bias, C with β) and `written` (C). */
+export interface GemmTraffic {
+  read: number;
+  written: number;
 }
 
-/** Bytes a GEMM must move at least: A and B (once where batches share them), the bias, C written (and read with β). */
-export function gemmBytes(s: GemmShape): number {
+export function gemmBound(flop: number, traffic: GemmTraffic, ceilings: GemmCeilings): GemmBound {
+  const writes = traffic.written / (ceilings.write_gbps * 1e6);
+  const arithmetic = flop / (ceilings.gemm_gflops * 1e6) + (ceilings.serial ? writes : 0);
+  const memory = traffic.read / (ceilings.read_gbps * 1e6) + writes;
+  const dispatch = ceilings.empty_dispatch_us / 1000;
+  if (memory > arithmetic) return { ms: memory + dispatch, by: 'memory' };
+  return { ms: arithmetic + dispatch, by: ceilings.serial && writes > 0 ? 'arithmetic + writes' : 'arithmetic' };
+}
+
+/** Bytes a GEMM must move at least: A and B read (once where batches share them), the bias, C written (and read with β). */
+export function gemmTraffic(s: GemmShape): GemmTraffic {
   const per = (stride: number, elements: number) => (stride === 0 ? 1 : s.batch) * elements;
-  const c = s.batch * s.M * s.N * (s.beta !== 0 ? 2 : 1);
-  return 4 * (per(s.strides.a, s.M * s.K) + per(s.strides.b, s.K * s.N) + (s.bias ? per(s.strides.bias, s.N) : 0) + c);
+  const c = s.batch * s.M * s.N;
+  const read = per(s.strides.a, s.M * s.K) + per(s.strides.b, s.K * s.N) + (s.bias ? per(s.strides.bias, s.N) : 0) + (s.beta !== 0 ? c : 0);
+  return { read: 4 * read, written: 4 * c };
 }
 
 /**
@@ -57,8 +80,8 @@ export interface GemmCensusEntry {
   ms: number;
   gflops: number;
   flop: number;
-  /** What it must move at least (gemmBytes). */
-  bytes: number;
+  /** What it must move at least (gemmTraffic). */
+  traffic: GemmTraffic;
   /** gflops / the run's GEMM ceiling, when the ceiling was measured. */
   fraction?: number;
   /** Its bound (gemmBound) and bound / ms, when the ceilings were measured. */
@@ -94,7 +117,7 @@ export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], c
   for (const { shape, calls } of distinct.values()) {
     const ms = await timeGemmShape(ctx, shape, CENSUS_RUNS);
     const flop = flopOf(shape);
-    const bytes = gemmBytes(shape);
+    const traffic = gemmTraffic(shape);
     const gflops = flop / (ms * 1e6);
     const batch = shape.batch > 1 ? ` ×${shape.batch}` : '';
     entries.push({
@@ -105,8 +128,8 @@ export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], c
       ms,
       gflops,
       flop,
-      bytes,
-      ...(ceilings ? { fraction: gflops / ceilings.gemm_gflops, bound: boundOf(flop, bytes, ms, ceilings) } : {}),
+      traffic,
+      ...(ceilings ? { fraction: gflops / ceilings.gemm_gflops, bound: boundOf(flop, traffic, ms, ceilings) } : {}),
     });
     totalMs += calls * ms;
     totalFlop += calls * flop;
@@ -114,8 +137,8 @@ export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], c
   return { entries, total_ms: totalMs, gflops: totalMs > 0 ? totalFlop / (totalMs * 1e6) : 0 };
 }
 
-function boundOf(flop: number, bytes: number, ms: number, ceilings: GemmCeilings): GemmBound & { fraction: number } {
-  const bound = gemmBound(flop, bytes, ceilings);
+function boundOf(flop: number, traffic: GemmTraffic, ms: number, ceilings: GemmCeilings): GemmBound & { fraction: number } {
+  const bound = gemmBound(flop, traffic, ceilings);
   return { ...bound, fraction: bound.ms / ms };
 }
 
@@ -131,7 +154,7 @@ export function formatGemmCensus(shape: string, c: GemmCensus, stepMs: number | 
     head,
     ...c.entries.map((e) => {
       const of = e.fraction ?? (ceilings ? e.gflops / ceilings.gemm_gflops : undefined);
-      const bound = e.bound ?? (ceilings ? boundOf(e.flop, e.bytes, e.ms, ceilings) : undefined);
+      const bound = e.bound ?? (ceilings ? boundOf(e.flop, e.traffic, e.ms, ceilings) : undefined);
       const parts = [
         of === undefined ? '' : `${Math.round(100 * of)}% of the ceiling`,
         bound ? `${Math.round(100 * bound.fraction)}% of its ${bound.by} bound` : '',
