@@ -39,6 +39,10 @@ override A_VEC4: bool = false;     // four k per A load: K % 4 == 0 (M % 4 == 0 
 override B_VEC4: bool = false;     // four elements per B load along its rows: N % 4 == 0 (K % 4 == 0 with TRANS_B), aligned
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false; // β ≠ 0: C is read
+// α = 1 (every call but a scaled one): the accumulators start from the bias instead of zero, and the
+// epilogue stores them as they are — no α·acc + bias per element. With K ≤ 16 that multiply-add is a
+// fair share of a call (measured on SwiftShader in Chromium, interleaved: see src/gpu/ops/gemm.ts).
+override ALPHA_ONE: bool = false;
 // M = 1 (a bias gradient, 1ᵀ·dG): only the first row's accumulator, so the seven clamped duplicates
 // of row 0 cost nothing.
 override ONE_ROW: bool = false;
@@ -110,11 +114,23 @@ fn a_at(z: u32, m: u32, k: u32) -> f32 {
   return a[base + mm * dims.K + k];
 }
 
-// The ROWS accumulators of one invocation (a Tile, shaders/tile.wgsl): C[m0 + r, n0 … n0 + 3] before α, β
-// and the bias.
-fn tile(lane: u32, z: u32, m0: u32, n0: u32) -> Tile {
+// What an accumulator of the columns' quad starts from: their bias where α = 1 (start_value), else zero.
+fn start_value(bias_quad: vec4<f32>) -> vec4<f32> {
+  if (ALPHA_ONE) { return bias_quad; }
+  return vec4<f32>(0.0);
+}
+
+// C[m, n0 … n0 + 3] before β: the accumulator as it is where it started from the bias, else α·acc + bias.
+fn finish(acc: vec4<f32>, bias_quad: vec4<f32>) -> vec4<f32> {
+  if (ALPHA_ONE) { return acc; }
+  return fma(vec4<f32>(dims.alpha), acc, bias_quad);
+}
+
+// The ROWS accumulators of one invocation (a Tile, shaders/tile.wgsl): C[m0 + r, n0 … n0 + 3] before β
+// (and before α and the bias unless ALPHA_ONE, where they start from the bias `bq`).
+fn tile(lane: u32, z: u32, m0: u32, n0: u32, bq: vec4<f32>) -> Tile {
   let K = dims.K;
-  var t = tile_of(vec4<f32>(0.0));
+  var t = tile_of(start_value(bq));
   var k = 0u;
   if (A_VEC4 && B_VEC4) {
     let base = dims.a_offset + z * dims.a_batch_stride;
@@ -195,14 +211,14 @@ fn b_row4(z: u32, k: u32, n0: u32) -> vec4<f32> {
 
 // C[m, n0 … n0 + 3] = α·acc + β·C + bias, four columns in one store (entry gemm_vec4).
 fn store_quad(i: u32, acc: vec4<f32>, bias_quad: vec4<f32>) {
-  var v = fma(vec4<f32>(dims.alpha), acc, bias_quad);
+  var v = finish(acc, bias_quad);
   if (ACCUMULATE) { v = fma(vec4<f32>(dims.beta), c4[i], v); }
   c4[i] = v;
 }
 
 // The same one element at a time, columns past N skipped (entry gemm).
 fn store_row(i: u32, n0: u32, acc: vec4<f32>, bias_quad: vec4<f32>) {
-  let v = fma(vec4<f32>(dims.alpha), acc, bias_quad);
+  let v = finish(acc, bias_quad);
   for (var e = 0u; e < 4u; e++) {
     if (n0 + e < dims.N) {
       var out = v[e];
@@ -234,10 +250,10 @@ fn gemm_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   if (m0 >= dims.M) { return; }
   let quads = dims.N / 4u;
   let n0 = 4u * min(gid.x, quads - 1u);
-  let t = tile(lane, z, m0, n0);
+  let bq = bias_quad(z, n0, true);
+  let t = tile(lane, z, m0, n0, bq);
   if (gid.x >= quads) { return; }
   let rows = min(ROWS, dims.M - m0);
-  let bq = bias_quad(z, n0, true);
   store_tile((dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0) / 4u, quads, t, bq, rows);
 }
 
@@ -268,11 +284,14 @@ fn store_tile_rows(first: u32, n0: u32, t: Tile, bq: vec4<f32>, rows: u32) {
 
 // The tiles of one wide invocation (block of 8·WIDE_GROUPS rows from m0, quads at columns n.x, n.y and,
 // with four quads, n.z, n.w; WideTiles in tile.wgsl; the groups past WIDE_GROUPS and the quads past
-// WIDE_QUADS stay zero and compile away). Four k at a time where A and B allow vec4 loads, else one k
-// at a time.
-fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>) -> WideTiles {
-  let o = tile_of(vec4<f32>(0.0));
-  var w = WideTiles(o, o, o, o, o, o, o, o, o, o, o, o, o, o, o, o);
+// WIDE_QUADS stay zero and compile away; each quad's tiles start from start_value of its column of
+// `bias`). Four k at a time where A and B allow vec4 loads, else one k at a time.
+fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>, bias: mat4x4<f32>) -> WideTiles {
+  let s0 = tile_of(start_value(bias[0]));
+  let s1 = tile_of(start_value(bias[1]));
+  let s2 = tile_of(start_value(bias[2]));
+  let s3 = tile_of(start_value(bias[3]));
+  var w = WideTiles(s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3);
   let base = dims.a_offset + z * dims.a_batch_stride;
   var k = 0u;
   for (; A_VEC4 && B_VEC4 && k + 4u <= dims.K; k += 4u) {
@@ -409,12 +428,12 @@ fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   let quads = dims.N / 4u;
   let q0 = WIDE_QUADS * gid.x;
   let n = wide_columns(q0, quads);
-  let w = wide_tiles(lane, z, m0, n);
+  let bias = wide_bias(z, n, true);
+  let w = wide_tiles(lane, z, m0, n, bias);
   if (q0 >= quads) { return; }
   let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
   let first = (dims.c_offset + z * dims.c_batch_stride + m0 * dims.N) / 4u;
   let has = wide_present(q0, quads);
-  let bias = wide_bias(z, n, true);
   store_wide_group(first, quads, n, has, w.t00, w.t01, w.t02, w.t03, bias, rows);
   if (rows > 8u) { store_wide_group(first + 8u * quads, quads, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
   if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group(first + 16u * quads, quads, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
@@ -430,12 +449,12 @@ fn gemm_wide_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
   let quads = (dims.N + 3u) / 4u;
   let q0 = WIDE_QUADS * gid.x;
   let n = wide_columns(q0, quads);
-  let w = wide_tiles(lane, z, m0, n);
+  let bias = wide_bias(z, n, false);
+  let w = wide_tiles(lane, z, m0, n, bias);
   if (q0 >= quads) { return; }
   let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
   let first = dims.c_offset + z * dims.c_batch_stride + m0 * dims.N;
   let has = wide_present(q0, quads);
-  let bias = wide_bias(z, n, false);
   store_wide_group_rows(first, n, has, w.t00, w.t01, w.t02, w.t03, bias, rows);
   if (rows > 8u) { store_wide_group_rows(first + 8u * dims.N, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
   if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group_rows(first + 16u * dims.N, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
@@ -454,9 +473,9 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   if (m0 >= dims.M) { return; }
   let quads = (dims.N + 3u) / 4u;
   let n0 = 4u * min(gid.x, quads - 1u);
-  let t = tile(lane, z, m0, n0);
+  let bq = bias_quad(z, n0, false);
+  let t = tile(lane, z, m0, n0, bq);
   if (gid.x >= quads) { return; }
   let rows = min(ROWS, dims.M - m0);
-  let bq = bias_quad(z, n0, false);
   store_tile_rows(dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0, n0, t, bq, rows);
 }

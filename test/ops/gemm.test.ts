@@ -72,6 +72,7 @@ const MODES: Array<Pick<Case, 'alpha' | 'beta' | 'bias' | 'batch' | 'offset'>> =
   { alpha: 0.5, beta: -1.5, bias: true, batch: 1, offset: 0 },
   { alpha: -2, beta: 0.25, bias: true, batch: 2, offset: 4 }, // aligned offsets: vec4 paths with strides
   { alpha: 1, beta: 0, bias: true, batch: 3, offset: 3 }, // unaligned: one element at a time
+  { alpha: 1, beta: 0.75, bias: true, batch: 1, offset: 0 }, // α = 1: the accumulators start from the bias, β·C added after
 ];
 const CASES: Case[] = [];
 for (const transA of [false, true]) {
