@@ -56,6 +56,8 @@ const SIZES: Array<[number, number, number]> = [
   [3 * GEMM_WIDE_MAX_ROWS + 1, 8 * GEMM_WORKGROUP_SIZE + 8, 4], // the wide tile (32 rows) past a workgroup of octets
   [16, 8, 12], // every dimension a multiple of 4: the vec4 paths (the narrow tile on a software adapter too: 8 columns)
   [16, 24, 12], // a software adapter's wide tile: one block of 16 rows, three column pairs
+  [13, 20, 24], // the wide tile from 9 rows: one block of 16, three rows clamped, …
+  [9, 66, 13], // … and unaligned: k one at a time, C element by element, the last quad partly past N
   [40, 20, 28], // the wide tile (16 rows) with an odd quad count (the last pair's right quad stores nothing) and an empty lower half
   [257, 24, 12], // 9 blocks of 32 rows, the last with one
   [36, 20, 30], // Aᵀ on the wide tile: k past the last four one at a time, a last block of 4 rows
@@ -158,8 +160,8 @@ async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number
   if (offset === 0 && c.M % 4 === 0 && c.N % 4 === 0 && c.K % 4 === 0) {
     expectThat(v.aVec4 && v.bVec4 && v.cVec4, () => `aligned case took a scalar path: ${JSON.stringify(v)}`);
   }
-  // The wide tile for every call of at least 16 rows and 17 columns on a software adapter, aligned or not.
-  const wide = ctx.isSoftwareAdapter && c.M >= 16 && c.N > 16;
+  // The wide tile for every call of at least 9 rows and 17 columns on a software adapter, aligned or not.
+  const wide = ctx.isSoftwareAdapter && c.M >= 9 && c.N > 16;
   expectThat(v.wide === wide, () => `the wide tile is ${v.wide ? '' : 'not '}taken: ${JSON.stringify(v)}`);
 }
 

@@ -11,7 +11,7 @@
  *
  * Layout: each invocation computes GEMM_ROWS rows × 4 columns of C (one vec4 per row); the host picks
  * the kernel's vec4 paths where dimensions and offsets allow (see gemmVariant). On a software adapter,
- * calls of at least 16 rows and 17 columns take the wide tile (`gemm_wide`, or `gemm_wide_rows` where C
+ * calls of at least 9 rows and 17 columns take the wide tile (`gemm_wide`, or `gemm_wide_rows` where C
  * is not four-aligned): 16 or 32 rows (gemmWideRows) × 8 or 16 columns (gemmWideQuads) per invocation,
  * a half to a quarter of the narrow tile's loads per multiply-add (on SwiftShader the per-lane loads,
  * and the broadcasts that share A's across a subgroup, set the pace; a standalone kernel of 16 × 8 ran
@@ -164,12 +164,17 @@ export function gemmVariant(call: GemmCall, software = false) {
     aVec4,
     bVec4,
     cVec4,
-    // Below 16 rows the wide tile would mostly compute clamped duplicates; up to 16 columns the narrow
+    // From 9 rows: the wide tile's block of 16 computes no more clamped duplicates than the narrow tile's
+    // two blocks of 8, with half the loads per multiply-add (measured in Chromium on SwiftShader, narrow /
+    // wide, interleaved, 7 rounds: the date model's head gradient TN 13 × 1,280 · 1,280 × 64 0.90 / 0.45
+    // ms, TN 13 × 256 · 256 × 64 0.22 / 0.11, NN + bias 13 × 64 · 64 × 256 0.15 / 0.13, NT 13 × 256 ·
+    // 256 × 64 0.15 / 0.10, TN 9 × 256 · 256 × 64 0.21 / 0.12; at M = 8, 16 rows where 8 do, TN 8 ×
+    // 1,280 · 1,280 × 64 0.23 / 0.44). Up to 16 columns the narrow
     // tile's quads fill a subgroup of four while the wide tile's octets leave lanes idle (measured in
     // Chromium on SwiftShader, M 1,280, K 64, NT + bias, narrow / wide: N 8 0.98 / 1.31 ms, N 13 1.13 /
     // 1.43, N 16 1.01 / 1.32, N 20 1.76 / 1.25, N 32 1.70 / 1.26). The operands need not be aligned: the
     // wide tile then takes k one at a time and stores C element by element, as the narrow one does.
-    wide: software && M >= 16 && N > 16,
+    wide: software && M > GEMM_ROWS && N > 16,
     hasBias: call.bias !== undefined,
     accumulate: (call.beta ?? 0) !== 0,
   };
