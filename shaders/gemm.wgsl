@@ -43,6 +43,12 @@ override ACCUMULATE: bool = false; // β ≠ 0: C is read
 // epilogue stores them as they are — no α·acc + bias per element. With K ≤ 16 that multiply-add is a
 // fair share of a call (measured on SwiftShader in Chromium, interleaved: see src/gpu/ops/gemm.ts).
 override ALPHA_ONE: bool = false;
+// C stored transposed (entries `gemm` and `gemm_wide_rows`): for a C of few columns the host has the
+// kernel compute Cᵀ = op(B)ᵀ · op(A)ᵀ — its rows are C's columns, its columns C's rows, so the tile's
+// lanes run along C's many rows (src/gpu/ops/gemm.ts, gemmTransposesC). Element (m, n) of the kernel's
+// product goes to C[n, m], and the bias runs along the kernel's rows. The host sets it only with α = 1
+// (ALPHA_ONE: the accumulators start from the bias) and β = 0.
+override TRANS_C: bool = false;
 // M = 1 (a bias gradient, 1ᵀ·dG): only the first row's accumulator, so the seven clamped duplicates
 // of row 0 cost nothing.
 override ONE_ROW: bool = false;
@@ -120,6 +126,23 @@ fn start_value(bias_quad: vec4<f32>) -> vec4<f32> {
   return vec4<f32>(0.0);
 }
 
+// What the accumulators of the kernel's rows m … m + 7 start from: with TRANS_C their rows' bias (C's
+// columns m …; rows past M clamped), each across its row's four lanes; else start_value for every row.
+fn tile_start(z: u32, m: u32, bias_quad: vec4<f32>) -> Tile {
+  if (!(TRANS_C && HAS_BIAS)) { return tile_of(start_value(bias_quad)); }
+  let base = dims.bias_offset + z * dims.bias_batch_stride;
+  let last = dims.M - 1u;
+  return Tile(vec4<f32>(bias_at(base + min(m, last))), vec4<f32>(bias_at(base + min(m + 1u, last))),
+              vec4<f32>(bias_at(base + min(m + 2u, last))), vec4<f32>(bias_at(base + min(m + 3u, last))),
+              vec4<f32>(bias_at(base + min(m + 4u, last))), vec4<f32>(bias_at(base + min(m + 5u, last))),
+              vec4<f32>(bias_at(base + min(m + 6u, last))), vec4<f32>(bias_at(base + min(m + 7u, last))));
+}
+
+// Element i of the bias, widened to f32.
+fn bias_at(i: u32) -> f32 {
+  return widen4(bias[i / 4u])[i % 4u];
+}
+
 // C[m, n0 … n0 + 3] before β: the accumulator as it is where it started from the bias, else α·acc + bias.
 fn finish(acc: vec4<f32>, bias_quad: vec4<f32>) -> vec4<f32> {
   if (ALPHA_ONE) { return acc; }
@@ -130,7 +153,7 @@ fn finish(acc: vec4<f32>, bias_quad: vec4<f32>) -> vec4<f32> {
 // (and before α and the bias unless ALPHA_ONE, where they start from the bias `bq`).
 fn tile(lane: u32, z: u32, m0: u32, n0: u32, bq: vec4<f32>) -> Tile {
   let K = dims.K;
-  var t = tile_of(start_value(bq));
+  var t = tile_start(z, m0, bq);
   var k = 0u;
   if (A_VEC4 && B_VEC4) {
     let base = dims.a_offset + z * dims.a_batch_stride;
@@ -228,9 +251,10 @@ fn store_row(i: u32, n0: u32, acc: vec4<f32>, bias_quad: vec4<f32>) {
   }
 }
 
-// bias[n0 … n0 + 3] of batch z (zeros without HAS_BIAS; columns past N read a clamped element).
+// bias[n0 … n0 + 3] of batch z (zeros without HAS_BIAS, and with TRANS_C, where the bias runs along the
+// rows: tile_start; columns past N read a clamped element).
 fn bias_quad(z: u32, n0: u32, aligned: bool) -> vec4<f32> {
-  if (!HAS_BIAS) { return vec4<f32>(0.0); }
+  if (!HAS_BIAS || TRANS_C) { return vec4<f32>(0.0); }
   let base = dims.bias_offset + z * dims.bias_batch_stride;
   if (aligned) { return widen4(bias[(base + n0) / 4u]); }
   let n_last = dims.N - 1u;
@@ -282,16 +306,46 @@ fn store_tile_rows(first: u32, n0: u32, t: Tile, bq: vec4<f32>, rows: u32) {
   if (rows > 7u) { store_row(first + 7u * dims.N, n0, t.r7, bq); }
 }
 
+// TRANS_C: the first `rows` rows of a tile (the kernel's rows m0 …, C's columns) at the kernel's columns
+// n0 … n0 + 3 (C's rows; those past N skipped), into C[n, m] one element at a time (gemm, gemm_wide_rows).
+fn store_tile_transposed(z: u32, m0: u32, n0: u32, t: Tile, rows: u32) {
+  let base = dims.c_offset + z * dims.c_batch_stride;
+  store_transposed(base, m0, n0, t.r0);
+  if (rows > 1u) { store_transposed(base, m0 + 1u, n0, t.r1); }
+  if (rows > 2u) { store_transposed(base, m0 + 2u, n0, t.r2); }
+  if (rows > 3u) { store_transposed(base, m0 + 3u, n0, t.r3); }
+  if (rows > 4u) { store_transposed(base, m0 + 4u, n0, t.r4); }
+  if (rows > 5u) { store_transposed(base, m0 + 5u, n0, t.r5); }
+  if (rows > 6u) { store_transposed(base, m0 + 6u, n0, t.r6); }
+  if (rows > 7u) { store_transposed(base, m0 + 7u, n0, t.r7); }
+}
+
+// The kernel's row m at columns n0 … n0 + 3 (those before N): C[n0 + e, m], C's rows M elements apart.
+fn store_transposed(base: u32, m: u32, n0: u32, v: vec4<f32>) {
+  for (var e = 0u; e < 4u; e++) {
+    if (n0 + e < dims.N) { c[base + (n0 + e) * dims.M + m] = v[e]; }
+  }
+}
+
 // The tiles of one wide invocation (block of 8·WIDE_GROUPS rows from m0, quads at columns n.x, n.y and,
 // with four quads, n.z, n.w; WideTiles in tile.wgsl; the groups past WIDE_GROUPS and the quads past
 // WIDE_QUADS stay zero and compile away; each quad's tiles start from start_value of its column of
 // `bias`). Four k at a time where A and B allow vec4 loads, else one k at a time.
 fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>, bias: mat4x4<f32>) -> WideTiles {
-  let s0 = tile_of(start_value(bias[0]));
-  let s1 = tile_of(start_value(bias[1]));
-  let s2 = tile_of(start_value(bias[2]));
-  let s3 = tile_of(start_value(bias[3]));
-  var w = WideTiles(s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3);
+  var w: WideTiles;
+  if (TRANS_C && HAS_BIAS) {  // the bias along the rows: each group's tiles start from its rows' bias
+    let g0 = tile_start(z, m0, bias[0]);
+    let g1 = tile_start(z, m0 + 8u, bias[0]);
+    let g2 = tile_start(z, m0 + 16u, bias[0]);
+    let g3 = tile_start(z, m0 + 24u, bias[0]);
+    w = WideTiles(g0, g0, g0, g0, g1, g1, g1, g1, g2, g2, g2, g2, g3, g3, g3, g3);
+  } else {
+    let s0 = tile_of(start_value(bias[0]));
+    let s1 = tile_of(start_value(bias[1]));
+    let s2 = tile_of(start_value(bias[2]));
+    let s3 = tile_of(start_value(bias[3]));
+    w = WideTiles(s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3);
+  }
   let base = dims.a_offset + z * dims.a_batch_stride;
   var k = 0u;
   for (; A_VEC4 && B_VEC4 && k + 4u <= dims.K; k += 4u) {
@@ -407,6 +461,14 @@ fn store_wide_group(first: u32, quads: u32, n: vec4<u32>, has: vec4<bool>, t0: T
   if (WIDE_QUADS > 2u && has.w) { store_tile(first + n.w / 4u, quads, t3, bias[3], rows); }
 }
 
+// TRANS_C: one group's tiles (`rows` of the kernel's rows from m0) transposed into C (entry gemm_wide_rows).
+fn store_wide_group_transposed(z: u32, m0: u32, n: vec4<u32>, has: vec4<bool>, t0: Tile, t1: Tile, t2: Tile, t3: Tile, rows: u32) {
+  store_tile_transposed(z, m0, n.x, t0, rows);
+  if (has.y) { store_tile_transposed(z, m0, n.y, t1, rows); }
+  if (WIDE_QUADS > 2u && has.z) { store_tile_transposed(z, m0, n.z, t2, rows); }
+  if (WIDE_QUADS > 2u && has.w) { store_tile_transposed(z, m0, n.w, t3, rows); }
+}
+
 // The same one element at a time from element `first` of C (entry gemm_wide_rows).
 fn store_wide_group_rows(first: u32, n: vec4<u32>, has: vec4<bool>, t0: Tile, t1: Tile, t2: Tile, t3: Tile, bias: mat4x4<f32>, rows: u32) {
   store_tile_rows(first + n.x, n.x, t0, bias[0], rows);
@@ -455,6 +517,13 @@ fn gemm_wide_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
   let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
   let first = dims.c_offset + z * dims.c_batch_stride + m0 * dims.N;
   let has = wide_present(q0, quads);
+  if (TRANS_C) {
+    store_wide_group_transposed(z, m0, n, has, w.t00, w.t01, w.t02, w.t03, rows);
+    if (rows > 8u) { store_wide_group_transposed(z, m0 + 8u, n, has, w.t10, w.t11, w.t12, w.t13, rows - 8u); }
+    if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group_transposed(z, m0 + 16u, n, has, w.t20, w.t21, w.t22, w.t23, rows - 16u); }
+    if (WIDE_GROUPS > 2u && rows > 24u) { store_wide_group_transposed(z, m0 + 24u, n, has, w.t30, w.t31, w.t32, w.t33, rows - 24u); }
+    return;
+  }
   store_wide_group_rows(first, n, has, w.t00, w.t01, w.t02, w.t03, bias, rows);
   if (rows > 8u) { store_wide_group_rows(first + 8u * dims.N, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
   if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group_rows(first + 16u * dims.N, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
@@ -477,5 +546,9 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let t = tile(lane, z, m0, n0, bq);
   if (gid.x >= quads) { return; }
   let rows = min(ROWS, dims.M - m0);
+  if (TRANS_C) {
+    store_tile_transposed(z, m0, n0, t, rows);
+    return;
+  }
   store_tile_rows(dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0, n0, t, bq, rows);
 }

@@ -58,6 +58,10 @@ const SIZES: Array<[number, number, number]> = [
   [16, 24, 12], // a software adapter's wide tile: one block of 16 rows, three column pairs
   [13, 20, 24], // the wide tile from 9 rows: one block of 16, three rows clamped, …
   [9, 66, 13], // … and unaligned: k one at a time, C element by element, the last quad partly past N
+  [40, 13, 24], // C transposed on a software adapter (α = 1, β = 0): the kernel's 13 rows on the wide tile, …
+  [100, 4, 64], // … 4 rows on the narrow one, …
+  [300, 1, 64], // … one row (the one-row path), …
+  [50, 15, 7], // … and K unaligned, one k at a time
   [40, 20, 28], // the wide tile (16 rows) with an odd quad count (the last pair's right quad stores nothing) and an empty lower half
   [257, 24, 12], // 9 blocks of 32 rows, the last with one
   [36, 20, 30], // Aᵀ on the wide tile: k past the last four one at a time, a last block of 4 rows
@@ -157,11 +161,17 @@ async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number
     expectClose(`C[${z}]`, { shape: [M, N], data: Float32Array.from(slice(got)) }, { shape: [M, N], data: slice(want) }, GPU_RTOL);
   }
   const v = gemmVariant(call, ctx.isSoftwareAdapter);
+  // C transposed (the kernel computes Cᵀ) on a software adapter for fewer than 16 columns and more than
+  // 16 rows, B in f32, α = 1 and β = 0; C then stored element by element.
+  const transC = ctx.isSoftwareAdapter && !c.half && c.alpha === 1 && c.beta === 0 && N < 16 && M > 16;
+  expectThat(v.transC === transC, () => `C is ${v.transC ? '' : 'not '}transposed: ${JSON.stringify(v)}`);
   if (offset === 0 && c.M % 4 === 0 && c.N % 4 === 0 && c.K % 4 === 0) {
-    expectThat(v.aVec4 && v.bVec4 && v.cVec4, () => `aligned case took a scalar path: ${JSON.stringify(v)}`);
+    expectThat(v.aVec4 && v.bVec4 && (v.cVec4 || transC), () => `aligned case took a scalar path: ${JSON.stringify(v)}`);
   }
-  // The wide tile for every call of at least 9 rows and 17 columns on a software adapter, aligned or not.
-  const wide = ctx.isSoftwareAdapter && c.M >= 9 && c.N > 16;
+  // The wide tile for every call of at least 9 rows and 17 columns (the kernel's: C's columns and rows
+  // where it is transposed) on a software adapter, aligned or not.
+  const [rows, columns] = transC ? [N, M] : [M, N];
+  const wide = ctx.isSoftwareAdapter && rows >= 9 && columns > 16;
   expectThat(v.wide === wide, () => `the wide tile is ${v.wide ? '' : 'not '}taken: ${JSON.stringify(v)}`);
 }
 

@@ -18,8 +18,9 @@
  * 1.2–1.36× the 8 × 4 one's GFLOP/s, 32 rows 1.06–1.31× 16, and 16 columns 1.16–1.35× 8 on the
  * benchmark's shapes) —
  * four k at a time where A and B are four-aligned, else one k at a time (the heads' K or M of 65 or 13:
- * 1.25–1.96× the narrow tile, interleaved in Chromium). A GPU keeps the narrow tile: more invocations in
- * flight, fewer registers each.
+ * 1.25–1.96× the narrow tile, interleaved in Chromium). A C of fewer than 16 columns and more than 16
+ * rows is computed transposed there (gemmTransposesC), so the lanes run along its rows. A GPU keeps the
+ * narrow tile and C as it is: more invocations in flight, fewer registers each.
  */
 import type { GpuContext } from '../context.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
@@ -146,10 +147,46 @@ export interface GemmCall {
 const aligned = (...values: number[]) => values.every((v) => v % 4 === 0);
 
 /**
+ * Whether a call has the kernel compute Cᵀ = op(B)ᵀ · op(A)ᵀ and store it transposed (TRANS_C): on a
+ * software adapter, for a C of fewer than 16 columns and more than 16 rows — a head's logits (N 13, 4, 1).
+ * The tile's lanes, which split C's columns between them, then run along C's rows instead (one column
+ * left three of a subgroup's four lanes idle), and 9 to 15 columns take the wide tile (as the kernel's
+ * rows). Only where B is f32 (A and B change bindings), with α = 1 and β = 0 (the bias seeds the
+ * accumulators; C is not read). Measured on SwiftShader in Chromium, interleaved, 7 rounds, as it was /
+ * transposed: the date model's head 1,280 × 64 · 64 × 13 NT + bias 0.83 / 0.57 ms, the long shape's 1,000
+ * × 64 · 64 × 1 0.69 / 0.26, the classifier's 32 × 64 · 64 × 4 0.048 / 0.038, TN 2,048 × 64 · 64 × 4 1.11
+ * / 0.54, NN 400 × 128 · 128 × 8 0.43 / 0.29, NT + bias 1,280 × 64 · 64 × 8 0.83 / 0.41; unchanged where
+ * B's rows are not four-aligned (NN 1,280 × 64 · 64 × 13, 1.60 / 1.57). At 16 columns, which fill a
+ * subgroup's quads, it was mixed (NT + bias 1,280 × 64 · 64 × 16 0.82 / 0.61, NN 400 × 128 · 128 × 16 0.39
+ * / 0.45), so 16 keeps C as it is.
+ */
+export function gemmTransposesC(call: Pick<GemmCall, 'M' | 'N' | 'alpha' | 'beta' | 'format'>, software: boolean): boolean {
+  return software && call.format === 'f32' && (call.alpha ?? 1) === 1 && (call.beta ?? 0) === 0 && call.N < 16 && call.M > 16;
+}
+
+/** The call as the kernel computes it: the same, or with TRANS_C its transpose (A and B swapped and turned). */
+function kernelCall(call: GemmCall, software: boolean): GemmCall & { transC: boolean } {
+  if (!gemmTransposesC(call, software)) return { ...call, transC: false };
+  return {
+    ...call,
+    M: call.N,
+    N: call.M,
+    transA: !(call.transB ?? false),
+    transB: !(call.transA ?? false),
+    a: call.b,
+    aBatchStride: call.bBatchStride,
+    b: call.a,
+    bBatchStride: call.aBatchStride,
+    transC: true,
+  };
+}
+
+/**
  * Which of the kernel's paths a call can take (pipeline constants and entry point); `software`: the
  * device is a software adapter (GpuContext.isSoftwareAdapter), where aligned calls take `gemm_wide`.
  */
-export function gemmVariant(call: GemmCall, software = false) {
+export function gemmVariant(original: GemmCall, software = false) {
+  const call = kernelCall(original, software);
   const { M, N, K } = call;
   const transA = call.transA ?? false;
   const transB = call.transB ?? false;
@@ -157,8 +194,10 @@ export function gemmVariant(call: GemmCall, software = false) {
   const aVec4 = aligned(transA ? M : K, call.a.offset, call.aBatchStride);
   const bVec4 = aligned(transB ? K : N, call.b.offset, call.bBatchStride);
   // C (and the bias) written and read four columns at a time.
-  const cVec4 = aligned(N, call.c.offset, call.cBatchStride, call.bias?.offset ?? 0, call.biasBatchStride ?? 0);
+  const cVec4 = !call.transC && aligned(N, call.c.offset, call.cBatchStride, call.bias?.offset ?? 0, call.biasBatchStride ?? 0);
   return {
+    /** The kernel computes Cᵀ (gemmTransposesC); the fields below are of that call. */
+    transC: call.transC,
     transA,
     transB,
     aVec4,
@@ -211,8 +250,9 @@ function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
   );
 }
 
-export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipeline {
-  const v = gemmVariant(call, ctx.isSoftwareAdapter);
+export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePipeline {
+  const v = gemmVariant(original, ctx.isSoftwareAdapter);
+  const call = kernelCall(original, ctx.isSoftwareAdapter);
   const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter, v.aVec4 && v.bVec4);
   return ctx.computePipeline({
     ...kernelModule(ctx, 'gemm', gemmSource, call.format, ['tile']),
@@ -233,6 +273,7 @@ export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipelin
       // 16 × 256 + bias 4.20–4.57 → 3.80–4.05 ms, 1,000 × 8 · 8 × 256 1.56–1.65 → 1.50–1.51, 1,024 × 64 ·
       // 64 × 512 10.6–11.0 → 9.8–10.1.
       ALPHA_ONE: (call.alpha ?? 1) === 1,
+      TRANS_C: v.transC,
     },
     layouts: [gemmLayout(ctx)],
   });
@@ -264,8 +305,10 @@ export function gemmLayoutName(s: Pick<GemmShape, 'M' | 'transA' | 'transB' | 'b
 }
 
 /** The dispatch computing `call`; its uniform is written once, into a buffer the recorder owns. */
-export function recordGemm(rec: Recorder, call: GemmCall): Dispatch {
+export function recordGemm(rec: Recorder, original: GemmCall): Dispatch {
   const { ctx } = rec;
+  const v = gemmVariant(original, ctx.isSoftwareAdapter);
+  const call = kernelCall(original, ctx.isSoftwareAdapter);
   const dims = rec.uniform(
     `${call.label}.dims`,
     packU32Struct(GEMM_DIMS_FIELDS, {
@@ -287,17 +330,16 @@ export function recordGemm(rec: Recorder, call: GemmCall): Dispatch {
   const extent = (t: GpuTensor, stride: number, elements: number): GpuTensor => ({ ...t, shape: [Math.max(0, call.batch - 1) * stride + elements] });
   const a = extent(call.a, call.aBatchStride, call.M * call.K);
   const b = extent(call.b, call.bBatchStride, call.N * call.K);
-  const bias = call.bias ? extent(call.bias, call.biasBatchStride ?? 0, call.N) : b; // no bias: any read-only binding fills the slot
+  const bias = call.bias ? extent(call.bias, call.biasBatchStride ?? 0, original.N) : b; // C's columns (the kernel's rows with TRANS_C); no bias: any read-only binding fills the slot
   const c = extent(call.c, call.cBatchStride, call.M * call.N);
   const group = ctx.bindGroup(call.label, gemmLayout(ctx), [
     dims,
     tensorBinding(a),
     tensorBinding(b, true),
     tensorBinding(bias, true),
-    tensorBinding(c, gemmVariant(call).cVec4),
+    tensorBinding(c, v.cVec4),
     tensorBinding(a, true),
   ]);
-  const v = gemmVariant(call, ctx.isSoftwareAdapter);
   const grid = gemmGrid(call, v.wide, ctx.isSoftwareAdapter, v.aVec4 && v.bVec4);
-  return dispatch(call.label, gemmPipeline(ctx, call), [group], grid, gemmShape(call));
+  return dispatch(call.label, gemmPipeline(ctx, original), [group], grid, gemmShape(original));
 }
