@@ -67,7 +67,7 @@ struct GemmDims {
   c_batch_stride: u32,
   alpha: f32,
   beta: f32,
-  _pad0: u32,
+  ldc: u32,  // elements between C's rows (≥ N; N where C is dense, more where a call writes some of its columns)
   _pad1: u32,
   _pad2: u32,
 }
@@ -278,32 +278,32 @@ fn gemm_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   let t = tile(lane, z, m0, n0, bq);
   if (gid.x >= quads) { return; }
   let rows = min(ROWS, dims.M - m0);
-  store_tile((dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0) / 4u, quads, t, bq, rows);
+  store_tile((dims.c_offset + z * dims.c_batch_stride + m0 * dims.ldc + n0) / 4u, dims.ldc / 4u, t, bq, rows);
 }
 
-// The first `rows` rows of a tile, at vec4 index `first` of C, rows `quads` vec4s apart (gemm_vec4, gemm_wide).
-fn store_tile(first: u32, quads: u32, t: Tile, bq: vec4<f32>, rows: u32) {
+// The first `rows` rows of a tile, at vec4 index `first` of C, rows `stride` vec4s apart (gemm_vec4, gemm_wide).
+fn store_tile(first: u32, stride: u32, t: Tile, bq: vec4<f32>, rows: u32) {
   store_quad(first, t.r0, bq);
-  if (rows > 1u) { store_quad(first + quads, t.r1, bq); }
-  if (rows > 2u) { store_quad(first + 2u * quads, t.r2, bq); }
-  if (rows > 3u) { store_quad(first + 3u * quads, t.r3, bq); }
-  if (rows > 4u) { store_quad(first + 4u * quads, t.r4, bq); }
-  if (rows > 5u) { store_quad(first + 5u * quads, t.r5, bq); }
-  if (rows > 6u) { store_quad(first + 6u * quads, t.r6, bq); }
-  if (rows > 7u) { store_quad(first + 7u * quads, t.r7, bq); }
+  if (rows > 1u) { store_quad(first + stride, t.r1, bq); }
+  if (rows > 2u) { store_quad(first + 2u * stride, t.r2, bq); }
+  if (rows > 3u) { store_quad(first + 3u * stride, t.r3, bq); }
+  if (rows > 4u) { store_quad(first + 4u * stride, t.r4, bq); }
+  if (rows > 5u) { store_quad(first + 5u * stride, t.r5, bq); }
+  if (rows > 6u) { store_quad(first + 6u * stride, t.r6, bq); }
+  if (rows > 7u) { store_quad(first + 7u * stride, t.r7, bq); }
 }
 
-// The same one element at a time from element `first` of C, rows N apart, columns past N skipped
+// The same one element at a time from element `first` of C, rows ldc apart, columns past N skipped
 // (gemm, gemm_wide_rows).
 fn store_tile_rows(first: u32, n0: u32, t: Tile, bq: vec4<f32>, rows: u32) {
   store_row(first, n0, t.r0, bq);
-  if (rows > 1u) { store_row(first + dims.N, n0, t.r1, bq); }
-  if (rows > 2u) { store_row(first + 2u * dims.N, n0, t.r2, bq); }
-  if (rows > 3u) { store_row(first + 3u * dims.N, n0, t.r3, bq); }
-  if (rows > 4u) { store_row(first + 4u * dims.N, n0, t.r4, bq); }
-  if (rows > 5u) { store_row(first + 5u * dims.N, n0, t.r5, bq); }
-  if (rows > 6u) { store_row(first + 6u * dims.N, n0, t.r6, bq); }
-  if (rows > 7u) { store_row(first + 7u * dims.N, n0, t.r7, bq); }
+  if (rows > 1u) { store_row(first + dims.ldc, n0, t.r1, bq); }
+  if (rows > 2u) { store_row(first + 2u * dims.ldc, n0, t.r2, bq); }
+  if (rows > 3u) { store_row(first + 3u * dims.ldc, n0, t.r3, bq); }
+  if (rows > 4u) { store_row(first + 4u * dims.ldc, n0, t.r4, bq); }
+  if (rows > 5u) { store_row(first + 5u * dims.ldc, n0, t.r5, bq); }
+  if (rows > 6u) { store_row(first + 6u * dims.ldc, n0, t.r6, bq); }
+  if (rows > 7u) { store_row(first + 7u * dims.ldc, n0, t.r7, bq); }
 }
 
 // TRANS_C: the first `rows` rows of a tile (the kernel's rows m0 …, C's columns) at the kernel's columns
@@ -320,10 +320,10 @@ fn store_tile_transposed(z: u32, m0: u32, n0: u32, t: Tile, rows: u32) {
   if (rows > 7u) { store_transposed(base, m0 + 7u, n0, t.r7); }
 }
 
-// The kernel's row m at columns n0 … n0 + 3 (those before N): C[n0 + e, m], C's rows M elements apart.
+// The kernel's row m at columns n0 … n0 + 3 (those before N): C[n0 + e, m], C's rows ldc elements apart.
 fn store_transposed(base: u32, m: u32, n0: u32, v: vec4<f32>) {
   for (var e = 0u; e < 4u; e++) {
-    if (n0 + e < dims.N) { c[base + (n0 + e) * dims.M + m] = v[e]; }
+    if (n0 + e < dims.N) { c[base + (n0 + e) * dims.ldc + m] = v[e]; }
   }
 }
 
@@ -452,13 +452,13 @@ fn wide_bias(z: u32, n: vec4<u32>, aligned: bool) -> mat4x4<f32> {
   return b;
 }
 
-// One group's tiles (`rows` rows from vec4 `first` of C, rows `quads` vec4s apart), quad by quad where
+// One group's tiles (`rows` rows from vec4 `first` of C, rows `stride` vec4s apart), quad by quad where
 // it lies in C (entry gemm_wide).
-fn store_wide_group(first: u32, quads: u32, n: vec4<u32>, has: vec4<bool>, t0: Tile, t1: Tile, t2: Tile, t3: Tile, bias: mat4x4<f32>, rows: u32) {
-  store_tile(first + n.x / 4u, quads, t0, bias[0], rows);
-  if (has.y) { store_tile(first + n.y / 4u, quads, t1, bias[1], rows); }
-  if (WIDE_QUADS > 2u && has.z) { store_tile(first + n.z / 4u, quads, t2, bias[2], rows); }
-  if (WIDE_QUADS > 2u && has.w) { store_tile(first + n.w / 4u, quads, t3, bias[3], rows); }
+fn store_wide_group(first: u32, stride: u32, n: vec4<u32>, has: vec4<bool>, t0: Tile, t1: Tile, t2: Tile, t3: Tile, bias: mat4x4<f32>, rows: u32) {
+  store_tile(first + n.x / 4u, stride, t0, bias[0], rows);
+  if (has.y) { store_tile(first + n.y / 4u, stride, t1, bias[1], rows); }
+  if (WIDE_QUADS > 2u && has.z) { store_tile(first + n.z / 4u, stride, t2, bias[2], rows); }
+  if (WIDE_QUADS > 2u && has.w) { store_tile(first + n.w / 4u, stride, t3, bias[3], rows); }
 }
 
 // TRANS_C: one group's tiles (`rows` of the kernel's rows from m0) transposed into C (entry gemm_wide_rows).
@@ -494,12 +494,13 @@ fn gemm_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   let w = wide_tiles(lane, z, m0, n, bias);
   if (q0 >= quads) { return; }
   let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
-  let first = (dims.c_offset + z * dims.c_batch_stride + m0 * dims.N) / 4u;
+  let first = (dims.c_offset + z * dims.c_batch_stride + m0 * dims.ldc) / 4u;
+  let stride = dims.ldc / 4u;
   let has = wide_present(q0, quads);
-  store_wide_group(first, quads, n, has, w.t00, w.t01, w.t02, w.t03, bias, rows);
-  if (rows > 8u) { store_wide_group(first + 8u * quads, quads, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
-  if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group(first + 16u * quads, quads, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
-  if (WIDE_GROUPS > 2u && rows > 24u) { store_wide_group(first + 24u * quads, quads, n, has, w.t30, w.t31, w.t32, w.t33, bias, rows - 24u); }
+  store_wide_group(first, stride, n, has, w.t00, w.t01, w.t02, w.t03, bias, rows);
+  if (rows > 8u) { store_wide_group(first + 8u * stride, stride, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
+  if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group(first + 16u * stride, stride, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
+  if (WIDE_GROUPS > 2u && rows > 24u) { store_wide_group(first + 24u * stride, stride, n, has, w.t30, w.t31, w.t32, w.t33, bias, rows - 24u); }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -515,7 +516,7 @@ fn gemm_wide_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
   let w = wide_tiles(lane, z, m0, n, bias);
   if (q0 >= quads) { return; }
   let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
-  let first = dims.c_offset + z * dims.c_batch_stride + m0 * dims.N;
+  let first = dims.c_offset + z * dims.c_batch_stride + m0 * dims.ldc;
   let has = wide_present(q0, quads);
   if (TRANS_C) {
     store_wide_group_transposed(z, m0, n, has, w.t00, w.t01, w.t02, w.t03, rows);
@@ -525,9 +526,9 @@ fn gemm_wide_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
     return;
   }
   store_wide_group_rows(first, n, has, w.t00, w.t01, w.t02, w.t03, bias, rows);
-  if (rows > 8u) { store_wide_group_rows(first + 8u * dims.N, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
-  if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group_rows(first + 16u * dims.N, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
-  if (WIDE_GROUPS > 2u && rows > 24u) { store_wide_group_rows(first + 24u * dims.N, n, has, w.t30, w.t31, w.t32, w.t33, bias, rows - 24u); }
+  if (rows > 8u) { store_wide_group_rows(first + 8u * dims.ldc, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
+  if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group_rows(first + 16u * dims.ldc, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
+  if (WIDE_GROUPS > 2u && rows > 24u) { store_wide_group_rows(first + 24u * dims.ldc, n, has, w.t30, w.t31, w.t32, w.t33, bias, rows - 24u); }
 }
 
 // The same as gemm_vec4, storing one element at a time: N not a multiple of 4, or C / the bias not
@@ -550,5 +551,5 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     store_tile_transposed(z, m0, n0, t, rows);
     return;
   }
-  store_tile_rows(dims.c_offset + z * dims.c_batch_stride + m0 * dims.N + n0, n0, t, bq, rows);
+  store_tile_rows(dims.c_offset + z * dims.c_batch_stride + m0 * dims.ldc + n0, n0, t, bq, rows);
 }

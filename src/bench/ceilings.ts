@@ -226,7 +226,8 @@ export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3)
   const bLength = span(align.b, strides.b, K * N);
   const biasStart = Math.ceil(bLength / 4) * 4 + align.bias; // the bias after B in one buffer, as a layer's packed parameters
   const bBufferLength = shape.bias ? span(biasStart, strides.bias, N) : bLength;
-  const cLength = span(align.c, strides.c, M * N);
+  const ldc = shape.ldc ?? N;
+  const cLength = span(align.c, strides.c, (M - 1) * ldc + N);
   // Whole vec4s: the kernel's vec4 paths read B and the bias four elements at a time.
   const bytes = (elements: number) => Math.ceil(elements / 4) * 16;
   const a = ctx.buffer('bench.gemm-shape.a', bytes(aLength), STORAGE);
@@ -253,6 +254,7 @@ export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3)
       biasBatchStride: strides.bias,
       c: gpuTensor(c, [cLength - align.c], 'f32', align.c),
       cBatchStride: strides.c,
+      ldc,
       format: 'f32',
     });
     return await timeRepeated(

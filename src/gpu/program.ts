@@ -64,6 +64,8 @@ export interface GemmShape {
   /** Offsets modulo 4, in elements. */
   readonly align: { readonly a: number; readonly b: number; readonly bias: number; readonly c: number };
   readonly strides: { readonly a: number; readonly b: number; readonly bias: number; readonly c: number };
+  /** C's row stride where it is not N (a call writing some of a wider C's columns). */
+  readonly ldc?: number;
 }
 
 export interface Dispatch {

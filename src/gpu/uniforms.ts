@@ -20,7 +20,7 @@ export const GEMM_DIMS_FIELDS = [
   'c_batch_stride',
   'alpha',
   'beta',
-  '_pad0',
+  'ldc',
   '_pad1',
   '_pad2',
 ] as const;

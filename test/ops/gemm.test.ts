@@ -16,8 +16,10 @@ import {
   gemmVariant,
   gemmWideQuads,
   gemmWideRows,
+  gemmEdgeColumns,
   gemmWorkgroupSize,
   recordGemm,
+  recordGemmPeeled,
 } from '../../src/gpu/ops/gemm.js';
 import { weightFormat } from '../../src/gpu/wgsl.js';
 import { seededUniform as random } from '../../src/random.js';
@@ -234,6 +236,104 @@ describe('GEMM op vs the float64 reference', () => {
   afterAll(() => harness.dispose());
 
   it.each(CASES.map((c, i) => [name(c), c, i] as const))('%s', (_name, c, i) => checkCase(harness, ctx, c, i));
+});
+
+interface WideCCase {
+  M: number;
+  N: number;
+  K: number;
+  transB: boolean;
+  alpha: number;
+  beta: number;
+  /** C's row stride; with `peel`, N (recordGemmPeeled splits the call itself). */
+  ldc: number;
+  peel?: number;
+}
+
+// C's row stride (ldc) past N, and the head's last columns peeled into a call of their own (on a
+// software adapter; a GPU records one call). C's columns past N stay as they were (NaN).
+const WIDE_C: WideCCase[] = [
+  { M: 20, N: 24, K: 8, transB: false, alpha: 1, beta: 0, ldc: 27 }, // the wide tile, C element by element
+  { M: 5, N: 12, K: 9, transB: true, alpha: 0.5, beta: -1.5, ldc: 16 }, // the narrow tile, C read with β
+  { M: 40, N: 5, K: 12, transB: true, alpha: 1, beta: 0, ldc: 9 }, // C transposed
+  { M: 40, N: 65, K: 24, transB: true, alpha: 1, beta: 0, ldc: 65, peel: 1 }, // the char-LM head's 65 = 64 + 1 (transposed)
+  { M: 70, N: 130, K: 17, transB: true, alpha: 1, beta: 0, ldc: 130, peel: 2 }, // one k at a time: octets, 130 = 128 + 2
+  { M: 33, N: 66, K: 12, transB: true, alpha: 0.5, beta: 0.25, ldc: 66, peel: 2 }, // the edge on the narrow tile (α ≠ 1)
+];
+
+describe("GEMM into a wider C, and C's last columns peeled", () => {
+  let harness: OpHarness;
+  beforeAll(() => {
+    harness = new OpHarness(ctx);
+  });
+  afterAll(() => harness.dispose());
+
+  it.each(
+    WIDE_C.map(
+      (c, i) => [`M ${c.M} N ${c.N} K ${c.K} ${c.transB ? 'NT' : 'NN'} α ${c.alpha} β ${c.beta} ldc ${c.ldc}${c.peel ? ` peel ${c.peel}` : ''}`, c, i] as const,
+    ),
+  )('%s', async (_name, c, i) => {
+    const next = random(7000 + i);
+    const { M, N, K, ldc } = c;
+    const a = values(next, M * K);
+    const b = values(next, N * K);
+    const bias = values(next, N);
+    const before = Float64Array.from({ length: (M - 1) * ldc + N }, (_, e) => (e % ldc < N && c.beta !== 0 ? next() - 0.5 : Number.NaN));
+    const tensors = {
+      a: harness.tensor(a, [M, K]),
+      b: harness.tensor(b, c.transB ? [N, K] : [K, N]),
+      bias: harness.tensor(bias, [N]),
+      c: harness.tensor(before, [before.length]),
+    };
+    const call = {
+      label: 'gemm-ldc',
+      M,
+      N,
+      K,
+      batch: 1,
+      transB: c.transB,
+      alpha: c.alpha,
+      beta: c.beta,
+      ...tensors,
+      aBatchStride: 0,
+      bBatchStride: 0,
+      cBatchStride: 0,
+      format: 'f32',
+    } as const;
+    if (c.peel) {
+      expectThat(
+        gemmEdgeColumns(call, ctx.isSoftwareAdapter) === (ctx.isSoftwareAdapter ? c.peel : 0),
+        () => `edge columns: ${gemmEdgeColumns(call, ctx.isSoftwareAdapter)}`,
+      );
+      await harness.run(recordGemmPeeled(harness, call));
+    } else {
+      await harness.run([recordGemm(harness, { ...call, ldc })]);
+    }
+    const got = await harness.read(tensors.c, before.length);
+    const dense = Float64Array.from({ length: M * N }, (_, e) => before[Math.floor(e / N) * ldc + (e % N)]);
+    const want = referenceGemm({
+      M,
+      N,
+      K,
+      batch: 1,
+      transA: false,
+      transB: c.transB,
+      alpha: c.alpha,
+      beta: c.beta,
+      a,
+      aStride: 0,
+      b,
+      bStride: 0,
+      bias,
+      biasStride: 0,
+      c: dense,
+      cStride: 0,
+    });
+    const written = Float32Array.from({ length: M * N }, (_, e) => got[Math.floor(e / N) * ldc + (e % N)]);
+    expectClose('C', { shape: [M, N], data: written }, { shape: [M, N], data: want }, GPU_RTOL);
+    const gap = Array.from(got).filter((_, e) => e % ldc >= N);
+    expectThat(gap.every(Number.isNaN), () => `C's columns past N were written: ${gap.filter((v) => !Number.isNaN(v)).length}`);
+  });
 });
 
 // On a software adapter the cases with at least 16 rows and 17 columns take the wide tile (gemm_wide,

@@ -23,7 +23,7 @@
  * narrow tile and C as it is: more invocations in flight, fewer registers each.
  */
 import type { GpuContext } from '../context.js';
-import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
+import { type GpuTensor, elementCount, tensorBinding } from '../gpu-tensor.js';
 import { type Dispatch, type GemmShape, type Grid, type Recorder, dispatch, layoutEntries } from '../program.js';
 import { GEMM_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { type WeightFormat, kernelModule } from '../wgsl.js';
@@ -140,6 +140,8 @@ export interface GemmCall {
   readonly biasBatchStride?: number;
   readonly c: GpuTensor;
   readonly cBatchStride: number;
+  /** Elements between C's rows (default N): more where the call writes some of a wider C's columns. */
+  readonly ldc?: number;
   /** How B and the bias are stored (the weight header the kernel is built with). */
   readonly format: WeightFormat;
 }
@@ -194,7 +196,7 @@ export function gemmVariant(original: GemmCall, software = false) {
   const aVec4 = aligned(transA ? M : K, call.a.offset, call.aBatchStride);
   const bVec4 = aligned(transB ? K : N, call.b.offset, call.bBatchStride);
   // C (and the bias) written and read four columns at a time.
-  const cVec4 = !call.transC && aligned(N, call.c.offset, call.cBatchStride, call.bias?.offset ?? 0, call.biasBatchStride ?? 0);
+  const cVec4 = !call.transC && aligned(N, call.ldc ?? N, call.c.offset, call.cBatchStride, call.bias?.offset ?? 0, call.biasBatchStride ?? 0);
   return {
     /** The kernel computes Cᵀ (gemmTransposesC); the fields below are of that call. */
     transC: call.transC,
@@ -295,6 +297,7 @@ export function gemmShape(call: GemmCall): GemmShape {
     format: call.format,
     align: { a: call.a.offset % 4, b: call.b.offset % 4, bias: (call.bias?.offset ?? 0) % 4, c: call.c.offset % 4 },
     strides: { a: call.aBatchStride, b: call.bBatchStride, bias: call.biasBatchStride ?? 0, c: call.cBatchStride },
+    ...(call.ldc !== undefined && call.ldc !== call.N ? { ldc: call.ldc } : {}),
   };
 }
 
@@ -304,9 +307,50 @@ export function gemmLayoutName(s: Pick<GemmShape, 'M' | 'transA' | 'transB' | 'b
   return [name, s.bias ? ' + bias' : '', s.beta !== 0 ? ' + β·C' : '', s.M === 1 ? ', M = 1' : ''].join('');
 }
 
+/**
+ * Columns of C that `call` computes in a call of their own, on a software adapter: where C's last
+ * columns (at most a quad) would take a whole subgroup of the wide tile — four invocations of 8 or 16
+ * columns each — they go to a second call, which (fewer than 16 columns, more than 16 rows) computes
+ * them transposed. Only where B is stored transposed (B's rows are C's columns, so the edge's B is B
+ * from a row on); the first call writes the other columns with C's row stride (ldc). 65 columns ran
+ * three subgroups of octets where 64 run two. Measured on SwiftShader in Chromium, interleaved, 9 rounds,
+ * whole / peeled: the char-LM's head 400 × 128 · 128 × 65 NT + bias 1.92 / 1.41 ms, 1,280 × 128 · 128 ×
+ * 65 5.65 / 4.11, 400 × 64 · 64 × 130 1.91 / 1.64. 0 where the call stays whole.
+ */
+export function gemmEdgeColumns(call: GemmCall, software: boolean): number {
+  const v = gemmVariant(call, software);
+  if (!v.wide || v.transC || !v.transB) return 0;
+  const subgroup = 4 * gemmTile(call, true, software, v.aVec4 && v.bVec4).columns;
+  const edge = call.N % subgroup;
+  return call.N > subgroup && edge > 0 && edge <= 4 ? edge : 0;
+}
+
+/** The dispatches computing `call`: one (recordGemm), or two where gemmEdgeColumns peels C's last columns. */
+export function recordGemmPeeled(rec: Recorder, call: GemmCall): Dispatch[] {
+  const edge = gemmEdgeColumns(call, rec.ctx.isSoftwareAdapter);
+  if (edge === 0) return [recordGemm(rec, call)];
+  const main = call.N - edge;
+  const ldc = call.ldc ?? call.N;
+  const shift = (t: GpuTensor, by: number): GpuTensor => ({ ...t, offset: t.offset + by, shape: [elementCount(t) - by] });
+  return [
+    recordGemm(rec, { ...call, N: main, ldc }),
+    recordGemm(rec, {
+      ...call,
+      label: `${call.label}.edge`,
+      N: edge,
+      ldc,
+      b: shift(call.b, main * call.K),
+      bias: call.bias && shift(call.bias, main),
+      c: shift(call.c, main),
+    }),
+  ];
+}
+
 /** The dispatch computing `call`; its uniform is written once, into a buffer the recorder owns. */
 export function recordGemm(rec: Recorder, original: GemmCall): Dispatch {
   const { ctx } = rec;
+  const ldc = original.ldc ?? original.N;
+  if (!Number.isInteger(ldc) || ldc < original.N) throw new Error(`${original.label}: ldc must be an integer of at least N = ${original.N}, got ${ldc}`);
   const v = gemmVariant(original, ctx.isSoftwareAdapter);
   const call = kernelCall(original, ctx.isSoftwareAdapter);
   const dims = rec.uniform(
@@ -325,13 +369,15 @@ export function recordGemm(rec: Recorder, original: GemmCall): Dispatch {
       c_batch_stride: call.cBatchStride,
       alpha: call.alpha ?? 1,
       beta: call.beta ?? 0,
+      // C's row stride as C is stored: with TRANS_C the kernel's columns are C's rows.
+      ldc: ldc,
     }),
   );
   const extent = (t: GpuTensor, stride: number, elements: number): GpuTensor => ({ ...t, shape: [Math.max(0, call.batch - 1) * stride + elements] });
   const a = extent(call.a, call.aBatchStride, call.M * call.K);
   const b = extent(call.b, call.bBatchStride, call.N * call.K);
   const bias = call.bias ? extent(call.bias, call.biasBatchStride ?? 0, original.N) : b; // C's columns (the kernel's rows with TRANS_C); no bias: any read-only binding fills the slot
-  const c = extent(call.c, call.cBatchStride, call.M * call.N);
+  const c = extent(call.c, call.cBatchStride, (original.M - 1) * ldc + original.N);
   const group = ctx.bindGroup(call.label, gemmLayout(ctx), [
     dims,
     tensorBinding(a),

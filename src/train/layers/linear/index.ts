@@ -5,7 +5,7 @@
  * as PyTorch's nn.Linear, U(±1/√fan_in), or xavier / kaiming with zero biases. On the GPU the forward
  * and the three gradients (dW = dyᵀ·x, db = 1ᵀ·dy, dx = dy·W) are GEMMs.
  */
-import { recordGemm } from '../../../gpu/ops/gemm.js';
+import { recordGemm, recordGemmPeeled } from '../../../gpu/ops/gemm.js';
 import type { Command } from '../../../gpu/program.js';
 import type { FlatSection, GpuLayer, InitDraws, ParamSpec, PlanContext, ReferenceContext, TrainLayer } from '../layer.js';
 import { plainSection } from '../section.js';
@@ -108,7 +108,8 @@ export class LinearLayer implements TrainLayer<{ x: ArrayLike<number>; rows: num
         x = inputs[0];
         rows = x.shape[0];
         const y = plan.tensor(`${this.name}.output`, rows * O, [rows, O], 'activation');
-        const command = recordGemm(plan, {
+        // On a software adapter a last column or few may go to a call of their own (gemmEdgeColumns).
+        const commands = recordGemmPeeled(plan, {
           label: `${this.name}.forward`,
           M: rows,
           N: O,
@@ -125,7 +126,7 @@ export class LinearLayer implements TrainLayer<{ x: ArrayLike<number>; rows: num
           cBatchStride: 0,
           format: 'f32',
         });
-        return { outputs: [y], commands: [command] };
+        return { outputs: [y], commands };
       },
       backward: (dOutputs, dInputs) => {
         const dy = dOutputs[0];
