@@ -114,6 +114,10 @@ describe('hand-unrolled blocks follow their pattern', () => {
     expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_row\(first \+ (\d)u \* dims\.ldc, n0, t\.r(\d), bq\); \}$/)).toEqual(
       [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
     );
+    // store_tile_transposed's (TRANS_C): row r of the tile is the kernel's row m0 + r.
+    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_transposed\(base, m0 \+ (\d)u, n0, t\.r(\d)\); \}$/)).toEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
+    );
     // The eight A loads of the plain path (a_rows8, which both tiles use), in order: rows m, m + 1, …, m + 7.
     const wide = [...shader('gemm.wgsl').matchAll(/a4\[\(base \+ min\(m(?: \+ (\d)u)?, M - 1u\) \* K \+ k\) \/ 4u\]/g)].map((m) => Number(m[1] ?? 0));
     expect(wide).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
