@@ -239,16 +239,24 @@ fn store_quad(i: u32, acc: vec4<f32>, bias_quad: vec4<f32>) {
   c4[i] = v;
 }
 
-// The same one element at a time, columns past N skipped (entry gemm).
-fn store_row(i: u32, n0: u32, acc: vec4<f32>, bias_quad: vec4<f32>) {
+// The same one element at a time from element i of C, the columns `step` elements apart (c_steps),
+// columns past N skipped (entries gemm, gemm_wide_rows).
+fn store_row(i: u32, n0: u32, acc: vec4<f32>, bias_quad: vec4<f32>, step: u32) {
   let v = finish(acc, bias_quad);
   for (var e = 0u; e < 4u; e++) {
     if (n0 + e < dims.N) {
       var out = v[e];
-      if (ACCUMULATE) { out = fma(dims.beta, c[i + e], out); }
-      c[i + e] = out;
+      if (ACCUMULATE) { out = fma(dims.beta, c[i + e * step], out); }
+      c[i + e * step] = out;
     }
   }
+}
+
+// Where the kernel's element (m, n) lies in C, from C's start: m · steps.x + n · steps.y — (ldc, 1), or
+// with TRANS_C (1, ldc): the kernel's rows are C's columns (entries gemm, gemm_wide_rows).
+fn c_steps() -> vec2<u32> {
+  if (TRANS_C) { return vec2<u32>(1u, dims.ldc); }
+  return vec2<u32>(dims.ldc, 1u);
 }
 
 // bias[n0 … n0 + 3] of batch z (zeros without HAS_BIAS, and with TRANS_C, where the bias runs along the
@@ -293,38 +301,17 @@ fn store_tile(first: u32, stride: u32, t: Tile, bq: vec4<f32>, rows: u32) {
   if (rows > 7u) { store_quad(first + 7u * stride, t.r7, bq); }
 }
 
-// The same one element at a time from element `first` of C, rows ldc apart, columns past N skipped
-// (gemm, gemm_wide_rows).
-fn store_tile_rows(first: u32, n0: u32, t: Tile, bq: vec4<f32>, rows: u32) {
-  store_row(first, n0, t.r0, bq);
-  if (rows > 1u) { store_row(first + dims.ldc, n0, t.r1, bq); }
-  if (rows > 2u) { store_row(first + 2u * dims.ldc, n0, t.r2, bq); }
-  if (rows > 3u) { store_row(first + 3u * dims.ldc, n0, t.r3, bq); }
-  if (rows > 4u) { store_row(first + 4u * dims.ldc, n0, t.r4, bq); }
-  if (rows > 5u) { store_row(first + 5u * dims.ldc, n0, t.r5, bq); }
-  if (rows > 6u) { store_row(first + 6u * dims.ldc, n0, t.r6, bq); }
-  if (rows > 7u) { store_row(first + 7u * dims.ldc, n0, t.r7, bq); }
-}
-
-// TRANS_C: the first `rows` rows of a tile (the kernel's rows m0 …, C's columns) at the kernel's columns
-// n0 … n0 + 3 (C's rows; those past N skipped), into C[n, m] one element at a time (gemm, gemm_wide_rows).
-fn store_tile_transposed(z: u32, m0: u32, n0: u32, t: Tile, rows: u32) {
-  let base = dims.c_offset + z * dims.c_batch_stride;
-  store_transposed(base, m0, n0, t.r0);
-  if (rows > 1u) { store_transposed(base, m0 + 1u, n0, t.r1); }
-  if (rows > 2u) { store_transposed(base, m0 + 2u, n0, t.r2); }
-  if (rows > 3u) { store_transposed(base, m0 + 3u, n0, t.r3); }
-  if (rows > 4u) { store_transposed(base, m0 + 4u, n0, t.r4); }
-  if (rows > 5u) { store_transposed(base, m0 + 5u, n0, t.r5); }
-  if (rows > 6u) { store_transposed(base, m0 + 6u, n0, t.r6); }
-  if (rows > 7u) { store_transposed(base, m0 + 7u, n0, t.r7); }
-}
-
-// The kernel's row m at columns n0 … n0 + 3 (those before N): C[n0 + e, m], C's rows ldc elements apart.
-fn store_transposed(base: u32, m: u32, n0: u32, v: vec4<f32>) {
-  for (var e = 0u; e < 4u; e++) {
-    if (n0 + e < dims.N) { c[base + (n0 + e) * dims.ldc + m] = v[e]; }
-  }
+// The same one element at a time from element `first` of C, the kernel's rows and columns `steps` apart
+// (c_steps), columns past N skipped (gemm, gemm_wide_rows).
+fn store_tile_rows(first: u32, steps: vec2<u32>, n0: u32, t: Tile, bq: vec4<f32>, rows: u32) {
+  store_row(first, n0, t.r0, bq, steps.y);
+  if (rows > 1u) { store_row(first + steps.x, n0, t.r1, bq, steps.y); }
+  if (rows > 2u) { store_row(first + 2u * steps.x, n0, t.r2, bq, steps.y); }
+  if (rows > 3u) { store_row(first + 3u * steps.x, n0, t.r3, bq, steps.y); }
+  if (rows > 4u) { store_row(first + 4u * steps.x, n0, t.r4, bq, steps.y); }
+  if (rows > 5u) { store_row(first + 5u * steps.x, n0, t.r5, bq, steps.y); }
+  if (rows > 6u) { store_row(first + 6u * steps.x, n0, t.r6, bq, steps.y); }
+  if (rows > 7u) { store_row(first + 7u * steps.x, n0, t.r7, bq, steps.y); }
 }
 
 // The tiles of one wide invocation (block of 8·WIDE_GROUPS rows from m0, quads at columns n.x, n.y and,
@@ -461,20 +448,13 @@ fn store_wide_group(first: u32, stride: u32, n: vec4<u32>, has: vec4<bool>, t0: 
   if (WIDE_QUADS > 2u && has.w) { store_tile(first + n.w / 4u, stride, t3, bias[3], rows); }
 }
 
-// TRANS_C: one group's tiles (`rows` of the kernel's rows from m0) transposed into C (entry gemm_wide_rows).
-fn store_wide_group_transposed(z: u32, m0: u32, n: vec4<u32>, has: vec4<bool>, t0: Tile, t1: Tile, t2: Tile, t3: Tile, rows: u32) {
-  store_tile_transposed(z, m0, n.x, t0, rows);
-  if (has.y) { store_tile_transposed(z, m0, n.y, t1, rows); }
-  if (WIDE_QUADS > 2u && has.z) { store_tile_transposed(z, m0, n.z, t2, rows); }
-  if (WIDE_QUADS > 2u && has.w) { store_tile_transposed(z, m0, n.w, t3, rows); }
-}
-
-// The same one element at a time from element `first` of C (entry gemm_wide_rows).
-fn store_wide_group_rows(first: u32, n: vec4<u32>, has: vec4<bool>, t0: Tile, t1: Tile, t2: Tile, t3: Tile, bias: mat4x4<f32>, rows: u32) {
-  store_tile_rows(first + n.x, n.x, t0, bias[0], rows);
-  if (has.y) { store_tile_rows(first + n.y, n.y, t1, bias[1], rows); }
-  if (WIDE_QUADS > 2u && has.z) { store_tile_rows(first + n.z, n.z, t2, bias[2], rows); }
-  if (WIDE_QUADS > 2u && has.w) { store_tile_rows(first + n.w, n.w, t3, bias[3], rows); }
+// The same one element at a time from element `first` of C, the kernel's rows and columns `steps` apart
+// (entry gemm_wide_rows).
+fn store_wide_group_rows(first: u32, steps: vec2<u32>, n: vec4<u32>, has: vec4<bool>, t0: Tile, t1: Tile, t2: Tile, t3: Tile, bias: mat4x4<f32>, rows: u32) {
+  store_tile_rows(first + n.x * steps.y, steps, n.x, t0, bias[0], rows);
+  if (has.y) { store_tile_rows(first + n.y * steps.y, steps, n.y, t1, bias[1], rows); }
+  if (WIDE_QUADS > 2u && has.z) { store_tile_rows(first + n.z * steps.y, steps, n.z, t2, bias[2], rows); }
+  if (WIDE_QUADS > 2u && has.w) { store_tile_rows(first + n.w * steps.y, steps, n.w, t3, bias[3], rows); }
 }
 
 // Invocation (quads from q0 = WIDE_QUADS·gid.x, block of 8·WIDE_GROUPS rows m0, batch z = wid.z):
@@ -516,19 +496,13 @@ fn gemm_wide_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgr
   let w = wide_tiles(lane, z, m0, n, bias);
   if (q0 >= quads) { return; }
   let rows = min(ROWS * WIDE_GROUPS, dims.M - m0);
-  let first = dims.c_offset + z * dims.c_batch_stride + m0 * dims.ldc;
+  let steps = c_steps();
+  let first = dims.c_offset + z * dims.c_batch_stride + m0 * steps.x;
   let has = wide_present(q0, quads);
-  if (TRANS_C) {
-    store_wide_group_transposed(z, m0, n, has, w.t00, w.t01, w.t02, w.t03, rows);
-    if (rows > 8u) { store_wide_group_transposed(z, m0 + 8u, n, has, w.t10, w.t11, w.t12, w.t13, rows - 8u); }
-    if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group_transposed(z, m0 + 16u, n, has, w.t20, w.t21, w.t22, w.t23, rows - 16u); }
-    if (WIDE_GROUPS > 2u && rows > 24u) { store_wide_group_transposed(z, m0 + 24u, n, has, w.t30, w.t31, w.t32, w.t33, rows - 24u); }
-    return;
-  }
-  store_wide_group_rows(first, n, has, w.t00, w.t01, w.t02, w.t03, bias, rows);
-  if (rows > 8u) { store_wide_group_rows(first + 8u * dims.ldc, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
-  if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group_rows(first + 16u * dims.ldc, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
-  if (WIDE_GROUPS > 2u && rows > 24u) { store_wide_group_rows(first + 24u * dims.ldc, n, has, w.t30, w.t31, w.t32, w.t33, bias, rows - 24u); }
+  store_wide_group_rows(first, steps, n, has, w.t00, w.t01, w.t02, w.t03, bias, rows);
+  if (rows > 8u) { store_wide_group_rows(first + 8u * steps.x, steps, n, has, w.t10, w.t11, w.t12, w.t13, bias, rows - 8u); }
+  if (WIDE_GROUPS > 2u && rows > 16u) { store_wide_group_rows(first + 16u * steps.x, steps, n, has, w.t20, w.t21, w.t22, w.t23, bias, rows - 16u); }
+  if (WIDE_GROUPS > 2u && rows > 24u) { store_wide_group_rows(first + 24u * steps.x, steps, n, has, w.t30, w.t31, w.t32, w.t33, bias, rows - 24u); }
 }
 
 // The same as gemm_vec4, storing one element at a time: N not a multiple of 4, or C / the bias not
@@ -547,9 +521,6 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let t = tile(lane, z, m0, n0, bq);
   if (gid.x >= quads) { return; }
   let rows = min(ROWS, dims.M - m0);
-  if (TRANS_C) {
-    store_tile_transposed(z, m0, n0, t, rows);
-    return;
-  }
-  store_tile_rows(dims.c_offset + z * dims.c_batch_stride + m0 * dims.ldc + n0, n0, t, bq, rows);
+  let steps = c_steps();
+  store_tile_rows(dims.c_offset + z * dims.c_batch_stride + m0 * steps.x + n0 * steps.y, steps, n0, t, bq, rows);
 }

@@ -114,17 +114,18 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
 
 /** GB/s read from a 16 MiB buffer (scaled) by 16,384 invocations, each summing every 16,384th vec4. */
 function measureReadBandwidth(ctx: GpuContext, scale: number): Promise<number> {
-  return measureBandwidth(ctx, scale, 'stream', 1);
+  return measureBandwidth(ctx, scale, 'stream');
 }
 
 /** GB/s written into a 16 MiB buffer (scaled) by 16,384 invocations, each storing every 16,384th vec4. */
 function measureWriteBandwidth(ctx: GpuContext, scale: number): Promise<number> {
-  return measureBandwidth(ctx, scale, 'fill', 3);
+  return measureBandwidth(ctx, scale, 'fill');
 }
 
-/** A probe entry's rate through a large buffer (`binding`: the one it streams; `stream` writes its sums to binding 2). */
-async function measureBandwidth(ctx: GpuContext, scale: number, entryPoint: 'stream' | 'fill', binding: 1 | 3): Promise<number> {
+/** A probe entry's rate through a large buffer: `stream` reads binding 1 (and writes its sums to binding 2), `fill` writes binding 3. */
+async function measureBandwidth(ctx: GpuContext, scale: number, entryPoint: 'stream' | 'fill'): Promise<number> {
   const device = ctx.device;
+  const binding = entryPoint === 'stream' ? 1 : 3;
   const workgroup = 64;
   const groups = 256;
   // Whole passes of `fill`'s eight stores per invocation.

@@ -111,12 +111,8 @@ describe('hand-unrolled blocks follow their pattern', () => {
     // store_tile's (gemm_vec4, gemm_wide), then store_tile_rows' (gemm, gemm_wide_rows).
     const stores = [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]);
     expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_quad\(first \+ (\d)u \* stride, t\.r(\d), bq\); \}$/)).toEqual(stores);
-    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_row\(first \+ (\d)u \* dims\.ldc, n0, t\.r(\d), bq\); \}$/)).toEqual(
+    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_row\(first \+ (\d)u \* steps\.x, n0, t\.r(\d), bq, steps\.y\); \}$/)).toEqual(
       [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
-    );
-    // store_tile_transposed's (TRANS_C): row r of the tile is the kernel's row m0 + r.
-    expect(unrolled('gemm.wgsl', /^\s*if \(rows > (\d)u\) \{ store_transposed\(base, m0 \+ (\d)u, n0, t\.r(\d)\); \}$/)).toEqual(
-      [1, 2, 3, 4, 5, 6, 7].map((r) => [r, r, r]),
     );
     // The eight A loads of the plain path (a_rows8, which both tiles use), in order: rows m, m + 1, …, m + 7.
     const wide = [...shader('gemm.wgsl').matchAll(/a4\[\(base \+ min\(m(?: \+ (\d)u)?, M - 1u\) \* K \+ k\) \/ 4u\]/g)].map((m) => Number(m[1] ?? 0));
@@ -151,9 +147,9 @@ describe('hand-unrolled blocks follow their pattern', () => {
       .filter((line) => !line.startsWith('fn ') && /store_wide_group(_rows)?\(first/.test(line));
     const expected = (rowsEntry: boolean) =>
       groups.map((g) => {
-        const down = g === 0 ? 'first' : rowsEntry ? `first + ${8 * g}u * dims.ldc` : `first + ${8 * g}u * stride`;
+        const down = g === 0 ? 'first' : rowsEntry ? `first + ${8 * g}u * steps.x` : `first + ${8 * g}u * stride`;
         const tiles = quads.map((q) => `w.t${g}${q}`).join(', ');
-        const call = `store_wide_group${rowsEntry ? '_rows' : ''}(${down}${rowsEntry ? '' : ', stride'}, n, has, ${tiles}, bias, rows${g === 0 ? '' : ` - ${8 * g}u`});`;
+        const call = `store_wide_group${rowsEntry ? '_rows' : ''}(${down}, ${rowsEntry ? 'steps' : 'stride'}, n, has, ${tiles}, bias, rows${g === 0 ? '' : ` - ${8 * g}u`});`;
         if (g === 0) return call;
         return `if (${g > 1 ? 'WIDE_GROUPS > 2u && ' : ''}rows > ${8 * g}u) { ${call} }`;
       });
@@ -163,7 +159,9 @@ describe('hand-unrolled blocks follow their pattern', () => {
       shader('gemm.wgsl')
         .split('\n')
         .flatMap((line) => {
-          const m = new RegExp(`${fn}\\(first \\+ n\\.([xyzw])(?: / 4u, stride|, n\\.([xyzw])), t(\\d), bias\\[(\\d)\\], rows\\);`).exec(line);
+          const m = new RegExp(`${fn}\\(first \\+ n\\.([xyzw])(?: / 4u, stride| \\* steps\\.y, steps, n\\.([xyzw])), t(\\d), bias\\[(\\d)\\], rows\\);`).exec(
+            line,
+          );
           if (!m) return [];
           const lane = 'xyzw'.indexOf(m[1]);
           const guard = lane === 0 ? '' : `has.${m[1]}`;
