@@ -5,9 +5,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
-import { csrOfTokens, embeddingGatherReference, embeddingGradReference, recordEmbeddingGather, recordEmbeddingGrad } from '../../src/gpu/ops/embedding.js';
+import {
+  csrOfTokens,
+  embeddingGatherReference,
+  embeddingVectors,
+  embeddingGradReference,
+  recordEmbeddingGather,
+  recordEmbeddingGrad,
+} from '../../src/gpu/ops/embedding.js';
 import { seededUniform } from '../../src/random.js';
-import { OpHarness, values } from './harness.js';
+import { OpHarness, values, variantContext } from './harness.js';
 
 let ctx: GpuContext;
 let h: OpHarness;
@@ -17,46 +24,74 @@ beforeAll(async () => {
 });
 afterAll(() => h.dispose());
 
-describe('embedding ops', () => {
-  it.each([
-    [1, 1, 1],
-    [3, 17, 3],
-    [17, 3, 257],
-    [257, 5, 17],
-    // Four columns per invocation (E a multiple of 4)
-    [3, 4, 1],
-    [17, 8, 257],
-    [5, 12, 3],
-  ])('V = %i, E = %i, %i positions: gather and gradient match float64', async (V, E, positions) => {
-    const next = seededUniform(V * 31 + E);
-    const table = values(next, V * E);
-    const tokens = Int32Array.from({ length: positions }, () => Math.floor(next() * V));
-    // The table at an offset in a bigger buffer (the flat parameters), the ids after a 2-word header,
-    // the rows into a buffer from an offset (a direction's slice of the input projection).
-    const tableT = h.tensor(table, [V, E], 'f32', 5);
-    const ids = h.u32([9, 9, ...tokens]);
-    const out = h.tensor(new Float64Array(positions * E).fill(Number.NaN), [positions, E], 'f32', 7);
-    await h.run([recordEmbeddingGather(h, { label: 'gather', tokens: ids, first: 2, rows: positions, table: tableT, E, out })]);
-    expect(Array.from(await h.read(out, positions * E))).toEqual(Array.from(Float32Array.from(embeddingGatherReference(table.map(Math.fround), tokens, E))));
+// Each case at offsets that are not multiples of 4 (the scalar entries), and at offsets that are (the
+// `_vec4` entries where E is a multiple of 4: several vec4s per invocation on a software adapter, one
+// as a GPU context records it).
+const CASES: [number, number, number][] = [
+  [1, 1, 1],
+  [3, 17, 3],
+  [17, 3, 257],
+  [257, 5, 17],
+  // E a multiple of 4: 1, 2, 4 and 16 vec4s per row
+  [3, 4, 1],
+  [17, 8, 257],
+  [5, 12, 3],
+  [3, 16, 17],
+  [7, 64, 33],
+  [2, 36, 5],
+];
+const UNALIGNED = { table: 5, ids: 2, out: 7, dx: 6, grad: 3 };
+const ALIGNED = { table: 4, ids: 2, out: 8, dx: 4, grad: 0 };
 
-    const dx = values(next, positions * E);
-    const grad = h.tensor(new Float64Array(V * E).fill(Number.NaN), [V, E], 'f32', 3);
-    const op = recordEmbeddingGrad(h, { label: 'grad', positions, E, dx: h.tensor(dx, [positions, E], 'f32', 6), grad });
-    op.write(ctx.device.queue, tokens);
-    await h.run([op.command]);
-    const got = await h.read(grad, V * E);
-    const want = embeddingGradReference(Float32Array.from(dx), tokens, V, E);
-    const present = new Set(tokens);
-    for (let v = 0; v < V; v++) {
-      for (let e = 0; e < E; e++) {
-        const i = v * E + e;
-        if (!present.has(v)) expect(got[i], `row ${v} (absent) left as it was`).toBeNaN();
-        else expect(Math.abs(got[i] - want[i]), `grad[${v}, ${e}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want[i])));
-      }
+async function gatherAndGradient(c: GpuContext, oh: OpHarness, V: number, E: number, positions: number, at: typeof ALIGNED) {
+  const next = seededUniform(V * 31 + E + at.table);
+  const table = values(next, V * E);
+  const tokens = Int32Array.from({ length: positions }, () => Math.floor(next() * V));
+  // The table at an offset in a bigger buffer (the flat parameters), the ids after a header, the rows
+  // into a buffer from an offset (a direction's slice of the input projection).
+  const tableT = oh.tensor(table, [V, E], 'f32', at.table);
+  const ids = oh.u32([...Array(at.ids).fill(9), ...tokens]);
+  const out = oh.tensor(new Float64Array(positions * E).fill(Number.NaN), [positions, E], 'f32', at.out);
+  await oh.run([recordEmbeddingGather(oh, { label: 'gather', tokens: ids, first: at.ids, rows: positions, table: tableT, E, out })]);
+  expect(Array.from(await oh.read(out, positions * E))).toEqual(Array.from(Float32Array.from(embeddingGatherReference(table.map(Math.fround), tokens, E))));
+
+  const dx = values(next, positions * E);
+  const grad = oh.tensor(new Float64Array(V * E).fill(Number.NaN), [V, E], 'f32', at.grad);
+  const op = recordEmbeddingGrad(oh, { label: 'grad', positions, E, dx: oh.tensor(dx, [positions, E], 'f32', at.dx), grad });
+  op.write(c.device.queue, tokens);
+  await oh.run([op.command]);
+  const got = await oh.read(grad, V * E);
+  const want = embeddingGradReference(Float32Array.from(dx), tokens, V, E);
+  const present = new Set(tokens);
+  for (let v = 0; v < V; v++) {
+    for (let e = 0; e < E; e++) {
+      const i = v * E + e;
+      if (!present.has(v)) expect(got[i], `row ${v} (absent) left as it was`).toBeNaN();
+      else expect(Math.abs(got[i] - want[i]), `grad[${v}, ${e}]`).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(want[i])));
     }
-    // The same bits on a second run: a fixed order, no atomics.
-    await h.run([op.command]);
-    expect(Array.from(await h.read(grad, V * E))).toEqual(Array.from(got));
+  }
+  // The same bits on a second run: a fixed order, no atomics.
+  await oh.run([op.command]);
+  expect(Array.from(await oh.read(grad, V * E))).toEqual(Array.from(got));
+}
+
+describe('embedding ops', () => {
+  it.each(CASES)('V = %i, E = %i, %i positions, offsets not multiples of 4: gather and gradient match float64', async (V, E, positions) => {
+    expect(embeddingVectors(ctx, E, [UNALIGNED.table, UNALIGNED.out])).toBe(0);
+    await gatherAndGradient(ctx, h, V, E, positions, UNALIGNED);
+  });
+
+  it.each(CASES)('V = %i, E = %i, %i positions, offsets multiples of 4: gather and gradient match float64', async (V, E, positions) => {
+    if (E % 4 === 0) expect(embeddingVectors(ctx, E, [ALIGNED.table, ALIGNED.out])).toBeGreaterThan(0);
+    await gatherAndGradient(ctx, h, V, E, positions, ALIGNED);
+  });
+
+  it('takes several vec4s per invocation on a software adapter only', () => {
+    expect(embeddingVectors({ ...ctx, isSoftwareAdapter: true } as GpuContext, 64, [0, 4])).toBe(16);
+    expect(embeddingVectors({ ...ctx, isSoftwareAdapter: true } as GpuContext, 64, [0, 4], 4)).toBe(4);
+    expect(embeddingVectors({ ...ctx, isSoftwareAdapter: true } as GpuContext, 36, [0, 4])).toBe(1);
+    expect(embeddingVectors({ ...ctx, isSoftwareAdapter: false } as GpuContext, 64, [0, 4])).toBe(1);
+    expect(embeddingVectors({ ...ctx, isSoftwareAdapter: true } as GpuContext, 64, [0, 2])).toBe(0);
   });
 
   it('gathers the last token of a generated sequence [cursor, t_1, …]', async () => {
@@ -71,5 +106,12 @@ describe('embedding ops', () => {
     const { ids, words } = csrOfTokens([2, 0, 2, 1, 0]);
     expect(ids).toBe(3);
     expect(Array.from(words)).toEqual([0, 1, 2, /* starts */ 0, 2, 3, 5, /* order */ 1, 4, 3, 0, 2]);
+  });
+});
+
+describe('embedding ops as a GPU context records them (one vec4 per invocation)', () => {
+  const gpuLike = variantContext('gpu-layouts');
+  it.each(CASES.filter(([, E]) => E % 4 === 0))('V = %i, E = %i, %i positions', async (V, E, positions) => {
+    await gatherAndGradient(gpuLike.ctx, gpuLike.harness, V, E, positions, ALIGNED);
   });
 });

@@ -4,20 +4,24 @@
  * invocation per (distinct token, column) sums its positions' rows of dL/dx in a fixed order, so a run
  * is reproducible. Test: test/ops/embedding.test.ts.
  */
+import type { GpuContext } from '../context.js';
 import { type GpuTensor, gpuTensor, tensorBinding } from '../gpu-tensor.js';
 import { type Command, type Recorder, dispatch, simplePipeline } from '../program.js';
 import { EMBEDDING_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
-import { ELEMENTWISE_WORKGROUP_SIZE, elementGrid, f32Module } from './elementwise.js';
+import { ELEMENTWISE_WORKGROUP_SIZE, elementGrid, f32Module, vec4Aligned, vectorsPerInvocation } from './elementwise.js';
 import embeddingSource from '../../../shaders/embedding.wgsl?raw';
 
-/** Columns per invocation of gather and scatter_grad (COLUMNS in the WGSL): 4 where the rows allow. */
-export function embeddingColumns(E: number): number {
-  return E % 4 === 0 ? 4 : 1;
+/**
+ * vec4s per invocation of the `_vec4` entries, or 0 for the scalar ones: rows of E floats between float
+ * offsets that are multiples of 4. The gradient's sums are named variables, so at most 4 there.
+ */
+export function embeddingVectors(ctx: GpuContext, E: number, offsets: readonly number[], most = 16): number {
+  return vec4Aligned(E, ...offsets) ? vectorsPerInvocation(ctx, E / 4, most) : 0;
 }
 
 /** dims, tokens, source, target */
-function embeddingPipeline(rec: Recorder, entry: 'gather' | 'gather_last' | 'scatter_grad', columns = 1) {
-  return simplePipeline(rec.ctx, f32Module(rec.ctx, 'embedding', embeddingSource), entry, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, COLUMNS: columns }, [
+function embeddingPipeline(rec: Recorder, entry: 'gather' | 'gather_vec4' | 'gather_last' | 'scatter_grad' | 'scatter_grad_vec4', vectors = 1) {
+  return simplePipeline(rec.ctx, f32Module(rec.ctx, 'embedding', embeddingSource), entry, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, VECTORS: vectors }, [
     [0, 'uniform'],
     [1, 'read'],
     [2, 'read'],
@@ -45,8 +49,8 @@ export interface GatherCall {
 /** out[i] = table[tokens[first + i]]. */
 export function recordEmbeddingGather(rec: Recorder, call: GatherCall): Command {
   const last = call.first === 'last';
-  const columns = last ? 1 : embeddingColumns(call.E);
-  const { pipeline, layout } = embeddingPipeline(rec, last ? 'gather_last' : 'gather', columns);
+  const vectors = last ? 0 : embeddingVectors(rec.ctx, call.E, [call.table.offset, call.out.offset]);
+  const { pipeline, layout } = embeddingPipeline(rec, last ? 'gather_last' : vectors ? 'gather_vec4' : 'gather', vectors || 1);
   const dims = rec.uniform(
     `${call.label}.dims`,
     packU32Struct(EMBEDDING_DIMS_FIELDS, {
@@ -61,10 +65,10 @@ export function recordEmbeddingGather(rec: Recorder, call: GatherCall): Command 
   const group = rec.ctx.bindGroup(call.label, layout, [
     dims,
     tensorBinding(call.tokens),
-    tensorBinding({ ...call.table, offset: 0, shape: [call.table.offset + call.table.shape.reduce((a, b) => a * b, 1)] }),
-    tensorBinding(call.out),
+    tensorBinding({ ...call.table, offset: 0, shape: [call.table.offset + call.table.shape.reduce((a, b) => a * b, 1)] }, vectors > 0),
+    tensorBinding(call.out, vectors > 0),
   ]);
-  return dispatch(call.label, pipeline, [group], elementGrid(rec.ctx, ((last ? 1 : call.rows) * call.E) / columns));
+  return dispatch(call.label, pipeline, [group], elementGrid(rec.ctx, last ? call.E : (call.rows * call.E) / (4 * vectors || 1)));
 }
 
 export interface GradCall {
@@ -86,8 +90,10 @@ export interface RecordedGrad {
 
 /** grad[v] = Σ over the positions p holding token v of dx[p]. */
 export function recordEmbeddingGrad(rec: Recorder, call: GradCall): RecordedGrad {
-  const columns = embeddingColumns(call.E);
-  const { pipeline, layout } = embeddingPipeline(rec, 'scatter_grad', columns);
+  const vectors = embeddingVectors(rec.ctx, call.E, [call.dx.offset, call.grad.offset], 4);
+  const { pipeline, layout } = embeddingPipeline(rec, vectors ? 'scatter_grad_vec4' : 'scatter_grad', vectors || 1);
+  // A batch holds at most this many distinct tokens: one group of invocations each.
+  const distinct = Math.min(call.positions, call.grad.shape[0]);
   const csr = gpuTensor(rec.storage(`${call.label}.csr`, 3 * call.positions + 1), [3 * call.positions + 1], 'u32');
   const dims = rec.uniform(
     `${call.label}.dims`,
@@ -96,11 +102,11 @@ export function recordEmbeddingGrad(rec: Recorder, call: GradCall): RecordedGrad
   const group = rec.ctx.bindGroup(call.label, layout, [
     dims,
     tensorBinding(csr),
-    tensorBinding(call.dx),
-    tensorBinding({ ...call.grad, offset: 0, shape: [call.grad.offset + call.grad.shape.reduce((a, b) => a * b, 1)] }),
+    tensorBinding(call.dx, vectors > 0),
+    tensorBinding({ ...call.grad, offset: 0, shape: [call.grad.offset + call.grad.shape.reduce((a, b) => a * b, 1)] }, vectors > 0),
   ]);
   return {
-    command: dispatch(call.label, pipeline, [group], elementGrid(rec.ctx, (call.positions * call.E) / columns)),
+    command: dispatch(call.label, pipeline, [group], elementGrid(rec.ctx, (distinct * call.E) / (4 * vectors || 1))),
     write(queue, tokens) {
       const { ids, words } = csrOfTokens(tokens);
       queue.writeBuffer(csr.buffer, 0, words);
