@@ -94,6 +94,13 @@ describe('embedding ops', () => {
     expect(embeddingVectors({ ...ctx, isSoftwareAdapter: true } as GpuContext, 64, [0, 2])).toBe(0);
   });
 
+  it('refuses more distinct ids than the gradient was recorded for', () => {
+    const op = recordEmbeddingGrad(h, { label: 'grad', positions: 4, E: 4, dx: h.tensor(new Float64Array(16), [4, 4]), grad: h.tensor(new Float64Array(8), [2, 4]) });
+    expect(() => op.write(ctx.device.queue, [0, 1, 2, 0])).toThrow(/grad: 4 token ids \(3 distinct\).*table of 2 rows/);
+    expect(() => op.write(ctx.device.queue, [0, 1, 0, 1, 0])).toThrow(/5 token ids .* 4 positions/);
+    op.write(ctx.device.queue, [1, 1, 0, 1]);
+  });
+
   it('gathers the last token of a generated sequence [cursor, t_1, …]', async () => {
     const E = 3;
     const table = Float64Array.from({ length: 4 * E }, (_, i) => i);
