@@ -95,7 +95,13 @@ describe('embedding ops', () => {
   });
 
   it('refuses more distinct ids than the gradient was recorded for', () => {
-    const op = recordEmbeddingGrad(h, { label: 'grad', positions: 4, E: 4, dx: h.tensor(new Float64Array(16), [4, 4]), grad: h.tensor(new Float64Array(8), [2, 4]) });
+    const op = recordEmbeddingGrad(h, {
+      label: 'grad',
+      positions: 4,
+      E: 4,
+      dx: h.tensor(new Float64Array(16), [4, 4]),
+      grad: h.tensor(new Float64Array(8), [2, 4]),
+    });
     expect(() => op.write(ctx.device.queue, [0, 1, 2, 0])).toThrow(/grad: 4 token ids \(3 distinct\).*table of 2 rows/);
     expect(() => op.write(ctx.device.queue, [0, 1, 0, 1, 0])).toThrow(/5 token ids .* 4 positions/);
     op.write(ctx.device.queue, [1, 1, 0, 1]);

@@ -110,7 +110,9 @@ export function recordEmbeddingGrad(rec: Recorder, call: GradCall): RecordedGrad
     write(queue, tokens) {
       const { ids, words } = csrOfTokens(tokens);
       if (ids > distinct || tokens.length > call.positions) {
-        throw new Error(`${call.label}: ${tokens.length} token ids (${ids} distinct) for a gradient recorded for ${call.positions} positions of a table of ${call.grad.shape[0]} rows`);
+        throw new Error(
+          `${call.label}: ${tokens.length} token ids (${ids} distinct) for a gradient recorded for ${call.positions} positions of a table of ${call.grad.shape[0]} rows`,
+        );
       }
       queue.writeBuffer(csr.buffer, 0, words);
       queue.writeBuffer(

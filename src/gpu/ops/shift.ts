@@ -5,10 +5,11 @@
  * step t − 1, the reverse direction t + 1, the first step of a row the initial state; past a row's
  * length, zeros. Test: test/ops/shift.test.ts.
  */
+import type { GpuContext } from '../context.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
 import { type Command, type Recorder, dispatch, simplePipeline } from '../program.js';
 import { SHIFT_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
-import { ELEMENTWISE_WORKGROUP_SIZE, elementGrid, f32Module } from './elementwise.js';
+import { ELEMENTWISE_WORKGROUP_SIZE, elementGrid, f32Module, vec4Aligned, vectorsPerInvocation } from './elementwise.js';
 import shiftSource from '../../../shaders/shift.wgsl?raw';
 
 export interface ShiftCall {
@@ -29,19 +30,24 @@ export interface ShiftCall {
   readonly at: { readonly hPrev: number; readonly cPrev: number; readonly c: number; readonly mask?: number; readonly hPrevMasked?: number };
 }
 
-/** k per invocation (COLUMNS in the WGSL): 4 where both widths are multiples of 4. */
-export function shiftColumns(H: number, Hout: number): number {
-  return H % 4 === 0 && Hout % 4 === 0 ? 4 : 1;
+/**
+ * vec4s of k per invocation of `shift_vec4`, or 0 for the scalar `shift`: both widths and every saved
+ * offset multiples of 4.
+ */
+export function shiftVectors(ctx: GpuContext, call: Pick<ShiftCall, 'H' | 'Hout' | 'at'>): number {
+  const { at } = call;
+  const offsets = [at.hPrev, at.cPrev, at.c, at.mask ?? 0, at.hPrevMasked ?? 0];
+  return vec4Aligned(call.H, ...offsets) && call.Hout % 4 === 0 ? vectorsPerInvocation(ctx, Math.max(call.H, call.Hout) / 4) : 0;
 }
 
 export function recordShift(rec: Recorder, call: ShiftCall): Command {
   const { ctx } = rec;
-  const columns = shiftColumns(call.H, call.Hout);
+  const vectors = shiftVectors(ctx, call);
   const { pipeline, layout } = simplePipeline(
     ctx,
     f32Module(ctx, 'shift', shiftSource),
-    'shift',
-    { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, HAS_C: call.lstm, MASKED: call.at.hPrevMasked !== undefined, COLUMNS: columns },
+    vectors ? 'shift_vec4' : 'shift',
+    { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE, HAS_C: call.lstm, MASKED: call.at.hPrevMasked !== undefined, VECTORS: vectors || 1 },
     [
       [0, 'uniform'],
       [1, 'read'],
@@ -69,11 +75,11 @@ export function recordShift(rec: Recorder, call: ShiftCall): Command {
   const group = ctx.bindGroup(call.label, layout, [
     dims,
     tensorBinding(call.lengths),
-    tensorBinding(call.output),
-    tensorBinding(call.initial),
-    tensorBinding(call.saved),
+    tensorBinding(call.output, vectors > 0),
+    tensorBinding(call.initial, vectors > 0),
+    tensorBinding(call.saved, vectors > 0),
   ]);
-  return dispatch(call.label, pipeline, [group], elementGrid(ctx, (D * T * B * Math.max(H, Hout)) / columns));
+  return dispatch(call.label, pipeline, [group], elementGrid(ctx, (D * T * B * Math.max(H, Hout)) / (4 * vectors || 1)));
 }
 
 /**
