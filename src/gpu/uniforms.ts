@@ -189,7 +189,7 @@ export const L1_DIMS_FIELDS = ['n', 'lambda', '_pad0', '_pad1'] as const;
 export const BEAM_DIMS_FIELDS = ['B', 'K', 'V', 'eos', 'max_length', 'finished_cap', '_pad0', '_pad1'] as const;
 
 /** `struct TanhDims` in shaders/tanh.wgsl */
-export const TANH_DIMS_FIELDS = ['n', '_pad0', '_pad1', '_pad2'] as const;
+export const TANH_DIMS_FIELDS = ['n', 'y', 'values', '_pad0'] as const;
 
 /** `struct OptimizerDims` in shaders/optimizer.wgsl (from lr on, f32) */
 export const OPTIMIZER_DIMS_FIELDS = [

@@ -1,5 +1,5 @@
-// Attention alone (recordAttend / recordAttendBackward, shaders/attention.wgsl) and tanh (shaders/tanh.wgsl),
-// against the float64 reference (src/reference/attention.ts) row by row, for every score at awkward sizes
+// Attention alone (recordAttend / recordAttendBackward, shaders/attention.wgsl), against the float64
+// reference (src/reference/attention.ts) row by row, for every score at awkward sizes
 // (S past the workgroup, lengths short of S, a length of 1), outputs poisoned. The projections that the
 // layer records as GEMMs ("general"'s keys·Wᵀ, concat's q·W_qᵀ and keys·W_kᵀ, and their gradients' way
 // back through W) are done here on the host in float64, so the op's share is what is checked.
@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
 import { attentionUsesVec4, recordAttend, recordAttendBackward } from '../../src/gpu/ops/attention.js';
-import { recordTanh, recordTanhBackward } from '../../src/gpu/ops/tanh.js';
 import { seededUniform } from '../../src/random.js';
 import { type AttentionGradients, type ScoreKind, attend, attendBackward } from '../../src/reference/attention.js';
 import { tensor } from '../../src/tensor.js';
@@ -210,26 +209,5 @@ describe('attention op', () => {
       );
       for (const [i, bits] of vec4Bits.entries()) expect(Array.from(scalarBits[i]), `output ${i}`).toEqual(Array.from(bits));
     }
-  });
-
-  it.each([1, 3, 17, 257])('tanh forward and backward, n = %i', async (n) => {
-    const next = seededUniform(n);
-    const x = Float64Array.from(values(next, n), (v) => 4 * v);
-    const dy = values(next, n);
-    const y = h.tensor(x, [n]);
-    await h.run([recordTanh(h, 'tanh', y, n)]);
-    const yWant = x.map(Math.tanh);
-    expectClose('tanh', tensor([n], await h.read(y, n)), tensor([n], yWant), GPU_RTOL);
-    const g = h.tensor(dy, [n]);
-    await h.run([recordTanhBackward(h, 'tanh.back', y, g, n)]);
-    expectClose(
-      'tanh backward',
-      tensor([n], await h.read(g, n)),
-      tensor(
-        [n],
-        dy.map((d, i) => d * (1 - yWant[i] ** 2)),
-      ),
-      GPU_RTOL,
-    );
   });
 });
