@@ -40,11 +40,12 @@ function recordTanhEntry(
         ],
   );
   const dims = rec.uniform(`${label}.dims`, packU32Struct(TANH_DIMS_FIELDS, { n, y: y?.offset ?? 0, values: values.offset }));
-  const group = rec.ctx.bindGroupAt(label, layout, [
+  const entries: Array<[number, GPUBuffer | GPUBufferBinding]> = [
     [0, dims],
-    ...(y ? [[1, tensorBinding(y, vectors > 0)] as const] : []),
     [2, tensorBinding(values, vectors > 0)],
-  ]);
+  ];
+  if (y) entries.push([1, tensorBinding(y, vectors > 0)]);
+  const group = rec.ctx.bindGroupAt(label, layout, entries);
   return dispatch(label, pipeline, [group], elementGrid(rec.ctx, n / (4 * vectors || 1)));
 }
 
