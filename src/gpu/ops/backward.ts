@@ -206,7 +206,12 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
   const regroupFloats = D * config.hidden_size * config.hidden_size * GATE_LANES;
   const regroup =
     software?.kind === 'blocked4'
-      ? { pipeline: pipeline('regroup_w_hh'), grid: linearGrid(regroupFloats / GATE_LANES, BACKWARD_WORKGROUP_SIZE, ctx.limits), floats: regroupFloats }
+      ? {
+          // one invocation per (direction, unit, quad of inputs)
+          pipeline: pipeline('regroup_w_hh'),
+          grid: linearGrid(D * config.hidden_size * (config.hidden_size / 4), BACKWARD_WORKGROUP_SIZE, ctx.limits),
+          floats: regroupFloats,
+        }
       : undefined;
   return {
     regroup,
