@@ -1,7 +1,7 @@
 // The sum op alone (recordSum, shaders/reduce.wgsl): plain and squared-with-clip sums of fresh random
 // values at sizes that are not multiples of the workgroup or the partial count (1, 3, 17, 257, 4097,
-// 65537, 1,000,003), from an offset into the buffer, against the float64 sum; the same bits on a
-// second run (a fixed order, no atomics); NaN propagates.
+// 65537, 1,000,003; and 4 and 65,540), from offsets into the buffer (0 and 4 for the vec4 first pass),
+// against the float64 sum; the same bits on a second run (a fixed order, no atomics); NaN propagates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
@@ -28,24 +28,29 @@ async function gpuSum(values: Float32Array, offset: number, square: boolean, cli
 }
 
 describe('sum op', () => {
-  it.each([1, 3, 17, 257, 4097, 65537, 1_000_003])('n = %i: plain and squared-clipped sums match float64, and repeat bit for bit', async (n) => {
+  it.each([1, 3, 4, 17, 257, 4097, 65537, 65540, 1_000_003])('n = %i: plain and squared-clipped sums match float64, and repeat bit for bit', async (n) => {
     const next = seededUniform(n);
     const values = Float32Array.from({ length: n }, () => 4 * next() - 2);
     const plain = values.reduce((a, v) => a + v, 0);
     const clip = 1.5;
     const squared = values.reduce((a, v) => a + Math.min(clip, Math.max(-clip, v)) ** 2, 0);
-    const got = await gpuSum(values, 5, false, 0);
-    // f32 partial sums of n uniform values: error grows like √n·ε·max|v|, relative to the sum's size.
-    expect(Math.abs(got - plain)).toBeLessThan(1e-5 * Math.sqrt(n) * 2 + 1e-6 * Math.abs(plain));
-    const sq = await gpuSum(values, 5, true, clip);
-    expect(Math.abs(sq - squared) / squared).toBeLessThan(1e-5);
-    expect(await gpuSum(values, 5, true, clip)).toBe(sq);
+    // Offset 5: the scalar first pass; 0 and 4: the vec4 one (and its tail of n mod 4 values).
+    for (const offset of [5, 0, 4]) {
+      const got = await gpuSum(values, offset, false, 0);
+      // f32 partial sums of n uniform values: error grows like √n·ε·max|v|, relative to the sum's size.
+      expect(Math.abs(got - plain), `offset ${offset}`).toBeLessThan(1e-5 * Math.sqrt(n) * 2 + 1e-6 * Math.abs(plain));
+      const sq = await gpuSum(values, offset, true, clip);
+      expect(Math.abs(sq - squared) / squared, `offset ${offset}`).toBeLessThan(1e-5);
+      expect(await gpuSum(values, offset, true, clip)).toBe(sq);
+    }
   });
 
   it('a NaN anywhere makes the sum NaN', async () => {
     const values = new Float32Array(3000).fill(1);
     values[2717] = Number.NaN;
-    expect(await gpuSum(values, 0, false, 0)).toBeNaN();
-    expect(await gpuSum(values, 0, true, 0)).toBeNaN();
+    for (const offset of [0, 5]) {
+      expect(await gpuSum(values, offset, false, 0)).toBeNaN();
+      expect(await gpuSum(values, offset, true, 0)).toBeNaN();
+    }
   });
 });

@@ -14,11 +14,11 @@ import reduceSource from '../../../shaders/reduce.wgsl?raw';
 export const REDUCE_WORKGROUP_SIZE = 64;
 
 /** dims, values, partials */
-function reducePipeline(rec: Recorder, square: boolean, final: boolean) {
+function reducePipeline(rec: Recorder, square: boolean, final: boolean, vec4 = false) {
   return simplePipeline(
     rec.ctx,
     f32Module(rec.ctx, 'reduce', reduceSource),
-    'reduce',
+    vec4 ? 'reduce_vec4' : 'reduce',
     { WORKGROUP_SIZE: REDUCE_WORKGROUP_SIZE, SQUARE: square, FINAL: final },
     [
       [0, 'uniform'],
@@ -42,12 +42,14 @@ export function recordSum(
   const groups = Math.min(16, Math.max(1, Math.ceil(n / (64 * REDUCE_WORKGROUP_SIZE))));
   const parts = groups * REDUCE_WORKGROUP_SIZE;
   const partials = rec.storage(`${label}.partials`, parts);
-  const first = reducePipeline(rec, square, false);
+  // As vec4s from an offset that is a multiple of 4 (which a rewritten firstDims must keep).
+  const vec4 = values.offset % 4 === 0;
+  const first = reducePipeline(rec, square, false, vec4);
   const final = reducePipeline(rec, false, true);
   const d1 = firstDims ?? rec.uniform(`${label}.dims1`, packU32Struct(REDUCE_DIMS_FIELDS, { n, offset: values.offset, out: 0, clip: 0 }));
   const d2 = rec.uniform(`${label}.dims2`, packU32Struct(REDUCE_DIMS_FIELDS, { n: parts, offset: 0, out: 0, clip: 0 }));
   const partialsBinding = { buffer: partials, offset: 0, size: parts * 4 };
-  const g1 = ctx.bindGroup(`${label}.sum1`, first.layout, [d1, tensorBinding(values), partialsBinding]);
+  const g1 = ctx.bindGroup(`${label}.sum1`, first.layout, [d1, tensorBinding(values, vec4), partialsBinding]);
   const g2 = ctx.bindGroup(`${label}.sum2`, final.layout, [d2, tensorBinding(values), partialsBinding]);
   return [
     dispatch(`${label}.sum1`, first.pipeline, [g1], [groups, 1, 1]),
