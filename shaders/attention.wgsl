@@ -29,6 +29,10 @@ const KIND_CONCAT: u32 = 1u;
 override KIND: u32 = KIND_DOT;
 override SCORE_ON_KEYS: bool = false;
 override WORKGROUP_SIZE: u32 = 64u;
+// The element entries' `_vec4` forms: consecutive quads of a row per invocation (1 on a GPU; more on a
+// software adapter, src/gpu/ops/elementwise.ts's vectorsPerInvocation). Each quad's sum runs in the
+// same order whichever invocation takes it.
+override VECTORS: u32 = 1u;
 
 struct AttentionDims {
   T: u32,
@@ -282,18 +286,22 @@ fn attend_context_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
   let i = linear_index(gid, groups, WORKGROUP_SIZE);
   let J4 = dims.J / 4u;
   let Hk4 = dims.H_k / 4u;
-  if (i >= dims.T * dims.B * J4) { return; }
-  let r = i / J4;
-  let j = i % J4;
-  if (j >= Hk4) {
-    joined4[i] = q4[r * (dims.H_q / 4u) + j - Hk4];
-    return;
-  }
+  let per_row = J4 / VECTORS;
+  if (i >= dims.T * dims.B * per_row) { return; }
+  let r = i / per_row;
+  let j0 = (i % per_row) * VECTORS;
   let b = r % dims.B;
   let len = min(lengths[b], dims.S);
-  var acc = vec4<f32>(0.0);
-  for (var s = 0u; s < len; s++) { acc = fma(vec4<f32>(alpha[r * dims.S + s]), keys4[(s * dims.B + b) * Hk4 + j], acc); }
-  joined4[i] = acc;
+  for (var v = 0u; v < VECTORS; v++) {
+    let j = j0 + v;
+    if (j >= Hk4) {
+      joined4[r * J4 + j] = q4[r * (dims.H_q / 4u) + j - Hk4];
+    } else {
+      var acc = vec4<f32>(0.0);
+      for (var s = 0u; s < len; s++) { acc = fma(vec4<f32>(alpha[r * dims.S + s]), keys4[(s * dims.B + b) * Hk4 + j], acc); }
+      joined4[r * J4 + j] = acc;
+    }
+  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -319,27 +327,31 @@ fn back_scores_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 fn back_query_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = linear_index(gid, groups, WORKGROUP_SIZE);
   let W4 = dims.W / 4u;
-  if (i >= dims.T * dims.B * W4) { return; }
-  let r = i / W4;
-  let k = i % W4;
+  let per_row = W4 / VECTORS;
+  if (i >= dims.T * dims.B * per_row) { return; }
+  let r = i / per_row;
+  let k0 = (i % per_row) * VECTORS;
   let b = r % dims.B;
   let len = min(lengths[b], dims.S);
-  var acc = vec4<f32>(0.0);
-  for (var s = 0u; s < len; s++) {
-    let ds = vec4<f32>(dscore[r * dims.S + s]);
-    let kr = s * dims.B + b;
-    if (KIND == KIND_CONCAT) {
-      // As back_query: the 1 of 1 − u² dropped.
-      let u = tanh_safe4(score_q4[r * W4 + k] + score_k4[kr * W4 + k]);
-      acc = fma(ds * v_quad(k), -u * u, acc);
-    } else {
-      acc = fma(ds, score_k4[kr * W4 + k], acc);
+  for (var v = 0u; v < VECTORS; v++) {
+    let k = k0 + v;
+    var acc = vec4<f32>(0.0);
+    for (var s = 0u; s < len; s++) {
+      let ds = vec4<f32>(dscore[r * dims.S + s]);
+      let kr = s * dims.B + b;
+      if (KIND == KIND_CONCAT) {
+        // As back_query: the 1 of 1 − u² dropped.
+        let u = tanh_safe4(score_q4[r * W4 + k] + score_k4[kr * W4 + k]);
+        acc = fma(ds * v_quad(k), -u * u, acc);
+      } else {
+        acc = fma(ds, score_k4[kr * W4 + k], acc);
+      }
     }
-  }
-  if (KIND == KIND_CONCAT) {
-    out4[i] = acc;
-  } else {
-    out4[i] = joined4[r * (dims.J / 4u) + dims.H_k / 4u + k] + acc;
+    if (KIND == KIND_CONCAT) {
+      out4[r * W4 + k] = acc;
+    } else {
+      out4[r * W4 + k] = joined4[r * (dims.J / 4u) + dims.H_k / 4u + k] + acc;
+    }
   }
 }
 
@@ -355,45 +367,55 @@ fn back_direct_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 fn back_keys_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = linear_index(gid, groups, WORKGROUP_SIZE);
   let Hk4 = dims.H_k / 4u;
-  if (i >= dims.S * dims.B * Hk4) { return; }
-  let kr = i / Hk4;
-  let k = i % Hk4;
+  let per_row = Hk4 / VECTORS;
+  if (i >= dims.S * dims.B * per_row) { return; }
+  let kr = i / per_row;
+  let k0 = (i % per_row) * VECTORS;
   let s = kr / dims.B;
   let b = kr % dims.B;
   let J4 = dims.J / 4u;
   let W4 = dims.W / 4u;
-  var acc = vec4<f32>(0.0);
-  if (s < min(lengths[b], dims.S)) {
-    for (var t = 0u; t < dims.T; t++) {
-      let r = t * dims.B + b;
-      acc = fma(vec4<f32>(alpha[r * dims.S + s]), joined4[r * J4 + k], acc);
-      if (SCORE_ON_KEYS) { acc = fma(vec4<f32>(dscore[r * dims.S + s]), score_q4[r * W4 + k], acc); }
+  let valid = s < min(lengths[b], dims.S);
+  for (var v = 0u; v < VECTORS; v++) {
+    let k = k0 + v;
+    var acc = vec4<f32>(0.0);
+    if (valid) {
+      for (var t = 0u; t < dims.T; t++) {
+        let r = t * dims.B + b;
+        acc = fma(vec4<f32>(alpha[r * dims.S + s]), joined4[r * J4 + k], acc);
+        if (SCORE_ON_KEYS) { acc = fma(vec4<f32>(dscore[r * dims.S + s]), score_q4[r * W4 + k], acc); }
+      }
     }
+    out4[kr * Hk4 + k] = acc;
   }
-  out4[i] = acc;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn back_score_keys_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = linear_index(gid, groups, WORKGROUP_SIZE);
   let W4 = dims.W / 4u;
-  if (i >= dims.S * dims.B * W4) { return; }
-  let kr = i / W4;
-  let k = i % W4;
+  let per_row = W4 / VECTORS;
+  if (i >= dims.S * dims.B * per_row) { return; }
+  let kr = i / per_row;
+  let k0 = (i % per_row) * VECTORS;
   let s = kr / dims.B;
   let b = kr % dims.B;
-  var acc = vec4<f32>(0.0);
-  if (s < min(lengths[b], dims.S)) {
-    for (var t = 0u; t < dims.T; t++) {
-      let r = t * dims.B + b;
-      let ds = vec4<f32>(dscore[r * dims.S + s]);
-      if (KIND == KIND_CONCAT) {
-        let u = tanh_safe4(score_q4[r * W4 + k] + score_k4[kr * W4 + k]);
-        acc = fma(ds * v_quad(k), 1.0 - u * u, acc);
-      } else {
-        acc = fma(ds, score_q4[r * W4 + k], acc);
+  let valid = s < min(lengths[b], dims.S);
+  for (var v = 0u; v < VECTORS; v++) {
+    let k = k0 + v;
+    var acc = vec4<f32>(0.0);
+    if (valid) {
+      for (var t = 0u; t < dims.T; t++) {
+        let r = t * dims.B + b;
+        let ds = vec4<f32>(dscore[r * dims.S + s]);
+        if (KIND == KIND_CONCAT) {
+          let u = tanh_safe4(score_q4[r * W4 + k] + score_k4[kr * W4 + k]);
+          acc = fma(ds * v_quad(k), 1.0 - u * u, acc);
+        } else {
+          acc = fma(ds, score_q4[r * W4 + k], acc);
+        }
       }
     }
+    out4[kr * W4 + k] = acc;
   }
-  out4[i] = acc;
 }

@@ -61,6 +61,10 @@ describe('attention op', () => {
     ['dot', 3, 17, 5, 8, 8, 0, [5, 2, 1, 4, 5, 3, 5, 5, 1, 2, 3, 4, 5, 5, 5, 1, 2]],
     ['general', 2, 3, 257, 12, 4, 0, [100, 257, 1]],
     ['concat', 3, 2, 17, 4, 8, 12, [17, 9]],
+    // Rows of 2 and 4 quads and more: several quads per invocation on a software adapter (elementLanes).
+    ['dot', 2, 5, 6, 16, 16, 0, [6, 1, 3, 6, 2]],
+    ['general', 3, 2, 5, 32, 8, 0, [5, 2]],
+    ['concat', 2, 3, 9, 16, 8, 16, [9, 3, 7]],
   ] as const)('%s: T = %i, B = %i, S = %i, H_k = %i, H_q = %i, A = %i', async (kind, T, B, S, Hk, Hq, A, lengthList) => {
     const lengths = [...lengthList];
     // The cases cover both families of entries (the vec4 ones when every width is a multiple of 4).
