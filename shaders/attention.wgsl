@@ -21,8 +21,11 @@
 // Entry `back_keys` (one invocation per (s·B + b, k)): d_keys = Σ_t α · dcontext, and with SCORE_ON_KEYS
 //   (dot) also + Σ_t dscore · score_q[t, k].
 // Entry `back_score_keys` (one invocation per (s·B + b, k)): KIND_DOT: d_score_k = Σ_t dscore · score_q;
-//   KIND_CONCAT: Σ_t dscore · v[a] · (1 − u²).
-// Entry `back_v` (KIND_CONCAT, one invocation per a): d_v[a] = Σ_{r, s < len} dscore · u.
+//   KIND_CONCAT: Σ_t dscore · v[a] · (1 − u²), and from the same u its share of dL/dv, Σ_t dscore · u,
+//   into v_partials[s·B + b, a] (0 past the row's length).
+// Entry `back_v` (KIND_CONCAT, one invocation per a): d_v[a] = Σ_{s·B + b} v_partials[s·B + b, a] — the
+//   tanh of every (t, s, b, a) evaluated once, in back_score_keys, not again here (Bahdanau's shape on
+//   SwiftShader: 82–118 ms for back_v when it did).
 
 const KIND_DOT: u32 = 0u;
 const KIND_CONCAT: u32 = 1u;
@@ -60,6 +63,7 @@ struct AttentionDims {
 @group(0) @binding(8) var<storage, read_write> dscore: array<f32>;    // (T, B, S)
 @group(0) @binding(9) var<storage, read_write> out: array<f32>;       // what a back_* entry makes
 @group(0) @binding(10) var<storage, read> v: array<f32>;              // concat: v (W)
+@group(0) @binding(11) var<storage, read_write> v_partials: array<f32>;  // concat: (S·B, W); else a placeholder
 
 fn score_of(r: u32, s: u32, b: u32) -> f32 {
   var acc = 0.0;
@@ -198,6 +202,7 @@ fn back_score_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   let s = kr / dims.B;
   let b = kr % dims.B;
   var acc = 0.0;
+  var dv = 0.0;
   if (s < min(lengths[b], dims.S)) {
     for (var t = 0u; t < dims.T; t++) {
       let r = t * dims.B + b;
@@ -205,12 +210,14 @@ fn back_score_keys(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
       if (KIND == KIND_CONCAT) {
         let u = tanh_safe(score_q[r * dims.W + k] + score_k[kr * dims.W + k]);
         acc = fma(ds * v[dims.v_offset + k], 1.0 - u * u, acc);
+        dv = fma(ds, u, dv);
       } else {
         acc = fma(ds, score_q[r * dims.W + k], acc);
       }
     }
   }
   out[i] = acc;
+  if (KIND == KIND_CONCAT) { v_partials[i] = dv; }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -218,13 +225,7 @@ fn back_v(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   let a = linear_index(gid, groups, WORKGROUP_SIZE);
   if (a >= dims.W) { return; }
   var acc = 0.0;
-  for (var r = 0u; r < dims.T * dims.B; r++) {
-    let b = r % dims.B;
-    let len = min(lengths[b], dims.S);
-    for (var s = 0u; s < len; s++) {
-      acc = fma(dscore[r * dims.S + s], tanh_safe(score_q[r * dims.W + a] + score_k[(s * dims.B + b) * dims.W + a]), acc);
-    }
-  }
+  for (var kr = 0u; kr < dims.S * dims.B; kr++) { acc += v_partials[kr * dims.W + a]; }
   out[dims.dv_offset + a] = acc;
 }
 
@@ -242,6 +243,7 @@ fn back_v(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 @group(0) @binding(5) var<storage, read> q4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> joined4: array<vec4<f32>>;
 @group(0) @binding(9) var<storage, read_write> out4: array<vec4<f32>>;
+@group(0) @binding(11) var<storage, read_write> v_partials4: array<vec4<f32>>;
 
 fn v_quad(a: u32) -> vec4<f32> {
   let o = dims.v_offset + 4u * a;
@@ -404,6 +406,7 @@ fn back_score_keys_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(
   for (var v = 0u; v < VECTORS; v++) {
     let k = k0 + v;
     var acc = vec4<f32>(0.0);
+    var dv = vec4<f32>(0.0);
     if (valid) {
       for (var t = 0u; t < dims.T; t++) {
         let r = t * dims.B + b;
@@ -411,11 +414,13 @@ fn back_score_keys_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(
         if (KIND == KIND_CONCAT) {
           let u = tanh_safe4(score_q4[r * W4 + k] + score_k4[kr * W4 + k]);
           acc = fma(ds * v_quad(k), 1.0 - u * u, acc);
+          dv = fma(ds, u, dv);
         } else {
           acc = fma(ds, score_q4[r * W4 + k], acc);
         }
       }
     }
     out4[kr * W4 + k] = acc;
+    if (KIND == KIND_CONCAT) { v_partials4[kr * W4 + k] = dv; }
   }
 }

@@ -7,7 +7,7 @@
  * src/reference/attention.ts, row by row. Test: test/ops/attention.test.ts.
  */
 import type { GpuContext } from '../context.js';
-import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
+import { type GpuTensor, gpuTensor, tensorBinding } from '../gpu-tensor.js';
 import { type BindingKind, type Command, type Recorder, dispatch, simplePipeline } from '../program.js';
 import { ATTENTION_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { elementGrid, f32Module, vectorsPerInvocation } from './elementwise.js';
@@ -300,6 +300,9 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
       ),
     );
   }
+  // concat: each (key row, a)'s share of dL/dv, from the tanh back_score_keys evaluates anyway; back_v
+  // sums them. Other kinds bind a placeholder there.
+  const vPartials = gpuTensor(rec.storage(`${call.label}.vPartials`, call.kind === 'concat' ? S * B * W : 4), [call.kind === 'concat' ? S * B * W : 4]);
   if (!scoreOnKeys) {
     commands.push(
       bind(
@@ -312,8 +315,9 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
           [8, 'write'],
           [9, 'write'],
           [10, 'read'],
+          [11, 'write'],
         ],
-        { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 8: call.dScore, 9: call.dScoreK!, 10: v },
+        { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 8: call.dScore, 9: call.dScoreK!, 10: v, 11: vPartials },
         grid((S * B * W) / scoreKeyLanes[0]),
         false,
         scoreKeyLanes[1],
@@ -326,13 +330,10 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
         `${call.label}.v`,
         'back_v',
         [
-          [1, 'read'],
-          [3, 'read'],
-          [4, 'read'],
-          [8, 'write'],
           [9, 'write'],
+          [11, 'write'],
         ],
-        { 1: call.lengths, 3: call.scoreQ, 4: call.scoreK, 8: call.dScore, 9: call.dV! },
+        { 9: call.dV!, 11: vPartials },
         grid(W),
       ),
     );
