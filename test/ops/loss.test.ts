@@ -1,11 +1,12 @@
 // The loss op alone (recordLoss, shaders/loss.wgsl) for every loss of the registry (src/train/losses/),
 // against the entry's float64 reference: dL/dy per element and the loss (the rows' shares summed on the
-// host), at awkward sizes, with large logits (a stable softmax) and ignored targets; nothing left to
-// count is NaN, as PyTorch's 0/0. And the registry's contract: every entry point it names is in the shader.
+// host), at awkward sizes (and rows of a multiple of 4 floats: cross_entropy_vec4), with large logits
+// (a stable softmax) and ignored targets; nothing left to count is NaN, as PyTorch's 0/0. And the
+// registry's contract: every entry point it names is in the shader.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
-import { LOSS_WGSL, recordLoss } from '../../src/gpu/ops/loss.js';
+import { LOSS_WGSL, lossUsesVec4, recordLoss } from '../../src/gpu/ops/loss.js';
 import { seededUniform } from '../../src/random.js';
 import { IGNORE_INDEX, LOSSES } from '../../src/train/losses/index.js';
 import { OpHarness, values } from './harness.js';
@@ -42,6 +43,10 @@ describe('loss op', () => {
       [3, 17],
       [17, 3],
       [257, 5],
+      // O a multiple of 4: cross_entropy's vec4 form
+      [3, 4],
+      [17, 68],
+      [5, 1000],
     ])(`${name}: rows = %i, O = %i`, async (rows, O) => {
       const next = seededUniform(rows * 7 + O);
       const y = Float32Array.from(values(next, rows * O), (v) => 40 * v); // logits far from 0
@@ -49,6 +54,8 @@ describe('loss op', () => {
       const target = classes
         ? Int32Array.from({ length: rows }, (_, r) => (r % 5 === 4 ? IGNORE_INDEX : Math.floor(next() * O)))
         : Float32Array.from(values(next, rows * O));
+      const vec4 = lossUsesVec4({ entryPoint: LOSSES[name].entryPoint, O, y: { offset: 0 }, dy: { offset: 0 } } as Parameters<typeof lossUsesVec4>[0]);
+      expect(vec4, 'the vec4 form').toBe(name === 'cross_entropy' && O % 4 === 0);
       const got = await gpuLoss(name, y, target, rows, O);
       const want = LOSSES[name].reference(y, target, O);
       expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(1e-5 * Math.abs(want.loss) + 1e-6);
@@ -60,5 +67,9 @@ describe('loss op', () => {
     const got = await gpuLoss('cross_entropy', Float32Array.of(1, 2, 3, 4), Int32Array.of(IGNORE_INDEX, IGNORE_INDEX), 2, 2);
     expect(got.loss).toBeNaN();
     expect(LOSSES.cross_entropy.reference(Float32Array.of(1, 2, 3, 4), Int32Array.of(IGNORE_INDEX, IGNORE_INDEX), 2).loss).toBeNaN();
+    // The vec4 form (rows of 4), its dy all zeros.
+    const wide = await gpuLoss('cross_entropy', Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8), Int32Array.of(IGNORE_INDEX, IGNORE_INDEX), 2, 4);
+    expect(wide.loss).toBeNaN();
+    expect(Array.from(wide.dy)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
   });
 });

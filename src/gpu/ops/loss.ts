@@ -35,16 +35,31 @@ export interface RecordedLoss {
   setScale(queue: GPUQueue, scale: number): void;
 }
 
+/** Entries with a `_vec4` form: each row read and written as vec4s, where O is a multiple of 4. */
+const VEC4_ENTRIES = new Set(['cross_entropy']);
+
+/** Whether the call takes its entry's `_vec4` form (rows of a multiple of 4 from the buffers' start). */
+export function lossUsesVec4(call: Pick<LossCall, 'entryPoint' | 'O' | 'y' | 'dy'>): boolean {
+  return VEC4_ENTRIES.has(call.entryPoint) && call.O % 4 === 0 && call.y.offset === 0 && call.dy.offset === 0;
+}
+
 export function recordLoss(rec: Recorder, call: LossCall): RecordedLoss {
   const { ctx } = rec;
-  const { pipeline, layout } = simplePipeline(ctx, f32Module(ctx, 'loss', lossSource), call.entryPoint, { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE }, [
-    [0, 'uniform'],
-    [1, 'read'],
-    [2, 'read'],
-    [3, 'read'],
-    [4, 'write'],
-    [5, 'write'],
-  ]);
+  const vec4 = lossUsesVec4(call);
+  const { pipeline, layout } = simplePipeline(
+    ctx,
+    f32Module(ctx, 'loss', lossSource),
+    vec4 ? `${call.entryPoint}_vec4` : call.entryPoint,
+    { WORKGROUP_SIZE: ELEMENTWISE_WORKGROUP_SIZE },
+    [
+      [0, 'uniform'],
+      [1, 'read'],
+      [2, 'read'],
+      [3, 'read'],
+      [4, 'write'],
+      [5, 'write'],
+    ],
+  );
   const dims = rec.uniform(`${call.label}.dims`, packU32Struct(LOSS_DIMS_FIELDS, { rows: call.rows, O: call.O, scale: 1 }));
   // The shader declares float targets and class ids as two bindings; one buffer fills both.
   const target = tensorBinding(call.target);
