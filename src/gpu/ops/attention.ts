@@ -301,9 +301,10 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
     );
   }
   // concat: each (key row, a)'s share of dL/dv, from the tanh back_score_keys evaluates anyway; back_v
-  // sums them. Other kinds bind a placeholder there.
-  const vPartials = gpuTensor(rec.storage(`${call.label}.vPartials`, call.kind === 'concat' ? S * B * W : 4), [call.kind === 'concat' ? S * B * W : 4]);
-  if (!scoreOnKeys) {
+  // sums them. "general" binds a placeholder there ("dot" on the keys has no back_score_keys).
+  const partials = call.kind === 'concat' ? S * B * W : 4;
+  const vPartials = scoreOnKeys ? undefined : gpuTensor(rec.storage(`${call.label}.vPartials`, partials), [partials]);
+  if (vPartials) {
     commands.push(
       bind(
         `${call.label}.scoreK`,
@@ -333,7 +334,7 @@ export function recordAttendBackward(rec: Recorder, call: AttentionBackwardCall)
           [9, 'write'],
           [11, 'write'],
         ],
-        { 9: call.dV!, 11: vPartials },
+        { 9: call.dV!, 11: vPartials! },
         grid(W),
       ),
     );
