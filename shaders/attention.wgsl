@@ -63,7 +63,7 @@ struct AttentionDims {
 @group(0) @binding(8) var<storage, read_write> dscore: array<f32>;    // (T, B, S)
 @group(0) @binding(9) var<storage, read_write> out: array<f32>;       // what a back_* entry makes
 @group(0) @binding(10) var<storage, read> v: array<f32>;              // concat: v (W)
-@group(0) @binding(11) var<storage, read_write> v_partials: array<f32>;  // concat: (S·B, W); else a placeholder
+@group(0) @binding(11) var<storage, read_write> v_partials: array<f32>; // concat: (S·B, W); else a placeholder
 
 fn score_of(r: u32, s: u32, b: u32) -> f32 {
   var acc = 0.0;

@@ -2,10 +2,10 @@
 // model's output, O values): dy = dL/dy for every element, and each row's share of the loss in
 // `row_loss` (summed afterwards by reduce.wgsl).
 // Entry `mse`: row_loss = Σ (y − target)² / N, dy = 2(y − target) / N, N = all elements.
-// Entry `cross_entropy` (and `cross_entropy_vec4` where O is a multiple of 4): with target class c (−100: the row is ignored: no loss, dy = 0),
-//   row_loss = (logsumexp(y) − y[c]) / N, dy = (softmax(y) − onehot(c)) / N, N = rows not ignored
-//   (given by the host, which knows the targets); softmax taken with the row's max subtracted, so
-//   large logits cannot overflow.
+// Entry `cross_entropy` (and `cross_entropy_vec4` where O is a multiple of 4): with target class c
+//   (−100: the row is ignored: no loss, dy = 0), row_loss = (logsumexp(y) − y[c]) / N,
+//   dy = (softmax(y) − onehot(c)) / N, N = rows not ignored (given by the host, which knows the
+//   targets); softmax taken with the row's max subtracted, so large logits cannot overflow.
 
 override WORKGROUP_SIZE: u32 = 64u;
 
