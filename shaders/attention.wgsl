@@ -260,27 +260,49 @@ fn dot_in_order(x: vec4<f32>, y: vec4<f32>, acc: f32) -> f32 {
   return fma(x.w, y.w, fma(x.z, y.z, fma(x.y, y.y, fma(x.x, y.x, acc))));
 }
 
-fn score_of4(r: u32, s: u32, b: u32) -> f32 {
-  let W4 = dims.W / 4u;
-  let qr = r * W4;
-  let kr = (s * dims.B + b) * W4;
-  var acc = 0.0;
-  if (KIND == KIND_CONCAT) {
-    for (var a = 0u; a < W4; a++) { acc = dot_in_order(v_quad(a), tanh_safe4(score_q4[qr + a] + score_k4[kr + a]), acc); }
-  } else {
-    for (var k = 0u; k < W4; k++) { acc = dot_in_order(score_q4[qr + k], score_k4[kr + k], acc); }
-  }
-  return acc;
-}
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn attend_scores_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let r = linear_index(gid, groups, WORKGROUP_SIZE);
   if (r >= dims.T * dims.B) { return; }
   let b = r % dims.B;
   let len = min(lengths[b], dims.S);
-  for (var s = 0u; s < len; s++) { alpha[r * dims.S + s] = score_of4(r, s, b); }
+  for (var s0 = 0u; s0 < len; s0 += 4u) { scores_block4(r, s0, b, len); }
   softmax_in_place(r * dims.S, len);
+}
+
+// The scores of positions s0 … s0 + 3 (those below len) of row r into α: each score's sum over the
+// quads in score_of4's order, while each quad of the query side (and concat's v) is loaded once for
+// the four positions instead of once per position.
+fn scores_block4(r: u32, s0: u32, b: u32, len: u32) {
+  let W4 = dims.W / 4u;
+  let qr = r * W4;
+  let k0 = (s0 * dims.B + b) * W4;
+  let step = dims.B * W4;  // from one position's key row to the next
+  let n = min(4u, len - s0);
+  var a0 = 0.0;
+  var a1 = 0.0;
+  var a2 = 0.0;
+  var a3 = 0.0;
+  for (var k = 0u; k < W4; k++) {
+    let qk = score_q4[qr + k];
+    if (KIND == KIND_CONCAT) {
+      let vk = v_quad(k);
+      a0 = dot_in_order(vk, tanh_safe4(qk + score_k4[k0 + k]), a0);
+      if (n > 1u) { a1 = dot_in_order(vk, tanh_safe4(qk + score_k4[k0 + step + k]), a1); }
+      if (n > 2u) { a2 = dot_in_order(vk, tanh_safe4(qk + score_k4[k0 + 2u * step + k]), a2); }
+      if (n > 3u) { a3 = dot_in_order(vk, tanh_safe4(qk + score_k4[k0 + 3u * step + k]), a3); }
+    } else {
+      a0 = dot_in_order(qk, score_k4[k0 + k], a0);
+      if (n > 1u) { a1 = dot_in_order(qk, score_k4[k0 + step + k], a1); }
+      if (n > 2u) { a2 = dot_in_order(qk, score_k4[k0 + 2u * step + k], a2); }
+      if (n > 3u) { a3 = dot_in_order(qk, score_k4[k0 + 3u * step + k], a3); }
+    }
+  }
+  let at = r * dims.S + s0;
+  alpha[at] = a0;
+  if (n > 1u) { alpha[at + 1u] = a1; }
+  if (n > 2u) { alpha[at + 2u] = a2; }
+  if (n > 3u) { alpha[at + 3u] = a3; }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -313,16 +335,34 @@ fn back_scores_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
   let b = r % dims.B;
   let len = min(lengths[b], dims.S);
   let base = r * dims.S;
-  let J4 = dims.J / 4u;
-  let Hk4 = dims.H_k / 4u;
   var dot = 0.0;
-  for (var s = 0u; s < len; s++) {
-    var da = 0.0;
-    for (var k = 0u; k < Hk4; k++) { da = dot_in_order(joined4[r * J4 + k], keys4[(s * dims.B + b) * Hk4 + k], da); }
-    dscore[base + s] = da;
-    dot = fma(alpha[base + s], da, dot);
+  for (var s0 = 0u; s0 < len; s0 += 4u) {
+    let da = context_dots_block4(r, s0, b, len);
+    for (var j = 0u; j < min(4u, len - s0); j++) {
+      dscore[base + s0 + j] = da[j];
+      dot = fma(alpha[base + s0 + j], da[j], dot);
+    }
   }
   dscore_in_place(base, len, dot);
+}
+
+// dα of positions s0 … s0 + 3 (those below len) of row r: dL/d(context) · keys[s], each sum over the
+// quads in order, the context's gradient quad loaded once for the four positions (as scores_block4).
+fn context_dots_block4(r: u32, s0: u32, b: u32, len: u32) -> vec4<f32> {
+  let J4 = dims.J / 4u;
+  let Hk4 = dims.H_k / 4u;
+  let k0 = (s0 * dims.B + b) * Hk4;
+  let step = dims.B * Hk4;
+  let n = min(4u, len - s0);
+  var d = vec4<f32>(0.0);
+  for (var k = 0u; k < Hk4; k++) {
+    let g = joined4[r * J4 + k];
+    d.x = dot_in_order(g, keys4[k0 + k], d.x);
+    if (n > 1u) { d.y = dot_in_order(g, keys4[k0 + step + k], d.y); }
+    if (n > 2u) { d.z = dot_in_order(g, keys4[k0 + 2u * step + k], d.z); }
+    if (n > 3u) { d.w = dot_in_order(g, keys4[k0 + 3u * step + k], d.w); }
+  }
+  return d;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
