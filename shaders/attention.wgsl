@@ -266,43 +266,39 @@ fn attend_scores_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
   if (r >= dims.T * dims.B) { return; }
   let b = r % dims.B;
   let len = min(lengths[b], dims.S);
-  for (var s0 = 0u; s0 < len; s0 += 4u) { scores_block4(r, s0, b, len); }
+  for (var s0 = 0u; s0 < len; s0 += 4u) {
+    let scores = scores_block4(r, s0, b, len);
+    for (var j = 0u; j < min(4u, len - s0); j++) { alpha[r * dims.S + s0 + j] = scores[j]; }
+  }
   softmax_in_place(r * dims.S, len);
 }
 
-// The scores of positions s0 … s0 + 3 (those below len) of row r into α: each score's sum over the
-// quads in score_of4's order, while each quad of the query side (and concat's v) is loaded once for
-// the four positions instead of once per position.
-fn scores_block4(r: u32, s0: u32, b: u32, len: u32) {
+// The scores of positions s0 … s0 + 3 (those below len) of row r: each score's sum over the quads in
+// ascending order, as score_of's over the features, while each quad of the query side (and concat's v)
+// is loaded once for the four positions instead of once per position.
+fn scores_block4(r: u32, s0: u32, b: u32, len: u32) -> vec4<f32> {
   let W4 = dims.W / 4u;
   let qr = r * W4;
   let k0 = (s0 * dims.B + b) * W4;
   let step = dims.B * W4;  // from one position's key row to the next
   let n = min(4u, len - s0);
-  var a0 = 0.0;
-  var a1 = 0.0;
-  var a2 = 0.0;
-  var a3 = 0.0;
+  var acc = vec4<f32>(0.0);
   for (var k = 0u; k < W4; k++) {
     let qk = score_q4[qr + k];
-    if (KIND == KIND_CONCAT) {
-      let vk = v_quad(k);
-      a0 = dot_in_order(vk, tanh_safe4(qk + score_k4[k0 + k]), a0);
-      if (n > 1u) { a1 = dot_in_order(vk, tanh_safe4(qk + score_k4[k0 + step + k]), a1); }
-      if (n > 2u) { a2 = dot_in_order(vk, tanh_safe4(qk + score_k4[k0 + 2u * step + k]), a2); }
-      if (n > 3u) { a3 = dot_in_order(vk, tanh_safe4(qk + score_k4[k0 + 3u * step + k]), a3); }
-    } else {
-      a0 = dot_in_order(qk, score_k4[k0 + k], a0);
-      if (n > 1u) { a1 = dot_in_order(qk, score_k4[k0 + step + k], a1); }
-      if (n > 2u) { a2 = dot_in_order(qk, score_k4[k0 + 2u * step + k], a2); }
-      if (n > 3u) { a3 = dot_in_order(qk, score_k4[k0 + 3u * step + k], a3); }
-    }
+    var vk = vec4<f32>(0.0);
+    if (KIND == KIND_CONCAT) { vk = v_quad(k); }  // v: concat's only (a placeholder for the others)
+    acc.x = score_term4(qk, vk, score_k4[k0 + k], acc.x);
+    if (n > 1u) { acc.y = score_term4(qk, vk, score_k4[k0 + step + k], acc.y); }
+    if (n > 2u) { acc.z = score_term4(qk, vk, score_k4[k0 + 2u * step + k], acc.z); }
+    if (n > 3u) { acc.w = score_term4(qk, vk, score_k4[k0 + 3u * step + k], acc.w); }
   }
-  let at = r * dims.S + s0;
-  alpha[at] = a0;
-  if (n > 1u) { alpha[at + 1u] = a1; }
-  if (n > 2u) { alpha[at + 2u] = a2; }
-  if (n > 3u) { alpha[at + 3u] = a3; }
+  return acc;
+}
+
+// One quad's share of a score: concat's v · tanh(score_q + score_k), or score_q · score_k.
+fn score_term4(qk: vec4<f32>, vk: vec4<f32>, kk: vec4<f32>, acc: f32) -> f32 {
+  if (KIND == KIND_CONCAT) { return dot_in_order(vk, tanh_safe4(qk + kk), acc); }
+  return dot_in_order(qk, kk, acc);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -347,7 +343,8 @@ fn back_scores_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 }
 
 // dα of positions s0 … s0 + 3 (those below len) of row r: dL/d(context) · keys[s], each sum over the
-// quads in order, the context's gradient quad loaded once for the four positions (as scores_block4).
+// quads in ascending order, the context's gradient quad loaded once for the four positions (as
+// scores_block4).
 fn context_dots_block4(r: u32, s0: u32, b: u32, len: u32) -> vec4<f32> {
   let J4 = dims.J / 4u;
   let Hk4 = dims.H_k / 4u;
