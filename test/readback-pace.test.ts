@@ -25,16 +25,21 @@ function stagingStub(mapMs: number) {
 }
 
 describe('WaitPace', () => {
-  test('sleeps for most of the wait it learned, halves after waking to finished work, never sleeps under 2 ms', () => {
+  test('sleeps for most of the shortest recent wait, counts waking to finished work as half the sleep, never sleeps under 2 ms', () => {
     const pace = new WaitPace();
     expect(pace.sleepMs()).toBe(0); // nothing learned: map at once
     pace.learn(0, 50);
     expect(pace.sleepMs()).toBeCloseTo(40);
-    pace.learn(41, 41.5); // ready on waking: the work got shorter
-    expect(pace.sleepMs()).toBeCloseTo(20);
-    pace.learn(20.5, 35); // the map still took a while after waking: learn the whole wait
-    expect(pace.sleepMs()).toBeCloseTo(28);
-    pace.learn(0, 2);
+    pace.learn(40.5, 70); // a slower wait: the sleep keeps to the shorter
+    expect(pace.sleepMs()).toBeCloseTo(40);
+    pace.learn(40.5, 41); // ready on waking: the work got shorter, by an amount unknown
+    expect(pace.sleepMs()).toBeCloseTo(0.8 * 20.25);
+    pace.learn(16.5, 30);
+    pace.learn(16.5, 30);
+    pace.learn(16.5, 30);
+    pace.learn(16.5, 30); // the half-sleep has left the window of four
+    expect(pace.sleepMs()).toBeCloseTo(24);
+    for (let i = 0; i < 4; i++) pace.learn(0, 2);
     expect(pace.sleepMs()).toBe(0); // 1.6 ms: less than a timer's own lateness
   });
 });

@@ -16,31 +16,38 @@ export const STAGING = BufferUsage.MAP_READ | BufferUsage.COPY_DST;
  * emulate the GPU. Measured in Node on SwiftShader (2 cores), the char-rnn forward (LSTM 128, 2 layers,
  * B 8, T 50) with its read: medians 69–72 ms, and 39–42 ms with that polling moved to a 1 ms timer.
  * So in Node a read that has waited before on the same key (a plan's staging buffer, a trainer's
- * results) first sleeps on a timer for most of the wait it learned, and maps only then: the polling
- * covers the rest. Browsers wait without polling; there a read maps at once.
+ * results) first sleeps on a timer for most of the shortest of its recent waits, and maps only then:
+ * the polling covers the rest. Browsers wait without polling; there a read maps at once.
  */
 export class WaitPace {
-  /** Share of the learned wait spent asleep; the rest absorbs the work's jitter. */
+  /** Share of the shortest recent wait spent asleep; the rest absorbs the work's jitter. */
   static readonly SLEEP_SHARE = 0.8;
+  /**
+   * Waits remembered: the sleep follows the shortest, so work that takes one of two times (a software
+   * adapter's loops do) sleeps for the shorter and never past it.
+   */
+  static readonly RECENT = 4;
   /** No sleep shorter than this: a timer's own lateness (about a millisecond in Node) would outweigh it. */
   static readonly MIN_SLEEP_MS = 2;
   /**
-   * A map that resolves within this long of waking was probably ready before it: the work got
-   * shorter, by an amount the wait cannot tell, so the next read sleeps half as long.
+   * A map that resolves within this long of waking was probably ready before it: the work got shorter,
+   * by an amount the wait cannot tell, so it counts as half the time slept.
    */
   static readonly READY_ON_WAKING_MS = 1;
-  /** Milliseconds from a read's start to its map resolving, as last learned (0: unknown). */
-  private learned = 0;
+  /** Milliseconds from a read's start to its map resolving, the last RECENT reads. */
+  private readonly recent: number[] = [];
 
   /** How long the next read sleeps before mapping, in ms (0: it maps at once). */
   sleepMs(): number {
-    const sleep = this.learned * WaitPace.SLEEP_SHARE;
+    if (this.recent.length === 0) return 0;
+    const sleep = Math.min(...this.recent) * WaitPace.SLEEP_SHARE;
     return sleep >= WaitPace.MIN_SLEEP_MS ? sleep : 0;
   }
 
   /** Learns from one read: it woke `woke` ms after it began (0: it did not sleep), and its map resolved at `resolved` ms. */
   learn(woke: number, resolved: number): void {
-    this.learned = woke > 0 && resolved - woke < WaitPace.READY_ON_WAKING_MS ? this.learned / 2 : resolved;
+    this.recent.push(woke > 0 && resolved - woke < WaitPace.READY_ON_WAKING_MS ? woke / 2 : resolved);
+    if (this.recent.length > WaitPace.RECENT) this.recent.shift();
   }
 }
 
