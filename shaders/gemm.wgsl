@@ -49,6 +49,11 @@ override ALPHA_ONE: bool = false;
 // product goes to C[n, m], and the bias runs along the kernel's rows. The host sets it only with α = 1
 // (ALPHA_ONE: the accumulators start from the bias) and β = 0.
 override TRANS_C: bool = false;
+// Whether the one-k loop is compiled: false where A_VEC4 and B_VEC4 hold and K % 4 == 0, so the
+// four-k loop takes every k and the one-k loop would never run. On SwiftShader its mere presence costs:
+// entering it copies every accumulator into the loop's own (a tile's 512 values, twice), and the code
+// is a third larger (measured in src/gpu/ops/gemm.ts).
+override K_REMAINDER: bool = true;
 // M = 1 (a bias gradient, 1ᵀ·dG): only the first row's accumulator, so the seven clamped duplicates
 // of row 0 cost nothing.
 override ONE_ROW: bool = false;
@@ -166,7 +171,7 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32, bq: vec4<f32>) -> Tile {
       }
     }
   }
-  for (; k < K; k++) {
+  for (; K_REMAINDER && k < K; k++) {
     // One k: a plain B row quad is one vec4 load where aligned (the input projection's W with K % 4 ≠ 0).
     var w: vec4<f32>;
     if (B_VEC4 && !TRANS_B) { w = widen4(b[(dims.b_offset + z * dims.b_batch_stride + k * dims.N + min(n0, dims.N - 4u)) / 4u]); }
@@ -375,7 +380,7 @@ fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>, bias: mat4x4<f32>) -> Wi
       }
     }
   }
-  for (; k < dims.K; k++) {  // one k at a time: the k remainder (Aᵀ), or every k where A or B is not four-aligned
+  for (; K_REMAINDER && k < dims.K; k++) {  // one k at a time: the k remainder, or every k where A or B is not four-aligned
     let b0 = b_row4(z, k, n.x);
     let b1 = b_row4(z, k, n.y);
     var b2 = b0;
