@@ -31,6 +31,10 @@
 override MODE: u32 = MODE_LSTM;
 override HAS_PROJ: bool = false;
 override WORKGROUP_SIZE: u32 = 256u;
+// Whether the one-k loop over h_{t−1} is compiled: only where H_out % 4 ≠ 0 (the host's
+// PersistentLayout.kRemainder); else the four-k loop takes every k. On SwiftShader its mere presence
+// costs (entering it copies every accumulator), measured in src/gpu/ops/persistent.ts.
+override K_REMAINDER: bool = true;
 override BLOCK_B: u32 = 1u;  // batch rows per workgroup: 1, 2, 4 or 8
 // true: compute W_ih·x_t + b_ih inside the loop (1 dispatch per layer); false: read it from `gx`,
 // precomputed for all steps by the matmul kernel (2 dispatches per layer, less serial work).
@@ -297,7 +301,7 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
       }
       // The k remainder, one k at a time. recurrent-step.wgsl has the same loop over h in a storage
       // buffer: WGSL functions cannot take either address space, so each kernel keeps its own.
-      for (; k < K; k++) {
+      for (; K_REMAINDER && k < K; k++) {
         let wa = param4(wh);
         var wb = wa;
         if (UNITS > 1u) { wb = param4(wh + hi); }

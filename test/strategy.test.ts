@@ -102,20 +102,43 @@ describe('persistentLayout', () => {
       workgroups: 8,
       cacheK: 0,
       sharedFloats: 128,
+      kRemainder: false,
     });
-    expect(persistentLayout(gru(1000), 3, limits, false)).toEqual({ workgroupSize: 256, blockB: 1, workgroups: 3, cacheK: 0, sharedFloats: 2048 });
+    expect(persistentLayout(gru(1000), 3, limits, false)).toEqual({
+      workgroupSize: 256,
+      blockB: 1,
+      workgroups: 3,
+      cacheK: 0,
+      sharedFloats: 2048,
+      kRemainder: false,
+    });
     expect(persistentLayout(gru(64), 1, limits, false).cacheK).toBe(0); // W_hh stays in the buffer on GPUs
   });
 
   it('software, one row per workgroup: one unit per invocation (whole subgroups of 4), W_hh cached up to H_out 128', () => {
-    expect(persistentLayout(gru(128), 1, limits, true)).toEqual({ workgroupSize: 128, blockB: 1, workgroups: 1, cacheK: 128, sharedFloats: 256 });
-    expect(persistentLayout(gru(128), 2, limits, true)).toEqual({ workgroupSize: 128, blockB: 1, workgroups: 2, cacheK: 128, sharedFloats: 256 });
+    expect(persistentLayout(gru(128), 1, limits, true)).toEqual({
+      workgroupSize: 128,
+      blockB: 1,
+      workgroups: 1,
+      cacheK: 128,
+      sharedFloats: 256,
+      kRemainder: false,
+    });
+    expect(persistentLayout(gru(128), 2, limits, true)).toEqual({
+      workgroupSize: 128,
+      blockB: 1,
+      workgroups: 2,
+      cacheK: 128,
+      sharedFloats: 256,
+      kRemainder: false,
+    });
     expect(persistentLayout(gru(17, { bidirectional: true }), 1, limits, true)).toEqual({
       workgroupSize: 20,
       blockB: 1,
       workgroups: 2,
       cacheK: 17,
       sharedFloats: 64,
+      kRemainder: true,
     });
     expect(persistentLayout(lstm(200, { proj_size: 7 }), 1, limits, true)).toEqual({
       workgroupSize: 200,
@@ -123,35 +146,94 @@ describe('persistentLayout', () => {
       workgroups: 1,
       cacheK: 7,
       sharedFloats: 256,
+      kRemainder: true,
     });
     // past the cache (H_out 129) or past one unit per invocation (H 257): narrow workgroups, W_hh from the buffer
-    expect(persistentLayout(gru(129), 1, limits, true)).toEqual({ workgroupSize: 4, blockB: 1, workgroups: 1, cacheK: 0, sharedFloats: 512 });
+    expect(persistentLayout(gru(129), 1, limits, true)).toEqual({ workgroupSize: 4, blockB: 1, workgroups: 1, cacheK: 0, sharedFloats: 512, kRemainder: true });
     expect(persistentLayout(lstm(257, { proj_size: 3 }), 1, limits, true)).toEqual({
       workgroupSize: 4,
       blockB: 1,
       workgroups: 1,
       cacheK: 0,
       sharedFloats: 512,
+      kRemainder: true,
     });
     expect(persistentLayout(gru(128), 1, { ...limits, maxComputeInvocationsPerWorkgroup: 126 } as GPUSupportedLimits, true).cacheK).toBe(0);
   });
 
   it('software: narrow workgroups, batch blocks as wide as still give two workgroups and fit', () => {
-    expect(persistentLayout(gru(128), 8, limits, true)).toEqual({ workgroupSize: 4, blockB: 4, workgroups: 2, cacheK: 0, sharedFloats: 1024 });
-    expect(persistentLayout(gru(128), 16, limits, true)).toEqual({ workgroupSize: 4, blockB: 8, workgroups: 2, cacheK: 0, sharedFloats: 2048 });
-    expect(persistentLayout(gru(128), 17, limits, true)).toEqual({ workgroupSize: 4, blockB: 8, workgroups: 3, cacheK: 0, sharedFloats: 2048 });
-    expect(persistentLayout(gru(256), 32, limits, true)).toEqual({ workgroupSize: 4, blockB: 8, workgroups: 4, cacheK: 0, sharedFloats: 4096 }); // 8 rows: 4096 f32, just fits
-    expect(persistentLayout(gru(512), 32, limits, true)).toEqual({ workgroupSize: 4, blockB: 4, workgroups: 8, cacheK: 0, sharedFloats: 4096 });
-    expect(persistentLayout(gru(128), 4, limits, true)).toEqual({ workgroupSize: 4, blockB: 2, workgroups: 2, cacheK: 0, sharedFloats: 512 });
+    expect(persistentLayout(gru(128), 8, limits, true)).toEqual({
+      workgroupSize: 4,
+      blockB: 4,
+      workgroups: 2,
+      cacheK: 0,
+      sharedFloats: 1024,
+      kRemainder: false,
+    });
+    expect(persistentLayout(gru(128), 16, limits, true)).toEqual({
+      workgroupSize: 4,
+      blockB: 8,
+      workgroups: 2,
+      cacheK: 0,
+      sharedFloats: 2048,
+      kRemainder: false,
+    });
+    expect(persistentLayout(gru(128), 17, limits, true)).toEqual({
+      workgroupSize: 4,
+      blockB: 8,
+      workgroups: 3,
+      cacheK: 0,
+      sharedFloats: 2048,
+      kRemainder: false,
+    });
+    expect(persistentLayout(gru(256), 32, limits, true)).toEqual({
+      workgroupSize: 4,
+      blockB: 8,
+      workgroups: 4,
+      cacheK: 0,
+      sharedFloats: 4096,
+      kRemainder: false,
+    }); // 8 rows: 4096 f32, just fits
+    expect(persistentLayout(gru(512), 32, limits, true)).toEqual({
+      workgroupSize: 4,
+      blockB: 4,
+      workgroups: 8,
+      cacheK: 0,
+      sharedFloats: 4096,
+      kRemainder: false,
+    });
+    expect(persistentLayout(gru(128), 4, limits, true)).toEqual({
+      workgroupSize: 4,
+      blockB: 2,
+      workgroups: 2,
+      cacheK: 0,
+      sharedFloats: 512,
+      kRemainder: false,
+    });
     expect(persistentLayout(gru(64, { bidirectional: true }), 4, limits, true)).toEqual({
       workgroupSize: 4,
       blockB: 4,
       workgroups: 2,
       cacheK: 0,
       sharedFloats: 512,
+      kRemainder: false,
     });
-    expect(persistentLayout(gru(128), 3, limits, true)).toEqual({ workgroupSize: 4, blockB: 2, workgroups: 2, cacheK: 0, sharedFloats: 512 });
-    expect(persistentLayout(gru(1024), 8, limits, true)).toEqual({ workgroupSize: 4, blockB: 2, workgroups: 4, cacheK: 0, sharedFloats: 4096 }); // 4 rows: 8192 f32, too many
+    expect(persistentLayout(gru(128), 3, limits, true)).toEqual({
+      workgroupSize: 4,
+      blockB: 2,
+      workgroups: 2,
+      cacheK: 0,
+      sharedFloats: 512,
+      kRemainder: false,
+    });
+    expect(persistentLayout(gru(1024), 8, limits, true)).toEqual({
+      workgroupSize: 4,
+      blockB: 2,
+      workgroups: 4,
+      cacheK: 0,
+      sharedFloats: 4096,
+      kRemainder: false,
+    }); // 4 rows: 8192 f32, too many
   });
 });
 

@@ -70,6 +70,12 @@ export interface PersistentLayout {
   cacheK: number;
   /** f32 of workgroup memory the kernel is built with (its SHARED_FLOATS): the block's, see workgroupArrayLength. */
   sharedFloats: number;
+  /**
+   * H_out % 4 ≠ 0: the kernel compiles its one-k loop over h_{t−1} (K_REMAINDER), which otherwise
+   * never runs. Left out, it made the long-lstm forward (H 64, T 1,000) 47.1 → 44.3 ms (medians of 15,
+   * interleaved in Chromium; char-rnn and voice-lstm unchanged within the drift).
+   */
+  kRemainder: boolean;
 }
 
 /**
@@ -96,13 +102,14 @@ export interface PersistentLayout {
 export function persistentLayout(config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter: boolean): PersistentLayout {
   const D = numDirections(config);
   const H = config.hidden_size;
+  const kRemainder = outputSize(config) % 4 !== 0;
   const fits = (rows: number) => persistentSharedFloats(config, rows) <= PERSISTENT_SHARED_FLOATS;
   const minWorkgroups = Math.min(2, D * B); // both cores busy, where the shape has two sequences
   const workgroups = (blockB: number) => D * Math.ceil(B / blockB);
   const shared = (blockB: number) => workgroupArrayLength(persistentSharedFloats(config, blockB));
   if (!softwareAdapter) {
     const workgroupSize = Math.min(maxPersistentWorkgroup(limits), Math.max(32, Math.ceil(H / 32) * 32));
-    return { workgroupSize, blockB: 1, workgroups: workgroups(1), cacheK: 0, sharedFloats: shared(1) };
+    return { workgroupSize, blockB: 1, workgroups: workgroups(1), cacheK: 0, sharedFloats: shared(1), kRemainder };
   }
   const blockB = PERSISTENT_BLOCKS.find((rows) => rows <= B && fits(rows) && workgroups(rows) >= minWorkgroups) ?? 1;
   const K = outputSize(config);
@@ -110,9 +117,9 @@ export function persistentLayout(config: RnnConfig, B: number, limits: GPUSuppor
   // subgroups of 4, the broadcasts read lanes 0–3), W_hh read once per dispatch.
   const unitsWide = Math.ceil(H / 4) * 4;
   if (blockB === 1 && K <= PERSISTENT_CACHE_MAX_K && unitsWide <= maxPersistentWorkgroup(limits)) {
-    return { workgroupSize: unitsWide, blockB, workgroups: workgroups(blockB), cacheK: K, sharedFloats: shared(blockB) };
+    return { workgroupSize: unitsWide, blockB, workgroups: workgroups(blockB), cacheK: K, sharedFloats: shared(blockB), kRemainder };
   }
-  return { workgroupSize: SOFTWARE_PERSISTENT_WORKGROUP, blockB, workgroups: workgroups(blockB), cacheK: 0, sharedFloats: shared(blockB) };
+  return { workgroupSize: SOFTWARE_PERSISTENT_WORKGROUP, blockB, workgroups: workgroups(blockB), cacheK: 0, sharedFloats: shared(blockB), kRemainder };
 }
 
 /** Why the persistent kernel cannot run this shape, or undefined when it can. */
@@ -192,6 +199,7 @@ export function persistentKernel(
       UNITS: persistentUnits(layout, ctx.isSoftwareAdapter),
       SAVE: save,
       RECURRENT_MASK: recurrentMask,
+      K_REMAINDER: layout.kRemainder,
     },
     layouts: [bindings, saveLayout],
   });
