@@ -255,7 +255,8 @@ function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
 export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePipeline {
   const v = gemmVariant(original, ctx.isSoftwareAdapter);
   const call = kernelCall(original, ctx.isSoftwareAdapter);
-  const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter, v.aVec4 && v.bVec4);
+  const fourK = v.aVec4 && v.bVec4;
+  const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter, fourK);
   return ctx.computePipeline({
     ...kernelModule(ctx, 'gemm', gemmSource, call.format, ['tile']),
     entryPoint: v.wide ? (v.cVec4 ? 'gemm_wide' : 'gemm_wide_rows') : v.cVec4 ? 'gemm_vec4' : 'gemm',
@@ -275,7 +276,7 @@ export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePip
       // 1.92, 2,048 × 64 · 64 × 256 10.1 / 9.0, the ceiling's 1,024 × 512 · 512 × 1,024 146.9 / 128.7, TN
       // 128 × 400 · 400 × 512 6.60 / 6.10, NT 400 × 512 · 512 × 128 6.74 / 6.60, NN + bias 400 × 128 · 128
       // × 512 7.30 / 6.78, TN 64 × 2,048 · 2,048 × 256 8.38 / 8.05.
-      K_REMAINDER: !(v.aVec4 && v.bVec4 && call.K % 4 === 0),
+      K_REMAINDER: !(fourK && call.K % 4 === 0),
       // α = 1: accumulators start from the bias, and the epilogue stores them as they are. Measured on
       // SwiftShader in Chromium against α·acc + bias (both orders, 11 rounds interleaved): 2,048 × 16 ·
       // 16 × 256 + bias 4.20–4.57 → 3.80–4.05 ms, 1,000 × 8 · 8 × 256 1.56–1.65 → 1.50–1.51, 1,024 × 64 ·

@@ -102,7 +102,8 @@ export interface PersistentLayout {
 export function persistentLayout(config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter: boolean): PersistentLayout {
   const D = numDirections(config);
   const H = config.hidden_size;
-  const kRemainder = outputSize(config) % 4 !== 0;
+  const K = outputSize(config);
+  const kRemainder = K % 4 !== 0;
   const fits = (rows: number) => persistentSharedFloats(config, rows) <= PERSISTENT_SHARED_FLOATS;
   const minWorkgroups = Math.min(2, D * B); // both cores busy, where the shape has two sequences
   const workgroups = (blockB: number) => D * Math.ceil(B / blockB);
@@ -112,7 +113,6 @@ export function persistentLayout(config: RnnConfig, B: number, limits: GPUSuppor
     return { workgroupSize, blockB: 1, workgroups: workgroups(1), cacheK: 0, sharedFloats: shared(1), kRemainder };
   }
   const blockB = PERSISTENT_BLOCKS.find((rows) => rows <= B && fits(rows) && workgroups(rows) >= minWorkgroups) ?? 1;
-  const K = outputSize(config);
   // One row per workgroup and a W_hh column that fits the cache: one unit per invocation (whole
   // subgroups of 4, the broadcasts read lanes 0–3), W_hh read once per dispatch.
   const unitsWide = Math.ceil(H / 4) * 4;
