@@ -13,9 +13,9 @@
 // vec4s of B (row k of op(B) at the quad's four columns) used for all ROWS rows, and each row's A
 // value: 4 B loads and ROWS A loads (2 with subgroups or TRANS_A) per 4·ROWS vec4 FMAs. No workgroup
 // memory and no barriers: a software adapter runs it as straight-line code, a GPU coalesces the B
-// loads across the workgroup's consecutive quads. Where the layout allows (the host sets A_VEC4 /
-// B_VEC4), four k are taken per pass with vec4 loads, a transposed operand's 4×4 block turned with
-// transpose(); the k remainder and unaligned operands go one k at a time. Rows and columns past M and
+// loads across the workgroup's consecutive quads. Four k are taken per pass: with vec4 loads where the
+// layout allows (the host sets A_VEC4 / B_VEC4), a transposed operand's 4×4 block turned with
+// transpose(), else with scalar loads (a_rows8_any, b_quad_any); the k remainder goes one k at a time. Rows and columns past M and
 // N compute on clamped indices and store nothing. Software adapters take the wide tile instead (below,
 // `gemm_wide`); measured on SwiftShader: see src/gpu/ops/gemm.ts.
 
@@ -26,8 +26,9 @@ const ROWS = 8u;  // rows of C per invocation (GEMM_ROWS in src/gpu/ops/gemm.ts;
 // vec4s and 8·WIDE_GROUPS A vec4s (2·WIDE_GROUPS with subgroups, then broadcast to the subgroup) for
 // 32·WIDE_GROUPS·WIDE_QUADS vec4 FMAs: a software adapter's per-lane loads and broadcasts, not its
 // arithmetic, set the pace, so the larger the tile the faster — each A value broadcast serves
-// 4·WIDE_QUADS columns. Without A_VEC4 and B_VEC4 every k goes one at a time (a_column8: two A loads per
-// group, shared across the subgroup). The host picks the groups and quads per call (gemmWideRows,
+// 4·WIDE_QUADS columns. Without A_VEC4 or B_VEC4 the same four k come from scalar loads (eight A loads
+// per group, shared across the subgroup), not one k per pass: SwiftShader merges every loop-carried
+// accumulator under the lanes' mask once per pass, so four k per pass pay that a quarter as often. The host picks the groups and quads per call (gemmWideRows,
 // gemmWideQuads in src/gpu/ops/gemm.ts).
 override WIDE_GROUPS: u32 = 2u;  // 2 or 4
 override WIDE_QUADS: u32 = 2u;   // 2 or 4
@@ -49,8 +50,8 @@ override ALPHA_ONE: bool = false;
 // product goes to C[n, m], and the bias runs along the kernel's rows. The host sets it only with α = 1
 // (ALPHA_ONE: the accumulators start from the bias) and β = 0.
 override TRANS_C: bool = false;
-// Whether the one-k loop is compiled: false where A_VEC4 and B_VEC4 hold and K % 4 == 0, so the
-// four-k loop takes every k and the one-k loop would never run. On SwiftShader its mere presence costs:
+// Whether the one-k loop is compiled: only where K % 4 ≠ 0 leaves it the last k (the four-k loop takes
+// every layout, vec4 loads or not). On SwiftShader its mere presence costs:
 // entering it copies every accumulator into the loop's own (a tile's 512 values, twice), and the code
 // is a third larger (measured in src/gpu/ops/gemm.ts).
 override K_REMAINDER: bool = true;
@@ -160,22 +161,16 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32, bq: vec4<f32>) -> Tile {
   let K = dims.K;
   var t = tile_start(z, m0, bq);
   var k = 0u;
-  if (A_VEC4 && B_VEC4) {
-    let base = dims.a_offset + z * dims.a_batch_stride;
-    for (; k + 4u <= K; k += 4u) {
-      let w = b_quad(z, k, n0);
-      if (ONE_ROW && !TRANS_A) {
-        t.r0 = fma4(w[0], w[1], w[2], w[3], a4[(base + k) / 4u], t.r0);
-      } else {
-        t = quad_rows(t, w, a_rows8(lane, base, m0, k));
-      }
+  for (; k + 4u <= K; k += 4u) {
+    let w = b_quad_any(z, k, n0);
+    if (ONE_ROW) {
+      t.r0 = fma4(w[0], w[1], w[2], w[3], a_k4(z, m0, k), t.r0);
+    } else {
+      t = quad_rows(t, w, a_rows8_any(lane, z, m0, k));
     }
   }
   for (; K_REMAINDER && k < K; k++) {
-    // One k: a plain B row quad is one vec4 load where aligned (the input projection's W with K % 4 ≠ 0).
-    var w: vec4<f32>;
-    if (B_VEC4 && !TRANS_B) { w = widen4(b[(dims.b_offset + z * dims.b_batch_stride + k * dims.N + min(n0, dims.N - 4u)) / 4u]); }
-    else { w = b_row(z, k, n0); }
+    let w = b_row4(z, k, n0);
     if (ONE_ROW) {
       t.r0 = fma(w, vec4<f32>(a_at(z, m0, k)), t.r0);
     } else {
@@ -183,6 +178,42 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32, bq: vec4<f32>) -> Tile {
     }
   }
   return t;
+}
+
+// op(A)[m, k … k + 3] (row m clamped to the last): one vec4 load where A_VEC4 holds and A is not
+// transposed, else four scalar loads from one computed index.
+fn a_k4(z: u32, m: u32, k: u32) -> vec4<f32> {
+  let base = dims.a_offset + z * dims.a_batch_stride;
+  let mm = min(m, dims.M - 1u);
+  if (TRANS_A) {
+    let i = base + k * dims.M + mm;
+    let s = dims.M;
+    return vec4<f32>(a[i], a[i + s], a[i + 2u * s], a[i + 3u * s]);
+  }
+  let i = base + mm * dims.K + k;
+  if (A_VEC4) { return a4[i / 4u]; }
+  return vec4<f32>(a[i], a[i + 1u], a[i + 2u], a[i + 3u]);
+}
+
+// Rows m … m + 7 of op(A) at k … k + 3, whatever the alignment: a_rows8 where A_VEC4 holds, else each
+// row's four k from scalar loads (with subgroups, invocation lane mod 4 loads rows lane mod 4 and
+// 4 + lane mod 4 for its subgroup, as a_column8 does).
+fn a_rows8_any(lane: u32, z: u32, m: u32, k: u32) -> Rows8 {
+  if (A_VEC4) { return a_rows8(lane, dims.a_offset + z * dims.a_batch_stride, m, k); }
+  if (SUBGROUPS) {
+    let lo = lane_values(a_k4(z, m + lane % 4u, k));
+    let hi = lane_values(a_k4(z, m + 4u + lane % 4u, k));
+    return Rows8(lo.l0, lo.l1, lo.l2, lo.l3, hi.l0, hi.l1, hi.l2, hi.l3);
+  }
+  return Rows8(a_k4(z, m, k), a_k4(z, m + 1u, k), a_k4(z, m + 2u, k), a_k4(z, m + 3u, k),
+               a_k4(z, m + 4u, k), a_k4(z, m + 5u, k), a_k4(z, m + 6u, k), a_k4(z, m + 7u, k));
+}
+
+// Rows k … k + 3 of op(B) at columns n0 … n0 + 3 (the matrix's columns): b_quad where B_VEC4 holds,
+// else four b_row.
+fn b_quad_any(z: u32, k: u32, n0: u32) -> mat4x4<f32> {
+  if (B_VEC4) { return b_quad(z, k, n0); }
+  return mat4x4<f32>(b_row(z, k, n0), b_row(z, k + 1u, n0), b_row(z, k + 2u, n0), b_row(z, k + 3u, n0));
 }
 
 // Rows m … m + 7 of op(A) (clamped to the last row) at k … k + 3 (A_VEC4; m a multiple of 4). A stored
@@ -223,8 +254,8 @@ fn a_rows8(lane: u32, base: u32, m: u32, k: u32) -> Rows8 {
 
 // op(A)[m … m + 7, k], one k (rows past M clamped), as two vec4s: rows m … m + 3, then m + 4 … m + 7.
 // With subgroups, invocation (lane mod 4) loads rows m + lane mod 4 and m + 4 + lane mod 4 for its
-// whole subgroup, which needs the same rows: two loads per invocation instead of eight (the scalar
-// path: A unaligned, or Aᵀ with M % 4 ≠ 0 — the heads' N or K of 13 or 65, for one). Uniform control flow.
+// whole subgroup, which needs the same rows: two loads per invocation instead of eight (the k
+// remainder). Uniform control flow.
 fn a_column8(lane: u32, z: u32, m: u32, k: u32) -> mat2x4<f32> {
   if (SUBGROUPS) { return mat2x4<f32>(lane_scalars(a_at(z, m + lane % 4u, k)), lane_scalars(a_at(z, m + 4u + lane % 4u, k))); }
   return mat2x4<f32>(vec4<f32>(a_at(z, m, k), a_at(z, m + 1u, k), a_at(z, m + 2u, k), a_at(z, m + 3u, k)),
@@ -322,7 +353,7 @@ fn store_tile_rows(first: u32, steps: vec2<u32>, n0: u32, t: Tile, bq: vec4<f32>
 // The tiles of one wide invocation (block of 8·WIDE_GROUPS rows from m0, quads at columns n.x, n.y and,
 // with four quads, n.z, n.w; WideTiles in tile.wgsl; the groups past WIDE_GROUPS and the quads past
 // WIDE_QUADS stay zero and compile away; each quad's tiles start from start_value of its column of
-// `bias`). Four k at a time where A and B allow vec4 loads, else one k at a time.
+// `bias`). Four k per pass (vec4 loads where A and B allow), then the k remainder one at a time.
 fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>, bias: mat4x4<f32>) -> WideTiles {
   var w: WideTiles;
   if (TRANS_C && HAS_BIAS) {  // the bias along the rows: each group's tiles start from its rows' bias
@@ -338,25 +369,24 @@ fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>, bias: mat4x4<f32>) -> Wi
     let s3 = tile_of(start_value(bias[3]));
     w = WideTiles(s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3);
   }
-  let base = dims.a_offset + z * dims.a_batch_stride;
   var k = 0u;
-  for (; A_VEC4 && B_VEC4 && k + 4u <= dims.K; k += 4u) {
-    let b0 = b_quad(z, k, n.x);
-    let b1 = b_quad(z, k, n.y);
+  for (; k + 4u <= dims.K; k += 4u) {
+    let b0 = b_quad_any(z, k, n.x);
+    let b1 = b_quad_any(z, k, n.y);
     var b2 = b0;
     var b3 = b0;
     if (WIDE_QUADS > 2u) {
-      b2 = b_quad(z, k, n.z);
-      b3 = b_quad(z, k, n.w);
+      b2 = b_quad_any(z, k, n.z);
+      b3 = b_quad_any(z, k, n.w);
     }
-    let a0 = a_rows8(lane, base, m0, k);
+    let a0 = a_rows8_any(lane, z, m0, k);
     w.t00 = quad_rows(w.t00, b0, a0);
     w.t01 = quad_rows(w.t01, b1, a0);
     if (WIDE_QUADS > 2u) {
       w.t02 = quad_rows(w.t02, b2, a0);
       w.t03 = quad_rows(w.t03, b3, a0);
     }
-    let a1 = a_rows8(lane, base, m0 + 8u, k);
+    let a1 = a_rows8_any(lane, z, m0 + 8u, k);
     w.t10 = quad_rows(w.t10, b0, a1);
     w.t11 = quad_rows(w.t11, b1, a1);
     if (WIDE_QUADS > 2u) {
@@ -364,14 +394,14 @@ fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>, bias: mat4x4<f32>) -> Wi
       w.t13 = quad_rows(w.t13, b3, a1);
     }
     if (WIDE_GROUPS > 2u) {
-      let a2 = a_rows8(lane, base, m0 + 16u, k);
+      let a2 = a_rows8_any(lane, z, m0 + 16u, k);
       w.t20 = quad_rows(w.t20, b0, a2);
       w.t21 = quad_rows(w.t21, b1, a2);
       if (WIDE_QUADS > 2u) {
         w.t22 = quad_rows(w.t22, b2, a2);
         w.t23 = quad_rows(w.t23, b3, a2);
       }
-      let a3 = a_rows8(lane, base, m0 + 24u, k);
+      let a3 = a_rows8_any(lane, z, m0 + 24u, k);
       w.t30 = quad_rows(w.t30, b0, a3);
       w.t31 = quad_rows(w.t31, b1, a3);
       if (WIDE_QUADS > 2u) {
@@ -380,7 +410,7 @@ fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>, bias: mat4x4<f32>) -> Wi
       }
     }
   }
-  for (; K_REMAINDER && k < dims.K; k++) {  // one k at a time: the k remainder, or every k where A or B is not four-aligned
+  for (; K_REMAINDER && k < dims.K; k++) {  // the k remainder, one at a time
     let b0 = b_row4(z, k, n.x);
     let b1 = b_row4(z, k, n.y);
     var b2 = b0;

@@ -17,8 +17,9 @@
  * and the broadcasts that share A's across a subgroup, set the pace; a standalone kernel of 16 × 8 ran
  * 1.2–1.36× the 8 × 4 one's GFLOP/s, 32 rows 1.06–1.31× 16, and 16 columns 1.16–1.35× 8 on the
  * benchmark's shapes) —
- * four k at a time where A and B are four-aligned, else one k at a time (the heads' K or M of 65 or 13:
- * 1.25–1.96× the narrow tile, interleaved in Chromium). A C of fewer than 16 columns and more than 16
+ * four k per pass, with vec4 loads where A and B are four-aligned and scalar ones where not (the heads'
+ * K or M of 65 or 13; one k at a time there, the wide tile ran 1.25–1.96× the narrow one, interleaved in
+ * Chromium). A C of fewer than 16 columns and more than 16
  * rows is computed transposed there (gemmTransposesC), so the lanes run along its rows. A GPU keeps the
  * narrow tile and C as it is: more invocations in flight, fewer registers each.
  */
@@ -77,13 +78,13 @@ const WIDE_16_COLUMNS_SPEEDUP = 1.15;
  * Column quads per invocation of `gemm_wide` for a C of M × N (× batch): 4, unless the columns it would
  * compute past N (whole subgroups of four invocations) cost more than it saves — N = 65 computes 96
  * columns at two quads but 128 at four — or its grid would have fewer subgroups than the cores need
- * (GEMM_SOFTWARE_MIN_WORKGROUPS) where two quads give more. Only where the call takes four k at a time
- * (`fourK`: A and B four-aligned): one k at a time, 16 columns gained nothing or lost (the char-LM's
- * head gradients, interleaved: dW, TN 65 × 400 · 400 × 128, 1.81 against 1.60 ms; dX, NN 400 × 65 ·
- * 65 × 128, 1.61 against 1.61).
+ * (GEMM_SOFTWARE_MIN_WORKGROUPS) where two quads give more. Unaligned operands too, now that they take
+ * four k per pass (gemm.wgsl's a_rows8_any, b_quad_any): the char-LM's head gradients, interleaved in
+ * Chromium, 7 rounds, two quads one k at a time (before) / four quads four k at a time: dW, TN 65 ×
+ * 400 · 400 × 128, 1.25 / 1.13 ms; dX, NN 400 × 65 · 65 × 128, 1.52 / 1.02. (One k at a time, four
+ * quads had gained nothing: 1.81 against 1.60 ms and 1.61 against 1.61.)
  */
-export function gemmWideQuads(M: number, N: number, batch = 1, fourK = true): 2 | 4 {
-  if (!fourK) return 2;
+export function gemmWideQuads(M: number, N: number, batch = 1): 2 | 4 {
   const blocks = Math.ceil(M / gemmWideRows(M)) * batch;
   const subgroups = (quads: number) => Math.ceil(N / (16 * quads));
   if (subgroups(4) * blocks < Math.min(GEMM_SOFTWARE_MIN_WORKGROUPS, subgroups(2) * blocks)) return 2;
@@ -225,16 +226,16 @@ export function gemmVariant(original: GemmCall, software = false) {
  * Rows and columns of C per invocation (the wide tile's from gemmWideRows and gemmWideQuads), and the
  * workgroup's width (gemmWorkgroupSize, given the grid's row blocks).
  */
-function gemmTile(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide: boolean, software: boolean, fourK: boolean) {
+function gemmTile(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide: boolean, software: boolean) {
   const rows = wide ? gemmWideRows(call.M) : GEMM_ROWS;
-  const columns = wide ? 4 * gemmWideQuads(call.M, call.N, call.batch, fourK) : 4;
+  const columns = wide ? 4 * gemmWideQuads(call.M, call.N, call.batch) : 4;
   const blocks = Math.max(1, Math.ceil(call.M / rows)) * call.batch;
   return { rows, columns, workgroupSize: gemmWorkgroupSize(call.N, columns, software, blocks) };
 }
 
-/** The call's grid; `fourK`: the call takes four k at a time (gemmVariant's aVec4 and bVec4). */
-export function gemmGrid(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide = false, software = false, fourK = true): Grid {
-  const { rows, columns, workgroupSize } = gemmTile(call, wide, software, fourK);
+/** The call's grid. */
+export function gemmGrid(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide = false, software = false): Grid {
+  const { rows, columns, workgroupSize } = gemmTile(call, wide, software);
   return [Math.max(1, Math.ceil(Math.ceil(call.N / columns) / workgroupSize)), Math.max(1, Math.ceil(call.M / rows)), call.batch];
 }
 
@@ -255,8 +256,7 @@ function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
 export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePipeline {
   const v = gemmVariant(original, ctx.isSoftwareAdapter);
   const call = kernelCall(original, ctx.isSoftwareAdapter);
-  const fourK = v.aVec4 && v.bVec4;
-  const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter, fourK);
+  const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter);
   return ctx.computePipeline({
     ...kernelModule(ctx, 'gemm', gemmSource, call.format, ['tile']),
     entryPoint: v.wide ? (v.cVec4 ? 'gemm_wide' : 'gemm_wide_rows') : v.cVec4 ? 'gemm_vec4' : 'gemm',
@@ -271,12 +271,13 @@ export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePip
       HAS_BIAS: v.hasBias,
       ACCUMULATE: v.accumulate,
       ONE_ROW: call.M === 1,
-      // The one-k loop only where some k needs it. Measured on SwiftShader in Chromium, with it / without,
-      // interleaved, 5–7 rounds: NN + bias 2,048 × 16 · 16 × 256 4.06 / 3.29 ms, 2,048 × 4 · 4 × 256 2.35 /
-      // 1.92, 2,048 × 64 · 64 × 256 10.1 / 9.0, the ceiling's 1,024 × 512 · 512 × 1,024 146.9 / 128.7, TN
-      // 128 × 400 · 400 × 512 6.60 / 6.10, NT 400 × 512 · 512 × 128 6.74 / 6.60, NN + bias 400 × 128 · 128
-      // × 512 7.30 / 6.78, TN 64 × 2,048 · 2,048 × 256 8.38 / 8.05.
-      K_REMAINDER: !(fourK && call.K % 4 === 0),
+      // The one-k loop only where K % 4 leaves some k to it (the four-k loop takes every layout). Measured
+      // on SwiftShader in Chromium, with it / without, interleaved, 5–7 rounds: NN + bias 2,048 × 16 · 16 ×
+      // 256 4.06 / 3.29 ms, 2,048 × 4 · 4 × 256 2.35 / 1.92, 2,048 × 64 · 64 × 256 10.1 / 9.0, the ceiling's
+      // 1,024 × 512 · 512 × 1,024 146.9 / 128.7, TN 128 × 400 · 400 × 512 6.60 / 6.10, NT 400 × 512 · 512 ×
+      // 128 6.74 / 6.60, NN + bias 400 × 128 · 128 × 512 7.30 / 6.78, TN 64 × 2,048 · 2,048 × 256 8.38 /
+      // 8.05.
+      K_REMAINDER: call.K % 4 !== 0,
       // α = 1: accumulators start from the bias, and the epilogue stores them as they are. Measured on
       // SwiftShader in Chromium against α·acc + bias (both orders, 11 rounds interleaved): 2,048 × 16 ·
       // 16 × 256 + bias 4.20–4.57 → 3.80–4.05 ms, 1,000 × 8 · 8 × 256 1.56–1.65 → 1.50–1.51, 1,024 × 64 ·
@@ -327,7 +328,7 @@ export function gemmLayoutName(s: Pick<GemmShape, 'M' | 'transA' | 'transB' | 'b
 export function gemmEdgeColumns(call: GemmCall, software: boolean): number {
   const v = gemmVariant(call, software);
   if (!v.wide || v.transC || !v.transB) return 0;
-  const subgroup = 4 * gemmTile(call, true, software, v.aVec4 && v.bVec4).columns;
+  const subgroup = 4 * gemmTile(call, true, software).columns;
   const edge = call.N % subgroup;
   return call.N > subgroup && edge > 0 && edge <= 4 ? edge : 0;
 }
@@ -393,6 +394,6 @@ export function recordGemm(rec: Recorder, original: GemmCall): Dispatch {
     tensorBinding(c, v.cVec4),
     tensorBinding(a, true),
   ]);
-  const grid = gemmGrid(call, v.wide, ctx.isSoftwareAdapter, v.aVec4 && v.bVec4);
+  const grid = gemmGrid(call, v.wide, ctx.isSoftwareAdapter);
   return dispatch(call.label, gemmPipeline(ctx, original), [group], grid, gemmShape(original));
 }
