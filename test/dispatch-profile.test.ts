@@ -140,6 +140,7 @@ describe('dispatch profile', () => {
       warmup: 1,
       runtime: 'node (test)',
       ceilings: false,
+      ceilingScale: 0.125,
       profile: true,
       log: (l) => lines.push(l),
     });

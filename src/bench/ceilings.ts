@@ -20,7 +20,7 @@ export interface GemmLayoutRate {
   /** op(A) M×K · op(B) K×N */
   shape: string;
   gflops: number;
-  /** gflops / gemm_gflops (the NN ceiling of the same run). */
+  /** Its share of the ceiling GEMM's GFLOP/s, timed in the same rounds (timeAgainstCeiling's fraction). */
   fraction: number;
   /**
    * Where the layout is bound by its loads rather than its arithmetic (M = 1: one multiply-add per
@@ -68,15 +68,24 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** `scale` shrinks the GEMM (1 = the full size; CI's smoke run uses a small one). */
-export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceilings> {
-  const device = ctx.device;
-  // GEMM: M rows × K into N units of 4 gate lanes — the shape of a big input projection, B a layer's
-  // packed W_ih with its bias after it.
+/**
+ * The GEMM whose rate is the run's ceiling: M rows × K into N units of 4 gate lanes — the shape of a
+ * big input projection, B a layer's packed W_ih with its bias after it. `scale` shrinks it (1 = the full
+ * size, 1,024 × 512 · 512 × 1,024; CI's smoke run uses a small one).
+ */
+export function ceilingGemmShape(scale = 1): GemmShape {
   const M = Math.max(8, Math.round(1024 * scale));
   const K = Math.max(8, Math.round((512 * scale) / 4) * 4);
   const N = Math.max(8, Math.round(256 * scale)) * GATE_LANES;
-  const gemmMs = await timeGemmShape(ctx, alignedShape('bench.gemm', { M, N, K, bias: true }));
+  return alignedShape('bench.gemm', { M, N, K, bias: true });
+}
+
+/** `scale` shrinks the GEMM (ceilingGemmShape). */
+export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceilings> {
+  const device = ctx.device;
+  const reference = ceilingGemmShape(scale);
+  const { M, N, K } = reference;
+  const gemmMs = await timeGemmShape(ctx, reference);
   const flop = 2 * M * K * N;
 
   // Empty dispatches: many in one pass, minus the cost of a pass with one.
@@ -104,7 +113,7 @@ export async function measureCeilings(ctx: GpuContext, scale = 1): Promise<Ceili
   return {
     gemm_gflops,
     gemm_shape: `${M}×${K}·${K}×${N}`,
-    gemm_layouts: await measureGemmLayouts(ctx, scale, gemm_gflops, read_gbps),
+    gemm_layouts: await measureGemmLayouts(ctx, scale, read_gbps),
     empty_dispatch_us: ((median(manyMs) - median(oneMs)) * 1000) / (many - 1),
     read_gbps,
     write_gbps,
@@ -168,9 +177,10 @@ async function measureBandwidth(ctx: GpuContext, scale: number, entryPoint: 'str
  * The GEMM in each layout a training step uses (src/train/layers/recurrent/gpu.ts, linear/): the
  * input projection (NN + bias), dL/d(input) = dG·W (NT, and NT + β·C where two directions add up), the
  * weight gradients xᵀ·dG (TN) and the bias gradients 1ᵀ·dG (M = 1) — at the sizes of the throughput
- * shape's training step (H 256, four gates: N 1,024; T·B 1,024; I 256), scaled like the ceiling.
+ * shape's training step (H 256, four gates: N 1,024; T·B 1,024; I 256), scaled like the ceiling, each
+ * in rounds beside the ceiling GEMM (timeAgainstCeiling).
  */
-async function measureGemmLayouts(ctx: GpuContext, scale: number, ceiling: number, readGbps: number): Promise<GemmLayoutRate[]> {
+async function measureGemmLayouts(ctx: GpuContext, scale: number, readGbps: number): Promise<GemmLayoutRate[]> {
   const n = (v: number) => Math.max(4, Math.round((v * scale) / 4) * 4);
   const [TB, G, I] = [n(1024), n(1024), n(256)];
   const layouts: Array<{ layout: string; M: number; N: number; K: number; transA?: boolean; transB?: boolean; beta?: number; bias?: boolean }> = [
@@ -180,11 +190,17 @@ async function measureGemmLayouts(ctx: GpuContext, scale: number, ceiling: numbe
     { layout: 'TN (weight gradient)', M: I, N: G, K: TB, transA: true },
     { layout: 'NN, M = 1 (bias gradient)', M: 1, N: G, K: TB },
   ];
+  const timed = await timeAgainstCeiling(
+    ctx,
+    ceilingGemmShape(scale),
+    layouts.map((l) => alignedShape(`bench.layout.${l.layout}`, l)),
+    LAYOUT_ROUNDS,
+  );
   const out: GemmLayoutRate[] = [];
-  for (const l of layouts) {
-    const ms = await timeGemmShape(ctx, alignedShape(`bench.layout.${l.layout}`, l));
+  for (const [i, l] of layouts.entries()) {
+    const { ms, fraction } = timed[i];
     const gflops = (2 * l.M * l.N * l.K) / (ms * 1e6);
-    const rate: GemmLayoutRate = { layout: l.layout, shape: `${l.M}×${l.K}·${l.K}×${l.N}`, gflops, fraction: gflops / ceiling };
+    const rate: GemmLayoutRate = { layout: l.layout, shape: `${l.M}×${l.K}·${l.K}×${l.N}`, gflops, fraction };
     if (l.M === 1) {
       // What it must read: A (1×K) and B (K×N).
       const gbps = (4 * (l.K + l.K * l.N)) / (ms * 1e6);
@@ -215,11 +231,19 @@ function alignedShape(label: string, l: { M: number; N: number; K: number; trans
 }
 
 /**
- * Median milliseconds of one GEMM of `shape` alone, on fresh buffers at the shape's offsets modulo 4 —
- * so it takes the kernel path the original call took (timed by timeRepeated). Every element of A and B
- * is 0.5 and 0.01: the speed of these kernels does not depend on the values.
+ * A GEMM of `shape` alone, recorded once on fresh buffers at the shape's offsets modulo 4 — so it takes
+ * the kernel path the original call took — ready to be timed as often as asked (`sample`: one of
+ * repeatedTimer's samples) and then released. Every element of A and B is 0.5 and 0.01: the speed of
+ * these kernels does not depend on the values.
  */
-export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3): Promise<number> {
+export interface PreparedGemm {
+  readonly shape: GemmShape;
+  /** Milliseconds of one call, one sample (the first also warms up and picks the repeats). */
+  sample(): Promise<number>;
+  release(): void;
+}
+
+export function prepareGemmShape(ctx: GpuContext, shape: GemmShape): PreparedGemm {
   const { M, N, K, batch, align, strides } = shape;
   if (shape.format !== 'f32') throw new Error(`timeGemmShape: ${shape.label} reads B as ${shape.format}; only f32 is timed (training's format)`);
   const span = (offset: number, stride: number, elements: number) => offset + Math.max(0, batch - 1) * stride + elements;
@@ -234,10 +258,14 @@ export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3)
   const a = ctx.buffer('bench.gemm-shape.a', bytes(aLength), STORAGE);
   const b = ctx.buffer('bench.gemm-shape.b', bytes(bBufferLength), STORAGE);
   const c = ctx.buffer('bench.gemm-shape.c', bytes(cLength), STORAGE);
-  ctx.device.queue.writeBuffer(a, 0, new Float32Array(bytes(aLength) / 4).fill(0.5));
-  ctx.device.queue.writeBuffer(b, 0, new Float32Array(bytes(bBufferLength) / 4).fill(0.01));
   const recorder = new OwningRecorder(ctx, 'bench.gemm-shape');
+  const release = () => {
+    recorder.release();
+    for (const buffer of [a, b, c]) ctx.release(buffer);
+  };
   try {
+    ctx.device.queue.writeBuffer(a, 0, new Float32Array(bytes(aLength) / 4).fill(0.5));
+    ctx.device.queue.writeBuffer(b, 0, new Float32Array(bytes(bBufferLength) / 4).fill(0.01));
     const command = recordGemm(recorder, {
       label: shape.label,
       M,
@@ -258,19 +286,78 @@ export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3)
       ldc,
       format: 'f32',
     });
-    return await timeRepeated(
-      ctx.device,
-      (repeats) => (pass) => {
-        pass.setPipeline(command.pipeline);
-        command.groups.forEach((g, i) => pass.setBindGroup(i, g as GPUBindGroup));
-        for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(...command.grid);
-      },
-      runs,
-    );
-  } finally {
-    recorder.release();
-    for (const buffer of [a, b, c]) ctx.release(buffer);
+    const timer = repeatedTimer(ctx.device, (repeats) => (pass) => {
+      pass.setPipeline(command.pipeline);
+      command.groups.forEach((g, i) => pass.setBindGroup(i, g as GPUBindGroup));
+      for (let r = 0; r < repeats; r++) pass.dispatchWorkgroups(...command.grid);
+    });
+    return { shape, sample: timer.sample, release };
+  } catch (e) {
+    release();
+    throw e;
   }
+}
+
+/** Median milliseconds of one GEMM of `shape` alone, over `runs` samples (prepareGemmShape). */
+export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3): Promise<number> {
+  const gemm = prepareGemmShape(ctx, shape);
+  try {
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) times.push(await gemm.sample());
+    return median(times);
+  } finally {
+    gemm.release();
+  }
+}
+
+/** One GEMM's timing beside the ceiling GEMM's (timeAgainstCeiling). */
+export interface CeilingRelative {
+  /** Median milliseconds of one call. */
+  ms: number;
+  /** Median, over the rounds, of its GFLOP/s over the ceiling GEMM's measured around it. */
+  fraction: number;
+  /** Median of the ceiling GEMM's GFLOP/s around its samples. */
+  ceiling_gflops: number;
+}
+
+/**
+ * GEMMs timed against the ceiling GEMM (`reference`, ceilingGemmShape) at the same moments: `rounds`
+ * rounds, each timing the reference once and then every shape once, and the reference once more at the
+ * end; a shape's sample is read against the geometric mean of the reference samples before and after
+ * its round. A software adapter's speed drifts by ±30% within minutes, so a fraction taken against a
+ * ceiling measured minutes earlier says as much about the drift as about the kernel. Every GEMM is
+ * prepared (and warmed up) before the first round.
+ */
+export async function timeAgainstCeiling(ctx: GpuContext, reference: GemmShape, shapes: readonly GemmShape[], rounds = 5): Promise<CeilingRelative[]> {
+  const prepared: PreparedGemm[] = [];
+  try {
+    for (const shape of [reference, ...shapes]) prepared.push(prepareGemmShape(ctx, shape));
+    const [ceiling, ...gemms] = prepared;
+    const flop = (shape: GemmShape) => 2 * shape.M * shape.N * shape.K * shape.batch;
+    const ceilingRates = [flop(reference) / ((await ceiling.sample()) * 1e6)];
+    const samples: number[][] = gemms.map(() => []);
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, gemm] of gemms.entries()) samples[i].push(await gemm.sample());
+      ceilingRates.push(flop(reference) / ((await ceiling.sample()) * 1e6));
+    }
+    return readAgainstCeiling(shapes.map(flop), samples, ceilingRates);
+  } finally {
+    for (const gemm of prepared) gemm.release();
+  }
+}
+
+/**
+ * timeAgainstCeiling's arithmetic: `samples[i][r]`, milliseconds of GEMM i (of `flops[i]` FLOP) in round
+ * r, against `ceilingRates` (GFLOP/s), the ceiling GEMM's samples before round 0 and after each round.
+ */
+export function readAgainstCeiling(flops: readonly number[], samples: readonly (readonly number[])[], ceilingRates: readonly number[]): CeilingRelative[] {
+  // The ceiling around round r: the geometric mean of its samples before and after it.
+  const around = ceilingRates.slice(1).map((after, r) => Math.sqrt(ceilingRates[r] * after));
+  return samples.map((times, i) => ({
+    ms: median([...times]),
+    fraction: median(times.map((ms, r) => flops[i] / (ms * 1e6) / around[r])),
+    ceiling_gflops: median(around),
+  }));
 }
 
 /**
@@ -284,18 +371,36 @@ export async function timeGemmShape(ctx: GpuContext, shape: GemmShape, runs = 3)
  * read 0.21–0.23 ms whatever its size.) The first submit is a warm-up (and the pipeline's compilation).
  */
 const MIN_REPEATED_SUBMIT_MS = 30;
+/** Rounds of the layouts' GEMMs beside the ceiling GEMM (measureGemmLayouts). */
+const LAYOUT_ROUNDS = 3;
 const MAX_REPEATS = 256;
 
-export async function timeRepeated(device: GPUDevice, record: (repeats: number) => (pass: GPUComputePassEncoder) => void, runs = 3): Promise<number> {
-  await timeSubmit(device, record(1));
+/**
+ * Samples of one call's milliseconds (each as timeRepeated describes), taken one at a time as asked:
+ * the first sample also warms up and picks the repeats, so samples of several calls can interleave.
+ */
+export function repeatedTimer(device: GPUDevice, record: (repeats: number) => (pass: GPUComputePassEncoder) => void): { sample(): Promise<number> } {
   const marginal = async (n: number) => {
     const many = await timeSubmit(device, record(n + 1));
     const one = await timeSubmit(device, record(1));
     return many > one ? (many - one) / n : many / (n + 1);
   };
-  const estimate = await marginal(7);
-  const repeats = Math.min(MAX_REPEATS, Math.max(1, Math.ceil(MIN_REPEATED_SUBMIT_MS / Math.max(estimate, 0.01))));
+  let repeats: number | undefined;
+  return {
+    async sample() {
+      if (repeats === undefined) {
+        await timeSubmit(device, record(1));
+        const estimate = await marginal(7);
+        repeats = Math.min(MAX_REPEATS, Math.max(1, Math.ceil(MIN_REPEATED_SUBMIT_MS / Math.max(estimate, 0.01))));
+      }
+      return marginal(repeats);
+    },
+  };
+}
+
+export async function timeRepeated(device: GPUDevice, record: (repeats: number) => (pass: GPUComputePassEncoder) => void, runs = 3): Promise<number> {
+  const timer = repeatedTimer(device, record);
   const times: number[] = [];
-  for (let r = 0; r < runs; r++) times.push(await marginal(repeats));
+  for (let r = 0; r < runs; r++) times.push(await timer.sample());
   return median(times);
 }

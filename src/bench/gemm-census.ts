@@ -22,7 +22,7 @@
  */
 import type { GpuContext } from '../gpu/context.js';
 import { type GemmShape, gemmLayoutName } from '../gpu/ops/gemm.js';
-import { type Ceilings, timeGemmShape } from './ceilings.js';
+import { type Ceilings, timeAgainstCeiling, timeGemmShape } from './ceilings.js';
 
 /** The run's ceilings a GEMM's bound is read from. */
 export type GemmCeilings = Pick<Ceilings, 'gemm_gflops' | 'read_gbps' | 'write_gbps' | 'serial' | 'empty_dispatch_us'>;
@@ -62,8 +62,9 @@ export function gemmTraffic(s: GemmShape): GemmTraffic {
 }
 
 /**
- * Submits per GEMM, median taken: one slow submit in three (a spell of the software adapter, or the
- * browser's) showed as a 2–3× outlier in a census of three (a 4.7 ms GEMM read 15.4 ms).
+ * Samples per GEMM, median taken: one slow submit in three (a spell of the software adapter, or the
+ * browser's) showed as a 2–3× outlier in a census of three (a 4.7 ms GEMM read 15.4 ms). With the
+ * ceiling GEMM, these are rounds: the ceiling, then every GEMM of the step, in turn (timeAgainstCeiling).
  */
 const CENSUS_RUNS = 5;
 
@@ -82,8 +83,13 @@ export interface GemmCensusEntry {
   flop: number;
   /** What it must move at least (gemmTraffic). */
   traffic: GemmTraffic;
-  /** gflops / the run's GEMM ceiling, when the ceiling was measured. */
+  /**
+   * Its share of the ceiling GEMM's rate, when the census had it: the median, over the rounds, of its
+   * GFLOP/s over the ceiling GEMM's timed around it (timeAgainstCeiling).
+   */
   fraction?: number;
+  /** The ceiling GEMM's GFLOP/s around its samples (median), which its bound is read from. */
+  ceiling_gflops?: number;
   /** Its bound (gemmBound) and bound / ms, when the ceilings were measured. */
   bound?: GemmBound & { fraction: number };
 }
@@ -103,7 +109,13 @@ function shapeKey(s: GemmShape): string {
 
 const flopOf = (s: GemmShape) => 2 * s.M * s.N * s.K * s.batch;
 
-export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], ceilings?: GemmCeilings): Promise<GemmCensus> {
+/**
+ * Times every distinct GEMM of `gemms` alone. With `reference` (the run's ceiling GEMM,
+ * ceilingGemmShape) each is timed in rounds beside it, and its fraction of the ceiling and its bound
+ * are read against the ceiling's rate at the same moments; `ceilings` gives the bound's read and write
+ * rates and the dispatch.
+ */
+export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], ceilings?: GemmCeilings, reference?: GemmShape): Promise<GemmCensus> {
   const distinct = new Map<string, { shape: GemmShape; calls: number }>();
   for (const g of gemms) {
     const key = shapeKey(g);
@@ -111,15 +123,30 @@ export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], c
     if (seen) seen.calls++;
     else distinct.set(key, { shape: g, calls: 1 });
   }
+  const shapes = [...distinct.values()];
+  const timed = reference
+    ? await timeAgainstCeiling(
+        ctx,
+        reference,
+        shapes.map((d) => d.shape),
+        CENSUS_RUNS,
+      )
+    : [];
   const entries: GemmCensusEntry[] = [];
   let totalMs = 0;
   let totalFlop = 0;
-  for (const { shape, calls } of distinct.values()) {
-    const ms = await timeGemmShape(ctx, shape, CENSUS_RUNS);
+  for (const [i, { shape, calls }] of shapes.entries()) {
+    const ms = reference ? timed[i].ms : await timeGemmShape(ctx, shape, CENSUS_RUNS);
     const flop = flopOf(shape);
     const traffic = gemmTraffic(shape);
     const gflops = flop / (ms * 1e6);
     const batch = shape.batch > 1 ? ` ×${shape.batch}` : '';
+    const ceiling = reference
+      ? { fraction: timed[i].fraction, ceiling_gflops: timed[i].ceiling_gflops }
+      : ceilings
+        ? { fraction: gflops / ceilings.gemm_gflops }
+        : {};
+    const boundCeilings = ceilings && (reference ? { ...ceilings, gemm_gflops: timed[i].ceiling_gflops } : ceilings);
     entries.push({
       label: shape.label,
       calls,
@@ -129,7 +156,8 @@ export async function gemmCensus(ctx: GpuContext, gemms: readonly GemmShape[], c
       gflops,
       flop,
       traffic,
-      ...(ceilings ? { fraction: gflops / ceilings.gemm_gflops, bound: boundOf(flop, traffic, ms, ceilings) } : {}),
+      ...ceiling,
+      ...(boundCeilings ? { bound: boundOf(flop, traffic, ms, boundCeilings) } : {}),
     });
     totalMs += calls * ms;
     totalFlop += calls * flop;
@@ -153,8 +181,9 @@ export function formatGemmCensus(shape: string, c: GemmCensus, stepMs: number | 
   return [
     head,
     ...c.entries.map((e) => {
-      const of = e.fraction ?? (ceilings ? e.gflops / ceilings.gemm_gflops : undefined);
-      const bound = e.bound ?? (ceilings ? boundOf(e.flop, e.traffic, e.ms, ceilings) : undefined);
+      const of = e.fraction ?? (ceilings ? e.gflops / (e.ceiling_gflops ?? ceilings.gemm_gflops) : undefined);
+      const bound =
+        e.bound ?? (ceilings ? boundOf(e.flop, e.traffic, e.ms, { ...ceilings, gemm_gflops: e.ceiling_gflops ?? ceilings.gemm_gflops }) : undefined);
       const parts = [
         of === undefined ? '' : `${Math.round(100 * of)}% of the ceiling`,
         bound ? `${Math.round(100 * bound.fraction)}% of its ${bound.by} bound` : '',

@@ -11,7 +11,7 @@ import { resolveConfig } from '../config.js';
 import { contextFor } from '../gpu/device.js';
 import type { StrategyChoice } from '../gpu/strategy.js';
 import { createRnn } from '../rnn.js';
-import { type Ceilings, measureCeilings } from './ceilings.js';
+import { type Ceilings, ceilingGemmShape, measureCeilings } from './ceilings.js';
 import { formatDispatchProfile, profileDispatches } from './dispatch-profile.js';
 import { formatGemmCensus, gemmCensus } from './gemm-census.js';
 import type { GpuContext } from '../gpu/context.js';
@@ -292,7 +292,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
 
 /**
  * One training shape: its systems prepared and validated (train.ts), timed in rounds, our ratios noted,
- * then every GEMM of our step timed alone (gemm-census.ts) and attached to our row.
+ * then every GEMM of our step timed alone, beside the ceiling GEMM (gemm-census.ts), and attached to our row.
  */
 async function runTrainShape(
   shape: TrainShape,
@@ -324,7 +324,8 @@ async function runTrainShape(
   } else if (step && details) step.note = [details, step.note].filter(Boolean).join('; ');
   for (const row of rows) log(formatRow(row));
   if (step && gemms.length) {
-    step.gemm_census = await gemmCensus(ctx, gemms, ceilings);
+    // Timed beside the ceiling GEMM in rounds, also where this process did not measure the ceilings (an isolated child).
+    step.gemm_census = await gemmCensus(ctx, gemms, ceilings, ceilingGemmShape(opts.ceilingScale ?? 1));
     for (const line of formatGemmCensus(shape.name, step.gemm_census, step.median_ms)) log(line);
   }
   for (const line of rows.flatMap(profileLines)) log(line);
