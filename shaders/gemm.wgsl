@@ -55,6 +55,11 @@ override TRANS_C: bool = false;
 // entering it copies every accumulator into the loop's own (a tile's 512 values, twice), and the code
 // is a third larger (measured in src/gpu/ops/gemm.ts).
 override K_REMAINDER: bool = true;
+// ⌊K / 4⌋ where K is 4 … 11, else 0: its one or two four-k passes are written out straight-line, with
+// no loop (the k remainder still loops). On SwiftShader a loop copies every loop-carried accumulator on
+// entry and merges them all under the lanes' mask once per pass, a fair share of a call of so few k;
+// from three passes on, the longer code cost what the loop did (measured in src/gpu/ops/gemm.ts).
+override K_PASSES: u32 = 0u;
 // M = 1 (a bias gradient, 1ᵀ·dG): only the first row's accumulator, so the seven clamped duplicates
 // of row 0 cost nothing.
 override ONE_ROW: bool = false;
@@ -161,12 +166,13 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32, bq: vec4<f32>) -> Tile {
   let K = dims.K;
   var t = tile_start(z, m0, bq);
   var k = 0u;
-  for (; k + 4u <= K; k += 4u) {
-    let w = b_quad_any(z, k, n0);
-    if (ONE_ROW) {
-      t.r0 = fma4(w[0], w[1], w[2], w[3], a_k4(z, m0, k), t.r0);
-    } else {
-      t = quad_rows(t, w, a_rows8_any(lane, z, m0, k));
+  if (K_PASSES > 0u) {  // K of 4 … 11: one or two passes straight-line, no loop (K_PASSES)
+    t = tile_pass(t, lane, z, m0, n0, 0u);
+    if (K_PASSES > 1u) { t = tile_pass(t, lane, z, m0, n0, 4u); }
+    k = 4u * K_PASSES;
+  } else {
+    for (; k + 4u <= K; k += 4u) {
+      t = tile_pass(t, lane, z, m0, n0, k);
     }
   }
   for (; K_REMAINDER && k < K; k++) {
@@ -178,6 +184,17 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32, bq: vec4<f32>) -> Tile {
     }
   }
   return t;
+}
+
+// One pass of a tile over k … k + 3 (tile).
+fn tile_pass(t: Tile, lane: u32, z: u32, m0: u32, n0: u32, k: u32) -> Tile {
+  let w = b_quad_any(z, k, n0);
+  if (ONE_ROW) {
+    var one = t;
+    one.r0 = fma4(w[0], w[1], w[2], w[3], a_k4(z, m0, k), t.r0);
+    return one;
+  }
+  return quad_rows(t, w, a_rows8_any(lane, z, m0, k));
 }
 
 // op(A)[m, k … k + 3] (row m clamped to the last): one vec4 load where A_VEC4 holds and A is not
@@ -350,6 +367,51 @@ fn store_tile_rows(first: u32, steps: vec2<u32>, n0: u32, t: Tile, bq: vec4<f32>
   if (rows > 7u) { store_row(first + 7u * steps.x, n0, t.r7, bq, steps.y); }
 }
 
+// One pass of the wide tiles over k … k + 3: quad q's B rows and group g's A rows, loaded once, grow
+// tile t<g><q> (wide_tiles).
+fn wide_pass(tiles: WideTiles, lane: u32, z: u32, m0: u32, n: vec4<u32>, k: u32) -> WideTiles {
+  var w = tiles;
+  let b0 = b_quad_any(z, k, n.x);
+  let b1 = b_quad_any(z, k, n.y);
+  var b2 = b0;
+  var b3 = b0;
+  if (WIDE_QUADS > 2u) {
+    b2 = b_quad_any(z, k, n.z);
+    b3 = b_quad_any(z, k, n.w);
+  }
+  let a0 = a_rows8_any(lane, z, m0, k);
+  w.t00 = quad_rows(w.t00, b0, a0);
+  w.t01 = quad_rows(w.t01, b1, a0);
+  if (WIDE_QUADS > 2u) {
+    w.t02 = quad_rows(w.t02, b2, a0);
+    w.t03 = quad_rows(w.t03, b3, a0);
+  }
+  let a1 = a_rows8_any(lane, z, m0 + 8u, k);
+  w.t10 = quad_rows(w.t10, b0, a1);
+  w.t11 = quad_rows(w.t11, b1, a1);
+  if (WIDE_QUADS > 2u) {
+    w.t12 = quad_rows(w.t12, b2, a1);
+    w.t13 = quad_rows(w.t13, b3, a1);
+  }
+  if (WIDE_GROUPS > 2u) {
+    let a2 = a_rows8_any(lane, z, m0 + 16u, k);
+    w.t20 = quad_rows(w.t20, b0, a2);
+    w.t21 = quad_rows(w.t21, b1, a2);
+    if (WIDE_QUADS > 2u) {
+      w.t22 = quad_rows(w.t22, b2, a2);
+      w.t23 = quad_rows(w.t23, b3, a2);
+    }
+    let a3 = a_rows8_any(lane, z, m0 + 24u, k);
+    w.t30 = quad_rows(w.t30, b0, a3);
+    w.t31 = quad_rows(w.t31, b1, a3);
+    if (WIDE_QUADS > 2u) {
+      w.t32 = quad_rows(w.t32, b2, a3);
+      w.t33 = quad_rows(w.t33, b3, a3);
+    }
+  }
+  return w;
+}
+
 // The tiles of one wide invocation (block of 8·WIDE_GROUPS rows from m0, quads at columns n.x, n.y and,
 // with four quads, n.z, n.w; WideTiles in tile.wgsl; the groups past WIDE_GROUPS and the quads past
 // WIDE_QUADS stay zero and compile away; each quad's tiles start from start_value of its column of
@@ -370,44 +432,13 @@ fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>, bias: mat4x4<f32>) -> Wi
     w = WideTiles(s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3);
   }
   var k = 0u;
-  for (; k + 4u <= dims.K; k += 4u) {
-    let b0 = b_quad_any(z, k, n.x);
-    let b1 = b_quad_any(z, k, n.y);
-    var b2 = b0;
-    var b3 = b0;
-    if (WIDE_QUADS > 2u) {
-      b2 = b_quad_any(z, k, n.z);
-      b3 = b_quad_any(z, k, n.w);
-    }
-    let a0 = a_rows8_any(lane, z, m0, k);
-    w.t00 = quad_rows(w.t00, b0, a0);
-    w.t01 = quad_rows(w.t01, b1, a0);
-    if (WIDE_QUADS > 2u) {
-      w.t02 = quad_rows(w.t02, b2, a0);
-      w.t03 = quad_rows(w.t03, b3, a0);
-    }
-    let a1 = a_rows8_any(lane, z, m0 + 8u, k);
-    w.t10 = quad_rows(w.t10, b0, a1);
-    w.t11 = quad_rows(w.t11, b1, a1);
-    if (WIDE_QUADS > 2u) {
-      w.t12 = quad_rows(w.t12, b2, a1);
-      w.t13 = quad_rows(w.t13, b3, a1);
-    }
-    if (WIDE_GROUPS > 2u) {
-      let a2 = a_rows8_any(lane, z, m0 + 16u, k);
-      w.t20 = quad_rows(w.t20, b0, a2);
-      w.t21 = quad_rows(w.t21, b1, a2);
-      if (WIDE_QUADS > 2u) {
-        w.t22 = quad_rows(w.t22, b2, a2);
-        w.t23 = quad_rows(w.t23, b3, a2);
-      }
-      let a3 = a_rows8_any(lane, z, m0 + 24u, k);
-      w.t30 = quad_rows(w.t30, b0, a3);
-      w.t31 = quad_rows(w.t31, b1, a3);
-      if (WIDE_QUADS > 2u) {
-        w.t32 = quad_rows(w.t32, b2, a3);
-        w.t33 = quad_rows(w.t33, b3, a3);
-      }
+  if (K_PASSES > 0u) {  // K of 4 … 11: one or two passes straight-line, no loop (K_PASSES)
+    w = wide_pass(w, lane, z, m0, n, 0u);
+    if (K_PASSES > 1u) { w = wide_pass(w, lane, z, m0, n, 4u); }
+    k = 4u * K_PASSES;
+  } else {
+    for (; k + 4u <= dims.K; k += 4u) {
+      w = wide_pass(w, lane, z, m0, n, k);
     }
   }
   for (; K_REMAINDER && k < dims.K; k++) {  // the k remainder, one at a time

@@ -54,26 +54,26 @@ const SIZES: Array<[number, number, number]> = [
   [257, 3, 5],
   [5, 257, 17],
   [9, 12, 257],
-  [GEMM_ROWS * 4 + 1, 4 * GEMM_WORKGROUP_SIZE + 4, 8], // past a workgroup in both directions
-  [3 * GEMM_WIDE_MAX_ROWS + 1, 8 * GEMM_WORKGROUP_SIZE + 8, 4], // the wide tile (32 rows) past a workgroup of octets
+  [GEMM_ROWS * 4 + 1, 4 * GEMM_WORKGROUP_SIZE + 4, 8], // past a workgroup in both directions; K 8: two passes straight-line (K_PASSES)
+  [3 * GEMM_WIDE_MAX_ROWS + 1, 8 * GEMM_WORKGROUP_SIZE + 8, 4], // the wide tile (32 rows) past a workgroup of octets; K 4: one pass
   [16, 8, 12], // every dimension a multiple of 4: the vec4 paths (the narrow tile on a software adapter too: 8 columns)
   [16, 24, 12], // a software adapter's wide tile: one block of 16 rows, three column pairs
   [13, 20, 24], // the wide tile from 9 rows: one block of 16, three rows clamped, …
-  [9, 66, 13], // … and unaligned: k one at a time, C element by element, the last quad partly past N
+  [9, 66, 13], // … and unaligned: scalar loads, the k remainder, C element by element, the last quad partly past N
   [40, 13, 24], // C transposed on a software adapter (α = 1, β = 0): the kernel's 13 rows on the wide tile, …
   [100, 4, 64], // … 4 rows on the narrow one, …
   [300, 1, 64], // … one row (the one-row path), …
-  [50, 15, 7], // … and K unaligned, one k at a time
+  [50, 15, 7], // … and K unaligned: one pass straight-line (K_PASSES), three k one at a time
   [40, 20, 28], // the wide tile (16 rows) with an odd quad count (the last pair's right quad stores nothing) and an empty lower half
   [257, 24, 12], // 9 blocks of 32 rows, the last with one
   [36, 20, 30], // Aᵀ on the wide tile: k past the last four one at a time, a last block of 4 rows
   [100, 24, 14], // 32 rows: a last block of 4 (three empty groups); with Aᵀ, k past the last four one at a time
-  [65, 20, 20], // Aᵀ with M % 4 ≠ 0 on the wide tile: A one k at a time throughout
+  [65, 20, 20], // Aᵀ with M % 4 ≠ 0 on the wide tile: A's four k from scalar loads
   [200, 108, 20], // the wide tile's four quads (16 columns): 27 quads, the last invocation's fourth past C
-  [70, 102, 20], // Bᵀ: four quads on 16 rows, C element by element, the last invocation's third and fourth quads past C (B not four-aligned: two quads, k one at a time)
-  [72, 100, 21], // Aᵀ: four quads with k past the last four one at a time (A unaligned, or Bᵀ: two quads, every k one at a time)
+  [70, 102, 20], // Bᵀ: four quads on 16 rows, C element by element, the last invocation's third and fourth quads past C (B not four-aligned: scalar loads)
+  [72, 100, 21], // Aᵀ: four quads with k past the last four one at a time (A unaligned, or Bᵀ: scalar loads)
   [1, 12, 16], // M = 1 (a bias gradient): the one-row kernel, vec4 paths …
-  [1, 5, 257], // … and one k at a time
+  [1, 5, 257], // … and scalar loads, the k remainder
 ];
 const MODES: Array<Pick<Case, 'alpha' | 'beta' | 'bias' | 'batch' | 'offset'>> = [
   { alpha: 1, beta: 0, bias: false, batch: 1, offset: 0 },

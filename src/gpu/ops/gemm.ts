@@ -278,6 +278,11 @@ export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePip
       // 128 6.74 / 6.60, NN + bias 400 × 128 · 128 × 512 7.30 / 6.78, TN 64 × 2,048 · 2,048 × 256 8.38 /
       // 8.05.
       K_REMAINDER: call.K % 4 !== 0,
+      // K of 4 … 11: its one or two four-k passes straight-line, no loop. Measured on SwiftShader in
+      // Chromium, loop / straight-line, interleaved, 7 rounds: NN + bias 1,000 × 8 · 8 × 256 1.33 / 0.87 ms,
+      // 1,000 × 4 · 4 × 256 1.03 / 0.60, NT 2,048 × 8 · 8 × 64 0.69 / 0.50; three passes (K 12) 3.22 /
+      // 3.11 ms and four (K 16) 3.67 / 4.39 — the longer code costs what the loop did.
+      K_PASSES: call.K >= 4 && call.K < 12 ? Math.floor(call.K / 4) : 0,
       // α = 1: accumulators start from the bias, and the epilogue stores them as they are. Measured on
       // SwiftShader in Chromium against α·acc + bias (both orders, 11 rounds interleaved): 2,048 × 16 ·
       // 16 × 256 + bias 4.20–4.57 → 3.80–4.05 ms, 1,000 × 8 · 8 × 256 1.56–1.65 → 1.50–1.51, 1,024 × 64 ·
