@@ -73,7 +73,7 @@ describe('benchmark (tiny shape)', () => {
     expect(report.ceilings!.gemm_layouts.map((l) => l.layout.split(' (')[0])).toEqual(['NN + bias', 'NT', 'NT + β·C', 'TN', 'NN, M = 1']);
     // Each timed beside the ceiling GEMM (its fraction from those rounds, not from the ceiling measured before).
     for (const l of report.ceilings!.gemm_layouts) expect(l.gflops > 0 && l.fraction > 0 && Number.isFinite(l.fraction), l.layout).toBe(true);
-    expect(lines.join('\n')).toMatch(/^ {2}GEMM TN \(weight gradient\) +\d+×\d+·\d+×\d+ +[\d.]+ GFLOP\/s \(\d+% of the ceiling\)$/m);
+    expect(lines.join('\n')).toMatch(/^ {2}GEMM TN \(weight gradient\) +\d+×\d+·\d+×\d+ +[\d.]+ GFLOP\/s \(\d+% of the ceiling, interleaved\)$/m);
     // The bias gradient (M = 1) is bound by its loads: also judged against the adapter's read rate.
     expect(report.ceilings!.read_gbps).toBeGreaterThan(0);
     // What a GEMM's C costs: the adapter's write rate; a software adapter adds it to the arithmetic.
@@ -86,7 +86,7 @@ describe('benchmark (tiny shape)', () => {
       /^ceilings: GEMM [\d.]+ GFLOP\/s \(.*\); read [\d.]+ GB\/s, write [\d.]+ GB\/s \(a software adapter: a GEMM's writes add to its arithmetic\); empty dispatch/m,
     );
     expect(lines.join('\n')).toMatch(
-      /^ {2}GEMM NN, M = 1 \(bias gradient\) .*% of the ceiling; bound by its loads: [\d.]+ GB\/s read, \d+% of the read rate\)$/m,
+      /^ {2}GEMM NN, M = 1 \(bias gradient\) .*% of the ceiling, interleaved; bound by its loads: [\d.]+ GB\/s read, \d+% of the read rate\)$/m,
     );
     expect(formatTable(report)).toMatch(/tiny\s+tfjs-webgpu/);
     // The ONNX row: the same file through loadOnnx and through ONNX Runtime Web, and their ratio.
@@ -226,7 +226,7 @@ describe('benchmark (tiny shape)', () => {
     // An isolated child's census timed beside the ceiling GEMM: its fraction as measured, its bound
     // from the ceiling's rate around it (1 GFLOP/s: 16.4 µs of arithmetic, over the 10.2 µs of memory, + 20 µs of 51 µs).
     const beside = { ...census, entries: [{ ...census.entries[0], fraction: 0.3, ceiling_gflops: 1 }] };
-    expect(formatGemmCensus('train-x', beside, 10, ceilings)[1]).toMatch(/\(30% of the ceiling; 71% of its arithmetic bound\)/);
+    expect(formatGemmCensus('train-x', beside, 10, ceilings)[1]).toMatch(/\(30% of the ceiling, interleaved; 71% of its arithmetic bound\)/);
   });
 
   it('GEMMs timed beside the ceiling GEMM: each sample read against the ceiling measured around it', async () => {

@@ -185,7 +185,7 @@ export function formatGemmCensus(shape: string, c: GemmCensus, stepMs: number | 
       const bound =
         e.bound ?? (ceilings ? boundOf(e.flop, e.traffic, e.ms, { ...ceilings, gemm_gflops: e.ceiling_gflops ?? ceilings.gemm_gflops }) : undefined);
       const parts = [
-        of === undefined ? '' : `${Math.round(100 * of)}% of the ceiling`,
+        of === undefined ? '' : `${Math.round(100 * of)}% of the ceiling${e.ceiling_gflops === undefined ? '' : ', interleaved'}`,
         bound ? `${Math.round(100 * bound.fraction)}% of its ${bound.by} bound` : '',
       ];
       const fraction = parts.some(Boolean) ? ` (${parts.filter(Boolean).join('; ')})` : '';

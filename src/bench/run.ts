@@ -337,7 +337,7 @@ const fmt = (v: number | null, digits: number) => (v === null ? '—' : v.toFixe
 function formatCeilings(c: Ceilings): string {
   const layouts = c.gemm_layouts.map((l) => {
     const read = l.read ? `; bound by its loads: ${l.read.gbps.toFixed(2)} GB/s read, ${Math.round(100 * l.read.fraction)}% of the read rate` : '';
-    return `\n  GEMM ${l.layout.padEnd(30)} ${l.shape.padEnd(22)} ${l.gflops.toFixed(3)} GFLOP/s (${Math.round(100 * l.fraction)}% of the ceiling${read})`;
+    return `\n  GEMM ${l.layout.padEnd(30)} ${l.shape.padEnd(22)} ${l.gflops.toFixed(3)} GFLOP/s (${Math.round(100 * l.fraction)}% of the ceiling, interleaved${read})`;
   });
   return `ceilings: GEMM ${c.gemm_gflops.toFixed(3)} GFLOP/s (${c.gemm_shape}); read ${c.read_gbps.toFixed(2)} GB/s, write ${c.write_gbps.toFixed(2)} GB/s${c.serial ? " (a software adapter: a GEMM's writes add to its arithmetic)" : ''}; empty dispatch ${c.empty_dispatch_us.toFixed(1)} µs${layouts.join('')}`;
 }
