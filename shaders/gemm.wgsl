@@ -55,10 +55,10 @@ override TRANS_C: bool = false;
 // entering it copies every accumulator into the loop's own (a tile's 512 values, twice), and the code
 // is a third larger (measured in src/gpu/ops/gemm.ts).
 override K_REMAINDER: bool = true;
-// ⌊K / 4⌋ where K is 4 … 11, else 0: its one or two four-k passes are written out straight-line, with
+// ⌊K / 4⌋ where K is 4 … 16, else 0: its one to four four-k passes are written out straight-line, with
 // no loop (the k remainder still loops). On SwiftShader a loop copies every loop-carried accumulator on
-// entry and merges them all under the lanes' mask once per pass, a fair share of a call of so few k;
-// from three passes on, the longer code cost what the loop did (measured in src/gpu/ops/gemm.ts).
+// entry and merges them all under the lanes' mask once per pass, a fair share of a call of so few k
+// (measured in src/gpu/ops/gemm.ts, gemmKPasses; the host keeps three or four passes' code short).
 override K_PASSES: u32 = 0u;
 // M = 1 (a bias gradient, 1ᵀ·dG): only the first row's accumulator, so the seven clamped duplicates
 // of row 0 cost nothing.
@@ -166,9 +166,11 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32, bq: vec4<f32>) -> Tile {
   let K = dims.K;
   var t = tile_start(z, m0, bq);
   var k = 0u;
-  if (K_PASSES > 0u) {  // K of 4 … 11: one or two passes straight-line, no loop (K_PASSES)
+  if (K_PASSES > 0u) {  // K of 4 … 16: its passes straight-line, no loop (K_PASSES)
     t = tile_pass(t, lane, z, m0, n0, 0u);
     if (K_PASSES > 1u) { t = tile_pass(t, lane, z, m0, n0, 4u); }
+    if (K_PASSES > 2u) { t = tile_pass(t, lane, z, m0, n0, 8u); }
+    if (K_PASSES > 3u) { t = tile_pass(t, lane, z, m0, n0, 12u); }
     k = 4u * K_PASSES;
   } else {
     for (; k + 4u <= K; k += 4u) {
@@ -432,9 +434,11 @@ fn wide_tiles(lane: u32, z: u32, m0: u32, n: vec4<u32>, bias: mat4x4<f32>) -> Wi
     w = WideTiles(s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3, s0, s1, s2, s3);
   }
   var k = 0u;
-  if (K_PASSES > 0u) {  // K of 4 … 11: one or two passes straight-line, no loop (K_PASSES)
+  if (K_PASSES > 0u) {  // K of 4 … 16: its passes straight-line, no loop (K_PASSES)
     w = wide_pass(w, lane, z, m0, n, 0u);
     if (K_PASSES > 1u) { w = wide_pass(w, lane, z, m0, n, 4u); }
+    if (K_PASSES > 2u) { w = wide_pass(w, lane, z, m0, n, 8u); }
+    if (K_PASSES > 3u) { w = wide_pass(w, lane, z, m0, n, 12u); }
     k = 4u * K_PASSES;
   } else {
     for (; k + 4u <= dims.K; k += 4u) {

@@ -14,6 +14,7 @@ import {
   GEMM_WORKGROUP_SIZE,
   gemmGrid,
   gemmVariant,
+  gemmKPasses,
   gemmWideQuads,
   gemmWideRows,
   gemmEdgeColumns,
@@ -180,6 +181,10 @@ async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number
 describe('GEMM workgroups', () => {
   it('take 32 rows per wide invocation unless the rows computed past M cost more than it saves', () => {
     expect([16, 17, 32, 33, 40, 48, 64, 97, 100, 257, 1024].map(gemmWideRows)).toEqual([16, 32, 32, 16, 16, 16, 32, 32, 32, 32, 32]);
+  });
+
+  it('take K of 4 … 16 in straight-line passes, no loop', () => {
+    expect([1, 3, 4, 7, 8, 11, 12, 15, 16, 17, 64].map(gemmKPasses)).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 0, 0]);
   });
 
   it('take four column quads per wide invocation unless the columns computed past N, or too few subgroups for the cores, cost more', () => {

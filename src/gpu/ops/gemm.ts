@@ -223,18 +223,36 @@ export function gemmVariant(original: GemmCall, software = false) {
 }
 
 /**
+ * The four-k passes a call of K takes straight-line, with no loop (K_PASSES in gemm.wgsl): ⌊K / 4⌋ for K
+ * of 4 … 16, else 0 (a loop). On SwiftShader a loop copies every accumulator on entry and merges them
+ * all under the lanes' mask once per pass, a fair share of a call of so few k. Measured in Chromium,
+ * loop / straight-line, interleaved, 7 rounds: NN + bias 1,000 × 8 · 8 × 256 1.33 / 0.87 ms, 1,000 × 4 ·
+ * 4 × 256 1.03 / 0.60, NT 2,048 × 8 · 8 × 64 0.69 / 0.50. Three or four passes of the wide tile's 16
+ * columns lost (2,048 × 16 · 16 × 256 + bias 3.67 / 4.39 ms, code four times the loop's), so there the
+ * wide tile takes 8 columns (gemmTile): 3.63 → 3.06 ms, and 2,048 × 12 · 12 × 256 3.13 → 2.44, against
+ * the loop at 16 columns.
+ */
+export function gemmKPasses(K: number): number {
+  return K >= 4 && K <= 16 ? Math.floor(K / 4) : 0;
+}
+
+/** What sets a call's tile and grid: C's size and the batch, and K where known (gemmKPasses). */
+type GridCall = Pick<GemmCall, 'M' | 'N' | 'batch'> & { readonly K?: number };
+
+/**
  * Rows and columns of C per invocation (the wide tile's from gemmWideRows and gemmWideQuads), and the
  * workgroup's width (gemmWorkgroupSize, given the grid's row blocks).
  */
-function gemmTile(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide: boolean, software: boolean) {
+function gemmTile(call: GridCall, wide: boolean, software: boolean) {
   const rows = wide ? gemmWideRows(call.M) : GEMM_ROWS;
-  const columns = wide ? 4 * gemmWideQuads(call.M, call.N, call.batch) : 4;
+  // Three or four straight-line passes of 16 columns are code enough to cost what the loop saved (gemmKPasses).
+  const columns = wide ? 4 * (gemmKPasses(call.K ?? Number.POSITIVE_INFINITY) > 2 ? 2 : gemmWideQuads(call.M, call.N, call.batch)) : 4;
   const blocks = Math.max(1, Math.ceil(call.M / rows)) * call.batch;
   return { rows, columns, workgroupSize: gemmWorkgroupSize(call.N, columns, software, blocks) };
 }
 
 /** The call's grid. */
-export function gemmGrid(call: Pick<GemmCall, 'M' | 'N' | 'batch'>, wide = false, software = false): Grid {
+export function gemmGrid(call: GridCall, wide = false, software = false): Grid {
   const { rows, columns, workgroupSize } = gemmTile(call, wide, software);
   return [Math.max(1, Math.ceil(Math.ceil(call.N / columns) / workgroupSize)), Math.max(1, Math.ceil(call.M / rows)), call.batch];
 }
@@ -278,11 +296,7 @@ export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePip
       // 128 6.74 / 6.60, NN + bias 400 × 128 · 128 × 512 7.30 / 6.78, TN 64 × 2,048 · 2,048 × 256 8.38 /
       // 8.05.
       K_REMAINDER: call.K % 4 !== 0,
-      // K of 4 … 11: its one or two four-k passes straight-line, no loop. Measured on SwiftShader in
-      // Chromium, loop / straight-line, interleaved, 7 rounds: NN + bias 1,000 × 8 · 8 × 256 1.33 / 0.87 ms,
-      // 1,000 × 4 · 4 × 256 1.03 / 0.60, NT 2,048 × 8 · 8 × 64 0.69 / 0.50; three passes (K 12) 3.22 /
-      // 3.11 ms and four (K 16) 3.67 / 4.39 — the longer code costs what the loop did.
-      K_PASSES: call.K >= 4 && call.K < 12 ? Math.floor(call.K / 4) : 0,
+      K_PASSES: gemmKPasses(call.K),
       // α = 1: accumulators start from the bias, and the epilogue stores them as they are. Measured on
       // SwiftShader in Chromium against α·acc + bias (both orders, 11 rounds interleaved): 2,048 × 16 ·
       // 16 × 256 + bias 4.20–4.57 → 3.80–4.05 ms, 1,000 × 8 · 8 × 256 1.56–1.65 → 1.50–1.51, 1,024 × 64 ·
