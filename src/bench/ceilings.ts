@@ -178,8 +178,10 @@ async function measureBandwidth(ctx: GpuContext, scale: number, entryPoint: 'str
  * input projection (NN + bias), dL/d(input) = dG·W (NT, and NT + β·C where two directions add up), the
  * weight gradients xᵀ·dG (TN) and the bias gradients 1ᵀ·dG (M = 1) — at the sizes of the throughput
  * shape's training step (H 256, four gates: N 1,024; T·B 1,024; I 256), scaled like the ceiling, each
- * in rounds beside the ceiling GEMM (timeAgainstCeiling).
+ * in LAYOUT_ROUNDS rounds beside the ceiling GEMM (timeAgainstCeiling).
  */
+const LAYOUT_ROUNDS = 3;
+
 async function measureGemmLayouts(ctx: GpuContext, scale: number, readGbps: number): Promise<GemmLayoutRate[]> {
   const n = (v: number) => Math.max(4, Math.round((v * scale) / 4) * 4);
   const [TB, G, I] = [n(1024), n(1024), n(256)];
@@ -326,7 +328,7 @@ export interface CeilingRelative {
  * end; a shape's sample is read against the geometric mean of the reference samples before and after
  * its round. A software adapter's speed drifts by ±30% within minutes, so a fraction taken against a
  * ceiling measured minutes earlier says as much about the drift as about the kernel. Every GEMM is
- * prepared (and warmed up) before the first round.
+ * recorded before the first round; each warms up (and picks its repeats) in its first sample.
  */
 export async function timeAgainstCeiling(ctx: GpuContext, reference: GemmShape, shapes: readonly GemmShape[], rounds = 5): Promise<CeilingRelative[]> {
   const prepared: PreparedGemm[] = [];
@@ -371,8 +373,6 @@ export function readAgainstCeiling(flops: readonly number[], samples: readonly (
  * read 0.21–0.23 ms whatever its size.) The first submit is a warm-up (and the pipeline's compilation).
  */
 const MIN_REPEATED_SUBMIT_MS = 30;
-/** Rounds of the layouts' GEMMs beside the ceiling GEMM (measureGemmLayouts). */
-const LAYOUT_ROUNDS = 3;
 const MAX_REPEATS = 256;
 
 /**
