@@ -20,6 +20,7 @@ import { type RecordedAttentive, attentiveLayout, recordAttentiveDecoder } from 
 import { type Command, clear, copy } from '../../../gpu/program.js';
 import type { AttentionShape } from '../../../reference/attention.js';
 import { gemm } from '../attention/gpu.js';
+import { copyBiasGradient } from '../bias-gradient-copy.js';
 import type { GpuLayer, PlanContext } from '../layer.js';
 import type { RecurrentLayerSection } from '../recurrent/section.js';
 
@@ -266,10 +267,12 @@ export class AttentiveDecoderGpu implements GpuLayer {
         gemm(plan, `${tag}.dW_hh`, this.Hq, N, TB, hPrev, dgh, grad(s.offsets.wHh, [this.Hq, N]), { transA: true }),
       );
       if (config.bias) {
-        commands.push(
-          gemm(plan, `${tag}.db_ih`, 1, N, TB, plan.ones(TB), dgx, grad(s.offsets.bIh, [N])),
-          gemm(plan, `${tag}.db_hh`, 1, N, TB, plan.ones(TB), dgh, grad(s.offsets.bHh, [N])),
-        );
+        const bIh = grad(s.offsets.bIh, [N]);
+        const bHh = grad(s.offsets.bHh, [N]);
+        commands.push(gemm(plan, `${tag}.db_hh`, 1, N, TB, plan.ones(TB), dgh, bHh));
+        // Outside a GRU dg_x is dg_h (one buffer): db_ih is db_hh.
+        if (config.mode === 'GRU') commands.push(gemm(plan, `${tag}.db_ih`, 1, N, TB, plan.ones(TB), dgx, bIh));
+        else commands.push(...copyBiasGradient(plan, tag, bHh, bIh, N));
       }
     });
     // dL/d(initial state), in the state layout, for the bridge.

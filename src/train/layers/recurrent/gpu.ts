@@ -45,6 +45,7 @@ import type { GpuLayer, PlanContext, TableLookup } from '../layer.js';
 import type { RecurrentRole } from './role.js';
 import type { RecurrentSection } from './section.js';
 import { chooseBackward } from './strategy.js';
+import { copyBiasGradient } from '../bias-gradient-copy.js';
 
 /** How the plan runs the recurrence. */
 export interface RecurrentGpuOptions {
@@ -526,7 +527,10 @@ export class RecurrentGpu implements GpuLayer {
         format: 'f32',
       }),
     );
-    if (rnn.bias) {
+    if (rnn.bias && rnn.mode !== 'GRU') {
+      // db_ih is db_hh (dg_x and dg_h share storage; over a taken table's V rows, the same sum regrouped).
+      c.push(...copyBiasGradient(plan, tag, grad(s.offsets.bHh, [D * N]), grad(s.offsets.bIh, [D * N]), D * N));
+    } else if (rnn.bias) {
       c.push(
         recordGemm(plan, {
           label: `${tag}.db_ih`,
