@@ -56,24 +56,9 @@ describe('hand-unrolled blocks follow their pattern', () => {
     expect(lines).toEqual(Array.from({ length: PERSISTENT_CACHE_MAX_K / 4 }, (_, q) => [4 * (q + 1), q, q === 0 ? Number.NaN : 4 * q]));
   });
 
-  it('cached_back_dot: line q is `if (CACHE_H >= 4(q+1)) { a += w_rows[q][c] * dgs[base + 4q + c] … }` for c = 0 … 3, for every quad of the cache', () => {
-    const lines = unrolled(
-      'recurrent-backward.wgsl',
-      /^\s*if \(CACHE_H >= (\d+)u\) \{ a \+= w_rows\[(\d+)\]\[0\] \* dgs\[base(?: \+ (\d+)u)?\] \+ w_rows\[(\d+)\]\[1\] \* dgs\[base \+ (\d+)u\] \+ w_rows\[(\d+)\]\[2\] \* dgs\[base \+ (\d+)u\] \+ w_rows\[(\d+)\]\[3\] \* dgs\[base \+ (\d+)u\]; \}$/,
-    );
-    expect(lines).toEqual(
-      Array.from({ length: PERSISTENT_BACKWARD_CACHE_MAX_H / 4 }, (_, q) => [
-        4 * (q + 1),
-        q,
-        q === 0 ? Number.NaN : 4 * q,
-        q,
-        4 * q + 1,
-        q,
-        4 * q + 2,
-        q,
-        4 * q + 3,
-      ]),
-    );
+  it('cached_back_dot: line q is `if (CACHE_H >= 4(q+1)) { a = back_quad(w_rows[q], base + 4q, lane, a); }`, for every quad of the cache', () => {
+    const lines = unrolled('recurrent-backward.wgsl', /^\s*if \(CACHE_H >= (\d+)u\) \{ a = back_quad\(w_rows\[(\d+)\], base(?: \+ (\d+)u)?, lane, a\); \}$/);
+    expect(lines).toEqual(Array.from({ length: PERSISTENT_BACKWARD_CACHE_MAX_H / 4 }, (_, q) => [4 * (q + 1), q, q === 0 ? Number.NaN : 4 * q]));
     expect(constant('recurrent-backward.wgsl', 'CACHE_MAX_H')).toBe(PERSISTENT_BACKWARD_CACHE_MAX_H);
   });
 
