@@ -198,6 +198,8 @@ export function backwardKernels(ctx: GpuContext, config: RnnConfig, B: number, f
       WORKGROUP_SIZE: persistentSize,
       BLOCK_B: persistentRows,
       CACHE_H: software?.kind === 'cached' ? config.hidden_size : 0,
+      // Its unit's dc and `direct` between steps in registers (each invocation owns one unit).
+      STATE_IN_REGISTERS: software?.kind === 'cached',
       INPUT_QUADS: BLOCKED4_INPUT_QUADS,
       // The blocked kinds' workgroup memory: the block's dg_h, double-buffered.
       ...(software && software.kind !== 'cached' ? { BLOCKED_VEC4: workgroupArrayLength(2 * software.rows * config.hidden_size) } : {}),
