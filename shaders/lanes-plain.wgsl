@@ -13,3 +13,11 @@ fn lane_values(v: vec4<f32>) -> Lanes4 {
 fn lane_scalars(v: f32) -> vec4<f32> {
   return vec4<f32>(v);
 }
+
+fn quad_u32(v: u32) -> vec4<u32> {
+  return vec4<u32>(v);
+}
+
+fn quad_sum(v: vec4<f32>) -> vec4<f32> {
+  return v;
+}

@@ -22,3 +22,14 @@ fn lane_values(v: vec4<f32>) -> Lanes4 {
 fn lane_scalars(v: f32) -> vec4<f32> {
   return vec4<f32>(subgroupBroadcast(v, 0u), subgroupBroadcast(v, 1u), subgroupBroadcast(v, 2u), subgroupBroadcast(v, 3u));
 }
+
+// What the four invocations of this invocation's quad (four consecutive lanes of the subgroup) hold in v.
+fn quad_u32(v: u32) -> vec4<u32> {
+  return vec4<u32>(quadBroadcast(v, 0u), quadBroadcast(v, 1u), quadBroadcast(v, 2u), quadBroadcast(v, 3u));
+}
+
+// v summed over the four invocations of this invocation's quad, for each of them.
+fn quad_sum(v: vec4<f32>) -> vec4<f32> {
+  let x = v + quadSwapX(v);
+  return x + quadSwapY(x);
+}

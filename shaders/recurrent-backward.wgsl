@@ -343,71 +343,146 @@ fn persistent_backward(@builtin(local_invocation_index) lid: u32, @builtin(workg
 }
 
 // The cached persistent path (software adapters): one batch row per workgroup, every unit one
-// invocation (WORKGROUP_SIZE ≥ H = CACHE_H ≤ 128), its row of W_hh in private memory for the whole
-// dispatch, and the previous step's dg_h of the row in workgroup memory (double-buffered: read one
-// half, write the other, one barrier a step). dL/dh_t of unit j is then Σ_k W_hh[j, k]·dg_h[k] from
-// registers and broadcast loads instead of buffer reads — what makes the forward's persistent kernel
-// fast on software adapters (recurrent-persistent.wgsl's cached_dot), here for the reverse loop.
+// invocation (WORKGROUP_SIZE ≥ H = CACHE_H ≤ 128, a multiple of 32), its row of W_hh (with subgroups,
+// its quad's rows split by input) in private memory for the whole dispatch, and the previous step's
+// dg_h of the row in workgroup memory (double-buffered: read one half, write the other, one barrier a
+// step). dL/dh_t of unit j is then Σ_k W_hh[j, k]·dg_h[k] from registers and workgroup loads instead
+// of buffer reads — what makes the forward's persistent kernel fast on software adapters
+// (recurrent-persistent.wgsl's cached_dot), here for the reverse loop.
 override CACHE_H: u32 = 0u;
 const CACHE_MAX_H = 128u;
-// Unit j's W_hh row, four inputs to a matrix: column c of w_rows[q] is the gate vec4 of input k = 4q + c.
+// This invocation's share of W_hh (load_w_rows), four gate vec4s to a matrix. With subgroups, its
+// quad's: column r of w_rows[m] is the gate vec4 of input 4m + q for the quad's unit r, q being this
+// invocation's place in the quad (zero past H). Without: its own unit's row, column c of w_rows[m]
+// the gate vec4 of input 4m + c.
 var<private> w_rows: array<mat4x4<f32>, CACHE_MAX_H / 4u>;
 // The row's dg_h, double-buffered: sized by CACHE_H, not its maximum, since a longer workgroup array
 // takes longer to build (workgroupArrayLength in src/gpu/program.ts).
 var<workgroup> dgs: array<vec4<f32>, 2u * max(CACHE_H, 1u)>;
 
-// `a` plus quad `w` of unit j's W_hh row (four inputs, a gate vec4 each) against those inputs' dg_h, at
-// i … i + 3 in workgroup memory. With subgroups, invocation q of each subgroup loads dg_h of input
-// i + q and broadcasts it (lane_values): one workgroup load per four vec4 FMAs instead of one per FMA,
-// as the blocked kinds share theirs — every unit of the workgroup reads the same dg_h. Measured on
-// SwiftShader in Node, the long shape's training step (LSTM 64, B = 1, T = 1,000; this dot alone was a
-// third of it: 198.0 ms, 128.6 without it), interleaved, 13 rounds: 203.0 → 177.7 ms per step.
-fn back_quad(w: mat4x4<f32>, i: u32, lane: u32, a: vec4<f32>) -> vec4<f32> {
-  if (SUBGROUPS) { return fma_lanes(w[0], w[1], w[2], w[3], lane_values(dgs[i + lane % 4u]), a); }
-  return a + (w[0] * dgs[i] + w[1] * dgs[i + 1u] + w[2] * dgs[i + 2u] + w[3] * dgs[i + 3u]);
+// Loads w_rows (above) for unit j of direction d; `lane` as subgroup_lane gives it. In uniform control
+// flow, every invocation of the workgroup (those past H on a clamped unit).
+fn load_w_rows(d: u32, j: u32, lane: u32) {
+  let H = dims.H;
+  if (SUBGROUPS) {
+    let units = quad_u32(j);
+    let q = lane % 4u;
+    for (var m = 0u; m < (CACHE_H + 3u) / 4u; m++) {
+      let k = 4u * m + q;
+      for (var r = 0u; r < 4u; r++) {
+        w_rows[m][r] = select(vec4<f32>(0.0), param4(dims.w_hh_offset + (d * H + units[r]) * H + min(k, H - 1u)), k < H);
+      }
+    }
+  } else {
+    for (var k = 0u; k < CACHE_H; k++) { w_rows[k / 4u][k % 4u] = param4(dims.w_hh_offset + (d * H + j) * H + k); }
+  }
 }
 
-// Σ_k dot(W_hh[j, k], dg_h[k]) with dg_h at `base` in workgroup memory. Line q is quad q:
-// `if (CACHE_H >= 4(q+1)) { a = back_quad(w_rows[q], base + 4q, lane, a); }`
+// dL/dh_t of this invocation's unit before scaling: Σ_k dot(W_hh[j, k], dg_h[k]) over every input k,
+// with dg_h at `base` in workgroup memory (every unit of the workgroup reads all of it). In uniform
+// control flow, as load_w_rows.
+//
+// With subgroups the quad's four invocations split the inputs instead of each taking them all:
+// invocation q takes inputs k ≡ q (mod 4) for all four of the quad's units, so each dg_h vec4 it loads
+// is its own (no broadcast) and serves four FMAs, and one sum across the quad (quad_sum) gives each
+// unit its total. Broadcasting every input's dg_h to the whole quad — a vec4 per input, where the
+// forward's h_quad shares a scalar — had cost more than the loads it saved: measured on SwiftShader in
+// Node, the long shape's training step (LSTM 64, B = 1, T = 1,000), interleaved, 11 rounds, two runs:
+// broadcast 214.9 / 190.9 ms, split 190.2 / 165.9 (without this dot at all: 141.9). Before the
+// broadcast, a dg_h load per FMA: 203.0 against the broadcast's 177.7, 13 rounds.
+// Line m: `if (CACHE_H > 4m) { acc = back_units(w_rows[m], dgs[min(base + 4m + q, last)], acc); }`
 // (test/structure/wgsl.test.ts checks the pattern): constant indices into private memory, as in
-// cached_dot. The products of the four gates are summed at the end. In uniform control flow (the
-// broadcasts need it): every invocation of the workgroup calls it, those past H on a clamped unit.
+// cached_dot; inputs past H read the last one against zero weights.
+//
+// Without subgroups each invocation takes every input of its own unit. Line m: `if (CACHE_H >= 4(m+1))
+// { a = back_quad(w_rows[m], base + 4m, a); }`, then the inputs past the last whole quad.
 fn cached_back_dot(base: u32, lane: u32) -> f32 {
+  if (SUBGROUPS) {
+    let last = base + CACHE_H - 1u;
+    let q = lane % 4u;
+    var acc = mat4x4<f32>();  // column r: unit r of the quad
+    if (CACHE_H > 0u) { acc = back_units(w_rows[0], dgs[min(base + q, last)], acc); }
+    if (CACHE_H > 4u) { acc = back_units(w_rows[1], dgs[min(base + 4u + q, last)], acc); }
+    if (CACHE_H > 8u) { acc = back_units(w_rows[2], dgs[min(base + 8u + q, last)], acc); }
+    if (CACHE_H > 12u) { acc = back_units(w_rows[3], dgs[min(base + 12u + q, last)], acc); }
+    if (CACHE_H > 16u) { acc = back_units(w_rows[4], dgs[min(base + 16u + q, last)], acc); }
+    if (CACHE_H > 20u) { acc = back_units(w_rows[5], dgs[min(base + 20u + q, last)], acc); }
+    if (CACHE_H > 24u) { acc = back_units(w_rows[6], dgs[min(base + 24u + q, last)], acc); }
+    if (CACHE_H > 28u) { acc = back_units(w_rows[7], dgs[min(base + 28u + q, last)], acc); }
+    if (CACHE_H > 32u) { acc = back_units(w_rows[8], dgs[min(base + 32u + q, last)], acc); }
+    if (CACHE_H > 36u) { acc = back_units(w_rows[9], dgs[min(base + 36u + q, last)], acc); }
+    if (CACHE_H > 40u) { acc = back_units(w_rows[10], dgs[min(base + 40u + q, last)], acc); }
+    if (CACHE_H > 44u) { acc = back_units(w_rows[11], dgs[min(base + 44u + q, last)], acc); }
+    if (CACHE_H > 48u) { acc = back_units(w_rows[12], dgs[min(base + 48u + q, last)], acc); }
+    if (CACHE_H > 52u) { acc = back_units(w_rows[13], dgs[min(base + 52u + q, last)], acc); }
+    if (CACHE_H > 56u) { acc = back_units(w_rows[14], dgs[min(base + 56u + q, last)], acc); }
+    if (CACHE_H > 60u) { acc = back_units(w_rows[15], dgs[min(base + 60u + q, last)], acc); }
+    if (CACHE_H > 64u) { acc = back_units(w_rows[16], dgs[min(base + 64u + q, last)], acc); }
+    if (CACHE_H > 68u) { acc = back_units(w_rows[17], dgs[min(base + 68u + q, last)], acc); }
+    if (CACHE_H > 72u) { acc = back_units(w_rows[18], dgs[min(base + 72u + q, last)], acc); }
+    if (CACHE_H > 76u) { acc = back_units(w_rows[19], dgs[min(base + 76u + q, last)], acc); }
+    if (CACHE_H > 80u) { acc = back_units(w_rows[20], dgs[min(base + 80u + q, last)], acc); }
+    if (CACHE_H > 84u) { acc = back_units(w_rows[21], dgs[min(base + 84u + q, last)], acc); }
+    if (CACHE_H > 88u) { acc = back_units(w_rows[22], dgs[min(base + 88u + q, last)], acc); }
+    if (CACHE_H > 92u) { acc = back_units(w_rows[23], dgs[min(base + 92u + q, last)], acc); }
+    if (CACHE_H > 96u) { acc = back_units(w_rows[24], dgs[min(base + 96u + q, last)], acc); }
+    if (CACHE_H > 100u) { acc = back_units(w_rows[25], dgs[min(base + 100u + q, last)], acc); }
+    if (CACHE_H > 104u) { acc = back_units(w_rows[26], dgs[min(base + 104u + q, last)], acc); }
+    if (CACHE_H > 108u) { acc = back_units(w_rows[27], dgs[min(base + 108u + q, last)], acc); }
+    if (CACHE_H > 112u) { acc = back_units(w_rows[28], dgs[min(base + 112u + q, last)], acc); }
+    if (CACHE_H > 116u) { acc = back_units(w_rows[29], dgs[min(base + 116u + q, last)], acc); }
+    if (CACHE_H > 120u) { acc = back_units(w_rows[30], dgs[min(base + 120u + q, last)], acc); }
+    if (CACHE_H > 124u) { acc = back_units(w_rows[31], dgs[min(base + 124u + q, last)], acc); }
+    let one = vec4<f32>(1.0);
+    return quad_sum(vec4<f32>(dot(acc[0], one), dot(acc[1], one), dot(acc[2], one), dot(acc[3], one)))[q];
+  }
   var a = vec4<f32>(0.0);
-  if (CACHE_H >= 4u) { a = back_quad(w_rows[0], base, lane, a); }
-  if (CACHE_H >= 8u) { a = back_quad(w_rows[1], base + 4u, lane, a); }
-  if (CACHE_H >= 12u) { a = back_quad(w_rows[2], base + 8u, lane, a); }
-  if (CACHE_H >= 16u) { a = back_quad(w_rows[3], base + 12u, lane, a); }
-  if (CACHE_H >= 20u) { a = back_quad(w_rows[4], base + 16u, lane, a); }
-  if (CACHE_H >= 24u) { a = back_quad(w_rows[5], base + 20u, lane, a); }
-  if (CACHE_H >= 28u) { a = back_quad(w_rows[6], base + 24u, lane, a); }
-  if (CACHE_H >= 32u) { a = back_quad(w_rows[7], base + 28u, lane, a); }
-  if (CACHE_H >= 36u) { a = back_quad(w_rows[8], base + 32u, lane, a); }
-  if (CACHE_H >= 40u) { a = back_quad(w_rows[9], base + 36u, lane, a); }
-  if (CACHE_H >= 44u) { a = back_quad(w_rows[10], base + 40u, lane, a); }
-  if (CACHE_H >= 48u) { a = back_quad(w_rows[11], base + 44u, lane, a); }
-  if (CACHE_H >= 52u) { a = back_quad(w_rows[12], base + 48u, lane, a); }
-  if (CACHE_H >= 56u) { a = back_quad(w_rows[13], base + 52u, lane, a); }
-  if (CACHE_H >= 60u) { a = back_quad(w_rows[14], base + 56u, lane, a); }
-  if (CACHE_H >= 64u) { a = back_quad(w_rows[15], base + 60u, lane, a); }
-  if (CACHE_H >= 68u) { a = back_quad(w_rows[16], base + 64u, lane, a); }
-  if (CACHE_H >= 72u) { a = back_quad(w_rows[17], base + 68u, lane, a); }
-  if (CACHE_H >= 76u) { a = back_quad(w_rows[18], base + 72u, lane, a); }
-  if (CACHE_H >= 80u) { a = back_quad(w_rows[19], base + 76u, lane, a); }
-  if (CACHE_H >= 84u) { a = back_quad(w_rows[20], base + 80u, lane, a); }
-  if (CACHE_H >= 88u) { a = back_quad(w_rows[21], base + 84u, lane, a); }
-  if (CACHE_H >= 92u) { a = back_quad(w_rows[22], base + 88u, lane, a); }
-  if (CACHE_H >= 96u) { a = back_quad(w_rows[23], base + 92u, lane, a); }
-  if (CACHE_H >= 100u) { a = back_quad(w_rows[24], base + 96u, lane, a); }
-  if (CACHE_H >= 104u) { a = back_quad(w_rows[25], base + 100u, lane, a); }
-  if (CACHE_H >= 108u) { a = back_quad(w_rows[26], base + 104u, lane, a); }
-  if (CACHE_H >= 112u) { a = back_quad(w_rows[27], base + 108u, lane, a); }
-  if (CACHE_H >= 116u) { a = back_quad(w_rows[28], base + 112u, lane, a); }
-  if (CACHE_H >= 120u) { a = back_quad(w_rows[29], base + 116u, lane, a); }
-  if (CACHE_H >= 124u) { a = back_quad(w_rows[30], base + 120u, lane, a); }
-  if (CACHE_H >= 128u) { a = back_quad(w_rows[31], base + 124u, lane, a); }
+  if (CACHE_H >= 4u) { a = back_quad(w_rows[0], base, a); }
+  if (CACHE_H >= 8u) { a = back_quad(w_rows[1], base + 4u, a); }
+  if (CACHE_H >= 12u) { a = back_quad(w_rows[2], base + 8u, a); }
+  if (CACHE_H >= 16u) { a = back_quad(w_rows[3], base + 12u, a); }
+  if (CACHE_H >= 20u) { a = back_quad(w_rows[4], base + 16u, a); }
+  if (CACHE_H >= 24u) { a = back_quad(w_rows[5], base + 20u, a); }
+  if (CACHE_H >= 28u) { a = back_quad(w_rows[6], base + 24u, a); }
+  if (CACHE_H >= 32u) { a = back_quad(w_rows[7], base + 28u, a); }
+  if (CACHE_H >= 36u) { a = back_quad(w_rows[8], base + 32u, a); }
+  if (CACHE_H >= 40u) { a = back_quad(w_rows[9], base + 36u, a); }
+  if (CACHE_H >= 44u) { a = back_quad(w_rows[10], base + 40u, a); }
+  if (CACHE_H >= 48u) { a = back_quad(w_rows[11], base + 44u, a); }
+  if (CACHE_H >= 52u) { a = back_quad(w_rows[12], base + 48u, a); }
+  if (CACHE_H >= 56u) { a = back_quad(w_rows[13], base + 52u, a); }
+  if (CACHE_H >= 60u) { a = back_quad(w_rows[14], base + 56u, a); }
+  if (CACHE_H >= 64u) { a = back_quad(w_rows[15], base + 60u, a); }
+  if (CACHE_H >= 68u) { a = back_quad(w_rows[16], base + 64u, a); }
+  if (CACHE_H >= 72u) { a = back_quad(w_rows[17], base + 68u, a); }
+  if (CACHE_H >= 76u) { a = back_quad(w_rows[18], base + 72u, a); }
+  if (CACHE_H >= 80u) { a = back_quad(w_rows[19], base + 76u, a); }
+  if (CACHE_H >= 84u) { a = back_quad(w_rows[20], base + 80u, a); }
+  if (CACHE_H >= 88u) { a = back_quad(w_rows[21], base + 84u, a); }
+  if (CACHE_H >= 92u) { a = back_quad(w_rows[22], base + 88u, a); }
+  if (CACHE_H >= 96u) { a = back_quad(w_rows[23], base + 92u, a); }
+  if (CACHE_H >= 100u) { a = back_quad(w_rows[24], base + 96u, a); }
+  if (CACHE_H >= 104u) { a = back_quad(w_rows[25], base + 100u, a); }
+  if (CACHE_H >= 108u) { a = back_quad(w_rows[26], base + 104u, a); }
+  if (CACHE_H >= 112u) { a = back_quad(w_rows[27], base + 108u, a); }
+  if (CACHE_H >= 116u) { a = back_quad(w_rows[28], base + 112u, a); }
+  if (CACHE_H >= 120u) { a = back_quad(w_rows[29], base + 116u, a); }
+  if (CACHE_H >= 124u) { a = back_quad(w_rows[30], base + 120u, a); }
+  if (CACHE_H >= 128u) { a = back_quad(w_rows[31], base + 124u, a); }
   for (var k = CACHE_H & ~3u; k < CACHE_H; k++) { a = fma(w_rows[k / 4u][k % 4u], dgs[base + k], a); }
   return a.x + a.y + a.z + a.w;
+}
+
+// `acc` plus, for each of the quad's units r (column r), this invocation's input's gate vec4 w[r] times
+// that input's dg_h `x` (cached_back_dot with subgroups).
+fn back_units(w: mat4x4<f32>, x: vec4<f32>, acc: mat4x4<f32>) -> mat4x4<f32> {
+  return mat4x4<f32>(fma(w[0], x, acc[0]), fma(w[1], x, acc[1]), fma(w[2], x, acc[2]), fma(w[3], x, acc[3]));
+}
+
+// `a` plus the four inputs' products in `w` (a gate vec4 each) and their dg_h at i … i + 3
+// (cached_back_dot without subgroups).
+fn back_quad(w: mat4x4<f32>, i: u32, a: vec4<f32>) -> vec4<f32> {
+  return a + (w[0] * dgs[i] + w[1] * dgs[i + 1u] + w[2] * dgs[i + 2u] + w[3] * dgs[i + 3u]);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -417,7 +492,7 @@ fn persistent_backward_cached(@builtin(local_invocation_index) lid: u32, @builti
   let d = wid.x / dims.B;
   let b = wid.x % dims.B;
   let j = min(lid, H - 1u);
-  for (var k = 0u; k < CACHE_H; k++) { w_rows[k / 4u][k % 4u] = param4(dims.w_hh_offset + (d * H + j) * H + k); }
+  load_w_rows(d, j, lane);
   if (STATE_IN_REGISTERS && MODE == MODE_LSTM) { unit_dc = gstate[dc_index(d, b, j)]; }
   for (var i = 0u; i <= dims.T; i++) {
     let s = select(dims.T - 1u - i, dims.T, i == dims.T);

@@ -43,7 +43,7 @@ export type WeightFormat = 'f32' | 'f16' | 'f16-packed';
 /** What each header must define (the contract above; checked by test/structure/wgsl.test.ts). */
 export const HEADER_CONTRACT = {
   weights: ['alias weight4', 'alias weight2', 'fn widen4', 'fn widen2'],
-  lanes: ['const SUBGROUPS', 'fn subgroup_lane', 'fn lane_values', 'fn lane_scalars'],
+  lanes: ['const SUBGROUPS', 'fn subgroup_lane', 'fn lane_values', 'fn lane_scalars', 'fn quad_u32', 'fn quad_sum'],
 } as const;
 
 export const WEIGHT_HEADERS: Readonly<Record<WeightFormat, string>> = { f32: weightsF32, f16: weightsF16, 'f16-packed': weightsF16Packed };

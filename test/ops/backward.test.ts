@@ -4,10 +4,9 @@
 // reverse time loop from a random dL/d(output). What it leaves is checked through what the trainer
 // makes of it — the weight gradients the GEMMs would form from the gates' gradients (formed here on
 // the host, in float64), dL/dh0 and dL/dc0 — at awkward sizes, with lengths, both directions; the
-// gradient buffers poisoned.
+// gradient buffers poisoned; the software persistent kinds again without subgroups.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RnnConfig, type RnnConfigInput, gateCount, resolveConfig } from '../../src/config.js';
-import type { GpuContext } from '../../src/gpu/context.js';
 import { contextFor, getDefaultDevice } from '../../src/gpu/device.js';
 import { recordPerStepLayer, stepIndex } from '../../src/gpu/layer-record.js';
 import { GATE_LANES } from '../../src/gpu/layer-weights.js';
@@ -31,13 +30,11 @@ import { seededUniform } from '../../src/random.js';
 import { recurrentTrainBackward, recurrentTrainForward } from '../../src/reference/recurrent-train.js';
 import { recurrentSection } from '../../src/train/layers/recurrent/section.js';
 import { expectClose } from '../support/compare.js';
-import { OpHarness, values } from './harness.js';
+import { OpHarness, values, variantContext } from './harness.js';
 
-let ctx: GpuContext;
 let h: OpHarness;
 beforeAll(async () => {
-  ctx = await contextFor(await getDefaultDevice());
-  h = new OpHarness(ctx);
+  h = new OpHarness(await contextFor(await getDefaultDevice()));
 });
 afterAll(() => h.dispose());
 
@@ -128,144 +125,167 @@ describe('backward op vs the float64 reference backward (one layer)', () => {
     ),
   );
 
-  it.each(cases)('%s', async (_name, input, { T, B, lengths: withLengths }, strategy, kind, seed) => {
-    const config = resolveConfig(input);
-    if (backwardUnfit(strategy, config, B, ctx.limits)) return;
-    const fits = (k: SoftwareBackwardKind) => {
-      try {
-        return softwareBackwardLayout(config, B, config.bidirectional ? 2 : 1, true, k) !== undefined;
-      } catch {
-        return false;
-      }
-    };
-    if (kind && !fits(kind)) return;
-    const next = seededUniform(700 + seed);
-    const s = new PlanSizes(config, T, B);
-    const { D, H, Hout } = s;
-    const I = config.input_size;
-    const TB = T * B;
-    const lstm = config.mode === 'LSTM';
-    const proj = config.proj_size > 0;
-    const weights = Object.fromEntries(
-      parameterSpecs(config).map((p) => [
-        p.name,
-        values(
-          next,
-          p.shape.reduce((a, b) => a * b, 1),
-        ).map((v) => Math.fround(0.8 * v)),
-      ]),
-    );
-    const x = Float64Array.from(values(next, TB * I), Math.fround);
-    const h0 = Float64Array.from(values(next, D * B * Hout), Math.fround);
-    const c0 = lstm ? Float64Array.from(values(next, D * B * H), Math.fround) : undefined;
-    const lengths = Int32Array.from({ length: B }, (_, b) => (withLengths && b % 2 === 0 ? 1 + Math.floor(next() * T) : T));
-    const dOut = Float64Array.from(values(next, TB * D * Hout), Math.fround);
+  it.each(cases)('%s', (_name, input, shape, strategy, kind, seed) => checkBackward(h, input, shape, strategy, kind, seed));
+});
 
-    // The layer's packed weights, as the trainer's flat buffer holds them.
-    const section = recurrentSection('rnn', config, 0);
-    const flat = new Float32Array(section.size);
-    section.pack(Object.fromEntries(Object.entries(weights).map(([k, v]) => [`rnn.${k}`, v])), flat);
-    const params = h.tensor(flat, [flat.length]);
-    const at = section.layers[0];
-    const { pre, c: cAt, hRaw, cPrev, hPrev, size: savedSize } = savedLayout(config, T, B);
-    const saved = h.tensor(new Float64Array(savedSize), [savedSize]);
-    const lengthsT = h.u32(lengths);
-    const initial = h.tensor(packState(s, h0, c0), [s.layerState]);
-    const states = [h.tensor(new Float64Array(s.layerState), [s.layerState]), h.tensor(new Float64Array(s.layerState), [s.layerState])] as const;
-    const output = h.tensor(new Float64Array(TB * D * Hout), [TB, D * Hout]);
-    const gx = h.tensor(new Float64Array(D * TB * H * GATE_LANES), [D * TB * H * GATE_LANES]);
-    const index = stepIndex(h, T + 1);
-    const commands: Command[] = [copy(initial.buffer, 0, states[0].buffer, 0, s.layerState * 4)];
-    commands.push(
-      ...recordPerStepLayer(
-        h,
-        {
-          tag: 'forward',
-          config,
-          format: 'f32',
-          T,
-          B,
-          weights: {
-            params: { ...params, shape: [at.offsets.total * GATE_LANES] },
-            offsets: at.offsets,
-            inputSize: I,
-            wHr: at.wHr === undefined ? undefined : { ...params, offset: at.wHr, shape: [D * config.proj_size * H] },
-          },
-          input: h.tensor(x, [TB, I]),
-          output,
-          lengths: lengthsT,
-          gx,
+describe('backward op without subgroups (the plain loads of devices that lack them): the persistent kinds', () => {
+  const variant = variantContext('no-subgroups');
+  const kinds: SoftwareBackwardKind[] = ['cached', 'blocked', 'blocked4'];
+  const cases = CASES.flatMap(([config, shape], i) =>
+    kinds.map((kind) => [`${kind} ${JSON.stringify(config)} ${JSON.stringify(shape)}`, config, shape, kind, i] as const),
+  );
+  it.each(cases)('%s', (_name, input, shape, kind, seed) => checkBackward(variant.harness, input, shape, 'persistent', kind, seed));
+});
+
+/**
+ * One case on `h`'s context: the layer's forward (SAVE) and shift, the backward by `strategy` (`kind`:
+ * a software persistent kind forced; a case it does not fit passes untested), then its gradients
+ * against the float64 reference's.
+ */
+async function checkBackward(
+  h: OpHarness,
+  input: RnnConfigInput,
+  { T, B, lengths: withLengths }: { T: number; B: number; lengths: boolean },
+  strategy: BackwardStrategy,
+  kind: SoftwareBackwardKind | undefined,
+  seed: number,
+): Promise<void> {
+  const config = resolveConfig(input);
+  if (backwardUnfit(strategy, config, B, h.ctx.limits)) return;
+  const fits = (k: SoftwareBackwardKind) => {
+    try {
+      return softwareBackwardLayout(config, B, config.bidirectional ? 2 : 1, true, k) !== undefined;
+    } catch {
+      return false;
+    }
+  };
+  if (kind && !fits(kind)) return;
+  const next = seededUniform(700 + seed);
+  const s = new PlanSizes(config, T, B);
+  const { D, H, Hout } = s;
+  const I = config.input_size;
+  const TB = T * B;
+  const lstm = config.mode === 'LSTM';
+  const proj = config.proj_size > 0;
+  const weights = Object.fromEntries(
+    parameterSpecs(config).map((p) => [
+      p.name,
+      values(
+        next,
+        p.shape.reduce((a, b) => a * b, 1),
+      ).map((v) => Math.fround(0.8 * v)),
+    ]),
+  );
+  const x = Float64Array.from(values(next, TB * I), Math.fround);
+  const h0 = Float64Array.from(values(next, D * B * Hout), Math.fround);
+  const c0 = lstm ? Float64Array.from(values(next, D * B * H), Math.fround) : undefined;
+  const lengths = Int32Array.from({ length: B }, (_, b) => (withLengths && b % 2 === 0 ? 1 + Math.floor(next() * T) : T));
+  const dOut = Float64Array.from(values(next, TB * D * Hout), Math.fround);
+
+  // The layer's packed weights, as the trainer's flat buffer holds them.
+  const section = recurrentSection('rnn', config, 0);
+  const flat = new Float32Array(section.size);
+  section.pack(Object.fromEntries(Object.entries(weights).map(([k, v]) => [`rnn.${k}`, v])), flat);
+  const params = h.tensor(flat, [flat.length]);
+  const at = section.layers[0];
+  const { pre, c: cAt, hRaw, cPrev, hPrev, size: savedSize } = savedLayout(config, T, B);
+  const saved = h.tensor(new Float64Array(savedSize), [savedSize]);
+  const lengthsT = h.u32(lengths);
+  const initial = h.tensor(packState(s, h0, c0), [s.layerState]);
+  const states = [h.tensor(new Float64Array(s.layerState), [s.layerState]), h.tensor(new Float64Array(s.layerState), [s.layerState])] as const;
+  const output = h.tensor(new Float64Array(TB * D * Hout), [TB, D * Hout]);
+  const gx = h.tensor(new Float64Array(D * TB * H * GATE_LANES), [D * TB * H * GATE_LANES]);
+  const index = stepIndex(h, T + 1);
+  const commands: Command[] = [copy(initial.buffer, 0, states[0].buffer, 0, s.layerState * 4)];
+  commands.push(
+    ...recordPerStepLayer(
+      h,
+      {
+        tag: 'forward',
+        config,
+        format: 'f32',
+        T,
+        B,
+        weights: {
+          params: { ...params, shape: [at.offsets.total * GATE_LANES] },
+          offsets: at.offsets,
+          inputSize: I,
+          wHr: at.wHr === undefined ? undefined : { ...params, offset: at.wHr, shape: [D * config.proj_size * H] },
         },
-        index,
-        states,
-        proj ? h.tensor(new Float64Array(D * B * H), [D * B * H]) : undefined,
-        { saved, pre, c: cAt, hRaw },
-      ),
-      recordShift(h, { label: 'shift', T, B, H, Hout, D, lstm, lengths: lengthsT, output, initial, saved, at: { hPrev, cPrev, c: cAt } }),
-    );
-    // The backward, into poisoned gradient buffers.
-    const dgSize = D * TB * H * GATE_LANES;
-    const dgLayout = { x: 0, h: config.mode === 'GRU' ? dgSize : 0, hist: (config.mode === 'GRU' ? 2 : 1) * dgSize };
-    const dg = h.tensor(new Float64Array(dgLayout.hist + D * TB * Hout).fill(Number.NaN), [dgLayout.hist + D * TB * Hout]);
-    const kernels = backwardKernels(ctx, config, B, 'f32', kind);
-    // The regrouped W_hh of the 'blocked4' kernel after the state, poisoned too (its dispatch fills it).
-    const gLayout = gradientStateLayout(
+        input: h.tensor(x, [TB, I]),
+        output,
+        lengths: lengthsT,
+        gx,
+      },
+      index,
+      states,
+      proj ? h.tensor(new Float64Array(D * B * H), [D * B * H]) : undefined,
+      { saved, pre, c: cAt, hRaw },
+    ),
+    recordShift(h, { label: 'shift', T, B, H, Hout, D, lstm, lengths: lengthsT, output, initial, saved, at: { hPrev, cPrev, c: cAt } }),
+  );
+  // The backward, into poisoned gradient buffers.
+  const dgSize = D * TB * H * GATE_LANES;
+  const dgLayout = { x: 0, h: config.mode === 'GRU' ? dgSize : 0, hist: (config.mode === 'GRU' ? 2 : 1) * dgSize };
+  const dg = h.tensor(new Float64Array(dgLayout.hist + D * TB * Hout).fill(Number.NaN), [dgLayout.hist + D * TB * Hout]);
+  const kernels = backwardKernels(h.ctx, config, B, 'f32', kind);
+  // The regrouped W_hh of the 'blocked4' kernel after the state, poisoned too (its dispatch fills it).
+  const gLayout = gradientStateLayout(
+    config,
+    T,
+    B,
+    strategy === 'persistent' ? (kernels.regroup?.floats ?? 0) : strategy === 'per-step' ? hiddenScratchFloats(config, B) : 0,
+  );
+  const gstateSize = gLayout.size;
+  const gstate = h.tensor(new Float64Array(gstateSize).fill(Number.NaN), [gstateSize]);
+  commands.push(
+    clear(gstate.buffer, 0, gLayout.wT * 4),
+    ...recordLayerBackward(h, {
+      tag: 'backward',
       config,
       T,
       B,
-      strategy === 'persistent' ? (kernels.regroup?.floats ?? 0) : strategy === 'per-step' ? hiddenScratchFloats(config, B) : 0,
-    );
-    const gstateSize = gLayout.size;
-    const gstate = h.tensor(new Float64Array(gstateSize).fill(Number.NaN), [gstateSize]);
-    commands.push(
-      clear(gstate.buffer, 0, gLayout.wT * 4),
-      ...recordLayerBackward(h, {
-        tag: 'backward',
-        config,
-        T,
-        B,
-        strategy,
-        kernels,
-        lengths: lengthsT,
-        saved,
-        at: { pre, c: cAt, hRaw, hPrev, cPrev },
-        params,
-        start: at.start,
-        wHh: at.offsets.wHh,
-        wHr: at.wHr,
-        dOut: h.tensor(dOut, [TB, D * Hout]),
-        dg,
-        dgLayout,
-        gstate,
-        index,
-      }),
-    );
-    await h.run(commands);
-    const dgGot = await h.read(dg, dgLayout.hist + D * TB * Hout);
-    const savedGot = await h.read(saved, savedSize);
-    const gstateGot = await h.read(gstate, gstateSize);
+      strategy,
+      kernels,
+      lengths: lengthsT,
+      saved,
+      at: { pre, c: cAt, hRaw, hPrev, cPrev },
+      params,
+      start: at.start,
+      wHh: at.offsets.wHh,
+      wHr: at.wHr,
+      dOut: h.tensor(dOut, [TB, D * Hout]),
+      dg,
+      dgLayout,
+      gstate,
+      index,
+    }),
+  );
+  await h.run(commands);
+  const dgGot = await h.read(dg, dgLayout.hist + D * TB * Hout);
+  const savedGot = await h.read(saved, savedSize);
+  const gstateGot = await h.read(gstate, gstateSize);
 
-    const f = recurrentTrainForward(config, weights, { T, B, x, lengths, h0, c0 }, { training: false, seed: 0 });
-    const want = recurrentTrainBackward(config, weights, f, dOut, undefined);
-    const ih = weightGradient(config, dgGot.subarray(dgLayout.x, dgLayout.x + dgSize), (_d, tb, k) => x[tb * I + k], TB, I);
-    const hh = weightGradient(
-      config,
-      dgGot.subarray(dgLayout.h, dgLayout.h + dgSize),
-      (d, tb, k) => savedGot[hPrev + ((d * T + Math.floor(tb / B)) * B + (tb % B)) * Hout + k],
-      TB,
-      Hout,
-    );
-    for (let d = 0; d < D; d++) {
-      const tensor = (data: ArrayLike<number>) => ({ shape: [data.length], data: Float64Array.from(data) });
-      expectClose(`dW_ih direction ${d}`, tensor(ih[d]), tensor(want.grads[paramName('weight_ih', 0, d)]), 1e-4);
-      expectClose(`dW_hh direction ${d}`, tensor(hh[d]), tensor(want.grads[paramName('weight_hh', 0, d)]), 1e-4);
-    }
-    const dh0 = gstateGot.subarray(gLayout.dh0, gLayout.dh0 + D * B * Hout);
-    expectClose('dL/dh0', { shape: [dh0.length], data: dh0 }, { shape: [want.h0.length], data: want.h0 }, 1e-4);
-    if (lstm) {
-      const dc0 = gstateGot.subarray(gLayout.dc, gLayout.dc + D * B * H);
-      expectClose('dL/dc0', { shape: [dc0.length], data: dc0 }, { shape: [want.c0.length], data: want.c0 }, 1e-4);
-    }
-    expect(Array.from(dgGot.subarray(0, dgLayout.hist)).some(Number.isNaN)).toBe(false);
-  });
-});
+  const f = recurrentTrainForward(config, weights, { T, B, x, lengths, h0, c0 }, { training: false, seed: 0 });
+  const want = recurrentTrainBackward(config, weights, f, dOut, undefined);
+  const ih = weightGradient(config, dgGot.subarray(dgLayout.x, dgLayout.x + dgSize), (_d, tb, k) => x[tb * I + k], TB, I);
+  const hh = weightGradient(
+    config,
+    dgGot.subarray(dgLayout.h, dgLayout.h + dgSize),
+    (d, tb, k) => savedGot[hPrev + ((d * T + Math.floor(tb / B)) * B + (tb % B)) * Hout + k],
+    TB,
+    Hout,
+  );
+  for (let d = 0; d < D; d++) {
+    const tensor = (data: ArrayLike<number>) => ({ shape: [data.length], data: Float64Array.from(data) });
+    expectClose(`dW_ih direction ${d}`, tensor(ih[d]), tensor(want.grads[paramName('weight_ih', 0, d)]), 1e-4);
+    expectClose(`dW_hh direction ${d}`, tensor(hh[d]), tensor(want.grads[paramName('weight_hh', 0, d)]), 1e-4);
+  }
+  const dh0 = gstateGot.subarray(gLayout.dh0, gLayout.dh0 + D * B * Hout);
+  expectClose('dL/dh0', { shape: [dh0.length], data: dh0 }, { shape: [want.h0.length], data: want.h0 }, 1e-4);
+  if (lstm) {
+    const dc0 = gstateGot.subarray(gLayout.dc, gLayout.dc + D * B * H);
+    expectClose('dL/dc0', { shape: [dc0.length], data: dc0 }, { shape: [want.c0.length], data: want.c0 }, 1e-4);
+  }
+  expect(Array.from(dgGot.subarray(0, dgLayout.hist)).some(Number.isNaN)).toBe(false);
+}

@@ -56,9 +56,15 @@ describe('hand-unrolled blocks follow their pattern', () => {
     expect(lines).toEqual(Array.from({ length: PERSISTENT_CACHE_MAX_K / 4 }, (_, q) => [4 * (q + 1), q, q === 0 ? Number.NaN : 4 * q]));
   });
 
-  it('cached_back_dot: line q is `if (CACHE_H >= 4(q+1)) { a = back_quad(w_rows[q], base + 4q, lane, a); }`, for every quad of the cache', () => {
-    const lines = unrolled('recurrent-backward.wgsl', /^\s*if \(CACHE_H >= (\d+)u\) \{ a = back_quad\(w_rows\[(\d+)\], base(?: \+ (\d+)u)?, lane, a\); \}$/);
-    expect(lines).toEqual(Array.from({ length: PERSISTENT_BACKWARD_CACHE_MAX_H / 4 }, (_, q) => [4 * (q + 1), q, q === 0 ? Number.NaN : 4 * q]));
+  it('cached_back_dot: with subgroups line m is `if (CACHE_H > 4m) { acc = back_units(w_rows[m], dgs[min(base + 4m + q, last)], acc); }`, without `if (CACHE_H >= 4(m+1)) { a = back_quad(w_rows[m], base + 4m, a); }`, for every quad of the cache', () => {
+    const quads = PERSISTENT_BACKWARD_CACHE_MAX_H / 4;
+    const split = unrolled(
+      'recurrent-backward.wgsl',
+      /^\s*if \(CACHE_H > (\d+)u\) \{ acc = back_units\(w_rows\[(\d+)\], dgs\[min\(base(?: \+ (\d+)u)? \+ q, last\)\], acc\); \}$/,
+    );
+    expect(split).toEqual(Array.from({ length: quads }, (_, m) => [4 * m, m, m === 0 ? Number.NaN : 4 * m]));
+    const own = unrolled('recurrent-backward.wgsl', /^\s*if \(CACHE_H >= (\d+)u\) \{ a = back_quad\(w_rows\[(\d+)\], base(?: \+ (\d+)u)?, a\); \}$/);
+    expect(own).toEqual(Array.from({ length: quads }, (_, m) => [4 * (m + 1), m, m === 0 ? Number.NaN : 4 * m]));
     expect(constant('recurrent-backward.wgsl', 'CACHE_MAX_H')).toBe(PERSISTENT_BACKWARD_CACHE_MAX_H);
   });
 
