@@ -139,29 +139,18 @@ override STATE_IN_REGISTERS: bool = false;
 var<private> unit_dc: f32;
 var<private> unit_direct: f32;
 
-fn dc_of(d: u32, b: u32, j: u32) -> f32 {
-  if (STATE_IN_REGISTERS) { return unit_dc; }
-  return gstate[dc_index(d, b, j)];
+// The value of gstate[i] as the cell sees it — or of `unit`, its register (unit_dc, unit_direct) — and
+// its update.
+fn unit_state(unit: ptr<private, f32>, i: u32) -> f32 {
+  if (STATE_IN_REGISTERS) { return *unit; }
+  return gstate[i];
 }
 
-fn set_dc(d: u32, b: u32, j: u32, v: f32) {
+fn set_unit_state(unit: ptr<private, f32>, i: u32, v: f32) {
   if (STATE_IN_REGISTERS) {
-    unit_dc = v;
+    *unit = v;
   } else {
-    gstate[dc_index(d, b, j)] = v;
-  }
-}
-
-fn direct_of(d: u32, b: u32, j: u32) -> f32 {
-  if (STATE_IN_REGISTERS) { return unit_direct; }
-  return gstate[direct_index(d, b, j)];
-}
-
-fn set_direct(d: u32, b: u32, j: u32, v: f32) {
-  if (STATE_IN_REGISTERS) {
-    unit_direct = v;
-  } else {
-    gstate[direct_index(d, b, j)] = v;
+    gstate[i] = v;
   }
 }
 
@@ -184,7 +173,7 @@ fn cell(d: u32, b: u32, t: u32, j: u32, rec_j: f32) -> vec4<f32> {
   let dh = dh_plus_out(rec_j, d, b, t, j, valid);
   if (j < dims.H_out) {
     dg[dims.dh_hist + eo + j] = select(0.0, dh, valid);
-    if (!valid) { set_direct(d, b, j, dh); }  // passed through to h_{t−1} unchanged
+    if (!valid) { set_unit_state(&unit_direct, direct_index(d, b, j), dh); }  // passed through to h_{t−1} unchanged
   }
   if (!valid) {
     store4(dims.dg_x, e, vec4<f32>(0.0));
@@ -206,12 +195,12 @@ fn cell(d: u32, b: u32, t: u32, j: u32, rec_j: f32) -> vec4<f32> {
       let o = sigmoid(pre.w);
       let c = saved[dims.c + e];
       let tc = tanh_safe(c);
-      let dc = dc_of(d, b, j) + dh_raw * o * (1.0 - tc * tc);
+      let dc = unit_state(&unit_dc, dc_index(d, b, j)) + dh_raw * o * (1.0 - tc * tc);
       let c_prev = saved[dims.c_prev + e];
       let dg = vec4<f32>(dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g), dh_raw * tc * o * (1.0 - o));
       store4(dims.dg_x, e, dg);
-      set_dc(d, b, j, dc * f);
-      if (j < dims.H_out) { set_direct(d, b, j, 0.0); }
+      set_unit_state(&unit_dc, dc_index(d, b, j), dc * f);
+      if (j < dims.H_out) { set_unit_state(&unit_direct, direct_index(d, b, j), 0.0); }
       return dg;
     }
     case MODE_GRU: {
@@ -225,20 +214,20 @@ fn cell(d: u32, b: u32, t: u32, j: u32, rec_j: f32) -> vec4<f32> {
       store4(dims.dg_x, e, vec4<f32>(dr, dz, dpre_n, 0.0));
       let dg_h = vec4<f32>(dr, dz, dpre_n * r, 0.0);
       store4(dims.dg_h, e, dg_h);
-      set_direct(d, b, j, dh * z);
+      set_unit_state(&unit_direct, direct_index(d, b, j), dh * z);
       return dg_h;
     }
     case MODE_RNN_RELU: {
       let dg = vec4<f32>(select(0.0, dh, pre.x > 0.0), 0.0, 0.0, 0.0);
       store4(dims.dg_x, e, dg);
-      set_direct(d, b, j, 0.0);
+      set_unit_state(&unit_direct, direct_index(d, b, j), 0.0);
       return dg;
     }
     default: {  // MODE_RNN_TANH
       let h = tanh_safe(pre.x);
       let dg = vec4<f32>(dh * (1.0 - h * h), 0.0, 0.0, 0.0);
       store4(dims.dg_x, e, dg);
-      set_direct(d, b, j, 0.0);
+      set_unit_state(&unit_direct, direct_index(d, b, j), 0.0);
       return dg;
     }
   }
@@ -502,7 +491,7 @@ fn persistent_backward_cached(@builtin(local_invocation_index) lid: u32, @builti
     if (i == 0u) {
       rec = gstate[dh_rec_index(s % 2u, d, b, j)];
     } else {
-      rec = cached_back_dot(cur, lane) * recurrent_scale(d, b, j) + direct_of(d, b, j);
+      rec = cached_back_dot(cur, lane) * recurrent_scale(d, b, j) + unit_state(&unit_direct, direct_index(d, b, j));
     }
     if (lid < H && d < dims.D) {
       if (s == dims.T) {
