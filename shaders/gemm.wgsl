@@ -180,7 +180,7 @@ fn tile(lane: u32, z: u32, m0: u32, n0: u32, bq: vec4<f32>) -> Tile {
   for (; K_REMAINDER && k < K; k++) {
     let w = b_row4(z, k, n0);
     if (ONE_ROW) {
-      t.r0 = fma(w, vec4<f32>(a_at(z, m0, k)), t.r0);
+      t.r0 = fma(live_columns(w), vec4<f32>(a_at(z, m0, k)), t.r0);
     } else {
       t = one_k(t, w, a_column8(lane, z, m0, k));
     }
@@ -193,7 +193,7 @@ fn tile_pass(t: Tile, lane: u32, z: u32, m0: u32, n0: u32, k: u32) -> Tile {
   let w = b_quad_any(z, k, n0);
   if (ONE_ROW) {
     var one = t;
-    one.r0 = fma4(w[0], w[1], w[2], w[3], a_k4(z, m0, k), t.r0);
+    one.r0 = quad_fma(w, a_k4(z, m0, k), t.r0);
     return one;
   }
   return quad_rows(t, w, a_rows8_any(lane, z, m0, k));

@@ -138,22 +138,21 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (H_VEC4) {
     // Four k per pass: 4 W loads and BLOCK_B h loads for 4·BLOCK_B FMAs (rows start 16-byte aligned).
     for (; k < K; k += 4u) {
-      let w0 = param4(w_index);
-      let w1 = param4(w_index + H);
-      let w2 = param4(w_index + 2u * H);
-      let w3 = param4(w_index + 3u * H);
+      // Rows k … k + 3 of unit j's gate vec4s; the multiply-adds on the gate lanes only (quad_fma:
+      // LIVE_COLUMNS is the mode's gate count).
+      let w = mat4x4<f32>(param4(w_index), param4(w_index + H), param4(w_index + 2u * H), param4(w_index + 3u * H));
       w_index += 4u * H;
       let x0 = state_prev4[(h0 + k) / 4u] * scale4(h0 + k);
-      acc0 = fma4(w0, w1, w2, w3, x0, acc0);
+      acc0 = quad_fma(w, x0, acc0);
       if (BLOCK_B > 1u) {
         let x1 = state_prev4[(h1 + k) / 4u] * scale4(h1 + k);
-        acc1 = fma4(w0, w1, w2, w3, x1, acc1);
+        acc1 = quad_fma(w, x1, acc1);
       }
       if (BLOCK_B > 2u) {
         let x2 = state_prev4[(h2 + k) / 4u] * scale4(h2 + k);
         let x3 = state_prev4[(h3 + k) / 4u] * scale4(h3 + k);
-        acc2 = fma4(w0, w1, w2, w3, x2, acc2);
-        acc3 = fma4(w0, w1, w2, w3, x3, acc3);
+        acc2 = quad_fma(w, x2, acc2);
+        acc3 = quad_fma(w, x3, acc3);
       }
     }
   }

@@ -10,7 +10,7 @@ import { F32_BYTES as F32 } from './constants.js';
 import { type GpuTensor, gpuTensor, tensorBinding } from './gpu-tensor.js';
 import { GATE_LANES, type ParamOffsets } from './layer-weights.js';
 import { recordEmbeddingGather } from './ops/embedding.js';
-import { recordGemm } from './ops/gemm.js';
+import { modeGateLanes, recordGemm } from './ops/gemm.js';
 import type { PersistentKernel } from './ops/persistent.js';
 import { projectionGrid, projectionLayout, projectionPipeline } from './ops/projection.js';
 import { chooseStepLayout, stepGrid, stepLayouts, stepPipeline } from './ops/recurrent-step.js';
@@ -105,6 +105,7 @@ export function recordInputProjection(rec: Recorder, call: LayerCall): Command[]
     c: lookup ? lookup.projected : call.gx!,
     cBatchStride: M * N,
     format: call.format,
+    gateLanes: modeGateLanes(config.mode, 'columns'),
   });
   if (!lookup) return [projection];
   const gathers = Array.from({ length: D }, (_, d) =>

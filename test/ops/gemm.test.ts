@@ -12,7 +12,9 @@ import {
   GEMM_SOFTWARE_MIN_WORKGROUPS,
   GEMM_WIDE_MAX_ROWS,
   GEMM_WORKGROUP_SIZE,
+  type GateLanes,
   gemmGrid,
+  gemmTransposesC,
   gemmVariant,
   gemmKPasses,
   gemmWideQuads,
@@ -46,6 +48,8 @@ interface Case {
   /** Element offsets of A, B, bias, C in their buffers (0: aligned). */
   offset: number;
   half?: boolean;
+  /** A gate-interleaved axis with dead lanes (GateLanes): see the describe block that runs these. */
+  gateLanes?: GateLanes;
 }
 
 const SIZES: Array<[number, number, number]> = [
@@ -106,7 +110,7 @@ async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number
   // Strides leave a gap of a few elements between batches, so a kernel that ignores them shows.
   const [aStride, bStride, biasStride, cStride] = [M * K + 4, N * K + 8, N + 4, M * N + 4];
   const span = (stride: number, n: number) => (batch - 1) * stride + n;
-  const a = values(next, span(aStride, M * K));
+  let a = values(next, span(aStride, M * K));
   let b = values(next, span(bStride, N * K));
   let bias = c.bias ? values(next, span(biasStride, N)) : undefined;
   const c0 = c.beta !== 0 ? values(next, span(cStride, M * N)) : new Float64Array(span(cStride, M * N)).fill(Number.NaN);
@@ -115,9 +119,34 @@ async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number
     b = b.map(roundToFloat16);
     bias = bias?.map(roundToFloat16);
   }
+  // Gate lanes: the reference reads the dead lanes as the zeros they are by construction; the kernel
+  // is given nonzero values there wherever it is to leave them out, so a lane it fails to skip shows.
+  let [aKernel, bKernel] = [a, b];
+  const lanes = c.gateLanes;
+  if (lanes) {
+    const dead = (stride: number, extent: number, laneOf: (e: number) => number) => (_: number, e: number) =>
+      e % stride < extent && laneOf(e % stride) % 4 >= lanes.live;
+    const zero = (x: Float64Array, isDead: (v: number, e: number) => boolean) => x.map((v, e) => (isDead(v, e) ? 0 : v));
+    const transC = gemmTransposesC({ ...c, format }, ctx.isSoftwareAdapter);
+    if (lanes.axis === 'columns') {
+      const bDead = dead(bStride, N * K, c.transB ? (e) => Math.floor(e / K) : (e) => e % N);
+      bias =
+        bias &&
+        zero(
+          bias,
+          dead(biasStride, N, (e) => e),
+        );
+      b = zero(b, bDead);
+      // C transposed: its columns are the kernel's rows, whose lanes it cannot leave out.
+      bKernel = transC ? b : bKernel;
+    } else {
+      a = zero(a, dead(aStride, M * K, c.transA ? (e) => Math.floor(e / M) : (e) => e % K));
+      b = zero(b, dead(bStride, N * K, c.transB ? (e) => e % K : (e) => Math.floor(e / N)));
+    }
+  }
   const tensors = {
-    a: harness.tensor(a, [M, K], 'f32', offset),
-    b: harness.tensor(b, [K, N], c.half ? 'f16' : 'f32', offset),
+    a: harness.tensor(aKernel, [M, K], 'f32', offset),
+    b: harness.tensor(bKernel, [K, N], c.half ? 'f16' : 'f32', offset),
     bias: bias && harness.tensor(bias, [N], c.half ? 'f16' : 'f32', offset),
     c: harness.tensor(c0, [M, N], 'f32', offset),
   };
@@ -137,6 +166,7 @@ async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number
     biasBatchStride: biasStride,
     cBatchStride: cStride,
     format,
+    gateLanes: c.gateLanes,
   } as const;
   await harness.run([recordGemm(harness, call)]);
   const got = await harness.read(tensors.c, span(cStride, M * N));
@@ -240,6 +270,64 @@ describe('GEMM op vs the float64 reference', () => {
   afterAll(() => harness.dispose());
 
   it.each(CASES.map((c, i) => [name(c), c, i] as const))('%s', (_name, c, i) => checkCase(harness, ctx, c, i));
+});
+
+// A GRU's (3 live lanes) and a plain RNN's (1) gate-interleaved axes: C's columns (an input projection
+// x·W_ih, NN; a weight gradient xᵀ·dG, TN) and the reduction (an input gradient dG·W_ihᵀ, NT), at sizes
+// that reach every path above — one row, the narrow and wide tiles, four quads, the k remainder, C
+// transposed, unaligned operands, batches.
+const GATE_SIZES: Record<GateLanes['axis'], Array<[number, number, number]>> = {
+  columns: [
+    [40, 12, 24], // C transposed (α = 1, β = 0): its lanes are the kernel's rows, computed whole
+    [3, 4, 3],
+    [17, 20, 17],
+    [257, 68, 5],
+    [1, 12, 17], // one row: a bias gradient
+    [200, 108, 20],
+    [33, 32, 12],
+  ],
+  k: [
+    [40, 13, 24], // C transposed: the k lanes are left out all the same
+    [3, 3, 4],
+    [17, 17, 12],
+    [257, 24, 8],
+    [1, 5, 16],
+    [70, 102, 20],
+    [33, 66, 32],
+  ],
+};
+const GATE_CASES: Case[] = [];
+for (const live of [1, 3]) {
+  for (const axis of ['columns', 'k'] as const) {
+    GATE_SIZES[axis].forEach(([M, N, K], i) => {
+      const transA = i % 3 === 1;
+      const transB = axis === 'k' ? i % 2 === 0 : i % 4 === 3;
+      const mode = MODES[i % MODES.length];
+      GATE_CASES.push({ M, N, K, transA, transB, ...mode, gateLanes: { axis, live } });
+    });
+  }
+}
+
+describe('GEMM on gate-interleaved lanes: the dead ones left out', () => {
+  let harness: OpHarness;
+  beforeAll(() => {
+    harness = new OpHarness(ctx);
+  });
+  afterAll(() => harness.dispose());
+
+  it.each(GATE_CASES.map((c, i) => [`${name(c)}, ${c.gateLanes?.live} live lanes of ${c.gateLanes?.axis}`, c, i] as const))('%s', (_name, c, i) =>
+    checkCase(harness, ctx, c, 9000 + i),
+  );
+
+  it('refuses a gate axis that is not whole quads, or a lane count other than 1, 3 or 4', () => {
+    const t = harness.tensor(new Float32Array(64), [64]);
+    const call = { label: 'lanes', M: 2, N: 6, K: 8, batch: 1, a: t, b: t, c: t, aBatchStride: 0, bBatchStride: 0, cBatchStride: 0, format: 'f32' } as const;
+    expect(() => recordGemm(harness, { ...call, gateLanes: { axis: 'columns', live: 3 } })).toThrow(
+      /lanes: gate lanes need .* columns axis of whole quads, got 3 of 6/,
+    );
+    expect(() => recordGemm(harness, { ...call, gateLanes: { axis: 'k', live: 2 } })).toThrow(/got 2 of 8/);
+    expect(() => recordGemm(harness, { ...call, gateLanes: { axis: 'k', live: 3 } })).not.toThrow();
+  });
 });
 
 interface WideCCase {

@@ -97,7 +97,7 @@ describe('hand-unrolled blocks follow their pattern', () => {
     ]);
     expect(oneK).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
     // Four k (quad_rows): row r's values x.x<r> into t.r<r>.
-    const quadK = [...shader('tile.wgsl').matchAll(/fma4\(w\[0\], w\[1\], w\[2\], w\[3\], x\.x(\d), t\.r(\d)\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    const quadK = [...shader('tile.wgsl').matchAll(/quad_fma\(w, x\.x(\d), t\.r(\d)\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
     expect(quadK).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((r) => [r, r]));
     // store_tile's (gemm_vec4, gemm_wide), then store_tile_rows' (gemm, gemm_wide_rows).
     const stores = [2, 3, 4, 5, 6, 7].map((r) => [r, r, r]);
@@ -234,7 +234,7 @@ describe('hand-unrolled blocks follow their pattern', () => {
     const file = 'recurrent-step.wgsl';
     expect(unrolled(file, /^\s*let h(\d) = \(d \* B \+ b0 \+ min\((\d)u, rows - 1u\)\) \* K;$/)).toEqual(rows.slice(1).map((r) => [r, r]));
     expect(unrolled(file, /^\s*let x(\d) = state_prev4\[\(h(\d) \+ k\) \/ 4u\] \* scale4\(h(\d) \+ k\);$/)).toEqual(rows.map((r) => [r, r, r]));
-    expect(unrolled(file, /^\s*acc(\d) = fma4\(w0, w1, w2, w3, x(\d), acc(\d)\);$/)).toEqual(rows.map((r) => [r, r, r]));
+    expect(unrolled(file, /^\s*acc(\d) = quad_fma\(w, x(\d), acc(\d)\);$/)).toEqual(rows.map((r) => [r, r, r]));
     // The k remainder, one column at a time.
     expect(
       unrolled(

@@ -26,7 +26,7 @@ import { GATE_LANES } from '../layer-weights.js';
 import { type BindingKind, type Command, type Grid, type Recorder, dispatch, layoutEntries, linearGrid, tileCount, workgroupArrayLength } from '../program.js';
 import { BACKWARD_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
-import { recordGemm } from './gemm.js';
+import { modeGateLanes, recordGemm } from './gemm.js';
 import { persistentUnfit } from './persistent.js';
 import backwardSource from '../../../shaders/recurrent-backward.wgsl?raw';
 
@@ -369,6 +369,7 @@ function hiddenGemm(rec: Recorder, call: LayerBackwardCall, s: number, wT: numbe
     c: { ...call.gstate, offset: call.gstate.offset + wT, shape: [B, K] },
     cBatchStride: B * K,
     format: call.kernels.format,
+    gateLanes: modeGateLanes(config.mode, 'k'),
   });
 }
 

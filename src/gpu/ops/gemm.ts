@@ -23,6 +23,7 @@
  * rows is computed transposed there (gemmTransposesC), so the lanes run along its rows. A GPU keeps the
  * narrow tile and C as it is: more invocations in flight, fewer registers each.
  */
+import { type RnnMode, gateCount } from '../../config.js';
 import type { GpuContext } from '../context.js';
 import { type GpuTensor, elementCount, tensorBinding } from '../gpu-tensor.js';
 import { type Dispatch, type GemmShape, type Grid, type Recorder, dispatch, layoutEntries } from '../program.js';
@@ -145,6 +146,36 @@ export interface GemmCall {
   readonly ldc?: number;
   /** How B and the bias are stored (the weight header the kernel is built with). */
   readonly format: WeightFormat;
+  /** An axis that is gate-interleaved with lanes that are zero by construction (GateLanes); none: every lane counts. */
+  readonly gateLanes?: GateLanes;
+}
+
+/**
+ * A gate-interleaved axis of a call (src/gpu/layer-weights.ts: lane g of each vec4 is gate g of one
+ * hidden unit) where only the first `live` lanes of every four carry values — a GRU's 3 gates, a plain
+ * RNN's 1 — and the rest are zeros by construction: the packed weights' and the gate gradients' lanes
+ * past the gate count. The kernel then leaves their multiply-adds out (tile.wgsl's LIVE_COLUMNS and
+ * LIVE_K), a quarter of a GRU's and three quarters of an RNN's:
+ * - 'columns': C's columns are the gates (an input projection x·W_ih, a weight gradient xᵀ·dG); the
+ *   lanes past `live` of each column quad keep their start value — the bias, or zero — which is what
+ *   their zero weights gave;
+ * - 'k': the reduction runs over the gates (an input gradient dG·W_ihᵀ); the k past `live` of each
+ *   four, zero times zero, are skipped.
+ * The axis must be a whole number of quads from lane 0 (N or K a multiple of 4; recordGemm checks).
+ * The live lanes' sums are unchanged to the bit. Measured on SwiftShader in Node, each call alone, all
+ * lanes / 3 live / (another run) 1 live, medians of 9 interleaved rounds, in a slow hour: NN 1,280 ×
+ * 256 · 256 × 1,024 374.7 / 324.8 and 366.7 / 221.8 ms; NT 1,280 × 1,024 · 1,024 × 256 (the k axis)
+ * 396.5 / 322.7 and 354.6 / 210.9; TN 512 × 1,280 · 1,280 × 1,024 728.6 / 655.3 and 712.1 / 499.1.
+ */
+export interface GateLanes {
+  readonly axis: 'columns' | 'k';
+  readonly live: number;
+}
+
+/** The gate lanes of a mode's call whose `axis` is gate-interleaved: undefined where all four are live (LSTM). */
+export function modeGateLanes(mode: RnnMode, axis: GateLanes['axis']): GateLanes | undefined {
+  const live = gateCount(mode);
+  return live < 4 ? { axis, live } : undefined;
 }
 
 const aligned = (...values: number[]) => values.every((v) => v % 4 === 0);
@@ -303,6 +334,9 @@ export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePip
       // 64 × 512 10.6–11.0 → 9.8–10.1.
       ALPHA_ONE: (call.alpha ?? 1) === 1,
       TRANS_C: v.transC,
+      // GateLanes; with TRANS_C C's columns are the kernel's rows, so only the k axis carries over.
+      LIVE_COLUMNS: call.gateLanes?.axis === 'columns' && !v.transC ? call.gateLanes.live : 4,
+      LIVE_K: call.gateLanes?.axis === 'k' ? call.gateLanes.live : 4,
     },
     layouts: [gemmLayout(ctx)],
   });
@@ -378,6 +412,12 @@ export function recordGemm(rec: Recorder, original: GemmCall): Dispatch {
   const { ctx } = rec;
   const ldc = original.ldc ?? original.N;
   if (!Number.isInteger(ldc) || ldc < original.N) throw new Error(`${original.label}: ldc must be an integer of at least N = ${original.N}, got ${ldc}`);
+  const lanes = original.gateLanes;
+  if (lanes) {
+    const extent = lanes.axis === 'columns' ? original.N : original.K;
+    if (![1, 3, 4].includes(lanes.live) || extent % 4 !== 0)
+      throw new Error(`${original.label}: gate lanes need 1, 3 or 4 live lanes of a ${lanes.axis} axis of whole quads, got ${lanes.live} of ${extent}`);
+  }
   const v = gemmVariant(original, ctx.isSoftwareAdapter);
   const call = kernelCall(original, ctx.isSoftwareAdapter);
   const dims = rec.uniform(

@@ -6,7 +6,7 @@
  * the plan (sequence-plan.ts) binds it. With LSTM projection, ops/projection.ts runs after each step.
  * Test: test/ops/recurrent.test.ts, against the float64 reference forward.
  */
-import type { RnnMode } from '../../config.js';
+import { type RnnMode, gateCount } from '../../config.js';
 import type { GpuContext } from '../context.js';
 import { type Grid, layoutEntries, tileCount } from '../program.js';
 import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
@@ -148,6 +148,8 @@ export function stepPipeline(
       WIDE_GROUPS: Math.max(1, layout.wideGroups),
       WIDE_UNITS: layout.wideUnits,
       MODE: MODE_CODE[mode],
+      // Only the mode's gate lanes of W_hh's vec4s are multiplied (tile.wgsl; the rest are zeros).
+      LIVE_COLUMNS: gateCount(mode),
       HAS_PROJ: hasProjection,
       WORKGROUP_SIZE: layout.workgroupSize,
       BLOCK_B: layout.blockB,

@@ -12,7 +12,7 @@
  */
 import { recordAttend, recordAttendBackward } from '../../../gpu/ops/attention.js';
 import type { GpuTensor } from '../../../gpu/gpu-tensor.js';
-import { recordGemm } from '../../../gpu/ops/gemm.js';
+import { type GateLanes, recordGemm } from '../../../gpu/ops/gemm.js';
 import { recordTanh, recordTanhBackward } from '../../../gpu/ops/tanh.js';
 import { type Command, clear } from '../../../gpu/program.js';
 import type { AttentionShape } from '../../../reference/attention.js';
@@ -35,7 +35,7 @@ export function gemm(
   a: GpuTensor,
   b: GpuTensor,
   c: GpuTensor,
-  o: { transA?: boolean; transB?: boolean; beta?: number; bias?: GpuTensor } = {},
+  o: { transA?: boolean; transB?: boolean; beta?: number; bias?: GpuTensor; gateLanes?: GateLanes } = {},
 ): Command {
   return recordGemm(plan, { label, M, N, K, batch: 1, ...o, a, aBatchStride: 0, b, bBatchStride: 0, c, cBatchStride: 0, biasBatchStride: 0, format: 'f32' });
 }

@@ -19,6 +19,7 @@ import { recordAttendBackward } from '../../../gpu/ops/attention.js';
 import { type RecordedAttentive, attentiveLayout, recordAttentiveDecoder } from '../../../gpu/ops/attentive-decoder.js';
 import { type Command, clear, copy } from '../../../gpu/program.js';
 import type { AttentionShape } from '../../../reference/attention.js';
+import { modeGateLanes } from '../../../gpu/ops/gemm.js';
 import { gemm } from '../attention/gpu.js';
 import { copyBiasGradient } from '../bias-gradient-copy.js';
 import type { GpuLayer, PlanContext } from '../layer.js';
@@ -253,6 +254,8 @@ export class AttentiveDecoderGpu implements GpuLayer {
         gemm(plan, `${name}.dWq`, this.A, this.Hq, TB, dScoreQ!, this.queries, this.paramGrad(`${name}.query.weight`, [this.A, this.Hq]), { transA: true }),
       );
     }
+    // Their gate axis carries a GRU's 3 lanes or an RNN's 1 (GateLanes).
+    const gateLanes = modeGateLanes(config.mode, 'columns');
     // Each stacked layer's weight gradients over all steps: its inputs and h_{t−1} against the gates' gradients.
     setup.layers.forEach((s, l) => {
       const I = s.inputSize;
@@ -263,15 +266,15 @@ export class AttentiveDecoderGpu implements GpuLayer {
       const dgx: GpuTensor = { ...this.grad, offset: g.dgx + l * TB * N, shape: [TB, N] };
       const dgh: GpuTensor = { ...this.grad, offset: g.dgh + l * TB * N, shape: [TB, N] };
       commands.push(
-        gemm(plan, `${tag}.dW_ih`, I, N, TB, x, dgx, grad(s.offsets.wIh, [I, N]), { transA: true }),
-        gemm(plan, `${tag}.dW_hh`, this.Hq, N, TB, hPrev, dgh, grad(s.offsets.wHh, [this.Hq, N]), { transA: true }),
+        gemm(plan, `${tag}.dW_ih`, I, N, TB, x, dgx, grad(s.offsets.wIh, [I, N]), { transA: true, gateLanes }),
+        gemm(plan, `${tag}.dW_hh`, this.Hq, N, TB, hPrev, dgh, grad(s.offsets.wHh, [this.Hq, N]), { transA: true, gateLanes }),
       );
       if (config.bias) {
         const bIh = grad(s.offsets.bIh, [N]);
         const bHh = grad(s.offsets.bHh, [N]);
-        commands.push(gemm(plan, `${tag}.db_hh`, 1, N, TB, plan.ones(TB), dgh, bHh));
+        commands.push(gemm(plan, `${tag}.db_hh`, 1, N, TB, plan.ones(TB), dgh, bHh, { gateLanes }));
         // Outside a GRU dg_x is dg_h (one buffer): db_ih is db_hh.
-        if (config.mode === 'GRU') commands.push(gemm(plan, `${tag}.db_ih`, 1, N, TB, plan.ones(TB), dgx, bIh));
+        if (config.mode === 'GRU') commands.push(gemm(plan, `${tag}.db_ih`, 1, N, TB, plan.ones(TB), dgx, bIh, { gateLanes }));
         else commands.push(...copyBiasGradient(plan, tag, bHh, bIh, N));
       }
     });

@@ -33,7 +33,7 @@ import {
 } from '../../../gpu/ops/backward.js';
 import { type RecordedDropout, recordDropout } from '../../../gpu/ops/dropout.js';
 import { type RecordedGrad, recordEmbeddingGrad } from '../../../gpu/ops/embedding.js';
-import { recordGemm } from '../../../gpu/ops/gemm.js';
+import { modeGateLanes, recordGemm } from '../../../gpu/ops/gemm.js';
 import { recordGatherLast, recordScatterLast } from '../../../gpu/ops/last-state.js';
 import { persistentKernel, persistentLayout } from '../../../gpu/ops/persistent.js';
 import { recordShift } from '../../../gpu/ops/shift.js';
@@ -406,6 +406,7 @@ export class RecurrentGpu implements GpuLayer {
           c: grad(s.offsets.wHh, [Hout, N]),
           cBatchStride: Hout * N,
           format: 'f32',
+          gateLanes: modeGateLanes(rnn.mode, 'columns'),
         }),
       );
       if (rnn.bias) {
@@ -423,6 +424,7 @@ export class RecurrentGpu implements GpuLayer {
             c: grad(s.offsets.bHh, [N]),
             cBatchStride: N,
             format: 'f32',
+            gateLanes: modeGateLanes(rnn.mode, 'columns'),
           }),
         );
       }
@@ -525,6 +527,7 @@ export class RecurrentGpu implements GpuLayer {
         c: grad(s.offsets.wIh, [I, N]),
         cBatchStride: I * N,
         format: 'f32',
+        gateLanes: modeGateLanes(rnn.mode, 'columns'),
       }),
     );
     if (rnn.bias && rnn.mode !== 'GRU') {
@@ -545,6 +548,7 @@ export class RecurrentGpu implements GpuLayer {
           c: grad(s.offsets.bIh, [N]),
           cBatchStride: N,
           format: 'f32',
+          gateLanes: modeGateLanes(rnn.mode, 'columns'),
         }),
       );
     }
@@ -566,6 +570,7 @@ export class RecurrentGpu implements GpuLayer {
           c: dInput.into,
           cBatchStride: 0,
           format: 'f32',
+          gateLanes: modeGateLanes(rnn.mode, 'k'),
         }),
       );
     }
