@@ -23,9 +23,9 @@ struct Rows8 {
 
 // Gate-interleaved operands (src/gpu/layer-weights.ts) carry a GRU's 3 gates or a plain RNN's 1 in
 // each vec4, the other lanes zero by construction. Where the host says so (GateLanes in
-// src/gpu/ops/gemm.ts), the multiply-adds of those lanes are left out: LIVE_COLUMNS of each column quad
-// (the lanes past it keep their start value, the bias or zero), or LIVE_K of each four k (the k past
-// it would add zero times zero). The live lanes' sums are the same, in the same order, to the bit.
+// src/gpu/program.ts, set by src/gpu/ops/gemm.ts), the multiply-adds of those lanes are left out:
+// LIVE_COLUMNS of each column quad (the lanes past it keep their start value, the bias or zero), or
+// LIVE_K of each four k (the k past it would add zero times zero). The live lanes' sums are the same, in the same order, to the bit.
 override LIVE_COLUMNS: u32 = 4u;  // 1, 3 or 4
 override LIVE_K: u32 = 4u;        // 1, 3 or 4
 

@@ -287,6 +287,7 @@ export function prepareGemmShape(ctx: GpuContext, shape: GemmShape): PreparedGem
       cBatchStride: strides.c,
       ldc,
       format: 'f32',
+      gateLanes: shape.gateLanes,
     });
     const timer = repeatedTimer(ctx.device, (repeats) => (pass) => {
       pass.setPipeline(command.pipeline);

@@ -46,6 +46,28 @@ export type Grid = readonly [number, number, number];
 export type BoundGroup = GPUBindGroup | { readonly group: GPUBindGroup; readonly offsets: readonly number[] };
 
 /**
+ * A gate-interleaved axis of a call (src/gpu/layer-weights.ts: lane g of each vec4 is gate g of one
+ * hidden unit) where only the first `live` lanes of every four carry values — a GRU's 3 gates, a plain
+ * RNN's 1 — and the rest are zeros by construction: the packed weights' and the gate gradients' lanes
+ * past the gate count. The kernel then leaves their multiply-adds out (tile.wgsl's LIVE_COLUMNS and
+ * LIVE_K; recordGemm in ops/gemm.ts), a quarter of a GRU's and three quarters of an RNN's:
+ * - 'columns': C's columns are the gates (an input projection x·W_ih, a weight gradient xᵀ·dG); the
+ *   lanes past `live` of each column quad keep their start value — the bias, or zero — which is what
+ *   their zero weights gave;
+ * - 'k': the reduction runs over the gates (an input gradient dG·W_ihᵀ); the k past `live` of each
+ *   four, zero times zero, are skipped.
+ * The axis must be a whole number of quads from lane 0 (N or K a multiple of 4; recordGemm checks).
+ * The live lanes' sums are unchanged to the bit. Measured on SwiftShader in Node, each call alone, all
+ * lanes / 3 live / (another run) 1 live, medians of 9 interleaved rounds, in a slow hour: NN 1,280 ×
+ * 256 · 256 × 1,024 374.7 / 324.8 and 366.7 / 221.8 ms; NT 1,280 × 1,024 · 1,024 × 256 (the k axis)
+ * 396.5 / 322.7 and 354.6 / 210.9; TN 512 × 1,280 · 1,280 × 1,024 728.6 / 655.3 and 712.1 / 499.1.
+ */
+export interface GateLanes {
+  readonly axis: 'columns' | 'k';
+  readonly live: number;
+}
+
+/**
  * What a recorded GEMM computes, without its buffers: enough to run the same call alone on fresh buffers
  * (the benchmark times every GEMM of a training step this way; made by ops/gemm.ts's gemmShape). Offsets are kept modulo 4, which is all
  * that decides the kernel's path (gemmVariant); batch strides as given.
@@ -66,6 +88,8 @@ export interface GemmShape {
   readonly strides: { readonly a: number; readonly b: number; readonly bias: number; readonly c: number };
   /** C's row stride where it is not N (a call writing some of a wider C's columns). */
   readonly ldc?: number;
+  /** The call's gate-interleaved axis with its zero lanes left out (GateLanes), where it has one. */
+  readonly gateLanes?: GateLanes;
 }
 
 export interface Dispatch {

@@ -12,7 +12,7 @@ import { RnnError } from '../../errors.js';
 import { type GpuTensor, tensorBinding } from '../gpu-tensor.js';
 import { type Command, type Recorder, dispatch, simplePipeline, tileCount } from '../program.js';
 import { GATE_LANES } from '../layer-weights.js';
-import { recordGemm } from './gemm.js';
+import { modeGateLanes, recordGemm } from './gemm.js';
 import { ATTENTIVE_DIMS_FIELDS, ATTENTIVE_RUN_FIELDS, packU32Struct } from '../uniforms.js';
 import { MODE_CODE } from '../wgsl.js';
 import { f32Module } from './elementwise.js';
@@ -280,6 +280,7 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
     cBatchStride: 0,
     biasBatchStride: 0,
     format: 'f32' as const,
+    gateLanes: modeGateLanes(config.mode, 'columns'),
   };
   const bIh0: GpuTensor = { ...call.params, offset: call.params.offset + call.layers[0].bIh * GATE_LANES, shape: [N4] };
   const layer0Pre: GpuTensor = { ...call.saved, offset: s.pre, shape: [TB, N4] };
@@ -309,7 +310,19 @@ export function recordAttentiveDecoder(rec: Recorder, call: AttentiveDecoderCall
       const loop = dispatch(`${call.label}.backward`, backward.pipeline, [group(`${call.label}.backward`, backward, dOutput)], grid);
       if (!dEmbedded) return [loop];
       if (dEmbedded.buffer === call.grad.buffer) throw new Error(`${call.label}: dL/de must not share the grad buffer (the GEMM reads it)`);
-      return [loop, recordGemm(rec, { ...embeddedShare, label: `${call.label}.dEmbedded`, N: E, K: N4, a: layer0Dgx, c: dEmbedded, transB: true })];
+      return [
+        loop,
+        recordGemm(rec, {
+          ...embeddedShare,
+          label: `${call.label}.dEmbedded`,
+          N: E,
+          K: N4,
+          a: layer0Dgx,
+          c: dEmbedded,
+          transB: true,
+          gateLanes: modeGateLanes(config.mode, 'k'),
+        }),
+      ];
     },
     set(queue, seed, training) {
       queue.writeBuffer(run.buffer, run.offset ?? 0, runFields(seed, training ? call.dropout : 0));

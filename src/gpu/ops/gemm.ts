@@ -26,7 +26,7 @@
 import { type RnnMode, gateCount } from '../../config.js';
 import type { GpuContext } from '../context.js';
 import { type GpuTensor, elementCount, tensorBinding } from '../gpu-tensor.js';
-import { type Dispatch, type GemmShape, type Grid, type Recorder, dispatch, layoutEntries } from '../program.js';
+import { type Dispatch, type GateLanes, type GemmShape, type Grid, type Recorder, dispatch, layoutEntries } from '../program.js';
 import { GEMM_DIMS_FIELDS, packU32Struct } from '../uniforms.js';
 import { type WeightFormat, kernelModule } from '../wgsl.js';
 import gemmSource from '../../../shaders/gemm.wgsl?raw';
@@ -148,28 +148,6 @@ export interface GemmCall {
   readonly format: WeightFormat;
   /** An axis that is gate-interleaved with lanes that are zero by construction (GateLanes); none: every lane counts. */
   readonly gateLanes?: GateLanes;
-}
-
-/**
- * A gate-interleaved axis of a call (src/gpu/layer-weights.ts: lane g of each vec4 is gate g of one
- * hidden unit) where only the first `live` lanes of every four carry values — a GRU's 3 gates, a plain
- * RNN's 1 — and the rest are zeros by construction: the packed weights' and the gate gradients' lanes
- * past the gate count. The kernel then leaves their multiply-adds out (tile.wgsl's LIVE_COLUMNS and
- * LIVE_K), a quarter of a GRU's and three quarters of an RNN's:
- * - 'columns': C's columns are the gates (an input projection x·W_ih, a weight gradient xᵀ·dG); the
- *   lanes past `live` of each column quad keep their start value — the bias, or zero — which is what
- *   their zero weights gave;
- * - 'k': the reduction runs over the gates (an input gradient dG·W_ihᵀ); the k past `live` of each
- *   four, zero times zero, are skipped.
- * The axis must be a whole number of quads from lane 0 (N or K a multiple of 4; recordGemm checks).
- * The live lanes' sums are unchanged to the bit. Measured on SwiftShader in Node, each call alone, all
- * lanes / 3 live / (another run) 1 live, medians of 9 interleaved rounds, in a slow hour: NN 1,280 ×
- * 256 · 256 × 1,024 374.7 / 324.8 and 366.7 / 221.8 ms; NT 1,280 × 1,024 · 1,024 × 256 (the k axis)
- * 396.5 / 322.7 and 354.6 / 210.9; TN 512 × 1,280 · 1,280 × 1,024 728.6 / 655.3 and 712.1 / 499.1.
- */
-export interface GateLanes {
-  readonly axis: 'columns' | 'k';
-  readonly live: number;
 }
 
 /** The gate lanes of a mode's call whose `axis` is gate-interleaved: undefined where all four are live (LSTM). */
@@ -342,7 +320,7 @@ export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePip
   });
 }
 
-export type { GemmShape };
+export type { GateLanes, GemmShape };
 
 export function gemmShape(call: GemmCall): GemmShape {
   return {
@@ -359,6 +337,7 @@ export function gemmShape(call: GemmCall): GemmShape {
     align: { a: call.a.offset % 4, b: call.b.offset % 4, bias: (call.bias?.offset ?? 0) % 4, c: call.c.offset % 4 },
     strides: { a: call.aBatchStride, b: call.bBatchStride, bias: call.biasBatchStride ?? 0, c: call.cBatchStride },
     ...(call.ldc !== undefined && call.ldc !== call.N ? { ldc: call.ldc } : {}),
+    ...(call.gateLanes ? { gateLanes: call.gateLanes } : {}),
   };
 }
 
