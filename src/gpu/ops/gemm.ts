@@ -280,12 +280,16 @@ function gemmLayout(ctx: GpuContext): GPUBindGroupLayout {
   );
 }
 
-export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePipeline {
-  const v = gemmVariant(original, ctx.isSoftwareAdapter);
-  const call = kernelCall(original, ctx.isSoftwareAdapter);
-  const tile = gemmTile(call, v.wide, ctx.isSoftwareAdapter);
-  return ctx.computePipeline({
-    ...kernelModule(ctx, 'gemm', gemmSource, call.format, ['tile']),
+/**
+ * The kernel a call runs: its entry point and override constants, on a software adapter or a GPU. With
+ * the context's module (f32 or f16 weights, subgroups or not) this is what one pipeline compiles; the
+ * op test picks its cases by it.
+ */
+export function gemmSpecialisation(original: GemmCall, software: boolean): { entryPoint: string; constants: Record<string, number | boolean> } {
+  const v = gemmVariant(original, software);
+  const call = kernelCall(original, software);
+  const tile = gemmTile(call, v.wide, software);
+  return {
     entryPoint: v.wide ? (v.cVec4 ? 'gemm_wide' : 'gemm_wide_rows') : v.cVec4 ? 'gemm_vec4' : 'gemm',
     constants: {
       WORKGROUP_SIZE: tile.workgroupSize,
@@ -316,6 +320,13 @@ export function gemmPipeline(ctx: GpuContext, original: GemmCall): GPUComputePip
       LIVE_COLUMNS: call.gateLanes?.axis === 'columns' && !v.transC ? call.gateLanes.live : 4,
       LIVE_K: call.gateLanes?.axis === 'k' ? call.gateLanes.live : 4,
     },
+  };
+}
+
+export function gemmPipeline(ctx: GpuContext, call: GemmCall): GPUComputePipeline {
+  return ctx.computePipeline({
+    ...kernelModule(ctx, 'gemm', gemmSource, call.format, ['tile']),
+    ...gemmSpecialisation(call, ctx.isSoftwareAdapter),
     layouts: [gemmLayout(ctx)],
   });
 }
