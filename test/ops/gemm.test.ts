@@ -3,6 +3,10 @@
 // off, batches with strides and operands that start mid-buffer, sizes 1, 3, 17 and 257 and sizes
 // past a workgroup's tile (more than 8 rows, more than 64 column quads), f32 and half-precision B.
 // C is poisoned with NaN where β = 0, so an element the kernel fails to write shows.
+// Sizes × modes × transposes is a product of 540 cases on about 400 pipeline specialisations, and on a
+// software adapter a compile (~0.35 s) costs a hundred times a case's run: the blocks run the cases of a
+// pairwise cover of those pipelines (`selected`, about a quarter of them); GEMM_CASES=all runs them all
+// (the kernel's own changes deserve that once: ~10 min here).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundToFloat16 } from '../../src/float16.js';
 import type { GpuContext } from '../../src/gpu/context.js';
@@ -21,19 +25,21 @@ import {
   gemmWideRows,
   gemmEdgeColumns,
   gemmWorkgroupSize,
+  type GemmCall,
+  gemmSpecialisation,
   recordGemm,
   recordGemmPeeled,
 } from '../../src/gpu/ops/gemm.js';
-import { weightFormat } from '../../src/gpu/wgsl.js';
+import type { GpuTensor } from '../../src/gpu/gpu-tensor.js';
+import { type WeightFormat, weightFormat } from '../../src/gpu/wgsl.js';
 import { seededUniform as random } from '../../src/random.js';
 import { referenceGemm } from '../../src/reference/gemm.js';
 import { GPU_RTOL, expectClose, expectThat } from '../support/compare.js';
+import { pipelineCover } from '../support/pipeline-cover.js';
 import { OpHarness, values, variantContext } from './harness.js';
 
-let ctx: GpuContext;
-beforeAll(async () => {
-  ctx = await contextFor(await getDefaultDevice());
-});
+// Made at collection: which cases run depends on the adapter's kernels (software or GPU).
+const ctx: GpuContext = await contextFor(await getDefaultDevice());
 
 interface Case {
   M: number;
@@ -77,6 +83,7 @@ const SIZES: Array<[number, number, number]> = [
   [200, 108, 20], // the wide tile's four quads (16 columns): 27 quads, the last invocation's fourth past C
   [70, 102, 20], // Bᵀ: four quads on 16 rows, C element by element, the last invocation's third and fourth quads past C (B not four-aligned: scalar loads)
   [72, 100, 21], // Aᵀ: four quads with k past the last four one at a time (A unaligned, or Bᵀ: scalar loads)
+  [97, 100, 21], // … and on 32 rows (no other size reaches the one-k loop's fourth group of rows and fourth quad)
   [1, 12, 16], // M = 1 (a bias gradient): the one-row kernel, vec4 paths …
   [1, 5, 257], // … and scalar loads, the k remainder
 ];
@@ -101,14 +108,77 @@ for (const [M, N, K] of [
   for (const transB of [false, true]) CASES.push({ M, N, K, transA: false, transB, alpha: 1, beta: 0, bias: true, batch: 2, offset: 4, half: true });
 }
 
+/**
+ * The cases of `cases` to run: all with GEMM_CASES=all, otherwise those on a pairwise cover of their
+ * pipelines (test/support/pipeline-cover.ts) — every size with every transpose pair and every mode,
+ * every mode with every transpose pair, each workgroup width, and every pair of the kernel's other
+ * specialisation constants that `cases` reach; compiling, not running, is what a case costs here.
+ */
+function selected(cases: readonly Case[], software: boolean): Array<readonly [string, Case, number]> {
+  const indexed = cases.map((c) => [name(c), c, CASES.indexOf(c)] as const);
+  if (process.env.GEMM_CASES === 'all') return indexed;
+  // Half-precision B is a module of its own, and its few cases are not a product: all run.
+  const half = indexed.filter(([, c]) => c.half);
+  const stand = (offset: number) => ({ offset }) as GpuTensor; // the kernel's choice reads only where operands start
+  const specialisation = ([, c]: (typeof indexed)[number]) =>
+    gemmSpecialisation(
+      gemmCallOf(c, 'f32', { a: stand(c.offset), b: stand(c.offset), bias: c.bias ? stand(c.offset) : undefined, c: stand(c.offset) }),
+      software,
+    );
+  const transposes = (c: Case) => `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'}`;
+  const mode = (c: Case) =>
+    MODES.findIndex((m) => m.alpha === c.alpha && m.beta === c.beta && m.bias === c.bias && m.batch === c.batch && m.offset === c.offset);
+  const facts = (x: (typeof indexed)[number]) => {
+    const c = x[1];
+    const size = `${c.M}×${c.N}×${c.K}`;
+    // The tile's shape and the k loops' are nested code, not independent settings: each of their
+    // combinations, beyond pairs.
+    const { entryPoint, constants: k } = specialisation(x);
+    const loops = `${entryPoint}: ${k.WIDE_GROUPS} groups × ${k.WIDE_QUADS} quads, K passes ${k.K_PASSES}, k remainder ${k.K_REMAINDER}, one row ${k.ONE_ROW}`;
+    return [`${size} ${transposes(c)}`, `${size} mode ${mode(c)}`, `mode ${mode(c)} ${transposes(c)}`, loops];
+  };
+  const cover = pipelineCover(
+    indexed.filter(([, c]) => !c.half),
+    specialisation,
+    facts,
+    ['WORKGROUP_SIZE'],
+  );
+  return [...cover, ...half];
+}
+
 const name = (c: Case) =>
   `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'} M=${c.M} N=${c.N} K=${c.K} α=${c.alpha} β=${c.beta}${c.bias ? ' +bias' : ''} batch ${c.batch} offset ${c.offset}${c.half ? ' f16 B' : ''}`;
+
+// Strides leave a gap of a few elements between batches, so a kernel that ignores them shows.
+const strides = ({ M, N, K }: Case) => [M * K + 4, N * K + 8, N + 4, M * N + 4] as const;
+
+function gemmCallOf(c: Case, format: WeightFormat, tensors: Pick<GemmCall, 'a' | 'b' | 'bias' | 'c'>): GemmCall {
+  const [aBatchStride, bBatchStride, biasBatchStride, cBatchStride] = strides(c);
+  const { M, N, K, batch, transA, transB, alpha, beta, gateLanes } = c;
+  return {
+    label: 'gemm-test',
+    M,
+    N,
+    K,
+    batch,
+    transA,
+    transB,
+    alpha,
+    beta,
+    ...tensors,
+    aBatchStride,
+    bBatchStride,
+    biasBatchStride,
+    cBatchStride,
+    format,
+    gateLanes,
+  };
+}
 
 async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number): Promise<void> {
   const next = random(4000 + i);
   const { M, N, K, batch, offset } = c;
-  // Strides leave a gap of a few elements between batches, so a kernel that ignores them shows.
-  const [aStride, bStride, biasStride, cStride] = [M * K + 4, N * K + 8, N + 4, M * N + 4];
+  const [aStride, bStride, biasStride, cStride] = strides(c);
   const span = (stride: number, n: number) => (batch - 1) * stride + n;
   let a = values(next, span(aStride, M * K));
   let b = values(next, span(bStride, N * K));
@@ -150,24 +220,7 @@ async function checkCase(harness: OpHarness, ctx: GpuContext, c: Case, i: number
     bias: bias && harness.tensor(bias, [N], c.half ? 'f16' : 'f32', offset),
     c: harness.tensor(c0, [M, N], 'f32', offset),
   };
-  const call = {
-    label: 'gemm-test',
-    M,
-    N,
-    K,
-    batch,
-    transA: c.transA,
-    transB: c.transB,
-    alpha: c.alpha,
-    beta: c.beta,
-    ...tensors,
-    aBatchStride: aStride,
-    bBatchStride: bStride,
-    biasBatchStride: biasStride,
-    cBatchStride: cStride,
-    format,
-    gateLanes: c.gateLanes,
-  } as const;
+  const call = gemmCallOf(c, format, tensors);
   await harness.run([recordGemm(harness, call)]);
   const got = await harness.read(tensors.c, span(cStride, M * N));
   const want = referenceGemm({
@@ -269,7 +322,7 @@ describe('GEMM op vs the float64 reference', () => {
   });
   afterAll(() => harness.dispose());
 
-  it.each(CASES.map((c, i) => [name(c), c, i] as const))('%s', (_name, c, i) => checkCase(harness, ctx, c, i));
+  it.each(selected(CASES, ctx.isSoftwareAdapter))('%s', (_name, c, i) => checkCase(harness, ctx, c, i));
 });
 
 // A GRU's (3 live lanes) and a plain RNN's (1) gate-interleaved axes: C's columns (an input projection
@@ -432,8 +485,8 @@ describe("GEMM into a wider C, and C's last columns peeled", () => {
 // gemm_wide_rows); a GPU takes gemm_vec4 or gemm for them, so they run again as a GPU context records them.
 describe("GEMM op with a GPU's layouts (no wide tile)", () => {
   const gpuLike = variantContext('gpu-layouts');
-  const wideOnSoftware = CASES.map((c, i) => [name(c), c, i] as const).filter(([, c]) => c.M >= 16 && c.N > 16);
-  it.each(wideOnSoftware)('%s', (_name, c, i) => checkCase(gpuLike.harness, gpuLike.ctx, c, i));
+  const wideOnSoftware = CASES.filter((c) => c.M >= 16 && c.N > 16);
+  it.each(selected(wideOnSoftware, false))('%s', (_name, c, i) => checkCase(gpuLike.harness, gpuLike.ctx, c, i));
 });
 
 // Where the device has subgroups the cases above run the kernels that share A's loads across a
@@ -443,8 +496,8 @@ describe('GEMM op without subgroups (the loads of devices that lack them)', () =
 
   // The aligned cases, and a few that load A one k at a time (a_column8's plain loads): unaligned
   // offsets, and Aᵀ with M % 4 ≠ 0 or a k remainder.
-  const plainPaths = CASES.map((c, i) => [name(c), c, i] as const).filter(
-    ([, c]) => !c.half && ((c.M % 4 === 0 && c.K % 4 === 0 && c.offset % 4 === 0) || (c.batch === 3 && c.M === 17) || (c.transA && c.M === 36)),
+  const plainPaths = CASES.filter(
+    (c) => !c.half && ((c.M % 4 === 0 && c.K % 4 === 0 && c.offset % 4 === 0) || (c.batch === 3 && c.M === 17) || (c.transA && c.M === 36)),
   );
-  it.each(plainPaths)('%s', (_name, c, i) => checkCase(plain.harness, plain.ctx, c, i));
+  it.each(selected(plainPaths, ctx.isSoftwareAdapter))('%s', (_name, c, i) => checkCase(plain.harness, plain.ctx, c, i));
 });
