@@ -35,7 +35,7 @@ import { type WeightFormat, weightFormat } from '../../src/gpu/wgsl.js';
 import { seededUniform as random } from '../../src/random.js';
 import { referenceGemm } from '../../src/reference/gemm.js';
 import { GPU_RTOL, expectClose, expectThat } from '../support/compare.js';
-import { pipelineCover } from '../support/pipeline-cover.js';
+import { type Specialisation, pipelineCover } from '../support/pipeline-cover.js';
 import { OpHarness, values, variantContext } from './harness.js';
 
 // Made at collection: which cases run depends on the adapter's kernels (software or GPU).
@@ -125,15 +125,12 @@ function selected(cases: readonly Case[], software: boolean): Array<readonly [st
       gemmCallOf(c, 'f32', { a: stand(c.offset), b: stand(c.offset), bias: c.bias ? stand(c.offset) : undefined, c: stand(c.offset) }),
       software,
     );
-  const transposes = (c: Case) => `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'}`;
   const mode = (c: Case) =>
     MODES.findIndex((m) => m.alpha === c.alpha && m.beta === c.beta && m.bias === c.bias && m.batch === c.batch && m.offset === c.offset);
-  const facts = (x: (typeof indexed)[number]) => {
-    const c = x[1];
+  const facts = ([, c]: (typeof indexed)[number], { entryPoint, constants: k }: Specialisation) => {
     const size = `${c.M}×${c.N}×${c.K}`;
     // The tile's shape and the k loops' are nested code, not independent settings: each of their
     // combinations, beyond pairs.
-    const { entryPoint, constants: k } = specialisation(x);
     const loops = `${entryPoint}: ${k.WIDE_GROUPS} groups × ${k.WIDE_QUADS} quads, K passes ${k.K_PASSES}, k remainder ${k.K_REMAINDER}, one row ${k.ONE_ROW}`;
     return [`${size} ${transposes(c)}`, `${size} mode ${mode(c)}`, `mode ${mode(c)} ${transposes(c)}`, loops];
   };
@@ -146,8 +143,9 @@ function selected(cases: readonly Case[], software: boolean): Array<readonly [st
   return [...cover, ...half];
 }
 
+const transposes = (c: Case) => `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'}`;
 const name = (c: Case) =>
-  `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'} M=${c.M} N=${c.N} K=${c.K} α=${c.alpha} β=${c.beta}${c.bias ? ' +bias' : ''} batch ${c.batch} offset ${c.offset}${c.half ? ' f16 B' : ''}`;
+  `${transposes(c)} M=${c.M} N=${c.N} K=${c.K} α=${c.alpha} β=${c.beta}${c.bias ? ' +bias' : ''} batch ${c.batch} offset ${c.offset}${c.half ? ' f16 B' : ''}`;
 
 // Strides leave a gap of a few elements between batches, so a kernel that ignores them shows.
 const strides = ({ M, N, K }: Case) => [M * K + 4, N * K + 8, N + 4, M * N + 4] as const;

@@ -5,7 +5,8 @@
  * 540 cases (27 sizes × 5 modes × 4 transpose pairs) asks for about 400.
  *
  * This picks pipelines, greedily, until the cases on them reach every fact the whole product reaches:
- * the caller's own facts for each case (which size met which transpose pair and which mode, say), each
+ * the caller's own facts for each case, given its specialisation (which size met which transpose pair
+ * and which mode, say), each
  * value of the `valuesOnly` constants, and every pair of values of the other constants and the entry
  * point — a pairwise (all-pairs) design over the kernel's specialisation. It returns every case whose
  * pipeline was picked, since those run at almost no cost. What it leaves out are the triples and beyond
@@ -23,7 +24,7 @@ export interface Specialisation {
 export function pipelineCover<T>(
   cases: readonly T[],
   specialisationOf: (c: T) => Specialisation,
-  factsOf: (c: T) => readonly string[],
+  factsOf: (c: T, s: Specialisation) => readonly string[],
   valuesOnly: readonly string[] = [],
 ): T[] {
   const keyOf = (s: Specialisation) => `${s.entryPoint}/${JSON.stringify(Object.entries(s.constants).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
@@ -32,7 +33,7 @@ export function pipelineCover<T>(
     const s = specialisationOf(c);
     const key = keyOf(s);
     const facts = factsByKey.get(key) ?? new Set<string>();
-    for (const fact of factsOf(c)) facts.add(`case: ${fact}`);
+    for (const fact of factsOf(c, s)) facts.add(`case: ${fact}`);
     const settings: Array<[string, unknown]> = [['entry point', s.entryPoint]];
     for (const [name, value] of Object.entries(s.constants)) {
       if (valuesOnly.includes(name)) facts.add(`${name}=${value}`);
