@@ -13,6 +13,7 @@
  */
 import { type RnnConfig, type RnnConfigInput, numDirections, outputSize, resolveConfig } from '../config.js';
 import { RnnError, describeValue } from '../errors.js';
+import { checkKeys, fail, positive } from './config-checks.js';
 import { LOSSES, type LossName } from './losses/index.js';
 import { type Seq2SeqConfig, type Seq2SeqConfigInput, isSeq2SeqInput, resolveSeq2SeqConfig } from './seq2seq-config.js';
 
@@ -30,22 +31,6 @@ export interface ModelConfig {
   readonly rnn: RnnConfig;
   readonly head?: { readonly out_features: number; readonly on: 'output' | 'h_n'; readonly bias: boolean };
   readonly loss: LossName;
-}
-
-const fail = (message: string): never => {
-  throw new RnnError('CONFIG_INVALID', message);
-};
-
-function checkKeys(what: string, value: unknown, known: readonly string[]): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`${what}: expected an object, got ${describeValue(value)}`);
-  const unknown = Object.keys(value as object).filter((k) => !known.includes(k));
-  if (unknown.length) fail(`${what}: unknown key(s) ${unknown.map((k) => describeValue(k)).join(', ')}; known keys are ${known.join(', ')}`);
-  return value as Record<string, unknown>;
-}
-
-function positive(what: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${what}: expected a positive integer, got ${describeValue(v)}`);
-  return v as number;
 }
 
 /** A model of either kind: embedding → rnn → head, or an encoder–decoder with attention (seq2seq-config.ts). */

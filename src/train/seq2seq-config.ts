@@ -21,6 +21,7 @@
  */
 import { type RnnConfig, type RnnConfigInput, numDirections, outputSize, resolveConfig } from '../config.js';
 import { RnnError, describeValue } from '../errors.js';
+import { checkKeys, fail, positive } from './config-checks.js';
 import type { ScoreKind } from '../reference/attention.js';
 
 export interface Seq2SeqConfigInput {
@@ -57,22 +58,6 @@ export function isSeq2SeqInput(input: unknown): boolean {
 
 export function isSeq2Seq(config: object): config is Seq2SeqConfig {
   return 'encoder' in config;
-}
-
-const fail = (message: string): never => {
-  throw new RnnError('CONFIG_INVALID', message);
-};
-
-function checkKeys(what: string, value: unknown, known: readonly string[]): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`${what}: expected an object, got ${describeValue(value)}`);
-  const unknown = Object.keys(value as object).filter((k) => !known.includes(k));
-  if (unknown.length) fail(`${what}: unknown key(s) ${unknown.map((k) => describeValue(k)).join(', ')}; known keys are ${known.join(', ')}`);
-  return value as Record<string, unknown>;
-}
-
-function positive(what: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(`${what}: expected a positive integer, got ${describeValue(v)}`);
-  return v as number;
 }
 
 function embedding(what: string, raw: unknown) {
