@@ -11,7 +11,7 @@ import { seededUniform } from '../../src/random.js';
 import { type AttentionGradients, type ScoreKind, attend, attendBackward } from '../../src/reference/attention.js';
 import { tensor } from '../../src/tensor.js';
 import { GPU_RTOL, expectClose } from '../support/compare.js';
-import { OpHarness, values } from './harness.js';
+import { OpHarness, linear, values } from './harness.js';
 
 let ctx: GpuContext;
 let h: OpHarness;
@@ -20,13 +20,6 @@ beforeAll(async () => {
   h = new OpHarness(ctx);
 });
 afterAll(() => h.dispose());
-
-/** out[r, o] = Σ_i a[r, i] · w[o, i] (nn.Linear without bias). */
-function linear(a: ArrayLike<number>, rows: number, cols: number, w: ArrayLike<number>, outs: number): Float64Array {
-  const out = new Float64Array(rows * outs);
-  for (let r = 0; r < rows; r++) for (let o = 0; o < outs; o++) for (let i = 0; i < cols; i++) out[r * outs + o] += a[r * cols + i] * w[o * cols + i];
-  return out;
-}
 
 /** out[r, i] = Σ_o g[r, o] · w[o, i]: the way back through `linear` to its input. */
 function linearBack(g: ArrayLike<number>, rows: number, outs: number, w: ArrayLike<number>, cols: number): Float64Array {

@@ -19,7 +19,7 @@ import { attentiveDecoderBackward, attentiveDecoderForward } from '../../src/ref
 import { tensor } from '../../src/tensor.js';
 import { recurrentSection } from '../../src/train/layers/recurrent/section.js';
 import { GPU_RTOL, expectClose } from '../support/compare.js';
-import { OpHarness, values } from './harness.js';
+import { OpHarness, linear, values } from './harness.js';
 
 let ctx: GpuContext;
 let h: OpHarness;
@@ -28,13 +28,6 @@ beforeAll(async () => {
   h = new OpHarness(ctx);
 });
 afterAll(() => h.dispose());
-
-/** out[r, o] = Σ_i a[r, i] · w[o, i] */
-function linear(a: ArrayLike<number>, rows: number, cols: number, w: ArrayLike<number>, outs: number): Float64Array {
-  const out = new Float64Array(rows * outs);
-  for (let r = 0; r < rows; r++) for (let o = 0; o < outs; o++) for (let i = 0; i < cols; i++) out[r * outs + o] += a[r * cols + i] * w[o * cols + i];
-  return out;
-}
 
 // mode, score, layers, T, B, S, E, H, H_k, A, lengths, dropout
 type Case = readonly [RnnMode, ScoreKind, number, number, number, number, number, number, number, number, readonly number[], number];

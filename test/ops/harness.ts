@@ -61,6 +61,13 @@ export function values(next: () => number, n: number): Float64Array {
   return Float64Array.from({ length: n }, () => 2 * next() - 1);
 }
 
+/** The float64 reference of nn.Linear without bias: out[r, o] = Σ_i a[r, i] · w[o, i] (a is rows × cols, w outs × cols). */
+export function linear(a: ArrayLike<number>, rows: number, cols: number, w: ArrayLike<number>, outs: number): Float64Array {
+  const out = new Float64Array(rows * outs);
+  for (let r = 0; r < rows; r++) for (let o = 0; o < outs; o++) for (let i = 0; i < cols; i++) out[r * outs + o] += a[r * cols + i] * w[o * cols + i];
+  return out;
+}
+
 /**
  * How an op test reruns its cases on a second device's context: as a GPU records them on this adapter
  * (no wide software tiles), or without subgroups (the plain loads of devices that lack them).
