@@ -14,7 +14,7 @@ import type * as TfNamespace from '@tensorflow/tfjs';
 import type { Weights } from '../../params.js';
 import type { Seq2SeqConfig } from '../../train/seq2seq-config.js';
 import type { PreparedTrainer, TrainWorkload } from '../train.js';
-import { batchMajor, countDispatches, kerasWeights, tfjsOnDevice } from './tfjs.js';
+import { batchMajor, kerasWeights, tfjsOnDevice, trainingRuns } from './tfjs.js';
 
 type Sym = TfNamespace.SymbolicTensor;
 
@@ -120,19 +120,11 @@ export async function prepareTfjsSeq2Seq(w: TrainWorkload, device: GPUDevice): P
       const loss = await built.trainOnBatch(x, y);
       return Array.isArray(loss) ? loss[0] : loss;
     };
-    let first: number | undefined;
-    const programs = await countDispatches(tf, async () => Float32Array.of((first = await step())));
-    let firstTaken = false;
+    const { programs, run } = await trainingRuns(tf, step);
     return {
       note: `the decoder's c starts from the encoder's last h, as the example builds it; tfjs ${tf.version_core} WebGPU backend on the benchmark's GPUDevice, the layers API as its date-conversion-attention example, model.trainOnBatch with Adam${programs === undefined ? '' : `, ${programs} GPU programs per step`}`,
       sameEquations: false,
-      run: async () => {
-        if (!firstTaken) {
-          firstTaken = true;
-          return first!;
-        }
-        return step();
-      },
+      run,
       dispose() {
         built.dispose();
         tf.dispose(held);

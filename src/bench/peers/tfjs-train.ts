@@ -17,7 +17,7 @@ import type { Weights } from '../../params.js';
 import type { ModelConfig } from '../../train/config.js';
 import { isSeq2Seq } from '../../train/seq2seq-config.js';
 import type { TrainSystem, TrainWorkload } from '../train.js';
-import { GRU_VARIANT_NOTE, batchMajor, countDispatches, kerasWeights, tfjsOnDevice } from './tfjs.js';
+import { GRU_VARIANT_NOTE, batchMajor, kerasWeights, tfjsOnDevice, trainingRuns } from './tfjs.js';
 
 type Tf = typeof TfNamespace;
 
@@ -118,21 +118,13 @@ export const tfjsTrainer: TrainSystem = {
         const loss = await built.trainOnBatch(x, y);
         return Array.isArray(loss) ? loss[0] : loss;
       };
-      let first: number | undefined;
-      const programs = await countDispatches(tf, async () => Float32Array.of((first = await step())));
-      let firstTaken = false;
+      const { programs, run } = await trainingRuns(tf, step);
       const variant = m.rnn.mode === 'GRU' ? `${GRU_VARIANT_NOTE}; ` : '';
       return {
         note: `${variant}tfjs ${tf.version_core} WebGPU backend on the benchmark's GPUDevice, model.trainOnBatch with Adam${programs === undefined ? '' : `, ${programs} GPU programs per step`}`,
         sameEquations: m.rnn.mode !== 'GRU',
         // The first step already ran (counting tfjs's programs): its loss is the one validated.
-        run: async () => {
-          if (!firstTaken) {
-            firstTaken = true;
-            return first!;
-          }
-          return step();
-        },
+        run,
         dispose() {
           built.dispose();
           tf.dispose(held);

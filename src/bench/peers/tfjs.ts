@@ -265,3 +265,20 @@ export async function countDispatches(tf: Tf, forward: () => Promise<Float32Arra
   }
   return count;
 }
+
+/**
+ * A tfjs training step as a benchmark system's `run`: the first step runs here, counting tfjs's GPU
+ * programs (countDispatches; its pipelines compile in it), and the first `run()` returns that step's
+ * loss, the one the benchmark validates; every later `run()` takes a step.
+ */
+export async function trainingRuns(tf: Tf, step: () => Promise<number>): Promise<{ programs: number | undefined; run: () => Promise<number> }> {
+  let first: number | undefined;
+  const programs = await countDispatches(tf, async () => Float32Array.of((first = await step())));
+  let firstTaken = false;
+  const run = async () => {
+    if (firstTaken) return step();
+    firstTaken = true;
+    return first!;
+  };
+  return { programs, run };
+}
