@@ -155,6 +155,21 @@ describe('benchmark (tiny shape)', () => {
     expect(formatTable(report)).toMatch(
       /^train-tiny: GEMMs of one step \(from its plan\): 9 calls, 9 distinct, [\d.]+ ms alone \(\d+% of the step's median\)/m,
     );
+    // A forced strategy reaches the training shapes: per-step, the layer's forward and backward take a
+    // few dispatches for each of the T = 5 steps, where 'auto' ran one loop each (persistent, B = 2).
+    const forced = await runBench({
+      shapes: [TINY_TRAIN_SHAPE],
+      systems: ['webgpu-rnn'],
+      runs: 1,
+      warmup: 0,
+      runtime: 'node (test)',
+      ceilings: false,
+      strategy: 'per-step',
+      log: () => {},
+    });
+    const perLayer = (note?: string) => Number(/per layer: (\d+);/.exec(note ?? '')?.[1]);
+    expect(forced.rows[0].error, forced.rows[0].error).toBeUndefined();
+    expect(perLayer(forced.rows[0].note)).toBeGreaterThan(perLayer(ours.note) + 2 * 5);
   });
 
   it('GEMM census: a call at any alignment, batched, transposed or accumulating is rerun alone without a validation error', async () => {

@@ -30,7 +30,8 @@ export const BENCH_USAGE = `Usage:
              (PyTorch on a CUDA GPU), which run when named; webgpu-rnn-forward (our forward and loss, beside
              our step), pytorch-cpu and pytorch-cuda (Python with torch, Node only) run on the training shapes only; webgpu-rnn-onnx (the file ort-webgpu runs, through
              loadOnnx: the ONNX row) and ort-webgpu on the forward shapes only
-  --strategy forces webgpu-rnn's recurrent strategy (default auto)
+  --strategy forces webgpu-rnn's recurrent strategy (default auto); on the training shapes, its recurrent
+             layers' backward (per-step, persistent or fused) and the training forward that goes with it
   --profile  after the timed runs, times each dispatch of one run of our engine alone (its forward; on
              the training shapes its step and its forward + loss) and prints them summed per kernel
   --no-isolate runs every system in one Node process, their samples taken in rounds (by default each

@@ -301,7 +301,7 @@ async function runTrainShape(
   ceilings: Ceilings | undefined,
   log: (line: string) => void,
 ): Promise<BenchRow[]> {
-  const { rows, contenders } = await prepareTrainContenders(shape, opts.systems, ctx.device, opts.warmup);
+  const { rows, contenders } = await prepareTrainContenders(shape, opts.systems, ctx.device, opts.warmup, opts.strategy ?? 'auto');
   let details: string | undefined;
   let gemms: GemmShape[] = [];
   try {

@@ -11,6 +11,7 @@
  * `pytorch-cpu` / `pytorch-cuda` (Node only, peers/pytorch.ts) and `cpu-reference` (our float64 trainer).
  */
 import { contextFor } from '../gpu/device.js';
+import type { BackwardStrategy } from '../gpu/ops/backward.js';
 import type { GemmShape } from '../gpu/ops/gemm.js';
 import { seededUniform } from '../random.js';
 import type { TrainBatch } from '../train/batch.js';
@@ -74,12 +75,16 @@ export function makeTrainWorkload(shape: TrainShape, seed = 1): TrainWorkload {
   return { shape, model, params, batch };
 }
 
-/** Our engine: one trainer per prepared system; `forward` times the forward and loss alone. */
-function webgpuRnnTrainer(forward: boolean): TrainSystem {
+/**
+ * Our engine: one trainer per prepared system; `forward` times the forward and loss alone. `strategy`:
+ * the recurrent layers' backward (and with it their training forward), as `--strategy` forces it
+ * ('auto' unless forced; the inference-only 'fused' forward is the backward's one dispatch per step here).
+ */
+function webgpuRnnTrainer(forward: boolean, strategy: BackwardStrategy | 'auto'): TrainSystem {
   return {
     name: forward ? 'webgpu-rnn-forward' : 'webgpu-rnn',
     async prepare(w, device) {
-      const trainer = await createTrainer({ model: w.model, weights: w.params, device });
+      const trainer = await createTrainer({ model: w.model, weights: w.params, device, strategy });
       const run = forward ? () => trainer.evaluate(w.batch) : async () => (await trainer.trainStep(w.batch, { readLoss: true })).loss!;
       return {
         run,
@@ -120,12 +125,12 @@ const cpuReferenceTrainer: TrainSystem = {
   },
 };
 
-async function loadTrainSystem(name: SystemName): Promise<TrainSystem | undefined> {
+async function loadTrainSystem(name: SystemName, strategy: BackwardStrategy | 'auto'): Promise<TrainSystem | undefined> {
   switch (name) {
     case 'webgpu-rnn':
-      return webgpuRnnTrainer(false);
+      return webgpuRnnTrainer(false, strategy);
     case 'webgpu-rnn-forward':
-      return webgpuRnnTrainer(true);
+      return webgpuRnnTrainer(true, strategy);
     case 'cpu-reference':
       return cpuReferenceTrainer;
     case 'tfjs-webgpu':
@@ -167,6 +172,7 @@ export async function prepareTrainContenders(
   systems: readonly SystemName[],
   device: GPUDevice,
   warmup: number,
+  strategy: BackwardStrategy | 'auto' = 'auto',
 ): Promise<{ rows: BenchRow[]; contenders: TrainContender[] }> {
   await contextFor(device);
   const w = makeTrainWorkload(shape);
@@ -174,7 +180,7 @@ export async function prepareTrainContenders(
   const rows: BenchRow[] = [];
   const contenders: TrainContender[] = [];
   for (const name of systems) {
-    const system = await loadTrainSystem(name);
+    const system = await loadTrainSystem(name, strategy);
     if (!system) continue;
     const row: BenchRow = {
       shape: shape.name,
