@@ -66,6 +66,21 @@ describe('chooseBackward', () => {
     expect([chooseBackward(projected, 'auto'), chooseBackward(projected, 'auto', undefined, undefined, true)]).toEqual(['per-step', 'per-step']);
     expect(chooseBackward(big, 'fused', undefined, undefined, true)).toBe('fused');
   });
+  it('on a software adapter, per-step from 16 rows and 1 MFLOP of recurrent step (the wide GEMM), persistent short of either', () => {
+    const lstm64 = resolveConfig({ mode: 'LSTM', input_size: 64, hidden_size: 64 });
+    const auto = (config: typeof lstm64, B: number, software = true) => chooseBackward(config, 'auto', B, limits, software);
+    // The date model's layers: 2·B·64·256 FLOP a step — 1.05 MFLOP at B 32, half that at 16.
+    expect([16, 32, 64, 128].map((B) => auto(lstm64, B))).toEqual(['persistent', 'per-step', 'per-step', 'per-step']);
+    expect(auto(lstm64, 128, false)).toBe('persistent'); // a GPU: the loops
+    // The char-LM's LSTM 128: 1.05 MFLOP already at B 8, but short of the wide tile's 16 rows.
+    const lstm128 = resolveConfig({ mode: 'LSTM', input_size: 32, hidden_size: 128 });
+    expect([8, 16].map((B) => auto(lstm128, B))).toEqual(['persistent', 'per-step']);
+    // Both directions count toward the FLOPs, not toward the rows.
+    const bi = resolveConfig({ mode: 'GRU', input_size: 8, hidden_size: 64, bidirectional: true });
+    expect([8, 16].map((B) => auto(bi, B))).toEqual(['persistent', 'per-step']);
+    // A forced strategy stands.
+    expect(chooseBackward(lstm64, 'persistent', 128, limits, true)).toBe('persistent');
+  });
 });
 
 describe('chooseStepLayout (the per-step forward kernel)', () => {
