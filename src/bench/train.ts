@@ -77,8 +77,8 @@ export function makeTrainWorkload(shape: TrainShape, seed = 1): TrainWorkload {
 
 /**
  * Our engine: one trainer per prepared system; `forward` times the forward and loss alone. `strategy`:
- * the recurrent layers' backward (and with it their training forward), as `--strategy` forces it
- * ('auto' unless forced; the inference-only 'fused' forward is the backward's one dispatch per step here).
+ * the recurrent layers' backward (and with it their training forward), as `--strategy` forces it, else
+ * 'auto'. ('fused' here is the backward's one dispatch per step, not the inference strategy of that name.)
  */
 function webgpuRnnTrainer(forward: boolean, strategy: BackwardStrategy | 'auto'): TrainSystem {
   return {

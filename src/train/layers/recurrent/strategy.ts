@@ -6,9 +6,8 @@
  * recurrent layer of a model chooses for itself (an encoder and a decoder may differ). On a software
  * adapter, a batch big enough for the GEMM's wide tile takes per-step first (softwarePrefersPerStep).
  */
-import type { RnnConfig } from '../../../config.js';
+import { type RnnConfig, numDirections, outputSize } from '../../../config.js';
 import { RnnError, describeValue } from '../../../errors.js';
-import { numDirections, outputSize } from '../../../config.js';
 import { GATE_LANES } from '../../../gpu/layer-weights.js';
 import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../../../gpu/ops/backward.js';
 
@@ -31,7 +30,7 @@ const SOFTWARE_ORDER = ['persistent', 'per-step'] as const;
  *   265.1 / 187.0, its page's B 64 with sources of 29 174.4 / 140.8; the char-LM (2×LSTM 128, T 50) at
  *   B 16 435.3 / 357.9, B 32 949.1 / 715.9; GRU 64 (T 64) at B 32 137.7 / 120.7; LSTM 64 (T 200) at
  *   B 32 474.2 / 438.2; the Bahdanau model's GRU 256 encoder (B 64) 7,324 / 6,660;
- *   short of either: the char-LM at B 8 (1 MFLOP) 170.2 / 166.9; GRU 64 at B 8, 16, 24 38.5 / 40.1,
+ *   short of one or both: the char-LM at B 8 (1 MFLOP) 170.2 / 166.9; GRU 64 at B 8, 16, 24 38.5 / 40.1,
  *   72.3 / 74.0, 106.5 / 102.0; LSTM 64 (T 200) at B 8 and 16 131.4 / 149.2, 187.3 / 184.9, (T 1,000) at
  *   B 1 146.6 / 235.7; the date model at B 16 40.6 / 37.5.
  */
