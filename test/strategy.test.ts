@@ -75,9 +75,11 @@ describe('chooseBackward', () => {
     // The char-LM's LSTM 128: 1.05 MFLOP already at B 8, but short of the wide tile's 16 rows.
     const lstm128 = resolveConfig({ mode: 'LSTM', input_size: 32, hidden_size: 128 });
     expect([8, 16].map((B) => auto(lstm128, B))).toEqual(['persistent', 'per-step']);
-    // Both directions count toward the FLOPs, not toward the rows.
-    const bi = resolveConfig({ mode: 'GRU', input_size: 8, hidden_size: 64, bidirectional: true });
-    expect([8, 16].map((B) => auto(bi, B))).toEqual(['persistent', 'per-step']);
+    // Both directions count toward the FLOPs (GRU 64 at B 16: 0.52 MFLOP one way, 1.05 both) …
+    const gru = (bidirectional: boolean) => resolveConfig({ mode: 'GRU', input_size: 8, hidden_size: 64, bidirectional });
+    expect([auto(gru(false), 16), auto(gru(true), 16)]).toEqual(['persistent', 'per-step']);
+    // … but not toward the rows: LSTM 128 both ways at B 8 (2.1 MFLOP, 16 sequences) stays persistent.
+    expect(auto(resolveConfig({ mode: 'LSTM', input_size: 8, hidden_size: 128, bidirectional: true }), 8)).toBe('persistent');
     // A forced strategy stands.
     expect(chooseBackward(lstm64, 'persistent', 128, limits, true)).toBe('persistent');
   });
