@@ -43,6 +43,11 @@ export const SOFTWARE_WIDE_STEP_MIN_FLOP = 4_000_000;
  *    both cores, the persistent loop runs on one.)
  * else 'per-step'. A forced strategy that cannot run the shape is an error.
  */
+/** The recurrent FLOPs of one step over all sequences: 2·D·B·H_out·4H (W_hh·h_{t−1}, gate lanes counted). */
+export function recurrentStepFlop(config: RnnConfig, B: number): number {
+  return 2 * numDirections(config) * B * outputSize(config) * GATE_LANES * config.hidden_size;
+}
+
 export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter = false): Strategy {
   const unfit = persistentUnfit(config, B, limits);
   if (choice === 'persistent' || choice === 'fused') {
@@ -53,6 +58,5 @@ export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: num
   const sequences = numDirections(config) * B;
   if (sequences * config.hidden_size <= maxPersistentWorkgroup(limits)) return 'persistent';
   if (!softwareAdapter || sequences < 2) return 'per-step';
-  const stepFlop = 2 * sequences * outputSize(config) * GATE_LANES * config.hidden_size;
-  return B >= 8 && stepFlop >= SOFTWARE_WIDE_STEP_MIN_FLOP ? 'per-step' : 'persistent';
+  return B >= 8 && recurrentStepFlop(config, B) >= SOFTWARE_WIDE_STEP_MIN_FLOP ? 'per-step' : 'persistent';
 }

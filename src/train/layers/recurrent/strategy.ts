@@ -6,10 +6,10 @@
  * recurrent layer of a model chooses for itself (an encoder and a decoder may differ). On a software
  * adapter, a batch big enough for the GEMM's wide tile takes per-step first (softwarePrefersPerStep).
  */
-import { type RnnConfig, numDirections, outputSize } from '../../../config.js';
+import type { RnnConfig } from '../../../config.js';
 import { RnnError, describeValue } from '../../../errors.js';
-import { GATE_LANES } from '../../../gpu/layer-weights.js';
 import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../../../gpu/ops/backward.js';
+import { recurrentStepFlop } from '../../../gpu/strategy.js';
 
 /**
  * On a software adapter past the persistent kernel, per-step before fused: its W_hhᵀ product is a
@@ -39,8 +39,7 @@ export const SOFTWARE_PER_STEP_MIN_FLOP = 1_000_000;
 
 /** Whether a software adapter trains `config` at batch size B per-step before persistent (see above). */
 export function softwarePrefersPerStep(config: RnnConfig, B: number): boolean {
-  const stepFlop = 2 * numDirections(config) * B * outputSize(config) * GATE_LANES * config.hidden_size;
-  return B >= SOFTWARE_PER_STEP_MIN_ROWS && stepFlop >= SOFTWARE_PER_STEP_MIN_FLOP;
+  return B >= SOFTWARE_PER_STEP_MIN_ROWS && recurrentStepFlop(config, B) >= SOFTWARE_PER_STEP_MIN_FLOP;
 }
 
 export function chooseBackward(
