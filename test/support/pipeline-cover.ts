@@ -2,17 +2,16 @@
  * Which cases of a kernel's cross product to run, when compiling is what costs. On a software adapter a
  * pipeline's first compile (Tint, then SwiftShader's Subzero JIT) takes 0.15–0.35 s for the narrow GEMM
  * tiles and 0.4–4 s for the wide ones, and a small case's run a few ms, so a test's time is its count of
- * distinct pipelines, not of cases. The GEMM op test's product of
- * 540 cases (27 sizes × 5 modes × 4 transpose pairs) asks for about 400.
+ * distinct pipelines, not of cases. The GEMM op test's product of 540 cases (27 sizes × 5 modes × 4
+ * transpose pairs) asks for about 400.
  *
  * This picks pipelines, greedily, until the cases on them reach every fact the whole product reaches:
  * the caller's own facts for each case, given its specialisation (which size met which transpose pair
- * and which mode, say), each
- * value of the `valuesOnly` constants, and every pair of values of the other constants and the entry
- * point — a pairwise (all-pairs) design over the kernel's specialisation. It returns every case whose
- * pipeline was picked, since those run at almost no cost. What it leaves out are the triples and beyond
- * of the constants, except those a caller names as facts (the GEMM test names its tile shape with its k
- * loops: nested code). The whole product still runs on request (GEMM_CASES=all in the GEMM test).
+ * and which mode, say), each value of the `valuesOnly` constants, and every pair of values of the other
+ * constants and the entry point — a pairwise (all-pairs) design over the kernel's specialisation. It
+ * returns every case whose pipeline was picked, since those run at almost no cost. What it leaves out
+ * are the triples and beyond of the constants, except those a caller names as facts (the GEMM test
+ * names its tile shape with its k loops: nested code). The whole product still runs on request (GEMM_CASES=all in the GEMM test).
  *
  * Checked by breaking the GEMM kernel eight ways, one at a time: the cover caught each break that the
  * whole product caught; the one that neither caught showed a gap in the sizes, since closed.
