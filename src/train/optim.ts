@@ -19,7 +19,7 @@
  */
 import { RnnError, describeValue } from '../errors.js';
 import type { OptimizerKernel, OptimizerScalars } from '../gpu/ops/optimizer.js';
-import { OPTIMIZERS, type OptimizerName, type OptimizerState } from './optimizers/index.js';
+import { OPTIMIZERS, type OptimizerName, type OptimizerState, type UpdateArguments } from './optimizers/index.js';
 
 export type { OptimizerName, OptimizerState } from './optimizers/index.js';
 
@@ -70,19 +70,10 @@ export interface OptimizerConfigInput {
   l1?: number;
 }
 
-/** Every field resolved to PyTorch's default. */
-export interface OptimizerConfig {
+/** Every field resolved to PyTorch's default: the updates' arguments (UpdateArguments), and the rest. */
+export interface OptimizerConfig extends UpdateArguments {
   readonly name: OptimizerName;
   readonly lr: number;
-  readonly momentum: number;
-  readonly dampening: number;
-  readonly nesterov: boolean;
-  readonly weight_decay: number;
-  readonly betas: readonly [number, number];
-  readonly eps: number;
-  readonly amsgrad: boolean;
-  readonly alpha: number;
-  readonly centered: boolean;
   readonly clip_grad_value?: number;
   readonly clip_grad_norm?: number;
   /** The L1 penalty's λ (0: none). */
