@@ -96,11 +96,11 @@ export interface PersistentLayout {
  * Node, cache on vs off in one process (alternating calls, medians): LSTM H=64 B=1 T=1000 74.8 vs
  * 83.7 ms, LSTM H=128 B=1 T=100 25.2 vs 35.1 ms, GRU H=96 B=1 T=100 21.0 vs 26.4 ms. With blocks of
  * several rows it did not help (char-rnn's layer, 4 rows: 72–94 vs 64–71 ms), nor did four units
- * per invocation in a narrower workgroup. Tried again with each private W_hh quad loaded once for all
- * the block's rows (char-rnn's forward in Node, cache on / off, interleaved, 9 rounds): 121.6 / 108.1
- * ms; with h_{t−1} read at constant offsets as well (wrong sums, timing only) 110.2 / 83.8 ms — so the
- * loads of h are not what it loses on. GPUs keep W_hh in the buffer: a column per thread would
- * cost 4·H_out registers, unmeasured here.
+ * per invocation in a narrower workgroup. Tried again (char-rnn's forward in Node, cache on / off,
+ * interleaved, 9 rounds): one cached_dot per row 134.4 / 97.3 ms; each private W_hh quad loaded once
+ * for all the block's rows 121.6 / 108.1 ms; the first with every row's h_{t−1} at a constant offset
+ * (wrong sums, timing only; with subgroups each lane still reads its own element) 110.2 / 83.8 ms.
+ * GPUs keep W_hh in the buffer: a column per thread would cost 4·H_out registers, unmeasured here.
  */
 export function persistentLayout(config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter: boolean): PersistentLayout {
   const D = numDirections(config);
