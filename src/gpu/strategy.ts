@@ -31,6 +31,11 @@ export type StrategyChoice = Strategy | 'auto';
  */
 export const SOFTWARE_WIDE_STEP_MIN_FLOP = 4_000_000;
 
+/** The recurrent FLOPs of one step over all sequences: 2·D·B·H_out·4H (W_hh·h_{t−1}, gate lanes counted). */
+export function recurrentStepFlop(config: RnnConfig, B: number): number {
+  return 2 * numDirections(config) * B * outputSize(config) * GATE_LANES * config.hidden_size;
+}
+
 /**
  * Resolves a strategy for a call. 'auto' takes 'persistent' where it fits and
  *  - the state of all sequences is at most one workgroup's width of units (D·B·H ≤ 256): measured on
@@ -43,11 +48,6 @@ export const SOFTWARE_WIDE_STEP_MIN_FLOP = 4_000_000;
  *    both cores, the persistent loop runs on one.)
  * else 'per-step'. A forced strategy that cannot run the shape is an error.
  */
-/** The recurrent FLOPs of one step over all sequences: 2·D·B·H_out·4H (W_hh·h_{t−1}, gate lanes counted). */
-export function recurrentStepFlop(config: RnnConfig, B: number): number {
-  return 2 * numDirections(config) * B * outputSize(config) * GATE_LANES * config.hidden_size;
-}
-
 export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter = false): Strategy {
   const unfit = persistentUnfit(config, B, limits);
   if (choice === 'persistent' || choice === 'fused') {

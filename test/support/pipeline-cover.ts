@@ -11,7 +11,8 @@
  * constants and the entry point — a pairwise (all-pairs) design over the kernel's specialisation. It
  * returns every case whose pipeline was picked, since those run at almost no cost. What it leaves out
  * are the triples and beyond of the constants, except those a caller names as facts (the GEMM test
- * names its tile shape with its k loops: nested code). The whole product still runs on request (GEMM_CASES=all in the GEMM test).
+ * names its tile shape with its k loops: nested code). The whole product still runs on request
+ * (GEMM_CASES=all in the GEMM test).
  *
  * Checked by breaking the GEMM kernel eight ways, one at a time: the cover caught each break that the
  * whole product caught; the one that neither caught showed a gap in the sizes, since closed.
