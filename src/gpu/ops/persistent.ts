@@ -23,6 +23,28 @@ export function maxPersistentWorkgroup(limits: GPUSupportedLimits): number {
   return Math.min(256, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
 }
 
+/*
+ * What bounds the loop on a software adapter: its W_hh loads. Debian's Chromium ships SwiftShader built
+ * with Subzero, whose gather (SubzeroReactor.cpp) is, per lane, a branch on the lane's mask and a
+ * scalar load; a vec4 load at a computed index is four of them. Measured on char-rnn's forward (LSTM
+ * 128, B 8, T 50; Node, each dispatch alone): the two loops took 39.1 and 38.2 ms (medians of 21), and
+ * 17.2 and 16.9 ms (medians of 15, a run later) with W_hh loaded once per pass of units, before the k loop
+ * (wrong sums, timing only): about 60% of the loop is those loads. Each loaded W value already serves a
+ * block of 4 rows; 8 would leave one workgroup, so one core. Tried and left out, char-rnn's forward
+ * (Node, interleaved, 15 rounds, medians):
+ *  - every W_hh quad of the invocation in private memory at literal indices (the cached_dot idea for
+ *    all passes; width 8, 512 matrices): 134.0 vs 128.1 ms without; with every quad reading the same two
+ *    matrices (timing only) still 120.2 vs 105.5 — the unrolled code itself is the cost. At width 4
+ *    (1,024 matrices) the worker crashed.
+ *  - the grid padded to 16 workgroups, the extra ones returning at once (so every marl worker wakes
+ *    and can steal the second loop workgroup): 114.3 vs 108.7 ms (30 rounds); in Chromium 124.1 vs
+ *    113.4 ms (25 rounds).
+ *  - fma4 as multiplies and adds instead of fma() (Subzero's source makes fma four calls to fmaf): the
+ *    loops no faster; a probe of dependent multiply-adds took 8.1 ms without fma() and 9.5 ms with it
+ *    (7 rounds), not the several times a call per lane would cost.
+ * A loop dispatch on its own varies up to 2× between runs (25–50 ms in the 21 above), the GEMMs' too.
+ */
+
 /**
  * Persistent workgroup width on a software adapter (see persistentLayout). Measured on SwiftShader
  * (training forward loops, each dispatch alone, alternating, 2–3 rounds), width 4 / 8 / 16: the date
