@@ -30,7 +30,10 @@ export function maxPersistentWorkgroup(limits: GPUSupportedLimits): number {
  * 128, B 8, T 50; Node, each dispatch alone): the two loops took 39.1 and 38.2 ms (medians of 21), and
  * 17.2 and 16.9 ms (medians of 15, a run later) with W_hh loaded once per pass of units, before the k loop
  * (wrong sums, timing only): about 60% of the loop is those loads. Each loaded W value already serves a
- * block of 4 rows; 8 would leave one workgroup, so one core. Tried and left out, char-rnn's forward
+ * block of 4 rows; 8 would leave one workgroup, so one core. Nor is there a cheaper place to load
+ * from: a probe loop (one subgroup of 4, per iteration a vec4 at a per-lane index and four vec4 FMAs)
+ * took 57.5 ns an iteration with no load, and 114–125 ns loading from a storage buffer, a uniform
+ * buffer, workgroup memory or an rgba32float texture alike. Tried and left out, char-rnn's forward
  * (Node, interleaved, 15 rounds, medians):
  *  - every W_hh quad of the invocation in private memory at literal indices (the cached_dot idea for
  *    all passes; width 8, 512 matrices): 134.0 vs 128.1 ms without; with every quad reading the same two
