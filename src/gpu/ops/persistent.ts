@@ -34,17 +34,16 @@ export function maxPersistentWorkgroup(limits: GPUSupportedLimits): number {
  * from: a probe loop (one subgroup of 4, per iteration a vec4 at a per-lane index and four vec4 FMAs)
  * took 57.5 ns an iteration with no load, and 114–125 ns loading from a storage buffer, a uniform
  * buffer, workgroup memory or an rgba32float texture alike. Tried and left out, char-rnn's forward
- * (Node, interleaved, 15 rounds, medians):
+ * (interleaved, medians):
  *  - every W_hh quad of the invocation in private memory at literal indices (the cached_dot idea for
- *    all passes; width 8, 512 matrices): 134.0 vs 128.1 ms without; with every quad reading the same two
- *    matrices (timing only) still 120.2 vs 105.5 — the unrolled code itself is the cost. At width 4
- *    (1,024 matrices) the worker crashed.
+ *    all passes; width 8, 512 matrices; Node, 15 rounds): 130.9 ms, against 117.6 without at width 8
+ *    and 116.2 at today's width 4; with every quad reading the same two matrices (timing only) 131.1
+ *    vs 130.1 — the unrolled code itself is the cost. At width 4 (1,024 matrices) the worker crashed.
  *  - the grid padded to 16 workgroups, the extra ones returning at once (so every marl worker wakes
- *    and can steal the second loop workgroup): 114.3 vs 108.7 ms (30 rounds); in Chromium 124.1 vs
- *    113.4 ms (25 rounds).
- *  - fma4 as multiplies and adds instead of fma() (Subzero's source makes fma four calls to fmaf): the
- *    loops no faster; a probe of dependent multiply-adds took 8.1 ms without fma() and 9.5 ms with it
- *    (7 rounds), not the several times a call per lane would cost.
+ *    and can steal the second loop workgroup; Chromium, 25 rounds): 124.1 vs 113.4 ms.
+ *  - fma4 as multiplies and adds instead of fma() (Subzero's source makes fma four calls to fmaf; Node,
+ *    41 rounds): 127.2 ms, against 118.9 with fma(), and the same outputs to the bit — this build's fma
+ *    is neither fused nor dearer.
  * A loop dispatch on its own varies up to 2× between runs (25–50 ms in the 21 above), the GEMMs' too.
  */
 
