@@ -22,14 +22,21 @@ export type StrategyChoice = Strategy | 'auto';
 
 /**
  * Recurrent FLOPs per step (2·D·B·H_out·4H) from which a software adapter's per-step forward, with the
- * wide step kernel (B ≥ 8, see chooseStepLayout), beats the persistent loop. A big step runs at about
- * the GEMM's rate, the loop at about two thirds of it; a small one pays its dispatch and a small grid
- * (LSTM 128, B 8: 0.40 ms a step, 2.5 GFLOP/s, against the loop's 0.38 ms). Measured in Chromium (SwiftShader, interleaved, 7 rounds, T 32), per-step / persistent:
- * at 16.8 MFLOP a step (throughput, LSTM 256, B 32) 201.8 / 234.7 ms; at 4.2 MFLOP LSTM 128 B 32
- * 60.7 / 69.6, LSTM 256 B 8 63.9 / 70.8, LSTM 64 B 128 81.1 / 82.2; at 1 MFLOP char-rnn (LSTM 128, B 8,
- * T 50) 59.5 / 54.2, GRU 64 B 32 21.8 / 22.3.
+ * wide step kernel (B ≥ 8, see chooseStepLayout), beats the persistent loop. The loop is bound by its
+ * W_hh loads (ops/persistent.ts): each of its two workgroups loads all of W_hh every step for its half
+ * of the rows, where the step kernel's workgroups split W_hh's units among them, each load serving 8 or
+ * more rows; and the step's several workgroups spread over both cores, where the loop's two sometimes
+ * run one after the other. Measured in Chromium (SwiftShader, 2 cores, interleaved, 21 rounds, T 50),
+ * per-step / persistent medians: at 2.1 MFLOP LSTM 128 B 16 0.85, LSTM 64 B 64 0.82; at 1.05 MFLOP
+ * char-rnn (2×LSTM 128, B 8) 0.94 and 0.89 (0.90 over 31 rounds, 101.4 / 113.1 ms), LSTM 128 B 8 0.89,
+ * GRU 64 B 32 0.86; below, either way: at 0.59 MFLOP LSTM 96 B 8 1.07, at 0.52 GRU 64 B 16 0.99, 2×LSTM
+ * 64 B 16 0.98, LSTM 64 B 16 0.97, at 0.26 LSTM 64 B 8 1.08, GRU 32 B 32 0.90. In Node (21 rounds):
+ * char-rnn 106.9 / 112.8 ms, LSTM 64 B 32 54.4 / 68.3. (An earlier step kernel lost at 1 MFLOP: char-rnn
+ * 59.5 / 54.2, GRU 64 B 32 21.8 / 22.3, 7 rounds; at 4.2 MFLOP and up it won, as it still does: the
+ * throughput shape, LSTM 256 B 32, 201.8 / 234.7 ms.) The training rule has the same bound
+ * (src/train/layers/recurrent/strategy.ts).
  */
-export const SOFTWARE_WIDE_STEP_MIN_FLOP = 4_000_000;
+export const SOFTWARE_WIDE_STEP_MIN_FLOP = 1_000_000;
 
 /** The recurrent FLOPs of one step over all sequences: 2·D·B·H_out·4H (W_hh·h_{t−1}, gate lanes counted). */
 export function recurrentStepFlop(config: RnnConfig, B: number): number {
@@ -43,9 +50,9 @@ export function recurrentStepFlop(config: RnnConfig, B: number): number {
  *    in 1.1 ms with 2 dispatches;
  *  - or, on a software adapter, the layout has a workgroup per core (D·B ≥ 2) and a step is too small
  *    for the wide step kernel to pay (below SOFTWARE_WIDE_STEP_MIN_FLOP, or B < 8): measured on
- *    SwiftShader, persistent vs per-step medians with the narrow step, bigru 29.5 vs 47.7 ms, char-rnn
- *    217 vs 223 ms. (A single sequence with a large H keeps per-step there: it spreads each step over
- *    both cores, the persistent loop runs on one.)
+ *    SwiftShader, persistent vs per-step (the narrow step kernel, B < 8) medians, bigru 29.5 vs 47.7 ms.
+ *    (A single sequence with a large H keeps per-step there: it spreads each step over both cores, the
+ *    persistent loop runs on one.)
  * else 'per-step'. A forced strategy that cannot run the shape is an error.
  */
 export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: number, limits: GPUSupportedLimits, softwareAdapter = false): Strategy {
