@@ -68,6 +68,14 @@ export function stepWideUnits(H: number, D: number, B: number): 2 | 4 {
  * block that still leaves GPU_TARGET_INVOCATIONS invocations, since a small step dispatch is bound by
  * parallelism, not by the (cached) W_hh reloads. Workgroups of 32 for small H, so that even a small
  * layer spreads over several workgroups (cores or multiprocessors).
+ *
+ * Where `step_wide`'s time goes on SwiftShader (char-rnn's per-step forward in Chromium, interleaved,
+ * 15 rounds, timing-only variants): 82.9 ms as it is, 62.4 with the W_hh loads taken out of the k loop,
+ * 78.5 with the h loads taken out. So about a third of the steps' time is W_hh loads and the rest mostly
+ * multiply-adds, which cost that adapter several cycles each however they are written (see
+ * ops/persistent.ts). Also measured there, and left as they are: two units instead of four, char-rnn 97.8
+ * / 88.9 ms (21 rounds); the k loop unrolled to eight k a pass, 95.9 / 91.4; widths 8 and 16 instead of
+ * 4, within 1% (31 rounds).
  */
 export function chooseStepLayout(H: number, Hout: number, D: number, B: number, softwareAdapter: boolean): StepLayout {
   const workgroupSize = H >= 128 ? 64 : 32;
