@@ -41,9 +41,9 @@ export function maxPersistentWorkgroup(limits: GPUSupportedLimits): number {
  *    vs 130.1 — the unrolled code itself is the cost. At width 4 (1,024 matrices) the worker crashed.
  *  - the grid padded to 16 workgroups, the extra ones returning at once (so every marl worker wakes
  *    and can steal the second loop workgroup; Chromium, 25 rounds): 124.1 vs 113.4 ms.
- *  - fma4 as multiplies and adds instead of fma() (Subzero's source makes fma four calls to fmaf; Node,
- *    41 rounds): 127.2 ms, against 118.9 with fma(), and the same outputs to the bit — this build's fma
- *    is neither fused nor dearer.
+ *  - fma4 as multiplies and adds instead of fma() (Node, 41 rounds): 127.2 ms, against 118.9 with fma(),
+ *    and the same outputs to the bit: this build's fma is a multiply and an add already (the README's
+ *    disassembly of its JIT code finds no FMA instruction).
  * A loop dispatch on its own varies up to 2× between runs (25–50 ms in the 21 above), the GEMMs' too.
  */
 
