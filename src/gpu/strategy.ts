@@ -35,7 +35,7 @@ export type StrategyChoice = Strategy | 'auto';
  * 59.5 / 54.2, GRU 64 B 32 21.8 / 22.3, 7 rounds; at 4.2 MFLOP and up it won, as it still does: the
  * throughput shape, LSTM 256 B 32, 201.8 / 234.7 ms. And a process tends to keep one of the loop's two
  * modes: four alternating processes gave char-rnn per-step 71–82 ms against the loop's 54–55 and
- * 94–103; per-step has no slow mode.) The training rule has the same bound
+ * 94–103; per-step has no slow mode.) The training rule uses this bound too, from 16 rows
  * (src/train/layers/recurrent/strategy.ts).
  */
 export const SOFTWARE_WIDE_STEP_MIN_FLOP = 1_000_000;

@@ -9,7 +9,7 @@
 import type { RnnConfig } from '../../../config.js';
 import { RnnError, describeValue } from '../../../errors.js';
 import { BACKWARD_STRATEGIES, type BackwardStrategy, backwardUnfit } from '../../../gpu/ops/backward.js';
-import { recurrentStepFlop } from '../../../gpu/strategy.js';
+import { SOFTWARE_WIDE_STEP_MIN_FLOP, recurrentStepFlop } from '../../../gpu/strategy.js';
 
 /**
  * On a software adapter past the persistent kernel, per-step before fused: its W_hhᵀ product is a
@@ -33,13 +33,14 @@ const SOFTWARE_ORDER = ['persistent', 'per-step'] as const;
  *   short of one or both: the char-LM at B 8 (1 MFLOP) 170.2 / 166.9; GRU 64 at B 8, 16, 24 38.5 / 40.1,
  *   72.3 / 74.0, 106.5 / 102.0; LSTM 64 (T 200) at B 8 and 16 131.4 / 149.2, 187.3 / 184.9, (T 1,000) at
  *   B 1 146.6 / 235.7; the date model at B 16 40.6 / 37.5.
+ * The FLOP bound is the inference rule's (SOFTWARE_WIDE_STEP_MIN_FLOP, 1 MFLOP: the same wide step
+ * kernel against the same loops); the rows are training's own.
  */
 export const SOFTWARE_PER_STEP_MIN_ROWS = 16;
-export const SOFTWARE_PER_STEP_MIN_FLOP = 1_000_000;
 
 /** Whether a software adapter trains `config` at batch size B per-step before persistent (see above). */
 export function softwarePrefersPerStep(config: RnnConfig, B: number): boolean {
-  return B >= SOFTWARE_PER_STEP_MIN_ROWS && recurrentStepFlop(config, B) >= SOFTWARE_PER_STEP_MIN_FLOP;
+  return B >= SOFTWARE_PER_STEP_MIN_ROWS && recurrentStepFlop(config, B) >= SOFTWARE_WIDE_STEP_MIN_FLOP;
 }
 
 export function chooseBackward(
