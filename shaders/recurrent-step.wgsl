@@ -156,8 +156,10 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
-  // The k remainder (recurrent-persistent.wgsl has the same loop over h in workgroup memory; see there).
-  for (; k < K; k++) {
+  // Every k where H_out is not four-aligned (recurrent-persistent.wgsl has the same loop over h in
+  // workgroup memory; see there). With H_VEC4 the loop above ends at K, and the loop is not compiled
+  // (see step_tiles).
+  for (; !H_VEC4 && k < K; k++) {
     let w = param4(w_index);
     w_index += H;
     acc0 = fma(w, vec4<f32>(state_prev[h0 + k] * recurrent_scale(h0 + k)), acc0);
@@ -282,7 +284,11 @@ fn step_tiles(lane: u32, base: u32, rows: u32, w0: vec4<u32>) -> WideTiles {
       }
     }
   }
-  for (; k < K; k++) {  // one k at a time: the k remainder, or every k where H_out is not four-aligned
+  // One k at a time: every k where H_out is not four-aligned. With H_VEC4 the loop above ends at K, so
+  // this one is not compiled: on SwiftShader a loop that never runs still costs the one before it a
+  // masked merge of every accumulator per pass (as gemm.wgsl's K_REMAINDER). Char-rnn's four-k loop
+  // went from 15,125 to 13,911 x86 instructions a pass (its JIT code, disassembled).
+  for (; !H_VEC4 && k < K; k++) {
     let u0 = param4(w.x);
     let u1 = param4(w.y);
     var u2 = u0;
