@@ -16,6 +16,7 @@ import { numDirections, outputSize } from '../config.js';
 import { RnnError } from '../errors.js';
 import { GATE_LANES } from './layer-weights.js';
 import { maxPersistentWorkgroup, persistentUnfit } from './ops/persistent.js';
+import { STEP_WIDE_MIN_ROWS } from './ops/recurrent-step.js';
 
 export type Strategy = 'per-step' | 'persistent' | 'fused';
 export type StrategyChoice = Strategy | 'auto';
@@ -67,5 +68,5 @@ export function chooseStrategy(choice: StrategyChoice, config: RnnConfig, B: num
   const sequences = numDirections(config) * B;
   if (sequences * config.hidden_size <= maxPersistentWorkgroup(limits)) return 'persistent';
   if (!softwareAdapter || sequences < 2) return 'per-step';
-  return B >= 8 && recurrentStepFlop(config, B) >= SOFTWARE_WIDE_STEP_MIN_FLOP ? 'per-step' : 'persistent';
+  return B >= STEP_WIDE_MIN_ROWS && recurrentStepFlop(config, B) >= SOFTWARE_WIDE_STEP_MIN_FLOP ? 'per-step' : 'persistent';
 }

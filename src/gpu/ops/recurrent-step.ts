@@ -10,7 +10,7 @@ import { type RnnMode, gateCount } from '../../config.js';
 import type { GpuContext } from '../context.js';
 import { type Grid, layoutEntries, tileCount } from '../program.js';
 import { MODE_CODE, type WeightFormat, kernelModule } from '../wgsl.js';
-import { GEMM_SOFTWARE_MIN_WORKGROUPS, gemmWideQuads, gemmWideRows } from './gemm.js';
+import { GEMM_ROWS, GEMM_SOFTWARE_MIN_WORKGROUPS, gemmWideQuads, gemmWideRows } from './gemm.js';
 import stepSource from '../../../shaders/recurrent-step.wgsl?raw';
 
 /** How the `step` kernel is laid out for one call shape. */
@@ -29,6 +29,13 @@ export interface StepLayout {
   /** Hidden units per `step_wide` invocation (2 or 4; `step` does not read it). */
   wideUnits: 2 | 4;
 }
+
+/**
+ * Fewest batch rows for the wide entry on a software adapter: one whole group of the tile's rows
+ * (GEMM_ROWS, tile.wgsl's Tile); with fewer, the group's rows past B would repeat the last row. The
+ * strategy rule (src/gpu/strategy.ts) takes it too.
+ */
+export const STEP_WIDE_MIN_ROWS = GEMM_ROWS;
 
 /** Invocations a GPU wants in flight per dispatch before wider batch blocks pay off (≈ 128 SMs × 128). */
 const GPU_TARGET_INVOCATIONS = 16384;
@@ -81,7 +88,7 @@ export function chooseStepLayout(H: number, Hout: number, D: number, B: number, 
   const workgroupSize = H >= 128 ? 64 : 32;
   const vec4H = Hout % 4 === 0;
   const widest: 1 | 2 | 4 = B >= 4 ? 4 : B >= 2 ? 2 : 1;
-  if (softwareAdapter && B >= 8) {
+  if (softwareAdapter && B >= STEP_WIDE_MIN_ROWS) {
     const wideGroups = stepWideGroups(B);
     const wideUnits = stepWideUnits(H, D, B);
     const rowBlocks = D * Math.ceil(B / (8 * wideGroups));
