@@ -91,7 +91,7 @@ export function chooseStepLayout(H: number, Hout: number, D: number, B: number, 
   if (softwareAdapter && B >= STEP_WIDE_MIN_ROWS) {
     const wideGroups = stepWideGroups(B);
     const wideUnits = stepWideUnits(H, D, B);
-    const rowBlocks = D * Math.ceil(B / (8 * wideGroups));
+    const rowBlocks = D * Math.ceil(B / (GEMM_ROWS * wideGroups));
     const invocations = Math.ceil(H / wideUnits);
     let width = 64;
     while (width > 4 && Math.ceil(invocations / width) * rowBlocks < GEMM_SOFTWARE_MIN_WORKGROUPS) width /= 2;
@@ -178,7 +178,7 @@ export function stepPipeline(
 
 /** Batch rows one workgroup row of the step grid covers: `step`'s blockB, `step_wide`'s 8·wideGroups. */
 export function stepBlockRows(layout: StepLayout): number {
-  return layout.wideGroups > 0 ? 8 * layout.wideGroups : layout.blockB;
+  return layout.wideGroups > 0 ? GEMM_ROWS * layout.wideGroups : layout.blockB;
 }
 
 /** Workgroups of one step: units (wideUnits of them per invocation, wide) along x; (direction, batch block) along y. */
