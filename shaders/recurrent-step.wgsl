@@ -28,7 +28,7 @@
 // quad per unit) with the cell update as its epilogue, so a step costs one dispatch and the gates
 // never leave registers. Measured in Chromium (SwiftShader, interleaved, see src/gpu/ops/recurrent-step.ts).
 //
-// Specialised by override constants: MODE, HAS_PROJ, WORKGROUP_SIZE, BLOCK_B, H_VEC4, WIDE_GROUPS, WIDE_UNITS; sizes
+// Specialised by override constants: MODE, HAS_PROJ, WORKGROUP_SIZE, BLOCK_B, H_VEC4, WIDE_GROUPS, WIDE_UNITS, W_TEXTURE; sizes
 // come from the uniform, the layer's weight offsets too. Shared helpers (param4, time_at, h_index, c_index,
 // out_index) are in recurrent-common.wgsl.
 
@@ -39,6 +39,10 @@ override BLOCK_B: u32 = 1u;        // `step`: batch rows per invocation, 1, 2 or
 override H_VEC4: bool = false;     // H_out % 4 == 0: read h_{t−1} four columns per load (`state_prev4`)
 override WIDE_GROUPS: u32 = 1u;    // `step_wide`: groups of 8 batch rows per invocation, 1, 2 or 4
 override WIDE_UNITS: u32 = 2u;     // `step_wide`: hidden units per invocation, 2 or 4
+// `step_wide` reads W_hh from `w_hh_tex`, a copy of it as an rgba32float (or rgba16float) texture the
+// host makes at upload on software adapters (src/gpu/layer-weights.ts): there a texel is one load per
+// lane, where a vec4 at a per-lane index in a storage buffer is four gathers of four lanes each.
+override W_TEXTURE: bool = false;
 // Training: keep what the backward pass needs in `saved` (shaders/recurrent-backward.wgsl reads it):
 // per valid (d, t, b, j) the gates' pre-activations (LSTM i,f,g,o and RNN: W_ih·x + b_ih + W_hh·h + b_hh;
 // GRU r, z summed, then W_in·x + b_in and W_hn·h + b_hn apart), the LSTM cell state c_t, and with
@@ -71,6 +75,7 @@ struct StepIndex {
 @group(0) @binding(3) var<storage, read> params: array<weight4>;  // the layer's packed weights: W_hh (D, H_out, H), b_hh (D, H) at their offsets
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;     // (T, B, D·H_out), or h_raw (D, B, H) when HAS_PROJ
 @group(0) @binding(5) var<storage, read> w_hr: array<weight2>;      // not used here (recurrent-common.wgsl names it)
+@group(0) @binding(6) var w_hh_tex: texture_2d<f32>;                // W_TEXTURE: texel (j, d·H_out + k) = W_hh vec4 (d, k, j); a placeholder otherwise
 @group(1) @binding(0) var<storage, read> state_prev: array<f32>;    // h (D, B, H_out) then c (D, B, H)
 @group(1) @binding(1) var<storage, read_write> state_next: array<f32>;
 @group(1) @binding(2) var<storage, read> state_prev4: array<vec4<f32>>;  // state_prev again, as vec4 (H_VEC4)
@@ -230,11 +235,28 @@ fn update_tile(d: u32, b: u32, j: u32, t: Tile, bias: vec4<f32>, rows: u32) {
   for (var r = 0u; r < min(rows, 8u); r++) { update_unit(d, b + r, j, acc[r] + bias); }
 }
 
+// W_hh rows k … k + 3 (texture row y = d·H_out + k on) of unit j's gate vec4s, whose row k is at vec4
+// index w of `params`: from the texture with W_TEXTURE, else from `params` (w_hh_rows).
+fn w_hh_quad(w: u32, j: u32, y: u32) -> mat4x4<f32> {
+  if (W_TEXTURE) {
+    return mat4x4<f32>(textureLoad(w_hh_tex, vec2<u32>(j, y), 0), textureLoad(w_hh_tex, vec2<u32>(j, y + 1u), 0),
+                       textureLoad(w_hh_tex, vec2<u32>(j, y + 2u), 0), textureLoad(w_hh_tex, vec2<u32>(j, y + 3u), 0));
+  }
+  return w_hh_rows(w);
+}
+
+// W_hh row k (texture row y) of unit j's gate vec4s, at vec4 index w of `params`.
+fn w_hh_one(w: u32, j: u32, y: u32) -> vec4<f32> {
+  if (W_TEXTURE) { return textureLoad(w_hh_tex, vec2<u32>(j, y), 0); }
+  return param4(w);
+}
+
 // The tiles of one `step_wide` invocation, h_{t−1}·W_hh for its block's rows (8·WIDE_GROUPS from the
-// state's element `base`, `rows` of them real) and its units, whose W_hh row 0 starts at vec4 index w0.x,
-// w0.y and, with four units, w0.z, w0.w: t<g><u> is group g of eight rows × unit u (WideTiles, tile.wgsl).
-// Four k at a time where H_out is four-aligned, else one k at a time.
-fn step_tiles(lane: u32, base: u32, rows: u32, w0: vec4<u32>) -> WideTiles {
+// state's element `base`, `rows` of them real) and its units j (direction d), whose W_hh row 0 starts at
+// vec4 index w0.x, w0.y and, with four units, w0.z, w0.w (texture row y0 = d·H_out): t<g><u> is group g
+// of eight rows × unit u (WideTiles, tile.wgsl). Four k at a time where H_out is four-aligned, else one
+// k at a time.
+fn step_tiles(lane: u32, base: u32, rows: u32, w0: vec4<u32>, j: vec4<u32>, y0: u32) -> WideTiles {
   let o = tile_of(vec4<f32>(0.0));
   var t = WideTiles(o, o, o, o, o, o, o, o, o, o, o, o, o, o, o, o);
   let H = dims.H;
@@ -242,13 +264,14 @@ fn step_tiles(lane: u32, base: u32, rows: u32, w0: vec4<u32>) -> WideTiles {
   var w = w0;
   var k = 0u;
   for (; H_VEC4 && k + 4u <= K; k += 4u) {
-    let u0 = w_hh_rows(w.x);
-    let u1 = w_hh_rows(w.y);
+    let y = y0 + k;
+    let u0 = w_hh_quad(w.x, j.x, y);
+    let u1 = w_hh_quad(w.y, j.y, y);
     var u2 = u0;
     var u3 = u0;
     if (WIDE_UNITS > 2u) {
-      u2 = w_hh_rows(w.z);
-      u3 = w_hh_rows(w.w);
+      u2 = w_hh_quad(w.z, j.z, y);
+      u3 = w_hh_quad(w.w, j.w, y);
     }
     w += vec4<u32>(4u * H);
     let a0 = h_rows8(lane, base, 0u, rows, k);
@@ -289,13 +312,14 @@ fn step_tiles(lane: u32, base: u32, rows: u32, w0: vec4<u32>) -> WideTiles {
   // masked merge of every accumulator per pass (as gemm.wgsl's K_REMAINDER). Char-rnn's four-k loop
   // went from 15,125 to 13,911 x86 instructions a pass (its JIT code, disassembled).
   for (; !H_VEC4 && k < K; k++) {
-    let u0 = param4(w.x);
-    let u1 = param4(w.y);
+    let y = y0 + k;
+    let u0 = w_hh_one(w.x, j.x, y);
+    let u1 = w_hh_one(w.y, j.y, y);
     var u2 = u0;
     var u3 = u0;
     if (WIDE_UNITS > 2u) {
-      u2 = param4(w.z);
-      u3 = param4(w.w);
+      u2 = w_hh_one(w.z, j.z, y);
+      u3 = w_hh_one(w.w, j.w, y);
     }
     w += vec4<u32>(H);
     let x0 = h_column8(lane, base, 0u, rows, k);
@@ -360,7 +384,7 @@ fn step_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   let first = WIDE_UNITS * gid.x;
   let units = vec4<u32>(first, first + 1u, first + 2u, first + 3u);
   let j = min(units, vec4<u32>(H - 1u));
-  let t = step_tiles(lane, (d * B + b0) * K, rows, dims.w_hh_offset + d * K * H + j);
+  let t = step_tiles(lane, (d * B + b0) * K, rows, dims.w_hh_offset + d * K * H + j, j, d * K);
   if (first >= H) { return; }
   let has = units < vec4<u32>(H);
   let b_hh = dims.b_hh_offset + d * H;

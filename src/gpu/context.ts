@@ -8,7 +8,7 @@
 import { RnnError } from '../errors.js';
 
 import { type BufferCounts, BufferPool } from './buffer-pool.js';
-import { BufferUsage } from './constants.js';
+import { BufferUsage, TextureUsage } from './constants.js';
 
 export interface GpuStats {
   buffersCreated: number;
@@ -37,6 +37,19 @@ export interface PipelineSpec {
   layouts: GPUBindGroupLayout[];
 }
 
+/** A texture view among a bind group's resources (GpuContext.bindGroup), told apart from the buffers. */
+export interface TextureBinding {
+  readonly textureView: GPUTextureView;
+}
+
+/** What a bind group entry holds: a whole buffer, a buffer range, or a texture view. */
+export type BindingInput = GPUBuffer | GPUBufferBinding | TextureBinding;
+
+function bindingResource(r: BindingInput): GPUBindingResource {
+  if ('textureView' in r) return r.textureView;
+  return 'buffer' in r ? r : { buffer: r };
+}
+
 export class GpuContext {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
@@ -44,6 +57,7 @@ export class GpuContext {
   private readonly pool: BufferPool;
   private counts = { pipelines: 0, layouts: 0, bindGroups: 0 };
   private models = 0;
+  private placeholder?: TextureBinding;
   /** Resolves when the device is lost. */
   private readonly lostPromise: Promise<unknown>;
   /**
@@ -167,23 +181,28 @@ export class GpuContext {
     return pipeline;
   }
 
-  bindGroup(label: string, layout: GPUBindGroupLayout, buffers: Array<GPUBuffer | GPUBufferBinding>): GPUBindGroup {
+  bindGroup(label: string, layout: GPUBindGroupLayout, resources: BindingInput[]): GPUBindGroup {
     this.counts.bindGroups++;
-    return this.device.createBindGroup({
-      label,
-      layout,
-      entries: buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
-    });
+    return this.device.createBindGroup({ label, layout, entries: resources.map((r, binding) => ({ binding, resource: bindingResource(r) })) });
   }
 
   /** A bind group whose entries use explicit binding numbers (for layouts with gaps). */
-  bindGroupAt(label: string, layout: GPUBindGroupLayout, entries: Array<[number, GPUBuffer | GPUBufferBinding]>): GPUBindGroup {
+  bindGroupAt(label: string, layout: GPUBindGroupLayout, entries: Array<[number, BindingInput]>): GPUBindGroup {
     this.counts.bindGroups++;
-    return this.device.createBindGroup({
-      label,
-      layout,
-      entries: entries.map(([binding, b]) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),
-    });
+    return this.device.createBindGroup({ label, layout, entries: entries.map(([binding, r]) => ({ binding, resource: bindingResource(r) })) });
+  }
+
+  /**
+   * A 1 × 1 rgba32float texture for a texture binding its kernel does not read (the layout still asks
+   * for one), made once per context.
+   */
+  placeholderTexture(): TextureBinding {
+    this.placeholder ??= {
+      textureView: this.device
+        .createTexture({ label: 'placeholderTexture', size: [1, 1], format: 'rgba32float', usage: TextureUsage.TEXTURE_BINDING })
+        .createView(),
+    };
+    return this.placeholder;
   }
 
   /** A pooled buffer of at least `bytes` (bind it with an exact size). */

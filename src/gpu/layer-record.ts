@@ -25,6 +25,8 @@ export interface LayerParams {
   readonly offsets: ParamOffsets;
   readonly wHr?: GpuTensor;
   readonly inputSize: number;
+  /** W_hh as a texture (LayerWeights.wHhTexture): the wide step kernel reads it instead of `params`. */
+  readonly wHhTexture?: GPUTexture;
 }
 
 /** Where a training forward keeps a layer's activations (see SAVE in shaders/recurrent-step.wgsl). */
@@ -174,19 +176,22 @@ export function recordPerStepLayer(
   const saveUniform = rec.uniform(`${tag}.saveDims`, saveDims(save));
   const lengths = tensorBinding(call.lengths);
   const output = tensorBinding(call.output);
-  const main = ctx.bindGroup(`${tag}.step`, layouts.main, [
-    dims,
-    lengths,
-    tensorBinding(call.gx!),
-    tensorBinding(call.weights.params, true),
-    hRaw ? tensorBinding(hRaw) : output,
+  // The wide entry reads W_hh from its texture where the weights have one; other steps bind a placeholder.
+  const texture = layout.wideGroups > 0 ? call.weights.wHhTexture : undefined;
+  const main = ctx.bindGroupAt(`${tag}.step`, layouts.main, [
+    [0, dims],
+    [1, lengths],
+    [2, tensorBinding(call.gx!)],
+    [3, tensorBinding(call.weights.params, true)],
+    [4, hRaw ? tensorBinding(hRaw) : output],
+    [6, texture ? { textureView: texture.createView() } : ctx.placeholderTexture()],
   ]);
   const [a, b] = states.map((s) => tensorBinding(s, true));
   const state = [ctx.bindGroup(`${tag}.state0to1`, layouts.state, [a, b, a]), ctx.bindGroup(`${tag}.state1to0`, layouts.state, [b, a, b])];
   // Inference binds a placeholder where training keeps its activations (the layout is the same).
   const saved = save ? tensorBinding(save.saved) : tensorBinding(gpuTensor(rec.storage(`${tag}.noSave`, 4), [4]));
   const indexGroup = ctx.bindGroup(`${tag}.stepIndex`, layouts.index, [{ ...index.uniform, size: 16 }, saveUniform, saved]);
-  const step = stepPipeline(ctx, config.mode, hasProjection, layout, call.format, save !== undefined, save?.mask !== undefined);
+  const step = stepPipeline(ctx, config.mode, hasProjection, layout, call.format, save !== undefined, save?.mask !== undefined, texture !== undefined);
   const grid = stepGrid(H, D, B, layout, ctx.limits);
   const project =
     hRaw && call.weights.wHr

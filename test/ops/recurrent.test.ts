@@ -120,12 +120,15 @@ const FOUR_UNITS: { config: RnnConfigInput; T: number; B: number }[] = [
   { config: { mode: 'LSTM', input_size: 3, hidden_size: 130, proj_size: 12, bidirectional: true }, T: 2, B: 17 },
   { config: { mode: 'RNN_TANH', input_size: 2, hidden_size: 255 }, T: 2, B: 9 },
 ];
+// And once more with W_hh read from the packed parameters instead of the texture copy a software
+// adapter's weights carry (LayerWeights.wHhTexture): what training's steps read.
 for (const [variant, title] of [
   [undefined, 'the wide step with four units per invocation'],
   ['no-subgroups', 'the wide step with four units per invocation, without subgroups'],
+  ['w-hh-params', 'the wide step with four units per invocation, W_hh from the parameters (no texture)'],
 ] as const) {
   describe(title, () => {
-    const other = variant ? variantContext(variant) : undefined;
+    const other = variant === 'no-subgroups' ? variantContext(variant) : undefined;
     let own: OpHarness | undefined;
     beforeAll(() => {
       if (!other) own = new OpHarness(ctx);
@@ -141,7 +144,7 @@ for (const [variant, title] of [
       const D = resolved.bidirectional ? 2 : 1;
       const Hout = resolved.proj_size || resolved.hidden_size;
       expect(chooseStepLayout(resolved.hidden_size, Hout, D, B, context.isSoftwareAdapter)).toMatchObject({ wideUnits: 4, vec4H: Hout % 4 === 0 });
-      await checkRecurrence(context, other?.harness ?? own!, config, { T, B }, 'per-step', 600 + i);
+      await checkRecurrence(context, other?.harness ?? own!, config, { T, B }, 'per-step', 600 + i, variant === 'w-hh-params');
     });
   });
 }
@@ -179,6 +182,7 @@ async function checkRecurrence(
   { T, B }: { T: number; B: number },
   op: (typeof OPS)[number],
   seed: number,
+  wHhFromParams = false,
 ): Promise<void> {
   {
     const config = resolveConfig(configInput);
@@ -187,6 +191,8 @@ async function checkRecurrence(
     const s = new PlanSizes(config, T, B);
     const { D, H, Hout } = s;
     const weights = uploadLayerWeights(ctx, config, c.weights, 0, 'f32');
+    // A software adapter's weights carry the texture the wide step reads, so these cases test it.
+    expect(weights.wHhTexture !== undefined).toBe(ctx.isSoftwareAdapter);
     try {
       const gx = harness.tensor(hostInputProjection(config, c.weights, c.input.data, T, B), [D * T * B * H * GATE_LANES]);
       const x = harness.tensor(c.input.data, [T * B, config.input_size]);
@@ -198,7 +204,7 @@ async function checkRecurrence(
       const params = tensorBinding(weights.params, true);
       if (op === 'per-step') {
         const slot1 = harness.tensor(new Float32Array(s.layerState).fill(Number.NaN), [s.layerState]);
-        commands.push(...perStep(ctx, harness, config, s, weights, { gx, lengths, out, slot0, slot1 }, params));
+        commands.push(...perStep(ctx, harness, config, s, weights, { gx, lengths, out, slot0, slot1 }, params, wHhFromParams));
       } else {
         const layout = persistentLayout(config, B, ctx.limits, ctx.isSoftwareAdapter);
         const kernel = persistentKernel(ctx, config.mode, config.proj_size > 0, layout, op === 'fused', 'f32');
@@ -255,9 +261,12 @@ function perStep(
   weights: ReturnType<typeof uploadLayerWeights>,
   t: { gx: GpuTensor; lengths: GpuTensor; out: GpuTensor; slot0: GpuTensor; slot1: GpuTensor },
   params: GPUBufferBinding,
+  wHhFromParams: boolean,
 ): Command[] {
   const { T, B, D, H, Hout } = s;
   const layout = chooseStepLayout(H, Hout, D, B, ctx.isSoftwareAdapter);
+  // As recordPerStepLayer: the wide entry reads the weights' W_hh texture where they have one.
+  const texture = layout.wideGroups > 0 && !wHhFromParams ? weights.wHhTexture : undefined;
   const layouts = stepLayouts(ctx);
   const proj = config.proj_size > 0;
   const hRaw = proj ? h.tensor(new Float32Array(D * B * H).fill(Number.NaN), [D * B * H]) : undefined;
@@ -273,10 +282,17 @@ function perStep(
     h.uniform('save', new Uint32Array(4)),
     { buffer: h.storage('noSave', 4) },
   ]);
-  const main = ctx.bindGroup('step', layouts.main, [dims, tensorBinding(t.lengths), tensorBinding(t.gx), params, tensorBinding(hRaw ?? t.out)]);
+  const main = ctx.bindGroupAt('step', layouts.main, [
+    [0, dims],
+    [1, tensorBinding(t.lengths)],
+    [2, tensorBinding(t.gx)],
+    [3, params],
+    [4, tensorBinding(hRaw ?? t.out)],
+    [6, texture ? { textureView: texture.createView() } : ctx.placeholderTexture()],
+  ]);
   const [a, b] = [tensorBinding(t.slot0, true), tensorBinding(t.slot1, true)];
   const state = [ctx.bindGroup('s01', layouts.state, [a, b, a]), ctx.bindGroup('s10', layouts.state, [b, a, b])];
-  const step = stepPipeline(ctx, config.mode, proj, layout, 'f32');
+  const step = stepPipeline(ctx, config.mode, proj, layout, 'f32', false, false, texture !== undefined);
   const project =
     proj && hRaw && weights.wHr
       ? {

@@ -169,16 +169,17 @@ describe('hand-unrolled blocks follow their pattern', () => {
     const units = [0, 1, 2, 3];
     expect(unrolled(file, /^\s*let a(\d) = h_rows8\(lane, base, (\d+)u, rows, k\);$/)).toEqual(groups.map((g) => [g, 8 * g]));
     expect(unrolled(file, /^\s*let x(\d) = h_column8\(lane, base, (\d+)u, rows, k\);$/)).toEqual(groups.map((g) => [g, 8 * g]));
-    // Unit u's W_hh (both loops: four k, then one k) from its own row index w.x, w.y, w.z, w.w.
+    // Unit u's W_hh (both loops: four k, then one k) from its own row index w.x, w.y, w.z, w.w in
+    // `params`, or its own texel column j.x, j.y, j.z, j.w in the texture.
     const wLoads = (load: string) =>
       shader(file)
         .split('\n')
         .flatMap((line) => {
-          const m = new RegExp(`^\\s*(?:let |)u(\\d) = ${load}\\(w\\.([xyzw])\\);$`).exec(line);
-          return m ? [[Number(m[1]), 'xyzw'.indexOf(m[2])]] : [];
+          const m = new RegExp(`^\\s*(?:let |)u(\\d) = ${load}\\(w\\.([xyzw]), j\\.([xyzw]), y\\);$`).exec(line);
+          return m ? [[Number(m[1]), 'xyzw'.indexOf(m[2]), 'xyzw'.indexOf(m[3])]] : [];
         });
-    expect(wLoads('w_hh_rows')).toEqual(units.map((u) => [u, u]));
-    expect(wLoads('param4')).toEqual(units.map((u) => [u, u]));
+    expect(wLoads('w_hh_quad')).toEqual(units.map((u) => [u, u, u]));
+    expect(wLoads('w_hh_one')).toEqual(units.map((u) => [u, u, u]));
     // Tile t<g><u> updated from itself with unit u's W_hh and group g's h: [g, u, g, u, u, g] per line.
     const updates = groups.flatMap((g) => units.map((u) => [g, u, g, u, u, g]));
     expect(unrolled(file, /^\s*t\.t(\d)(\d) = quad_rows\(t\.t(\d)(\d), u(\d), a(\d)\);$/)).toEqual(updates);

@@ -106,7 +106,7 @@ export function chooseStepLayout(H: number, Hout: number, D: number, B: number, 
 
 /** The bind-group layouts a step dispatch uses; the projection op shares groups 1 and 2. */
 export interface StepLayouts {
-  /** dims, lengths, gx, params, out (bindings 0–4) */
+  /** dims, lengths, gx, params, out (bindings 0–4); the W_hh texture (binding 6, W_TEXTURE; a placeholder otherwise) */
   main: GPUBindGroupLayout;
   /** state_prev, state_next, state_prev as vec4 */
   state: GPUBindGroupLayout;
@@ -124,6 +124,7 @@ export function stepLayouts(ctx: GpuContext): StepLayouts {
         [2, 'read'],
         [3, 'read'],
         [4, 'write'],
+        [6, 'texture'],
       ]),
     ),
     state: ctx.bindGroupLayout(
@@ -145,7 +146,7 @@ export function stepLayouts(ctx: GpuContext): StepLayouts {
   };
 }
 
-/** The step pipeline; `save` keeps the activations the backward pass needs (training). */
+/** The step pipeline; `save` keeps the activations the backward pass needs (training); `wTexture`: the wide entry reads W_hh from the texture at binding 6. */
 export function stepPipeline(
   ctx: GpuContext,
   mode: RnnMode,
@@ -154,6 +155,7 @@ export function stepPipeline(
   format: WeightFormat,
   save = false,
   recurrentMask = false,
+  wTexture = false,
 ): GPUComputePipeline {
   const layouts = stepLayouts(ctx);
   return ctx.computePipeline({
@@ -171,6 +173,7 @@ export function stepPipeline(
       H_VEC4: layout.vec4H,
       SAVE: save,
       RECURRENT_MASK: recurrentMask,
+      W_TEXTURE: wTexture,
     },
     layouts: [layouts.main, layouts.state, layouts.index],
   });
