@@ -6,6 +6,7 @@
 // from workgroup memory (a different address space, so the loop is not shared).
 
 override WORKGROUP_SIZE: u32 = 64u;
+override W_TEXTURE: bool = false;  // not used here (recurrent-common.wgsl reads it)
 
 struct StepDims {  // as in recurrent-step.wgsl (test/uniforms.test.ts checks both against the packer)
   T: u32,
@@ -28,6 +29,7 @@ struct StepIndex {
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;     // (T, B, D·P)
 @group(0) @binding(5) var<storage, read> w_hr: array<weight2>;      // (D, P, H)
 @group(0) @binding(6) var<storage, read> h_raw: array<f32>;         // (D, B, H)
+@group(0) @binding(7) var w_hh_tex: texture_2d<f32>;                // not used here (recurrent-common.wgsl names it)
 @group(1) @binding(0) var<storage, read> state_prev: array<f32>;    // h (D, B, P) then c (D, B, H)
 @group(1) @binding(1) var<storage, read_write> state_next: array<f32>;
 @group(2) @binding(0) var<uniform> step_index: StepIndex;

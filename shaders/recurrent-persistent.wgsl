@@ -35,6 +35,8 @@ override WORKGROUP_SIZE: u32 = 256u;
 // PersistentLayout.kRemainder); else the four-k loop takes every k. On SwiftShader its mere presence
 // costs (entering it copies every accumulator), measured in src/gpu/ops/persistent.ts.
 override K_REMAINDER: bool = true;
+// W_hh from `w_hh_tex` instead of `params` (recurrent-common.wgsl's w_hh_quad), where the host made one.
+override W_TEXTURE: bool = false;
 override BLOCK_B: u32 = 1u;  // batch rows per workgroup: 1, 2, 4 or 8
 // true: compute W_ih·x_t + b_ih inside the loop (1 dispatch per layer); false: read it from `gx`,
 // precomputed for all steps by the matmul kernel (2 dispatches per layer, less serial work).
@@ -82,6 +84,7 @@ struct PersistentDims {
 @group(0) @binding(5) var<storage, read> w_hr: array<weight2>;           // (D, P, H)
 @group(0) @binding(6) var<storage, read_write> state: array<f32>;    // h (D, B, H_out) then c (D, B, H)
 @group(0) @binding(7) var<storage, read> gx: array<vec4<f32>>;       // (D, T, B, H) W_ih·x + b_ih, when !INLINE_INPUT
+@group(0) @binding(8) var w_hh_tex: texture_2d<f32>;                 // W_TEXTURE: W_hh as a texture (recurrent-common.wgsl); a placeholder otherwise
 @group(1) @binding(0) var<uniform> save: SaveDims;
 @group(1) @binding(1) var<storage, read_write> saved: array<f32>;   // SAVE; a placeholder otherwise
 
@@ -281,10 +284,11 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
         acc0.a = cached_dot(h0, lane, acc0.a);
         k = K;
       }
+      let y0 = d * K;  // W_hh's texture row of k = 0
       for (; k + 4u <= K; k += 4u) {  // four k per pass: 4·UNITS W loads for 4·UNITS·BLOCK_B vec4 FMAs
-        let wa = w_hh_rows(wh);
+        let wa = w_hh_quad(wh, j, y0 + k);
         var wb = wa;
-        if (UNITS > 1u) { wb = w_hh_rows(wh + hi); }
+        if (UNITS > 1u) { wb = w_hh_quad(wh + hi, j_hi, y0 + k); }
         wh += 4u * H;
         acc0 = units_fma4(wa, wb, h_quad(h0 + k, lane), acc0);
         if (BLOCK_B > 1u) { acc1 = units_fma4(wa, wb, h_quad(h1 + k, lane), acc1); }
@@ -302,9 +306,9 @@ fn persistent(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
       // The k remainder, one k at a time. recurrent-step.wgsl has the same loop over h in a storage
       // buffer: WGSL functions cannot take either address space, so each kernel keeps its own.
       for (; K_REMAINDER && k < K; k++) {
-        let wa = param4(wh);
+        let wa = w_hh_one(wh, j, y0 + k);
         var wb = wa;
-        if (UNITS > 1u) { wb = param4(wh + hi); }
+        if (UNITS > 1u) { wb = w_hh_one(wh + hi, j_hi, y0 + k); }
         wh += H;
         acc0 = units_fma(wa, wb, shared_f[h0 + k], acc0);
         if (BLOCK_B > 1u) { acc1 = units_fma(wa, wb, shared_f[h1 + k], acc1); }

@@ -39,9 +39,7 @@ override BLOCK_B: u32 = 1u;        // `step`: batch rows per invocation, 1, 2 or
 override H_VEC4: bool = false;     // H_out % 4 == 0: read h_{t−1} four columns per load (`state_prev4`)
 override WIDE_GROUPS: u32 = 1u;    // `step_wide`: groups of 8 batch rows per invocation, 1, 2 or 4
 override WIDE_UNITS: u32 = 2u;     // `step_wide`: hidden units per invocation, 2 or 4
-// `step_wide` reads W_hh from `w_hh_tex`, a copy of it as an rgba32float (or rgba16float) texture the
-// host makes at upload on software adapters (src/gpu/layer-weights.ts): there a texel is one load per
-// lane, where a vec4 at a per-lane index in a storage buffer is four gathers of four lanes each.
+// `step_wide` reads W_hh from `w_hh_tex` (recurrent-common.wgsl's w_hh_quad; `step` does not).
 override W_TEXTURE: bool = false;
 // Training: keep what the backward pass needs in `saved` (shaders/recurrent-backward.wgsl reads it):
 // per valid (d, t, b, j) the gates' pre-activations (LSTM i,f,g,o and RNN: W_ih·x + b_ih + W_hh·h + b_hh;
@@ -233,22 +231,6 @@ fn h_column8(lane: u32, base: u32, m: u32, rows: u32, k: u32) -> mat2x4<f32> {
 fn update_tile(d: u32, b: u32, j: u32, t: Tile, bias: vec4<f32>, rows: u32) {
   let acc = array<vec4<f32>, 8>(t.r0, t.r1, t.r2, t.r3, t.r4, t.r5, t.r6, t.r7);
   for (var r = 0u; r < min(rows, 8u); r++) { update_unit(d, b + r, j, acc[r] + bias); }
-}
-
-// W_hh rows k … k + 3 (texture row y = d·H_out + k on) of unit j's gate vec4s, whose row k is at vec4
-// index w of `params`: from the texture with W_TEXTURE, else from `params` (w_hh_rows).
-fn w_hh_quad(w: u32, j: u32, y: u32) -> mat4x4<f32> {
-  if (W_TEXTURE) {
-    return mat4x4<f32>(textureLoad(w_hh_tex, vec2<u32>(j, y), 0), textureLoad(w_hh_tex, vec2<u32>(j, y + 1u), 0),
-                       textureLoad(w_hh_tex, vec2<u32>(j, y + 2u), 0), textureLoad(w_hh_tex, vec2<u32>(j, y + 3u), 0));
-  }
-  return w_hh_rows(w);
-}
-
-// W_hh row k (texture row y) of unit j's gate vec4s, at vec4 index w of `params`.
-fn w_hh_one(w: u32, j: u32, y: u32) -> vec4<f32> {
-  if (W_TEXTURE) { return textureLoad(w_hh_tex, vec2<u32>(j, y), 0); }
-  return param4(w);
 }
 
 // The tiles of one `step_wide` invocation, h_{t−1}·W_hh for its block's rows (8·WIDE_GROUPS from the

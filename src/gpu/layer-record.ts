@@ -224,6 +224,8 @@ export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: Pe
   const H = config.hidden_size;
   const at = absolute(call.weights);
   if (kernel.recurrentMask !== (save?.mask !== undefined)) throw new Error(`${tag}: the persistent kernel and the recurrent dropout mask disagree`);
+  const texture = call.weights.wHhTexture;
+  if (kernel.wTexture && !texture) throw new Error(`${tag}: the persistent kernel reads a W_hh texture this layer's weights do not have`);
   const dims = rec.uniform(
     `${tag}.persistentDims`,
     packU32Struct(PERSISTENT_DIMS_FIELDS, {
@@ -250,6 +252,7 @@ export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: Pe
     call.weights.wHr ? tensorBinding(call.weights.wHr, true) : params, // no projection: any read-only binding fills the slot
     tensorBinding(state),
     call.gx ? tensorBinding(call.gx) : params, // fused: gx unused
+    kernel.wTexture && texture ? { textureView: texture.createView() } : ctx.placeholderTexture(),
   ]);
   // Inference binds a placeholder where training keeps its activations (the layout is the same).
   const saveGroup = ctx.bindGroup(`${tag}.persistentSave`, kernel.saveLayout, [

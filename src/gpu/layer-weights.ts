@@ -96,12 +96,15 @@ export function layerWeightBytes(w: LayerWeights): number {
 /**
  * W_hh (D, H_out, H) gate vec4s as an H × D·H_out texture, texel (j, d·H_out + k) = element (d, k, j),
  * in the weights' precision (rgba32float, or rgba16float holding the same binary16 values): made on
- * software adapters, where the wide step kernel reads its W_hh from it (W_TEXTURE in
- * shaders/recurrent-step.wgsl) — a texel there is one load per lane, a storage vec4 at a per-lane index
- * four gathers. Interleaved in Node (SwiftShader), char-rnn's 100 step dispatches took medians of 42.6
- * against 49.2 ms and minima of 31.0–32.1 against 38.9 (41 rounds, twice). Weights never change after
- * upload, so the copy stays true; training keeps its own parameters and reads them from storage. None
- * where the texture would pass the device's 2-D size limit.
+ * software adapters, where the wide step kernel and the persistent loops read their W_hh from it
+ * (W_TEXTURE, shaders/recurrent-common.wgsl). On SwiftShader a texel is one load per lane; a vec4 from
+ * a storage buffer at a per-lane index is four gathers of four lanes, each lane behind a branch.
+ * Measured in Chromium (SwiftShader, interleaved, one page), forward medians with the texture / without:
+ * char-rnn per-step 63.4 / 71.4 and 63.0 / 71.6 ms (41 rounds, both orders); persistent (25 rounds)
+ * voice-lstm 17.9 / 20.4 and 16.7 / 18.8, long-lstm 49.5 / 58.9, voice-gru 10.5 / 12.3, bigru 8.9 / 8.9.
+ * Inference weights never change after upload, so the copy stays true; training keeps its own
+ * parameters and its kernels read them from storage. None where the texture would pass the device's 2-D
+ * size limit; GPUs keep reading storage (not measured there).
  */
 function wHhTexture(ctx: GpuContext, label: string, wHh: Float32Array, H: number, rows: number, precision: Precision): GPUTexture | undefined {
   const limit = ctx.limits.maxTextureDimension2D;

@@ -135,7 +135,9 @@ export class SequencePlan implements Recorder {
     const { T, B, D, H } = s;
     const fused = this.strategy === 'fused';
     const layout = persistentLayout(model.config, B, ctx.limits, ctx.isSoftwareAdapter);
-    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, layout, fused, model.weightFormat);
+    // Every layer's W_hh from its texture where all have one (software adapters; one kernel serves all layers).
+    const wTexture = model.layers.every((w) => w.wHhTexture !== undefined);
+    const kernel = persistentKernel(ctx, model.config.mode, model.config.proj_size > 0, layout, fused, model.weightFormat, false, false, wTexture);
     const gx = fused ? undefined : this.whole(this.storage('gx', D * T * B * H * GATE_LANES), D * T * B * H * GATE_LANES);
     if (gx) this.scratch.push(gx.buffer);
     return model.layers.flatMap((_, l) => recordPersistentLayer(this, this.layerCall(l, gx), kernel, this.whole(this.states[l][0], s.layerState)));

@@ -109,6 +109,22 @@ describe('recurrence ops vs the float64 reference (one bidirectional layer, gx f
   it.each(cases)('%s', (_name, configInput, shape, op, seed) => checkRecurrence(ctx, harness, configInput, shape, op, seed));
 });
 
+// The persistent and fused loops with W_hh read from the packed parameters (what training's loops read)
+// instead of the texture copy a software adapter's weights carry, which the cases above read there.
+describe('recurrence loops vs the float64 reference, W_hh from the parameters (no texture)', () => {
+  let harness: OpHarness;
+  beforeAll(() => {
+    harness = new OpHarness(ctx);
+  });
+  afterAll(() => harness.dispose());
+  const cases = CONFIGS.flatMap((config, i) =>
+    (['persistent', 'fused'] as const).map(
+      (op) => [`${op} ${config.mode}${config.proj_size ? ` proj ${config.proj_size}` : ''} H=${config.hidden_size} T=7 B=3`, config, op, 800 + i] as const,
+    ),
+  );
+  it.each(cases)('%s', (_name, configInput, op, seed) => checkRecurrence(ctx, harness, configInput, { T: 7, B: 3 }, op, seed, true));
+});
+
 // The wide step at four units per invocation (stepWideUnits), on a software adapter with subgroups and
 // without: layers wide enough to take it. Four k at a time (H_out four-aligned: 132; 8 and 12 by
 // projection) and one at a time (257, 255), with units past H in the last invocation (H 257: three of
@@ -207,7 +223,9 @@ async function checkRecurrence(
         commands.push(...perStep(ctx, harness, config, s, weights, { gx, lengths, out, slot0, slot1 }, params, wHhFromParams));
       } else {
         const layout = persistentLayout(config, B, ctx.limits, ctx.isSoftwareAdapter);
-        const kernel = persistentKernel(ctx, config.mode, config.proj_size > 0, layout, op === 'fused', 'f32');
+        // As the plan records it: W_hh from the weights' texture where they have one (software adapters).
+        const texture = wHhFromParams ? undefined : weights.wHhTexture;
+        const kernel = persistentKernel(ctx, config.mode, config.proj_size > 0, layout, op === 'fused', 'f32', false, false, texture !== undefined);
         const dims = harness.uniform(
           'dims',
           packU32Struct(PERSISTENT_DIMS_FIELDS, {
@@ -233,6 +251,7 @@ async function checkRecurrence(
           weights.wHr ? tensorBinding(weights.wHr, true) : params,
           tensorBinding(slot0),
           tensorBinding(gx),
+          texture ? { textureView: texture.createView() } : ctx.placeholderTexture(),
         ]);
         const noSave = ctx.bindGroup('persistent-test-save', kernel.saveLayout, [
           harness.uniform('save', new Uint32Array(4)),

@@ -171,13 +171,15 @@ export function persistentUnfit(config: RnnConfig, B: number, limits: GPUSupport
 
 export interface PersistentKernel {
   pipeline: GPUComputePipeline;
-  /** dims, lengths, x, params, out, w_hr, state, gx (bindings 0–7) */
+  /** dims, lengths, x, params, out, w_hr, state, gx (bindings 0–7), the W_hh texture (8; a placeholder without wTexture) */
   layout: GPUBindGroupLayout;
   /** Group 1: the save offsets (uniform) and `saved` (a placeholder when not saving). */
   saveLayout: GPUBindGroupLayout;
   grid: Grid;
   /** Training with recurrent dropout: h_{t−1} scaled by the mask in `saved` (RECURRENT_MASK). */
   recurrentMask: boolean;
+  /** W_hh read from the layer's texture copy (LayerWeights.wHhTexture, W_TEXTURE) instead of `params`. */
+  wTexture: boolean;
 }
 
 /** The pipeline and grid for a layout; `inlineInput` is the fused variant (input projection in the loop). */
@@ -190,6 +192,7 @@ export function persistentKernel(
   format: WeightFormat,
   save = false,
   recurrentMask = false,
+  wTexture = false,
 ): PersistentKernel {
   if (recurrentMask && !save) throw new Error('persistentKernel: recurrent dropout needs the training forward (save)');
   const saveLayout = ctx.bindGroupLayout(
@@ -210,6 +213,7 @@ export function persistentKernel(
       [5, 'read'],
       [6, 'write'],
       [7, 'read'],
+      [8, 'texture'],
     ]),
   );
   const pipeline = ctx.computePipeline({
@@ -227,8 +231,9 @@ export function persistentKernel(
       SAVE: save,
       RECURRENT_MASK: recurrentMask,
       K_REMAINDER: layout.kRemainder,
+      W_TEXTURE: wTexture,
     },
     layouts: [bindings, saveLayout],
   });
-  return { pipeline, layout: bindings, saveLayout, grid: [layout.workgroups, 1, 1], recurrentMask };
+  return { pipeline, layout: bindings, saveLayout, grid: [layout.workgroups, 1, 1], recurrentMask, wTexture };
 }
