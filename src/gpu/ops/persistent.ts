@@ -30,11 +30,13 @@ export function maxPersistentWorkgroup(limits: GPUSupportedLimits): number {
  * 128, B 8, T 50; Node, each dispatch alone): the two loops took 39.1 and 38.2 ms (medians of 21), and
  * 17.2 and 16.9 ms (medians of 15, a run later) with W_hh loaded once per pass of units, before the k loop
  * (wrong sums, timing only): about 60% of the loop is those loads. Each loaded W value already serves a
- * block of 4 rows; 8 would leave one workgroup, so one core. Nor is there a cheaper place to load
- * from: a probe loop (one subgroup of 4, per iteration a vec4 at a per-lane index and four vec4 FMAs)
- * took 57.5 ns an iteration with no load, and 114–125 ns loading from a storage buffer, a uniform
- * buffer, workgroup memory or an rgba32float texture alike. Tried and left out, char-rnn's forward
- * (interleaved, medians):
+ * block of 4 rows; 8 would leave one workgroup, so one core. A texture is the cheaper place to load
+ * them from, and a software adapter's layers carry W_hh as one (W_TEXTURE, LayerWeights.wHhTexture):
+ * a probe in the step kernel's pattern (16 vec4 loads a pass, each feeding 8 rows' FMAs) took 7.8–8.1 ms
+ * loading from a storage buffer, 4.8–5.5 from an rgba32float texture and 1.8–2.0 without loads
+ * (minima, Node, 41 rounds, twice). An earlier probe (one vec4 load and four vec4 FMAs a pass) had found
+ * storage, uniform, workgroup and texture loads alike, 114–125 ns a pass against 57.5 without: its
+ * loop's own merges hid the difference. Tried and left out, char-rnn's forward (interleaved, medians):
  *  - every W_hh quad of the invocation in private memory at literal indices (the cached_dot idea for
  *    all passes; width 8, 512 matrices; Node, 15 rounds): 130.9 ms, against 117.6 without at width 8
  *    and 116.2 at today's width 4; with every quad reading the same two matrices (timing only) 131.1
