@@ -77,12 +77,13 @@ export function stepWideUnits(H: number, D: number, B: number): 2 | 4 {
  * layer spreads over several workgroups (cores or multiprocessors).
  *
  * Where `step_wide`'s time goes on SwiftShader (char-rnn's per-step forward in Chromium, interleaved,
- * 15 rounds, timing-only variants): 82.9 ms as it is, 62.4 with the W_hh loads taken out of the k loop,
- * 78.5 with the h loads taken out. So about a third of the steps' time is W_hh loads and the rest mostly
- * multiply-adds, which cost that adapter several cycles each however they are written (see
- * ops/persistent.ts). Also measured there, and left as they are: two units instead of four, char-rnn 97.8
- * / 88.9 ms (21 rounds); the k loop unrolled to eight k a pass, 95.9 / 91.4; widths 8 and 16 instead of
- * 4, within 1% (31 rounds).
+ * 15 rounds, timing-only variants, W_hh then read from storage): 82.9 ms as it is, 62.4 with the W_hh
+ * loads taken out of the k loop, 78.5 with the h loads taken out. So about a third of the steps' time
+ * was W_hh loads and the rest mostly multiply-adds, which cost that adapter several cycles each however
+ * they are written (see ops/persistent.ts). Those loads now come from a texture where the weights carry
+ * one (W_TEXTURE; src/gpu/layer-weights.ts has the figures). Also measured there, and left as they are:
+ * two units instead of four, char-rnn 97.8 / 88.9 ms (21 rounds); the k loop unrolled to eight k a
+ * pass, 95.9 / 91.4; widths 8 and 16 instead of 4, within 1% (31 rounds).
  */
 export function chooseStepLayout(H: number, Hout: number, D: number, B: number, softwareAdapter: boolean): StepLayout {
   const workgroupSize = H >= 128 ? 64 : 32;
