@@ -25,7 +25,7 @@ export interface LayerParams {
   readonly offsets: ParamOffsets;
   readonly wHr?: GpuTensor;
   readonly inputSize: number;
-  /** W_hh as a texture (LayerWeights.wHhTexture): the wide step kernel reads it instead of `params`. */
+  /** W_hh as a texture (LayerWeights.wHhTexture): the wide step kernel and the persistent loops read it instead of `params`. */
   readonly wHhTexture?: GPUTexture;
 }
 

@@ -40,7 +40,7 @@ export interface LayerWeights {
   readonly wHr?: GpuTensor;
   /** Input feature size of this layer. */
   readonly inputSize: number;
-  /** W_hh again as a texture, on software adapters (wHhTexture): the wide step kernel reads it there. */
+  /** W_hh again as a texture, on software adapters (wHhTexture): the wide step kernel and the persistent loops read it there. */
   readonly wHhTexture?: GPUTexture;
 }
 
