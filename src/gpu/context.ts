@@ -193,10 +193,11 @@ export class GpuContext {
   }
 
   /**
-   * A 1 × 1 rgba32float texture for a texture binding its kernel does not read (the layout still asks
-   * for one), made once per context.
+   * A texture binding: a view of `texture`, or, where the kernel reads none (the layout still asks for
+   * one), a 1 × 1 rgba32float placeholder made once per context.
    */
-  placeholderTexture(): TextureBinding {
+  textureBinding(texture: GPUTexture | undefined): TextureBinding {
+    if (texture) return { textureView: texture.createView() };
     this.placeholder ??= {
       textureView: this.device
         .createTexture({ label: 'placeholderTexture', size: [1, 1], format: 'rgba32float', usage: TextureUsage.TEXTURE_BINDING })

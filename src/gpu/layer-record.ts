@@ -184,7 +184,7 @@ export function recordPerStepLayer(
     [2, tensorBinding(call.gx!)],
     [3, tensorBinding(call.weights.params, true)],
     [4, hRaw ? tensorBinding(hRaw) : output],
-    [6, texture ? { textureView: texture.createView() } : ctx.placeholderTexture()],
+    [6, ctx.textureBinding(texture)],
   ]);
   const [a, b] = states.map((s) => tensorBinding(s, true));
   const state = [ctx.bindGroup(`${tag}.state0to1`, layouts.state, [a, b, a]), ctx.bindGroup(`${tag}.state1to0`, layouts.state, [b, a, b])];
@@ -252,7 +252,7 @@ export function recordPersistentLayer(rec: Recorder, call: LayerCall, kernel: Pe
     call.weights.wHr ? tensorBinding(call.weights.wHr, true) : params, // no projection: any read-only binding fills the slot
     tensorBinding(state),
     call.gx ? tensorBinding(call.gx) : params, // fused: gx unused
-    kernel.wTexture && texture ? { textureView: texture.createView() } : ctx.placeholderTexture(),
+    ctx.textureBinding(kernel.wTexture ? texture : undefined),
   ]);
   // Inference binds a placeholder where training keeps its activations (the layout is the same).
   const saveGroup = ctx.bindGroup(`${tag}.persistentSave`, kernel.saveLayout, [

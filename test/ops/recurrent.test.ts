@@ -251,7 +251,7 @@ async function checkRecurrence(
           weights.wHr ? tensorBinding(weights.wHr, true) : params,
           tensorBinding(slot0),
           tensorBinding(gx),
-          texture ? { textureView: texture.createView() } : ctx.placeholderTexture(),
+          ctx.textureBinding(texture),
         ]);
         const noSave = ctx.bindGroup('persistent-test-save', kernel.saveLayout, [
           harness.uniform('save', new Uint32Array(4)),
@@ -307,7 +307,7 @@ function perStep(
     [2, tensorBinding(t.gx)],
     [3, params],
     [4, tensorBinding(hRaw ?? t.out)],
-    [6, texture ? { textureView: texture.createView() } : ctx.placeholderTexture()],
+    [6, ctx.textureBinding(texture)],
   ]);
   const [a, b] = [tensorBinding(t.slot0, true), tensorBinding(t.slot1, true)];
   const state = [ctx.bindGroup('s01', layouts.state, [a, b, a]), ctx.bindGroup('s10', layouts.state, [b, a, b])];
