@@ -234,16 +234,16 @@ fn update_tile(d: u32, b: u32, j: u32, t: Tile, bias: vec4<f32>, rows: u32) {
 }
 
 // The tiles of one `step_wide` invocation, h_{t−1}·W_hh for its block's rows (8·WIDE_GROUPS from the
-// state's element `base`, `rows` of them real) and its units j (direction d), whose W_hh row 0 starts at
-// vec4 index w0.x, w0.y and, with four units, w0.z, w0.w (texture row y0 = d·H_out): t<g><u> is group g
-// of eight rows × unit u (WideTiles, tile.wgsl). Four k at a time where H_out is four-aligned, else one
+// state's element `base`, `rows` of them real) and its units j.x, j.y and, with four units, j.z, j.w of
+// direction d, whose W_hh rows start at row y0 = d·H_out of the (D·H_out, H) gate vec4s: t<g><u> is group
+// g of eight rows × unit u (WideTiles, tile.wgsl). Four k at a time where H_out is four-aligned, else one
 // k at a time.
-fn step_tiles(lane: u32, base: u32, rows: u32, w0: vec4<u32>, j: vec4<u32>, y0: u32) -> WideTiles {
+fn step_tiles(lane: u32, base: u32, rows: u32, j: vec4<u32>, y0: u32) -> WideTiles {
   let o = tile_of(vec4<f32>(0.0));
   var t = WideTiles(o, o, o, o, o, o, o, o, o, o, o, o, o, o, o, o);
   let H = dims.H;
   let K = dims.H_out;
-  var w = w0;
+  var w = vec4<u32>(dims.w_hh_offset + y0 * H) + j;  // each unit's W_hh row k in `params`
   var k = 0u;
   for (; H_VEC4 && k + 4u <= K; k += 4u) {
     let y = y0 + k;
@@ -366,7 +366,7 @@ fn step_wide(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_i
   let first = WIDE_UNITS * gid.x;
   let units = vec4<u32>(first, first + 1u, first + 2u, first + 3u);
   let j = min(units, vec4<u32>(H - 1u));
-  let t = step_tiles(lane, (d * B + b0) * K, rows, dims.w_hh_offset + d * K * H + j, j, d * K);
+  let t = step_tiles(lane, (d * B + b0) * K, rows, j, d * K);
   if (first >= H) { return; }
   let has = units < vec4<u32>(H);
   let b_hh = dims.b_hh_offset + d * H;
